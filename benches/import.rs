@@ -1,0 +1,2 @@
+//! Import benchmark (written below).
+fn main() {}

@@ -1,0 +1,23 @@
+//! Everything cointally knows about the outside world, and nothing about its ledger.
+//!
+//! This crate holds the normalised event vocabulary that every source emits ([`event`]),
+//! the exact-decimal and time parsing that every source needs ([`amount`], [`time`]), the
+//! secret type that keeps API keys out of output ([`secret`]), the trait the sync engine
+//! drives ([`adapter`]), the trait the CSV importer drives ([`rows`]), and the list of
+//! exchanges cointally knows ([`exchange`]). Each exchange's own code (signing, endpoints,
+//! normaliser, asset map, simulator, export files) lives in a folder of its own.
+
+pub mod adapter;
+pub mod amount;
+pub mod asset;
+pub mod event;
+pub mod exchange;
+pub mod rows;
+pub mod secret;
+pub mod time;
+
+pub use amount::{AmountError, parse_amount};
+pub use asset::{asset_symbol, is_fiat};
+pub use event::{EventKind, Leg, LegRole, NewEvent};
+pub use exchange::Exchange;
+pub use secret::Secret;

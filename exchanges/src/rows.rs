@@ -1,0 +1,239 @@
+//! The trait the CSV importer drives: one implementation per file format.
+//!
+//! The importer reads a file row by row and hands each row, with its header, to a
+//! [`RowReader`]. The reader gives back the events it can complete so far (a format whose
+//! events span several rows keeps them until the group is whole) and, at the end, the rest.
+//! Readers are pure: no I/O, no ledger; tested on fixture files.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+
+use crate::amount::{AmountError, parse_amount, parse_optional_amount};
+use crate::asset::asset_symbol;
+use crate::event::NewEvent;
+use crate::time::{TimeError, parse_utc};
+
+/// The header of a file: column names and where they stand.
+#[derive(Clone, Debug)]
+pub struct Header {
+    names: Vec<String>,
+    index: HashMap<String, usize>,
+}
+
+impl Header {
+    /// Builds a header from the file's header row. Names are matched case-insensitively and
+    /// with surrounding space and a byte-order mark removed.
+    pub fn new<I, S>(names: I) -> Header
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let names: Vec<String> = names.into_iter().map(|n| clean_name(n.as_ref())).collect();
+        let mut index = HashMap::new();
+        for (i, name) in names.iter().enumerate() {
+            index.entry(name.to_ascii_lowercase()).or_insert(i);
+        }
+        Header { names, index }
+    }
+
+    /// Where a column stands, if the header has it.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(&name.to_ascii_lowercase()).copied()
+    }
+
+    /// Whether the header has every one of `names`.
+    pub fn has_all(&self, names: &[&str]) -> bool {
+        names.iter().all(|n| self.position(n).is_some())
+    }
+
+    /// The column names as written.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+fn clean_name(name: &str) -> String {
+    name.trim_start_matches('\u{feff}').trim().to_string()
+}
+
+/// One data row, with its line number, read through its header.
+#[derive(Clone, Copy, Debug)]
+pub struct Row<'a> {
+    /// The line in the file where the row starts (1-based, the header being line 1 or later).
+    pub line: u64,
+    header: &'a Header,
+    fields: &'a csv::StringRecord,
+}
+
+impl<'a> Row<'a> {
+    /// A row of `fields` under `header`, starting at `line`.
+    pub fn new(line: u64, header: &'a Header, fields: &'a csv::StringRecord) -> Row<'a> {
+        Row { line, header, fields }
+    }
+
+    /// The header the row is read through.
+    pub fn header(&self) -> &'a Header {
+        self.header
+    }
+
+    /// The trimmed text of a column; empty when the column or the field is missing.
+    pub fn get(&self, name: &str) -> &'a str {
+        self.header.position(name).and_then(|i| self.fields.get(i)).map(str::trim).unwrap_or("")
+    }
+
+    /// The text of a column that must be present and non-empty.
+    pub fn required(&self, name: &str) -> Result<&'a str, RowError> {
+        let value = self.get(name);
+        if value.is_empty() {
+            Err(RowError::new(format!("column {name:?} is empty; it is required")))
+        } else {
+            Ok(value)
+        }
+    }
+
+    /// A required exact decimal.
+    pub fn amount(&self, name: &str) -> Result<Decimal, RowError> {
+        parse_amount(self.get(name)).map_err(|e| RowError::field(name, e))
+    }
+
+    /// An optional exact decimal: an empty field is `None`.
+    pub fn optional_amount(&self, name: &str) -> Result<Option<Decimal>, RowError> {
+        parse_optional_amount(self.get(name)).map_err(|e| RowError::field(name, e))
+    }
+
+    /// A required UTC timestamp in one of the common layouts.
+    pub fn time(&self, name: &str) -> Result<DateTime<Utc>, RowError> {
+        parse_utc(self.required(name)?).map_err(|e| RowError::field(name, e))
+    }
+
+    /// A required asset symbol, canonical (upper case).
+    pub fn asset(&self, name: &str) -> Result<String, RowError> {
+        asset_symbol(self.required(name)?).map_err(|e| RowError::field(name, e))
+    }
+
+    /// The text of a column, `None` when empty.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        let value = self.get(name);
+        (!value.is_empty()).then(|| value.to_string())
+    }
+
+    /// The row as column name → text, for the raw archive.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut map = serde_json::Map::new();
+        for (i, name) in self.header.names().iter().enumerate() {
+            let value = self.fields.get(i).unwrap_or("");
+            map.insert(name.clone(), serde_json::Value::String(value.to_string()));
+        }
+        serde_json::Value::Object(map)
+    }
+}
+
+/// What is wrong with a row, said so that a person can fix the file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct RowError {
+    /// The message, without the file and line (the importer adds them).
+    pub message: String,
+    /// The line, when the error is about another row than the one being read.
+    pub line: Option<u64>,
+}
+
+impl RowError {
+    /// An error about the current row.
+    pub fn new(message: impl Into<String>) -> RowError {
+        RowError { message: message.into(), line: None }
+    }
+
+    /// An error about a row at another line (a group completed later).
+    pub fn at(line: u64, message: impl Into<String>) -> RowError {
+        RowError { message: message.into(), line: Some(line) }
+    }
+
+    /// An error about one field's value.
+    pub fn field(name: &str, cause: impl std::fmt::Display) -> RowError {
+        RowError::new(format!("column {name:?}: {cause}"))
+    }
+}
+
+impl From<AmountError> for RowError {
+    fn from(e: AmountError) -> Self {
+        RowError::new(e.to_string())
+    }
+}
+
+impl From<TimeError> for RowError {
+    fn from(e: TimeError) -> Self {
+        RowError::new(e.to_string())
+    }
+}
+
+/// An event read from a file, with the rows it came from (kept in the raw archive).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedEvent {
+    /// The event. When the file has no id for it, its `external_id` is empty and the
+    /// importer derives one from the event's content.
+    pub event: NewEvent,
+    /// The rows it came from.
+    pub rows: Vec<SourceRow>,
+}
+
+/// One row of a file as it was, for the raw archive.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceRow {
+    /// Where it stands in the file.
+    pub line: u64,
+    /// The file's own id for the row (a ledger entry id), when it has one.
+    pub id: Option<String>,
+    /// The row as column name → text.
+    pub fields: serde_json::Value,
+}
+
+impl SourceRow {
+    /// The row as it stands, without an id of its own.
+    pub fn of(row: &Row<'_>) -> SourceRow {
+        SourceRow { line: row.line, id: None, fields: row.to_json() }
+    }
+
+    /// The row as it stands, with the file's own id for it.
+    pub fn with_id(row: &Row<'_>, id: impl Into<String>) -> SourceRow {
+        SourceRow { line: row.line, id: Some(id.into()), fields: row.to_json() }
+    }
+}
+
+/// Turns the rows of one file format into events.
+pub trait RowReader {
+    /// Reads one data row; returns the events that are complete now.
+    fn read(&mut self, row: &Row<'_>) -> Result<Vec<ImportedEvent>, RowError>;
+
+    /// The file has ended; returns the events still held back.
+    fn finish(&mut self) -> Result<Vec<ImportedEvent>, RowError> {
+        Ok(Vec::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_matched_without_case_or_bom() {
+        let header = Header::new(["\u{feff}Date", " Sent Amount ", "TxHash"]);
+        assert_eq!(header.position("date"), Some(0));
+        assert_eq!(header.position("SENT AMOUNT"), Some(1));
+        assert!(header.has_all(&["Date", "txhash"]));
+        assert!(!header.has_all(&["Label"]));
+    }
+
+    #[test]
+    fn row_fields_are_read_by_name() {
+        let header = Header::new(["time", "amount", "asset"]);
+        let record = csv::StringRecord::from(vec!["2025-01-01 00:00:00", " 1.5 ", ""]);
+        let row = Row::new(2, &header, &record);
+        assert_eq!(row.amount("amount").unwrap(), Decimal::new(15, 1));
+        assert!(row.required("asset").unwrap_err().message.contains("\"asset\" is empty"));
+        assert_eq!(row.get("missing"), "");
+        assert_eq!(row.to_json()["amount"], " 1.5 ");
+    }
+}

@@ -1,0 +1,296 @@
+//! `cointally account add|list|remove`: the exchange accounts and wallets of a ledger.
+
+use std::io::{BufRead, IsTerminal, Read};
+
+use cointally_exchanges::{Exchange, Secret};
+use serde::Serialize;
+
+use crate::credentials::{ApiKey, CredentialsFile};
+use crate::ledger::{Account, CredentialSource, NewAccount};
+
+use super::output::{Align, Table, print_json};
+use super::{Context, Failure};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Add an account; its API key is asked for without echo and kept outside the ledger
+    Add(AddArgs),
+    /// List the accounts
+    List,
+    /// Remove an account, its history and its stored key
+    Remove(RemoveArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct AddArgs {
+    /// The exchange: binance, kraken, coinbase, ... or `wallet` for a self-custody wallet
+    exchange: String,
+    /// Your name for the account, unique in the ledger
+    #[arg(long)]
+    label: String,
+    /// Talk to this base URL instead of the exchange's production one
+    #[arg(long, value_name = "URL")]
+    base_url: Option<String>,
+    /// Read the API key from this environment variable at sync time
+    #[arg(long, value_name = "VAR", requires = "secret_env", conflicts_with = "no_key")]
+    key_env: Option<String>,
+    /// Read the API secret from this environment variable at sync time
+    #[arg(long, value_name = "VAR", requires = "key_env", conflicts_with = "no_key")]
+    secret_env: Option<String>,
+    /// No API key: the account only holds imported files and is never contacted
+    #[arg(long)]
+    no_key: bool,
+    /// Accept a key that can withdraw funds (not recommended)
+    #[arg(long)]
+    allow_withdraw_key: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RemoveArgs {
+    /// The account's label
+    label: String,
+    /// Do not ask for confirmation
+    #[arg(long, short)]
+    yes: bool,
+}
+
+pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Add(args) => add(context, args),
+        Command::List => list(context),
+        Command::Remove(args) => remove(context, args),
+    }
+}
+
+fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
+    let exchange: Exchange = args.exchange.parse().map_err(|e| Failure::input(format!("{e}")))?;
+    if args.label.trim().is_empty() || args.label.chars().any(|c| c.is_control()) {
+        return Err(Failure::input(format!("{:?} is not a usable label", args.label)).into());
+    }
+    if let Some(url) = &args.base_url {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(Failure::input(format!("--base-url {url:?} is not an http:// or https:// URL")).into());
+        }
+    }
+    let mut ledger = context.open_ledger()?;
+    if ledger.find_account(&args.label)?.is_some() {
+        return Err(crate::ledger::LedgerError::DuplicateLabel(args.label).into());
+    }
+    let wants_key = !args.no_key && exchange.takes_api_key();
+    if args.key_env.is_some() && !exchange.takes_api_key() {
+        return Err(Failure::input(format!(
+            "cointally has no API client for {exchange}: its history comes from files"
+        ))
+        .hint(format!("add it with --no-key: cointally account add {exchange} --label {} --no-key", args.label))
+        .into());
+    }
+    let source = match (&args.key_env, wants_key) {
+        (Some(_), _) => CredentialSource::Env,
+        (None, true) => CredentialSource::File,
+        (None, false) => CredentialSource::None,
+    };
+    let new = NewAccount {
+        label: args.label.clone(),
+        exchange: exchange.as_str().to_string(),
+        base_url: args.base_url.clone(),
+        credential_source: source,
+        key_env: args.key_env.clone(),
+        secret_env: args.secret_env.clone(),
+        allow_withdraw_key: args.allow_withdraw_key,
+    };
+    let mut stored_in = None;
+    if source == CredentialSource::File {
+        let api_key = read_api_key(exchange, &args.label)?;
+        let file = CredentialsFile::at(context.credentials.clone())?;
+        file.put(&ledger.ledger_id()?, &args.label, &api_key)?;
+        stored_in = Some(file);
+    }
+    let account = match ledger.add_account(&new) {
+        Ok(account) => account,
+        Err(e) => {
+            if let Some(file) = &stored_in {
+                let _ = file.remove(&ledger.ledger_id()?, &args.label);
+            }
+            return Err(e.into());
+        }
+    };
+    if context.json {
+        print_json(&AccountJson::from_account(&account, 0))?;
+    } else {
+        println!("added account {} ({})", account.label, account.exchange);
+    }
+    match source {
+        CredentialSource::None => context.note(format!(
+            "{} holds imported files only; import with `cointally import FILE --account {}`",
+            account.label, account.label
+        )),
+        CredentialSource::Env => {
+            for var in [&args.key_env, &args.secret_env].into_iter().flatten() {
+                if std::env::var_os(var).is_none() {
+                    context.note(format!("note: ${var} is not set now; it is read when the account is synced"));
+                }
+            }
+            context.note("the key's permissions are checked with the exchange when the account is first synced");
+        }
+        CredentialSource::File => {
+            if let Some(file) = stored_in {
+                context.note(format!("the key is stored in {} (owner-only), not in the ledger", file.path().display()));
+            }
+            context.note("the key's permissions are checked with the exchange when the account is first synced");
+        }
+    }
+    Ok(())
+}
+
+/// Reads an API key and secret: at a terminal by prompts without echo; otherwise from
+/// standard input, the key on the first line and the secret on the rest (so a multi-line
+/// PEM private key can be piped in).
+fn read_api_key(exchange: Exchange, label: &str) -> anyhow::Result<ApiKey> {
+    let stdin = std::io::stdin();
+    let (key, secret) = if stdin.is_terminal() {
+        let key = rpassword::prompt_password(format!("API key for {label} ({exchange}): "))?;
+        let secret = rpassword::prompt_password(format!("API secret for {label} ({exchange}): "))?;
+        (key, secret)
+    } else {
+        let mut lock = stdin.lock();
+        let mut key = String::new();
+        lock.read_line(&mut key)?;
+        let mut secret = String::new();
+        lock.read_to_string(&mut secret)?;
+        (key, secret)
+    };
+    let api_key = ApiKey { key: Secret::new(key.trim()), secret: Secret::new(secret.trim()) };
+    if api_key.key.is_blank() || api_key.secret.is_blank() {
+        return Err(Failure::input("no API key or secret was given")
+            .hint("give the key, then the secret, at the prompts (or on standard input: the key on the first line)")
+            .hint("or name environment variables with --key-env and --secret-env, or use --no-key for files only")
+            .into());
+    }
+    Ok(api_key)
+}
+
+/// `account list --json`: one object per account.
+#[derive(Serialize)]
+struct AccountJson {
+    label: String,
+    exchange: String,
+    base_url: Option<String>,
+    credentials: &'static str,
+    key_env: Option<String>,
+    secret_env: Option<String>,
+    allow_withdraw_key: bool,
+    events: i64,
+    created_at: String,
+}
+
+impl AccountJson {
+    fn from_account(account: &Account, events: i64) -> AccountJson {
+        AccountJson {
+            label: account.label.clone(),
+            exchange: account.exchange.clone(),
+            base_url: account.base_url.clone(),
+            credentials: credentials_name(account.credential_source),
+            key_env: account.key_env.clone(),
+            secret_env: account.secret_env.clone(),
+            allow_withdraw_key: account.allow_withdraw_key,
+            events,
+            created_at: account.created_at.clone(),
+        }
+    }
+}
+
+fn credentials_name(source: CredentialSource) -> &'static str {
+    match source {
+        CredentialSource::None => "none",
+        CredentialSource::Env => "env",
+        CredentialSource::File => "file",
+    }
+}
+
+fn list(context: &Context) -> anyhow::Result<()> {
+    let ledger = context.open_ledger()?;
+    let accounts = ledger.accounts()?;
+    let counts = ledger.event_counts()?;
+    let count = |a: &Account| counts.get(&a.id).copied().unwrap_or(0);
+    if context.json {
+        let rows: Vec<AccountJson> = accounts.iter().map(|a| AccountJson::from_account(a, count(a))).collect();
+        print_json(&rows)?;
+        return Ok(());
+    }
+    if accounts.is_empty() {
+        context.note("no accounts yet; add one with `cointally account add <exchange> --label NAME`");
+        return Ok(());
+    }
+    let mut table = Table::new(&[
+        ("Label", Align::Left),
+        ("Exchange", Align::Left),
+        ("Key", Align::Left),
+        ("Events", Align::Right),
+        ("Base URL", Align::Left),
+    ]);
+    for account in &accounts {
+        let key = match account.credential_source {
+            CredentialSource::None => "none".to_string(),
+            CredentialSource::Env => format!("env ${}", account.key_env.as_deref().unwrap_or("?")),
+            CredentialSource::File => "credentials file".to_string(),
+        };
+        table.row(vec![
+            account.label.clone(),
+            account.exchange.clone(),
+            key,
+            count(account).to_string(),
+            account.base_url.clone().unwrap_or_default(),
+        ]);
+    }
+    table.print()?;
+    Ok(())
+}
+
+fn remove(context: &Context, args: RemoveArgs) -> anyhow::Result<()> {
+    let mut ledger = context.open_ledger()?;
+    let account = ledger.account(&args.label)?;
+    if !args.yes {
+        let events = ledger.event_counts()?.get(&account.id).copied().unwrap_or(0);
+        if !std::io::stdin().is_terminal() {
+            return Err(Failure::input(format!("removing {} needs confirmation", account.label))
+                .hint("pass --yes to remove it without a question")
+                .into());
+        }
+        eprint!(
+            "Remove account {} ({}) and its {events} events from {}? [y/N] ",
+            account.label,
+            account.exchange,
+            ledger.path().display()
+        );
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            eprintln!("nothing removed");
+            return Ok(());
+        }
+    }
+    let ledger_id = ledger.ledger_id()?;
+    let events = ledger.remove_account(&account.label)?;
+    let mut forgot_key = false;
+    if account.credential_source == CredentialSource::File {
+        forgot_key = CredentialsFile::at(context.credentials.clone())?.remove(&ledger_id, &account.label)?;
+    }
+    if context.json {
+        print_json(&serde_json::json!({"removed": account.label, "events": events, "stored_key_deleted": forgot_key}))?;
+    } else {
+        println!("removed account {} and its {events} events", account.label);
+    }
+    match account.credential_source {
+        CredentialSource::None => {}
+        CredentialSource::File | CredentialSource::Env => {
+            if forgot_key {
+                context.note("its stored API key was deleted from the credentials file");
+            }
+            context.note(format!(
+                "remember to revoke the API key on {} too: removing it here does not disable it there",
+                account.exchange
+            ));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! `cointally events [--account L] [--asset A] [--kind K] [--year Y] [--limit N]`.
+
+use chrono::{TimeZone, Utc};
+use cointally_exchanges::amount::format_amount;
+use cointally_exchanges::time::format_rfc3339;
+use cointally_exchanges::{EventKind, LegRole, asset_symbol};
+use serde::Serialize;
+
+use crate::ledger::EventFilter;
+
+use super::output::{Align, Table, print_json};
+use super::{Context, Failure};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this account
+    #[arg(long)]
+    account: Option<String>,
+    /// Only events that move this asset
+    #[arg(long)]
+    asset: Option<String>,
+    /// Only this kind (trade, deposit, withdrawal, staking, ...)
+    #[arg(long, value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<EventKind>()))]
+    kind: Option<EventKind>,
+    /// Only this calendar year (UTC)
+    #[arg(long, value_parser = clap::value_parser!(i32).range(1970..=9999))]
+    year: Option<i32>,
+    /// At most this many events (the earliest that match)
+    #[arg(long)]
+    limit: Option<u64>,
+}
+
+/// `events --json`: one object per event.
+#[derive(Serialize)]
+struct EventJson {
+    id: i64,
+    account: String,
+    time: String,
+    kind: &'static str,
+    legs: Vec<LegJson>,
+    tx_hash: Option<String>,
+    external_id: String,
+}
+
+#[derive(Serialize)]
+struct LegJson {
+    asset: String,
+    amount: String,
+    role: &'static str,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    let ledger = context.open_ledger()?;
+    if let Some(label) = &args.account {
+        ledger.account(label)?;
+    }
+    let asset =
+        args.asset.as_deref().map(asset_symbol).transpose().map_err(|e| Failure::input(format!("--asset: {e}")))?;
+    let (from, until) = match args.year {
+        Some(year) => {
+            (Utc.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single(), Utc.with_ymd_and_hms(year + 1, 1, 1, 0, 0, 0).single())
+        }
+        None => (None, None),
+    };
+    let filter = EventFilter { account: args.account, asset, kind: args.kind, from, until, limit: args.limit };
+    let events = ledger.events(&filter)?;
+    if context.json {
+        let rows: Vec<EventJson> = events
+            .into_iter()
+            .map(|e| EventJson {
+                id: e.id,
+                account: e.account,
+                time: format_rfc3339(e.time),
+                kind: e.kind.as_str(),
+                legs: e
+                    .legs
+                    .into_iter()
+                    .map(|l| LegJson { asset: l.asset, amount: format_amount(l.amount), role: l.role.as_str() })
+                    .collect(),
+                tx_hash: e.tx_hash,
+                external_id: e.external_id,
+            })
+            .collect();
+        print_json(&rows)?;
+        return Ok(());
+    }
+    if events.is_empty() {
+        context.note("no events match");
+        return Ok(());
+    }
+    let mut table = Table::new(&[
+        ("Time (UTC)", Align::Left),
+        ("Account", Align::Left),
+        ("Kind", Align::Left),
+        ("Legs", Align::Left),
+        ("Tx hash", Align::Left),
+        ("Id", Align::Right),
+    ]);
+    for e in events {
+        let legs = e
+            .legs
+            .iter()
+            .map(|l| {
+                let sign = if l.amount.is_sign_positive() { "+" } else { "" };
+                let fee = if l.role == LegRole::Fee { " (fee)" } else { "" };
+                format!("{sign}{} {}{fee}", format_amount(l.amount), l.asset)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        table.row(vec![
+            e.time.format("%Y-%m-%d %H:%M:%S").to_string(),
+            e.account,
+            e.kind.to_string(),
+            legs,
+            e.tx_hash.unwrap_or_default(),
+            e.id.to_string(),
+        ]);
+    }
+    table.print()?;
+    Ok(())
+}

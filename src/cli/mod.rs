@@ -1,0 +1,232 @@
+//! The command line: one verb per file, errors turned into one line, hints and an exit code.
+//!
+//! Exit codes: 0 success; 1 the command ran but found problems; 2 usage, input or ledger
+//! error; 3 an exchange refused or failed. stdout carries data (tables, JSON); stderr carries
+//! progress, logs, warnings and errors. A closed stdout (`| head`) ends quietly with 0.
+
+mod account;
+mod balances;
+mod demo;
+mod events;
+mod import;
+mod init;
+mod output;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::credentials::{CREDENTIALS_ENV, CredentialsError};
+use crate::import::ImportError;
+use crate::ledger::{Ledger, LedgerError, OpenMode};
+
+/// The environment variable naming the ledger file when `--ledger` is not given.
+pub const LEDGER_ENV: &str = "COINTALLY_LEDGER";
+
+/// The ledger file used when neither `--ledger` nor `$COINTALLY_LEDGER` is given.
+pub const DEFAULT_LEDGER: &str = "cointally.sqlite";
+
+/// cointally: your complete crypto history in one ledger, and the files your taxes need.
+#[derive(Debug, Parser)]
+#[command(name = "cointally", version, about, long_about = None)]
+pub struct Cli {
+    /// The ledger file [default: $COINTALLY_LEDGER, then ./cointally.sqlite]
+    #[arg(long, global = true, value_name = "PATH")]
+    ledger: Option<PathBuf>,
+    /// Print JSON for scripts instead of tables
+    #[arg(long, global = true)]
+    json: bool,
+    /// Print no progress and no notes, only data and errors
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// More log lines on stderr (-v info, -vv debug)
+    #[arg(long, short, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// The credentials file [default: $COINTALLY_CREDENTIALS, then <config dir>/cointally/credentials.toml]
+    #[arg(long, global = true, value_name = "PATH", env = CREDENTIALS_ENV)]
+    credentials: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a new, empty ledger
+    Init(init::Args),
+    /// Add, list or remove exchange accounts and wallets
+    #[command(subcommand)]
+    Account(account::Command),
+    /// Import history files (CSV) into an account
+    Import(import::Args),
+    /// Show what each account holds
+    Balances(balances::Args),
+    /// List events in time order
+    Events(events::Args),
+    /// Run the whole pipeline on bundled sample data, no keys needed
+    Demo,
+}
+
+/// What every command gets: the global options.
+pub struct Context {
+    ledger: Option<PathBuf>,
+    json: bool,
+    quiet: bool,
+    credentials: Option<PathBuf>,
+}
+
+impl Context {
+    /// The ledger path: `--ledger`, then `$COINTALLY_LEDGER`, then `./cointally.sqlite`.
+    fn ledger_path(&self) -> PathBuf {
+        self.ledger
+            .clone()
+            .or_else(|| std::env::var_os(LEDGER_ENV).filter(|v| !v.is_empty()).map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_LEDGER))
+    }
+
+    /// Opens the ledger, which must exist.
+    fn open_ledger(&self) -> anyhow::Result<Ledger> {
+        Ok(Ledger::open(&self.ledger_path(), OpenMode::Existing)?)
+    }
+
+    /// Prints a note on stderr unless `--quiet`.
+    fn note(&self, text: impl std::fmt::Display) {
+        if !self.quiet {
+            eprintln!("{text}");
+        }
+    }
+}
+
+/// An error that carries its own exit code and hints.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Failure {
+    message: String,
+    hints: Vec<String>,
+    code: u8,
+}
+
+impl Failure {
+    /// A usage or input problem (exit 2).
+    pub fn input(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), hints: Vec::new(), code: 2 }
+    }
+
+    /// Adds a line saying what to do.
+    pub fn hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hints.push(hint.into());
+        self
+    }
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    init_logging(cli.verbose, cli.quiet);
+    let context = Context { ledger: cli.ledger, json: cli.json, quiet: cli.quiet, credentials: cli.credentials };
+    let result = match cli.command {
+        Command::Init(args) => init::run(&context, args),
+        Command::Account(command) => account::run(&context, command),
+        Command::Import(args) => import::run(&context, args),
+        Command::Balances(args) => balances::run(&context, args),
+        Command::Events(args) => events::run(&context, args),
+        Command::Demo => demo::run(&context),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => ExitCode::from(report(&e)),
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => log::LevelFilter::Error,
+        (false, 0) => log::LevelFilter::Warn,
+        (false, 1) => log::LevelFilter::Info,
+        (false, _) => log::LevelFilter::Debug,
+    };
+    let mut builder = env_logger::Builder::new();
+    builder.filter_level(level).parse_env("COINTALLY_LOG").format_timestamp(None).format_target(false);
+    let _ = builder.try_init();
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}
+
+/// Prints the error, its causes and what to do; returns the exit code.
+fn report(e: &anyhow::Error) -> u8 {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "error: {e}");
+    for cause in e.chain().skip(1) {
+        let _ = writeln!(stderr, "  caused by: {cause}");
+    }
+    let (code, hints) = classify(e);
+    if let Some(ImportError::BadRows { problems, truncated }) = e.chain().find_map(|c| c.downcast_ref::<ImportError>())
+    {
+        for problem in problems {
+            let _ = writeln!(stderr, "  {problem}");
+        }
+        if *truncated {
+            let _ = writeln!(stderr, "  (stopped after {} errors)", problems.len());
+        }
+    }
+    for hint in hints {
+        let _ = writeln!(stderr, "hint: {hint}");
+    }
+    code
+}
+
+/// The exit code and hints for an error, from the most specific cause that knows them.
+fn classify(e: &anyhow::Error) -> (u8, Vec<String>) {
+    for cause in e.chain() {
+        if let Some(failure) = cause.downcast_ref::<Failure>() {
+            return (failure.code, failure.hints.clone());
+        }
+        if let Some(err) = cause.downcast_ref::<ImportError>() {
+            let hint = match err {
+                ImportError::BadRows { .. } => {
+                    "fix the rows listed above and run the same command again; nothing was imported".into()
+                }
+                ImportError::UnknownFormat { .. } | ImportError::WrongFormat { .. } => {
+                    "give --format (generic, koinly, ...); the README lists each format's header".into()
+                }
+                ImportError::WrongAccount { format, .. } => format!(
+                    "import it into a {format} account: cointally account add {format} --label {format} --no-key"
+                ),
+                ImportError::Io { .. } => "check the file's path and that it can be read".into(),
+                ImportError::Ledger(_) => continue,
+            };
+            return (2, vec![hint]);
+        }
+        if let Some(err) = cause.downcast_ref::<LedgerError>() {
+            let hint = match err {
+                LedgerError::Missing(path) => format!(
+                    "create it with `cointally --ledger {} init`, or point --ledger (or ${LEDGER_ENV}) at an existing ledger",
+                    path.display()
+                ),
+                LedgerError::Exists(_) => "use it as it is, or choose another file with --ledger".into(),
+                LedgerError::NotSqlite(_) | LedgerError::Foreign(_) => {
+                    "check the --ledger path (or $COINTALLY_LEDGER); the file was not changed".into()
+                }
+                LedgerError::TooNew { .. } => "upgrade cointally to open this ledger; the file was not changed".into(),
+                LedgerError::NoSuchAccount(_) => "list the accounts with `cointally account list`".into(),
+                LedgerError::DuplicateLabel(_) => "choose another --label".into(),
+                _ => "the ledger was left as it was before the command".into(),
+            };
+            return (2, vec![hint]);
+        }
+        if cause.downcast_ref::<CredentialsError>().is_some() {
+            return (2, vec![format!("the credentials file can be chosen with --credentials or ${CREDENTIALS_ENV}")]);
+        }
+    }
+    (2, Vec::new())
+}

@@ -1,0 +1,433 @@
+//! CSV import: reads history files row by row into the ledger, all or nothing.
+//!
+//! A file's format is given or detected from its header (which may follow a few preamble
+//! lines, as in Coinbase's reports). Rows are streamed through the format's
+//! [`RowReader`]; events are written as they complete, inside ONE transaction for the whole
+//! command, so a bad row anywhere — the last row of the last file included — leaves the ledger
+//! exactly as it was. Errors are collected (up to [`MAX_ERRORS`]) so a person can fix a file
+//! in one go.
+//!
+//! Every event is keyed so that importing the same file again adds nothing: by the file's
+//! own id where it has one (which is also the exchange's API id, so a later sync does not
+//! double it), otherwise by a hash of the event's content and its occurrence in the file.
+
+mod generic;
+mod key;
+mod koinly;
+
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use cointally_exchanges::rows::{Header, ImportedEvent, Row, RowReader};
+
+use crate::ledger::events::{Written, insert_event, insert_raw};
+use crate::ledger::{Account, Ledger, LedgerError};
+
+pub use generic::GENERIC_COLUMNS;
+
+/// How many row errors are listed before the importer stops reading.
+pub const MAX_ERRORS: usize = 20;
+
+/// How many lines are searched for the header row.
+const HEADER_SEARCH_LINES: usize = 30;
+
+/// A history file layout cointally reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Format {
+    /// cointally's own documented layout.
+    Generic,
+    /// Koinly's universal template.
+    Koinly,
+}
+
+impl Format {
+    /// Every format, in the order detection tries them.
+    pub const ALL: [Format; 2] = [Format::Generic, Format::Koinly];
+
+    /// The name on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Generic => "generic",
+            Format::Koinly => "koinly",
+        }
+    }
+
+    /// The exchange whose accounts this format belongs to, if it belongs to one.
+    pub fn exchange(self) -> Option<&'static str> {
+        match self {
+            Format::Generic | Format::Koinly => None,
+        }
+    }
+
+    /// Whether a header row is this format's.
+    pub fn matches(self, header: &Header) -> bool {
+        match self {
+            Format::Generic => generic::matches(header),
+            Format::Koinly => koinly::matches(header),
+        }
+    }
+
+    /// A fresh reader for one file of this format.
+    pub fn reader(self) -> Box<dyn RowReader> {
+        match self {
+            Format::Generic => Box::new(generic::Reader::default()),
+            Format::Koinly => Box::new(koinly::Reader),
+        }
+    }
+
+    /// The raw archive's source name for rows of this format.
+    fn source(self) -> String {
+        format!("csv:{}", self.as_str())
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown format {s:?} (known: {})", Format::ALL.map(|f| f.as_str()).join(", ")))
+    }
+}
+
+/// One bad row: where, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowProblem {
+    /// The file.
+    pub path: PathBuf,
+    /// The line.
+    pub line: u64,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for RowProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.path.display(), self.line, self.message)
+    }
+}
+
+/// Why an import wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// Some rows are bad; the whole import was rolled back.
+    #[error("{} bad row{}{}; nothing was imported", .problems.len(), if .problems.len() == 1 { "" } else { "s" }, if *.truncated { " (showing the first ones)" } else { "" })]
+    BadRows {
+        /// The bad rows, in file order.
+        problems: Vec<RowProblem>,
+        /// Whether reading stopped after [`MAX_ERRORS`].
+        truncated: bool,
+    },
+    /// No known header was found.
+    #[error("{path}: no known header in the first {HEADER_SEARCH_LINES} lines (first line: {first_line:?})")]
+    UnknownFormat {
+        /// The file.
+        path: PathBuf,
+        /// Its first line, to show what was found.
+        first_line: String,
+    },
+    /// The header is not the given format's.
+    #[error("{path}: the header is not a {format} file (first line: {first_line:?})")]
+    WrongFormat {
+        /// The file.
+        path: PathBuf,
+        /// The format asked for.
+        format: Format,
+        /// Its first line.
+        first_line: String,
+    },
+    /// An exchange's export given to an account of another exchange.
+    #[error("{path} is a {format} export but account {account:?} is a {exchange} account")]
+    WrongAccount {
+        /// The file.
+        path: PathBuf,
+        /// Its format.
+        format: Format,
+        /// The account's label.
+        account: String,
+        /// The account's exchange.
+        exchange: String,
+    },
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Writing to the ledger failed.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+impl From<rusqlite::Error> for ImportError {
+    fn from(e: rusqlite::Error) -> Self {
+        ImportError::Ledger(e.into())
+    }
+}
+
+/// What one file added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileSummary {
+    /// The file.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+    /// Data rows read.
+    pub rows: u64,
+    /// Events new to the ledger.
+    pub new_events: u64,
+    /// Events the ledger already had.
+    pub existing_events: u64,
+}
+
+/// Reports how far an import is, in bytes of the current file.
+pub trait Progress {
+    /// A new file starts; `len` is its size in bytes.
+    fn start_file(&self, path: &Path, len: u64);
+    /// `done` bytes of the current file are read.
+    fn advance(&self, done: u64);
+}
+
+/// No progress reporting.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start_file(&self, _: &Path, _: u64) {}
+    fn advance(&self, _: u64) {}
+}
+
+/// Imports `files` into `account`, all in one transaction: either every file is imported or
+/// nothing is written.
+pub fn import_files(
+    ledger: &mut Ledger,
+    account: &Account,
+    files: &[PathBuf],
+    format: Option<Format>,
+    progress: &dyn Progress,
+) -> Result<Vec<FileSummary>, ImportError> {
+    let fetched_at = crate::ledger::now_text();
+    let tx = ledger.transaction()?;
+    let mut problems = Vec::new();
+    let mut summaries = Vec::new();
+    let mut truncated = false;
+    for path in files {
+        let found = locate_header(path, format)?;
+        if let Some(exchange) = found.format.exchange() {
+            if account.exchange != exchange {
+                return Err(ImportError::WrongAccount {
+                    path: path.clone(),
+                    format: found.format,
+                    account: account.label.clone(),
+                    exchange: account.exchange.clone(),
+                });
+            }
+        }
+        let mut file = FileImport {
+            tx: &tx,
+            account_id: account.id,
+            source: found.format.source(),
+            fetched_at: &fetched_at,
+            keys: key::Keys::default(),
+            summary: FileSummary {
+                path: path.clone(),
+                format: found.format,
+                rows: 0,
+                new_events: 0,
+                existing_events: 0,
+            },
+        };
+        truncated = file.read(path, &found, &mut problems, progress)?;
+        summaries.push(file.summary);
+        if truncated {
+            break;
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ImportError::BadRows { problems, truncated });
+    }
+    tx.commit()?;
+    Ok(summaries)
+}
+
+/// Where a file's header is and which format it is.
+struct Located {
+    format: Format,
+    /// How many lines come before the header row.
+    preamble_lines: usize,
+}
+
+fn locate_header(path: &Path, wanted: Option<Format>) -> Result<Located, ImportError> {
+    let io = |source| ImportError::Io { path: path.to_path_buf(), source };
+    let reader = BufReader::new(File::open(path).map_err(io)?);
+    let mut first_line = None;
+    for (index, line) in reader.lines().take(HEADER_SEARCH_LINES).enumerate() {
+        let line = match line {
+            Ok(line) => line,
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => break,
+            Err(e) => return Err(io(e)),
+        };
+        if first_line.is_none() {
+            first_line = Some(line.chars().take(120).collect::<String>());
+        }
+        let Some(header) = parse_header_line(&line) else { continue };
+        let found = match wanted {
+            Some(format) => format.matches(&header).then_some(format),
+            None => Format::ALL.into_iter().find(|f| f.matches(&header)),
+        };
+        if let Some(format) = found {
+            return Ok(Located { format, preamble_lines: index });
+        }
+    }
+    let first_line = first_line.unwrap_or_default();
+    Err(match wanted {
+        Some(format) => ImportError::WrongFormat { path: path.to_path_buf(), format, first_line },
+        None => ImportError::UnknownFormat { path: path.to_path_buf(), first_line },
+    })
+}
+
+fn parse_header_line(line: &str) -> Option<Header> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(line.as_bytes());
+    let record = reader.records().next()?.ok()?;
+    Some(Header::new(record.iter()))
+}
+
+/// The state of importing one file.
+struct FileImport<'t> {
+    tx: &'t rusqlite::Transaction<'t>,
+    account_id: i64,
+    source: String,
+    fetched_at: &'t str,
+    keys: key::Keys,
+    summary: FileSummary,
+}
+
+impl FileImport<'_> {
+    /// Reads the file; returns whether reading stopped at [`MAX_ERRORS`].
+    fn read(
+        &mut self,
+        path: &Path,
+        found: &Located,
+        problems: &mut Vec<RowProblem>,
+        progress: &dyn Progress,
+    ) -> Result<bool, ImportError> {
+        let io = |source| ImportError::Io { path: path.to_path_buf(), source };
+        let file = File::open(path).map_err(io)?;
+        progress.start_file(path, file.metadata().map(|m| m.len()).unwrap_or(0));
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(BufReader::with_capacity(1 << 20, file));
+        let mut record = csv::StringRecord::new();
+        let mut header = None;
+        let mut records_seen = 0usize;
+        let mut reader = found.format.reader();
+        let problem = |line: u64, message: String| RowProblem { path: path.to_path_buf(), line, message };
+        loop {
+            match csv.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    problems.push(problem(line, format!("not a well-formed CSV row: {}", csv_error_text(&e))));
+                    if problems.len() >= MAX_ERRORS {
+                        return Ok(true);
+                    }
+                    continue;
+                }
+            }
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            // Preamble lines are counted as CSV records; the header is the one after them.
+            if header.is_none() {
+                if records_seen < found.preamble_lines {
+                    records_seen += 1;
+                    continue;
+                }
+                header = Some(Header::new(record.iter()));
+                continue;
+            }
+            let Some(header) = header.as_ref() else { continue };
+            if record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            self.summary.rows += 1;
+            if self.summary.rows % 8192 == 0 {
+                progress.advance(record.position().map(|p| p.byte()).unwrap_or(0));
+            }
+            let row = Row::new(line, header, &record);
+            match reader.read(&row) {
+                Ok(events) if problems.is_empty() => self.write(events)?,
+                Ok(_) => {}
+                Err(e) => {
+                    problems.push(problem(e.line.unwrap_or(line), e.message));
+                    if problems.len() >= MAX_ERRORS {
+                        return Ok(true);
+                    }
+                }
+            }
+        }
+        match reader.finish() {
+            Ok(events) if problems.is_empty() => self.write(events)?,
+            Ok(_) => {}
+            Err(e) => problems.push(problem(e.line.unwrap_or(0), e.message)),
+        }
+        if header.is_none() {
+            problems.push(problem(found.preamble_lines as u64 + 1, "the file ends before its header row".into()));
+        }
+        Ok(false)
+    }
+
+    fn write(&mut self, events: Vec<ImportedEvent>) -> Result<(), ImportError> {
+        for imported in events {
+            let mut event = imported.event;
+            if event.external_id.is_empty() {
+                event.external_id = self.keys.derive(&event);
+            }
+            let mut raw_ids = Vec::with_capacity(imported.rows.len());
+            let many = imported.rows.len() > 1;
+            for (i, row) in imported.rows.iter().enumerate() {
+                let raw_key = match &row.id {
+                    Some(id) => id.clone(),
+                    None if many => format!("{}/{i}", event.external_id),
+                    None => event.external_id.clone(),
+                };
+                let payload = row.fields.to_string();
+                raw_ids.push(insert_raw(self.tx, self.account_id, &self.source, &raw_key, &payload, self.fetched_at)?);
+            }
+            match insert_event(self.tx, self.account_id, &self.source, &event, &raw_ids)? {
+                Written::New(_) => self.summary.new_events += 1,
+                Written::Existing(_) => self.summary.existing_events += 1,
+            }
+        }
+        Ok(())
+    }
+}
+
+fn csv_error_text(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "it is not valid UTF-8 text (save the file as UTF-8)".into(),
+        _ => e.to_string(),
+    }
+}
+
+impl ImportError {
+    /// Whether the error is about the input files rather than the ledger.
+    pub fn is_input_error(&self) -> bool {
+        !matches!(self, ImportError::Ledger(_))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,158 @@
+//! Import tests over the fixture files in `fixtures/generic` and `fixtures/koinly`.
+
+use std::path::{Path, PathBuf};
+
+use cointally_exchanges::EventKind;
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::ledger::{CredentialSource, EventFilter, NewAccount, OpenMode};
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
+}
+
+fn ledger_with(exchange: &str) -> (tempfile::TempDir, Ledger, Account) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+    let account = ledger
+        .add_account(&NewAccount {
+            label: "main".into(),
+            exchange: exchange.into(),
+            base_url: None,
+            credential_source: CredentialSource::None,
+            key_env: None,
+            secret_env: None,
+            allow_withdraw_key: false,
+        })
+        .unwrap();
+    (dir, ledger, account)
+}
+
+fn import(ledger: &mut Ledger, account: &Account, files: &[&str]) -> Result<Vec<FileSummary>, ImportError> {
+    let files: Vec<PathBuf> = files.iter().map(|f| fixture(f)).collect();
+    import_files(ledger, account, &files, None, &NoProgress)
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn balance(ledger: &Ledger, asset: &str) -> Decimal {
+    ledger.balances(None, None).unwrap().into_iter().find(|b| b.asset == asset).map(|b| b.amount).unwrap_or_default()
+}
+
+#[test]
+fn generic_history_becomes_events_with_signed_legs() {
+    let (_dir, mut ledger, account) = ledger_with("wallet");
+    let summary = import(&mut ledger, &account, &["generic/history.csv"]).unwrap();
+    assert_eq!((summary[0].rows, summary[0].new_events, summary[0].existing_events), (7, 7, 0));
+    assert_eq!(summary[0].format, Format::Generic);
+    // 50000 - 45000 - 10 + 21000 - 5
+    assert_eq!(balance(&ledger, "USD"), dec("25985"));
+    // 0.5 - 0.1 - 0.0002 - 0.2 - 0.1 - 0.0001
+    assert_eq!(balance(&ledger, "BTC"), dec("0.0997"));
+    assert_eq!(balance(&ledger, "ETH"), dec("3.02"));
+    let trades = ledger.events(&EventFilter { kind: Some(EventKind::Trade), ..Default::default() }).unwrap();
+    assert_eq!(trades.len(), 3);
+    assert_eq!(trades[0].external_id, "t-1");
+    let legs: Vec<(String, Decimal)> = trades[0].legs.iter().map(|l| (l.asset.clone(), l.amount)).collect();
+    assert_eq!(legs, [("USD".into(), dec("-45000")), ("BTC".into(), dec("0.5")), ("USD".into(), dec("-10"))]);
+}
+
+#[test]
+fn importing_the_same_file_again_adds_nothing() {
+    let (_dir, mut ledger, account) = ledger_with("wallet");
+    import(&mut ledger, &account, &["generic/history.csv", "koinly/universal.csv"]).unwrap();
+    let before = ledger.row_counts().unwrap();
+    let again = import(&mut ledger, &account, &["generic/history.csv", "koinly/universal.csv"]).unwrap();
+    assert!(again.iter().all(|s| s.new_events == 0 && s.existing_events == s.rows), "{again:?}");
+    assert_eq!(ledger.row_counts().unwrap(), before);
+}
+
+#[test]
+fn identical_rows_in_one_file_stay_two_events() {
+    let (_dir, mut ledger, account) = ledger_with("wallet");
+    import(&mut ledger, &account, &["generic/history.csv"]).unwrap();
+    let rewards = ledger.events(&EventFilter { kind: Some(EventKind::Staking), ..Default::default() }).unwrap();
+    assert_eq!(rewards.len(), 2);
+    assert_eq!(rewards[1].external_id, format!("{}#1", rewards[0].external_id));
+}
+
+/// Each bad file is refused with FILE:LINE and the ledger keeps exactly what it had.
+#[test]
+fn bad_rows_are_refused_whole_with_file_and_line() {
+    let cases = [
+        ("generic/bad_date.csv", 3, "\"2025-02-30 10:00:00\" is not a date and time"),
+        ("generic/bad_number.csv", 3, "\"1,5\" is not a decimal number"),
+        ("generic/unknown_kind.csv", 3, "unknown event kind \"teleport\""),
+        ("generic/missing_value.csv", 2, "a trade row needs both"),
+        ("generic/unknown_column.csv", 2, "unknown column \"recieved_amount\""),
+        ("generic/bad_last_row.csv", 4, "-3 is negative"),
+        ("generic/not_utf8.csv", 3, "not valid UTF-8"),
+        ("koinly/unknown_label.csv", 2, "label \"moon bonus\" is not one cointally knows"),
+    ];
+    for (file, line, message) in cases {
+        let (_dir, mut ledger, account) = ledger_with("wallet");
+        import(&mut ledger, &account, &["generic/history.csv"]).unwrap();
+        let before = ledger.row_counts().unwrap();
+        let err = import(&mut ledger, &account, &[file]).unwrap_err();
+        let ImportError::BadRows { problems, .. } = &err else { panic!("{file}: expected bad rows, got {err}") };
+        assert_eq!(problems[0].line, line, "{file}: {problems:?}");
+        assert!(problems[0].to_string().ends_with(&format!("{file}:{line}: {}", problems[0].message)), "{file}");
+        assert!(problems[0].message.contains(message), "{file}: {}", problems[0].message);
+        assert_eq!(ledger.row_counts().unwrap(), before, "{file} changed the ledger");
+    }
+}
+
+#[test]
+fn a_bad_second_file_leaves_the_first_unimported_too() {
+    let (_dir, mut ledger, account) = ledger_with("wallet");
+    let before = ledger.row_counts().unwrap();
+    let err = import(&mut ledger, &account, &["generic/history.csv", "generic/bad_last_row.csv"]).unwrap_err();
+    assert!(matches!(err, ImportError::BadRows { .. }));
+    assert_eq!(ledger.row_counts().unwrap(), before);
+}
+
+#[test]
+fn every_bad_row_is_listed_not_just_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.csv");
+    let mut text = String::from("time,kind,received_amount,received_asset\n");
+    for day in 1..=30 {
+        text += &format!("2025-01-{day:02} 00:00:00,deposit,x{day},BTC\n");
+    }
+    std::fs::write(&path, text).unwrap();
+    let (_dir, mut ledger, account) = ledger_with("wallet");
+    let err = import_files(&mut ledger, &account, &[path], None, &NoProgress).unwrap_err();
+    let ImportError::BadRows { problems, truncated } = err else { panic!() };
+    assert_eq!(problems.len(), MAX_ERRORS);
+    assert!(truncated);
+    assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), (2..2 + MAX_ERRORS as u64).collect::<Vec<_>>());
+}
+
+#[test]
+fn koinly_rows_follow_koinly_semantics() {
+    let (_dir, mut ledger, account) = ledger_with("other");
+    let summary = import(&mut ledger, &account, &["koinly/universal.csv"]).unwrap();
+    assert_eq!(summary[0].format, Format::Koinly);
+    let kinds: Vec<EventKind> = ledger.events(&EventFilter::default()).unwrap().into_iter().map(|e| e.kind).collect();
+    use EventKind::*;
+    assert_eq!(kinds, [FiatDeposit, Trade, Trade, Staking, Spend, Interest]);
+    assert_eq!(balance(&ledger, "USD"), dec("492.5"));
+    assert_eq!(balance(&ledger, "BTC"), dec("0.02869"));
+}
+
+#[test]
+fn unknown_headers_and_wrong_formats_are_named() {
+    let (_dir, mut ledger, account) = ledger_with("wallet");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("songs.csv");
+    std::fs::write(&path, "title,artist\nHey Jude,The Beatles\n").unwrap();
+    let err = import_files(&mut ledger, &account, std::slice::from_ref(&path), None, &NoProgress).unwrap_err();
+    assert!(matches!(&err, ImportError::UnknownFormat { first_line, .. } if first_line == "title,artist"), "{err}");
+    let err =
+        import_files(&mut ledger, &account, &[fixture("koinly/universal.csv")], Some(Format::Generic), &NoProgress)
+            .unwrap_err();
+    assert!(matches!(err, ImportError::WrongFormat { format: Format::Generic, .. }), "{err}");
+}

@@ -1,0 +1,199 @@
+//! Accounts: an exchange or wallet and a label; never the credentials themselves.
+
+use rusqlite::{OptionalExtension, Row, params};
+
+use super::{Ledger, LedgerError, now_text};
+
+/// Where an account's API key comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialSource {
+    /// No key: the account holds imported files only and is never contacted.
+    None,
+    /// Environment variables named in the account, read at sync time.
+    Env,
+    /// The owner-only credentials file.
+    File,
+}
+
+impl CredentialSource {
+    fn as_str(self) -> &'static str {
+        match self {
+            CredentialSource::None => "none",
+            CredentialSource::Env => "env",
+            CredentialSource::File => "file",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self, LedgerError> {
+        match s {
+            "none" => Ok(CredentialSource::None),
+            "env" => Ok(CredentialSource::Env),
+            "file" => Ok(CredentialSource::File),
+            other => Err(LedgerError::Corrupt(format!("credential source {other:?}"))),
+        }
+    }
+}
+
+/// An account as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// Row id.
+    pub id: i64,
+    /// The user's name for it, unique in the ledger.
+    pub label: String,
+    /// The exchange's name (`binance`, `wallet`, ...).
+    pub exchange: String,
+    /// A base URL overriding the exchange's production URL.
+    pub base_url: Option<String>,
+    /// Where its key comes from.
+    pub credential_source: CredentialSource,
+    /// The environment variable holding the API key (with [`CredentialSource::Env`]).
+    pub key_env: Option<String>,
+    /// The environment variable holding the API secret (with [`CredentialSource::Env`]).
+    pub secret_env: Option<String>,
+    /// The user insisted on a key that can withdraw.
+    pub allow_withdraw_key: bool,
+    /// When it was added (RFC 3339 UTC).
+    pub created_at: String,
+}
+
+/// An account to add.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewAccount {
+    /// Label, unique in the ledger.
+    pub label: String,
+    /// Exchange name.
+    pub exchange: String,
+    /// Base URL override.
+    pub base_url: Option<String>,
+    /// Where its key comes from.
+    pub credential_source: CredentialSource,
+    /// Env var of the key.
+    pub key_env: Option<String>,
+    /// Env var of the secret.
+    pub secret_env: Option<String>,
+    /// Allow a withdraw-capable key.
+    pub allow_withdraw_key: bool,
+}
+
+const COLUMNS: &str =
+    "id, label, exchange, base_url, credential_source, key_env, secret_env, allow_withdraw_key, created_at";
+
+fn from_row(row: &Row<'_>) -> rusqlite::Result<(Account, String)> {
+    let source: String = row.get(4)?;
+    Ok((
+        Account {
+            id: row.get(0)?,
+            label: row.get(1)?,
+            exchange: row.get(2)?,
+            base_url: row.get(3)?,
+            credential_source: CredentialSource::None,
+            key_env: row.get(5)?,
+            secret_env: row.get(6)?,
+            allow_withdraw_key: row.get(7)?,
+            created_at: row.get(8)?,
+        },
+        source,
+    ))
+}
+
+fn finish((mut account, source): (Account, String)) -> Result<Account, LedgerError> {
+    account.credential_source = CredentialSource::parse(&source)?;
+    Ok(account)
+}
+
+impl Ledger {
+    /// Adds an account; the label must be new.
+    pub fn add_account(&mut self, new: &NewAccount) -> Result<Account, LedgerError> {
+        if self.find_account(&new.label)?.is_some() {
+            return Err(LedgerError::DuplicateLabel(new.label.clone()));
+        }
+        self.conn.execute(
+            "INSERT INTO accounts (label, exchange, base_url, credential_source, key_env, secret_env, allow_withdraw_key, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                new.label,
+                new.exchange,
+                new.base_url,
+                new.credential_source.as_str(),
+                new.key_env,
+                new.secret_env,
+                new.allow_withdraw_key,
+                now_text()
+            ],
+        )?;
+        self.account(&new.label)
+    }
+
+    /// The account with this label, if any.
+    pub fn find_account(&self, label: &str) -> Result<Option<Account>, LedgerError> {
+        let found = self
+            .conn
+            .query_row(&format!("SELECT {COLUMNS} FROM accounts WHERE label = ?1"), [label], from_row)
+            .optional()?;
+        found.map(finish).transpose()
+    }
+
+    /// The account with this label, or an error naming it.
+    pub fn account(&self, label: &str) -> Result<Account, LedgerError> {
+        self.find_account(label)?.ok_or_else(|| LedgerError::NoSuchAccount(label.to_string()))
+    }
+
+    /// Every account, sorted by label.
+    pub fn accounts(&self) -> Result<Vec<Account>, LedgerError> {
+        let mut stmt = self.conn.prepare(&format!("SELECT {COLUMNS} FROM accounts ORDER BY label"))?;
+        let rows = stmt.query_map([], from_row)?.collect::<Result<Vec<_>, _>>()?;
+        rows.into_iter().map(finish).collect()
+    }
+
+    /// Removes an account and every row that belongs to it, in one transaction.
+    /// Returns how many events went with it.
+    pub fn remove_account(&mut self, label: &str) -> Result<u64, LedgerError> {
+        let account = self.account(label)?;
+        let tx = self.transaction()?;
+        let events: i64 =
+            tx.query_row("SELECT count(*) FROM events WHERE account_id = ?1", [account.id], |r| r.get(0))?;
+        // Transfers point at events of two accounts; the cascade removes the pairs too.
+        tx.execute("DELETE FROM accounts WHERE id = ?1", [account.id])?;
+        tx.commit()?;
+        Ok(events as u64)
+    }
+
+    /// Counts of events per account id (for `account list`).
+    pub fn event_counts(&self) -> Result<std::collections::BTreeMap<i64, i64>, LedgerError> {
+        let mut stmt = self.conn.prepare("SELECT account_id, count(*) FROM events GROUP BY account_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::OpenMode;
+
+    pub(crate) fn wallet(label: &str) -> NewAccount {
+        NewAccount {
+            label: label.into(),
+            exchange: "wallet".into(),
+            base_url: None,
+            credential_source: CredentialSource::None,
+            key_env: None,
+            secret_env: None,
+            allow_withdraw_key: false,
+        }
+    }
+
+    #[test]
+    fn adds_lists_and_removes_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        ledger.add_account(&wallet("b")).unwrap();
+        ledger.add_account(&wallet("a")).unwrap();
+        assert!(matches!(ledger.add_account(&wallet("a")), Err(LedgerError::DuplicateLabel(_))));
+        let labels: Vec<_> = ledger.accounts().unwrap().into_iter().map(|a| a.label).collect();
+        assert_eq!(labels, ["a", "b"]);
+        assert_eq!(ledger.remove_account("a").unwrap(), 0);
+        assert!(matches!(ledger.account("a"), Err(LedgerError::NoSuchAccount(_))));
+    }
+}

@@ -1,0 +1,214 @@
+//! Events and their legs: writing them once, and reading them back in time order.
+
+use chrono::{DateTime, Utc};
+use cointally_exchanges::amount::format_amount;
+use cointally_exchanges::time::{from_millis, to_millis};
+use cointally_exchanges::{EventKind, LegRole, NewEvent};
+use rusqlite::{OptionalExtension, Transaction, params};
+use rust_decimal::Decimal;
+
+use super::{Ledger, LedgerError};
+
+pub use super::raw::insert_raw;
+
+/// Whether an event was new or already in the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Stored now, with this id.
+    New(i64),
+    /// The account already had an event with this external id.
+    Existing(i64),
+}
+
+/// Stores an event with its legs and links it to the raw records it came from, unless the
+/// account already has an event with the same external id (then only the links are added).
+pub fn insert_event(
+    tx: &Transaction<'_>,
+    account_id: i64,
+    source: &str,
+    event: &NewEvent,
+    raw_ids: &[i64],
+) -> Result<Written, LedgerError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO events (account_id, external_id, kind, time_ms, tx_hash, address, network, note, fiat_value, fiat_currency, source)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING RETURNING id",
+    )?;
+    let fiat_amount = event.fiat_value.as_ref().map(|v| format_amount(v.amount));
+    let fiat_currency = event.fiat_value.as_ref().map(|v| v.currency.as_str());
+    let new_id: Option<i64> = insert
+        .query_row(
+            params![
+                account_id,
+                event.external_id,
+                event.kind.as_str(),
+                to_millis(event.time),
+                event.tx_hash,
+                event.address,
+                event.network,
+                event.note,
+                fiat_amount,
+                fiat_currency,
+                source
+            ],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let written = match new_id {
+        Some(id) => {
+            let mut leg =
+                tx.prepare_cached("INSERT INTO legs (event_id, seq, role, asset, amount) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+            for (seq, l) in event.legs.iter().filter(|l| !l.amount.is_zero()).enumerate() {
+                leg.execute(params![id, seq as i64, l.role.as_str(), l.asset, format_amount(l.amount)])?;
+            }
+            Written::New(id)
+        }
+        None => {
+            let mut find = tx.prepare_cached("SELECT id FROM events WHERE account_id = ?1 AND external_id = ?2")?;
+            Written::Existing(find.query_row(params![account_id, event.external_id], |r| r.get(0))?)
+        }
+    };
+    let event_id = match written {
+        Written::New(id) | Written::Existing(id) => id,
+    };
+    let mut link =
+        tx.prepare_cached("INSERT OR IGNORE INTO event_sources (event_id, raw_record_id) VALUES (?1, ?2)")?;
+    for raw in raw_ids {
+        link.execute(params![event_id, raw])?;
+    }
+    Ok(written)
+}
+
+/// Which events to read.
+#[derive(Clone, Debug, Default)]
+pub struct EventFilter {
+    /// Only this account.
+    pub account: Option<String>,
+    /// Only events with a leg in this asset.
+    pub asset: Option<String>,
+    /// Only this kind.
+    pub kind: Option<EventKind>,
+    /// Only events at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only events before this instant.
+    pub until: Option<DateTime<Utc>>,
+    /// At most this many (the earliest).
+    pub limit: Option<u64>,
+}
+
+/// An event as stored, with its legs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventRow {
+    /// Row id.
+    pub id: i64,
+    /// The account's label.
+    pub account: String,
+    /// When, UTC.
+    pub time: DateTime<Utc>,
+    /// What kind.
+    pub kind: EventKind,
+    /// The signed amounts.
+    pub legs: Vec<LegRow>,
+    /// On-chain hash.
+    pub tx_hash: Option<String>,
+    /// The source's id.
+    pub external_id: String,
+    /// Free text.
+    pub note: Option<String>,
+}
+
+/// A leg as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegRow {
+    /// Asset symbol.
+    pub asset: String,
+    /// Signed amount.
+    pub amount: Decimal,
+    /// Side of the event.
+    pub role: LegRole,
+}
+
+impl Ledger {
+    /// Events matching `filter`, in time order (ties by id), with their legs.
+    pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRow>, LedgerError> {
+        let mut sql = String::from(
+            "SELECT e.id, a.label, e.time_ms, e.kind, e.tx_hash, e.external_id, e.note
+             FROM events e JOIN accounts a ON a.id = e.account_id WHERE 1 = 1",
+        );
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(account) = &filter.account {
+            args.push(account.clone().into());
+            sql += &format!(" AND a.label = ?{}", args.len());
+        }
+        if let Some(kind) = filter.kind {
+            args.push(kind.as_str().to_string().into());
+            sql += &format!(" AND e.kind = ?{}", args.len());
+        }
+        if let Some(from) = filter.from {
+            args.push(to_millis(from).into());
+            sql += &format!(" AND e.time_ms >= ?{}", args.len());
+        }
+        if let Some(until) = filter.until {
+            args.push(to_millis(until).into());
+            sql += &format!(" AND e.time_ms < ?{}", args.len());
+        }
+        if let Some(asset) = &filter.asset {
+            args.push(asset.clone().into());
+            sql += &format!(" AND EXISTS (SELECT 1 FROM legs l WHERE l.event_id = e.id AND l.asset = ?{})", args.len());
+        }
+        sql += " ORDER BY e.time_ms, e.id";
+        if let Some(limit) = filter.limit {
+            args.push((limit.min(i64::MAX as u64) as i64).into());
+            sql += &format!(" LIMIT ?{}", args.len());
+        }
+        let mut stmt = self.conn.prepare(&sql)?;
+        let mut rows = stmt
+            .query_map(rusqlite::params_from_iter(args), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })?
+            .map(|row| {
+                let (id, account, time_ms, kind, tx_hash, external_id, note) = row?;
+                let kind = kind.parse().map_err(|_| LedgerError::Corrupt(format!("event {id} has kind {kind:?}")))?;
+                Ok(EventRow {
+                    id,
+                    account,
+                    time: from_millis(time_ms),
+                    kind,
+                    legs: Vec::new(),
+                    tx_hash,
+                    external_id,
+                    note,
+                })
+            })
+            .collect::<Result<Vec<EventRow>, LedgerError>>()?;
+        let mut legs =
+            self.conn.prepare_cached("SELECT role, asset, amount FROM legs WHERE event_id = ?1 ORDER BY seq")?;
+        for event in &mut rows {
+            event.legs = legs
+                .query_map([event.id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?)))?
+                .map(|leg| {
+                    let (role, asset, amount) = leg?;
+                    Ok(LegRow {
+                        asset,
+                        amount: parse_stored_amount(&amount)?,
+                        role: LegRole::from_name(&role)
+                            .ok_or_else(|| LedgerError::Corrupt(format!("leg role {role:?}")))?,
+                    })
+                })
+                .collect::<Result<_, LedgerError>>()?;
+        }
+        Ok(rows)
+    }
+}
+
+/// Reads an amount the ledger stored.
+pub(crate) fn parse_stored_amount(text: &str) -> Result<Decimal, LedgerError> {
+    cointally_exchanges::parse_amount(text).map_err(|e| LedgerError::Corrupt(format!("amount {text:?}: {e}")))
+}

@@ -1,0 +1,302 @@
+//! The SQLite ledger: opening, migrating, and one file per kind of row it stores.
+//!
+//! One file per ledger (per client, for an accountant). WAL mode, foreign keys on,
+//! migrations from `schema/` applied by `PRAGMA user_version`. Amounts are exact decimals
+//! stored as TEXT; nothing here does arithmetic on them in SQL.
+
+mod accounts;
+mod balances;
+pub mod events;
+mod raw;
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+pub use accounts::{Account, CredentialSource, NewAccount};
+pub use balances::Balance;
+pub use events::{EventFilter, EventRow, LegRow, Written};
+
+/// The migrations, in order; migration `i` brings the ledger to version `i + 1`.
+const MIGRATIONS: &[&str] = &[include_str!("../../schema/0001_ledger.sql")];
+
+/// The ledger version this build writes.
+pub const LEDGER_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Marks a SQLite file as a cointally ledger (`PRAGMA application_id`, "CTLY").
+const APPLICATION_ID: i64 = 0x4354_4c59;
+
+/// Why a ledger could not be opened or used.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// No file at the path and the command does not create one.
+    #[error("no ledger at {0}")]
+    Missing(PathBuf),
+    /// `init` on a path that already holds a ledger.
+    #[error("a ledger already exists at {0}")]
+    Exists(PathBuf),
+    /// The file is not a SQLite database at all.
+    #[error("{0} is not a cointally ledger (not a SQLite database)")]
+    NotSqlite(PathBuf),
+    /// The file is a SQLite database made by something else.
+    #[error("{0} is a SQLite database but not a cointally ledger")]
+    Foreign(PathBuf),
+    /// The ledger was written by a newer cointally.
+    #[error("{path} was written by a newer cointally (ledger version {found}; this build knows up to {known})")]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// The newest version this build knows.
+        known: i64,
+    },
+    /// No account has that label.
+    #[error("no account labelled {0:?}")]
+    NoSuchAccount(String),
+    /// An account with that label exists already.
+    #[error("an account labelled {0:?} already exists")]
+    DuplicateLabel(String),
+    /// A stored value could not be read back (the file was edited by hand?).
+    #[error("the ledger holds a value it cannot read: {0}")]
+    Corrupt(String),
+    /// Reading or writing the file failed.
+    #[error("ledger file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// SQLite refused an operation.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+/// How [`Ledger::open`] treats a missing file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    /// The ledger must exist.
+    Existing,
+    /// Create it when missing.
+    CreateIfMissing,
+    /// It must not exist yet (`init`).
+    CreateNew,
+}
+
+/// An open ledger file.
+pub struct Ledger {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Ledger {
+    /// Opens (and migrates) the ledger at `path`. A file that is not a cointally ledger, or
+    /// is a newer one, is refused before anything is written to it.
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Ledger, LedgerError> {
+        let exists = path.exists();
+        match (mode, exists) {
+            (OpenMode::Existing, false) => return Err(LedgerError::Missing(path.to_path_buf())),
+            (OpenMode::CreateNew, true) if file_len(path)? > 0 => {
+                return Err(LedgerError::Exists(path.to_path_buf()));
+            }
+            _ => {}
+        }
+        if exists {
+            check_sqlite_header(path)?;
+        }
+        let conn = Connection::open(path)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        if version > LEDGER_VERSION {
+            return Err(LedgerError::TooNew { path: path.to_path_buf(), found: version, known: LEDGER_VERSION });
+        }
+        if app_id != APPLICATION_ID {
+            let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+            if app_id != 0 || tables > 0 {
+                return Err(LedgerError::Foreign(path.to_path_buf()));
+            }
+        }
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        let mut ledger = Ledger { conn, path: path.to_path_buf() };
+        ledger.migrate(version)?;
+        Ok(ledger)
+    }
+
+    fn migrate(&mut self, from: i64) -> Result<(), LedgerError> {
+        if from == LEDGER_VERSION {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        }
+        tx.pragma_update(None, "application_id", APPLICATION_ID)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The file this ledger lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open ledger.
+    pub fn version(&self) -> Result<i64, LedgerError> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// Starts a write transaction: everything written through it lands together or not at all.
+    pub fn transaction(&mut self) -> Result<rusqlite::Transaction<'_>, LedgerError> {
+        Ok(self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?)
+    }
+
+    /// Counts the rows of every stored table (for tests and the demo summary).
+    pub fn row_counts(&self) -> Result<Vec<(String, i64)>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+        )?;
+        let names: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        names
+            .into_iter()
+            .map(|name| {
+                let count = self.conn.query_row(&format!("SELECT count(*) FROM \"{name}\""), [], |r| r.get(0))?;
+                Ok((name, count))
+            })
+            .collect()
+    }
+
+    /// Sets a setting's value.
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    /// The ledger's random id (keys its entries in the credentials file).
+    pub fn ledger_id(&self) -> Result<String, LedgerError> {
+        self.setting("ledger_id")?.ok_or_else(|| LedgerError::Corrupt("the ledger has no id".into()))
+    }
+
+    /// A setting's value (reporting currency, ...).
+    pub fn setting(&self, key: &str) -> Result<Option<String>, LedgerError> {
+        use rusqlite::OptionalExtension;
+        Ok(self.conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    }
+}
+
+fn file_len(path: &Path) -> Result<u64, LedgerError> {
+    std::fs::metadata(path).map(|m| m.len()).map_err(|source| LedgerError::Io { path: path.to_path_buf(), source })
+}
+
+/// Refuses a file that is not SQLite by its first 16 bytes, before SQLite touches it.
+fn check_sqlite_header(path: &Path) -> Result<(), LedgerError> {
+    let io = |source| LedgerError::Io { path: path.to_path_buf(), source };
+    let mut file = File::open(path).map_err(io)?;
+    let mut magic = [0u8; 16];
+    let mut read = 0;
+    while read < magic.len() {
+        match file.read(&mut magic[read..]).map_err(io)? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    if read == 0 {
+        return Ok(()); // an empty file becomes a new ledger
+    }
+    if &magic[..read] != b"SQLite format 3\0" {
+        return Err(LedgerError::NotSqlite(path.to_path_buf()));
+    }
+    Ok(())
+}
+
+/// Now, as stored in `created_at`/`fetched_at` columns (RFC 3339 UTC).
+pub(crate) fn now_text() -> String {
+    cointally_exchanges::time::format_rfc3339(chrono::Utc::now())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        (dir, path)
+    }
+
+    #[test]
+    fn creates_migrates_and_reopens() {
+        let (_dir, path) = temp();
+        let ledger = Ledger::open(&path, OpenMode::CreateNew).unwrap();
+        assert_eq!(ledger.version().unwrap(), LEDGER_VERSION);
+        let tables: Vec<String> = ledger.row_counts().unwrap().into_iter().map(|(n, _)| n).collect();
+        for table in [
+            "accounts",
+            "raw_records",
+            "sync_cursors",
+            "events",
+            "legs",
+            "transfers",
+            "prices",
+            "lots",
+            "disposals",
+            "income",
+        ] {
+            assert!(tables.iter().any(|t| t == table), "missing table {table}");
+        }
+        drop(ledger);
+        let again = Ledger::open(&path, OpenMode::Existing).unwrap();
+        assert_eq!(again.version().unwrap(), LEDGER_VERSION);
+        assert_eq!(again.setting("reporting_currency").unwrap().as_deref(), Some("USD"));
+        let fk: i64 = again.conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap();
+        let mode: String = again.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!((fk, mode.as_str()), (1, "wal"));
+    }
+
+    #[test]
+    fn init_refuses_an_existing_ledger_and_open_a_missing_one() {
+        let (_dir, path) = temp();
+        assert!(matches!(Ledger::open(&path, OpenMode::Existing), Err(LedgerError::Missing(_))));
+        assert!(!path.exists());
+        Ledger::open(&path, OpenMode::CreateNew).unwrap();
+        assert!(matches!(Ledger::open(&path, OpenMode::CreateNew), Err(LedgerError::Exists(_))));
+    }
+
+    #[test]
+    fn refuses_a_file_that_is_not_sqlite_and_leaves_it_alone() {
+        let (_dir, path) = temp();
+        let text = b"Date,Amount\n2025-01-01,1\n".repeat(100);
+        std::fs::write(&path, &text).unwrap();
+        assert!(matches!(Ledger::open(&path, OpenMode::CreateIfMissing), Err(LedgerError::NotSqlite(_))));
+        assert_eq!(std::fs::read(&path).unwrap(), text);
+    }
+
+    #[test]
+    fn refuses_a_foreign_database() {
+        let (_dir, path) = temp();
+        Connection::open(&path).unwrap().execute_batch("CREATE TABLE songs (title TEXT)").unwrap();
+        let before = std::fs::read(&path).unwrap();
+        assert!(matches!(Ledger::open(&path, OpenMode::Existing), Err(LedgerError::Foreign(_))));
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn refuses_a_newer_ledger_and_changes_nothing() {
+        let (_dir, path) = temp();
+        drop(Ledger::open(&path, OpenMode::CreateNew).unwrap());
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", LEDGER_VERSION + 1).unwrap();
+        let before = std::fs::read(&path).unwrap();
+        match Ledger::open(&path, OpenMode::Existing) {
+            Err(LedgerError::TooNew { found, .. }) => assert_eq!(found, LEDGER_VERSION + 1),
+            other => panic!("expected TooNew, got {:?}", other.err()),
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+}

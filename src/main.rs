@@ -1,0 +1,5 @@
+//! The `cointally` binary: parse arguments, run one command, map errors to exit codes.
+
+fn main() -> std::process::ExitCode {
+    cointally::cli::main()
+}
