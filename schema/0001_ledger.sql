@@ -62,19 +62,17 @@ CREATE TABLE events (
     UNIQUE (account_id, external_id)
 ) STRICT;
 CREATE INDEX events_by_time ON events (account_id, time_ms);
-CREATE INDEX events_by_tx_hash ON events (tx_hash) WHERE tx_hash IS NOT NULL;
 
 -- The signed amounts an event moves. The sum per account and asset is the balance.
+-- (Clustered by event: the tax engine and balances read legs in event order.)
 CREATE TABLE legs (
-    id       INTEGER PRIMARY KEY,
     event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,
     seq      INTEGER NOT NULL,
     role     TEXT NOT NULL CHECK (role IN ('sent', 'received', 'fee')),
     asset    TEXT NOT NULL,
     amount   TEXT NOT NULL,
-    UNIQUE (event_id, seq)
-) STRICT;
-CREATE INDEX legs_by_asset ON legs (asset);
+    PRIMARY KEY (event_id, seq)
+) STRICT, WITHOUT ROWID;
 
 -- Which raw records an event was made from (a Kraken trade is two ledger rows; a Binance
 -- dust conversion is one record and many events).
@@ -83,7 +81,6 @@ CREATE TABLE event_sources (
     raw_record_id INTEGER NOT NULL REFERENCES raw_records(id) ON DELETE CASCADE,
     PRIMARY KEY (event_id, raw_record_id)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX event_sources_by_raw ON event_sources (raw_record_id);
 
 -- A withdrawal matched to the deposit it became (own wallets, other exchanges).
 CREATE TABLE transfers (

@@ -10,8 +10,11 @@
 pub mod adapter;
 pub mod amount;
 pub mod asset;
+pub mod binance;
+pub mod coinbase;
 pub mod event;
 pub mod exchange;
+pub mod kraken;
 pub mod rows;
 pub mod secret;
 pub mod time;

@@ -5,8 +5,6 @@
 //! events span several rows keeps them until the group is whole) and, at the end, the rest.
 //! Readers are pure: no I/O, no ledger; tested on fixture files.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
@@ -19,7 +17,6 @@ use crate::time::{TimeError, parse_utc};
 #[derive(Clone, Debug)]
 pub struct Header {
     names: Vec<String>,
-    index: HashMap<String, usize>,
 }
 
 impl Header {
@@ -30,17 +27,13 @@ impl Header {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let names: Vec<String> = names.into_iter().map(|n| clean_name(n.as_ref())).collect();
-        let mut index = HashMap::new();
-        for (i, name) in names.iter().enumerate() {
-            index.entry(name.to_ascii_lowercase()).or_insert(i);
-        }
-        Header { names, index }
+        Header { names: names.into_iter().map(|n| clean_name(n.as_ref())).collect() }
     }
 
-    /// Where a column stands, if the header has it.
+    /// Where a column stands, if the header has it (the first of equal names).
     pub fn position(&self, name: &str) -> Option<usize> {
-        self.index.get(&name.to_ascii_lowercase()).copied()
+        // A header has a few dozen columns at most: a scan beats hashing, with no allocation.
+        self.names.iter().position(|n| n.eq_ignore_ascii_case(name))
     }
 
     /// Whether the header has every one of `names`.

@@ -21,6 +21,9 @@ pub const UTC_LAYOUTS: &str = "RFC 3339 like 2025-01-15T10:30:00Z, or 2025-01-15
 pub fn parse_utc(text: &str) -> Result<DateTime<Utc>, TimeError> {
     let err = || TimeError { text: text.to_string(), expected: UTC_LAYOUTS };
     let trimmed = text.trim();
+    if let Some(t) = parse_plain(trimmed) {
+        return Ok(t);
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(trimmed) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -39,6 +42,22 @@ pub fn parse_utc(text: &str) -> Result<DateTime<Utc>, TimeError> {
         return Ok(Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).ok_or_else(err)?));
     }
     Err(err())
+}
+
+/// The fast path for the most common layout, `YYYY-MM-DD HH:MM:SS` (or with `T`), read by
+/// hand: files of a million rows spend most of their parsing time here otherwise.
+fn parse_plain(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    if b.len() != 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |acc, d| d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0')))
+    };
+    let date = NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
+    let time = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+    Some(Utc.from_utc_datetime(&time))
 }
 
 /// Parses a timestamp with an explicit chrono layout, read as UTC.
@@ -82,6 +101,17 @@ mod tests {
         }
         assert_eq!(parse_utc("2025-01-15").unwrap(), Utc.with_ymd_and_hms(2025, 1, 15, 0, 0, 0).unwrap());
         assert_eq!(to_millis(parse_utc("2025-01-15 10:30:00.123").unwrap()) % 1000, 123);
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_chrono() {
+        for text in ["2024-02-29 23:59:59", "1999-12-31T00:00:00", "2025-06-20 16:45:00"] {
+            let chrono = NaiveDateTime::parse_from_str(&text.replace('T', " "), "%Y-%m-%d %H:%M:%S").unwrap();
+            assert_eq!(parse_plain(text).unwrap(), Utc.from_utc_datetime(&chrono), "{text}");
+        }
+        for text in ["2023-02-29 00:00:00", "2025-01-01 24:00:00", "2025-1-01 00:00:000", "2025-01-01 0a:00:00"] {
+            assert!(parse_plain(text).is_none(), "{text}");
+        }
     }
 
     #[test]

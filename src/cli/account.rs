@@ -270,11 +270,21 @@ fn remove(context: &Context, args: RemoveArgs) -> anyhow::Result<()> {
         }
     }
     let ledger_id = ledger.ledger_id()?;
+    // Read the credentials file before touching the ledger, so a file that cannot be used
+    // stops the removal instead of leaving a key behind for an account that is gone.
+    let credentials = match account.credential_source {
+        CredentialSource::File => {
+            let file = CredentialsFile::at(context.credentials.clone())?;
+            file.get(&ledger_id, &account.label)?;
+            Some(file)
+        }
+        _ => None,
+    };
     let events = ledger.remove_account(&account.label)?;
-    let mut forgot_key = false;
-    if account.credential_source == CredentialSource::File {
-        forgot_key = CredentialsFile::at(context.credentials.clone())?.remove(&ledger_id, &account.label)?;
-    }
+    let forgot_key = match credentials {
+        Some(file) => file.remove(&ledger_id, &account.label)?,
+        None => false,
+    };
     if context.json {
         print_json(&serde_json::json!({"removed": account.label, "events": events, "stored_key_deleted": forgot_key}))?;
     } else {

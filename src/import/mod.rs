@@ -14,17 +14,19 @@
 mod generic;
 mod key;
 mod koinly;
+mod lines;
 
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use cointally_exchanges::rows::{Header, ImportedEvent, Row, RowReader};
 
-use crate::ledger::events::{Written, insert_event, insert_raw};
-use crate::ledger::{Account, Ledger, LedgerError};
+use cointally_exchanges::{binance, coinbase, kraken};
+
+use crate::ledger::{Account, Ledger, LedgerError, Writer, Written};
 
 pub use generic::GENERIC_COLUMNS;
 
@@ -41,17 +43,30 @@ pub enum Format {
     Generic,
     /// Koinly's universal template.
     Koinly,
+    /// Coinbase's transaction history report.
+    Coinbase,
+    /// Kraken's ledgers export.
+    Kraken,
+    /// Binance's transaction history statement.
+    Binance,
+    /// Binance's older spot trade history export.
+    BinanceTrades,
 }
 
 impl Format {
     /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 2] = [Format::Generic, Format::Koinly];
+    pub const ALL: [Format; 6] =
+        [Format::Generic, Format::Koinly, Format::Coinbase, Format::Kraken, Format::Binance, Format::BinanceTrades];
 
     /// The name on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Generic => "generic",
             Format::Koinly => "koinly",
+            Format::Coinbase => "coinbase",
+            Format::Kraken => "kraken",
+            Format::Binance => "binance",
+            Format::BinanceTrades => "binance-trades",
         }
     }
 
@@ -59,6 +74,9 @@ impl Format {
     pub fn exchange(self) -> Option<&'static str> {
         match self {
             Format::Generic | Format::Koinly => None,
+            Format::Coinbase => Some("coinbase"),
+            Format::Kraken => Some("kraken"),
+            Format::Binance | Format::BinanceTrades => Some("binance"),
         }
     }
 
@@ -67,6 +85,10 @@ impl Format {
         match self {
             Format::Generic => generic::matches(header),
             Format::Koinly => koinly::matches(header),
+            Format::Coinbase => coinbase::csv::matches(header),
+            Format::Kraken => kraken::csv::matches(header),
+            Format::Binance => binance::csv::matches(header),
+            Format::BinanceTrades => binance::trade_history::matches(header),
         }
     }
 
@@ -75,6 +97,10 @@ impl Format {
         match self {
             Format::Generic => Box::new(generic::Reader::default()),
             Format::Koinly => Box::new(koinly::Reader),
+            Format::Coinbase => Box::<coinbase::csv::Reader>::default(),
+            Format::Kraken => Box::<kraken::csv::Reader>::default(),
+            Format::Binance => Box::<binance::csv::Reader>::default(),
+            Format::BinanceTrades => Box::<binance::trade_history::Reader>::default(),
         }
     }
 
@@ -225,31 +251,25 @@ pub fn import_files(
     let mut truncated = false;
     for path in files {
         let found = locate_header(path, format)?;
-        if let Some(exchange) = found.format.exchange() {
+        if let Some(exchange) = found.exchange() {
             if account.exchange != exchange {
                 return Err(ImportError::WrongAccount {
                     path: path.clone(),
-                    format: found.format,
+                    format: found,
                     account: account.label.clone(),
                     exchange: account.exchange.clone(),
                 });
             }
         }
         let mut file = FileImport {
-            tx: &tx,
+            writer: Writer::new(&tx)?,
             account_id: account.id,
-            source: found.format.source(),
+            source: found.source(),
             fetched_at: &fetched_at,
             keys: key::Keys::default(),
-            summary: FileSummary {
-                path: path.clone(),
-                format: found.format,
-                rows: 0,
-                new_events: 0,
-                existing_events: 0,
-            },
+            summary: FileSummary { path: path.clone(), format: found, rows: 0, new_events: 0, existing_events: 0 },
         };
-        truncated = file.read(path, &found, &mut problems, progress)?;
+        truncated = file.read(path, found, &mut problems, progress)?;
         summaries.push(file.summary);
         if truncated {
             break;
@@ -262,33 +282,29 @@ pub fn import_files(
     Ok(summaries)
 }
 
-/// Where a file's header is and which format it is.
-struct Located {
-    format: Format,
-    /// How many lines come before the header row.
-    preamble_lines: usize,
-}
-
-fn locate_header(path: &Path, wanted: Option<Format>) -> Result<Located, ImportError> {
+/// Finds a file's format from its header row, searching the first records (preamble lines
+/// such as Coinbase's come before the header).
+fn locate_header(path: &Path, wanted: Option<Format>) -> Result<Format, ImportError> {
     let io = |source| ImportError::Io { path: path.to_path_buf(), source };
-    let reader = BufReader::new(File::open(path).map_err(io)?);
+    let mut csv = csv_reader(File::open(path).map_err(io)?);
+    let mut record = csv::StringRecord::new();
     let mut first_line = None;
-    for (index, line) in reader.lines().take(HEADER_SEARCH_LINES).enumerate() {
-        let line = match line {
-            Ok(line) => line,
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => break,
-            Err(e) => return Err(io(e)),
-        };
-        if first_line.is_none() {
-            first_line = Some(line.chars().take(120).collect::<String>());
+    for _ in 0..HEADER_SEARCH_LINES {
+        match csv.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) | Err(_) => break,
         }
-        let Some(header) = parse_header_line(&line) else { continue };
+        if first_line.is_none() {
+            let joined = record.iter().collect::<Vec<_>>().join(",");
+            first_line = Some(joined.chars().take(120).collect::<String>());
+        }
+        let header = Header::new(record.iter());
         let found = match wanted {
             Some(format) => format.matches(&header).then_some(format),
             None => Format::ALL.into_iter().find(|f| f.matches(&header)),
         };
         if let Some(format) = found {
-            return Ok(Located { format, preamble_lines: index });
+            return Ok(format);
         }
     }
     let first_line = first_line.unwrap_or_default();
@@ -298,15 +314,15 @@ fn locate_header(path: &Path, wanted: Option<Format>) -> Result<Located, ImportE
     })
 }
 
-fn parse_header_line(line: &str) -> Option<Header> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(line.as_bytes());
-    let record = reader.records().next()?.ok()?;
-    Some(Header::new(record.iter()))
+/// The CSV reader every file is read with: no fixed header (it is found), rows of any length
+/// (a short row is a row error, not a parse failure).
+fn csv_reader<R: std::io::Read>(input: R) -> csv::Reader<BufReader<R>> {
+    csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(BufReader::with_capacity(1 << 20, input))
 }
 
 /// The state of importing one file.
 struct FileImport<'t> {
-    tx: &'t rusqlite::Transaction<'t>,
+    writer: Writer<'t>,
     account_id: i64,
     source: String,
     fetched_at: &'t str,
@@ -319,28 +335,25 @@ impl FileImport<'_> {
     fn read(
         &mut self,
         path: &Path,
-        found: &Located,
+        format: Format,
         problems: &mut Vec<RowProblem>,
         progress: &dyn Progress,
     ) -> Result<bool, ImportError> {
         let io = |source| ImportError::Io { path: path.to_path_buf(), source };
         let file = File::open(path).map_err(io)?;
         progress.start_file(path, file.metadata().map(|m| m.len()).unwrap_or(0));
-        let mut csv = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(BufReader::with_capacity(1 << 20, file));
+        let lines = lines::Lines::default();
+        let mut csv = csv_reader(lines.wrap(file));
         let mut record = csv::StringRecord::new();
         let mut header = None;
-        let mut records_seen = 0usize;
-        let mut reader = found.format.reader();
+        let mut reader = format.reader();
         let problem = |line: u64, message: String| RowProblem { path: path.to_path_buf(), line, message };
         loop {
             match csv.read_record(&mut record) {
                 Ok(false) => break,
                 Ok(true) => {}
                 Err(e) => {
-                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let line = lines.line_at(e.position().map(|p| p.byte()).unwrap_or(0));
                     problems.push(problem(line, format!("not a well-formed CSV row: {}", csv_error_text(&e))));
                     if problems.len() >= MAX_ERRORS {
                         return Ok(true);
@@ -348,14 +361,14 @@ impl FileImport<'_> {
                     continue;
                 }
             }
-            let line = record.position().map(|p| p.line()).unwrap_or(0);
-            // Preamble lines are counted as CSV records; the header is the one after them.
+            let line = lines.line_at(record.position().map(|p| p.byte()).unwrap_or(0));
+            // Records before the header (a preamble) are passed over; the header is the first
+            // record the format recognises, as when the format was detected.
             if header.is_none() {
-                if records_seen < found.preamble_lines {
-                    records_seen += 1;
-                    continue;
+                let candidate = Header::new(record.iter());
+                if format.matches(&candidate) {
+                    header = Some(candidate);
                 }
-                header = Some(Header::new(record.iter()));
                 continue;
             }
             let Some(header) = header.as_ref() else { continue };
@@ -384,7 +397,7 @@ impl FileImport<'_> {
             Err(e) => problems.push(problem(e.line.unwrap_or(0), e.message)),
         }
         if header.is_none() {
-            problems.push(problem(found.preamble_lines as u64 + 1, "the file ends before its header row".into()));
+            problems.push(problem(1, format!("no {format} header row was found")));
         }
         Ok(false)
     }
@@ -404,9 +417,9 @@ impl FileImport<'_> {
                     None => event.external_id.clone(),
                 };
                 let payload = row.fields.to_string();
-                raw_ids.push(insert_raw(self.tx, self.account_id, &self.source, &raw_key, &payload, self.fetched_at)?);
+                raw_ids.push(self.writer.raw(self.account_id, &self.source, &raw_key, &payload, self.fetched_at)?);
             }
-            match insert_event(self.tx, self.account_id, &self.source, &event, &raw_ids)? {
+            match self.writer.event(self.account_id, &self.source, &event, &raw_ids)? {
                 Written::New(_) => self.summary.new_events += 1,
                 Written::Existing(_) => self.summary.existing_events += 1,
             }

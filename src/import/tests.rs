@@ -156,3 +156,85 @@ fn unknown_headers_and_wrong_formats_are_named() {
             .unwrap_err();
     assert!(matches!(err, ImportError::WrongFormat { format: Format::Generic, .. }), "{err}");
 }
+
+/// Every good exchange fixture is detected as its format, imports, and imports once only.
+#[test]
+fn exchange_exports_are_detected_and_imported_once() {
+    let cases: &[(&str, &str, Format)] = &[
+        ("coinbase", "coinbase/csv/current_2024.csv", Format::Coinbase),
+        ("coinbase", "coinbase/csv/current_2025_addresses.csv", Format::Coinbase),
+        ("coinbase", "coinbase/csv/current_two_row_types.csv", Format::Coinbase),
+        ("coinbase", "coinbase/csv/v3_2023.csv", Format::Coinbase),
+        ("coinbase", "coinbase/csv/legacy_2022.csv", Format::Coinbase),
+        ("coinbase", "coinbase/csv/legacy_2021_gbp.csv", Format::Coinbase),
+        ("kraken", "kraken/csv/ledgers_2019_no_subtype.csv", Format::Kraken),
+        ("kraken", "kraken/csv/ledgers_2021.csv", Format::Kraken),
+        ("kraken", "kraken/csv/ledgers_2022_trailing_column.csv", Format::Kraken),
+        ("kraken", "kraken/csv/ledgers_2023_amountusd.csv", Format::Kraken),
+        ("kraken", "kraken/csv/ledgers_2024_wallet.csv", Format::Kraken),
+        ("kraken", "kraken/csv/ledgers_2024_wallet_amountusd.csv", Format::Kraken),
+        ("kraken", "kraken/csv/ledgers_2025.csv", Format::Kraken),
+        ("binance", "binance/csv/transactions_2021.csv", Format::Binance),
+        ("binance", "binance/csv/transactions_2024.csv", Format::Binance),
+        ("binance", "binance/csv/transactions_2025.csv", Format::Binance),
+        ("binance", "binance/csv/same_second_pairs.csv", Format::Binance),
+        ("binance", "binance/csv/trade_history.csv", Format::BinanceTrades),
+    ];
+    for (exchange, file, format) in cases {
+        let (_dir, mut ledger, account) = ledger_with(exchange);
+        let first = import(&mut ledger, &account, &[file]).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(first[0].format, *format, "{file}");
+        assert!(first[0].new_events > 0 && first[0].rows >= first[0].new_events, "{file}: {first:?}");
+        let counts = ledger.row_counts().unwrap();
+        let again = import(&mut ledger, &account, &[file]).unwrap();
+        assert_eq!(again[0].new_events, 0, "{file}");
+        assert_eq!(ledger.row_counts().unwrap(), counts, "{file}");
+    }
+}
+
+#[test]
+fn exchange_bad_files_name_their_line() {
+    let cases: &[(&str, &str)] = &[
+        ("coinbase", "coinbase/csv/bad_unknown_type.csv"),
+        ("coinbase", "coinbase/csv/bad_number.csv"),
+        ("coinbase", "coinbase/csv/bad_date.csv"),
+        ("coinbase", "coinbase/csv/bad_convert_notes.csv"),
+        ("kraken", "kraken/csv/bad_unknown_type.csv"),
+        ("kraken", "kraken/csv/bad_number.csv"),
+        ("kraken", "kraken/csv/bad_date.csv"),
+        ("binance", "binance/csv/bad_unknown_operation.csv"),
+        ("binance", "binance/csv/bad_number.csv"),
+        ("binance", "binance/csv/bad_date.csv"),
+    ];
+    for (exchange, file) in cases {
+        let (_dir, mut ledger, account) = ledger_with(exchange);
+        let before = ledger.row_counts().unwrap();
+        let err = import(&mut ledger, &account, &[file]).unwrap_err();
+        let ImportError::BadRows { problems, .. } = &err else { panic!("{file}: {err}") };
+        let text = std::fs::read_to_string(fixture(file)).unwrap();
+        let lines = text.lines().count() as u64;
+        assert!(problems.iter().all(|p| p.line >= 1 && p.line <= lines), "{file}: {problems:?}");
+        assert_eq!(ledger.row_counts().unwrap(), before, "{file}");
+    }
+}
+
+#[test]
+fn an_export_into_another_exchanges_account_is_refused() {
+    let (_dir, mut ledger, account) = ledger_with("binance");
+    let err = import(&mut ledger, &account, &["kraken/csv/ledgers_2021.csv"]).unwrap_err();
+    assert!(matches!(err, ImportError::WrongAccount { format: Format::Kraken, .. }), "{err}");
+}
+
+/// Line numbers count physical lines, whatever the line endings and blank lines.
+#[test]
+fn line_numbers_are_physical_lines_with_crlf_and_blank_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crlf.csv");
+    let text = "\r\nnotes before the header\r\ntime,kind,received_amount,received_asset\r\n\
+                2025-01-01 00:00:00,deposit,1,BTC\r\n\r\n\r\n2025-01-02 00:00:00,deposit,x,BTC\r\n";
+    std::fs::write(&path, text).unwrap();
+    let (_dir, mut ledger, account) = ledger_with("wallet");
+    let err = import_files(&mut ledger, &account, &[path], None, &NoProgress).unwrap_err();
+    let ImportError::BadRows { problems, .. } = err else { panic!() };
+    assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), [7]);
+}

@@ -4,12 +4,10 @@ use chrono::{DateTime, Utc};
 use cointally_exchanges::amount::format_amount;
 use cointally_exchanges::time::{from_millis, to_millis};
 use cointally_exchanges::{EventKind, LegRole, NewEvent};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Statement, Transaction, params};
 use rust_decimal::Decimal;
 
 use super::{Ledger, LedgerError};
-
-pub use super::raw::insert_raw;
 
 /// Whether an event was new or already in the ledger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,62 +18,96 @@ pub enum Written {
     Existing(i64),
 }
 
-/// Stores an event with its legs and links it to the raw records it came from, unless the
-/// account already has an event with the same external id (then only the links are added).
-pub fn insert_event(
-    tx: &Transaction<'_>,
-    account_id: i64,
-    source: &str,
-    event: &NewEvent,
-    raw_ids: &[i64],
-) -> Result<Written, LedgerError> {
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO events (account_id, external_id, kind, time_ms, tx_hash, address, network, note, fiat_value, fiat_currency, source)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT DO NOTHING RETURNING id",
-    )?;
-    let fiat_amount = event.fiat_value.as_ref().map(|v| format_amount(v.amount));
-    let fiat_currency = event.fiat_value.as_ref().map(|v| v.currency.as_str());
-    let new_id: Option<i64> = insert
-        .query_row(
-            params![
-                account_id,
-                event.external_id,
-                event.kind.as_str(),
-                to_millis(event.time),
-                event.tx_hash,
-                event.address,
-                event.network,
-                event.note,
-                fiat_amount,
-                fiat_currency,
-                source
-            ],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let written = match new_id {
-        Some(id) => {
-            let mut leg =
-                tx.prepare_cached("INSERT INTO legs (event_id, seq, role, asset, amount) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+/// Writes raw records and events inside one transaction, with its statements prepared once
+/// (an import writes millions of rows through it).
+pub struct Writer<'t> {
+    tx: &'t Transaction<'t>,
+    insert_raw: Statement<'t>,
+    find_raw: Statement<'t>,
+    insert_event: Statement<'t>,
+    find_event: Statement<'t>,
+    insert_leg: Statement<'t>,
+    link: Statement<'t>,
+}
+
+impl<'t> Writer<'t> {
+    /// A writer for `tx`.
+    pub fn new(tx: &'t Transaction<'t>) -> Result<Writer<'t>, LedgerError> {
+        Ok(Writer {
+            tx,
+            insert_raw: tx.prepare(
+                "INSERT OR IGNORE INTO raw_records (account_id, source, external_id, payload, fetched_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
+            find_raw: tx
+                .prepare("SELECT id FROM raw_records WHERE account_id = ?1 AND source = ?2 AND external_id = ?3")?,
+            insert_event: tx.prepare(
+                "INSERT OR IGNORE INTO events (account_id, external_id, kind, time_ms, tx_hash, address, network, note, fiat_value, fiat_currency, source)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?,
+            find_event: tx.prepare("SELECT id FROM events WHERE account_id = ?1 AND external_id = ?2")?,
+            insert_leg: tx
+                .prepare("INSERT INTO legs (event_id, seq, role, asset, amount) VALUES (?1, ?2, ?3, ?4, ?5)")?,
+            link: tx.prepare("INSERT OR IGNORE INTO event_sources (event_id, raw_record_id) VALUES (?1, ?2)")?,
+        })
+    }
+
+    /// Stores a raw record unless (account, source, external id) is already there; returns
+    /// its row id either way.
+    pub fn raw(
+        &mut self,
+        account_id: i64,
+        source: &str,
+        external_id: &str,
+        payload: &str,
+        fetched_at: &str,
+    ) -> Result<i64, LedgerError> {
+        if self.insert_raw.execute(params![account_id, source, external_id, payload, fetched_at])? == 1 {
+            return Ok(self.tx.last_insert_rowid());
+        }
+        Ok(self.find_raw.query_row(params![account_id, source, external_id], |r| r.get(0))?)
+    }
+
+    /// Stores an event with its legs and links it to the raw records it came from, unless
+    /// the account already has an event with the same external id (then only the links are
+    /// added).
+    pub fn event(
+        &mut self,
+        account_id: i64,
+        source: &str,
+        event: &NewEvent,
+        raw_ids: &[i64],
+    ) -> Result<Written, LedgerError> {
+        let fiat_amount = event.fiat_value.as_ref().map(|v| format_amount(v.amount));
+        let fiat_currency = event.fiat_value.as_ref().map(|v| v.currency.as_str());
+        let inserted = self.insert_event.execute(params![
+            account_id,
+            event.external_id,
+            event.kind.as_str(),
+            to_millis(event.time),
+            event.tx_hash,
+            event.address,
+            event.network,
+            event.note,
+            fiat_amount,
+            fiat_currency,
+            source
+        ])? == 1;
+        let written = if inserted {
+            let id = self.tx.last_insert_rowid();
             for (seq, l) in event.legs.iter().filter(|l| !l.amount.is_zero()).enumerate() {
-                leg.execute(params![id, seq as i64, l.role.as_str(), l.asset, format_amount(l.amount)])?;
+                self.insert_leg.execute(params![id, seq as i64, l.role.as_str(), l.asset, format_amount(l.amount)])?;
             }
             Written::New(id)
+        } else {
+            Written::Existing(self.find_event.query_row(params![account_id, event.external_id], |r| r.get(0))?)
+        };
+        let (Written::New(event_id) | Written::Existing(event_id)) = written;
+        for raw in raw_ids {
+            self.link.execute(params![event_id, raw])?;
         }
-        None => {
-            let mut find = tx.prepare_cached("SELECT id FROM events WHERE account_id = ?1 AND external_id = ?2")?;
-            Written::Existing(find.query_row(params![account_id, event.external_id], |r| r.get(0))?)
-        }
-    };
-    let event_id = match written {
-        Written::New(id) | Written::Existing(id) => id,
-    };
-    let mut link =
-        tx.prepare_cached("INSERT OR IGNORE INTO event_sources (event_id, raw_record_id) VALUES (?1, ?2)")?;
-    for raw in raw_ids {
-        link.execute(params![event_id, raw])?;
+        Ok(written)
     }
-    Ok(written)
 }
 
 /// Which events to read.

@@ -7,7 +7,6 @@
 mod accounts;
 mod balances;
 pub mod events;
-mod raw;
 
 use std::fs::File;
 use std::io::Read;
@@ -17,7 +16,7 @@ use rusqlite::Connection;
 
 pub use accounts::{Account, CredentialSource, NewAccount};
 pub use balances::Balance;
-pub use events::{EventFilter, EventRow, LegRow, Written};
+pub use events::{EventFilter, EventRow, LegRow, Writer, Written};
 
 /// The migrations, in order; migration `i` brings the ledger to version `i + 1`.
 const MIGRATIONS: &[&str] = &[include_str!("../../schema/0001_ledger.sql")];
@@ -119,7 +118,7 @@ impl Ledger {
                 return Err(LedgerError::Foreign(path.to_path_buf()));
             }
         }
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;")?;
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")?;
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         let mut ledger = Ledger { conn, path: path.to_path_buf() };
         ledger.migrate(version)?;

@@ -1,0 +1,14 @@
+//! Kraken (spot): its asset codes and its history export files.
+//!
+//! [`assets`] maps Kraken's own asset codes (`XXBT`, `ZEUR`, `DOT.S`, `USD.HOLD` …) to
+//! canonical symbols; the ledgers export ([`csv`]) and the `Ledgers` API endpoint use the
+//! same codes, so both go through it. [`csv`] reads the "Ledgers" export, every header
+//! generation from 2019 to today.
+//!
+//! Event ids, shared with the API adapter: a trade (the `trade`, `spend`/`receive`, `sale`
+//! or `settled` entries of one `refid`) is keyed by its `refid`, which is also the trade id
+//! of `TradesHistory`; every other event is one ledger entry, keyed by its ledger id (`txid`
+//! in the export, the key of the entry in the `Ledgers` answer).
+
+pub mod assets;
+pub mod csv;

@@ -1,0 +1,102 @@
+//! Running the real `cointally` binary in a sandbox of temporary directories.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A temporary home for one test: its ledger, its config directory, its credentials file.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+/// What a run printed and how it ended.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Parses stdout as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn ledger(&self) -> PathBuf {
+        self.dir.path().join("ledger.sqlite")
+    }
+
+    pub fn credentials(&self) -> PathBuf {
+        self.dir.path().join("config/cointally/credentials.toml")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A command for the binary with the sandbox's ledger and an isolated environment.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cointally"));
+        cmd.arg("--ledger").arg(self.ledger()).args(args);
+        cmd.env_remove("COINTALLY_LEDGER")
+            .env("COINTALLY_CREDENTIALS", self.credentials())
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .current_dir(self.dir.path());
+        cmd
+    }
+
+    /// Runs with the given standard input.
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> Run {
+        let mut child =
+            self.command(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        finish(child.wait_with_output().unwrap())
+    }
+
+    /// Runs with empty standard input.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_input(args, "")
+    }
+
+    /// Runs and insists on success.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        let run = self.run(args);
+        assert_eq!(run.code, 0, "cointally {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
+        run
+    }
+}
+
+fn finish(output: Output) -> Run {
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A fixture file's path.
+pub fn fixture(path: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path).display().to_string()
+}
+
+/// Every byte of the ledger and its WAL and shared-memory files.
+pub fn ledger_bytes(ledger: &Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = ledger.as_os_str().to_owned();
+        name.push(suffix);
+        if let Ok(b) = std::fs::read(PathBuf::from(name)) {
+            bytes.extend(b);
+        }
+    }
+    bytes
+}

@@ -1,0 +1,35 @@
+//! `cointally demo`: the newcomer's first command.
+
+mod common;
+
+use common::Sandbox;
+
+#[test]
+fn demo_prints_balances_and_is_safe_to_run_again() {
+    let sb = Sandbox::new();
+    let run = sb.ok(&["demo"]);
+    assert!(run.stdout.contains("Balances:"), "{}", run.stdout);
+    assert!(run.stdout.contains("cold-wallet"), "{}", run.stdout);
+    let first = sb.ok(&["--json", "demo"]).json();
+    let second = sb.ok(&["--json", "demo"]).json();
+    assert_eq!(first["events"], second["events"]);
+    assert_eq!(first["balances"], second["balances"]);
+    assert!(first["events"].as_u64().unwrap() > 10);
+}
+
+#[test]
+fn demo_without_ledger_uses_a_fresh_temporary_one() {
+    let sb = Sandbox::new();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cointally"))
+        .args(["--json", "demo"])
+        .env_remove("COINTALLY_LEDGER")
+        .current_dir(sb.dir.path())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let ledger = std::path::PathBuf::from(json["ledger"].as_str().unwrap());
+    assert!(ledger.exists() && !ledger.starts_with(sb.dir.path()));
+    assert!(!sb.ledger().exists());
+    let _ = std::fs::remove_dir_all(ledger.parent().unwrap());
+}

@@ -1,0 +1,103 @@
+//! `import`, `balances` and `events` through the binary: JSON shapes, errors, idempotence.
+
+mod common;
+
+use common::{Sandbox, fixture};
+
+fn with_wallet() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.ok(&["init"]);
+    sb.ok(&["account", "add", "wallet", "--label", "cold"]);
+    sb
+}
+
+#[test]
+fn balances_and_events_json_have_the_documented_shape() {
+    let sb = with_wallet();
+    sb.ok(&["import", &fixture("generic/history.csv"), "--account", "cold"]);
+    let balances = sb.ok(&["--json", "balances"]).json();
+    assert_eq!(
+        balances,
+        serde_json::json!([
+            {"account": "cold", "exchange": "wallet", "asset": "BTC", "amount": "0.0997"},
+            {"account": "cold", "exchange": "wallet", "asset": "ETH", "amount": "3.02"},
+            {"account": "cold", "exchange": "wallet", "asset": "USD", "amount": "25985"},
+        ])
+    );
+    let at = sb.ok(&["--json", "balances", "--at", "2025-01-15"]).json();
+    assert_eq!(at.as_array().unwrap().len(), 2, "{at}");
+    assert_eq!(at[1]["amount"], "4990");
+
+    let events = sb.ok(&["--json", "events", "--kind", "trade", "--limit", "1"]).json();
+    assert_eq!(
+        events,
+        serde_json::json!([{
+            "id": 2,
+            "account": "cold",
+            "time": "2025-01-15T10:30:00Z",
+            "kind": "trade",
+            "legs": [
+                {"asset": "USD", "amount": "-45000", "role": "sent"},
+                {"asset": "BTC", "amount": "0.5", "role": "received"},
+                {"asset": "USD", "amount": "-10", "role": "fee"},
+            ],
+            "tx_hash": null,
+            "external_id": "t-1",
+        }])
+    );
+    let eth = sb.ok(&["--json", "events", "--asset", "eth", "--year", "2025"]).json();
+    assert_eq!(eth.as_array().unwrap().len(), 3);
+    assert_eq!(sb.ok(&["--json", "events", "--year", "2024"]).json(), serde_json::json!([]));
+    let table = sb.ok(&["events", "--kind", "withdrawal"]).stdout;
+    assert!(table.starts_with("Time (UTC)"), "{table}");
+    assert!(table.contains("-0.1 BTC, -0.0001 BTC (fee)"), "{table}");
+}
+
+#[test]
+fn a_bad_file_exits_2_with_file_and_line_and_writes_nothing() {
+    let sb = with_wallet();
+    let file = fixture("generic/bad_number.csv");
+    let run = sb.run(&["import", &fixture("generic/history.csv"), &file, "--account", "cold"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("error: 1 bad row; nothing was imported"), "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("{file}:3: column \"received_amount\"")), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: fix the rows"), "{}", run.stderr);
+    assert_eq!(sb.ok(&["--json", "events"]).json(), serde_json::json!([]));
+    assert_eq!(sb.ok(&["--json", "balances"]).json(), serde_json::json!([]));
+}
+
+#[test]
+fn re_importing_reports_everything_as_already_there() {
+    let sb = with_wallet();
+    let first = sb.ok(&["--json", "import", &fixture("generic/history.csv"), "--account", "cold"]).json();
+    assert_eq!(first[0]["new_events"], 7);
+    let second = sb.ok(&["--json", "import", &fixture("generic/history.csv"), "--account", "cold"]).json();
+    assert_eq!((second[0]["new_events"].as_u64(), second[0]["existing_events"].as_u64()), (Some(0), Some(7)));
+}
+
+#[test]
+fn an_unknown_account_or_format_is_a_usage_error() {
+    let sb = with_wallet();
+    let run = sb.run(&["import", &fixture("generic/history.csv"), "--account", "nope"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no account labelled \"nope\""), "{}", run.stderr);
+    assert!(run.stderr.contains("cointally account list"), "{}", run.stderr);
+    let run = sb.run(&["import", &fixture("generic/history.csv"), "--account", "cold", "--format", "quicken"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("unknown format \"quicken\""), "{}", run.stderr);
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let sb = with_wallet();
+    sb.ok(&["import", &fixture("generic/history.csv"), "--account", "cold"]);
+    let mut child = sb
+        .command(&["events"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+}
