@@ -112,14 +112,21 @@ impl<'a> Row<'a> {
         (!value.is_empty()).then(|| value.to_string())
     }
 
-    /// The row as column name → text, for the raw archive.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut map = serde_json::Map::new();
+    /// The row as a JSON object of column name → text, in the file's column order, for the
+    /// raw archive. Written directly as text: a million-row import builds one per row.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(16 + self.fields.as_byte_record().as_slice().len() * 2);
+        out.push('{');
         for (i, name) in self.header.names().iter().enumerate() {
-            let value = self.fields.get(i).unwrap_or("");
-            map.insert(name.clone(), serde_json::Value::String(value.to_string()));
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_string(&mut out, name);
+            out.push(':');
+            push_json_string(&mut out, self.fields.get(i).unwrap_or(""));
         }
-        serde_json::Value::Object(map)
+        out.push('}');
+        out
     }
 }
 
@@ -179,20 +186,44 @@ pub struct SourceRow {
     pub line: u64,
     /// The file's own id for the row (a ledger entry id), when it has one.
     pub id: Option<String>,
-    /// The row as column name → text.
-    pub fields: serde_json::Value,
+    /// The row as a JSON object text of column name → text, in column order.
+    pub payload: String,
 }
 
 impl SourceRow {
     /// The row as it stands, without an id of its own.
     pub fn of(row: &Row<'_>) -> SourceRow {
-        SourceRow { line: row.line, id: None, fields: row.to_json() }
+        SourceRow { line: row.line, id: None, payload: row.to_json() }
     }
 
     /// The row as it stands, with the file's own id for it.
     pub fn with_id(row: &Row<'_>, id: impl Into<String>) -> SourceRow {
-        SourceRow { line: row.line, id: Some(id.into()), fields: row.to_json() }
+        SourceRow { line: row.line, id: Some(id.into()), payload: row.to_json() }
     }
+}
+
+impl SourceRow {
+    /// The row as a JSON value (for tests and audits; the archive keeps the text).
+    pub fn fields(&self) -> serde_json::Value {
+        serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// Appends `text` as a JSON string literal.
+fn push_json_string(out: &mut String, text: &str) {
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 /// Turns the rows of one file format into events.
@@ -227,6 +258,12 @@ mod tests {
         assert_eq!(row.amount("amount").unwrap(), Decimal::new(15, 1));
         assert!(row.required("asset").unwrap_err().message.contains("\"asset\" is empty"));
         assert_eq!(row.get("missing"), "");
-        assert_eq!(row.to_json()["amount"], " 1.5 ");
+        let json: serde_json::Value = serde_json::from_str(&row.to_json()).unwrap();
+        assert_eq!(json["amount"], " 1.5 ");
+        let odd = csv::StringRecord::from(vec!["a\"b\\c\nd\u{1}", "é", ""]);
+        let json: serde_json::Value = serde_json::from_str(&Row::new(2, &header, &odd).to_json()).unwrap();
+        assert_eq!(json["time"], "a\"b\\c\nd\u{1}");
+        assert_eq!(json["amount"], "é");
+        assert!(Row::new(2, &header, &odd).to_json().starts_with("{\"time\":"));
     }
 }

@@ -21,6 +21,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::mpsc::SyncSender;
 
 use cointally_exchanges::rows::{Header, ImportedEvent, Row, RowReader};
 
@@ -219,8 +220,9 @@ pub struct FileSummary {
     pub existing_events: u64,
 }
 
-/// Reports how far an import is, in bytes of the current file.
-pub trait Progress {
+/// Reports how far an import is, in bytes of the current file. Called from the thread that
+/// reads the files.
+pub trait Progress: Sync {
     /// A new file starts; `len` is its size in bytes.
     fn start_file(&self, path: &Path, len: u64);
     /// `done` bytes of the current file are read.
@@ -235,8 +237,33 @@ impl Progress for NoProgress {
     fn advance(&self, _: u64) {}
 }
 
+/// How many events travel from the reading thread to the writing thread at a time.
+const BATCH: usize = 1024;
+
+/// Events read from one file, on their way to the ledger.
+struct Batch {
+    /// Index of the file in the command's list.
+    file: usize,
+    /// Its format (names the raw records' source).
+    format: Format,
+    /// Complete events, keyed.
+    events: Vec<ImportedEvent>,
+}
+
+/// What the reading thread found, beside the events it sent.
+struct ReadOutcome {
+    /// Per file: path, format, data rows.
+    files: Vec<(PathBuf, Format, u64)>,
+    problems: Vec<RowProblem>,
+    truncated: bool,
+}
+
 /// Imports `files` into `account`, all in one transaction: either every file is imported or
 /// nothing is written.
+///
+/// One thread reads, validates and keys the rows while the calling thread writes them, so a
+/// large file costs about the larger of the two rather than their sum. Once a bad row is
+/// seen, nothing more is sent; the transaction is rolled back at the end.
 pub fn import_files(
     ledger: &mut Ledger,
     account: &Account,
@@ -246,10 +273,80 @@ pub fn import_files(
 ) -> Result<Vec<FileSummary>, ImportError> {
     let fetched_at = crate::ledger::now_text();
     let tx = ledger.transaction()?;
-    let mut problems = Vec::new();
-    let mut summaries = Vec::new();
-    let mut truncated = false;
-    for path in files {
+    let mut counts = vec![(0u64, 0u64); files.len()];
+    let outcome = std::thread::scope(|scope| -> Result<ReadOutcome, ImportError> {
+        let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
+        let reader = scope.spawn(move || read_files(account, files, format, progress, send));
+        let mut writer = Writer::new(&tx)?;
+        let written = receive.iter().try_for_each(|batch| {
+            let source = batch.format.source();
+            for imported in batch.events {
+                let new = write_event(&mut writer, account.id, &source, &fetched_at, imported)?;
+                let (new_events, existing) = &mut counts[batch.file];
+                if new { *new_events += 1 } else { *existing += 1 }
+            }
+            Ok::<_, ImportError>(())
+        });
+        let written = written.and_then(|()| Ok(writer.finish()?));
+        // On a write error the receiver is dropped here, which stops the reader at its next send.
+        drop(receive);
+        let outcome = reader
+            .join()
+            .map_err(|_| ImportError::Ledger(LedgerError::Corrupt("the reading thread panicked".into())))?;
+        written?;
+        outcome
+    })?;
+    if !outcome.problems.is_empty() {
+        return Err(ImportError::BadRows { problems: outcome.problems, truncated: outcome.truncated });
+    }
+    tx.commit()?;
+    Ok(outcome
+        .files
+        .into_iter()
+        .zip(counts)
+        .map(|((path, format, rows), (new_events, existing_events))| FileSummary {
+            path,
+            format,
+            rows,
+            new_events,
+            existing_events,
+        })
+        .collect())
+}
+
+/// Writes one event and the raw rows it came from; returns whether the event is new.
+fn write_event(
+    writer: &mut Writer<'_>,
+    account_id: i64,
+    source: &str,
+    fetched_at: &str,
+    imported: ImportedEvent,
+) -> Result<bool, ImportError> {
+    let event = imported.event;
+    let mut raw_ids = Vec::with_capacity(imported.rows.len());
+    let many = imported.rows.len() > 1;
+    for (i, row) in imported.rows.iter().enumerate() {
+        let raw_key = match &row.id {
+            Some(id) => id.clone(),
+            None if many => format!("{}/{i}", event.external_id),
+            None => event.external_id.clone(),
+        };
+        raw_ids.push(writer.raw(account_id, source, &raw_key, &row.payload, fetched_at)?);
+    }
+    Ok(matches!(writer.event(account_id, source, &event, &raw_ids)?, Written::New(_)))
+}
+
+/// The reading thread: every file in turn, sending batches of keyed events until a problem
+/// is found (then it only collects problems) or the writer hangs up.
+fn read_files(
+    account: &Account,
+    files: &[PathBuf],
+    format: Option<Format>,
+    progress: &dyn Progress,
+    send: SyncSender<Batch>,
+) -> Result<ReadOutcome, ImportError> {
+    let mut outcome = ReadOutcome { files: Vec::new(), problems: Vec::new(), truncated: false };
+    for (index, path) in files.iter().enumerate() {
         let found = locate_header(path, format)?;
         if let Some(exchange) = found.exchange() {
             if account.exchange != exchange {
@@ -261,25 +358,15 @@ pub fn import_files(
                 });
             }
         }
-        let mut file = FileImport {
-            writer: Writer::new(&tx)?,
-            account_id: account.id,
-            source: found.source(),
-            fetched_at: &fetched_at,
-            keys: key::Keys::default(),
-            summary: FileSummary { path: path.clone(), format: found, rows: 0, new_events: 0, existing_events: 0 },
-        };
-        truncated = file.read(path, found, &mut problems, progress)?;
-        summaries.push(file.summary);
-        if truncated {
+        let mut file = FileRead { index, format: found, keys: key::Keys::default(), batch: Vec::new(), send: &send };
+        let rows = file.read(path, &mut outcome.problems, progress)?;
+        outcome.files.push((path.clone(), found, rows));
+        if outcome.problems.len() >= MAX_ERRORS {
+            outcome.truncated = true;
             break;
         }
     }
-    if !problems.is_empty() {
-        return Err(ImportError::BadRows { problems, truncated });
-    }
-    tx.commit()?;
-    Ok(summaries)
+    Ok(outcome)
 }
 
 /// Finds a file's format from its header row, searching the first records (preamble lines
@@ -320,25 +407,24 @@ fn csv_reader<R: std::io::Read>(input: R) -> csv::Reader<BufReader<R>> {
     csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(BufReader::with_capacity(1 << 20, input))
 }
 
-/// The state of importing one file.
-struct FileImport<'t> {
-    writer: Writer<'t>,
-    account_id: i64,
-    source: String,
-    fetched_at: &'t str,
+/// The state of reading one file.
+struct FileRead<'s> {
+    index: usize,
+    format: Format,
     keys: key::Keys,
-    summary: FileSummary,
+    batch: Vec<ImportedEvent>,
+    send: &'s SyncSender<Batch>,
 }
 
-impl FileImport<'_> {
-    /// Reads the file; returns whether reading stopped at [`MAX_ERRORS`].
+impl FileRead<'_> {
+    /// Reads the file; returns how many data rows it has. Stops early when the problems
+    /// reach [`MAX_ERRORS`].
     fn read(
         &mut self,
         path: &Path,
-        format: Format,
         problems: &mut Vec<RowProblem>,
         progress: &dyn Progress,
-    ) -> Result<bool, ImportError> {
+    ) -> Result<u64, ImportError> {
         let io = |source| ImportError::Io { path: path.to_path_buf(), source };
         let file = File::open(path).map_err(io)?;
         progress.start_file(path, file.metadata().map(|m| m.len()).unwrap_or(0));
@@ -346,7 +432,8 @@ impl FileImport<'_> {
         let mut csv = csv_reader(lines.wrap(file));
         let mut record = csv::StringRecord::new();
         let mut header = None;
-        let mut reader = format.reader();
+        let mut rows = 0u64;
+        let mut reader = self.format.reader();
         let problem = |line: u64, message: String| RowProblem { path: path.to_path_buf(), line, message };
         loop {
             match csv.read_record(&mut record) {
@@ -356,7 +443,7 @@ impl FileImport<'_> {
                     let line = lines.line_at(e.position().map(|p| p.byte()).unwrap_or(0));
                     problems.push(problem(line, format!("not a well-formed CSV row: {}", csv_error_text(&e))));
                     if problems.len() >= MAX_ERRORS {
-                        return Ok(true);
+                        return Ok(rows);
                     }
                     continue;
                 }
@@ -364,67 +451,63 @@ impl FileImport<'_> {
             let line = lines.line_at(record.position().map(|p| p.byte()).unwrap_or(0));
             // Records before the header (a preamble) are passed over; the header is the first
             // record the format recognises, as when the format was detected.
-            if header.is_none() {
+            let Some(header) = header.as_ref() else {
                 let candidate = Header::new(record.iter());
-                if format.matches(&candidate) {
+                if self.format.matches(&candidate) {
                     header = Some(candidate);
                 }
                 continue;
-            }
-            let Some(header) = header.as_ref() else { continue };
+            };
             if record.iter().all(|f| f.trim().is_empty()) {
                 continue;
             }
-            self.summary.rows += 1;
-            if self.summary.rows % 8192 == 0 {
+            rows += 1;
+            if rows % 8192 == 0 {
                 progress.advance(record.position().map(|p| p.byte()).unwrap_or(0));
             }
-            let row = Row::new(line, header, &record);
-            match reader.read(&row) {
-                Ok(events) if problems.is_empty() => self.write(events)?,
+            match reader.read(&Row::new(line, header, &record)) {
+                Ok(events) if problems.is_empty() => self.queue(events)?,
                 Ok(_) => {}
                 Err(e) => {
                     problems.push(problem(e.line.unwrap_or(line), e.message));
                     if problems.len() >= MAX_ERRORS {
-                        return Ok(true);
+                        return Ok(rows);
                     }
                 }
             }
         }
         match reader.finish() {
-            Ok(events) if problems.is_empty() => self.write(events)?,
+            Ok(events) if problems.is_empty() => self.queue(events)?,
             Ok(_) => {}
             Err(e) => problems.push(problem(e.line.unwrap_or(0), e.message)),
         }
         if header.is_none() {
-            problems.push(problem(1, format!("no {format} header row was found")));
+            problems.push(problem(1, format!("no {} header row was found", self.format)));
         }
-        Ok(false)
+        if problems.is_empty() {
+            self.flush()?;
+        }
+        Ok(rows)
     }
 
-    fn write(&mut self, events: Vec<ImportedEvent>) -> Result<(), ImportError> {
-        for imported in events {
-            let mut event = imported.event;
-            if event.external_id.is_empty() {
-                event.external_id = self.keys.derive(&event);
+    /// Keys the events and sends them on in batches.
+    fn queue(&mut self, events: Vec<ImportedEvent>) -> Result<(), ImportError> {
+        for mut imported in events {
+            if imported.event.external_id.is_empty() {
+                imported.event.external_id = self.keys.derive(&imported.event);
             }
-            let mut raw_ids = Vec::with_capacity(imported.rows.len());
-            let many = imported.rows.len() > 1;
-            for (i, row) in imported.rows.iter().enumerate() {
-                let raw_key = match &row.id {
-                    Some(id) => id.clone(),
-                    None if many => format!("{}/{i}", event.external_id),
-                    None => event.external_id.clone(),
-                };
-                let payload = row.fields.to_string();
-                raw_ids.push(self.writer.raw(self.account_id, &self.source, &raw_key, &payload, self.fetched_at)?);
-            }
-            match self.writer.event(self.account_id, &self.source, &event, &raw_ids)? {
-                Written::New(_) => self.summary.new_events += 1,
-                Written::Existing(_) => self.summary.existing_events += 1,
-            }
+            self.batch.push(imported);
         }
-        Ok(())
+        if self.batch.len() >= BATCH { self.flush() } else { Ok(()) }
+    }
+
+    fn flush(&mut self) -> Result<(), ImportError> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = Batch { file: self.index, format: self.format, events: std::mem::take(&mut self.batch) };
+        // The writer hung up: it failed, and its error is the one reported.
+        self.send.send(batch).map_err(|_| ImportError::Ledger(LedgerError::Corrupt("the import was stopped".into())))
     }
 }
 

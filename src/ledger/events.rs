@@ -18,17 +18,33 @@ pub enum Written {
     Existing(i64),
 }
 
+/// How many legs or links one multi-row INSERT writes.
+const CHUNK: usize = 200;
+
 /// Writes raw records and events inside one transaction, with its statements prepared once
-/// (an import writes millions of rows through it).
+/// (an import writes millions of rows through it). Legs and event→raw links are buffered and
+/// written `CHUNK` rows per statement; [`Writer::finish`] writes the rest and must be called
+/// before the transaction commits.
 pub struct Writer<'t> {
     tx: &'t Transaction<'t>,
     insert_raw: Statement<'t>,
     find_raw: Statement<'t>,
     insert_event: Statement<'t>,
     find_event: Statement<'t>,
-    insert_leg: Statement<'t>,
-    link: Statement<'t>,
+    insert_legs: Statement<'t>,
+    insert_links: Statement<'t>,
+    legs: Vec<(i64, i64, &'static str, String, String)>,
+    links: Vec<(i64, i64)>,
 }
+
+/// `INSERT ... VALUES (...), (...)` with `rows` groups of `columns` parameters.
+fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
+    let group = format!("({})", vec!["?"; columns].join(", "));
+    format!("{head} VALUES {}", vec![group; rows].join(", "))
+}
+
+const LEGS_HEAD: &str = "INSERT INTO legs (event_id, seq, role, asset, amount)";
+const LINKS_HEAD: &str = "INSERT OR IGNORE INTO event_sources (event_id, raw_record_id)";
 
 impl<'t> Writer<'t> {
     /// A writer for `tx`.
@@ -46,10 +62,47 @@ impl<'t> Writer<'t> {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?,
             find_event: tx.prepare("SELECT id FROM events WHERE account_id = ?1 AND external_id = ?2")?,
-            insert_leg: tx
-                .prepare("INSERT INTO legs (event_id, seq, role, asset, amount) VALUES (?1, ?2, ?3, ?4, ?5)")?,
-            link: tx.prepare("INSERT OR IGNORE INTO event_sources (event_id, raw_record_id) VALUES (?1, ?2)")?,
+            insert_legs: tx.prepare(&multi_row_insert(LEGS_HEAD, 5, CHUNK))?,
+            insert_links: tx.prepare(&multi_row_insert(LINKS_HEAD, 2, CHUNK))?,
+            legs: Vec::with_capacity(CHUNK),
+            links: Vec::with_capacity(CHUNK),
         })
+    }
+
+    /// Writes the buffered legs and links; call before committing.
+    pub fn finish(mut self) -> Result<(), LedgerError> {
+        self.flush_legs()?;
+        self.flush_links()
+    }
+
+    fn flush_legs(&mut self) -> Result<(), LedgerError> {
+        if self.legs.is_empty() {
+            return Ok(());
+        }
+        let params: Vec<&dyn rusqlite::ToSql> =
+            self.legs.iter().flat_map(|(e, s, r, a, m)| [e as &dyn rusqlite::ToSql, s, r, a, m]).collect();
+        if self.legs.len() == CHUNK {
+            self.insert_legs.execute(params.as_slice())?;
+        } else {
+            self.tx.prepare(&multi_row_insert(LEGS_HEAD, 5, self.legs.len()))?.execute(params.as_slice())?;
+        }
+        self.legs.clear();
+        Ok(())
+    }
+
+    fn flush_links(&mut self) -> Result<(), LedgerError> {
+        if self.links.is_empty() {
+            return Ok(());
+        }
+        let params: Vec<&dyn rusqlite::ToSql> =
+            self.links.iter().flat_map(|(e, r)| [e as &dyn rusqlite::ToSql, r]).collect();
+        if self.links.len() == CHUNK {
+            self.insert_links.execute(params.as_slice())?;
+        } else {
+            self.tx.prepare(&multi_row_insert(LINKS_HEAD, 2, self.links.len()))?.execute(params.as_slice())?;
+        }
+        self.links.clear();
+        Ok(())
     }
 
     /// Stores a raw record unless (account, source, external id) is already there; returns
@@ -96,7 +149,10 @@ impl<'t> Writer<'t> {
         let written = if inserted {
             let id = self.tx.last_insert_rowid();
             for (seq, l) in event.legs.iter().filter(|l| !l.amount.is_zero()).enumerate() {
-                self.insert_leg.execute(params![id, seq as i64, l.role.as_str(), l.asset, format_amount(l.amount)])?;
+                self.legs.push((id, seq as i64, l.role.as_str(), l.asset.clone(), format_amount(l.amount)));
+                if self.legs.len() == CHUNK {
+                    self.flush_legs()?;
+                }
             }
             Written::New(id)
         } else {
@@ -104,7 +160,10 @@ impl<'t> Writer<'t> {
         };
         let (Written::New(event_id) | Written::Existing(event_id)) = written;
         for raw in raw_ids {
-            self.link.execute(params![event_id, raw])?;
+            self.links.push((event_id, *raw));
+            if self.links.len() == CHUNK {
+                self.flush_links()?;
+            }
         }
         Ok(written)
     }
