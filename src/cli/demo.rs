@@ -32,6 +32,24 @@ const SAMPLES: &[Sample] = &[
         text: include_str!("../../fixtures/demo/wallet.csv"),
     },
     Sample {
+        label: "coinbase",
+        exchange: "coinbase",
+        file: "coinbase.csv",
+        text: include_str!("../../fixtures/coinbase/csv/current_2024.csv"),
+    },
+    Sample {
+        label: "kraken",
+        exchange: "kraken",
+        file: "kraken-ledgers.csv",
+        text: include_str!("../../fixtures/kraken/csv/ledgers_2025.csv"),
+    },
+    Sample {
+        label: "binance",
+        exchange: "binance",
+        file: "binance-statement.csv",
+        text: include_str!("../../fixtures/binance/csv/transactions_2024.csv"),
+    },
+    Sample {
         label: "koinly-history",
         exchange: "other",
         file: "koinly.csv",
