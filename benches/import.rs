@@ -8,7 +8,7 @@ use std::io::{BufWriter, Write};
 use std::time::Instant;
 
 use cointally::import::{NoProgress, import_files};
-use cointally::ledger::{CredentialSource, Ledger, NewAccount, OpenMode};
+use cointally::ledger::{Ledger, NewAccount, OpenMode};
 
 fn main() {
     let rows: u64 = std::env::var("COINTALLY_BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
@@ -19,15 +19,7 @@ fn main() {
 
     let mut ledger = Ledger::open(&dir.path().join("bench.sqlite"), OpenMode::CreateNew).expect("ledger");
     let account = ledger
-        .add_account(&NewAccount {
-            label: "bench".into(),
-            exchange: "wallet".into(),
-            base_url: None,
-            credential_source: CredentialSource::None,
-            key_env: None,
-            secret_env: None,
-            allow_withdraw_key: false,
-        })
+        .add_account(&NewAccount::files_only("bench", "wallet"))
         .expect("account");
     let start = Instant::now();
     let summary = import_files(&mut ledger, &account, std::slice::from_ref(&csv), None, &NoProgress).expect("import");

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use cointally_exchanges::amount::format_amount;
 
 use crate::import::{NoProgress, import_files};
-use crate::ledger::{CredentialSource, Ledger, NewAccount, OpenMode};
+use crate::ledger::{Ledger, NewAccount, OpenMode};
 
 use super::Context;
 use super::output::{Align, Table, print_json};
@@ -71,15 +71,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     for sample in SAMPLES {
         let account = match ledger.find_account(sample.label)? {
             Some(account) => account,
-            None => ledger.add_account(&NewAccount {
-                label: sample.label.into(),
-                exchange: sample.exchange.into(),
-                base_url: None,
-                credential_source: CredentialSource::None,
-                key_env: None,
-                secret_env: None,
-                allow_withdraw_key: false,
-            })?,
+            None => ledger.add_account(&NewAccount::files_only(sample.label, sample.exchange))?,
         };
         let file: PathBuf = workdir.join(sample.file);
         std::fs::write(&file, sample.text)?;

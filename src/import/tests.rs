@@ -6,7 +6,7 @@ use cointally_exchanges::EventKind;
 use rust_decimal::Decimal;
 
 use super::*;
-use crate::ledger::{CredentialSource, EventFilter, NewAccount, OpenMode};
+use crate::ledger::{EventFilter, NewAccount, OpenMode};
 
 fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(path)
@@ -16,15 +16,7 @@ fn ledger_with(exchange: &str) -> (tempfile::TempDir, Ledger, Account) {
     let dir = tempfile::tempdir().unwrap();
     let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
     let account = ledger
-        .add_account(&NewAccount {
-            label: "main".into(),
-            exchange: exchange.into(),
-            base_url: None,
-            credential_source: CredentialSource::None,
-            key_env: None,
-            secret_env: None,
-            allow_withdraw_key: false,
-        })
+        .add_account(&NewAccount::files_only("main", exchange))
         .unwrap();
     (dir, ledger, account)
 }

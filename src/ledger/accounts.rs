@@ -76,6 +76,21 @@ pub struct NewAccount {
     pub allow_withdraw_key: bool,
 }
 
+impl NewAccount {
+    /// An account that holds imported files only: no key, never contacted.
+    pub fn files_only(label: impl Into<String>, exchange: impl Into<String>) -> NewAccount {
+        NewAccount {
+            label: label.into(),
+            exchange: exchange.into(),
+            base_url: None,
+            credential_source: CredentialSource::None,
+            key_env: None,
+            secret_env: None,
+            allow_withdraw_key: false,
+        }
+    }
+}
+
 const COLUMNS: &str =
     "id, label, exchange, base_url, credential_source, key_env, secret_env, allow_withdraw_key, created_at";
 
@@ -172,16 +187,8 @@ mod tests {
     use super::*;
     use crate::ledger::OpenMode;
 
-    pub(crate) fn wallet(label: &str) -> NewAccount {
-        NewAccount {
-            label: label.into(),
-            exchange: "wallet".into(),
-            base_url: None,
-            credential_source: CredentialSource::None,
-            key_env: None,
-            secret_env: None,
-            allow_withdraw_key: false,
-        }
+    fn wallet(label: &str) -> NewAccount {
+        NewAccount::files_only(label, "wallet")
     }
 
     #[test]

@@ -43,6 +43,27 @@ fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
     format!("{head} VALUES {}", vec![group; rows].join(", "))
 }
 
+/// Runs a multi-row INSERT for `params` (whole rows of `columns`): the prepared full-chunk
+/// statement when there are `CHUNK` rows, a statement of the right size otherwise.
+fn write_chunk(
+    tx: &Transaction<'_>,
+    full: &mut Statement<'_>,
+    head: &str,
+    columns: usize,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<(), LedgerError> {
+    match params.len() / columns {
+        0 => {}
+        CHUNK => {
+            full.execute(params)?;
+        }
+        rows => {
+            tx.prepare(&multi_row_insert(head, columns, rows))?.execute(params)?;
+        }
+    }
+    Ok(())
+}
+
 const LEGS_HEAD: &str = "INSERT INTO legs (event_id, seq, role, asset, amount)";
 const LINKS_HEAD: &str = "INSERT OR IGNORE INTO event_sources (event_id, raw_record_id)";
 
@@ -76,31 +97,17 @@ impl<'t> Writer<'t> {
     }
 
     fn flush_legs(&mut self) -> Result<(), LedgerError> {
-        if self.legs.is_empty() {
-            return Ok(());
-        }
         let params: Vec<&dyn rusqlite::ToSql> =
             self.legs.iter().flat_map(|(e, s, r, a, m)| [e as &dyn rusqlite::ToSql, s, r, a, m]).collect();
-        if self.legs.len() == CHUNK {
-            self.insert_legs.execute(params.as_slice())?;
-        } else {
-            self.tx.prepare(&multi_row_insert(LEGS_HEAD, 5, self.legs.len()))?.execute(params.as_slice())?;
-        }
+        write_chunk(self.tx, &mut self.insert_legs, LEGS_HEAD, 5, &params)?;
         self.legs.clear();
         Ok(())
     }
 
     fn flush_links(&mut self) -> Result<(), LedgerError> {
-        if self.links.is_empty() {
-            return Ok(());
-        }
         let params: Vec<&dyn rusqlite::ToSql> =
             self.links.iter().flat_map(|(e, r)| [e as &dyn rusqlite::ToSql, r]).collect();
-        if self.links.len() == CHUNK {
-            self.insert_links.execute(params.as_slice())?;
-        } else {
-            self.tx.prepare(&multi_row_insert(LINKS_HEAD, 2, self.links.len()))?.execute(params.as_slice())?;
-        }
+        write_chunk(self.tx, &mut self.insert_links, LINKS_HEAD, 2, &params)?;
         self.links.clear();
         Ok(())
     }
