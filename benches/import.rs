@@ -18,9 +18,7 @@ fn main() {
     let size = std::fs::metadata(&csv).map(|m| m.len()).unwrap_or(0);
 
     let mut ledger = Ledger::open(&dir.path().join("bench.sqlite"), OpenMode::CreateNew).expect("ledger");
-    let account = ledger
-        .add_account(&NewAccount::files_only("bench", "wallet"))
-        .expect("account");
+    let account = ledger.add_account(&NewAccount::files_only("bench", "wallet")).expect("account");
     let start = Instant::now();
     let summary = import_files(&mut ledger, &account, std::slice::from_ref(&csv), None, &NoProgress).expect("import");
     let elapsed = start.elapsed();

@@ -113,17 +113,21 @@ impl<'a> Row<'a> {
     }
 
     /// The row as a JSON object of column name → text, in the file's column order, for the
-    /// raw archive. Written directly as text: a million-row import builds one per row.
+    /// raw archive. Empty cells are left out (a missing column reads as empty, so nothing is
+    /// lost) and the text is written directly: a million-row import builds one per row.
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(16 + self.fields.as_byte_record().as_slice().len() * 2);
         out.push('{');
-        for (i, name) in self.header.names().iter().enumerate() {
-            if i > 0 {
+        for (name, value) in self.header.names().iter().zip(self.fields.iter()) {
+            if value.is_empty() {
+                continue;
+            }
+            if out.len() > 1 {
                 out.push(',');
             }
             push_json_string(&mut out, name);
             out.push(':');
-            push_json_string(&mut out, self.fields.get(i).unwrap_or(""));
+            push_json_string(&mut out, value);
         }
         out.push('}');
         out
@@ -260,6 +264,7 @@ mod tests {
         assert_eq!(row.get("missing"), "");
         let json: serde_json::Value = serde_json::from_str(&row.to_json()).unwrap();
         assert_eq!(json["amount"], " 1.5 ");
+        assert!(json.get("asset").is_none(), "empty cells are left out: {json}");
         let odd = csv::StringRecord::from(vec!["a\"b\\c\nd\u{1}", "é", ""]);
         let json: serde_json::Value = serde_json::from_str(&Row::new(2, &header, &odd).to_json()).unwrap();
         assert_eq!(json["time"], "a\"b\\c\nd\u{1}");

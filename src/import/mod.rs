@@ -271,7 +271,7 @@ pub fn import_files(
     format: Option<Format>,
     progress: &dyn Progress,
 ) -> Result<Vec<FileSummary>, ImportError> {
-    let fetched_at = crate::ledger::now_text();
+    let fetched_ms = chrono::Utc::now().timestamp_millis();
     let tx = ledger.transaction()?;
     let mut counts = vec![(0u64, 0u64); files.len()];
     let outcome = std::thread::scope(|scope| -> Result<ReadOutcome, ImportError> {
@@ -281,7 +281,7 @@ pub fn import_files(
         let written = receive.iter().try_for_each(|batch| {
             let source = batch.format.source();
             for imported in batch.events {
-                let new = write_event(&mut writer, account.id, &source, &fetched_at, imported)?;
+                let new = write_event(&mut writer, account.id, &source, fetched_ms, imported)?;
                 let (new_events, existing) = &mut counts[batch.file];
                 if new { *new_events += 1 } else { *existing += 1 }
             }
@@ -319,7 +319,7 @@ fn write_event(
     writer: &mut Writer<'_>,
     account_id: i64,
     source: &str,
-    fetched_at: &str,
+    fetched_ms: i64,
     imported: ImportedEvent,
 ) -> Result<bool, ImportError> {
     let event = imported.event;
@@ -331,7 +331,7 @@ fn write_event(
             None if many => format!("{}/{i}", event.external_id),
             None => event.external_id.clone(),
         };
-        raw_ids.push(writer.raw(account_id, source, &raw_key, &row.payload, fetched_at)?);
+        raw_ids.push(writer.raw(account_id, source, &raw_key, &row.payload, fetched_ms)?);
     }
     Ok(matches!(writer.event(account_id, source, &event, &raw_ids)?, Written::New(_)))
 }

@@ -15,9 +15,7 @@ fn fixture(path: &str) -> PathBuf {
 fn ledger_with(exchange: &str) -> (tempfile::TempDir, Ledger, Account) {
     let dir = tempfile::tempdir().unwrap();
     let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
-    let account = ledger
-        .add_account(&NewAccount::files_only("main", exchange))
-        .unwrap();
+    let account = ledger.add_account(&NewAccount::files_only("main", exchange)).unwrap();
     (dir, ledger, account)
 }
 

@@ -73,7 +73,7 @@ impl<'t> Writer<'t> {
         Ok(Writer {
             tx,
             insert_raw: tx.prepare(
-                "INSERT OR IGNORE INTO raw_records (account_id, source, external_id, payload, fetched_at)
+                "INSERT OR IGNORE INTO raw_records (account_id, source, external_id, payload, fetched_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )?,
             find_raw: tx
@@ -120,9 +120,9 @@ impl<'t> Writer<'t> {
         source: &str,
         external_id: &str,
         payload: &str,
-        fetched_at: &str,
+        fetched_ms: i64,
     ) -> Result<i64, LedgerError> {
-        if self.insert_raw.execute(params![account_id, source, external_id, payload, fetched_at])? == 1 {
+        if self.insert_raw.execute(params![account_id, source, external_id, payload, fetched_ms])? == 1 {
             return Ok(self.tx.last_insert_rowid());
         }
         Ok(self.find_raw.query_row(params![account_id, source, external_id], |r| r.get(0))?)

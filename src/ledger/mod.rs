@@ -219,7 +219,7 @@ fn check_sqlite_header(path: &Path) -> Result<(), LedgerError> {
     Ok(())
 }
 
-/// Now, as stored in `created_at`/`fetched_at` columns (RFC 3339 UTC).
+/// Now, as stored in `created_at` columns (RFC 3339 UTC).
 pub(crate) fn now_text() -> String {
     cointally_exchanges::time::format_rfc3339(chrono::Utc::now())
 }
