@@ -58,12 +58,13 @@ const SAMPLES: &[Sample] = &[
 ];
 
 pub fn run(context: &Context) -> anyhow::Result<()> {
-    let (path, workdir) = match &context.ledger {
-        Some(path) => (path.clone(), tempfile::tempdir()?.keep()),
-        None => {
-            let dir = tempfile::Builder::new().prefix("cointally-demo-").tempdir()?.keep();
-            (dir.join("demo.sqlite"), dir)
-        }
+    // The sample files are written to a scratch directory that goes away at the end; the
+    // ledger stays (in a kept temporary directory when no --ledger is given).
+    let scratch = tempfile::Builder::new().prefix("cointally-demo-files-").tempdir()?;
+    let workdir = scratch.path();
+    let path = match &context.ledger {
+        Some(path) => path.clone(),
+        None => tempfile::Builder::new().prefix("cointally-demo-").tempdir()?.keep().join("demo.sqlite"),
     };
     let mut ledger = Ledger::open(&path, OpenMode::CreateIfMissing)?;
     context.note(format!("demo ledger: {}", path.display()));

@@ -203,7 +203,7 @@ fn classify(e: &anyhow::Error) -> (u8, Vec<String>) {
                     "import it into a {format} account: cointally account add {format} --label {format} --no-key"
                 ),
                 ImportError::Io { .. } => "check the file's path and that it can be read".into(),
-                ImportError::Ledger(_) => continue,
+                ImportError::Ledger(_) | ImportError::Stopped(_) => continue,
             };
             return (2, vec![hint]);
         }

@@ -197,6 +197,9 @@ pub enum ImportError {
     /// Writing to the ledger failed.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
+    /// The import stopped before the end; nothing was written.
+    #[error("the import stopped: {0}; nothing was imported")]
+    Stopped(&'static str),
 }
 
 impl From<rusqlite::Error> for ImportError {
@@ -290,9 +293,7 @@ pub fn import_files(
         let written = written.and_then(|()| Ok(writer.finish()?));
         // On a write error the receiver is dropped here, which stops the reader at its next send.
         drop(receive);
-        let outcome = reader
-            .join()
-            .map_err(|_| ImportError::Ledger(LedgerError::Corrupt("the reading thread panicked".into())))?;
+        let outcome = reader.join().map_err(|_| ImportError::Stopped("the thread reading the files panicked"))?;
         written?;
         outcome
     })?;
@@ -507,7 +508,7 @@ impl FileRead<'_> {
         }
         let batch = Batch { file: self.index, format: self.format, events: std::mem::take(&mut self.batch) };
         // The writer hung up: it failed, and its error is the one reported.
-        self.send.send(batch).map_err(|_| ImportError::Ledger(LedgerError::Corrupt("the import was stopped".into())))
+        self.send.send(batch).map_err(|_| ImportError::Stopped("writing to the ledger failed"))
     }
 }
 
@@ -515,13 +516,6 @@ fn csv_error_text(e: &csv::Error) -> String {
     match e.kind() {
         csv::ErrorKind::Utf8 { .. } => "it is not valid UTF-8 text (save the file as UTF-8)".into(),
         _ => e.to_string(),
-    }
-}
-
-impl ImportError {
-    /// Whether the error is about the input files rather than the ledger.
-    pub fn is_input_error(&self) -> bool {
-        !matches!(self, ImportError::Ledger(_))
     }
 }
 
