@@ -1,9 +1,10 @@
-//! Kraken (spot): its asset codes and its history export files.
+//! Kraken (spot): request signing, its asset codes and its history export files.
 //!
 //! [`assets`] maps Kraken's own asset codes (`XXBT`, `ZEUR`, `DOT.S`, `USD.HOLD` …) to
 //! canonical symbols; the ledgers export ([`csv`]) and the `Ledgers` API endpoint use the
 //! same codes, so both go through it. [`csv`] reads the "Ledgers" export, every header
-//! generation from 2019 to today.
+//! generation from 2019 to today. [`auth`] signs private API calls (`API-Key`/`API-Sign`) and
+//! hands out the strictly increasing nonces Kraken requires.
 //!
 //! Event ids, shared with the API adapter: a trade (the `trade`, `spend`/`receive`, `sale`
 //! or `settled` entries of one `refid`) is keyed by its `refid`, which is also the trade id
@@ -11,4 +12,5 @@
 //! in the export, the key of the entry in the `Ledgers` answer).
 
 pub mod assets;
+pub mod auth;
 pub mod csv;
