@@ -275,12 +275,11 @@ pub fn import_files(
     progress: &dyn Progress,
 ) -> Result<Vec<FileSummary>, ImportError> {
     let fetched_ms = chrono::Utc::now().timestamp_millis();
-    let tx = ledger.transaction()?;
+    let mut writer = ledger.writer()?;
     let mut counts = vec![(0u64, 0u64); files.len()];
     let outcome = std::thread::scope(|scope| -> Result<ReadOutcome, ImportError> {
         let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
         let reader = scope.spawn(move || read_files(account, files, format, progress, send));
-        let mut writer = Writer::new(&tx)?;
         let written = receive.iter().try_for_each(|batch| {
             let source = batch.format.source();
             for imported in batch.events {
@@ -290,7 +289,6 @@ pub fn import_files(
             }
             Ok::<_, ImportError>(())
         });
-        let written = written.and_then(|()| Ok(writer.finish()?));
         // On a write error the receiver is dropped here, which stops the reader at its next send.
         drop(receive);
         let outcome = reader.join().map_err(|_| ImportError::Stopped("the thread reading the files panicked"))?;
@@ -300,7 +298,7 @@ pub fn import_files(
     if !outcome.problems.is_empty() {
         return Err(ImportError::BadRows { problems: outcome.problems, truncated: outcome.truncated });
     }
-    tx.commit()?;
+    writer.commit()?;
     Ok(outcome
         .files
         .into_iter()
@@ -348,19 +346,8 @@ fn read_files(
 ) -> Result<ReadOutcome, ImportError> {
     let mut outcome = ReadOutcome { files: Vec::new(), problems: Vec::new(), truncated: false };
     for (index, path) in files.iter().enumerate() {
-        let found = locate_header(path, format)?;
-        if let Some(exchange) = found.exchange() {
-            if account.exchange != exchange {
-                return Err(ImportError::WrongAccount {
-                    path: path.clone(),
-                    format: found,
-                    account: account.label.clone(),
-                    exchange: account.exchange.clone(),
-                });
-            }
-        }
-        let mut file = FileRead { index, format: found, keys: key::Keys::default(), batch: Vec::new(), send: &send };
-        let rows = file.read(path, &mut outcome.problems, progress)?;
+        let mut file = FileRead { index, account, keys: key::Keys::default(), batch: Vec::new(), send: &send };
+        let (found, rows) = file.read(path, format, &mut outcome.problems, progress)?;
         outcome.files.push((path.clone(), found, rows));
         if outcome.problems.len() >= MAX_ERRORS {
             outcome.truncated = true;
@@ -368,38 +355,6 @@ fn read_files(
         }
     }
     Ok(outcome)
-}
-
-/// Finds a file's format from its header row, searching the first records (preamble lines
-/// such as Coinbase's come before the header).
-fn locate_header(path: &Path, wanted: Option<Format>) -> Result<Format, ImportError> {
-    let io = |source| ImportError::Io { path: path.to_path_buf(), source };
-    let mut csv = csv_reader(File::open(path).map_err(io)?);
-    let mut record = csv::StringRecord::new();
-    let mut first_line = None;
-    for _ in 0..HEADER_SEARCH_LINES {
-        match csv.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) | Err(_) => break,
-        }
-        if first_line.is_none() {
-            let joined = record.iter().collect::<Vec<_>>().join(",");
-            first_line = Some(joined.chars().take(120).collect::<String>());
-        }
-        let header = Header::new(record.iter());
-        let found = match wanted {
-            Some(format) => format.matches(&header).then_some(format),
-            None => Format::ALL.into_iter().find(|f| f.matches(&header)),
-        };
-        if let Some(format) = found {
-            return Ok(format);
-        }
-    }
-    let first_line = first_line.unwrap_or_default();
-    Err(match wanted {
-        Some(format) => ImportError::WrongFormat { path: path.to_path_buf(), format, first_line },
-        None => ImportError::UnknownFormat { path: path.to_path_buf(), first_line },
-    })
 }
 
 /// The CSV reader every file is read with: no fixed header (it is found), rows of any length
@@ -411,30 +366,41 @@ fn csv_reader<R: std::io::Read>(input: R) -> csv::Reader<BufReader<R>> {
 /// The state of reading one file.
 struct FileRead<'s> {
     index: usize,
-    format: Format,
+    account: &'s Account,
     keys: key::Keys,
     batch: Vec<ImportedEvent>,
     send: &'s SyncSender<Batch>,
 }
 
+/// A file's header, once found, and the reader for its format.
+struct Found {
+    format: Format,
+    header: Header,
+    reader: Box<dyn RowReader>,
+}
+
 impl FileRead<'_> {
-    /// Reads the file; returns how many data rows it has. Stops early when the problems
-    /// reach [`MAX_ERRORS`].
+    /// Reads the file: finds its header among the first records (preamble lines such as
+    /// Coinbase's come before it) and with it the format (`wanted`, or the first that
+    /// recognises the header), then reads every data row. Returns the format and the number
+    /// of data rows; stops early when the problems reach [`MAX_ERRORS`].
     fn read(
         &mut self,
         path: &Path,
+        wanted: Option<Format>,
         problems: &mut Vec<RowProblem>,
         progress: &dyn Progress,
-    ) -> Result<u64, ImportError> {
+    ) -> Result<(Format, u64), ImportError> {
         let io = |source| ImportError::Io { path: path.to_path_buf(), source };
         let file = File::open(path).map_err(io)?;
         progress.start_file(path, file.metadata().map(|m| m.len()).unwrap_or(0));
         let lines = lines::Lines::default();
         let mut csv = csv_reader(lines.wrap(file));
         let mut record = csv::StringRecord::new();
-        let mut header = None;
+        let mut found: Option<Found> = None;
+        let mut before_header = 0;
+        let mut first_line = None;
         let mut rows = 0u64;
-        let mut reader = self.format.reader();
         let problem = |line: u64, message: String| RowProblem { path: path.to_path_buf(), line, message };
         loop {
             match csv.read_record(&mut record) {
@@ -444,18 +410,26 @@ impl FileRead<'_> {
                     let line = lines.line_at(e.position().map(|p| p.byte()).unwrap_or(0));
                     problems.push(problem(line, format!("not a well-formed CSV row: {}", csv_error_text(&e))));
                     if problems.len() >= MAX_ERRORS {
-                        return Ok(rows);
+                        break;
                     }
                     continue;
                 }
             }
             let line = lines.line_at(record.position().map(|p| p.byte()).unwrap_or(0));
-            // Records before the header (a preamble) are passed over; the header is the first
-            // record the format recognises, as when the format was detected.
-            let Some(header) = header.as_ref() else {
-                let candidate = Header::new(record.iter());
-                if self.format.matches(&candidate) {
-                    header = Some(candidate);
+            let Some(Found { format, header, reader }) = found.as_mut() else {
+                first_line
+                    .get_or_insert_with(|| record.iter().collect::<Vec<_>>().join(",").chars().take(120).collect());
+                let header = Header::new(record.iter());
+                match wanted.map_or_else(
+                    || Format::ALL.into_iter().find(|f| f.matches(&header)),
+                    |f| f.matches(&header).then_some(f),
+                ) {
+                    Some(format) => {
+                        self.check_account(path, format)?;
+                        found = Some(Found { format, header, reader: format.reader() });
+                    }
+                    None if before_header + 1 >= HEADER_SEARCH_LINES => break,
+                    None => before_header += 1,
                 }
                 continue;
             };
@@ -467,46 +441,65 @@ impl FileRead<'_> {
                 progress.advance(record.position().map(|p| p.byte()).unwrap_or(0));
             }
             match reader.read(&Row::new(line, header, &record)) {
-                Ok(events) if problems.is_empty() => self.queue(events)?,
+                Ok(events) if problems.is_empty() => self.queue(*format, events)?,
                 Ok(_) => {}
                 Err(e) => {
                     problems.push(problem(e.line.unwrap_or(line), e.message));
                     if problems.len() >= MAX_ERRORS {
-                        return Ok(rows);
+                        break;
                     }
                 }
             }
         }
-        match reader.finish() {
-            Ok(events) if problems.is_empty() => self.queue(events)?,
-            Ok(_) => {}
-            Err(e) => problems.push(problem(e.line.unwrap_or(0), e.message)),
-        }
-        if header.is_none() {
-            problems.push(problem(1, format!("no {} header row was found", self.format)));
+        let Some(Found { format, mut reader, .. }) = found else {
+            let first_line = first_line.unwrap_or_default();
+            return Err(match wanted {
+                Some(format) => ImportError::WrongFormat { path: path.to_path_buf(), format, first_line },
+                None => ImportError::UnknownFormat { path: path.to_path_buf(), first_line },
+            });
+        };
+        if problems.len() < MAX_ERRORS {
+            match reader.finish() {
+                Ok(events) if problems.is_empty() => self.queue(format, events)?,
+                Ok(_) => {}
+                Err(e) => problems.push(problem(e.line.unwrap_or(0), e.message)),
+            }
         }
         if problems.is_empty() {
-            self.flush()?;
+            self.flush(format)?;
         }
-        Ok(rows)
+        Ok((format, rows))
+    }
+
+    /// An exchange's own export belongs in an account of that exchange.
+    fn check_account(&self, path: &Path, format: Format) -> Result<(), ImportError> {
+        match format.exchange() {
+            Some(exchange) if exchange != self.account.exchange => Err(ImportError::WrongAccount {
+                path: path.to_path_buf(),
+                format,
+                account: self.account.label.clone(),
+                exchange: self.account.exchange.clone(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Keys the events and sends them on in batches.
-    fn queue(&mut self, events: Vec<ImportedEvent>) -> Result<(), ImportError> {
+    fn queue(&mut self, format: Format, events: Vec<ImportedEvent>) -> Result<(), ImportError> {
         for mut imported in events {
             if imported.event.external_id.is_empty() {
                 imported.event.external_id = self.keys.derive(&imported.event);
             }
             self.batch.push(imported);
         }
-        if self.batch.len() >= BATCH { self.flush() } else { Ok(()) }
+        if self.batch.len() >= BATCH { self.flush(format) } else { Ok(()) }
     }
 
-    fn flush(&mut self) -> Result<(), ImportError> {
+    fn flush(&mut self, format: Format) -> Result<(), ImportError> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = Batch { file: self.index, format: self.format, events: std::mem::take(&mut self.batch) };
+        let batch = Batch { file: self.index, format, events: std::mem::take(&mut self.batch) };
         // The writer hung up: it failed, and its error is the one reported.
         self.send.send(batch).map_err(|_| ImportError::Stopped("writing to the ledger failed"))
     }

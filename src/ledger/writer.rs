@@ -1,0 +1,253 @@
+//! Writing raw records and events: one transaction, owned by the writer.
+//!
+//! An import or a sync page writes everything through a [`Writer`]: it begins the
+//! transaction, prepares its statements once (an import writes millions of rows through
+//! them), buffers legs and event→raw links into multi-row INSERTs, and [`Writer::commit`]
+//! writes what is buffered and commits. Dropping a writer without committing rolls back, so
+//! nothing can be committed half-written.
+
+use cointally_exchanges::NewEvent;
+use cointally_exchanges::amount::format_amount;
+use cointally_exchanges::time::to_millis;
+use rusqlite::{Connection, Statement, ToSql, params};
+
+use super::{Ledger, LedgerError};
+
+/// Whether an event was new or already in the ledger.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// Stored now, with this id.
+    New(i64),
+    /// The account already had an event with this external id.
+    Existing(i64),
+}
+
+/// How many legs or links one multi-row INSERT writes.
+const CHUNK: usize = 200;
+
+const LEGS_HEAD: &str = "INSERT INTO legs (event_id, seq, role, asset, amount)";
+const LINKS_HEAD: &str = "INSERT OR IGNORE INTO event_sources (event_id, raw_record_id)";
+
+/// An open write transaction on the ledger, with its statements prepared.
+pub struct Writer<'c> {
+    conn: &'c Connection,
+    committed: bool,
+    insert_raw: Statement<'c>,
+    find_raw: Statement<'c>,
+    insert_event: Statement<'c>,
+    find_event: Statement<'c>,
+    insert_legs: Statement<'c>,
+    insert_links: Statement<'c>,
+    legs: Vec<(i64, i64, &'static str, String, String)>,
+    links: Vec<(i64, i64)>,
+}
+
+impl Ledger {
+    /// Begins a write transaction (taking the write lock at once) and returns its writer.
+    pub fn writer(&mut self) -> Result<Writer<'_>, LedgerError> {
+        let conn = &self.conn;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let prepared = (|| -> rusqlite::Result<_> {
+            Ok((
+                conn.prepare(
+                    "INSERT OR IGNORE INTO raw_records (account_id, source, external_id, payload, fetched_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?,
+                conn.prepare("SELECT id FROM raw_records WHERE account_id = ?1 AND source = ?2 AND external_id = ?3")?,
+                conn.prepare(
+                    "INSERT OR IGNORE INTO events (account_id, external_id, kind, time_ms, tx_hash, address, network, note, fiat_value, fiat_currency, source)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )?,
+                conn.prepare("SELECT id FROM events WHERE account_id = ?1 AND external_id = ?2")?,
+                conn.prepare(&multi_row_insert(LEGS_HEAD, 5, CHUNK))?,
+                conn.prepare(&multi_row_insert(LINKS_HEAD, 2, CHUNK))?,
+            ))
+        })();
+        let (insert_raw, find_raw, insert_event, find_event, insert_legs, insert_links) = match prepared {
+            Ok(statements) => statements,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(e.into());
+            }
+        };
+        Ok(Writer {
+            conn,
+            committed: false,
+            insert_raw,
+            find_raw,
+            insert_event,
+            find_event,
+            insert_legs,
+            insert_links,
+            legs: Vec::with_capacity(CHUNK),
+            links: Vec::with_capacity(CHUNK),
+        })
+    }
+}
+
+impl Writer<'_> {
+    /// Stores a raw record unless (account, source, external id) is already there; returns
+    /// its row id either way.
+    pub fn raw(
+        &mut self,
+        account_id: i64,
+        source: &str,
+        external_id: &str,
+        payload: &str,
+        fetched_ms: i64,
+    ) -> Result<i64, LedgerError> {
+        if self.insert_raw.execute(params![account_id, source, external_id, payload, fetched_ms])? == 1 {
+            return Ok(self.conn.last_insert_rowid());
+        }
+        Ok(self.find_raw.query_row(params![account_id, source, external_id], |r| r.get(0))?)
+    }
+
+    /// Stores an event with its legs and links it to the raw records it came from, unless
+    /// the account already has an event with the same external id (then only the links are
+    /// added).
+    pub fn event(
+        &mut self,
+        account_id: i64,
+        source: &str,
+        event: &NewEvent,
+        raw_ids: &[i64],
+    ) -> Result<Written, LedgerError> {
+        let fiat_amount = event.fiat_value.as_ref().map(|v| format_amount(v.amount));
+        let fiat_currency = event.fiat_value.as_ref().map(|v| v.currency.as_str());
+        let inserted = self.insert_event.execute(params![
+            account_id,
+            event.external_id,
+            event.kind.as_str(),
+            to_millis(event.time),
+            event.tx_hash,
+            event.address,
+            event.network,
+            event.note,
+            fiat_amount,
+            fiat_currency,
+            source
+        ])? == 1;
+        let written = if inserted {
+            let id = self.conn.last_insert_rowid();
+            for (seq, l) in event.legs.iter().filter(|l| !l.amount.is_zero()).enumerate() {
+                self.legs.push((id, seq as i64, l.role.as_str(), l.asset.clone(), format_amount(l.amount)));
+                if self.legs.len() == CHUNK {
+                    self.flush_legs()?;
+                }
+            }
+            Written::New(id)
+        } else {
+            Written::Existing(self.find_event.query_row(params![account_id, event.external_id], |r| r.get(0))?)
+        };
+        let (Written::New(event_id) | Written::Existing(event_id)) = written;
+        for raw in raw_ids {
+            self.links.push((event_id, *raw));
+            if self.links.len() == CHUNK {
+                self.flush_links()?;
+            }
+        }
+        Ok(written)
+    }
+
+    /// Writes what is buffered and commits everything written through this writer.
+    pub fn commit(mut self) -> Result<(), LedgerError> {
+        self.flush_legs()?;
+        self.flush_links()?;
+        self.conn.execute_batch("COMMIT")?;
+        self.committed = true;
+        Ok(())
+    }
+
+    fn flush_legs(&mut self) -> Result<(), LedgerError> {
+        let params: Vec<&dyn ToSql> =
+            self.legs.iter().flat_map(|(e, s, r, a, m)| [e as &dyn ToSql, s, r, a, m]).collect();
+        write_chunk(self.conn, &mut self.insert_legs, LEGS_HEAD, 5, &params)?;
+        self.legs.clear();
+        Ok(())
+    }
+
+    fn flush_links(&mut self) -> Result<(), LedgerError> {
+        let params: Vec<&dyn ToSql> = self.links.iter().flat_map(|(e, r)| [e as &dyn ToSql, r]).collect();
+        write_chunk(self.conn, &mut self.insert_links, LINKS_HEAD, 2, &params)?;
+        self.links.clear();
+        Ok(())
+    }
+}
+
+impl Drop for Writer<'_> {
+    /// Not committed: everything written through this writer is rolled back.
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// `INSERT ... VALUES (...), (...)` with `rows` groups of `columns` parameters.
+fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
+    let group = format!("({})", vec!["?"; columns].join(", "));
+    format!("{head} VALUES {}", vec![group; rows].join(", "))
+}
+
+/// Runs a multi-row INSERT for `params` (whole rows of `columns`): the prepared full-chunk
+/// statement when there are `CHUNK` rows, a statement of the right size otherwise.
+fn write_chunk(
+    conn: &Connection,
+    full: &mut Statement<'_>,
+    head: &str,
+    columns: usize,
+    params: &[&dyn ToSql],
+) -> Result<(), LedgerError> {
+    match params.len() / columns {
+        0 => {}
+        CHUNK => {
+            full.execute(params)?;
+        }
+        rows => {
+            conn.prepare(&multi_row_insert(head, columns, rows))?.execute(params)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use cointally_exchanges::{EventKind, Leg, NewEvent};
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::ledger::{NewAccount, OpenMode};
+
+    fn deposit(id: &str, amount: i64) -> NewEvent {
+        let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        NewEvent::new(id, t, EventKind::Deposit, vec![Leg::received("BTC", Decimal::new(amount, 0))])
+    }
+
+    #[test]
+    fn a_dropped_writer_rolls_back_and_a_committed_one_keeps_every_leg() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap();
+        let empty = ledger.row_counts().unwrap();
+        {
+            let mut writer = ledger.writer().unwrap();
+            writer.event(account.id, "test", &deposit("a", 1), &[]).unwrap();
+        }
+        assert_eq!(ledger.row_counts().unwrap(), empty);
+
+        // More events than one chunk of legs, so both the full and the partial INSERT run.
+        let mut writer = ledger.writer().unwrap();
+        for i in 0..(CHUNK as i64 + 7) {
+            let raw = writer.raw(account.id, "test", &format!("r{i}"), "{}", 0).unwrap();
+            let written = writer.event(account.id, "test", &deposit(&format!("e{i}"), i + 1), &[raw]).unwrap();
+            assert!(matches!(written, Written::New(_)));
+        }
+        assert!(matches!(writer.event(account.id, "test", &deposit("e0", 1), &[]).unwrap(), Written::Existing(_)));
+        writer.commit().unwrap();
+        let counts: std::collections::BTreeMap<_, _> = ledger.row_counts().unwrap().into_iter().collect();
+        assert_eq!((counts["events"], counts["legs"], counts["event_sources"]), (207, 207, 207));
+        let total: Decimal = ledger.balances(None, None).unwrap().iter().map(|b| b.amount).sum();
+        assert_eq!(total, Decimal::from(207 * 208 / 2));
+    }
+}
