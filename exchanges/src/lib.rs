@@ -3,7 +3,8 @@
 //! This crate holds the normalised event vocabulary that every source emits ([`event`]),
 //! the exact-decimal and time parsing that every source needs ([`amount`], [`time`]), the
 //! secret type that keeps API keys out of output ([`secret`]), the trait the sync engine
-//! drives ([`adapter`]), the trait the CSV importer drives ([`rows`]), and the list of
+//! drives ([`adapter`]), the trait the CSV importer drives ([`rows`]) over the records of a
+//! file with their physical lines ([`records`]), and the list of
 //! exchanges cointally knows ([`exchange`]). Each exchange's own code (signing, endpoints,
 //! normaliser, asset map, simulator, export files) lives in a folder of its own.
 
@@ -15,6 +16,7 @@ pub mod coinbase;
 pub mod event;
 pub mod exchange;
 pub mod kraken;
+pub mod records;
 pub mod rows;
 pub mod secret;
 pub mod time;

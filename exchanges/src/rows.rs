@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use crate::amount::{AmountError, parse_amount, parse_optional_amount};
 use crate::asset::asset_symbol;
 use crate::event::NewEvent;
+use crate::records::{HEADER_SEARCH_RECORDS, Next, Records};
 use crate::time::{TimeError, parse_utc};
 
 /// The header of a file: column names and where they stand.
@@ -241,9 +242,107 @@ pub trait RowReader {
     }
 }
 
+/// What reading a whole file's text gave: every event and every bad row.
+#[derive(Debug)]
+pub struct TextRead {
+    /// The line of the header row, when one was found.
+    pub header_line: Option<u64>,
+    /// The events, in the order the reader gave them.
+    pub events: Vec<ImportedEvent>,
+    /// Every bad row, each with its line.
+    pub errors: Vec<RowError>,
+}
+
+impl TextRead {
+    /// The events, or the first bad row.
+    pub fn into_result(self) -> Result<Vec<ImportedEvent>, RowError> {
+        match self.errors.into_iter().next() {
+            Some(error) => Err(error),
+            None => Ok(self.events),
+        }
+    }
+}
+
+/// Reads a whole file's text through `reader` the way the importer reads a file — the same
+/// [`Records`], the header found among the first records by `matches`, blank rows skipped —
+/// but keeping every event and every error. For the readers' tests and small inputs; the
+/// importer streams.
+pub fn read_text(reader: &mut dyn RowReader, matches: impl Fn(&Header) -> bool, text: &str) -> TextRead {
+    let mut records = Records::new(text.as_bytes());
+    let mut out = TextRead { header_line: None, events: Vec::new(), errors: Vec::new() };
+    let mut header = None;
+    let mut searched = 0;
+    loop {
+        let (line, record) = match records.next_record() {
+            Next::End => break,
+            Next::Record { line, record } => (line, record),
+            Next::Malformed { line, message } => {
+                out.errors.push(RowError::at(line, message));
+                continue;
+            }
+        };
+        let Some(header) = header.as_ref() else {
+            let candidate = Header::new(record.iter());
+            if matches(&candidate) {
+                header = Some(candidate);
+                out.header_line = Some(line);
+            } else {
+                searched += 1;
+                if searched >= HEADER_SEARCH_RECORDS {
+                    break;
+                }
+            }
+            continue;
+        };
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        match reader.read(&Row::new(line, header, record)) {
+            Ok(events) => out.events.extend(events),
+            Err(e) => out.errors.push(RowError { line: e.line.or(Some(line)), ..e }),
+        }
+    }
+    if header.is_none() {
+        out.errors.push(RowError::at(1, "no header row was found"));
+        return out;
+    }
+    match reader.finish() {
+        Ok(events) => out.events.extend(events),
+        Err(e) => out.errors.push(e),
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reader that turns each row's `n` into a deposit of n BTC, refusing `x`.
+    struct Counter;
+
+    impl RowReader for Counter {
+        fn read(&mut self, row: &Row<'_>) -> Result<Vec<ImportedEvent>, RowError> {
+            let amount = row.amount("n")?;
+            let t = crate::time::parse_utc("2025-01-01").unwrap();
+            let legs = vec![crate::event::Leg::received("BTC", amount)];
+            let event = NewEvent::new("", t, crate::event::EventKind::Deposit, legs);
+            Ok(vec![ImportedEvent { event, rows: vec![SourceRow::of(row)] }])
+        }
+    }
+
+    #[test]
+    fn read_text_finds_the_header_after_a_preamble_and_lists_every_bad_row() {
+        let text = "\r\nReport\r\nn,note\r\n1,a\r\nx,b\r\n\r\n2,c\r\ny,d\r\n";
+        let read = read_text(&mut Counter, |h| h.has_all(&["n"]), text);
+        assert_eq!(read.header_line, Some(3));
+        assert_eq!(read.events.len(), 2);
+        assert_eq!(read.errors.iter().map(|e| e.line).collect::<Vec<_>>(), [Some(5), Some(8)]);
+        assert!(read.errors[0].message.contains("\"x\" is not a decimal number"), "{:?}", read.errors);
+        assert_eq!(read.into_result().unwrap_err().line, Some(5));
+        let none = read_text(&mut Counter, |h| h.has_all(&["amount"]), "a,b\n1,2\n");
+        assert_eq!(none.header_line, None);
+        assert!(none.into_result().unwrap_err().message.contains("no header row"));
+    }
 
     #[test]
     fn header_is_matched_without_case_or_bom() {

@@ -14,15 +14,14 @@
 mod generic;
 mod key;
 mod koinly;
-mod lines;
 
 use std::fmt;
 use std::fs::File;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::mpsc::SyncSender;
 
+use cointally_exchanges::records::{HEADER_SEARCH_RECORDS, Next, Records};
 use cointally_exchanges::rows::{Header, ImportedEvent, Row, RowReader};
 
 use cointally_exchanges::{binance, coinbase, kraken};
@@ -33,9 +32,6 @@ pub use generic::GENERIC_COLUMNS;
 
 /// How many row errors are listed before the importer stops reading.
 pub const MAX_ERRORS: usize = 20;
-
-/// How many lines are searched for the header row.
-const HEADER_SEARCH_LINES: usize = 30;
 
 /// A history file layout cointally reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -157,7 +153,7 @@ pub enum ImportError {
         truncated: bool,
     },
     /// No known header was found.
-    #[error("{path}: no known header in the first {HEADER_SEARCH_LINES} lines (first line: {first_line:?})")]
+    #[error("{path}: no known header in the first {HEADER_SEARCH_RECORDS} rows (first line: {first_line:?})")]
     UnknownFormat {
         /// The file.
         path: PathBuf,
@@ -357,12 +353,6 @@ fn read_files(
     Ok(outcome)
 }
 
-/// The CSV reader every file is read with: no fixed header (it is found), rows of any length
-/// (a short row is a row error, not a parse failure).
-fn csv_reader<R: std::io::Read>(input: R) -> csv::Reader<BufReader<R>> {
-    csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(BufReader::with_capacity(1 << 20, input))
-}
-
 /// The state of reading one file.
 struct FileRead<'s> {
     index: usize,
@@ -394,41 +384,38 @@ impl FileRead<'_> {
         let io = |source| ImportError::Io { path: path.to_path_buf(), source };
         let file = File::open(path).map_err(io)?;
         progress.start_file(path, file.metadata().map(|m| m.len()).unwrap_or(0));
-        let lines = lines::Lines::default();
-        let mut csv = csv_reader(lines.wrap(file));
-        let mut record = csv::StringRecord::new();
+        let mut records = Records::new(file);
         let mut found: Option<Found> = None;
         let mut before_header = 0;
         let mut first_line = None;
         let mut rows = 0u64;
         let problem = |line: u64, message: String| RowProblem { path: path.to_path_buf(), line, message };
         loop {
-            match csv.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let line = lines.line_at(e.position().map(|p| p.byte()).unwrap_or(0));
-                    problems.push(problem(line, format!("not a well-formed CSV row: {}", csv_error_text(&e))));
+            let (line, record) = match records.next_record() {
+                Next::End => break,
+                Next::Record { line, record } => (line, record),
+                Next::Malformed { line, message } => {
+                    problems.push(problem(line, message));
                     if problems.len() >= MAX_ERRORS {
                         break;
                     }
                     continue;
                 }
-            }
-            let line = lines.line_at(record.position().map(|p| p.byte()).unwrap_or(0));
+            };
             let Some(Found { format, header, reader }) = found.as_mut() else {
                 first_line
                     .get_or_insert_with(|| record.iter().collect::<Vec<_>>().join(",").chars().take(120).collect());
                 let header = Header::new(record.iter());
-                match wanted.map_or_else(
-                    || Format::ALL.into_iter().find(|f| f.matches(&header)),
-                    |f| f.matches(&header).then_some(f),
-                ) {
+                let format = match wanted {
+                    Some(format) => format.matches(&header).then_some(format),
+                    None => Format::ALL.into_iter().find(|f| f.matches(&header)),
+                };
+                match format {
                     Some(format) => {
                         self.check_account(path, format)?;
                         found = Some(Found { format, header, reader: format.reader() });
                     }
-                    None if before_header + 1 >= HEADER_SEARCH_LINES => break,
+                    None if before_header + 1 >= HEADER_SEARCH_RECORDS => break,
                     None => before_header += 1,
                 }
                 continue;
@@ -438,9 +425,9 @@ impl FileRead<'_> {
             }
             rows += 1;
             if rows % 8192 == 0 {
-                progress.advance(record.position().map(|p| p.byte()).unwrap_or(0));
+                progress.advance(record.position().map_or(0, |p| p.byte()));
             }
-            match reader.read(&Row::new(line, header, &record)) {
+            match reader.read(&Row::new(line, header, record)) {
                 Ok(events) if problems.is_empty() => self.queue(*format, events)?,
                 Ok(_) => {}
                 Err(e) => {
@@ -502,13 +489,6 @@ impl FileRead<'_> {
         let batch = Batch { file: self.index, format, events: std::mem::take(&mut self.batch) };
         // The writer hung up: it failed, and its error is the one reported.
         self.send.send(batch).map_err(|_| ImportError::Stopped("writing to the ledger failed"))
-    }
-}
-
-fn csv_error_text(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::Utf8 { .. } => "it is not valid UTF-8 text (save the file as UTF-8)".into(),
-        _ => e.to_string(),
     }
 }
 

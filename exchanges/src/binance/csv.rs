@@ -507,6 +507,7 @@ impl RowReader for Reader {
 mod tests {
     use super::*;
     use crate::event::LegRole;
+    use crate::rows::read_text;
     use std::str::FromStr;
 
     fn dec(s: &str) -> Decimal {
@@ -515,22 +516,9 @@ mod tests {
 
     /// Runs the reader over a whole file's text as the importer does.
     fn read_all(text: &str) -> Result<Vec<ImportedEvent>, RowError> {
-        let mut csv = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-        let mut records = csv.records();
-        let header = Header::new(records.next().unwrap().unwrap().iter());
-        assert!(matches(&header), "header should match: {:?}", header.names());
-        let mut reader = Reader::default();
-        let mut events = Vec::new();
-        for record in records {
-            let record = record.unwrap();
-            let line = record.position().unwrap().line();
-            events.extend(reader.read(&Row::new(line, &header, &record)).map_err(|mut e| {
-                e.line.get_or_insert(line);
-                e
-            })?);
-        }
-        events.extend(reader.finish()?);
-        Ok(events)
+        let read = read_text(&mut Reader::default(), matches, text);
+        assert_eq!(read.header_line, Some(1), "the fixture's header is a Binance statement header");
+        read.into_result()
     }
 
     fn events(text: &str) -> Vec<NewEvent> {

@@ -168,6 +168,7 @@ impl RowReader for Reader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rows::read_text;
     use std::str::FromStr;
 
     fn dec(s: &str) -> Decimal {
@@ -175,23 +176,9 @@ mod tests {
     }
 
     fn read_all(text: &str) -> Result<Vec<NewEvent>, RowError> {
-        let mut csv = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-        let mut records = csv.records();
-        let header = Header::new(records.next().unwrap().unwrap().iter());
-        assert!(matches(&header), "header should match: {:?}", header.names());
-        let mut reader = Reader;
-        let mut events = Vec::new();
-        for record in records {
-            let record = record.unwrap();
-            let line = record.position().unwrap().line();
-            let read = reader.read(&Row::new(line, &header, &record)).map_err(|mut e| {
-                e.line.get_or_insert(line);
-                e
-            })?;
-            events.extend(read.into_iter().map(|e| e.event));
-        }
-        events.extend(reader.finish()?.into_iter().map(|e| e.event));
-        Ok(events)
+        let read = read_text(&mut Reader, matches, text);
+        assert_eq!(read.header_line, Some(1), "the fixture's header is a Binance trade history header");
+        Ok(read.into_result()?.into_iter().map(|e| e.event).collect())
     }
 
     fn time(text: &str) -> DateTime<Utc> {

@@ -789,6 +789,7 @@ mod tests {
     use std::str::FromStr;
 
     use super::*;
+    use crate::rows::read_text;
     use crate::time::format_rfc3339;
 
     const CURRENT: &str = include_str!("../../../fixtures/coinbase/csv/current_2024.csv");
@@ -805,55 +806,20 @@ mod tests {
 
     /// What reading a file gave.
     struct Outcome {
-        /// The header's line in the file, found line by line as the importer looks for it.
+        /// The header's line in the file.
         header_line: usize,
         events: Vec<ImportedEvent>,
         errors: Vec<(u64, String)>,
     }
 
-    /// The 1-based line of the header: each of the first 30 lines read as a CSV record and
-    /// offered to [`matches`], as the importer does.
-    fn header_line(text: &str) -> usize {
-        let found = text.lines().take(30).position(|line| {
-            let mut csv = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(line.as_bytes());
-            csv.records().next().and_then(Result::ok).is_some_and(|record| matches(&Header::new(record.iter())))
-        });
-        found.expect("a header in the first 30 lines") + 1
-    }
-
-    /// Reads every row after the first record that [`matches`] (the csv crate skips empty lines,
-    /// so records and lines are not counted alike).
+    /// Reads a whole file as the importer does (the header found after the preamble).
     fn run(text: &str) -> Outcome {
-        let mut csv = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-        let mut header: Option<Header> = None;
-        let mut outcome = Outcome { header_line: header_line(text), events: Vec::new(), errors: Vec::new() };
-        let mut reader = Reader::default();
-        for record in csv.records() {
-            let record = record.unwrap();
-            let line = record.position().unwrap().line();
-            match &header {
-                None => {
-                    let candidate = Header::new(record.iter());
-                    if matches(&candidate) {
-                        header = Some(candidate);
-                    }
-                }
-                Some(header) => {
-                    if record.iter().all(|f| f.trim().is_empty()) {
-                        continue;
-                    }
-                    match reader.read(&Row::new(line, header, &record)) {
-                        Ok(events) => outcome.events.extend(events),
-                        Err(e) => outcome.errors.push((e.line.unwrap_or(line), e.message)),
-                    }
-                }
-            }
+        let read = read_text(&mut Reader::default(), matches, text);
+        Outcome {
+            header_line: read.header_line.expect("a header in the first 30 records") as usize,
+            events: read.events,
+            errors: read.errors.into_iter().map(|e| (e.line.unwrap_or(0), e.message)).collect(),
         }
-        match reader.finish() {
-            Ok(events) => outcome.events.extend(events),
-            Err(e) => outcome.errors.push((e.line.unwrap_or(0), e.message)),
-        }
-        outcome
     }
 
     fn ok(text: &str) -> Outcome {

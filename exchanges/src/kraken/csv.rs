@@ -374,23 +374,13 @@ mod tests {
 
     use super::*;
     use crate::event::LegRole;
+    use crate::rows::read_text;
 
     /// Runs a whole file through the reader, as the importer does: header on the first line.
     fn read_all(text: &str) -> Result<Vec<ImportedEvent>, RowError> {
-        let mut csv = ::csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
-        let mut records = csv.records();
-        let header = Header::new(records.next().unwrap().unwrap().iter());
-        assert!(matches(&header), "the fixture's header is a Kraken ledgers header");
-        let mut reader = Reader::default();
-        let mut events = Vec::new();
-        for record in records {
-            let record = record.unwrap();
-            let line = record.position().unwrap().line();
-            let row = Row::new(line, &header, &record);
-            events.extend(reader.read(&row).map_err(|e| RowError { line: e.line.or(Some(line)), ..e })?);
-        }
-        events.extend(reader.finish()?);
-        Ok(events)
+        let read = read_text(&mut Reader::default(), matches, text);
+        assert_eq!(read.header_line, Some(1), "the fixture's header is a Kraken ledgers header");
+        read.into_result()
     }
 
     fn dec(text: &str) -> Decimal {
