@@ -271,6 +271,18 @@ mod tests {
         assert_eq!((fk, mode.as_str()), (1, "wal"));
     }
 
+    /// `.cargo/config.toml` passes SQLite's recommended options to the bundled build.
+    #[test]
+    fn the_bundled_sqlite_has_the_projects_compile_options() {
+        let (_dir, path) = temp();
+        let ledger = Ledger::open(&path, OpenMode::CreateNew).unwrap();
+        let mut stmt = ledger.conn.prepare("PRAGMA compile_options").unwrap();
+        let options: Vec<String> = stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        for wanted in ["DEFAULT_MEMSTATUS=0", "OMIT_SHARED_CACHE", "OMIT_DEPRECATED"] {
+            assert!(options.iter().any(|o| o == wanted), "{wanted} missing from {options:?}");
+        }
+    }
+
     #[test]
     fn init_refuses_an_existing_ledger_and_open_a_missing_one() {
         let (_dir, path) = temp();
