@@ -9,3 +9,4 @@ pub mod cli;
 pub mod credentials;
 pub mod import;
 pub mod ledger;
+pub mod sync;

@@ -65,6 +65,7 @@ fn accounts_are_added_listed_as_json_and_removed() {
 #[test]
 fn a_prompted_key_goes_to_the_owner_only_file_and_is_deleted_with_the_account() {
     let sb = Sandbox::new();
+    let _sim = sb.binance_simulator("AK-123", "SK-456");
     sb.ok(&["init"]);
     let run = sb.run_with_input(&["account", "add", "binance", "--label", "main"], "AK-123\nSK-456\n");
     assert_eq!(run.code, 0, "{}", run.stderr);

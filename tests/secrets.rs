@@ -18,6 +18,7 @@ fn assert_clean(what: &str, text: &str) {
 #[test]
 fn a_secret_appears_in_no_output_log_error_or_ledger_byte() {
     let sb = Sandbox::new();
+    let _sim = sb.binance_simulator(KEY, SECRET);
     sb.ok(&["init"]);
     let input = format!("{KEY}\n{SECRET}\n");
     let mut outputs = vec![
@@ -26,6 +27,9 @@ fn a_secret_appears_in_no_output_log_error_or_ledger_byte() {
         sb.run_with_input(&["-vv", "--json", "account", "add", "kraken", "--label", "second"], &input),
         // Errors that involve the account and the stored key.
         sb.run_with_input(&["-vv", "account", "add", "binance", "--label", "main"], &input),
+        // A sync through the signed API, and the key check.
+        sb.run(&["-vv", "sync"]),
+        sb.run(&["-vv", "account", "check", "main"]),
         sb.run(&["-vv", "import", &common::fixture("koinly/universal.csv"), "--account", "main"]),
         sb.run(&["-vv", "import", &common::fixture("generic/bad_date.csv"), "--account", "main"]),
         sb.run(&["-vv", "account", "list"]),

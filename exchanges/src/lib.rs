@@ -15,10 +15,12 @@ pub mod binance;
 pub mod coinbase;
 pub mod event;
 pub mod exchange;
+pub mod http;
 pub mod kraken;
 pub mod records;
 pub mod rows;
 pub mod secret;
+pub mod sim;
 pub mod time;
 
 pub use amount::{AmountError, parse_amount};

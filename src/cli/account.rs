@@ -5,8 +5,11 @@ use std::io::{BufRead, IsTerminal, Read};
 use cointally_exchanges::{Exchange, Secret};
 use serde::Serialize;
 
+use cointally_exchanges::adapter::KeyPermissions;
+
 use crate::credentials::{ApiKey, CredentialsFile};
 use crate::ledger::{Account, CredentialSource, NewAccount};
+use crate::sync::connect::{self, ConnectError, Connector};
 
 use super::output::{Align, Table, print_json};
 use super::{Context, Failure};
@@ -17,6 +20,8 @@ pub enum Command {
     Add(AddArgs),
     /// List the accounts
     List,
+    /// Ask the exchange what an account's API key may do
+    Check(CheckArgs),
     /// Remove an account, its history and its stored key
     Remove(RemoveArgs),
 }
@@ -46,6 +51,12 @@ pub struct AddArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The account's label
+    label: String,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct RemoveArgs {
     /// The account's label
     label: String,
@@ -58,6 +69,7 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
     match command {
         Command::Add(args) => add(context, args),
         Command::List => list(context),
+        Command::Check(args) => check(context, args),
         Command::Remove(args) => remove(context, args),
     }
 }
@@ -98,9 +110,29 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
         secret_env: args.secret_env.clone(),
         allow_withdraw_key: args.allow_withdraw_key,
     };
+    let base_url = args
+        .base_url
+        .clone()
+        .or_else(|| std::env::var(connect::base_url_env(exchange)).ok().filter(|v| !v.trim().is_empty()));
+    let mut checked = false;
     let mut stored_in = None;
+    if source == CredentialSource::Env {
+        let env =
+            |var: &Option<String>| var.as_ref().and_then(|v| std::env::var(v).ok()).filter(|v| !v.trim().is_empty());
+        if let (Some(key), Some(secret), true) =
+            (env(&args.key_env), env(&args.secret_env), connect::has_client(exchange))
+        {
+            let api_key = ApiKey { key: Secret::new(key.trim()), secret: Secret::new(secret.trim()) };
+            check_key(context, &args.label, exchange, api_key, base_url.as_deref(), args.allow_withdraw_key)?;
+            checked = true;
+        }
+    }
     if source == CredentialSource::File {
         let api_key = read_api_key(exchange, &args.label)?;
+        if connect::has_client(exchange) {
+            check_key(context, &args.label, exchange, api_key.clone(), base_url.as_deref(), args.allow_withdraw_key)?;
+            checked = true;
+        }
         let file = CredentialsFile::at(context.credentials.clone())?;
         file.put(&ledger.ledger_id()?, &args.label, &api_key)?;
         stored_in = Some(file);
@@ -130,15 +162,82 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
                     context.note(format!("note: ${var} is not set now; it is read when the account is synced"));
                 }
             }
-            context.note("the key's permissions are checked with the exchange when the account is first synced");
+            if !checked {
+                context.note("the key's permissions are checked with the exchange when the account is synced");
+            }
         }
         CredentialSource::File => {
             if let Some(file) = stored_in {
                 context.note(format!("the key is stored in {} (owner-only), not in the ledger", file.path().display()));
             }
-            context.note("the key's permissions are checked with the exchange when the account is first synced");
+            if !checked {
+                context.note("the key's permissions are checked with the exchange when the account is synced");
+            }
         }
     }
+    Ok(())
+}
+
+/// Asks the exchange what the key may do: refuses a key that can withdraw (unless allowed),
+/// warns about trading and missing IP restrictions. Nothing is written before this passes.
+fn check_key(
+    context: &Context,
+    label: &str,
+    exchange: Exchange,
+    key: ApiKey,
+    base_url: Option<&str>,
+    allow_withdraw: bool,
+) -> anyhow::Result<KeyPermissions> {
+    let adapter = Connector::new().adapter(label, exchange, key, base_url)?;
+    let permissions = adapter.key_permissions().map_err(|source| ConnectError::fetch(label, source))?;
+    for warning in connect::judge_permissions(label, &permissions, allow_withdraw)? {
+        context.note(format!("warning: {warning}"));
+    }
+    Ok(permissions)
+}
+
+/// `account check --json`: what the key may do.
+#[derive(Serialize)]
+struct CheckJson {
+    account: String,
+    exchange: String,
+    can_read: bool,
+    can_trade: bool,
+    can_withdraw: bool,
+    ip_restricted: Option<bool>,
+    details: Vec<String>,
+}
+
+fn check(context: &Context, args: CheckArgs) -> anyhow::Result<()> {
+    let ledger = context.open_ledger()?;
+    let account = ledger.account(&args.label)?;
+    let exchange: Exchange = account.exchange.parse().map_err(|e| Failure::input(format!("{e}")))?;
+    let file = CredentialsFile::at(context.credentials.clone())?;
+    let key = connect::api_key(&account, &ledger.ledger_id()?, &file)?;
+    let base_url = connect::base_url(&account, exchange);
+    let p = check_key(context, &account.label, exchange, key, base_url.as_deref(), account.allow_withdraw_key)?;
+    if context.json {
+        return Ok(print_json(&CheckJson {
+            account: account.label,
+            exchange: account.exchange,
+            can_read: p.can_read,
+            can_trade: p.can_trade,
+            can_withdraw: p.can_withdraw,
+            ip_restricted: p.ip_restricted,
+            details: p.details,
+        })?);
+    }
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    println!("account {} ({})", account.label, account.exchange);
+    println!("  read:     {}", yes_no(p.can_read));
+    println!("  trade:    {}", yes_no(p.can_trade));
+    println!("  withdraw: {}", yes_no(p.can_withdraw));
+    let ip = match p.ip_restricted {
+        Some(true) => "restricted to listed addresses",
+        Some(false) => "any address",
+        None => "not reported",
+    };
+    println!("  IP:       {ip}");
     Ok(())
 }
 

@@ -2,19 +2,61 @@
 //!
 //! It creates a fresh ledger in a new temporary directory (kept, so the newcomer can explore
 //! it; its path is printed) or at `--ledger`, adds a few accounts, imports the bundled sample
-//! files (embedded in the binary) and prints balances and a summary. Running it again on the
-//! same `--ledger` adds nothing: every import is idempotent.
+//! files (embedded in the binary), starts the bundled Binance simulator on 127.0.0.1 and syncs
+//! its generated account through the real API client, and prints balances and a summary.
+//! Running it again on the same `--ledger` adds nothing: imports and syncs are idempotent.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use cointally_exchanges::amount::format_amount;
+use cointally_exchanges::binance::sim::{self as binance_sim, Limits, SimConfig, SimKey};
+use cointally_exchanges::sim::generate::Profile;
+use cointally_exchanges::{Exchange, Secret};
+
+use crate::credentials::ApiKey;
+use crate::sync::connect::Connector;
+use crate::sync::{AccountSummary, Job, Options, Reporter};
 
 use crate::import::{NoProgress, import_files};
 use crate::ledger::{Ledger, NewAccount, OpenMode};
 
 use super::Context;
 use super::output::{Align, Table, print_json};
+
+/// The label of the account synced from the Binance simulator.
+const SIMULATED_BINANCE: &str = "binance-api";
+
+/// Starts the Binance simulator on loopback and syncs its generated account into the
+/// ledger, as `cointally sync` would sync a real one. The account keeps no key and no base
+/// URL (the simulator is gone when the demo ends), so a later `cointally sync` skips it.
+fn sync_simulator(context: &Context, ledger: &mut Ledger) -> anyhow::Result<Vec<AccountSummary>> {
+    let key = SimKey::demo();
+    let sim = binance_sim::start(SimConfig {
+        seed: 1,
+        profile: Profile::demo(),
+        // Binance's per-minute budgets, counted per second: the real weights and limits at
+        // sixty times the pace, so the demo takes seconds.
+        limits: Limits::Scaled { window: std::time::Duration::from_secs(1) },
+        faults: None,
+        key: key.clone(),
+        port: 0,
+    })?;
+    let account = match ledger.find_account(SIMULATED_BINANCE)? {
+        Some(account) => account,
+        None => ledger.add_account(&NewAccount::files_only(SIMULATED_BINANCE, "binance"))?,
+    };
+    context.note(format!("syncing {SIMULATED_BINANCE} from the Binance simulator at {}", sim.base_url()));
+    let api_key = ApiKey { key: Secret::new(key.api_key), secret: Secret::new(key.secret) };
+    let adapter = Connector::new().adapter(&account.label, Exchange::Binance, api_key, Some(&sim.base_url()))?;
+    let jobs = [Job { account, exchange: Exchange::Binance, adapter }];
+    let options = Options { full: false, since_ms: None, workers: 8 };
+    let summaries = crate::sync::run(ledger, &jobs, &options, &Reporter::new(context.quiet))?;
+    if let Some(error) = summaries.iter().find_map(|s| s.error.clone()) {
+        anyhow::bail!("the demo sync failed: {error}");
+    }
+    Ok(summaries)
+}
 
 /// A bundled sample file and the account it belongs to.
 struct Sample {
@@ -81,6 +123,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
             imported.push((sample.label, s));
         }
     }
+    let synced = sync_simulator(context, &mut ledger)?;
     let balances = ledger.balances(None, None)?;
     let events = ledger.events(&Default::default())?;
     let mut by_kind: BTreeMap<&str, u64> = BTreeMap::new();
@@ -90,7 +133,8 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     if context.json {
         print_json(&serde_json::json!({
             "ledger": path.display().to_string(),
-            "accounts": SAMPLES.len(),
+            "accounts": SAMPLES.len() + 1,
+            "synced": synced,
             "events": events.len(),
             "events_by_kind": by_kind,
             "balances": balances.iter().map(|b| serde_json::json!({
@@ -113,6 +157,29 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     }
     table.print()?;
     println!();
+    println!("Synced from the Binance simulator (a generated account, served on 127.0.0.1):");
+    let mut table = Table::new(&[
+        ("Account", Align::Left),
+        ("Endpoint", Align::Left),
+        ("Records", Align::Right),
+        ("New", Align::Right),
+        ("Requests", Align::Right),
+    ]);
+    for summary in &synced {
+        for e in &summary.endpoints {
+            table.row(vec![
+                summary.account.clone(),
+                e.endpoint.clone(),
+                e.records.to_string(),
+                e.new_records.to_string(),
+                e.requests.to_string(),
+            ]);
+        }
+        let matches = if summary.balance_differences.is_empty() { "equal" } else { "DIFFER from" };
+        println!("{}: balances {matches} the simulator's", summary.account);
+    }
+    table.print()?;
+    println!();
     println!("Balances:");
     let mut table = Table::new(&[
         ("Account", Align::Left),
@@ -126,7 +193,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     table.print()?;
     println!();
     let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    println!("{} accounts, {} events ({})", SAMPLES.len(), events.len(), kinds.join(", "));
+    println!("{} accounts, {} events ({})", SAMPLES.len() + 1, events.len(), kinds.join(", "));
     context.note(format!("explore it: cointally --ledger {} events", path.display()));
     Ok(())
 }

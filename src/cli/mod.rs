@@ -6,11 +6,15 @@
 
 mod account;
 mod balances;
+mod coverage;
 mod demo;
 mod events;
 mod import;
 mod init;
 mod output;
+mod renormalize;
+mod sandbox;
+mod sync;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,6 +25,8 @@ use clap::{Parser, Subcommand};
 use crate::credentials::{CREDENTIALS_ENV, CredentialsError};
 use crate::import::ImportError;
 use crate::ledger::{Ledger, LedgerError, OpenMode};
+use crate::sync::connect::ConnectError;
+use crate::sync::renormalize::RenormalizeError;
 
 /// The environment variable naming the ledger file when `--ledger` is not given.
 pub const LEDGER_ENV: &str = "COINTALLY_LEDGER";
@@ -60,6 +66,15 @@ enum Command {
     Account(account::Command),
     /// Import history files (CSV) into an account
     Import(import::Args),
+    /// Fetch new history from the exchanges through their API keys
+    Sync(sync::Args),
+    /// Show the spans of time fetched per account, endpoint and scope, and any gaps
+    Coverage(coverage::Args),
+    /// Rebuild events from the stored raw API records, with no network
+    Renormalize(renormalize::Args),
+    /// Run the bundled exchange simulators
+    #[command(subcommand)]
+    Sandbox(sandbox::Command),
     /// Show what each account holds
     Balances(balances::Args),
     /// List events in time order
@@ -113,6 +128,11 @@ impl Failure {
         Failure { message: message.into(), hints: Vec::new(), code: 2 }
     }
 
+    /// An exchange refused or failed (exit 3).
+    pub fn exchange(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), hints: Vec::new(), code: 3 }
+    }
+
     /// Adds a line saying what to do.
     pub fn hint(mut self, hint: impl Into<String>) -> Failure {
         self.hints.push(hint.into());
@@ -135,6 +155,10 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(&context, args),
         Command::Account(command) => account::run(&context, command),
         Command::Import(args) => import::run(&context, args),
+        Command::Sync(args) => sync::run(&context, args),
+        Command::Coverage(args) => coverage::run(&context, args),
+        Command::Renormalize(args) => renormalize::run(&context, args),
+        Command::Sandbox(command) => sandbox::run(&context, command),
         Command::Balances(args) => balances::run(&context, args),
         Command::Events(args) => events::run(&context, args),
         Command::Demo => demo::run(&context),
@@ -223,6 +247,36 @@ fn classify(e: &anyhow::Error) -> (u8, Vec<String>) {
                 _ => "the ledger was left as it was before the command".into(),
             };
             return (2, vec![hint]);
+        }
+        if let Some(err) = cause.downcast_ref::<ConnectError>() {
+            return match err {
+                ConnectError::NoKey(label) => (2, vec![format!("sync only accounts with keys, or import files into {label}")]),
+                ConnectError::NoClient { .. } => (2, vec!["import the exchange's history files with `cointally import`".into()]),
+                ConnectError::MissingEnv { var, .. } => (2, vec![format!("export {var}=... before running cointally")]),
+                ConnectError::NotInFile(label) => (
+                    2,
+                    vec![format!("remove and add the account again to give its key: cointally account remove {label}; cointally account add ...")],
+                ),
+                ConnectError::Credentials(_) => continue,
+                ConnectError::WithdrawKey { .. } => (
+                    2,
+                    vec![
+                        "create a key with reading permission only (no withdrawals, no transfers) in the exchange's API settings".into(),
+                        "or, if you accept the risk, add the account with --allow-withdraw-key".into(),
+                    ],
+                ),
+                ConnectError::Fetch { source, .. } if source.is_auth() => (
+                    3,
+                    vec!["check the API key and secret (a copy-paste may have cut them), and that the key allows this machine's IP address".into()],
+                ),
+                ConnectError::Fetch { .. } => (3, vec!["nothing was written; try again later".into()]),
+            };
+        }
+        if let Some(RenormalizeError::Record { .. }) = cause.downcast_ref::<RenormalizeError>() {
+            return (
+                2,
+                vec!["nothing was changed; the record is kept in the raw archive for a fixed cointally".into()],
+            );
         }
         if cause.downcast_ref::<CredentialsError>().is_some() {
             return (2, vec![format!("the credentials file can be chosen with --credentials or ${CREDENTIALS_ENV}")]);

@@ -7,6 +7,7 @@
 //! nothing can be committed half-written.
 
 use cointally_exchanges::NewEvent;
+use cointally_exchanges::adapter::{Span, Stream};
 use cointally_exchanges::amount::format_amount;
 use cointally_exchanges::time::to_millis;
 use rusqlite::{Connection, Statement, ToSql, params};
@@ -96,10 +97,93 @@ impl Writer<'_> {
         payload: &str,
         fetched_ms: i64,
     ) -> Result<i64, LedgerError> {
+        Ok(self.raw_new(account_id, source, external_id, payload, fetched_ms)?.0)
+    }
+
+    /// [`Writer::raw`], also saying whether the record was new.
+    pub fn raw_new(
+        &mut self,
+        account_id: i64,
+        source: &str,
+        external_id: &str,
+        payload: &str,
+        fetched_ms: i64,
+    ) -> Result<(i64, bool), LedgerError> {
         if self.insert_raw.execute(params![account_id, source, external_id, payload, fetched_ms])? == 1 {
-            return Ok(self.conn.last_insert_rowid());
+            return Ok((self.conn.last_insert_rowid(), true));
         }
-        Ok(self.find_raw.query_row(params![account_id, source, external_id], |r| r.get(0))?)
+        Ok((self.find_raw.query_row(params![account_id, source, external_id], |r| r.get(0))?, false))
+    }
+
+    /// Records that raw records are sources of an event already stored (the same happening
+    /// seen again, e.g. an API record of an event first imported from a CSV export).
+    pub fn link(&mut self, event_id: i64, raw_ids: &[i64]) -> Result<(), LedgerError> {
+        for raw in raw_ids {
+            self.links.push((event_id, *raw));
+            if self.links.len() == CHUNK {
+                self.flush_links()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores where a stream's next walk starts; in the same transaction as the page before it.
+    pub fn cursor(&mut self, account_id: i64, stream: &Stream, cursor: &str) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "INSERT INTO sync_cursors (account_id, endpoint, scope, cursor, updated_at)
+             VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+             ON CONFLICT (account_id, endpoint, scope) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+            params![account_id, stream.endpoint, stream.scope, cursor],
+        )?;
+        Ok(())
+    }
+
+    /// Adds a span to a stream's coverage, merged with the spans it touches or overlaps.
+    pub fn cover(&mut self, account_id: i64, stream: &Stream, span: Span, fetched_ms: i64) -> Result<(), LedgerError> {
+        if span.to_ms <= span.from_ms {
+            return Ok(());
+        }
+        let touching: Vec<(i64, i64)> = self
+            .conn
+            .prepare_cached(
+                "SELECT from_ms, to_ms FROM sync_coverage
+                 WHERE account_id = ?1 AND endpoint = ?2 AND scope = ?3 AND from_ms <= ?5 AND to_ms >= ?4",
+            )?
+            .query_map(params![account_id, stream.endpoint, stream.scope, span.from_ms, span.to_ms], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<Result<_, _>>()?;
+        let from_ms = touching.iter().map(|t| t.0).fold(span.from_ms, i64::min);
+        let to_ms = touching.iter().map(|t| t.1).fold(span.to_ms, i64::max);
+        for (from, _) in &touching {
+            self.conn.execute(
+                "DELETE FROM sync_coverage WHERE account_id = ?1 AND endpoint = ?2 AND scope = ?3 AND from_ms = ?4",
+                params![account_id, stream.endpoint, stream.scope, from],
+            )?;
+        }
+        self.conn.execute(
+            "INSERT INTO sync_coverage (account_id, endpoint, scope, from_ms, to_ms, fetched_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![account_id, stream.endpoint, stream.scope, from_ms, to_ms, fetched_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Deletes what the account's API raw records were normalised into: the events from API
+    /// sources (their legs go with them) and the links of API records to events imported from
+    /// files. The raw records stay. Returns how many events were deleted.
+    pub fn forget_api_events(&mut self, account_id: i64) -> Result<usize, LedgerError> {
+        self.flush_legs()?;
+        self.flush_links()?;
+        self.conn.execute(
+            "DELETE FROM event_sources WHERE raw_record_id IN
+               (SELECT id FROM raw_records WHERE account_id = ?1 AND substr(source, 1, 4) = 'api:')",
+            params![account_id],
+        )?;
+        Ok(self.conn.execute(
+            "DELETE FROM events WHERE account_id = ?1 AND substr(source, 1, 4) = 'api:'",
+            params![account_id],
+        )?)
     }
 
     /// Stores an event with its legs and links it to the raw records it came from, unless

@@ -9,6 +9,8 @@ use std::process::{Command, Output, Stdio};
 /// A temporary home for one test: its ledger, its config directory, its credentials file.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
+    /// Extra environment variables for every command (a simulator's base URL, say).
+    pub env: std::cell::RefCell<Vec<(String, String)>>,
 }
 
 /// What a run printed and how it ended.
@@ -27,7 +29,30 @@ impl Run {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        Sandbox { dir: tempfile::tempdir().unwrap() }
+        Sandbox { dir: tempfile::tempdir().unwrap(), env: Default::default() }
+    }
+
+    /// Sets an environment variable for every later command.
+    pub fn set_env(&self, name: &str, value: &str) {
+        self.env.borrow_mut().push((name.to_string(), value.to_string()));
+    }
+
+    /// Starts a Binance simulator that accepts `key`/`secret` and points every later
+    /// command at it (no test reaches the real exchange).
+    pub fn binance_simulator(&self, key: &str, secret: &str) -> cointally_exchanges::binance::sim::BinanceSim {
+        use cointally_exchanges::binance::sim::{Limits, SimConfig, SimKey, start};
+        let config = SimConfig {
+            seed: 1,
+            profile: cointally_exchanges::sim::generate::Profile::demo(),
+            limits: Limits::Scaled { window: std::time::Duration::from_secs(1) },
+            faults: None,
+            key: SimKey { api_key: key.to_string(), secret: secret.to_string(), ..SimKey::demo() },
+            port: 0,
+        };
+        let sim = start(config).unwrap();
+        self.set_env("COINTALLY_BINANCE_BASE_URL", &sim.base_url());
+        self.set_env("COINTALLY_HTTP_FAST", "1");
+        sim
     }
 
     pub fn ledger(&self) -> PathBuf {
@@ -51,6 +76,9 @@ impl Sandbox {
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
             .current_dir(self.dir.path());
+        for (name, value) in self.env.borrow().iter() {
+            cmd.env(name, value);
+        }
         cmd
     }
 

@@ -7,6 +7,11 @@
 //! row. The two files describe the same trades: an account should be fed one or the other.
 //! [`auth`] signs requests to the SIGNED API endpoints (HMAC-SHA256 over the query string).
 
+pub mod adapter;
+pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod csv;
+pub mod normalize;
+pub mod sim;
 pub mod trade_history;

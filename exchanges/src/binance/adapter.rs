@@ -1,0 +1,662 @@
+//! Binance's complete spot history, walked endpoint by endpoint for the sync engine.
+//!
+//! # Streams and how each is walked
+//!
+//! | stream (scope) | endpoint | walk |
+//! |---|---|---|
+//! | `myTrades` (`BASE/QUOTE`) | `/api/v3/myTrades` | by id: `fromId` from 0, 1000 per page; a re-run goes on from the last id + 1 |
+//! | `deposits`, `withdrawals` | `/sapi/v1/capital/{deposit/hisrec, withdraw/history}` | 89-day windows from Binance's launch (2017-07-14 03:00 UTC), `offset` pages of 1000 |
+//! | `fiatOrders` (`deposit`/`withdraw`), `fiatPayments` (`buy`/`sell`) | `/sapi/v1/fiat/{orders,payments}` | one window from launch to now, `page` pages of 500 (90-day windows if Binance refuses the span) |
+//! | `convert` | `/sapi/v1/convert/tradeFlow` | 30-day windows; a window with `moreData` is halved |
+//! | `dust` | `/sapi/v1/asset/dribblet` | 30-day windows from 2020-12-01 (Binance keeps nothing older); a window that reaches the 100-record cap is halved |
+//! | `dividends` | `/sapi/v1/asset/assetDividend` | 180-day windows; a window with more rows than one answer holds (500) is halved |
+//! | `earnFlexible`, `earnLocked` | `/sapi/v1/simple-earn/{flexible,locked}/history/rewardsRecord` | 30-day windows, `current` pages of 100 |
+//!
+//! A window refused as too wide (`-1127`, `-6021`) is halved and asked again. Windows are
+//! `[from, from + span − 1 ms]`, the next starting 1 ms after, so none overlap. A re-run starts
+//! one day before where the last one ended (records dated just before "now" can appear a
+//! moment later; the day costs one request per endpoint and adds nothing twice). Records not
+//! yet final (a deposit waiting for confirmations, a withdrawal being processed, a fiat order
+//! processing) are not stored: the cursor remembers the earliest of them (`hold`) and the next
+//! run walks again from there, so they are stored once they are final.
+//!
+//! # Which trading pairs are asked (symbol discovery)
+//!
+//! Binance has no "all my trades" call: `myTrades` needs a symbol. The adapter lists every
+//! symbol of `exchangeInfo` (trading, halted and delisted `BREAK` ones alike) and asks those
+//! whose base or quote asset the account is known to have touched: its current balances, the
+//! assets of every record already stored (deposits, withdrawals, fiat, converts, dust,
+//! distributions, rewards), and then — in rounds, until nothing new appears — the assets of
+//! the fills just found. Every spot trade changes the balance of both its assets, and an
+//! asset can only enter the account through a deposit, a fiat purchase, a convert, dust, a
+//! distribution, a reward or a trade against an asset already held; so starting from those
+//! and following fills reaches every traded pair. Pairs Binance removed from `exchangeInfo`
+//! altogether cannot be listed and answer `-1121`; their fills exist only in Binance's CSV
+//! export (import it), and the sync says so when it meets one.
+//!
+//! On a re-run, a pair already walked is asked again only when its base or its quote
+//! balance changed since the last sync (or new records touched one of them): a trade moves
+//! both balances, so unchanged balances mean no new fill, except for a fill that another of
+//! the same size exactly undid between two syncs. `--full` asks every pair again.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, OnceLock};
+
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::api::{Answer, BinanceApi, Endpoint};
+use super::assets::asset;
+use crate::Secret;
+use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
+use crate::amount::parse_amount;
+use crate::http::{ClientConfig, Clock, FetchError, Limiter};
+
+/// Binance's launch: where walks through time begin (2017-07-14 03:00:00 UTC).
+pub const LAUNCH_MS: i64 = 1_500_001_200_000;
+/// The dust log holds nothing before 2020-12-01.
+const DUST_START_MS: i64 = 1_606_780_800_000;
+const DAY_MS: i64 = 86_400_000;
+/// How far before the stored end a re-run starts again.
+const LOOKBACK_MS: i64 = DAY_MS;
+
+const EXCHANGE: &str = "binance";
+
+/// The Binance adapter of one account.
+pub struct BinanceAdapter {
+    api: BinanceApi,
+    symbols: OnceLock<Arc<Symbols>>,
+}
+
+/// The trading pairs `exchangeInfo` lists: (base, quote) in Binance's codes → symbol.
+#[derive(Debug, Default)]
+struct Symbols {
+    pairs: BTreeMap<(String, String), String>,
+}
+
+/// How a time-windowed endpoint is walked.
+#[derive(Clone, Copy, Debug)]
+struct Walk {
+    endpoint: Endpoint,
+    /// Window length; `None`: one window from the start to now.
+    span_ms: Option<i64>,
+    /// The narrower window to fall back to when Binance refuses a wide one.
+    fallback_span_ms: i64,
+    begin_ms: i64,
+    paging: Paging,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Paging {
+    /// `offset` + `limit`.
+    Offset(u32),
+    /// `page` (from 1) + `rows`.
+    Page(u32),
+    /// `current` (from 1) + `size`.
+    Current(u32),
+    /// One answer per window; halve the window when it is full.
+    Whole(u32),
+}
+
+/// The cursor of a time walk: `from=MS;page=N;span=MS;hold=MS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TimeCursor {
+    from_ms: i64,
+    page: u32,
+    span_ms: i64,
+    hold_ms: Option<i64>,
+    begin_ms: i64,
+}
+
+impl TimeCursor {
+    fn parse(text: &str) -> Option<TimeCursor> {
+        let mut c = TimeCursor { from_ms: 0, page: 0, span_ms: 0, hold_ms: None, begin_ms: 0 };
+        for part in text.split(';') {
+            let (k, v) = part.split_once('=')?;
+            let v: i64 = v.parse().ok()?;
+            match k {
+                "from" => c.from_ms = v,
+                "page" => c.page = u32::try_from(v).ok()?,
+                "span" => c.span_ms = v,
+                "hold" => c.hold_ms = Some(v),
+                "begin" => c.begin_ms = v,
+                _ => return None,
+            }
+        }
+        Some(c)
+    }
+
+    fn render(&self) -> String {
+        let mut s = format!("from={};page={};span={};begin={}", self.from_ms, self.page, self.span_ms, self.begin_ms);
+        if let Some(hold) = self.hold_ms {
+            s.push_str(&format!(";hold={hold}"));
+        }
+        s
+    }
+}
+
+impl BinanceAdapter {
+    /// An adapter for the account labelled `account`, talking to `base_url` (Binance's
+    /// production API when `None`).
+    pub fn new(
+        base_url: Option<&str>,
+        api_key: Secret,
+        secret: Secret,
+        account: &str,
+        limiter: Arc<Limiter>,
+        config: ClientConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<BinanceAdapter, FetchError> {
+        let api = BinanceApi::new(base_url, api_key, secret, account, limiter, config, clock)?;
+        Ok(BinanceAdapter { api, symbols: OnceLock::new() })
+    }
+
+    /// The limiter all Binance accounts of one run share (Binance counts weight per IP).
+    pub fn new_limiter(clock: Arc<dyn Clock>) -> Arc<Limiter> {
+        BinanceApi::new_limiter(clock)
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.api.now_ms()
+    }
+
+    fn symbols(&self) -> Result<Arc<Symbols>, FetchError> {
+        if let Some(symbols) = self.symbols.get() {
+            return Ok(symbols.clone());
+        }
+        let answer = self.api.get(Endpoint::ExchangeInfo, &[])?;
+        self.api.set_api_limits_from_exchange_info(&answer.body);
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Info {
+            symbols: Vec<SymbolInfo>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct SymbolInfo {
+            symbol: String,
+            base_asset: String,
+            quote_asset: String,
+        }
+        let info: Info = parse(Endpoint::ExchangeInfo, &answer.body)?;
+        let pairs = info.symbols.into_iter().map(|s| ((s.base_asset, s.quote_asset), s.symbol)).collect();
+        let symbols = Arc::new(Symbols { pairs });
+        let _ = self.symbols.set(symbols.clone());
+        Ok(symbols)
+    }
+
+    fn walk(stream: &Stream) -> Option<Walk> {
+        let (endpoint, span_ms, begin_ms, paging) = match stream.endpoint.as_str() {
+            "deposits" => (Endpoint::Deposits, Some(89 * DAY_MS), LAUNCH_MS, Paging::Offset(1000)),
+            "withdrawals" => (Endpoint::Withdrawals, Some(89 * DAY_MS), LAUNCH_MS, Paging::Offset(1000)),
+            "fiatOrders" => (Endpoint::FiatOrders, None, LAUNCH_MS, Paging::Page(500)),
+            "fiatPayments" => (Endpoint::FiatPayments, None, LAUNCH_MS, Paging::Page(500)),
+            "convert" => (Endpoint::Convert, Some(30 * DAY_MS), LAUNCH_MS, Paging::Whole(1000)),
+            "dust" => (Endpoint::Dust, Some(30 * DAY_MS), DUST_START_MS, Paging::Whole(100)),
+            "dividends" => (Endpoint::Dividends, Some(180 * DAY_MS), LAUNCH_MS, Paging::Whole(500)),
+            "earnFlexible" => (Endpoint::EarnFlexible, Some(30 * DAY_MS), LAUNCH_MS, Paging::Current(100)),
+            "earnLocked" => (Endpoint::EarnLocked, Some(30 * DAY_MS), LAUNCH_MS, Paging::Current(100)),
+            _ => return None,
+        };
+        Some(Walk { endpoint, span_ms, fallback_span_ms: span_ms.unwrap_or(90 * DAY_MS), begin_ms, paging })
+    }
+
+    fn fetch_trades(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
+        let from_id: u64 = cursor
+            .strip_prefix("fromId=")
+            .and_then(|v| v.parse().ok())
+            .ok_or_else(|| malformed(Endpoint::MyTrades, format!("cursor {cursor:?} is not fromId=N")))?;
+        let (base, quote) = stream
+            .scope
+            .split_once('/')
+            .ok_or_else(|| malformed(Endpoint::MyTrades, format!("scope {:?} is not BASE/QUOTE", stream.scope)))?;
+        let symbols = self.symbols()?;
+        let symbol = symbols
+            .pairs
+            .get(&(base.to_string(), quote.to_string()))
+            .cloned()
+            .unwrap_or_else(|| format!("{base}{quote}"));
+        let now = self.now_ms();
+        let params = [("symbol", symbol.clone()), ("fromId", from_id.to_string()), ("limit", "1000".to_string())];
+        let answer = match self.api.get(Endpoint::MyTrades, &params) {
+            Ok(answer) => answer,
+            Err(FetchError::Api { code, .. }) if code == "-1121" => {
+                return Ok(Page {
+                    records: Vec::new(),
+                    cursor: cursor.to_string(),
+                    done: true,
+                    covered: None,
+                    progress: Progress::Unknown,
+                    requests: 1,
+                    retries: 0,
+                    warnings: vec![format!(
+                        "Binance no longer knows the pair {symbol} (-1121): its trades, if any, are only in Binance's CSV export; import that file"
+                    )],
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        #[derive(Deserialize)]
+        struct Fill {
+            id: u64,
+            time: i64,
+        }
+        let rows: Vec<&RawValue> = parse(Endpoint::MyTrades, &answer.body)?;
+        let mut records = Vec::with_capacity(rows.len());
+        let mut last: Option<(u64, i64)> = None;
+        for raw in &rows {
+            let fill: Fill =
+                serde_json::from_str(raw.get()).map_err(|e| malformed(Endpoint::MyTrades, e.to_string()))?;
+            last = Some((fill.id, fill.time));
+            records.push(RawRecord { external_id: fill.id.to_string(), payload: raw.get().to_string() });
+        }
+        let done = rows.len() < 1000;
+        let next = last.map(|(id, _)| id + 1).unwrap_or(from_id);
+        let covered = match (done, last) {
+            (true, _) => Some(Span { from_ms: LAUNCH_MS, to_ms: now }),
+            (false, Some((_, time))) => Some(Span { from_ms: LAUNCH_MS, to_ms: time + 1 }),
+            (false, None) => None,
+        };
+        Ok(Page {
+            records,
+            cursor: format!("fromId={next}"),
+            done,
+            covered,
+            progress: Progress::Unknown,
+            requests: answer.attempts,
+            retries: answer.attempts.saturating_sub(1),
+            warnings: Vec::new(),
+        })
+    }
+
+    fn fetch_window(&self, stream: &Stream, walk: Walk, cursor: &str) -> Result<Page, FetchError> {
+        let mut c = TimeCursor::parse(cursor)
+            .ok_or_else(|| malformed(walk.endpoint, format!("cursor {cursor:?} is not a time cursor")))?;
+        let now = self.now_ms();
+        let (mut requests, mut attempts) = (0u32, 0u32);
+        loop {
+            if c.from_ms > now {
+                return Ok(Page {
+                    records: Vec::new(),
+                    cursor: c.render(),
+                    done: true,
+                    covered: None,
+                    progress: Progress::Time { start_ms: c.begin_ms, at_ms: now, end_ms: now },
+                    requests: attempts,
+                    retries: attempts.saturating_sub(requests),
+                    warnings: Vec::new(),
+                });
+            }
+            let span = if c.span_ms > 0 { c.span_ms } else { now - c.from_ms + 1 };
+            let to_ms = (c.from_ms + span - 1).min(now);
+            let params = window_params(stream, walk, c.from_ms, to_ms, c.page);
+            requests += 1;
+            let answer = match self.api.get(walk.endpoint, &params) {
+                Ok(answer) => answer,
+                Err(FetchError::Api { code, .. }) if (code == "-1127" || code == "-6021") && span > DAY_MS => {
+                    // The window is too wide for Binance: ask again with half of it (or the
+                    // endpoint's documented span when the whole history was asked at once).
+                    c.span_ms = if c.span_ms == 0 { walk.fallback_span_ms } else { (span / 2).max(DAY_MS) };
+                    c.page = 0;
+                    attempts += 1;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            attempts += answer.attempts;
+            let rows = records_of(stream, walk.endpoint, &answer)?;
+            let full_window = match walk.paging {
+                Paging::Whole(cap) => rows.total >= cap as usize || rows.more,
+                _ => false,
+            };
+            if full_window && span > 60_000 {
+                // More records than one answer holds: halve the window and ask again.
+                c.span_ms = span / 2;
+                continue;
+            }
+            let page_size = match walk.paging {
+                Paging::Offset(n) | Paging::Page(n) | Paging::Current(n) | Paging::Whole(n) => n as usize,
+            };
+            let window_done = matches!(walk.paging, Paging::Whole(_)) || rows.count < page_size;
+            for pending in &rows.pending_times {
+                c.hold_ms = Some(c.hold_ms.map_or(*pending, |h| h.min(*pending)));
+            }
+            let covered = window_done.then_some(Span { from_ms: c.from_ms, to_ms: to_ms + 1 });
+            if window_done {
+                c.from_ms = to_ms + 1;
+                c.page = 0;
+                if c.span_ms > 0 {
+                    // After a halving, widen back towards the endpoint's span.
+                    c.span_ms = walk.span_ms.unwrap_or(0).min(c.span_ms.saturating_mul(2)).max(c.span_ms);
+                }
+            } else {
+                c.page += 1;
+            }
+            return Ok(Page {
+                records: rows.records,
+                cursor: c.render(),
+                done: c.from_ms > now,
+                covered,
+                progress: Progress::Time { start_ms: c.begin_ms, at_ms: c.from_ms.min(now), end_ms: now },
+                requests: attempts,
+                retries: attempts.saturating_sub(requests),
+                warnings: Vec::new(),
+            });
+        }
+    }
+}
+
+/// The query of one window page.
+fn window_params(stream: &Stream, walk: Walk, from_ms: i64, to_ms: i64, page: u32) -> Vec<(&'static str, String)> {
+    let mut params: Vec<(&'static str, String)> = Vec::new();
+    let (start, end) = match walk.endpoint {
+        Endpoint::FiatOrders | Endpoint::FiatPayments => ("beginTime", "endTime"),
+        _ => ("startTime", "endTime"),
+    };
+    match walk.endpoint {
+        Endpoint::FiatOrders => {
+            params.push(("transactionType", if stream.scope == "withdraw" { "1" } else { "0" }.into()))
+        }
+        Endpoint::FiatPayments => {
+            params.push(("transactionType", if stream.scope == "sell" { "1" } else { "0" }.into()))
+        }
+        Endpoint::EarnFlexible => params.push(("type", "ALL".into())),
+        _ => {}
+    }
+    params.push((start, from_ms.to_string()));
+    params.push((end, to_ms.to_string()));
+    match walk.paging {
+        Paging::Offset(n) => {
+            params.push(("offset", (u64::from(page) * u64::from(n)).to_string()));
+            params.push(("limit", n.to_string()));
+        }
+        Paging::Page(n) => {
+            params.push(("page", (page + 1).to_string()));
+            params.push(("rows", n.to_string()));
+        }
+        Paging::Current(n) => {
+            params.push(("current", (page + 1).to_string()));
+            params.push(("size", n.to_string()));
+        }
+        Paging::Whole(n) => {
+            if walk.endpoint != Endpoint::Dust {
+                params.push(("limit", n.to_string()));
+            }
+        }
+    }
+    params
+}
+
+/// The records of one answer, with what the walk needs to know about them.
+struct Rows {
+    records: Vec<RawRecord>,
+    /// Elements in the answer's list (records + not-yet-final ones).
+    count: usize,
+    /// The answer's `total` where it has one, else `count`.
+    total: usize,
+    /// `moreData` (convert).
+    more: bool,
+    /// Times of records not final yet.
+    pending_times: Vec<i64>,
+}
+
+/// Splits an answer into raw records (the exact JSON text of each element), leaving out
+/// records that are not final yet.
+fn records_of(stream: &Stream, endpoint: Endpoint, answer: &Answer) -> Result<Rows, FetchError> {
+    let body = &answer.body;
+    let (list, total, more): (Vec<&RawValue>, Option<usize>, bool) = match endpoint {
+        Endpoint::Deposits | Endpoint::Withdrawals => (parse(endpoint, body)?, None, false),
+        Endpoint::FiatOrders | Endpoint::FiatPayments => {
+            #[derive(Deserialize)]
+            struct Envelope<'a> {
+                #[serde(borrow, default)]
+                data: Option<Vec<&'a RawValue>>,
+                #[serde(default)]
+                total: Option<usize>,
+            }
+            let e: Envelope = parse(endpoint, body)?;
+            (e.data.unwrap_or_default(), e.total, false)
+        }
+        Endpoint::Convert => {
+            #[derive(Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Envelope<'a> {
+                #[serde(borrow, default)]
+                list: Vec<&'a RawValue>,
+                #[serde(default)]
+                more_data: bool,
+            }
+            let e: Envelope = parse(endpoint, body)?;
+            (e.list, None, e.more_data)
+        }
+        Endpoint::Dust => {
+            #[derive(Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Envelope<'a> {
+                #[serde(borrow, default)]
+                user_asset_dribblets: Vec<&'a RawValue>,
+                #[serde(default)]
+                total: Option<usize>,
+            }
+            let e: Envelope = parse(endpoint, body)?;
+            (e.user_asset_dribblets, e.total, false)
+        }
+        _ => {
+            #[derive(Deserialize)]
+            struct Envelope<'a> {
+                #[serde(borrow, default)]
+                rows: Vec<&'a RawValue>,
+                #[serde(default)]
+                total: Option<usize>,
+            }
+            let e: Envelope = parse(endpoint, body)?;
+            (e.rows, e.total, false)
+        }
+    };
+    let count = list.len();
+    let mut records = Vec::with_capacity(count);
+    let mut pending_times = Vec::new();
+    for raw in list {
+        let value: serde_json::Value =
+            serde_json::from_str(raw.get()).map_err(|e| malformed(endpoint, e.to_string()))?;
+        let (id, state, time) = identify(stream, &value).map_err(|reason| malformed(endpoint, reason))?;
+        match state {
+            State::Pending => pending_times.push(time),
+            State::Final => records.push(RawRecord { external_id: id, payload: raw.get().to_string() }),
+        }
+    }
+    Ok(Rows { records, count, total: total.unwrap_or(count), more, pending_times })
+}
+
+enum State {
+    Final,
+    Pending,
+}
+
+/// A record's raw id (per the shared semantics), whether it is final, and its time.
+fn identify(stream: &Stream, v: &serde_json::Value) -> Result<(String, State, i64), String> {
+    let text = |key: &str| -> Result<String, String> {
+        match v.get(key) {
+            Some(serde_json::Value::String(s)) => Ok(s.clone()),
+            Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
+            _ => Err(format!("a record has no {key:?}")),
+        }
+    };
+    let number = |key: &str| -> Result<i64, String> {
+        match v.get(key) {
+            Some(serde_json::Value::Number(n)) => n.as_i64().ok_or_else(|| format!("{key:?} is not a whole number")),
+            Some(serde_json::Value::String(s)) => s.parse().map_err(|_| format!("{key:?} is not a whole number")),
+            _ => Err(format!("a record has no {key:?}")),
+        }
+    };
+    let state = |pending: bool| if pending { State::Pending } else { State::Final };
+    Ok(match stream.endpoint.as_str() {
+        "deposits" => {
+            let status = number("status")?;
+            (text("id")?, state(matches!(status, 0 | 8)), number("insertTime")?)
+        }
+        "withdrawals" => {
+            let status = number("status")?;
+            let time = crate::time::parse_utc(&text("applyTime")?).map(crate::time::to_millis).unwrap_or(0);
+            (text("id")?, state(matches!(status, 0 | 2 | 4)), time)
+        }
+        "fiatOrders" | "fiatPayments" => {
+            (text("orderNo")?, state(text("status")? == "Processing"), number("createTime")?)
+        }
+        "convert" => {
+            let status = text("orderStatus")?;
+            (text("orderId")?, state(status == "PROCESS" || status == "ACCEPT_SUCCESS"), number("createTime")?)
+        }
+        "dust" => (text("transId")?, State::Final, number("operateTime")?),
+        "dividends" => (text("id")?, State::Final, number("divTime")?),
+        "earnFlexible" => {
+            let id = format!("{}:{}:{}:{}", number("time")?, text("asset")?, text("type")?, text("projectId")?);
+            (id, State::Final, number("time")?)
+        }
+        "earnLocked" => {
+            let id = format!("{}:{}:{}:{}", number("time")?, text("asset")?, text("type")?, text("positionId")?);
+            (id, State::Final, number("time")?)
+        }
+        other => return Err(format!("unknown stream {other}")),
+    })
+}
+
+fn parse<'a, T: Deserialize<'a>>(endpoint: Endpoint, body: &'a [u8]) -> Result<T, FetchError> {
+    serde_json::from_slice(body).map_err(|e| malformed(endpoint, e.to_string()))
+}
+
+fn malformed(endpoint: Endpoint, reason: String) -> FetchError {
+    FetchError::Malformed { exchange: EXCHANGE.into(), endpoint: endpoint.name().into(), reason }
+}
+
+/// The fixed streams every Binance account has.
+const FIXED: &[(&str, &str)] = &[
+    ("deposits", ""),
+    ("withdrawals", ""),
+    ("fiatOrders", "deposit"),
+    ("fiatOrders", "withdraw"),
+    ("fiatPayments", "buy"),
+    ("fiatPayments", "sell"),
+    ("convert", ""),
+    ("dust", ""),
+    ("dividends", ""),
+    ("earnFlexible", ""),
+    ("earnLocked", ""),
+];
+
+impl Adapter for BinanceAdapter {
+    fn key_permissions(&self) -> Result<KeyPermissions, FetchError> {
+        let answer = self.api.get(Endpoint::ApiRestrictions, &[])?;
+        let v: BTreeMap<String, serde_json::Value> = parse(Endpoint::ApiRestrictions, &answer.body)?;
+        let flag = |key: &str| v.get(key).and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let withdraw = ["enableWithdrawals", "enableInternalTransfer", "permitsUniversalTransfer"];
+        let trade = ["enableSpotAndMarginTrading", "enableMargin", "enableFutures", "enableVanillaOptions"];
+        Ok(KeyPermissions {
+            can_read: flag("enableReading"),
+            can_trade: trade.iter().any(|k| flag(k)),
+            can_withdraw: withdraw.iter().any(|k| flag(k)),
+            ip_restricted: v.get("ipRestrict").and_then(serde_json::Value::as_bool),
+            details: withdraw.iter().chain(&trade).filter(|k| flag(k)).map(|k| k.to_string()).collect(),
+        })
+    }
+
+    fn balances(&self) -> Result<Vec<Balance>, FetchError> {
+        let answer = self.api.get(Endpoint::Account, &[("omitZeroBalances", "true".into())])?;
+        #[derive(Deserialize)]
+        struct Account {
+            balances: Vec<Entry>,
+        }
+        #[derive(Deserialize)]
+        struct Entry {
+            asset: String,
+            free: String,
+            locked: String,
+        }
+        let account: Account = parse(Endpoint::Account, &answer.body)?;
+        let now = self.now_ms();
+        let mut out = Vec::new();
+        for entry in account.balances {
+            // `LD…` entries mirror Simple Earn positions (`LDO` is a real coin).
+            if entry.asset.starts_with("LD") && entry.asset != "LDO" {
+                continue;
+            }
+            let amount = |s: &str| parse_amount(s).map_err(|e| malformed(Endpoint::Account, e.to_string()));
+            let total: Decimal = amount(&entry.free)? + amount(&entry.locked)?;
+            if !total.is_zero() {
+                out.push(Balance { asset: asset(&entry.asset, now), amount: total });
+            }
+        }
+        Ok(out)
+    }
+
+    fn streams(&self, known: &Known, plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
+        let mut streams: Vec<Stream> = FIXED.iter().map(|(e, s)| Stream::new(*e, *s)).collect();
+        let symbols = self.symbols()?;
+        let now = self.now_ms();
+        let mut seen = BTreeSet::new();
+        for (base, quote) in symbols.pairs.keys() {
+            let (b, q) = (asset(base, now), asset(quote, now));
+            let touched = |set: &BTreeSet<String>| {
+                set.contains(&b) || set.contains(&q) || set.contains(base) || set.contains(quote)
+            };
+            if !touched(&known.assets) {
+                continue;
+            }
+            let stream = Stream::new("myTrades", format!("{base}/{quote}"));
+            if (plan.full || !known.walked.contains(&stream) || touched(&known.changed)) && seen.insert(stream.clone())
+            {
+                streams.push(stream);
+            }
+        }
+        Ok(streams)
+    }
+
+    fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
+        if stream.endpoint == "myTrades" {
+            return Ok(match (plan.full, stored) {
+                (false, Some(cursor)) => cursor.to_string(),
+                _ => "fromId=0".to_string(),
+            });
+        }
+        let walk = Self::walk(stream).ok_or_else(|| FetchError::Setup {
+            exchange: EXCHANGE.into(),
+            reason: format!("unknown stream {stream}"),
+        })?;
+        let begin = plan.since_ms.map_or(walk.begin_ms, |s| s.max(walk.begin_ms));
+        let from_ms = match (plan.full, stored.and_then(TimeCursor::parse)) {
+            (false, Some(c)) => (c.hold_ms.map_or(c.from_ms, |h| h.min(c.from_ms)) - LOOKBACK_MS).max(c.begin_ms),
+            _ => begin,
+        };
+        let begin_ms = match (plan.full, stored.and_then(TimeCursor::parse)) {
+            (false, Some(c)) => c.begin_ms,
+            _ => begin,
+        };
+        Ok(TimeCursor { from_ms, page: 0, span_ms: walk.span_ms.unwrap_or(0), hold_ms: None, begin_ms }.render())
+    }
+
+    fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
+        if stream.endpoint == "myTrades" {
+            return self.fetch_trades(stream, cursor);
+        }
+        let walk = Self::walk(stream).ok_or_else(|| FetchError::Setup {
+            exchange: EXCHANGE.into(),
+            reason: format!("unknown stream {stream}"),
+        })?;
+        self.fetch_window(stream, walk, cursor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_cursors_read_back_what_they_write() {
+        let c = TimeCursor { from_ms: 5, page: 2, span_ms: 7, hold_ms: Some(3), begin_ms: 1 };
+        assert_eq!(TimeCursor::parse(&c.render()), Some(c));
+        let c = TimeCursor { hold_ms: None, ..c };
+        assert_eq!(TimeCursor::parse(&c.render()), Some(c));
+        assert_eq!(TimeCursor::parse("from=x"), None);
+    }
+}

@@ -1,0 +1,371 @@
+//! The generated history rendered once into Binance's JSON records, indexed for the endpoints.
+//!
+//! Every record is kept as the exact JSON text Binance would send for it (field names, order,
+//! types and decimal padding as in the reference §3), beside the few fields the endpoints
+//! filter on, so an answer is a binary search and a string join. Fills are kept per symbol in
+//! id order (which is also time order); every other stream in time order.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use rust_decimal::Decimal;
+
+use crate::amount::format_amount;
+use crate::sim::generate::{Activity, Outcome, PayMethod, RewardChannel};
+use crate::time::from_millis;
+
+/// 2025-03-06T00:00:00Z: deposits carry `completeTime` from this day on.
+const COMPLETE_TIME_FROM_MS: i64 = 1_741_219_200_000;
+
+/// One fill of one symbol.
+#[derive(Debug, Clone)]
+pub struct TradeRow {
+    /// Trade id.
+    pub id: u64,
+    /// Order id.
+    pub order_id: u64,
+    /// Time (ms).
+    pub time_ms: i64,
+    /// The JSON object.
+    pub json: String,
+}
+
+/// One record of a time-ordered stream.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// The time the endpoint filters on (ms).
+    pub time_ms: i64,
+    /// Asset or coin filter value.
+    pub asset: String,
+    /// Status or second filter value.
+    pub status: String,
+    /// Third filter value (tx id, id, reward type…).
+    pub key: String,
+    /// The JSON object.
+    pub json: String,
+}
+
+/// Every stream of the simulated account, rendered.
+#[derive(Debug, Default)]
+pub struct Store {
+    /// Symbol → fills in id order.
+    pub trades: BTreeMap<String, Vec<TradeRow>>,
+    /// Crypto deposits.
+    pub deposits: Vec<Row>,
+    /// Crypto withdrawals.
+    pub withdrawals: Vec<Row>,
+    /// Fiat orders: deposits then withdrawals (`transactionType` 0 and 1).
+    pub fiat_orders: [Vec<Row>; 2],
+    /// Fiat payments: buys then sells.
+    pub fiat_payments: [Vec<Row>; 2],
+    /// Convert trades.
+    pub converts: Vec<Row>,
+    /// Dust conversions (one row per dribblet).
+    pub dust: Vec<Row>,
+    /// Asset dividends.
+    pub dividends: Vec<Row>,
+    /// Simple Earn flexible rewards.
+    pub earn_flexible: Vec<Row>,
+    /// Simple Earn locked rewards.
+    pub earn_locked: Vec<Row>,
+    /// Asset → balance (the sum of every record's effect).
+    pub balances: BTreeMap<String, Decimal>,
+    /// Time of the latest activity.
+    pub update_time_ms: i64,
+}
+
+/// A decimal with exactly eight places, as Binance pads most amounts.
+pub fn pad8(value: Decimal) -> String {
+    format!("{value:.8}")
+}
+
+/// A decimal with exactly two places (fiat amounts).
+fn pad2(value: Decimal) -> String {
+    format!("{value:.2}")
+}
+
+/// `YYYY-MM-DD HH:MM:SS` in UTC.
+fn utc_text(time_ms: i64) -> String {
+    from_millis(time_ms).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// A small stable number from text, to pick among equivalent renderings deterministically.
+fn pick(text: &str, choices: usize) -> usize {
+    let sum = text.bytes().fold(0usize, |acc, byte| acc.wrapping_mul(31).wrapping_add(usize::from(byte)));
+    sum % choices.max(1)
+}
+
+fn row(time_ms: i64, asset: &str, status: &str, key: &str, json: String) -> Row {
+    Row { time_ms, asset: asset.to_owned(), status: status.to_owned(), key: key.to_owned(), json }
+}
+
+impl Store {
+    /// Renders the activity of the Binance account.
+    pub fn new(activities: &[Activity]) -> Store {
+        let mut store = Store::default();
+        for activity in activities {
+            store.add(activity);
+        }
+        for rows in [
+            &mut store.deposits,
+            &mut store.withdrawals,
+            &mut store.converts,
+            &mut store.dust,
+            &mut store.dividends,
+            &mut store.earn_flexible,
+            &mut store.earn_locked,
+        ] {
+            rows.sort_by_key(|row| row.time_ms);
+        }
+        for rows in store.fiat_orders.iter_mut().chain(store.fiat_payments.iter_mut()) {
+            rows.sort_by_key(|row| row.time_ms);
+        }
+        for rows in store.trades.values_mut() {
+            rows.sort_by_key(|row| row.id);
+        }
+        store
+    }
+
+    /// Adds one activity (appending keeps the order when times only grow, as for new trades).
+    pub fn add(&mut self, activity: &Activity) {
+        for (asset, delta) in activity.effects() {
+            *self.balances.entry(asset).or_insert(Decimal::ZERO) += delta;
+        }
+        self.update_time_ms = self.update_time_ms.max(activity.time_ms());
+        match activity {
+            Activity::Trade {
+                base,
+                quote,
+                is_buy,
+                qty,
+                price,
+                quote_qty,
+                fee_asset,
+                fee,
+                time_ms,
+                id,
+                order_id,
+                is_maker,
+            } => {
+                let symbol = format!("{base}{quote}");
+                let json = format!(
+                    "{{\"symbol\":\"{symbol}\",\"id\":{id},\"orderId\":{order_id},\"orderListId\":-1,\
+                     \"price\":\"{}\",\"qty\":\"{}\",\"quoteQty\":\"{}\",\"commission\":\"{}\",\
+                     \"commissionAsset\":\"{fee_asset}\",\"time\":{time_ms},\"isBuyer\":{is_buy},\
+                     \"isMaker\":{is_maker},\"isBestMatch\":true}}",
+                    pad8(*price),
+                    pad8(*qty),
+                    format_amount(*quote_qty),
+                    pad8(*fee)
+                );
+                self.trades.entry(symbol).or_default().push(TradeRow {
+                    id: *id,
+                    order_id: *order_id,
+                    time_ms: *time_ms,
+                    json,
+                });
+            }
+            Activity::Deposit { asset, amount, network, address, tx_hash, time_ms, id, outcome } => {
+                let status = match outcome {
+                    Outcome::Completed => [1, 1, 1, 1, 1, 1, 1, 1, 1, 6][pick(id, 10)],
+                    Outcome::Failed => [7, 2][pick(id, 2)],
+                };
+                let mut json = format!(
+                    "{{\"id\":\"{id}\",\"amount\":\"{}\",\"coin\":\"{asset}\",\"network\":\"{network}\",\
+                     \"status\":{status},\"address\":\"{address}\",\"addressTag\":\"\",\"txId\":\"{tx_hash}\",\
+                     \"insertTime\":{time_ms}",
+                    format_amount(*amount)
+                );
+                if *time_ms >= COMPLETE_TIME_FROM_MS && *outcome == Outcome::Completed {
+                    let _ = write!(json, ",\"completeTime\":{}", time_ms + 120_000);
+                }
+                json.push_str(",\"transferType\":0,\"confirmTimes\":\"1/1\",\"unlockConfirm\":0,\"walletType\":0}");
+                self.deposits.push(row(*time_ms, asset, &status.to_string(), tx_hash, json));
+            }
+            Activity::Withdrawal { asset, amount, fee, network, address, tx_hash, time_ms, id, outcome } => {
+                let status = match outcome {
+                    Outcome::Completed => 6,
+                    Outcome::Failed => [3, 5, 1][pick(id, 3)],
+                };
+                let applied = time_ms - time_ms.rem_euclid(1000);
+                let mut json = format!(
+                    "{{\"id\":\"{id}\",\"amount\":\"{}\",\"transactionFee\":\"{}\",\"coin\":\"{asset}\",\
+                     \"status\":{status},\"address\":\"{address}\",\"txId\":\"{tx_hash}\",\
+                     \"applyTime\":\"{}\",\"network\":\"{network}\",\"transferType\":0,\"info\":\"\",\
+                     \"confirmNo\":{},\"walletType\":0,\"txKey\":\"\"",
+                    pad8(*amount),
+                    format_amount(*fee),
+                    utc_text(applied),
+                    if *outcome == Outcome::Completed { 12 } else { 0 }
+                );
+                if *outcome == Outcome::Completed {
+                    let _ = write!(json, ",\"completeTime\":\"{}\"", utc_text(applied + 300_000));
+                }
+                json.push('}');
+                self.withdrawals.push(row(applied, asset, &status.to_string(), id, json));
+            }
+            Activity::FiatDeposit { currency, amount, fee, method, time_ms, id, outcome }
+            | Activity::FiatWithdrawal { currency, amount, fee, method, time_ms, id, outcome } => {
+                let status = match outcome {
+                    Outcome::Completed => ["Successful", "Finished"][pick(id, 2)],
+                    Outcome::Failed => ["Failed", "Expired"][pick(id, 2)],
+                };
+                let json = format!(
+                    "{{\"orderNo\":\"{id}\",\"fiatCurrency\":\"{currency}\",\"indicatedAmount\":\"{}\",\
+                     \"amount\":\"{}\",\"totalFee\":\"{}\",\"method\":\"{method}\",\"status\":\"{status}\",\
+                     \"createTime\":{time_ms},\"updateTime\":{}}}",
+                    pad2(*amount),
+                    pad2(*amount),
+                    pad2(*fee),
+                    time_ms + 60_000
+                );
+                let side = usize::from(matches!(activity, Activity::FiatWithdrawal { .. }));
+                self.fiat_orders[side].push(row(*time_ms, currency, status, id, json));
+            }
+            Activity::CardBuy {
+                fiat,
+                crypto,
+                source_amount,
+                obtain_amount,
+                fee,
+                price,
+                method,
+                time_ms,
+                id,
+                outcome,
+            } => {
+                let status = match outcome {
+                    Outcome::Completed => "Completed",
+                    Outcome::Failed => ["Failed", "Refunded"][pick(id, 2)],
+                };
+                let method = match method {
+                    PayMethod::CreditCard => "Credit Card",
+                    PayMethod::CashBalance => "Cash Balance",
+                };
+                let json = format!(
+                    "{{\"orderNo\":\"{id}\",\"sourceAmount\":\"{}\",\"fiatCurrency\":\"{fiat}\",\
+                     \"obtainAmount\":\"{}\",\"cryptoCurrency\":\"{crypto}\",\"totalFee\":\"{}\",\
+                     \"price\":\"{}\",\"status\":\"{status}\",\"paymentMethod\":\"{method}\",\
+                     \"createTime\":{time_ms},\"updateTime\":{}}}",
+                    format_amount(*source_amount),
+                    format_amount(*obtain_amount),
+                    format_amount(*fee),
+                    format_amount(*price),
+                    time_ms + 30_000
+                );
+                self.fiat_payments[0].push(row(*time_ms, crypto, status, id, json));
+            }
+            Activity::Convert { from_asset, from_amount, to_asset, to_amount, time_ms, id, quote_id, outcome } => {
+                let status = match outcome {
+                    Outcome::Completed => "SUCCESS",
+                    Outcome::Failed => "FAIL",
+                };
+                let ratio = if from_amount.is_zero() { Decimal::ZERO } else { (to_amount / from_amount).round_dp(8) };
+                let inverse = if to_amount.is_zero() { Decimal::ZERO } else { (from_amount / to_amount).round_dp(8) };
+                let json = format!(
+                    "{{\"quoteId\":\"{quote_id}\",\"orderId\":{id},\"orderStatus\":\"{status}\",\
+                     \"fromAsset\":\"{from_asset}\",\"fromAmount\":\"{}\",\"toAsset\":\"{to_asset}\",\
+                     \"toAmount\":\"{}\",\"ratio\":\"{}\",\"inverseRatio\":\"{}\",\"createTime\":{time_ms}}}",
+                    format_amount(*from_amount),
+                    format_amount(*to_amount),
+                    format_amount(ratio),
+                    format_amount(inverse)
+                );
+                self.converts.push(row(*time_ms, from_asset, status, &id.to_string(), json));
+            }
+            Activity::Dust { time_ms, id, parts } => {
+                let total: Decimal = parts.iter().map(|part| part.bnb).sum();
+                let charge: Decimal = parts.iter().map(|part| part.fee).sum();
+                let details: Vec<String> = parts
+                    .iter()
+                    .map(|part| {
+                        format!(
+                            "{{\"transId\":{},\"serviceChargeAmount\":\"{}\",\"amount\":\"{}\",\
+                             \"operateTime\":{time_ms},\"transferedAmount\":\"{}\",\"fromAsset\":\"{}\"}}",
+                            part.id,
+                            format_amount(part.fee),
+                            format_amount(part.amount),
+                            format_amount(part.bnb),
+                            part.asset
+                        )
+                    })
+                    .collect();
+                let json = format!(
+                    "{{\"operateTime\":{time_ms},\"totalTransferedAmount\":\"{}\",\
+                     \"totalServiceChargeAmount\":\"{}\",\"transId\":{id},\"userAssetDribbletDetails\":[{}]}}",
+                    format_amount(total),
+                    format_amount(charge),
+                    details.join(",")
+                );
+                self.dust.push(row(*time_ms, "BNB", "", &id.to_string(), json));
+            }
+            Activity::Reward { channel, source, asset, amount, time_ms, id, .. } => match channel {
+                RewardChannel::Distribution => {
+                    let json = format!(
+                        "{{\"id\":{id},\"amount\":\"{}\",\"asset\":\"{asset}\",\"divTime\":{time_ms},\
+                         \"enInfo\":\"{source}\",\"tranId\":{}}}",
+                        pad8(*amount),
+                        id * 3 + 7
+                    );
+                    self.dividends.push(row(*time_ms, asset, "", &id.to_string(), json));
+                }
+                RewardChannel::FlexibleEarn { product, reward_type } => {
+                    let json = format!(
+                        "{{\"asset\":\"{asset}\",\"rewards\":\"{}\",\"projectId\":\"{product}\",\
+                         \"type\":\"{reward_type}\",\"time\":{time_ms}}}",
+                        pad8(*amount)
+                    );
+                    self.earn_flexible.push(row(*time_ms, asset, product, reward_type, json));
+                }
+                RewardChannel::LockedEarn { position, lock_days, reward_type } => {
+                    // Boost rows carry the position id as text, as in Binance's own example.
+                    let position_json =
+                        if reward_type.starts_with("Boost") { format!("\"{position}\"") } else { position.to_string() };
+                    let json = format!(
+                        "{{\"positionId\":{position_json},\"time\":{time_ms},\"asset\":\"{asset}\",\
+                         \"lockPeriod\":\"{lock_days}\",\"amount\":\"{}\",\"type\":\"{reward_type}\"}}",
+                        format_amount(*amount)
+                    );
+                    self.earn_locked.push(row(*time_ms, asset, &position.to_string(), reward_type, json));
+                }
+            },
+        }
+    }
+
+    /// Number of records each stream serves, by stream endpoint name.
+    pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+        BTreeMap::from([
+            ("myTrades", self.trades.values().map(Vec::len).sum()),
+            ("deposits", self.deposits.len()),
+            ("withdrawals", self.withdrawals.len()),
+            ("fiatOrders", self.fiat_orders.iter().map(Vec::len).sum()),
+            ("fiatPayments", self.fiat_payments.iter().map(Vec::len).sum()),
+            ("convert", self.converts.len()),
+            ("dust", self.dust.len()),
+            ("dividends", self.dividends.len()),
+            ("earnFlexible", self.earn_flexible.len()),
+            ("earnLocked", self.earn_locked.len()),
+        ])
+    }
+}
+
+/// The rows of a time-ordered stream with `from_ms <= time <= to_ms`.
+pub fn in_window(rows: &[Row], from_ms: i64, to_ms: i64) -> &[Row] {
+    let start = rows.partition_point(|row| row.time_ms < from_ms);
+    let end = rows.partition_point(|row| row.time_ms <= to_ms).max(start);
+    &rows[start..end]
+}
+
+/// JSON objects joined into an array.
+pub fn json_array<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::with_capacity(4096);
+    out.push('[');
+    for (index, item) in items.enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        out.push_str(item);
+    }
+    out.push(']');
+    out
+}

@@ -1,0 +1,20 @@
+//! The HTTP kit every exchange client uses: signed requests, retries, the limiter, the clock.
+//!
+//! An exchange plugs in through [`Protocol`](client::Protocol) (how to sign a request and
+//! how to read its answer); the [`Client`](client::Client) does the rest the same way for
+//! every exchange: it waits for the [`Limiter`](limiter::Limiter), sends, retries with
+//! backoff and jitter, honours `Retry-After`, and never lets a secret reach an error.
+//! Time comes from a [`Clock`](clock::Clock), so tests run the waits instantly.
+
+pub mod client;
+pub mod clock;
+mod error;
+pub mod limiter;
+
+pub use client::{
+    Answer, Client, ClientConfig, Method, Prepared, Protocol, Request, Usage, Verdict, backoff_delay, encode_query,
+    parse_retry_after, retry_after,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::FetchError;
+pub use limiter::{BucketKind, BucketStats, Grant, Limiter, LimiterConfig};

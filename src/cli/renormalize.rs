@@ -1,0 +1,53 @@
+//! `cointally renormalize [--account L]`: rebuild events from the stored raw API records,
+//! with no network (after a normaliser fix, say).
+
+use cointally_exchanges::Exchange;
+
+use crate::sync::renormalize::{Renormalized, renormalize};
+
+use super::output::{Align, Table, print_json};
+use super::{Context, Failure};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this account; default: every account with API records
+    #[arg(long)]
+    account: Option<String>,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    let mut ledger = context.open_ledger()?;
+    let accounts = match &args.account {
+        Some(label) => vec![ledger.account(label)?],
+        None => ledger.accounts()?,
+    };
+    let mut done: Vec<Renormalized> = Vec::new();
+    for account in &accounts {
+        let exchange: Exchange = account.exchange.parse().map_err(|e| Failure::input(format!("{e}")))?;
+        if !exchange.takes_api_key() {
+            continue;
+        }
+        done.push(renormalize(&mut ledger, account, exchange)?);
+    }
+    if context.json {
+        return Ok(print_json(&done)?);
+    }
+    let mut table = Table::new(&[
+        ("Account", Align::Left),
+        ("Records", Align::Right),
+        ("Events before", Align::Right),
+        ("Events after", Align::Right),
+        ("Matched file events", Align::Right),
+    ]);
+    for r in &done {
+        table.row(vec![
+            r.account.clone(),
+            r.records.to_string(),
+            r.events_before.to_string(),
+            r.events_after.to_string(),
+            r.matched_file_events.to_string(),
+        ]);
+    }
+    table.print()?;
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! `cointally sync [--account L]... [--full] [--since DATE]`: fetch new history from the
+//! exchanges through their read-only API keys.
+
+use chrono::NaiveDate;
+use cointally_exchanges::Exchange;
+use cointally_exchanges::time::to_millis;
+use serde::Serialize;
+
+use crate::credentials::CredentialsFile;
+use crate::ledger::{CredentialSource, Ledger};
+use crate::sync::connect::{self, Connector};
+use crate::sync::{AccountSummary, Job, Options, Reporter};
+
+use super::output::{Align, Table, print_json};
+use super::{Context, Failure};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only this account (repeat for several); default: every account with an API key
+    #[arg(long = "account", value_name = "LABEL")]
+    accounts: Vec<String>,
+    /// Walk the whole history again (adds nothing twice; slower)
+    #[arg(long)]
+    full: bool,
+    /// Where history starts for endpoints never synced (YYYY-MM-DD, UTC); default: the exchange's launch
+    #[arg(long, value_name = "DATE")]
+    since: Option<String>,
+    /// How many requests may be in flight at once (the exchange's rate limits still apply)
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    jobs: usize,
+}
+
+/// `sync --json`: what was done, per account.
+#[derive(Serialize)]
+struct SyncJson<'a> {
+    accounts: &'a [AccountSummary],
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    let since_ms = match &args.since {
+        Some(text) => Some(
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| to_millis(t.and_utc()))
+                .ok_or_else(|| Failure::input(format!("--since {text:?} is not a date like 2021-01-31")))?,
+        ),
+        None => None,
+    };
+    let mut ledger = context.open_ledger()?;
+    let accounts = match args.accounts.is_empty() {
+        true => ledger.accounts()?.into_iter().filter(|a| a.credential_source != CredentialSource::None).collect(),
+        false => args.accounts.iter().map(|label| ledger.account(label)).collect::<Result<Vec<_>, _>>()?,
+    };
+    if accounts.is_empty() {
+        context.note("no account has an API key; add one with `cointally account add binance --label NAME`");
+        return Ok(());
+    }
+    let credentials = CredentialsFile::at(context.credentials.clone())?;
+    let ledger_id = ledger.ledger_id()?;
+    let mut connector = Connector::new();
+    let mut jobs = Vec::new();
+    for account in accounts {
+        let exchange: Exchange = account.exchange.parse().map_err(|e| Failure::input(format!("{e}")))?;
+        let key = connect::api_key(&account, &ledger_id, &credentials)?;
+        let base_url = connect::base_url(&account, exchange);
+        let adapter = connector.adapter(&account.label, exchange, key, base_url.as_deref())?;
+        let permissions =
+            adapter.key_permissions().map_err(|source| connect::ConnectError::fetch(&account.label, source))?;
+        for warning in connect::judge_permissions(&account.label, &permissions, account.allow_withdraw_key)? {
+            context.note(format!("warning: {warning}"));
+        }
+        jobs.push(Job { account, exchange, adapter });
+    }
+    let options = Options { full: args.full, since_ms, workers: args.jobs.max(1) };
+    let reporter = Reporter::new(context.quiet);
+    let summaries = crate::sync::run(&mut ledger, &jobs, &options, &reporter)?;
+    print_summary(context, &ledger, &summaries)?;
+    let failed: Vec<&AccountSummary> = summaries.iter().filter(|s| s.error.is_some()).collect();
+    if let Some(first) = failed.first() {
+        let mut failure = Failure::exchange(format!(
+            "{} of {} accounts did not sync completely: {}",
+            failed.len(),
+            summaries.len(),
+            first.error.as_deref().unwrap_or_default()
+        ));
+        failure = if first.auth_error {
+            failure.hint("check the account's API key and secret (`cointally account check LABEL`), and that the key allows this machine's IP address")
+        } else {
+            failure.hint("what was fetched is kept; run `cointally sync` again to go on from there")
+        };
+        return Err(failure.into());
+    }
+    Ok(())
+}
+
+fn print_summary(context: &Context, _ledger: &Ledger, summaries: &[AccountSummary]) -> anyhow::Result<()> {
+    if context.json {
+        return Ok(print_json(&SyncJson { accounts: summaries })?);
+    }
+    let mut table = Table::new(&[
+        ("Account", Align::Left),
+        ("Endpoint", Align::Left),
+        ("Scopes", Align::Right),
+        ("Records", Align::Right),
+        ("New", Align::Right),
+        ("Pages", Align::Right),
+        ("Requests", Align::Right),
+        ("Retries", Align::Right),
+        ("Warnings", Align::Right),
+    ]);
+    for summary in summaries {
+        for e in &summary.endpoints {
+            table.row(vec![
+                summary.account.clone(),
+                e.endpoint.clone(),
+                e.streams.to_string(),
+                e.records.to_string(),
+                e.new_records.to_string(),
+                e.pages.to_string(),
+                e.requests.to_string(),
+                e.retries.to_string(),
+                e.warnings.len().to_string(),
+            ]);
+        }
+    }
+    table.print()?;
+    for summary in summaries {
+        for e in &summary.endpoints {
+            for warning in &e.warnings {
+                context.note(format!("warning: {} {}: {warning}", summary.account, e.endpoint));
+            }
+        }
+        if summary.error.is_none() {
+            if summary.balance_differences.is_empty() {
+                context.note(format!("{}: every balance equals what {} reports", summary.account, summary.exchange));
+            } else {
+                context.note(format!(
+                    "{}: {} balances differ from what {} reports (history may be missing; `cointally coverage` shows what was fetched):",
+                    summary.account,
+                    summary.balance_differences.len(),
+                    summary.exchange
+                ));
+                for d in &summary.balance_differences {
+                    context.note(format!("  {}: ledger {}, exchange {}", d.asset, d.ledger, d.exchange));
+                }
+            }
+        }
+    }
+    Ok(())
+}

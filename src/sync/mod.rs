@@ -1,0 +1,511 @@
+//! The sync engine: drives each account's adapter, page by page, into the ledger.
+//!
+//! Fetching runs on worker threads (every stream of every account, concurrently, inside each
+//! exchange's limiter); writing runs on the calling thread, which owns the ledger. Each page
+//! is written — raw records, their events and legs, the stream's cursor and coverage — in one
+//! transaction (a few queued pages may share one), so a kill at any moment loses nothing and
+//! doubles nothing: the next run starts from the last committed cursor, and records seen
+//! twice are stored once (raw records and events are unique per account and exchange id).
+//!
+//! Streams are found in rounds: an adapter names the streams it can see from what is known
+//! of the account (for Binance, the trading pairs of every asset the account touched), the
+//! round is walked, and the adapter is asked again with the assets the new records brought,
+//! until it names nothing new.
+
+pub mod connect;
+pub mod matching;
+mod progress;
+pub mod renormalize;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+
+use chrono::Utc;
+use cointally_exchanges::adapter::{Adapter, Known, Page, Stream, SyncPlan};
+use cointally_exchanges::http::FetchError;
+use cointally_exchanges::{Exchange, NewEvent};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::ledger::{Account, Ledger, LedgerError, Written};
+use matching::Matcher;
+pub use progress::Reporter;
+
+/// One account to sync, with the adapter that talks to its exchange.
+pub struct Job {
+    /// The account.
+    pub account: Account,
+    /// Its exchange.
+    pub exchange: Exchange,
+    /// The adapter, holding the account's key.
+    pub adapter: Arc<dyn Adapter>,
+}
+
+/// What a run is asked to do.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Walk everything from the beginning again (`--full`).
+    pub full: bool,
+    /// Where history starts for streams never walked (`--since`), Unix ms.
+    pub since_ms: Option<i64>,
+    /// Fetching threads.
+    pub workers: usize,
+}
+
+/// Why a sync could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// The ledger refused a write (disk full, locked): nothing after the last commit was kept.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// Totals of one account's endpoint in a run.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct EndpointSummary {
+    /// The endpoint.
+    pub endpoint: String,
+    /// Streams (scopes) walked.
+    pub streams: u64,
+    /// Records received.
+    pub records: u64,
+    /// Records that were not in the ledger before.
+    pub new_records: u64,
+    /// Events added.
+    pub new_events: u64,
+    /// Pages.
+    pub pages: u64,
+    /// HTTP requests, retries included.
+    pub requests: u64,
+    /// Retries.
+    pub retries: u64,
+    /// Things to know.
+    pub warnings: Vec<String>,
+}
+
+/// What a run did for one account.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct AccountSummary {
+    /// The account's label.
+    pub account: String,
+    /// Its exchange.
+    pub exchange: String,
+    /// Per endpoint, sorted by name.
+    pub endpoints: Vec<EndpointSummary>,
+    /// Assets whose ledger balance differs from the balance the exchange reported at the end.
+    pub balance_differences: Vec<BalanceDifference>,
+    /// Why the account's sync stopped early, if it did.
+    pub error: Option<String>,
+    /// Whether the error is the exchange refusing the key.
+    #[serde(skip)]
+    pub auth_error: bool,
+}
+
+/// A ledger balance that differs from the exchange's.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct BalanceDifference {
+    /// Asset.
+    pub asset: String,
+    /// The ledger's balance.
+    pub ledger: String,
+    /// The exchange's balance.
+    pub exchange: String,
+}
+
+/// A message from a fetching thread.
+enum Fetched {
+    Page { task: usize, page: Page },
+    Failed { task: usize, error: FetchError },
+    Done { task: usize },
+}
+
+struct Task {
+    job: usize,
+    stream: Stream,
+    cursor: String,
+    pages: u64,
+}
+
+struct AccountState {
+    assets: BTreeSet<String>,
+    changed: BTreeSet<String>,
+    walked: BTreeSet<Stream>,
+    run: BTreeSet<Stream>,
+    cursors: BTreeMap<Stream, String>,
+    matcher: Matcher,
+    endpoints: BTreeMap<String, EndpointSummary>,
+    error: Option<(String, bool)>,
+}
+
+/// Syncs every job's account; returns what was done per account (an account whose exchange
+/// failed has its error in its summary; the others go on).
+pub fn run(
+    ledger: &mut Ledger,
+    jobs: &[Job],
+    options: &Options,
+    reporter: &Reporter,
+) -> Result<Vec<AccountSummary>, SyncError> {
+    let plan = SyncPlan { full: options.full, since_ms: options.since_ms };
+    let mut states = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        states.push(prepare(ledger, job, options)?);
+    }
+    loop {
+        let mut tasks = Vec::new();
+        for (index, job) in jobs.iter().enumerate() {
+            let state = &mut states[index];
+            if state.error.is_some() {
+                continue;
+            }
+            let known =
+                Known { assets: state.assets.clone(), changed: state.changed.clone(), walked: state.walked.clone() };
+            match job.adapter.streams(&known, &plan) {
+                Ok(streams) => {
+                    for stream in streams {
+                        if !state.run.insert(stream.clone()) {
+                            continue;
+                        }
+                        match job.adapter.start(&stream, state.cursors.get(&stream).map(String::as_str), &plan) {
+                            Ok(cursor) => tasks.push(Task { job: index, stream, cursor, pages: 0 }),
+                            Err(e) => {
+                                state.error = Some((e.to_string(), e.is_auth()));
+                                break;
+                            }
+                        }
+                    }
+                }
+                Err(e) => state.error = Some((e.to_string(), e.is_auth())),
+            }
+        }
+        tasks.retain(|t| states[t.job].error.is_none());
+        if tasks.is_empty() {
+            break;
+        }
+        for task in &tasks {
+            reporter.stream_started(&jobs[task.job].account.label, &task.stream);
+        }
+        walk(ledger, jobs, &mut states, tasks, options, reporter)?;
+        for (index, job) in jobs.iter().enumerate() {
+            let assets = ledger.account_assets(job.account.id)?;
+            let state = &mut states[index];
+            for asset in assets {
+                if state.assets.insert(asset.clone()) {
+                    state.changed.insert(asset);
+                }
+            }
+        }
+    }
+    let mut summaries = Vec::new();
+    for (job, state) in jobs.iter().zip(states) {
+        let mut summary = AccountSummary {
+            account: job.account.label.clone(),
+            exchange: job.exchange.to_string(),
+            endpoints: state.endpoints.into_values().collect(),
+            ..AccountSummary::default()
+        };
+        if let Some((error, auth)) = state.error {
+            summary.error = Some(error);
+            summary.auth_error = auth;
+        } else {
+            match job.adapter.balances() {
+                Ok(balances) => {
+                    let reported: Vec<(String, Decimal)> = merge_balances(balances);
+                    ledger.store_reported_balances(job.account.id, &reported, Utc::now().timestamp_millis())?;
+                    summary.balance_differences = differences(ledger, &job.account, &reported)?;
+                }
+                Err(e) => {
+                    summary.auth_error = e.is_auth();
+                    summary.error = Some(format!("reading balances at the end: {e}"));
+                }
+            }
+        }
+        summaries.push(summary);
+    }
+    reporter.finish();
+    Ok(summaries)
+}
+
+/// Reads what the ledger knows of an account before its first round.
+fn prepare(ledger: &Ledger, job: &Job, options: &Options) -> Result<AccountState, SyncError> {
+    let id = job.account.id;
+    let cursors = ledger.cursors(id)?;
+    let mut assets = ledger.account_assets(id)?;
+    let stored: BTreeMap<String, Decimal> =
+        ledger.reported_balances(id)?.into_iter().map(|b| (b.asset, b.amount)).collect();
+    let mut error = None;
+    let mut changed = BTreeSet::new();
+    match job.adapter.balances() {
+        Ok(now) => {
+            let now = merge_balances(now);
+            for (asset, amount) in &now {
+                if stored.get(asset) != Some(amount) {
+                    changed.insert(asset.clone());
+                }
+                assets.insert(asset.clone());
+            }
+            for asset in stored.keys() {
+                if !now.iter().any(|(a, _)| a == asset) {
+                    changed.insert(asset.clone());
+                }
+            }
+        }
+        Err(e) => error = Some((e.to_string(), e.is_auth())),
+    }
+    if options.full || cursors.is_empty() {
+        changed.extend(assets.iter().cloned());
+    }
+    let matcher = Matcher::new(ledger.imported_events(id)?, ledger.api_links_to_file_events(id)?);
+    Ok(AccountState {
+        assets,
+        changed,
+        walked: cursors.keys().cloned().collect(),
+        run: BTreeSet::new(),
+        cursors,
+        matcher,
+        endpoints: BTreeMap::new(),
+        error,
+    })
+}
+
+/// Fetches the tasks on worker threads and writes their pages as they come.
+fn walk(
+    ledger: &mut Ledger,
+    jobs: &[Job],
+    states: &mut [AccountState],
+    tasks: Vec<Task>,
+    options: &Options,
+    reporter: &Reporter,
+) -> Result<(), SyncError> {
+    let queue: Mutex<VecDeque<usize>> = Mutex::new((0..tasks.len()).collect());
+    let stop = AtomicBool::new(false);
+    let failed: Vec<AtomicBool> = tasks.iter().map(|_| AtomicBool::new(false)).collect();
+    let starts: Vec<(usize, Stream, String)> =
+        tasks.iter().map(|t| (t.job, t.stream.clone(), t.cursor.clone())).collect();
+    let mut tasks = tasks;
+    let (sender, receiver) = mpsc::sync_channel::<Fetched>(64);
+    let workers = options.workers.clamp(1, starts.len().max(1));
+    std::thread::scope(|scope| -> Result<(), SyncError> {
+        for _ in 0..workers {
+            let sender = sender.clone();
+            let (queue, stop, failed, starts) = (&queue, &stop, &failed, &starts);
+            scope.spawn(move || {
+                loop {
+                    let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
+                    let Some(task) = next else { return };
+                    let (job, stream, cursor) = &starts[task];
+                    fetch_stream(&*jobs[*job].adapter, task, stream, cursor.clone(), stop, &failed[task], &sender);
+                }
+            });
+        }
+        drop(sender);
+        let result = write_pages(ledger, jobs, states, &mut tasks, &failed, &receiver, reporter);
+        if result.is_err() {
+            stop.store(true, Ordering::SeqCst);
+            // Drain so that no worker stays blocked on a full channel.
+            while receiver.recv().is_ok() {}
+        }
+        result
+    })
+}
+
+/// Walks one stream from `cursor` until it is done, failed, or the run stops.
+fn fetch_stream(
+    adapter: &dyn Adapter,
+    task: usize,
+    stream: &Stream,
+    mut cursor: String,
+    stop: &AtomicBool,
+    failed: &AtomicBool,
+    sender: &mpsc::SyncSender<Fetched>,
+) {
+    loop {
+        if stop.load(Ordering::SeqCst) || failed.load(Ordering::SeqCst) {
+            return;
+        }
+        match adapter.fetch_page(stream, &cursor) {
+            Ok(page) => {
+                let done = page.done;
+                cursor = page.cursor.clone();
+                if sender.send(Fetched::Page { task, page }).is_err() {
+                    return;
+                }
+                if done {
+                    let _ = sender.send(Fetched::Done { task });
+                    return;
+                }
+            }
+            Err(error) => {
+                let _ = sender.send(Fetched::Failed { task, error });
+                return;
+            }
+        }
+    }
+}
+
+/// How many fetched pages one transaction may hold at most.
+const PAGES_PER_COMMIT: usize = 32;
+
+fn write_pages(
+    ledger: &mut Ledger,
+    jobs: &[Job],
+    states: &mut [AccountState],
+    tasks: &mut [Task],
+    failed: &[AtomicBool],
+    receiver: &mpsc::Receiver<Fetched>,
+    reporter: &Reporter,
+) -> Result<(), SyncError> {
+    while let Ok(first) = receiver.recv() {
+        let mut batch = vec![first];
+        while batch.len() < PAGES_PER_COMMIT {
+            match receiver.try_recv() {
+                Ok(more) => batch.push(more),
+                Err(_) => break,
+            }
+        }
+        // Normalise outside the transaction (pure); a page that cannot be normalised stops
+        // its stream before anything of it is written.
+        let mut pages = Vec::new();
+        for message in batch {
+            match message {
+                Fetched::Page { task, page } => {
+                    if failed[task].load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    let t = &mut tasks[task];
+                    t.pages += 1;
+                    let job = &jobs[t.job];
+                    match normalize_page(job.exchange, &t.stream, &page) {
+                        Ok(events) => pages.push((task, page, events, t.pages)),
+                        Err(reason) => {
+                            failed[task].store(true, Ordering::SeqCst);
+                            let message = format!(
+                                "account {}, endpoint {}, page {}: {reason}",
+                                job.account.label, t.stream, t.pages
+                            );
+                            reporter.stream_failed(&job.account.label, &t.stream, &message);
+                            let state = &mut states[t.job];
+                            state
+                                .endpoints
+                                .entry(t.stream.endpoint.clone())
+                                .or_default()
+                                .warnings
+                                .push(message.clone());
+                            state.error.get_or_insert((message, false));
+                        }
+                    }
+                }
+                Fetched::Failed { task, error } => {
+                    failed[task].store(true, Ordering::SeqCst);
+                    let t = &tasks[task];
+                    let job = &jobs[t.job];
+                    let message = format!("account {}, endpoint {}: {error}", job.account.label, t.stream);
+                    reporter.stream_failed(&job.account.label, &t.stream, &message);
+                    states[t.job].error.get_or_insert((message, error.is_auth()));
+                }
+                Fetched::Done { task } => {
+                    let t = &tasks[task];
+                    reporter.stream_done(&jobs[t.job].account.label, &t.stream);
+                }
+            }
+        }
+        if pages.is_empty() {
+            continue;
+        }
+        let fetched_ms = Utc::now().timestamp_millis();
+        let mut writer = ledger.writer()?;
+        let mut counted = Vec::with_capacity(pages.len());
+        for (task, page, events, _) in &pages {
+            let t = &tasks[*task];
+            let job = &jobs[t.job];
+            let account_id = job.account.id;
+            let source = t.stream.source();
+            let state = &mut states[t.job];
+            let (mut new_records, mut new_events) = (0u64, 0u64);
+            for (record, record_events) in page.records.iter().zip(events) {
+                let (raw_id, new) =
+                    writer.raw_new(account_id, &source, &record.external_id, &record.payload, fetched_ms)?;
+                new_records += u64::from(new);
+                for event in record_events {
+                    if let Some(existing) = state.matcher.find(raw_id, event) {
+                        writer.link(existing, &[raw_id])?;
+                        continue;
+                    }
+                    if let Written::New(_) = writer.event(account_id, &source, event, &[raw_id])? {
+                        new_events += 1;
+                        for leg in &event.legs {
+                            state.assets.insert(leg.asset.clone());
+                            state.changed.insert(leg.asset.clone());
+                        }
+                    }
+                }
+            }
+            writer.cursor(account_id, &t.stream, &page.cursor)?;
+            if let Some(span) = page.covered {
+                writer.cover(account_id, &t.stream, span, fetched_ms)?;
+            }
+            counted.push((*task, new_records, new_events));
+        }
+        writer.commit()?;
+        for ((task, page, _, page_number), (_, new_records, new_events)) in pages.iter().zip(counted) {
+            let t = &tasks[*task];
+            let state = &mut states[t.job];
+            state.cursors.insert(t.stream.clone(), page.cursor.clone());
+            state.walked.insert(t.stream.clone());
+            let totals = state.endpoints.entry(t.stream.endpoint.clone()).or_insert_with(|| EndpointSummary {
+                endpoint: t.stream.endpoint.clone(),
+                ..EndpointSummary::default()
+            });
+            totals.streams += u64::from(*page_number == 1);
+            totals.pages += 1;
+            totals.records += page.records.len() as u64;
+            totals.new_records += new_records;
+            totals.new_events += new_events;
+            totals.requests += u64::from(page.requests);
+            totals.retries += u64::from(page.retries);
+            totals.warnings.extend(page.warnings.iter().cloned());
+            reporter.page(&jobs[t.job].account.label, &t.stream, page, new_records);
+        }
+    }
+    Ok(())
+}
+
+/// Every record's events, or why one of them could not be read.
+fn normalize_page(exchange: Exchange, stream: &Stream, page: &Page) -> Result<Vec<Vec<NewEvent>>, String> {
+    page.records
+        .iter()
+        .map(|record| cointally_exchanges::adapter::normalize(exchange, stream, record).map_err(|e| e.to_string()))
+        .collect()
+}
+
+/// Sums balances that map to the same asset and drops zeros, sorted by asset.
+fn merge_balances(balances: Vec<cointally_exchanges::adapter::Balance>) -> Vec<(String, Decimal)> {
+    let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
+    for balance in balances {
+        *sums.entry(balance.asset).or_default() += balance.amount;
+    }
+    sums.into_iter().filter(|(_, amount)| !amount.is_zero()).map(|(a, m)| (a, m.normalize())).collect()
+}
+
+/// Assets whose ledger balance differs from the reported one.
+fn differences(
+    ledger: &Ledger,
+    account: &Account,
+    reported: &[(String, Decimal)],
+) -> Result<Vec<BalanceDifference>, LedgerError> {
+    let ours: BTreeMap<String, Decimal> =
+        ledger.balances(Some(&account.label), None)?.into_iter().map(|b| (b.asset, b.amount)).collect();
+    let theirs: BTreeMap<String, Decimal> = reported.iter().cloned().collect();
+    let assets: BTreeSet<&String> = ours.keys().chain(theirs.keys()).collect();
+    Ok(assets
+        .into_iter()
+        .filter_map(|asset| {
+            let (a, b) = (ours.get(asset).copied().unwrap_or_default(), theirs.get(asset).copied().unwrap_or_default());
+            (a != b).then(|| BalanceDifference {
+                asset: asset.clone(),
+                ledger: cointally_exchanges::amount::format_amount(a.normalize()),
+                exchange: cointally_exchanges::amount::format_amount(b.normalize()),
+            })
+        })
+        .collect())
+}
