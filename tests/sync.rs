@@ -194,12 +194,12 @@ fn faults_do_not_change_the_ledger() {
 #[test]
 fn a_killed_sync_resumes_to_the_same_ledger() {
     let profile = Profile { trades: 20_000, symbols: 20, transfers: 600, ..Profile::demo() };
-    let clean = sim::start(SimConfig { limits: Limits::Off, ..config(profile.clone()) }).unwrap();
+    let clean = sim::start(config(profile.clone())).unwrap();
     let reference = Synced::new(&clean, SimKey::demo());
     reference.add_account();
     reference.ok(&["sync", "--quiet"]);
 
-    let target = sim::start(SimConfig { limits: Limits::Off, ..config(profile) }).unwrap();
+    let target = sim::start(config(profile)).unwrap();
     let s = Synced::new(&target, SimKey::demo());
     s.add_account();
     for delay_ms in [150u64, 400, 900] {
