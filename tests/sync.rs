@@ -12,6 +12,10 @@ use cointally_exchanges::sim::generate::Profile;
 use common::{Run, Sandbox};
 use rust_decimal::Decimal;
 
+/// Adds the Binance account `main` whose key is in $SIM_KEY and $SIM_SECRET.
+const ADD_ACCOUNT: [&str; 9] =
+    ["account", "add", "binance", "--label", "main", "--key-env", "SIM_KEY", "--secret-env", "SIM_SECRET"];
+
 fn config(profile: Profile) -> SimConfig {
     SimConfig {
         seed: 7,
@@ -61,17 +65,7 @@ impl Synced {
     }
 
     fn add_account(&self) {
-        self.ok(&[
-            "account",
-            "add",
-            "binance",
-            "--label",
-            "main",
-            "--key-env",
-            "SIM_KEY",
-            "--secret-env",
-            "SIM_SECRET",
-        ]);
+        self.ok(&ADD_ACCOUNT);
     }
 
     fn balances(&self) -> BTreeMap<String, Decimal> {
@@ -226,25 +220,13 @@ fn a_key_that_can_withdraw_is_refused_unless_allowed() {
     let key = SimKey { can_withdraw: true, ..SimKey::demo() };
     let sim = sim::start(SimConfig { key: key.clone(), ..config(Profile::demo()) }).unwrap();
     let s = Synced::new(&sim, key);
-    let refused =
-        s.run(&["account", "add", "binance", "--label", "main", "--key-env", "SIM_KEY", "--secret-env", "SIM_SECRET"]);
+    let refused = s.run(&ADD_ACCOUNT);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(refused.stderr.contains("can move funds out"), "{}", refused.stderr);
     assert!(refused.stderr.contains("--allow-withdraw-key"), "{}", refused.stderr);
     assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
 
-    s.ok(&[
-        "account",
-        "add",
-        "binance",
-        "--label",
-        "main",
-        "--key-env",
-        "SIM_KEY",
-        "--secret-env",
-        "SIM_SECRET",
-        "--allow-withdraw-key",
-    ]);
+    s.ok(&[ADD_ACCOUNT.as_slice(), &["--allow-withdraw-key"]].concat());
     let run = s.ok(&["sync"]);
     assert!(run.stderr.contains("can withdraw"), "{}", run.stderr);
 }
@@ -254,8 +236,7 @@ fn a_wrong_secret_is_a_clear_error_and_writes_nothing() {
     let sim = sim::start(config(Profile::demo())).unwrap();
     let wrong = SimKey { secret: "not-the-secret-0123456789".into(), ..SimKey::demo() };
     let s = Synced::new(&sim, wrong.clone());
-    let add =
-        s.run(&["account", "add", "binance", "--label", "main", "--key-env", "SIM_KEY", "--secret-env", "SIM_SECRET"]);
+    let add = s.run(&ADD_ACCOUNT);
     assert_eq!(add.code, 3, "{}", add.stderr);
     assert!(add.stderr.contains("account main"), "{}", add.stderr);
     assert!(add.stderr.contains("hint:"), "{}", add.stderr);
@@ -265,19 +246,7 @@ fn a_wrong_secret_is_a_clear_error_and_writes_nothing() {
     // An account added without a check (say the variables were not set then) fails at sync,
     // with nothing written.
     let later = Synced { sb: s.sb, key: wrong.clone(), base_url: s.base_url.clone() };
-    let plain = later.sb.command(&[
-        "account",
-        "add",
-        "binance",
-        "--label",
-        "main",
-        "--key-env",
-        "SIM_KEY",
-        "--secret-env",
-        "SIM_SECRET",
-    ]);
-    let mut plain = plain;
-    assert!(plain.status().unwrap().success());
+    assert!(later.sb.command(&ADD_ACCOUNT).status().unwrap().success());
     let sync = later.run(&["sync"]);
     assert_eq!(sync.code, 3, "{}", sync.stderr);
     assert!(sync.stderr.contains("main"), "{}", sync.stderr);
