@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use cointally::ledger::{Ledger, NewAccount, OpenMode};
 use cointally::sync::{self, AccountSummary, Job, Options, Reporter};
 use cointally_exchanges::binance::adapter::BinanceAdapter;
+use cointally_exchanges::binance::api::BinanceApi;
 use cointally_exchanges::binance::sim::{self as binance_sim, BinanceSim, BucketStats, Limits, SimConfig, SimKey};
 use cointally_exchanges::http::{ClientConfig, Clock, Limiter, SystemClock};
 use cointally_exchanges::sim::generate::Profile;
@@ -67,7 +68,7 @@ fn sync_once(sim: &BinanceSim, key: &SimKey, limiter: Arc<Limiter>) -> Outcome {
     let mut ledger = Ledger::open(&dir.path().join("bench.sqlite"), OpenMode::CreateNew).expect("ledger");
     let account = ledger.add_account(&NewAccount::files_only("binance-api", "binance")).expect("account");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let adapter = BinanceAdapter::new(
+    let api = BinanceApi::new(
         Some(&sim.base_url()),
         Secret::new(key.api_key.clone()),
         Secret::new(key.secret.clone()),
@@ -76,8 +77,8 @@ fn sync_once(sim: &BinanceSim, key: &SimKey, limiter: Arc<Limiter>) -> Outcome {
         ClientConfig::from_env(),
         clock,
     )
-    .expect("adapter");
-    let jobs = [Job { account, exchange: Exchange::Binance, adapter: Arc::new(adapter) }];
+    .expect("api");
+    let jobs = [Job { account, exchange: Exchange::Binance, adapter: Arc::new(BinanceAdapter::new(api)) }];
     let options = Options { full: false, since_ms: None, workers: WORKERS };
     let reporter = Reporter::new(true);
     let start = Instant::now();
@@ -175,7 +176,7 @@ fn budget(profile: &Profile, window: Duration, repeats: usize) {
     })
     .expect("simulator");
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let limiter = BinanceAdapter::new_limiter(clock);
+    let limiter = BinanceApi::new_limiter(clock);
     let mut total = 0.0;
     for run in 1..=repeats {
         let outcome = sync_once(&sim, &key, Arc::clone(&limiter));

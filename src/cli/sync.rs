@@ -7,7 +7,7 @@ use cointally_exchanges::time::to_millis;
 use serde::Serialize;
 
 use crate::credentials::CredentialsFile;
-use crate::ledger::{CredentialSource, Ledger};
+use crate::ledger::CredentialSource;
 use crate::sync::connect::{self, Connector};
 use crate::sync::{AccountSummary, Job, Options, Reporter};
 
@@ -75,7 +75,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let options = Options { full: args.full, since_ms, workers: args.jobs.max(1) };
     let reporter = Reporter::new(context.quiet);
     let summaries = crate::sync::run(&mut ledger, &jobs, &options, &reporter)?;
-    print_summary(context, &ledger, &summaries)?;
+    print_summary(context, &summaries)?;
     let failed: Vec<&AccountSummary> = summaries.iter().filter(|s| s.error.is_some()).collect();
     if let Some(first) = failed.first() {
         let mut failure = Failure::exchange(format!(
@@ -94,7 +94,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_summary(context: &Context, _ledger: &Ledger, summaries: &[AccountSummary]) -> anyhow::Result<()> {
+fn print_summary(context: &Context, summaries: &[AccountSummary]) -> anyhow::Result<()> {
     if context.json {
         return Ok(print_json(&SyncJson { accounts: summaries })?);
     }

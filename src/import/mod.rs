@@ -326,7 +326,7 @@ fn write_event(
             None if many => format!("{}/{i}", event.external_id),
             None => event.external_id.clone(),
         };
-        raw_ids.push(writer.raw(account_id, source, &raw_key, &row.payload, fetched_ms)?);
+        raw_ids.push(writer.raw(account_id, source, &raw_key, &row.payload, fetched_ms)?.0);
     }
     Ok(matches!(writer.event(account_id, source, &event, &raw_ids)?, Written::New(_)))
 }

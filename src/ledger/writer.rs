@@ -88,20 +88,8 @@ impl Ledger {
 
 impl Writer<'_> {
     /// Stores a raw record unless (account, source, external id) is already there; returns
-    /// its row id either way.
+    /// its row id either way, and whether it was new.
     pub fn raw(
-        &mut self,
-        account_id: i64,
-        source: &str,
-        external_id: &str,
-        payload: &str,
-        fetched_ms: i64,
-    ) -> Result<i64, LedgerError> {
-        Ok(self.raw_new(account_id, source, external_id, payload, fetched_ms)?.0)
-    }
-
-    /// [`Writer::raw`], also saying whether the record was new.
-    pub fn raw_new(
         &mut self,
         account_id: i64,
         source: &str,
@@ -323,7 +311,8 @@ mod tests {
         // More events than one chunk of legs, so both the full and the partial INSERT run.
         let mut writer = ledger.writer().unwrap();
         for i in 0..(CHUNK as i64 + 7) {
-            let raw = writer.raw(account.id, "test", &format!("r{i}"), "{}", 0).unwrap();
+            let (raw, new) = writer.raw(account.id, "test", &format!("r{i}"), "{}", 0).unwrap();
+            assert!(new);
             let written = writer.event(account.id, "test", &deposit(&format!("e{i}"), i + 1), &[raw]).unwrap();
             assert!(matches!(written, Written::New(_)));
         }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use cointally_exchanges::Exchange;
 use cointally_exchanges::adapter::{Adapter, KeyPermissions};
 use cointally_exchanges::binance::adapter::BinanceAdapter;
+use cointally_exchanges::binance::api::BinanceApi;
 use cointally_exchanges::http::{ClientConfig, Clock, FetchError, Limiter, SystemClock};
 
 use crate::credentials::{ApiKey, CredentialsError, CredentialsFile};
@@ -136,11 +137,10 @@ impl Connector {
         match exchange {
             Exchange::Binance => {
                 let limiter =
-                    self.limiters.entry(exchange).or_insert_with(|| BinanceAdapter::new_limiter(clock.clone())).clone();
-                let adapter =
-                    BinanceAdapter::new(base_url, key.key, key.secret, label, limiter, self.config.clone(), clock)
-                        .map_err(|source| ConnectError::fetch(label, source))?;
-                Ok(Arc::new(adapter))
+                    self.limiters.entry(exchange).or_insert_with(|| BinanceApi::new_limiter(clock.clone())).clone();
+                let api = BinanceApi::new(base_url, key.key, key.secret, label, limiter, self.config.clone(), clock)
+                    .map_err(|source| ConnectError::fetch(label, source))?;
+                Ok(Arc::new(BinanceAdapter::new(api)))
             }
             other => Err(ConnectError::NoClient { label: label.to_string(), exchange: other.to_string() }),
         }

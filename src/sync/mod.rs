@@ -1,7 +1,8 @@
 //! The sync engine: drives each account's adapter, page by page, into the ledger.
 //!
-//! Fetching runs on worker threads (every stream of every account, concurrently, inside each
-//! exchange's limiter); writing runs on the calling thread, which owns the ledger. Each page
+//! Fetching and normalising run on worker threads (every stream of every account,
+//! concurrently, inside each exchange's limiter); writing runs on the calling thread, which
+//! owns the ledger. Each page
 //! is written — raw records, their events and legs, the stream's cursor and coverage — in one
 //! transaction (a few queued pages may share one), so a kill at any moment loses nothing and
 //! doubles nothing: the next run starts from the last committed cursor, and records seen
@@ -115,9 +116,20 @@ pub struct BalanceDifference {
 
 /// A message from a fetching thread.
 enum Fetched {
-    Page { task: usize, page: Page },
-    Failed { task: usize, error: FetchError },
-    Done { task: usize },
+    /// A page and its records' events (or why one of them could not be read), normalised
+    /// on the fetching thread so that the writing thread only writes.
+    Page {
+        task: usize,
+        page: Page,
+        events: Result<Vec<Vec<NewEvent>>, String>,
+    },
+    Failed {
+        task: usize,
+        error: FetchError,
+    },
+    Done {
+        task: usize,
+    },
 }
 
 struct Task {
@@ -294,7 +306,9 @@ fn walk(
                     let next = queue.lock().map(|mut q| q.pop_front()).unwrap_or(None);
                     let Some(task) = next else { return };
                     let (job, stream, cursor) = &starts[task];
-                    fetch_stream(&*jobs[*job].adapter, task, stream, cursor.clone(), stop, &failed[task], &sender);
+                    let job = &jobs[*job];
+                    let fetch = Fetch { adapter: &*job.adapter, exchange: job.exchange, task, stream };
+                    fetch.walk(cursor.clone(), stop, &failed[task], &sender);
                 }
             });
         }
@@ -309,34 +323,38 @@ fn walk(
     })
 }
 
-/// Walks one stream from `cursor` until it is done, failed, or the run stops.
-fn fetch_stream(
-    adapter: &dyn Adapter,
+/// One stream's walk on a fetching thread.
+struct Fetch<'a> {
+    adapter: &'a dyn Adapter,
+    exchange: Exchange,
     task: usize,
-    stream: &Stream,
-    mut cursor: String,
-    stop: &AtomicBool,
-    failed: &AtomicBool,
-    sender: &mpsc::SyncSender<Fetched>,
-) {
-    loop {
-        if stop.load(Ordering::SeqCst) || failed.load(Ordering::SeqCst) {
-            return;
-        }
-        match adapter.fetch_page(stream, &cursor) {
-            Ok(page) => {
-                let done = page.done;
-                cursor = page.cursor.clone();
-                if sender.send(Fetched::Page { task, page }).is_err() {
-                    return;
-                }
-                if done {
-                    let _ = sender.send(Fetched::Done { task });
-                    return;
-                }
+    stream: &'a Stream,
+}
+
+impl Fetch<'_> {
+    /// Walks the stream from `cursor` until it is done, failed, or the run stops.
+    fn walk(&self, mut cursor: String, stop: &AtomicBool, failed: &AtomicBool, sender: &mpsc::SyncSender<Fetched>) {
+        let task = self.task;
+        loop {
+            if stop.load(Ordering::SeqCst) || failed.load(Ordering::SeqCst) {
+                return;
             }
-            Err(error) => {
-                let _ = sender.send(Fetched::Failed { task, error });
+            let page = match self.adapter.fetch_page(self.stream, &cursor) {
+                Ok(page) => page,
+                Err(error) => {
+                    let _ = sender.send(Fetched::Failed { task, error });
+                    return;
+                }
+            };
+            let done = page.done;
+            cursor = page.cursor.clone();
+            let events = normalize_page(self.exchange, self.stream, &page);
+            let unreadable = events.is_err();
+            if sender.send(Fetched::Page { task, page, events }).is_err() || unreadable {
+                return;
+            }
+            if done {
+                let _ = sender.send(Fetched::Done { task });
                 return;
             }
         }
@@ -363,19 +381,18 @@ fn write_pages(
                 Err(_) => break,
             }
         }
-        // Normalise outside the transaction (pure); a page that cannot be normalised stops
-        // its stream before anything of it is written.
+        // A page that could not be normalised stops its stream before anything of it is written.
         let mut pages = Vec::new();
         for message in batch {
             match message {
-                Fetched::Page { task, page } => {
+                Fetched::Page { task, page, events } => {
                     if failed[task].load(Ordering::SeqCst) {
                         continue;
                     }
                     let t = &mut tasks[task];
                     t.pages += 1;
                     let job = &jobs[t.job];
-                    match normalize_page(job.exchange, &t.stream, &page) {
+                    match events {
                         Ok(events) => pages.push((task, page, events, t.pages)),
                         Err(reason) => {
                             failed[task].store(true, Ordering::SeqCst);
@@ -385,12 +402,7 @@ fn write_pages(
                             );
                             reporter.stream_failed(&job.account.label, &t.stream, &message);
                             let state = &mut states[t.job];
-                            state
-                                .endpoints
-                                .entry(t.stream.endpoint.clone())
-                                .or_default()
-                                .warnings
-                                .push(message.clone());
+                            endpoint_totals(state, &t.stream).warnings.push(message.clone());
                             state.error.get_or_insert((message, false));
                         }
                     }
@@ -424,7 +436,7 @@ fn write_pages(
             let (mut new_records, mut new_events) = (0u64, 0u64);
             for (record, record_events) in page.records.iter().zip(events) {
                 let (raw_id, new) =
-                    writer.raw_new(account_id, &source, &record.external_id, &record.payload, fetched_ms)?;
+                    writer.raw(account_id, &source, &record.external_id, &record.payload, fetched_ms)?;
                 new_records += u64::from(new);
                 for event in record_events {
                     if let Some(existing) = state.matcher.find(raw_id, event) {
@@ -452,10 +464,7 @@ fn write_pages(
             let state = &mut states[t.job];
             state.cursors.insert(t.stream.clone(), page.cursor.clone());
             state.walked.insert(t.stream.clone());
-            let totals = state.endpoints.entry(t.stream.endpoint.clone()).or_insert_with(|| EndpointSummary {
-                endpoint: t.stream.endpoint.clone(),
-                ..EndpointSummary::default()
-            });
+            let totals = endpoint_totals(state, &t.stream);
             totals.streams += u64::from(*page_number == 1);
             totals.pages += 1;
             totals.records += page.records.len() as u64;
@@ -468,6 +477,14 @@ fn write_pages(
         }
     }
     Ok(())
+}
+
+/// The run's totals of a stream's endpoint.
+fn endpoint_totals<'s>(state: &'s mut AccountState, stream: &Stream) -> &'s mut EndpointSummary {
+    state
+        .endpoints
+        .entry(stream.endpoint.clone())
+        .or_insert_with(|| EndpointSummary { endpoint: stream.endpoint.clone(), ..EndpointSummary::default() })
 }
 
 /// Every record's events, or why one of them could not be read.

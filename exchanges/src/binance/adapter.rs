@@ -48,10 +48,9 @@ use serde_json::value::RawValue;
 
 use super::api::{Answer, BinanceApi, Endpoint};
 use super::assets::asset;
-use crate::Secret;
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::parse_amount;
-use crate::http::{ClientConfig, Clock, FetchError, Limiter};
+use crate::http::FetchError;
 
 /// Binance's launch: where walks through time begin (2017-07-14 03:00:00 UTC).
 pub const LAUNCH_MS: i64 = 1_500_001_200_000;
@@ -137,24 +136,9 @@ impl TimeCursor {
 }
 
 impl BinanceAdapter {
-    /// An adapter for the account labelled `account`, talking to `base_url` (Binance's
-    /// production API when `None`).
-    pub fn new(
-        base_url: Option<&str>,
-        api_key: Secret,
-        secret: Secret,
-        account: &str,
-        limiter: Arc<Limiter>,
-        config: ClientConfig,
-        clock: Arc<dyn Clock>,
-    ) -> Result<BinanceAdapter, FetchError> {
-        let api = BinanceApi::new(base_url, api_key, secret, account, limiter, config, clock)?;
-        Ok(BinanceAdapter { api, symbols: OnceLock::new() })
-    }
-
-    /// The limiter all Binance accounts of one run share (Binance counts weight per IP).
-    pub fn new_limiter(clock: Arc<dyn Clock>) -> Arc<Limiter> {
-        BinanceApi::new_limiter(clock)
+    /// The adapter of the account that `api` (its key, base URL and limiter) speaks for.
+    pub fn new(api: BinanceApi) -> BinanceAdapter {
+        BinanceAdapter { api, symbols: OnceLock::new() }
     }
 
     fn now_ms(&self) -> i64 {
