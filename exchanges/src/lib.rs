@@ -17,6 +17,7 @@ pub mod event;
 pub mod exchange;
 pub mod http;
 pub mod kraken;
+pub mod prices;
 pub mod records;
 pub mod rows;
 pub mod secret;

@@ -6,6 +6,7 @@
 //! spot "Trade History" export (`Date(UTC),Pair,Side,Price,Executed,Amount,Fee`), one fill per
 //! row. The two files describe the same trades: an account should be fed one or the other.
 //! [`auth`] signs requests to the SIGNED API endpoints (HMAC-SHA256 over the query string).
+//! [`prices`] reads the public klines as a price source; [`sim`] serves all of it locally.
 
 pub mod adapter;
 pub mod api;
@@ -13,5 +14,6 @@ pub mod assets;
 pub mod auth;
 pub mod csv;
 pub mod normalize;
+pub mod prices;
 pub mod sim;
 pub mod trade_history;

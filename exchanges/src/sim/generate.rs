@@ -26,6 +26,9 @@ pub const BINANCE: &str = "binance";
 pub const EXTERNAL_WALLET: &str = "external";
 /// 2020-12-01T00:00:00Z: Binance keeps dust conversions only from this day on.
 pub const DUST_HISTORY_START_MS: i64 = 1_606_780_800_000;
+/// 2020-01-01T00:00:00Z: the market's prices (and every symbol's candles) start here, whatever
+/// the profile, so that files from earlier years than the history can be valued too.
+pub const PRICE_HISTORY_START_MS: i64 = 1_577_836_800_000;
 
 /// The size and time span of a generated history.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -477,8 +480,15 @@ const ASSETS: &[AssetSpec] = &[
     spec("XTZ", "0.7", "XTZ", "0.1"),
 ];
 
-/// Fiat currencies: code and USD price at the start.
-const FIATS: &[(&str, &str)] = &[("USD", "1"), ("EUR", "1.07")];
+/// Fiat currencies: code and USD price at the start (GBP, CAD and AUD are reporting currencies).
+const FIATS: &[(&str, &str)] = &[("USD", "1"), ("EUR", "1.07"), ("GBP", "1.27"), ("CAD", "0.74"), ("AUD", "0.67")];
+
+/// Crypto assets that only have a price (the bundled sample files hold them; the generated
+/// person does not): code and USD price at the start.
+const PRICED_ONLY: &[(&str, &str)] = &[("USDC", "1"), ("ARB", "1.2"), ("GRT", "0.3"), ("SOLO", "0.35")];
+
+/// Seed of the market's own random streams, mixed with the world's seed and each asset's code.
+const MARKET_SEED: u64 = 0x6d61_726b_6574_0001;
 
 /// The symbols traded by every profile first, in this order (the delisted one is third).
 const CORE_PAIRS: &[(&str, &str)] = &[
@@ -536,15 +546,32 @@ impl Pair {
     }
 }
 
-/// Deterministic prices: every asset's USD price at every hour from the history's start to
-/// [`MARKET_TAIL_MS`] after its end, with minute-level interpolation between hours and the
-/// last price kept after that.
+/// Deterministic prices: every asset's USD price at every hour from [`PRICE_HISTORY_START_MS`]
+/// to [`MARKET_TAIL_MS`] after the history's end, with minute-level interpolation between hours
+/// (so a price is constant within a minute) and the last price kept after that. Each asset walks
+/// on a random stream of its own, derived from the seed and its code: the same seed gives the
+/// same prices in every profile (a longer history only adds hours at the end), and the market
+/// does not depend on the history's draws. USD is exactly 1; USDT and USDC wobble within 0.5 %
+/// of it (markets, not pegs); the other fiats drift slowly; crypto walks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Market {
     start_ms: i64,
     /// Asset → USD price per hour from `start_ms`, in units of 1e-8 USD.
     usd: BTreeMap<String, Vec<i64>>,
     pairs: Vec<Pair>,
+}
+
+/// The prices of one candle: first, highest, lowest and last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ohlc {
+    /// The price when the candle opens.
+    pub open: Decimal,
+    /// The highest price within it.
+    pub high: Decimal,
+    /// The lowest price within it.
+    pub low: Decimal,
+    /// The price of its last minute.
+    pub close: Decimal,
 }
 
 /// How long the prices go on after the history ends (two years), so candles stay alive for a while.
@@ -554,36 +581,18 @@ pub const MARKET_TAIL_MS: i64 = 730 * DAY_MS;
 const PRICE_SCALE: u32 = 8;
 
 impl Market {
-    fn new(start_ms: i64, end_ms: i64, rng: &mut fastrand::Rng) -> Market {
+    fn new(seed: u64, start_ms: i64, end_ms: i64) -> Market {
         let hours = usize::try_from((end_ms + MARKET_TAIL_MS - start_ms) / HOUR_MS + 2).unwrap_or(2);
         let mut usd = BTreeMap::new();
-        let all =
-            ASSETS.iter().map(|asset| (asset.code, asset.usd)).chain(FIATS.iter().copied()).chain([("TRY", "0.053")]);
+        let all = ASSETS
+            .iter()
+            .map(|asset| (asset.code, asset.usd))
+            .chain(PRICED_ONLY.iter().copied())
+            .chain(FIATS.iter().copied())
+            .chain([("TRY", "0.053")]);
         for (code, start) in all {
-            let first = units(start);
-            let mut series = Vec::with_capacity(hours);
-            let mut price = first;
-            let (step, pegged) = match code {
-                "USDT" | "USD" => (0, true),
-                "EUR" | "TRY" => (150, false),
-                _ => (6_000, false),
-            };
-            for _ in 0..hours {
-                series.push(price);
-                if pegged {
-                    continue;
-                }
-                let mut delta = rng.i64(-step..=step);
-                // Keep the walk within a factor of eight of where it started.
-                if price > first.saturating_mul(8) {
-                    delta -= step / 2;
-                } else if price < first / 8 {
-                    delta += step / 2;
-                }
-                let next = i128::from(price) * i128::from(1_000_000 + delta) / 1_000_000;
-                price = i64::try_from(next).unwrap_or(price).max(100);
-            }
-            usd.insert(code.to_owned(), series);
+            let mut rng = fastrand::Rng::with_seed(seed ^ MARKET_SEED ^ code_hash(code));
+            usd.insert(code.to_owned(), walk(code, units(start), hours, &mut rng));
         }
         Market { start_ms, usd, pairs: Vec::new() }
     }
@@ -641,6 +650,41 @@ impl Market {
         self.price_with_dp(&pair.base, &pair.quote, time_ms, pair.price_dp)
     }
 
+    /// Open, high, low and close of `asset` in `quote` over the candle `[open_ms, open_ms +
+    /// length_ms)`, at the precision of [`Market::price`]; `None` when there is no price at
+    /// `open_ms` (before the market, an unknown asset).
+    pub fn ohlc(&self, asset: &str, quote: &str, open_ms: i64, length_ms: i64) -> Option<Ohlc> {
+        let dp =
+            self.pairs.iter().find(|pair| pair.base == asset && pair.quote == quote).map_or(8, |pair| pair.price_dp);
+        self.ohlc_with_dp(asset, quote, open_ms, length_ms, dp)
+    }
+
+    /// [`Market::ohlc`] of a symbol, with the symbol's decimals.
+    pub fn pair_ohlc(&self, pair: &Pair, open_ms: i64, length_ms: i64) -> Option<Ohlc> {
+        self.ohlc_with_dp(&pair.base, &pair.quote, open_ms, length_ms, pair.price_dp)
+    }
+
+    fn ohlc_with_dp(&self, asset: &str, quote: &str, open_ms: i64, length_ms: i64, dp: u32) -> Option<Ohlc> {
+        let open = self.price_with_dp(asset, quote, open_ms, dp)?;
+        let last_ms = open_ms + (length_ms - 1).max(0);
+        let close = self.price_with_dp(asset, quote, last_ms, dp).unwrap_or(open);
+        let (mut high, mut low) = (open.max(close), open.min(close));
+        // Prices are constant within a minute. Up to an hour, every minute is looked at. Beyond,
+        // only the hours: prices are linear in USD between hours, so a ratio of two of them is
+        // monotonic there but for the rounding of the integer steps, and the extremes are at the
+        // ends or on an hour (within one rounding step).
+        let step = if length_ms <= HOUR_MS { 60_000 } else { HOUR_MS };
+        let mut time = open_ms - open_ms.rem_euclid(step) + step;
+        while time < last_ms {
+            if let Some(price) = self.price_with_dp(asset, quote, time, dp) {
+                high = high.max(price);
+                low = low.min(price);
+            }
+            time += step;
+        }
+        Some(Ohlc { open, high, low, close })
+    }
+
     fn price_with_dp(&self, asset: &str, quote: &str, time_ms: i64, dp: u32) -> Option<Decimal> {
         let base = self.usd(asset, time_ms)?;
         let quote = self.usd(quote, time_ms)?;
@@ -657,6 +701,46 @@ impl Market {
         let to = self.usd(to, time_ms)?;
         if to.is_zero() { None } else { amount.checked_mul(from)?.checked_div(to) }
     }
+}
+
+/// The hourly USD prices of `code` from `first` (units of 1e-8 USD), `hours` of them.
+fn walk(code: &str, first: i64, hours: usize, rng: &mut fastrand::Rng) -> Vec<i64> {
+    let mut series = Vec::with_capacity(hours);
+    let mut price = first;
+    match code {
+        "USD" => series.resize(hours, first),
+        "USDT" | "USDC" => {
+            // A stablecoin: small steps pulled back towards 1 USD, never more than 0.5 % away.
+            let band = first / 200;
+            for _ in 0..hours {
+                series.push(price);
+                let off = price - first;
+                let next = off + rng.i64(-band / 8..=band / 8) - off / 16;
+                price = first + next.clamp(-band, band);
+            }
+        }
+        _ => {
+            let step = if crate::asset::is_fiat(code) { 150 } else { 6_000 };
+            for _ in 0..hours {
+                series.push(price);
+                let mut delta = rng.i64(-step..=step);
+                // Keep the walk within a factor of eight of where it started.
+                if price > first.saturating_mul(8) {
+                    delta -= step / 2;
+                } else if price < first / 8 {
+                    delta += step / 2;
+                }
+                let next = i128::from(price) * i128::from(1_000_000 + delta) / 1_000_000;
+                price = i64::try_from(next).unwrap_or(price).max(100);
+            }
+        }
+    }
+    series
+}
+
+/// FNV-1a of an asset code: mixes the code into the seed of its price stream.
+fn code_hash(code: &str) -> u64 {
+    code.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
 }
 
 /// A price's text as integer units of 1e-8.
@@ -785,7 +869,9 @@ enum Slot {
 /// Generates the world for `seed` and `profile`: same inputs, same world.
 pub fn generate(seed: u64, profile: &Profile) -> World {
     let mut rng = fastrand::Rng::with_seed(seed);
-    let mut market = Market::new(profile.start_ms, profile.end_ms, &mut rng);
+    // A profile that starts before 2020 moves the prices' start back to its first day.
+    let prices_from = PRICE_HISTORY_START_MS.min(profile.start_ms - profile.start_ms.rem_euclid(DAY_MS));
+    let mut market = Market::new(seed, prices_from, profile.end_ms);
     market.pairs = choose_pairs(&market, profile, &mut rng);
     let mut person = Person {
         rng: fastrand::Rng::with_seed(seed ^ 0x0005_eed0_fa11),
@@ -1601,10 +1687,11 @@ mod tests {
     fn market_prices_are_deterministic_and_exact() {
         let world = generate(3, &Profile::demo());
         let start = Profile::demo().start_ms;
-        let btc = world.market.price("BTC", "USDT", start).unwrap();
+        let btc = world.market.price("BTC", "USDT", PRICE_HISTORY_START_MS).unwrap();
         assert_eq!(btc, Decimal::new(1_660_000, 2));
         assert_eq!(world.market.price("USDT", "USDT", start + DAY_MS), Some(Decimal::ONE));
-        assert!(world.market.price("BTC", "USDT", start - 1).is_none());
+        assert!(world.market.price("BTC", "USDT", PRICE_HISTORY_START_MS - 1).is_none());
+        assert!(world.market.price("BTC", "USDT", start - 1).is_some());
         assert!(world.market.price("NOPE", "USDT", start).is_none());
         let later = world.market.price("ETH", "BTC", start + 400 * DAY_MS).unwrap();
         assert!(later > Decimal::ZERO && later.scale() <= 8);
@@ -1623,5 +1710,69 @@ mod tests {
         let balances = world.history.balances(BINANCE);
         assert!(balances.values().all(|balance| *balance >= Decimal::ZERO));
         assert_eq!(balances, world.person.balances);
+    }
+
+    #[test]
+    fn the_market_starts_in_2020_and_is_the_same_in_every_profile() {
+        let demo = generate(4, &Profile::demo());
+        let shorter = Profile { end_ms: Profile::demo().end_ms - 200 * DAY_MS, trades: 20, ..Profile::demo() };
+        let other = generate(4, &shorter);
+        assert_eq!(demo.market.start_ms(), PRICE_HISTORY_START_MS);
+        let mut time = PRICE_HISTORY_START_MS;
+        while time < shorter.end_ms {
+            for asset in ["BTC", "USDT", "EUR", "ARB", "SOLO"] {
+                assert_eq!(demo.market.usd(asset, time), other.market.usd(asset, time), "{asset} at {time}");
+            }
+            time += 7 * DAY_MS + 123_456;
+        }
+        assert_ne!(generate(5, &shorter).market.usd("BTC", shorter.end_ms), other.market.usd("BTC", shorter.end_ms));
+        for asset in ["ARB", "GRT", "USDC", "SOLO", "XTZ", "GBP", "CAD", "AUD", "EUR", "TRY"] {
+            assert!(demo.market.usd(asset, PRICE_HISTORY_START_MS).is_some(), "{asset}");
+            assert!(demo.market.price(asset, "USD", Profile::demo().end_ms + DAY_MS).is_some(), "{asset}");
+        }
+        assert_eq!(demo.market.usd("GBP", PRICE_HISTORY_START_MS), Some(Decimal::new(127, 2)));
+    }
+
+    #[test]
+    fn usd_is_one_and_stablecoins_wobble_within_half_a_percent() {
+        let world = generate(6, &Profile::demo());
+        let (low, high) = (Decimal::new(995, 3), Decimal::new(1_005, 3));
+        for asset in ["USDT", "USDC"] {
+            let mut seen = BTreeSet::new();
+            let mut time = PRICE_HISTORY_START_MS;
+            while time < Profile::demo().end_ms + MARKET_TAIL_MS {
+                let price = world.market.usd(asset, time).unwrap();
+                assert!(price >= low && price <= high, "{asset} {price} at {time}");
+                seen.insert(price);
+                assert_eq!(world.market.usd("USD", time), Some(Decimal::ONE));
+                time += 5 * HOUR_MS + 17 * 60_000;
+            }
+            assert!(seen.len() > 1_000, "{asset} barely moves: {} prices", seen.len());
+        }
+    }
+
+    #[test]
+    fn ohlc_spans_the_minutes_of_the_candle() {
+        let world = generate(2, &Profile::demo());
+        let open = 1_709_373_600_000 + 7 * 60_000; // 2024-03-02T10:07:00Z
+        for (asset, quote, length) in [("ETH", "BTC", DAY_MS), ("BTC", "USDT", HOUR_MS), ("SOL", "GBP", 4 * HOUR_MS)] {
+            let ohlc = world.market.ohlc(asset, quote, open, length).unwrap();
+            let minutes: Vec<Decimal> = (0..length / 60_000)
+                .map(|minute| world.market.price(asset, quote, open + minute * 60_000).unwrap())
+                .collect();
+            let (max, min) = (*minutes.iter().max().unwrap(), *minutes.iter().min().unwrap());
+            assert_eq!((ohlc.open, ohlc.close), (minutes[0], *minutes.last().unwrap()));
+            if length <= HOUR_MS {
+                assert_eq!((ohlc.high, ohlc.low), (max, min), "{asset}{quote}");
+            } else {
+                // Within one step of the last decimal place.
+                let unit = Decimal::new(1, max.scale().max(min.scale()));
+                assert!(ohlc.high <= max && max - ohlc.high <= unit, "{asset}{quote} high {} of {max}", ohlc.high);
+                assert!(ohlc.low >= min && ohlc.low - min <= unit, "{asset}{quote} low {} of {min}", ohlc.low);
+            }
+        }
+        let minute = world.market.ohlc("BTC", "USD", open, 60_000).unwrap();
+        assert!(minute.open == minute.high && minute.high == minute.low && minute.low == minute.close);
+        assert!(world.market.ohlc("BTC", "USD", PRICE_HISTORY_START_MS - 60_000, 60_000).is_none());
     }
 }

@@ -681,18 +681,8 @@ fn klines(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
     let mut open = from;
     while open <= to {
         let close_time = open + length - 1;
-        let sample = |time: i64| context.market.pair_price(pair, time);
-        if let (Some(first), Some(last)) = (sample(open), sample(close_time)) {
-            let (mut high, mut low) = (first.max(last), first.min(last));
-            let step = (length / 12).max(60_000);
-            let mut time = open + step;
-            while time < close_time {
-                if let Some(price) = sample(time) {
-                    high = high.max(price);
-                    low = low.min(price);
-                }
-                time += step;
-            }
+        if let Some(ohlc) = context.market.pair_ohlc(pair, open, length) {
+            let (first, high, low, last) = (ohlc.open, ohlc.high, ohlc.low, ohlc.close);
             let seed = u64::try_from(open / 60_000).unwrap_or(0).wrapping_mul(2_654_435_761) ^ pair.symbol.len() as u64;
             let volume = Decimal::new(i64::try_from(seed % 100_000_000_000).unwrap_or(1) + 1, 8);
             let quote_volume = (volume * last).round_dp(8);

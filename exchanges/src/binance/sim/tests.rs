@@ -458,3 +458,62 @@ fn describe_names_the_address_and_the_streams() {
     assert!(!format!("{:?}", SimKey::demo()).contains(&SimKey::demo().secret[..8]));
     sim.stop();
 }
+
+#[test]
+fn klines_follow_the_market_from_listing_to_delisting_with_binances_checks() {
+    let sim = sim_with(Limits::Real);
+    let caller = Caller::new(&sim);
+    let market = &sim.state.market;
+    let listed = crate::sim::generate::PRICE_HISTORY_START_MS;
+    assert_eq!(market.start_ms(), listed);
+    // One-minute candles: open = high = low = close = the minute's price; from the listing on.
+    let answer =
+        caller.public("/api/v3/klines", &format!("symbol=ETHBTC&interval=1m&startTime={}&limit=5", listed - 120_000));
+    let rows = answer.json.as_array().unwrap();
+    assert_eq!(rows.len(), 5);
+    let pair = market.pair("ETHBTC").unwrap();
+    for (index, row) in rows.iter().enumerate() {
+        let open = row[0].as_i64().unwrap();
+        assert_eq!(open, listed + 60_000 * index as i64);
+        let price = market.pair_price(pair, open).unwrap();
+        assert!((1..=4).all(|field| dec(&row[field]) == price), "{row}");
+        assert_eq!(row[6].as_i64(), Some(open + 59_999));
+    }
+    // An hour spans its minutes.
+    let hour = 1_709_373_600_000; // 2024-03-02T10:00:00Z
+    let answer = caller.public("/api/v3/klines", &format!("symbol=ETHBTC&interval=1h&startTime={hour}&endTime={hour}"));
+    let row = &answer.json[0];
+    let minutes: Vec<Decimal> =
+        (0..60).map(|minute| market.pair_price(pair, hour + minute * 60_000).unwrap()).collect();
+    assert_eq!(answer.json.as_array().unwrap().len(), 1);
+    assert_eq!((dec(&row[1]), dec(&row[4])), (minutes[0], minutes[59]));
+    assert_eq!((dec(&row[2]), dec(&row[3])), (*minutes.iter().max().unwrap(), *minutes.iter().min().unwrap()));
+    // Weight 2 in the api budget.
+    let before: u64 = header(&answer, "X-MBX-USED-WEIGHT-1M").unwrap().parse().unwrap();
+    let again = caller.public("/api/v3/klines", &format!("symbol=ETHBTC&interval=1h&startTime={hour}&endTime={hour}"));
+    let after: u64 = header(&again, "X-MBX-USED-WEIGHT-1M").unwrap().parse().unwrap();
+    assert!(after == before + 2 || after == 2, "{before} then {after}");
+    // At most 1000 candles, whatever the limit asked.
+    let many = caller.public("/api/v3/klines", &format!("symbol=BTCUSDT&interval=1m&startTime={hour}&limit=5000"));
+    assert_eq!(many.json.as_array().unwrap().len(), 1000);
+    // Up to the delisting only.
+    let delisted = market.pairs().iter().find(|pair| pair.delisted_ms.is_some()).unwrap();
+    let end = delisted.delisted_ms.unwrap();
+    let last = caller.public(
+        "/api/v3/klines",
+        &format!("symbol={}&interval=1m&endTime={}&limit=3", delisted.symbol, end + crate::sim::generate::DAY_MS),
+    );
+    let last_open = last.json.as_array().unwrap().last().unwrap()[0].as_i64().unwrap();
+    assert!(last_open < end && last_open + 60_000 >= end, "{last_open} vs {end}");
+    // Binance's errors.
+    let missing = caller.public("/api/v3/klines", "interval=1m");
+    assert_eq!((missing.status, code(&missing)), (400, -1102));
+    let unknown = caller.public("/api/v3/klines", "symbol=USDCBTC&interval=1m");
+    assert_eq!((unknown.status, code(&unknown)), (400, -1121));
+    let interval = caller.public("/api/v3/klines", "symbol=BTCUSDT&interval=1H");
+    assert_eq!(code(&interval), -1120);
+    let unread = caller.public("/api/v3/klines", "symbol=BTCUSDT&interval=1m&page=2");
+    assert_eq!(code(&unread), -1104);
+    let zero = caller.public("/api/v3/klines", "symbol=BTCUSDT&interval=1m&limit=0");
+    assert_eq!(code(&zero), -1100);
+}

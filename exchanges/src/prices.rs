@@ -1,0 +1,171 @@
+//! Public price sources: the exchanges' candle endpoints, behind one small trait.
+//!
+//! A [`CandleSource`] lists the markets it quotes and serves candles of one market over a
+//! time range, one request at a time, through the same HTTP kit and limiter as the sync. It
+//! knows nothing of the ledger: the pricing engine (`cointally::pricing`) decides which
+//! ranges to ask, caches the candles and values legs from them. Adding a source is one file
+//! (its implementation) and one line in [`open_sources`].
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+
+use crate::binance::prices::BinancePrices;
+use crate::coinbase::prices::CoinbasePrices;
+use crate::http::{ClientConfig, Clock, FetchError};
+
+/// A market a source quotes: one `base` priced in `quote`, both canonical asset symbols.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Market {
+    /// The source's own name for it (`BTCUSDT`, `BTC-USD`): what requests carry.
+    pub symbol: String,
+    /// Canonical symbol of the priced asset (`BTC`).
+    pub base: String,
+    /// Canonical symbol of the currency the price is in (`USD`, `USDT`).
+    pub quote: String,
+}
+
+/// A candle length a source serves, with the source's name for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Granularity {
+    /// The name recorded with a price (`1m`, `1h`, `1d`): stable, short.
+    pub name: &'static str,
+    /// Its length in milliseconds.
+    pub millis: i64,
+}
+
+impl Granularity {
+    /// One minute.
+    pub const MINUTE: Granularity = Granularity { name: "1m", millis: 60_000 };
+    /// One hour.
+    pub const HOUR: Granularity = Granularity { name: "1h", millis: 3_600_000 };
+    /// One day.
+    pub const DAY: Granularity = Granularity { name: "1d", millis: 86_400_000 };
+
+    /// The granularity called `name` among the common ones (`1m`, `1h`, `1d`).
+    pub fn from_name(name: &str) -> Option<Granularity> {
+        [Granularity::MINUTE, Granularity::HOUR, Granularity::DAY].into_iter().find(|g| g.name == name)
+    }
+
+    /// The start of the candle of this length that contains `time_ms` (UTC-aligned).
+    pub fn floor(self, time_ms: i64) -> i64 {
+        time_ms - time_ms.rem_euclid(self.millis)
+    }
+}
+
+/// One candle: the price of one `base` in `quote` over `[open_ms, open_ms + granularity)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Candle {
+    /// When the candle opens (UTC ms).
+    pub open_ms: i64,
+    /// Its closing price.
+    pub close: Decimal,
+}
+
+/// What one call to a source brought back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched<T> {
+    /// The data, sorted (candles by open time).
+    pub items: Vec<T>,
+    /// HTTP requests made (retries included).
+    pub requests: u32,
+    /// Of which retries.
+    pub retries: u32,
+}
+
+impl<T> Default for Fetched<T> {
+    fn default() -> Fetched<T> {
+        Fetched { items: Vec::new(), requests: 0, retries: 0 }
+    }
+}
+
+/// A public price source: markets and their candles.
+pub trait CandleSource: Send + Sync {
+    /// Short stable name recorded as a price's source (`binance`, `coinbase`).
+    fn name(&self) -> &'static str;
+
+    /// Every market the source lists, sorted by symbol (delisted ones that still serve candles included).
+    fn markets(&self) -> Result<Fetched<Market>, FetchError>;
+
+    /// The finest candle the source serves for a price at `time_ms`, judged at `now_ms`
+    /// (Kraken's OHLC, say, keeps minute candles for the last 12 hours only).
+    fn granularity(&self, time_ms: i64, now_ms: i64) -> Granularity;
+
+    /// The most candles one request returns.
+    fn max_candles(&self) -> u32;
+
+    /// The candles of `market` that open in `[start_ms, end_ms)`, in one request
+    /// (`end_ms - start_ms <= max_candles × granularity`), sorted by open time. Intervals
+    /// without trades may be missing; before a listing there are none.
+    fn candles(
+        &self,
+        market: &Market,
+        granularity: Granularity,
+        start_ms: i64,
+        end_ms: i64,
+    ) -> Result<Fetched<Candle>, FetchError>;
+}
+
+/// Where a source's base URL comes from: its name → an override (`None`: production).
+pub type BaseUrls<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Every price source cointally knows, in the order the engine prefers them, each talking to
+/// `base_url(name)` or its production URL.
+pub fn open_sources(
+    base_url: BaseUrls<'_>,
+    config: &ClientConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Vec<Box<dyn CandleSource>>, FetchError> {
+    // One line per source: Coinbase Exchange first (it has fiat markets), then Binance (the
+    // most crypto markets).
+    let coinbase = base_url("coinbase");
+    let binance = base_url("binance");
+    Ok(vec![
+        Box::new(CoinbasePrices::new(coinbase.as_deref(), config.clone(), Arc::clone(&clock))?),
+        Box::new(BinancePrices::new(binance.as_deref(), config.clone(), clock)?),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floor_aligns_to_utc_boundaries() {
+        assert_eq!(Granularity::MINUTE.floor(1_700_000_059_999), 1_700_000_040_000);
+        assert_eq!(Granularity::HOUR.floor(3_600_000 * 5 + 1), 3_600_000 * 5);
+        assert_eq!(Granularity::DAY.floor(-1), -86_400_000);
+        assert_eq!(Granularity::from_name("1h"), Some(Granularity::HOUR));
+        assert_eq!(Granularity::from_name("2h"), None);
+    }
+
+    #[test]
+    fn open_sources_gives_coinbase_then_binance_at_their_base_urls() {
+        use crate::binance::sim::{self as binance_sim, Limits, SimConfig};
+        use crate::coinbase::sim::{self as coinbase_sim, CoinbaseSimConfig};
+        let binance = binance_sim::start(SimConfig { limits: Limits::Off, ..SimConfig::demo(1) }).unwrap();
+        let coinbase = coinbase_sim::start(CoinbaseSimConfig::demo(1)).unwrap();
+        let urls = |name: &str| match name {
+            "binance" => Some(binance.base_url()),
+            "coinbase" => Some(coinbase.base_url()),
+            _ => None,
+        };
+        let clock: Arc<dyn Clock> = Arc::new(crate::http::ManualClock::new(1_709_373_600_000));
+        let sources = open_sources(&urls, &ClientConfig::default(), clock).unwrap();
+        let names: Vec<&str> = sources.iter().map(|source| source.name()).collect();
+        assert_eq!(names, ["coinbase", "binance"]);
+        assert!(sources[0].markets().unwrap().items.iter().any(|market| market.symbol == "BTC-USD"));
+        assert!(sources[1].markets().unwrap().items.iter().any(|market| market.symbol == "BTCUSDT"));
+        assert_eq!(coinbase.stats().requests_by_path.get("/products"), Some(&1));
+        assert_eq!(binance.stats().requests_by_path.get("/api/v3/exchangeInfo"), Some(&1));
+        // Without overrides: production URLs (nothing is sent here).
+        let production = open_sources(&|_| None, &ClientConfig::default(), Arc::new(crate::http::SystemClock)).unwrap();
+        assert_eq!(production.len(), 2);
+        let bad = open_sources(
+            &|_| Some("not a url".to_owned()),
+            &ClientConfig::default(),
+            Arc::new(crate::http::SystemClock),
+        );
+        assert!(matches!(bad, Err(FetchError::Setup { .. })));
+    }
+}
