@@ -9,4 +9,5 @@ pub mod cli;
 pub mod credentials;
 pub mod import;
 pub mod ledger;
+pub mod pricing;
 pub mod sync;

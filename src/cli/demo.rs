@@ -10,7 +10,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use cointally_exchanges::amount::format_amount;
-use cointally_exchanges::binance::sim::{self as binance_sim, Limits, SimConfig, SimKey};
+use std::sync::Arc;
+
+use cointally_exchanges::binance::prices::BinancePrices;
+use cointally_exchanges::binance::sim::{self as binance_sim, BinanceSim, Limits, SimConfig, SimKey};
+use cointally_exchanges::coinbase::prices::CoinbasePrices;
+use cointally_exchanges::coinbase::sim::{self as coinbase_sim, CoinbaseSimConfig, Limits as CoinbaseLimits};
+use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
+use cointally_exchanges::prices::CandleSource;
 use cointally_exchanges::sim::generate::Profile;
 use cointally_exchanges::{Exchange, Secret};
 
@@ -20,6 +27,7 @@ use crate::sync::{AccountSummary, Job, Options, Reporter};
 
 use crate::import::{NoProgress, import_files};
 use crate::ledger::{Ledger, NewAccount, OpenMode};
+use crate::pricing;
 
 use super::Context;
 use super::output::{Align, Table, print_json};
@@ -27,21 +35,50 @@ use super::output::{Align, Table, print_json};
 /// The label of the account synced from the Binance simulator.
 const SIMULATED_BINANCE: &str = "binance-api";
 
-/// Starts the Binance simulator on loopback and syncs its generated account into the
-/// ledger, as `cointally sync` would sync a real one. The account keeps no key and no base
-/// URL (the simulator is gone when the demo ends), so a later `cointally sync` skips it.
-fn sync_simulator(context: &Context, ledger: &mut Ledger) -> anyhow::Result<Vec<AccountSummary>> {
-    let key = SimKey::demo();
-    let sim = binance_sim::start(SimConfig {
-        seed: 1,
+/// The seed of the demo's simulated world (its history and its market prices).
+const SEED: u64 = 1;
+
+/// Starts the Binance simulator on loopback: its generated account is synced, its klines price.
+fn start_binance() -> anyhow::Result<BinanceSim> {
+    Ok(binance_sim::start(SimConfig {
+        seed: SEED,
         profile: Profile::demo(),
         // Binance's per-minute budgets, counted per second: the real weights and limits at
         // sixty times the pace, so the demo takes seconds.
         limits: Limits::Scaled { window: std::time::Duration::from_secs(1) },
         faults: None,
-        key: key.clone(),
+        key: SimKey::demo(),
         port: 0,
-    })?;
+    })?)
+}
+
+/// Values every leg from the simulators' candles: Coinbase Exchange's (a simulator without
+/// limits, so the demo does not wait for Coinbase's 10 requests a second) and Binance's klines.
+fn value_legs(context: &Context, ledger: &mut Ledger, binance: &BinanceSim) -> anyhow::Result<pricing::Summary> {
+    let coinbase =
+        coinbase_sim::start(CoinbaseSimConfig { limits: CoinbaseLimits::Off, ..CoinbaseSimConfig::demo(SEED) })?;
+    context.note(format!(
+        "valuing every leg from the simulated Coinbase Exchange ({}) and Binance candles",
+        coinbase.base_url()
+    ));
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let config = ClientConfig::default();
+    let sources: Vec<Box<dyn CandleSource>> = vec![
+        Box::new(CoinbasePrices::with_rate(Some(&coinbase.base_url()), config.clone(), Arc::clone(&clock), 1000.0)?),
+        Box::new(BinancePrices::new(Some(&binance.base_url()), config, clock)?),
+    ];
+    let summary = super::prices::fill_ledger(context, ledger, &sources, &Default::default())?;
+    if summary.missing > 0 || !summary.errors.is_empty() {
+        anyhow::bail!("the demo could not value {} legs: {:?}", summary.missing, summary.errors);
+    }
+    Ok(summary)
+}
+
+/// Syncs the Binance simulator's generated account into the ledger, as `cointally sync`
+/// would sync a real one. The account keeps no key and no base
+/// URL (the simulator is gone when the demo ends), so a later `cointally sync` skips it.
+fn sync_simulator(context: &Context, ledger: &mut Ledger, sim: &BinanceSim) -> anyhow::Result<Vec<AccountSummary>> {
+    let key = SimKey::demo();
     let account = match ledger.find_account(SIMULATED_BINANCE)? {
         Some(account) => account,
         None => ledger.add_account(&NewAccount::files_only(SIMULATED_BINANCE, "binance"))?,
@@ -123,7 +160,9 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
             imported.push((sample.label, s));
         }
     }
-    let synced = sync_simulator(context, &mut ledger)?;
+    let binance = start_binance()?;
+    let synced = sync_simulator(context, &mut ledger, &binance)?;
+    let valued = value_legs(context, &mut ledger, &binance)?;
     let balances = ledger.balances(None, None)?;
     let events = ledger.events(&Default::default())?;
     let mut by_kind: BTreeMap<&str, u64> = BTreeMap::new();
@@ -135,6 +174,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
             "ledger": path.display().to_string(),
             "accounts": SAMPLES.len() + 1,
             "synced": synced,
+            "prices": valued,
             "events": events.len(),
             "events_by_kind": by_kind,
             "balances": balances.iter().map(|b| serde_json::json!({
@@ -179,6 +219,9 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
         println!("{}: balances {matches} the simulator's", summary.account);
     }
     table.print()?;
+    println!();
+    println!("Valued in {} (every leg; `cointally prices missing` lists none):", valued.currency);
+    super::prices::print_summary(&valued)?;
     println!();
     println!("Balances:");
     let mut table = Table::new(&[

@@ -12,6 +12,7 @@ mod events;
 mod import;
 mod init;
 mod output;
+mod prices;
 mod renormalize;
 mod sandbox;
 mod sync;
@@ -79,6 +80,10 @@ enum Command {
     Balances(balances::Args),
     /// List events in time order
     Events(events::Args),
+    /// Value every leg in the reporting currency (prices missing, prices import FILE)
+    Prices(prices::Args),
+    /// Show or change the reporting currency (changing it values the legs in the new one)
+    Currency(prices::CurrencyArgs),
     /// Run the whole pipeline on bundled sample data, no keys needed
     Demo,
 }
@@ -128,6 +133,11 @@ impl Failure {
         Failure { message: message.into(), hints: Vec::new(), code: 2 }
     }
 
+    /// The command ran but found problems (exit 1).
+    pub fn problems(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), hints: Vec::new(), code: 1 }
+    }
+
     /// An exchange refused or failed (exit 3).
     pub fn exchange(message: impl Into<String>) -> Failure {
         Failure { message: message.into(), hints: Vec::new(), code: 3 }
@@ -161,6 +171,8 @@ pub fn main() -> ExitCode {
         Command::Sandbox(command) => sandbox::run(&context, command),
         Command::Balances(args) => balances::run(&context, args),
         Command::Events(args) => events::run(&context, args),
+        Command::Prices(args) => prices::run(&context, args),
+        Command::Currency(args) => prices::currency(&context, args),
         Command::Demo => demo::run(&context),
     };
     match result {

@@ -1,8 +1,9 @@
-//! `cointally sandbox serve --exchange binance [--port P] [--seed S]`: run a bundled exchange
+//! `cointally sandbox serve --exchange binance|coinbase [--port P] [--seed S]`: run a bundled exchange
 //! simulator on this machine, to try cointally (or another tool) against it with no real key.
 
 use cointally_exchanges::Exchange;
 use cointally_exchanges::binance::sim::{self as binance_sim, Limits, SimConfig, SimKey};
+use cointally_exchanges::coinbase::sim::{self as coinbase_sim, CoinbaseSimConfig};
 use cointally_exchanges::sim::generate::Profile;
 
 use super::{Context, Failure};
@@ -15,7 +16,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The exchange to simulate: binance
+    /// The exchange to simulate: binance, or coinbase (its public candles, for prices)
     #[arg(long)]
     exchange: String,
     /// The port to listen on (0: any free port)
@@ -57,8 +58,21 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
                 std::thread::park();
             }
         }
+        Exchange::Coinbase => {
+            let config = CoinbaseSimConfig { port: args.port, ..CoinbaseSimConfig::demo(args.seed) };
+            let sim = coinbase_sim::start(config)?;
+            println!("Coinbase simulator (Coinbase Exchange's public market data) on {}", sim.base_url());
+            println!();
+            println!("Try it in another terminal, with a Binance simulator of the same --seed for the other markets:");
+            println!("  export COINTALLY_COINBASE_EXCHANGE_BASE_URL={}", sim.base_url());
+            println!("  cointally prices");
+            context.note("serving until interrupted (Ctrl-C)");
+            loop {
+                std::thread::park();
+            }
+        }
         other => Err(Failure::input(format!("there is no simulator for {other} yet"))
-            .hint("available: --exchange binance")
+            .hint("available: --exchange binance, --exchange coinbase")
             .into()),
     }
 }

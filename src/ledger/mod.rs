@@ -7,6 +7,7 @@
 mod accounts;
 mod balances;
 pub mod events;
+pub mod prices;
 mod sync_state;
 mod writer;
 
@@ -19,11 +20,16 @@ use rusqlite::Connection;
 pub use accounts::{Account, CredentialSource, NewAccount};
 pub use balances::Balance;
 pub use events::{EventFilter, EventRow, LegRow};
+pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg};
 pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
 pub use writer::{Writer, Written};
 
 /// The migrations, in order; migration `i` brings the ledger to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../../schema/0001_ledger.sql"), include_str!("../../schema/0002_sync.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../schema/0001_ledger.sql"),
+    include_str!("../../schema/0002_sync.sql"),
+    include_str!("../../schema/0003_prices.sql"),
+];
 
 /// The ledger version this build writes.
 pub const LEDGER_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -6,6 +6,14 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// The base-URL variables every command gets, pointing nowhere, unless a test sets them.
+const UNREACHABLE_BY_DEFAULT: [&str; 4] = [
+    "COINTALLY_BINANCE_BASE_URL",
+    "COINTALLY_COINBASE_BASE_URL",
+    "COINTALLY_COINBASE_EXCHANGE_BASE_URL",
+    "COINTALLY_KRAKEN_BASE_URL",
+];
+
 /// A temporary home for one test: its ledger, its config directory, its credentials file.
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
@@ -55,6 +63,28 @@ impl Sandbox {
         sim
     }
 
+    /// Starts the Binance and Coinbase simulators of world `seed` (demo profile, Binance with
+    /// `key`/`secret`) and points every price source and the Binance API at them.
+    pub fn price_simulators(
+        &self,
+        seed: u64,
+        key: &str,
+        secret: &str,
+    ) -> (cointally_exchanges::binance::sim::BinanceSim, cointally_exchanges::coinbase::sim::CoinbaseSim) {
+        use cointally_exchanges::coinbase::sim::{CoinbaseSimConfig, Limits};
+        let binance = self.binance_simulator(key, secret);
+        assert_eq!(seed, 1, "binance_simulator generates world 1");
+        let coinbase = cointally_exchanges::coinbase::sim::start(CoinbaseSimConfig {
+            limits: Limits::Off,
+            ..CoinbaseSimConfig::demo(seed)
+        })
+        .unwrap();
+        self.set_env("COINTALLY_COINBASE_EXCHANGE_BASE_URL", &coinbase.base_url());
+        // The simulator meters nothing; the client need not keep Coinbase's pace either.
+        self.set_env(cointally_exchanges::coinbase::prices::RATE_ENV, "1000");
+        (binance, coinbase)
+    }
+
     pub fn ledger(&self) -> PathBuf {
         self.dir.path().join("ledger.sqlite")
     }
@@ -76,6 +106,12 @@ impl Sandbox {
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
             .current_dir(self.dir.path());
+        // Nothing reaches a real exchange: every base URL points at a closed local port
+        // unless the test started a simulator for it.
+        for name in UNREACHABLE_BY_DEFAULT {
+            cmd.env(name, "http://127.0.0.1:9");
+        }
+        cmd.env("COINTALLY_HTTP_FAST", "1");
         for (name, value) in self.env.borrow().iter() {
             cmd.env(name, value);
         }

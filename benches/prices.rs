@@ -1,0 +1,264 @@
+//! Pricing benchmark.
+//!
+//! Run: `cargo bench --bench prices`.
+//!
+//! 1. Warm cache: a ledger of 1,000,000 legs (333,334 crypto-to-crypto trades over three
+//!    years: an ETH leg, a BTC leg and a BNB fee leg, none in the reporting currency) whose
+//!    candles are all cached already (BTC-USD, ETH-USD and USDT-USD minute candles "from
+//!    Coinbase", BNBUSDT "from Binance", with the ranges marked as asked). Times
+//!    `pricing::run`: it reads the legs, finds routes (BNB goes through BNBUSDT × USDT-USD),
+//!    looks up a candle per leg and writes every value; no request may be made. Target: under
+//!    10 s. Also the process's peak resident memory.
+//! 2. Requests: a generated three-year account (2023–2025: 10,000 trades over 20 symbols and
+//!    the other kinds) is synced from the Binance simulator, then priced from the Binance and
+//!    Coinbase simulators (budgets off) through the real sources. Prints the requests made
+//!    and the minimum: for every market the values used, the fewest requests of that source's
+//!    size that cover the distinct hours holding its times. Target: within 2× the minimum.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use cointally::ledger::{Ledger, NewAccount, OpenMode};
+use cointally::pricing::{self, NoProgress, Options};
+use cointally::sync::{self, Job, Reporter};
+use cointally_exchanges::binance::adapter::BinanceAdapter;
+use cointally_exchanges::binance::api::BinanceApi;
+use cointally_exchanges::binance::sim::{self as binance_sim, Limits, SimConfig, SimKey};
+use cointally_exchanges::coinbase::sim as coinbase_sim;
+use cointally_exchanges::http::{ClientConfig, FetchError, SystemClock};
+use cointally_exchanges::prices::{Candle, CandleSource, Fetched, Granularity, Market, open_sources};
+use cointally_exchanges::sim::generate::Profile;
+use cointally_exchanges::time::from_millis;
+use cointally_exchanges::{EventKind, Exchange, Leg, NewEvent, Secret};
+use rust_decimal::Decimal;
+
+/// 2023-01-01T00:00:00Z.
+const START_MS: i64 = 1_672_531_200_000;
+const YEARS_MS: i64 = 3 * 365 * 86_400_000;
+const MINUTE_MS: i64 = 60_000;
+const HOUR_MS: i64 = 3_600_000;
+
+fn main() {
+    warm_cache(333_334);
+    println!();
+    requests();
+}
+
+/// A source that lists markets and must never be asked for candles (the cache is warm).
+struct Cached(&'static str, Vec<Market>);
+
+impl CandleSource for Cached {
+    fn name(&self) -> &'static str {
+        self.0
+    }
+    fn markets(&self) -> Result<Fetched<Market>, FetchError> {
+        Ok(Fetched { items: self.1.clone(), requests: 1, retries: 0 })
+    }
+    fn granularity(&self, _: i64, _: i64) -> Granularity {
+        Granularity::MINUTE
+    }
+    fn max_candles(&self) -> u32 {
+        1000
+    }
+    fn candles(&self, market: &Market, _: Granularity, start: i64, _: i64) -> Result<Fetched<Candle>, FetchError> {
+        panic!("the cache is warm, yet {} was asked from {start}", market.symbol)
+    }
+}
+
+fn market(symbol: &str, base: &str, quote: &str) -> Market {
+    Market { symbol: symbol.into(), base: base.into(), quote: quote.into() }
+}
+
+fn warm_cache(trades: usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut ledger = Ledger::open(&dir.path().join("prices.sqlite"), OpenMode::CreateNew).expect("ledger");
+    let account = ledger.add_account(&NewAccount::files_only("main", "other")).expect("account").id;
+    let mut rng = fastrand::Rng::with_seed(7);
+    let setup = Instant::now();
+    let mut minutes = BTreeSet::new();
+    let mut writer = ledger.writer().expect("writer");
+    for i in 0..trades {
+        let time = START_MS + rng.i64(0..YEARS_MS);
+        minutes.insert(time - time.rem_euclid(MINUTE_MS));
+        let event = NewEvent {
+            external_id: format!("t{i}"),
+            time: from_millis(time),
+            kind: EventKind::Trade,
+            legs: vec![
+                Leg::sent("ETH", Decimal::new(rng.i64(1..10_000_000), 6)),
+                Leg::received("BTC", Decimal::new(rng.i64(1..10_000_000), 8)),
+                Leg::fee("BNB", Decimal::new(rng.i64(1..100_000), 8)),
+            ],
+            tx_hash: None,
+            address: None,
+            network: None,
+            note: None,
+            fiat_value: None,
+        };
+        writer.event(account, "csv:generic", &event, &[]).expect("event");
+    }
+    writer.commit().expect("commit");
+    let coinbase =
+        vec![market("BTC-USD", "BTC", "USD"), market("ETH-USD", "ETH", "USD"), market("USDT-USD", "USDT", "USD")];
+    let binance = vec![market("BNBUSDT", "BNB", "USDT")];
+    let now = chrono::Utc::now().timestamp_millis();
+    let range = (START_MS, START_MS + YEARS_MS);
+    for (source, markets) in [("coinbase", &coinbase), ("binance", &binance)] {
+        ledger.store_price_markets(source, markets, now).expect("markets");
+        for (k, m) in markets.iter().enumerate() {
+            let base = [30_000, 2_000, 1, 300][k + if source == "binance" { 3 } else { 0 }];
+            let candles: Vec<Candle> = minutes
+                .iter()
+                .map(|open| Candle {
+                    open_ms: *open,
+                    close: Decimal::new(base * 10_000 + (open / MINUTE_MS) % 9_973, 4),
+                })
+                .collect();
+            ledger.store_candles(source, m, "1m", range, &candles, now).expect("candles");
+        }
+    }
+    println!(
+        "warm cache: {} legs, {} cached candles per market; set up in {:.1} s",
+        trades * 3,
+        minutes.len(),
+        setup.elapsed().as_secs_f64()
+    );
+    let sources: Vec<Box<dyn CandleSource>> =
+        vec![Box::new(Cached("coinbase", coinbase)), Box::new(Cached("binance", binance))];
+    let started = Instant::now();
+    let summary = pricing::run(&mut ledger, &sources, &Options::default(), now, &NoProgress).expect("pricing");
+    let elapsed = started.elapsed();
+    println!(
+        "valued {} legs in {:.2} s ({:.0} legs/s), {} requests, {} missing; by source {:?}",
+        summary.valued,
+        elapsed.as_secs_f64(),
+        summary.valued as f64 / elapsed.as_secs_f64(),
+        summary.requests,
+        summary.missing,
+        summary.by_source
+    );
+    println!("target: under 10 s -> {}", if elapsed < Duration::from_secs(10) { "met" } else { "MISSED" });
+    if let Some(mb) = peak_rss_mb() {
+        println!("peak resident memory so far: {mb} MB");
+    }
+}
+
+fn requests() {
+    let profile = Profile {
+        start_ms: START_MS,
+        trades: 10_000,
+        symbols: 20,
+        transfers: 600,
+        fiat_transfers: 40,
+        card_buys: 40,
+        converts: 60,
+        dust: 10,
+        dividends: 100,
+        earn_flexible: 200,
+        earn_locked: 60,
+        failed: 20,
+        ..Profile::bench()
+    };
+    let key = SimKey::demo();
+    let sim = binance_sim::start(SimConfig {
+        seed: 3,
+        profile: profile.clone(),
+        limits: Limits::Off,
+        faults: None,
+        key: key.clone(),
+        port: 0,
+    })
+    .expect("binance simulator");
+    let coinbase = coinbase_sim::start(coinbase_sim::CoinbaseSimConfig {
+        seed: 3,
+        profile: profile.clone(),
+        limits: coinbase_sim::Limits::Off,
+        faults: None,
+        port: 0,
+    })
+    .expect("coinbase simulator");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut ledger = Ledger::open(&dir.path().join("history.sqlite"), OpenMode::CreateNew).expect("ledger");
+    let account = ledger.add_account(&NewAccount::files_only("binance", "binance")).expect("account");
+    let clock = Arc::new(SystemClock);
+    let api = BinanceApi::new(
+        Some(&sim.base_url()),
+        Secret::new(key.api_key.clone()),
+        Secret::new(key.secret.clone()),
+        &account.label,
+        BinanceApi::new_limiter(clock.clone()),
+        ClientConfig::default(),
+        clock.clone(),
+    )
+    .expect("api");
+    let jobs = [Job { account, exchange: Exchange::Binance, adapter: Arc::new(BinanceAdapter::new(api)) }];
+    let options = sync::Options { full: false, since_ms: None, workers: 8 };
+    sync::run(&mut ledger, &jobs, &options, &Reporter::new(true)).expect("sync");
+    let (binance_url, coinbase_url) = (sim.base_url(), coinbase.base_url());
+    let base_url = move |name: &str| match name {
+        "binance" => Some(binance_url.clone()),
+        "coinbase" => Some(coinbase_url.clone()),
+        _ => None,
+    };
+    let sources = open_sources(&base_url, &ClientConfig::default(), clock).expect("sources");
+    let started = Instant::now();
+    let now = chrono::Utc::now().timestamp_millis();
+    let summary = pricing::run(&mut ledger, &sources, &Options::default(), now, &NoProgress).expect("pricing");
+    let elapsed = started.elapsed();
+    let sizes: BTreeMap<&str, i64> =
+        sources.iter().map(|s| (s.name(), i64::from(s.max_candles()) * s.granularity(now, now).millis)).collect();
+    let minimum = minimum_requests(&ledger, &summary.currency, &sizes);
+    println!(
+        "three-year history: {} legs valued in {:.1} s, {} missing; {} requests ({} retries), {} candles stored",
+        summary.valued,
+        elapsed.as_secs_f64(),
+        summary.missing,
+        summary.requests,
+        summary.retries,
+        summary.candles
+    );
+    println!("by source: {:?}", summary.by_source);
+    let markets = sources.len() as u64;
+    println!(
+        "minimum candle requests covering the distinct hours of the markets used: {minimum} (+{markets} market lists)"
+    );
+    let ratio = summary.requests as f64 / (minimum + markets) as f64;
+    println!("ratio: {ratio:.2} -> target within 2x: {}", if ratio <= 2.0 { "met" } else { "MISSED" });
+}
+
+/// For every market the stored values read (from their paths), the fewest requests of that
+/// source's window that cover the distinct hours holding the candles it used.
+fn minimum_requests(ledger: &Ledger, currency: &str, sizes: &BTreeMap<&str, i64>) -> u64 {
+    let mut hours: BTreeMap<(String, String), BTreeSet<i64>> = BTreeMap::new();
+    for value in ledger.leg_values(currency).expect("values").values() {
+        for hop in value.path.split('*').filter(|h| !h.is_empty()) {
+            let Some((what, open)) = hop.rsplit_once('@') else { continue };
+            let mut parts = what.split(':');
+            let (Some(source), Some(symbol)) = (parts.next(), parts.next()) else { continue };
+            let Ok(open) = open.parse::<i64>() else { continue };
+            hours
+                .entry((source.to_owned(), symbol.trim_end_matches('/').to_owned()))
+                .or_default()
+                .insert(open - open.rem_euclid(HOUR_MS));
+        }
+    }
+    let mut total = 0;
+    for ((source, _), hours) in &hours {
+        let Some(size) = sizes.get(source.as_str()) else { continue };
+        let mut end = i64::MIN;
+        for hour in hours {
+            if hour + HOUR_MS > end {
+                total += 1;
+                end = hour + size.max(&HOUR_MS);
+            }
+        }
+    }
+    total
+}
+
+fn peak_rss_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|kb| kb / 1024)
+}

@@ -1,0 +1,395 @@
+//! What pricing reads and writes: legs waiting for a value, the candle cache with the ranges
+//! asked, the markets of each source, a user's price file rows, and the values of legs.
+
+use std::collections::BTreeMap;
+
+use cointally_exchanges::amount::format_amount;
+use cointally_exchanges::prices::{Candle, Market};
+use rusqlite::{OptionalExtension, params};
+use rust_decimal::Decimal;
+
+use super::{Ledger, LedgerError};
+
+/// The setting that holds the reporting currency.
+const CURRENCY_SETTING: &str = "reporting_currency";
+
+/// The source name of a user's price file rows.
+pub const FILE_SOURCE: &str = "file";
+
+/// An event with at least one leg that has no value in the currency asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricingEvent {
+    /// Row id.
+    pub id: i64,
+    /// UTC ms.
+    pub time_ms: i64,
+    /// The event's kind (`trade`, `deposit`, ...).
+    pub kind: String,
+    /// The fiat value the source reported for the whole event, with its currency.
+    pub fiat_value: Option<(Decimal, String)>,
+    /// All its legs, in order.
+    pub legs: Vec<PricingLeg>,
+}
+
+/// One leg of a [`PricingEvent`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PricingLeg {
+    /// Its position in the event.
+    pub seq: i64,
+    /// `sent`, `received` or `fee`.
+    pub role: String,
+    /// Canonical asset symbol.
+    pub asset: String,
+    /// Signed amount.
+    pub amount: Decimal,
+    /// Whether it has a value already.
+    pub valued: bool,
+}
+
+/// The value of one leg, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegValue {
+    /// The event.
+    pub event_id: i64,
+    /// The leg's position.
+    pub seq: i64,
+    /// One unit of the leg's asset in the currency.
+    pub price: Decimal,
+    /// |amount| × price.
+    pub value: Decimal,
+    /// How it was found (see schema/0003_prices.sql).
+    pub source: String,
+    /// The candles used.
+    pub path: String,
+}
+
+/// A leg still without a value, for `prices missing`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MissingLeg {
+    /// The event's row id.
+    pub event: i64,
+    /// Its account's label.
+    pub account: String,
+    /// Its kind.
+    pub kind: String,
+    /// UTC ms.
+    #[serde(skip)]
+    pub time_ms: i64,
+    /// The leg's asset.
+    pub asset: String,
+    /// Its signed amount.
+    #[serde(serialize_with = "crate::ledger::prices::decimal_text")]
+    pub amount: Decimal,
+    /// `sent`, `received` or `fee`.
+    pub role: String,
+}
+
+/// A row of a user's price file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePrice {
+    /// The priced asset.
+    pub asset: String,
+    /// The currency of the price.
+    pub currency: String,
+    /// When: a day's start (`granularity` `1d`) or an instant (`point`).
+    pub time_ms: i64,
+    /// `1d` or `point`.
+    pub granularity: &'static str,
+    /// One unit of `asset` in `currency`.
+    pub price: Decimal,
+}
+
+/// Serialises a decimal as plain text (JSON carries decimals as strings).
+pub fn decimal_text<S: serde::Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&format_amount(*value))
+}
+
+fn decimal(text: &str, what: &str) -> Result<Decimal, LedgerError> {
+    text.parse().map_err(|_| LedgerError::Corrupt(format!("{what} {text:?} is not a decimal")))
+}
+
+impl Ledger {
+    /// The currency values and reports are in (`USD` unless chosen otherwise).
+    pub fn reporting_currency(&self) -> Result<String, LedgerError> {
+        Ok(self.setting(CURRENCY_SETTING)?.unwrap_or_else(|| "USD".to_owned()))
+    }
+
+    /// Changes the reporting currency (the values in the old one are kept, for going back).
+    pub fn set_reporting_currency(&mut self, currency: &str) -> Result<(), LedgerError> {
+        self.set_setting(CURRENCY_SETTING, currency)
+    }
+
+    /// Every event with a leg that has no value in `currency`, with all its legs, by id.
+    pub fn events_to_value(&self, currency: &str) -> Result<Vec<PricingEvent>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.id, e.time_ms, e.kind, e.fiat_value, e.fiat_currency, l.seq, l.role, l.asset, l.amount,
+                    EXISTS (SELECT 1 FROM leg_values v WHERE v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1)
+             FROM events e JOIN legs l ON l.event_id = e.id
+             WHERE e.id IN (SELECT l2.event_id FROM legs l2 WHERE NOT EXISTS
+                   (SELECT 1 FROM leg_values v2 WHERE v2.event_id = l2.event_id AND v2.seq = l2.seq AND v2.currency = ?1))
+             ORDER BY e.id, l.seq",
+        )?;
+        let mut rows = stmt.query([currency])?;
+        let mut events: Vec<PricingEvent> = Vec::new();
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            if events.last().is_none_or(|e| e.id != id) {
+                let fiat_value: Option<String> = row.get(3)?;
+                let fiat_currency: Option<String> = row.get(4)?;
+                let fiat_value = match (fiat_value, fiat_currency) {
+                    (Some(value), Some(currency)) => Some((decimal(&value, "fiat value")?, currency)),
+                    _ => None,
+                };
+                events.push(PricingEvent { id, time_ms: row.get(1)?, kind: row.get(2)?, fiat_value, legs: Vec::new() });
+            }
+            let amount: String = row.get(8)?;
+            let leg = PricingLeg {
+                seq: row.get(5)?,
+                role: row.get(6)?,
+                asset: row.get(7)?,
+                amount: decimal(&amount, "leg amount")?,
+                valued: row.get(9)?,
+            };
+            if let Some(event) = events.last_mut() {
+                event.legs.push(leg);
+            }
+        }
+        Ok(events)
+    }
+
+    /// Stores leg values in `currency` in one transaction (a value already there is kept).
+    pub fn store_leg_values(&mut self, currency: &str, values: &[LegValue]) -> Result<usize, LedgerError> {
+        let tx = self.transaction()?;
+        let mut stored = 0;
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO leg_values (event_id, seq, currency, price, value, source, path)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for v in values {
+                stored += insert.execute(params![
+                    v.event_id,
+                    v.seq,
+                    currency,
+                    format_amount(v.price),
+                    format_amount(v.value),
+                    v.source,
+                    v.path
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(stored)
+    }
+
+    /// Forgets every value in `currency` (`prices --revalue`).
+    pub fn clear_leg_values(&mut self, currency: &str) -> Result<usize, LedgerError> {
+        Ok(self.conn.execute("DELETE FROM leg_values WHERE currency = ?1", [currency])?)
+    }
+
+    /// The stored values in `currency`, by (event, seq).
+    pub fn leg_values(&self, currency: &str) -> Result<BTreeMap<(i64, i64), LegValue>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT event_id, seq, price, value, source, path FROM leg_values WHERE currency = ?1 ORDER BY event_id, seq",
+        )?;
+        let mut rows = stmt.query([currency])?;
+        let mut values = BTreeMap::new();
+        while let Some(row) = rows.next()? {
+            let (price, value): (String, String) = (row.get(2)?, row.get(3)?);
+            let v = LegValue {
+                event_id: row.get(0)?,
+                seq: row.get(1)?,
+                price: decimal(&price, "price")?,
+                value: decimal(&value, "value")?,
+                source: row.get(4)?,
+                path: row.get(5)?,
+            };
+            values.insert((v.event_id, v.seq), v);
+        }
+        Ok(values)
+    }
+
+    /// The legs without a value in `currency`, in time order.
+    pub fn missing_legs(&self, currency: &str) -> Result<Vec<MissingLeg>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.id, a.label, e.kind, e.time_ms, l.asset, l.amount, l.role
+             FROM legs l JOIN events e ON e.id = l.event_id JOIN accounts a ON a.id = e.account_id
+             WHERE NOT EXISTS (SELECT 1 FROM leg_values v WHERE v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1)
+             ORDER BY e.time_ms, e.id, l.seq",
+        )?;
+        let mut rows = stmt.query([currency])?;
+        let mut missing = Vec::new();
+        while let Some(row) = rows.next()? {
+            let amount: String = row.get(5)?;
+            missing.push(MissingLeg {
+                event: row.get(0)?,
+                account: row.get(1)?,
+                kind: row.get(2)?,
+                time_ms: row.get(3)?,
+                asset: row.get(4)?,
+                amount: decimal(&amount, "leg amount")?,
+                role: row.get(6)?,
+            });
+        }
+        Ok(missing)
+    }
+
+    /// The markets `source` listed when last asked, and when that was; `None` if never.
+    pub fn price_markets(&self, source: &str) -> Result<Option<(i64, Vec<Market>)>, LedgerError> {
+        let fetched: Option<i64> = self
+            .conn
+            .query_row("SELECT fetched_ms FROM price_sources WHERE source = ?1", [source], |r| r.get(0))
+            .optional()?;
+        let Some(fetched) = fetched else { return Ok(None) };
+        let mut stmt =
+            self.conn.prepare("SELECT symbol, asset, currency FROM price_markets WHERE source = ?1 ORDER BY symbol")?;
+        let markets = stmt
+            .query_map([source], |r| Ok(Market { symbol: r.get(0)?, base: r.get(1)?, quote: r.get(2)? }))?
+            .collect::<Result<_, _>>()?;
+        Ok(Some((fetched, markets)))
+    }
+
+    /// Replaces the markets of `source` with what it lists now.
+    pub fn store_price_markets(
+        &mut self,
+        source: &str,
+        markets: &[Market],
+        fetched_ms: i64,
+    ) -> Result<(), LedgerError> {
+        let tx = self.transaction()?;
+        tx.execute("DELETE FROM price_markets WHERE source = ?1", [source])?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR IGNORE INTO price_markets (source, symbol, asset, currency) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for m in markets {
+                insert.execute(params![source, m.symbol, m.base, m.quote])?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO price_sources (source, fetched_ms) VALUES (?1, ?2)
+             ON CONFLICT (source) DO UPDATE SET fetched_ms = excluded.fetched_ms",
+            params![source, fetched_ms],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Stores the candles of one request together with the range it asked, in one transaction.
+    pub fn store_candles(
+        &mut self,
+        source: &str,
+        market: &Market,
+        granularity: &str,
+        range: (i64, i64),
+        candles: &[Candle],
+        fetched_ms: i64,
+    ) -> Result<(), LedgerError> {
+        let tx = self.transaction()?;
+        {
+            let mut insert = tx.prepare(
+                "INSERT OR REPLACE INTO prices (asset, currency, time_ms, source, granularity, price)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for c in candles {
+                insert.execute(params![
+                    market.base,
+                    market.quote,
+                    c.open_ms,
+                    source,
+                    granularity,
+                    format_amount(c.close)
+                ])?;
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO price_coverage (source, asset, currency, granularity, from_ms, to_ms, fetched_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![source, market.base, market.quote, granularity, range.0, range.1, fetched_ms],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The ranges of (source, market, granularity) asked so far, sorted by start.
+    pub fn price_coverage(
+        &self,
+        source: &str,
+        asset: &str,
+        currency: &str,
+        granularity: &str,
+    ) -> Result<Vec<(i64, i64)>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT from_ms, to_ms FROM price_coverage
+             WHERE source = ?1 AND asset = ?2 AND currency = ?3 AND granularity = ?4 ORDER BY from_ms",
+        )?;
+        Ok(stmt
+            .query_map(params![source, asset, currency, granularity], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Cached prices of (source, asset, currency, granularity) with times in `[from_ms, to_ms]`, by time.
+    pub fn cached_prices(
+        &self,
+        source: &str,
+        asset: &str,
+        currency: &str,
+        granularity: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<(i64, Decimal)>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT time_ms, price FROM prices
+             WHERE asset = ?1 AND currency = ?2 AND source = ?3 AND granularity = ?4 AND time_ms BETWEEN ?5 AND ?6
+             ORDER BY time_ms",
+        )?;
+        let mut rows = stmt.query(params![asset, currency, source, granularity, from_ms, to_ms])?;
+        let mut prices = Vec::new();
+        while let Some(row) = rows.next()? {
+            let text: String = row.get(1)?;
+            prices.push((row.get(0)?, decimal(&text, "cached price")?));
+        }
+        Ok(prices)
+    }
+
+    /// The (asset, currency, granularity) combinations a user's price files gave, sorted.
+    pub fn file_price_markets(&self) -> Result<Vec<(String, String, String)>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT DISTINCT asset, currency, granularity FROM prices WHERE source = ?1 ORDER BY asset, currency, granularity",
+        )?;
+        Ok(stmt.query_map([FILE_SOURCE], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores a user's price file rows in one transaction (a row for the same asset, currency
+    /// and time replaces the one before); returns how many were new.
+    pub fn store_file_prices(&mut self, rows: &[FilePrice]) -> Result<usize, LedgerError> {
+        let tx = self.transaction()?;
+        let mut new = 0;
+        {
+            let mut exists = tx.prepare(
+                "SELECT price FROM prices WHERE asset = ?1 AND currency = ?2 AND time_ms = ?3 AND source = ?4 AND granularity = ?5",
+            )?;
+            let mut insert = tx.prepare(
+                "INSERT OR REPLACE INTO prices (asset, currency, time_ms, source, granularity, price)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for r in rows {
+                let key = params![r.asset, r.currency, r.time_ms, FILE_SOURCE, r.granularity];
+                let before: Option<String> = exists.query_row(key, |row| row.get(0)).optional()?;
+                if before.is_none() {
+                    new += 1;
+                }
+                insert.execute(params![
+                    r.asset,
+                    r.currency,
+                    r.time_ms,
+                    FILE_SOURCE,
+                    r.granularity,
+                    format_amount(r.price)
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(new)
+    }
+}

@@ -1,0 +1,220 @@
+//! Values an event gives itself, before any market is asked.
+//!
+//! - A leg in the reporting currency is worth its amount (source `currency`).
+//! - An event with one sent and one received leg, one of them in the reporting currency (a
+//!   BTC/USD trade, a card buy), prices the other asset: value = the currency leg's amount.
+//! - An event whose source reported its fiat value in the reporting currency (Coinbase's
+//!   `native_amount`, say) gives that value to each of its sent and received legs.
+//! - A fee leg in an asset that one of those rules priced gets the same price.
+//!
+//! Everything else becomes a [`Need`]: an asset at a time, priced from the markets.
+
+use cointally_exchanges::amount::format_amount;
+use rust_decimal::Decimal;
+
+use crate::ledger::{LegValue, PricingEvent};
+
+use super::round_price;
+
+/// A leg that needs a market price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    /// The event.
+    pub event_id: i64,
+    /// The leg's position.
+    pub seq: i64,
+    /// The asset to price.
+    pub asset: String,
+    /// The leg's amount (signed).
+    pub amount: Decimal,
+    /// When (UTC ms).
+    pub time_ms: i64,
+}
+
+/// Splits an event's unvalued legs into values it gives itself and needs for the markets.
+pub fn value_event(event: &PricingEvent, currency: &str, values: &mut Vec<LegValue>, needs: &mut Vec<Need>) {
+    let main: Vec<_> = event.legs.iter().filter(|l| l.role != "fee").collect();
+    // Asset → (price, how it was found) known from the event itself.
+    let mut known: Vec<(&str, Decimal, String)> = Vec::new();
+    let sent: Vec<_> = main.iter().filter(|l| l.role == "sent").collect();
+    let received: Vec<_> = main.iter().filter(|l| l.role == "received").collect();
+    if let ([s], [r]) = (sent.as_slice(), received.as_slice()) {
+        let (money, other) = if s.asset == currency {
+            (s, r)
+        } else if r.asset == currency {
+            (r, s)
+        } else {
+            (s, s) // neither: nothing to learn
+        };
+        if money.asset == currency && other.asset != currency && !other.amount.is_zero() {
+            if let Some(price) = money.amount.abs().checked_div(other.amount.abs()) {
+                known.push((
+                    &other.asset,
+                    round_price(price),
+                    format!("event:{}:{}", money.asset, format_amount(money.amount.abs())),
+                ));
+            }
+        }
+    }
+    if let Some((value, fiat)) = &event.fiat_value {
+        if fiat == currency && !value.is_zero() {
+            for leg in &main {
+                let alone = main.iter().filter(|l| l.asset == leg.asset).count() == 1;
+                if leg.asset != currency
+                    && alone
+                    && !leg.amount.is_zero()
+                    && known.iter().all(|(a, ..)| *a != leg.asset)
+                {
+                    if let Some(price) = value.abs().checked_div(leg.amount.abs()) {
+                        known.push((
+                            &leg.asset,
+                            round_price(price),
+                            format!("fiat_value:{fiat}:{}", format_amount(value.abs())),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    for leg in event.legs.iter().filter(|l| !l.valued) {
+        if leg.asset == currency {
+            values.push(LegValue {
+                event_id: event.id,
+                seq: leg.seq,
+                price: Decimal::ONE,
+                value: leg.amount.abs(),
+                source: "currency".to_owned(),
+                path: String::new(),
+            });
+            continue;
+        }
+        if let Some((_, price, path)) = known.iter().find(|(asset, ..)| *asset == leg.asset) {
+            // The leg the price came from keeps its exact value; a fee in the same asset is priced.
+            let value = exact_value(event, leg.seq, currency).unwrap_or_else(|| super::value_of(leg.amount, *price));
+            values.push(LegValue {
+                event_id: event.id,
+                seq: leg.seq,
+                price: *price,
+                value,
+                source: "event".to_owned(),
+                path: path.clone(),
+            });
+            continue;
+        }
+        needs.push(Need {
+            event_id: event.id,
+            seq: leg.seq,
+            asset: leg.asset.clone(),
+            amount: leg.amount,
+            time_ms: event.time_ms,
+        });
+    }
+}
+
+/// The exact value of a sent or received leg whose price the event gave: the currency leg's
+/// amount, or the reported fiat value (`None` for fee legs and anything else).
+fn exact_value(event: &PricingEvent, seq: i64, currency: &str) -> Option<Decimal> {
+    let leg = event.legs.iter().find(|l| l.seq == seq)?;
+    if leg.role == "fee" {
+        return None;
+    }
+    let main: Vec<_> = event.legs.iter().filter(|l| l.role != "fee").collect();
+    if main.len() == 2 {
+        if let Some(money) = main.iter().find(|l| l.asset == currency && l.role != leg.role) {
+            return Some(money.amount.abs());
+        }
+    }
+    match &event.fiat_value {
+        Some((value, fiat)) if fiat == currency => Some(value.abs()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::PricingLeg;
+
+    fn leg(seq: i64, role: &str, asset: &str, amount: &str) -> PricingLeg {
+        PricingLeg { seq, role: role.into(), asset: asset.into(), amount: amount.parse().unwrap(), valued: false }
+    }
+
+    fn event(legs: Vec<PricingLeg>, fiat: Option<(&str, &str)>) -> PricingEvent {
+        PricingEvent {
+            id: 7,
+            time_ms: 1_700_000_000_000,
+            kind: "trade".into(),
+            fiat_value: fiat.map(|(v, c)| (v.parse().unwrap(), c.to_owned())),
+            legs,
+        }
+    }
+
+    fn split(e: &PricingEvent) -> (Vec<LegValue>, Vec<Need>) {
+        let (mut values, mut needs) = (Vec::new(), Vec::new());
+        value_event(e, "USD", &mut values, &mut needs);
+        (values, needs)
+    }
+
+    #[test]
+    fn a_trade_quoted_in_the_currency_prices_its_other_side_and_a_fee_in_it() {
+        // Bought 0.25 BTC for 15,000 USD, paid 0.0005 BTC fee and 1.5 USD fee.
+        let e = event(
+            vec![
+                leg(0, "sent", "USD", "-15000"),
+                leg(1, "received", "BTC", "0.25"),
+                leg(2, "fee", "BTC", "-0.0005"),
+                leg(3, "fee", "USD", "-1.5"),
+            ],
+            None,
+        );
+        let (values, needs) = split(&e);
+        assert!(needs.is_empty());
+        let by_seq = |s: i64| values.iter().find(|v| v.seq == s).unwrap();
+        assert_eq!((by_seq(0).value, by_seq(0).source.as_str()), ("15000".parse().unwrap(), "currency"));
+        assert_eq!((by_seq(1).price, by_seq(1).value), ("60000".parse().unwrap(), "15000".parse().unwrap()));
+        assert_eq!(by_seq(1).source, "event");
+        assert_eq!(by_seq(2).value, "30".parse::<Decimal>().unwrap()); // 0.0005 × 60,000
+        assert_eq!(by_seq(3).value, "1.5".parse::<Decimal>().unwrap());
+    }
+
+    #[test]
+    fn a_reported_fiat_value_prices_both_sides_of_a_crypto_trade() {
+        let e = event(
+            vec![leg(0, "sent", "ETH", "-2"), leg(1, "received", "BTC", "0.1"), leg(2, "fee", "BNB", "-0.01")],
+            Some(("6000", "USD")),
+        );
+        let (values, needs) = split(&e);
+        assert_eq!(values.len(), 2);
+        assert_eq!(values[0].price, "3000".parse().unwrap());
+        assert_eq!(values[1].price, "60000".parse().unwrap());
+        assert!(values.iter().all(|v| v.value == "6000".parse().unwrap()));
+        assert_eq!(
+            needs,
+            vec![Need {
+                event_id: 7,
+                seq: 2,
+                asset: "BNB".into(),
+                amount: "-0.01".parse().unwrap(),
+                time_ms: e.time_ms
+            }]
+        );
+    }
+
+    #[test]
+    fn a_fiat_value_in_another_currency_or_a_crypto_trade_needs_the_markets() {
+        let e = event(vec![leg(0, "sent", "ETH", "-2"), leg(1, "received", "BTC", "0.1")], Some(("5500", "EUR")));
+        let (values, needs) = split(&e);
+        assert!(values.is_empty());
+        assert_eq!(needs.len(), 2);
+    }
+
+    #[test]
+    fn legs_already_valued_are_left_alone() {
+        let mut e = event(vec![leg(0, "sent", "USD", "-10"), leg(1, "received", "XRP", "20")], None);
+        e.legs[0].valued = true;
+        let (values, needs) = split(&e);
+        assert_eq!(values.len(), 1);
+        assert_eq!((values[0].seq, values[0].price), (1, "0.5".parse().unwrap()));
+        assert!(needs.is_empty());
+    }
+}

@@ -1,0 +1,439 @@
+//! Prices: every leg valued in the reporting currency, from the event itself, the exchanges'
+//! public candles (direct or cross rates) or the user's price file, cached in the ledger.
+//!
+//! A run ([`run`]) reads the legs without a value, takes what events say about themselves
+//! ([`implied`]), and values the rest at (asset, time) points. Each point walks its routes
+//! ([`route`]) in order; a pass asks, for the current route of every point, the candle windows
+//! not cached yet ([`series::windows`]: the fewest windows of a source's maximum size that
+//! cover the times), stores each answer with the range it covered in one transaction, then
+//! values what it can; points without a candle near their time move to their next route. The
+//! finest granularity a source serves for the date is used (minute candles from Coinbase and
+//! Binance). Values are written together at the end. A second run finds everything cached
+//! and makes no request; `--offline` never asks.
+//!
+//! Rounding: prices keep 18 decimal places, values 12 (a price from an inverted market or a
+//! cross rate is a quotient, so some rounding is unavoidable); values the event reports are
+//! kept exactly.
+
+pub mod file;
+pub mod implied;
+pub mod route;
+pub mod series;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use cointally_exchanges::prices::{CandleSource, Granularity, Market};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::ledger::prices::FILE_SOURCE;
+use crate::ledger::{Ledger, LedgerError, LegValue, MissingLeg};
+
+use implied::Need;
+use route::{Hop, Markets, Origin};
+use series::Series;
+
+/// Decimal places a stored price keeps.
+const PRICE_PLACES: u32 = 18;
+/// Decimal places a stored value keeps.
+const VALUE_PLACES: u32 = 12;
+/// How long a source's list of markets is trusted before it is asked again.
+const MARKETS_MAX_AGE_MS: i64 = 7 * 86_400_000;
+
+/// How a run behaves.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Use the cache only; ask nothing.
+    pub offline: bool,
+    /// Value USD stablecoins at exactly one USD instead of their market.
+    pub stablecoins_at_par: bool,
+    /// Forget the values in the reporting currency first and value every leg again.
+    pub revalue: bool,
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Summary {
+    /// The reporting currency.
+    pub currency: String,
+    /// Legs that had no value when the run started.
+    pub legs_to_value: u64,
+    /// Legs valued by this run.
+    pub valued: u64,
+    /// Legs valued, by how (`currency`, `event`, a source, `source+source` for a cross rate, `file`, `par`).
+    pub by_source: BTreeMap<String, u64>,
+    /// Legs still without a value.
+    pub missing: u64,
+    /// HTTP requests made (retries included).
+    pub requests: u64,
+    /// Of which retries.
+    pub retries: u64,
+    /// Candles stored.
+    pub candles: u64,
+    /// What could not be fetched (the run goes on without it).
+    pub errors: Vec<String>,
+}
+
+/// Legs without a value stop a report or an export (unless the user allows them).
+#[derive(Debug, thiserror::Error)]
+#[error("{} leg{} {} no value in {currency} (the first: event {}, {} {} at {})", .legs.len(), if .legs.len() == 1 { "" } else { "s" }, if .legs.len() == 1 { "has" } else { "have" }, .legs[0].event, cointally_exchanges::amount::format_amount(.legs[0].amount), .legs[0].asset, cointally_exchanges::time::format_rfc3339(cointally_exchanges::time::from_millis(.legs[0].time_ms)))]
+pub struct MissingPrices {
+    /// The reporting currency.
+    pub currency: String,
+    /// The legs, in time order (never empty).
+    pub legs: Vec<MissingLeg>,
+}
+
+/// What a report or an export must check first: every leg valued, or the user's
+/// `--allow-missing-prices`, in which case the legs without a value are returned so the
+/// rows they touch can be marked. Nothing is ever valued at zero silently.
+pub fn require_values(ledger: &Ledger, allow_missing: bool) -> Result<Vec<MissingLeg>, PricingError> {
+    let currency = ledger.reporting_currency()?;
+    let legs = ledger.missing_legs(&currency)?;
+    if legs.is_empty() || allow_missing {
+        return Ok(legs);
+    }
+    Err(PricingError::Missing(MissingPrices { currency, legs }))
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum PricingError {
+    /// The ledger could not be read or written.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// Legs have no value and the user did not allow it.
+    #[error(transparent)]
+    Missing(MissingPrices),
+}
+
+/// What a run shows while it fetches.
+pub trait Progress {
+    /// `count` more requests are planned for `source`.
+    fn planned(&self, source: &str, count: u64);
+    /// One planned request to `source` is done.
+    fn done(&self, source: &str);
+    /// The run is over.
+    fn finish(&self);
+}
+
+/// Shows nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn planned(&self, _: &str, _: u64) {}
+    fn done(&self, _: &str) {}
+    fn finish(&self) {}
+}
+
+/// Rounds a price to the places stored.
+pub fn round_price(price: Decimal) -> Decimal {
+    price.round_dp_with_strategy(PRICE_PLACES, RoundingStrategy::MidpointNearestEven).normalize()
+}
+
+/// |amount| × price, rounded to the places stored (zero if it would overflow, which no real
+/// amount does).
+pub fn value_of(amount: Decimal, price: Decimal) -> Decimal {
+    amount
+        .abs()
+        .checked_mul(price)
+        .map(|v| v.round_dp_with_strategy(VALUE_PLACES, RoundingStrategy::MidpointNearestEven).normalize())
+        .unwrap_or_default()
+}
+
+/// A market's candles of one granularity from one origin: what a hop reads.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct HopKey {
+    origin: Origin,
+    market: Market,
+    granularity: Granularity,
+}
+
+/// A price found for a point.
+#[derive(Clone, Debug)]
+struct Found {
+    price: Decimal,
+    source: String,
+    path: String,
+}
+
+/// An (asset, time) to price, and how far down its routes it got.
+#[derive(Default)]
+struct Point {
+    route: usize,
+    found: Option<Found>,
+}
+
+/// Values every leg that has no value in the ledger's reporting currency.
+pub fn run(
+    ledger: &mut Ledger,
+    sources: &[Box<dyn CandleSource>],
+    options: &Options,
+    now_ms: i64,
+    progress: &dyn Progress,
+) -> Result<Summary, PricingError> {
+    let currency = ledger.reporting_currency()?;
+    if options.revalue {
+        ledger.clear_leg_values(&currency)?;
+    }
+    let events = ledger.events_to_value(&currency)?;
+    let mut values: Vec<LegValue> = Vec::new();
+    let mut needs: Vec<Need> = Vec::new();
+    for event in &events {
+        implied::value_event(event, &currency, &mut values, &mut needs);
+    }
+    let mut summary = Summary {
+        currency: currency.clone(),
+        legs_to_value: (values.len() + needs.len()) as u64,
+        ..Summary::default()
+    };
+    let mut points: BTreeMap<(String, i64), Point> = BTreeMap::new();
+    for need in &needs {
+        points.entry((need.asset.clone(), need.time_ms)).or_default();
+    }
+    if !points.is_empty() {
+        let markets = markets(ledger, sources, options, now_ms, &mut summary)?;
+        let assets: BTreeSet<&str> = points.keys().map(|(asset, _)| asset.as_str()).collect();
+        let routes: BTreeMap<String, Vec<Vec<Hop>>> = assets
+            .into_iter()
+            .map(|asset| (asset.to_owned(), markets.routes(asset, &currency, options.stablecoins_at_par)))
+            .collect();
+        let mut engine =
+            Engine { ledger, sources, options, now_ms, progress, summary: &mut summary, failed: BTreeSet::new() };
+        engine.walk(&mut points, &routes)?;
+    }
+    for need in &needs {
+        if let Some(found) = points.get(&(need.asset.clone(), need.time_ms)).and_then(|p| p.found.as_ref()) {
+            values.push(LegValue {
+                event_id: need.event_id,
+                seq: need.seq,
+                price: found.price,
+                value: value_of(need.amount, found.price),
+                source: found.source.clone(),
+                path: found.path.clone(),
+            });
+        }
+    }
+    for value in &values {
+        *summary.by_source.entry(value.source.clone()).or_default() += 1;
+    }
+    summary.valued = ledger.store_leg_values(&currency, &values)? as u64;
+    summary.missing = summary.legs_to_value - values.len() as u64;
+    progress.finish();
+    Ok(summary)
+}
+
+/// The markets of every origin: the cached lists while fresh (or offline), else asked again.
+fn markets(
+    ledger: &mut Ledger,
+    sources: &[Box<dyn CandleSource>],
+    options: &Options,
+    now_ms: i64,
+    summary: &mut Summary,
+) -> Result<Markets, PricingError> {
+    let mut known = Markets::default();
+    for source in sources {
+        let cached = ledger.price_markets(source.name())?;
+        let fresh = cached.as_ref().is_some_and(|(at, _)| now_ms - at < MARKETS_MAX_AGE_MS);
+        let list = if options.offline || fresh {
+            cached.map(|(_, list)| list).unwrap_or_default()
+        } else {
+            match source.markets() {
+                Ok(fetched) => {
+                    summary.requests += u64::from(fetched.requests);
+                    summary.retries += u64::from(fetched.retries);
+                    ledger.store_price_markets(source.name(), &fetched.items, now_ms)?;
+                    fetched.items
+                }
+                Err(error) => {
+                    summary.errors.push(format!("{}: listing its markets: {error}", source.name()));
+                    cached.map(|(_, list)| list).unwrap_or_default()
+                }
+            }
+        };
+        known.remote.push(list.into_iter().map(|m| ((m.base.clone(), m.quote.clone()), m)).collect());
+    }
+    known.file = ledger.file_price_markets()?.into_iter().map(|(asset, currency, _)| (asset, currency)).collect();
+    Ok(known)
+}
+
+struct Engine<'a> {
+    ledger: &'a mut Ledger,
+    sources: &'a [Box<dyn CandleSource>],
+    options: &'a Options,
+    now_ms: i64,
+    progress: &'a dyn Progress,
+    summary: &'a mut Summary,
+    /// Hops whose fetch failed in this run: not asked again.
+    failed: BTreeSet<HopKey>,
+}
+
+impl Engine<'_> {
+    /// Passes until every point has a price or has run out of routes.
+    fn walk(
+        &mut self,
+        points: &mut BTreeMap<(String, i64), Point>,
+        routes: &BTreeMap<String, Vec<Vec<Hop>>>,
+    ) -> Result<(), PricingError> {
+        loop {
+            let mut needed: BTreeMap<HopKey, Vec<i64>> = BTreeMap::new();
+            let mut pending = 0usize;
+            for ((asset, time), point) in points.iter() {
+                let Some(route) = routes.get(asset).and_then(|r| r.get(point.route)) else { continue };
+                if point.found.is_some() {
+                    continue;
+                }
+                pending += 1;
+                for hop in route {
+                    needed.entry(self.key(hop, *time)).or_default().push(*time);
+                }
+            }
+            if pending == 0 {
+                return Ok(());
+            }
+            if !self.options.offline {
+                self.fetch(&needed)?;
+            }
+            let mut series: BTreeMap<HopKey, Vec<Series>> = BTreeMap::new();
+            for (key, times) in &needed {
+                series.insert(key.clone(), self.load(key, times)?);
+            }
+            for ((asset, time), point) in points.iter_mut() {
+                if point.found.is_some() {
+                    continue;
+                }
+                let Some(route) = routes.get(asset).and_then(|r| r.get(point.route)) else { continue };
+                match self.price(route, *time, &series) {
+                    Some(found) => point.found = Some(found),
+                    None => point.route += 1,
+                }
+            }
+        }
+    }
+
+    /// The candles a hop reads at `time_ms`: the source's finest granularity for that date.
+    fn key(&self, hop: &Hop, time_ms: i64) -> HopKey {
+        let granularity = match hop.origin {
+            Origin::Remote(i) => self.sources[i].granularity(time_ms, self.now_ms),
+            Origin::File | Origin::Par => Granularity::DAY,
+        };
+        HopKey { origin: hop.origin, market: hop.market.clone(), granularity }
+    }
+
+    /// Asks every remote hop for the windows its times still need; each answer is stored
+    /// with its range in one transaction.
+    fn fetch(&mut self, needed: &BTreeMap<HopKey, Vec<i64>>) -> Result<(), PricingError> {
+        let mut plan: Vec<(&HopKey, Vec<(i64, i64)>)> = Vec::new();
+        for (key, times) in needed {
+            let Origin::Remote(i) = key.origin else { continue };
+            if self.failed.contains(key) {
+                continue;
+            }
+            let source = &self.sources[i];
+            let covered =
+                self.ledger.price_coverage(source.name(), &key.market.base, &key.market.quote, key.granularity.name)?;
+            let known = Series::new(Vec::new(), Some(covered), key.granularity.millis);
+            let windows = series::windows(times, &known, key.granularity.millis, source.max_candles(), self.now_ms);
+            if !windows.is_empty() {
+                self.progress.planned(source.name(), windows.len() as u64);
+                plan.push((key, windows));
+            }
+        }
+        for (key, windows) in plan {
+            let Origin::Remote(i) = key.origin else { continue };
+            let source = &self.sources[i];
+            for (start, end) in windows {
+                let answer = source.candles(&key.market, key.granularity, start, end);
+                self.progress.done(source.name());
+                match answer {
+                    Ok(fetched) => {
+                        self.summary.requests += u64::from(fetched.requests);
+                        self.summary.retries += u64::from(fetched.retries);
+                        self.summary.candles += fetched.items.len() as u64;
+                        self.ledger.store_candles(
+                            source.name(),
+                            &key.market,
+                            key.granularity.name,
+                            (start, end),
+                            &fetched.items,
+                            self.now_ms,
+                        )?;
+                    }
+                    Err(error) => {
+                        self.summary.errors.push(format!(
+                            "{}: candles of {} from {}: {error}",
+                            source.name(),
+                            key.market.symbol,
+                            cointally_exchanges::time::format_rfc3339(cointally_exchanges::time::from_millis(start)),
+                        ));
+                        self.failed.insert(key.clone());
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The cached prices a hop reads around `times` (a price file gives day rows and instants).
+    fn load(&self, key: &HopKey, times: &[i64]) -> Result<Vec<Series>, PricingError> {
+        let (Some(first), Some(last)) = (times.iter().min(), times.iter().max()) else { return Ok(Vec::new()) };
+        let (base, quote) = (&key.market.base, &key.market.quote);
+        match key.origin {
+            Origin::Par => Ok(Vec::new()),
+            Origin::File => {
+                let margin = series::tolerance_ms(0);
+                let mut out = Vec::new();
+                for (granularity, millis) in [(Granularity::DAY.name, Granularity::DAY.millis), ("point", 0)] {
+                    let prices = self.ledger.cached_prices(
+                        FILE_SOURCE,
+                        base,
+                        quote,
+                        granularity,
+                        first - margin,
+                        last + margin,
+                    )?;
+                    out.push(Series::new(prices, None, millis));
+                }
+                Ok(out)
+            }
+            Origin::Remote(i) => {
+                let name = self.sources[i].name();
+                let g = key.granularity;
+                let margin = series::tolerance_ms(g.millis) + g.millis;
+                let prices = self.ledger.cached_prices(name, base, quote, g.name, first - margin, last + margin)?;
+                let covered = self.ledger.price_coverage(name, base, quote, g.name)?;
+                Ok(vec![Series::new(prices, Some(covered), g.millis)])
+            }
+        }
+    }
+
+    /// The price along `route` at `time_ms`, if every hop has a candle near it.
+    fn price(&self, route: &[Hop], time_ms: i64, series: &BTreeMap<HopKey, Vec<Series>>) -> Option<Found> {
+        let mut price = Decimal::ONE;
+        let mut sources: Vec<&str> = Vec::new();
+        let mut path: Vec<String> = Vec::new();
+        for hop in route {
+            let key = self.key(hop, time_ms);
+            let (name, candle) = match hop.origin {
+                Origin::Par => ("par", Some((time_ms, Decimal::ONE))),
+                Origin::File => (FILE_SOURCE, series.get(&key)?.iter().find_map(|s| s.price_at(time_ms))),
+                Origin::Remote(i) => (self.sources[i].name(), series.get(&key)?.first()?.price_at(time_ms)),
+            };
+            let (open_ms, close) = candle?;
+            let hop_price = if hop.inverse { Decimal::ONE.checked_div(close)? } else { close };
+            price = price.checked_mul(hop_price)?;
+            if !sources.contains(&name) {
+                sources.push(name);
+            }
+            let inverse = if hop.inverse { "/" } else { "" };
+            path.push(format!("{name}:{}{inverse}:{}@{open_ms}", hop.market.symbol, key.granularity.name));
+        }
+        if price.is_zero() {
+            return None;
+        }
+        Some(Found { price: round_price(price), source: sources.join("+"), path: path.join("*") })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,133 @@
+//! `cointally prices`, `prices missing`, `prices import` and `currency` against the Binance
+//! and Coinbase simulators: values checked against the generator's own prices.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use cointally::ledger::{Ledger, LegValue, OpenMode};
+use cointally_exchanges::binance::sim::SimKey;
+use cointally_exchanges::sim::generate::{Profile, generate};
+use common::{Sandbox, fixture};
+use rust_decimal::Decimal;
+
+fn values(sb: &Sandbox, currency: &str) -> BTreeMap<(i64, i64), LegValue> {
+    Ledger::open(&sb.ledger(), OpenMode::Existing).unwrap().leg_values(currency).unwrap()
+}
+
+/// The legs of every event, by (event, seq): (asset, amount).
+fn legs(sb: &Sandbox) -> BTreeMap<(i64, i64), (String, Decimal)> {
+    let events = sb.ok(&["--json", "events"]).json();
+    let mut legs = BTreeMap::new();
+    for e in events.as_array().unwrap() {
+        for (seq, leg) in e["legs"].as_array().unwrap().iter().enumerate() {
+            let amount: Decimal = leg["amount"].as_str().unwrap().parse().unwrap();
+            legs.insert((e["id"].as_i64().unwrap(), seq as i64), (leg["asset"].as_str().unwrap().to_owned(), amount));
+        }
+    }
+    legs
+}
+
+/// The candles a value's path names: (source, symbol, inverse, open ms).
+fn hops(path: &str) -> Vec<(String, String, bool, i64)> {
+    path.split('*')
+        .map(|hop| {
+            let (what, open) = hop.rsplit_once('@').unwrap();
+            let mut parts = what.split(':');
+            let (source, symbol) = (parts.next().unwrap(), parts.next().unwrap());
+            let inverse = symbol.ends_with('/');
+            (source.to_owned(), symbol.trim_end_matches('/').to_owned(), inverse, open.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing() {
+    let sb = Sandbox::new();
+    let key = SimKey::demo();
+    let (_binance, _coinbase) = sb.price_simulators(1, &key.api_key, &key.secret);
+    sb.set_env("SIM_KEY", &key.api_key);
+    sb.set_env("SIM_SECRET", &key.secret);
+    sb.ok(&["init"]);
+    sb.ok(&["account", "add", "binance", "--label", "main", "--key-env", "SIM_KEY", "--secret-env", "SIM_SECRET"]);
+    sb.ok(&["sync"]);
+    let first = sb.ok(&["--json", "prices"]).json();
+    assert_eq!(first["missing"], 0, "{first}");
+    assert_eq!(first["errors"].as_array().unwrap().len(), 0, "{first}");
+    assert!(first["requests"].as_u64().unwrap() > 2, "{first}");
+    assert_eq!(sb.ok(&["--json", "prices", "missing"]).json(), serde_json::json!([]));
+
+    // Every value from the markets is |amount| × the generator's price at the candles its path names.
+    let market = generate(1, &Profile::demo()).market;
+    let legs = legs(&sb);
+    let usd = values(&sb, "USD");
+    assert_eq!(usd.len(), legs.len(), "every leg has a value");
+    let (mut checked_direct, mut checked_cross) = (0, 0);
+    for (key, value) in &usd {
+        if value.source == "currency" || value.source == "event" {
+            continue;
+        }
+        let mut price = Decimal::ONE;
+        for (source, symbol, inverse, open) in hops(&value.path) {
+            let candle = match source.as_str() {
+                "coinbase" => {
+                    let (base, quote) = symbol.split_once('-').unwrap();
+                    market.price(base, quote, open).unwrap()
+                }
+                "binance" => market.pair_price(market.pair(&symbol).unwrap(), open).unwrap(),
+                other => panic!("unexpected source {other}"),
+            };
+            price *= if inverse { Decimal::ONE / candle } else { candle };
+        }
+        let (asset, amount) = &legs[key];
+        let expected = amount.abs() * price;
+        assert!((value.value - expected).abs() < Decimal::new(1, 9), "{asset} {key:?}: {value:?} vs {expected}");
+        if value.path.contains('*') { checked_cross += 1 } else { checked_direct += 1 }
+    }
+    assert!(checked_direct > 50 && checked_cross > 5, "direct {checked_direct}, cross {checked_cross}");
+
+    let second = sb.ok(&["--json", "prices"]).json();
+    assert_eq!((second["requests"].as_u64(), second["valued"].as_u64()), (Some(0), Some(0)), "{second}");
+    // Offline, from the cache alone, the same values come back.
+    let again = sb.ok(&["--json", "prices", "--offline", "--revalue"]).json();
+    assert_eq!(again["requests"], 0);
+    assert_eq!(values(&sb, "USD"), usd);
+
+    // A new reporting currency: every leg is valued in it, the USD values stay.
+    sb.ok(&["currency", "EUR"]);
+    assert_eq!(sb.ok(&["--json", "currency"]).json()["currency"], "EUR");
+    assert_eq!(sb.ok(&["--json", "prices", "missing"]).json(), serde_json::json!([]));
+    assert_eq!(values(&sb, "EUR").len(), legs.len());
+    assert_eq!(values(&sb, "USD"), usd);
+}
+
+#[test]
+fn prices_missing_lists_exactly_the_unvalued_legs_and_a_price_file_fills_them() {
+    let sb = Sandbox::new();
+    let key = SimKey::demo();
+    let (_binance, _coinbase) = sb.price_simulators(1, &key.api_key, &key.secret);
+    sb.ok(&["init"]);
+    sb.ok(&["account", "add", "wallet", "--label", "cold"]);
+    sb.ok(&["import", &fixture("prices/history.csv"), "--account", "cold"]);
+    let run = sb.run(&["prices"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("1 legs still have no value in USD"), "{}", run.stderr);
+    let missing = sb.ok(&["--json", "prices", "missing"]).json();
+    let missing = missing.as_array().unwrap();
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!((missing[0]["asset"].as_str(), missing[0]["amount"].as_str()), (Some("ZZZ"), Some("250")));
+    assert_eq!(missing[0]["time"], "2024-06-01T12:00:00Z");
+
+    // A bad price file: every bad row with its line, nothing stored.
+    let bad = sb.run(&["prices", "import", &fixture("prices/bad.csv")]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("bad.csv:3: column price"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("bad.csv:7: column asset"), "{}", bad.stderr);
+    assert!(Ledger::open(&sb.ledger(), OpenMode::Existing).unwrap().file_price_markets().unwrap().is_empty());
+
+    sb.ok(&["prices", "import", &fixture("prices/zzz.csv")]);
+    sb.ok(&["prices"]);
+    assert_eq!(sb.ok(&["--json", "prices", "missing"]).json(), serde_json::json!([]));
+    let zzz = values(&sb, "USD").into_values().find(|v| v.source == "file").unwrap();
+    assert_eq!((zzz.price, zzz.value), ("0.04".parse().unwrap(), "10".parse().unwrap()));
+}
