@@ -177,6 +177,8 @@ pub struct KrakenProtocol {
     secret: Secret,
     nonces: NonceSource,
     clock: Arc<dyn Clock>,
+    /// Told the counter is full when Kraken refuses a call for it.
+    limiter: Option<Arc<Limiter>>,
 }
 
 impl std::fmt::Debug for KrakenProtocol {
@@ -201,7 +203,25 @@ struct Envelope<'a> {
 impl KrakenProtocol {
     /// A protocol signing with `api_key` and `secret`, nonces from `clock`.
     pub fn new(api_key: Secret, secret: Secret, clock: Arc<dyn Clock>) -> KrakenProtocol {
-        KrakenProtocol { api_key, secret, nonces: NonceSource::new(0), clock }
+        KrakenProtocol { api_key, secret, nonces: NonceSource::new(0), clock, limiter: None }
+    }
+
+    /// The same protocol, filling the counter of `limiter` when Kraken says it is full.
+    pub fn with_limiter(mut self, limiter: Arc<Limiter>) -> KrakenProtocol {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    /// Kraken says the counter is full (calls of another program, or of an earlier run that
+    /// Kraken still counts): our model of it becomes full too, so that every caller waits
+    /// for it to decay before the next call.
+    fn counter_is_full(&self, request: &Request) {
+        let Some(limiter) = &self.limiter else { return };
+        for (bucket, _) in &request.costs {
+            if let Some(BucketKind::Decay { capacity, .. }) = limiter.kind(bucket) {
+                limiter.observe(bucket, capacity, None);
+            }
+        }
     }
 
     /// The next nonce: microseconds since the epoch, or one more than the last one.
@@ -308,7 +328,10 @@ impl Protocol for KrakenProtocol {
                     .to_owned(),
                 after: None,
             },
-            "EAPI:Rate limit exceeded" => Verdict::RateLimited { retry_after: None },
+            "EAPI:Rate limit exceeded" => {
+                self.counter_is_full(request);
+                Verdict::RateLimited { retry_after: None }
+            }
             "EGeneral:Temporary lockout" => {
                 Verdict::Banned { until_ms: now.saturating_add(LOCKOUT.as_millis() as i64) }
             }
@@ -376,7 +399,8 @@ impl KrakenApi {
             }
             auth::api_sign(&secret, "/0/private/Balance", 1, "nonce=1").map_err(|error| setup(error.to_string()))?;
         }
-        let protocol = Arc::new(KrakenProtocol::new(api_key, secret, Arc::clone(&clock)));
+        let protocol =
+            Arc::new(KrakenProtocol::new(api_key, secret, Arc::clone(&clock)).with_limiter(Arc::clone(&limiter)));
         let base_url = base_url.unwrap_or(DEFAULT_BASE_URL);
         let client = Client::new(Arc::clone(&protocol) as Arc<dyn Protocol>, base_url, limiter, config, clock)?;
         Ok(KrakenApi {
@@ -587,6 +611,25 @@ mod tests {
         assert_eq!(nonces[0], NOW_MS as u64 * 1000, "microseconds");
         assert!(nonces[1] > nonces[0], "{nonces:?}");
         assert_eq!(api.protocol().last_nonce(), nonces[1]);
+    }
+
+    #[test]
+    fn a_rate_limit_answer_fills_the_counter_model() {
+        let server = TestServer::start(|n, _| {
+            if n == 0 {
+                Reply::json(200, r#"{"error":["EAPI:Rate limit exceeded"]}"#)
+            } else {
+                Reply::json(200, r#"{"error":[],"result":{}}"#)
+            }
+        });
+        let api = api_on(&server.url());
+        let answer = api.call(Endpoint::Balance, &[]).unwrap();
+        assert_eq!(answer.attempts, 2);
+        // Pro counter (19 usable, −1 per second on the manual clock): full after the refusal,
+        // so the retry waited for one unit to decay.
+        let stats = &api.limiter().stats()["counter:main"];
+        assert!(stats.corrected >= 18, "{stats:?}");
+        assert!(stats.waited >= Duration::from_millis(900), "{stats:?}");
     }
 
     #[test]
