@@ -239,8 +239,7 @@ impl Generator {
         &mut self,
         refid: &str,
         time_ms: i64,
-        kind: &'static str,
-        subtype: &'static str,
+        (kind, subtype): (&'static str, &'static str),
         code: &str,
         amount: Decimal,
         fee: Decimal,
@@ -298,7 +297,7 @@ impl Generator {
                 let amount = round(self.balance(code) * self.percent(5, 20), 2);
                 if amount > Decimal::ZERO {
                     let refid = self.funding_ref();
-                    self.push(&refid, t, "withdrawal", "", code, -amount, Decimal::new(9, 2));
+                    self.push(&refid, t, ("withdrawal", ""), code, -amount, Decimal::new(9, 2));
                 }
             }
             71..=76 => self.stake(t),
@@ -307,14 +306,14 @@ impl Generator {
             95..=97 => {
                 let refid = self.id("Q");
                 let credits = Decimal::new(self.rng.i64(100..2_000), 0);
-                self.push(&refid, t, "deposit", "", "KFEE", credits, Decimal::ZERO);
+                self.push(&refid, t, ("deposit", ""), "KFEE", credits, Decimal::ZERO);
             }
             _ => {
                 let code = ["ADA", "LINK", "XXDG"][self.rng.usize(0..3)];
                 let amount = round(self.balance(code) * Decimal::new(1, 3), places(code));
                 if amount > Decimal::ZERO {
                     let refid = self.id("A");
-                    self.push(&refid, t, "adjustment", "", code, -amount, Decimal::ZERO);
+                    self.push(&refid, t, ("adjustment", ""), code, -amount, Decimal::ZERO);
                 }
             }
         }
@@ -345,11 +344,11 @@ impl Generator {
         let txid = self.id("T");
         let ordertxid = self.id("O");
         if buy {
-            self.push(&txid, t, "trade", "", quote, -cost, fee);
-            self.push(&txid, t, "trade", "", base, vol, Decimal::ZERO);
+            self.push(&txid, t, ("trade", ""), quote, -cost, fee);
+            self.push(&txid, t, ("trade", ""), base, vol, Decimal::ZERO);
         } else {
-            self.push(&txid, t, "trade", "", base, -vol, Decimal::ZERO);
-            self.push(&txid, t, "trade", "", quote, cost, fee);
+            self.push(&txid, t, ("trade", ""), base, -vol, Decimal::ZERO);
+            self.push(&txid, t, ("trade", ""), quote, cost, fee);
         }
         self.next_trade += self.rng.u64(1..5_000);
         self.fills.push(Fill {
@@ -378,13 +377,13 @@ impl Generator {
         }
         let got = round(spend / price, places(code));
         let refid = self.id("T");
-        self.push(&refid, t, "spend", "", fiat, -spend, fee);
-        self.push(&refid, t, "receive", "", code, got, Decimal::ZERO);
+        self.push(&refid, t, ("spend", ""), fiat, -spend, fee);
+        self.push(&refid, t, ("receive", ""), code, got, Decimal::ZERO);
     }
 
     fn deposit(&mut self, code: &str, amount: Decimal, t: i64) {
         let refid = self.funding_ref();
-        self.push(&refid, t, "deposit", "", code, amount, Decimal::ZERO);
+        self.push(&refid, t, ("deposit", ""), code, amount, Decimal::ZERO);
         if !is_fiat_code(code) {
             let tx_hash = format!(
                 "{:016x}{:016x}{:016x}{:016x}",
@@ -423,11 +422,11 @@ impl Generator {
         let refid = self.funding_ref();
         if self.rng.u32(0..15) == 0 {
             // Failed: written, then returned under the same refid.
-            self.push(&refid, t, "withdrawal", "", code, -amount, Decimal::ZERO);
-            self.push(&refid, t + 3_600_000, "withdrawal", "", code, amount, Decimal::ZERO);
+            self.push(&refid, t, ("withdrawal", ""), code, -amount, Decimal::ZERO);
+            self.push(&refid, t + 3_600_000, ("withdrawal", ""), code, amount, Decimal::ZERO);
             return;
         }
-        self.push(&refid, t, "withdrawal", "", code, -amount, fee);
+        self.push(&refid, t, ("withdrawal", ""), code, -amount, fee);
         let tx_hash = format!(
             "{:016x}{:016x}{:016x}{:016x}",
             self.rng.u64(..),
@@ -461,8 +460,8 @@ impl Generator {
             return;
         }
         let (out_ref, in_ref) = (self.id("B"), self.id("R"));
-        self.push(&out_ref, t, "transfer", out_sub, from, -amount, Decimal::ZERO);
-        self.push(&in_ref, t + 1_000, "transfer", in_sub, to, amount, Decimal::ZERO);
+        self.push(&out_ref, t, ("transfer", out_sub), from, -amount, Decimal::ZERO);
+        self.push(&in_ref, t + 1_000, ("transfer", in_sub), to, amount, Decimal::ZERO);
     }
 
     fn reward(&mut self, t: i64) {
@@ -473,7 +472,7 @@ impl Generator {
         }
         let refid = self.id("S");
         let (kind, subtype) = if code == "USDT.F" { ("earn", "reward") } else { ("staking", "") };
-        self.push(&refid, t, kind, subtype, code, amount, Decimal::ZERO);
+        self.push(&refid, t, (kind, subtype), code, amount, Decimal::ZERO);
     }
 
     /// USDT allocated to Earn: two entries, one refid, `USDT` → `USDT.F`.
@@ -483,8 +482,8 @@ impl Generator {
             return;
         }
         let refid = self.id("E");
-        self.push(&refid, t, "earn", "allocation", "USDT", -amount, Decimal::ZERO);
-        self.push(&refid, t, "earn", "allocation", "USDT.F", amount, Decimal::ZERO);
+        self.push(&refid, t, ("earn", "allocation"), "USDT", -amount, Decimal::ZERO);
+        self.push(&refid, t, ("earn", "allocation"), "USDT.F", amount, Decimal::ZERO);
     }
 }
 

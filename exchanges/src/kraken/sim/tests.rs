@@ -85,7 +85,7 @@ fn a_full_walk_stores_every_entry_once_pairs_trades_and_balances_match() {
         let value: serde_json::Value = serde_json::from_str(&record.payload).unwrap();
         if fills.contains(&record.external_id) {
             assert_eq!(value["ledger"].as_object().unwrap().len(), 2, "{}", record.payload);
-            assert_eq!(value["trade"]["pair"].is_string(), true, "{}", record.payload);
+            assert!(value["trade"]["pair"].is_string(), "{}", record.payload);
         }
         events.extend(crate::kraken::normalize::normalize(&Stream::new("Ledgers", ""), record).unwrap());
     }
