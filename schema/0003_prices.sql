@@ -35,7 +35,7 @@ CREATE TABLE price_sources (
 -- The value of a leg in a currency: `price` is one unit of the leg's asset in `currency`,
 -- `value` is |amount| × price. `source` says how (`currency`: the leg is in the currency
 -- itself; `event`: the event's own other leg or reported fiat value; a source's name, or
--- names joined by `+` for a cross rate; `par`). `path` records the candles used
+-- names joined by `+` for a cross rate; `file`; `par`; `no_market` for KFEE-like credits, worth zero). `path` records the candles used
 -- (`source:SYMBOL:granularity@open_ms`, `/` marks an inverted market, `*` joins the hops).
 CREATE TABLE leg_values (
     event_id INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,

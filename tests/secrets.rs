@@ -24,7 +24,7 @@ fn a_secret_appears_in_no_output_log_error_or_ledger_byte() {
     let mut outputs = vec![
         // Added with logs at debug level, in both output modes.
         sb.run_with_input(&["-vv", "account", "add", "binance", "--label", "main"], &input),
-        sb.run_with_input(&["-vv", "--json", "account", "add", "kraken", "--label", "second"], &input),
+        sb.run_with_input(&["-vv", "--json", "account", "add", "coinbase", "--label", "second"], &input),
         // Errors that involve the account and the stored key.
         sb.run_with_input(&["-vv", "account", "add", "binance", "--label", "main"], &input),
         // A sync through the signed API, and the key check.

@@ -197,6 +197,7 @@ pub fn normalize(
 ) -> Result<Vec<crate::NewEvent>, NormalizeError> {
     match exchange {
         crate::Exchange::Binance => crate::binance::normalize::normalize(stream, record),
+        crate::Exchange::Kraken => crate::kraken::normalize::normalize(stream, record),
         other => Err(NormalizeError {
             endpoint: stream.endpoint.clone(),
             external_id: record.external_id.clone(),

@@ -2,8 +2,9 @@
 //!
 //! It creates a fresh ledger in a new temporary directory (kept, so the newcomer can explore
 //! it; its path is printed) or at `--ledger`, adds a few accounts, imports the bundled sample
-//! files (embedded in the binary), starts the bundled Binance simulator on 127.0.0.1 and syncs
-//! its generated account through the real API client, and prints balances and a summary.
+//! files (embedded in the binary), starts the bundled Binance and Kraken simulators on 127.0.0.1
+//! and syncs their generated accounts through the real API clients, and prints balances and a
+//! summary.
 //! Running it again on the same `--ledger` adds nothing: imports and syncs are idempotent.
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use cointally_exchanges::binance::sim::{self as binance_sim, BinanceSim, Limits,
 use cointally_exchanges::coinbase::prices::CoinbasePrices;
 use cointally_exchanges::coinbase::sim::{self as coinbase_sim, CoinbaseSimConfig, Limits as CoinbaseLimits};
 use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
+use cointally_exchanges::kraken::sim::{self as kraken_sim};
 use cointally_exchanges::prices::CandleSource;
 use cointally_exchanges::sim::generate::Profile;
 use cointally_exchanges::{Exchange, Secret};
@@ -34,6 +36,8 @@ use super::output::{Align, Table, print_json};
 
 /// The label of the account synced from the Binance simulator.
 const SIMULATED_BINANCE: &str = "binance-api";
+/// The label of the account synced from the Kraken simulator.
+const SIMULATED_KRAKEN: &str = "kraken-api";
 
 /// The seed of the demo's simulated world (its history and its market prices).
 const SEED: u64 = 1;
@@ -74,9 +78,9 @@ fn value_legs(context: &Context, ledger: &mut Ledger, binance: &BinanceSim) -> a
     Ok(summary)
 }
 
-/// Syncs the Binance simulator's generated account into the ledger, as `cointally sync`
-/// would sync a real one. The account keeps no key and no base
-/// URL (the simulator is gone when the demo ends), so a later `cointally sync` skips it.
+/// Syncs the Binance simulator's generated account, and the Kraken simulator's (started here),
+/// into the ledger, as `cointally sync` would sync real ones. The accounts keep no key and no
+/// base URL (the simulators are gone when the demo ends), so a later `cointally sync` skips them.
 fn sync_simulator(context: &Context, ledger: &mut Ledger, sim: &BinanceSim) -> anyhow::Result<Vec<AccountSummary>> {
     let key = SimKey::demo();
     let account = match ledger.find_account(SIMULATED_BINANCE)? {
@@ -84,9 +88,29 @@ fn sync_simulator(context: &Context, ledger: &mut Ledger, sim: &BinanceSim) -> a
         None => ledger.add_account(&NewAccount::files_only(SIMULATED_BINANCE, "binance"))?,
     };
     context.note(format!("syncing {SIMULATED_BINANCE} from the Binance simulator at {}", sim.base_url()));
+    // Kraken's Pro call counter decaying twenty times faster: the real costs and limits at
+    // twenty times the pace.
+    let kraken_key = kraken_sim::SimKey::demo();
+    let kraken =
+        kraken_sim::start(kraken_sim::SimConfig { key: kraken_key.clone(), ..kraken_sim::SimConfig::demo(SEED) })?;
+    let kraken_account = match ledger.find_account(SIMULATED_KRAKEN)? {
+        Some(account) => account,
+        None => ledger.add_account(&NewAccount::files_only(SIMULATED_KRAKEN, "kraken"))?,
+    };
+    context.note(format!("syncing {SIMULATED_KRAKEN} from the Kraken simulator at {}", kraken.base_url()));
+    let mut connector = Connector::new();
+    if let Some(tier) = kraken.client_tier() {
+        connector = connector.with_kraken_tier(tier);
+    }
     let api_key = ApiKey { key: Secret::new(key.api_key), secret: Secret::new(key.secret) };
-    let adapter = Connector::new().adapter(&account.label, Exchange::Binance, api_key, Some(&sim.base_url()))?;
-    let jobs = [Job { account, exchange: Exchange::Binance, adapter }];
+    let adapter = connector.adapter(&account.label, Exchange::Binance, api_key, Some(&sim.base_url()))?;
+    let kraken_api_key = ApiKey { key: Secret::new(kraken_key.api_key), secret: Secret::new(kraken_key.secret) };
+    let kraken_adapter =
+        connector.adapter(&kraken_account.label, Exchange::Kraken, kraken_api_key, Some(&kraken.base_url()))?;
+    let jobs = [
+        Job { account, exchange: Exchange::Binance, adapter },
+        Job { account: kraken_account, exchange: Exchange::Kraken, adapter: kraken_adapter },
+    ];
     let options = Options { full: false, since_ms: None, workers: 8 };
     let summaries = crate::sync::run(ledger, &jobs, &options, &Reporter::new(context.quiet))?;
     if let Some(error) = summaries.iter().find_map(|s| s.error.clone()) {
@@ -172,7 +196,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     if context.json {
         print_json(&serde_json::json!({
             "ledger": path.display().to_string(),
-            "accounts": SAMPLES.len() + 1,
+            "accounts": SAMPLES.len() + 2,
             "synced": synced,
             "prices": valued,
             "events": events.len(),
@@ -197,7 +221,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     }
     table.print()?;
     println!();
-    println!("Synced from the Binance simulator (a generated account, served on 127.0.0.1):");
+    println!("Synced from the Binance and Kraken simulators (generated accounts, served on 127.0.0.1):");
     let mut table = Table::new(&[
         ("Account", Align::Left),
         ("Endpoint", Align::Left),
@@ -236,7 +260,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     table.print()?;
     println!();
     let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    println!("{} accounts, {} events ({})", SAMPLES.len() + 1, events.len(), kinds.join(", "));
+    println!("{} accounts, {} events ({})", SAMPLES.len() + 2, events.len(), kinds.join(", "));
     context.note(format!("explore it: cointally --ledger {} events", path.display()));
     Ok(())
 }

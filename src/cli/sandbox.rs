@@ -1,9 +1,11 @@
-//! `cointally sandbox serve --exchange binance|coinbase [--port P] [--seed S]`: run a bundled exchange
+//! `cointally sandbox serve --exchange binance|coinbase|kraken [--port P] [--seed S]`: run a bundled exchange
 //! simulator on this machine, to try cointally (or another tool) against it with no real key.
 
 use cointally_exchanges::Exchange;
 use cointally_exchanges::binance::sim::{self as binance_sim, Limits, SimConfig, SimKey};
 use cointally_exchanges::coinbase::sim::{self as coinbase_sim, CoinbaseSimConfig};
+use cointally_exchanges::kraken::api::Tier;
+use cointally_exchanges::kraken::sim::{self as kraken_sim, history::KrakenProfile};
 use cointally_exchanges::sim::generate::Profile;
 
 use super::{Context, Failure};
@@ -16,7 +18,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The exchange to simulate: binance, or coinbase (its public candles, for prices)
+    /// The exchange to simulate: binance, kraken, or coinbase (its public candles, for prices)
     #[arg(long)]
     exchange: String,
     /// The port to listen on (0: any free port)
@@ -71,8 +73,35 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
                 std::thread::park();
             }
         }
+        Exchange::Kraken => {
+            let key = kraken_sim::SimKey::demo();
+            let sim = kraken_sim::start(kraken_sim::SimConfig {
+                seed: args.seed,
+                profile: KrakenProfile::demo(),
+                limits: kraken_sim::Limits::Real(Tier::STARTER),
+                faults: None,
+                key: key.clone(),
+                port: args.port,
+            })?;
+            println!("Kraken simulator on {}", sim.base_url());
+            println!("API key:     {}", key.api_key);
+            println!("Private key: {} (the public test value of Kraken's signing example)", key.secret);
+            println!("Call counter: Starter tier (15, -0.33/s), as cointally assumes by default");
+            println!();
+            println!("Try it in another terminal:");
+            println!("  export COINTALLY_KRAKEN_BASE_URL={}", sim.base_url());
+            println!("  export SIM_KEY={} SIM_SECRET={}", key.api_key, key.secret);
+            println!(
+                "  cointally init && cointally account add kraken --label sim --key-env SIM_KEY --secret-env SIM_SECRET"
+            );
+            println!("  cointally sync");
+            context.note("serving until interrupted (Ctrl-C)");
+            loop {
+                std::thread::park();
+            }
+        }
         other => Err(Failure::input(format!("there is no simulator for {other} yet"))
-            .hint("available: --exchange binance, --exchange coinbase")
+            .hint("available: --exchange binance, --exchange coinbase, --exchange kraken")
             .into()),
     }
 }

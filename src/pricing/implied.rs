@@ -6,6 +6,8 @@
 //! - An event whose source reported its fiat value in the reporting currency (Coinbase's
 //!   `native_amount`, say) gives that value to each of its sent and received legs.
 //! - A fee leg in an asset that one of those rules priced gets the same price.
+//! - An asset that has no market value by nature ([`NO_MARKET_VALUE`]: Kraken's fee credits,
+//!   KFEE, which can only pay Kraken's fees) is worth zero — said so, with source `no_market`.
 //!
 //! Everything else becomes a [`Need`]: an asset at a time, priced from the markets.
 
@@ -15,6 +17,9 @@ use rust_decimal::Decimal;
 use crate::ledger::{LegValue, PricingEvent};
 
 use super::round_price;
+
+/// Assets with no market value: they cannot be sold or moved, only spent on the issuer's fees.
+pub const NO_MARKET_VALUE: &[&str] = &["KFEE"];
 
 /// A leg that needs a market price.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +89,17 @@ pub fn value_event(event: &PricingEvent, currency: &str, values: &mut Vec<LegVal
                 price: Decimal::ONE,
                 value: leg.amount.abs(),
                 source: "currency".to_owned(),
+                path: String::new(),
+            });
+            continue;
+        }
+        if NO_MARKET_VALUE.contains(&leg.asset.as_str()) {
+            values.push(LegValue {
+                event_id: event.id,
+                seq: leg.seq,
+                price: Decimal::ZERO,
+                value: Decimal::ZERO,
+                source: "no_market".to_owned(),
                 path: String::new(),
             });
             continue;
@@ -206,6 +222,14 @@ mod tests {
         let (values, needs) = split(&e);
         assert!(values.is_empty());
         assert_eq!(needs.len(), 2);
+    }
+
+    #[test]
+    fn fee_credits_are_worth_nothing_and_say_so() {
+        let e = event(vec![leg(0, "received", "KFEE", "460")], None);
+        let (values, needs) = split(&e);
+        assert!(needs.is_empty());
+        assert_eq!((values[0].value, values[0].source.as_str()), (Decimal::ZERO, "no_market"));
     }
 
     #[test]

@@ -9,6 +9,8 @@ use cointally_exchanges::adapter::{Adapter, KeyPermissions};
 use cointally_exchanges::binance::adapter::BinanceAdapter;
 use cointally_exchanges::binance::api::BinanceApi;
 use cointally_exchanges::http::{ClientConfig, Clock, FetchError, Limiter, SystemClock};
+use cointally_exchanges::kraken::adapter::KrakenAdapter;
+use cointally_exchanges::kraken::api::{KrakenApi, Tier};
 
 use crate::credentials::{ApiKey, CredentialsError, CredentialsFile};
 use crate::ledger::{Account, CredentialSource};
@@ -81,7 +83,7 @@ pub fn base_url(account: &Account, exchange: Exchange) -> Option<String> {
 
 /// Whether cointally has an API client for the exchange (others are files only, or planned).
 pub fn has_client(exchange: Exchange) -> bool {
-    matches!(exchange, Exchange::Binance)
+    matches!(exchange, Exchange::Binance | Exchange::Kraken)
 }
 
 /// The account's key: from its environment variables or from the credentials file.
@@ -110,6 +112,8 @@ pub struct Connector {
     clock: Arc<dyn Clock>,
     config: ClientConfig,
     limiters: BTreeMap<Exchange, Arc<Limiter>>,
+    /// Kraken's call counter (the key's verification tier): `COINTALLY_KRAKEN_TIER`, else Starter.
+    kraken_tier: Tier,
 }
 
 impl Default for Connector {
@@ -121,7 +125,18 @@ impl Default for Connector {
 impl Connector {
     /// A connector on the system clock with the client settings from the environment.
     pub fn new() -> Connector {
-        Connector { clock: Arc::new(SystemClock), config: ClientConfig::from_env(), limiters: BTreeMap::new() }
+        Connector {
+            clock: Arc::new(SystemClock),
+            config: ClientConfig::from_env(),
+            limiters: BTreeMap::new(),
+            kraken_tier: Tier::from_env(),
+        }
+    }
+
+    /// The same connector pacing Kraken calls for `tier` (a simulator's scaled counter, say).
+    pub fn with_kraken_tier(mut self, tier: Tier) -> Connector {
+        self.kraken_tier = tier;
+        self
     }
 
     /// The adapter for the account labelled `label` with `key`, talking to `base_url`
@@ -141,6 +156,17 @@ impl Connector {
                 let api = BinanceApi::new(base_url, key.key, key.secret, label, limiter, self.config.clone(), clock)
                     .map_err(|source| ConnectError::fetch(label, source))?;
                 Ok(Arc::new(BinanceAdapter::new(api)))
+            }
+            Exchange::Kraken => {
+                let tier = self.kraken_tier;
+                let limiter = self
+                    .limiters
+                    .entry(exchange)
+                    .or_insert_with(|| KrakenApi::new_limiter(clock.clone(), tier))
+                    .clone();
+                let api = KrakenApi::new(base_url, key.key, key.secret, label, limiter, self.config.clone(), clock)
+                    .map_err(|source| ConnectError::fetch(label, source))?;
+                Ok(Arc::new(KrakenAdapter::new(api)))
             }
             other => Err(ConnectError::NoClient { label: label.to_string(), exchange: other.to_string() }),
         }

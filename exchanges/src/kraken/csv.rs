@@ -162,28 +162,55 @@ impl TradeGroup {
 
     /// The trade event: amounts summed per asset, fees per asset.
     fn into_event(self, refid: String) -> ImportedEvent {
-        let mut net: Vec<(String, Decimal)> = Vec::new();
-        let mut fees: Vec<(String, Decimal)> = Vec::new();
+        let mut parts = Vec::with_capacity(self.entries.len());
         let mut rows = Vec::with_capacity(self.entries.len());
         for entry in self.entries {
-            add_to(&mut net, &entry.asset, entry.amount);
-            if !entry.fee.is_zero() {
-                add_to(&mut fees, &entry.asset, entry.fee);
-            }
+            parts.push((entry.asset, entry.amount, entry.fee));
             rows.push(entry.source);
         }
-        let mut legs: Vec<Leg> = Vec::with_capacity(net.len() + fees.len());
-        legs.extend(net.iter().filter(|(_, v)| *v < Decimal::ZERO).map(|(a, v)| Leg::sent(a.clone(), *v)));
-        let sent = legs.len();
-        legs.extend(net.iter().filter(|(_, v)| *v > Decimal::ZERO).map(|(a, v)| Leg::received(a.clone(), *v)));
-        let received = legs.len() - sent;
-        legs.extend(fees.into_iter().map(|(a, v)| Leg::fee(a, v)));
-        let note = (sent == 0 || received == 0).then(|| {
+        let (legs, one_sided) = trade_legs(parts);
+        let note = one_sided.then(|| {
             "only one side of this Kraken trade is in the file (the other side is missing or zero)".to_string()
         });
         let event = NewEvent { note, ..NewEvent::new(refid, self.earliest, EventKind::Trade, legs) };
         ImportedEvent { event, rows }
     }
+}
+
+/// The legs of one trade from its ledger entries (asset, amount, fee), shared with the API
+/// normaliser: amounts summed per asset into one sent and one received leg per asset, a fee leg
+/// per fee asset. Also says whether the trade is one-sided (no debit or no credit).
+pub(super) fn trade_legs(entries: impl IntoIterator<Item = (String, Decimal, Decimal)>) -> (Vec<Leg>, bool) {
+    let mut net: Vec<(String, Decimal)> = Vec::new();
+    let mut fees: Vec<(String, Decimal)> = Vec::new();
+    for (asset, amount, fee) in entries {
+        add_to(&mut net, &asset, amount);
+        if !fee.is_zero() {
+            add_to(&mut fees, &asset, fee);
+        }
+    }
+    let mut legs: Vec<Leg> = Vec::with_capacity(net.len() + fees.len());
+    legs.extend(net.iter().filter(|(_, v)| *v < Decimal::ZERO).map(|(a, v)| Leg::sent(a.clone(), *v)));
+    let sent = legs.len();
+    legs.extend(net.iter().filter(|(_, v)| *v > Decimal::ZERO).map(|(a, v)| Leg::received(a.clone(), *v)));
+    let received = legs.len() - sent;
+    legs.extend(fees.into_iter().map(|(a, v)| Leg::fee(a, v)));
+    (legs, sent == 0 || received == 0)
+}
+
+/// The legs of one ledger entry outside trades, shared with the API normaliser: its amount
+/// sent or received, and its fee.
+pub(super) fn entry_legs(asset: &str, amount: Decimal, fee: Decimal) -> Vec<Leg> {
+    let mut legs = Vec::with_capacity(2);
+    if amount < Decimal::ZERO {
+        legs.push(Leg::sent(asset.to_string(), amount));
+    } else if amount > Decimal::ZERO {
+        legs.push(Leg::received(asset.to_string(), amount));
+    }
+    if !fee.is_zero() {
+        legs.push(Leg::fee(asset.to_string(), fee));
+    }
+    legs
 }
 
 fn add_to(totals: &mut Vec<(String, Decimal)>, asset: &str, amount: Decimal) {
@@ -194,7 +221,7 @@ fn add_to(totals: &mut Vec<(String, Decimal)>, asset: &str, amount: Decimal) {
 }
 
 /// Whether rows of this type are legs of a trade, grouped by refid.
-fn is_trade_type(entry_type: &str) -> bool {
+pub(super) fn is_trade_type(entry_type: &str) -> bool {
     matches!(entry_type, "trade" | "spend" | "receive" | "sale" | "settled")
 }
 
@@ -206,8 +233,9 @@ fn withdrawal_kind(fiat: bool) -> EventKind {
     if fiat { EventKind::FiatWithdrawal } else { EventKind::Withdrawal }
 }
 
-/// What a single (non-trade) ledger row is, with a note where the kind alone does not say it.
-fn classify(
+/// What a single (non-trade) ledger row is, with a note where the kind alone does not say it
+/// (shared with the API normaliser).
+pub(super) fn classify(
     entry_type: &str,
     subtype: &str,
     asset: &str,
@@ -334,15 +362,7 @@ impl RowReader for Reader {
         }
 
         let (kind, note) = classify(&entry_type, &subtype, &asset, amount, fee)?;
-        let mut legs = Vec::with_capacity(2);
-        if amount < Decimal::ZERO {
-            legs.push(Leg::sent(asset.clone(), amount));
-        } else if amount > Decimal::ZERO {
-            legs.push(Leg::received(asset.clone(), amount));
-        }
-        if !fee.is_zero() {
-            legs.push(Leg::fee(asset, fee));
-        }
+        let legs = entry_legs(&asset, amount, fee);
         let note = match (kind, note) {
             (EventKind::InternalTransfer, _) => Some(internal_note(row, &entry_type, &subtype)),
             (_, note) => note.map(str::to_string),

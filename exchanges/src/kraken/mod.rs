@@ -1,4 +1,4 @@
-//! Kraken (spot): request signing, its asset codes and its history export files.
+//! Kraken (spot): request signing, its asset codes, its history export files, its API and its simulator.
 //!
 //! [`assets`] maps Kraken's own asset codes (`XXBT`, `ZEUR`, `DOT.S`, `USD.HOLD` …) to
 //! canonical symbols; the ledgers export ([`csv`]) and the `Ledgers` API endpoint use the
@@ -10,7 +10,15 @@
 //! or `settled` entries of one `refid`) is keyed by its `refid`, which is also the trade id
 //! of `TradesHistory`; every other event is one ledger entry, keyed by its ledger id (`txid`
 //! in the export, the key of the entry in the `Ledgers` answer).
+//!
+//! [`api`] is the REST client (endpoint table, nonces, call counter, error answers),
+//! [`adapter`] walks the `Ledgers` endpoint for the sync engine, [`normalize`] turns its stored
+//! records into the same events as the export, and [`sim`] is a local Kraken to test against.
 
+pub mod adapter;
+pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod csv;
+pub mod normalize;
+pub mod sim;

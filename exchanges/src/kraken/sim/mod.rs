@@ -1,0 +1,690 @@
+//! A local Kraken: the private endpoints a ledger import uses, served over real HTTP.
+//!
+//! [`start`] generates the person's Kraken account ([`history`], on the shared market of
+//! [`crate::sim::generate`]) and serves it on `127.0.0.1` with Kraken's paths (POST form bodies
+//! under `/0/private/`, GET under `/0/public/`), `API-Key`/`API-Sign` checks, the nonce rule (each
+//! nonce greater than the last one the key used), 50-entry pages with `ofs`, `start`
+//! (exclusive) and `end` (inclusive) as ledger ids or seconds, newest first, `count` unless
+//! `without_count`, Kraken's `{"error": [...]}` answers (`EAPI:Invalid key`, `EAPI:Invalid
+//! signature`, `EAPI:Invalid nonce`, `EAPI:Rate limit exceeded`, `EGeneral:Permission denied`,
+//! `EGeneral:Temporary lockout`, `EGeneral:Invalid arguments`), the per-key call counter of a
+//! [`Tier`] (optionally decaying faster: [`Limits::Scaled`]) and the server's injected faults.
+//! [`KrakenSim::balances`] says what a complete import must end with, [`KrakenSim::add_trades`]
+//! and [`KrakenSim::insert_after_ledger_calls`] add entries while a client walks, and
+//! [`KrakenSim::reject_nonces`] refuses the next nonces as another program on the key would.
+
+pub mod history;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rust_decimal::Decimal;
+
+use self::history::{Fill, Generator, KrakenProfile, LedgerEntry, places, share_with_world};
+use super::api::{Endpoint, Tier};
+use crate::Secret;
+use crate::sim::faults::FaultConfig;
+use crate::sim::generate::{Profile, generate};
+use crate::sim::server::{Handler, Request, Response, Server};
+
+/// Entries per page.
+const PAGE: usize = 50;
+/// Rate-limit answers tolerated (within a decay of the full counter) before a lockout.
+const TOLERANCE: u32 = 5;
+/// Kraken's lockout, before scaling.
+const LOCKOUT_MS: i64 = 15 * 60 * 1000;
+
+/// How the simulator meters calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limits {
+    /// No counter (throughput benchmarks).
+    Off,
+    /// The tier's counter as Kraken runs it.
+    Real(Tier),
+    /// The tier's counter decaying `speed` times faster (tests and the demo take seconds).
+    Scaled {
+        /// The tier.
+        tier: Tier,
+        /// How many times faster the counter decays (and lockouts end).
+        speed: u32,
+    },
+}
+
+impl Limits {
+    /// The counter a client must model for these limits (the tier with the decay scaled).
+    pub fn client_tier(self) -> Option<Tier> {
+        match self {
+            Limits::Off => None,
+            Limits::Real(tier) => Some(tier),
+            Limits::Scaled { tier, speed } => {
+                Some(Tier { capacity: tier.capacity, decay_milli: tier.decay_milli * u64::from(speed.max(1)) })
+            }
+        }
+    }
+}
+
+/// The one key the simulator accepts and what it may do.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SimKey {
+    /// `API-Key`.
+    pub api_key: String,
+    /// The base64 private key.
+    pub secret: String,
+    /// Whether `WithdrawMethods` answers (the key has the Withdraw permission).
+    pub can_withdraw: bool,
+}
+
+impl std::fmt::Debug for SimKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimKey").field("api_key", &"[redacted]").field("can_withdraw", &self.can_withdraw).finish()
+    }
+}
+
+impl SimKey {
+    /// A read-only key whose private key is the one of Kraken's published signing example.
+    pub fn demo() -> SimKey {
+        SimKey {
+            api_key: "cointally-simulated-kraken-key".to_owned(),
+            secret: "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg=="
+                .to_owned(),
+            can_withdraw: false,
+        }
+    }
+}
+
+/// Everything that shapes a simulator run.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Seed of the market and the history.
+    pub seed: u64,
+    /// Size of the history.
+    pub profile: KrakenProfile,
+    /// The call counter.
+    pub limits: Limits,
+    /// Injected faults.
+    pub faults: Option<FaultConfig>,
+    /// The accepted key.
+    pub key: SimKey,
+    /// Port on 127.0.0.1 (0: any).
+    pub port: u16,
+}
+
+impl SimConfig {
+    /// The demo account: demo profile, Pro counter decaying 20 times faster, demo key.
+    pub fn demo(seed: u64) -> SimConfig {
+        SimConfig {
+            seed,
+            profile: KrakenProfile::demo(),
+            limits: Limits::Scaled { tier: Tier::PRO, speed: 20 },
+            faults: None,
+            key: SimKey::demo(),
+            port: 0,
+        }
+    }
+}
+
+/// How the call counter was used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CounterStats {
+    /// The counter's limits (decay as served, scaled).
+    pub tier: Option<Tier>,
+    /// Counter units spent by served calls.
+    pub spent: u64,
+    /// First and last served private call, ms.
+    pub span_ms: Option<(i64, i64)>,
+    /// Calls refused with `EAPI:Rate limit exceeded`.
+    pub rate_limited: u64,
+    /// Lockouts (`EGeneral:Temporary lockout`) begun.
+    pub lockouts: u64,
+}
+
+impl CounterStats {
+    /// Share of the budget used: units spent over what the counter allowed between the first
+    /// and the last call (its capacity plus its decay over that time), in percent.
+    pub fn share_percent(&self) -> Option<Decimal> {
+        let tier = self.tier?;
+        let (first, last) = self.span_ms?;
+        let allowed_milli = tier.capacity * 1000 + tier.decay_milli * u64::try_from(last - first).ok()? / 1000;
+        if allowed_milli == 0 {
+            return None;
+        }
+        Some((Decimal::from(self.spent * 1000) * Decimal::ONE_HUNDRED / Decimal::from(allowed_milli)).round_dp(2))
+    }
+}
+
+/// What the simulator saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimStats {
+    /// Every request read, faulted ones included.
+    pub requests: u64,
+    /// Requests per path that reached the handler.
+    pub requests_by_path: BTreeMap<String, u64>,
+    /// Answers `EAPI:Invalid nonce`.
+    pub invalid_nonces: u64,
+    /// Injected faults.
+    pub faults: u64,
+    /// The call counter.
+    pub counter: CounterStats,
+}
+
+/// The per-key call counter.
+#[derive(Debug)]
+struct Counter {
+    tier: Option<Tier>,
+    speed: i64,
+    level_milli: u64,
+    updated_ms: i64,
+    over: u32,
+    locked_until: i64,
+    stats: CounterStats,
+}
+
+impl Counter {
+    fn new(limits: Limits) -> Counter {
+        let (tier, speed) = match limits {
+            Limits::Off => (None, 1),
+            Limits::Real(tier) => (Some(tier), 1),
+            Limits::Scaled { tier, speed } => (limits.client_tier().or(Some(tier)), i64::from(speed.max(1))),
+        };
+        Counter {
+            tier,
+            speed,
+            level_milli: 0,
+            updated_ms: 0,
+            over: 0,
+            locked_until: 0,
+            stats: CounterStats { tier, spent: 0, span_ms: None, rate_limited: 0, lockouts: 0 },
+        }
+    }
+
+    /// Admits a call costing `cost` at `now`, or says which error to answer.
+    fn admit(&mut self, now: i64, cost: u64) -> Result<(), &'static str> {
+        if let Some(tier) = self.tier {
+            if now < self.locked_until {
+                return Err("EGeneral:Temporary lockout");
+            }
+            let elapsed = u64::try_from(now - self.updated_ms).unwrap_or(0);
+            self.level_milli = self.level_milli.saturating_sub(elapsed * tier.decay_milli / 1000);
+            self.updated_ms = now;
+            if self.level_milli == 0 {
+                self.over = 0;
+            }
+            if self.level_milli + cost * 1000 > tier.capacity * 1000 {
+                self.over += 1;
+                self.stats.rate_limited += 1;
+                if self.over > TOLERANCE {
+                    self.locked_until = now + LOCKOUT_MS / self.speed;
+                    self.stats.lockouts += 1;
+                    return Err("EGeneral:Temporary lockout");
+                }
+                return Err("EAPI:Rate limit exceeded");
+            }
+            self.level_milli += cost * 1000;
+        }
+        self.stats.spent += cost;
+        self.stats.span_ms = Some(self.stats.span_ms.map_or((now, now), |(first, _)| (first, now)));
+        Ok(())
+    }
+}
+
+/// The account as served.
+struct Store {
+    generator: Generator,
+    /// Ledger id → position in `generator.entries`.
+    positions: BTreeMap<String, usize>,
+    /// Trade id → position in `generator.fills`.
+    fill_positions: BTreeMap<String, usize>,
+}
+
+impl Store {
+    fn new(generator: Generator) -> Store {
+        let mut store = Store { generator, positions: BTreeMap::new(), fill_positions: BTreeMap::new() };
+        store.index();
+        store
+    }
+
+    fn index(&mut self) {
+        for (position, entry) in self.generator.entries.iter().enumerate().skip(self.positions.len()) {
+            self.positions.insert(entry.id.clone(), position);
+        }
+        for (position, fill) in self.generator.fills.iter().enumerate().skip(self.fill_positions.len()) {
+            self.fill_positions.insert(fill.txid.clone(), position);
+        }
+    }
+}
+
+struct State {
+    key: SimKey,
+    secret: Secret,
+    store: Mutex<Store>,
+    counter: Mutex<Counter>,
+    last_nonce: Mutex<u64>,
+    reject: AtomicU32,
+    invalid_nonces: Mutex<u64>,
+    requests: Mutex<BTreeMap<String, u64>>,
+    /// (Ledgers calls still to answer before inserting, fills to insert).
+    insert_after: Mutex<Option<(u32, usize)>>,
+}
+
+/// A running Kraken simulator; stops on drop.
+pub struct KrakenSim {
+    server: Server,
+    state: Arc<State>,
+    seed: u64,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for KrakenSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KrakenSim").field("addr", &self.server.base_url()).field("seed", &self.seed).finish()
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(0))
+}
+
+/// Generates the account of `config` and starts serving it.
+pub fn start(config: SimConfig) -> io::Result<KrakenSim> {
+    let market_profile =
+        Profile { start_ms: config.profile.start_ms, end_ms: config.profile.end_ms, trades: 0, ..Profile::demo() };
+    let mut world = generate(config.seed, &market_profile);
+    let generator = Generator::generate(config.seed, &world, &config.profile);
+    share_with_world(&mut world, &generator);
+    let state = Arc::new(State {
+        secret: Secret::new(config.key.secret.clone()),
+        key: config.key,
+        store: Mutex::new(Store::new(generator)),
+        counter: Mutex::new(Counter::new(config.limits)),
+        last_nonce: Mutex::new(0),
+        reject: AtomicU32::new(0),
+        invalid_nonces: Mutex::new(0),
+        requests: Mutex::new(BTreeMap::new()),
+        insert_after: Mutex::new(None),
+    });
+    let server = Server::start(config.port, Arc::clone(&state) as Arc<dyn Handler>, config.faults)?;
+    Ok(KrakenSim { server, state, seed: config.seed, limits: config.limits })
+}
+
+impl KrakenSim {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// The counter a client should model to use this simulator's budget to the full.
+    pub fn client_tier(&self) -> Option<Tier> {
+        self.limits.client_tier()
+    }
+
+    /// Kraken code → balance as `Balance` reports it (zeros left out).
+    pub fn balances(&self) -> BTreeMap<String, Decimal> {
+        let store = self.state.store.lock().unwrap_or_else(PoisonError::into_inner);
+        store.generator.balances().iter().filter(|(_, b)| !b.is_zero()).map(|(c, b)| (c.clone(), *b)).collect()
+    }
+
+    /// Every ledger entry served, oldest first.
+    pub fn entries(&self) -> Vec<LedgerEntry> {
+        self.state.store.lock().unwrap_or_else(PoisonError::into_inner).generator.entries.clone()
+    }
+
+    /// Every fill served, oldest first.
+    pub fn fills(&self) -> Vec<Fill> {
+        self.state.store.lock().unwrap_or_else(PoisonError::into_inner).generator.fills.clone()
+    }
+
+    /// Adds `count` fills now (two entries each); returns the entries added.
+    pub fn add_trades(&self, count: usize) -> usize {
+        self.state.add_trades(count)
+    }
+
+    /// After the next `calls` answers to `Ledgers`, adds `count` fills: entries arriving in the
+    /// middle of a client's walk.
+    pub fn insert_after_ledger_calls(&self, calls: u32, count: usize) {
+        *self.state.insert_after.lock().unwrap_or_else(PoisonError::into_inner) = Some((calls, count));
+    }
+
+    /// Answers the next `count` private calls `EAPI:Invalid nonce` (another program took a
+    /// higher nonce on the key).
+    pub fn reject_nonces(&self, count: u32) {
+        self.state.reject.store(count, Ordering::SeqCst);
+    }
+
+    /// Requests, refusals, faults and counter use so far.
+    pub fn stats(&self) -> SimStats {
+        let faults = self.server.faults_injected();
+        SimStats {
+            requests: self.server.requests(),
+            requests_by_path: self.state.requests.lock().unwrap_or_else(PoisonError::into_inner).clone(),
+            invalid_nonces: *self.state.invalid_nonces.lock().unwrap_or_else(PoisonError::into_inner),
+            faults: faults.values().sum(),
+            counter: self.state.counter.lock().unwrap_or_else(PoisonError::into_inner).stats.clone(),
+        }
+    }
+
+    /// A paragraph saying what is served, for `cointally sandbox serve`.
+    pub fn describe(&self) -> String {
+        let store = self.state.store.lock().unwrap_or_else(PoisonError::into_inner);
+        format!(
+            "A simulated Kraken is listening on {url} with a generated account (seed {seed}): {entries} ledger \
+             entries and {fills} fills, served by /0/private/Balance, Ledgers, TradesHistory, WithdrawMethods and \
+             /0/public/Assets with Kraken's signatures, nonces, pages, errors and call counter ({limits:?}). \
+             Nothing here touches the real Kraken.",
+            url = self.base_url(),
+            seed = self.seed,
+            entries = store.generator.entries.len(),
+            fills = store.generator.fills.len(),
+            limits = self.limits,
+        )
+    }
+
+    /// Stops serving (also done on drop).
+    pub fn stop(mut self) {
+        self.server.stop();
+    }
+
+    /// Changes how long injected timeouts stay silent.
+    pub fn set_fault_timeout_delay(&self, delay: Duration) {
+        self.server.set_timeout_delay(delay);
+    }
+}
+
+/// `{"error":["…"]}`.
+fn error(message: &str) -> Response {
+    Response::json(200, format!("{{\"error\":[\"{message}\"]}}"))
+}
+
+fn ok(result: String) -> Response {
+    Response::json(200, format!("{{\"error\":[],\"result\":{result}}}"))
+}
+
+/// Form or query text → decoded pairs.
+fn decode(text: &str) -> Vec<(String, String)> {
+    let unescape = |s: &str| -> String {
+        let bytes = s.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' if i + 2 < bytes.len() => {
+                    match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                        Ok(byte) => {
+                            out.push(byte);
+                            i += 2;
+                        }
+                        Err(_) => out.push(b'%'),
+                    }
+                }
+                byte => out.push(byte),
+            }
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    text.split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (unescape(name), unescape(value))
+        })
+        .collect()
+}
+
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// `1688464484.1780`: ms as Kraken's seconds with four decimals.
+fn seconds(ms: i64) -> String {
+    format!("{}.{:04}", ms.div_euclid(1000), ms.rem_euclid(1000) * 10)
+}
+
+/// An amount with the code's places (Kraken pads: `0.0200000000`).
+fn amount_text(amount: Decimal, code: &str) -> String {
+    let mut value = amount;
+    value.rescale(if places(code) == 8 { 10 } else { places(code) });
+    value.to_string()
+}
+
+fn entry_json(e: &LedgerEntry) -> String {
+    format!(
+        "{{\"aclass\":\"currency\",\"amount\":\"{}\",\"asset\":\"{}\",\"balance\":\"{}\",\"fee\":\"{}\",\"refid\":\"{}\",\"subtype\":\"{}\",\"time\":{},\"type\":\"{}\"}}",
+        amount_text(e.amount, &e.asset),
+        e.asset,
+        amount_text(e.balance, &e.asset),
+        amount_text(e.fee, &e.asset),
+        e.refid,
+        e.subtype,
+        seconds(e.time_ms),
+        e.kind
+    )
+}
+
+fn fill_json(f: &Fill) -> String {
+    format!(
+        "{{\"ordertxid\":\"{}\",\"postxid\":\"TKH2SE-M7IF5-CFI7LT\",\"pair\":\"{}\",\"time\":{},\"type\":\"{}\",\"ordertype\":\"limit\",\"price\":\"{}\",\"cost\":\"{}\",\"fee\":\"{}\",\"vol\":\"{}\",\"margin\":\"0.00000\",\"misc\":\"\",\"trade_id\":{},\"maker\":true}}",
+        f.ordertxid,
+        f.pair,
+        seconds(f.time_ms),
+        f.side,
+        f.price,
+        f.cost,
+        f.fee,
+        f.vol,
+        f.trade_id
+    )
+}
+
+/// The positions `[lo, hi)` that `start` (exclusive) and `end` (inclusive) select among items
+/// sorted by time, each given as an id or Unix seconds.
+fn range(
+    params: &[(String, String)],
+    len: usize,
+    position_of: impl Fn(&str) -> Option<usize>,
+    count_until_ms: impl Fn(i64) -> usize,
+) -> Result<(usize, usize), &'static str> {
+    let bound = |name: &str| -> Result<Option<usize>, &'static str> {
+        let Some(value) = param(params, name) else { return Ok(None) };
+        if let Ok(secs) = value.parse::<Decimal>() {
+            let ms: i64 =
+                (secs * Decimal::ONE_THOUSAND).floor().try_into().map_err(|_| "EGeneral:Invalid arguments")?;
+            return Ok(Some(count_until_ms(ms)));
+        }
+        position_of(value).map(|p| Some(p + 1)).ok_or("EGeneral:Invalid arguments")
+    };
+    let lo = bound("start")?.unwrap_or(0);
+    let hi = bound("end")?.unwrap_or(len);
+    Ok((lo, hi.max(lo)))
+}
+
+impl State {
+    fn add_trades(&self, count: usize) -> usize {
+        let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let added = store.generator.add_trades(count, now_ms());
+        store.index();
+        added
+    }
+
+    fn count(&self, path: &str) {
+        *self.requests.lock().unwrap_or_else(PoisonError::into_inner).entry(path.to_owned()).or_insert(0) += 1;
+    }
+
+    /// Key, signature and nonce checks of a private call.
+    fn authenticate(&self, request: &Request, body: &str, params: &[(String, String)]) -> Result<(), &'static str> {
+        if request.header("API-Key") != Some(self.key.api_key.as_str()) {
+            return Err("EAPI:Invalid key");
+        }
+        let nonce: u64 = param(params, "nonce").and_then(|n| n.parse().ok()).ok_or("EAPI:Invalid nonce")?;
+        let expected = super::auth::api_sign(&self.secret, &request.path, nonce, body);
+        if !expected.is_ok_and(|expected| Some(expected.as_str()) == request.header("API-Sign")) {
+            return Err("EAPI:Invalid signature");
+        }
+        let mut last = self.last_nonce.lock().unwrap_or_else(PoisonError::into_inner);
+        let rejected = self.reject.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+        if nonce <= *last || rejected {
+            *self.invalid_nonces.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+            if rejected {
+                // Another program used a higher nonce: this one is now too low.
+                *last = (*last).max(nonce);
+            }
+            return Err("EAPI:Invalid nonce");
+        }
+        *last = nonce;
+        Ok(())
+    }
+
+    fn ledgers(&self, params: &[(String, String)]) -> Result<String, &'static str> {
+        let result = {
+            let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+            let entries = &store.generator.entries;
+            let (lo, hi) = range(
+                params,
+                entries.len(),
+                |id| store.positions.get(id).copied(),
+                |ms| entries.partition_point(|e| e.time_ms <= ms),
+            )?;
+            let ofs: usize =
+                param(params, "ofs").map_or(Ok(0), str::parse).map_err(|_| "EGeneral:Invalid arguments")?;
+            let selected = &entries[lo..hi];
+            let page: Vec<String> =
+                selected.iter().rev().skip(ofs).take(PAGE).map(|e| format!("\"{}\":{}", e.id, entry_json(e))).collect();
+            let count = match param(params, "without_count") {
+                Some("true") => String::new(),
+                _ => format!(",\"count\":{}", selected.len()),
+            };
+            format!("{{\"ledger\":{{{}}}{count}}}", page.join(","))
+        };
+        let insert = {
+            let mut pending = self.insert_after.lock().unwrap_or_else(PoisonError::into_inner);
+            match pending.as_mut() {
+                Some((calls, count)) => {
+                    *calls = calls.saturating_sub(1);
+                    let count = *count;
+                    if *calls == 0 {
+                        *pending = None;
+                        Some(count)
+                    } else {
+                        None
+                    }
+                }
+                None => None,
+            }
+        };
+        if let Some(count) = insert {
+            self.add_trades(count);
+        }
+        Ok(result)
+    }
+
+    fn trades_history(&self, params: &[(String, String)]) -> Result<String, &'static str> {
+        let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let fills = &store.generator.fills;
+        let (lo, hi) = range(
+            params,
+            fills.len(),
+            |id| store.fill_positions.get(id).copied(),
+            |ms| fills.partition_point(|f| f.time_ms <= ms),
+        )?;
+        let ofs: usize = param(params, "ofs").map_or(Ok(0), str::parse).map_err(|_| "EGeneral:Invalid arguments")?;
+        let page: Vec<String> = fills[lo..hi]
+            .iter()
+            .rev()
+            .skip(ofs)
+            .take(PAGE)
+            .map(|f| format!("\"{}\":{}", f.txid, fill_json(f)))
+            .collect();
+        Ok(format!("{{\"count\":{},\"trades\":{{{}}}}}", hi - lo, page.join(",")))
+    }
+
+    fn balance(&self) -> String {
+        let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let items: Vec<String> = store
+            .generator
+            .balances()
+            .iter()
+            .filter(|(_, b)| !b.is_zero())
+            .map(|(code, b)| format!("\"{code}\":\"{}\"", amount_text(*b, code)))
+            .collect();
+        format!("{{{}}}", items.join(","))
+    }
+
+    fn assets(&self) -> String {
+        let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let altname = |code: &str| -> String {
+            match code {
+                "XXBT" => "XBT".into(),
+                "XXDG" => "XDG".into(),
+                "KFEE" => "FEE".into(),
+                c if c.len() == 4 && (c.starts_with('X') || c.starts_with('Z')) => c[1..].to_string(),
+                c => c.to_string(),
+            }
+        };
+        let items: Vec<String> = store
+            .generator
+            .balances()
+            .keys()
+            .map(|code| {
+                format!(
+                    "\"{code}\":{{\"aclass\":\"currency\",\"altname\":\"{}\",\"decimals\":10,\"display_decimals\":5,\"status\":\"enabled\"}}",
+                    altname(code)
+                )
+            })
+            .collect();
+        format!("{{{}}}", items.join(","))
+    }
+}
+
+impl Handler for State {
+    fn handle(&self, request: &Request) -> Response {
+        let now = now_ms();
+        self.count(&request.path);
+        let Some(endpoint) = Endpoint::from_path(&request.path) else {
+            return error("EGeneral:Unknown method");
+        };
+        if !endpoint.private() {
+            if request.method != "GET" {
+                return error("EGeneral:Invalid arguments");
+            }
+            return ok(self.assets());
+        }
+        if request.method != "POST" {
+            return error("EGeneral:Invalid arguments");
+        }
+        let body = request.body_text();
+        let params = decode(&body);
+        if let Err(message) = self.authenticate(request, &body, &params) {
+            return error(message);
+        }
+        if let Err(message) = self.counter.lock().unwrap_or_else(PoisonError::into_inner).admit(now, endpoint.cost()) {
+            return error(message);
+        }
+        let answer = match endpoint {
+            Endpoint::Balance => Ok(self.balance()),
+            Endpoint::Ledgers => self.ledgers(&params),
+            Endpoint::TradesHistory => self.trades_history(&params),
+            Endpoint::WithdrawMethods if self.key.can_withdraw => {
+                Ok("[{\"asset\":\"XXBT\",\"method\":\"Bitcoin\",\"network\":\"Bitcoin\",\"minimum\":\"0.0004\"}]"
+                    .into())
+            }
+            Endpoint::WithdrawMethods => Err("EGeneral:Permission denied"),
+            Endpoint::Assets => Ok(self.assets()),
+        };
+        match answer {
+            Ok(result) => ok(result),
+            Err(message) => error(message),
+        }
+    }
+
+    fn error_response(&self, status: u16, _request: &Request) -> Response {
+        if status == 429 {
+            return Response::json(429, "{\"error\":[\"EAPI:Rate limit exceeded\"]}");
+        }
+        Response::text(status, format!("error code: {status}"))
+    }
+}
