@@ -73,6 +73,24 @@ pub struct Fetched<T> {
     pub retries: u32,
 }
 
+impl Fetched<Market> {
+    /// Markets from an answer that took `attempts`, sorted by symbol, each symbol once.
+    pub fn markets(mut items: Vec<Market>, attempts: u32) -> Fetched<Market> {
+        items.sort();
+        items.dedup_by(|a, b| a.symbol == b.symbol);
+        Fetched { items, requests: attempts, retries: attempts.saturating_sub(1) }
+    }
+}
+
+impl Fetched<Candle> {
+    /// Candles from an answer that took `attempts`, sorted by open time, each time once.
+    pub fn candles(mut items: Vec<Candle>, attempts: u32) -> Fetched<Candle> {
+        items.sort();
+        items.dedup_by_key(|candle| candle.open_ms);
+        Fetched { items, requests: attempts, retries: attempts.saturating_sub(1) }
+    }
+}
+
 impl<T> Default for Fetched<T> {
     fn default() -> Fetched<T> {
         Fetched { items: Vec::new(), requests: 0, retries: 0 }

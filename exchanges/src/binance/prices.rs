@@ -117,7 +117,7 @@ impl CandleSource for BinancePrices {
         self.api.set_api_limits_from_exchange_info(&answer.body);
         let info: ExchangeInfo = serde_json::from_slice(&answer.body)
             .map_err(|error| malformed(Endpoint::ExchangeInfo, error.to_string()))?;
-        let mut items: Vec<Market> = info
+        let items: Vec<Market> = info
             .symbols
             .into_iter()
             .map(|symbol| Market {
@@ -126,9 +126,7 @@ impl CandleSource for BinancePrices {
                 symbol: symbol.symbol,
             })
             .collect();
-        items.sort();
-        items.dedup_by(|a, b| a.symbol == b.symbol);
-        Ok(Fetched { items, requests: answer.attempts, retries: answer.attempts.saturating_sub(1) })
+        Ok(Fetched::markets(items, answer.attempts))
     }
 
     fn granularity(&self, _time_ms: i64, _now_ms: i64) -> Granularity {
@@ -152,7 +150,7 @@ impl CandleSource for BinancePrices {
             return Err(setup(format!("Binance has no {} candles", granularity.name)));
         };
         if end_ms <= start_ms {
-            return Ok(Fetched { items: Vec::new(), requests: 0, retries: 0 });
+            return Ok(Fetched::default());
         }
         let wanted = (end_ms - start_ms + granularity.millis - 1) / granularity.millis;
         if wanted > i64::from(MAX_KLINES) {
@@ -171,9 +169,7 @@ impl CandleSource for BinancePrices {
         let answer = self.api.get(Endpoint::Klines, &params)?;
         let mut items = parse_klines(&answer.body).map_err(|reason| malformed(Endpoint::Klines, reason))?;
         items.retain(|candle| (start_ms..end_ms).contains(&candle.open_ms));
-        items.sort();
-        items.dedup_by_key(|candle| candle.open_ms);
-        Ok(Fetched { items, requests: answer.attempts, retries: answer.attempts.saturating_sub(1) })
+        Ok(Fetched::candles(items, answer.attempts))
     }
 }
 

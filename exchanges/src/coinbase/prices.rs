@@ -247,9 +247,7 @@ impl CandleSource for CoinbasePrices {
             };
             items.push(Market { symbol: product.id, base, quote });
         }
-        items.sort();
-        items.dedup_by(|a, b| a.symbol == b.symbol);
-        Ok(Fetched { items, requests: answer.attempts, retries: answer.attempts.saturating_sub(1) })
+        Ok(Fetched::markets(items, answer.attempts))
     }
 
     fn granularity(&self, _time_ms: i64, _now_ms: i64) -> Granularity {
@@ -274,7 +272,7 @@ impl CandleSource for CoinbasePrices {
             return Err(setup(format!("Coinbase Exchange has no {} candles", granularity.name)));
         }
         if end_ms <= start_ms {
-            return Ok(Fetched { items: Vec::new(), requests: 0, retries: 0 });
+            return Ok(Fetched::default());
         }
         let wanted = (end_ms - start_ms + granularity.millis - 1) / granularity.millis;
         if wanted > i64::from(MAX_CANDLES) {
@@ -294,8 +292,7 @@ impl CandleSource for CoinbasePrices {
         let answer = self.send("candles", path, params)?;
         let mut items = parse_candles(&answer.body).map_err(|reason| malformed("candles", reason))?;
         items.retain(|candle| (start_ms..end_ms).contains(&candle.open_ms));
-        items.dedup_by_key(|candle| candle.open_ms);
-        Ok(Fetched { items, requests: answer.attempts, retries: answer.attempts.saturating_sub(1) })
+        Ok(Fetched::candles(items, answer.attempts))
     }
 }
 
