@@ -64,7 +64,7 @@ pub struct LegValue {
 }
 
 /// A leg still without a value, for `prices missing`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingLeg {
     /// The event's row id.
     pub event: i64,
@@ -73,12 +73,10 @@ pub struct MissingLeg {
     /// Its kind.
     pub kind: String,
     /// UTC ms.
-    #[serde(skip)]
     pub time_ms: i64,
     /// The leg's asset.
     pub asset: String,
     /// Its signed amount.
-    #[serde(serialize_with = "crate::ledger::prices::decimal_text")]
     pub amount: Decimal,
     /// `sent`, `received` or `fee`.
     pub role: String,
@@ -97,11 +95,6 @@ pub struct FilePrice {
     pub granularity: &'static str,
     /// One unit of `asset` in `currency`.
     pub price: Decimal,
-}
-
-/// Serialises a decimal as plain text (JSON carries decimals as strings).
-pub fn decimal_text<S: serde::Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&format_amount(*value))
 }
 
 fn decimal(text: &str, what: &str) -> Result<Decimal, LedgerError> {

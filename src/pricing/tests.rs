@@ -2,7 +2,6 @@
 //! computed by hand from the candles written next to it.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 
 use cointally_exchanges::event::FiatValue;
 use cointally_exchanges::http::FetchError;
@@ -24,18 +23,17 @@ fn d(text: &str) -> Decimal {
     text.parse().unwrap()
 }
 
-/// A source serving fixed minute candles, counting its requests.
+/// A source serving fixed minute candles.
 struct Fake {
     name: &'static str,
     markets: Vec<Market>,
     candles: BTreeMap<String, Vec<Candle>>,
     max: u32,
-    requests: Mutex<Vec<(String, i64, i64)>>,
 }
 
 impl Fake {
     fn new(name: &'static str, max: u32) -> Fake {
-        Fake { name, markets: Vec::new(), candles: BTreeMap::new(), max, requests: Mutex::new(Vec::new()) }
+        Fake { name, markets: Vec::new(), candles: BTreeMap::new(), max }
     }
 
     /// Lists `symbol` (base/quote) with candles `(minutes after T0, close)`.
@@ -54,7 +52,6 @@ impl CandleSource for Fake {
         self.name
     }
     fn markets(&self) -> Result<Fetched<Market>, FetchError> {
-        self.requests.lock().unwrap().push(("markets".into(), 0, 0));
         Ok(Fetched { items: self.markets.clone(), requests: 1, retries: 0 })
     }
     fn granularity(&self, _: i64, _: i64) -> Granularity {
@@ -65,7 +62,6 @@ impl CandleSource for Fake {
     }
     fn candles(&self, market: &Market, g: Granularity, start: i64, end: i64) -> Result<Fetched<Candle>, FetchError> {
         assert!(end - start <= i64::from(self.max) * g.millis, "window too large");
-        self.requests.lock().unwrap().push((market.symbol.clone(), start, end));
         let items =
             self.candles[&market.symbol].iter().filter(|c| c.open_ms >= start && c.open_ms < end).copied().collect();
         Ok(Fetched { items, requests: 1, retries: 0 })

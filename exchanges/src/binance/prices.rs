@@ -189,13 +189,7 @@ mod tests {
     const MARCH_2024: i64 = 1_709_373_600_000;
 
     fn fast() -> ClientConfig {
-        ClientConfig {
-            read_timeout: Duration::from_secs(5),
-            backoff_base: Duration::from_millis(1),
-            backoff_max: Duration::from_millis(10),
-            max_attempts: 6,
-            ..ClientConfig::default()
-        }
+        ClientConfig::for_tests(Duration::from_secs(5), 6)
     }
 
     fn sim(faults: Option<FaultConfig>) -> BinanceSim {

@@ -83,6 +83,20 @@ impl ClientConfig {
     }
 }
 
+#[cfg(test)]
+impl ClientConfig {
+    /// For tests against a local server: millisecond backoff, the given read timeout and attempts.
+    pub(crate) fn for_tests(read_timeout: Duration, max_attempts: u32) -> ClientConfig {
+        ClientConfig {
+            read_timeout,
+            backoff_base: Duration::from_millis(1),
+            backoff_max: Duration::from_millis(10),
+            max_attempts,
+            ..ClientConfig::default()
+        }
+    }
+}
+
 /// The HTTP method of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -863,13 +877,7 @@ mod tests {
     }
 
     fn fast() -> ClientConfig {
-        ClientConfig {
-            read_timeout: Duration::from_millis(300),
-            backoff_base: Duration::from_millis(1),
-            backoff_max: Duration::from_millis(20),
-            max_attempts: 4,
-            ..ClientConfig::default()
-        }
+        ClientConfig::for_tests(Duration::from_millis(300), 4)
     }
 
     fn client_on(server: &TestServer, clock: Arc<ManualClock>, config: ClientConfig) -> Client {

@@ -488,13 +488,7 @@ mod tests {
     const NOW_MS: i64 = 1_616_492_376_594;
 
     fn fast() -> ClientConfig {
-        ClientConfig {
-            read_timeout: Duration::from_millis(500),
-            backoff_base: Duration::from_millis(1),
-            backoff_max: Duration::from_millis(10),
-            max_attempts: 4,
-            ..ClientConfig::default()
-        }
+        ClientConfig::for_tests(Duration::from_millis(500), 4)
     }
 
     fn api_on(url: &str) -> KrakenApi {
