@@ -168,8 +168,12 @@ impl Ledger {
         let tx = self.transaction()?;
         let events: i64 =
             tx.query_row("SELECT count(*) FROM events WHERE account_id = ?1", [account.id], |r| r.get(0))?;
-        // Transfers point at events of two accounts; the cascade removes the pairs too.
+        // Transfers point at events of two accounts; the cascade removes the pairs too. The
+        // stored tax run was computed with the account's events: it goes.
         tx.execute("DELETE FROM accounts WHERE id = ?1", [account.id])?;
+        tx.execute_batch(
+            "DELETE FROM tax_disposals; DELETE FROM tax_income; DELETE FROM tax_holdings; DELETE FROM tax_runs;",
+        )?;
         tx.commit()?;
         Ok(events as u64)
     }

@@ -9,6 +9,7 @@ mod balances;
 pub mod events;
 pub mod prices;
 mod sync_state;
+pub mod tax;
 mod writer;
 
 use std::fs::File;
@@ -22,6 +23,9 @@ pub use balances::Balance;
 pub use events::{EventFilter, EventRow, LegRow};
 pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg};
 pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
+pub use tax::{
+    Disposal, DisposalKind, Holding, IncomeRow, LinkMethod, Movement, RunRows, TaxEvent, TaxLeg, Term, TransferLink,
+};
 pub use writer::{Writer, Written};
 
 /// The migrations, in order; migration `i` brings the ledger to version `i + 1`.
@@ -29,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0001_ledger.sql"),
     include_str!("../../schema/0002_sync.sql"),
     include_str!("../../schema/0003_prices.sql"),
+    include_str!("../../schema/0004_tax.sql"),
 ];
 
 /// The ledger version this build writes.
@@ -264,9 +269,11 @@ mod tests {
             "legs",
             "transfers",
             "prices",
-            "lots",
-            "disposals",
-            "income",
+            "transfer_unlinks",
+            "tax_runs",
+            "tax_disposals",
+            "tax_income",
+            "tax_holdings",
         ] {
             assert!(tables.iter().any(|t| t == table), "missing table {table}");
         }

@@ -1,0 +1,580 @@
+//! What the tax engine reads and writes: events with their legs' values in time order, the
+//! deposits and withdrawals that may be own transfers, the transfers matched or decided by
+//! the user, and the rows of a computed run (disposals, income, year-end holdings).
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use cointally_exchanges::amount::format_amount;
+use cointally_exchanges::asset::is_fiat;
+use cointally_exchanges::{EventKind, LegRole};
+use rusqlite::{OptionalExtension, params};
+use rust_decimal::Decimal;
+
+use super::events::parse_stored_amount;
+use super::{Ledger, LedgerError};
+
+/// An event as the tax engine sees it: kind, time, legs with their values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxEvent {
+    /// Row id.
+    pub id: i64,
+    /// The account (wallet) it happened in.
+    pub account_id: i64,
+    /// What happened.
+    pub kind: EventKind,
+    /// UTC ms.
+    pub time_ms: i64,
+    /// A cost basis the user gave for a deposit (a generic-CSV deposit row's `fiat_value` in
+    /// the reporting currency).
+    pub basis: Option<Decimal>,
+    /// Its legs, in order.
+    pub legs: Vec<TaxLeg>,
+}
+
+/// One leg of a [`TaxEvent`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxLeg {
+    /// Position in the event.
+    pub seq: i64,
+    /// Side of the event.
+    pub role: LegRole,
+    /// Asset symbol.
+    pub asset: String,
+    /// Signed amount.
+    pub amount: Decimal,
+    /// Value in the reporting currency; `None` when it has none (only with
+    /// `--allow-missing-prices`).
+    pub value: Option<Decimal>,
+}
+
+/// A deposit or withdrawal of one crypto asset: a candidate half of an own transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Movement {
+    /// The event.
+    pub event_id: i64,
+    /// Its account.
+    pub account_id: i64,
+    /// Whether the asset left (a withdrawal) or arrived (a deposit).
+    pub outgoing: bool,
+    /// UTC ms.
+    pub time_ms: i64,
+    /// The asset moved.
+    pub asset: String,
+    /// The amount that left or arrived (positive), fees not included.
+    pub amount: Decimal,
+    /// Fees paid in the same asset (positive).
+    pub fee: Decimal,
+    /// The on-chain hash, if known.
+    pub tx_hash: Option<String>,
+}
+
+/// How a transfer was matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LinkMethod {
+    /// The same transaction hash on both sides.
+    TxHash,
+    /// Asset, amount and a time window, with one candidate only.
+    AmountTime,
+    /// The user linked them.
+    Manual,
+}
+
+impl LinkMethod {
+    /// The ledger's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkMethod::TxHash => "tx_hash",
+            LinkMethod::AmountTime => "amount_time",
+            LinkMethod::Manual => "manual",
+        }
+    }
+
+    fn from_name(name: &str) -> Result<LinkMethod, LedgerError> {
+        match name {
+            "tx_hash" => Ok(LinkMethod::TxHash),
+            "amount_time" => Ok(LinkMethod::AmountTime),
+            "manual" => Ok(LinkMethod::Manual),
+            other => Err(LedgerError::Corrupt(format!("transfer method {other:?}"))),
+        }
+    }
+}
+
+/// A withdrawal and the deposit it became.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct TransferLink {
+    /// The withdrawal event.
+    pub withdrawal: i64,
+    /// The deposit event.
+    pub deposit: i64,
+    /// How they were paired.
+    pub method: LinkMethod,
+}
+
+/// Short or long term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Term {
+    /// Held one year or less.
+    Short,
+    /// Held more than one year.
+    Long,
+}
+
+impl Term {
+    /// `short` or `long`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Term::Short => "short",
+            Term::Long => "long",
+        }
+    }
+}
+
+/// Why units were disposed of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DisposalKind {
+    /// Sold, traded away or spent.
+    Sale,
+    /// Paid as a fee.
+    Fee,
+    /// Paid as the network fee of an own transfer.
+    TransferFee,
+}
+
+impl DisposalKind {
+    /// The ledger's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DisposalKind::Sale => "sale",
+            DisposalKind::Fee => "fee",
+            DisposalKind::TransferFee => "transfer_fee",
+        }
+    }
+}
+
+/// A disposal of one lot fragment: one Form 8949 row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disposal {
+    /// The disposing event.
+    pub event_id: i64,
+    /// Its account.
+    pub account_id: i64,
+    /// Why.
+    pub kind: DisposalKind,
+    /// Asset symbol.
+    pub asset: String,
+    /// Units disposed of (positive).
+    pub amount: Decimal,
+    /// When the lot was acquired (UTC ms).
+    pub acquired_ms: i64,
+    /// When it was disposed of (UTC ms).
+    pub disposed_ms: i64,
+    /// Amount realized, after disposal costs.
+    pub proceeds: Decimal,
+    /// Basis of the units.
+    pub cost_basis: Decimal,
+    /// Short or long.
+    pub term: Term,
+    /// The event that acquired the lot; `None` when more was disposed of than was held.
+    pub lot_event_id: Option<i64>,
+    /// The basis is unknown (a deposit from outside, or units never seen arriving).
+    pub basis_missing: bool,
+    /// A value used is missing (only with `--allow-missing-prices`).
+    pub price_missing: bool,
+}
+
+impl Disposal {
+    /// Proceeds minus basis, unrounded.
+    pub fn gain(&self) -> Decimal {
+        self.proceeds - self.cost_basis
+    }
+}
+
+/// Income received: its value is also the basis of its lot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomeRow {
+    /// The event.
+    pub event_id: i64,
+    /// Its account.
+    pub account_id: i64,
+    /// The income kind (staking, interest, ...).
+    pub kind: EventKind,
+    /// Asset received.
+    pub asset: String,
+    /// Units received.
+    pub amount: Decimal,
+    /// UTC ms.
+    pub received_ms: i64,
+    /// Fair market value when received.
+    pub value: Decimal,
+    /// The value is missing (counted as zero).
+    pub price_missing: bool,
+}
+
+/// A lot still held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    /// The event that acquired it.
+    pub lot_event_id: i64,
+    /// The wallet holding it (per-wallet tracking); `None` under universal tracking.
+    pub account_id: Option<i64>,
+    /// Asset symbol.
+    pub asset: String,
+    /// Units held.
+    pub amount: Decimal,
+    /// When acquired (UTC ms).
+    pub acquired_ms: i64,
+    /// Basis of the units held.
+    pub cost_basis: Decimal,
+    /// The basis is unknown.
+    pub basis_missing: bool,
+}
+
+/// The rows of one computed run, as stored for exports and audit.
+#[derive(Debug, Clone, Copy)]
+pub struct RunRows<'a> {
+    /// The tax year.
+    pub year: i32,
+    /// The options, as JSON.
+    pub options: &'a str,
+    /// SHA-256 (hex) of the inputs read.
+    pub inputs_hash: &'a str,
+    /// The year's disposals.
+    pub disposals: &'a [Disposal],
+    /// The year's income.
+    pub income: &'a [IncomeRow],
+    /// Lots held at the end of the year.
+    pub holdings: &'a [Holding],
+}
+
+/// A movement being read: the movement so far, whether it is still a single-asset crypto
+/// move, and its fee legs.
+type Pending = (Movement, bool, Vec<(String, Decimal)>);
+
+fn decimal(text: &str, what: &str) -> Result<Decimal, LedgerError> {
+    text.parse().map_err(|_| LedgerError::Corrupt(format!("{what} {text:?} is not a decimal")))
+}
+
+/// A TEXT column borrowed from the row.
+fn text<'a>(row: &'a rusqlite::Row<'_>, index: usize) -> Result<&'a str, LedgerError> {
+    row.get_ref(index)?.as_str().map_err(|e| LedgerError::Corrupt(format!("column {index}: {e}")))
+}
+
+fn event_kind(id: i64, kind: &str) -> Result<EventKind, LedgerError> {
+    kind.parse().map_err(|_| LedgerError::Corrupt(format!("event {id} has kind {kind:?}")))
+}
+
+fn leg_role(role: &str) -> Result<LegRole, LedgerError> {
+    LegRole::from_name(role).ok_or_else(|| LedgerError::Corrupt(format!("leg role {role:?}")))
+}
+
+impl Ledger {
+    /// Calls `each` with every event before `until_ms` (all when `None`) in time order (ties
+    /// by id), its legs valued in `currency`. Streams: one event in memory at a time.
+    pub fn for_each_tax_event(
+        &self,
+        currency: &str,
+        until_ms: Option<i64>,
+        mut each: impl FnMut(TaxEvent),
+    ) -> Result<(), LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.id, e.account_id, e.kind, e.time_ms, e.fiat_value, e.fiat_currency, e.source,
+                    l.seq, l.role, l.asset, l.amount, v.value
+             FROM events e INDEXED BY events_by_time
+             JOIN legs l ON l.event_id = e.id
+             LEFT JOIN leg_values v ON v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1
+             WHERE e.time_ms < ?2
+             ORDER BY e.time_ms, e.id, l.seq",
+        )?;
+        let mut rows = stmt.query(params![currency, until_ms.unwrap_or(i64::MAX)])?;
+        let mut current: Option<TaxEvent> = None;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            if current.as_ref().is_none_or(|e| e.id != id) {
+                if let Some(done) = current.take() {
+                    each(done);
+                }
+                let kind = event_kind(id, text(row, 2)?)?;
+                let fiat: Option<String> = row.get(4)?;
+                let fiat_currency: Option<String> = row.get(5)?;
+                let source: String = row.get(6)?;
+                let basis = match (kind, fiat, fiat_currency) {
+                    (EventKind::Deposit, Some(value), Some(c)) if c == currency && source == "csv:generic" => {
+                        Some(decimal(&value, "fiat value")?)
+                    }
+                    _ => None,
+                };
+                current = Some(TaxEvent {
+                    id,
+                    account_id: row.get(1)?,
+                    kind,
+                    time_ms: row.get(3)?,
+                    basis,
+                    legs: Vec::with_capacity(3),
+                });
+            }
+            let value: Option<String> = row.get(11)?;
+            let leg = TaxLeg {
+                seq: row.get(7)?,
+                role: leg_role(text(row, 8)?)?,
+                asset: row.get(9)?,
+                amount: parse_stored_amount(text(row, 10)?)?,
+                value: value.map(|v| decimal(&v, "leg value")).transpose()?,
+            };
+            if let Some(event) = current.as_mut() {
+                event.legs.push(leg);
+            }
+        }
+        if let Some(done) = current {
+            each(done);
+        }
+        Ok(())
+    }
+
+    /// Every deposit and withdrawal that moves exactly one crypto asset (fees aside), in id
+    /// order: the candidates of own transfers.
+    pub fn movements(&self) -> Result<Vec<Movement>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.id, e.account_id, e.kind, e.time_ms, e.tx_hash, l.role, l.asset, l.amount
+             FROM events e JOIN legs l ON l.event_id = e.id
+             WHERE e.kind IN ('deposit', 'withdrawal')
+             ORDER BY e.id, l.seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        let mut current: Option<Pending> = None;
+        let finish = |m: Option<Pending>, out: &mut Vec<Movement>| {
+            let Some((mut movement, ok, fees)) = m else { return };
+            if ok && !movement.asset.is_empty() {
+                movement.fee = fees.iter().filter(|(a, _)| *a == movement.asset).map(|(_, f)| f.abs()).sum();
+                out.push(movement);
+            }
+        };
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            if current.as_ref().is_none_or(|(m, _, _)| m.event_id != id) {
+                finish(current.take(), &mut out);
+                let kind: String = row.get(2)?;
+                current = Some((
+                    Movement {
+                        event_id: id,
+                        account_id: row.get(1)?,
+                        outgoing: kind == "withdrawal",
+                        time_ms: row.get(3)?,
+                        asset: String::new(),
+                        amount: Decimal::ZERO,
+                        fee: Decimal::ZERO,
+                        tx_hash: row.get(4)?,
+                    },
+                    true,
+                    Vec::new(),
+                ));
+            }
+            let role = leg_role(text(row, 5)?)?;
+            let asset: String = row.get(6)?;
+            let amount = parse_stored_amount(text(row, 7)?)?;
+            let Some((movement, ok, fees)) = current.as_mut() else { continue };
+            let main = if movement.outgoing { LegRole::Sent } else { LegRole::Received };
+            if role == LegRole::Fee {
+                fees.push((asset, amount));
+            } else if role != main || !movement.asset.is_empty() || is_fiat(&asset) {
+                *ok = false;
+            } else {
+                movement.asset = asset;
+                movement.amount = amount.abs();
+            }
+        }
+        finish(current, &mut out);
+        Ok(out)
+    }
+
+    /// The stored transfers, by withdrawal id.
+    pub fn transfer_links(&self) -> Result<Vec<TransferLink>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT withdrawal_event_id, deposit_event_id, method FROM transfers ORDER BY withdrawal_event_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(TransferLink {
+                withdrawal: row.get(0)?,
+                deposit: row.get(1)?,
+                method: LinkMethod::from_name(text(row, 2)?)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The events the user unlinked, which automatic matching leaves alone.
+    pub fn transfer_unlinks(&self) -> Result<BTreeSet<i64>, LedgerError> {
+        let mut stmt = self.conn.prepare("SELECT event_id FROM transfer_unlinks")?;
+        let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// Makes the automatically matched transfers those of `links` (manual ones stay), in one
+    /// transaction; only the differences are written.
+    pub fn replace_automatic_transfers(&mut self, links: &[TransferLink]) -> Result<(), LedgerError> {
+        let wanted: BTreeSet<(i64, i64, LinkMethod)> = links
+            .iter()
+            .filter(|l| l.method != LinkMethod::Manual)
+            .map(|l| (l.withdrawal, l.deposit, l.method))
+            .collect();
+        let stored: BTreeSet<(i64, i64, LinkMethod)> = self
+            .transfer_links()?
+            .into_iter()
+            .filter(|l| l.method != LinkMethod::Manual)
+            .map(|l| (l.withdrawal, l.deposit, l.method))
+            .collect();
+        if wanted == stored {
+            return Ok(());
+        }
+        let now = Utc::now().to_rfc3339();
+        let tx = self.transaction()?;
+        {
+            let mut delete =
+                tx.prepare("DELETE FROM transfers WHERE withdrawal_event_id = ?1 AND method <> 'manual'")?;
+            for (w, _, _) in stored.difference(&wanted) {
+                delete.execute([w])?;
+            }
+            let mut insert = tx.prepare(
+                "INSERT INTO transfers (withdrawal_event_id, deposit_event_id, method, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (w, d, method) in wanted.difference(&stored) {
+                insert.execute(params![w, d, method.as_str(), now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The kind and account of an event, if it exists.
+    pub fn event_kind(&self, id: i64) -> Result<Option<(EventKind, i64)>, LedgerError> {
+        let row: Option<(String, i64)> = self
+            .conn
+            .query_row("SELECT kind, account_id FROM events WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        row.map(|(kind, account)| Ok((event_kind(id, &kind)?, account))).transpose()
+    }
+
+    /// Links a withdrawal to a deposit by hand: any other transfer of either event goes, and
+    /// neither stays unlinked.
+    pub fn link_transfer(&mut self, withdrawal: i64, deposit: i64) -> Result<(), LedgerError> {
+        let now = Utc::now().to_rfc3339();
+        let tx = self.transaction()?;
+        tx.execute(
+            "DELETE FROM transfers WHERE withdrawal_event_id IN (?1, ?2) OR deposit_event_id IN (?1, ?2)",
+            params![withdrawal, deposit],
+        )?;
+        tx.execute("DELETE FROM transfer_unlinks WHERE event_id IN (?1, ?2)", params![withdrawal, deposit])?;
+        tx.execute(
+            "INSERT INTO transfers (withdrawal_event_id, deposit_event_id, method, created_at) VALUES (?1, ?2, 'manual', ?3)",
+            params![withdrawal, deposit, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Removes the transfer `event` is part of and keeps `event` out of automatic matching;
+    /// returns how many transfers were removed.
+    pub fn unlink_transfer(&mut self, event: i64) -> Result<usize, LedgerError> {
+        let now = Utc::now().to_rfc3339();
+        let tx = self.transaction()?;
+        let removed =
+            tx.execute("DELETE FROM transfers WHERE withdrawal_event_id = ?1 OR deposit_event_id = ?1", [event])?;
+        tx.execute(
+            "INSERT INTO transfer_unlinks (event_id, created_at) VALUES (?1, ?2) ON CONFLICT (event_id) DO NOTHING",
+            params![event, now],
+        )?;
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    /// Stores a computed run, replacing the one stored before, in one transaction.
+    pub fn store_tax_run(&mut self, run: &RunRows<'_>) -> Result<i64, LedgerError> {
+        let now = Utc::now().to_rfc3339();
+        let tx = self.transaction()?;
+        tx.execute_batch(
+            "DELETE FROM tax_disposals; DELETE FROM tax_income; DELETE FROM tax_holdings; DELETE FROM tax_runs;",
+        )?;
+        tx.execute(
+            "INSERT INTO tax_runs (year, options, inputs_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![run.year, run.options, run.inputs_hash, now],
+        )?;
+        let run_id = tx.last_insert_rowid();
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount, acquired_ms,
+                    disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            )?;
+            for (seq, d) in run.disposals.iter().enumerate() {
+                insert.execute(params![
+                    run_id,
+                    seq as i64,
+                    d.event_id,
+                    d.account_id,
+                    d.kind.as_str(),
+                    d.asset,
+                    format_amount(d.amount),
+                    d.acquired_ms,
+                    d.disposed_ms,
+                    format_amount(d.proceeds),
+                    format_amount(d.cost_basis),
+                    format_amount(d.gain()),
+                    d.term.as_str(),
+                    d.lot_event_id,
+                    d.basis_missing,
+                    d.price_missing,
+                ])?;
+            }
+            let mut insert = tx.prepare(
+                "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount, received_ms, value, price_missing)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for (seq, i) in run.income.iter().enumerate() {
+                insert.execute(params![
+                    run_id,
+                    seq as i64,
+                    i.event_id,
+                    i.account_id,
+                    i.kind.as_str(),
+                    i.asset,
+                    format_amount(i.amount),
+                    i.received_ms,
+                    format_amount(i.value),
+                    i.price_missing,
+                ])?;
+            }
+            let mut insert = tx.prepare(
+                "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+            for (seq, h) in run.holdings.iter().enumerate() {
+                insert.execute(params![
+                    run_id,
+                    seq as i64,
+                    h.lot_event_id,
+                    h.account_id,
+                    h.asset,
+                    format_amount(h.amount),
+                    h.acquired_ms,
+                    format_amount(h.cost_basis),
+                    h.basis_missing,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(run_id)
+    }
+
+    /// The stored run's year, options and inputs hash, if a report was computed.
+    pub fn tax_run(&self) -> Result<Option<(i64, i32, String, String)>, LedgerError> {
+        Ok(self
+            .conn
+            .query_row("SELECT id, year, options, inputs_hash FROM tax_runs ORDER BY id DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?)
+    }
+}
