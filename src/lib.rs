@@ -5,9 +5,12 @@
 //! history files through [`import`]) → raw archive and normalised events in the [`ledger`] →
 //! prices → lots and disposals → exports. The [`cli`] module is the command line over it.
 
+pub mod check;
 pub mod cli;
 pub mod credentials;
 pub mod import;
 pub mod ledger;
 pub mod pricing;
 pub mod sync;
+pub mod tax;
+pub mod transfers;

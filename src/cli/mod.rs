@@ -6,6 +6,7 @@
 
 mod account;
 mod balances;
+mod check;
 mod coverage;
 mod demo;
 mod events;
@@ -14,8 +15,10 @@ mod init;
 mod output;
 mod prices;
 mod renormalize;
+mod report;
 mod sandbox;
 mod sync;
+mod transfers;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -84,6 +87,12 @@ enum Command {
     Prices(prices::Args),
     /// Show or change the reporting currency (changing it values the legs in the new one)
     Currency(prices::CurrencyArgs),
+    /// Own transfers: matched withdrawal → deposit pairs and what is left (link, unlink)
+    Transfers(transfers::Args),
+    /// The year's gains and income: proceeds, basis, short- and long-term gain, per asset
+    Report(report::Args),
+    /// Audit the ledger before trusting a report (exit 0 only when clean)
+    Check(check::Args),
     /// Run the whole pipeline on bundled sample data, no keys needed
     Demo,
 }
@@ -173,6 +182,9 @@ pub fn main() -> ExitCode {
         Command::Events(args) => events::run(&context, args),
         Command::Prices(args) => prices::run(&context, args),
         Command::Currency(args) => prices::currency(&context, args),
+        Command::Transfers(args) => transfers::run(&context, args),
+        Command::Report(args) => report::run(&context, args),
+        Command::Check(args) => check::run(&context, args),
         Command::Demo => demo::run(&context),
     };
     match result {
@@ -288,6 +300,15 @@ fn classify(e: &anyhow::Error) -> (u8, Vec<String>) {
             return (
                 2,
                 vec!["nothing was changed; the record is kept in the raw archive for a fixed cointally".into()],
+            );
+        }
+        if let Some(crate::pricing::PricingError::Missing(_)) = cause.downcast_ref::<crate::pricing::PricingError>() {
+            return (
+                2,
+                vec![
+                    "run `cointally prices` to value them (`cointally prices missing` lists them; `cointally prices import FILE` takes your own prices)".into(),
+                    "or add --allow-missing-prices: they count as zero and the rows they touch are marked".into(),
+                ],
             );
         }
         if cause.downcast_ref::<CredentialsError>().is_some() {

@@ -1,0 +1,241 @@
+//! `check`: the audit an accountant runs before trusting a report.
+//!
+//! Findings, one per kind and account, each with a count, what it means, what to do, and the
+//! items behind it (shown on request):
+//! - `balance_mismatch`: the ledger's balance differs from what the exchange reported at the
+//!   last sync (history is missing: the finding says where the synced span and the asset's
+//!   history start, and any gap in the span);
+//! - `negative_balance`: a balance went below zero (the first event that took it there);
+//! - `ambiguous_transfer`: a withdrawal or deposit with several candidates for the other half;
+//! - `unmatched_withdrawal`: crypto that left to no wallet in the ledger;
+//! - `unmatched_deposit`: crypto that arrived from no wallet in the ledger, with no basis given;
+//! - `missing_basis`: other units with no known basis (adjustments, moves of units never seen
+//!   arriving);
+//! - `missing_price`: legs without a value in the reporting currency.
+
+use std::collections::BTreeMap;
+
+use cointally_exchanges::EventKind;
+use cointally_exchanges::amount::format_amount;
+use cointally_exchanges::time::{format_rfc3339, from_millis};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::ledger::{Ledger, LedgerError, Movement};
+use crate::tax::{self, Options};
+use crate::transfers;
+
+/// One thing behind a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Item {
+    /// The event, when one is to blame.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<i64>,
+    /// When (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// The asset.
+    pub asset: String,
+    /// The amount concerned (signed where it matters).
+    pub amount: String,
+    /// More, in words.
+    pub detail: String,
+}
+
+/// A kind of problem in one account, with its items.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The kind (`balance_mismatch`, `negative_balance`, …).
+    pub kind: &'static str,
+    /// The account's label.
+    pub account: String,
+    /// How many items.
+    pub count: usize,
+    /// What it means.
+    pub message: String,
+    /// What to do.
+    pub hint: String,
+    /// The items.
+    pub items: Vec<Item>,
+}
+
+fn time(ms: i64) -> Option<String> {
+    Some(format_rfc3339(from_millis(ms)))
+}
+
+fn movement_item(m: &Movement, detail: String) -> Item {
+    Item {
+        event: Some(m.event_id),
+        time: time(m.time_ms),
+        asset: m.asset.clone(),
+        amount: format_amount(m.amount),
+        detail,
+    }
+}
+
+/// Runs every check (matching transfers again first) and returns the findings, grouped and
+/// in a stable order; empty means clean.
+pub fn audit(ledger: &mut Ledger) -> Result<Vec<Finding>, LedgerError> {
+    let matching = transfers::refresh(ledger)?;
+    let computed = tax::compute(ledger, Options::us(None), &matching)?.computation;
+    let accounts = ledger.accounts()?;
+    let labels: BTreeMap<i64, String> = accounts.iter().map(|a| (a.id, a.label.clone())).collect();
+    let label = |id: i64| labels.get(&id).cloned().unwrap_or_default();
+    let movements = &matching.movements;
+    // (kind order, account) → items
+    let mut groups: BTreeMap<(usize, String), Vec<Item>> = BTreeMap::new();
+
+    // Balances against the exchange's word.
+    for account in &accounts {
+        let reported = ledger.reported_balances(account.id)?;
+        if reported.is_empty() {
+            continue;
+        }
+        let held: BTreeMap<String, Decimal> =
+            ledger.balances(Some(&account.label), None)?.into_iter().map(|b| (b.asset, b.amount)).collect();
+        let said: BTreeMap<String, (Decimal, i64)> =
+            reported.iter().map(|r| (r.asset.clone(), (r.amount, r.reported_ms))).collect();
+        let coverage = ledger.coverage(account.id)?;
+        let span_start = coverage.iter().map(|c| c.span.from_ms).min();
+        let mut gaps: Vec<(i64, i64)> = Vec::new();
+        for pair in coverage.windows(2) {
+            if pair[0].stream == pair[1].stream && pair[0].span.to_ms < pair[1].span.from_ms {
+                gaps.push((pair[0].span.to_ms, pair[1].span.from_ms));
+            }
+        }
+        let assets: std::collections::BTreeSet<&String> = held.keys().chain(said.keys()).collect();
+        for asset in assets {
+            let ours = held.get(asset).copied().unwrap_or_default();
+            let (theirs, at) = said.get(asset).copied().unwrap_or((Decimal::ZERO, 0));
+            if ours == theirs {
+                continue;
+            }
+            let first = ledger.events(&crate::ledger::EventFilter {
+                account: Some(account.label.clone()),
+                asset: Some(asset.clone()),
+                limit: Some(1),
+                ..Default::default()
+            })?;
+            let mut where_from = match first.first() {
+                Some(e) => format!("its history in the ledger starts {}", format_rfc3339(e.time)),
+                None => "the ledger has no history of it".to_owned(),
+            };
+            if let Some(start) = span_start {
+                where_from += &format!("; the synced span starts {}", format_rfc3339(from_millis(start)));
+            }
+            if let Some((from, to)) = gaps.first() {
+                where_from +=
+                    &format!("; gap {} – {}", format_rfc3339(from_millis(*from)), format_rfc3339(from_millis(*to)));
+            }
+            groups.entry((0, account.label.clone())).or_default().push(Item {
+                event: None,
+                time: (at > 0).then(|| format_rfc3339(from_millis(at))),
+                asset: asset.clone(),
+                amount: format_amount(ours - theirs),
+                detail: format!(
+                    "ledger {}, exchange reported {}; {where_from}",
+                    format_amount(ours),
+                    format_amount(theirs)
+                ),
+            });
+        }
+    }
+
+    for ((account, asset), n) in &computed.negatives {
+        groups.entry((1, label(*account))).or_default().push(Item {
+            event: Some(n.event_id),
+            time: time(n.time_ms),
+            asset: asset.clone(),
+            amount: format_amount(n.lowest),
+            detail: format!("first below zero at event {}, lowest {}", n.event_id, format_amount(n.lowest)),
+        });
+    }
+    for a in &matching.ambiguous {
+        let Some(m) = movements.get(&a.event_id) else { continue };
+        let candidates: Vec<String> = a.candidates.iter().map(|c| c.to_string()).collect();
+        let side = if m.outgoing { "withdrawal" } else { "deposit" };
+        groups.entry((2, label(m.account_id))).or_default().push(movement_item(
+            m,
+            format!("{side} with {} candidates: events {}", candidates.len(), candidates.join(", ")),
+        ));
+    }
+    for id in &matching.unmatched_withdrawals {
+        let Some(m) = movements.get(id) else { continue };
+        groups.entry((3, label(m.account_id))).or_default().push(movement_item(m, "no deposit matches".into()));
+    }
+    for gap in &computed.basis_gaps {
+        let (order, detail) = match (gap.kind, movements.get(&gap.event_id)) {
+            (EventKind::Deposit, Some(m)) if !m.outgoing => (4, "no withdrawal matches and no basis was given".into()),
+            (kind, _) => (5, format!("{kind} brought units with no known basis")),
+        };
+        let at = movements.get(&gap.event_id).map(|m| m.time_ms);
+        groups.entry((order, label(gap.account_id))).or_default().push(Item {
+            event: Some(gap.event_id),
+            time: at.and_then(time),
+            asset: gap.asset.clone(),
+            amount: format_amount(gap.amount),
+            detail,
+        });
+    }
+    let currency = ledger.reporting_currency()?;
+    for leg in ledger.missing_legs(&currency)? {
+        groups.entry((6, leg.account.clone())).or_default().push(Item {
+            event: Some(leg.event),
+            time: time(leg.time_ms),
+            asset: leg.asset.clone(),
+            amount: format_amount(leg.amount),
+            detail: format!("{} leg of a {} has no value in {currency}", leg.role, leg.kind),
+        });
+    }
+
+    Ok(groups
+        .into_iter()
+        .map(|((order, account), items)| {
+            let n = items.len();
+            let (kind, message, hint) = describe(order, n, &account);
+            Finding { kind, account, count: n, message, hint, items }
+        })
+        .collect())
+}
+
+/// Kind, message and hint of a group.
+fn describe(order: usize, n: usize, account: &str) -> (&'static str, String, String) {
+    let s = if n == 1 { "" } else { "s" };
+    match order {
+        0 => (
+            "balance_mismatch",
+            format!("{n} asset{s} differ from the balances the exchange reported at the last sync: history is missing"),
+            format!("sync {account} again, or import its full history files (`cointally coverage` shows the span synced)"),
+        ),
+        1 => (
+            "negative_balance",
+            format!("{n} asset{s} went below zero: more left than the ledger saw arrive"),
+            "import the history before the first negative event (deposits, buys, or another account's transfers)".into(),
+        ),
+        2 => (
+            "ambiguous_transfer",
+            format!("{n} transfer{s} with several possible other halves (not guessed)"),
+            "choose with `cointally transfers link WITHDRAWAL DEPOSIT`".into(),
+        ),
+        3 => (
+            "unmatched_withdrawal",
+            format!("{n} withdrawal{s} went to no wallet in the ledger (the units left the ledger untaxed)"),
+            "import or sync the receiving wallet, link by hand with `cointally transfers link`, or re-import it as a spend or gift if it was one".into(),
+        ),
+        4 => (
+            "unmatched_deposit",
+            format!("{n} deposit{s} came from no wallet in the ledger and have no basis (counted as zero)"),
+            "import the sending wallet's history, link by hand with `cointally transfers link`, or give the basis: a generic-CSV deposit row with fiat_value".into(),
+        ),
+        5 => (
+            "missing_basis",
+            format!("{n} acquisition{s} with no known basis (counted as zero)"),
+            "import the history that explains where the units came from".into(),
+        ),
+        _ => (
+            "missing_price",
+            format!("{n} leg{s} without a value"),
+            "run `cointally prices`, or `cointally prices import FILE` with your own prices".into(),
+        ),
+    }
+}

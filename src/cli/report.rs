@@ -1,0 +1,141 @@
+//! `cointally report --year Y [--method …] [--lots …]`: the year's gains and income.
+
+use std::collections::BTreeMap;
+
+use crate::ledger::Ledger;
+use crate::pricing;
+use crate::tax::report::{Report, money};
+use crate::tax::{self, Computed, Method, Options, Tracking, TransferFees};
+use crate::transfers;
+
+use super::Context;
+use super::output::{Align, Table, print_json};
+
+/// The choices of a computation, shared by every command that computes gains.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TaxArgs {
+    /// The tax year (calendar year, dates in UTC)
+    #[arg(long)]
+    pub year: i32,
+    /// How the units sold are chosen among the lots held
+    #[arg(long, value_enum, default_value_t = Method::Fifo)]
+    pub method: Method,
+    /// Lot queues: one per asset (universal), one per asset and wallet (per-wallet), or the
+    /// US rule: universal before 1 January 2025, per wallet from then on (us)
+    #[arg(long, value_enum, default_value_t = Tracking::Us)]
+    pub lots: Tracking,
+    /// The network fee of an own transfer: disposed of at its value, or its basis carried
+    /// into the units that arrived
+    #[arg(long, value_enum, default_value_t = TransferFees::Dispose)]
+    pub transfer_fees: TransferFees,
+    /// Compute even though some legs have no value: they count as zero and the rows they
+    /// touch are marked
+    #[arg(long)]
+    pub allow_missing_prices: bool,
+}
+
+impl TaxArgs {
+    /// The engine's options.
+    pub fn options(&self) -> Options {
+        Options { method: self.method, tracking: self.lots, transfer_fees: self.transfer_fees, year: Some(self.year) }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    tax: TaxArgs,
+}
+
+/// Checks the prices, matches transfers, computes and stores the year: the one way every
+/// report and export gets its rows.
+pub fn compute_year(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(Computed, usize)> {
+    let missing = pricing::require_values(ledger, args.allow_missing_prices)?;
+    if !missing.is_empty() {
+        context.note(format!(
+            "warning: {} legs have no value and count as zero; the rows they touch are marked (`cointally prices missing` lists them)",
+            missing.len()
+        ));
+    }
+    let matching = transfers::refresh(ledger)?;
+    let options = args.options();
+    let computed = tax::compute(ledger, options, &matching)?;
+    tax::store(ledger, &options, args.year, &computed)?;
+    Ok((computed, missing.len()))
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    let mut ledger = context.open_ledger()?;
+    let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
+    let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+    let currency = ledger.reporting_currency()?;
+    let report = Report::new(
+        args.tax.year,
+        &currency,
+        args.tax.options(),
+        &computed.computation,
+        &labels,
+        &computed.inputs_hash,
+    );
+    if context.json {
+        return Ok(print_json(&report.to_json())?);
+    }
+    print_report(&report)
+}
+
+/// Prints a report as tables.
+pub fn print_report(report: &Report) -> anyhow::Result<()> {
+    let lots = report.options.tracking.in_year(report.year);
+    println!(
+        "Tax year {} (US rules, {}), {}, lots {}{}, transfer fees {}",
+        report.year,
+        report.currency,
+        report.options.method.as_str().to_uppercase(),
+        lots.as_str(),
+        if report.options.tracking == Tracking::Us { " (US rule)" } else { "" },
+        report.options.transfer_fees.as_str(),
+    );
+    let mut table = Table::new(&[
+        ("Asset", Align::Left),
+        ("Proceeds", Align::Right),
+        ("Cost basis", Align::Right),
+        ("Short-term", Align::Right),
+        ("Long-term", Align::Right),
+        ("Income", Align::Right),
+    ]);
+    let row = |name: &str, f: &tax::report::Figures| {
+        vec![
+            name.to_owned(),
+            money(f.proceeds),
+            money(f.cost_basis),
+            money(f.short_term_gain),
+            money(f.long_term_gain),
+            money(f.income),
+        ]
+    };
+    for (asset, figures) in &report.assets {
+        table.row(row(asset, figures));
+    }
+    table.row(row("Total", &report.totals));
+    table.print()?;
+    if !report.income_by_kind.is_empty() {
+        println!();
+        println!("Income by kind:");
+        let mut table = Table::new(&[("Kind", Align::Left), ("Value", Align::Right)]);
+        for (kind, value) in &report.income_by_kind {
+            table.row(vec![kind.clone(), money(*value)]);
+        }
+        table.print()?;
+    }
+    let missing_basis = report.lines.iter().filter(|l| l.basis_missing).count();
+    let missing_price = report.lines.iter().filter(|l| l.price_missing).count();
+    println!();
+    println!("{} disposals (one per lot used; `--json` lists them)", report.lines.len());
+    if missing_basis > 0 {
+        println!("{missing_basis} of them have no known basis (counted as zero): `cointally check` says why");
+    }
+    if missing_price > 0 {
+        println!("{missing_price} of them use a leg without a price (counted as zero)");
+    }
+    Ok(())
+}

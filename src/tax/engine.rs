@@ -1,0 +1,589 @@
+//! The computation: events in time order in, lots, disposals and income out.
+//!
+//! What each kind of event does (US rules, reference `tax/methods.md` §1):
+//! - `trade`, `conversion`, `spend`: the crypto given up is disposed of. The amount realized
+//!   is the value of what was received (of what was given, when nothing was received, as in a
+//!   spend) less the fees, shared among the crypto legs given by their values. Crypto received
+//!   is a new lot: its basis is its value, or, for a purchase with fiat only, the fiat paid plus
+//!   the fees.
+//! - a fee paid in crypto is, in addition, a disposal of those units at their value (`fee`).
+//! - income kinds (`staking`, `interest`, `airdrop`, `mining`, `rebate`, `income`, `fork`):
+//!   an income row at the value received, and a lot with that basis.
+//! - `withdrawal` matched to a `deposit` (an own transfer): the lots move to the receiving
+//!   wallet with their dates and basis, chosen by the method; units lost on the way (the
+//!   deposit is smaller) and fees in the same asset are the transfer's network fee, disposed of
+//!   at their value (`transfer_fee`, the default) or, with [`TransferFees::Carry`], not
+//!   disposed of but their basis added to the units that arrived.
+//! - an unmatched `withdrawal`, a `gift`, `lost`: the units leave the ledger's holdings with no
+//!   gain or loss (gifts and theft losses are not sales; an unmatched withdrawal went to a wallet
+//!   not in the ledger or to someone else — `check` lists it).
+//! - an unmatched `deposit`: a lot with the basis the user gave (a generic-CSV deposit row's
+//!   `fiat_value`) or, when none was given, basis zero flagged as missing.
+//! - `internal_transfer` (spot ↔ earn inside one account): nothing moves; the lots stay in
+//!   the account's pool, whichever half of the move comes first.
+//! - `adjustment`, `fiat_deposit`, `fiat_withdrawal` with crypto legs: crypto arriving is a lot
+//!   with missing basis, crypto leaving leaves without gain.
+//!
+//! Fiat (USD, EUR, …) is money, not property: no lots. Disposing of more than is held makes a
+//! disposal with basis zero flagged as missing (`check` shows the negative balance).
+
+use std::collections::BTreeMap;
+
+use cointally_exchanges::asset::is_fiat;
+use cointally_exchanges::{EventKind, LegRole};
+use rust_decimal::Decimal;
+
+use super::holding::term;
+use super::pools::{Lot, Pool};
+use super::{Method, Options, Tracking, TransferFees};
+use crate::ledger::{Disposal, DisposalKind, Holding, IncomeRow, TaxEvent, TaxLeg};
+
+/// 2025-01-01T00:00:00Z: from then on, US lots are tracked wallet by wallet.
+pub const US_PER_WALLET_FROM_MS: i64 = 1_735_689_600_000;
+
+/// One own transfer, as the engine needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferPlan {
+    /// The withdrawal event.
+    pub withdrawal: i64,
+    /// The deposit event.
+    pub deposit: i64,
+    /// The receiving account.
+    pub to_account: i64,
+    /// Units that left (fees aside).
+    pub sent: Decimal,
+    /// Units that arrived.
+    pub received: Decimal,
+}
+
+/// Units that left the ledger's holdings without a gain (gift, loss, unmatched withdrawal).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removal {
+    /// The event.
+    pub event_id: i64,
+    /// Asset.
+    pub asset: String,
+    /// Units taken from lots.
+    pub amount: Decimal,
+    /// Their basis.
+    pub cost_basis: Decimal,
+}
+
+/// An acquisition whose basis is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasisGap {
+    /// The event.
+    pub event_id: i64,
+    /// Its account.
+    pub account_id: i64,
+    /// Its kind.
+    pub kind: EventKind,
+    /// Asset.
+    pub asset: String,
+    /// Units.
+    pub amount: Decimal,
+}
+
+/// The first time an account's balance of an asset went below zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Negative {
+    /// The event that took it below zero first.
+    pub event_id: i64,
+    /// When.
+    pub time_ms: i64,
+    /// The lowest balance seen.
+    pub lowest: Decimal,
+}
+
+/// Everything computed.
+#[derive(Debug, Clone, Default)]
+pub struct Computation {
+    /// Disposals in the year (all of them without a year), in order.
+    pub disposals: Vec<Disposal>,
+    /// Income in the year.
+    pub income: Vec<IncomeRow>,
+    /// Lots held at the end (of the year).
+    pub holdings: Vec<Holding>,
+    /// Units that left without gain (all time).
+    pub removals: Vec<Removal>,
+    /// Acquisitions with no known basis (all time).
+    pub basis_gaps: Vec<BasisGap>,
+    /// Balances that went negative, by (account, asset).
+    pub negatives: BTreeMap<(i64, String), Negative>,
+    /// Basis of every lot ever made (all time), for audit.
+    pub acquired_basis: Decimal,
+    /// Basis of every disposal (all time).
+    pub disposed_basis: Decimal,
+    /// Units disposed of that were never held (all time), by asset.
+    pub shortfalls: BTreeMap<String, Decimal>,
+}
+
+/// The state of a computation in progress.
+pub struct Engine {
+    options: Options,
+    year_start_ms: i64,
+    outgoing: BTreeMap<i64, TransferPlan>,
+    /// Deposit → units its withdrawal moved.
+    incoming: BTreeMap<i64, Decimal>,
+    /// (wallet or `None` for the universal pool, asset) → lots.
+    pools: BTreeMap<Option<i64>, BTreeMap<String, Pool>>,
+    /// account → asset → balance (looked up by `&str`: no allocation per leg).
+    balances: BTreeMap<i64, BTreeMap<String, Decimal>>,
+    per_wallet: bool,
+    labels: BTreeMap<i64, String>,
+    next_lot: i64,
+    out: Computation,
+}
+
+fn value(leg: &TaxLeg) -> Decimal {
+    leg.value.unwrap_or_default()
+}
+
+/// Shares `total` among `weights` in proportion (equal shares when they sum to zero); the
+/// last share takes the remainder, so the shares add up to `total` exactly.
+/// `total × part / whole`, multiplied first so that round figures stay round.
+pub fn proportion(total: Decimal, part: Decimal, whole: Decimal) -> Decimal {
+    total.checked_mul(part).map(|x| x / whole).unwrap_or_else(|| total * (part / whole))
+}
+
+fn share(total: Decimal, weights: &[Decimal]) -> Vec<Decimal> {
+    let sum: Decimal = weights.iter().sum();
+    let n = weights.len();
+    let mut out = Vec::with_capacity(n);
+    let mut given = Decimal::ZERO;
+    for (i, w) in weights.iter().enumerate() {
+        let part = if i + 1 == n {
+            total - given
+        } else if sum.is_zero() {
+            total / Decimal::from(n as u64)
+        } else {
+            proportion(total, *w, sum)
+        };
+        given += part;
+        out.push(part);
+    }
+    out
+}
+
+impl Engine {
+    /// A computation with `options`, the own transfers, and the accounts' labels (the order
+    /// of wallets when US basis is re-seated on 1 January 2025).
+    pub fn new(options: Options, transfers: &[TransferPlan], labels: BTreeMap<i64, String>) -> Engine {
+        let year_start_ms = options.year.map(super::year_start_ms).unwrap_or(i64::MIN);
+        Engine {
+            per_wallet: options.tracking == Tracking::PerWallet,
+            options,
+            year_start_ms,
+            outgoing: transfers.iter().map(|t| (t.withdrawal, t.clone())).collect(),
+            incoming: transfers.iter().map(|t| (t.deposit, t.received.min(t.sent))).collect(),
+            pools: BTreeMap::new(),
+            balances: BTreeMap::new(),
+            labels,
+            next_lot: 0,
+            out: Computation::default(),
+        }
+    }
+
+    fn method(&self) -> Method {
+        self.options.method
+    }
+
+    fn pool(&mut self, account: i64, asset: &str) -> &mut Pool {
+        let method = self.method();
+        let pools = self.pools.entry(self.per_wallet.then_some(account)).or_default();
+        if !pools.contains_key(asset) {
+            pools.insert(asset.to_owned(), Pool::new(method));
+        }
+        pools.get_mut(asset).expect("inserted above")
+    }
+
+    fn in_year(&self, time_ms: i64) -> bool {
+        time_ms >= self.year_start_ms
+    }
+
+    /// Applies one event (events must come in time order).
+    pub fn process(&mut self, event: &TaxEvent) {
+        if self.options.tracking == Tracking::Us && !self.per_wallet && event.time_ms >= US_PER_WALLET_FROM_MS {
+            self.reseat_per_wallet();
+        }
+        for leg in &event.legs {
+            if is_fiat(&leg.asset) {
+                continue;
+            }
+            let balances = self.balances.entry(event.account_id).or_default();
+            let balance = match balances.get_mut(leg.asset.as_str()) {
+                Some(balance) => balance,
+                None => balances.entry(leg.asset.clone()).or_default(),
+            };
+            *balance += leg.amount;
+            if balance.is_sign_negative() && !balance.is_zero() {
+                let lowest = *balance;
+                self.out
+                    .negatives
+                    .entry((event.account_id, leg.asset.clone()))
+                    .and_modify(|n| n.lowest = n.lowest.min(lowest))
+                    .or_insert(Negative { event_id: event.id, time_ms: event.time_ms, lowest });
+            }
+        }
+        match event.kind {
+            EventKind::Trade | EventKind::Conversion | EventKind::Spend => self.trade(event),
+            EventKind::Withdrawal if self.outgoing.contains_key(&event.id) => self.transfer_out(event),
+            EventKind::Deposit if self.incoming.contains_key(&event.id) => self.transfer_in(event),
+            EventKind::Deposit => self.deposit(event),
+            kind if kind.is_income() => self.income(event),
+            // Spot ↔ earn inside one account: the lots stay in the account's pool (the
+            // two halves may come as two events, in either order).
+            EventKind::InternalTransfer => self.fees(event),
+            EventKind::Fee => {
+                for leg in event.legs.iter().filter(|l| l.amount.is_sign_negative() && !is_fiat(&l.asset)) {
+                    self.dispose(event, leg, value(leg), DisposalKind::Fee, leg.value.is_none());
+                }
+            }
+            _ => self.move_unpriced(event),
+        }
+    }
+
+    /// The crypto fee legs of an event, disposed of at their value.
+    fn fees(&mut self, event: &TaxEvent) {
+        for leg in event.legs.iter().filter(|l| l.role == LegRole::Fee && !is_fiat(&l.asset)) {
+            self.dispose(event, leg, value(leg), DisposalKind::Fee, leg.value.is_none());
+        }
+    }
+
+    fn trade(&mut self, event: &TaxEvent) {
+        let legs = |role: LegRole| event.legs.iter().filter(move |l| l.role == role);
+        let sent: Vec<&TaxLeg> = legs(LegRole::Sent).collect();
+        let received: Vec<&TaxLeg> = legs(LegRole::Received).collect();
+        let fees: Decimal = legs(LegRole::Fee).map(value).sum();
+        let missing = event.legs.iter().any(|l| l.value.is_none());
+        let consideration: Decimal = if received.is_empty() {
+            sent.iter().map(|l| value(l)).sum()
+        } else {
+            received.iter().map(|l| value(l)).sum()
+        };
+        let crypto_sent = sent.iter().any(|l| !is_fiat(&l.asset));
+        if crypto_sent {
+            let weights: Vec<Decimal> = sent.iter().map(|l| value(l)).collect();
+            for (leg, proceeds) in sent.iter().zip(share(consideration - fees, &weights)) {
+                if !is_fiat(&leg.asset) {
+                    self.dispose(event, leg, proceeds, DisposalKind::Sale, missing);
+                }
+            }
+        }
+        let bought: Vec<&TaxLeg> = received.iter().copied().filter(|l| !is_fiat(&l.asset)).collect();
+        if !bought.is_empty() {
+            let weights: Vec<Decimal> = bought.iter().map(|l| value(l)).collect();
+            let cost = if crypto_sent {
+                weights.iter().sum()
+            } else if sent.is_empty() {
+                weights.iter().sum::<Decimal>() + fees
+            } else {
+                sent.iter().map(|l| value(l)).sum::<Decimal>() + fees
+            };
+            for (leg, basis) in bought.iter().zip(share(cost, &weights)) {
+                self.acquire(event, &leg.asset, leg.amount, basis, false, missing);
+            }
+        }
+        self.fees(event);
+    }
+
+    fn income(&mut self, event: &TaxEvent) {
+        for leg in event.legs.iter().filter(|l| l.role == LegRole::Received) {
+            if self.in_year(event.time_ms) {
+                self.out.income.push(IncomeRow {
+                    event_id: event.id,
+                    account_id: event.account_id,
+                    kind: event.kind,
+                    asset: leg.asset.clone(),
+                    amount: leg.amount,
+                    received_ms: event.time_ms,
+                    value: value(leg),
+                    price_missing: leg.value.is_none(),
+                });
+            }
+            if !is_fiat(&leg.asset) {
+                self.acquire(event, &leg.asset, leg.amount, value(leg), false, leg.value.is_none());
+            }
+        }
+        for leg in event.legs.iter().filter(|l| l.role == LegRole::Sent && !is_fiat(&l.asset)) {
+            self.remove(event, leg);
+        }
+        self.fees(event);
+    }
+
+    fn deposit(&mut self, event: &TaxEvent) {
+        let arrived: Vec<&TaxLeg> =
+            event.legs.iter().filter(|l| l.role == LegRole::Received && !is_fiat(&l.asset)).collect();
+        let amounts: Vec<Decimal> = arrived.iter().map(|l| l.amount).collect();
+        let given = event.basis.map(|b| share(b, &amounts));
+        for (i, leg) in arrived.iter().enumerate() {
+            match &given {
+                Some(bases) => self.acquire(event, &leg.asset, leg.amount, bases[i], false, false),
+                None => self.acquire(event, &leg.asset, leg.amount, Decimal::ZERO, true, false),
+            }
+        }
+        self.fees(event);
+    }
+
+    fn transfer_out(&mut self, event: &TaxEvent) {
+        let Some(plan) = self.outgoing.get(&event.id).cloned() else { return };
+        let Some(main) = event.legs.iter().find(|l| l.role == LegRole::Sent && !is_fiat(&l.asset)) else {
+            return self.move_unpriced(event);
+        };
+        let sent = main.amount.abs();
+        let moved = plan.received.min(sent);
+        let lost = sent - moved;
+        let source = self.pool(event.account_id, &main.asset);
+        let (mut lots, short) = source.take(moved);
+        if !short.is_zero() {
+            // Moved more than was held: the units arrive without basis.
+            self.out.shortfalls.entry(main.asset.clone()).and_modify(|s| *s += short).or_insert(short);
+            lots.push(self.new_lot(event, event.time_ms, short, Decimal::ZERO, true, false));
+            self.gap(event, &main.asset, short);
+        }
+        // The network fee: units lost on the way, and fee legs in the same asset.
+        let same_asset_fees: Vec<&TaxLeg> =
+            event.legs.iter().filter(|l| l.role == LegRole::Fee && l.asset == main.asset).collect();
+        match self.options.transfer_fees {
+            TransferFees::Dispose => {
+                if !lost.is_zero() {
+                    let worth = proportion(value(main), lost, sent);
+                    let leg = TaxLeg { amount: -lost, ..main.clone() };
+                    self.dispose(event, &leg, worth, DisposalKind::TransferFee, main.value.is_none());
+                }
+                for leg in &same_asset_fees {
+                    self.dispose(event, leg, value(leg), DisposalKind::TransferFee, leg.value.is_none());
+                }
+            }
+            TransferFees::Carry => {
+                let units = lost + same_asset_fees.iter().map(|l| l.amount.abs()).sum::<Decimal>();
+                if !units.is_zero() {
+                    let (fee_lots, fee_short) = self.pool(event.account_id, &main.asset).take(units);
+                    if !fee_short.is_zero() {
+                        self.out
+                            .shortfalls
+                            .entry(main.asset.clone())
+                            .and_modify(|s| *s += fee_short)
+                            .or_insert(fee_short);
+                    }
+                    let basis: Decimal = fee_lots.iter().map(|l| l.basis).sum();
+                    let weights: Vec<Decimal> = lots.iter().map(|l| l.amount).collect();
+                    for (lot, extra) in lots.iter_mut().zip(share(basis, &weights)) {
+                        lot.basis += extra;
+                    }
+                }
+            }
+        }
+        let to = self.pool(plan.to_account, &main.asset);
+        for lot in lots {
+            to.put(lot);
+        }
+        for leg in event.legs.iter().filter(|l| l.role == LegRole::Fee && l.asset != main.asset && !is_fiat(&l.asset)) {
+            self.dispose(event, leg, value(leg), DisposalKind::Fee, leg.value.is_none());
+        }
+    }
+
+    fn transfer_in(&mut self, event: &TaxEvent) {
+        // The lots came with the withdrawal; more arriving than left (a link made by hand)
+        // arrives without basis.
+        for leg in event.legs.iter().filter(|l| l.role == LegRole::Received && !is_fiat(&l.asset)) {
+            let moved = self.incoming.get(&event.id).copied().unwrap_or(leg.amount);
+            let extra = leg.amount - moved.min(leg.amount);
+            if !extra.is_zero() {
+                self.acquire(event, &leg.asset, extra, Decimal::ZERO, true, false);
+            }
+        }
+        self.fees(event);
+    }
+
+    /// Crypto arriving without a price paid (missing basis) or leaving without a sale.
+    fn move_unpriced(&mut self, event: &TaxEvent) {
+        for leg in event.legs.iter().filter(|l| !is_fiat(&l.asset)) {
+            match leg.role {
+                LegRole::Received => self.acquire(event, &leg.asset, leg.amount, Decimal::ZERO, true, false),
+                LegRole::Sent => self.remove(event, leg),
+                LegRole::Fee => {}
+            }
+        }
+        self.fees(event);
+    }
+
+    fn new_lot(
+        &mut self,
+        event: &TaxEvent,
+        acquired_ms: i64,
+        amount: Decimal,
+        basis: Decimal,
+        basis_missing: bool,
+        price_missing: bool,
+    ) -> Lot {
+        self.next_lot += 1;
+        Lot { id: self.next_lot, event_id: event.id, acquired_ms, amount, basis, basis_missing, price_missing }
+    }
+
+    fn gap(&mut self, event: &TaxEvent, asset: &str, amount: Decimal) {
+        self.out.basis_gaps.push(BasisGap {
+            event_id: event.id,
+            account_id: event.account_id,
+            kind: event.kind,
+            asset: asset.to_owned(),
+            amount,
+        });
+    }
+
+    fn acquire(
+        &mut self,
+        event: &TaxEvent,
+        asset: &str,
+        amount: Decimal,
+        basis: Decimal,
+        basis_missing: bool,
+        price_missing: bool,
+    ) {
+        if amount.is_zero() {
+            return;
+        }
+        if basis_missing {
+            self.gap(event, asset, amount);
+        }
+        self.out.acquired_basis += basis;
+        let lot = self.new_lot(event, event.time_ms, amount, basis, basis_missing, price_missing);
+        self.pool(event.account_id, asset).put(lot);
+    }
+
+    fn remove(&mut self, event: &TaxEvent, leg: &TaxLeg) {
+        let (lots, short) = self.pool(event.account_id, &leg.asset).take(leg.amount.abs());
+        if !short.is_zero() {
+            self.out.shortfalls.entry(leg.asset.clone()).and_modify(|s| *s += short).or_insert(short);
+        }
+        self.out.removals.push(Removal {
+            event_id: event.id,
+            asset: leg.asset.clone(),
+            amount: lots.iter().map(|l| l.amount).sum(),
+            cost_basis: lots.iter().map(|l| l.basis).sum(),
+        });
+    }
+
+    /// Disposes of |leg.amount| units for `proceeds`, one row per lot fragment.
+    fn dispose(&mut self, event: &TaxEvent, leg: &TaxLeg, proceeds: Decimal, kind: DisposalKind, price_missing: bool) {
+        let amount = leg.amount.abs();
+        if amount.is_zero() {
+            return;
+        }
+        let (mut lots, short) = self.pool(event.account_id, &leg.asset).take(amount);
+        if !short.is_zero() {
+            self.out.shortfalls.entry(leg.asset.clone()).and_modify(|s| *s += short).or_insert(short);
+            let mut lot = self.new_lot(event, event.time_ms, short, Decimal::ZERO, true, false);
+            lot.event_id = 0;
+            lots.push(lot);
+        }
+        let weights: Vec<Decimal> = lots.iter().map(|l| l.amount).collect();
+        let keep = self.in_year(event.time_ms);
+        for (lot, part) in lots.into_iter().zip(share(proceeds, &weights)) {
+            self.out.disposed_basis += lot.basis;
+            if keep {
+                self.out.disposals.push(Disposal {
+                    event_id: event.id,
+                    account_id: event.account_id,
+                    kind,
+                    asset: leg.asset.clone(),
+                    amount: lot.amount,
+                    acquired_ms: lot.acquired_ms,
+                    disposed_ms: event.time_ms,
+                    proceeds: part,
+                    cost_basis: lot.basis,
+                    term: term(lot.acquired_ms, event.time_ms),
+                    lot_event_id: (lot.event_id != 0).then_some(lot.event_id),
+                    basis_missing: lot.basis_missing,
+                    price_missing: price_missing || lot.price_missing,
+                });
+            }
+        }
+    }
+
+    /// US transition (Rev. Proc. 2024-28, global allocation): on 1 January 2025 the lots of
+    /// the universal pool of each asset are handed to the wallets that hold the asset, oldest
+    /// lots first, wallets in the order of their labels, each wallet getting as many units as
+    /// it held; lots left over (the ledger saw more acquired than the wallets hold) go to the
+    /// wallet holding the most. A wallet holding more than the pool had gets the rest without
+    /// basis when it disposes of it.
+    fn reseat_per_wallet(&mut self) {
+        self.per_wallet = true;
+        let universal = std::mem::take(&mut self.pools);
+        let mut holders: BTreeMap<String, Vec<(String, i64, Decimal)>> = BTreeMap::new();
+        let balances =
+            self.balances.iter().flat_map(|(account, assets)| assets.iter().map(move |(a, b)| (account, a, b)));
+        for (account, asset, amount) in balances {
+            if *amount > Decimal::ZERO {
+                let label = self.labels.get(account).cloned().unwrap_or_default();
+                holders.entry(asset.clone()).or_default().push((label, *account, *amount));
+            }
+        }
+        for (asset, mut pool) in universal.into_values().flatten() {
+            let mut lots = pool.drain_oldest_first().into_iter();
+            let mut wallets = holders.remove(&asset).unwrap_or_default();
+            wallets.sort();
+            let mut carry: Option<Lot> = None;
+            for (_, account, held) in &wallets {
+                let mut need = *held;
+                let target = self.pool(*account, &asset);
+                while need > Decimal::ZERO {
+                    let Some(mut lot) = carry.take().or_else(|| lots.next()) else { break };
+                    if lot.amount <= need {
+                        need -= lot.amount;
+                        target.put(lot);
+                    } else {
+                        let part_basis = proportion(lot.basis, need, lot.amount);
+                        let part = Lot { amount: need, basis: part_basis, ..lot.clone() };
+                        lot.amount -= need;
+                        lot.basis -= part_basis;
+                        target.put(part);
+                        need = Decimal::ZERO;
+                        carry = Some(lot);
+                    }
+                }
+            }
+            let rest: Vec<Lot> = carry.into_iter().chain(lots).collect();
+            if rest.is_empty() {
+                continue;
+            }
+            let largest = wallets.iter().max_by(|a, b| a.2.cmp(&b.2).then_with(|| b.0.cmp(&a.0))).map(|w| w.1);
+            let Some(account) = largest else {
+                // No wallet holds the asset: the lots stay where no disposal reaches them.
+                let method = self.method();
+                let unassigned =
+                    self.pools.entry(None).or_default().entry(asset.clone()).or_insert_with(|| Pool::new(method));
+                for lot in rest {
+                    unassigned.put(lot);
+                }
+                continue;
+            };
+            let target = self.pool(account, &asset);
+            for lot in rest {
+                target.put(lot);
+            }
+        }
+    }
+
+    /// Ends the computation: the lots still held become the holdings.
+    pub fn finish(mut self) -> Computation {
+        if self.options.tracking == Tracking::Us && !self.per_wallet && self.options.year.is_some_and(|y| y >= 2025) {
+            self.reseat_per_wallet();
+        }
+        for (account, asset, pool) in self.pools.iter().flat_map(|(w, pools)| pools.iter().map(move |(a, p)| (w, a, p)))
+        {
+            for lot in pool.lots() {
+                self.out.holdings.push(Holding {
+                    lot_event_id: lot.event_id,
+                    account_id: *account,
+                    asset: asset.clone(),
+                    amount: lot.amount,
+                    acquired_ms: lot.acquired_ms,
+                    cost_basis: lot.basis,
+                    basis_missing: lot.basis_missing,
+                });
+            }
+        }
+        self.out
+    }
+}

@@ -1,0 +1,233 @@
+//! Cost basis, gains and income under US rules: lots, disposals, holding periods.
+//!
+//! [`compute`] reads the ledger's events in time order with their legs' values in the
+//! reporting currency and the own transfers ([`crate::transfers`]), runs them through the
+//! [`engine`], and returns the year's disposals (one per lot fragment: one Form 8949 row),
+//! income and year-end holdings, with a SHA-256 of exactly the inputs it read. [`report`]
+//! sums them up per asset, rounded to the cent row by row.
+
+pub mod engine;
+pub mod holding;
+pub mod pools;
+pub mod report;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+
+use self::engine::{Computation, Engine, TransferPlan};
+use crate::ledger::{Ledger, LedgerError, RunRows, TaxEvent};
+use crate::transfers::Matching;
+
+/// How the units disposed of are chosen among the lots held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Method {
+    /// First in, first out (the IRS default).
+    Fifo,
+    /// Last in, first out (a standing order of specific identification).
+    Lifo,
+    /// Highest basis per unit first.
+    Hifo,
+    /// Lowest basis per unit first.
+    Lofo,
+}
+
+impl Method {
+    /// The name used in flags and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Fifo => "fifo",
+            Method::Lifo => "lifo",
+            Method::Hifo => "hifo",
+            Method::Lofo => "lofo",
+        }
+    }
+}
+
+/// Where lots are queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Tracking {
+    /// One queue per asset across all wallets and exchanges.
+    Universal,
+    /// One queue per asset and wallet (account).
+    PerWallet,
+    /// The US rule: universal before 1 January 2025, per wallet from then on, the unused
+    /// basis re-seated per wallet at the change.
+    Us,
+}
+
+impl Tracking {
+    /// The name used in flags.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tracking::Universal => "universal",
+            Tracking::PerWallet => "per-wallet",
+            Tracking::Us => "us",
+        }
+    }
+
+    /// The tracking in force for disposals in `year` (`us` resolves by the year).
+    pub fn in_year(self, year: i32) -> Tracking {
+        match self {
+            Tracking::Us if year >= 2025 => Tracking::PerWallet,
+            Tracking::Us => Tracking::Universal,
+            other => other,
+        }
+    }
+}
+
+/// What happens to the network fee of an own transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum TransferFees {
+    /// The fee's units are disposed of at their value (the default, reference §1.7).
+    Dispose,
+    /// The fee's units are not disposed of; their basis moves to the units that arrived.
+    Carry,
+}
+
+impl TransferFees {
+    /// The name used in flags.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferFees::Dispose => "dispose",
+            TransferFees::Carry => "carry",
+        }
+    }
+}
+
+/// The choices a computation is made with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Lot identification.
+    pub method: Method,
+    /// Lot queues.
+    pub tracking: Tracking,
+    /// Network fees of own transfers.
+    pub transfer_fees: TransferFees,
+    /// The tax year (calendar year, UTC); `None` computes all of history.
+    pub year: Option<i32>,
+}
+
+impl Options {
+    /// FIFO, the US lot tracking, fees disposed of, all years.
+    pub fn us(year: Option<i32>) -> Options {
+        Options { method: Method::Fifo, tracking: Tracking::Us, transfer_fees: TransferFees::Dispose, year }
+    }
+
+    /// The options as stored with a run (stable JSON).
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "method": self.method.as_str(),
+            "lots": self.tracking.as_str(),
+            "transfer_fees": self.transfer_fees.as_str(),
+            "year": self.year,
+        })
+        .to_string()
+    }
+}
+
+impl fmt::Display for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}, lots {}, transfer fees {}",
+            self.method.as_str(),
+            self.tracking.as_str(),
+            self.transfer_fees.as_str()
+        )
+    }
+}
+
+/// 1 January of `year`, 00:00 UTC, in ms.
+pub fn year_start_ms(year: i32) -> i64 {
+    NaiveDate::from_ymd_opt(year, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis())
+        .unwrap_or(if year < 1970 { i64::MIN } else { i64::MAX })
+}
+
+/// A computation and the hash of what it read.
+#[derive(Debug, Clone)]
+pub struct Computed {
+    /// The rows.
+    pub computation: Computation,
+    /// SHA-256 (hex) of the events, legs, values and transfers read.
+    pub inputs_hash: String,
+    /// How many events were read.
+    pub events: u64,
+}
+
+/// Feeds an event into the inputs hash: a fixed binary layout (decimals as their 16-byte
+/// form), so the same ledger hashes the same.
+fn hash_event(hasher: &mut Sha256, event: &TaxEvent) {
+    hasher.update(event.id.to_le_bytes());
+    hasher.update(event.account_id.to_le_bytes());
+    hasher.update(event.kind.as_str().as_bytes());
+    hasher.update(event.time_ms.to_le_bytes());
+    hasher.update(event.basis.map(|b| b.serialize()).unwrap_or_default());
+    for leg in &event.legs {
+        hasher.update(leg.seq.to_le_bytes());
+        hasher.update(leg.role.as_str().as_bytes());
+        hasher.update(leg.asset.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(leg.amount.serialize());
+        match leg.value {
+            Some(value) => hasher.update(value.serialize()),
+            None => hasher.update(b"-"),
+        }
+    }
+    hasher.update(b"\n");
+}
+
+/// Runs the computation over the ledger (events up to the end of the year), with the
+/// transfers of `matching` (from [`crate::transfers::refresh`], which holds their movements).
+pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result<Computed, LedgerError> {
+    let currency = ledger.reporting_currency()?;
+    let movements = &matching.movements;
+    let mut plans = Vec::new();
+    let mut hasher = Sha256::new();
+    hasher.update(currency.as_bytes());
+    for link in &matching.links {
+        let (Some(withdrawal), Some(deposit)) = (movements.get(&link.withdrawal), movements.get(&link.deposit)) else {
+            continue;
+        };
+        hasher.update(format!("transfer {} {} {}\n", link.withdrawal, link.deposit, link.method.as_str()));
+        plans.push(TransferPlan {
+            withdrawal: link.withdrawal,
+            deposit: link.deposit,
+            to_account: deposit.account_id,
+            sent: withdrawal.amount,
+            received: deposit.amount,
+        });
+    }
+    let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+    let mut engine = Engine::new(options, &plans, labels);
+    let until = options.year.map(|y| year_start_ms(y + 1));
+    let mut events = 0u64;
+    ledger.for_each_tax_event(&currency, until, |event| {
+        hash_event(&mut hasher, &event);
+        engine.process(&event);
+        events += 1;
+    })?;
+    let inputs_hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(Computed { computation: engine.finish(), inputs_hash, events })
+}
+
+/// Stores a year's computation for exports and audit (replacing the one stored before).
+pub fn store(ledger: &mut Ledger, options: &Options, year: i32, computed: &Computed) -> Result<i64, LedgerError> {
+    let c = &computed.computation;
+    ledger.store_tax_run(&RunRows {
+        year,
+        options: &options.to_json(),
+        inputs_hash: &computed.inputs_hash,
+        disposals: &c.disposals,
+        income: &c.income,
+        holdings: &c.holdings,
+    })
+}

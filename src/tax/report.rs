@@ -1,0 +1,249 @@
+//! The year's figures: proceeds, basis, short- and long-term gain and income, per asset and
+//! in total, and the disposal rows behind them.
+//!
+//! Every row is rounded to the cent first (half away from zero), its gain is its rounded
+//! proceeds less its rounded basis, and totals are sums of rounded rows: so the rows of a Form
+//! 8949 export add up to these totals exactly.
+
+use std::collections::BTreeMap;
+
+use cointally_exchanges::amount::format_amount;
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::Serialize;
+
+use super::Options;
+use super::engine::Computation;
+use super::holding::utc_date;
+use crate::ledger::{DisposalKind, Term};
+
+/// Rounds to the cent, half away from zero.
+pub fn cents(amount: Decimal) -> Decimal {
+    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// A money amount as text: two decimals, never an exponent.
+pub fn money(amount: Decimal) -> String {
+    format!("{:.2}", cents(amount))
+}
+
+/// The five figures of a total or of an asset, rounded.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Amount realized.
+    pub proceeds: Decimal,
+    /// Basis of what was disposed of.
+    pub cost_basis: Decimal,
+    /// Gain (or loss, negative) held one year or less.
+    pub short_term_gain: Decimal,
+    /// Gain (or loss) held more than one year.
+    pub long_term_gain: Decimal,
+    /// Income received.
+    pub income: Decimal,
+}
+
+/// One disposal row, rounded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// Asset.
+    pub asset: String,
+    /// Units.
+    pub amount: Decimal,
+    /// Acquisition time (UTC ms).
+    pub acquired_ms: i64,
+    /// Disposal time (UTC ms).
+    pub disposed_ms: i64,
+    /// Proceeds, to the cent.
+    pub proceeds: Decimal,
+    /// Basis, to the cent.
+    pub cost_basis: Decimal,
+    /// Short or long.
+    pub term: Term,
+    /// The account's label.
+    pub account: String,
+    /// Sale, fee or transfer fee.
+    pub kind: DisposalKind,
+    /// The basis is unknown (zero counted).
+    pub basis_missing: bool,
+    /// A price is missing (zero counted).
+    pub price_missing: bool,
+    /// The disposing event.
+    pub event_id: i64,
+}
+
+impl Line {
+    /// Rounded proceeds less rounded basis.
+    pub fn gain(&self) -> Decimal {
+        self.proceeds - self.cost_basis
+    }
+}
+
+/// A year's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Tax year.
+    pub year: i32,
+    /// Reporting currency.
+    pub currency: String,
+    /// The options.
+    pub options: Options,
+    /// All assets together.
+    pub totals: Figures,
+    /// Per asset, by symbol.
+    pub assets: BTreeMap<String, Figures>,
+    /// Income per kind.
+    pub income_by_kind: BTreeMap<String, Decimal>,
+    /// The rows, in time order.
+    pub lines: Vec<Line>,
+    /// SHA-256 of the inputs.
+    pub inputs_hash: String,
+}
+
+impl Report {
+    /// Sums up a year's computation; `labels` names the accounts.
+    pub fn new(
+        year: i32,
+        currency: &str,
+        options: Options,
+        computation: &Computation,
+        labels: &BTreeMap<i64, String>,
+        inputs_hash: &str,
+    ) -> Report {
+        let mut totals = Figures::default();
+        let mut assets: BTreeMap<String, Figures> = BTreeMap::new();
+        let mut lines = Vec::with_capacity(computation.disposals.len());
+        for d in &computation.disposals {
+            let line = Line {
+                asset: d.asset.clone(),
+                amount: d.amount,
+                acquired_ms: d.acquired_ms,
+                disposed_ms: d.disposed_ms,
+                proceeds: cents(d.proceeds),
+                cost_basis: cents(d.cost_basis),
+                term: d.term,
+                account: labels.get(&d.account_id).cloned().unwrap_or_default(),
+                kind: d.kind,
+                basis_missing: d.basis_missing,
+                price_missing: d.price_missing,
+                event_id: d.event_id,
+            };
+            for figures in [&mut totals, assets.entry(d.asset.clone()).or_default()] {
+                figures.proceeds += line.proceeds;
+                figures.cost_basis += line.cost_basis;
+                match line.term {
+                    Term::Short => figures.short_term_gain += line.gain(),
+                    Term::Long => figures.long_term_gain += line.gain(),
+                }
+            }
+            lines.push(line);
+        }
+        let mut income_by_kind: BTreeMap<String, Decimal> = BTreeMap::new();
+        for i in &computation.income {
+            let value = cents(i.value);
+            totals.income += value;
+            assets.entry(i.asset.clone()).or_default().income += value;
+            *income_by_kind.entry(i.kind.as_str().to_owned()).or_default() += value;
+        }
+        // An asset whose five figures are all zero (a fee credit worth nothing) is noise.
+        assets.retain(|_, f| *f != Figures::default());
+        Report {
+            year,
+            currency: currency.to_owned(),
+            options,
+            totals,
+            assets,
+            income_by_kind,
+            lines,
+            inputs_hash: inputs_hash.to_owned(),
+        }
+    }
+
+    /// The `--json` shape (a contract: `year`, `jurisdiction`, `method`, `lots`, `currency`,
+    /// `totals`, `assets`, `disposals`; other fields are additions).
+    pub fn to_json(&self) -> Json {
+        let figures = |asset: Option<&str>, f: &Figures| JsonFigures {
+            asset: asset.map(str::to_owned),
+            proceeds: money(f.proceeds),
+            cost_basis: money(f.cost_basis),
+            short_term_gain: money(f.short_term_gain),
+            long_term_gain: money(f.long_term_gain),
+            income: money(f.income),
+        };
+        Json {
+            year: self.year,
+            jurisdiction: "US",
+            method: self.options.method.as_str(),
+            lots: self.options.tracking.in_year(self.year).as_str(),
+            lots_rule: self.options.tracking.as_str(),
+            transfer_fees: self.options.transfer_fees.as_str(),
+            currency: self.currency.clone(),
+            totals: figures(None, &self.totals),
+            income_by_kind: self.income_by_kind.iter().map(|(k, v)| (k.clone(), money(*v))).collect(),
+            assets: self.assets.iter().map(|(a, f)| figures(Some(a), f)).collect(),
+            disposals: self
+                .lines
+                .iter()
+                .map(|l| JsonDisposal {
+                    asset: l.asset.clone(),
+                    amount: format_amount(l.amount),
+                    acquired: utc_date(l.acquired_ms).to_string(),
+                    disposed: utc_date(l.disposed_ms).to_string(),
+                    proceeds: money(l.proceeds),
+                    cost_basis: money(l.cost_basis),
+                    gain: money(l.gain()),
+                    term: l.term.as_str(),
+                    account: l.account.clone(),
+                    kind: l.kind.as_str(),
+                    event: l.event_id,
+                    basis_missing: l.basis_missing,
+                    price_missing: l.price_missing,
+                })
+                .collect(),
+            inputs_hash: self.inputs_hash.clone(),
+        }
+    }
+}
+
+/// `report --json`.
+#[derive(Debug, Serialize)]
+pub struct Json {
+    year: i32,
+    jurisdiction: &'static str,
+    method: &'static str,
+    lots: &'static str,
+    lots_rule: &'static str,
+    transfer_fees: &'static str,
+    currency: String,
+    totals: JsonFigures,
+    income_by_kind: BTreeMap<String, String>,
+    assets: Vec<JsonFigures>,
+    disposals: Vec<JsonDisposal>,
+    inputs_hash: String,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonFigures {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    asset: Option<String>,
+    proceeds: String,
+    cost_basis: String,
+    short_term_gain: String,
+    long_term_gain: String,
+    income: String,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonDisposal {
+    asset: String,
+    amount: String,
+    acquired: String,
+    disposed: String,
+    proceeds: String,
+    cost_basis: String,
+    gain: String,
+    term: &'static str,
+    account: String,
+    kind: &'static str,
+    event: i64,
+    basis_missing: bool,
+    price_missing: bool,
+}

@@ -1,0 +1,283 @@
+//! Worked examples, computed by hand (most from the reference, `tax/methods.md`), through
+//! the engine with the events built here.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use cointally_exchanges::{EventKind, LegRole};
+use rust_decimal::Decimal;
+
+use super::engine::{Computation, Engine, TransferPlan};
+use super::report::Report;
+use super::{Method, Options, Tracking, TransferFees};
+use crate::ledger::{DisposalKind, TaxEvent, TaxLeg, Term};
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn at(date: &str) -> i64 {
+    let day: NaiveDate = date.parse().unwrap();
+    day.and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp_millis()
+}
+
+/// A leg: role, asset, signed amount, value.
+fn leg(role: LegRole, asset: &str, amount: &str, value: &str) -> TaxLeg {
+    TaxLeg { seq: 0, role, asset: asset.into(), amount: d(amount), value: Some(d(value)) }
+}
+
+fn event(id: i64, account: i64, kind: EventKind, date: &str, legs: Vec<TaxLeg>) -> TaxEvent {
+    let legs = legs.into_iter().enumerate().map(|(i, l)| TaxLeg { seq: i as i64, ..l }).collect();
+    TaxEvent { id, account_id: account, kind, time_ms: at(date), basis: None, legs }
+}
+
+/// Buys `amount` BTC for `usd` dollars in `account`.
+fn buy(id: i64, account: i64, date: &str, asset: &str, amount: &str, usd: &str) -> TaxEvent {
+    event(
+        id,
+        account,
+        EventKind::Trade,
+        date,
+        vec![leg(LegRole::Sent, "USD", &format!("-{usd}"), usd), leg(LegRole::Received, asset, amount, usd)],
+    )
+}
+
+fn sell(id: i64, account: i64, date: &str, asset: &str, amount: &str, usd: &str) -> TaxEvent {
+    event(
+        id,
+        account,
+        EventKind::Trade,
+        date,
+        vec![leg(LegRole::Sent, asset, &format!("-{amount}"), usd), leg(LegRole::Received, "USD", usd, usd)],
+    )
+}
+
+fn options(method: Method, tracking: Tracking, year: Option<i32>) -> Options {
+    Options { method, tracking, transfer_fees: TransferFees::Dispose, year }
+}
+
+fn run(options: Options, transfers: &[TransferPlan], events: &[TaxEvent]) -> Computation {
+    let labels = BTreeMap::from([(1, "a".to_owned()), (2, "b".to_owned())]);
+    let mut engine = Engine::new(options, transfers, labels);
+    for e in events {
+        engine.process(e);
+    }
+    engine.finish()
+}
+
+fn report(computation: &Computation, options: Options) -> Report {
+    let labels = BTreeMap::from([(1, "a".to_owned()), (2, "b".to_owned())]);
+    Report::new(options.year.unwrap_or(0), "USD", options, computation, &labels, "")
+}
+
+/// methods.md §1.2: L1–L4, then 1.5 BTC sold on 2024-08-01 for 75,000.
+#[test]
+fn the_four_methods_on_the_reference_lots() {
+    let events = [
+        buy(1, 1, "2023-01-10", "BTC", "1.0", "20000"),
+        buy(2, 1, "2023-06-01", "BTC", "1.0", "30000"),
+        buy(3, 1, "2024-03-01", "BTC", "1.0", "60000"),
+        buy(4, 1, "2024-05-01", "BTC", "1.0", "40000"),
+        sell(5, 1, "2024-08-01", "BTC", "1.5", "75000"),
+    ];
+    // (method, basis, short-term gain, long-term gain, rows as (lot, basis, gain))
+    let cases = [
+        (Method::Fifo, "35000", "0", "40000", vec![(1, "20000", "30000"), (2, "15000", "10000")]),
+        (Method::Lifo, "70000", "5000", "0", vec![(4, "40000", "10000"), (3, "30000", "-5000")]),
+        (Method::Hifo, "80000", "-5000", "0", vec![(3, "60000", "-10000"), (4, "20000", "5000")]),
+        (Method::Lofo, "35000", "0", "40000", vec![(1, "20000", "30000"), (2, "15000", "10000")]),
+    ];
+    for (method, basis, short, long, rows) in cases {
+        let opts = options(method, Tracking::Universal, Some(2024));
+        let c = run(opts, &[], &events);
+        let r = report(&c, opts);
+        assert_eq!(r.totals.proceeds, d("75000"), "{method:?}");
+        assert_eq!(r.totals.cost_basis, d(basis), "{method:?}");
+        assert_eq!((r.totals.short_term_gain, r.totals.long_term_gain), (d(short), d(long)), "{method:?}");
+        let got: Vec<(i64, Decimal, Decimal)> =
+            c.disposals.iter().map(|x| (x.lot_event_id.unwrap(), x.cost_basis, x.gain())).collect();
+        let want: Vec<(i64, Decimal, Decimal)> = rows.iter().map(|(l, b, g)| (*l, d(b), d(g))).collect();
+        assert_eq!(got, want, "{method:?}");
+        // Proceeds are apportioned by units: 50,000 per whole unit.
+        assert_eq!(c.disposals[0].proceeds, d("50000"));
+    }
+}
+
+/// methods.md §1.3: wallet A bought 1 BTC on 2025-01-05 for 90,000, wallet B holds 1 BTC
+/// bought 2021-03-01 for 50,000; A sells 1 BTC on 2025-06-01 for 100,000.
+#[test]
+fn per_wallet_and_universal_differ_and_us_rules_use_the_wallet() {
+    let events = [
+        buy(1, 2, "2021-03-01", "BTC", "1", "50000"),
+        buy(2, 1, "2025-01-05", "BTC", "1", "90000"),
+        sell(3, 1, "2025-06-01", "BTC", "1", "100000"),
+    ];
+    let universal = run(options(Method::Fifo, Tracking::Universal, Some(2025)), &[], &events);
+    assert_eq!(universal.disposals.len(), 1);
+    assert_eq!((universal.disposals[0].gain(), universal.disposals[0].term), (d("50000"), Term::Long));
+    for tracking in [Tracking::PerWallet, Tracking::Us] {
+        let c = run(options(Method::Fifo, tracking, Some(2025)), &[], &events);
+        assert_eq!((c.disposals[0].gain(), c.disposals[0].term), (d("10000"), Term::Short), "{tracking:?}");
+        // Wallet B still holds its 2021 lot.
+        assert_eq!(c.holdings.len(), 1);
+        assert_eq!((c.holdings[0].account_id, c.holdings[0].lot_event_id), (Some(2), 1));
+    }
+}
+
+/// Under the US rule, lots pooled before 2025 are handed to the wallets holding the asset on
+/// 1 January 2025, oldest first, wallets by label.
+#[test]
+fn us_rules_reseat_the_unused_basis_on_the_first_of_january_2025() {
+    let events = [
+        buy(1, 1, "2020-01-01", "BTC", "1", "10000"),
+        buy(2, 2, "2021-01-01", "BTC", "1", "30000"),
+        // Universal FIFO in 2024: b sells, and the pool gives it a's 2020 lot.
+        sell(3, 2, "2024-02-01", "BTC", "0.5", "20000"),
+        sell(4, 1, "2025-03-01", "BTC", "1", "80000"),
+    ];
+    let c = run(options(Method::Fifo, Tracking::Us, None), &[], &events);
+    assert_eq!(c.disposals[0].lot_event_id, Some(1));
+    assert_eq!(c.disposals[0].cost_basis, d("5000"));
+    // On 1 Jan 2025: a holds 1 BTC and gets 0.5 of lot 1 (5,000) and 0.5 of lot 2 (15,000);
+    // b holds 0.5 BTC and gets the rest of lot 2 (15,000).
+    let sale: Vec<(Option<i64>, Decimal)> = c.disposals[1..].iter().map(|x| (x.lot_event_id, x.cost_basis)).collect();
+    assert_eq!(sale, [(Some(1), d("5000")), (Some(2), d("15000"))]);
+    assert_eq!(c.holdings.len(), 1);
+    assert_eq!((c.holdings[0].account_id, c.holdings[0].cost_basis), (Some(2), d("15000")));
+}
+
+/// An own transfer keeps the acquisition date: bought 2022-01-10 on exchange a, moved to
+/// wallet b on 2023-06-01 (1 BTC left, 0.9995 arrived; BTC at 25,000, so the fee is worth
+/// 12.50), sold in b on 2023-07-01 for 30,000 a BTC.
+#[test]
+fn a_transfer_keeps_a_long_term_holding_long_term() {
+    let events = [
+        buy(1, 1, "2022-01-10", "BTC", "1", "40000"),
+        event(2, 1, EventKind::Withdrawal, "2023-06-01", vec![leg(LegRole::Sent, "BTC", "-1", "25000")]),
+        event(3, 2, EventKind::Deposit, "2023-06-01", vec![leg(LegRole::Received, "BTC", "0.9995", "24987.5")]),
+        sell(4, 2, "2023-07-01", "BTC", "0.9995", "29985"),
+    ];
+    let transfers = [TransferPlan { withdrawal: 2, deposit: 3, to_account: 2, sent: d("1"), received: d("0.9995") }];
+    let opts = options(Method::Fifo, Tracking::PerWallet, Some(2023));
+    let c = run(opts, &transfers, &events);
+    let rows: Vec<(DisposalKind, Decimal, Decimal, Decimal, Term)> =
+        c.disposals.iter().map(|x| (x.kind, x.amount, x.proceeds, x.cost_basis, x.term)).collect();
+    assert_eq!(
+        rows,
+        [
+            (DisposalKind::TransferFee, d("0.0005"), d("12.5"), d("20"), Term::Long),
+            (DisposalKind::Sale, d("0.9995"), d("29985"), d("39980"), Term::Long),
+        ]
+    );
+    assert!(c.removals.is_empty() && c.basis_gaps.is_empty());
+
+    // The alternative: the fee is not disposed of; its basis rides on the units that arrived.
+    let carry = Options { transfer_fees: TransferFees::Carry, ..opts };
+    let c = run(carry, &transfers, &events);
+    assert_eq!(c.disposals.len(), 1);
+    assert_eq!((c.disposals[0].cost_basis, c.disposals[0].gain()), (d("40000"), d("-10015")));
+}
+
+/// Fees: into basis on a purchase, out of proceeds on a sale.
+#[test]
+fn fees_go_into_basis_and_out_of_proceeds() {
+    let mut b = buy(1, 1, "2024-01-02", "BTC", "1", "20000");
+    b.legs.push(TaxLeg { seq: 2, ..leg(LegRole::Fee, "USD", "-10", "10") });
+    let mut s = sell(2, 1, "2024-02-02", "BTC", "1", "30000");
+    s.legs.push(TaxLeg { seq: 2, ..leg(LegRole::Fee, "USD", "-15", "15") });
+    let c = run(options(Method::Fifo, Tracking::Universal, Some(2024)), &[], &[b, s]);
+    assert_eq!(c.disposals.len(), 1);
+    assert_eq!((c.disposals[0].proceeds, c.disposals[0].cost_basis), (d("29985"), d("20010")));
+    assert_eq!(c.disposals[0].gain(), d("9975"));
+}
+
+/// A crypto-to-crypto trade with its fee paid in crypto: the fee lowers the proceeds of what
+/// was given up, and the fee's units are themselves disposed of at their value (§1.5).
+#[test]
+fn a_crypto_fee_is_a_cost_and_a_disposal() {
+    let events = [
+        buy(1, 1, "2024-01-01", "BTC", "1", "20000"),
+        buy(2, 1, "2024-01-01", "ETH", "10", "10000"),
+        event(
+            3,
+            1,
+            EventKind::Trade,
+            "2024-03-01",
+            vec![
+                leg(LegRole::Sent, "ETH", "-2", "6000"),
+                leg(LegRole::Received, "BTC", "0.1", "6000"),
+                leg(LegRole::Fee, "BTC", "-0.001", "60"),
+            ],
+        ),
+    ];
+    let c = run(options(Method::Fifo, Tracking::Universal, Some(2024)), &[], &events);
+    let rows: Vec<(&str, DisposalKind, Decimal, Decimal)> =
+        c.disposals.iter().map(|x| (x.asset.as_str(), x.kind, x.proceeds, x.cost_basis)).collect();
+    assert_eq!(rows, [("ETH", DisposalKind::Sale, d("5940"), d("2000")), ("BTC", DisposalKind::Fee, d("60"), d("20"))]);
+    let btc: Vec<(i64, Decimal, Decimal)> =
+        c.holdings.iter().filter(|h| h.asset == "BTC").map(|h| (h.lot_event_id, h.amount, h.cost_basis)).collect();
+    assert_eq!(btc, [(1, d("0.999"), d("19980")), (3, d("0.1"), d("6000"))]);
+}
+
+/// Income at its value when received, which is then the lot's basis.
+#[test]
+fn staking_income_is_the_basis_of_its_lot() {
+    let events = [
+        event(1, 1, EventKind::Staking, "2024-05-01", vec![leg(LegRole::Received, "ETH", "0.1", "300")]),
+        sell(2, 1, "2024-06-01", "ETH", "0.1", "350"),
+    ];
+    let opts = options(Method::Lifo, Tracking::Universal, Some(2024));
+    let c = run(opts, &[], &events);
+    assert_eq!(c.income.len(), 1);
+    assert_eq!((c.income[0].kind, c.income[0].value), (EventKind::Staking, d("300")));
+    assert_eq!((c.disposals[0].cost_basis, c.disposals[0].gain()), (d("300"), d("50")));
+    let r = report(&c, opts);
+    assert_eq!((r.totals.income, r.income_by_kind["staking"]), (d("300"), d("300")));
+}
+
+/// The boundary day of the holding period, through the engine.
+#[test]
+fn one_year_is_short_and_the_day_after_is_long() {
+    for (sold, want) in [("2024-06-19", Term::Short), ("2024-06-20", Term::Long)] {
+        let events = [buy(1, 1, "2023-06-19", "BTC", "1", "100"), sell(2, 1, sold, "BTC", "1", "200")];
+        let c = run(options(Method::Fifo, Tracking::Universal, Some(2024)), &[], &events);
+        assert_eq!(c.disposals[0].term, want, "{sold}");
+    }
+}
+
+/// A deposit from outside: no basis unless the user gave one; selling more than was held
+/// makes a row without basis.
+#[test]
+fn deposits_without_basis_are_flagged_and_a_given_basis_is_used() {
+    let unknown = event(1, 1, EventKind::Deposit, "2024-01-01", vec![leg(LegRole::Received, "BTC", "1", "40000")]);
+    let given = TaxEvent { basis: Some(d("35000")), ..unknown.clone() };
+    for (deposit, basis, missing) in [(unknown, "0", true), (given, "35000", false)] {
+        let events = [deposit, sell(2, 1, "2024-02-01", "BTC", "1.5", "60000")];
+        let c = run(options(Method::Fifo, Tracking::Universal, Some(2024)), &[], &events);
+        assert_eq!((c.disposals[0].cost_basis, c.disposals[0].basis_missing), (d(basis), missing));
+        assert_eq!(c.basis_gaps.len(), usize::from(missing));
+        // The half BTC never held: basis zero, flagged, no lot.
+        assert_eq!((c.disposals[1].amount, c.disposals[1].lot_event_id), (d("0.5"), None));
+        assert!(c.disposals[1].basis_missing);
+        assert_eq!(c.negatives[&(1, "BTC".to_owned())].event_id, 2);
+    }
+}
+
+/// Rows are rounded to the cent before they are added up.
+#[test]
+fn totals_are_sums_of_rows_rounded_to_the_cent() {
+    let events = [
+        buy(1, 1, "2024-01-01", "BTC", "1", "100.004"),
+        buy(2, 1, "2024-01-02", "BTC", "1", "100.004"),
+        sell(3, 1, "2024-02-01", "BTC", "2", "300.01"),
+    ];
+    let opts = options(Method::Fifo, Tracking::Universal, Some(2024));
+    let r = report(&run(opts, &[], &events), opts);
+    // Rows: proceeds 150.005 → 150.01 twice, basis 100.004 → 100.00 twice.
+    assert_eq!((r.totals.proceeds, r.totals.cost_basis), (d("300.02"), d("200.00")));
+    assert_eq!(r.totals.short_term_gain, d("100.02"));
+    let json = serde_json::to_value(r.to_json()).unwrap();
+    assert_eq!(json["totals"]["proceeds"], "300.02");
+    assert_eq!(json["disposals"][0]["gain"], "50.01");
+    assert_eq!(json["lots"], "universal");
+}
