@@ -15,6 +15,14 @@ fn demo_prints_balances_and_is_safe_to_run_again() {
     assert_eq!(first["events"], second["events"]);
     assert_eq!(first["balances"], second["balances"]);
     assert!(first["events"].as_u64().unwrap() > 10);
+    // It ends with a year's report and a clean check, the same each time.
+    assert_eq!(first["report"]["year"], 2025);
+    assert_eq!(first["report"], second["report"]);
+    assert!(first["report"]["disposals"].as_array().unwrap().len() > 10);
+    assert_eq!(first["check"]["clean"], true);
+    assert!(run.stdout.contains("cointally check: clean"), "{}", run.stdout);
+    let check = sb.run(&["--json", "check"]);
+    assert_eq!(check.code, 0, "{}", check.stdout);
 }
 
 #[test]

@@ -3,8 +3,10 @@
 //! It creates a fresh ledger in a new temporary directory (kept, so the newcomer can explore
 //! it; its path is printed) or at `--ledger`, adds a few accounts, imports the bundled sample
 //! files (embedded in the binary), starts the bundled Binance and Kraken simulators on 127.0.0.1
-//! and syncs their generated accounts through the real API clients, and prints balances and a
-//! summary.
+//! and syncs their generated accounts through the real API clients, imports the person's
+//! self-custody wallet (the other side of the simulated accounts' transfers), values every leg
+//! from the simulators' candles, and prints balances, the 2025 tax report and the result of
+//! `check`, which must be clean (the demo fails otherwise).
 //! Running it again on the same `--ledger` adds nothing: imports and syncs are idempotent.
 
 use std::collections::BTreeMap;
@@ -20,16 +22,21 @@ use cointally_exchanges::coinbase::sim::{self as coinbase_sim, CoinbaseSimConfig
 use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
 use cointally_exchanges::kraken::sim::{self as kraken_sim};
 use cointally_exchanges::prices::CandleSource;
-use cointally_exchanges::sim::generate::Profile;
+use cointally_exchanges::sim::generate::{Activity, Outcome, Profile};
+use cointally_exchanges::time::{format_rfc3339, from_millis};
 use cointally_exchanges::{Exchange, Secret};
+use rust_decimal::Decimal;
 
 use crate::credentials::ApiKey;
 use crate::sync::connect::Connector;
 use crate::sync::{AccountSummary, Job, Options, Reporter};
 
+use crate::check::audit;
 use crate::import::{NoProgress, import_files};
 use crate::ledger::{Ledger, NewAccount, OpenMode};
 use crate::pricing;
+use crate::tax::report::Report;
+use crate::tax::{Method, Tracking, TransferFees};
 
 use super::Context;
 use super::output::{Align, Table, print_json};
@@ -38,6 +45,9 @@ use super::output::{Align, Table, print_json};
 const SIMULATED_BINANCE: &str = "binance-api";
 /// The label of the account synced from the Kraken simulator.
 const SIMULATED_KRAKEN: &str = "kraken-api";
+
+/// The tax year the demo reports (the last whole year of the generated histories).
+const REPORT_YEAR: i32 = 2025;
 
 /// The seed of the demo's simulated world (its history and its market prices).
 const SEED: u64 = 1;
@@ -81,7 +91,11 @@ fn value_legs(context: &Context, ledger: &mut Ledger, binance: &BinanceSim) -> a
 /// Syncs the Binance simulator's generated account, and the Kraken simulator's (started here),
 /// into the ledger, as `cointally sync` would sync real ones. The accounts keep no key and no
 /// base URL (the simulators are gone when the demo ends), so a later `cointally sync` skips them.
-fn sync_simulator(context: &Context, ledger: &mut Ledger, sim: &BinanceSim) -> anyhow::Result<Vec<AccountSummary>> {
+fn sync_simulator(
+    context: &Context,
+    ledger: &mut Ledger,
+    sim: &BinanceSim,
+) -> anyhow::Result<(Vec<AccountSummary>, Vec<Activity>)> {
     let key = SimKey::demo();
     let account = match ledger.find_account(SIMULATED_BINANCE)? {
         Some(account) => account,
@@ -116,7 +130,86 @@ fn sync_simulator(context: &Context, ledger: &mut Ledger, sim: &BinanceSim) -> a
     if let Some(error) = summaries.iter().find_map(|s| s.error.clone()) {
         anyhow::bail!("the demo sync failed: {error}");
     }
-    Ok(summaries)
+    Ok((summaries, kraken.external()))
+}
+
+/// The label of the person's self-custody wallet, whose history the simulators generated.
+const SELF_CUSTODY: &str = "self-custody";
+
+/// The self-custody wallet's history as a generic CSV: the other side of every deposit and
+/// withdrawal of the simulated exchange accounts (the same transaction hashes, so they match
+/// as own transfers), and, where the wallet sends more than it received, an opening deposit a
+/// month before its first move with the cost basis (the simulated market's price then) as
+/// `fiat_value`: coins bought before the ledger's history starts, with their basis given.
+fn self_custody_csv(activities: &[Activity], usd: impl Fn(&str, i64) -> Option<Decimal>) -> String {
+    let mut rows: Vec<(i64, String)> = Vec::new();
+    let mut balance: BTreeMap<&str, Decimal> = BTreeMap::new();
+    let mut lowest: BTreeMap<&str, Decimal> = BTreeMap::new();
+    let first_ms = activities.iter().map(Activity::time_ms).min().unwrap_or(0);
+    for activity in activities {
+        let (line, asset, change) = match activity {
+            Activity::Deposit { asset, amount, tx_hash, time_ms, id, outcome: Outcome::Completed, network, .. } => (
+                format!(
+                    "{},deposit,,,{},{asset},,,,,{tx_hash},,{network},{id},from an exchange",
+                    format_rfc3339(from_millis(*time_ms)),
+                    format_amount(*amount)
+                ),
+                asset,
+                *amount,
+            ),
+            Activity::Withdrawal {
+                asset,
+                amount,
+                fee,
+                tx_hash,
+                time_ms,
+                id,
+                outcome: Outcome::Completed,
+                network,
+                ..
+            } => (
+                format!(
+                    "{},withdrawal,{},{asset},,,{},{},,,{tx_hash},,{network},{id},to an exchange",
+                    format_rfc3339(from_millis(*time_ms)),
+                    format_amount(*amount),
+                    if fee.is_zero() { String::new() } else { format_amount(*fee) },
+                    if fee.is_zero() { "" } else { asset.as_str() },
+                ),
+                asset,
+                -(*amount + *fee),
+            ),
+            _ => continue,
+        };
+        rows.push((activity.time_ms(), line));
+        let b = balance.entry(asset.as_str()).or_default();
+        *b += change;
+        let low = lowest.entry(asset.as_str()).or_default();
+        *low = (*low).min(*b);
+    }
+    let opening_ms = first_ms - 30 * 86_400_000;
+    for (asset, low) in lowest.into_iter().filter(|(_, low)| low.is_sign_negative()) {
+        let amount = -low;
+        let basis = usd(asset, opening_ms)
+            .map(|price| format!("{:.2},USD", (price * amount).round_dp(2)))
+            .unwrap_or_else(|| ",".to_owned());
+        rows.push((
+            opening_ms,
+            format!(
+                "{},deposit,,,{},{asset},,,{basis},,,,opening-{asset},bought before the ledger starts",
+                format_rfc3339(from_millis(opening_ms)),
+                format_amount(amount)
+            ),
+        ));
+    }
+    rows.sort();
+    let mut csv = String::from(
+        "time,kind,sent_amount,sent_asset,received_amount,received_asset,fee_amount,fee_asset,fiat_value,fiat_currency,tx_hash,address,network,id,note\n",
+    );
+    for (_, line) in rows {
+        csv.push_str(&line);
+        csv.push('\n');
+    }
+    csv
 }
 
 /// A bundled sample file and the account it belongs to.
@@ -185,8 +278,43 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
         }
     }
     let binance = start_binance()?;
-    let synced = sync_simulator(context, &mut ledger, &binance)?;
+    let (synced, kraken_external) = sync_simulator(context, &mut ledger, &binance)?;
+    let mut external = binance.external();
+    external.extend(kraken_external);
+    external.sort_by_key(Activity::time_ms);
+    let wallet = match ledger.find_account(SELF_CUSTODY)? {
+        Some(account) => account,
+        None => ledger.add_account(&NewAccount::files_only(SELF_CUSTODY, "wallet"))?,
+    };
+    let file = workdir.join("self-custody.csv");
+    std::fs::write(&file, self_custody_csv(&external, |asset, t| binance.usd(asset, t)))?;
+    for s in import_files(&mut ledger, &wallet, &[file], None, &NoProgress)? {
+        imported.push((SELF_CUSTODY, s));
+    }
     let valued = value_legs(context, &mut ledger, &binance)?;
+    let tax = super::report::TaxArgs {
+        year: REPORT_YEAR,
+        method: Method::Fifo,
+        lots: Tracking::Us,
+        transfer_fees: TransferFees::Dispose,
+        allow_missing_prices: false,
+    };
+    let (computed, _) = super::report::compute_year(context, &mut ledger, &tax)?;
+    let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+    let report = Report::new(
+        REPORT_YEAR,
+        &valued.currency,
+        tax.options(),
+        &computed.computation,
+        &labels,
+        &computed.inputs_hash,
+    );
+    let findings = audit(&mut ledger)?;
+    if !findings.is_empty() {
+        let kinds: Vec<String> = findings.iter().map(|f| format!("{} {} in {}", f.count, f.kind, f.account)).collect();
+        anyhow::bail!("the demo's check is not clean: {}", kinds.join(", "));
+    }
+    let accounts = ledger.accounts()?.len();
     let balances = ledger.balances(None, None)?;
     let events = ledger.events(&Default::default())?;
     let mut by_kind: BTreeMap<&str, u64> = BTreeMap::new();
@@ -196,7 +324,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     if context.json {
         print_json(&serde_json::json!({
             "ledger": path.display().to_string(),
-            "accounts": SAMPLES.len() + 2,
+            "accounts": accounts,
             "synced": synced,
             "prices": valued,
             "events": events.len(),
@@ -204,6 +332,8 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
             "balances": balances.iter().map(|b| serde_json::json!({
                 "account": b.account, "exchange": b.exchange, "asset": b.asset, "amount": format_amount(b.amount),
             })).collect::<Vec<_>>(),
+            "report": report.to_json(),
+            "check": { "clean": true, "findings": [] },
         }))?;
         return Ok(());
     }
@@ -260,7 +390,16 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     table.print()?;
     println!();
     let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    println!("{} accounts, {} events ({})", SAMPLES.len() + 2, events.len(), kinds.join(", "));
-    context.note(format!("explore it: cointally --ledger {} events", path.display()));
+    println!("{accounts} accounts, {} events ({})", events.len(), kinds.join(", "));
+    println!();
+    super::report::print_report(&report)?;
+    println!();
+    println!(
+        "cointally check: clean (balances agree with the exchanges, every transfer matched, every leg valued, every basis known)"
+    );
+    context.note(format!(
+        "explore it: cointally --ledger {p} events; cointally --ledger {p} report --year {REPORT_YEAR} --json; cointally --ledger {p} transfers",
+        p = path.display()
+    ));
     Ok(())
 }

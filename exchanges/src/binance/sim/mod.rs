@@ -25,7 +25,7 @@ use self::limits::{Admission, RateLimits};
 use self::store::Store;
 use crate::Secret;
 use crate::sim::faults::FaultConfig;
-use crate::sim::generate::{BINANCE, Market, Profile, World, generate};
+use crate::sim::generate::{Activity, BINANCE, EXTERNAL_WALLET, Market, Profile, World, generate};
 use crate::sim::server::{Handler, Request, Response, Server};
 
 pub use self::limits::BucketStats;
@@ -224,6 +224,20 @@ impl BinanceSim {
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
         self.server.base_url()
+    }
+
+    /// The person's own wallet's side of the account's deposits and withdrawals (the same
+    /// transaction hashes), oldest first: what a self-custody wallet's history would show.
+    pub fn external(&self) -> Vec<Activity> {
+        let world = self.state.world.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut external = world.history.account(EXTERNAL_WALLET).to_vec();
+        external.sort_by_key(Activity::time_ms);
+        external
+    }
+
+    /// One unit of `asset` in US dollars at `time_ms`, from the simulated market.
+    pub fn usd(&self, asset: &str, time_ms: i64) -> Option<Decimal> {
+        self.state.market.usd(asset, time_ms)
     }
 
     /// Asset → total (free + locked) as `/api/v3/account` reports it; assets at zero left out.

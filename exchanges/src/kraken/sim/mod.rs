@@ -29,7 +29,7 @@ use self::history::{Fill, Generator, KrakenProfile, LedgerEntry, places, share_w
 use super::api::{Endpoint, Tier};
 use crate::Secret;
 use crate::sim::faults::FaultConfig;
-use crate::sim::generate::{Profile, generate};
+use crate::sim::generate::{Activity, Profile, generate};
 use crate::sim::server::{Handler, Request, Response, Server};
 
 /// Entries per page.
@@ -331,6 +331,14 @@ impl KrakenSim {
     /// Every ledger entry served, oldest first.
     pub fn entries(&self) -> Vec<LedgerEntry> {
         self.state.store.lock().unwrap_or_else(PoisonError::into_inner).generator.entries.clone()
+    }
+
+    /// The person's own wallet's side of the account's deposits and withdrawals (the same
+    /// transaction hashes), oldest first: what a self-custody wallet's history would show.
+    pub fn external(&self) -> Vec<Activity> {
+        let mut external = self.state.store.lock().unwrap_or_else(PoisonError::into_inner).generator.external.clone();
+        external.sort_by_key(Activity::time_ms);
+        external
     }
 
     /// Every fill served, oldest first.

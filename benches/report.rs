@@ -1,0 +1,216 @@
+//! Report benchmark.
+//!
+//! Run: `cargo bench --bench report` (set `COINTALLY_BENCH_REPORT_LEDGER=PATH` to keep the
+//! generated ledger and reuse it on the next run).
+//!
+//! A child process generates a ledger of 1,000,000 events over six years (2020–2025) in four
+//! wallets, every leg valued: buys with a fee, sells, crypto-to-crypto swaps with a fee in
+//! crypto, staking rewards, and own transfers between the wallets (a withdrawal and its
+//! deposit, the same hash, the deposit smaller by a network fee). Then this process times what
+//! `cointally report --year 2025` does: match the transfers, compute every lot and disposal
+//! from the first event under the US rules (universal until 2025, per wallet after), store the
+//! year's rows, and sum them up. Targets: under 5 s, peak resident memory under 500 MB (the
+//! generation runs in the child, so the peak is the report's own).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use cointally::ledger::{Ledger, LegValue, NewAccount, OpenMode};
+use cointally::tax::report::Report;
+use cointally::tax::{self, Options};
+use cointally::transfers;
+use cointally_exchanges::time::from_millis;
+use cointally_exchanges::{EventKind, Leg, NewEvent};
+use rust_decimal::Decimal;
+
+const EVENTS: usize = 1_000_000;
+/// 2020-01-01T00:00:00Z.
+const START_MS: i64 = 1_577_836_800_000;
+/// Six years.
+const SPAN_MS: i64 = 6 * 365 * 86_400_000;
+const ASSETS: [(&str, i64); 4] = [("BTC", 30_000), ("ETH", 2_000), ("SOL", 60), ("LINK", 12)];
+const WALLETS: usize = 4;
+const GENERATE_ENV: &str = "COINTALLY_BENCH_REPORT_GENERATE";
+const LEDGER_ENV: &str = "COINTALLY_BENCH_REPORT_LEDGER";
+
+fn main() {
+    if let Ok(path) = std::env::var(GENERATE_ENV) {
+        generate(Path::new(&path));
+        return;
+    }
+    let kept = std::env::var(LEDGER_ENV).ok().map(PathBuf::from);
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let path = kept.clone().unwrap_or_else(|| dir.path().join("report.sqlite"));
+    if !path.exists() {
+        let started = Instant::now();
+        let status = Command::new(std::env::current_exe().expect("own path"))
+            .env(GENERATE_ENV, &path)
+            .status()
+            .expect("generator runs");
+        assert!(status.success(), "generation failed");
+        println!("generated {EVENTS} events in {:.1} s", started.elapsed().as_secs_f64());
+    }
+
+    let mut ledger = Ledger::open(&path, OpenMode::Existing).expect("ledger");
+    let started = Instant::now();
+    let matching = transfers::refresh(&mut ledger).expect("transfers");
+    let matched = started.elapsed();
+    let options = Options::us(Some(2025));
+    let computed = tax::compute(&ledger, options, &matching).expect("compute");
+    let computed_at = started.elapsed();
+    tax::store(&mut ledger, &options, 2025, &computed).expect("store");
+    let labels: BTreeMap<i64, String> =
+        ledger.accounts().expect("accounts").into_iter().map(|a| (a.id, a.label)).collect();
+    let report = Report::new(2025, "USD", options, &computed.computation, &labels, &computed.inputs_hash);
+    let total = started.elapsed();
+    println!(
+        "report 2025 over {} events: {:.2} s (transfers {:.2} s: {} matched; lots {:.2} s; store and sum {:.2} s)",
+        computed.events,
+        total.as_secs_f64(),
+        matched.as_secs_f64(),
+        matching.links.len(),
+        (computed_at - matched).as_secs_f64(),
+        (total - computed_at).as_secs_f64(),
+    );
+    println!(
+        "  {} disposals and {} income rows in 2025, {} lots held; totals: proceeds {}, basis {}",
+        report.lines.len(),
+        computed.computation.income.len(),
+        computed.computation.holdings.len(),
+        report.totals.proceeds,
+        report.totals.cost_basis,
+    );
+    println!(
+        "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
+        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    );
+}
+
+/// A price that wanders with time, exact: base × (1 + (day mod 400) / 400).
+fn price(base: i64, time_ms: i64) -> Decimal {
+    let day = (time_ms - START_MS) / 86_400_000;
+    Decimal::from(base) * (Decimal::ONE + Decimal::new(day % 400, 0) / Decimal::from(400))
+}
+
+fn generate(path: &Path) {
+    let mut ledger = Ledger::open(path, OpenMode::CreateNew).expect("new ledger");
+    let accounts: Vec<i64> = (0..WALLETS)
+        .map(|i| ledger.add_account(&NewAccount::files_only(format!("wallet-{i}"), "wallet")).expect("account").id)
+        .collect();
+    let mut rng = fastrand::Rng::with_seed(7);
+    let mut held = vec![[Decimal::ZERO; ASSETS.len()]; WALLETS];
+    let step = SPAN_MS / EVENTS as i64;
+    let mut values: Vec<LegValue> = Vec::with_capacity(3 * EVENTS);
+    let mut writer = ledger.writer().expect("writer");
+    let mut written = 0usize;
+    let write = |writer: &mut cointally::ledger::Writer<'_>,
+                 values: &mut Vec<LegValue>,
+                 account: usize,
+                 event: NewEvent,
+                 worth: &[Decimal]| {
+        let written = writer.event(accounts[account], "csv:generic", &event, &[]).expect("event");
+        let (cointally::ledger::Written::New(id) | cointally::ledger::Written::Existing(id)) = written;
+        // The ledger drops zero legs and numbers the rest.
+        for (seq, (leg, value)) in event.legs.iter().zip(worth).filter(|(l, _)| !l.amount.is_zero()).enumerate() {
+            let price = (*value / leg.amount.abs()).round_dp(18);
+            values.push(LegValue {
+                event_id: id,
+                seq: seq as i64,
+                price,
+                value: *value,
+                source: "bench".into(),
+                path: String::new(),
+            });
+        }
+    };
+    while written < EVENTS {
+        let time_ms = START_MS + written as i64 * step;
+        let time = from_millis(time_ms);
+        let w = rng.usize(0..WALLETS);
+        let a = rng.usize(0..ASSETS.len());
+        let (asset, base) = ASSETS[a];
+        let p = price(base, time_ms);
+        let id = format!("e{written}");
+        let roll = rng.u32(0..100);
+        if roll < 30 || held[w][a] < Decimal::new(1, 2) {
+            let units = Decimal::new(rng.i64(1_000..1_000_000), 6);
+            let cost = (units * p).round_dp(2);
+            let fee = Decimal::new(rng.i64(0..500), 2);
+            let event = NewEvent::new(
+                id,
+                time,
+                EventKind::Trade,
+                vec![Leg::sent("USD", cost), Leg::received(asset, units), Leg::fee("USD", fee)],
+            );
+            write(&mut writer, &mut values, w, event, &[cost, cost, fee]);
+            held[w][a] += units;
+        } else if roll < 55 {
+            let units = (held[w][a] * Decimal::new(rng.i64(1..60), 2)).round_dp(6);
+            let worth = (units * p).round_dp(2);
+            let event =
+                NewEvent::new(id, time, EventKind::Trade, vec![Leg::sent(asset, units), Leg::received("USD", worth)]);
+            write(&mut writer, &mut values, w, event, &[worth, worth]);
+            held[w][a] -= units;
+        } else if roll < 75 {
+            let b = (a + 1) % ASSETS.len();
+            let units = (held[w][a] * Decimal::new(rng.i64(1..60), 2)).round_dp(6);
+            let worth = (units * p).round_dp(2);
+            let pb = price(ASSETS[b].1, time_ms);
+            let got = (worth / pb).round_dp(6);
+            let fee = (got / Decimal::from(1000)).round_dp(6);
+            let fee_worth = (fee * pb).round_dp(2);
+            let event = NewEvent::new(
+                id,
+                time,
+                EventKind::Trade,
+                vec![Leg::sent(asset, units), Leg::received(ASSETS[b].0, got), Leg::fee(ASSETS[b].0, fee)],
+            );
+            write(&mut writer, &mut values, w, event, &[worth, worth, fee_worth]);
+            held[w][a] -= units;
+            held[w][b] += got - fee;
+        } else if roll < 90 {
+            let units = Decimal::new(rng.i64(100..10_000), 6);
+            let worth = (units * p).round_dp(2);
+            let event = NewEvent::new(id, time, EventKind::Staking, vec![Leg::received(asset, units)]);
+            write(&mut writer, &mut values, w, event, &[worth]);
+            held[w][a] += units;
+        } else {
+            let to = (w + 1 + rng.usize(0..WALLETS - 1)) % WALLETS;
+            let units = (held[w][a] * Decimal::new(rng.i64(1..60), 2)).round_dp(6);
+            let arrived = units - (units / Decimal::from(2000)).round_dp(6);
+            let hash = format!("0x{written:064x}");
+            let out = NewEvent {
+                tx_hash: Some(hash.clone()),
+                ..NewEvent::new(id.clone(), time, EventKind::Withdrawal, vec![Leg::sent(asset, units)])
+            };
+            write(&mut writer, &mut values, w, out, &[(units * p).round_dp(2)]);
+            let deposit = NewEvent {
+                tx_hash: Some(hash),
+                ..NewEvent::new(
+                    format!("{id}-in"),
+                    from_millis(time_ms + step / 2),
+                    EventKind::Deposit,
+                    vec![Leg::received(asset, arrived)],
+                )
+            };
+            write(&mut writer, &mut values, to, deposit, &[(arrived * p).round_dp(2)]);
+            held[w][a] -= units;
+            held[to][a] += arrived;
+            written += 1;
+        }
+        written += 1;
+    }
+    writer.commit().expect("commit");
+    for chunk in values.chunks(200_000) {
+        ledger.store_leg_values("USD", chunk).expect("values");
+    }
+}
+
+fn peak_rss_mb() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}
