@@ -47,7 +47,9 @@ impl Granularity {
 
     /// The granularity called `name` among the common ones (`1m`, `1h`, `1d`, `1w`).
     pub fn from_name(name: &str) -> Option<Granularity> {
-        [Granularity::MINUTE, Granularity::HOUR, Granularity::DAY, Granularity::WEEK].into_iter().find(|g| g.name == name)
+        [Granularity::MINUTE, Granularity::HOUR, Granularity::DAY, Granularity::WEEK]
+            .into_iter()
+            .find(|g| g.name == name)
     }
 
     /// The start of the candle of this length that contains `time_ms` (UTC-aligned).

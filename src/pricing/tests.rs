@@ -328,13 +328,15 @@ fn reports_refuse_missing_values_unless_allowed() {
 #[test]
 fn a_cad_ledger_is_valued_from_krakens_ohlc_at_the_finest_candle_still_served() {
     use cointally_exchanges::kraken::prices::KrakenPrices;
-    use cointally_exchanges::kraken::sim::{self as kraken_sim, Limits, SimConfig};
     use cointally_exchanges::kraken::sim::ohlc::market_pair;
+    use cointally_exchanges::kraken::sim::{self as kraken_sim, Limits, SimConfig};
 
     let sim = kraken_sim::start(SimConfig { limits: Limits::Off, ..SimConfig::demo(1) }).unwrap();
     sim.set_now(NOW);
     let clock = std::sync::Arc::new(cointally_exchanges::http::ManualClock::new(NOW));
-    let config = cointally_exchanges::http::ClientConfig::from_vars(|name| (name == "COINTALLY_HTTP_FAST").then(|| "1".to_owned()));
+    let config = cointally_exchanges::http::ClientConfig::from_vars(|name| {
+        (name == "COINTALLY_HTTP_FAST").then(|| "1".to_owned())
+    });
     let kraken: Vec<Box<dyn CandleSource>> =
         vec![Box::new(KrakenPrices::new(Some(&sim.base_url()), config, clock).unwrap())];
     let mut book = Book::new();

@@ -171,7 +171,8 @@ impl CandleSource for KrakenPrices {
         }
         // `since` is exclusive: a second before the first candle wanted.
         let since = start_ms.div_euclid(1000) - 1;
-        let params = [("pair", market.symbol.clone()), ("interval", interval.to_string()), ("since", since.to_string())];
+        let params =
+            [("pair", market.symbol.clone()), ("interval", interval.to_string()), ("since", since.to_string())];
         let answer = self.api.call(Endpoint::Ohlc, &params)?;
         let result = self.api.result(Endpoint::Ohlc, &answer)?;
         let mut items = parse_ohlc(result).map_err(|reason| malformed(Endpoint::Ohlc, reason))?;

@@ -116,10 +116,8 @@ fn hours_days_and_weeks_close_on_their_last_minute() {
         let start = open_now - 700 * granularity.millis;
         let fetched = source.candles(&usdt_aud, granularity, start, now).unwrap();
         let opens: Vec<i64> = fetched.items.iter().map(|candle| candle.open_ms).collect();
-        let expected: Vec<i64> = (0..700)
-            .map(|i| start + i * granularity.millis)
-            .filter(|open| *open >= sim.market().start_ms())
-            .collect();
+        let expected: Vec<i64> =
+            (0..700).map(|i| start + i * granularity.millis).filter(|open| *open >= sim.market().start_ms()).collect();
         assert_eq!(opens, expected, "{}", granularity.name);
         for candle in &fetched.items {
             let last_minute = candle.open_ms + granularity.millis - 1;

@@ -100,7 +100,8 @@ pub fn ohlc(market: &Market, params: &[(String, String)], now_ms: i64) -> Result
         None => i64::MIN,
         Some(text) => {
             let seconds: Decimal = text.trim().parse().map_err(|_| "EGeneral:Invalid arguments")?;
-            let ms: i64 = (seconds * Decimal::ONE_THOUSAND).floor().try_into().map_err(|_| "EGeneral:Invalid arguments")?;
+            let ms: i64 =
+                (seconds * Decimal::ONE_THOUSAND).floor().try_into().map_err(|_| "EGeneral:Invalid arguments")?;
             ms
         }
     };
@@ -176,7 +177,10 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&since.unwrap()).unwrap();
         assert_eq!(value["XXBTZCAD"].as_array().unwrap().len(), 2);
         assert_eq!(ohlc(&market, &params(&[("pair", "NOPE")]), now), Err("EQuery:Unknown asset pair"));
-        assert_eq!(ohlc(&market, &params(&[("pair", "XBTCAD"), ("interval", "2")]), now), Err("EGeneral:Invalid arguments"));
+        assert_eq!(
+            ohlc(&market, &params(&[("pair", "XBTCAD"), ("interval", "2")]), now),
+            Err("EGeneral:Invalid arguments")
+        );
         assert_eq!(ohlc(&market, &params(&[("interval", "1")]), now), Err("EGeneral:Invalid arguments"));
     }
 }
