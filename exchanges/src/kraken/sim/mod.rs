@@ -719,7 +719,8 @@ impl Handler for State {
                     .into())
             }
             Endpoint::WithdrawMethods => Err("EGeneral:Permission denied"),
-            Endpoint::Assets | Endpoint::AssetPairs | Endpoint::Ohlc => Ok(self.assets()),
+            // Public methods were answered above.
+            Endpoint::Assets | Endpoint::AssetPairs | Endpoint::Ohlc => Err("EGeneral:Invalid arguments"),
         };
         match answer {
             Ok(result) => ok(result),
