@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use crate::binance::prices::BinancePrices;
 use crate::coinbase::prices::CoinbasePrices;
 use crate::http::{ClientConfig, Clock, FetchError};
+use crate::kraken::prices::KrakenPrices;
 
 /// A market a source quotes: one `base` priced in `quote`, both canonical asset symbols.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -41,10 +42,14 @@ impl Granularity {
     pub const HOUR: Granularity = Granularity { name: "1h", millis: 3_600_000 };
     /// One day.
     pub const DAY: Granularity = Granularity { name: "1d", millis: 86_400_000 };
+    /// One week, aligned on the Unix epoch (weeks open on Thursdays, 00:00 UTC), as Kraken's OHLC serves it.
+    pub const WEEK: Granularity = Granularity { name: "1w", millis: 604_800_000 };
 
-    /// The granularity called `name` among the common ones (`1m`, `1h`, `1d`).
+    /// The granularity called `name` among the common ones (`1m`, `1h`, `1d`, `1w`).
     pub fn from_name(name: &str) -> Option<Granularity> {
-        [Granularity::MINUTE, Granularity::HOUR, Granularity::DAY].into_iter().find(|g| g.name == name)
+        [Granularity::MINUTE, Granularity::HOUR, Granularity::DAY, Granularity::WEEK]
+            .into_iter()
+            .find(|g| g.name == name)
     }
 
     /// The start of the candle of this length that contains `time_ms` (UTC-aligned).
@@ -135,12 +140,15 @@ pub fn open_sources(
     clock: Arc<dyn Clock>,
 ) -> Result<Vec<Box<dyn CandleSource>>, FetchError> {
     // One line per source: Coinbase Exchange first (it has fiat markets), then Binance (the
-    // most crypto markets).
+    // most crypto markets), then Kraken (CAD and AUD markets; its OHLC reaches back only 720
+    // rows, so minutes for the last hours only).
     let coinbase = base_url("coinbase");
     let binance = base_url("binance");
+    let kraken = base_url("kraken");
     Ok(vec![
         Box::new(CoinbasePrices::new(coinbase.as_deref(), config.clone(), Arc::clone(&clock))?),
-        Box::new(BinancePrices::new(binance.as_deref(), config.clone(), clock)?),
+        Box::new(BinancePrices::new(binance.as_deref(), config.clone(), Arc::clone(&clock))?),
+        Box::new(KrakenPrices::new(kraken.as_deref(), config.clone(), clock)?),
     ])
 }
 
@@ -155,30 +163,37 @@ mod tests {
         assert_eq!(Granularity::DAY.floor(-1), -86_400_000);
         assert_eq!(Granularity::from_name("1h"), Some(Granularity::HOUR));
         assert_eq!(Granularity::from_name("2h"), None);
+        assert_eq!(Granularity::from_name("1w"), Some(Granularity::WEEK));
+        // 2024-03-02 (a Saturday) is in the week that opened on Thursday 2024-02-29.
+        assert_eq!(Granularity::WEEK.floor(1_709_373_600_000), 1_709_164_800_000);
     }
 
     #[test]
-    fn open_sources_gives_coinbase_then_binance_at_their_base_urls() {
+    fn open_sources_gives_coinbase_binance_then_kraken_at_their_base_urls() {
         use crate::binance::sim::{self as binance_sim, Limits, SimConfig};
         use crate::coinbase::sim::{self as coinbase_sim, CoinbaseSimConfig};
         let binance = binance_sim::start(SimConfig { limits: Limits::Off, ..SimConfig::demo(1) }).unwrap();
         let coinbase = coinbase_sim::start(CoinbaseSimConfig::demo(1)).unwrap();
+        let kraken = crate::kraken::sim::start(crate::kraken::sim::SimConfig::demo(1)).unwrap();
         let urls = |name: &str| match name {
             "binance" => Some(binance.base_url()),
             "coinbase" => Some(coinbase.base_url()),
+            "kraken" => Some(kraken.base_url()),
             _ => None,
         };
         let clock: Arc<dyn Clock> = Arc::new(crate::http::ManualClock::new(1_709_373_600_000));
         let sources = open_sources(&urls, &ClientConfig::default(), clock).unwrap();
         let names: Vec<&str> = sources.iter().map(|source| source.name()).collect();
-        assert_eq!(names, ["coinbase", "binance"]);
+        assert_eq!(names, ["coinbase", "binance", "kraken"]);
         assert!(sources[0].markets().unwrap().items.iter().any(|market| market.symbol == "BTC-USD"));
         assert!(sources[1].markets().unwrap().items.iter().any(|market| market.symbol == "BTCUSDT"));
         assert_eq!(coinbase.stats().requests_by_path.get("/products"), Some(&1));
         assert_eq!(binance.stats().requests_by_path.get("/api/v3/exchangeInfo"), Some(&1));
+        assert!(sources[2].markets().unwrap().items.iter().any(|market| market.symbol == "XXBTZCAD"));
+        assert_eq!(kraken.stats().requests_by_path.get("/0/public/AssetPairs"), Some(&1));
         // Without overrides: production URLs (nothing is sent here).
         let production = open_sources(&|_| None, &ClientConfig::default(), Arc::new(crate::http::SystemClock)).unwrap();
-        assert_eq!(production.len(), 2);
+        assert_eq!(production.len(), 3);
         let bad = open_sources(
             &|_| Some("not a url".to_owned()),
             &ClientConfig::default(),

@@ -324,3 +324,58 @@ fn reports_refuse_missing_values_unless_allowed() {
     let allowed = require_values(&book.ledger, true).unwrap();
     assert_eq!(allowed.iter().map(|l| l.event).collect::<Vec<_>>(), vec![e]);
 }
+
+#[test]
+fn a_cad_ledger_is_valued_from_krakens_ohlc_at_the_finest_candle_still_served() {
+    use cointally_exchanges::kraken::prices::KrakenPrices;
+    use cointally_exchanges::kraken::sim::ohlc::market_pair;
+    use cointally_exchanges::kraken::sim::{self as kraken_sim, Limits, SimConfig};
+
+    let sim = kraken_sim::start(SimConfig { limits: Limits::Off, ..SimConfig::demo(1) }).unwrap();
+    sim.set_now(NOW);
+    let clock = std::sync::Arc::new(cointally_exchanges::http::ManualClock::new(NOW));
+    let config = cointally_exchanges::http::ClientConfig::from_vars(|name| {
+        (name == "COINTALLY_HTTP_FAST").then(|| "1".to_owned())
+    });
+    let kraken: Vec<Box<dyn CandleSource>> =
+        vec![Box::new(KrakenPrices::new(Some(&sim.base_url()), config, clock).unwrap())];
+    let mut book = Book::new();
+    book.ledger.set_reporting_currency("CAD").unwrap();
+    let year = 365 * 1440;
+    // A year before now: day candles; ten days before: hours; two hours before: minutes.
+    let old = book.event(1, EventKind::Deposit, vec![Leg::received("BTC", d("0.5"))], None);
+    let recent = book.event(year - 10 * 1440, EventKind::Deposit, vec![Leg::received("BTC", d("0.25"))], None);
+    let fresh = book.event(year - 120, EventKind::Deposit, vec![Leg::received("ETH", d("2"))], None);
+    // No SOL/CAD market: SOLUSD × USDCAD (USD is a bridge).
+    let sol = book.event(1, EventKind::Income, vec![Leg::received("SOL", d("3"))], None);
+    let summary = book.run(&kraken, &Options::default());
+    assert_eq!((summary.valued, summary.missing), (4, 0), "{summary:?}");
+    assert!(summary.errors.is_empty(), "{summary:?}");
+
+    // Each value is |amount| × the generator's price at the last minute of the candle chosen.
+    let market = sim.market();
+    let close = |id: &str, g: Granularity, time: i64| {
+        let open = g.floor(time);
+        (open, market.pair_price(&market_pair(id).unwrap(), open + g.millis - 1).unwrap())
+    };
+    let at = |minutes: i64| T0 + minutes * MIN + 17_000;
+    for (event, amount, id, g, minutes) in [
+        (old, "0.5", "XXBTZCAD", Granularity::DAY, 1),
+        (recent, "0.25", "XXBTZCAD", Granularity::HOUR, year - 10 * 1440),
+        (fresh, "2", "XETHZCAD", Granularity::MINUTE, year - 120),
+    ] {
+        let (open, price) = close(id, g, at(minutes));
+        let v = book.value(event, 0).unwrap();
+        assert_eq!((v.price, v.value, v.source.as_str()), (price, value_of(d(amount), price), "kraken"));
+        assert_eq!(v.path, format!("kraken:{id}:{}@{open}", g.name));
+    }
+    let (sol_open, sol_usd) = close("SOLUSD", Granularity::DAY, at(1));
+    let (_, usd_cad) = close("ZUSDZCAD", Granularity::DAY, at(1));
+    let v = book.value(sol, 0).unwrap();
+    let price = round_price(sol_usd * usd_cad);
+    assert_eq!((v.price, v.value), (price, value_of(d("3"), price)));
+    assert_eq!(v.path, format!("kraken:SOLUSD:1d@{sol_open}*kraken:ZUSDZCAD:1d@{sol_open}"));
+    // Everything is cached: a second run asks nothing.
+    let again = book.run(&kraken, &Options { revalue: true, ..Options::default() });
+    assert_eq!((again.requests, again.valued), (0, 4));
+}

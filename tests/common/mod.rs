@@ -63,14 +63,18 @@ impl Sandbox {
         sim
     }
 
-    /// Starts the Binance and Coinbase simulators of world `seed` (demo profile, Binance with
-    /// `key`/`secret`) and points every price source and the Binance API at them.
+    /// Starts the Binance, Coinbase and Kraken simulators of world `seed` (demo profile, Binance
+    /// with `key`/`secret`) and points every price source and the Binance API at them.
     pub fn price_simulators(
         &self,
         seed: u64,
         key: &str,
         secret: &str,
-    ) -> (cointally_exchanges::binance::sim::BinanceSim, cointally_exchanges::coinbase::sim::CoinbaseSim) {
+    ) -> (
+        cointally_exchanges::binance::sim::BinanceSim,
+        cointally_exchanges::coinbase::sim::CoinbaseSim,
+        cointally_exchanges::kraken::sim::KrakenSim,
+    ) {
         use cointally_exchanges::coinbase::sim::{CoinbaseSimConfig, Limits};
         let binance = self.binance_simulator(key, secret);
         assert_eq!(seed, 1, "binance_simulator generates world 1");
@@ -82,7 +86,14 @@ impl Sandbox {
         self.set_env("COINTALLY_COINBASE_EXCHANGE_BASE_URL", &coinbase.base_url());
         // The simulator meters nothing; the client need not keep Coinbase's pace either.
         self.set_env(cointally_exchanges::coinbase::prices::RATE_ENV, "1000");
-        (binance, coinbase)
+        // Kraken's OHLC (CAD and AUD markets), its rows ending at the real now like the binary's.
+        let kraken = cointally_exchanges::kraken::sim::start(cointally_exchanges::kraken::sim::SimConfig {
+            limits: cointally_exchanges::kraken::sim::Limits::Off,
+            ..cointally_exchanges::kraken::sim::SimConfig::demo(seed)
+        })
+        .unwrap();
+        self.set_env("COINTALLY_KRAKEN_BASE_URL", &kraken.base_url());
+        (binance, coinbase, kraken)
     }
 
     pub fn ledger(&self) -> PathBuf {

@@ -112,6 +112,10 @@ impl Tier {
 pub enum Endpoint {
     /// `GET /0/public/Assets`: asset codes and their display names.
     Assets,
+    /// `GET /0/public/AssetPairs`: pair ids with their base and quote codes (price source).
+    AssetPairs,
+    /// `GET /0/public/OHLC`: the 720 most recent candles of a pair (price source).
+    Ohlc,
     /// `POST /0/private/Balance`: balances per asset code.
     Balance,
     /// `POST /0/private/Ledgers`: every balance change, 50 per page, newest first.
@@ -124,13 +128,22 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 5] =
-        [Endpoint::Assets, Endpoint::Balance, Endpoint::Ledgers, Endpoint::TradesHistory, Endpoint::WithdrawMethods];
+    pub const ALL: [Endpoint; 7] = [
+        Endpoint::Assets,
+        Endpoint::AssetPairs,
+        Endpoint::Ohlc,
+        Endpoint::Balance,
+        Endpoint::Ledgers,
+        Endpoint::TradesHistory,
+        Endpoint::WithdrawMethods,
+    ];
 
     /// Kraken's method name (`Ledgers`).
     pub fn name(self) -> &'static str {
         match self {
             Endpoint::Assets => "Assets",
+            Endpoint::AssetPairs => "AssetPairs",
+            Endpoint::Ohlc => "OHLC",
             Endpoint::Balance => "Balance",
             Endpoint::Ledgers => "Ledgers",
             Endpoint::TradesHistory => "TradesHistory",
@@ -140,7 +153,7 @@ impl Endpoint {
 
     /// Whether the call is signed (a `/0/private/` method).
     pub fn private(self) -> bool {
-        !matches!(self, Endpoint::Assets)
+        !matches!(self, Endpoint::Assets | Endpoint::AssetPairs | Endpoint::Ohlc)
     }
 
     /// The path after the base URL.
@@ -518,6 +531,9 @@ mod tests {
         assert_eq!(Endpoint::Balance.costs("a"), vec![("counter:a".to_owned(), 1)]);
         assert_eq!(Endpoint::WithdrawMethods.costs("a"), vec![("counter:a".to_owned(), 1)]);
         assert_eq!(Endpoint::Assets.costs("a"), vec![("public".to_owned(), 1)]);
+        assert_eq!(Endpoint::Ohlc.costs("a"), vec![("public".to_owned(), 1)]);
+        assert_eq!(Endpoint::Ohlc.path(), "/0/public/OHLC");
+        assert_eq!(Endpoint::AssetPairs.path(), "/0/public/AssetPairs");
         assert_eq!(Endpoint::Ledgers.path(), "/0/private/Ledgers");
         assert_eq!(Endpoint::Assets.path(), "/0/public/Assets");
         for endpoint in Endpoint::ALL {

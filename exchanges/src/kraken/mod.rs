@@ -13,7 +13,8 @@
 //!
 //! [`api`] is the REST client (endpoint table, nonces, call counter, error answers),
 //! [`adapter`] walks the `Ledgers` endpoint for the sync engine, [`normalize`] turns its stored
-//! records into the same events as the export, and [`sim`] is a local Kraken to test against.
+//! records into the same events as the export, [`prices`] is the OHLC price source, and [`sim`]
+//! is a local Kraken to test against.
 
 pub mod adapter;
 pub mod api;
@@ -21,4 +22,5 @@ pub mod assets;
 pub mod auth;
 pub mod csv;
 pub mod normalize;
+pub mod prices;
 pub mod sim;

@@ -12,8 +12,13 @@
 //! [`KrakenSim::balances`] says what a complete import must end with, [`KrakenSim::add_trades`]
 //! and [`KrakenSim::insert_after_ledger_calls`] add entries while a client walks, and
 //! [`KrakenSim::reject_nonces`] refuses the next nonces as another program on the key would.
+//! The public market data a price source reads, `AssetPairs` and `OHLC`, is served by [`ohlc`]
+//! from the same market, metered by a public counter of about one call per second (not with
+//! [`Limits::Off`]), its 720 rows ending at the simulator's "now": the real time, or the one
+//! [`KrakenSim::set_now`] fixes (tests).
 
 pub mod history;
+pub mod ohlc;
 #[cfg(test)]
 mod tests;
 
@@ -29,7 +34,7 @@ use self::history::{Fill, Generator, KrakenProfile, LedgerEntry, places, share_w
 use super::api::{Endpoint, Tier};
 use crate::Secret;
 use crate::sim::faults::FaultConfig;
-use crate::sim::generate::{Activity, Profile, generate};
+use crate::sim::generate::{Activity, Market, Profile, generate};
 use crate::sim::server::{Handler, Request, Response, Server};
 
 /// Entries per page.
@@ -38,6 +43,8 @@ const PAGE: usize = 50;
 const TOLERANCE: u32 = 5;
 /// Kraken's lockout, before scaling.
 const LOCKOUT_MS: i64 = 15 * 60 * 1000;
+/// The public (per IP) limit modelled as a counter: bursts of 5, one call a second.
+const PUBLIC_TIER: Tier = Tier { capacity: 5, decay_milli: 1000 };
 
 /// How the simulator meters calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,6 +177,8 @@ pub struct SimStats {
     pub faults: u64,
     /// The call counter.
     pub counter: CounterStats,
+    /// The public counter (`AssetPairs`, `OHLC`, `Assets`).
+    pub public: CounterStats,
 }
 
 /// The per-key call counter.
@@ -269,6 +278,12 @@ struct State {
     requests: Mutex<BTreeMap<String, u64>>,
     /// (Ledgers calls still to answer before inserting, fills to insert).
     insert_after: Mutex<Option<(u32, usize)>>,
+    /// The prices the public endpoints serve.
+    market: Market,
+    /// The public counter.
+    public: Mutex<Counter>,
+    /// "Now" for `OHLC`, when fixed.
+    now: Mutex<Option<i64>>,
 }
 
 /// A running Kraken simulator; stops on drop.
@@ -296,6 +311,11 @@ pub fn start(config: SimConfig) -> io::Result<KrakenSim> {
     let mut world = generate(config.seed, &market_profile);
     let generator = Generator::generate(config.seed, &world, &config.profile);
     share_with_world(&mut world, &generator);
+    let public_limits = match config.limits {
+        Limits::Off => Limits::Off,
+        Limits::Real(_) => Limits::Real(PUBLIC_TIER),
+        Limits::Scaled { speed, .. } => Limits::Scaled { tier: PUBLIC_TIER, speed },
+    };
     let state = Arc::new(State {
         secret: Secret::new(config.key.secret.clone()),
         key: config.key,
@@ -306,6 +326,9 @@ pub fn start(config: SimConfig) -> io::Result<KrakenSim> {
         invalid_nonces: Mutex::new(0),
         requests: Mutex::new(BTreeMap::new()),
         insert_after: Mutex::new(None),
+        market: world.market,
+        public: Mutex::new(Counter::new(public_limits)),
+        now: Mutex::new(None),
     });
     let server = Server::start(config.port, Arc::clone(&state) as Arc<dyn Handler>, config.faults)?;
     Ok(KrakenSim { server, state, seed: config.seed, limits: config.limits })
@@ -363,6 +386,16 @@ impl KrakenSim {
         self.state.reject.store(count, Ordering::SeqCst);
     }
 
+    /// Fixes the "now" at which `OHLC` ends its rows (the open interval is the one containing it).
+    pub fn set_now(&self, now_ms: i64) {
+        *self.state.now.lock().unwrap_or_else(PoisonError::into_inner) = Some(now_ms);
+    }
+
+    /// The market the public endpoints price from.
+    pub fn market(&self) -> &Market {
+        &self.state.market
+    }
+
     /// Requests, refusals, faults and counter use so far.
     pub fn stats(&self) -> SimStats {
         let faults = self.server.faults_injected();
@@ -372,6 +405,7 @@ impl KrakenSim {
             invalid_nonces: *self.state.invalid_nonces.lock().unwrap_or_else(PoisonError::into_inner),
             faults: faults.values().sum(),
             counter: self.state.counter.lock().unwrap_or_else(PoisonError::into_inner).stats.clone(),
+            public: self.state.public.lock().unwrap_or_else(PoisonError::into_inner).stats.clone(),
         }
     }
 
@@ -381,7 +415,7 @@ impl KrakenSim {
         format!(
             "A simulated Kraken is listening on {url} with a generated account (seed {seed}): {entries} ledger \
              entries and {fills} fills, served by /0/private/Balance, Ledgers, TradesHistory, WithdrawMethods and \
-             /0/public/Assets with Kraken's signatures, nonces, pages, errors and call counter ({limits:?}). \
+             /0/public/Assets, AssetPairs and OHLC (CAD and AUD markets included) with Kraken's signatures, nonces, pages, errors and call counter ({limits:?}). \
              Nothing here touches the real Kraken.",
             url = self.base_url(),
             seed = self.seed,
@@ -659,7 +693,19 @@ impl Handler for State {
             if request.method != "GET" {
                 return error("EGeneral:Invalid arguments");
             }
-            return ok(self.assets());
+            if let Err(message) = self.public.lock().unwrap_or_else(PoisonError::into_inner).admit(now, 1) {
+                return error(message);
+            }
+            let ohlc_now = self.now.lock().unwrap_or_else(PoisonError::into_inner).unwrap_or(now);
+            let answer = match endpoint {
+                Endpoint::AssetPairs => Ok(ohlc::asset_pairs()),
+                Endpoint::Ohlc => ohlc::ohlc(&self.market, &decode(&request.query), ohlc_now),
+                _ => Ok(self.assets()),
+            };
+            return match answer {
+                Ok(result) => ok(result),
+                Err(message) => error(message),
+            };
         }
         if request.method != "POST" {
             return error("EGeneral:Invalid arguments");
@@ -681,7 +727,8 @@ impl Handler for State {
                     .into())
             }
             Endpoint::WithdrawMethods => Err("EGeneral:Permission denied"),
-            Endpoint::Assets => Ok(self.assets()),
+            // Public methods were answered above.
+            Endpoint::Assets | Endpoint::AssetPairs | Endpoint::Ohlc => Err("EGeneral:Invalid arguments"),
         };
         match answer {
             Ok(result) => ok(result),
