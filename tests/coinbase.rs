@@ -19,7 +19,8 @@ const ADD_ACCOUNT: [&str; 9] =
 
 fn start(transactions: usize, limits: Limits, key: SimKey, faults: Option<FaultConfig>) -> CoinbaseSim {
     let config = CoinbaseSimConfig { limits, faults, ..CoinbaseSimConfig::demo(5) };
-    let accounts = AccountsConfig { profile: CoinbaseProfile { transactions, ..CoinbaseProfile::demo() }, key, short_pages: true };
+    let accounts =
+        AccountsConfig { profile: CoinbaseProfile { transactions, ..CoinbaseProfile::demo() }, key, short_pages: true };
     sim::start_with_accounts(config, accounts).unwrap()
 }
 
@@ -119,8 +120,24 @@ fn a_full_sync_has_every_transaction_once_conversions_paired_fills_single_and_th
     let account = sim.account();
     let conversions = account.txs.iter().filter(|t| t.kind == "trade").count() / 2;
     assert!(conversions > 3 && !account.fills.is_empty());
-    let converted = events.iter().filter(|e| e["note"].as_str().is_some_and(|n| n.starts_with("converted "))).count();
-    assert_eq!(converted, conversions, "each conversion is one trade");
+    // Each conversion is ONE trade, under the id of its sending row, with both assets.
+    for tx in account.txs.iter().filter(|t| t.kind == "trade") {
+        let found: Vec<&serde_json::Value> = events.iter().filter(|e| e["external_id"] == tx.id.as_str()).collect();
+        if tx.amount < Decimal::ZERO {
+            assert_eq!(found.len(), 1, "conversion row {}", tx.id);
+            assert_eq!(found[0]["kind"], "trade");
+            assert_eq!(found[0]["legs"].as_array().unwrap().len(), 2, "{}", found[0]);
+        } else {
+            assert!(found.is_empty(), "the receiving row {} made its own event", tx.id);
+        }
+    }
+    // Fills: one event each, under the v3 trade id; their wallet rows none.
+    for fill in &account.fills {
+        assert_eq!(events.iter().filter(|e| e["external_id"] == fill.trade_id.as_str()).count(), 1);
+    }
+    for tx in account.txs.iter().filter(|t| t.kind == "advanced_trade_fill") {
+        assert!(!events.iter().any(|e| e["external_id"] == tx.id.as_str()));
+    }
     // The unknown type is imported and said in the summary.
     let warnings = first.to_string();
     if account.txs.iter().any(|t| t.kind == "onchain_perks_payout") {
@@ -160,22 +177,23 @@ fn transactions_arriving_mid_walk_are_neither_skipped_nor_doubled_and_an_ec_key_
 
 #[test]
 fn faults_do_not_change_the_ledger() {
-    let clean = start(300, Limits::Off, SimKey::demo(), None);
+    let clean = start(600, Limits::Off, SimKey::demo(), None);
     let reference = Synced::new(&clean, SimKey::demo(), None);
     reference.ok(&ADD_ACCOUNT);
     reference.ok(&["sync", "--quiet"]);
 
     let faults = FaultConfig {
-        rate_permille: 150,
+        rate_permille: 250,
         seed: 4,
         kinds: vec![FaultKind::ServerError, FaultKind::Truncated, FaultKind::TooManyRequests, FaultKind::Timeout],
     };
-    let faulty = start(300, Limits::Off, SimKey::demo(), Some(faults));
+    let faulty = start(600, Limits::Off, SimKey::demo(), Some(faults));
     faulty.set_fault_timeout_delay(Duration::from_millis(2_500));
     let s = Synced::new(&faulty, SimKey::demo(), None);
     s.ok(&ADD_ACCOUNT);
     let run = s.ok(&["--json", "sync"]).json();
     assert!(totals(&run, "retries") > 0, "no fault was met: {run}");
+    assert!(faulty.stats().faults > 0);
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), faulty.balances());
 }
@@ -226,10 +244,7 @@ fn a_key_that_can_transfer_is_refused_unless_allowed_and_trading_warns() {
 fn a_wrong_key_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
     let sim = start(60, Limits::Off, SimKey::demo(), None);
     // A valid Ed25519 key, but not the simulator's.
-    let wrong = SimKey {
-        private_key: "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=".into(),
-        ..SimKey::demo()
-    };
+    let wrong = SimKey { private_key: "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=".into(), ..SimKey::demo() };
     let s = Synced::new(&sim, wrong.clone(), None);
     let add = s.run(&ADD_ACCOUNT);
     assert_eq!(add.code, 3, "{}", add.stderr);

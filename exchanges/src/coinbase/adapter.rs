@@ -53,6 +53,8 @@ use crate::http::FetchError;
 pub const PAGE_SIZE: usize = 100;
 /// Fills asked per v3 page.
 pub const FILLS_PAGE_SIZE: usize = 100;
+/// A conversion half alone for longer than this (ms) at the end of a walk is stored alone.
+const LONE_HALF_AGE_MS: i64 = 86_400_000;
 /// How far (ms) a fills walk reaches back below the previous walk's newest fill.
 const FILLS_OVERLAP_MS: i64 = 1_000;
 
@@ -115,6 +117,8 @@ struct Held {
     /// Order of arrival in this walk.
     seq: u64,
     wallet: String,
+    /// When it happened, ms.
+    time_ms: i64,
     /// The transaction before it in its wallet ("" at the start): where to read again from.
     before: String,
     id: String,
@@ -214,8 +218,9 @@ impl CoinbaseAdapter {
     }
 
     fn fetch_transactions(&self, cursor: &str) -> Result<Page, FetchError> {
-        let mut c: TxCursor = parse(cursor)
-            .ok_or_else(|| malformed(Endpoint::Transactions, format!("cursor {cursor:?} is not a transactions cursor")))?;
+        let mut c: TxCursor = parse(cursor).ok_or_else(|| {
+            malformed(Endpoint::Transactions, format!("cursor {cursor:?} is not a transactions cursor"))
+        })?;
         if c.done {
             return Ok(page(Vec::new(), render(&c), true, 0, 0, Vec::new()));
         }
@@ -274,7 +279,9 @@ impl CoinbaseAdapter {
                 let trade_id = tx.trade.as_ref().and_then(|t| t.id.clone()).filter(|_| tx.kind == "trade");
                 match trade_id {
                     Some(trade_id) if tx.status == "completed" => match held.remove(&trade_id) {
-                        Some(partner) if partner.id != tx.id => records.push(conversion(&trade_id, &partner, &tx, raw)?),
+                        Some(partner) if partner.id != tx.id => {
+                            records.push(conversion(&trade_id, &partner, &tx, raw)?)
+                        }
                         Some(same) => {
                             held.insert(trade_id, same);
                         }
@@ -284,6 +291,7 @@ impl CoinbaseAdapter {
                                 Held {
                                     seq: self.held_seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
                                     wallet: wallet.id.clone(),
+                                    time_ms: crate::time::parse_utc(&tx.created_at).map_or(0, |t| t.timestamp_millis()),
                                     before: last.clone(),
                                     id: tx.id.clone(),
                                     payload: raw.get().to_owned(),
@@ -311,7 +319,8 @@ impl CoinbaseAdapter {
         if !last.is_empty() {
             c.pos.insert(wallet.id.clone(), last.clone());
         }
-        let next = if stopped { None } else { starting_after(body.pagination.as_ref().and_then(|p| p.next_uri.as_deref())) };
+        let next =
+            if stopped { None } else { starting_after(body.pagination.as_ref().and_then(|p| p.next_uri.as_deref())) };
         // A next_uri without starting_after: continue after the last transaction of the page.
         let more = !stopped
             && body.pagination.as_ref().and_then(|p| p.next_uri.as_deref()).is_some_and(|u| !u.trim().is_empty());
@@ -333,33 +342,43 @@ impl CoinbaseAdapter {
         Ok(page(records, render(&c), false, requests, attempts, unknown_warnings(&unknown)))
     }
 
-    /// The end of a walk: halves still alone are stored alone; the cursor remembers only where
-    /// each wallet stands.
+    /// The end of a walk: halves alone for more than a day are stored alone (their partner is not
+    /// in this key's history); younger ones stay held in the cursor's `rewind`, to be read again
+    /// with their partner by the next walk (a conversion made during this walk may have its other
+    /// half in a wallet this walk had already passed).
     fn finish_walk(&self, mut c: TxCursor, requests: u32, attempts: u32) -> Page {
         let held = std::mem::take(&mut *self.held.lock().unwrap_or_else(|p| p.into_inner()));
+        let old_before = self.api.limiter().exchange_now_ms() - LONE_HALF_AGE_MS;
         let mut warnings = Vec::new();
-        let records: Vec<RawRecord> = held
-            .into_iter()
-            .map(|(trade_id, half)| {
-                warnings.push(format!(
-                    "Coinbase conversion {trade_id}: only transaction {} was found (its other wallet is not in this \
-                     key's history); imported as one side of a trade",
-                    half.id
-                ));
-                let payload = format!("{{\"trade\":{},\"transactions\":[{}]}}", quote(&trade_id), half.payload);
-                RawRecord { external_id: half.id, payload }
-            })
-            .collect();
+        let mut records = Vec::new();
+        let mut waiting: Vec<Held> = Vec::new();
+        for (trade_id, half) in held {
+            if half.time_ms >= old_before {
+                waiting.push(half);
+                continue;
+            }
+            warnings.push(format!(
+                "Coinbase conversion {trade_id}: only transaction {} was found (its other wallet is not in this \
+                 key's history); imported as one side of a trade",
+                half.id
+            ));
+            let payload = format!("{{\"trade\":{},\"transactions\":[{}]}}", quote(&trade_id), half.payload);
+            records.push(RawRecord { external_id: half.id, payload });
+        }
+        waiting.sort_by_key(|h| h.seq);
+        c.rewind.clear();
+        for half in waiting {
+            c.rewind.entry(half.wallet.clone()).or_insert(half.before);
+        }
         c.at = None;
         c.next = None;
-        c.rewind.clear();
         c.done = true;
         page(records, render(&c), true, requests, attempts, warnings)
     }
 
     fn fetch_fills(&self, cursor: &str) -> Result<Page, FetchError> {
-        let mut c: FillCursor =
-            parse(cursor).ok_or_else(|| malformed(Endpoint::Fills, format!("cursor {cursor:?} is not a fills cursor")))?;
+        let mut c: FillCursor = parse(cursor)
+            .ok_or_else(|| malformed(Endpoint::Fills, format!("cursor {cursor:?} is not a fills cursor")))?;
         if c.done {
             return Ok(page(Vec::new(), render(&c), true, 0, 0, Vec::new()));
         }
@@ -428,7 +447,14 @@ fn unknown_warnings(unknown: &BTreeMap<String, Vec<String>>) -> Vec<String> {
         .collect()
 }
 
-fn page(records: Vec<RawRecord>, cursor: String, done: bool, requests: u32, attempts: u32, warnings: Vec<String>) -> Page {
+fn page(
+    records: Vec<RawRecord>,
+    cursor: String,
+    done: bool,
+    requests: u32,
+    attempts: u32,
+    warnings: Vec<String>,
+) -> Page {
     Page {
         records,
         cursor,
@@ -453,14 +479,18 @@ impl Adapter for CoinbaseAdapter {
             #[serde(default)]
             can_transfer: bool,
         }
-        let p: Permissions = serde_json::from_slice(&answer.body)
-            .map_err(|e| malformed(Endpoint::KeyPermissions, e.to_string()))?;
+        let p: Permissions =
+            serde_json::from_slice(&answer.body).map_err(|e| malformed(Endpoint::KeyPermissions, e.to_string()))?;
         Ok(KeyPermissions {
             can_read: p.can_view,
             can_trade: p.can_trade,
             can_withdraw: p.can_transfer,
             ip_restricted: None,
-            details: if p.can_transfer { vec!["the Transfer permission (can_transfer)".to_owned()] } else { Vec::new() },
+            details: if p.can_transfer {
+                vec!["the Transfer permission (can_transfer)".to_owned()]
+            } else {
+                Vec::new()
+            },
         })
     }
 
@@ -498,7 +528,8 @@ impl Adapter for CoinbaseAdapter {
                 let c = match stored {
                     Some(c) if c.done => {
                         let floor_ms = c.top_ms.map(|ms| ms - FILLS_OVERLAP_MS);
-                        let floor = floor_ms.map(|ms| crate::time::format_rfc3339(crate::time::from_millis(ms))).or(c.floor);
+                        let floor =
+                            floor_ms.map(|ms| crate::time::format_rfc3339(crate::time::from_millis(ms))).or(c.floor);
                         FillCursor { floor, top_ms: c.top_ms, ..FillCursor::default() }
                     }
                     Some(c) => c,

@@ -57,18 +57,28 @@ impl Budget {
     /// The real budget with time running `speed` times faster (the simulator's scaled limits).
     pub fn scaled(speed: u32) -> Budget {
         let speed = u64::from(speed.max(1));
-        Budget { v2_per_hour: Budget::REAL.v2_per_hour * speed, v3_per_second: Budget::REAL.v3_per_second * speed, ..Budget::REAL }
+        Budget {
+            v2_per_hour: Budget::REAL.v2_per_hour * speed,
+            v3_per_second: Budget::REAL.v3_per_second * speed,
+            ..Budget::REAL
+        }
     }
 
     /// The limiter model of the v2 allowance (one unit kept free for calls still on the way).
     pub fn v2_kind(self) -> BucketKind {
         // A rate of calls, not money: the limiter works in f64 seconds.
-        BucketKind::Decay { capacity: self.v2_burst.saturating_sub(1).max(2), per_second: self.v2_per_hour as f64 / 3600.0 }
+        BucketKind::Decay {
+            capacity: self.v2_burst.saturating_sub(1).max(2),
+            per_second: self.v2_per_hour as f64 / 3600.0,
+        }
     }
 
     /// The limiter model of the v3 allowance.
     pub fn v3_kind(self) -> BucketKind {
-        BucketKind::Decay { capacity: self.v3_per_second.saturating_sub(1).max(2), per_second: self.v3_per_second as f64 }
+        BucketKind::Decay {
+            capacity: self.v3_per_second.saturating_sub(1).max(2),
+            per_second: self.v3_per_second as f64,
+        }
     }
 }
 
@@ -150,13 +160,7 @@ fn error_of(body: &[u8]) -> Option<(String, String)> {
 impl CoinbaseProtocol {
     /// A protocol signing with `key` for requests to `host`.
     pub fn new(key: CdpKey, host: &str, clock: Arc<dyn Clock>) -> CoinbaseProtocol {
-        CoinbaseProtocol {
-            key,
-            host: host.to_owned(),
-            clock,
-            nonces: Mutex::new(fastrand::Rng::new()),
-            limiter: None,
-        }
+        CoinbaseProtocol { key, host: host.to_owned(), clock, nonces: Mutex::new(fastrand::Rng::new()), limiter: None }
     }
 
     /// The same protocol, filling the bucket model of `limiter` when Coinbase answers 429.
@@ -251,7 +255,8 @@ impl Protocol for CoinbaseProtocol {
     }
 
     fn observe(&self, request: &Request, headers: &HeaderMap) -> Vec<Usage> {
-        let number = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
+        let number =
+            |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
         let (Some(limit), Some(remaining)) = (number("x-ratelimit-limit"), number("x-ratelimit-remaining")) else {
             return Vec::new();
         };
@@ -288,7 +293,8 @@ impl CoinbaseApi {
         let base_url = base_url.unwrap_or(DEFAULT_BASE_URL);
         let host = if base_url == DEFAULT_BASE_URL { Some(API_HOST.to_owned()) } else { host_of(base_url) };
         let host = host.ok_or_else(|| setup(format!("the base URL {base_url:?} has no host")))?;
-        let protocol = Arc::new(CoinbaseProtocol::new(key, &host, Arc::clone(&clock)).with_limiter(Arc::clone(&limiter)));
+        let protocol =
+            Arc::new(CoinbaseProtocol::new(key, &host, Arc::clone(&clock)).with_limiter(Arc::clone(&limiter)));
         let client = Client::new(protocol as Arc<dyn Protocol>, base_url, limiter, config, clock)?;
         Ok(CoinbaseApi { client: Arc::new(client), account: account.to_owned() })
     }
@@ -395,7 +401,8 @@ mod tests {
 
     #[test]
     fn every_attempt_is_signed_anew_for_the_path_without_its_query() {
-        let server = TestServer::start(|n, _| if n == 0 { Reply::json(503, "{}") } else { Reply::json(200, r#"{"data":[]}"#) });
+        let server =
+            TestServer::start(|n, _| if n == 0 { Reply::json(503, "{}") } else { Reply::json(200, r#"{"data":[]}"#) });
         let api = api_on(&server.url());
         let params = vec![("limit".to_owned(), "100".to_owned()), ("starting_after".to_owned(), "abc".to_owned())];
         let answer = api.get(Endpoint::Transactions, "/v2/accounts/w1/transactions", &params).unwrap();
@@ -419,7 +426,7 @@ mod tests {
         let cases: Vec<(u16, &str, &str)> = vec![
             (401, "Unauthorized", "refused the API key"),
             (403, r#"{"errors":[{"id":"invalid_scope","message":"Invalid scope"}]}"#, "View permission"),
-            (404, r#"{"errors":[{"id":"not_found","message":"Not found"}]}"#, "not_found"),
+            (404, r#"{"errors":[{"id":"not_found","message":"Not found"}]}"#, "Not found"),
             (400, r#"{"error":"INVALID_ARGUMENT","error_details":"bad cursor","message":"bad cursor"}"#, "bad cursor"),
         ];
         for (status, body, words) in cases {

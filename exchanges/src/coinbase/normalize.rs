@@ -308,7 +308,10 @@ fn single_event(tx: &Transaction) -> Result<Option<NewEvent>, Reason> {
                 legs.push(Leg::fee(fee_asset, fee.abs()));
             }
             let value = (!fiat.1.is_zero()).then(|| FiatValue { amount: fiat.1.abs(), currency: fiat.0 });
-            return Ok(Some(NewEvent { fiat_value: value, ..NewEvent::new(tx.id.clone(), time, EventKind::Trade, legs) }));
+            return Ok(Some(NewEvent {
+                fiat_value: value,
+                ..NewEvent::new(tx.id.clone(), time, EventKind::Trade, legs)
+            }));
         }
         "send" | "tx" if amount < Decimal::ZERO => return send_event(tx, asset, amount, time, value).map(Some),
         "send" | "tx" | "receive" | "request" => {
@@ -337,13 +340,20 @@ fn single_event(tx: &Transaction) -> Result<Option<NewEvent>, Reason> {
                 vec![Leg::sent(asset.clone(), amount.abs()), Leg::received(asset.clone(), amount.abs())],
             )
         },
-        "pro_deposit" | "exchange_deposit" | "intx_deposit" | "pro_withdrawal" | "exchange_withdrawal"
-        | "prime_withdrawal" | "intx_withdrawal" => {
+        "pro_deposit"
+        | "exchange_deposit"
+        | "intx_deposit"
+        | "pro_withdrawal"
+        | "exchange_withdrawal"
+        | "prime_withdrawal"
+        | "intx_withdrawal" => {
             let kind = if amount < Decimal::ZERO { EventKind::Withdrawal } else { EventKind::Deposit };
             NewEvent { note: Some(format!("{kind_text} (Coinbase Exchange/Prime/INTX)")), ..one(kind) }
         }
         "cardspend" => one(EventKind::Spend),
-        "subscription" => NewEvent::new(tx.id.clone(), time, EventKind::Fee, vec![Leg::fee(asset.clone(), amount.abs())]),
+        "subscription" => {
+            NewEvent::new(tx.id.clone(), time, EventKind::Fee, vec![Leg::fee(asset.clone(), amount.abs())])
+        }
         "retail_simple_dust" => NewEvent {
             note: Some("dust conversion: each wallet's side is its own transaction".to_owned()),
             ..one(EventKind::Trade)
@@ -415,7 +425,10 @@ fn conversion_event(conversion: Conversion) -> Result<Option<NewEvent>, Reason> 
     }
     let (a, b) = (amount_of(&halves[0])?, amount_of(&halves[1])?);
     if (a.1 < Decimal::ZERO) == (b.1 < Decimal::ZERO) {
-        return Err(format!("the two transactions of conversion {} move the same way ({} and {})", conversion.trade, a.1, b.1));
+        return Err(format!(
+            "the two transactions of conversion {} move the same way ({} and {})",
+            conversion.trade, a.1, b.1
+        ));
     }
     if b.1 < Decimal::ZERO {
         halves.swap(0, 1);
@@ -427,14 +440,19 @@ fn conversion_event(conversion: Conversion) -> Result<Option<NewEvent>, Reason> 
     let legs = vec![Leg::sent(out_asset.clone(), out_amount.abs()), Leg::received(in_asset.clone(), in_amount)];
     Ok(Some(NewEvent {
         fiat_value: native_value(out)?,
-        note: Some(format!("converted {} {out_asset} to {in_amount} {in_asset} (trade {})", out_amount.abs(), conversion.trade)),
+        note: Some(format!(
+            "converted {} {out_asset} to {in_amount} {in_asset} (trade {})",
+            out_amount.abs(),
+            conversion.trade
+        )),
         ..NewEvent::new(out.id.clone(), time, kind, legs)
     }))
 }
 
 fn fill_record(payload: &str) -> Result<NewEvent, Reason> {
     let fill: Fill = serde_json::from_str(payload).map_err(|e| e.to_string())?;
-    let (base, quote) = fill.product_id.split_once('-').ok_or_else(|| format!("product {:?} is not BASE-QUOTE", fill.product_id))?;
+    let (base, quote) =
+        fill.product_id.split_once('-').ok_or_else(|| format!("product {:?} is not BASE-QUOTE", fill.product_id))?;
     let base = asset_symbol(base).map_err(|e| format!("field `product_id`: {e}"))?;
     let quote = asset_symbol(quote).map_err(|e| format!("field `product_id`: {e}"))?;
     let price = parse_amount(&fill.price).map_err(|e| format!("field `price`: {e}"))?;
@@ -446,11 +464,8 @@ fn fill_record(payload: &str) -> Result<NewEvent, Reason> {
     if price <= Decimal::ZERO || size <= Decimal::ZERO {
         return Err(format!("price {price} and size {size} must be positive"));
     }
-    let (base_qty, quote_qty) = if fill.size_in_quote {
-        ((size / price).round_dp(8), size)
-    } else {
-        (size, (size * price).normalize())
-    };
+    let (base_qty, quote_qty) =
+        if fill.size_in_quote { ((size / price).round_dp(8), size) } else { (size, (size * price).normalize()) };
     let time = parse_utc(&fill.trade_time).map_err(|e| format!("field `trade_time`: {e}"))?;
     let buy = match fill.side.to_ascii_uppercase().as_str() {
         "BUY" => true,

@@ -31,7 +31,10 @@ pub fn v2_error(status: u16, id: &str, message: &str) -> Response {
 
 /// The v3 error answer.
 pub fn v3_error(status: u16, code: &str, message: &str) -> Response {
-    Response::json(status, format!("{{\"error\":\"{code}\",\"error_details\":\"{message}\",\"message\":\"{message}\"}}"))
+    Response::json(
+        status,
+        format!("{{\"error\":\"{code}\",\"error_details\":\"{message}\",\"message\":\"{message}\"}}"),
+    )
 }
 
 /// `401 Unauthorized`, as Coinbase answers a bad token.
@@ -51,13 +54,11 @@ pub fn is_v3(path: &str) -> bool {
 
 /// Checks the request's JWT against the key named `key_name` with `public`, at `now_s`.
 pub fn authenticate(request: &Request, key_name: &str, public: &PublicKey, now_s: i64) -> Result<(), &'static str> {
-    let token = request
-        .header("Authorization")
-        .and_then(|h| h.strip_prefix("Bearer "))
-        .ok_or("no bearer token")?
-        .trim();
+    let token =
+        request.header("Authorization").and_then(|h| h.strip_prefix("Bearer ")).ok_or("no bearer token")?.trim();
     let mut parts = token.split('.');
-    let (Some(header), Some(claims), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(header), Some(claims), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err("not a JWS");
     };
     let decode = |part: &str| -> Result<serde_json::Value, &'static str> {
@@ -66,14 +67,17 @@ pub fn authenticate(request: &Request, key_name: &str, public: &PublicKey, now_s
     };
     let (header_json, claims_json) = (decode(header)?, decode(claims)?);
     let signature = URL_SAFE_NO_PAD.decode(signature).map_err(|_| "signature not base64url")?;
-    if header_json["alg"].as_str() != Some(public.algorithm().jwt_alg()) || header_json["kid"].as_str() != Some(key_name)
+    if header_json["alg"].as_str() != Some(public.algorithm().jwt_alg())
+        || header_json["kid"].as_str() != Some(key_name)
     {
         return Err("alg or kid");
     }
     if !public.verify(format!("{header}.{claims}").as_bytes(), &signature) {
         return Err("signature");
     }
-    if claims_json["sub"].as_str() != Some(key_name) || !matches!(claims_json["iss"].as_str(), Some("cdp" | "coinbase-cloud")) {
+    if claims_json["sub"].as_str() != Some(key_name)
+        || !matches!(claims_json["iss"].as_str(), Some("cdp" | "coinbase-cloud"))
+    {
         return Err("sub or iss");
     }
     let (Some(nbf), Some(exp)) = (claims_json["nbf"].as_i64(), claims_json["exp"].as_i64()) else {
@@ -85,7 +89,9 @@ pub fn authenticate(request: &Request, key_name: &str, public: &PublicKey, now_s
     let host = request.header("Host").unwrap_or_default().to_ascii_lowercase();
     let expected = format!("{} {host}{}", request.method.to_ascii_uppercase(), request.path);
     let uri_ok = claims_json["uri"].as_str() == Some(expected.as_str())
-        || claims_json["uris"].as_array().is_some_and(|uris| uris.iter().any(|u| u.as_str() == Some(expected.as_str())));
+        || claims_json["uris"]
+            .as_array()
+            .is_some_and(|uris| uris.iter().any(|u| u.as_str() == Some(expected.as_str())));
     if !uri_ok {
         return Err("uri");
     }

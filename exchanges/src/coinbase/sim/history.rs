@@ -5,7 +5,7 @@
 //! buys and sells in the app (the crypto wallet's row carries the dollars in its embedded order),
 //! converts (two rows, two wallets, one `trade.id`), trades on Advanced Trade (a row in the base
 //! and one in the quote wallet, and the v3 fill), sends to addresses (amount = what left on chain
-//! + the network fee) and to other Coinbase users, receives, earns staking, inflation, interest,
+//! plus the network fee) and to other Coinbase users, receives, earns staking, inflation, interest,
 //! Earn and incentive payouts and rebates, moves ETH to and from the vault and staking, moves to
 //! Coinbase Exchange and back, pays with the card, pays the subscription, has the odd clawback,
 //! canceled send and a transaction of a type cointally does not know. Balances never go below
@@ -234,7 +234,8 @@ impl Generator {
 
     /// A crypto wallet holding something (random), if any.
     fn funded(&mut self) -> Option<usize> {
-        let candidates: Vec<usize> = self.crypto_wallets().into_iter().filter(|&w| self.balance(w) > Decimal::ZERO).collect();
+        let candidates: Vec<usize> =
+            self.crypto_wallets().into_iter().filter(|&w| self.balance(w) > Decimal::ZERO).collect();
         (!candidates.is_empty()).then(|| candidates[self.rng.usize(0..candidates.len())])
     }
 
@@ -248,7 +249,15 @@ impl Generator {
     }
 
     /// Writes a transaction of `wallet` (`extra` are more JSON members, each starting with `,`).
-    fn push(&mut self, wallet: usize, kind: &'static str, status: &str, amount: Decimal, t: i64, extra: &str) -> String {
+    fn push(
+        &mut self,
+        wallet: usize,
+        kind: &'static str,
+        status: &str,
+        amount: Decimal,
+        t: i64,
+        extra: &str,
+    ) -> String {
         let id = self.uuid();
         let currency = self.wallets[wallet].currency.clone();
         let native = self.usd(&currency, t).map_or(Decimal::ZERO, |p| (amount * p).round_dp(2));
@@ -386,11 +395,13 @@ impl Generator {
     fn advanced_fill(&mut self, t: i64) {
         let base_wallet = self.any_crypto();
         let base = self.wallets[base_wallet].currency.clone();
-        let quote = if base != "USDC" && self.wallet_of("USDC").is_some() && self.rng.u32(0..4) == 0 { "USDC" } else { "USD" };
+        let quote =
+            if base != "USDC" && self.wallet_of("USDC").is_some() && self.rng.u32(0..4) == 0 { "USDC" } else { "USD" };
         let (Some(quote_wallet), Some(price_usd)) = (self.wallet_of(quote), self.usd(&base, t)) else { return };
         // Whole dollars and hundredths of a coin, or cents and whole coins: the cost is whole
         // cents, as the quote wallet's row shows it.
-        let (price, size_dp) = if price_usd >= Decimal::ONE_HUNDRED { (price_usd.round_dp(0), 2) } else { (price_usd.round_dp(2), 0) };
+        let (price, size_dp) =
+            if price_usd >= Decimal::ONE_HUNDRED { (price_usd.round_dp(0), 2) } else { (price_usd.round_dp(2), 0) };
         if price.is_zero() {
             return;
         }
@@ -488,7 +499,8 @@ impl Generator {
             return;
         }
         let user = self.uuid();
-        let extra = format!(",\"to\":{{\"resource\":\"user\",\"id\":\"{user}\",\"resource_path\":\"/v2/users/{user}\"}}");
+        let extra =
+            format!(",\"to\":{{\"resource\":\"user\",\"id\":\"{user}\",\"resource_path\":\"/v2/users/{user}\"}}");
         self.push(wallet, "send", "completed", -amount, t, &extra);
     }
 
@@ -524,7 +536,8 @@ impl Generator {
 
     fn reward(&mut self, t: i64) {
         let staked: Vec<usize> = STAKED.iter().filter_map(|a| self.wallet_of(a)).collect();
-        let kinds: [&'static str; 4] = ["staking_reward", "inflation_reward", "earn_payout", "incentives_rewards_payout"];
+        let kinds: [&'static str; 4] =
+            ["staking_reward", "inflation_reward", "earn_payout", "incentives_rewards_payout"];
         let kind = kinds[self.rng.usize(0..4)];
         let wallet = match kind {
             "staking_reward" | "inflation_reward" if !staked.is_empty() => staked[self.rng.usize(0..staked.len())],
@@ -585,7 +598,7 @@ impl Generator {
         let back = if self.rng.bool() { "pro_withdrawal" } else { "exchange_withdrawal" };
         self.push(wallet, out, "completed", -amount, t, "");
         if self.rng.bool() {
-            self.push(wallet, back, "completed", amount, t + 86_400_000, "");
+            self.push(wallet, back, "completed", amount, t, "");
         }
     }
 
@@ -599,7 +612,7 @@ impl Generator {
         }
         self.push(wallet, "cardspend", "completed", -amount, t, "");
         if self.rng.u32(0..8) == 0 {
-            self.push(wallet, "cardbuyback", "completed", amount, t + 3_600_000, "");
+            self.push(wallet, "cardbuyback", "completed", amount, t, "");
         }
     }
 
@@ -694,7 +707,9 @@ mod tests {
                 assert_eq!(running[index], wallet.balance, "{wallet:?}: crypto wallets move only by their rows");
             }
         }
-        for kind in ["buy", "sell", "trade", "advanced_trade_fill", "send", "fiat_deposit", "staking_reward", "interest"] {
+        for kind in
+            ["buy", "sell", "trade", "advanced_trade_fill", "send", "fiat_deposit", "staking_reward", "interest"]
+        {
             assert!(a.txs.iter().any(|t| t.kind == kind), "no {kind}");
         }
         assert_eq!(a.txs.iter().filter(|t| t.kind == "advanced_trade_fill").count(), 2 * a.fills.len());

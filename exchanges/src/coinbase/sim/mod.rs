@@ -72,7 +72,10 @@ pub struct SimKey {
 
 impl std::fmt::Debug for SimKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimKey").field("key_name", &self.key_name).field("private_key", &"[redacted]").finish_non_exhaustive()
+        f.debug_struct("SimKey")
+            .field("key_name", &self.key_name)
+            .field("private_key", &"[redacted]")
+            .finish_non_exhaustive()
     }
 }
 
