@@ -164,7 +164,7 @@ impl Generator {
         g.fiat_deposit(Decimal::from(50_000), t);
         t += 3_600_000;
         let span = (profile.end_ms - t).max(1);
-        let steps = profile.transactions.saturating_mul(10) / 14;
+        let steps = profile.transactions.saturating_mul(10) / 12;
         let mut times: Vec<i64> = (0..steps.max(1)).map(|_| t + g.rng.i64(0..span) / 1000 * 1000).collect();
         times.sort_unstable();
         for time in times {
