@@ -77,7 +77,7 @@ fn a_prompted_key_goes_to_the_owner_only_file_and_is_deleted_with_the_account() 
         let mode = std::fs::metadata(sb.credentials()).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         std::fs::set_permissions(sb.credentials(), std::fs::Permissions::from_mode(0o640)).unwrap();
-        let refused = sb.run_with_input(&["account", "add", "coinbase", "--label", "k"], "a\nb\n");
+        let refused = sb.run_with_input(&["account", "add", "binance", "--label", "k"], "AK-123\nSK-456\n");
         assert_eq!(refused.code, 2);
         assert!(refused.stderr.contains("can be read by other users (mode 640)"), "{}", refused.stderr);
         assert!(refused.stderr.contains("chmod 600"), "{}", refused.stderr);

@@ -41,7 +41,7 @@ fn a_secret_appears_in_no_output_log_error_or_ledger_byte() {
     let credentials = std::fs::read_to_string(sb.credentials()).unwrap();
     assert!(credentials.contains(SECRET), "the secret should be in the credentials file");
     std::fs::write(sb.credentials(), credentials.replacen("secret = \"", "secret = ", 1)).unwrap();
-    outputs.push(sb.run_with_input(&["-vv", "account", "add", "coinbase", "--label", "third"], &input));
+    outputs.push(sb.run_with_input(&["-vv", "account", "add", "binance", "--label", "third"], &input));
     assert_ne!(outputs.last().unwrap().code, 0);
     assert!(outputs.last().unwrap().stderr.contains("not valid TOML near line"), "{}", outputs.last().unwrap().stderr);
     outputs.push(sb.run(&["-vv", "account", "remove", "main", "--yes"]));

@@ -198,6 +198,7 @@ pub fn normalize(
     match exchange {
         crate::Exchange::Binance => crate::binance::normalize::normalize(stream, record),
         crate::Exchange::Kraken => crate::kraken::normalize::normalize(stream, record),
+        crate::Exchange::Coinbase => crate::coinbase::normalize::normalize(stream, record),
         other => Err(NormalizeError {
             endpoint: stream.endpoint.clone(),
             external_id: record.external_id.clone(),

@@ -18,7 +18,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The exchange to simulate: binance, kraken, or coinbase (its public candles, for prices)
+    /// The exchange to simulate: binance, kraken, or coinbase (its account APIs and public candles)
     #[arg(long)]
     exchange: String,
     /// The port to listen on (0: any free port)
@@ -63,10 +63,26 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
         Exchange::Coinbase => {
             let config = CoinbaseSimConfig { port: args.port, ..CoinbaseSimConfig::demo(args.seed) };
             let sim = coinbase_sim::start(config)?;
-            println!("Coinbase simulator (Coinbase Exchange's public market data) on {}", sim.base_url());
+            println!(
+                "Coinbase simulator (Coinbase Exchange's public market data, and a generated account behind the App \
+                 v2 and Advanced Trade v3 APIs) on {}",
+                sim.base_url()
+            );
+            let key = sim.key();
+            println!("Key name:    {}", key.key_name);
+            println!(
+                "Private key: {} (the public test key of the Ed25519 example in Coinbase's JWT notes)",
+                key.private_key
+            );
             println!();
-            println!("Try it in another terminal, with a Binance simulator of the same --seed for the other markets:");
+            println!("Try it in another terminal:");
+            println!("  export COINTALLY_COINBASE_BASE_URL={}", sim.base_url());
             println!("  export COINTALLY_COINBASE_EXCHANGE_BASE_URL={}", sim.base_url());
+            println!("  export SIM_KEY='{}' SIM_SECRET='{}'", key.key_name, key.private_key);
+            println!(
+                "  cointally init && cointally account add coinbase --label sim --key-env SIM_KEY --secret-env SIM_SECRET"
+            );
+            println!("  cointally sync");
             println!("  cointally prices");
             context.note("serving until interrupted (Ctrl-C)");
             loop {

@@ -8,6 +8,8 @@ use cointally_exchanges::Exchange;
 use cointally_exchanges::adapter::{Adapter, KeyPermissions};
 use cointally_exchanges::binance::adapter::BinanceAdapter;
 use cointally_exchanges::binance::api::BinanceApi;
+use cointally_exchanges::coinbase::adapter::CoinbaseAdapter;
+use cointally_exchanges::coinbase::api::{Budget, CoinbaseApi};
 use cointally_exchanges::http::{ClientConfig, Clock, FetchError, Limiter, SystemClock};
 use cointally_exchanges::kraken::adapter::KrakenAdapter;
 use cointally_exchanges::kraken::api::{KrakenApi, Tier};
@@ -83,7 +85,7 @@ pub fn base_url(account: &Account, exchange: Exchange) -> Option<String> {
 
 /// Whether cointally has an API client for the exchange (others are files only, or planned).
 pub fn has_client(exchange: Exchange) -> bool {
-    matches!(exchange, Exchange::Binance | Exchange::Kraken)
+    matches!(exchange, Exchange::Binance | Exchange::Kraken | Exchange::Coinbase)
 }
 
 /// The account's key: from its environment variables or from the credentials file.
@@ -114,6 +116,8 @@ pub struct Connector {
     limiters: BTreeMap<Exchange, Arc<Limiter>>,
     /// Kraken's call counter (the key's verification tier): `COINTALLY_KRAKEN_TIER`, else Starter.
     kraken_tier: Tier,
+    /// Coinbase's budgets: `COINTALLY_COINBASE_SPEED` (a simulator's scaled limits), else Coinbase's.
+    coinbase_budget: Budget,
 }
 
 impl Default for Connector {
@@ -130,12 +134,19 @@ impl Connector {
             config: ClientConfig::from_env(),
             limiters: BTreeMap::new(),
             kraken_tier: Tier::from_env(),
+            coinbase_budget: coinbase_budget_from_env(),
         }
     }
 
     /// The same connector pacing Kraken calls for `tier` (a simulator's scaled counter, say).
     pub fn with_kraken_tier(mut self, tier: Tier) -> Connector {
         self.kraken_tier = tier;
+        self
+    }
+
+    /// The same connector pacing Coinbase calls for `budget` (a simulator's scaled limits, say).
+    pub fn with_coinbase_budget(mut self, budget: Budget) -> Connector {
+        self.coinbase_budget = budget;
         self
     }
 
@@ -168,9 +179,31 @@ impl Connector {
                     .map_err(|source| ConnectError::fetch(label, source))?;
                 Ok(Arc::new(KrakenAdapter::new(api)))
             }
+            Exchange::Coinbase => {
+                let budget = self.coinbase_budget;
+                let limiter = self
+                    .limiters
+                    .entry(exchange)
+                    .or_insert_with(|| CoinbaseApi::new_limiter(clock.clone(), budget))
+                    .clone();
+                let api = CoinbaseApi::new(base_url, &key.key, &key.secret, label, limiter, self.config.clone(), clock)
+                    .map_err(|source| ConnectError::fetch(label, source))?;
+                Ok(Arc::new(CoinbaseAdapter::new(api)))
+            }
             other => Err(ConnectError::NoClient { label: label.to_string(), exchange: other.to_string() }),
         }
     }
+}
+
+/// The environment variable that scales Coinbase's budgets (`60`: time runs 60 times faster), for simulators.
+pub const COINBASE_SPEED_ENV: &str = "COINTALLY_COINBASE_SPEED";
+
+/// Coinbase's budgets, scaled by `COINTALLY_COINBASE_SPEED` when it holds a number.
+fn coinbase_budget_from_env() -> Budget {
+    std::env::var(COINBASE_SPEED_ENV)
+        .ok()
+        .and_then(|speed| speed.trim().parse::<u32>().ok())
+        .map_or(Budget::REAL, Budget::scaled)
 }
 
 /// What to tell the user about a key's permissions: refuses a key that can withdraw unless

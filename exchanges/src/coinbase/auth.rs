@@ -299,6 +299,48 @@ impl CdpKey {
     }
 }
 
+/// The public half of a CDP key: what Coinbase (and the simulator) checks a token's signature with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PublicKey {
+    /// A P-256 verifying key (`ES256`).
+    Es256(p256::ecdsa::VerifyingKey),
+    /// An Ed25519 verifying key (`EdDSA`).
+    EdDsa(ed25519_dalek::VerifyingKey),
+}
+
+impl PublicKey {
+    /// The JWT `alg` this key verifies.
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        match self {
+            PublicKey::Es256(_) => KeyAlgorithm::Es256,
+            PublicKey::EdDsa(_) => KeyAlgorithm::EdDsa,
+        }
+    }
+
+    /// Whether `signature` (64 raw bytes: `r‖s` for ES256) signs `message` with this key.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+        match self {
+            PublicKey::Es256(key) => {
+                use p256::ecdsa::signature::Verifier as _;
+                p256::ecdsa::Signature::from_slice(signature).is_ok_and(|s| key.verify(message, &s).is_ok())
+            }
+            PublicKey::EdDsa(key) => {
+                ed25519_dalek::Signature::from_slice(signature).is_ok_and(|s| key.verify_strict(message, &s).is_ok())
+            }
+        }
+    }
+}
+
+impl CdpKey {
+    /// The key's public half, to verify its tokens.
+    pub fn public_key(&self) -> PublicKey {
+        match &self.signer {
+            Signer::Es256(key) => PublicKey::Es256(*key.verifying_key()),
+            Signer::EdDsa(key) => PublicKey::EdDsa(key.verifying_key()),
+        }
+    }
+}
+
 /// One-call form of [`CdpKey::rest_jwt`]: reads the key and signs one request.
 pub fn rest_jwt(
     key_name: &str,

@@ -6,9 +6,15 @@
 //! Advanced Trade fills, from the row's Notes. [`auth`] turns a CDP API key (ECDSA P-256 or
 //! Ed25519) into the per-request JWT the App and Advanced Trade APIs require, and refuses the
 //! legacy keys Coinbase expired in February 2025. [`prices`] reads Coinbase Exchange's public
-//! candles as a price source, and [`sim`] is a local Coinbase that serves them.
+//! candles as a price source, and [`sim`] is a local Coinbase that serves them and the account
+//! APIs. [`api`] is the App v2 / Advanced Trade v3 client (JWT per request, errors, budgets),
+//! [`adapter`] walks every wallet's transactions and the Advanced Trade fills for the sync
+//! engine, and [`normalize`] turns its stored records into events that meet the report's.
 
+pub mod adapter;
+pub mod api;
 pub mod auth;
 pub mod csv;
+pub mod normalize;
 pub mod prices;
 pub mod sim;

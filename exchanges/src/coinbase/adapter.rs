@@ -1,0 +1,583 @@
+//! Coinbase's complete history, walked for the sync engine: every wallet's v2 transactions and
+//! the Advanced Trade fills.
+//!
+//! # Stream `transactions`: every wallet, oldest first, conversions paired
+//!
+//! A walk lists every wallet (`GET /v2/accounts`, paged by `next_uri` until it is empty) and
+//! visits them in id order; each wallet's transactions are read with `order=asc&limit=100`
+//! from where the last walk stopped in that wallet (`starting_after` = the last transaction
+//! taken), following `next_uri` until it is empty — never stopping on a short page (§4). Oldest
+//! first, a transaction that arrives during the walk lands after the walk's position: it is
+//! taken by this walk or the next, never skipped, never twice. A transaction that is not final
+//! (`pending`…) stops its wallet for this run; the next run starts again just before it.
+//!
+//! A conversion (`trade`) is two transactions in two wallets sharing `trade.id` (§3.2): a half
+//! is held in memory until its partner comes, then both are stored as ONE record (keyed by the
+//! sending half's id). A held half is not stored yet, so the cursor remembers, per wallet, where
+//! to read again from (`rewind`: just before the wallet's first held half): a walk killed while
+//! halves wait re-reads from there (records stored meanwhile are stored once, the ledger keeps
+//! raw records and events unique) and pairs them again. A half still alone when the walk has
+//! visited every wallet is stored alone (its partner is not in this key's history).
+//!
+//! The cursor is JSON: `pos` (wallet id → last transaction taken), `at` (the wallet being read,
+//! with `next`, the `starting_after` of its next page), `rewind`, `done`.
+//!
+//! # Stream `fills`: Advanced Trade fills, newest first, anchored
+//!
+//! `GET /api/v3/brokerage/orders/historical/fills` answers newest first with an opaque cursor.
+//! A walk starts with `start_sequence_timestamp` = the newest fill time of the previous walk
+//! (less a second: fills seen twice are stored once) and follows `cursor` until it is empty; fills
+//! that arrive meanwhile are above the walk and are the next walk's. Each fill is one trade event
+//! (price, side, commission); the `advanced_trade_fill` rows it caused in the base and the quote
+//! wallet give none ([`super::normalize`]), so nothing is counted twice.
+//!
+//! # Key check
+//!
+//! `GET /api/v3/brokerage/key_permissions` says `can_view`, `can_trade`, `can_transfer` (§2.4).
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use super::api::{CoinbaseApi, Endpoint, malformed, split_uri};
+use super::normalize::{FILLS, TRANSACTIONS, Transaction, is_known_type};
+use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Stream, SyncPlan};
+use crate::amount::parse_amount;
+use crate::asset::asset_symbol;
+use crate::http::FetchError;
+
+/// Transactions per v2 page (Coinbase's maximum).
+pub const PAGE_SIZE: usize = 100;
+/// Fills asked per v3 page.
+pub const FILLS_PAGE_SIZE: usize = 100;
+/// A conversion half alone for longer than this (ms) at the end of a walk is stored alone.
+const LONE_HALF_AGE_MS: i64 = 86_400_000;
+/// How far (ms) a fills walk reaches back below the previous walk's newest fill.
+const FILLS_OVERLAP_MS: i64 = 1_000;
+
+/// Where a walk of every wallet stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct TxCursor {
+    /// Wallet id → the last transaction taken in it.
+    #[serde(default)]
+    pos: BTreeMap<String, String>,
+    /// The wallet being read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<String>,
+    /// The `starting_after` of `at`'s next page (none: from `pos`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+    /// Wallet id → where to read again from after a kill ("" = its beginning): halves are held.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    rewind: BTreeMap<String, String>,
+    /// The walk is over.
+    #[serde(default)]
+    done: bool,
+}
+
+/// Where a walk of the fills stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct FillCursor {
+    /// Coinbase's cursor for the next page (none: the first page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cursor: Option<String>,
+    /// The `start_sequence_timestamp` of this walk (RFC 3339), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    floor: Option<String>,
+    /// The newest fill time of this walk, ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    top_ms: Option<i64>,
+    /// The walk is over.
+    #[serde(default)]
+    done: bool,
+}
+
+fn parse<T: for<'de> Deserialize<'de> + Default>(text: &str) -> Option<T> {
+    if text.trim().is_empty() { Some(T::default()) } else { serde_json::from_str(text).ok() }
+}
+
+fn render<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// One wallet of the account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Wallet {
+    id: String,
+    currency: String,
+    balance: Decimal,
+}
+
+/// A conversion half waiting for its partner.
+#[derive(Clone, Debug)]
+struct Held {
+    /// Order of arrival in this walk.
+    seq: u64,
+    wallet: String,
+    /// When it happened, ms.
+    time_ms: i64,
+    /// The transaction before it in its wallet ("" at the start): where to read again from.
+    before: String,
+    id: String,
+    payload: String,
+}
+
+/// The Coinbase adapter of one account.
+pub struct CoinbaseAdapter {
+    api: CoinbaseApi,
+    /// The wallets of this run, sorted by id.
+    wallets: Mutex<Option<Vec<Wallet>>>,
+    /// Conversion halves by `trade.id`, and how many were ever held in this walk.
+    held: Mutex<BTreeMap<String, Held>>,
+    held_seq: std::sync::atomic::AtomicU64,
+}
+
+/// What a v2 list answer holds.
+#[derive(Deserialize)]
+struct V2Page<'a> {
+    #[serde(borrow, default)]
+    data: Vec<&'a RawValue>,
+    #[serde(default)]
+    pagination: Option<Pagination>,
+}
+
+#[derive(Deserialize)]
+struct Pagination {
+    #[serde(default)]
+    next_uri: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AccountJson {
+    id: String,
+    currency: CurrencyJson,
+    balance: super::normalize::Money,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum CurrencyJson {
+    Object { code: String },
+    Code(String),
+}
+
+/// The `starting_after` of a `next_uri`, if it has one.
+fn starting_after(next_uri: Option<&str>) -> Option<String> {
+    let uri = next_uri.filter(|u| !u.trim().is_empty())?;
+    split_uri(uri).1.into_iter().find(|(name, _)| name == "starting_after").map(|(_, value)| value)
+}
+
+impl CoinbaseAdapter {
+    /// The adapter of the account that `api` (key, base URL, limiter) speaks for.
+    pub fn new(api: CoinbaseApi) -> CoinbaseAdapter {
+        CoinbaseAdapter {
+            api,
+            wallets: Mutex::new(None),
+            held: Mutex::new(BTreeMap::new()),
+            held_seq: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// The API handle.
+    pub fn api(&self) -> &CoinbaseApi {
+        &self.api
+    }
+
+    /// Every wallet, all pages of `GET /v2/accounts`; with the requests it took.
+    fn list_wallets(&self) -> Result<(Vec<Wallet>, u32, u32), FetchError> {
+        let mut wallets = Vec::new();
+        let (mut path, mut params) = ("/v2/accounts".to_owned(), vec![("limit".to_owned(), PAGE_SIZE.to_string())]);
+        let (mut requests, mut attempts) = (0u32, 0u32);
+        loop {
+            let answer = self.api.get(Endpoint::Accounts, &path, &params)?;
+            requests += 1;
+            attempts += answer.attempts;
+            let bad = |reason: String| malformed(Endpoint::Accounts, reason);
+            let page: V2Page = serde_json::from_slice(&answer.body).map_err(|e| bad(e.to_string()))?;
+            for raw in &page.data {
+                let account: AccountJson = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
+                let code = match account.currency {
+                    CurrencyJson::Object { code } | CurrencyJson::Code(code) => code,
+                };
+                let currency = asset_symbol(&code).map_err(|e| bad(format!("wallet {}: {e}", account.id)))?;
+                let balance =
+                    parse_amount(&account.balance.amount).map_err(|e| bad(format!("wallet {}: {e}", account.id)))?;
+                wallets.push(Wallet { id: account.id, currency, balance });
+            }
+            match page.pagination.and_then(|p| p.next_uri).filter(|u| !u.trim().is_empty()) {
+                Some(uri) => (path, params) = split_uri(&uri),
+                None => break,
+            }
+        }
+        wallets.sort_by(|a, b| a.id.cmp(&b.id));
+        wallets.dedup_by(|a, b| a.id == b.id);
+        Ok((wallets, requests, attempts))
+    }
+
+    fn fetch_transactions(&self, cursor: &str) -> Result<Page, FetchError> {
+        let mut c: TxCursor = parse(cursor).ok_or_else(|| {
+            malformed(Endpoint::Transactions, format!("cursor {cursor:?} is not a transactions cursor"))
+        })?;
+        if c.done {
+            return Ok(page(Vec::new(), render(&c), true, 0, 0, Vec::new()));
+        }
+        let (mut requests, mut attempts) = (0u32, 0u32);
+        let wallets = {
+            let mut known = self.wallets.lock().unwrap_or_else(|p| p.into_inner());
+            match known.as_ref() {
+                Some(wallets) => wallets.clone(),
+                None => {
+                    let (wallets, r, a) = self.list_wallets()?;
+                    requests += r;
+                    attempts += a;
+                    *known = Some(wallets.clone());
+                    wallets
+                }
+            }
+        };
+        // The wallet to read: the current one, else the first after the last one read.
+        let wallet = match &c.at {
+            Some(id) => wallets.iter().find(|w| &w.id == id).or_else(|| wallets.iter().find(|w| &w.id > id)),
+            None => wallets.first(),
+        };
+        let Some(wallet) = wallet.cloned() else {
+            return Ok(self.finish_walk(c, requests, attempts));
+        };
+        if c.at.as_deref() != Some(wallet.id.as_str()) {
+            c.at = Some(wallet.id.clone());
+            c.next = None;
+        }
+        let after = c.next.clone().or_else(|| c.pos.get(&wallet.id).cloned()).filter(|id| !id.is_empty());
+        let mut params = vec![("limit".to_owned(), PAGE_SIZE.to_string()), ("order".to_owned(), "asc".to_owned())];
+        if let Some(after) = &after {
+            params.push(("starting_after".to_owned(), after.clone()));
+        }
+        let path = format!("/v2/accounts/{}/transactions", wallet.id);
+        let answer = self.api.get(Endpoint::Transactions, &path, &params)?;
+        requests += 1;
+        attempts += answer.attempts;
+        let bad = |reason: String| malformed(Endpoint::Transactions, format!("wallet {}: {reason}", wallet.id));
+        let body: V2Page = serde_json::from_slice(&answer.body).map_err(|e| bad(e.to_string()))?;
+        let mut records = Vec::new();
+        let mut unknown: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut last = after.clone().unwrap_or_default();
+        let mut stopped = false;
+        {
+            let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+            for raw in &body.data {
+                let tx: Transaction = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
+                if !tx.is_final() {
+                    stopped = true;
+                    break;
+                }
+                if !is_known_type(&tx.kind) {
+                    unknown.entry(tx.kind.clone()).or_default().push(tx.id.clone());
+                }
+                let trade_id = tx.trade.as_ref().and_then(|t| t.id.clone()).filter(|_| tx.kind == "trade");
+                match trade_id {
+                    Some(trade_id) if tx.status == "completed" => match held.remove(&trade_id) {
+                        Some(partner) if partner.id != tx.id => {
+                            records.push(conversion(&trade_id, &partner, &tx, raw)?)
+                        }
+                        Some(same) => {
+                            held.insert(trade_id, same);
+                        }
+                        None => {
+                            held.insert(
+                                trade_id,
+                                Held {
+                                    seq: self.held_seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+                                    wallet: wallet.id.clone(),
+                                    time_ms: crate::time::parse_utc(&tx.created_at).map_or(0, |t| t.timestamp_millis()),
+                                    before: last.clone(),
+                                    id: tx.id.clone(),
+                                    payload: raw.get().to_owned(),
+                                },
+                            );
+                        }
+                    },
+                    _ => records.push(RawRecord { external_id: tx.id.clone(), payload: raw.get().to_owned() }),
+                }
+                last = tx.id.clone();
+            }
+            // Where a walk killed now must read again from: before each wallet's first held half.
+            c.rewind.clear();
+            let mut first: BTreeMap<&str, &Held> = BTreeMap::new();
+            for half in held.values() {
+                let entry = first.entry(half.wallet.as_str()).or_insert(half);
+                if half.seq < entry.seq {
+                    *entry = half;
+                }
+            }
+            for (wallet, half) in first {
+                c.rewind.insert(wallet.to_owned(), half.before.clone());
+            }
+        }
+        if !last.is_empty() {
+            c.pos.insert(wallet.id.clone(), last.clone());
+        }
+        let next =
+            if stopped { None } else { starting_after(body.pagination.as_ref().and_then(|p| p.next_uri.as_deref())) };
+        // A next_uri without starting_after: continue after the last transaction of the page.
+        let more = !stopped
+            && body.pagination.as_ref().and_then(|p| p.next_uri.as_deref()).is_some_and(|u| !u.trim().is_empty());
+        if more {
+            c.next = Some(next.unwrap_or(last));
+        } else {
+            // This wallet is done: the next page is the next wallet's.
+            c.next = None;
+            match wallets.iter().find(|w| w.id > wallet.id) {
+                Some(following) => c.at = Some(following.id.clone()),
+                None => {
+                    let mut finished = self.finish_walk(c, requests, attempts);
+                    finished.records.splice(0..0, records);
+                    finished.warnings.splice(0..0, unknown_warnings(&unknown));
+                    return Ok(finished);
+                }
+            }
+        }
+        Ok(page(records, render(&c), false, requests, attempts, unknown_warnings(&unknown)))
+    }
+
+    /// The end of a walk: halves alone for more than a day are stored alone (their partner is not
+    /// in this key's history); younger ones stay held in the cursor's `rewind`, to be read again
+    /// with their partner by the next walk (a conversion made during this walk may have its other
+    /// half in a wallet this walk had already passed).
+    fn finish_walk(&self, mut c: TxCursor, requests: u32, attempts: u32) -> Page {
+        let held = std::mem::take(&mut *self.held.lock().unwrap_or_else(|p| p.into_inner()));
+        let old_before = self.api.limiter().exchange_now_ms() - LONE_HALF_AGE_MS;
+        let mut warnings = Vec::new();
+        let mut records = Vec::new();
+        let mut waiting: Vec<Held> = Vec::new();
+        for (trade_id, half) in held {
+            if half.time_ms >= old_before {
+                waiting.push(half);
+                continue;
+            }
+            warnings.push(format!(
+                "Coinbase conversion {trade_id}: only transaction {} was found (its other wallet is not in this \
+                 key's history); imported as one side of a trade",
+                half.id
+            ));
+            let payload = format!("{{\"trade\":{},\"transactions\":[{}]}}", quote(&trade_id), half.payload);
+            records.push(RawRecord { external_id: half.id, payload });
+        }
+        waiting.sort_by_key(|h| h.seq);
+        c.rewind.clear();
+        for half in waiting {
+            c.rewind.entry(half.wallet.clone()).or_insert(half.before);
+        }
+        c.at = None;
+        c.next = None;
+        c.done = true;
+        page(records, render(&c), true, requests, attempts, warnings)
+    }
+
+    fn fetch_fills(&self, cursor: &str) -> Result<Page, FetchError> {
+        let mut c: FillCursor = parse(cursor)
+            .ok_or_else(|| malformed(Endpoint::Fills, format!("cursor {cursor:?} is not a fills cursor")))?;
+        if c.done {
+            return Ok(page(Vec::new(), render(&c), true, 0, 0, Vec::new()));
+        }
+        let mut params = vec![("limit".to_owned(), FILLS_PAGE_SIZE.to_string())];
+        if let Some(floor) = &c.floor {
+            params.push(("start_sequence_timestamp".to_owned(), floor.clone()));
+        }
+        if let Some(next) = &c.cursor {
+            params.push(("cursor".to_owned(), next.clone()));
+        }
+        let answer = self.api.get(Endpoint::Fills, "/api/v3/brokerage/orders/historical/fills", &params)?;
+        #[derive(Deserialize)]
+        struct Fills<'a> {
+            #[serde(borrow, default)]
+            fills: Vec<&'a RawValue>,
+            #[serde(default)]
+            cursor: Option<String>,
+        }
+        #[derive(Deserialize)]
+        struct Meta {
+            trade_id: String,
+            trade_time: String,
+        }
+        let bad = |reason: String| malformed(Endpoint::Fills, reason);
+        let body: Fills = serde_json::from_slice(&answer.body).map_err(|e| bad(e.to_string()))?;
+        let mut records = Vec::with_capacity(body.fills.len());
+        for raw in &body.fills {
+            let meta: Meta = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
+            let ms = crate::time::parse_utc(&meta.trade_time).map_err(|e| bad(e.to_string()))?.timestamp_millis();
+            c.top_ms = Some(c.top_ms.map_or(ms, |top| top.max(ms)));
+            records.push(RawRecord { external_id: meta.trade_id, payload: raw.get().to_owned() });
+        }
+        match body.cursor.filter(|next| !next.is_empty() && !records.is_empty()) {
+            Some(next) => c.cursor = Some(next),
+            None => {
+                c.cursor = None;
+                c.done = true;
+            }
+        }
+        Ok(page(records, render(&c), c.done, 1, answer.attempts, Vec::new()))
+    }
+}
+
+fn quote(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// The record of a conversion: both halves, keyed by the one that sent.
+fn conversion(trade_id: &str, first: &Held, tx: &Transaction, raw: &RawValue) -> Result<RawRecord, FetchError> {
+    let sending_is_first = !tx.amount.amount.trim_start().starts_with('-');
+    let external_id = if sending_is_first { first.id.clone() } else { tx.id.clone() };
+    let payload = format!("{{\"trade\":{},\"transactions\":[{},{}]}}", quote(trade_id), first.payload, raw.get());
+    Ok(RawRecord { external_id, payload })
+}
+
+fn unknown_warnings(unknown: &BTreeMap<String, Vec<String>>) -> Vec<String> {
+    unknown
+        .iter()
+        .map(|(kind, ids)| {
+            format!(
+                "Coinbase transaction type {kind:?} is unknown to cointally: {} imported as an adjustment of its \
+                 amount; check it",
+                ids.join(", ")
+            )
+        })
+        .collect()
+}
+
+fn page(
+    records: Vec<RawRecord>,
+    cursor: String,
+    done: bool,
+    requests: u32,
+    attempts: u32,
+    warnings: Vec<String>,
+) -> Page {
+    Page {
+        records,
+        cursor,
+        done,
+        covered: None,
+        progress: Progress::Unknown,
+        requests: attempts.max(requests),
+        retries: attempts.saturating_sub(requests),
+        warnings,
+    }
+}
+
+impl Adapter for CoinbaseAdapter {
+    fn key_permissions(&self) -> Result<KeyPermissions, FetchError> {
+        let answer = self.api.get(Endpoint::KeyPermissions, "/api/v3/brokerage/key_permissions", &[])?;
+        #[derive(Deserialize)]
+        struct Permissions {
+            #[serde(default)]
+            can_view: bool,
+            #[serde(default)]
+            can_trade: bool,
+            #[serde(default)]
+            can_transfer: bool,
+        }
+        let p: Permissions =
+            serde_json::from_slice(&answer.body).map_err(|e| malformed(Endpoint::KeyPermissions, e.to_string()))?;
+        Ok(KeyPermissions {
+            can_read: p.can_view,
+            can_trade: p.can_trade,
+            can_withdraw: p.can_transfer,
+            ip_restricted: None,
+            details: if p.can_transfer {
+                vec!["the Transfer permission (can_transfer)".to_owned()]
+            } else {
+                Vec::new()
+            },
+        })
+    }
+
+    fn balances(&self) -> Result<Vec<Balance>, FetchError> {
+        let (wallets, _, _) = self.list_wallets()?;
+        Ok(wallets
+            .into_iter()
+            .filter(|w| !w.balance.is_zero())
+            .map(|w| Balance { asset: w.currency, amount: w.balance })
+            .collect())
+    }
+
+    fn streams(&self, _known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
+        Ok(vec![Stream::new(TRANSACTIONS, ""), Stream::new(FILLS, "")])
+    }
+
+    fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
+        match stream.endpoint.as_str() {
+            TRANSACTIONS => {
+                *self.wallets.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                self.held.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                let stored = if plan.full { None } else { stored.and_then(parse::<TxCursor>) };
+                let mut c = stored.unwrap_or_default();
+                for (wallet, from) in std::mem::take(&mut c.rewind) {
+                    if from.is_empty() {
+                        c.pos.remove(&wallet);
+                    } else {
+                        c.pos.insert(wallet, from);
+                    }
+                }
+                Ok(render(&TxCursor { pos: c.pos, ..TxCursor::default() }))
+            }
+            FILLS => {
+                let stored = if plan.full { None } else { stored.and_then(parse::<FillCursor>) };
+                let c = match stored {
+                    Some(c) if c.done => {
+                        let floor_ms = c.top_ms.map(|ms| ms - FILLS_OVERLAP_MS);
+                        let floor =
+                            floor_ms.map(|ms| crate::time::format_rfc3339(crate::time::from_millis(ms))).or(c.floor);
+                        FillCursor { floor, top_ms: c.top_ms, ..FillCursor::default() }
+                    }
+                    Some(c) => c,
+                    None => FillCursor {
+                        floor: plan.since_ms.map(|ms| crate::time::format_rfc3339(crate::time::from_millis(ms))),
+                        ..FillCursor::default()
+                    },
+                };
+                Ok(render(&c))
+            }
+            _ => Err(FetchError::Setup { exchange: "coinbase".into(), reason: format!("unknown stream {stream}") }),
+        }
+    }
+
+    fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
+        match stream.endpoint.as_str() {
+            TRANSACTIONS => self.fetch_transactions(cursor),
+            FILLS => self.fetch_fills(cursor),
+            _ => Err(FetchError::Setup { exchange: "coinbase".into(), reason: format!("unknown stream {stream}") }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_read_back_what_they_write() {
+        let mut c = TxCursor::default();
+        c.pos.insert("w1".into(), "t9".into());
+        c.at = Some("w2".into());
+        c.next = Some("t3".into());
+        c.rewind.insert("w1".into(), String::new());
+        assert_eq!(parse::<TxCursor>(&render(&c)), Some(c));
+        assert_eq!(parse::<TxCursor>(""), Some(TxCursor::default()));
+        assert_eq!(parse::<TxCursor>("end=x"), None);
+        let f = FillCursor { cursor: Some("abc".into()), floor: None, top_ms: Some(5), done: false };
+        assert_eq!(parse::<FillCursor>(&render(&f)), Some(f));
+    }
+
+    #[test]
+    fn next_uris_give_their_starting_after() {
+        assert_eq!(
+            starting_after(Some("/v2/accounts/w/transactions?limit=100&order=asc&starting_after=t7")),
+            Some("t7".to_owned())
+        );
+        assert_eq!(starting_after(Some("")), None);
+        assert_eq!(starting_after(None), None);
+    }
+}

@@ -1,0 +1,281 @@
+//! `cointally sync` against the Coinbase simulator: every transaction once, conversions paired,
+//! Advanced Trade fills not doubled, balances equal; re-runs that add nothing; transactions
+//! arriving mid-walk; faults and kills that change nothing; keys refused; no secret shown.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use cointally_exchanges::coinbase::sim::history::CoinbaseProfile;
+use cointally_exchanges::coinbase::sim::{self, AccountsConfig, CoinbaseSim, CoinbaseSimConfig, Limits, SimKey};
+use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
+use common::{Run, Sandbox};
+use rust_decimal::Decimal;
+
+/// Adds the Coinbase account `main` whose key is in $SIM_KEY and $SIM_SECRET.
+const ADD_ACCOUNT: [&str; 9] =
+    ["account", "add", "coinbase", "--label", "main", "--key-env", "SIM_KEY", "--secret-env", "SIM_SECRET"];
+
+fn start(transactions: usize, limits: Limits, key: SimKey, faults: Option<FaultConfig>) -> CoinbaseSim {
+    let config = CoinbaseSimConfig { limits, faults, ..CoinbaseSimConfig::demo(5) };
+    let accounts =
+        AccountsConfig { profile: CoinbaseProfile { transactions, ..CoinbaseProfile::demo() }, key, short_pages: true };
+    sim::start_with_accounts(config, accounts).unwrap()
+}
+
+fn scaled() -> Limits {
+    Limits::Scaled { speed: 3_600 }
+}
+
+/// A sandbox whose commands reach the simulator with `key`.
+struct Synced {
+    sb: Sandbox,
+    key: SimKey,
+    base_url: String,
+    speed: Option<u32>,
+}
+
+impl Synced {
+    fn new(sim: &CoinbaseSim, key: SimKey, speed: Option<u32>) -> Synced {
+        let synced = Synced { sb: Sandbox::new(), key, base_url: sim.base_url(), speed };
+        synced.ok(&["init"]);
+        synced
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = self.sb.command(args);
+        command
+            .env("SIM_KEY", &self.key.key_name)
+            .env("SIM_SECRET", &self.key.private_key)
+            .env("COINTALLY_COINBASE_BASE_URL", &self.base_url)
+            .env("COINTALLY_HTTP_FAST", "1");
+        if let Some(speed) = self.speed {
+            command.env("COINTALLY_COINBASE_SPEED", speed.to_string());
+        }
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let output = self.command(args).output().unwrap();
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        let run = self.run(args);
+        assert_eq!(run.code, 0, "cointally {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
+        run
+    }
+
+    fn balances(&self) -> BTreeMap<String, Decimal> {
+        let json = self.ok(&["--json", "balances", "--account", "main"]).json();
+        json.as_array()
+            .unwrap()
+            .iter()
+            .map(|b| (b["asset"].as_str().unwrap().to_string(), b["amount"].as_str().unwrap().parse().unwrap()))
+            .filter(|(_, v): &(String, Decimal)| !v.is_zero())
+            .map(|(a, v)| (a, v.normalize()))
+            .collect()
+    }
+
+    fn events(&self) -> Vec<serde_json::Value> {
+        let mut events = self.ok(&["--json", "events", "--account", "main"]).json().as_array().unwrap().clone();
+        for event in &mut events {
+            event.as_object_mut().unwrap().remove("id");
+        }
+        events
+    }
+}
+
+fn totals(summary: &serde_json::Value, field: &str) -> u64 {
+    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
+}
+
+/// Events the simulator's account must give: every completed transaction one event, except
+/// the wallet rows of Advanced Trade fills (one event per fill instead), a conversion's two rows
+/// (one event) and canceled ones (none).
+fn expected_events(sim: &CoinbaseSim) -> usize {
+    let account = sim.account();
+    let rows = account.txs.iter().filter(|t| !t.json.contains("\"status\":\"canceled\"")).count();
+    let fills = account.fills.len();
+    let conversions = account.txs.iter().filter(|t| t.kind == "trade").count() / 2;
+    rows - 2 * fills + fills - conversions
+}
+
+#[test]
+fn a_full_sync_has_every_transaction_once_conversions_paired_fills_single_and_the_balances() {
+    let sim = start(500, scaled(), SimKey::demo(), None);
+    let s = Synced::new(&sim, SimKey::demo(), Some(3_600));
+    s.ok(&ADD_ACCOUNT);
+    let first = s.ok(&["--json", "sync"]).json();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    assert_eq!(s.balances(), sim.balances());
+    let events = s.events();
+    assert_eq!(events.len(), expected_events(&sim), "{first}");
+    let account = sim.account();
+    let conversions = account.txs.iter().filter(|t| t.kind == "trade").count() / 2;
+    assert!(conversions > 3 && !account.fills.is_empty());
+    // Each conversion is ONE trade, under the id of its sending row, with both assets.
+    for tx in account.txs.iter().filter(|t| t.kind == "trade") {
+        let found: Vec<&serde_json::Value> = events.iter().filter(|e| e["external_id"] == tx.id.as_str()).collect();
+        if tx.amount < Decimal::ZERO {
+            assert_eq!(found.len(), 1, "conversion row {}", tx.id);
+            assert_eq!(found[0]["kind"], "trade");
+            assert_eq!(found[0]["legs"].as_array().unwrap().len(), 2, "{}", found[0]);
+        } else {
+            assert!(found.is_empty(), "the receiving row {} made its own event", tx.id);
+        }
+    }
+    // Fills: one event each, under the v3 trade id; their wallet rows none.
+    for fill in &account.fills {
+        assert_eq!(events.iter().filter(|e| e["external_id"] == fill.trade_id.as_str()).count(), 1);
+    }
+    for tx in account.txs.iter().filter(|t| t.kind == "advanced_trade_fill") {
+        assert!(!events.iter().any(|e| e["external_id"] == tx.id.as_str()));
+    }
+    // The unknown type is imported and said in the summary.
+    let warnings = first.to_string();
+    if account.txs.iter().any(|t| t.kind == "onchain_perks_payout") {
+        assert!(warnings.contains("onchain_perks_payout"), "{first}");
+    }
+    // Sends keep their hash and fee.
+    assert!(events.iter().any(|e| e["kind"] == "withdrawal" && e["tx_hash"].is_string()), "no hash kept");
+    assert_eq!(sim.unauthorized(), 0);
+
+    // Again: nothing new.
+    let second = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&second, "new_events"), 0, "{second}");
+    assert_eq!(s.events(), events);
+
+    // New activity: the next sync fetches it, and only it.
+    sim.add_activity(9);
+    let third = s.ok(&["--json", "sync"]).json();
+    assert_eq!(third["accounts"][0]["balance_differences"], serde_json::json!([]), "{third}");
+    assert_eq!(s.balances(), sim.balances());
+    assert_eq!(s.events().len(), expected_events(&sim));
+
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+}
+
+#[test]
+fn transactions_arriving_mid_walk_are_neither_skipped_nor_doubled_and_an_ec_key_works() {
+    let sim = start(400, Limits::Off, SimKey::demo_ec(), None);
+    sim.insert_after_transaction_calls(3, 12);
+    let s = Synced::new(&sim, SimKey::demo_ec(), None);
+    s.ok(&ADD_ACCOUNT);
+    s.ok(&["sync", "--quiet"]);
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(s.balances(), sim.balances());
+    assert_eq!(s.events().len(), expected_events(&sim));
+}
+
+#[test]
+fn faults_do_not_change_the_ledger() {
+    let clean = start(600, Limits::Off, SimKey::demo(), None);
+    let reference = Synced::new(&clean, SimKey::demo(), None);
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet"]);
+
+    let faults = FaultConfig {
+        rate_permille: 250,
+        seed: 4,
+        kinds: vec![FaultKind::ServerError, FaultKind::Truncated, FaultKind::TooManyRequests, FaultKind::Timeout],
+    };
+    let faulty = start(600, Limits::Off, SimKey::demo(), Some(faults));
+    faulty.set_fault_timeout_delay(Duration::from_millis(2_500));
+    let s = Synced::new(&faulty, SimKey::demo(), None);
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync"]).json();
+    assert!(totals(&run, "retries") > 0, "no fault was met: {run}");
+    assert!(faulty.stats().faults > 0);
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), faulty.balances());
+}
+
+#[test]
+fn a_killed_sync_resumes_to_the_same_ledger() {
+    let clean = start(4_000, Limits::Off, SimKey::demo(), None);
+    let reference = Synced::new(&clean, SimKey::demo(), None);
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet"]);
+
+    let target = start(4_000, Limits::Off, SimKey::demo(), None);
+    let s = Synced::new(&target, SimKey::demo(), None);
+    s.ok(&ADD_ACCOUNT);
+    for delay_ms in [150u64, 300, 500] {
+        let mut child = s
+            .command(&["--quiet", "sync"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL on Unix
+        let _ = child.wait();
+    }
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), target.balances());
+}
+
+#[test]
+fn a_key_that_can_transfer_is_refused_unless_allowed_and_trading_warns() {
+    let key = SimKey { can_transfer: true, can_trade: true, ..SimKey::demo() };
+    let sim = start(60, Limits::Off, key.clone(), None);
+    let s = Synced::new(&sim, key, None);
+    let refused = s.run(&ADD_ACCOUNT);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("can move funds out"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("Transfer"), "{}", refused.stderr);
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+    s.ok(&[ADD_ACCOUNT.as_slice(), &["--allow-withdraw-key"]].concat());
+    let run = s.ok(&["sync"]);
+    assert!(run.stderr.contains("can withdraw"), "{}", run.stderr);
+    assert!(run.stderr.contains("can trade"), "{}", run.stderr);
+}
+
+#[test]
+fn a_wrong_key_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
+    let sim = start(60, Limits::Off, SimKey::demo(), None);
+    // A valid Ed25519 key, but not the simulator's.
+    let wrong = SimKey { private_key: "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=".into(), ..SimKey::demo() };
+    let s = Synced::new(&sim, wrong.clone(), None);
+    let add = s.run(&ADD_ACCOUNT);
+    assert_eq!(add.code, 3, "{}", add.stderr);
+    assert!(add.stderr.contains("account main"), "{}", add.stderr);
+    assert!(add.stderr.contains("do not belong together"), "{}", add.stderr);
+    assert!(!add.stderr.contains(&wrong.private_key));
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+    assert!(s.sb.command(&ADD_ACCOUNT).status().unwrap().success());
+    let sync = s.run(&["-vv", "sync"]);
+    assert_eq!(sync.code, 3, "{}", sync.stderr);
+    assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));
+    for text in [&sync.stdout, &sync.stderr] {
+        assert!(!text.contains(&wrong.private_key));
+        assert!(!text.contains("Bearer "), "a token reached the output");
+    }
+
+    // The right key (PEM), verbose, with faults: no PEM body, token or seed in output or ledger.
+    let right = SimKey::demo_ec();
+    let faults = FaultConfig { rate_permille: 100, seed: 9, kinds: vec![FaultKind::ServerError, FaultKind::Truncated] };
+    let sim = start(100, Limits::Off, right.clone(), Some(faults));
+    let s = Synced::new(&sim, right.clone(), None);
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["-vv", "sync"]);
+    let body: String = right.private_key.lines().filter(|l| !l.starts_with("-----")).collect();
+    let bytes = common::ledger_bytes(&s.sb.ledger());
+    for piece in body.as_bytes().chunks(16) {
+        let piece = std::str::from_utf8(piece).unwrap();
+        for text in [&run.stdout, &run.stderr] {
+            assert!(!text.contains(piece), "PEM material in the output");
+            assert!(!text.contains("Bearer ") && !text.contains("eyJhbGci"), "a token reached the output");
+        }
+        assert!(!bytes.windows(piece.len()).any(|w| w == piece.as_bytes()), "PEM material in the ledger");
+    }
+}
