@@ -86,3 +86,14 @@ CREATE TABLE tax_holdings (
     basis_missing INTEGER NOT NULL,
     PRIMARY KEY (run_id, seq)
 ) STRICT, WITHOUT ROWID;
+
+-- The user's word on what an event is (`cointally reclassify`): a send to another person that
+-- was a gift, an exchange type cointally does not know that was income. Keyed by the source's
+-- id so it survives re-normalising; every reader takes the user's kind over the source's.
+CREATE TABLE kind_overrides (
+    account_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    external_id TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (account_id, external_id)
+) STRICT, WITHOUT ROWID;

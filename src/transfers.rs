@@ -8,7 +8,9 @@
 //!    withdrawal and one deposit of the same asset in two accounts, the deposit not larger than
 //!    what left (amount plus same-asset fee);
 //! 3. otherwise asset, amount and time: the deposit arrives in another account from
-//!    [`WINDOW_BEFORE_MS`] before to [`WINDOW_AFTER_MS`] after the withdrawal, and is at most
+//!    [`WINDOW_BEFORE_MS`] before to [`WINDOW_AFTER_MS`] after the withdrawal (or in the same
+//!    account, not before it: a round trip through a wallet the ledger does not hold, such as
+//!    Coinbase to Coinbase Exchange and back), and is at most
 //!    the amount withdrawn and at least that amount less [`MAX_FEE_SHARE`] of it (the network
 //!    fee may be taken on the way). Two events with different hashes never match. A pair is
 //!    matched only when each is the other's only candidate (repeated as matches remove
@@ -78,7 +80,9 @@ fn hash_key(hash: &str) -> String {
 
 /// Whether deposit `d` can be what withdrawal `w` became, by asset, amount and time.
 fn compatible(w: &Movement, d: &Movement) -> bool {
-    if w.asset != d.asset || w.account_id == d.account_id {
+    // The same account: a round trip through a wallet not in the ledger (Coinbase → Coinbase
+    // Exchange → Coinbase), so the deposit cannot come first.
+    if w.asset != d.asset || (w.account_id == d.account_id && d.time_ms < w.time_ms) {
         return false;
     }
     if d.time_ms < w.time_ms - WINDOW_BEFORE_MS || d.time_ms > w.time_ms + WINDOW_AFTER_MS {
@@ -233,12 +237,12 @@ mod tests {
     }
 
     #[test]
-    fn too_late_too_large_too_small_same_account_or_other_hash_do_not_pair() {
+    fn too_late_too_large_too_small_earlier_in_the_same_account_or_other_hash_do_not_pair() {
         for d in [
             movement(2, 2, false, WINDOW_AFTER_MS + 1, "1.0", None),
             movement(2, 2, false, HOUR, "1.0001", None),
             movement(2, 2, false, HOUR, "0.97", None),
-            movement(2, 1, false, HOUR, "1.0", None),
+            movement(2, 1, false, -HOUR, "1.0", None),
             movement(2, 2, false, -WINDOW_BEFORE_MS - 1, "1.0", None),
         ] {
             let ms = [movement(1, 1, true, 0, "1.0", None), d.clone()];
@@ -248,6 +252,12 @@ mod tests {
         }
         let ms = [movement(1, 1, true, 0, "1.0", Some("aa")), movement(2, 2, false, HOUR, "1.0", Some("bb"))];
         assert!(match_movements(&ms, &[], &BTreeSet::new()).links.is_empty());
+    }
+
+    #[test]
+    fn a_round_trip_through_an_outside_wallet_pairs_within_one_account() {
+        let ms = [movement(1, 1, true, 0, "2.0", None), movement(2, 1, false, 0, "2.0", None)];
+        assert_eq!(pairs(&match_movements(&ms, &[], &BTreeSet::new())), [(1, 2, LinkMethod::AmountTime)]);
     }
 
     #[test]

@@ -156,6 +156,31 @@ fn check_groups_findings_and_the_users_links_resolve_them() {
     assert_eq!(transfers["matched"], serde_json::json!([]));
     assert_eq!(transfers["ambiguous"], serde_json::json!([]));
 
+    // a's other withdrawal went to a friend: the user says it was a gift, and check agrees.
+    let gone = transfers["unmatched_withdrawals"].as_array().unwrap().iter().find(|w| w["amount"] == "0.2").unwrap();
+    let gone = gone["event"].as_i64().unwrap().to_string();
+    let kinds = |sb: &Sandbox| -> Vec<(String, String)> {
+        let json = sb.run(&["--json", "check"]).json();
+        json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["account"].as_str().unwrap().to_owned(), f["kind"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    let a_unmatched = ("a".to_owned(), "unmatched_withdrawal".to_owned());
+    assert!(kinds(&sb).contains(&a_unmatched));
+    let wrong = sb.run(&["reclassify", &gone, "staking"]);
+    assert_eq!(wrong.code, 2);
+    assert!(wrong.stderr.contains("only sends"), "{}", wrong.stderr);
+    sb.ok(&["reclassify", &gone, "gift"]);
+    let gifts = sb.ok(&["--json", "events", "--kind", "gift"]).json();
+    assert_eq!(gifts.as_array().unwrap().len(), 1);
+    // Only a's two withdrawals: the gift is not a transfer candidate any more.
+    assert!(!kinds(&sb).iter().any(|k| *k == a_unmatched || k.1 == "ambiguous_transfer"));
+    sb.ok(&["reclassify", &gone, "withdrawal"]);
+    assert!(kinds(&sb).contains(&a_unmatched));
+
     let bad = sb.run(&["transfers", "link", &withdrawal.to_string(), "999999"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("no event 999999"), "{}", bad.stderr);

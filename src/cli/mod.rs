@@ -14,6 +14,7 @@ mod import;
 mod init;
 mod output;
 mod prices;
+mod reclassify;
 mod renormalize;
 mod report;
 mod sandbox;
@@ -87,6 +88,8 @@ enum Command {
     Prices(prices::Args),
     /// Show or change the reporting currency (changing it values the legs in the new one)
     Currency(prices::CurrencyArgs),
+    /// Say what an event is when its source could not (a send that was a gift, an unknown type that was income)
+    Reclassify(reclassify::Args),
     /// Own transfers: matched withdrawal → deposit pairs and what is left (link, unlink)
     Transfers(transfers::Args),
     /// The year's gains and income: proceeds, basis, short- and long-term gain, per asset
@@ -182,6 +185,7 @@ pub fn main() -> ExitCode {
         Command::Events(args) => events::run(&context, args),
         Command::Prices(args) => prices::run(&context, args),
         Command::Currency(args) => prices::currency(&context, args),
+        Command::Reclassify(args) => reclassify::run(&context, args),
         Command::Transfers(args) => transfers::run(&context, args),
         Command::Report(args) => report::run(&context, args),
         Command::Check(args) => check::run(&context, args),

@@ -60,8 +60,10 @@ impl Ledger {
     /// Events matching `filter`, in time order (ties by id), with their legs.
     pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRow>, LedgerError> {
         let mut sql = String::from(
-            "SELECT e.id, a.label, e.time_ms, e.kind, e.tx_hash, e.external_id, e.note
-             FROM events e JOIN accounts a ON a.id = e.account_id WHERE 1 = 1",
+            "SELECT e.id, a.label, e.time_ms, COALESCE(o.kind, e.kind), e.tx_hash, e.external_id, e.note
+             FROM events e JOIN accounts a ON a.id = e.account_id
+             LEFT JOIN kind_overrides o ON o.account_id = e.account_id AND o.external_id = e.external_id
+             WHERE 1 = 1",
         );
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         if let Some(account) = &filter.account {
@@ -70,7 +72,7 @@ impl Ledger {
         }
         if let Some(kind) = filter.kind {
             args.push(kind.as_str().to_string().into());
-            sql += &format!(" AND e.kind = ?{}", args.len());
+            sql += &format!(" AND COALESCE(o.kind, e.kind) = ?{}", args.len());
         }
         if let Some(from) = filter.from {
             args.push(to_millis(from).into());

@@ -278,9 +278,10 @@ impl Ledger {
         mut each: impl FnMut(TaxEvent),
     ) -> Result<(), LedgerError> {
         let mut stmt = self.conn.prepare(
-            "SELECT e.id, e.account_id, e.kind, e.time_ms, e.fiat_value, e.fiat_currency, e.source,
+            "SELECT e.id, e.account_id, COALESCE(o.kind, e.kind), e.time_ms, e.fiat_value, e.fiat_currency, e.source,
                     l.seq, l.role, l.asset, l.amount, v.value
              FROM events e INDEXED BY events_by_time
+             LEFT JOIN kind_overrides o ON o.account_id = e.account_id AND o.external_id = e.external_id
              JOIN legs l ON l.event_id = e.id
              LEFT JOIN leg_values v ON v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1
              WHERE e.time_ms < ?2
@@ -335,9 +336,11 @@ impl Ledger {
     /// order: the candidates of own transfers.
     pub fn movements(&self) -> Result<Vec<Movement>, LedgerError> {
         let mut stmt = self.conn.prepare(
-            "SELECT e.id, e.account_id, e.kind, e.time_ms, e.tx_hash, l.role, l.asset, l.amount
-             FROM events e JOIN legs l ON l.event_id = e.id
-             WHERE e.kind IN ('deposit', 'withdrawal')
+            "SELECT e.id, e.account_id, COALESCE(o.kind, e.kind) AS k, e.time_ms, e.tx_hash, l.role, l.asset, l.amount
+             FROM events e
+             LEFT JOIN kind_overrides o ON o.account_id = e.account_id AND o.external_id = e.external_id
+             JOIN legs l ON l.event_id = e.id
+             WHERE k IN ('deposit', 'withdrawal')
              ORDER BY e.id, l.seq",
         )?;
         let mut rows = stmt.query([])?;
@@ -448,13 +451,58 @@ impl Ledger {
         Ok(())
     }
 
-    /// The kind and account of an event, if it exists.
+    /// The kind (the user's, if they reclassified it) and account of an event, if it exists.
     pub fn event_kind(&self, id: i64) -> Result<Option<(EventKind, i64)>, LedgerError> {
         let row: Option<(String, i64)> = self
             .conn
-            .query_row("SELECT kind, account_id FROM events WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(
+                "SELECT COALESCE(o.kind, e.kind), e.account_id FROM events e
+                 LEFT JOIN kind_overrides o ON o.account_id = e.account_id AND o.external_id = e.external_id
+                 WHERE e.id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         row.map(|(kind, account)| Ok((event_kind(id, &kind)?, account))).transpose()
+    }
+
+    /// Whether event `id` sends something and whether it receives something (fees aside).
+    pub fn event_sides(&self, id: i64) -> Result<(bool, bool), LedgerError> {
+        let (sends, receives): (i64, i64) = self.conn.query_row(
+            "SELECT count(*) FILTER (WHERE role = 'sent'), count(*) FILTER (WHERE role = 'received')
+             FROM legs WHERE event_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok((sends > 0, receives > 0))
+    }
+
+    /// Records that event `id` is a `kind` (the source's own kind removes the override);
+    /// returns the kind the source gave it, or `None` when there is no such event.
+    pub fn reclassify(&mut self, id: i64, kind: EventKind) -> Result<Option<EventKind>, LedgerError> {
+        let row: Option<(i64, String, String)> = self
+            .conn
+            .query_row("SELECT account_id, external_id, kind FROM events WHERE id = ?1", [id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        let Some((account, external_id, original)) = row else { return Ok(None) };
+        let original = event_kind(id, &original)?;
+        let tx = self.transaction()?;
+        if kind == original {
+            tx.execute(
+                "DELETE FROM kind_overrides WHERE account_id = ?1 AND external_id = ?2",
+                params![account, external_id],
+            )?;
+        } else {
+            tx.execute(
+                "INSERT INTO kind_overrides (account_id, external_id, kind, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account_id, external_id) DO UPDATE SET kind = excluded.kind, created_at = excluded.created_at",
+                params![account, external_id, kind.as_str(), Utc::now().to_rfc3339()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Some(original))
     }
 
     /// Links a withdrawal to a deposit by hand: any other transfer of either event goes, and
