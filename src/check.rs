@@ -239,3 +239,54 @@ fn describe(order: usize, n: usize, account: &str) -> (&'static str, String, Str
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use cointally_exchanges::time::from_millis;
+    use cointally_exchanges::{EventKind, Leg, NewEvent};
+
+    use super::*;
+    use crate::ledger::{NewAccount, OpenMode};
+
+    /// 2024-01-01T00:00:00Z.
+    const T0: i64 = 1_704_067_200_000;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_balance_the_exchange_disagrees_with_and_an_adjustment_without_basis_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let account = ledger.add_account(&NewAccount::files_only("ex", "other")).unwrap().id;
+        let mut writer = ledger.writer().unwrap();
+        let buy = NewEvent::new(
+            "b",
+            from_millis(T0),
+            EventKind::Trade,
+            vec![Leg::sent("USD", d("100")), Leg::received("BTC", d("1"))],
+        );
+        let credit =
+            NewEvent::new("c", from_millis(T0 + 1000), EventKind::Adjustment, vec![Leg::received("ETH", d("2"))]);
+        writer.event(account, "csv:generic", &buy, &[]).unwrap();
+        writer.event(account, "csv:generic", &credit, &[]).unwrap();
+        writer.commit().unwrap();
+        ledger
+            .store_reported_balances(account, &[("BTC".into(), d("1.5")), ("ETH".into(), d("2"))], T0 + 5000)
+            .unwrap();
+
+        let findings = audit(&mut ledger).unwrap();
+        let kinds: Vec<(&str, usize)> = findings.iter().map(|f| (f.kind, f.count)).collect();
+        // BTC differs, and so does USD: the ledger paid 100 the exchange never saw arrive. Every
+        // leg lacks a value too (no prices in this ledger).
+        assert_eq!(kinds, [("balance_mismatch", 2), ("missing_basis", 1), ("missing_price", 3)]);
+        assert_eq!(findings[0].items[1].asset, "USD");
+        let mismatch = &findings[0].items[0];
+        assert_eq!((mismatch.asset.as_str(), mismatch.amount.as_str()), ("BTC", "-0.5"));
+        assert!(mismatch.detail.contains("exchange reported 1.5"), "{}", mismatch.detail);
+        assert!(mismatch.detail.contains("starts 2024-01-01T00:00:00Z"), "{}", mismatch.detail);
+        assert_eq!(findings[1].items[0].asset, "ETH");
+        assert!(findings.iter().all(|f| !f.hint.is_empty() && f.account == "ex"));
+    }
+}
