@@ -181,11 +181,16 @@ pub fn run(
     for event in &events {
         implied::value_event(event, &currency, &mut values, &mut needs);
     }
+    // Memory: the events are not needed past this point, and the values the events give
+    // themselves are written now rather than held until the end.
+    drop(events);
     let mut summary = Summary {
         currency: currency.clone(),
         legs_to_value: (values.len() + needs.len()) as u64,
         ..Summary::default()
     };
+    let mut valued = values.len() as u64;
+    store_values(ledger, &currency, &mut values, &mut summary)?;
     let mut points: BTreeMap<(String, i64), Point> = BTreeMap::new();
     for need in &needs {
         points.entry((need.asset.clone(), need.time_ms)).or_default();
@@ -201,8 +206,12 @@ pub fn run(
             Engine { ledger, sources, options, now_ms, progress, summary: &mut summary, failed: BTreeSet::new() };
         engine.walk(&mut points, &routes)?;
     }
+    let mut key = (String::new(), 0);
     for need in &needs {
-        if let Some(found) = points.get(&(need.asset.clone(), need.time_ms)).and_then(|p| p.found.as_ref()) {
+        key.0.clear();
+        key.0.push_str(&need.asset);
+        key.1 = need.time_ms;
+        if let Some(found) = points.get(&key).and_then(|p| p.found.as_ref()) {
             values.push(LegValue {
                 event_id: need.event_id,
                 seq: need.seq,
@@ -211,15 +220,35 @@ pub fn run(
                 source: found.source.clone(),
                 path: found.path.clone(),
             });
+            valued += 1;
+            if values.len() == VALUES_CHUNK {
+                store_values(ledger, &currency, &mut values, &mut summary)?;
+            }
         }
     }
-    for value in &values {
-        *summary.by_source.entry(value.source.clone()).or_default() += 1;
-    }
-    summary.valued = ledger.store_leg_values(&currency, &values)? as u64;
-    summary.missing = summary.legs_to_value - values.len() as u64;
+    store_values(ledger, &currency, &mut values, &mut summary)?;
+    summary.missing = summary.legs_to_value - valued;
     progress.finish();
     Ok(summary)
+}
+
+/// How many values are written at once (bounds the memory of a large run).
+const VALUES_CHUNK: usize = 100_000;
+
+/// Writes `values` (each chunk in its own transaction: a value is final once found), counts
+/// them by source, and empties the buffer.
+fn store_values(
+    ledger: &mut Ledger,
+    currency: &str,
+    values: &mut Vec<LegValue>,
+    summary: &mut Summary,
+) -> Result<(), PricingError> {
+    for value in values.iter() {
+        *summary.by_source.entry(value.source.clone()).or_default() += 1;
+    }
+    summary.valued += ledger.store_leg_values(currency, values)? as u64;
+    values.clear();
+    Ok(())
 }
 
 /// The markets of every origin: the cached lists while fresh (or offline), else asked again.
