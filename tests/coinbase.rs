@@ -19,8 +19,11 @@ const ADD_ACCOUNT: [&str; 9] =
 
 fn start(transactions: usize, limits: Limits, key: SimKey, faults: Option<FaultConfig>) -> CoinbaseSim {
     let config = CoinbaseSimConfig { limits, faults, ..CoinbaseSimConfig::demo(5) };
-    let accounts =
-        AccountsConfig { profile: CoinbaseProfile { transactions, ..CoinbaseProfile::demo() }, key, short_pages: true };
+    let accounts = AccountsConfig {
+        profile: CoinbaseProfile { transactions, ..CoinbaseProfile::demo() },
+        key,
+        ..AccountsConfig::demo()
+    };
     sim::start_with_accounts(config, accounts).unwrap()
 }
 
