@@ -136,6 +136,9 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
             (env(&args.key_env), env(&args.secret_env), connect::has_client(exchange))
         {
             let api_key = ApiKey { key: Secret::new(key.trim()), secret: Secret::new(secret.trim()) };
+            if exchange == Exchange::Coinbase {
+                check_coinbase_key(&api_key)?;
+            }
             check_key(context, &args.label, exchange, api_key, base_url.as_deref(), args.allow_withdraw_key)?;
             checked = true;
         }
