@@ -616,6 +616,59 @@ mod tests {
         assert_eq!(parse::<FillCursor>(&render(&f)), Some(f));
     }
 
+    /// Every record of one whole transactions walk, by id, with its events; and the pages.
+    fn walk(adapter: &CoinbaseAdapter) -> (BTreeMap<String, Vec<crate::NewEvent>>, usize) {
+        let stream = Stream::new(TRANSACTIONS, "");
+        let plan = SyncPlan { full: false, since_ms: None };
+        let mut cursor = adapter.start(&stream, None, &plan).unwrap();
+        let (mut records, mut pages) = (BTreeMap::new(), 0);
+        loop {
+            let page = adapter.fetch_page(&stream, &cursor).unwrap();
+            pages += 1;
+            for record in &page.records {
+                let events = crate::adapter::normalize(crate::Exchange::Coinbase, &stream, record).unwrap();
+                assert!(records.insert(record.external_id.clone(), events).is_none(), "{} twice", record.external_id);
+            }
+            cursor = page.cursor;
+            if page.done {
+                return (records, pages);
+            }
+        }
+    }
+
+    #[test]
+    fn wallets_read_at_once_store_what_one_at_a_time_stores() {
+        use crate::coinbase::sim::history::CoinbaseProfile;
+        use crate::coinbase::sim::{self, AccountsConfig, CoinbaseSimConfig, Limits};
+        use crate::http::{ClientConfig, Clock, SystemClock};
+        let config = CoinbaseSimConfig { limits: Limits::Off, ..CoinbaseSimConfig::demo(7) };
+        let profile = CoinbaseProfile { transactions: 1_500, ..CoinbaseProfile::demo() };
+        let sim = sim::start_with_accounts(config, AccountsConfig { profile, ..AccountsConfig::demo() }).unwrap();
+        let adapter = |at_once: usize| {
+            let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
+            let key = sim.key().clone();
+            let limiter = CoinbaseApi::new_limiter(clock.clone(), super::super::api::Budget::scaled(1_000_000));
+            let api = CoinbaseApi::new(
+                Some(&sim.base_url()),
+                &crate::Secret::new(key.key_name),
+                &crate::Secret::new(key.private_key),
+                "main",
+                limiter,
+                ClientConfig::from_env(),
+                clock,
+            )
+            .unwrap();
+            CoinbaseAdapter::new(api).with_wallets_at_once(at_once)
+        };
+        let (one, one_pages) = walk(&adapter(1));
+        let (four, four_pages) = walk(&adapter(WALLETS_AT_ONCE));
+        assert_eq!(one, four);
+        assert!(four_pages * 2 < one_pages, "{four_pages} pages with four wallets at once, {one_pages} with one");
+        let account = sim.account();
+        let conversions = account.txs.iter().filter(|t| t.kind == "trade").count() / 2;
+        assert_eq!(four.len(), account.txs.len() - conversions);
+    }
+
     #[test]
     fn next_uris_give_their_starting_after() {
         assert_eq!(
