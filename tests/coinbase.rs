@@ -19,8 +19,11 @@ const ADD_ACCOUNT: [&str; 9] =
 
 fn start(transactions: usize, limits: Limits, key: SimKey, faults: Option<FaultConfig>) -> CoinbaseSim {
     let config = CoinbaseSimConfig { limits, faults, ..CoinbaseSimConfig::demo(5) };
-    let accounts =
-        AccountsConfig { profile: CoinbaseProfile { transactions, ..CoinbaseProfile::demo() }, key, short_pages: true };
+    let accounts = AccountsConfig {
+        profile: CoinbaseProfile { transactions, ..CoinbaseProfile::demo() },
+        key,
+        ..AccountsConfig::demo()
+    };
     sim::start_with_accounts(config, accounts).unwrap()
 }
 
@@ -278,4 +281,105 @@ fn a_wrong_key_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
         }
         assert!(!bytes.windows(piece.len()).any(|w| w == piece.as_bytes()), "PEM material in the ledger");
     }
+}
+
+/// A key file as the CDP portal downloads it: `field` (`name` or `id`) and `privateKey`.
+fn key_file(members: &[(&str, &str)]) -> String {
+    let object: serde_json::Map<String, serde_json::Value> =
+        members.iter().map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned()))).collect();
+    serde_json::to_string_pretty(&object).unwrap()
+}
+
+/// The PEM key with its second line's fifth character made one that base64 does not have.
+fn garble(pem: &str) -> String {
+    let mut lines: Vec<String> = pem.lines().map(str::to_owned).collect();
+    lines[1].replace_range(4..5, "!");
+    lines.join("\n")
+}
+
+/// Asserts that no 16-character piece of the private key is in `texts`.
+fn no_key_material(key: &SimKey, texts: &[&str]) {
+    let body: String = key.private_key.lines().filter(|l| !l.starts_with("-----")).collect();
+    for piece in body.as_bytes().chunks(16) {
+        let piece = std::str::from_utf8(piece).unwrap();
+        for text in texts {
+            assert!(!text.contains(piece), "key material in the output:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn a_key_file_from_the_portal_adds_the_account_stores_the_key_and_syncs_both_kinds() {
+    for (key, field) in [(SimKey::demo_ec(), "name"), (SimKey::demo(), "id")] {
+        let sim = start(120, Limits::Off, key.clone(), None);
+        let s = Synced::new(&sim, key.clone(), None);
+        let path = s.sb.path("cdp_api_key.json");
+        std::fs::write(&path, key_file(&[(field, &key.key_name), ("privateKey", &key.private_key)])).unwrap();
+        let path = path.to_str().unwrap();
+        let add = s.ok(&["account", "add", "coinbase", "--label", "main", "--key-file", path]);
+        assert!(add.stderr.contains("stored in"), "{}", add.stderr);
+        let list = s.ok(&["--json", "account", "list"]).json();
+        assert_eq!(list[0]["credentials"], "file", "{list}");
+        assert_eq!(list[0]["key_env"], serde_json::Value::Null, "{list}");
+        // Stored in the credentials file like a key typed at the prompt, not in the ledger.
+        let stored = std::fs::read_to_string(s.sb.credentials()).unwrap();
+        assert!(stored.contains(&key.key_name));
+        let ledger = common::ledger_bytes(&s.sb.ledger());
+        assert!(!ledger.windows(key.key_name.len()).any(|w| w == key.key_name.as_bytes()), "key name in the ledger");
+        // The sync reads the stored key (the environment's variables are not named by this account).
+        let sync = s.ok(&["-vv", "sync"]);
+        assert_eq!(s.balances(), sim.balances());
+        no_key_material(&key, &[&add.stdout, &add.stderr, &sync.stdout, &sync.stderr]);
+    }
+}
+
+#[test]
+fn a_bad_key_file_is_a_usage_error_saying_what_is_wrong_without_contacting_or_adding_anything() {
+    let key = SimKey::demo_ec();
+    let sim = start(60, Limits::Off, key.clone(), None);
+    let s = Synced::new(&sim, key.clone(), None);
+    let garbled = garble(&key.private_key);
+    let cases = [
+        ("no-private-key.json", key_file(&[("name", &key.key_name)]), "no \"privateKey\" field"),
+        ("no-name.json", key_file(&[("privateKey", &key.private_key)]), "no key name"),
+        ("key.pem", key.private_key.clone(), "holds a PEM private key, not the CDP portal's JSON key file"),
+        ("notes.txt", "my coinbase key: see the portal".to_owned(), "is not JSON (line 1, column"),
+        (
+            "garbled.json",
+            key_file(&[("name", &key.key_name), ("privateKey", &garbled)]),
+            "PEM body is not valid base64",
+        ),
+        (
+            "not-a-key.json",
+            key_file(&[("name", &key.key_name), ("privateKey", "my key: see the portal, page 2")]),
+            "neither a PEM key",
+        ),
+        (
+            "legacy.json",
+            key_file(&[("name", "abcdEFGH12345678"), ("privateKey", "M4009eFnOoPwhNoMwJlsAHgIgleGVFPl")]),
+            "Create a CDP API key instead",
+        ),
+    ];
+    for (name, content, expected) in cases {
+        let path = s.sb.path(name);
+        std::fs::write(&path, &content).unwrap();
+        let run = s.run(&["account", "add", "coinbase", "--label", "main", "--key-file", path.to_str().unwrap()]);
+        assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(expected), "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(name), "{name}: the message names the file: {}", run.stderr);
+        no_key_material(&key, &[&run.stdout, &run.stderr]);
+    }
+    let missing = s.run(&["account", "add", "coinbase", "--label", "main", "--key-file", "/nonexistent/key.json"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(missing.stderr.contains("cannot read the key file /nonexistent/key.json"), "{}", missing.stderr);
+    // Another exchange's key is not read from a file.
+    let path = s.sb.path("cdp_api_key.json");
+    std::fs::write(&path, key_file(&[("name", &key.key_name), ("privateKey", &key.private_key)])).unwrap();
+    let binance = s.run(&["account", "add", "binance", "--label", "b", "--key-file", path.to_str().unwrap()]);
+    assert_eq!(binance.code, 2, "{}", binance.stderr);
+    assert!(binance.stderr.contains("Coinbase CDP API key"), "{}", binance.stderr);
+
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+    assert_eq!(sim.stats().requests, 0, "a bad key file contacted the exchange");
+    assert!(!s.sb.credentials().exists() || !std::fs::read_to_string(s.sb.credentials()).unwrap().contains("main"));
 }

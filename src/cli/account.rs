@@ -2,6 +2,8 @@
 
 use std::io::{BufRead, IsTerminal, Read};
 
+use cointally_exchanges::coinbase::auth::{AuthError, CdpKey};
+use cointally_exchanges::coinbase::key_file;
 use cointally_exchanges::{Exchange, Secret};
 use serde::Serialize;
 
@@ -42,6 +44,10 @@ pub struct AddArgs {
     /// Read the API secret from this environment variable at sync time
     #[arg(long, value_name = "VAR", requires = "key_env", conflicts_with = "no_key")]
     secret_env: Option<String>,
+    /// Read the key from the JSON key file the Coinbase Developer Platform portal downloaded
+    /// (`{"name" or "id": ..., "privateKey": ...}`); it is stored like a key given at the prompt
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["key_env", "secret_env", "no_key"])]
+    key_file: Option<std::path::PathBuf>,
     /// No API key: the account only holds imported files and is never contacted
     #[arg(long)]
     no_key: bool,
@@ -96,7 +102,14 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
         .hint(format!("add it with --no-key: cointally account add {exchange} --label {} --no-key", args.label))
         .into());
     }
-    let source = match (&args.key_env, wants_key) {
+    if args.key_file.is_some() && exchange != Exchange::Coinbase {
+        return Err(Failure::input(format!(
+            "--key-file reads the key file of a Coinbase CDP API key; a {exchange} key is not given that way"
+        ))
+        .hint("give the key at the prompt, or name environment variables with --key-env and --secret-env")
+        .into());
+    }
+    let source = match (&args.key_env, wants_key || args.key_file.is_some()) {
         (Some(_), _) => CredentialSource::Env,
         (None, true) => CredentialSource::File,
         (None, false) => CredentialSource::None,
@@ -123,12 +136,21 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
             (env(&args.key_env), env(&args.secret_env), connect::has_client(exchange))
         {
             let api_key = ApiKey { key: Secret::new(key.trim()), secret: Secret::new(secret.trim()) };
+            if exchange == Exchange::Coinbase {
+                check_coinbase_key(&api_key)?;
+            }
             check_key(context, &args.label, exchange, api_key, base_url.as_deref(), args.allow_withdraw_key)?;
             checked = true;
         }
     }
     if source == CredentialSource::File {
-        let api_key = read_api_key(exchange, &args.label)?;
+        let api_key = match &args.key_file {
+            Some(path) => read_key_file(path)?,
+            None => read_api_key(exchange, &args.label)?,
+        };
+        if exchange == Exchange::Coinbase {
+            check_coinbase_key(&api_key)?;
+        }
         if connect::has_client(exchange) {
             check_key(context, &args.label, exchange, api_key.clone(), base_url.as_deref(), args.allow_withdraw_key)?;
             checked = true;
@@ -241,15 +263,26 @@ fn check(context: &Context, args: CheckArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads an API key and secret: at a terminal by prompts without echo; otherwise from
+/// Reads an API key and secret: at a terminal by prompts without echo (a Coinbase private key
+/// may be a multi-line PEM: its lines are read up to the `-----END` line); otherwise from
 /// standard input, the key on the first line and the secret on the rest (so a multi-line
 /// PEM private key can be piped in).
 fn read_api_key(exchange: Exchange, label: &str) -> anyhow::Result<ApiKey> {
     let stdin = std::io::stdin();
     let (key, secret) = if stdin.is_terminal() {
-        let key = rpassword::prompt_password(format!("API key for {label} ({exchange}): "))?;
-        let secret = rpassword::prompt_password(format!("API secret for {label} ({exchange}): "))?;
-        (key, secret)
+        if exchange == Exchange::Coinbase {
+            let key = rpassword::prompt_password(format!(
+                "Coinbase API key name for {label} (organizations/.../apiKeys/... or the key id): "
+            ))?;
+            eprintln!("Paste the private key (a PEM key ends with its -----END EC PRIVATE KEY----- line):");
+            let first = rpassword::read_password()?;
+            let secret = read_pem_rest(first, rpassword::read_password)?;
+            (key, secret)
+        } else {
+            let key = rpassword::prompt_password(format!("API key for {label} ({exchange}): "))?;
+            let secret = rpassword::prompt_password(format!("API secret for {label} ({exchange}): "))?;
+            (key, secret)
+        }
     } else {
         let mut lock = stdin.lock();
         let mut key = String::new();
@@ -266,6 +299,61 @@ fn read_api_key(exchange: Exchange, label: &str) -> anyhow::Result<ApiKey> {
             .into());
     }
     Ok(api_key)
+}
+
+/// Most lines a pasted PEM key is read for before giving up on its `-----END` line.
+const PEM_MAX_LINES: usize = 64;
+
+/// A private key typed at the prompt: `first` line, and when it opens a PEM block, the lines
+/// `next_line` gives up to the `-----END` line (or an empty line, or [`PEM_MAX_LINES`]).
+fn read_pem_rest(first: String, mut next_line: impl FnMut() -> std::io::Result<String>) -> std::io::Result<String> {
+    let mut text = first;
+    if !text.contains("-----BEGIN") || text.contains("-----END") {
+        return Ok(text);
+    }
+    for _ in 0..PEM_MAX_LINES {
+        let line = next_line()?;
+        if line.trim().is_empty() {
+            break;
+        }
+        text.push('\n');
+        text.push_str(line.trim_end());
+        if line.contains("-----END") {
+            break;
+        }
+    }
+    Ok(text)
+}
+
+/// The key in a Coinbase CDP key file (the JSON the portal downloads), checked; no error
+/// quotes the file.
+fn read_key_file(path: &std::path::Path) -> anyhow::Result<ApiKey> {
+    let content = std::fs::read(path).map_err(|e| {
+        Failure::input(format!("cannot read the key file {}: {e}", path.display()))
+            .hint("give the path of the .json file the CDP portal downloaded when the key was created")
+    })?;
+    let file = key_file::parse_key_file(&content).map_err(|e| {
+        let failure = Failure::input(format!("key file {}: {e}", path.display()));
+        match e {
+            key_file::KeyFileError::Key(AuthError::LegacyKey) => failure,
+            _ => failure.hint(KEY_FILE_HINT),
+        }
+    })?;
+    Ok(ApiKey { key: Secret::new(file.key_name), secret: file.private_key })
+}
+
+/// What to do when a key file or key cannot be used.
+const KEY_FILE_HINT: &str = "download the key file again from portal.cdp.coinbase.com (API Keys), or give the key name \
+                             and private key at the prompt or with --key-env and --secret-env";
+
+/// Refuses a Coinbase key that is no CDP key before anything is contacted or stored (exit 2,
+/// the message says what is wrong: legacy key, mangled PEM, swapped fields…).
+fn check_coinbase_key(api_key: &ApiKey) -> anyhow::Result<()> {
+    match CdpKey::parse(api_key.key.expose(), &api_key.secret) {
+        Ok(_) => Ok(()),
+        Err(AuthError::LegacyKey) => Err(Failure::input(AuthError::LegacyKey.to_string()).into()),
+        Err(e) => Err(Failure::input(e.to_string()).hint(KEY_FILE_HINT).into()),
+    }
 }
 
 /// `account list --json`: one object per account.
@@ -402,4 +490,32 @@ fn remove(context: &Context, args: RemoveArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(text: &'static str) -> impl FnMut() -> std::io::Result<String> {
+        let mut lines = text.lines();
+        move || Ok(lines.next().unwrap_or_default().to_owned())
+    }
+
+    #[test]
+    fn a_pasted_pem_key_is_read_to_its_end_line() {
+        let pem = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\nAwEHoUQD\n-----END EC PRIVATE KEY-----";
+        let read = read_pem_rest(
+            "-----BEGIN EC PRIVATE KEY-----".into(),
+            lines("MHcCAQEE\nAwEHoUQD\n-----END EC PRIVATE KEY-----\nlater"),
+        )
+        .unwrap();
+        assert_eq!(read, pem);
+        // A one-line key (base64 Ed25519, or a PEM pasted with literal \n) is read as it is.
+        assert_eq!(read_pem_rest("AAEC".into(), lines("never read")).unwrap(), "AAEC");
+        let one_line = "-----BEGIN EC PRIVATE KEY-----\\nMHcC\\n-----END EC PRIVATE KEY-----";
+        assert_eq!(read_pem_rest(one_line.into(), lines("never read")).unwrap(), one_line);
+        // An empty line ends a paste that lost its END line: the key check then says so.
+        let cut = read_pem_rest("-----BEGIN EC PRIVATE KEY-----".into(), lines("MHcC\n\nlater")).unwrap();
+        assert_eq!(cut, "-----BEGIN EC PRIVATE KEY-----\nMHcC");
+    }
 }

@@ -4,12 +4,15 @@
 //! # Stream `transactions`: every wallet, oldest first, conversions paired
 //!
 //! A walk lists every wallet (`GET /v2/accounts`, paged by `next_uri` until it is empty) and
-//! visits them in id order; each wallet's transactions are read with `order=asc&limit=100`
-//! from where the last walk stopped in that wallet (`starting_after` = the last transaction
-//! taken), following `next_uri` until it is empty — never stopping on a short page (§4). Oldest
-//! first, a transaction that arrives during the walk lands after the walk's position: it is
-//! taken by this walk or the next, never skipped, never twice. A transaction that is not final
-//! (`pending`…) stops its wallet for this run; the next run starts again just before it.
+//! reads each wallet's transactions with `order=asc&limit=100` from where the last walk stopped
+//! in that wallet (`starting_after` = the last transaction taken), following `next_uri` until it
+//! is empty — never stopping on a short page (§4). One page of the walk asks the next page of
+//! [`WALLETS_AT_ONCE`] unfinished wallets (the first in id order) at the same time and reads the
+//! answers in wallet order, so the v2 budget, not the round trip of one request, sets the pace,
+//! and what is stored does not depend on which answer came first. Oldest first, a transaction
+//! that arrives during the walk lands after its wallet's position: it is taken by this walk or the
+//! next, never skipped, never twice. A transaction that is not final (`pending`…) stops its wallet
+//! for this run; the next run starts again just before it.
 //!
 //! A conversion (`trade`) is two transactions in two wallets sharing `trade.id` (§3.2): a half
 //! is held in memory until its partner comes, then both are stored as ONE record (keyed by the
@@ -19,8 +22,9 @@
 //! raw records and events unique) and pairs them again. A half still alone when the walk has
 //! visited every wallet is stored alone (its partner is not in this key's history).
 //!
-//! The cursor is JSON: `pos` (wallet id → last transaction taken), `at` (the wallet being read,
-//! with `next`, the `starting_after` of its next page), `rewind`, `done`.
+//! The cursor is JSON: `pos` (wallet id → last transaction taken), `finished` (wallets this walk
+//! has read to their end), `after` (wallet id → the `starting_after` of its next page), `rewind`,
+//! `done`. A run starts from `pos` and `rewind` only.
 //!
 //! # Stream `fills`: Advanced Trade fills, newest first, anchored
 //!
@@ -35,14 +39,14 @@
 //!
 //! `GET /api/v3/brokerage/key_permissions` says `can_view`, `can_trade`, `can_transfer` (§2.4).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use super::api::{CoinbaseApi, Endpoint, malformed, split_uri};
+use super::api::{Answer, CoinbaseApi, Endpoint, malformed, split_uri};
 use super::normalize::{FILLS, TRANSACTIONS, Transaction, is_known_type};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Stream, SyncPlan};
 use crate::amount::parse_amount;
@@ -51,6 +55,8 @@ use crate::http::FetchError;
 
 /// Transactions per v2 page (Coinbase's maximum).
 pub const PAGE_SIZE: usize = 100;
+/// Wallets whose next pages one page of the transactions walk asks at once.
+pub const WALLETS_AT_ONCE: usize = 4;
 /// Fills asked per v3 page.
 pub const FILLS_PAGE_SIZE: usize = 100;
 /// A conversion half alone for longer than this (ms) at the end of a walk is stored alone.
@@ -64,12 +70,12 @@ struct TxCursor {
     /// Wallet id → the last transaction taken in it.
     #[serde(default)]
     pos: BTreeMap<String, String>,
-    /// The wallet being read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    at: Option<String>,
-    /// The `starting_after` of `at`'s next page (none: from `pos`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    next: Option<String>,
+    /// Wallets this walk has read to their end (or up to a transaction not final yet).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    finished: BTreeSet<String>,
+    /// Wallet id → the `starting_after` of its next page, as its last `next_uri` named it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    after: BTreeMap<String, String>,
     /// Wallet id → where to read again from after a kill ("" = its beginning): halves are held.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     rewind: BTreeMap<String, String>,
@@ -133,6 +139,8 @@ pub struct CoinbaseAdapter {
     /// Conversion halves by `trade.id`, and how many were ever held in this walk.
     held: Mutex<BTreeMap<String, Held>>,
     held_seq: std::sync::atomic::AtomicU64,
+    /// Wallets asked at once by one page of the transactions walk.
+    wallets_at_once: usize,
 }
 
 /// What a v2 list answer holds.
@@ -178,7 +186,14 @@ impl CoinbaseAdapter {
             wallets: Mutex::new(None),
             held: Mutex::new(BTreeMap::new()),
             held_seq: std::sync::atomic::AtomicU64::new(0),
+            wallets_at_once: WALLETS_AT_ONCE,
         }
+    }
+
+    /// The same adapter asking `count` wallets at once (at least one) instead of [`WALLETS_AT_ONCE`].
+    pub fn with_wallets_at_once(mut self, count: usize) -> CoinbaseAdapter {
+        self.wallets_at_once = count.max(1);
+        self
     }
 
     /// The API handle.
@@ -238,72 +253,86 @@ impl CoinbaseAdapter {
                 }
             }
         };
-        // The wallet to read: the current one, else the first after the last one read.
-        let wallet = match &c.at {
-            Some(id) => wallets.iter().find(|w| &w.id == id).or_else(|| wallets.iter().find(|w| &w.id > id)),
-            None => wallets.first(),
-        };
-        let Some(wallet) = wallet.cloned() else {
+        // The wallets to read now: the first few, in id order, that this walk has not finished.
+        let batch: Vec<&Wallet> =
+            wallets.iter().filter(|w| !c.finished.contains(&w.id)).take(self.wallets_at_once).collect();
+        if batch.is_empty() {
             return Ok(self.finish_walk(c, requests, attempts));
-        };
-        if c.at.as_deref() != Some(wallet.id.as_str()) {
-            c.at = Some(wallet.id.clone());
-            c.next = None;
         }
-        let after = c.next.clone().or_else(|| c.pos.get(&wallet.id).cloned()).filter(|id| !id.is_empty());
-        let mut params = vec![("limit".to_owned(), PAGE_SIZE.to_string()), ("order".to_owned(), "asc".to_owned())];
-        if let Some(after) = &after {
-            params.push(("starting_after".to_owned(), after.clone()));
-        }
-        let path = format!("/v2/accounts/{}/transactions", wallet.id);
-        let answer = self.api.get(Endpoint::Transactions, &path, &params)?;
-        requests += 1;
-        attempts += answer.attempts;
-        let bad = |reason: String| malformed(Endpoint::Transactions, format!("wallet {}: {reason}", wallet.id));
-        let body: V2Page = serde_json::from_slice(&answer.body).map_err(|e| bad(e.to_string()))?;
+        let afters: Vec<Option<String>> = batch
+            .iter()
+            .map(|w| c.after.get(&w.id).or_else(|| c.pos.get(&w.id)).filter(|id| !id.is_empty()).cloned())
+            .collect();
+        let answers = self.next_pages(&batch, &afters);
         let mut records = Vec::new();
         let mut unknown: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut last = after.clone().unwrap_or_default();
-        let mut stopped = false;
-        {
-            let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-            for raw in &body.data {
-                let tx: Transaction = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
-                if !tx.is_final() {
-                    stopped = true;
-                    break;
+        // Answers are read in wallet order, whatever order they came in: the records, the pairing
+        // of conversion halves and the cursor depend only on what Coinbase answered.
+        for ((wallet, after), answer) in batch.iter().zip(afters).zip(answers) {
+            let answer = answer?;
+            requests += 1;
+            attempts += answer.attempts;
+            let bad = |reason: String| malformed(Endpoint::Transactions, format!("wallet {}: {reason}", wallet.id));
+            let body: V2Page = serde_json::from_slice(&answer.body).map_err(|e| bad(e.to_string()))?;
+            let mut last = after.unwrap_or_default();
+            let mut stopped = false;
+            {
+                let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+                for raw in &body.data {
+                    let tx: Transaction = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
+                    if !tx.is_final() {
+                        stopped = true;
+                        break;
+                    }
+                    if !is_known_type(&tx.kind) {
+                        unknown.entry(tx.kind.clone()).or_default().push(tx.id.clone());
+                    }
+                    let trade_id = tx.trade.as_ref().and_then(|t| t.id.clone()).filter(|_| tx.kind == "trade");
+                    match trade_id {
+                        Some(trade_id) if tx.status == "completed" => match held.remove(&trade_id) {
+                            Some(partner) if partner.id != tx.id => {
+                                records.push(conversion(&trade_id, &partner, &tx, raw)?)
+                            }
+                            Some(same) => {
+                                held.insert(trade_id, same);
+                            }
+                            None => {
+                                held.insert(
+                                    trade_id,
+                                    Held {
+                                        seq: self.held_seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+                                        wallet: wallet.id.clone(),
+                                        time_ms: crate::time::parse_utc(&tx.created_at)
+                                            .map_or(0, |t| t.timestamp_millis()),
+                                        before: last.clone(),
+                                        id: tx.id.clone(),
+                                        payload: raw.get().to_owned(),
+                                    },
+                                );
+                            }
+                        },
+                        _ => records.push(RawRecord { external_id: tx.id.clone(), payload: raw.get().to_owned() }),
+                    }
+                    last = tx.id.clone();
                 }
-                if !is_known_type(&tx.kind) {
-                    unknown.entry(tx.kind.clone()).or_default().push(tx.id.clone());
-                }
-                let trade_id = tx.trade.as_ref().and_then(|t| t.id.clone()).filter(|_| tx.kind == "trade");
-                match trade_id {
-                    Some(trade_id) if tx.status == "completed" => match held.remove(&trade_id) {
-                        Some(partner) if partner.id != tx.id => {
-                            records.push(conversion(&trade_id, &partner, &tx, raw)?)
-                        }
-                        Some(same) => {
-                            held.insert(trade_id, same);
-                        }
-                        None => {
-                            held.insert(
-                                trade_id,
-                                Held {
-                                    seq: self.held_seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
-                                    wallet: wallet.id.clone(),
-                                    time_ms: crate::time::parse_utc(&tx.created_at).map_or(0, |t| t.timestamp_millis()),
-                                    before: last.clone(),
-                                    id: tx.id.clone(),
-                                    payload: raw.get().to_owned(),
-                                },
-                            );
-                        }
-                    },
-                    _ => records.push(RawRecord { external_id: tx.id.clone(), payload: raw.get().to_owned() }),
-                }
-                last = tx.id.clone();
             }
-            // Where a walk killed now must read again from: before each wallet's first held half.
+            if !last.is_empty() {
+                c.pos.insert(wallet.id.clone(), last.clone());
+            }
+            let next_uri =
+                body.pagination.as_ref().and_then(|p| p.next_uri.as_deref()).filter(|u| !u.trim().is_empty());
+            if !stopped && next_uri.is_some() {
+                // A next_uri without starting_after: continue after the last transaction of the page.
+                c.after.insert(wallet.id.clone(), starting_after(next_uri).unwrap_or(last));
+            } else {
+                // This wallet is done for this walk (to its end, or up to a transaction not final).
+                c.after.remove(&wallet.id);
+                c.finished.insert(wallet.id.clone());
+            }
+        }
+        // Where a walk killed now must read again from: before each wallet's first held half.
+        {
+            let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
             c.rewind.clear();
             let mut first: BTreeMap<&str, &Held> = BTreeMap::new();
             for half in held.values() {
@@ -316,30 +345,43 @@ impl CoinbaseAdapter {
                 c.rewind.insert(wallet.to_owned(), half.before.clone());
             }
         }
-        if !last.is_empty() {
-            c.pos.insert(wallet.id.clone(), last.clone());
-        }
-        let next =
-            if stopped { None } else { starting_after(body.pagination.as_ref().and_then(|p| p.next_uri.as_deref())) };
-        // A next_uri without starting_after: continue after the last transaction of the page.
-        let more = !stopped
-            && body.pagination.as_ref().and_then(|p| p.next_uri.as_deref()).is_some_and(|u| !u.trim().is_empty());
-        if more {
-            c.next = Some(next.unwrap_or(last));
-        } else {
-            // This wallet is done: the next page is the next wallet's.
-            c.next = None;
-            match wallets.iter().find(|w| w.id > wallet.id) {
-                Some(following) => c.at = Some(following.id.clone()),
-                None => {
-                    let mut finished = self.finish_walk(c, requests, attempts);
-                    finished.records.splice(0..0, records);
-                    finished.warnings.splice(0..0, unknown_warnings(&unknown));
-                    return Ok(finished);
-                }
-            }
+        if wallets.iter().all(|w| c.finished.contains(&w.id)) {
+            let mut finished = self.finish_walk(c, requests, attempts);
+            finished.records.splice(0..0, records);
+            finished.warnings.splice(0..0, unknown_warnings(&unknown));
+            return Ok(finished);
         }
         Ok(page(records, render(&c), false, requests, attempts, unknown_warnings(&unknown)))
+    }
+
+    /// The next page of each wallet of `batch` (after `afters`, its `starting_after`), the
+    /// requests sent at once: the v2 budget, not one request's round trip, sets the pace.
+    fn next_pages(&self, batch: &[&Wallet], afters: &[Option<String>]) -> Vec<Result<Answer, FetchError>> {
+        let get = |wallet: &Wallet, after: &Option<String>| {
+            let mut params = vec![("limit".to_owned(), PAGE_SIZE.to_string()), ("order".to_owned(), "asc".to_owned())];
+            if let Some(after) = after {
+                params.push(("starting_after".to_owned(), after.clone()));
+            }
+            self.api.get(Endpoint::Transactions, &format!("/v2/accounts/{}/transactions", wallet.id), &params)
+        };
+        std::thread::scope(|scope| {
+            let others: Vec<_> = batch
+                .iter()
+                .zip(afters)
+                .skip(1)
+                .map(|(wallet, after)| scope.spawn(move || get(wallet, after)))
+                .collect();
+            let mut answers = Vec::with_capacity(batch.len());
+            if let (Some(wallet), Some(after)) = (batch.first(), afters.first()) {
+                answers.push(get(wallet, after));
+            }
+            for other in others {
+                answers.push(other.join().unwrap_or_else(|_| {
+                    Err(FetchError::Setup { exchange: "coinbase".into(), reason: "a request thread panicked".into() })
+                }));
+            }
+            answers
+        })
     }
 
     /// The end of a walk: halves alone for more than a day are stored alone (their partner is not
@@ -370,8 +412,8 @@ impl CoinbaseAdapter {
         for half in waiting {
             c.rewind.entry(half.wallet.clone()).or_insert(half.before);
         }
-        c.at = None;
-        c.next = None;
+        c.finished.clear();
+        c.after.clear();
         c.done = true;
         page(records, render(&c), true, requests, attempts, warnings)
     }
@@ -561,14 +603,70 @@ mod tests {
     fn cursors_read_back_what_they_write() {
         let mut c = TxCursor::default();
         c.pos.insert("w1".into(), "t9".into());
-        c.at = Some("w2".into());
-        c.next = Some("t3".into());
+        c.finished.insert("w0".into());
+        c.after.insert("w2".into(), "t3".into());
         c.rewind.insert("w1".into(), String::new());
         assert_eq!(parse::<TxCursor>(&render(&c)), Some(c));
         assert_eq!(parse::<TxCursor>(""), Some(TxCursor::default()));
         assert_eq!(parse::<TxCursor>("end=x"), None);
+        // A cursor written while one wallet was read at a time keeps its positions.
+        let old = parse::<TxCursor>(r#"{"pos":{"w1":"t9"},"at":"w2","next":"t3"}"#).unwrap();
+        assert_eq!(old.pos.get("w1").map(String::as_str), Some("t9"));
         let f = FillCursor { cursor: Some("abc".into()), floor: None, top_ms: Some(5), done: false };
         assert_eq!(parse::<FillCursor>(&render(&f)), Some(f));
+    }
+
+    /// Every record of one whole transactions walk, by id, with its events; and the pages.
+    fn walk(adapter: &CoinbaseAdapter) -> (BTreeMap<String, Vec<crate::NewEvent>>, usize) {
+        let stream = Stream::new(TRANSACTIONS, "");
+        let plan = SyncPlan { full: false, since_ms: None };
+        let mut cursor = adapter.start(&stream, None, &plan).unwrap();
+        let (mut records, mut pages) = (BTreeMap::new(), 0);
+        loop {
+            let page = adapter.fetch_page(&stream, &cursor).unwrap();
+            pages += 1;
+            for record in &page.records {
+                let events = crate::adapter::normalize(crate::Exchange::Coinbase, &stream, record).unwrap();
+                assert!(records.insert(record.external_id.clone(), events).is_none(), "{} twice", record.external_id);
+            }
+            cursor = page.cursor;
+            if page.done {
+                return (records, pages);
+            }
+        }
+    }
+
+    #[test]
+    fn wallets_read_at_once_store_what_one_at_a_time_stores() {
+        use crate::coinbase::sim::history::CoinbaseProfile;
+        use crate::coinbase::sim::{self, AccountsConfig, CoinbaseSimConfig, Limits};
+        use crate::http::{ClientConfig, Clock, SystemClock};
+        let config = CoinbaseSimConfig { limits: Limits::Off, ..CoinbaseSimConfig::demo(7) };
+        let profile = CoinbaseProfile { transactions: 1_500, ..CoinbaseProfile::demo() };
+        let sim = sim::start_with_accounts(config, AccountsConfig { profile, ..AccountsConfig::demo() }).unwrap();
+        let adapter = |at_once: usize| {
+            let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
+            let key = sim.key().clone();
+            let limiter = CoinbaseApi::new_limiter(clock.clone(), super::super::api::Budget::scaled(1_000_000));
+            let api = CoinbaseApi::new(
+                Some(&sim.base_url()),
+                &crate::Secret::new(key.key_name),
+                &crate::Secret::new(key.private_key),
+                "main",
+                limiter,
+                ClientConfig::from_env(),
+                clock,
+            )
+            .unwrap();
+            CoinbaseAdapter::new(api).with_wallets_at_once(at_once)
+        };
+        let (one, one_pages) = walk(&adapter(1));
+        let (four, four_pages) = walk(&adapter(WALLETS_AT_ONCE));
+        assert_eq!(one, four);
+        assert!(four_pages * 2 < one_pages, "{four_pages} pages with four wallets at once, {one_pages} with one");
+        let account = sim.account();
+        let conversions = account.txs.iter().filter(|t| t.kind == "trade").count() / 2;
+        assert_eq!(four.len(), account.txs.len() - conversions);
     }
 
     #[test]

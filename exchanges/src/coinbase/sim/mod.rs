@@ -118,12 +118,20 @@ pub struct AccountsConfig {
     pub key: SimKey,
     /// Now and then a v2 page shorter than asked, though more follow (§4).
     pub short_pages: bool,
+    /// How long each admitted account API request takes to answer (the network and Coinbase's
+    /// own work; none by default). A sleep, not work: it costs the machine no CPU.
+    pub latency: Duration,
 }
 
 impl AccountsConfig {
     /// The demo account: demo profile, Ed25519 demo key, short pages.
     pub fn demo() -> AccountsConfig {
-        AccountsConfig { profile: CoinbaseProfile::demo(), key: SimKey::demo(), short_pages: true }
+        AccountsConfig {
+            profile: CoinbaseProfile::demo(),
+            key: SimKey::demo(),
+            short_pages: true,
+            latency: Duration::ZERO,
+        }
     }
 }
 
@@ -199,6 +207,7 @@ struct AccountState {
     key: SimKey,
     public: PublicKey,
     short_pages: bool,
+    latency: Duration,
     v2: Mutex<Option<Counter>>,
     v3: Mutex<Option<Counter>>,
     unauthorized: Mutex<u64>,
@@ -327,6 +336,7 @@ pub fn start_with_accounts(config: CoinbaseSimConfig, accounts: AccountsConfig) 
         key: accounts.key,
         public,
         short_pages: accounts.short_pages,
+        latency: accounts.latency,
         v2: Mutex::new(budget.map(|b| Counter::new(b.v2_burst, b.v2_per_hour))),
         v3: Mutex::new(budget.map(|b| Counter::new(b.v3_per_second, b.v3_per_second * 3600))),
         unauthorized: Mutex::new(0),
@@ -516,6 +526,9 @@ impl State {
                 headers.push(("x-ratelimit-remaining", remaining.to_string()));
                 headers.push(("x-ratelimit-reset", (now_ms() / 1000 + 1).to_string()));
             }
+        }
+        if !account.latency.is_zero() {
+            std::thread::sleep(account.latency);
         }
         let path = request.path.as_str();
         let response = {
