@@ -833,6 +833,14 @@ pub struct World {
 }
 
 impl World {
+    /// Adds another exchange generator's external-wallet side (deposits and withdrawals with
+    /// the same hashes) to the `external` wallet, kept oldest first.
+    pub fn share_external(&mut self, activities: &[Activity]) {
+        let external = self.history.accounts.entry(EXTERNAL_WALLET.to_string()).or_default();
+        external.extend(activities.iter().cloned());
+        external.sort_by_key(Activity::time_ms);
+    }
+
     /// Appends `count` trades from `time_ms` on (one millisecond apart; normally "now") to the
     /// Binance account and returns every new Binance record in time order: the trades, and any
     /// deposit the person had to make first (its on-chain side goes to the external wallet).

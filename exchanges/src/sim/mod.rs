@@ -13,3 +13,21 @@ pub mod server;
 pub use faults::{FaultConfig, FaultKind};
 pub use generate::{Activity, History, Market, Profile, World, generate};
 pub use server::{Handler, Request, Response, Server};
+
+/// An insertion armed by a test: after this many more calls, add this many records.
+pub type Armed = std::sync::Mutex<Option<(u32, usize)>>;
+
+/// Counts one call against an armed insertion; returns how many records to add now (once,
+/// when the count runs out), so a test can slip history in between two pages of a walk.
+pub fn countdown(armed: &Armed) -> Option<usize> {
+    let mut pending = armed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let (calls, count) = pending.as_mut()?;
+    *calls = calls.saturating_sub(1);
+    let count = *count;
+    if *calls == 0 {
+        *pending = None;
+        Some(count)
+    } else {
+        None
+    }
+}

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::sim::generate::{Activity, EXTERNAL_WALLET, Market, Outcome, World};
+use crate::sim::generate::{Activity, Market, Outcome, World};
 
 /// How big a Coinbase history is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -675,13 +675,6 @@ impl Generator {
         }
         sums.into_iter().filter(|(_, b)| !b.is_zero()).map(|(c, b)| (c, b.normalize())).collect()
     }
-}
-
-/// Appends the generator's external-wallet activity to `world` (oldest first).
-pub fn share_with_world(world: &mut World, generator: &Generator) {
-    let external = world.history.accounts.entry(EXTERNAL_WALLET.to_string()).or_default();
-    external.extend(generator.external.iter().cloned());
-    external.sort_by_key(Activity::time_ms);
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use rust_decimal::Decimal;
 
 use self::accounts::Book;
-use self::history::{CoinbaseProfile, Generator, share_with_world};
+use self::history::{CoinbaseProfile, Generator};
 use self::market::Product;
 use super::api::Budget;
 use super::auth::{CdpKey, PublicKey};
@@ -212,7 +212,7 @@ struct AccountState {
     v3: Mutex<Option<Counter>>,
     unauthorized: Mutex<u64>,
     /// (transactions calls still to answer before adding, happenings to add).
-    insert_after: Mutex<Option<(u32, usize)>>,
+    insert_after: crate::sim::Armed,
 }
 
 /// Public requests per second, and the burst allowed.
@@ -326,7 +326,7 @@ pub fn start(config: CoinbaseSimConfig) -> io::Result<CoinbaseSim> {
 pub fn start_with_accounts(config: CoinbaseSimConfig, accounts: AccountsConfig) -> io::Result<CoinbaseSim> {
     let mut world = generate(config.seed, &config.profile);
     let generator = Generator::generate(config.seed, &world, &accounts.profile);
-    share_with_world(&mut world, &generator);
+    world.share_external(&generator.external);
     let public = CdpKey::parse(&accounts.key.key_name, &Secret::new(accounts.key.private_key.clone()))
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?
         .public_key();
@@ -557,23 +557,7 @@ impl State {
             }
         };
         if path.ends_with("/transactions") && response.status == 200 {
-            let insert = {
-                let mut pending = account.insert_after.lock().unwrap_or_else(PoisonError::into_inner);
-                match pending.as_mut() {
-                    Some((calls, count)) => {
-                        *calls = calls.saturating_sub(1);
-                        let count = *count;
-                        if *calls == 0 {
-                            *pending = None;
-                            Some(count)
-                        } else {
-                            None
-                        }
-                    }
-                    None => None,
-                }
-            };
-            if let Some(count) = insert {
+            if let Some(count) = crate::sim::countdown(&account.insert_after) {
                 self.add_activity(count);
             }
         }

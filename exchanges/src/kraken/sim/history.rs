@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::sim::generate::{Activity, DAY_MS, EXTERNAL_WALLET, Market, Outcome, World};
+use crate::sim::generate::{Activity, DAY_MS, Market, Outcome, World};
 
 /// How big and how long a Kraken history is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -485,13 +485,6 @@ impl Generator {
         self.push(&refid, t, ("earn", "allocation"), "USDT", -amount, Decimal::ZERO);
         self.push(&refid, t, ("earn", "allocation"), "USDT.F", amount, Decimal::ZERO);
     }
-}
-
-/// Appends the generator's external-wallet activity to `world` (oldest first).
-pub fn share_with_world(world: &mut World, generator: &Generator) {
-    let external = world.history.accounts.entry(EXTERNAL_WALLET.to_string()).or_default();
-    external.extend(generator.external.iter().cloned());
-    external.sort_by_key(Activity::time_ms);
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rust_decimal::Decimal;
 
-use self::history::{Fill, Generator, KrakenProfile, LedgerEntry, places, share_with_world};
+use self::history::{Fill, Generator, KrakenProfile, LedgerEntry, places};
 use super::api::{Endpoint, Tier};
 use crate::Secret;
 use crate::sim::faults::FaultConfig;
@@ -277,7 +277,7 @@ struct State {
     invalid_nonces: Mutex<u64>,
     requests: Mutex<BTreeMap<String, u64>>,
     /// (Ledgers calls still to answer before inserting, fills to insert).
-    insert_after: Mutex<Option<(u32, usize)>>,
+    insert_after: crate::sim::Armed,
     /// The prices the public endpoints serve.
     market: Market,
     /// The public counter.
@@ -310,7 +310,7 @@ pub fn start(config: SimConfig) -> io::Result<KrakenSim> {
         Profile { start_ms: config.profile.start_ms, end_ms: config.profile.end_ms, trades: 0, ..Profile::demo() };
     let mut world = generate(config.seed, &market_profile);
     let generator = Generator::generate(config.seed, &world, &config.profile);
-    share_with_world(&mut world, &generator);
+    world.share_external(&generator.external);
     let public_limits = match config.limits {
         Limits::Off => Limits::Off,
         Limits::Real(_) => Limits::Real(PUBLIC_TIER),
@@ -602,23 +602,7 @@ impl State {
             };
             format!("{{\"ledger\":{{{}}}{count}}}", page.join(","))
         };
-        let insert = {
-            let mut pending = self.insert_after.lock().unwrap_or_else(PoisonError::into_inner);
-            match pending.as_mut() {
-                Some((calls, count)) => {
-                    *calls = calls.saturating_sub(1);
-                    let count = *count;
-                    if *calls == 0 {
-                        *pending = None;
-                        Some(count)
-                    } else {
-                        None
-                    }
-                }
-                None => None,
-            }
-        };
-        if let Some(count) = insert {
+        if let Some(count) = crate::sim::countdown(&self.insert_after) {
             self.add_trades(count);
         }
         Ok(result)
