@@ -34,63 +34,36 @@ fn scaled() -> Limits {
 /// A sandbox whose commands reach the simulator with `key`.
 struct Synced {
     sb: Sandbox,
-    key: SimKey,
-    base_url: String,
-    speed: Option<u32>,
 }
 
 impl Synced {
     fn new(sim: &CoinbaseSim, key: SimKey, speed: Option<u32>) -> Synced {
-        let synced = Synced { sb: Sandbox::new(), key, base_url: sim.base_url(), speed };
+        let sb = Sandbox::new();
+        sb.set_env("SIM_KEY", &key.key_name);
+        sb.set_env("SIM_SECRET", &key.private_key);
+        sb.set_env("COINTALLY_COINBASE_BASE_URL", &sim.base_url());
+        if let Some(speed) = speed {
+            sb.set_env("COINTALLY_COINBASE_SPEED", &speed.to_string());
+        }
+        let synced = Synced { sb };
         synced.ok(&["init"]);
         synced
     }
 
-    fn command(&self, args: &[&str]) -> std::process::Command {
-        let mut command = self.sb.command(args);
-        command
-            .env("SIM_KEY", &self.key.key_name)
-            .env("SIM_SECRET", &self.key.private_key)
-            .env("COINTALLY_COINBASE_BASE_URL", &self.base_url)
-            .env("COINTALLY_HTTP_FAST", "1");
-        if let Some(speed) = self.speed {
-            command.env("COINTALLY_COINBASE_SPEED", speed.to_string());
-        }
-        command
-    }
-
     fn run(&self, args: &[&str]) -> Run {
-        let output = self.command(args).output().unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        self.sb.run(args)
     }
 
     fn ok(&self, args: &[&str]) -> Run {
-        let run = self.run(args);
-        assert_eq!(run.code, 0, "cointally {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
-        run
+        self.sb.ok(args)
     }
 
     fn balances(&self) -> BTreeMap<String, Decimal> {
-        let json = self.ok(&["--json", "balances", "--account", "main"]).json();
-        json.as_array()
-            .unwrap()
-            .iter()
-            .map(|b| (b["asset"].as_str().unwrap().to_string(), b["amount"].as_str().unwrap().parse().unwrap()))
-            .filter(|(_, v): &(String, Decimal)| !v.is_zero())
-            .map(|(a, v)| (a, v.normalize()))
-            .collect()
+        self.sb.balances("main")
     }
 
     fn events(&self) -> Vec<serde_json::Value> {
-        let mut events = self.ok(&["--json", "events", "--account", "main"]).json().as_array().unwrap().clone();
-        for event in &mut events {
-            event.as_object_mut().unwrap().remove("id");
-        }
-        events
+        self.sb.events("main")
     }
 }
 
@@ -212,12 +185,12 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let s = Synced::new(&target, SimKey::demo(), None);
     s.ok(&ADD_ACCOUNT);
     for delay_ms in [150u64, 300, 500] {
-        let mut child = s
-            .command(&["--quiet", "sync"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child =
+            s.sb.command(&["--quiet", "sync"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill(); // SIGKILL on Unix
         let _ = child.wait();
@@ -255,7 +228,10 @@ fn a_wrong_key_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
     assert!(add.stderr.contains("do not belong together"), "{}", add.stderr);
     assert!(!add.stderr.contains(&wrong.private_key));
     assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
-    assert!(s.sb.command(&ADD_ACCOUNT).status().unwrap().success());
+    // Added without the variables set, so without a check.
+    let mut add = s.sb.command(&ADD_ACCOUNT);
+    add.env_remove("SIM_KEY").env_remove("SIM_SECRET");
+    assert!(add.status().unwrap().success());
     let sync = s.run(&["-vv", "sync"]);
     assert_eq!(sync.code, 3, "{}", sync.stderr);
     assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));

@@ -26,62 +26,35 @@ fn config(entries: usize) -> SimConfig {
 /// A sandbox whose commands reach the simulator, pacing for its counter.
 struct Synced {
     sb: Sandbox,
-    key: SimKey,
-    base_url: String,
-    tier: String,
 }
 
 impl Synced {
     fn new(sim: &KrakenSim, key: SimKey) -> Synced {
         let tier = sim.client_tier().unwrap_or(Tier { capacity: 1_000, decay_milli: 100_000_000 }).render();
-        let synced = Synced { sb: Sandbox::new(), key, base_url: sim.base_url(), tier };
+        let sb = Sandbox::new();
+        sb.set_env("SIM_KEY", &key.api_key);
+        sb.set_env("SIM_SECRET", &key.secret);
+        sb.set_env("COINTALLY_KRAKEN_BASE_URL", &sim.base_url());
+        sb.set_env("COINTALLY_KRAKEN_TIER", &tier);
+        let synced = Synced { sb };
         synced.ok(&["init"]);
         synced
     }
 
-    fn command(&self, args: &[&str]) -> std::process::Command {
-        let mut command = self.sb.command(args);
-        command
-            .env("SIM_KEY", &self.key.api_key)
-            .env("SIM_SECRET", &self.key.secret)
-            .env("COINTALLY_KRAKEN_BASE_URL", &self.base_url)
-            .env("COINTALLY_KRAKEN_TIER", &self.tier)
-            .env("COINTALLY_HTTP_FAST", "1");
-        command
-    }
-
     fn run(&self, args: &[&str]) -> Run {
-        let output = self.command(args).output().unwrap();
-        Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        self.sb.run(args)
     }
 
     fn ok(&self, args: &[&str]) -> Run {
-        let run = self.run(args);
-        assert_eq!(run.code, 0, "cointally {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
-        run
+        self.sb.ok(args)
     }
 
     fn balances(&self) -> BTreeMap<String, Decimal> {
-        let json = self.ok(&["--json", "balances", "--account", "main"]).json();
-        json.as_array()
-            .unwrap()
-            .iter()
-            .map(|b| (b["asset"].as_str().unwrap().to_string(), b["amount"].as_str().unwrap().parse().unwrap()))
-            .filter(|(_, v): &(String, Decimal)| !v.is_zero())
-            .map(|(a, v)| (a, v.normalize()))
-            .collect()
+        self.sb.balances("main")
     }
 
     fn events(&self) -> Vec<serde_json::Value> {
-        let mut events = self.ok(&["--json", "events", "--account", "main"]).json().as_array().unwrap().clone();
-        for event in &mut events {
-            event.as_object_mut().unwrap().remove("id");
-        }
-        events
+        self.sb.events("main")
     }
 }
 
@@ -173,12 +146,12 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let s = Synced::new(&target, SimKey::demo());
     s.ok(&ADD_ACCOUNT);
     for delay_ms in [150u64, 300, 600] {
-        let mut child = s
-            .command(&["--quiet", "sync"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child =
+            s.sb.command(&["--quiet", "sync"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = child.kill(); // SIGKILL on Unix
         let _ = child.wait();
@@ -217,7 +190,10 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
     assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
 
     // Added without a check, it fails at sync with nothing written.
-    assert!(s.sb.command(&ADD_ACCOUNT).status().unwrap().success());
+    // Added without the variables set, so without a check.
+    let mut add = s.sb.command(&ADD_ACCOUNT);
+    add.env_remove("SIM_KEY").env_remove("SIM_SECRET");
+    assert!(add.status().unwrap().success());
     let sync = s.run(&["-vv", "sync"]);
     assert_eq!(sync.code, 3, "{}", sync.stderr);
     assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));

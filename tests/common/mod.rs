@@ -148,6 +148,32 @@ impl Sandbox {
         assert_eq!(run.code, 0, "cointally {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
         run
     }
+
+    /// An account's non-zero balances by asset, as `balances --json` gives them.
+    #[allow(dead_code)]
+    pub fn balances(&self, account: &str) -> std::collections::BTreeMap<String, rust_decimal::Decimal> {
+        let json = self.ok(&["--json", "balances", "--account", account]).json();
+        json.as_array()
+            .unwrap()
+            .iter()
+            .map(|b| (b["asset"].as_str().unwrap().to_string(), b["amount"].as_str().unwrap().parse().unwrap()))
+            .filter(|(_, v): &(String, rust_decimal::Decimal)| !v.is_zero())
+            .map(|(a, v)| (a, v.normalize()))
+            .collect()
+    }
+
+    /// An account's events without their row ids, by time and then the source's id: what
+    /// "the same ledger" means (row ids, and so the order of events of one instant, depend on
+    /// the order they were written in).
+    #[allow(dead_code)]
+    pub fn events(&self, account: &str) -> Vec<serde_json::Value> {
+        let mut events = self.ok(&["--json", "events", "--account", account]).json().as_array().unwrap().clone();
+        for event in &mut events {
+            event.as_object_mut().unwrap().remove("id");
+        }
+        events.sort_by_key(|e| (e["time"].as_str().unwrap_or("").to_owned(), e["external_id"].to_string()));
+        events
+    }
 }
 
 fn finish(output: Output) -> Run {

@@ -127,8 +127,58 @@ struct Held {
     time_ms: i64,
     /// The transaction before it in its wallet ("" at the start): where to read again from.
     before: String,
+    /// Its place among the transactions this walk read in its wallet.
+    index: u64,
     id: String,
     payload: String,
+}
+
+impl Held {
+    fn spot(&self) -> Spot {
+        Spot { wallet: self.wallet.clone(), index: self.index, before: self.before.clone() }
+    }
+}
+
+/// Where a conversion half was read: its wallet, its place in this walk's reading of that
+/// wallet, and the transaction before it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Spot {
+    wallet: String,
+    index: u64,
+    before: String,
+}
+
+/// Where each wallet must be read again from after a kill: before its first held half, and
+/// before any half whose partner is read again, so that a conversion stored in this walk is
+/// either read again whole (and stored again under the same key: nothing doubles) or not at
+/// all (never half of it, which would then look alone).
+fn rewind_points<'a>(held: impl Iterator<Item = &'a Held>, pairs: &[(Spot, Spot)]) -> BTreeMap<String, String> {
+    let mut points: BTreeMap<String, (u64, String)> = BTreeMap::new();
+    let lower = |points: &mut BTreeMap<String, (u64, String)>, spot: &Spot| -> bool {
+        match points.get(&spot.wallet) {
+            Some((index, _)) if *index <= spot.index => false,
+            _ => {
+                points.insert(spot.wallet.clone(), (spot.index, spot.before.clone()));
+                true
+            }
+        }
+    };
+    for half in held {
+        lower(&mut points, &half.spot());
+    }
+    loop {
+        let mut changed = false;
+        for (a, b) in pairs {
+            for (x, y) in [(a, b), (b, a)] {
+                if points.get(&x.wallet).is_some_and(|(index, _)| *index <= x.index) {
+                    changed |= lower(&mut points, y);
+                }
+            }
+        }
+        if !changed {
+            return points.into_iter().map(|(wallet, (_, before))| (wallet, before)).collect();
+        }
+    }
 }
 
 /// The Coinbase adapter of one account.
@@ -139,6 +189,8 @@ pub struct CoinbaseAdapter {
     /// Conversion halves by `trade.id`, and how many were ever held in this walk.
     held: Mutex<BTreeMap<String, Held>>,
     held_seq: std::sync::atomic::AtomicU64,
+    /// Transactions read per wallet in this walk, and the conversions paired in it.
+    read: Mutex<(BTreeMap<String, u64>, Vec<(Spot, Spot)>)>,
     /// Wallets asked at once by one page of the transactions walk.
     wallets_at_once: usize,
 }
@@ -186,6 +238,7 @@ impl CoinbaseAdapter {
             wallets: Mutex::new(None),
             held: Mutex::new(BTreeMap::new()),
             held_seq: std::sync::atomic::AtomicU64::new(0),
+            read: Mutex::new((BTreeMap::new(), Vec::new())),
             wallets_at_once: WALLETS_AT_ONCE,
         }
     }
@@ -278,12 +331,16 @@ impl CoinbaseAdapter {
             let mut stopped = false;
             {
                 let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+                let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
                 for raw in &body.data {
                     let tx: Transaction = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
                     if !tx.is_final() {
                         stopped = true;
                         break;
                     }
+                    let counter = read.0.entry(wallet.id.clone()).or_default();
+                    let index = *counter;
+                    *counter += 1;
                     if !is_known_type(&tx.kind) {
                         unknown.entry(tx.kind.clone()).or_default().push(tx.id.clone());
                     }
@@ -291,7 +348,9 @@ impl CoinbaseAdapter {
                     match trade_id {
                         Some(trade_id) if tx.status == "completed" => match held.remove(&trade_id) {
                             Some(partner) if partner.id != tx.id => {
-                                records.push(conversion(&trade_id, &partner, &tx, raw)?)
+                                records.push(conversion(&trade_id, &partner, &tx, raw)?);
+                                let here = Spot { wallet: wallet.id.clone(), index, before: last.clone() };
+                                read.1.push((partner.spot(), here));
                             }
                             Some(same) => {
                                 held.insert(trade_id, same);
@@ -305,6 +364,7 @@ impl CoinbaseAdapter {
                                         time_ms: crate::time::parse_utc(&tx.created_at)
                                             .map_or(0, |t| t.timestamp_millis()),
                                         before: last.clone(),
+                                        index,
                                         id: tx.id.clone(),
                                         payload: raw.get().to_owned(),
                                     },
@@ -330,20 +390,11 @@ impl CoinbaseAdapter {
                 c.finished.insert(wallet.id.clone());
             }
         }
-        // Where a walk killed now must read again from: before each wallet's first held half.
+        // Where a walk killed now must read again from.
         {
             let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-            c.rewind.clear();
-            let mut first: BTreeMap<&str, &Held> = BTreeMap::new();
-            for half in held.values() {
-                let entry = first.entry(half.wallet.as_str()).or_insert(half);
-                if half.seq < entry.seq {
-                    *entry = half;
-                }
-            }
-            for (wallet, half) in first {
-                c.rewind.insert(wallet.to_owned(), half.before.clone());
-            }
+            let read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+            c.rewind = rewind_points(held.values(), &read.1);
         }
         if wallets.iter().all(|w| c.finished.contains(&w.id)) {
             let mut finished = self.finish_walk(c, requests, attempts);
@@ -408,9 +459,9 @@ impl CoinbaseAdapter {
             records.push(RawRecord { external_id: half.id, payload });
         }
         waiting.sort_by_key(|h| h.seq);
-        c.rewind.clear();
-        for half in waiting {
-            c.rewind.entry(half.wallet.clone()).or_insert(half.before);
+        {
+            let read = self.read.lock().unwrap_or_else(|p| p.into_inner());
+            c.rewind = rewind_points(waiting.iter(), &read.1);
         }
         c.finished.clear();
         c.after.clear();
@@ -554,6 +605,7 @@ impl Adapter for CoinbaseAdapter {
             TRANSACTIONS => {
                 *self.wallets.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 self.held.lock().unwrap_or_else(|p| p.into_inner()).clear();
+                *self.read.lock().unwrap_or_else(|p| p.into_inner()) = (BTreeMap::new(), Vec::new());
                 let stored = if plan.full { None } else { stored.and_then(parse::<TxCursor>) };
                 let mut c = stored.unwrap_or_default();
                 for (wallet, from) in std::mem::take(&mut c.rewind) {
@@ -667,6 +719,31 @@ mod tests {
         let account = sim.account();
         let conversions = account.txs.iter().filter(|t| t.kind == "trade").count() / 2;
         assert_eq!(four.len(), account.txs.len() - conversions);
+    }
+
+    #[test]
+    fn a_pair_is_read_again_whole_or_not_at_all() {
+        let spot = |wallet: &str, index: u64| Spot { wallet: wallet.into(), index, before: format!("{wallet}{index}") };
+        let held = Held {
+            seq: 0,
+            wallet: "x".into(),
+            time_ms: 0,
+            before: "x5".into(),
+            index: 5,
+            id: "h".into(),
+            payload: String::new(),
+        };
+        let pairs = [
+            // After x's rewind point: y must be read again from before its half, and then w.
+            (spot("x", 7), spot("y", 2)),
+            (spot("y", 4), spot("w", 1)),
+            // Before x's rewind point: z keeps its place.
+            (spot("x", 3), spot("z", 4)),
+        ];
+        let points = rewind_points(std::iter::once(&held), &pairs);
+        let want: BTreeMap<String, String> =
+            [("w", "w1"), ("x", "x5"), ("y", "y2")].into_iter().map(|(a, b)| (a.to_owned(), b.to_owned())).collect();
+        assert_eq!(points, want);
     }
 
     #[test]
