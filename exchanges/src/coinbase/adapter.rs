@@ -139,6 +139,9 @@ impl Held {
     }
 }
 
+/// Transactions read per wallet in a walk, and the conversions paired in it.
+type WalkRead = (BTreeMap<String, u64>, Vec<(Spot, Spot)>);
+
 /// Where a conversion half was read: its wallet, its place in this walk's reading of that
 /// wallet, and the transaction before it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -190,7 +193,7 @@ pub struct CoinbaseAdapter {
     held: Mutex<BTreeMap<String, Held>>,
     held_seq: std::sync::atomic::AtomicU64,
     /// Transactions read per wallet in this walk, and the conversions paired in it.
-    read: Mutex<(BTreeMap<String, u64>, Vec<(Spot, Spot)>)>,
+    read: Mutex<WalkRead>,
     /// Wallets asked at once by one page of the transactions walk.
     wallets_at_once: usize,
 }
