@@ -20,6 +20,16 @@ fn demo_prints_balances_and_is_safe_to_run_again() {
     assert_eq!(first["report"], second["report"]);
     assert!(first["report"]["disposals"].as_array().unwrap().len() > 10);
     assert_eq!(first["check"]["clean"], true);
+    // Every export format, written beside the ledger, each with its manifest, the same each time.
+    let dir = std::path::PathBuf::from(first["exports"]["dir"].as_str().unwrap());
+    assert_eq!(dir, sb.ledger().parent().unwrap().join("exports"));
+    let files: Vec<&str> = first["exports"]["files"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert_eq!(files.len(), 13);
+    assert!(files.contains(&"form8949-2025.csv") && files.contains(&"koinly-2025.csv"), "{files:?}");
+    for file in &files {
+        assert!(dir.join(file).exists() && dir.join(format!("{file}.manifest.json")).exists(), "{file}");
+    }
+    assert!(run.stdout.contains("Exports for 2025 (13 files"), "{}", run.stdout);
     assert!(run.stdout.contains("cointally check: clean"), "{}", run.stdout);
     let check = sb.run(&["--json", "check"]);
     assert_eq!(check.code, 0, "{}", check.stdout);

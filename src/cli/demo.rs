@@ -6,8 +6,9 @@
 //! 127.0.0.1
 //! and syncs their generated accounts through the real API clients, imports the person's
 //! self-custody wallet (the other side of the simulated accounts' transfers), values every leg
-//! from the simulators' candles, and prints balances, the 2025 tax report and the result of
-//! `check`, which must be clean (the demo fails otherwise).
+//! from the simulators' candles, and prints balances, the 2025 tax report, writes every export
+//! format into `exports/` beside the ledger, and prints the result of `check`, which must be
+//! clean (the demo fails otherwise).
 //! Running it again on the same `--ledger` adds nothing: imports and syncs are idempotent.
 
 use std::collections::BTreeMap;
@@ -36,6 +37,7 @@ use crate::sync::connect::Connector;
 use crate::sync::{AccountSummary, Job, Options, Reporter};
 
 use crate::check::audit;
+use crate::export;
 use crate::import::{NoProgress, import_files};
 use crate::ledger::{Ledger, NewAccount, OpenMode};
 use crate::pricing;
@@ -300,6 +302,29 @@ const SAMPLES: &[Sample] = &[
     },
 ];
 
+/// Writes every export format of the computed year into `exports/` beside the ledger; returns
+/// the directory and the files' names.
+fn write_exports(
+    ledger: &Ledger,
+    ledger_path: &std::path::Path,
+    tax: &super::report::TaxArgs,
+    computed: &crate::tax::Computed,
+    missing: usize,
+) -> anyhow::Result<(PathBuf, Vec<String>)> {
+    let dir =
+        ledger_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")).join("exports");
+    std::fs::create_dir_all(&dir)?;
+    let input =
+        export::Input::gather(ledger, tax.options(), computed, (missing, tax.allow_missing_prices), export::FORMATS)?;
+    let mut files = Vec::new();
+    for format in export::FORMATS {
+        let name = export::default_file_name(*format, tax.year);
+        export::write_file(*format, &input, &dir.join(&name))?;
+        files.push(name);
+    }
+    Ok((dir, files))
+}
+
 pub fn run(context: &Context) -> anyhow::Result<()> {
     // The sample files are written to a scratch directory that goes away at the end; the
     // ledger stays (in a kept temporary directory when no --ledger is given).
@@ -352,7 +377,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
         transfer_fees: TransferFees::Dispose,
         allow_missing_prices: false,
     };
-    let (computed, _) = super::report::compute_year(context, &mut ledger, &tax)?;
+    let (computed, missing) = super::report::compute_year(context, &mut ledger, &tax)?;
     let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
     let report = Report::new(
         REPORT_YEAR,
@@ -362,6 +387,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
         &labels,
         &computed.inputs_hash,
     );
+    let exports = write_exports(&ledger, &path, &tax, &computed, missing)?;
     let findings = audit(&mut ledger)?;
     if !findings.is_empty() {
         let kinds: Vec<String> = findings.iter().map(|f| format!("{} {} in {}", f.count, f.kind, f.account)).collect();
@@ -386,6 +412,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
                 "account": b.account, "exchange": b.exchange, "asset": b.asset, "amount": format_amount(b.amount),
             })).collect::<Vec<_>>(),
             "report": report.to_json(),
+            "exports": { "dir": exports.0.display().to_string(), "files": exports.1 },
             "check": { "clean": true, "findings": [], "reclassified": answered },
         }))?;
         return Ok(());
@@ -446,6 +473,12 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     println!("{accounts} accounts, {} events ({})", events.len(), kinds.join(", "));
     println!();
     super::report::print_report(&report)?;
+    println!();
+    println!(
+        "Exports for {REPORT_YEAR} ({} files, every format, each with a .manifest.json): {}",
+        exports.1.len(),
+        exports.0.display()
+    );
     println!();
     println!(
         "cointally check: clean (balances agree with the exchanges, every transfer matched, every leg valued, every basis known)"

@@ -10,6 +10,7 @@ mod check;
 mod coverage;
 mod demo;
 mod events;
+mod export;
 mod import;
 mod init;
 mod output;
@@ -94,6 +95,8 @@ enum Command {
     Transfers(transfers::Args),
     /// The year's gains and income: proceeds, basis, short- and long-term gain, per asset
     Report(report::Args),
+    /// Write the files tax software, other services and accountants take (export --list)
+    Export(export::Args),
     /// Audit the ledger before trusting a report (exit 0 only when clean)
     Check(check::Args),
     /// Run the whole pipeline on bundled sample data, no keys needed
@@ -188,6 +191,7 @@ pub fn main() -> ExitCode {
         Command::Reclassify(args) => reclassify::run(&context, args),
         Command::Transfers(args) => transfers::run(&context, args),
         Command::Report(args) => report::run(&context, args),
+        Command::Export(args) => export::run(&context, args),
         Command::Check(args) => check::run(&context, args),
         Command::Demo => demo::run(&context),
     };

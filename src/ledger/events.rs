@@ -1,4 +1,7 @@
-//! Events and their legs, read back in time order (they are written by [`super::Writer`]).
+//! Events and their legs, read back in time order (they are written by [`super::Writer`]), and
+//! the raw records each event was made from.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use cointally_exchanges::time::{from_millis, to_millis};
@@ -56,7 +59,36 @@ pub struct LegRow {
     pub role: LegRole,
 }
 
+/// A raw record an event was made from (the audit trail back to what the source sent).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RawRef {
+    /// Row id of the raw record.
+    pub raw_record_id: i64,
+    /// Its source: the endpoint, or `csv:<format>`.
+    pub source: String,
+    /// The source's id of the record.
+    pub external_id: String,
+}
+
 impl Ledger {
+    /// The raw records each of `events` was made from, by event id (each list by raw id).
+    pub fn event_sources(&self, events: &BTreeSet<i64>) -> Result<BTreeMap<i64, Vec<RawRef>>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT r.id, r.source, r.external_id FROM event_sources s JOIN raw_records r ON r.id = s.raw_record_id
+             WHERE s.event_id = ?1 ORDER BY r.id",
+        )?;
+        let mut out = BTreeMap::new();
+        for &event in events {
+            let refs = stmt
+                .query_map([event], |r| {
+                    Ok(RawRef { raw_record_id: r.get(0)?, source: r.get(1)?, external_id: r.get(2)? })
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            out.insert(event, refs);
+        }
+        Ok(out)
+    }
+
     /// Events matching `filter`, in time order (ties by id), with their legs.
     pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRow>, LedgerError> {
         let mut sql = String::from(

@@ -20,7 +20,7 @@ use rusqlite::Connection;
 
 pub use accounts::{Account, CredentialSource, NewAccount};
 pub use balances::Balance;
-pub use events::{EventFilter, EventRow, LegRow};
+pub use events::{EventFilter, EventRow, LegRow, RawRef};
 pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg};
 pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
 pub use tax::{

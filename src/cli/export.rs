@@ -1,0 +1,88 @@
+//! `cointally export <format> --year Y [-o FILE]` and `cointally export --list`: the files tax
+//! software, other services and accountants take, each with a manifest beside it.
+//!
+//! By default the file is `<format>-<year>.csv` in the current directory and the manifest
+//! `<file>.manifest.json` beside it; `-o -` writes the CSV on stdout and the manifest on stderr.
+//! Like `report`, an export computes the year first and refuses while legs have no value
+//! (unless `--allow-missing-prices`).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::export::{self, FORMATS, Input};
+
+use super::output::{Align, Table, print_json};
+use super::report::{TaxArgs, compute_year};
+use super::{Context, Failure};
+
+#[derive(Debug, clap::Args)]
+#[command(mut_arg("year", |a| a.required(false).required_unless_present("list")))]
+pub struct Args {
+    /// The format (`cointally export --list` shows them all)
+    #[arg(required_unless_present = "list", value_name = "FORMAT")]
+    format: Option<String>,
+    /// List the formats with what each is for
+    #[arg(long, conflicts_with = "format")]
+    list: bool,
+    /// The file to write [default: <format>-<year>.csv]; `-` for stdout (the manifest then goes to stderr)
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    #[command(flatten)]
+    tax: Option<TaxArgs>,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    if args.list {
+        return list(context);
+    }
+    let name = args.format.unwrap_or_default();
+    let Some(format) = export::find(&name) else {
+        let names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
+        return Err(Failure::input(format!("no export format {name:?}"))
+            .hint(format!("the formats: {}", names.join(", ")))
+            .hint("for H&R Block or TaxSlayer, attach the form8949 export as a statement (the README says how)")
+            .into());
+    };
+    let Some(tax) = args.tax else {
+        return Err(Failure::input("an export needs --year").hint("e.g. cointally export form8949 --year 2025").into());
+    };
+    let mut ledger = context.open_ledger()?;
+    let (computed, missing) = compute_year(context, &mut ledger, &tax)?;
+    let input = Input::gather(&ledger, tax.options(), &computed, (missing, tax.allow_missing_prices), &[format])?;
+    let path = args.output.unwrap_or_else(|| PathBuf::from(export::default_file_name(format, tax.year)));
+    if path.as_os_str() == "-" {
+        let rendered = export::render(format, &input, "-")?;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&rendered.bytes)?;
+        stdout.flush()?;
+        std::io::stderr().write_all(&rendered.manifest.to_json()?)?;
+        return Ok(());
+    }
+    let manifest = export::write_file(format, &input, &path)?;
+    if context.json {
+        return Ok(print_json(&manifest)?);
+    }
+    context.note(format!(
+        "wrote {} ({} rows, sha256 {}) and its manifest {}",
+        path.display(),
+        manifest.output.rows,
+        manifest.output.sha256,
+        export::manifest_path(&path).display()
+    ));
+    Ok(())
+}
+
+fn list(context: &Context) -> anyhow::Result<()> {
+    if context.json {
+        let formats: Vec<serde_json::Value> = FORMATS
+            .iter()
+            .map(|f| serde_json::json!({"name": f.name(), "kind": f.kind().as_str(), "description": f.description()}))
+            .collect();
+        return Ok(print_json(&formats)?);
+    }
+    let mut table = Table::new(&[("Format", Align::Left), ("Kind", Align::Left), ("What it is for", Align::Left)]);
+    for f in FORMATS {
+        table.row(vec![f.name().into(), f.kind().as_str().into(), f.description().into()]);
+    }
+    Ok(table.print()?)
+}

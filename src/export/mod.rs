@@ -1,0 +1,602 @@
+//! Exports: the files tax software, crypto-tax services and accountants take, byte-exact and
+//! deterministic, each with a manifest beside it.
+//!
+//! A year is computed once ([`crate::cli`]'s `compute_year`), gathered into an [`Input`] (the
+//! rounded report rows, the engine's rows, and, for the transaction formats, every event up to
+//! the end of the year with its legs' values), and each [`Format`] writes its CSV from that.
+//! Two kinds: [`Kind::Gains`] files carry gains cointally computed (Form 8949, Schedule D,
+//! TurboTax and TaxAct uploads, income, holdings, audit); [`Kind::Transactions`] files carry the
+//! cleaned history for another service to compute from (Koinly, CoinTracker, CoinLedger,
+//! CoinTracking, BittyTax, TurboTax's universal CSV). Column layouts follow
+//! `reference/tax/formats.md`; where it marks a detail uncertain the README says what was
+//! chosen. Every file is rendered in memory, hashed, and written with a [`Manifest`]: the
+//! version, options, a hash of exactly the inputs read and the file's own SHA-256, so a re-run
+//! proves the same inputs gave the same bytes.
+
+mod forms;
+mod reports;
+mod software;
+mod transactions;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{self, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use cointally_exchanges::time::from_millis;
+use cointally_exchanges::{EventKind, LegRole};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::ledger::{Disposal, EventFilter, Holding, IncomeRow, Ledger, LedgerError, RawRef};
+use crate::tax::report::Report;
+use crate::tax::{Computed, Options, year_start_ms};
+
+/// What a format carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// Gains, income and holdings cointally computed.
+    Gains,
+    /// The history itself, for another service to compute from.
+    Transactions,
+}
+
+impl Kind {
+    /// `gains` or `transactions`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Gains => "gains",
+            Kind::Transactions => "transactions",
+        }
+    }
+}
+
+/// One export format: a trait because there are many, all writing from the same [`Input`].
+pub trait Format: Sync {
+    /// The name given on the command line (`form8949`).
+    fn name(&self) -> &'static str;
+    /// One line saying what the file is for.
+    fn description(&self) -> &'static str;
+    /// Gains or transactions.
+    fn kind(&self) -> Kind;
+    /// Whether it needs the raw records behind events (only the audit does).
+    fn reads_sources(&self) -> bool {
+        false
+    }
+    /// Writes the file; returns its number of data rows (header aside).
+    fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize>;
+}
+
+/// Every format, in the order `export --list` shows them.
+pub static FORMATS: &[&dyn Format] = &[
+    &forms::Form8949,
+    &forms::ScheduleD,
+    &software::TurboTaxGains,
+    &software::TaxAct,
+    &reports::Income,
+    &reports::Holdings,
+    &reports::Audit,
+    &transactions::Koinly,
+    &transactions::CoinTracker,
+    &transactions::CoinLedger,
+    &transactions::CoinTracking,
+    &transactions::BittyTax,
+    &transactions::TurboTaxUniversal,
+];
+
+/// The format called `name`.
+pub fn find(name: &str) -> Option<&'static dyn Format> {
+    FORMATS.iter().copied().find(|f| f.name() == name)
+}
+
+/// One leg of an exported event, its amount positive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TxLeg {
+    /// Side of the event.
+    pub role: LegRole,
+    /// Asset symbol.
+    pub asset: String,
+    /// Units (positive).
+    pub amount: Decimal,
+    /// Value in the reporting currency; `None` when missing (only with `--allow-missing-prices`).
+    pub value: Option<Decimal>,
+}
+
+/// An event as the transaction formats write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    /// Row id.
+    pub id: i64,
+    /// The account's label.
+    pub account: String,
+    /// UTC ms.
+    pub time_ms: i64,
+    /// Kind (the user's, if reclassified).
+    pub kind: EventKind,
+    /// Legs in order.
+    pub legs: Vec<TxLeg>,
+    /// On-chain hash.
+    pub tx_hash: Option<String>,
+    /// The source's id.
+    pub external_id: String,
+    /// Free text.
+    pub note: Option<String>,
+    /// Half of a matched own transfer.
+    pub own_transfer: bool,
+}
+
+/// Everything a format writes from: one computed year.
+#[derive(Debug, Clone)]
+pub struct Input {
+    /// Tax year.
+    pub year: i32,
+    /// Reporting currency.
+    pub currency: String,
+    /// The rounded report (rows to the cent, totals = sums of rows).
+    pub report: Report,
+    /// The engine's disposals, in the report's row order (for lot ids).
+    pub disposals: Vec<Disposal>,
+    /// Income of the year.
+    pub income: Vec<IncomeRow>,
+    /// Lots held at the end of the year.
+    pub holdings: Vec<Holding>,
+    /// Account labels by id.
+    pub labels: BTreeMap<i64, String>,
+    /// Raw records of the disposing and acquiring events (only when a format reads them).
+    pub sources: BTreeMap<i64, Vec<RawRef>>,
+    /// Every event up to the end of the year (only when a transaction format is written).
+    pub transactions: Vec<Transaction>,
+    /// The computation's inputs hash (events, legs, values, transfers).
+    pub inputs_hash: String,
+    /// That hash extended with what only the transaction formats read (labels, hashes, notes).
+    pub transactions_hash: String,
+    /// Events read.
+    pub events_read: u64,
+    /// The options.
+    pub options: Options,
+    /// Legs without a value, counted as zero.
+    pub missing_values: usize,
+    /// Whether `--allow-missing-prices` was given.
+    pub allow_missing_prices: bool,
+}
+
+impl Input {
+    /// Gathers what `formats` need from a computed year.
+    pub fn gather(
+        ledger: &Ledger,
+        options: Options,
+        computed: &Computed,
+        (missing_values, allow_missing_prices): (usize, bool),
+        formats: &[&dyn Format],
+    ) -> Result<Input, LedgerError> {
+        let year = options.year.unwrap_or(i32::MAX);
+        let currency = ledger.reporting_currency()?;
+        let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+        let c = &computed.computation;
+        let report = Report::new(year, &currency, options, c, &labels, &computed.inputs_hash);
+        let mut sources = BTreeMap::new();
+        if formats.iter().any(|f| f.reads_sources()) {
+            let ids: BTreeSet<i64> =
+                c.disposals.iter().flat_map(|d| std::iter::once(d.event_id).chain(d.lot_event_id)).collect();
+            sources = ledger.event_sources(&ids)?;
+        }
+        let mut transactions = Vec::new();
+        let mut transactions_hash = String::new();
+        if formats.iter().any(|f| f.kind() == Kind::Transactions) {
+            transactions = read_transactions(ledger, &currency, year)?;
+            transactions_hash = hash_transactions(&computed.inputs_hash, &transactions);
+        }
+        Ok(Input {
+            year,
+            currency,
+            report,
+            disposals: c.disposals.clone(),
+            income: c.income.clone(),
+            holdings: c.holdings.clone(),
+            labels,
+            sources,
+            transactions,
+            inputs_hash: computed.inputs_hash.clone(),
+            transactions_hash,
+            events_read: computed.events,
+            options,
+            missing_values,
+            allow_missing_prices,
+        })
+    }
+}
+
+/// Every event before the end of `year` with its legs' values; internal transfers (spot ↔
+/// earn in one account) are left out: they move nothing between holdings.
+fn read_transactions(ledger: &Ledger, currency: &str, year: i32) -> Result<Vec<Transaction>, LedgerError> {
+    let until = year_start_ms(year.saturating_add(1));
+    let mut legs: BTreeMap<i64, Vec<TxLeg>> = BTreeMap::new();
+    ledger.for_each_tax_event(currency, Some(until), |event| {
+        let out = event
+            .legs
+            .iter()
+            .map(|l| TxLeg { role: l.role, asset: l.asset.clone(), amount: l.amount.abs(), value: l.value })
+            .collect();
+        legs.insert(event.id, out);
+    })?;
+    let own: BTreeSet<i64> = ledger.transfer_links()?.into_iter().flat_map(|l| [l.withdrawal, l.deposit]).collect();
+    let filter = EventFilter { until: Some(from_millis(until)), ..EventFilter::default() };
+    let mut out = Vec::new();
+    for event in ledger.events(&filter)? {
+        if event.kind == EventKind::InternalTransfer {
+            continue;
+        }
+        out.push(Transaction {
+            id: event.id,
+            account: event.account,
+            time_ms: event.time.timestamp_millis(),
+            kind: event.kind,
+            legs: legs.remove(&event.id).unwrap_or_default(),
+            tx_hash: event.tx_hash,
+            external_id: event.external_id,
+            note: event.note,
+            own_transfer: own.contains(&event.id),
+        });
+    }
+    Ok(out)
+}
+
+/// The computation's hash extended with the fields only transaction formats write.
+fn hash_transactions(inputs_hash: &str, transactions: &[Transaction]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(inputs_hash.as_bytes());
+    for t in transactions {
+        hasher.update(t.id.to_le_bytes());
+        for field in [Some(&t.account), t.tx_hash.as_ref(), Some(&t.external_id), t.note.as_ref()] {
+            hasher.update(field.map(String::as_bytes).unwrap_or(b"-"));
+            hasher.update(b"\0");
+        }
+        hasher.update([u8::from(t.own_transfer)]);
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The options a file was made with, as its manifest records them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManifestOptions {
+    /// Lot identification.
+    pub method: &'static str,
+    /// The lot tracking asked for (`us` resolves by year).
+    pub lots: &'static str,
+    /// The tracking in force in the year.
+    pub lots_in_year: &'static str,
+    /// Network fees of own transfers.
+    pub transfer_fees: &'static str,
+    /// Whether legs without a value were allowed (counted as zero).
+    pub allow_missing_prices: bool,
+}
+
+/// What went in: a hash of exactly the inputs read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManifestInputs {
+    /// SHA-256 of the events, legs, values and transfers read (transaction formats add the
+    /// account labels, hashes, source ids and notes they write).
+    pub sha256: String,
+    /// Events read.
+    pub events: u64,
+    /// Legs without a value (counted as zero).
+    pub missing_values: usize,
+}
+
+/// What came out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManifestOutput {
+    /// The file's name (no directory), or `-` for stdout.
+    pub file: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// Its size.
+    pub bytes: usize,
+    /// Data rows (header aside).
+    pub rows: usize,
+}
+
+/// Written beside every export (`<file>.manifest.json`): no timestamp, so the same inputs and
+/// options give the same manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    /// The cointally version that wrote it.
+    pub cointally: &'static str,
+    /// The format's name.
+    pub format: &'static str,
+    /// Gains or transactions.
+    pub kind: &'static str,
+    /// Tax year (transaction formats: every event up to its end).
+    pub year: i32,
+    /// Reporting currency.
+    pub currency: String,
+    /// The options.
+    pub options: ManifestOptions,
+    /// The inputs.
+    pub inputs: ManifestInputs,
+    /// The file.
+    pub output: ManifestOutput,
+}
+
+/// A rendered export: its bytes and its manifest.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The file's bytes.
+    pub bytes: Vec<u8>,
+    /// Its manifest.
+    pub manifest: Manifest,
+}
+
+/// Renders `format` from `input`; `file` is the name the manifest records.
+pub fn render(format: &dyn Format, input: &Input, file: &str) -> io::Result<Rendered> {
+    let mut bytes = Vec::new();
+    let rows = format.write(input, &mut bytes)?;
+    let options = &input.options;
+    let (sha256, events) = match format.kind() {
+        Kind::Gains => (input.inputs_hash.clone(), input.events_read),
+        Kind::Transactions => (input.transactions_hash.clone(), input.events_read),
+    };
+    let manifest = Manifest {
+        cointally: env!("CARGO_PKG_VERSION"),
+        format: format.name(),
+        kind: format.kind().as_str(),
+        year: input.year,
+        currency: input.currency.clone(),
+        options: ManifestOptions {
+            method: options.method.as_str(),
+            lots: options.tracking.as_str(),
+            lots_in_year: options.tracking.in_year(input.year).as_str(),
+            transfer_fees: options.transfer_fees.as_str(),
+            allow_missing_prices: input.allow_missing_prices,
+        },
+        inputs: ManifestInputs { sha256, events, missing_values: input.missing_values },
+        output: ManifestOutput {
+            file: file.to_owned(),
+            sha256: hex(&Sha256::digest(&bytes)),
+            bytes: bytes.len(),
+            rows,
+        },
+    };
+    Ok(Rendered { bytes, manifest })
+}
+
+impl Manifest {
+    /// The manifest as pretty JSON with a final newline.
+    pub fn to_json(&self) -> io::Result<Vec<u8>> {
+        let mut out = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
+        out.push(b'\n');
+        Ok(out)
+    }
+}
+
+/// The path of the manifest written beside `file`.
+pub fn manifest_path(file: &Path) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".manifest.json");
+    name.into()
+}
+
+/// Writes `format` to `path` and its manifest beside it; returns the manifest.
+pub fn write_file(format: &dyn Format, input: &Input, path: &Path) -> io::Result<Manifest> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let rendered = render(format, input, &name)?;
+    std::fs::write(path, &rendered.bytes)?;
+    std::fs::write(manifest_path(path), rendered.manifest.to_json()?)?;
+    Ok(rendered.manifest)
+}
+
+/// The default file name of an export: `<format>-<year>.csv`.
+pub fn default_file_name(format: &dyn Format, year: i32) -> String {
+    format!("{}-{year}.csv", format.name())
+}
+
+/// A CSV writer with `\n` line ends; `always_quote` quotes every field (CoinTracking).
+fn csv_writer(out: &mut dyn Write, always_quote: bool) -> csv::Writer<&mut dyn Write> {
+    let style = if always_quote { csv::QuoteStyle::Always } else { csv::QuoteStyle::Necessary };
+    csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).quote_style(style).from_writer(out)
+}
+
+/// `MM/DD/YYYY` (UTC date): the IRS forms' and US software's date.
+fn us_date(time_ms: i64) -> String {
+    utc(time_ms).format("%m/%d/%Y").to_string()
+}
+
+/// `YYYY-MM-DD` (UTC).
+fn iso_date(time_ms: i64) -> String {
+    utc(time_ms).format("%Y-%m-%d").to_string()
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (UTC).
+fn iso_time(time_ms: i64) -> String {
+    utc(time_ms).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn utc(time_ms: i64) -> DateTime<Utc> {
+    from_millis(time_ms)
+}
+
+/// A hand-made input: formats.md's example history and example Form 8949 rows.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use std::collections::BTreeMap;
+
+    use cointally_exchanges::{EventKind, LegRole};
+    use rust_decimal::Decimal;
+
+    use super::{Input, Transaction, TxLeg};
+    use crate::ledger::{DisposalKind, Term};
+    use crate::tax::Options;
+    use crate::tax::report::{Figures, Line, Report};
+
+    fn ms(text: &str) -> i64 {
+        cointally_exchanges::time::parse_utc(text).unwrap().timestamp_millis()
+    }
+
+    fn dec(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    fn line(amount: &str, asset: &str, acquired: &str, disposed: &str, proceeds: &str, basis: &str) -> Line {
+        let (acquired_ms, disposed_ms) = (ms(acquired), ms(disposed));
+        Line {
+            asset: asset.into(),
+            amount: dec(amount),
+            acquired_ms,
+            disposed_ms,
+            proceeds: dec(proceeds),
+            cost_basis: dec(basis),
+            term: crate::tax::holding::term(acquired_ms, disposed_ms),
+            account: "Kraken".into(),
+            kind: DisposalKind::Sale,
+            basis_missing: false,
+            price_missing: false,
+            event_id: 1,
+        }
+    }
+
+    fn leg(role: LegRole, amount: &str, asset: &str, value: &str) -> TxLeg {
+        TxLeg { role, asset: asset.into(), amount: dec(amount), value: Some(dec(value)) }
+    }
+
+    fn tx(n: i64, time: &str, kind: EventKind, legs: Vec<TxLeg>, note: &str) -> Transaction {
+        Transaction {
+            id: n,
+            account: "Kraken".into(),
+            time_ms: ms(time),
+            kind,
+            legs,
+            tx_hash: None,
+            external_id: format!("e{n}"),
+            note: Some(note.into()),
+            own_transfer: false,
+        }
+    }
+
+    /// The input.
+    pub fn sample_input() -> Input {
+        use LegRole::{Fee, Received, Sent};
+        let lines = vec![
+            line("1.5", "ETH", "2023-02-01 12:00:00", "2025-03-05 12:00:00", "3450.00", "2400.00"),
+            line("0.2", "BTC", "2025-01-15 10:30:00", "2025-06-20 16:45:00", "20995.00", "18004.00"),
+            line("0.05", "BTC", "2025-01-15 10:30:00", "2025-08-01 12:00:00", "5000.00", "4501.00"),
+        ];
+        assert_eq!(lines[0].term, Term::Long);
+        let transactions = vec![
+            tx(
+                1,
+                "2025-01-15 10:30:00",
+                EventKind::Trade,
+                vec![
+                    leg(Sent, "45000", "USD", "45000"),
+                    leg(Received, "0.5", "BTC", "45000"),
+                    leg(Fee, "10", "USD", "10"),
+                ],
+                "Buy BTC",
+            ),
+            tx(
+                2,
+                "2025-03-02 14:00:00",
+                EventKind::Trade,
+                vec![
+                    leg(Sent, "0.1", "BTC", "9000"),
+                    leg(Received, "3", "ETH", "9000"),
+                    leg(Fee, "0.0002", "BTC", "18"),
+                ],
+                "Swap BTC for ETH",
+            ),
+            tx(
+                3,
+                "2025-04-10 09:00:00",
+                EventKind::Staking,
+                vec![leg(Received, "0.01", "ETH", "18")],
+                "Staking reward",
+            ),
+            tx(
+                4,
+                "2025-06-20 16:45:00",
+                EventKind::Trade,
+                vec![
+                    leg(Sent, "0.2", "BTC", "21000"),
+                    leg(Received, "21000", "USD", "21000"),
+                    leg(Fee, "5", "USD", "5"),
+                ],
+                "Sell BTC",
+            ),
+        ];
+        let options = Options::us(Some(2025));
+        Input {
+            year: 2025,
+            currency: "USD".into(),
+            report: Report {
+                year: 2025,
+                currency: "USD".into(),
+                options,
+                totals: Figures::default(),
+                assets: BTreeMap::new(),
+                income_by_kind: BTreeMap::new(),
+                lines,
+                inputs_hash: String::new(),
+            },
+            disposals: Vec::new(),
+            income: Vec::new(),
+            holdings: Vec::new(),
+            labels: BTreeMap::new(),
+            sources: BTreeMap::new(),
+            transactions,
+            inputs_hash: String::new(),
+            transactions_hash: String::new(),
+            events_read: 4,
+            options,
+            missing_values: 0,
+            allow_missing_prices: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_every_issue_format_is_there() {
+        let names: BTreeSet<&str> = FORMATS.iter().map(|f| f.name()).collect();
+        assert_eq!(names.len(), FORMATS.len());
+        for name in [
+            "form8949",
+            "schedule-d",
+            "turbotax",
+            "taxact",
+            "income",
+            "holdings",
+            "audit",
+            "koinly",
+            "cointracker",
+            "coinledger",
+            "cointracking",
+            "bittytax",
+            "turbotax-universal",
+        ] {
+            assert!(find(name).is_some(), "{name}");
+        }
+        assert!(find("hrblock").is_none());
+    }
+
+    #[test]
+    fn dates_are_utc_in_each_layout() {
+        // 2025-01-15 10:30:00 UTC (formats.md's first example row).
+        let t = 1_736_937_000_000;
+        assert_eq!(us_date(t), "01/15/2025");
+        assert_eq!(iso_date(t), "2025-01-15");
+        assert_eq!(iso_time(t), "2025-01-15 10:30:00");
+    }
+
+    #[test]
+    fn manifest_paths_sit_beside_the_file() {
+        assert_eq!(manifest_path(Path::new("out/form8949-2025.csv")), Path::new("out/form8949-2025.csv.manifest.json"));
+    }
+}

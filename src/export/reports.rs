@@ -1,0 +1,178 @@
+//! cointally's own reports as CSV: the year's income, the lots held at its end, and the audit
+//! trail of every disposal back to the raw records it came from.
+
+use std::io::{self, Write};
+
+use cointally_exchanges::amount::format_amount;
+
+use super::{Format, Input, Kind, csv_writer, iso_date, iso_time};
+use crate::ledger::RawRef;
+use crate::tax::report::{cents, money};
+
+fn yes_no(flag: bool) -> &'static str {
+    if flag { "yes" } else { "no" }
+}
+
+/// `income`.
+pub struct Income;
+
+impl Format for Income {
+    fn name(&self) -> &'static str {
+        "income"
+    }
+
+    fn description(&self) -> &'static str {
+        "Income received in the year (staking, interest, airdrops, ...): date, asset, amount, value, kind"
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Gains
+    }
+
+    fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
+        let mut w = csv_writer(out, false);
+        let value = format!("Value ({})", input.currency);
+        w.write_record(["Date (UTC)", "Asset", "Amount", &value, "Kind", "Account", "Event ID", "Price missing"])?;
+        let mut rows: Vec<_> = input.income.iter().collect();
+        rows.sort_by_key(|i| (i.received_ms, i.event_id, i.asset.clone()));
+        for i in &rows {
+            w.write_record([
+                &iso_time(i.received_ms),
+                &i.asset,
+                &format_amount(i.amount),
+                &money(i.value),
+                i.kind.as_str(),
+                input.labels.get(&i.account_id).map(String::as_str).unwrap_or(""),
+                &i.event_id.to_string(),
+                yes_no(i.price_missing),
+            ])?;
+        }
+        w.flush()?;
+        Ok(rows.len())
+    }
+}
+
+/// `holdings`.
+pub struct Holdings;
+
+impl Format for Holdings {
+    fn name(&self) -> &'static str {
+        "holdings"
+    }
+
+    fn description(&self) -> &'static str {
+        "Lots still held at the end of the year: asset, amount, acquisition date, cost basis, wallet"
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Gains
+    }
+
+    fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
+        let mut w = csv_writer(out, false);
+        let basis = format!("Cost basis ({})", input.currency);
+        w.write_record(["Asset", "Amount", "Date acquired", &basis, "Account", "Lot event ID", "Basis missing"])?;
+        let mut rows: Vec<_> = input.holdings.iter().collect();
+        rows.sort_by(|a, b| {
+            (&a.asset, a.acquired_ms, a.lot_event_id, a.account_id).cmp(&(
+                &b.asset,
+                b.acquired_ms,
+                b.lot_event_id,
+                b.account_id,
+            ))
+        });
+        for h in &rows {
+            w.write_record([
+                &h.asset,
+                &format_amount(h.amount),
+                &iso_date(h.acquired_ms),
+                &money(h.cost_basis),
+                h.account_id.and_then(|a| input.labels.get(&a)).map(String::as_str).unwrap_or(""),
+                &h.lot_event_id.to_string(),
+                yes_no(h.basis_missing),
+            ])?;
+        }
+        w.flush()?;
+        Ok(rows.len())
+    }
+}
+
+/// `audit`.
+pub struct Audit;
+
+/// Raw records as `#<id> <source> <external id>`, `; `-separated.
+fn raw_refs(refs: Option<&Vec<RawRef>>) -> String {
+    refs.map(|r| {
+        r.iter().map(|r| format!("#{} {} {}", r.raw_record_id, r.source, r.external_id)).collect::<Vec<_>>().join("; ")
+    })
+    .unwrap_or_default()
+}
+
+impl Format for Audit {
+    fn name(&self) -> &'static str {
+        "audit"
+    }
+
+    fn description(&self) -> &'static str {
+        "Every disposal with its lot, dates, amounts, proceeds, basis, gain, term, and the events and raw records behind it"
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Gains
+    }
+
+    fn reads_sources(&self) -> bool {
+        true
+    }
+
+    fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
+        let mut w = csv_writer(out, false);
+        let c = &input.currency;
+        w.write_record([
+            "Asset",
+            "Amount",
+            "Acquired (UTC)",
+            "Disposed (UTC)",
+            &format!("Proceeds ({c})"),
+            &format!("Cost basis ({c})"),
+            &format!("Gain ({c})"),
+            "Term",
+            "Kind",
+            "Account",
+            "Event ID",
+            "Event raw records",
+            "Lot event ID",
+            "Lot raw records",
+            "Proceeds unrounded",
+            "Cost basis unrounded",
+            "Basis missing",
+            "Price missing",
+        ])?;
+        // The report's lines and the engine's disposals are the same rows in the same order.
+        for (line, d) in input.report.lines.iter().zip(&input.disposals) {
+            w.write_record([
+                &line.asset,
+                &format_amount(line.amount),
+                &iso_time(line.acquired_ms),
+                &iso_time(line.disposed_ms),
+                &money(line.proceeds),
+                &money(line.cost_basis),
+                &money(line.gain()),
+                line.term.as_str(),
+                line.kind.as_str(),
+                &line.account,
+                &line.event_id.to_string(),
+                &raw_refs(input.sources.get(&d.event_id)),
+                &d.lot_event_id.map(|l| l.to_string()).unwrap_or_default(),
+                &raw_refs(d.lot_event_id.and_then(|l| input.sources.get(&l))),
+                &format_amount(d.proceeds),
+                &format_amount(d.cost_basis),
+                yes_no(line.basis_missing),
+                yes_no(line.price_missing),
+            ])?;
+            debug_assert_eq!(cents(d.proceeds), line.proceeds);
+        }
+        w.flush()?;
+        Ok(input.report.lines.len())
+    }
+}
