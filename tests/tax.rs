@@ -70,6 +70,11 @@ fn a_year_report_by_hand() {
 
     let text = sb.ok(&["report", "--year", "2024"]).stdout;
     assert!(text.contains("Total") && text.contains("32950.00") && text.contains("staking"), "{text}");
+    // The manifest: version, options and the hash of the inputs, in both forms.
+    let hash = report["inputs_hash"].as_str().unwrap();
+    assert_eq!(hash.len(), 64);
+    assert_eq!(report["cointally"], env!("CARGO_PKG_VERSION"));
+    assert!(text.contains(&format!("inputs sha256 {hash}")), "{text}");
 }
 
 #[test]

@@ -137,5 +137,11 @@ pub fn print_report(report: &Report) -> anyhow::Result<()> {
     if missing_price > 0 {
         println!("{missing_price} of them use a leg without a price (counted as zero)");
     }
+    println!(
+        "manifest: cointally {}, {}, inputs sha256 {}",
+        env!("CARGO_PKG_VERSION"),
+        report.options,
+        report.inputs_hash
+    );
     Ok(())
 }

@@ -199,6 +199,7 @@ impl Report {
                 })
                 .collect(),
             inputs_hash: self.inputs_hash.clone(),
+            cointally: env!("CARGO_PKG_VERSION"),
         }
     }
 }
@@ -218,6 +219,8 @@ pub struct Json {
     assets: Vec<JsonFigures>,
     disposals: Vec<JsonDisposal>,
     inputs_hash: String,
+    /// The version that computed it (with `inputs_hash` and the options: the manifest).
+    cointally: &'static str,
 }
 
 #[derive(Debug, Serialize)]
