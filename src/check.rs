@@ -225,7 +225,7 @@ fn describe(order: usize, n: usize, account: &str) -> (&'static str, String, Str
         4 => (
             "unmatched_deposit",
             format!("{n} deposit{s} came from no wallet in the ledger and have no basis (counted as zero)"),
-            "import the sending wallet's history, link by hand with `cointally transfers link`, or give the basis: a generic-CSV deposit row with fiat_value".into(),
+            "import the sending wallet's history (with `cointally transfers link` if it does not match by itself); for coins bought outside the ledger, a generic CSV for that wallet: the purchase as a `deposit` dated when bought with `fiat_value` = its cost, and the `withdrawal` that became this deposit".into(),
         ),
         5 => (
             "missing_basis",
