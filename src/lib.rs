@@ -8,6 +8,7 @@
 pub mod check;
 pub mod cli;
 pub mod credentials;
+pub mod digest;
 pub mod export;
 pub mod import;
 pub mod ledger;

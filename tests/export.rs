@@ -14,6 +14,7 @@ mod common;
 
 use std::path::Path;
 
+use cointally::digest::sha256_hex;
 use common::{Sandbox, fixture};
 use rust_decimal::Decimal;
 
@@ -102,11 +103,6 @@ fn has_exponent(line: &str) -> bool {
         let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || c == '.');
         digits(mantissa.trim_start_matches('-')) && digits(exponent.trim_start_matches(['-', '+']))
     })
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]

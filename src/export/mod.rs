@@ -254,11 +254,7 @@ fn hash_transactions(inputs_hash: &str, transactions: &[Transaction]) -> String 
         }
         hasher.update([u8::from(t.own_transfer)]);
     }
-    hex(&hasher.finalize())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::hex(&hasher.finalize())
 }
 
 /// The options a file was made with, as its manifest records them.
@@ -357,7 +353,7 @@ pub fn render(format: &dyn Format, input: &Input, file: &str) -> io::Result<Rend
         inputs: ManifestInputs { sha256, events, missing_values: input.missing_values },
         output: ManifestOutput {
             file: file.to_owned(),
-            sha256: hex(&Sha256::digest(&bytes)),
+            sha256: crate::digest::sha256_hex(&bytes),
             bytes: bytes.len(),
             rows,
         },

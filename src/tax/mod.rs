@@ -215,7 +215,7 @@ pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result
         engine.process(&event);
         events += 1;
     })?;
-    let inputs_hash = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let inputs_hash = crate::digest::hex(&hasher.finalize());
     Ok(Computed { computation: engine.finish(), inputs_hash, events })
 }
 
