@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use rust_decimal::Decimal;
 
-use super::forms::{description, form_box, rows_by_part};
+use super::forms::{description, rows_by_part};
 use super::{Format, Input, Kind, csv_writer, us_date};
 use crate::ledger::Term;
 use crate::tax::report::money;
@@ -73,6 +73,16 @@ impl Format for TaxAct {
     }
 }
 
+/// TaxAct's `Reporting Category`: the categories it documents, A–F, so C (short) and F (long)
+/// for rows no 1099 reported, as the reference's example rows have them even for 2025 (whether
+/// TaxAct takes the 2025 digital-asset boxes G–L is not documented).
+fn taxact_category(term: Term) -> &'static str {
+    match term {
+        Term::Short => "C",
+        Term::Long => "F",
+    }
+}
+
 /// TaxAct's CSV, rows listed up to `max_rows`, summarised per box past it.
 fn write_taxact(input: &Input, out: &mut dyn Write, max_rows: usize) -> io::Result<usize> {
     let mut w = csv_writer(out, false);
@@ -96,7 +106,7 @@ fn write_taxact(input: &Input, out: &mut dyn Write, max_rows: usize) -> io::Resu
                 &us_date(line.disposed_ms),
                 &money(line.proceeds),
                 &money(line.cost_basis),
-                form_box(input.year, line.term),
+                taxact_category(line.term),
                 "",
                 "",
             ])?;
@@ -125,7 +135,7 @@ fn write_taxact(input: &Input, out: &mut dyn Write, max_rows: usize) -> io::Resu
             &us_date(*last_sold),
             &money(*proceeds),
             &money(*basis),
-            form_box(input.year, *term),
+            taxact_category(*term),
             "M",
             "",
             term_name,
@@ -149,17 +159,17 @@ mod tests {
         assert_eq!(
             listed,
             "Description,Date Acquired,Date Sold,Sales Proceeds,Cost or Other Basis,Reporting Category,Adjustment Code,Adjustment Amount\n\
-             0.2 BTC,01/15/2025,06/20/2025,20995.00,18004.00,I,,\n\
-             0.05 BTC,01/15/2025,08/01/2025,5000.00,4501.00,I,,\n\
-             1.5 ETH,02/01/2023,03/05/2025,3450.00,2400.00,L,,\n"
+             0.2 BTC,01/15/2025,06/20/2025,20995.00,18004.00,C,,\n\
+             0.05 BTC,01/15/2025,08/01/2025,5000.00,4501.00,C,,\n\
+             1.5 ETH,02/01/2023,03/05/2025,3450.00,2400.00,F,,\n"
         );
         let mut summary = Vec::new();
         assert_eq!(write_taxact(&input, &mut summary, 2).unwrap(), 2);
         assert_eq!(
             String::from_utf8(summary).unwrap(),
             "Description,Date Acquired,Date Sold,Sales Proceeds,Cost or Other Basis,Reporting Category,Adjustment Code,Adjustment Amount,Long/Short\n\
-             Digital assets: 2 sales (statement attached),Various,08/01/2025,25995.00,22505.00,I,M,,Short\n\
-             Digital assets: 1 sales (statement attached),Various,03/05/2025,3450.00,2400.00,L,M,,Long\n"
+             Digital assets: 2 sales (statement attached),Various,08/01/2025,25995.00,22505.00,C,M,,Short\n\
+             Digital assets: 1 sales (statement attached),Various,03/05/2025,3450.00,2400.00,F,M,,Long\n"
         );
     }
 }
