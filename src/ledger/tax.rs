@@ -11,7 +11,11 @@ use cointally_exchanges::{EventKind, LegRole};
 use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 
+use rusqlite::ToSql;
+use rusqlite::types::Value;
+
 use super::events::parse_stored_amount;
+use super::writer::{CHUNK, multi_row_insert, write_chunk};
 use super::{Ledger, LedgerError};
 
 /// An event as the tax engine sees it: kind, time, legs with their values.
@@ -551,30 +555,37 @@ impl Ledger {
         )?;
         let run_id = tx.last_insert_rowid();
         {
-            let mut insert = tx.prepare(
-                "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount, acquired_ms,
-                    disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-            )?;
-            for (seq, d) in run.disposals.iter().enumerate() {
-                insert.execute(params![
-                    run_id,
-                    seq as i64,
-                    d.event_id,
-                    d.account_id,
-                    d.kind.as_str(),
-                    d.asset,
-                    format_amount(d.amount),
-                    d.acquired_ms,
-                    d.disposed_ms,
-                    format_amount(d.proceeds),
-                    format_amount(d.cost_basis),
-                    format_amount(d.gain()),
-                    d.term.as_str(),
-                    d.lot_event_id,
-                    d.basis_missing,
-                    d.price_missing,
-                ])?;
+            // The year's disposals are the bulk of a run: multi-row INSERTs, as the writer does.
+            const HEAD: &str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
+                acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)";
+            let mut full = tx.prepare(&multi_row_insert(HEAD, 16, CHUNK))?;
+            for (c, chunk) in run.disposals.chunks(CHUNK).enumerate() {
+                let rows: Vec<[Value; 16]> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| {
+                        [
+                            run_id.into(),
+                            ((c * CHUNK + i) as i64).into(),
+                            d.event_id.into(),
+                            d.account_id.into(),
+                            d.kind.as_str().to_owned().into(),
+                            d.asset.clone().into(),
+                            format_amount(d.amount).into(),
+                            d.acquired_ms.into(),
+                            d.disposed_ms.into(),
+                            format_amount(d.proceeds).into(),
+                            format_amount(d.cost_basis).into(),
+                            format_amount(d.gain()).into(),
+                            d.term.as_str().to_owned().into(),
+                            d.lot_event_id.into(),
+                            i64::from(d.basis_missing).into(),
+                            i64::from(d.price_missing).into(),
+                        ]
+                    })
+                    .collect();
+                let params: Vec<&dyn ToSql> = rows.iter().flatten().map(|v| v as &dyn ToSql).collect();
+                write_chunk(&tx, &mut full, HEAD, 16, &params)?;
             }
             let mut insert = tx.prepare(
                 "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount, received_ms, value, price_missing)
@@ -624,5 +635,68 @@ impl Ledger {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .optional()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::OpenMode;
+
+    #[test]
+    fn a_stored_run_reads_back_row_for_row_across_chunks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let disposal = |i: i64| Disposal {
+            event_id: i,
+            account_id: 1,
+            kind: if i % 2 == 0 { DisposalKind::Sale } else { DisposalKind::Fee },
+            asset: "BTC".into(),
+            amount: Decimal::new(i, 3),
+            acquired_ms: i,
+            disposed_ms: i + 1,
+            proceeds: Decimal::new(i * 7, 2),
+            cost_basis: Decimal::new(i * 5, 2),
+            term: Term::Short,
+            lot_event_id: (i % 3 != 0).then_some(i - 1),
+            basis_missing: i % 3 == 0,
+            price_missing: false,
+        };
+        // Two full chunks and a part of one.
+        let disposals: Vec<Disposal> = (1..=(2 * CHUNK as i64 + 37)).map(disposal).collect();
+        let rows =
+            RunRows { year: 2025, options: "{}", inputs_hash: "h", disposals: &disposals, income: &[], holdings: &[] };
+        ledger.store_tax_run(&rows).unwrap();
+        let run = ledger.store_tax_run(&rows).unwrap();
+        let mut stmt = ledger
+            .conn
+            .prepare(
+                "SELECT seq, event_id, kind, amount, proceeds, cost_basis, gain, lot_event_id, basis_missing
+                 FROM tax_disposals WHERE run_id = ?1 ORDER BY seq",
+            )
+            .unwrap();
+        type Stored = (i64, i64, String, String, String, String, String, Option<i64>, bool);
+        let stored: Vec<Stored> = stmt
+            .query_map([run], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(stored.len(), disposals.len(), "a second store replaces the first");
+        for (seq, (row, d)) in stored.iter().zip(&disposals).enumerate() {
+            let want = (
+                seq as i64,
+                d.event_id,
+                d.kind.as_str().to_owned(),
+                format_amount(d.amount),
+                format_amount(d.proceeds),
+                format_amount(d.cost_basis),
+                format_amount(d.gain()),
+                d.lot_event_id,
+                d.basis_missing,
+            );
+            assert_eq!(*row, want);
+        }
     }
 }

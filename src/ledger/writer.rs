@@ -24,7 +24,7 @@ pub enum Written {
 }
 
 /// How many legs or links one multi-row INSERT writes.
-const CHUNK: usize = 200;
+pub(super) const CHUNK: usize = 200;
 
 const LEGS_HEAD: &str = "INSERT INTO legs (event_id, seq, role, asset, amount)";
 const LINKS_HEAD: &str = "INSERT OR IGNORE INTO event_sources (event_id, raw_record_id)";
@@ -256,14 +256,14 @@ impl Drop for Writer<'_> {
 }
 
 /// `INSERT ... VALUES (...), (...)` with `rows` groups of `columns` parameters.
-fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
+pub(super) fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
     let group = format!("({})", vec!["?"; columns].join(", "));
     format!("{head} VALUES {}", vec![group; rows].join(", "))
 }
 
 /// Runs a multi-row INSERT for `params` (whole rows of `columns`): the prepared full-chunk
 /// statement when there are `CHUNK` rows, a statement of the right size otherwise.
-fn write_chunk(
+pub(super) fn write_chunk(
     conn: &Connection,
     full: &mut Statement<'_>,
     head: &str,
