@@ -102,6 +102,45 @@ impl<T> Default for Fetched<T> {
     }
 }
 
+/// How a source writes a candle's close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseText {
+    /// Decimal text in a JSON string (`"16600.5"`), as Binance and Kraken do.
+    String,
+    /// A JSON number or a string (Coinbase Exchange sends numbers).
+    StringOrNumber,
+}
+
+/// Reads candle rows `[open time, …, close (index 4), …]`, the time a whole number of
+/// `unit_ms` (1 for milliseconds, 1000 for seconds), the close exactly from its decimal text;
+/// oldest first. `width` is how many fields the source documents, for the error message.
+pub fn candle_rows(
+    rows: &[Vec<&serde_json::value::RawValue>],
+    unit_ms: i64,
+    close: CloseText,
+    width: usize,
+) -> Result<Vec<Candle>, String> {
+    let mut candles = Vec::with_capacity(rows.len());
+    for (index, row) in rows.iter().enumerate() {
+        let (Some(time), Some(raw_close)) = (row.first(), row.get(4)) else {
+            return Err(format!("candle {index} has {} fields, not {width}", row.len()));
+        };
+        let units: i64 = serde_json::from_str(time.get())
+            .map_err(|_| format!("candle {index}: open time {} is not a whole number", time.get()))?;
+        let text = match (serde_json::from_str::<String>(raw_close.get()), close) {
+            (Ok(text), _) => text,
+            (Err(_), CloseText::StringOrNumber) => raw_close.get().trim().to_owned(),
+            (Err(_), CloseText::String) => {
+                return Err(format!("candle {index}: close {} is not decimal text", raw_close.get()));
+            }
+        };
+        let close = crate::amount::parse_amount(&text).map_err(|error| format!("candle {index}: close: {error}"))?;
+        candles.push(Candle { open_ms: units.saturating_mul(unit_ms), close });
+    }
+    candles.sort();
+    Ok(candles)
+}
+
 /// A public price source: markets and their candles.
 pub trait CandleSource: Send + Sync {
     /// Short stable name recorded as a price's source (`binance`, `coinbase`).
@@ -155,6 +194,20 @@ pub fn open_sources(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn candle_rows_read_times_and_exact_closes_oldest_first() {
+        let body = r#"[[1700000060,"1","1","1","16600.10"],[1700000000,0,0,0,0.32]]"#;
+        let rows: Vec<Vec<&serde_json::value::RawValue>> = serde_json::from_str(body).unwrap();
+        let candles = candle_rows(&rows, 1000, CloseText::StringOrNumber, 6).unwrap();
+        let closes: Vec<(i64, String)> = candles.iter().map(|c| (c.open_ms, c.close.to_string())).collect();
+        assert_eq!(closes, [(1_700_000_000_000, "0.32".to_owned()), (1_700_000_060_000, "16600.1".to_owned())]);
+        // A number where decimal text is required, a short row.
+        let error = candle_rows(&rows, 1000, CloseText::String, 6).unwrap_err();
+        assert!(error.contains("candle 1: close 0.32 is not decimal text"), "{error}");
+        let short: Vec<Vec<&serde_json::value::RawValue>> = serde_json::from_str("[[1,2]]").unwrap();
+        assert_eq!(candle_rows(&short, 1, CloseText::String, 12).unwrap_err(), "candle 0 has 2 fields, not 12");
+    }
 
     #[test]
     fn floor_aligns_to_utc_boundaries() {

@@ -15,9 +15,8 @@ use serde_json::value::RawValue;
 use super::api::{BinanceApi, Endpoint};
 use super::assets;
 use crate::Secret;
-use crate::amount::parse_amount;
 use crate::http::{ClientConfig, Clock, FetchError};
-use crate::prices::{Candle, CandleSource, Fetched, Granularity, Market};
+use crate::prices::{Candle, CandleSource, CloseText, Fetched, Granularity, Market, candle_rows};
 
 /// The exchange's name in errors and as a price's source.
 const NAME: &str = "binance";
@@ -91,19 +90,7 @@ fn canonical(code: &str) -> String {
 /// read exactly from their decimal text.
 fn parse_klines(body: &[u8]) -> Result<Vec<Candle>, String> {
     let rows: Vec<Vec<&RawValue>> = serde_json::from_slice(body).map_err(|error| error.to_string())?;
-    let mut candles = Vec::with_capacity(rows.len());
-    for (index, row) in rows.iter().enumerate() {
-        let (Some(open), Some(close)) = (row.first(), row.get(4)) else {
-            return Err(format!("candle {index} has {} fields, not 12", row.len()));
-        };
-        let open_ms: i64 = serde_json::from_str(open.get())
-            .map_err(|_| format!("candle {index}: open time {} is not a whole number", open.get()))?;
-        let text: String = serde_json::from_str(close.get())
-            .map_err(|_| format!("candle {index}: close {} is not decimal text", close.get()))?;
-        let close = parse_amount(&text).map_err(|error| format!("candle {index}: close: {error}"))?;
-        candles.push(Candle { open_ms, close });
-    }
-    Ok(candles)
+    candle_rows(&rows, 1, CloseText::String, 12)
 }
 
 impl CandleSource for BinancePrices {

@@ -16,13 +16,12 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::amount::parse_amount;
 use crate::asset::asset_symbol;
 use crate::http::{
     Answer, BucketKind, Client, ClientConfig, Clock, FetchError, Limiter, Method, Prepared, Protocol, Request, Usage,
     Verdict, encode_query, retry_after,
 };
-use crate::prices::{Candle, CandleSource, Fetched, Granularity, Market};
+use crate::prices::{Candle, CandleSource, CloseText, Fetched, Granularity, Market, candle_rows};
 use crate::time::{format_rfc3339, from_millis};
 
 /// The exchange's name in errors and as a price's source.
@@ -200,32 +199,11 @@ fn malformed(endpoint: &str, reason: String) -> FetchError {
     FetchError::Malformed { exchange: NAME.to_owned(), endpoint: endpoint.to_owned(), reason }
 }
 
-/// A number of a candle row, exactly from its JSON text (a number, or a string holding one).
-fn row_number(raw: &RawValue) -> Result<rust_decimal::Decimal, String> {
-    let text = raw.get().trim();
-    let text = match serde_json::from_str::<String>(text) {
-        Ok(inner) => inner,
-        Err(_) => text.to_owned(),
-    };
-    parse_amount(&text).map_err(|error| error.to_string())
-}
-
 /// The candles of one answer (`[[time, low, high, open, close, volume], …]`, newest first),
 /// oldest first.
 fn parse_candles(body: &[u8]) -> Result<Vec<Candle>, String> {
     let rows: Vec<Vec<&RawValue>> = serde_json::from_slice(body).map_err(|error| error.to_string())?;
-    let mut candles = Vec::with_capacity(rows.len());
-    for (index, row) in rows.iter().enumerate() {
-        let (Some(time), Some(close)) = (row.first(), row.get(4)) else {
-            return Err(format!("candle {index} has {} fields, not 6", row.len()));
-        };
-        let seconds: i64 = serde_json::from_str(time.get())
-            .map_err(|_| format!("candle {index}: time {} is not whole seconds", time.get()))?;
-        let close = row_number(close).map_err(|error| format!("candle {index}: close: {error}"))?;
-        candles.push(Candle { open_ms: seconds.saturating_mul(1000), close });
-    }
-    candles.sort();
-    Ok(candles)
+    candle_rows(&rows, 1000, CloseText::StringOrNumber, 6)
 }
 
 impl CandleSource for CoinbasePrices {

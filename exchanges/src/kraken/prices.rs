@@ -21,9 +21,8 @@ use serde_json::value::RawValue;
 use super::api::{Endpoint, KrakenApi, Tier, malformed};
 use super::assets::canonical_asset;
 use crate::Secret;
-use crate::amount::parse_amount;
 use crate::http::{ClientConfig, Clock, FetchError};
-use crate::prices::{Candle, CandleSource, Fetched, Granularity, Market};
+use crate::prices::{Candle, CandleSource, CloseText, Fetched, Granularity, Market, candle_rows};
 
 /// The exchange's name in errors and as a price's source.
 const NAME: &str = "kraken";
@@ -89,19 +88,7 @@ fn parse_ohlc(result: &RawValue) -> Result<Vec<Candle>, String> {
         return Err("the result holds more than one pair".to_owned());
     }
     let rows: Vec<Vec<&RawValue>> = serde_json::from_str(rows.get()).map_err(|error| error.to_string())?;
-    let mut candles = Vec::with_capacity(rows.len());
-    for (index, row) in rows.iter().enumerate() {
-        let (Some(time), Some(close)) = (row.first(), row.get(4)) else {
-            return Err(format!("row {index} has {} fields, not 8", row.len()));
-        };
-        let seconds: i64 = serde_json::from_str(time.get())
-            .map_err(|_| format!("row {index}: time {} is not whole seconds", time.get()))?;
-        let text: String = serde_json::from_str(close.get())
-            .map_err(|_| format!("row {index}: close {} is not decimal text", close.get()))?;
-        let close = parse_amount(&text).map_err(|error| format!("row {index}: close: {error}"))?;
-        candles.push(Candle { open_ms: seconds.saturating_mul(1000), close });
-    }
-    candles.sort();
+    let mut candles = candle_rows(&rows, 1000, CloseText::String, 8)?;
     // The newest row is the interval still open: not a candle yet.
     candles.pop();
     Ok(candles)
