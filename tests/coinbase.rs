@@ -185,15 +185,7 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let s = Synced::new(&target, SimKey::demo(), None);
     s.ok(&ADD_ACCOUNT);
     for delay_ms in [150u64, 300, 500] {
-        let mut child =
-            s.sb.command(&["--quiet", "sync"])
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill(); // SIGKILL on Unix
-        let _ = child.wait();
+        s.sb.kill_after(&["--quiet", "sync"], delay_ms);
     }
     s.ok(&["sync", "--quiet"]);
     assert_eq!(s.events(), reference.events());

@@ -3,7 +3,6 @@
 mod common;
 
 use std::io::Write;
-use std::time::Duration;
 
 use common::Sandbox;
 
@@ -29,15 +28,7 @@ fn a_killed_import_writes_nothing_and_the_next_run_imports_everything() {
 
     // Kill at several moments; each time the ledger holds all or nothing.
     for delay_ms in [50u64, 150, 400] {
-        let mut child = sb
-            .command(&["--quiet", "import", &file, "--account", "cold"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill(); // SIGKILL on Unix
-        let _ = child.wait();
+        sb.kill_after(&["--quiet", "import", &file, "--account", "cold"], delay_ms);
         let events = sb.ok(&["--json", "balances"]).json();
         let held = events.as_array().map(Vec::len).unwrap_or(0);
         let n = count_events(&sb);

@@ -149,6 +149,16 @@ impl Sandbox {
         run
     }
 
+    /// Starts the command quietly and SIGKILLs it after `delay_ms` (a crash at that moment).
+    #[allow(dead_code)]
+    pub fn kill_after(&self, args: &[&str], delay_ms: u64) {
+        let mut child =
+            self.command(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the binary starts");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL on Unix
+        let _ = child.wait();
+    }
+
     /// An account's non-zero balances by asset, as `balances --json` gives them.
     #[allow(dead_code)]
     pub fn balances(&self, account: &str) -> std::collections::BTreeMap<String, rust_decimal::Decimal> {
