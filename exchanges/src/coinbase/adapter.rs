@@ -120,8 +120,6 @@ struct Wallet {
 /// A conversion half waiting for its partner.
 #[derive(Clone, Debug)]
 struct Held {
-    /// Order of arrival in this walk.
-    seq: u64,
     wallet: String,
     /// When it happened, ms.
     time_ms: i64,
@@ -189,9 +187,8 @@ pub struct CoinbaseAdapter {
     api: CoinbaseApi,
     /// The wallets of this run, sorted by id.
     wallets: Mutex<Option<Vec<Wallet>>>,
-    /// Conversion halves by `trade.id`, and how many were ever held in this walk.
+    /// Conversion halves waiting for their partner, by `trade.id`.
     held: Mutex<BTreeMap<String, Held>>,
-    held_seq: std::sync::atomic::AtomicU64,
     /// Transactions read per wallet in this walk, and the conversions paired in it.
     read: Mutex<WalkRead>,
     /// Wallets asked at once by one page of the transactions walk.
@@ -240,7 +237,6 @@ impl CoinbaseAdapter {
             api,
             wallets: Mutex::new(None),
             held: Mutex::new(BTreeMap::new()),
-            held_seq: std::sync::atomic::AtomicU64::new(0),
             read: Mutex::new((BTreeMap::new(), Vec::new())),
             wallets_at_once: WALLETS_AT_ONCE,
         }
@@ -362,7 +358,6 @@ impl CoinbaseAdapter {
                                 held.insert(
                                     trade_id,
                                     Held {
-                                        seq: self.held_seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
                                         wallet: wallet.id.clone(),
                                         time_ms: crate::time::parse_utc(&tx.created_at)
                                             .map_or(0, |t| t.timestamp_millis()),
@@ -461,7 +456,6 @@ impl CoinbaseAdapter {
             let payload = format!("{{\"trade\":{},\"transactions\":[{}]}}", quote(&trade_id), half.payload);
             records.push(RawRecord { external_id: half.id, payload });
         }
-        waiting.sort_by_key(|h| h.seq);
         {
             let read = self.read.lock().unwrap_or_else(|p| p.into_inner());
             c.rewind = rewind_points(waiting.iter(), &read.1);
@@ -728,7 +722,6 @@ mod tests {
     fn a_pair_is_read_again_whole_or_not_at_all() {
         let spot = |wallet: &str, index: u64| Spot { wallet: wallet.into(), index, before: format!("{wallet}{index}") };
         let held = Held {
-            seq: 0,
             wallet: "x".into(),
             time_ms: 0,
             before: "x5".into(),
