@@ -46,7 +46,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::api::{Answer, BinanceApi, Endpoint};
+use super::api::{Answer, BinanceApi, Endpoint, malformed, parse};
 use super::assets::asset;
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::parse_amount;
@@ -504,14 +504,6 @@ fn identify(stream: &Stream, v: &serde_json::Value) -> Result<(String, State, i6
         }
         other => return Err(format!("unknown stream {other}")),
     })
-}
-
-fn parse<'a, T: Deserialize<'a>>(endpoint: Endpoint, body: &'a [u8]) -> Result<T, FetchError> {
-    serde_json::from_slice(body).map_err(|e| malformed(endpoint, e.to_string()))
-}
-
-fn malformed(endpoint: Endpoint, reason: String) -> FetchError {
-    FetchError::Malformed { exchange: EXCHANGE.into(), endpoint: endpoint.name().into(), reason }
 }
 
 /// The fixed streams every Binance account has.

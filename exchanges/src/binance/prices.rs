@@ -1,18 +1,18 @@
 //! Binance's public candles as a price source: `GET /api/v3/exchangeInfo` and `GET /api/v3/klines`.
 //!
 //! [`BinancePrices`] lists every symbol `exchangeInfo` returns (delisted ones with status
-//! `BREAK` included: they keep serving their candles, reference §3.1) with its base and quote
-//! mapped to canonical symbols, and asks `klines` (reference §6, weight 2 in the `api` bucket)
+//! `BREAK` included: they keep serving their candles) with its base and quote mapped to
+//! canonical symbols, and asks `klines` (weight 2 in the `api` bucket,
+//! <https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints>)
 //! for up to 1000 candles per request, taking each candle's close. Binance keeps one-minute
 //! candles from each symbol's listing on, so the finest granularity is always a minute. The
 //! requests are plain unsigned GETs through [`BinanceApi`] (no key), with its own limiter.
-
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::api::{BinanceApi, Endpoint};
+use super::api::{BinanceApi, Endpoint, malformed, parse};
 use super::assets;
 use crate::Secret;
 use crate::http::{ClientConfig, Clock, FetchError};
@@ -21,7 +21,7 @@ use crate::prices::{Candle, CandleSource, CloseText, Fetched, Granularity, Marke
 /// The exchange's name in errors and as a price's source.
 const NAME: &str = "binance";
 
-/// The most candles one `klines` request returns (reference §6).
+/// The most candles one `klines` request returns (Binance's `limit` maximum).
 pub const MAX_KLINES: u32 = 1000;
 
 /// Binance's interval names with their lengths in ms (the ones a [`Granularity`] can be).
@@ -76,10 +76,6 @@ struct SymbolInfo {
     quote_asset: String,
 }
 
-fn malformed(endpoint: Endpoint, reason: String) -> FetchError {
-    FetchError::Malformed { exchange: NAME.to_owned(), endpoint: endpoint.name().to_owned(), reason }
-}
-
 /// The canonical symbol of an asset code in a symbol list, which has no date: Binance's fixed
 /// renames apply (`BCC` → `BCH`), the dated one does not (`LUNA` is today's LUNA).
 fn canonical(code: &str) -> String {
@@ -102,8 +98,7 @@ impl CandleSource for BinancePrices {
         let answer = self.api.get(Endpoint::ExchangeInfo, &[])?;
         // The answer also says the real request-weight budget (and the simulator's window).
         self.api.set_api_limits_from_exchange_info(&answer.body);
-        let info: ExchangeInfo = serde_json::from_slice(&answer.body)
-            .map_err(|error| malformed(Endpoint::ExchangeInfo, error.to_string()))?;
+        let info: ExchangeInfo = parse(Endpoint::ExchangeInfo, &answer.body)?;
         let items: Vec<Market> = info
             .symbols
             .into_iter()

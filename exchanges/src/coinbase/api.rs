@@ -23,6 +23,7 @@ use reqwest::header::HeaderMap;
 
 use super::auth::{API_HOST, CdpKey, authorization_header};
 use crate::Secret;
+use crate::http::answer::{self, complete_json, snippet};
 use crate::http::client::{Client, ClientConfig, Method, Prepared, Protocol, Request, Usage, Verdict};
 use crate::http::{BucketKind, Clock, FetchError, Limiter, encode_query};
 
@@ -211,13 +212,7 @@ impl Protocol for CoinbaseProtocol {
     fn judge(&self, request: &Request, status: u16, headers: &HeaderMap, body: &[u8]) -> Verdict {
         let now = self.clock.now_ms();
         if (200..300).contains(&status) {
-            if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-                return Verdict::Retry {
-                    reason: format!("HTTP {status}: the answer is not complete JSON ({} bytes)", body.len()),
-                    after: None,
-                };
-            }
-            return Verdict::Ok;
+            return complete_json(status, body);
         }
         if status == 429 {
             self.bucket_is_full(request);
@@ -226,10 +221,7 @@ impl Protocol for CoinbaseProtocol {
         if status >= 500 {
             return Verdict::Retry { reason: format!("HTTP {status}"), after: None };
         }
-        let (code, message) = error_of(body).unwrap_or_else(|| {
-            let text = String::from_utf8_lossy(body);
-            (String::new(), text.chars().take(120).collect::<String>().trim().to_owned())
-        });
+        let (code, message) = error_of(body).unwrap_or_else(|| (String::new(), snippet(body)));
         let said = if code.is_empty() { message.clone() } else { format!("{code}: {message}") };
         let auth = |problem: &str| {
             Verdict::Fail(FetchError::Auth {
@@ -332,7 +324,7 @@ impl CoinbaseApi {
 
 /// An answer that is not what `endpoint` documents.
 pub fn malformed(endpoint: Endpoint, reason: String) -> FetchError {
-    FetchError::Malformed { exchange: EXCHANGE.to_owned(), endpoint: endpoint.name().to_owned(), reason }
+    answer::malformed(EXCHANGE, endpoint.name(), reason)
 }
 
 /// A `next_uri` (`/v2/accounts?limit=25&starting_after=…`) split into its path and decoded query.

@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::asset::asset_symbol;
+use crate::http::answer::{complete_json, malformed, parse, snippet};
 use crate::http::{
     Answer, BucketKind, Client, ClientConfig, Clock, FetchError, Limiter, Method, Prepared, Protocol, Request, Usage,
     Verdict, encode_query, retry_after,
@@ -66,13 +67,6 @@ struct ErrorBody {
     message: Option<String>,
 }
 
-/// The start of a body that is not an error JSON, for the error message.
-fn snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let text: String = text.chars().filter(|c| !c.is_control()).take(120).collect();
-    if text.trim().is_empty() { "(empty answer)".to_owned() } else { text.trim().to_owned() }
-}
-
 impl Protocol for CoinbaseExchangeProtocol {
     fn exchange(&self) -> &'static str {
         NAME
@@ -84,14 +78,7 @@ impl Protocol for CoinbaseExchangeProtocol {
 
     fn judge(&self, request: &Request, status: u16, headers: &HeaderMap, body: &[u8]) -> Verdict {
         if (200..300).contains(&status) {
-            // A body cut short without the transport noticing is not JSON: fetch it again.
-            if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() {
-                return Verdict::Retry {
-                    reason: format!("HTTP {status}: the answer is not complete JSON ({} bytes)", body.len()),
-                    after: None,
-                };
-            }
-            return Verdict::Ok;
+            return complete_json(status, body);
         }
         let message = serde_json::from_slice::<ErrorBody>(body)
             .ok()
@@ -195,10 +182,6 @@ struct Product {
     quote_currency: String,
 }
 
-fn malformed(endpoint: &str, reason: String) -> FetchError {
-    FetchError::Malformed { exchange: NAME.to_owned(), endpoint: endpoint.to_owned(), reason }
-}
-
 /// The candles of one answer (`[[time, low, high, open, close, volume], …]`, newest first),
 /// oldest first.
 fn parse_candles(body: &[u8]) -> Result<Vec<Candle>, String> {
@@ -213,8 +196,7 @@ impl CandleSource for CoinbasePrices {
 
     fn markets(&self) -> Result<Fetched<Market>, FetchError> {
         let answer = self.send("products", "/products".to_owned(), Vec::new())?;
-        let products: Vec<Product> =
-            serde_json::from_slice(&answer.body).map_err(|error| malformed("products", error.to_string()))?;
+        let products: Vec<Product> = parse(NAME, "products", &answer.body)?;
         let mut items = Vec::with_capacity(products.len());
         for product in products {
             // A product whose currencies are not tickers cannot be priced; skip it.
@@ -268,7 +250,7 @@ impl CandleSource for CoinbasePrices {
         ];
         let path = format!("/products/{}/candles", encode_path_segment(&market.symbol));
         let answer = self.send("candles", path, params)?;
-        let mut items = parse_candles(&answer.body).map_err(|reason| malformed("candles", reason))?;
+        let mut items = parse_candles(&answer.body).map_err(|reason| malformed(NAME, "candles", reason))?;
         items.retain(|candle| (start_ms..end_ms).contains(&candle.open_ms));
         Ok(Fetched::candles(items, answer.attempts))
     }

@@ -6,6 +6,7 @@
 //! backoff and jitter, honours `Retry-After`, and never lets a secret reach an error.
 //! Time comes from a [`Clock`](clock::Clock), so tests run the waits instantly.
 
+pub mod answer;
 pub mod client;
 pub mod clock;
 mod error;

@@ -28,6 +28,7 @@ use serde_json::value::RawValue;
 
 use super::auth::{self, NonceSource};
 use crate::Secret;
+use crate::http::answer::{self, incomplete};
 use crate::http::client::{Client, ClientConfig, Method, Prepared, Protocol, Request, Usage, Verdict};
 use crate::http::{BucketKind, Clock, FetchError, Limiter, encode_query};
 
@@ -297,12 +298,7 @@ impl Protocol for KrakenProtocol {
         }
         let envelope = match parsed {
             Ok(envelope) => envelope,
-            Err(_) if (200..300).contains(&status) => {
-                return Verdict::Retry {
-                    reason: format!("HTTP {status}: the answer is not complete JSON ({} bytes)", body.len()),
-                    after: None,
-                };
-            }
+            Err(_) if (200..300).contains(&status) => return incomplete(status, body),
             Err(_) => {
                 return Verdict::Fail(FetchError::Api {
                     exchange: EXCHANGE.to_owned(),
@@ -486,7 +482,7 @@ impl KrakenApi {
 
 /// An answer that is not what `endpoint` documents.
 pub fn malformed(endpoint: Endpoint, reason: String) -> FetchError {
-    FetchError::Malformed { exchange: EXCHANGE.to_owned(), endpoint: endpoint.name().to_owned(), reason }
+    answer::malformed(EXCHANGE, endpoint.name(), reason)
 }
 
 #[cfg(test)]
