@@ -3,9 +3,7 @@
 use sha2::{Digest, Sha256};
 
 /// Lower-case hex of `bytes` (a finished digest).
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use cointally_exchanges::hex::lower_hex as hex;
 
 /// The SHA-256 of `bytes`, in hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {

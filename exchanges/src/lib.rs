@@ -15,6 +15,7 @@ pub mod binance;
 pub mod coinbase;
 pub mod event;
 pub mod exchange;
+pub mod hex;
 pub mod http;
 pub mod kraken;
 pub mod prices;

@@ -15,6 +15,8 @@ use std::collections::HashMap;
 use cointally_exchanges::NewEvent;
 use cointally_exchanges::amount::format_amount;
 use cointally_exchanges::time::to_millis;
+
+use crate::digest::hex;
 use sha2::{Digest, Sha256};
 
 /// Derives content keys for one file.
@@ -57,16 +59,6 @@ fn content_hash(event: &NewEvent) -> [u8; 16] {
     let mut out = [0u8; 16];
     out.copy_from_slice(&full[..16]);
     out
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }
 
 #[cfg(test)]

@@ -245,6 +245,12 @@ pub(crate) fn now_text() -> String {
     cointally_exchanges::time::format_rfc3339(chrono::Utc::now())
 }
 
+/// A decimal stored as text (a price, a rate, a total), or [`LedgerError::Corrupt`] naming
+/// `what` and the text when it is not one.
+pub(crate) fn decimal(text: &str, what: &str) -> Result<rust_decimal::Decimal, LedgerError> {
+    text.parse().map_err(|_| LedgerError::Corrupt(format!("{what} {text:?} is not a decimal")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

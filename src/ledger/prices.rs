@@ -8,7 +8,7 @@ use cointally_exchanges::prices::{Candle, Market};
 use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 
-use super::{Ledger, LedgerError};
+use super::{Ledger, LedgerError, decimal};
 
 /// The setting that holds the reporting currency.
 const CURRENCY_SETTING: &str = "reporting_currency";
@@ -95,10 +95,6 @@ pub struct FilePrice {
     pub granularity: &'static str,
     /// One unit of `asset` in `currency`.
     pub price: Decimal,
-}
-
-fn decimal(text: &str, what: &str) -> Result<Decimal, LedgerError> {
-    text.parse().map_err(|_| LedgerError::Corrupt(format!("{what} {text:?} is not a decimal")))
 }
 
 impl Ledger {

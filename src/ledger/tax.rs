@@ -16,7 +16,7 @@ use rusqlite::types::Value;
 
 use super::events::parse_stored_amount;
 use super::writer::{CHUNK, multi_row_insert, write_chunk};
-use super::{Ledger, LedgerError};
+use super::{Ledger, LedgerError, decimal};
 
 /// An event as the tax engine sees it: kind, time, legs with their values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -254,10 +254,6 @@ pub struct RunRows<'a> {
 /// A movement being read: the movement so far, whether it is still a single-asset crypto
 /// move, and its fee legs.
 type Pending = (Movement, bool, Vec<(String, Decimal)>);
-
-fn decimal(text: &str, what: &str) -> Result<Decimal, LedgerError> {
-    text.parse().map_err(|_| LedgerError::Corrupt(format!("{what} {text:?} is not a decimal")))
-}
 
 /// A TEXT column borrowed from the row.
 fn text<'a>(row: &'a rusqlite::Row<'_>, index: usize) -> Result<&'a str, LedgerError> {

@@ -20,6 +20,7 @@ use sha2::Sha256;
 use thiserror::Error;
 
 use crate::Secret;
+use crate::hex::lower_hex;
 
 /// The HTTP header that carries the API key on every signed request.
 pub const API_KEY_HEADER: &str = "X-MBX-APIKEY";
@@ -229,17 +230,6 @@ fn push_percent_encoded(out: &mut String, text: &str) {
             out.push(char::from(HEX_UPPER[usize::from(byte & 0x0f)]));
         }
     }
-}
-
-/// Bytes as lowercase hexadecimal text.
-fn lower_hex(bytes: &[u8]) -> String {
-    const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
-    let mut text = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        text.push(char::from(HEX_LOWER[usize::from(byte >> 4)]));
-        text.push(char::from(HEX_LOWER[usize::from(byte & 0x0f)]));
-    }
-    text
 }
 
 #[cfg(test)]

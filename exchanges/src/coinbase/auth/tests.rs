@@ -1,4 +1,5 @@
 use super::*;
+use crate::hex::lower_hex;
 use p256::ecdsa::signature::Verifier as _;
 use p256::pkcs8::{EncodePrivateKey as _, LineEnding};
 
@@ -78,7 +79,7 @@ fn ed25519_worked_example_of_reference_2_2_reproduced_exactly() {
     let key = CdpKey::parse(ED25519_KEY_NAME, &Secret::new(ED25519_SECRET)).unwrap();
     assert_eq!(key.algorithm(), KeyAlgorithm::EdDsa);
     let Signer::EdDsa(signing) = &key.signer else { panic!("expected Ed25519") };
-    let public_hex: String = signing.verifying_key().as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    let public_hex: String = lower_hex(signing.verifying_key().as_bytes());
     assert_eq!(public_hex, ED25519_PUBLIC_HEX);
 
     let token = key.rest_jwt("GET", API_HOST, ACCOUNTS_PATH, at(1_700_000_000), ED25519_NONCE).unwrap();
@@ -311,8 +312,8 @@ fn debug_of_a_key_never_shows_the_private_key() {
     let pem = test_ec_pem();
     let ec = CdpKey::parse(EC_KEY_NAME, &Secret::new(pem.as_str())).unwrap();
     let ed = CdpKey::parse(ED25519_KEY_NAME, &Secret::new(ED25519_SECRET)).unwrap();
-    let seed_hex: String = (0u8..32).map(|b| format!("{b:02x}")).collect();
-    let scalar_hex: String = (1u8..=32).map(|b| format!("{b:02x}")).collect();
+    let seed_hex: String = lower_hex(&(0u8..32).collect::<Vec<u8>>());
+    let scalar_hex: String = lower_hex(&(1u8..=32).collect::<Vec<u8>>());
     for shown in [format!("{ec:?}"), format!("{ed:?}"), format!("{:#?}", Some(&ed))] {
         assert!(shown.contains("[redacted]"), "{shown}");
         assert_no_piece_of(&pem_body(&pem), &shown);
