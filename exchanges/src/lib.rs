@@ -13,6 +13,7 @@ pub mod amount;
 pub mod asset;
 pub mod binance;
 pub mod coinbase;
+pub mod cursor;
 pub mod event;
 pub mod exchange;
 pub mod hex;

@@ -17,7 +17,7 @@
 //! one day before where the last one ended (records dated just before "now" can appear a
 //! moment later; the day costs one request per endpoint and adds nothing twice). Records not
 //! yet final (a deposit waiting for confirmations, a withdrawal being processed, a fiat order
-//! processing) are not stored: the cursor remembers the earliest of them (`hold`) and the next
+//! processing) are not stored: the cursor remembers the earliest of them (`hold_ms`) and the next
 //! run walks again from there, so they are stored once they are final.
 //!
 //! # Which trading pairs are asked (symbol discovery)
@@ -43,13 +43,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
 
 use rust_decimal::Decimal;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::api::{Answer, BinanceApi, Endpoint, malformed, parse};
 use super::assets::asset;
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::parse_amount;
+use crate::cursor;
 use crate::http::FetchError;
 
 /// Binance's launch: where walks through time begin (2017-07-14 03:00:00 UTC).
@@ -98,19 +99,47 @@ enum Paging {
     Whole(u32),
 }
 
-/// The cursor of a time walk: `from=MS;page=N;span=MS;hold=MS`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The cursor of a `myTrades` walk: the next trade id to ask for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+struct TradeCursor {
+    from_id: u64,
+}
+
+impl TradeCursor {
+    /// The cursor stored as `text`: its JSON, or `fromId=N` as versions before it wrote.
+    fn parse(text: &str) -> Option<TradeCursor> {
+        cursor::decode(text).or_else(|| Some(TradeCursor { from_id: text.strip_prefix("fromId=")?.parse().ok()? }))
+    }
+
+    fn render(&self) -> String {
+        cursor::encode(self)
+    }
+}
+
+/// The cursor of a time walk: where the next window starts, the page in it, the window's
+/// length, the earliest record held back (not final yet), and where the walk began.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 struct TimeCursor {
     from_ms: i64,
     page: u32,
     span_ms: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     hold_ms: Option<i64>,
     begin_ms: i64,
 }
 
 impl TimeCursor {
+    /// The cursor stored as `text`: its JSON, or `from=MS;page=N;span=MS;begin=MS[;hold=MS]` as
+    /// versions before it wrote.
     fn parse(text: &str) -> Option<TimeCursor> {
-        let mut c = TimeCursor { from_ms: 0, page: 0, span_ms: 0, hold_ms: None, begin_ms: 0 };
+        cursor::decode(text).or_else(|| TimeCursor::parse_before_json(text))
+    }
+
+    /// A cursor as versions before the JSON form wrote it.
+    fn parse_before_json(text: &str) -> Option<TimeCursor> {
+        let mut c = TimeCursor::default();
         for part in text.split(';') {
             let (k, v) = part.split_once('=')?;
             let v: i64 = v.parse().ok()?;
@@ -127,11 +156,7 @@ impl TimeCursor {
     }
 
     fn render(&self) -> String {
-        let mut s = format!("from={};page={};span={};begin={}", self.from_ms, self.page, self.span_ms, self.begin_ms);
-        if let Some(hold) = self.hold_ms {
-            s.push_str(&format!(";hold={hold}"));
-        }
-        s
+        cursor::encode(self)
     }
 }
 
@@ -187,10 +212,9 @@ impl BinanceAdapter {
     }
 
     fn fetch_trades(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
-        let from_id: u64 = cursor
-            .strip_prefix("fromId=")
-            .and_then(|v| v.parse().ok())
-            .ok_or_else(|| malformed(Endpoint::MyTrades, format!("cursor {cursor:?} is not fromId=N")))?;
+        let from_id = TradeCursor::parse(cursor)
+            .ok_or_else(|| malformed(Endpoint::MyTrades, format!("cursor {cursor:?} is not a trades cursor")))?
+            .from_id;
         let (base, quote) = stream
             .scope
             .split_once('/')
@@ -244,7 +268,7 @@ impl BinanceAdapter {
         };
         Ok(Page {
             records,
-            cursor: format!("fromId={next}"),
+            cursor: TradeCursor { from_id: next }.render(),
             done,
             covered,
             progress: Progress::Unknown,
@@ -592,7 +616,7 @@ impl Adapter for BinanceAdapter {
         if stream.endpoint == "myTrades" {
             return Ok(match (plan.full, stored) {
                 (false, Some(cursor)) => cursor.to_string(),
-                _ => "fromId=0".to_string(),
+                _ => TradeCursor::default().render(),
             });
         }
         let walk = Self::walk(stream).ok_or_else(|| FetchError::Setup {
@@ -634,5 +658,50 @@ mod tests {
         let c = TimeCursor { hold_ms: None, ..c };
         assert_eq!(TimeCursor::parse(&c.render()), Some(c));
         assert_eq!(TimeCursor::parse("from=x"), None);
+        let trades = TradeCursor { from_id: 42 };
+        assert_eq!(trades.render(), r#"{"from_id":42}"#);
+        assert_eq!(TradeCursor::parse(&trades.render()), Some(trades));
+        assert_eq!(TradeCursor::parse("fromId=x"), None);
+    }
+
+    fn adapter() -> BinanceAdapter {
+        let clock: Arc<dyn crate::http::Clock> = Arc::new(crate::http::ManualClock::new(1_700_000_000_000));
+        let limiter = BinanceApi::new_limiter(Arc::clone(&clock));
+        let (key, secret) = (crate::Secret::new(""), crate::Secret::new(""));
+        let config = crate::http::ClientConfig::default();
+        // Nothing listens there: `start` asks Binance nothing.
+        BinanceAdapter::new(
+            BinanceApi::new(Some("http://127.0.0.1:9"), key, secret, "main", limiter, config, clock).unwrap(),
+        )
+    }
+
+    /// A ledger synced by a version that wrote `from=…;page=…` and `fromId=N` cursors resumes
+    /// where it stopped, exactly as from the same cursor in JSON.
+    #[test]
+    fn cursors_written_before_json_resume_where_they_stopped() {
+        let adapter = adapter();
+        let plan = SyncPlan { full: false, since_ms: None };
+        let trades = Stream::new("myTrades", "BNB/BTC");
+        let resumed = adapter.start(&trades, Some("fromId=28458"), &plan).unwrap();
+        assert_eq!(TradeCursor::parse(&resumed), Some(TradeCursor { from_id: 28_458 }));
+        assert_eq!(TradeCursor::parse("fromId=28458"), TradeCursor::parse(r#"{"from_id":28458}"#));
+
+        let old = "from=1600000000000;page=3;span=7689600000;begin=1500000000000;hold=1599000000000";
+        let expected = TimeCursor {
+            from_ms: 1_600_000_000_000,
+            page: 3,
+            span_ms: 7_689_600_000,
+            hold_ms: Some(1_599_000_000_000),
+            begin_ms: 1_500_000_000_000,
+        };
+        assert_eq!(TimeCursor::parse(old), Some(expected));
+        let deposits = Stream::new("deposits", "");
+        let from_old = adapter.start(&deposits, Some(old), &plan).unwrap();
+        assert_eq!(from_old, adapter.start(&deposits, Some(&expected.render()), &plan).unwrap());
+        let restarted = TimeCursor::parse(&from_old).unwrap();
+        // From the held record, less the look-back day, in the walk that began where it began.
+        assert_eq!(restarted.from_ms, 1_599_000_000_000 - LOOKBACK_MS);
+        assert_eq!(restarted.begin_ms, 1_500_000_000_000);
+        assert!(from_old.starts_with('{'), "{from_old}");
     }
 }

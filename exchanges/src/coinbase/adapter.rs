@@ -51,6 +51,7 @@ use super::normalize::{FILLS, TRANSACTIONS, Transaction, is_known_type};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Stream, SyncPlan};
 use crate::amount::parse_amount;
 use crate::asset::asset_symbol;
+use crate::cursor;
 use crate::http::FetchError;
 
 /// Transactions per v2 page (Coinbase's maximum).
@@ -99,14 +100,6 @@ struct FillCursor {
     /// The walk is over.
     #[serde(default)]
     done: bool,
-}
-
-fn parse<T: for<'de> Deserialize<'de> + Default>(text: &str) -> Option<T> {
-    if text.trim().is_empty() { Some(T::default()) } else { serde_json::from_str(text).ok() }
-}
-
-fn render<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
 }
 
 /// One wallet of the account.
@@ -285,11 +278,11 @@ impl CoinbaseAdapter {
     }
 
     fn fetch_transactions(&self, cursor: &str) -> Result<Page, FetchError> {
-        let mut c: TxCursor = parse(cursor).ok_or_else(|| {
+        let mut c: TxCursor = cursor::decode(cursor).ok_or_else(|| {
             malformed(Endpoint::Transactions, format!("cursor {cursor:?} is not a transactions cursor"))
         })?;
         if c.done {
-            return Ok(page(Vec::new(), render(&c), true, 0, 0, Vec::new()));
+            return Ok(page(Vec::new(), cursor::encode(&c), true, 0, 0, Vec::new()));
         }
         let (mut requests, mut attempts) = (0u32, 0u32);
         let wallets = {
@@ -400,7 +393,7 @@ impl CoinbaseAdapter {
             finished.warnings.splice(0..0, unknown_warnings(&unknown));
             return Ok(finished);
         }
-        Ok(page(records, render(&c), false, requests, attempts, unknown_warnings(&unknown)))
+        Ok(page(records, cursor::encode(&c), false, requests, attempts, unknown_warnings(&unknown)))
     }
 
     /// The next page of each wallet of `batch` (after `afters`, its `starting_after`), the
@@ -463,14 +456,14 @@ impl CoinbaseAdapter {
         c.finished.clear();
         c.after.clear();
         c.done = true;
-        page(records, render(&c), true, requests, attempts, warnings)
+        page(records, cursor::encode(&c), true, requests, attempts, warnings)
     }
 
     fn fetch_fills(&self, cursor: &str) -> Result<Page, FetchError> {
-        let mut c: FillCursor = parse(cursor)
+        let mut c: FillCursor = cursor::decode(cursor)
             .ok_or_else(|| malformed(Endpoint::Fills, format!("cursor {cursor:?} is not a fills cursor")))?;
         if c.done {
-            return Ok(page(Vec::new(), render(&c), true, 0, 0, Vec::new()));
+            return Ok(page(Vec::new(), cursor::encode(&c), true, 0, 0, Vec::new()));
         }
         let mut params = vec![("limit".to_owned(), FILLS_PAGE_SIZE.to_string())];
         if let Some(floor) = &c.floor {
@@ -508,7 +501,7 @@ impl CoinbaseAdapter {
                 c.done = true;
             }
         }
-        Ok(page(records, render(&c), c.done, 1, answer.attempts, Vec::new()))
+        Ok(page(records, cursor::encode(&c), c.done, 1, answer.attempts, Vec::new()))
     }
 }
 
@@ -603,7 +596,7 @@ impl Adapter for CoinbaseAdapter {
                 *self.wallets.lock().unwrap_or_else(|p| p.into_inner()) = None;
                 self.held.lock().unwrap_or_else(|p| p.into_inner()).clear();
                 *self.read.lock().unwrap_or_else(|p| p.into_inner()) = (BTreeMap::new(), Vec::new());
-                let stored = if plan.full { None } else { stored.and_then(parse::<TxCursor>) };
+                let stored = if plan.full { None } else { stored.and_then(cursor::decode::<TxCursor>) };
                 let mut c = stored.unwrap_or_default();
                 for (wallet, from) in std::mem::take(&mut c.rewind) {
                     if from.is_empty() {
@@ -612,10 +605,10 @@ impl Adapter for CoinbaseAdapter {
                         c.pos.insert(wallet, from);
                     }
                 }
-                Ok(render(&TxCursor { pos: c.pos, ..TxCursor::default() }))
+                Ok(cursor::encode(&TxCursor { pos: c.pos, ..TxCursor::default() }))
             }
             FILLS => {
-                let stored = if plan.full { None } else { stored.and_then(parse::<FillCursor>) };
+                let stored = if plan.full { None } else { stored.and_then(cursor::decode::<FillCursor>) };
                 let c = match stored {
                     Some(c) if c.done => {
                         let floor_ms = c.top_ms.map(|ms| ms - FILLS_OVERLAP_MS);
@@ -629,7 +622,7 @@ impl Adapter for CoinbaseAdapter {
                         ..FillCursor::default()
                     },
                 };
-                Ok(render(&c))
+                Ok(cursor::encode(&c))
             }
             _ => Err(FetchError::Setup { exchange: "coinbase".into(), reason: format!("unknown stream {stream}") }),
         }
@@ -655,14 +648,14 @@ mod tests {
         c.finished.insert("w0".into());
         c.after.insert("w2".into(), "t3".into());
         c.rewind.insert("w1".into(), String::new());
-        assert_eq!(parse::<TxCursor>(&render(&c)), Some(c));
-        assert_eq!(parse::<TxCursor>(""), Some(TxCursor::default()));
-        assert_eq!(parse::<TxCursor>("end=x"), None);
+        assert_eq!(cursor::decode::<TxCursor>(&cursor::encode(&c)), Some(c));
+        assert_eq!(cursor::decode::<TxCursor>(""), Some(TxCursor::default()));
+        assert_eq!(cursor::decode::<TxCursor>("end=x"), None);
         // A cursor written while one wallet was read at a time keeps its positions.
-        let old = parse::<TxCursor>(r#"{"pos":{"w1":"t9"},"at":"w2","next":"t3"}"#).unwrap();
+        let old = cursor::decode::<TxCursor>(r#"{"pos":{"w1":"t9"},"at":"w2","next":"t3"}"#).unwrap();
         assert_eq!(old.pos.get("w1").map(String::as_str), Some("t9"));
         let f = FillCursor { cursor: Some("abc".into()), floor: None, top_ms: Some(5), done: false };
-        assert_eq!(parse::<FillCursor>(&render(&f)), Some(f));
+        assert_eq!(cursor::decode::<FillCursor>(&cursor::encode(&f)), Some(f));
     }
 
     /// Every record of one whole transactions walk, by id, with its events; and the pages.

@@ -20,8 +20,9 @@
 //! trade: trade entries within a minute of the page's oldest entry (their partners may be on
 //! the next page) are held back, with every entry below the first of them, and the next page
 //! starts at that entry (`end` = its id). A page whose every entry is so held is extended with
-//! `ofs` under the same anchor. The cursor is `end=ID;top=ID@MS;floor=PARAM@MS` (`done=1` at the
-//! end of a walk); a walk killed half-way resumes from its last stored `end`.
+//! `ofs` under the same anchor. The cursor is the JSON of `end` (an id), `top` and `floor`
+//! (`[id or param, ms]`) and `done` (at the end of a walk); a walk killed half-way resumes from
+//! its last stored `end`.
 //!
 //! # Records
 //!
@@ -39,8 +40,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Mutex, OnceLock};
 
-use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::api::{Endpoint, KrakenApi, malformed};
@@ -49,6 +50,7 @@ use super::csv::is_trade_type;
 use super::normalize::{LEDGERS, seconds};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::parse_amount;
+use crate::cursor;
 use crate::http::FetchError;
 
 /// Entries per `Ledgers` and `TradesHistory` answer.
@@ -70,20 +72,32 @@ pub struct KrakenAdapter {
 }
 
 /// Where a walk of the ledger stands.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 struct Cursor {
     /// The next call's `end` (a ledger id, inclusive); none: from the newest entry.
+    #[serde(skip_serializing_if = "Option::is_none")]
     end: Option<String>,
     /// The newest entry of this walk: id and time.
+    #[serde(skip_serializing_if = "Option::is_none")]
     top: Option<(String, i64)>,
     /// The walk's `start` (exclusive): a ledger id or Unix seconds, and its time.
+    #[serde(skip_serializing_if = "Option::is_none")]
     floor: Option<(String, i64)>,
     /// Whether the walk is over.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     done: bool,
 }
 
 impl Cursor {
+    /// The cursor stored as `text`: its JSON, or `end=ID;top=ID@MS;floor=PARAM@MS[;done=1]` as
+    /// versions before it wrote.
     fn parse(text: &str) -> Option<Cursor> {
+        cursor::decode(text).or_else(|| Cursor::parse_before_json(text))
+    }
+
+    /// A cursor as versions before the JSON form wrote it.
+    fn parse_before_json(text: &str) -> Option<Cursor> {
         let mut cursor = Cursor::default();
         let at = |value: &str| -> Option<(String, i64)> {
             let (param, ms) = value.rsplit_once('@')?;
@@ -103,20 +117,7 @@ impl Cursor {
     }
 
     fn render(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(end) = &self.end {
-            parts.push(format!("end={end}"));
-        }
-        if let Some((id, ms)) = &self.top {
-            parts.push(format!("top={id}@{ms}"));
-        }
-        if let Some((param, ms)) = &self.floor {
-            parts.push(format!("floor={param}@{ms}"));
-        }
-        if self.done {
-            parts.push("done=1".to_string());
-        }
-        parts.join(";")
+        cursor::encode(self)
     }
 }
 
@@ -535,6 +536,8 @@ impl Adapter for KrakenAdapter {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
     fn row(id: &str, refid: &str, time_ms: i64, trade: bool) -> Row<'static> {
@@ -551,10 +554,43 @@ mod tests {
             done: false,
         };
         assert_eq!(Cursor::parse(&c.render()), Some(c.clone()));
-        let done = Cursor { end: None, done: true, ..c };
+        let done = Cursor { end: None, done: true, ..c.clone() };
         assert_eq!(Cursor::parse(&done.render()), Some(done));
         assert_eq!(Cursor::parse(""), Some(Cursor::default()));
         assert_eq!(Cursor::parse("top=x"), None);
+        assert_eq!(c.render(), r#"{"end":"L1-A","top":["L9-Z",5],"floor":["1700000000",1700000001000]}"#);
+    }
+
+    /// A ledger synced by a version that wrote `end=…;top=…@…` cursors resumes where it
+    /// stopped, exactly as from the same cursor in JSON.
+    #[test]
+    fn cursors_written_before_json_resume_where_they_stopped() {
+        let clock: Arc<dyn crate::http::Clock> = Arc::new(crate::http::ManualClock::new(1_700_000_000_000));
+        let limiter = KrakenApi::new_limiter(Arc::clone(&clock), super::super::api::Tier::STARTER);
+        let (key, secret) = (crate::Secret::new(""), crate::Secret::new(""));
+        let config = crate::http::ClientConfig::default();
+        // Nothing listens there: `start` asks Kraken nothing.
+        let api = KrakenApi::new(Some("http://127.0.0.1:9"), key, secret, "main", limiter, config, clock).unwrap();
+        let adapter = KrakenAdapter::new(api);
+        let plan = SyncPlan { full: false, since_ms: None };
+        let stream = Stream::new(LEDGERS, "");
+
+        let half_way = "end=L7-B;top=L9-Z@1700000005000;floor=1690000000@1690000001000";
+        let expected = Cursor {
+            end: Some("L7-B".into()),
+            top: Some(("L9-Z".into(), 1_700_000_005_000)),
+            floor: Some(("1690000000".into(), 1_690_000_001_000)),
+            done: false,
+        };
+        assert_eq!(Cursor::parse(half_way), Some(expected.clone()));
+        let resumed = adapter.start(&stream, Some(half_way), &plan).unwrap();
+        assert_eq!(resumed, adapter.start(&stream, Some(&expected.render()), &plan).unwrap());
+        assert_eq!(Cursor::parse(&resumed), Some(expected));
+
+        // A finished walk: the next one starts above its newest entry.
+        let finished = "top=L9-Z@1700000005000;floor=1690000000@1690000001000;done=1";
+        let next = Cursor::parse(&adapter.start(&stream, Some(finished), &plan).unwrap()).unwrap();
+        assert_eq!(next, Cursor { floor: Some(("L9-Z".into(), 1_700_000_005_000)), ..Cursor::default() });
     }
 
     #[test]
