@@ -102,6 +102,8 @@ impl<T> Default for Fetched<T> {
     }
 }
 
+pub mod window;
+
 /// How a source writes a candle's close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseText {

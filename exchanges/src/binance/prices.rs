@@ -16,6 +16,7 @@ use super::api::{BinanceApi, Endpoint, malformed, parse};
 use super::assets;
 use crate::Secret;
 use crate::http::{ClientConfig, Clock, FetchError};
+use crate::prices::window::{candles_wanted, inside};
 use crate::prices::{Candle, CandleSource, CloseText, Fetched, Granularity, Market, candle_rows};
 
 /// The exchange's name in errors and as a price's source.
@@ -131,16 +132,9 @@ impl CandleSource for BinancePrices {
         let Some(&(interval, _)) = INTERVALS.iter().find(|(_, millis)| *millis == granularity.millis) else {
             return Err(setup(format!("Binance has no {} candles", granularity.name)));
         };
-        if end_ms <= start_ms {
+        let Some(wanted) = candles_wanted(NAME, "Binance", market, granularity, start_ms, end_ms, MAX_KLINES)? else {
             return Ok(Fetched::default());
-        }
-        let wanted = (end_ms - start_ms + granularity.millis - 1) / granularity.millis;
-        if wanted > i64::from(MAX_KLINES) {
-            return Err(setup(format!(
-                "{wanted} {} candles of {} asked in one request; Binance returns at most {MAX_KLINES}",
-                granularity.name, market.symbol
-            )));
-        }
+        };
         let params = [
             ("symbol", market.symbol.clone()),
             ("interval", interval.to_owned()),
@@ -149,9 +143,8 @@ impl CandleSource for BinancePrices {
             ("limit", wanted.to_string()),
         ];
         let answer = self.api.get(Endpoint::Klines, &params)?;
-        let mut items = parse_klines(&answer.body).map_err(|reason| malformed(Endpoint::Klines, reason))?;
-        items.retain(|candle| (start_ms..end_ms).contains(&candle.open_ms));
-        Ok(Fetched::candles(items, answer.attempts))
+        let items = parse_klines(&answer.body).map_err(|reason| malformed(Endpoint::Klines, reason))?;
+        Ok(inside(items, start_ms, end_ms, answer.attempts))
     }
 }
 

@@ -22,6 +22,7 @@ use crate::http::{
     Answer, BucketKind, Client, ClientConfig, Clock, FetchError, Limiter, Method, Prepared, Protocol, Request, Usage,
     Verdict, encode_query, retry_after,
 };
+use crate::prices::window::{candles_wanted, inside};
 use crate::prices::{Candle, CandleSource, CloseText, Fetched, Granularity, Market, candle_rows};
 use crate::time::{format_rfc3339, from_millis};
 
@@ -231,16 +232,9 @@ impl CandleSource for CoinbasePrices {
         if granularity.millis % 1000 != 0 || !GRANULARITIES.contains(&seconds) {
             return Err(setup(format!("Coinbase Exchange has no {} candles", granularity.name)));
         }
-        if end_ms <= start_ms {
+        let Some(wanted) = candles_wanted(NAME, "Coinbase", market, granularity, start_ms, end_ms, MAX_CANDLES)? else {
             return Ok(Fetched::default());
-        }
-        let wanted = (end_ms - start_ms + granularity.millis - 1) / granularity.millis;
-        if wanted > i64::from(MAX_CANDLES) {
-            return Err(setup(format!(
-                "{wanted} {} candles of {} asked in one request; Coinbase returns at most {MAX_CANDLES}",
-                granularity.name, market.symbol
-            )));
-        }
+        };
         // `end` is the open time of the last candle wanted (Coinbase includes it).
         let last_open = start_ms + (wanted - 1) * granularity.millis;
         let params = vec![
@@ -250,9 +244,8 @@ impl CandleSource for CoinbasePrices {
         ];
         let path = format!("/products/{}/candles", encode_path_segment(&market.symbol));
         let answer = self.send("candles", path, params)?;
-        let mut items = parse_candles(&answer.body).map_err(|reason| malformed(NAME, "candles", reason))?;
-        items.retain(|candle| (start_ms..end_ms).contains(&candle.open_ms));
-        Ok(Fetched::candles(items, answer.attempts))
+        let items = parse_candles(&answer.body).map_err(|reason| malformed(NAME, "candles", reason))?;
+        Ok(inside(items, start_ms, end_ms, answer.attempts))
     }
 }
 

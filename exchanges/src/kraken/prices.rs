@@ -22,6 +22,7 @@ use super::api::{Endpoint, KrakenApi, Tier, malformed};
 use super::assets::canonical_asset;
 use crate::Secret;
 use crate::http::{ClientConfig, Clock, FetchError};
+use crate::prices::window::{candles_wanted, inside};
 use crate::prices::{Candle, CandleSource, CloseText, Fetched, Granularity, Market, candle_rows};
 
 /// The exchange's name in errors and as a price's source.
@@ -146,15 +147,8 @@ impl CandleSource for KrakenPrices {
         let Some(&(_, interval)) = INTERVALS.iter().find(|(g, _)| *g == granularity) else {
             return Err(setup(format!("Kraken's source asks no {} candles", granularity.name)));
         };
-        if end_ms <= start_ms {
+        if candles_wanted(NAME, "Kraken", market, granularity, start_ms, end_ms, MAX_ROWS)?.is_none() {
             return Ok(Fetched::default());
-        }
-        let wanted = (end_ms - start_ms + granularity.millis - 1) / granularity.millis;
-        if wanted > i64::from(MAX_ROWS) {
-            return Err(setup(format!(
-                "{wanted} {} candles of {} asked in one request; Kraken returns at most {MAX_ROWS}",
-                granularity.name, market.symbol
-            )));
         }
         // `since` is exclusive: a second before the first candle wanted.
         let since = start_ms.div_euclid(1000) - 1;
@@ -162,9 +156,8 @@ impl CandleSource for KrakenPrices {
             [("pair", market.symbol.clone()), ("interval", interval.to_string()), ("since", since.to_string())];
         let answer = self.api.call(Endpoint::Ohlc, &params)?;
         let result = self.api.result(Endpoint::Ohlc, &answer)?;
-        let mut items = parse_ohlc(result).map_err(|reason| malformed(Endpoint::Ohlc, reason))?;
-        items.retain(|candle| (start_ms..end_ms).contains(&candle.open_ms));
-        Ok(Fetched::candles(items, answer.attempts))
+        let items = parse_ohlc(result).map_err(|reason| malformed(Endpoint::Ohlc, reason))?;
+        Ok(inside(items, start_ms, end_ms, answer.attempts))
     }
 }
 
