@@ -174,22 +174,8 @@ impl BinanceAdapter {
         if let Some(symbols) = self.symbols.get() {
             return Ok(symbols.clone());
         }
-        let answer = self.api.get(Endpoint::ExchangeInfo, &[])?;
-        self.api.set_api_limits_from_exchange_info(&answer.body);
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct Info {
-            symbols: Vec<SymbolInfo>,
-        }
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct SymbolInfo {
-            symbol: String,
-            base_asset: String,
-            quote_asset: String,
-        }
-        let info: Info = parse(Endpoint::ExchangeInfo, &answer.body)?;
-        let pairs = info.symbols.into_iter().map(|s| ((s.base_asset, s.quote_asset), s.symbol)).collect();
+        let (listed, _) = self.api.symbols()?;
+        let pairs = listed.into_iter().map(|s| ((s.base_asset, s.quote_asset), s.symbol)).collect();
         let symbols = Arc::new(Symbols { pairs });
         let _ = self.symbols.set(symbols.clone());
         Ok(symbols)

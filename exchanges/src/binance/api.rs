@@ -81,6 +81,18 @@ fn request(endpoint: Endpoint, account: &str, params: &[(&str, String)]) -> Requ
     }
 }
 
+/// One trading pair of `exchangeInfo`, in Binance's asset codes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SymbolInfo {
+    /// The pair's symbol (`BNBBTC`).
+    pub symbol: String,
+    /// The asset bought and sold (`BNB`).
+    pub base_asset: String,
+    /// The asset it is priced in (`BTC`).
+    pub quote_asset: String,
+}
+
 /// One Binance account's API: signed GETs through the shared limiter, with retries.
 #[derive(Clone, Debug)]
 pub struct BinanceApi {
@@ -193,6 +205,20 @@ impl BinanceApi {
             return true;
         }
         false
+    }
+
+    /// Every symbol `exchangeInfo` lists (trading, halted and delisted `BREAK` ones alike),
+    /// with the attempts the answer took. The answer also says the real request-weight
+    /// budget (and a simulator's window): the limiter is set from it on the way.
+    pub fn symbols(&self) -> Result<(Vec<SymbolInfo>, u32), FetchError> {
+        #[derive(Deserialize)]
+        struct Info {
+            symbols: Vec<SymbolInfo>,
+        }
+        let answer = self.get(Endpoint::ExchangeInfo, &[])?;
+        self.set_api_limits_from_exchange_info(&answer.body);
+        let info: Info = parse(Endpoint::ExchangeInfo, &answer.body)?;
+        Ok((info.symbols, answer.attempts))
     }
 
     /// The account label this handle was made for.

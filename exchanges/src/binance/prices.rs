@@ -9,10 +9,9 @@
 //! requests are plain unsigned GETs through [`BinanceApi`] (no key), with its own limiter.
 use std::sync::Arc;
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::api::{BinanceApi, Endpoint, malformed, parse};
+use super::api::{BinanceApi, Endpoint, malformed};
 use super::assets;
 use crate::Secret;
 use crate::http::{ClientConfig, Clock, FetchError};
@@ -63,20 +62,6 @@ impl BinancePrices {
     }
 }
 
-/// `exchangeInfo`, the parts a market list needs.
-#[derive(Deserialize)]
-struct ExchangeInfo {
-    symbols: Vec<SymbolInfo>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SymbolInfo {
-    symbol: String,
-    base_asset: String,
-    quote_asset: String,
-}
-
 /// The canonical symbol of an asset code in a symbol list, which has no date: Binance's fixed
 /// renames apply (`BCC` → `BCH`), the dated one does not (`LUNA` is today's LUNA).
 fn canonical(code: &str) -> String {
@@ -96,12 +81,8 @@ impl CandleSource for BinancePrices {
     }
 
     fn markets(&self) -> Result<Fetched<Market>, FetchError> {
-        let answer = self.api.get(Endpoint::ExchangeInfo, &[])?;
-        // The answer also says the real request-weight budget (and the simulator's window).
-        self.api.set_api_limits_from_exchange_info(&answer.body);
-        let info: ExchangeInfo = parse(Endpoint::ExchangeInfo, &answer.body)?;
-        let items: Vec<Market> = info
-            .symbols
+        let (symbols, attempts) = self.api.symbols()?;
+        let items: Vec<Market> = symbols
             .into_iter()
             .map(|symbol| Market {
                 base: canonical(&symbol.base_asset),
@@ -109,7 +90,7 @@ impl CandleSource for BinancePrices {
                 symbol: symbol.symbol,
             })
             .collect();
-        Ok(Fetched::markets(items, answer.attempts))
+        Ok(Fetched::markets(items, attempts))
     }
 
     fn granularity(&self, _time_ms: i64, _now_ms: i64) -> Granularity {
