@@ -1,7 +1,7 @@
 //! cointally: imports a person's complete crypto history into one SQLite ledger and turns it
 //! into the reports and files that tax software and accountants take.
 //!
-//! The data flow (see DESIGN.md): sources (exchange APIs through `cointally-exchanges`, and
+//! The data flow: sources (exchange APIs through `cointally-exchanges`, and
 //! history files through [`import`]) → raw archive and normalised events in the [`ledger`] →
 //! prices → lots and disposals → exports. The [`cli`] module is the command line over it.
 

@@ -7,9 +7,9 @@
 //! Two kinds: [`Kind::Gains`] files carry gains cointally computed (Form 8949, Schedule D,
 //! TurboTax and TaxAct uploads, income, holdings, audit); [`Kind::Transactions`] files carry the
 //! cleaned history for another service to compute from (Koinly, CoinTracker, CoinLedger,
-//! CoinTracking, BittyTax, TurboTax's universal CSV). Column layouts follow
-//! `reference/tax/formats.md`; where it marks a detail uncertain the README says what was
-//! chosen. Every file is rendered in memory, hashed, and written with a [`Manifest`]: the
+//! CoinTracking, BittyTax, TurboTax's universal CSV). Column layouts follow each service's
+//! published import template; where a template leaves a detail open the README says what
+//! was chosen. Every file is rendered in memory, hashed, and written with a [`Manifest`]: the
 //! version, options, a hash of exactly the inputs read and the file's own SHA-256, so a re-run
 //! proves the same inputs gave the same bytes.
 

@@ -236,7 +236,7 @@ fn push_percent_encoded(out: &mut String, text: &str) {
 mod tests {
     use super::*;
 
-    // Demo credentials published in Binance's official docs (reference binance.md §2.3).
+    // Demo credentials published in Binance's official docs (<https://developers.binance.com/docs/binance-spot-api-docs/rest-api/endpoint-security-type>).
     const DEMO_API_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
     const DEMO_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
     // The timestamp used by every vector in binance.md §2.3.

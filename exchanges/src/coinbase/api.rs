@@ -3,16 +3,16 @@
 //!
 //! Every request is a GET signed by [`CdpKey::rest_jwt`] at the moment it is sent (a retry is
 //! signed again: tokens live two minutes), with `uri` = method, the base URL's host and the path
-//! without its query (reference §2.2, pitfall 1). The host is the base URL's: `api.coinbase.com`
+//! without its query (<https://docs.cdp.coinbase.com/coinbase-app/authentication-authorization/api-key-authentication>). The host is the base URL's: `api.coinbase.com`
 //! in production, `127.0.0.1:PORT` against the simulator, which checks it like Coinbase does.
 //!
-//! Answers (reference §7): 2xx must be complete JSON (a cut-off body is retried); 401 (often the
+//! Answers (<https://docs.cdp.coinbase.com/coinbase-app/api-architecture/error-codes>): 2xx must be complete JSON (a cut-off body is retried); 401 (often the
 //! plain text `Unauthorized`) is the key refused, with the usual causes named; 403 is a key
 //! without the View permission; 429 pauses everybody (`Retry-After` when given) and fills the
 //! bucket model; 5xx is retried; anything else is a [`FetchError::Api`] carrying Coinbase's
 //! `errors[0].id` (v2) or `error` (v3) code.
 //!
-//! Budgets (reference §5): the App API allows 10,000 requests per hour per key, modelled as the
+//! Budgets (<https://docs.cdp.coinbase.com/coinbase-app/api-architecture/rate-limits>): the App API allows 10,000 requests per hour per key, modelled as the
 //! [`BucketKind::Decay`] bucket `v2:<account>` (a burst, then 10,000/3,600 per second);
 //! Advanced Trade's private calls 30 per second (`v3:<account>`), whose `x-ratelimit-*` headers
 //! feed the model. [`Budget::scaled`] speeds both up for the simulator's scaled limits.

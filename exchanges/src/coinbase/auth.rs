@@ -1,7 +1,7 @@
 //! Coinbase CDP API key authentication: one short-lived JWT per request.
 //!
 //! Coinbase's App (v2) and Advanced Trade (v3) APIs take `Authorization: Bearer <jwt>`, where
-//! the JWT is signed by a CDP API key (reference `coinbase.md` §2.1–2.2). A key is a *key name*
+//! the JWT is signed by a CDP API key (<https://docs.cdp.coinbase.com/coinbase-app/authentication-authorization/api-key-authentication>). A key is a *key name*
 //! (`organizations/{org}/apiKeys/{id}`, or a bare id) and a private key of one of two kinds, told
 //! apart by the private key alone, never by the name:
 //!

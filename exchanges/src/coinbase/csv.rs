@@ -111,8 +111,8 @@
 //!   the same asset that cancel: the asset stays the person's and in the account.
 //! - `Receive` Notes `… from Coinbase Earn` or `… from Coinbase Rewards` make income, `… from
 //!   Coinbase Referral` a rebate (a referral kickback); any other Receive is a deposit.
-//! - `Credit` is read as a Buy and `Retail Simple Dust` as a Sell, as the research notes record
-//!   other tools doing; `Admin Debit` is an adjustment (Coinbase correcting a balance);
+//! - `Credit` is read as a Buy and `Retail Simple Dust` as a Sell, as other tax tools read
+//!   them; `Admin Debit` is an adjustment (Coinbase correcting a balance);
 //!   `Subscription` (Coinbase One) a fee; `Retail MGX DEX Send` a withdrawal.
 //! - Two-row types (`Retail MGX DEX Buy`, `Asset Migration`, `Retail Eth2 Deprecation`): the two
 //!   rows must follow each other with the same type and time; the negative row is what left.

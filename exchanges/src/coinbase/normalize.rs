@@ -10,7 +10,7 @@
 //!   the transaction that sent (the report's row of a Convert is the sending side);
 //! - in stream [`FILLS`], **one Advanced Trade fill** (v3) as sent, keyed by its `trade_id`.
 //!
-//! What each v2 type becomes (reference §3.2, the same kinds as the report's types in
+//! What each v2 type becomes (<https://docs.cdp.coinbase.com/coinbase-app/track-apis/transactions>, the same kinds as the report's types in
 //! [`super::csv`]):
 //!
 //! | type | event |

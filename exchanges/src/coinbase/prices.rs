@@ -1,5 +1,6 @@
 //! Coinbase Exchange's public candles as a price source: `GET /products` and
-//! `GET /products/{id}/candles` on `https://api.exchange.coinbase.com` (reference §6).
+//! `GET /products/{id}/candles` on `https://api.exchange.coinbase.com`
+//! (<https://docs.cdp.coinbase.com/exchange/reference/exchangerestapi_getproductcandles>).
 //!
 //! No key is needed. [`CoinbasePrices`] lists every product (`BTC-USD`: `base_currency`,
 //! `quote_currency`) and asks for at most 300 candles per request, `granularity` in seconds
@@ -8,7 +9,7 @@
 //! first; minutes without trades are missing. [`CoinbaseExchangeProtocol`] judges answers:
 //! errors are `{"message": …}`, 429 is a rate limit (back off and retry), 5xx is retried. The
 //! limiter has one bucket, `public`, 10 requests per second (Coinbase allows 10/s with bursts
-//! of 15 per IP, reference §5).
+//! of 15 per IP, <https://docs.cdp.coinbase.com/exchange/rest-api/rate-limits>).
 
 use std::sync::Arc;
 
@@ -38,7 +39,7 @@ pub const PUBLIC_BUCKET: &str = "public";
 /// Public requests allowed per second.
 pub const PUBLIC_PER_SECOND: u64 = 10;
 
-/// The most candles one request may cover (larger ranges are refused, reference §6).
+/// The most candles one request may cover (Coinbase refuses larger ranges).
 pub const MAX_CANDLES: u32 = 300;
 
 /// The candle lengths Coinbase Exchange serves, in seconds.

@@ -2,7 +2,7 @@
 //!
 //! # One stream: `Ledgers`
 //!
-//! The ledger is the authoritative list of every balance change (reference §4.4, §8.1), so it
+//! The ledger is the authoritative list of every balance change (<https://docs.kraken.com/api/docs/rest-api/get-ledgers>), so it
 //! is the one stream walked. `TradesHistory` is asked alongside, for the trades of each page
 //! only, to give them their pair, side, price and order (it does not know app purchases nor
 //! anything that is not a trade).
@@ -10,7 +10,7 @@
 //! # The walk: backwards, anchored, nothing skipped or doubled
 //!
 //! `Ledgers` answers 50 entries per call, newest first. Offsets shift when new entries arrive
-//! during a walk (they are inserted at the top), so the walk is anchored (reference §4.4): the
+//! during a walk (they are inserted at the top), so the walk is anchored (by `end`, which Kraken's `Ledgers` takes): the
 //! first call of a walk has no `end` and remembers its newest entry (`top`); every later call
 //! passes `end` = a ledger id (inclusive), so entries that arrive meanwhile are above the
 //! anchor and change nothing below it; they are the next walk's. The next walk passes
@@ -34,7 +34,7 @@
 //!
 //! No endpoint lists a key's permissions. `Balance` proves the key reads; `WithdrawMethods`
 //! (a read-only lookup that needs the Withdraw permission) proves it can withdraw when it
-//! answers and that it cannot when Kraken says `EGeneral:Permission denied` (reference §2.5).
+//! answers and that it cannot when Kraken says `EGeneral:Permission denied`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -1,15 +1,15 @@
 //! Kraken's REST API on the HTTP kit: the endpoint table, nonces and signing, answers, the call counter.
 //!
 //! [`Endpoint`] lists what the adapter calls, with its path, whether it is private, and what it
-//! adds to Kraken's per-key call counter (reference §5: `Ledgers` and `TradesHistory` +2, other
-//! private calls +1). The counter is modelled in the shared [`Limiter`] as a
+//! adds to Kraken's per-key call counter (<https://docs.kraken.com/api/docs/guides/spot-rest-ratelimits>:
+//! `Ledgers` and `TradesHistory` +2, other private calls +1). The counter is modelled in the shared [`Limiter`] as a
 //! [`BucketKind::Decay`] bucket `counter:<account>` whose capacity and decay come from a
 //! [`Tier`] (Kraken does not tell a key's tier through the API: Starter is assumed, as rotki
 //! does, unless `COINTALLY_KRAKEN_TIER` says `intermediate`, `pro` or `CAPACITY:DECAY`).
 //!
 //! [`KrakenProtocol`] signs every private call with a fresh nonce ([`NonceSource`], microseconds
 //! since the epoch, never going back, so nonces grow across threads and runs) and `API-Sign`
-//! ([`super::auth`]) over the exact form body sent. It judges answers per reference §6: Kraken
+//! ([`super::auth`]) over the exact form body sent. It judges answers per Kraken's error list (<https://docs.kraken.com/api/docs/guides/spot-errors>): Kraken
 //! answers errors with HTTP 200 and an `error` array. `EAPI:Invalid key`, `EAPI:Invalid
 //! signature` and `EGeneral:Permission denied` are key problems ([`FetchError::Auth`]);
 //! `EAPI:Invalid nonce` is retried with a new nonce (a nonce is never reused: `prepare` runs
@@ -45,14 +45,14 @@ pub const COUNTER_PREFIX: &str = "counter:";
 /// The bucket of public (market data) calls, per IP.
 pub const PUBLIC_BUCKET: &str = "public";
 
-/// How long Kraken locks a key out after too many failed calls (reference §6).
+/// How long Kraken locks a key out after too many failed calls (`EAPI:Invalid key` lockout: 15 minutes).
 const LOCKOUT: Duration = Duration::from_secs(15 * 60);
 
 /// The environment variable that says the key's verification tier.
 pub const TIER_ENV: &str = "COINTALLY_KRAKEN_TIER";
 
 /// Kraken's call counter for one verification tier: the highest the counter may reach and how
-/// much it decays per second, in thousandths (reference §5).
+/// much it decays per second, in thousandths (<https://docs.kraken.com/api/docs/guides/spot-rest-ratelimits>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tier {
     /// The counter's maximum.
@@ -162,7 +162,8 @@ impl Endpoint {
         if self.private() { format!("/0/private/{}", self.name()) } else { format!("/0/public/{}", self.name()) }
     }
 
-    /// What one call adds to the key's counter (reference §5; public calls: 1 in the public bucket).
+    /// What one call adds to the key's counter (ledger and trade history 2, other private calls 1;
+    /// public calls: 1 in the public bucket).
     pub fn cost(self) -> u64 {
         match self {
             Endpoint::Ledgers | Endpoint::TradesHistory => 2,
@@ -368,7 +369,7 @@ impl Protocol for KrakenProtocol {
     }
 }
 
-/// The permission an endpoint needs, as Kraken's key settings name it (reference §2.5).
+/// The permission an endpoint needs, as Kraken's key settings name it.
 fn permission_of(endpoint: &str) -> &'static str {
     match endpoint {
         "Balance" => "Funds permissions - Query",

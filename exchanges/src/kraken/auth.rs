@@ -112,7 +112,8 @@ pub fn sign_request(
     Ok(AuthHeaders { api_key: api_key.expose().trim().to_owned(), api_sign })
 }
 
-/// Computes the `API-Sign` value alone (recipe of reference §2.2, steps 3 to 6).
+/// Computes the `API-Sign` value alone: HMAC-SHA512, keyed with the base64-decoded secret, of
+/// the URI path followed by SHA-256(nonce + POST data), base64-encoded (<https://docs.kraken.com/api/docs/guides/spot-rest-auth>).
 pub fn api_sign(private_key: &Secret, uri_path: &str, nonce: u64, body: &str) -> Result<String, AuthError> {
     if !uri_path.starts_with(PRIVATE_PATH_PREFIX) || uri_path.contains(['?', '#']) {
         return Err(AuthError::NotPrivatePath { path: uri_path.to_owned() });
@@ -156,7 +157,8 @@ impl Drop for KeyBytes {
     }
 }
 
-/// The nonce rule of reference §2.4: the next nonce after `last` at time `now_ms` (milliseconds
+/// The nonce rule (Kraken refuses a nonce not greater than the key's last one, <https://docs.kraken.com/api/docs/guides/spot-rest-auth>):
+/// the next nonce after `last` at time `now_ms` (milliseconds
 /// since the Unix epoch) is `max(now_ms, last + 1)`. Strictly greater than `last` even within
 /// one millisecond, when the clock steps back, or when an earlier program used finer nonces.
 pub fn next_nonce(now_ms: u64, last: u64) -> Result<u64, AuthError> {

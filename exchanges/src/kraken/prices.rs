@@ -1,9 +1,9 @@
 //! Kraken's public candles as a price source: `GET /0/public/AssetPairs` and `GET /0/public/OHLC`.
 //!
-//! [`KrakenPrices`] lists every pair of `AssetPairs` (reference §4.2) under its pair id
+//! [`KrakenPrices`] lists every pair of `AssetPairs` (<https://docs.kraken.com/api/docs/rest-api/get-tradable-asset-pairs>) under its pair id
 //! (`XXBTZCAD`, `USDTAUD`), the name `OHLC` takes in `pair`, with its `base` and `quote` codes
 //! mapped to canonical symbols through [`super::assets`], the table the export reader and the
-//! adapter use. `OHLC` (reference §7) returns **only the 720 most recent rows** of an interval,
+//! adapter use. `OHLC` (<https://docs.kraken.com/api/docs/rest-api/get-ohlc-data>) returns **only the 720 most recent rows** of an interval,
 //! whatever `since` says, and its last row is the interval still open. So how far back a
 //! granularity reaches depends on "now" ([`KrakenPrices::granularity`]): minute candles about
 //! 12 hours, hourly 30 days, daily about two years, weekly about 13.8 years. The open row is

@@ -8,7 +8,7 @@ use crate::http::clock::ManualClock;
 use reqwest::header::HeaderMap;
 use reqwest::header::{HeaderName, HeaderValue};
 
-// Demo credentials published in Binance's official docs (reference binance.md §2.3).
+// Demo credentials published in Binance's official docs (<https://developers.binance.com/docs/binance-spot-api-docs/rest-api/endpoint-security-type>).
 const DEMO_API_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
 const DEMO_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
 const NOW_MS: i64 = 1_499_827_319_559;
@@ -72,7 +72,7 @@ fn endpoint_table_matches_the_reference() {
     }
 }
 
-/// The signed query is the one auth.rs computes (reference §2.3 derived myTrades vector):
+/// The signed query is the one auth.rs computes (the signing example of Binance's docs, applied to myTrades):
 /// recvWindow and timestamp after the caller's parameters, the signature last.
 #[test]
 fn signature_is_added_last_and_equals_auth_rs() {
