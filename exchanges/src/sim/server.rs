@@ -16,9 +16,9 @@
 //! delivers a [`Response`] as its [`Delivery`](super::message::Delivery) says.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, TcpListener as StdListener};
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -245,9 +245,10 @@ fn respond(shared: &Shared, request: &Request) -> Response {
             response.cut_after(half)
         }
         Some((FaultKind::Timeout, _)) => {
-            let delay = shared.faults.as_ref().map_or(Duration::ZERO, |faults| {
-                faults.lock().unwrap_or_else(PoisonError::into_inner).timeout_delay()
-            });
+            let delay = shared
+                .faults
+                .as_ref()
+                .map_or(Duration::ZERO, |faults| faults.lock().unwrap_or_else(PoisonError::into_inner).timeout_delay());
             Response::silence(delay)
         }
     }

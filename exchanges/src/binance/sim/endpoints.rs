@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 
 use super::limits::BucketId;
 use super::store::{Row, Store, in_window, json_array, pad8};
+use crate::http::decode_pairs;
 use crate::sim::generate::{DAY_MS, Market, Pair};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -59,39 +60,12 @@ pub struct Params {
     pub pairs: Vec<(String, String)>,
 }
 
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        match bytes[index] {
-            b'%' if index + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok();
-                match hex.and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
-                    Some(byte) => {
-                        out.push(byte);
-                        index += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            byte => out.push(byte),
-        }
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl Params {
     /// Parses a raw query string or form body; a repeated name is `-1101`.
     pub fn parse(raw: &[&str]) -> Result<Params, ApiError> {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for text in raw {
-            for part in text.split('&').filter(|part| !part.is_empty()) {
-                let (name, value) = part.split_once('=').unwrap_or((part, ""));
-                let (name, value) = (percent_decode(name), percent_decode(value));
+            for (name, value) in decode_pairs(text) {
                 if pairs.iter().any(|(seen, _)| *seen == name) {
                     return Err(ApiError::bad(-1101, "Duplicate values for a parameter detected."));
                 }
@@ -104,11 +78,9 @@ impl Params {
     /// Parses leniently (first value wins), to price a request before checking it.
     pub fn lenient(raw: &str) -> Params {
         let mut pairs: Vec<(String, String)> = Vec::new();
-        for part in raw.split('&').filter(|part| !part.is_empty()) {
-            let (name, value) = part.split_once('=').unwrap_or((part, ""));
-            let name = percent_decode(name);
+        for (name, value) in decode_pairs(raw) {
             if !pairs.iter().any(|(seen, _)| *seen == name) {
-                pairs.push((name, percent_decode(value)));
+                pairs.push((name, value));
             }
         }
         Params { pairs }

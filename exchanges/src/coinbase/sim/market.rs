@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 
+use crate::http::percent_decode;
 use crate::sim::generate::Market;
 use crate::sim::server::{Request, Response};
 
@@ -83,27 +84,6 @@ fn product_json(product: &Product) -> String {
         base = product.base,
         quote = product.quote,
     )
-}
-
-/// `%XX` and `+` decoded.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let byte = bytes[index];
-        if byte == b'%' && index + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok();
-            if let Some(decoded) = hex.and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
-                out.push(decoded);
-                index += 3;
-                continue;
-            }
-        }
-        out.push(if byte == b'+' { b' ' } else { byte });
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A query parameter (first value), decoded; `None` when absent or empty.

@@ -33,6 +33,7 @@ use rust_decimal::Decimal;
 use self::history::{Fill, Generator, KrakenProfile, LedgerEntry, places};
 use super::api::{Endpoint, Tier};
 use crate::Secret;
+use crate::http::decode_pairs;
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Activity, Market, Profile, generate};
 use crate::sim::server::{Handler, Request, Response, Server};
@@ -445,39 +446,6 @@ fn ok(result: String) -> Response {
     Response::json(200, format!("{{\"error\":[],\"result\":{result}}}"))
 }
 
-/// Form or query text → decoded pairs.
-fn decode(text: &str) -> Vec<(String, String)> {
-    let unescape = |s: &str| -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => {
-                    match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                        Ok(byte) => {
-                            out.push(byte);
-                            i += 2;
-                        }
-                        Err(_) => out.push(b'%'),
-                    }
-                }
-                byte => out.push(byte),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    text.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (unescape(name), unescape(value))
-        })
-        .collect()
-}
-
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
@@ -683,7 +651,7 @@ impl Handler for State {
             let ohlc_now = self.now.lock().unwrap_or_else(PoisonError::into_inner).unwrap_or(now);
             let answer = match endpoint {
                 Endpoint::AssetPairs => Ok(ohlc::asset_pairs()),
-                Endpoint::Ohlc => ohlc::ohlc(&self.market, &decode(&request.query), ohlc_now),
+                Endpoint::Ohlc => ohlc::ohlc(&self.market, &decode_pairs(&request.query), ohlc_now),
                 _ => Ok(self.assets()),
             };
             return match answer {
@@ -695,7 +663,7 @@ impl Handler for State {
             return error("EGeneral:Invalid arguments");
         }
         let body = request.body_text();
-        let params = decode(&body);
+        let params = decode_pairs(&body);
         if let Err(message) = self.authenticate(request, &body, &params) {
             return error(message);
         }
