@@ -6,6 +6,7 @@
 //! market prices, that every exchange simulator serves in its own format (Binance's is
 //! `crate::binance::sim`).
 
+pub mod counters;
 pub mod faults;
 pub mod generate;
 mod message;
@@ -14,6 +15,14 @@ pub mod server;
 pub use faults::{FaultConfig, FaultKind};
 pub use generate::{Activity, History, Market, Profile, World, generate};
 pub use server::{Delivery, Handler, Request, Response, Server};
+
+/// The wall clock as the simulators read it: ms since the Unix epoch. (Code that needs time
+/// to stand still takes "now" as a parameter, or a [`Clock`](crate::http::Clock) such as
+/// [`ManualClock`](crate::http::ManualClock).)
+pub fn now_ms() -> i64 {
+    use crate::http::Clock as _;
+    crate::http::SystemClock.now_ms()
+}
 
 /// An insertion armed by a test: after this many more calls, add this many records.
 pub type Armed = std::sync::Mutex<Option<(u32, usize)>>;

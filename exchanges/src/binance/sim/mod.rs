@@ -16,7 +16,7 @@ pub mod store;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rust_decimal::Decimal;
 
@@ -26,6 +26,7 @@ use self::store::Store;
 use crate::Secret;
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Activity, BINANCE, EXTERNAL_WALLET, Market, Profile, World, generate};
+use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
 
 pub use self::limits::BucketStats;
@@ -154,10 +155,6 @@ impl std::fmt::Debug for BinanceSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BinanceSim").field("addr", &self.server.addr()).field("seed", &self.seed).finish()
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(0))
 }
 
 fn rate_limits_json(limits: Limits) -> String {

@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rust_decimal::Decimal;
 
@@ -34,8 +34,10 @@ use self::history::{Fill, Generator, KrakenProfile, LedgerEntry, places};
 use super::api::{Endpoint, Tier};
 use crate::Secret;
 use crate::http::decode_pairs;
+use crate::sim::counters::{DecayingCounter, Spending, share_percent};
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Activity, Market, Profile, generate};
+use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
 
 /// Entries per page.
@@ -157,11 +159,8 @@ impl CounterStats {
     pub fn share_percent(&self) -> Option<Decimal> {
         let tier = self.tier?;
         let (first, last) = self.span_ms?;
-        let allowed_milli = tier.capacity * 1000 + tier.decay_milli * u64::try_from(last - first).ok()? / 1000;
-        if allowed_milli == 0 {
-            return None;
-        }
-        Some((Decimal::from(self.spent * 1000) * Decimal::ONE_HUNDRED / Decimal::from(allowed_milli)).round_dp(2))
+        let allowed_milli = DecayingCounter::new(tier.capacity, tier.decay_milli).allowed_milli(last - first);
+        share_percent(self.spent, allowed_milli)
     }
 }
 
@@ -182,15 +181,14 @@ pub struct SimStats {
     pub public: CounterStats,
 }
 
-/// The per-key call counter.
+/// The per-key call counter: Kraken's decaying counter, its tolerance and its lockouts.
 #[derive(Debug)]
 struct Counter {
-    tier: Option<Tier>,
+    counter: Option<DecayingCounter>,
     speed: i64,
-    level_milli: u64,
-    updated_ms: i64,
     over: u32,
     locked_until: i64,
+    spending: Spending,
     stats: CounterStats,
 }
 
@@ -202,29 +200,26 @@ impl Counter {
             Limits::Scaled { tier, speed } => (limits.client_tier().or(Some(tier)), i64::from(speed.max(1))),
         };
         Counter {
-            tier,
+            counter: tier.map(|tier| DecayingCounter::new(tier.capacity, tier.decay_milli)),
             speed,
-            level_milli: 0,
-            updated_ms: 0,
             over: 0,
             locked_until: 0,
+            spending: Spending::default(),
             stats: CounterStats { tier, spent: 0, span_ms: None, rate_limited: 0, lockouts: 0 },
         }
     }
 
     /// Admits a call costing `cost` at `now`, or says which error to answer.
     fn admit(&mut self, now: i64, cost: u64) -> Result<(), &'static str> {
-        if let Some(tier) = self.tier {
+        if let Some(counter) = &mut self.counter {
             if now < self.locked_until {
                 return Err("EGeneral:Temporary lockout");
             }
-            let elapsed = u64::try_from(now - self.updated_ms).unwrap_or(0);
-            self.level_milli = self.level_milli.saturating_sub(elapsed * tier.decay_milli / 1000);
-            self.updated_ms = now;
-            if self.level_milli == 0 {
+            counter.decay(now);
+            if counter.is_empty() {
                 self.over = 0;
             }
-            if self.level_milli + cost * 1000 > tier.capacity * 1000 {
+            if !counter.fits(cost) {
                 self.over += 1;
                 self.stats.rate_limited += 1;
                 if self.over > TOLERANCE {
@@ -234,10 +229,10 @@ impl Counter {
                 }
                 return Err("EAPI:Rate limit exceeded");
             }
-            self.level_milli += cost * 1000;
+            counter.add(cost);
         }
-        self.stats.spent += cost;
-        self.stats.span_ms = Some(self.stats.span_ms.map_or((now, now), |(first, _)| (first, now)));
+        self.spending.record(now, cost);
+        (self.stats.spent, self.stats.span_ms) = (self.spending.spent, self.spending.span_ms);
         Ok(())
     }
 }
@@ -299,10 +294,6 @@ impl std::fmt::Debug for KrakenSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KrakenSim").field("addr", &self.server.base_url()).field("seed", &self.seed).finish()
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(0))
 }
 
 /// Generates the account of `config` and starts serving it.
