@@ -6,9 +6,11 @@
 //! market prices, that every exchange simulator serves in its own format (Binance's is
 //! `crate::binance::sim`).
 
+pub mod amounts;
 pub mod counters;
 pub mod faults;
 pub mod generate;
+pub mod ids;
 mod message;
 pub mod server;
 

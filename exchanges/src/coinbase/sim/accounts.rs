@@ -234,9 +234,7 @@ impl Book {
 }
 
 fn amount_text(amount: rust_decimal::Decimal, currency: &str) -> String {
-    let mut value = amount;
-    value.rescale(if crate::asset::is_fiat(currency) { 2 } else { 8 });
-    value.to_string()
+    crate::sim::amounts::fixed(amount, if crate::asset::is_fiat(currency) { 2 } else { 8 })
 }
 
 /// A v2 list page over `items` (id, JSON) in ascending time order, per the query.

@@ -14,9 +14,11 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
+use crate::sim::amounts::{fixed, floor_dp, percent};
 use crate::sim::generate::{Activity, Market, Outcome, World};
+use crate::sim::ids::uuid_from_words;
 
 /// How big a Coinbase history is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,19 +115,13 @@ pub struct Generator {
     vault: Option<usize>,
 }
 
-fn round(value: Decimal, dp: u32) -> Decimal {
-    value.round_dp_with_strategy(dp, RoundingStrategy::ToZero)
-}
-
 fn places(currency: &str) -> u32 {
     if crate::asset::is_fiat(currency) { 2 } else { 8 }
 }
 
 /// An amount as Coinbase writes it: fiat with 2 places, crypto with 8.
 fn text(amount: Decimal, currency: &str) -> String {
-    let mut value = amount;
-    value.rescale(places(currency));
-    value.to_string()
+    fixed(amount, places(currency))
 }
 
 fn money(amount: Decimal, currency: &str) -> String {
@@ -181,7 +177,7 @@ impl Generator {
     }
 
     fn open_wallet(&mut self, currency: &str, kind: &'static str, name: &str) -> usize {
-        let id = self.uuid();
+        let id = uuid_from_words(&mut self.rng);
         self.wallets.push(SimWallet {
             id,
             name: name.to_owned(),
@@ -194,19 +190,6 @@ impl Generator {
             self.by_currency.insert(currency.to_owned(), index);
         }
         index
-    }
-
-    fn uuid(&mut self) -> String {
-        let a = self.rng.u64(..);
-        let b = self.rng.u64(..);
-        format!(
-            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            0x8000 | (b >> 48 & 0x3fff),
-            b & 0xffff_ffff_ffff
-        )
     }
 
     fn hash(&mut self) -> String {
@@ -244,10 +227,6 @@ impl Generator {
         all[self.rng.usize(0..all.len())]
     }
 
-    fn percent(&mut self, low: i64, high: i64) -> Decimal {
-        Decimal::new(self.rng.i64(low..=high), 2)
-    }
-
     /// Writes a transaction of `wallet` (`extra` are more JSON members, each starting with `,`).
     fn push(
         &mut self,
@@ -258,7 +237,7 @@ impl Generator {
         t: i64,
         extra: &str,
     ) -> String {
-        let id = self.uuid();
+        let id = uuid_from_words(&mut self.rng);
         let currency = self.wallets[wallet].currency.clone();
         let native = self.usd(&currency, t).map_or(Decimal::ZERO, |p| (amount * p).round_dp(2));
         if status == "completed" {
@@ -332,14 +311,14 @@ impl Generator {
         let Some(price) = self.usd(&currency, t) else { return };
         let subtotal = Decimal::from(self.rng.i64(20..600));
         let fee = (subtotal * Decimal::new(149, 4)).round_dp(2);
-        let qty = round(subtotal / price, 8);
+        let qty = floor_dp(subtotal / price, 8);
         if qty.is_zero() {
             return;
         }
         self.ensure_usd(subtotal + fee, t);
         let usd = self.usd_wallet();
         self.wallets[usd].balance -= subtotal + fee;
-        let order = self.uuid();
+        let order = uuid_from_words(&mut self.rng);
         let extra = format!(
             ",\"buy\":{{\"id\":\"{order}\",\"subtotal\":{},\"fee\":{},\"total\":{},\"payment_method_name\":\"USD Wallet\"}}",
             money(subtotal, "USD"),
@@ -353,8 +332,8 @@ impl Generator {
         let Some(wallet) = self.funded() else { return };
         let currency = self.wallets[wallet].currency.clone();
         let Some(price) = self.usd(&currency, t) else { return };
-        let share = self.percent(10, 40);
-        let qty = round(self.balance(wallet) * share, 8);
+        let share = percent(&mut self.rng, 10..=40);
+        let qty = floor_dp(self.balance(wallet) * share, 8);
         let subtotal = (qty * price).round_dp(2);
         let fee = (subtotal * Decimal::new(149, 4)).round_dp(2);
         if qty.is_zero() || subtotal <= fee {
@@ -362,7 +341,7 @@ impl Generator {
         }
         let usd = self.usd_wallet();
         self.wallets[usd].balance += subtotal - fee;
-        let order = self.uuid();
+        let order = uuid_from_words(&mut self.rng);
         let extra = format!(
             ",\"sell\":{{\"id\":\"{order}\",\"subtotal\":{},\"fee\":{},\"total\":{},\"payment_method_name\":\"USD Wallet\"}}",
             money(subtotal, "USD"),
@@ -380,13 +359,13 @@ impl Generator {
         }
         let (a, b) = (self.wallets[from].currency.clone(), self.wallets[to].currency.clone());
         let (Some(pa), Some(pb)) = (self.usd(&a, t), self.usd(&b, t)) else { return };
-        let share = self.percent(10, 50);
-        let qa = round(self.balance(from) * share, 8);
-        let qb = round(qa * pa / pb * Decimal::new(99, 2), 8);
+        let share = percent(&mut self.rng, 10..=50);
+        let qa = floor_dp(self.balance(from) * share, 8);
+        let qb = floor_dp(qa * pa / pb * Decimal::new(99, 2), 8);
         if qa.is_zero() || qb.is_zero() {
             return;
         }
-        let trade = self.uuid();
+        let trade = uuid_from_words(&mut self.rng);
         let extra = format!(",\"trade\":{{\"id\":\"{trade}\",\"resource\":\"trade\"}}");
         self.push(from, "trade", "completed", -qa, t, &extra);
         self.push(to, "trade", "completed", qb, t, &extra);
@@ -407,10 +386,10 @@ impl Generator {
         }
         let buy = self.balance(base_wallet).is_zero() || self.rng.bool();
         let size = if buy {
-            round(Decimal::from(self.rng.i64(20..800)) / price, size_dp)
+            floor_dp(Decimal::from(self.rng.i64(20..800)) / price, size_dp)
         } else {
-            let share = self.percent(10, 50);
-            round(self.balance(base_wallet) * share, size_dp)
+            let share = percent(&mut self.rng, 10..=50);
+            floor_dp(self.balance(base_wallet) * share, size_dp)
         };
         let cost = size * price;
         let commission = (cost * Decimal::new(6, 3)).round_dp(2);
@@ -425,8 +404,8 @@ impl Generator {
                 return;
             }
         }
-        let order = self.uuid();
-        let trade_id = self.uuid();
+        let order = uuid_from_words(&mut self.rng);
+        let trade_id = uuid_from_words(&mut self.rng);
         let product = format!("{base}-{quote}");
         let side = if buy { "BUY" } else { "SELL" };
         let extra = format!(
@@ -437,7 +416,7 @@ impl Generator {
         let (base_amount, quote_amount) = if buy { (size, -(cost + commission)) } else { (-size, cost - commission) };
         self.push(base_wallet, "advanced_trade_fill", "completed", base_amount, t, &extra);
         self.push(quote_wallet, "advanced_trade_fill", "completed", quote_amount, t, &extra);
-        let entry_id = self.uuid();
+        let entry_id = uuid_from_words(&mut self.rng);
         let json = format!(
             "{{\"entry_id\":\"{entry_id}\",\"trade_id\":\"{trade_id}\",\"order_id\":\"{order}\",\"trade_time\":\"{}\",\
              \"trade_type\":\"FILL\",\"price\":\"{price}\",\"size\":\"{size}\",\"commission\":\"{commission}\",\
@@ -465,8 +444,8 @@ impl Generator {
         let Some(wallet) = self.funded() else { return };
         let currency = self.wallets[wallet].currency.clone();
         let fee = Self::network_fee(&currency);
-        let share = self.percent(10, 40);
-        let amount = round(self.balance(wallet) * share, 8);
+        let share = percent(&mut self.rng, 10..=40);
+        let amount = floor_dp(self.balance(wallet) * share, 8);
         if amount.is_zero() || amount + fee > self.balance(wallet) {
             return;
         }
@@ -493,12 +472,12 @@ impl Generator {
 
     fn send_to_user(&mut self, t: i64) {
         let Some(wallet) = self.funded() else { return };
-        let share = self.percent(5, 20);
-        let amount = round(self.balance(wallet) * share, 8);
+        let share = percent(&mut self.rng, 5..=20);
+        let amount = floor_dp(self.balance(wallet) * share, 8);
         if amount.is_zero() {
             return;
         }
-        let user = self.uuid();
+        let user = uuid_from_words(&mut self.rng);
         let extra =
             format!(",\"to\":{{\"resource\":\"user\",\"id\":\"{user}\",\"resource_path\":\"/v2/users/{user}\"}}");
         self.push(wallet, "send", "completed", -amount, t, &extra);
@@ -508,7 +487,7 @@ impl Generator {
         let wallet = self.any_crypto();
         let currency = self.wallets[wallet].currency.clone();
         let Some(price) = self.usd(&currency, t) else { return };
-        let amount = round(Decimal::from(self.rng.i64(50..2_000)) / price, 8);
+        let amount = floor_dp(Decimal::from(self.rng.i64(50..2_000)) / price, 8);
         if amount.is_zero() {
             return;
         }
@@ -545,7 +524,7 @@ impl Generator {
         };
         let currency = self.wallets[wallet].currency.clone();
         let Some(price) = self.usd(&currency, t) else { return };
-        let amount = round(Decimal::new(self.rng.i64(10..2_000), 2) / price, 8);
+        let amount = floor_dp(Decimal::new(self.rng.i64(10..2_000), 2) / price, 8);
         if !amount.is_zero() {
             self.push(wallet, kind, "completed", amount, t, "");
         }
@@ -553,7 +532,7 @@ impl Generator {
 
     fn interest(&mut self, t: i64) {
         let Some(wallet) = self.wallet_of("USDC") else { return };
-        let amount = round(self.balance(wallet) * Decimal::new(3, 4), 8).max(Decimal::new(1, 2));
+        let amount = floor_dp(self.balance(wallet) * Decimal::new(3, 4), 8).max(Decimal::new(1, 2));
         let kind = if self.rng.u32(0..5) == 0 { "subscription_rebate" } else { "interest" };
         self.push(wallet, kind, "completed", amount, t, "");
     }
@@ -562,8 +541,8 @@ impl Generator {
         let (Some(vault), Some(eth)) = (self.vault, self.wallet_of("ETH")) else { return };
         let to_vault = self.balance(vault).is_zero() || self.rng.bool();
         let (from, to) = if to_vault { (eth, vault) } else { (vault, eth) };
-        let share = self.percent(10, 60);
-        let amount = round(self.balance(from) * share, 8);
+        let share = percent(&mut self.rng, 10..=60);
+        let amount = floor_dp(self.balance(from) * share, 8);
         if amount.is_zero() {
             return;
         }
@@ -579,7 +558,7 @@ impl Generator {
 
     fn fiat_withdrawal(&mut self, t: i64) {
         let usd = self.usd_wallet();
-        let share = self.percent(5, 20);
+        let share = percent(&mut self.rng, 5..=20);
         let amount = (self.balance(usd) * share).round_dp(0);
         if amount > Decimal::ZERO {
             let extra = ",\"fiat_withdrawal\":{\"payment_method_name\":\"Example Bank ******1234\"}";
@@ -589,8 +568,8 @@ impl Generator {
 
     fn exchange_move(&mut self, t: i64) {
         let Some(wallet) = self.funded() else { return };
-        let share = self.percent(5, 20);
-        let amount = round(self.balance(wallet) * share, 8);
+        let share = percent(&mut self.rng, 5..=20);
+        let amount = floor_dp(self.balance(wallet) * share, 8);
         if amount.is_zero() {
             return;
         }
@@ -606,7 +585,7 @@ impl Generator {
         let Some(wallet) = self.funded() else { return };
         let currency = self.wallets[wallet].currency.clone();
         let Some(price) = self.usd(&currency, t) else { return };
-        let amount = round(Decimal::from(self.rng.i64(5..120)) / price, 8).min(self.balance(wallet));
+        let amount = floor_dp(Decimal::from(self.rng.i64(5..120)) / price, 8).min(self.balance(wallet));
         if amount.is_zero() {
             return;
         }
@@ -625,7 +604,7 @@ impl Generator {
 
     fn clawback(&mut self, t: i64) {
         let Some(wallet) = self.funded() else { return };
-        let amount = round(self.balance(wallet) * Decimal::new(1, 3), 8);
+        let amount = floor_dp(self.balance(wallet) * Decimal::new(1, 3), 8);
         if !amount.is_zero() {
             self.push(wallet, "clawback", "completed", -amount, t, "");
         }
@@ -633,7 +612,7 @@ impl Generator {
 
     fn canceled_send(&mut self, t: i64) {
         let Some(wallet) = self.funded() else { return };
-        let amount = round(self.balance(wallet) * Decimal::new(1, 1), 8);
+        let amount = floor_dp(self.balance(wallet) * Decimal::new(1, 1), 8);
         if !amount.is_zero() {
             let extra = ",\"to\":{\"resource\":\"email\",\"email\":\"friend@example.com\"}";
             self.push(wallet, "send", "canceled", -amount, t, extra);
@@ -644,7 +623,7 @@ impl Generator {
         let wallet = self.any_crypto();
         let currency = self.wallets[wallet].currency.clone();
         let Some(price) = self.usd(&currency, t) else { return };
-        let amount = round(Decimal::ONE / price, 8);
+        let amount = floor_dp(Decimal::ONE / price, 8);
         if !amount.is_zero() {
             self.push(wallet, "onchain_perks_payout", "completed", amount, t, "");
         }

@@ -448,9 +448,7 @@ fn seconds(ms: i64) -> String {
 
 /// An amount with the code's places (Kraken pads: `0.0200000000`).
 fn amount_text(amount: Decimal, code: &str) -> String {
-    let mut value = amount;
-    value.rescale(if places(code) == 8 { 10 } else { places(code) });
-    value.to_string()
+    crate::sim::amounts::fixed(amount, if places(code) == 8 { 10 } else { places(code) })
 }
 
 fn entry_json(e: &LedgerEntry) -> String {

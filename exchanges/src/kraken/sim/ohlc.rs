@@ -13,6 +13,7 @@
 use rust_decimal::Decimal;
 
 use crate::kraken::assets::canonical_asset;
+use crate::sim::amounts::fixed;
 use crate::sim::generate::{Market, Pair};
 
 /// The most rows one answer holds.
@@ -79,11 +80,6 @@ pub fn asset_pairs() -> String {
 }
 
 /// A price as Kraken writes it, padded to the pair's decimals.
-fn text(mut price: Decimal, dp: u32) -> String {
-    price.rescale(dp);
-    price.to_string()
-}
-
 /// The `result` of `OHLC` for `params` at `now_ms`, or Kraken's error.
 pub fn ohlc(market: &Market, params: &[(String, String)], now_ms: i64) -> Result<String, &'static str> {
     let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
@@ -119,11 +115,11 @@ pub fn ohlc(market: &Market, params: &[(String, String)], now_ms: i64) -> Result
                 rows.push(format!(
                     "[{},\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"1.00000000\",1]",
                     open.div_euclid(1000),
-                    text(candle.open, dp),
-                    text(candle.high, dp),
-                    text(candle.low, dp),
-                    text(candle.close, dp),
-                    text(candle.close, dp),
+                    fixed(candle.open, dp),
+                    fixed(candle.high, dp),
+                    fixed(candle.low, dp),
+                    fixed(candle.close, dp),
+                    fixed(candle.close, dp),
                 ));
             }
         }
@@ -171,8 +167,8 @@ mod tests {
         assert_eq!(value["last"], NOW / 1000);
         let pair = market_pair("XXBTZCAD").unwrap();
         // The open row's close is the price now; a closed row's is the price of its last minute.
-        assert_eq!(rows[719][4].as_str().unwrap(), text(market.pair_price(&pair, now).unwrap(), 1));
-        assert_eq!(rows[718][4].as_str().unwrap(), text(market.pair_price(&pair, NOW + 59_999).unwrap(), 1));
+        assert_eq!(rows[719][4].as_str().unwrap(), fixed(market.pair_price(&pair, now).unwrap(), 1));
+        assert_eq!(rows[718][4].as_str().unwrap(), fixed(market.pair_price(&pair, NOW + 59_999).unwrap(), 1));
         let since = ohlc(&market, &params(&[("pair", "XXBTZCAD"), ("since", &(NOW / 1000 - 1).to_string())]), now);
         let value: serde_json::Value = serde_json::from_str(&since.unwrap()).unwrap();
         assert_eq!(value["XXBTZCAD"].as_array().unwrap().len(), 2);
