@@ -11,6 +11,7 @@ pub mod counters;
 pub mod faults;
 pub mod generate;
 pub mod ids;
+pub mod json;
 mod message;
 pub mod server;
 

@@ -29,6 +29,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use self::history::{Fill, Generator, KrakenProfile, LedgerEntry, places};
 use super::api::{Endpoint, Tier};
@@ -37,6 +39,7 @@ use crate::http::decode_pairs;
 use crate::sim::counters::{DecayingCounter, Spending, share_percent};
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Activity, Market, Profile, generate};
+use crate::sim::json::{self, Ordered};
 use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
 
@@ -430,11 +433,17 @@ impl KrakenSim {
 
 /// `{"error":["…"]}`.
 fn error(message: &str) -> Response {
-    Response::json(200, format!("{{\"error\":[\"{message}\"]}}"))
+    Response::json_value(200, &serde_json::json!({ "error": [message] }))
 }
 
-fn ok(result: String) -> Response {
-    Response::json(200, format!("{{\"error\":[],\"result\":{result}}}"))
+/// `{"error":[],"result":…}`.
+fn ok(result: Box<RawValue>) -> Response {
+    #[derive(Serialize)]
+    struct Envelope {
+        error: [(); 0],
+        result: Box<RawValue>,
+    }
+    Response::json_value(200, &Envelope { error: [], result })
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -451,33 +460,72 @@ fn amount_text(amount: Decimal, code: &str) -> String {
     crate::sim::amounts::fixed(amount, if places(code) == 8 { 10 } else { places(code) })
 }
 
-fn entry_json(e: &LedgerEntry) -> String {
-    format!(
-        "{{\"aclass\":\"currency\",\"amount\":\"{}\",\"asset\":\"{}\",\"balance\":\"{}\",\"fee\":\"{}\",\"refid\":\"{}\",\"subtype\":\"{}\",\"time\":{},\"type\":\"{}\"}}",
-        amount_text(e.amount, &e.asset),
-        e.asset,
-        amount_text(e.balance, &e.asset),
-        amount_text(e.fee, &e.asset),
-        e.refid,
-        e.subtype,
-        seconds(e.time_ms),
-        e.kind
-    )
+/// A ledger entry as `Ledgers` lists it.
+#[derive(Serialize)]
+struct EntryJson<'a> {
+    aclass: &'static str,
+    amount: String,
+    asset: &'a str,
+    balance: String,
+    fee: String,
+    refid: &'a str,
+    subtype: &'static str,
+    time: Box<RawValue>,
+    #[serde(rename = "type")]
+    kind: &'static str,
 }
 
-fn fill_json(f: &Fill) -> String {
-    format!(
-        "{{\"ordertxid\":\"{}\",\"postxid\":\"TKH2SE-M7IF5-CFI7LT\",\"pair\":\"{}\",\"time\":{},\"type\":\"{}\",\"ordertype\":\"limit\",\"price\":\"{}\",\"cost\":\"{}\",\"fee\":\"{}\",\"vol\":\"{}\",\"margin\":\"0.00000\",\"misc\":\"\",\"trade_id\":{},\"maker\":true}}",
-        f.ordertxid,
-        f.pair,
-        seconds(f.time_ms),
-        f.side,
-        f.price,
-        f.cost,
-        f.fee,
-        f.vol,
-        f.trade_id
-    )
+fn entry_json(e: &LedgerEntry) -> EntryJson<'_> {
+    EntryJson {
+        aclass: "currency",
+        amount: amount_text(e.amount, &e.asset),
+        asset: &e.asset,
+        balance: amount_text(e.balance, &e.asset),
+        fee: amount_text(e.fee, &e.asset),
+        refid: &e.refid,
+        subtype: e.subtype,
+        time: json::number(seconds(e.time_ms)),
+        kind: e.kind,
+    }
+}
+
+/// A fill as `TradesHistory` lists it.
+#[derive(Serialize)]
+struct FillJson<'a> {
+    ordertxid: &'a str,
+    postxid: &'static str,
+    pair: &'a str,
+    time: Box<RawValue>,
+    #[serde(rename = "type")]
+    side: &'static str,
+    ordertype: &'static str,
+    price: String,
+    cost: String,
+    fee: String,
+    vol: String,
+    margin: &'static str,
+    misc: &'static str,
+    trade_id: u64,
+    maker: bool,
+}
+
+fn fill_json(f: &Fill) -> FillJson<'_> {
+    FillJson {
+        ordertxid: &f.ordertxid,
+        postxid: "TKH2SE-M7IF5-CFI7LT",
+        pair: &f.pair,
+        time: json::number(seconds(f.time_ms)),
+        side: f.side,
+        ordertype: "limit",
+        price: f.price.to_string(),
+        cost: f.cost.to_string(),
+        fee: f.fee.to_string(),
+        vol: f.vol.to_string(),
+        margin: "0.00000",
+        misc: "",
+        trade_id: f.trade_id,
+        maker: true,
+    }
 }
 
 /// The positions `[lo, hi)` that `start` (exclusive) and `end` (inclusive) select among items
@@ -538,7 +586,7 @@ impl State {
         Ok(())
     }
 
-    fn ledgers(&self, params: &[(String, String)]) -> Result<String, &'static str> {
+    fn ledgers(&self, params: &[(String, String)]) -> Result<Box<RawValue>, &'static str> {
         let result = {
             let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
             let entries = &store.generator.entries;
@@ -551,13 +599,12 @@ impl State {
             let ofs: usize =
                 param(params, "ofs").map_or(Ok(0), str::parse).map_err(|_| "EGeneral:Invalid arguments")?;
             let selected = &entries[lo..hi];
-            let page: Vec<String> =
-                selected.iter().rev().skip(ofs).take(PAGE).map(|e| format!("\"{}\":{}", e.id, entry_json(e))).collect();
-            let count = match param(params, "without_count") {
-                Some("true") => String::new(),
-                _ => format!(",\"count\":{}", selected.len()),
-            };
-            format!("{{\"ledger\":{{{}}}{count}}}", page.join(","))
+            let page = Ordered(selected.iter().rev().skip(ofs).take(PAGE).map(|e| (&e.id, entry_json(e))).collect());
+            let mut fields = vec![("ledger", json::render(&page))];
+            if param(params, "without_count") != Some("true") {
+                fields.push(("count", json::render(&selected.len())));
+            }
+            json::render(&Ordered(fields))
         };
         if let Some(count) = crate::sim::countdown(&self.insert_after) {
             self.add_trades(count);
@@ -565,7 +612,7 @@ impl State {
         Ok(result)
     }
 
-    fn trades_history(&self, params: &[(String, String)]) -> Result<String, &'static str> {
+    fn trades_history(&self, params: &[(String, String)]) -> Result<Box<RawValue>, &'static str> {
         let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
         let fills = &store.generator.fills;
         let (lo, hi) = range(
@@ -575,29 +622,19 @@ impl State {
             |ms| fills.partition_point(|f| f.time_ms <= ms),
         )?;
         let ofs: usize = param(params, "ofs").map_or(Ok(0), str::parse).map_err(|_| "EGeneral:Invalid arguments")?;
-        let page: Vec<String> = fills[lo..hi]
-            .iter()
-            .rev()
-            .skip(ofs)
-            .take(PAGE)
-            .map(|f| format!("\"{}\":{}", f.txid, fill_json(f)))
-            .collect();
-        Ok(format!("{{\"count\":{},\"trades\":{{{}}}}}", hi - lo, page.join(",")))
+        let page = Ordered(fills[lo..hi].iter().rev().skip(ofs).take(PAGE).map(|f| (&f.txid, fill_json(f))).collect());
+        Ok(json::render(&Ordered(vec![("count", json::render(&(hi - lo))), ("trades", json::render(&page))])))
     }
 
-    fn balance(&self) -> String {
+    fn balance(&self) -> Box<RawValue> {
         let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        let items: Vec<String> = store
-            .generator
-            .balances()
-            .iter()
-            .filter(|(_, b)| !b.is_zero())
-            .map(|(code, b)| format!("\"{code}\":\"{}\"", amount_text(*b, code)))
-            .collect();
-        format!("{{{}}}", items.join(","))
+        let balances = store.generator.balances();
+        json::render(&Ordered(
+            balances.iter().filter(|(_, b)| !b.is_zero()).map(|(code, b)| (code, amount_text(*b, code))).collect(),
+        ))
     }
 
-    fn assets(&self) -> String {
+    fn assets(&self) -> Box<RawValue> {
         let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
         let altname = |code: &str| -> String {
             match code {
@@ -608,18 +645,17 @@ impl State {
                 c => c.to_string(),
             }
         };
-        let items: Vec<String> = store
-            .generator
-            .balances()
-            .keys()
-            .map(|code| {
-                format!(
-                    "\"{code}\":{{\"aclass\":\"currency\",\"altname\":\"{}\",\"decimals\":10,\"display_decimals\":5,\"status\":\"enabled\"}}",
-                    altname(code)
-                )
-            })
-            .collect();
-        format!("{{{}}}", items.join(","))
+        let items = store.generator.balances().keys().map(|code| {
+            let asset = Ordered(vec![
+                ("aclass", json::render(&"currency")),
+                ("altname", json::render(&altname(code))),
+                ("decimals", json::render(&10)),
+                ("display_decimals", json::render(&5)),
+                ("status", json::render(&"enabled")),
+            ]);
+            (code, asset)
+        });
+        json::render(&Ordered(items.collect()))
     }
 }
 
@@ -664,8 +700,13 @@ impl Handler for State {
             Endpoint::Ledgers => self.ledgers(&params),
             Endpoint::TradesHistory => self.trades_history(&params),
             Endpoint::WithdrawMethods if self.key.can_withdraw => {
-                Ok("[{\"asset\":\"XXBT\",\"method\":\"Bitcoin\",\"network\":\"Bitcoin\",\"minimum\":\"0.0004\"}]"
-                    .into())
+                let method = Ordered(vec![
+                    ("asset", "XXBT"),
+                    ("method", "Bitcoin"),
+                    ("network", "Bitcoin"),
+                    ("minimum", "0.0004"),
+                ]);
+                Ok(json::render(&[method]))
             }
             Endpoint::WithdrawMethods => Err("EGeneral:Permission denied"),
             // Public methods were answered above.
