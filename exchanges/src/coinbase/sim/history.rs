@@ -15,10 +15,13 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
 
 use crate::sim::amounts::{fixed, floor_dp, percent};
 use crate::sim::generate::{Activity, Market, Outcome, World};
 use crate::sim::ids::uuid_from_words;
+use crate::sim::json;
 
 /// How big a Coinbase history is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +64,7 @@ pub struct SimWallet {
 }
 
 /// One v2 transaction as served.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SimTx {
     /// UUID.
     pub id: String,
@@ -74,11 +77,11 @@ pub struct SimTx {
     /// Signed change of the wallet (0 for a canceled one).
     pub amount: Decimal,
     /// The JSON served.
-    pub json: String,
+    pub json: Box<RawValue>,
 }
 
 /// One Advanced Trade fill as served.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SimFill {
     /// Entry id (the v3 cursor).
     pub entry_id: String,
@@ -87,7 +90,7 @@ pub struct SimFill {
     /// When, ms.
     pub time_ms: i64,
     /// The JSON served.
-    pub json: String,
+    pub json: Box<RawValue>,
 }
 
 /// Crypto wallets, in the order they are opened (those the market prices).
@@ -124,8 +127,9 @@ fn text(amount: Decimal, currency: &str) -> String {
     fixed(amount, places(currency))
 }
 
-fn money(amount: Decimal, currency: &str) -> String {
-    format!("{{\"amount\":\"{}\",\"currency\":\"{currency}\"}}", text(amount, currency))
+/// `{"amount": "…", "currency": "…"}`.
+fn money(amount: Decimal, currency: &str) -> Value {
+    json!({ "amount": text(amount, currency), "currency": currency })
 }
 
 fn iso(ms: i64) -> String {
@@ -227,7 +231,7 @@ impl Generator {
         all[self.rng.usize(0..all.len())]
     }
 
-    /// Writes a transaction of `wallet` (`extra` are more JSON members, each starting with `,`).
+    /// Writes a transaction of `wallet` (`extra`: more members, an object or `null`).
     fn push(
         &mut self,
         wallet: usize,
@@ -235,7 +239,7 @@ impl Generator {
         status: &str,
         amount: Decimal,
         t: i64,
-        extra: &str,
+        extra: Value,
     ) -> String {
         let id = uuid_from_words(&mut self.rng);
         let currency = self.wallets[wallet].currency.clone();
@@ -244,14 +248,21 @@ impl Generator {
             self.wallets[wallet].balance += amount;
         }
         let wallet_id = self.wallets[wallet].id.clone();
-        let json = format!(
-            "{{\"id\":\"{id}\",\"type\":\"{kind}\",\"status\":\"{status}\",\"amount\":{},\"native_amount\":{},\
-             \"description\":null,\"created_at\":\"{}\",\"resource\":\"transaction\",\
-             \"resource_path\":\"/v2/accounts/{wallet_id}/transactions/{id}\"{extra}}}",
-            money(amount, &currency),
-            money(native, "USD"),
-            iso(t),
-        );
+        let mut tx = json!({
+            "id": id,
+            "type": kind,
+            "status": status,
+            "amount": money(amount, &currency),
+            "native_amount": money(native, "USD"),
+            "description": null,
+            "created_at": iso(t),
+            "resource": "transaction",
+            "resource_path": format!("/v2/accounts/{wallet_id}/transactions/{id}"),
+        });
+        if let (Value::Object(members), Value::Object(more)) = (&mut tx, extra) {
+            members.extend(more);
+        }
+        let json = json::render(&tx);
         self.txs.push(SimTx {
             id: id.clone(),
             wallet,
@@ -295,7 +306,7 @@ impl Generator {
 
     fn fiat_deposit(&mut self, amount: Decimal, t: i64) {
         let usd = self.usd_wallet();
-        let extra = ",\"fiat_deposit\":{\"payment_method_name\":\"Example Bank ******1234\"}";
+        let extra = json!({ "fiat_deposit": { "payment_method_name": "Example Bank ******1234" } });
         self.push(usd, "fiat_deposit", "completed", amount, t, extra);
     }
 
@@ -319,13 +330,14 @@ impl Generator {
         let usd = self.usd_wallet();
         self.wallets[usd].balance -= subtotal + fee;
         let order = uuid_from_words(&mut self.rng);
-        let extra = format!(
-            ",\"buy\":{{\"id\":\"{order}\",\"subtotal\":{},\"fee\":{},\"total\":{},\"payment_method_name\":\"USD Wallet\"}}",
-            money(subtotal, "USD"),
-            money(fee, "USD"),
-            money(subtotal + fee, "USD")
-        );
-        self.push(wallet, "buy", "completed", qty, t, &extra);
+        let extra = json!({ "buy": {
+            "id": order,
+            "subtotal": money(subtotal, "USD"),
+            "fee": money(fee, "USD"),
+            "total": money(subtotal + fee, "USD"),
+            "payment_method_name": "USD Wallet",
+        } });
+        self.push(wallet, "buy", "completed", qty, t, extra);
     }
 
     fn sell(&mut self, t: i64) {
@@ -342,13 +354,14 @@ impl Generator {
         let usd = self.usd_wallet();
         self.wallets[usd].balance += subtotal - fee;
         let order = uuid_from_words(&mut self.rng);
-        let extra = format!(
-            ",\"sell\":{{\"id\":\"{order}\",\"subtotal\":{},\"fee\":{},\"total\":{},\"payment_method_name\":\"USD Wallet\"}}",
-            money(subtotal, "USD"),
-            money(fee, "USD"),
-            money(subtotal - fee, "USD")
-        );
-        self.push(wallet, "sell", "completed", -qty, t, &extra);
+        let extra = json!({ "sell": {
+            "id": order,
+            "subtotal": money(subtotal, "USD"),
+            "fee": money(fee, "USD"),
+            "total": money(subtotal - fee, "USD"),
+            "payment_method_name": "USD Wallet",
+        } });
+        self.push(wallet, "sell", "completed", -qty, t, extra);
     }
 
     fn convert(&mut self, t: i64) {
@@ -366,9 +379,9 @@ impl Generator {
             return;
         }
         let trade = uuid_from_words(&mut self.rng);
-        let extra = format!(",\"trade\":{{\"id\":\"{trade}\",\"resource\":\"trade\"}}");
-        self.push(from, "trade", "completed", -qa, t, &extra);
-        self.push(to, "trade", "completed", qb, t, &extra);
+        let extra = json!({ "trade": { "id": trade, "resource": "trade" } });
+        self.push(from, "trade", "completed", -qa, t, extra.clone());
+        self.push(to, "trade", "completed", qb, t, extra);
     }
 
     fn advanced_fill(&mut self, t: i64) {
@@ -408,25 +421,34 @@ impl Generator {
         let trade_id = uuid_from_words(&mut self.rng);
         let product = format!("{base}-{quote}");
         let side = if buy { "BUY" } else { "SELL" };
-        let extra = format!(
-            ",\"advanced_trade_fill\":{{\"fill_price\":\"{price}\",\"product_id\":\"{product}\",\"order_id\":\"{order}\",\
-             \"commission\":\"{commission}\",\"order_side\":\"{}\"}}",
-            side.to_ascii_lowercase()
-        );
+        let extra = json!({ "advanced_trade_fill": {
+            "fill_price": price.to_string(),
+            "product_id": product,
+            "order_id": order,
+            "commission": commission.to_string(),
+            "order_side": side.to_ascii_lowercase(),
+        } });
         let (base_amount, quote_amount) = if buy { (size, -(cost + commission)) } else { (-size, cost - commission) };
-        self.push(base_wallet, "advanced_trade_fill", "completed", base_amount, t, &extra);
-        self.push(quote_wallet, "advanced_trade_fill", "completed", quote_amount, t, &extra);
+        self.push(base_wallet, "advanced_trade_fill", "completed", base_amount, t, extra.clone());
+        self.push(quote_wallet, "advanced_trade_fill", "completed", quote_amount, t, extra);
         let entry_id = uuid_from_words(&mut self.rng);
-        let json = format!(
-            "{{\"entry_id\":\"{entry_id}\",\"trade_id\":\"{trade_id}\",\"order_id\":\"{order}\",\"trade_time\":\"{}\",\
-             \"trade_type\":\"FILL\",\"price\":\"{price}\",\"size\":\"{size}\",\"commission\":\"{commission}\",\
-             \"product_id\":\"{product}\",\"sequence_timestamp\":\"{}\",\"liquidity_indicator\":\"{}\",\
-             \"size_in_quote\":false,\"user_id\":\"cointally-sim-user\",\"side\":\"{side}\",\
-             \"retail_portfolio_id\":\"cointally-sim-portfolio\"}}",
-            iso(t),
-            iso(t),
-            if self.rng.bool() { "MAKER" } else { "TAKER" },
-        );
+        let json = json::render(&json!({
+            "entry_id": entry_id,
+            "trade_id": trade_id,
+            "order_id": order,
+            "trade_time": iso(t),
+            "trade_type": "FILL",
+            "price": price.to_string(),
+            "size": size.to_string(),
+            "commission": commission.to_string(),
+            "product_id": product,
+            "sequence_timestamp": iso(t),
+            "liquidity_indicator": if self.rng.bool() { "MAKER" } else { "TAKER" },
+            "size_in_quote": false,
+            "user_id": "cointally-sim-user",
+            "side": side,
+            "retail_portfolio_id": "cointally-sim-portfolio",
+        }));
         self.fills.push(SimFill { entry_id, trade_id, time_ms: t, json });
     }
 
@@ -451,13 +473,16 @@ impl Generator {
         }
         let hash = self.hash();
         let address = format!("own-wallet-{}", currency.to_ascii_lowercase());
-        let extra = format!(
-            ",\"network\":{{\"status\":\"confirmed\",\"hash\":\"{hash}\",\"transaction_fee\":{},\"network_name\":\"{}\"}},\
-             \"to\":{{\"resource\":\"address\",\"address\":\"{address}\"}}",
-            money(fee, &currency),
-            currency.to_ascii_lowercase()
-        );
-        let id = self.push(wallet, "send", "completed", -(amount + fee), t, &extra);
+        let extra = json!({
+            "network": {
+                "status": "confirmed",
+                "hash": hash,
+                "transaction_fee": money(fee, &currency),
+                "network_name": currency.to_ascii_lowercase(),
+            },
+            "to": { "resource": "address", "address": address },
+        });
+        let id = self.push(wallet, "send", "completed", -(amount + fee), t, extra);
         self.external.push(Activity::Deposit {
             asset: currency.clone(),
             amount,
@@ -478,9 +503,8 @@ impl Generator {
             return;
         }
         let user = uuid_from_words(&mut self.rng);
-        let extra =
-            format!(",\"to\":{{\"resource\":\"user\",\"id\":\"{user}\",\"resource_path\":\"/v2/users/{user}\"}}");
-        self.push(wallet, "send", "completed", -amount, t, &extra);
+        let extra = json!({ "to": { "resource": "user", "id": user, "resource_path": format!("/v2/users/{user}") } });
+        self.push(wallet, "send", "completed", -amount, t, extra);
     }
 
     fn receive(&mut self, t: i64) {
@@ -493,13 +517,12 @@ impl Generator {
         }
         let hash = self.hash();
         let kind = if self.rng.u32(0..4) == 0 { "receive" } else { "send" };
-        let extra = format!(
-            ",\"network\":{{\"status\":\"confirmed\",\"hash\":\"{hash}\",\"network_name\":\"{}\"}},\
-             \"from\":{{\"resource\":\"address\",\"address\":\"external-{}\"}}",
-            currency.to_ascii_lowercase(),
-            currency.to_ascii_lowercase()
-        );
-        let id = self.push(wallet, kind, "completed", amount, t, &extra);
+        let network = currency.to_ascii_lowercase();
+        let extra = json!({
+            "network": { "status": "confirmed", "hash": hash, "network_name": network },
+            "from": { "resource": "address", "address": format!("external-{network}") },
+        });
+        let id = self.push(wallet, kind, "completed", amount, t, extra);
         self.external.push(Activity::Withdrawal {
             asset: currency.clone(),
             amount,
@@ -526,7 +549,7 @@ impl Generator {
         let Some(price) = self.usd(&currency, t) else { return };
         let amount = floor_dp(Decimal::new(self.rng.i64(10..2_000), 2) / price, 8);
         if !amount.is_zero() {
-            self.push(wallet, kind, "completed", amount, t, "");
+            self.push(wallet, kind, "completed", amount, t, Value::Null);
         }
     }
 
@@ -534,7 +557,7 @@ impl Generator {
         let Some(wallet) = self.wallet_of("USDC") else { return };
         let amount = floor_dp(self.balance(wallet) * Decimal::new(3, 4), 8).max(Decimal::new(1, 2));
         let kind = if self.rng.u32(0..5) == 0 { "subscription_rebate" } else { "interest" };
-        self.push(wallet, kind, "completed", amount, t, "");
+        self.push(wallet, kind, "completed", amount, t, Value::Null);
     }
 
     fn vault_move(&mut self, t: i64) {
@@ -552,8 +575,8 @@ impl Generator {
             (false, true) => "unstaking_transfer",
             (false, false) => "vault_withdrawal",
         };
-        self.push(from, kind, "completed", -amount, t, "");
-        self.push(to, kind, "completed", amount, t, "");
+        self.push(from, kind, "completed", -amount, t, Value::Null);
+        self.push(to, kind, "completed", amount, t, Value::Null);
     }
 
     fn fiat_withdrawal(&mut self, t: i64) {
@@ -561,7 +584,7 @@ impl Generator {
         let share = percent(&mut self.rng, 5..=20);
         let amount = (self.balance(usd) * share).round_dp(0);
         if amount > Decimal::ZERO {
-            let extra = ",\"fiat_withdrawal\":{\"payment_method_name\":\"Example Bank ******1234\"}";
+            let extra = json!({ "fiat_withdrawal": { "payment_method_name": "Example Bank ******1234" } });
             self.push(usd, "fiat_withdrawal", "completed", -amount, t, extra);
         }
     }
@@ -575,9 +598,9 @@ impl Generator {
         }
         let out = if self.rng.bool() { "pro_deposit" } else { "exchange_deposit" };
         let back = if self.rng.bool() { "pro_withdrawal" } else { "exchange_withdrawal" };
-        self.push(wallet, out, "completed", -amount, t, "");
+        self.push(wallet, out, "completed", -amount, t, Value::Null);
         if self.rng.bool() {
-            self.push(wallet, back, "completed", amount, t, "");
+            self.push(wallet, back, "completed", amount, t, Value::Null);
         }
     }
 
@@ -589,9 +612,9 @@ impl Generator {
         if amount.is_zero() {
             return;
         }
-        self.push(wallet, "cardspend", "completed", -amount, t, "");
+        self.push(wallet, "cardspend", "completed", -amount, t, Value::Null);
         if self.rng.u32(0..8) == 0 {
-            self.push(wallet, "cardbuyback", "completed", amount, t, "");
+            self.push(wallet, "cardbuyback", "completed", amount, t, Value::Null);
         }
     }
 
@@ -599,14 +622,14 @@ impl Generator {
         let usd = self.usd_wallet();
         let fee = Decimal::new(2999, 2);
         self.ensure_usd(fee, t);
-        self.push(usd, "subscription", "completed", -fee, t, "");
+        self.push(usd, "subscription", "completed", -fee, t, Value::Null);
     }
 
     fn clawback(&mut self, t: i64) {
         let Some(wallet) = self.funded() else { return };
         let amount = floor_dp(self.balance(wallet) * Decimal::new(1, 3), 8);
         if !amount.is_zero() {
-            self.push(wallet, "clawback", "completed", -amount, t, "");
+            self.push(wallet, "clawback", "completed", -amount, t, Value::Null);
         }
     }
 
@@ -614,7 +637,7 @@ impl Generator {
         let Some(wallet) = self.funded() else { return };
         let amount = floor_dp(self.balance(wallet) * Decimal::new(1, 1), 8);
         if !amount.is_zero() {
-            let extra = ",\"to\":{\"resource\":\"email\",\"email\":\"friend@example.com\"}";
+            let extra = json!({ "to": { "resource": "email", "email": "friend@example.com" } });
             self.push(wallet, "send", "canceled", -amount, t, extra);
         }
     }
@@ -625,7 +648,7 @@ impl Generator {
         let Some(price) = self.usd(&currency, t) else { return };
         let amount = floor_dp(Decimal::ONE / price, 8);
         if !amount.is_zero() {
-            self.push(wallet, "onchain_perks_payout", "completed", amount, t, "");
+            self.push(wallet, "onchain_perks_payout", "completed", amount, t, Value::Null);
         }
     }
 
@@ -666,7 +689,10 @@ mod tests {
         let world = generate(3, &Profile { trades: 0, ..Profile::demo() });
         let a = Generator::generate(3, &world, &CoinbaseProfile::demo());
         let b = Generator::generate(3, &world, &CoinbaseProfile::demo());
-        assert_eq!(a.txs, b.txs);
+        let served = |generator: &Generator| -> Vec<String> {
+            generator.txs.iter().map(|tx| format!("{} {} {}", tx.wallet, tx.amount, tx.json.get())).collect()
+        };
+        assert_eq!(served(&a), served(&b));
         assert!(a.txs.len() >= 300 && a.txs.len() <= 420, "{}", a.txs.len());
         assert_eq!(a.wallets.len(), 12);
         let mut running = vec![Decimal::ZERO; a.wallets.len()];
