@@ -330,38 +330,7 @@ pub fn malformed(endpoint: Endpoint, reason: String) -> FetchError {
 /// A `next_uri` (`/v2/accounts?limit=25&starting_after=…`) split into its path and decoded query.
 pub fn split_uri(uri: &str) -> (String, Vec<(String, String)>) {
     let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-    let params = query
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(name), percent_decode(value))
-        })
-        .collect();
-    (path.to_owned(), params)
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(byte) => {
-                        out.push(byte);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            byte => out.push(byte),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    (path.to_owned(), crate::http::decode_pairs(query))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod client;
 pub mod clock;
 mod error;
 pub mod limiter;
+pub mod query;
 
 pub use client::{
     Answer, Client, ClientConfig, Method, Prepared, Protocol, Request, Usage, Verdict, backoff_delay, encode_query,
@@ -19,3 +20,4 @@ pub use client::{
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::FetchError;
 pub use limiter::{BucketKind, BucketStats, Grant, Limiter, LimiterConfig};
+pub use query::{decode_pairs, percent_decode};

@@ -1,18 +1,31 @@
 //! Local stand-ins for the exchanges' private APIs, for tests, benchmarks and the sandbox.
 //!
-//! [`server`] is a small HTTP/1.1 server on `std::net` that any simulator plugs a handler
+//! [`server`] is the HTTP/1.1 server (on `hyper`) that any simulator plugs a handler
 //! into; [`faults`] injects failures (5xx, silence, cut-off bodies, 429s) at a seeded rate;
 //! [`generate`] builds the one deterministic multi-year history of one person, with its
 //! market prices, that every exchange simulator serves in its own format (Binance's is
 //! `crate::binance::sim`).
 
+pub mod amounts;
+pub mod counters;
 pub mod faults;
 pub mod generate;
+pub mod ids;
+pub mod json;
+mod message;
 pub mod server;
 
 pub use faults::{FaultConfig, FaultKind};
 pub use generate::{Activity, History, Market, Profile, World, generate};
-pub use server::{Handler, Request, Response, Server};
+pub use server::{Delivery, Handler, Request, Response, Server};
+
+/// The wall clock as the simulators read it: ms since the Unix epoch. (Code that needs time
+/// to stand still takes "now" as a parameter, or a [`Clock`](crate::http::Clock) such as
+/// [`ManualClock`](crate::http::ManualClock).)
+pub fn now_ms() -> i64 {
+    use crate::http::Clock as _;
+    crate::http::SystemClock.now_ms()
+}
 
 /// An insertion armed by a test: after this many more calls, add this many records.
 pub type Armed = std::sync::Mutex<Option<(u32, usize)>>;

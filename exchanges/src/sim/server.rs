@@ -1,100 +1,48 @@
-//! A small HTTP/1.1 server on `std::net` that every exchange simulator runs on.
+//! The HTTP server every exchange simulator runs on, built on `hyper`.
 //!
-//! One thread per connection, keep-alive, bodies framed by `Content-Length` in both directions.
-//! A request keeps its query string raw (exactly as sent), because exchanges sign the raw text.
-//! The exchange-specific part is a [`Handler`]; the server itself injects the faults of a
-//! [`FaultConfig`] (5xx, slow answers, cut-off bodies, 429s) before or after asking the handler,
-//! so every simulator gets them alike. The server stops on [`Server::stop`] or on drop: a stop
-//! flag, a connection to itself to wake the accept loop, and a shutdown of every open socket,
-//! so no thread outlives it for long.
+//! Why `hyper` (HTTP/1.1 only, one small tokio runtime per server) rather than a synchronous
+//! crate such as `tiny_http`: the simulators must inject faults at the connection level, and
+//! `tiny_http` owns its connections without a way to close one — a cut-off body or a silent
+//! answer would leave the socket open until the client's read timeout (seconds per fault
+//! instead of an immediate failure), and stopping a server would leave keep-alive connections
+//! served by nobody. With `hyper`, a body that fails mid-way aborts its connection, a failed
+//! service closes it without an answer, and dropping the runtime closes every socket at once.
+//! `hyper` and `tokio` are already in the build through `reqwest`, so this adds no new crate.
+//!
+//! The exchange-specific part is a [`Handler`], called on a blocking thread with a
+//! [`Request`] whose query string stays raw (exactly as sent), because exchanges sign the raw
+//! text. The server injects the faults of a [`FaultConfig`] (5xx, slow answers, cut-off
+//! bodies, 429s) before or after asking the handler, so every simulator gets them alike, and
+//! delivers a [`Response`] as its [`Delivery`](super::message::Delivery) says.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::io;
+use std::net::{SocketAddr, TcpListener as StdListener};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use super::faults::{FaultConfig, FaultKind, Faults};
+use bytes::Bytes;
+use http_body::{Frame, SizeHint};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::sync::watch;
 
-/// The largest request head (request line and headers) the server reads, in bytes.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
+use super::faults::{FaultConfig, FaultKind, Faults};
+pub use super::message::{Delivery, Request, Response};
+
 /// The largest request body the server accepts, in bytes.
 const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
-/// How long an idle keep-alive connection may wait for its next request.
-const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// One HTTP request as received.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// The method, upper case as sent (`GET`, `POST`).
-    pub method: String,
-    /// The path without the query string (`/api/v3/myTrades`).
-    pub path: String,
-    /// The raw query string after `?`, exactly as sent (empty when there is none).
-    pub query: String,
-    /// The headers in the order received, names as sent.
-    pub headers: Vec<(String, String)>,
-    /// The body bytes (empty for GET).
-    pub body: Vec<u8>,
-    /// Who sent it.
-    pub peer: SocketAddr,
-}
-
-impl Request {
-    /// The first header with this name, compared without regard to case.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
-    }
-
-    /// The body as text (lossy for invalid UTF-8, which no simulator expects).
-    pub fn body_text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// One HTTP response to send.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    /// The status code.
-    pub status: u16,
-    /// Extra headers (`Content-Length` and `Connection` are added by the server).
-    pub headers: Vec<(String, String)>,
-    /// The body bytes.
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    /// A response with a JSON body.
-    pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Response {
-        Response {
-            status,
-            headers: vec![("Content-Type".into(), "application/json;charset=UTF-8".into())],
-            body: body.into(),
-        }
-    }
-
-    /// A plain-text response.
-    pub fn text(status: u16, body: impl Into<String>) -> Response {
-        Response {
-            status,
-            headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
-            body: body.into().into_bytes(),
-        }
-    }
-
-    /// Adds a header.
-    pub fn with_header(mut self, name: impl Into<String>, value: impl Into<String>) -> Response {
-        self.headers.push((name.into(), value.into()));
-        self
-    }
-
-    /// The first header with this name (case-insensitive).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
-    }
-}
+/// How long a cut-off body waits after its last bytes before the connection is aborted, so
+/// the bytes reach the client first.
+const CUT_OFF_PAUSE: Duration = Duration::from_millis(20);
+/// How long [`Server::stop`] waits for handlers still running.
+const STOP_GRACE: Duration = Duration::from_secs(2);
 
 /// What an exchange simulator does with requests.
 pub trait Handler: Send + Sync + 'static {
@@ -104,17 +52,15 @@ pub trait Handler: Send + Sync + 'static {
     /// The exchange's own answer for an injected error status (500/502/503, or 429 for which
     /// the server adds `Retry-After: 1` if the handler gives none).
     fn error_response(&self, status: u16, _request: &Request) -> Response {
-        Response::json(status, format!("{{\"error\":\"injected fault, HTTP {status}\"}}"))
+        Response::json_value(status, &serde_json::json!({ "error": format!("injected fault, HTTP {status}") }))
     }
 }
 
-/// The state shared by the accept loop and the connection threads.
+/// The state shared by the server's tasks.
 struct Shared {
     handler: Arc<dyn Handler>,
     faults: Option<Mutex<Faults>>,
-    stop: AtomicBool,
-    open: Mutex<HashMap<u64, TcpStream>>,
-    next_connection: AtomicU64,
+    stopped: AtomicBool,
     requests: AtomicU64,
 }
 
@@ -122,8 +68,8 @@ struct Shared {
 pub struct Server {
     addr: SocketAddr,
     shared: Arc<Shared>,
-    accept: Option<JoinHandle<()>>,
-    workers: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Server {
@@ -135,25 +81,32 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Binds `127.0.0.1:{port}` (0 = a port the OS chooses) and serves `handler` until stopped.
     pub fn start(port: u16, handler: Arc<dyn Handler>, faults: Option<FaultConfig>) -> io::Result<Server> {
-        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let listener = StdListener::bind(("127.0.0.1", port))?;
+        listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             handler,
             faults: faults.map(|config| Mutex::new(Faults::new(config))),
-            stop: AtomicBool::new(false),
-            open: Mutex::new(HashMap::new()),
-            next_connection: AtomicU64::new(0),
+            stopped: AtomicBool::new(false),
             requests: AtomicU64::new(0),
         });
-        let workers: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::new(Mutex::new(Vec::new()));
-        let accept = {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (stop, stopped) = watch::channel(false);
+        let thread = {
             let shared = Arc::clone(&shared);
-            let workers = Arc::clone(&workers);
-            std::thread::Builder::new()
-                .name(format!("sim-accept-{}", addr.port()))
-                .spawn(move || accept_loop(&listener, &shared, &workers))?
+            std::thread::Builder::new().name(format!("sim-http-{}", addr.port())).spawn(move || {
+                let mut stopped = stopped;
+                runtime.block_on(async move {
+                    tokio::spawn(accept_loop(listener, shared));
+                    // Runs until told to stop (or until the `Server` is gone).
+                    let _ = stopped.changed().await;
+                });
+                // Shutting the runtime down drops the accept task and every connection task,
+                // which closes the listener and every socket.
+                runtime.shutdown_timeout(STOP_GRACE);
+            })?
         };
-        Ok(Server { addr, shared, accept: Some(accept), workers })
+        Ok(Server { addr, shared, stop, thread: Some(thread) })
     }
 
     /// The address the server listens on.
@@ -188,26 +141,17 @@ impl Server {
 
     /// Whether the server is still serving.
     pub fn is_running(&self) -> bool {
-        !self.shared.stop.load(Ordering::SeqCst)
+        !self.shared.stopped.load(Ordering::SeqCst)
     }
 
-    /// Stops accepting, closes every open connection and waits for the threads to end.
+    /// Stops accepting, closes every open connection and waits for the server's thread to end.
     pub fn stop(&mut self) {
-        if self.shared.stop.swap(true, Ordering::SeqCst) {
+        if self.shared.stopped.swap(true, Ordering::SeqCst) {
             return;
         }
-        // Wake the accept loop with a connection of our own.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(500));
-        if let Some(accept) = self.accept.take() {
-            let _ = accept.join();
-        }
-        for stream in self.shared.open.lock().unwrap_or_else(PoisonError::into_inner).values() {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-        let workers: Vec<JoinHandle<()>> =
-            std::mem::take(&mut *self.workers.lock().unwrap_or_else(PoisonError::into_inner));
-        for worker in workers {
-            let _ = worker.join();
+        let _ = self.stop.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
         }
     }
 }
@@ -218,260 +162,172 @@ impl Drop for Server {
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, workers: &Arc<Mutex<Vec<JoinHandle<()>>>>) {
-    for stream in listener.incoming() {
-        if shared.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        let Ok(stream) = stream else {
+/// Accepts connections until the runtime shuts down; each connection is a task of its own.
+async fn accept_loop(listener: StdListener, shared: Arc<Shared>) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else {
             // Too many open files and the like: wait a little rather than spin.
-            std::thread::sleep(Duration::from_millis(5));
+            tokio::time::sleep(Duration::from_millis(5)).await;
             continue;
         };
-        let id = shared.next_connection.fetch_add(1, Ordering::Relaxed);
-        if let Ok(clone) = stream.try_clone() {
-            shared.open.lock().unwrap_or_else(PoisonError::into_inner).insert(id, clone);
-        }
-        let connection_shared = Arc::clone(shared);
-        let spawned = std::thread::Builder::new().name("sim-conn".into()).spawn(move || {
-            serve_connection(stream, &connection_shared);
-            connection_shared.open.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
+        let _ = stream.set_nodelay(true);
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| answer(Arc::clone(&shared), peer, request));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
-        let mut list = workers.lock().unwrap_or_else(PoisonError::into_inner);
-        list.retain(|worker| !worker.is_finished());
-        match spawned {
-            Ok(handle) => list.push(handle),
-            Err(_) => {
-                shared.open.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
-            }
+    }
+}
+
+/// Why a connection ends without an answer (an injected silence).
+#[derive(Debug)]
+struct Hangup;
+
+impl std::fmt::Display for Hangup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("silent answer: connection closed")
+    }
+}
+
+impl std::error::Error for Hangup {}
+
+/// Reads one request, draws a fault, asks the handler, and turns the answer into hyper's.
+async fn answer(
+    shared: Arc<Shared>,
+    peer: SocketAddr,
+    incoming: hyper::Request<Incoming>,
+) -> Result<hyper::Response<Payload>, Hangup> {
+    let (parts, body) = incoming.into_parts();
+    let Ok(body) = Limited::new(body, MAX_BODY_BYTES).collect().await else {
+        return Ok(into_hyper(Response::text(413, "request body too large or cut off")));
+    };
+    let request = Request {
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+            .collect(),
+        body: body.to_bytes().to_vec(),
+        peer,
+    };
+    shared.requests.fetch_add(1, Ordering::Relaxed);
+    let response = match tokio::task::spawn_blocking(move || respond(&shared, &request)).await {
+        Ok(response) => response,
+        Err(_) => Response::text(500, "simulator handler panicked"),
+    };
+    if let Delivery::Silence(delay) = response.delivery {
+        tokio::time::sleep(delay).await;
+        return Err(Hangup);
+    }
+    Ok(into_hyper(response))
+}
+
+/// The handler's answer with the fault drawn for this request applied.
+fn respond(shared: &Shared, request: &Request) -> Response {
+    let fault = shared.faults.as_ref().and_then(|faults| faults.lock().unwrap_or_else(PoisonError::into_inner).draw());
+    match fault {
+        None => shared.handler.handle(request),
+        Some((FaultKind::ServerError, status)) => shared.handler.error_response(status, request),
+        Some((FaultKind::TooManyRequests, _)) => {
+            let response = shared.handler.error_response(429, request);
+            if response.header("Retry-After").is_some() { response } else { response.with_header("Retry-After", "1") }
+        }
+        Some((FaultKind::Truncated, _)) => {
+            let response = shared.handler.handle(request);
+            let half = response.body.len() / 2;
+            response.cut_after(half)
+        }
+        Some((FaultKind::Timeout, _)) => {
+            let delay = shared
+                .faults
+                .as_ref()
+                .map_or(Duration::ZERO, |faults| faults.lock().unwrap_or_else(PoisonError::into_inner).timeout_delay());
+            Response::silence(delay)
         }
     }
 }
 
-/// What reading one request gave.
-enum Incoming {
-    Request(Request, bool),
-    /// The client closed the connection (or went silent) between requests.
-    Closed,
-    /// The request could not be parsed; answer with this status and close.
-    Bad(u16, &'static str),
+/// A simulator response as hyper's; headers hyper cannot carry are dropped.
+fn into_hyper(response: Response) -> hyper::Response<Payload> {
+    let cut = match response.delivery {
+        Delivery::CutAfter(sent) => Some(sent.min(response.body.len())),
+        Delivery::Whole | Delivery::Silence(_) => None,
+    };
+    let mut answer = hyper::Response::new(Payload::new(response.body, cut));
+    *answer.status_mut() =
+        hyper::StatusCode::from_u16(response.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    for (name, value) in response.headers {
+        if let (Ok(name), Ok(value)) =
+            (hyper::header::HeaderName::from_bytes(name.as_bytes()), hyper::header::HeaderValue::from_str(&value))
+        {
+            answer.headers_mut().append(name, value);
+        }
+    }
+    answer
 }
 
-fn serve_connection(stream: TcpStream, shared: &Shared) {
-    let Ok(peer) = stream.peer_addr() else { return };
-    let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(Some(IDLE_TIMEOUT));
-    let Ok(write_half) = stream.try_clone() else { return };
-    let mut reader = BufReader::with_capacity(16 * 1024, stream);
-    let mut writer = io::BufWriter::with_capacity(64 * 1024, write_half);
-    loop {
-        if shared.stop.load(Ordering::SeqCst) {
-            return;
+/// A response body whose length is announced in full; when cut, it sends only the first part
+/// and then fails, which makes hyper abort the connection.
+struct Payload {
+    data: Option<Bytes>,
+    announced: u64,
+    cut: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Payload {
+    fn new(body: Vec<u8>, cut: Option<usize>) -> Payload {
+        let announced = body.len() as u64;
+        let mut data = Bytes::from(body);
+        if let Some(sent) = cut {
+            data.truncate(sent);
         }
-        let (request, keep_alive) = match read_request(&mut reader, peer) {
-            Incoming::Request(request, keep_alive) => (request, keep_alive),
-            Incoming::Closed => return,
-            Incoming::Bad(status, reason) => {
-                let _ = write_response(&mut writer, &Response::text(status, reason), false, None);
-                return;
-            }
-        };
-        shared.requests.fetch_add(1, Ordering::Relaxed);
-        let fault =
-            shared.faults.as_ref().and_then(|faults| faults.lock().unwrap_or_else(PoisonError::into_inner).draw());
-        let outcome = match fault {
-            None => write_response(&mut writer, &shared.handler.handle(&request), keep_alive, None),
-            Some((FaultKind::ServerError, status)) => {
-                write_response(&mut writer, &shared.handler.error_response(status, &request), keep_alive, None)
-            }
-            Some((FaultKind::TooManyRequests, _)) => {
-                let mut response = shared.handler.error_response(429, &request);
-                if response.header("Retry-After").is_none() {
-                    response.headers.push(("Retry-After".into(), "1".into()));
+        let cut = cut.map(|_| Box::pin(tokio::time::sleep(CUT_OFF_PAUSE)));
+        Payload { data: (!data.is_empty()).then_some(data), announced, cut }
+    }
+}
+
+impl http_body::Body for Payload {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if let Some(data) = self.data.take() {
+            return Poll::Ready(Some(Ok(Frame::data(data))));
+        }
+        match self.cut.as_mut() {
+            None => Poll::Ready(None),
+            Some(pause) => match pause.as_mut().poll(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(()) => {
+                    self.cut = None;
+                    Poll::Ready(Some(Err("body cut off on purpose".into())))
                 }
-                write_response(&mut writer, &response, keep_alive, None)
-            }
-            Some((FaultKind::Truncated, _)) => {
-                let response = shared.handler.handle(&request);
-                let _ = write_response(&mut writer, &response, true, Some(response.body.len() / 2));
-                return;
-            }
-            Some((FaultKind::Timeout, _)) => {
-                let delay = shared.faults.as_ref().map_or(Duration::ZERO, |faults| {
-                    faults.lock().unwrap_or_else(PoisonError::into_inner).timeout_delay()
-                });
-                sleep_unless_stopped(delay, &shared.stop);
-                // Then drop the connection without an answer.
-                return;
-            }
-        };
-        if outcome.is_err() || !keep_alive {
-            return;
+            },
         }
     }
-}
 
-fn sleep_unless_stopped(delay: Duration, stop: &AtomicBool) {
-    let step = Duration::from_millis(20);
-    let mut slept = Duration::ZERO;
-    while slept < delay && !stop.load(Ordering::SeqCst) {
-        let nap = step.min(delay - slept);
-        std::thread::sleep(nap);
-        slept += nap;
+    fn is_end_stream(&self) -> bool {
+        self.data.is_none() && self.cut.is_none()
     }
-}
 
-/// Reads one line ending in `\n` into `line`, counting against the head budget.
-fn read_line(reader: &mut impl BufRead, line: &mut Vec<u8>, budget: &mut usize) -> io::Result<usize> {
-    line.clear();
-    let read = reader.take(*budget as u64 + 1).read_until(b'\n', line)?;
-    if read > *budget {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "head too large"));
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.announced)
     }
-    *budget -= read;
-    Ok(read)
-}
-
-fn read_request(reader: &mut BufReader<TcpStream>, peer: SocketAddr) -> Incoming {
-    let mut budget = MAX_HEAD_BYTES;
-    let mut line = Vec::with_capacity(256);
-    // Skip blank lines between requests (RFC 9112 allows a stray CRLF).
-    loop {
-        match read_line(reader, &mut line, &mut budget) {
-            Ok(0) => return Incoming::Closed,
-            Ok(_) if line == b"\r\n" || line == b"\n" => continue,
-            Ok(_) => break,
-            Err(error) if error.kind() == io::ErrorKind::InvalidData => {
-                return Incoming::Bad(431, "request head too large");
-            }
-            Err(_) => return Incoming::Closed,
-        }
-    }
-    let Ok(request_line) = std::str::from_utf8(&line) else { return Incoming::Bad(400, "bad request line") };
-    let mut parts = request_line.trim_end_matches(['\r', '\n']).split(' ');
-    let (Some(method), Some(target), Some(version), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Incoming::Bad(400, "bad request line");
-    };
-    if method.is_empty()
-        || !method.bytes().all(|byte| byte.is_ascii_uppercase())
-        || !target.starts_with('/')
-        || !matches!(version, "HTTP/1.1" | "HTTP/1.0")
-    {
-        return Incoming::Bad(400, "bad request line");
-    }
-    let (path, query) = match target.split_once('?') {
-        Some((path, query)) => (path.to_owned(), query.to_owned()),
-        None => (target.to_owned(), String::new()),
-    };
-    let mut keep_alive = version == "HTTP/1.1";
-    let (method, version) = (method.to_owned(), version.to_owned());
-    let mut headers = Vec::new();
-    loop {
-        match read_line(reader, &mut line, &mut budget) {
-            Ok(0) => return Incoming::Closed,
-            Ok(_) => {}
-            Err(error) if error.kind() == io::ErrorKind::InvalidData => {
-                return Incoming::Bad(431, "request head too large");
-            }
-            Err(_) => return Incoming::Closed,
-        }
-        if line == b"\r\n" || line == b"\n" {
-            break;
-        }
-        let Ok(text) = std::str::from_utf8(&line) else { return Incoming::Bad(400, "bad header") };
-        let Some((name, value)) = text.trim_end_matches(['\r', '\n']).split_once(':') else {
-            return Incoming::Bad(400, "bad header");
-        };
-        if name.is_empty() || name.bytes().any(|byte| byte.is_ascii_whitespace()) {
-            return Incoming::Bad(400, "bad header");
-        }
-        headers.push((name.to_owned(), value.trim().to_owned()));
-    }
-    let header = |wanted: &str| headers.iter().find(|(name, _)| name.eq_ignore_ascii_case(wanted)).map(|(_, v)| v);
-    if let Some(connection) = header("Connection") {
-        let connection = connection.to_ascii_lowercase();
-        if connection.contains("close") {
-            keep_alive = false;
-        } else if connection.contains("keep-alive") && version == "HTTP/1.0" {
-            keep_alive = true;
-        }
-    }
-    if header("Transfer-Encoding").is_some() {
-        return Incoming::Bad(411, "chunked request bodies are not supported; send Content-Length");
-    }
-    let length = match header("Content-Length") {
-        None => 0,
-        Some(text) => match text.parse::<usize>() {
-            Ok(length) => length,
-            Err(_) => return Incoming::Bad(400, "bad Content-Length"),
-        },
-    };
-    if length > MAX_BODY_BYTES {
-        return Incoming::Bad(413, "request body too large");
-    }
-    let mut body = vec![0; length];
-    if reader.read_exact(&mut body).is_err() {
-        return Incoming::Closed;
-    }
-    Incoming::Request(Request { method, path, query, headers, body, peer }, keep_alive)
-}
-
-fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        411 => "Length Required",
-        413 => "Payload Too Large",
-        418 => "I'm a teapot",
-        429 => "Too Many Requests",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "Status",
-    }
-}
-
-/// Writes a response; with `cut_at`, writes only that many body bytes (the header still says
-/// the full length) and the caller closes the connection.
-fn write_response(
-    writer: &mut impl Write,
-    response: &Response,
-    keep_alive: bool,
-    cut_at: Option<usize>,
-) -> io::Result<()> {
-    let mut head = String::with_capacity(256);
-    head.push_str("HTTP/1.1 ");
-    head.push_str(&response.status.to_string());
-    head.push(' ');
-    head.push_str(reason_phrase(response.status));
-    head.push_str("\r\n");
-    for (name, value) in &response.headers {
-        head.push_str(name);
-        head.push_str(": ");
-        head.push_str(value);
-        head.push_str("\r\n");
-    }
-    head.push_str("Content-Length: ");
-    head.push_str(&response.body.len().to_string());
-    head.push_str(if keep_alive { "\r\nConnection: keep-alive\r\n\r\n" } else { "\r\nConnection: close\r\n\r\n" });
-    writer.write_all(head.as_bytes())?;
-    let body = match cut_at {
-        Some(cut) => &response.body[..cut.min(response.body.len())],
-        None => &response.body[..],
-    };
-    writer.write_all(body)?;
-    writer.flush()
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Instant;
+
     use super::*;
 
     struct Echo;
@@ -531,14 +387,63 @@ mod tests {
         let server = Server::start(0, Arc::new(Echo), None).unwrap();
         let answer = raw_exchange(server.addr(), b"this is not http\r\n\r\n");
         assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
-        let answer = raw_exchange(server.addr(), b"GET nopath HTTP/1.1\r\n\r\n");
-        assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
         let answer = raw_exchange(server.addr(), b"GET / HTTP/1.1\r\nContent-Length: abc\r\n\r\n");
         assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
         // A client that goes away mid-request does not hurt anyone.
         raw_exchange(server.addr(), b"GET / HTTP/1.1\r\nContent-Length: 100\r\n\r\nshort");
         let answer = raw_exchange(server.addr(), b"GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n");
         assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert_eq!(server.requests(), 1);
+    }
+
+    /// Answers every request cut off after 10 of its 100 body bytes, or not at all.
+    struct Broken {
+        silent: bool,
+    }
+
+    impl Handler for Broken {
+        fn handle(&self, _: &Request) -> Response {
+            if self.silent {
+                Response::silence(Duration::from_millis(300))
+            } else {
+                Response::json(200, vec![b' '; 100]).cut_after(10)
+            }
+        }
+    }
+
+    #[test]
+    fn a_cut_off_body_announces_its_full_length_then_closes_the_connection() {
+        let server = Server::start(0, Arc::new(Broken { silent: false }), None).unwrap();
+        let answer = raw_exchange(server.addr(), b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+        assert!(head.to_ascii_lowercase().contains("content-length: 100"), "{head}");
+        assert_eq!(body.len(), 10, "{answer:?}");
+        let client = reqwest::blocking::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+        let started = Instant::now();
+        let response = client.get(server.base_url()).send().unwrap();
+        assert!(response.bytes().is_err());
+        assert!(started.elapsed() < Duration::from_secs(2), "the cut must not wait for a timeout");
+    }
+
+    #[test]
+    fn a_silent_answer_closes_the_connection_after_its_delay() {
+        let server = Server::start(0, Arc::new(Broken { silent: true }), None).unwrap();
+        let started = Instant::now();
+        let answer = raw_exchange(server.addr(), b"GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+        assert_eq!(answer, "");
+        let elapsed = started.elapsed();
+        assert!(elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(3), "{elapsed:?}");
+    }
+
+    #[test]
+    fn injected_faults_reach_the_client() {
+        let faults = FaultConfig { kinds: vec![FaultKind::TooManyRequests], ..FaultConfig::all(1000, 3) };
+        let server = Server::start(0, Arc::new(Echo), Some(faults)).unwrap();
+        let response = reqwest::blocking::get(server.base_url()).unwrap();
+        assert_eq!(response.status().as_u16(), 429);
+        assert_eq!(response.headers()["retry-after"], "1");
+        assert!(response.text().unwrap().contains("injected fault, HTTP 429"));
+        assert_eq!(server.faults_injected().get("too_many_requests"), Some(&1));
     }
 
     #[test]
@@ -552,5 +457,9 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(2));
         assert!(!server.is_running());
         assert!(TcpStream::connect_timeout(&server.addr(), Duration::from_millis(200)).is_err());
+        // The kept-alive connection was closed by the server: reading it ends at once.
+        idle.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut out = Vec::new();
+        assert!(idle.read_to_end(&mut out).is_ok(), "the open connection must be closed");
     }
 }

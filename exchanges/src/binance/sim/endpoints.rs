@@ -1,13 +1,16 @@
 //! The simulator's endpoints: their parameters, checks, errors and answers (reference §3, §5).
 
 use std::collections::BTreeSet;
-use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
 
 use super::limits::BucketId;
-use super::store::{Row, Store, in_window, json_array, pad8};
+use super::store::{Row, Store, in_window, pad8};
+use crate::http::decode_pairs;
 use crate::sim::generate::{DAY_MS, Market, Pair};
+use crate::sim::json::{self, Ordered};
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -48,7 +51,7 @@ impl ApiError {
 
     /// The JSON body.
     pub fn body(&self) -> String {
-        format!("{{\"code\":{},\"msg\":\"{}\"}}", self.code, self.msg.replace('"', "'"))
+        json::text(&Ordered(vec![("code", json!(self.code)), ("msg", json!(self.msg))]))
     }
 }
 
@@ -59,39 +62,12 @@ pub struct Params {
     pub pairs: Vec<(String, String)>,
 }
 
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        match bytes[index] {
-            b'%' if index + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok();
-                match hex.and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
-                    Some(byte) => {
-                        out.push(byte);
-                        index += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b'+' => out.push(b' '),
-            byte => out.push(byte),
-        }
-        index += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 impl Params {
     /// Parses a raw query string or form body; a repeated name is `-1101`.
     pub fn parse(raw: &[&str]) -> Result<Params, ApiError> {
         let mut pairs: Vec<(String, String)> = Vec::new();
         for text in raw {
-            for part in text.split('&').filter(|part| !part.is_empty()) {
-                let (name, value) = part.split_once('=').unwrap_or((part, ""));
-                let (name, value) = (percent_decode(name), percent_decode(value));
+            for (name, value) in decode_pairs(text) {
                 if pairs.iter().any(|(seen, _)| *seen == name) {
                     return Err(ApiError::bad(-1101, "Duplicate values for a parameter detected."));
                 }
@@ -104,11 +80,9 @@ impl Params {
     /// Parses leniently (first value wins), to price a request before checking it.
     pub fn lenient(raw: &str) -> Params {
         let mut pairs: Vec<(String, String)> = Vec::new();
-        for part in raw.split('&').filter(|part| !part.is_empty()) {
-            let (name, value) = part.split_once('=').unwrap_or((part, ""));
-            let name = percent_decode(name);
+        for (name, value) in decode_pairs(raw) {
             if !pairs.iter().any(|(seen, _)| *seen == name) {
-                pairs.push((name, percent_decode(value)));
+                pairs.push((name, value));
             }
         }
         Params { pairs }
@@ -177,9 +151,9 @@ pub struct Context<'a> {
     /// Server time (ms).
     pub now_ms: i64,
     /// The `rateLimits` array of exchangeInfo.
-    pub rate_limits_json: &'a str,
+    pub rate_limits: &'a Value,
     /// The apiRestrictions answer.
-    pub restrictions_json: &'a str,
+    pub restrictions: &'a str,
 }
 
 fn api(weight: u64) -> Vec<(BucketId, u64)> {
@@ -222,7 +196,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         signed: true,
         params: &[],
         cost: |_| vec![(BucketId::SapiIp, 1)],
-        answer: |context, _| Ok(context.restrictions_json.to_owned()),
+        answer: |context, _| Ok(context.restrictions.to_owned()),
     },
     Endpoint {
         path: "/sapi/v1/capital/deposit/hisrec",
@@ -316,31 +290,45 @@ pub fn check_unread(endpoint: &Endpoint, params: &Params) -> Result<(), ApiError
 }
 
 fn time(context: &Context<'_>, _: &Params) -> Result<String, ApiError> {
-    Ok(format!("{{\"serverTime\":{}}}", context.now_ms))
+    Ok(json::text(&json!({ "serverTime": context.now_ms })))
 }
 
 fn symbol_status(pair: &Pair, now_ms: i64) -> &'static str {
     if pair.open_at(now_ms) { "TRADING" } else { "BREAK" }
 }
 
-fn symbol_json(pair: &Pair, now_ms: i64) -> String {
+fn symbol_json(pair: &Pair, now_ms: i64) -> Value {
     let status = symbol_status(pair, now_ms);
-    let trading = status == "TRADING";
     let tick = pad8(Decimal::new(1, pair.price_dp));
     let step = pad8(Decimal::new(1, pair.qty_dp));
-    format!(
-        "{{\"symbol\":\"{}\",\"status\":\"{status}\",\"baseAsset\":\"{}\",\"baseAssetPrecision\":8,\
-         \"quoteAsset\":\"{}\",\"quotePrecision\":8,\"quoteAssetPrecision\":8,\"baseCommissionPrecision\":8,\
-         \"quoteCommissionPrecision\":8,\"orderTypes\":[\"LIMIT\",\"LIMIT_MAKER\",\"MARKET\",\"STOP_LOSS_LIMIT\",\
-         \"TAKE_PROFIT_LIMIT\"],\"icebergAllowed\":true,\"ocoAllowed\":true,\"otoAllowed\":true,\
-         \"quoteOrderQtyMarketAllowed\":true,\"allowTrailingStop\":true,\"cancelReplaceAllowed\":true,\
-         \"isSpotTradingAllowed\":{trading},\"isMarginTradingAllowed\":false,\"filters\":[\
-         {{\"filterType\":\"PRICE_FILTER\",\"minPrice\":\"{tick}\",\"maxPrice\":\"1000000.00000000\",\"tickSize\":\"{tick}\"}},\
-         {{\"filterType\":\"LOT_SIZE\",\"minQty\":\"{step}\",\"maxQty\":\"9000000.00000000\",\"stepSize\":\"{step}\"}}],\
-         \"permissions\":[],\"permissionSets\":[[\"SPOT\"]],\"defaultSelfTradePreventionMode\":\"EXPIRE_MAKER\",\
-         \"allowedSelfTradePreventionModes\":[\"EXPIRE_TAKER\",\"EXPIRE_MAKER\",\"EXPIRE_BOTH\"]}}",
-        pair.symbol, pair.base, pair.quote
-    )
+    json!({
+        "symbol": pair.symbol,
+        "status": status,
+        "baseAsset": pair.base,
+        "baseAssetPrecision": 8,
+        "quoteAsset": pair.quote,
+        "quotePrecision": 8,
+        "quoteAssetPrecision": 8,
+        "baseCommissionPrecision": 8,
+        "quoteCommissionPrecision": 8,
+        "orderTypes": ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"],
+        "icebergAllowed": true,
+        "ocoAllowed": true,
+        "otoAllowed": true,
+        "quoteOrderQtyMarketAllowed": true,
+        "allowTrailingStop": true,
+        "cancelReplaceAllowed": true,
+        "isSpotTradingAllowed": status == "TRADING",
+        "isMarginTradingAllowed": false,
+        "filters": [
+            { "filterType": "PRICE_FILTER", "minPrice": tick, "maxPrice": "1000000.00000000", "tickSize": tick },
+            { "filterType": "LOT_SIZE", "minQty": step, "maxQty": "9000000.00000000", "stepSize": step },
+        ],
+        "permissions": [],
+        "permissionSets": [["SPOT"]],
+        "defaultSelfTradePreventionMode": "EXPIRE_MAKER",
+        "allowedSelfTradePreventionModes": ["EXPIRE_TAKER", "EXPIRE_MAKER", "EXPIRE_BOTH"],
+    })
 }
 
 fn exchange_info(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
@@ -371,18 +359,19 @@ fn exchange_info(context: &Context<'_>, params: &Params) -> Result<String, ApiEr
     } else {
         pairs.iter().collect()
     };
-    let symbols: Vec<String> = selected.iter().map(|pair| symbol_json(pair, context.now_ms)).collect();
-    Ok(format!(
-        "{{\"timezone\":\"UTC\",\"serverTime\":{},\"rateLimits\":{},\"exchangeFilters\":[],\"symbols\":[{}]}}",
-        context.now_ms,
-        context.rate_limits_json,
-        symbols.join(",")
-    ))
+    let symbols: Vec<Value> = selected.iter().map(|pair| symbol_json(pair, context.now_ms)).collect();
+    Ok(json::text(&json!({
+        "timezone": "UTC",
+        "serverTime": context.now_ms,
+        "rateLimits": context.rate_limits,
+        "exchangeFilters": [],
+        "symbols": symbols,
+    })))
 }
 
 fn account(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
     let omit_zero = params.get("omitZeroBalances") == Some("true");
-    let mut balances = String::with_capacity(4096);
+    let mut balances = Vec::new();
     for (asset, total) in &context.store.balances {
         if omit_zero && total.is_zero() {
             continue;
@@ -393,24 +382,26 @@ fn account(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
         } else {
             Decimal::ZERO
         };
-        if !balances.is_empty() {
-            balances.push(',');
-        }
-        let _ = write!(
-            balances,
-            "{{\"asset\":\"{asset}\",\"free\":\"{}\",\"locked\":\"{}\"}}",
-            pad8(total - locked),
-            pad8(locked)
-        );
+        balances.push(json!({ "asset": asset, "free": pad8(total - locked), "locked": pad8(locked) }));
     }
-    Ok(format!(
-        "{{\"makerCommission\":10,\"takerCommission\":10,\"buyerCommission\":0,\"sellerCommission\":0,\
-         \"commissionRates\":{{\"maker\":\"0.00100000\",\"taker\":\"0.00100000\",\"buyer\":\"0.00000000\",\
-         \"seller\":\"0.00000000\"}},\"canTrade\":true,\"canWithdraw\":true,\"canDeposit\":true,\"brokered\":false,\
-         \"requireSelfTradePrevention\":false,\"preventSor\":false,\"updateTime\":{},\"accountType\":\"SPOT\",\
-         \"balances\":[{balances}],\"permissions\":[\"SPOT\"],\"uid\":354937868}}",
-        context.store.update_time_ms
-    ))
+    Ok(json::text(&json!({
+        "makerCommission": 10,
+        "takerCommission": 10,
+        "buyerCommission": 0,
+        "sellerCommission": 0,
+        "commissionRates": { "maker": "0.00100000", "taker": "0.00100000", "buyer": "0.00000000", "seller": "0.00000000" },
+        "canTrade": true,
+        "canWithdraw": true,
+        "canDeposit": true,
+        "brokered": false,
+        "requireSelfTradePrevention": false,
+        "preventSor": false,
+        "updateTime": context.store.update_time_ms,
+        "accountType": "SPOT",
+        "balances": balances,
+        "permissions": ["SPOT"],
+        "uid": 354_937_868,
+    })))
 }
 
 fn known_pair<'a>(context: &'a Context<'_>, params: &Params) -> Result<&'a Pair, ApiError> {
@@ -446,7 +437,7 @@ fn my_trades(context: &Context<'_>, params: &Params) -> Result<String, ApiError>
     }
     let pair = known_pair(context, params)?;
     let rows = context.store.trades.get(&pair.symbol).map_or(&[][..], Vec::as_slice);
-    let chosen: Vec<&str> = if let Some(order_id) = order_id {
+    let chosen: Vec<&RawValue> = if let Some(order_id) = order_id {
         let from = from_id.unwrap_or(i64::MIN);
         rows.iter()
             .filter(|row| {
@@ -454,20 +445,20 @@ fn my_trades(context: &Context<'_>, params: &Params) -> Result<String, ApiError>
                     && i64::try_from(row.id).is_ok_and(|id| id >= from)
             })
             .take(limit)
-            .map(|row| row.json.as_str())
+            .map(|row| &*row.json)
             .collect()
     } else if let Some(from_id) = from_id {
         let first = rows.partition_point(|row| i64::try_from(row.id).unwrap_or(i64::MAX) < from_id);
-        rows[first..].iter().take(limit).map(|row| row.json.as_str()).collect()
+        rows[first..].iter().take(limit).map(|row| &*row.json).collect()
     } else if let Some(start) = start {
         let first = rows.partition_point(|row| row.time_ms < start);
         let end = end.unwrap_or(i64::MAX);
-        rows[first..].iter().take_while(|row| row.time_ms <= end).take(limit).map(|row| row.json.as_str()).collect()
+        rows[first..].iter().take_while(|row| row.time_ms <= end).take(limit).map(|row| &*row.json).collect()
     } else {
         let stop = end.map_or(rows.len(), |end| rows.partition_point(|row| row.time_ms <= end));
-        rows[stop.saturating_sub(limit)..stop].iter().map(|row| row.json.as_str()).collect()
+        rows[stop.saturating_sub(limit)..stop].iter().map(|row| &*row.json).collect()
     };
-    Ok(json_array(chosen.into_iter()))
+    Ok(json::text(&chosen))
 }
 
 /// The window of a capital-history request: defaults and the "less than 90 days" rule.
@@ -485,8 +476,12 @@ fn capital_window(context: &Context<'_>, params: &Params) -> Result<(i64, i64), 
     Ok((start, end))
 }
 
-fn newest_first_page<'a>(rows: impl DoubleEndedIterator<Item = &'a Row>, offset: usize, limit: usize) -> String {
-    json_array(rows.rev().skip(offset).take(limit).map(|row| row.json.as_str()))
+fn newest_first_page<'a>(
+    rows: impl DoubleEndedIterator<Item = &'a Row>,
+    offset: usize,
+    limit: usize,
+) -> Vec<&'a RawValue> {
+    rows.rev().skip(offset).take(limit).map(|row| &*row.json).collect()
 }
 
 fn deposits(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
@@ -499,7 +494,7 @@ fn deposits(context: &Context<'_>, params: &Params) -> Result<String, ApiError> 
             && status.is_none_or(|status| row.status == status)
             && tx.is_none_or(|tx| row.key == tx)
     });
-    Ok(newest_first_page(rows.collect::<Vec<_>>().into_iter(), offset, limit))
+    Ok(json::text(&newest_first_page(rows.collect::<Vec<_>>().into_iter(), offset, limit)))
 }
 
 fn withdrawals(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
@@ -517,7 +512,7 @@ fn withdrawals(context: &Context<'_>, params: &Params) -> Result<String, ApiErro
             && order.is_none()
             && ids.as_ref().is_none_or(|ids| ids.contains(&row.key.as_str()))
     });
-    Ok(newest_first_page(rows.collect::<Vec<_>>().into_iter(), offset, limit))
+    Ok(json::text(&newest_first_page(rows.collect::<Vec<_>>().into_iter(), offset, limit)))
 }
 
 fn fiat(sides: &[Vec<Row>; 2], context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
@@ -536,10 +531,12 @@ fn fiat(sides: &[Vec<Row>; 2], context: &Context<'_>, params: &Params) -> Result
     let total = window.len();
     let data = newest_first_page(window.iter(), (page - 1) * rows, rows);
     // Binance leaves `data` out when there is nothing (reference §3.7).
-    if data == "[]" {
-        return Ok(format!("{{\"code\":\"000000\",\"message\":\"success\",\"total\":{total},\"success\":true}}"));
+    let mut answer = vec![("code", json::render(&"000000")), ("message", json::render(&"success"))];
+    if !data.is_empty() {
+        answer.push(("data", json::render(&data)));
     }
-    Ok(format!("{{\"code\":\"000000\",\"message\":\"success\",\"data\":{data},\"total\":{total},\"success\":true}}"))
+    answer.extend([("total", json::render(&total)), ("success", json::render(&true))]);
+    Ok(json::text(&Ordered(answer)))
 }
 
 fn convert(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
@@ -550,11 +547,14 @@ fn convert(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
     }
     let limit = params.size("limit", 100, 1000)?;
     let window = in_window(&context.store.converts, start, end);
-    let list = json_array(window.iter().take(limit).map(|row| row.json.as_str()));
-    Ok(format!(
-        "{{\"list\":{list},\"startTime\":{start},\"endTime\":{end},\"limit\":{limit},\"moreData\":{}}}",
-        window.len() > limit
-    ))
+    let list: Vec<&RawValue> = window.iter().take(limit).map(|row| &*row.json).collect();
+    Ok(json::text(&json!({
+        "list": json::render(&list),
+        "startTime": start,
+        "endTime": end,
+        "limit": limit,
+        "moreData": window.len() > limit,
+    })))
 }
 
 fn dust(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
@@ -562,11 +562,8 @@ fn dust(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
     let end = params.time("endTime")?.unwrap_or(i64::MAX);
     let window = in_window(&context.store.dust, start, end);
     let last = &window[window.len().saturating_sub(100)..];
-    Ok(format!(
-        "{{\"total\":{},\"userAssetDribblets\":{}}}",
-        last.len(),
-        json_array(last.iter().map(|row| row.json.as_str()))
-    ))
+    let list: Vec<&RawValue> = last.iter().map(|row| &*row.json).collect();
+    Ok(json::text(&Ordered(vec![("total", json::render(&last.len())), ("userAssetDribblets", json::render(&list))])))
 }
 
 fn dividends(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
@@ -587,7 +584,8 @@ fn dividends(context: &Context<'_>, params: &Params) -> Result<String, ApiError>
         .filter(|row| asset.is_none_or(|asset| row.asset == asset))
         .collect();
     let total = rows.len();
-    Ok(format!("{{\"rows\":{},\"total\":{total}}}", newest_first_page(rows.into_iter(), 0, limit)))
+    let page = newest_first_page(rows.into_iter(), 0, limit);
+    Ok(json::text(&Ordered(vec![("rows", json::render(&page)), ("total", json::render(&total))])))
 }
 
 fn earn(rows: &[Row], flexible: bool, context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
@@ -621,10 +619,8 @@ fn earn(rows: &[Row], flexible: bool, context: &Context<'_>, params: &Params) ->
         })
         .collect();
     let total = selected.len();
-    Ok(format!(
-        "{{\"rows\":{},\"total\":{total}}}",
-        newest_first_page(selected.into_iter(), (current - 1) * size, size)
-    ))
+    let page = newest_first_page(selected.into_iter(), (current - 1) * size, size);
+    Ok(json::text(&Ordered(vec![("rows", json::render(&page)), ("total", json::render(&total))])))
 }
 
 /// Kline interval names and lengths in ms.
@@ -676,8 +672,7 @@ fn klines(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
         }
         (None, None) => ((last_open - (limit - 1) * length).max(first_open), last_open),
     };
-    let mut out = String::with_capacity(usize::try_from(((to - from) / length + 1).max(0)).unwrap_or(0) * 160 + 2);
-    out.push('[');
+    let mut rows = Vec::with_capacity(usize::try_from(((to - from) / length + 1).max(0)).unwrap_or(0));
     let mut open = from;
     while open <= to {
         let close_time = open + length - 1;
@@ -687,24 +682,23 @@ fn klines(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
             let volume = Decimal::new(i64::try_from(seed % 100_000_000_000).unwrap_or(1) + 1, 8);
             let quote_volume = (volume * last).round_dp(8);
             let count = seed % 5_000 + 1;
-            if out.len() > 1 {
-                out.push(',');
-            }
-            let _ = write!(
-                out,
-                "[{open},\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",{close_time},\"{}\",{count},\"{}\",\"{}\",\"0\"]",
+            // A kline is an array of mixed types: a tuple serialises as one.
+            rows.push((
+                open,
                 pad8(first),
                 pad8(high),
                 pad8(low),
                 pad8(last),
                 pad8(volume),
+                close_time,
                 pad8(quote_volume),
+                count,
                 pad8((volume / Decimal::TWO).round_dp(8)),
-                pad8((quote_volume / Decimal::TWO).round_dp(8))
-            );
+                pad8((quote_volume / Decimal::TWO).round_dp(8)),
+                "0",
+            ));
         }
         open += length;
     }
-    out.push(']');
-    Ok(out)
+    Ok(json::text(&rows))
 }

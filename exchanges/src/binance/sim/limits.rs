@@ -12,6 +12,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::sim::counters::{FixedWindow, share_percent};
+
 /// Over-budget requests tolerated in one window after the first 429, before a ban.
 pub const TOLERANCE: u32 = 3;
 /// The longest ban, as on Binance: three days.
@@ -52,15 +54,7 @@ impl BucketStats {
         let window_ms = i64::try_from(self.window.as_millis()).ok()?.max(1);
         let windows = u64::try_from((last - first) / window_ms + 1).ok()?;
         let total: u64 = self.used.values().sum();
-        let budget = self.limit.checked_mul(windows)?;
-        if budget == 0 {
-            return None;
-        }
-        Some(
-            (rust_decimal::Decimal::from(total) * rust_decimal::Decimal::ONE_HUNDRED
-                / rust_decimal::Decimal::from(budget))
-            .round_dp(2),
-        )
+        share_percent(total, self.limit.checked_mul(windows)?.checked_mul(1000)?)
     }
 }
 
@@ -68,33 +62,15 @@ impl BucketStats {
 struct Bucket {
     id: BucketId,
     name: &'static str,
-    limit: u64,
-    window_ms: i64,
+    window: FixedWindow,
     headers: Vec<String>,
-    window_start: i64,
-    used: u64,
-    over: u32,
     history: BTreeMap<i64, u64>,
 }
 
 impl Bucket {
-    fn roll(&mut self, now_ms: i64) {
-        let start = now_ms - now_ms.rem_euclid(self.window_ms);
-        if start != self.window_start {
-            self.window_start = start;
-            self.used = 0;
-            self.over = 0;
-        }
-    }
-
-    fn retry_after_seconds(&self, now_ms: i64) -> u64 {
-        let left = self.window_start + self.window_ms - now_ms;
-        u64::try_from((left + 999) / 1000).unwrap_or(1).max(1)
-    }
-
     /// `1 MINUTE`, `5 SECOND`: the interval as Binance writes it in messages.
     fn interval_text(&self) -> String {
-        let (number, unit) = interval(self.window_ms);
+        let (number, unit) = interval(self.window.window_ms());
         format!("{number} {unit}")
     }
 }
@@ -157,12 +133,8 @@ impl RateLimits {
         let bucket = |id, name, limit, window_ms: i64, headers: &[&str]| Bucket {
             id,
             name,
-            limit,
-            window_ms,
+            window: FixedWindow::new(limit, window_ms),
             headers: headers.iter().map(|header| format!("{header}{}", suffix(window_ms))).collect(),
-            window_start: i64::MIN,
-            used: 0,
-            over: 0,
             history: BTreeMap::new(),
         };
         let mut api = bucket(BucketId::Api, "api", 6_000, minute_ms, &["X-MBX-USED-WEIGHT-"]);
@@ -195,17 +167,16 @@ impl RateLimits {
         }
         for &(id, _) in costs {
             if let Some(bucket) = self.bucket_mut(id) {
-                bucket.roll(now_ms);
+                bucket.window.roll(now_ms);
             }
         }
         if self.enabled {
             let over = costs.iter().find_map(|&(id, weight)| {
-                self.buckets.iter().position(|bucket| bucket.id == id && bucket.used + weight > bucket.limit)
+                self.buckets.iter().position(|bucket| bucket.id == id && !bucket.window.fits(weight))
             });
             if let Some(index) = over {
                 let bucket = &mut self.buckets[index];
-                bucket.over += 1;
-                if bucket.over > TOLERANCE + 1 {
+                if bucket.window.refuse() > TOLERANCE + 1 {
                     self.bans += 1;
                     let doubling = 1_i64 << self.bans.saturating_sub(1).min(20);
                     self.banned_until = now_ms + self.ban_base_ms.saturating_mul(doubling).min(MAX_BAN_MS);
@@ -217,17 +188,17 @@ impl RateLimits {
                 let message = format!(
                     "Too much request weight used; current limit is {} request weight per {}. \
                      Please use WebSocket Streams for live updates to avoid polling the API.",
-                    bucket.limit,
+                    bucket.window.limit(),
                     bucket.interval_text()
                 );
-                let retry_after = bucket.retry_after_seconds(now_ms);
+                let retry_after = bucket.window.retry_after_seconds(now_ms);
                 return Admission::TooMany { retry_after, message, headers: self.headers(costs) };
             }
         }
         for &(id, weight) in costs {
             if let Some(bucket) = self.bucket_mut(id) {
-                bucket.used += weight;
-                *bucket.history.entry(bucket.window_start).or_insert(0) += weight;
+                bucket.window.add(weight);
+                *bucket.history.entry(bucket.window.start_ms()).or_insert(0) += weight;
             }
         }
         Admission::Allowed(if self.enabled { self.headers(costs) } else { Vec::new() })
@@ -238,7 +209,7 @@ impl RateLimits {
         for &(id, _) in costs {
             if let Some(bucket) = self.buckets.iter().find(|bucket| bucket.id == id) {
                 for name in &bucket.headers {
-                    headers.push((name.clone(), bucket.used.to_string()));
+                    headers.push((name.clone(), bucket.window.used().to_string()));
                 }
             }
         }
@@ -261,8 +232,8 @@ impl RateLimits {
             .iter()
             .map(|bucket| BucketStats {
                 name: bucket.name.to_owned(),
-                limit: bucket.limit,
-                window: Duration::from_millis(u64::try_from(bucket.window_ms).unwrap_or(60_000)),
+                limit: bucket.window.limit(),
+                window: Duration::from_millis(u64::try_from(bucket.window.window_ms()).unwrap_or(60_000)),
                 used: bucket.history.clone(),
             })
             .collect()

@@ -16,9 +16,10 @@ pub mod store;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rust_decimal::Decimal;
+use serde_json::{Value, json};
 
 use self::endpoints::{ApiError, Context, Params, check_unread, endpoint};
 use self::limits::{Admission, RateLimits};
@@ -26,6 +27,8 @@ use self::store::Store;
 use crate::Secret;
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Activity, BINANCE, EXTERNAL_WALLET, Market, Profile, World, generate};
+use crate::sim::json;
+use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
 
 pub use self::limits::BucketStats;
@@ -137,8 +140,8 @@ struct State {
     store: RwLock<Store>,
     limits: Mutex<RateLimits>,
     requests: Mutex<BTreeMap<String, u64>>,
-    rate_limits_json: String,
-    restrictions_json: String,
+    rate_limits: Value,
+    restrictions: String,
     /// The minute budget's interval as messages write it (`1 MINUTE`, `5 SECOND`).
     interval_text: String,
 }
@@ -156,11 +159,7 @@ impl std::fmt::Debug for BinanceSim {
     }
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(0))
-}
-
-fn rate_limits_json(limits: Limits) -> String {
+fn rate_limits_json(limits: Limits) -> Value {
     let (number, unit, weight) = match limits {
         Limits::Off => (1, "MINUTE", 1_000_000_000),
         Limits::Real => (1, "MINUTE", 6_000),
@@ -169,22 +168,30 @@ fn rate_limits_json(limits: Limits) -> String {
             (number, unit, 6_000)
         }
     };
-    format!(
-        "[{{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":\"{unit}\",\"intervalNum\":{number},\"limit\":{weight}}},\
-         {{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,\"limit\":100}},\
-         {{\"rateLimitType\":\"ORDERS\",\"interval\":\"DAY\",\"intervalNum\":1,\"limit\":200000}},\
-         {{\"rateLimitType\":\"RAW_REQUESTS\",\"interval\":\"MINUTE\",\"intervalNum\":5,\"limit\":61000}}]"
-    )
+    json!([
+        { "rateLimitType": "REQUEST_WEIGHT", "interval": unit, "intervalNum": number, "limit": weight },
+        { "rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100 },
+        { "rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200_000 },
+        { "rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61_000 },
+    ])
 }
 
 fn restrictions_json(key: &SimKey, created_ms: i64) -> String {
-    format!(
-        "{{\"ipRestrict\":{},\"createTime\":{created_ms},\"enableReading\":true,\"enableWithdrawals\":{},\
-         \"enableInternalTransfer\":false,\"enableMargin\":false,\"enableFutures\":false,\
-         \"permitsUniversalTransfer\":false,\"enableVanillaOptions\":false,\"enableFixApiTrade\":false,\
-         \"enableFixReadOnly\":true,\"enableSpotAndMarginTrading\":{},\"enablePortfolioMarginTrading\":false}}",
-        key.ip_restrict, key.can_withdraw, key.can_trade
-    )
+    json::text(&json!({
+        "ipRestrict": key.ip_restrict,
+        "createTime": created_ms,
+        "enableReading": true,
+        "enableWithdrawals": key.can_withdraw,
+        "enableInternalTransfer": false,
+        "enableMargin": false,
+        "enableFutures": false,
+        "permitsUniversalTransfer": false,
+        "enableVanillaOptions": false,
+        "enableFixApiTrade": false,
+        "enableFixReadOnly": true,
+        "enableSpotAndMarginTrading": key.can_trade,
+        "enablePortfolioMarginTrading": false,
+    }))
 }
 
 /// Generates the history of `config` and starts serving it.
@@ -204,8 +211,8 @@ pub fn start(config: SimConfig) -> io::Result<BinanceSim> {
         store: RwLock::new(store),
         limits: Mutex::new(RateLimits::new(enabled, minute_ms)),
         requests: Mutex::new(BTreeMap::new()),
-        rate_limits_json: rate_limits_json(config.limits),
-        restrictions_json: restrictions_json(&config.key, config.profile.start_ms - 30 * 86_400_000),
+        rate_limits: rate_limits_json(config.limits),
+        restrictions: restrictions_json(&config.key, config.profile.start_ms - 30 * 86_400_000),
         interval_text: {
             let (number, unit) = limits::interval(minute_ms.max(1_000));
             format!("{number} {unit}")
@@ -381,7 +388,7 @@ impl Handler for State {
         let now = now_ms();
         self.count(&request.path);
         let Some(endpoint) = endpoint(&request.path).filter(|_| request.method == "GET") else {
-            return Response::json(404, "{\"code\":-1000,\"msg\":\"Unknown path or method.\"}");
+            return Response::json(404, ApiError::bad(-1000, "Unknown path or method.").body());
         };
         let costs = (endpoint.cost)(&Params::lenient(&request.query));
         let headers = match self.limits.lock().unwrap_or_else(PoisonError::into_inner).admit(now, &costs) {
@@ -407,8 +414,8 @@ impl Handler for State {
                 store: &store,
                 market: &self.market,
                 now_ms: now,
-                rate_limits_json: &self.rate_limits_json,
-                restrictions_json: &self.restrictions_json,
+                rate_limits: &self.rate_limits,
+                restrictions: &self.restrictions,
             };
             (endpoint.answer)(&context, &params)
         });

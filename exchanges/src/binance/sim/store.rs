@@ -1,17 +1,19 @@
 //! The generated history rendered once into Binance's JSON records, indexed for the endpoints.
 //!
-//! Every record is kept as the exact JSON text Binance would send for it (field names, order,
-//! types and decimal padding as in the reference §3), beside the few fields the endpoints
-//! filter on, so an answer is a binary search and a string join. Fills are kept per symbol in
+//! Every record is rendered once (through `serde_json`) into the JSON Binance would send for it
+//! (field names, types and decimal padding as in Binance's documentation), beside the few
+//! fields the endpoints filter on, so an answer is a binary search and a join of raw records. Fills are kept per symbol in
 //! id order (which is also time order); every other stream in time order.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
 
 use crate::amount::format_amount;
 use crate::sim::generate::{Activity, Outcome, PayMethod, RewardChannel};
+use crate::sim::json;
 use crate::time::from_millis;
 
 /// 2025-03-06T00:00:00Z: deposits carry `completeTime` from this day on.
@@ -27,7 +29,7 @@ pub struct TradeRow {
     /// Time (ms).
     pub time_ms: i64,
     /// The JSON object.
-    pub json: String,
+    pub json: Box<RawValue>,
 }
 
 /// One record of a time-ordered stream.
@@ -42,7 +44,7 @@ pub struct Row {
     /// Third filter value (tx id, id, reward type…).
     pub key: String,
     /// The JSON object.
-    pub json: String,
+    pub json: Box<RawValue>,
 }
 
 /// Every stream of the simulated account, rendered.
@@ -95,8 +97,8 @@ fn pick(text: &str, choices: usize) -> usize {
     sum % choices.max(1)
 }
 
-fn row(time_ms: i64, asset: &str, status: &str, key: &str, json: String) -> Row {
-    Row { time_ms, asset: asset.to_owned(), status: status.to_owned(), key: key.to_owned(), json }
+fn row(time_ms: i64, asset: &str, status: &str, key: &str, json: &Value) -> Row {
+    Row { time_ms, asset: asset.to_owned(), status: status.to_owned(), key: key.to_owned(), json: json::render(json) }
 }
 
 impl Store {
@@ -148,16 +150,21 @@ impl Store {
                 is_maker,
             } => {
                 let symbol = format!("{base}{quote}");
-                let json = format!(
-                    "{{\"symbol\":\"{symbol}\",\"id\":{id},\"orderId\":{order_id},\"orderListId\":-1,\
-                     \"price\":\"{}\",\"qty\":\"{}\",\"quoteQty\":\"{}\",\"commission\":\"{}\",\
-                     \"commissionAsset\":\"{fee_asset}\",\"time\":{time_ms},\"isBuyer\":{is_buy},\
-                     \"isMaker\":{is_maker},\"isBestMatch\":true}}",
-                    pad8(*price),
-                    pad8(*qty),
-                    format_amount(*quote_qty),
-                    pad8(*fee)
-                );
+                let json = json::render(&json!({
+                    "symbol": symbol,
+                    "id": id,
+                    "orderId": order_id,
+                    "orderListId": -1,
+                    "price": pad8(*price),
+                    "qty": pad8(*qty),
+                    "quoteQty": format_amount(*quote_qty),
+                    "commission": pad8(*fee),
+                    "commissionAsset": fee_asset,
+                    "time": time_ms,
+                    "isBuyer": is_buy,
+                    "isMaker": is_maker,
+                    "isBestMatch": true,
+                }));
                 self.trades.entry(symbol).or_default().push(TradeRow {
                     id: *id,
                     order_id: *order_id,
@@ -170,17 +177,25 @@ impl Store {
                     Outcome::Completed => [1, 1, 1, 1, 1, 1, 1, 1, 1, 6][pick(id, 10)],
                     Outcome::Failed => [7, 2][pick(id, 2)],
                 };
-                let mut json = format!(
-                    "{{\"id\":\"{id}\",\"amount\":\"{}\",\"coin\":\"{asset}\",\"network\":\"{network}\",\
-                     \"status\":{status},\"address\":\"{address}\",\"addressTag\":\"\",\"txId\":\"{tx_hash}\",\
-                     \"insertTime\":{time_ms}",
-                    format_amount(*amount)
-                );
+                let mut json = json!({
+                    "id": id,
+                    "amount": format_amount(*amount),
+                    "coin": asset,
+                    "network": network,
+                    "status": status,
+                    "address": address,
+                    "addressTag": "",
+                    "txId": tx_hash,
+                    "insertTime": time_ms,
+                    "transferType": 0,
+                    "confirmTimes": "1/1",
+                    "unlockConfirm": 0,
+                    "walletType": 0,
+                });
                 if *time_ms >= COMPLETE_TIME_FROM_MS && *outcome == Outcome::Completed {
-                    let _ = write!(json, ",\"completeTime\":{}", time_ms + 120_000);
+                    json["completeTime"] = json!(time_ms + 120_000);
                 }
-                json.push_str(",\"transferType\":0,\"confirmTimes\":\"1/1\",\"unlockConfirm\":0,\"walletType\":0}");
-                self.deposits.push(row(*time_ms, asset, &status.to_string(), tx_hash, json));
+                self.deposits.push(row(*time_ms, asset, &status.to_string(), tx_hash, &json));
             }
             Activity::Withdrawal { asset, amount, fee, network, address, tx_hash, time_ms, id, outcome } => {
                 let status = match outcome {
@@ -188,21 +203,26 @@ impl Store {
                     Outcome::Failed => [3, 5, 1][pick(id, 3)],
                 };
                 let applied = time_ms - time_ms.rem_euclid(1000);
-                let mut json = format!(
-                    "{{\"id\":\"{id}\",\"amount\":\"{}\",\"transactionFee\":\"{}\",\"coin\":\"{asset}\",\
-                     \"status\":{status},\"address\":\"{address}\",\"txId\":\"{tx_hash}\",\
-                     \"applyTime\":\"{}\",\"network\":\"{network}\",\"transferType\":0,\"info\":\"\",\
-                     \"confirmNo\":{},\"walletType\":0,\"txKey\":\"\"",
-                    pad8(*amount),
-                    format_amount(*fee),
-                    utc_text(applied),
-                    if *outcome == Outcome::Completed { 12 } else { 0 }
-                );
+                let mut json = json!({
+                    "id": id,
+                    "amount": pad8(*amount),
+                    "transactionFee": format_amount(*fee),
+                    "coin": asset,
+                    "status": status,
+                    "address": address,
+                    "txId": tx_hash,
+                    "applyTime": utc_text(applied),
+                    "network": network,
+                    "transferType": 0,
+                    "info": "",
+                    "confirmNo": if *outcome == Outcome::Completed { 12 } else { 0 },
+                    "walletType": 0,
+                    "txKey": "",
+                });
                 if *outcome == Outcome::Completed {
-                    let _ = write!(json, ",\"completeTime\":\"{}\"", utc_text(applied + 300_000));
+                    json["completeTime"] = json!(utc_text(applied + 300_000));
                 }
-                json.push('}');
-                self.withdrawals.push(row(applied, asset, &status.to_string(), id, json));
+                self.withdrawals.push(row(applied, asset, &status.to_string(), id, &json));
             }
             Activity::FiatDeposit { currency, amount, fee, method, time_ms, id, outcome }
             | Activity::FiatWithdrawal { currency, amount, fee, method, time_ms, id, outcome } => {
@@ -210,17 +230,19 @@ impl Store {
                     Outcome::Completed => ["Successful", "Finished"][pick(id, 2)],
                     Outcome::Failed => ["Failed", "Expired"][pick(id, 2)],
                 };
-                let json = format!(
-                    "{{\"orderNo\":\"{id}\",\"fiatCurrency\":\"{currency}\",\"indicatedAmount\":\"{}\",\
-                     \"amount\":\"{}\",\"totalFee\":\"{}\",\"method\":\"{method}\",\"status\":\"{status}\",\
-                     \"createTime\":{time_ms},\"updateTime\":{}}}",
-                    pad2(*amount),
-                    pad2(*amount),
-                    pad2(*fee),
-                    time_ms + 60_000
-                );
+                let json = json!({
+                    "orderNo": id,
+                    "fiatCurrency": currency,
+                    "indicatedAmount": pad2(*amount),
+                    "amount": pad2(*amount),
+                    "totalFee": pad2(*fee),
+                    "method": method,
+                    "status": status,
+                    "createTime": time_ms,
+                    "updateTime": time_ms + 60_000,
+                });
                 let side = usize::from(matches!(activity, Activity::FiatWithdrawal { .. }));
-                self.fiat_orders[side].push(row(*time_ms, currency, status, id, json));
+                self.fiat_orders[side].push(row(*time_ms, currency, status, id, &json));
             }
             Activity::CardBuy {
                 fiat,
@@ -242,18 +264,20 @@ impl Store {
                     PayMethod::CreditCard => "Credit Card",
                     PayMethod::CashBalance => "Cash Balance",
                 };
-                let json = format!(
-                    "{{\"orderNo\":\"{id}\",\"sourceAmount\":\"{}\",\"fiatCurrency\":\"{fiat}\",\
-                     \"obtainAmount\":\"{}\",\"cryptoCurrency\":\"{crypto}\",\"totalFee\":\"{}\",\
-                     \"price\":\"{}\",\"status\":\"{status}\",\"paymentMethod\":\"{method}\",\
-                     \"createTime\":{time_ms},\"updateTime\":{}}}",
-                    format_amount(*source_amount),
-                    format_amount(*obtain_amount),
-                    format_amount(*fee),
-                    format_amount(*price),
-                    time_ms + 30_000
-                );
-                self.fiat_payments[0].push(row(*time_ms, crypto, status, id, json));
+                let json = json!({
+                    "orderNo": id,
+                    "sourceAmount": format_amount(*source_amount),
+                    "fiatCurrency": fiat,
+                    "obtainAmount": format_amount(*obtain_amount),
+                    "cryptoCurrency": crypto,
+                    "totalFee": format_amount(*fee),
+                    "price": format_amount(*price),
+                    "status": status,
+                    "paymentMethod": method,
+                    "createTime": time_ms,
+                    "updateTime": time_ms + 30_000,
+                });
+                self.fiat_payments[0].push(row(*time_ms, crypto, status, id, &json));
             }
             Activity::Convert { from_asset, from_amount, to_asset, to_amount, time_ms, id, quote_id, outcome } => {
                 let status = match outcome {
@@ -262,71 +286,80 @@ impl Store {
                 };
                 let ratio = if from_amount.is_zero() { Decimal::ZERO } else { (to_amount / from_amount).round_dp(8) };
                 let inverse = if to_amount.is_zero() { Decimal::ZERO } else { (from_amount / to_amount).round_dp(8) };
-                let json = format!(
-                    "{{\"quoteId\":\"{quote_id}\",\"orderId\":{id},\"orderStatus\":\"{status}\",\
-                     \"fromAsset\":\"{from_asset}\",\"fromAmount\":\"{}\",\"toAsset\":\"{to_asset}\",\
-                     \"toAmount\":\"{}\",\"ratio\":\"{}\",\"inverseRatio\":\"{}\",\"createTime\":{time_ms}}}",
-                    format_amount(*from_amount),
-                    format_amount(*to_amount),
-                    format_amount(ratio),
-                    format_amount(inverse)
-                );
-                self.converts.push(row(*time_ms, from_asset, status, &id.to_string(), json));
+                let json = json!({
+                    "quoteId": quote_id,
+                    "orderId": id,
+                    "orderStatus": status,
+                    "fromAsset": from_asset,
+                    "fromAmount": format_amount(*from_amount),
+                    "toAsset": to_asset,
+                    "toAmount": format_amount(*to_amount),
+                    "ratio": format_amount(ratio),
+                    "inverseRatio": format_amount(inverse),
+                    "createTime": time_ms,
+                });
+                self.converts.push(row(*time_ms, from_asset, status, &id.to_string(), &json));
             }
             Activity::Dust { time_ms, id, parts } => {
                 let total: Decimal = parts.iter().map(|part| part.bnb).sum();
                 let charge: Decimal = parts.iter().map(|part| part.fee).sum();
-                let details: Vec<String> = parts
+                let details: Vec<Value> = parts
                     .iter()
                     .map(|part| {
-                        format!(
-                            "{{\"transId\":{},\"serviceChargeAmount\":\"{}\",\"amount\":\"{}\",\
-                             \"operateTime\":{time_ms},\"transferedAmount\":\"{}\",\"fromAsset\":\"{}\"}}",
-                            part.id,
-                            format_amount(part.fee),
-                            format_amount(part.amount),
-                            format_amount(part.bnb),
-                            part.asset
-                        )
+                        json!({
+                            "transId": part.id,
+                            "serviceChargeAmount": format_amount(part.fee),
+                            "amount": format_amount(part.amount),
+                            "operateTime": time_ms,
+                            "transferedAmount": format_amount(part.bnb),
+                            "fromAsset": part.asset,
+                        })
                     })
                     .collect();
-                let json = format!(
-                    "{{\"operateTime\":{time_ms},\"totalTransferedAmount\":\"{}\",\
-                     \"totalServiceChargeAmount\":\"{}\",\"transId\":{id},\"userAssetDribbletDetails\":[{}]}}",
-                    format_amount(total),
-                    format_amount(charge),
-                    details.join(",")
-                );
-                self.dust.push(row(*time_ms, "BNB", "", &id.to_string(), json));
+                let json = json!({
+                    "operateTime": time_ms,
+                    "totalTransferedAmount": format_amount(total),
+                    "totalServiceChargeAmount": format_amount(charge),
+                    "transId": id,
+                    "userAssetDribbletDetails": details,
+                });
+                self.dust.push(row(*time_ms, "BNB", "", &id.to_string(), &json));
             }
             Activity::Reward { channel, source, asset, amount, time_ms, id, .. } => match channel {
                 RewardChannel::Distribution => {
-                    let json = format!(
-                        "{{\"id\":{id},\"amount\":\"{}\",\"asset\":\"{asset}\",\"divTime\":{time_ms},\
-                         \"enInfo\":\"{source}\",\"tranId\":{}}}",
-                        pad8(*amount),
-                        id * 3 + 7
-                    );
-                    self.dividends.push(row(*time_ms, asset, "", &id.to_string(), json));
+                    let json = json!({
+                        "id": id,
+                        "amount": pad8(*amount),
+                        "asset": asset,
+                        "divTime": time_ms,
+                        "enInfo": source,
+                        "tranId": id * 3 + 7,
+                    });
+                    self.dividends.push(row(*time_ms, asset, "", &id.to_string(), &json));
                 }
                 RewardChannel::FlexibleEarn { product, reward_type } => {
-                    let json = format!(
-                        "{{\"asset\":\"{asset}\",\"rewards\":\"{}\",\"projectId\":\"{product}\",\
-                         \"type\":\"{reward_type}\",\"time\":{time_ms}}}",
-                        pad8(*amount)
-                    );
-                    self.earn_flexible.push(row(*time_ms, asset, product, reward_type, json));
+                    let json = json!({
+                        "asset": asset,
+                        "rewards": pad8(*amount),
+                        "projectId": product,
+                        "type": reward_type,
+                        "time": time_ms,
+                    });
+                    self.earn_flexible.push(row(*time_ms, asset, product, reward_type, &json));
                 }
                 RewardChannel::LockedEarn { position, lock_days, reward_type } => {
                     // Boost rows carry the position id as text, as in Binance's own example.
                     let position_json =
-                        if reward_type.starts_with("Boost") { format!("\"{position}\"") } else { position.to_string() };
-                    let json = format!(
-                        "{{\"positionId\":{position_json},\"time\":{time_ms},\"asset\":\"{asset}\",\
-                         \"lockPeriod\":\"{lock_days}\",\"amount\":\"{}\",\"type\":\"{reward_type}\"}}",
-                        format_amount(*amount)
-                    );
-                    self.earn_locked.push(row(*time_ms, asset, &position.to_string(), reward_type, json));
+                        if reward_type.starts_with("Boost") { json!(position.to_string()) } else { json!(position) };
+                    let json = json!({
+                        "positionId": position_json,
+                        "time": time_ms,
+                        "asset": asset,
+                        "lockPeriod": lock_days.to_string(),
+                        "amount": format_amount(*amount),
+                        "type": reward_type,
+                    });
+                    self.earn_locked.push(row(*time_ms, asset, &position.to_string(), reward_type, &json));
                 }
             },
         }
@@ -356,16 +389,7 @@ pub fn in_window(rows: &[Row], from_ms: i64, to_ms: i64) -> &[Row] {
     &rows[start..end]
 }
 
-/// JSON objects joined into an array.
-pub fn json_array<'a>(items: impl Iterator<Item = &'a str>) -> String {
-    let mut out = String::with_capacity(4096);
-    out.push('[');
-    for (index, item) in items.enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        out.push_str(item);
-    }
-    out.push(']');
-    out
+/// Rendered records as a JSON array.
+pub fn json_array<'a>(items: impl Iterator<Item = &'a RawValue>) -> String {
+    json::text(&items.collect::<Vec<_>>())
 }

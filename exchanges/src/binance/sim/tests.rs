@@ -286,7 +286,7 @@ fn balances_from_records(sim: &BinanceSim) -> BTreeMap<String, Decimal> {
     for (symbol, rows) in &store.trades {
         let pair = sim.state.market.pair(symbol).unwrap();
         for row in rows {
-            let trade = parse(&row.json);
+            let trade = parse(row.json.get());
             let sign = if trade["isBuyer"].as_bool().unwrap() { Decimal::ONE } else { Decimal::NEGATIVE_ONE };
             add(&pair.base, sign * dec(&trade["qty"]));
             add(&pair.quote, -sign * dec(&trade["quoteQty"]));
@@ -294,20 +294,20 @@ fn balances_from_records(sim: &BinanceSim) -> BTreeMap<String, Decimal> {
         }
     }
     for row in &store.deposits {
-        let deposit = parse(&row.json);
+        let deposit = parse(row.json.get());
         if matches!(deposit["status"].as_i64(), Some(1 | 6)) {
             add(deposit["coin"].as_str().unwrap(), dec(&deposit["amount"]));
         }
     }
     for row in &store.withdrawals {
-        let withdrawal = parse(&row.json);
+        let withdrawal = parse(row.json.get());
         if withdrawal["status"].as_i64() == Some(6) {
             add(withdrawal["coin"].as_str().unwrap(), -dec(&withdrawal["amount"]) - dec(&withdrawal["transactionFee"]));
         }
     }
     for (side, rows) in store.fiat_orders.iter().enumerate() {
         for row in rows {
-            let order = parse(&row.json);
+            let order = parse(row.json.get());
             if matches!(order["status"].as_str(), Some("Successful" | "Finished")) {
                 let (amount, fee) = (dec(&order["amount"]), dec(&order["totalFee"]));
                 add(order["fiatCurrency"].as_str().unwrap(), if side == 0 { amount - fee } else { -amount - fee });
@@ -315,7 +315,7 @@ fn balances_from_records(sim: &BinanceSim) -> BTreeMap<String, Decimal> {
         }
     }
     for row in &store.fiat_payments[0] {
-        let payment = parse(&row.json);
+        let payment = parse(row.json.get());
         if payment["status"].as_str() == Some("Completed") {
             let fiat = payment["fiatCurrency"].as_str().unwrap();
             let (source, fee) = (dec(&payment["sourceAmount"]), dec(&payment["totalFee"]));
@@ -328,14 +328,14 @@ fn balances_from_records(sim: &BinanceSim) -> BTreeMap<String, Decimal> {
         }
     }
     for row in &store.converts {
-        let convert = parse(&row.json);
+        let convert = parse(row.json.get());
         if convert["orderStatus"].as_str() == Some("SUCCESS") {
             add(convert["fromAsset"].as_str().unwrap(), -dec(&convert["fromAmount"]));
             add(convert["toAsset"].as_str().unwrap(), dec(&convert["toAmount"]));
         }
     }
     for row in &store.dust {
-        for detail in parse(&row.json)["userAssetDribbletDetails"].as_array().unwrap() {
+        for detail in parse(row.json.get())["userAssetDribbletDetails"].as_array().unwrap() {
             let (transferred, charge) = (dec(&detail["transferedAmount"]), dec(&detail["serviceChargeAmount"]));
             add(detail["fromAsset"].as_str().unwrap(), -dec(&detail["amount"]));
             add("BNB", transferred + charge);
@@ -343,15 +343,15 @@ fn balances_from_records(sim: &BinanceSim) -> BTreeMap<String, Decimal> {
         }
     }
     for row in &store.dividends {
-        let dividend = parse(&row.json);
+        let dividend = parse(row.json.get());
         add(dividend["asset"].as_str().unwrap(), dec(&dividend["amount"]));
     }
     for row in &store.earn_flexible {
-        let reward = parse(&row.json);
+        let reward = parse(row.json.get());
         add(reward["asset"].as_str().unwrap(), dec(&reward["rewards"]));
     }
     for row in &store.earn_locked {
-        let reward = parse(&row.json);
+        let reward = parse(row.json.get());
         add(reward["asset"].as_str().unwrap(), dec(&reward["amount"]));
     }
     balances.retain(|_, total| !total.is_zero());

@@ -19,22 +19,22 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::json;
+use serde_json::value::RawValue;
 
 use super::history::Generator;
 use crate::coinbase::auth::{JWT_LIFETIME_SECONDS, PublicKey};
+use crate::sim::json::{self, Ordered};
 use crate::sim::server::{Request, Response};
 
 /// The v2 error answer.
 pub fn v2_error(status: u16, id: &str, message: &str) -> Response {
-    Response::json(status, format!("{{\"errors\":[{{\"id\":\"{id}\",\"message\":\"{message}\"}}]}}"))
+    Response::json_value(status, &json!({ "errors": [{ "id": id, "message": message }] }))
 }
 
 /// The v3 error answer.
 pub fn v3_error(status: u16, code: &str, message: &str) -> Response {
-    Response::json(
-        status,
-        format!("{{\"error\":\"{code}\",\"error_details\":\"{message}\",\"message\":\"{message}\"}}"),
-    )
+    Response::json_value(status, &json!({ "error": code, "error_details": message, "message": message }))
 }
 
 /// `401 Unauthorized`, as Coinbase answers a bad token.
@@ -147,27 +147,30 @@ impl Book {
 
     /// `GET /v2/accounts`.
     pub fn accounts(&self, query: &str, short_pages: bool) -> Response {
-        let items: Vec<(String, String)> = self
+        let items: Vec<(String, Box<RawValue>)> = self
             .generator
             .wallets
             .iter()
             .map(|w| {
-                let json = format!(
-                    "{{\"id\":\"{id}\",\"name\":\"{name}\",\"primary\":{primary},\"type\":\"{kind}\",\
-                     \"currency\":{{\"code\":\"{code}\",\"name\":\"{code}\",\"type\":\"{ctype}\"}},\
-                     \"balance\":{{\"amount\":\"{balance}\",\"currency\":\"{code}\"}},\
-                     \"created_at\":\"2023-01-01T00:00:00Z\",\"updated_at\":\"2023-01-01T00:00:00Z\",\
-                     \"resource\":\"account\",\"resource_path\":\"/v2/accounts/{id}\",\
-                     \"allow_deposits\":true,\"allow_withdrawals\":true}}",
-                    id = w.id,
-                    name = w.name,
-                    primary = w.currency == "BTC",
-                    kind = w.kind,
-                    code = w.currency,
-                    ctype = if w.kind == "fiat" { "fiat" } else { "crypto" },
-                    balance = amount_text(w.balance, &w.currency),
-                );
-                (w.id.clone(), json)
+                let wallet = json!({
+                    "id": w.id,
+                    "name": w.name,
+                    "primary": w.currency == "BTC",
+                    "type": w.kind,
+                    "currency": {
+                        "code": w.currency,
+                        "name": w.currency,
+                        "type": if w.kind == "fiat" { "fiat" } else { "crypto" },
+                    },
+                    "balance": { "amount": amount_text(w.balance, &w.currency), "currency": w.currency },
+                    "created_at": "2023-01-01T00:00:00Z",
+                    "updated_at": "2023-01-01T00:00:00Z",
+                    "resource": "account",
+                    "resource_path": format!("/v2/accounts/{}", w.id),
+                    "allow_deposits": true,
+                    "allow_withdrawals": true,
+                });
+                (w.id.clone(), json::render(&wallet))
             })
             .collect();
         v2_page("/v2/accounts", &items, query, short_pages)
@@ -183,7 +186,7 @@ impl Book {
         else {
             return v2_error(404, "not_found", "Not found");
         };
-        let items: Vec<(String, String)> = self.wallet_txs[index]
+        let items: Vec<(String, Box<RawValue>)> = self.wallet_txs[index]
             .iter()
             .map(|&i| (self.generator.txs[i].id.clone(), self.generator.txs[i].json.clone()))
             .collect();
@@ -224,23 +227,21 @@ impl Book {
             if served.len() == limit {
                 break;
             }
-            served.push(fill.json.as_str());
+            served.push(&*fill.json);
             last = Some(position);
         }
         let more = last.is_some_and(|p| p > 0 && floor_ms.is_none_or(|floor| fills[p - 1].time_ms > floor));
         let cursor = if more { last.map(|p| fills[p].entry_id.clone()).unwrap_or_default() } else { String::new() };
-        Response::json(200, format!("{{\"fills\":[{}],\"cursor\":\"{cursor}\"}}", served.join(",")))
+        Response::json_value(200, &Ordered(vec![("fills", json::render(&served)), ("cursor", json::render(&cursor))]))
     }
 }
 
 fn amount_text(amount: rust_decimal::Decimal, currency: &str) -> String {
-    let mut value = amount;
-    value.rescale(if crate::asset::is_fiat(currency) { 2 } else { 8 });
-    value.to_string()
+    crate::sim::amounts::fixed(amount, if crate::asset::is_fiat(currency) { 2 } else { 8 })
 }
 
 /// A v2 list page over `items` (id, JSON) in ascending time order, per the query.
-fn v2_page(path: &str, items: &[(String, String)], query: &str, short_pages: bool) -> Response {
+fn v2_page(path: &str, items: &[(String, Box<RawValue>)], query: &str, short_pages: bool) -> Response {
     let params = params(query);
     let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
         None => 25,
@@ -252,7 +253,8 @@ fn v2_page(path: &str, items: &[(String, String)], query: &str, short_pages: boo
         Some("asc") => true,
         Some(_) => return v2_error(400, "invalid_request", "order must be asc or desc"),
     };
-    let ordered: Vec<&(String, String)> = if asc { items.iter().collect() } else { items.iter().rev().collect() };
+    let ordered: Vec<&(String, Box<RawValue>)> =
+        if asc { items.iter().collect() } else { items.iter().rev().collect() };
     let position = |id: &str| ordered.iter().position(|(item, _)| item == id);
     let mut start = 0;
     let mut stop = ordered.len();
@@ -281,19 +283,18 @@ fn v2_page(path: &str, items: &[(String, String)], query: &str, short_pages: boo
             query.push_str(&format!("&ending_before={before}"));
         }
         let last = page.last().map(|(id, _)| id.as_str()).unwrap_or_default();
-        format!("\"{path}?{query}&starting_after={last}\"")
+        Some(format!("{path}?{query}&starting_after={last}"))
     } else {
-        "null".to_owned()
+        None
     };
-    let data: Vec<&str> = page.iter().map(|(_, json)| json.as_str()).collect();
-    Response::json(
-        200,
-        format!(
-            "{{\"pagination\":{{\"ending_before\":null,\"starting_after\":{},\"limit\":{limit},\"order\":\"{}\",\
-             \"previous_uri\":null,\"next_uri\":{next_uri}}},\"data\":[{}]}}",
-            params.get("starting_after").map_or("null".to_owned(), |s| format!("\"{s}\"")),
-            if asc { "asc" } else { "desc" },
-            data.join(",")
-        ),
-    )
+    let data: Vec<&RawValue> = page.iter().map(|(_, json)| &**json).collect();
+    let pagination = json!({
+        "ending_before": null,
+        "starting_after": params.get("starting_after"),
+        "limit": limit,
+        "order": if asc { "asc" } else { "desc" },
+        "previous_uri": null,
+        "next_uri": next_uri,
+    });
+    Response::json_value(200, &Ordered(vec![("pagination", json::render(&pagination)), ("data", json::render(&data))]))
 }

@@ -14,9 +14,14 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
 
+use crate::sim::amounts::{fixed, floor_dp, percent};
 use crate::sim::generate::{Activity, Market, Outcome, World};
+use crate::sim::ids::uuid_from_words;
+use crate::sim::json;
 
 /// How big a Coinbase history is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +64,7 @@ pub struct SimWallet {
 }
 
 /// One v2 transaction as served.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SimTx {
     /// UUID.
     pub id: String,
@@ -72,11 +77,11 @@ pub struct SimTx {
     /// Signed change of the wallet (0 for a canceled one).
     pub amount: Decimal,
     /// The JSON served.
-    pub json: String,
+    pub json: Box<RawValue>,
 }
 
 /// One Advanced Trade fill as served.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SimFill {
     /// Entry id (the v3 cursor).
     pub entry_id: String,
@@ -85,7 +90,7 @@ pub struct SimFill {
     /// When, ms.
     pub time_ms: i64,
     /// The JSON served.
-    pub json: String,
+    pub json: Box<RawValue>,
 }
 
 /// Crypto wallets, in the order they are opened (those the market prices).
@@ -113,23 +118,18 @@ pub struct Generator {
     vault: Option<usize>,
 }
 
-fn round(value: Decimal, dp: u32) -> Decimal {
-    value.round_dp_with_strategy(dp, RoundingStrategy::ToZero)
-}
-
 fn places(currency: &str) -> u32 {
     if crate::asset::is_fiat(currency) { 2 } else { 8 }
 }
 
 /// An amount as Coinbase writes it: fiat with 2 places, crypto with 8.
 fn text(amount: Decimal, currency: &str) -> String {
-    let mut value = amount;
-    value.rescale(places(currency));
-    value.to_string()
+    fixed(amount, places(currency))
 }
 
-fn money(amount: Decimal, currency: &str) -> String {
-    format!("{{\"amount\":\"{}\",\"currency\":\"{currency}\"}}", text(amount, currency))
+/// `{"amount": "…", "currency": "…"}`.
+fn money(amount: Decimal, currency: &str) -> Value {
+    json!({ "amount": text(amount, currency), "currency": currency })
 }
 
 fn iso(ms: i64) -> String {
@@ -181,7 +181,7 @@ impl Generator {
     }
 
     fn open_wallet(&mut self, currency: &str, kind: &'static str, name: &str) -> usize {
-        let id = self.uuid();
+        let id = uuid_from_words(&mut self.rng);
         self.wallets.push(SimWallet {
             id,
             name: name.to_owned(),
@@ -194,19 +194,6 @@ impl Generator {
             self.by_currency.insert(currency.to_owned(), index);
         }
         index
-    }
-
-    fn uuid(&mut self) -> String {
-        let a = self.rng.u64(..);
-        let b = self.rng.u64(..);
-        format!(
-            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-            a >> 32,
-            (a >> 16) & 0xffff,
-            a & 0xfff,
-            0x8000 | (b >> 48 & 0x3fff),
-            b & 0xffff_ffff_ffff
-        )
     }
 
     fn hash(&mut self) -> String {
@@ -244,11 +231,7 @@ impl Generator {
         all[self.rng.usize(0..all.len())]
     }
 
-    fn percent(&mut self, low: i64, high: i64) -> Decimal {
-        Decimal::new(self.rng.i64(low..=high), 2)
-    }
-
-    /// Writes a transaction of `wallet` (`extra` are more JSON members, each starting with `,`).
+    /// Writes a transaction of `wallet` (`extra`: more members, an object or `null`).
     fn push(
         &mut self,
         wallet: usize,
@@ -256,23 +239,30 @@ impl Generator {
         status: &str,
         amount: Decimal,
         t: i64,
-        extra: &str,
+        extra: Value,
     ) -> String {
-        let id = self.uuid();
+        let id = uuid_from_words(&mut self.rng);
         let currency = self.wallets[wallet].currency.clone();
         let native = self.usd(&currency, t).map_or(Decimal::ZERO, |p| (amount * p).round_dp(2));
         if status == "completed" {
             self.wallets[wallet].balance += amount;
         }
         let wallet_id = self.wallets[wallet].id.clone();
-        let json = format!(
-            "{{\"id\":\"{id}\",\"type\":\"{kind}\",\"status\":\"{status}\",\"amount\":{},\"native_amount\":{},\
-             \"description\":null,\"created_at\":\"{}\",\"resource\":\"transaction\",\
-             \"resource_path\":\"/v2/accounts/{wallet_id}/transactions/{id}\"{extra}}}",
-            money(amount, &currency),
-            money(native, "USD"),
-            iso(t),
-        );
+        let mut tx = json!({
+            "id": id,
+            "type": kind,
+            "status": status,
+            "amount": money(amount, &currency),
+            "native_amount": money(native, "USD"),
+            "description": null,
+            "created_at": iso(t),
+            "resource": "transaction",
+            "resource_path": format!("/v2/accounts/{wallet_id}/transactions/{id}"),
+        });
+        if let (Value::Object(members), Value::Object(more)) = (&mut tx, extra) {
+            members.extend(more);
+        }
+        let json = json::render(&tx);
         self.txs.push(SimTx {
             id: id.clone(),
             wallet,
@@ -316,7 +306,7 @@ impl Generator {
 
     fn fiat_deposit(&mut self, amount: Decimal, t: i64) {
         let usd = self.usd_wallet();
-        let extra = ",\"fiat_deposit\":{\"payment_method_name\":\"Example Bank ******1234\"}";
+        let extra = json!({ "fiat_deposit": { "payment_method_name": "Example Bank ******1234" } });
         self.push(usd, "fiat_deposit", "completed", amount, t, extra);
     }
 
@@ -332,29 +322,30 @@ impl Generator {
         let Some(price) = self.usd(&currency, t) else { return };
         let subtotal = Decimal::from(self.rng.i64(20..600));
         let fee = (subtotal * Decimal::new(149, 4)).round_dp(2);
-        let qty = round(subtotal / price, 8);
+        let qty = floor_dp(subtotal / price, 8);
         if qty.is_zero() {
             return;
         }
         self.ensure_usd(subtotal + fee, t);
         let usd = self.usd_wallet();
         self.wallets[usd].balance -= subtotal + fee;
-        let order = self.uuid();
-        let extra = format!(
-            ",\"buy\":{{\"id\":\"{order}\",\"subtotal\":{},\"fee\":{},\"total\":{},\"payment_method_name\":\"USD Wallet\"}}",
-            money(subtotal, "USD"),
-            money(fee, "USD"),
-            money(subtotal + fee, "USD")
-        );
-        self.push(wallet, "buy", "completed", qty, t, &extra);
+        let order = uuid_from_words(&mut self.rng);
+        let extra = json!({ "buy": {
+            "id": order,
+            "subtotal": money(subtotal, "USD"),
+            "fee": money(fee, "USD"),
+            "total": money(subtotal + fee, "USD"),
+            "payment_method_name": "USD Wallet",
+        } });
+        self.push(wallet, "buy", "completed", qty, t, extra);
     }
 
     fn sell(&mut self, t: i64) {
         let Some(wallet) = self.funded() else { return };
         let currency = self.wallets[wallet].currency.clone();
         let Some(price) = self.usd(&currency, t) else { return };
-        let share = self.percent(10, 40);
-        let qty = round(self.balance(wallet) * share, 8);
+        let share = percent(&mut self.rng, 10..=40);
+        let qty = floor_dp(self.balance(wallet) * share, 8);
         let subtotal = (qty * price).round_dp(2);
         let fee = (subtotal * Decimal::new(149, 4)).round_dp(2);
         if qty.is_zero() || subtotal <= fee {
@@ -362,14 +353,15 @@ impl Generator {
         }
         let usd = self.usd_wallet();
         self.wallets[usd].balance += subtotal - fee;
-        let order = self.uuid();
-        let extra = format!(
-            ",\"sell\":{{\"id\":\"{order}\",\"subtotal\":{},\"fee\":{},\"total\":{},\"payment_method_name\":\"USD Wallet\"}}",
-            money(subtotal, "USD"),
-            money(fee, "USD"),
-            money(subtotal - fee, "USD")
-        );
-        self.push(wallet, "sell", "completed", -qty, t, &extra);
+        let order = uuid_from_words(&mut self.rng);
+        let extra = json!({ "sell": {
+            "id": order,
+            "subtotal": money(subtotal, "USD"),
+            "fee": money(fee, "USD"),
+            "total": money(subtotal - fee, "USD"),
+            "payment_method_name": "USD Wallet",
+        } });
+        self.push(wallet, "sell", "completed", -qty, t, extra);
     }
 
     fn convert(&mut self, t: i64) {
@@ -380,16 +372,16 @@ impl Generator {
         }
         let (a, b) = (self.wallets[from].currency.clone(), self.wallets[to].currency.clone());
         let (Some(pa), Some(pb)) = (self.usd(&a, t), self.usd(&b, t)) else { return };
-        let share = self.percent(10, 50);
-        let qa = round(self.balance(from) * share, 8);
-        let qb = round(qa * pa / pb * Decimal::new(99, 2), 8);
+        let share = percent(&mut self.rng, 10..=50);
+        let qa = floor_dp(self.balance(from) * share, 8);
+        let qb = floor_dp(qa * pa / pb * Decimal::new(99, 2), 8);
         if qa.is_zero() || qb.is_zero() {
             return;
         }
-        let trade = self.uuid();
-        let extra = format!(",\"trade\":{{\"id\":\"{trade}\",\"resource\":\"trade\"}}");
-        self.push(from, "trade", "completed", -qa, t, &extra);
-        self.push(to, "trade", "completed", qb, t, &extra);
+        let trade = uuid_from_words(&mut self.rng);
+        let extra = json!({ "trade": { "id": trade, "resource": "trade" } });
+        self.push(from, "trade", "completed", -qa, t, extra.clone());
+        self.push(to, "trade", "completed", qb, t, extra);
     }
 
     fn advanced_fill(&mut self, t: i64) {
@@ -407,10 +399,10 @@ impl Generator {
         }
         let buy = self.balance(base_wallet).is_zero() || self.rng.bool();
         let size = if buy {
-            round(Decimal::from(self.rng.i64(20..800)) / price, size_dp)
+            floor_dp(Decimal::from(self.rng.i64(20..800)) / price, size_dp)
         } else {
-            let share = self.percent(10, 50);
-            round(self.balance(base_wallet) * share, size_dp)
+            let share = percent(&mut self.rng, 10..=50);
+            floor_dp(self.balance(base_wallet) * share, size_dp)
         };
         let cost = size * price;
         let commission = (cost * Decimal::new(6, 3)).round_dp(2);
@@ -425,29 +417,38 @@ impl Generator {
                 return;
             }
         }
-        let order = self.uuid();
-        let trade_id = self.uuid();
+        let order = uuid_from_words(&mut self.rng);
+        let trade_id = uuid_from_words(&mut self.rng);
         let product = format!("{base}-{quote}");
         let side = if buy { "BUY" } else { "SELL" };
-        let extra = format!(
-            ",\"advanced_trade_fill\":{{\"fill_price\":\"{price}\",\"product_id\":\"{product}\",\"order_id\":\"{order}\",\
-             \"commission\":\"{commission}\",\"order_side\":\"{}\"}}",
-            side.to_ascii_lowercase()
-        );
+        let extra = json!({ "advanced_trade_fill": {
+            "fill_price": price.to_string(),
+            "product_id": product,
+            "order_id": order,
+            "commission": commission.to_string(),
+            "order_side": side.to_ascii_lowercase(),
+        } });
         let (base_amount, quote_amount) = if buy { (size, -(cost + commission)) } else { (-size, cost - commission) };
-        self.push(base_wallet, "advanced_trade_fill", "completed", base_amount, t, &extra);
-        self.push(quote_wallet, "advanced_trade_fill", "completed", quote_amount, t, &extra);
-        let entry_id = self.uuid();
-        let json = format!(
-            "{{\"entry_id\":\"{entry_id}\",\"trade_id\":\"{trade_id}\",\"order_id\":\"{order}\",\"trade_time\":\"{}\",\
-             \"trade_type\":\"FILL\",\"price\":\"{price}\",\"size\":\"{size}\",\"commission\":\"{commission}\",\
-             \"product_id\":\"{product}\",\"sequence_timestamp\":\"{}\",\"liquidity_indicator\":\"{}\",\
-             \"size_in_quote\":false,\"user_id\":\"cointally-sim-user\",\"side\":\"{side}\",\
-             \"retail_portfolio_id\":\"cointally-sim-portfolio\"}}",
-            iso(t),
-            iso(t),
-            if self.rng.bool() { "MAKER" } else { "TAKER" },
-        );
+        self.push(base_wallet, "advanced_trade_fill", "completed", base_amount, t, extra.clone());
+        self.push(quote_wallet, "advanced_trade_fill", "completed", quote_amount, t, extra);
+        let entry_id = uuid_from_words(&mut self.rng);
+        let json = json::render(&json!({
+            "entry_id": entry_id,
+            "trade_id": trade_id,
+            "order_id": order,
+            "trade_time": iso(t),
+            "trade_type": "FILL",
+            "price": price.to_string(),
+            "size": size.to_string(),
+            "commission": commission.to_string(),
+            "product_id": product,
+            "sequence_timestamp": iso(t),
+            "liquidity_indicator": if self.rng.bool() { "MAKER" } else { "TAKER" },
+            "size_in_quote": false,
+            "user_id": "cointally-sim-user",
+            "side": side,
+            "retail_portfolio_id": "cointally-sim-portfolio",
+        }));
         self.fills.push(SimFill { entry_id, trade_id, time_ms: t, json });
     }
 
@@ -465,20 +466,23 @@ impl Generator {
         let Some(wallet) = self.funded() else { return };
         let currency = self.wallets[wallet].currency.clone();
         let fee = Self::network_fee(&currency);
-        let share = self.percent(10, 40);
-        let amount = round(self.balance(wallet) * share, 8);
+        let share = percent(&mut self.rng, 10..=40);
+        let amount = floor_dp(self.balance(wallet) * share, 8);
         if amount.is_zero() || amount + fee > self.balance(wallet) {
             return;
         }
         let hash = self.hash();
         let address = format!("own-wallet-{}", currency.to_ascii_lowercase());
-        let extra = format!(
-            ",\"network\":{{\"status\":\"confirmed\",\"hash\":\"{hash}\",\"transaction_fee\":{},\"network_name\":\"{}\"}},\
-             \"to\":{{\"resource\":\"address\",\"address\":\"{address}\"}}",
-            money(fee, &currency),
-            currency.to_ascii_lowercase()
-        );
-        let id = self.push(wallet, "send", "completed", -(amount + fee), t, &extra);
+        let extra = json!({
+            "network": {
+                "status": "confirmed",
+                "hash": hash,
+                "transaction_fee": money(fee, &currency),
+                "network_name": currency.to_ascii_lowercase(),
+            },
+            "to": { "resource": "address", "address": address },
+        });
+        let id = self.push(wallet, "send", "completed", -(amount + fee), t, extra);
         self.external.push(Activity::Deposit {
             asset: currency.clone(),
             amount,
@@ -493,34 +497,32 @@ impl Generator {
 
     fn send_to_user(&mut self, t: i64) {
         let Some(wallet) = self.funded() else { return };
-        let share = self.percent(5, 20);
-        let amount = round(self.balance(wallet) * share, 8);
+        let share = percent(&mut self.rng, 5..=20);
+        let amount = floor_dp(self.balance(wallet) * share, 8);
         if amount.is_zero() {
             return;
         }
-        let user = self.uuid();
-        let extra =
-            format!(",\"to\":{{\"resource\":\"user\",\"id\":\"{user}\",\"resource_path\":\"/v2/users/{user}\"}}");
-        self.push(wallet, "send", "completed", -amount, t, &extra);
+        let user = uuid_from_words(&mut self.rng);
+        let extra = json!({ "to": { "resource": "user", "id": user, "resource_path": format!("/v2/users/{user}") } });
+        self.push(wallet, "send", "completed", -amount, t, extra);
     }
 
     fn receive(&mut self, t: i64) {
         let wallet = self.any_crypto();
         let currency = self.wallets[wallet].currency.clone();
         let Some(price) = self.usd(&currency, t) else { return };
-        let amount = round(Decimal::from(self.rng.i64(50..2_000)) / price, 8);
+        let amount = floor_dp(Decimal::from(self.rng.i64(50..2_000)) / price, 8);
         if amount.is_zero() {
             return;
         }
         let hash = self.hash();
         let kind = if self.rng.u32(0..4) == 0 { "receive" } else { "send" };
-        let extra = format!(
-            ",\"network\":{{\"status\":\"confirmed\",\"hash\":\"{hash}\",\"network_name\":\"{}\"}},\
-             \"from\":{{\"resource\":\"address\",\"address\":\"external-{}\"}}",
-            currency.to_ascii_lowercase(),
-            currency.to_ascii_lowercase()
-        );
-        let id = self.push(wallet, kind, "completed", amount, t, &extra);
+        let network = currency.to_ascii_lowercase();
+        let extra = json!({
+            "network": { "status": "confirmed", "hash": hash, "network_name": network },
+            "from": { "resource": "address", "address": format!("external-{network}") },
+        });
+        let id = self.push(wallet, kind, "completed", amount, t, extra);
         self.external.push(Activity::Withdrawal {
             asset: currency.clone(),
             amount,
@@ -545,25 +547,25 @@ impl Generator {
         };
         let currency = self.wallets[wallet].currency.clone();
         let Some(price) = self.usd(&currency, t) else { return };
-        let amount = round(Decimal::new(self.rng.i64(10..2_000), 2) / price, 8);
+        let amount = floor_dp(Decimal::new(self.rng.i64(10..2_000), 2) / price, 8);
         if !amount.is_zero() {
-            self.push(wallet, kind, "completed", amount, t, "");
+            self.push(wallet, kind, "completed", amount, t, Value::Null);
         }
     }
 
     fn interest(&mut self, t: i64) {
         let Some(wallet) = self.wallet_of("USDC") else { return };
-        let amount = round(self.balance(wallet) * Decimal::new(3, 4), 8).max(Decimal::new(1, 2));
+        let amount = floor_dp(self.balance(wallet) * Decimal::new(3, 4), 8).max(Decimal::new(1, 2));
         let kind = if self.rng.u32(0..5) == 0 { "subscription_rebate" } else { "interest" };
-        self.push(wallet, kind, "completed", amount, t, "");
+        self.push(wallet, kind, "completed", amount, t, Value::Null);
     }
 
     fn vault_move(&mut self, t: i64) {
         let (Some(vault), Some(eth)) = (self.vault, self.wallet_of("ETH")) else { return };
         let to_vault = self.balance(vault).is_zero() || self.rng.bool();
         let (from, to) = if to_vault { (eth, vault) } else { (vault, eth) };
-        let share = self.percent(10, 60);
-        let amount = round(self.balance(from) * share, 8);
+        let share = percent(&mut self.rng, 10..=60);
+        let amount = floor_dp(self.balance(from) * share, 8);
         if amount.is_zero() {
             return;
         }
@@ -573,32 +575,32 @@ impl Generator {
             (false, true) => "unstaking_transfer",
             (false, false) => "vault_withdrawal",
         };
-        self.push(from, kind, "completed", -amount, t, "");
-        self.push(to, kind, "completed", amount, t, "");
+        self.push(from, kind, "completed", -amount, t, Value::Null);
+        self.push(to, kind, "completed", amount, t, Value::Null);
     }
 
     fn fiat_withdrawal(&mut self, t: i64) {
         let usd = self.usd_wallet();
-        let share = self.percent(5, 20);
+        let share = percent(&mut self.rng, 5..=20);
         let amount = (self.balance(usd) * share).round_dp(0);
         if amount > Decimal::ZERO {
-            let extra = ",\"fiat_withdrawal\":{\"payment_method_name\":\"Example Bank ******1234\"}";
+            let extra = json!({ "fiat_withdrawal": { "payment_method_name": "Example Bank ******1234" } });
             self.push(usd, "fiat_withdrawal", "completed", -amount, t, extra);
         }
     }
 
     fn exchange_move(&mut self, t: i64) {
         let Some(wallet) = self.funded() else { return };
-        let share = self.percent(5, 20);
-        let amount = round(self.balance(wallet) * share, 8);
+        let share = percent(&mut self.rng, 5..=20);
+        let amount = floor_dp(self.balance(wallet) * share, 8);
         if amount.is_zero() {
             return;
         }
         let out = if self.rng.bool() { "pro_deposit" } else { "exchange_deposit" };
         let back = if self.rng.bool() { "pro_withdrawal" } else { "exchange_withdrawal" };
-        self.push(wallet, out, "completed", -amount, t, "");
+        self.push(wallet, out, "completed", -amount, t, Value::Null);
         if self.rng.bool() {
-            self.push(wallet, back, "completed", amount, t, "");
+            self.push(wallet, back, "completed", amount, t, Value::Null);
         }
     }
 
@@ -606,13 +608,13 @@ impl Generator {
         let Some(wallet) = self.funded() else { return };
         let currency = self.wallets[wallet].currency.clone();
         let Some(price) = self.usd(&currency, t) else { return };
-        let amount = round(Decimal::from(self.rng.i64(5..120)) / price, 8).min(self.balance(wallet));
+        let amount = floor_dp(Decimal::from(self.rng.i64(5..120)) / price, 8).min(self.balance(wallet));
         if amount.is_zero() {
             return;
         }
-        self.push(wallet, "cardspend", "completed", -amount, t, "");
+        self.push(wallet, "cardspend", "completed", -amount, t, Value::Null);
         if self.rng.u32(0..8) == 0 {
-            self.push(wallet, "cardbuyback", "completed", amount, t, "");
+            self.push(wallet, "cardbuyback", "completed", amount, t, Value::Null);
         }
     }
 
@@ -620,22 +622,22 @@ impl Generator {
         let usd = self.usd_wallet();
         let fee = Decimal::new(2999, 2);
         self.ensure_usd(fee, t);
-        self.push(usd, "subscription", "completed", -fee, t, "");
+        self.push(usd, "subscription", "completed", -fee, t, Value::Null);
     }
 
     fn clawback(&mut self, t: i64) {
         let Some(wallet) = self.funded() else { return };
-        let amount = round(self.balance(wallet) * Decimal::new(1, 3), 8);
+        let amount = floor_dp(self.balance(wallet) * Decimal::new(1, 3), 8);
         if !amount.is_zero() {
-            self.push(wallet, "clawback", "completed", -amount, t, "");
+            self.push(wallet, "clawback", "completed", -amount, t, Value::Null);
         }
     }
 
     fn canceled_send(&mut self, t: i64) {
         let Some(wallet) = self.funded() else { return };
-        let amount = round(self.balance(wallet) * Decimal::new(1, 1), 8);
+        let amount = floor_dp(self.balance(wallet) * Decimal::new(1, 1), 8);
         if !amount.is_zero() {
-            let extra = ",\"to\":{\"resource\":\"email\",\"email\":\"friend@example.com\"}";
+            let extra = json!({ "to": { "resource": "email", "email": "friend@example.com" } });
             self.push(wallet, "send", "canceled", -amount, t, extra);
         }
     }
@@ -644,9 +646,9 @@ impl Generator {
         let wallet = self.any_crypto();
         let currency = self.wallets[wallet].currency.clone();
         let Some(price) = self.usd(&currency, t) else { return };
-        let amount = round(Decimal::ONE / price, 8);
+        let amount = floor_dp(Decimal::ONE / price, 8);
         if !amount.is_zero() {
-            self.push(wallet, "onchain_perks_payout", "completed", amount, t, "");
+            self.push(wallet, "onchain_perks_payout", "completed", amount, t, Value::Null);
         }
     }
 
@@ -687,7 +689,10 @@ mod tests {
         let world = generate(3, &Profile { trades: 0, ..Profile::demo() });
         let a = Generator::generate(3, &world, &CoinbaseProfile::demo());
         let b = Generator::generate(3, &world, &CoinbaseProfile::demo());
-        assert_eq!(a.txs, b.txs);
+        let served = |generator: &Generator| -> Vec<String> {
+            generator.txs.iter().map(|tx| format!("{} {} {}", tx.wallet, tx.amount, tx.json.get())).collect()
+        };
+        assert_eq!(served(&a), served(&b));
         assert!(a.txs.len() >= 300 && a.txs.len() <= 420, "{}", a.txs.len());
         assert_eq!(a.wallets.len(), 12);
         let mut running = vec![Decimal::ZERO; a.wallets.len()];

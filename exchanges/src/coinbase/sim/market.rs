@@ -11,11 +11,12 @@
 //! range of more than 300 candles is refused; `start`/`end` are ISO 8601 or Unix seconds, and
 //! when either is missing both are ignored (the latest 300 candles).
 
-use std::fmt::Write as _;
-
 use rust_decimal::Decimal;
+use serde::Serialize;
 
+use crate::http::percent_decode;
 use crate::sim::generate::Market;
+use crate::sim::json;
 use crate::sim::server::{Request, Response};
 
 /// Crypto assets quoted in EUR and GBP as well as USD.
@@ -64,46 +65,54 @@ pub fn products(market: &Market) -> Vec<Product> {
 
 /// An error answer: `{"message": …}`.
 pub fn message(status: u16, text: &str) -> Response {
-    Response::json(status, format!("{{\"message\":\"{}\"}}", text.replace('"', "'")))
+    Response::json_value(status, &serde_json::json!({ "message": text }))
 }
 
-/// The product's JSON as `GET /products` lists it.
-fn product_json(product: &Product) -> String {
+/// A product as `GET /products` lists it.
+#[derive(Serialize)]
+struct ProductJson<'a> {
+    id: &'a str,
+    base_currency: &'a str,
+    quote_currency: &'a str,
+    quote_increment: &'static str,
+    base_increment: &'static str,
+    display_name: String,
+    min_market_funds: &'static str,
+    margin_enabled: bool,
+    post_only: bool,
+    limit_only: bool,
+    cancel_only: bool,
+    status: &'static str,
+    status_message: &'static str,
+    trading_disabled: bool,
+    fx_stablecoin: bool,
+    max_slippage_percentage: &'static str,
+    auction_mode: bool,
+    high_bid_limit_percentage: &'static str,
+}
+
+fn product_json(product: &Product) -> ProductJson<'_> {
     let fiat = crate::asset::is_fiat(&product.quote);
-    let quote_increment = if fiat { "0.01" } else { "0.00000001" };
-    let stable = matches!(product.base.as_str(), "USDT" | "USDC");
-    format!(
-        "{{\"id\":\"{id}\",\"base_currency\":\"{base}\",\"quote_currency\":\"{quote}\",\
-         \"quote_increment\":\"{quote_increment}\",\"base_increment\":\"0.00000001\",\"display_name\":\"{base}/{quote}\",\
-         \"min_market_funds\":\"1\",\"margin_enabled\":false,\"post_only\":false,\"limit_only\":false,\
-         \"cancel_only\":false,\"status\":\"online\",\"status_message\":\"\",\"trading_disabled\":false,\
-         \"fx_stablecoin\":{stable},\"max_slippage_percentage\":\"0.02000000\",\"auction_mode\":false,\
-         \"high_bid_limit_percentage\":\"\"}}",
-        id = product.id,
-        base = product.base,
-        quote = product.quote,
-    )
-}
-
-/// `%XX` and `+` decoded.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let byte = bytes[index];
-        if byte == b'%' && index + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[index + 1..index + 3]).ok();
-            if let Some(decoded) = hex.and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
-                out.push(decoded);
-                index += 3;
-                continue;
-            }
-        }
-        out.push(if byte == b'+' { b' ' } else { byte });
-        index += 1;
+    ProductJson {
+        id: &product.id,
+        base_currency: &product.base,
+        quote_currency: &product.quote,
+        quote_increment: if fiat { "0.01" } else { "0.00000001" },
+        base_increment: "0.00000001",
+        display_name: format!("{}/{}", product.base, product.quote),
+        min_market_funds: "1",
+        margin_enabled: false,
+        post_only: false,
+        limit_only: false,
+        cancel_only: false,
+        status: "online",
+        status_message: "",
+        trading_disabled: false,
+        fx_stablecoin: matches!(product.base.as_str(), "USDT" | "USDC"),
+        max_slippage_percentage: "0.02000000",
+        auction_mode: false,
+        high_bid_limit_percentage: "",
     }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A query parameter (first value), decoded; `None` when absent or empty.
@@ -147,8 +156,8 @@ pub fn handle(market: &Market, products: &[Product], seed: u64, request: &Reques
         return Some(message(404, "NotFound"));
     }
     if rest.is_empty() || rest == "/" {
-        let list: Vec<String> = products.iter().map(product_json).collect();
-        return Some(Response::json(200, format!("[{}]", list.join(","))));
+        let list: Vec<ProductJson<'_>> = products.iter().map(product_json).collect();
+        return Some(Response::json_value(200, &list));
     }
     let rest = rest.strip_prefix('/')?;
     let (id, tail) = match rest.split_once('/') {
@@ -159,7 +168,7 @@ pub fn handle(market: &Market, products: &[Product], seed: u64, request: &Reques
         return Some(message(404, "NotFound"));
     };
     Some(match tail {
-        None => Response::json(200, product_json(product)),
+        None => Response::json_value(200, &product_json(product)),
         Some("candles") => candles(market, product, seed, &request.query, now_ms),
         Some(_) => message(404, "NotFound"),
     })
@@ -194,32 +203,27 @@ fn candles(market: &Market, product: &Product, seed: u64, query: &str, now_ms: i
     let listed = market.start_ms();
     let first = align(start.max(listed) + length - 1);
     let last = align(end.min(now_ms));
-    let mut out = String::from("[");
+    let mut rows = Vec::new();
     let mut served = 0;
     let mut open = last;
     while open >= first && served < MAX_CANDLES {
         let missing = granularity == 60 && minute_missing(seed, &product.id, open);
         if let Some(ohlc) = market.ohlc(&product.base, &product.quote, open, length).filter(|_| !missing) {
             let volume = Decimal::new((open / 60_000).rem_euclid(9_973) * 7 + 1, 3);
-            if served > 0 {
-                out.push(',');
-            }
-            let _ = write!(
-                out,
-                "[{},{},{},{},{},{}]",
-                open / 1000,
-                ohlc.low.normalize(),
-                ohlc.high.normalize(),
-                ohlc.open.normalize(),
-                ohlc.close.normalize(),
-                volume.normalize()
-            );
+            let number = |value: Decimal| json::number(value.normalize().to_string());
+            rows.push([
+                json::render(&(open / 1000)),
+                number(ohlc.low),
+                number(ohlc.high),
+                number(ohlc.open),
+                number(ohlc.close),
+                number(volume),
+            ]);
             served += 1;
         }
         open -= length;
     }
-    out.push(']');
-    Response::json(200, out)
+    Response::json_value(200, &rows)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ pub mod market;
 use std::collections::BTreeMap;
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use rust_decimal::Decimal;
 
@@ -27,8 +27,10 @@ use self::market::Product;
 use super::api::Budget;
 use super::auth::{CdpKey, PublicKey};
 use crate::Secret;
+use crate::sim::counters::{DecayingCounter, Spending, share_percent};
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Market, Profile, generate};
+use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
 
 /// Whether the simulator meters requests.
@@ -135,52 +137,36 @@ impl AccountsConfig {
     }
 }
 
-/// A budget counter (leaky bucket) of the account APIs.
+/// A budget counter (leaky bucket) of the account APIs, and what it admitted.
 #[derive(Debug, Clone)]
 struct Counter {
-    capacity_milli: i64,
-    per_second_milli: i64,
-    level_milli: i64,
-    updated_ms: i64,
-    spent: u64,
-    span_ms: Option<(i64, i64)>,
+    counter: DecayingCounter,
+    spending: Spending,
     refused: u64,
 }
 
 impl Counter {
     fn new(capacity: u64, per_hour: u64) -> Counter {
         Counter {
-            capacity_milli: i64::try_from(capacity).unwrap_or(i64::MAX / 4) * 1000,
-            per_second_milli: i64::try_from(per_hour).unwrap_or(i64::MAX / 4) * 1000 / 3600,
-            level_milli: 0,
-            updated_ms: 0,
-            spent: 0,
-            span_ms: None,
+            counter: DecayingCounter::new(capacity, per_hour.saturating_mul(1000) / 3600),
+            spending: Spending::default(),
             refused: 0,
         }
     }
 
     fn admit(&mut self, now: i64) -> bool {
-        let elapsed = (now - self.updated_ms).max(0);
-        self.level_milli = (self.level_milli - elapsed.saturating_mul(self.per_second_milli) / 1000).max(0);
-        self.updated_ms = now;
-        if self.level_milli + 1000 > self.capacity_milli {
+        if !self.counter.try_add(now, 1) {
             self.refused += 1;
             return false;
         }
-        self.level_milli += 1000;
-        self.spent += 1;
-        self.span_ms = Some(self.span_ms.map_or((now, now), |(first, _)| (first, now)));
+        self.spending.record(now, 1);
         true
     }
 
     /// Units spent over what the budget allowed from the first to the last call, percent.
     fn share_percent(&self) -> Option<Decimal> {
-        let (first, last) = self.span_ms?;
-        let allowed_milli = self.capacity_milli + self.per_second_milli * (last - first) / 1000;
-        (allowed_milli > 0).then(|| {
-            (Decimal::from(self.spent * 1000) * Decimal::ONE_HUNDRED / Decimal::from(allowed_milli)).round_dp(2)
-        })
+        self.spending.span_ms?;
+        share_percent(self.spending.spent, self.counter.allowed_milli(self.spending.span_length_ms()))
     }
 }
 
@@ -197,7 +183,7 @@ pub struct BudgetStats {
 
 impl Counter {
     fn stats(&self) -> BudgetStats {
-        BudgetStats { spent: self.spent, refused: self.refused, share_percent: self.share_percent() }
+        BudgetStats { spent: self.spending.spent, refused: self.refused, share_percent: self.share_percent() }
     }
 }
 
@@ -216,8 +202,8 @@ struct AccountState {
 }
 
 /// Public requests per second, and the burst allowed.
-const PUBLIC_PER_SECOND: i64 = 10;
-const PUBLIC_BURST: i64 = 15;
+const PUBLIC_PER_SECOND: u64 = 10;
+const PUBLIC_BURST: u64 = 15;
 
 /// Everything that shapes a simulator run.
 #[derive(Debug, Clone)]
@@ -258,33 +244,23 @@ pub struct CoinbaseSimStats {
     pub faults_by_kind: BTreeMap<String, u64>,
 }
 
-/// A token bucket: `PUBLIC_BURST` requests at once, refilled at `PUBLIC_PER_SECOND`.
+/// The public limit: `PUBLIC_BURST` requests at once, one more every `1/PUBLIC_PER_SECOND` s,
+/// timed on the monotonic clock from the simulator's start.
 #[derive(Debug)]
 struct PublicLimit {
-    /// Tokens left, in thousandths.
-    milli_tokens: i64,
-    refilled: Instant,
+    counter: DecayingCounter,
+    started: Instant,
 }
 
 impl PublicLimit {
     fn new(now: Instant) -> PublicLimit {
-        PublicLimit { milli_tokens: PUBLIC_BURST * 1000, refilled: now }
+        PublicLimit { counter: DecayingCounter::new(PUBLIC_BURST, PUBLIC_PER_SECOND * 1000), started: now }
     }
 
-    /// Takes one request's token at `now` if there is one.
+    /// Counts one request at `now` if the burst allows it.
     fn admit(&mut self, now: Instant) -> bool {
-        let elapsed_ms = i64::try_from(now.duration_since(self.refilled).as_millis()).unwrap_or(i64::MAX);
-        if elapsed_ms > 0 {
-            self.milli_tokens =
-                self.milli_tokens.saturating_add(elapsed_ms.saturating_mul(PUBLIC_PER_SECOND)).min(PUBLIC_BURST * 1000);
-            self.refilled = now;
-        }
-        if self.milli_tokens >= 1000 {
-            self.milli_tokens -= 1000;
-            true
-        } else {
-            false
-        }
+        let elapsed_ms = i64::try_from(now.saturating_duration_since(self.started).as_millis()).unwrap_or(i64::MAX);
+        self.counter.try_add(elapsed_ms, 1)
     }
 }
 
@@ -311,10 +287,6 @@ impl std::fmt::Debug for CoinbaseSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CoinbaseSim").field("addr", &self.server.addr()).field("seed", &self.state.seed).finish()
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(0))
 }
 
 /// Generates the world of `config` and starts serving it, with the demo account.
@@ -520,8 +492,7 @@ impl State {
                 };
             }
             if v3 {
-                let limit = counter.capacity_milli / 1000;
-                let remaining = ((counter.capacity_milli - counter.level_milli) / 1000).max(0);
+                let (limit, remaining) = (counter.counter.capacity(), counter.counter.remaining());
                 headers.push(("x-ratelimit-limit", limit.to_string()));
                 headers.push(("x-ratelimit-remaining", remaining.to_string()));
                 headers.push(("x-ratelimit-reset", (now_ms() / 1000 + 1).to_string()));

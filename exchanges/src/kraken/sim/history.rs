@@ -11,9 +11,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 
+use crate::sim::amounts::{floor_dp, percent};
 use crate::sim::generate::{Activity, DAY_MS, Market, Outcome, World};
+use crate::sim::ids::random_text;
 
 /// How big and how long a Kraken history is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,10 +143,6 @@ pub fn places(code: &str) -> u32 {
     }
 }
 
-fn round(value: Decimal, dp: u32) -> Decimal {
-    value.round_dp_with_strategy(dp, RoundingStrategy::ToZero)
-}
-
 /// The generator of one Kraken account; keeps its state so entries can be added later.
 #[derive(Debug, Clone)]
 pub struct Generator {
@@ -220,9 +218,13 @@ impl Generator {
     fn id(&mut self, prefix: &str) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         loop {
-            let mut part =
-                |n: usize| -> String { (0..n).map(|_| char::from(ALPHABET[self.rng.usize(0..32)])).collect() };
-            let id = format!("{prefix}{}-{}-{}", part(5), part(5), part(6));
+            let rng = &mut self.rng;
+            let id = format!(
+                "{prefix}{}-{}-{}",
+                random_text(rng, ALPHABET, 5),
+                random_text(rng, ALPHABET, 5),
+                random_text(rng, ALPHABET, 6)
+            );
             if self.ids.insert(id.clone()) {
                 return id;
             }
@@ -230,9 +232,10 @@ impl Generator {
     }
 
     fn funding_ref(&mut self) -> String {
-        const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
-        let mut part = |n: usize| -> String { (0..n).map(|_| char::from(ALPHABET[self.rng.usize(0..58)])).collect() };
-        format!("FT{}-{}", part(5), part(22))
+        // Base58 without its last digit: the seeded histories were generated that way.
+        const ALPHABET: &[u8] = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ012345678";
+        let (head, tail) = (random_text(&mut self.rng, ALPHABET, 5), random_text(&mut self.rng, ALPHABET, 22));
+        format!("FT{head}-{tail}")
     }
 
     fn push(
@@ -268,10 +271,6 @@ impl Generator {
         (!price.is_zero()).then_some(price)
     }
 
-    fn percent(&mut self, low: i64, high: i64) -> Decimal {
-        Decimal::new(self.rng.i64(low..=high), 2)
-    }
-
     fn step(&mut self, t: i64) {
         match self.rng.u32(0..100) {
             0..=44 => {
@@ -283,7 +282,7 @@ impl Generator {
             50..=57 => {
                 let code = ["XXBT", "XETH", "DOT", "SOL", "USDT"][self.rng.usize(0..5)];
                 let usd = Decimal::from(self.rng.i64(200..3_000));
-                let amount = self.market.usd(symbol(code), t).map_or(Decimal::ONE, |p| round(usd / p, places(code)));
+                let amount = self.market.usd(symbol(code), t).map_or(Decimal::ONE, |p| floor_dp(usd / p, places(code)));
                 self.deposit(code, amount, t);
             }
             58..=64 => self.withdraw(t),
@@ -294,7 +293,7 @@ impl Generator {
             }
             69..=70 => {
                 let code = if self.rng.bool() { "ZEUR" } else { "ZUSD" };
-                let amount = round(self.balance(code) * self.percent(5, 20), 2);
+                let amount = floor_dp(self.balance(code) * percent(&mut self.rng, 5..=20), 2);
                 if amount > Decimal::ZERO {
                     let refid = self.funding_ref();
                     self.push(&refid, t, ("withdrawal", ""), code, -amount, Decimal::new(9, 2));
@@ -310,7 +309,7 @@ impl Generator {
             }
             _ => {
                 let code = ["ADA", "LINK", "XXDG"][self.rng.usize(0..3)];
-                let amount = round(self.balance(code) * Decimal::new(1, 3), places(code));
+                let amount = floor_dp(self.balance(code) * Decimal::new(1, 3), places(code));
                 if amount > Decimal::ZERO {
                     let refid = self.id("A");
                     self.push(&refid, t, ("adjustment", ""), code, -amount, Decimal::ZERO);
@@ -326,14 +325,14 @@ impl Generator {
         let (qdp, bdp) = (places(quote), places(base));
         let buy = self.balance(quote) > self.balance(base) * price || self.rng.bool();
         let (vol, cost) = if buy {
-            let budget = self.balance(quote) * self.percent(2, 15);
-            let vol = round(budget / price, bdp);
-            (vol, round(vol * price, qdp))
+            let budget = self.balance(quote) * percent(&mut self.rng, 2..=15);
+            let vol = floor_dp(budget / price, bdp);
+            (vol, floor_dp(vol * price, qdp))
         } else {
-            let vol = round(self.balance(base) * self.percent(5, 40), bdp);
-            (vol, round(vol * price, qdp))
+            let vol = floor_dp(self.balance(base) * percent(&mut self.rng, 5..=40), bdp);
+            (vol, floor_dp(vol * price, qdp))
         };
-        let fee = round(cost * Decimal::new(26, 4), qdp);
+        let fee = floor_dp(cost * Decimal::new(26, 4), qdp);
         if vol.is_zero()
             || cost.is_zero()
             || (buy && cost + fee > self.balance(quote))
@@ -370,12 +369,12 @@ impl Generator {
     fn spend_receive(&mut self, t: i64) {
         let (fiat, code) = if self.rng.bool() { ("ZEUR", "SOL") } else { ("ZUSD", "XXBT") };
         let spend = Decimal::from(self.rng.i64(20..300));
-        let fee = round(spend * Decimal::new(15, 3), 2);
+        let fee = floor_dp(spend * Decimal::new(15, 3), 2);
         let Some(price) = self.price(code, fiat, t) else { return };
         if spend + fee > self.balance(fiat) {
             self.deposit(fiat, Decimal::from(1_000), t);
         }
-        let got = round(spend / price, places(code));
+        let got = floor_dp(spend / price, places(code));
         let refid = self.id("T");
         self.push(&refid, t, ("spend", ""), fiat, -spend, fee);
         self.push(&refid, t, ("receive", ""), code, got, Decimal::ZERO);
@@ -415,7 +414,7 @@ impl Generator {
             "XXDG" => Decimal::new(4, 0),
             _ => Decimal::new(1, 2),
         };
-        let amount = round(self.balance(code) * self.percent(10, 50), places(code));
+        let amount = floor_dp(self.balance(code) * percent(&mut self.rng, 10..=50), places(code));
         if amount.is_zero() || amount + fee > self.balance(code) {
             return;
         }
@@ -455,7 +454,7 @@ impl Generator {
         } else {
             (spot, staked, "spottostaking", "stakingfromspot")
         };
-        let amount = round(self.balance(from) * self.percent(10, 50), places(from));
+        let amount = floor_dp(self.balance(from) * percent(&mut self.rng, 10..=50), places(from));
         if amount.is_zero() {
             return;
         }
@@ -466,7 +465,7 @@ impl Generator {
 
     fn reward(&mut self, t: i64) {
         let code = ["DOT.S", "ETH2.S", "USDT.F"][self.rng.usize(0..3)];
-        let amount = round(self.balance(code) * Decimal::new(self.rng.i64(5..30), 4), places(code));
+        let amount = floor_dp(self.balance(code) * Decimal::new(self.rng.i64(5..30), 4), places(code));
         if amount.is_zero() {
             return;
         }
@@ -477,7 +476,7 @@ impl Generator {
 
     /// USDT allocated to Earn: two entries, one refid, `USDT` → `USDT.F`.
     fn earn_allocation(&mut self, t: i64) {
-        let amount = round(self.balance("USDT") * self.percent(5, 30), 4);
+        let amount = floor_dp(self.balance("USDT") * percent(&mut self.rng, 5..=30), 4);
         if amount.is_zero() {
             return;
         }

@@ -26,15 +26,21 @@ use std::collections::BTreeMap;
 use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use self::history::{Fill, Generator, KrakenProfile, LedgerEntry, places};
 use super::api::{Endpoint, Tier};
 use crate::Secret;
+use crate::http::decode_pairs;
+use crate::sim::counters::{DecayingCounter, Spending, share_percent};
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Activity, Market, Profile, generate};
+use crate::sim::json::{self, Ordered};
+use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
 
 /// Entries per page.
@@ -156,11 +162,8 @@ impl CounterStats {
     pub fn share_percent(&self) -> Option<Decimal> {
         let tier = self.tier?;
         let (first, last) = self.span_ms?;
-        let allowed_milli = tier.capacity * 1000 + tier.decay_milli * u64::try_from(last - first).ok()? / 1000;
-        if allowed_milli == 0 {
-            return None;
-        }
-        Some((Decimal::from(self.spent * 1000) * Decimal::ONE_HUNDRED / Decimal::from(allowed_milli)).round_dp(2))
+        let allowed_milli = DecayingCounter::new(tier.capacity, tier.decay_milli).allowed_milli(last - first);
+        share_percent(self.spent, allowed_milli)
     }
 }
 
@@ -181,15 +184,14 @@ pub struct SimStats {
     pub public: CounterStats,
 }
 
-/// The per-key call counter.
+/// The per-key call counter: Kraken's decaying counter, its tolerance and its lockouts.
 #[derive(Debug)]
 struct Counter {
-    tier: Option<Tier>,
+    counter: Option<DecayingCounter>,
     speed: i64,
-    level_milli: u64,
-    updated_ms: i64,
     over: u32,
     locked_until: i64,
+    spending: Spending,
     stats: CounterStats,
 }
 
@@ -201,29 +203,26 @@ impl Counter {
             Limits::Scaled { tier, speed } => (limits.client_tier().or(Some(tier)), i64::from(speed.max(1))),
         };
         Counter {
-            tier,
+            counter: tier.map(|tier| DecayingCounter::new(tier.capacity, tier.decay_milli)),
             speed,
-            level_milli: 0,
-            updated_ms: 0,
             over: 0,
             locked_until: 0,
+            spending: Spending::default(),
             stats: CounterStats { tier, spent: 0, span_ms: None, rate_limited: 0, lockouts: 0 },
         }
     }
 
     /// Admits a call costing `cost` at `now`, or says which error to answer.
     fn admit(&mut self, now: i64, cost: u64) -> Result<(), &'static str> {
-        if let Some(tier) = self.tier {
+        if let Some(counter) = &mut self.counter {
             if now < self.locked_until {
                 return Err("EGeneral:Temporary lockout");
             }
-            let elapsed = u64::try_from(now - self.updated_ms).unwrap_or(0);
-            self.level_milli = self.level_milli.saturating_sub(elapsed * tier.decay_milli / 1000);
-            self.updated_ms = now;
-            if self.level_milli == 0 {
+            counter.decay(now);
+            if counter.is_empty() {
                 self.over = 0;
             }
-            if self.level_milli + cost * 1000 > tier.capacity * 1000 {
+            if !counter.fits(cost) {
                 self.over += 1;
                 self.stats.rate_limited += 1;
                 if self.over > TOLERANCE {
@@ -233,10 +232,10 @@ impl Counter {
                 }
                 return Err("EAPI:Rate limit exceeded");
             }
-            self.level_milli += cost * 1000;
+            counter.add(cost);
         }
-        self.stats.spent += cost;
-        self.stats.span_ms = Some(self.stats.span_ms.map_or((now, now), |(first, _)| (first, now)));
+        self.spending.record(now, cost);
+        (self.stats.spent, self.stats.span_ms) = (self.spending.spent, self.spending.span_ms);
         Ok(())
     }
 }
@@ -298,10 +297,6 @@ impl std::fmt::Debug for KrakenSim {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KrakenSim").field("addr", &self.server.base_url()).field("seed", &self.seed).finish()
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| i64::try_from(elapsed.as_millis()).unwrap_or(0))
 }
 
 /// Generates the account of `config` and starts serving it.
@@ -438,44 +433,17 @@ impl KrakenSim {
 
 /// `{"error":["…"]}`.
 fn error(message: &str) -> Response {
-    Response::json(200, format!("{{\"error\":[\"{message}\"]}}"))
+    Response::json_value(200, &serde_json::json!({ "error": [message] }))
 }
 
-fn ok(result: String) -> Response {
-    Response::json(200, format!("{{\"error\":[],\"result\":{result}}}"))
-}
-
-/// Form or query text → decoded pairs.
-fn decode(text: &str) -> Vec<(String, String)> {
-    let unescape = |s: &str| -> String {
-        let bytes = s.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'+' => out.push(b' '),
-                b'%' if i + 2 < bytes.len() => {
-                    match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
-                        Ok(byte) => {
-                            out.push(byte);
-                            i += 2;
-                        }
-                        Err(_) => out.push(b'%'),
-                    }
-                }
-                byte => out.push(byte),
-            }
-            i += 1;
-        }
-        String::from_utf8_lossy(&out).into_owned()
-    };
-    text.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (unescape(name), unescape(value))
-        })
-        .collect()
+/// `{"error":[],"result":…}`.
+fn ok(result: Box<RawValue>) -> Response {
+    #[derive(Serialize)]
+    struct Envelope {
+        error: [(); 0],
+        result: Box<RawValue>,
+    }
+    Response::json_value(200, &Envelope { error: [], result })
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -489,38 +457,75 @@ fn seconds(ms: i64) -> String {
 
 /// An amount with the code's places (Kraken pads: `0.0200000000`).
 fn amount_text(amount: Decimal, code: &str) -> String {
-    let mut value = amount;
-    value.rescale(if places(code) == 8 { 10 } else { places(code) });
-    value.to_string()
+    crate::sim::amounts::fixed(amount, if places(code) == 8 { 10 } else { places(code) })
 }
 
-fn entry_json(e: &LedgerEntry) -> String {
-    format!(
-        "{{\"aclass\":\"currency\",\"amount\":\"{}\",\"asset\":\"{}\",\"balance\":\"{}\",\"fee\":\"{}\",\"refid\":\"{}\",\"subtype\":\"{}\",\"time\":{},\"type\":\"{}\"}}",
-        amount_text(e.amount, &e.asset),
-        e.asset,
-        amount_text(e.balance, &e.asset),
-        amount_text(e.fee, &e.asset),
-        e.refid,
-        e.subtype,
-        seconds(e.time_ms),
-        e.kind
-    )
+/// A ledger entry as `Ledgers` lists it.
+#[derive(Serialize)]
+struct EntryJson<'a> {
+    aclass: &'static str,
+    amount: String,
+    asset: &'a str,
+    balance: String,
+    fee: String,
+    refid: &'a str,
+    subtype: &'static str,
+    time: Box<RawValue>,
+    #[serde(rename = "type")]
+    kind: &'static str,
 }
 
-fn fill_json(f: &Fill) -> String {
-    format!(
-        "{{\"ordertxid\":\"{}\",\"postxid\":\"TKH2SE-M7IF5-CFI7LT\",\"pair\":\"{}\",\"time\":{},\"type\":\"{}\",\"ordertype\":\"limit\",\"price\":\"{}\",\"cost\":\"{}\",\"fee\":\"{}\",\"vol\":\"{}\",\"margin\":\"0.00000\",\"misc\":\"\",\"trade_id\":{},\"maker\":true}}",
-        f.ordertxid,
-        f.pair,
-        seconds(f.time_ms),
-        f.side,
-        f.price,
-        f.cost,
-        f.fee,
-        f.vol,
-        f.trade_id
-    )
+fn entry_json(e: &LedgerEntry) -> EntryJson<'_> {
+    EntryJson {
+        aclass: "currency",
+        amount: amount_text(e.amount, &e.asset),
+        asset: &e.asset,
+        balance: amount_text(e.balance, &e.asset),
+        fee: amount_text(e.fee, &e.asset),
+        refid: &e.refid,
+        subtype: e.subtype,
+        time: json::number(seconds(e.time_ms)),
+        kind: e.kind,
+    }
+}
+
+/// A fill as `TradesHistory` lists it.
+#[derive(Serialize)]
+struct FillJson<'a> {
+    ordertxid: &'a str,
+    postxid: &'static str,
+    pair: &'a str,
+    time: Box<RawValue>,
+    #[serde(rename = "type")]
+    side: &'static str,
+    ordertype: &'static str,
+    price: String,
+    cost: String,
+    fee: String,
+    vol: String,
+    margin: &'static str,
+    misc: &'static str,
+    trade_id: u64,
+    maker: bool,
+}
+
+fn fill_json(f: &Fill) -> FillJson<'_> {
+    FillJson {
+        ordertxid: &f.ordertxid,
+        postxid: "TKH2SE-M7IF5-CFI7LT",
+        pair: &f.pair,
+        time: json::number(seconds(f.time_ms)),
+        side: f.side,
+        ordertype: "limit",
+        price: f.price.to_string(),
+        cost: f.cost.to_string(),
+        fee: f.fee.to_string(),
+        vol: f.vol.to_string(),
+        margin: "0.00000",
+        misc: "",
+        trade_id: f.trade_id,
+        maker: true,
+    }
 }
 
 /// The positions `[lo, hi)` that `start` (exclusive) and `end` (inclusive) select among items
@@ -581,7 +586,7 @@ impl State {
         Ok(())
     }
 
-    fn ledgers(&self, params: &[(String, String)]) -> Result<String, &'static str> {
+    fn ledgers(&self, params: &[(String, String)]) -> Result<Box<RawValue>, &'static str> {
         let result = {
             let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
             let entries = &store.generator.entries;
@@ -594,13 +599,12 @@ impl State {
             let ofs: usize =
                 param(params, "ofs").map_or(Ok(0), str::parse).map_err(|_| "EGeneral:Invalid arguments")?;
             let selected = &entries[lo..hi];
-            let page: Vec<String> =
-                selected.iter().rev().skip(ofs).take(PAGE).map(|e| format!("\"{}\":{}", e.id, entry_json(e))).collect();
-            let count = match param(params, "without_count") {
-                Some("true") => String::new(),
-                _ => format!(",\"count\":{}", selected.len()),
-            };
-            format!("{{\"ledger\":{{{}}}{count}}}", page.join(","))
+            let page = Ordered(selected.iter().rev().skip(ofs).take(PAGE).map(|e| (&e.id, entry_json(e))).collect());
+            let mut fields = vec![("ledger", json::render(&page))];
+            if param(params, "without_count") != Some("true") {
+                fields.push(("count", json::render(&selected.len())));
+            }
+            json::render(&Ordered(fields))
         };
         if let Some(count) = crate::sim::countdown(&self.insert_after) {
             self.add_trades(count);
@@ -608,7 +612,7 @@ impl State {
         Ok(result)
     }
 
-    fn trades_history(&self, params: &[(String, String)]) -> Result<String, &'static str> {
+    fn trades_history(&self, params: &[(String, String)]) -> Result<Box<RawValue>, &'static str> {
         let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
         let fills = &store.generator.fills;
         let (lo, hi) = range(
@@ -618,29 +622,19 @@ impl State {
             |ms| fills.partition_point(|f| f.time_ms <= ms),
         )?;
         let ofs: usize = param(params, "ofs").map_or(Ok(0), str::parse).map_err(|_| "EGeneral:Invalid arguments")?;
-        let page: Vec<String> = fills[lo..hi]
-            .iter()
-            .rev()
-            .skip(ofs)
-            .take(PAGE)
-            .map(|f| format!("\"{}\":{}", f.txid, fill_json(f)))
-            .collect();
-        Ok(format!("{{\"count\":{},\"trades\":{{{}}}}}", hi - lo, page.join(",")))
+        let page = Ordered(fills[lo..hi].iter().rev().skip(ofs).take(PAGE).map(|f| (&f.txid, fill_json(f))).collect());
+        Ok(json::render(&Ordered(vec![("count", json::render(&(hi - lo))), ("trades", json::render(&page))])))
     }
 
-    fn balance(&self) -> String {
+    fn balance(&self) -> Box<RawValue> {
         let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
-        let items: Vec<String> = store
-            .generator
-            .balances()
-            .iter()
-            .filter(|(_, b)| !b.is_zero())
-            .map(|(code, b)| format!("\"{code}\":\"{}\"", amount_text(*b, code)))
-            .collect();
-        format!("{{{}}}", items.join(","))
+        let balances = store.generator.balances();
+        json::render(&Ordered(
+            balances.iter().filter(|(_, b)| !b.is_zero()).map(|(code, b)| (code, amount_text(*b, code))).collect(),
+        ))
     }
 
-    fn assets(&self) -> String {
+    fn assets(&self) -> Box<RawValue> {
         let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
         let altname = |code: &str| -> String {
             match code {
@@ -651,18 +645,17 @@ impl State {
                 c => c.to_string(),
             }
         };
-        let items: Vec<String> = store
-            .generator
-            .balances()
-            .keys()
-            .map(|code| {
-                format!(
-                    "\"{code}\":{{\"aclass\":\"currency\",\"altname\":\"{}\",\"decimals\":10,\"display_decimals\":5,\"status\":\"enabled\"}}",
-                    altname(code)
-                )
-            })
-            .collect();
-        format!("{{{}}}", items.join(","))
+        let items = store.generator.balances().keys().map(|code| {
+            let asset = Ordered(vec![
+                ("aclass", json::render(&"currency")),
+                ("altname", json::render(&altname(code))),
+                ("decimals", json::render(&10)),
+                ("display_decimals", json::render(&5)),
+                ("status", json::render(&"enabled")),
+            ]);
+            (code, asset)
+        });
+        json::render(&Ordered(items.collect()))
     }
 }
 
@@ -683,7 +676,7 @@ impl Handler for State {
             let ohlc_now = self.now.lock().unwrap_or_else(PoisonError::into_inner).unwrap_or(now);
             let answer = match endpoint {
                 Endpoint::AssetPairs => Ok(ohlc::asset_pairs()),
-                Endpoint::Ohlc => ohlc::ohlc(&self.market, &decode(&request.query), ohlc_now),
+                Endpoint::Ohlc => ohlc::ohlc(&self.market, &decode_pairs(&request.query), ohlc_now),
                 _ => Ok(self.assets()),
             };
             return match answer {
@@ -695,7 +688,7 @@ impl Handler for State {
             return error("EGeneral:Invalid arguments");
         }
         let body = request.body_text();
-        let params = decode(&body);
+        let params = decode_pairs(&body);
         if let Err(message) = self.authenticate(request, &body, &params) {
             return error(message);
         }
@@ -707,8 +700,13 @@ impl Handler for State {
             Endpoint::Ledgers => self.ledgers(&params),
             Endpoint::TradesHistory => self.trades_history(&params),
             Endpoint::WithdrawMethods if self.key.can_withdraw => {
-                Ok("[{\"asset\":\"XXBT\",\"method\":\"Bitcoin\",\"network\":\"Bitcoin\",\"minimum\":\"0.0004\"}]"
-                    .into())
+                let method = Ordered(vec![
+                    ("asset", "XXBT"),
+                    ("method", "Bitcoin"),
+                    ("network", "Bitcoin"),
+                    ("minimum", "0.0004"),
+                ]);
+                Ok(json::render(&[method]))
             }
             Endpoint::WithdrawMethods => Err("EGeneral:Permission denied"),
             // Public methods were answered above.

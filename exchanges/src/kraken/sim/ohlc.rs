@@ -11,9 +11,13 @@
 //! `last` is the open time of the newest closed row, in seconds.
 
 use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::kraken::assets::canonical_asset;
+use crate::sim::amounts::fixed;
 use crate::sim::generate::{Market, Pair};
+use crate::sim::json::{self, Ordered};
 
 /// The most rows one answer holds.
 pub const OHLC_ROWS: i64 = 720;
@@ -64,28 +68,53 @@ pub fn market_pair(id: &str) -> Option<Pair> {
     })
 }
 
+/// A pair as `AssetPairs` describes it.
+#[derive(Serialize)]
+struct PairJson {
+    altname: &'static str,
+    wsname: String,
+    aclass_base: &'static str,
+    base: &'static str,
+    aclass_quote: &'static str,
+    quote: &'static str,
+    pair_decimals: u32,
+    cost_decimals: u32,
+    lot_decimals: u32,
+    lot_multiplier: u32,
+    fee_volume_currency: &'static str,
+    ordermin: &'static str,
+    costmin: &'static str,
+    status: &'static str,
+}
+
 /// The `result` of `AssetPairs`: every pair, by id.
-pub fn asset_pairs() -> String {
-    let items: Vec<String> = PAIRS
-        .iter()
-        .map(|(id, alt, base, quote, dp)| {
-            let ws = format!("{}/{}", alt.trim_end_matches(&quote[quote.len().saturating_sub(3)..]), &quote[1..]);
-            format!(
-                "\"{id}\":{{\"altname\":\"{alt}\",\"wsname\":\"{ws}\",\"aclass_base\":\"currency\",\"base\":\"{base}\",\"aclass_quote\":\"currency\",\"quote\":\"{quote}\",\"pair_decimals\":{dp},\"cost_decimals\":5,\"lot_decimals\":8,\"lot_multiplier\":1,\"fee_volume_currency\":\"ZUSD\",\"ordermin\":\"0.0001\",\"costmin\":\"0.5\",\"status\":\"online\"}}"
-            )
-        })
-        .collect();
-    format!("{{{}}}", items.join(","))
+pub fn asset_pairs() -> Box<RawValue> {
+    let items = PAIRS.iter().map(|&(id, altname, base, quote, dp)| {
+        let wsname = format!("{}/{}", altname.trim_end_matches(&quote[quote.len().saturating_sub(3)..]), &quote[1..]);
+        let pair = PairJson {
+            altname,
+            wsname,
+            aclass_base: "currency",
+            base,
+            aclass_quote: "currency",
+            quote,
+            pair_decimals: dp,
+            cost_decimals: 5,
+            lot_decimals: 8,
+            lot_multiplier: 1,
+            fee_volume_currency: "ZUSD",
+            ordermin: "0.0001",
+            costmin: "0.5",
+            status: "online",
+        };
+        (id, pair)
+    });
+    json::render(&Ordered(items.collect()))
 }
 
 /// A price as Kraken writes it, padded to the pair's decimals.
-fn text(mut price: Decimal, dp: u32) -> String {
-    price.rescale(dp);
-    price.to_string()
-}
-
 /// The `result` of `OHLC` for `params` at `now_ms`, or Kraken's error.
-pub fn ohlc(market: &Market, params: &[(String, String)], now_ms: i64) -> Result<String, &'static str> {
+pub fn ohlc(market: &Market, params: &[(String, String)], now_ms: i64) -> Result<Box<RawValue>, &'static str> {
     let param = |name: &str| params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
     let id = param("pair").ok_or("EGeneral:Invalid arguments")?;
     let pair = market_pair(id).ok_or("EQuery:Unknown asset pair")?;
@@ -116,21 +145,23 @@ pub fn ohlc(market: &Market, params: &[(String, String)], now_ms: i64) -> Result
             let span = if open == open_now { now_ms - open + 1 } else { length };
             if let Some(candle) = market.pair_ohlc(&pair, open, span) {
                 let dp = pair.price_dp;
-                rows.push(format!(
-                    "[{},\"{}\",\"{}\",\"{}\",\"{}\",\"{}\",\"1.00000000\",1]",
-                    open.div_euclid(1000),
-                    text(candle.open, dp),
-                    text(candle.high, dp),
-                    text(candle.low, dp),
-                    text(candle.close, dp),
-                    text(candle.close, dp),
-                ));
+                let price = |value| json::render(&fixed(value, dp));
+                rows.push([
+                    json::render(&open.div_euclid(1000)),
+                    price(candle.open),
+                    price(candle.high),
+                    price(candle.low),
+                    price(candle.close),
+                    price(candle.close),
+                    json::render(&"1.00000000"),
+                    json::render(&1),
+                ]);
             }
         }
         open += length;
     }
     let last = (open_now - length).div_euclid(1000);
-    Ok(format!("{{\"{}\":[{}],\"last\":{last}}}", pair.symbol, rows.join(",")))
+    Ok(json::render(&Ordered(vec![(pair.symbol.as_str(), json::render(&rows)), ("last", json::render(&last))])))
 }
 
 #[cfg(test)]
@@ -154,7 +185,7 @@ mod tests {
             assert_eq!(market_pair(alt), Some(pair.clone()));
             assert!(market.pair_price(&pair, NOW).is_some(), "{id}");
         }
-        let pairs: serde_json::Value = serde_json::from_str(&asset_pairs()).unwrap();
+        let pairs: serde_json::Value = serde_json::from_str(asset_pairs().get()).unwrap();
         assert_eq!(pairs["XXBTZCAD"]["wsname"], "XBT/CAD");
         assert_eq!(pairs["USDTAUD"]["wsname"], "USDT/AUD");
     }
@@ -164,23 +195,23 @@ mod tests {
         let market = generate(1, &Profile::demo()).market;
         let now = NOW + 90_000;
         let answer = ohlc(&market, &params(&[("pair", "XBTCAD"), ("since", "0")]), now).unwrap();
-        let value: serde_json::Value = serde_json::from_str(&answer).unwrap();
+        let value: serde_json::Value = serde_json::from_str(answer.get()).unwrap();
         let rows = value["XXBTZCAD"].as_array().unwrap();
         assert_eq!(rows.len(), 720);
         assert_eq!(rows[719][0], (NOW + 60_000) / 1000);
         assert_eq!(value["last"], NOW / 1000);
         let pair = market_pair("XXBTZCAD").unwrap();
         // The open row's close is the price now; a closed row's is the price of its last minute.
-        assert_eq!(rows[719][4].as_str().unwrap(), text(market.pair_price(&pair, now).unwrap(), 1));
-        assert_eq!(rows[718][4].as_str().unwrap(), text(market.pair_price(&pair, NOW + 59_999).unwrap(), 1));
+        assert_eq!(rows[719][4].as_str().unwrap(), fixed(market.pair_price(&pair, now).unwrap(), 1));
+        assert_eq!(rows[718][4].as_str().unwrap(), fixed(market.pair_price(&pair, NOW + 59_999).unwrap(), 1));
         let since = ohlc(&market, &params(&[("pair", "XXBTZCAD"), ("since", &(NOW / 1000 - 1).to_string())]), now);
-        let value: serde_json::Value = serde_json::from_str(&since.unwrap()).unwrap();
+        let value: serde_json::Value = serde_json::from_str(since.unwrap().get()).unwrap();
         assert_eq!(value["XXBTZCAD"].as_array().unwrap().len(), 2);
-        assert_eq!(ohlc(&market, &params(&[("pair", "NOPE")]), now), Err("EQuery:Unknown asset pair"));
+        assert_eq!(ohlc(&market, &params(&[("pair", "NOPE")]), now).err(), Some("EQuery:Unknown asset pair"));
         assert_eq!(
-            ohlc(&market, &params(&[("pair", "XBTCAD"), ("interval", "2")]), now),
-            Err("EGeneral:Invalid arguments")
+            ohlc(&market, &params(&[("pair", "XBTCAD"), ("interval", "2")]), now).err(),
+            Some("EGeneral:Invalid arguments")
         );
-        assert_eq!(ohlc(&market, &params(&[("interval", "1")]), now), Err("EGeneral:Invalid arguments"));
+        assert_eq!(ohlc(&market, &params(&[("interval", "1")]), now).err(), Some("EGeneral:Invalid arguments"));
     }
 }
