@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, IsTerminal, Read};
 
-use cointally_exchanges::registry::{self, KeyProblem, Keys};
+use cointally_exchanges::registry::{self, KeyProblem, Keys, ReadKeyFile};
 use cointally_exchanges::{Exchange, Secret};
 use serde::Serialize;
 
@@ -324,10 +324,7 @@ fn read_pem_rest(first: String, mut next_line: impl FnMut() -> std::io::Result<S
 
 /// The key in the key file the exchange's portal downloaded, read by `read` and checked; no
 /// error quotes the file.
-fn read_key_file(
-    path: &std::path::Path,
-    read: fn(&[u8]) -> Result<(String, Secret), KeyProblem>,
-) -> anyhow::Result<ApiKey> {
+fn read_key_file(path: &std::path::Path, read: ReadKeyFile) -> anyhow::Result<ApiKey> {
     let content = std::fs::read(path).map_err(|e| {
         Failure::input(format!("cannot read the key file {}: {e}", path.display()))
             .hint("give the path of the .json file the CDP portal downloaded when the key was created")

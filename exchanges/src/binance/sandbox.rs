@@ -5,9 +5,9 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::Secret;
-use crate::http::{ClientConfig, Clock, FetchError};
+use crate::http::{ClientConfig, Clock};
 use crate::prices::CandleSource;
-use crate::registry::{DemoSim, Serving, Simulator};
+use crate::registry::{DemoPrices, DemoSim, Serving, Simulator};
 use crate::sim::generate::{Activity, Profile};
 
 use super::prices::BinancePrices;
@@ -66,11 +66,7 @@ impl DemoSim for Demo {
         (Secret::new(key.api_key), Secret::new(key.secret))
     }
 
-    fn prices(
-        &self,
-        config: ClientConfig,
-        clock: Arc<dyn Clock>,
-    ) -> Option<Result<(Box<dyn CandleSource>, String), FetchError>> {
+    fn prices(&self, config: ClientConfig, clock: Arc<dyn Clock>) -> DemoPrices {
         let source = BinancePrices::new(Some(&self.0.base_url()), config, clock);
         Some(source.map(|source| (Box::new(source) as Box<dyn CandleSource>, "Binance candles".to_owned())))
     }

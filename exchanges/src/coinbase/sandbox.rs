@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::http::{ClientConfig, Clock, FetchError, Limiter};
+use crate::http::{ClientConfig, Clock, Limiter};
 use crate::prices::CandleSource;
-use crate::registry::{Answer, DemoSim, Serving, Simulator};
+use crate::registry::{Answer, DemoPrices, DemoSim, Serving, Simulator};
 use crate::sim::generate::Activity;
 use crate::{EventKind, Secret};
 
@@ -82,11 +82,7 @@ impl DemoSim for Demo {
         Some(CoinbaseApi::new_limiter(clock, Budget::scaled(DEMO_SPEED)))
     }
 
-    fn prices(
-        &self,
-        config: ClientConfig,
-        clock: Arc<dyn Clock>,
-    ) -> Option<Result<(Box<dyn CandleSource>, String), FetchError>> {
+    fn prices(&self, config: ClientConfig, clock: Arc<dyn Clock>) -> DemoPrices {
         let url = self.0.base_url();
         let source = CoinbasePrices::with_rate(Some(&url), config, clock, f64::from(DEMO_SPEED));
         Some(source.map(|source| (Box::new(source) as Box<dyn CandleSource>, format!("Coinbase Exchange ({url})"))))

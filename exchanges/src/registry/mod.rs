@@ -35,7 +35,7 @@ use crate::rows::{Header, RowReader};
 use crate::{NewEvent, Secret, binance, coinbase, kraken};
 
 #[cfg(feature = "sandbox")]
-pub use sandbox::{Answer, DemoSim, Serving, Simulator};
+pub use sandbox::{Answer, DemoPrices, DemoSim, Serving, Simulator};
 
 /// A place an account lives: an exchange, or a self-custody wallet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -128,6 +128,15 @@ pub struct Entry {
     pub simulator: Option<Simulator>,
 }
 
+/// Opens a price source at a base URL (production when `None`).
+pub type OpenPrices = fn(Option<&str>, ClientConfig, Arc<dyn Clock>) -> Result<Box<dyn CandleSource>, FetchError>;
+
+/// Checks a key's shape (key, secret).
+pub type CheckKey = fn(&str, &Secret) -> Result<(), KeyProblem>;
+
+/// Reads a key file's content: (key, secret).
+pub type ReadKeyFile = fn(&[u8]) -> Result<(String, Secret), KeyProblem>;
+
 /// Turns one stored raw record into events: pure, no network, no key.
 pub type NormalizeFn = fn(&Stream, &RawRecord) -> Result<Vec<NewEvent>, NormalizeError>;
 
@@ -201,7 +210,7 @@ pub struct PriceSource {
     /// Where the engine puts it among the sources: lower is asked first.
     pub rank: u8,
     /// Opens the source at a base URL (production when `None`).
-    pub open: fn(Option<&str>, ClientConfig, Arc<dyn Clock>) -> Result<Box<dyn CandleSource>, FetchError>,
+    pub open: OpenPrices,
 }
 
 /// Why a key cannot be used, said before anything is contacted or stored.
@@ -223,9 +232,9 @@ pub struct Keys {
     /// (its lines are then read up to the `-----END` line).
     pub pem_secret: Option<&'static str>,
     /// Checks a key's shape (key, secret) before it is used or stored.
-    pub check: Option<fn(&str, &Secret) -> Result<(), KeyProblem>>,
+    pub check: Option<CheckKey>,
     /// Reads the key file the exchange's portal downloads: (key, secret).
-    pub key_file: Option<fn(&[u8]) -> Result<(String, Secret), KeyProblem>>,
+    pub key_file: Option<ReadKeyFile>,
 }
 
 /// Keys with nothing special.

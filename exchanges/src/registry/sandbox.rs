@@ -10,6 +10,9 @@ use crate::prices::CandleSource;
 use crate::sim::generate::Activity;
 use crate::{EventKind, Secret};
 
+/// A demo simulator's price source and the name the demo gives it, or why it could not open.
+pub type DemoPrices = Option<Result<(Box<dyn CandleSource>, String), FetchError>>;
+
 /// An exchange's bundled simulator.
 #[derive(Clone, Copy)]
 pub struct Simulator {
@@ -51,11 +54,7 @@ pub trait DemoSim: Send + Sync {
     }
 
     /// Its candles as a price source for the demo, with how the demo names it, if it prices.
-    fn prices(
-        &self,
-        _config: ClientConfig,
-        _clock: Arc<dyn Clock>,
-    ) -> Option<Result<(Box<dyn CandleSource>, String), FetchError>> {
+    fn prices(&self, _config: ClientConfig, _clock: Arc<dyn Clock>) -> DemoPrices {
         None
     }
 
