@@ -20,8 +20,7 @@ use std::sync::Arc;
 use cointally_exchanges::Exchange;
 use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
 use cointally_exchanges::prices::CandleSource;
-use cointally_exchanges::registry::{self, DemoSim};
-use cointally_exchanges::sim::generate::{Activity, Outcome};
+use cointally_exchanges::registry::{self, Activity, DemoSim, Outcome};
 use cointally_exchanges::time::{format_rfc3339, from_millis};
 use rust_decimal::Decimal;
 

@@ -35,7 +35,7 @@ use crate::rows::{Header, RowReader};
 use crate::{NewEvent, Secret, binance, coinbase, kraken};
 
 #[cfg(feature = "sandbox")]
-pub use sandbox::{Answer, DemoPrices, DemoSim, Serving, Simulator};
+pub use sandbox::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
 
 /// A place an account lives: an exchange, or a self-custody wallet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

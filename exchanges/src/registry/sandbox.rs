@@ -7,7 +7,8 @@ use rust_decimal::Decimal;
 
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::CandleSource;
-use crate::sim::generate::Activity;
+/// The history records the demo reads back from a simulator (its account's outside side).
+pub use crate::sim::generate::{Activity, Outcome};
 use crate::{EventKind, Secret};
 
 /// A demo simulator's price source and the name the demo gives it, or why it could not open.
