@@ -3,7 +3,7 @@
 //! The engine asks an adapter which streams (endpoint + scope) an account has, fetches one
 //! page of a stream at a time from a cursor, and stores the page's raw records together with
 //! the cursor after them in one transaction. Normalising is separate from fetching: it is a
-//! pure function of a stored raw record ([`crate::Exchange::normalize`]), so the raw archive
+//! pure function of a stored raw record ([`crate::registry::normalize`]), so the raw archive
 //! can be re-normalised offline, with no key and no network.
 
 use std::collections::BTreeSet;
@@ -186,23 +186,4 @@ pub struct NormalizeError {
     pub external_id: String,
     /// What is wrong with it.
     pub reason: String,
-}
-
-/// Turns one stored raw record of `exchange` into events: pure, no network, no key, so the
-/// raw archive can be re-normalised offline.
-pub fn normalize(
-    exchange: crate::Exchange,
-    stream: &Stream,
-    record: &RawRecord,
-) -> Result<Vec<crate::NewEvent>, NormalizeError> {
-    match exchange {
-        crate::Exchange::Binance => crate::binance::normalize::normalize(stream, record),
-        crate::Exchange::Kraken => crate::kraken::normalize::normalize(stream, record),
-        crate::Exchange::Coinbase => crate::coinbase::normalize::normalize(stream, record),
-        other => Err(NormalizeError {
-            endpoint: stream.endpoint.clone(),
-            external_id: record.external_id.clone(),
-            reason: format!("cointally has no API normaliser for {other}"),
-        }),
-    }
 }

@@ -1,77 +1,10 @@
-//! The exchanges cointally knows by name, and what it can do with each.
+//! Exchange names as the command line and the ledger write them: display and parsing. The
+//! exchanges themselves, and what cointally can do with each, are listed in [`crate::registry`].
 
 use std::fmt;
 use std::str::FromStr;
 
-/// A place an account lives: an exchange, or a self-custody wallet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Exchange {
-    /// binance.com
-    Binance,
-    /// Kraken spot.
-    Kraken,
-    /// Coinbase (retail app and Advanced Trade).
-    Coinbase,
-    /// Gemini (files only for now).
-    Gemini,
-    /// Bitstamp (files only for now).
-    Bitstamp,
-    /// KuCoin (files only for now).
-    Kucoin,
-    /// OKX (files only for now).
-    Okx,
-    /// Bybit (files only for now).
-    Bybit,
-    /// Bitfinex (files only for now).
-    Bitfinex,
-    /// Binance.US (files only for now).
-    BinanceUs,
-    /// A self-custody wallet: history comes from files.
-    Wallet,
-    /// Any other place: history comes from files.
-    Other,
-}
-
-impl Exchange {
-    /// Every known name, in a stable order.
-    pub const ALL: [Exchange; 12] = [
-        Exchange::Binance,
-        Exchange::Kraken,
-        Exchange::Coinbase,
-        Exchange::Gemini,
-        Exchange::Bitstamp,
-        Exchange::Kucoin,
-        Exchange::Okx,
-        Exchange::Bybit,
-        Exchange::Bitfinex,
-        Exchange::BinanceUs,
-        Exchange::Wallet,
-        Exchange::Other,
-    ];
-
-    /// The name used on the command line and in the ledger.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Exchange::Binance => "binance",
-            Exchange::Kraken => "kraken",
-            Exchange::Coinbase => "coinbase",
-            Exchange::Gemini => "gemini",
-            Exchange::Bitstamp => "bitstamp",
-            Exchange::Kucoin => "kucoin",
-            Exchange::Okx => "okx",
-            Exchange::Bybit => "bybit",
-            Exchange::Bitfinex => "bitfinex",
-            Exchange::BinanceUs => "binanceus",
-            Exchange::Wallet => "wallet",
-            Exchange::Other => "other",
-        }
-    }
-
-    /// Whether cointally can be given an API key for it (its adapter exists or is planned).
-    pub fn takes_api_key(self) -> bool {
-        matches!(self, Exchange::Binance | Exchange::Kraken | Exchange::Coinbase)
-    }
-}
+pub use crate::registry::Exchange;
 
 impl fmt::Display for Exchange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -6,7 +6,9 @@
 //! drives ([`adapter`]), the trait the CSV importer drives ([`rows`]) over the records of a
 //! file with their physical lines ([`records`]), and the list of
 //! exchanges cointally knows ([`exchange`]). Each exchange's own code (signing, endpoints,
-//! normaliser, asset map, simulator, export files) lives in a folder of its own.
+//! normaliser, asset map, simulator, export files) lives in a folder of its own, and the
+//! [`registry`] is the one list of what each exchange supports. The simulators (`sim`) exist
+//! only with the `sandbox` feature.
 
 pub mod adapter;
 pub mod amount;
@@ -21,8 +23,10 @@ pub mod http;
 pub mod kraken;
 pub mod prices;
 pub mod records;
+pub mod registry;
 pub mod rows;
 pub mod secret;
+#[cfg(feature = "sandbox")]
 pub mod sim;
 pub mod time;
 

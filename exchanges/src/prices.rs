@@ -4,16 +4,12 @@
 //! time range, one request at a time, through the same HTTP kit and limiter as the sync. It
 //! knows nothing of the ledger: the pricing engine (`cointally::pricing`) decides which
 //! ranges to ask, caches the candles and values legs from them. Adding a source is one file
-//! (its implementation) and one line in [`open_sources`].
-
-use std::sync::Arc;
+//! (its implementation) and its exchange's line in the registry
+//! ([`crate::registry::open_sources`] opens them all).
 
 use rust_decimal::Decimal;
 
-use crate::binance::prices::BinancePrices;
-use crate::coinbase::prices::CoinbasePrices;
-use crate::http::{ClientConfig, Clock, FetchError};
-use crate::kraken::prices::KrakenPrices;
+use crate::http::FetchError;
 
 /// A market a source quotes: one `base` priced in `quote`, both canonical asset symbols.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -173,26 +169,6 @@ pub trait CandleSource: Send + Sync {
 /// Where a source's base URL comes from: its name → an override (`None`: production).
 pub type BaseUrls<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-/// Every price source cointally knows, in the order the engine prefers them, each talking to
-/// `base_url(name)` or its production URL.
-pub fn open_sources(
-    base_url: BaseUrls<'_>,
-    config: &ClientConfig,
-    clock: Arc<dyn Clock>,
-) -> Result<Vec<Box<dyn CandleSource>>, FetchError> {
-    // One line per source: Coinbase Exchange first (it has fiat markets), then Binance (the
-    // most crypto markets), then Kraken (CAD and AUD markets; its OHLC reaches back only 720
-    // rows, so minutes for the last hours only).
-    let coinbase = base_url("coinbase");
-    let binance = base_url("binance");
-    let kraken = base_url("kraken");
-    Ok(vec![
-        Box::new(CoinbasePrices::new(coinbase.as_deref(), config.clone(), Arc::clone(&clock))?),
-        Box::new(BinancePrices::new(binance.as_deref(), config.clone(), Arc::clone(&clock))?),
-        Box::new(KrakenPrices::new(kraken.as_deref(), config.clone(), clock)?),
-    ])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,39 +197,5 @@ mod tests {
         assert_eq!(Granularity::from_name("1w"), Some(Granularity::WEEK));
         // 2024-03-02 (a Saturday) is in the week that opened on Thursday 2024-02-29.
         assert_eq!(Granularity::WEEK.floor(1_709_373_600_000), 1_709_164_800_000);
-    }
-
-    #[test]
-    fn open_sources_gives_coinbase_binance_then_kraken_at_their_base_urls() {
-        use crate::binance::sim::{self as binance_sim, Limits, SimConfig};
-        use crate::coinbase::sim::{self as coinbase_sim, CoinbaseSimConfig};
-        let binance = binance_sim::start(SimConfig { limits: Limits::Off, ..SimConfig::demo(1) }).unwrap();
-        let coinbase = coinbase_sim::start(CoinbaseSimConfig::demo(1)).unwrap();
-        let kraken = crate::kraken::sim::start(crate::kraken::sim::SimConfig::demo(1)).unwrap();
-        let urls = |name: &str| match name {
-            "binance" => Some(binance.base_url()),
-            "coinbase" => Some(coinbase.base_url()),
-            "kraken" => Some(kraken.base_url()),
-            _ => None,
-        };
-        let clock: Arc<dyn Clock> = Arc::new(crate::http::ManualClock::new(1_709_373_600_000));
-        let sources = open_sources(&urls, &ClientConfig::default(), clock).unwrap();
-        let names: Vec<&str> = sources.iter().map(|source| source.name()).collect();
-        assert_eq!(names, ["coinbase", "binance", "kraken"]);
-        assert!(sources[0].markets().unwrap().items.iter().any(|market| market.symbol == "BTC-USD"));
-        assert!(sources[1].markets().unwrap().items.iter().any(|market| market.symbol == "BTCUSDT"));
-        assert_eq!(coinbase.stats().requests_by_path.get("/products"), Some(&1));
-        assert_eq!(binance.stats().requests_by_path.get("/api/v3/exchangeInfo"), Some(&1));
-        assert!(sources[2].markets().unwrap().items.iter().any(|market| market.symbol == "XXBTZCAD"));
-        assert_eq!(kraken.stats().requests_by_path.get("/0/public/AssetPairs"), Some(&1));
-        // Without overrides: production URLs (nothing is sent here).
-        let production = open_sources(&|_| None, &ClientConfig::default(), Arc::new(crate::http::SystemClock)).unwrap();
-        assert_eq!(production.len(), 3);
-        let bad = open_sources(
-            &|_| Some("not a url".to_owned()),
-            &ClientConfig::default(),
-            Arc::new(crate::http::SystemClock),
-        );
-        assert!(matches!(bad, Err(FetchError::Setup { .. })));
     }
 }

@@ -2,8 +2,7 @@
 
 use std::io::{BufRead, IsTerminal, Read};
 
-use cointally_exchanges::coinbase::auth::{AuthError, CdpKey};
-use cointally_exchanges::coinbase::key_file;
+use cointally_exchanges::registry::{self, KeyProblem, Keys, ReadKeyFile};
 use cointally_exchanges::{Exchange, Secret};
 use serde::Serialize;
 
@@ -102,7 +101,8 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
         .hint(format!("add it with --no-key: cointally account add {exchange} --label {} --no-key", args.label))
         .into());
     }
-    if args.key_file.is_some() && exchange != Exchange::Coinbase {
+    let keys = registry::entry(exchange).keys;
+    if args.key_file.is_some() && keys.key_file.is_none() {
         return Err(Failure::input(format!(
             "--key-file reads the key file of a Coinbase CDP API key; a {exchange} key is not given that way"
         ))
@@ -136,21 +136,17 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
             (env(&args.key_env), env(&args.secret_env), connect::has_client(exchange))
         {
             let api_key = ApiKey { key: Secret::new(key.trim()), secret: Secret::new(secret.trim()) };
-            if exchange == Exchange::Coinbase {
-                check_coinbase_key(&api_key)?;
-            }
+            check_key_shape(keys, &api_key)?;
             check_key(context, &args.label, exchange, api_key, base_url.as_deref(), args.allow_withdraw_key)?;
             checked = true;
         }
     }
     if source == CredentialSource::File {
-        let api_key = match &args.key_file {
-            Some(path) => read_key_file(path)?,
-            None => read_api_key(exchange, &args.label)?,
+        let api_key = match (&args.key_file, keys.key_file) {
+            (Some(path), Some(read)) => read_key_file(path, read)?,
+            _ => read_api_key(exchange, keys, &args.label)?,
         };
-        if exchange == Exchange::Coinbase {
-            check_coinbase_key(&api_key)?;
-        }
+        check_key_shape(keys, &api_key)?;
         if connect::has_client(exchange) {
             check_key(context, &args.label, exchange, api_key.clone(), base_url.as_deref(), args.allow_withdraw_key)?;
             checked = true;
@@ -267,22 +263,23 @@ fn check(context: &Context, args: CheckArgs) -> anyhow::Result<()> {
 /// may be a multi-line PEM: its lines are read up to the `-----END` line); otherwise from
 /// standard input, the key on the first line and the secret on the rest (so a multi-line
 /// PEM private key can be piped in).
-fn read_api_key(exchange: Exchange, label: &str) -> anyhow::Result<ApiKey> {
+fn read_api_key(exchange: Exchange, keys: Keys, label: &str) -> anyhow::Result<ApiKey> {
     let stdin = std::io::stdin();
     let (key, secret) = if stdin.is_terminal() {
-        if exchange == Exchange::Coinbase {
-            let key = rpassword::prompt_password(format!(
-                "Coinbase API key name for {label} (organizations/.../apiKeys/... or the key id): "
-            ))?;
-            eprintln!("Paste the private key (a PEM key ends with its -----END EC PRIVATE KEY----- line):");
-            let first = rpassword::read_password()?;
-            let secret = read_pem_rest(first, rpassword::read_password)?;
-            (key, secret)
-        } else {
-            let key = rpassword::prompt_password(format!("API key for {label} ({exchange}): "))?;
-            let secret = rpassword::prompt_password(format!("API secret for {label} ({exchange}): "))?;
-            (key, secret)
-        }
+        let key_prompt = match keys.key_prompt {
+            Some(prompt) => prompt(label),
+            None => format!("API key for {label} ({exchange}): "),
+        };
+        let key = rpassword::prompt_password(key_prompt)?;
+        let secret = match keys.pem_secret {
+            Some(intro) => {
+                eprintln!("{intro}");
+                let first = rpassword::read_password()?;
+                read_pem_rest(first, rpassword::read_password)?
+            }
+            None => rpassword::prompt_password(format!("API secret for {label} ({exchange}): "))?,
+        };
+        (key, secret)
     } else {
         let mut lock = stdin.lock();
         let mut key = String::new();
@@ -325,34 +322,35 @@ fn read_pem_rest(first: String, mut next_line: impl FnMut() -> std::io::Result<S
     Ok(text)
 }
 
-/// The key in a Coinbase CDP key file (the JSON the portal downloads), checked; no error
-/// quotes the file.
-fn read_key_file(path: &std::path::Path) -> anyhow::Result<ApiKey> {
+/// The key in the key file the exchange's portal downloaded, read by `read` and checked; no
+/// error quotes the file.
+fn read_key_file(path: &std::path::Path, read: ReadKeyFile) -> anyhow::Result<ApiKey> {
     let content = std::fs::read(path).map_err(|e| {
         Failure::input(format!("cannot read the key file {}: {e}", path.display()))
             .hint("give the path of the .json file the CDP portal downloaded when the key was created")
     })?;
-    let file = key_file::parse_key_file(&content).map_err(|e| {
-        let failure = Failure::input(format!("key file {}: {e}", path.display()));
-        match e {
-            key_file::KeyFileError::Key(AuthError::LegacyKey) => failure,
-            _ => failure.hint(KEY_FILE_HINT),
-        }
-    })?;
-    Ok(ApiKey { key: Secret::new(file.key_name), secret: file.private_key })
+    let (key, secret) = read(&content).map_err(|problem| failure(problem, format!("key file {}: ", path.display())))?;
+    Ok(ApiKey { key: Secret::new(key), secret })
 }
 
-/// What to do when a key file or key cannot be used.
-const KEY_FILE_HINT: &str = "download the key file again from portal.cdp.coinbase.com (API Keys), or give the key name \
-                             and private key at the prompt or with --key-env and --secret-env";
+/// Refuses a key whose shape the exchange's entry says is wrong, before anything is
+/// contacted or stored (exit 2, the message says what is wrong: legacy key, mangled PEM,
+/// swapped fields…).
+fn check_key_shape(keys: Keys, api_key: &ApiKey) -> anyhow::Result<()> {
+    match keys.check {
+        Some(check) => {
+            check(api_key.key.expose(), &api_key.secret).map_err(|problem| failure(problem, String::new()).into())
+        }
+        None => Ok(()),
+    }
+}
 
-/// Refuses a Coinbase key that is no CDP key before anything is contacted or stored (exit 2,
-/// the message says what is wrong: legacy key, mangled PEM, swapped fields…).
-fn check_coinbase_key(api_key: &ApiKey) -> anyhow::Result<()> {
-    match CdpKey::parse(api_key.key.expose(), &api_key.secret) {
-        Ok(_) => Ok(()),
-        Err(AuthError::LegacyKey) => Err(Failure::input(AuthError::LegacyKey.to_string()).into()),
-        Err(e) => Err(Failure::input(e.to_string()).hint(KEY_FILE_HINT).into()),
+/// The input failure that says `problem`, its message after `prefix`.
+fn failure(problem: KeyProblem, prefix: String) -> Failure {
+    let failure = Failure::input(format!("{prefix}{}", problem.message));
+    match problem.hint {
+        Some(hint) => failure.hint(hint),
+        None => failure,
     }
 }
 

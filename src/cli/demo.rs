@@ -17,19 +17,11 @@ use std::path::PathBuf;
 use cointally_exchanges::amount::format_amount;
 use std::sync::Arc;
 
-use cointally_exchanges::binance::prices::BinancePrices;
-use cointally_exchanges::binance::sim::{self as binance_sim, BinanceSim, Limits, SimConfig, SimKey};
-use cointally_exchanges::coinbase::api::Budget;
-use cointally_exchanges::coinbase::prices::CoinbasePrices;
-use cointally_exchanges::coinbase::sim::{
-    self as coinbase_sim, AccountsConfig, CoinbaseSim, CoinbaseSimConfig, Limits as CoinbaseLimits,
-};
+use cointally_exchanges::Exchange;
 use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
-use cointally_exchanges::kraken::sim::{self as kraken_sim};
 use cointally_exchanges::prices::CandleSource;
-use cointally_exchanges::sim::generate::{Activity, Outcome, Profile};
+use cointally_exchanges::registry::{self, Activity, DemoSim, Outcome};
 use cointally_exchanges::time::{format_rfc3339, from_millis};
-use cointally_exchanges::{EventKind, Exchange, Secret};
 use rust_decimal::Decimal;
 
 use crate::credentials::ApiKey;
@@ -47,51 +39,63 @@ use crate::tax::{Method, Tracking, TransferFees};
 use super::Context;
 use super::output::{Align, Table, print_json};
 
-/// The label of the account synced from the Binance simulator.
-const SIMULATED_BINANCE: &str = "binance-api";
-/// The label of the account synced from the Kraken simulator.
-const SIMULATED_KRAKEN: &str = "kraken-api";
-/// The label of the account synced from the Coinbase simulator.
-const SIMULATED_COINBASE: &str = "coinbase-api";
-
 /// The tax year the demo reports (the last whole year of the generated histories).
 const REPORT_YEAR: i32 = 2025;
 
 /// The seed of the demo's simulated world (its history and its market prices).
 const SEED: u64 = 1;
 
-/// Starts the Binance simulator on loopback: its generated account is synced, its klines price.
-fn start_binance() -> anyhow::Result<BinanceSim> {
-    Ok(binance_sim::start(SimConfig {
-        seed: SEED,
-        profile: Profile::demo(),
-        // Binance's per-minute budgets, counted per second: the real weights and limits at
-        // sixty times the pace, so the demo takes seconds.
-        limits: Limits::Scaled { window: std::time::Duration::from_secs(1) },
-        faults: None,
-        key: SimKey::demo(),
-        port: 0,
-    })?)
+/// One of the demo's simulated exchanges, running on 127.0.0.1.
+struct Simulated {
+    /// The exchange it simulates.
+    exchange: Exchange,
+    /// Its name in prose.
+    title: &'static str,
+    /// The label of the account synced from it (`binance-api`).
+    label: String,
+    /// The running simulator.
+    sim: Box<dyn DemoSim>,
 }
 
-/// Values every leg from the simulators' candles: Coinbase Exchange's (a simulator without
-/// limits, so the demo does not wait for Coinbase's 10 requests a second) and Binance's klines.
-fn value_legs(
-    context: &Context,
-    ledger: &mut Ledger,
-    binance: &BinanceSim,
-    coinbase: &CoinbaseSim,
-) -> anyhow::Result<pricing::Summary> {
-    context.note(format!(
-        "valuing every leg from the simulated Coinbase Exchange ({}) and Binance candles",
-        coinbase.base_url()
-    ));
+/// Starts every exchange simulator the registry has, in the exchanges' order.
+fn start_simulators() -> anyhow::Result<Vec<Simulated>> {
+    let mut started = Vec::new();
+    for exchange in Exchange::ALL {
+        let entry = registry::entry(exchange);
+        if let Some(simulator) = entry.simulator {
+            let sim = (simulator.demo)(SEED)?;
+            started.push(Simulated { exchange, title: entry.title, label: format!("{exchange}-api"), sim });
+        }
+    }
+    Ok(started)
+}
+
+/// "A, B and C".
+fn prose_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Values every leg from the simulators' candles, in the order the registry prefers the
+/// sources (the simulators price without their exchanges' limits, so the demo does not wait).
+fn value_legs(context: &Context, ledger: &mut Ledger, sims: &[Simulated]) -> anyhow::Result<pricing::Summary> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let config = ClientConfig::default();
-    let sources: Vec<Box<dyn CandleSource>> = vec![
-        Box::new(CoinbasePrices::with_rate(Some(&coinbase.base_url()), config.clone(), Arc::clone(&clock), 1000.0)?),
-        Box::new(BinancePrices::new(Some(&binance.base_url()), config, clock)?),
-    ];
+    let mut ranked = Vec::new();
+    for simulated in sims {
+        let rank = registry::entry(simulated.exchange).prices.as_ref().map_or(u8::MAX, |source| source.rank);
+        if let Some(source) = simulated.sim.prices(config.clone(), Arc::clone(&clock)) {
+            let (source, name) = source?;
+            ranked.push((rank, source, name));
+        }
+    }
+    ranked.sort_by_key(|(rank, _, _)| *rank);
+    let names: Vec<String> = ranked.iter().map(|(_, _, name)| name.clone()).collect();
+    context.note(format!("valuing every leg from the simulated {}", prose_list(&names)));
+    let sources: Vec<Box<dyn CandleSource>> = ranked.into_iter().map(|(_, source, _)| source).collect();
     let summary = super::prices::fill_ledger(context, ledger, &sources, &Default::default())?;
     if summary.missing > 0 || !summary.errors.is_empty() {
         anyhow::bail!("the demo could not value {} legs: {:?}", summary.missing, summary.errors);
@@ -99,87 +103,56 @@ fn value_legs(
     Ok(summary)
 }
 
-/// Syncs the Binance simulator's generated account, and the Kraken simulator's (started here),
-/// into the ledger, as `cointally sync` would sync real ones. The accounts keep no key and no
-/// base URL (the simulators are gone when the demo ends), so a later `cointally sync` skips them.
-fn sync_simulator(
-    context: &Context,
-    ledger: &mut Ledger,
-    sim: &BinanceSim,
-    coinbase: &CoinbaseSim,
-) -> anyhow::Result<(Vec<AccountSummary>, Vec<Activity>)> {
-    let key = SimKey::demo();
-    let account = match ledger.find_account(SIMULATED_BINANCE)? {
-        Some(account) => account,
-        None => ledger.add_account(&NewAccount::files_only(SIMULATED_BINANCE, "binance"))?,
-    };
-    context.note(format!("syncing {SIMULATED_BINANCE} from the Binance simulator at {}", sim.base_url()));
-    // Kraken's Pro call counter decaying twenty times faster: the real costs and limits at
-    // twenty times the pace.
-    let kraken_key = kraken_sim::SimKey::demo();
-    let kraken =
-        kraken_sim::start(kraken_sim::SimConfig { key: kraken_key.clone(), ..kraken_sim::SimConfig::demo(SEED) })?;
-    let kraken_account = match ledger.find_account(SIMULATED_KRAKEN)? {
-        Some(account) => account,
-        None => ledger.add_account(&NewAccount::files_only(SIMULATED_KRAKEN, "kraken"))?,
-    };
-    context.note(format!("syncing {SIMULATED_KRAKEN} from the Kraken simulator at {}", kraken.base_url()));
-    let coinbase_account = match ledger.find_account(SIMULATED_COINBASE)? {
-        Some(account) => account,
-        None => ledger.add_account(&NewAccount::files_only(SIMULATED_COINBASE, "coinbase"))?,
-    };
-    context.note(format!("syncing {SIMULATED_COINBASE} from the Coinbase simulator at {}", coinbase.base_url()));
-    // The Coinbase simulator runs without limits (its candles price the demo); the client
-    // paces itself as if Coinbase's time ran a thousand times faster.
-    let mut connector = Connector::new().with_coinbase_budget(Budget::scaled(1000));
-    if let Some(tier) = kraken.client_tier() {
-        connector = connector.with_kraken_tier(tier);
+/// Syncs the simulators' generated accounts into the ledger, as `cointally sync` would sync
+/// real ones, each client paced as its simulator asks. The accounts keep no key and no base
+/// URL (the simulators are gone when the demo ends), so a later `cointally sync` skips them.
+fn sync_simulators(context: &Context, ledger: &mut Ledger, sims: &[Simulated]) -> anyhow::Result<Vec<AccountSummary>> {
+    let mut connector = Connector::new();
+    let mut jobs = Vec::new();
+    for simulated in sims {
+        let account = match ledger.find_account(&simulated.label)? {
+            Some(account) => account,
+            None => ledger.add_account(&NewAccount::files_only(&simulated.label, simulated.exchange.as_str()))?,
+        };
+        let url = simulated.sim.base_url();
+        context.note(format!("syncing {} from the {} simulator at {url}", simulated.label, simulated.title));
+        if let Some(limiter) = simulated.sim.limiter(connector.clock()) {
+            connector = connector.with_limiter(simulated.exchange, &url, limiter);
+        }
+        let (key, secret) = simulated.sim.key();
+        let adapter = connector.adapter(&account.label, simulated.exchange, ApiKey { key, secret }, Some(&url))?;
+        jobs.push(Job { account, exchange: simulated.exchange, adapter });
     }
-    let api_key = ApiKey { key: Secret::new(key.api_key), secret: Secret::new(key.secret) };
-    let adapter = connector.adapter(&account.label, Exchange::Binance, api_key, Some(&sim.base_url()))?;
-    let kraken_api_key = ApiKey { key: Secret::new(kraken_key.api_key), secret: Secret::new(kraken_key.secret) };
-    let kraken_adapter =
-        connector.adapter(&kraken_account.label, Exchange::Kraken, kraken_api_key, Some(&kraken.base_url()))?;
-    let coinbase_key = ApiKey {
-        key: Secret::new(coinbase.key().key_name.clone()),
-        secret: Secret::new(coinbase.key().private_key.clone()),
-    };
-    let coinbase_adapter =
-        connector.adapter(&coinbase_account.label, Exchange::Coinbase, coinbase_key, Some(&coinbase.base_url()))?;
-    let jobs = [
-        Job { account, exchange: Exchange::Binance, adapter },
-        Job { account: kraken_account, exchange: Exchange::Kraken, adapter: kraken_adapter },
-        Job { account: coinbase_account, exchange: Exchange::Coinbase, adapter: coinbase_adapter },
-    ];
     let options = Options { full: false, since_ms: None, workers: 8 };
     let summaries = crate::sync::run(ledger, &jobs, &options, &Reporter::new(context.quiet))?;
     if let Some(error) = summaries.iter().find_map(|s| s.error.clone()) {
         anyhow::bail!("the demo sync failed: {error}");
     }
-    Ok((summaries, kraken.external()))
+    Ok(summaries)
 }
 
-/// Answers what `check` asks about the simulated Coinbase account as its owner would: its sends
-/// to other Coinbase users (withdrawals that reach no wallet of the ledger) were gifts, and the
-/// payout types cointally does not know (imported as adjustments without basis) were income.
+/// Answers what `check` asks about the simulated accounts as their owner would (the answers
+/// each simulator gives: a simulated Coinbase's sends to other users were gifts, say).
 /// Returns how many events were reclassified.
-fn answer_check(context: &Context, ledger: &mut Ledger) -> anyhow::Result<usize> {
-    let mut answered = 0;
-    for finding in audit(ledger)?.into_iter().filter(|f| f.account == SIMULATED_COINBASE) {
-        let kind = match finding.kind {
-            "unmatched_withdrawal" => EventKind::Gift,
-            "missing_basis" => EventKind::Income,
-            _ => continue,
-        };
-        for event in finding.items.iter().filter_map(|i| i.event) {
-            ledger.reclassify(event, kind)?;
-            answered += 1;
+fn answer_check(context: &Context, ledger: &mut Ledger, sims: &[Simulated]) -> anyhow::Result<usize> {
+    let mut total = 0;
+    for simulated in sims {
+        let (answers, why) = simulated.sim.answers();
+        if answers.is_empty() {
+            continue;
         }
+        let mut answered = 0;
+        for finding in audit(ledger)?.into_iter().filter(|f| f.account == simulated.label) {
+            let Some(answer) = answers.iter().find(|answer| answer.finding == finding.kind) else { continue };
+            for event in finding.items.iter().filter_map(|i| i.event) {
+                ledger.reclassify(event, answer.kind)?;
+                answered += 1;
+            }
+        }
+        context.note(format!("answered check for {}: {answered} events reclassified ({why})", simulated.label));
+        total += answered;
     }
-    context.note(format!(
-        "answered check for {SIMULATED_COINBASE}: {answered} events reclassified (sends to other users → gift, unknown payouts → income)"
-    ));
-    Ok(answered)
+    Ok(total)
 }
 
 /// The label of the person's self-custody wallet, whose history the simulators generated.
@@ -349,27 +322,21 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
             imported.push((sample.label, s));
         }
     }
-    let binance = start_binance()?;
-    let coinbase = coinbase_sim::start_with_accounts(
-        CoinbaseSimConfig { limits: CoinbaseLimits::Off, ..CoinbaseSimConfig::demo(SEED) },
-        AccountsConfig::demo(),
-    )?;
-    let (synced, kraken_external) = sync_simulator(context, &mut ledger, &binance, &coinbase)?;
-    let mut external = binance.external();
-    external.extend(kraken_external);
-    external.extend(coinbase.account().external);
+    let sims = start_simulators()?;
+    let synced = sync_simulators(context, &mut ledger, &sims)?;
+    let mut external: Vec<Activity> = sims.iter().flat_map(|simulated| simulated.sim.external()).collect();
     external.sort_by_key(Activity::time_ms);
     let wallet = match ledger.find_account(SELF_CUSTODY)? {
         Some(account) => account,
         None => ledger.add_account(&NewAccount::files_only(SELF_CUSTODY, "wallet"))?,
     };
     let file = workdir.join("self-custody.csv");
-    std::fs::write(&file, self_custody_csv(&external, |asset, t| binance.usd(asset, t)))?;
+    std::fs::write(&file, self_custody_csv(&external, |asset, t| sims.iter().find_map(|s| s.sim.usd(asset, t))))?;
     for s in import_files(&mut ledger, &wallet, &[file], None, &NoProgress)? {
         imported.push((SELF_CUSTODY, s));
     }
-    let valued = value_legs(context, &mut ledger, &binance, &coinbase)?;
-    let answered = answer_check(context, &mut ledger)?;
+    let valued = value_legs(context, &mut ledger, &sims)?;
+    let answered = answer_check(context, &mut ledger, &sims)?;
     let tax = super::report::TaxArgs {
         year: REPORT_YEAR,
         method: Method::Fifo,
@@ -431,7 +398,8 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     }
     table.print()?;
     println!();
-    println!("Synced from the Binance, Kraken and Coinbase simulators (generated accounts, served on 127.0.0.1):");
+    let titles: Vec<String> = sims.iter().map(|simulated| simulated.title.to_owned()).collect();
+    println!("Synced from the {} simulators (generated accounts, served on 127.0.0.1):", prose_list(&titles));
     let mut table = Table::new(&[
         ("Account", Align::Left),
         ("Endpoint", Align::Left),

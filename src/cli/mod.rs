@@ -8,6 +8,7 @@ mod account;
 mod balances;
 mod check;
 mod coverage;
+#[cfg(feature = "sandbox")]
 mod demo;
 mod events;
 mod export;
@@ -18,6 +19,7 @@ mod prices;
 mod reclassify;
 mod renormalize;
 mod report;
+#[cfg(feature = "sandbox")]
 mod sandbox;
 mod sync;
 mod transfers;
@@ -79,6 +81,7 @@ enum Command {
     /// Rebuild events from the stored raw API records, with no network
     Renormalize(renormalize::Args),
     /// Run the bundled exchange simulators
+    #[cfg(feature = "sandbox")]
     #[command(subcommand)]
     Sandbox(sandbox::Command),
     /// Show what each account holds
@@ -101,6 +104,14 @@ enum Command {
     Check(check::Args),
     /// Run the whole pipeline on bundled sample data, no keys needed
     Demo,
+}
+
+/// Why `demo` does nothing in a build without the bundled simulators (exit 2).
+#[cfg(not(feature = "sandbox"))]
+fn demo_unavailable() -> anyhow::Error {
+    Failure::input("this cointally was built without the bundled exchange simulators the demo syncs from")
+        .hint("build it with its default features: `cargo build --release` or `cargo install --path .`, without --no-default-features")
+        .into()
 }
 
 /// What every command gets: the global options.
@@ -183,6 +194,7 @@ pub fn main() -> ExitCode {
         Command::Sync(args) => sync::run(&context, args),
         Command::Coverage(args) => coverage::run(&context, args),
         Command::Renormalize(args) => renormalize::run(&context, args),
+        #[cfg(feature = "sandbox")]
         Command::Sandbox(command) => sandbox::run(&context, command),
         Command::Balances(args) => balances::run(&context, args),
         Command::Events(args) => events::run(&context, args),
@@ -193,7 +205,10 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(&context, args),
         Command::Export(args) => export::run(&context, args),
         Command::Check(args) => check::run(&context, args),
+        #[cfg(feature = "sandbox")]
         Command::Demo => demo::run(&context),
+        #[cfg(not(feature = "sandbox"))]
+        Command::Demo => Err(demo_unavailable()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

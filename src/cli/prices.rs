@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use cointally_exchanges::amount::format_amount;
 use cointally_exchanges::http::{ClientConfig, SystemClock};
-use cointally_exchanges::prices::{CandleSource, open_sources};
+use cointally_exchanges::prices::CandleSource;
+use cointally_exchanges::registry::open_sources;
 use cointally_exchanges::time::{format_rfc3339, from_millis};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 

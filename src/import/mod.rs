@@ -24,7 +24,8 @@ use std::sync::mpsc::SyncSender;
 use cointally_exchanges::records::{HEADER_SEARCH_RECORDS, Next, Records};
 use cointally_exchanges::rows::{Header, ImportedEvent, Row, RowReader};
 
-use cointally_exchanges::{binance, coinbase, kraken};
+use cointally_exchanges::Exchange;
+use cointally_exchanges::registry::{self, CsvFormat};
 
 use crate::ledger::{Account, Ledger, LedgerError, Writer, Written};
 
@@ -40,30 +41,24 @@ pub enum Format {
     Generic,
     /// Koinly's universal template.
     Koinly,
-    /// Coinbase's transaction history report.
-    Coinbase,
-    /// Kraken's ledgers export.
-    Kraken,
-    /// Binance's transaction history statement.
-    Binance,
-    /// Binance's older spot trade history export.
-    BinanceTrades,
+    /// An exchange's export, as its registry entry lists it.
+    Exchange(Exchange, &'static CsvFormat),
 }
 
 impl Format {
-    /// Every format, in the order detection tries them.
-    pub const ALL: [Format; 6] =
-        [Format::Generic, Format::Koinly, Format::Coinbase, Format::Kraken, Format::Binance, Format::BinanceTrades];
+    /// Every format, in the order detection tries them: cointally's, Koinly's, then the
+    /// exchanges' in the registry's order.
+    pub fn all() -> Vec<Format> {
+        let exchanges = registry::csv_formats().map(|(exchange, format)| Format::Exchange(exchange, format));
+        [Format::Generic, Format::Koinly].into_iter().chain(exchanges).collect()
+    }
 
     /// The name on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Generic => "generic",
             Format::Koinly => "koinly",
-            Format::Coinbase => "coinbase",
-            Format::Kraken => "kraken",
-            Format::Binance => "binance",
-            Format::BinanceTrades => "binance-trades",
+            Format::Exchange(_, format) => format.name,
         }
     }
 
@@ -71,9 +66,7 @@ impl Format {
     pub fn exchange(self) -> Option<&'static str> {
         match self {
             Format::Generic | Format::Koinly => None,
-            Format::Coinbase => Some("coinbase"),
-            Format::Kraken => Some("kraken"),
-            Format::Binance | Format::BinanceTrades => Some("binance"),
+            Format::Exchange(exchange, _) => Some(exchange.as_str()),
         }
     }
 
@@ -82,10 +75,7 @@ impl Format {
         match self {
             Format::Generic => generic::matches(header),
             Format::Koinly => koinly::matches(header),
-            Format::Coinbase => coinbase::csv::matches(header),
-            Format::Kraken => kraken::csv::matches(header),
-            Format::Binance => binance::csv::matches(header),
-            Format::BinanceTrades => binance::trade_history::matches(header),
+            Format::Exchange(_, format) => (format.matches)(header),
         }
     }
 
@@ -94,10 +84,7 @@ impl Format {
         match self {
             Format::Generic => Box::new(generic::Reader::default()),
             Format::Koinly => Box::new(koinly::Reader),
-            Format::Coinbase => Box::<coinbase::csv::Reader>::default(),
-            Format::Kraken => Box::<kraken::csv::Reader>::default(),
-            Format::Binance => Box::<binance::csv::Reader>::default(),
-            Format::BinanceTrades => Box::<binance::trade_history::Reader>::default(),
+            Format::Exchange(_, format) => (format.reader)(),
         }
     }
 
@@ -117,10 +104,11 @@ impl FromStr for Format {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown format {s:?} (known: {})", Format::ALL.map(|f| f.as_str()).join(", ")))
+        let all = Format::all();
+        all.iter().copied().find(|f| f.as_str().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|f| f.as_str()).collect();
+            format!("unknown format {s:?} (known: {})", names.join(", "))
+        })
     }
 }
 
@@ -408,7 +396,7 @@ impl FileRead<'_> {
                 let header = Header::new(record.iter());
                 let format = match wanted {
                     Some(format) => format.matches(&header).then_some(format),
-                    None => Format::ALL.into_iter().find(|f| f.matches(&header)),
+                    None => Format::all().into_iter().find(|f| f.matches(&header)),
                 };
                 match format {
                     Some(format) => {

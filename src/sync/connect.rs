@@ -1,18 +1,14 @@
 //! Turning an account of the ledger into an adapter that talks to its exchange: its key,
-//! its base URL, the exchange's shared limiter, and the check of what the key may do.
+//! its base URL, the exchange's shared limiter, and the check of what the key may do. What
+//! each exchange supports (and how it paces itself) comes from its registry entry.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cointally_exchanges::Exchange;
 use cointally_exchanges::adapter::{Adapter, KeyPermissions};
-use cointally_exchanges::binance::adapter::BinanceAdapter;
-use cointally_exchanges::binance::api::BinanceApi;
-use cointally_exchanges::coinbase::adapter::CoinbaseAdapter;
-use cointally_exchanges::coinbase::api::{Budget, CoinbaseApi};
-use cointally_exchanges::http::{ClientConfig, Clock, FetchError, Limiter, SystemClock};
-use cointally_exchanges::kraken::adapter::KrakenAdapter;
-use cointally_exchanges::kraken::api::{KrakenApi, Tier};
+use cointally_exchanges::http::{ClientConfig, Clock, FetchError, Limiter, SystemClock, is_loopback_url};
+use cointally_exchanges::registry::{self, Connect};
 
 use crate::credentials::{ApiKey, CredentialsError, CredentialsFile};
 use crate::ledger::{Account, CredentialSource};
@@ -85,7 +81,7 @@ pub fn base_url(account: &Account, exchange: Exchange) -> Option<String> {
 
 /// Whether cointally has an API client for the exchange (others are files only, or planned).
 pub fn has_client(exchange: Exchange) -> bool {
-    matches!(exchange, Exchange::Binance | Exchange::Kraken | Exchange::Coinbase)
+    registry::entry(exchange).api.is_some()
 }
 
 /// The account's key: from its environment variables or from the credentials file.
@@ -109,15 +105,12 @@ pub fn api_key(account: &Account, ledger_id: &str, file: &CredentialsFile) -> Re
     }
 }
 
-/// Builds adapters, one limiter per exchange shared by all its accounts.
+/// Builds adapters, one limiter per exchange shared by all its accounts (those talking to a
+/// server on this machine, such as a simulator, share another).
 pub struct Connector {
     clock: Arc<dyn Clock>,
     config: ClientConfig,
-    limiters: BTreeMap<Exchange, Arc<Limiter>>,
-    /// Kraken's call counter (the key's verification tier): `COINTALLY_KRAKEN_TIER`, else Starter.
-    kraken_tier: Tier,
-    /// Coinbase's budgets: `COINTALLY_COINBASE_SPEED` (a simulator's scaled limits), else Coinbase's.
-    coinbase_budget: Budget,
+    limiters: BTreeMap<(Exchange, bool), Arc<Limiter>>,
 }
 
 impl Default for Connector {
@@ -126,28 +119,27 @@ impl Default for Connector {
     }
 }
 
+/// Whether an account with this base URL talks to a server on this machine.
+fn local(base_url: Option<&str>) -> bool {
+    base_url.is_some_and(is_loopback_url)
+}
+
 impl Connector {
     /// A connector on the system clock with the client settings from the environment.
     pub fn new() -> Connector {
-        Connector {
-            clock: Arc::new(SystemClock),
-            config: ClientConfig::from_env(),
-            limiters: BTreeMap::new(),
-            kraken_tier: Tier::from_env(),
-            coinbase_budget: coinbase_budget_from_env(),
-        }
+        Connector { clock: Arc::new(SystemClock), config: ClientConfig::from_env(), limiters: BTreeMap::new() }
     }
 
-    /// The same connector pacing Kraken calls for `tier` (a simulator's scaled counter, say).
-    pub fn with_kraken_tier(mut self, tier: Tier) -> Connector {
-        self.kraken_tier = tier;
+    /// The same connector pacing the accounts of `exchange` that talk to `base_url` with
+    /// `limiter` (a simulator's scaled limits, say) instead of the exchange's own.
+    pub fn with_limiter(mut self, exchange: Exchange, base_url: &str, limiter: Arc<Limiter>) -> Connector {
+        self.limiters.insert((exchange, local(Some(base_url))), limiter);
         self
     }
 
-    /// The same connector pacing Coinbase calls for `budget` (a simulator's scaled limits, say).
-    pub fn with_coinbase_budget(mut self, budget: Budget) -> Connector {
-        self.coinbase_budget = budget;
-        self
+    /// The clock the adapters wait on.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.clock.clone()
     }
 
     /// The adapter for the account labelled `label` with `key`, talking to `base_url`
@@ -159,51 +151,26 @@ impl Connector {
         key: ApiKey,
         base_url: Option<&str>,
     ) -> Result<Arc<dyn Adapter>, ConnectError> {
+        let Some(api) = registry::entry(exchange).api.as_ref() else {
+            return Err(ConnectError::NoClient { label: label.to_string(), exchange: exchange.to_string() });
+        };
         let clock = self.clock.clone();
-        match exchange {
-            Exchange::Binance => {
-                let limiter =
-                    self.limiters.entry(exchange).or_insert_with(|| BinanceApi::new_limiter(clock.clone())).clone();
-                let api = BinanceApi::new(base_url, key.key, key.secret, label, limiter, self.config.clone(), clock)
-                    .map_err(|source| ConnectError::fetch(label, source))?;
-                Ok(Arc::new(BinanceAdapter::new(api)))
-            }
-            Exchange::Kraken => {
-                let tier = self.kraken_tier;
-                let limiter = self
-                    .limiters
-                    .entry(exchange)
-                    .or_insert_with(|| KrakenApi::new_limiter(clock.clone(), tier))
-                    .clone();
-                let api = KrakenApi::new(base_url, key.key, key.secret, label, limiter, self.config.clone(), clock)
-                    .map_err(|source| ConnectError::fetch(label, source))?;
-                Ok(Arc::new(KrakenAdapter::new(api)))
-            }
-            Exchange::Coinbase => {
-                let budget = self.coinbase_budget;
-                let limiter = self
-                    .limiters
-                    .entry(exchange)
-                    .or_insert_with(|| CoinbaseApi::new_limiter(clock.clone(), budget))
-                    .clone();
-                let api = CoinbaseApi::new(base_url, &key.key, &key.secret, label, limiter, self.config.clone(), clock)
-                    .map_err(|source| ConnectError::fetch(label, source))?;
-                Ok(Arc::new(CoinbaseAdapter::new(api)))
-            }
-            other => Err(ConnectError::NoClient { label: label.to_string(), exchange: other.to_string() }),
-        }
+        let limiter = self
+            .limiters
+            .entry((exchange, local(base_url)))
+            .or_insert_with(|| (api.limiter)(clock.clone(), base_url))
+            .clone();
+        (api.connect)(Connect {
+            label,
+            key: key.key,
+            secret: key.secret,
+            base_url,
+            limiter,
+            config: self.config.clone(),
+            clock,
+        })
+        .map_err(|source| ConnectError::fetch(label, source))
     }
-}
-
-/// The environment variable that scales Coinbase's budgets (`60`: time runs 60 times faster), for simulators.
-pub const COINBASE_SPEED_ENV: &str = "COINTALLY_COINBASE_SPEED";
-
-/// Coinbase's budgets, scaled by `COINTALLY_COINBASE_SPEED` when it holds a number.
-fn coinbase_budget_from_env() -> Budget {
-    std::env::var(COINBASE_SPEED_ENV)
-        .ok()
-        .and_then(|speed| speed.trim().parse::<u32>().ok())
-        .map_or(Budget::REAL, Budget::scaled)
 }
 
 /// What to tell the user about a key's permissions: refuses a key that can withdraw unless

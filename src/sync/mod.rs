@@ -491,7 +491,7 @@ fn endpoint_totals<'s>(state: &'s mut AccountState, stream: &Stream) -> &'s mut 
 fn normalize_page(exchange: Exchange, stream: &Stream, page: &Page) -> Result<Vec<Vec<NewEvent>>, String> {
     page.records
         .iter()
-        .map(|record| cointally_exchanges::adapter::normalize(exchange, stream, record).map_err(|e| e.to_string()))
+        .map(|record| cointally_exchanges::registry::normalize(exchange, stream, record).map_err(|e| e.to_string()))
         .collect()
 }
 

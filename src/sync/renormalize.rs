@@ -8,7 +8,8 @@
 //! command with nothing changed.
 
 use cointally_exchanges::Exchange;
-use cointally_exchanges::adapter::{NormalizeError, RawRecord, normalize};
+use cointally_exchanges::adapter::{NormalizeError, RawRecord};
+use cointally_exchanges::registry::normalize;
 use serde::Serialize;
 
 use super::matching::Matcher;

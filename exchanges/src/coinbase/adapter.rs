@@ -668,7 +668,7 @@ mod tests {
             let page = adapter.fetch_page(&stream, &cursor).unwrap();
             pages += 1;
             for record in &page.records {
-                let events = crate::adapter::normalize(crate::Exchange::Coinbase, &stream, record).unwrap();
+                let events = crate::registry::normalize(crate::Exchange::Coinbase, &stream, record).unwrap();
                 assert!(records.insert(record.external_id.clone(), events).is_none(), "{} twice", record.external_id);
             }
             cursor = page.cursor;

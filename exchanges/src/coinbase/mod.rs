@@ -15,8 +15,12 @@
 pub mod adapter;
 pub mod api;
 pub mod auth;
+pub mod connect;
 pub mod csv;
 pub mod key_file;
 pub mod normalize;
 pub mod prices;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+#[cfg(feature = "sandbox")]
 pub mod sim;

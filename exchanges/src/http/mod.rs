@@ -21,3 +21,15 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::FetchError;
 pub use limiter::{BucketKind, BucketStats, Grant, Limiter, LimiterConfig};
 pub use query::{decode_pairs, percent_decode};
+
+/// Whether `url`'s host is a loopback address (127.0.0.0/8, `::1`, `localhost`): a server on
+/// this machine, such as a bundled simulator. Text that is no URL is not.
+pub fn is_loopback_url(url: &str) -> bool {
+    let Some(host) = reqwest::Url::parse(url).ok().and_then(|url| url.host_str().map(str::to_owned)) else {
+        return false;
+    };
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}

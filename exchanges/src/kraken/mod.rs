@@ -20,7 +20,11 @@ pub mod adapter;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod connect;
 pub mod csv;
 pub mod normalize;
 pub mod prices;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+#[cfg(feature = "sandbox")]
 pub mod sim;

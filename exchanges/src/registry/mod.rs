@@ -1,0 +1,350 @@
+//! The one list of exchanges and what cointally can do with each.
+//!
+//! Every place that depends on which exchange an account lives on asks [`entry`] (or walks
+//! [`entries`]): the sync's connector, the normaliser of stored raw records, the CSV importer's
+//! formats, the price sources, the key checks of `account add`, and (with the `sandbox`
+//! feature) the simulators of `sandbox serve` and the demo. Nothing else names an exchange, and
+//! the trait modules ([`crate::adapter`], [`crate::prices`]) know none of their implementations.
+//!
+//! # Adding an exchange
+//!
+//! 1. Give it a variant in [`Exchange`], in [`Exchange::ALL`] and its name in
+//!    [`Exchange::as_str`] (it may already be there as a files-only name).
+//! 2. Write its folder (`src/<exchange>/`): signing (`auth.rs`), endpoints (`api.rs`), the walk
+//!    (`adapter.rs`), the normaliser (`normalize.rs`), asset codes (`assets.rs`), export readers
+//!    (`csv.rs`), candles (`prices.rs`), a simulator (`sim/`), and the functions this table
+//!    points at (`connect.rs`; `sandbox.rs` for the simulator, behind the `sandbox` feature).
+//! 3. Fill in its line in [`ENTRIES`]: what it does not support stays `None` or empty.
+//! 4. Add its fixtures (`fixtures/<exchange>/`), its tests, and its section in the README.
+//!
+//! The unit tests check that every [`Exchange`] has exactly one entry.
+
+#[cfg(feature = "sandbox")]
+mod sandbox;
+#[cfg(test)]
+mod tests;
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::adapter::{Adapter, NormalizeError, RawRecord, Stream};
+use crate::http::{ClientConfig, Clock, FetchError, Limiter};
+use crate::prices::{BaseUrls, CandleSource};
+use crate::rows::{Header, RowReader};
+use crate::{NewEvent, Secret, binance, coinbase, kraken};
+
+#[cfg(feature = "sandbox")]
+pub use sandbox::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
+
+/// A place an account lives: an exchange, or a self-custody wallet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Exchange {
+    /// binance.com
+    Binance,
+    /// Kraken spot.
+    Kraken,
+    /// Coinbase (retail app and Advanced Trade).
+    Coinbase,
+    /// Gemini (files only for now).
+    Gemini,
+    /// Bitstamp (files only for now).
+    Bitstamp,
+    /// KuCoin (files only for now).
+    Kucoin,
+    /// OKX (files only for now).
+    Okx,
+    /// Bybit (files only for now).
+    Bybit,
+    /// Bitfinex (files only for now).
+    Bitfinex,
+    /// Binance.US (files only for now).
+    BinanceUs,
+    /// A self-custody wallet: history comes from files.
+    Wallet,
+    /// Any other place: history comes from files.
+    Other,
+}
+
+impl Exchange {
+    /// Every known name, in a stable order.
+    pub const ALL: [Exchange; 12] = [
+        Exchange::Binance,
+        Exchange::Kraken,
+        Exchange::Coinbase,
+        Exchange::Gemini,
+        Exchange::Bitstamp,
+        Exchange::Kucoin,
+        Exchange::Okx,
+        Exchange::Bybit,
+        Exchange::Bitfinex,
+        Exchange::BinanceUs,
+        Exchange::Wallet,
+        Exchange::Other,
+    ];
+
+    /// The name used on the command line and in the ledger.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exchange::Binance => "binance",
+            Exchange::Kraken => "kraken",
+            Exchange::Coinbase => "coinbase",
+            Exchange::Gemini => "gemini",
+            Exchange::Bitstamp => "bitstamp",
+            Exchange::Kucoin => "kucoin",
+            Exchange::Okx => "okx",
+            Exchange::Bybit => "bybit",
+            Exchange::Bitfinex => "bitfinex",
+            Exchange::BinanceUs => "binanceus",
+            Exchange::Wallet => "wallet",
+            Exchange::Other => "other",
+        }
+    }
+
+    /// Whether cointally can be given an API key for it: its registry entry has an API client.
+    pub fn takes_api_key(self) -> bool {
+        crate::registry::entry(self).api.is_some()
+    }
+}
+
+/// What an exchange supports; `None` (or empty) where it has nothing.
+pub struct Entry {
+    /// The exchange.
+    pub exchange: Exchange,
+    /// Its name in prose (`Coinbase`), for messages.
+    pub title: &'static str,
+    /// Its API client, when cointally can sync it with a key.
+    pub api: Option<Api>,
+    /// Turns its stored raw API records into events.
+    pub normalize: Option<NormalizeFn>,
+    /// Its export files cointally reads, in the order detection tries them.
+    pub csv: &'static [CsvFormat],
+    /// Its public candles as a price source.
+    pub prices: Option<PriceSource>,
+    /// What is special about its keys.
+    pub keys: Keys,
+    /// Its bundled simulator.
+    #[cfg(feature = "sandbox")]
+    pub simulator: Option<Simulator>,
+}
+
+/// Opens a price source at a base URL (production when `None`).
+pub type OpenPrices = fn(Option<&str>, ClientConfig, Arc<dyn Clock>) -> Result<Box<dyn CandleSource>, FetchError>;
+
+/// Checks a key's shape (key, secret).
+pub type CheckKey = fn(&str, &Secret) -> Result<(), KeyProblem>;
+
+/// Reads a key file's content: (key, secret).
+pub type ReadKeyFile = fn(&[u8]) -> Result<(String, Secret), KeyProblem>;
+
+/// Turns one stored raw record into events: pure, no network, no key.
+pub type NormalizeFn = fn(&Stream, &RawRecord) -> Result<Vec<NewEvent>, NormalizeError>;
+
+/// What an adapter is built from.
+pub struct Connect<'a> {
+    /// The account's label (for messages and the limiter's accounting).
+    pub label: &'a str,
+    /// The API key (or key name).
+    pub key: Secret,
+    /// The API secret (or private key).
+    pub secret: Secret,
+    /// The base URL to talk to; production when `None`.
+    pub base_url: Option<&'a str>,
+    /// The limiter shared by every account of the exchange on this server.
+    pub limiter: Arc<Limiter>,
+    /// Timeouts and retries.
+    pub config: ClientConfig,
+    /// The clock the waits run on.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// An exchange's API client.
+pub struct Api {
+    /// The limiter all accounts of the exchange share, for accounts talking to `base_url`
+    /// (production when `None`): the exchange's pacing knobs are read here, from its own
+    /// environment variables.
+    pub limiter: fn(clock: Arc<dyn Clock>, base_url: Option<&str>) -> Arc<Limiter>,
+    /// Builds the adapter the sync engine drives.
+    pub connect: fn(Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError>,
+}
+
+/// One export file layout of an exchange.
+#[derive(Clone, Copy)]
+pub struct CsvFormat {
+    /// The name on the command line (`--format`) and in the raw archive (`csv:NAME`).
+    pub name: &'static str,
+    /// Whether a header row is this layout's.
+    pub matches: fn(&Header) -> bool,
+    /// A fresh reader for one file.
+    pub reader: fn() -> Box<dyn RowReader>,
+}
+
+impl fmt::Debug for CsvFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq for CsvFormat {
+    fn eq(&self, other: &CsvFormat) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for CsvFormat {}
+
+impl PartialOrd for CsvFormat {
+    fn partial_cmp(&self, other: &CsvFormat) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for CsvFormat {
+    fn cmp(&self, other: &CsvFormat) -> Ordering {
+        self.name.cmp(other.name)
+    }
+}
+
+/// An exchange's public candles.
+pub struct PriceSource {
+    /// Where the engine puts it among the sources: lower is asked first.
+    pub rank: u8,
+    /// Opens the source at a base URL (production when `None`).
+    pub open: OpenPrices,
+}
+
+/// Why a key cannot be used, said before anything is contacted or stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyProblem {
+    /// What is wrong (never the key itself).
+    pub message: String,
+    /// What to do about it, when there is something to say.
+    pub hint: Option<&'static str>,
+}
+
+/// What is special about an exchange's keys.
+#[derive(Clone, Copy, Default)]
+pub struct Keys {
+    /// The prompt for the key at a terminal, given the account's label; `None`: the common
+    /// "API key for LABEL (EXCHANGE): ".
+    pub key_prompt: Option<fn(&str) -> String>,
+    /// When the secret may be a multi-line PEM block: the line printed before it is read
+    /// (its lines are then read up to the `-----END` line).
+    pub pem_secret: Option<&'static str>,
+    /// Checks a key's shape (key, secret) before it is used or stored.
+    pub check: Option<CheckKey>,
+    /// Reads the key file the exchange's portal downloads: (key, secret).
+    pub key_file: Option<ReadKeyFile>,
+}
+
+/// Keys with nothing special.
+const PLAIN_KEYS: Keys = Keys { key_prompt: None, pem_secret: None, check: None, key_file: None };
+
+/// An exchange cointally knows by name only: history from files of the generic layout.
+const fn files_only(exchange: Exchange, title: &'static str) -> Entry {
+    Entry {
+        exchange,
+        title,
+        api: None,
+        normalize: None,
+        csv: &[],
+        prices: None,
+        keys: PLAIN_KEYS,
+        #[cfg(feature = "sandbox")]
+        simulator: None,
+    }
+}
+
+/// Every exchange, one line each; the CSV formats of the list are detected in this order.
+pub static ENTRIES: &[Entry] = &[
+    Entry {
+        exchange: Exchange::Coinbase,
+        title: "Coinbase",
+        api: Some(Api { limiter: coinbase::connect::limiter, connect: coinbase::connect::connect }),
+        normalize: Some(coinbase::normalize::normalize),
+        csv: coinbase::connect::CSV,
+        prices: Some(PriceSource { rank: 0, open: coinbase::connect::prices }),
+        keys: coinbase::connect::KEYS,
+        #[cfg(feature = "sandbox")]
+        simulator: Some(coinbase::sandbox::SIMULATOR),
+    },
+    Entry {
+        exchange: Exchange::Kraken,
+        title: "Kraken",
+        api: Some(Api { limiter: kraken::connect::limiter, connect: kraken::connect::connect }),
+        normalize: Some(kraken::normalize::normalize),
+        csv: kraken::connect::CSV,
+        prices: Some(PriceSource { rank: 2, open: kraken::connect::prices }),
+        keys: PLAIN_KEYS,
+        #[cfg(feature = "sandbox")]
+        simulator: Some(kraken::sandbox::SIMULATOR),
+    },
+    Entry {
+        exchange: Exchange::Binance,
+        title: "Binance",
+        api: Some(Api { limiter: binance::connect::limiter, connect: binance::connect::connect }),
+        normalize: Some(binance::normalize::normalize),
+        csv: binance::connect::CSV,
+        prices: Some(PriceSource { rank: 1, open: binance::connect::prices }),
+        keys: PLAIN_KEYS,
+        #[cfg(feature = "sandbox")]
+        simulator: Some(binance::sandbox::SIMULATOR),
+    },
+    files_only(Exchange::Gemini, "Gemini"),
+    files_only(Exchange::Bitstamp, "Bitstamp"),
+    files_only(Exchange::Kucoin, "KuCoin"),
+    files_only(Exchange::Okx, "OKX"),
+    files_only(Exchange::Bybit, "Bybit"),
+    files_only(Exchange::Bitfinex, "Bitfinex"),
+    files_only(Exchange::BinanceUs, "Binance.US"),
+    files_only(Exchange::Wallet, "self-custody wallet"),
+    files_only(Exchange::Other, "other"),
+];
+
+/// Every entry, in the table's order.
+pub fn entries() -> &'static [Entry] {
+    ENTRIES
+}
+
+/// The entry of `exchange` (every exchange has one, the tests check it; were one missing, it
+/// would get the capabilities of "other": files only).
+pub fn entry(exchange: Exchange) -> &'static Entry {
+    static NONE: Entry = files_only(Exchange::Other, "other");
+    ENTRIES.iter().find(|entry| entry.exchange == exchange).unwrap_or(&NONE)
+}
+
+/// Turns one stored raw record of `exchange` into events: pure, no network, no key, so the
+/// raw archive can be re-normalised offline.
+pub fn normalize(exchange: Exchange, stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, NormalizeError> {
+    match entry(exchange).normalize {
+        Some(normalize) => normalize(stream, record),
+        None => Err(NormalizeError {
+            endpoint: stream.endpoint.clone(),
+            external_id: record.external_id.clone(),
+            reason: format!("cointally has no API normaliser for {exchange}"),
+        }),
+    }
+}
+
+/// Every exchange export layout cointally reads, with its exchange, in detection order.
+pub fn csv_formats() -> impl Iterator<Item = (Exchange, &'static CsvFormat)> {
+    ENTRIES.iter().flat_map(|entry| entry.csv.iter().map(move |format| (entry.exchange, format)))
+}
+
+/// Every price source cointally knows, in the order the engine prefers them (by rank), each
+/// talking to `base_url(name)` or its production URL.
+pub fn open_sources(
+    base_url: BaseUrls<'_>,
+    config: &ClientConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Vec<Box<dyn CandleSource>>, FetchError> {
+    let mut ranked: Vec<(&Entry, &PriceSource)> =
+        ENTRIES.iter().filter_map(|entry| entry.prices.as_ref().map(|source| (entry, source))).collect();
+    ranked.sort_by_key(|(_, source)| source.rank);
+    ranked
+        .into_iter()
+        .map(|(entry, source)| {
+            (source.open)(base_url(entry.exchange.as_str()).as_deref(), config.clone(), clock.clone())
+        })
+        .collect()
+}
