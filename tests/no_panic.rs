@@ -141,3 +141,25 @@ fn amount_of_ten_to_the_twentieth_is_refused_with_its_row() {
     assert!(run.stderr.contains("100000000000000000000") && run.stderr.contains("10^20"), "{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
+
+#[test]
+fn report_on_a_ledger_holding_an_amount_past_the_bounds_is_an_error() {
+    let sb = Sandbox::new();
+    sb.ok(&["init"]);
+    sb.ok(&["account", "add", "wallet", "--label", "w"]);
+    let file = sb.path("ok.csv");
+    std::fs::write(
+        &file,
+        "time,kind,received_amount,received_asset,fiat_value,fiat_currency\n2025-01-01 00:00:00,deposit,1,BTC,90000,USD\n",
+    )
+    .unwrap();
+    sb.ok(&["import", file.to_str().unwrap(), "--account", "w"]);
+    // A ledger written before the bounds (or edited by hand) may hold a figure past them.
+    let conn = rusqlite::Connection::open(sb.ledger()).unwrap();
+    conn.execute("UPDATE legs SET amount = '50000000000000000000000'", []).unwrap();
+    drop(conn);
+    let run = sb.run(&["report", "--year", "2025", "--allow-missing-prices"]);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("\"50000000000000000000000\" is too large"), "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
