@@ -131,7 +131,8 @@ pub fn audit(ledger: &mut Ledger) -> Result<Vec<Finding>, LedgerError> {
                 event: None,
                 time: (at > 0).then(|| format_rfc3339(from_millis(at))),
                 asset: asset.clone(),
-                amount: format_amount(ours - theirs),
+                // Checked: the ledger's sum is read back without `parse_amount`'s bound.
+                amount: ours.checked_sub(theirs).map_or_else(|| "out of range".to_owned(), format_amount),
                 detail: format!(
                     "ledger {}, exchange reported {}; {where_from}",
                     format_amount(ours),

@@ -85,7 +85,7 @@ fn compatible(w: &Movement, d: &Movement) -> bool {
     if w.asset != d.asset || (w.account_id == d.account_id && d.time_ms < w.time_ms) {
         return false;
     }
-    if d.time_ms < w.time_ms - WINDOW_BEFORE_MS || d.time_ms > w.time_ms + WINDOW_AFTER_MS {
+    if d.time_ms < w.time_ms.saturating_sub(WINDOW_BEFORE_MS) || d.time_ms > w.time_ms.saturating_add(WINDOW_AFTER_MS) {
         return false;
     }
     if let (Some(a), Some(b)) = (&w.tx_hash, &d.tx_hash) {
@@ -93,6 +93,7 @@ fn compatible(w: &Movement, d: &Movement) -> bool {
             return false;
         }
     }
+    // `w.amount × MAX_FEE_SHARE` is below `w.amount` in size: neither it nor the difference overflows.
     d.amount <= w.amount && d.amount >= w.amount - w.amount * MAX_FEE_SHARE
 }
 
@@ -117,7 +118,8 @@ pub fn match_movements(movements: &[Movement], manual: &[TransferLink], unlinked
     }
     for (ws, ds) in by_hash.values() {
         let ([w], [d]) = (ws.as_slice(), ds.as_slice()) else { continue };
-        if w.asset == d.asset && w.account_id != d.account_id && d.amount <= w.amount + w.fee {
+        let within = w.amount.checked_add(w.fee).is_none_or(|most| d.amount <= most);
+        if w.asset == d.asset && w.account_id != d.account_id && within {
             links.push(TransferLink { withdrawal: w.event_id, deposit: d.event_id, method: LinkMethod::TxHash });
             taken.insert(w.event_id);
             taken.insert(d.event_id);
@@ -136,8 +138,8 @@ pub fn match_movements(movements: &[Movement], manual: &[TransferLink], unlinked
     let mut reverse: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
     for w in free.iter().filter(|m| m.outgoing && !taken.contains(&m.event_id)) {
         let Some(list) = deposits.get(w.asset.as_str()) else { continue };
-        let start = list.partition_point(|d| d.time_ms < w.time_ms - WINDOW_BEFORE_MS);
-        for d in list[start..].iter().take_while(|d| d.time_ms <= w.time_ms + WINDOW_AFTER_MS) {
+        let start = list.partition_point(|d| d.time_ms < w.time_ms.saturating_sub(WINDOW_BEFORE_MS));
+        for d in list[start..].iter().take_while(|d| d.time_ms <= w.time_ms.saturating_add(WINDOW_AFTER_MS)) {
             if compatible(w, d) {
                 candidates.entry(w.event_id).or_default().push(d.event_id);
                 reverse.entry(d.event_id).or_default().push(w.event_id);

@@ -14,11 +14,40 @@ pub enum AmountError {
     /// The number has more digits than can be held exactly (28 significant digits).
     #[error("{0:?} has more digits than can be held exactly")]
     TooPrecise(String),
+    /// The number's magnitude is at or above [`MAX_MAGNITUDE`].
+    #[error("{0:?} is too large: amounts and prices must be below 10^20 in size")]
+    TooLarge(String),
+    /// The number has more decimal places than [`MAX_DECIMAL_PLACES`].
+    #[error("{0:?} has more than 18 decimal places")]
+    TooManyDecimals(String),
 }
+
+/// Every amount and price read must be smaller than this in size: 10^20.
+///
+/// Why this bound: the largest token supplies in circulation are below 10^18 units (Baby Doge
+/// Coin, about 4.2 × 10^17; SHIB and PEPE below 10^15) and the largest fiat sums and prices of
+/// any exchange are far below that, so no real amount reaches it. Against `Decimal`'s limit of
+/// about 7.9 × 10^28 it leaves 8 orders of magnitude: adding or subtracting two parsed numbers
+/// cannot overflow, and neither can a sum of fewer than 790 million of them. A *product* of
+/// two parsed numbers (amount × price) or a quotient can still overflow, and those are
+/// computed with checked arithmetic where they are made.
+pub const MAX_MAGNITUDE: Decimal = Decimal::from_parts(1_661_992_960, 1_808_227_885, 5, false, 0);
+
+/// The most decimal places an amount or price may have (after trailing zeros are dropped): 18.
+///
+/// Why this bound: the finest unit of any widely held asset is 10^-18 (Ethereum's wei and the
+/// ERC-20 tokens that copy it); exchanges report at most 8 to 10 places. A finer number is not
+/// a real amount but a garbled one, and refusing it keeps every product of two parsed
+/// numbers within `Decimal`'s 28 places without rounding away a digit that mattered.
+pub const MAX_DECIMAL_PLACES: u32 = 18;
 
 /// Parses a decimal amount exactly: `12.5`, `-0.00000001`, `+3`, and exponent forms some
 /// exchanges emit (`1E-8`). Thousands separators and currency symbols are refused here;
 /// a format that has them strips them itself, on purpose.
+///
+/// A number of size [`MAX_MAGNITUDE`] (10^20) or more, or with more than
+/// [`MAX_DECIMAL_PLACES`] (18) decimal places once trailing zeros are dropped, is refused
+/// with an error saying which bound and what the text was: see those constants for why.
 pub fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
     let text = text.trim();
     if text.is_empty() {
@@ -40,7 +69,16 @@ pub fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
         Decimal::from_str_exact(text.strip_prefix('+').unwrap_or(text))
     };
     match parsed {
-        Ok(value) => Ok(value.normalize()),
+        Ok(value) => {
+            let value = value.normalize();
+            if value.abs() >= MAX_MAGNITUDE {
+                Err(AmountError::TooLarge(text.to_string()))
+            } else if value.scale() > MAX_DECIMAL_PLACES {
+                Err(AmountError::TooManyDecimals(text.to_string()))
+            } else {
+                Ok(value)
+            }
+        }
         Err(rust_decimal::Error::Underflow) | Err(rust_decimal::Error::ExceedsMaximumPossibleValue) => {
             Err(AmountError::TooPrecise(text.to_string()))
         }
@@ -83,6 +121,31 @@ mod tests {
             assert!(parse_amount(bad).is_err(), "{bad:?} should be refused");
         }
         assert_eq!(parse_amount("").unwrap_err(), AmountError::Empty);
+    }
+
+    #[test]
+    fn magnitude_bound_is_ten_to_the_twentieth() {
+        assert_eq!(MAX_MAGNITUDE, dec("100000000000000000000"));
+        assert_eq!(parse_amount("99999999999999999999.99").unwrap(), dec("99999999999999999999.99"));
+        assert_eq!(parse_amount("-99999999999999999999").unwrap(), dec("-99999999999999999999"));
+        for big in ["100000000000000000000", "-100000000000000000000", "1E20", "1e28", "79228162514264337593543950335"]
+        {
+            assert_eq!(parse_amount(big), Err(AmountError::TooLarge(big.to_string())), "{big}");
+        }
+        let message = parse_amount("1E20").unwrap_err().to_string();
+        assert!(message.contains("\"1E20\"") && message.contains("10^20"), "{message}");
+    }
+
+    #[test]
+    fn scale_bound_is_eighteen_places_after_trailing_zeros() {
+        assert_eq!(parse_amount("0.000000000000000001").unwrap(), dec("0.000000000000000001"));
+        assert_eq!(parse_amount("1E-18").unwrap(), dec("0.000000000000000001"));
+        assert_eq!(parse_amount("0.10000000000000000000000").unwrap(), dec("0.1"));
+        for fine in ["0.0000000000000000001", "1E-19", "-1.0000000000000000001"] {
+            assert_eq!(parse_amount(fine), Err(AmountError::TooManyDecimals(fine.to_string())), "{fine}");
+        }
+        let message = parse_amount("1E-19").unwrap_err().to_string();
+        assert!(message.contains("\"1E-19\"") && message.contains("18 decimal places"), "{message}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Times from text: every timestamp from outside becomes a UTC instant here.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 /// A timestamp that none of the accepted layouts reads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,6 +19,19 @@ pub const UTC_LAYOUTS: &str = "RFC 3339 like 2025-01-15T10:30:00Z, or 2025-01-15
 /// RFC 3339 with any offset (`2025-01-15T10:30:00.123+01:00`), `YYYY-MM-DD HH:MM[:SS[.fff]]`
 /// with an optional trailing ` UTC` or `Z`, and a bare date `YYYY-MM-DD` (midnight UTC).
 pub fn parse_utc(text: &str) -> Result<DateTime<Utc>, TimeError> {
+    parse_any_year(text).and_then(|t| within_years(t, text, UTC_LAYOUTS))
+}
+
+/// The years a time read from outside may fall in. chrono reads years up to ±262,143; a time
+/// that near chrono's edge would make adding a window of seconds to it panic, and no real
+/// record is dated outside years 1 to 9999.
+const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+fn within_years(time: DateTime<Utc>, text: &str, expected: &'static str) -> Result<DateTime<Utc>, TimeError> {
+    if YEARS.contains(&time.year()) { Ok(time) } else { Err(TimeError { text: text.to_string(), expected }) }
+}
+
+fn parse_any_year(text: &str) -> Result<DateTime<Utc>, TimeError> {
     let err = || TimeError { text: text.to_string(), expected: UTC_LAYOUTS };
     let trimmed = text.trim();
     if let Some(t) = parse_plain(trimmed) {
@@ -65,6 +78,7 @@ pub fn parse_utc_with(text: &str, layout: &str, expected: &'static str) -> Resul
     NaiveDateTime::parse_from_str(text.trim(), layout)
         .map(|t| Utc.from_utc_datetime(&t))
         .map_err(|_| TimeError { text: text.to_string(), expected })
+        .and_then(|t| within_years(t, text, expected))
 }
 
 /// Milliseconds since the Unix epoch: how the ledger stores time.
@@ -119,6 +133,17 @@ mod tests {
         for bad in ["", "yesterday", "2025-13-01 00:00:00", "15/01/2025", "2025-02-30"] {
             assert!(parse_utc(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn refuses_years_outside_1_to_9999_so_adding_a_window_cannot_panic() {
+        for far in ["+262143-12-31 23:59:59", "-262143-01-01 00:00:00", "0000-01-01 00:00:00", "+10000-01-01T00:00:00Z"]
+        {
+            assert!(parse_utc(far).is_err(), "{far}");
+            assert!(parse_utc_with(far, "%Y-%m-%d %H:%M:%S", "x").is_err(), "{far}");
+        }
+        assert!(parse_utc("9999-12-31 23:59:59").is_ok());
+        assert!(parse_utc("0001-01-01 00:00:00").is_ok());
     }
 
     #[test]

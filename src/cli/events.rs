@@ -22,8 +22,8 @@ pub struct Args {
     /// Only this kind (trade, deposit, withdrawal, staking, ...)
     #[arg(long, value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<EventKind>()))]
     kind: Option<EventKind>,
-    /// Only this calendar year (UTC)
-    #[arg(long, value_parser = clap::value_parser!(i32).range(1970..=9999))]
+    /// Only this calendar year (UTC), 2009 to 2100
+    #[arg(long, value_parser = super::report::parse_year)]
     year: Option<i32>,
     /// At most this many events (the earliest that match)
     #[arg(long)]

@@ -11,11 +11,27 @@ use crate::transfers;
 use super::Context;
 use super::output::{Align, Table, print_json};
 
+/// The years `--year` accepts, wherever it is taken: from 2009, the year of Bitcoin's first
+/// block (nothing earlier can hold a crypto event), to 2100. Date arithmetic on a year far
+/// outside (`2147483647`) would overflow; this range keeps every year-end date valid.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2009..=2100;
+
+/// Reads a `--year` value, refusing one outside [`YEARS`] with a message that says the range.
+pub fn parse_year(text: &str) -> Result<i32, String> {
+    let (first, last) = (YEARS.start(), YEARS.end());
+    let wanted = format!("give a calendar year from {first} to {last}");
+    match text.trim().parse::<i32>() {
+        Ok(year) if YEARS.contains(&year) => Ok(year),
+        Ok(_) => Err(format!("{text} is outside the years cointally computes: {wanted}")),
+        Err(_) => Err(format!("{text:?} is not a year: {wanted}")),
+    }
+}
+
 /// The choices of a computation, shared by every command that computes gains.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TaxArgs {
-    /// The tax year (calendar year, dates in UTC)
-    #[arg(long)]
+    /// The tax year (calendar year, dates in UTC), 2009 to 2100
+    #[arg(long, value_parser = parse_year)]
     pub year: i32,
     /// How the units sold are chosen among the lots held
     #[arg(long, value_enum, default_value_t = Method::Fifo)]

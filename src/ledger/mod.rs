@@ -76,6 +76,9 @@ pub enum LedgerError {
     /// A stored value could not be read back (the file was edited by hand?).
     #[error("the ledger holds a value it cannot read: {0}")]
     Corrupt(String),
+    /// A stored figure is too large (or too fine) to compute with safely.
+    #[error("the ledger holds a figure too large to compute with: {0}")]
+    OutOfRange(String),
     /// Reading or writing the file failed.
     #[error("ledger file {path}: {source}")]
     Io {

@@ -349,7 +349,13 @@ impl Ledger {
         let finish = |m: Option<Pending>, out: &mut Vec<Movement>| {
             let Some((mut movement, ok, fees)) = m else { return };
             if ok && !movement.asset.is_empty() {
-                movement.fee = fees.iter().filter(|(a, _)| *a == movement.asset).map(|(_, f)| f.abs()).sum();
+                // Checked: amounts are read back without `parse_amount`'s bound (a ledger of an
+                // older version, or edited). A sum past `Decimal`'s range only widens matching.
+                movement.fee = fees
+                    .iter()
+                    .filter(|(a, _)| *a == movement.asset)
+                    .try_fold(Decimal::ZERO, |sum, (_, f)| sum.checked_add(f.abs()))
+                    .unwrap_or(Decimal::MAX);
                 out.push(movement);
             }
         };

@@ -104,9 +104,13 @@ pub fn value_event(event: &PricingEvent, currency: &str, values: &mut Vec<LegVal
             });
             continue;
         }
-        if let Some((_, price, path)) = known.iter().find(|(asset, ..)| *asset == leg.asset) {
-            // The leg the price came from keeps its exact value; a fee in the same asset is priced.
-            let value = exact_value(event, leg.seq, currency).unwrap_or_else(|| super::value_of(leg.amount, *price));
+        // The leg the price came from keeps its exact value; a fee in the same asset is priced
+        // (a value that overflows leaves the leg to the other sources, then to "missing").
+        let implied = known.iter().find(|(asset, ..)| *asset == leg.asset).and_then(|(_, price, path)| {
+            let value = exact_value(event, leg.seq, currency).or_else(|| super::value_of(leg.amount, *price))?;
+            Some((price, path, value))
+        });
+        if let Some((price, path, value)) = implied {
             values.push(LegValue {
                 event_id: event.id,
                 seq: leg.seq,

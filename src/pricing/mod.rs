@@ -130,14 +130,14 @@ pub fn round_price(price: Decimal) -> Decimal {
     price.round_dp_with_strategy(PRICE_PLACES, RoundingStrategy::MidpointNearestEven).normalize()
 }
 
-/// |amount| × price, rounded to the places stored (zero if it would overflow, which no real
-/// amount does).
-pub fn value_of(amount: Decimal, price: Decimal) -> Decimal {
+/// |amount| × price, rounded to the places stored; `None` when the product overflows (both are
+/// below 10^20 from `parse_amount`, their product is not bounded), and the leg then stays
+/// unvalued — listed as missing, never silently zero.
+pub fn value_of(amount: Decimal, price: Decimal) -> Option<Decimal> {
     amount
         .abs()
         .checked_mul(price)
         .map(|v| v.round_dp_with_strategy(VALUE_PLACES, RoundingStrategy::MidpointNearestEven).normalize())
-        .unwrap_or_default()
 }
 
 /// A market's candles of one granularity from one origin: what a hop reads.
@@ -211,12 +211,13 @@ pub fn run(
         key.0.clear();
         key.0.push_str(&need.asset);
         key.1 = need.time_ms;
-        if let Some(found) = points.get(&key).and_then(|p| p.found.as_ref()) {
+        let found = points.get(&key).and_then(|p| p.found.as_ref());
+        if let Some((found, value)) = found.and_then(|f| Some((f, value_of(need.amount, f.price)?))) {
             values.push(LegValue {
                 event_id: need.event_id,
                 seq: need.seq,
                 price: found.price,
-                value: value_of(need.amount, found.price),
+                value,
                 source: found.source.clone(),
                 path: found.path.clone(),
             });

@@ -366,16 +366,23 @@ fn a_cad_ledger_is_valued_from_krakens_ohlc_at_the_finest_candle_still_served() 
     ] {
         let (open, price) = close(id, g, at(minutes));
         let v = book.value(event, 0).unwrap();
-        assert_eq!((v.price, v.value, v.source.as_str()), (price, value_of(d(amount), price), "kraken"));
+        assert_eq!((v.price, v.value, v.source.as_str()), (price, value_of(d(amount), price).unwrap(), "kraken"));
         assert_eq!(v.path, format!("kraken:{id}:{}@{open}", g.name));
     }
     let (sol_open, sol_usd) = close("SOLUSD", Granularity::DAY, at(1));
     let (_, usd_cad) = close("ZUSDZCAD", Granularity::DAY, at(1));
     let v = book.value(sol, 0).unwrap();
     let price = round_price(sol_usd * usd_cad);
-    assert_eq!((v.price, v.value), (price, value_of(d("3"), price)));
+    assert_eq!((v.price, v.value), (price, value_of(d("3"), price).unwrap()));
     assert_eq!(v.path, format!("kraken:SOLUSD:1d@{sol_open}*kraken:ZUSDZCAD:1d@{sol_open}"));
     // Everything is cached: a second run asks nothing.
     let again = book.run(&kraken, &Options { revalue: true, ..Options::default() });
     assert_eq!((again.requests, again.valued), (0, 4));
+}
+
+#[test]
+fn a_value_that_overflows_is_none_not_zero() {
+    let max = d("99999999999999999999");
+    assert_eq!(value_of(max, max), None);
+    assert_eq!(value_of(d("-2"), d("1.5")), Some(d("3")));
 }

@@ -29,6 +29,7 @@
 
 use std::collections::BTreeMap;
 
+use cointally_exchanges::amount::{MAX_DECIMAL_PLACES, MAX_MAGNITUDE};
 use cointally_exchanges::asset::is_fiat;
 use cointally_exchanges::{EventKind, LegRole};
 use rust_decimal::Decimal;
@@ -37,6 +38,63 @@ use super::holding::term;
 use super::pools::{Lot, Pool};
 use super::{Method, Options, Tracking, TransferFees};
 use crate::ledger::{Disposal, DisposalKind, Holding, IncomeRow, TaxEvent, TaxLeg};
+
+/// A figure of an event outside the bounds the computation is safe within.
+///
+/// Why bounds and not checked arithmetic on every `+`: every amount, value and basis of an
+/// event is held below 10^20 ([`MAX_MAGNITUDE`], the bound `parse_amount` puts on what is
+/// read), and amounts to at most 18 decimal places. Then the sums the engine keeps (balances,
+/// lots, basis acquired and disposed, report totals) stay below `Decimal`'s ~7.9 × 10^28 for
+/// any ledger of fewer than 790 million legs; the products and quotients it makes are
+/// `total × part / whole` with |part| ≤ |whole| (at most `total`, see [`proportion`]) and the
+/// basis per unit (checked, in `pools`). The ledger's text is read back without those bounds
+/// (an edited or foreign file), so they are checked here, per event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {event_id}, leg {seq} ({asset}): {what} {figure} is out of range: {bound}")]
+pub struct OutOfRange {
+    /// The event.
+    pub event_id: i64,
+    /// The leg's position in the event (`-1` for the event's own basis).
+    pub seq: i64,
+    /// The leg's asset (the reporting currency's basis: empty).
+    pub asset: String,
+    /// Which figure: `amount`, `value` or `basis`.
+    pub what: &'static str,
+    /// The figure as read.
+    pub figure: Decimal,
+    /// The bound it breaks, in words.
+    pub bound: &'static str,
+}
+
+const SIZE_BOUND: &str = "amounts and values must be below 10^20 in size";
+const PLACES_BOUND: &str = "amounts may have at most 18 decimal places";
+
+/// Checks that every figure of `event` is within the bounds the computation is safe within.
+pub fn within_bounds(event: &TaxEvent) -> Result<(), OutOfRange> {
+    let out = |seq: i64, asset: &str, what: &'static str, figure: Decimal, bound: &'static str| OutOfRange {
+        event_id: event.id,
+        seq,
+        asset: asset.to_owned(),
+        what,
+        figure,
+        bound,
+    };
+    if let Some(basis) = event.basis.filter(|b| b.abs() >= MAX_MAGNITUDE) {
+        return Err(out(-1, "", "basis", basis, SIZE_BOUND));
+    }
+    for leg in &event.legs {
+        if leg.amount.abs() >= MAX_MAGNITUDE {
+            return Err(out(leg.seq, &leg.asset, "amount", leg.amount, SIZE_BOUND));
+        }
+        if leg.amount.normalize().scale() > MAX_DECIMAL_PLACES {
+            return Err(out(leg.seq, &leg.asset, "amount", leg.amount, PLACES_BOUND));
+        }
+        if let Some(value) = leg.value.filter(|v| v.abs() >= MAX_MAGNITUDE) {
+            return Err(out(leg.seq, &leg.asset, "value", value, SIZE_BOUND));
+        }
+    }
+    Ok(())
+}
 
 /// 2025-01-01T00:00:00Z: from then on, US lots are tracked wallet by wallet.
 pub const US_PER_WALLET_FROM_MS: i64 = 1_735_689_600_000;
@@ -142,8 +200,16 @@ fn value(leg: &TaxLeg) -> Decimal {
 /// Shares `total` among `weights` in proportion (equal shares when they sum to zero); the
 /// last share takes the remainder, so the shares add up to `total` exactly.
 /// `total × part / whole`, multiplied first so that round figures stay round.
+///
+/// Every caller has |part| ≤ |whole| and `whole` ≠ 0 (a part of a lot, of a send, of a
+/// trade's weights), so the result is at most `total` in size and cannot overflow; should a
+/// caller break that, the result is `total` rather than a panic.
 pub fn proportion(total: Decimal, part: Decimal, whole: Decimal) -> Decimal {
-    total.checked_mul(part).map(|x| x / whole).unwrap_or_else(|| total * (part / whole))
+    total
+        .checked_mul(part)
+        .and_then(|x| x.checked_div(whole))
+        .or_else(|| part.checked_div(whole).and_then(|ratio| total.checked_mul(ratio)))
+        .unwrap_or(total)
 }
 
 fn share(total: Decimal, weights: &[Decimal]) -> Vec<Decimal> {
@@ -201,7 +267,17 @@ impl Engine {
         time_ms >= self.year_start_ms
     }
 
-    /// Applies one event (events must come in time order).
+    /// Applies one event (events must come in time order) after checking its figures are
+    /// within the bounds the computation is safe within ([`within_bounds`]); an event out
+    /// of them changes nothing.
+    pub fn try_process(&mut self, event: &TaxEvent) -> Result<(), OutOfRange> {
+        within_bounds(event)?;
+        self.process(event);
+        Ok(())
+    }
+
+    /// Applies one event (events must come in time order) whose figures are known to be
+    /// within bounds (from `parse_amount`, or checked by [`within_bounds`]).
     pub fn process(&mut self, event: &TaxEvent) {
         if self.options.tracking == Tracking::Us && !self.per_wallet && event.time_ms >= US_PER_WALLET_FROM_MS {
             self.reseat_per_wallet();

@@ -12,6 +12,8 @@ pub mod pools;
 pub mod report;
 
 #[cfg(test)]
+mod bounds_proptests;
+#[cfg(test)]
 mod proptests;
 #[cfg(test)]
 mod tests;
@@ -210,11 +212,18 @@ pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result
     let mut engine = Engine::new(options, &plans, labels);
     let until = options.year.map(|y| year_start_ms(y + 1));
     let mut events = 0u64;
+    let mut out_of_range = None;
     ledger.for_each_tax_event(&currency, until, |event| {
+        if out_of_range.is_some() {
+            return;
+        }
         hash_event(&mut hasher, &event);
-        engine.process(&event);
+        out_of_range = engine.try_process(&event).err();
         events += 1;
     })?;
+    if let Some(error) = out_of_range {
+        return Err(LedgerError::OutOfRange(error.to_string()));
+    }
     let inputs_hash = crate::digest::hex(&hasher.finalize());
     Ok(Computed { computation: engine.finish(), inputs_hash, events })
 }

@@ -35,7 +35,19 @@ pub struct Lot {
 impl Lot {
     /// Basis per unit (the HIFO/LOFO ranking).
     fn unit_basis(&self) -> Decimal {
-        if self.amount.is_zero() { Decimal::ZERO } else { self.basis / self.amount }
+        // A large basis over a tiny amount (10^20 over 10^-18) overflows: such a lot ranks
+        // as the dearest, which is what its basis per unit is.
+        if self.amount.is_zero() {
+            Decimal::ZERO
+        } else {
+            self.basis.checked_div(self.amount).unwrap_or(
+                if self.basis.is_sign_negative() == self.amount.is_sign_negative() {
+                    Decimal::MAX
+                } else {
+                    Decimal::MIN
+                },
+            )
+        }
     }
 
     /// Splits off `amount` units (less than the lot holds) with their share of the basis.

@@ -367,6 +367,7 @@ fn fiat_payment(scope: &str, r: FiatPayment) -> Result<Vec<NewEvent>, Reason> {
             ..NewEvent::new(id, time, EventKind::Trade, legs)
         }]);
     }
+    // Both parsed, so below 10^20 in size (`parse_amount`): the difference cannot overflow.
     let spent = source - fee;
     if spent < Decimal::ZERO {
         return Err(format!("field `totalFee`: {fee} is more than sourceAmount {source}"));
@@ -430,6 +431,7 @@ fn dust(r: Dribblet) -> Result<Vec<NewEvent>, Reason> {
         let credited = decimal("transferedAmount", &detail.transfered_amount)?;
         let charge = decimal("serviceChargeAmount", &detail.service_charge_amount)?;
         let bnb = asset("BNB", detail.operate_time);
+        // Both parsed, so below 10^20 in size (`parse_amount`): the sum cannot overflow.
         let mut legs = vec![Leg::sent(from, spent), Leg::received(bnb.clone(), credited + charge)];
         push_fee(&mut legs, bnb, charge);
         events.push(NewEvent::new(id, time, EventKind::Conversion, legs));

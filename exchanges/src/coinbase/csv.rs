@@ -713,7 +713,9 @@ fn trade(
     let asset = line.asset.clone();
     let legs = match note {
         Some(note) if note.quote != currency => {
-            let gross = note.rate.map(|rate| quantity * rate);
+            // A rate × quantity out of range (both are bounded by `parse_amount`, their
+            // product is not) is no gross: the Notes' own quote amount is used, as for no rate.
+            let gross = note.rate.and_then(|rate| quantity.checked_mul(rate));
             let fee = gross.map(|g| if buy { note.quote_amount - g } else { g - note.quote_amount });
             let (quote_amount, fee) = match (gross, fee) {
                 (Some(g), Some(f)) if f >= Decimal::ZERO => (g, f),

@@ -395,6 +395,7 @@ fn send_event(
         }
         None => Decimal::ZERO,
     };
+    // Both parsed, so below 10^20 in size (`parse_amount`): the difference cannot overflow.
     let mut legs = vec![Leg::sent(asset.clone(), amount.abs() - fee)];
     if !fee.is_zero() {
         legs.push(Leg::fee(asset, fee));
@@ -464,8 +465,14 @@ fn fill_record(payload: &str) -> Result<NewEvent, Reason> {
     if price <= Decimal::ZERO || size <= Decimal::ZERO {
         return Err(format!("price {price} and size {size} must be positive"));
     }
-    let (base_qty, quote_qty) =
-        if fill.size_in_quote { ((size / price).round_dp(8), size) } else { (size, (size * price).normalize()) };
+    let (base_qty, quote_qty) = if fill.size_in_quote {
+        let base_qty = size.checked_div(price).ok_or_else(|| format!("size {size} / price {price} is out of range"))?;
+        (base_qty.round_dp(8), size)
+    } else {
+        let quote_qty =
+            size.checked_mul(price).ok_or_else(|| format!("size {size} × price {price} is out of range"))?;
+        (size, quote_qty.normalize())
+    };
     let time = parse_utc(&fill.trade_time).map_err(|e| format!("field `trade_time`: {e}"))?;
     let buy = match fill.side.to_ascii_uppercase().as_str() {
         "BUY" => true,

@@ -177,8 +177,10 @@ fn amounts(entry: &Entry) -> Result<(String, Decimal, Decimal), Reason> {
 pub fn seconds(raw: &RawValue) -> Result<DateTime<Utc>, Reason> {
     let text = raw.get().trim().trim_matches('"');
     let secs: Decimal = text.parse().map_err(|_| format!("field `time`: {text:?} is not a number of seconds"))?;
-    let ms = (secs * Decimal::ONE_THOUSAND).round();
-    let ms: i64 = ms.try_into().map_err(|_| format!("field `time`: {text} is out of range"))?;
+    let ms: i64 = secs
+        .checked_mul(Decimal::ONE_THOUSAND)
+        .and_then(|ms| i64::try_from(ms.round()).ok())
+        .ok_or_else(|| format!("field `time`: {text} is out of range"))?;
     Utc.timestamp_millis_opt(ms)
         .single()
         .filter(|_| ms > 0)
