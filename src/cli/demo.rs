@@ -161,14 +161,14 @@ fn sync_simulator(
 
 /// Answers what `check` asks about the simulated Coinbase account as its owner would: its sends
 /// to other Coinbase users (withdrawals that reach no wallet of the ledger) were gifts, and the
-/// payout types cointally does not know (imported as adjustments without basis) were income.
+/// payout types cointally does not know (kept as kind `unknown`) were income.
 /// Returns how many events were reclassified.
 fn answer_check(context: &Context, ledger: &mut Ledger) -> anyhow::Result<usize> {
     let mut answered = 0;
     for finding in audit(ledger)?.into_iter().filter(|f| f.account == SIMULATED_COINBASE) {
         let kind = match finding.kind {
             "unmatched_withdrawal" => EventKind::Gift,
-            "missing_basis" => EventKind::Income,
+            "missing_basis" | "unknown_kind" => EventKind::Income,
             _ => continue,
         };
         for event in finding.items.iter().filter_map(|i| i.event) {

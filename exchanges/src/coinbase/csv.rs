@@ -269,6 +269,8 @@ enum Type {
     Outflow(EventKind),
     /// Removes the quantity as a fee.
     Fee,
+    /// A type cointally does not know: the quantity moves the balance by its sign.
+    Unknown,
     /// Moves the quantity inside the account.
     Internal,
 }
@@ -476,13 +478,9 @@ impl Reader {
     fn read_row(&mut self, row: &Row<'_>) -> Result<Vec<ImportedEvent>, RowError> {
         let columns = self.columns(row.header())?;
         let type_text = row.required(TYPE)?;
-        let kind = classify(type_text).ok_or_else(|| {
-            RowError::new(format!(
-                "unknown Coinbase transaction type {type_text:?}: cointally does not know what it does to the \
-                 balance; convert these rows to cointally's generic CSV format (time,kind,sent_amount,…) and \
-                 import them with --format generic"
-            ))
-        })?;
+        // A type cointally does not know is kept as kind `unknown`, its quantity moving the
+        // balance the way its sign says, until the user reclassifies it.
+        let kind = classify(type_text).unwrap_or(Type::Unknown);
         let line = Line {
             row,
             type_text,
@@ -535,6 +533,18 @@ impl Reader {
             Type::Inflow(kind) => (kind, vec![Leg::received(asset, line.inflow()?)], value()?),
             Type::Outflow(kind) => (kind, vec![Leg::sent(asset, line.outflow())], value()?),
             Type::Fee => (EventKind::Fee, vec![Leg::fee(asset, line.outflow())], value()?),
+            Type::Unknown => {
+                let leg = if line.quantity < Decimal::ZERO {
+                    Leg::sent(asset, line.outflow())
+                } else {
+                    Leg::received(asset, line.quantity)
+                };
+                let event = NewEvent {
+                    note: Some(format!("Coinbase transaction type {type_text:?}")),
+                    ..line.event(EventKind::Unknown, vec![leg], value()?)
+                };
+                return Ok(line.imported(event));
+            }
             Type::Internal => {
                 let amount = line.outflow();
                 (
@@ -798,7 +808,7 @@ mod tests {
     const V3: &str = include_str!("../../../fixtures/coinbase/csv/v3_2023.csv");
     const LEGACY_2022: &str = include_str!("../../../fixtures/coinbase/csv/legacy_2022.csv");
     const LEGACY_2021: &str = include_str!("../../../fixtures/coinbase/csv/legacy_2021_gbp.csv");
-    const BAD_TYPE: &str = include_str!("../../../fixtures/coinbase/csv/bad_unknown_type.csv");
+    const UNKNOWN_TYPE: &str = include_str!("../../../fixtures/coinbase/csv/unknown_type.csv");
     const BAD_NUMBER: &str = include_str!("../../../fixtures/coinbase/csv/bad_number.csv");
     const BAD_DATE: &str = include_str!("../../../fixtures/coinbase/csv/bad_date.csv");
     const BAD_CONVERT: &str = include_str!("../../../fixtures/coinbase/csv/bad_convert_notes.csv");
@@ -1118,14 +1128,13 @@ mod tests {
     }
 
     #[test]
-    fn unknown_type_is_an_error_naming_it() {
-        let outcome = run(BAD_TYPE);
-        assert_eq!(outcome.events.len(), 1, "the good row is still read");
-        assert_eq!(outcome.errors.len(), 1);
-        let (line, message) = &outcome.errors[0];
-        assert_eq!(*line, 5);
-        assert!(message.contains("\"Teleport Reward\""), "{message}");
-        assert!(message.contains("generic"), "{message}");
+    fn unknown_type_is_kept_as_kind_unknown_with_its_legs() {
+        let outcome = run(UNKNOWN_TYPE);
+        assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+        assert_eq!(outcome.events.len(), 2, "both rows are read");
+        let unknown = outcome.events.iter().map(|e| &e.event).find(|e| e.kind == EventKind::Unknown).unwrap();
+        assert_eq!(unknown.note.as_deref(), Some("Coinbase transaction type \"Teleport Reward\""));
+        assert_eq!(unknown.legs, vec![Leg::received("BTC", Decimal::new(1, 3))]);
     }
 
     #[test]

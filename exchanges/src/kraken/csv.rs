@@ -114,10 +114,6 @@ const REQUIRED_COLUMNS: [&str; 9] = ["txid", "refid", "time", "type", "aclass", 
 /// How far (seconds) a row must be from a complete trade before the trade is written.
 const GROUP_WINDOW_SECONDS: i64 = 600;
 
-/// What a person can do with rows cointally does not map.
-const CONVERT_HINT: &str = "convert these rows to cointally's generic CSV format (columns time,kind,sent_amount,\
-     sent_asset,received_amount,received_asset,fee_amount,fee_asset,...), remove them from this file and import both";
-
 /// Whether a header is Kraken's ledgers export (any generation).
 pub fn matches(header: &Header) -> bool {
     header.has_all(&REQUIRED_COLUMNS)
@@ -273,25 +269,14 @@ pub(super) fn classify(
         ("margin" | "margin trade" | "rollover", _) if amount.is_zero() => {
             (EventKind::Fee, Some("margin position fee"))
         }
+        // A realised margin profit or loss: its treatment depends on where the user lives, so it
+        // is kept as `unknown` (in balances, not in gains) for the user to reclassify.
         ("margin" | "margin trade" | "rollover", _) => {
-            return Err(RowError::new(format!(
-                "a {entry_type:?} row with amount {amount} is a realised margin profit or loss, which cointally \
-                 does not map by itself (its tax treatment depends on where you live); {CONVERT_HINT}"
-            )));
+            (EventKind::Unknown, Some("Kraken realised margin profit or loss (margin/rollover entry)"))
         }
-        ("earn" | "transfer", _) => {
-            return Err(RowError::new(format!(
-                "Kraken ledger type {entry_type:?} with subtype {subtype:?} is not one cointally knows, so it \
-                 cannot tell whether it is income or a move between your own wallets; {CONVERT_HINT}"
-            )));
-        }
-        _ => {
-            return Err(RowError::new(format!(
-                "unknown Kraken ledger type {entry_type:?} (known: trade, spend, receive, sale, settled, deposit, \
-                 withdrawal, staking, reward, earn, transfer, adjustment, dividend, credit, invite bonus, margin, \
-                 rollover); {CONVERT_HINT}"
-            )));
-        }
+        // A type or earn/transfer subtype cointally does not know: kept as `unknown` with the
+        // type in the note (see `unknown_note`), never fatal.
+        _ => (EventKind::Unknown, None),
     };
     if amount.is_zero() && !fee.is_zero() {
         return Ok((EventKind::Fee, note));
@@ -365,6 +350,7 @@ impl RowReader for Reader {
         let legs = entry_legs(&asset, amount, fee);
         let note = match (kind, note) {
             (EventKind::InternalTransfer, _) => Some(internal_note(row, &entry_type, &subtype)),
+            (EventKind::Unknown, None) => Some(unknown_note(&entry_type, &subtype)),
             (_, note) => note.map(str::to_string),
         };
         let mut events = self.flush(|_, g| g.is_complete() && g.is_far_from(time));
@@ -376,6 +362,12 @@ impl RowReader for Reader {
     fn finish(&mut self) -> Result<Vec<ImportedEvent>, RowError> {
         Ok(self.flush(|_, _| true))
     }
+}
+
+/// The note of an entry of a type cointally does not know: the type and subtype, which is
+/// what `check` groups such events by (shared with the API normaliser).
+pub(super) fn unknown_note(entry_type: &str, subtype: &str) -> String {
+    format!("Kraken ledger type {entry_type:?}, subtype {subtype:?}")
 }
 
 /// "earn/allocation, wallet earn / bonded": which move between Kraken's wallets a row was.
@@ -844,12 +836,14 @@ mod tests {
     }
 
     #[test]
-    fn unknown_type_is_an_error_that_names_it() {
-        let text = include_str!("../../../fixtures/kraken/csv/bad_unknown_type.csv");
-        let err = read_all(text).unwrap_err();
-        assert_eq!(err.line, Some(3));
-        assert!(err.message.contains("unknown Kraken ledger type \"nfttrade\""), "{}", err.message);
-        assert!(err.message.contains("generic CSV format"), "{}", err.message);
+    fn unknown_type_is_kept_as_kind_unknown_with_its_legs() {
+        let text = include_str!("../../../fixtures/kraken/csv/unknown_type.csv");
+        let events = read_all(text).unwrap();
+        assert_eq!(events.len(), 2, "the row after the known one is read too");
+        let unknown = &events[1].event;
+        assert_eq!(unknown.kind, EventKind::Unknown);
+        assert_eq!(unknown.note.as_deref(), Some("Kraken ledger type \"nfttrade\", subtype \"\""));
+        assert_eq!(unknown.legs, vec![Leg::sent("EUR", dec("10"))], "its amount still moves the balance");
     }
 
     #[test]
@@ -897,18 +891,25 @@ mod tests {
     }
 
     #[test]
-    fn unknown_subtypes_and_margin_profits_are_errors() {
-        let err = one_row(HEADER_2021, r#""LA","RA","2024-01-01 00:00:00","earn","","currency","DOT",1.0,0,1.0"#)
-            .unwrap_err();
-        assert!(err.message.contains("type \"earn\" with subtype \"\""), "{}", err.message);
-        let err =
-            one_row(HEADER_2021, r#""LA","RA","2024-01-01 00:00:00","transfer","teleport","currency","DOT",1.0,0,1.0"#)
-                .unwrap_err();
-        assert!(err.message.contains("subtype \"teleport\""), "{}", err.message);
-        let err =
-            one_row(HEADER_2021, r#""LA","RA","2024-01-01 00:00:00","margin","","currency","ZEUR",12.5,0.1,12.4"#)
-                .unwrap_err();
-        assert!(err.message.contains("realised margin profit or loss"), "{}", err.message);
+    fn unknown_subtypes_and_margin_profits_are_kept_as_kind_unknown() {
+        let unknown = |row: &str| one_row(HEADER_2021, row).unwrap().remove(0).event;
+        let earn = unknown(r#""LA","RA","2024-01-01 00:00:00","earn","","currency","DOT",1.0,0,1.0"#);
+        assert_eq!(
+            (earn.kind, earn.note.as_deref()),
+            (EventKind::Unknown, Some("Kraken ledger type \"earn\", subtype \"\""))
+        );
+        assert_eq!(earn.legs, vec![Leg::received("DOT", dec("1"))]);
+        let teleport = unknown(r#""LA","RA","2024-01-01 00:00:00","transfer","teleport","currency","DOT",1.0,0,1.0"#);
+        assert_eq!(teleport.kind, EventKind::Unknown);
+        assert!(teleport.note.as_deref().is_some_and(|n| n.contains("\"teleport\"")), "{:?}", teleport.note);
+        let margin = unknown(r#""LA","RA","2024-01-01 00:00:00","margin","","currency","ZEUR",12.5,0.1,12.4"#);
+        assert_eq!(margin.kind, EventKind::Unknown);
+        assert!(
+            margin.note.as_deref().is_some_and(|n| n.contains("realised margin profit or loss")),
+            "{:?}",
+            margin.note
+        );
+        assert_eq!(margin.legs, vec![Leg::received("EUR", dec("12.5")), Leg::fee("EUR", dec("0.1"))]);
     }
 
     #[test]
