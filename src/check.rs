@@ -11,7 +11,10 @@
 //! - `unmatched_deposit`: crypto that arrived from no wallet in the ledger, with no basis given;
 //! - `missing_basis`: other units with no known basis (adjustments, moves of units never seen
 //!   arriving);
-//! - `missing_price`: legs without a value in the reporting currency.
+//! - `missing_price`: legs without a value in the reporting currency;
+//! - `unknown_kind`: events of a type cointally does not know (kind `unknown`): in balances,
+//!   not in gains, until reclassified — by type, with a count and the first event;
+//! - `unreadable_record`: stored raw records no event could be made from (what is wrong).
 
 use std::collections::BTreeMap;
 
@@ -164,7 +167,7 @@ pub fn audit(ledger: &mut Ledger) -> Result<Vec<Finding>, LedgerError> {
         let Some(m) = movements.get(id) else { continue };
         groups.entry((3, label(m.account_id))).or_default().push(movement_item(m, "no deposit matches".into()));
     }
-    for gap in &computed.basis_gaps {
+    for gap in computed.basis_gaps.iter().filter(|gap| gap.kind != EventKind::Unknown) {
         let (order, detail) = match (gap.kind, movements.get(&gap.event_id)) {
             (EventKind::Deposit, Some(m)) if !m.outgoing => (4, "no withdrawal matches and no basis was given".into()),
             (kind, _) => (5, format!("{kind} brought units with no known basis")),
@@ -189,14 +192,61 @@ pub fn audit(ledger: &mut Ledger) -> Result<Vec<Finding>, LedgerError> {
         });
     }
 
+    let unknown =
+        ledger.events(&crate::ledger::EventFilter { kind: Some(EventKind::Unknown), ..Default::default() })?;
+    for event in &unknown {
+        let leg = event.legs.first();
+        groups.entry((7, event.account.clone())).or_default().push(Item {
+            event: Some(event.id),
+            time: Some(format_rfc3339(event.time)),
+            asset: leg.map(|l| l.asset.clone()).unwrap_or_default(),
+            amount: leg.map(|l| format_amount(l.amount)).unwrap_or_default(),
+            detail: event.note.clone().unwrap_or_else(|| "no type given".to_owned()),
+        });
+    }
+    for record in ledger.unreadable_records(None)? {
+        groups.entry((8, record.account.clone())).or_default().push(Item {
+            event: None,
+            time: time(record.seen_ms),
+            asset: String::new(),
+            amount: String::new(),
+            detail: format!(
+                "{} record {} (raw record {}): {}",
+                record.source, record.external_id, record.raw_id, record.reason
+            ),
+        });
+    }
+
     Ok(groups
         .into_iter()
         .map(|((order, account), items)| {
             let n = items.len();
-            let (kind, message, hint) = describe(order, n, &account);
+            let (kind, mut message, hint) = describe(order, n, &account);
+            if order == 7 {
+                message = format!("{message}: {}", unknown_types(&items));
+            }
             Finding { kind, account, count: n, message, hint, items }
         })
         .collect())
+}
+
+/// The types behind `unknown_kind` items: each with its count and first event, in order of
+/// first appearance.
+fn unknown_types(items: &[Item]) -> String {
+    let mut types: Vec<(&str, usize, Option<i64>)> = Vec::new();
+    for item in items {
+        match types.iter_mut().find(|(detail, _, _)| *detail == item.detail) {
+            Some((_, count, _)) => *count += 1,
+            None => types.push((&item.detail, 1, item.event)),
+        }
+    }
+    types
+        .iter()
+        .map(|(detail, count, first)| {
+            format!("{detail} ({count}, first event {})", first.map(|e| e.to_string()).unwrap_or_default())
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Kind, message and hint of a group.
@@ -233,10 +283,20 @@ fn describe(order: usize, n: usize, account: &str) -> (&'static str, String, Str
             format!("{n} acquisition{s} with no known basis (counted as zero)"),
             "import the history that explains where the units came from".into(),
         ),
-        _ => (
+        6 => (
             "missing_price",
             format!("{n} leg{s} without a value"),
             "run `cointally prices`, or `cointally prices import FILE` with your own prices".into(),
+        ),
+        7 => (
+            "unknown_kind",
+            format!("{n} event{s} of a type cointally does not know, in balances but not in gains"),
+            "say what each is with `cointally reclassify EVENT KIND` (staking, income, trade, internal_transfer, …)".into(),
+        ),
+        _ => (
+            "unreadable_record",
+            format!("{n} stored record{s} that this version could not read (kept in the raw archive, no event made)"),
+            "upgrade cointally and run `cointally renormalize`; meanwhile the balances they change are missing".into(),
         ),
     }
 }

@@ -52,11 +52,15 @@ pub enum EventKind {
     InternalTransfer,
     /// A correction the exchange made to a balance.
     Adjustment,
+    /// A record of a type cointally does not know (yet): its legs count in balances, but it
+    /// makes no gain, loss or income until the user says what it is (`cointally reclassify`);
+    /// `check` lists it as `unknown_kind`. The exchange's own type is in the event's note.
+    Unknown,
 }
 
 impl EventKind {
     /// Every kind, in a stable order (for help texts and validation messages).
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::Trade,
         EventKind::Deposit,
         EventKind::Withdrawal,
@@ -76,6 +80,7 @@ impl EventKind {
         EventKind::Lost,
         EventKind::InternalTransfer,
         EventKind::Adjustment,
+        EventKind::Unknown,
     ];
 
     /// The name used in files, the ledger and JSON.
@@ -100,6 +105,7 @@ impl EventKind {
             EventKind::Lost => "lost",
             EventKind::InternalTransfer => "internal_transfer",
             EventKind::Adjustment => "adjustment",
+            EventKind::Unknown => "unknown",
         }
     }
 

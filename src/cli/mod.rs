@@ -1,7 +1,8 @@
 //! The command line: one verb per file, errors turned into one line, hints and an exit code.
 //!
 //! Exit codes: 0 success; 1 the command ran but found problems; 2 usage, input or ledger
-//! error; 3 an exchange refused or failed. stdout carries data (tables, JSON); stderr carries
+//! error; 3 an exchange refused or failed; 4 the command finished, but records need attention
+//! (stored, yet this version could not read them: `sync`, `renormalize`). stdout carries data (tables, JSON); stderr carries
 //! progress, logs, warnings and errors. A closed stdout (`| head`) ends quietly with 0.
 
 mod account;
@@ -34,7 +35,6 @@ use crate::credentials::{CREDENTIALS_ENV, CredentialsError};
 use crate::import::ImportError;
 use crate::ledger::{Ledger, LedgerError, OpenMode};
 use crate::sync::connect::ConnectError;
-use crate::sync::renormalize::RenormalizeError;
 
 /// The environment variable naming the ledger file when `--ledger` is not given.
 pub const LEDGER_ENV: &str = "COINTALLY_LEDGER";
@@ -167,6 +167,11 @@ impl Failure {
     /// An exchange refused or failed (exit 3).
     pub fn exchange(message: impl Into<String>) -> Failure {
         Failure { message: message.into(), hints: Vec::new(), code: 3 }
+    }
+
+    /// The command finished, but records need the user's attention (exit 4).
+    pub fn attention(message: impl Into<String>) -> Failure {
+        Failure { message: message.into(), hints: Vec::new(), code: 4 }
     }
 
     /// Adds a line saying what to do.
@@ -318,12 +323,6 @@ fn classify(e: &anyhow::Error) -> (u8, Vec<String>) {
                 ),
                 ConnectError::Fetch { .. } => (3, vec!["nothing was written; try again later".into()]),
             };
-        }
-        if let Some(RenormalizeError::Record { .. }) = cause.downcast_ref::<RenormalizeError>() {
-            return (
-                2,
-                vec!["nothing was changed; the record is kept in the raw archive for a fixed cointally".into()],
-            );
         }
         if let Some(crate::pricing::PricingError::Missing(_)) = cause.downcast_ref::<crate::pricing::PricingError>() {
             return (

@@ -29,23 +29,40 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         }
         done.push(renormalize(&mut ledger, account, exchange)?);
     }
+    let unreadable: u64 = done.iter().map(|r| r.unreadable).sum();
     if context.json {
-        return Ok(print_json(&done)?);
+        print_json(&done)?;
+    } else {
+        print_table(&done)?;
     }
+    if unreadable > 0 {
+        return Err(Failure::attention(format!(
+            "{unreadable} stored record{} could not be read by this version of cointally (kept, no event made)",
+            if unreadable == 1 { "" } else { "s" }
+        ))
+        .hint("`cointally check --details` lists each one with what is wrong")
+        .into());
+    }
+    Ok(())
+}
+
+fn print_table(done: &[Renormalized]) -> anyhow::Result<()> {
     let mut table = Table::new(&[
         ("Account", Align::Left),
         ("Records", Align::Right),
         ("Events before", Align::Right),
         ("Events after", Align::Right),
         ("Matched file events", Align::Right),
+        ("Unreadable", Align::Right),
     ]);
-    for r in &done {
+    for r in done {
         table.row(vec![
             r.account.clone(),
             r.records.to_string(),
             r.events_before.to_string(),
             r.events_after.to_string(),
             r.matched_file_events.to_string(),
+            r.unreadable.to_string(),
         ]);
     }
     table.print()?;

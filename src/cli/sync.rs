@@ -91,6 +91,19 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         };
         return Err(failure.into());
     }
+    let attention: u64 = summaries.iter().map(|s| s.needs_attention).sum();
+    if attention > 0 {
+        let accounts: Vec<&str> =
+            summaries.iter().filter(|s| s.needs_attention > 0).map(|s| s.account.as_str()).collect();
+        return Err(Failure::attention(format!(
+            "sync finished, but {attention} stored record{s} of {} could not be read by this version of cointally",
+            accounts.join(", "),
+            s = if attention == 1 { "" } else { "s" }
+        ))
+        .hint("`cointally check --details` lists each one with what is wrong; they are kept in the raw archive")
+        .hint("after upgrading cointally, `cointally renormalize` reads them; nothing else needs re-fetching")
+        .into());
+    }
     Ok(())
 }
 

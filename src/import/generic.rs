@@ -63,7 +63,7 @@ fn sides(kind: EventKind) -> Sides {
         Deposit | FiatDeposit | Staking | Interest | Airdrop | Mining | Rebate | Income | Fork => Sides::ReceivedOnly,
         Withdrawal | FiatWithdrawal | Spend | Gift | Lost => Sides::SentOnly,
         Fee => Sides::FeeOnly,
-        InternalTransfer | Adjustment => Sides::Either,
+        InternalTransfer | Adjustment | Unknown => Sides::Either,
     }
 }
 

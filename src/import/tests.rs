@@ -199,14 +199,11 @@ fn exchange_exports_are_detected_and_imported_once() {
 #[test]
 fn exchange_bad_files_name_their_line() {
     let cases: &[(&str, &str)] = &[
-        ("coinbase", "coinbase/csv/bad_unknown_type.csv"),
         ("coinbase", "coinbase/csv/bad_number.csv"),
         ("coinbase", "coinbase/csv/bad_date.csv"),
         ("coinbase", "coinbase/csv/bad_convert_notes.csv"),
-        ("kraken", "kraken/csv/bad_unknown_type.csv"),
         ("kraken", "kraken/csv/bad_number.csv"),
         ("kraken", "kraken/csv/bad_date.csv"),
-        ("binance", "binance/csv/bad_unknown_operation.csv"),
         ("binance", "binance/csv/bad_number.csv"),
         ("binance", "binance/csv/bad_date.csv"),
     ];

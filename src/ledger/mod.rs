@@ -5,6 +5,7 @@
 //! stored as TEXT; nothing here does arithmetic on them in SQL.
 
 mod accounts;
+mod attention;
 mod balances;
 pub mod events;
 pub mod prices;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 pub use accounts::{Account, CredentialSource, NewAccount};
+pub use attention::Unreadable;
 pub use balances::Balance;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
 pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg};
@@ -34,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0002_sync.sql"),
     include_str!("../../schema/0003_prices.sql"),
     include_str!("../../schema/0004_tax.sql"),
+    include_str!("../../schema/0005_attention.sql"),
 ];
 
 /// The ledger version this build writes.

@@ -157,12 +157,33 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Marks a stored raw record as one this version cannot read, and why (kept for attention).
+    pub fn unreadable(&mut self, raw_id: i64, reason: &str, seen_ms: i64) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "INSERT INTO unreadable_records (raw_record_id, reason, seen_ms) VALUES (?1, ?2, ?3)
+             ON CONFLICT (raw_record_id) DO UPDATE SET reason = excluded.reason, seen_ms = excluded.seen_ms",
+            params![raw_id, reason, seen_ms],
+        )?;
+        Ok(())
+    }
+
+    /// Clears a raw record's unreadable mark: it was read this time.
+    pub fn readable(&mut self, raw_id: i64) -> Result<(), LedgerError> {
+        self.conn.execute("DELETE FROM unreadable_records WHERE raw_record_id = ?1", params![raw_id])?;
+        Ok(())
+    }
+
     /// Deletes what the account's API raw records were normalised into: the events from API
     /// sources (their legs go with them) and the links of API records to events imported from
-    /// files. The raw records stay. Returns how many events were deleted.
+    /// files, and their unreadable marks. The raw records stay. Returns how many events were deleted.
     pub fn forget_api_events(&mut self, account_id: i64) -> Result<usize, LedgerError> {
         self.flush_legs()?;
         self.flush_links()?;
+        self.conn.execute(
+            "DELETE FROM unreadable_records WHERE raw_record_id IN
+               (SELECT id FROM raw_records WHERE account_id = ?1 AND substr(source, 1, 4) = 'api:')",
+            params![account_id],
+        )?;
         self.conn.execute(
             "DELETE FROM event_sources WHERE raw_record_id IN
                (SELECT id FROM raw_records WHERE account_id = ?1 AND substr(source, 1, 4) = 'api:')",

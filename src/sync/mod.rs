@@ -8,6 +8,12 @@
 //! doubles nothing: the next run starts from the last committed cursor, and records seen
 //! twice are stored once (raw records and events are unique per account and exchange id).
 //!
+//! What an exchange sends that this version does not know never stops a walk: a record of an
+//! unknown type becomes an event of kind `unknown` (its legs kept, so balances stay right), and
+//! a record that cannot be read at all is stored in the raw archive with why, makes no event,
+//! and is counted as needing attention (`sync` then exits 4); `renormalize` after an upgrade
+//! reads it.
+//!
 //! Streams are found in rounds: an adapter names the streams it can see from what is known
 //! of the account (for Binance, the trading pairs of every asset the account touched), the
 //! round is walked, and the adapter is asked again with the assets the new records brought,
@@ -17,6 +23,8 @@ pub mod connect;
 pub mod matching;
 mod progress;
 pub mod renormalize;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,7 +33,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use chrono::Utc;
 use cointally_exchanges::adapter::{Adapter, Known, Page, Stream, SyncPlan};
 use cointally_exchanges::http::FetchError;
-use cointally_exchanges::{Exchange, NewEvent};
+use cointally_exchanges::{EventKind, Exchange, NewEvent};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -81,6 +89,10 @@ pub struct EndpointSummary {
     pub requests: u64,
     /// Retries.
     pub retries: u64,
+    /// New events of a type cointally does not know (kind `unknown`, listed by `check`).
+    pub unknown_records: u64,
+    /// Records that could not be read at all (kept in the raw archive, no event made).
+    pub unreadable_records: u64,
     /// Things to know.
     pub warnings: Vec<String>,
 }
@@ -96,6 +108,9 @@ pub struct AccountSummary {
     pub endpoints: Vec<EndpointSummary>,
     /// Assets whose ledger balance differs from the balance the exchange reported at the end.
     pub balance_differences: Vec<BalanceDifference>,
+    /// Raw records of the account that no event could be made from (this run's and earlier
+    /// runs'): `check` lists them, `renormalize` after an upgrade reads them.
+    pub needs_attention: u64,
     /// Why the account's sync stopped early, if it did.
     pub error: Option<String>,
     /// Whether the error is the exchange refusing the key.
@@ -121,7 +136,7 @@ enum Fetched {
     Page {
         task: usize,
         page: Page,
-        events: Result<Vec<Vec<NewEvent>>, String>,
+        events: Vec<Result<Vec<NewEvent>, String>>,
     },
     Failed {
         task: usize,
@@ -147,6 +162,8 @@ struct AccountState {
     cursors: BTreeMap<Stream, String>,
     matcher: Matcher,
     endpoints: BTreeMap<String, EndpointSummary>,
+    /// New events of kind `unknown` per endpoint and the exchange's type (their note).
+    unknown: BTreeMap<(String, String), u64>,
     error: Option<(String, bool)>,
 }
 
@@ -210,10 +227,22 @@ pub fn run(
     }
     let mut summaries = Vec::new();
     for (job, state) in jobs.iter().zip(states) {
+        let mut endpoints = state.endpoints;
+        for ((endpoint, kind), count) in &state.unknown {
+            if let Some(totals) = endpoints.get_mut(endpoint) {
+                totals.warnings.push(format!(
+                    "{count} record{s} of a type cointally does not know ({kind}): kept as kind `unknown`, \
+                     in balances but not in gains; `cointally check` lists them and `cointally reclassify EVENT KIND` \
+                     says what they are",
+                    s = if *count == 1 { "" } else { "s" }
+                ));
+            }
+        }
         let mut summary = AccountSummary {
             account: job.account.label.clone(),
             exchange: job.exchange.to_string(),
-            endpoints: state.endpoints.into_values().collect(),
+            endpoints: endpoints.into_values().collect(),
+            needs_attention: ledger.unreadable_records(Some(&job.account.label))?.len() as u64,
             ..AccountSummary::default()
         };
         if let Some((error, auth)) = state.error {
@@ -276,6 +305,7 @@ fn prepare(ledger: &Ledger, job: &Job, options: &Options) -> Result<AccountState
         cursors,
         matcher,
         endpoints: BTreeMap::new(),
+        unknown: BTreeMap::new(),
         error,
     })
 }
@@ -349,8 +379,7 @@ impl Fetch<'_> {
             let done = page.done;
             cursor = page.cursor.clone();
             let events = normalize_page(self.exchange, self.stream, &page);
-            let unreadable = events.is_err();
-            if sender.send(Fetched::Page { task, page, events }).is_err() || unreadable {
+            if sender.send(Fetched::Page { task, page, events }).is_err() {
                 return;
             }
             if done {
@@ -381,7 +410,6 @@ fn write_pages(
                 Err(_) => break,
             }
         }
-        // A page that could not be normalised stops its stream before anything of it is written.
         let mut pages = Vec::new();
         for message in batch {
             match message {
@@ -391,21 +419,7 @@ fn write_pages(
                     }
                     let t = &mut tasks[task];
                     t.pages += 1;
-                    let job = &jobs[t.job];
-                    match events {
-                        Ok(events) => pages.push((task, page, events, t.pages)),
-                        Err(reason) => {
-                            failed[task].store(true, Ordering::SeqCst);
-                            let message = format!(
-                                "account {}, endpoint {}, page {}: {reason}",
-                                job.account.label, t.stream, t.pages
-                            );
-                            reporter.stream_failed(&job.account.label, &t.stream, &message);
-                            let state = &mut states[t.job];
-                            endpoint_totals(state, &t.stream).warnings.push(message.clone());
-                            state.error.get_or_insert((message, false));
-                        }
-                    }
+                    pages.push((task, page, events, t.pages));
                 }
                 Fetched::Failed { task, error } => {
                     failed[task].store(true, Ordering::SeqCst);
@@ -427,17 +441,34 @@ fn write_pages(
         let fetched_ms = Utc::now().timestamp_millis();
         let mut writer = ledger.writer()?;
         let mut counted = Vec::with_capacity(pages.len());
-        for (task, page, events, _) in &pages {
+        for (task, page, events, page_number) in &pages {
             let t = &tasks[*task];
             let job = &jobs[t.job];
             let account_id = job.account.id;
             let source = t.stream.source();
             let state = &mut states[t.job];
             let (mut new_records, mut new_events) = (0u64, 0u64);
+            let (mut unknown, mut unreadable) = (0u64, Vec::new());
             for (record, record_events) in page.records.iter().zip(events) {
                 let (raw_id, new) =
                     writer.raw(account_id, &source, &record.external_id, &record.payload, fetched_ms)?;
                 new_records += u64::from(new);
+                let record_events = match record_events {
+                    Ok(record_events) => {
+                        if !new {
+                            writer.readable(raw_id)?;
+                        }
+                        record_events
+                    }
+                    Err(reason) => {
+                        writer.unreadable(raw_id, reason, fetched_ms)?;
+                        unreadable.push(format!(
+                            "page {page_number}: {reason} (kept in the raw archive, no event made; \
+                             `cointally renormalize` after an upgrade reads it)"
+                        ));
+                        continue;
+                    }
+                };
                 for event in record_events {
                     if let Some(existing) = state.matcher.find(raw_id, event) {
                         writer.link(existing, &[raw_id])?;
@@ -445,6 +476,11 @@ fn write_pages(
                     }
                     if let Written::New(_) = writer.event(account_id, &source, event, &[raw_id])? {
                         new_events += 1;
+                        if event.kind == EventKind::Unknown {
+                            unknown += 1;
+                            let what = event.note.clone().unwrap_or_else(|| "no type given".to_owned());
+                            *state.unknown.entry((t.stream.endpoint.clone(), what)).or_default() += 1;
+                        }
                         for leg in &event.legs {
                             state.assets.insert(leg.asset.clone());
                             state.changed.insert(leg.asset.clone());
@@ -456,10 +492,12 @@ fn write_pages(
             if let Some(span) = page.covered {
                 writer.cover(account_id, &t.stream, span, fetched_ms)?;
             }
-            counted.push((*task, new_records, new_events));
+            counted.push((*task, new_records, new_events, unknown, unreadable));
         }
         writer.commit()?;
-        for ((task, page, _, page_number), (_, new_records, new_events)) in pages.iter().zip(counted) {
+        for ((task, page, _, page_number), (_, new_records, new_events, unknown, unreadable)) in
+            pages.iter().zip(counted)
+        {
             let t = &tasks[*task];
             let state = &mut states[t.job];
             state.cursors.insert(t.stream.clone(), page.cursor.clone());
@@ -472,7 +510,10 @@ fn write_pages(
             totals.new_events += new_events;
             totals.requests += u64::from(page.requests);
             totals.retries += u64::from(page.retries);
+            totals.unknown_records += unknown;
+            totals.unreadable_records += unreadable.len() as u64;
             totals.warnings.extend(page.warnings.iter().cloned());
+            totals.warnings.extend(unreadable);
             reporter.page(&jobs[t.job].account.label, &t.stream, page, new_records);
         }
     }
@@ -487,8 +528,8 @@ fn endpoint_totals<'s>(state: &'s mut AccountState, stream: &Stream) -> &'s mut 
         .or_insert_with(|| EndpointSummary { endpoint: stream.endpoint.clone(), ..EndpointSummary::default() })
 }
 
-/// Every record's events, or why one of them could not be read.
-fn normalize_page(exchange: Exchange, stream: &Stream, page: &Page) -> Result<Vec<Vec<NewEvent>>, String> {
+/// Each record's events, or why it could not be read.
+fn normalize_page(exchange: Exchange, stream: &Stream, page: &Page) -> Vec<Result<Vec<NewEvent>, String>> {
     page.records
         .iter()
         .map(|record| cointally_exchanges::registry::normalize(exchange, stream, record).map_err(|e| e.to_string()))

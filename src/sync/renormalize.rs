@@ -4,12 +4,13 @@
 //! events that came from API records are deleted and rebuilt, in the order the records were
 //! stored, matched against file imports exactly as a sync matches them — so the ledger ends
 //! as a fresh sync would leave it. Events imported from files are not touched. Everything
-//! is normalised before anything is written; one record that cannot be read stops the
-//! command with nothing changed.
+//! is normalised before anything is written, in one transaction. A record that still cannot
+//! be read stays in the archive marked unreadable, exactly as a sync leaves it; one that this
+//! version reads (after an upgrade) loses its mark and gets its events.
 
-use cointally_exchanges::Exchange;
 use cointally_exchanges::adapter::{NormalizeError, RawRecord};
 use cointally_exchanges::registry::normalize;
+use cointally_exchanges::{Exchange, NewEvent};
 use serde::Serialize;
 
 use super::matching::Matcher;
@@ -28,21 +29,13 @@ pub struct Renormalized {
     pub events_after: u64,
     /// API records that matched events imported from files.
     pub matched_file_events: u64,
+    /// API records that this version cannot read (kept, marked, no event made).
+    pub unreadable: u64,
 }
 
 /// Why an account could not be re-normalised.
 #[derive(Debug, thiserror::Error)]
 pub enum RenormalizeError {
-    /// A stored record cannot be read by the current normaliser.
-    #[error("account {account}, raw record {raw_id}: {source}")]
-    Record {
-        /// The account.
-        account: String,
-        /// The raw record's row id.
-        raw_id: i64,
-        /// What is wrong.
-        source: NormalizeError,
-    },
     /// The ledger refused.
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -55,16 +48,15 @@ pub fn renormalize(
     exchange: Exchange,
 ) -> Result<Renormalized, RenormalizeError> {
     let raws = ledger.api_raw_records(account.id)?;
-    let mut normalized = Vec::with_capacity(raws.len());
-    for raw in &raws {
-        let record = RawRecord { external_id: raw.external_id.clone(), payload: raw.payload.clone() };
-        let events = normalize(exchange, &raw.stream, &record).map_err(|source| RenormalizeError::Record {
-            account: account.label.clone(),
-            raw_id: raw.id,
-            source,
-        })?;
-        normalized.push(events);
-    }
+    let normalized: Vec<Result<Vec<NewEvent>, NormalizeError>> = raws
+        .iter()
+        .map(|raw| {
+            let record = RawRecord { external_id: raw.external_id.clone(), payload: raw.payload.clone() };
+            normalize(exchange, &raw.stream, &record)
+        })
+        .collect();
+    let seen_ms = chrono::Utc::now().timestamp_millis();
+    let mut unreadable = 0;
     let events_before = ledger.event_counts_by_source_prefix(account.id, "api:")?;
     let mut matcher = Matcher::new(ledger.imported_events(account.id)?, Vec::new());
     let mut matched = 0;
@@ -72,6 +64,14 @@ pub fn renormalize(
     writer.forget_api_events(account.id)?;
     for (raw, events) in raws.iter().zip(&normalized) {
         let source = raw.stream.source();
+        let events = match events {
+            Ok(events) => events,
+            Err(error) => {
+                writer.unreadable(raw.id, &error.to_string(), seen_ms)?;
+                unreadable += 1;
+                continue;
+            }
+        };
         for event in events {
             if let Some(existing) = matcher.find(raw.id, event) {
                 writer.link(existing, &[raw.id])?;
@@ -88,5 +88,6 @@ pub fn renormalize(
         events_before,
         events_after: ledger.event_counts_by_source_prefix(account.id, "api:")?,
         matched_file_events: matched,
+        unreadable,
     })
 }

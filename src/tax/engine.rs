@@ -23,6 +23,8 @@
 //!   the account's pool, whichever half of the move comes first.
 //! - `adjustment`, `fiat_deposit`, `fiat_withdrawal` with crypto legs: crypto arriving is a lot
 //!   with missing basis, crypto leaving leaves without gain.
+//! - `unknown` (a type cointally does not know): the same — in balances, not in gains or income
+//!   — until the user reclassifies it; `check` lists it as `unknown_kind`, not as missing basis.
 //!
 //! Fiat (USD, EUR, …) is money, not property: no lots. Disposing of more than is held makes a
 //! disposal with basis zero flagged as missing (`check` shows the negative balance).

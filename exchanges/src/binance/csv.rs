@@ -433,12 +433,10 @@ impl RowReader for Reader {
         let operation_name = row.required("Operation")?;
         let coin = row.asset("Coin")?;
         let change = row.amount("Change")?;
-        let operation = classify(operation_name).ok_or_else(|| {
-            RowError::new(format!(
-                "operation {operation_name:?} is not one cointally reads from Binance's transaction history; \
-                 {CONVERT_HINT}"
-            ))
-        })?;
+        // An operation cointally does not know is one event of kind `unknown`, its Change
+        // moving the balance, until the user reclassifies it.
+        let operation = classify(operation_name)
+            .unwrap_or(Operation::Single { kind: EventKind::Unknown, direction: Direction::Either });
         match operation {
             Operation::Grouped { family, fee } => {
                 let user =

@@ -269,6 +269,8 @@ enum Type {
     Outflow(EventKind),
     /// Removes the quantity as a fee.
     Fee,
+    /// A type cointally does not know: the quantity moves the balance by its sign.
+    Unknown,
     /// Moves the quantity inside the account.
     Internal,
 }
@@ -476,13 +478,9 @@ impl Reader {
     fn read_row(&mut self, row: &Row<'_>) -> Result<Vec<ImportedEvent>, RowError> {
         let columns = self.columns(row.header())?;
         let type_text = row.required(TYPE)?;
-        let kind = classify(type_text).ok_or_else(|| {
-            RowError::new(format!(
-                "unknown Coinbase transaction type {type_text:?}: cointally does not know what it does to the \
-                 balance; convert these rows to cointally's generic CSV format (time,kind,sent_amount,…) and \
-                 import them with --format generic"
-            ))
-        })?;
+        // A type cointally does not know is kept as kind `unknown`, its quantity moving the
+        // balance the way its sign says, until the user reclassifies it.
+        let kind = classify(type_text).unwrap_or(Type::Unknown);
         let line = Line {
             row,
             type_text,
@@ -535,6 +533,18 @@ impl Reader {
             Type::Inflow(kind) => (kind, vec![Leg::received(asset, line.inflow()?)], value()?),
             Type::Outflow(kind) => (kind, vec![Leg::sent(asset, line.outflow())], value()?),
             Type::Fee => (EventKind::Fee, vec![Leg::fee(asset, line.outflow())], value()?),
+            Type::Unknown => {
+                let leg = if line.quantity < Decimal::ZERO {
+                    Leg::sent(asset, line.outflow())
+                } else {
+                    Leg::received(asset, line.quantity)
+                };
+                let event = NewEvent {
+                    note: Some(format!("Coinbase transaction type {type_text:?}")),
+                    ..line.event(EventKind::Unknown, vec![leg], value()?)
+                };
+                return Ok(line.imported(event));
+            }
             Type::Internal => {
                 let amount = line.outflow();
                 (

@@ -365,12 +365,7 @@ fn single_event(tx: &Transaction) -> Result<Option<NewEvent>, Reason> {
             )),
             ..one(EventKind::Trade)
         },
-        other => NewEvent {
-            note: Some(format!(
-                "unknown Coinbase transaction type {other:?}: imported as an adjustment of {amount} {asset}; check it"
-            )),
-            ..one(EventKind::Adjustment)
-        },
+        other => NewEvent { note: Some(format!("Coinbase transaction type {other:?}")), ..one(EventKind::Unknown) },
     };
     Ok(Some(NewEvent { fiat_value: value, ..event }))
 }

@@ -61,11 +61,12 @@ fn demo(seed: u64) -> std::io::Result<Box<dyn DemoSim>> {
 }
 
 /// The owner's answers: sends to other Coinbase users (withdrawals that reach no wallet of
-/// the ledger) were gifts, and the payout types cointally does not know (imported as
-/// adjustments without basis) were income.
+/// the ledger) were gifts, and the payout types cointally does not know (kept as kind
+/// `unknown`) were income.
 const ANSWERS: &[Answer] = &[
     Answer { finding: "unmatched_withdrawal", kind: EventKind::Gift },
     Answer { finding: "missing_basis", kind: EventKind::Income },
+    Answer { finding: "unknown_kind", kind: EventKind::Income },
 ];
 
 impl DemoSim for Demo {

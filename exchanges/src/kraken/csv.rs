@@ -114,10 +114,6 @@ const REQUIRED_COLUMNS: [&str; 9] = ["txid", "refid", "time", "type", "aclass", 
 /// How far (seconds) a row must be from a complete trade before the trade is written.
 const GROUP_WINDOW_SECONDS: i64 = 600;
 
-/// What a person can do with rows cointally does not map.
-const CONVERT_HINT: &str = "convert these rows to cointally's generic CSV format (columns time,kind,sent_amount,\
-     sent_asset,received_amount,received_asset,fee_amount,fee_asset,...), remove them from this file and import both";
-
 /// Whether a header is Kraken's ledgers export (any generation).
 pub fn matches(header: &Header) -> bool {
     header.has_all(&REQUIRED_COLUMNS)
@@ -275,25 +271,14 @@ pub(super) fn classify(
         ("margin" | "margin trade" | "rollover", _) if amount.is_zero() => {
             (EventKind::Fee, Some("margin position fee"))
         }
+        // A realised margin profit or loss: its treatment depends on where the user lives, so it
+        // is kept as `unknown` (in balances, not in gains) for the user to reclassify.
         ("margin" | "margin trade" | "rollover", _) => {
-            return Err(RowError::new(format!(
-                "a {entry_type:?} row with amount {amount} is a realised margin profit or loss, which cointally \
-                 does not map by itself (its tax treatment depends on where you live); {CONVERT_HINT}"
-            )));
+            (EventKind::Unknown, Some("Kraken realised margin profit or loss (margin/rollover entry)"))
         }
-        ("earn" | "transfer", _) => {
-            return Err(RowError::new(format!(
-                "Kraken ledger type {entry_type:?} with subtype {subtype:?} is not one cointally knows, so it \
-                 cannot tell whether it is income or a move between your own wallets; {CONVERT_HINT}"
-            )));
-        }
-        _ => {
-            return Err(RowError::new(format!(
-                "unknown Kraken ledger type {entry_type:?} (known: trade, spend, receive, sale, settled, deposit, \
-                 withdrawal, staking, reward, earn, transfer, adjustment, dividend, credit, invite bonus, margin, \
-                 rollover); {CONVERT_HINT}"
-            )));
-        }
+        // A type or earn/transfer subtype cointally does not know: kept as `unknown` with the
+        // type in the note (see `unknown_note`), never fatal.
+        _ => (EventKind::Unknown, None),
     };
     if amount.is_zero() && !fee.is_zero() {
         return Ok((EventKind::Fee, note));
@@ -367,6 +352,7 @@ impl RowReader for Reader {
         let legs = entry_legs(&asset, amount, fee);
         let note = match (kind, note) {
             (EventKind::InternalTransfer, _) => Some(internal_note(row, &entry_type, &subtype)),
+            (EventKind::Unknown, None) => Some(unknown_note(&entry_type, &subtype)),
             (_, note) => note.map(str::to_string),
         };
         let mut events = self.flush(|_, g| g.is_complete() && g.is_far_from(time));
@@ -378,6 +364,12 @@ impl RowReader for Reader {
     fn finish(&mut self) -> Result<Vec<ImportedEvent>, RowError> {
         Ok(self.flush(|_, _| true))
     }
+}
+
+/// The note of an entry of a type cointally does not know: the type and subtype, which is
+/// what `check` groups such events by (shared with the API normaliser).
+pub(super) fn unknown_note(entry_type: &str, subtype: &str) -> String {
+    format!("Kraken ledger type {entry_type:?}, subtype {subtype:?}")
 }
 
 /// "earn/allocation, wallet earn / bonded": which move between Kraken's wallets a row was.

@@ -28,7 +28,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::assets::canonical_asset;
-use super::csv::{classify, entry_legs, is_trade_type, trade_legs};
+use super::csv::{classify, entry_legs, is_trade_type, trade_legs, unknown_note};
 use crate::adapter::{NormalizeError, RawRecord, Stream};
 use crate::amount::parse_amount;
 use crate::event::{EventKind, NewEvent};
@@ -122,9 +122,10 @@ fn single_event(id: &str, entry: &Entry) -> Result<NewEvent, Reason> {
     let (asset, amount, fee) = amounts(entry)?;
     let time = seconds(entry.time)?;
     let (kind_of, note) = classify(&kind, &subtype, &asset, amount, fee).map_err(|e| e.message)?;
-    let note = match kind_of {
-        EventKind::InternalTransfer => Some(format!("{kind}/{subtype}")),
-        _ => note.map(str::to_string),
+    let note = match (kind_of, note) {
+        (EventKind::InternalTransfer, _) => Some(format!("{kind}/{subtype}")),
+        (EventKind::Unknown, None) => Some(unknown_note(&kind, &subtype)),
+        (_, note) => note.map(str::to_string),
     };
     Ok(NewEvent { note, ..NewEvent::new(id, time, kind_of, entry_legs(&asset, amount, fee)) })
 }
@@ -375,7 +376,6 @@ mod tests {
         for (payload, words) in [
             (entry(r#""type":"deposit","asset":"XXBT","amount":"1,5","fee":"0""#), "field `amount`"),
             (entry(r#""type":"deposit","asset":"X X","amount":"1","fee":"0""#), "field `asset`"),
-            (entry(r#""type":"nfttrade","asset":"XXBT","amount":"1","fee":"0""#), "unknown Kraken ledger type"),
             (entry(r#""type":"trade","asset":"XXBT","amount":"1","fee":"0""#), "other entries of its trade"),
             (r#"{"refid":"R","time":"soon","type":"deposit","asset":"XXBT","amount":"1"}"#.into(), "field `time`"),
             ("[1]".into(), "not a JSON object"),
@@ -386,6 +386,16 @@ mod tests {
         let error = normalize(&Stream::new("Trades", ""), &RawRecord { external_id: "x".into(), payload: "{}".into() })
             .unwrap_err();
         assert!(error.reason.contains("unknown Kraken endpoint"));
+    }
+
+    #[test]
+    fn an_unknown_type_is_an_event_of_kind_unknown_keeping_its_legs() {
+        let payload = r#"{"refid":"R","time":1688464484.1787,"type":"nfttrade","subtype":"","asset":"XXBT","amount":"-1","fee":"0.1"}"#;
+        let events = run("L1", payload).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, EventKind::Unknown);
+        assert_eq!(events[0].note.as_deref(), Some("Kraken ledger type \"nfttrade\", subtype \"\""));
+        assert_eq!(events[0].legs, entry_legs("BTC", Decimal::NEGATIVE_ONE, Decimal::new(1, 1)));
     }
 
     #[test]

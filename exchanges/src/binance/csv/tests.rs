@@ -293,11 +293,12 @@ fn error_of(text: &str) -> RowError {
 }
 
 #[test]
-fn binance_unknown_operation_is_named() {
-    let e = error_of(include_str!("../../../../fixtures/binance/csv/bad_unknown_operation.csv"));
-    assert_eq!(e.line, Some(3));
-    assert!(e.message.contains("operation \"Realized Profit and Loss\" is not one cointally reads"), "{e}");
-    assert!(e.message.contains("generic CSV format"), "{e}");
+fn binance_unknown_operation_is_kept_as_kind_unknown_with_its_legs() {
+    let all = events(include_str!("../../../../fixtures/binance/csv/unknown_operation.csv"));
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[1].kind, EventKind::Unknown);
+    assert_eq!(all[1].legs, vec![Leg::received("USDT", Decimal::new(325, 2))]);
+    assert!(all[1].note.as_deref().is_some_and(|n| n.contains("Realized Profit and Loss")), "{:?}", all[1].note);
 }
 
 #[test]

@@ -11,7 +11,7 @@ const TWO_ROWS: &str = include_str!("../../../../fixtures/coinbase/csv/current_t
 const V3: &str = include_str!("../../../../fixtures/coinbase/csv/v3_2023.csv");
 const LEGACY_2022: &str = include_str!("../../../../fixtures/coinbase/csv/legacy_2022.csv");
 const LEGACY_2021: &str = include_str!("../../../../fixtures/coinbase/csv/legacy_2021_gbp.csv");
-const BAD_TYPE: &str = include_str!("../../../../fixtures/coinbase/csv/bad_unknown_type.csv");
+const UNKNOWN_TYPE: &str = include_str!("../../../../fixtures/coinbase/csv/unknown_type.csv");
 const BAD_NUMBER: &str = include_str!("../../../../fixtures/coinbase/csv/bad_number.csv");
 const BAD_DATE: &str = include_str!("../../../../fixtures/coinbase/csv/bad_date.csv");
 const BAD_CONVERT: &str = include_str!("../../../../fixtures/coinbase/csv/bad_convert_notes.csv");
@@ -312,14 +312,13 @@ fn notes_are_read_for_trades_and_conversions() {
 }
 
 #[test]
-fn unknown_type_is_an_error_naming_it() {
-    let outcome = run(BAD_TYPE);
-    assert_eq!(outcome.events.len(), 1, "the good row is still read");
-    assert_eq!(outcome.errors.len(), 1);
-    let (line, message) = &outcome.errors[0];
-    assert_eq!(*line, 5);
-    assert!(message.contains("\"Teleport Reward\""), "{message}");
-    assert!(message.contains("generic"), "{message}");
+fn unknown_type_is_kept_as_kind_unknown_with_its_legs() {
+    let outcome = run(UNKNOWN_TYPE);
+    assert!(outcome.errors.is_empty(), "{:?}", outcome.errors);
+    assert_eq!(outcome.events.len(), 2, "both rows are read");
+    let unknown = outcome.events.iter().map(|e| &e.event).find(|e| e.kind == EventKind::Unknown).unwrap();
+    assert_eq!(unknown.note.as_deref(), Some("Coinbase transaction type \"Teleport Reward\""));
+    assert_eq!(unknown.legs, vec![Leg::received("BTC", Decimal::new(1, 3))]);
 }
 
 #[test]

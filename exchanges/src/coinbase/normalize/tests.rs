@@ -60,7 +60,7 @@ fn cases() -> Vec<(&'static str, Vec<Short>)> {
         ("fiat_deposit_usd.json", vec![ev(&id("00"), FiatDeposit, &[r("USD", d("2500"))])]),
         ("exchange_deposit_btc.json", vec![ev(&id("15"), Withdrawal, &[s("BTC", d("0.001"))])]),
         ("canceled_send.json", vec![]),
-        ("unknown_type.json", vec![ev(&id("98"), Adjustment, &[r("ETH", d("0.001"))])]),
+        ("unknown_type.json", vec![ev(&id("98"), Unknown, &[r("ETH", d("0.001"))])]),
         (
             "fill_v3_eth_usd_sell.json",
             vec![ev("1111-11111-111111", Trade, &[s("ETH", d("0.2")), r("USD", d("720")), f("USD", d("1.44"))])],

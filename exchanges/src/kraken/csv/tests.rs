@@ -443,12 +443,14 @@ fn layout_2025_with_subclass_and_wallet() {
 }
 
 #[test]
-fn unknown_type_is_an_error_that_names_it() {
-    let text = include_str!("../../../../fixtures/kraken/csv/bad_unknown_type.csv");
-    let err = read_all(text).unwrap_err();
-    assert_eq!(err.line, Some(3));
-    assert!(err.message.contains("unknown Kraken ledger type \"nfttrade\""), "{}", err.message);
-    assert!(err.message.contains("generic CSV format"), "{}", err.message);
+fn unknown_type_is_kept_as_kind_unknown_with_its_legs() {
+    let text = include_str!("../../../../fixtures/kraken/csv/unknown_type.csv");
+    let events = read_all(text).unwrap();
+    assert_eq!(events.len(), 2, "the row after the known one is read too");
+    let unknown = &events[1].event;
+    assert_eq!(unknown.kind, EventKind::Unknown);
+    assert_eq!(unknown.note.as_deref(), Some("Kraken ledger type \"nfttrade\", subtype \"\""));
+    assert_eq!(unknown.legs, vec![Leg::sent("EUR", dec("10"))], "its amount still moves the balance");
 }
 
 #[test]
@@ -496,17 +498,25 @@ fn empty_txid_outside_deposits_and_withdrawals_is_an_error() {
 }
 
 #[test]
-fn unknown_subtypes_and_margin_profits_are_errors() {
-    let err =
-        one_row(HEADER_2021, r#""LA","RA","2024-01-01 00:00:00","earn","","currency","DOT",1.0,0,1.0"#).unwrap_err();
-    assert!(err.message.contains("type \"earn\" with subtype \"\""), "{}", err.message);
-    let err =
-        one_row(HEADER_2021, r#""LA","RA","2024-01-01 00:00:00","transfer","teleport","currency","DOT",1.0,0,1.0"#)
-            .unwrap_err();
-    assert!(err.message.contains("subtype \"teleport\""), "{}", err.message);
-    let err = one_row(HEADER_2021, r#""LA","RA","2024-01-01 00:00:00","margin","","currency","ZEUR",12.5,0.1,12.4"#)
-        .unwrap_err();
-    assert!(err.message.contains("realised margin profit or loss"), "{}", err.message);
+fn unknown_subtypes_and_margin_profits_are_kept_as_kind_unknown() {
+    let unknown = |row: &str| one_row(HEADER_2021, row).unwrap().remove(0).event;
+    let earn = unknown(r#""LA","RA","2024-01-01 00:00:00","earn","","currency","DOT",1.0,0,1.0"#);
+    assert_eq!(
+        (earn.kind, earn.note.as_deref()),
+        (EventKind::Unknown, Some("Kraken ledger type \"earn\", subtype \"\""))
+    );
+    assert_eq!(earn.legs, vec![Leg::received("DOT", dec("1"))]);
+    let teleport = unknown(r#""LA","RA","2024-01-01 00:00:00","transfer","teleport","currency","DOT",1.0,0,1.0"#);
+    assert_eq!(teleport.kind, EventKind::Unknown);
+    assert!(teleport.note.as_deref().is_some_and(|n| n.contains("\"teleport\"")), "{:?}", teleport.note);
+    let margin = unknown(r#""LA","RA","2024-01-01 00:00:00","margin","","currency","ZEUR",12.5,0.1,12.4"#);
+    assert_eq!(margin.kind, EventKind::Unknown);
+    assert!(
+        margin.note.as_deref().is_some_and(|n| n.contains("realised margin profit or loss")),
+        "{:?}",
+        margin.note
+    );
+    assert_eq!(margin.legs, vec![Leg::received("EUR", dec("12.5")), Leg::fee("EUR", dec("0.1"))]);
 }
 
 #[test]
