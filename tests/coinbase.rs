@@ -76,7 +76,7 @@ fn totals(summary: &serde_json::Value, field: &str) -> u64 {
 /// (one event) and canceled ones (none).
 fn expected_events(sim: &CoinbaseSim) -> usize {
     let account = sim.account();
-    let rows = account.txs.iter().filter(|t| !t.json.contains("\"status\":\"canceled\"")).count();
+    let rows = account.txs.iter().filter(|t| !t.json.get().contains("\"status\":\"canceled\"")).count();
     let fills = account.fills.len();
     let conversions = account.txs.iter().filter(|t| t.kind == "trade").count() / 2;
     rows - 2 * fills + fills - conversions

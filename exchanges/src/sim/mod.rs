@@ -5,6 +5,11 @@
 //! [`generate`] builds the one deterministic multi-year history of one person, with its
 //! market prices, that every exchange simulator serves in its own format (Binance's is
 //! `crate::binance::sim`).
+//!
+//! The toolkit an exchange's simulator is built from, so that it holds only its endpoints and
+//! its data: [`now_ms`] (the wall clock), [`counters`] (decaying counters, fixed windows, budget
+//! shares), [`ids`] and [`amounts`] (seeded identifiers, exchange rounding), and [`json`]
+//! (records rendered once through `serde_json`, pages of raw records, ordered objects).
 
 pub mod amounts;
 pub mod counters;

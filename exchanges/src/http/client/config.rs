@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-/// Timeouts and retry policy of a [`Client`].
+/// Timeouts and retry policy of a [`Client`](super::Client).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
     /// Longest wait for a TCP/TLS connection.
