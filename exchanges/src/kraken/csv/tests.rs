@@ -511,11 +511,7 @@ fn unknown_subtypes_and_margin_profits_are_kept_as_kind_unknown() {
     assert!(teleport.note.as_deref().is_some_and(|n| n.contains("\"teleport\"")), "{:?}", teleport.note);
     let margin = unknown(r#""LA","RA","2024-01-01 00:00:00","margin","","currency","ZEUR",12.5,0.1,12.4"#);
     assert_eq!(margin.kind, EventKind::Unknown);
-    assert!(
-        margin.note.as_deref().is_some_and(|n| n.contains("realised margin profit or loss")),
-        "{:?}",
-        margin.note
-    );
+    assert!(margin.note.as_deref().is_some_and(|n| n.contains("realised margin profit or loss")), "{:?}", margin.note);
     assert_eq!(margin.legs, vec![Leg::received("EUR", dec("12.5")), Leg::fee("EUR", dec("0.1"))]);
 }
 
