@@ -240,3 +240,41 @@ fn a_csv_export_and_the_api_of_one_account_meet_instead_of_doubling() {
     assert_eq!(s.events().len(), imported.len());
     assert_eq!(s.balances(), expected(&sim));
 }
+
+#[test]
+fn an_unknown_type_older_than_other_history_is_kept_and_the_older_history_still_arrives() {
+    let sim = sim::start(config(300)).unwrap();
+    let entries = sim.entries();
+    let oldest = entries[0].clone();
+    // Half of the history is newer than it, half older: the walk (newest first) meets it midway.
+    let unknown_id = sim.insert_entry("nfttrade", "XXBT", Decimal::new(25, 2), entries[entries.len() / 2].time_ms);
+    let s = Synced::new(&sim, SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+
+    let run = s.ok(&["--json", "sync"]).json();
+    let account = &run["accounts"][0];
+    assert_eq!(account["error"], serde_json::Value::Null, "{run}");
+    assert_eq!(account["needs_attention"], 0, "an unknown type is a warning, not a record needing attention");
+    assert_eq!(totals(&run, "unknown_records"), 1, "{run}");
+    let warnings = account["endpoints"][0]["warnings"].to_string();
+    assert!(warnings.contains("nfttrade") && warnings.contains("reclassify"), "{warnings}");
+    // Its amount is in the balances, which equal Kraken's, and the history older than it arrived.
+    assert_eq!(account["balance_differences"], serde_json::json!([]), "{run}");
+    assert_eq!(s.balances(), expected(&sim));
+    let events = s.events();
+    let id_of = |e: &serde_json::Value| e["external_id"].as_str().unwrap_or_default().to_owned();
+    assert!(events.iter().any(|e| id_of(e) == oldest.id || id_of(e) == oldest.refid), "the oldest entry arrived");
+    let unknown: Vec<&serde_json::Value> = events.iter().filter(|e| e["kind"] == "unknown").collect();
+    assert_eq!(unknown.len(), 1);
+    assert_eq!(id_of(unknown[0]), unknown_id);
+
+    // `check` names it by type; reclassified, it is gone from the findings.
+    let check = s.run(&["--json", "check"]);
+    let findings = check.json()["findings"].clone();
+    let finding = findings.as_array().unwrap().iter().find(|f| f["kind"] == "unknown_kind").expect("unknown_kind");
+    assert!(finding["message"].as_str().unwrap().contains("\"nfttrade\""), "{finding}");
+    let event = finding["items"][0]["event"].to_string();
+    s.ok(&["reclassify", &event, "airdrop"]);
+    let after = s.run(&["--json", "check"]).json();
+    assert!(!after["findings"].as_array().unwrap().iter().any(|f| f["kind"] == "unknown_kind"), "{after}");
+}

@@ -206,6 +206,43 @@ impl Generator {
         self.entries.len() - before
     }
 
+    /// Inserts one entry of `kind`/`subtype` at `time_ms`, among the history already there (a
+    /// type Kraken added later, say), keeping every later entry's running balance right;
+    /// returns its ledger id.
+    pub fn insert_entry(
+        &mut self,
+        kind: &'static str,
+        subtype: &'static str,
+        code: &str,
+        amount: Decimal,
+        time_ms: i64,
+    ) -> String {
+        let id = self.id("L");
+        let refid = self.id("U");
+        let at = self.entries.partition_point(|e| e.time_ms <= time_ms);
+        let before = self.entries[..at].iter().rev().find(|e| e.asset == code).map_or(Decimal::ZERO, |e| e.balance);
+        for later in self.entries[at..].iter_mut().filter(|e| e.asset == code) {
+            later.balance += amount;
+        }
+        let balance = before + amount;
+        self.entries.insert(
+            at,
+            LedgerEntry {
+                id: id.clone(),
+                refid,
+                time_ms,
+                kind,
+                subtype,
+                asset: code.to_owned(),
+                amount,
+                fee: Decimal::ZERO,
+                balance,
+            },
+        );
+        *self.balances.entry(code.to_owned()).or_default() += amount;
+        id
+    }
+
     /// The balance of every code (zeros kept).
     pub fn balances(&self) -> &BTreeMap<String, Decimal> {
         &self.balances

@@ -369,6 +369,16 @@ impl KrakenSim {
         self.state.add_trades(count)
     }
 
+    /// Inserts one ledger entry of `kind` (one cointally may not know, such as `nfttrade`) at
+    /// `time_ms`, among the history already served; returns its ledger id.
+    pub fn insert_entry(&self, kind: &'static str, code: &str, amount: Decimal, time_ms: i64) -> String {
+        let mut store = self.state.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = store.generator.insert_entry(kind, "", code, amount, time_ms);
+        store.positions.clear();
+        store.index();
+        id
+    }
+
     /// After the next `calls` answers to `Ledgers`, adds `count` fills: entries arriving in the
     /// middle of a client's walk.
     pub fn insert_after_ledger_calls(&self, calls: u32, count: usize) {
