@@ -278,3 +278,37 @@ fn an_unknown_type_older_than_other_history_is_kept_and_the_older_history_still_
     let after = s.run(&["--json", "check"]).json();
     assert!(!after["findings"].as_array().unwrap().iter().any(|f| f["kind"] == "unknown_kind"), "{after}");
 }
+
+#[test]
+fn a_stored_record_this_version_cannot_read_is_kept_listed_and_exits_4() {
+    let sim = sim::start(config(60)).unwrap();
+    let s = Synced::new(&sim, SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    s.ok(&["sync", "--quiet"]);
+    let events_before = s.events().len();
+    // A record as a future Kraken might send it: no amount.
+    let conn = rusqlite::Connection::open(s.sb.ledger()).unwrap();
+    conn.execute(
+        "INSERT INTO raw_records (account_id, source, external_id, payload, fetched_ms)
+         SELECT id, 'api:Ledgers', 'LFUTURE-AAAAA-BBBBBB', '{\"refid\":\"R\",\"time\":1700000000,\"type\":\"deposit\",\"asset\":\"XXBT\"}', 0
+         FROM accounts WHERE label = 'main'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+
+    let run = s.run(&["--json", "renormalize"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert_eq!(run.json()[0]["unreadable"], 1, "{}", run.stdout);
+    assert!(run.stderr.contains("could not be read") && run.stderr.contains("check --details"), "{}", run.stderr);
+    assert_eq!(s.events().len(), events_before, "every readable record still has its events");
+    let check = s.run(&["--json", "check"]).json();
+    let finding = check["findings"].as_array().unwrap().iter().find(|f| f["kind"] == "unreadable_record").cloned();
+    let detail = finding.expect("an unreadable_record finding")["items"][0]["detail"].to_string();
+    assert!(detail.contains("LFUTURE-AAAAA-BBBBBB") && detail.contains("amount"), "{detail}");
+
+    // A sync says it too: it finishes, and exits 4 while the record needs attention.
+    let sync = s.run(&["--json", "sync"]);
+    assert_eq!(sync.code, 4, "{}", sync.stderr);
+    assert_eq!(sync.json()["accounts"][0]["needs_attention"], 1);
+}
