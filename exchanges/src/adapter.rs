@@ -7,10 +7,12 @@
 //! can be re-normalised offline, with no key and no network.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use crate::http::FetchError;
+use crate::http::{ClientConfig, Clock, FetchError, Limiter};
+use crate::{NewEvent, Secret};
 
 /// One endpoint of an exchange, within one scope (a symbol, an asset, a wallet; empty when
 /// the endpoint has none), walked with its own cursor.
@@ -186,4 +188,55 @@ pub struct NormalizeError {
     pub external_id: String,
     /// What is wrong with it.
     pub reason: String,
+}
+
+/// Checks a key's shape (key, secret).
+pub type CheckKey = fn(&str, &Secret) -> Result<(), KeyProblem>;
+
+/// Reads a key file's content: (key, secret).
+pub type ReadKeyFile = fn(&[u8]) -> Result<(String, Secret), KeyProblem>;
+
+/// Turns one stored raw record into events: pure, no network, no key.
+pub type NormalizeFn = fn(&Stream, &RawRecord) -> Result<Vec<NewEvent>, NormalizeError>;
+
+/// What an adapter is built from.
+pub struct Connect<'a> {
+    /// The account's label (for messages and the limiter's accounting).
+    pub label: &'a str,
+    /// The API key (or key name).
+    pub key: Secret,
+    /// The API secret (or private key).
+    pub secret: Secret,
+    /// The base URL to talk to; production when `None`.
+    pub base_url: Option<&'a str>,
+    /// The limiter shared by every account of the exchange on this server.
+    pub limiter: Arc<Limiter>,
+    /// Timeouts and retries.
+    pub config: ClientConfig,
+    /// The clock the waits run on.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Why a key cannot be used, said before anything is contacted or stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyProblem {
+    /// What is wrong (never the key itself).
+    pub message: String,
+    /// What to do about it, when there is something to say.
+    pub hint: Option<&'static str>,
+}
+
+/// What is special about an exchange's keys.
+#[derive(Clone, Copy, Default)]
+pub struct Keys {
+    /// The prompt for the key at a terminal, given the account's label; `None`: the common
+    /// "API key for LABEL (EXCHANGE): ".
+    pub key_prompt: Option<fn(&str) -> String>,
+    /// When the secret may be a multi-line PEM block: the line printed before it is read
+    /// (its lines are then read up to the `-----END` line).
+    pub pem_secret: Option<&'static str>,
+    /// Checks a key's shape (key, secret) before it is used or stored.
+    pub check: Option<CheckKey>,
+    /// Reads the key file the exchange's portal downloads: (key, secret).
+    pub key_file: Option<ReadKeyFile>,
 }

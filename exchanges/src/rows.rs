@@ -313,6 +313,43 @@ pub fn read_text(reader: &mut dyn RowReader, matches: impl Fn(&Header) -> bool, 
     out
 }
 
+/// One export file layout of an exchange.
+#[derive(Clone, Copy)]
+pub struct CsvFormat {
+    /// The name on the command line (`--format`) and in the raw archive (`csv:NAME`).
+    pub name: &'static str,
+    /// Whether a header row is this layout's.
+    pub matches: fn(&Header) -> bool,
+    /// A fresh reader for one file.
+    pub reader: fn() -> Box<dyn RowReader>,
+}
+
+impl std::fmt::Debug for CsvFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq for CsvFormat {
+    fn eq(&self, other: &CsvFormat) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for CsvFormat {}
+
+impl PartialOrd for CsvFormat {
+    fn partial_cmp(&self, other: &CsvFormat) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for CsvFormat {
+    fn cmp(&self, other: &CsvFormat) -> std::cmp::Ordering {
+        self.name.cmp(other.name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

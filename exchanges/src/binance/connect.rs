@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use crate::adapter::Adapter;
+use crate::adapter::Connect;
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::CandleSource;
-use crate::registry::{Connect, CsvFormat};
+use crate::rows::CsvFormat;
 
 use super::adapter::BinanceAdapter;
 use super::api::BinanceApi;

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use crate::Secret;
 use crate::http::{ClientConfig, Clock};
 use crate::prices::CandleSource;
-use crate::registry::{DemoPrices, DemoSim, Serving, Simulator};
+use crate::sim::demo::{DemoPrices, DemoSim, Serving, Simulator};
 use crate::sim::generate::{Activity, Profile};
 
 use super::prices::BinancePrices;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use crate::Secret;
 use crate::adapter::Adapter;
+use crate::adapter::{Connect, KeyProblem, Keys};
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::CandleSource;
-use crate::registry::{Connect, CsvFormat, KeyProblem, Keys};
+use crate::rows::CsvFormat;
 
 use super::adapter::CoinbaseAdapter;
 use super::api::{Budget, CoinbaseApi};

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::http::{ClientConfig, Clock, Limiter};
 use crate::prices::CandleSource;
-use crate::registry::{Answer, DemoPrices, DemoSim, Serving, Simulator};
+use crate::sim::demo::{Answer, DemoPrices, DemoSim, Serving, Simulator};
 use crate::sim::generate::Activity;
 use crate::{EventKind, Secret};
 

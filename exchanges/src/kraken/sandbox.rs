@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::Secret;
 use crate::http::{Clock, Limiter};
-use crate::registry::{DemoSim, Serving, Simulator};
+use crate::sim::demo::{DemoSim, Serving, Simulator};
 use crate::sim::generate::Activity;
 
 use super::api::{KrakenApi, Tier};

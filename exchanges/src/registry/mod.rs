@@ -19,23 +19,20 @@
 //!
 //! The unit tests check that every [`Exchange`] has exactly one entry.
 
-#[cfg(feature = "sandbox")]
-mod sandbox;
 #[cfg(test)]
 mod tests;
 
-use std::cmp::Ordering;
-use std::fmt;
 use std::sync::Arc;
 
 use crate::adapter::{Adapter, NormalizeError, RawRecord, Stream};
+pub use crate::adapter::{CheckKey, Connect, KeyProblem, Keys, NormalizeFn, ReadKeyFile};
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::{BaseUrls, CandleSource};
-use crate::rows::{Header, RowReader};
-use crate::{NewEvent, Secret, binance, coinbase, kraken};
+pub use crate::rows::CsvFormat;
+use crate::{NewEvent, binance, coinbase, kraken};
 
 #[cfg(feature = "sandbox")]
-pub use sandbox::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
+pub use crate::sim::demo::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
 
 /// A place an account lives: an exchange, or a self-custody wallet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -131,33 +128,6 @@ pub struct Entry {
 /// Opens a price source at a base URL (production when `None`).
 pub type OpenPrices = fn(Option<&str>, ClientConfig, Arc<dyn Clock>) -> Result<Box<dyn CandleSource>, FetchError>;
 
-/// Checks a key's shape (key, secret).
-pub type CheckKey = fn(&str, &Secret) -> Result<(), KeyProblem>;
-
-/// Reads a key file's content: (key, secret).
-pub type ReadKeyFile = fn(&[u8]) -> Result<(String, Secret), KeyProblem>;
-
-/// Turns one stored raw record into events: pure, no network, no key.
-pub type NormalizeFn = fn(&Stream, &RawRecord) -> Result<Vec<NewEvent>, NormalizeError>;
-
-/// What an adapter is built from.
-pub struct Connect<'a> {
-    /// The account's label (for messages and the limiter's accounting).
-    pub label: &'a str,
-    /// The API key (or key name).
-    pub key: Secret,
-    /// The API secret (or private key).
-    pub secret: Secret,
-    /// The base URL to talk to; production when `None`.
-    pub base_url: Option<&'a str>,
-    /// The limiter shared by every account of the exchange on this server.
-    pub limiter: Arc<Limiter>,
-    /// Timeouts and retries.
-    pub config: ClientConfig,
-    /// The clock the waits run on.
-    pub clock: Arc<dyn Clock>,
-}
-
 /// An exchange's API client.
 pub struct Api {
     /// The limiter all accounts of the exchange share, for accounts talking to `base_url`
@@ -168,73 +138,12 @@ pub struct Api {
     pub connect: fn(Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError>,
 }
 
-/// One export file layout of an exchange.
-#[derive(Clone, Copy)]
-pub struct CsvFormat {
-    /// The name on the command line (`--format`) and in the raw archive (`csv:NAME`).
-    pub name: &'static str,
-    /// Whether a header row is this layout's.
-    pub matches: fn(&Header) -> bool,
-    /// A fresh reader for one file.
-    pub reader: fn() -> Box<dyn RowReader>,
-}
-
-impl fmt::Debug for CsvFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name)
-    }
-}
-
-impl PartialEq for CsvFormat {
-    fn eq(&self, other: &CsvFormat) -> bool {
-        self.name == other.name
-    }
-}
-
-impl Eq for CsvFormat {}
-
-impl PartialOrd for CsvFormat {
-    fn partial_cmp(&self, other: &CsvFormat) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for CsvFormat {
-    fn cmp(&self, other: &CsvFormat) -> Ordering {
-        self.name.cmp(other.name)
-    }
-}
-
 /// An exchange's public candles.
 pub struct PriceSource {
     /// Where the engine puts it among the sources: lower is asked first.
     pub rank: u8,
     /// Opens the source at a base URL (production when `None`).
     pub open: OpenPrices,
-}
-
-/// Why a key cannot be used, said before anything is contacted or stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyProblem {
-    /// What is wrong (never the key itself).
-    pub message: String,
-    /// What to do about it, when there is something to say.
-    pub hint: Option<&'static str>,
-}
-
-/// What is special about an exchange's keys.
-#[derive(Clone, Copy, Default)]
-pub struct Keys {
-    /// The prompt for the key at a terminal, given the account's label; `None`: the common
-    /// "API key for LABEL (EXCHANGE): ".
-    pub key_prompt: Option<fn(&str) -> String>,
-    /// When the secret may be a multi-line PEM block: the line printed before it is read
-    /// (its lines are then read up to the `-----END` line).
-    pub pem_secret: Option<&'static str>,
-    /// Checks a key's shape (key, secret) before it is used or stored.
-    pub check: Option<CheckKey>,
-    /// Reads the key file the exchange's portal downloads: (key, secret).
-    pub key_file: Option<ReadKeyFile>,
 }
 
 /// Keys with nothing special.

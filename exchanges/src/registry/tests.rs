@@ -1,6 +1,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
+use crate::Secret;
 use crate::http::{ManualClock, SystemClock};
 
 #[test]

@@ -13,6 +13,7 @@
 
 pub mod amounts;
 pub mod counters;
+pub mod demo;
 pub mod faults;
 pub mod generate;
 pub mod ids;

@@ -1,14 +1,14 @@
-//! The simulator capability of an entry (only with the `sandbox` feature): what
-//! `cointally sandbox serve` and `cointally demo` need from an exchange's bundled simulator.
+//! What `cointally sandbox serve` and `cointally demo` need from an exchange's bundled
+//! simulator: the simulator capability of a registry entry (only with the `sandbox` feature).
 
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
+/// The history records the demo reads back from a simulator (its account's outside side).
+pub use super::generate::{Activity, Outcome};
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::CandleSource;
-/// The history records the demo reads back from a simulator (its account's outside side).
-pub use crate::sim::generate::{Activity, Outcome};
 use crate::{EventKind, Secret};
 
 /// A demo simulator's price source and the name the demo gives it, or why it could not open.
