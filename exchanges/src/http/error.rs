@@ -63,7 +63,9 @@ pub enum FetchError {
     },
     /// The server answered with a redirect. Redirects are never followed: a key is only ever
     /// sent to the host it was given for, so the answer is refused and names where it pointed.
-    #[error("{exchange} {endpoint}: the server answered HTTP {status}, a redirect to {target}; cointally never follows redirects, so nothing was sent there")]
+    #[error(
+        "{exchange} {endpoint}: the server answered HTTP {status}, a redirect to {target}; cointally never follows redirects, so nothing was sent there"
+    )]
     Redirected {
         /// The exchange's name.
         exchange: String,

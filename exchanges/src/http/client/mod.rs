@@ -263,7 +263,11 @@ impl Client {
                 Err(AttemptError::Retryable(reason)) => last = reason,
                 Ok((status, headers, _)) if (300..400).contains(&status) => {
                     let target = redirect_target(&self.base_url, &request.path, &headers);
-                    log::warn!("{exchange} {} {}: refused a redirect (HTTP {status}) to {target}", request.endpoint, request.path);
+                    log::warn!(
+                        "{exchange} {} {}: refused a redirect (HTTP {status}) to {target}",
+                        request.endpoint,
+                        request.path
+                    );
                     return Err(FetchError::Redirected {
                         exchange: exchange.to_owned(),
                         endpoint: request.endpoint.to_owned(),

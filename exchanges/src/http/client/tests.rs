@@ -369,8 +369,10 @@ fn a_redirect_is_refused_naming_its_host_and_the_key_never_reaches_it() {
     for status in [301u16, 302, 303, 307, 308] {
         let elsewhere = TestServer::start(|_, _| Reply::json(200, "{}"));
         let target = format!("{}/steal?signature={SIGNATURE}", elsewhere.url());
-        let server = TestServer::start(move |_, _| {
-            Reply::Full { status, headers: vec![("Location".to_owned(), target.clone())], body: Vec::new() }
+        let server = TestServer::start(move |_, _| Reply::Full {
+            status,
+            headers: vec![("Location".to_owned(), target.clone())],
+            body: Vec::new(),
         });
         let client = client_on(&server, Arc::new(ManualClock::new(0)), fast());
         let error = client.send(&request()).unwrap_err();
