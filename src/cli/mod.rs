@@ -332,6 +332,14 @@ fn classify(e: &anyhow::Error) -> (u8, Vec<String>) {
                         format!("if you moved the account yourself, bind its key to the new URL: cointally account bind {label}"),
                     ],
                 ),
+                ConnectError::Fetch { source, .. }
+                    if matches!(**source, cointally_exchanges::http::FetchError::Redirected { .. }) =>
+                {
+                    (
+                        3,
+                        vec!["the server at the account's URL sends requests elsewhere; check the URL (the exchange's own API needs no --base-url)".into()],
+                    )
+                }
                 ConnectError::Fetch { source, .. } if source.is_auth() => (
                     3,
                     vec!["check the API key and secret (a copy-paste may have cut them), and that the key allows this machine's IP address".into()],

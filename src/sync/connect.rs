@@ -364,3 +364,6 @@ pub fn judge_permissions(
     }
     Ok(warnings)
 }
+
+#[cfg(test)]
+mod tests;
