@@ -6,6 +6,13 @@
 //! like ssh refuses a private key, when group or others can read it. Entries are keyed by the
 //! ledger's random id and the account label. No error from this module ever quotes the
 //! file's contents: a parse error says only the line.
+//!
+//! Each entry also says where its key may be sent (`bound_to`: the origin, `scheme://host[:port]`,
+//! of the URL the key was added for), because the ledger, which others read and could edit,
+//! must never decide alone where a key goes. An account whose key comes from environment
+//! variables gets an entry with `bound_to` only (no secret) when it talks to anything but
+//! the exchange's production API. An entry without `bound_to` (written by an older version,
+//! or an environment account on production) is bound to the exchange's production API.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -65,10 +72,16 @@ struct FileContents {
     accounts: BTreeMap<String, StoredKey>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// One account's entry: its key (absent for an account whose key comes from environment
+/// variables) and the origin its key is bound to (absent: the exchange's production API).
+#[derive(Default, Serialize, Deserialize)]
 struct StoredKey {
-    key: String,
-    secret: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    bound_to: Option<String>,
 }
 
 /// The credentials file at a path.
@@ -94,19 +107,43 @@ impl CredentialsFile {
     /// The key stored for an account of a ledger, if any.
     pub fn get(&self, ledger_id: &str, label: &str) -> Result<Option<ApiKey>, CredentialsError> {
         let contents = self.load()?;
-        Ok(contents
-            .accounts
-            .get(&entry_name(ledger_id, label))
-            .map(|stored| ApiKey { key: Secret::new(stored.key.clone()), secret: Secret::new(stored.secret.clone()) }))
+        Ok(contents.accounts.get(&entry_name(ledger_id, label)).and_then(|stored| {
+            match (&stored.key, &stored.secret) {
+                (Some(key), Some(secret)) => {
+                    Some(ApiKey { key: Secret::new(key.clone()), secret: Secret::new(secret.clone()) })
+                }
+                _ => None,
+            }
+        }))
     }
 
-    /// Stores (or replaces) the key of an account of a ledger.
-    pub fn put(&self, ledger_id: &str, label: &str, api_key: &ApiKey) -> Result<(), CredentialsError> {
+    /// The origin (`scheme://host[:port]`) the key of an account of a ledger is bound to, when
+    /// its entry names one; `None`: the exchange's production API.
+    pub fn binding(&self, ledger_id: &str, label: &str) -> Result<Option<String>, CredentialsError> {
+        let contents = self.load()?;
+        Ok(contents.accounts.get(&entry_name(ledger_id, label)).and_then(|stored| stored.bound_to.clone()))
+    }
+
+    /// Stores (or replaces) the key of an account of a ledger, bound to the origin `bound_to`.
+    pub fn put(&self, ledger_id: &str, label: &str, api_key: &ApiKey, bound_to: &str) -> Result<(), CredentialsError> {
         let mut contents = self.load()?;
         contents.accounts.insert(
             entry_name(ledger_id, label),
-            StoredKey { key: api_key.key.expose().to_string(), secret: api_key.secret.expose().to_string() },
+            StoredKey {
+                key: Some(api_key.key.expose().to_string()),
+                secret: Some(api_key.secret.expose().to_string()),
+                bound_to: Some(bound_to.to_string()),
+            },
         );
+        self.save(&contents)
+    }
+
+    /// Binds the key of an account of a ledger to the origin `bound_to`, keeping a stored key
+    /// as it is (an account whose key comes from environment variables gets an entry without
+    /// a secret).
+    pub fn bind(&self, ledger_id: &str, label: &str, bound_to: &str) -> Result<(), CredentialsError> {
+        let mut contents = self.load()?;
+        contents.accounts.entry(entry_name(ledger_id, label)).or_default().bound_to = Some(bound_to.to_string());
         self.save(&contents)
     }
 
@@ -214,11 +251,13 @@ mod tests {
     fn stores_reads_and_removes_per_ledger_and_label() {
         let dir = tempfile::tempdir().unwrap();
         let file = CredentialsFile::at(Some(dir.path().join("sub/credentials.toml"))).unwrap();
-        file.put("ledger-a", "binance", &key("k1", "s1")).unwrap();
-        file.put("ledger-b", "binance", &key("k2", "s2")).unwrap();
+        file.put("ledger-a", "binance", &key("k1", "s1"), "https://api.binance.com").unwrap();
+        file.put("ledger-b", "binance", &key("k2", "s2"), "http://127.0.0.1:8080").unwrap();
         assert_eq!(file.get("ledger-a", "binance").unwrap().unwrap().secret.expose(), "s1");
         assert_eq!(file.get("ledger-b", "binance").unwrap().unwrap().key.expose(), "k2");
         assert!(file.get("ledger-a", "kraken").unwrap().is_none());
+        assert_eq!(file.binding("ledger-b", "binance").unwrap().as_deref(), Some("http://127.0.0.1:8080"));
+        assert!(file.binding("ledger-a", "kraken").unwrap().is_none());
         assert!(file.remove("ledger-a", "binance").unwrap());
         assert!(!file.remove("ledger-a", "binance").unwrap());
         assert!(file.get("ledger-a", "binance").unwrap().is_none());
@@ -231,12 +270,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("credentials.toml");
         let file = CredentialsFile::at(Some(path.clone())).unwrap();
-        file.put("l", "a", &key("k", "s")).unwrap();
+        file.put("l", "a", &key("k", "s"), "https://api.kraken.com").unwrap();
         assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
         let err = file.get("l", "a").unwrap_err();
         assert!(matches!(err, CredentialsError::TooOpen { mode: 0o644, .. }), "{err}");
         assert!(err.to_string().contains("chmod 600"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_older_entry_has_no_binding_and_a_binding_entry_has_no_key() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("credentials.toml");
+        // What the previous version wrote: a key and a secret, no binding.
+        fs::write(&path, "[accounts.\"l/old\"]\nkey = \"k\"\nsecret = \"s\"\n").unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        let file = CredentialsFile::at(Some(path.clone())).unwrap();
+        assert_eq!(file.get("l", "old").unwrap().unwrap().secret.expose(), "s");
+        assert_eq!(file.binding("l", "old").unwrap(), None);
+        // An environment account's entry: a binding, no secret, and no key to hand out.
+        file.bind("l", "env", "http://127.0.0.1:9000").unwrap();
+        assert!(file.get("l", "env").unwrap().is_none());
+        assert_eq!(file.binding("l", "env").unwrap().as_deref(), Some("http://127.0.0.1:9000"));
+        // Binding an account with a stored key keeps the key.
+        file.bind("l", "old", "http://127.0.0.1:9001").unwrap();
+        assert_eq!(file.get("l", "old").unwrap().unwrap().key.expose(), "k");
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.contains("bound_to = \"http://127.0.0.1:9000\""), "{text}");
+        assert!(!text.contains("\"l/env\"]\nkey"), "{text}");
     }
 
     #[cfg(unix)]

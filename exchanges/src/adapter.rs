@@ -112,19 +112,29 @@ pub struct Page {
     pub warnings: Vec<String>,
 }
 
-/// What a key may do, as the exchange reports it.
+/// What a key may do, as the exchange reports it. A permission the exchange does not report,
+/// or reports in a way that cannot be read, is `None` ("unknown"); the sync then treats an
+/// unknown withdraw permission as "may withdraw" (it fails closed).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KeyPermissions {
     /// The key can read account data.
     pub can_read: bool,
-    /// The key can place orders.
-    pub can_trade: bool,
-    /// The key can move funds out of the account (withdraw, transfer).
-    pub can_withdraw: bool,
+    /// The key can place orders; `None` when the exchange does not say.
+    pub can_trade: Option<bool>,
+    /// The key can move funds out of the account (withdraw, transfer); `None` when the
+    /// exchange does not say (counted as "may withdraw").
+    pub can_withdraw: Option<bool>,
     /// Whether the key only works from listed IP addresses, when the exchange says.
     pub ip_restricted: Option<bool>,
     /// The exchange's own names for the permissions that matter, for messages.
     pub details: Vec<String>,
+}
+
+impl KeyPermissions {
+    /// Whether the key must be treated as able to withdraw: it can, or nobody can tell.
+    pub fn may_withdraw(&self) -> bool {
+        self.can_withdraw != Some(false)
+    }
 }
 
 /// One asset's balance as the exchange reports it.

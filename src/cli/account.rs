@@ -25,6 +25,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Remove an account, its history and its stored key
     Remove(RemoveArgs),
+    /// Bind an account's API key to the URL the account now talks to (after you moved it)
+    Bind(BindArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -53,6 +55,19 @@ pub struct AddArgs {
     /// Accept a key that can withdraw funds (not recommended)
     #[arg(long)]
     allow_withdraw_key: bool,
+    /// Allow a base URL on a host other than the exchange's API or this machine (https only);
+    /// every sync then names it in a warning
+    #[arg(long)]
+    allow_custom_host: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BindArgs {
+    /// The account's label
+    label: String,
+    /// Allow a host other than the exchange's API or this machine (https only)
+    #[arg(long)]
+    allow_custom_host: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +91,7 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
         Command::List => list(context),
         Command::Check(args) => check(context, args),
         Command::Remove(args) => remove(context, args),
+        Command::Bind(args) => bind(context, args),
     }
 }
 
@@ -127,6 +143,19 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
         .base_url
         .clone()
         .or_else(|| std::env::var(connect::base_url_env(exchange)).ok().filter(|v| !v.trim().is_empty()));
+    // Where the key may go is settled before it is read, asked about or stored.
+    let bound = match source != CredentialSource::None && connect::has_client(exchange) {
+        true => {
+            let (origin, warning) =
+                connect::check_host(&args.label, exchange, base_url.as_deref(), args.allow_custom_host)?;
+            if let Some(warning) = warning {
+                context.note(format!("warning: {warning}"));
+            }
+            Some(origin)
+        }
+        false => None,
+    };
+    let production = connect::production_url(exchange).and_then(cointally_exchanges::http::origin_of);
     let mut checked = false;
     let mut stored_in = None;
     if source == CredentialSource::Env {
@@ -140,6 +169,13 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
             check_key(context, &args.label, exchange, api_key, base_url.as_deref(), args.allow_withdraw_key)?;
             checked = true;
         }
+        // The key is not stored, but where it may go is: elsewhere than production, an
+        // entry without a secret binds it (the ledger's URL alone never decides).
+        if let Some(origin) = bound.as_ref().filter(|origin| Some(*origin) != production.as_ref()) {
+            let file = CredentialsFile::at(context.credentials.clone())?;
+            file.bind(&ledger.ledger_id()?, &args.label, origin)?;
+            stored_in = Some(file);
+        }
     }
     if source == CredentialSource::File {
         let api_key = match (&args.key_file, keys.key_file) {
@@ -152,7 +188,8 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
             checked = true;
         }
         let file = CredentialsFile::at(context.credentials.clone())?;
-        file.put(&ledger.ledger_id()?, &args.label, &api_key)?;
+        let origin = bound.clone().or_else(|| production.clone()).unwrap_or_default();
+        file.put(&ledger.ledger_id()?, &args.label, &api_key, &origin)?;
         stored_in = Some(file);
     }
     let account = match ledger.add_account(&new) {
@@ -179,6 +216,12 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
                 if std::env::var_os(var).is_none() {
                     context.note(format!("note: ${var} is not set now; it is read when the account is synced"));
                 }
+            }
+            if let (Some(file), Some(origin)) = (&stored_in, &bound) {
+                context.note(format!(
+                    "the key is bound to {origin} in {} (no secret is stored there)",
+                    file.path().display()
+                ));
             }
             if !checked {
                 context.note("the key's permissions are checked with the exchange when the account is synced");
@@ -220,8 +263,8 @@ struct CheckJson {
     account: String,
     exchange: String,
     can_read: bool,
-    can_trade: bool,
-    can_withdraw: bool,
+    can_trade: Option<bool>,
+    can_withdraw: Option<bool>,
     ip_restricted: Option<bool>,
     details: Vec<String>,
 }
@@ -231,9 +274,13 @@ fn check(context: &Context, args: CheckArgs) -> anyhow::Result<()> {
     let account = ledger.account(&args.label)?;
     let exchange: Exchange = account.exchange.parse().map_err(|e| Failure::input(format!("{e}")))?;
     let file = CredentialsFile::at(context.credentials.clone())?;
-    let key = connect::api_key(&account, &ledger.ledger_id()?, &file)?;
-    let base_url = connect::base_url(&account, exchange);
-    let p = check_key(context, &account.label, exchange, key, base_url.as_deref(), account.allow_withdraw_key)?;
+    let ledger_id = ledger.ledger_id()?;
+    let route = connect::route(&account, exchange, &ledger_id, &file)?;
+    for warning in &route.warnings {
+        context.note(format!("warning: {warning}"));
+    }
+    let key = connect::api_key(&account, &ledger_id, &file)?;
+    let p = check_key(context, &account.label, exchange, key, route.base_url.as_deref(), account.allow_withdraw_key)?;
     if context.json {
         return Ok(print_json(&CheckJson {
             account: account.label,
@@ -245,9 +292,13 @@ fn check(context: &Context, args: CheckArgs) -> anyhow::Result<()> {
             details: p.details,
         })?);
     }
-    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let yes_no = |b: Option<bool>| match b {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unknown (the exchange does not say)",
+    };
     println!("account {} ({})", account.label, account.exchange);
-    println!("  read:     {}", yes_no(p.can_read));
+    println!("  read:     {}", yes_no(Some(p.can_read)));
     println!("  trade:    {}", yes_no(p.can_trade));
     println!("  withdraw: {}", yes_no(p.can_withdraw));
     let ip = match p.ip_restricted {
@@ -256,6 +307,35 @@ fn check(context: &Context, args: CheckArgs) -> anyhow::Result<()> {
         None => "not reported",
     };
     println!("  IP:       {ip}");
+    Ok(())
+}
+
+/// `account bind LABEL`: binds the account's key to the origin of the URL it now talks to
+/// (its base URL, else the environment override, else production), under the same rules as
+/// `account add`. Nothing is contacted.
+fn bind(context: &Context, args: BindArgs) -> anyhow::Result<()> {
+    let ledger = context.open_ledger()?;
+    let account = ledger.account(&args.label)?;
+    let exchange: Exchange = account.exchange.parse().map_err(|e| Failure::input(format!("{e}")))?;
+    if account.credential_source == CredentialSource::None || !connect::has_client(exchange) {
+        return Err(ConnectError::NoKey(account.label).into());
+    }
+    let url = connect::base_url(&account, exchange);
+    let (origin, warning) = connect::check_host(&account.label, exchange, url.as_deref(), args.allow_custom_host)?;
+    if let Some(warning) = warning {
+        context.note(format!("warning: {warning}"));
+    }
+    let ledger_id = ledger.ledger_id()?;
+    let file = CredentialsFile::at(context.credentials.clone())?;
+    if account.credential_source == CredentialSource::File && file.get(&ledger_id, &account.label)?.is_none() {
+        return Err(ConnectError::NotInFile(account.label).into());
+    }
+    file.bind(&ledger_id, &account.label, &origin)?;
+    if context.json {
+        print_json(&serde_json::json!({"account": account.label, "bound_to": origin}))?;
+    } else {
+        println!("account {}: its API key is now bound to {origin}", account.label);
+    }
     Ok(())
 }
 
@@ -470,6 +550,13 @@ fn remove(context: &Context, args: RemoveArgs) -> anyhow::Result<()> {
         Some(file) => file.remove(&ledger_id, &account.label)?,
         None => false,
     };
+    if account.credential_source == CredentialSource::Env {
+        // Its binding entry holds no secret: removing it is tidying, and a file that cannot
+        // be used does not stop the removal.
+        if let Ok(file) = CredentialsFile::at(context.credentials.clone()) {
+            let _ = file.remove(&ledger_id, &account.label);
+        }
+    }
     if context.json {
         print_json(&serde_json::json!({"removed": account.label, "events": events, "stored_key_deleted": forgot_key}))?;
     } else {

@@ -317,6 +317,29 @@ fn classify(e: &anyhow::Error) -> (u8, Vec<String>) {
                         "or, if you accept the risk, add the account with --allow-withdraw-key".into(),
                     ],
                 ),
+                ConnectError::HostRefused { custom: true, .. } => (
+                    2,
+                    vec!["if you trust that host with the key, add the account with --allow-custom-host; every sync then names it in a warning".into()],
+                ),
+                ConnectError::HostRefused { .. } => (
+                    2,
+                    vec!["use the exchange's https:// API (the default), or a simulator on this machine (http://127.0.0.1:PORT)".into()],
+                ),
+                ConnectError::HostMismatch { label, .. } => (
+                    2,
+                    vec![
+                        "a ledger or an environment variable alone never moves a key: if you did not change the URL, put it back (a ledger edited by someone else may be trying to catch the key)".into(),
+                        format!("if you moved the account yourself, bind its key to the new URL: cointally account bind {label}"),
+                    ],
+                ),
+                ConnectError::Fetch { source, .. }
+                    if matches!(**source, cointally_exchanges::http::FetchError::Redirected { .. }) =>
+                {
+                    (
+                        3,
+                        vec!["the server at the account's URL sends requests elsewhere; check the URL (the exchange's own API needs no --base-url)".into()],
+                    )
+                }
                 ConnectError::Fetch { source, .. } if source.is_auth() => (
                     3,
                     vec!["check the API key and secret (a copy-paste may have cut them), and that the key allows this machine's IP address".into()],

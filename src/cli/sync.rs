@@ -62,9 +62,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let mut jobs = Vec::new();
     for account in accounts {
         let exchange: Exchange = account.exchange.parse().map_err(|e| Failure::input(format!("{e}")))?;
+        // Where the key goes is checked against its binding before the key is even read.
+        let route = connect::route(&account, exchange, &ledger_id, &credentials)?;
+        for warning in &route.warnings {
+            context.note(format!("warning: {warning}"));
+        }
         let key = connect::api_key(&account, &ledger_id, &credentials)?;
-        let base_url = connect::base_url(&account, exchange);
-        let adapter = connector.adapter(&account.label, exchange, key, base_url.as_deref())?;
+        let adapter = connector.adapter(&account.label, exchange, key, route.base_url.as_deref())?;
         let permissions =
             adapter.key_permissions().map_err(|source| connect::ConnectError::fetch(&account.label, source))?;
         for warning in connect::judge_permissions(&account.label, &permissions, account.allow_withdraw_key)? {

@@ -1,13 +1,21 @@
 //! Turning an account of the ledger into an adapter that talks to its exchange: its key,
 //! its base URL, the exchange's shared limiter, and the check of what the key may do. What
 //! each exchange supports (and how it paces itself) comes from its registry entry.
+//!
+//! Where a key may go ([`check_host`], [`route`]): the exchange's production API; a server on
+//! this machine (loopback: `127.0.0.0/8`, `::1`, `localhost`), such as a simulator; or, only
+//! when the account was added with `--allow-custom-host`, another `https://` host, named in a
+//! warning at every sync. Plain `http://` goes to loopback only. The origin a key was added
+//! for is stored with the key in the credentials file, and a sync whose URL (the ledger's
+//! base URL, the `COINTALLY_<EXCHANGE>_BASE_URL` override, or the production default) has
+//! another origin refuses: the ledger alone never decides where a key goes.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use cointally_exchanges::Exchange;
 use cointally_exchanges::adapter::{Adapter, KeyPermissions};
-use cointally_exchanges::http::{ClientConfig, Clock, FetchError, Limiter, SystemClock, is_loopback_url};
+use cointally_exchanges::http::{ClientConfig, Clock, FetchError, Limiter, SystemClock, is_loopback_url, origin_of};
 use cointally_exchanges::registry::{self, Connect};
 
 use crate::credentials::{ApiKey, CredentialsError, CredentialsFile};
@@ -51,6 +59,31 @@ pub enum ConnectError {
         /// The exchange's names for what it can do.
         permissions: String,
     },
+    /// The URL is not one a key may be sent to (plain http to another machine, a host other
+    /// than the exchange's without `--allow-custom-host`, no URL at all).
+    #[error("account {label}: {reason}")]
+    HostRefused {
+        /// The account.
+        label: String,
+        /// Why, naming the URL's origin (never a secret: a URL's user, path and query are left out).
+        reason: String,
+        /// Whether `--allow-custom-host` would allow it.
+        custom: bool,
+    },
+    /// The URL a sync would use has another origin than the one the key is bound to.
+    #[error(
+        "account {label}: its key is bound to {bound} (in the credentials file), but {source_name} says {effective}; nothing was sent"
+    )]
+    HostMismatch {
+        /// The account.
+        label: String,
+        /// The origin the key is bound to.
+        bound: String,
+        /// The origin the sync would talk to.
+        effective: String,
+        /// Where that URL came from (the ledger, an environment variable, the production default).
+        source_name: String,
+    },
     /// The exchange could not be asked, or refused the key.
     #[error("account {label}: {source}")]
     Fetch {
@@ -77,6 +110,126 @@ pub fn base_url_env(exchange: Exchange) -> String {
 /// variable, else the exchange's production URL (`None`).
 pub fn base_url(account: &Account, exchange: Exchange) -> Option<String> {
     account.base_url.clone().or_else(|| std::env::var(base_url_env(exchange)).ok().filter(|v| !v.trim().is_empty()))
+}
+
+/// The exchange's production base URL (`None` for an exchange without an API client).
+pub fn production_url(exchange: Exchange) -> Option<&'static str> {
+    registry::entry(exchange).api.as_ref().map(|api| api.production)
+}
+
+/// What kind of place a URL is, for the rules on where a key may go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostKind {
+    /// The exchange's production API.
+    Production,
+    /// A server on this machine (loopback), such as a simulator.
+    Loopback,
+    /// Any other `https://` host: only with `--allow-custom-host`.
+    Custom,
+}
+
+/// Where `url` (production when `None`) is, for an account labelled `label` of `exchange`,
+/// and its origin. Refuses what no flag allows: text that is no http(s) URL, and plain
+/// `http://` to anything but this machine.
+pub fn classify_host(label: &str, exchange: Exchange, url: Option<&str>) -> Result<(HostKind, String), ConnectError> {
+    let refused = |reason: String| ConnectError::HostRefused { label: label.to_string(), reason, custom: false };
+    let production = production_url(exchange).and_then(origin_of);
+    let Some(url) = url else {
+        return production
+            .map(|origin| (HostKind::Production, origin))
+            .ok_or_else(|| ConnectError::NoClient { label: label.to_string(), exchange: exchange.to_string() });
+    };
+    let Some(origin) = origin_of(url) else {
+        return Err(refused("the base URL is not an http:// or https:// URL with a host".to_string()));
+    };
+    if Some(&origin) == production.as_ref() {
+        return Ok((HostKind::Production, origin));
+    }
+    if is_loopback_url(url) {
+        return Ok((HostKind::Loopback, origin));
+    }
+    if origin.starts_with("http://") {
+        return Err(refused(format!(
+            "{origin} is plain http:// to another machine: a key is sent over http:// only to this machine (127.0.0.1, ::1, localhost)"
+        )));
+    }
+    Ok((HostKind::Custom, origin))
+}
+
+/// Checks the URL an account is being added for (production when `None`): refuses what
+/// [`classify_host`] refuses, and a custom host unless `allow_custom`. Returns the origin to
+/// bind the key to and, for a custom host, the warning to show.
+pub fn check_host(
+    label: &str,
+    exchange: Exchange,
+    url: Option<&str>,
+    allow_custom: bool,
+) -> Result<(String, Option<String>), ConnectError> {
+    let (kind, origin) = classify_host(label, exchange, url)?;
+    match kind {
+        HostKind::Custom if !allow_custom => Err(ConnectError::HostRefused {
+            label: label.to_string(),
+            reason: format!(
+                "{origin} is neither {exchange}'s API ({}) nor this machine; its key would be sent there",
+                production_url(exchange).unwrap_or("none")
+            ),
+            custom: true,
+        }),
+        HostKind::Custom => Ok((origin.clone(), Some(custom_host_warning(label, &origin)))),
+        HostKind::Production | HostKind::Loopback => Ok((origin, None)),
+    }
+}
+
+fn custom_host_warning(label: &str, origin: &str) -> String {
+    format!(
+        "account {label}: its API key is sent to {origin}, which is not the exchange's own API (allowed by --allow-custom-host)"
+    )
+}
+
+/// Where a sync sends an account's key, once checked against its binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The base URL to talk to; production when `None`.
+    pub base_url: Option<String>,
+    /// What to tell the user (a custom host, at every sync).
+    pub warnings: Vec<String>,
+}
+
+/// The base URL an account's key goes to, checked: the account's URL ([`base_url`]: the
+/// ledger's, else the environment override, else production) must have the origin the
+/// credentials file binds the key to (production when it names none), and must pass
+/// [`classify_host`]. Nothing is contacted.
+pub fn route(
+    account: &Account,
+    exchange: Exchange,
+    ledger_id: &str,
+    file: &CredentialsFile,
+) -> Result<Route, ConnectError> {
+    let url = base_url(account, exchange);
+    let (kind, effective) = classify_host(&account.label, exchange, url.as_deref())?;
+    let production = production_url(exchange).and_then(origin_of);
+    let bound = match file.binding(ledger_id, &account.label)? {
+        Some(bound) => Some(bound),
+        None => production,
+    };
+    if bound.as_deref() != Some(effective.as_str()) {
+        let source_name = if account.base_url.is_some() {
+            "the ledger's base URL".to_string()
+        } else if url.is_some() {
+            format!("${}", base_url_env(exchange))
+        } else {
+            format!("{exchange}'s production default")
+        };
+        return Err(ConnectError::HostMismatch {
+            label: account.label.clone(),
+            bound: bound.unwrap_or_else(|| "nothing".to_string()),
+            effective,
+            source_name,
+        });
+    }
+    let warnings =
+        if kind == HostKind::Custom { vec![custom_host_warning(&account.label, &effective)] } else { Vec::new() };
+    Ok(Route { base_url: url, warnings })
 }
 
 /// Whether cointally has an API client for the exchange (others are files only, or planned).
@@ -181,9 +334,17 @@ pub fn judge_permissions(
     allow_withdraw: bool,
 ) -> Result<Vec<String>, ConnectError> {
     let mut warnings = Vec::new();
-    if permissions.can_withdraw {
-        let named =
-            if permissions.details.is_empty() { "withdrawals".to_string() } else { permissions.details.join(", ") };
+    if permissions.may_withdraw() {
+        let named = match (permissions.can_withdraw, permissions.details.is_empty()) {
+            (_, false) => permissions.details.join(", "),
+            (Some(true), true) => "withdrawals".to_string(),
+            (_, true) => "the exchange did not say whether it can withdraw".to_string(),
+        };
+        let named = if permissions.can_withdraw.is_none() {
+            format!("{named}; an unreported permission counts as allowed")
+        } else {
+            named
+        };
         if !allow_withdraw {
             return Err(ConnectError::WithdrawKey { label: label.to_string(), permissions: named });
         }
@@ -191,7 +352,7 @@ pub fn judge_permissions(
             "account {label}: the API key can withdraw funds ({named}); allowed by --allow-withdraw-key"
         ));
     }
-    if permissions.can_trade {
+    if permissions.can_trade == Some(true) {
         warnings.push(format!(
             "account {label}: the API key can trade; cointally never places orders, a read-only key is safer"
         ));
@@ -203,3 +364,6 @@ pub fn judge_permissions(
     }
     Ok(warnings)
 }
+
+#[cfg(test)]
+mod tests;

@@ -535,15 +535,28 @@ impl Adapter for BinanceAdapter {
     fn key_permissions(&self) -> Result<KeyPermissions, FetchError> {
         let answer = self.api.get(Endpoint::ApiRestrictions, &[])?;
         let v: BTreeMap<String, serde_json::Value> = parse(Endpoint::ApiRestrictions, &answer.body)?;
-        let flag = |key: &str| v.get(key).and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let flag = |key: &str| v.get(key).and_then(serde_json::Value::as_bool);
+        // Any flag that says yes makes it yes; otherwise a flag missing (or not a boolean)
+        // makes it unknown, never "no": an unknown withdraw permission is refused unless allowed.
+        let any = |keys: &[&str]| match keys.iter().map(|k| flag(k)).collect::<Vec<_>>() {
+            flags if flags.contains(&Some(true)) => Some(true),
+            flags if flags.contains(&None) => None,
+            _ => Some(false),
+        };
         let withdraw = ["enableWithdrawals", "enableInternalTransfer", "permitsUniversalTransfer"];
         let trade = ["enableSpotAndMarginTrading", "enableMargin", "enableFutures", "enableVanillaOptions"];
+        let can_withdraw = any(&withdraw);
+        let mut details: Vec<String> =
+            withdraw.iter().chain(&trade).filter(|k| flag(k) == Some(true)).map(|k| k.to_string()).collect();
+        if can_withdraw.is_none() {
+            details.extend(withdraw.iter().filter(|k| flag(k).is_none()).map(|k| format!("{k} not reported")));
+        }
         Ok(KeyPermissions {
-            can_read: flag("enableReading"),
-            can_trade: trade.iter().any(|k| flag(k)),
-            can_withdraw: withdraw.iter().any(|k| flag(k)),
-            ip_restricted: v.get("ipRestrict").and_then(serde_json::Value::as_bool),
-            details: withdraw.iter().chain(&trade).filter(|k| flag(k)).map(|k| k.to_string()).collect(),
+            can_read: flag("enableReading").unwrap_or(false),
+            can_trade: any(&trade),
+            can_withdraw,
+            ip_restricted: flag("ipRestrict"),
+            details,
         })
     }
 

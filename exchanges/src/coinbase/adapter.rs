@@ -553,26 +553,28 @@ fn page(
 impl Adapter for CoinbaseAdapter {
     fn key_permissions(&self) -> Result<KeyPermissions, FetchError> {
         let answer = self.api.get(Endpoint::KeyPermissions, "/api/v3/brokerage/key_permissions", &[])?;
+        // A permission missing from the answer is unknown, never "no": an unknown
+        // `can_transfer` counts as "may move funds" and is refused unless allowed.
         #[derive(Deserialize)]
         struct Permissions {
             #[serde(default)]
-            can_view: bool,
+            can_view: Option<bool>,
             #[serde(default)]
-            can_trade: bool,
+            can_trade: Option<bool>,
             #[serde(default)]
-            can_transfer: bool,
+            can_transfer: Option<bool>,
         }
         let p: Permissions =
             serde_json::from_slice(&answer.body).map_err(|e| malformed(Endpoint::KeyPermissions, e.to_string()))?;
         Ok(KeyPermissions {
-            can_read: p.can_view,
+            can_read: p.can_view.unwrap_or(false),
             can_trade: p.can_trade,
             can_withdraw: p.can_transfer,
             ip_restricted: None,
-            details: if p.can_transfer {
-                vec!["the Transfer permission (can_transfer)".to_owned()]
-            } else {
-                Vec::new()
+            details: match p.can_transfer {
+                Some(true) => vec!["the Transfer permission (can_transfer)".to_owned()],
+                None => vec!["can_transfer not reported".to_owned()],
+                Some(false) => Vec::new(),
             },
         })
     }

@@ -61,6 +61,21 @@ pub enum FetchError {
         /// What was wrong with it.
         reason: String,
     },
+    /// The server answered with a redirect. Redirects are never followed: a key is only ever
+    /// sent to the host it was given for, so the answer is refused and names where it pointed.
+    #[error(
+        "{exchange} {endpoint}: the server answered HTTP {status}, a redirect to {target}; cointally never follows redirects, so nothing was sent there"
+    )]
+    Redirected {
+        /// The exchange's name.
+        exchange: String,
+        /// The endpoint asked.
+        endpoint: String,
+        /// HTTP status (3xx).
+        status: u16,
+        /// The host (and port) the answer pointed at, never its path or query.
+        target: String,
+    },
     /// The request could not be built or the client not set up (bad base URL, bad key format).
     #[error("{exchange}: {reason}")]
     Setup {

@@ -33,3 +33,36 @@ pub fn is_loopback_url(url: &str) -> bool {
         Err(_) => host.eq_ignore_ascii_case("localhost"),
     }
 }
+
+/// The origin of `url`: `scheme://host` with `:port` when it is not the scheme's default,
+/// lowercase, without user, path or query (`https://API.binance.com/api/` gives
+/// `https://api.binance.com`). What a key is bound to; `None` for text that is no http(s) URL
+/// with a host.
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(url.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str().filter(|host| !host.is_empty())?;
+    Some(match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
+}
+
+#[cfg(test)]
+mod origin_tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_keeps_scheme_host_and_a_non_default_port_only() {
+        assert_eq!(origin_of("https://API.Binance.com/api/v3?x=1").as_deref(), Some("https://api.binance.com"));
+        assert_eq!(origin_of("https://api.binance.com:443").as_deref(), Some("https://api.binance.com"));
+        assert_eq!(origin_of("http://127.0.0.1:8080/").as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(origin_of("http://user:pw@127.0.0.1.evil.com").as_deref(), Some("http://127.0.0.1.evil.com"));
+        assert_eq!(origin_of("http://[::1]:99").as_deref(), Some("http://[::1]:99"));
+        for bad in ["", "api.binance.com", "ftp://api.binance.com", "file:///etc/passwd", "not a url"] {
+            assert_eq!(origin_of(bad), None, "{bad}");
+        }
+    }
+}

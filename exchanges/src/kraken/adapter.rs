@@ -480,10 +480,11 @@ impl Adapter for KrakenAdapter {
             Err(FetchError::Auth { message, .. }) if message.contains("EGeneral:Permission denied") => false,
             Err(error) => return Err(error),
         };
+        // Kraken reports no trade permission anywhere cointally may ask without trading.
         Ok(KeyPermissions {
             can_read: true,
-            can_trade: false,
-            can_withdraw,
+            can_trade: None,
+            can_withdraw: Some(can_withdraw),
             ip_restricted: None,
             details: if can_withdraw { vec!["Funds permissions - Withdraw".to_string()] } else { Vec::new() },
         })

@@ -130,6 +130,9 @@ pub type OpenPrices = fn(Option<&str>, ClientConfig, Arc<dyn Clock>) -> Result<B
 
 /// An exchange's API client.
 pub struct Api {
+    /// Its production base URL: the one place a key goes unless the user adds the account
+    /// with another (a simulator on this machine, or a custom host explicitly allowed).
+    pub production: &'static str,
     /// The limiter all accounts of the exchange share, for accounts talking to `base_url`
     /// (production when `None`): the exchange's pacing knobs are read here, from its own
     /// environment variables.
@@ -169,7 +172,11 @@ pub static ENTRIES: &[Entry] = &[
     Entry {
         exchange: Exchange::Coinbase,
         title: "Coinbase",
-        api: Some(Api { limiter: coinbase::connect::limiter, connect: coinbase::connect::connect }),
+        api: Some(Api {
+            production: coinbase::api::DEFAULT_BASE_URL,
+            limiter: coinbase::connect::limiter,
+            connect: coinbase::connect::connect,
+        }),
         normalize: Some(coinbase::normalize::normalize),
         csv: coinbase::connect::CSV,
         prices: Some(PriceSource { rank: 0, open: coinbase::connect::prices }),
@@ -180,7 +187,11 @@ pub static ENTRIES: &[Entry] = &[
     Entry {
         exchange: Exchange::Kraken,
         title: "Kraken",
-        api: Some(Api { limiter: kraken::connect::limiter, connect: kraken::connect::connect }),
+        api: Some(Api {
+            production: kraken::api::DEFAULT_BASE_URL,
+            limiter: kraken::connect::limiter,
+            connect: kraken::connect::connect,
+        }),
         normalize: Some(kraken::normalize::normalize),
         csv: kraken::connect::CSV,
         prices: Some(PriceSource { rank: 2, open: kraken::connect::prices }),
@@ -191,7 +202,11 @@ pub static ENTRIES: &[Entry] = &[
     Entry {
         exchange: Exchange::Binance,
         title: "Binance",
-        api: Some(Api { limiter: binance::connect::limiter, connect: binance::connect::connect }),
+        api: Some(Api {
+            production: binance::api::DEFAULT_BASE_URL,
+            limiter: binance::connect::limiter,
+            connect: binance::connect::connect,
+        }),
         normalize: Some(binance::normalize::normalize),
         csv: binance::connect::CSV,
         prices: Some(PriceSource { rank: 1, open: binance::connect::prices }),

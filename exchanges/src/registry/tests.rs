@@ -132,3 +132,13 @@ fn loopback_urls_are_told_from_others() {
         assert!(!crate::http::is_loopback_url(other), "{other}");
     }
 }
+
+#[test]
+fn every_api_names_its_production_https_url() {
+    for entry in entries() {
+        if let Some(api) = &entry.api {
+            assert!(api.production.starts_with("https://"), "{}: {}", entry.exchange, api.production);
+            assert!(crate::http::origin_of(api.production).is_some(), "{}", entry.exchange);
+        }
+    }
+}

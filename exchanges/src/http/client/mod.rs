@@ -198,7 +198,10 @@ impl Client {
         if parsed.query().is_some() || parsed.fragment().is_some() {
             return Err(setup("the base URL must not have a query string or fragment".to_owned()));
         }
+        // Never follow a redirect: it would carry the key's headers to wherever the answer
+        // points (another host, or plain http). A 3xx is refused in `send`, naming the target.
         let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .timeout(config.read_timeout)
             .gzip(true)
@@ -258,6 +261,20 @@ impl Client {
             match self.attempt(request, &prepared) {
                 Err(AttemptError::Fatal(error)) => return Err(error),
                 Err(AttemptError::Retryable(reason)) => last = reason,
+                Ok((status, headers, _)) if (300..400).contains(&status) => {
+                    let target = redirect_target(&self.base_url, &request.path, &headers);
+                    log::warn!(
+                        "{exchange} {} {}: refused a redirect (HTTP {status}) to {target}",
+                        request.endpoint,
+                        request.path
+                    );
+                    return Err(FetchError::Redirected {
+                        exchange: exchange.to_owned(),
+                        endpoint: request.endpoint.to_owned(),
+                        status,
+                        target,
+                    });
+                }
                 Ok((status, headers, body)) => {
                     for usage in self.protocol.observe(request, &headers) {
                         self.limiter.observe_sent_at(&usage.bucket, usage.used, usage.window, Some(grant.at_ms));
@@ -440,6 +457,22 @@ pub fn parse_retry_after(value: &str, now_ms: i64) -> Option<Duration> {
 /// The `Retry-After` header of an answer, read with [`parse_retry_after`].
 pub fn retry_after(headers: &HeaderMap, now_ms: i64) -> Option<Duration> {
     headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok().and_then(|value| parse_retry_after(value, now_ms))
+}
+
+/// The host (and port, when not the scheme's default) a redirect's `Location` points at,
+/// resolved against the request's URL; never its path or query, which may carry secrets.
+fn redirect_target(base_url: &str, path: &str, headers: &HeaderMap) -> String {
+    let Some(location) = headers.get(reqwest::header::LOCATION).and_then(|value| value.to_str().ok()) else {
+        return "an unnamed place (no Location header)".to_owned();
+    };
+    let target = reqwest::Url::parse(&format!("{base_url}{path}")).and_then(|here| here.join(location.trim()));
+    match target.as_ref().ok().and_then(|url| url.host_str().map(|host| (url, host))) {
+        Some((url, host)) => match url.port() {
+            Some(port) => format!("{}://{host}:{port}", url.scheme()),
+            None => format!("{}://{host}", url.scheme()),
+        },
+        None => "a place that is no URL".to_owned(),
+    }
 }
 
 /// FNV-1a: a stable seed from text.

@@ -363,3 +363,42 @@ fn urls_are_redacted_from_error_text() {
     assert_eq!(redact_url("error sending request for url (http://h/x?signature=abc)"), "error sending request");
     assert_eq!(redact_url("see https://h/x?a=1 now"), "see [url] now");
 }
+
+#[test]
+fn a_redirect_is_refused_naming_its_host_and_the_key_never_reaches_it() {
+    for status in [301u16, 302, 303, 307, 308] {
+        let elsewhere = TestServer::start(|_, _| Reply::json(200, "{}"));
+        let target = format!("{}/steal?signature={SIGNATURE}", elsewhere.url());
+        let server = TestServer::start(move |_, _| Reply::Full {
+            status,
+            headers: vec![("Location".to_owned(), target.clone())],
+            body: Vec::new(),
+        });
+        let client = client_on(&server, Arc::new(ManualClock::new(0)), fast());
+        let error = client.send(&request()).unwrap_err();
+        let host = elsewhere.url();
+        assert!(
+            matches!(&error, FetchError::Redirected { status: s, target, .. } if *s == status && *target == host),
+            "{error:?}"
+        );
+        let text = error.to_string();
+        assert!(text.contains(&host) && text.contains("never follows redirects"), "{text}");
+        assert!(!text.contains(SIGNATURE) && !text.contains("/steal") && !text.contains(KEY), "{text}");
+        // Asked once (a redirect is not retried), and nothing at all reached the other host.
+        assert_eq!(server.seen().len(), 1);
+        assert!(elsewhere.seen().is_empty(), "{:?}", elsewhere.seen());
+    }
+}
+
+#[test]
+fn a_relative_or_missing_location_is_named_without_its_path() {
+    let server = TestServer::start(|n, _| {
+        let headers = if n == 0 { vec![("Location".to_owned(), "/other?x=1".to_owned())] } else { Vec::new() };
+        Reply::Full { status: 302, headers, body: Vec::new() }
+    });
+    let client = client_on(&server, Arc::new(ManualClock::new(0)), fast());
+    let first = client.send(&request()).unwrap_err();
+    assert!(matches!(&first, FetchError::Redirected { target, .. } if *target == server.url()), "{first:?}");
+    let second = client.send(&request()).unwrap_err();
+    assert!(second.to_string().contains("no Location header"), "{second}");
+}

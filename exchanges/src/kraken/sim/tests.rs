@@ -158,11 +158,11 @@ fn invalid_nonces_are_recovered_with_new_nonces() {
 #[test]
 fn the_key_check_tells_a_withdrawing_key_without_side_effects() {
     let sim = start_sim(small(60));
-    assert!(!adapter(&sim, &SimKey::demo()).key_permissions().unwrap().can_withdraw);
+    assert_eq!(adapter(&sim, &SimKey::demo()).key_permissions().unwrap().can_withdraw, Some(false));
     let key = SimKey { can_withdraw: true, ..SimKey::demo() };
     let sim = start_sim(SimConfig { key: key.clone(), ..small(60) });
     let permissions = adapter(&sim, &key).key_permissions().unwrap();
-    assert!(permissions.can_withdraw);
+    assert_eq!(permissions.can_withdraw, Some(true));
     assert_eq!(permissions.details, ["Funds permissions - Withdraw"]);
 }
 
