@@ -7,6 +7,7 @@
 mod accounts;
 mod attention;
 mod balances;
+mod pending;
 pub mod events;
 pub mod prices;
 mod sync_state;
@@ -37,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0003_prices.sql"),
     include_str!("../../schema/0004_tax.sql"),
     include_str!("../../schema/0005_attention.sql"),
+    include_str!("../../schema/0006_pending.sql"),
 ];
 
 /// The ledger version this build writes.

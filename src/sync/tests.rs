@@ -67,6 +67,7 @@ impl Adapter for TwoPages {
         };
         Ok(Page {
             records,
+            pending: Vec::new(),
             cursor: next.to_owned(),
             done,
             covered: None,

@@ -48,7 +48,9 @@ use serde_json::value::RawValue;
 
 use super::api::{Answer, CoinbaseApi, Endpoint, malformed, split_uri};
 use super::normalize::{FILLS, TRANSACTIONS, Transaction, is_known_type};
-use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Stream, SyncPlan};
+use crate::adapter::{
+    Adapter, Balance, KeyPermissions, Known, Page, Pending, Progress, RawRecord, Recheck, Stream, SyncPlan,
+};
 use crate::amount::parse_amount;
 use crate::asset::asset_symbol;
 use crate::cursor;
@@ -310,6 +312,7 @@ impl CoinbaseAdapter {
             .collect();
         let answers = self.next_pages(&batch, &afters);
         let mut records = Vec::new();
+        let mut pending = Vec::new();
         let mut unknown: BTreeMap<String, Vec<String>> = BTreeMap::new();
         // Answers are read in wallet order, whatever order they came in: the records, the pairing
         // of conversion halves and the cursor depend only on what Coinbase answered.
@@ -320,15 +323,16 @@ impl CoinbaseAdapter {
             let bad = |reason: String| malformed(Endpoint::Transactions, format!("wallet {}: {reason}", wallet.id));
             let body: V2Page = serde_json::from_slice(&answer.body).map_err(|e| bad(e.to_string()))?;
             let mut last = after.unwrap_or_default();
-            let mut stopped = false;
             {
                 let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
                 let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
                 for raw in &body.data {
                     let tx: Transaction = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
                     if !tx.is_final() {
-                        stopped = true;
-                        break;
+                        // Passed over and remembered: the engine re-asks it by id at each later sync.
+                        pending.push(pending_record(&tx, &wallet.id));
+                        last = tx.id.clone();
+                        continue;
                     }
                     let counter = read.0.entry(wallet.id.clone()).or_default();
                     let index = *counter;
@@ -372,11 +376,11 @@ impl CoinbaseAdapter {
             }
             let next_uri =
                 body.pagination.as_ref().and_then(|p| p.next_uri.as_deref()).filter(|u| !u.trim().is_empty());
-            if !stopped && next_uri.is_some() {
+            if next_uri.is_some() {
                 // A next_uri without starting_after: continue after the last transaction of the page.
                 c.after.insert(wallet.id.clone(), starting_after(next_uri).unwrap_or(last));
             } else {
-                // This wallet is done for this walk (to its end, or up to a transaction not final).
+                // This wallet is done for this walk.
                 c.after.remove(&wallet.id);
                 c.finished.insert(wallet.id.clone());
             }
@@ -390,10 +394,13 @@ impl CoinbaseAdapter {
         if wallets.iter().all(|w| c.finished.contains(&w.id)) {
             let mut finished = self.finish_walk(c, requests, attempts);
             finished.records.splice(0..0, records);
+            finished.pending = pending;
             finished.warnings.splice(0..0, unknown_warnings(&unknown));
             return Ok(finished);
         }
-        Ok(page(records, cursor::encode(&c), false, requests, attempts, unknown_warnings(&unknown)))
+        let mut next = page(records, cursor::encode(&c), false, requests, attempts, unknown_warnings(&unknown));
+        next.pending = pending;
+        Ok(next)
     }
 
     /// The next page of each wallet of `batch` (after `afters`, its `starting_after`), the
@@ -459,6 +466,53 @@ impl CoinbaseAdapter {
         page(records, cursor::encode(&c), true, requests, attempts, warnings)
     }
 
+    /// Asks each remembered transaction again (`GET /v2/accounts/:account_id/transactions/:id`);
+    /// a final one is stored as the walk would have stored it (a conversion half as a one-sided
+    /// record: its partner was stored meanwhile), one Coinbase no longer has is forgotten.
+    fn recheck_transactions(&self, pending: &[Pending]) -> Result<Recheck, FetchError> {
+        let mut recheck = Recheck::default();
+        let mut attempts = 0u32;
+        for record in pending {
+            let path = format!("/v2/accounts/{}/transactions/{}", record.locator, record.external_id);
+            let answer = match self.api.get(Endpoint::Transactions, &path, &[]) {
+                Ok(answer) => answer,
+                Err(FetchError::Api { status: 404, .. }) => {
+                    recheck.requests += 1;
+                    attempts += 1;
+                    recheck.warnings.push(format!(
+                        "{} is no longer in Coinbase's history (canceled before it completed): forgotten",
+                        record.what
+                    ));
+                    recheck.settled.push((record.external_id.clone(), None));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            recheck.requests += 1;
+            attempts += answer.attempts;
+            let bad = |reason: String| malformed(Endpoint::Transactions, format!("transaction {}: {reason}", record.external_id));
+            #[derive(Deserialize)]
+            struct One<'a> {
+                #[serde(borrow)]
+                data: &'a RawValue,
+            }
+            let one: One = serde_json::from_slice(&answer.body).map_err(|e| bad(e.to_string()))?;
+            let tx: Transaction = serde_json::from_str(one.data.get()).map_err(|e| bad(e.to_string()))?;
+            if !tx.is_final() {
+                continue;
+            }
+            let trade_id = tx.trade.as_ref().and_then(|t| t.id.clone()).filter(|_| tx.kind == "trade");
+            let payload = match trade_id {
+                Some(trade_id) => format!("{{\"trade\":{},\"transactions\":[{}]}}", quote(&trade_id), one.data.get()),
+                None => one.data.get().to_owned(),
+            };
+            recheck.settled.push((record.external_id.clone(), Some(RawRecord { external_id: tx.id.clone(), payload })));
+        }
+        recheck.retries = attempts.saturating_sub(recheck.requests);
+        recheck.requests = recheck.requests.max(attempts);
+        Ok(recheck)
+    }
+
     fn fetch_fills(&self, cursor: &str) -> Result<Page, FetchError> {
         let mut c: FillCursor = cursor::decode(cursor)
             .ok_or_else(|| malformed(Endpoint::Fills, format!("cursor {cursor:?} is not a fills cursor")))?;
@@ -517,6 +571,18 @@ fn conversion(trade_id: &str, first: &Held, tx: &Transaction, raw: &RawValue) ->
     Ok(RawRecord { external_id, payload })
 }
 
+/// How a transaction not final yet is remembered: its id, its wallet, and words naming it.
+fn pending_record(tx: &Transaction, wallet: &str) -> Pending {
+    Pending {
+        external_id: tx.id.clone(),
+        locator: wallet.to_owned(),
+        what: format!(
+            "Coinbase {} of {} {} from {}, {}",
+            tx.kind, tx.amount.amount, tx.amount.currency, tx.created_at, tx.status
+        ),
+    }
+}
+
 fn unknown_warnings(unknown: &BTreeMap<String, Vec<String>>) -> Vec<String> {
     unknown
         .iter()
@@ -540,6 +606,7 @@ fn page(
 ) -> Page {
     Page {
         records,
+        pending: Vec::new(),
         cursor,
         done,
         covered: None,
@@ -626,6 +693,13 @@ impl Adapter for CoinbaseAdapter {
             }
             _ => Err(FetchError::Setup { exchange: "coinbase".into(), reason: format!("unknown stream {stream}") }),
         }
+    }
+
+    fn recheck(&self, stream: &Stream, pending: &[Pending]) -> Result<Recheck, FetchError> {
+        if stream.endpoint != TRANSACTIONS {
+            return Ok(Recheck::default());
+        }
+        self.recheck_transactions(pending)
     }
 
     fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
