@@ -193,6 +193,19 @@ impl Book {
         v2_page(&format!("/v2/accounts/{wallet}/transactions"), &items, query, short_pages)
     }
 
+    /// `GET /v2/accounts/{wallet}/transactions/{id}`: one transaction, `{"data": …}`.
+    pub fn transaction(&self, wallet: &str, id: &str) -> Response {
+        let found = self.positions.get(id).and_then(|&(index, position)| {
+            let w = self.generator.wallets.get(index)?;
+            (w.id == wallet || (w.currency == wallet && w.kind != "vault")).then_some(position)?;
+            self.wallet_txs[index].get(position).map(|&i| &self.generator.txs[i])
+        });
+        match found {
+            Some(tx) => Response::json_value(200, &Ordered(vec![("data", tx.json.clone())])),
+            None => v2_error(404, "not_found", "Not found"),
+        }
+    }
+
     /// `GET /api/v3/brokerage/orders/historical/fills`.
     pub fn fills(&self, query: &str) -> Response {
         let params = params(query);

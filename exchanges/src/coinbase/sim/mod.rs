@@ -390,6 +390,20 @@ impl CoinbaseSim {
         self.state.add_activity(count)
     }
 
+    /// Adds a transaction now to the first wallet of `currency` (see
+    /// [`Generator::add_transaction`]); returns its id, none when there is no such wallet.
+    pub fn add_transaction(&self, currency: &str, kind: &'static str, status: &str, amount: Decimal) -> Option<String> {
+        let mut book = self.state.account.book.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = book.generator.add_transaction(currency, kind, status, amount, now_ms());
+        book.index();
+        id
+    }
+
+    /// Changes a transaction's status (a pending one completes); returns whether it exists.
+    pub fn set_status(&self, id: &str, status: &str) -> bool {
+        self.state.account.book.lock().unwrap_or_else(PoisonError::into_inner).generator.set_status(id, status)
+    }
+
     /// After the next `calls` answers to wallet transaction lists, adds `count` happenings:
     /// transactions arriving in the middle of a client's walk.
     pub fn insert_after_transaction_calls(&self, calls: u32, count: usize) {
@@ -510,6 +524,10 @@ impl State {
                 path.strip_prefix("/v2/accounts/").and_then(|rest| rest.strip_suffix("/transactions"))
             {
                 book.transactions(wallet, &request.query, account.short_pages)
+            } else if let Some((wallet, id)) =
+                path.strip_prefix("/v2/accounts/").and_then(|rest| rest.split_once("/transactions/"))
+            {
+                book.transaction(wallet, id)
             } else if path == "/api/v3/brokerage/key_permissions" {
                 Response::json(
                     200,
