@@ -7,8 +7,8 @@
 mod accounts;
 mod attention;
 mod balances;
-mod pending;
 pub mod events;
+mod pending;
 pub mod prices;
 mod sync_state;
 pub mod tax;

@@ -32,7 +32,13 @@ impl Ledger {
 
 impl Writer<'_> {
     /// Remembers a record the page passed over as not final (or notes that it still is).
-    pub fn pending(&mut self, account_id: i64, stream: &Stream, record: &Pending, seen_ms: i64) -> Result<(), LedgerError> {
+    pub fn pending(
+        &mut self,
+        account_id: i64,
+        stream: &Stream,
+        record: &Pending,
+        seen_ms: i64,
+    ) -> Result<(), LedgerError> {
         self.conn.execute(
             "INSERT INTO pending_records (account_id, endpoint, scope, external_id, locator, what, first_seen_ms, last_seen_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)

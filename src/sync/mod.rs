@@ -604,7 +604,10 @@ fn recheck(ledger: &mut Ledger, job: &Job, state: &mut AccountState) -> Result<(
             Ok(answer) => answer,
             Err(e) => {
                 state.error.get_or_insert((
-                    format!("account {}, endpoint {stream}, asking again for records not final: {e}", job.account.label),
+                    format!(
+                        "account {}, endpoint {stream}, asking again for records not final: {e}",
+                        job.account.label
+                    ),
                     e.is_auth(),
                 ));
                 return Ok(());
@@ -619,7 +622,8 @@ fn recheck(ledger: &mut Ledger, job: &Job, state: &mut AccountState) -> Result<(
                 writer.settled(account_id, &stream, id)?;
             }
             let Some(record) = record else { continue };
-            let events = cointally_exchanges::registry::normalize(job.exchange, &stream, record).map_err(|e| e.to_string());
+            let events =
+                cointally_exchanges::registry::normalize(job.exchange, &stream, record).map_err(|e| e.to_string());
             let place = format!("record {id}, final now");
             let at = Place { stream: &stream, source: &source, fetched_ms, place: &place };
             store_record(&mut writer, state, account_id, &at, record, &events, &mut counts)?;

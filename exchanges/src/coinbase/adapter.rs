@@ -490,7 +490,9 @@ impl CoinbaseAdapter {
             };
             recheck.requests += 1;
             attempts += answer.attempts;
-            let bad = |reason: String| malformed(Endpoint::Transactions, format!("transaction {}: {reason}", record.external_id));
+            let bad = |reason: String| {
+                malformed(Endpoint::Transactions, format!("transaction {}: {reason}", record.external_id))
+            };
             #[derive(Deserialize)]
             struct One<'a> {
                 #[serde(borrow)]
