@@ -189,6 +189,12 @@ pub trait Adapter: Send + Sync {
     /// Asks the exchange what the key may do, without side effects.
     fn key_permissions(&self) -> Result<KeyPermissions, FetchError>;
 
+    /// What `account check` should say about the part of the account this key cannot see (a
+    /// Coinbase key sees one portfolio); none by default.
+    fn key_notes(&self) -> Result<Vec<String>, FetchError> {
+        Ok(Vec::new())
+    }
+
     /// The account's balances as the exchange reports them now.
     fn balances(&self) -> Result<Vec<Balance>, FetchError>;
 

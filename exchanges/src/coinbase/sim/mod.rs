@@ -123,6 +123,19 @@ pub struct AccountsConfig {
     /// How long each admitted account API request takes to answer (the network and Coinbase's
     /// own work; none by default). A sleep, not work: it costs the machine no CPU.
     pub latency: Duration,
+    /// The account's Advanced Trade portfolios beside the key's own (none by default).
+    pub portfolios: Portfolios,
+}
+
+/// A second Advanced Trade portfolio, and whether the key can see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Portfolios {
+    /// Share of the fills (percent, chosen by trade id) made in a second portfolio
+    /// ([`accounts::OTHER_PORTFOLIO`]); 0: the account has one portfolio.
+    pub other_share_percent: u32,
+    /// Whether the key is scoped to its own portfolio, as a CDP key is: the portfolio list
+    /// shows only its own, and fills of another are refused `403 PERMISSION_DENIED`.
+    pub scoped_key: bool,
 }
 
 impl AccountsConfig {
@@ -133,6 +146,7 @@ impl AccountsConfig {
             key: SimKey::demo(),
             short_pages: true,
             latency: Duration::ZERO,
+            portfolios: Portfolios::default(),
         }
     }
 }
@@ -304,7 +318,7 @@ pub fn start_with_accounts(config: CoinbaseSimConfig, accounts: AccountsConfig) 
         .public_key();
     let budget = config.limits.client_budget();
     let account = AccountState {
-        book: Mutex::new(Book::new(generator)),
+        book: Mutex::new(Book::new(generator, accounts.portfolios)),
         key: accounts.key,
         public,
         short_pages: accounts.short_pages,
@@ -442,7 +456,8 @@ impl CoinbaseSim {
         ) + &format!(
             " The same server is the person's Coinbase account ({txs} transactions in {wallets} wallets, {fills} \
              Advanced Trade fills) at GET /v2/accounts, /v2/accounts/{{id}}/transactions, \
-             /api/v3/brokerage/key_permissions and /api/v3/brokerage/orders/historical/fills, for the key named \
+             /api/v3/brokerage/key_permissions, /api/v3/brokerage/portfolios and \
+             /api/v3/brokerage/orders/historical/fills, for the key named \
              {name} (JWTs checked like Coinbase's; limits {limits:?}).",
             txs = self.account().txs.len(),
             wallets = self.account().wallets.len(),
@@ -539,6 +554,8 @@ impl State {
                 )
             } else if path == "/api/v3/brokerage/orders/historical/fills" {
                 book.fills(&request.query)
+            } else if path == "/api/v3/brokerage/portfolios" {
+                book.portfolios()
             } else if v3 {
                 accounts::v3_error(404, "NOT_FOUND", "Not found")
             } else {
