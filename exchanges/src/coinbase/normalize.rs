@@ -382,11 +382,8 @@ fn single_event(tx: &Transaction) -> Result<Option<NewEvent>, Reason> {
         | "exchange_withdrawal"
         | "prime_withdrawal"
         | "intx_withdrawal" => {
-            let (kind, way) = if amount < Decimal::ZERO {
-                (EventKind::Withdrawal, "to")
-            } else {
-                (EventKind::Deposit, "from")
-            };
+            let (kind, way) =
+                if amount < Decimal::ZERO { (EventKind::Withdrawal, "to") } else { (EventKind::Deposit, "from") };
             let note = format!(
                 "{kind_text}: a transfer {way} Coinbase Exchange/Prime/INTX, a venue outside this account (add its \
                  history as its own account to match it)"

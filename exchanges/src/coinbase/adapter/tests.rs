@@ -75,14 +75,8 @@ fn wallets_read_at_once_store_what_one_at_a_time_stores() {
 #[test]
 fn a_pair_is_read_again_whole_or_not_at_all() {
     let spot = |wallet: &str, index: u64| Spot { wallet: wallet.into(), index, before: format!("{wallet}{index}") };
-    let held = Held {
-        wallet: "x".into(),
-        time_ms: 0,
-        before: "x5".into(),
-        index: 5,
-        id: "h".into(),
-        payload: String::new(),
-    };
+    let held =
+        Held { wallet: "x".into(), time_ms: 0, before: "x5".into(), index: 5, id: "h".into(), payload: String::new() };
     let pairs = [
         // After x's rewind point: y must be read again from before its half, and then w.
         (spot("x", 7), spot("y", 2)),

@@ -233,9 +233,11 @@ impl Book {
     /// `GET /api/v3/brokerage/portfolios`: the key's portfolio, and the second one unless the
     /// key is scoped to its own.
     pub fn portfolios(&self) -> Response {
-        let mut portfolios = vec![json!({ "name": "Default", "uuid": KEY_PORTFOLIO, "type": "DEFAULT", "deleted": false })];
+        let mut portfolios =
+            vec![json!({ "name": "Default", "uuid": KEY_PORTFOLIO, "type": "DEFAULT", "deleted": false })];
         if self.portfolios.other_share_percent > 0 && !self.portfolios.scoped_key {
-            portfolios.push(json!({ "name": "Trading bot", "uuid": OTHER_PORTFOLIO, "type": "CONSUMER", "deleted": false }));
+            portfolios
+                .push(json!({ "name": "Trading bot", "uuid": OTHER_PORTFOLIO, "type": "CONSUMER", "deleted": false }));
         }
         Response::json_value(200, &json!({ "portfolios": portfolios }))
     }
@@ -262,7 +264,8 @@ impl Book {
         };
         let wanted = |position: usize| {
             self.fill_in_other.get(position).copied().unwrap_or(false) == other
-                && (orders.is_empty() || fill_order(&self.generator.fills[position].json).is_some_and(|o| orders.contains(&o)))
+                && (orders.is_empty()
+                    || fill_order(&self.generator.fills[position].json).is_some_and(|o| orders.contains(&o)))
         };
         let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
             None => 50,
