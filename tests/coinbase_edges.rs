@@ -156,6 +156,7 @@ fn a_fill_of_a_portfolio_the_key_cannot_see_is_booked_from_its_wallet_rows_never
         }
     }
     assert!(hidden > 3, "{hidden} hidden fills");
+    assert!(summary.to_string().contains("no v3 fill this key can see"), "{summary}");
     assert_eq!(s.balances("main"), sim.balances());
     // Nothing doubles at the next sync.
     s.ok(&["sync", "--quiet"]);

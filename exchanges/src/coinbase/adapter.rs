@@ -415,9 +415,11 @@ impl CoinbaseAdapter {
                 c.finished.insert(wallet.id.clone());
             }
         }
-        let (r, a) = self.keep_unmatched_fill_rows(&mut records, &fill_rows)?;
+        let (r, a, unmatched) = self.keep_unmatched_fill_rows(&mut records, &fill_rows)?;
         requests += r;
         attempts += a;
+        let mut warnings = unknown_warnings(&unknown);
+        warnings.extend(unmatched);
         // Where a walk killed now must read again from.
         {
             let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
@@ -428,10 +430,10 @@ impl CoinbaseAdapter {
             let mut finished = self.finish_walk(c, requests, attempts);
             finished.records.splice(0..0, records);
             finished.pending = pending;
-            finished.warnings.splice(0..0, unknown_warnings(&unknown));
+            finished.warnings.splice(0..0, warnings);
             return Ok(finished);
         }
-        let mut next = page(records, cursor::encode(&c), false, requests, attempts, unknown_warnings(&unknown));
+        let mut next = page(records, cursor::encode(&c), false, requests, attempts, warnings);
         next.pending = pending;
         Ok(next)
     }
@@ -443,22 +445,34 @@ impl CoinbaseAdapter {
         &self,
         records: &mut [RawRecord],
         fill_rows: &[(usize, String)],
-    ) -> Result<(u32, u32), FetchError> {
+    ) -> Result<(u32, u32, Option<String>), FetchError> {
         if fill_rows.is_empty() {
-            return Ok((0, 0));
+            return Ok((0, 0, None));
         }
         let orders: BTreeSet<String> = fill_rows.iter().map(|(_, order)| order.clone()).collect();
         let others = self.portfolios().others;
         let (found, requests, attempts) = portfolios::orders_with_fills(&self.api, &others, &orders)?;
+        let mut unmatched = BTreeSet::new();
         for (index, order) in fill_rows {
             if found.contains(order) {
                 continue;
             }
             if let Some(record) = records.get_mut(*index) {
                 record.payload = format!("{{\"v3_fill\":\"none\",\"transaction\":{}}}", record.payload);
+                unmatched.insert(order.as_str());
             }
         }
-        Ok((requests, attempts))
+        let warning = (!unmatched.is_empty()).then(|| {
+            format!(
+                "{} Advanced Trade order{} with no v3 fill this key can see (a portfolio it is not scoped to: \
+                 {PORTFOLIOS_DOC}): booked from the v2 wallet rows, each wallet's side one trade, without price or \
+                 fee detail: {}",
+                unmatched.len(),
+                if unmatched.len() == 1 { "" } else { "s" },
+                unmatched.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        });
+        Ok((requests, attempts, warning))
     }
 
     /// The next page of each wallet of `batch` (after `afters`, its `starting_after`), the
