@@ -123,6 +123,10 @@ fn the_fills_of_every_portfolio_the_key_sees_arrive_once_and_their_wallet_rows_a
         assert_eq!(count(&events, &row.id), 0, "wallet row {} made an event beside its v3 fill", row.id);
     }
     assert_eq!(s.balances("main"), sim.balances());
+    // Moves to Coinbase Exchange are transfers to an outside venue, and `check` says so.
+    assert!(account.txs.iter().any(|t| t.kind == "pro_deposit" || t.kind == "exchange_deposit"));
+    let findings = s.run(&["--json", "check"]);
+    assert!(findings.stdout.contains("a venue outside this account"), "{}", findings.stdout);
     let check = s.ok(&["account", "check", "main"]);
     assert!(check.stderr.contains(OTHER_PORTFOLIO) && check.stderr.contains("retail_portfolio_id"), "{}", check.stderr);
 }
