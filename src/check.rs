@@ -16,7 +16,7 @@
 //!   not in gains, until reclassified — by type, with a count and the first event;
 //! - `unreadable_record`: stored raw records no event could be made from (what is wrong).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cointally_exchanges::EventKind;
 use cointally_exchanges::amount::format_amount;
@@ -163,13 +163,27 @@ pub fn audit(ledger: &mut Ledger) -> Result<Vec<Finding>, LedgerError> {
             format!("{side} with {} candidates: events {}", candidates.len(), candidates.join(", ")),
         ));
     }
+    // What the exchange said of an unmatched movement (a move to an outside venue such as
+    // Coinbase Exchange) goes into its detail.
+    let unmatched: BTreeSet<i64> =
+        matching.unmatched_withdrawals.iter().copied().chain(computed.basis_gaps.iter().map(|g| g.event_id)).collect();
+    let notes = ledger.event_notes(&unmatched)?;
+    let with_note = |detail: String, id: i64| match notes.get(&id) {
+        Some(note) => format!("{detail}; {note}"),
+        None => detail,
+    };
     for id in &matching.unmatched_withdrawals {
         let Some(m) = movements.get(id) else { continue };
-        groups.entry((3, label(m.account_id))).or_default().push(movement_item(m, "no deposit matches".into()));
+        groups
+            .entry((3, label(m.account_id)))
+            .or_default()
+            .push(movement_item(m, with_note("no deposit matches".into(), *id)));
     }
     for gap in computed.basis_gaps.iter().filter(|gap| gap.kind != EventKind::Unknown) {
         let (order, detail) = match (gap.kind, movements.get(&gap.event_id)) {
-            (EventKind::Deposit, Some(m)) if !m.outgoing => (4, "no withdrawal matches and no basis was given".into()),
+            (EventKind::Deposit, Some(m)) if !m.outgoing => {
+                (4, with_note("no withdrawal matches and no basis was given".into(), gap.event_id))
+            }
             (kind, _) => (5, format!("{kind} brought units with no known basis")),
         };
         let at = movements.get(&gap.event_id).map(|m| m.time_ms);

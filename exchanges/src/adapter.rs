@@ -93,9 +93,13 @@ pub enum Progress {
 /// One page of a stream and how far it really got.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Page {
-    /// The records on the page (only records in a final state: a pending deposit is left for
-    /// a later run, and the cursor does not move past it).
+    /// The records on the page, in a final state only: a record that may still change is not
+    /// here but in `pending`, and the cursor moves past it all the same.
     pub records: Vec<RawRecord>,
+    /// Records the page passed over because they are not final yet (pending, waiting): the
+    /// ledger remembers them with the page, and each later sync re-asks them
+    /// ([`Adapter::recheck`]) until they are final.
+    pub pending: Vec<Pending>,
     /// Where the next page starts; stored with the records, in the same transaction.
     pub cursor: String,
     /// Whether the stream has nothing more to give now.
@@ -109,6 +113,31 @@ pub struct Page {
     /// Of those, how many were retries.
     pub retries: u32,
     /// Things the user should know (a symbol the exchange no longer knows, a record skipped).
+    pub warnings: Vec<String>,
+}
+
+/// A record not final yet, passed over by a walk and remembered until it is.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pending {
+    /// The exchange's own id for the record.
+    pub external_id: String,
+    /// What the adapter needs to ask for it again besides its id (Coinbase: its wallet), or empty.
+    pub locator: String,
+    /// A few words naming it for the user (`send of -0.5 BTC, pending since 2026-01-02`).
+    pub what: String,
+}
+
+/// What re-asking remembered pending records gave: those that are final now.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Recheck {
+    /// Records final now, by the id they were remembered under; `None` when the record is final
+    /// but nothing is to be stored (the exchange no longer has it).
+    pub settled: Vec<(String, Option<RawRecord>)>,
+    /// HTTP requests the re-asking took, retries included.
+    pub requests: u32,
+    /// Of those, how many were retries.
+    pub retries: u32,
+    /// Things the user should know.
     pub warnings: Vec<String>,
 }
 
@@ -172,6 +201,12 @@ pub trait Adapter: Send + Sync {
     /// Asks the exchange what the key may do, without side effects.
     fn key_permissions(&self) -> Result<KeyPermissions, FetchError>;
 
+    /// What `account check` should say about the part of the account this key cannot see (a
+    /// Coinbase key sees one portfolio); none by default.
+    fn key_notes(&self) -> Result<Vec<String>, FetchError> {
+        Ok(Vec::new())
+    }
+
     /// The account's balances as the exchange reports them now.
     fn balances(&self) -> Result<Vec<Balance>, FetchError>;
 
@@ -186,6 +221,14 @@ pub trait Adapter: Send + Sync {
 
     /// Fetches the page that starts at `cursor`.
     fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError>;
+
+    /// Asks again, by id, for records of `stream` that earlier pages passed over as not final
+    /// ([`Page::pending`]); returns those final now. By default none is: an adapter whose pages
+    /// never name pending records need not implement it.
+    fn recheck(&self, stream: &Stream, pending: &[Pending]) -> Result<Recheck, FetchError> {
+        let _ = (stream, pending);
+        Ok(Recheck::default())
+    }
 }
 
 /// Why a raw record could not be turned into events.

@@ -254,6 +254,9 @@ fn check_key(
     for warning in connect::judge_permissions(label, &permissions, allow_withdraw)? {
         context.note(format!("warning: {warning}"));
     }
+    for note in adapter.key_notes().map_err(|source| ConnectError::fetch(label, source))? {
+        context.note(format!("note: {note}"));
+    }
     Ok(permissions)
 }
 

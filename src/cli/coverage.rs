@@ -1,5 +1,6 @@
 //! `cointally coverage [--account L]`: the spans of time each endpoint and scope has been
-//! fetched over, and the gaps between them, so completeness is seen rather than hoped for.
+//! fetched over, and the gaps between them, so completeness is seen rather than hoped for; and
+//! how many records of each stream are not final yet (passed over, asked again at each sync).
 
 use std::collections::BTreeMap;
 
@@ -25,7 +26,10 @@ struct CoverageJson {
     scope: String,
     ranges: Vec<RangeJson>,
     gaps: Vec<RangeJson>,
+    /// When the newest part was fetched; empty for a stream that proves no span (pending only).
     fetched: String,
+    /// Records passed over as not final yet, asked again at each sync.
+    pending: u64,
 }
 
 #[derive(Serialize)]
@@ -50,13 +54,18 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     };
     let mut rows = Vec::new();
     for account in &accounts {
-        let mut streams: BTreeMap<Stream, (Vec<Span>, i64)> = BTreeMap::new();
+        let mut streams: BTreeMap<Stream, (Vec<Span>, Option<i64>)> = BTreeMap::new();
         for c in ledger.coverage(account.id)? {
             let entry = streams.entry(c.stream).or_default();
             entry.0.push(c.span);
-            entry.1 = entry.1.max(c.fetched_ms);
+            entry.1 = Some(entry.1.map_or(c.fetched_ms, |f| f.max(c.fetched_ms)));
+        }
+        let pending = ledger.pending(account.id)?;
+        for stream in pending.keys() {
+            streams.entry(stream.clone()).or_default();
         }
         for (stream, (spans, fetched)) in streams {
+            let waiting = pending.get(&stream).map_or(0, |records| records.len() as u64);
             let gaps = spans.windows(2).map(|w| Span { from_ms: w[0].to_ms, to_ms: w[1].from_ms }).collect::<Vec<_>>();
             rows.push(CoverageJson {
                 account: account.label.clone(),
@@ -64,7 +73,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                 scope: stream.scope,
                 ranges: spans.iter().map(range).collect(),
                 gaps: gaps.iter().map(range).collect(),
-                fetched: time(fetched),
+                fetched: fetched.map(time).unwrap_or_default(),
+                pending: waiting,
             });
         }
     }
@@ -82,6 +92,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         ("From", Align::Left),
         ("To", Align::Left),
         ("Gaps", Align::Left),
+        ("Pending", Align::Right),
     ]);
     for row in &rows {
         let gaps = if row.gaps.is_empty() {
@@ -93,7 +104,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             (Some(first), Some(last)) => (first.from.clone(), last.to.clone()),
             _ => Default::default(),
         };
-        table.row(vec![row.account.clone(), row.endpoint.clone(), row.scope.clone(), from, to, gaps]);
+        let pending = row.pending.to_string();
+        table.row(vec![row.account.clone(), row.endpoint.clone(), row.scope.clone(), from, to, gaps, pending]);
     }
     table.print()?;
     Ok(())

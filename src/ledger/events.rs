@@ -89,6 +89,20 @@ impl Ledger {
         Ok(out)
     }
 
+    /// The notes of those of `events` that have one, by event id.
+    pub fn event_notes(&self, events: &BTreeSet<i64>) -> Result<BTreeMap<i64, String>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached("SELECT note FROM events WHERE id = ?1 AND note IS NOT NULL")?;
+        let mut out = BTreeMap::new();
+        for &event in events {
+            if let Some(note) =
+                rusqlite::OptionalExtension::optional(stmt.query_row([event], |r| r.get::<_, String>(0)))?
+            {
+                out.insert(event, note);
+            }
+        }
+        Ok(out)
+    }
+
     /// Events matching `filter`, in time order (ties by id), with their legs.
     pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRow>, LedgerError> {
         let mut sql = String::from(

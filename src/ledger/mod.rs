@@ -8,6 +8,7 @@ mod accounts;
 mod attention;
 mod balances;
 pub mod events;
+mod pending;
 pub mod prices;
 mod sync_state;
 pub mod tax;
@@ -37,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0003_prices.sql"),
     include_str!("../../schema/0004_tax.sql"),
     include_str!("../../schema/0005_attention.sql"),
+    include_str!("../../schema/0006_pending.sql"),
 ];
 
 /// The ledger version this build writes.

@@ -31,7 +31,7 @@ const LINKS_HEAD: &str = "INSERT OR IGNORE INTO event_sources (event_id, raw_rec
 
 /// An open write transaction on the ledger, with its statements prepared.
 pub struct Writer<'c> {
-    conn: &'c Connection,
+    pub(super) conn: &'c Connection,
     committed: bool,
     insert_raw: Statement<'c>,
     find_raw: Statement<'c>,

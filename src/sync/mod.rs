@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use chrono::Utc;
-use cointally_exchanges::adapter::{Adapter, Known, Page, Stream, SyncPlan};
+use cointally_exchanges::adapter::{Adapter, Known, Page, Pending, RawRecord, Stream, SyncPlan};
 use cointally_exchanges::http::FetchError;
 use cointally_exchanges::{EventKind, Exchange, NewEvent};
 use rust_decimal::Decimal;
@@ -93,6 +93,8 @@ pub struct EndpointSummary {
     pub unknown_records: u64,
     /// Records that could not be read at all (kept in the raw archive, no event made).
     pub unreadable_records: u64,
+    /// Records not final yet at the end of the run (passed over, asked again at each sync).
+    pub pending: u64,
     /// Things to know.
     pub warnings: Vec<String>,
 }
@@ -164,6 +166,11 @@ struct AccountState {
     endpoints: BTreeMap<String, EndpointSummary>,
     /// New events of kind `unknown` per endpoint and the exchange's type (their note).
     unknown: BTreeMap<(String, String), u64>,
+    /// Records passed over as not final, per stream, by id: those of earlier runs (re-asked at
+    /// the end of this one) and those this run's pages passed over.
+    pending: BTreeMap<Stream, BTreeMap<String, Pending>>,
+    /// The streams and ids that were pending before this run: the ones to re-ask.
+    recheck: BTreeMap<Stream, Vec<String>>,
     error: Option<(String, bool)>,
 }
 
@@ -225,9 +232,24 @@ pub fn run(
             }
         }
     }
+    for (job, state) in jobs.iter().zip(states.iter_mut()) {
+        if state.error.is_none() {
+            recheck(ledger, job, state)?;
+        }
+    }
     let mut summaries = Vec::new();
     for (job, state) in jobs.iter().zip(states) {
         let mut endpoints = state.endpoints;
+        for (stream, records) in &state.pending {
+            if records.is_empty() {
+                continue;
+            }
+            let totals = endpoints
+                .entry(stream.endpoint.clone())
+                .or_insert_with(|| EndpointSummary { endpoint: stream.endpoint.clone(), ..EndpointSummary::default() });
+            totals.pending += records.len() as u64;
+            totals.warnings.push(pending_warning(stream, records));
+        }
         for ((endpoint, kind), count) in &state.unknown {
             if let Some(totals) = endpoints.get_mut(endpoint) {
                 totals.warnings.push(format!(
@@ -297,6 +319,12 @@ fn prepare(ledger: &Ledger, job: &Job, options: &Options) -> Result<AccountState
         changed.extend(assets.iter().cloned());
     }
     let matcher = Matcher::new(ledger.imported_events(id)?, ledger.api_links_to_file_events(id)?);
+    let pending: BTreeMap<Stream, BTreeMap<String, Pending>> = ledger
+        .pending(id)?
+        .into_iter()
+        .map(|(stream, records)| (stream, records.into_iter().map(|p| (p.external_id.clone(), p)).collect()))
+        .collect();
+    let recheck = pending.iter().map(|(stream, records)| (stream.clone(), records.keys().cloned().collect())).collect();
     Ok(AccountState {
         assets,
         changed,
@@ -306,6 +334,8 @@ fn prepare(ledger: &Ledger, job: &Job, options: &Options) -> Result<AccountState
         matcher,
         endpoints: BTreeMap::new(),
         unknown: BTreeMap::new(),
+        pending,
+        recheck,
         error,
     })
 }
@@ -447,57 +477,25 @@ fn write_pages(
             let account_id = job.account.id;
             let source = t.stream.source();
             let state = &mut states[t.job];
-            let (mut new_records, mut new_events) = (0u64, 0u64);
-            let (mut unknown, mut unreadable) = (0u64, Vec::new());
+            let mut counts = Counts::default();
+            let place = format!("page {page_number}");
+            let at = Place { stream: &t.stream, source: &source, fetched_ms, place: &place };
             for (record, record_events) in page.records.iter().zip(events) {
-                let (raw_id, new) =
-                    writer.raw(account_id, &source, &record.external_id, &record.payload, fetched_ms)?;
-                new_records += u64::from(new);
-                let record_events = match record_events {
-                    Ok(record_events) => {
-                        if !new {
-                            writer.readable(raw_id)?;
-                        }
-                        record_events
-                    }
-                    Err(reason) => {
-                        writer.unreadable(raw_id, reason, fetched_ms)?;
-                        unreadable.push(format!(
-                            "page {page_number}: {reason} (kept in the raw archive, no event made; \
-                             `cointally renormalize` after an upgrade reads it)"
-                        ));
-                        continue;
-                    }
-                };
-                for event in record_events {
-                    if let Some(existing) = state.matcher.find(raw_id, event) {
-                        writer.link(existing, &[raw_id])?;
-                        continue;
-                    }
-                    if let Written::New(_) = writer.event(account_id, &source, event, &[raw_id])? {
-                        new_events += 1;
-                        if event.kind == EventKind::Unknown {
-                            unknown += 1;
-                            let what = event.note.clone().unwrap_or_else(|| "no type given".to_owned());
-                            *state.unknown.entry((t.stream.endpoint.clone(), what)).or_default() += 1;
-                        }
-                        for leg in &event.legs {
-                            state.assets.insert(leg.asset.clone());
-                            state.changed.insert(leg.asset.clone());
-                        }
-                    }
-                }
+                store_record(&mut writer, state, account_id, &at, record, record_events, &mut counts)?;
+            }
+            for record in &page.pending {
+                writer.pending(account_id, &t.stream, record, fetched_ms)?;
+                state.pending.entry(t.stream.clone()).or_default().insert(record.external_id.clone(), record.clone());
             }
             writer.cursor(account_id, &t.stream, &page.cursor)?;
             if let Some(span) = page.covered {
                 writer.cover(account_id, &t.stream, span, fetched_ms)?;
             }
-            counted.push((*task, new_records, new_events, unknown, unreadable));
+            counted.push((*task, counts));
         }
         writer.commit()?;
-        for ((task, page, _, page_number), (_, new_records, new_events, unknown, unreadable)) in
-            pages.iter().zip(counted)
-        {
+        for ((task, page, _, page_number), (_, counts)) in pages.iter().zip(counted) {
+            let Counts { new_records, new_events, unknown, unreadable } = counts;
             let t = &tasks[*task];
             let state = &mut states[t.job];
             state.cursors.insert(t.stream.clone(), page.cursor.clone());
@@ -518,6 +516,151 @@ fn write_pages(
         }
     }
     Ok(())
+}
+
+/// What storing some records added.
+#[derive(Default)]
+struct Counts {
+    new_records: u64,
+    new_events: u64,
+    unknown: u64,
+    unreadable: Vec<String>,
+}
+
+/// Where stored records come from: their stream (and its raw-archive source), when they were
+/// fetched, and where in the walk, for messages (`page 3`).
+struct Place<'a> {
+    stream: &'a Stream,
+    source: &'a str,
+    fetched_ms: i64,
+    place: &'a str,
+}
+
+/// Stores one final record (raw, then its events, or why it has none) and forgets it as pending
+/// if it was.
+fn store_record(
+    writer: &mut crate::ledger::Writer<'_>,
+    state: &mut AccountState,
+    account_id: i64,
+    at: &Place<'_>,
+    record: &RawRecord,
+    record_events: &Result<Vec<NewEvent>, String>,
+    counts: &mut Counts,
+) -> Result<(), SyncError> {
+    let (stream, source, fetched_ms, place) = (at.stream, at.source, at.fetched_ms, at.place);
+    if state.pending.get_mut(stream).and_then(|p| p.remove(&record.external_id)).is_some() {
+        writer.settled(account_id, stream, &record.external_id)?;
+    }
+    let (raw_id, new) = writer.raw(account_id, source, &record.external_id, &record.payload, fetched_ms)?;
+    counts.new_records += u64::from(new);
+    let record_events = match record_events {
+        Ok(record_events) => {
+            if !new {
+                writer.readable(raw_id)?;
+            }
+            record_events
+        }
+        Err(reason) => {
+            writer.unreadable(raw_id, reason, fetched_ms)?;
+            counts.unreadable.push(format!(
+                "{place}: {reason} (kept in the raw archive, no event made; \
+                 `cointally renormalize` after an upgrade reads it)"
+            ));
+            return Ok(());
+        }
+    };
+    for event in record_events {
+        if let Some(existing) = state.matcher.find(raw_id, event) {
+            writer.link(existing, &[raw_id])?;
+            continue;
+        }
+        if let Written::New(_) = writer.event(account_id, source, event, &[raw_id])? {
+            counts.new_events += 1;
+            if event.kind == EventKind::Unknown {
+                counts.unknown += 1;
+                let what = event.note.clone().unwrap_or_else(|| "no type given".to_owned());
+                *state.unknown.entry((stream.endpoint.clone(), what)).or_default() += 1;
+            }
+            for leg in &event.legs {
+                state.assets.insert(leg.asset.clone());
+                state.changed.insert(leg.asset.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Asks the adapter again for the records that were pending before this run (and were not met
+/// again by a walk), and stores those final now, each in one transaction with its forgetting.
+fn recheck(ledger: &mut Ledger, job: &Job, state: &mut AccountState) -> Result<(), SyncError> {
+    let account_id = job.account.id;
+    for (stream, ids) in std::mem::take(&mut state.recheck) {
+        let asked: Vec<Pending> =
+            ids.iter().filter_map(|id| state.pending.get(&stream).and_then(|p| p.get(id)).cloned()).collect();
+        if asked.is_empty() {
+            continue;
+        }
+        let answer = match job.adapter.recheck(&stream, &asked) {
+            Ok(answer) => answer,
+            Err(e) => {
+                state.error.get_or_insert((
+                    format!(
+                        "account {}, endpoint {stream}, asking again for records not final: {e}",
+                        job.account.label
+                    ),
+                    e.is_auth(),
+                ));
+                return Ok(());
+            }
+        };
+        let fetched_ms = Utc::now().timestamp_millis();
+        let source = stream.source();
+        let mut counts = Counts::default();
+        let mut writer = ledger.writer()?;
+        for (id, record) in &answer.settled {
+            if state.pending.get_mut(&stream).and_then(|p| p.remove(id)).is_some() {
+                writer.settled(account_id, &stream, id)?;
+            }
+            let Some(record) = record else { continue };
+            let events =
+                cointally_exchanges::registry::normalize(job.exchange, &stream, record).map_err(|e| e.to_string());
+            let place = format!("record {id}, final now");
+            let at = Place { stream: &stream, source: &source, fetched_ms, place: &place };
+            store_record(&mut writer, state, account_id, &at, record, &events, &mut counts)?;
+        }
+        writer.commit()?;
+        let totals = endpoint_totals(state, &stream);
+        totals.records += answer.settled.iter().filter(|(_, r)| r.is_some()).count() as u64;
+        totals.new_records += counts.new_records;
+        totals.new_events += counts.new_events;
+        totals.requests += u64::from(answer.requests);
+        totals.retries += u64::from(answer.retries);
+        totals.unknown_records += counts.unknown;
+        totals.unreadable_records += counts.unreadable.len() as u64;
+        totals.warnings.extend(answer.warnings);
+        totals.warnings.extend(counts.unreadable);
+    }
+    Ok(())
+}
+
+/// The summary's words for the records of a stream still not final.
+fn pending_warning(stream: &Stream, records: &BTreeMap<String, Pending>) -> String {
+    const NAMED: usize = 20;
+    let mut names: Vec<String> = records
+        .values()
+        .take(NAMED)
+        .map(|p| if p.what.is_empty() { p.external_id.clone() } else { format!("{} ({})", p.external_id, p.what) })
+        .collect();
+    if records.len() > NAMED {
+        names.push(format!("and {} more", records.len() - NAMED));
+    }
+    format!(
+        "{count} record{s} of {stream} not final yet, passed over (the rest of the history is not held back) and \
+         asked again at each sync until final: {names}",
+        count = records.len(),
+        s = if records.len() == 1 { "" } else { "s" },
+        names = names.join("; ")
+    )
 }
 
 /// The run's totals of a stream's endpoint.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use cointally_exchanges::adapter::{
-    Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Stream, SyncPlan,
+    Adapter, Balance, KeyPermissions, Known, Page, Pending, Progress, RawRecord, Stream, SyncPlan,
 };
 use cointally_exchanges::http::FetchError;
 use cointally_exchanges::{EventKind, Exchange};
@@ -67,6 +67,7 @@ impl Adapter for TwoPages {
         };
         Ok(Page {
             records,
+            pending: Vec::new(),
             cursor: next.to_owned(),
             done,
             covered: None,
@@ -118,4 +119,74 @@ fn unknown_and_unreadable_records_never_stop_the_walk_and_older_history_arrives(
     let again = renormalize::renormalize(&mut ledger, &account, Exchange::Kraken).unwrap();
     assert_eq!((again.records, again.unreadable, again.events_after), (4, 1, 3));
     assert_eq!(ledger.unreadable_records(Some("kr")).unwrap().len(), 1);
+}
+
+/// One page holding a deposit and naming a withdrawal it passed over as not final; the adapter
+/// does not implement `recheck`, so the default keeps the withdrawal pending.
+struct OnePending;
+
+impl Adapter for OnePending {
+    fn key_permissions(&self) -> Result<KeyPermissions, FetchError> {
+        Ok(KeyPermissions { can_read: true, ..KeyPermissions::default() })
+    }
+
+    fn balances(&self) -> Result<Vec<Balance>, FetchError> {
+        Ok(vec![Balance { asset: "BTC".into(), amount: Decimal::ONE }])
+    }
+
+    fn streams(&self, _: &Known, _: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
+        Ok(vec![Stream::new("Ledgers", "")])
+    }
+
+    fn start(&self, _: &Stream, stored: Option<&str>, _: &SyncPlan) -> Result<String, FetchError> {
+        Ok(stored.unwrap_or("newest").to_owned())
+    }
+
+    fn fetch_page(&self, _: &Stream, cursor: &str) -> Result<Page, FetchError> {
+        let first = cursor == "newest";
+        let records = if first {
+            vec![RawRecord { external_id: "L1".into(), payload: entry("deposit", "1700000100", "XXBT", "1") }]
+        } else {
+            Vec::new()
+        };
+        let pending = if first {
+            vec![Pending { external_id: "L2".into(), locator: String::new(), what: "withdrawal of 0.5 BTC".into() }]
+        } else {
+            Vec::new()
+        };
+        Ok(Page {
+            records,
+            pending,
+            cursor: "end".to_owned(),
+            done: true,
+            covered: None,
+            progress: Progress::Unknown,
+            requests: 1,
+            retries: 0,
+            warnings: Vec::new(),
+        })
+    }
+}
+
+#[test]
+fn a_pending_record_is_remembered_named_and_kept_pending_by_the_default_recheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+    let account = ledger.add_account(&NewAccount::files_only("kr", "kraken")).unwrap();
+    let id = account.id;
+    let jobs = [Job { account, exchange: Exchange::Kraken, adapter: Arc::new(OnePending) }];
+    let options = Options { full: false, since_ms: None, workers: 1 };
+    for run_number in 1..=2 {
+        let summaries = run(&mut ledger, &jobs, &options, &Reporter::new(true)).unwrap();
+        let ledgers = &summaries[0].endpoints[0];
+        assert_eq!(ledgers.pending, 1, "run {run_number}");
+        assert!(
+            ledgers.warnings.iter().any(|w| w.contains("L2") && w.contains("withdrawal of 0.5 BTC")),
+            "run {run_number}: {:?}",
+            ledgers.warnings
+        );
+        let pending = ledger.pending(id).unwrap();
+        assert_eq!(pending.get(&Stream::new("Ledgers", "")).map(Vec::len), Some(1));
+        assert_eq!(ledger.events(&EventFilter::default()).unwrap().len(), 1, "the deposit, not the pending one");
+    }
 }

@@ -218,6 +218,7 @@ impl BinanceAdapter {
             Err(FetchError::Api { code, .. }) if code == "-1121" => {
                 return Ok(Page {
                     records: Vec::new(),
+                    pending: Vec::new(),
                     cursor: cursor.to_string(),
                     done: true,
                     covered: None,
@@ -254,6 +255,7 @@ impl BinanceAdapter {
         };
         Ok(Page {
             records,
+            pending: Vec::new(),
             cursor: TradeCursor { from_id: next }.render(),
             done,
             covered,
@@ -273,6 +275,7 @@ impl BinanceAdapter {
             if c.from_ms > now {
                 return Ok(Page {
                     records: Vec::new(),
+                    pending: Vec::new(),
                     cursor: c.render(),
                     done: true,
                     covered: None,
@@ -329,6 +332,7 @@ impl BinanceAdapter {
             }
             return Ok(Page {
                 records: rows.records,
+                pending: Vec::new(),
                 cursor: c.render(),
                 done: c.from_ms > now,
                 covered,

@@ -11,8 +11,11 @@
 //! answers in wallet order, so the v2 budget, not the round trip of one request, sets the pace,
 //! and what is stored does not depend on which answer came first. Oldest first, a transaction
 //! that arrives during the walk lands after its wallet's position: it is taken by this walk or the
-//! next, never skipped, never twice. A transaction that is not final (`pending`…) stops its wallet
-//! for this run; the next run starts again just before it.
+//! next, never skipped, never twice. A transaction that is not final (`pending`, `waiting_for_*`,
+//! any status not known final) never holds its wallet back: the page names it in
+//! [`Page::pending`], the walk goes on past it, and each later sync asks for it again by id
+//! (`GET /v2/accounts/:account_id/transactions/:id`, [`Adapter::recheck`]) until it is final,
+//! then stores it once.
 //!
 //! A conversion (`trade`) is two transactions in two wallets sharing `trade.id` (§3.2): a half
 //! is held in memory until its partner comes, then both are stored as ONE record (keyed by the
@@ -26,7 +29,16 @@
 //! has read to their end), `after` (wallet id → the `starting_after` of its next page), `rewind`,
 //! `done`. A run starts from `pos` and `rewind` only.
 //!
-//! # Stream `fills`: Advanced Trade fills, newest first, anchored
+//! An `advanced_trade_fill` wallet row is stored as sent when the key sees a v3 fill of its order
+//! (asked with `order_ids` in every portfolio the key sees), and else wrapped so that the row
+//! itself makes the event ([`super::portfolios`]): no trade is dropped for want of its v3 fill.
+//!
+//! # Stream `fills`: Advanced Trade fills, newest first, anchored, one stream per portfolio
+//!
+//! The key's own portfolio is scope `""` (as before portfolios were walked); each other portfolio
+//! the key lists (`GET /api/v3/brokerage/portfolios`) is scope = its uuid, asked with
+//! `retail_portfolio_id`. A portfolio whose fills Coinbase refuses to the key (a CDP key is scoped
+//! to one portfolio) ends its walk with a warning saying so.
 //!
 //! `GET /api/v3/brokerage/orders/historical/fills` answers newest first with an opaque cursor.
 //! A walk starts with `start_sequence_timestamp` = the newest fill time of the previous walk
@@ -48,7 +60,10 @@ use serde_json::value::RawValue;
 
 use super::api::{Answer, CoinbaseApi, Endpoint, malformed, split_uri};
 use super::normalize::{FILLS, TRANSACTIONS, Transaction, is_known_type};
-use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Stream, SyncPlan};
+use super::portfolios::{self, PORTFOLIOS_DOC, Portfolios};
+use crate::adapter::{
+    Adapter, Balance, KeyPermissions, Known, Page, Pending, Progress, RawRecord, Recheck, Stream, SyncPlan,
+};
 use crate::amount::parse_amount;
 use crate::asset::asset_symbol;
 use crate::cursor;
@@ -186,6 +201,8 @@ pub struct CoinbaseAdapter {
     read: Mutex<WalkRead>,
     /// Wallets asked at once by one page of the transactions walk.
     wallets_at_once: usize,
+    /// The Advanced Trade portfolios the key sees, listed once per run.
+    portfolios: Mutex<Option<Portfolios>>,
 }
 
 /// What a v2 list answer holds.
@@ -232,6 +249,7 @@ impl CoinbaseAdapter {
             held: Mutex::new(BTreeMap::new()),
             read: Mutex::new((BTreeMap::new(), Vec::new())),
             wallets_at_once: WALLETS_AT_ONCE,
+            portfolios: Mutex::new(None),
         }
     }
 
@@ -244,6 +262,12 @@ impl CoinbaseAdapter {
     /// The API handle.
     pub fn api(&self) -> &CoinbaseApi {
         &self.api
+    }
+
+    /// The portfolios the key sees (listed once; none besides its own when Coinbase does not say).
+    fn portfolios(&self) -> Portfolios {
+        let mut known = self.portfolios.lock().unwrap_or_else(|p| p.into_inner());
+        known.get_or_insert_with(|| portfolios::list(&self.api).unwrap_or_default()).clone()
     }
 
     /// Every wallet, all pages of `GET /v2/accounts`; with the requests it took.
@@ -310,6 +334,9 @@ impl CoinbaseAdapter {
             .collect();
         let answers = self.next_pages(&batch, &afters);
         let mut records = Vec::new();
+        let mut pending = Vec::new();
+        // Advanced Trade wallet rows on this page: (index in `records`, order id).
+        let mut fill_rows: Vec<(usize, String)> = Vec::new();
         let mut unknown: BTreeMap<String, Vec<String>> = BTreeMap::new();
         // Answers are read in wallet order, whatever order they came in: the records, the pairing
         // of conversion halves and the cursor depend only on what Coinbase answered.
@@ -320,15 +347,16 @@ impl CoinbaseAdapter {
             let bad = |reason: String| malformed(Endpoint::Transactions, format!("wallet {}: {reason}", wallet.id));
             let body: V2Page = serde_json::from_slice(&answer.body).map_err(|e| bad(e.to_string()))?;
             let mut last = after.unwrap_or_default();
-            let mut stopped = false;
             {
                 let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
                 let mut read = self.read.lock().unwrap_or_else(|p| p.into_inner());
                 for raw in &body.data {
                     let tx: Transaction = serde_json::from_str(raw.get()).map_err(|e| bad(e.to_string()))?;
                     if !tx.is_final() {
-                        stopped = true;
-                        break;
+                        // Passed over and remembered: the engine re-asks it by id at each later sync.
+                        pending.push(pending_record(&tx, &wallet.id));
+                        last = tx.id.clone();
+                        continue;
                     }
                     let counter = read.0.entry(wallet.id.clone()).or_default();
                     let index = *counter;
@@ -362,7 +390,13 @@ impl CoinbaseAdapter {
                                 );
                             }
                         },
-                        _ => records.push(RawRecord { external_id: tx.id.clone(), payload: raw.get().to_owned() }),
+                        _ => {
+                            let order = tx.advanced_trade_fill.as_ref().and_then(|f| f.order_id.clone());
+                            if let Some(order) = order.filter(|_| tx.kind == "advanced_trade_fill") {
+                                fill_rows.push((records.len(), order));
+                            }
+                            records.push(RawRecord { external_id: tx.id.clone(), payload: raw.get().to_owned() });
+                        }
                     }
                     last = tx.id.clone();
                 }
@@ -372,15 +406,20 @@ impl CoinbaseAdapter {
             }
             let next_uri =
                 body.pagination.as_ref().and_then(|p| p.next_uri.as_deref()).filter(|u| !u.trim().is_empty());
-            if !stopped && next_uri.is_some() {
+            if next_uri.is_some() {
                 // A next_uri without starting_after: continue after the last transaction of the page.
                 c.after.insert(wallet.id.clone(), starting_after(next_uri).unwrap_or(last));
             } else {
-                // This wallet is done for this walk (to its end, or up to a transaction not final).
+                // This wallet is done for this walk.
                 c.after.remove(&wallet.id);
                 c.finished.insert(wallet.id.clone());
             }
         }
+        let (r, a, unmatched) = self.keep_unmatched_fill_rows(&mut records, &fill_rows)?;
+        requests += r;
+        attempts += a;
+        let mut warnings = unknown_warnings(&unknown);
+        warnings.extend(unmatched);
         // Where a walk killed now must read again from.
         {
             let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
@@ -390,10 +429,50 @@ impl CoinbaseAdapter {
         if wallets.iter().all(|w| c.finished.contains(&w.id)) {
             let mut finished = self.finish_walk(c, requests, attempts);
             finished.records.splice(0..0, records);
-            finished.warnings.splice(0..0, unknown_warnings(&unknown));
+            finished.pending = pending;
+            finished.warnings.splice(0..0, warnings);
             return Ok(finished);
         }
-        Ok(page(records, cursor::encode(&c), false, requests, attempts, unknown_warnings(&unknown)))
+        let mut next = page(records, cursor::encode(&c), false, requests, attempts, warnings);
+        next.pending = pending;
+        Ok(next)
+    }
+
+    /// Wraps each Advanced Trade wallet row of `records` whose order has no v3 fill the key can
+    /// see (in any portfolio it sees) as `{"v3_fill": "none", "transaction": row}`, so that the
+    /// row itself makes the event: a fill of a portfolio the key cannot see is never dropped.
+    fn keep_unmatched_fill_rows(
+        &self,
+        records: &mut [RawRecord],
+        fill_rows: &[(usize, String)],
+    ) -> Result<(u32, u32, Option<String>), FetchError> {
+        if fill_rows.is_empty() {
+            return Ok((0, 0, None));
+        }
+        let orders: BTreeSet<String> = fill_rows.iter().map(|(_, order)| order.clone()).collect();
+        let others = self.portfolios().others;
+        let (found, requests, attempts) = portfolios::orders_with_fills(&self.api, &others, &orders)?;
+        let mut unmatched = BTreeSet::new();
+        for (index, order) in fill_rows {
+            if found.contains(order) {
+                continue;
+            }
+            if let Some(record) = records.get_mut(*index) {
+                record.payload = format!("{{\"v3_fill\":\"none\",\"transaction\":{}}}", record.payload);
+                unmatched.insert(order.as_str());
+            }
+        }
+        let warning = (!unmatched.is_empty()).then(|| {
+            format!(
+                "{} Advanced Trade order{} with no v3 fill this key can see (a portfolio it is not scoped to: \
+                 {PORTFOLIOS_DOC}): booked from the v2 wallet rows, each wallet's side one trade, without price or \
+                 fee detail: {}",
+                unmatched.len(),
+                if unmatched.len() == 1 { "" } else { "s" },
+                unmatched.into_iter().collect::<Vec<_>>().join(", ")
+            )
+        });
+        Ok((requests, attempts, warning))
     }
 
     /// The next page of each wallet of `batch` (after `afters`, its `starting_after`), the
@@ -459,7 +538,7 @@ impl CoinbaseAdapter {
         page(records, cursor::encode(&c), true, requests, attempts, warnings)
     }
 
-    fn fetch_fills(&self, cursor: &str) -> Result<Page, FetchError> {
+    fn fetch_fills(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
         let mut c: FillCursor = cursor::decode(cursor)
             .ok_or_else(|| malformed(Endpoint::Fills, format!("cursor {cursor:?} is not a fills cursor")))?;
         if c.done {
@@ -472,7 +551,24 @@ impl CoinbaseAdapter {
         if let Some(next) = &c.cursor {
             params.push(("cursor".to_owned(), next.clone()));
         }
-        let answer = self.api.get(Endpoint::Fills, "/api/v3/brokerage/orders/historical/fills", &params)?;
+        if !stream.scope.is_empty() {
+            params.push(("retail_portfolio_id".to_owned(), stream.scope.clone()));
+        }
+        let answer = match self.api.get(Endpoint::Fills, "/api/v3/brokerage/orders/historical/fills", &params) {
+            Ok(answer) => answer,
+            // Another portfolio's fills refused to this key: said, and the walk of that portfolio
+            // ends; its trades are booked from the v2 wallet rows.
+            Err(FetchError::Auth { message, .. }) if !stream.scope.is_empty() => {
+                let warning = format!(
+                    "Coinbase refuses this key the Advanced Trade fills of portfolio {} ({message}): a CDP key is \
+                     scoped to one portfolio ({PORTFOLIOS_DOC}); its trades are booked from the v2 wallet rows. Add \
+                     a view-only key of that portfolio as another account for their prices and fees",
+                    stream.scope
+                );
+                return Ok(page(Vec::new(), cursor.to_owned(), true, 1, 1, vec![warning]));
+            }
+            Err(e) => return Err(e),
+        };
         #[derive(Deserialize)]
         struct Fills<'a> {
             #[serde(borrow, default)]
@@ -517,6 +613,18 @@ fn conversion(trade_id: &str, first: &Held, tx: &Transaction, raw: &RawValue) ->
     Ok(RawRecord { external_id, payload })
 }
 
+/// How a transaction not final yet is remembered: its id, its wallet, and words naming it.
+fn pending_record(tx: &Transaction, wallet: &str) -> Pending {
+    Pending {
+        external_id: tx.id.clone(),
+        locator: wallet.to_owned(),
+        what: format!(
+            "Coinbase {} of {} {} from {}, {}",
+            tx.kind, tx.amount.amount, tx.amount.currency, tx.created_at, tx.status
+        ),
+    }
+}
+
 fn unknown_warnings(unknown: &BTreeMap<String, Vec<String>>) -> Vec<String> {
     unknown
         .iter()
@@ -540,6 +648,7 @@ fn page(
 ) -> Page {
     Page {
         records,
+        pending: Vec::new(),
         cursor,
         done,
         covered: None,
@@ -588,8 +697,16 @@ impl Adapter for CoinbaseAdapter {
             .collect())
     }
 
+    fn key_notes(&self) -> Result<Vec<String>, FetchError> {
+        Ok(portfolios::list(&self.api)?.notes())
+    }
+
     fn streams(&self, _known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
-        Ok(vec![Stream::new(TRANSACTIONS, ""), Stream::new(FILLS, "")])
+        // The key's own portfolio's fills keep the unscoped stream (and its stored cursor); each
+        // other portfolio the key lists has its own.
+        let mut streams = vec![Stream::new(TRANSACTIONS, ""), Stream::new(FILLS, "")];
+        streams.extend(self.portfolios().others.into_iter().map(|p| Stream::new(FILLS, p.uuid)));
+        Ok(streams)
     }
 
     fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
@@ -630,120 +747,22 @@ impl Adapter for CoinbaseAdapter {
         }
     }
 
+    fn recheck(&self, stream: &Stream, pending: &[Pending]) -> Result<Recheck, FetchError> {
+        if stream.endpoint != TRANSACTIONS {
+            return Ok(Recheck::default());
+        }
+        self.recheck_transactions(pending)
+    }
+
     fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
         match stream.endpoint.as_str() {
             TRANSACTIONS => self.fetch_transactions(cursor),
-            FILLS => self.fetch_fills(cursor),
+            FILLS => self.fetch_fills(stream, cursor),
             _ => Err(FetchError::Setup { exchange: "coinbase".into(), reason: format!("unknown stream {stream}") }),
         }
     }
 }
 
+mod recheck;
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_read_back_what_they_write() {
-        let mut c = TxCursor::default();
-        c.pos.insert("w1".into(), "t9".into());
-        c.finished.insert("w0".into());
-        c.after.insert("w2".into(), "t3".into());
-        c.rewind.insert("w1".into(), String::new());
-        assert_eq!(cursor::decode::<TxCursor>(&cursor::encode(&c)), Some(c));
-        assert_eq!(cursor::decode::<TxCursor>(""), Some(TxCursor::default()));
-        assert_eq!(cursor::decode::<TxCursor>("end=x"), None);
-        // A cursor written while one wallet was read at a time keeps its positions.
-        let old = cursor::decode::<TxCursor>(r#"{"pos":{"w1":"t9"},"at":"w2","next":"t3"}"#).unwrap();
-        assert_eq!(old.pos.get("w1").map(String::as_str), Some("t9"));
-        let f = FillCursor { cursor: Some("abc".into()), floor: None, top_ms: Some(5), done: false };
-        assert_eq!(cursor::decode::<FillCursor>(&cursor::encode(&f)), Some(f));
-    }
-
-    /// Every record of one whole transactions walk, by id, with its events; and the pages.
-    fn walk(adapter: &CoinbaseAdapter) -> (BTreeMap<String, Vec<crate::NewEvent>>, usize) {
-        let stream = Stream::new(TRANSACTIONS, "");
-        let plan = SyncPlan { full: false, since_ms: None };
-        let mut cursor = adapter.start(&stream, None, &plan).unwrap();
-        let (mut records, mut pages) = (BTreeMap::new(), 0);
-        loop {
-            let page = adapter.fetch_page(&stream, &cursor).unwrap();
-            pages += 1;
-            for record in &page.records {
-                let events = crate::registry::normalize(crate::Exchange::Coinbase, &stream, record).unwrap();
-                assert!(records.insert(record.external_id.clone(), events).is_none(), "{} twice", record.external_id);
-            }
-            cursor = page.cursor;
-            if page.done {
-                return (records, pages);
-            }
-        }
-    }
-
-    #[test]
-    fn wallets_read_at_once_store_what_one_at_a_time_stores() {
-        use crate::coinbase::sim::history::CoinbaseProfile;
-        use crate::coinbase::sim::{self, AccountsConfig, CoinbaseSimConfig, Limits};
-        use crate::http::{ClientConfig, Clock, SystemClock};
-        let config = CoinbaseSimConfig { limits: Limits::Off, ..CoinbaseSimConfig::demo(7) };
-        let profile = CoinbaseProfile { transactions: 1_500, ..CoinbaseProfile::demo() };
-        let sim = sim::start_with_accounts(config, AccountsConfig { profile, ..AccountsConfig::demo() }).unwrap();
-        let adapter = |at_once: usize| {
-            let clock: std::sync::Arc<dyn Clock> = std::sync::Arc::new(SystemClock);
-            let key = sim.key().clone();
-            let limiter = CoinbaseApi::new_limiter(clock.clone(), super::super::api::Budget::scaled(1_000_000));
-            let api = CoinbaseApi::new(
-                Some(&sim.base_url()),
-                &crate::Secret::new(key.key_name),
-                &crate::Secret::new(key.private_key),
-                "main",
-                limiter,
-                ClientConfig::from_env(),
-                clock,
-            )
-            .unwrap();
-            CoinbaseAdapter::new(api).with_wallets_at_once(at_once)
-        };
-        let (one, one_pages) = walk(&adapter(1));
-        let (four, four_pages) = walk(&adapter(WALLETS_AT_ONCE));
-        assert_eq!(one, four);
-        assert!(four_pages * 2 < one_pages, "{four_pages} pages with four wallets at once, {one_pages} with one");
-        let account = sim.account();
-        let conversions = account.txs.iter().filter(|t| t.kind == "trade").count() / 2;
-        assert_eq!(four.len(), account.txs.len() - conversions);
-    }
-
-    #[test]
-    fn a_pair_is_read_again_whole_or_not_at_all() {
-        let spot = |wallet: &str, index: u64| Spot { wallet: wallet.into(), index, before: format!("{wallet}{index}") };
-        let held = Held {
-            wallet: "x".into(),
-            time_ms: 0,
-            before: "x5".into(),
-            index: 5,
-            id: "h".into(),
-            payload: String::new(),
-        };
-        let pairs = [
-            // After x's rewind point: y must be read again from before its half, and then w.
-            (spot("x", 7), spot("y", 2)),
-            (spot("y", 4), spot("w", 1)),
-            // Before x's rewind point: z keeps its place.
-            (spot("x", 3), spot("z", 4)),
-        ];
-        let points = rewind_points(std::iter::once(&held), &pairs);
-        let want: BTreeMap<String, String> =
-            [("w", "w1"), ("x", "x5"), ("y", "y2")].into_iter().map(|(a, b)| (a.to_owned(), b.to_owned())).collect();
-        assert_eq!(points, want);
-    }
-
-    #[test]
-    fn next_uris_give_their_starting_after() {
-        assert_eq!(
-            starting_after(Some("/v2/accounts/w/transactions?limit=100&order=asc&starting_after=t7")),
-            Some("t7".to_owned())
-        );
-        assert_eq!(starting_after(Some("")), None);
-        assert_eq!(starting_after(None), None);
-    }
-}
+mod tests;

@@ -94,6 +94,8 @@ pub enum Endpoint {
     KeyPermissions,
     /// `GET /api/v3/brokerage/orders/historical/fills`: Advanced Trade fills, cursor-paged.
     Fills,
+    /// `GET /api/v3/brokerage/portfolios`: the Advanced Trade portfolios the key can see.
+    Portfolios,
 }
 
 impl Endpoint {
@@ -104,12 +106,13 @@ impl Endpoint {
             Endpoint::Transactions => "transactions",
             Endpoint::KeyPermissions => "key_permissions",
             Endpoint::Fills => "fills",
+            Endpoint::Portfolios => "portfolios",
         }
     }
 
     /// Whether it is an Advanced Trade (v3) call.
     pub fn v3(self) -> bool {
-        matches!(self, Endpoint::KeyPermissions | Endpoint::Fills)
+        matches!(self, Endpoint::KeyPermissions | Endpoint::Fills | Endpoint::Portfolios)
     }
 
     /// The limiter bucket one call costs for account `account`.

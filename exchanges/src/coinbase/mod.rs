@@ -9,8 +9,8 @@
 //! portal downloads. [`prices`] reads Coinbase Exchange's public
 //! candles as a price source, and [`sim`] is a local Coinbase that serves them and the account
 //! APIs. [`api`] is the App v2 / Advanced Trade v3 client (JWT per request, errors, budgets),
-//! [`adapter`] walks every wallet's transactions and the Advanced Trade fills for the sync
-//! engine, and [`normalize`] turns its stored records into events that meet the report's.
+//! [`adapter`] walks every wallet's transactions and the Advanced Trade fills (of every
+//! portfolio, [`portfolios`]) for the sync engine, and [`normalize`] turns its stored records into events that meet the report's.
 
 pub mod adapter;
 pub mod api;
@@ -19,6 +19,7 @@ pub mod connect;
 pub mod csv;
 pub mod key_file;
 pub mod normalize;
+pub mod portfolios;
 pub mod prices;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

@@ -8,7 +8,11 @@
 //! - in the same stream, **one conversion**: the two transactions of a `trade` (one per wallet,
 //!   sharing `trade.id`) gathered as `{"trade": id, "transactions": [a, b]}`, keyed by the id of
 //!   the transaction that sent (the report's row of a Convert is the sending side);
-//! - in stream [`FILLS`], **one Advanced Trade fill** (v3) as sent, keyed by its `trade_id`.
+//! - in the same stream, **an Advanced Trade wallet row whose order has no v3 fill the key can
+//!   see** (a portfolio the key is not scoped to, [`super::portfolios`]), gathered as
+//!   `{"v3_fill": "none", "transaction": tx}`, keyed by the row's id;
+//! - in stream [`FILLS`] (scope: empty for the key's portfolio, else a portfolio's uuid), **one
+//!   Advanced Trade fill** (v3) as sent, keyed by its `trade_id`.
 //!
 //! What each v2 type becomes (<https://docs.cdp.coinbase.com/coinbase-app/track-apis/transactions>, the same kinds as the report's types in
 //! [`super::csv`]):
@@ -18,7 +22,7 @@
 //! | `buy`, `sell` in a crypto wallet | trade: the crypto, the embedded order's `subtotal` and `fee` (fiat) |
 //! | `buy`, `sell` in a fiat wallet | none: the fiat side of a purchase whose crypto row carries it |
 //! | `trade` (both halves) | ONE trade; one half alone (its partner never seen): a one-leg trade, said in the note |
-//! | `advanced_trade_fill` | none: the v3 fill of the same trade is the event (price, side, commission) |
+//! | `advanced_trade_fill` | none: the v3 fill of the same trade is the event (price, side, commission); a row whose order has no visible v3 fill (`v3_fill: none`): trade, one leg (its wallet's side), the order named in the note |
 //! | `send`/`tx` out | withdrawal: what left on chain, the `network.transaction_fee` as a fee leg, `network.hash`; to another Coinbase user (`to.resource` user/email): a withdrawal without hash |
 //! | `send`/`tx` in, `receive`, `request` | deposit (with hash and address when given) |
 //! | `fiat_deposit`, `fiat_withdrawal` | fiat deposit / withdrawal |
@@ -28,8 +32,8 @@
 //! | `subscription_rebate`, `cardbuyback` | rebate |
 //! | `clawback`, `incentives_shared_clawback`, `derivatives_settlement` | adjustment |
 //! | `staking_transfer`, `unstaking_transfer`, `transfer`, `vault_withdrawal` | internal transfer: − and + the same quantity (each wallet's half is its own, of net zero) |
-//! | `pro_deposit`, `exchange_deposit`, `intx_deposit` | withdrawal (funds leave this account for Coinbase Exchange/INTX) |
-//! | `pro_withdrawal`, `exchange_withdrawal`, `prime_withdrawal`, `intx_withdrawal` | deposit |
+//! | `pro_deposit`, `exchange_deposit`, `intx_deposit` | withdrawal: a transfer to an outside venue (Coinbase Exchange/INTX), said in the note |
+//! | `pro_withdrawal`, `exchange_withdrawal`, `prime_withdrawal`, `intx_withdrawal` | deposit: a transfer from an outside venue (Coinbase Exchange/Prime/INTX), said in the note |
 //! | `cardspend` | spend |
 //! | `subscription` | fee |
 //! | `retail_simple_dust` | trade, one leg (each wallet's side) |
@@ -143,6 +147,26 @@ pub struct Transaction {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
+    /// The Advanced Trade fill a wallet row of type `advanced_trade_fill` belongs to.
+    #[serde(default)]
+    pub advanced_trade_fill: Option<FillRow>,
+}
+
+/// The `advanced_trade_fill` member of a v2 wallet row: which order it fills.
+#[derive(Deserialize, Clone, Debug, Default)]
+pub struct FillRow {
+    /// The Advanced Trade order (the v3 fills' `order_id`).
+    #[serde(default)]
+    pub order_id: Option<String>,
+    /// `BASE-QUOTE`.
+    #[serde(default)]
+    pub product_id: Option<String>,
+    /// The fill's price, decimal text.
+    #[serde(default)]
+    pub fill_price: Option<String>,
+    /// `buy` or `sell`.
+    #[serde(default)]
+    pub order_side: Option<String>,
 }
 
 impl Transaction {
@@ -169,6 +193,13 @@ struct Fill {
     size_in_quote: bool,
     #[serde(default)]
     liquidity_indicator: Option<String>,
+}
+
+/// An Advanced Trade wallet row whose order has no v3 fill the key can see, as the adapter
+/// stores it.
+#[derive(Deserialize)]
+struct UnmatchedFillRow {
+    transaction: Transaction,
 }
 
 /// A conversion's two halves as the adapter stores them.
@@ -239,6 +270,10 @@ fn transaction_record(payload: &str) -> Result<Vec<NewEvent>, Reason> {
     if probe.contains_key("transactions") {
         let conversion: Conversion = serde_json::from_str(payload).map_err(|e| e.to_string())?;
         return conversion_event(conversion).map(|event| event.into_iter().collect());
+    }
+    if probe.contains_key("v3_fill") {
+        let row: UnmatchedFillRow = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+        return fill_row_event(&row.transaction).map(|event| event.into_iter().collect());
     }
     let tx: Transaction = serde_json::from_str(payload).map_err(|e| e.to_string())?;
     single_event(&tx).map(|event| event.into_iter().collect())
@@ -347,8 +382,13 @@ fn single_event(tx: &Transaction) -> Result<Option<NewEvent>, Reason> {
         | "exchange_withdrawal"
         | "prime_withdrawal"
         | "intx_withdrawal" => {
-            let kind = if amount < Decimal::ZERO { EventKind::Withdrawal } else { EventKind::Deposit };
-            NewEvent { note: Some(format!("{kind_text} (Coinbase Exchange/Prime/INTX)")), ..one(kind) }
+            let (kind, way) =
+                if amount < Decimal::ZERO { (EventKind::Withdrawal, "to") } else { (EventKind::Deposit, "from") };
+            let note = format!(
+                "{kind_text}: a transfer {way} Coinbase Exchange/Prime/INTX, a venue outside this account (add its \
+                 history as its own account to match it)"
+            );
+            NewEvent { note: Some(note), ..one(kind) }
         }
         "cardspend" => one(EventKind::Spend),
         "subscription" => {
@@ -368,6 +408,31 @@ fn single_event(tx: &Transaction) -> Result<Option<NewEvent>, Reason> {
         other => NewEvent { note: Some(format!("Coinbase transaction type {other:?}")), ..one(EventKind::Unknown) },
     };
     Ok(Some(NewEvent { fiat_value: value, ..event }))
+}
+
+/// The event of an Advanced Trade wallet row whose order has no v3 fill the key can see: its
+/// wallet's side of the trade, one leg, the order named in the note.
+fn fill_row_event(tx: &Transaction) -> Result<Option<NewEvent>, Reason> {
+    if tx.status != "completed" {
+        return Ok(None);
+    }
+    let (asset, amount) = amount_of(tx)?;
+    let time = time_of(&tx.created_at)?;
+    let fill = tx.advanced_trade_fill.clone().unwrap_or_default();
+    let or_unknown = |text: Option<String>| text.filter(|t| !t.is_empty()).unwrap_or_else(|| "?".to_owned());
+    let note = format!(
+        "Advanced Trade fill of order {} ({} {} at {}): no v3 fill of the order is visible to this key (another \
+         portfolio's?), so this wallet's side is booked from its v2 row",
+        or_unknown(fill.order_id),
+        or_unknown(fill.product_id),
+        or_unknown(fill.order_side),
+        or_unknown(fill.fill_price),
+    );
+    Ok(Some(NewEvent {
+        fiat_value: native_value(tx)?,
+        note: Some(note),
+        ..NewEvent::new(tx.id.clone(), time, EventKind::Trade, vec![signed(asset, amount)])
+    }))
 }
 
 /// A send out: to an address (network fee and hash) or to another Coinbase user.

@@ -408,6 +408,7 @@ impl KrakenAdapter {
         let (requests, attempts) = calls;
         Ok(Page {
             records,
+            pending: Vec::new(),
             cursor: c.render(),
             done: c.done,
             covered: Some(covered),
@@ -423,6 +424,7 @@ impl KrakenAdapter {
 fn empty_page(cursor: String, covered: Option<Span>) -> Page {
     Page {
         records: Vec::new(),
+        pending: Vec::new(),
         cursor,
         done: true,
         covered,

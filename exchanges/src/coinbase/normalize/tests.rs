@@ -142,3 +142,28 @@ fn malformed_records_are_errors_that_say_why() {
         assert!(error.to_string().contains(words), "{payload}: {error}");
     }
 }
+
+#[test]
+fn a_wallet_row_without_a_visible_v3_fill_is_its_wallets_side_of_the_trade() {
+    let row = read("advanced_trade_fill_wallet_row.json");
+    let wrapped = format!("{{\"v3_fill\":\"none\",\"transaction\":{row}}}");
+    let stream = Stream::new(TRANSACTIONS, "");
+    let events = normalize(&stream, &RawRecord { external_id: "x".into(), payload: wrapped }).unwrap();
+    assert_eq!(events.len(), 1);
+    let tx: Transaction = serde_json::from_str(&row).unwrap();
+    assert_eq!(events[0].external_id, tx.id);
+    assert_eq!(events[0].kind, EventKind::Trade);
+    assert_eq!(events[0].legs.len(), 1);
+    let order = tx.advanced_trade_fill.and_then(|f| f.order_id).unwrap();
+    let note = events[0].note.clone().unwrap_or_default();
+    assert!(note.contains(&order) && note.contains("no v3 fill"), "{note}");
+    // As sent, the same row gives none: its v3 fill is the event.
+    assert!(normalize(&stream, &RawRecord { external_id: "x".into(), payload: row }).unwrap().is_empty());
+}
+
+#[test]
+fn moves_to_coinbase_exchange_say_they_go_to_an_outside_venue() {
+    let events = run("exchange_deposit_btc.json").unwrap();
+    let note = events[0].note.clone().unwrap_or_default();
+    assert!(note.contains("a venue outside this account") && note.contains("transfer to"), "{note}");
+}

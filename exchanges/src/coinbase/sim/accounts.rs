@@ -22,6 +22,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 use serde_json::value::RawValue;
 
+use super::Portfolios;
 use super::history::Generator;
 use crate::coinbase::auth::{JWT_LIFETIME_SECONDS, PublicKey};
 use crate::sim::json::{self, Ordered};
@@ -103,10 +104,19 @@ pub fn params(query: &str) -> BTreeMap<String, String> {
     crate::coinbase::api::split_uri(&format!("?{query}")).1.into_iter().collect()
 }
 
+/// The uuid of the key's own portfolio.
+pub const KEY_PORTFOLIO: &str = "cointally-sim-portfolio";
+/// The uuid of the second portfolio, when the account has one.
+pub const OTHER_PORTFOLIO: &str = "cointally-sim-portfolio-2";
+
 /// The served account: the generator and indexes into it.
 pub struct Book {
     /// The generated account.
     pub generator: Generator,
+    /// The second portfolio, if any, and what the key sees of it.
+    portfolios: Portfolios,
+    /// Per fill (as `generator.fills`), whether it was made in the second portfolio.
+    fill_in_other: Vec<bool>,
     /// Per wallet, its transactions (indexes into `generator.txs`) in time order.
     wallet_txs: Vec<Vec<usize>>,
     /// Transaction id → (wallet, position in `wallet_txs`).
@@ -118,10 +128,12 @@ pub struct Book {
 
 impl Book {
     /// The book of `generator`.
-    pub fn new(generator: Generator) -> Book {
+    pub fn new(generator: Generator, portfolios: Portfolios) -> Book {
         let wallets = generator.wallets.len();
         let mut book = Book {
             generator,
+            portfolios,
+            fill_in_other: Vec::new(),
             wallet_txs: vec![Vec::new(); wallets],
             positions: BTreeMap::new(),
             fill_positions: BTreeMap::new(),
@@ -140,8 +152,20 @@ impl Book {
             list.push(index);
         }
         self.indexed_txs = self.generator.txs.len();
-        for (position, fill) in self.generator.fills.iter().enumerate().skip(self.fill_positions.len()) {
+        for (position, fill) in self.generator.fills.iter_mut().enumerate().skip(self.fill_positions.len()) {
             self.fill_positions.insert(fill.entry_id.clone(), position);
+            let share = u64::from(self.portfolios.other_share_percent);
+            let other = fnv(&fill.trade_id) % 100 < share;
+            if other {
+                let moved = fill.json.get().replace(
+                    &format!("\"retail_portfolio_id\":\"{KEY_PORTFOLIO}\""),
+                    &format!("\"retail_portfolio_id\":\"{OTHER_PORTFOLIO}\""),
+                );
+                if let Ok(json) = RawValue::from_string(moved) {
+                    fill.json = json;
+                }
+            }
+            self.fill_in_other.push(other);
         }
     }
 
@@ -193,9 +217,56 @@ impl Book {
         v2_page(&format!("/v2/accounts/{wallet}/transactions"), &items, query, short_pages)
     }
 
-    /// `GET /api/v3/brokerage/orders/historical/fills`.
+    /// `GET /v2/accounts/{wallet}/transactions/{id}`: one transaction, `{"data": …}`.
+    pub fn transaction(&self, wallet: &str, id: &str) -> Response {
+        let found = self.positions.get(id).and_then(|&(index, position)| {
+            let w = self.generator.wallets.get(index)?;
+            (w.id == wallet || (w.currency == wallet && w.kind != "vault")).then_some(position)?;
+            self.wallet_txs[index].get(position).map(|&i| &self.generator.txs[i])
+        });
+        match found {
+            Some(tx) => Response::json_value(200, &Ordered(vec![("data", tx.json.clone())])),
+            None => v2_error(404, "not_found", "Not found"),
+        }
+    }
+
+    /// `GET /api/v3/brokerage/portfolios`: the key's portfolio, and the second one unless the
+    /// key is scoped to its own.
+    pub fn portfolios(&self) -> Response {
+        let mut portfolios =
+            vec![json!({ "name": "Default", "uuid": KEY_PORTFOLIO, "type": "DEFAULT", "deleted": false })];
+        if self.portfolios.other_share_percent > 0 && !self.portfolios.scoped_key {
+            portfolios
+                .push(json!({ "name": "Trading bot", "uuid": OTHER_PORTFOLIO, "type": "CONSUMER", "deleted": false }));
+        }
+        Response::json_value(200, &json!({ "portfolios": portfolios }))
+    }
+
+    /// `GET /api/v3/brokerage/orders/historical/fills`: the fills of one portfolio
+    /// (`retail_portfolio_id`, the key's by default), of some orders only (`order_ids`, repeated).
     pub fn fills(&self, query: &str) -> Response {
         let params = params(query);
+        let orders: std::collections::BTreeSet<String> = crate::coinbase::api::split_uri(&format!("?{query}"))
+            .1
+            .into_iter()
+            .filter(|(name, _)| name == "order_ids" || name == "order_ids[]")
+            .map(|(_, value)| value)
+            .collect();
+        let other = match params.get("retail_portfolio_id").map(String::as_str) {
+            None | Some(KEY_PORTFOLIO) => false,
+            Some(OTHER_PORTFOLIO) if self.portfolios.other_share_percent > 0 => {
+                if self.portfolios.scoped_key {
+                    return v3_error(403, "PERMISSION_DENIED", "the key is not scoped to this portfolio");
+                }
+                true
+            }
+            Some(_) => return v3_error(404, "NOT_FOUND", "portfolio not found"),
+        };
+        let wanted = |position: usize| {
+            self.fill_in_other.get(position).copied().unwrap_or(false) == other
+                && (orders.is_empty()
+                    || fill_order(&self.generator.fills[position].json).is_some_and(|o| orders.contains(&o)))
+        };
         let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
             None => 50,
             Some(Ok(limit)) if (1..=250).contains(&limit) => limit,
@@ -219,21 +290,39 @@ impl Book {
         };
         let mut served = Vec::new();
         let mut last = None;
+        let mut more = false;
         for position in (0..end).rev() {
             let fill = &fills[position];
             if floor_ms.is_some_and(|floor| fill.time_ms <= floor) {
                 break;
             }
+            if !wanted(position) {
+                continue;
+            }
             if served.len() == limit {
+                more = true;
                 break;
             }
             served.push(&*fill.json);
             last = Some(position);
         }
-        let more = last.is_some_and(|p| p > 0 && floor_ms.is_none_or(|floor| fills[p - 1].time_ms > floor));
         let cursor = if more { last.map(|p| fills[p].entry_id.clone()).unwrap_or_default() } else { String::new() };
         Response::json_value(200, &Ordered(vec![("fills", json::render(&served)), ("cursor", json::render(&cursor))]))
     }
+}
+
+/// FNV-1a of `text`: a stable choice from an id, the same on every platform.
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The `order_id` of a fill's JSON.
+fn fill_order(json: &RawValue) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Order {
+        order_id: String,
+    }
+    serde_json::from_str::<Order>(json.get()).ok().map(|o| o.order_id)
 }
 
 fn amount_text(amount: rust_decimal::Decimal, currency: &str) -> String {

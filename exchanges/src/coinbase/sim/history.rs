@@ -669,6 +669,38 @@ impl Generator {
         self.txs.len() - before
     }
 
+    /// Adds a transaction of `kind` in status `status` to the wallet of `currency` (its first
+    /// one) at `time_ms`: `amount` is its signed change; a completed one changes the balance
+    /// now, another when [`Generator::set_status`] completes it. Returns its id.
+    pub fn add_transaction(
+        &mut self,
+        currency: &str,
+        kind: &'static str,
+        status: &str,
+        amount: Decimal,
+        time_ms: i64,
+    ) -> Option<String> {
+        let wallet = *self.by_currency.get(currency)?;
+        let time_ms = self.txs.last().map_or(time_ms, |tx| tx.time_ms.max(time_ms));
+        Some(self.push(wallet, kind, status, amount, time_ms, Value::Null))
+    }
+
+    /// Changes a transaction's status (`pending` → `completed`), its wallet's balance with it.
+    /// Returns whether the transaction exists.
+    pub fn set_status(&mut self, id: &str, status: &str) -> bool {
+        let Some(index) = self.txs.iter().position(|tx| tx.id == id) else { return false };
+        let Ok(mut tx) = serde_json::from_str::<Value>(self.txs[index].json.get()) else { return false };
+        let was_completed = tx["status"] == "completed";
+        tx["status"] = Value::from(status);
+        let full: Decimal = tx["amount"]["amount"].as_str().and_then(|a| a.parse().ok()).unwrap_or_default();
+        let counted = if status == "completed" { full } else { Decimal::ZERO };
+        let wallet = self.txs[index].wallet;
+        self.wallets[wallet].balance += counted - if was_completed { full } else { Decimal::ZERO };
+        self.txs[index].amount = counted;
+        self.txs[index].json = json::render(&tx);
+        true
+    }
+
     /// Balance per currency, every wallet of it summed (zeros left out).
     pub fn balances(&self) -> BTreeMap<String, Decimal> {
         let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();

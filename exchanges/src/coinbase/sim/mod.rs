@@ -123,6 +123,19 @@ pub struct AccountsConfig {
     /// How long each admitted account API request takes to answer (the network and Coinbase's
     /// own work; none by default). A sleep, not work: it costs the machine no CPU.
     pub latency: Duration,
+    /// The account's Advanced Trade portfolios beside the key's own (none by default).
+    pub portfolios: Portfolios,
+}
+
+/// A second Advanced Trade portfolio, and whether the key can see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Portfolios {
+    /// Share of the fills (percent, chosen by trade id) made in a second portfolio
+    /// ([`accounts::OTHER_PORTFOLIO`]); 0: the account has one portfolio.
+    pub other_share_percent: u32,
+    /// Whether the key is scoped to its own portfolio, as a CDP key is: the portfolio list
+    /// shows only its own, and fills of another are refused `403 PERMISSION_DENIED`.
+    pub scoped_key: bool,
 }
 
 impl AccountsConfig {
@@ -133,6 +146,7 @@ impl AccountsConfig {
             key: SimKey::demo(),
             short_pages: true,
             latency: Duration::ZERO,
+            portfolios: Portfolios::default(),
         }
     }
 }
@@ -304,7 +318,7 @@ pub fn start_with_accounts(config: CoinbaseSimConfig, accounts: AccountsConfig) 
         .public_key();
     let budget = config.limits.client_budget();
     let account = AccountState {
-        book: Mutex::new(Book::new(generator)),
+        book: Mutex::new(Book::new(generator, accounts.portfolios)),
         key: accounts.key,
         public,
         short_pages: accounts.short_pages,
@@ -390,6 +404,20 @@ impl CoinbaseSim {
         self.state.add_activity(count)
     }
 
+    /// Adds a transaction now to the first wallet of `currency` (see
+    /// [`Generator::add_transaction`]); returns its id, none when there is no such wallet.
+    pub fn add_transaction(&self, currency: &str, kind: &'static str, status: &str, amount: Decimal) -> Option<String> {
+        let mut book = self.state.account.book.lock().unwrap_or_else(PoisonError::into_inner);
+        let id = book.generator.add_transaction(currency, kind, status, amount, now_ms());
+        book.index();
+        id
+    }
+
+    /// Changes a transaction's status (a pending one completes); returns whether it exists.
+    pub fn set_status(&self, id: &str, status: &str) -> bool {
+        self.state.account.book.lock().unwrap_or_else(PoisonError::into_inner).generator.set_status(id, status)
+    }
+
     /// After the next `calls` answers to wallet transaction lists, adds `count` happenings:
     /// transactions arriving in the middle of a client's walk.
     pub fn insert_after_transaction_calls(&self, calls: u32, count: usize) {
@@ -428,7 +456,8 @@ impl CoinbaseSim {
         ) + &format!(
             " The same server is the person's Coinbase account ({txs} transactions in {wallets} wallets, {fills} \
              Advanced Trade fills) at GET /v2/accounts, /v2/accounts/{{id}}/transactions, \
-             /api/v3/brokerage/key_permissions and /api/v3/brokerage/orders/historical/fills, for the key named \
+             /api/v3/brokerage/key_permissions, /api/v3/brokerage/portfolios and \
+             /api/v3/brokerage/orders/historical/fills, for the key named \
              {name} (JWTs checked like Coinbase's; limits {limits:?}).",
             txs = self.account().txs.len(),
             wallets = self.account().wallets.len(),
@@ -510,6 +539,10 @@ impl State {
                 path.strip_prefix("/v2/accounts/").and_then(|rest| rest.strip_suffix("/transactions"))
             {
                 book.transactions(wallet, &request.query, account.short_pages)
+            } else if let Some((wallet, id)) =
+                path.strip_prefix("/v2/accounts/").and_then(|rest| rest.split_once("/transactions/"))
+            {
+                book.transaction(wallet, id)
             } else if path == "/api/v3/brokerage/key_permissions" {
                 Response::json(
                     200,
@@ -521,6 +554,8 @@ impl State {
                 )
             } else if path == "/api/v3/brokerage/orders/historical/fills" {
                 book.fills(&request.query)
+            } else if path == "/api/v3/brokerage/portfolios" {
+                book.portfolios()
             } else if v3 {
                 accounts::v3_error(404, "NOT_FOUND", "Not found")
             } else {
