@@ -365,6 +365,45 @@ impl Store {
         }
     }
 
+    /// Adds a self-trade on `symbol` (`base` against `quote`): the account's buy order met its
+    /// own sell order, so `myTrades` answers two rows with one new id, the buyer's and the
+    /// seller's, each paying `fee` in `quote`. Returns the trade id.
+    pub fn add_self_trade(
+        &mut self,
+        base: &str,
+        quote: &str,
+        qty: Decimal,
+        price: Decimal,
+        fee: Decimal,
+        time_ms: i64,
+    ) -> u64 {
+        let symbol = format!("{base}{quote}");
+        let rows = self.trades.entry(symbol.clone()).or_default();
+        let id = rows.iter().map(|row| row.id).max().unwrap_or(0) + 1;
+        let order_id = rows.iter().map(|row| row.order_id).max().unwrap_or(0) + 1;
+        for (is_buyer, order_id) in [(true, order_id), (false, order_id + 1)] {
+            let json = json::render(&json!({
+                "symbol": symbol,
+                "id": id,
+                "orderId": order_id,
+                "orderListId": -1,
+                "price": pad8(price),
+                "qty": pad8(qty),
+                "quoteQty": format_amount(qty * price),
+                "commission": pad8(fee),
+                "commissionAsset": quote,
+                "time": time_ms,
+                "isBuyer": is_buyer,
+                "isMaker": !is_buyer,
+                "isBestMatch": true,
+            }));
+            rows.push(TradeRow { id, order_id, time_ms, json });
+        }
+        *self.balances.entry(quote.to_owned()).or_insert(Decimal::ZERO) -= fee + fee;
+        self.update_time_ms = self.update_time_ms.max(time_ms);
+        id
+    }
+
     /// Number of records each stream serves, by stream endpoint name.
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
         BTreeMap::from([
