@@ -376,3 +376,75 @@ fn a_self_trade_keeps_both_sides_and_an_upgraded_ledger_is_not_doubled() {
         .unwrap();
     assert_eq!(raws, 2);
 }
+
+/// A statement holding one spot trade of `time_ms`'s second: the rows Binance writes for an
+/// order whose fills it summed (bought `btc` for `usdt`, `fee` USDT in fees).
+fn summed_statement(time_ms: i64, btc: &str, usdt: &str, fee: &str) -> String {
+    let time = chrono::DateTime::from_timestamp_millis(time_ms).unwrap().format("%Y-%m-%d %H:%M:%S");
+    format!(
+        "User_ID,UTC_Time,Account,Operation,Coin,Change,Remark\n\
+         1,{time},Spot,Transaction Buy,BTC,{btc},\n\
+         1,{time},Spot,Transaction Spend,USDT,-{usdt},\n\
+         1,{time},Spot,Transaction Fee,USDT,-{fee},\n"
+    )
+}
+
+#[test]
+fn a_summed_statement_row_meets_its_api_fills_once() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let parts = [
+        (Decimal::new(10, 3), Decimal::new(1, 1)),
+        (Decimal::new(15, 3), Decimal::new(1, 1)),
+        (Decimal::new(5, 3), Decimal::new(1, 1)),
+    ];
+    let (ids, time_ms) = sim.add_split_order("BTCUSDT", true, &parts, Decimal::new(40_000, 0)).unwrap();
+    assert_eq!(ids.len(), 3);
+    let statement = summed_statement(time_ms, "0.03", "1200", "0.3");
+
+    // The statement first, then the sync: the three fills meet the one row.
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    std::fs::write(s.sb.path("statement.csv"), &statement).unwrap();
+    s.ok(&["import", s.sb.path("statement.csv").to_str().unwrap(), "--account", "main"]);
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    let second = time_ms - time_ms.rem_euclid(1000);
+    let at_second = |events: &[serde_json::Value]| -> usize {
+        events
+            .iter()
+            .filter(|e| {
+                let time = chrono::DateTime::parse_from_rfc3339(e["time"].as_str().unwrap()).unwrap();
+                (time.timestamp_millis() - second).abs() < 2_000 && e["kind"] == "trade"
+            })
+            .count()
+    };
+    let events = s.events();
+    assert_eq!(at_second(&events), 1, "{events:?}");
+    assert!(events_with_id(&events, "trade:BTCUSDT:").iter().all(|e| {
+        let id = e["external_id"].as_str().unwrap();
+        !ids.iter().any(|fill| id == format!("trade:BTCUSDT:{fill}"))
+    }));
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    // A re-sync, `--full` and `renormalize` keep it once.
+    s.ok(&["sync", "--quiet", "--full"]);
+    s.ok(&["renormalize"]);
+    assert_eq!(s.events(), events);
+
+    // The sync first, then the statement: `renormalize` makes them meet.
+    let later = Synced::new(&sim, SimKey::demo());
+    later.add_account();
+    later.ok(&["sync", "--quiet"]);
+    std::fs::write(later.sb.path("statement.csv"), &statement).unwrap();
+    later.ok(&["import", later.sb.path("statement.csv").to_str().unwrap(), "--account", "main"]);
+    later.ok(&["renormalize"]);
+    assert_eq!(at_second(&later.events()), 1);
+    assert_eq!(later.balances(), non_zero(sim.balances()));
+
+    // Fills that do not add up to the row exactly are not taken for it.
+    let other = Synced::new(&sim, SimKey::demo());
+    other.add_account();
+    std::fs::write(other.sb.path("statement.csv"), summed_statement(time_ms, "0.03", "1200", "0.2")).unwrap();
+    other.ok(&["import", other.sb.path("statement.csv").to_str().unwrap(), "--account", "main"]);
+    other.ok(&["sync", "--quiet"]);
+    assert_eq!(at_second(&other.events()), 4);
+}

@@ -461,6 +461,7 @@ fn write_pages(
             let state = &mut states[t.job];
             let (mut new_records, mut new_events) = (0u64, 0u64);
             let (mut unknown, mut unreadable) = (0u64, Vec::new());
+            state.matcher.prepare(events.iter().filter_map(|e| e.as_ref().ok()).flatten());
             for (record, record_events) in page.records.iter().zip(events) {
                 let (raw_id, new) =
                     writer.raw(account_id, &source, &record.external_id, &record.payload, fetched_ms)?;

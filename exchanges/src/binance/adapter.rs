@@ -568,8 +568,9 @@ const FIXED: &[(&str, &str)] = &[
 pub const NOT_FETCHED: &str = "not fetched: universal transfers between Binance's own wallets \
 (`/sapi/v1/asset/transfer`: spot, funding, margin, futures) and ETH staking rewards \
 (`/sapi/v1/eth-staking/eth/history/rewardsHistory`, BETH/WBETH); the Transaction History \
-statement export holds both (`Transfer Between …`, `ETH 2.0 Staking Rewards`): import it beside \
-the API sync, which meets what the API already stored once";
+statement export holds both (`Transfer Between …`, `ETH 2.0 Staking Rewards`): import it into \
+this account (`cointally import FILE --account LABEL`, then `cointally renormalize`); what the API \
+already gave meets its statement rows, so it adds nothing twice";
 
 impl BinanceAdapter {
     /// The assets the account touched whose ledger balance differs from Binance's and that no
@@ -595,7 +596,8 @@ impl Adapter for BinanceAdapter {
                     "{}: the account touched {} but no pair Binance lists has {} and the balance differs \
                      from Binance's; fills on pairs Binance removed from its list altogether exist only in \
                      the Transaction History statement export (the API answers -1121 for them): import it \
-                     beside the API sync (`cointally import FILE --account LABEL`), which adds nothing twice",
+                     into this account (`cointally import FILE --account LABEL`, then `cointally \
+                     renormalize`); what the API already gave meets its statement rows, so it adds nothing twice",
                     unexplained.join(", "),
                     if unexplained.len() == 1 { "it" } else { "them" },
                     if unexplained.len() == 1 { "it" } else { "any of them" },

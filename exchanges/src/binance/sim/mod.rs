@@ -304,6 +304,22 @@ impl BinanceSim {
         Some(store.add_self_trade(&pair.base, &pair.quote, qty, price, fee, now_ms()))
     }
 
+    /// Adds one order on `symbol` filled now in `parts` (quantity, fee in the quote asset) at
+    /// `price` (see [`Store::add_split_order`]): the fills a statement sums into one row.
+    /// Returns the trade ids and the time (ms).
+    pub fn add_split_order(
+        &self,
+        symbol: &str,
+        is_buyer: bool,
+        parts: &[(Decimal, Decimal)],
+        price: Decimal,
+    ) -> Option<(Vec<u64>, i64)> {
+        let pair = self.state.market.pair(symbol)?;
+        let mut store = self.state.store.write().unwrap_or_else(PoisonError::into_inner);
+        let time_ms = now_ms();
+        Some((store.add_split_order(&pair.base, &pair.quote, is_buyer, parts, price, time_ms), time_ms))
+    }
+
     /// Removes every symbol of `asset` from exchangeInfo altogether, as Binance did with some
     /// old pairs: they are no longer listed (not even as `BREAK`), and `myTrades` and `klines`
     /// answer `-1121 Invalid symbol` for them, while the account's history keeps their fills.
