@@ -30,6 +30,10 @@ const TIME_TOLERANCE_MS: i64 = 2_000;
 
 type Legs = Vec<(String, String, Decimal)>;
 
+/// API events that may add up to one statement row: (kind, second, (role, asset) of the
+/// legs that are not fees).
+type GroupKey = (String, i64, Vec<(String, String)>);
+
 /// The file events of one account, waiting for the API records of the same happenings.
 #[derive(Debug, Default)]
 pub struct Matcher {
@@ -70,7 +74,7 @@ impl Matcher {
             return;
         }
         // (kind, second, assets sent and received) → the events that no file event matches alone.
-        let mut groups: BTreeMap<(String, i64, Vec<(String, String)>), Vec<&NewEvent>> = BTreeMap::new();
+        let mut groups: BTreeMap<GroupKey, Vec<&NewEvent>> = BTreeMap::new();
         for event in events {
             if self.summed.contains_key(&event.external_id) {
                 continue;
