@@ -272,3 +272,180 @@ fn no_secret_reaches_output_logs_or_the_ledger() {
     let bytes = common::ledger_bytes(&s.sb.ledger());
     assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
 }
+
+/// Every warning of a sync summary, all endpoints together.
+fn warnings(summary: &serde_json::Value) -> Vec<String> {
+    summary["accounts"][0]["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_owned()))
+        .collect()
+}
+
+/// Events whose external id starts with `prefix`.
+fn events_with_id(events: &[serde_json::Value], prefix: &str) -> Vec<serde_json::Value> {
+    events.iter().filter(|e| e["external_id"].as_str().is_some_and(|id| id.starts_with(prefix))).cloned().collect()
+}
+
+#[test]
+fn a_delisted_break_pair_stays_in_the_walk() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    // WAVES/BTC stopped trading halfway: exchangeInfo lists it as BREAK, and its fills arrive.
+    let waves = events_with_id(&s.events(), "trade:WAVESBTC:");
+    assert!(!waves.is_empty(), "no fill of the BREAK pair arrived");
+    let coverage = s.ok(&["--json", "coverage"]).json();
+    assert!(
+        coverage.as_array().unwrap().iter().any(|r| r["endpoint"] == "myTrades" && r["scope"] == "WAVES/BTC"),
+        "{coverage}"
+    );
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+}
+
+#[test]
+fn an_asset_whose_pairs_were_removed_is_named_with_the_statement_advice_at_each_sync() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let removed = sim.remove_pairs_of("SOL");
+    assert_eq!(removed, vec!["SOLBNB".to_string()]);
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    for _ in 0..2 {
+        let run = s.ok(&["--json", "sync"]).json();
+        let named: Vec<String> = warnings(&run).into_iter().filter(|w| w.starts_with("SOL:")).collect();
+        assert_eq!(named.len(), 1, "{run}");
+        assert!(named[0].contains("statement export") && named[0].contains("adds nothing twice"), "{}", named[0]);
+        // Assets some listed pair explains are not named (BNB differs too: the SOL/BNB fills).
+        assert!(!warnings(&run).iter().any(|w| w.starts_with("BNB")), "{run}");
+        // What the sync does not fetch is said every time.
+        assert!(warnings(&run).iter().any(|w| w.contains("universal transfers")), "{run}");
+    }
+}
+
+#[test]
+fn a_self_trade_keeps_both_sides_and_an_upgraded_ledger_is_not_doubled() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    s.ok(&["sync", "--quiet"]);
+    let id = sim.add_self_trade("BTCUSDT", Decimal::new(1, 2), Decimal::new(40_000, 0), Decimal::new(5, 1)).unwrap();
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    let events = s.events();
+    let sides = events_with_id(&events, &format!("trade:BTCUSDT:{id}"));
+    assert_eq!(sides.len(), 2, "{sides:?}");
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+
+    // The ledger as the previous version left it: one side only, under the plain id.
+    let ledger = rusqlite::Connection::open(s.sb.ledger()).unwrap();
+    let second = format!("{id}:seller");
+    let kept = format!("{id}:buyer");
+    let (raw_second, event_second): (i64, i64) = ledger
+        .query_row(
+            "SELECT r.id, s.event_id FROM raw_records r JOIN event_sources s ON s.raw_record_id = r.id
+             WHERE r.external_id IN (?1, ?2)",
+            [&second, &kept],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    ledger.execute("DELETE FROM event_sources WHERE event_id = ?1", [event_second]).unwrap();
+    ledger.execute("DELETE FROM legs WHERE event_id = ?1", [event_second]).unwrap();
+    ledger.execute("DELETE FROM events WHERE id = ?1", [event_second]).unwrap();
+    ledger.execute("DELETE FROM raw_records WHERE id = ?1", [raw_second]).unwrap();
+    drop(ledger);
+    assert_eq!(events_with_id(&s.events(), &format!("trade:BTCUSDT:{id}")).len(), 1);
+
+    // A plain re-sync does not double what is stored; `--full` brings the lost side back once;
+    // `renormalize` changes nothing.
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(events_with_id(&s.events(), &format!("trade:BTCUSDT:{id}")).len(), 1);
+    s.ok(&["sync", "--quiet", "--full"]);
+    assert_eq!(s.events(), events);
+    s.ok(&["renormalize"]);
+    assert_eq!(s.events(), events);
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    let ledger = rusqlite::Connection::open(s.sb.ledger()).unwrap();
+    let raws: i64 = ledger
+        .query_row(
+            "SELECT COUNT(*) FROM raw_records WHERE source = 'api:myTrades:BTC/USDT' AND external_id LIKE ?1",
+            [format!("{id}%")],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(raws, 2);
+}
+
+/// A statement holding one spot trade of `time_ms`'s second: the rows Binance writes for an
+/// order whose fills it summed (bought `btc` for `usdt`, `fee` USDT in fees).
+fn summed_statement(time_ms: i64, btc: &str, usdt: &str, fee: &str) -> String {
+    let time = chrono::DateTime::from_timestamp_millis(time_ms).unwrap().format("%Y-%m-%d %H:%M:%S");
+    format!(
+        "User_ID,UTC_Time,Account,Operation,Coin,Change,Remark\n\
+         1,{time},Spot,Transaction Buy,BTC,{btc},\n\
+         1,{time},Spot,Transaction Spend,USDT,-{usdt},\n\
+         1,{time},Spot,Transaction Fee,USDT,-{fee},\n"
+    )
+}
+
+#[test]
+fn a_summed_statement_row_meets_its_api_fills_once() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let parts = [
+        (Decimal::new(10, 3), Decimal::new(1, 1)),
+        (Decimal::new(15, 3), Decimal::new(1, 1)),
+        (Decimal::new(5, 3), Decimal::new(1, 1)),
+    ];
+    let (ids, time_ms) = sim.add_split_order("BTCUSDT", true, &parts, Decimal::new(40_000, 0)).unwrap();
+    assert_eq!(ids.len(), 3);
+    let statement = summed_statement(time_ms, "0.03", "1200", "0.3");
+
+    // The statement first, then the sync: the three fills meet the one row.
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    std::fs::write(s.sb.path("statement.csv"), &statement).unwrap();
+    s.ok(&["import", s.sb.path("statement.csv").to_str().unwrap(), "--account", "main"]);
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    let second = time_ms - time_ms.rem_euclid(1000);
+    let at_second = |events: &[serde_json::Value]| -> usize {
+        events
+            .iter()
+            .filter(|e| {
+                let time = chrono::DateTime::parse_from_rfc3339(e["time"].as_str().unwrap()).unwrap();
+                (time.timestamp_millis() - second).abs() < 2_000 && e["kind"] == "trade"
+            })
+            .count()
+    };
+    let events = s.events();
+    assert_eq!(at_second(&events), 1, "{events:?}");
+    assert!(events_with_id(&events, "trade:BTCUSDT:").iter().all(|e| {
+        let id = e["external_id"].as_str().unwrap();
+        !ids.iter().any(|fill| id == format!("trade:BTCUSDT:{fill}"))
+    }));
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    // A re-sync, `--full` and `renormalize` keep it once.
+    s.ok(&["sync", "--quiet", "--full"]);
+    s.ok(&["renormalize"]);
+    assert_eq!(s.events(), events);
+
+    // The sync first, then the statement: `renormalize` makes them meet.
+    let later = Synced::new(&sim, SimKey::demo());
+    later.add_account();
+    later.ok(&["sync", "--quiet"]);
+    std::fs::write(later.sb.path("statement.csv"), &statement).unwrap();
+    later.ok(&["import", later.sb.path("statement.csv").to_str().unwrap(), "--account", "main"]);
+    later.ok(&["renormalize"]);
+    assert_eq!(at_second(&later.events()), 1);
+    assert_eq!(later.balances(), non_zero(sim.balances()));
+
+    // Fills that do not add up to the row exactly are not taken for it.
+    let other = Synced::new(&sim, SimKey::demo());
+    other.add_account();
+    std::fs::write(other.sb.path("statement.csv"), summed_statement(time_ms, "0.03", "1200", "0.2")).unwrap();
+    other.ok(&["import", other.sb.path("statement.csv").to_str().unwrap(), "--account", "main"]);
+    other.ok(&["sync", "--quiet"]);
+    assert_eq!(at_second(&other.events()), 4);
+}

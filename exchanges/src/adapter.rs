@@ -229,6 +229,14 @@ pub trait Adapter: Send + Sync {
         let _ = (stream, pending);
         Ok(Recheck::default())
     }
+
+    /// What the user should be told at the end of every sync of the account: history the API
+    /// cannot give, knowing every asset the account `touched` and those whose ledger balance
+    /// `differs` from the exchange's: (endpoint the warning belongs to, text). Nothing by default.
+    fn closing_warnings(&self, touched: &BTreeSet<String>, differs: &BTreeSet<String>) -> Vec<(String, String)> {
+        let _ = (touched, differs);
+        Vec::new()
+    }
 }
 
 /// Why a raw record could not be turned into events.

@@ -4,9 +4,18 @@
 //! (account, external id). Binance's statement carries no ids, so an API record is matched to
 //! a file event of the same account by content: the same kind, times less than two seconds
 //! apart (statements have whole seconds, the API milliseconds), and exactly the same legs
-//! (role, asset, amount). A file event matches at most one API record. What does not match
-//! exactly is stored as its own event (for example fills that a statement summed into one
-//! row per second): `check` then shows the doubled balance, and the user removes one source.
+//! (role, asset, amount). A file event matches at most one API record.
+//!
+//! Binance's statement also sums the fills of one second: one order filled in several parts
+//! (or several orders of the same pair and side) within a second is one row per asset there,
+//! and several fills from `myTrades`. [`Matcher::prepare`] looks at the events of a batch
+//! (a page of a sync, every record at `renormalize`) before they are matched one by one: API
+//! events of the same kind, the same second and the same direction (the assets sent and
+//! received, so the same pair and side) that no file event matches alone are summed leg by
+//! leg, and when the sums equal a file event's legs exactly, every one of them meets that
+//! file event. What does not add up exactly is stored as its own event (for example the fills
+//! of one second split over two pages): `check` then shows the doubled balance, and the user
+//! removes one source.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,6 +30,10 @@ const TIME_TOLERANCE_MS: i64 = 2_000;
 
 type Legs = Vec<(String, String, Decimal)>;
 
+/// API events that may add up to one statement row: (kind, second, (role, asset) of the
+/// legs that are not fees).
+type GroupKey = (String, i64, Vec<(String, String)>);
+
 /// The file events of one account, waiting for the API records of the same happenings.
 #[derive(Debug, Default)]
 pub struct Matcher {
@@ -30,6 +43,8 @@ pub struct Matcher {
     taken: BTreeSet<i64>,
     /// API raw record id → the file event it was linked to in an earlier run.
     linked: BTreeMap<i64, i64>,
+    /// API event external id → the file event its batch's sum matched ([`Matcher::prepare`]).
+    summed: BTreeMap<String, i64>,
 }
 
 impl Matcher {
@@ -43,12 +58,66 @@ impl Matcher {
                 .push((event.id, legs_key(event.legs)));
         }
         let taken = linked.iter().map(|(_, event)| *event).collect();
-        Matcher { by_second, taken, linked: linked.into_iter().collect() }
+        Matcher { by_second, taken, linked: linked.into_iter().collect(), summed: BTreeMap::new() }
     }
 
     /// Whether there is nothing to match against (the common case: no file was imported).
     pub fn is_empty(&self) -> bool {
         self.by_second.is_empty()
+    }
+
+    /// Looks at a batch of API events before they are matched one by one, and pairs the ones
+    /// whose sum is one file event (a statement row that summed the fills of one second) with
+    /// it; [`Matcher::find`] then gives that file event for each of them.
+    pub fn prepare<'e>(&mut self, events: impl IntoIterator<Item = &'e NewEvent>) {
+        if self.by_second.is_empty() {
+            return;
+        }
+        // (kind, second, assets sent and received) → the events that no file event matches alone.
+        let mut groups: BTreeMap<GroupKey, Vec<&NewEvent>> = BTreeMap::new();
+        for event in events {
+            if self.summed.contains_key(&event.external_id) {
+                continue;
+            }
+            let (kind, time_ms, legs) = shape(event);
+            if self.candidate(&kind, time_ms, &legs).is_some() {
+                continue;
+            }
+            let direction: Vec<(String, String)> =
+                legs.iter().filter(|l| l.0 != "fee").map(|(role, asset, _)| (role.clone(), asset.clone())).collect();
+            groups.entry((kind, time_ms.div_euclid(1000), direction)).or_default().push(event);
+        }
+        for ((kind, _, _), members) in groups.into_iter().filter(|(_, members)| members.len() > 1) {
+            let mut sums: BTreeMap<(String, String), Decimal> = BTreeMap::new();
+            let mut overflow = false;
+            for member in &members {
+                for (role, asset, amount) in shape(member).2 {
+                    let sum = sums.entry((role, asset)).or_default();
+                    match sum.checked_add(amount) {
+                        Some(total) => *sum = total,
+                        None => overflow = true,
+                    }
+                }
+            }
+            if overflow {
+                continue;
+            }
+            let total = legs_key(sums.into_iter().map(|((role, asset), amount)| (role, asset, amount)).collect());
+            // Every member within the tolerance of the file event's second.
+            let times: Vec<i64> = members.iter().map(|m| to_millis(m.time)).collect();
+            let Some(found) = times.first().and_then(|first| {
+                self.candidates(&kind, *first).find(|(second, _, legs)| {
+                    **legs == total && times.iter().all(|t| (second * 1000 - t).abs() < TIME_TOLERANCE_MS)
+                })
+            }) else {
+                continue;
+            };
+            let file_event = found.1;
+            self.taken.insert(file_event);
+            for member in members {
+                self.summed.insert(member.external_id.clone(), file_event);
+            }
+        }
     }
 
     /// The file event that `event` (from the API raw record `raw_id`) is the same happening
@@ -60,30 +129,50 @@ impl Matcher {
         if self.by_second.is_empty() {
             return None;
         }
-        let time_ms = to_millis(event.time);
-        let kind = event.kind.as_str().to_string();
-        let legs = legs_key(
-            event
-                .legs
-                .iter()
-                .filter(|l| !l.amount.is_zero())
-                .map(|l| (l.role.as_str().to_string(), l.asset.clone(), l.amount))
-                .collect(),
-        );
-        let second = time_ms.div_euclid(1000);
-        for s in second - 2..=second + 2 {
-            let Some(candidates) = self.by_second.get(&(kind.clone(), s)) else { continue };
-            for (id, candidate) in candidates {
-                if self.taken.contains(id) || *candidate != legs || (s * 1000 - time_ms).abs() >= TIME_TOLERANCE_MS {
-                    continue;
-                }
-                self.taken.insert(*id);
-                self.linked.insert(raw_id, *id);
-                return Some(*id);
-            }
+        if let Some(id) = self.summed.get(&event.external_id).copied() {
+            self.linked.insert(raw_id, id);
+            return Some(id);
         }
-        None
+        let (kind, time_ms, legs) = shape(event);
+        let id = self.candidate(&kind, time_ms, &legs)?;
+        self.taken.insert(id);
+        self.linked.insert(raw_id, id);
+        Some(id)
     }
+
+    /// The first untaken file event of `kind` within the tolerance of `time_ms` with exactly `legs`.
+    fn candidate(&self, kind: &str, time_ms: i64, legs: &Legs) -> Option<i64> {
+        self.candidates(kind, time_ms)
+            .find(|(second, _, candidate)| *candidate == legs && (second * 1000 - time_ms).abs() < TIME_TOLERANCE_MS)
+            .map(|(_, id, _)| id)
+    }
+
+    /// Untaken file events of `kind` within two seconds of `time_ms`: (second, id, legs).
+    fn candidates<'m>(&'m self, kind: &str, time_ms: i64) -> impl Iterator<Item = (i64, i64, &'m Legs)> + 'm {
+        let second = time_ms.div_euclid(1000);
+        let kind = kind.to_string();
+        (second - 2..=second + 2).flat_map(move |s| {
+            self.by_second
+                .get(&(kind.clone(), s))
+                .into_iter()
+                .flatten()
+                .filter(|(id, _)| !self.taken.contains(id))
+                .map(move |(id, legs)| (s, *id, legs))
+        })
+    }
+}
+
+/// An API event as the matcher compares it: kind, time (ms), legs that move something.
+fn shape(event: &NewEvent) -> (String, i64, Legs) {
+    let legs = legs_key(
+        event
+            .legs
+            .iter()
+            .filter(|l| !l.amount.is_zero())
+            .map(|l| (l.role.as_str().to_string(), l.asset.clone(), l.amount))
+            .collect(),
+    );
+    (event.kind.as_str().to_string(), to_millis(event.time), legs)
 }
 
 fn legs_key(mut legs: Legs) -> Legs {
@@ -138,6 +227,73 @@ mod tests {
         assert_eq!(matcher.find(1, &api_event(1_700_000_000_456, 3)), None);
         assert_eq!(matcher.find(2, &api_event(1_700_000_005_000, 2)), None);
         assert_eq!(matcher.find(3, &api_event(1_700_000_001_999, 2)), Some(7));
+    }
+
+    /// A buy of `btc` thousandths of BTC for `usdt` USDT paying `fee` hundredths of USDT.
+    fn fill(id: u32, time_ms: i64, btc: i64, usdt: i64, fee: i64) -> NewEvent {
+        let time = Utc.timestamp_millis_opt(time_ms).unwrap();
+        NewEvent::new(
+            format!("trade:BTCUSDT:{id}"),
+            time,
+            EventKind::Trade,
+            vec![
+                Leg::sent("USDT", Decimal::new(usdt, 0)),
+                Leg::received("BTC", Decimal::new(btc, 3)),
+                Leg::fee("USDT", Decimal::new(fee, 2)),
+            ],
+        )
+    }
+
+    /// The statement's row of those fills summed: one event, legs signed as stored.
+    fn summed_row(id: i64, time_ms: i64, btc: i64, usdt: i64, fee: i64) -> FileEvent {
+        FileEvent {
+            id,
+            kind: "trade".into(),
+            time_ms,
+            legs: vec![
+                ("sent".into(), "USDT".into(), Decimal::new(-usdt, 0)),
+                ("received".into(), "BTC".into(), Decimal::new(btc, 3)),
+                ("fee".into(), "USDT".into(), Decimal::new(-fee, 2)),
+            ],
+        }
+    }
+
+    #[test]
+    fn fills_that_a_statement_row_sums_meet_it_once() {
+        let mut matcher = Matcher::new(vec![summed_row(7, 1_700_000_000_000, 30, 1200, 30)], vec![]);
+        let fills = [
+            fill(1, 1_700_000_000_100, 10, 400, 10),
+            fill(2, 1_700_000_000_100, 15, 600, 10),
+            fill(3, 1_700_000_000_900, 5, 200, 10),
+        ];
+        matcher.prepare(&fills);
+        for (raw, event) in (1..).zip(&fills) {
+            assert_eq!(matcher.find(raw, event), Some(7));
+        }
+        // The row is taken: another fill of the same size matches nothing.
+        assert_eq!(matcher.find(9, &fill(4, 1_700_000_000_100, 30, 1200, 30)), None);
+    }
+
+    #[test]
+    fn fills_that_do_not_add_up_exactly_or_share_no_second_are_not_summed() {
+        let row = || summed_row(7, 1_700_000_000_000, 30, 1200, 30);
+        // One fee hundredth short.
+        let mut matcher = Matcher::new(vec![row()], vec![]);
+        let fills = [fill(1, 1_700_000_000_100, 10, 400, 10), fill(2, 1_700_000_000_200, 20, 800, 19)];
+        matcher.prepare(&fills);
+        assert_eq!(matcher.find(1, &fills[0]), None);
+        assert_eq!(matcher.find(2, &fills[1]), None);
+        // The right sums, but in two different seconds.
+        let mut matcher = Matcher::new(vec![row()], vec![]);
+        let fills = [fill(1, 1_700_000_000_100, 10, 400, 10), fill(2, 1_700_000_001_200, 20, 800, 20)];
+        matcher.prepare(&fills);
+        assert_eq!(matcher.find(1, &fills[0]), None);
+        // A fill that matches a row alone keeps its own row and is not summed with others.
+        let mut matcher = Matcher::new(vec![summed_row(7, 1_700_000_000_000, 10, 400, 10), row()], vec![]);
+        let fills = [fill(1, 1_700_000_000_100, 10, 400, 10), fill(2, 1_700_000_000_200, 20, 800, 20)];
+        matcher.prepare(&fills);
+        assert_eq!(matcher.find(1, &fills[0]), Some(7));
+        assert_eq!(matcher.find(2, &fills[1]), None);
     }
 
     #[test]

@@ -276,6 +276,18 @@ pub fn run(
                     let reported: Vec<(String, Decimal)> = merge_balances(balances);
                     ledger.store_reported_balances(job.account.id, &reported, Utc::now().timestamp_millis())?;
                     summary.balance_differences = differences(ledger, &job.account, &reported)?;
+                    let differs = summary.balance_differences.iter().map(|d| d.asset.clone()).collect();
+                    for (endpoint, warning) in job.adapter.closing_warnings(&state.assets, &differs) {
+                        match summary.endpoints.iter_mut().find(|e| e.endpoint == endpoint) {
+                            Some(totals) => totals.warnings.push(warning),
+                            None => summary.endpoints.push(EndpointSummary {
+                                endpoint,
+                                warnings: vec![warning],
+                                ..EndpointSummary::default()
+                            }),
+                        }
+                    }
+                    summary.endpoints.sort_by(|a, b| a.endpoint.cmp(&b.endpoint));
                 }
                 Err(e) => {
                     summary.auth_error = e.is_auth();
@@ -480,6 +492,7 @@ fn write_pages(
             let mut counts = Counts::default();
             let place = format!("page {page_number}");
             let at = Place { stream: &t.stream, source: &source, fetched_ms, place: &place };
+            state.matcher.prepare(events.iter().filter_map(|e| e.as_ref().ok()).flatten());
             for (record, record_events) in page.records.iter().zip(events) {
                 store_record(&mut writer, state, account_id, &at, record, record_events, &mut counts)?;
             }

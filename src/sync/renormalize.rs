@@ -59,6 +59,7 @@ pub fn renormalize(
     let mut unreadable = 0;
     let events_before = ledger.event_counts_by_source_prefix(account.id, "api:")?;
     let mut matcher = Matcher::new(ledger.imported_events(account.id)?, Vec::new());
+    matcher.prepare(normalized.iter().filter_map(|e| e.as_ref().ok()).flatten());
     let mut matched = 0;
     let mut writer = ledger.writer()?;
     writer.forget_api_events(account.id)?;

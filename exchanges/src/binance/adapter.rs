@@ -31,8 +31,18 @@
 //! asset can only enter the account through a deposit, a fiat purchase, a convert, dust, a
 //! distribution, a reward or a trade against an asset already held; so starting from those
 //! and following fills reaches every traded pair. Pairs Binance removed from `exchangeInfo`
-//! altogether cannot be listed and answer `-1121`; their fills exist only in Binance's CSV
-//! export (import it), and the sync says so when it meets one.
+//! altogether cannot be listed and answer `-1121`; their fills exist only in Binance's
+//! statement export. At the end of every sync ([`Adapter::closing_warnings`]) the assets the
+//! account touched that no listed pair has and whose balance differs from Binance's are named,
+//! with that advice; so is what is not fetched at all ([`NOT_FETCHED`]).
+//!
+//! # Self-trades
+//!
+//! A fill of one of the account's orders against another of its own comes back from
+//! `myTrades` as two rows with one `id`, the buyer's and the seller's. The first keeps the
+//! plain id as its raw key (what versions before this one stored, keeping only that row), the
+//! second is keyed `ID:buyer` or `ID:seller` (`trade_key`); a full page never ends between
+//! the two.
 //!
 //! On a re-run, a pair already walked is asked again only when its base or its quote
 //! balance changed since the last sync (or new records touched one of them): a trade moves
@@ -233,20 +243,41 @@ impl BinanceAdapter {
             Err(e) => return Err(e),
         };
         #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
         struct Fill {
             id: u64,
             time: i64,
+            #[serde(default)]
+            is_buyer: bool,
         }
         let rows: Vec<&RawValue> = parse(Endpoint::MyTrades, &answer.body)?;
-        let mut records = Vec::with_capacity(rows.len());
-        let mut last: Option<(u64, i64)> = None;
+        let mut fills = Vec::with_capacity(rows.len());
         for raw in &rows {
             let fill: Fill =
                 serde_json::from_str(raw.get()).map_err(|e| malformed(Endpoint::MyTrades, e.to_string()))?;
-            last = Some((fill.id, fill.time));
-            records.push(RawRecord { external_id: fill.id.to_string(), payload: raw.get().to_string() });
+            fills.push((fill, *raw));
         }
-        let done = rows.len() < 1000;
+        let full = rows.len() >= 1000;
+        if full {
+            // A self-trade is two rows with one id; keep both in the same page: the rows of
+            // the last id are asked again from the next page on.
+            if let Some(last_id) = fills.last().map(|(f, _)| f.id) {
+                if fills.iter().any(|(f, _)| f.id != last_id) {
+                    fills.retain(|(f, _)| f.id != last_id);
+                }
+            }
+        }
+        let mut records = Vec::with_capacity(fills.len());
+        let mut last: Option<(u64, i64)> = None;
+        let mut seen = BTreeSet::new();
+        for (fill, raw) in &fills {
+            last = Some((fill.id, fill.time));
+            records.push(RawRecord {
+                external_id: trade_key(fill.id, fill.is_buyer, !seen.insert(fill.id)),
+                payload: raw.get().to_string(),
+            });
+        }
+        let done = !full;
         let next = last.map(|(id, _)| id + 1).unwrap_or(from_id);
         let covered = match (done, last) {
             (true, _) => Some(Span { from_ms: LAUNCH_MS, to_ms: now }),
@@ -342,6 +373,18 @@ impl BinanceAdapter {
                 warnings: Vec::new(),
             });
         }
+    }
+}
+
+/// The raw-archive id of a fill: its trade id, as every version wrote it; the second row of
+/// a self-trade (Binance answers both sides with one id, buyer and seller) adds its side,
+/// `ID:buyer` or `ID:seller`, so both are kept while the first side keeps the key that
+/// versions before this one stored it under (they kept the first row of the two).
+fn trade_key(id: u64, is_buyer: bool, second: bool) -> String {
+    match (second, is_buyer) {
+        (false, _) => id.to_string(),
+        (true, true) => format!("{id}:buyer"),
+        (true, false) => format!("{id}:seller"),
     }
 }
 
@@ -535,7 +578,50 @@ const FIXED: &[(&str, &str)] = &[
     ("earnLocked", ""),
 ];
 
+/// What every Binance sync says it does not fetch, and how to get it.
+pub const NOT_FETCHED: &str = "not fetched: universal transfers between Binance's own wallets \
+(`/sapi/v1/asset/transfer`: spot, funding, margin, futures) and ETH staking rewards \
+(`/sapi/v1/eth-staking/eth/history/rewardsHistory`, BETH/WBETH); the Transaction History \
+statement export holds both (`Transfer Between …`, `ETH 2.0 Staking Rewards`): import it into \
+this account (`cointally import FILE --account LABEL`, then `cointally renormalize`); what the API \
+already gave meets its statement rows, so it adds nothing twice";
+
+impl BinanceAdapter {
+    /// The assets the account touched whose ledger balance differs from Binance's and that no
+    /// pair `exchangeInfo` lists has as its base or quote: fills on pairs Binance removed
+    /// altogether could explain them, and only the statement export holds those.
+    fn unexplained(&self, touched: &BTreeSet<String>, differs: &BTreeSet<String>) -> Vec<String> {
+        let Ok(symbols) = self.symbols() else { return Vec::new() };
+        let now = self.now_ms();
+        let listed: BTreeSet<String> =
+            symbols.pairs.keys().flat_map(|(base, quote)| [asset(base, now), asset(quote, now)]).collect();
+        touched.intersection(differs).filter(|a| !listed.contains(*a)).cloned().collect()
+    }
+}
+
 impl Adapter for BinanceAdapter {
+    fn closing_warnings(&self, touched: &BTreeSet<String>, differs: &BTreeSet<String>) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let unexplained = self.unexplained(touched, differs);
+        if !unexplained.is_empty() {
+            out.push((
+                "myTrades".to_string(),
+                format!(
+                    "{}: the account touched {} but no pair Binance lists has {} and the balance differs \
+                     from Binance's; fills on pairs Binance removed from its list altogether exist only in \
+                     the Transaction History statement export (the API answers -1121 for them): import it \
+                     into this account (`cointally import FILE --account LABEL`, then `cointally \
+                     renormalize`); what the API already gave meets its statement rows, so it adds nothing twice",
+                    unexplained.join(", "),
+                    if unexplained.len() == 1 { "it" } else { "them" },
+                    if unexplained.len() == 1 { "it" } else { "any of them" },
+                ),
+            ));
+        }
+        out.push(("dividends".to_string(), NOT_FETCHED.to_string()));
+        out
+    }
+
     fn key_permissions(&self) -> Result<KeyPermissions, FetchError> {
         let answer = self.api.get(Endpoint::ApiRestrictions, &[])?;
         let v: BTreeMap<String, serde_json::Value> = parse(Endpoint::ApiRestrictions, &answer.body)?;
@@ -651,60 +737,4 @@ impl Adapter for BinanceAdapter {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn time_cursors_read_back_what_they_write() {
-        let c = TimeCursor { from_ms: 5, page: 2, span_ms: 7, hold_ms: Some(3), begin_ms: 1 };
-        assert_eq!(TimeCursor::parse(&c.render()), Some(c));
-        let c = TimeCursor { hold_ms: None, ..c };
-        assert_eq!(TimeCursor::parse(&c.render()), Some(c));
-        assert_eq!(TimeCursor::parse("from=x"), None);
-        let trades = TradeCursor { from_id: 42 };
-        assert_eq!(trades.render(), r#"{"from_id":42}"#);
-        assert_eq!(TradeCursor::parse(&trades.render()), Some(trades));
-        assert_eq!(TradeCursor::parse("fromId=x"), None);
-    }
-
-    fn adapter() -> BinanceAdapter {
-        let clock: Arc<dyn crate::http::Clock> = Arc::new(crate::http::ManualClock::new(1_700_000_000_000));
-        let limiter = BinanceApi::new_limiter(Arc::clone(&clock));
-        let (key, secret) = (crate::Secret::new(""), crate::Secret::new(""));
-        let config = crate::http::ClientConfig::default();
-        // Nothing listens there: `start` asks Binance nothing.
-        BinanceAdapter::new(
-            BinanceApi::new(Some("http://127.0.0.1:9"), key, secret, "main", limiter, config, clock).unwrap(),
-        )
-    }
-
-    /// A ledger synced by a version that wrote `from=…;page=…` and `fromId=N` cursors resumes
-    /// where it stopped, exactly as from the same cursor in JSON.
-    #[test]
-    fn cursors_written_before_json_resume_where_they_stopped() {
-        let adapter = adapter();
-        let plan = SyncPlan { full: false, since_ms: None };
-        let trades = Stream::new("myTrades", "BNB/BTC");
-        let resumed = adapter.start(&trades, Some("fromId=28458"), &plan).unwrap();
-        assert_eq!(TradeCursor::parse(&resumed), Some(TradeCursor { from_id: 28_458 }));
-        assert_eq!(TradeCursor::parse("fromId=28458"), TradeCursor::parse(r#"{"from_id":28458}"#));
-
-        let old = "from=1600000000000;page=3;span=7689600000;begin=1500000000000;hold=1599000000000";
-        let expected = TimeCursor {
-            from_ms: 1_600_000_000_000,
-            page: 3,
-            span_ms: 7_689_600_000,
-            hold_ms: Some(1_599_000_000_000),
-            begin_ms: 1_500_000_000_000,
-        };
-        assert_eq!(TimeCursor::parse(old), Some(expected));
-        let deposits = Stream::new("deposits", "");
-        let from_old = adapter.start(&deposits, Some(old), &plan).unwrap();
-        assert_eq!(from_old, adapter.start(&deposits, Some(&expected.render()), &plan).unwrap());
-        let restarted = TimeCursor::parse(&from_old).unwrap();
-        // From the held record, less the look-back day, in the walk that began where it began.
-        assert_eq!(restarted.from_ms, 1_599_000_000_000 - LOOKBACK_MS);
-        assert_eq!(restarted.begin_ms, 1_500_000_000_000);
-        assert!(from_old.starts_with('{'), "{from_old}");
-    }
-}
+mod tests;

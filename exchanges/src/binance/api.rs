@@ -3,7 +3,9 @@
 //! The parts live in their own files: [`Endpoint`] (`api/endpoints.rs`) lists every endpoint
 //! the adapter uses with its path, whether it is SIGNED, and what it costs in Binance's
 //! rate-limit buckets (<https://developers.binance.com/docs/binance-spot-api-docs/rest-api/limits>):
-//! `api` (REQUEST_WEIGHT, 6000 per minute per IP, shared by every account), `sapi_ip` (12000
+//! `api` (REQUEST_WEIGHT, 6000 per minute per IP, shared by every account), `api_raw`
+//! (RAW_REQUESTS: every `/api` request counts one, 61,000 per 5 minutes per IP, whatever its
+//! weight; <https://developers.binance.com/docs/binance-spot-api-docs/enums#rate-limiters-ratelimittype>), `sapi_ip` (12000
 //! per minute per IP, shared), `sapi_uid:<account>` (180000 per minute per account) and
 //! `sapi_uid_1s:<account>` (180000 per second per account; withdraw history only).
 //! [`BinanceProtocol`] (`api/protocol.rs`) signs with HMAC-SHA256 ([`super::auth`]) using a
@@ -31,7 +33,7 @@ use crate::http::{BucketKind, Clock, FetchError, Limiter};
 mod endpoints;
 mod protocol;
 
-pub use endpoints::{API_BUCKET, Endpoint, SAPI_IP_BUCKET, SAPI_UID_1S_PREFIX, SAPI_UID_PREFIX};
+pub use endpoints::{API_BUCKET, Endpoint, RAW_BUCKET, SAPI_IP_BUCKET, SAPI_UID_1S_PREFIX, SAPI_UID_PREFIX};
 pub use protocol::{BinanceProtocol, parse_interval};
 
 pub use crate::http::Answer;
@@ -131,6 +133,7 @@ impl BinanceApi {
     pub fn new_limiter(clock: Arc<dyn Clock>) -> Arc<Limiter> {
         let limiter = Limiter::new(clock);
         limiter.declare(API_BUCKET, BucketKind::FixedWindow { limit: 6_000, window: MINUTE });
+        limiter.declare(RAW_BUCKET, BucketKind::FixedWindow { limit: 61_000, window: 5 * MINUTE });
         limiter.declare(SAPI_IP_BUCKET, BucketKind::FixedWindow { limit: 12_000, window: MINUTE });
         limiter.declare_prefix(SAPI_UID_PREFIX, BucketKind::FixedWindow { limit: 180_000, window: MINUTE });
         limiter.declare_prefix(
@@ -159,7 +162,8 @@ impl BinanceApi {
     }
 
     /// Sets the `api` bucket from an `exchangeInfo` answer's `rateLimits` (its REQUEST_WEIGHT
-    /// entry, any interval including SECOND). Returns whether one was found.
+    /// entry, any interval including SECOND), and the `api_raw` bucket from its RAW_REQUESTS
+    /// entry. Returns whether a REQUEST_WEIGHT entry was found.
     pub fn set_api_limits_from_exchange_info(&self, body: &[u8]) -> bool {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -176,35 +180,43 @@ impl BinanceApi {
             limit: u64,
         }
         let Ok(info) = serde_json::from_slice::<Info>(body) else { return false };
-        // Binance lists one REQUEST_WEIGHT limit; should there be several, the first is used.
-        for limit in info.rate_limits.iter().filter(|limit| limit.rate_limit_type == "REQUEST_WEIGHT") {
+        let window_of = |limit: &RateLimit| {
             let unit = match limit.interval.as_str() {
                 "SECOND" => 1,
                 "MINUTE" => 60,
                 "HOUR" => 3_600,
                 "DAY" => 86_400,
-                _ => continue,
+                _ => return None,
             };
             if limit.interval_num == 0 || limit.limit == 0 {
-                continue;
+                return None;
             }
-            let window = Duration::from_secs(limit.interval_num.saturating_mul(unit));
-            let limiter = self.client.limiter();
-            limiter.set_kind(API_BUCKET, BucketKind::FixedWindow { limit: limit.limit, window });
-            if window != MINUTE {
-                // The wallet (SAPI) budgets are not listed; they count over the same interval
-                // as the spot weight (a minute on Binance; less on a simulator that runs its
-                // clock faster). Until their own headers say otherwise, assume that interval
-                // rather than a minute, so that the first requests of a run do not wait for a
-                // window that is not the exchange's.
-                limiter.set_kind(SAPI_IP_BUCKET, BucketKind::FixedWindow { limit: 12_000, window });
-                let uid = BucketKind::FixedWindow { limit: 180_000, window };
-                limiter.declare_prefix(SAPI_UID_PREFIX, uid);
-                limiter.set_kind(&format!("{SAPI_UID_PREFIX}{}", self.account), uid);
-            }
-            return true;
+            Some(Duration::from_secs(limit.interval_num.saturating_mul(unit)))
+        };
+        let limiter = self.client.limiter();
+        // Binance lists one RAW_REQUESTS limit; should there be several, the first is used.
+        let raw = info.rate_limits.iter().filter(|limit| limit.rate_limit_type == "RAW_REQUESTS");
+        if let Some((limit, window)) = raw.filter_map(|limit| Some((limit.limit, window_of(limit)?))).next() {
+            limiter.set_kind(RAW_BUCKET, BucketKind::FixedWindow { limit, window });
         }
-        false
+        // Binance lists one REQUEST_WEIGHT limit; should there be several, the first is used.
+        let weight = info.rate_limits.iter().filter(|limit| limit.rate_limit_type == "REQUEST_WEIGHT");
+        let Some((limit, window)) = weight.filter_map(|limit| Some((limit.limit, window_of(limit)?))).next() else {
+            return false;
+        };
+        limiter.set_kind(API_BUCKET, BucketKind::FixedWindow { limit, window });
+        if window != MINUTE {
+            // The wallet (SAPI) budgets are not listed; they count over the same interval
+            // as the spot weight (a minute on Binance; less on a simulator that runs its
+            // clock faster). Until their own headers say otherwise, assume that interval
+            // rather than a minute, so that the first requests of a run do not wait for a
+            // window that is not the exchange's.
+            limiter.set_kind(SAPI_IP_BUCKET, BucketKind::FixedWindow { limit: 12_000, window });
+            let uid = BucketKind::FixedWindow { limit: 180_000, window };
+            limiter.declare_prefix(SAPI_UID_PREFIX, uid);
+            limiter.set_kind(&format!("{SAPI_UID_PREFIX}{}", self.account), uid);
+        }
+        true
     }
 
     /// Every symbol `exchangeInfo` lists (trading, halted and delisted `BREAK` ones alike),

@@ -36,7 +36,7 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
     let payload = record.payload.as_str();
     let scope = stream.scope.as_str();
     let events = match stream.endpoint.as_str() {
-        "myTrades" => parse(payload).and_then(|r| trade(scope, r)),
+        "myTrades" => parse(payload).and_then(|r| trade(scope, &record.external_id, r)),
         "deposits" => parse(payload).and_then(deposit),
         "withdrawals" => parse(payload).and_then(withdrawal),
         "fiatOrders" => parse(payload).and_then(|r| fiat_order(scope, r)),
@@ -233,7 +233,7 @@ impl<'de> Deserialize<'de> for Id {
 // ---- one function per stream -------------------------------------------------------------
 
 /// A fill of the pair `scope` (`BASE/QUOTE`, Binance codes): base against quote, fee apart.
-fn trade(scope: &str, r: Trade) -> Result<Vec<NewEvent>, Reason> {
+fn trade(scope: &str, external_id: &str, r: Trade) -> Result<Vec<NewEvent>, Reason> {
     let (base_code, quote_code) = scope
         .split_once('/')
         .filter(|(b, q)| !b.is_empty() && !q.is_empty())
@@ -255,7 +255,15 @@ fn trade(scope: &str, r: Trade) -> Result<Vec<NewEvent>, Reason> {
         vec![Leg::sent(base, qty), Leg::received(quote.clone(), quote_qty)]
     };
     push_fee(&mut legs, fee_asset, commission);
-    let mut event = NewEvent::new(format!("trade:{symbol}:{}", r.id), time, EventKind::Trade, legs);
+    // The second side of a self-trade is stored as `ID:buyer` / `ID:seller` (see the adapter):
+    // its event gets the side too; every other fill keeps `trade:SYMBOL:ID`.
+    let id = r.id.to_string();
+    let side = if r.is_buyer { "buyer" } else { "seller" };
+    let key = match external_id.strip_prefix(id.as_str()).and_then(|rest| rest.strip_prefix(':')) {
+        Some(suffix) if suffix == side => format!("trade:{symbol}:{id}:{side}"),
+        _ => format!("trade:{symbol}:{id}"),
+    };
+    let mut event = NewEvent::new(key, time, EventKind::Trade, legs);
     event.fiat_value = fiat_value(&quote, quote_qty);
     Ok(vec![event])
 }

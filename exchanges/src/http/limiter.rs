@@ -2,7 +2,9 @@
 //!
 //! Exchanges meter requests in named buckets: Binance counts request *weight* in fixed windows
 //! aligned on the Unix epoch (6000 per minute per IP on `/api`, 12000 per minute per IP and
-//! 180000 per minute per account on `/sapi`); Kraken keeps a call counter that decays
+//! 180000 per minute per account on `/sapi`) and, beside it, raw requests (RAW_REQUESTS: each
+//! `/api` request counts one, 61000 per 5 minutes per IP: a bucket whose weight is always 1);
+//! Kraken keeps a call counter that decays
 //! continuously. A [`Limiter`] holds one [`Bucket`](BucketKind) per name and, in
 //! [`Limiter::acquire`], blocks the caller until *every* bucket a request costs has room for its
 //! weight, then counts the weight in all of them at once. Counting happens before the request

@@ -5,6 +5,9 @@
 
 /// The `/api` REQUEST_WEIGHT bucket (per IP, all accounts).
 pub const API_BUCKET: &str = "api";
+/// The `/api` RAW_REQUESTS bucket: every `/api` request counts one, whatever its weight
+/// (61,000 per 5 minutes per IP, all accounts; Binance sends no usage header for it).
+pub const RAW_BUCKET: &str = "api_raw";
 /// The `/sapi` IP-weighted bucket (per IP, all accounts).
 pub const SAPI_IP_BUCKET: &str = "sapi_ip";
 /// Prefix of the per-account `/sapi` UID bucket (`sapi_uid:<account>`).
@@ -112,9 +115,10 @@ impl Endpoint {
     }
 
     /// The limiter buckets one request costs for account `account`, with their weights.
+    /// An `/api` request also counts one in the RAW_REQUESTS bucket.
     pub fn costs(self, account: &str) -> Vec<(String, u64)> {
         let bucket = match self.spec().3 {
-            Meter::Api => API_BUCKET.to_owned(),
+            Meter::Api => return vec![(API_BUCKET.to_owned(), self.weight()), (RAW_BUCKET.to_owned(), 1)],
             Meter::SapiIp => SAPI_IP_BUCKET.to_owned(),
             Meter::SapiUid => format!("{SAPI_UID_PREFIX}{account}"),
             Meter::SapiUid1s => format!("{SAPI_UID_1S_PREFIX}{account}"),

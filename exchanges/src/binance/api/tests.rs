@@ -45,11 +45,11 @@ fn judge(status: u16, pairs: &[(&str, &str)], body: &str) -> Verdict {
 
 #[test]
 fn endpoint_table_matches_the_reference() {
-    assert_eq!(Endpoint::MyTrades.costs("main"), vec![("api".to_owned(), 20)]);
-    assert_eq!(Endpoint::Account.costs("main"), vec![("api".to_owned(), 20)]);
-    assert_eq!(Endpoint::ExchangeInfo.costs("main"), vec![("api".to_owned(), 20)]);
-    assert_eq!(Endpoint::Time.costs("main"), vec![("api".to_owned(), 1)]);
-    assert_eq!(Endpoint::Klines.costs("main"), vec![("api".to_owned(), 2)]);
+    assert_eq!(Endpoint::MyTrades.costs("main"), vec![("api".to_owned(), 20), ("api_raw".to_owned(), 1)]);
+    assert_eq!(Endpoint::Account.costs("main"), vec![("api".to_owned(), 20), ("api_raw".to_owned(), 1)]);
+    assert_eq!(Endpoint::ExchangeInfo.costs("main"), vec![("api".to_owned(), 20), ("api_raw".to_owned(), 1)]);
+    assert_eq!(Endpoint::Time.costs("main"), vec![("api".to_owned(), 1), ("api_raw".to_owned(), 1)]);
+    assert_eq!(Endpoint::Klines.costs("main"), vec![("api".to_owned(), 2), ("api_raw".to_owned(), 1)]);
     assert_eq!(Endpoint::FiatOrders.costs("main"), vec![("sapi_uid:main".to_owned(), 90_000)]);
     assert_eq!(Endpoint::Convert.costs("b"), vec![("sapi_uid:b".to_owned(), 3_000)]);
     assert_eq!(Endpoint::Withdrawals.costs("main"), vec![("sapi_uid_1s:main".to_owned(), 18_000)]);
@@ -351,6 +351,37 @@ fn new_limiter_declares_binance_buckets() {
         limiter.kind("sapi_uid_1s:x"),
         Some(BucketKind::FixedWindow { limit: 180_000, window: Duration::from_secs(1) })
     );
+}
+
+/// RAW_REQUESTS counts every `/api` request as one, whatever its weight: a budget of few
+/// requests binds even while the weight budget has plenty of room, and `/sapi` requests do not
+/// count in it.
+#[test]
+fn the_raw_requests_budget_binds_on_its_own() {
+    let clock = Arc::new(ManualClock::new(1_700_000_100_000));
+    let api = api_on("http://127.0.0.1:9", Arc::clone(&clock));
+    let limiter = api.limiter();
+    assert_eq!(limiter.kind("api_raw"), Some(BucketKind::FixedWindow { limit: 61_000, window: 5 * MINUTE }));
+    let info = br#"{"rateLimits":[
+        {"rateLimitType":"REQUEST_WEIGHT","interval":"MINUTE","intervalNum":1,"limit":6000},
+        {"rateLimitType":"RAW_REQUESTS","interval":"MINUTE","intervalNum":5,"limit":3}]}"#;
+    assert!(api.set_api_limits_from_exchange_info(info));
+    assert_eq!(limiter.kind("api_raw"), Some(BucketKind::FixedWindow { limit: 3, window: 5 * MINUTE }));
+    let acquire = |endpoint: Endpoint| {
+        let costs = endpoint.costs("main");
+        let costs: Vec<(&str, u64)> = costs.iter().map(|(bucket, weight)| (bucket.as_str(), *weight)).collect();
+        limiter.acquire(&costs).waited
+    };
+    for _ in 0..3 {
+        assert_eq!(acquire(Endpoint::Time), Duration::ZERO);
+    }
+    assert_eq!(acquire(Endpoint::Deposits), Duration::ZERO);
+    // The fourth `/api` request waits for the next 5-minute window, with weight to spare.
+    let waited = acquire(Endpoint::Time);
+    // (At most the window, plus the guard the limiter keeps at window edges.)
+    assert!(waited > Duration::ZERO && waited <= 5 * MINUTE + Duration::from_secs(1), "{waited:?}");
+    assert_eq!(limiter.stats()["api_raw"].weight, 4);
+    assert_eq!(limiter.stats()["api"].weight, 4);
 }
 
 #[test]

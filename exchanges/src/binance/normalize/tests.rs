@@ -816,3 +816,25 @@ fn the_field_finder_reads_keys_before_the_error() {
     assert_eq!(field_at(text, 3, 17).as_deref(), Some("when"));
     assert_eq!(field_at("[1, 2]", 1, 3), None);
 }
+
+/// The second row of a self-trade (raw key `ID:buyer` / `ID:seller`) is its own event; the
+/// first keeps `trade:SYMBOL:ID`, as every fill did before, whichever side it is.
+#[test]
+fn the_second_side_of_a_self_trade_is_its_own_event() {
+    let payload = |is_buyer: bool| {
+        format!(
+            r#"{{"symbol":"BNBBTC","id":28457,"orderId":100234,"orderListId":-1,"price":"4.00000100","qty":"12.00000000","quoteQty":"48.000012","commission":"0.00100000","commissionAsset":"BTC","time":1499865549590,"isBuyer":{is_buyer},"isMaker":true,"isBestMatch":true}}"#
+        )
+    };
+    let stream = Stream::new("myTrades", "BNB/BTC");
+    let key = |external_id: &str, is_buyer: bool| {
+        let record = RawRecord { external_id: external_id.to_string(), payload: payload(is_buyer) };
+        normalize(&stream, &record).unwrap()[0].external_id.clone()
+    };
+    assert_eq!(key("28457", true), "trade:BNBBTC:28457");
+    assert_eq!(key("28457", false), "trade:BNBBTC:28457");
+    assert_eq!(key("28457:seller", false), "trade:BNBBTC:28457:seller");
+    assert_eq!(key("28457:buyer", true), "trade:BNBBTC:28457:buyer");
+    // A key whose side is not the row's own is read as the plain id.
+    assert_eq!(key("28457:buyer", false), "trade:BNBBTC:28457");
+}

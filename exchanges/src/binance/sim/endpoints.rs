@@ -154,6 +154,8 @@ pub struct Context<'a> {
     pub rate_limits: &'a Value,
     /// The apiRestrictions answer.
     pub restrictions: &'a str,
+    /// Symbols removed from exchangeInfo altogether (they answer `-1121`).
+    pub removed: &'a BTreeSet<String>,
 }
 
 fn api(weight: u64) -> Vec<(BucketId, u64)> {
@@ -332,7 +334,8 @@ fn symbol_json(pair: &Pair, now_ms: i64) -> Value {
 }
 
 fn exchange_info(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
-    let pairs = context.market.pairs();
+    let pairs: Vec<Pair> =
+        context.market.pairs().iter().filter(|pair| !context.removed.contains(&pair.symbol)).cloned().collect();
     let status = params.get("symbolStatus");
     if status.is_some() && (params.has("symbol") || params.has("symbols")) {
         return Err(ApiError::bad(-1128, "Combination of optional parameters invalid."));
@@ -406,7 +409,11 @@ fn account(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
 
 fn known_pair<'a>(context: &'a Context<'_>, params: &Params) -> Result<&'a Pair, ApiError> {
     let symbol = params.get("symbol").ok_or_else(|| ApiError::mandatory("symbol"))?;
-    context.market.pair(symbol).ok_or_else(|| ApiError::bad(-1121, "Invalid symbol."))
+    context
+        .market
+        .pair(symbol)
+        .filter(|pair| !context.removed.contains(&pair.symbol))
+        .ok_or_else(|| ApiError::bad(-1121, "Invalid symbol."))
 }
 
 fn my_trades(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {

@@ -13,7 +13,7 @@ pub mod endpoints;
 pub mod limits;
 pub mod store;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
@@ -144,6 +144,8 @@ struct State {
     restrictions: String,
     /// The minute budget's interval as messages write it (`1 MINUTE`, `5 SECOND`).
     interval_text: String,
+    /// Symbols removed from exchangeInfo altogether: `myTrades` and `klines` answer `-1121`.
+    removed: RwLock<BTreeSet<String>>,
 }
 
 /// A running Binance simulator; stops on drop.
@@ -217,6 +219,7 @@ pub fn start(config: SimConfig) -> io::Result<BinanceSim> {
             let (number, unit) = limits::interval(minute_ms.max(1_000));
             format!("{number} {unit}")
         },
+        removed: RwLock::new(BTreeSet::new()),
     });
     let server = Server::start(config.port, Arc::clone(&state) as Arc<dyn Handler>, config.faults)?;
     Ok(BinanceSim { server, state, seed: config.seed })
@@ -291,6 +294,47 @@ impl BinanceSim {
         for activity in &added {
             store.add(activity);
         }
+    }
+
+    /// Adds a self-trade on `symbol` now (see [`Store::add_self_trade`]): two `myTrades` rows
+    /// with one id, the buyer's and the seller's. Returns the trade id.
+    pub fn add_self_trade(&self, symbol: &str, qty: Decimal, price: Decimal, fee: Decimal) -> Option<u64> {
+        let pair = self.state.market.pair(symbol)?;
+        let mut store = self.state.store.write().unwrap_or_else(PoisonError::into_inner);
+        Some(store.add_self_trade(&pair.base, &pair.quote, qty, price, fee, now_ms()))
+    }
+
+    /// Adds one order on `symbol` filled now in `parts` (quantity, fee in the quote asset) at
+    /// `price` (see [`Store::add_split_order`]): the fills a statement sums into one row.
+    /// Returns the trade ids and the time (ms).
+    pub fn add_split_order(
+        &self,
+        symbol: &str,
+        is_buyer: bool,
+        parts: &[(Decimal, Decimal)],
+        price: Decimal,
+    ) -> Option<(Vec<u64>, i64)> {
+        let pair = self.state.market.pair(symbol)?;
+        let mut store = self.state.store.write().unwrap_or_else(PoisonError::into_inner);
+        let time_ms = now_ms();
+        Some((store.add_split_order(&pair.base, &pair.quote, is_buyer, parts, price, time_ms), time_ms))
+    }
+
+    /// Removes every symbol of `asset` from exchangeInfo altogether, as Binance did with some
+    /// old pairs: they are no longer listed (not even as `BREAK`), and `myTrades` and `klines`
+    /// answer `-1121 Invalid symbol` for them, while the account's history keeps their fills.
+    /// Returns the symbols removed.
+    pub fn remove_pairs_of(&self, asset: &str) -> Vec<String> {
+        let symbols: Vec<String> = self
+            .state
+            .market
+            .pairs()
+            .iter()
+            .filter(|pair| pair.base == asset || pair.quote == asset)
+            .map(|pair| pair.symbol.clone())
+            .collect();
+        self.state.removed.write().unwrap_or_else(PoisonError::into_inner).extend(symbols.iter().cloned());
+        symbols
     }
 
     /// The symbols of the simulated exchangeInfo with whether the person traded them.
@@ -410,7 +454,9 @@ impl Handler for State {
             }
             check_unread(endpoint, &params)?;
             let store = self.store.read().unwrap_or_else(PoisonError::into_inner);
+            let removed = self.removed.read().unwrap_or_else(PoisonError::into_inner);
             let context = Context {
+                removed: &removed,
                 store: &store,
                 market: &self.market,
                 now_ms: now,

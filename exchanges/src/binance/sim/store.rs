@@ -32,6 +32,17 @@ pub struct TradeRow {
     pub json: Box<RawValue>,
 }
 
+/// A fill added by a test ([`Store::add_self_trade`], [`Store::add_split_order`]).
+struct Fill {
+    id: u64,
+    order_id: u64,
+    is_buyer: bool,
+    qty: Decimal,
+    price: Decimal,
+    fee: Decimal,
+    time_ms: i64,
+}
+
 /// One record of a time-ordered stream.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -363,6 +374,87 @@ impl Store {
                 }
             },
         }
+    }
+
+    /// Adds a self-trade on `base`/`quote`: the account's buy order met its own sell order, so
+    /// `myTrades` answers two rows with one new id, the buyer's and the seller's, each paying
+    /// `fee` in `quote`. Returns the trade id.
+    pub fn add_self_trade(
+        &mut self,
+        base: &str,
+        quote: &str,
+        qty: Decimal,
+        price: Decimal,
+        fee: Decimal,
+        time_ms: i64,
+    ) -> u64 {
+        let id = self.next_trade_id(base, quote);
+        let order_id = self.next_order_id(base, quote);
+        self.push_fill(base, quote, Fill { id, order_id, is_buyer: true, qty, price, fee, time_ms });
+        self.push_fill(base, quote, Fill { id, order_id: order_id + 1, is_buyer: false, qty, price, fee, time_ms });
+        id
+    }
+
+    /// Adds one order on `base`/`quote` filled in `parts` (quantity, fee in `quote`) at one
+    /// price within one millisecond: consecutive trade ids, one order id. Returns the ids.
+    pub fn add_split_order(
+        &mut self,
+        base: &str,
+        quote: &str,
+        is_buyer: bool,
+        parts: &[(Decimal, Decimal)],
+        price: Decimal,
+        time_ms: i64,
+    ) -> Vec<u64> {
+        let order_id = self.next_order_id(base, quote);
+        let mut ids = Vec::with_capacity(parts.len());
+        for (qty, fee) in parts {
+            let id = self.next_trade_id(base, quote);
+            self.push_fill(base, quote, Fill { id, order_id, is_buyer, qty: *qty, price, fee: *fee, time_ms });
+            ids.push(id);
+        }
+        ids
+    }
+
+    fn next_trade_id(&self, base: &str, quote: &str) -> u64 {
+        self.trades.get(&format!("{base}{quote}")).and_then(|rows| rows.iter().map(|row| row.id).max()).unwrap_or(0) + 1
+    }
+
+    fn next_order_id(&self, base: &str, quote: &str) -> u64 {
+        let rows = self.trades.get(&format!("{base}{quote}"));
+        rows.and_then(|rows| rows.iter().map(|row| row.order_id).max()).unwrap_or(0) + 1
+    }
+
+    /// Appends one `myTrades` row (fee in `quote`) and its effect on the balances.
+    fn push_fill(&mut self, base: &str, quote: &str, fill: Fill) {
+        let symbol = format!("{base}{quote}");
+        let quote_qty = fill.qty * fill.price;
+        let json = json::render(&json!({
+            "symbol": symbol,
+            "id": fill.id,
+            "orderId": fill.order_id,
+            "orderListId": -1,
+            "price": pad8(fill.price),
+            "qty": pad8(fill.qty),
+            "quoteQty": format_amount(quote_qty),
+            "commission": pad8(fill.fee),
+            "commissionAsset": quote,
+            "time": fill.time_ms,
+            "isBuyer": fill.is_buyer,
+            "isMaker": !fill.is_buyer,
+            "isBestMatch": true,
+        }));
+        let (base_delta, quote_delta) =
+            if fill.is_buyer { (fill.qty, -quote_qty - fill.fee) } else { (-fill.qty, quote_qty - fill.fee) };
+        *self.balances.entry(base.to_owned()).or_insert(Decimal::ZERO) += base_delta;
+        *self.balances.entry(quote.to_owned()).or_insert(Decimal::ZERO) += quote_delta;
+        self.update_time_ms = self.update_time_ms.max(fill.time_ms);
+        self.trades.entry(symbol).or_default().push(TradeRow {
+            id: fill.id,
+            order_id: fill.order_id,
+            time_ms: fill.time_ms,
+            json,
+        });
     }
 
     /// Number of records each stream serves, by stream endpoint name.
