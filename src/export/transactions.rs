@@ -1,6 +1,6 @@
 //! The cleaned history for another service: Koinly universal, CoinTracker, CoinLedger,
-//! CoinTracking, BittyTax and TurboTax's universal crypto CSV (formats.md §3.1, §6–§9, §11,
-//! labels per §13).
+//! CoinTracking, BittyTax and TurboTax's universal crypto CSV, each with the columns and
+//! labels of that service's published import template.
 //!
 //! Every event up to the end of the year (all of history: the receiving service needs the
 //! acquisitions of earlier years for its own basis), in time order, one row per event. Amounts
@@ -20,7 +20,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::{Format, Input, Kind, Transaction, TxLeg, csv_writer, iso_time, utc};
 use crate::tax::report::money;
 
-/// What a row is, in the vocabulary every format maps from (formats.md §13).
+/// What a row is, in the vocabulary every format maps from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
     /// Fiat given for crypto.
@@ -547,7 +547,7 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    /// formats.md's four example events, written as its example rows show them.
+    /// Four example events, written as each service's import template shows them.
     #[test]
     fn the_reference_example_rows() {
         let koinly = render(&Koinly);
