@@ -173,7 +173,7 @@ impl<T: TransactionsCsv + Sync> Format for T {
     }
 }
 
-/// `koinly`: Koinly's universal template (§6.1).
+/// `koinly`: Koinly's universal template.
 pub struct Koinly;
 
 impl TransactionsCsv for Koinly {
@@ -228,7 +228,7 @@ impl TransactionsCsv for Koinly {
     }
 }
 
-/// `cointracker` (§7).
+/// `cointracker`.
 pub struct CoinTracker;
 
 impl TransactionsCsv for CoinTracker {
@@ -271,7 +271,7 @@ impl TransactionsCsv for CoinTracker {
     }
 }
 
-/// `coinledger`: the universal manual import template (§8).
+/// `coinledger`: the universal manual import template.
 pub struct CoinLedger;
 
 impl TransactionsCsv for CoinLedger {
@@ -323,7 +323,7 @@ impl TransactionsCsv for CoinLedger {
     }
 }
 
-/// `cointracking`: the 11 mandatory columns, every field quoted (§9).
+/// `cointracking`: the 11 mandatory columns, every field quoted.
 pub struct CoinTracking;
 
 impl TransactionsCsv for CoinTracking {
@@ -377,7 +377,7 @@ impl TransactionsCsv for CoinTracking {
     }
 }
 
-/// `bittytax`: BittyTax transaction records (§11), values in the reporting currency.
+/// `bittytax`: BittyTax transaction records, values in the reporting currency.
 pub struct BittyTax;
 
 impl TransactionsCsv for BittyTax {
@@ -443,7 +443,7 @@ impl TransactionsCsv for BittyTax {
     }
 }
 
-/// `turbotax-universal`: TurboTax's CSV for an unsupported source (§3.1).
+/// `turbotax-universal`: TurboTax's CSV for an unsupported source.
 pub struct TurboTaxUniversal;
 
 /// At most 8 decimals (TurboTax's rule), half away from zero, no trailing zeros.

@@ -1,4 +1,4 @@
-//! Koinly's universal CSV template (layout in the tax formats reference, §6.1).
+//! Koinly's universal CSV template.
 //!
 //! `Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,
 //! Net Worth Amount,Net Worth Currency,Label,Description,TxHash` — the `Label` column may also
