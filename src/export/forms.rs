@@ -1,5 +1,6 @@
 //! IRS Form 8949 as a flat CSV (one row per lot fragment, by part and box) and the Schedule D
-//! lines its totals go to (formats.md §1.4, §1.5).
+//! lines its totals go to (<https://www.irs.gov/instructions/i8949>,
+//! <https://www.irs.gov/instructions/i1040sd>).
 //!
 //! cointally knows of no Form 1099-DA or 1099-B, so every row goes in the box for
 //! transactions not reported to the IRS: from tax year 2025 the digital-asset boxes I (short)

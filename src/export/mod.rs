@@ -416,7 +416,7 @@ fn utc(time_ms: i64) -> DateTime<Utc> {
     from_millis(time_ms)
 }
 
-/// A hand-made input: formats.md's example history and example Form 8949 rows.
+/// A hand-made input: an example history and the Form 8949 rows it yields.
 #[cfg(test)]
 pub(crate) mod tests_support {
     use std::collections::BTreeMap;
@@ -584,7 +584,7 @@ mod tests {
 
     #[test]
     fn dates_are_utc_in_each_layout() {
-        // 2025-01-15 10:30:00 UTC (formats.md's first example row).
+        // 2025-01-15 10:30:00 UTC (the first example row).
         let t = 1_736_937_000_000;
         assert_eq!(us_date(t), "01/15/2025");
         assert_eq!(iso_date(t), "2025-01-15");

@@ -1,5 +1,5 @@
-//! Gains files for US tax software: TurboTax's gains CSV (formats.md §3.2) and TaxAct's Form
-//! 1099-B import (§4).
+//! Gains files for US tax software: TurboTax's gains CSV and TaxAct's Form
+//! 1099-B import, each in the columns its import screen documents.
 //!
 //! TaxAct takes at most 2,000 rows: past that the file holds one summary row per Form 8949 box
 //! instead (`Various` acquired, code `M`, the totals), and the `form8949` export is the

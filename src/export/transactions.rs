@@ -1,6 +1,6 @@
 //! The cleaned history for another service: Koinly universal, CoinTracker, CoinLedger,
-//! CoinTracking, BittyTax and TurboTax's universal crypto CSV (formats.md §3.1, §6–§9, §11,
-//! labels per §13).
+//! CoinTracking, BittyTax and TurboTax's universal crypto CSV, each with the columns and
+//! labels of that service's published import template.
 //!
 //! Every event up to the end of the year (all of history: the receiving service needs the
 //! acquisitions of earlier years for its own basis), in time order, one row per event. Amounts
@@ -20,7 +20,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::{Format, Input, Kind, Transaction, TxLeg, csv_writer, iso_time, utc};
 use crate::tax::report::money;
 
-/// What a row is, in the vocabulary every format maps from (formats.md §13).
+/// What a row is, in the vocabulary every format maps from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Class {
     /// Fiat given for crypto.
@@ -129,340 +129,321 @@ fn value(value: Option<Decimal>) -> String {
     value.map(money).unwrap_or_default()
 }
 
-fn write_all(
-    input: &Input,
-    out: &mut dyn Write,
-    always_quote: bool,
-    header: &[&str],
-    mut record: impl FnMut(&Row<'_>) -> Vec<String>,
-) -> io::Result<usize> {
-    let mut w = csv_writer(out, always_quote);
-    w.write_record(header)?;
-    let rows = rows(input);
-    for row in &rows {
-        w.write_record(record(row))?;
+/// A transactions CSV: its command-line name, its header and how one row reads; writing it
+/// (every exported event in time order, one record each) is the same for all of them.
+trait TransactionsCsv {
+    /// The name given on the command line.
+    const NAME: &'static str;
+    /// One line saying what the file is for.
+    const DESCRIPTION: &'static str;
+    /// Whether every field is quoted.
+    const ALWAYS_QUOTE: bool = false;
+    /// The header row.
+    const HEADER: &'static [&'static str];
+    /// The header row as written for `input` (the default: [`Self::HEADER`] as it stands).
+    fn header(_input: &Input) -> Vec<String> {
+        Self::HEADER.iter().map(|h| (*h).to_owned()).collect()
     }
-    w.flush()?;
-    Ok(rows.len())
+    /// The record for one row.
+    fn record(input: &Input, row: &Row<'_>) -> Vec<String>;
 }
 
-/// `koinly`: Koinly's universal template (§6.1).
+impl<T: TransactionsCsv + Sync> Format for T {
+    fn name(&self) -> &'static str {
+        T::NAME
+    }
+
+    fn description(&self) -> &'static str {
+        T::DESCRIPTION
+    }
+
+    fn kind(&self) -> Kind {
+        Kind::Transactions
+    }
+
+    fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
+        let mut w = csv_writer(out, T::ALWAYS_QUOTE);
+        w.write_record(T::header(input))?;
+        let rows = rows(input);
+        for row in &rows {
+            w.write_record(T::record(input, row))?;
+        }
+        w.flush()?;
+        Ok(rows.len())
+    }
+}
+
+/// `koinly`: Koinly's universal template.
 pub struct Koinly;
 
-impl Format for Koinly {
-    fn name(&self) -> &'static str {
-        "koinly"
-    }
+impl TransactionsCsv for Koinly {
+    const NAME: &'static str = "koinly";
+    const DESCRIPTION: &'static str =
+        "Koinly universal CSV: every event up to the end of the year, trades, deposits and withdrawals with tags";
+    const HEADER: &'static [&'static str] = &[
+        "Date",
+        "Sent Amount",
+        "Sent Currency",
+        "Received Amount",
+        "Received Currency",
+        "Fee Amount",
+        "Fee Currency",
+        "Net Worth Amount",
+        "Net Worth Currency",
+        "Label",
+        "Description",
+        "TxHash",
+    ];
 
-    fn description(&self) -> &'static str {
-        "Koinly universal CSV: every event up to the end of the year, trades, deposits and withdrawals with tags"
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Transactions
-    }
-
-    fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
-        let header = [
-            "Date",
-            "Sent Amount",
-            "Sent Currency",
-            "Received Amount",
-            "Received Currency",
-            "Fee Amount",
-            "Fee Currency",
-            "Net Worth Amount",
-            "Net Worth Currency",
-            "Label",
-            "Description",
-            "TxHash",
-        ];
-        write_all(input, out, false, &header, |row| {
-            let label = match row.class {
-                Class::Income(EventKind::Staking) => "reward",
-                Class::Income(EventKind::Mining) => "mining",
-                Class::Income(EventKind::Airdrop) => "airdrop",
-                Class::Income(EventKind::Fork) => "fork",
-                Class::Income(EventKind::Interest) => "lending interest",
-                Class::Income(EventKind::Rebate) => "cashback",
-                Class::Income(_) => "income",
-                Class::Spend | Class::Fee => "cost",
-                Class::Gift => "gift",
-                Class::Lost => "lost",
-                _ => "",
-            };
-            // A fiat side is its own value: Koinly's example leaves Net Worth empty then.
-            let worth = if row.has_fiat() { None } else { row.value() };
-            vec![
-                iso_time(row.tx.time_ms),
-                amount(row.sent),
-                asset(row.sent).into(),
-                amount(row.received),
-                asset(row.received).into(),
-                amount(row.fee),
-                asset(row.fee).into(),
-                value(worth),
-                if worth.is_some() { input.currency.clone() } else { String::new() },
-                label.into(),
-                row.note().into(),
-                row.tx_hash().into(),
-            ]
-        })
+    fn record(input: &Input, row: &Row<'_>) -> Vec<String> {
+        let label = match row.class {
+            Class::Income(EventKind::Staking) => "reward",
+            Class::Income(EventKind::Mining) => "mining",
+            Class::Income(EventKind::Airdrop) => "airdrop",
+            Class::Income(EventKind::Fork) => "fork",
+            Class::Income(EventKind::Interest) => "lending interest",
+            Class::Income(EventKind::Rebate) => "cashback",
+            Class::Income(_) => "income",
+            Class::Spend | Class::Fee => "cost",
+            Class::Gift => "gift",
+            Class::Lost => "lost",
+            _ => "",
+        };
+        // A fiat side is its own value: Koinly's example leaves Net Worth empty then.
+        let worth = if row.has_fiat() { None } else { row.value() };
+        vec![
+            iso_time(row.tx.time_ms),
+            amount(row.sent),
+            asset(row.sent).into(),
+            amount(row.received),
+            asset(row.received).into(),
+            amount(row.fee),
+            asset(row.fee).into(),
+            value(worth),
+            if worth.is_some() { input.currency.clone() } else { String::new() },
+            label.into(),
+            row.note().into(),
+            row.tx_hash().into(),
+        ]
     }
 }
 
-/// `cointracker` (§7).
+/// `cointracker`.
 pub struct CoinTracker;
 
-impl Format for CoinTracker {
-    fn name(&self) -> &'static str {
-        "cointracker"
-    }
+impl TransactionsCsv for CoinTracker {
+    const NAME: &'static str = "cointracker";
+    const DESCRIPTION: &'static str =
+        "CoinTracker CSV import: every event up to the end of the year, the eight columns, lower-case tags";
+    const HEADER: &'static [&'static str] = &[
+        "Date",
+        "Received Quantity",
+        "Received Currency",
+        "Sent Quantity",
+        "Sent Currency",
+        "Fee Amount",
+        "Fee Currency",
+        "Tag",
+    ];
 
-    fn description(&self) -> &'static str {
-        "CoinTracker CSV import: every event up to the end of the year, the eight columns, lower-case tags"
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Transactions
-    }
-
-    fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
-        let header = [
-            "Date",
-            "Received Quantity",
-            "Received Currency",
-            "Sent Quantity",
-            "Sent Currency",
-            "Fee Amount",
-            "Fee Currency",
-            "Tag",
-        ];
-        write_all(input, out, false, &header, |row| {
-            let tag = match row.class {
-                Class::Income(EventKind::Staking) => "staking",
-                Class::Income(EventKind::Mining) => "mining",
-                Class::Income(EventKind::Airdrop) => "airdrop",
-                Class::Income(EventKind::Fork) => "fork",
-                Class::Income(EventKind::Interest) => "interest",
-                Class::Income(_) => "income",
-                Class::Gift => "gift",
-                Class::Lost => "lost",
-                _ => "",
-            };
-            vec![
-                utc(row.tx.time_ms).format("%m/%d/%Y %H:%M:%S").to_string(),
-                amount(row.received),
-                asset(row.received).into(),
-                amount(row.sent),
-                asset(row.sent).into(),
-                amount(row.fee),
-                asset(row.fee).into(),
-                tag.into(),
-            ]
-        })
+    fn record(_input: &Input, row: &Row<'_>) -> Vec<String> {
+        let tag = match row.class {
+            Class::Income(EventKind::Staking) => "staking",
+            Class::Income(EventKind::Mining) => "mining",
+            Class::Income(EventKind::Airdrop) => "airdrop",
+            Class::Income(EventKind::Fork) => "fork",
+            Class::Income(EventKind::Interest) => "interest",
+            Class::Income(_) => "income",
+            Class::Gift => "gift",
+            Class::Lost => "lost",
+            _ => "",
+        };
+        vec![
+            utc(row.tx.time_ms).format("%m/%d/%Y %H:%M:%S").to_string(),
+            amount(row.received),
+            asset(row.received).into(),
+            amount(row.sent),
+            asset(row.sent).into(),
+            amount(row.fee),
+            asset(row.fee).into(),
+            tag.into(),
+        ]
     }
 }
 
-/// `coinledger`: the universal manual import template (§8).
+/// `coinledger`: the universal manual import template.
 pub struct CoinLedger;
 
-impl Format for CoinLedger {
-    fn name(&self) -> &'static str {
-        "coinledger"
-    }
+impl TransactionsCsv for CoinLedger {
+    const NAME: &'static str = "coinledger";
+    const DESCRIPTION: &'static str =
+        "CoinLedger universal manual import: every event up to the end of the year, header byte for byte";
+    const HEADER: &'static [&'static str] = &[
+        "Date (UTC)",
+        "Platform (Optional)",
+        "Asset Sent",
+        "Amount Sent",
+        "Asset Received",
+        "Amount Received",
+        "Fee Currency (Optional)",
+        "Fee Amount (Optional)",
+        "Type",
+        "Description (Optional)",
+        "TxHash (Optional)",
+    ];
 
-    fn description(&self) -> &'static str {
-        "CoinLedger universal manual import: every event up to the end of the year, header byte for byte"
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Transactions
-    }
-
-    fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
-        let header = [
-            "Date (UTC)",
-            "Platform (Optional)",
-            "Asset Sent",
-            "Amount Sent",
-            "Asset Received",
-            "Amount Received",
-            "Fee Currency (Optional)",
-            "Fee Amount (Optional)",
-            "Type",
-            "Description (Optional)",
-            "TxHash (Optional)",
-        ];
-        write_all(input, out, false, &header, |row| {
-            let kind = match row.class {
-                Class::Buy | Class::Sell | Class::Swap => "Trade",
-                Class::TransferIn | Class::Deposit => "Deposit",
-                Class::TransferOut | Class::Withdrawal | Class::Fee => "Withdrawal",
-                Class::Income(EventKind::Staking) => "Staking",
-                Class::Income(EventKind::Mining) => "Mining",
-                Class::Income(EventKind::Airdrop) => "Airdrop",
-                Class::Income(EventKind::Fork) => "Hard Fork",
-                Class::Income(EventKind::Interest) => "Interest",
-                Class::Income(_) => "Income",
-                Class::Spend => "Merchant Payment",
-                Class::Gift => "Gift Sent",
-                Class::Lost => "Theft Loss",
-            };
-            vec![
-                utc(row.tx.time_ms).format("%m/%d/%Y %H:%M:%S").to_string(),
-                row.tx.account.clone(),
-                asset(row.sent).into(),
-                amount(row.sent),
-                asset(row.received).into(),
-                amount(row.received),
-                asset(row.fee).into(),
-                amount(row.fee),
-                kind.into(),
-                row.note().into(),
-                row.tx_hash().into(),
-            ]
-        })
+    fn record(_input: &Input, row: &Row<'_>) -> Vec<String> {
+        let kind = match row.class {
+            Class::Buy | Class::Sell | Class::Swap => "Trade",
+            Class::TransferIn | Class::Deposit => "Deposit",
+            Class::TransferOut | Class::Withdrawal | Class::Fee => "Withdrawal",
+            Class::Income(EventKind::Staking) => "Staking",
+            Class::Income(EventKind::Mining) => "Mining",
+            Class::Income(EventKind::Airdrop) => "Airdrop",
+            Class::Income(EventKind::Fork) => "Hard Fork",
+            Class::Income(EventKind::Interest) => "Interest",
+            Class::Income(_) => "Income",
+            Class::Spend => "Merchant Payment",
+            Class::Gift => "Gift Sent",
+            Class::Lost => "Theft Loss",
+        };
+        vec![
+            utc(row.tx.time_ms).format("%m/%d/%Y %H:%M:%S").to_string(),
+            row.tx.account.clone(),
+            asset(row.sent).into(),
+            amount(row.sent),
+            asset(row.received).into(),
+            amount(row.received),
+            asset(row.fee).into(),
+            amount(row.fee),
+            kind.into(),
+            row.note().into(),
+            row.tx_hash().into(),
+        ]
     }
 }
 
-/// `cointracking`: the 11 mandatory columns, every field quoted (§9).
+/// `cointracking`: the 11 mandatory columns, every field quoted.
 pub struct CoinTracking;
 
-impl Format for CoinTracking {
-    fn name(&self) -> &'static str {
-        "cointracking"
-    }
+impl TransactionsCsv for CoinTracking {
+    const NAME: &'static str = "cointracking";
+    const DESCRIPTION: &'static str =
+        "CoinTracking CSV import: every event up to the end of the year, 11 quoted columns (set the account to UTC)";
+    const ALWAYS_QUOTE: bool = true;
+    const HEADER: &'static [&'static str] = &[
+        "Type",
+        "Buy Amount",
+        "Buy Currency",
+        "Sell Amount",
+        "Sell Currency",
+        "Fee",
+        "Fee Currency",
+        "Exchange",
+        "Trade-Group",
+        "Comment",
+        "Date",
+    ];
 
-    fn description(&self) -> &'static str {
-        "CoinTracking CSV import: every event up to the end of the year, 11 quoted columns (set the account to UTC)"
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Transactions
-    }
-
-    fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
-        let header = [
-            "Type",
-            "Buy Amount",
-            "Buy Currency",
-            "Sell Amount",
-            "Sell Currency",
-            "Fee",
-            "Fee Currency",
-            "Exchange",
-            "Trade-Group",
-            "Comment",
-            "Date",
-        ];
-        write_all(input, out, true, &header, |row| {
-            let kind = match row.class {
-                Class::Buy | Class::Sell | Class::Swap => "Trade",
-                Class::TransferIn | Class::Deposit => "Deposit",
-                Class::TransferOut | Class::Withdrawal => "Withdrawal",
-                Class::Income(EventKind::Staking) => "Staking",
-                Class::Income(EventKind::Mining) => "Mining",
-                Class::Income(EventKind::Airdrop | EventKind::Fork) => "Airdrop",
-                Class::Income(EventKind::Interest) => "Interest Income",
-                Class::Income(EventKind::Rebate) => "Reward / Bonus",
-                Class::Income(_) => "Income",
-                Class::Spend => "Spend",
-                Class::Gift => "Gift",
-                Class::Lost => "Lost",
-                Class::Fee => "Other Fee",
-            };
-            vec![
-                kind.into(),
-                amount(row.received),
-                asset(row.received).into(),
-                amount(row.sent),
-                asset(row.sent).into(),
-                amount(row.fee),
-                asset(row.fee).into(),
-                row.tx.account.clone(),
-                String::new(),
-                row.note().into(),
-                iso_time(row.tx.time_ms),
-            ]
-        })
+    fn record(_input: &Input, row: &Row<'_>) -> Vec<String> {
+        let kind = match row.class {
+            Class::Buy | Class::Sell | Class::Swap => "Trade",
+            Class::TransferIn | Class::Deposit => "Deposit",
+            Class::TransferOut | Class::Withdrawal => "Withdrawal",
+            Class::Income(EventKind::Staking) => "Staking",
+            Class::Income(EventKind::Mining) => "Mining",
+            Class::Income(EventKind::Airdrop | EventKind::Fork) => "Airdrop",
+            Class::Income(EventKind::Interest) => "Interest Income",
+            Class::Income(EventKind::Rebate) => "Reward / Bonus",
+            Class::Income(_) => "Income",
+            Class::Spend => "Spend",
+            Class::Gift => "Gift",
+            Class::Lost => "Lost",
+            Class::Fee => "Other Fee",
+        };
+        vec![
+            kind.into(),
+            amount(row.received),
+            asset(row.received).into(),
+            amount(row.sent),
+            asset(row.sent).into(),
+            amount(row.fee),
+            asset(row.fee).into(),
+            row.tx.account.clone(),
+            String::new(),
+            row.note().into(),
+            iso_time(row.tx.time_ms),
+        ]
     }
 }
 
-/// `bittytax`: BittyTax transaction records (§11), values in the reporting currency.
+/// `bittytax`: BittyTax transaction records, values in the reporting currency.
 pub struct BittyTax;
 
-impl Format for BittyTax {
-    fn name(&self) -> &'static str {
-        "bittytax"
-    }
+impl TransactionsCsv for BittyTax {
+    const NAME: &'static str = "bittytax";
+    const DESCRIPTION: &'static str =
+        "BittyTax transaction records (CSV): every event up to the end of the year, values in the reporting currency";
+    const HEADER: &'static [&'static str] = &[
+        "Type",
+        "Buy Quantity",
+        "Buy Asset",
+        "Buy Value in",
+        "Sell Quantity",
+        "Sell Asset",
+        "Sell Value in",
+        "Fee Quantity",
+        "Fee Asset",
+        "Fee Value in",
+        "Wallet",
+        "Timestamp",
+        "Note",
+    ];
 
-    fn description(&self) -> &'static str {
-        "BittyTax transaction records (CSV): every event up to the end of the year, values in the reporting currency"
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Transactions
-    }
-
-    fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
+    /// The value columns name the reporting currency ("Buy Value in USD").
+    fn header(input: &Input) -> Vec<String> {
         let c = &input.currency;
-        let (buy, sell, fee) = (format!("Buy Value in {c}"), format!("Sell Value in {c}"), format!("Fee Value in {c}"));
-        let header = [
-            "Type",
-            "Buy Quantity",
-            "Buy Asset",
-            &buy,
-            "Sell Quantity",
-            "Sell Asset",
-            &sell,
-            "Fee Quantity",
-            "Fee Asset",
-            &fee,
-            "Wallet",
-            "Timestamp",
-            "Note",
-        ];
-        write_all(input, out, false, &header, |row| {
-            let kind = match row.class {
-                Class::Buy | Class::Sell | Class::Swap => "Trade",
-                Class::TransferIn | Class::Deposit => "Deposit",
-                Class::TransferOut | Class::Withdrawal => "Withdrawal",
-                Class::Income(EventKind::Staking) => "Staking-Reward",
-                Class::Income(EventKind::Mining) => "Mining",
-                Class::Income(EventKind::Airdrop) => "Airdrop",
-                Class::Income(EventKind::Fork) => "Fork",
-                Class::Income(EventKind::Interest) => "Interest",
-                Class::Income(EventKind::Rebate) => "Cashback",
-                Class::Income(_) => "Income",
-                Class::Spend | Class::Fee => "Spend",
-                Class::Gift => "Gift-Sent",
-                Class::Lost => "Lost",
-            };
-            // Deposits and withdrawals take no values (BittyTax's table); the rest may.
-            let valued =
-                !matches!(row.class, Class::TransferIn | Class::Deposit | Class::TransferOut | Class::Withdrawal);
-            let leg_value = |leg: Option<&TxLeg>| if valued { value(leg.and_then(|l| l.value)) } else { String::new() };
-            vec![
-                kind.into(),
-                amount(row.received),
-                asset(row.received).into(),
-                leg_value(row.received),
-                amount(row.sent),
-                asset(row.sent).into(),
-                leg_value(row.sent),
-                amount(row.fee),
-                asset(row.fee).into(),
-                value(row.fee.and_then(|l| l.value)),
-                row.tx.account.clone(),
-                utc(row.tx.time_ms).format("%Y-%m-%dT%H:%M:%S UTC").to_string(),
-                row.note().into(),
-            ]
-        })
+        Self::HEADER.iter().map(|h| if h.ends_with(" in") { format!("{h} {c}") } else { (*h).to_owned() }).collect()
+    }
+
+    fn record(_input: &Input, row: &Row<'_>) -> Vec<String> {
+        let kind = match row.class {
+            Class::Buy | Class::Sell | Class::Swap => "Trade",
+            Class::TransferIn | Class::Deposit => "Deposit",
+            Class::TransferOut | Class::Withdrawal => "Withdrawal",
+            Class::Income(EventKind::Staking) => "Staking-Reward",
+            Class::Income(EventKind::Mining) => "Mining",
+            Class::Income(EventKind::Airdrop) => "Airdrop",
+            Class::Income(EventKind::Fork) => "Fork",
+            Class::Income(EventKind::Interest) => "Interest",
+            Class::Income(EventKind::Rebate) => "Cashback",
+            Class::Income(_) => "Income",
+            Class::Spend | Class::Fee => "Spend",
+            Class::Gift => "Gift-Sent",
+            Class::Lost => "Lost",
+        };
+        // Deposits and withdrawals take no values (BittyTax's table); the rest may.
+        let valued = !matches!(row.class, Class::TransferIn | Class::Deposit | Class::TransferOut | Class::Withdrawal);
+        let leg_value = |leg: Option<&TxLeg>| if valued { value(leg.and_then(|l| l.value)) } else { String::new() };
+        vec![
+            kind.into(),
+            amount(row.received),
+            asset(row.received).into(),
+            leg_value(row.received),
+            amount(row.sent),
+            asset(row.sent).into(),
+            leg_value(row.sent),
+            amount(row.fee),
+            asset(row.fee).into(),
+            value(row.fee.and_then(|l| l.value)),
+            row.tx.account.clone(),
+            utc(row.tx.time_ms).format("%Y-%m-%dT%H:%M:%S UTC").to_string(),
+            row.note().into(),
+        ]
     }
 }
 
-/// `turbotax-universal`: TurboTax's CSV for an unsupported source (§3.1).
+/// `turbotax-universal`: TurboTax's CSV for an unsupported source.
 pub struct TurboTaxUniversal;
 
 /// At most 8 decimals (TurboTax's rule), half away from zero, no trailing zeros.
@@ -471,68 +452,58 @@ fn eight_places(leg: Option<&TxLeg>) -> String {
         .unwrap_or_default()
 }
 
-impl Format for TurboTaxUniversal {
-    fn name(&self) -> &'static str {
-        "turbotax-universal"
-    }
+impl TransactionsCsv for TurboTaxUniversal {
+    const NAME: &'static str = "turbotax-universal";
+    const DESCRIPTION: &'static str =
+        "TurboTax universal crypto CSV (unsupported source): every event up to the end of the year, 13 columns";
+    const HEADER: &'static [&'static str] = &[
+        "Date",
+        "Type",
+        "Sent Asset",
+        "Sent Amount",
+        "Received Asset",
+        "Received Amount",
+        "Fee Asset",
+        "Fee Amount",
+        "Market Value Currency",
+        "Market Value",
+        "Description",
+        "Transaction Hash",
+        "Transaction ID",
+    ];
 
-    fn description(&self) -> &'static str {
-        "TurboTax universal crypto CSV (unsupported source): every event up to the end of the year, 13 columns"
-    }
-
-    fn kind(&self) -> Kind {
-        Kind::Transactions
-    }
-
-    fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
-        let header = [
-            "Date",
-            "Type",
-            "Sent Asset",
-            "Sent Amount",
-            "Received Asset",
-            "Received Amount",
-            "Fee Asset",
-            "Fee Amount",
-            "Market Value Currency",
-            "Market Value",
-            "Description",
-            "Transaction Hash",
-            "Transaction ID",
-        ];
-        write_all(input, out, false, &header, |row| {
-            let kind = match row.class {
-                Class::Buy => "Buy",
-                Class::Sell | Class::Spend => "Sale",
-                Class::Swap => "Convert",
-                Class::TransferIn | Class::TransferOut => "Transfer",
-                Class::Deposit => "Deposit",
-                Class::Withdrawal | Class::Gift => "Withdrawal",
-                Class::Income(EventKind::Staking) => "Staking",
-                Class::Income(EventKind::Mining) => "Mining",
-                Class::Income(EventKind::Airdrop) => "Airdrop",
-                Class::Income(EventKind::Fork) => "Forking",
-                Class::Income(_) => "Income",
-                Class::Lost => "Other",
-                Class::Fee => "Expense",
-            };
-            let worth = row.value();
-            vec![
-                utc(row.tx.time_ms).format("%-m/%-d/%Y %-H:%M").to_string(),
-                kind.into(),
-                asset(row.sent).into(),
-                eight_places(row.sent),
-                asset(row.received).into(),
-                eight_places(row.received),
-                asset(row.fee).into(),
-                eight_places(row.fee),
-                if worth.is_some() { input.currency.clone() } else { String::new() },
-                value(worth),
-                row.note().into(),
-                row.tx_hash().into(),
-                row.tx.external_id.clone(),
-            ]
-        })
+    fn record(input: &Input, row: &Row<'_>) -> Vec<String> {
+        let kind = match row.class {
+            Class::Buy => "Buy",
+            Class::Sell | Class::Spend => "Sale",
+            Class::Swap => "Convert",
+            Class::TransferIn | Class::TransferOut => "Transfer",
+            Class::Deposit => "Deposit",
+            Class::Withdrawal | Class::Gift => "Withdrawal",
+            Class::Income(EventKind::Staking) => "Staking",
+            Class::Income(EventKind::Mining) => "Mining",
+            Class::Income(EventKind::Airdrop) => "Airdrop",
+            Class::Income(EventKind::Fork) => "Forking",
+            Class::Income(_) => "Income",
+            Class::Lost => "Other",
+            Class::Fee => "Expense",
+        };
+        let worth = row.value();
+        vec![
+            utc(row.tx.time_ms).format("%-m/%-d/%Y %-H:%M").to_string(),
+            kind.into(),
+            asset(row.sent).into(),
+            eight_places(row.sent),
+            asset(row.received).into(),
+            eight_places(row.received),
+            asset(row.fee).into(),
+            eight_places(row.fee),
+            if worth.is_some() { input.currency.clone() } else { String::new() },
+            value(worth),
+            row.note().into(),
+            row.tx_hash().into(),
+            row.tx.external_id.clone(),
+        ]
     }
 }
 
@@ -547,7 +518,7 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    /// formats.md's four example events, written as its example rows show them.
+    /// Four example events, written as each service's import template shows them.
     #[test]
     fn the_reference_example_rows() {
         let koinly = render(&Koinly);

@@ -9,7 +9,7 @@
 
 use cointally_exchanges::event::FiatValue;
 use cointally_exchanges::rows::{Header, ImportedEvent, Row, RowError, RowReader, SourceRow};
-use cointally_exchanges::{EventKind, Leg, NewEvent};
+use cointally_exchanges::{EventKind, NewEvent};
 use rust_decimal::Decimal;
 
 /// Every column of the generic layout, in the documented order.
@@ -103,16 +103,7 @@ impl RowReader for Reader {
             (Sides::Either, None, None) => return shape_error("needs a sent or a received side"),
             _ => {}
         }
-        let mut legs = Vec::with_capacity(3);
-        if let Some((amount, asset)) = sent {
-            legs.push(Leg::sent(asset, amount));
-        }
-        if let Some((amount, asset)) = received {
-            legs.push(Leg::received(asset, amount));
-        }
-        if let Some((amount, asset)) = fee {
-            legs.push(Leg::fee(asset, amount));
-        }
+        let legs = super::legs(sent, received, fee);
         let fiat_value = match (row.optional_amount("fiat_value")?, row.optional("fiat_currency")) {
             (Some(amount), Some(_)) if amount >= Decimal::ZERO => {
                 Some(FiatValue { amount, currency: row.asset("fiat_currency")? })

@@ -1,4 +1,4 @@
-//! Koinly's universal CSV template (layout in the tax formats reference, §6.1).
+//! Koinly's universal CSV template.
 //!
 //! `Date,Sent Amount,Sent Currency,Received Amount,Received Currency,Fee Amount,Fee Currency,
 //! Net Worth Amount,Net Worth Currency,Label,Description,TxHash` — the `Label` column may also
@@ -9,7 +9,7 @@
 
 use cointally_exchanges::event::FiatValue;
 use cointally_exchanges::rows::{Header, ImportedEvent, Row, RowError, RowReader, SourceRow};
-use cointally_exchanges::{EventKind, Leg, NewEvent, is_fiat};
+use cointally_exchanges::{EventKind, NewEvent, is_fiat};
 use rust_decimal::Decimal;
 
 /// Whether a header is Koinly's universal template.
@@ -76,16 +76,7 @@ impl RowReader for Reader {
         } else {
             kind_for(tag, sent.is_some(), received.is_some(), only_side.is_some_and(is_fiat)).map_err(RowError::new)?
         };
-        let mut legs = Vec::with_capacity(3);
-        if let Some((amount, asset)) = sent {
-            legs.push(Leg::sent(asset, amount));
-        }
-        if let Some((amount, asset)) = received {
-            legs.push(Leg::received(asset, amount));
-        }
-        if let Some((amount, asset)) = fee {
-            legs.push(Leg::fee(asset, amount));
-        }
+        let legs = super::legs(sent, received, fee);
         let fiat_value = match row.optional_amount("Net Worth Amount")? {
             Some(amount) => Some(FiatValue { amount: amount.abs(), currency: row.asset("Net Worth Currency")? }),
             None => None,

@@ -297,6 +297,19 @@ pub fn import_files(
         .collect())
 }
 
+/// The legs of a row read as up to three `(amount, asset)` sides: sent, received, fee, in
+/// that order, each only when the row has it.
+fn legs(
+    sent: Option<(rust_decimal::Decimal, String)>,
+    received: Option<(rust_decimal::Decimal, String)>,
+    fee: Option<(rust_decimal::Decimal, String)>,
+) -> Vec<cointally_exchanges::Leg> {
+    use cointally_exchanges::Leg;
+    let sides =
+        [(sent, Leg::sent as fn(String, rust_decimal::Decimal) -> Leg), (received, Leg::received), (fee, Leg::fee)];
+    sides.into_iter().filter_map(|(side, leg)| side.map(|(amount, asset)| leg(asset, amount))).collect()
+}
+
 /// Writes one event and the raw rows it came from; returns whether the event is new.
 fn write_event(
     writer: &mut Writer<'_>,

@@ -1,6 +1,6 @@
 //! The computation: events in time order in, lots, disposals and income out.
 //!
-//! What each kind of event does (US rules, reference `tax/methods.md` §1):
+//! What each kind of event does (US rules, IRS Notice 2014-21 and Pub. 544/550):
 //! - `trade`, `conversion`, `spend`: the crypto given up is disposed of. The amount realized
 //!   is the value of what was received (of what was given, when nothing was received, as in a
 //!   spend) less the fees, shared among the crypto legs given by their values. Crypto received

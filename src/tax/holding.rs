@@ -47,7 +47,8 @@ mod tests {
         d.and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp_millis()
     }
 
-    /// The worked cases of the reference (methods.md §1.4), and Pub. 544's example.
+    /// Holding-period cases (the day after acquisition starts the count; more than one year is
+    /// long term), and Pub. 544's example.
     #[test]
     fn the_reference_holding_period_table() {
         let cases = [

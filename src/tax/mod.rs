@@ -87,7 +87,7 @@ impl Tracking {
 /// What happens to the network fee of an own transfer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
 pub enum TransferFees {
-    /// The fee's units are disposed of at their value (the default, reference §1.7).
+    /// The fee's units are disposed of at their value (the default).
     Dispose,
     /// The fee's units are not disposed of; their basis moves to the units that arrived.
     Carry,

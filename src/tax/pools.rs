@@ -158,7 +158,7 @@ mod tests {
         }
     }
 
-    /// methods.md §1.2: four lots, 1.5 units sold; which lots each method uses.
+    /// Lot identification: four lots, 1.5 units sold; which lots each method uses.
     #[test]
     fn each_method_takes_the_reference_lots() {
         let want = [

@@ -1,4 +1,4 @@
-//! Worked examples, computed by hand (most from the reference, `tax/methods.md`), through
+//! Worked examples, computed by hand (most following IRS Pub. 550 and Pub. 544), through
 //! the engine with the events built here.
 
 use std::collections::BTreeMap;
@@ -70,7 +70,7 @@ fn report(computation: &Computation, options: Options) -> Report {
     Report::new(options.year.unwrap_or(0), "USD", options, computation, &labels, "")
 }
 
-/// methods.md §1.2: L1–L4, then 1.5 BTC sold on 2024-08-01 for 75,000.
+/// Lot identification (FIFO, LIFO, HIFO, specific ID): L1–L4, then 1.5 BTC sold on 2024-08-01 for 75,000.
 #[test]
 fn the_four_methods_on_the_reference_lots() {
     let events = [
@@ -103,7 +103,7 @@ fn the_four_methods_on_the_reference_lots() {
     }
 }
 
-/// methods.md §1.3: wallet A bought 1 BTC on 2025-01-05 for 90,000, wallet B holds 1 BTC
+/// Per-wallet lots (Rev. Proc. 2024-28): wallet A bought 1 BTC on 2025-01-05 for 90,000, wallet B holds 1 BTC
 /// bought 2021-03-01 for 50,000; A sells 1 BTC on 2025-06-01 for 100,000.
 #[test]
 fn per_wallet_and_universal_differ_and_us_rules_use_the_wallet() {

@@ -11,6 +11,12 @@ pub fn hex(rng: &mut fastrand::Rng, length: usize) -> String {
     random_text(rng, b"0123456789abcdef", length)
 }
 
+/// `words` 64-bit draws written as 16 hexadecimal digits each (a 256-bit transaction hash is
+/// four words; one draw per word, so a seeded sequence is the same as drawing them by hand).
+pub fn hex_words(rng: &mut fastrand::Rng, words: usize) -> String {
+    (0..words).map(|_| format!("{:016x}", rng.u64(..))).collect()
+}
+
 /// A version-4-shaped UUID drawn digit by digit (`xxxxxxxx-xxxx-4xxx-xxxx-xxxxxxxxxxxx`).
 pub fn uuid(rng: &mut fastrand::Rng) -> String {
     format!("{}-{}-4{}-{}-{}", hex(rng, 8), hex(rng, 4), hex(rng, 3), hex(rng, 4), hex(rng, 12))

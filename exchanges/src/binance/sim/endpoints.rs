@@ -1,4 +1,5 @@
-//! The simulator's endpoints: their parameters, checks, errors and answers (reference §3, §5).
+//! The simulator's endpoints: their parameters, checks, errors and answers as Binance's spot API docs
+//! (<https://developers.binance.com/docs/binance-spot-api-docs>) describe them.
 
 use std::collections::BTreeSet;
 
@@ -537,7 +538,7 @@ fn fiat(sides: &[Vec<Row>; 2], context: &Context<'_>, params: &Params) -> Result
     let window = in_window(&sides[side], begin, end);
     let total = window.len();
     let data = newest_first_page(window.iter(), (page - 1) * rows, rows);
-    // Binance leaves `data` out when there is nothing (reference §3.7).
+    // Binance leaves `data` out when there is nothing (as its docs' examples show).
     let mut answer = vec![("code", json::render(&"000000")), ("message", json::render(&"success"))];
     if !data.is_empty() {
         answer.push(("data", json::render(&data)));

@@ -1,6 +1,6 @@
 //! The simulator's request-weight budgets: Binance's fixed windows, 429s, and growing 418 bans.
 //!
-//! Four buckets, as the reference §4 describes: `/api` REQUEST_WEIGHT (6000 per minute per IP),
+//! Four buckets, as Binance's docs describe them: `/api` REQUEST_WEIGHT (6000 per minute per IP),
 //! SAPI IP (12000 per minute), SAPI UID (180000 per minute) and the withdraw-history bucket
 //! (180000 per second). Windows are fixed and aligned to multiples of their length since the
 //! Unix epoch. In scaled mode every per-minute budget counts per a shorter window instead, and

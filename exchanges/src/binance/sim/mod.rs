@@ -76,7 +76,7 @@ impl std::fmt::Debug for SimKey {
 }
 
 impl SimKey {
-    /// The demo key and secret published in Binance's docs (reference §2.3), read-only.
+    /// The demo key and secret published in Binance's docs (<https://developers.binance.com/docs/binance-spot-api-docs>), read-only.
     pub fn demo() -> SimKey {
         SimKey {
             api_key: "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A".to_owned(),

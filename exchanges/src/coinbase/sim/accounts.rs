@@ -2,7 +2,7 @@
 //! Advanced Trade v3 (`/api/v3/brokerage/key_permissions`, `/orders/historical/fills`).
 //!
 //! Every request must carry `Authorization: Bearer <jwt>` signed by the simulator's key, checked
-//! as Coinbase does (reference §9): the signature with the key's public key (ES256 raw `r‖s` or
+//! as Coinbase's CDP key authentication does: the signature with the key's public key (ES256 raw `r‖s` or
 //! EdDSA), `alg`, `kid` and `sub` = the key name, `iss` `cdp` (or `coinbase-cloud`),
 //! `nbf ≤ now ≤ exp`, `exp − nbf ≤ 120`, and `uri` (or one of `uris`) = `GET <Host header><path>`
 //! without the query; anything else is `401 Unauthorized` in plain text.

@@ -1,5 +1,6 @@
 //! The simulator's public market data: `GET /products`, `GET /products/{id}` and
-//! `GET /products/{id}/candles`, as Coinbase Exchange serves them (reference §6).
+//! `GET /products/{id}/candles`, as Coinbase Exchange serves them
+//! (<https://docs.cdp.coinbase.com/exchange/docs/welcome>).
 //!
 //! Products: `X-USD` for every crypto asset of the generated market, `X-EUR` and `X-GBP` for
 //! the majors ([`MAJORS`]), which include the stablecoins (`USDT-USD`, `USDC-USD`, `USDT-EUR`,

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 
 use crate::sim::amounts::{floor_dp, percent};
 use crate::sim::generate::{Activity, DAY_MS, Market, Outcome, World};
-use crate::sim::ids::random_text;
+use crate::sim::ids::{hex_words, random_text};
 
 /// How big and how long a Kraken history is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -421,13 +421,7 @@ impl Generator {
         let refid = self.funding_ref();
         self.push(&refid, t, ("deposit", ""), code, amount, Decimal::ZERO);
         if !is_fiat_code(code) {
-            let tx_hash = format!(
-                "{:016x}{:016x}{:016x}{:016x}",
-                self.rng.u64(..),
-                self.rng.u64(..),
-                self.rng.u64(..),
-                self.rng.u64(..)
-            );
+            let tx_hash = hex_words(&mut self.rng, 4);
             self.external.push(Activity::Withdrawal {
                 asset: symbol(code).to_string(),
                 amount,
@@ -463,13 +457,7 @@ impl Generator {
             return;
         }
         self.push(&refid, t, ("withdrawal", ""), code, -amount, fee);
-        let tx_hash = format!(
-            "{:016x}{:016x}{:016x}{:016x}",
-            self.rng.u64(..),
-            self.rng.u64(..),
-            self.rng.u64(..),
-            self.rng.u64(..)
-        );
+        let tx_hash = hex_words(&mut self.rng, 4);
         self.external.push(Activity::Deposit {
             asset: symbol(code).to_string(),
             amount,

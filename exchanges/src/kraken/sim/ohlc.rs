@@ -4,7 +4,7 @@
 //! ids of [`super::history`]) and the other majors Kraken quotes in fiat, CAD and AUD among
 //! them (Kraken is the one source of CAD and AUD markets cointally has). Every price comes from
 //! the generator's [`Market`] ([`Market::pair_ohlc`]), so candles agree with the history.
-//! `OHLC` follows reference §7: `pair` (an id or an altname; else `EQuery:Unknown asset pair`),
+//! `OHLC` follows Kraken's REST API docs (<https://docs.kraken.com/api/docs/rest-api/get-ohlc-data>): `pair` (an id or an altname; else `EQuery:Unknown asset pair`),
 //! `interval` in minutes among [`OHLC_INTERVALS`] (else `EGeneral:Invalid arguments`), `since`
 //! (Unix seconds, exclusive); at most the 720 most recent rows ending at the simulator's "now",
 //! whatever `since` says, the last one the interval still open (its close is the price at "now");
