@@ -231,6 +231,7 @@ fn permissions_server(permissions: &'static str) -> Server {
     serve(move |request| match request.path.as_str() {
         "/api/v3/time" => Response::json(200, format!("{{\"serverTime\":{}}}", chrono::Utc::now().timestamp_millis())),
         "/sapi/v1/account/apiRestrictions" | "/api/v3/brokerage/key_permissions" => Response::json(200, permissions),
+        "/api/v3/brokerage/portfolios" => Response::json(200, "{\"portfolios\":[]}"),
         _ => Response::json(404, "{}"),
     })
 }
