@@ -239,7 +239,7 @@ mod tests {
     // Demo credentials published in Binance's official docs (<https://developers.binance.com/docs/binance-spot-api-docs/rest-api/endpoint-security-type>).
     const DEMO_API_KEY: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
     const DEMO_SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
-    // The timestamp used by every vector in binance.md §2.3.
+    // The timestamp used by every signing example of Binance's signing docs (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/endpoint-security-type).
     const VECTOR_TIMESTAMP_MS: i64 = 1_499_827_319_559;
 
     fn demo_secret() -> Secret {
@@ -261,7 +261,7 @@ mod tests {
         Some(RecvWindow::from_millis(5000).unwrap())
     }
 
-    /// binance.md §2.3, vector A: every parameter in one string.
+    /// Binance's signing example A: every parameter in one string.
     #[test]
     fn official_vector_a_all_parameters_in_the_query_string() {
         let payload = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1\
@@ -279,7 +279,7 @@ mod tests {
         );
     }
 
-    /// binance.md §2.3, vector B: query string and body joined with no `&` between them.
+    /// Binance's signing example B: query string and body joined with no `&` between them.
     #[test]
     fn official_vector_b_query_and_body_concatenated_without_separator() {
         let query = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC";
@@ -293,7 +293,7 @@ mod tests {
         assert_eq!(signature(&demo_secret(), payload, "").unwrap(), expected);
     }
 
-    /// binance.md §2.3, vector C: a non-ASCII symbol is percent-encoded (UTF-8) before signing.
+    /// Binance's signing example C: a non-ASCII symbol is percent-encoded (UTF-8) before signing.
     #[test]
     fn official_vector_c_non_ascii_symbol_is_percent_encoded() {
         let payload = "symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96\
@@ -309,7 +309,7 @@ mod tests {
         );
     }
 
-    /// binance.md §2.3, "Derived" (computed with the demo secret, not published by Binance):
+    /// "Derived" (computed with the demo secret, not published by Binance):
     /// the myTrades GET and the deposit-history GET.
     #[test]
     fn derived_vectors_for_history_gets() {
@@ -347,7 +347,7 @@ mod tests {
         );
     }
 
-    /// binance.md §2.2 step 6 and the wire example in §2.3: the header carries the key as-is.
+    /// Binance's signing docs and their wire example: the header carries the key as-is.
     #[test]
     fn api_key_header_carries_the_demo_key() {
         let api_key = Secret::new(DEMO_API_KEY);
@@ -406,7 +406,7 @@ mod tests {
         assert_eq!(total_params(&[("", "x")], None, 1), Err(AuthError::EmptyParameterName));
     }
 
-    /// binance.md §2.2: recvWindow default 5000, maximum 60000 (above it: -1131).
+    /// Binance's timing-security docs: recvWindow default 5000, maximum 60000 (above it: -1131).
     #[test]
     fn recv_window_is_bounded_by_binance_limits() {
         assert_eq!(RecvWindow::default().millis(), 5_000);
@@ -468,7 +468,7 @@ mod tests {
         assert_eq!(format!("{window:?}"), "RecvWindow(5000)");
     }
 
-    /// binance.md §2.2: the server time from GET /api/v3/time is added to every timestamp.
+    /// Binance's timing-security docs: the server time from GET /api/v3/time is added to every timestamp.
     #[test]
     fn clock_offset_moves_the_local_clock_onto_the_server_clock() {
         // Server 1500 ms ahead of us when its answer arrived.
@@ -505,7 +505,7 @@ mod tests {
             offset.timestamp_at(local_now),
         )
         .unwrap();
-        // The same request as the derived myTrades vector of binance.md §2.3.
+        // The same request as the derived myTrades vector above.
         assert!(query.ends_with("&signature=c10a98c1d194588c38ef86c2baefe8490b14b3f8276930a36847bad11a84b83d"));
     }
 }

@@ -1,7 +1,7 @@
 //! The key file the Coinbase Developer Platform portal downloads when a CDP API key is created:
 //! a small JSON object holding the key name and the private key.
 //!
-//! Two shapes are read (neither is written down in the reference, `coinbase.md` §2.1 gives only
+//! Two shapes are read (neither is written down in Coinbase's docs, which give only
 //! the values): an ECDSA key's `{"name": "organizations/…/apiKeys/…", "privateKey": "-----BEGIN
 //! EC PRIVATE KEY-----\n…"}` and an Ed25519 key's `{"id": "…", "privateKey": "<base64>"}`; when
 //! both `name` and `id` are present, `name` is the key name. Other members are ignored. The key

@@ -492,7 +492,7 @@ mod tests {
     use crate::http::client::test_server::{Reply, TestServer};
     use crate::http::clock::ManualClock;
 
-    // Reference kraken.md §2.3, official private key.
+    // The private key of Kraken's official signing example ("Spot REST Authentication").
     const PRIVATE_KEY: &str =
         "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
     const NOW_MS: i64 = 1_616_492_376_594;

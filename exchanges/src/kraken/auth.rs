@@ -205,7 +205,7 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    // Reference kraken.md §2.3 "Official test vector", from Kraken's "Spot REST Authentication" page.
+    // The official test vector of Kraken's "Spot REST Authentication" (https://docs.kraken.com/api/docs/guides/spot-rest-auth).
     const OFFICIAL_PRIVATE_KEY: &str =
         "kQH5HW/8p1uGOVjbgWA7FunAmGO8lsSUXNsu3eow76sz84Q18fWxnyRzBHCd3pd5nE9qa99HAZtuZuj6F1huXg==";
     const OFFICIAL_NONCE: u64 = 1616492376594;
@@ -216,7 +216,7 @@ mod tests {
 
     #[test]
     fn official_test_vector_add_order() {
-        // Reference kraken.md §2.3, official vector (Kraken "Spot REST Authentication").
+        // Official vector of Kraken's "Spot REST Authentication" page.
         let body = "nonce=1616492376594&ordertype=limit&pair=XBTUSD&price=37500&type=buy&volume=1.25";
         let sign = api_sign(&private_key(), "/0/private/AddOrder", OFFICIAL_NONCE, body).unwrap();
         assert_eq!(sign, "4/dpxb3iT4tp/ZCVEwSnEsLxx0bqyhLpdfOpc6fn7OR8+UClSV5n9E6aSS8MPtnRfp32bAb0nmbRn6H8ndwLUQ==");
@@ -225,14 +225,14 @@ mod tests {
 
     #[test]
     fn derived_vector_balance() {
-        // Reference kraken.md §2.3, derived vector (same key and nonce; not published by Kraken).
+        // Derived vector (same key and nonce; not published by Kraken).
         let sign = api_sign(&private_key(), "/0/private/Balance", OFFICIAL_NONCE, "nonce=1616492376594").unwrap();
         assert_eq!(sign, "1nH4vwR+8FHiYh1QT649xXkGd3JR3x0DWkgv3u9Ed/Qqv6KPtgQpEU4m+Emb/VgpEji3j1XNwI+HCbfXxmrTOg==");
     }
 
     #[test]
     fn derived_vector_ledgers() {
-        // Reference kraken.md §2.3, derived vector (same key and nonce; not published by Kraken).
+        // Derived vector (same key and nonce; not published by Kraken).
         let body = "nonce=1616492376594&ofs=50&without_count=true";
         let sign = api_sign(&private_key(), "/0/private/Ledgers", OFFICIAL_NONCE, body).unwrap();
         assert_eq!(sign, "72t0filJq8gBnA7JqdIBPLVl8DC0SxUCgjar7jdk6KdkG8Plu+4PKLKg4Cus2zdHNJ2GJjKrzC88crcmVZiVlQ==");
@@ -352,7 +352,7 @@ mod tests {
 
     #[test]
     fn next_nonce_is_max_of_now_and_last_plus_one() {
-        // Reference kraken.md §2.4: nonce = max(now_ms, last_nonce + 1).
+        // Kraken needs a nonce that always increases: nonce = max(now_ms, last_nonce + 1).
         assert_eq!(next_nonce(1616492376594, 0), Ok(1616492376594));
         assert_eq!(next_nonce(1616492376594, 1616492376594), Ok(1616492376595), "same millisecond");
         assert_eq!(next_nonce(1616492376000, 1616492376594), Ok(1616492376595), "clock stepped back");
