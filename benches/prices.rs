@@ -29,7 +29,7 @@ use cointally_exchanges::binance::sim::{self as binance_sim, Limits, SimConfig, 
 use cointally_exchanges::coinbase::prices::CoinbasePrices;
 use cointally_exchanges::coinbase::sim as coinbase_sim;
 use cointally_exchanges::http::{ClientConfig, FetchError, SystemClock};
-use cointally_exchanges::prices::{Candle, CandleSource, Fetched, Granularity, Market};
+use cointally_exchanges::prices::{Candle, CandleSource, Fetched, Granularity, Market, Window};
 use cointally_exchanges::sim::generate::Profile;
 use cointally_exchanges::time::from_millis;
 use cointally_exchanges::{EventKind, Exchange, Leg, NewEvent, Secret};
@@ -65,8 +65,8 @@ impl CandleSource for Cached {
     fn max_candles(&self) -> u32 {
         1000
     }
-    fn candles(&self, market: &Market, _: Granularity, start: i64, _: i64) -> Result<Fetched<Candle>, FetchError> {
-        panic!("the cache is warm, yet {} was asked from {start}", market.symbol)
+    fn candles_in(&self, window: &Window<'_>) -> Result<Fetched<Candle>, FetchError> {
+        panic!("the cache is warm, yet {} was asked from {}", window.market.symbol, window.start_ms)
     }
 }
 

@@ -100,6 +100,8 @@ impl<T> Default for Fetched<T> {
 
 pub mod window;
 
+pub use window::Window;
+
 /// How a source writes a candle's close.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseText {
@@ -148,8 +150,12 @@ pub trait CandleSource: Send + Sync {
     fn markets(&self) -> Result<Fetched<Market>, FetchError>;
 
     /// The finest candle the source serves for a price at `time_ms`, judged at `now_ms`
-    /// (Kraken's OHLC, say, keeps minute candles for the last 12 hours only).
-    fn granularity(&self, time_ms: i64, now_ms: i64) -> Granularity;
+    /// (Kraken's OHLC, say, keeps minute candles for the last 12 hours only). By default one
+    /// minute, for a source that keeps minute candles from each market's listing on.
+    fn granularity(&self, time_ms: i64, now_ms: i64) -> Granularity {
+        let _ = (time_ms, now_ms);
+        Granularity::MINUTE
+    }
 
     /// The most candles one request returns.
     fn max_candles(&self) -> u32;
@@ -163,7 +169,13 @@ pub trait CandleSource: Send + Sync {
         granularity: Granularity,
         start_ms: i64,
         end_ms: i64,
-    ) -> Result<Fetched<Candle>, FetchError>;
+    ) -> Result<Fetched<Candle>, FetchError> {
+        self.candles_in(&Window { market, granularity, start_ms, end_ms })
+    }
+
+    /// What a source implements for [`CandleSource::candles`]: the candles of one
+    /// [`Window`], in one request, sorted by open time.
+    fn candles_in(&self, window: &Window<'_>) -> Result<Fetched<Candle>, FetchError>;
 }
 
 /// Where a source's base URL comes from: its name → an override (`None`: production).

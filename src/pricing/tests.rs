@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use cointally_exchanges::event::FiatValue;
 use cointally_exchanges::http::FetchError;
-use cointally_exchanges::prices::{Candle, CandleSource, Fetched, Granularity, Market};
+use cointally_exchanges::prices::{Candle, CandleSource, Fetched, Granularity, Market, Window};
 use cointally_exchanges::time::from_millis;
 use cointally_exchanges::{EventKind, Leg, NewEvent};
 use rust_decimal::Decimal;
@@ -60,7 +60,8 @@ impl CandleSource for Fake {
     fn max_candles(&self) -> u32 {
         self.max
     }
-    fn candles(&self, market: &Market, g: Granularity, start: i64, end: i64) -> Result<Fetched<Candle>, FetchError> {
+    fn candles_in(&self, window: &Window<'_>) -> Result<Fetched<Candle>, FetchError> {
+        let Window { market, granularity: g, start_ms: start, end_ms: end } = *window;
         assert!(end - start <= i64::from(self.max) * g.millis, "window too large");
         let items =
             self.candles[&market.symbol].iter().filter(|c| c.open_ms >= start && c.open_ms < end).copied().collect();
@@ -299,7 +300,7 @@ fn a_failing_source_is_reported_and_the_rest_goes_on() {
         fn max_candles(&self) -> u32 {
             300
         }
-        fn candles(&self, _: &Market, _: Granularity, _: i64, _: i64) -> Result<Fetched<Candle>, FetchError> {
+        fn candles_in(&self, _: &Window<'_>) -> Result<Fetched<Candle>, FetchError> {
             unreachable!("no markets, no candles")
         }
     }

@@ -15,8 +15,7 @@ use super::api::{BinanceApi, Endpoint, malformed};
 use super::assets;
 use crate::Secret;
 use crate::http::{ClientConfig, Clock, FetchError};
-use crate::prices::window::{candles_wanted, inside};
-use crate::prices::{Candle, CandleSource, CloseText, Fetched, Granularity, Market, candle_rows};
+use crate::prices::{Candle, CandleSource, CloseText, Fetched, Market, Window, candle_rows};
 
 /// The exchange's name in errors and as a price's source.
 const NAME: &str = "binance";
@@ -24,7 +23,8 @@ const NAME: &str = "binance";
 /// The most candles one `klines` request returns (Binance's `limit` maximum).
 pub const MAX_KLINES: u32 = 1000;
 
-/// Binance's interval names with their lengths in ms (the ones a [`Granularity`] can be).
+/// Binance's interval names with their lengths in ms (the ones a
+/// [`Granularity`](crate::prices::Granularity) can be).
 const INTERVALS: &[(&str, i64)] = &[
     ("1s", 1_000),
     ("1m", 60_000),
@@ -93,27 +93,17 @@ impl CandleSource for BinancePrices {
         Ok(Fetched::markets(items, attempts))
     }
 
-    fn granularity(&self, _time_ms: i64, _now_ms: i64) -> Granularity {
-        // One-minute klines reach back to every symbol's listing.
-        Granularity::MINUTE
-    }
-
     fn max_candles(&self) -> u32 {
         MAX_KLINES
     }
 
-    fn candles(
-        &self,
-        market: &Market,
-        granularity: Granularity,
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Result<Fetched<Candle>, FetchError> {
-        let setup = |reason: String| FetchError::Setup { exchange: NAME.to_owned(), reason };
+    fn candles_in(&self, window: &Window<'_>) -> Result<Fetched<Candle>, FetchError> {
+        let Window { market, granularity, start_ms, end_ms } = *window;
         let Some(&(interval, _)) = INTERVALS.iter().find(|(_, millis)| *millis == granularity.millis) else {
-            return Err(setup(format!("Binance has no {} candles", granularity.name)));
+            let reason = format!("Binance has no {} candles", granularity.name);
+            return Err(FetchError::Setup { exchange: NAME.to_owned(), reason });
         };
-        let Some(wanted) = candles_wanted(NAME, "Binance", market, granularity, start_ms, end_ms, MAX_KLINES)? else {
+        let Some(wanted) = window.wanted(NAME, "Binance", MAX_KLINES)? else {
             return Ok(Fetched::default());
         };
         let params = [
@@ -125,7 +115,7 @@ impl CandleSource for BinancePrices {
         ];
         let answer = self.api.get(Endpoint::Klines, &params)?;
         let items = parse_klines(&answer.body).map_err(|reason| malformed(Endpoint::Klines, reason))?;
-        Ok(inside(items, start_ms, end_ms, answer.attempts))
+        Ok(window.inside(items, answer.attempts))
     }
 }
 
@@ -138,6 +128,7 @@ mod tests {
     use super::*;
     use crate::binance::sim::{self as binance_sim, BinanceSim, Limits, SimConfig};
     use crate::http::ManualClock;
+    use crate::prices::Granularity;
     use crate::sim::faults::{FaultConfig, FaultKind};
     use crate::sim::generate::{self, PRICE_HISTORY_START_MS, Profile};
 

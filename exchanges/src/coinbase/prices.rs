@@ -23,8 +23,7 @@ use crate::http::{
     Answer, BucketKind, Client, ClientConfig, Clock, FetchError, Limiter, Method, Prepared, Protocol, Request, Usage,
     Verdict, encode_query, retry_after,
 };
-use crate::prices::window::{candles_wanted, inside};
-use crate::prices::{Candle, CandleSource, CloseText, Fetched, Granularity, Market, candle_rows};
+use crate::prices::{Candle, CandleSource, CloseText, Fetched, Market, Window, candle_rows};
 use crate::time::{format_rfc3339, from_millis};
 
 /// The exchange's name in errors and as a price's source.
@@ -114,13 +113,40 @@ impl Protocol for CoinbaseExchangeProtocol {
     }
 }
 
-/// The environment variable that sets the pace of public requests (requests per second;
-/// for a simulator without limits, say).
+/// The environment variable that sets the pace of public requests (requests per second) for
+/// a simulator on this machine (one without limits, say); it has no effect on any other host.
+#[cfg(feature = "sandbox")]
 pub const RATE_ENV: &str = "COINTALLY_COINBASE_EXCHANGE_RATE";
 
 /// Requests per second the client sends by default: under the public limit of 10 (burst 15),
 /// so that clock and network jitter do not earn a 429.
 const PACE_PER_SECOND: f64 = 9.5;
+
+/// Requests per second sent to `base_url`: a little under Coinbase's limit; with the
+/// `sandbox` feature, what `COINTALLY_COINBASE_EXCHANGE_RATE` says (a positive number) when
+/// `base_url` is a loopback address (a simulator), never for a real Coinbase host.
+fn pace(base_url: Option<&str>) -> f64 {
+    #[cfg(feature = "sandbox")]
+    {
+        let rate = std::env::var(RATE_ENV).ok();
+        sandbox_pace(base_url, rate.as_deref())
+    }
+    #[cfg(not(feature = "sandbox"))]
+    {
+        let _ = base_url;
+        PACE_PER_SECOND
+    }
+}
+
+/// The pace `rate` (requests per second, positive) when `base_url` is a loopback address;
+/// the default pace otherwise.
+#[cfg(feature = "sandbox")]
+fn sandbox_pace(base_url: Option<&str>, rate: Option<&str>) -> f64 {
+    match rate.and_then(|rate| rate.trim().parse::<f64>().ok()).filter(|rate| *rate > 0.0) {
+        Some(rate) if base_url.is_some_and(crate::http::is_loopback_url) => rate,
+        _ => PACE_PER_SECOND,
+    }
+}
 
 /// Coinbase Exchange's public candles (`name` "coinbase").
 #[derive(Debug, Clone)]
@@ -130,10 +156,9 @@ pub struct CoinbasePrices {
 
 impl CoinbasePrices {
     /// A source talking to `base_url` (production, [`DEFAULT_BASE_URL`], when `None`) with a
-    /// limiter of its own, paced as [`RATE_ENV`] says or a little under Coinbase's limit.
+    /// limiter of its own, paced a little under Coinbase's limit.
     pub fn new(base_url: Option<&str>, config: ClientConfig, clock: Arc<dyn Clock>) -> Result<Self, FetchError> {
-        let rate = std::env::var(RATE_ENV).ok().and_then(|v| v.trim().parse::<f64>().ok()).filter(|r| *r > 0.0);
-        CoinbasePrices::with_rate(base_url, config, clock, rate.unwrap_or(PACE_PER_SECOND))
+        CoinbasePrices::with_rate(base_url, config, clock, pace(base_url))
     }
 
     /// [`CoinbasePrices::new`] paced at `per_second` requests (a simulator without limits).
@@ -212,28 +237,18 @@ impl CandleSource for CoinbasePrices {
         Ok(Fetched::markets(items, answer.attempts))
     }
 
-    fn granularity(&self, _time_ms: i64, _now_ms: i64) -> Granularity {
-        // One-minute candles reach back to each product's listing.
-        Granularity::MINUTE
-    }
-
     fn max_candles(&self) -> u32 {
         MAX_CANDLES
     }
 
-    fn candles(
-        &self,
-        market: &Market,
-        granularity: Granularity,
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Result<Fetched<Candle>, FetchError> {
-        let setup = |reason: String| FetchError::Setup { exchange: NAME.to_owned(), reason };
+    fn candles_in(&self, window: &Window<'_>) -> Result<Fetched<Candle>, FetchError> {
+        let Window { market, granularity, start_ms, .. } = *window;
         let seconds = granularity.millis / 1000;
         if granularity.millis % 1000 != 0 || !GRANULARITIES.contains(&seconds) {
-            return Err(setup(format!("Coinbase Exchange has no {} candles", granularity.name)));
+            let reason = format!("Coinbase Exchange has no {} candles", granularity.name);
+            return Err(FetchError::Setup { exchange: NAME.to_owned(), reason });
         }
-        let Some(wanted) = candles_wanted(NAME, "Coinbase", market, granularity, start_ms, end_ms, MAX_CANDLES)? else {
+        let Some(wanted) = window.wanted(NAME, "Coinbase", MAX_CANDLES)? else {
             return Ok(Fetched::default());
         };
         // `end` is the open time of the last candle wanted (Coinbase includes it).
@@ -246,7 +261,7 @@ impl CandleSource for CoinbasePrices {
         let path = format!("/products/{}/candles", encode_path_segment(&market.symbol));
         let answer = self.send("candles", path, params)?;
         let items = parse_candles(&answer.body).map_err(|reason| malformed(NAME, "candles", reason))?;
-        Ok(inside(items, start_ms, end_ms, answer.attempts))
+        Ok(window.inside(items, answer.attempts))
     }
 }
 
@@ -272,6 +287,7 @@ mod tests {
     use crate::coinbase::sim::market::minute_missing;
     use crate::coinbase::sim::{self as coinbase_sim, CoinbaseSim, CoinbaseSimConfig, Limits};
     use crate::http::ManualClock;
+    use crate::prices::Granularity;
     use crate::sim::faults::{FaultConfig, FaultKind};
     use crate::sim::generate::PRICE_HISTORY_START_MS;
 
@@ -409,6 +425,19 @@ mod tests {
         let stats = sim.stats();
         // The client never sends faster than 10 per second, so a 429 is rare; any is retried.
         assert_eq!(stats.candle_requests, 30 + stats.rate_limited);
+    }
+
+    #[test]
+    fn the_pace_switch_works_only_against_a_loopback_host() {
+        let local = Some("http://127.0.0.1:8123");
+        assert_eq!(sandbox_pace(local, Some("1000")), 1000.0);
+        assert_eq!(sandbox_pace(Some("http://localhost:9"), Some(" 2.5 ")), 2.5);
+        // A real Coinbase host, none (production), or a rate that is no positive number: the default.
+        assert_eq!(sandbox_pace(Some(DEFAULT_BASE_URL), Some("1000")), PACE_PER_SECOND);
+        assert_eq!(sandbox_pace(None, Some("1000")), PACE_PER_SECOND);
+        for rate in [None, Some("fast"), Some("0"), Some("-3")] {
+            assert_eq!(sandbox_pace(local, rate), PACE_PER_SECOND, "{rate:?}");
+        }
     }
 
     #[test]

@@ -22,8 +22,7 @@ use super::api::{Endpoint, KrakenApi, Tier, malformed};
 use super::assets::canonical_asset;
 use crate::Secret;
 use crate::http::{ClientConfig, Clock, FetchError};
-use crate::prices::window::{candles_wanted, inside};
-use crate::prices::{Candle, CandleSource, CloseText, Fetched, Granularity, Market, candle_rows};
+use crate::prices::{Candle, CandleSource, CloseText, Fetched, Granularity, Market, Window, candle_rows};
 
 /// The exchange's name in errors and as a price's source.
 const NAME: &str = "kraken";
@@ -136,18 +135,13 @@ impl CandleSource for KrakenPrices {
         MAX_ROWS
     }
 
-    fn candles(
-        &self,
-        market: &Market,
-        granularity: Granularity,
-        start_ms: i64,
-        end_ms: i64,
-    ) -> Result<Fetched<Candle>, FetchError> {
-        let setup = |reason: String| FetchError::Setup { exchange: NAME.to_owned(), reason };
+    fn candles_in(&self, window: &Window<'_>) -> Result<Fetched<Candle>, FetchError> {
+        let Window { market, granularity, start_ms, .. } = *window;
         let Some(&(_, interval)) = INTERVALS.iter().find(|(g, _)| *g == granularity) else {
-            return Err(setup(format!("Kraken's source asks no {} candles", granularity.name)));
+            let reason = format!("Kraken's source asks no {} candles", granularity.name);
+            return Err(FetchError::Setup { exchange: NAME.to_owned(), reason });
         };
-        if candles_wanted(NAME, "Kraken", market, granularity, start_ms, end_ms, MAX_ROWS)?.is_none() {
+        if window.wanted(NAME, "Kraken", MAX_ROWS)?.is_none() {
             return Ok(Fetched::default());
         }
         // `since` is exclusive: a second before the first candle wanted.
@@ -157,7 +151,7 @@ impl CandleSource for KrakenPrices {
         let answer = self.api.call(Endpoint::Ohlc, &params)?;
         let result = self.api.result(Endpoint::Ohlc, &answer)?;
         let items = parse_ohlc(result).map_err(|reason| malformed(Endpoint::Ohlc, reason))?;
-        Ok(inside(items, start_ms, end_ms, answer.attempts))
+        Ok(window.inside(items, answer.attempts))
     }
 }
 

@@ -5,6 +5,32 @@
 use super::{Candle, Fetched, Granularity, Market};
 use crate::http::FetchError;
 
+/// One candle request: the candles of `granularity` of `market` that open in
+/// `[start_ms, end_ms)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Window<'a> {
+    /// The market asked.
+    pub market: &'a Market,
+    /// The candle length asked.
+    pub granularity: Granularity,
+    /// The first open time wanted (UTC ms, inclusive).
+    pub start_ms: i64,
+    /// The end of the range (UTC ms, exclusive).
+    pub end_ms: i64,
+}
+
+impl Window<'_> {
+    /// [`candles_wanted`] for this window.
+    pub fn wanted(&self, exchange: &str, source: &str, max: u32) -> Result<Option<i64>, FetchError> {
+        candles_wanted(exchange, source, self.market, self.granularity, self.start_ms, self.end_ms, max)
+    }
+
+    /// [`inside`] this window: the candles of an answer that took `attempts` opening in it.
+    pub fn inside(&self, items: Vec<Candle>, attempts: u32) -> Fetched<Candle> {
+        inside(items, self.start_ms, self.end_ms, attempts)
+    }
+}
+
 /// The candles of `granularity` that cover `[start_ms, end_ms)` of `market`: `None` when the
 /// range is empty (nothing to ask), a [`FetchError::Setup`] of `exchange` when it holds more
 /// than `max`, the most `source` (its name in the message) returns in one answer.
