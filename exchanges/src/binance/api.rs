@@ -233,25 +233,7 @@ impl BinanceApi {
         Ok((info.symbols, answer.attempts))
     }
 
-    /// The account label this handle was made for.
-    pub fn account(&self) -> &str {
-        &self.account
-    }
-
-    /// The shared limiter.
-    pub fn limiter(&self) -> &Arc<Limiter> {
-        self.client.limiter()
-    }
-
-    /// The underlying client (base URL, retry policy).
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// The protocol (signing and judging), e.g. to read the clock offset.
-    pub fn protocol(&self) -> &BinanceProtocol {
-        &self.protocol
-    }
+    crate::http::handle::api_handle_accessors!(BinanceProtocol);
 }
 
 #[cfg(test)]

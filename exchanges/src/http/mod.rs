@@ -10,6 +10,7 @@ pub mod answer;
 pub mod client;
 pub mod clock;
 mod error;
+pub(crate) mod handle;
 pub mod limiter;
 pub mod query;
 

@@ -455,25 +455,7 @@ impl KrakenApi {
         envelope.result.ok_or_else(|| malformed(endpoint, "the answer has no result".to_owned()))
     }
 
-    /// The account label this handle was made for.
-    pub fn account(&self) -> &str {
-        &self.account
-    }
-
-    /// The shared limiter.
-    pub fn limiter(&self) -> &Arc<Limiter> {
-        self.client.limiter()
-    }
-
-    /// The underlying client.
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
-    /// The protocol (signing, nonces).
-    pub fn protocol(&self) -> &KrakenProtocol {
-        &self.protocol
-    }
+    crate::http::handle::api_handle_accessors!(KrakenProtocol);
 
     /// Kraken's time now as far as we know it, ms.
     pub fn now_ms(&self) -> i64 {

@@ -1,0 +1,31 @@
+//! The accessors every exchange's API handle shares: the account label it was made for, its
+//! client and that client's limiter, and its protocol.
+
+/// Writes, inside an exchange API handle's `impl` block, the accessors `account`, `limiter`,
+/// `client` and `protocol` (returning `$protocol`), for a handle with the fields
+/// `account: String`, `client: Arc<Client>` and `protocol: Arc<$protocol>`.
+macro_rules! api_handle_accessors {
+    ($protocol:ty) => {
+        /// The account label this handle was made for.
+        pub fn account(&self) -> &str {
+            &self.account
+        }
+
+        /// The shared limiter.
+        pub fn limiter(&self) -> &std::sync::Arc<$crate::http::Limiter> {
+            self.client.limiter()
+        }
+
+        /// The underlying client (base URL, retry policy).
+        pub fn client(&self) -> &$crate::http::Client {
+            &self.client
+        }
+
+        /// The protocol (signing and judging answers).
+        pub fn protocol(&self) -> &$protocol {
+            &self.protocol
+        }
+    };
+}
+
+pub(crate) use api_handle_accessors;
