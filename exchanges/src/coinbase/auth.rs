@@ -341,19 +341,6 @@ impl CdpKey {
     }
 }
 
-/// One-call form of [`CdpKey::rest_jwt`]: reads the key and signs one request.
-pub fn rest_jwt(
-    key_name: &str,
-    private_key: &Secret,
-    method: &str,
-    host: &str,
-    path: &str,
-    now: DateTime<Utc>,
-    nonce: &str,
-) -> Result<String, AuthError> {
-    CdpKey::parse(key_name, private_key)?.rest_jwt(method, host, path, now, nonce)
-}
-
 /// The `Authorization` header value for a token.
 pub fn authorization_header(jwt: &str) -> String {
     format!("Bearer {jwt}")

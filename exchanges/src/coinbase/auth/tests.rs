@@ -101,16 +101,8 @@ fn ed25519_seed_alone_and_other_pastes_give_the_same_token() {
         ed25519_dalek::SigningKey::from_bytes(full[..32].try_into().unwrap()).to_pkcs8_der().unwrap().as_bytes(),
     );
     for secret in [seed_only, unpadded, url_safe, quoted_with_escape, pkcs8.replace('\n', "\\n")] {
-        let token = rest_jwt(
-            ED25519_KEY_NAME,
-            &Secret::new(secret.as_str()),
-            "get",
-            API_HOST,
-            ACCOUNTS_PATH,
-            at(1_700_000_000),
-            ED25519_NONCE,
-        )
-        .unwrap();
+        let key = CdpKey::parse(ED25519_KEY_NAME, &Secret::new(secret.as_str())).unwrap();
+        let token = key.rest_jwt("get", API_HOST, ACCOUNTS_PATH, at(1_700_000_000), ED25519_NONCE).unwrap();
         assert_eq!(token, ED25519_TOKEN, "secret form {secret:?}");
     }
 }
