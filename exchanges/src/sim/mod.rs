@@ -8,10 +8,11 @@
 //!
 //! The toolkit an exchange's simulator is built from, so that it holds only its endpoints and
 //! its data: [`now_ms`] (the wall clock), [`counters`] (decaying counters, fixed windows, budget
-//! shares), [`ids`] and [`amounts`] (seeded identifiers, exchange rounding), and [`json`]
+//! shares), [`config`] (what shapes a run), [`ids`] and [`amounts`] (seeded identifiers, exchange rounding), and [`json`]
 //! (records rendered once through `serde_json`, pages of raw records, ordered objects).
 
 pub mod amounts;
+pub mod config;
 pub mod counters;
 pub mod demo;
 pub mod faults;

@@ -25,6 +25,7 @@ use self::endpoints::{ApiError, Context, Params, check_unread, endpoint};
 use self::limits::{Admission, RateLimits};
 use self::store::Store;
 use crate::Secret;
+#[cfg(test)]
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Activity, BINANCE, EXTERNAL_WALLET, Market, Profile, World, generate};
 use crate::sim::json;
@@ -88,22 +89,8 @@ impl SimKey {
     }
 }
 
-/// Everything that shapes a simulator run.
-#[derive(Debug, Clone)]
-pub struct SimConfig {
-    /// Seed of the history.
-    pub seed: u64,
-    /// Size of the history.
-    pub profile: Profile,
-    /// Budgets.
-    pub limits: Limits,
-    /// Injected faults, if any.
-    pub faults: Option<FaultConfig>,
-    /// The accepted key.
-    pub key: SimKey,
-    /// Port to bind on 127.0.0.1 (0: chosen by the OS).
-    pub port: u16,
-}
+/// Everything that shapes a simulator run (its `limits` are Binance's budgets).
+pub type SimConfig = crate::sim::config::SimConfig<Profile, Limits, SimKey>;
 
 impl SimConfig {
     /// The demo account for `seed`: demo profile, real budgets, demo key, no faults, any port.

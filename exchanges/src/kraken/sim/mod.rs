@@ -37,7 +37,6 @@ use super::api::{Endpoint, Tier};
 use crate::Secret;
 use crate::http::decode_pairs;
 use crate::sim::counters::{DecayingCounter, Spending, share_percent};
-use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Activity, Market, Profile, generate};
 use crate::sim::json::{self, Ordered};
 use crate::sim::now_ms;
@@ -110,22 +109,8 @@ impl SimKey {
     }
 }
 
-/// Everything that shapes a simulator run.
-#[derive(Debug, Clone)]
-pub struct SimConfig {
-    /// Seed of the market and the history.
-    pub seed: u64,
-    /// Size of the history.
-    pub profile: KrakenProfile,
-    /// The call counter.
-    pub limits: Limits,
-    /// Injected faults.
-    pub faults: Option<FaultConfig>,
-    /// The accepted key.
-    pub key: SimKey,
-    /// Port on 127.0.0.1 (0: any).
-    pub port: u16,
-}
+/// Everything that shapes a simulator run (its `limits` are the call counter).
+pub type SimConfig = crate::sim::config::SimConfig<KrakenProfile, Limits, SimKey>;
 
 impl SimConfig {
     /// The demo account: demo profile, Pro counter decaying 20 times faster, demo key.
