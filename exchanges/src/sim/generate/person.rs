@@ -491,17 +491,7 @@ impl Person {
         let amount =
             if self.rng.u8(0..20) == 0 { Decimal::new(0, 8) } else { self.reward_amount(market, asset, time_ms) };
         self.next_reward += self.rng.u64(1..5_000_000);
-        let activity = Activity::Reward {
-            kind,
-            channel: RewardChannel::Distribution,
-            source,
-            asset: asset.to_owned(),
-            amount,
-            time_ms,
-            id: self.next_reward,
-        };
-        self.apply(&activity);
-        binance.push(activity);
+        binance.push(self.reward(kind, RewardChannel::Distribution, source, asset, amount, time_ms));
     }
 
     pub(super) fn flexible(&mut self, market: &Market, time_ms: i64, binance: &mut Vec<Activity>) {
@@ -511,17 +501,9 @@ impl Person {
         let time_ms = self.unique_time(time_ms, asset, reward_type, product);
         let amount = floor_dp(self.reward_amount(market, asset, time_ms) / Decimal::TEN, 8).max(Decimal::new(1, 8));
         self.next_reward += 1;
-        let activity = Activity::Reward {
-            kind: RewardKind::Interest,
-            channel: RewardChannel::FlexibleEarn { product: product.to_owned(), reward_type: reward_type.to_owned() },
-            source: "Simple Earn Flexible".to_owned(),
-            asset: asset.to_owned(),
-            amount,
-            time_ms,
-            id: self.next_reward,
-        };
-        self.apply(&activity);
-        binance.push(activity);
+        let channel = RewardChannel::FlexibleEarn { product: product.to_owned(), reward_type: reward_type.to_owned() };
+        let source = "Simple Earn Flexible".to_owned();
+        binance.push(self.reward(RewardKind::Interest, channel, source, asset, amount, time_ms));
     }
 
     pub(super) fn locked(&mut self, market: &Market, time_ms: i64, binance: &mut Vec<Activity>) {
@@ -534,17 +516,26 @@ impl Person {
         let time_ms = self.unique_time(time_ms, asset, reward_type, &position.to_string());
         let amount = self.reward_amount(market, asset, time_ms);
         self.next_reward += 1;
-        let activity = Activity::Reward {
-            kind: RewardKind::Staking,
-            channel: RewardChannel::LockedEarn { position, lock_days, reward_type: reward_type.to_owned() },
-            source: "Simple Earn Locked".to_owned(),
-            asset: asset.to_owned(),
-            amount,
-            time_ms,
-            id: self.next_reward,
-        };
+        let channel = RewardChannel::LockedEarn { position, lock_days, reward_type: reward_type.to_owned() };
+        let source = "Simple Earn Locked".to_owned();
+        binance.push(self.reward(RewardKind::Staking, channel, source, asset, amount, time_ms));
+    }
+
+    /// The reward with the latest id (`next_reward`): `amount` of `asset` at `time_ms`,
+    /// applied to the balances.
+    fn reward(
+        &mut self,
+        kind: RewardKind,
+        channel: RewardChannel,
+        source: String,
+        asset: &str,
+        amount: Decimal,
+        time_ms: i64,
+    ) -> Activity {
+        let activity =
+            Activity::Reward { kind, channel, source, asset: asset.to_owned(), amount, time_ms, id: self.next_reward };
         self.apply(&activity);
-        binance.push(activity);
+        activity
     }
 
     /// A record that ended failed, rejected or expired: one of each kind in turn.
