@@ -242,37 +242,24 @@ struct Sample {
     text: &'static str,
 }
 
+impl Sample {
+    /// The sample `file` of account `label` on `exchange`, its content `text`.
+    const fn new(label: &'static str, exchange: &'static str, file: &'static str, text: &'static str) -> Sample {
+        Sample { label, exchange, file, text }
+    }
+}
+
 const SAMPLES: &[Sample] = &[
-    Sample {
-        label: "cold-wallet",
-        exchange: "wallet",
-        file: "wallet.csv",
-        text: include_str!("../../fixtures/demo/wallet.csv"),
-    },
-    Sample {
-        label: "coinbase",
-        exchange: "coinbase",
-        file: "coinbase.csv",
-        text: include_str!("../../fixtures/coinbase/csv/current_2024.csv"),
-    },
-    Sample {
-        label: "kraken",
-        exchange: "kraken",
-        file: "kraken-ledgers.csv",
-        text: include_str!("../../fixtures/kraken/csv/ledgers_2025.csv"),
-    },
-    Sample {
-        label: "binance",
-        exchange: "binance",
-        file: "binance-statement.csv",
-        text: include_str!("../../fixtures/binance/csv/transactions_2024.csv"),
-    },
-    Sample {
-        label: "koinly-history",
-        exchange: "other",
-        file: "koinly.csv",
-        text: include_str!("../../fixtures/demo/koinly.csv"),
-    },
+    Sample::new("cold-wallet", "wallet", "wallet.csv", include_str!("../../fixtures/demo/wallet.csv")),
+    Sample::new("coinbase", "coinbase", "coinbase.csv", include_str!("../../fixtures/coinbase/csv/current_2024.csv")),
+    Sample::new("kraken", "kraken", "kraken-ledgers.csv", include_str!("../../fixtures/kraken/csv/ledgers_2025.csv")),
+    Sample::new(
+        "binance",
+        "binance",
+        "binance-statement.csv",
+        include_str!("../../fixtures/binance/csv/transactions_2024.csv"),
+    ),
+    Sample::new("koinly-history", "other", "koinly.csv", include_str!("../../fixtures/demo/koinly.csv")),
 ];
 
 /// Writes every export format of the computed year into `exports/` beside the ledger; returns
