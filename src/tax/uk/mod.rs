@@ -13,14 +13,14 @@
 
 pub mod day;
 pub mod events;
-// pub mod export;
+pub mod export;
 pub mod matching;
 pub mod pool;
-// pub mod report;
+pub mod report;
 pub mod year;
 
 #[cfg(test)]
-// mod proptests;
+mod proptests;
 #[cfg(test)]
 mod tests;
 
