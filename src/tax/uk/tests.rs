@@ -443,3 +443,18 @@ fn swap_fee_is_split_between_both_sides() {
     assert_eq!((eth.proceeds, eth.cost, eth.incidental, eth.gain()), (d("2000"), d("1500"), d("5"), d("495")));
     assert_eq!(all["BTC"].pool_at(day("2021-06-01")), Pool { units: d("0.1"), cost: d("2005") });
 }
+
+/// `--year 2024` is 2024/25: from 6 April 2024 00:00 BST (23:00 UTC the day before) to 5 April
+/// 2025; events are read up to the end of 5 May 2025 (30 days past the year's end).
+#[test]
+fn uk_tax_year_bounds_and_the_data_window() {
+    use crate::tax::jurisdiction::Jurisdiction;
+    let rules = Jurisdiction::Uk.rules();
+    let year = rules.tax_year(2024);
+    assert_eq!((rules.code(), year.label.as_str()), ("UK", "2024/25"));
+    assert_eq!((year.first_day.to_string(), year.last_day.to_string()), ("2024-04-06".into(), "2025-04-05".into()));
+    let rfc = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().to_rfc3339();
+    assert_eq!(rfc(year.start_ms), "2024-04-05T23:00:00+00:00");
+    assert_eq!(rfc(year.end_ms), "2025-04-05T23:00:00+00:00");
+    assert_eq!(rfc(rules.events_until_ms(2024)), "2025-05-05T23:00:00+00:00");
+}
