@@ -1,12 +1,11 @@
 //! A UK tax year's figures: the SA108 totals, the annual exempt amount and the gain after it,
 //! the 2024/25 split at the rate change, and whether the year must be reported.
 //!
-//! Annual exempt amounts for individuals (TCGA 1992 s1K; HMRC's rates and allowances,
-//! <https://www.gov.uk/government/publications/rates-and-allowances-capital-gains-tax/capital-gains-tax-rates-and-annual-tax-free-allowances>):
+//! Annual exempt amounts for individuals (TCGA 1992 s1K; HMRC's tax-free allowance page,
+//! <https://www.gov.uk/capital-gains-tax/allowances>, and earlier years' rates and allowances):
 //! £11,100 (2016/17), £11,300, £11,700, £12,000, £12,300 (2020/21 to 2022/23), £6,000
 //! (2023/24), £3,000 (2024/25 and 2025/26). Main rates 10% / 20% until 29 October 2024,
-//! 18% / 24% for disposals on or after 30 October 2024
-//! (<https://www.gov.uk/government/publications/changes-to-the-rates-of-capital-gains-tax>).
+//! 18% / 24% for disposals on or after 30 October 2024 (<https://www.gov.uk/capital-gains-tax/rates>).
 //! Reporting (<https://www.gov.uk/capital-gains-tax/reporting-and-paying-capital-gains-tax>):
 //! a return is needed when the gains are above the exempt amount, or when the proceeds of
 //! all disposals are above £50,000 (from 2023/24; four times the exempt amount before).
