@@ -123,6 +123,10 @@ fn uk_exports_match_their_golden_files_and_are_byte_identical_on_rerun() {
     }
     let list = sb.ok(&["export", "--list"]).stdout;
     assert!(list.contains("hmrc") && list.contains("sa108"), "{list}");
+    // A US form from a UK ledger is made, with a note saying whose rules it follows.
+    let us_form = sb.path("form8949-2024.csv");
+    let run = sb.ok(&["export", "form8949", "--year", "2024", "-o", us_form.to_str().unwrap()]);
+    assert!(run.stderr.contains("follows UK rules") && run.stderr.contains("export hmrc"), "{}", run.stderr);
 }
 
 #[test]

@@ -51,6 +51,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return Err(Failure::input("an export needs --year").hint("e.g. cointally export form8949 --year 2025").into());
     };
     let mut ledger = context.open_ledger()?;
+    if format.kind() == export::Kind::Gains
+        && super::report_uk::jurisdiction(&ledger, &tax)? == crate::tax::jurisdiction::Jurisdiction::Uk
+    {
+        context.note(format!(
+            "note: this ledger follows UK rules, but {} is computed under US rules (the UK's: export hmrc, export sa108)",
+            format.name()
+        ));
+    }
     let (computed, missing) = compute_year(context, &mut ledger, &tax)?;
     let input = Input::gather(&ledger, tax.options(), &computed, (missing, tax.allow_missing_prices), &[format])?;
     let path = args.output.unwrap_or_else(|| PathBuf::from(export::default_file_name(format, tax.year)));
