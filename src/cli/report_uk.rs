@@ -29,11 +29,12 @@ pub fn jurisdiction(ledger: &Ledger, args: &TaxArgs) -> anyhow::Result<Jurisdict
 /// Checks the currency and the prices, matches transfers and computes the UK year.
 fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(UkComputed, usize, String)> {
     let currency = ledger.reporting_currency()?;
-    if currency != "GBP" {
+    let wanted = Jurisdiction::Uk.rules().currency().unwrap_or("GBP");
+    if currency != wanted {
         return Err(Failure::input(format!(
             "UK figures are in pounds sterling, but this ledger reports in {currency}"
         ))
-        .hint("value the legs in pounds: cointally currency GBP")
+        .hint(format!("value the legs in pounds: cointally currency {wanted}"))
         .into());
     }
     if args.method != crate::tax::Method::Fifo || args.lots != crate::tax::Tracking::Us {
