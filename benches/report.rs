@@ -11,6 +11,13 @@
 //! from the first event under the US rules (universal until 2025, per wallet after), store the
 //! year's rows, and sum them up. Targets: under 5 s, peak resident memory under 500 MB (the
 //! generation runs in the child, so the peak is the report's own).
+//!
+//! `COINTALLY_BENCH_REPORT_JURISDICTION=uk` times what `cointally report --year 2024` does for
+//! a UK ledger instead (alone in its process, so the peak memory is the UK run's): match the
+//! transfers, sort every event into each token's acquisitions and disposals, apply the same
+//! day, 30-day and section 104 rules over all of history, and sum up tax year 2024/25 (the
+//! generated values are in dollars; the UK computation reads them as the reporting currency,
+//! which costs the same).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,6 +26,7 @@ use std::time::Instant;
 
 use cointally::ledger::{Ledger, LegValue, NewAccount, OpenMode};
 use cointally::tax::report::Report;
+use cointally::tax::uk::report::UkReport;
 use cointally::tax::{self, Options};
 use cointally::transfers;
 use cointally_exchanges::time::from_millis;
@@ -34,6 +42,7 @@ const ASSETS: [(&str, i64); 4] = [("BTC", 30_000), ("ETH", 2_000), ("SOL", 60), 
 const WALLETS: usize = 4;
 const GENERATE_ENV: &str = "COINTALLY_BENCH_REPORT_GENERATE";
 const LEDGER_ENV: &str = "COINTALLY_BENCH_REPORT_LEDGER";
+const JURISDICTION_ENV: &str = "COINTALLY_BENCH_REPORT_JURISDICTION";
 
 fn main() {
     if let Ok(path) = std::env::var(GENERATE_ENV) {
@@ -54,6 +63,9 @@ fn main() {
     }
 
     let mut ledger = Ledger::open(&path, OpenMode::Existing).expect("ledger");
+    if std::env::var(JURISDICTION_ENV).is_ok_and(|j| j.eq_ignore_ascii_case("uk")) {
+        return uk_run(&mut ledger);
+    }
     let started = Instant::now();
     let matching = transfers::refresh(&mut ledger).expect("transfers");
     let matched = started.elapsed();
@@ -81,6 +93,40 @@ fn main() {
         computed.computation.holdings.len(),
         report.totals.proceeds,
         report.totals.cost_basis,
+    );
+    println!(
+        "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
+        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    );
+}
+
+/// The UK run: tax year 2024/25 under HMRC's matching rules.
+fn uk_run(ledger: &mut Ledger) {
+    let started = Instant::now();
+    let matching = transfers::refresh(ledger).expect("transfers");
+    let matched = started.elapsed();
+    let computed = tax::uk::compute(ledger, 2024, &matching).expect("compute");
+    let computed_at = started.elapsed();
+    let report = UkReport::new(&computed, "GBP");
+    let total = started.elapsed();
+    println!(
+        "UK report 2024/25 over {} events: {:.2} s (transfers {:.2} s: {} matched; matching and pools {:.2} s; sum {:.2} s)",
+        computed.events,
+        total.as_secs_f64(),
+        matched.as_secs_f64(),
+        matching.links.len(),
+        (computed_at - matched).as_secs_f64(),
+        (total - computed_at).as_secs_f64(),
+    );
+    let f = &report.figures.total;
+    println!(
+        "  {} rows, {} disposals, {} income rows, {} pools; proceeds {}, allowable costs {}",
+        computed.disposals.len(),
+        f.disposals,
+        computed.income.len(),
+        computed.pools.len(),
+        f.proceeds.round_dp(2),
+        f.allowable_costs.round_dp(2),
     );
     println!(
         "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",

@@ -46,6 +46,9 @@ pub enum EventKind {
     Spend,
     /// Crypto given away as a gift or donation.
     Gift,
+    /// Crypto given to the owner's spouse or civil partner (UK: no gain, no loss); only ever
+    /// the user's word (`cointally reclassify EVENT gift_spouse`).
+    GiftSpouse,
     /// Crypto lost or stolen.
     Lost,
     /// A move between the exchange's own sub-accounts (spot ↔ staking); changes nothing taxable.
@@ -60,7 +63,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in a stable order (for help texts and validation messages).
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::Trade,
         EventKind::Deposit,
         EventKind::Withdrawal,
@@ -77,6 +80,7 @@ impl EventKind {
         EventKind::Fee,
         EventKind::Spend,
         EventKind::Gift,
+        EventKind::GiftSpouse,
         EventKind::Lost,
         EventKind::InternalTransfer,
         EventKind::Adjustment,
@@ -102,6 +106,7 @@ impl EventKind {
             EventKind::Fee => "fee",
             EventKind::Spend => "spend",
             EventKind::Gift => "gift",
+            EventKind::GiftSpouse => "gift_spouse",
             EventKind::Lost => "lost",
             EventKind::InternalTransfer => "internal_transfer",
             EventKind::Adjustment => "adjustment",

@@ -330,6 +330,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
         lots: Tracking::Us,
         transfer_fees: TransferFees::Dispose,
         allow_missing_prices: false,
+        jurisdiction: None,
     };
     let (computed, missing) = super::report::compute_year(context, &mut ledger, &tax)?;
     let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();

@@ -36,8 +36,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return list(context);
     }
     let name = args.format.unwrap_or_default();
+    if let Some(uk) = crate::tax::uk::export::UkFormat::find(&name) {
+        return super::report_uk::export(context, uk, args.output, args.tax);
+    }
     let Some(format) = export::find(&name) else {
-        let names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
+        let mut names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
+        names.extend(crate::tax::uk::export::UkFormat::ALL.iter().map(|f| f.name()));
         return Err(Failure::input(format!("no export format {name:?}"))
             .hint(format!("the formats: {}", names.join(", ")))
             .hint("for H&R Block or TaxSlayer, attach the form8949 export as a statement (the README says how)")
@@ -47,6 +51,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return Err(Failure::input("an export needs --year").hint("e.g. cointally export form8949 --year 2025").into());
     };
     let mut ledger = context.open_ledger()?;
+    if format.kind() == export::Kind::Gains
+        && super::report_uk::jurisdiction(&ledger, &tax)? == crate::tax::jurisdiction::Jurisdiction::Uk
+    {
+        context.note(format!(
+            "note: this ledger follows UK rules, but {} is computed under US rules (the UK's: export hmrc, export sa108)",
+            format.name()
+        ));
+    }
     let (computed, missing) = compute_year(context, &mut ledger, &tax)?;
     let input = Input::gather(&ledger, tax.options(), &computed, (missing, tax.allow_missing_prices), &[format])?;
     let path = args.output.unwrap_or_else(|| PathBuf::from(export::default_file_name(format, tax.year)));
@@ -73,16 +85,23 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
 }
 
 fn list(context: &Context) -> anyhow::Result<()> {
+    let uk = crate::tax::uk::export::UkFormat::ALL;
     if context.json {
-        let formats: Vec<serde_json::Value> = FORMATS
+        let mut formats: Vec<serde_json::Value> = FORMATS
             .iter()
             .map(|f| serde_json::json!({"name": f.name(), "kind": f.kind().as_str(), "description": f.description()}))
             .collect();
+        formats.extend(
+            uk.iter().map(|f| serde_json::json!({"name": f.name(), "kind": "gains", "description": f.description()})),
+        );
         return Ok(print_json(&formats)?);
     }
     let mut table = Table::new(&[("Format", Align::Left), ("Kind", Align::Left), ("What it is for", Align::Left)]);
     for f in FORMATS {
         table.row(vec![f.name().into(), f.kind().as_str().into(), f.description().into()]);
+    }
+    for f in uk {
+        table.row(vec![f.name().into(), "gains".into(), f.description().into()]);
     }
     Ok(table.print()?)
 }

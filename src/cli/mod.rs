@@ -20,8 +20,10 @@ mod prices;
 mod reclassify;
 mod renormalize;
 mod report;
+mod report_uk;
 #[cfg(feature = "sandbox")]
 mod sandbox;
+mod settings;
 mod sync;
 mod transfers;
 
@@ -102,6 +104,8 @@ enum Command {
     Export(export::Args),
     /// Audit the ledger before trusting a report (exit 0 only when clean)
     Check(check::Args),
+    /// Show or change the ledger's settings (`settings jurisdiction uk`; none lists them)
+    Settings(settings::Args),
     /// Run the whole pipeline on bundled sample data, no keys needed
     Demo,
 }
@@ -210,6 +214,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(&context, args),
         Command::Export(args) => export::run(&context, args),
         Command::Check(args) => check::run(&context, args),
+        Command::Settings(args) => settings::run(&context, args),
         #[cfg(feature = "sandbox")]
         Command::Demo => demo::run(&context),
         #[cfg(not(feature = "sandbox"))]

@@ -29,6 +29,7 @@ fn fits(kind: EventKind, sends: bool, receives: bool) -> bool {
             | EventKind::FiatWithdrawal
             | EventKind::Spend
             | EventKind::Gift
+            | EventKind::GiftSpouse
             | EventKind::Lost
             | EventKind::Fee
     );

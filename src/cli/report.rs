@@ -30,9 +30,13 @@ pub fn parse_year(text: &str) -> Result<i32, String> {
 /// The choices of a computation, shared by every command that computes gains.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TaxArgs {
-    /// The tax year (calendar year, dates in UTC), 2009 to 2100
+    /// The tax year, 2009 to 2100: the calendar year in UTC (US), or the UK tax year that
+    /// starts on 6 April of it (2024 = 2024/25)
     #[arg(long, value_parser = parse_year)]
     pub year: i32,
+    /// Whose tax rules, for this run only [default: the ledger's `jurisdiction` setting]
+    #[arg(long, value_enum)]
+    pub jurisdiction: Option<crate::tax::jurisdiction::Jurisdiction>,
     /// How the units sold are chosen among the lots held
     #[arg(long, value_enum, default_value_t = Method::Fifo)]
     pub method: Method,
@@ -82,6 +86,9 @@ pub fn compute_year(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> a
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let mut ledger = context.open_ledger()?;
+    if super::report_uk::jurisdiction(&ledger, &args.tax)? == crate::tax::jurisdiction::Jurisdiction::Uk {
+        return super::report_uk::run(context, &mut ledger, &args.tax);
+    }
     let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
     let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
     let currency = ledger.reporting_currency()?;

@@ -61,7 +61,7 @@ fn sides(kind: EventKind) -> Sides {
     match kind {
         Trade | Conversion => Sides::Both,
         Deposit | FiatDeposit | Staking | Interest | Airdrop | Mining | Rebate | Income | Fork => Sides::ReceivedOnly,
-        Withdrawal | FiatWithdrawal | Spend | Gift | Lost => Sides::SentOnly,
+        Withdrawal | FiatWithdrawal | Spend | Gift | GiftSpouse | Lost => Sides::SentOnly,
         Fee => Sides::FeeOnly,
         InternalTransfer | Adjustment | Unknown => Sides::Either,
     }

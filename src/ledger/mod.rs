@@ -39,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0004_tax.sql"),
     include_str!("../../schema/0005_attention.sql"),
     include_str!("../../schema/0006_pending.sql"),
+    include_str!("../../schema/0007_settings.sql"),
 ];
 
 /// The ledger version this build writes.
@@ -214,6 +215,13 @@ impl Ledger {
     /// The ledger's random id (keys its entries in the credentials file).
     pub fn ledger_id(&self) -> Result<String, LedgerError> {
         self.setting("ledger_id")?.ok_or_else(|| LedgerError::Corrupt("the ledger has no id".into()))
+    }
+
+    /// Every setting, sorted by key (`cointally settings`).
+    pub fn settings(&self) -> Result<Vec<(String, String)>, LedgerError> {
+        let mut stmt = self.conn.prepare("SELECT key, value FROM settings ORDER BY key")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// A setting's value (reporting currency, ...).

@@ -214,7 +214,7 @@ pub fn proportion(total: Decimal, part: Decimal, whole: Decimal) -> Decimal {
         .unwrap_or(total)
 }
 
-fn share(total: Decimal, weights: &[Decimal]) -> Vec<Decimal> {
+pub(crate) fn share(total: Decimal, weights: &[Decimal]) -> Vec<Decimal> {
     let sum: Decimal = weights.iter().sum();
     let n = weights.len();
     let mut out = Vec::with_capacity(n);

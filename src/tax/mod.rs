@@ -8,8 +8,10 @@
 
 pub mod engine;
 pub mod holding;
+pub mod jurisdiction;
 pub mod pools;
 pub mod report;
+pub mod uk;
 
 #[cfg(test)]
 mod bounds_proptests;
@@ -167,7 +169,7 @@ pub struct Computed {
 
 /// Feeds an event into the inputs hash: a fixed binary layout (decimals as their 16-byte
 /// form), so the same ledger hashes the same.
-fn hash_event(hasher: &mut Sha256, event: &TaxEvent) {
+pub(crate) fn hash_event(hasher: &mut Sha256, event: &TaxEvent) {
     hasher.update(event.id.to_le_bytes());
     hasher.update(event.account_id.to_le_bytes());
     hasher.update(event.kind.as_str().as_bytes());

@@ -1,0 +1,187 @@
+//! `cointally report` and `cointally export hmrc|sa108` for a UK ledger (or with
+//! `--jurisdiction uk`): the tax year from 6 April, HMRC's matching rules, the SA108 figures.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::ledger::Ledger;
+use crate::pricing;
+use crate::tax::jurisdiction::Jurisdiction;
+use crate::tax::report::money;
+use crate::tax::uk::export::{UkFormat, render, write_file};
+use crate::tax::uk::report::UkReport;
+use crate::tax::uk::year::Part;
+use crate::tax::uk::{self, UkComputed};
+use crate::transfers;
+
+use super::output::{Align, Table, print_json};
+use super::report::TaxArgs;
+use super::{Context, Failure};
+
+/// The jurisdiction of this run: `--jurisdiction`, else the ledger's setting.
+pub fn jurisdiction(ledger: &Ledger, args: &TaxArgs) -> anyhow::Result<Jurisdiction> {
+    Ok(match args.jurisdiction {
+        Some(j) => j,
+        None => Jurisdiction::of_ledger(ledger)?,
+    })
+}
+
+/// Checks the currency and the prices, matches transfers and computes the UK year.
+fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(UkComputed, usize, String)> {
+    let currency = ledger.reporting_currency()?;
+    let wanted = Jurisdiction::Uk.rules().currency().unwrap_or("GBP");
+    if currency != wanted {
+        return Err(Failure::input(format!(
+            "UK figures are in pounds sterling, but this ledger reports in {currency}"
+        ))
+        .hint(format!("value the legs in pounds: cointally currency {wanted}"))
+        .into());
+    }
+    if args.method != crate::tax::Method::Fifo || args.lots != crate::tax::Tracking::Us {
+        context.note("note: --method and --lots are US choices; UK rules pool each token (no lots)");
+    }
+    let missing = pricing::require_values(ledger, args.allow_missing_prices)?;
+    if !missing.is_empty() {
+        context.note(format!(
+            "warning: {} legs have no value and count as zero; the rows they touch are marked (`cointally prices missing` lists them)",
+            missing.len()
+        ));
+    }
+    let matching = transfers::refresh(ledger)?;
+    Ok((uk::compute(ledger, args.year, &matching)?, missing.len(), currency))
+}
+
+/// `cointally report` under UK rules.
+pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<()> {
+    let (computed, _, currency) = compute(context, ledger, args)?;
+    let report = UkReport::new(&computed, &currency);
+    if context.json {
+        return Ok(print_json(&report.to_json())?);
+    }
+    print_report(&report)
+}
+
+/// A figure of a part of the year, as a cell.
+type Cell = fn(&Part) -> String;
+
+fn figures_table(parts: &[(&'static str, &Part)]) -> Table {
+    let mut columns = vec![("SA108, cryptoassets", Align::Left)];
+    columns.extend(parts.iter().map(|(name, _)| (*name, Align::Right)));
+    let mut table = Table::new(&columns);
+    let rows: [(&str, Cell); 5] = [
+        ("Number of disposals", |p| p.disposals.to_string()),
+        ("Disposal proceeds", |p| money(p.proceeds)),
+        ("Allowable costs", |p| money(p.allowable_costs)),
+        ("Gains in the year, before losses", |p| money(p.gains)),
+        ("Losses in the year", |p| money(p.losses)),
+    ];
+    for (name, cell) in rows {
+        let mut row = vec![name.to_owned()];
+        row.extend(parts.iter().map(|(_, p)| cell(p)));
+        table.row(row);
+    }
+    table
+}
+
+/// Prints a UK report as tables.
+pub fn print_report(report: &UkReport<'_>) -> anyhow::Result<()> {
+    let c = report.computed;
+    let f = &report.figures;
+    println!(
+        "Tax year {} ({} to {}), UK rules (same day, 30 days, section 104 pool), {}",
+        c.year.label,
+        c.year.first_day.format("%-d %B %Y"),
+        c.year.last_day.format("%-d %B %Y"),
+        report.currency
+    );
+    println!();
+    let mut parts = vec![("Year", &f.total)];
+    if let Some((before, after)) = &f.split {
+        parts.push(("Before 30 Oct 2024", before));
+        parts.push(("From 30 Oct 2024", after));
+    }
+    figures_table(&parts).print()?;
+    println!();
+    println!("Net gain: {}", money(f.total.net()));
+    match (f.exempt_amount, f.after_exempt_amount) {
+        (Some(aea), Some(after)) => println!("Annual exempt amount: {}; gain after it: {}", money(aea), money(after)),
+        _ => println!("Annual exempt amount: not known to this cointally for {}", c.year.label),
+    }
+    if f.report_reasons.is_empty() {
+        println!(
+            "Reporting: not needed on these figures alone (gains within the exempt amount, proceeds within the threshold)"
+        );
+    } else {
+        println!("Reporting: needed ({})", f.report_reasons.join("; "));
+    }
+    if !report.income_by_kind.is_empty() {
+        println!();
+        println!("Income (miscellaneous income, not capital gains):");
+        let mut table = Table::new(&[("Kind", Align::Left), ("Value", Align::Right)]);
+        for (kind, value) in &report.income_by_kind {
+            table.row(vec![kind.clone(), money(*value)]);
+        }
+        table.print()?;
+    }
+    println!();
+    println!("Section 104 pools at {}:", c.year.last_day.format("%-d %B %Y"));
+    let mut table = Table::new(&[("Token", Align::Left), ("Units", Align::Right), ("Pooled cost", Align::Right)]);
+    for p in &c.pools {
+        table.row(vec![p.asset.clone(), cointally_exchanges::amount::format_amount(p.pool.units), money(p.pool.cost)]);
+    }
+    table.print()?;
+    if !c.lost.is_empty() {
+        println!();
+        println!(
+            "{} lost or stolen holdings are still in the pools (no disposal); a negligible value claim is the route to the loss (README: United Kingdom)",
+            c.lost.len()
+        );
+    }
+    let missing_basis = c.disposals.iter().filter(|d| d.matched.basis_missing).count();
+    println!();
+    println!("{} rows (one per matched part of a disposal; `--json` and `export hmrc` list them)", c.disposals.len());
+    if missing_basis > 0 {
+        println!("{missing_basis} of them use a cost that is not known (counted as zero): `cointally check` says why");
+    }
+    println!("manifest: cointally {}, UK rules, inputs sha256 {}", env!("CARGO_PKG_VERSION"), c.inputs_hash);
+    Ok(())
+}
+
+/// `cointally export hmrc|sa108`.
+pub fn export(
+    context: &Context,
+    format: UkFormat,
+    output: Option<PathBuf>,
+    tax: Option<TaxArgs>,
+) -> anyhow::Result<()> {
+    let Some(tax) = tax else {
+        return Err(Failure::input("an export needs --year")
+            .hint(format!("e.g. cointally export {} --year 2024 (the tax year 2024/25)", format.name()))
+            .into());
+    };
+    let mut ledger = context.open_ledger()?;
+    let (computed, missing, currency) = compute(context, &mut ledger, &tax)?;
+    let report = UkReport::new(&computed, &currency);
+    let missing = (missing, tax.allow_missing_prices);
+    let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
+    if path.as_os_str() == "-" {
+        let (bytes, manifest) = render(format, &report, missing, "-")?;
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&bytes)?;
+        stdout.flush()?;
+        std::io::stderr().write_all(&manifest.to_json()?)?;
+        return Ok(());
+    }
+    let manifest = write_file(format, &report, missing, &path)?;
+    if context.json {
+        return Ok(print_json(&manifest)?);
+    }
+    context.note(format!(
+        "wrote {} ({} rows, sha256 {}) and its manifest {}",
+        path.display(),
+        manifest.output.rows,
+        manifest.output.sha256,
+        crate::export::manifest_path(&path).display()
+    ));
+    Ok(())
+}

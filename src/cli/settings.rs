@@ -1,0 +1,85 @@
+//! `cointally settings [KEY [VALUE]]`: the ledger's settings — all of them, one, or a change.
+//!
+//! The settings are the ledger's own choices (kept in it, so an accountant's ledger carries
+//! its client's): `jurisdiction` (`us` or `uk`: whose tax rules reports follow; `report
+//! --jurisdiction` overrides it for one run), `reporting_currency` (changed with `cointally
+//! currency`, which values the legs in the new one) and `ledger_id` (fixed).
+
+use crate::tax::jurisdiction::{JURISDICTION_SETTING, Jurisdiction};
+
+use super::output::{Align, Table, print_json};
+use super::{Context, Failure};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The setting (jurisdiction, reporting_currency, ledger_id); none lists them all
+    key: Option<String>,
+    /// Its new value (e.g. `cointally settings jurisdiction uk`)
+    #[arg(requires = "key")]
+    value: Option<String>,
+}
+
+/// Checks a new value for `key` and returns it as stored.
+fn validate(key: &str, value: &str) -> Result<String, Failure> {
+    match key {
+        JURISDICTION_SETTING => value
+            .parse::<Jurisdiction>()
+            .map(|j| j.as_str().to_owned())
+            .map_err(|e| Failure::input(e.to_string()).hint("e.g. cointally settings jurisdiction uk")),
+        "reporting_currency" => Err(Failure::input("the reporting currency is changed with `cointally currency`")
+            .hint(format!("cointally currency {}", value.to_uppercase()))),
+        "ledger_id" => {
+            Err(Failure::input("the ledger's id never changes (it keys the ledger's entries in the credentials file)"))
+        }
+        other => Err(Failure::input(format!("no setting {other:?}"))
+            .hint("the settings you can change: jurisdiction (us|uk); the currency with `cointally currency`")),
+    }
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    let mut ledger = context.open_ledger()?;
+    match (args.key, args.value) {
+        (None, _) => {
+            let mut settings = ledger.settings()?;
+            if !settings.iter().any(|(k, _)| k == JURISDICTION_SETTING) {
+                settings.push((JURISDICTION_SETTING.to_owned(), Jurisdiction::Us.as_str().to_owned()));
+                settings.sort();
+            }
+            if context.json {
+                let map: serde_json::Map<String, serde_json::Value> =
+                    settings.into_iter().map(|(k, v)| (k, serde_json::Value::from(v))).collect();
+                return Ok(print_json(&map)?);
+            }
+            let mut table = Table::new(&[("Setting", Align::Left), ("Value", Align::Left)]);
+            for (key, value) in settings {
+                table.row(vec![key, value]);
+            }
+            Ok(table.print()?)
+        }
+        (Some(key), None) => {
+            let value = match ledger.setting(&key)? {
+                Some(value) => value,
+                None if key == JURISDICTION_SETTING => Jurisdiction::of_ledger(&ledger)?.as_str().to_owned(),
+                None => {
+                    return Err(Failure::input(format!("no setting {key:?}"))
+                        .hint("`cointally settings` lists them")
+                        .into());
+                }
+            };
+            if context.json {
+                return Ok(print_json(&serde_json::json!({ key: value }))?);
+            }
+            println!("{value}");
+            Ok(())
+        }
+        (Some(key), Some(value)) => {
+            let stored = validate(&key, &value)?;
+            ledger.set_setting(&key, &stored)?;
+            if context.json {
+                return Ok(print_json(&serde_json::json!({ key: stored }))?);
+            }
+            context.note(format!("{key} = {stored}"));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The jurisdiction seam: whose tax rules turn the ledger's events into a year's disposals,
+//! income and holdings.
+//!
+//! A ledger has one jurisdiction (the `jurisdiction` setting: `cointally init --jurisdiction`,
+//! `cointally settings jurisdiction uk`; `report --jurisdiction` overrides it for one run).
+//! Each country is one implementation of [`Rules`] — what its tax year is, how far past the
+//! year's end events must be read — and one module that computes the year and shapes its
+//! output: the US lot engine ([`crate::tax::engine`], [`crate::tax::report`]) and the UK's
+//! share-pooling rules ([`crate::tax::uk`]). Reports and exports read a country's output,
+//! never its internals: commands dispatch on [`Jurisdiction`] once, at the top.
+//!
+//! How the next countries plug in (each a variant here, a `Rules` value and a module under
+//! `src/tax/<country>/` that reads the same time-ordered events):
+//! - **Canada** (average cost, superficial losses denied): the average-cost pool is the UK's
+//!   section 104 pool ([`crate::tax::uk::pool`]) with no same-day or 30-day matching; a loss
+//!   is denied when the same token is acquired from 30 days before to 30 days after the
+//!   disposal and still held on day 30, and the denied loss is added to the pool's cost. Its
+//!   `Rules::events_until_ms` reads 30 days past 31 December (like the UK's 30-day rule), its
+//!   tax year is the calendar year.
+//! - **Australia** (50% discount for assets held 12 months): lots as the US engine keeps them
+//!   (FIFO by default, [`crate::tax::pools`]), each disposal flagged `discount` when held
+//!   more than 12 months ([`crate::tax::holding`] counts the same anniversary); its
+//!   `Rules::tax_year` is 1 July to 30 June (`--year 2024` = 2024–25).
+//! - **Germany** (tax-free after one year, FIFO, €1,000 allowance): FIFO lots; a disposal
+//!   held more than one year is listed but not taxable; the year's summary compares the
+//!   taxable gains with the €1,000 exemption limit (a *Freigrenze*: all taxable when above).
+//!   Calendar year.
+//!
+//! A country whose year-level figures differ (allowances, rate periods, reporting
+//! thresholds) computes them in its own module from its own rows, as the UK does in
+//! [`crate::tax::uk::year`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+
+use crate::ledger::{Ledger, LedgerError};
+
+/// The setting that holds a ledger's jurisdiction.
+pub const JURISDICTION_SETTING: &str = "jurisdiction";
+
+/// Whose tax rules a report follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
+pub enum Jurisdiction {
+    /// United States: lots (FIFO, LIFO, HIFO, LOFO), short and long term, calendar years.
+    Us,
+    /// United Kingdom: HMRC's matching rules and section 104 pools, tax years from 6 April.
+    Uk,
+}
+
+impl Jurisdiction {
+    /// Every jurisdiction, in a stable order.
+    pub const ALL: [Jurisdiction; 2] = [Jurisdiction::Us, Jurisdiction::Uk];
+
+    /// The name used in flags and in the ledger's setting.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Jurisdiction::Us => "us",
+            Jurisdiction::Uk => "uk",
+        }
+    }
+
+    /// The country's rules.
+    pub fn rules(self) -> &'static dyn Rules {
+        match self {
+            Jurisdiction::Us => &UsRules,
+            Jurisdiction::Uk => &crate::tax::uk::UkRules,
+        }
+    }
+
+    /// The ledger's jurisdiction (`us` when the setting is absent).
+    pub fn of_ledger(ledger: &Ledger) -> Result<Jurisdiction, LedgerError> {
+        match ledger.setting(JURISDICTION_SETTING)? {
+            None => Ok(Jurisdiction::Us),
+            Some(text) => text.parse().map_err(|e: UnknownJurisdiction| LedgerError::Corrupt(e.to_string())),
+        }
+    }
+
+    /// The names, comma-separated, for messages.
+    pub fn names() -> String {
+        Jurisdiction::ALL.iter().map(|j| j.as_str()).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl fmt::Display for Jurisdiction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The text was not the name of a jurisdiction.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown jurisdiction {0:?} (expected one of: {names})", names = Jurisdiction::names())]
+pub struct UnknownJurisdiction(pub String);
+
+impl FromStr for Jurisdiction {
+    type Err = UnknownJurisdiction;
+
+    fn from_str(text: &str) -> Result<Jurisdiction, UnknownJurisdiction> {
+        Jurisdiction::ALL
+            .into_iter()
+            .find(|j| j.as_str().eq_ignore_ascii_case(text.trim()))
+            .ok_or_else(|| UnknownJurisdiction(text.to_owned()))
+    }
+}
+
+/// A tax year as a country names and bounds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaxYear {
+    /// The year as given (`--year 2024`).
+    pub year: i32,
+    /// Its name in reports (`2024` in the US, `2024/25` in the UK).
+    pub label: String,
+    /// The first day (local to the country).
+    pub first_day: NaiveDate,
+    /// The last day (local to the country).
+    pub last_day: NaiveDate,
+    /// The first instant, UTC ms.
+    pub start_ms: i64,
+    /// The instant after the last, UTC ms.
+    pub end_ms: i64,
+}
+
+/// What every country's rules say about time; the computation itself is the country's module.
+pub trait Rules: Sync {
+    /// The code in reports and JSON (`US`, `UK`).
+    fn code(&self) -> &'static str;
+
+    /// The reporting currency the country's figures are in (a ledger in another currency is
+    /// refused for this country's report).
+    fn currency(&self) -> Option<&'static str>;
+
+    /// The tax year `year` names (`--year`).
+    fn tax_year(&self, year: i32) -> TaxYear;
+
+    /// Until when (UTC ms, excluded) events must be read to compute `year`: its end, or
+    /// later where a rule looks forward (the UK's 30-day rule, Canada's superficial losses).
+    fn events_until_ms(&self, year: i32) -> i64;
+}
+
+/// The US rules' time: calendar years in UTC (the lots themselves are [`crate::tax::engine`]).
+pub struct UsRules;
+
+impl Rules for UsRules {
+    fn code(&self) -> &'static str {
+        "US"
+    }
+
+    fn currency(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn tax_year(&self, year: i32) -> TaxYear {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+        TaxYear {
+            year,
+            label: year.to_string(),
+            first_day: day(year, 1, 1),
+            last_day: day(year, 12, 31),
+            start_ms: crate::tax::year_start_ms(year),
+            end_ms: crate::tax::year_start_ms(year + 1),
+        }
+    }
+
+    fn events_until_ms(&self, year: i32) -> i64 {
+        crate::tax::year_start_ms(year + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_unknown_is_refused() {
+        for j in Jurisdiction::ALL {
+            assert_eq!(j.as_str().parse::<Jurisdiction>(), Ok(j));
+        }
+        assert_eq!("UK".parse::<Jurisdiction>(), Ok(Jurisdiction::Uk));
+        let err = "de".parse::<Jurisdiction>().unwrap_err();
+        assert!(err.to_string().contains("us, uk"), "{err}");
+    }
+
+    #[test]
+    fn us_year_is_the_calendar_year_in_utc() {
+        let y = Jurisdiction::Us.rules().tax_year(2024);
+        assert_eq!(y.label, "2024");
+        assert_eq!(y.start_ms, 1_704_067_200_000);
+        assert_eq!(y.end_ms, 1_735_689_600_000);
+        assert_eq!(Jurisdiction::Us.rules().events_until_ms(2024), y.end_ms);
+    }
+}
