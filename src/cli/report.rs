@@ -1,7 +1,5 @@
 //! `cointally report --year Y [--method …] [--lots …]`: the year's gains and income.
 
-use std::collections::BTreeMap;
-
 use crate::ledger::Ledger;
 use crate::pricing;
 use crate::tax::report::{Report, money};
@@ -83,16 +81,7 @@ pub fn compute_year(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> a
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let mut ledger = context.open_ledger()?;
     let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
-    let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-    let currency = ledger.reporting_currency()?;
-    let report = Report::new(
-        args.tax.year,
-        &currency,
-        args.tax.options(),
-        &computed.computation,
-        &labels,
-        &computed.inputs_hash,
-    );
+    let report = tax::year_report(&ledger, args.tax.year, args.tax.options(), &computed)?;
     if context.json {
         return Ok(print_json(&report.to_json())?);
     }

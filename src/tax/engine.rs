@@ -454,7 +454,7 @@ impl Engine {
         }
         let to = self.pool(plan.to_account, &main.asset);
         for lot in lots {
-            to.put(lot);
+            to.put(Lot { moved: true, ..lot });
         }
         for leg in event.legs.iter().filter(|l| l.role == LegRole::Fee && l.asset != main.asset && !is_fiat(&l.asset)) {
             self.dispose(event, leg, value(leg), DisposalKind::Fee, leg.value.is_none());
@@ -496,7 +496,17 @@ impl Engine {
         price_missing: bool,
     ) -> Lot {
         self.next_lot += 1;
-        Lot { id: self.next_lot, event_id: event.id, acquired_ms, amount, basis, basis_missing, price_missing }
+        Lot {
+            id: self.next_lot,
+            event_id: event.id,
+            acquired_ms,
+            amount,
+            basis,
+            basis_missing,
+            price_missing,
+            origin_account: event.account_id,
+            moved: false,
+        }
     }
 
     fn gap(&mut self, event: &TaxEvent, asset: &str, amount: Decimal) {
@@ -553,6 +563,8 @@ impl Engine {
             self.out.shortfalls.entry(leg.asset.clone()).and_modify(|s| *s += short).or_insert(short);
             let mut lot = self.new_lot(event, event.time_ms, short, Decimal::ZERO, true, false);
             lot.event_id = 0;
+            // Units never seen arriving: not units the broker saw bought there.
+            lot.moved = true;
             lots.push(lot);
         }
         let weights: Vec<Decimal> = lots.iter().map(|l| l.amount).collect();
@@ -574,6 +586,7 @@ impl Engine {
                     lot_event_id: (lot.event_id != 0).then_some(lot.event_id),
                     basis_missing: lot.basis_missing,
                     price_missing: price_missing || lot.price_missing,
+                    acquired_here: lot.origin_account == event.account_id && !lot.moved,
                 });
             }
         }

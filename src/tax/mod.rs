@@ -6,10 +6,12 @@
 //! income and year-end holdings, with a SHA-256 of exactly the inputs it read. [`report`]
 //! sums them up per asset, rounded to the cent row by row.
 
+pub mod boxes;
 pub mod engine;
 pub mod holding;
 pub mod pools;
 pub mod report;
+pub mod rounding;
 
 #[cfg(test)]
 mod bounds_proptests;
@@ -226,6 +228,24 @@ pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result
     }
     let inputs_hash = crate::digest::hex(&hasher.finalize());
     Ok(Computed { computation: engine.finish(), inputs_hash, events })
+}
+
+/// The year's report from a computation, each row in its Form 8949 box: the one way `report`
+/// and the exports sum a computed year up.
+pub fn year_report(
+    ledger: &Ledger,
+    year: i32,
+    options: Options,
+    computed: &Computed,
+) -> Result<report::Report, LedgerError> {
+    let currency = ledger.reporting_currency()?;
+    let accounts = ledger.accounts()?;
+    let labels = accounts.iter().map(|a| (a.id, a.label.clone())).collect();
+    let exchanges = accounts.iter().map(|a| (a.id, a.exchange.clone())).collect();
+    let c = &computed.computation;
+    let mut report = report::Report::new(year, &currency, options, c, &labels, &computed.inputs_hash);
+    report.classify(&c.disposals, &exchanges);
+    Ok(report)
 }
 
 /// Stores a year's computation for exports and audit (replacing the one stored before).

@@ -263,7 +263,8 @@ fn deposits_without_basis_are_flagged_and_a_given_basis_is_used() {
     }
 }
 
-/// Rows are rounded to the cent before they are added up.
+/// Rows are rounded to the cent before they are added up, a sale as a whole: its rows add up
+/// to its own rounded proceeds and basis.
 #[test]
 fn totals_are_sums_of_rows_rounded_to_the_cent() {
     let events = [
@@ -273,11 +274,61 @@ fn totals_are_sums_of_rows_rounded_to_the_cent() {
     ];
     let opts = options(Method::Fifo, Tracking::Universal, Some(2024));
     let r = report(&run(opts, &[], &events), opts);
-    // Rows: proceeds 150.005 → 150.01 twice, basis 100.004 → 100.00 twice.
-    assert_eq!((r.totals.proceeds, r.totals.cost_basis), (d("300.02"), d("200.00")));
-    assert_eq!(r.totals.short_term_gain, d("100.02"));
+    // The sale: proceeds 300.01, basis 200.008 → 200.01. Rows: proceeds 150.005 each → 150.01
+    // and 150.00 (the cent to the first of equal remainders), basis 100.004 each → 100.01 and
+    // 100.00 — not 150.01 twice (300.02, a cent the sale never had).
+    assert_eq!((r.totals.proceeds, r.totals.cost_basis), (d("300.01"), d("200.01")));
+    assert_eq!(r.totals.short_term_gain, d("100.00"));
     let json = serde_json::to_value(r.to_json()).unwrap();
-    assert_eq!(json["totals"]["proceeds"], "300.02");
-    assert_eq!(json["disposals"][0]["gain"], "50.01");
+    assert_eq!(json["totals"]["proceeds"], "300.01");
+    assert_eq!(json["disposals"][0]["gain"], "50.00");
+    assert_eq!(json["disposals"][1]["proceeds"], "150.00");
     assert_eq!(json["lots"], "universal");
+}
+
+/// Cents that add up: a $100.00 sale over three lots (each bought for $10.00 / 3 … kept
+/// exact) prints rows that sum to the sale's own $100.00, not 33.33 × 3 = 99.99; the report's
+/// totals are the sums of its rows.
+#[test]
+fn a_sale_over_three_lots_is_rounded_as_a_whole() {
+    let events = [
+        buy(1, 1, "2025-01-10", "BTC", "1", "10"),
+        buy(2, 1, "2025-01-11", "BTC", "1", "10"),
+        buy(3, 1, "2025-01-12", "BTC", "1", "10"),
+        sell(4, 1, "2025-03-01", "BTC", "3", "100"),
+    ];
+    let opts = options(Method::Fifo, Tracking::Us, Some(2025));
+    let c = run(opts, &[], &events);
+    assert_eq!(c.disposals.len(), 3);
+    let r = report(&c, opts);
+    let proceeds: Vec<Decimal> = r.lines.iter().map(|l| l.proceeds).collect();
+    // The engine gives the last fragment the remainder of the exact split (…34 in the 28th
+    // place): the largest remainder, so it gets the cent.
+    assert_eq!(proceeds, [d("33.33"), d("33.33"), d("33.34")]);
+    assert_eq!(r.totals.proceeds, d("100.00"));
+    assert_eq!(r.totals.cost_basis, d("30.00"));
+    assert_eq!(r.totals.short_term_gain, r.lines.iter().map(|l| l.gain()).sum::<Decimal>());
+}
+
+/// Covered units (box G/J from 2026) are those bought in the selling account that never left
+/// it: a lot sent away and back is not, nor is one bought elsewhere.
+#[test]
+fn units_that_left_their_account_are_not_acquired_here() {
+    let events = [
+        buy(1, 1, "2026-01-05", "BTC", "1", "90000"),
+        buy(2, 1, "2026-01-06", "BTC", "1", "91000"),
+        event(3, 1, EventKind::Withdrawal, "2026-01-07", vec![leg(LegRole::Sent, "BTC", "-1", "92000")]),
+        event(4, 2, EventKind::Deposit, "2026-01-07", vec![leg(LegRole::Received, "BTC", "1", "92000")]),
+        event(5, 2, EventKind::Withdrawal, "2026-01-08", vec![leg(LegRole::Sent, "BTC", "-1", "92000")]),
+        event(6, 1, EventKind::Deposit, "2026-01-08", vec![leg(LegRole::Received, "BTC", "1", "92000")]),
+        sell(7, 1, "2026-02-01", "BTC", "2", "200000"),
+    ];
+    let transfers = [
+        TransferPlan { withdrawal: 3, deposit: 4, to_account: 2, sent: d("1"), received: d("1") },
+        TransferPlan { withdrawal: 5, deposit: 6, to_account: 1, sent: d("1"), received: d("1") },
+    ];
+    let c = run(options(Method::Fifo, Tracking::PerWallet, Some(2026)), &transfers, &events);
+    let rows: Vec<(Option<i64>, bool)> = c.disposals.iter().map(|x| (x.lot_event_id, x.acquired_here)).collect();
+    // FIFO moved the 2026-01-05 lot away and back; the 2026-01-06 lot never left.
+    assert_eq!(rows, [(Some(1), false), (Some(2), true)]);
 }
