@@ -140,3 +140,105 @@ fn boxes_follow_the_broker_and_the_dates() {
     assert!(schedule.contains("1b,Form 8949 Box A or G,50000.00,45000.00,0.00,5000.00\n"), "{schedule}");
     assert!(schedule.contains("9,Form 8949 Box E or K,75000.00,30000.00,0.00,45000.00\n"), "{schedule}");
 }
+
+/// A 1099-DA with one mismatching row gives one adjustment row. Coinbase sold 0.25 BTC for
+/// 21,100 less a 100 fee (cointally's proceeds 21,000) and 0.1 BTC for 9,000; the statement
+/// shows gross proceeds 21,100 for the first and 9,000 for the second, basis not reported
+/// (box H). The Form 8949 instructions, column (d): "enter in column (d) the proceeds shown on
+/// the form or statement you received. If there are any selling expenses … that aren't
+/// reflected on the form or statement you received …, enter “E” in column (f) and the
+/// necessary adjustment in column (g)" (<https://www.irs.gov/instructions/i8949>).
+#[test]
+fn a_1099da_with_one_mismatching_row_gives_one_adjustment_row() {
+    let sb = ledger(
+        &[(
+            "coinbase",
+            "cb",
+            "2025-01-10 10:00:00,trade,80000,USD,1,BTC,,,,,,,,,buy\n\
+             2025-03-01 10:00:00,trade,0.25,BTC,21100,USD,100,USD,,,,,,,sell one\n\
+             2025-05-01 10:00:00,trade,0.1,BTC,9000,USD,,,,,,,,,sell two\n",
+        )],
+        "2025-01-10,BTC,80000\n2025-03-01,BTC,84400\n2025-05-01,BTC,90000",
+    );
+    let statement = sb.path("1099da.csv");
+    std::fs::write(
+        &statement,
+        "checkbox,dtif_code,asset,units,date_acquired,date_sold,proceeds,cost_basis,basis_reported,gain_type,noncovered\n\
+         H,999999999,BTC,0.25,,2025-03-01,21100.00,,,short-term,X\n\
+         H,999999999,BTC,0.1,,05/01/2025,9000.00,,,short-term,X\n",
+    )
+    .unwrap();
+    let imported = sb.ok(&["--json", "import-1099da", statement.to_str().unwrap(), "--account", "cb"]).json();
+    assert_eq!((imported["rows"].as_u64(), imported["years"][0].as_i64()), (Some(2), Some(2025)));
+    // Again: the same rows, not twice.
+    sb.ok(&["import-1099da", statement.to_str().unwrap(), "--account", "cb"]);
+
+    let run = sb.run(&["--json", "reconcile", "--year", "2025"]);
+    assert_eq!(run.code, 1, "a difference is a finding: {}", run.stderr);
+    let json = run.json();
+    assert_eq!(json["clean"], false);
+    assert_eq!(json["matched"].as_array().unwrap().len(), 2);
+    let differing: Vec<&serde_json::Value> = json["matched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| !m["differences"].as_array().unwrap().is_empty())
+        .collect();
+    assert_eq!(differing.len(), 1);
+    assert_eq!(differing[0]["statement"]["line"], 2);
+    assert_eq!(
+        differing[0]["differences"],
+        serde_json::json!([{"field": "proceeds", "broker": "21100.00", "cointally": "21000.00"}])
+    );
+    assert_eq!(json["unmatched_statement_rows"], serde_json::json!([]));
+    assert_eq!(json["unmatched_sales"], serde_json::json!([]));
+
+    sb.ok(&["export", "form8949", "--year", "2025"]);
+    let form = std::fs::read_to_string(sb.path("form8949-2025.csv")).unwrap();
+    let rows: Vec<&str> = form.lines().skip(1).collect();
+    assert_eq!(
+        rows,
+        [
+            "I,H,0.25 BTC,01/10/2025,03/01/2025,21100.00,20000.00,E,-100.00,1000.00",
+            "I,H,0.1 BTC,01/10/2025,05/01/2025,9000.00,8000.00,,,1000.00",
+        ]
+    );
+    // The gain is still cointally's: the report's totals.
+    let report = sb.ok(&["--json", "report", "--year", "2025"]).json();
+    assert_eq!(report["totals"]["short_term_gain"], "2000.00");
+    let boxes: Vec<&str> = report["disposals"].as_array().unwrap().iter().map(|d| d["box"].as_str().unwrap()).collect();
+    assert_eq!(boxes, ["H", "H"]);
+}
+
+/// A broker row with no sale, and a sale the broker did not report (box I), are listed.
+#[test]
+fn reconcile_lists_what_is_unmatched_on_either_side() {
+    let sb = ledger(
+        &[(
+            "kraken",
+            "kr",
+            "2025-01-10 10:00:00,trade,80000,USD,1,BTC,,,,,,,,,buy\n\
+             2025-03-01 10:00:00,trade,0.25,BTC,21000,USD,,,,,,,,,sell\n",
+        )],
+        "2025-01-10,BTC,80000\n2025-03-01,BTC,84000",
+    );
+    let statement = sb.path("1099da.csv");
+    std::fs::write(&statement, "asset,units,date_sold,proceeds\nETH,2,2025-04-01,7000\n").unwrap();
+    sb.ok(&["import-1099da", statement.to_str().unwrap(), "--account", "kr"]);
+    let run = sb.run(&["--json", "reconcile", "--year", "2025"]);
+    assert_eq!(run.code, 1);
+    let json = run.json();
+    assert_eq!(json["unmatched_statement_rows"][0]["asset"], "ETH");
+    assert_eq!(json["unmatched_sales"][0]["units"], "0.25");
+    let report = sb.ok(&["--json", "report", "--year", "2025"]).json();
+    assert_eq!(report["disposals"][0]["box"], "I", "the statement does not have it");
+    // A bad statement is refused with its line, and nothing changes.
+    std::fs::write(&statement, "asset,units,date_sold,proceeds\nETH,two,2025-04-01,7000\n").unwrap();
+    let bad = sb.run(&["import-1099da", statement.to_str().unwrap(), "--account", "kr"]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("line 2: units:"), "{}", bad.stderr);
+    assert_eq!(
+        sb.run(&["--json", "reconcile", "--year", "2025"]).json()["unmatched_statement_rows"][0]["asset"],
+        "ETH"
+    );
+}

@@ -14,10 +14,12 @@ mod demo;
 mod events;
 mod export;
 mod import;
+mod import_1099da;
 mod init;
 mod output;
 mod prices;
 mod reclassify;
+mod reconcile;
 mod renormalize;
 mod report;
 #[cfg(feature = "sandbox")]
@@ -102,6 +104,11 @@ enum Command {
     Export(export::Args),
     /// Audit the ledger before trusting a report (exit 0 only when clean)
     Check(check::Args),
+    /// Import a broker's Form 1099-DA statement (CSV) for an account
+    #[command(name = "import-1099da")]
+    Import1099da(import_1099da::Args),
+    /// Match the imported Form 1099-DA rows to cointally's sales and list what differs
+    Reconcile(reconcile::Args),
     /// Run the whole pipeline on bundled sample data, no keys needed
     Demo,
 }
@@ -210,6 +217,8 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(&context, args),
         Command::Export(args) => export::run(&context, args),
         Command::Check(args) => check::run(&context, args),
+        Command::Import1099da(args) => import_1099da::run(&context, args),
+        Command::Reconcile(args) => reconcile::run(&context, args),
         #[cfg(feature = "sandbox")]
         Command::Demo => demo::run(&context),
         #[cfg(not(feature = "sandbox"))]

@@ -8,6 +8,7 @@ mod accounts;
 mod attention;
 mod balances;
 pub mod events;
+mod form1099da;
 mod pending;
 pub mod prices;
 mod sync_state;
@@ -24,6 +25,7 @@ pub use accounts::{Account, CredentialSource, NewAccount};
 pub use attention::Unreadable;
 pub use balances::Balance;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
+pub use form1099da::StatementRow;
 pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg};
 pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
 pub use tax::{
@@ -39,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0004_tax.sql"),
     include_str!("../../schema/0005_attention.sql"),
     include_str!("../../schema/0006_pending.sql"),
+    include_str!("../../schema/0009_1099da.sql"),
 ];
 
 /// The ledger version this build writes.

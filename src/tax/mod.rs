@@ -10,6 +10,7 @@ pub mod boxes;
 pub mod engine;
 pub mod holding;
 pub mod pools;
+pub mod reconcile;
 pub mod report;
 pub mod rounding;
 
@@ -245,7 +246,19 @@ pub fn year_report(
     let c = &computed.computation;
     let mut report = report::Report::new(year, &currency, options, c, &labels, &computed.inputs_hash);
     report.classify(&c.disposals, &exchanges);
+    let reconciliation = year_reconciliation(ledger, &report, computed)?;
+    report.apply(&reconciliation, &c.disposals);
     Ok(report)
+}
+
+/// The year's imported Form 1099-DA rows matched to the report's sales.
+pub fn year_reconciliation(
+    ledger: &Ledger,
+    report: &report::Report,
+    computed: &Computed,
+) -> Result<reconcile::Reconciliation, LedgerError> {
+    let rows = ledger.statement_rows(report.year)?;
+    Ok(reconcile::reconcile(&report.lines, &computed.computation.disposals, &rows))
 }
 
 /// Stores a year's computation for exports and audit (replacing the one stored before).

@@ -16,6 +16,7 @@ use super::Options;
 use super::boxes::{FormBox, Reported, presumed};
 use super::engine::Computation;
 use super::holding::utc_date;
+use super::reconcile::{Reconciliation, adjustments};
 use crate::ledger::{Disposal, DisposalKind, Term};
 
 pub use super::rounding::cents;
@@ -202,6 +203,28 @@ impl Report {
             let reported =
                 presumed(exchange, d.kind == DisposalKind::Sale, d.disposed_ms, d.acquired_ms, d.acquired_here);
             line.form_box = FormBox::of(self.year, d.term, reported);
+        }
+    }
+
+    /// Puts the rows of accounts with an imported 1099-DA in the boxes their statement says:
+    /// G/J or H/K for matched sales (with the broker's figures and an adjustment where they
+    /// differ), I/L for the rest. `disposals` are the engine's rows behind the lines.
+    pub fn apply(&mut self, reconciliation: &Reconciliation, disposals: &[Disposal]) {
+        for (line, d) in self.lines.iter_mut().zip(disposals) {
+            if reconciliation.accounts.contains(&d.account_id) {
+                line.form_box = FormBox::of(self.year, d.term, Reported::No);
+            }
+        }
+        for matched in &reconciliation.matched {
+            let reported = if matched.row.basis_reported { Reported::WithBasis } else { Reported::ProceedsOnly };
+            let Some(lines) = self.lines.get_mut(matched.sale.lines.clone()) else { continue };
+            for line in lines.iter_mut() {
+                line.form_box = FormBox::of(self.year, line.term, reported);
+            }
+            let adjustments = adjustments(matched, lines, reported == Reported::WithBasis);
+            for (line, adjustment) in lines.iter_mut().zip(adjustments) {
+                line.adjustment = adjustment;
+            }
         }
     }
 

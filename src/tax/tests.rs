@@ -332,3 +332,54 @@ fn units_that_left_their_account_are_not_acquired_here() {
     // FIFO moved the 2026-01-05 lot away and back; the 2026-01-06 lot never left.
     assert_eq!(rows, [(Some(1), false), (Some(2), true)]);
 }
+
+/// Box G with a wrong basis (Form 8949 instructions, column (e) and code B: in a box where
+/// the basis was reported to the IRS, enter the basis shown on the form and correct it in
+/// column (g)): 2 BTC sold over two lots (basis 30,000 and 40,000) for 100,000; the broker
+/// shows basis 69,000. Each row carries its share of the broker's basis (by units), code B,
+/// and the adjustment that gives back cointally's gain.
+#[test]
+fn a_wrong_reported_basis_is_written_as_shown_and_corrected_with_code_b() {
+    use super::reconcile::reconcile;
+    use crate::ledger::StatementRow;
+    let events = [
+        buy(1, 1, "2026-01-05", "BTC", "1", "30000"),
+        buy(2, 1, "2026-01-06", "BTC", "1", "40000"),
+        sell(3, 1, "2026-03-01", "BTC", "2", "100000"),
+    ];
+    let opts = options(Method::Fifo, Tracking::PerWallet, Some(2026));
+    let c = run(opts, &[], &events);
+    let mut r = report(&c, opts);
+    let row = StatementRow {
+        line: 2,
+        checkbox: "G".into(),
+        dtif_code: String::new(),
+        asset: "BTC".into(),
+        units: d("2"),
+        date_acquired: None,
+        date_sold: "2026-03-01".parse().unwrap(),
+        proceeds: d("100000"),
+        cost_basis: Some(d("69000")),
+        basis_reported: true,
+        term: Some(Term::Short),
+        noncovered: false,
+    };
+    let rec = reconcile(&r.lines, &c.disposals, &[(1, row)]);
+    assert_eq!(rec.matched.len(), 1);
+    r.apply(&rec, &c.disposals);
+    let got: Vec<(&str, Decimal, Decimal, String, Decimal, Decimal)> = r
+        .lines
+        .iter()
+        .map(|l| {
+            let a = l.adjustment.clone().unwrap();
+            (l.form_box.as_str(), a.proceeds, a.cost_basis, a.codes, a.amount, a.proceeds - a.cost_basis + a.amount)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("G", d("50000"), d("34500"), "B".to_owned(), d("4500"), d("20000")),
+            ("G", d("50000"), d("34500"), "B".to_owned(), d("-5500"), d("10000")),
+        ]
+    );
+}
