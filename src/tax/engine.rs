@@ -12,7 +12,8 @@
 //! - `withdrawal` matched to a `deposit` (an own transfer): the lots move to the receiving
 //!   wallet with their dates and basis, chosen by the method; units lost on the way (the
 //!   deposit is smaller) and fees in the same asset are the transfer's network fee, disposed of
-//!   at their value (`transfer_fee`, the default) or, with [`TransferFees::Carry`], not
+//!   at their value (`transfer_fee`, the default; a disposal like any other, so its units are
+//!   chosen by the method before the moved units are) or, with [`TransferFees::Carry`], not
 //!   disposed of but their basis added to the units that arrived.
 //! - an unmatched `withdrawal`, a `gift`, `lost`: the units leave the ledger's holdings with no
 //!   gain or loss (gifts and theft losses are not sales; an unmatched withdrawal went to a wallet
@@ -411,6 +412,21 @@ impl Engine {
         let sent = main.amount.abs();
         let moved = plan.received.min(sent);
         let lost = sent - moved;
+        // The network fee: units lost on the way, and fee legs in the same asset. Disposed of,
+        // it is a disposal like any other: its units are chosen by the method first, then the
+        // units that move are.
+        let same_asset_fees: Vec<&TaxLeg> =
+            event.legs.iter().filter(|l| l.role == LegRole::Fee && l.asset == main.asset).collect();
+        if self.options.transfer_fees == TransferFees::Dispose {
+            if !lost.is_zero() {
+                let worth = proportion(value(main), lost, sent);
+                let leg = TaxLeg { amount: -lost, ..main.clone() };
+                self.dispose(event, &leg, worth, DisposalKind::TransferFee, main.value.is_none());
+            }
+            for leg in &same_asset_fees {
+                self.dispose(event, leg, value(leg), DisposalKind::TransferFee, leg.value.is_none());
+            }
+        }
         let source = self.pool(event.account_id, &main.asset);
         let (mut lots, short) = source.take(moved);
         if !short.is_zero() {
@@ -419,20 +435,8 @@ impl Engine {
             lots.push(self.new_lot(event, event.time_ms, short, Decimal::ZERO, true, false));
             self.gap(event, &main.asset, short);
         }
-        // The network fee: units lost on the way, and fee legs in the same asset.
-        let same_asset_fees: Vec<&TaxLeg> =
-            event.legs.iter().filter(|l| l.role == LegRole::Fee && l.asset == main.asset).collect();
         match self.options.transfer_fees {
-            TransferFees::Dispose => {
-                if !lost.is_zero() {
-                    let worth = proportion(value(main), lost, sent);
-                    let leg = TaxLeg { amount: -lost, ..main.clone() };
-                    self.dispose(event, &leg, worth, DisposalKind::TransferFee, main.value.is_none());
-                }
-                for leg in &same_asset_fees {
-                    self.dispose(event, leg, value(leg), DisposalKind::TransferFee, leg.value.is_none());
-                }
-            }
+            TransferFees::Dispose => {}
             TransferFees::Carry => {
                 let units = lost + same_asset_fees.iter().map(|l| l.amount.abs()).sum::<Decimal>();
                 if !units.is_zero() {

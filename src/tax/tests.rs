@@ -383,3 +383,30 @@ fn a_wrong_reported_basis_is_written_as_shown_and_corrected_with_code_b() {
         ]
     );
 }
+
+/// A transfer's network fee is a disposal like any other: under LIFO the fee takes the newest
+/// lot, as any LIFO sale would, before the moved units are chosen (before, the moved units were
+/// taken first and the fee got what was left). Lots: 1 BTC at 20,000 (2024-01-01), 1 BTC at
+/// 30,000 (2024-02-01); 1.5 BTC sent, 1.4 arrive (0.1 lost, worth 4,000 at 40,000 a BTC).
+#[test]
+fn a_transfer_fee_takes_the_lots_the_method_picks_first() {
+    let events = [
+        buy(1, 1, "2024-01-01", "BTC", "1", "20000"),
+        buy(2, 1, "2024-02-01", "BTC", "1", "30000"),
+        event(3, 1, EventKind::Withdrawal, "2024-03-01", vec![leg(LegRole::Sent, "BTC", "-1.5", "60000")]),
+        event(4, 2, EventKind::Deposit, "2024-03-01", vec![leg(LegRole::Received, "BTC", "1.4", "56000")]),
+    ];
+    let transfers = [TransferPlan { withdrawal: 3, deposit: 4, to_account: 2, sent: d("1.5"), received: d("1.4") }];
+    // (method, the fee's lot and basis, the basis that moved)
+    for (method, lot, fee_basis, moved_basis) in
+        [(Method::Lifo, 2, "3000", "37000"), (Method::Hifo, 2, "3000", "37000"), (Method::Fifo, 1, "2000", "33000")]
+    {
+        let c = run(options(method, Tracking::PerWallet, Some(2024)), &transfers, &events);
+        assert_eq!(c.disposals.len(), 1, "{method:?}");
+        let fee = &c.disposals[0];
+        assert_eq!((fee.kind, fee.lot_event_id, fee.cost_basis), (DisposalKind::TransferFee, Some(lot), d(fee_basis)));
+        assert_eq!(fee.proceeds, d("4000"));
+        let moved: Decimal = c.holdings.iter().filter(|h| h.account_id == Some(2)).map(|h| h.cost_basis).sum();
+        assert_eq!(moved, d(moved_basis), "{method:?}");
+    }
+}
