@@ -242,3 +242,78 @@ fn reconcile_lists_what_is_unmatched_on_either_side() {
         "ETH"
     );
 }
+
+/// Treas. Reg. §1.1012-1(j) (as amended by T.D. 10000): a standing order identifies units for
+/// later sales; it does not reach back. HIFO elected from 2025-01-01 leaves the 2024 result
+/// (filed under FIFO) identical and changes only 2025; `--method` is a what-if over all years
+/// and the report says so.
+#[test]
+fn an_election_in_2025_leaves_2024_identical() {
+    let sb = ledger(
+        &[(
+            "wallet",
+            "w",
+            "2023-01-10 10:00:00,trade,20000,USD,1,BTC,,,,,,,,,lot 1\n\
+             2024-03-01 10:00:00,trade,60000,USD,1,BTC,,,,,,,,,lot 2\n\
+             2024-08-01 10:00:00,trade,0.5,BTC,25000,USD,,,,,,,,,sell 2024\n\
+             2025-03-01 10:00:00,trade,0.5,BTC,40000,USD,,,,,,,,,sell 2025\n",
+        )],
+        "2023-01-10,BTC,20000\n2024-03-01,BTC,60000\n2024-08-01,BTC,50000\n2025-03-01,BTC,80000",
+    );
+    let figures = |year: &str, extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["--json", "report", "--year", year];
+        args.extend_from_slice(extra);
+        let r = sb.ok(&args).json();
+        serde_json::json!({"totals": r["totals"], "disposals": r["disposals"]})
+    };
+    let filed_2024 = figures("2024", &[]);
+    assert_eq!(filed_2024["disposals"][0]["cost_basis"], "10000.00", "FIFO: half of lot 1");
+    let set = sb.ok(&["--json", "method", "set", "hifo", "--from", "2025-01-01"]).json();
+    assert_eq!((set["method"].as_str(), set["from"].as_str()), (Some("hifo"), Some("2025-01-01")));
+    assert_eq!(figures("2024", &[]), filed_2024, "the 2024 result does not move");
+    // 2025 under HIFO: 0.5 of lot 2 (30,000), not the rest of lot 1 (10,000).
+    let y2025 = sb.ok(&["--json", "report", "--year", "2025"]).json();
+    assert_eq!(y2025["disposals"][0]["cost_basis"], "30000.00");
+    assert_eq!(y2025["elections"][0]["method"], "hifo");
+    assert_eq!(y2025["method_what_if"], false);
+    // A what-if rewrites every year, and says so.
+    let what_if = sb.ok(&["--json", "report", "--year", "2024", "--method", "hifo"]).json();
+    assert_eq!(what_if["disposals"][0]["cost_basis"], "30000.00");
+    assert_eq!(
+        (what_if["method_what_if"].as_bool(), what_if["elections"].as_array().map(Vec::len)),
+        (Some(true), Some(0))
+    );
+    let text = sb.ok(&["report", "--year", "2024", "--method", "hifo"]).stdout;
+    assert!(text.contains("what-if: HIFO"), "{text}");
+    // The manifest records the elections; list and remove.
+    let manifest = sb.ok(&["--json", "export", "form8949", "--year", "2025"]).json();
+    assert_eq!(manifest["options"]["elections"][0]["from"], "2025-01-01");
+    let list = sb.ok(&["--json", "method", "list"]).json();
+    let id = list[0]["id"].as_i64().unwrap().to_string();
+    sb.ok(&["method", "remove", &id]);
+    assert_eq!(sb.run(&["method", "remove", &id]).code, 2);
+    assert_eq!(sb.ok(&["--json", "report", "--year", "2025"]).json()["disposals"][0]["cost_basis"], "10000.00");
+}
+
+/// An election for one account applies to that wallet only; a US broker account gets the
+/// note about the broker's own standing order.
+#[test]
+fn an_election_for_one_account_and_the_broker_note() {
+    let rows = "2025-01-10 10:00:00,trade,20000,USD,1,BTC,,,,,,,,,lot 1\n\
+                2025-02-01 10:00:00,trade,60000,USD,1,BTC,,,,,,,,,lot 2\n\
+                2025-03-01 10:00:00,trade,0.5,BTC,40000,USD,,,,,,,,,sell\n";
+    let sb = ledger(
+        &[("coinbase", "cb", rows), ("wallet", "w", rows)],
+        "2025-01-10,BTC,20000\n2025-02-01,BTC,60000\n2025-03-01,BTC,80000",
+    );
+    let set = sb.ok(&["method", "set", "lifo", "--from", "2025-01-01", "--account", "cb"]);
+    assert!(set.stderr.contains("note: cb is at a US broker") && set.stderr.contains("Form 1099-DA"), "{}", set.stderr);
+    let report = sb.ok(&["--json", "report", "--year", "2025"]).json();
+    let bases: Vec<(&str, &str)> = report["disposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["account"].as_str().unwrap(), d["cost_basis"].as_str().unwrap()))
+        .collect();
+    assert_eq!(bases, [("cb", "30000.00"), ("w", "10000.00")]);
+}

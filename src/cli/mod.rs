@@ -16,6 +16,7 @@ mod export;
 mod import;
 mod import_1099da;
 mod init;
+mod method;
 mod output;
 mod prices;
 mod reclassify;
@@ -107,6 +108,9 @@ enum Command {
     /// Import a broker's Form 1099-DA statement (CSV) for an account
     #[command(name = "import-1099da")]
     Import1099da(import_1099da::Args),
+    /// Lot identification elections from a date on: method set|list|remove
+    #[command(subcommand)]
+    Method(method::Command),
     /// Match the imported Form 1099-DA rows to cointally's sales and list what differs
     Reconcile(reconcile::Args),
     /// Run the whole pipeline on bundled sample data, no keys needed
@@ -219,6 +223,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(&context, args),
         Command::Import1099da(args) => import_1099da::run(&context, args),
         Command::Reconcile(args) => reconcile::run(&context, args),
+        Command::Method(command) => method::run(&context, command),
         #[cfg(feature = "sandbox")]
         Command::Demo => demo::run(&context),
         #[cfg(not(feature = "sandbox"))]

@@ -31,9 +31,10 @@ pub struct TaxArgs {
     /// The tax year (calendar year, dates in UTC), 2009 to 2100
     #[arg(long, value_parser = parse_year)]
     pub year: i32,
-    /// How the units sold are chosen among the lots held
-    #[arg(long, value_enum, default_value_t = Method::Fifo)]
-    pub method: Method,
+    /// A what-if: this method for every disposal of all history, instead of the elections
+    /// (`cointally method list`; FIFO where none is in force)
+    #[arg(long, value_enum)]
+    pub method: Option<Method>,
     /// Lot queues: one per asset (universal), one per asset and wallet (per-wallet), or the
     /// US rule: universal before 1 January 2025, per wallet from then on (us)
     #[arg(long, value_enum, default_value_t = Tracking::Us)]
@@ -51,7 +52,13 @@ pub struct TaxArgs {
 impl TaxArgs {
     /// The engine's options.
     pub fn options(&self) -> Options {
-        Options { method: self.method, tracking: self.lots, transfer_fees: self.transfer_fees, year: Some(self.year) }
+        Options {
+            method: self.method.unwrap_or(Method::Fifo),
+            tracking: self.lots,
+            transfer_fees: self.transfer_fees,
+            year: Some(self.year),
+            what_if: self.method.is_some(),
+        }
     }
 }
 
@@ -100,6 +107,26 @@ pub fn print_report(report: &Report) -> anyhow::Result<()> {
         if report.options.tracking == Tracking::Us { " (US rule)" } else { "" },
         report.options.transfer_fees.as_str(),
     );
+    if report.options.what_if {
+        println!(
+            "what-if: {} for every disposal of all history; the elections (`cointally method list`) are not applied and past years may differ from what was filed",
+            report.options.method.as_str().to_uppercase()
+        );
+    } else if !report.elections.is_empty() {
+        let shown: Vec<String> = report
+            .elections
+            .iter()
+            .map(|e| {
+                let date = crate::tax::holding::utc_date(e.from_ms);
+                format!(
+                    "{} from {date} for {}",
+                    e.method.to_uppercase(),
+                    e.account.as_deref().unwrap_or("all accounts")
+                )
+            })
+            .collect();
+        println!("elections: {} (FIFO where none is in force)", shown.join("; "));
+    }
     let mut table = Table::new(&[
         ("Asset", Align::Left),
         ("Proceeds", Align::Right),

@@ -270,6 +270,10 @@ pub struct ManifestOptions {
     pub transfer_fees: &'static str,
     /// Whether legs without a value were allowed (counted as zero).
     pub allow_missing_prices: bool,
+    /// `method` was a what-if over all of history: the elections were not applied.
+    pub method_what_if: bool,
+    /// The lot identification elections applied.
+    pub elections: Vec<crate::tax::report::ElectionJson>,
 }
 
 /// What went in: a hash of exactly the inputs read.
@@ -371,6 +375,8 @@ pub fn render(format: &dyn Format, input: &Input, file: &str) -> io::Result<Rend
             lots_in_year: options.tracking.in_year(input.year).as_str(),
             transfer_fees: options.transfer_fees.as_str(),
             allow_missing_prices: input.allow_missing_prices,
+            method_what_if: options.what_if,
+            elections: crate::tax::report::elections_json(&input.report.elections),
         },
         inputs: ManifestInputs { sha256, events, missing_values: input.missing_values },
         basis_missing: (format.kind() == Kind::Gains).then(|| ManifestMissingBasis::of(input)),
@@ -566,6 +572,7 @@ pub(crate) mod tests_support {
                 income_by_kind: BTreeMap::new(),
                 lines,
                 inputs_hash: String::new(),
+                elections: Vec::new(),
             },
             disposals: Vec::new(),
             income: Vec::new(),

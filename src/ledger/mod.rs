@@ -7,6 +7,7 @@
 mod accounts;
 mod attention;
 mod balances;
+mod elections;
 pub mod events;
 mod form1099da;
 mod pending;
@@ -24,6 +25,7 @@ use rusqlite::Connection;
 pub use accounts::{Account, CredentialSource, NewAccount};
 pub use attention::Unreadable;
 pub use balances::Balance;
+pub use elections::Election;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
 pub use form1099da::StatementRow;
 pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg};
@@ -42,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0005_attention.sql"),
     include_str!("../../schema/0006_pending.sql"),
     include_str!("../../schema/0009_1099da.sql"),
+    include_str!("../../schema/0010_elections.sql"),
 ];
 
 /// The ledger version this build writes.

@@ -39,7 +39,7 @@ use rust_decimal::Decimal;
 
 use super::holding::term;
 use super::pools::{Lot, Pool};
-use super::{Method, Options, Tracking, TransferFees};
+use super::{InForce, Method, Options, Tracking, TransferFees};
 use crate::ledger::{Disposal, DisposalKind, Holding, IncomeRow, TaxEvent, TaxLeg};
 
 /// A figure of an event outside the bounds the computation is safe within.
@@ -194,6 +194,10 @@ pub struct Engine {
     labels: BTreeMap<i64, String>,
     next_lot: i64,
     out: Computation,
+    /// The elections, by date.
+    elections: Vec<InForce>,
+    /// The time of the event being applied.
+    now_ms: i64,
 }
 
 fn value(leg: &TaxLeg) -> Decimal {
@@ -250,20 +254,41 @@ impl Engine {
             labels,
             next_lot: 0,
             out: Computation::default(),
+            elections: Vec::new(),
+            now_ms: i64::MIN,
         }
     }
 
-    fn method(&self) -> Method {
-        self.options.method
+    /// Applies lot identification elections: each disposal uses the latest election in force
+    /// at its time for its wallet, else the latest for all wallets, else the options' method.
+    /// Under universal tracking only elections for all wallets apply.
+    pub fn with_elections(mut self, mut elections: Vec<InForce>) -> Engine {
+        elections.sort_by_key(|e| e.from_ms);
+        self.elections = elections;
+        self
+    }
+
+    /// The method in force now for `wallet` (`None`: the universal pool).
+    fn method_for(&self, wallet: Option<i64>) -> Method {
+        if self.options.what_if {
+            return self.options.method;
+        }
+        let latest = |for_wallet: Option<i64>| {
+            self.elections.iter().rev().find(|e| e.from_ms <= self.now_ms && e.account_id == for_wallet)
+        };
+        wallet.and_then(|w| latest(Some(w))).or_else(|| latest(None)).map(|e| e.method).unwrap_or(self.options.method)
     }
 
     fn pool(&mut self, account: i64, asset: &str) -> &mut Pool {
-        let method = self.method();
-        let pools = self.pools.entry(self.per_wallet.then_some(account)).or_default();
+        let wallet = self.per_wallet.then_some(account);
+        let method = self.method_for(wallet);
+        let pools = self.pools.entry(wallet).or_default();
         if !pools.contains_key(asset) {
             pools.insert(asset.to_owned(), Pool::new(method));
         }
-        pools.get_mut(asset).expect("inserted above")
+        let pool = pools.get_mut(asset).expect("inserted above");
+        pool.set_method(method);
+        pool
     }
 
     fn in_year(&self, time_ms: i64) -> bool {
@@ -282,6 +307,7 @@ impl Engine {
     /// Applies one event (events must come in time order) whose figures are known to be
     /// within bounds (from `parse_amount`, or checked by [`within_bounds`]).
     pub fn process(&mut self, event: &TaxEvent) {
+        self.now_ms = event.time_ms;
         if self.options.tracking == Tracking::Us && !self.per_wallet && event.time_ms >= US_PER_WALLET_FROM_MS {
             self.reseat_per_wallet();
         }
@@ -645,7 +671,7 @@ impl Engine {
             let largest = wallets.iter().max_by(|a, b| a.2.cmp(&b.2).then_with(|| b.0.cmp(&a.0))).map(|w| w.1);
             let Some(account) = largest else {
                 // No wallet holds the asset: the lots stay where no disposal reaches them.
-                let method = self.method();
+                let method = self.method_for(None);
                 let unassigned =
                     self.pools.entry(None).or_default().entry(asset.clone()).or_insert_with(|| Pool::new(method));
                 for lot in rest {

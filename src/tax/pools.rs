@@ -79,6 +79,18 @@ impl Pool {
         Pool { method, lots: BTreeMap::new() }
     }
 
+    /// Orders the lots by `method` from now on (an election changed): the lots stay, only
+    /// their order changes.
+    pub fn set_method(&mut self, method: Method) {
+        if method == self.method {
+            return;
+        }
+        self.method = method;
+        for lot in std::mem::take(&mut self.lots).into_values() {
+            self.put(lot);
+        }
+    }
+
     fn key(&self, lot: &Lot) -> Key {
         match self.method {
             Method::Fifo => (Decimal::ZERO, lot.acquired_ms, lot.id),

@@ -116,6 +116,8 @@ pub struct Report {
     pub lines: Vec<Line>,
     /// SHA-256 of the inputs.
     pub inputs_hash: String,
+    /// The lot identification elections applied (none under a what-if method).
+    pub elections: Vec<crate::ledger::Election>,
 }
 
 impl Report {
@@ -191,6 +193,7 @@ impl Report {
             income_by_kind,
             lines,
             inputs_hash: inputs_hash.to_owned(),
+            elections: Vec::new(),
         }
     }
 
@@ -271,6 +274,8 @@ impl Report {
                 })
                 .collect(),
             inputs_hash: self.inputs_hash.clone(),
+            method_what_if: self.options.what_if,
+            elections: elections_json(&self.elections),
             cointally: env!("CARGO_PKG_VERSION"),
         }
     }
@@ -291,8 +296,38 @@ pub struct Json {
     assets: Vec<JsonFigures>,
     disposals: Vec<JsonDisposal>,
     inputs_hash: String,
+    /// `method` was given as a what-if over all of history: the elections were not applied.
+    method_what_if: bool,
+    /// The elections applied.
+    elections: Vec<ElectionJson>,
     /// The version that computed it (with `inputs_hash` and the options: the manifest).
     cointally: &'static str,
+}
+
+/// An election as reports and manifests show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ElectionJson {
+    /// Its id.
+    pub id: i64,
+    /// The method.
+    pub method: String,
+    /// The UTC date it is in force from.
+    pub from: String,
+    /// The account's label; `null` for every account.
+    pub account: Option<String>,
+}
+
+/// The elections as reports and manifests show them.
+pub fn elections_json(elections: &[crate::ledger::Election]) -> Vec<ElectionJson> {
+    elections
+        .iter()
+        .map(|e| ElectionJson {
+            id: e.id,
+            method: e.method.clone(),
+            from: utc_date(e.from_ms).to_string(),
+            account: e.account.clone(),
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]

@@ -53,7 +53,7 @@ fn sell(id: i64, account: i64, date: &str, asset: &str, amount: &str, usd: &str)
 }
 
 fn options(method: Method, tracking: Tracking, year: Option<i32>) -> Options {
-    Options { method, tracking, transfer_fees: TransferFees::Dispose, year }
+    Options { method, tracking, transfer_fees: TransferFees::Dispose, year, what_if: false }
 }
 
 fn run(options: Options, transfers: &[TransferPlan], events: &[TaxEvent]) -> Computation {
