@@ -34,7 +34,7 @@ use crate::import::{NoProgress, import_files};
 use crate::ledger::{Ledger, NewAccount, OpenMode};
 use crate::pricing;
 use crate::tax::report::Report;
-use crate::tax::{Method, Tracking, TransferFees};
+use crate::tax::{Tracking, TransferFees};
 
 use super::Context;
 use super::output::{Align, Table, print_json};
@@ -326,7 +326,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     let answered = answer_check(context, &mut ledger, &sims)?;
     let tax = super::report::TaxArgs {
         year: REPORT_YEAR,
-        method: Method::Fifo,
+        method: None,
         lots: Tracking::Us,
         transfer_fees: TransferFees::Dispose,
         allow_missing_prices: false,

@@ -4,12 +4,14 @@
 //! By default the file is `<format>-<year>.csv` in the current directory and the manifest
 //! `<file>.manifest.json` beside it; `-o -` writes the CSV on stdout and the manifest on stderr.
 //! Like `report`, an export computes the year first and refuses while legs have no value
-//! (unless `--allow-missing-prices`).
+//! (unless `--allow-missing-prices`). A gains file whose rows include an unknown basis (written
+//! as 0.00) is written with a warning naming how many and their events, and the manifest lists
+//! them; `--refuse-missing-basis` makes that an error instead.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::export::{self, FORMATS, Input};
+use crate::export::{self, FORMATS, Input, Kind, ManifestMissingBasis};
 
 use super::output::{Align, Table, print_json};
 use super::report::{TaxArgs, compute_year};
@@ -27,6 +29,10 @@ pub struct Args {
     /// The file to write [default: <format>-<year>.csv]; `-` for stdout (the manifest then goes to stderr)
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Refuse to write a gains file while any of its rows has an unknown basis (counted as
+    /// zero otherwise, and named in the manifest)
+    #[arg(long)]
+    refuse_missing_basis: bool,
     #[command(flatten)]
     tax: Option<TaxArgs>,
 }
@@ -61,6 +67,26 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     }
     let (computed, missing) = compute_year(context, &mut ledger, &tax)?;
     let input = Input::gather(&ledger, tax.options(), &computed, (missing, tax.allow_missing_prices), &[format])?;
+    if format.kind() == Kind::Gains {
+        let missing = ManifestMissingBasis::of(&input);
+        if missing.rows > 0 {
+            let events: Vec<String> = missing.events.iter().take(20).map(i64::to_string).collect();
+            let more = if missing.events.len() > 20 { ", ..." } else { "" };
+            let what = format!(
+                "{} rows of {} have no known basis (written as 0.00): events {}{more}",
+                missing.rows,
+                format.name(),
+                events.join(", ")
+            );
+            if args.refuse_missing_basis {
+                return Err(Failure::input(what)
+                    .hint("`cointally check` says where each unknown basis comes from (a deposit from outside, a balance gone negative)")
+                    .hint("give the basis (a generic-CSV deposit row's fiat_value), or drop --refuse-missing-basis to write them as 0.00")
+                    .into());
+            }
+            context.note(format!("warning: {what}; the manifest lists them (`cointally check` says why)"));
+        }
+    }
     let path = args.output.unwrap_or_else(|| PathBuf::from(export::default_file_name(format, tax.year)));
     if path.as_os_str() == "-" {
         let rendered = export::render(format, &input, "-")?;

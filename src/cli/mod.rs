@@ -14,10 +14,13 @@ mod demo;
 mod events;
 mod export;
 mod import;
+mod import_1099da;
 mod init;
+mod method;
 mod output;
 mod prices;
 mod reclassify;
+mod reconcile;
 mod renormalize;
 mod report;
 mod report_uk;
@@ -106,6 +109,14 @@ enum Command {
     Check(check::Args),
     /// Show or change the ledger's settings (`settings jurisdiction uk`; none lists them)
     Settings(settings::Args),
+    /// Import a broker's Form 1099-DA statement (CSV) for an account
+    #[command(name = "import-1099da")]
+    Import1099da(import_1099da::Args),
+    /// Lot identification elections from a date on: method set|list|remove
+    #[command(subcommand)]
+    Method(method::Command),
+    /// Match the imported Form 1099-DA rows to cointally's sales and list what differs
+    Reconcile(reconcile::Args),
     /// Run the whole pipeline on bundled sample data, no keys needed
     Demo,
 }
@@ -215,6 +226,9 @@ pub fn main() -> ExitCode {
         Command::Export(args) => export::run(&context, args),
         Command::Check(args) => check::run(&context, args),
         Command::Settings(args) => settings::run(&context, args),
+        Command::Import1099da(args) => import_1099da::run(&context, args),
+        Command::Reconcile(args) => reconcile::run(&context, args),
+        Command::Method(command) => method::run(&context, command),
         #[cfg(feature = "sandbox")]
         Command::Demo => demo::run(&context),
         #[cfg(not(feature = "sandbox"))]

@@ -1,7 +1,5 @@
 //! `cointally report --year Y [--method …] [--lots …]`: the year's gains and income.
 
-use std::collections::BTreeMap;
-
 use crate::ledger::Ledger;
 use crate::pricing;
 use crate::tax::report::{Report, money};
@@ -37,9 +35,10 @@ pub struct TaxArgs {
     /// Whose tax rules, for this run only [default: the ledger's `jurisdiction` setting]
     #[arg(long, value_enum)]
     pub jurisdiction: Option<crate::tax::jurisdiction::Jurisdiction>,
-    /// How the units sold are chosen among the lots held
-    #[arg(long, value_enum, default_value_t = Method::Fifo)]
-    pub method: Method,
+    /// A what-if: this method for every disposal of all history, instead of the elections
+    /// (`cointally method list`; FIFO where none is in force)
+    #[arg(long, value_enum)]
+    pub method: Option<Method>,
     /// Lot queues: one per asset (universal), one per asset and wallet (per-wallet), or the
     /// US rule: universal before 1 January 2025, per wallet from then on (us)
     #[arg(long, value_enum, default_value_t = Tracking::Us)]
@@ -57,7 +56,13 @@ pub struct TaxArgs {
 impl TaxArgs {
     /// The engine's options.
     pub fn options(&self) -> Options {
-        Options { method: self.method, tracking: self.lots, transfer_fees: self.transfer_fees, year: Some(self.year) }
+        Options {
+            method: self.method.unwrap_or(Method::Fifo),
+            tracking: self.lots,
+            transfer_fees: self.transfer_fees,
+            year: Some(self.year),
+            what_if: self.method.is_some(),
+        }
     }
 }
 
@@ -90,16 +95,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return super::report_uk::run(context, &mut ledger, &args.tax);
     }
     let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
-    let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-    let currency = ledger.reporting_currency()?;
-    let report = Report::new(
-        args.tax.year,
-        &currency,
-        args.tax.options(),
-        &computed.computation,
-        &labels,
-        &computed.inputs_hash,
-    );
+    let report = tax::year_report(&ledger, args.tax.year, args.tax.options(), &computed)?;
     if context.json {
         return Ok(print_json(&report.to_json())?);
     }
@@ -118,6 +114,26 @@ pub fn print_report(report: &Report) -> anyhow::Result<()> {
         if report.options.tracking == Tracking::Us { " (US rule)" } else { "" },
         report.options.transfer_fees.as_str(),
     );
+    if report.options.what_if {
+        println!(
+            "what-if: {} for every disposal of all history; the elections (`cointally method list`) are not applied and past years may differ from what was filed",
+            report.options.method.as_str().to_uppercase()
+        );
+    } else if !report.elections.is_empty() {
+        let shown: Vec<String> = report
+            .elections
+            .iter()
+            .map(|e| {
+                let date = crate::tax::holding::utc_date(e.from_ms);
+                format!(
+                    "{} from {date} for {}",
+                    e.method.to_uppercase(),
+                    e.account.as_deref().unwrap_or("all accounts")
+                )
+            })
+            .collect();
+        println!("elections: {} (FIFO where none is in force)", shown.join("; "));
+    }
     let mut table = Table::new(&[
         ("Asset", Align::Left),
         ("Proceeds", Align::Right),

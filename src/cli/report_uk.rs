@@ -37,7 +37,7 @@ fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Re
         .hint(format!("value the legs in pounds: cointally currency {wanted}"))
         .into());
     }
-    if args.method != crate::tax::Method::Fifo || args.lots != crate::tax::Tracking::Us {
+    if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
         context.note("note: --method and --lots are US choices; UK rules pool each token (no lots)");
     }
     let missing = pricing::require_values(ledger, args.allow_missing_prices)?;

@@ -174,7 +174,7 @@ impl Input {
         let currency = ledger.reporting_currency()?;
         let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
         let c = &computed.computation;
-        let report = Report::new(year, &currency, options, c, &labels, &computed.inputs_hash);
+        let report = crate::tax::year_report(ledger, year, options, computed)?;
         let mut sources = BTreeMap::new();
         if formats.iter().any(|f| f.reads_sources()) {
             let ids: BTreeSet<i64> =
@@ -270,6 +270,10 @@ pub struct ManifestOptions {
     pub transfer_fees: &'static str,
     /// Whether legs without a value were allowed (counted as zero).
     pub allow_missing_prices: bool,
+    /// `method` was a what-if over all of history: the elections were not applied.
+    pub method_what_if: bool,
+    /// The lot identification elections applied.
+    pub elections: Vec<crate::tax::report::ElectionJson>,
 }
 
 /// What went in: a hash of exactly the inputs read.
@@ -297,6 +301,25 @@ pub struct ManifestOutput {
     pub rows: usize,
 }
 
+/// The rows of a gains file whose basis is unknown (counted as zero): how many, and the
+/// disposing events behind them, so that no `0.00` basis passes unseen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManifestMissingBasis {
+    /// Rows with an unknown basis.
+    pub rows: usize,
+    /// Their disposing events (sorted, each once).
+    pub events: Vec<i64>,
+}
+
+impl ManifestMissingBasis {
+    /// The rows of `input`'s report with an unknown basis.
+    pub fn of(input: &Input) -> ManifestMissingBasis {
+        let missing = input.report.lines.iter().filter(|l| l.basis_missing);
+        let events: BTreeSet<i64> = missing.clone().map(|l| l.event_id).collect();
+        ManifestMissingBasis { rows: missing.count(), events: events.into_iter().collect() }
+    }
+}
+
 /// Written beside every export (`<file>.manifest.json`): no timestamp, so the same inputs and
 /// options give the same manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -315,6 +338,9 @@ pub struct Manifest {
     pub options: ManifestOptions,
     /// The inputs.
     pub inputs: ManifestInputs,
+    /// Gains files: the rows whose basis is unknown (absent from transaction files).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis_missing: Option<ManifestMissingBasis>,
     /// The file.
     pub output: ManifestOutput,
 }
@@ -349,8 +375,11 @@ pub fn render(format: &dyn Format, input: &Input, file: &str) -> io::Result<Rend
             lots_in_year: options.tracking.in_year(input.year).as_str(),
             transfer_fees: options.transfer_fees.as_str(),
             allow_missing_prices: input.allow_missing_prices,
+            method_what_if: options.what_if,
+            elections: crate::tax::report::elections_json(&input.report.elections),
         },
         inputs: ManifestInputs { sha256, events, missing_values: input.missing_values },
+        basis_missing: (format.kind() == Kind::Gains).then(|| ManifestMissingBasis::of(input)),
         output: ManifestOutput {
             file: file.to_owned(),
             sha256: crate::digest::sha256_hex(&bytes),
@@ -450,6 +479,12 @@ pub(crate) mod tests_support {
             account: "Kraken".into(),
             kind: DisposalKind::Sale,
             basis_missing: false,
+            form_box: crate::tax::boxes::FormBox::of(
+                2025,
+                crate::tax::holding::term(acquired_ms, disposed_ms),
+                crate::tax::boxes::Reported::No,
+            ),
+            adjustment: None,
             price_missing: false,
             event_id: 1,
         }
@@ -537,6 +572,7 @@ pub(crate) mod tests_support {
                 income_by_kind: BTreeMap::new(),
                 lines,
                 inputs_hash: String::new(),
+                elections: Vec::new(),
             },
             disposals: Vec::new(),
             income: Vec::new(),

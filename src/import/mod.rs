@@ -11,6 +11,7 @@
 //! own id where it has one (which is also the exchange's API id, so a later sync does not
 //! double it), otherwise by a hash of the event's content and its occurrence in the file.
 
+pub mod form1099da;
 mod generic;
 mod key;
 mod koinly;

@@ -7,7 +7,9 @@
 mod accounts;
 mod attention;
 mod balances;
+mod elections;
 pub mod events;
+mod form1099da;
 mod pending;
 pub mod prices;
 mod sync_state;
@@ -23,7 +25,9 @@ use rusqlite::Connection;
 pub use accounts::{Account, CredentialSource, NewAccount};
 pub use attention::Unreadable;
 pub use balances::Balance;
+pub use elections::Election;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
+pub use form1099da::StatementRow;
 pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg};
 pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
 pub use tax::{
@@ -40,6 +44,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0005_attention.sql"),
     include_str!("../../schema/0006_pending.sql"),
     include_str!("../../schema/0007_settings.sql"),
+    include_str!("../../schema/0008_1099da.sql"),
+    include_str!("../../schema/0009_elections.sql"),
 ];
 
 /// The ledger version this build writes.

@@ -185,6 +185,9 @@ pub struct Disposal {
     pub basis_missing: bool,
     /// A value used is missing (only with `--allow-missing-prices`).
     pub price_missing: bool,
+    /// The units were acquired in the disposing account and never left it (at a broker from
+    /// 2026: covered units, whose basis the broker reports).
+    pub acquired_here: bool,
 }
 
 impl Disposal {
@@ -663,6 +666,7 @@ mod tests {
             lot_event_id: (i % 3 != 0).then_some(i - 1),
             basis_missing: i % 3 == 0,
             price_missing: false,
+            acquired_here: true,
         };
         // Two full chunks and a part of one.
         let disposals: Vec<Disposal> = (1..=(2 * CHUNK as i64 + 37)).map(disposal).collect();

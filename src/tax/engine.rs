@@ -12,7 +12,8 @@
 //! - `withdrawal` matched to a `deposit` (an own transfer): the lots move to the receiving
 //!   wallet with their dates and basis, chosen by the method; units lost on the way (the
 //!   deposit is smaller) and fees in the same asset are the transfer's network fee, disposed of
-//!   at their value (`transfer_fee`, the default) or, with [`TransferFees::Carry`], not
+//!   at their value (`transfer_fee`, the default; a disposal like any other, so its units are
+//!   chosen by the method before the moved units are) or, with [`TransferFees::Carry`], not
 //!   disposed of but their basis added to the units that arrived.
 //! - an unmatched `withdrawal`, a `gift`, `lost`: the units leave the ledger's holdings with no
 //!   gain or loss (gifts and theft losses are not sales; an unmatched withdrawal went to a wallet
@@ -38,7 +39,7 @@ use rust_decimal::Decimal;
 
 use super::holding::term;
 use super::pools::{Lot, Pool};
-use super::{Method, Options, Tracking, TransferFees};
+use super::{InForce, Method, Options, Tracking, TransferFees};
 use crate::ledger::{Disposal, DisposalKind, Holding, IncomeRow, TaxEvent, TaxLeg};
 
 /// A figure of an event outside the bounds the computation is safe within.
@@ -193,6 +194,10 @@ pub struct Engine {
     labels: BTreeMap<i64, String>,
     next_lot: i64,
     out: Computation,
+    /// The elections, by date.
+    elections: Vec<InForce>,
+    /// The time of the event being applied.
+    now_ms: i64,
 }
 
 fn value(leg: &TaxLeg) -> Decimal {
@@ -249,20 +254,41 @@ impl Engine {
             labels,
             next_lot: 0,
             out: Computation::default(),
+            elections: Vec::new(),
+            now_ms: i64::MIN,
         }
     }
 
-    fn method(&self) -> Method {
-        self.options.method
+    /// Applies lot identification elections: each disposal uses the latest election in force
+    /// at its time for its wallet, else the latest for all wallets, else the options' method.
+    /// Under universal tracking only elections for all wallets apply.
+    pub fn with_elections(mut self, mut elections: Vec<InForce>) -> Engine {
+        elections.sort_by_key(|e| e.from_ms);
+        self.elections = elections;
+        self
+    }
+
+    /// The method in force now for `wallet` (`None`: the universal pool).
+    fn method_for(&self, wallet: Option<i64>) -> Method {
+        if self.options.what_if {
+            return self.options.method;
+        }
+        let latest = |for_wallet: Option<i64>| {
+            self.elections.iter().rev().find(|e| e.from_ms <= self.now_ms && e.account_id == for_wallet)
+        };
+        wallet.and_then(|w| latest(Some(w))).or_else(|| latest(None)).map(|e| e.method).unwrap_or(self.options.method)
     }
 
     fn pool(&mut self, account: i64, asset: &str) -> &mut Pool {
-        let method = self.method();
-        let pools = self.pools.entry(self.per_wallet.then_some(account)).or_default();
+        let wallet = self.per_wallet.then_some(account);
+        let method = self.method_for(wallet);
+        let pools = self.pools.entry(wallet).or_default();
         if !pools.contains_key(asset) {
             pools.insert(asset.to_owned(), Pool::new(method));
         }
-        pools.get_mut(asset).expect("inserted above")
+        let pool = pools.get_mut(asset).expect("inserted above");
+        pool.set_method(method);
+        pool
     }
 
     fn in_year(&self, time_ms: i64) -> bool {
@@ -281,6 +307,7 @@ impl Engine {
     /// Applies one event (events must come in time order) whose figures are known to be
     /// within bounds (from `parse_amount`, or checked by [`within_bounds`]).
     pub fn process(&mut self, event: &TaxEvent) {
+        self.now_ms = event.time_ms;
         if self.options.tracking == Tracking::Us && !self.per_wallet && event.time_ms >= US_PER_WALLET_FROM_MS {
             self.reseat_per_wallet();
         }
@@ -411,6 +438,21 @@ impl Engine {
         let sent = main.amount.abs();
         let moved = plan.received.min(sent);
         let lost = sent - moved;
+        // The network fee: units lost on the way, and fee legs in the same asset. Disposed of,
+        // it is a disposal like any other: its units are chosen by the method first, then the
+        // units that move are.
+        let same_asset_fees: Vec<&TaxLeg> =
+            event.legs.iter().filter(|l| l.role == LegRole::Fee && l.asset == main.asset).collect();
+        if self.options.transfer_fees == TransferFees::Dispose {
+            if !lost.is_zero() {
+                let worth = proportion(value(main), lost, sent);
+                let leg = TaxLeg { amount: -lost, ..main.clone() };
+                self.dispose(event, &leg, worth, DisposalKind::TransferFee, main.value.is_none());
+            }
+            for leg in &same_asset_fees {
+                self.dispose(event, leg, value(leg), DisposalKind::TransferFee, leg.value.is_none());
+            }
+        }
         let source = self.pool(event.account_id, &main.asset);
         let (mut lots, short) = source.take(moved);
         if !short.is_zero() {
@@ -419,20 +461,8 @@ impl Engine {
             lots.push(self.new_lot(event, event.time_ms, short, Decimal::ZERO, true, false));
             self.gap(event, &main.asset, short);
         }
-        // The network fee: units lost on the way, and fee legs in the same asset.
-        let same_asset_fees: Vec<&TaxLeg> =
-            event.legs.iter().filter(|l| l.role == LegRole::Fee && l.asset == main.asset).collect();
         match self.options.transfer_fees {
-            TransferFees::Dispose => {
-                if !lost.is_zero() {
-                    let worth = proportion(value(main), lost, sent);
-                    let leg = TaxLeg { amount: -lost, ..main.clone() };
-                    self.dispose(event, &leg, worth, DisposalKind::TransferFee, main.value.is_none());
-                }
-                for leg in &same_asset_fees {
-                    self.dispose(event, leg, value(leg), DisposalKind::TransferFee, leg.value.is_none());
-                }
-            }
+            TransferFees::Dispose => {}
             TransferFees::Carry => {
                 let units = lost + same_asset_fees.iter().map(|l| l.amount.abs()).sum::<Decimal>();
                 if !units.is_zero() {
@@ -454,7 +484,7 @@ impl Engine {
         }
         let to = self.pool(plan.to_account, &main.asset);
         for lot in lots {
-            to.put(lot);
+            to.put(Lot { moved: true, ..lot });
         }
         for leg in event.legs.iter().filter(|l| l.role == LegRole::Fee && l.asset != main.asset && !is_fiat(&l.asset)) {
             self.dispose(event, leg, value(leg), DisposalKind::Fee, leg.value.is_none());
@@ -496,7 +526,17 @@ impl Engine {
         price_missing: bool,
     ) -> Lot {
         self.next_lot += 1;
-        Lot { id: self.next_lot, event_id: event.id, acquired_ms, amount, basis, basis_missing, price_missing }
+        Lot {
+            id: self.next_lot,
+            event_id: event.id,
+            acquired_ms,
+            amount,
+            basis,
+            basis_missing,
+            price_missing,
+            origin_account: event.account_id,
+            moved: false,
+        }
     }
 
     fn gap(&mut self, event: &TaxEvent, asset: &str, amount: Decimal) {
@@ -553,6 +593,8 @@ impl Engine {
             self.out.shortfalls.entry(leg.asset.clone()).and_modify(|s| *s += short).or_insert(short);
             let mut lot = self.new_lot(event, event.time_ms, short, Decimal::ZERO, true, false);
             lot.event_id = 0;
+            // Units never seen arriving: not units the broker saw bought there.
+            lot.moved = true;
             lots.push(lot);
         }
         let weights: Vec<Decimal> = lots.iter().map(|l| l.amount).collect();
@@ -574,6 +616,7 @@ impl Engine {
                     lot_event_id: (lot.event_id != 0).then_some(lot.event_id),
                     basis_missing: lot.basis_missing,
                     price_missing: price_missing || lot.price_missing,
+                    acquired_here: lot.origin_account == event.account_id && !lot.moved,
                 });
             }
         }
@@ -628,7 +671,7 @@ impl Engine {
             let largest = wallets.iter().max_by(|a, b| a.2.cmp(&b.2).then_with(|| b.0.cmp(&a.0))).map(|w| w.1);
             let Some(account) = largest else {
                 // No wallet holds the asset: the lots stay where no disposal reaches them.
-                let method = self.method();
+                let method = self.method_for(None);
                 let unassigned =
                     self.pools.entry(None).or_default().entry(asset.clone()).or_insert_with(|| Pool::new(method));
                 for lot in rest {

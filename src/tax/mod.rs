@@ -6,11 +6,14 @@
 //! income and year-end holdings, with a SHA-256 of exactly the inputs it read. [`report`]
 //! sums them up per asset, rounded to the cent row by row.
 
+pub mod boxes;
 pub mod engine;
 pub mod holding;
 pub mod jurisdiction;
 pub mod pools;
+pub mod reconcile;
 pub mod report;
+pub mod rounding;
 pub mod uk;
 
 #[cfg(test)]
@@ -52,6 +55,22 @@ impl Method {
             Method::Lofo => "lofo",
         }
     }
+
+    /// The method named `name` (as [`Method::as_str`] writes it).
+    pub fn from_name(name: &str) -> Option<Method> {
+        [Method::Fifo, Method::Lifo, Method::Hifo, Method::Lofo].into_iter().find(|m| m.as_str() == name)
+    }
+}
+
+/// A lot identification election as the engine applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InForce {
+    /// The method.
+    pub method: Method,
+    /// From this time (UTC ms).
+    pub from_ms: i64,
+    /// For this account only; `None` for every account.
+    pub account_id: Option<i64>,
 }
 
 /// Where lots are queued.
@@ -116,12 +135,21 @@ pub struct Options {
     pub transfer_fees: TransferFees,
     /// The tax year (calendar year, UTC); `None` computes all of history.
     pub year: Option<i32>,
+    /// `method` is a what-if over all of history (`report --method`): the elections are not
+    /// applied. Otherwise `method` is the fallback where no election is in force.
+    pub what_if: bool,
 }
 
 impl Options {
     /// FIFO, the US lot tracking, fees disposed of, all years.
     pub fn us(year: Option<i32>) -> Options {
-        Options { method: Method::Fifo, tracking: Tracking::Us, transfer_fees: TransferFees::Dispose, year }
+        Options {
+            method: Method::Fifo,
+            tracking: Tracking::Us,
+            transfer_fees: TransferFees::Dispose,
+            year,
+            what_if: false,
+        }
     }
 
     /// The options as stored with a run (stable JSON).
@@ -131,6 +159,7 @@ impl Options {
             "lots": self.tracking.as_str(),
             "transfer_fees": self.transfer_fees.as_str(),
             "year": self.year,
+            "what_if": self.what_if,
         })
         .to_string()
     }
@@ -165,6 +194,8 @@ pub struct Computed {
     pub inputs_hash: String,
     /// How many events were read.
     pub events: u64,
+    /// The elections applied (none under a what-if method).
+    pub elections: Vec<crate::ledger::Election>,
 }
 
 /// Feeds an event into the inputs hash: a fixed binary layout (decimals as their 16-byte
@@ -211,7 +242,15 @@ pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result
         });
     }
     let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-    let mut engine = Engine::new(options, &plans, labels);
+    let elections = if options.what_if { Vec::new() } else { ledger.elections()? };
+    let mut in_force = Vec::with_capacity(elections.len());
+    for e in &elections {
+        let method = Method::from_name(&e.method)
+            .ok_or_else(|| LedgerError::Corrupt(format!("election {} has method {:?}", e.id, e.method)))?;
+        hasher.update(format!("election {} {} {:?}\n", method.as_str(), e.from_ms, e.account_id));
+        in_force.push(InForce { method, from_ms: e.from_ms, account_id: e.account_id });
+    }
+    let mut engine = Engine::new(options, &plans, labels).with_elections(in_force);
     let until = options.year.map(|y| year_start_ms(y + 1));
     let mut events = 0u64;
     let mut out_of_range = None;
@@ -227,7 +266,38 @@ pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result
         return Err(LedgerError::OutOfRange(error.to_string()));
     }
     let inputs_hash = crate::digest::hex(&hasher.finalize());
-    Ok(Computed { computation: engine.finish(), inputs_hash, events })
+    Ok(Computed { computation: engine.finish(), inputs_hash, events, elections })
+}
+
+/// The year's report from a computation, each row in its Form 8949 box: the one way `report`
+/// and the exports sum a computed year up.
+pub fn year_report(
+    ledger: &Ledger,
+    year: i32,
+    options: Options,
+    computed: &Computed,
+) -> Result<report::Report, LedgerError> {
+    let currency = ledger.reporting_currency()?;
+    let accounts = ledger.accounts()?;
+    let labels = accounts.iter().map(|a| (a.id, a.label.clone())).collect();
+    let exchanges = accounts.iter().map(|a| (a.id, a.exchange.clone())).collect();
+    let c = &computed.computation;
+    let mut report = report::Report::new(year, &currency, options, c, &labels, &computed.inputs_hash);
+    report.classify(&c.disposals, &exchanges);
+    report.elections = computed.elections.clone();
+    let reconciliation = year_reconciliation(ledger, &report, computed)?;
+    report.apply(&reconciliation, &c.disposals);
+    Ok(report)
+}
+
+/// The year's imported Form 1099-DA rows matched to the report's sales.
+pub fn year_reconciliation(
+    ledger: &Ledger,
+    report: &report::Report,
+    computed: &Computed,
+) -> Result<reconcile::Reconciliation, LedgerError> {
+    let rows = ledger.statement_rows(report.year)?;
+    Ok(reconcile::reconcile(&report.lines, &computed.computation.disposals, &rows))
 }
 
 /// Stores a year's computation for exports and audit (replacing the one stored before).

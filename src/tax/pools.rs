@@ -30,6 +30,10 @@ pub struct Lot {
     pub basis_missing: bool,
     /// A value behind the basis is missing.
     pub price_missing: bool,
+    /// The account the units were acquired in.
+    pub origin_account: i64,
+    /// The units (or some merged with them) left their account by an own transfer once.
+    pub moved: bool,
 }
 
 impl Lot {
@@ -75,6 +79,18 @@ impl Pool {
         Pool { method, lots: BTreeMap::new() }
     }
 
+    /// Orders the lots by `method` from now on (an election changed): the lots stay, only
+    /// their order changes.
+    pub fn set_method(&mut self, method: Method) {
+        if method == self.method {
+            return;
+        }
+        self.method = method;
+        for lot in std::mem::take(&mut self.lots).into_values() {
+            self.put(lot);
+        }
+    }
+
     fn key(&self, lot: &Lot) -> Key {
         match self.method {
             Method::Fifo => (Decimal::ZERO, lot.acquired_ms, lot.id),
@@ -94,6 +110,7 @@ impl Pool {
                 held.basis += lot.basis;
                 held.basis_missing |= lot.basis_missing;
                 held.price_missing |= lot.price_missing;
+                held.moved |= lot.moved;
             }
             None => {
                 self.lots.insert(key, lot);
@@ -155,6 +172,8 @@ mod tests {
             basis: d(basis),
             basis_missing: false,
             price_missing: false,
+            origin_account: 1,
+            moved: false,
         }
     }
 

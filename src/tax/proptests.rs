@@ -209,7 +209,7 @@ proptest! {
         tracking in trackings(),
     ) {
         let (events, transfers) = history(&steps, false);
-        let options = Options { method, tracking, transfer_fees: TransferFees::Dispose, year: None };
+        let options = Options { method, tracking, transfer_fees: TransferFees::Dispose, year: None, what_if: false };
         let c = run(&events, &transfers, options);
         prop_assert!(c.shortfalls.is_empty(), "the history never disposes of more than is held: {:?}", c.shortfalls);
         prop_assert!(c.negatives.is_empty());
@@ -240,7 +240,7 @@ proptest! {
         let (events, transfers) = history(&steps, true);
         let mut gains = Vec::new();
         for method in [Method::Fifo, Method::Lifo, Method::Hifo, Method::Lofo] {
-            let options = Options { method, tracking, transfer_fees: TransferFees::Dispose, year: Some(2024) };
+            let options = Options { method, tracking, transfer_fees: TransferFees::Dispose, year: Some(2024), what_if: false };
             let c = run(&events, &transfers, options);
             prop_assert!(c.holdings.iter().all(|h| h.amount.is_zero()), "all sold: {:?}", c.holdings);
             gains.push(c.disposals.iter().map(|d| d.gain()).sum::<Decimal>());

@@ -1,25 +1,26 @@
 //! The year's figures: proceeds, basis, short- and long-term gain and income, per asset and
 //! in total, and the disposal rows behind them.
 //!
-//! Every row is rounded to the cent first (half away from zero), its gain is its rounded
-//! proceeds less its rounded basis, and totals are sums of rounded rows: so the rows of a Form
-//! 8949 export add up to these totals exactly.
+//! Every sale is rounded to the cent as a whole (half away from zero) and its cents spread over
+//! its lot fragments ([`spread_cents`]), so a sale's rows add up to its own rounded proceeds and
+//! basis; a row's gain is its rounded proceeds less its rounded basis, and totals are sums of
+//! rounded rows: so the rows of a Form 8949 export add up to these totals exactly.
 
 use std::collections::BTreeMap;
 
 use cointally_exchanges::amount::format_amount;
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::Options;
+use super::boxes::{FormBox, Reported, presumed};
 use super::engine::Computation;
 use super::holding::utc_date;
-use crate::ledger::{DisposalKind, Term};
+use super::reconcile::{Reconciliation, adjustments};
+use crate::ledger::{Disposal, DisposalKind, Term};
 
-/// Rounds to the cent, half away from zero.
-pub fn cents(amount: Decimal) -> Decimal {
-    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-}
+pub use super::rounding::cents;
+use super::rounding::spread_cents;
 
 /// A money amount as text: two decimals, never an exponent.
 pub fn money(amount: Decimal) -> String {
@@ -68,6 +69,25 @@ pub struct Line {
     pub price_missing: bool,
     /// The disposing event.
     pub event_id: i64,
+    /// The Form 8949 box ([`Report::classify`]; I/L, or C/F before 2025, until then).
+    pub form_box: FormBox,
+    /// Columns (f) and (g) where a broker's Form 1099-DA says otherwise (see
+    /// [`super::reconcile`]); `None` when it agrees or there is none.
+    pub adjustment: Option<Adjustment>,
+}
+
+/// A Form 8949 row that carries a broker's figures: the proceeds (d) and basis (e) to write,
+/// the codes for column (f) and the amount for (g), so that (d) − (e) + (g) is cointally's gain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Adjustment {
+    /// Column (d): the proceeds the broker reported.
+    pub proceeds: Decimal,
+    /// Column (e): the basis the broker reported (boxes G/J) or cointally's (others).
+    pub cost_basis: Decimal,
+    /// Column (f): codes, alphabetical, no separator (`BE`).
+    pub codes: String,
+    /// Column (g).
+    pub amount: Decimal,
 }
 
 impl Line {
@@ -96,6 +116,8 @@ pub struct Report {
     pub lines: Vec<Line>,
     /// SHA-256 of the inputs.
     pub inputs_hash: String,
+    /// The lot identification elections applied (none under a what-if method).
+    pub elections: Vec<crate::ledger::Election>,
 }
 
 impl Report {
@@ -111,30 +133,47 @@ impl Report {
         let mut totals = Figures::default();
         let mut assets: BTreeMap<String, Figures> = BTreeMap::new();
         let mut lines = Vec::with_capacity(computation.disposals.len());
-        for d in &computation.disposals {
-            let line = Line {
-                asset: d.asset.clone(),
-                amount: d.amount,
-                acquired_ms: d.acquired_ms,
-                disposed_ms: d.disposed_ms,
-                proceeds: cents(d.proceeds),
-                cost_basis: cents(d.cost_basis),
-                term: d.term,
-                account: labels.get(&d.account_id).cloned().unwrap_or_default(),
-                kind: d.kind,
-                basis_missing: d.basis_missing,
-                price_missing: d.price_missing,
-                event_id: d.event_id,
-            };
-            for figures in [&mut totals, assets.entry(d.asset.clone()).or_default()] {
-                figures.proceeds += line.proceeds;
-                figures.cost_basis += line.cost_basis;
-                match line.term {
-                    Term::Short => figures.short_term_gain += line.gain(),
-                    Term::Long => figures.long_term_gain += line.gain(),
+        let disposals = &computation.disposals;
+        let mut start = 0;
+        while start < disposals.len() {
+            // One sale: the fragments one disposal made (consecutive, same event, kind, asset).
+            let first = &disposals[start];
+            let end = start
+                + disposals[start..]
+                    .iter()
+                    .take_while(|d| (d.event_id, d.kind, &d.asset) == (first.event_id, first.kind, &first.asset))
+                    .count();
+            let sale = &disposals[start..end];
+            let proceeds = spread_cents(&sale.iter().map(|d| d.proceeds).collect::<Vec<_>>());
+            let bases = spread_cents(&sale.iter().map(|d| d.cost_basis).collect::<Vec<_>>());
+            for ((d, proceeds), cost_basis) in sale.iter().zip(proceeds).zip(bases) {
+                let line = Line {
+                    asset: d.asset.clone(),
+                    amount: d.amount,
+                    acquired_ms: d.acquired_ms,
+                    disposed_ms: d.disposed_ms,
+                    proceeds,
+                    cost_basis,
+                    term: d.term,
+                    account: labels.get(&d.account_id).cloned().unwrap_or_default(),
+                    kind: d.kind,
+                    basis_missing: d.basis_missing,
+                    price_missing: d.price_missing,
+                    event_id: d.event_id,
+                    form_box: FormBox::of(year, d.term, Reported::No),
+                    adjustment: None,
+                };
+                for figures in [&mut totals, assets.entry(d.asset.clone()).or_default()] {
+                    figures.proceeds += line.proceeds;
+                    figures.cost_basis += line.cost_basis;
+                    match line.term {
+                        Term::Short => figures.short_term_gain += line.gain(),
+                        Term::Long => figures.long_term_gain += line.gain(),
+                    }
                 }
+                lines.push(line);
             }
-            lines.push(line);
+            start = end;
         }
         let mut income_by_kind: BTreeMap<String, Decimal> = BTreeMap::new();
         for i in &computation.income {
@@ -154,6 +193,41 @@ impl Report {
             income_by_kind,
             lines,
             inputs_hash: inputs_hash.to_owned(),
+            elections: Vec::new(),
+        }
+    }
+
+    /// Puts each row in its Form 8949 box: `disposals` are the engine's rows behind the lines
+    /// (same order), `exchanges` the accounts' exchange names by id. What a broker reported is
+    /// presumed from the exchange and the dates ([`presumed`]).
+    pub fn classify(&mut self, disposals: &[Disposal], exchanges: &BTreeMap<i64, String>) {
+        for (line, d) in self.lines.iter_mut().zip(disposals) {
+            let exchange = exchanges.get(&d.account_id).map(String::as_str).unwrap_or_default();
+            let reported =
+                presumed(exchange, d.kind == DisposalKind::Sale, d.disposed_ms, d.acquired_ms, d.acquired_here);
+            line.form_box = FormBox::of(self.year, d.term, reported);
+        }
+    }
+
+    /// Puts the rows of accounts with an imported 1099-DA in the boxes their statement says:
+    /// G/J or H/K for matched sales (with the broker's figures and an adjustment where they
+    /// differ), I/L for the rest. `disposals` are the engine's rows behind the lines.
+    pub fn apply(&mut self, reconciliation: &Reconciliation, disposals: &[Disposal]) {
+        for (line, d) in self.lines.iter_mut().zip(disposals) {
+            if reconciliation.accounts.contains(&d.account_id) {
+                line.form_box = FormBox::of(self.year, d.term, Reported::No);
+            }
+        }
+        for matched in &reconciliation.matched {
+            let reported = if matched.row.basis_reported { Reported::WithBasis } else { Reported::ProceedsOnly };
+            let Some(lines) = self.lines.get_mut(matched.sale.lines.clone()) else { continue };
+            for line in lines.iter_mut() {
+                line.form_box = FormBox::of(self.year, line.term, reported);
+            }
+            let adjustments = adjustments(matched, lines, reported == Reported::WithBasis);
+            for (line, adjustment) in lines.iter_mut().zip(adjustments) {
+                line.adjustment = adjustment;
+            }
         }
     }
 
@@ -196,9 +270,12 @@ impl Report {
                     event: l.event_id,
                     basis_missing: l.basis_missing,
                     price_missing: l.price_missing,
+                    form_box: l.form_box.as_str(),
                 })
                 .collect(),
             inputs_hash: self.inputs_hash.clone(),
+            method_what_if: self.options.what_if,
+            elections: elections_json(&self.elections),
             cointally: env!("CARGO_PKG_VERSION"),
         }
     }
@@ -219,8 +296,38 @@ pub struct Json {
     assets: Vec<JsonFigures>,
     disposals: Vec<JsonDisposal>,
     inputs_hash: String,
+    /// `method` was given as a what-if over all of history: the elections were not applied.
+    method_what_if: bool,
+    /// The elections applied.
+    elections: Vec<ElectionJson>,
     /// The version that computed it (with `inputs_hash` and the options: the manifest).
     cointally: &'static str,
+}
+
+/// An election as reports and manifests show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ElectionJson {
+    /// Its id.
+    pub id: i64,
+    /// The method.
+    pub method: String,
+    /// The UTC date it is in force from.
+    pub from: String,
+    /// The account's label; `null` for every account.
+    pub account: Option<String>,
+}
+
+/// The elections as reports and manifests show them.
+pub fn elections_json(elections: &[crate::ledger::Election]) -> Vec<ElectionJson> {
+    elections
+        .iter()
+        .map(|e| ElectionJson {
+            id: e.id,
+            method: e.method.clone(),
+            from: utc_date(e.from_ms).to_string(),
+            account: e.account.clone(),
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -249,4 +356,7 @@ struct JsonDisposal {
     event: i64,
     basis_missing: bool,
     price_missing: bool,
+    /// The Form 8949 box (C/F before 2025, G–L from 2025).
+    #[serde(rename = "box")]
+    form_box: &'static str,
 }

@@ -53,7 +53,7 @@ fn sell(id: i64, account: i64, date: &str, asset: &str, amount: &str, usd: &str)
 }
 
 fn options(method: Method, tracking: Tracking, year: Option<i32>) -> Options {
-    Options { method, tracking, transfer_fees: TransferFees::Dispose, year }
+    Options { method, tracking, transfer_fees: TransferFees::Dispose, year, what_if: false }
 }
 
 fn run(options: Options, transfers: &[TransferPlan], events: &[TaxEvent]) -> Computation {
@@ -263,7 +263,8 @@ fn deposits_without_basis_are_flagged_and_a_given_basis_is_used() {
     }
 }
 
-/// Rows are rounded to the cent before they are added up.
+/// Rows are rounded to the cent before they are added up, a sale as a whole: its rows add up
+/// to its own rounded proceeds and basis.
 #[test]
 fn totals_are_sums_of_rows_rounded_to_the_cent() {
     let events = [
@@ -273,11 +274,139 @@ fn totals_are_sums_of_rows_rounded_to_the_cent() {
     ];
     let opts = options(Method::Fifo, Tracking::Universal, Some(2024));
     let r = report(&run(opts, &[], &events), opts);
-    // Rows: proceeds 150.005 → 150.01 twice, basis 100.004 → 100.00 twice.
-    assert_eq!((r.totals.proceeds, r.totals.cost_basis), (d("300.02"), d("200.00")));
-    assert_eq!(r.totals.short_term_gain, d("100.02"));
+    // The sale: proceeds 300.01, basis 200.008 → 200.01. Rows: proceeds 150.005 each → 150.01
+    // and 150.00 (the cent to the first of equal remainders), basis 100.004 each → 100.01 and
+    // 100.00 — not 150.01 twice (300.02, a cent the sale never had).
+    assert_eq!((r.totals.proceeds, r.totals.cost_basis), (d("300.01"), d("200.01")));
+    assert_eq!(r.totals.short_term_gain, d("100.00"));
     let json = serde_json::to_value(r.to_json()).unwrap();
-    assert_eq!(json["totals"]["proceeds"], "300.02");
-    assert_eq!(json["disposals"][0]["gain"], "50.01");
+    assert_eq!(json["totals"]["proceeds"], "300.01");
+    assert_eq!(json["disposals"][0]["gain"], "50.00");
+    assert_eq!(json["disposals"][1]["proceeds"], "150.00");
     assert_eq!(json["lots"], "universal");
+}
+
+/// Cents that add up: a $100.00 sale over three lots (each bought for $10.00 / 3 … kept
+/// exact) prints rows that sum to the sale's own $100.00, not 33.33 × 3 = 99.99; the report's
+/// totals are the sums of its rows.
+#[test]
+fn a_sale_over_three_lots_is_rounded_as_a_whole() {
+    let events = [
+        buy(1, 1, "2025-01-10", "BTC", "1", "10"),
+        buy(2, 1, "2025-01-11", "BTC", "1", "10"),
+        buy(3, 1, "2025-01-12", "BTC", "1", "10"),
+        sell(4, 1, "2025-03-01", "BTC", "3", "100"),
+    ];
+    let opts = options(Method::Fifo, Tracking::Us, Some(2025));
+    let c = run(opts, &[], &events);
+    assert_eq!(c.disposals.len(), 3);
+    let r = report(&c, opts);
+    let proceeds: Vec<Decimal> = r.lines.iter().map(|l| l.proceeds).collect();
+    // The engine gives the last fragment the remainder of the exact split (…34 in the 28th
+    // place): the largest remainder, so it gets the cent.
+    assert_eq!(proceeds, [d("33.33"), d("33.33"), d("33.34")]);
+    assert_eq!(r.totals.proceeds, d("100.00"));
+    assert_eq!(r.totals.cost_basis, d("30.00"));
+    assert_eq!(r.totals.short_term_gain, r.lines.iter().map(|l| l.gain()).sum::<Decimal>());
+}
+
+/// Covered units (box G/J from 2026) are those bought in the selling account that never left
+/// it: a lot sent away and back is not, nor is one bought elsewhere.
+#[test]
+fn units_that_left_their_account_are_not_acquired_here() {
+    let events = [
+        buy(1, 1, "2026-01-05", "BTC", "1", "90000"),
+        buy(2, 1, "2026-01-06", "BTC", "1", "91000"),
+        event(3, 1, EventKind::Withdrawal, "2026-01-07", vec![leg(LegRole::Sent, "BTC", "-1", "92000")]),
+        event(4, 2, EventKind::Deposit, "2026-01-07", vec![leg(LegRole::Received, "BTC", "1", "92000")]),
+        event(5, 2, EventKind::Withdrawal, "2026-01-08", vec![leg(LegRole::Sent, "BTC", "-1", "92000")]),
+        event(6, 1, EventKind::Deposit, "2026-01-08", vec![leg(LegRole::Received, "BTC", "1", "92000")]),
+        sell(7, 1, "2026-02-01", "BTC", "2", "200000"),
+    ];
+    let transfers = [
+        TransferPlan { withdrawal: 3, deposit: 4, to_account: 2, sent: d("1"), received: d("1") },
+        TransferPlan { withdrawal: 5, deposit: 6, to_account: 1, sent: d("1"), received: d("1") },
+    ];
+    let c = run(options(Method::Fifo, Tracking::PerWallet, Some(2026)), &transfers, &events);
+    let rows: Vec<(Option<i64>, bool)> = c.disposals.iter().map(|x| (x.lot_event_id, x.acquired_here)).collect();
+    // FIFO moved the 2026-01-05 lot away and back; the 2026-01-06 lot never left.
+    assert_eq!(rows, [(Some(1), false), (Some(2), true)]);
+}
+
+/// Box G with a wrong basis (Form 8949 instructions, column (e) and code B: in a box where
+/// the basis was reported to the IRS, enter the basis shown on the form and correct it in
+/// column (g)): 2 BTC sold over two lots (basis 30,000 and 40,000) for 100,000; the broker
+/// shows basis 69,000. Each row carries its share of the broker's basis (by units), code B,
+/// and the adjustment that gives back cointally's gain.
+#[test]
+fn a_wrong_reported_basis_is_written_as_shown_and_corrected_with_code_b() {
+    use super::reconcile::reconcile;
+    use crate::ledger::StatementRow;
+    let events = [
+        buy(1, 1, "2026-01-05", "BTC", "1", "30000"),
+        buy(2, 1, "2026-01-06", "BTC", "1", "40000"),
+        sell(3, 1, "2026-03-01", "BTC", "2", "100000"),
+    ];
+    let opts = options(Method::Fifo, Tracking::PerWallet, Some(2026));
+    let c = run(opts, &[], &events);
+    let mut r = report(&c, opts);
+    let row = StatementRow {
+        line: 2,
+        checkbox: "G".into(),
+        dtif_code: String::new(),
+        asset: "BTC".into(),
+        units: d("2"),
+        date_acquired: None,
+        date_sold: "2026-03-01".parse().unwrap(),
+        proceeds: d("100000"),
+        cost_basis: Some(d("69000")),
+        basis_reported: true,
+        term: Some(Term::Short),
+        noncovered: false,
+    };
+    let rec = reconcile(&r.lines, &c.disposals, &[(1, row)]);
+    assert_eq!(rec.matched.len(), 1);
+    r.apply(&rec, &c.disposals);
+    let got: Vec<(&str, Decimal, Decimal, String, Decimal, Decimal)> = r
+        .lines
+        .iter()
+        .map(|l| {
+            let a = l.adjustment.clone().unwrap();
+            (l.form_box.as_str(), a.proceeds, a.cost_basis, a.codes, a.amount, a.proceeds - a.cost_basis + a.amount)
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("G", d("50000"), d("34500"), "B".to_owned(), d("4500"), d("20000")),
+            ("G", d("50000"), d("34500"), "B".to_owned(), d("-5500"), d("10000")),
+        ]
+    );
+}
+
+/// A transfer's network fee is a disposal like any other: under LIFO the fee takes the newest
+/// lot, as any LIFO sale would, before the moved units are chosen (before, the moved units were
+/// taken first and the fee got what was left). Lots: 1 BTC at 20,000 (2024-01-01), 1 BTC at
+/// 30,000 (2024-02-01); 1.5 BTC sent, 1.4 arrive (0.1 lost, worth 4,000 at 40,000 a BTC).
+#[test]
+fn a_transfer_fee_takes_the_lots_the_method_picks_first() {
+    let events = [
+        buy(1, 1, "2024-01-01", "BTC", "1", "20000"),
+        buy(2, 1, "2024-02-01", "BTC", "1", "30000"),
+        event(3, 1, EventKind::Withdrawal, "2024-03-01", vec![leg(LegRole::Sent, "BTC", "-1.5", "60000")]),
+        event(4, 2, EventKind::Deposit, "2024-03-01", vec![leg(LegRole::Received, "BTC", "1.4", "56000")]),
+    ];
+    let transfers = [TransferPlan { withdrawal: 3, deposit: 4, to_account: 2, sent: d("1.5"), received: d("1.4") }];
+    // (method, the fee's lot and basis, the basis that moved)
+    for (method, lot, fee_basis, moved_basis) in
+        [(Method::Lifo, 2, "3000", "37000"), (Method::Hifo, 2, "3000", "37000"), (Method::Fifo, 1, "2000", "33000")]
+    {
+        let c = run(options(method, Tracking::PerWallet, Some(2024)), &transfers, &events);
+        assert_eq!(c.disposals.len(), 1, "{method:?}");
+        let fee = &c.disposals[0];
+        assert_eq!((fee.kind, fee.lot_event_id, fee.cost_basis), (DisposalKind::TransferFee, Some(lot), d(fee_basis)));
+        assert_eq!(fee.proceeds, d("4000"));
+        let moved: Decimal = c.holdings.iter().filter(|h| h.account_id == Some(2)).map(|h| h.cost_basis).sum();
+        assert_eq!(moved, d(moved_basis), "{method:?}");
+    }
 }

@@ -1,0 +1,72 @@
+//! Cents that add up: a sale split over several lots is rounded as a whole, and its cents are
+//! spread over its fragments by the largest-remainder method.
+//!
+//! Rounding each lot fragment alone makes a sale's rows disagree with the sale: three fragments
+//! of a $100.00 sale would print 33.33 three times (99.99). Here the sale's total is rounded to
+//! the cent once (half away from zero), every fragment is first cut down to the cent below, and
+//! the cents still missing go one each to the fragments that lost the most in the cut (ties to
+//! the earlier fragment). So the rows of every sale add up to its own rounded figure, and each
+//! row is within one cent of its exact figure.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Rounds to the cent, half away from zero.
+pub fn cents(amount: Decimal) -> Decimal {
+    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// The parts of `exact` rounded to the cent so that they sum to `cents(Σ exact)`.
+pub fn spread_cents(exact: &[Decimal]) -> Vec<Decimal> {
+    let total = cents(exact.iter().copied().fold(Decimal::ZERO, |a, b| a.checked_add(b).unwrap_or(a)));
+    let mut parts: Vec<Decimal> =
+        exact.iter().map(|x| x.round_dp_with_strategy(2, RoundingStrategy::ToNegativeInfinity)).collect();
+    let cent = Decimal::new(1, 2);
+    let given: Decimal = parts.iter().sum();
+    // `given` is a multiple of a cent no greater than the exact sum, so the cents missing are
+    // between zero and the number of parts.
+    let missing = ((total - given) / cent).trunc().to_usize().unwrap_or(0).min(parts.len());
+    let mut order: Vec<usize> = (0..parts.len()).collect();
+    order.sort_by(|&a, &b| (exact[b] - parts[b]).cmp(&(exact[a] - parts[a])).then(a.cmp(&b)));
+    for &i in order.iter().take(missing) {
+        parts[i] += cent;
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// The case: a $100.00 sale over three lots of equal size.
+    #[test]
+    fn three_fragments_of_a_hundred_dollars_add_up_to_a_hundred() {
+        let third = d("100") / d("3");
+        let parts = spread_cents(&[third, third, third]);
+        assert_eq!(parts, [d("33.34"), d("33.33"), d("33.33")], "equal remainders: the first gets the cent");
+        let parts = spread_cents(&[third, third, d("100") - third - third]);
+        assert_eq!(parts, [d("33.33"), d("33.33"), d("33.34")], "the last holds the largest remainder");
+        assert_eq!(parts.iter().sum::<Decimal>(), d("100.00"));
+    }
+
+    #[test]
+    fn the_cent_goes_to_the_largest_remainder() {
+        // 0.004 + 0.007 + 1.009 = 1.020: cut 0.00, 0.00, 1.00; two cents to the two largest.
+        let parts = spread_cents(&[d("0.004"), d("0.007"), d("1.009")]);
+        assert_eq!(parts, [d("0.00"), d("0.01"), d("1.01")]);
+    }
+
+    #[test]
+    fn one_part_is_plain_rounding_and_negatives_add_up_too() {
+        assert_eq!(spread_cents(&[d("2.005")]), [d("2.01")]);
+        assert_eq!(spread_cents(&[d("-2.005")]), [d("-2.01")]);
+        let parts = spread_cents(&[d("-0.335"), d("-0.335"), d("-0.335")]);
+        assert_eq!(parts.iter().sum::<Decimal>(), d("-1.01"));
+        assert!(parts.iter().all(|p| (*p - d("-0.335")).abs() < d("0.01")));
+        assert!(spread_cents(&[]).is_empty());
+    }
+}
