@@ -132,6 +132,8 @@ pub struct SimStats {
     pub invalid_nonces: u64,
     /// Answers 429 for the budget.
     pub rate_limited: u64,
+    /// Injected faults.
+    pub faults: u64,
     /// Share of the private budget used between the first and last served call, in percent.
     pub budget_share: Option<Decimal>,
 }
@@ -262,6 +264,7 @@ impl GeminiSim {
             requests_by_path: self.state.requests.lock().unwrap_or_else(PoisonError::into_inner).clone(),
             invalid_nonces: *self.state.invalid_nonces.lock().unwrap_or_else(PoisonError::into_inner),
             rate_limited: budget.rate_limited,
+            faults: self.server.faults_injected().values().sum(),
             budget_share,
         }
     }
