@@ -63,7 +63,10 @@ fn totals(summary: &serde_json::Value, field: &str) -> u64 {
 /// Requests the simulator answered on the history endpoints.
 fn history_requests(sim: &GeminiSim) -> u64 {
     let stats = sim.stats();
-    ["/v1/mytrades", "/v1/transfers"].iter().map(|path| stats.requests_by_path.get(*path).copied().unwrap_or(0)).sum()
+    ["/v1/mytrades", "/v1/transfers", "/v1/staking/history"]
+        .iter()
+        .map(|path| stats.requests_by_path.get(*path).copied().unwrap_or(0))
+        .sum()
 }
 
 #[test]
@@ -78,18 +81,20 @@ fn a_full_sync_has_every_record_once_and_the_simulators_balances_and_a_resync_as
     let (fills, transfers) = (sim.fills(), sim.transfers());
     let pending = transfers.iter().filter(|t| t.status == "Pending").count();
     assert_eq!(pending, 1);
-    assert_eq!(totals(&first, "new_records") as usize, fills.len() + transfers.len() - pending);
+    let staking = sim.staking();
+    assert!(staking.iter().any(|t| t.kind == "Interest") && staking.iter().any(|t| t.kind == "Deposit"));
+    assert_eq!(totals(&first, "new_records") as usize, fills.len() + transfers.len() - pending + staking.len());
     let events = s.events();
     assert_eq!(events.iter().filter(|e| e["kind"] == "trade").count(), fills.len());
     // Fills of one order in one millisecond, across pages of 500: none lost, none doubled.
     assert!(fills.windows(2).any(|w| w[0].time_ms == w[1].time_ms));
     assert!(sim.stats().rate_limited <= 2, "{:?}", sim.stats());
 
-    // Again: nothing changed, so only the transfers are asked (once, from the pending one).
+    // Again: nothing changed, so only transfers and staking are asked, once each.
     let before = history_requests(&sim);
     let second = s.ok(&["--json", "sync"]).json();
     assert_eq!(totals(&second, "new_records"), 0, "{second}");
-    assert_eq!(history_requests(&sim) - before, 1, "{second}");
+    assert_eq!(history_requests(&sim) - before, 2, "{second}");
     assert_eq!(s.events(), events);
 
     // New fills (and the deposit that paid them): fetched, and only them.

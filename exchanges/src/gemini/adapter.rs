@@ -4,6 +4,11 @@
 //!
 //! - `transfers`: every deposit, withdrawal, reward and admin credit or debit
 //!   (`POST /v1/transfers`, 50 per call, <https://docs.gemini.com/rest/fund-management#transfers>).
+//! - `staking/history`: moves into and out of staking and its interest
+//!   (`POST /v1/staking/history`, 500 per call, oldest first with `sortAsc`,
+//!   <https://docs.gemini.com/rest/staking#list-staking-transactions>; Gemini's page walks it
+//!   backwards with `until`, cointally forwards with `since`, both documented parameters, so a
+//!   walk resumes after a kill and a later run asks only what is new).
 //! - `mytrades`, one per symbol (`POST /v1/mytrades`, 500 per call,
 //!   <https://docs.gemini.com/rest/orders#get-past-trades>): Gemini has no "all my trades" call,
 //!   so the symbols of the public list (`GET /v1/symbols`) whose base or quote the account is
@@ -36,7 +41,7 @@ use serde_json::value::RawValue;
 
 use super::api::{Endpoint, GeminiApi, malformed};
 use super::assets::{canonical_asset, split_symbol};
-use super::normalize::{MYTRADES, TRANSFERS};
+use super::normalize::{MYTRADES, STAKING, TRANSFERS};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::parse_amount;
 use crate::cursor;
@@ -46,6 +51,8 @@ use crate::http::FetchError;
 pub const TRADES_LIMIT: usize = 500;
 /// Transfers per `transfers` call (Gemini's maximum).
 pub const TRANSFERS_LIMIT: usize = 50;
+/// Staking transactions per call (Gemini's maximum).
+pub const STAKING_LIMIT: usize = 500;
 /// Gemini opened on 2015-10-05: where a walk with nothing stored begins.
 pub const LAUNCH_MS: i64 = 1_443_657_600_000;
 
@@ -63,13 +70,13 @@ struct Cursor {
     from_ms: i64,
     /// Ids already stored at `from_ms`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    seen: Vec<u64>,
+    seen: Vec<String>,
     /// The earliest record passed over as not final in this walk.
     #[serde(skip_serializing_if = "Option::is_none")]
     hold_ms: Option<i64>,
 }
 
-/// What the walk needs of a row.
+/// What the walk needs of a fill or a transfer.
 #[derive(Deserialize)]
 struct Meta {
     #[serde(default)]
@@ -81,12 +88,60 @@ struct Meta {
     status: Option<String>,
 }
 
-/// A row of an answer.
-struct Row<'a> {
-    id: u64,
+/// One provider's part of a staking answer.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Provider<'a> {
+    #[serde(default)]
+    provider_id: String,
+    #[serde(borrow, default)]
+    transactions: Vec<&'a RawValue>,
+}
+
+/// What the walk needs of a staking transaction.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StakingMeta {
+    transaction_id: String,
+    date_time: i64,
+}
+
+/// A row of an answer, with the payload to store.
+struct Row {
+    id: String,
     ms: i64,
     pending: bool,
-    raw: &'a RawValue,
+    payload: String,
+}
+
+/// The rows of an answer of `endpoint`.
+fn rows_of(endpoint: Endpoint, body: &[u8]) -> Result<Vec<Row>, FetchError> {
+    let bad = |e: serde_json::Error| malformed(endpoint, e.to_string());
+    let mut rows = Vec::new();
+    if endpoint == Endpoint::StakingHistory {
+        let providers: Vec<Provider> = serde_json::from_slice(body).map_err(bad)?;
+        for provider in providers {
+            for raw in provider.transactions {
+                let meta: StakingMeta = serde_json::from_str(raw.get()).map_err(bad)?;
+                let payload = format!(
+                    "{{\"providerId\":{},\"transaction\":{}}}",
+                    serde_json::Value::String(provider.provider_id.clone()),
+                    raw.get()
+                );
+                rows.push(Row { id: meta.transaction_id, ms: meta.date_time, pending: false, payload });
+            }
+        }
+        return Ok(rows);
+    }
+    let raws: Vec<&RawValue> = serde_json::from_slice(body).map_err(bad)?;
+    for raw in raws {
+        let meta: Meta = serde_json::from_str(raw.get()).map_err(bad)?;
+        let id = if endpoint == Endpoint::MyTrades { meta.tid } else { meta.eid };
+        let id = id.ok_or_else(|| malformed(endpoint, format!("a row has no id: {}", raw.get())))?;
+        let pending = endpoint == Endpoint::Transfers && matches!(meta.status.as_deref(), Some("Pending"));
+        rows.push(Row { id: id.to_string(), ms: meta.timestampms, pending, payload: raw.get().to_owned() });
+    }
+    Ok(rows)
 }
 
 impl GeminiAdapter {
@@ -117,45 +172,38 @@ impl GeminiAdapter {
     fn walk(&self, endpoint: Endpoint, stream: &Stream, text: &str) -> Result<Page, FetchError> {
         let mut c: Cursor = cursor::decode(text)
             .ok_or_else(|| malformed(endpoint, format!("cursor {text:?} is not a Gemini cursor")))?;
-        let (limit, limit_name) = match endpoint {
-            Endpoint::MyTrades => (TRADES_LIMIT, "limit_trades"),
-            _ => (TRANSFERS_LIMIT, "limit_transfers"),
+        let from = c.from_ms.max(0).to_string();
+        let (limit, params) = match endpoint {
+            Endpoint::MyTrades => (
+                TRADES_LIMIT,
+                vec![("symbol", stream.scope.clone()), ("timestamp", from), ("limit_trades", TRADES_LIMIT.to_string())],
+            ),
+            Endpoint::StakingHistory => (
+                STAKING_LIMIT,
+                vec![("since", from), ("sortAsc", "true".to_owned()), ("limit", STAKING_LIMIT.to_string())],
+            ),
+            _ => (TRANSFERS_LIMIT, vec![("timestamp", from), ("limit_transfers", TRANSFERS_LIMIT.to_string())]),
         };
-        let mut params = Vec::with_capacity(3);
-        if endpoint == Endpoint::MyTrades {
-            params.push(("symbol", stream.scope.clone()));
-        }
-        params.push(("timestamp", c.from_ms.max(0).to_string()));
-        params.push((limit_name, limit.to_string()));
         let answer = self.api.call(endpoint, &params)?;
-        let raws: Vec<&RawValue> =
-            serde_json::from_slice(&answer.body).map_err(|e| malformed(endpoint, e.to_string()))?;
-        let mut rows = Vec::with_capacity(raws.len());
-        for raw in raws {
-            let meta: Meta = serde_json::from_str(raw.get()).map_err(|e| malformed(endpoint, e.to_string()))?;
-            let id = if endpoint == Endpoint::MyTrades { meta.tid } else { meta.eid };
-            let id = id.ok_or_else(|| malformed(endpoint, format!("a row has no id: {}", raw.get())))?;
-            let pending = endpoint == Endpoint::Transfers && matches!(meta.status.as_deref(), Some("Pending"));
-            rows.push(Row { id, ms: meta.timestampms, pending, raw });
-        }
-        rows.sort_by_key(|row| (row.ms, row.id));
+        let mut rows = rows_of(endpoint, &answer.body)?;
+        rows.sort_by(|a, b| (a.ms, &a.id).cmp(&(b.ms, &b.id)));
         if rows.first().is_some_and(|row| row.ms < c.from_ms) {
             return Err(malformed(endpoint, format!("a row is older than the timestamp {} asked", c.from_ms)));
         }
         let full = rows.len() >= limit;
         let start_ms = c.from_ms;
-        let seen: BTreeSet<u64> = c.seen.iter().copied().collect();
+        let seen: BTreeSet<String> = c.seen.iter().cloned().collect();
         let fresh: Vec<&Row> = rows.iter().filter(|row| !(row.ms == start_ms && seen.contains(&row.id))).collect();
         let mut records = Vec::with_capacity(fresh.len());
         for row in &fresh {
             if row.pending {
                 c.hold_ms = Some(c.hold_ms.map_or(row.ms, |held| held.min(row.ms)));
             } else {
-                records.push(RawRecord { external_id: row.id.to_string(), payload: row.raw.get().to_owned() });
+                records.push(RawRecord { external_id: row.id.clone(), payload: row.payload.clone() });
             }
         }
         if let Some(newest) = rows.last() {
-            let ids_at_newest = rows.iter().filter(|row| row.ms == newest.ms).map(|row| row.id);
+            let ids_at_newest = rows.iter().filter(|row| row.ms == newest.ms).map(|row| row.id.clone());
             c.seen = if newest.ms == start_ms {
                 seen.into_iter().chain(ids_at_newest).collect()
             } else {
@@ -224,33 +272,38 @@ impl Adapter for GeminiAdapter {
     }
 
     fn balances(&self) -> Result<Vec<Balance>, FetchError> {
+        /// A balance row: `amount` (exchange) or `balance` (staking), a string or a number.
         #[derive(Deserialize)]
-        struct Row {
+        struct Row<'a> {
             currency: String,
-            amount: String,
+            #[serde(borrow, default)]
+            amount: Option<&'a RawValue>,
+            #[serde(borrow, default)]
+            balance: Option<&'a RawValue>,
         }
-        let answer = self.api.call(Endpoint::Balances, &[])?;
-        let rows: Vec<Row> =
-            serde_json::from_slice(&answer.body).map_err(|e| malformed(Endpoint::Balances, e.to_string()))?;
-        let mut out: Vec<Balance> = Vec::with_capacity(rows.len());
-        for row in rows {
-            let bad = |reason: String| malformed(Endpoint::Balances, format!("{}: {reason}", row.currency));
-            let amount = parse_amount(&row.amount).map_err(|e| bad(e.to_string()))?;
-            let asset = canonical_asset(&row.currency).map_err(|e| bad(e.to_string()))?;
-            if amount.is_zero() {
-                continue;
-            }
-            match out.iter_mut().find(|b| b.asset == asset) {
-                Some(balance) => balance.amount += amount,
-                None => out.push(Balance { asset, amount }),
+        let mut out: Vec<Balance> = Vec::new();
+        for endpoint in [Endpoint::Balances, Endpoint::StakingBalances] {
+            let answer = self.api.call(endpoint, &[])?;
+            let rows: Vec<Row> =
+                serde_json::from_slice(&answer.body).map_err(|e| malformed(endpoint, e.to_string()))?;
+            for row in rows {
+                let bad = |reason: String| malformed(endpoint, format!("{}: {reason}", row.currency));
+                let text = row.amount.or(row.balance).ok_or_else(|| bad("no amount".to_owned()))?;
+                let amount = parse_amount(text.get().trim_matches('"')).map_err(|e| bad(e.to_string()))?;
+                let asset = canonical_asset(&row.currency).map_err(|e| bad(e.to_string()))?;
+                match out.iter_mut().find(|b| b.asset == asset) {
+                    Some(balance) => balance.amount += amount,
+                    None => out.push(Balance { asset, amount }),
+                }
             }
         }
+        out.retain(|balance| !balance.amount.is_zero());
         out.sort();
         Ok(out)
     }
 
     fn streams(&self, known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
-        let mut streams = vec![Stream::new(TRANSFERS, "")];
+        let mut streams = vec![Stream::new(TRANSFERS, ""), Stream::new(STAKING, "")];
         if known.assets.is_empty() {
             return Ok(streams);
         }
@@ -267,7 +320,7 @@ impl Adapter for GeminiAdapter {
     }
 
     fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
-        if stream.endpoint != MYTRADES && stream.endpoint != TRANSFERS {
+        if ![MYTRADES, TRANSFERS, STAKING].contains(&stream.endpoint.as_str()) {
             return Err(FetchError::Setup { exchange: "gemini".into(), reason: format!("unknown stream {stream}") });
         }
         let fresh = Cursor { from_ms: plan.since_ms.unwrap_or(LAUNCH_MS), ..Cursor::default() };
@@ -282,6 +335,7 @@ impl Adapter for GeminiAdapter {
         match stream.endpoint.as_str() {
             MYTRADES => self.walk(Endpoint::MyTrades, stream, cursor),
             TRANSFERS => self.walk(Endpoint::Transfers, stream, cursor),
+            STAKING => self.walk(Endpoint::StakingHistory, stream, cursor),
             _ => Err(FetchError::Setup { exchange: "gemini".into(), reason: format!("unknown stream {stream}") }),
         }
     }
@@ -293,9 +347,10 @@ mod tests {
 
     #[test]
     fn cursors_read_back_what_they_write() {
-        let c = Cursor { from_ms: 1_700_000_000_000, seen: vec![4, 9], hold_ms: Some(1_600_000_000_000) };
+        let c =
+            Cursor { from_ms: 1_700_000_000_000, seen: vec!["4".into(), "9".into()], hold_ms: Some(1_600_000_000_000) };
         let text = cursor::encode(&c);
-        assert_eq!(text, r#"{"from_ms":1700000000000,"seen":[4,9],"hold_ms":1600000000000}"#);
+        assert_eq!(text, r#"{"from_ms":1700000000000,"seen":["4","9"],"hold_ms":1600000000000}"#);
         assert_eq!(cursor::decode::<Cursor>(&text), Some(c));
         assert_eq!(cursor::decode::<Cursor>(""), Some(Cursor::default()));
         assert_eq!(cursor::decode::<Cursor>("fromId=3"), None);

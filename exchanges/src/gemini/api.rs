@@ -84,12 +84,23 @@ pub enum Endpoint {
     MyTrades,
     /// `POST /v1/transfers`: deposits, withdrawals, credits and debits.
     Transfers,
+    /// `POST /v1/staking/history`: moves into and out of staking, and its interest.
+    StakingHistory,
+    /// `POST /v1/balances/staking`: balances held in staking.
+    StakingBalances,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 5] =
-        [Endpoint::Symbols, Endpoint::Roles, Endpoint::Balances, Endpoint::MyTrades, Endpoint::Transfers];
+    pub const ALL: [Endpoint; 7] = [
+        Endpoint::Symbols,
+        Endpoint::Roles,
+        Endpoint::Balances,
+        Endpoint::MyTrades,
+        Endpoint::Transfers,
+        Endpoint::StakingHistory,
+        Endpoint::StakingBalances,
+    ];
 
     /// The name used in streams, errors and stats.
     pub fn name(self) -> &'static str {
@@ -99,6 +110,8 @@ impl Endpoint {
             Endpoint::Balances => "balances",
             Endpoint::MyTrades => "mytrades",
             Endpoint::Transfers => "transfers",
+            Endpoint::StakingHistory => "staking/history",
+            Endpoint::StakingBalances => "balances/staking",
         }
     }
 
@@ -184,6 +197,7 @@ fn judge_reason(endpoint: &str, status: u16, reason: &str, message: &str) -> Ver
             auth(&format!("the key lacks the role {endpoint} needs: give it the Auditor role in Gemini's API settings"))
         }
         "AccountClosed" | "AccountNotEnabled" | "ApiKeyRevoked" => auth("the key or its account is not active"),
+        "ApiKeyIpFilteringFailure" => auth("the key may not be used from this IP address (its IP allow list)"),
         "InvalidNonce" => Verdict::Retry {
             reason: "Gemini refused the nonce (another program using this key?); signing again with a new one".into(),
             after: None,

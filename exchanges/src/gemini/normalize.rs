@@ -14,6 +14,13 @@
 //!   `AdminDebit` are adjustments. A status other than `Complete` or `Advanced` (credited in
 //!   advance of settlement) changed no balance and gives no event. Any other type is kept as
 //!   kind `unknown` with its amount received, its type in the note.
+//! - `staking/history`: a transaction of `POST /v1/staking/history`
+//!   (<https://docs.gemini.com/rest/staking#list-staking-transactions>), stored as
+//!   `{"providerId": …, "transaction": …}` (the answer groups transactions by provider), keyed
+//!   by its `transactionId`, event `staking:ID`. `Interest` is staking income; `Deposit` and
+//!   `Redeem` move funds between the exchange balance and staking: an `internal_transfer` of
+//!   net zero (the balances compared at the end of a sync are exchange plus staking). Gemini
+//!   writes these amounts as JSON numbers; they are read from their exact text.
 //!
 //! The history file reader gives the same ids, so an imported file and a sync meet.
 
@@ -31,6 +38,8 @@ use crate::is_fiat;
 pub const MYTRADES: &str = "mytrades";
 /// The stream of transfers.
 pub const TRANSFERS: &str = "transfers";
+/// The stream of staking transactions.
+pub const STAKING: &str = "staking/history";
 
 type Reason = String;
 
@@ -111,6 +120,9 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
         TRANSFERS => serde_json::from_str::<Transfer>(&record.payload)
             .map_err(|e| e.to_string())
             .and_then(|transfer| transfer_events(&transfer)),
+        STAKING => serde_json::from_str::<Staked>(&record.payload)
+            .map_err(|e| e.to_string())
+            .and_then(|staked| staking_events(&staked)),
         other => Err(format!("Gemini has no stream {other:?}")),
     };
     result.map_err(|reason| NormalizeError {
@@ -118,6 +130,55 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
         external_id: record.external_id.clone(),
         reason,
     })
+}
+
+/// A staking transaction as the adapter stores it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Staked<'a> {
+    /// The staking provider.
+    #[serde(default)]
+    pub provider_id: String,
+    /// The transaction as Gemini sent it.
+    #[serde(borrow)]
+    pub transaction: StakingTransaction<'a>,
+}
+
+/// One transaction of `/v1/staking/history`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StakingTransaction<'a> {
+    /// Its id.
+    pub transaction_id: String,
+    /// `Deposit`, `Redeem`, `Interest`…
+    pub transaction_type: String,
+    /// Currency.
+    pub amount_currency: String,
+    /// Amount, a JSON number (or string), read from its text.
+    #[serde(borrow)]
+    pub amount: &'a serde_json::value::RawValue,
+    /// When, ms.
+    pub date_time: i64,
+}
+
+/// A staking transaction's event.
+pub fn staking_events(staked: &Staked) -> Result<Vec<NewEvent>, Reason> {
+    let t = &staked.transaction;
+    let currency = asset(&t.amount_currency)?;
+    let value = amount("amount", t.amount.get().trim_matches('"'))?.abs();
+    let (kind, legs) = match t.transaction_type.as_str() {
+        "Interest" => (EventKind::Staking, vec![Leg::received(&currency, value)]),
+        "Deposit" | "Redeem" => {
+            (EventKind::InternalTransfer, vec![Leg::sent(&currency, value), Leg::received(&currency, value)])
+        }
+        _ => (EventKind::Unknown, vec![Leg::received(&currency, value)]),
+    };
+    let mut event = NewEvent::new(format!("staking:{}", t.transaction_id), time(t.date_time)?, kind, legs);
+    event.note = Some(match kind {
+        EventKind::Unknown => format!("Gemini staking transaction type {:?}", t.transaction_type),
+        _ => format!("staking {}, provider {}", t.transaction_type, staked.provider_id),
+    });
+    Ok(vec![event])
 }
 
 fn time(ms: i64) -> Result<DateTime<Utc>, Reason> {
@@ -284,6 +345,24 @@ mod tests {
         assert_eq!(e.note.as_deref(), Some("Gemini transfer type \"CardCashback\""));
         assert_eq!(legs(e), vec![("USD".into(), "2.5".into(), LegRole::Received)]);
         assert_eq!(run(TRANSFERS, "", "transfers/cancelled.json").unwrap(), Vec::new());
+    }
+
+    #[test]
+    fn staking_interest_is_income_and_moves_in_and_out_cancel_out() {
+        let e = &run(STAKING, "", "staking/interest.json").unwrap()[0];
+        assert_eq!((e.external_id.as_str(), e.kind), ("staking:TQN9OPN", EventKind::Staking));
+        assert_eq!(legs(e), vec![("MATIC".into(), "0.01".into(), LegRole::Received)]);
+        let e = &run(STAKING, "", "staking/deposit.json").unwrap()[0];
+        assert_eq!(e.kind, EventKind::InternalTransfer);
+        assert_eq!(
+            legs(e),
+            vec![("ETH".into(), "-3".into(), LegRole::Sent), ("ETH".into(), "3".into(), LegRole::Received)]
+        );
+        let e = &run(STAKING, "", "staking/redeem.json").unwrap()[0];
+        assert_eq!(
+            (e.kind, e.legs.iter().map(|l| l.amount).sum::<Decimal>()),
+            (EventKind::InternalTransfer, Decimal::ZERO)
+        );
     }
 
     #[test]

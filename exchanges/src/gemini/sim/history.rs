@@ -13,7 +13,7 @@ use rust_decimal::Decimal;
 
 use crate::sim::amounts::{floor_dp, percent};
 use crate::sim::generate::{Activity, Market, Outcome};
-use crate::sim::ids::hex;
+use crate::sim::ids::{hex, random_text};
 
 /// How big and how long a Gemini history is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,6 +114,21 @@ impl Transfer {
     }
 }
 
+/// One staking transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StakingTx {
+    /// Its id (`TQN9OPN`).
+    pub id: String,
+    /// `Deposit`, `Redeem` or `Interest`.
+    pub kind: &'static str,
+    /// Currency.
+    pub currency: String,
+    /// Amount (positive).
+    pub amount: Decimal,
+    /// When, ms.
+    pub time_ms: i64,
+}
+
 /// The generated account.
 #[derive(Debug, Clone)]
 pub struct Generator {
@@ -121,9 +136,12 @@ pub struct Generator {
     pub fills: Vec<Fill>,
     /// Transfers, oldest first (ties by eid).
     pub transfers: Vec<Transfer>,
+    /// Staking transactions, oldest first.
+    pub staking: Vec<StakingTx>,
     /// The person's own wallet's side of crypto transfers.
     pub external: Vec<Activity>,
     balances: BTreeMap<String, Decimal>,
+    staked: BTreeMap<String, Decimal>,
     rng: fastrand::Rng,
     next_tid: u64,
     next_order: u64,
@@ -144,8 +162,10 @@ impl Generator {
         let mut g = Generator {
             fills: Vec::new(),
             transfers: Vec::new(),
+            staking: Vec::new(),
             external: Vec::new(),
             balances: BTreeMap::new(),
+            staked: BTreeMap::new(),
             next_tid: 1_000_000_000 + rng.u64(0..1_000_000),
             next_order: 900_000_000 + rng.u64(0..1_000_000),
             next_eid: 300_000_000 + rng.u64(0..1_000_000),
@@ -156,7 +176,7 @@ impl Generator {
         let step = (span / (count + 1)).max(1);
         let mut t = profile.start_ms;
         g.fiat_deposit(t, Decimal::new(50_000, 0));
-        while g.fills.len() + g.transfers.len() < profile.records {
+        while g.fills.len() + g.transfers.len() + g.staking.len() < profile.records {
             t += g.rng.i64(1..=step * 2);
             if t >= profile.end_ms {
                 break;
@@ -169,9 +189,51 @@ impl Generator {
         g
     }
 
-    /// Balances per currency (zeros kept).
+    /// Exchange balances per currency (zeros kept), as `/v1/balances` reports them.
     pub fn balances(&self) -> &BTreeMap<String, Decimal> {
         &self.balances
+    }
+
+    /// Staking balances per currency (zeros kept), as `/v1/balances/staking` reports them.
+    pub fn staked(&self) -> &BTreeMap<String, Decimal> {
+        &self.staked
+    }
+
+    fn push_staking(&mut self, kind: &'static str, currency: &str, amount: Decimal, time_ms: i64) {
+        let id = random_text(&mut self.rng, b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", 8);
+        match kind {
+            "Deposit" => self.add(currency, -amount),
+            "Redeem" => self.add(currency, amount),
+            _ => {}
+        }
+        let staked = self.staked.entry(currency.to_owned()).or_default();
+        *staked += if kind == "Redeem" { -amount } else { amount };
+        self.staking.push(StakingTx { id, kind, currency: currency.to_owned(), amount, time_ms });
+    }
+
+    fn stake(&mut self, t: i64) {
+        let currency = ["ETH", "SOL"][self.rng.usize(0..2)];
+        let staked = self.staked.get(currency).copied().unwrap_or_default();
+        match self.rng.u32(0..4) {
+            0 | 1 if staked > Decimal::ZERO => {
+                let interest = floor_dp(staked * Decimal::new(i64::from(self.rng.u32(1..30)), 5), 8);
+                if !interest.is_zero() {
+                    self.push_staking("Interest", currency, interest, t);
+                }
+            }
+            2 if staked > Decimal::ZERO => {
+                let amount = floor_dp(staked * percent(&mut self.rng, 10..=50), 8);
+                if !amount.is_zero() {
+                    self.push_staking("Redeem", currency, amount, t);
+                }
+            }
+            _ => {
+                let amount = floor_dp(self.balance(currency) * percent(&mut self.rng, 10..=40), 8);
+                if !amount.is_zero() {
+                    self.push_staking("Deposit", currency, amount, t);
+                }
+            }
+        }
     }
 
     /// Makes every pending transfer complete.
@@ -274,6 +336,7 @@ impl Generator {
                 let amount = floor_dp(Decimal::new(i64::from(self.rng.u32(100..5_000)), 8), 8);
                 self.push_transfer("Reward", "Complete", t, "BTC", amount, Decimal::ZERO, None);
             }
+            19..=22 => self.stake(t),
             18 => {
                 let kind =
                     if self.balance("USD") > Decimal::TEN && self.rng.bool() { "AdminDebit" } else { "AdminCredit" };
@@ -420,5 +483,9 @@ mod tests {
         for kind in ["Deposit", "Withdrawal", "Reward"] {
             assert!(a.transfers.iter().any(|t| t.kind == kind), "{kind}");
         }
+        for kind in ["Deposit", "Redeem", "Interest"] {
+            assert!(a.staking.iter().any(|t| t.kind == kind), "staking {kind}");
+        }
+        assert!(a.staked.values().all(|b| !b.is_sign_negative()), "{:?}", a.staked);
     }
 }

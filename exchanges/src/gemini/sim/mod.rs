@@ -3,7 +3,7 @@
 //! [`start`] generates the person's Gemini account ([`history`], on the shared market of
 //! [`crate::sim::generate`]) and serves it on `127.0.0.1`: `GET /v1/symbols`, and signed
 //! `POST`s with an empty body to `/v1/roles`, `/v1/balances`, `/v1/mytrades` and
-//! `/v1/transfers`. Each private call is checked as Gemini does: the key
+//! `/v1/transfers`, `/v1/staking/history` and `/v1/balances/staking`. Each private call is checked as Gemini does: the key
 //! (`X-GEMINI-APIKEY`, else `InvalidApiKey`), the HMAC-SHA384 of the payload (else
 //! `InvalidSignature`), the payload's `request` matching the path, a nonce greater than the
 //! key's last (else `InvalidNonce`). Answers have Gemini's shapes: arrays of fills and
@@ -26,7 +26,7 @@ use base64::Engine as _;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use self::history::{Fill, GeminiProfile, Generator, PAIRS, Transfer, UNTRADED};
+use self::history::{Fill, GeminiProfile, Generator, PAIRS, StakingTx, Transfer, UNTRADED};
 use super::api::Endpoint;
 use super::auth;
 use crate::Secret;
@@ -35,6 +35,9 @@ use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Activity, Market, Profile, generate};
 use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
+
+/// The one staking provider of the simulated account.
+const PROVIDER: &str = "62b21e17-2534-4b9f-afcf-b7edb609dd8d";
 
 /// The private budget as Gemini documents it: a burst of 5, 10 a second.
 const BURST: u64 = 5;
@@ -206,10 +209,20 @@ impl GeminiSim {
         self.limits.client_pace()
     }
 
-    /// Balances per canonical currency, zeros left out.
+    /// Balances per canonical currency, exchange and staking summed, zeros left out: what a
+    /// complete import must end with.
     pub fn balances(&self) -> BTreeMap<String, Decimal> {
         let store = self.state.store.lock().unwrap_or_else(PoisonError::into_inner);
-        store.balances().iter().filter(|(_, b)| !b.is_zero()).map(|(c, b)| (c.clone(), b.normalize())).collect()
+        let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
+        for (currency, amount) in store.balances().iter().chain(store.staked()) {
+            *sums.entry(currency.clone()).or_default() += amount;
+        }
+        sums.into_iter().filter(|(_, b)| !b.is_zero()).map(|(c, b)| (c, b.normalize())).collect()
+    }
+
+    /// Every staking transaction served, oldest first.
+    pub fn staking(&self) -> Vec<StakingTx> {
+        self.state.store.lock().unwrap_or_else(PoisonError::into_inner).staking.clone()
     }
 
     /// Every fill served, oldest first.
@@ -478,6 +491,69 @@ impl State {
         Ok(Response::json(200, body))
     }
 
+    fn staking_history(&self, payload: &serde_json::Value) -> Result<Response, Response> {
+        let since = match payload.get("since") {
+            Some(serde_json::Value::String(iso)) => crate::time::parse_utc(iso)
+                .map(|time| time.timestamp_millis())
+                .map_err(|_| error(400, "InvalidTimestampInPayload", "since"))?,
+            Some(_) => timestamp_ms(&serde_json::json!({ "timestamp": payload["since"] }))?,
+            None => 0,
+        };
+        let until = match payload.get("until") {
+            Some(value) => timestamp_ms(&serde_json::json!({ "timestamp": value }))?,
+            None => i64::MAX,
+        };
+        let limit = limit(payload, "limit", 50, 500)?;
+        let ascending = payload.get("sortAsc").and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let body = {
+            let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+            let within = store.staking.iter().filter(|t| t.time_ms >= since && t.time_ms <= until);
+            let chosen: Vec<&StakingTx> = if ascending {
+                within.take(limit).collect()
+            } else {
+                let all: Vec<&StakingTx> = within.collect();
+                all.into_iter().rev().take(limit).collect()
+            };
+            let transactions: Vec<serde_json::Value> = chosen
+                .iter()
+                .map(|t| {
+                    let mut row = serde_json::Map::new();
+                    row.insert("transactionId".into(), t.id.clone().into());
+                    row.insert("transactionType".into(), t.kind.into());
+                    row.insert("amountCurrency".into(), t.currency.clone().into());
+                    let amount: serde_json::Value =
+                        serde_json::from_str(crate::sim::json::number(t.amount.to_string()).get()).unwrap_or_default();
+                    row.insert("amount".into(), amount);
+                    row.insert("dateTime".into(), t.time_ms.into());
+                    serde_json::Value::Object(row)
+                })
+                .collect();
+            let providers = if transactions.is_empty() {
+                Vec::new()
+            } else {
+                vec![serde_json::json!({ "providerId": PROVIDER, "transactions": transactions })]
+            };
+            crate::sim::json::text(&providers)
+        };
+        Ok(Response::json(200, body))
+    }
+
+    fn staking_balances(&self) -> Response {
+        let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let rows: Vec<String> = store
+            .staked()
+            .iter()
+            .filter(|(_, amount)| !amount.is_zero())
+            .map(|(currency, amount)| {
+                format!(
+                    "{{\"type\":\"Staking\",\"currency\":{},\"balance\":{amount},\"available\":0,\"availableForWithdrawal\":{amount},\"balanceByProvider\":{{\"{PROVIDER}\":{{\"balance\":{amount}}}}}}}",
+                    serde_json::Value::String(currency.clone())
+                )
+            })
+            .collect();
+        Response::json(200, format!("[{}]", rows.join(",")))
+    }
+
     /// Adds the armed fills once their countdown runs out.
     fn arrived(&self) {
         if let Some(count) = crate::sim::countdown(&self.insert_after) {
@@ -548,6 +624,8 @@ impl Handler for State {
             Endpoint::Balances => Ok(self.balances()),
             Endpoint::MyTrades => self.mytrades(&payload),
             Endpoint::Transfers => self.transfers(&payload),
+            Endpoint::StakingHistory => self.staking_history(&payload),
+            Endpoint::StakingBalances => Ok(self.staking_balances()),
             Endpoint::Symbols => Ok(self.symbols()),
         };
         answer.unwrap_or_else(|response| response)
