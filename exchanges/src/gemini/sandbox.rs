@@ -8,6 +8,7 @@ use crate::sim::demo::{DemoSim, Serving, Simulator};
 use crate::sim::generate::Activity;
 
 use super::api::GeminiApi;
+use super::sim::history::GeminiProfile;
 use super::sim::{self, GeminiSim, Limits, SimConfig, SimKey};
 
 /// The registry's simulator capability for Gemini.
@@ -37,10 +38,11 @@ fn serve(port: u16, seed: u64) -> std::io::Result<Serving> {
 /// The demo's Gemini.
 struct Demo(GeminiSim, SimKey);
 
-/// Starts the demo's Gemini: its budget refilling twenty times faster.
+/// Starts the demo's Gemini: BTC, ETH and USD only (what the demo's candles value), its
+/// budget refilling twenty times faster.
 fn demo(seed: u64) -> std::io::Result<Box<dyn DemoSim>> {
     let key = SimKey::demo();
-    let sim = sim::start(SimConfig { key: key.clone(), ..SimConfig::demo(seed) })?;
+    let sim = sim::start(SimConfig { key: key.clone(), profile: GeminiProfile::narrow(), ..SimConfig::demo(seed) })?;
     Ok(Box::new(Demo(sim, key)))
 }
 

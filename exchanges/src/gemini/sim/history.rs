@@ -24,17 +24,26 @@ pub struct GeminiProfile {
     pub end_ms: i64,
     /// Records (fills and transfers) to generate, about.
     pub records: usize,
+    /// Every symbol and kind ([`PAIRS`], GUSD, admin credits and debits), or only what the
+    /// demo's price sources value (BTC, ETH and USD: [`DEMO_PAIRS`]).
+    pub wide: bool,
 }
 
 impl GeminiProfile {
     /// About 600 records over 2024–2025.
     pub fn demo() -> GeminiProfile {
-        GeminiProfile { start_ms: 1_704_067_200_000, end_ms: 1_767_225_599_999, records: 600 }
+        GeminiProfile { start_ms: 1_704_067_200_000, end_ms: 1_767_225_599_999, records: 600, wide: true }
+    }
+
+    /// The demo's account: about 300 records in BTC, ETH and USD only, which the demo's
+    /// simulated candles value.
+    pub fn narrow() -> GeminiProfile {
+        GeminiProfile { records: 300, wide: false, ..GeminiProfile::demo() }
     }
 
     /// 50,000 records over 2022–2025 (the benchmark).
     pub fn bench() -> GeminiProfile {
-        GeminiProfile { start_ms: 1_640_995_200_000, end_ms: 1_767_225_599_999, records: 50_000 }
+        GeminiProfile { start_ms: 1_640_995_200_000, end_ms: 1_767_225_599_999, records: 50_000, wide: true }
     }
 }
 
@@ -48,6 +57,10 @@ pub const PAIRS: &[(&str, &str, &str)] = &[
     ("ltcusd", "LTC", "USD"),
     ("ethgusd", "ETH", "GUSD"),
 ];
+
+/// The symbols of a narrow profile.
+pub const DEMO_PAIRS: &[(&str, &str, &str)] =
+    &[("btcusd", "BTC", "USD"), ("ethusd", "ETH", "USD"), ("ethbtc", "ETH", "BTC")];
 
 /// Symbols listed but never traded by the person.
 pub const UNTRADED: &[&str] = &["btceur", "btcgbp", "linkusd", "maticusd"];
@@ -143,6 +156,7 @@ pub struct Generator {
     balances: BTreeMap<String, Decimal>,
     staked: BTreeMap<String, Decimal>,
     rng: fastrand::Rng,
+    wide: bool,
     next_tid: u64,
     next_order: u64,
     next_eid: u64,
@@ -170,6 +184,7 @@ impl Generator {
             next_order: 900_000_000 + rng.u64(0..1_000_000),
             next_eid: 300_000_000 + rng.u64(0..1_000_000),
             rng,
+            wide: profile.wide,
         };
         let span = (profile.end_ms - profile.start_ms).max(1);
         let count = i64::try_from(profile.records.max(1)).unwrap_or(1);
@@ -212,7 +227,8 @@ impl Generator {
     }
 
     fn stake(&mut self, t: i64) {
-        let currency = ["ETH", "SOL"][self.rng.usize(0..2)];
+        let currencies: &[&str] = if self.wide { &["ETH", "SOL"] } else { &["ETH"] };
+        let currency = currencies[self.rng.usize(0..currencies.len())];
         let staked = self.staked.get(currency).copied().unwrap_or_default();
         match self.rng.u32(0..4) {
             0 | 1 if staked > Decimal::ZERO => {
@@ -337,7 +353,7 @@ impl Generator {
                 self.push_transfer("Reward", "Complete", t, "BTC", amount, Decimal::ZERO, None);
             }
             19..=22 => self.stake(t),
-            18 => {
+            18 if self.wide => {
                 let kind =
                     if self.balance("USD") > Decimal::TEN && self.rng.bool() { "AdminDebit" } else { "AdminCredit" };
                 let amount = Decimal::new(i64::from(self.rng.u32(1..500)), 2);
@@ -348,7 +364,8 @@ impl Generator {
     }
 
     fn crypto_deposit(&mut self, market: &Market, t: i64) {
-        let asset = ["BTC", "ETH", "SOL", "GUSD"][self.rng.usize(0..4)];
+        let assets: &[&str] = if self.wide { &["BTC", "ETH", "SOL", "GUSD"] } else { &["BTC", "ETH"] };
+        let asset = assets[self.rng.usize(0..assets.len())];
         let usd = Decimal::new(i64::from(self.rng.u32(200..3_000)), 0);
         let price = if asset == "GUSD" { Some(Decimal::ONE) } else { market.usd(asset, t) };
         let Some(price) = price.filter(|p| !p.is_zero()) else { return };
@@ -381,7 +398,8 @@ impl Generator {
     }
 
     fn withdraw(&mut self, _market: &Market, t: i64) {
-        let asset = ["BTC", "ETH", "SOL"][self.rng.usize(0..3)];
+        let assets: &[&str] = if self.wide { &["BTC", "ETH", "SOL"] } else { &["BTC", "ETH"] };
+        let asset = assets[self.rng.usize(0..assets.len())];
         let fee = match asset {
             "BTC" => Decimal::new(1, 4),
             "ETH" => Decimal::new(15, 4),
@@ -411,7 +429,8 @@ impl Generator {
     }
 
     fn trade(&mut self, market: &Market, t: i64) {
-        let (symbol, base, quote) = PAIRS[self.rng.usize(0..PAIRS.len())];
+        let pairs = if self.wide { PAIRS } else { DEMO_PAIRS };
+        let (symbol, base, quote) = pairs[self.rng.usize(0..pairs.len())];
         let market_quote = if quote == "GUSD" { "USD" } else { quote };
         let price_dp = if quote == "BTC" { 5 } else { 2 };
         let Some(price) = market.price(base, market_quote, t).map(|p| p.round_dp(price_dp)).filter(|p| !p.is_zero())
