@@ -343,7 +343,43 @@ impl Adapter for GeminiAdapter {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
     use super::*;
+    use crate::Secret;
+    use crate::gemini::api::Pace;
+    use crate::http::client::test_server::{Reply, TestServer};
+    use crate::http::{ClientConfig, Clock, ManualClock};
+
+    fn adapter_answering(roles: &'static str) -> (GeminiAdapter, TestServer) {
+        let server = TestServer::start(move |_, _| Reply::json(200, roles));
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(1_700_000_000_000));
+        let limiter = GeminiApi::new_limiter(Arc::clone(&clock), Pace::REAL);
+        let config = ClientConfig::for_tests(Duration::from_millis(500), 2);
+        let api = GeminiApi::new(Some(&server.url()), Secret::new("k"), Secret::new("s"), "a", limiter, config, clock);
+        (GeminiAdapter::new(api.unwrap()), server)
+    }
+
+    /// An Auditor key reads only; a Fund Manager key may withdraw; an answer that does not say
+    /// whether the key is a Fund Manager counts as "may withdraw" (fail closed).
+    #[test]
+    fn the_roles_decide_the_withdraw_permission_and_silence_fails_closed() {
+        let (auditor, _server) =
+            adapter_answering(r#"{"counterparty_id":"X","isAuditor":true,"isFundManager":false,"isTrader":false}"#);
+        let permissions = auditor.key_permissions().unwrap();
+        assert_eq!((permissions.can_withdraw, permissions.can_trade), (Some(false), Some(false)));
+        assert!(!permissions.may_withdraw());
+        assert_eq!(permissions.details, ["role Auditor"]);
+
+        let (manager, _server) = adapter_answering(r#"{"isAuditor":false,"isFundManager":true,"isTrader":true}"#);
+        assert!(manager.key_permissions().unwrap().may_withdraw());
+
+        let (silent, _server) = adapter_answering(r#"{"isAuditor":true}"#);
+        let permissions = silent.key_permissions().unwrap();
+        assert_eq!(permissions.can_withdraw, None);
+        assert!(permissions.may_withdraw());
+    }
 
     #[test]
     fn cursors_read_back_what_they_write() {
