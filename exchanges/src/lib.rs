@@ -18,6 +18,7 @@ pub mod coinbase;
 pub mod cursor;
 pub mod event;
 pub mod exchange;
+pub mod gemini;
 pub mod hex;
 pub mod http;
 pub mod kraken;

@@ -29,7 +29,7 @@ pub use crate::adapter::{CheckKey, Connect, KeyProblem, Keys, NormalizeFn, ReadK
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::{BaseUrls, CandleSource};
 pub use crate::rows::CsvFormat;
-use crate::{NewEvent, binance, coinbase, kraken};
+use crate::{NewEvent, binance, coinbase, gemini, kraken};
 
 #[cfg(feature = "sandbox")]
 pub use crate::sim::demo::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
@@ -43,7 +43,7 @@ pub enum Exchange {
     Kraken,
     /// Coinbase (retail app and Advanced Trade).
     Coinbase,
-    /// Gemini (files only for now).
+    /// Gemini (exchange account).
     Gemini,
     /// Bitstamp (files only for now).
     Bitstamp,
@@ -214,7 +214,21 @@ pub static ENTRIES: &[Entry] = &[
         #[cfg(feature = "sandbox")]
         simulator: Some(binance::sandbox::SIMULATOR),
     },
-    files_only(Exchange::Gemini, "Gemini"),
+    Entry {
+        exchange: Exchange::Gemini,
+        title: "Gemini",
+        api: Some(Api {
+            production: gemini::api::DEFAULT_BASE_URL,
+            limiter: gemini::connect::limiter,
+            connect: gemini::connect::connect,
+        }),
+        normalize: Some(gemini::normalize::normalize),
+        csv: &[],
+        prices: None,
+        keys: PLAIN_KEYS,
+        #[cfg(feature = "sandbox")]
+        simulator: Some(gemini::sandbox::SIMULATOR),
+    },
     files_only(Exchange::Bitstamp, "Bitstamp"),
     files_only(Exchange::Kucoin, "KuCoin"),
     files_only(Exchange::Okx, "OKX"),

@@ -26,7 +26,7 @@ fn names_round_trip_through_the_entries() {
 fn the_exchanges_with_an_api_are_binance_kraken_and_coinbase() {
     let with_api: BTreeSet<&str> =
         entries().iter().filter(|entry| entry.api.is_some()).map(|entry| entry.exchange.as_str()).collect();
-    assert_eq!(with_api, BTreeSet::from(["binance", "kraken", "coinbase"]));
+    assert_eq!(with_api, BTreeSet::from(["binance", "kraken", "coinbase", "gemini"]));
     for entry in entries() {
         // An exchange synced by API can re-normalise what it stored, and takes a key.
         assert_eq!(entry.api.is_some(), entry.normalize.is_some(), "{}", entry.exchange);
@@ -57,8 +57,8 @@ fn csv_formats_keep_their_names_and_detection_order() {
 fn an_exchange_without_a_normaliser_says_so() {
     let stream = Stream::new("trades", "");
     let record = RawRecord { external_id: "1".into(), payload: "{}".into() };
-    let error = normalize(Exchange::Gemini, &stream, &record).unwrap_err();
-    assert_eq!(error.reason, "cointally has no API normaliser for gemini");
+    let error = normalize(Exchange::Okx, &stream, &record).unwrap_err();
+    assert_eq!(error.reason, "cointally has no API normaliser for okx");
     assert!(normalize(Exchange::Kraken, &Stream::new("Trades", ""), &record).is_err());
 }
 

@@ -1,0 +1,218 @@
+//! `cointally sync` against the Gemini simulator: every fill and transfer once, balances equal
+//! currency by currency; re-runs that ask only what can be new; faults and kills that change
+//! nothing; keys that are refused; no secret in any output or the ledger.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use cointally_exchanges::gemini::api::Pace;
+use cointally_exchanges::gemini::sim::history::GeminiProfile;
+use cointally_exchanges::gemini::sim::{self, GeminiSim, Limits, SimConfig, SimKey};
+use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
+use common::{Run, Sandbox};
+use rust_decimal::Decimal;
+
+/// Adds the Gemini account `main` whose key is in $SIM_KEY and $SIM_SECRET.
+const ADD_ACCOUNT: [&str; 9] =
+    ["account", "add", "gemini", "--label", "main", "--key-env", "SIM_KEY", "--secret-env", "SIM_SECRET"];
+
+fn config(records: usize) -> SimConfig {
+    SimConfig { profile: GeminiProfile { records, ..GeminiProfile::demo() }, ..SimConfig::demo(21) }
+}
+
+/// A sandbox whose commands reach the simulator, pacing for its budget.
+struct Synced {
+    sb: Sandbox,
+}
+
+impl Synced {
+    fn new(sim: &GeminiSim, key: &SimKey) -> Synced {
+        let pace = sim.client_pace().unwrap_or(Pace { capacity: 1_000, per_second: 1_000_000.0 }).render();
+        let sb = Sandbox::new();
+        sb.set_env("SIM_KEY", &key.api_key);
+        sb.set_env("SIM_SECRET", &key.secret);
+        sb.set_env("COINTALLY_GEMINI_BASE_URL", &sim.base_url());
+        sb.set_env("COINTALLY_GEMINI_PACE", &pace);
+        let synced = Synced { sb };
+        synced.ok(&["init"]);
+        synced
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.sb.run(args)
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        self.sb.ok(args)
+    }
+
+    fn balances(&self) -> BTreeMap<String, Decimal> {
+        self.sb.balances("main")
+    }
+
+    fn events(&self) -> Vec<serde_json::Value> {
+        self.sb.events("main")
+    }
+}
+
+fn totals(summary: &serde_json::Value, field: &str) -> u64 {
+    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
+}
+
+/// Requests the simulator answered on the history endpoints.
+fn history_requests(sim: &GeminiSim) -> u64 {
+    let stats = sim.stats();
+    ["/v1/mytrades", "/v1/transfers", "/v1/staking/history"]
+        .iter()
+        .map(|path| stats.requests_by_path.get(*path).copied().unwrap_or(0))
+        .sum()
+}
+
+#[test]
+fn a_full_sync_has_every_record_once_and_the_simulators_balances_and_a_resync_asks_only_what_can_be_new() {
+    let sim = sim::start(config(700)).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.ok(&["--json", "sync"]).json();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    assert_eq!(s.balances(), sim.balances());
+    let (fills, transfers) = (sim.fills(), sim.transfers());
+    let pending = transfers.iter().filter(|t| t.status == "Pending").count();
+    assert_eq!(pending, 1);
+    let staking = sim.staking();
+    assert!(staking.iter().any(|t| t.kind == "Interest") && staking.iter().any(|t| t.kind == "Deposit"));
+    assert_eq!(totals(&first, "new_records") as usize, fills.len() + transfers.len() - pending + staking.len());
+    let events = s.events();
+    assert_eq!(events.iter().filter(|e| e["kind"] == "trade").count(), fills.len());
+    // Fills of one order in one millisecond, across pages of 500: none lost, none doubled.
+    assert!(fills.windows(2).any(|w| w[0].time_ms == w[1].time_ms));
+    assert!(sim.stats().rate_limited <= 2, "{:?}", sim.stats());
+
+    // Again: nothing changed, so only transfers and staking are asked, once each.
+    let before = history_requests(&sim);
+    let second = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&second, "new_records"), 0, "{second}");
+    assert_eq!(history_requests(&sim) - before, 2, "{second}");
+    assert_eq!(s.events(), events);
+
+    // New fills (and the deposit that paid them): fetched, and only them.
+    sim.add_trades(7);
+    let third = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&third, "new_records"), 8, "{third}");
+    assert_eq!(s.balances(), sim.balances());
+
+    // The pending deposit completes: the next sync stores it, once.
+    sim.settle_pending();
+    let fourth = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&fourth, "new_records"), 1, "{fourth}");
+    assert_eq!(s.balances(), sim.balances());
+
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+}
+
+#[test]
+fn faults_do_not_change_the_ledger() {
+    let unmetered = |faults| SimConfig { limits: Limits::Off, faults, ..config(2_000) };
+    let clean = sim::start(unmetered(None)).unwrap();
+    let reference = Synced::new(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet"]);
+
+    let faults = FaultConfig {
+        rate_permille: 300,
+        seed: 4,
+        kinds: vec![FaultKind::ServerError, FaultKind::Truncated, FaultKind::TooManyRequests, FaultKind::Timeout],
+    };
+    let faulty = sim::start(unmetered(Some(faults))).unwrap();
+    faulty.set_fault_timeout_delay(std::time::Duration::from_millis(1_500));
+    let s = Synced::new(&faulty, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync"]).json();
+    assert!(totals(&run, "retries") > 0, "no fault was met: {run}");
+    assert!(faulty.stats().faults > 0);
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), faulty.balances());
+}
+
+#[test]
+fn a_killed_sync_resumes_to_the_same_ledger() {
+    let clean = sim::start(SimConfig { limits: Limits::Off, ..config(4_000) }).unwrap();
+    let reference = Synced::new(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet"]);
+    let all = reference.events().len();
+
+    // Gemini's real pace (10 requests a second): the walk takes seconds, the kills land in it.
+    let target = sim::start(SimConfig { limits: Limits::Real, ..config(4_000) }).unwrap();
+    let s = Synced::new(&target, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let mut seen = Vec::new();
+    for delay_ms in [1_200u64, 1_200] {
+        s.sb.kill_after(&["--quiet", "sync"], delay_ms);
+        seen.push(s.events().len());
+    }
+    // The kills struck mid-run: some history was stored, not all of it.
+    assert!(seen[0] > 0 && seen[1] > seen[0] && seen[1] < all, "{seen:?} of {all}");
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), target.balances());
+}
+
+#[test]
+fn a_fund_manager_key_is_refused_unless_allowed() {
+    let key = SimKey { fund_manager: true, ..SimKey::demo() };
+    let sim = sim::start(SimConfig { key: key.clone(), ..config(60) }).unwrap();
+    let s = Synced::new(&sim, &key);
+    let refused = s.run(&ADD_ACCOUNT);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("can move funds out"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("Fund Manager"), "{}", refused.stderr);
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+    s.ok(&[ADD_ACCOUNT.as_slice(), &["--allow-withdraw-key"]].concat());
+    let run = s.ok(&["sync"]);
+    assert!(run.stderr.contains("can withdraw"), "{}", run.stderr);
+}
+
+#[test]
+fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
+    let sim = sim::start(config(60)).unwrap();
+    let wrong = SimKey { secret: "wrong-secret-0123456789abcdef".into(), ..SimKey::demo() };
+    let s = Synced::new(&sim, &wrong);
+    let add = s.run(&ADD_ACCOUNT);
+    assert_eq!(add.code, 3, "{}", add.stderr);
+    assert!(add.stderr.contains("account main"), "{}", add.stderr);
+    assert!(add.stderr.contains("does not belong to this API key"), "{}", add.stderr);
+    assert!(!add.stderr.contains(&wrong.secret));
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+
+    // Added without the variables set, so without a check: the sync fails with nothing written.
+    let mut add = s.sb.command(&ADD_ACCOUNT);
+    add.env_remove("SIM_KEY").env_remove("SIM_SECRET");
+    assert!(add.status().unwrap().success());
+    let sync = s.run(&["-vv", "sync"]);
+    assert_eq!(sync.code, 3, "{}", sync.stderr);
+    assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));
+    for text in [&sync.stdout, &sync.stderr] {
+        assert!(!text.contains(&wrong.secret));
+    }
+    let bytes = common::ledger_bytes(&s.sb.ledger());
+    assert!(!bytes.windows(wrong.secret.len()).any(|w| w == wrong.secret.as_bytes()));
+
+    // The right key, verbose, with faults: no secret (nor a signature) reaches the output or
+    // the ledger.
+    let right = SimKey { secret: "right-secret-of-the-gemini-sim".into(), ..SimKey::demo() };
+    let faults = FaultConfig { rate_permille: 100, seed: 9, kinds: vec![FaultKind::ServerError, FaultKind::Truncated] };
+    let sim = sim::start(SimConfig { faults: Some(faults), key: right.clone(), ..config(100) }).unwrap();
+    let s = Synced::new(&sim, &right);
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["-vv", "sync"]);
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains(&right.secret));
+        assert!(!text.contains("X-GEMINI-SIGNATURE"), "a signature header reached the output");
+    }
+    let bytes = common::ledger_bytes(&s.sb.ledger());
+    assert!(!bytes.windows(right.secret.len()).any(|w| w == right.secret.as_bytes()));
+}
