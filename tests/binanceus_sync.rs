@@ -299,3 +299,71 @@ fn sandbox_serve_accepts_the_issue_spelling_binance_us() {
     let _ = child.wait();
     assert!(first.starts_with("Binance.US simulator on http://127.0.0.1:"), "{first}");
 }
+
+/// A Binance.US transaction history file with one `Spot Trading` row for each of `trades`
+/// (events of the ledger, as `events --json` gives them).
+fn history_file(trades: &[serde_json::Value]) -> String {
+    let mut text = String::from(
+        "User_Id,Time,Category,Operation,Order_Id,Transaction_Id,Primary_Asset,Realized_Amount_For_Primary_Asset,\
+         Realized_Amount_For_Primary_Asset_In_USD_Value,Base_Asset,Realized_Amount_For_Base_Asset,\
+         Realized_Amount_For_Base_Asset_In_USD_Value,Quote_Asset,Realized_Amount_For_Quote_Asset,\
+         Realized_Amount_For_Quote_Asset_In_USD_Value,Fee_Asset,Realized_Amount_For_Fee_Asset,\
+         Realized_Amount_For_Fee_Asset_In_USD_Value,Payment_Method,Withdrawal_Method,Additional_Note\n",
+    );
+    for trade in trades {
+        let id = trade["external_id"].as_str().unwrap();
+        let (symbol, trade_id) = id.strip_prefix("trade:").unwrap().split_once(':').unwrap();
+        let legs = trade["legs"].as_array().unwrap();
+        let leg = |wanted: &dyn Fn(&serde_json::Value) -> bool| legs.iter().find(|l| wanted(l)).cloned();
+        let is_fee = |l: &serde_json::Value| l["role"] == "fee";
+        let amount = |l: &serde_json::Value| l["amount"].as_str().unwrap().parse::<Decimal>().unwrap();
+        let sent = leg(&|l| !is_fee(l) && amount(l).is_sign_negative()).unwrap();
+        let received = leg(&|l| !is_fee(l) && amount(l).is_sign_positive()).unwrap();
+        let asset = |l: &serde_json::Value| l["asset"].as_str().unwrap().to_owned();
+        let (operation, base, quote) = if symbol.starts_with(&asset(&received)) && symbol.ends_with(&asset(&sent)) {
+            ("Buy", &received, &sent)
+        } else {
+            ("Sell", &sent, &received)
+        };
+        let (fee_asset, fee_amount) = match leg(&is_fee) {
+            Some(fee) => (asset(&fee), amount(&fee).abs().to_string()),
+            None => (String::new(), String::new()),
+        };
+        text.push_str(&format!(
+            "1,{time},Spot Trading,{operation},1,{trade_id},,,,{base},{base_amount},,{quote},{quote_amount},,{fee_asset},{fee_amount},,Wallet,,\n",
+            time = trade["time"].as_str().unwrap(),
+            base = asset(base),
+            base_amount = amount(base).abs(),
+            quote = asset(quote),
+            quote_amount = amount(quote).abs(),
+        ));
+    }
+    text
+}
+
+#[test]
+fn binanceus_history_file_and_sync_add_nothing_twice() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    s.ok(&["sync", "--quiet"]);
+    let events = s.events();
+    let trades: Vec<serde_json::Value> = events.iter().filter(|e| e["kind"] == "trade").take(40).cloned().collect();
+    assert_eq!(trades.len(), 40);
+    let file = s.sb.path("binanceus-history.csv");
+    std::fs::write(&file, history_file(&trades)).unwrap();
+
+    let import = s.ok(&["--json", "import", file.to_str().unwrap(), "--account", "main"]);
+    assert!(import.stdout.contains("binanceus"), "the file was read as Binance.US's: {}", import.stdout);
+    assert_eq!(s.events(), events, "the file's trades met the synced ones");
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+
+    // And the other way round: a ledger fed the file first, then synced, has each trade once.
+    let fresh = Synced::new(&sim, SimKey::demo());
+    fresh.add_account();
+    fresh.ok(&["import", file.to_str().unwrap(), "--account", "main"]);
+    assert_eq!(fresh.events().len(), 40);
+    fresh.ok(&["sync", "--quiet"]);
+    assert_eq!(fresh.events().len(), events.len());
+    assert_eq!(fresh.balances(), non_zero(sim.balances()));
+}

@@ -7,6 +7,7 @@ use crate::adapter::{Adapter, Connect};
 use crate::binance::adapter::BinanceAdapter;
 use crate::binance::api::BinanceApi;
 use crate::http::{Clock, FetchError, Limiter};
+use crate::rows::CsvFormat;
 
 use super::api::VENUE;
 
@@ -21,3 +22,7 @@ pub fn connect(c: Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError> {
     let api = BinanceApi::at(&VENUE, c.base_url, c.key, c.secret, c.label, c.limiter, c.config, c.clock)?;
     Ok(Arc::new(BinanceAdapter::new(api)))
 }
+
+/// Binance.US's transaction history export.
+pub const CSV: &[CsvFormat] =
+    &[CsvFormat { name: "binanceus", matches: super::csv::matches, reader: || Box::<super::csv::Reader>::default() }];

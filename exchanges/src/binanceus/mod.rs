@@ -7,11 +7,12 @@
 //! <https://docs.binance.us>). So this folder holds only what differs, as a
 //! [`crate::binance::venue::Venue`] ([`api::VENUE`]): the client, the walk, the normaliser and the
 //! simulator are Binance's, run with that table. [`auth`] checks the signing against the
-//! Binance.US documentation's own examples.
+//! Binance.US documentation's own examples; [`csv`] reads its transaction history export.
 
 pub mod api;
 pub mod auth;
 pub mod connect;
+pub mod csv;
 pub mod normalize;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

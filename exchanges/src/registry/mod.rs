@@ -229,7 +229,7 @@ pub static ENTRIES: &[Entry] = &[
             connect: binanceus::connect::connect,
         }),
         normalize: Some(binanceus::normalize::normalize),
-        csv: &[],
+        csv: binanceus::connect::CSV,
         prices: None,
         keys: PLAIN_KEYS,
         #[cfg(feature = "sandbox")]
