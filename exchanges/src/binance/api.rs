@@ -19,6 +19,9 @@
 //! `X-MBX-USED-WEIGHT-<n><S|M|H|D>`, `X-SAPI-USED-IP-WEIGHT-…` and `X-SAPI-USED-UID-WEIGHT-…`
 //! feed the limiter, including the window length their suffix tells (the simulator in scaled
 //! mode says `-5S`).
+//!
+//! [`BinanceApi::at`] runs the same client for another exchange speaking Binance's API (a
+//! [`Venue`]: Binance.US), with that exchange's host, name in errors, weights and `/api` budget.
 use std::sync::Arc;
 use std::time::Duration;
 
