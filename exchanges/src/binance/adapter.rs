@@ -71,8 +71,6 @@ const DAY_MS: i64 = 86_400_000;
 /// How far before the stored end a re-run starts again.
 const LOOKBACK_MS: i64 = DAY_MS;
 
-const EXCHANGE: &str = "binance";
-
 /// The Binance adapter of one account.
 pub struct BinanceAdapter {
     api: BinanceApi,
@@ -563,21 +561,6 @@ fn identify(stream: &Stream, v: &serde_json::Value) -> Result<(String, State, i6
     })
 }
 
-/// The fixed streams every Binance account has.
-const FIXED: &[(&str, &str)] = &[
-    ("deposits", ""),
-    ("withdrawals", ""),
-    ("fiatOrders", "deposit"),
-    ("fiatOrders", "withdraw"),
-    ("fiatPayments", "buy"),
-    ("fiatPayments", "sell"),
-    ("convert", ""),
-    ("dust", ""),
-    ("dividends", ""),
-    ("earnFlexible", ""),
-    ("earnLocked", ""),
-];
-
 /// What every Binance sync says it does not fetch, and how to get it.
 pub const NOT_FETCHED: &str = "not fetched: universal transfers between Binance's own wallets \
 (`/sapi/v1/asset/transfer`: spot, funding, margin, futures) and ETH staking rewards \
@@ -618,7 +601,8 @@ impl Adapter for BinanceAdapter {
                 ),
             ));
         }
-        out.push(("dividends".to_string(), NOT_FETCHED.to_string()));
+        let (stream, not_fetched) = self.api.venue().not_fetched;
+        out.push((stream.to_string(), not_fetched.to_string()));
         out
     }
 
@@ -680,7 +664,7 @@ impl Adapter for BinanceAdapter {
     }
 
     fn streams(&self, known: &Known, plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
-        let mut streams: Vec<Stream> = FIXED.iter().map(|(e, s)| Stream::new(*e, *s)).collect();
+        let mut streams: Vec<Stream> = self.api.venue().streams.iter().map(|(e, s)| Stream::new(*e, *s)).collect();
         let symbols = self.symbols()?;
         let now = self.now_ms();
         let mut seen = BTreeSet::new();
@@ -709,7 +693,7 @@ impl Adapter for BinanceAdapter {
             });
         }
         let walk = Self::walk(stream).ok_or_else(|| FetchError::Setup {
-            exchange: EXCHANGE.into(),
+            exchange: self.api.venue().name.into(),
             reason: format!("unknown stream {stream}"),
         })?;
         let begin = plan.since_ms.map_or(walk.begin_ms, |s| s.max(walk.begin_ms));
@@ -729,7 +713,7 @@ impl Adapter for BinanceAdapter {
             return self.fetch_trades(stream, cursor);
         }
         let walk = Self::walk(stream).ok_or_else(|| FetchError::Setup {
-            exchange: EXCHANGE.into(),
+            exchange: self.api.venue().name.into(),
             reason: format!("unknown stream {stream}"),
         })?;
         self.fetch_window(stream, walk, cursor)

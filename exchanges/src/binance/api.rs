@@ -19,12 +19,16 @@
 //! `X-MBX-USED-WEIGHT-<n><S|M|H|D>`, `X-SAPI-USED-IP-WEIGHT-…` and `X-SAPI-USED-UID-WEIGHT-…`
 //! feed the limiter, including the window length their suffix tells (the simulator in scaled
 //! mode says `-5S`).
+//!
+//! [`BinanceApi::at`] runs the same client for another exchange speaking Binance's API (a
+//! [`Venue`]: Binance.US), with that exchange's host, name in errors, weights and `/api` budget.
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use super::auth::{self, ClockOffset};
+use super::venue::{self, Venue};
 use crate::Secret;
 use crate::http::answer;
 use crate::http::client::{Client, ClientConfig, Method, Protocol, Request};
@@ -50,13 +54,13 @@ pub const RECV_WINDOW_MS: u32 = 10_000;
 const MINUTE: Duration = Duration::from_secs(60);
 
 /// Asks `GET /api/v3/time` and measures the offset on arrival of the answer.
-fn measure_offset(client: &Client, account: &str, clock: &dyn Clock) -> Result<ClockOffset, FetchError> {
+fn measure_offset(venue: &Venue, client: &Client, account: &str, clock: &dyn Clock) -> Result<ClockOffset, FetchError> {
     #[derive(Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct ServerTime {
         server_time: i64,
     }
-    let answer = client.send(&request(Endpoint::Time, account, &[]))?;
+    let answer = client.send(&request_at(venue, Endpoint::Time, account, &[]))?;
     let local_ms = clock.now_ms();
     let time: ServerTime = parse(Endpoint::Time, &answer.body)?;
     Ok(ClockOffset::measure(time.server_time, local_ms))
@@ -72,14 +76,20 @@ pub fn parse<'a, T: Deserialize<'a>>(endpoint: Endpoint, body: &'a [u8]) -> Resu
     answer::parse(EXCHANGE, endpoint.name(), body)
 }
 
-/// The request for `endpoint` with `params`, costed for `account`.
+/// The request for `endpoint` with `params`, costed for `account` at Binance's weights.
+#[cfg(test)]
 fn request(endpoint: Endpoint, account: &str, params: &[(&str, String)]) -> Request {
+    request_at(&venue::BINANCE, endpoint, account, params)
+}
+
+/// The request for `endpoint` with `params`, costed for `account` at `venue`'s weights.
+fn request_at(venue: &Venue, endpoint: Endpoint, account: &str, params: &[(&str, String)]) -> Request {
     Request {
         endpoint: endpoint.name(),
         method: Method::Get,
         path: endpoint.path().to_owned(),
         params: params.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect(),
-        costs: endpoint.costs(account),
+        costs: endpoint.costs_at(account, venue.weight_of(endpoint)),
     }
 }
 
@@ -101,6 +111,7 @@ pub struct BinanceApi {
     client: Arc<Client>,
     protocol: Arc<BinanceProtocol>,
     account: String,
+    venue: &'static Venue,
 }
 
 impl BinanceApi {
@@ -116,24 +127,49 @@ impl BinanceApi {
         config: ClientConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<BinanceApi, FetchError> {
-        let setup = |reason: String| FetchError::Setup { exchange: EXCHANGE.to_owned(), reason };
+        BinanceApi::at(&venue::BINANCE, base_url, api_key, secret, account, limiter, config, clock)
+    }
+
+    /// [`BinanceApi::new`] for another exchange speaking Binance's API: `venue` says its
+    /// production host (used when `base_url` is `None`), its name in errors and its weights.
+    #[allow(clippy::too_many_arguments)]
+    pub fn at(
+        venue: &'static Venue,
+        base_url: Option<&str>,
+        api_key: Secret,
+        secret: Secret,
+        account: &str,
+        limiter: Arc<Limiter>,
+        config: ClientConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<BinanceApi, FetchError> {
+        let setup = |reason: String| FetchError::Setup { exchange: venue.name.to_owned(), reason };
         if !(api_key.is_blank() && secret.is_blank()) {
             auth::api_key_header(&api_key).map_err(|error| setup(error.to_string()))?;
             auth::signature(&secret, "", "").map_err(|error| setup(error.to_string()))?;
         }
-        let protocol =
-            Arc::new(BinanceProtocol::new(account, api_key, secret, Arc::clone(&clock), Arc::clone(&limiter)));
-        let base_url = base_url.unwrap_or(DEFAULT_BASE_URL);
+        let protocol = Arc::new(
+            BinanceProtocol::new(account, api_key, secret, Arc::clone(&clock), Arc::clone(&limiter)).for_venue(venue),
+        );
+        let base_url = base_url.unwrap_or(venue.base_url);
         let client = Client::new(Arc::clone(&protocol) as Arc<dyn Protocol>, base_url, limiter, config, clock)?;
-        Ok(BinanceApi { client: Arc::new(client), protocol, account: account.to_owned() })
+        Ok(BinanceApi { client: Arc::new(client), protocol, account: account.to_owned(), venue })
     }
 
     /// A limiter with Binance's buckets declared (shared by every Binance account of a run:
     /// Binance counts `/api` and `/sapi` IP weight per IP).
     pub fn new_limiter(clock: Arc<dyn Clock>) -> Arc<Limiter> {
+        BinanceApi::new_limiter_at(&venue::BINANCE, clock)
+    }
+
+    /// [`BinanceApi::new_limiter`] with `venue`'s `/api` budgets.
+    pub fn new_limiter_at(venue: &Venue, clock: Arc<dyn Clock>) -> Arc<Limiter> {
         let limiter = Limiter::new(clock);
-        limiter.declare(API_BUCKET, BucketKind::FixedWindow { limit: 6_000, window: MINUTE });
-        limiter.declare(RAW_BUCKET, BucketKind::FixedWindow { limit: 61_000, window: 5 * MINUTE });
+        limiter.declare(API_BUCKET, BucketKind::FixedWindow { limit: venue.api_weight_per_minute, window: MINUTE });
+        limiter.declare(
+            RAW_BUCKET,
+            BucketKind::FixedWindow { limit: venue.raw_requests_per_5_minutes, window: 5 * MINUTE },
+        );
         limiter.declare(SAPI_IP_BUCKET, BucketKind::FixedWindow { limit: 12_000, window: MINUTE });
         limiter.declare_prefix(SAPI_UID_PREFIX, BucketKind::FixedWindow { limit: 180_000, window: MINUTE });
         limiter.declare_prefix(
@@ -145,13 +181,13 @@ impl BinanceApi {
 
     /// GETs `endpoint` with `params` (signed when the endpoint is), retrying what can be retried.
     pub fn get(&self, endpoint: Endpoint, params: &[(&str, String)]) -> Result<Answer, FetchError> {
-        self.client.send(&request(endpoint, &self.account, params))
+        self.client.send(&request_at(self.venue, endpoint, &self.account, params))
     }
 
     /// Measures Binance's clock now (`GET /api/v3/time`) and uses the offset from then on;
     /// returns it. Without this, the offset is measured on the first -1021.
     pub fn sync_clock(&self) -> Result<ClockOffset, FetchError> {
-        let offset = measure_offset(&self.client, &self.account, self.client.clock().as_ref())?;
+        let offset = measure_offset(self.venue, &self.client, &self.account, self.client.clock().as_ref())?;
         self.client.limiter().set_clock_offset_ms(offset.millis());
         Ok(offset)
     }
@@ -231,6 +267,11 @@ impl BinanceApi {
         self.set_api_limits_from_exchange_info(&answer.body);
         let info: Info = parse(Endpoint::ExchangeInfo, &answer.body)?;
         Ok((info.symbols, answer.attempts))
+    }
+
+    /// The exchange this handle speaks to.
+    pub fn venue(&self) -> &'static Venue {
+        self.venue
     }
 
     crate::http::handle::api_handle_accessors!(BinanceProtocol);

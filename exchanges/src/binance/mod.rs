@@ -21,3 +21,4 @@ pub mod sandbox;
 #[cfg(feature = "sandbox")]
 pub mod sim;
 pub mod trade_history;
+pub mod venue;

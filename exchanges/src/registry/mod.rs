@@ -29,7 +29,7 @@ pub use crate::adapter::{CheckKey, Connect, KeyProblem, Keys, NormalizeFn, ReadK
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::{BaseUrls, CandleSource};
 pub use crate::rows::CsvFormat;
-use crate::{NewEvent, binance, coinbase, gemini, kraken};
+use crate::{NewEvent, binance, binanceus, coinbase, gemini, kraken};
 
 #[cfg(feature = "sandbox")]
 pub use crate::sim::demo::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
@@ -55,7 +55,7 @@ pub enum Exchange {
     Bybit,
     /// Bitfinex (files only for now).
     Bitfinex,
-    /// Binance.US (files only for now).
+    /// Binance.US (api.binance.us): Binance's API on its own host, keys, endpoints and limits.
     BinanceUs,
     /// A self-custody wallet: history comes from files.
     Wallet,
@@ -234,7 +234,21 @@ pub static ENTRIES: &[Entry] = &[
     files_only(Exchange::Okx, "OKX"),
     files_only(Exchange::Bybit, "Bybit"),
     files_only(Exchange::Bitfinex, "Bitfinex"),
-    files_only(Exchange::BinanceUs, "Binance.US"),
+    Entry {
+        exchange: Exchange::BinanceUs,
+        title: "Binance.US",
+        api: Some(Api {
+            production: binanceus::api::DEFAULT_BASE_URL,
+            limiter: binanceus::connect::limiter,
+            connect: binanceus::connect::connect,
+        }),
+        normalize: Some(binanceus::normalize::normalize),
+        csv: binanceus::connect::CSV,
+        prices: None,
+        keys: PLAIN_KEYS,
+        #[cfg(feature = "sandbox")]
+        simulator: Some(binanceus::sandbox::SIMULATOR),
+    },
     files_only(Exchange::Wallet, "self-custody wallet"),
     files_only(Exchange::Other, "other"),
 ];

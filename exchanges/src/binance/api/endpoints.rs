@@ -117,13 +117,19 @@ impl Endpoint {
     /// The limiter buckets one request costs for account `account`, with their weights.
     /// An `/api` request also counts one in the RAW_REQUESTS bucket.
     pub fn costs(self, account: &str) -> Vec<(String, u64)> {
+        self.costs_at(account, self.weight())
+    }
+
+    /// [`Endpoint::costs`] with another weight (an exchange speaking Binance's API with its
+    /// own weights), in the same buckets.
+    pub fn costs_at(self, account: &str, weight: u64) -> Vec<(String, u64)> {
         let bucket = match self.spec().3 {
-            Meter::Api => return vec![(API_BUCKET.to_owned(), self.weight()), (RAW_BUCKET.to_owned(), 1)],
+            Meter::Api => return vec![(API_BUCKET.to_owned(), weight), (RAW_BUCKET.to_owned(), 1)],
             Meter::SapiIp => SAPI_IP_BUCKET.to_owned(),
             Meter::SapiUid => format!("{SAPI_UID_PREFIX}{account}"),
             Meter::SapiUid1s => format!("{SAPI_UID_1S_PREFIX}{account}"),
         };
-        vec![(bucket, self.weight())]
+        vec![(bucket, weight)]
     }
 
     /// (name, path, signed, bucket, weight).

@@ -7,10 +7,11 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
 use super::{
-    API_BUCKET, EXCHANGE, Endpoint, RECV_WINDOW_MS, SAPI_IP_BUCKET, SAPI_UID_1S_PREFIX, SAPI_UID_PREFIX, measure_offset,
+    API_BUCKET, Endpoint, RECV_WINDOW_MS, SAPI_IP_BUCKET, SAPI_UID_1S_PREFIX, SAPI_UID_PREFIX, measure_offset,
 };
 use crate::Secret;
 use crate::binance::auth::{self, ClockOffset, RecvWindow};
+use crate::binance::venue::{self, Venue};
 use crate::http::answer::{complete_json, snippet};
 use crate::http::client::{Client, Method, Prepared, Protocol, Request, Usage, Verdict};
 use crate::http::{BucketKind, Clock, FetchError, Limiter, encode_query, retry_after};
@@ -28,6 +29,8 @@ pub struct BinanceProtocol {
     /// Holds the exchange clock offset shared by every account (an `AtomicI64`).
     pub(super) limiter: Arc<Limiter>,
     recv_window: RecvWindow,
+    /// The exchange it speaks to (its name goes in errors and logs).
+    venue: &'static Venue,
 }
 
 impl std::fmt::Debug for BinanceProtocol {
@@ -60,7 +63,20 @@ impl BinanceProtocol {
         limiter: Arc<Limiter>,
     ) -> BinanceProtocol {
         let recv_window = RecvWindow::from_millis(RECV_WINDOW_MS).unwrap_or_default();
-        BinanceProtocol { account: account.to_owned(), api_key, secret, clock, limiter, recv_window }
+        BinanceProtocol {
+            account: account.to_owned(),
+            api_key,
+            secret,
+            clock,
+            limiter,
+            recv_window,
+            venue: &venue::BINANCE,
+        }
+    }
+
+    /// The same protocol for another exchange speaking Binance's API.
+    pub fn for_venue(self, venue: &'static Venue) -> BinanceProtocol {
+        BinanceProtocol { venue, ..self }
     }
 
     /// The offset between Binance's clock and ours, as last measured.
@@ -117,7 +133,7 @@ pub fn parse_interval(suffix: &str) -> Option<Duration> {
 
 impl Protocol for BinanceProtocol {
     fn exchange(&self) -> &'static str {
-        EXCHANGE
+        self.venue.name
     }
 
     fn prepare(&self, request: &Request) -> Result<Prepared, FetchError> {
@@ -126,7 +142,7 @@ impl Protocol for BinanceProtocol {
         if !signed {
             return Ok(Prepared { query: encode_query(&request.params), body: None, headers: Vec::new() });
         }
-        let setup = |reason: String| FetchError::Setup { exchange: EXCHANGE.to_owned(), reason };
+        let setup = |reason: String| FetchError::Setup { exchange: self.venue.name.to_owned(), reason };
         let (header, key) = auth::api_key_header(&self.api_key).map_err(|error| setup(error.to_string()))?;
         let params: Vec<(&str, &str)> =
             request.params.iter().map(|(name, value)| (name.as_str(), value.as_str())).collect();
@@ -190,7 +206,7 @@ impl Protocol for BinanceProtocol {
         };
         if let Some(problem) = problem {
             return Verdict::Fail(FetchError::Auth {
-                exchange: EXCHANGE.to_owned(),
+                exchange: self.venue.name.to_owned(),
                 endpoint: Self::endpoint_name(request),
                 message: format!("{problem} (Binance said: {said})"),
             });
@@ -204,7 +220,7 @@ impl Protocol for BinanceProtocol {
             message
         };
         Verdict::Fail(FetchError::Api {
-            exchange: EXCHANGE.to_owned(),
+            exchange: self.venue.name.to_owned(),
             endpoint: Self::endpoint_name(request),
             status,
             code: code.unwrap_or_default(),
@@ -238,9 +254,9 @@ impl Protocol for BinanceProtocol {
     }
 
     fn resync_clock(&self, client: &Client) -> Result<(), FetchError> {
-        let offset = measure_offset(client, &self.account, self.clock.as_ref())?;
+        let offset = measure_offset(self.venue, client, &self.account, self.clock.as_ref())?;
         self.limiter.set_clock_offset_ms(offset.millis());
-        log::info!("{EXCHANGE}: server clock is {} ms ahead of ours; timestamps corrected", offset.millis());
+        log::info!("{}: server clock is {} ms ahead of ours; timestamps corrected", self.venue.name, offset.millis());
         Ok(())
     }
 }

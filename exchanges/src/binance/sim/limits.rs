@@ -129,6 +129,11 @@ impl RateLimits {
     /// Budgets with per-minute buckets counted per `minute_ms` (60000 for real); `enabled`
     /// false counts weight but never refuses and sends no usage headers.
     pub fn new(enabled: bool, minute_ms: i64) -> RateLimits {
+        RateLimits::with_api_limit(enabled, minute_ms, 6_000)
+    }
+
+    /// [`RateLimits::new`] with another `/api` REQUEST_WEIGHT budget per minute.
+    pub fn with_api_limit(enabled: bool, minute_ms: i64, api_limit: u64) -> RateLimits {
         let minute_ms = minute_ms.max(1000);
         let bucket = |id, name, limit, window_ms: i64, headers: &[&str]| Bucket {
             id,
@@ -137,7 +142,7 @@ impl RateLimits {
             headers: headers.iter().map(|header| format!("{header}{}", suffix(window_ms))).collect(),
             history: BTreeMap::new(),
         };
-        let mut api = bucket(BucketId::Api, "api", 6_000, minute_ms, &["X-MBX-USED-WEIGHT-"]);
+        let mut api = bucket(BucketId::Api, "api", api_limit, minute_ms, &["X-MBX-USED-WEIGHT-"]);
         api.headers.push("X-MBX-USED-WEIGHT".to_owned());
         RateLimits {
             enabled,

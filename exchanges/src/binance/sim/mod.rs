@@ -25,6 +25,7 @@ use self::endpoints::{ApiError, Context, Params, check_unread, endpoint};
 use self::limits::{Admission, RateLimits};
 use self::store::Store;
 use crate::Secret;
+use crate::binance::venue::{self, Venue};
 #[cfg(test)]
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Activity, BINANCE, EXTERNAL_WALLET, Market, Profile, World, generate};
@@ -133,6 +134,8 @@ struct State {
     interval_text: String,
     /// Symbols removed from exchangeInfo altogether: `myTrades` and `klines` answer `-1121`.
     removed: RwLock<BTreeSet<String>>,
+    /// The exchange simulated: which paths exist, their weights, the `/api` budget.
+    venue: &'static Venue,
 }
 
 /// A running Binance simulator; stops on drop.
@@ -148,20 +151,20 @@ impl std::fmt::Debug for BinanceSim {
     }
 }
 
-fn rate_limits_json(limits: Limits) -> Value {
+fn rate_limits_json(limits: Limits, venue: &Venue) -> Value {
     let (number, unit, weight) = match limits {
         Limits::Off => (1, "MINUTE", 1_000_000_000),
-        Limits::Real => (1, "MINUTE", 6_000),
+        Limits::Real => (1, "MINUTE", venue.api_weight_per_minute),
         Limits::Scaled { window } => {
             let (number, unit) = limits::interval(i64::try_from(window.as_millis()).unwrap_or(60_000).max(1_000));
-            (number, unit, 6_000)
+            (number, unit, venue.api_weight_per_minute)
         }
     };
     json!([
         { "rateLimitType": "REQUEST_WEIGHT", "interval": unit, "intervalNum": number, "limit": weight },
         { "rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 100 },
         { "rateLimitType": "ORDERS", "interval": "DAY", "intervalNum": 1, "limit": 200_000 },
-        { "rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": 61_000 },
+        { "rateLimitType": "RAW_REQUESTS", "interval": "MINUTE", "intervalNum": 5, "limit": venue.raw_requests_per_5_minutes },
     ])
 }
 
@@ -185,6 +188,12 @@ fn restrictions_json(key: &SimKey, created_ms: i64) -> String {
 
 /// Generates the history of `config` and starts serving it.
 pub fn start(config: SimConfig) -> io::Result<BinanceSim> {
+    start_at(&venue::BINANCE, config)
+}
+
+/// [`start`] for another exchange speaking Binance's API: only the paths `venue` serves
+/// exist (the others answer 404), at its weights and its `/api` budget.
+pub fn start_at(venue: &'static Venue, config: SimConfig) -> io::Result<BinanceSim> {
     let world = generate(config.seed, &config.profile);
     let store = Store::new(world.history.account(BINANCE));
     let (enabled, minute_ms) = match config.limits {
@@ -198,15 +207,16 @@ pub fn start(config: SimConfig) -> io::Result<BinanceSim> {
         market: world.market.clone(),
         world: Mutex::new(world),
         store: RwLock::new(store),
-        limits: Mutex::new(RateLimits::new(enabled, minute_ms)),
+        limits: Mutex::new(RateLimits::with_api_limit(enabled, minute_ms, venue.api_weight_per_minute)),
         requests: Mutex::new(BTreeMap::new()),
-        rate_limits: rate_limits_json(config.limits),
+        rate_limits: rate_limits_json(config.limits, venue),
         restrictions: restrictions_json(&config.key, config.profile.start_ms - 30 * 86_400_000),
         interval_text: {
             let (number, unit) = limits::interval(minute_ms.max(1_000));
             format!("{number} {unit}")
         },
         removed: RwLock::new(BTreeSet::new()),
+        venue,
     });
     let server = Server::start(config.port, Arc::clone(&state) as Arc<dyn Handler>, config.faults)?;
     Ok(BinanceSim { server, state, seed: config.seed })
@@ -418,10 +428,19 @@ impl Handler for State {
     fn handle(&self, request: &Request) -> Response {
         let now = now_ms();
         self.count(&request.path);
-        let Some(endpoint) = endpoint(&request.path).filter(|_| request.method == "GET") else {
+        let served = crate::binance::api::Endpoint::from_path(&request.path)
+            .filter(|known| self.venue.serves(*known))
+            .map(|known| (known, (self.venue.weight)(known)));
+        let Some((endpoint, weight)) = endpoint(&request.path)
+            .filter(|_| request.method == "GET")
+            .and_then(|endpoint| Some((endpoint, served?.1)))
+        else {
             return Response::json(404, ApiError::bad(-1000, "Unknown path or method.").body());
         };
-        let costs = (endpoint.cost)(&Params::lenient(&request.query));
+        let mut costs = (endpoint.cost)(&Params::lenient(&request.query));
+        if let Some(weight) = weight {
+            costs.iter_mut().for_each(|(_, cost)| *cost = weight);
+        }
         let headers = match self.limits.lock().unwrap_or_else(PoisonError::into_inner).admit(now, &costs) {
             Admission::Allowed(headers) => headers,
             Admission::TooMany { retry_after, message, headers } => {
@@ -466,9 +485,9 @@ impl Handler for State {
                 http: 429,
                 code: -1003,
                 msg: format!(
-                    "Too much request weight used; current limit is 6000 request weight per {}. \
+                    "Too much request weight used; current limit is {} request weight per {}. \
                      Please use WebSocket Streams for live updates to avoid polling the API.",
-                    self.interval_text
+                    self.venue.api_weight_per_minute, self.interval_text
                 ),
             },
             503 => ApiError {

@@ -53,7 +53,8 @@ pub struct Profile {
     pub symbols: usize,
     /// Crypto deposits and withdrawals together (successful ones).
     pub transfers: usize,
-    /// Fiat deposits and withdrawals together.
+    /// Fiat deposits and withdrawals together (0: no fiat at all, not even the opening bank
+    /// transfer, for an exchange whose simulator serves no fiat history).
     pub fiat_transfers: usize,
     /// Crypto bought with a card or the fiat cash balance.
     pub card_buys: usize,
@@ -225,7 +226,7 @@ pub fn generate(seed: u64, profile: &Profile) -> World {
         let time_ms = profile.start_ms + HOUR_MS * (index as i64 + 1) + person.rng.i64(0..HOUR_MS);
         let amount: Decimal = amount.parse().unwrap_or(Decimal::ONE);
         if matches!(*asset, "EUR" | "USD") {
-            if *asset == "USD" && profile.fiat_transfers < 2 {
+            if (*asset == "USD" && profile.fiat_transfers < 2) || profile.fiat_transfers == 0 {
                 continue;
             }
             let activity = person.fiat_deposit(asset, amount, time_ms, Outcome::Completed);

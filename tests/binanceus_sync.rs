@@ -1,0 +1,369 @@
+//! `cointally sync` against the Binance.US simulator (Binance's API on Binance.US's paths,
+//! weights and budget): complete history once, re-runs that add nothing, faults and kills that
+//! change nothing, keys that are refused, and `sandbox serve --exchange binance-us`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
+use cointally_exchanges::binance::sim::{BinanceSim, Limits, SimConfig, SimKey};
+use cointally_exchanges::binanceus::sim;
+use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
+use cointally_exchanges::sim::generate::Profile;
+use common::{Run, Sandbox};
+use rust_decimal::Decimal;
+
+/// Adds the Binance.US account `main` whose key is in $SIM_KEY and $SIM_SECRET.
+const ADD_ACCOUNT: [&str; 9] =
+    ["account", "add", "binanceus", "--label", "main", "--key-env", "SIM_KEY", "--secret-env", "SIM_SECRET"];
+
+const BASE_URL_ENV: &str = "COINTALLY_BINANCEUS_BASE_URL";
+
+fn config(profile: Profile) -> SimConfig {
+    SimConfig {
+        seed: 11,
+        profile,
+        limits: Limits::Scaled { window: Duration::from_secs(1) },
+        faults: None,
+        key: SimKey::demo(),
+        port: 0,
+    }
+}
+
+/// A sandbox whose commands reach the simulator with its key in environment variables.
+struct Synced {
+    sb: Sandbox,
+    key: SimKey,
+    base_url: String,
+}
+
+impl Synced {
+    fn new(sim: &BinanceSim, key: SimKey) -> Synced {
+        let synced = Synced { sb: Sandbox::new(), key, base_url: sim.base_url() };
+        synced.ok(&["init"]);
+        synced
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = self.sb.command(args);
+        command
+            .env("SIM_KEY", &self.key.api_key)
+            .env("SIM_SECRET", &self.key.secret)
+            .env(BASE_URL_ENV, &self.base_url)
+            .env("COINTALLY_HTTP_FAST", "1");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let output = self.command(args).output().unwrap();
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        let run = self.run(args);
+        assert_eq!(run.code, 0, "cointally {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
+        run
+    }
+
+    fn add_account(&self) {
+        self.ok(&ADD_ACCOUNT);
+    }
+
+    fn balances(&self) -> BTreeMap<String, Decimal> {
+        non_zero(
+            self.ok(&["--json", "balances", "--account", "main"])
+                .json()
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|b| (b["asset"].as_str().unwrap().to_string(), b["amount"].as_str().unwrap().parse().unwrap()))
+                .collect(),
+        )
+    }
+
+    /// Every event without its row id, by time and id: what "the same ledger" means.
+    fn events(&self) -> Vec<serde_json::Value> {
+        let mut events = self.ok(&["--json", "events", "--account", "main"]).json().as_array().unwrap().clone();
+        for event in &mut events {
+            event.as_object_mut().unwrap().remove("id");
+        }
+        events.sort_by_key(|e| (e["time"].as_str().unwrap_or("").to_owned(), e["external_id"].to_string()));
+        events
+    }
+}
+
+fn new_records(summary: &serde_json::Value) -> u64 {
+    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e["new_records"].as_u64().unwrap()).sum()
+}
+
+fn non_zero(balances: BTreeMap<String, Decimal>) -> BTreeMap<String, Decimal> {
+    balances.into_iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (k, v.normalize())).collect()
+}
+
+#[test]
+fn binanceus_full_sync_matches_the_exchange_and_a_resync_sends_only_the_minimal_requests() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    let first = s.ok(&["--json", "sync"]).json();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    assert!(s.balances().len() > 2, "a real history: {:?}", s.balances());
+
+    let stored: BTreeMap<String, u64> = first["accounts"][0]["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["endpoint"].as_str().unwrap().to_string(), e["new_records"].as_u64().unwrap()))
+        .collect();
+    for (endpoint, count) in sim.records() {
+        assert_eq!(stored.get(endpoint).copied().unwrap_or(0), count as u64, "endpoint {endpoint}");
+    }
+    // Only Binance.US's paths were asked: binance.com's wallet history was never requested.
+    let paths = sim.stats().requests_by_path;
+    for path in paths.keys() {
+        assert!(
+            path.starts_with("/api/v3/") || path.starts_with("/sapi/v1/capital/") || path.ends_with("apiRestrictions"),
+            "asked {path}: {paths:?}"
+        );
+    }
+    // Its budget was the binding one, used without a 429 or a ban.
+    let stats = sim.stats();
+    assert_eq!((stats.rate_limited, stats.banned), (0, 0), "{stats:?}");
+    let api = stats.buckets.iter().find(|b| b.name == "api").unwrap();
+    assert_eq!(api.limit, 1_200);
+
+    let events = s.events();
+    let before = sim.stats();
+    let second = s.ok(&["--json", "sync"]).json();
+    assert_eq!(new_records(&second), 0, "{second}");
+    let after = sim.stats();
+    let requests = after.requests - before.requests;
+    // Key check, balances before and after, exchangeInfo, and one window per time-walked
+    // stream (deposits, withdrawals); no pair is asked again while no balance moved.
+    assert!(
+        requests <= 7,
+        "a re-sync with nothing new sent {requests} requests: {:?} then {:?}",
+        before.requests_by_path,
+        after.requests_by_path
+    );
+    assert_eq!(s.events(), events);
+
+    sim.add_trades(5);
+    let third = s.ok(&["--json", "sync"]).json();
+    assert_eq!(new_records(&third), 5, "{third}");
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+}
+
+#[test]
+fn binanceus_faults_do_not_change_the_ledger() {
+    let clean = sim::start(config(Profile::demo())).unwrap();
+    let reference = Synced::new(&clean, SimKey::demo());
+    reference.add_account();
+    reference.ok(&["sync", "--quiet"]);
+
+    let faults = FaultConfig {
+        rate_permille: 150,
+        seed: 5,
+        kinds: vec![FaultKind::ServerError, FaultKind::Timeout, FaultKind::Truncated, FaultKind::TooManyRequests],
+    };
+    let faulty = sim::start(SimConfig { faults: Some(faults), ..config(Profile::demo()) }).unwrap();
+    faulty.set_fault_timeout_delay(Duration::from_millis(300));
+    let s = Synced::new(&faulty, SimKey::demo());
+    s.add_account();
+    let run = s.ok(&["--json", "sync"]).json();
+    let retries: u64 =
+        run["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e["retries"].as_u64().unwrap()).sum();
+    assert!(retries > 0, "no fault was met: {run}");
+    let kinds = faulty.stats().faults_by_kind;
+    assert!(kinds.len() >= 3, "several kinds of fault struck: {kinds:?}");
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), non_zero(faulty.balances()));
+}
+
+#[test]
+fn binanceus_killed_sync_resumes_to_the_same_ledger() {
+    let profile = Profile { trades: 12_000, symbols: 12, transfers: 300, ..Profile::demo() };
+    let clean = sim::start(config(profile.clone())).unwrap();
+    let reference = Synced::new(&clean, SimKey::demo());
+    reference.add_account();
+    reference.ok(&["sync", "--quiet"]);
+    let complete = reference.events().len();
+
+    let target = sim::start(config(profile)).unwrap();
+    let s = Synced::new(&target, SimKey::demo());
+    s.add_account();
+    let mut struck_mid_run = 0;
+    for delay_ms in [300u64, 700, 1200, 2000] {
+        let requests_before = target.stats().requests;
+        let mut child = s.command(&["--quiet", "sync"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill(); // SIGKILL on Unix
+        let _ = child.wait();
+        let stored = s.events().len();
+        // The kill struck mid-run: the run had sent requests, and part of the history (not
+        // all of it) was in the ledger when it died.
+        if target.stats().requests > requests_before && stored > 0 && stored < complete {
+            struck_mid_run += 1;
+        }
+    }
+    assert!(struck_mid_run > 0, "no kill struck in the middle of a sync");
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), non_zero(target.balances()));
+}
+
+#[test]
+fn binanceus_key_that_can_withdraw_is_refused_unless_allowed() {
+    let key = SimKey { can_withdraw: true, ..SimKey::demo() };
+    let sim = sim::start(SimConfig { key: key.clone(), ..config(Profile::demo()) }).unwrap();
+    let s = Synced::new(&sim, key);
+    let refused = s.run(&ADD_ACCOUNT);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("--allow-withdraw-key"), "{}", refused.stderr);
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+
+    s.ok(&[ADD_ACCOUNT.as_slice(), &["--allow-withdraw-key"]].concat());
+    let run = s.ok(&["sync"]);
+    assert!(run.stderr.contains("can withdraw"), "{}", run.stderr);
+}
+
+#[test]
+fn binanceus_wrong_secret_is_refused_and_writes_nothing() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let wrong = SimKey { secret: "not-the-secret-0123456789".into(), ..SimKey::demo() };
+    let s = Synced::new(&sim, wrong.clone());
+    let add = s.run(&ADD_ACCOUNT);
+    assert_eq!(add.code, 3, "{}", add.stderr);
+    assert!(add.stderr.contains("account main"), "{}", add.stderr);
+    assert!(!add.stderr.contains(&wrong.secret));
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+
+    // Added without the check (no key at hand then), it fails at sync with nothing written.
+    let add = s.sb.command(&ADD_ACCOUNT).env(BASE_URL_ENV, &s.base_url).status();
+    assert!(add.unwrap().success());
+    let sync = s.run(&["sync"]);
+    assert_eq!(sync.code, 3, "{}", sync.stderr);
+    assert!(!sync.stderr.contains(&wrong.secret) && !sync.stdout.contains(&wrong.secret));
+    assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));
+    let bytes = common::ledger_bytes(&s.sb.ledger());
+    assert!(!bytes.windows(wrong.secret.len()).any(|w| w == wrong.secret.as_bytes()));
+}
+
+#[test]
+fn binanceus_no_secret_reaches_output_logs_or_the_ledger() {
+    let faults = FaultConfig { rate_permille: 100, seed: 9, kinds: vec![FaultKind::ServerError, FaultKind::Truncated] };
+    let sim = sim::start(SimConfig { faults: Some(faults), ..config(Profile::demo()) }).unwrap();
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    let run = s.ok(&["-vv", "sync"]);
+    let secret = SimKey::demo().secret;
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains(&secret));
+        assert!(!text.contains("signature="), "a signed query reached the output");
+    }
+    let bytes = common::ledger_bytes(&s.sb.ledger());
+    assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
+}
+
+#[test]
+fn binanceus_sync_says_what_it_does_not_fetch() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    let summary = s.ok(&["--json", "sync"]);
+    let text = format!("{}{}", summary.stdout, summary.stderr);
+    assert!(text.contains("stakingRewardsHistory"), "{text}");
+}
+
+#[test]
+fn sandbox_serve_accepts_the_issue_spelling_binance_us() {
+    let sb = Sandbox::new();
+    let mut child = sb
+        .command(&["sandbox", "serve", "--exchange", "binance-us", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(first.starts_with("Binance.US simulator on http://127.0.0.1:"), "{first}");
+}
+
+/// A Binance.US transaction history file with one `Spot Trading` row for each of `trades`
+/// (events of the ledger, as `events --json` gives them).
+fn history_file(trades: &[serde_json::Value]) -> String {
+    let mut text = String::from(
+        "User_Id,Time,Category,Operation,Order_Id,Transaction_Id,Primary_Asset,Realized_Amount_For_Primary_Asset,\
+         Realized_Amount_For_Primary_Asset_In_USD_Value,Base_Asset,Realized_Amount_For_Base_Asset,\
+         Realized_Amount_For_Base_Asset_In_USD_Value,Quote_Asset,Realized_Amount_For_Quote_Asset,\
+         Realized_Amount_For_Quote_Asset_In_USD_Value,Fee_Asset,Realized_Amount_For_Fee_Asset,\
+         Realized_Amount_For_Fee_Asset_In_USD_Value,Payment_Method,Withdrawal_Method,Additional_Note\n",
+    );
+    for trade in trades {
+        let id = trade["external_id"].as_str().unwrap();
+        let (symbol, trade_id) = id.strip_prefix("trade:").unwrap().split_once(':').unwrap();
+        let legs = trade["legs"].as_array().unwrap();
+        let leg = |wanted: &dyn Fn(&serde_json::Value) -> bool| legs.iter().find(|l| wanted(l)).cloned();
+        let is_fee = |l: &serde_json::Value| l["role"] == "fee";
+        let amount = |l: &serde_json::Value| l["amount"].as_str().unwrap().parse::<Decimal>().unwrap();
+        let sent = leg(&|l| !is_fee(l) && amount(l).is_sign_negative()).unwrap();
+        let received = leg(&|l| !is_fee(l) && amount(l).is_sign_positive()).unwrap();
+        let asset = |l: &serde_json::Value| l["asset"].as_str().unwrap().to_owned();
+        let (operation, base, quote) = if symbol.starts_with(&asset(&received)) && symbol.ends_with(&asset(&sent)) {
+            ("Buy", &received, &sent)
+        } else {
+            ("Sell", &sent, &received)
+        };
+        let (fee_asset, fee_amount) = match leg(&is_fee) {
+            Some(fee) => (asset(&fee), amount(&fee).abs().to_string()),
+            None => (String::new(), String::new()),
+        };
+        text.push_str(&format!(
+            "1,{time},Spot Trading,{operation},1,{trade_id},,,,{base},{base_amount},,{quote},{quote_amount},,{fee_asset},{fee_amount},,Wallet,,\n",
+            time = trade["time"].as_str().unwrap(),
+            base = asset(base),
+            base_amount = amount(base).abs(),
+            quote = asset(quote),
+            quote_amount = amount(quote).abs(),
+        ));
+    }
+    text
+}
+
+#[test]
+fn binanceus_history_file_and_sync_add_nothing_twice() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    s.ok(&["sync", "--quiet"]);
+    let events = s.events();
+    let trades: Vec<serde_json::Value> = events.iter().filter(|e| e["kind"] == "trade").take(40).cloned().collect();
+    assert_eq!(trades.len(), 40);
+    let file = s.sb.path("binanceus-history.csv");
+    std::fs::write(&file, history_file(&trades)).unwrap();
+
+    let import = s.ok(&["--json", "import", file.to_str().unwrap(), "--account", "main"]);
+    assert!(import.stdout.contains("binanceus"), "the file was read as Binance.US's: {}", import.stdout);
+    assert_eq!(s.events(), events, "the file's trades met the synced ones");
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+
+    // And the other way round: a ledger fed the file first, then synced, has each trade once.
+    let fresh = Synced::new(&sim, SimKey::demo());
+    fresh.add_account();
+    fresh.ok(&["import", file.to_str().unwrap(), "--account", "main"]);
+    assert_eq!(fresh.events().len(), 40);
+    fresh.ok(&["sync", "--quiet"]);
+    assert_eq!(fresh.events().len(), events.len());
+    assert_eq!(fresh.balances(), non_zero(sim.balances()));
+}
