@@ -607,7 +607,20 @@ impl Adapter for BinanceAdapter {
     }
 
     fn key_permissions(&self) -> Result<KeyPermissions, FetchError> {
-        let answer = self.api.get(Endpoint::ApiRestrictions, &[])?;
+        let answer = match self.api.get(Endpoint::ApiRestrictions, &[]) {
+            Ok(answer) => answer,
+            // A venue without the endpoint (Binance.US documents no such path for every key
+            // kind) says nothing of the key: every permission unknown, so a withdraw-capable
+            // key is still refused unless allowed; reading is proven by the sync itself.
+            Err(FetchError::Api { status: 404, .. }) => {
+                return Ok(KeyPermissions {
+                    can_read: true,
+                    details: vec!["apiRestrictions not offered: permissions not reported".into()],
+                    ..KeyPermissions::default()
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let v: BTreeMap<String, serde_json::Value> = parse(Endpoint::ApiRestrictions, &answer.body)?;
         let flag = |key: &str| v.get(key).and_then(serde_json::Value::as_bool);
         // Any flag that says yes makes it yes; otherwise a flag missing (or not a boolean)

@@ -63,3 +63,36 @@ fn the_second_row_of_a_self_trade_adds_its_side_to_the_key() {
     assert_eq!(trade_key(28_457, false, true), "28457:seller");
     assert_eq!(trade_key(28_457, true, true), "28457:buyer");
 }
+
+/// A venue that answers 404 to `apiRestrictions` leaves every permission unknown, so the key
+/// is treated as withdraw-capable (refused unless allowed), never as safe.
+#[test]
+fn a_missing_permission_endpoint_fails_closed() {
+    use crate::sim::server::{Request, Response, Server};
+    struct NoRestrictions;
+    impl crate::sim::server::Handler for NoRestrictions {
+        fn handle(&self, request: &Request) -> Response {
+            assert_eq!(request.path, "/sapi/v1/account/apiRestrictions");
+            Response::json(404, r#"{"code":-1000,"msg":"Unknown path or method."}"#)
+        }
+    }
+    let server = Server::start(0, Arc::new(NoRestrictions), None).unwrap();
+    let clock: Arc<dyn crate::http::Clock> = Arc::new(crate::http::SystemClock);
+    let limiter = BinanceApi::new_limiter(Arc::clone(&clock));
+    let (key, secret) = (crate::Secret::new("k"), crate::Secret::new("s"));
+    let api = BinanceApi::new(
+        Some(&server.base_url()),
+        key,
+        secret,
+        "main",
+        limiter,
+        crate::http::ClientConfig::default(),
+        clock,
+    )
+    .unwrap();
+    let permissions = BinanceAdapter::new(api).key_permissions().unwrap();
+    assert_eq!(server.requests(), 1);
+    assert_eq!(permissions.can_withdraw, None);
+    assert!(permissions.may_withdraw());
+    assert!(permissions.details[0].contains("not reported"));
+}

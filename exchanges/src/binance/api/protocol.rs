@@ -211,7 +211,9 @@ impl Protocol for BinanceProtocol {
                 message: format!("{problem} (Binance said: {said})"),
             });
         }
-        if status >= 500 || matches!(code_number, Some(-1000 | -1001 | -1007)) {
+        // A 404 is a path the venue does not have (Binance.US lacks several of binance.com's):
+        // asking again cannot help, whatever code came with it.
+        if status >= 500 || (status != 404 && matches!(code_number, Some(-1000 | -1001 | -1007))) {
             return Verdict::Retry { reason: format!("HTTP {status}: {said}"), after };
         }
         let message = if status == 403 {
