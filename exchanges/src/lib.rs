@@ -14,6 +14,7 @@ pub mod adapter;
 pub mod amount;
 pub mod asset;
 pub mod binance;
+pub mod bitstamp;
 pub mod coinbase;
 pub mod cursor;
 pub mod event;

@@ -26,7 +26,7 @@ fn names_round_trip_through_the_entries() {
 fn the_exchanges_with_an_api_are_binance_kraken_and_coinbase() {
     let with_api: BTreeSet<&str> =
         entries().iter().filter(|entry| entry.api.is_some()).map(|entry| entry.exchange.as_str()).collect();
-    assert_eq!(with_api, BTreeSet::from(["binance", "kraken", "coinbase"]));
+    assert_eq!(with_api, BTreeSet::from(["binance", "kraken", "coinbase", "bitstamp"]));
     for entry in entries() {
         // An exchange synced by API can re-normalise what it stored, and takes a key.
         assert_eq!(entry.api.is_some(), entry.normalize.is_some(), "{}", entry.exchange);
