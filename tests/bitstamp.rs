@@ -226,3 +226,71 @@ fn an_unknown_type_is_kept_as_unknown_with_its_legs_and_never_stops_the_sync() {
     assert_eq!(unknown.len(), 1);
     assert_eq!(unknown[0]["external_id"], unknown_id.to_string());
 }
+
+/// The simulator's history written as Bitstamp's transaction export.
+fn export_csv(sim: &BitstampSim) -> String {
+    let mut csv = String::from(
+        "ID,Account,Type,Subtype,Datetime,Amount,Amount currency,Value,Value currency,Rate,Rate currency,Fee,Fee currency,Order ID\n",
+    );
+    for t in sim.transactions() {
+        let time = chrono::DateTime::from_timestamp_millis(t.time_ms).unwrap().format("%Y-%m-%dT%H:%M:%S%.3fZ");
+        let fee = if t.fee.is_zero() { String::new() } else { t.fee.to_string() };
+        let fee_currency = if t.fee.is_zero() { String::new() } else { t.fee_currency.to_uppercase() };
+        let (code, amount) = &t.amounts[0];
+        let line = match t.kind {
+            2 => {
+                let (quote, value) = &t.amounts[1];
+                let side = if amount.is_sign_positive() { "Buy" } else { "Sell" };
+                let rate = t.rate.as_ref().map(|(_, r)| r.to_string()).unwrap_or_default();
+                format!(
+                    "{},Main Account,Market,{side},{time},{},{},{},{},{rate},{},{fee},{fee_currency},{}",
+                    t.id,
+                    amount.abs(),
+                    code.to_uppercase(),
+                    value.abs(),
+                    quote.to_uppercase(),
+                    quote.to_uppercase(),
+                    t.order_id.unwrap_or_default()
+                )
+            }
+            kind => {
+                let name = match kind {
+                    0 => "Deposit",
+                    1 => "Withdrawal",
+                    27 => "Staking reward",
+                    32 => "Referral reward",
+                    other => panic!("type {other} has no export row here"),
+                };
+                format!(
+                    "{},Main Account,{name},,{time},{},{},,,,,{fee},{fee_currency},",
+                    t.id,
+                    amount.abs(),
+                    code.to_uppercase()
+                )
+            }
+        };
+        csv.push_str(&line);
+        csv.push('\n');
+    }
+    csv
+}
+
+#[test]
+fn an_export_and_the_api_of_one_account_meet_instead_of_doubling() {
+    let sim = sim::start(config(400)).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let file = s.sb.path("bitstamp-transactions.csv");
+    std::fs::write(&file, export_csv(&sim)).unwrap();
+    s.ok(&["import", file.to_str().unwrap(), "--account", "main"]);
+    let imported = s.events();
+    assert_eq!(imported.len(), sim.transactions().len());
+    assert_eq!(s.balances(), sim.balances());
+
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&run, "new_records") as usize, sim.transactions().len());
+    assert_eq!(totals(&run, "new_events"), 0, "the API doubled events of the export: {run}");
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert_eq!(s.events().len(), imported.len());
+    assert_eq!(s.balances(), sim.balances());
+}

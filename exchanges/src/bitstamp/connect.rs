@@ -1,10 +1,11 @@
 //! What the registry points at for Bitstamp: its API connector, paced by its request budget
-//! (`COINTALLY_BITSTAMP_BUDGET`).
+//! (`COINTALLY_BITSTAMP_BUDGET`), and its export format.
 
 use std::sync::Arc;
 
 use crate::adapter::{Adapter, Connect};
 use crate::http::{Clock, FetchError, Limiter};
+use crate::rows::CsvFormat;
 
 use super::adapter::BitstampAdapter;
 use super::api::{BitstampApi, Budget};
@@ -20,3 +21,7 @@ pub fn connect(c: Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError> {
     let api = BitstampApi::new(c.base_url, c.key, c.secret, c.label, c.limiter, c.config, c.clock)?;
     Ok(Arc::new(BitstampAdapter::new(api)))
 }
+
+/// Bitstamp's transaction history export.
+pub const CSV: &[CsvFormat] =
+    &[CsvFormat { name: "bitstamp", matches: super::csv::matches, reader: || Box::new(super::csv::Reader) }];

@@ -224,7 +224,7 @@ pub static ENTRIES: &[Entry] = &[
             connect: bitstamp::connect::connect,
         }),
         normalize: Some(bitstamp::normalize::normalize),
-        csv: &[],
+        csv: bitstamp::connect::CSV,
         prices: None,
         keys: PLAIN_KEYS,
         #[cfg(feature = "sandbox")]
