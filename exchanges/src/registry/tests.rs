@@ -45,7 +45,13 @@ fn csv_formats_keep_their_names_and_detection_order() {
     let names: Vec<(&str, &str)> = csv_formats().map(|(exchange, format)| (exchange.as_str(), format.name)).collect();
     assert_eq!(
         names,
-        [("coinbase", "coinbase"), ("kraken", "kraken"), ("binance", "binance"), ("binance", "binance-trades")]
+        [
+            ("coinbase", "coinbase"),
+            ("kraken", "kraken"),
+            ("binance", "binance"),
+            ("binance", "binance-trades"),
+            ("bitstamp", "bitstamp")
+        ]
     );
     let header = crate::rows::Header::new(["UTC_Time", "Account", "Operation", "Coin", "Change", "Remark"]);
     let matching: Vec<&str> =
