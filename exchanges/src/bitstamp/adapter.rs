@@ -2,7 +2,7 @@
 //!
 //! # One stream: `user_transactions`
 //!
-//! `POST /api/v2/user_transactions/` (<https://www.bitstamp.net/api/#tag/Transactions-private>)
+//! `POST /api/v2/user_transactions/` (<https://www.bitstamp.net/api/>)
 //! lists every balance change of the account on every pair, delisted ones included: deposits,
 //! withdrawals, market trades, staking moves and rewards, referral rewards, sub-account and
 //! inter-account transfers. It is walked oldest first (`sort=asc`) by id, 1,000 records a call

@@ -11,7 +11,7 @@
 //! problems ([`FetchError::Auth`]); a used nonce or a timestamp out of window
 //! (`API0004`, `API0017`, `API0018`) is signed again; 429, `400.002` and 5xx are retried.
 //!
-//! The budget (<https://www.bitstamp.net/api/#section/Request-limits>): 400 requests a second
+//! The budget (<https://www.bitstamp.net/api/>): 400 requests a second
 //! and, by default, 10,000 requests per 10 minutes. Both are modelled as fixed windows shared by
 //! every account of this machine (the page does not say whether they count per key or per IP:
 //! counting them per IP is the safe reading). `COINTALLY_BITSTAMP_BUDGET=LIMIT:SECONDS` replaces

@@ -2,7 +2,7 @@
 //!
 //! Bitstamp names currencies by their lowercase tickers (`btc`, `usd`, `eur`, `usdc`), the same
 //! in `user_transactions` keys, `account_balances` and its export files
-//! (<https://www.bitstamp.net/api/#tag/Account-balances>); the canonical symbol is the ticker in
+//! (<https://www.bitstamp.net/api/>); the canonical symbol is the ticker in
 //! upper case. No code is known to be renamed.
 
 use crate::asset::{BadSymbol, asset_symbol};

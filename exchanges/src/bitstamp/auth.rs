@@ -1,7 +1,7 @@
 //! Signing Bitstamp's private REST calls (API v2 authentication).
 //!
 //! Every private call is a `POST https://www.bitstamp.net/api/v2/<endpoint>/` carrying five
-//! headers (<https://www.bitstamp.net/api/#section/Authentication>):
+//! headers (<https://www.bitstamp.net/api/>):
 //!
 //! | header | value |
 //! |---|---|

@@ -1,13 +1,15 @@
 //! Stored `user_transactions` records → events. Pure: no network, no key.
 //!
-//! A record (<https://www.bitstamp.net/api/#tag/Transactions-private/operation/GetUserTransactions>)
+//! A record (<https://www.bitstamp.net/api/>)
 //! is a JSON object with `id`, `datetime` (UTC, `YYYY-MM-DD HH:MM:SS.ffffff`), `type` (a number,
 //! sent as text), `fee`, `order_id`, one key per currency with its signed amount (`"btc":
 //! "-0.5"`, `"usd": "1000.00"`; currencies the record does not move are absent or zero) and,
 //! for trades, the rate under `BASE_QUOTE` (`"btc_usd": "42735.00"`). Amounts may come as
 //! strings or JSON numbers: both are read from their text, never through a float.
 //!
-//! The types Bitstamp documents, and what cointally makes of them:
+//! The types Bitstamp's API page lists, and what cointally makes of them (0, 1 and 2 are
+//! confirmed by several sources; the numbers from 14 on are as the page listed them when this
+//! was written and were not re-checked):
 //!
 //! | `type` | Bitstamp's name | event |
 //! |---|---|---|
