@@ -8,6 +8,7 @@ use crate::sim::demo::{DemoSim, Serving, Simulator};
 use crate::sim::generate::Activity;
 
 use super::api::{BitstampApi, Budget};
+use super::sim::history::BitstampProfile;
 use super::sim::{self, BitstampSim, SimConfig, SimKey};
 
 /// The registry's simulator capability for Bitstamp.
@@ -38,10 +39,13 @@ fn serve(port: u16, seed: u64) -> std::io::Result<Serving> {
 /// The demo's Bitstamp: its generated account is synced.
 struct Demo(BitstampSim, SimKey);
 
-/// Starts the demo's Bitstamp with the default budget.
+/// Starts the demo's Bitstamp with the default budget, funded with fiat only: its generated
+/// crypto deposits and withdrawals would have no side in the demo's wallet, and the demo's
+/// `check` must end clean.
 fn demo(seed: u64) -> std::io::Result<Box<dyn DemoSim>> {
     let key = SimKey::demo();
-    let sim = sim::start(SimConfig { key: key.clone(), ..SimConfig::demo(seed) })?;
+    let profile = BitstampProfile { crypto_transfers: false, ..BitstampProfile::demo() };
+    let sim = sim::start(SimConfig { key: key.clone(), profile, ..SimConfig::demo(seed) })?;
     Ok(Box::new(Demo(sim, key)))
 }
 
@@ -59,7 +63,7 @@ impl DemoSim for Demo {
     }
 
     fn external(&self) -> Vec<Activity> {
-        // The generated crypto deposits and withdrawals have no wallet side yet.
+        // The demo's account moves no crypto in or out (see `demo`).
         Vec::new()
     }
 }

@@ -23,17 +23,25 @@ pub struct BitstampProfile {
     pub end_ms: i64,
     /// Records to generate.
     pub records: usize,
+    /// Whether crypto arrives and leaves (deposits and withdrawals of crypto); without them
+    /// the account is funded with fiat only (the demo's, whose wallet has no side of them).
+    pub crypto_transfers: bool,
 }
 
 impl BitstampProfile {
     /// About 600 records over 2024–2025.
     pub fn demo() -> BitstampProfile {
-        BitstampProfile { start_ms: 1_704_067_200_000, end_ms: 1_767_225_599_999, records: 600 }
+        BitstampProfile { start_ms: 1_704_067_200_000, end_ms: 1_767_225_599_999, records: 600, crypto_transfers: true }
     }
 
     /// 50,000 records over 2022–2025 (the benchmark).
     pub fn bench() -> BitstampProfile {
-        BitstampProfile { start_ms: 1_640_995_200_000, end_ms: 1_767_225_599_999, records: 50_000 }
+        BitstampProfile {
+            start_ms: 1_640_995_200_000,
+            end_ms: 1_767_225_599_999,
+            records: 50_000,
+            crypto_transfers: true,
+        }
     }
 }
 
@@ -123,6 +131,7 @@ pub struct Generator {
     rng: fastrand::Rng,
     next_id: u64,
     next_order: u64,
+    crypto_transfers: bool,
 }
 
 impl Generator {
@@ -134,6 +143,7 @@ impl Generator {
             rng: fastrand::Rng::with_seed(seed ^ 0x6269_7473_7461_6d70),
             next_id: 25_000_000,
             next_order: 1_600_000_000_000_000,
+            crypto_transfers: profile.crypto_transfers,
         };
         let count = profile.records.max(2);
         let step = ((profile.end_ms - profile.start_ms) / count as i64).max(1);
@@ -212,6 +222,7 @@ impl Generator {
     fn one(&mut self, market: &Market, time_ms: i64) {
         match self.rng.u32(0..100) {
             0..=54 => self.trade(market, time_ms),
+            55..=74 if !self.crypto_transfers => self.trade(market, time_ms),
             55..=66 => {
                 let (code, _) = CRYPTO[self.rng.usize(0..CRYPTO.len())];
                 let usd = Decimal::from(self.rng.i64(100..3_000));
