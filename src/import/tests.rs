@@ -16,7 +16,10 @@ fn named(name: &str) -> Format {
 #[test]
 fn formats_are_listed_in_detection_order_and_parse_back() {
     let names: Vec<&str> = Format::all().into_iter().map(Format::as_str).collect();
-    assert_eq!(names, ["generic", "koinly", "coinbase", "kraken", "binance", "binance-trades", "binanceus"]);
+    assert_eq!(
+        names,
+        ["generic", "koinly", "coinbase", "kraken", "binance", "binance-trades", "bitstamp", "binanceus"]
+    );
     assert_eq!(named("binance-trades").exchange(), Some("binance"));
     assert_eq!(named("generic").exchange(), None);
     assert!("nope".parse::<Format>().unwrap_err().contains("known: generic, koinly, coinbase, kraken"));

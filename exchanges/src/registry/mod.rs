@@ -29,7 +29,7 @@ pub use crate::adapter::{CheckKey, Connect, KeyProblem, Keys, NormalizeFn, ReadK
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::{BaseUrls, CandleSource};
 pub use crate::rows::CsvFormat;
-use crate::{NewEvent, binance, binanceus, coinbase, gemini, kraken};
+use crate::{NewEvent, binance, binanceus, bitstamp, coinbase, gemini, kraken};
 
 #[cfg(feature = "sandbox")]
 pub use crate::sim::demo::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
@@ -45,7 +45,7 @@ pub enum Exchange {
     Coinbase,
     /// Gemini (exchange account).
     Gemini,
-    /// Bitstamp (files only for now).
+    /// Bitstamp (spot).
     Bitstamp,
     /// KuCoin (files only for now).
     Kucoin,
@@ -229,7 +229,21 @@ pub static ENTRIES: &[Entry] = &[
         #[cfg(feature = "sandbox")]
         simulator: Some(gemini::sandbox::SIMULATOR),
     },
-    files_only(Exchange::Bitstamp, "Bitstamp"),
+    Entry {
+        exchange: Exchange::Bitstamp,
+        title: "Bitstamp",
+        api: Some(Api {
+            production: bitstamp::api::DEFAULT_BASE_URL,
+            limiter: bitstamp::connect::limiter,
+            connect: bitstamp::connect::connect,
+        }),
+        normalize: Some(bitstamp::normalize::normalize),
+        csv: bitstamp::connect::CSV,
+        prices: None,
+        keys: PLAIN_KEYS,
+        #[cfg(feature = "sandbox")]
+        simulator: Some(bitstamp::sandbox::SIMULATOR),
+    },
     files_only(Exchange::Kucoin, "KuCoin"),
     files_only(Exchange::Okx, "OKX"),
     files_only(Exchange::Bybit, "Bybit"),

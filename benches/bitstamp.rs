@@ -1,0 +1,160 @@
+//! Bitstamp sync benchmark: the real sync engine against the in-process Bitstamp simulator.
+//!
+//! Run: `cargo bench --bench bitstamp`. The account is `BitstampProfile::bench()` (50,000
+//! `user_transactions` records over 2022–2025), synced through the library API exactly as
+//! `cointally sync` does (ledger, `sync::run`, the Bitstamp adapter).
+//!
+//! 1. Throughput: the simulator meters nothing and the client's budget is too large to wait
+//!    on, so the run measures fetching, parsing, normalising and writing. Three runs into fresh
+//!    ledgers; records stored per second (median).
+//! 2. Budget use: Bitstamp's real budget (10,000 requests per 10 minutes, 400 a second) is far
+//!    above what one sync needs (a page of 1,000 records per request), so the sync is not paced
+//!    at all at real weights: the run reports how much of the 10-minute budget it used. To show
+//!    the limiter keeps a binding budget busy, a second run gives the simulator and the client a
+//!    budget of 5 requests a second: the share is the requests served over what the windows
+//!    between the first and the last request allowed, and refusals (`400.002`) are counted.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use cointally::ledger::{Ledger, NewAccount, OpenMode};
+use cointally::sync::{self, AccountSummary, Job, Options, Reporter};
+use cointally_exchanges::bitstamp::adapter::BitstampAdapter;
+use cointally_exchanges::bitstamp::api::{BitstampApi, Budget};
+use cointally_exchanges::bitstamp::sim::history::BitstampProfile;
+use cointally_exchanges::bitstamp::sim::{self as bitstamp_sim, BitstampSim, SimConfig, SimKey};
+use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
+use cointally_exchanges::{Exchange, Secret};
+
+const SEED: u64 = 1;
+/// A budget too large to wait on.
+const UNLIMITED: Budget = Budget { limit: 1_000_000_000, window_seconds: 1 };
+/// The binding budget of the second part.
+const SCALED: Budget = Budget { limit: 5, window_seconds: 1 };
+
+fn main() {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("machine: {cores} cores");
+    println!("profile: {:?}", BitstampProfile::bench());
+    println!();
+    throughput();
+    println!();
+    budget();
+}
+
+struct Outcome {
+    records: usize,
+    requests: u64,
+    seconds: f64,
+    summaries: Vec<AccountSummary>,
+}
+
+fn sync_once(sim: &BitstampSim, budget: Budget) -> Outcome {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut ledger = Ledger::open(&dir.path().join("bench.sqlite"), OpenMode::CreateNew).expect("ledger");
+    let account = ledger.add_account(&NewAccount::files_only("bitstamp-api", "bitstamp")).expect("account");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let key = SimKey::demo();
+    let api = BitstampApi::new(
+        Some(&sim.base_url()),
+        Secret::new(key.api_key),
+        Secret::new(key.secret),
+        &account.label,
+        BitstampApi::new_limiter(Arc::clone(&clock), budget),
+        ClientConfig::from_env(),
+        clock,
+    )
+    .expect("api");
+    let jobs = [Job { account, exchange: Exchange::Bitstamp, adapter: Arc::new(BitstampAdapter::new(api)) }];
+    let options = Options { full: false, since_ms: None, workers: 2 };
+    let start = Instant::now();
+    let summaries = sync::run(&mut ledger, &jobs, &options, &Reporter::new(true)).expect("sync");
+    let seconds = start.elapsed().as_secs_f64();
+    let records = ledger.events(&Default::default()).expect("events").len();
+    let requests = summaries.iter().flat_map(|s| s.endpoints.iter()).map(|e| e.requests).sum();
+    Outcome { records, requests, seconds, summaries }
+}
+
+fn verdict(sim: &BitstampSim, outcome: &Outcome) -> String {
+    let expected = sim.transactions().len();
+    let mut notes = Vec::new();
+    for s in &outcome.summaries {
+        if let Some(error) = &s.error {
+            notes.push(format!("ERROR: {error}"));
+        }
+        if !s.balance_differences.is_empty() {
+            notes.push(format!("{} balances DIFFER", s.balance_differences.len()));
+        }
+    }
+    if outcome.records != expected {
+        notes.push(format!("stored {} of the simulator's {expected} records", outcome.records));
+    }
+    if notes.is_empty() { format!("ok (all {expected} records, balances equal)") } else { notes.join("; ") }
+}
+
+fn start(budget: Option<Budget>) -> BitstampSim {
+    let generated = Instant::now();
+    let sim = bitstamp_sim::start(SimConfig { profile: BitstampProfile::bench(), budget, ..SimConfig::demo(SEED) })
+        .expect("simulator");
+    println!(
+        "simulator: {} records, generated in {:.2} s",
+        sim.transactions().len(),
+        generated.elapsed().as_secs_f64()
+    );
+    sim
+}
+
+fn throughput() {
+    println!("== 1. Throughput: simulator unmetered, client budget too large to wait on ==");
+    let sim = start(None);
+    println!("{:>4} {:>9} {:>9} {:>8} {:>10}  check", "run", "records", "requests", "seconds", "records/s");
+    let mut rates = Vec::new();
+    for run in 1..=3 {
+        let outcome = sync_once(&sim, UNLIMITED);
+        let rate = outcome.records as f64 / outcome.seconds;
+        println!(
+            "{run:>4} {:>9} {:>9} {:>8.2} {:>10.0}  {}",
+            outcome.records,
+            outcome.requests,
+            outcome.seconds,
+            rate,
+            verdict(&sim, &outcome)
+        );
+        rates.push((rate, outcome.seconds));
+    }
+    rates.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (rate, seconds) = rates[1];
+    println!("median: {seconds:.2} s = {rate:.0} records/s");
+}
+
+fn budget() {
+    println!("== 2. Budget use ==");
+    let sim = start(Some(Budget::DEFAULT));
+    let outcome = sync_once(&sim, Budget::DEFAULT);
+    println!(
+        "real budget ({} per {} s): sync took {:.2} s, {} requests = {:.2} % of one window; {} refusals; {}",
+        Budget::DEFAULT.limit,
+        Budget::DEFAULT.window_seconds,
+        outcome.seconds,
+        outcome.requests,
+        outcome.requests as f64 * 100.0 / Budget::DEFAULT.limit as f64,
+        sim.stats().rate_limited,
+        verdict(&sim, &outcome)
+    );
+    let sim = start(Some(SCALED));
+    let outcome = sync_once(&sim, SCALED);
+    let stats = sim.stats();
+    let served = stats.requests_by_path.values().sum::<u64>() - stats.rate_limited;
+    // The windows between the first and the last request: the run's whole seconds.
+    let windows = outcome.seconds.ceil().max(1.0);
+    let share = served as f64 * 100.0 / (windows * SCALED.limit as f64);
+    println!(
+        "scaled budget ({} per {} s): sync took {:.2} s, {served} requests served, {} refusals; share of the budget used: {share:.1} % (target >= 85 %: {}); {}",
+        SCALED.limit,
+        SCALED.window_seconds,
+        outcome.seconds,
+        stats.rate_limited,
+        if share >= 85.0 { "met" } else { "MISSED" },
+        verdict(&sim, &outcome)
+    );
+}

@@ -1,0 +1,27 @@
+//! What the registry points at for Bitstamp: its API connector, paced by its request budget
+//! (`COINTALLY_BITSTAMP_BUDGET`), and its export format.
+
+use std::sync::Arc;
+
+use crate::adapter::{Adapter, Connect};
+use crate::http::{Clock, FetchError, Limiter};
+use crate::rows::CsvFormat;
+
+use super::adapter::BitstampAdapter;
+use super::api::{BitstampApi, Budget};
+
+/// The limiter every Bitstamp account shares: the budget `COINTALLY_BITSTAMP_BUDGET` names,
+/// else Bitstamp's default, and 400 requests a second.
+pub fn limiter(clock: Arc<dyn Clock>, _base_url: Option<&str>) -> Arc<Limiter> {
+    BitstampApi::new_limiter(clock, Budget::from_env())
+}
+
+/// The adapter of one Bitstamp account.
+pub fn connect(c: Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError> {
+    let api = BitstampApi::new(c.base_url, c.key, c.secret, c.label, c.limiter, c.config, c.clock)?;
+    Ok(Arc::new(BitstampAdapter::new(api)))
+}
+
+/// Bitstamp's transaction history export.
+pub const CSV: &[CsvFormat] =
+    &[CsvFormat { name: "bitstamp", matches: super::csv::matches, reader: || Box::new(super::csv::Reader) }];

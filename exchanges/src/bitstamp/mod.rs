@@ -1,0 +1,21 @@
+//! Bitstamp: request signing, its currency codes, its API, its history and its simulator.
+//!
+//! [`auth`] signs private calls (API v2 authentication: `X-Auth` headers, HMAC-SHA256 over the
+//! request), [`api`] is the REST client (endpoint table, answers, the request budget),
+//! [`adapter`] walks `user_transactions` for the sync engine, [`normalize`] turns its stored
+//! records into events, [`assets`] maps Bitstamp's lowercase codes to symbols, and [`sim`] is a
+//! local Bitstamp to test against. [`csv`] reads Bitstamp's transaction export into the same events.
+//!
+//! Event ids: every `user_transactions` record is one event keyed by its `id`.
+
+pub mod adapter;
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod connect;
+pub mod csv;
+pub mod normalize;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+#[cfg(feature = "sandbox")]
+pub mod sim;

@@ -1,0 +1,106 @@
+//! The simulator against the real client code: every record once, balances that add up.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rust_decimal::Decimal;
+
+use super::*;
+use crate::adapter::{Adapter, Stream, SyncPlan};
+use crate::bitstamp::adapter::BitstampAdapter;
+use crate::bitstamp::api::BitstampApi;
+use crate::bitstamp::normalize::{USER_TRANSACTIONS, normalize};
+use crate::http::{ClientConfig, Clock, SystemClock};
+
+fn small(records: usize) -> SimConfig {
+    SimConfig { profile: BitstampProfile { records, ..BitstampProfile::demo() }, ..SimConfig::demo(5) }
+}
+
+fn adapter(sim: &BitstampSim, key: &SimKey) -> BitstampAdapter {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let limiter = BitstampApi::new_limiter(Arc::clone(&clock), sim.budget().unwrap_or(Budget::DEFAULT));
+    let config = ClientConfig::for_tests(Duration::from_secs(2), 4);
+    let api = BitstampApi::new(
+        Some(&sim.base_url()),
+        Secret::new(key.api_key.clone()),
+        Secret::new(key.secret.clone()),
+        "main",
+        limiter,
+        config,
+        clock,
+    )
+    .unwrap();
+    BitstampAdapter::new(api)
+}
+
+#[test]
+fn a_walk_through_the_client_gets_every_record_once_and_the_legs_sum_to_the_balances() {
+    let sim = start(small(2_345)).unwrap();
+    let adapter = adapter(&sim, &SimKey::demo());
+    let stream = Stream::new(USER_TRANSACTIONS, "");
+    let plan = SyncPlan { full: false, since_ms: None };
+    let mut cursor = adapter.start(&stream, None, &plan).unwrap();
+    let mut ids = Vec::new();
+    let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut pages = 0;
+    loop {
+        let page = adapter.fetch_page(&stream, &cursor).unwrap();
+        pages += 1;
+        for record in &page.records {
+            ids.push(record.external_id.clone());
+            for event in normalize(&stream, record).unwrap() {
+                for leg in event.legs {
+                    *sums.entry(leg.asset).or_default() += leg.amount;
+                }
+            }
+        }
+        cursor = page.cursor;
+        if page.done {
+            break;
+        }
+    }
+    assert_eq!(pages, 3);
+    let served: Vec<String> = sim.transactions().iter().map(|t| t.id.to_string()).collect();
+    assert_eq!(ids, served);
+    let sums: BTreeMap<String, Decimal> =
+        sums.into_iter().filter(|(_, v)| !v.is_zero()).map(|(a, v)| (a, v.normalize())).collect();
+    assert_eq!(sums, sim.balances());
+    let mut reported: BTreeMap<String, Decimal> = BTreeMap::new();
+    for balance in adapter.balances().unwrap() {
+        reported.insert(balance.asset, balance.amount.normalize());
+    }
+    assert_eq!(reported, sim.balances());
+    // The history has every kind the generator makes.
+    let kinds: BTreeSet<u32> = sim.transactions().iter().map(|t| t.kind).collect();
+    assert_eq!(kinds, BTreeSet::from([0, 1, 2, 27, 32]));
+
+    // A new trade: the walk from the stored cursor fetches it alone.
+    assert_eq!(sim.add_trades(1), 1);
+    let page = adapter.fetch_page(&stream, &adapter.start(&stream, Some(&cursor), &plan).unwrap()).unwrap();
+    assert_eq!(page.records.len(), 1);
+}
+
+#[test]
+fn a_wrong_secret_is_refused_as_a_key_problem_and_counted() {
+    let sim = start(small(10)).unwrap();
+    let wrong = SimKey { secret: "not-the-secret".into(), ..SimKey::demo() };
+    let error = adapter(&sim, &wrong).balances().unwrap_err();
+    assert!(matches!(error, crate::http::FetchError::Auth { .. }), "{error}");
+    assert!(error.to_string().contains("does not belong to this API key"), "{error}");
+    assert!(!error.to_string().contains("not-the-secret"));
+    assert_eq!(sim.stats().refused, 1);
+}
+
+#[test]
+fn the_budget_refuses_what_is_over_it_and_the_client_waits_instead() {
+    let budget = Budget { limit: 3, window_seconds: 1 };
+    let sim = start(SimConfig { budget: Some(budget), ..small(10) }).unwrap();
+    let adapter = adapter(&sim, &SimKey::demo());
+    for _ in 0..7 {
+        adapter.balances().unwrap();
+    }
+    // The client's limiter kept to 3 a second: nothing refused.
+    assert_eq!(sim.stats().rate_limited, 0);
+    assert_eq!(sim.stats().requests_by_path["/api/v2/account_balances/"], 7);
+}
