@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod clients;
 pub mod credentials;
 pub mod digest;
 pub mod export;

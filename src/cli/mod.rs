@@ -7,7 +7,9 @@
 
 mod account;
 mod balances;
+mod batch;
 mod check;
+mod clients;
 mod coverage;
 #[cfg(feature = "sandbox")]
 mod demo;
@@ -104,6 +106,11 @@ enum Command {
     Check(check::Args),
     /// Run the whole pipeline on bundled sample data, no keys needed
     Demo,
+    /// An accountant's client directory: one ledger and credentials file per client
+    #[command(subcommand)]
+    Clients(clients::Command),
+    /// Run sync, prices, report, export or check for every client of a client directory
+    Batch(batch::Args),
 }
 
 /// Why `demo` does nothing in a build without the bundled simulators (exit 2).
@@ -214,6 +221,8 @@ pub fn main() -> ExitCode {
         Command::Demo => demo::run(&context),
         #[cfg(not(feature = "sandbox"))]
         Command::Demo => Err(demo_unavailable()),
+        Command::Clients(command) => clients::run(&context, command),
+        Command::Batch(args) => batch::run(&context, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
