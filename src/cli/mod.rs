@@ -8,6 +8,7 @@
 mod account;
 mod balances;
 mod batch;
+mod bundle;
 mod check;
 mod clients;
 mod coverage;
@@ -111,6 +112,10 @@ enum Command {
     Clients(clients::Command),
     /// Run sync, prices, report, export or check for every client of a client directory
     Batch(batch::Args),
+    /// Write a problem bundle for a maintainer: no secret, ids replaced by pseudonyms
+    Bundle(bundle::Args),
+    /// Rebuild a new ledger (--ledger) from a problem bundle
+    ImportBundle(bundle::ImportArgs),
 }
 
 /// Why `demo` does nothing in a build without the bundled simulators (exit 2).
@@ -223,6 +228,8 @@ pub fn main() -> ExitCode {
         Command::Demo => Err(demo_unavailable()),
         Command::Clients(command) => clients::run(&context, command),
         Command::Batch(args) => batch::run(&context, args),
+        Command::Bundle(args) => bundle::run(&context, args),
+        Command::ImportBundle(args) => bundle::import(&context, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
