@@ -36,6 +36,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return list(context);
     }
     let name = args.format.unwrap_or_default();
+    if name == "html" {
+        let Some(tax) = &args.tax else {
+            return Err(Failure::input("an export needs --year").hint("e.g. cointally export html --year 2025").into());
+        };
+        return super::summary::run(context, tax, args.output);
+    }
     let Some(format) = export::find(&name) else {
         let names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
         return Err(Failure::input(format!("no export format {name:?}"))

@@ -25,6 +25,7 @@ mod renormalize;
 mod report;
 #[cfg(feature = "sandbox")]
 mod sandbox;
+mod summary;
 mod sync;
 mod transfers;
 
