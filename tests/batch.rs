@@ -130,6 +130,21 @@ fn batch_report_runs_every_client_and_json_summarises() {
     // One progress line per client.
     assert_eq!(run.stderr.lines().filter(|l| l.contains(" report: ok")).count(), 2, "{}", run.stderr);
 
+    // A page per client and an index linking them.
+    office.ok(&["batch", "clients", "export", "html", "--year", "2025"]);
+    let index = std::fs::read_to_string(office.dir().join("summary-2025.html")).unwrap();
+    let doc = roxmltree::Document::parse_with_options(
+        &index,
+        roxmltree::ParsingOptions { allow_dtd: true, ..Default::default() },
+    )
+    .unwrap();
+    let links: Vec<&str> =
+        doc.descendants().filter(|n| n.has_tag_name("a")).filter_map(|n| n.attribute("href")).collect();
+    assert_eq!(links, ["a/summary-2025.html", "b/summary-2025.html", "c/summary-2025.html"]);
+    for link in links {
+        assert!(office.dir().join(link).is_file(), "{link}");
+    }
+
     let unknown = office.run(&["batch", "clients", "--client", "nobody", "check"]);
     assert_eq!(unknown.code, 2);
     assert!(unknown.stderr.contains("no client \"nobody\""), "{}", unknown.stderr);

@@ -106,7 +106,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         Batched::Sync(sync_args) => sync_all(context, &chosen, &sync_args),
         Batched::Prices(passed) => children(context, &chosen, "prices", &passed.args, 1),
         Batched::Report(passed) => children(context, &chosen, "report", &passed.args, args.parallel),
-        Batched::Export(passed) => children(context, &chosen, "export", &passed.args, args.parallel),
+        Batched::Export(passed) => {
+            let outcomes = children(context, &chosen, "export", &passed.args, args.parallel);
+            html_index(context, &args.dir, &passed.args, &outcomes)?;
+            outcomes
+        }
         Batched::Check(passed) => children(context, &chosen, "check", &passed.args, args.parallel),
     };
     outcomes.sort_by(|a, b| a.client.cmp(&b.client));
@@ -143,6 +147,47 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                 .into())
         }
     }
+}
+
+/// The value of `--name VALUE` or `--name=VALUE` in passed-through arguments.
+fn passed_value<'a>(args: &'a [String], names: &[&str]) -> Option<&'a str> {
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        for name in names {
+            if arg == name {
+                return iter.next().map(String::as_str);
+            }
+            if let Some(value) = arg.strip_prefix(name).and_then(|rest| rest.strip_prefix('=')) {
+                return Some(value);
+            }
+        }
+    }
+    None
+}
+
+/// After `batch DIR export html --year Y`: an index page in DIR linking every client's page
+/// that was written (`summary-<year>.html` in DIR).
+fn html_index(context: &Context, dir: &Path, args: &[String], outcomes: &[Outcome]) -> anyhow::Result<()> {
+    if args.first().map(String::as_str) != Some("html") {
+        return Ok(());
+    }
+    let Some(year) = passed_value(args, &["--year"]).and_then(|y| y.parse::<i32>().ok()) else {
+        return Ok(());
+    };
+    let file = passed_value(args, &["--output", "-o"]).map(str::to_string).unwrap_or(format!("summary-{year}.html"));
+    if Path::new(&file).is_absolute() {
+        context.note("note: no index page: -o is an absolute path, so every client wrote the same file");
+        return Ok(());
+    }
+    let mut pages: Vec<(String, String)> =
+        outcomes.iter().filter(|o| o.exit == 0).map(|o| (o.client.clone(), format!("{}/{file}", o.client))).collect();
+    pages.sort();
+    let index = dir.join(format!("summary-{year}.html"));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(crate::export::html::index(year, &pages).as_bytes())?;
+    tmp.persist(&index).map_err(|e| e.error)?;
+    context.note(format!("wrote {} linking {} client page(s)", index.display(), pages.len()));
+    Ok(())
 }
 
 /// Prints a client's progress line on stderr (one write, so lines of threads never mix).
