@@ -10,6 +10,7 @@ pub mod check;
 pub mod cli;
 pub mod clients;
 pub mod credentials;
+pub mod diff;
 pub mod digest;
 pub mod export;
 pub mod import;

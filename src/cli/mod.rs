@@ -14,6 +14,7 @@ mod clients;
 mod coverage;
 #[cfg(feature = "sandbox")]
 mod demo;
+mod diff;
 mod events;
 mod export;
 mod import;
@@ -117,6 +118,8 @@ enum Command {
     Bundle(bundle::Args),
     /// Rebuild a new ledger (--ledger) from a problem bundle
     ImportBundle(bundle::ImportArgs),
+    /// What changed in a year since a saved run manifest, and which inputs explain it
+    Diff(diff::Args),
 }
 
 /// Why `demo` does nothing in a build without the bundled simulators (exit 2).
@@ -231,6 +234,7 @@ pub fn main() -> ExitCode {
         Command::Batch(args) => batch::run(&context, args),
         Command::Bundle(args) => bundle::run(&context, args),
         Command::ImportBundle(args) => bundle::import(&context, args),
+        Command::Diff(args) => diff::run(&context, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
