@@ -10,7 +10,9 @@
 //!   (`report` makes them again). Every account's key variable names, base URL and credential
 //!   source are removed (the credentials file is never read), the ledger's id is blanked (it
 //!   keys the credentials file), and unless `--keep-ids`, account labels, addresses, tags and
-//!   tx hashes are replaced by stable pseudonyms everywhere they occur, raw records included.
+//!   tx hashes are replaced by stable pseudonyms everywhere they occur, raw records included
+//!   (labels by `account-NNN` in their sorted order, so ties broken by label stay the same;
+//!   tx hashes that transfer matching takes as equal get one pseudonym).
 //!   The copy is vacuumed, so no freed page keeps an original.
 //!
 //! `import-bundle` writes that copy as a new ledger, with a new id: `report` on it gives the
@@ -211,9 +213,8 @@ fn collect(conn: &Connection) -> Result<Pseudonyms, rusqlite::Error> {
     let salt: String = conn.query_row("SELECT lower(hex(randomblob(32)))", [], |r| r.get(0))?;
     let mut pseudonyms = Pseudonyms::new(salt);
     let mut stmt = conn.prepare("SELECT label FROM accounts ORDER BY id")?;
-    for label in stmt.query_map([], |r| r.get::<_, String>(0))? {
-        pseudonyms.of(Kind::Label, &label?);
-    }
+    let labels: Vec<String> = stmt.query_map([], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?;
+    pseudonyms.labels(&labels);
     let mut stmt = conn.prepare("SELECT tx_hash, address FROM events ORDER BY id")?;
     for row in stmt.query_map([], |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, Option<String>>(1)?)))? {
         let (tx_hash, address) = row?;
@@ -240,6 +241,11 @@ fn replace_everywhere(conn: &Connection, pseudonyms: &Pseudonyms) -> Result<(), 
     conn.create_scalar_function("cointally_pseudonym", 1, FunctionFlags::SQLITE_DETERMINISTIC, move |ctx| {
         Ok(ctx.get::<Option<String>>(0)?.map(|text| r.apply(&text)))
     })?;
+    // Only rows holding an original are rewritten (a price cache of many rows holds none).
+    let r = replacer.clone();
+    conn.create_scalar_function("cointally_identifying", 1, FunctionFlags::SQLITE_DETERMINISTIC, move |ctx| {
+        Ok(ctx.get::<Option<String>>(0)?.is_some_and(|text| r.touches(&text)))
+    })?;
     for table in tables(conn)? {
         let columns: Vec<String> = {
             let mut stmt = conn.prepare(&format!("SELECT name, type FROM pragma_table_info('{table}')"))?;
@@ -251,7 +257,7 @@ fn replace_everywhere(conn: &Connection, pseudonyms: &Pseudonyms) -> Result<(), 
         };
         for column in columns {
             conn.execute(
-                &format!("UPDATE \"{table}\" SET \"{column}\" = cointally_pseudonym(\"{column}\") WHERE \"{column}\" IS NOT NULL"),
+                &format!("UPDATE \"{table}\" SET \"{column}\" = cointally_pseudonym(\"{column}\") WHERE cointally_identifying(\"{column}\")"),
                 [],
             )?;
         }

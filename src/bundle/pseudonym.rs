@@ -51,10 +51,26 @@ impl Pseudonyms {
             Kind::Address => "addr",
             Kind::TxHash => "tx",
         };
-        let digest = sha256_hex(format!("{}\u{0}{original}", self.salt).as_bytes());
+        // Hashes that transfer matching takes as equal (case, `0x`) get one pseudonym.
+        let compared = match kind {
+            Kind::TxHash => crate::transfers::hash_key(original),
+            Kind::Label | Kind::Address => original.to_string(),
+        };
+        let digest = sha256_hex(format!("{}\u{0}{compared}", self.salt).as_bytes());
         let pseudonym = format!("{prefix}-{}", &digest[..16]);
         self.map.insert(original.to_string(), pseudonym.clone());
         pseudonym
+    }
+
+    /// Account labels become `account-001`, `account-002`, … in the labels' own sorted order,
+    /// so whatever is ordered by label (ties between accounts) keeps its order.
+    pub fn labels(&mut self, labels: &[String]) {
+        let mut sorted: Vec<&String> = labels.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        for (rank, label) in sorted.into_iter().enumerate() {
+            self.map.insert(label.clone(), format!("account-{:03}", rank + 1));
+        }
     }
 
     /// Whether nothing was collected.
@@ -79,6 +95,11 @@ pub struct Replacer {
 }
 
 impl Replacer {
+    /// Whether `text` holds an original (whole, or inside it when long enough).
+    pub fn touches(&self, text: &str) -> bool {
+        self.whole.contains_key(text) || self.automaton.as_ref().is_some_and(|a| a.is_match(text))
+    }
+
     /// `text` with every original replaced by its pseudonym.
     pub fn apply(&self, text: &str) -> String {
         if let Some(p) = self.whole.get(text) {
@@ -137,6 +158,8 @@ mod tests {
         assert_eq!(r.apply("mainnet"), "mainnet");
         assert_eq!(r.apply("{\"address\":\"bc1qexampleaddress\"}"), format!("{{\"address\":\"{a}\"}}"));
         assert_ne!(Pseudonyms::new("other".into()).of(Kind::Address, "bc1qexampleaddress"), a);
+        // Transfer matching compares hashes without case and `0x`: so do their pseudonyms.
+        assert_eq!(p.of(Kind::TxHash, "0xABCdef123"), p.of(Kind::TxHash, "abcdef123"));
     }
 
     #[test]
