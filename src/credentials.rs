@@ -147,6 +147,15 @@ impl CredentialsFile {
         self.save(&contents)
     }
 
+    /// Creates the file with no entry (owner-only) unless it exists: a client directory's
+    /// credentials file is there from the start, so its permissions are right before any key.
+    pub fn create_empty(&self) -> Result<(), CredentialsError> {
+        if self.path.exists() {
+            return Ok(());
+        }
+        self.save(&FileContents::default())
+    }
+
     /// Deletes the key of an account of a ledger; returns whether there was one.
     pub fn remove(&self, ledger_id: &str, label: &str) -> Result<bool, CredentialsError> {
         if !self.path.exists() {
@@ -214,8 +223,9 @@ fn entry_name(ledger_id: &str, label: &str) -> String {
     format!("{ledger_id}/{label}")
 }
 
+/// Creates a directory (and its parents) readable by its owner only (0700 on Unix).
 #[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if dir.exists() {
         return Ok(());
@@ -223,19 +233,22 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
 }
 
+/// Creates a directory (and its parents).
 #[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     fs::create_dir_all(dir)
 }
 
+/// Makes a file readable and writable by its owner only (0600 on Unix).
 #[cfg(unix)]
-fn set_owner_only(path: &Path) -> std::io::Result<()> {
+pub(crate) fn set_owner_only(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(0o600))
 }
 
+/// Does nothing where files have no Unix modes.
 #[cfg(not(unix))]
-fn set_owner_only(_: &Path) -> std::io::Result<()> {
+pub(crate) fn set_owner_only(_: &Path) -> std::io::Result<()> {
     Ok(())
 }
 

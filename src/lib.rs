@@ -5,9 +5,12 @@
 //! history files through [`import`]) → raw archive and normalised events in the [`ledger`] →
 //! prices → lots and disposals → exports. The [`cli`] module is the command line over it.
 
+pub mod bundle;
 pub mod check;
 pub mod cli;
+pub mod clients;
 pub mod credentials;
+pub mod diff;
 pub mod digest;
 pub mod export;
 pub mod import;

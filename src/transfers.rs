@@ -73,7 +73,7 @@ pub fn refresh(ledger: &mut Ledger) -> Result<Matching, LedgerError> {
 }
 
 /// A transaction hash as compared: trimmed, lower case, without `0x`.
-fn hash_key(hash: &str) -> String {
+pub(crate) fn hash_key(hash: &str) -> String {
     let hash = hash.trim().to_ascii_lowercase();
     hash.strip_prefix("0x").map(str::to_owned).unwrap_or(hash)
 }

@@ -45,6 +45,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if let Some(uk) = crate::tax::uk::export::UkFormat::find(&name) {
         return super::report_uk::export(context, uk, args.output, args.tax);
     }
+    if name == "html" {
+        let Some(tax) = &args.tax else {
+            return Err(Failure::input("an export needs --year").hint("e.g. cointally export html --year 2025").into());
+        };
+        return super::summary::run(context, tax, args.output);
+    }
     let Some(format) = export::find(&name) else {
         let mut names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
         names.extend(crate::tax::uk::export::UkFormat::ALL.iter().map(|f| f.name()));

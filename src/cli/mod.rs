@@ -7,10 +7,14 @@
 
 mod account;
 mod balances;
+mod batch;
+mod bundle;
 mod check;
+mod clients;
 mod coverage;
 #[cfg(feature = "sandbox")]
 mod demo;
+mod diff;
 mod events;
 mod export;
 mod import;
@@ -27,6 +31,7 @@ mod report_uk;
 #[cfg(feature = "sandbox")]
 mod sandbox;
 mod settings;
+mod summary;
 mod sync;
 mod transfers;
 
@@ -119,6 +124,17 @@ enum Command {
     Reconcile(reconcile::Args),
     /// Run the whole pipeline on bundled sample data, no keys needed
     Demo,
+    /// An accountant's client directory: one ledger and credentials file per client
+    #[command(subcommand)]
+    Clients(clients::Command),
+    /// Run sync, prices, report, export or check for every client of a client directory
+    Batch(batch::Args),
+    /// Write a problem bundle for a maintainer: no secret, ids replaced by pseudonyms
+    Bundle(bundle::Args),
+    /// Rebuild a new ledger (--ledger) from a problem bundle
+    ImportBundle(bundle::ImportArgs),
+    /// What changed in a year since a saved run manifest, and which inputs explain it
+    Diff(diff::Args),
 }
 
 /// Why `demo` does nothing in a build without the bundled simulators (exit 2).
@@ -233,6 +249,11 @@ pub fn main() -> ExitCode {
         Command::Demo => demo::run(&context),
         #[cfg(not(feature = "sandbox"))]
         Command::Demo => Err(demo_unavailable()),
+        Command::Clients(command) => clients::run(&context, command),
+        Command::Batch(args) => batch::run(&context, args),
+        Command::Bundle(args) => bundle::run(&context, args),
+        Command::ImportBundle(args) => bundle::import(&context, args),
+        Command::Diff(args) => diff::run(&context, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,7 +7,7 @@ use cointally_exchanges::time::to_millis;
 use serde::Serialize;
 
 use crate::credentials::CredentialsFile;
-use crate::ledger::CredentialSource;
+use crate::ledger::{CredentialSource, Ledger};
 use crate::sync::connect::{self, Connector};
 use crate::sync::{AccountSummary, Job, Options, Reporter};
 
@@ -18,7 +18,7 @@ use super::{Context, Failure};
 pub struct Args {
     /// Only this account (repeat for several); default: every account with an API key
     #[arg(long = "account", value_name = "LABEL")]
-    accounts: Vec<String>,
+    pub(super) accounts: Vec<String>,
     /// Walk the whole history again (adds nothing twice; slower)
     #[arg(long)]
     full: bool,
@@ -37,49 +37,26 @@ struct SyncJson<'a> {
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
-    let since_ms = match &args.since {
-        Some(text) => Some(
-            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| to_millis(t.and_utc()))
-                .ok_or_else(|| Failure::input(format!("--since {text:?} is not a date like 2021-01-31")))?,
-        ),
-        None => None,
-    };
+    let options = options(&args)?;
     let mut ledger = context.open_ledger()?;
-    let accounts = match args.accounts.is_empty() {
-        true => ledger.accounts()?.into_iter().filter(|a| a.credential_source != CredentialSource::None).collect(),
-        false => args.accounts.iter().map(|label| ledger.account(label)).collect::<Result<Vec<_>, _>>()?,
-    };
-    if accounts.is_empty() {
+    let credentials = CredentialsFile::at(context.credentials.clone())?;
+    let mut connector = Connector::new();
+    let jobs = connect_jobs(&ledger, &args.accounts, &credentials, &mut connector, false, &mut |warning| {
+        context.note(format!("warning: {warning}"))
+    })?;
+    if jobs.is_empty() {
         context.note("no account has an API key; add one with `cointally account add binance --label NAME`");
         return Ok(());
     }
-    let credentials = CredentialsFile::at(context.credentials.clone())?;
-    let ledger_id = ledger.ledger_id()?;
-    let mut connector = Connector::new();
-    let mut jobs = Vec::new();
-    for account in accounts {
-        let exchange: Exchange = account.exchange.parse().map_err(|e| Failure::input(format!("{e}")))?;
-        // Where the key goes is checked against its binding before the key is even read.
-        let route = connect::route(&account, exchange, &ledger_id, &credentials)?;
-        for warning in &route.warnings {
-            context.note(format!("warning: {warning}"));
-        }
-        let key = connect::api_key(&account, &ledger_id, &credentials)?;
-        let adapter = connector.adapter(&account.label, exchange, key, route.base_url.as_deref())?;
-        let permissions =
-            adapter.key_permissions().map_err(|source| connect::ConnectError::fetch(&account.label, source))?;
-        for warning in connect::judge_permissions(&account.label, &permissions, account.allow_withdraw_key)? {
-            context.note(format!("warning: {warning}"));
-        }
-        jobs.push(Job { account, exchange, adapter });
-    }
-    let options = Options { full: args.full, since_ms, workers: args.jobs.max(1) };
     let reporter = Reporter::new(context.quiet);
     let summaries = crate::sync::run(&mut ledger, &jobs, &options, &reporter)?;
     print_summary(context, &summaries)?;
+    verdict(&summaries)
+}
+
+/// The run's outcome: an error (exit 3) when an account did not sync completely, or (exit 4)
+/// when stored records need attention; `Ok` otherwise.
+pub(super) fn verdict(summaries: &[AccountSummary]) -> anyhow::Result<()> {
     let failed: Vec<&AccountSummary> = summaries.iter().filter(|s| s.error.is_some()).collect();
     if let Some(first) = failed.first() {
         let mut failure = Failure::exchange(format!(
@@ -109,6 +86,65 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         .into());
     }
     Ok(())
+}
+
+/// What `--full`, `--since` and `--jobs` ask of the engine.
+pub(super) fn options(args: &Args) -> anyhow::Result<Options> {
+    let since_ms = match &args.since {
+        Some(text) => Some(
+            NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| to_millis(t.and_utc()))
+                .ok_or_else(|| Failure::input(format!("--since {text:?} is not a date like 2021-01-31")))?,
+        ),
+        None => None,
+    };
+    Ok(Options { full: args.full, since_ms, workers: args.jobs.max(1) })
+}
+
+/// The accounts `--account` names (default: every account with a key), connected through
+/// `connector`, their keys' permissions checked. `qualifier` goes before each label in what
+/// the adapter is told (`client/`, in a batch): per-account budgets are counted under that
+/// name, so two clients' accounts of the same label never share one.
+pub(super) fn connect_jobs(
+    ledger: &Ledger,
+    labels: &[String],
+    credentials: &CredentialsFile,
+    connector: &mut Connector,
+    by_key: bool,
+    warn: &mut dyn FnMut(String),
+) -> anyhow::Result<Vec<Job>> {
+    let accounts = match labels.is_empty() {
+        true => ledger.accounts()?.into_iter().filter(|a| a.credential_source != CredentialSource::None).collect(),
+        false => labels.iter().map(|label| ledger.account(label)).collect::<Result<Vec<_>, _>>()?,
+    };
+    let ledger_id = ledger.ledger_id()?;
+    let mut jobs = Vec::new();
+    for account in accounts {
+        let exchange: Exchange = account.exchange.parse().map_err(|e| Failure::input(format!("{e}")))?;
+        // Where the key goes is checked against its binding before the key is even read.
+        let route = connect::route(&account, exchange, &ledger_id, credentials)?;
+        for warning in &route.warnings {
+            warn(warning.to_string());
+        }
+        let key = connect::api_key(&account, &ledger_id, credentials)?;
+        let name = match by_key {
+            true => {
+                let digest = crate::digest::sha256_hex(key.key.expose().as_bytes());
+                format!("{} (key {})", account.label, &digest[..8])
+            }
+            false => account.label.clone(),
+        };
+        let adapter = connector.adapter(&name, exchange, key, route.base_url.as_deref())?;
+        let permissions =
+            adapter.key_permissions().map_err(|source| connect::ConnectError::fetch(&account.label, source))?;
+        for warning in connect::judge_permissions(&account.label, &permissions, account.allow_withdraw_key)? {
+            warn(warning);
+        }
+        jobs.push(Job { account, exchange, adapter });
+    }
+    Ok(jobs)
 }
 
 fn print_summary(context: &Context, summaries: &[AccountSummary]) -> anyhow::Result<()> {

@@ -14,6 +14,7 @@
 //! proves the same inputs gave the same bytes.
 
 mod forms;
+pub mod html;
 mod reports;
 mod software;
 mod transactions;

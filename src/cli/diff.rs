@@ -1,0 +1,123 @@
+//! `cointally diff --year Y --save FILE` and `cointally diff --year Y --against FILE`: save a
+//! run's manifest (with the files sent), and later say what changed since and why.
+//! (`--against-closed`, comparing with a closed year, waits for closed years.)
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::diff::{Changes, FORMAT, RunDiff, RunManifest};
+use crate::tax::report::Report;
+
+use super::report::{TaxArgs, compute_year};
+use super::{Context, Failure};
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["save", "against"])))]
+pub struct Args {
+    /// Write this run's manifest to FILE (keep it with the files you send)
+    #[arg(long, value_name = "FILE")]
+    save: Option<PathBuf>,
+    /// Compare this computation with the run manifest in FILE
+    #[arg(long, value_name = "MANIFEST")]
+    against: Option<PathBuf>,
+    #[command(flatten)]
+    tax: TaxArgs,
+}
+
+pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
+    let mut ledger = context.open_ledger()?;
+    let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
+    let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+    let currency = ledger.reporting_currency()?;
+    let report = Report::new(
+        args.tax.year,
+        &currency,
+        args.tax.options(),
+        &computed.computation,
+        &labels,
+        &computed.inputs_hash,
+    );
+    let now = RunManifest::build(&ledger, &report)?;
+    if let Some(path) = &args.save {
+        let mut tmp = tempfile::NamedTempFile::new_in(
+            path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")),
+        )?;
+        serde_json::to_writer_pretty(&mut tmp, &now)?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        context.note(format!(
+            "wrote the run manifest {} ({} disposals, {} events)",
+            path.display(),
+            now.disposals.len(),
+            now.events.len()
+        ));
+        return Ok(());
+    }
+    let Some(path) = &args.against else { return Ok(()) };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Failure::input(format!("{}: {e}", path.display())).hint("give the file `cointally diff --save` wrote")
+    })?;
+    let before: RunManifest = serde_json::from_str(&text).map_err(|e| {
+        Failure::input(format!("{} is not a run manifest: {e}", path.display()))
+            .hint("give the file `cointally diff --save` wrote")
+    })?;
+    if before.format != FORMAT {
+        return Err(Failure::input(format!(
+            "{}: run manifest format {} (this cointally reads {FORMAT})",
+            path.display(),
+            before.format
+        ))
+        .into());
+    }
+    if before.year != now.year {
+        return Err(Failure::input(format!("{} is of year {}, not {}", path.display(), before.year, now.year)).into());
+    }
+    let diff = RunDiff::between(&before, &now);
+    if context.json {
+        return Ok(super::output::print_json(&diff)?);
+    }
+    print(&diff);
+    Ok(())
+}
+
+fn print(diff: &RunDiff) {
+    if diff.is_empty() {
+        println!("no change in {}: same inputs, same figures", diff.year);
+        return;
+    }
+    if let Some((before, after)) = &diff.options_changed {
+        println!("options: {before} -> {after}");
+    }
+    if !diff.assets.is_empty() {
+        println!("Totals per asset (proceeds / basis / gain / income):");
+        for (asset, (b, a)) in &diff.assets {
+            println!(
+                "  {asset}: {} / {} / {} / {} -> {} / {} / {} / {}",
+                b.proceeds, b.cost_basis, b.gain, b.income, a.proceeds, a.cost_basis, a.gain, a.income
+            );
+        }
+    }
+    section("Disposals", &diff.disposals);
+    println!("Why (inputs that changed):");
+    if diff.events.is_empty() && diff.values.is_empty() && diff.transfers.is_empty() {
+        println!("  no input changed (the options or the rules did)");
+    }
+    section("  Events", &diff.events);
+    section("  Prices (leg values)", &diff.values);
+    section("  Own-transfer links", &diff.transfers);
+}
+
+fn section(title: &str, changes: &Changes) {
+    if changes.is_empty() {
+        return;
+    }
+    println!("{title}:");
+    for (key, value) in &changes.added {
+        println!("  + {key} {value}");
+    }
+    for (key, value) in &changes.removed {
+        println!("  - {key} {value}");
+    }
+    for (key, (before, after)) in &changes.changed {
+        println!("  ~ {key}: {before} -> {after}");
+    }
+}

@@ -1,0 +1,145 @@
+//! `bundle` and `import-bundle`: no secret, no label, no address in the zip; the same report
+//! from the rebuilt ledger.
+
+mod common;
+
+use std::io::Read;
+
+use cointally_exchanges::binance::sim::SimKey;
+use common::Sandbox;
+
+/// Every entry of the zip, decompressed.
+fn entries(path: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).unwrap();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        out.push((entry.name().to_string(), bytes));
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn a_bundle_holds_no_secret_label_or_address_and_rebuilds_the_same_report() {
+    let key = SimKey::demo();
+    let sb = Sandbox::new();
+    let (_binance, _coinbase, _kraken) = sb.price_simulators(1, &key.api_key, &key.secret);
+    sb.set_env("ALICE_BINANCE_KEY", &key.api_key);
+    sb.set_env("ALICE_BINANCE_SECRET", &key.secret);
+    sb.ok(&["init"]);
+    let label = "alice-binance-main";
+    sb.ok(&[
+        "account",
+        "add",
+        "binance",
+        "--label",
+        label,
+        "--key-env",
+        "ALICE_BINANCE_KEY",
+        "--secret-env",
+        "ALICE_BINANCE_SECRET",
+    ]);
+    sb.ok(&["sync"]);
+    sb.ok(&["prices"]);
+    let report = sb.ok(&["--json", "report", "--year", "2025"]).json();
+
+    // What identifies the person in the original: addresses and tx hashes of its events.
+    let events = sb.ok(&["--json", "events"]).json();
+    let mut identifiers: Vec<String> = Vec::new();
+    for event in events.as_array().unwrap() {
+        for field in ["address", "tx_hash"] {
+            if let Some(text) = event[field].as_str().filter(|t| !t.is_empty()) {
+                identifiers.push(text.to_string());
+            }
+        }
+    }
+    identifiers.sort();
+    identifiers.dedup();
+    assert!(identifiers.len() > 5, "the history has addresses and tx hashes to hide: {identifiers:?}");
+
+    let zip_path = sb.path("problem.zip");
+    sb.ok(&["bundle", "-o", zip_path.to_str().unwrap()]);
+    let bundled = entries(&zip_path);
+    let names: Vec<&str> = bundled.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["bundle.json", "ledger.sqlite"]);
+    let credentials = std::fs::read_to_string(sb.credentials()).unwrap_or_default();
+    for (name, bytes) in &bundled {
+        for secret in [&key.secret, &key.api_key] {
+            assert!(!contains(bytes, secret), "{name} holds a key");
+        }
+        for key_name in ["ALICE_BINANCE_KEY", "ALICE_BINANCE_SECRET"] {
+            assert!(!contains(bytes, key_name), "{name} names the key variable {key_name}");
+        }
+        assert!(!contains(bytes, label), "{name} holds the label");
+        for id in &identifiers {
+            assert!(!contains(bytes, id), "{name} holds {id}");
+        }
+        for line in credentials.lines().filter(|l| l.len() > 20) {
+            assert!(!contains(bytes, line), "{name} holds a line of the credentials file");
+        }
+    }
+    let manifest: serde_json::Value = serde_json::from_slice(&bundled[0].1).unwrap();
+    assert_eq!(manifest["format"], 1);
+    assert_eq!(manifest["ids_kept"], false);
+    assert!(manifest["rows"]["raw_records"].as_i64().unwrap() > 0);
+    assert!(manifest["accounts"][0]["label"].as_str().unwrap().starts_with("account-"));
+
+    // The rebuilt ledger gives the same figures.
+    let rebuilt = sb.path("rebuilt.sqlite");
+    let rebuilt = rebuilt.to_str().unwrap();
+    let run = sb.command(&[]).args(["import-bundle", zip_path.to_str().unwrap()]).output().unwrap();
+    assert!(!run.status.success(), "the sandbox ledger exists: import must refuse it");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cointally"))
+        .args(["--ledger", rebuilt, "import-bundle", zip_path.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_cointally"))
+        .args(["--ledger", rebuilt, "--json", "report", "--year", "2025"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let again: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(again["totals"], report["totals"]);
+    assert_eq!(again["assets"], report["assets"]);
+    assert!(!report["assets"].as_array().unwrap().is_empty(), "{report}");
+
+    // --keep-ids keeps them.
+    let kept = sb.path("kept.zip");
+    sb.ok(&["bundle", "-o", kept.to_str().unwrap(), "--keep-ids"]);
+    let ledger = &entries(&kept)[1].1;
+    assert!(contains(ledger, label));
+}
+
+/// The demo's nine accounts, own transfers between them, hashes written with and without
+/// `0x`: the rebuilt ledger's report is the original's, row for row.
+#[test]
+fn a_bundle_of_the_demo_ledger_reproduces_every_disposal() {
+    let sb = Sandbox::new();
+    sb.ok(&["demo"]);
+    let report = sb.ok(&["--json", "report", "--year", "2025"]).json();
+    let zip_path = sb.path("demo.zip");
+    sb.ok(&["bundle", "-o", zip_path.to_str().unwrap()]);
+    let rebuilt = sb.path("rebuilt.sqlite");
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cointally"))
+            .arg("--ledger")
+            .arg(&rebuilt)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        output.stdout
+    };
+    run(&["import-bundle", zip_path.to_str().unwrap()]);
+    let again: serde_json::Value = serde_json::from_slice(&run(&["--json", "report", "--year", "2025"])).unwrap();
+    assert_eq!(again["totals"], report["totals"]);
+    assert_eq!(again["assets"], report["assets"]);
+    assert_eq!(again["disposals"].as_array().unwrap().len(), report["disposals"].as_array().unwrap().len());
+}
