@@ -14,7 +14,7 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// The exchange to simulate: binance, kraken, or coinbase (its account APIs and public candles)
+    /// The exchange to simulate, its account APIs and public candles (a name without a simulator lists those with one)
     #[arg(long)]
     exchange: String,
     /// The port to listen on (0: any free port)

@@ -21,6 +21,8 @@
 //! - everything else (wallets, other exchanges, fees): I/L.
 
 use crate::ledger::Term;
+use cointally_exchanges::Exchange;
+use cointally_exchanges::registry;
 
 /// From this tax year, digital assets have their own Form 8949 boxes (G–L).
 pub const DIGITAL_ASSET_BOXES_FROM: i32 = 2025;
@@ -29,12 +31,10 @@ pub const DIGITAL_ASSET_BOXES_FROM: i32 = 2025;
 /// basis the broker reports.
 pub const COVERED_FROM_MS: i64 = 1_767_225_600_000;
 
-/// The exchanges (as accounts name them) that are US brokers issuing Form 1099-DA.
-pub const US_BROKERS: [&str; 4] = ["coinbase", "kraken", "gemini", "binanceus"];
-
-/// Whether an account's exchange is a US broker that issues Form 1099-DA.
+/// Whether an account's exchange (as accounts name it) is a US broker that issues Form
+/// 1099-DA: the registry says (Coinbase, Kraken, Gemini and Binance.US).
 pub fn is_us_broker(exchange: &str) -> bool {
-    US_BROKERS.contains(&exchange)
+    exchange.parse::<Exchange>().is_ok_and(|exchange| registry::entry(exchange).us_broker)
 }
 
 /// What a broker reported of a disposal.

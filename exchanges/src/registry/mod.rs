@@ -120,6 +120,10 @@ pub struct Entry {
     pub prices: Option<PriceSource>,
     /// What is special about its keys.
     pub keys: Keys,
+    /// Whether it is a US broker that reports its customers' sales on Form 1099-DA (from tax
+    /// year 2025): the Form 8949 box of a sale there and the standing-order note of a method
+    /// election depend on it.
+    pub us_broker: bool,
     /// Its bundled simulator.
     #[cfg(feature = "sandbox")]
     pub simulator: Option<Simulator>,
@@ -162,6 +166,7 @@ const fn files_only(exchange: Exchange, title: &'static str) -> Entry {
         csv: &[],
         prices: None,
         keys: PLAIN_KEYS,
+        us_broker: false,
         #[cfg(feature = "sandbox")]
         simulator: None,
     }
@@ -181,6 +186,7 @@ pub static ENTRIES: &[Entry] = &[
         csv: coinbase::connect::CSV,
         prices: Some(PriceSource { rank: 0, open: coinbase::connect::prices }),
         keys: coinbase::connect::KEYS,
+        us_broker: true,
         #[cfg(feature = "sandbox")]
         simulator: Some(coinbase::sandbox::SIMULATOR),
     },
@@ -196,6 +202,7 @@ pub static ENTRIES: &[Entry] = &[
         csv: kraken::connect::CSV,
         prices: Some(PriceSource { rank: 2, open: kraken::connect::prices }),
         keys: PLAIN_KEYS,
+        us_broker: true,
         #[cfg(feature = "sandbox")]
         simulator: Some(kraken::sandbox::SIMULATOR),
     },
@@ -211,6 +218,7 @@ pub static ENTRIES: &[Entry] = &[
         csv: binance::connect::CSV,
         prices: Some(PriceSource { rank: 1, open: binance::connect::prices }),
         keys: PLAIN_KEYS,
+        us_broker: false,
         #[cfg(feature = "sandbox")]
         simulator: Some(binance::sandbox::SIMULATOR),
     },
@@ -226,6 +234,7 @@ pub static ENTRIES: &[Entry] = &[
         csv: &[],
         prices: None,
         keys: PLAIN_KEYS,
+        us_broker: true,
         #[cfg(feature = "sandbox")]
         simulator: Some(gemini::sandbox::SIMULATOR),
     },
@@ -241,6 +250,7 @@ pub static ENTRIES: &[Entry] = &[
         csv: bitstamp::connect::CSV,
         prices: None,
         keys: PLAIN_KEYS,
+        us_broker: false,
         #[cfg(feature = "sandbox")]
         simulator: Some(bitstamp::sandbox::SIMULATOR),
     },
@@ -260,6 +270,7 @@ pub static ENTRIES: &[Entry] = &[
         csv: binanceus::connect::CSV,
         prices: None,
         keys: PLAIN_KEYS,
+        us_broker: true,
         #[cfg(feature = "sandbox")]
         simulator: Some(binanceus::sandbox::SIMULATOR),
     },

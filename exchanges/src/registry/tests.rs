@@ -149,3 +149,10 @@ fn every_api_names_its_production_https_url() {
         }
     }
 }
+
+#[test]
+fn the_us_brokers_are_the_four_that_issue_form_1099_da() {
+    let brokers: BTreeSet<&str> =
+        entries().iter().filter(|entry| entry.us_broker).map(|entry| entry.exchange.as_str()).collect();
+    assert_eq!(brokers, BTreeSet::from(["coinbase", "kraken", "gemini", "binanceus"]));
+}
