@@ -582,31 +582,19 @@ impl BinanceAdapter {
     }
 }
 
-impl Adapter for BinanceAdapter {
-    fn closing_warnings(&self, touched: &BTreeSet<String>, differs: &BTreeSet<String>) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        let unexplained = self.unexplained(touched, differs);
-        if !unexplained.is_empty() {
-            out.push((
-                "myTrades".to_string(),
-                format!(
-                    "{}: the account touched {} but no pair Binance lists has {} and the balance differs \
-                     from Binance's; fills on pairs Binance removed from its list altogether exist only in \
-                     the Transaction History statement export (the API answers -1121 for them): import it \
-                     into this account (`cointally import FILE --account LABEL`, then `cointally \
-                     renormalize`); what the API already gave meets its statement rows, so it adds nothing twice",
-                    unexplained.join(", "),
-                    if unexplained.len() == 1 { "it" } else { "them" },
-                    if unexplained.len() == 1 { "it" } else { "any of them" },
-                ),
-            ));
-        }
-        let (stream, not_fetched) = self.api.venue().not_fetched;
-        out.push((stream.to_string(), not_fetched.to_string()));
-        out
+impl BinanceAdapter {
+    /// `result` with an unexpected answer named for this venue (the shared parsing names
+    /// Binance; a Binance.US sync must say Binance.US).
+    fn named<T>(&self, result: Result<T, FetchError>) -> Result<T, FetchError> {
+        result.map_err(|error| match error {
+            FetchError::Malformed { endpoint, reason, .. } => {
+                FetchError::Malformed { exchange: self.api.venue().name.to_owned(), endpoint, reason }
+            }
+            other => other,
+        })
     }
 
-    fn key_permissions(&self) -> Result<KeyPermissions, FetchError> {
+    fn venue_key_permissions(&self) -> Result<KeyPermissions, FetchError> {
         let answer = match self.api.get(Endpoint::ApiRestrictions, &[]) {
             Ok(answer) => answer,
             // A venue without the endpoint (Binance.US documents no such path for every key
@@ -647,7 +635,7 @@ impl Adapter for BinanceAdapter {
         })
     }
 
-    fn balances(&self) -> Result<Vec<Balance>, FetchError> {
+    fn venue_balances(&self) -> Result<Vec<Balance>, FetchError> {
         let answer = self.api.get(Endpoint::Account, &[("omitZeroBalances", "true".into())])?;
         #[derive(Deserialize)]
         struct Account {
@@ -676,7 +664,7 @@ impl Adapter for BinanceAdapter {
         Ok(out)
     }
 
-    fn streams(&self, known: &Known, plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
+    fn venue_streams(&self, known: &Known, plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
         let mut streams: Vec<Stream> = self.api.venue().streams.iter().map(|(e, s)| Stream::new(*e, *s)).collect();
         let symbols = self.symbols()?;
         let now = self.now_ms();
@@ -698,7 +686,7 @@ impl Adapter for BinanceAdapter {
         Ok(streams)
     }
 
-    fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
+    fn venue_start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
         if stream.endpoint == "myTrades" {
             return Ok(match (plan.full, stored) {
                 (false, Some(cursor)) => cursor.to_string(),
@@ -721,7 +709,7 @@ impl Adapter for BinanceAdapter {
         Ok(TimeCursor { from_ms, page: 0, span_ms: walk.span_ms.unwrap_or(0), hold_ms: None, begin_ms }.render())
     }
 
-    fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
+    fn venue_fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
         if stream.endpoint == "myTrades" {
             return self.fetch_trades(stream, cursor);
         }
@@ -730,6 +718,52 @@ impl Adapter for BinanceAdapter {
             reason: format!("unknown stream {stream}"),
         })?;
         self.fetch_window(stream, walk, cursor)
+    }
+}
+
+impl Adapter for BinanceAdapter {
+    fn closing_warnings(&self, touched: &BTreeSet<String>, differs: &BTreeSet<String>) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let title = self.api.venue().title;
+        let unexplained = self.unexplained(touched, differs);
+        if !unexplained.is_empty() {
+            out.push((
+                "myTrades".to_string(),
+                format!(
+                    "{}: the account touched {} but no pair {title} lists has {} and the balance differs \
+                     from {title}'s; fills on pairs {title} removed from its list altogether exist only in \
+                     the Transaction History statement export (the API answers -1121 for them): import it \
+                     into this account (`cointally import FILE --account LABEL`, then `cointally \
+                     renormalize`); what the API already gave meets its statement rows, so it adds nothing twice",
+                    unexplained.join(", "),
+                    if unexplained.len() == 1 { "it" } else { "them" },
+                    if unexplained.len() == 1 { "it" } else { "any of them" },
+                ),
+            ));
+        }
+        let (stream, not_fetched) = self.api.venue().not_fetched;
+        out.push((stream.to_string(), not_fetched.to_string()));
+        out
+    }
+
+    fn key_permissions(&self) -> Result<KeyPermissions, FetchError> {
+        self.named(self.venue_key_permissions())
+    }
+
+    fn balances(&self) -> Result<Vec<Balance>, FetchError> {
+        self.named(self.venue_balances())
+    }
+
+    fn streams(&self, known: &Known, plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
+        self.named(self.venue_streams(known, plan))
+    }
+
+    fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
+        self.named(self.venue_start(stream, stored, plan))
+    }
+
+    fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
+        self.named(self.venue_fetch_page(stream, cursor))
     }
 }
 

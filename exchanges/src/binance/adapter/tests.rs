@@ -96,3 +96,30 @@ fn a_missing_permission_endpoint_fails_closed() {
     assert!(permissions.may_withdraw());
     assert!(permissions.details[0].contains("not reported"));
 }
+
+/// An unexpected answer during a Binance.US sync names Binance.US, not Binance, though the two
+/// share the parsing.
+#[test]
+fn an_unexpected_answer_names_the_venue_it_came_from() {
+    use crate::sim::server::{Request, Response, Server};
+    struct NotABalance;
+    impl crate::sim::server::Handler for NotABalance {
+        fn handle(&self, request: &Request) -> Response {
+            assert_eq!(request.path, "/api/v3/account");
+            Response::json(200, r#"{"balances":5}"#)
+        }
+    }
+    let server = Server::start(0, Arc::new(NotABalance), None).unwrap();
+    let clock: Arc<dyn crate::http::Clock> = Arc::new(crate::http::SystemClock);
+    let venue = &crate::binanceus::api::VENUE;
+    let limiter = BinanceApi::new_limiter_at(venue, Arc::clone(&clock));
+    let (key, secret) = (crate::Secret::new("k"), crate::Secret::new("s"));
+    let config = crate::http::ClientConfig::default();
+    let api = BinanceApi::at(venue, Some(&server.base_url()), key, secret, "main", limiter, config, clock).unwrap();
+    match BinanceAdapter::new(api).balances() {
+        Err(FetchError::Malformed { exchange, endpoint, .. }) => {
+            assert_eq!((exchange.as_str(), endpoint.as_str()), ("binanceus", "account"));
+        }
+        other => panic!("expected an unexpected-answer error, got {other:?}"),
+    }
+}
