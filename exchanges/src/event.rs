@@ -40,6 +40,10 @@ pub enum EventKind {
     Fork,
     /// Conversion inside the exchange that is not a market trade (dust to BNB, rebrands).
     Conversion,
+    /// A tax-free exchange of one token for another that the user says is not a disposal (a
+    /// token migration, a rebase, a rename): the received units carry the given units' basis
+    /// and acquisition dates (Koinly's `swap` tag, `cointally reclassify EVENT swap`).
+    Swap,
     /// A fee standing alone, not part of another event.
     Fee,
     /// Crypto spent on goods or services.
@@ -63,7 +67,7 @@ pub enum EventKind {
 
 impl EventKind {
     /// Every kind, in a stable order (for help texts and validation messages).
-    pub const ALL: [EventKind; 21] = [
+    pub const ALL: [EventKind; 22] = [
         EventKind::Trade,
         EventKind::Deposit,
         EventKind::Withdrawal,
@@ -77,6 +81,7 @@ impl EventKind {
         EventKind::Income,
         EventKind::Fork,
         EventKind::Conversion,
+        EventKind::Swap,
         EventKind::Fee,
         EventKind::Spend,
         EventKind::Gift,
@@ -103,6 +108,7 @@ impl EventKind {
             EventKind::Income => "income",
             EventKind::Fork => "fork",
             EventKind::Conversion => "conversion",
+            EventKind::Swap => "swap",
             EventKind::Fee => "fee",
             EventKind::Spend => "spend",
             EventKind::Gift => "gift",

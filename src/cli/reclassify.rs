@@ -25,6 +25,7 @@ fn fits(kind: EventKind, sends: bool, receives: bool) -> bool {
         kind,
         EventKind::Trade
             | EventKind::Conversion
+            | EventKind::Swap
             | EventKind::Withdrawal
             | EventKind::FiatWithdrawal
             | EventKind::Spend
@@ -34,7 +35,10 @@ fn fits(kind: EventKind, sends: bool, receives: bool) -> bool {
             | EventKind::Fee
     );
     let needs_receive = kind.is_income()
-        || matches!(kind, EventKind::Trade | EventKind::Conversion | EventKind::Deposit | EventKind::FiatDeposit);
+        || matches!(
+            kind,
+            EventKind::Trade | EventKind::Conversion | EventKind::Swap | EventKind::Deposit | EventKind::FiatDeposit
+        );
     (!needs_send || sends) && (!needs_receive || receives)
 }
 

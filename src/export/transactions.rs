@@ -82,7 +82,7 @@ fn class(tx: &Transaction, sent: Option<&TxLeg>, received: Option<&TxLeg>) -> Cl
     let fiat = |l: Option<&TxLeg>| l.is_some_and(|l| is_fiat(&l.asset));
     let by_side = if received.is_some() { Class::Deposit } else { Class::Withdrawal };
     match tx.kind {
-        EventKind::Trade | EventKind::Conversion => match (sent, received) {
+        EventKind::Trade | EventKind::Conversion | EventKind::Swap => match (sent, received) {
             (Some(_), Some(_)) if fiat(sent) => Class::Buy,
             (Some(_), Some(_)) if fiat(received) => Class::Sell,
             (Some(_), Some(_)) => Class::Swap,
@@ -207,6 +207,7 @@ impl TransactionsCsv for Koinly {
             Class::Spend | Class::Fee => "cost",
             Class::Gift => "gift",
             Class::Lost => "lost",
+            Class::Swap if row.tx.kind == EventKind::Swap => "swap",
             _ => "",
         };
         // A fiat side is its own value: Koinly's example leaves Net Worth empty then.

@@ -59,7 +59,7 @@ enum Sides {
 fn sides(kind: EventKind) -> Sides {
     use EventKind::*;
     match kind {
-        Trade | Conversion => Sides::Both,
+        Trade | Conversion | Swap => Sides::Both,
         Deposit | FiatDeposit | Staking | Interest | Airdrop | Mining | Rebate | Income | Fork => Sides::ReceivedOnly,
         Withdrawal | FiatWithdrawal | Spend | Gift | GiftSpouse | Lost => Sides::SentOnly,
         Fee => Sides::FeeOnly,

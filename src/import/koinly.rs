@@ -25,7 +25,7 @@ fn kind_for(tag: &str, sent: bool, received: bool, fiat_side: bool) -> Result<Ev
     let tag = tag.trim().to_ascii_lowercase().replace(['_', '-'], " ");
     let kind = match (tag.as_str(), sent, received) {
         ("", true, true) => EventKind::Trade,
-        ("swap", true, true) => EventKind::Conversion,
+        ("swap", true, true) => EventKind::Swap,
         ("", false, true) if fiat_side => EventKind::FiatDeposit,
         ("", false, true) => EventKind::Deposit,
         ("", true, false) if fiat_side => EventKind::FiatWithdrawal,

@@ -145,7 +145,8 @@ fn koinly_rows_follow_koinly_semantics() {
     assert_eq!(summary[0].format, Format::Koinly);
     let kinds: Vec<EventKind> = ledger.events(&EventFilter::default()).unwrap().into_iter().map(|e| e.kind).collect();
     use EventKind::*;
-    assert_eq!(kinds, [FiatDeposit, Trade, Trade, Staking, Spend, Interest]);
+    assert_eq!(kinds, [FiatDeposit, Trade, Trade, Staking, Swap, Spend, Interest]);
+    assert_eq!(balance(&ledger, "STETH"), dec("0.0021"));
     assert_eq!(balance(&ledger, "USD"), dec("492.5"));
     assert_eq!(balance(&ledger, "BTC"), dec("0.02869"));
 }

@@ -332,6 +332,7 @@ impl Engine {
         }
         match event.kind {
             EventKind::Trade | EventKind::Conversion | EventKind::Spend => self.trade(event),
+            EventKind::Swap => self.swap(event),
             EventKind::Withdrawal if self.outgoing.contains_key(&event.id) => self.transfer_out(event),
             EventKind::Deposit if self.incoming.contains_key(&event.id) => self.transfer_in(event),
             EventKind::Deposit => self.deposit(event),
@@ -388,6 +389,34 @@ impl Engine {
             for (leg, basis) in bought.iter().zip(share(cost, &weights)) {
                 self.acquire(event, &leg.asset, leg.amount, basis, false, missing);
             }
+        }
+        self.fees(event);
+    }
+
+    /// A tax-free swap: the given token's lots (chosen by the method, like a disposal's) become
+    /// the received token's, each keeping its basis and acquisition date, their units scaled to
+    /// what was received. A swap that is not one token for one other is a trade.
+    fn swap(&mut self, event: &TaxEvent) {
+        let crypto = |role: LegRole| event.legs.iter().filter(move |l| l.role == role && !is_fiat(&l.asset));
+        let (sent, received): (Vec<&TaxLeg>, Vec<&TaxLeg>) =
+            (crypto(LegRole::Sent).collect(), crypto(LegRole::Received).collect());
+        let fiat = event.legs.iter().any(|l| l.role != LegRole::Fee && is_fiat(&l.asset));
+        let ([given], [got]) = (sent.as_slice(), received.as_slice()) else { return self.trade(event) };
+        if fiat || given.asset == got.asset {
+            return self.trade(event);
+        }
+        let units = given.amount.abs();
+        let (mut lots, short) = self.pool(event.account_id, &given.asset).take(units);
+        if !short.is_zero() {
+            self.out.shortfalls.entry(given.asset.clone()).and_modify(|s| *s += short).or_insert(short);
+            lots.push(self.new_lot(event, event.time_ms, short, Decimal::ZERO, true, false));
+            self.gap(event, &given.asset, short);
+        }
+        let weights: Vec<Decimal> = lots.iter().map(|l| l.amount).collect();
+        let scaled = share(got.amount, &weights);
+        let pool = self.pool(event.account_id, &got.asset);
+        for (lot, amount) in lots.into_iter().zip(scaled) {
+            pool.put(Lot { amount, ..lot });
         }
         self.fees(event);
     }

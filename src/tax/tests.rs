@@ -410,3 +410,43 @@ fn a_transfer_fee_takes_the_lots_the_method_picks_first() {
         assert_eq!(moved, d(moved_basis), "{method:?}");
     }
 }
+
+/// A tax-free swap (a token migration the user marks `swap`) moves the given token's lots to
+/// the received token with their basis and acquisition dates: no disposal at the swap, and
+/// the later sale is long-term from the original purchases. A plain conversion disposes.
+#[test]
+fn a_swap_carries_basis_and_dates_to_the_new_token() {
+    let swap = |kind| {
+        event(
+            3,
+            1,
+            kind,
+            "2024-02-01",
+            vec![leg(LegRole::Sent, "OLD", "-3", "900"), leg(LegRole::Received, "NEW", "30", "900")],
+        )
+    };
+    let history = |kind| {
+        [
+            buy(1, 1, "2023-01-10", "OLD", "1", "100"),
+            buy(2, 1, "2023-03-10", "OLD", "2", "500"),
+            swap(kind),
+            sell(4, 1, "2024-06-01", "NEW", "15", "750"),
+        ]
+    };
+    let opts = options(Method::Fifo, Tracking::Universal, Some(2024));
+    let c = run(opts, &[], &history(EventKind::Swap));
+    // 15 NEW = the 1 OLD of lot 1 (10 NEW, basis 100) and a quarter of lot 2 (2 OLD = 20 NEW,
+    // basis 500: 5 NEW, basis 125).
+    let rows: Vec<(Option<i64>, Decimal, Decimal, Decimal, Term)> =
+        c.disposals.iter().map(|x| (x.lot_event_id, x.amount, x.cost_basis, x.proceeds, x.term)).collect();
+    assert_eq!(
+        rows,
+        vec![(Some(1), d("10"), d("100"), d("500"), Term::Long), (Some(2), d("5"), d("125"), d("250"), Term::Long),]
+    );
+    let r = report(&c, opts);
+    assert_eq!((r.totals.cost_basis, r.totals.long_term_gain, r.totals.short_term_gain), (d("225"), d("525"), d("0")));
+    // The same event as a conversion is a disposal at 900 and a new short-term lot.
+    let c = run(opts, &[], &history(EventKind::Conversion));
+    assert_eq!(c.disposals.iter().filter(|x| x.event_id == 3).map(|x| x.proceeds).sum::<Decimal>(), d("900"));
+    assert!(c.disposals.iter().filter(|x| x.event_id == 4).all(|x| x.term == Term::Short));
+}

@@ -154,7 +154,9 @@ impl Sorter {
     pub fn process(&mut self, event: &TaxEvent) {
         let day = day_number(uk_date(event.time_ms));
         match event.kind {
-            EventKind::Trade | EventKind::Conversion | EventKind::Spend => self.trade(day, event),
+            // HMRC has no tax-free token swap: exchanging one token for another is a disposal
+            // (CRYPTO22100), so a swap the user marked counts as a trade under UK rules.
+            EventKind::Trade | EventKind::Conversion | EventKind::Swap | EventKind::Spend => self.trade(day, event),
             EventKind::Withdrawal if self.outgoing.contains_key(&event.id) => self.transfer_out(day, event),
             EventKind::Deposit if self.incoming.contains_key(&event.id) => {
                 let moved = self.incoming.get(&event.id).copied().unwrap_or_default();
