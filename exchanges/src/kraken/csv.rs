@@ -33,6 +33,7 @@
 //! | `earn` (`allocation`, `deallocation`, `autoallocation`, `autoallocate`, `migration`) | `internal_transfer` |
 //! | `transfer` (`spottostaking`, `stakingfromspot`, `stakingtospot`, `spotfromstaking`) | `internal_transfer` |
 //! | `transfer` (`spottofutures`, `spotfromfutures`) | `internal_transfer` |
+//! | `transfer` (`spotfromfutures`) crediting `ETHW` | `fork` |
 //! | `transfer` / `earn` (`airdrop`); `transfer` with no subtype, credit | `airdrop` |
 //! | `transfer` / `earn` (`delistingconversion`) | `conversion` |
 //! | `adjustment`; `transfer` with no subtype, debit | `adjustment` |
@@ -84,8 +85,8 @@
 //!   `DOT` to `DOT.S` is two `internal_transfer` events (one per ledger row, as Kraken gives
 //!   them different refids) whose legs cancel out. `spottofutures`/`spotfromfutures` moves
 //!   are `internal_transfer`s too: the coins leave or enter this ledger for Kraken Futures
-//!   (Kraken also credited the ETHW fork as `spotfromfutures`; such a credit is imported as
-//!   an internal transfer, not as income).
+//!   (Kraken also credited the ETHW fork as `spotfromfutures`: an ETHW credit of that
+//!   subtype is a `fork`, income at its value, since the coins never were in this ledger).
 //! - **KFEE** fee credits keep their own asset `KFEE`; their arrival is a `rebate`, their
 //!   use a fee leg in `KFEE`.
 //! - **Margin.** `margin`/`rollover` rows with amount 0 are opening and rollover fees →
@@ -253,6 +254,12 @@ pub(super) fn classify(
             (EventKind::Adjustment, Some("negative staking entry: Kraken corrected a staked balance"))
         }
         ("staking" | "reward", _) | ("earn", "reward") => (EventKind::Staking, None),
+        // Kraken credited the Ethereum PoW fork (ETHW) through its futures wallet: the coins
+        // never were in this ledger, so the credit is the fork's income at its value (IRS Rev.
+        // Rul. 2019-24: new coins from a hard fork are income when received), not a move.
+        ("transfer", "spotfromfutures") if credit && asset == "ETHW" => {
+            (EventKind::Fork, Some("ETHW from the Ethereum fork, credited through Kraken Futures"))
+        }
         ("earn", "allocation" | "deallocation" | "autoallocation" | "autoallocate" | "migration")
         | (
             "transfer",

@@ -551,3 +551,16 @@ fn zero_amount_with_fee_is_a_fee_and_reversed_deposit_a_withdrawal() {
     assert_eq!(short(&events[1]), ev(K::Withdrawal, "LB", "2024-01-02 00:00:00", &[("BTC", "-0.5", S)]));
     assert_eq!(events[1].event.note.as_deref(), Some("reversal of a failed deposit"));
 }
+
+/// Kraken credited the ETHW fork through its futures wallet: that credit is the fork's income,
+/// while the same subtype in another asset (coins back from Kraken Futures) stays a move.
+#[test]
+fn an_ethw_credit_from_futures_is_a_fork_and_other_futures_moves_are_internal() {
+    let event = |row: &str| one_row(HEADER_2021, row).unwrap().remove(0).event;
+    let ethw = event(r#""LF","RF","2022-09-20 10:00:00","transfer","spotfromfutures","currency","ETHW",2.5,0,2.5"#);
+    assert_eq!(ethw.kind, EventKind::Fork);
+    assert!(ethw.kind.is_income());
+    assert_eq!(ethw.legs, vec![Leg::received("ETHW", dec("2.5"))]);
+    let back = event(r#""LG","RG","2022-09-20 10:00:00","transfer","spotfromfutures","currency","XXBT",0.1,0,0.1"#);
+    assert_eq!(back.kind, EventKind::InternalTransfer);
+}
