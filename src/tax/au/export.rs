@@ -90,7 +90,7 @@ fn write_ato(report: &AuReport<'_>, out: &mut dyn Write) -> io::Result<usize> {
             row.disposed.to_string(),
             d.asset.clone(),
             format_amount(d.amount),
-            d.kind.as_str().to_owned(),
+            row.kind.to_owned(),
             row.acquired.map(|a| a.to_string()).unwrap_or_default(),
             money(d.proceeds),
             money(d.cost_basis),

@@ -37,7 +37,7 @@ mod proptests;
 mod tests;
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use cointally_exchanges::EventKind;
@@ -90,6 +90,8 @@ pub struct AuDisposal {
     pub acquired: Option<NaiveDate>,
     /// The disposal date in Sydney.
     pub disposed: NaiveDate,
+    /// What made it: `sale` (sold, swapped, spent), `gift`, `fee`, `transfer_fee`.
+    pub kind: &'static str,
     /// Held at least 12 months, excluding the days of acquisition and disposal.
     pub held_12_months: bool,
 }
@@ -130,10 +132,12 @@ pub struct AuComputed {
 }
 
 /// What an event is under the ATO's rules where that differs from the lot engine's US
-/// reading: a gift is a disposal at market value (a spend with nothing received).
-fn as_ato(event: &TaxEvent) -> Cow<'_, TaxEvent> {
+/// reading: a gift is a disposal at market value (a spend with nothing received); its id goes
+/// into `gifts`, so that its rows say what it was.
+fn as_ato<'a>(event: &'a TaxEvent, gifts: &mut BTreeSet<i64>) -> Cow<'a, TaxEvent> {
     match event.kind {
         EventKind::Gift | EventKind::GiftSpouse => {
+            gifts.insert(event.id);
             let mut event = event.clone();
             event.kind = EventKind::Spend;
             Cow::Owned(event)
@@ -162,21 +166,29 @@ pub fn compute_events<'a>(
     events: impl IntoIterator<Item = &'a TaxEvent>,
 ) -> AuComputed {
     let mut engine = engine(method, transfers);
+    let mut gifts = BTreeSet::new();
     let mut count = 0u64;
     for event in events {
-        engine.process(&as_ato(event));
+        engine.process(&as_ato(event, &mut gifts));
         count += 1;
     }
-    finish(year, method, engine.finish(), String::new(), count)
+    finish(year, method, (engine.finish(), gifts), String::new(), count)
 }
 
-fn finish(year: i32, method: Method, computation: Computation, inputs_hash: String, events: u64) -> AuComputed {
+fn finish(
+    year: i32,
+    method: Method,
+    (computation, gifts): (Computation, BTreeSet<i64>),
+    inputs_hash: String,
+    events: u64,
+) -> AuComputed {
     let mut by_year: BTreeMap<i32, Vec<(Decimal, bool)>> = BTreeMap::new();
     let mut disposals = Vec::new();
     for disposal in computation.disposals {
         let disposed = au_date(disposal.disposed_ms);
         let acquired = disposal.lot_event_id.map(|_| au_date(disposal.acquired_ms));
         let row = AuDisposal {
+            kind: if gifts.contains(&disposal.event_id) { "gift" } else { disposal.kind.as_str() },
             held_12_months: acquired.is_some_and(|a| held_twelve_months(a, disposed)),
             acquired,
             disposed,
@@ -225,6 +237,7 @@ pub fn compute(ledger: &Ledger, year: i32, method: Method, matching: &Matching) 
     hasher.update(method.as_str().as_bytes());
     let plans = crate::tax::transfer_plans(matching, &mut hasher);
     let mut engine = engine(method, &plans);
+    let mut gifts = BTreeSet::new();
     let mut events = 0u64;
     let mut out_of_range = None;
     ledger.for_each_tax_event(&currency, Some(AuRules.events_until_ms(year)), |event| {
@@ -232,12 +245,12 @@ pub fn compute(ledger: &Ledger, year: i32, method: Method, matching: &Matching) 
             return;
         }
         crate::tax::hash_event(&mut hasher, &event);
-        out_of_range = engine.try_process(&as_ato(&event)).err();
+        out_of_range = engine.try_process(&as_ato(&event, &mut gifts)).err();
         events += 1;
     })?;
     if let Some(error) = out_of_range {
         return Err(LedgerError::OutOfRange(error.to_string()));
     }
     let inputs_hash = crate::digest::hex(&hasher.finalize());
-    Ok(finish(year, method, engine.finish(), inputs_hash, events))
+    Ok(finish(year, method, (engine.finish(), gifts), inputs_hash, events))
 }

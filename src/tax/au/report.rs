@@ -125,7 +125,7 @@ impl<'a> AuReport<'a> {
                 let d = &row.disposal;
                 json!({
                     "event": d.event_id,
-                    "kind": d.kind.as_str(),
+                    "kind": row.kind,
                     "asset": d.asset,
                     "amount": format_amount(d.amount),
                     "acquired": row.acquired.map(|a| a.to_string()),

@@ -194,6 +194,7 @@ fn swaps_staking_and_gifts_make_the_parcels_the_ato_describes() {
     let held: Vec<(String, Decimal, Decimal)> =
         c.parcels.iter().map(|p| (p.asset.clone(), p.amount, p.cost_basis)).collect();
     assert_eq!(held, [("BTC".to_owned(), d("0.9"), d("81000"))]);
+    assert_eq!(c.disposals.iter().map(|r| r.kind).collect::<Vec<_>>(), ["sale", "sale", "sale", "gift", "gift"]);
 }
 
 /// HIFO (specific identification of the dearest parcel) gives the lower gain; a loss of an
