@@ -21,8 +21,10 @@ use super::{Context, Failure};
 
 /// Checks the currency and the prices, matches transfers and computes the Australian year.
 fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(AuComputed, usize, String)> {
-    if args.lots != crate::tax::Tracking::Us {
-        context.note("note: --lots is a US choice; ATO parcels are one queue per token across wallets");
+    if args.lots != crate::tax::Tracking::Us || args.transfer_fees != crate::tax::TransferFees::Dispose {
+        context.note(
+            "note: --lots and --transfer-fees are US choices; ATO parcels are one queue per token across wallets, and a network fee paid in the token is a disposal",
+        );
     }
     let (matching, missing, currency) =
         prepare(context, ledger, args, Jurisdiction::Au, ("Australian dollars", "Australian dollars"))?;
