@@ -1,7 +1,7 @@
 //! Australian rules end to end: an AUD ledger with `init --jurisdiction au`, every figure of
 //! its 2024-25 report (`--year 2025`) computed by hand, the `ato` and `ato-summary` exports
 //! against golden files (`UPDATE_GOLDEN=1 cargo test --test au` rewrites them), `settings`,
-//! `--jurisdiction au`, `--method hifo`, and a ledger not in AUD refused.
+//! `--jurisdiction au`, `--method hifo`, `check`, and a ledger not in AUD refused.
 //!
 //! The ledger (fixtures/au), times in UTC, dates in Sydney: 1 BTC bought 1 March 2023 for
 //! $30,000 + $30 fee; 2 ETH bought 1 May 2024 for $10,000; 0.1 ETH sold at 15:00 UTC on 30 June
@@ -176,6 +176,9 @@ fn au_hifo_is_stated_and_the_jurisdiction_is_a_setting() {
     assert_eq!(sb.ok(&["--json", "report", "--year", "2025"]).json()["jurisdiction"], "US");
     let au = sb.ok(&["--json", "report", "--year", "2025", "--jurisdiction", "au"]).json();
     assert_eq!(au["labels"]["18A"], "18560.34");
+    // `check` reads the ledger, not a country's rules: the same on an Australian ledger.
+    let check = sb.run(&["--json", "check"]);
+    assert_eq!((check.code, check.json()), (0, json!({"clean": true, "findings": []})));
 }
 
 #[test]
