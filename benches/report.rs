@@ -18,6 +18,15 @@
 //! day, 30-day and section 104 rules over all of history, and sum up tax year 2024/25 (the
 //! generated values are in dollars; the UK computation reads them as the reporting currency,
 //! which costs the same).
+//!
+//! `COINTALLY_BENCH_REPORT_JURISDICTION=au` times what `cointally report --year 2025` does for
+//! an Australian ledger: match the transfers, run every event through the parcels (one FIFO
+//! queue per token) in Sydney dates, test each parcel disposed of for the 12-month discount,
+//! carry net capital losses through the earlier years, and sum up 2024-25 (dollars read as
+//! AUD, which costs the same).
+//!
+//! `COINTALLY_BENCH_REPORT_EVENTS=N` generates N events instead of 1,000,000 (to check the
+//! bench runs; the figures that count are over 1,000,000).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +34,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use cointally::ledger::{Ledger, LegValue, NewAccount, OpenMode};
+use cointally::tax::au::report::AuReport;
 use cointally::tax::report::Report;
 use cointally::tax::uk::report::UkReport;
 use cointally::tax::{self, Options};
@@ -34,6 +44,12 @@ use cointally_exchanges::{EventKind, Leg, NewEvent};
 use rust_decimal::Decimal;
 
 const EVENTS: usize = 1_000_000;
+const EVENTS_ENV: &str = "COINTALLY_BENCH_REPORT_EVENTS";
+
+/// How many events to generate: [`EVENTS`] unless `COINTALLY_BENCH_REPORT_EVENTS` says.
+fn events() -> usize {
+    std::env::var(EVENTS_ENV).ok().and_then(|n| n.parse().ok()).unwrap_or(EVENTS)
+}
 /// 2020-01-01T00:00:00Z.
 const START_MS: i64 = 1_577_836_800_000;
 /// Six years.
@@ -59,12 +75,14 @@ fn main() {
             .status()
             .expect("generator runs");
         assert!(status.success(), "generation failed");
-        println!("generated {EVENTS} events in {:.1} s", started.elapsed().as_secs_f64());
+        println!("generated {} events in {:.1} s", events(), started.elapsed().as_secs_f64());
     }
 
     let mut ledger = Ledger::open(&path, OpenMode::Existing).expect("ledger");
-    if std::env::var(JURISDICTION_ENV).is_ok_and(|j| j.eq_ignore_ascii_case("uk")) {
-        return uk_run(&mut ledger);
+    match std::env::var(JURISDICTION_ENV).map(|j| j.to_ascii_lowercase()).as_deref() {
+        Ok("uk") => return uk_run(&mut ledger),
+        Ok("au") => return au_run(&mut ledger),
+        _ => {}
     }
     let started = Instant::now();
     let matching = transfers::refresh(&mut ledger).expect("transfers");
@@ -134,6 +152,41 @@ fn uk_run(ledger: &mut Ledger) {
     );
 }
 
+/// The Australian run: financial year 2024-25 (`--year 2025`) under the ATO's rules.
+fn au_run(ledger: &mut Ledger) {
+    let started = Instant::now();
+    let matching = transfers::refresh(ledger).expect("transfers");
+    let matched = started.elapsed();
+    let computed = tax::au::compute(ledger, 2025, tax::Method::Fifo, &matching).expect("compute");
+    let computed_at = started.elapsed();
+    let report = AuReport::new(&computed, "AUD");
+    let totals = report.totals();
+    let total = started.elapsed();
+    println!(
+        "AU report 2024-25 over {} events: {:.2} s (transfers {:.2} s: {} matched; parcels {:.2} s; sum {:.2} s)",
+        computed.events,
+        total.as_secs_f64(),
+        matched.as_secs_f64(),
+        matching.links.len(),
+        (computed_at - matched).as_secs_f64(),
+        (total - computed_at).as_secs_f64(),
+    );
+    let f = &computed.figures;
+    println!(
+        "  {} disposals, {} income rows, {} parcels held; proceeds {}, cost base {}, net capital gain {}",
+        computed.disposals.len(),
+        computed.income.len(),
+        computed.parcels.len(),
+        totals.proceeds.round_dp(2),
+        totals.cost_base.round_dp(2),
+        f.net_capital_gain.round_dp(2),
+    );
+    println!(
+        "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
+        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    );
+}
+
 /// A price that wanders with time, exact: base × (1 + (day mod 400) / 400).
 fn price(base: i64, time_ms: i64) -> Decimal {
     let day = (time_ms - START_MS) / 86_400_000;
@@ -147,8 +200,9 @@ fn generate(path: &Path) {
         .collect();
     let mut rng = fastrand::Rng::with_seed(7);
     let mut held = vec![[Decimal::ZERO; ASSETS.len()]; WALLETS];
-    let step = SPAN_MS / EVENTS as i64;
-    let mut values: Vec<LegValue> = Vec::with_capacity(3 * EVENTS);
+    let count = events();
+    let step = SPAN_MS / count.max(1) as i64;
+    let mut values: Vec<LegValue> = Vec::with_capacity(3 * count);
     let mut writer = ledger.writer().expect("writer");
     let mut written = 0usize;
     let write = |writer: &mut cointally::ledger::Writer<'_>,
@@ -171,7 +225,7 @@ fn generate(path: &Path) {
             });
         }
     };
-    while written < EVENTS {
+    while written < count {
         let time_ms = START_MS + written as i64 * step;
         let time = from_millis(time_ms);
         let w = rng.usize(0..WALLETS);

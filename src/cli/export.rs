@@ -12,6 +12,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::export::{self, FORMATS, Input, Kind, ManifestMissingBasis};
+use crate::tax::au::export::AuFormat;
+use crate::tax::jurisdiction::Jurisdiction;
 
 use super::output::{Align, Table, print_json};
 use super::report::{TaxArgs, compute_year};
@@ -45,6 +47,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if let Some(uk) = crate::tax::uk::export::UkFormat::find(&name) {
         return super::report_uk::export(context, uk, args.output, args.tax);
     }
+    if let Some(au) = AuFormat::find(&name) {
+        return super::report_au::export(context, au, args.output, args.tax);
+    }
     if name == "html" {
         let Some(tax) = &args.tax else {
             return Err(Failure::input("an export needs --year").hint("e.g. cointally export html --year 2025").into());
@@ -54,6 +59,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let Some(format) = export::find(&name) else {
         let mut names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
         names.extend(crate::tax::uk::export::UkFormat::ALL.iter().map(|f| f.name()));
+        names.extend(AuFormat::ALL.iter().map(|f| f.name()));
         return Err(Failure::input(format!("no export format {name:?}"))
             .hint(format!("the formats: {}", names.join(", ")))
             .hint("for H&R Block or TaxSlayer, attach the form8949 export as a statement (the README says how)")
@@ -63,13 +69,18 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return Err(Failure::input("an export needs --year").hint("e.g. cointally export form8949 --year 2025").into());
     };
     let mut ledger = context.open_ledger()?;
-    if format.kind() == export::Kind::Gains
-        && super::report_uk::jurisdiction(&ledger, &tax)? == crate::tax::jurisdiction::Jurisdiction::Uk
-    {
-        context.note(format!(
-            "note: this ledger follows UK rules, but {} is computed under US rules (the UK's: export hmrc, export sa108)",
-            format.name()
-        ));
+    if format.kind() == export::Kind::Gains {
+        let own = match super::report_uk::jurisdiction(&ledger, &tax)? {
+            Jurisdiction::Us => None,
+            Jurisdiction::Uk => Some(("UK", "export hmrc, export sa108")),
+            Jurisdiction::Au => Some(("Australian", "export ato, export ato-summary")),
+        };
+        if let Some((rules, exports)) = own {
+            context.note(format!(
+                "note: this ledger follows {rules} rules, but {} is computed under US rules (the {rules} ones: {exports})",
+                format.name()
+            ));
+        }
     }
     let (computed, missing) = compute_year(context, &mut ledger, &tax)?;
     let input = Input::gather(&ledger, tax.options(), &computed, (missing, tax.allow_missing_prices), &[format])?;
@@ -126,6 +137,11 @@ fn list(context: &Context) -> anyhow::Result<()> {
         formats.extend(
             uk.iter().map(|f| serde_json::json!({"name": f.name(), "kind": "gains", "description": f.description()})),
         );
+        formats.extend(
+            AuFormat::ALL
+                .iter()
+                .map(|f| serde_json::json!({"name": f.name(), "kind": "gains", "description": f.description()})),
+        );
         return Ok(print_json(&formats)?);
     }
     let mut table = Table::new(&[("Format", Align::Left), ("Kind", Align::Left), ("What it is for", Align::Left)]);
@@ -133,6 +149,9 @@ fn list(context: &Context) -> anyhow::Result<()> {
         table.row(vec![f.name().into(), f.kind().as_str().into(), f.description().into()]);
     }
     for f in uk {
+        table.row(vec![f.name().into(), "gains".into(), f.description().into()]);
+    }
+    for f in AuFormat::ALL {
         table.row(vec![f.name().into(), "gains".into(), f.description().into()]);
     }
     Ok(table.print()?)

@@ -2,6 +2,7 @@
 
 use crate::ledger::Ledger;
 use crate::pricing;
+use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::{Report, money};
 use crate::tax::{self, Computed, Method, Options, Tracking, TransferFees};
 use crate::transfers;
@@ -28,15 +29,17 @@ pub fn parse_year(text: &str) -> Result<i32, String> {
 /// The choices of a computation, shared by every command that computes gains.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TaxArgs {
-    /// The tax year, 2009 to 2100: the calendar year in UTC (US), or the UK tax year that
-    /// starts on 6 April of it (2024 = 2024/25)
+    /// The tax year, 2009 to 2100: the calendar year in UTC (US), the UK tax year that
+    /// starts on 6 April of it (2024 = 2024/25), or the Australian financial year that ends on
+    /// 30 June of it (2025 = 2024-25)
     #[arg(long, value_parser = parse_year)]
     pub year: i32,
     /// Whose tax rules, for this run only [default: the ledger's `jurisdiction` setting]
     #[arg(long, value_enum)]
     pub jurisdiction: Option<crate::tax::jurisdiction::Jurisdiction>,
     /// A what-if: this method for every disposal of all history, instead of the elections
-    /// (`cointally method list`; FIFO where none is in force)
+    /// (`cointally method list`; FIFO where none is in force); under AU rules the parcel
+    /// order (FIFO by default)
     #[arg(long, value_enum)]
     pub method: Option<Method>,
     /// Lot queues: one per asset (universal), one per asset and wallet (per-wallet), or the
@@ -91,8 +94,10 @@ pub fn compute_year(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> a
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let mut ledger = context.open_ledger()?;
-    if super::report_uk::jurisdiction(&ledger, &args.tax)? == crate::tax::jurisdiction::Jurisdiction::Uk {
-        return super::report_uk::run(context, &mut ledger, &args.tax);
+    match super::report_uk::jurisdiction(&ledger, &args.tax)? {
+        Jurisdiction::Uk => return super::report_uk::run(context, &mut ledger, &args.tax),
+        Jurisdiction::Au => return super::report_au::run(context, &mut ledger, &args.tax),
+        Jurisdiction::Us => {}
     }
     let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
     let report = tax::year_report(&ledger, args.tax.year, args.tax.options(), &computed)?;

@@ -2,17 +2,18 @@
 //! `--jurisdiction uk`): the tax year from 6 April, HMRC's matching rules, the SA108 figures.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::export::year_manifest::{YearManifest, recorded_name, write_with_manifest};
 use crate::ledger::Ledger;
 use crate::pricing;
 use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::money;
-use crate::tax::uk::export::{UkFormat, render, write_file};
+use crate::tax::uk::export::{UkFormat, render};
 use crate::tax::uk::report::UkReport;
 use crate::tax::uk::year::Part;
 use crate::tax::uk::{self, UkComputed};
-use crate::transfers;
+use crate::transfers::{self, Matching};
 
 use super::output::{Align, Table, print_json};
 use super::report::TaxArgs;
@@ -26,19 +27,26 @@ pub fn jurisdiction(ledger: &Ledger, args: &TaxArgs) -> anyhow::Result<Jurisdict
     })
 }
 
-/// Checks the currency and the prices, matches transfers and computes the UK year.
-fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(UkComputed, usize, String)> {
+/// What a country's report needs before it computes: the ledger in the country's currency
+/// (refused otherwise, with the command that changes it), every leg valued (or
+/// `--allow-missing-prices`), the own transfers matched. Returns the transfers, the number of
+/// legs without a value and the currency.
+pub(super) fn prepare(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxArgs,
+    jurisdiction: Jurisdiction,
+    (money, short): (&str, &str),
+) -> anyhow::Result<(Matching, usize, String)> {
     let currency = ledger.reporting_currency()?;
-    let wanted = Jurisdiction::Uk.rules().currency().unwrap_or("GBP");
-    if currency != wanted {
+    let rules = jurisdiction.rules();
+    if let Some(wanted) = rules.currency().filter(|w| *w != currency) {
         return Err(Failure::input(format!(
-            "UK figures are in pounds sterling, but this ledger reports in {currency}"
+            "{} figures are in {money}, but this ledger reports in {currency}",
+            rules.code()
         ))
-        .hint(format!("value the legs in pounds: cointally currency {wanted}"))
+        .hint(format!("value the legs in {short}: cointally currency {wanted}"))
         .into());
-    }
-    if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
-        context.note("note: --method and --lots are US choices; UK rules pool each token (no lots)");
     }
     let missing = pricing::require_values(ledger, args.allow_missing_prices)?;
     if !missing.is_empty() {
@@ -47,8 +55,17 @@ fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Re
             missing.len()
         ));
     }
-    let matching = transfers::refresh(ledger)?;
-    Ok((uk::compute(ledger, args.year, &matching)?, missing.len(), currency))
+    Ok((transfers::refresh(ledger)?, missing.len(), currency))
+}
+
+/// Checks the currency and the prices, matches transfers and computes the UK year.
+fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(UkComputed, usize, String)> {
+    if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
+        context.note("note: --method and --lots are US choices; UK rules pool each token (no lots)");
+    }
+    let (matching, missing, currency) =
+        prepare(context, ledger, args, Jurisdiction::Uk, ("pounds sterling", "pounds"))?;
+    Ok((uk::compute(ledger, args.year, &matching)?, missing, currency))
 }
 
 /// `cointally report` under UK rules.
@@ -164,15 +181,26 @@ pub fn export(
     let report = UkReport::new(&computed, &currency);
     let missing = (missing, tax.allow_missing_prices);
     let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
+    emit(context, &path, |file| render(format, &report, missing, file))
+}
+
+/// Writes a country's export to `path` (`-`: the file on stdout, its manifest on stderr) with
+/// its manifest beside it, and says so; `render` makes the bytes and the manifest for a name.
+pub(super) fn emit(
+    context: &Context,
+    path: &Path,
+    render: impl Fn(&str) -> std::io::Result<(Vec<u8>, YearManifest)>,
+) -> anyhow::Result<()> {
     if path.as_os_str() == "-" {
-        let (bytes, manifest) = render(format, &report, missing, "-")?;
+        let (bytes, manifest) = render("-")?;
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(&bytes)?;
         stdout.flush()?;
         std::io::stderr().write_all(&manifest.to_json()?)?;
         return Ok(());
     }
-    let manifest = write_file(format, &report, missing, &path)?;
+    let (bytes, manifest) = render(&recorded_name(path))?;
+    write_with_manifest(path, &bytes, &manifest)?;
     if context.json {
         return Ok(print_json(&manifest)?);
     }
@@ -181,7 +209,7 @@ pub fn export(
         path.display(),
         manifest.output.rows,
         manifest.output.sha256,
-        crate::export::manifest_path(&path).display()
+        crate::export::manifest_path(path).display()
     ));
     Ok(())
 }

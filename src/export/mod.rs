@@ -18,6 +18,7 @@ pub mod html;
 mod reports;
 mod software;
 mod transactions;
+pub mod year_manifest;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};

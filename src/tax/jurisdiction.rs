@@ -6,7 +6,8 @@
 //! Each country is one implementation of [`Rules`] — what its tax year is, how far past the
 //! year's end events must be read — and one module that computes the year and shapes its
 //! output: the US lot engine ([`crate::tax::engine`], [`crate::tax::report`]) and the UK's
-//! share-pooling rules ([`crate::tax::uk`]). Reports and exports read a country's output,
+//! share-pooling rules ([`crate::tax::uk`]), Australia's parcels and CGT discount
+//! ([`crate::tax::au`]). Reports and exports read a country's output,
 //! never its internals: commands dispatch on [`Jurisdiction`] once, at the top.
 //!
 //! How the next countries plug in (each a variant here, a `Rules` value and a module under
@@ -17,10 +18,14 @@
 //!   disposal and still held on day 30, and the denied loss is added to the pool's cost. Its
 //!   `Rules::events_until_ms` reads 30 days past 31 December (like the UK's 30-day rule), its
 //!   tax year is the calendar year.
-//! - **Australia** (50% discount for assets held 12 months): lots as the US engine keeps them
-//!   (FIFO by default, [`crate::tax::pools`]), each disposal flagged `discount` when held
-//!   more than 12 months ([`crate::tax::holding`] counts the same anniversary); its
-//!   `Rules::tax_year` is 1 July to 30 June (`--year 2024` = 2024–25).
+//! - **Australia** ([`crate::tax::au`], built): the US lot engine's parcels
+//!   ([`crate::tax::pools`]) in one queue per token (FIFO by default, LIFO/HIFO as specific
+//!   identification), every disposal dated in Sydney local time and flagged for the 50% CGT
+//!   discount when held at least 12 months excluding the days of acquisition and disposal
+//!   ([`crate::tax::holding::anniversary`] counts the same anniversary); the year's figures
+//!   follow the ATO's steps (losses against non-discount gains first, then the discount). Its
+//!   tax year is the financial year 1 July to 30 June, named by the year it ends in
+//!   (`--year 2025` = 2024-25); it reads no events past 30 June.
 //! - **Germany** (tax-free after one year, FIFO, €1,000 allowance): FIFO lots; a disposal
 //!   held more than one year is listed but not taxable; the year's summary compares the
 //!   taxable gains with the €1,000 exemption limit (a *Freigrenze*: all taxable when above).
@@ -47,17 +52,20 @@ pub enum Jurisdiction {
     Us,
     /// United Kingdom: HMRC's matching rules and section 104 pools, tax years from 6 April.
     Uk,
+    /// Australia: ATO parcels with the 50% CGT discount, financial years from 1 July.
+    Au,
 }
 
 impl Jurisdiction {
     /// Every jurisdiction, in a stable order.
-    pub const ALL: [Jurisdiction; 2] = [Jurisdiction::Us, Jurisdiction::Uk];
+    pub const ALL: [Jurisdiction; 3] = [Jurisdiction::Us, Jurisdiction::Uk, Jurisdiction::Au];
 
     /// The name used in flags and in the ledger's setting.
     pub fn as_str(self) -> &'static str {
         match self {
             Jurisdiction::Us => "us",
             Jurisdiction::Uk => "uk",
+            Jurisdiction::Au => "au",
         }
     }
 
@@ -66,6 +74,7 @@ impl Jurisdiction {
         match self {
             Jurisdiction::Us => &UsRules,
             Jurisdiction::Uk => &crate::tax::uk::UkRules,
+            Jurisdiction::Au => &crate::tax::au::AuRules,
         }
     }
 
@@ -179,7 +188,7 @@ mod tests {
         }
         assert_eq!("UK".parse::<Jurisdiction>(), Ok(Jurisdiction::Uk));
         let err = "de".parse::<Jurisdiction>().unwrap_err();
-        assert!(err.to_string().contains("us, uk"), "{err}");
+        assert!(err.to_string().contains("us, uk, au"), "{err}");
     }
 
     #[test]

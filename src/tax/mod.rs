@@ -6,6 +6,7 @@
 //! income and year-end holdings, with a SHA-256 of exactly the inputs it read. [`report`]
 //! sums them up per asset, rounded to the cent row by row.
 
+pub mod au;
 pub mod boxes;
 pub mod engine;
 pub mod holding;
@@ -218,6 +219,26 @@ pub(crate) fn hash_event(hasher: &mut Sha256, event: &TaxEvent) {
         }
     }
     hasher.update(b"\n");
+}
+
+/// The own transfers of `matching` as the engines take them, each fed into the inputs hash.
+pub(crate) fn transfer_plans(matching: &Matching, hasher: &mut Sha256) -> Vec<TransferPlan> {
+    let movements = &matching.movements;
+    let mut plans = Vec::new();
+    for link in &matching.links {
+        let (Some(withdrawal), Some(deposit)) = (movements.get(&link.withdrawal), movements.get(&link.deposit)) else {
+            continue;
+        };
+        hasher.update(format!("transfer {} {} {}\n", link.withdrawal, link.deposit, link.method.as_str()));
+        plans.push(TransferPlan {
+            withdrawal: link.withdrawal,
+            deposit: link.deposit,
+            to_account: deposit.account_id,
+            sent: withdrawal.amount,
+            received: deposit.amount,
+        });
+    }
+    plans
 }
 
 /// Runs the computation over the ledger (events up to the end of the year), with the

@@ -6,12 +6,11 @@
 use std::io::{self, Write};
 use std::path::Path;
 
-use serde::Serialize;
-
 use super::day::date_of;
 use super::report::UkReport;
 use super::year::Part;
-use crate::export::{ManifestInputs, ManifestOutput, manifest_path};
+use crate::export::year_manifest::{recorded_name, write_with_manifest};
+use crate::export::{ManifestInputs, ManifestOutput};
 use crate::tax::report::money;
 
 /// A UK export format.
@@ -57,38 +56,7 @@ impl UkFormat {
 }
 
 /// Written beside every UK export (`<file>.manifest.json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UkManifest {
-    /// The cointally version that wrote it.
-    pub cointally: &'static str,
-    /// The format's name.
-    pub format: &'static str,
-    /// Always `gains`.
-    pub kind: &'static str,
-    /// Always `UK`.
-    pub jurisdiction: &'static str,
-    /// The tax year as given (`2024` = 2024/25).
-    pub year: i32,
-    /// Its name.
-    pub tax_year: String,
-    /// Reporting currency.
-    pub currency: String,
-    /// Whether legs without a value were allowed (counted as zero).
-    pub allow_missing_prices: bool,
-    /// The inputs.
-    pub inputs: ManifestInputs,
-    /// The file.
-    pub output: ManifestOutput,
-}
-
-impl UkManifest {
-    /// The manifest as pretty JSON with a final newline.
-    pub fn to_json(&self) -> io::Result<Vec<u8>> {
-        let mut out = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
-        out.push(b'\n');
-        Ok(out)
-    }
-}
+pub use crate::export::year_manifest::YearManifest as UkManifest;
 
 fn csv_writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
     csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out)
@@ -223,9 +191,7 @@ pub fn write_file(
     missing: (usize, bool),
     path: &Path,
 ) -> io::Result<UkManifest> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let (bytes, manifest) = render(format, report, missing, &name)?;
-    std::fs::write(path, &bytes)?;
-    std::fs::write(manifest_path(path), manifest.to_json()?)?;
+    let (bytes, manifest) = render(format, report, missing, &recorded_name(path))?;
+    write_with_manifest(path, &bytes, &manifest)?;
     Ok(manifest)
 }

@@ -1,0 +1,154 @@
+//! `cointally report` and `cointally export ato|ato-summary` for an Australian ledger (or with
+//! `--jurisdiction au`): the financial year 1 July to 30 June named by the year it ends in
+//! (`--year 2025` = 2024-25), parcels, the CGT discount, the tax return's item 18 figures.
+
+use std::path::PathBuf;
+
+use cointally_exchanges::amount::format_amount;
+
+use crate::ledger::Ledger;
+use crate::tax::Method;
+use crate::tax::au::export::{AuFormat, render};
+use crate::tax::au::report::{AuReport, identification};
+use crate::tax::au::{self, AuComputed};
+use crate::tax::jurisdiction::Jurisdiction;
+use crate::tax::report::money;
+
+use super::output::{Align, Table, print_json};
+use super::report::TaxArgs;
+use super::report_uk::{emit, prepare};
+use super::{Context, Failure};
+
+/// Checks the currency and the prices, matches transfers and computes the Australian year.
+fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(AuComputed, usize, String)> {
+    if args.lots != crate::tax::Tracking::Us || args.transfer_fees != crate::tax::TransferFees::Dispose {
+        context.note(
+            "note: --lots and --transfer-fees are US choices; ATO parcels are one queue per token across wallets, and a network fee paid in the token is a disposal",
+        );
+    }
+    let (matching, missing, currency) =
+        prepare(context, ledger, args, Jurisdiction::Au, ("Australian dollars", "Australian dollars"))?;
+    let method = args.method.unwrap_or(Method::Fifo);
+    Ok((au::compute(ledger, args.year, method, &matching)?, missing, currency))
+}
+
+/// `cointally report` under Australian rules.
+pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<()> {
+    let (computed, _, currency) = compute(context, ledger, args)?;
+    let report = AuReport::new(&computed, &currency);
+    if context.json {
+        return Ok(print_json(&report.to_json())?);
+    }
+    print_report(&report)
+}
+
+/// Prints an Australian report as tables.
+pub fn print_report(report: &AuReport<'_>) -> anyhow::Result<()> {
+    let c = report.computed;
+    let f = &c.figures;
+    println!(
+        "Financial year {} ({} to {}, Sydney dates; --year {} names the year it ends in), ATO rules, {}",
+        c.year.label,
+        c.year.first_day.format("%-d %B %Y"),
+        c.year.last_day.format("%-d %B %Y"),
+        c.year.year,
+        report.currency
+    );
+    println!("Parcels: {}", identification(c.method));
+    println!();
+    let mut table = Table::new(&[
+        ("Asset", Align::Left),
+        ("Capital proceeds", Align::Right),
+        ("Cost base", Align::Right),
+        ("Gain or loss", Align::Right),
+        ("Income", Align::Right),
+    ]);
+    let totals = report.totals();
+    for (asset, a) in report.assets.iter().chain([(&"Total".to_owned(), &totals)]) {
+        table.row(vec![
+            asset.clone(),
+            money(a.proceeds),
+            money(a.cost_base),
+            money(a.proceeds - a.cost_base),
+            money(a.income),
+        ]);
+    }
+    table.print()?;
+    println!();
+    let mut table = Table::new(&[("Capital gains (item 18)", Align::Left), ("AUD", Align::Right)]);
+    let steps = [
+        ("18H Total current year capital gains", f.total_gains()),
+        ("  of which discount capital gains (held 12 months)", f.discount_gains),
+        ("  of which other capital gains", f.other_gains),
+        ("Current year capital losses", f.losses),
+        ("  applied (other gains first)", f.losses_applied),
+        ("Net capital losses brought forward (this ledger)", f.losses_brought_forward),
+        ("  applied", f.brought_forward_applied),
+        ("CGT discount (50% of the discount gains left)", f.discount),
+        ("18A Net capital gain", f.net_capital_gain),
+        ("18V Net capital losses carried forward", f.carried_forward),
+    ];
+    for (name, figure) in steps {
+        table.row(vec![name.to_owned(), money(figure)]);
+    }
+    table.print()?;
+    if !report.income_by_kind.is_empty() {
+        println!();
+        println!("Ordinary income (at market value when received; also the cost base of those parcels):");
+        let mut table = Table::new(&[("Kind", Align::Left), ("Value", Align::Right)]);
+        for (kind, value) in &report.income_by_kind {
+            table.row(vec![kind.clone(), money(*value)]);
+        }
+        table.print()?;
+    }
+    println!();
+    println!("Parcels held at {}:", c.year.last_day.format("%-d %B %Y"));
+    let mut table = Table::new(&[
+        ("Asset", Align::Left),
+        ("Units", Align::Right),
+        ("Acquired", Align::Left),
+        ("Cost base", Align::Right),
+    ]);
+    for p in &c.parcels {
+        table.row(vec![
+            p.asset.clone(),
+            format_amount(p.amount),
+            au::day::au_date(p.acquired_ms).to_string(),
+            money(p.cost_basis),
+        ]);
+    }
+    table.print()?;
+    let missing_basis = c.disposals.iter().filter(|d| d.disposal.basis_missing).count();
+    println!();
+    println!("{} CGT events (one per parcel used; `--json` and `export ato` list them)", c.disposals.len());
+    if missing_basis > 0 {
+        println!("{missing_basis} of them have no known cost base (counted as zero): `cointally check` says why");
+    }
+    println!(
+        "manifest: cointally {}, ATO rules, {}, inputs sha256 {}",
+        env!("CARGO_PKG_VERSION"),
+        c.method.as_str(),
+        c.inputs_hash
+    );
+    Ok(())
+}
+
+/// `cointally export ato|ato-summary`.
+pub fn export(
+    context: &Context,
+    format: AuFormat,
+    output: Option<PathBuf>,
+    tax: Option<TaxArgs>,
+) -> anyhow::Result<()> {
+    let Some(tax) = tax else {
+        return Err(Failure::input("an export needs --year")
+            .hint(format!("e.g. cointally export {} --year 2025 (the financial year 2024-25)", format.name()))
+            .into());
+    };
+    let mut ledger = context.open_ledger()?;
+    let (computed, missing, currency) = compute(context, &mut ledger, &tax)?;
+    let report = AuReport::new(&computed, &currency);
+    let missing = (missing, tax.allow_missing_prices);
+    let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
+    emit(context, &path, |file| render(format, &report, missing, file))
+}

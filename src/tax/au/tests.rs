@@ -1,0 +1,222 @@
+//! The ATO's worked examples with their own figures, and small histories through the whole
+//! Australian computation (parcels, swaps, staking, gifts, Sydney dates, the financial year,
+//! losses carried forward).
+
+use chrono::NaiveDate;
+use cointally_exchanges::{EventKind, LegRole};
+use rust_decimal::Decimal;
+
+use super::year::{NetCapitalGain, gross, held_twelve_months};
+use super::{AuComputed, AuRules, compute_events};
+use crate::ledger::{TaxEvent, TaxLeg};
+use crate::tax::Method;
+use crate::tax::jurisdiction::Rules;
+use crate::tax::report::money;
+
+fn d(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+/// An instant given in UTC (`2024-06-30T15:00:00Z`) or a date at 02:00 UTC (noon in Sydney).
+fn at(text: &str) -> i64 {
+    match chrono::DateTime::parse_from_rfc3339(text) {
+        Ok(t) => t.timestamp_millis(),
+        Err(_) => date(text).and_hms_opt(2, 0, 0).unwrap().and_utc().timestamp_millis(),
+    }
+}
+
+fn leg(role: LegRole, asset: &str, amount: &str, value: &str) -> TaxLeg {
+    TaxLeg { seq: 0, role, asset: asset.into(), amount: d(amount), value: Some(d(value)) }
+}
+
+fn event(id: i64, kind: EventKind, when: &str, legs: Vec<TaxLeg>) -> TaxEvent {
+    let legs = legs.into_iter().enumerate().map(|(i, l)| TaxLeg { seq: i as i64, ..l }).collect();
+    TaxEvent { id, account_id: 1, kind, time_ms: at(when), basis: None, legs }
+}
+
+/// Buys `units` of `asset` for `dollars` AUD.
+fn buy(id: i64, when: &str, asset: &str, units: &str, dollars: &str) -> TaxEvent {
+    let minus = format!("-{dollars}");
+    event(
+        id,
+        EventKind::Trade,
+        when,
+        vec![leg(LegRole::Sent, "AUD", &minus, dollars), leg(LegRole::Received, asset, units, dollars)],
+    )
+}
+
+/// Sells `units` of `asset` for `dollars` AUD.
+fn sell(id: i64, when: &str, asset: &str, units: &str, dollars: &str) -> TaxEvent {
+    let minus = format!("-{units}");
+    event(
+        id,
+        EventKind::Trade,
+        when,
+        vec![leg(LegRole::Sent, asset, &minus, dollars), leg(LegRole::Received, "AUD", dollars, dollars)],
+    )
+}
+
+fn run(year: i32, method: Method, events: &[TaxEvent]) -> AuComputed {
+    compute_events(year, method, &[], events)
+}
+
+/// ATO, Guide to capital gains tax, "Working out your net capital gain" (Kathleen, example
+/// 113 in the 2021 guide, <https://www.ato.gov.au/Forms/Guide-to-capital-gains-tax-2021/?page=100>;
+/// in full in the 2002-03 guide, <https://www.ato.gov.au/Forms/Guide-to-CGT-2002-03/?page=195>):
+/// a $520 gain on shares held less than 12 months, a $3,000 gain eligible for the discount, a
+/// $600 current-year capital loss and a $400 prior-year net capital loss. "$520 − $600 =
+/// −$80; $3,000 − $80 = $2,920; $2,920 − $400 = $2,520; $2,520 × 50% = $1,260": Kathleen
+/// shows $1,260 at A (net capital gain).
+#[test]
+fn ato_kathleen_losses_first_against_the_gain_without_discount_then_the_discount() {
+    let f = NetCapitalGain::compute(d("520"), d("3000"), d("600"), d("400"));
+    assert_eq!(f.total_gains(), d("3520"), "18H: both gains before losses and discount");
+    assert_eq!((f.losses_applied, f.brought_forward_applied), (d("600"), d("400")));
+    assert_eq!(f.discount, d("1260"));
+    assert_eq!(f.net_capital_gain, d("1260"));
+    assert_eq!(f.carried_forward, Decimal::ZERO);
+    assert_eq!(money(f.net_capital_gain), "1260.00", "the ATO's whole dollars, to the cent");
+    // The other order (losses against the discount gain first) would give less relief:
+    // $520 + ($3,000 − $1,000) × 50% = $1,520.
+    assert!(f.net_capital_gain < d("520") + (d("3000") - d("1000")) / d("2"));
+}
+
+/// ATO, Guide to CGT, "The discount method" (<https://www.ato.gov.au/Forms/Guide-to-CGT-2001-02/?page=49>):
+/// "Sally acquired a CGT asset on 2 February 2001. Sally is entitled to apply the CGT discount
+/// if a CGT event happens in relation to that asset on or after 3 February 2002." Also the
+/// reference's 15 January 2024 case and month ends.
+#[test]
+fn ato_sally_discount_from_the_day_after_the_anniversary() {
+    assert!(!held_twelve_months(date("2001-02-02"), date("2002-02-02")));
+    assert!(held_twelve_months(date("2001-02-02"), date("2002-02-03")));
+    assert!(!held_twelve_months(date("2024-01-15"), date("2025-01-15")));
+    assert!(held_twelve_months(date("2024-01-15"), date("2025-01-16")));
+    assert!(!held_twelve_months(date("2024-02-29"), date("2025-02-28")));
+    assert!(held_twelve_months(date("2024-02-29"), date("2025-03-01")));
+}
+
+#[test]
+fn a_net_loss_is_carried_forward_and_the_net_gain_is_zero() {
+    let f = NetCapitalGain::compute(d("100"), d("200"), d("500"), d("50"));
+    assert_eq!((f.losses_applied, f.brought_forward_applied), (d("300"), Decimal::ZERO));
+    assert_eq!((f.net_capital_gain, f.discount, f.carried_forward), (Decimal::ZERO, Decimal::ZERO, d("250")));
+    assert_eq!(gross([(d("5"), true), (d("-3"), true), (d("2"), false), (d("-1"), false)]), (d("2"), d("5"), d("4")));
+}
+
+/// Year 2025 is 1 July 2024 to 30 June 2025 in Sydney: a sale at 15:00 UTC on 30 June 2024
+/// is 1 July in Sydney, in 2024-25.
+#[test]
+fn the_financial_year_is_bounded_by_sydney_midnight() {
+    let y = AuRules.tax_year(2025);
+    assert_eq!((y.label.as_str(), y.first_day, y.last_day), ("2024-25", date("2024-07-01"), date("2025-06-30")));
+    assert_eq!(y.start_ms, at("2024-06-30T14:00:00Z"));
+    assert_eq!(y.end_ms, at("2025-06-30T14:00:00Z"));
+    assert_eq!(AuRules.events_until_ms(2025), y.end_ms);
+    let events = [
+        buy(1, "2023-01-10", "BTC", "2", "40000"),
+        sell(2, "2024-06-30T13:59:00Z", "BTC", "0.5", "30000"),
+        sell(3, "2024-06-30T15:00:00Z", "BTC", "0.5", "31000"),
+    ];
+    let fy2024 = run(2024, Method::Fifo, &events[..2]);
+    assert_eq!(fy2024.disposals.len(), 1);
+    assert_eq!(fy2024.disposals[0].disposed, date("2024-06-30"));
+    let fy2025 = run(2025, Method::Fifo, &events);
+    assert_eq!(fy2025.disposals.len(), 1);
+    assert_eq!(fy2025.disposals[0].disposed, date("2024-07-01"));
+    assert_eq!(fy2025.figures.discount_gains, d("21000"));
+    assert_eq!(fy2025.figures.net_capital_gain, d("10500"));
+}
+
+/// Parcels: FIFO takes the oldest; a swap is a disposal at the market value of what was
+/// received and that value is the new parcel's cost base; staking is income with its value as
+/// cost base; a gift is a disposal at market value; fees are in the cost base.
+#[test]
+fn swaps_staking_and_gifts_make_the_parcels_the_ato_describes() {
+    let events = [
+        event(
+            1,
+            EventKind::Trade,
+            "2023-03-01",
+            vec![
+                leg(LegRole::Sent, "AUD", "-20000", "20000"),
+                leg(LegRole::Received, "BTC", "1", "20000"),
+                leg(LegRole::Fee, "AUD", "-20", "20"),
+            ],
+        ),
+        buy(2, "2024-08-01", "BTC", "1", "90000"),
+        // Swap 0.5 BTC for 10 ETH worth $45,000 (held more than 12 months: discount).
+        event(
+            3,
+            EventKind::Trade,
+            "2024-09-01",
+            vec![leg(LegRole::Sent, "BTC", "-0.5", "45000"), leg(LegRole::Received, "ETH", "10", "45000")],
+        ),
+        event(4, EventKind::Staking, "2024-10-01", vec![leg(LegRole::Received, "ETH", "0.5", "2000")]),
+        // 10.5 ETH sold for $42,000: a loss on parcels held a few months.
+        sell(5, "2024-12-01", "ETH", "10.5", "42000"),
+        // A gift of 0.6 BTC worth $60,000: 0.5 from the 2023 parcel, 0.1 from August's.
+        event(6, EventKind::Gift, "2025-03-01", vec![leg(LegRole::Sent, "BTC", "-0.6", "60000")]),
+    ];
+    let c = run(2025, Method::Fifo, &events);
+    let rows: Vec<(String, String, String, String, bool)> = c
+        .disposals
+        .iter()
+        .map(|r| {
+            let acquired = r.acquired.map(|a| a.to_string()).unwrap_or_default();
+            (
+                r.disposal.asset.clone(),
+                acquired,
+                money(r.disposal.proceeds),
+                money(r.disposal.cost_basis),
+                r.held_12_months,
+            )
+        })
+        .collect();
+    let want = [
+        ("BTC", "2023-03-01", "45000.00", "10010.00", true),
+        ("ETH", "2024-09-01", "40000.00", "45000.00", false),
+        ("ETH", "2024-10-01", "2000.00", "2000.00", false),
+        ("BTC", "2023-03-01", "50000.00", "10010.00", true),
+        ("BTC", "2024-08-01", "10000.00", "9000.00", false),
+    ]
+    .map(|(a, b, p, c, h)| (a.to_owned(), b.to_owned(), p.to_owned(), c.to_owned(), h));
+    assert_eq!(rows, want);
+    let f = &c.figures;
+    assert_eq!((f.discount_gains, f.other_gains, f.losses), (d("74980"), d("1000"), d("5000")));
+    // $5,000 of losses: $1,000 against the other gain, $4,000 against the discount gains.
+    assert_eq!((f.discount, f.net_capital_gain), (d("35490"), d("35490")));
+    assert_eq!(c.income.len(), 1);
+    assert_eq!(c.income[0].value, d("2000"));
+    let held: Vec<(String, Decimal, Decimal)> =
+        c.parcels.iter().map(|p| (p.asset.clone(), p.amount, p.cost_basis)).collect();
+    assert_eq!(held, [("BTC".to_owned(), d("0.9"), d("81000"))]);
+    assert_eq!(c.disposals.iter().map(|r| r.kind).collect::<Vec<_>>(), ["sale", "sale", "sale", "gift", "gift"]);
+}
+
+/// HIFO (specific identification of the dearest parcel) gives the lower gain; a loss of an
+/// earlier year in the ledger is brought forward and used before the discount.
+#[test]
+fn hifo_and_a_loss_brought_forward_from_an_earlier_year() {
+    let events = [
+        buy(1, "2022-01-10", "ETH", "1", "4000"),
+        sell(2, "2022-06-01", "ETH", "1", "1500"),
+        buy(3, "2023-01-10", "BTC", "1", "20000"),
+        buy(4, "2024-01-10", "BTC", "1", "60000"),
+        sell(5, "2025-02-01", "BTC", "1", "150000"),
+    ];
+    let fifo = run(2025, Method::Fifo, &events);
+    assert_eq!(fifo.figures.losses_brought_forward, d("2500"), "2021-22's net capital loss");
+    assert_eq!(fifo.figures.discount_gains, d("130000"));
+    assert_eq!(fifo.figures.net_capital_gain, d("63750"), "(130,000 − 2,500) × 50%");
+    let hifo = run(2025, Method::Hifo, &events);
+    assert_eq!(hifo.disposals[0].acquired, Some(date("2024-01-10")));
+    assert_eq!(hifo.figures.net_capital_gain, d("43750"), "(90,000 − 2,500) × 50%: held 10 January to 1 February");
+    let fy2022 = run(2022, Method::Fifo, &events);
+    assert_eq!((fy2022.figures.net_capital_gain, fy2022.figures.carried_forward), (Decimal::ZERO, d("2500")));
+    let fy2023 = run(2023, Method::Fifo, &events);
+    assert_eq!((fy2023.disposals.len(), fy2023.figures.carried_forward), (0, d("2500")), "a year with no events");
+}

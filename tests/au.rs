@@ -1,0 +1,198 @@
+//! Australian rules end to end: an AUD ledger with `init --jurisdiction au`, every figure of
+//! its 2024-25 report (`--year 2025`) computed by hand, the `ato` and `ato-summary` exports
+//! against golden files (`UPDATE_GOLDEN=1 cargo test --test au` rewrites them), `settings`,
+//! `--jurisdiction au`, `--method hifo`, `check`, and a ledger not in AUD refused.
+//!
+//! The ledger (fixtures/au), times in UTC, dates in Sydney: 1 BTC bought 1 March 2023 for
+//! $30,000 + $30 fee; 2 ETH bought 1 May 2024 for $10,000; 0.1 ETH sold at 15:00 UTC on 30 June
+//! 2024 — 1 July in Sydney, so in 2024-25 — for $600 (cost base $500, gain $100, no discount);
+//! 0.5 BTC moved to the wallet on 1 August, 0.4995 arriving (0.0005 BTC at $90,000 = $45 of
+//! proceeds, cost base $15.015, discount gain $29.985); 0.05 ETH staked 1 September ($200
+//! income, a $200 parcel); 1 ETH swapped 1 October for 0.05 BTC worth $4,800 (cost base $5,000,
+//! loss $200); 0.3 BTC sold 1 March 2025 for $45,000 (cost base $9,009, discount gain $35,991);
+//! 0.01 BTC given away 1 May at $150,000 a BTC (proceeds $1,500, cost base $300.30, discount
+//! gain $1,199.70); 0.05 BTC sold at 14:30 UTC on 30 June 2025 — 1 July in Sydney, 2025-26.
+//!
+//! Item 18: 18H = $37,320.685; the $200 loss takes the $100 other gain, then $100 of the
+//! discount gains ($37,220.685 → $37,120.685); the discount is half of that, $18,560.3425,
+//! and 18A is the same.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{Sandbox, fixture};
+use serde_json::json;
+
+fn au_ledger() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.ok(&["init", "--currency", "AUD", "--jurisdiction", "au"]);
+    sb.ok(&["account", "add", "wallet", "--label", "exchange"]);
+    sb.ok(&["account", "add", "wallet", "--label", "wallet"]);
+    sb.ok(&["import", &fixture("au/exchange.csv"), "--account", "exchange"]);
+    sb.ok(&["import", &fixture("au/wallet.csv"), "--account", "wallet"]);
+    sb.ok(&["prices", "import", &fixture("au/prices.csv")]);
+    sb.ok(&["prices", "--offline"]);
+    sb
+}
+
+fn golden(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/au/golden").join(name)
+}
+
+#[test]
+fn au_report_2025_is_2024_25_by_hand() {
+    let sb = au_ledger();
+    let run = sb.ok(&["--json", "report", "--year", "2025"]);
+    let r = run.json();
+    assert_eq!((r["year"].as_i64(), r["jurisdiction"].as_str()), (Some(2025), Some("AU")));
+    assert_eq!(r["period"], json!({"tax_year": "2024-25", "from": "2024-07-01", "to": "2025-06-30"}));
+    assert_eq!((r["method"].as_str(), r["currency"].as_str()), (Some("fifo"), Some("AUD")));
+    assert_eq!(
+        r["totals"],
+        json!({"disposals": 5, "proceeds": "51945.00", "cost_base": "14824.32", "gains": "37320.69",
+               "losses": "200.00", "net_gain": "37120.69", "income": "200.00"})
+    );
+    assert_eq!(r["labels"], json!({"18H": "37320.69", "18A": "18560.34", "18V": "0.00"}));
+    let n = &r["net_capital_gain"];
+    assert_eq!((n["discount_gains"].as_str(), n["other_gains"].as_str()), (Some("37220.69"), Some("100.00")));
+    assert_eq!(
+        (n["current_year_losses_applied"].as_str(), n["cgt_discount"].as_str()),
+        (Some("200.00"), Some("18560.34"))
+    );
+    let rows: Vec<String> = r["disposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let s = |k: &str| d[k].as_str().unwrap_or("-").to_owned();
+            format!(
+                "{} {} {} {} {} {} {}",
+                s("disposed"),
+                s("asset"),
+                s("acquired"),
+                s("proceeds"),
+                s("cost_base"),
+                s("gain"),
+                d["discountable"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "2024-07-01 ETH 2024-05-01 600.00 500.00 100.00 false",
+            "2024-08-01 BTC 2023-03-01 45.00 15.02 29.99 true",
+            "2024-10-01 ETH 2024-05-01 4800.00 5000.00 -200.00 false",
+            "2025-03-01 BTC 2023-03-01 45000.00 9009.00 35991.00 true",
+            "2025-05-01 BTC 2023-03-01 1500.00 300.30 1199.70 true",
+        ]
+    );
+    assert_eq!(r["income"][0]["value"], "200.00");
+    let parcels: Vec<String> = r["parcels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {} {}",
+                p["asset"].as_str().unwrap(),
+                p["amount"].as_str().unwrap(),
+                p["acquired"].as_str().unwrap(),
+                p["cost_base"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        parcels,
+        [
+            "BTC 0.6895 2023-03-01 20705.69",
+            "BTC 0.05 2024-10-01 4800.00",
+            "ETH 0.9 2024-05-01 4500.00",
+            "ETH 0.05 2024-09-01 200.00"
+        ]
+    );
+    assert_eq!(sb.ok(&["--json", "report", "--year", "2025"]).stdout, run.stdout, "a re-run is byte-identical");
+
+    let text = sb.ok(&["report", "--year", "2025"]).stdout;
+    for needle in [
+        "Financial year 2024-25 (1 July 2024 to 30 June 2025",
+        "--year 2025 names the year it ends in",
+        "first in, first out (FIFO)",
+        "18H Total current year capital gains                37320.69",
+        "18A Net capital gain                                18560.34",
+        "staking  200.00",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in\n{text}");
+    }
+    // 2023-24: the sale at 15:00 UTC on 30 June 2024 is 1 July in Sydney, not in this year.
+    let y2024 = sb.ok(&["--json", "report", "--year", "2024"]).json();
+    assert_eq!((y2024["totals"]["disposals"].as_u64(), y2024["labels"]["18A"].as_str()), (Some(0), Some("0.00")));
+}
+
+#[test]
+fn au_exports_match_their_golden_files_and_are_byte_identical_on_rerun() {
+    let sb = au_ledger();
+    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
+    for format in ["ato", "ato-summary"] {
+        let file = sb.path(&format!("{format}-2025.csv"));
+        let file_text = file.to_str().unwrap();
+        sb.ok(&["export", format, "--year", "2025", "-o", file_text]);
+        let bytes = std::fs::read(&file).unwrap();
+        let manifest = std::fs::read(format!("{file_text}.manifest.json")).unwrap();
+        sb.ok(&["export", format, "--year", "2025", "-o", file_text]);
+        assert_eq!(std::fs::read(&file).unwrap(), bytes, "{format}: the second run differs");
+        assert_eq!(std::fs::read(format!("{file_text}.manifest.json")).unwrap(), manifest);
+        let m: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+        assert_eq!((m["jurisdiction"].as_str(), m["tax_year"].as_str()), (Some("AU"), Some("2024-25")));
+        assert_eq!(m["output"]["bytes"].as_u64(), Some(bytes.len() as u64));
+        let name = format!("{format}-2025.csv");
+        if update {
+            std::fs::write(golden(&name), &bytes).unwrap();
+        }
+        let want = std::fs::read_to_string(golden(&name)).unwrap();
+        assert_eq!(String::from_utf8(bytes).unwrap(), want, "{format}: differs from fixtures/au/golden/{name}");
+    }
+    let list = sb.ok(&["export", "--list"]).stdout;
+    assert!(list.contains("ato-summary"), "{list}");
+    let us_form = sb.path("form8949-2025.csv");
+    let run = sb.ok(&["export", "form8949", "--year", "2025", "-o", us_form.to_str().unwrap()]);
+    assert!(run.stderr.contains("follows Australian rules") && run.stderr.contains("export ato"), "{}", run.stderr);
+}
+
+#[test]
+fn au_hifo_is_stated_and_the_jurisdiction_is_a_setting() {
+    let sb = au_ledger();
+    assert_eq!(sb.ok(&["settings", "jurisdiction"]).stdout.trim(), "au");
+    let hifo = sb.ok(&["--json", "report", "--year", "2025", "--method", "hifo"]).json();
+    assert_eq!(hifo["method"], "hifo");
+    assert!(hifo["identification"].as_str().unwrap().contains("specific identification"), "{}", hifo["identification"]);
+    // The dearest BTC parcel (0.05 at $96,000 a BTC, 1 October 2024) goes first on 1 March.
+    assert_eq!(hifo["disposals"][3]["acquired"], "2024-10-01");
+    assert_eq!(hifo["disposals"][3]["discountable"], false);
+    let text = sb.ok(&["report", "--year", "2025", "--method", "hifo"]).stdout;
+    assert!(text.contains("specific identification: the dearest parcel first (HIFO)"), "{text}");
+    sb.ok(&["settings", "jurisdiction", "us"]);
+    assert_eq!(sb.ok(&["--json", "report", "--year", "2025"]).json()["jurisdiction"], "US");
+    let au = sb.ok(&["--json", "report", "--year", "2025", "--jurisdiction", "au"]).json();
+    assert_eq!(au["labels"]["18A"], "18560.34");
+    // `check` reads the ledger, not a country's rules: the same on an Australian ledger.
+    let check = sb.run(&["--json", "check"]);
+    assert_eq!((check.code, check.json()), (0, json!({"clean": true, "findings": []})));
+}
+
+#[test]
+fn au_report_refuses_a_ledger_not_in_australian_dollars() {
+    let sb = Sandbox::new();
+    sb.ok(&["init", "--currency", "GBP"]);
+    let run = sb.run(&["report", "--year", "2025", "--jurisdiction", "au"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("Australian dollars, but this ledger reports in GBP")
+            && run.stderr.contains("cointally currency AUD"),
+        "{}",
+        run.stderr
+    );
+    let export = sb.run(&["export", "ato", "--year", "2025", "--jurisdiction", "au"]);
+    assert_eq!(export.code, 2, "{}", export.stderr);
+}
