@@ -45,6 +45,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if let Some(uk) = crate::tax::uk::export::UkFormat::find(&name) {
         return super::report_uk::export(context, uk, args.output, args.tax);
     }
+    if let Some(ca) = crate::tax::ca::export::CaFormat::find(&name) {
+        return super::report_ca::export(context, ca, args.output, args.tax);
+    }
     if name == "html" {
         let Some(tax) = &args.tax else {
             return Err(Failure::input("an export needs --year").hint("e.g. cointally export html --year 2025").into());
@@ -54,6 +57,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let Some(format) = export::find(&name) else {
         let mut names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
         names.extend(crate::tax::uk::export::UkFormat::ALL.iter().map(|f| f.name()));
+        names.extend(crate::tax::ca::export::CaFormat::ALL.iter().map(|f| f.name()));
         return Err(Failure::input(format!("no export format {name:?}"))
             .hint(format!("the formats: {}", names.join(", ")))
             .hint("for H&R Block or TaxSlayer, attach the form8949 export as a statement (the README says how)")
@@ -63,13 +67,18 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return Err(Failure::input("an export needs --year").hint("e.g. cointally export form8949 --year 2025").into());
     };
     let mut ledger = context.open_ledger()?;
-    if format.kind() == export::Kind::Gains
-        && super::report_uk::jurisdiction(&ledger, &tax)? == crate::tax::jurisdiction::Jurisdiction::Uk
-    {
-        context.note(format!(
-            "note: this ledger follows UK rules, but {} is computed under US rules (the UK's: export hmrc, export sa108)",
-            format.name()
-        ));
+    if format.kind() == export::Kind::Gains {
+        let own = match super::report_uk::jurisdiction(&ledger, &tax)? {
+            crate::tax::jurisdiction::Jurisdiction::Uk => Some(("UK", "the UK's: export hmrc, export sa108")),
+            crate::tax::jurisdiction::Jurisdiction::Ca => Some(("Canadian", "Canada's: export schedule3, export acb")),
+            crate::tax::jurisdiction::Jurisdiction::Us => None,
+        };
+        if let Some((rules, formats)) = own {
+            context.note(format!(
+                "note: this ledger follows {rules} rules, but {} is computed under US rules ({formats})",
+                format.name()
+            ));
+        }
     }
     let (computed, missing) = compute_year(context, &mut ledger, &tax)?;
     let input = Input::gather(&ledger, tax.options(), &computed, (missing, tax.allow_missing_prices), &[format])?;
@@ -118,13 +127,16 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
 
 fn list(context: &Context) -> anyhow::Result<()> {
     let uk = crate::tax::uk::export::UkFormat::ALL;
+    let ca = crate::tax::ca::export::CaFormat::ALL;
+    let own: Vec<(&str, &str)> =
+        uk.iter().map(|f| (f.name(), f.description())).chain(ca.iter().map(|f| (f.name(), f.description()))).collect();
     if context.json {
         let mut formats: Vec<serde_json::Value> = FORMATS
             .iter()
             .map(|f| serde_json::json!({"name": f.name(), "kind": f.kind().as_str(), "description": f.description()}))
             .collect();
         formats.extend(
-            uk.iter().map(|f| serde_json::json!({"name": f.name(), "kind": "gains", "description": f.description()})),
+            own.iter().map(|(name, description)| serde_json::json!({"name": name, "kind": "gains", "description": description})),
         );
         return Ok(print_json(&formats)?);
     }
@@ -132,8 +144,8 @@ fn list(context: &Context) -> anyhow::Result<()> {
     for f in FORMATS {
         table.row(vec![f.name().into(), f.kind().as_str().into(), f.description().into()]);
     }
-    for f in uk {
-        table.row(vec![f.name().into(), "gains".into(), f.description().into()]);
+    for (name, description) in own {
+        table.row(vec![name.into(), "gains".into(), description.into()]);
     }
     Ok(table.print()?)
 }

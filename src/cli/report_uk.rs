@@ -8,7 +8,7 @@ use crate::ledger::Ledger;
 use crate::pricing;
 use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::money;
-use crate::tax::uk::export::{UkFormat, render, write_file};
+use crate::tax::uk::export::{UkFormat, UkManifest, render};
 use crate::tax::uk::report::UkReport;
 use crate::tax::uk::year::Part;
 use crate::tax::uk::{self, UkComputed};
@@ -26,19 +26,43 @@ pub fn jurisdiction(ledger: &Ledger, args: &TaxArgs) -> anyhow::Result<Jurisdict
     })
 }
 
-/// Checks the currency and the prices, matches transfers and computes the UK year.
-fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(UkComputed, usize, String)> {
+/// Who a pooling country's figures are for, in its messages.
+pub struct Country {
+    /// Its jurisdiction.
+    pub jurisdiction: Jurisdiction,
+    /// Its adjective (`UK`, `Canadian`).
+    pub adjective: &'static str,
+    /// Its currency's name (`pounds sterling`).
+    pub money: &'static str,
+}
+
+/// The UK in messages.
+const UK: Country = Country { jurisdiction: Jurisdiction::Uk, adjective: "UK", money: "pounds sterling" };
+
+/// Refuses a ledger not in the country's currency, checks the prices and matches transfers:
+/// returns the transfers, the legs without a value and the currency.
+pub fn prepare(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxArgs,
+    country: &Country,
+) -> anyhow::Result<(transfers::Matching, usize, String)> {
     let currency = ledger.reporting_currency()?;
-    let wanted = Jurisdiction::Uk.rules().currency().unwrap_or("GBP");
+    let rules = country.jurisdiction.rules();
+    let wanted = rules.currency().unwrap_or_default();
     if currency != wanted {
         return Err(Failure::input(format!(
-            "UK figures are in pounds sterling, but this ledger reports in {currency}"
+            "{} figures are in {}, but this ledger reports in {currency}",
+            country.adjective, country.money
         ))
-        .hint(format!("value the legs in pounds: cointally currency {wanted}"))
+        .hint(format!("value the legs in {}: cointally currency {wanted}", country.money))
         .into());
     }
     if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
-        context.note("note: --method and --lots are US choices; UK rules pool each token (no lots)");
+        context.note(format!(
+            "note: --method and --lots are US choices; {} rules pool each token (no lots)",
+            country.adjective
+        ));
     }
     let missing = pricing::require_values(ledger, args.allow_missing_prices)?;
     if !missing.is_empty() {
@@ -47,8 +71,13 @@ fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Re
             missing.len()
         ));
     }
-    let matching = transfers::refresh(ledger)?;
-    Ok((uk::compute(ledger, args.year, &matching)?, missing.len(), currency))
+    Ok((transfers::refresh(ledger)?, missing.len(), currency))
+}
+
+/// Checks the currency and the prices, matches transfers and computes the UK year.
+fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(UkComputed, usize, String)> {
+    let (matching, missing, currency) = prepare(context, ledger, args, &UK)?;
+    Ok((uk::compute(ledger, args.year, &matching)?, missing, currency))
 }
 
 /// `cointally report` under UK rules.
@@ -154,25 +183,39 @@ pub fn export(
     output: Option<PathBuf>,
     tax: Option<TaxArgs>,
 ) -> anyhow::Result<()> {
-    let Some(tax) = tax else {
-        return Err(Failure::input("an export needs --year")
-            .hint(format!("e.g. cointally export {} --year 2024 (the tax year 2024/25)", format.name()))
-            .into());
-    };
+    let tax = needs_year(format.name(), tax, "2024 (the tax year 2024/25)")?;
     let mut ledger = context.open_ledger()?;
     let (computed, missing, currency) = compute(context, &mut ledger, &tax)?;
     let report = UkReport::new(&computed, &currency);
     let missing = (missing, tax.allow_missing_prices);
     let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
+    deliver(context, &path, |file| render(format, &report, missing, file))
+}
+
+/// The `--year` an export needs, or an error saying so (`example`: a year and what it means).
+pub fn needs_year(format: &str, tax: Option<TaxArgs>, example: &str) -> anyhow::Result<TaxArgs> {
+    tax.ok_or_else(|| {
+        Failure::input("an export needs --year").hint(format!("e.g. cointally export {format} --year {example}")).into()
+    })
+}
+
+/// Writes what `render` makes (given the file name the manifest records) to `path` and its
+/// manifest beside it, or the file to stdout and the manifest to stderr when `path` is `-`.
+pub fn deliver(
+    context: &Context,
+    path: &std::path::Path,
+    render: impl Fn(&str) -> std::io::Result<(Vec<u8>, UkManifest)>,
+) -> anyhow::Result<()> {
     if path.as_os_str() == "-" {
-        let (bytes, manifest) = render(format, &report, missing, "-")?;
+        let (bytes, manifest) = render("-")?;
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(&bytes)?;
         stdout.flush()?;
         std::io::stderr().write_all(&manifest.to_json()?)?;
         return Ok(());
     }
-    let manifest = write_file(format, &report, missing, &path)?;
+    let (bytes, manifest) = render(&crate::tax::uk::export::file_name(path))?;
+    crate::tax::uk::export::write_with_manifest(path, &bytes, &manifest)?;
     if context.json {
         return Ok(print_json(&manifest)?);
     }
@@ -181,7 +224,7 @@ pub fn export(
         path.display(),
         manifest.output.rows,
         manifest.output.sha256,
-        crate::export::manifest_path(&path).display()
+        crate::export::manifest_path(path).display()
     ));
     Ok(())
 }

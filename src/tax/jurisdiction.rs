@@ -11,12 +11,13 @@
 //!
 //! How the next countries plug in (each a variant here, a `Rules` value and a module under
 //! `src/tax/<country>/` that reads the same time-ordered events):
-//! - **Canada** (average cost, superficial losses denied): the average-cost pool is the UK's
-//!   section 104 pool ([`crate::tax::uk::pool`]) with no same-day or 30-day matching; a loss
-//!   is denied when the same token is acquired from 30 days before to 30 days after the
-//!   disposal and still held on day 30, and the denied loss is added to the pool's cost. Its
-//!   `Rules::events_until_ms` reads 30 days past 31 December (like the UK's 30-day rule), its
-//!   tax year is the calendar year.
+//! - **Canada** ([`crate::tax::ca`]): one adjusted cost base per token across every wallet
+//!   (the UK's pool arithmetic, [`crate::tax::uk::pool`], with no same-day or 30-day
+//!   matching), events read as the UK reads them but by UTC date; a loss is denied, in whole
+//!   or in part (loss × min(sold, acquired in the window, held on day 30) / sold), when the
+//!   same token is acquired from 30 days before to 30 days after the disposition and still
+//!   held on day 30, and the denied part is added to the token's ACB. Calendar years; its
+//!   `Rules::events_until_ms` reads 30 days past 31 December. CAD ledgers only.
 //! - **Australia** (50% discount for assets held 12 months): lots as the US engine keeps them
 //!   (FIFO by default, [`crate::tax::pools`]), each disposal flagged `discount` when held
 //!   more than 12 months ([`crate::tax::holding`] counts the same anniversary); its
@@ -47,17 +48,20 @@ pub enum Jurisdiction {
     Us,
     /// United Kingdom: HMRC's matching rules and section 104 pools, tax years from 6 April.
     Uk,
+    /// Canada: the CRA's adjusted cost base (average cost) and superficial losses, calendar years.
+    Ca,
 }
 
 impl Jurisdiction {
     /// Every jurisdiction, in a stable order.
-    pub const ALL: [Jurisdiction; 2] = [Jurisdiction::Us, Jurisdiction::Uk];
+    pub const ALL: [Jurisdiction; 3] = [Jurisdiction::Us, Jurisdiction::Uk, Jurisdiction::Ca];
 
     /// The name used in flags and in the ledger's setting.
     pub fn as_str(self) -> &'static str {
         match self {
             Jurisdiction::Us => "us",
             Jurisdiction::Uk => "uk",
+            Jurisdiction::Ca => "ca",
         }
     }
 
@@ -66,6 +70,7 @@ impl Jurisdiction {
         match self {
             Jurisdiction::Us => &UsRules,
             Jurisdiction::Uk => &crate::tax::uk::UkRules,
+            Jurisdiction::Ca => &crate::tax::ca::CaRules,
         }
     }
 
@@ -179,7 +184,7 @@ mod tests {
         }
         assert_eq!("UK".parse::<Jurisdiction>(), Ok(Jurisdiction::Uk));
         let err = "de".parse::<Jurisdiction>().unwrap_err();
-        assert!(err.to_string().contains("us, uk"), "{err}");
+        assert!(err.to_string().contains("us, uk, ca"), "{err}");
     }
 
     #[test]

@@ -56,7 +56,7 @@ impl UkFormat {
     }
 }
 
-/// Written beside every UK export (`<file>.manifest.json`).
+/// Written beside every UK (and Canadian) export (`<file>.manifest.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UkManifest {
     /// The cointally version that wrote it.
@@ -65,7 +65,7 @@ pub struct UkManifest {
     pub format: &'static str,
     /// Always `gains`.
     pub kind: &'static str,
-    /// Always `UK`.
+    /// `UK` (or `CA`).
     pub jurisdiction: &'static str,
     /// The tax year as given (`2024` = 2024/25).
     pub year: i32,
@@ -90,11 +90,13 @@ impl UkManifest {
     }
 }
 
-fn csv_writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
+/// A CSV writer with `\n` line ends (the same bytes on every platform).
+pub fn csv_writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
     csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out)
 }
 
-fn yes(flag: bool) -> String {
+/// `yes` or `no`.
+pub fn yes(flag: bool) -> String {
     if flag { "yes" } else { "no" }.to_owned()
 }
 
@@ -196,24 +198,60 @@ pub fn render(
         UkFormat::Sa108 => write_sa108(report, &mut bytes)?,
     };
     let c = report.computed;
-    let manifest = UkManifest {
-        cointally: env!("CARGO_PKG_VERSION"),
-        format: format.name(),
-        kind: "gains",
-        jurisdiction: "UK",
-        year: c.year.year,
-        tax_year: c.year.label.clone(),
-        currency: report.currency.clone(),
-        allow_missing_prices: missing.1,
-        inputs: ManifestInputs { sha256: c.inputs_hash.clone(), events: c.events, missing_values: missing.0 },
-        output: ManifestOutput {
-            file: file.to_owned(),
-            sha256: crate::digest::sha256_hex(&bytes),
-            bytes: bytes.len(),
-            rows,
-        },
-    };
+    let output = Written { file, bytes: &bytes, rows };
+    let manifest = manifest(format.name(), "UK", &c.year, &report.currency, missing, (&c.inputs_hash, c.events), output);
     Ok((bytes, manifest))
+}
+
+/// A file rendered in memory, for its manifest.
+pub struct Written<'a> {
+    /// The name the manifest records.
+    pub file: &'a str,
+    /// Its bytes.
+    pub bytes: &'a [u8],
+    /// Its data rows.
+    pub rows: usize,
+}
+
+/// The manifest of a pooling country's export (UK, Canada): `missing` is (legs without a
+/// value, whether allowed), `inputs` the computation's (inputs hash, events read).
+pub fn manifest(
+    format: &'static str,
+    jurisdiction: &'static str,
+    year: &crate::tax::jurisdiction::TaxYear,
+    currency: &str,
+    missing: (usize, bool),
+    inputs: (&str, u64),
+    output: Written<'_>,
+) -> UkManifest {
+    UkManifest {
+        cointally: env!("CARGO_PKG_VERSION"),
+        format,
+        kind: "gains",
+        jurisdiction,
+        year: year.year,
+        tax_year: year.label.clone(),
+        currency: currency.to_owned(),
+        allow_missing_prices: missing.1,
+        inputs: ManifestInputs { sha256: inputs.0.to_owned(), events: inputs.1, missing_values: missing.0 },
+        output: ManifestOutput {
+            file: output.file.to_owned(),
+            sha256: crate::digest::sha256_hex(output.bytes),
+            bytes: output.bytes.len(),
+            rows: output.rows,
+        },
+    }
+}
+
+/// Writes `bytes` to `path` and `manifest` beside it.
+pub fn write_with_manifest(path: &Path, bytes: &[u8], manifest: &UkManifest) -> io::Result<()> {
+    std::fs::write(path, bytes)?;
+    std::fs::write(manifest_path(path), manifest.to_json()?)
+}
+
+/// The name a manifest records for `path`: its file name.
+pub fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// Writes `format` to `path` and its manifest beside it.
@@ -223,9 +261,7 @@ pub fn write_file(
     missing: (usize, bool),
     path: &Path,
 ) -> io::Result<UkManifest> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let (bytes, manifest) = render(format, report, missing, &name)?;
-    std::fs::write(path, &bytes)?;
-    std::fs::write(manifest_path(path), manifest.to_json()?)?;
+    let (bytes, manifest) = render(format, report, missing, &file_name(path))?;
+    write_with_manifest(path, &bytes, &manifest)?;
     Ok(manifest)
 }
