@@ -63,7 +63,17 @@ fn ca_report_2024_by_hand() {
     let totals = keys.map(|k| t[k].to_string());
     assert_eq!(
         totals,
-        ["3", "\"58000.00\"", "\"50720.00\"", "\"80.00\"", "\"9200.00\"", "\"600.00\"", "\"1400.00\"", "\"8600.00\"", "\"300.00\""]
+        [
+            "3",
+            "\"58000.00\"",
+            "\"50720.00\"",
+            "\"80.00\"",
+            "\"9200.00\"",
+            "\"600.00\"",
+            "\"1400.00\"",
+            "\"8600.00\"",
+            "\"300.00\""
+        ]
     );
     assert_eq!((r["inclusion_rate"].as_str(), r["taxable_capital_gain"].as_str()), (Some("0.5"), Some("4300.00")));
     assert_eq!(
@@ -80,7 +90,10 @@ fn ca_report_2024_by_hand() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| ["disposed", "asset", "adjusted_cost_base", "superficial_loss_denied", "gain"].map(|k| d[k].as_str().unwrap().to_owned()))
+        .map(|d| {
+            ["disposed", "asset", "adjusted_cost_base", "superficial_loss_denied", "gain"]
+                .map(|k| d[k].as_str().unwrap().to_owned())
+        })
         .collect();
     let want = [
         ["2024-06-01", "BTC", "42720.00", "0.00", "9200.00"],
@@ -167,8 +180,14 @@ fn ca_settings_treatment_and_jurisdiction_override() {
     assert_eq!(sb.ok(&["settings", "jurisdiction"]).stdout.trim(), "ca");
     sb.ok(&["settings", "ca_treatment", "business"]);
     let business = sb.ok(&["--json", "report", "--year", "2024"]).json();
-    assert_eq!((business["treatment"].as_str(), business["business_income"].as_str()), (Some("business"), Some("8900.00")));
-    assert_eq!((business["taxable_capital_gain"].as_str(), &business["schedule3"]), (Some("0.00"), &serde_json::Value::Null));
+    assert_eq!(
+        (business["treatment"].as_str(), business["business_income"].as_str()),
+        (Some("business"), Some("8900.00"))
+    );
+    assert_eq!(
+        (business["taxable_capital_gain"].as_str(), &business["schedule3"]),
+        (Some("0.00"), &serde_json::Value::Null)
+    );
     let bad = sb.run(&["settings", "ca_treatment", "hobby"]);
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("unknown treatment \"hobby\""), "{}", bad.stderr);

@@ -136,7 +136,9 @@ fn list(context: &Context) -> anyhow::Result<()> {
             .map(|f| serde_json::json!({"name": f.name(), "kind": f.kind().as_str(), "description": f.description()}))
             .collect();
         formats.extend(
-            own.iter().map(|(name, description)| serde_json::json!({"name": name, "kind": "gains", "description": description})),
+            own.iter().map(
+                |(name, description)| serde_json::json!({"name": name, "kind": "gains", "description": description}),
+            ),
         );
         return Ok(print_json(&formats)?);
     }

@@ -63,7 +63,11 @@ pub fn print_report(report: &CaReport<'_>) -> anyhow::Result<()> {
     table.row(vec![format!("Gain or loss (line {LINE_GAIN})"), money(f.net())]);
     table.print()?;
     println!();
-    println!("Superficial losses denied: {} ({} dispositions), added to the ACB of the units held", money(f.denied), f.denials);
+    println!(
+        "Superficial losses denied: {} ({} dispositions), added to the ACB of the units held",
+        money(f.denied),
+        f.denials
+    );
     match report.treatment {
         Treatment::Capital => {
             println!(
@@ -100,8 +104,11 @@ pub fn print_report(report: &CaReport<'_>) -> anyhow::Result<()> {
             ("Caused by (acquired in the 61 days; held on day 30)", Align::Left),
         ]);
         for (d, n) in denials {
-            let caused: Vec<String> =
-                n.acquisitions.iter().map(|(day, units)| format!("{} on {}", format_amount(*units), date_of(*day))).collect();
+            let caused: Vec<String> = n
+                .acquisitions
+                .iter()
+                .map(|(day, units)| format!("{} on {}", format_amount(*units), date_of(*day)))
+                .collect();
             table.row(vec![
                 date_of(d.row.day).to_string(),
                 d.asset.clone(),
@@ -135,7 +142,12 @@ pub fn print_report(report: &CaReport<'_>) -> anyhow::Result<()> {
 }
 
 /// `cointally export schedule3|acb`.
-pub fn export(context: &Context, format: CaFormat, output: Option<PathBuf>, tax: Option<TaxArgs>) -> anyhow::Result<()> {
+pub fn export(
+    context: &Context,
+    format: CaFormat,
+    output: Option<PathBuf>,
+    tax: Option<TaxArgs>,
+) -> anyhow::Result<()> {
     let tax = needs_year(format.name(), tax, "2024")?;
     let mut ledger = context.open_ledger()?;
     let (computed, missing, currency, treatment) = compute(context, &mut ledger, &tax)?;

@@ -6,8 +6,8 @@
 //! income and year-end holdings, with a SHA-256 of exactly the inputs it read. [`report`]
 //! sums them up per asset, rounded to the cent row by row.
 
-pub mod ca;
 pub mod boxes;
+pub mod ca;
 pub mod engine;
 pub mod holding;
 pub mod jurisdiction;

@@ -40,7 +40,9 @@ impl CaFormat {
     /// What it is for.
     pub fn description(self) -> &'static str {
         match self {
-            CaFormat::Schedule3 => "Canada: the year's figures for Schedule 3 (crypto-assets lines) and the taxable capital gain",
+            CaFormat::Schedule3 => {
+                "Canada: the year's figures for Schedule 3 (crypto-assets lines) and the taxable capital gain"
+            }
             CaFormat::Acb => {
                 "Canada: one row per disposition with ACB and units before/after and superficial losses denied"
             }
@@ -110,7 +112,8 @@ fn write_acb(report: &CaReport<'_>, out: &mut dyn Write) -> io::Result<usize> {
 fn write_schedule3(report: &CaReport<'_>, out: &mut dyn Write) -> io::Result<usize> {
     let f = &report.figures;
     let capital = report.treatment == Treatment::Capital;
-    let section = "Schedule 3, crypto-assets (bonds, debentures, promissory notes, crypto-assets and other similar properties)";
+    let section =
+        "Schedule 3, crypto-assets (bonds, debentures, promissory notes, crypto-assets and other similar properties)";
     let mut rows: Vec<(String, String)> = vec![
         ("Tax year".into(), report.computed.year.label.clone()),
         ("Treatment".into(), report.treatment.as_str().into()),
@@ -130,7 +133,10 @@ fn write_schedule3(report: &CaReport<'_>, out: &mut dyn Write) -> io::Result<usi
         ]);
     } else {
         rows.extend([
-            ("Business income from dispositions (not on Schedule 3)".into(), money(f.business_income(report.treatment))),
+            (
+                "Business income from dispositions (not on Schedule 3)".into(),
+                money(f.business_income(report.treatment)),
+            ),
             ("Business income from rewards at fair market value".into(), money(report.income())),
         ]);
     }
@@ -158,7 +164,8 @@ pub fn render(
     };
     let c = report.computed;
     let output = Written { file, bytes: &bytes, rows };
-    let manifest = manifest(format.name(), "CA", &c.year, &report.currency, missing, (&c.inputs_hash, c.events), output);
+    let manifest =
+        manifest(format.name(), "CA", &c.year, &report.currency, missing, (&c.inputs_hash, c.events), output);
     Ok((bytes, manifest))
 }
 

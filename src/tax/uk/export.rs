@@ -199,7 +199,8 @@ pub fn render(
     };
     let c = report.computed;
     let output = Written { file, bytes: &bytes, rows };
-    let manifest = manifest(format.name(), "UK", &c.year, &report.currency, missing, (&c.inputs_hash, c.events), output);
+    let manifest =
+        manifest(format.name(), "UK", &c.year, &report.currency, missing, (&c.inputs_hash, c.events), output);
     Ok((bytes, manifest))
 }
 
