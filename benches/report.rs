@@ -18,6 +18,12 @@
 //! day, 30-day and section 104 rules over all of history, and sum up tax year 2024/25 (the
 //! generated values are in dollars; the UK computation reads them as the reporting currency,
 //! which costs the same).
+//!
+//! `COINTALLY_BENCH_REPORT_JURISDICTION=ca` times `cointally report --year 2024` for a
+//! Canadian ledger the same way: the transfers, every event sorted per token, the adjusted
+//! cost base and superficial-loss look-ahead over all of history, and calendar 2024 summed up
+//! (the dollar values read as CAD). `COINTALLY_BENCH_REPORT_EVENTS=N` generates N events
+//! instead of 1,000,000 (a quick check that the bench runs, not a measurement).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -26,6 +32,7 @@ use std::time::Instant;
 
 use cointally::ledger::{Ledger, LegValue, NewAccount, OpenMode};
 use cointally::tax::report::Report;
+use cointally::tax::ca::report::CaReport;
 use cointally::tax::uk::report::UkReport;
 use cointally::tax::{self, Options};
 use cointally::transfers;
@@ -33,7 +40,13 @@ use cointally_exchanges::time::from_millis;
 use cointally_exchanges::{EventKind, Leg, NewEvent};
 use rust_decimal::Decimal;
 
-const EVENTS: usize = 1_000_000;
+const DEFAULT_EVENTS: usize = 1_000_000;
+const EVENTS_ENV: &str = "COINTALLY_BENCH_REPORT_EVENTS";
+
+/// Events to generate: `COINTALLY_BENCH_REPORT_EVENTS`, else 1,000,000.
+fn events() -> usize {
+    std::env::var(EVENTS_ENV).ok().and_then(|n| n.parse().ok()).unwrap_or(DEFAULT_EVENTS)
+}
 /// 2020-01-01T00:00:00Z.
 const START_MS: i64 = 1_577_836_800_000;
 /// Six years.
@@ -59,12 +72,15 @@ fn main() {
             .status()
             .expect("generator runs");
         assert!(status.success(), "generation failed");
-        println!("generated {EVENTS} events in {:.1} s", started.elapsed().as_secs_f64());
+        println!("generated {} events in {:.1} s", events(), started.elapsed().as_secs_f64());
     }
 
     let mut ledger = Ledger::open(&path, OpenMode::Existing).expect("ledger");
     if std::env::var(JURISDICTION_ENV).is_ok_and(|j| j.eq_ignore_ascii_case("uk")) {
         return uk_run(&mut ledger);
+    }
+    if std::env::var(JURISDICTION_ENV).is_ok_and(|j| j.eq_ignore_ascii_case("ca")) {
+        return ca_run(&mut ledger);
     }
     let started = Instant::now();
     let matching = transfers::refresh(&mut ledger).expect("transfers");
@@ -134,6 +150,40 @@ fn uk_run(ledger: &mut Ledger) {
     );
 }
 
+/// The Canadian run: calendar 2024 under the CRA's ACB and superficial-loss rules.
+fn ca_run(ledger: &mut Ledger) {
+    let started = Instant::now();
+    let matching = transfers::refresh(ledger).expect("transfers");
+    let matched = started.elapsed();
+    let computed = tax::ca::compute(ledger, 2024, &matching).expect("compute");
+    let computed_at = started.elapsed();
+    let report = CaReport::new(&computed, "CAD", tax::ca::Treatment::Capital);
+    let total = started.elapsed();
+    println!(
+        "CA report 2024 over {} events: {:.2} s (transfers {:.2} s: {} matched; ACB and superficial losses {:.2} s; sum {:.2} s)",
+        computed.events,
+        total.as_secs_f64(),
+        matched.as_secs_f64(),
+        matching.links.len(),
+        (computed_at - matched).as_secs_f64(),
+        (total - computed_at).as_secs_f64(),
+    );
+    let f = &report.figures;
+    println!(
+        "  {} dispositions, {} denied in part or whole, {} income rows, {} holdings; proceeds {}, net gain {}",
+        f.dispositions,
+        f.denials,
+        computed.income.len(),
+        computed.holdings.len(),
+        f.proceeds.round_dp(2),
+        f.net().round_dp(2),
+    );
+    println!(
+        "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
+        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    );
+}
+
 /// A price that wanders with time, exact: base × (1 + (day mod 400) / 400).
 fn price(base: i64, time_ms: i64) -> Decimal {
     let day = (time_ms - START_MS) / 86_400_000;
@@ -147,8 +197,9 @@ fn generate(path: &Path) {
         .collect();
     let mut rng = fastrand::Rng::with_seed(7);
     let mut held = vec![[Decimal::ZERO; ASSETS.len()]; WALLETS];
-    let step = SPAN_MS / EVENTS as i64;
-    let mut values: Vec<LegValue> = Vec::with_capacity(3 * EVENTS);
+    let events = events();
+    let step = SPAN_MS / events as i64;
+    let mut values: Vec<LegValue> = Vec::with_capacity(3 * events);
     let mut writer = ledger.writer().expect("writer");
     let mut written = 0usize;
     let write = |writer: &mut cointally::ledger::Writer<'_>,
@@ -171,7 +222,7 @@ fn generate(path: &Path) {
             });
         }
     };
-    while written < EVENTS {
+    while written < events {
         let time_ms = START_MS + written as i64 * step;
         let time = from_millis(time_ms);
         let w = rng.usize(0..WALLETS);

@@ -6,8 +6,9 @@
 //! one half of a capital gain is a taxable capital gain and one half of a capital loss an
 //! allowable capital loss, for every year cointally computes (2009 on). The proposed increase
 //! to two thirds for gains realized from 25 June 2024 (Budget 2024), whose start was deferred
-//! to 1 January 2026, was cancelled on 21 March 2025 and never became law (Department of
-//! Finance, <https://www.canada.ca/en/department-finance/news/2025/03/government-of-canada-cancels-increase-to-capital-gains-inclusion-rate.html>),
+//! to 1 January 2026, was cancelled on 21 March 2025 and never became law (the Prime
+//! Minister's announcement of that day; the official page was not reachable here, the date
+//! and content are as reported the same day, e.g. <https://betakit.com/liberals-capital-gains-tax-hike-is-dead-lifetime-exemption-limit-increase-to-stay/>),
 //! so no year is split. An allowable capital loss above the year's taxable capital gains is
 //! not deducted from other income: it is a net capital loss to carry back three years or
 //! forward indefinitely (CRA line 25300).
