@@ -31,8 +31,8 @@ use std::process::Command;
 use std::time::Instant;
 
 use cointally::ledger::{Ledger, LegValue, NewAccount, OpenMode};
-use cointally::tax::report::Report;
 use cointally::tax::ca::report::CaReport;
+use cointally::tax::report::Report;
 use cointally::tax::uk::report::UkReport;
 use cointally::tax::{self, Options};
 use cointally::transfers;
