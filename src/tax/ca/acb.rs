@@ -23,6 +23,8 @@
 //!   The denied part is added to the token's ACB when the disposition is made (the pool holds
 //!   the substituted units; when the sale emptied it, the cost waits for the units to return).
 
+use std::ops::RangeInclusive;
+
 use rust_decimal::Decimal;
 
 use crate::tax::engine::proportion;
@@ -45,7 +47,7 @@ pub struct Denial {
     pub loss: Decimal,
     /// The part denied: loss × min(S, P, B) / S (a positive figure), added to the ACB.
     pub denied: Decimal,
-    /// The acquisitions in the window that caused it: (day number, units).
+    /// The acquisitions in the window that caused it, per day: (day number, units).
     pub acquisitions: Vec<(i64, Decimal)>,
 }
 
@@ -137,9 +139,9 @@ pub struct Removal {
 /// A token's whole history under the rules.
 #[derive(Debug, Clone, Default)]
 pub struct Outcome {
-    /// Its dispositions, in time order.
+    /// Its dispositions of the days kept, in time order.
     pub rows: Vec<Disposition>,
-    /// Units that left without a disposition.
+    /// Units that left without a disposition, on the days kept.
     pub removals: Vec<Removal>,
     /// Units disposed of beyond what was held, all history.
     pub short: Decimal,
@@ -175,39 +177,64 @@ fn units_after_each(ops: &[Op]) -> Vec<Decimal> {
         .collect()
 }
 
-/// Looks ahead for one disposition: what makes its loss superficial.
-struct Window<'a> {
-    ops: &'a [Op],
+/// Looks ahead for a disposition: what makes its loss superficial. Built once per token so
+/// that each look-up is two binary searches, whatever the trading frequency.
+struct Window {
+    /// The day of each op.
     days: Vec<i64>,
+    /// Units held after each op.
     units_after: Vec<Decimal>,
+    /// Units acquired per day, in day order.
+    acquired: Vec<(i64, Decimal)>,
+    /// `acquired_before[k]`: units acquired on the days `acquired[..k]`.
+    acquired_before: Vec<Decimal>,
 }
 
-impl Window<'_> {
-    fn denial(&self, day: i64, sold: Decimal, loss: Decimal) -> Option<Denial> {
+impl Window {
+    fn new(ops: &[Op]) -> Window {
+        let mut acquired: Vec<(i64, Decimal)> = Vec::new();
+        for op in ops {
+            if let Op::Acquire { day, units, .. } = op {
+                match acquired.last_mut() {
+                    Some((d, total)) if d == day => *total += *units,
+                    _ => acquired.push((*day, *units)),
+                }
+            }
+        }
+        let mut acquired_before = Vec::with_capacity(acquired.len() + 1);
+        let mut total = Decimal::ZERO;
+        acquired_before.push(total);
+        for (_, units) in &acquired {
+            total += *units;
+            acquired_before.push(total);
+        }
+        Window { days: ops.iter().map(day_of).collect(), units_after: units_after_each(ops), acquired, acquired_before }
+    }
+
+    /// The denial of a loss of `loss` on `sold` units disposed of on `day`, if any; `list`
+    /// says whether to list the acquisitions that caused it (rows that are reported).
+    fn denial(&self, day: i64, sold: Decimal, loss: Decimal, list: bool) -> Option<Denial> {
         let (first, last) = (day - SUPERFICIAL_DAYS, day + SUPERFICIAL_DAYS);
-        let from = self.days.partition_point(|d| *d < first);
-        let to = self.days.partition_point(|d| *d <= last);
-        let acquisitions: Vec<(i64, Decimal)> = self.ops[from..to]
-            .iter()
-            .filter_map(|op| match op {
-                Op::Acquire { day, units, .. } => Some((*day, *units)),
-                _ => None,
-            })
-            .collect();
-        let acquired: Decimal = acquisitions.iter().map(|(_, u)| *u).sum();
-        let held_after = if to == 0 { Decimal::ZERO } else { self.units_after[to - 1] };
+        let from = self.acquired.partition_point(|(d, _)| *d < first);
+        let to = self.acquired.partition_point(|(d, _)| *d <= last);
+        let acquired = self.acquired_before[to] - self.acquired_before[from];
+        let held = self.days.partition_point(|d| *d <= last);
+        let held_after = if held == 0 { Decimal::ZERO } else { self.units_after[held - 1] };
         let substituted = sold.min(acquired).min(held_after);
         if substituted <= Decimal::ZERO || sold <= Decimal::ZERO {
             return None;
         }
         let denied = proportion(loss, substituted, sold).min(loss);
+        let acquisitions = if list { self.acquired[from..to].to_vec() } else { Vec::new() };
         Some(Denial { sold, acquired, held_after, loss, denied, acquisitions })
     }
 }
 
-/// Applies the rules to one token's operations (in time order).
-pub fn walk_token(ops: &[Op]) -> Outcome {
-    let window = Window { ops, days: ops.iter().map(day_of).collect(), units_after: units_after_each(ops) };
+/// Applies the rules to one token's operations (in time order); only the rows and removals
+/// of the days in `keep` are kept (the year reported: the others change the ACB but are not
+/// needed, and a long history would hold them all).
+pub fn walk_token(ops: &[Op], keep: RangeInclusive<i64>) -> Outcome {
+    let window = Window::new(ops);
     let mut pool = Pool::default();
     let mut missing = false;
     let mut out = Outcome::default();
@@ -242,36 +269,47 @@ pub fn walk_token(ops: &[Op]) -> Outcome {
                 };
                 let gain = row.gain_before_denial();
                 if gain < Decimal::ZERO {
-                    row.denial = window.denial(*day, *units, -gain);
+                    row.denial = window.denial(*day, *units, -gain, keep.contains(day));
                     pool.add(Decimal::ZERO, row.denied());
                     row.acb_after = pool.cost;
                 }
                 out.short += taken.short;
-                out.rows.push(row);
+                if keep.contains(day) {
+                    out.rows.push(row);
+                }
             }
             Op::Leave { day, units, event_id, no_gain_no_loss } => {
                 let taken = pool.take(*units);
                 out.short += taken.short;
-                if *no_gain_no_loss {
-                    out.rows.push(Disposition {
-                        day: *day,
-                        event_id: *event_id,
-                        kind: RowKind::Rollover,
-                        units: *units,
-                        proceeds: taken.cost,
-                        outlays: Decimal::ZERO,
-                        acb: taken.cost,
-                        units_before: before.units,
-                        acb_before: before.cost,
-                        units_after: pool.units,
-                        acb_after: pool.cost,
-                        denial: None,
-                        short: taken.short,
-                        basis_missing: missing || taken.short > Decimal::ZERO,
-                        price_missing: false,
-                    });
-                } else {
-                    out.removals.push(Removal { day: *day, event_id: *event_id, units: taken.units, cost: taken.cost });
+                match (keep.contains(day), *no_gain_no_loss) {
+                    (false, _) => {}
+                    (true, true) => {
+                        out.rows.push(Disposition {
+                            day: *day,
+                            event_id: *event_id,
+                            kind: RowKind::Rollover,
+                            units: *units,
+                            proceeds: taken.cost,
+                            outlays: Decimal::ZERO,
+                            acb: taken.cost,
+                            units_before: before.units,
+                            acb_before: before.cost,
+                            units_after: pool.units,
+                            acb_after: pool.cost,
+                            denial: None,
+                            short: taken.short,
+                            basis_missing: missing || taken.short > Decimal::ZERO,
+                            price_missing: false,
+                        });
+                    }
+                    (true, false) => {
+                        out.removals.push(Removal {
+                            day: *day,
+                            event_id: *event_id,
+                            units: taken.units,
+                            cost: taken.cost,
+                        });
+                    }
                 }
             }
         }

@@ -202,11 +202,9 @@ fn finish(year: i32, read: ReadEvents) -> CaComputed {
         events: read.events,
     };
     for (asset, ops) in &sorted.ops {
-        let outcome = walk_token(ops);
-        out.disposals.extend(
-            outcome.rows.iter().filter(|r| in_year(r.day)).map(|r| CaDisposal { asset: asset.clone(), row: r.clone() }),
-        );
-        out.removals.extend(outcome.removals.iter().filter(|r| in_year(r.day)).map(|r| (asset.clone(), r.clone())));
+        let outcome = walk_token(ops, first..=last);
+        out.disposals.extend(outcome.rows.iter().map(|r| CaDisposal { asset: asset.clone(), row: r.clone() }));
+        out.removals.extend(outcome.removals.iter().map(|r| (asset.clone(), r.clone())));
         let holding = outcome.holding_at(last);
         if !holding.units.is_zero() || !holding.cost.is_zero() {
             out.holdings.push(YearEndHolding { asset: asset.clone(), holding });

@@ -64,7 +64,7 @@ proptest! {
 
     #[test]
     fn acb_is_never_negative_and_denials_move_into_it_exactly(steps in prop::collection::vec(step(), 1..60)) {
-        let outcome = walk_token(&ops(&steps));
+        let outcome = walk_token(&ops(&steps), i64::MIN..=i64::MAX);
         for (_, held) in &outcome.after_day {
             prop_assert!(held.cost >= Decimal::ZERO && held.units >= Decimal::ZERO, "{held:?}");
         }
@@ -82,7 +82,7 @@ proptest! {
 
     #[test]
     fn proceeds_less_acb_less_outlays_is_the_net_gain(steps in prop::collection::vec(step(), 1..60)) {
-        let outcome = walk_token(&ops(&steps));
+        let outcome = walk_token(&ops(&steps), i64::MIN..=i64::MAX);
         let rows: Vec<CaDisposal> =
             outcome.rows.iter().map(|r| CaDisposal { asset: "T".into(), row: r.clone() }).collect();
         let f = figures(&rows);
@@ -93,7 +93,7 @@ proptest! {
     #[test]
     fn units_held_equal_units_in_less_units_out_and_cost_is_conserved(steps in prop::collection::vec(step(), 1..60)) {
         let ops = ops(&steps);
-        let outcome = walk_token(&ops);
+        let outcome = walk_token(&ops, i64::MIN..=i64::MAX);
         let last = outcome.after_day.last().map(|(_, h)| *h).unwrap_or_default();
         let (mut units_in, mut units_out, mut cost_in) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
         for op in &ops {
