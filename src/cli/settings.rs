@@ -13,7 +13,7 @@ use super::{Context, Failure};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The setting (jurisdiction, reporting_currency, ledger_id); none lists them all
+    /// The setting (jurisdiction, ca_treatment, reporting_currency, ledger_id); none lists them all
     key: Option<String>,
     /// Its new value (e.g. `cointally settings jurisdiction uk`)
     #[arg(requires = "key")]
