@@ -207,3 +207,11 @@ fn ca_report_refuses_a_ledger_not_in_canadian_dollars() {
     let export = sb.run(&["export", "schedule3", "--year", "2024", "-o", "-"]);
     assert_eq!(export.code, 2, "{}", export.stderr);
 }
+
+#[test]
+fn check_works_the_same_on_a_canadian_ledger() {
+    let sb = ca_ledger();
+    let check = sb.run(&["--json", "check"]);
+    assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
+    assert_eq!(check.json(), json!({"clean": true, "findings": []}));
+}

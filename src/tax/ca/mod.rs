@@ -3,7 +3,7 @@
 //! Crypto-assets are property; selling, trading for another crypto-asset, spending and gifting
 //! are dispositions, and an own transfer between wallets is not (CRA, "Guide for
 //! cryptocurrency users and tax professionals",
-//! <https://www.canada.ca/en/revenue-agency/programs/about-canada-revenue-agency-cra/compliance/digital-currency/cryptocurrency-guide.html>).
+//! <https://www.canada.ca/en/revenue-agency/programs/about-canada-revenue-agency-cra/compliance/cryptocurrency-guide.html>).
 //! One adjusted cost base per token across every wallet (identical properties), dispositions
 //! at the average cost, and losses denied by the superficial-loss rule: [`acb`]. The events
 //! are read as the UK reads them ([`crate::tax::uk::events`]: what each kind of event
