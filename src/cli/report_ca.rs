@@ -2,6 +2,7 @@
 //! `--jurisdiction ca`): calendar years, the CRA's adjusted cost base and superficial losses,
 //! the Schedule 3 figures, in Canadian dollars.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use cointally_exchanges::amount::format_amount;
@@ -46,55 +47,69 @@ pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Re
     print_report(&report)
 }
 
-/// Prints a Canadian report as tables.
+/// Prints a Canadian report as tables (written whole, so a closed pipe is an error the
+/// command ends on quietly rather than a panic of `println!`).
 pub fn print_report(report: &CaReport<'_>) -> anyhow::Result<()> {
+    let mut text = Vec::new();
+    write_report(report, &mut text)?;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&text)?;
+    Ok(stdout.flush()?)
+}
+
+/// Writes a Canadian report as tables.
+fn write_report(report: &CaReport<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
     let c = report.computed;
     let f = &report.figures;
-    println!(
+    writeln!(
+        out,
         "Tax year {} (1 January to 31 December), Canadian rules (adjusted cost base, superficial losses), {}, {} treatment",
         c.year.label, report.currency, report.treatment
-    );
-    println!();
+    )?;
+    writeln!(out)?;
     let mut table = Table::new(&[("Schedule 3, crypto-assets", Align::Left), ("Year", Align::Right)]);
     table.row(vec!["Number of dispositions".into(), f.dispositions.to_string()]);
     table.row(vec![format!("Proceeds of disposition (line {LINE_PROCEEDS})"), money(f.proceeds)]);
     table.row(vec!["Adjusted cost base (less denied losses)".into(), money(f.schedule3_acb())]);
     table.row(vec!["Outlays and expenses".into(), money(f.outlays)]);
     table.row(vec![format!("Gain or loss (line {LINE_GAIN})"), money(f.net())]);
-    table.print()?;
-    println!();
-    println!(
+    table.write(out)?;
+    writeln!(out)?;
+    writeln!(
+        out,
         "Superficial losses denied: {} ({} dispositions), added to the ACB of the units held",
         money(f.denied),
         f.denials
-    );
+    )?;
     match report.treatment {
         Treatment::Capital => {
-            println!(
+            writeln!(
+                out,
                 "Inclusion rate 50%: taxable capital gain {} (line {LINE_TAXABLE}); allowable capital loss {}",
                 money(f.taxable_capital_gain()),
                 money(f.allowable_capital_loss())
-            );
+            )?;
         }
-        Treatment::Business => println!(
+        Treatment::Business => writeln!(
+            out,
             "Business treatment: the net gain {} and the rewards {} are business income, fully included (not on Schedule 3)",
             money(f.net()),
             money(report.income())
-        ),
+        )?,
     }
     if !report.income_by_kind.is_empty() {
-        println!();
-        println!("Income at fair market value on receipt (line 13000 other income, or business income):");
+        writeln!(out)?;
+        writeln!(out, "Income at fair market value on receipt (line 13000 other income, or business income):")?;
         let mut table = Table::new(&[("Kind", Align::Left), ("Value", Align::Right)]);
         for (kind, value) in &report.income_by_kind {
             table.row(vec![kind.clone(), money(*value)]);
         }
-        table.print()?;
+        table.write(out)?;
     }
     let denials: Vec<_> = c.disposals.iter().filter_map(|d| d.row.denial.as_ref().map(|n| (d, n))).collect();
     if !denials.is_empty() {
-        println!();
-        println!("Superficial losses:");
+        writeln!(out)?;
+        writeln!(out, "Superficial losses:")?;
         let mut table = Table::new(&[
             ("Date", Align::Left),
             ("Token", Align::Left),
@@ -118,26 +133,38 @@ pub fn print_report(report: &CaReport<'_>) -> anyhow::Result<()> {
                 format!("{}; held {}", caused.join(", "), format_amount(n.held_after)),
             ]);
         }
-        table.print()?;
+        table.write(out)?;
     }
-    println!();
-    println!("Holdings and their ACB at {}:", c.year.last_day.format("%-d %B %Y"));
+    writeln!(out)?;
+    writeln!(out, "Holdings and their ACB at {}:", c.year.last_day.format("%-d %B %Y"))?;
     let mut table = Table::new(&[("Token", Align::Left), ("Units", Align::Right), ("ACB", Align::Right)]);
     for h in &c.holdings {
         table.row(vec![h.asset.clone(), format_amount(h.holding.units), money(h.holding.cost)]);
     }
-    table.print()?;
+    table.write(out)?;
     if !c.lost.is_empty() {
-        println!();
-        println!("{} lost or stolen holdings are still held (no disposition; README: Canada (CRA))", c.lost.len());
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} lost or stolen holdings are still held (no disposition; README: Canada (CRA))",
+            c.lost.len()
+        )?;
     }
     let missing_basis = c.disposals.iter().filter(|d| d.row.basis_missing).count();
-    println!();
-    println!("{} dispositions (`--json` and `export acb` list them)", c.disposals.len());
+    writeln!(out)?;
+    writeln!(out, "{} dispositions (`--json` and `export acb` list them)", c.disposals.len())?;
     if missing_basis > 0 {
-        println!("{missing_basis} of them use a cost that is not known (counted as zero): `cointally check` says why");
+        writeln!(
+            out,
+            "{missing_basis} of them use a cost that is not known (counted as zero): `cointally check` says why"
+        )?;
     }
-    println!("manifest: cointally {}, Canadian rules, inputs sha256 {}", env!("CARGO_PKG_VERSION"), c.inputs_hash);
+    writeln!(
+        out,
+        "manifest: cointally {}, Canadian rules, inputs sha256 {}",
+        env!("CARGO_PKG_VERSION"),
+        c.inputs_hash
+    )?;
     Ok(())
 }
 
