@@ -200,7 +200,9 @@ fn ca_settings_treatment_and_jurisdiction_override() {
 #[test]
 fn ca_report_refuses_a_ledger_not_in_canadian_dollars() {
     let sb = Sandbox::new();
-    sb.ok(&["init", "--jurisdiction", "ca"]);
+    sb.ok(&["init"]);
+    sb.ok(&["settings", "jurisdiction", "ca"]);
+    assert_eq!(sb.ok(&["settings", "jurisdiction"]).stdout.trim(), "ca");
     let run = sb.run(&["report", "--year", "2024"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("Canadian dollars") && run.stderr.contains("cointally currency CAD"), "{}", run.stderr);
