@@ -25,6 +25,11 @@
 //! carry net capital losses through the earlier years, and sum up 2024-25 (dollars read as
 //! AUD, which costs the same).
 //!
+//! `COINTALLY_BENCH_REPORT_JURISDICTION=ca` times `cointally report --year 2024` for a
+//! Canadian ledger the same way: the transfers, every event sorted per token, the adjusted
+//! cost base and superficial-loss look-ahead over all of history, and calendar 2024 summed up
+//! (the dollar values read as CAD).
+//!
 //! `COINTALLY_BENCH_REPORT_EVENTS=N` generates N events instead of 1,000,000 (to check the
 //! bench runs; the figures that count are over 1,000,000).
 
@@ -35,6 +40,7 @@ use std::time::Instant;
 
 use cointally::ledger::{Ledger, LegValue, NewAccount, OpenMode};
 use cointally::tax::au::report::AuReport;
+use cointally::tax::ca::report::CaReport;
 use cointally::tax::report::Report;
 use cointally::tax::uk::report::UkReport;
 use cointally::tax::{self, Options};
@@ -82,6 +88,7 @@ fn main() {
     match std::env::var(JURISDICTION_ENV).map(|j| j.to_ascii_lowercase()).as_deref() {
         Ok("uk") => return uk_run(&mut ledger),
         Ok("au") => return au_run(&mut ledger),
+        Ok("ca") => return ca_run(&mut ledger),
         _ => {}
     }
     let started = Instant::now();
@@ -180,6 +187,40 @@ fn au_run(ledger: &mut Ledger) {
         totals.proceeds.round_dp(2),
         totals.cost_base.round_dp(2),
         f.net_capital_gain.round_dp(2),
+    );
+    println!(
+        "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
+        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    );
+}
+
+/// The Canadian run: calendar 2024 under the CRA's ACB and superficial-loss rules.
+fn ca_run(ledger: &mut Ledger) {
+    let started = Instant::now();
+    let matching = transfers::refresh(ledger).expect("transfers");
+    let matched = started.elapsed();
+    let computed = tax::ca::compute(ledger, 2024, &matching).expect("compute");
+    let computed_at = started.elapsed();
+    let report = CaReport::new(&computed, "CAD", tax::ca::Treatment::Capital);
+    let total = started.elapsed();
+    println!(
+        "CA report 2024 over {} events: {:.2} s (transfers {:.2} s: {} matched; ACB and superficial losses {:.2} s; sum {:.2} s)",
+        computed.events,
+        total.as_secs_f64(),
+        matched.as_secs_f64(),
+        matching.links.len(),
+        (computed_at - matched).as_secs_f64(),
+        (total - computed_at).as_secs_f64(),
+    );
+    let f = &report.figures;
+    println!(
+        "  {} dispositions, {} denied in part or whole, {} income rows, {} holdings; proceeds {}, net gain {}",
+        f.dispositions,
+        f.denials,
+        computed.income.len(),
+        computed.holdings.len(),
+        f.proceeds.round_dp(2),
+        f.net().round_dp(2),
     );
     println!(
         "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",

@@ -47,6 +47,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if let Some(uk) = crate::tax::uk::export::UkFormat::find(&name) {
         return super::report_uk::export(context, uk, args.output, args.tax);
     }
+    if let Some(ca) = crate::tax::ca::export::CaFormat::find(&name) {
+        return super::report_ca::export(context, ca, args.output, args.tax);
+    }
     if let Some(au) = AuFormat::find(&name) {
         return super::report_au::export(context, au, args.output, args.tax);
     }
@@ -59,6 +62,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let Some(format) = export::find(&name) else {
         let mut names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
         names.extend(crate::tax::uk::export::UkFormat::ALL.iter().map(|f| f.name()));
+        names.extend(crate::tax::ca::export::CaFormat::ALL.iter().map(|f| f.name()));
         names.extend(AuFormat::ALL.iter().map(|f| f.name()));
         return Err(Failure::input(format!("no export format {name:?}"))
             .hint(format!("the formats: {}", names.join(", ")))
@@ -73,6 +77,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         let own = match super::report_uk::jurisdiction(&ledger, &tax)? {
             Jurisdiction::Us => None,
             Jurisdiction::Uk => Some(("UK", "export hmrc, export sa108")),
+            Jurisdiction::Ca => Some(("Canadian", "export schedule3, export acb")),
             Jurisdiction::Au => Some(("Australian", "export ato, export ato-summary")),
         };
         if let Some((rules, exports)) = own {
@@ -129,18 +134,23 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
 
 fn list(context: &Context) -> anyhow::Result<()> {
     let uk = crate::tax::uk::export::UkFormat::ALL;
+    let ca = crate::tax::ca::export::CaFormat::ALL;
+    let au = AuFormat::ALL;
+    let own: Vec<(&str, &str)> = uk
+        .iter()
+        .map(|f| (f.name(), f.description()))
+        .chain(ca.iter().map(|f| (f.name(), f.description())))
+        .chain(au.iter().map(|f| (f.name(), f.description())))
+        .collect();
     if context.json {
         let mut formats: Vec<serde_json::Value> = FORMATS
             .iter()
             .map(|f| serde_json::json!({"name": f.name(), "kind": f.kind().as_str(), "description": f.description()}))
             .collect();
         formats.extend(
-            uk.iter().map(|f| serde_json::json!({"name": f.name(), "kind": "gains", "description": f.description()})),
-        );
-        formats.extend(
-            AuFormat::ALL
-                .iter()
-                .map(|f| serde_json::json!({"name": f.name(), "kind": "gains", "description": f.description()})),
+            own.iter().map(
+                |(name, description)| serde_json::json!({"name": name, "kind": "gains", "description": description}),
+            ),
         );
         return Ok(print_json(&formats)?);
     }
@@ -148,11 +158,8 @@ fn list(context: &Context) -> anyhow::Result<()> {
     for f in FORMATS {
         table.row(vec![f.name().into(), f.kind().as_str().into(), f.description().into()]);
     }
-    for f in uk {
-        table.row(vec![f.name().into(), "gains".into(), f.description().into()]);
-    }
-    for f in AuFormat::ALL {
-        table.row(vec![f.name().into(), "gains".into(), f.description().into()]);
+    for (name, description) in own {
+        table.row(vec![name.into(), "gains".into(), description.into()]);
     }
     Ok(table.print()?)
 }

@@ -28,6 +28,7 @@ mod reconcile;
 mod renormalize;
 mod report;
 mod report_au;
+mod report_ca;
 mod report_uk;
 #[cfg(feature = "sandbox")]
 mod sandbox;

@@ -171,17 +171,20 @@ pub fn export(
     output: Option<PathBuf>,
     tax: Option<TaxArgs>,
 ) -> anyhow::Result<()> {
-    let Some(tax) = tax else {
-        return Err(Failure::input("an export needs --year")
-            .hint(format!("e.g. cointally export {} --year 2024 (the tax year 2024/25)", format.name()))
-            .into());
-    };
+    let tax = needs_year(format.name(), tax, "2024 (the tax year 2024/25)")?;
     let mut ledger = context.open_ledger()?;
     let (computed, missing, currency) = compute(context, &mut ledger, &tax)?;
     let report = UkReport::new(&computed, &currency);
     let missing = (missing, tax.allow_missing_prices);
     let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
     emit(context, &path, |file| render(format, &report, missing, file))
+}
+
+/// The `--year` an export needs, or an error saying so (`example`: a year and what it means).
+pub fn needs_year(format: &str, tax: Option<TaxArgs>, example: &str) -> anyhow::Result<TaxArgs> {
+    tax.ok_or_else(|| {
+        Failure::input("an export needs --year").hint(format!("e.g. cointally export {format} --year {example}")).into()
+    })
 }
 
 /// Writes a country's export to `path` (`-`: the file on stdout, its manifest on stderr) with

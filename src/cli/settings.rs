@@ -1,8 +1,9 @@
 //! `cointally settings [KEY [VALUE]]`: the ledger's settings — all of them, one, or a change.
 //!
 //! The settings are the ledger's own choices (kept in it, so an accountant's ledger carries
-//! its client's): `jurisdiction` (`us` or `uk`: whose tax rules reports follow; `report
-//! --jurisdiction` overrides it for one run), `reporting_currency` (changed with `cointally
+//! its client's): `jurisdiction` (`us`, `uk` or `ca`: whose tax rules reports follow; `report
+//! --jurisdiction` overrides it for one run), `ca_treatment` (`capital` or `business`: how
+//! Canadian reports treat gains and rewards), `reporting_currency` (changed with `cointally
 //! currency`, which values the legs in the new one) and `ledger_id` (fixed).
 
 use crate::tax::jurisdiction::{JURISDICTION_SETTING, Jurisdiction};
@@ -12,7 +13,7 @@ use super::{Context, Failure};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The setting (jurisdiction, reporting_currency, ledger_id); none lists them all
+    /// The setting (jurisdiction, ca_treatment, reporting_currency, ledger_id); none lists them all
     key: Option<String>,
     /// Its new value (e.g. `cointally settings jurisdiction uk`)
     #[arg(requires = "key")]
@@ -26,13 +27,17 @@ fn validate(key: &str, value: &str) -> Result<String, Failure> {
             .parse::<Jurisdiction>()
             .map(|j| j.as_str().to_owned())
             .map_err(|e| Failure::input(e.to_string()).hint("e.g. cointally settings jurisdiction uk")),
+        crate::tax::ca::TREATMENT_SETTING => value
+            .parse::<crate::tax::ca::Treatment>()
+            .map(|t| t.as_str().to_owned())
+            .map_err(|e| Failure::input(e.to_string()).hint("e.g. cointally settings ca_treatment business")),
         "reporting_currency" => Err(Failure::input("the reporting currency is changed with `cointally currency`")
             .hint(format!("cointally currency {}", value.to_uppercase()))),
         "ledger_id" => {
             Err(Failure::input("the ledger's id never changes (it keys the ledger's entries in the credentials file)"))
         }
         other => Err(Failure::input(format!("no setting {other:?}"))
-            .hint("the settings you can change: jurisdiction (us|uk); the currency with `cointally currency`")),
+            .hint("the settings you can change: jurisdiction (us|uk|ca), ca_treatment (capital|business); the currency with `cointally currency`")),
     }
 }
 

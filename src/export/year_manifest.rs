@@ -53,3 +53,53 @@ pub fn write_with_manifest(path: &Path, bytes: &[u8], manifest: &YearManifest) -
     std::fs::write(path, bytes)?;
     std::fs::write(super::manifest_path(path), manifest.to_json()?)
 }
+
+/// A file rendered in memory, for its manifest.
+pub struct Written<'a> {
+    /// The name the manifest records.
+    pub file: &'a str,
+    /// Its bytes.
+    pub bytes: &'a [u8],
+    /// Its data rows.
+    pub rows: usize,
+}
+
+/// The manifest of a jurisdiction's export: `missing` is (legs without a value, whether
+/// allowed), `inputs` the computation's (inputs hash, events read).
+pub fn manifest(
+    format: &'static str,
+    jurisdiction: &'static str,
+    year: &crate::tax::jurisdiction::TaxYear,
+    currency: &str,
+    missing: (usize, bool),
+    inputs: (&str, u64),
+    output: Written<'_>,
+) -> YearManifest {
+    YearManifest {
+        cointally: env!("CARGO_PKG_VERSION"),
+        format,
+        kind: "gains",
+        jurisdiction,
+        year: year.year,
+        tax_year: year.label.clone(),
+        currency: currency.to_owned(),
+        allow_missing_prices: missing.1,
+        inputs: ManifestInputs { sha256: inputs.0.to_owned(), events: inputs.1, missing_values: missing.0 },
+        output: ManifestOutput {
+            file: output.file.to_owned(),
+            sha256: crate::digest::sha256_hex(output.bytes),
+            bytes: output.bytes.len(),
+            rows: output.rows,
+        },
+    }
+}
+
+/// A CSV writer with `\n` line ends (the same bytes on every platform).
+pub fn csv_writer(out: &mut dyn std::io::Write) -> csv::Writer<&mut dyn std::io::Write> {
+    csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out)
+}
+
+/// `yes` or `no`.
+pub fn yes(flag: bool) -> String {
+    if flag { "yes" } else { "no" }.to_owned()
+}

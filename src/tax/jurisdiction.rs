@@ -12,12 +12,13 @@
 //!
 //! How the next countries plug in (each a variant here, a `Rules` value and a module under
 //! `src/tax/<country>/` that reads the same time-ordered events):
-//! - **Canada** (average cost, superficial losses denied): the average-cost pool is the UK's
-//!   section 104 pool ([`crate::tax::uk::pool`]) with no same-day or 30-day matching; a loss
-//!   is denied when the same token is acquired from 30 days before to 30 days after the
-//!   disposal and still held on day 30, and the denied loss is added to the pool's cost. Its
-//!   `Rules::events_until_ms` reads 30 days past 31 December (like the UK's 30-day rule), its
-//!   tax year is the calendar year.
+//! - **Canada** ([`crate::tax::ca`]): one adjusted cost base per token across every wallet
+//!   (the UK's pool arithmetic, [`crate::tax::uk::pool`], with no same-day or 30-day
+//!   matching), events read as the UK reads them but by UTC date; a loss is denied, in whole
+//!   or in part (loss × min(sold, acquired in the window, held on day 30) / sold), when the
+//!   same token is acquired from 30 days before to 30 days after the disposition and still
+//!   held on day 30, and the denied part is added to the token's ACB. Calendar years; its
+//!   `Rules::events_until_ms` reads 30 days past 31 December. CAD ledgers only.
 //! - **Australia** ([`crate::tax::au`], built): the US lot engine's parcels
 //!   ([`crate::tax::pools`]) in one queue per token (FIFO by default, LIFO/HIFO as specific
 //!   identification), every disposal dated in Sydney local time and flagged for the 50% CGT
@@ -52,19 +53,22 @@ pub enum Jurisdiction {
     Us,
     /// United Kingdom: HMRC's matching rules and section 104 pools, tax years from 6 April.
     Uk,
+    /// Canada: the CRA's adjusted cost base (average cost) and superficial losses, calendar years.
+    Ca,
     /// Australia: ATO parcels with the 50% CGT discount, financial years from 1 July.
     Au,
 }
 
 impl Jurisdiction {
     /// Every jurisdiction, in a stable order.
-    pub const ALL: [Jurisdiction; 3] = [Jurisdiction::Us, Jurisdiction::Uk, Jurisdiction::Au];
+    pub const ALL: [Jurisdiction; 4] = [Jurisdiction::Us, Jurisdiction::Uk, Jurisdiction::Ca, Jurisdiction::Au];
 
     /// The name used in flags and in the ledger's setting.
     pub fn as_str(self) -> &'static str {
         match self {
             Jurisdiction::Us => "us",
             Jurisdiction::Uk => "uk",
+            Jurisdiction::Ca => "ca",
             Jurisdiction::Au => "au",
         }
     }
@@ -74,6 +78,7 @@ impl Jurisdiction {
         match self {
             Jurisdiction::Us => &UsRules,
             Jurisdiction::Uk => &crate::tax::uk::UkRules,
+            Jurisdiction::Ca => &crate::tax::ca::CaRules,
             Jurisdiction::Au => &crate::tax::au::AuRules,
         }
     }
@@ -188,7 +193,7 @@ mod tests {
         }
         assert_eq!("UK".parse::<Jurisdiction>(), Ok(Jurisdiction::Uk));
         let err = "de".parse::<Jurisdiction>().unwrap_err();
-        assert!(err.to_string().contains("us, uk, au"), "{err}");
+        assert!(err.to_string().contains("us, uk, ca, au"), "{err}");
     }
 
     #[test]

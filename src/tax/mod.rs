@@ -8,6 +8,7 @@
 
 pub mod au;
 pub mod boxes;
+pub mod ca;
 pub mod engine;
 pub mod holding;
 pub mod jurisdiction;

@@ -9,8 +9,7 @@ use std::io::{self, Write};
 use cointally_exchanges::amount::format_amount;
 
 use super::report::{AuReport, identification};
-use crate::export::year_manifest::YearManifest;
-use crate::export::{ManifestInputs, ManifestOutput};
+use crate::export::year_manifest::{Written, YearManifest, csv_writer, manifest, yes};
 use crate::tax::report::money;
 
 /// An Australian export format.
@@ -55,14 +54,6 @@ impl AuFormat {
     pub fn default_file_name(self, year: i32) -> String {
         format!("{}-{year}.csv", self.name())
     }
-}
-
-fn csv_writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
-    csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out)
-}
-
-fn yes(flag: bool) -> String {
-    if flag { "yes" } else { "no" }.to_owned()
 }
 
 /// Writes the per-parcel disposals; returns the data rows.
@@ -152,22 +143,8 @@ pub fn render(
         AuFormat::AtoSummary => write_summary(report, &mut bytes)?,
     };
     let c = report.computed;
-    let manifest = YearManifest {
-        cointally: env!("CARGO_PKG_VERSION"),
-        format: format.name(),
-        kind: "gains",
-        jurisdiction: "AU",
-        year: c.year.year,
-        tax_year: c.year.label.clone(),
-        currency: report.currency.clone(),
-        allow_missing_prices: missing.1,
-        inputs: ManifestInputs { sha256: c.inputs_hash.clone(), events: c.events, missing_values: missing.0 },
-        output: ManifestOutput {
-            file: file.to_owned(),
-            sha256: crate::digest::sha256_hex(&bytes),
-            bytes: bytes.len(),
-            rows,
-        },
-    };
+    let output = Written { file, bytes: &bytes, rows };
+    let manifest =
+        manifest(format.name(), "AU", &c.year, &report.currency, missing, (&c.inputs_hash, c.events), output);
     Ok((bytes, manifest))
 }

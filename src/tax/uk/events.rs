@@ -76,6 +76,7 @@ pub struct Sorted {
 
 /// Turns events (in time order) into operations.
 pub struct Sorter {
+    day_of: fn(i64) -> i64,
     outgoing: BTreeMap<i64, TransferPlan>,
     incoming: BTreeMap<i64, Decimal>,
     out: Sorted,
@@ -90,9 +91,16 @@ fn crypto(leg: &&TaxLeg) -> bool {
 }
 
 impl Sorter {
-    /// A sorter knowing the own transfers.
+    /// A sorter knowing the own transfers, numbering days as UK calendar days.
     pub fn new(transfers: &[TransferPlan]) -> Sorter {
+        Sorter::with_days(transfers, |ms| day_number(uk_date(ms)))
+    }
+
+    /// A sorter whose ops carry the day number `day_of` gives an instant (UTC ms): another
+    /// country reads the same events with its own calendar day (Canada: the UTC date).
+    pub fn with_days(transfers: &[TransferPlan], day_of: fn(i64) -> i64) -> Sorter {
         Sorter {
+            day_of,
             outgoing: transfers.iter().map(|t| (t.withdrawal, t.clone())).collect(),
             incoming: transfers.iter().map(|t| (t.deposit, t.received.min(t.sent))).collect(),
             out: Sorted::default(),
@@ -152,7 +160,7 @@ impl Sorter {
 
     /// Applies one event (events in time order).
     pub fn process(&mut self, event: &TaxEvent) {
-        let day = day_number(uk_date(event.time_ms));
+        let day = (self.day_of)(event.time_ms);
         match event.kind {
             // HMRC has no tax-free token swap: exchanging one token for another is a disposal
             // (CRYPTO22100), so a swap the user marked counts as a trade under UK rules.

@@ -9,8 +9,7 @@ use std::path::Path;
 use super::day::date_of;
 use super::report::UkReport;
 use super::year::Part;
-use crate::export::year_manifest::{recorded_name, write_with_manifest};
-use crate::export::{ManifestInputs, ManifestOutput};
+use crate::export::year_manifest::{Written, csv_writer, manifest, recorded_name, write_with_manifest, yes};
 use crate::tax::report::money;
 
 /// A UK export format.
@@ -57,14 +56,6 @@ impl UkFormat {
 
 /// Written beside every UK export (`<file>.manifest.json`).
 pub use crate::export::year_manifest::YearManifest as UkManifest;
-
-fn csv_writer(out: &mut dyn Write) -> csv::Writer<&mut dyn Write> {
-    csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out)
-}
-
-fn yes(flag: bool) -> String {
-    if flag { "yes" } else { "no" }.to_owned()
-}
 
 /// Writes the per-disposal computation; returns the data rows.
 fn write_hmrc(report: &UkReport<'_>, out: &mut dyn Write) -> io::Result<usize> {
@@ -164,23 +155,9 @@ pub fn render(
         UkFormat::Sa108 => write_sa108(report, &mut bytes)?,
     };
     let c = report.computed;
-    let manifest = UkManifest {
-        cointally: env!("CARGO_PKG_VERSION"),
-        format: format.name(),
-        kind: "gains",
-        jurisdiction: "UK",
-        year: c.year.year,
-        tax_year: c.year.label.clone(),
-        currency: report.currency.clone(),
-        allow_missing_prices: missing.1,
-        inputs: ManifestInputs { sha256: c.inputs_hash.clone(), events: c.events, missing_values: missing.0 },
-        output: ManifestOutput {
-            file: file.to_owned(),
-            sha256: crate::digest::sha256_hex(&bytes),
-            bytes: bytes.len(),
-            rows,
-        },
-    };
+    let output = Written { file, bytes: &bytes, rows };
+    let manifest =
+        manifest(format.name(), "UK", &c.year, &report.currency, missing, (&c.inputs_hash, c.events), output);
     Ok((bytes, manifest))
 }
 

@@ -22,7 +22,7 @@ pub mod year;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::collections::BTreeMap;
 
@@ -171,11 +171,36 @@ fn finish(year: i32, sorter: Sorter, inputs_hash: String, events: u64) -> UkComp
 /// Runs the UK computation of tax year `year` over the ledger, with the transfers of
 /// `matching` (from [`crate::transfers::refresh`]).
 pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<UkComputed, LedgerError> {
+    let until = UkRules.events_until_ms(year);
+    let read = read_events(ledger, matching, "UK", until, Sorter::new)?;
+    Ok(finish(year, read.sorter, read.inputs_hash, read.events))
+}
+
+/// What [`read_events`] read: the sorted events, the hash of the inputs and their number.
+pub struct ReadEvents {
+    /// The events sorted into each token's operations.
+    pub sorter: Sorter,
+    /// SHA-256 (hex) of the country code, the currency, the transfers and the events read.
+    pub inputs_hash: String,
+    /// Events read.
+    pub events: u64,
+}
+
+/// Reads the ledger's events before `until` (UTC ms) in time order into a [`Sorter`] made by
+/// `sorter` from the own transfers of `matching`, hashing every input under `code`: the one
+/// way a pooling country (UK, Canada) reads its events.
+pub fn read_events(
+    ledger: &Ledger,
+    matching: &Matching,
+    code: &str,
+    until: i64,
+    sorter: impl FnOnce(&[TransferPlan]) -> Sorter,
+) -> Result<ReadEvents, LedgerError> {
     let currency = ledger.reporting_currency()?;
     let movements = &matching.movements;
     let mut plans = Vec::new();
     let mut hasher = Sha256::new();
-    hasher.update(b"UK\n");
+    hasher.update(format!("{code}\n").as_bytes());
     hasher.update(currency.as_bytes());
     for link in &matching.links {
         let (Some(withdrawal), Some(deposit)) = (movements.get(&link.withdrawal), movements.get(&link.deposit)) else {
@@ -190,10 +215,9 @@ pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<UkComp
             received: deposit.amount,
         });
     }
-    let mut sorter = Sorter::new(&plans);
+    let mut sorter = sorter(&plans);
     let mut events = 0u64;
     let mut out_of_range = None;
-    let until = UkRules.events_until_ms(year);
     ledger.for_each_tax_event(&currency, Some(until), |event| {
         if out_of_range.is_some() {
             return;
@@ -209,5 +233,5 @@ pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<UkComp
         return Err(LedgerError::OutOfRange(error.to_string()));
     }
     let inputs_hash = crate::digest::hex(&hasher.finalize());
-    Ok(finish(year, sorter, inputs_hash, events))
+    Ok(ReadEvents { sorter, inputs_hash, events })
 }

@@ -17,11 +17,11 @@ use super::{compute_events, year};
 use crate::ledger::{TaxEvent, TaxLeg};
 use crate::tax::engine::TransferPlan;
 
-fn d(text: &str) -> Decimal {
+pub(crate) fn d(text: &str) -> Decimal {
     text.parse().unwrap()
 }
 
-fn at(date: &str) -> i64 {
+pub(crate) fn at(date: &str) -> i64 {
     let day: NaiveDate = date.parse().unwrap();
     day.and_hms_opt(12, 0, 0).unwrap().and_utc().timestamp_millis()
 }
@@ -30,17 +30,17 @@ fn day(date: &str) -> i64 {
     day_number(date.parse().unwrap())
 }
 
-fn leg(role: LegRole, asset: &str, amount: &str, value: &str) -> TaxLeg {
+pub(crate) fn leg(role: LegRole, asset: &str, amount: &str, value: &str) -> TaxLeg {
     TaxLeg { seq: 0, role, asset: asset.into(), amount: d(amount), value: Some(d(value)) }
 }
 
-fn event(id: i64, kind: EventKind, date: &str, legs: Vec<TaxLeg>) -> TaxEvent {
+pub(crate) fn event(id: i64, kind: EventKind, date: &str, legs: Vec<TaxLeg>) -> TaxEvent {
     let legs = legs.into_iter().enumerate().map(|(i, l)| TaxLeg { seq: i as i64, ..l }).collect();
     TaxEvent { id, account_id: 1, kind, time_ms: at(date), basis: None, legs }
 }
 
 /// Buys `units` of `asset` for `pounds`.
-fn buy(id: i64, date: &str, asset: &str, units: &str, pounds: &str) -> TaxEvent {
+pub(crate) fn buy(id: i64, date: &str, asset: &str, units: &str, pounds: &str) -> TaxEvent {
     let minus = format!("-{pounds}");
     event(
         id,
@@ -51,7 +51,7 @@ fn buy(id: i64, date: &str, asset: &str, units: &str, pounds: &str) -> TaxEvent 
 }
 
 /// Sells `units` of `asset` for `pounds`.
-fn sell(id: i64, date: &str, asset: &str, units: &str, pounds: &str) -> TaxEvent {
+pub(crate) fn sell(id: i64, date: &str, asset: &str, units: &str, pounds: &str) -> TaxEvent {
     let minus = format!("-{units}");
     event(
         id,

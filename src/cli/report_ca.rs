@@ -1,0 +1,186 @@
+//! `cointally report` and `cointally export schedule3|acb` for a Canadian ledger (or with
+//! `--jurisdiction ca`): calendar years, the CRA's adjusted cost base and superficial losses,
+//! the Schedule 3 figures, in Canadian dollars.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use cointally_exchanges::amount::format_amount;
+
+use crate::ledger::Ledger;
+use crate::tax::ca::export::{CaFormat, render};
+use crate::tax::ca::report::CaReport;
+use crate::tax::ca::year::{LINE_GAIN, LINE_PROCEEDS, LINE_TAXABLE};
+use crate::tax::ca::{self, CaComputed, Treatment};
+use crate::tax::jurisdiction::Jurisdiction;
+use crate::tax::report::money;
+use crate::tax::uk::day::date_of;
+
+use super::output::{Align, Table, print_json};
+use super::report::TaxArgs;
+use super::report_uk::{emit, needs_year, prepare};
+use super::{Context, Failure};
+
+/// Checks the currency and the prices, matches transfers and computes the Canadian year;
+/// returns it with the legs without a value, the currency and the treatment.
+fn compute(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxArgs,
+) -> anyhow::Result<(CaComputed, usize, String, Treatment)> {
+    if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
+        context.note("note: --method and --lots are US choices; Canadian rules pool each token (no lots)");
+    }
+    let (matching, missing, currency) =
+        prepare(context, ledger, args, Jurisdiction::Ca, ("Canadian dollars", "Canadian dollars"))?;
+    let treatment = Treatment::of_ledger(ledger)
+        .map_err(|e| Failure::input(e.to_string()).hint("cointally settings ca_treatment capital (or business)"))?;
+    Ok((ca::compute(ledger, args.year, &matching)?, missing, currency, treatment))
+}
+
+/// `cointally report` under Canadian rules.
+pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<()> {
+    let (computed, _, currency, treatment) = compute(context, ledger, args)?;
+    let report = CaReport::new(&computed, &currency, treatment);
+    if context.json {
+        return Ok(print_json(&report.to_json())?);
+    }
+    print_report(&report)
+}
+
+/// Prints a Canadian report as tables (written whole, so a closed pipe is an error the
+/// command ends on quietly rather than a panic of `println!`).
+pub fn print_report(report: &CaReport<'_>) -> anyhow::Result<()> {
+    let mut text = Vec::new();
+    write_report(report, &mut text)?;
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(&text)?;
+    Ok(stdout.flush()?)
+}
+
+/// Writes a Canadian report as tables.
+fn write_report(report: &CaReport<'_>, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let c = report.computed;
+    let f = &report.figures;
+    writeln!(
+        out,
+        "Tax year {} (1 January to 31 December), Canadian rules (adjusted cost base, superficial losses), {}, {} treatment",
+        c.year.label, report.currency, report.treatment
+    )?;
+    writeln!(out)?;
+    let mut table = Table::new(&[("Schedule 3, crypto-assets", Align::Left), ("Year", Align::Right)]);
+    table.row(vec!["Number of dispositions".into(), f.dispositions.to_string()]);
+    table.row(vec![format!("Proceeds of disposition (line {LINE_PROCEEDS})"), money(f.proceeds)]);
+    table.row(vec!["Adjusted cost base (less denied losses)".into(), money(f.schedule3_acb())]);
+    table.row(vec!["Outlays and expenses".into(), money(f.outlays)]);
+    table.row(vec![format!("Gain or loss (line {LINE_GAIN})"), money(f.net())]);
+    table.write(out)?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Superficial losses denied: {} ({} dispositions), added to the ACB of the units held",
+        money(f.denied),
+        f.denials
+    )?;
+    match report.treatment {
+        Treatment::Capital => {
+            writeln!(
+                out,
+                "Inclusion rate 50%: taxable capital gain {} (line {LINE_TAXABLE}); allowable capital loss {}",
+                money(f.taxable_capital_gain()),
+                money(f.allowable_capital_loss())
+            )?;
+        }
+        Treatment::Business => writeln!(
+            out,
+            "Business treatment: the net gain {} and the rewards {} are business income, fully included (not on Schedule 3)",
+            money(f.net()),
+            money(report.income())
+        )?,
+    }
+    if !report.income_by_kind.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Income at fair market value on receipt (line 13000 other income, or business income):")?;
+        let mut table = Table::new(&[("Kind", Align::Left), ("Value", Align::Right)]);
+        for (kind, value) in &report.income_by_kind {
+            table.row(vec![kind.clone(), money(*value)]);
+        }
+        table.write(out)?;
+    }
+    let denials: Vec<_> = c.disposals.iter().filter_map(|d| d.row.denial.as_ref().map(|n| (d, n))).collect();
+    if !denials.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "Superficial losses:")?;
+        let mut table = Table::new(&[
+            ("Date", Align::Left),
+            ("Token", Align::Left),
+            ("Sold", Align::Right),
+            ("Loss", Align::Right),
+            ("Denied", Align::Right),
+            ("Caused by (acquired in the 61 days; held on day 30)", Align::Left),
+        ]);
+        for (d, n) in denials {
+            let caused: Vec<String> = n
+                .acquisitions
+                .iter()
+                .map(|(day, units)| format!("{} on {}", format_amount(*units), date_of(*day)))
+                .collect();
+            table.row(vec![
+                date_of(d.row.day).to_string(),
+                d.asset.clone(),
+                format_amount(n.sold),
+                money(n.loss),
+                money(n.denied),
+                format!("{}; held {}", caused.join(", "), format_amount(n.held_after)),
+            ]);
+        }
+        table.write(out)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Holdings and their ACB at {}:", c.year.last_day.format("%-d %B %Y"))?;
+    let mut table = Table::new(&[("Token", Align::Left), ("Units", Align::Right), ("ACB", Align::Right)]);
+    for h in &c.holdings {
+        table.row(vec![h.asset.clone(), format_amount(h.holding.units), money(h.holding.cost)]);
+    }
+    table.write(out)?;
+    if !c.lost.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} lost or stolen holdings are still held (no disposition; README: Canada (CRA))",
+            c.lost.len()
+        )?;
+    }
+    let missing_basis = c.disposals.iter().filter(|d| d.row.basis_missing).count();
+    writeln!(out)?;
+    writeln!(out, "{} dispositions (`--json` and `export acb` list them)", c.disposals.len())?;
+    if missing_basis > 0 {
+        writeln!(
+            out,
+            "{missing_basis} of them use a cost that is not known (counted as zero): `cointally check` says why"
+        )?;
+    }
+    writeln!(
+        out,
+        "manifest: cointally {}, Canadian rules, inputs sha256 {}",
+        env!("CARGO_PKG_VERSION"),
+        c.inputs_hash
+    )?;
+    Ok(())
+}
+
+/// `cointally export schedule3|acb`.
+pub fn export(
+    context: &Context,
+    format: CaFormat,
+    output: Option<PathBuf>,
+    tax: Option<TaxArgs>,
+) -> anyhow::Result<()> {
+    let tax = needs_year(format.name(), tax, "2024")?;
+    let mut ledger = context.open_ledger()?;
+    let (computed, missing, currency, treatment) = compute(context, &mut ledger, &tax)?;
+    let report = CaReport::new(&computed, &currency, treatment);
+    let missing = (missing, tax.allow_missing_prices);
+    let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
+    emit(context, &path, |file| render(format, &report, missing, file))
+}
