@@ -146,6 +146,9 @@ impl BitfinexAdapter {
         let mut next = c.clone();
         let mut records = Vec::new();
         let mut stored: BTreeMap<i64, BTreeSet<u64>> = BTreeMap::new();
+        // Oldest first: the entries of one millisecond in id order (a trade's sides before its
+        // fee), so the ledger's order of events is the exchange's.
+        entries.sort_by_key(|(id, ms, _)| (*ms, *id));
         for (id, ms, payload) in entries {
             if cut_ms == Some(ms) && c.end.as_ref().is_none_or(|end| end.ms != ms) || already(id, ms) {
                 continue;
@@ -349,7 +352,8 @@ mod tests {
         assert!(!page.done);
         // ms 1250 holds ids 500 and 501: 501 waits for the next page with its partner.
         assert_eq!(page.records.len(), 2500);
-        assert_eq!(page.records.last().unwrap().external_id, "502");
+        assert_eq!(page.records.first().unwrap().external_id, "502", "oldest first");
+        assert_eq!(page.records.last().unwrap().external_id, "3001");
         let page2 = adapter.fetch_page(&stream, &page.cursor).unwrap();
         assert!(page2.done);
         assert_eq!(page2.records.len(), 501);

@@ -24,4 +24,4 @@ pub fn connect(c: Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError> {
 
 /// Bitfinex's ledger export.
 pub const CSV: &[CsvFormat] =
-    &[CsvFormat { name: "bitfinex", matches: super::csv::matches, reader: || Box::new(super::csv::Reader) }];
+    &[CsvFormat { name: "bitfinex", matches: super::csv::matches, reader: || Box::new(super::csv::Reader::default()) }];

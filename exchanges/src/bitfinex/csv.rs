@@ -32,9 +32,13 @@ pub fn matches(header: &Header) -> bool {
     header.has_all(COLUMNS)
 }
 
-/// Reads the rows of one export file.
+/// Reads the rows of one export file. The export lists the newest entry first: the events are
+/// held and given back oldest first (one millisecond's entries in id order, a trade's sides
+/// before its fee), so the ledger's order of events is the exchange's.
 #[derive(Debug, Default)]
-pub struct Reader;
+pub struct Reader {
+    held: Vec<ImportedEvent>,
+}
 
 /// A `DATE` cell as UTC.
 fn date(text: &str) -> Result<DateTime<Utc>, RowError> {
@@ -61,7 +65,14 @@ impl RowReader for Reader {
             amount: row.amount("AMOUNT")?,
             description: row.optional("DESCRIPTION").unwrap_or_default(),
         };
-        Ok(vec![ImportedEvent { event: event_of(&entry), rows: vec![SourceRow::with_id(row, id_text)] }])
+        self.held.push(ImportedEvent { event: event_of(&entry), rows: vec![SourceRow::with_id(row, id_text)] });
+        Ok(Vec::new())
+    }
+
+    fn finish(&mut self) -> Result<Vec<ImportedEvent>, RowError> {
+        let mut events = std::mem::take(&mut self.held);
+        events.sort_by_key(|e| (e.event.time, e.event.external_id.parse::<u64>().unwrap_or(u64::MAX)));
+        Ok(events)
     }
 }
 
@@ -75,24 +86,24 @@ mod tests {
     fn the_export_reads_into_the_apis_events_keyed_by_the_ledger_id() {
         let path = format!("{}/../fixtures/bitfinex/ledgers.csv", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap();
-        let events: Vec<_> = read_text(&mut Reader, matches, &text).into_result().unwrap();
+        let events: Vec<_> = read_text(&mut Reader::default(), matches, &text).into_result().unwrap();
         let kinds: Vec<(String, EventKind)> =
             events.iter().map(|e| (e.event.external_id.clone(), e.event.kind)).collect();
         assert_eq!(
             kinds,
             [
-                ("2480000102".to_owned(), EventKind::Fee),
-                ("2480000101".to_owned(), EventKind::Trade),
-                ("2480000100".to_owned(), EventKind::Trade),
                 ("2480000001".to_owned(), EventKind::FiatDeposit),
+                ("2480000100".to_owned(), EventKind::Trade),
+                ("2480000101".to_owned(), EventKind::Trade),
+                ("2480000102".to_owned(), EventKind::Fee),
             ]
         );
-        let base = &events[1].event;
+        let base = &events[2].event;
         assert_eq!(base.legs[0].asset, "BTC");
         assert_eq!(base.legs[0].amount.to_string(), "0.5");
         assert_eq!(crate::time::to_millis(base.time), 1_704_110_400_000);
-        assert_eq!(crate::time::to_millis(events[3].event.time), 1_704_067_200_000, "the short YY-MM-DD layout");
+        assert_eq!(crate::time::to_millis(events[0].event.time), 1_704_067_200_000, "the short YY-MM-DD layout");
         let bad = "#,DESCRIPTION,CURRENCY,AMOUNT,BALANCE,DATE,WALLET\nx,Deposit,USD,1,1,2024-01-01 00:00:00,exchange\n";
-        assert!(read_text(&mut Reader, matches, bad).into_result().is_err());
+        assert!(read_text(&mut Reader::default(), matches, bad).into_result().is_err());
     }
 }
