@@ -196,7 +196,12 @@ impl BitfinexAdapter {
             cursor: cursor::encode(&next),
             done: next.done,
             covered: (to_ms > from_ms).then_some(Span { from_ms, to_ms }),
-            progress: Progress::Time { start_ms: top_ms, at_ms, end_ms: floor_ms },
+            // Backwards: how far below the top the walk got, of the span down to the floor.
+            progress: Progress::Time {
+                start_ms: 0,
+                at_ms: top_ms.saturating_sub(at_ms),
+                end_ms: top_ms.saturating_sub(floor_ms),
+            },
             requests: answer.attempts,
             retries: answer.attempts.saturating_sub(1),
             warnings: Vec::new(),

@@ -44,9 +44,11 @@ struct Demo(BitfinexSim, SimKey);
 
 /// Starts the demo's Bitfinex, funded with USD only: its generated crypto deposits and
 /// withdrawals would have no side in the demo's wallet, and the demo's `check` must end clean.
+/// Half the size of `sandbox serve`'s account: every fee and crypto-for-crypto side is valued
+/// from the demo's candles, and the demo should stay quick.
 fn demo(seed: u64) -> std::io::Result<Box<dyn DemoSim>> {
     let key = SimKey::demo();
-    let profile = BitfinexProfile { crypto_transfers: false, ..BitfinexProfile::demo() };
+    let profile = BitfinexProfile { crypto_transfers: false, entries: 300, ..BitfinexProfile::demo() };
     let sim = sim::start(SimConfig { key: key.clone(), profile, ..SimConfig::demo(seed) })?;
     Ok(Box::new(Demo(sim, key)))
 }
