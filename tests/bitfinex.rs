@@ -107,6 +107,12 @@ fn a_full_sync_has_every_entry_once_and_the_wallets_balances_and_a_resync_asks_o
 
     let report = s.ok(&["--json", "renormalize"]).json();
     assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+
+    // One millisecond's entries are in id order: a trade's fee never comes before what it is
+    // paid from, so no balance goes below zero on the way.
+    let check = s.run(&["--json", "check"]);
+    assert!(!check.stdout.contains("negative_balance"), "{}", check.stdout);
+    assert!(check.stdout.contains("findings") || check.stdout.contains("clean"), "{}", check.stdout);
 }
 
 #[test]
