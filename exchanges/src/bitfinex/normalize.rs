@@ -41,7 +41,7 @@ use serde_json::value::RawValue;
 
 use super::assets::canonical_asset;
 use crate::adapter::{NormalizeError, RawRecord, Stream};
-use crate::amount::parse_amount;
+use crate::amount::{json_text as text_of, parse_amount};
 use crate::asset::is_fiat;
 use crate::event::FiatValue;
 use crate::{EventKind, Leg, NewEvent};
@@ -89,21 +89,6 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
     }
     let entry = read_entry(&record.payload).map_err(error)?;
     Ok(vec![event_of(&entry)])
-}
-
-/// The text of a JSON number or string (`None` for `null`).
-fn text_of(value: &RawValue) -> Result<Option<String>, String> {
-    let raw = value.get().trim();
-    if raw == "null" {
-        return Ok(None);
-    }
-    if raw.starts_with('"') {
-        return serde_json::from_str::<String>(raw).map(Some).map_err(|e| e.to_string());
-    }
-    if raw.starts_with(['{', '[']) || raw == "true" || raw == "false" {
-        return Err(format!("expected a number or a string, found {raw}"));
-    }
-    Ok(Some(raw.to_owned()))
 }
 
 /// Reads one entry's JSON text (the array Bitfinex sends).
