@@ -96,6 +96,22 @@ pub fn format_amount(value: Decimal) -> String {
     value.normalize().to_string()
 }
 
+/// The text of a JSON number or string as an exchange sent it (`None` for `null`), so an
+/// amount is read from its digits and never through a float.
+pub fn json_text(value: &serde_json::value::RawValue) -> Result<Option<String>, String> {
+    let raw = value.get().trim();
+    if raw == "null" {
+        return Ok(None);
+    }
+    if raw.starts_with('"') {
+        return serde_json::from_str::<String>(raw).map(Some).map_err(|e| e.to_string());
+    }
+    if raw.starts_with(['{', '[']) || raw == "true" || raw == "false" {
+        return Err(format!("expected a number or a string, found {raw}"));
+    }
+    Ok(Some(raw.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

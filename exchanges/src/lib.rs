@@ -15,6 +15,7 @@ pub mod amount;
 pub mod asset;
 pub mod binance;
 pub mod binanceus;
+pub mod bitfinex;
 pub mod bitstamp;
 pub mod coinbase;
 pub mod cursor;

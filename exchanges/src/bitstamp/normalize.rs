@@ -38,7 +38,7 @@ use serde_json::value::RawValue;
 
 use super::assets::canonical_asset;
 use crate::adapter::{NormalizeError, RawRecord, Stream};
-use crate::amount::parse_amount;
+use crate::amount::{json_text as text_of, parse_amount};
 use crate::asset::is_fiat;
 use crate::time::parse_utc;
 use crate::{EventKind, Leg, NewEvent};
@@ -103,21 +103,6 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
         return Err(error(format!("unknown Bitstamp endpoint {:?}", stream.endpoint)));
     }
     transaction_event(&record.payload).map(|event| vec![event]).map_err(error)
-}
-
-/// The text of a JSON string or number (`None` for `null`).
-fn text_of(value: &RawValue) -> Result<Option<String>, String> {
-    let raw = value.get().trim();
-    if raw == "null" {
-        return Ok(None);
-    }
-    if raw.starts_with('"') {
-        return serde_json::from_str::<String>(raw).map(Some).map_err(|e| e.to_string());
-    }
-    if raw.starts_with(['{', '[']) || raw == "true" || raw == "false" {
-        return Err(format!("expected a number or a string, found {raw}"));
-    }
-    Ok(Some(raw.to_owned()))
 }
 
 /// One record read.

@@ -29,7 +29,7 @@ pub use crate::adapter::{CheckKey, Connect, KeyProblem, Keys, NormalizeFn, ReadK
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::{BaseUrls, CandleSource};
 pub use crate::rows::CsvFormat;
-use crate::{NewEvent, binance, binanceus, bitstamp, coinbase, gemini, kraken};
+use crate::{NewEvent, binance, binanceus, bitfinex, bitstamp, coinbase, gemini, kraken};
 
 #[cfg(feature = "sandbox")]
 pub use crate::sim::demo::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
@@ -53,7 +53,7 @@ pub enum Exchange {
     Okx,
     /// Bybit (files only for now).
     Bybit,
-    /// Bitfinex (files only for now).
+    /// Bitfinex (exchange, margin and funding wallets).
     Bitfinex,
     /// Binance.US (api.binance.us): Binance's API on its own host, keys, endpoints and limits.
     BinanceUs,
@@ -257,7 +257,22 @@ pub static ENTRIES: &[Entry] = &[
     files_only(Exchange::Kucoin, "KuCoin"),
     files_only(Exchange::Okx, "OKX"),
     files_only(Exchange::Bybit, "Bybit"),
-    files_only(Exchange::Bitfinex, "Bitfinex"),
+    Entry {
+        exchange: Exchange::Bitfinex,
+        title: "Bitfinex",
+        api: Some(Api {
+            production: bitfinex::api::DEFAULT_BASE_URL,
+            limiter: bitfinex::connect::limiter,
+            connect: bitfinex::connect::connect,
+        }),
+        normalize: Some(bitfinex::normalize::normalize),
+        csv: bitfinex::connect::CSV,
+        prices: None,
+        keys: PLAIN_KEYS,
+        us_broker: false,
+        #[cfg(feature = "sandbox")]
+        simulator: Some(bitfinex::sandbox::SIMULATOR),
+    },
     Entry {
         exchange: Exchange::BinanceUs,
         title: "Binance.US",

@@ -26,7 +26,10 @@ fn names_round_trip_through_the_entries() {
 fn the_exchanges_with_an_api_are_the_first_three_gemini_bitstamp_and_binanceus() {
     let with_api: BTreeSet<&str> =
         entries().iter().filter(|entry| entry.api.is_some()).map(|entry| entry.exchange.as_str()).collect();
-    assert_eq!(with_api, BTreeSet::from(["binance", "kraken", "coinbase", "gemini", "bitstamp", "binanceus"]));
+    assert_eq!(
+        with_api,
+        BTreeSet::from(["binance", "kraken", "coinbase", "gemini", "bitstamp", "bitfinex", "binanceus"])
+    );
     for entry in entries() {
         // An exchange synced by API can re-normalise what it stored, and takes a key.
         assert_eq!(entry.api.is_some(), entry.normalize.is_some(), "{}", entry.exchange);
@@ -51,6 +54,7 @@ fn csv_formats_keep_their_names_and_detection_order() {
             ("binance", "binance"),
             ("binance", "binance-trades"),
             ("bitstamp", "bitstamp"),
+            ("bitfinex", "bitfinex"),
             ("binanceus", "binanceus")
         ]
     );

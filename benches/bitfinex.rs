@@ -1,0 +1,164 @@
+//! Bitfinex sync benchmark: the real sync engine against the in-process Bitfinex simulator.
+//!
+//! Run: `cargo bench --bench bitfinex`. The account is `BitfinexProfile::bench()` (50,000
+//! ledger entries over 2022–2025; `BITFINEX_BENCH_ENTRIES=N` for another size, e.g. a quick
+//! check), synced through the library API exactly as `cointally sync` does (ledger,
+//! `sync::run`, the Bitfinex adapter).
+//!
+//! 1. Throughput: the simulator meters nothing and the client's budget is too large to wait
+//!    on, so the run measures fetching, parsing, normalising and writing. Three runs into fresh
+//!    ledgers; records stored per second (median).
+//! 2. Budget use: at Bitfinex's real limit (90 requests a minute per endpoint) a sync of 50,000
+//!    entries takes 20 ledgers calls, within the burst and one minute: the run reports the time
+//!    and refusals. To show the limiter keeps a binding limit busy, a second run gives the
+//!    simulator (counting over a sliding window) and the client a limit of 10 requests a second:
+//!    the share is the ledgers requests served over what the limit allowed during the sync, and
+//!    refusals (`ERR_RATE_LIMIT`) are counted. (With 20 calls the sync lasts about two seconds:
+//!    `BITFINEX_BENCH_ENTRIES=250000` gives a longer, steadier measure.)
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use cointally::ledger::{Ledger, NewAccount, OpenMode};
+use cointally::sync::{self, AccountSummary, Job, Options, Reporter};
+use cointally_exchanges::bitfinex::adapter::BitfinexAdapter;
+use cointally_exchanges::bitfinex::api::{BitfinexApi, Budget};
+use cointally_exchanges::bitfinex::sim::history::BitfinexProfile;
+use cointally_exchanges::bitfinex::sim::{self as bitfinex_sim, BitfinexSim, SimConfig, SimKey};
+use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
+use cointally_exchanges::{Exchange, Secret};
+
+const SEED: u64 = 1;
+/// A budget too large to wait on.
+const UNLIMITED: Budget = Budget { limit: 1_000_000_000, window_seconds: 1 };
+/// The binding limit of the second part (10 a second: 1 at once, then 9 a second).
+const SCALED: Budget = Budget { limit: 10, window_seconds: 1 };
+
+fn main() {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("machine: {cores} cores");
+    println!("profile: {:?}", profile());
+    println!();
+    throughput();
+    println!();
+    budget();
+}
+
+/// The bench profile, or `BITFINEX_BENCH_ENTRIES` entries.
+fn profile() -> BitfinexProfile {
+    let entries = std::env::var("BITFINEX_BENCH_ENTRIES").ok().and_then(|n| n.parse().ok());
+    BitfinexProfile { entries: entries.unwrap_or(BitfinexProfile::bench().entries), ..BitfinexProfile::bench() }
+}
+
+struct Outcome {
+    records: usize,
+    requests: u64,
+    seconds: f64,
+    summaries: Vec<AccountSummary>,
+}
+
+fn sync_once(sim: &BitfinexSim, budget: Budget) -> Outcome {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut ledger = Ledger::open(&dir.path().join("bench.sqlite"), OpenMode::CreateNew).expect("ledger");
+    let account = ledger.add_account(&NewAccount::files_only("bitfinex-api", "bitfinex")).expect("account");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let key = SimKey::demo();
+    let api = BitfinexApi::new(
+        Some(&sim.base_url()),
+        Secret::new(key.api_key),
+        Secret::new(key.secret),
+        &account.label,
+        BitfinexApi::new_limiter(Arc::clone(&clock), budget),
+        ClientConfig::from_env(),
+        clock,
+    )
+    .expect("api");
+    let jobs = [Job { account, exchange: Exchange::Bitfinex, adapter: Arc::new(BitfinexAdapter::new(api)) }];
+    let options = Options { full: false, since_ms: None, workers: 2 };
+    let start = Instant::now();
+    let summaries = sync::run(&mut ledger, &jobs, &options, &Reporter::new(true)).expect("sync");
+    let seconds = start.elapsed().as_secs_f64();
+    let records = ledger.events(&Default::default()).expect("events").len();
+    let requests = summaries.iter().flat_map(|s| s.endpoints.iter()).map(|e| e.requests).sum();
+    Outcome { records, requests, seconds, summaries }
+}
+
+fn verdict(sim: &BitfinexSim, outcome: &Outcome) -> String {
+    let expected = sim.entries().len();
+    let mut notes = Vec::new();
+    for s in &outcome.summaries {
+        if let Some(error) = &s.error {
+            notes.push(format!("ERROR: {error}"));
+        }
+        if !s.balance_differences.is_empty() {
+            notes.push(format!("{} balances DIFFER", s.balance_differences.len()));
+        }
+    }
+    if outcome.records != expected {
+        notes.push(format!("stored {} of the simulator's {expected} records", outcome.records));
+    }
+    if notes.is_empty() { format!("ok (all {expected} records, balances equal)") } else { notes.join("; ") }
+}
+
+fn start(budget: Option<Budget>) -> BitfinexSim {
+    let generated = Instant::now();
+    let sim =
+        bitfinex_sim::start(SimConfig { profile: profile(), budget, ..SimConfig::demo(SEED) }).expect("simulator");
+    println!("simulator: {} entries, generated in {:.2} s", sim.entries().len(), generated.elapsed().as_secs_f64());
+    sim
+}
+
+fn throughput() {
+    println!("== 1. Throughput: simulator unmetered, client budget too large to wait on ==");
+    let sim = start(None);
+    println!("{:>4} {:>9} {:>9} {:>8} {:>10}  check", "run", "records", "requests", "seconds", "records/s");
+    let mut rates = Vec::new();
+    for run in 1..=3 {
+        let outcome = sync_once(&sim, UNLIMITED);
+        let rate = outcome.records as f64 / outcome.seconds;
+        println!(
+            "{run:>4} {:>9} {:>9} {:>8.2} {:>10.0}  {}",
+            outcome.records,
+            outcome.requests,
+            outcome.seconds,
+            rate,
+            verdict(&sim, &outcome)
+        );
+        rates.push((rate, outcome.seconds));
+    }
+    rates.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (rate, seconds) = rates[1];
+    println!("median: {seconds:.2} s = {rate:.0} records/s");
+}
+
+fn budget() {
+    println!("== 2. Budget use ==");
+    let sim = start(Some(Budget::DEFAULT));
+    let outcome = sync_once(&sim, Budget::DEFAULT);
+    println!(
+        "real limit ({} per {} s per endpoint): sync took {:.2} s, {} requests; {} refusals; {}",
+        Budget::DEFAULT.limit,
+        Budget::DEFAULT.window_seconds,
+        outcome.seconds,
+        outcome.requests,
+        sim.stats().rate_limited,
+        verdict(&sim, &outcome)
+    );
+    let sim = start(Some(SCALED));
+    let outcome = sync_once(&sim, SCALED);
+    let stats = sim.stats();
+    let served = stats.requests_by_path.get("/v2/auth/r/ledgers/hist").copied().unwrap_or(0) - stats.rate_limited;
+    // What the limit allowed during the sync. (The permissions and wallets calls have buckets
+    // of their own.)
+    let allowed = outcome.seconds * SCALED.limit as f64 / SCALED.window_seconds as f64;
+    let share = served as f64 * 100.0 / allowed.max(1.0);
+    println!(
+        "scaled budget ({} per {} s): sync took {:.2} s, {served} requests served, {} refusals; share of the budget used: {share:.1} % (target >= 85 %: {}); {}",
+        SCALED.limit,
+        SCALED.window_seconds,
+        outcome.seconds,
+        stats.rate_limited,
+        if share >= 85.0 { "met" } else { "MISSED" },
+        verdict(&sim, &outcome)
+    );
+}
