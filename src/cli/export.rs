@@ -45,6 +45,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if let Some(uk) = crate::tax::uk::export::UkFormat::find(&name) {
         return super::report_uk::export(context, uk, args.output, args.tax);
     }
+    if let Some(de) = crate::tax::de::export::DeFormat::find(&name) {
+        return super::report_de::export(context, de, args.output, args.tax);
+    }
     if name == "html" {
         let Some(tax) = &args.tax else {
             return Err(Failure::input("an export needs --year").hint("e.g. cointally export html --year 2025").into());
@@ -54,6 +57,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let Some(format) = export::find(&name) else {
         let mut names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
         names.extend(crate::tax::uk::export::UkFormat::ALL.iter().map(|f| f.name()));
+        names.extend(crate::tax::de::export::DeFormat::ALL.iter().map(|f| f.name()));
         return Err(Failure::input(format!("no export format {name:?}"))
             .hint(format!("the formats: {}", names.join(", ")))
             .hint("for H&R Block or TaxSlayer, attach the form8949 export as a statement (the README says how)")
@@ -63,13 +67,19 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return Err(Failure::input("an export needs --year").hint("e.g. cointally export form8949 --year 2025").into());
     };
     let mut ledger = context.open_ledger()?;
-    if format.kind() == export::Kind::Gains
-        && super::report_uk::jurisdiction(&ledger, &tax)? == crate::tax::jurisdiction::Jurisdiction::Uk
-    {
-        context.note(format!(
-            "note: this ledger follows UK rules, but {} is computed under US rules (the UK's: export hmrc, export sa108)",
-            format.name()
-        ));
+    if format.kind() == export::Kind::Gains {
+        let own = match super::report_uk::jurisdiction(&ledger, &tax)? {
+            crate::tax::jurisdiction::Jurisdiction::Us => None,
+            crate::tax::jurisdiction::Jurisdiction::Uk => {
+                Some("UK rules, but {} is computed under US rules (the UK's: export hmrc, export sa108)")
+            }
+            crate::tax::jurisdiction::Jurisdiction::De => Some(
+                "German rules, but {} is computed under US rules (Germany's: export anlage-so, export anlage-so-disposals)",
+            ),
+        };
+        if let Some(own) = own {
+            context.note(format!("note: this ledger follows {}", own.replace("{}", format.name())));
+        }
     }
     let (computed, missing) = compute_year(context, &mut ledger, &tax)?;
     let input = Input::gather(&ledger, tax.options(), &computed, (missing, tax.allow_missing_prices), &[format])?;
@@ -126,6 +136,11 @@ fn list(context: &Context) -> anyhow::Result<()> {
         formats.extend(
             uk.iter().map(|f| serde_json::json!({"name": f.name(), "kind": "gains", "description": f.description()})),
         );
+        formats.extend(
+            crate::tax::de::export::DeFormat::ALL
+                .iter()
+                .map(|f| serde_json::json!({"name": f.name(), "kind": "gains", "description": f.description()})),
+        );
         return Ok(print_json(&formats)?);
     }
     let mut table = Table::new(&[("Format", Align::Left), ("Kind", Align::Left), ("What it is for", Align::Left)]);
@@ -133,6 +148,9 @@ fn list(context: &Context) -> anyhow::Result<()> {
         table.row(vec![f.name().into(), f.kind().as_str().into(), f.description().into()]);
     }
     for f in uk {
+        table.row(vec![f.name().into(), "gains".into(), f.description().into()]);
+    }
+    for f in crate::tax::de::export::DeFormat::ALL {
         table.row(vec![f.name().into(), "gains".into(), f.description().into()]);
     }
     Ok(table.print()?)

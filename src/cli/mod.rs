@@ -27,6 +27,7 @@ mod reclassify;
 mod reconcile;
 mod renormalize;
 mod report;
+mod report_de;
 mod report_uk;
 #[cfg(feature = "sandbox")]
 mod sandbox;

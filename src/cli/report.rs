@@ -28,8 +28,8 @@ pub fn parse_year(text: &str) -> Result<i32, String> {
 /// The choices of a computation, shared by every command that computes gains.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TaxArgs {
-    /// The tax year, 2009 to 2100: the calendar year in UTC (US), or the UK tax year that
-    /// starts on 6 April of it (2024 = 2024/25)
+    /// The tax year, 2009 to 2100: the calendar year in UTC (US), the UK tax year that
+    /// starts on 6 April of it (2024 = 2024/25), or the calendar year in Berlin time (DE)
     #[arg(long, value_parser = parse_year)]
     pub year: i32,
     /// Whose tax rules, for this run only [default: the ledger's `jurisdiction` setting]
@@ -91,8 +91,10 @@ pub fn compute_year(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> a
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let mut ledger = context.open_ledger()?;
-    if super::report_uk::jurisdiction(&ledger, &args.tax)? == crate::tax::jurisdiction::Jurisdiction::Uk {
-        return super::report_uk::run(context, &mut ledger, &args.tax);
+    match super::report_uk::jurisdiction(&ledger, &args.tax)? {
+        crate::tax::jurisdiction::Jurisdiction::Uk => return super::report_uk::run(context, &mut ledger, &args.tax),
+        crate::tax::jurisdiction::Jurisdiction::De => return super::report_de::run(context, &mut ledger, &args.tax),
+        crate::tax::jurisdiction::Jurisdiction::Us => {}
     }
     let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
     let report = tax::year_report(&ledger, args.tax.year, args.tax.options(), &computed)?;

@@ -32,7 +32,7 @@ fn validate(key: &str, value: &str) -> Result<String, Failure> {
             Err(Failure::input("the ledger's id never changes (it keys the ledger's entries in the credentials file)"))
         }
         other => Err(Failure::input(format!("no setting {other:?}"))
-            .hint("the settings you can change: jurisdiction (us|uk); the currency with `cointally currency`")),
+            .hint("the settings you can change: jurisdiction (us|uk|de); the currency with `cointally currency`")),
     }
 }
 

@@ -21,10 +21,12 @@
 //!   (FIFO by default, [`crate::tax::pools`]), each disposal flagged `discount` when held
 //!   more than 12 months ([`crate::tax::holding`] counts the same anniversary); its
 //!   `Rules::tax_year` is 1 July to 30 June (`--year 2024` = 2024–25).
-//! - **Germany** (tax-free after one year, FIFO, €1,000 allowance): FIFO lots; a disposal
-//!   held more than one year is listed but not taxable; the year's summary compares the
-//!   taxable gains with the €1,000 exemption limit (a *Freigrenze*: all taxable when above).
-//!   Calendar year.
+//! - **Germany** (§ 23 EStG, built: [`crate::tax::de`]): the US lot engine with FIFO lots
+//!   per wallet (BMF letter of 10 May 2022), own transfers carrying each lot's date; a
+//!   disposal held more than one year (§§ 187, 188 BGB, Berlin dates) is listed but not
+//!   taxable; the year's net private-sale gain is compared with the *Freigrenze* (less than
+//!   €600 free up to 2023, less than €1,000 from 2024: at or above it, all of it is taxable),
+//!   staking and lending income with the €256 limit of § 22 Nr. 3. Calendar year, Berlin time.
 //!
 //! A country whose year-level figures differ (allowances, rate periods, reporting
 //! thresholds) computes them in its own module from its own rows, as the UK does in
@@ -47,17 +49,21 @@ pub enum Jurisdiction {
     Us,
     /// United Kingdom: HMRC's matching rules and section 104 pools, tax years from 6 April.
     Uk,
+    /// Germany: § 23 EStG private sales (tax-free after one year, FIFO per wallet, Freigrenze),
+    /// calendar years in Berlin time.
+    De,
 }
 
 impl Jurisdiction {
     /// Every jurisdiction, in a stable order.
-    pub const ALL: [Jurisdiction; 2] = [Jurisdiction::Us, Jurisdiction::Uk];
+    pub const ALL: [Jurisdiction; 3] = [Jurisdiction::Us, Jurisdiction::Uk, Jurisdiction::De];
 
     /// The name used in flags and in the ledger's setting.
     pub fn as_str(self) -> &'static str {
         match self {
             Jurisdiction::Us => "us",
             Jurisdiction::Uk => "uk",
+            Jurisdiction::De => "de",
         }
     }
 
@@ -66,6 +72,7 @@ impl Jurisdiction {
         match self {
             Jurisdiction::Us => &UsRules,
             Jurisdiction::Uk => &crate::tax::uk::UkRules,
+            Jurisdiction::De => &crate::tax::de::DeRules,
         }
     }
 
@@ -178,8 +185,9 @@ mod tests {
             assert_eq!(j.as_str().parse::<Jurisdiction>(), Ok(j));
         }
         assert_eq!("UK".parse::<Jurisdiction>(), Ok(Jurisdiction::Uk));
-        let err = "de".parse::<Jurisdiction>().unwrap_err();
-        assert!(err.to_string().contains("us, uk"), "{err}");
+        assert_eq!("DE".parse::<Jurisdiction>(), Ok(Jurisdiction::De));
+        let err = "fr".parse::<Jurisdiction>().unwrap_err();
+        assert!(err.to_string().contains("us, uk, de"), "{err}");
     }
 
     #[test]

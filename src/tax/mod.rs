@@ -7,6 +7,7 @@
 //! sums them up per asset, rounded to the cent row by row.
 
 pub mod boxes;
+pub mod de;
 pub mod engine;
 pub mod holding;
 pub mod jurisdiction;
@@ -220,14 +221,10 @@ pub(crate) fn hash_event(hasher: &mut Sha256, event: &TaxEvent) {
     hasher.update(b"\n");
 }
 
-/// Runs the computation over the ledger (events up to the end of the year), with the
-/// transfers of `matching` (from [`crate::transfers::refresh`], which holds their movements).
-pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result<Computed, LedgerError> {
-    let currency = ledger.reporting_currency()?;
+/// The own transfers of `matching` as the engine takes them, each fed into the inputs hash.
+pub(crate) fn transfer_plans(matching: &Matching, hasher: &mut Sha256) -> Vec<TransferPlan> {
     let movements = &matching.movements;
     let mut plans = Vec::new();
-    let mut hasher = Sha256::new();
-    hasher.update(currency.as_bytes());
     for link in &matching.links {
         let (Some(withdrawal), Some(deposit)) = (movements.get(&link.withdrawal), movements.get(&link.deposit)) else {
             continue;
@@ -241,6 +238,16 @@ pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result
             received: deposit.amount,
         });
     }
+    plans
+}
+
+/// Runs the computation over the ledger (events up to the end of the year), with the
+/// transfers of `matching` (from [`crate::transfers::refresh`], which holds their movements).
+pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result<Computed, LedgerError> {
+    let currency = ledger.reporting_currency()?;
+    let mut hasher = Sha256::new();
+    hasher.update(currency.as_bytes());
+    let plans = transfer_plans(matching, &mut hasher);
     let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
     let elections = if options.what_if { Vec::new() } else { ledger.elections()? };
     let mut in_force = Vec::with_capacity(elections.len());
