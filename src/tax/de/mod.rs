@@ -1,10 +1,12 @@
 //! Germany: private sales of tokens under § 23 EStG, and staking and lending income under
-//! § 22 Nr. 3 EStG, as the BMF letter of 10 May 2022 ("Einzelfragen zur
-//! ertragsteuerrechtlichen Behandlung von virtuellen Währungen und von sonstigen Token",
-//! IV C 1 - S 2256/19/10003 :001, BStBl 2022 I S. 668; its opening seen at
-//! <https://datenbank.nwb.de/Dokument/Anzeigen/939203/>) and its update of 6 March 2025
-//! (published by the Bundesministerium der Finanzen, <https://www.bundesfinanzministerium.de>;
-//! its text was not available to check here: README, Germany) apply them.
+//! § 22 Nr. 3 EStG, as the Federal Ministry of Finance applies them: the BMF letter of 10 May
+//! 2022 ("Einzelfragen zur ertragsteuerrechtlichen Behandlung von virtuellen Währungen und
+//! von sonstigen Token", IV C 1 - S 2256/19/10003 :001, BStBl 2022 I S. 668; its opening seen
+//! at <https://datenbank.nwb.de/Dokument/Anzeigen/939203/>) and the letter of 6 March 2025
+//! that replaced it ("Einzelfragen zur ertragsteuerrechtlichen Behandlung bestimmter
+//! Kryptowerte", IV C 1 - S 2256/00042/064/043, on <https://www.bundesfinanzministerium.de>).
+//! Neither letter's full text was available to check here; what rests on secondary sources
+//! is said in the README (Germany).
 //!
 //! The lots are the US engine's ([`crate::tax::engine`]), with the German choices:
 //! - **FIFO per wallet**: the units first acquired are the first disposed of (§ 23 Abs. 1
@@ -150,16 +152,17 @@ fn engine(year: i32, transfers: &[TransferPlan], labels: BTreeMap<i64, String>) 
     Engine::new(options(), transfers, labels).keeping_from(DeRules.tax_year(year).start_ms)
 }
 
-/// Computes tax year `year` from events given in time order, up to the year's end (the pure
-/// part of [`compute`]).
+/// Computes tax year `year` from events given in time order (the pure part of [`compute`]);
+/// events from the year's end on are not read.
 pub fn compute_events<'a>(
     year: i32,
     transfers: &[TransferPlan],
     events: impl IntoIterator<Item = &'a TaxEvent>,
 ) -> DeComputed {
     let mut engine = engine(year, transfers, BTreeMap::new());
+    let until = DeRules.events_until_ms(year);
     let mut count = 0u64;
-    for event in events {
+    for event in events.into_iter().take_while(|e| e.time_ms < until) {
         engine.process(event);
         count += 1;
     }
