@@ -18,6 +18,14 @@
 //! day, 30-day and section 104 rules over all of history, and sum up tax year 2024/25 (the
 //! generated values are in dollars; the UK computation reads them as the reporting currency,
 //! which costs the same).
+//!
+//! `COINTALLY_BENCH_REPORT_JURISDICTION=de` times what `cointally report --year 2024` does for
+//! a German ledger: match the transfers, run every event through the lots (FIFO per wallet)
+//! up to the end of 2024 in Berlin time, mark each 2024 disposal held more than one year or
+//! not, and sum up the year against the Freigrenzen (values read as euros, as above).
+//!
+//! `COINTALLY_BENCH_REPORT_EVENTS=N` generates N events instead of 1,000,000 (to check that
+//! the bench runs; the targets are for 1,000,000).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +33,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use cointally::ledger::{Ledger, LegValue, NewAccount, OpenMode};
+use cointally::tax::de::report::DeReport;
 use cointally::tax::report::Report;
 use cointally::tax::uk::report::UkReport;
 use cointally::tax::{self, Options};
@@ -34,6 +43,12 @@ use cointally_exchanges::{EventKind, Leg, NewEvent};
 use rust_decimal::Decimal;
 
 const EVENTS: usize = 1_000_000;
+const EVENTS_ENV: &str = "COINTALLY_BENCH_REPORT_EVENTS";
+
+/// Events to generate: [`EVENTS`], or `COINTALLY_BENCH_REPORT_EVENTS`.
+fn events_wanted() -> usize {
+    std::env::var(EVENTS_ENV).ok().and_then(|n| n.parse().ok()).unwrap_or(EVENTS)
+}
 /// 2020-01-01T00:00:00Z.
 const START_MS: i64 = 1_577_836_800_000;
 /// Six years.
@@ -59,12 +74,15 @@ fn main() {
             .status()
             .expect("generator runs");
         assert!(status.success(), "generation failed");
-        println!("generated {EVENTS} events in {:.1} s", started.elapsed().as_secs_f64());
+        println!("generated {} events in {:.1} s", events_wanted(), started.elapsed().as_secs_f64());
     }
 
     let mut ledger = Ledger::open(&path, OpenMode::Existing).expect("ledger");
     if std::env::var(JURISDICTION_ENV).is_ok_and(|j| j.eq_ignore_ascii_case("uk")) {
         return uk_run(&mut ledger);
+    }
+    if std::env::var(JURISDICTION_ENV).is_ok_and(|j| j.eq_ignore_ascii_case("de")) {
+        return de_run(&mut ledger);
     }
     let started = Instant::now();
     let matching = transfers::refresh(&mut ledger).expect("transfers");
@@ -134,6 +152,42 @@ fn uk_run(ledger: &mut Ledger) {
     );
 }
 
+/// The German run: calendar year 2024 in Berlin time, FIFO per wallet, the Freigrenzen.
+fn de_run(ledger: &mut Ledger) {
+    let started = Instant::now();
+    let matching = transfers::refresh(ledger).expect("transfers");
+    let matched = started.elapsed();
+    let computed = tax::de::compute(ledger, 2024, &matching).expect("compute");
+    let computed_at = started.elapsed();
+    let labels: BTreeMap<i64, String> =
+        ledger.accounts().expect("accounts").into_iter().map(|a| (a.id, a.label)).collect();
+    let report = DeReport::new(&computed, "EUR", labels);
+    let total = started.elapsed();
+    println!(
+        "DE report 2024 over {} events: {:.2} s (transfers {:.2} s: {} matched; lots {:.2} s; sum {:.2} s)",
+        computed.events,
+        total.as_secs_f64(),
+        matched.as_secs_f64(),
+        matching.links.len(),
+        (computed_at - matched).as_secs_f64(),
+        (total - computed_at).as_secs_f64(),
+    );
+    let f = &report.figures;
+    println!(
+        "  {} disposal rows ({} within one year), {} income rows, {} lots held; private-sale net gain {}, tax-free net gain {}",
+        computed.disposals.len(),
+        f.private_sales.rows,
+        computed.income.len(),
+        computed.holdings.len(),
+        f.private_sales.net().round_dp(2),
+        f.tax_free.net().round_dp(2),
+    );
+    println!(
+        "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
+        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    );
+}
+
 /// A price that wanders with time, exact: base × (1 + (day mod 400) / 400).
 fn price(base: i64, time_ms: i64) -> Decimal {
     let day = (time_ms - START_MS) / 86_400_000;
@@ -147,8 +201,9 @@ fn generate(path: &Path) {
         .collect();
     let mut rng = fastrand::Rng::with_seed(7);
     let mut held = vec![[Decimal::ZERO; ASSETS.len()]; WALLETS];
-    let step = SPAN_MS / EVENTS as i64;
-    let mut values: Vec<LegValue> = Vec::with_capacity(3 * EVENTS);
+    let events = events_wanted();
+    let step = SPAN_MS / events as i64;
+    let mut values: Vec<LegValue> = Vec::with_capacity(3 * events);
     let mut writer = ledger.writer().expect("writer");
     let mut written = 0usize;
     let write = |writer: &mut cointally::ledger::Writer<'_>,
@@ -171,7 +226,7 @@ fn generate(path: &Path) {
             });
         }
     };
-    while written < EVENTS {
+    while written < events {
         let time_ms = START_MS + written as i64 * step;
         let time = from_millis(time_ms);
         let w = rng.usize(0..WALLETS);

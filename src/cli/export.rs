@@ -70,15 +70,16 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if format.kind() == export::Kind::Gains {
         let own = match super::report_uk::jurisdiction(&ledger, &tax)? {
             crate::tax::jurisdiction::Jurisdiction::Us => None,
-            crate::tax::jurisdiction::Jurisdiction::Uk => {
-                Some("UK rules, but {} is computed under US rules (the UK's: export hmrc, export sa108)")
+            crate::tax::jurisdiction::Jurisdiction::Uk => Some(("UK", "the UK's: export hmrc, export sa108")),
+            crate::tax::jurisdiction::Jurisdiction::De => {
+                Some(("German", "Germany's: export anlage-so, export anlage-so-disposals"))
             }
-            crate::tax::jurisdiction::Jurisdiction::De => Some(
-                "German rules, but {} is computed under US rules (Germany's: export anlage-so, export anlage-so-disposals)",
-            ),
         };
-        if let Some(own) = own {
-            context.note(format!("note: this ledger follows {}", own.replace("{}", format.name())));
+        if let Some((rules, own_formats)) = own {
+            context.note(format!(
+                "note: this ledger follows {rules} rules, but {} is computed under US rules ({own_formats})",
+                format.name()
+            ));
         }
     }
     let (computed, missing) = compute_year(context, &mut ledger, &tax)?;
