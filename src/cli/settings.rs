@@ -1,7 +1,7 @@
 //! `cointally settings [KEY [VALUE]]`: the ledger's settings — all of them, one, or a change.
 //!
 //! The settings are the ledger's own choices (kept in it, so an accountant's ledger carries
-//! its client's): `jurisdiction` (`us` or `uk`: whose tax rules reports follow; `report
+//! its client's): `jurisdiction` (`us`, `uk` or `de`: whose tax rules reports follow; `report
 //! --jurisdiction` overrides it for one run), `reporting_currency` (changed with `cointally
 //! currency`, which values the legs in the new one) and `ledger_id` (fixed).
 
