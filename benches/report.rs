@@ -30,6 +30,11 @@
 //! cost base and superficial-loss look-ahead over all of history, and calendar 2024 summed up
 //! (the dollar values read as CAD).
 //!
+//! `COINTALLY_BENCH_REPORT_JURISDICTION=de` times what `cointally report --year 2024` does for
+//! a German ledger: match the transfers, run every event through the lots (FIFO per wallet)
+//! up to the end of 2024 in Berlin time, mark each 2024 disposal held more than one year or
+//! not, and sum up the year against the Freigrenzen (values read as euros, as above).
+//!
 //! `COINTALLY_BENCH_REPORT_EVENTS=N` generates N events instead of 1,000,000 (to check the
 //! bench runs; the figures that count are over 1,000,000).
 
@@ -41,6 +46,7 @@ use std::time::Instant;
 use cointally::ledger::{Ledger, LegValue, NewAccount, OpenMode};
 use cointally::tax::au::report::AuReport;
 use cointally::tax::ca::report::CaReport;
+use cointally::tax::de::report::DeReport;
 use cointally::tax::report::Report;
 use cointally::tax::uk::report::UkReport;
 use cointally::tax::{self, Options};
@@ -89,6 +95,7 @@ fn main() {
         Ok("uk") => return uk_run(&mut ledger),
         Ok("au") => return au_run(&mut ledger),
         Ok("ca") => return ca_run(&mut ledger),
+        Ok("de") => return de_run(&mut ledger),
         _ => {}
     }
     let started = Instant::now();
@@ -221,6 +228,42 @@ fn ca_run(ledger: &mut Ledger) {
         computed.holdings.len(),
         f.proceeds.round_dp(2),
         f.net().round_dp(2),
+    );
+    println!(
+        "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
+        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    );
+}
+
+/// The German run: calendar year 2024 in Berlin time, FIFO per wallet, the Freigrenzen.
+fn de_run(ledger: &mut Ledger) {
+    let started = Instant::now();
+    let matching = transfers::refresh(ledger).expect("transfers");
+    let matched = started.elapsed();
+    let computed = tax::de::compute(ledger, 2024, &matching).expect("compute");
+    let computed_at = started.elapsed();
+    let labels: BTreeMap<i64, String> =
+        ledger.accounts().expect("accounts").into_iter().map(|a| (a.id, a.label)).collect();
+    let report = DeReport::new(&computed, "EUR", labels);
+    let total = started.elapsed();
+    println!(
+        "DE report 2024 over {} events: {:.2} s (transfers {:.2} s: {} matched; lots {:.2} s; sum {:.2} s)",
+        computed.events,
+        total.as_secs_f64(),
+        matched.as_secs_f64(),
+        matching.links.len(),
+        (computed_at - matched).as_secs_f64(),
+        (total - computed_at).as_secs_f64(),
+    );
+    let f = &report.figures;
+    println!(
+        "  {} disposal rows ({} within one year), {} income rows, {} lots held; private-sale net gain {}, tax-free net gain {}",
+        computed.disposals.len(),
+        f.private_sales.rows,
+        computed.income.len(),
+        computed.holdings.len(),
+        f.private_sales.net().round_dp(2),
+        f.tax_free.net().round_dp(2),
     );
     println!(
         "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",

@@ -53,6 +53,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if let Some(au) = AuFormat::find(&name) {
         return super::report_au::export(context, au, args.output, args.tax);
     }
+    if let Some(de) = crate::tax::de::export::DeFormat::find(&name) {
+        return super::report_de::export(context, de, args.output, args.tax);
+    }
     if name == "html" {
         let Some(tax) = &args.tax else {
             return Err(Failure::input("an export needs --year").hint("e.g. cointally export html --year 2025").into());
@@ -61,9 +64,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     }
     let Some(format) = export::find(&name) else {
         let mut names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
-        names.extend(crate::tax::uk::export::UkFormat::ALL.iter().map(|f| f.name()));
-        names.extend(crate::tax::ca::export::CaFormat::ALL.iter().map(|f| f.name()));
-        names.extend(AuFormat::ALL.iter().map(|f| f.name()));
+        names.extend(own_formats().iter().map(|(name, _)| *name));
         return Err(Failure::input(format!("no export format {name:?}"))
             .hint(format!("the formats: {}", names.join(", ")))
             .hint("for H&R Block or TaxSlayer, attach the form8949 export as a statement (the README says how)")
@@ -79,6 +80,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             Jurisdiction::Uk => Some(("UK", "export hmrc, export sa108")),
             Jurisdiction::Ca => Some(("Canadian", "export schedule3, export acb")),
             Jurisdiction::Au => Some(("Australian", "export ato, export ato-summary")),
+            Jurisdiction::De => Some(("German", "export anlage-so, export anlage-so-disposals")),
         };
         if let Some((rules, exports)) = own {
             context.note(format!(
@@ -132,16 +134,17 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The countries' own exports (name, description): the UK's, Canada's, Australia's, Germany's.
+fn own_formats() -> Vec<(&'static str, &'static str)> {
+    let uk = crate::tax::uk::export::UkFormat::ALL.map(|f| (f.name(), f.description()));
+    let ca = crate::tax::ca::export::CaFormat::ALL.map(|f| (f.name(), f.description()));
+    let au = AuFormat::ALL.map(|f| (f.name(), f.description()));
+    let de = crate::tax::de::export::DeFormat::ALL.map(|f| (f.name(), f.description()));
+    [&uk[..], &ca[..], &au[..], &de[..]].concat()
+}
+
 fn list(context: &Context) -> anyhow::Result<()> {
-    let uk = crate::tax::uk::export::UkFormat::ALL;
-    let ca = crate::tax::ca::export::CaFormat::ALL;
-    let au = AuFormat::ALL;
-    let own: Vec<(&str, &str)> = uk
-        .iter()
-        .map(|f| (f.name(), f.description()))
-        .chain(ca.iter().map(|f| (f.name(), f.description())))
-        .chain(au.iter().map(|f| (f.name(), f.description())))
-        .collect();
+    let own = own_formats();
     if context.json {
         let mut formats: Vec<serde_json::Value> = FORMATS
             .iter()

@@ -29,6 +29,7 @@ mod renormalize;
 mod report;
 mod report_au;
 mod report_ca;
+mod report_de;
 mod report_uk;
 #[cfg(feature = "sandbox")]
 mod sandbox;

@@ -29,9 +29,9 @@ pub fn parse_year(text: &str) -> Result<i32, String> {
 /// The choices of a computation, shared by every command that computes gains.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TaxArgs {
-    /// The tax year, 2009 to 2100: the calendar year in UTC (US, Canada), the UK tax year that
-    /// starts on 6 April of it (2024 = 2024/25), or the Australian financial year that ends on
-    /// 30 June of it (2025 = 2024-25)
+    /// The tax year, 2009 to 2100: the calendar year in UTC (US, Canada) or in Berlin time
+    /// (Germany), the UK tax year that starts on 6 April of it (2024 = 2024/25), or the
+    /// Australian financial year that ends on 30 June of it (2025 = 2024-25)
     #[arg(long, value_parser = parse_year)]
     pub year: i32,
     /// Whose tax rules, for this run only [default: the ledger's `jurisdiction` setting]
@@ -98,6 +98,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         Jurisdiction::Uk => return super::report_uk::run(context, &mut ledger, &args.tax),
         Jurisdiction::Ca => return super::report_ca::run(context, &mut ledger, &args.tax),
         Jurisdiction::Au => return super::report_au::run(context, &mut ledger, &args.tax),
+        Jurisdiction::De => return super::report_de::run(context, &mut ledger, &args.tax),
         Jurisdiction::Us => {}
     }
     let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;

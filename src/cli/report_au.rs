@@ -14,10 +14,10 @@ use crate::tax::au::{self, AuComputed};
 use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::money;
 
+use super::Context;
 use super::output::{Align, Table, print_json};
 use super::report::TaxArgs;
-use super::report_uk::{emit, prepare};
-use super::{Context, Failure};
+use super::report_uk::{emit, needs_year, prepare};
 
 /// Checks the currency and the prices, matches transfers and computes the Australian year.
 fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(AuComputed, usize, String)> {
@@ -140,11 +140,7 @@ pub fn export(
     output: Option<PathBuf>,
     tax: Option<TaxArgs>,
 ) -> anyhow::Result<()> {
-    let Some(tax) = tax else {
-        return Err(Failure::input("an export needs --year")
-            .hint(format!("e.g. cointally export {} --year 2025 (the financial year 2024-25)", format.name()))
-            .into());
-    };
+    let tax = needs_year(format.name(), tax, "2025 (the financial year 2024-25)")?;
     let mut ledger = context.open_ledger()?;
     let (computed, missing, currency) = compute(context, &mut ledger, &tax)?;
     let report = AuReport::new(&computed, &currency);

@@ -1,7 +1,7 @@
 //! `cointally settings [KEY [VALUE]]`: the ledger's settings — all of them, one, or a change.
 //!
 //! The settings are the ledger's own choices (kept in it, so an accountant's ledger carries
-//! its client's): `jurisdiction` (`us`, `uk` or `ca`: whose tax rules reports follow; `report
+//! its client's): `jurisdiction` (`us`, `uk`, `ca`, `au` or `de`: whose tax rules reports follow; `report
 //! --jurisdiction` overrides it for one run), `ca_treatment` (`capital` or `business`: how
 //! Canadian reports treat gains and rewards), `reporting_currency` (changed with `cointally
 //! currency`, which values the legs in the new one) and `ledger_id` (fixed).
@@ -37,7 +37,7 @@ fn validate(key: &str, value: &str) -> Result<String, Failure> {
             Err(Failure::input("the ledger's id never changes (it keys the ledger's entries in the credentials file)"))
         }
         other => Err(Failure::input(format!("no setting {other:?}"))
-            .hint("the settings you can change: jurisdiction (us|uk|ca), ca_treatment (capital|business); the currency with `cointally currency`")),
+            .hint("the settings you can change: jurisdiction (us|uk|ca|au|de), ca_treatment (capital|business); the currency with `cointally currency`")),
     }
 }
 

@@ -259,6 +259,14 @@ impl Engine {
         }
     }
 
+    /// Keeps disposals and income from `start_ms` on instead of from 1 January 00:00 UTC of
+    /// the options' year: a country whose year starts at another instant (Germany's calendar
+    /// year in Berlin time) reads from the first event and keeps only its own year's rows.
+    pub fn keeping_from(mut self, start_ms: i64) -> Engine {
+        self.year_start_ms = start_ms;
+        self
+    }
+
     /// Applies lot identification elections: each disposal uses the latest election in force
     /// at its time for its wallet, else the latest for all wallets, else the options' method.
     /// Under universal tracking only elections for all wallets apply.

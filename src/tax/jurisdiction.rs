@@ -27,10 +27,12 @@
 //!   follow the ATO's steps (losses against non-discount gains first, then the discount). Its
 //!   tax year is the financial year 1 July to 30 June, named by the year it ends in
 //!   (`--year 2025` = 2024-25); it reads no events past 30 June.
-//! - **Germany** (tax-free after one year, FIFO, €1,000 allowance): FIFO lots; a disposal
-//!   held more than one year is listed but not taxable; the year's summary compares the
-//!   taxable gains with the €1,000 exemption limit (a *Freigrenze*: all taxable when above).
-//!   Calendar year.
+//! - **Germany** (§ 23 EStG, built: [`crate::tax::de`]): the US lot engine with FIFO lots
+//!   per wallet (BMF letter of 10 May 2022), own transfers carrying each lot's date; a
+//!   disposal held more than one year (§§ 187, 188 BGB, Berlin dates) is listed but not
+//!   taxable; the year's net private-sale gain is compared with the *Freigrenze* (less than
+//!   €600 free up to 2023, less than €1,000 from 2024: at or above it, all of it is taxable),
+//!   staking and lending income with the €256 limit of § 22 Nr. 3. Calendar year, Berlin time.
 //!
 //! A country whose year-level figures differ (allowances, rate periods, reporting
 //! thresholds) computes them in its own module from its own rows, as the UK does in
@@ -57,11 +59,15 @@ pub enum Jurisdiction {
     Ca,
     /// Australia: ATO parcels with the 50% CGT discount, financial years from 1 July.
     Au,
+    /// Germany: § 23 EStG private sales (tax-free after one year, FIFO per wallet, Freigrenze),
+    /// calendar years in Berlin time.
+    De,
 }
 
 impl Jurisdiction {
     /// Every jurisdiction, in a stable order.
-    pub const ALL: [Jurisdiction; 4] = [Jurisdiction::Us, Jurisdiction::Uk, Jurisdiction::Ca, Jurisdiction::Au];
+    pub const ALL: [Jurisdiction; 5] =
+        [Jurisdiction::Us, Jurisdiction::Uk, Jurisdiction::Ca, Jurisdiction::Au, Jurisdiction::De];
 
     /// The name used in flags and in the ledger's setting.
     pub fn as_str(self) -> &'static str {
@@ -70,6 +76,7 @@ impl Jurisdiction {
             Jurisdiction::Uk => "uk",
             Jurisdiction::Ca => "ca",
             Jurisdiction::Au => "au",
+            Jurisdiction::De => "de",
         }
     }
 
@@ -80,6 +87,7 @@ impl Jurisdiction {
             Jurisdiction::Uk => &crate::tax::uk::UkRules,
             Jurisdiction::Ca => &crate::tax::ca::CaRules,
             Jurisdiction::Au => &crate::tax::au::AuRules,
+            Jurisdiction::De => &crate::tax::de::DeRules,
         }
     }
 
@@ -192,8 +200,9 @@ mod tests {
             assert_eq!(j.as_str().parse::<Jurisdiction>(), Ok(j));
         }
         assert_eq!("UK".parse::<Jurisdiction>(), Ok(Jurisdiction::Uk));
-        let err = "de".parse::<Jurisdiction>().unwrap_err();
-        assert!(err.to_string().contains("us, uk, ca, au"), "{err}");
+        assert_eq!("DE".parse::<Jurisdiction>(), Ok(Jurisdiction::De));
+        let err = "fr".parse::<Jurisdiction>().unwrap_err();
+        assert!(err.to_string().contains("us, uk, ca, au, de"), "{err}");
     }
 
     #[test]

@@ -9,6 +9,7 @@
 pub mod au;
 pub mod boxes;
 pub mod ca;
+pub mod de;
 pub mod engine;
 pub mod holding;
 pub mod jurisdiction;
@@ -222,7 +223,7 @@ pub(crate) fn hash_event(hasher: &mut Sha256, event: &TaxEvent) {
     hasher.update(b"\n");
 }
 
-/// The own transfers of `matching` as the engines take them, each fed into the inputs hash.
+/// The own transfers of `matching` as the engine takes them, each fed into the inputs hash.
 pub(crate) fn transfer_plans(matching: &Matching, hasher: &mut Sha256) -> Vec<TransferPlan> {
     let movements = &matching.movements;
     let mut plans = Vec::new();
@@ -246,23 +247,9 @@ pub(crate) fn transfer_plans(matching: &Matching, hasher: &mut Sha256) -> Vec<Tr
 /// transfers of `matching` (from [`crate::transfers::refresh`], which holds their movements).
 pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result<Computed, LedgerError> {
     let currency = ledger.reporting_currency()?;
-    let movements = &matching.movements;
-    let mut plans = Vec::new();
     let mut hasher = Sha256::new();
     hasher.update(currency.as_bytes());
-    for link in &matching.links {
-        let (Some(withdrawal), Some(deposit)) = (movements.get(&link.withdrawal), movements.get(&link.deposit)) else {
-            continue;
-        };
-        hasher.update(format!("transfer {} {} {}\n", link.withdrawal, link.deposit, link.method.as_str()));
-        plans.push(TransferPlan {
-            withdrawal: link.withdrawal,
-            deposit: link.deposit,
-            to_account: deposit.account_id,
-            sent: withdrawal.amount,
-            received: deposit.amount,
-        });
-    }
+    let plans = transfer_plans(matching, &mut hasher);
     let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
     let elections = if options.what_if { Vec::new() } else { ledger.elections()? };
     let mut in_force = Vec::with_capacity(elections.len());

@@ -1,0 +1,134 @@
+//! `cointally report` and `cointally export anlage-so|anlage-so-disposals` for a German
+//! ledger (or with `--jurisdiction de`): the calendar year in Berlin time, FIFO lots per
+//! wallet, private sales within one year against the Freigrenze, § 22 Nr. 3 income.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::ledger::Ledger;
+use crate::tax::de::export::{DeFormat, render};
+use crate::tax::de::report::DeReport;
+use crate::tax::de::year::{OTHER_SERVICES_LIMIT, Sales};
+use crate::tax::de::{self, DeComputed};
+use crate::tax::jurisdiction::Jurisdiction;
+use crate::tax::report::money;
+
+use super::Context;
+use super::output::{Align, Table, print_json};
+use super::report::TaxArgs;
+use super::report_uk::{emit, needs_year, prepare};
+
+/// Checks the currency and the prices, matches transfers and computes the German year.
+fn compute(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxArgs,
+) -> anyhow::Result<(DeComputed, usize, String, BTreeMap<i64, String>)> {
+    if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
+        context.note("note: --method and --lots are US choices; German rules use FIFO per wallet");
+    }
+    let (matching, missing, currency) = prepare(context, ledger, args, Jurisdiction::De, ("euros", "euros"))?;
+    let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+    Ok((de::compute(ledger, args.year, &matching)?, missing, currency, labels))
+}
+
+/// `cointally report` under German rules.
+pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<()> {
+    let (computed, _, currency, labels) = compute(context, ledger, args)?;
+    let report = DeReport::new(&computed, &currency, labels);
+    if context.json {
+        return Ok(print_json(&report.to_json())?);
+    }
+    print_report(&report)
+}
+
+/// A figure of a group of disposals, as a cell.
+type Cell = fn(&Sales) -> String;
+
+/// Prints a German report as tables.
+pub fn print_report(report: &DeReport<'_>) -> anyhow::Result<()> {
+    let c = report.computed;
+    let f = &report.figures;
+    println!(
+        "Calendar year {} (Europe/Berlin dates), German rules (§ 23 EStG: FIFO per wallet, tax-free after one year), {}",
+        c.year.label, report.currency
+    );
+    println!();
+    let mut table = Table::new(&[
+        ("Private sales (§ 23 EStG)", Align::Left),
+        ("Within one year", Align::Right),
+        ("More than one year", Align::Right),
+    ]);
+    let rows: [(&str, Cell); 6] = [
+        ("Disposal rows", |s| s.rows.to_string()),
+        ("Proceeds", |s| money(s.proceeds)),
+        ("Acquisition costs", |s| money(s.cost)),
+        ("Gains", |s| money(s.gains)),
+        ("Losses", |s| money(s.losses)),
+        ("Net gain", |s| money(s.net())),
+    ];
+    for (name, cell) in rows {
+        table.row(vec![name.to_owned(), cell(&f.private_sales), cell(&f.tax_free)]);
+    }
+    table.print()?;
+    println!();
+    match (f.private_sales_limit, f.taxable_private_sales) {
+        (Some(limit), Some(taxable)) => println!(
+            "Freigrenze: {} (a net gain less than this is tax-free; at or above it, all of it is taxable): taxable private-sale gain {}",
+            money(limit),
+            money(taxable)
+        ),
+        _ => println!("Freigrenze: not known to this cointally for {}", c.year.label),
+    }
+    if !f.loss_to_carry.is_zero() {
+        println!(
+            "Net loss from private sales: {} (offsets only private-sale gains: carry back or forward, § 10d)",
+            money(f.loss_to_carry)
+        );
+    }
+    println!();
+    println!(
+        "Income from other services (§ 22 Nr. 3: staking, lending, rewards): {}; Freigrenze {}: taxable {}",
+        money(f.other_services),
+        money(rust_decimal::Decimal::from(OTHER_SERVICES_LIMIT)),
+        money(f.taxable_other_services)
+    );
+    if !report.income_by_kind.is_empty() {
+        let mut table = Table::new(&[("Kind", Align::Left), ("Value", Align::Right)]);
+        for (kind, value) in &report.income_by_kind {
+            table.row(vec![kind.clone(), money(*value)]);
+        }
+        table.print()?;
+    }
+    let missing_basis = c.disposals.iter().filter(|d| d.row.basis_missing).count();
+    println!();
+    println!(
+        "{} disposal rows (one per lot used; `--json` and `export anlage-so-disposals` list them)",
+        c.disposals.len()
+    );
+    if missing_basis > 0 {
+        println!("{missing_basis} of them have no known cost (counted as zero): `cointally check` says why");
+    }
+    println!(
+        "manifest: cointally {}, DE rules (FIFO per wallet), inputs sha256 {}",
+        env!("CARGO_PKG_VERSION"),
+        c.inputs_hash
+    );
+    Ok(())
+}
+
+/// `cointally export anlage-so|anlage-so-disposals`.
+pub fn export(
+    context: &Context,
+    format: DeFormat,
+    output: Option<PathBuf>,
+    tax: Option<TaxArgs>,
+) -> anyhow::Result<()> {
+    let tax = needs_year(format.name(), tax, "2024")?;
+    let mut ledger = context.open_ledger()?;
+    let (computed, missing, currency, labels) = compute(context, &mut ledger, &tax)?;
+    let report = DeReport::new(&computed, &currency, labels);
+    let missing = (missing, tax.allow_missing_prices);
+    let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
+    emit(context, &path, |file| render(format, &report, missing, file))
+}

@@ -1,0 +1,140 @@
+//! A German year's figures: the private sales of § 23 EStG against their Freigrenze, and the
+//! income of § 22 Nr. 3 EStG against its own.
+//!
+//! - § 23 Abs. 3 Satz 5 EStG (<https://www.gesetze-im-internet.de/estg/__23.html>): the
+//!   year's gains from private sales stay tax-free when the total gain of the calendar year
+//!   was *less than* €1,000 (from 2024, Wachstumschancengesetz of 27 March 2024, BGBl. 2024 I
+//!   Nr. 108) or €600 (2008 to 2023). It is a limit, not an allowance: a total of exactly the
+//!   limit, or above it, is taxable in full. The total is the net of the year's gains and
+//!   losses from private sales (§ 23 Abs. 3 Satz 7: losses only offset such gains; a net loss
+//!   is carried back one year or forward under § 10d, which cointally does not track).
+//! - § 22 Nr. 3 Satz 2 EStG (<https://www.gesetze-im-internet.de/estg/__22.html>): income from
+//!   other services (staking and lending rewards, BMF letter of 10 May 2022) is not taxable
+//!   when it was *less than* €256 in the year; at €256 or more it is taxable in full.
+//!
+//! The limits are per person and cover all of a person's private sales and other services,
+//! not only crypto: cointally sees only the ledger, so the figures say what the ledger holds.
+
+use rust_decimal::Decimal;
+
+use super::DeDisposal;
+use crate::ledger::IncomeRow;
+
+/// The § 22 Nr. 3 Freigrenze: income less than this is not taxable.
+pub const OTHER_SERVICES_LIMIT: i64 = 256;
+
+/// The § 23 Abs. 3 Satz 5 Freigrenze of `year`, where cointally knows it (from 2008).
+pub fn private_sales_limit(year: i32) -> Option<Decimal> {
+    match year {
+        2008..=2023 => Some(Decimal::from(600)),
+        2024.. => Some(Decimal::from(1_000)),
+        _ => None,
+    }
+}
+
+/// What is taxable of a year's `total` under a Freigrenze of `limit`: nothing below it, all
+/// of it at or above it (and nothing of a loss).
+pub fn under_limit(total: Decimal, limit: Decimal) -> Decimal {
+    if total < limit || total <= Decimal::ZERO { Decimal::ZERO } else { total }
+}
+
+/// The figures of a group of disposals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sales {
+    /// Rows (one per lot fragment).
+    pub rows: usize,
+    /// Proceeds (after the costs of selling).
+    pub proceeds: Decimal,
+    /// Acquisition costs (with the costs of buying).
+    pub cost: Decimal,
+    /// Gains of the rows with a gain.
+    pub gains: Decimal,
+    /// Losses of the rows with a loss (a positive figure).
+    pub losses: Decimal,
+}
+
+impl Sales {
+    /// Gains less losses.
+    pub fn net(&self) -> Decimal {
+        self.gains - self.losses
+    }
+
+    fn add(&mut self, row: &DeDisposal) {
+        let gain = row.gain();
+        self.rows += 1;
+        self.proceeds += row.row.proceeds;
+        self.cost += row.row.cost_basis;
+        if gain > Decimal::ZERO {
+            self.gains += gain;
+        } else {
+            self.losses -= gain;
+        }
+    }
+}
+
+/// The year's summary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeFigures {
+    /// Disposals within one year of acquisition: private sales (§ 23).
+    pub private_sales: Sales,
+    /// Disposals after more than one year: not taxable, listed.
+    pub tax_free: Sales,
+    /// The § 23 Freigrenze of the year, where known.
+    pub private_sales_limit: Option<Decimal>,
+    /// The taxable private-sale gain: zero below the limit, the whole net gain at or above it
+    /// (`None` when the limit is unknown).
+    pub taxable_private_sales: Option<Decimal>,
+    /// A net loss from private sales (a positive figure; zero when there is none), to carry
+    /// back or forward under § 10d.
+    pub loss_to_carry: Decimal,
+    /// Income from other services (§ 22 Nr. 3): staking, lending and other rewards.
+    pub other_services: Decimal,
+    /// The taxable part of it: zero below €256, all of it from €256.
+    pub taxable_other_services: Decimal,
+}
+
+/// Sums up a year's rows.
+pub fn figures(year: i32, rows: &[DeDisposal], income: &[IncomeRow]) -> DeFigures {
+    let (mut private_sales, mut tax_free) = (Sales::default(), Sales::default());
+    for row in rows {
+        if row.held_more_than_one_year { tax_free.add(row) } else { private_sales.add(row) }
+    }
+    let limit = private_sales_limit(year);
+    let net = private_sales.net();
+    let other_services: Decimal = income.iter().map(|i| i.value).sum();
+    DeFigures {
+        taxable_private_sales: limit.map(|l| under_limit(net, l)),
+        loss_to_carry: (-net).max(Decimal::ZERO),
+        private_sales_limit: limit,
+        taxable_other_services: under_limit(other_services, Decimal::from(OTHER_SERVICES_LIMIT)),
+        other_services,
+        private_sales,
+        tax_free,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// § 23 Abs. 3 Satz 5 EStG: "weniger als 1 000 Euro" (600 until 2023) — €599.99 is free,
+    /// €600.00 is taxable in full (2023); €999.99 free, €1,000.00 taxable (2024).
+    #[test]
+    fn the_freigrenze_is_a_limit_and_at_the_limit_all_is_taxable() {
+        assert_eq!(private_sales_limit(2023), Some(d("600")));
+        assert_eq!(private_sales_limit(2024), Some(d("1000")));
+        assert_eq!(private_sales_limit(2007), None);
+        assert_eq!(under_limit(d("599.99"), d("600")), Decimal::ZERO);
+        assert_eq!(under_limit(d("600.00"), d("600")), d("600.00"));
+        assert_eq!(under_limit(d("999.99"), d("1000")), Decimal::ZERO);
+        assert_eq!(under_limit(d("1000.00"), d("1000")), d("1000.00"));
+        assert_eq!(under_limit(d("1500"), d("1000")), d("1500"));
+        assert_eq!(under_limit(d("-400"), d("1000")), Decimal::ZERO);
+        assert_eq!(under_limit(d("255.99"), Decimal::from(OTHER_SERVICES_LIMIT)), Decimal::ZERO);
+        assert_eq!(under_limit(d("256"), Decimal::from(OTHER_SERVICES_LIMIT)), d("256"));
+    }
+}
