@@ -108,17 +108,29 @@ impl Ledger {
         self.set_setting(CURRENCY_SETTING, currency)
     }
 
-    /// Every event with a leg that has no value in `currency`, with all its legs, by id.
-    pub fn events_to_value(&self, currency: &str) -> Result<Vec<PricingEvent>, LedgerError> {
-        let mut stmt = self.conn.prepare(
+    /// The next `limit` events after `after` (time, id) in time order that have a leg without a
+    /// value in `currency`, with all their legs: pricing reads the ledger in such pages so its
+    /// memory does not grow with the history (the `events_by_time` index gives the order).
+    pub fn events_to_value(
+        &self,
+        currency: &str,
+        after: Option<(i64, i64)>,
+        limit: usize,
+    ) -> Result<Vec<PricingEvent>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT e.id, e.time_ms, e.kind, e.fiat_value, e.fiat_currency, l.seq, l.role, l.asset, l.amount,
                     EXISTS (SELECT 1 FROM leg_values v WHERE v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1)
-             FROM events e JOIN legs l ON l.event_id = e.id
-             WHERE e.id IN (SELECT l2.event_id FROM legs l2 WHERE NOT EXISTS
-                   (SELECT 1 FROM leg_values v2 WHERE v2.event_id = l2.event_id AND v2.seq = l2.seq AND v2.currency = ?1))
-             ORDER BY e.id, l.seq",
+             FROM (SELECT id, time_ms, kind, fiat_value, fiat_currency FROM events
+                   WHERE (time_ms, id) > (?2, ?3)
+                     AND EXISTS (SELECT 1 FROM legs l2 WHERE l2.event_id = events.id AND NOT EXISTS
+                         (SELECT 1 FROM leg_values v2 WHERE v2.event_id = l2.event_id AND v2.seq = l2.seq AND v2.currency = ?1))
+                   ORDER BY time_ms, id LIMIT ?4) e
+             JOIN legs l ON l.event_id = e.id
+             ORDER BY e.time_ms, e.id, l.seq",
         )?;
-        let mut rows = stmt.query([currency])?;
+        let (time, id) = after.unwrap_or((i64::MIN, i64::MIN));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(params![currency, time, id, limit])?;
         let mut events: Vec<PricingEvent> = Vec::new();
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
