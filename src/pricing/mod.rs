@@ -281,6 +281,11 @@ fn markets(
     Ok(known)
 }
 
+/// A hop's market, as [`trade::Reach`] counts its readers.
+fn market_of(hop: &Hop) -> (Origin, &str) {
+    (hop.origin, hop.market.symbol.as_str())
+}
+
 struct Engine<'a> {
     ledger: &'a mut Ledger,
     sources: &'a [Box<dyn CandleSource>],
@@ -312,13 +317,7 @@ impl Engine<'_> {
                 }
             }
         }
-        let mut sides: BTreeMap<i64, trade::Sides> = BTreeMap::new();
-        if !self.options.each_leg {
-            for t in &split.trades {
-                let reach = |asset: &str| self.reach(self.routes.get(asset).and_then(|r| r.first()), t.time_ms);
-                sides.insert(t.event_id, trade::choose(t, reach));
-            }
-        }
+        let sides = if self.options.each_leg { BTreeMap::new() } else { self.choose_sides(split) };
         let derived = |need: &Need| sides.get(&need.event_id).is_some_and(|s| s.derived == need.asset);
         let first: Vec<&Need> = split.needs.iter().filter(|n| !derived(n)).collect();
         let start = values.len();
@@ -383,15 +382,57 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// How far `route` reaches at `time_ms` (see [`trade::Reach`]); no route reaches nothing.
-    fn reach(&self, route: Option<&Vec<Hop>>, time_ms: i64) -> trade::Reach {
-        let Some(route) = route else { return (i64::MAX, usize::MAX) };
-        let coarsest = route
+    /// How well `route` reaches at `time_ms` ([`trade::Reach`]), given the markets the event's
+    /// other legs read (`shared`) and how many legs of the page read each market (`readers`).
+    fn reach(
+        &self,
+        route: Option<&Vec<Hop>>,
+        time_ms: i64,
+        shared: &BTreeSet<(Origin, &str)>,
+        readers: &BTreeMap<(Origin, &str), usize>,
+    ) -> trade::Reach {
+        let Some(route) = route else { return trade::Reach::NONE };
+        let coarsest_ms = route
             .iter()
             .map(|hop| if hop.origin == Origin::Par { 0 } else { self.key(hop, time_ms).granularity.millis })
             .max()
             .unwrap_or(0);
-        (coarsest, route.len())
+        trade::Reach {
+            coarsest_ms,
+            new_markets: route.iter().filter(|hop| !shared.contains(&market_of(hop))).count(),
+            hops: route.len(),
+            readers: std::cmp::Reverse(
+                route.iter().map(|hop| readers.get(&market_of(hop)).copied().unwrap_or(0)).sum(),
+            ),
+        }
+    }
+
+    /// Which side of each of the page's trades is priced ([`trade::choose`]), by event.
+    fn choose_sides(&self, split: &Split) -> BTreeMap<i64, trade::Sides> {
+        let first = |asset: &str| self.routes.get(asset).and_then(|r| r.first());
+        let trades: BTreeMap<i64, &implied::Trade> = split.trades.iter().map(|t| (t.event_id, t)).collect();
+        let mut readers: BTreeMap<(Origin, &str), usize> = BTreeMap::new();
+        let mut shared: BTreeMap<i64, BTreeSet<(Origin, &str)>> = BTreeMap::new();
+        for need in &split.needs {
+            let hops = first(&need.asset).into_iter().flatten();
+            let other = trades.get(&need.event_id).filter(|t| need.asset != t.sent.1 && need.asset != t.received.1);
+            for hop in hops {
+                *readers.entry(market_of(hop)).or_default() += 1;
+                if other.is_some() {
+                    shared.entry(need.event_id).or_default().insert(market_of(hop));
+                }
+            }
+        }
+        let none = BTreeSet::new();
+        split
+            .trades
+            .iter()
+            .map(|t| {
+                let shared = shared.get(&t.event_id).unwrap_or(&none);
+                let reach = |asset: &str| self.reach(first(asset), t.time_ms, shared, &readers);
+                (t.event_id, trade::choose(t, reach))
+            })
+            .collect()
     }
 
     /// Passes until every point has a price or has run out of routes.
