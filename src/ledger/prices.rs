@@ -362,32 +362,28 @@ impl Ledger {
     }
 
     /// Stores a user's price file rows in one transaction (a row for the same asset, currency
-    /// and time replaces the one before); returns how many were new.
+    /// and time replaces the one before); returns how many were new. One statement per new row
+    /// (an insert that reports whether it added), a second only for a row already there.
     pub fn store_file_prices(&mut self, rows: &[FilePrice]) -> Result<usize, LedgerError> {
         let tx = self.transaction()?;
         let mut new = 0;
         {
-            let mut exists = tx.prepare(
-                "SELECT price FROM prices WHERE asset = ?1 AND currency = ?2 AND time_ms = ?3 AND source = ?4 AND granularity = ?5",
-            )?;
             let mut insert = tx.prepare(
-                "INSERT OR REPLACE INTO prices (asset, currency, time_ms, source, granularity, price)
+                "INSERT OR IGNORE INTO prices (asset, currency, time_ms, source, granularity, price)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
+            let mut update = tx.prepare(
+                "UPDATE prices SET price = ?6
+                 WHERE asset = ?1 AND currency = ?2 AND time_ms = ?3 AND source = ?4 AND granularity = ?5",
+            )?;
             for r in rows {
-                let key = params![r.asset, r.currency, r.time_ms, FILE_SOURCE, r.granularity];
-                let before: Option<String> = exists.query_row(key, |row| row.get(0)).optional()?;
-                if before.is_none() {
+                let price = format_amount(r.price);
+                let row = params![r.asset, r.currency, r.time_ms, FILE_SOURCE, r.granularity, price];
+                if insert.execute(row)? == 1 {
                     new += 1;
+                } else {
+                    update.execute(row)?;
                 }
-                insert.execute(params![
-                    r.asset,
-                    r.currency,
-                    r.time_ms,
-                    FILE_SOURCE,
-                    r.granularity,
-                    format_amount(r.price)
-                ])?;
             }
         }
         tx.commit()?;

@@ -462,3 +462,19 @@ fn pages_of_one_event_value_and_ask_exactly_as_one_page() {
     assert_eq!((whole.valued, whole.missing), (19, 1), "{whole:?}"); // BNB has no candle near minute 500
     assert_eq!(one.ledger.leg_values("USD").unwrap(), all.ledger.leg_values("USD").unwrap());
 }
+
+#[test]
+fn a_price_file_row_again_replaces_its_price_and_only_new_rows_count() {
+    let mut book = Book::new();
+    let row = |time_ms: i64, price: &str| FilePrice {
+        asset: "XYZ".into(),
+        currency: "USD".into(),
+        time_ms,
+        granularity: "point",
+        price: d(price),
+    };
+    assert_eq!(book.ledger.store_file_prices(&[row(T0, "1"), row(T0 + MIN, "2")]).unwrap(), 2);
+    assert_eq!(book.ledger.store_file_prices(&[row(T0, "1.5"), row(T0 + 2 * MIN, "3")]).unwrap(), 1);
+    let prices = book.ledger.cached_prices(FILE_SOURCE, "XYZ", "USD", "point", T0, T0 + 2 * MIN).unwrap();
+    assert_eq!(prices, vec![(T0, d("1.5")), (T0 + MIN, d("2")), (T0 + 2 * MIN, d("3"))]);
+}
