@@ -226,7 +226,7 @@ fn run_paged(
         found += values.len() as u64;
         store_values(engine.ledger, &currency, &mut values, engine.summary)?;
     }
-    summary.missing = summary.legs_to_value - found;
+    summary.missing = summary.legs_to_value.saturating_sub(found);
     progress.finish();
     Ok(summary)
 }
