@@ -156,14 +156,18 @@ fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing(
     assert!(new_requests * 3 <= old_requests * 2, "{new_requests} requests, {old_requests} each leg on its own");
     let old = values(&sb, "USD");
     assert_eq!(old.len(), usd.len());
-    let mut compared = 0;
+    // The simulator's trades execute at the pair's price rounded to the pair's decimals, so a
+    // trade's own rate and the cross rate of the two USD markets differ by that rounding: most
+    // derived values are within a cent, none is off by more than 0.1%.
+    let (mut compared, mut within) = (0, 0);
     for (key, value) in usd.iter().filter(|(_, v)| v.source.starts_with("trade:")) {
         assert!(!old[key].source.starts_with("trade:"), "{:?}", old[key]);
         let gap = (old[key].value - value.value).abs();
-        assert!(gap <= Decimal::new(1, 2), "{key:?}: {value:?} vs each leg {:?}", old[key]);
+        assert!(gap * Decimal::from(1000) <= old[key].value.max(Decimal::ONE), "{key:?}: {value:?} vs {:?}", old[key]);
         compared += 1;
+        within += usize::from(gap <= Decimal::new(1, 2));
     }
-    assert!(compared > 20, "{compared}");
+    assert!(compared > 20 && within * 10 >= compared * 9, "{within} of {compared} within a cent");
 }
 
 /// Every value derived from its trade's other side names that side's source and path, and in
