@@ -8,7 +8,8 @@
 //!    Coinbase", BNBUSDT "from Binance", with the ranges marked as asked). Times
 //!    `pricing::run`: it reads the legs, finds routes (BNB goes through BNBUSDT × USDT-USD),
 //!    looks up a candle per leg and writes every value; no request may be made. Target: under
-//!    10 s. Also the process's peak resident memory.
+//!    10 s. Also the process's peak resident memory (target: under 250 MB for the 1M legs;
+//!    the run reads and values the events in time-ordered pages).
 //! 2. Requests: a generated three-year account (2023–2025: 10,000 trades over 20 symbols and
 //!    the other kinds) is synced from the Binance simulator, then priced from the Binance and
 //!    Coinbase simulators (budgets off) through the real sources. Prints the requests made
