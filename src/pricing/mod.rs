@@ -63,7 +63,8 @@ pub struct Summary {
     pub legs_to_value: u64,
     /// Legs valued by this run.
     pub valued: u64,
-    /// Legs valued, by how (`currency`, `event`, a source, `source+source` for a cross rate, `file`, `par`).
+    /// Legs valued, by how (`currency`, `event`, a source, `source+source` for a cross rate, `file`, `par`,
+    /// `trade:` + a source for a trade side valued from its other side).
     pub by_source: BTreeMap<String, u64>,
     /// Legs still without a value.
     pub missing: u64,
