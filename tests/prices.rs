@@ -51,6 +51,8 @@ fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing(
     sb.ok(&["init"]);
     sb.ok(&["account", "add", "binance", "--label", "main", "--key-env", "SIM_KEY", "--secret-env", "SIM_SECRET"]);
     sb.ok(&["sync"]);
+    let synced = sb.path("synced.sqlite");
+    std::fs::copy(sb.ledger(), &synced).unwrap();
     let first = sb.ok(&["--json", "prices"]).json();
     assert_eq!(first["missing"], 0, "{first}");
     assert_eq!(first["errors"].as_array().unwrap().len(), 0, "{first}");
@@ -63,8 +65,9 @@ fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing(
     let usd = values(&sb, "USD");
     assert_eq!(usd.len(), legs.len(), "every leg has a value");
     let (mut checked_direct, mut checked_cross) = (0, 0);
+    assert!(check_trades(&usd) > 20, "crypto-to-crypto trades priced once");
     for (key, value) in &usd {
-        if value.source == "currency" || value.source == "event" {
+        if value.source == "currency" || value.source == "event" || value.source.starts_with("trade:") {
             continue;
         }
         let mut price = Decimal::ONE;
@@ -107,8 +110,9 @@ fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing(
     let cad = values(&sb, "CAD");
     assert_eq!(cad.len(), legs.len());
     let mut through_kraken = 0;
+    check_trades(&cad);
     for (key, value) in &cad {
-        if value.source == "currency" || value.source == "event" {
+        if value.source == "currency" || value.source == "event" || value.source.starts_with("trade:") {
             continue;
         }
         let mut price = Decimal::ONE;
@@ -139,6 +143,47 @@ fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing(
         assert!((value.value - expected).abs() < Decimal::new(1, 9), "{asset} {key:?}: {value:?} vs {expected}");
     }
     assert!(through_kraken > 100, "{through_kraken}");
+
+    // The same account priced the old way, each side of a trade from its own market, from
+    // the synced ledger with an empty cache: more requests, and values within a cent of the
+    // one-price way wherever both reach a candle.
+    std::fs::copy(&synced, sb.ledger()).unwrap();
+    let each = sb.ok(&["--json", "prices", "--each-leg"]).json();
+    assert_eq!(each["missing"], 0, "{each}");
+    let (new_requests, old_requests) = (first["requests"].as_u64().unwrap(), each["requests"].as_u64().unwrap());
+    // This two-year demo account measured 625 against 981 (64%); the 60% target is the
+    // three-year bench account's (`cargo bench --bench prices`).
+    assert!(new_requests * 3 <= old_requests * 2, "{new_requests} requests, {old_requests} each leg on its own");
+    let old = values(&sb, "USD");
+    assert_eq!(old.len(), usd.len());
+    // The simulator's trades do not execute at exactly the cross rate of the two USD markets
+    // (its pair prices are rounded to the pair's decimals; seen: 0.2% on a BTC → SOL trade), so
+    // a derived value differs from its own market's by the trade's own deviation: none by more
+    // than 1% (a value derived from the wrong leg or amount would be far off).
+    let (mut compared, mut within) = (0, 0);
+    for (key, value) in usd.iter().filter(|(_, v)| v.source.starts_with("trade:")) {
+        assert!(!old[key].source.starts_with("trade:"), "{:?}", old[key]);
+        let gap = (old[key].value - value.value).abs();
+        assert!(gap * Decimal::from(100) <= old[key].value.max(Decimal::ONE), "{key:?}: {value:?} vs {:?}", old[key]);
+        compared += 1;
+        within += usize::from(gap <= Decimal::new(1, 2));
+    }
+    eprintln!("derived values: {within} of {compared} within a cent of their own market's");
+    assert!(compared > 20, "{compared}");
+}
+
+/// Every value derived from its trade's other side names that side's source and path, and in
+/// every such trade the derived main leg is worth exactly the priced one; returns how many trades.
+fn check_trades(values: &BTreeMap<(i64, i64), LegValue>) -> usize {
+    let mut trades: BTreeMap<i64, bool> = BTreeMap::new();
+    for ((event, _), value) in values.iter().filter(|(_, v)| v.source.starts_with("trade:")) {
+        let (leg, path) = value.path.strip_prefix("leg:").and_then(|p| p.split_once('=')).unwrap();
+        let priced = &values[&(*event, leg.parse::<i64>().unwrap())];
+        assert_eq!((path, value.source.as_str()), (priced.path.as_str(), format!("trade:{}", priced.source).as_str()));
+        *trades.entry(*event).or_default() |= value.value == priced.value;
+    }
+    assert!(trades.values().all(|same| *same), "{trades:?}");
+    trades.len()
 }
 
 #[test]

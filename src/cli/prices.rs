@@ -48,6 +48,10 @@ pub struct FillArgs {
     /// Forget the values in the reporting currency and value every leg again (from the cache where it can)
     #[arg(long)]
     revalue: bool,
+    /// Price both sides of a crypto-to-crypto trade from their own markets instead of one side
+    /// from the other (more requests; for comparing both ways)
+    #[arg(long)]
+    each_leg: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -113,7 +117,12 @@ pub fn fill_ledger(
     sources: &[Box<dyn CandleSource>],
     args: &FillArgs,
 ) -> anyhow::Result<Summary> {
-    let options = Options { offline: args.offline, stablecoins_at_par: args.stablecoins_at_par, revalue: args.revalue };
+    let options = Options {
+        offline: args.offline,
+        stablecoins_at_par: args.stablecoins_at_par,
+        revalue: args.revalue,
+        each_leg: args.each_leg,
+    };
     let now_ms = chrono::Utc::now().timestamp_millis();
     let bar = Bar::new(context.quiet);
     Ok(pricing::run(ledger, sources, &options, now_ms, &bar)?)

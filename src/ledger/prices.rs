@@ -108,17 +108,29 @@ impl Ledger {
         self.set_setting(CURRENCY_SETTING, currency)
     }
 
-    /// Every event with a leg that has no value in `currency`, with all its legs, by id.
-    pub fn events_to_value(&self, currency: &str) -> Result<Vec<PricingEvent>, LedgerError> {
-        let mut stmt = self.conn.prepare(
+    /// The next `limit` events after `after` (time, id) in time order that have a leg without a
+    /// value in `currency`, with all their legs: pricing reads the ledger in such pages so its
+    /// memory does not grow with the history (the `events_by_time` index gives the order).
+    pub fn events_to_value(
+        &self,
+        currency: &str,
+        after: Option<(i64, i64)>,
+        limit: usize,
+    ) -> Result<Vec<PricingEvent>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT e.id, e.time_ms, e.kind, e.fiat_value, e.fiat_currency, l.seq, l.role, l.asset, l.amount,
                     EXISTS (SELECT 1 FROM leg_values v WHERE v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1)
-             FROM events e JOIN legs l ON l.event_id = e.id
-             WHERE e.id IN (SELECT l2.event_id FROM legs l2 WHERE NOT EXISTS
-                   (SELECT 1 FROM leg_values v2 WHERE v2.event_id = l2.event_id AND v2.seq = l2.seq AND v2.currency = ?1))
-             ORDER BY e.id, l.seq",
+             FROM (SELECT id, time_ms, kind, fiat_value, fiat_currency FROM events
+                   WHERE (time_ms, id) > (?2, ?3)
+                     AND EXISTS (SELECT 1 FROM legs l2 WHERE l2.event_id = events.id AND NOT EXISTS
+                         (SELECT 1 FROM leg_values v2 WHERE v2.event_id = l2.event_id AND v2.seq = l2.seq AND v2.currency = ?1))
+                   ORDER BY time_ms, id LIMIT ?4) e
+             JOIN legs l ON l.event_id = e.id
+             ORDER BY e.time_ms, e.id, l.seq",
         )?;
-        let mut rows = stmt.query([currency])?;
+        let (time, id) = after.unwrap_or((i64::MIN, i64::MIN));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(params![currency, time, id, limit])?;
         let mut events: Vec<PricingEvent> = Vec::new();
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
@@ -350,32 +362,28 @@ impl Ledger {
     }
 
     /// Stores a user's price file rows in one transaction (a row for the same asset, currency
-    /// and time replaces the one before); returns how many were new.
+    /// and time replaces the one before); returns how many were new. One statement per new row
+    /// (an insert that reports whether it added), a second only for a row already there.
     pub fn store_file_prices(&mut self, rows: &[FilePrice]) -> Result<usize, LedgerError> {
         let tx = self.transaction()?;
         let mut new = 0;
         {
-            let mut exists = tx.prepare(
-                "SELECT price FROM prices WHERE asset = ?1 AND currency = ?2 AND time_ms = ?3 AND source = ?4 AND granularity = ?5",
-            )?;
             let mut insert = tx.prepare(
-                "INSERT OR REPLACE INTO prices (asset, currency, time_ms, source, granularity, price)
+                "INSERT OR IGNORE INTO prices (asset, currency, time_ms, source, granularity, price)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
+            let mut update = tx.prepare(
+                "UPDATE prices SET price = ?6
+                 WHERE asset = ?1 AND currency = ?2 AND time_ms = ?3 AND source = ?4 AND granularity = ?5",
+            )?;
             for r in rows {
-                let key = params![r.asset, r.currency, r.time_ms, FILE_SOURCE, r.granularity];
-                let before: Option<String> = exists.query_row(key, |row| row.get(0)).optional()?;
-                if before.is_none() {
+                let price = format_amount(r.price);
+                let row = params![r.asset, r.currency, r.time_ms, FILE_SOURCE, r.granularity, price];
+                if insert.execute(row)? == 1 {
                     new += 1;
+                } else {
+                    update.execute(row)?;
                 }
-                insert.execute(params![
-                    r.asset,
-                    r.currency,
-                    r.time_ms,
-                    FILE_SOURCE,
-                    r.granularity,
-                    format_amount(r.price)
-                ])?;
             }
         }
         tx.commit()?;

@@ -9,7 +9,9 @@
 //! - An asset that has no market value by nature ([`NO_MARKET_VALUE`]: Kraken's fee credits,
 //!   KFEE, which can only pay Kraken's fees) is worth zero — said so, with source `no_market`.
 //!
-//! Everything else becomes a [`Need`]: an asset at a time, priced from the markets.
+//! Everything else becomes a [`Need`]: an asset at a time, priced from the markets. An event
+//! whose one sent and one received leg both need the markets (a crypto-to-crypto trade) is
+//! also listed as a [`Trade`]: one market price values both sides (see [`super::trade`]).
 
 use cointally_exchanges::amount::format_amount;
 use rust_decimal::Decimal;
@@ -36,8 +38,34 @@ pub struct Need {
     pub time_ms: i64,
 }
 
+/// A crypto-to-crypto trade whose two sides both need a market price: (seq, asset) of each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trade {
+    /// The event.
+    pub event_id: i64,
+    /// When (UTC ms).
+    pub time_ms: i64,
+    /// The given side: (seq, asset).
+    pub sent: (i64, String),
+    /// The received side: (seq, asset).
+    pub received: (i64, String),
+}
+
+/// What an event's unvalued legs become.
+#[derive(Debug, Default)]
+pub struct Split {
+    /// Values the events give themselves.
+    pub values: Vec<LegValue>,
+    /// Legs that need a market price.
+    pub needs: Vec<Need>,
+    /// Crypto-to-crypto trades among the needs.
+    pub trades: Vec<Trade>,
+}
+
 /// Splits an event's unvalued legs into values it gives itself and needs for the markets.
-pub fn value_event(event: &PricingEvent, currency: &str, values: &mut Vec<LegValue>, needs: &mut Vec<Need>) {
+pub fn value_event(event: &PricingEvent, currency: &str, split: &mut Split) {
+    let Split { values, needs, trades } = split;
+    let needs_before = needs.len();
     let main: Vec<_> = event.legs.iter().filter(|l| l.role != "fee").collect();
     // Asset → (price, how it was found) known from the event itself.
     let mut known: Vec<(&str, Decimal, String)> = Vec::new();
@@ -129,6 +157,18 @@ pub fn value_event(event: &PricingEvent, currency: &str, values: &mut Vec<LegVal
             time_ms: event.time_ms,
         });
     }
+    if let ([s], [r]) = (sent.as_slice(), received.as_slice()) {
+        let new = &needs[needs_before..];
+        let needed = |seq: i64| new.iter().any(|n| n.seq == seq && !n.amount.is_zero());
+        if s.asset != r.asset && needed(s.seq) && needed(r.seq) {
+            trades.push(Trade {
+                event_id: event.id,
+                time_ms: event.time_ms,
+                sent: (s.seq, s.asset.clone()),
+                received: (r.seq, r.asset.clone()),
+            });
+        }
+    }
 }
 
 /// The exact value of a sent or received leg whose price the event gave: the currency leg's
@@ -170,9 +210,10 @@ mod tests {
     }
 
     fn split(e: &PricingEvent) -> (Vec<LegValue>, Vec<Need>) {
-        let (mut values, mut needs) = (Vec::new(), Vec::new());
-        value_event(e, "USD", &mut values, &mut needs);
-        (values, needs)
+        let mut split = Split::default();
+        value_event(e, "USD", &mut split);
+        assert!(split.trades.is_empty(), "{:?}", split.trades);
+        (split.values, split.needs)
     }
 
     #[test]
@@ -221,11 +262,26 @@ mod tests {
     }
 
     #[test]
-    fn a_fiat_value_in_another_currency_or_a_crypto_trade_needs_the_markets() {
-        let e = event(vec![leg(0, "sent", "ETH", "-2"), leg(1, "received", "BTC", "0.1")], Some(("5500", "EUR")));
-        let (values, needs) = split(&e);
-        assert!(values.is_empty());
-        assert_eq!(needs.len(), 2);
+    fn a_fiat_value_in_another_currency_or_a_crypto_trade_needs_the_markets_once() {
+        let e = event(
+            vec![leg(0, "sent", "ETH", "-2"), leg(1, "received", "BTC", "0.1"), leg(2, "fee", "BNB", "-0.01")],
+            Some(("5500", "EUR")),
+        );
+        let mut split = Split::default();
+        value_event(&e, "USD", &mut split);
+        assert!(split.values.is_empty());
+        assert_eq!(split.needs.len(), 3);
+        let trade = Trade { event_id: 7, time_ms: e.time_ms, sent: (0, "ETH".into()), received: (1, "BTC".into()) };
+        assert_eq!(split.trades, vec![trade]);
+        // Two legs of one asset, or a side already valued: no trade to share a price.
+        let mut one_side = e.clone();
+        one_side.legs[0].valued = true;
+        let same = event(vec![leg(0, "sent", "ETH", "-2"), leg(1, "received", "ETH", "1.9")], None);
+        for e in [one_side, same] {
+            let mut split = Split::default();
+            value_event(&e, "USD", &mut split);
+            assert!(split.trades.is_empty(), "{e:?}");
+        }
     }
 
     #[test]

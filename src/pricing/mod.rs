@@ -19,6 +19,7 @@ pub mod file;
 pub mod implied;
 pub mod route;
 pub mod series;
+pub mod trade;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,7 +29,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use crate::ledger::prices::FILE_SOURCE;
 use crate::ledger::{Ledger, LedgerError, LegValue, MissingLeg};
 
-use implied::Need;
+use implied::{Need, Split};
 use route::{Hop, Markets, Origin};
 use series::Series;
 
@@ -48,6 +49,9 @@ pub struct Options {
     pub stablecoins_at_par: bool,
     /// Forget the values in the reporting currency first and value every leg again.
     pub revalue: bool,
+    /// Price both sides of a crypto-to-crypto trade from their own markets (the way before
+    /// [`trade`]; for comparing both ways), instead of one side from the other.
+    pub each_leg: bool,
 }
 
 /// What a run did.
@@ -59,7 +63,8 @@ pub struct Summary {
     pub legs_to_value: u64,
     /// Legs valued by this run.
     pub valued: u64,
-    /// Legs valued, by how (`currency`, `event`, a source, `source+source` for a cross rate, `file`, `par`).
+    /// Legs valued, by how (`currency`, `event`, a source, `source+source` for a cross rate, `file`, `par`,
+    /// `trade:` + a source for a trade side valued from its other side).
     pub by_source: BTreeMap<String, u64>,
     /// Legs still without a value.
     pub missing: u64,
@@ -163,6 +168,10 @@ struct Point {
     found: Option<Found>,
 }
 
+/// How many events a run reads, values and writes at once, in time order: its memory is that
+/// of one page (with the candles around its times), whatever the length of the history.
+const EVENTS_PAGE: usize = 20_000;
+
 /// Values every leg that has no value in the ledger's reporting currency.
 pub fn run(
     ledger: &mut Ledger,
@@ -171,72 +180,59 @@ pub fn run(
     now_ms: i64,
     progress: &dyn Progress,
 ) -> Result<Summary, PricingError> {
+    run_paged(ledger, sources, options, now_ms, progress, EVENTS_PAGE)
+}
+
+/// [`run`], reading `page` events at a time.
+fn run_paged(
+    ledger: &mut Ledger,
+    sources: &[Box<dyn CandleSource>],
+    options: &Options,
+    now_ms: i64,
+    progress: &dyn Progress,
+    page: usize,
+) -> Result<Summary, PricingError> {
     let currency = ledger.reporting_currency()?;
     if options.revalue {
         ledger.clear_leg_values(&currency)?;
     }
-    let events = ledger.events_to_value(&currency)?;
-    let mut values: Vec<LegValue> = Vec::new();
-    let mut needs: Vec<Need> = Vec::new();
-    for event in &events {
-        implied::value_event(event, &currency, &mut values, &mut needs);
-    }
-    // Memory: the events are not needed past this point, and the values the events give
-    // themselves are written now rather than held until the end.
-    drop(events);
-    let mut summary = Summary {
-        currency: currency.clone(),
-        legs_to_value: (values.len() + needs.len()) as u64,
-        ..Summary::default()
+    let mut summary = Summary { currency: currency.clone(), ..Summary::default() };
+    let mut engine = Engine {
+        ledger,
+        sources,
+        options,
+        now_ms,
+        progress,
+        summary: &mut summary,
+        failed: BTreeSet::new(),
+        markets: None,
+        routes: BTreeMap::new(),
     };
-    let mut valued = values.len() as u64;
-    store_values(ledger, &currency, &mut values, &mut summary)?;
-    let mut points: BTreeMap<(String, i64), Point> = BTreeMap::new();
-    for need in &needs {
-        points.entry((need.asset.clone(), need.time_ms)).or_default();
-    }
-    if !points.is_empty() {
-        let markets = markets(ledger, sources, options, now_ms, &mut summary)?;
-        let assets: BTreeSet<&str> = points.keys().map(|(asset, _)| asset.as_str()).collect();
-        let routes: BTreeMap<String, Vec<Vec<Hop>>> = assets
-            .into_iter()
-            .map(|asset| (asset.to_owned(), markets.routes(asset, &currency, options.stablecoins_at_par)))
-            .collect();
-        let mut engine =
-            Engine { ledger, sources, options, now_ms, progress, summary: &mut summary, failed: BTreeSet::new() };
-        engine.walk(&mut points, &routes)?;
-    }
-    let mut key = (String::new(), 0);
-    for need in &needs {
-        key.0.clear();
-        key.0.push_str(&need.asset);
-        key.1 = need.time_ms;
-        let found = points.get(&key).and_then(|p| p.found.as_ref());
-        if let Some((found, value)) = found.and_then(|f| Some((f, value_of(need.amount, f.price)?))) {
-            values.push(LegValue {
-                event_id: need.event_id,
-                seq: need.seq,
-                price: found.price,
-                value,
-                source: found.source.clone(),
-                path: found.path.clone(),
-            });
-            valued += 1;
-            if values.len() == VALUES_CHUNK {
-                store_values(ledger, &currency, &mut values, &mut summary)?;
-            }
+    let mut found = 0u64;
+    let mut after = None;
+    loop {
+        let events = engine.ledger.events_to_value(&currency, after, page)?;
+        let Some(last) = events.last() else { break };
+        after = Some((last.time_ms, last.id));
+        let mut split = Split::default();
+        for event in &events {
+            implied::value_event(event, &currency, &mut split);
         }
+        drop(events);
+        engine.summary.legs_to_value += (split.values.len() + split.needs.len()) as u64;
+        let mut values = std::mem::take(&mut split.values);
+        if !split.needs.is_empty() {
+            engine.value_page(&split, &currency, &mut values)?;
+        }
+        found += values.len() as u64;
+        store_values(engine.ledger, &currency, &mut values, engine.summary)?;
     }
-    store_values(ledger, &currency, &mut values, &mut summary)?;
-    summary.missing = summary.legs_to_value - valued;
+    summary.missing = summary.legs_to_value.saturating_sub(found);
     progress.finish();
     Ok(summary)
 }
 
-/// How many values are written at once (bounds the memory of a large run).
-const VALUES_CHUNK: usize = 100_000;
-
-/// Writes `values` (each chunk in its own transaction: a value is final once found), counts
+/// Writes `values` (each page in its own transaction: a value is final once found), counts
 /// them by source, and empties the buffer.
 fn store_values(
     ledger: &mut Ledger,
@@ -286,6 +282,11 @@ fn markets(
     Ok(known)
 }
 
+/// A hop's market, as [`trade::Reach`] counts its readers.
+fn market_of(hop: &Hop) -> (Origin, &str) {
+    (hop.origin, hop.market.symbol.as_str())
+}
+
 struct Engine<'a> {
     ledger: &'a mut Ledger,
     sources: &'a [Box<dyn CandleSource>],
@@ -295,9 +296,146 @@ struct Engine<'a> {
     summary: &'a mut Summary,
     /// Hops whose fetch failed in this run: not asked again.
     failed: BTreeSet<HopKey>,
+    /// The markets of every origin, once a leg needs them.
+    markets: Option<Markets>,
+    /// The routes of every asset met so far.
+    routes: BTreeMap<String, Vec<Vec<Hop>>>,
 }
 
 impl Engine<'_> {
+    /// Values a page's needs: the priced side of every trade and every other leg from the
+    /// markets, then the derived sides from their trade's priced side ([`trade`]), then those
+    /// whose priced side found nothing from their own markets.
+    fn value_page(&mut self, split: &Split, currency: &str, values: &mut Vec<LegValue>) -> Result<(), PricingError> {
+        if self.markets.is_none() {
+            self.markets = Some(markets(self.ledger, self.sources, self.options, self.now_ms, self.summary)?);
+        }
+        if let Some(markets) = &self.markets {
+            for need in &split.needs {
+                if !self.routes.contains_key(&need.asset) {
+                    let routes = markets.routes(&need.asset, currency, self.options.stablecoins_at_par);
+                    self.routes.insert(need.asset.clone(), routes);
+                }
+            }
+        }
+        let sides = if self.options.each_leg { BTreeMap::new() } else { self.choose_sides(split) };
+        let derived = |need: &Need| sides.get(&need.event_id).is_some_and(|s| s.derived == need.asset);
+        let first: Vec<&Need> = split.needs.iter().filter(|n| !derived(n)).collect();
+        let start = values.len();
+        self.price_needs(&first, values)?;
+        let priced: BTreeMap<i64, &LegValue> = values[start..]
+            .iter()
+            .filter(|v| sides.get(&v.event_id).is_some_and(|s| s.priced == v.seq))
+            .map(|v| (v.event_id, v))
+            .collect();
+        let main_amounts: BTreeMap<i64, Decimal> = split
+            .needs
+            .iter()
+            .filter(|n| sides.get(&n.event_id).is_some_and(|s| s.derived_seq == n.seq))
+            .map(|n| (n.event_id, n.amount))
+            .collect();
+        let mut rest: Vec<&Need> = Vec::new();
+        let mut from_trades: Vec<LegValue> = Vec::new();
+        for need in split.needs.iter().filter(|n| derived(n)) {
+            let value = sides.get(&need.event_id).and_then(|s| {
+                let priced = priced.get(&need.event_id)?;
+                trade::derive(s, priced, need.seq, need.amount, *main_amounts.get(&need.event_id)?)
+            });
+            match value {
+                Some(value) => from_trades.push(value),
+                None => rest.push(need),
+            }
+        }
+        values.append(&mut from_trades);
+        self.price_needs(&rest, values)
+    }
+
+    /// Prices `needs` from the markets and adds the values found to `values`.
+    fn price_needs(&mut self, needs: &[&Need], values: &mut Vec<LegValue>) -> Result<(), PricingError> {
+        if needs.is_empty() {
+            return Ok(());
+        }
+        let mut points: BTreeMap<(String, i64), Point> = BTreeMap::new();
+        for need in needs {
+            points.entry((need.asset.clone(), need.time_ms)).or_default();
+        }
+        let routes = std::mem::take(&mut self.routes);
+        let walked = self.walk(&mut points, &routes);
+        self.routes = routes;
+        walked?;
+        let mut key = (String::new(), 0);
+        for need in needs {
+            key.0.clear();
+            key.0.push_str(&need.asset);
+            key.1 = need.time_ms;
+            let found = points.get(&key).and_then(|p| p.found.as_ref());
+            if let Some((found, value)) = found.and_then(|f| Some((f, value_of(need.amount, f.price)?))) {
+                values.push(LegValue {
+                    event_id: need.event_id,
+                    seq: need.seq,
+                    price: found.price,
+                    value,
+                    source: found.source.clone(),
+                    path: found.path.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// How well `route` reaches at `time_ms` ([`trade::Reach`]), given the markets the event's
+    /// other legs read (`shared`) and how many legs of the page read each market (`readers`).
+    fn reach(
+        &self,
+        route: Option<&Vec<Hop>>,
+        time_ms: i64,
+        shared: &BTreeSet<(Origin, &str)>,
+        readers: &BTreeMap<(Origin, &str), usize>,
+    ) -> trade::Reach {
+        let Some(route) = route else { return trade::Reach::NONE };
+        let coarsest_ms = route
+            .iter()
+            .map(|hop| if hop.origin == Origin::Par { 0 } else { self.key(hop, time_ms).granularity.millis })
+            .max()
+            .unwrap_or(0);
+        trade::Reach {
+            coarsest_ms,
+            new_markets: route.iter().filter(|hop| !shared.contains(&market_of(hop))).count(),
+            hops: route.len(),
+            readers: std::cmp::Reverse(
+                route.iter().map(|hop| readers.get(&market_of(hop)).copied().unwrap_or(0)).sum(),
+            ),
+        }
+    }
+
+    /// Which side of each of the page's trades is priced ([`trade::choose`]), by event.
+    fn choose_sides(&self, split: &Split) -> BTreeMap<i64, trade::Sides> {
+        let first = |asset: &str| self.routes.get(asset).and_then(|r| r.first());
+        let trades: BTreeMap<i64, &implied::Trade> = split.trades.iter().map(|t| (t.event_id, t)).collect();
+        let mut readers: BTreeMap<(Origin, &str), usize> = BTreeMap::new();
+        let mut shared: BTreeMap<i64, BTreeSet<(Origin, &str)>> = BTreeMap::new();
+        for need in &split.needs {
+            let hops = first(&need.asset).into_iter().flatten();
+            let other = trades.get(&need.event_id).filter(|t| need.asset != t.sent.1 && need.asset != t.received.1);
+            for hop in hops {
+                *readers.entry(market_of(hop)).or_default() += 1;
+                if other.is_some() {
+                    shared.entry(need.event_id).or_default().insert(market_of(hop));
+                }
+            }
+        }
+        let none = BTreeSet::new();
+        split
+            .trades
+            .iter()
+            .map(|t| {
+                let shared = shared.get(&t.event_id).unwrap_or(&none);
+                let reach = |asset: &str| self.reach(first(asset), t.time_ms, shared, &readers);
+                (t.event_id, trade::choose(t, reach))
+            })
+            .collect()
+    }
+
     /// Passes until every point has a price or has run out of routes.
     fn walk(
         &mut self,

@@ -387,3 +387,94 @@ fn a_value_that_overflows_is_none_not_zero() {
     assert_eq!(value_of(max, max), None);
     assert_eq!(value_of(d("-2"), d("1.5")), Some(d("3")));
 }
+
+/// A BNB → BTC trade at `minute` with a fee in BTC and one in USDT: (event, [sent, received, fees]).
+fn bnb_for_btc(book: &mut Book, minute: i64) -> i64 {
+    let legs = vec![
+        Leg::sent("BNB", d("10")),
+        Leg::received("BTC", d("0.0667")),
+        Leg::fee("BTC", d("0.0001")),
+        Leg::fee("USDT", d("1")),
+    ];
+    book.event(minute, EventKind::Trade, legs, None)
+}
+
+#[test]
+fn a_crypto_trade_is_priced_once_from_the_side_that_reaches_finer() {
+    let mut book = Book::new();
+    let e = bnb_for_btc(&mut book, 1);
+    let summary = book.run(&sources(vec![coinbase(), binance()]), &Options::default());
+    // BTC reaches in one hop (BTC-USD), BNB in two: the received BTC is priced, 0.0667 × 60,100.
+    let btc = book.value(e, 1).unwrap();
+    assert_eq!((btc.value, btc.source.as_str()), (d("4008.67"), "coinbase"));
+    // The BNB given is worth what was received: 4008.67 / 10, exactly.
+    let bnb = book.value(e, 0).unwrap();
+    assert_eq!((bnb.price, bnb.value, bnb.source.as_str()), (d("400.867"), d("4008.67"), "trade:coinbase"));
+    assert_eq!(bnb.path, format!("leg:1=coinbase:BTC-USD:1m@{}", T0 + MIN));
+    assert_eq!(book.value(e, 2).unwrap().value, d("6.01")); // the BTC fee: 0.0001 × 60,100
+    assert_eq!(book.value(e, 3).unwrap().value, d("0.999")); // the USDT fee has its own price
+    // Two market lists, BTC-USD and USDT-USD: BNBUSDT is never asked.
+    assert_eq!((summary.requests, summary.missing), (4, 0), "{summary:?}");
+    assert_eq!(summary.by_source.get("trade:coinbase"), Some(&1));
+
+    // Each leg on its own: one more request, and BNB's own market (401.5 × 0.999 = 401.0985).
+    let mut each = Book::new();
+    let e = bnb_for_btc(&mut each, 1);
+    let summary = each.run(&sources(vec![coinbase(), binance()]), &Options { each_leg: true, ..Options::default() });
+    assert_eq!(summary.requests, 5, "{summary:?}");
+    let bnb = each.value(e, 0).unwrap();
+    assert_eq!((bnb.value, bnb.source.as_str()), (d("4010.985"), "binance+coinbase"));
+}
+
+#[test]
+fn a_trade_whose_priced_side_finds_no_candle_prices_the_other_from_its_markets() {
+    let mut book = Book::new();
+    // Minute 200: no BTC candle within an hour; BNB has its own.
+    let cb = Fake::new("coinbase", 1000).market("BTC-USD", "BTC", "USD", &[(0, "60000")]).market(
+        "USDT-USD",
+        "USDT",
+        "USD",
+        &[(0, "0.998"), (200, "1.002")],
+    );
+    let bn = Fake::new("binance", 1000).market("BNBUSDT", "BNB", "USDT", &[(0, "400"), (200, "410")]);
+    let e = bnb_for_btc(&mut book, 200);
+    let summary = book.run(&sources(vec![cb, bn]), &Options::default());
+    let bnb = book.value(e, 0).unwrap();
+    assert_eq!((bnb.value, bnb.source.as_str()), (d("4108.2"), "binance+coinbase")); // 10 × 410 × 1.002
+    assert!(book.value(e, 1).is_none() && book.value(e, 2).is_none());
+    assert_eq!(summary.missing, 2, "{summary:?}");
+}
+
+#[test]
+fn pages_of_one_event_value_and_ask_exactly_as_one_page() {
+    let mut books = [Book::new(), Book::new()];
+    for book in &mut books {
+        for minute in [500, 0, 3, 1] {
+            bnb_for_btc(book, minute);
+            book.event(minute, EventKind::Deposit, vec![Leg::received("BNB", d("2"))], None);
+        }
+    }
+    let [one, all] = &mut books;
+    let list = || sources(vec![coinbase(), binance()]);
+    let paged = run_paged(&mut one.ledger, &list(), &Options::default(), NOW, &NoProgress, 1).unwrap();
+    let whole = all.run(&list(), &Options::default());
+    assert_eq!(paged, whole);
+    assert_eq!((whole.valued, whole.missing), (19, 1), "{whole:?}"); // BNB has no candle near minute 500
+    assert_eq!(one.ledger.leg_values("USD").unwrap(), all.ledger.leg_values("USD").unwrap());
+}
+
+#[test]
+fn a_price_file_row_again_replaces_its_price_and_only_new_rows_count() {
+    let mut book = Book::new();
+    let row = |time_ms: i64, price: &str| FilePrice {
+        asset: "XYZ".into(),
+        currency: "USD".into(),
+        time_ms,
+        granularity: "point",
+        price: d(price),
+    };
+    assert_eq!(book.ledger.store_file_prices(&[row(T0, "1"), row(T0 + MIN, "2")]).unwrap(), 2);
+    assert_eq!(book.ledger.store_file_prices(&[row(T0, "1.5"), row(T0 + 2 * MIN, "3")]).unwrap(), 1);
+    let prices = book.ledger.cached_prices(FILE_SOURCE, "XYZ", "USD", "point", T0, T0 + 2 * MIN).unwrap();
+    assert_eq!(prices, vec![(T0, d("1.5")), (T0 + MIN, d("2")), (T0 + 2 * MIN, d("3"))]);
+}
