@@ -18,7 +18,7 @@ pub struct Args {
     /// The account the files belong to
     #[arg(long)]
     account: String,
-    /// The files' layout: generic, koinly, coinbase, kraken, binance or binance-trades [default: detected from the header]
+    /// The files' layout: generic, koinly, or an exchange's export (a wrong name lists them all) [default: detected from the header]
     #[arg(long, value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<Format>()))]
     format: Option<Format>,
 }
