@@ -263,6 +263,10 @@ fn text<'a>(row: &'a rusqlite::Row<'_>, index: usize) -> Result<&'a str, LedgerE
     row.get_ref(index)?.as_str().map_err(|e| LedgerError::Corrupt(format!("column {index}: {e}")))
 }
 
+fn opt_text<'a>(row: &'a rusqlite::Row<'_>, index: usize) -> Result<Option<&'a str>, LedgerError> {
+    row.get_ref(index)?.as_str_or_null().map_err(|e| LedgerError::Corrupt(format!("column {index}: {e}")))
+}
+
 fn event_kind(id: i64, kind: &str) -> Result<EventKind, LedgerError> {
     kind.parse().map_err(|_| LedgerError::Corrupt(format!("event {id} has kind {kind:?}")))
 }
@@ -280,57 +284,97 @@ impl Ledger {
         until_ms: Option<i64>,
         mut each: impl FnMut(TaxEvent),
     ) -> Result<(), LedgerError> {
-        let mut stmt = self.conn.prepare(
+        self.for_each_tax_event_between(currency, i64::MIN, until_ms.unwrap_or(i64::MAX), |e| each(e.clone()))
+    }
+
+    /// The events from `from_ms` (included) to `until_ms` (excluded), in time order, each with
+    /// its legs and their values in `currency`, handed to `each` by reference: one prepared
+    /// query walking `events_by_time`, the legs and values by their primary keys; the event
+    /// and its legs are one buffer reused from event to event (its strings keep their
+    /// capacity), so reading allocates nothing per event once the buffer has grown.
+    pub fn for_each_tax_event_between(
+        &self,
+        currency: &str,
+        from_ms: i64,
+        until_ms: i64,
+        mut each: impl FnMut(&TaxEvent),
+    ) -> Result<(), LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT e.id, e.account_id, COALESCE(o.kind, e.kind), e.time_ms, e.fiat_value, e.fiat_currency, e.source,
                     l.seq, l.role, l.asset, l.amount, v.value
              FROM events e INDEXED BY events_by_time
              LEFT JOIN kind_overrides o ON o.account_id = e.account_id AND o.external_id = e.external_id
              JOIN legs l ON l.event_id = e.id
              LEFT JOIN leg_values v ON v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1
-             WHERE e.time_ms < ?2
+             WHERE e.time_ms >= ?2 AND e.time_ms < ?3
              ORDER BY e.time_ms, e.id, l.seq",
         )?;
-        let mut rows = stmt.query(params![currency, until_ms.unwrap_or(i64::MAX)])?;
-        let mut current: Option<TaxEvent> = None;
+        let mut rows = stmt.query(params![currency, from_ms, until_ms])?;
+        let mut event = TaxEvent {
+            id: 0,
+            account_id: 0,
+            kind: EventKind::Unknown,
+            time_ms: 0,
+            basis: None,
+            legs: Vec::with_capacity(4),
+        };
+        // Legs of the buffer in use: the rest of `event.legs` are spare, kept for their strings.
+        let mut used = 0usize;
+        let mut started = false;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
-            if current.as_ref().is_none_or(|e| e.id != id) {
-                if let Some(done) = current.take() {
-                    each(done);
+            if !started || event.id != id {
+                if started {
+                    let spare = event.legs.split_off(used);
+                    each(&event);
+                    event.legs.extend(spare);
                 }
+                started = true;
+                used = 0;
                 let kind = event_kind(id, text(row, 2)?)?;
-                let fiat: Option<String> = row.get(4)?;
-                let fiat_currency: Option<String> = row.get(5)?;
-                let source: String = row.get(6)?;
-                let basis = match (kind, fiat, fiat_currency) {
-                    (EventKind::Deposit, Some(value), Some(c)) if c == currency && source == "csv:generic" => {
-                        Some(decimal(&value, "fiat value")?)
+                let basis = match kind {
+                    EventKind::Deposit => {
+                        let fiat = opt_text(row, 4)?;
+                        let fiat_currency = opt_text(row, 5)?;
+                        match (fiat, fiat_currency) {
+                            (Some(value), Some(c)) if c == currency && text(row, 6)? == "csv:generic" => {
+                                Some(decimal(value, "fiat value")?)
+                            }
+                            _ => None,
+                        }
                     }
                     _ => None,
                 };
-                current = Some(TaxEvent {
-                    id,
-                    account_id: row.get(1)?,
-                    kind,
-                    time_ms: row.get(3)?,
-                    basis,
-                    legs: Vec::with_capacity(3),
-                });
+                event.id = id;
+                event.account_id = row.get(1)?;
+                event.kind = kind;
+                event.time_ms = row.get(3)?;
+                event.basis = basis;
             }
-            let value: Option<String> = row.get(11)?;
-            let leg = TaxLeg {
-                seq: row.get(7)?,
-                role: leg_role(text(row, 8)?)?,
-                asset: row.get(9)?,
-                amount: parse_stored_amount(text(row, 10)?)?,
-                value: value.map(|v| decimal(&v, "leg value")).transpose()?,
+            let value = match opt_text(row, 11)? {
+                Some(v) => Some(decimal(v, "leg value")?),
+                None => None,
             };
-            if let Some(event) = current.as_mut() {
-                event.legs.push(leg);
+            let seq = row.get(7)?;
+            let role = leg_role(text(row, 8)?)?;
+            let asset = text(row, 9)?;
+            let amount = parse_stored_amount(text(row, 10)?)?;
+            match event.legs.get_mut(used) {
+                Some(leg) => {
+                    leg.seq = seq;
+                    leg.role = role;
+                    leg.asset.clear();
+                    leg.asset.push_str(asset);
+                    leg.amount = amount;
+                    leg.value = value;
+                }
+                None => event.legs.push(TaxLeg { seq, role, asset: asset.to_owned(), amount, value }),
             }
+            used += 1;
         }
-        if let Some(done) = current {
-            each(done);
+        if started {
+            event.legs.truncate(used);
+            each(&event);
         }
         Ok(())
     }
