@@ -196,7 +196,8 @@ impl Ledger {
             )?;
             let id = tx.last_insert_rowid();
             ids.push(id);
-            const LOTS: &str = "INSERT INTO tax_snapshot_lots (snapshot_id, seq, wallet, asset, method, lot_id, event_id,
+            const LOTS: &str =
+                "INSERT INTO tax_snapshot_lots (snapshot_id, seq, wallet, asset, method, lot_id, event_id,
                 acquired_ms, amount, basis, basis_missing, price_missing, origin_account, moved)";
             let mut full = tx.prepare_cached(&multi_row_insert(LOTS, 14, CHUNK))?;
             for (c, chunk) in s.lots.chunks(CHUNK).enumerate() {

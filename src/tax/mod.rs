@@ -24,6 +24,8 @@ mod bounds_proptests;
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod years_proptests;
 
 use std::fmt;
 
