@@ -13,65 +13,65 @@
 --   rules): hashed into `key_hash`, compared when the snapshot is used.
 
 -- The earliest event time written since the last report looked (NULL: nothing written).
-CREATE TABLE tax_input_changes (
+CREATE TABLE input_changes (
     id     INTEGER PRIMARY KEY CHECK (id = 1),
     low_ms INTEGER
 ) STRICT;
-INSERT INTO tax_input_changes (id, low_ms) VALUES (1, NULL);
+INSERT INTO input_changes (id, low_ms) VALUES (1, NULL);
 -- A ledger that already has events when it gains this table has no snapshots: nothing to mark.
 
 CREATE TRIGGER tax_changes_event_insert AFTER INSERT ON events
-WHEN (SELECT low_ms FROM tax_input_changes) IS NULL OR (SELECT low_ms FROM tax_input_changes) > NEW.time_ms
-BEGIN UPDATE tax_input_changes SET low_ms = NEW.time_ms; END;
+WHEN (SELECT low_ms FROM input_changes) IS NULL OR (SELECT low_ms FROM input_changes) > NEW.time_ms
+BEGIN UPDATE input_changes SET low_ms = NEW.time_ms; END;
 
 CREATE TRIGGER tax_changes_event_delete AFTER DELETE ON events
-WHEN (SELECT low_ms FROM tax_input_changes) IS NULL OR (SELECT low_ms FROM tax_input_changes) > OLD.time_ms
-BEGIN UPDATE tax_input_changes SET low_ms = OLD.time_ms; END;
+WHEN (SELECT low_ms FROM input_changes) IS NULL OR (SELECT low_ms FROM input_changes) > OLD.time_ms
+BEGIN UPDATE input_changes SET low_ms = OLD.time_ms; END;
 
 CREATE TRIGGER tax_changes_event_update AFTER UPDATE ON events
-WHEN (SELECT low_ms FROM tax_input_changes) IS NULL
-  OR (SELECT low_ms FROM tax_input_changes) > min(OLD.time_ms, NEW.time_ms)
-BEGIN UPDATE tax_input_changes SET low_ms = min(OLD.time_ms, NEW.time_ms); END;
+WHEN (SELECT low_ms FROM input_changes) IS NULL
+  OR (SELECT low_ms FROM input_changes) > min(OLD.time_ms, NEW.time_ms)
+BEGIN UPDATE input_changes SET low_ms = min(OLD.time_ms, NEW.time_ms); END;
 
 CREATE TRIGGER tax_changes_leg_insert AFTER INSERT ON legs
 BEGIN
-    UPDATE tax_input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = NEW.event_id)
+    UPDATE input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = NEW.event_id)
     WHERE low_ms IS NULL OR low_ms > (SELECT time_ms FROM events WHERE id = NEW.event_id);
 END;
 
 CREATE TRIGGER tax_changes_leg_update AFTER UPDATE ON legs
 BEGIN
-    UPDATE tax_input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = NEW.event_id)
+    UPDATE input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = NEW.event_id)
     WHERE low_ms IS NULL OR low_ms > (SELECT time_ms FROM events WHERE id = NEW.event_id);
 END;
 
 CREATE TRIGGER tax_changes_leg_delete AFTER DELETE ON legs
 BEGIN
-    UPDATE tax_input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = OLD.event_id)
+    UPDATE input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = OLD.event_id)
     WHERE low_ms IS NULL OR low_ms > (SELECT time_ms FROM events WHERE id = OLD.event_id);
 END;
 
 CREATE TRIGGER tax_changes_value_insert AFTER INSERT ON leg_values
 BEGIN
-    UPDATE tax_input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = NEW.event_id)
+    UPDATE input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = NEW.event_id)
     WHERE low_ms IS NULL OR low_ms > (SELECT time_ms FROM events WHERE id = NEW.event_id);
 END;
 
 CREATE TRIGGER tax_changes_value_update AFTER UPDATE ON leg_values
 BEGIN
-    UPDATE tax_input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = NEW.event_id)
+    UPDATE input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = NEW.event_id)
     WHERE low_ms IS NULL OR low_ms > (SELECT time_ms FROM events WHERE id = NEW.event_id);
 END;
 
 CREATE TRIGGER tax_changes_value_delete AFTER DELETE ON leg_values
 BEGIN
-    UPDATE tax_input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = OLD.event_id)
+    UPDATE input_changes SET low_ms = (SELECT time_ms FROM events WHERE id = OLD.event_id)
     WHERE low_ms IS NULL OR low_ms > (SELECT time_ms FROM events WHERE id = OLD.event_id);
 END;
 
 CREATE TRIGGER tax_changes_override_insert AFTER INSERT ON kind_overrides
 BEGIN
-    UPDATE tax_input_changes SET low_ms = (SELECT time_ms FROM events
+    UPDATE input_changes SET low_ms = (SELECT time_ms FROM events
         WHERE account_id = NEW.account_id AND external_id = NEW.external_id)
     WHERE low_ms IS NULL OR low_ms > (SELECT time_ms FROM events
         WHERE account_id = NEW.account_id AND external_id = NEW.external_id);
@@ -79,7 +79,7 @@ END;
 
 CREATE TRIGGER tax_changes_override_update AFTER UPDATE ON kind_overrides
 BEGIN
-    UPDATE tax_input_changes SET low_ms = (SELECT min(time_ms) FROM events
+    UPDATE input_changes SET low_ms = (SELECT min(time_ms) FROM events
         WHERE (account_id = NEW.account_id AND external_id = NEW.external_id)
            OR (account_id = OLD.account_id AND external_id = OLD.external_id))
     WHERE low_ms IS NULL OR low_ms > (SELECT min(time_ms) FROM events
@@ -89,7 +89,7 @@ END;
 
 CREATE TRIGGER tax_changes_override_delete AFTER DELETE ON kind_overrides
 BEGIN
-    UPDATE tax_input_changes SET low_ms = (SELECT time_ms FROM events
+    UPDATE input_changes SET low_ms = (SELECT time_ms FROM events
         WHERE account_id = OLD.account_id AND external_id = OLD.external_id)
     WHERE low_ms IS NULL OR low_ms > (SELECT time_ms FROM events
         WHERE account_id = OLD.account_id AND external_id = OLD.external_id);

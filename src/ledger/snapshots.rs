@@ -78,15 +78,18 @@ impl Ledger {
     /// call (the triggers' mark), then clears the mark; returns how many were dropped.
     pub fn invalidate_snapshots(&mut self) -> Result<usize, LedgerError> {
         let tx = self.transaction()?;
-        let low: Option<i64> = tx.query_row("SELECT low_ms FROM tax_input_changes WHERE id = 1", [], |r| r.get(0))?;
-        let dropped = match low {
-            Some(low) => {
-                let n = tx.execute("DELETE FROM tax_snapshots WHERE end_ms > ?1", [low])?;
-                tx.execute("UPDATE tax_input_changes SET low_ms = NULL WHERE id = 1", [])?;
-                n
-            }
-            None => 0,
+        let mark: Option<Option<i64>> =
+            tx.query_row("SELECT low_ms FROM input_changes WHERE id = 1", [], |r| r.get(0)).optional()?;
+        let dropped = match mark {
+            // Nothing written since the last look.
+            Some(None) => 0,
+            Some(Some(low)) => tx.execute("DELETE FROM tax_snapshots WHERE end_ms > ?1", [low])?,
+            // The mark itself is gone (an edited file): nothing can be trusted.
+            None => tx.execute("DELETE FROM tax_snapshots", [])?,
         };
+        if mark != Some(None) {
+            tx.execute("INSERT OR REPLACE INTO input_changes (id, low_ms) VALUES (1, NULL)", [])?;
+        }
         tx.commit()?;
         Ok(dropped)
     }
@@ -237,12 +240,20 @@ impl Ledger {
         Ok(ids)
     }
 
+    /// The calendar years (UTC) of the first and the last event (`report --all-years`); `None`
+    /// for a ledger without events.
+    pub fn event_years(&self) -> Result<Option<(i32, i32)>, LedgerError> {
+        let (first, last): (Option<i64>, Option<i64>) =
+            self.conn.query_row("SELECT min(time_ms), max(time_ms) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let year = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| chrono::Datelike::year(&t));
+        Ok(match (first.and_then(year), last.and_then(year)) {
+            (Some(first), Some(last)) => Some((first, last)),
+            _ => None,
+        })
+    }
+
     /// The earliest event time written since snapshots were last checked (`None`: none).
     pub fn input_changes_low_ms(&self) -> Result<Option<i64>, LedgerError> {
-        Ok(self
-            .conn
-            .query_row("SELECT low_ms FROM tax_input_changes WHERE id = 1", [], |r| r.get(0))
-            .optional()?
-            .flatten())
+        Ok(self.conn.query_row("SELECT low_ms FROM input_changes WHERE id = 1", [], |r| r.get(0)).optional()?.flatten())
     }
 }

@@ -593,87 +593,20 @@ impl Ledger {
 
     /// Stores a computed run, replacing the one stored before, in one transaction.
     pub fn store_tax_run(&mut self, run: &RunRows<'_>) -> Result<i64, LedgerError> {
-        let now = Utc::now().to_rfc3339();
+        let ids = self.store_tax_runs(std::slice::from_ref(run))?;
+        ids.first().copied().ok_or_else(|| LedgerError::Corrupt("no run stored".into()))
+    }
+
+    /// Stores the runs of several years (`report --years`), replacing the ones stored before,
+    /// in one transaction; the last is the latest run ([`Ledger::tax_run`]).
+    pub fn store_tax_runs(&mut self, runs: &[RunRows<'_>]) -> Result<Vec<i64>, LedgerError> {
         let tx = self.transaction()?;
         tx.execute_batch(
             "DELETE FROM tax_disposals; DELETE FROM tax_income; DELETE FROM tax_holdings; DELETE FROM tax_runs;",
         )?;
-        tx.execute(
-            "INSERT INTO tax_runs (year, options, inputs_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![run.year, run.options, run.inputs_hash, now],
-        )?;
-        let run_id = tx.last_insert_rowid();
-        {
-            // The year's disposals are the bulk of a run: multi-row INSERTs, as the writer does.
-            const HEAD: &str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
-                acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)";
-            let mut full = tx.prepare(&multi_row_insert(HEAD, 16, CHUNK))?;
-            for (c, chunk) in run.disposals.chunks(CHUNK).enumerate() {
-                let rows: Vec<[Value; 16]> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, d)| {
-                        [
-                            run_id.into(),
-                            ((c * CHUNK + i) as i64).into(),
-                            d.event_id.into(),
-                            d.account_id.into(),
-                            d.kind.as_str().to_owned().into(),
-                            d.asset.clone().into(),
-                            format_amount(d.amount).into(),
-                            d.acquired_ms.into(),
-                            d.disposed_ms.into(),
-                            format_amount(d.proceeds).into(),
-                            format_amount(d.cost_basis).into(),
-                            format_amount(d.gain()).into(),
-                            d.term.as_str().to_owned().into(),
-                            d.lot_event_id.into(),
-                            i64::from(d.basis_missing).into(),
-                            i64::from(d.price_missing).into(),
-                        ]
-                    })
-                    .collect();
-                let params: Vec<&dyn ToSql> = rows.iter().flatten().map(|v| v as &dyn ToSql).collect();
-                write_chunk(&tx, &mut full, HEAD, 16, &params)?;
-            }
-            let mut insert = tx.prepare(
-                "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount, received_ms, value, price_missing)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            for (seq, i) in run.income.iter().enumerate() {
-                insert.execute(params![
-                    run_id,
-                    seq as i64,
-                    i.event_id,
-                    i.account_id,
-                    i.kind.as_str(),
-                    i.asset,
-                    format_amount(i.amount),
-                    i.received_ms,
-                    format_amount(i.value),
-                    i.price_missing,
-                ])?;
-            }
-            let mut insert = tx.prepare(
-                "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for (seq, h) in run.holdings.iter().enumerate() {
-                insert.execute(params![
-                    run_id,
-                    seq as i64,
-                    h.lot_event_id,
-                    h.account_id,
-                    h.asset,
-                    format_amount(h.amount),
-                    h.acquired_ms,
-                    format_amount(h.cost_basis),
-                    h.basis_missing,
-                ])?;
-            }
-        }
+        let ids = runs.iter().map(|run| insert_run(&tx, run)).collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
-        Ok(run_id)
+        Ok(ids)
     }
 
     /// The stored run's year, options and inputs hash, if a report was computed.
@@ -685,6 +618,86 @@ impl Ledger {
             })
             .optional()?)
     }
+}
+
+/// Inserts one run's rows (in a transaction that removed the runs before).
+fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, LedgerError> {
+    let now = Utc::now().to_rfc3339();
+    tx.execute(
+        "INSERT INTO tax_runs (year, options, inputs_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![run.year, run.options, run.inputs_hash, now],
+    )?;
+    let run_id = tx.last_insert_rowid();
+    {
+        // The year's disposals are the bulk of a run: multi-row INSERTs, as the writer does.
+        const HEAD: &str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
+                acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)";
+        let mut full = tx.prepare(&multi_row_insert(HEAD, 16, CHUNK))?;
+        for (c, chunk) in run.disposals.chunks(CHUNK).enumerate() {
+            let rows: Vec<[Value; 16]> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    [
+                        run_id.into(),
+                        ((c * CHUNK + i) as i64).into(),
+                        d.event_id.into(),
+                        d.account_id.into(),
+                        d.kind.as_str().to_owned().into(),
+                        d.asset.clone().into(),
+                        format_amount(d.amount).into(),
+                        d.acquired_ms.into(),
+                        d.disposed_ms.into(),
+                        format_amount(d.proceeds).into(),
+                        format_amount(d.cost_basis).into(),
+                        format_amount(d.gain()).into(),
+                        d.term.as_str().to_owned().into(),
+                        d.lot_event_id.into(),
+                        i64::from(d.basis_missing).into(),
+                        i64::from(d.price_missing).into(),
+                    ]
+                })
+                .collect();
+            let params: Vec<&dyn ToSql> = rows.iter().flatten().map(|v| v as &dyn ToSql).collect();
+            write_chunk(&tx, &mut full, HEAD, 16, &params)?;
+        }
+        let mut insert = tx.prepare(
+                "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount, received_ms, value, price_missing)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+        for (seq, i) in run.income.iter().enumerate() {
+            insert.execute(params![
+                run_id,
+                seq as i64,
+                i.event_id,
+                i.account_id,
+                i.kind.as_str(),
+                i.asset,
+                format_amount(i.amount),
+                i.received_ms,
+                format_amount(i.value),
+                i.price_missing,
+            ])?;
+        }
+        let mut insert = tx.prepare(
+                "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+        for (seq, h) in run.holdings.iter().enumerate() {
+            insert.execute(params![
+                run_id,
+                seq as i64,
+                h.lot_event_id,
+                h.account_id,
+                h.asset,
+                format_amount(h.amount),
+                h.acquired_ms,
+                format_amount(h.cost_basis),
+                h.basis_missing,
+            ])?;
+        }
+    }
+    Ok(run_id)
 }
 
 #[cfg(test)]

@@ -286,6 +286,32 @@ pub fn year_reconciliation(
     Ok(reconcile::reconcile(&report.lines, &computed.computation.disposals, &rows))
 }
 
+/// Stores the computations of consecutive years from `first` (`report --years`), replacing
+/// the runs stored before; the last year is the latest run.
+pub fn store_years(
+    ledger: &mut Ledger,
+    options: &Options,
+    first: i32,
+    computed: &[Computed],
+) -> Result<(), LedgerError> {
+    let texts: Vec<String> =
+        (first..).zip(computed).map(|(y, _)| Options { year: Some(y), ..*options }.to_json()).collect();
+    let runs: Vec<RunRows<'_>> = (first..)
+        .zip(computed)
+        .zip(&texts)
+        .map(|((year, c), options)| RunRows {
+            year,
+            options,
+            inputs_hash: &c.inputs_hash,
+            disposals: &c.computation.disposals,
+            income: &c.computation.income,
+            holdings: &c.computation.holdings,
+        })
+        .collect();
+    ledger.store_tax_runs(&runs)?;
+    Ok(())
+}
+
 /// Stores a year's computation for exports and audit (replacing the one stored before).
 pub fn store(ledger: &mut Ledger, options: &Options, year: i32, computed: &Computed) -> Result<i64, LedgerError> {
     let c = &computed.computation;

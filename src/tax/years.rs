@@ -102,8 +102,8 @@ pub fn pass(
 ) -> Result<(Vec<Computed>, Vec<Snapshot>, u64), LedgerError> {
     let (first, last) = (*years.start(), *years.end());
     let options = Options { year: Some(first), ..options };
-    let mut engine = Engine::new(options, &inputs.transfer_plans(), inputs.labels.clone())
-        .with_elections(inputs.in_force.clone());
+    let mut engine =
+        Engine::new(options, &inputs.transfer_plans(), inputs.labels.clone()).with_elections(inputs.in_force.clone());
     let mut digest = EventsDigest::default();
     let mut events = 0u64;
     let mut from_ms = i64::MIN;
