@@ -33,7 +33,9 @@ pub fn parse_year(text: &str) -> Result<i32, String> {
 pub struct TaxArgs {
     /// The tax year, 2009 to 2100: the calendar year in UTC (US), or the UK tax year that
     /// starts on 6 April of it (2024 = 2024/25)
-    #[arg(long, value_parser = parse_year)]
+    // In the struct's group by hand: clap leaves the group of a struct with a flattened part
+    // empty, and `Option<TaxArgs>` (export) is `Some` when the group is present.
+    #[arg(long, value_parser = parse_year, group = "TaxArgs")]
     pub year: i32,
     #[command(flatten)]
     pub choices: TaxChoices,
