@@ -4,8 +4,9 @@
 //! A pass reads the events once, from the snapshot's end (or the first event) to the end of
 //! the last year asked for. At the end of each year asked for it hands out what a computation
 //! of that year alone gives ([`super::compute`]: the same disposals, income, holdings and
-//! `inputs_hash`), and keeps the engine's state as a snapshot; it keeps one more at the end of
-//! the year before the first, so that re-reporting the first year starts there.
+//! `inputs_hash`). It stores the engine's state as a snapshot at the ends of the last two
+//! years of the range (for one year Y: the ends of Y − 1 and Y), the ones a later report
+//! starts from: the next year's, or a re-run of the last year after new events in it.
 //!
 //! Which snapshots fit: the ledger's triggers note the earliest event time any write touched
 //! (events, legs, values, kind overrides); [`Ledger::invalidate_snapshots`] drops the snapshots
@@ -129,7 +130,9 @@ pub fn pass(
                 elections: inputs.elections.clone(),
             });
         }
-        if keep {
+        // The two latest year-ends of the range are the ones a later report starts from (the
+        // next year's, and a re-run of the last year's); older ones would cost a write each.
+        if keep && year >= last - 1 {
             let end_ms = year_start_ms(year + 1);
             snapshots.push(snapshot_of(engine.state(), inputs, &options, year, end_ms, events_digest, events));
         }
