@@ -177,7 +177,14 @@ fn add_one_event(ledger: &mut Ledger) {
     let (cointally::ledger::Written::New(id) | cointally::ledger::Written::Existing(id)) = written;
     let values: Vec<LegValue> = [(0, Decimal::ONE, Decimal::from(300)), (1, Decimal::from(30_000), Decimal::from(300))]
         .into_iter()
-        .map(|(seq, price, value)| LegValue { event_id: id, seq, price, value, source: "bench".into(), path: String::new() })
+        .map(|(seq, price, value)| LegValue {
+            event_id: id,
+            seq,
+            price,
+            value,
+            source: "bench".into(),
+            path: String::new(),
+        })
         .collect();
     ledger.store_leg_values("USD", &values).expect("values");
 }

@@ -659,7 +659,7 @@ fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, 
                 })
                 .collect();
             let params: Vec<&dyn ToSql> = rows.iter().flatten().map(|v| v as &dyn ToSql).collect();
-            write_chunk(&tx, &mut full, HEAD, 16, &params)?;
+            write_chunk(tx, &mut full, HEAD, 16, &params)?;
         }
         let mut insert = tx.prepare(
                 "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount, received_ms, value, price_missing)
