@@ -1,7 +1,15 @@
 //! Report benchmark.
 //!
 //! Run: `cargo bench --bench report` (set `COINTALLY_BENCH_REPORT_LEDGER=PATH` to keep the
-//! generated ledger and reuse it on the next run).
+//! generated ledger and reuse it on the next run; `COINTALLY_BENCH_REPORT_EVENTS=20000` for a
+//! small ledger that proves the bench works in seconds).
+//!
+//! First, the three figures of issue #21, in this order (the peak memory printed after the
+//! first is that pass's own):
+//! - `report --all-years`: every year 2020–2025 in one pass from the first event, storing each
+//!   year's rows and a snapshot at each year-end (targets: ≤ 5 s, < 500 MB);
+//! - `report --year 2025` when the snapshot at the end of 2024 exists (target ≤ 0.5 s);
+//! - one event added in 2025, then `report --year 2025` again (target ≤ 0.5 s).
 //!
 //! A child process generates a ledger of 1,000,000 events over six years (2020–2025) in four
 //! wallets, every leg valued: buys with a fee, sells, crypto-to-crypto swaps with a fee in
@@ -49,6 +57,7 @@ use cointally::tax::ca::report::CaReport;
 use cointally::tax::de::report::DeReport;
 use cointally::tax::report::Report;
 use cointally::tax::uk::report::UkReport;
+use cointally::tax::years::{PassInfo, Start, compute_years};
 use cointally::tax::{self, Options};
 use cointally::transfers;
 use cointally_exchanges::time::from_millis;
@@ -60,7 +69,7 @@ const EVENTS_ENV: &str = "COINTALLY_BENCH_REPORT_EVENTS";
 
 /// How many events to generate: [`EVENTS`] unless `COINTALLY_BENCH_REPORT_EVENTS` says.
 fn events() -> usize {
-    std::env::var(EVENTS_ENV).ok().and_then(|n| n.parse().ok()).unwrap_or(EVENTS)
+    std::env::var(EVENTS_ENV).ok().and_then(|n| n.parse().ok()).filter(|n| *n > 0).unwrap_or(EVENTS)
 }
 /// 2020-01-01T00:00:00Z.
 const START_MS: i64 = 1_577_836_800_000;
@@ -98,6 +107,7 @@ fn main() {
         Ok("de") => return de_run(&mut ledger),
         _ => {}
     }
+    all_years_and_snapshots(&mut ledger);
     let started = Instant::now();
     let matching = transfers::refresh(&mut ledger).expect("transfers");
     let matched = started.elapsed();
@@ -130,6 +140,79 @@ fn main() {
         "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
         peak_rss_mb().map_or("?".into(), |m| m.to_string())
     );
+}
+
+/// What `report` does for `years`: match transfers, one pass (from the latest fitting snapshot
+/// unless `start` says otherwise), store the rows, sum each year up. Returns the seconds taken
+/// and where the pass started.
+fn report_years(ledger: &mut Ledger, years: std::ops::RangeInclusive<i32>, start: Start) -> (f64, PassInfo, usize) {
+    let started = Instant::now();
+    let matching = transfers::refresh(ledger).expect("transfers");
+    let options = Options::us(Some(*years.start()));
+    let (computed, info) = compute_years(ledger, options, &matching, years.clone(), start).expect("compute");
+    tax::store_years(ledger, &options, *years.start(), &computed).expect("store");
+    let labels: BTreeMap<i64, String> =
+        ledger.accounts().expect("accounts").into_iter().map(|a| (a.id, a.label)).collect();
+    let mut lines = 0;
+    for (year, c) in years.zip(&computed) {
+        let options = Options::us(Some(year));
+        lines += Report::new(year, "USD", options, &c.computation, &labels, &c.inputs_hash).lines.len();
+    }
+    (started.elapsed().as_secs_f64(), info, lines)
+}
+
+/// The three figures of issue #21: all years in one pass, the latest year from the snapshot
+/// of the year before, and the same after one new event in the latest year.
+fn all_years_and_snapshots(ledger: &mut Ledger) {
+    let (seconds, info, lines) = report_years(ledger, 2020..=2025, Start::Scratch);
+    println!(
+        "report --all-years (2020-2025) over {} events: {seconds:.2} s, {lines} disposal rows, {} snapshots stored; peak resident memory {} MB (targets: <= 5 s, < 500 MB)",
+        info.events_read,
+        info.stored,
+        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    );
+    let (seconds, info, _) = report_years(ledger, 2025..=2025, Start::Snapshot);
+    println!(
+        "report --year 2025 from the snapshot of {}: {seconds:.2} s ({} events read; target <= 0.5 s)",
+        info.started_after.map_or("(none)".into(), |y| y.to_string()),
+        info.events_read,
+    );
+    add_one_event(ledger);
+    let (seconds, info, _) = report_years(ledger, 2025..=2025, Start::Snapshot);
+    println!(
+        "one event added in 2025, report --year 2025 again from the snapshot of {}: {seconds:.2} s ({} events read; target <= 0.5 s)",
+        info.started_after.map_or("(none)".into(), |y| y.to_string()),
+        info.events_read,
+    );
+}
+
+/// A purchase on 2025-12-31, valued: a new event in the latest year.
+fn add_one_event(ledger: &mut Ledger) {
+    let account = ledger.accounts().expect("accounts")[0].id;
+    let time_ms = START_MS + SPAN_MS - 86_400_000;
+    let n = ledger.row_counts().ok().and_then(|c| c.into_iter().find(|(t, _)| t == "events")).map_or(0, |(_, n)| n);
+    let event = NewEvent::new(
+        format!("added-{n}"),
+        from_millis(time_ms),
+        EventKind::Trade,
+        vec![Leg::sent("USD", Decimal::from(300)), Leg::received("BTC", Decimal::new(1, 2))],
+    );
+    let mut writer = ledger.writer().expect("writer");
+    let written = writer.event(account, "csv:generic", &event, &[]).expect("event");
+    writer.commit().expect("commit");
+    let (cointally::ledger::Written::New(id) | cointally::ledger::Written::Existing(id)) = written;
+    let values: Vec<LegValue> = [(0, Decimal::ONE, Decimal::from(300)), (1, Decimal::from(30_000), Decimal::from(300))]
+        .into_iter()
+        .map(|(seq, price, value)| LegValue {
+            event_id: id,
+            seq,
+            price,
+            value,
+            source: "bench".into(),
+            path: String::new(),
+        })
+        .collect();
+    ledger.store_leg_values("USD", &values).expect("values");
 }
 
 /// The UK run: tax year 2024/25 under HMRC's matching rules.

@@ -326,11 +326,13 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     let answered = answer_check(context, &mut ledger, &sims)?;
     let tax = super::report::TaxArgs {
         year: REPORT_YEAR,
-        method: None,
-        lots: Tracking::Us,
-        transfer_fees: TransferFees::Dispose,
-        allow_missing_prices: false,
-        jurisdiction: None,
+        choices: super::report::TaxChoices {
+            method: None,
+            lots: Tracking::Us,
+            transfer_fees: TransferFees::Dispose,
+            allow_missing_prices: false,
+            jurisdiction: None,
+        },
     };
     let (computed, missing) = super::report::compute_year(context, &mut ledger, &tax)?;
     let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();

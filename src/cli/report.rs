@@ -1,14 +1,17 @@
 //! `cointally report --year Y [--method …] [--lots …]`: the year's gains and income.
 
+use anyhow::Context as _;
+
 use crate::ledger::Ledger;
 use crate::pricing;
 use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::{Report, money};
+use crate::tax::years::{self, Start};
 use crate::tax::{self, Computed, Method, Options, Tracking, TransferFees};
-use crate::transfers;
+use crate::transfers::{self, Matching};
 
-use super::Context;
 use super::output::{Align, Table, print_json};
+use super::{Context, Failure};
 
 /// The years `--year` accepts, wherever it is taken: from 2009, the year of Bitcoin's first
 /// block (nothing earlier can hold a crypto event), to 2100. Date arithmetic on a year far
@@ -32,8 +35,18 @@ pub struct TaxArgs {
     /// The tax year, 2009 to 2100: the calendar year in UTC (US, Canada) or in Berlin time
     /// (Germany), the UK tax year that starts on 6 April of it (2024 = 2024/25), or the
     /// Australian financial year that ends on 30 June of it (2025 = 2024-25)
-    #[arg(long, value_parser = parse_year)]
+    // In the struct's group by hand: clap leaves the group of a struct with a flattened part
+    // empty, and `Option<TaxArgs>` (export) is `Some` when the group is present.
+    #[arg(long, value_parser = parse_year, group = "TaxArgs")]
     pub year: i32,
+    #[command(flatten)]
+    pub choices: TaxChoices,
+}
+
+/// Everything a computation is made with but the year (`report --years` takes these with a
+/// range of years).
+#[derive(Debug, Clone, clap::Args)]
+pub struct TaxChoices {
     /// Whose tax rules, for this run only [default: the ledger's `jurisdiction` setting]
     #[arg(long, value_enum)]
     pub jurisdiction: Option<crate::tax::jurisdiction::Jurisdiction>,
@@ -56,57 +69,178 @@ pub struct TaxArgs {
     pub allow_missing_prices: bool,
 }
 
-impl TaxArgs {
-    /// The engine's options.
-    pub fn options(&self) -> Options {
+impl std::ops::Deref for TaxArgs {
+    type Target = TaxChoices;
+
+    fn deref(&self) -> &TaxChoices {
+        &self.choices
+    }
+}
+
+impl TaxChoices {
+    /// The engine's options for `year`.
+    pub fn options(&self, year: Option<i32>) -> Options {
         Options {
             method: self.method.unwrap_or(Method::Fifo),
             tracking: self.lots,
             transfer_fees: self.transfer_fees,
-            year: Some(self.year),
+            year,
             what_if: self.method.is_some(),
         }
     }
+
+    /// These choices for one year.
+    pub fn for_year(&self, year: i32) -> TaxArgs {
+        TaxArgs { year, choices: self.clone() }
+    }
+}
+
+impl TaxArgs {
+    /// The engine's options.
+    pub fn options(&self) -> Options {
+        self.choices.options(Some(self.year))
+    }
+}
+
+/// Reads a `--years` value: `FIRST-LAST` (or one year), each within [`YEARS`].
+pub fn parse_years(text: &str) -> Result<(i32, i32), String> {
+    let (first, last) = match text.split_once('-') {
+        Some((first, last)) => (parse_year(first)?, parse_year(last)?),
+        None => {
+            let year = parse_year(text)?;
+            (year, year)
+        }
+    };
+    if first > last {
+        return Err(format!("{text}: the first year comes after the last; write them as FIRST-LAST (2021-2024)"));
+    }
+    Ok((first, last))
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("which_years").required(true).args(["year", "years", "all_years"])))]
 pub struct Args {
+    /// The tax year, 2009 to 2100: the calendar year in UTC (US), or the UK tax year that
+    /// starts on 6 April of it (2024 = 2024/25)
+    #[arg(long, value_parser = parse_year)]
+    year: Option<i32>,
+    /// Several years in one pass over history, FIRST-LAST (2021-2024); each is stored and
+    /// printed as `--year` would (`--json`: an array of the years' documents). US rules
+    #[arg(long, value_parser = parse_years, value_name = "FIRST-LAST")]
+    years: Option<(i32, i32)>,
+    /// Every year from the first event's to the last event's, in one pass (as --years)
+    #[arg(long)]
+    all_years: bool,
+    /// Compute from the first event, not from the latest year-end snapshot that still fits
+    /// the ledger (the results are the same; this proves it, or rebuilds the snapshots)
+    #[arg(long)]
+    from_scratch: bool,
     #[command(flatten)]
-    tax: TaxArgs,
+    choices: TaxChoices,
 }
 
-/// Checks the prices, matches transfers, computes and stores the year: the one way every
-/// report and export gets its rows.
-pub fn compute_year(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(Computed, usize)> {
-    let missing = pricing::require_values(ledger, args.allow_missing_prices)?;
+/// Warns of legs without value (or refuses, unless allowed) and matches the transfers: what
+/// every computation of gains does first.
+fn prepare(context: &Context, ledger: &mut Ledger, choices: &TaxChoices) -> anyhow::Result<(Matching, usize)> {
+    let missing = pricing::require_values(ledger, choices.allow_missing_prices)?;
     if !missing.is_empty() {
         context.note(format!(
             "warning: {} legs have no value and count as zero; the rows they touch are marked (`cointally prices missing` lists them)",
             missing.len()
         ));
     }
-    let matching = transfers::refresh(ledger)?;
-    let options = args.options();
-    let computed = tax::compute(ledger, options, &matching)?;
-    tax::store(ledger, &options, args.year, &computed)?;
-    Ok((computed, missing.len()))
+    Ok((transfers::refresh(ledger)?, missing.len()))
+}
+
+/// Checks the prices, matches transfers, computes and stores the year: the one way every
+/// report and export gets its rows. It starts from the latest year-end snapshot that fits.
+pub fn compute_year(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(Computed, usize)> {
+    let (mut computed, missing) =
+        compute_years(context, ledger, &args.choices, (args.year, args.year), Start::Snapshot)?;
+    let computed = computed.pop().context("the year was not computed")?;
+    Ok((computed, missing))
+}
+
+/// [`compute_year`] for every year of `years` in one pass; each year's run is stored (the last
+/// is the one exports of the latest run read).
+pub fn compute_years(
+    context: &Context,
+    ledger: &mut Ledger,
+    choices: &TaxChoices,
+    (first, last): (i32, i32),
+    start: Start,
+) -> anyhow::Result<(Vec<Computed>, usize)> {
+    let (matching, missing) = prepare(context, ledger, choices)?;
+    let options = choices.options(Some(first));
+    let (computed, info) = years::compute_years(ledger, options, &matching, first..=last, start)?;
+    if let Some(year) = info.started_after {
+        context.note(format!(
+            "computed from the snapshot at the end of {year} ({} events read; --from-scratch reads them all)",
+            info.events_read
+        ));
+    }
+    tax::store_years(ledger, &options, first, &computed)?;
+    Ok((computed, missing))
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let mut ledger = context.open_ledger()?;
-    match super::report_uk::jurisdiction(&ledger, &args.tax)? {
-        Jurisdiction::Uk => return super::report_uk::run(context, &mut ledger, &args.tax),
-        Jurisdiction::Ca => return super::report_ca::run(context, &mut ledger, &args.tax),
-        Jurisdiction::Au => return super::report_au::run(context, &mut ledger, &args.tax),
-        Jurisdiction::De => return super::report_de::run(context, &mut ledger, &args.tax),
-        Jurisdiction::Us => {}
+    let single = args.year.map(|year| args.choices.for_year(year));
+    let probe = args.choices.for_year(args.year.unwrap_or(*YEARS.start()));
+    type CountryRun = fn(&Context, &mut Ledger, &TaxArgs) -> anyhow::Result<()>;
+    let country: Option<CountryRun> = match super::report_uk::jurisdiction(&ledger, &probe)? {
+        Jurisdiction::Us => None,
+        Jurisdiction::Uk => Some(super::report_uk::run),
+        Jurisdiction::Ca => Some(super::report_ca::run),
+        Jurisdiction::Au => Some(super::report_au::run),
+        Jurisdiction::De => Some(super::report_de::run),
+    };
+    if let Some(run_country) = country {
+        let Some(tax) = single else {
+            return Err(Failure::input("--years and --all-years follow US rules only for now")
+                .hint("report this ledger's tax years one at a time: cointally report --year 2024")
+                .into());
+        };
+        return run_country(context, &mut ledger, &tax);
     }
-    let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
-    let report = tax::year_report(&ledger, args.tax.year, args.tax.options(), &computed)?;
+    let start = if args.from_scratch { Start::Scratch } else { Start::Snapshot };
+    let range = match (args.year, args.years) {
+        (Some(year), _) => (year, year),
+        (None, Some(range)) => range,
+        (None, None) => match ledger.event_years()? {
+            Some((first, last)) => {
+                (first.clamp(*YEARS.start(), *YEARS.end()), last.clamp(*YEARS.start(), *YEARS.end()))
+            }
+            None => {
+                return Err(Failure::input("the ledger has no events: there is no year to report")
+                    .hint("import or sync history first: cointally import FILE")
+                    .into());
+            }
+        },
+    };
+    let (computed, _) = compute_years(context, &mut ledger, &args.choices, range, start)?;
+    let mut reports = Vec::with_capacity(computed.len());
+    for (year, c) in (range.0..=range.1).zip(&computed) {
+        reports.push(tax::year_report(&ledger, year, args.choices.options(Some(year)), c)?);
+    }
+    if args.year.is_some() {
+        let report = reports.first().context("the year was not computed")?;
+        if context.json {
+            return Ok(print_json(&report.to_json())?);
+        }
+        return print_report(report);
+    }
     if context.json {
-        return Ok(print_json(&report.to_json())?);
+        let documents: Vec<_> = reports.iter().map(Report::to_json).collect();
+        return Ok(print_json(&documents)?);
     }
-    print_report(&report)
+    for (i, report) in reports.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        print_report(report)?;
+    }
+    Ok(())
 }
 
 /// Prints a report as tables.

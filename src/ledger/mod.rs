@@ -12,6 +12,7 @@ pub mod events;
 mod form1099da;
 mod pending;
 pub mod prices;
+pub mod snapshots;
 mod sync_state;
 pub mod tax;
 mod writer;
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0007_settings.sql"),
     include_str!("../../schema/0008_1099da.sql"),
     include_str!("../../schema/0009_elections.sql"),
+    include_str!("../../schema/0010_snapshots.sql"),
 ];
 
 /// The ledger version this build writes.

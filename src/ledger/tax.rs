@@ -263,6 +263,10 @@ fn text<'a>(row: &'a rusqlite::Row<'_>, index: usize) -> Result<&'a str, LedgerE
     row.get_ref(index)?.as_str().map_err(|e| LedgerError::Corrupt(format!("column {index}: {e}")))
 }
 
+fn opt_text<'a>(row: &'a rusqlite::Row<'_>, index: usize) -> Result<Option<&'a str>, LedgerError> {
+    row.get_ref(index)?.as_str_or_null().map_err(|e| LedgerError::Corrupt(format!("column {index}: {e}")))
+}
+
 fn event_kind(id: i64, kind: &str) -> Result<EventKind, LedgerError> {
     kind.parse().map_err(|_| LedgerError::Corrupt(format!("event {id} has kind {kind:?}")))
 }
@@ -280,57 +284,97 @@ impl Ledger {
         until_ms: Option<i64>,
         mut each: impl FnMut(TaxEvent),
     ) -> Result<(), LedgerError> {
-        let mut stmt = self.conn.prepare(
+        self.for_each_tax_event_between(currency, i64::MIN, until_ms.unwrap_or(i64::MAX), |e| each(e.clone()))
+    }
+
+    /// The events from `from_ms` (included) to `until_ms` (excluded), in time order, each with
+    /// its legs and their values in `currency`, handed to `each` by reference: one prepared
+    /// query walking `events_by_time`, the legs and values by their primary keys; the event
+    /// and its legs are one buffer reused from event to event (its strings keep their
+    /// capacity), so reading allocates nothing per event once the buffer has grown.
+    pub fn for_each_tax_event_between(
+        &self,
+        currency: &str,
+        from_ms: i64,
+        until_ms: i64,
+        mut each: impl FnMut(&TaxEvent),
+    ) -> Result<(), LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT e.id, e.account_id, COALESCE(o.kind, e.kind), e.time_ms, e.fiat_value, e.fiat_currency, e.source,
                     l.seq, l.role, l.asset, l.amount, v.value
              FROM events e INDEXED BY events_by_time
              LEFT JOIN kind_overrides o ON o.account_id = e.account_id AND o.external_id = e.external_id
              JOIN legs l ON l.event_id = e.id
              LEFT JOIN leg_values v ON v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1
-             WHERE e.time_ms < ?2
+             WHERE e.time_ms >= ?2 AND e.time_ms < ?3
              ORDER BY e.time_ms, e.id, l.seq",
         )?;
-        let mut rows = stmt.query(params![currency, until_ms.unwrap_or(i64::MAX)])?;
-        let mut current: Option<TaxEvent> = None;
+        let mut rows = stmt.query(params![currency, from_ms, until_ms])?;
+        let mut event = TaxEvent {
+            id: 0,
+            account_id: 0,
+            kind: EventKind::Unknown,
+            time_ms: 0,
+            basis: None,
+            legs: Vec::with_capacity(4),
+        };
+        // Legs of the buffer in use: the rest of `event.legs` are spare, kept for their strings.
+        let mut used = 0usize;
+        let mut started = false;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
-            if current.as_ref().is_none_or(|e| e.id != id) {
-                if let Some(done) = current.take() {
-                    each(done);
+            if !started || event.id != id {
+                if started {
+                    let spare = event.legs.split_off(used);
+                    each(&event);
+                    event.legs.extend(spare);
                 }
+                started = true;
+                used = 0;
                 let kind = event_kind(id, text(row, 2)?)?;
-                let fiat: Option<String> = row.get(4)?;
-                let fiat_currency: Option<String> = row.get(5)?;
-                let source: String = row.get(6)?;
-                let basis = match (kind, fiat, fiat_currency) {
-                    (EventKind::Deposit, Some(value), Some(c)) if c == currency && source == "csv:generic" => {
-                        Some(decimal(&value, "fiat value")?)
+                let basis = match kind {
+                    EventKind::Deposit => {
+                        let fiat = opt_text(row, 4)?;
+                        let fiat_currency = opt_text(row, 5)?;
+                        match (fiat, fiat_currency) {
+                            (Some(value), Some(c)) if c == currency && text(row, 6)? == "csv:generic" => {
+                                Some(decimal(value, "fiat value")?)
+                            }
+                            _ => None,
+                        }
                     }
                     _ => None,
                 };
-                current = Some(TaxEvent {
-                    id,
-                    account_id: row.get(1)?,
-                    kind,
-                    time_ms: row.get(3)?,
-                    basis,
-                    legs: Vec::with_capacity(3),
-                });
+                event.id = id;
+                event.account_id = row.get(1)?;
+                event.kind = kind;
+                event.time_ms = row.get(3)?;
+                event.basis = basis;
             }
-            let value: Option<String> = row.get(11)?;
-            let leg = TaxLeg {
-                seq: row.get(7)?,
-                role: leg_role(text(row, 8)?)?,
-                asset: row.get(9)?,
-                amount: parse_stored_amount(text(row, 10)?)?,
-                value: value.map(|v| decimal(&v, "leg value")).transpose()?,
+            let value = match opt_text(row, 11)? {
+                Some(v) => Some(decimal(v, "leg value")?),
+                None => None,
             };
-            if let Some(event) = current.as_mut() {
-                event.legs.push(leg);
+            let seq = row.get(7)?;
+            let role = leg_role(text(row, 8)?)?;
+            let asset = text(row, 9)?;
+            let amount = parse_stored_amount(text(row, 10)?)?;
+            match event.legs.get_mut(used) {
+                Some(leg) => {
+                    leg.seq = seq;
+                    leg.role = role;
+                    leg.asset.clear();
+                    leg.asset.push_str(asset);
+                    leg.amount = amount;
+                    leg.value = value;
+                }
+                None => event.legs.push(TaxLeg { seq, role, asset: asset.to_owned(), amount, value }),
             }
+            used += 1;
         }
-        if let Some(done) = current {
-            each(done);
+        if started {
+            event.legs.truncate(used);
+            each(&event);
         }
         Ok(())
     }
@@ -549,87 +593,20 @@ impl Ledger {
 
     /// Stores a computed run, replacing the one stored before, in one transaction.
     pub fn store_tax_run(&mut self, run: &RunRows<'_>) -> Result<i64, LedgerError> {
-        let now = Utc::now().to_rfc3339();
+        let ids = self.store_tax_runs(std::slice::from_ref(run))?;
+        ids.first().copied().ok_or_else(|| LedgerError::Corrupt("no run stored".into()))
+    }
+
+    /// Stores the runs of several years (`report --years`), replacing the ones stored before,
+    /// in one transaction; the last is the latest run ([`Ledger::tax_run`]).
+    pub fn store_tax_runs(&mut self, runs: &[RunRows<'_>]) -> Result<Vec<i64>, LedgerError> {
         let tx = self.transaction()?;
         tx.execute_batch(
             "DELETE FROM tax_disposals; DELETE FROM tax_income; DELETE FROM tax_holdings; DELETE FROM tax_runs;",
         )?;
-        tx.execute(
-            "INSERT INTO tax_runs (year, options, inputs_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
-            params![run.year, run.options, run.inputs_hash, now],
-        )?;
-        let run_id = tx.last_insert_rowid();
-        {
-            // The year's disposals are the bulk of a run: multi-row INSERTs, as the writer does.
-            const HEAD: &str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
-                acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)";
-            let mut full = tx.prepare(&multi_row_insert(HEAD, 16, CHUNK))?;
-            for (c, chunk) in run.disposals.chunks(CHUNK).enumerate() {
-                let rows: Vec<[Value; 16]> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, d)| {
-                        [
-                            run_id.into(),
-                            ((c * CHUNK + i) as i64).into(),
-                            d.event_id.into(),
-                            d.account_id.into(),
-                            d.kind.as_str().to_owned().into(),
-                            d.asset.clone().into(),
-                            format_amount(d.amount).into(),
-                            d.acquired_ms.into(),
-                            d.disposed_ms.into(),
-                            format_amount(d.proceeds).into(),
-                            format_amount(d.cost_basis).into(),
-                            format_amount(d.gain()).into(),
-                            d.term.as_str().to_owned().into(),
-                            d.lot_event_id.into(),
-                            i64::from(d.basis_missing).into(),
-                            i64::from(d.price_missing).into(),
-                        ]
-                    })
-                    .collect();
-                let params: Vec<&dyn ToSql> = rows.iter().flatten().map(|v| v as &dyn ToSql).collect();
-                write_chunk(&tx, &mut full, HEAD, 16, &params)?;
-            }
-            let mut insert = tx.prepare(
-                "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount, received_ms, value, price_missing)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-            for (seq, i) in run.income.iter().enumerate() {
-                insert.execute(params![
-                    run_id,
-                    seq as i64,
-                    i.event_id,
-                    i.account_id,
-                    i.kind.as_str(),
-                    i.asset,
-                    format_amount(i.amount),
-                    i.received_ms,
-                    format_amount(i.value),
-                    i.price_missing,
-                ])?;
-            }
-            let mut insert = tx.prepare(
-                "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            for (seq, h) in run.holdings.iter().enumerate() {
-                insert.execute(params![
-                    run_id,
-                    seq as i64,
-                    h.lot_event_id,
-                    h.account_id,
-                    h.asset,
-                    format_amount(h.amount),
-                    h.acquired_ms,
-                    format_amount(h.cost_basis),
-                    h.basis_missing,
-                ])?;
-            }
-        }
+        let ids = runs.iter().map(|run| insert_run(&tx, run)).collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
-        Ok(run_id)
+        Ok(ids)
     }
 
     /// The stored run's year, options and inputs hash, if a report was computed.
@@ -641,6 +618,86 @@ impl Ledger {
             })
             .optional()?)
     }
+}
+
+/// Inserts one run's rows (in a transaction that removed the runs before).
+fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, LedgerError> {
+    let now = Utc::now().to_rfc3339();
+    tx.execute(
+        "INSERT INTO tax_runs (year, options, inputs_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![run.year, run.options, run.inputs_hash, now],
+    )?;
+    let run_id = tx.last_insert_rowid();
+    {
+        // The year's disposals are the bulk of a run: multi-row INSERTs, as the writer does.
+        const HEAD: &str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
+                acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)";
+        let mut full = tx.prepare(&multi_row_insert(HEAD, 16, CHUNK))?;
+        for (c, chunk) in run.disposals.chunks(CHUNK).enumerate() {
+            let rows: Vec<[Value; 16]> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    [
+                        run_id.into(),
+                        ((c * CHUNK + i) as i64).into(),
+                        d.event_id.into(),
+                        d.account_id.into(),
+                        d.kind.as_str().to_owned().into(),
+                        d.asset.clone().into(),
+                        format_amount(d.amount).into(),
+                        d.acquired_ms.into(),
+                        d.disposed_ms.into(),
+                        format_amount(d.proceeds).into(),
+                        format_amount(d.cost_basis).into(),
+                        format_amount(d.gain()).into(),
+                        d.term.as_str().to_owned().into(),
+                        d.lot_event_id.into(),
+                        i64::from(d.basis_missing).into(),
+                        i64::from(d.price_missing).into(),
+                    ]
+                })
+                .collect();
+            let params: Vec<&dyn ToSql> = rows.iter().flatten().map(|v| v as &dyn ToSql).collect();
+            write_chunk(tx, &mut full, HEAD, 16, &params)?;
+        }
+        let mut insert = tx.prepare(
+                "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount, received_ms, value, price_missing)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+        for (seq, i) in run.income.iter().enumerate() {
+            insert.execute(params![
+                run_id,
+                seq as i64,
+                i.event_id,
+                i.account_id,
+                i.kind.as_str(),
+                i.asset,
+                format_amount(i.amount),
+                i.received_ms,
+                format_amount(i.value),
+                i.price_missing,
+            ])?;
+        }
+        let mut insert = tx.prepare(
+                "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?;
+        for (seq, h) in run.holdings.iter().enumerate() {
+            insert.execute(params![
+                run_id,
+                seq as i64,
+                h.lot_event_id,
+                h.account_id,
+                h.asset,
+                format_amount(h.amount),
+                h.acquired_ms,
+                format_amount(h.cost_basis),
+                h.basis_missing,
+            ])?;
+        }
+    }
+    Ok(run_id)
 }
 
 #[cfg(test)]

@@ -42,6 +42,10 @@ use super::pools::{Lot, Pool};
 use super::{InForce, Method, Options, Tracking, TransferFees};
 use crate::ledger::{Disposal, DisposalKind, Holding, IncomeRow, TaxEvent, TaxLeg};
 
+mod state;
+
+pub use state::EngineState;
+
 /// A figure of an event outside the bounds the computation is safe within.
 ///
 /// Why bounds and not checked arithmetic on every `+`: every amount, value and basis of an
@@ -725,13 +729,28 @@ impl Engine {
 
     /// Ends the computation: the lots still held become the holdings.
     pub fn finish(mut self) -> Computation {
-        if self.options.tracking == Tracking::Us && !self.per_wallet && self.options.year.is_some_and(|y| y >= 2025) {
+        if let Some(year) = self.options.year {
+            self.reseat_if_due(year);
+        }
+        self.out.holdings = self.holdings();
+        self.out
+    }
+
+    /// The US transition when the year `year` ends on or after 1 January 2025 and no event
+    /// has re-seated the basis yet (a year with no event of its own).
+    fn reseat_if_due(&mut self, year: i32) {
+        if self.options.tracking == Tracking::Us && !self.per_wallet && year >= 2025 {
             self.reseat_per_wallet();
         }
+    }
+
+    /// The lots held now, as holdings (wallet, then asset, then the method's order).
+    fn holdings(&self) -> Vec<Holding> {
+        let mut holdings = Vec::new();
         for (account, asset, pool) in self.pools.iter().flat_map(|(w, pools)| pools.iter().map(move |(a, p)| (w, a, p)))
         {
             for lot in pool.lots() {
-                self.out.holdings.push(Holding {
+                holdings.push(Holding {
                     lot_event_id: lot.event_id,
                     account_id: *account,
                     asset: asset.clone(),
@@ -742,6 +761,26 @@ impl Engine {
                 });
             }
         }
-        self.out
+        holdings
+    }
+
+    /// Ends tax year `year` in a computation of several years (every event before its end
+    /// applied, none after): its disposals and income, the holdings at its end and the
+    /// all-time figures so far — what [`Engine::finish`] gives for a computation of `year`
+    /// alone. The engine goes on with the next year.
+    pub fn close_year(&mut self, year: i32) -> Computation {
+        self.reseat_if_due(year);
+        self.year_start_ms = super::year_start_ms(year + 1);
+        Computation {
+            disposals: std::mem::take(&mut self.out.disposals),
+            income: std::mem::take(&mut self.out.income),
+            holdings: self.holdings(),
+            removals: self.out.removals.clone(),
+            basis_gaps: self.out.basis_gaps.clone(),
+            negatives: self.out.negatives.clone(),
+            acquired_basis: self.out.acquired_basis,
+            disposed_basis: self.out.disposed_basis,
+            shortfalls: self.out.shortfalls.clone(),
+        }
     }
 }

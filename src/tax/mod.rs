@@ -12,12 +12,14 @@ pub mod ca;
 pub mod de;
 pub mod engine;
 pub mod holding;
+pub mod inputs;
 pub mod jurisdiction;
 pub mod pools;
 pub mod reconcile;
 pub mod report;
 pub mod rounding;
 pub mod uk;
+pub mod years;
 
 #[cfg(test)]
 mod bounds_proptests;
@@ -25,13 +27,16 @@ mod bounds_proptests;
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod years_proptests;
 
 use std::fmt;
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
-use self::engine::{Computation, Engine, TransferPlan};
+use self::engine::{Computation, Engine};
+use self::inputs::{EventsDigest, Inputs};
 use crate::ledger::{Ledger, LedgerError, RunRows, TaxEvent};
 use crate::transfers::Matching;
 
@@ -193,7 +198,8 @@ pub fn year_start_ms(year: i32) -> i64 {
 pub struct Computed {
     /// The rows.
     pub computation: Computation,
-    /// SHA-256 (hex) of the events, legs, values and transfers read.
+    /// SHA-256 (hex) of the currency, transfers, elections and the events (with their legs
+    /// and values) read: see [`inputs`].
     pub inputs_hash: String,
     /// How many events were read.
     pub events: u64,
@@ -223,59 +229,39 @@ pub(crate) fn hash_event(hasher: &mut Sha256, event: &TaxEvent) {
     hasher.update(b"\n");
 }
 
-/// The own transfers of `matching` as the engine takes them, each fed into the inputs hash.
-pub(crate) fn transfer_plans(matching: &Matching, hasher: &mut Sha256) -> Vec<TransferPlan> {
-    let movements = &matching.movements;
-    let mut plans = Vec::new();
-    for link in &matching.links {
-        let (Some(withdrawal), Some(deposit)) = (movements.get(&link.withdrawal), movements.get(&link.deposit)) else {
-            continue;
-        };
-        hasher.update(format!("transfer {} {} {}\n", link.withdrawal, link.deposit, link.method.as_str()));
-        plans.push(TransferPlan {
-            withdrawal: link.withdrawal,
-            deposit: link.deposit,
-            to_account: deposit.account_id,
-            sent: withdrawal.amount,
-            received: deposit.amount,
-        });
-    }
-    plans
+/// The own transfers of `matching` as the engines take them, each fed into `hasher` (the
+/// countries that compute from the first event: UK, Canada, Australia, Germany).
+pub(crate) fn transfer_plans(matching: &Matching, hasher: &mut Sha256) -> Vec<engine::TransferPlan> {
+    inputs::timed_transfer_plans(matching, hasher).into_iter().map(|(plan, _)| plan).collect()
 }
 
-/// Runs the computation over the ledger (events up to the end of the year), with the
-/// transfers of `matching` (from [`crate::transfers::refresh`], which holds their movements).
+/// Runs the computation over the ledger (events up to the end of the year; all of history
+/// when the options name no year) from the first event, with the transfers of `matching`
+/// (from [`crate::transfers::refresh`], which holds their movements).
 pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result<Computed, LedgerError> {
-    let currency = ledger.reporting_currency()?;
-    let mut hasher = Sha256::new();
-    hasher.update(currency.as_bytes());
-    let plans = transfer_plans(matching, &mut hasher);
-    let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-    let elections = if options.what_if { Vec::new() } else { ledger.elections()? };
-    let mut in_force = Vec::with_capacity(elections.len());
-    for e in &elections {
-        let method = Method::from_name(&e.method)
-            .ok_or_else(|| LedgerError::Corrupt(format!("election {} has method {:?}", e.id, e.method)))?;
-        hasher.update(format!("election {} {} {:?}\n", method.as_str(), e.from_ms, e.account_id));
-        in_force.push(InForce { method, from_ms: e.from_ms, account_id: e.account_id });
+    let inputs = Inputs::read(ledger, &options, matching)?;
+    if let Some(year) = options.year {
+        let (computed, _, _) = years::pass(ledger, &inputs, options, year..=year, None, false)?;
+        return computed.into_iter().next().ok_or_else(|| LedgerError::Corrupt(format!("year {year} not computed")));
     }
-    let mut engine = Engine::new(options, &plans, labels).with_elections(in_force);
-    let until = options.year.map(|y| year_start_ms(y + 1));
+    let mut engine =
+        Engine::new(options, &inputs.transfer_plans(), inputs.labels.clone()).with_elections(inputs.in_force.clone());
+    let mut digest = EventsDigest::default();
     let mut events = 0u64;
     let mut out_of_range = None;
-    ledger.for_each_tax_event(&currency, until, |event| {
+    ledger.for_each_tax_event_between(&inputs.currency, i64::MIN, i64::MAX, |event| {
         if out_of_range.is_some() {
             return;
         }
-        hash_event(&mut hasher, &event);
-        out_of_range = engine.try_process(&event).err();
+        digest.add(event);
+        out_of_range = engine.try_process(event).err();
         events += 1;
     })?;
     if let Some(error) = out_of_range {
         return Err(LedgerError::OutOfRange(error.to_string()));
     }
-    let inputs_hash = crate::digest::hex(&hasher.finalize());
-    Ok(Computed { computation: engine.finish(), inputs_hash, events, elections })
+    let inputs_hash = inputs.inputs_hash(&digest.finish_hex());
+    Ok(Computed { computation: engine.finish(), inputs_hash, events, elections: inputs.elections })
 }
 
 /// The year's report from a computation, each row in its Form 8949 box: the one way `report`
@@ -307,6 +293,32 @@ pub fn year_reconciliation(
 ) -> Result<reconcile::Reconciliation, LedgerError> {
     let rows = ledger.statement_rows(report.year)?;
     Ok(reconcile::reconcile(&report.lines, &computed.computation.disposals, &rows))
+}
+
+/// Stores the computations of consecutive years from `first` (`report --years`), replacing
+/// the runs stored before; the last year is the latest run.
+pub fn store_years(
+    ledger: &mut Ledger,
+    options: &Options,
+    first: i32,
+    computed: &[Computed],
+) -> Result<(), LedgerError> {
+    let texts: Vec<String> =
+        (first..).zip(computed).map(|(y, _)| Options { year: Some(y), ..*options }.to_json()).collect();
+    let runs: Vec<RunRows<'_>> = (first..)
+        .zip(computed)
+        .zip(&texts)
+        .map(|((year, c), options)| RunRows {
+            year,
+            options,
+            inputs_hash: &c.inputs_hash,
+            disposals: &c.computation.disposals,
+            income: &c.computation.income,
+            holdings: &c.computation.holdings,
+        })
+        .collect();
+    ledger.store_tax_runs(&runs)?;
+    Ok(())
 }
 
 /// Stores a year's computation for exports and audit (replacing the one stored before).

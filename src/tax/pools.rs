@@ -91,6 +91,11 @@ impl Pool {
         }
     }
 
+    /// The method the lots are ordered by now.
+    pub fn method(&self) -> Method {
+        self.method
+    }
+
     fn key(&self, lot: &Lot) -> Key {
         match self.method {
             Method::Fifo => (Decimal::ZERO, lot.acquired_ms, lot.id),

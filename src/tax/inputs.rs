@@ -1,0 +1,180 @@
+//! What a US computation reads besides the events, and the hashes that name its inputs.
+//!
+//! The report's `inputs_hash` is the SHA-256 of the reporting currency, the own transfers, the
+//! elections and the *events digest*: a chain of one SHA-256 per calendar year of events
+//! (`digest = SHA-256(digest ‖ SHA-256(that year's events))`). The chain lets a computation
+//! that starts from a year-end snapshot go on hashing where the snapshot stopped and reach the
+//! same `inputs_hash` as a computation from the first event.
+//!
+//! A snapshot is also checked against a *key*: the SHA-256 of everything else the state at its
+//! end depends on and that every report reads whole anyway — the version of the rules, the
+//! currency, the options (year aside), the accounts' labels (the order of wallets when the US
+//! basis is re-seated in 2025), the transfers that touch an event before the end (with the
+//! amounts the engine moves) and the elections in force before it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Datelike};
+use sha2::{Digest, Sha256};
+
+use super::engine::TransferPlan;
+use super::{InForce, Method, Options, hash_event, year_start_ms};
+use crate::ledger::{Election, Ledger, LedgerError, TaxEvent};
+use crate::transfers::Matching;
+
+/// The version of the US rules a snapshot was computed by: raise it whenever the engine would
+/// compute a different state from the same events (then every stored snapshot is recomputed).
+pub const US_RULES_VERSION: u32 = 1;
+
+/// The chained digest of the events read, one link per calendar year (UTC).
+#[derive(Debug, Clone)]
+pub struct EventsDigest {
+    chain: [u8; 32],
+    /// The year being hashed: its end (UTC ms) and the hash so far.
+    block: Option<(i64, Sha256)>,
+}
+
+impl Default for EventsDigest {
+    fn default() -> Self {
+        EventsDigest { chain: Sha256::digest(b"cointally events v2").into(), block: None }
+    }
+}
+
+impl EventsDigest {
+    /// Goes on from a digest a snapshot stored (hex, as [`EventsDigest::finish_hex`] gave it).
+    pub fn resume(hex: &str) -> Result<EventsDigest, LedgerError> {
+        let bad = || LedgerError::Corrupt(format!("snapshot events digest {hex:?} is not 64 hex digits"));
+        if hex.len() != 64 {
+            return Err(bad());
+        }
+        let mut chain = [0u8; 32];
+        for (i, byte) in chain.iter_mut().enumerate() {
+            *byte = hex.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(bad)?;
+        }
+        Ok(EventsDigest { chain, block: None })
+    }
+
+    /// Adds an event (events in time order).
+    pub fn add(&mut self, event: &TaxEvent) {
+        if self.block.as_ref().is_none_or(|(end, _)| event.time_ms >= *end) {
+            self.close();
+            let year = DateTime::from_timestamp_millis(event.time_ms).map_or(i32::MAX - 1, |t| t.year());
+            self.block = Some((year_start_ms(year.saturating_add(1)), Sha256::new()));
+        }
+        if let Some((_, hasher)) = self.block.as_mut() {
+            hash_event(hasher, event);
+        }
+    }
+
+    fn close(&mut self) {
+        if let Some((_, year)) = self.block.take() {
+            let mut next = Sha256::new();
+            next.update(self.chain);
+            next.update(year.finalize());
+            self.chain = next.finalize().into();
+        }
+    }
+
+    /// The digest of every event added (a year-end: the year is closed), in hex.
+    pub fn finish_hex(&mut self) -> String {
+        self.close();
+        crate::digest::hex(&self.chain)
+    }
+}
+
+/// Everything a US computation reads besides the events.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    /// The reporting currency.
+    pub currency: String,
+    /// The own transfers, with the earliest time of their two events.
+    pub plans: Vec<(TransferPlan, i64)>,
+    /// The accounts' labels.
+    pub labels: BTreeMap<i64, String>,
+    /// The elections as stored (none under a what-if method).
+    pub elections: Vec<Election>,
+    /// The elections as the engine applies them.
+    pub in_force: Vec<InForce>,
+    /// The hash of the currency, transfers and elections: `inputs_hash` less the events.
+    head: Sha256,
+}
+
+impl Inputs {
+    /// Reads them (the transfers from `matching`, which holds their movements).
+    pub fn read(ledger: &Ledger, options: &Options, matching: &Matching) -> Result<Inputs, LedgerError> {
+        let currency = ledger.reporting_currency()?;
+        let mut head = Sha256::new();
+        head.update(currency.as_bytes());
+        let plans = timed_transfer_plans(matching, &mut head);
+        let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+        let elections = if options.what_if { Vec::new() } else { ledger.elections()? };
+        let mut in_force = Vec::with_capacity(elections.len());
+        for e in &elections {
+            let method = Method::from_name(&e.method)
+                .ok_or_else(|| LedgerError::Corrupt(format!("election {} has method {:?}", e.id, e.method)))?;
+            head.update(format!("election {} {} {:?}\n", method.as_str(), e.from_ms, e.account_id));
+            in_force.push(InForce { method, from_ms: e.from_ms, account_id: e.account_id });
+        }
+        Ok(Inputs { currency, plans, labels, elections, in_force, head })
+    }
+
+    /// The transfers as the engine takes them.
+    pub fn transfer_plans(&self) -> Vec<TransferPlan> {
+        self.plans.iter().map(|(plan, _)| plan.clone()).collect()
+    }
+
+    /// The report's `inputs_hash` for the events digest `events` (hex).
+    pub fn inputs_hash(&self, events: &str) -> String {
+        let mut hasher = self.head.clone();
+        hasher.update(b"events ");
+        hasher.update(events.as_bytes());
+        crate::digest::hex(&hasher.finalize())
+    }
+
+    /// The key a snapshot ending at `end_ms` under `options` must carry to be used.
+    pub fn snapshot_key(&self, options: &Options, end_ms: i64) -> String {
+        let mut h = Sha256::new();
+        h.update(format!("us rules {US_RULES_VERSION} cointally {}\n", env!("CARGO_PKG_VERSION")));
+        h.update(format!("{}\n{}\n", self.currency, snapshot_options(options)));
+        for (id, label) in &self.labels {
+            h.update(format!("account {id} {label:?}\n"));
+        }
+        for (p, first_ms) in self.plans.iter().filter(|(_, first_ms)| *first_ms < end_ms) {
+            h.update(format!(
+                "transfer {} {} {} {} {} {first_ms}\n",
+                p.withdrawal, p.deposit, p.to_account, p.sent, p.received
+            ));
+        }
+        for e in self.in_force.iter().filter(|e| e.from_ms < end_ms) {
+            h.update(format!("election {} {} {:?}\n", e.method.as_str(), e.from_ms, e.account_id));
+        }
+        crate::digest::hex(&h.finalize())
+    }
+}
+
+/// The options a snapshot is stored under: all but the year.
+pub fn snapshot_options(options: &Options) -> String {
+    Options { year: None, ..*options }.to_json()
+}
+
+/// The own transfers of `matching` as the engines take them, each with the earliest time of its
+/// two events, each fed into `hasher`.
+pub(crate) fn timed_transfer_plans(matching: &Matching, hasher: &mut Sha256) -> Vec<(TransferPlan, i64)> {
+    let movements = &matching.movements;
+    let mut plans = Vec::new();
+    for link in &matching.links {
+        let (Some(withdrawal), Some(deposit)) = (movements.get(&link.withdrawal), movements.get(&link.deposit)) else {
+            continue;
+        };
+        hasher.update(format!("transfer {} {} {}\n", link.withdrawal, link.deposit, link.method.as_str()));
+        let plan = TransferPlan {
+            withdrawal: link.withdrawal,
+            deposit: link.deposit,
+            to_account: deposit.account_id,
+            sent: withdrawal.amount,
+            received: deposit.amount,
+        };
+        plans.push((plan, withdrawal.time_ms.min(deposit.time_ms)));
+    }
+    plans
+}

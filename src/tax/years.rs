@@ -1,0 +1,231 @@
+//! Several US tax years in one pass over history, from the latest year-end snapshot that
+//! still fits the ledger, storing a snapshot at the end of each year computed.
+//!
+//! A pass reads the events once, from the snapshot's end (or the first event) to the end of
+//! the last year asked for. At the end of each year asked for it hands out what a computation
+//! of that year alone gives ([`super::compute`]: the same disposals, income, holdings and
+//! `inputs_hash`). It stores the engine's state as a snapshot at the ends of the last two
+//! years of the range (for one year Y: the ends of Y − 1 and Y), the ones a later report
+//! starts from: the next year's, or a re-run of the last year after new events in it.
+//!
+//! Which snapshots fit: the ledger's triggers note the earliest event time any write touched
+//! (events, legs, values, kind overrides); [`Ledger::invalidate_snapshots`] drops the snapshots
+//! that end after it. The rest are checked against [`Inputs::snapshot_key`] (transfers,
+//! elections, labels, currency, options, rules version) when used; one that differs is dropped.
+
+use std::ops::RangeInclusive;
+
+use super::engine::{Engine, EngineState};
+use super::inputs::{EventsDigest, Inputs, snapshot_options};
+use super::pools::Lot;
+use super::{Computed, Method, Options, year_start_ms};
+use crate::ledger::snapshots::{Snapshot, SnapshotHead, SnapshotLot};
+use crate::ledger::{Ledger, LedgerError};
+use crate::transfers::Matching;
+
+/// The jurisdiction code snapshots of the US engine are stored under.
+const US: &str = "us";
+
+/// Whether a pass may start from a stored snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// From the latest snapshot that fits (the default).
+    Snapshot,
+    /// From the first event (`report --from-scratch`); snapshots are still stored.
+    Scratch,
+}
+
+/// What a pass did, for notes and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PassInfo {
+    /// The year-end of the snapshot it started from, if any.
+    pub started_after: Option<i32>,
+    /// Events read by this pass (not counting those behind the snapshot).
+    pub events_read: u64,
+    /// Snapshots dropped because a write or a key no longer fits.
+    pub dropped: usize,
+    /// Snapshots stored.
+    pub stored: usize,
+}
+
+/// Computes every year of `years` (options' `year` aside) in one pass, from the latest snapshot
+/// that fits when `start` allows, and stores a snapshot at each year's end.
+pub fn compute_years(
+    ledger: &mut Ledger,
+    options: Options,
+    matching: &Matching,
+    years: RangeInclusive<i32>,
+    start: Start,
+) -> Result<(Vec<Computed>, PassInfo), LedgerError> {
+    let first = *years.start();
+    let options = Options { year: Some(first), ..options };
+    let inputs = Inputs::read(ledger, &options, matching)?;
+    let mut info = PassInfo { dropped: ledger.invalidate_snapshots()?, ..PassInfo::default() };
+    let from = match start {
+        Start::Scratch => None,
+        Start::Snapshot => latest_fitting(ledger, &inputs, &options, first, &mut info)?,
+    };
+    info.started_after = from.as_ref().map(|s| s.head.year);
+    let (computed, snapshots, read) = pass(ledger, &inputs, options, years, from, true)?;
+    info.events_read = read;
+    info.stored = ledger.store_snapshots(&snapshots)?.len();
+    Ok((computed, info))
+}
+
+/// The latest stored snapshot ending by the start of `first` whose key fits; the ones that do
+/// not are dropped on the way.
+fn latest_fitting(
+    ledger: &mut Ledger,
+    inputs: &Inputs,
+    options: &Options,
+    first: i32,
+    info: &mut PassInfo,
+) -> Result<Option<Snapshot>, LedgerError> {
+    for head in ledger.snapshot_heads(US, &snapshot_options(options), year_start_ms(first))? {
+        if head.key_hash == inputs.snapshot_key(options, head.end_ms) {
+            return ledger.load_snapshot(head).map(Some);
+        }
+        ledger.delete_snapshot(head.id)?;
+        info.dropped += 1;
+    }
+    Ok(None)
+}
+
+/// The pass itself (reads only): the years' computations, the snapshots to store (when
+/// `keep` says so), and how many events were read.
+pub fn pass(
+    ledger: &Ledger,
+    inputs: &Inputs,
+    options: Options,
+    years: RangeInclusive<i32>,
+    from: Option<Snapshot>,
+    keep: bool,
+) -> Result<(Vec<Computed>, Vec<Snapshot>, u64), LedgerError> {
+    let (first, last) = (*years.start(), *years.end());
+    let options = Options { year: Some(first), ..options };
+    let mut engine =
+        Engine::new(options, &inputs.transfer_plans(), inputs.labels.clone()).with_elections(inputs.in_force.clone());
+    let mut digest = EventsDigest::default();
+    let mut events = 0u64;
+    let mut from_ms = i64::MIN;
+    // The year-ends to stop at: the one before the first year (a snapshot only), then each
+    // year asked for.
+    let mut next_year = first - 1;
+    if let Some(snapshot) = from {
+        digest = EventsDigest::resume(&snapshot.head.events_digest)?;
+        events = snapshot.head.events;
+        from_ms = snapshot.head.end_ms;
+        next_year = next_year.max(snapshot.head.year + 1);
+        engine.restore(engine_state(snapshot)?);
+    }
+    let mut computed = Vec::with_capacity(years.clone().count());
+    let mut snapshots = Vec::new();
+    let mut year_end = |engine: &mut Engine, digest: &mut EventsDigest, events: u64, year: i32| {
+        let events_digest = digest.finish_hex();
+        if year >= first {
+            computed.push(Computed {
+                computation: engine.close_year(year),
+                inputs_hash: inputs.inputs_hash(&events_digest),
+                events,
+                elections: inputs.elections.clone(),
+            });
+        }
+        // The two latest year-ends of the range are the ones a later report starts from (the
+        // next year's, and a re-run of the last year's); older ones would cost a write each.
+        if keep && year >= last - 1 {
+            let end_ms = year_start_ms(year + 1);
+            snapshots.push(snapshot_of(engine.state(), inputs, &options, year, end_ms, events_digest, events));
+        }
+    };
+    let until = year_start_ms(last + 1);
+    let mut out_of_range = None;
+    let mut read = 0u64;
+    ledger.for_each_tax_event_between(&inputs.currency, from_ms, until, |event| {
+        if out_of_range.is_some() {
+            return;
+        }
+        while next_year <= last && event.time_ms >= year_start_ms(next_year + 1) {
+            year_end(&mut engine, &mut digest, events, next_year);
+            next_year += 1;
+        }
+        digest.add(event);
+        out_of_range = engine.try_process(event).err();
+        events += 1;
+        read += 1;
+    })?;
+    if let Some(error) = out_of_range {
+        return Err(LedgerError::OutOfRange(error.to_string()));
+    }
+    while next_year <= last {
+        year_end(&mut engine, &mut digest, events, next_year);
+        next_year += 1;
+    }
+    Ok((computed, snapshots, read))
+}
+
+fn snapshot_of(
+    state: EngineState,
+    inputs: &Inputs,
+    options: &Options,
+    year: i32,
+    end_ms: i64,
+    events_digest: String,
+    events: u64,
+) -> Snapshot {
+    let lots = state
+        .lots
+        .into_iter()
+        .map(|(wallet, asset, method, lot)| SnapshotLot {
+            wallet,
+            asset,
+            method: method.as_str().to_owned(),
+            lot_id: lot.id,
+            event_id: lot.event_id,
+            acquired_ms: lot.acquired_ms,
+            amount: lot.amount,
+            basis: lot.basis,
+            basis_missing: lot.basis_missing,
+            price_missing: lot.price_missing,
+            origin_account: lot.origin_account,
+            moved: lot.moved,
+        })
+        .collect();
+    let head = SnapshotHead {
+        id: 0,
+        jurisdiction: US.to_owned(),
+        options: snapshot_options(options),
+        year,
+        end_ms,
+        key_hash: inputs.snapshot_key(options, end_ms),
+        events_digest,
+        events,
+        state: serde_json::json!({"per_wallet": state.per_wallet, "next_lot": state.next_lot}).to_string(),
+    };
+    Snapshot { head, lots, balances: state.balances }
+}
+
+fn engine_state(snapshot: Snapshot) -> Result<EngineState, LedgerError> {
+    let corrupt = |what: String| LedgerError::Corrupt(format!("snapshot {}: {what}", snapshot.head.id));
+    let state: serde_json::Value =
+        serde_json::from_str(&snapshot.head.state).map_err(|e| corrupt(format!("state {e}")))?;
+    let (Some(per_wallet), Some(next_lot)) = (state["per_wallet"].as_bool(), state["next_lot"].as_i64()) else {
+        return Err(corrupt(format!("state {:?}", snapshot.head.state)));
+    };
+    let mut lots = Vec::with_capacity(snapshot.lots.len());
+    for l in snapshot.lots {
+        let method = Method::from_name(&l.method).ok_or_else(|| corrupt(format!("method {:?}", l.method)))?;
+        let lot = Lot {
+            id: l.lot_id,
+            event_id: l.event_id,
+            acquired_ms: l.acquired_ms,
+            amount: l.amount,
+            basis: l.basis,
+            basis_missing: l.basis_missing,
+            price_missing: l.price_missing,
+            origin_account: l.origin_account,
+            moved: l.moved,
+        };
+        lots.push((l.wallet, l.asset, method, lot));
+    }
+    Ok(EngineState { lots, balances: snapshot.balances, per_wallet, next_lot })
+}

@@ -1,0 +1,254 @@
+//! Snapshots change nothing but the time: on random ledgers over five years and random edits
+//! (a new old event, a changed value, a deleted event, a reclassified event, an election, a
+//! renamed account), every year computed from the latest fitting snapshot equals the same year
+//! computed from the first event, and a pass over several years equals each year alone.
+
+use cointally_exchanges::time::from_millis;
+use cointally_exchanges::{EventKind, Leg, NewEvent};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use super::years::{Start, compute_years};
+use super::{Computed, Method, Options, Tracking, TransferFees, compute, year_start_ms};
+use crate::ledger::{Ledger, LegValue, NewAccount, OpenMode, Written};
+use crate::transfers;
+
+const FIRST_YEAR: i32 = 2022;
+const LAST_YEAR: i32 = 2026;
+const ASSETS: [&str; 2] = ["BTC", "ETH"];
+const DAY_MS: i64 = 86_400_000;
+
+/// An event to write: account (0–2), day from 2022-01-01, kind (0 buy, 1 sell, 2 swap,
+/// 3 staking, 4 own transfer), asset, size (1/1,000 units), price.
+type Spec = (usize, i64, u8, usize, i64, i64);
+
+#[derive(Debug, Clone)]
+enum Edit {
+    Add(Spec),
+    Revalue { event: usize, value: i64 },
+    Delete { event: usize },
+    Reclassify { event: usize },
+    Elect { hifo: bool, day: i64 },
+    Rename { account: usize },
+}
+
+fn spec() -> impl Strategy<Value = Spec> {
+    (0..3usize, 0..5 * 365i64, 0..5u8, 0..2usize, 1..5_000i64, 1..60_000i64)
+}
+
+fn edit() -> impl Strategy<Value = Edit> {
+    prop_oneof![
+        spec().prop_map(Edit::Add),
+        (0..100usize, 1..90_000i64).prop_map(|(event, value)| Edit::Revalue { event, value }),
+        (0..100usize).prop_map(|event| Edit::Delete { event }),
+        (0..100usize).prop_map(|event| Edit::Reclassify { event }),
+        (any::<bool>(), 0..5 * 365i64).prop_map(|(hifo, day)| Edit::Elect { hifo, day }),
+        (0..3usize).prop_map(|account| Edit::Rename { account }),
+    ]
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    ledger: Ledger,
+    accounts: Vec<i64>,
+    written: usize,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let mut ledger = Ledger::open(&path, OpenMode::CreateNew).unwrap();
+        let accounts = (0..3)
+            .map(|i| ledger.add_account(&NewAccount::files_only(format!("w{i}"), "wallet")).unwrap().id)
+            .collect();
+        Fixture { _dir: dir, path, ledger, accounts, written: 0 }
+    }
+
+    /// Writes one spec (two events for a transfer) with a value on every leg.
+    fn write(&mut self, (account, day, kind, asset, size, price): Spec) {
+        let n = self.written;
+        self.written += 1;
+        let time_ms = year_start_ms(FIRST_YEAR) + day * DAY_MS + (n as i64 % 1000) * 1000;
+        let (asset, other) = (ASSETS[asset], ASSETS[1 - asset]);
+        let units = Decimal::new(size, 3);
+        let worth = Decimal::new(size * price, 3);
+        let mut events = Vec::new();
+        let account_id = self.accounts[account];
+        let event = |legs: Vec<Leg>, kind: EventKind| NewEvent::new(format!("e{n}"), from_millis(time_ms), kind, legs);
+        match kind {
+            0 => events.push((
+                account_id,
+                event(
+                    vec![Leg::sent("USD", worth), Leg::received(asset, units), Leg::fee("USD", Decimal::ONE)],
+                    EventKind::Trade,
+                ),
+                vec![worth, worth, Decimal::ONE],
+            )),
+            1 => events.push((
+                account_id,
+                event(vec![Leg::sent(asset, units), Leg::received("USD", worth)], EventKind::Trade),
+                vec![worth, worth],
+            )),
+            2 => events.push((
+                account_id,
+                event(vec![Leg::sent(asset, units), Leg::received(other, units * Decimal::TWO)], EventKind::Trade),
+                vec![worth, worth],
+            )),
+            3 => events.push((account_id, event(vec![Leg::received(asset, units)], EventKind::Staking), vec![worth])),
+            _ => {
+                let to = self.accounts[(account + 1) % 3];
+                let hash = Some(format!("0x{n:064x}"));
+                let out =
+                    NewEvent { tx_hash: hash.clone(), ..event(vec![Leg::sent(asset, units)], EventKind::Withdrawal) };
+                let arrived = units - Decimal::new(1, 3).min(units / Decimal::TWO);
+                let deposit = NewEvent {
+                    tx_hash: hash,
+                    ..NewEvent::new(
+                        format!("e{n}-in"),
+                        from_millis(time_ms + 60_000),
+                        EventKind::Deposit,
+                        vec![Leg::received(asset, arrived)],
+                    )
+                };
+                events.push((account_id, out, vec![worth]));
+                events.push((to, deposit, vec![worth]));
+            }
+        }
+        let mut values = Vec::new();
+        let mut writer = self.ledger.writer().unwrap();
+        for (account, event, worth) in &events {
+            let (Written::New(id) | Written::Existing(id)) = writer.event(*account, "csv:generic", event, &[]).unwrap();
+            for (seq, (leg, value)) in event.legs.iter().zip(worth).enumerate() {
+                let price = (*value / leg.amount.abs()).round_dp(12);
+                values.push(LegValue {
+                    event_id: id,
+                    seq: seq as i64,
+                    price,
+                    value: *value,
+                    source: "test".into(),
+                    path: String::new(),
+                });
+            }
+        }
+        writer.commit().unwrap();
+        self.ledger.store_leg_values("USD", &values).unwrap();
+    }
+
+    /// The id of the `i`-th event (modulo their number).
+    fn event_id(&self, i: usize) -> Option<i64> {
+        let conn = rusqlite::Connection::open(&self.path).unwrap();
+        let count: i64 = conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+        if count == 0 {
+            return None;
+        }
+        conn.query_row("SELECT id FROM events ORDER BY id LIMIT 1 OFFSET ?1", [i as i64 % count], |r| r.get(0)).ok()
+    }
+
+    fn apply(&mut self, edit: &Edit) {
+        // Raw writes through a second connection, as another writer would: the triggers see them.
+        let raw = || rusqlite::Connection::open(&self.path).unwrap();
+        match *edit {
+            Edit::Add(spec) => self.write(spec),
+            Edit::Revalue { event, value } => {
+                if let Some(id) = self.event_id(event) {
+                    raw()
+                        .execute(
+                            "UPDATE leg_values SET value = ?1 WHERE event_id = ?2",
+                            rusqlite::params![value.to_string(), id],
+                        )
+                        .unwrap();
+                }
+            }
+            Edit::Delete { event } => {
+                if let Some(id) = self.event_id(event) {
+                    let conn = raw();
+                    conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+                    conn.execute("DELETE FROM events WHERE id = ?1", [id]).unwrap();
+                }
+            }
+            Edit::Reclassify { event } => {
+                if let Some(id) = self.event_id(event) {
+                    self.ledger.reclassify(id, EventKind::Gift).unwrap();
+                }
+            }
+            Edit::Elect { hifo, day } => {
+                let method = if hifo { "hifo" } else { "lifo" };
+                self.ledger.add_election(method, year_start_ms(FIRST_YEAR) + day * DAY_MS, None).unwrap();
+            }
+            Edit::Rename { account } => {
+                self.written += 1;
+                let label = format!("z{account}-{}", self.written);
+                raw()
+                    .execute(
+                        "UPDATE accounts SET label = ?1 WHERE id = ?2",
+                        rusqlite::params![label, self.accounts[account]],
+                    )
+                    .unwrap();
+            }
+        }
+    }
+
+    /// Every year in `years` through snapshots, and each alone from the first event.
+    fn both(&mut self, options: Options, years: std::ops::RangeInclusive<i32>) -> (Vec<Computed>, Vec<Computed>, bool) {
+        let matching = transfers::refresh(&mut self.ledger).unwrap();
+        let (passed, info) =
+            compute_years(&mut self.ledger, options, &matching, years.clone(), Start::Snapshot).unwrap();
+        let alone =
+            years.map(|y| compute(&self.ledger, Options { year: Some(y), ..options }, &matching).unwrap()).collect();
+        (passed, alone, info.started_after.is_some())
+    }
+}
+
+fn assert_same(passed: &[Computed], alone: &[Computed]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(passed.len(), alone.len());
+    for (p, a) in passed.iter().zip(alone) {
+        prop_assert_eq!(&p.computation.disposals, &a.computation.disposals);
+        prop_assert_eq!(&p.computation.income, &a.computation.income);
+        prop_assert_eq!(&p.computation.holdings, &a.computation.holdings);
+        prop_assert_eq!(&p.inputs_hash, &a.inputs_hash);
+        prop_assert_eq!(p.events, a.events);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_report_from_a_snapshot_equals_one_from_the_first_event(
+        history in prop::collection::vec(spec(), 1..40),
+        edits in prop::collection::vec(prop::collection::vec(edit(), 0..3), 1..4),
+        year in FIRST_YEAR..=LAST_YEAR,
+        hifo in any::<bool>(),
+        universal in any::<bool>(),
+    ) {
+        let options = Options {
+            method: if hifo { Method::Hifo } else { Method::Fifo },
+            tracking: if universal { Tracking::Universal } else { Tracking::Us },
+            transfer_fees: TransferFees::Dispose,
+            year: None,
+            what_if: false,
+        };
+        let mut f = Fixture::new();
+        for s in history {
+            f.write(s);
+        }
+        // All years in one pass stores a snapshot at each year-end; it equals each year alone.
+        let (passed, alone, _) = f.both(options, FIRST_YEAR..=LAST_YEAR);
+        assert_same(&passed, &alone)?;
+        for (i, round) in edits.iter().enumerate() {
+            for e in round {
+                f.apply(e);
+            }
+            let (passed, alone, from_snapshot) = f.both(options, year..=year);
+            assert_same(&passed, &alone)?;
+            // With nothing changed since the last report of the year, it starts from the
+            // snapshot that report stored at the end of the year before.
+            if round.is_empty() && i > 0 {
+                prop_assert!(from_snapshot, "an unchanged ledger reuses its snapshot");
+            }
+        }
+    }
+}
