@@ -103,3 +103,14 @@ pub fn csv_writer(out: &mut dyn std::io::Write) -> csv::Writer<&mut dyn std::io:
 pub fn yes(flag: bool) -> String {
     if flag { "yes" } else { "no" }.to_owned()
 }
+
+/// Writes a year's figures as a `Figure,Value` CSV; returns the data rows.
+pub fn write_figures<F: AsRef<str>>(rows: &[(F, String)], out: &mut dyn std::io::Write) -> std::io::Result<usize> {
+    let mut w = csv_writer(out);
+    w.write_record(["Figure", "Value"])?;
+    for (figure, value) in rows {
+        w.write_record([figure.as_ref(), value.as_str()])?;
+    }
+    w.flush()?;
+    Ok(rows.len())
+}

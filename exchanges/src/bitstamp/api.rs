@@ -361,15 +361,7 @@ impl BitstampApi {
         self.client.send(&request)
     }
 
-    /// The account label this handle was made for.
-    pub fn account(&self) -> &str {
-        &self.account
-    }
-
-    /// The shared limiter.
-    pub fn limiter(&self) -> &Arc<Limiter> {
-        self.client.limiter()
-    }
+    crate::http::handle::api_handle_accessors!();
 }
 
 /// An answer that is not what `endpoint` documents.

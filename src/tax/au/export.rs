@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use cointally_exchanges::amount::format_amount;
 
 use super::report::{AuReport, identification};
-use crate::export::year_manifest::{Written, YearManifest, csv_writer, manifest, yes};
+use crate::export::year_manifest::{Written, YearManifest, csv_writer, manifest, write_figures, yes};
 use crate::tax::report::money;
 
 /// An Australian export format.
@@ -121,13 +121,7 @@ fn write_summary(report: &AuReport<'_>, out: &mut dyn Write) -> io::Result<usize
         ("18V Net capital losses carried forward to later income years", money(f.carried_forward)),
         ("Ordinary income from crypto (not in item 18)", money(t.income)),
     ];
-    let mut w = csv_writer(out);
-    w.write_record(["Figure", "Value"])?;
-    for (figure, value) in &rows {
-        w.write_record([figure, value.as_str()])?;
-    }
-    w.flush()?;
-    Ok(rows.len())
+    write_figures(&rows, out)
 }
 
 /// Renders `format`; `file` is the name the manifest records.

@@ -5,16 +5,13 @@
 //! same ledger gives the same bytes.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use cointally_exchanges::amount::format_amount;
 
 use super::Treatment;
 use super::report::CaReport;
 use super::year::{LINE_GAIN, LINE_PROCEEDS, LINE_TAXABLE, inclusion_rate};
-use crate::export::year_manifest::{
-    Written, YearManifest, csv_writer, manifest, recorded_name, write_with_manifest, yes,
-};
+use crate::export::year_manifest::{Written, YearManifest, csv_writer, manifest, write_figures, yes};
 use crate::tax::report::money;
 use crate::tax::uk::day::date_of;
 
@@ -142,13 +139,7 @@ fn write_schedule3(report: &CaReport<'_>, out: &mut dyn Write) -> io::Result<usi
             ("Business income from rewards at fair market value".into(), money(report.income())),
         ]);
     }
-    let mut w = csv_writer(out);
-    w.write_record(["Figure", "Value"])?;
-    for (figure, value) in &rows {
-        w.write_record([figure, value])?;
-    }
-    w.flush()?;
-    Ok(rows.len())
+    write_figures(&rows, out)
 }
 
 /// Renders `format`; `file` is the name the manifest records; `missing` is (legs without a
@@ -169,16 +160,4 @@ pub fn render(
     let manifest =
         manifest(format.name(), "CA", &c.year, &report.currency, missing, (&c.inputs_hash, c.events), output);
     Ok((bytes, manifest))
-}
-
-/// Writes `format` to `path` and its manifest beside it.
-pub fn write_file(
-    format: CaFormat,
-    report: &CaReport<'_>,
-    missing: (usize, bool),
-    path: &Path,
-) -> io::Result<YearManifest> {
-    let (bytes, manifest) = render(format, report, missing, &recorded_name(path))?;
-    write_with_manifest(path, &bytes, &manifest)?;
-    Ok(manifest)
 }

@@ -15,7 +15,7 @@ use std::io::{self, Write};
 
 use super::day::berlin_date;
 use super::report::DeReport;
-use crate::export::year_manifest::{Written, YearManifest, manifest};
+use crate::export::year_manifest::{Written, YearManifest, csv_writer, manifest, write_figures};
 use crate::tax::report::money;
 
 /// A German export format.
@@ -67,7 +67,8 @@ fn yes(flag: bool) -> &'static str {
 }
 
 /// Writes the per-disposal list; returns the data rows.
-fn write_disposals(report: &DeReport<'_>, w: &mut csv::Writer<&mut dyn Write>) -> io::Result<usize> {
+fn write_disposals(report: &DeReport<'_>, out: &mut dyn Write) -> io::Result<usize> {
+    let mut w = csv_writer(out);
     w.write_record([
         "Veräußerung (date sold)",
         "Anschaffung (date acquired)",
@@ -101,11 +102,12 @@ fn write_disposals(report: &DeReport<'_>, w: &mut csv::Writer<&mut dyn Write>) -
             yes(r.price_missing),
         ])?;
     }
+    w.flush()?;
     Ok(report.computed.disposals.len())
 }
 
 /// Writes the Anlage SO figures, one per line; returns the data rows.
-fn write_anlage_so(report: &DeReport<'_>, w: &mut csv::Writer<&mut dyn Write>) -> io::Result<usize> {
+fn write_anlage_so(report: &DeReport<'_>, out: &mut dyn Write) -> io::Result<usize> {
     let f = &report.figures;
     let p = &f.private_sales;
     let unknown = || "unknown".to_owned();
@@ -140,11 +142,7 @@ fn write_anlage_so(report: &DeReport<'_>, w: &mut csv::Writer<&mut dyn Write>) -
         ),
         ("Taxable income from other services after the Freigrenze", money(f.taxable_other_services)),
     ];
-    w.write_record(["Figure", "Value"])?;
-    for (figure, value) in &rows {
-        w.write_record([figure, value.as_str()])?;
-    }
-    Ok(rows.len())
+    write_figures(&rows, out)
 }
 
 /// Renders `format`; `file` is the name the manifest records.
@@ -155,15 +153,9 @@ pub fn render(
     file: &str,
 ) -> io::Result<(Vec<u8>, YearManifest)> {
     let mut bytes = Vec::new();
-    let rows = {
-        let out: &mut dyn Write = &mut bytes;
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out);
-        let rows = match format {
-            DeFormat::AnlageSo => write_anlage_so(report, &mut w)?,
-            DeFormat::Disposals => write_disposals(report, &mut w)?,
-        };
-        w.flush()?;
-        rows
+    let rows = match format {
+        DeFormat::AnlageSo => write_anlage_so(report, &mut bytes)?,
+        DeFormat::Disposals => write_disposals(report, &mut bytes)?,
     };
     let c = report.computed;
     let output = Written { file, bytes: &bytes, rows };

@@ -4,12 +4,11 @@
 //! written with a manifest beside it; no timestamps, so the same ledger gives the same bytes.
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use super::day::date_of;
 use super::report::UkReport;
 use super::year::Part;
-use crate::export::year_manifest::{Written, csv_writer, manifest, recorded_name, write_with_manifest, yes};
+use crate::export::year_manifest::{Written, csv_writer, manifest, write_figures, yes};
 use crate::tax::report::money;
 
 /// A UK export format.
@@ -133,13 +132,7 @@ fn write_sa108(report: &UkReport<'_>, out: &mut dyn Write) -> io::Result<usize> 
         part("on or after 30 October 2024", after);
     }
     rows.push(("Income from cryptoassets (not in SA108)".into(), money(report.income())));
-    let mut w = csv_writer(out);
-    w.write_record(["Figure", "Value"])?;
-    for (figure, value) in &rows {
-        w.write_record([figure, value])?;
-    }
-    w.flush()?;
-    Ok(rows.len())
+    write_figures(&rows, out)
 }
 
 /// Renders `format`; `file` is the name the manifest records.
@@ -159,16 +152,4 @@ pub fn render(
     let manifest =
         manifest(format.name(), "UK", &c.year, &report.currency, missing, (&c.inputs_hash, c.events), output);
     Ok((bytes, manifest))
-}
-
-/// Writes `format` to `path` and its manifest beside it.
-pub fn write_file(
-    format: UkFormat,
-    report: &UkReport<'_>,
-    missing: (usize, bool),
-    path: &Path,
-) -> io::Result<UkManifest> {
-    let (bytes, manifest) = render(format, report, missing, &recorded_name(path))?;
-    write_with_manifest(path, &bytes, &manifest)?;
-    Ok(manifest)
 }
