@@ -91,13 +91,14 @@ fn an_unknown_account_or_format_is_a_usage_error() {
 fn a_closed_pipe_ends_quietly() {
     let sb = with_wallet();
     sb.ok(&["import", &fixture("generic/history.csv"), "--account", "cold"]);
-    let mut child = sb
-        .command(&["events"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    // The table and the JSON document (`report --json | head`) end the same way.
+    for args in [&["events"][..], &["events", "--json"][..]] {
+        let mut child =
+            sb.command(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        drop(child.stdout.take());
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
 }

@@ -74,7 +74,7 @@ impl Table {
 /// Prints one JSON document on stdout, pretty, with a final newline.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::other)?;
+    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     out.flush()
 }
