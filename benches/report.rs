@@ -215,142 +215,133 @@ fn add_one_event(ledger: &mut Ledger) {
     ledger.store_leg_values("USD", &values).expect("values");
 }
 
-/// The UK run: tax year 2024/25 under HMRC's matching rules.
-fn uk_run(ledger: &mut Ledger) {
+/// Times one country's report of the bench ledger: transfers, its computation, its summing
+/// up (`summary`, which gives the line of figures printed under the timing).
+fn country_run<C>(
+    ledger: &mut Ledger,
+    title: &str,
+    phase: &str,
+    compute: impl FnOnce(&Ledger, &transfers::Matching) -> C,
+    events: fn(&C) -> u64,
+    summary: impl FnOnce(&C) -> String,
+) {
     let started = Instant::now();
     let matching = transfers::refresh(ledger).expect("transfers");
     let matched = started.elapsed();
-    let computed = tax::uk::compute(ledger, 2024, &matching).expect("compute");
+    let computed = compute(ledger, &matching);
     let computed_at = started.elapsed();
-    let report = UkReport::new(&computed, "GBP");
+    let figures = summary(&computed);
     let total = started.elapsed();
     println!(
-        "UK report 2024/25 over {} events: {:.2} s (transfers {:.2} s: {} matched; matching and pools {:.2} s; sum {:.2} s)",
-        computed.events,
+        "{title} over {} events: {:.2} s (transfers {:.2} s: {} matched; {phase} {:.2} s; sum {:.2} s)",
+        events(&computed),
         total.as_secs_f64(),
         matched.as_secs_f64(),
         matching.links.len(),
         (computed_at - matched).as_secs_f64(),
         (total - computed_at).as_secs_f64(),
     );
-    let f = &report.figures.total;
-    println!(
-        "  {} rows, {} disposals, {} income rows, {} pools; proceeds {}, allowable costs {}",
-        computed.disposals.len(),
-        f.disposals,
-        computed.income.len(),
-        computed.pools.len(),
-        f.proceeds.round_dp(2),
-        f.allowable_costs.round_dp(2),
-    );
+    println!("  {figures}");
     println!(
         "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
         peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    );
+}
+
+/// The UK run: tax year 2024/25 under HMRC's share matching and pools.
+fn uk_run(ledger: &mut Ledger) {
+    country_run(
+        ledger,
+        "UK report 2024/25",
+        "matching and pools",
+        |ledger, matching| tax::uk::compute(ledger, 2024, matching).expect("compute"),
+        |c| c.events,
+        |computed| {
+            let report = UkReport::new(computed, "GBP");
+            let f = &report.figures.total;
+            format!(
+                "{} rows, {} disposals, {} income rows, {} pools; proceeds {}, allowable costs {}",
+                computed.disposals.len(),
+                f.disposals,
+                computed.income.len(),
+                computed.pools.len(),
+                f.proceeds.round_dp(2),
+                f.allowable_costs.round_dp(2),
+            )
+        },
     );
 }
 
 /// The Australian run: financial year 2024-25 (`--year 2025`) under the ATO's rules.
 fn au_run(ledger: &mut Ledger) {
-    let started = Instant::now();
-    let matching = transfers::refresh(ledger).expect("transfers");
-    let matched = started.elapsed();
-    let computed = tax::au::compute(ledger, 2025, tax::Method::Fifo, &matching).expect("compute");
-    let computed_at = started.elapsed();
-    let report = AuReport::new(&computed, "AUD");
-    let totals = report.totals();
-    let total = started.elapsed();
-    println!(
-        "AU report 2024-25 over {} events: {:.2} s (transfers {:.2} s: {} matched; parcels {:.2} s; sum {:.2} s)",
-        computed.events,
-        total.as_secs_f64(),
-        matched.as_secs_f64(),
-        matching.links.len(),
-        (computed_at - matched).as_secs_f64(),
-        (total - computed_at).as_secs_f64(),
-    );
-    let f = &computed.figures;
-    println!(
-        "  {} disposals, {} income rows, {} parcels held; proceeds {}, cost base {}, net capital gain {}",
-        computed.disposals.len(),
-        computed.income.len(),
-        computed.parcels.len(),
-        totals.proceeds.round_dp(2),
-        totals.cost_base.round_dp(2),
-        f.net_capital_gain.round_dp(2),
-    );
-    println!(
-        "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
-        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    country_run(
+        ledger,
+        "AU report 2024-25",
+        "parcels",
+        |ledger, matching| tax::au::compute(ledger, 2025, tax::Method::Fifo, matching).expect("compute"),
+        |c| c.events,
+        |computed| {
+            let totals = AuReport::new(computed, "AUD").totals();
+            format!(
+                "{} disposals, {} income rows, {} parcels held; proceeds {}, cost base {}, net capital gain {}",
+                computed.disposals.len(),
+                computed.income.len(),
+                computed.parcels.len(),
+                totals.proceeds.round_dp(2),
+                totals.cost_base.round_dp(2),
+                computed.figures.net_capital_gain.round_dp(2),
+            )
+        },
     );
 }
 
 /// The Canadian run: calendar 2024 under the CRA's ACB and superficial-loss rules.
 fn ca_run(ledger: &mut Ledger) {
-    let started = Instant::now();
-    let matching = transfers::refresh(ledger).expect("transfers");
-    let matched = started.elapsed();
-    let computed = tax::ca::compute(ledger, 2024, &matching).expect("compute");
-    let computed_at = started.elapsed();
-    let report = CaReport::new(&computed, "CAD", tax::ca::Treatment::Capital);
-    let total = started.elapsed();
-    println!(
-        "CA report 2024 over {} events: {:.2} s (transfers {:.2} s: {} matched; ACB and superficial losses {:.2} s; sum {:.2} s)",
-        computed.events,
-        total.as_secs_f64(),
-        matched.as_secs_f64(),
-        matching.links.len(),
-        (computed_at - matched).as_secs_f64(),
-        (total - computed_at).as_secs_f64(),
-    );
-    let f = &report.figures;
-    println!(
-        "  {} dispositions, {} denied in part or whole, {} income rows, {} holdings; proceeds {}, net gain {}",
-        f.dispositions,
-        f.denials,
-        computed.income.len(),
-        computed.holdings.len(),
-        f.proceeds.round_dp(2),
-        f.net().round_dp(2),
-    );
-    println!(
-        "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
-        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    country_run(
+        ledger,
+        "CA report 2024",
+        "ACB and superficial losses",
+        |ledger, matching| tax::ca::compute(ledger, 2024, matching).expect("compute"),
+        |c| c.events,
+        |computed| {
+            let report = CaReport::new(computed, "CAD", tax::ca::Treatment::Capital);
+            let f = &report.figures;
+            format!(
+                "{} dispositions, {} denied in part or whole, {} income rows, {} holdings; proceeds {}, net gain {}",
+                f.dispositions,
+                f.denials,
+                computed.income.len(),
+                computed.holdings.len(),
+                f.proceeds.round_dp(2),
+                f.net().round_dp(2),
+            )
+        },
     );
 }
 
 /// The German run: calendar year 2024 in Berlin time, FIFO per wallet, the Freigrenzen.
 fn de_run(ledger: &mut Ledger) {
-    let started = Instant::now();
-    let matching = transfers::refresh(ledger).expect("transfers");
-    let matched = started.elapsed();
-    let computed = tax::de::compute(ledger, 2024, &matching).expect("compute");
-    let computed_at = started.elapsed();
     let labels: BTreeMap<i64, String> =
         ledger.accounts().expect("accounts").into_iter().map(|a| (a.id, a.label)).collect();
-    let report = DeReport::new(&computed, "EUR", labels);
-    let total = started.elapsed();
-    println!(
-        "DE report 2024 over {} events: {:.2} s (transfers {:.2} s: {} matched; lots {:.2} s; sum {:.2} s)",
-        computed.events,
-        total.as_secs_f64(),
-        matched.as_secs_f64(),
-        matching.links.len(),
-        (computed_at - matched).as_secs_f64(),
-        (total - computed_at).as_secs_f64(),
-    );
-    let f = &report.figures;
-    println!(
-        "  {} disposal rows ({} within one year), {} income rows, {} lots held; private-sale net gain {}, tax-free net gain {}",
-        computed.disposals.len(),
-        f.private_sales.rows,
-        computed.income.len(),
-        computed.holdings.len(),
-        f.private_sales.net().round_dp(2),
-        f.tax_free.net().round_dp(2),
-    );
-    println!(
-        "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
-        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    country_run(
+        ledger,
+        "DE report 2024",
+        "lots",
+        |ledger, matching| tax::de::compute(ledger, 2024, matching).expect("compute"),
+        |c| c.events,
+        |computed| {
+            let report = DeReport::new(computed, "EUR", labels);
+            let f = &report.figures;
+            format!(
+                "{} disposal rows ({} within one year), {} income rows, {} lots held; private-sale net gain {}, tax-free net gain {}",
+                computed.disposals.len(),
+                f.private_sales.rows,
+                computed.income.len(),
+                computed.holdings.len(),
+                f.private_sales.net().round_dp(2),
+                f.tax_free.net().round_dp(2),
+            )
+        },
     );
 }
 
