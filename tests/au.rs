@@ -19,25 +19,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{Sandbox, fixture};
+use common::Sandbox;
 use serde_json::json;
 
 fn au_ledger() -> Sandbox {
-    let sb = Sandbox::new();
-    sb.ok(&["init", "--currency", "AUD", "--jurisdiction", "au"]);
-    sb.ok(&["account", "add", "wallet", "--label", "exchange"]);
-    sb.ok(&["account", "add", "wallet", "--label", "wallet"]);
-    sb.ok(&["import", &fixture("au/exchange.csv"), "--account", "exchange"]);
-    sb.ok(&["import", &fixture("au/wallet.csv"), "--account", "wallet"]);
-    sb.ok(&["prices", "import", &fixture("au/prices.csv")]);
-    sb.ok(&["prices", "--offline"]);
-    sb
-}
-
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/au/golden").join(name)
+    common::country_ledger("au", "AUD")
 }
 
 #[test]
@@ -133,25 +119,9 @@ fn au_report_2025_is_2024_25_by_hand() {
 #[test]
 fn au_exports_match_their_golden_files_and_are_byte_identical_on_rerun() {
     let sb = au_ledger();
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     for format in ["ato", "ato-summary"] {
-        let file = sb.path(&format!("{format}-2025.csv"));
-        let file_text = file.to_str().unwrap();
-        sb.ok(&["export", format, "--year", "2025", "-o", file_text]);
-        let bytes = std::fs::read(&file).unwrap();
-        let manifest = std::fs::read(format!("{file_text}.manifest.json")).unwrap();
-        sb.ok(&["export", format, "--year", "2025", "-o", file_text]);
-        assert_eq!(std::fs::read(&file).unwrap(), bytes, "{format}: the second run differs");
-        assert_eq!(std::fs::read(format!("{file_text}.manifest.json")).unwrap(), manifest);
-        let m: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+        let m = common::golden_export(&sb, "au", format, "2025");
         assert_eq!((m["jurisdiction"].as_str(), m["tax_year"].as_str()), (Some("AU"), Some("2024-25")));
-        assert_eq!(m["output"]["bytes"].as_u64(), Some(bytes.len() as u64));
-        let name = format!("{format}-2025.csv");
-        if update {
-            std::fs::write(golden(&name), &bytes).unwrap();
-        }
-        let want = std::fs::read_to_string(golden(&name)).unwrap();
-        assert_eq!(String::from_utf8(bytes).unwrap(), want, "{format}: differs from fixtures/au/golden/{name}");
     }
     let list = sb.ok(&["export", "--list"]).stdout;
     assert!(list.contains("ato-summary"), "{list}");

@@ -15,24 +15,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-
-use common::{Sandbox, fixture};
+use common::Sandbox;
 
 fn uk_ledger() -> Sandbox {
-    let sb = Sandbox::new();
-    sb.ok(&["init", "--currency", "GBP", "--jurisdiction", "uk"]);
-    sb.ok(&["account", "add", "wallet", "--label", "exchange"]);
-    sb.ok(&["account", "add", "wallet", "--label", "wallet"]);
-    sb.ok(&["import", &fixture("uk/exchange.csv"), "--account", "exchange"]);
-    sb.ok(&["import", &fixture("uk/wallet.csv"), "--account", "wallet"]);
-    sb.ok(&["prices", "import", &fixture("uk/prices.csv")]);
-    sb.ok(&["prices", "--offline"]);
-    sb
-}
-
-fn golden(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/uk/golden").join(name)
+    common::country_ledger("uk", "GBP")
 }
 
 #[test]
@@ -101,25 +87,9 @@ fn uk_report_2024_by_hand() {
 #[test]
 fn uk_exports_match_their_golden_files_and_are_byte_identical_on_rerun() {
     let sb = uk_ledger();
-    let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     for format in ["hmrc", "sa108"] {
-        let file = sb.path(&format!("{format}-2024.csv"));
-        let file_text = file.to_str().unwrap();
-        sb.ok(&["export", format, "--year", "2024", "-o", file_text]);
-        let bytes = std::fs::read(&file).unwrap();
-        let manifest = std::fs::read(format!("{file_text}.manifest.json")).unwrap();
-        sb.ok(&["export", format, "--year", "2024", "-o", file_text]);
-        assert_eq!(std::fs::read(&file).unwrap(), bytes, "{format}: the second run differs");
-        assert_eq!(std::fs::read(format!("{file_text}.manifest.json")).unwrap(), manifest);
-        let m: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+        let m = common::golden_export(&sb, "uk", format, "2024");
         assert_eq!((m["jurisdiction"].as_str(), m["tax_year"].as_str()), (Some("UK"), Some("2024/25")));
-        assert_eq!(m["output"]["bytes"].as_u64(), Some(bytes.len() as u64));
-        let name = format!("{format}-2024.csv");
-        if update {
-            std::fs::write(golden(&name), &bytes).unwrap();
-        }
-        let want = std::fs::read_to_string(golden(&name)).unwrap();
-        assert_eq!(String::from_utf8(bytes).unwrap(), want, "{format}: differs from fixtures/uk/golden/{name}");
     }
     let list = sb.ok(&["export", "--list"]).stdout;
     assert!(list.contains("hmrc") && list.contains("sa108"), "{list}");

@@ -211,3 +211,43 @@ pub fn ledger_bytes(ledger: &Path) -> Vec<u8> {
     }
     bytes
 }
+
+/// A ledger under a country's rules from its fixtures: `init --currency CURRENCY
+/// --jurisdiction CODE`, the wallets `exchange` and `wallet` filled from
+/// `fixtures/CODE/{exchange,wallet}.csv`, and the prices of `fixtures/CODE/prices.csv` applied.
+pub fn country_ledger(code: &str, currency: &str) -> Sandbox {
+    let sb = Sandbox::new();
+    sb.ok(&["init", "--currency", currency, "--jurisdiction", code]);
+    for wallet in ["exchange", "wallet"] {
+        sb.ok(&["account", "add", "wallet", "--label", wallet]);
+        sb.ok(&["import", &fixture(&format!("{code}/{wallet}.csv")), "--account", wallet]);
+    }
+    sb.ok(&["prices", "import", &fixture(&format!("{code}/prices.csv"))]);
+    sb.ok(&["prices", "--offline"]);
+    sb
+}
+
+/// Writes `export FORMAT --year YEAR` twice and checks that both runs give the same file and
+/// manifest, that the manifest counts the file's bytes, and that the file equals
+/// `fixtures/DIR/golden/FORMAT-YEAR.csv` (`UPDATE_GOLDEN=1` rewrites it). Returns the manifest.
+pub fn golden_export(sb: &Sandbox, dir: &str, format: &str, year: &str) -> serde_json::Value {
+    let name = format!("{format}-{year}.csv");
+    let file = sb.path(&name);
+    let file_text = file.to_str().unwrap();
+    let manifest_path = format!("{file_text}.manifest.json");
+    sb.ok(&["export", format, "--year", year, "-o", file_text]);
+    let bytes = std::fs::read(&file).unwrap();
+    let manifest = std::fs::read(&manifest_path).unwrap();
+    sb.ok(&["export", format, "--year", year, "-o", file_text]);
+    assert_eq!(std::fs::read(&file).unwrap(), bytes, "{format}: the second run differs");
+    assert_eq!(std::fs::read(&manifest_path).unwrap(), manifest, "{format}: the second manifest differs");
+    let m: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    assert_eq!(m["output"]["bytes"].as_u64(), Some(bytes.len() as u64));
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(dir).join("golden").join(&name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &bytes).unwrap();
+    }
+    let want = std::fs::read_to_string(&golden).unwrap();
+    assert_eq!(String::from_utf8(bytes).unwrap(), want, "{format}: differs from fixtures/{dir}/golden/{name}");
+    m
+}
