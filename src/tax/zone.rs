@@ -83,6 +83,14 @@ impl Zone {
         self.date(time_ms).year()
     }
 
+    /// The offset of local time from UTC at `time_ms`, in ms.
+    pub fn offset_ms(self, time_ms: i64) -> i64 {
+        use chrono::Offset;
+        let offset =
+            self.0.offset_from_utc_datetime(&DateTime::from_timestamp_millis(time_ms).unwrap_or_default().naive_utc());
+        i64::from(offset.fix().local_minus_utc()) * 1000
+    }
+
     /// The first instant (UTC ms) of local 1 January of `year`; where midnight does not exist
     /// locally (a clock change at midnight), the first instant of that day that does.
     pub fn year_start_ms(self, year: i32) -> i64 {
@@ -103,6 +111,22 @@ mod tests {
 
     fn ms(text: &str) -> i64 {
         cointally_exchanges::time::parse_utc(text).unwrap().timestamp_millis()
+    }
+
+    /// chrono-tz's table holds the summer-time changes through 2099 (in 2100, the last year
+    /// `--year` takes, a zone keeps its standard time all year: documented in the README).
+    #[test]
+    fn summer_time_is_known_through_2099() {
+        let ny: Zone = "America/New_York".parse().unwrap();
+        let london: Zone = "Europe/London".parse().unwrap();
+        for year in 2009..=2099 {
+            let july = ms(&format!("{year}-07-01T12:00:00Z"));
+            let january = ms(&format!("{year}-01-15T12:00:00Z"));
+            assert_eq!(ny.offset_ms(july), -4 * 3_600_000, "{year}");
+            assert_eq!(ny.offset_ms(january), -5 * 3_600_000, "{year}");
+            assert_eq!(london.offset_ms(july), 3_600_000, "{year}");
+            assert_eq!(london.offset_ms(january), 0, "{year}");
+        }
     }
 
     #[test]
