@@ -52,6 +52,10 @@ fn a_new_york_evening_sale_on_31_december_lands_in_2025() {
     assert_eq!((sale["acquired"].as_str(), sale["disposed"].as_str()), (Some("2025-03-01"), Some("2025-12-31")));
     assert_eq!(report["totals"]["short_term_gain"], "10000.00");
     assert_eq!(report["timezone"], "America/New_York");
+    // Every event is in 2025 in New York: --all-years computes that year only.
+    let all = sb.ok(&["--json", "report", "--all-years"]).json();
+    let years: Vec<i64> = all.as_array().unwrap().iter().map(|r| r["year"].as_i64().unwrap()).collect();
+    assert_eq!(years, [2025]);
 
     let manifest = sb.ok(&["--json", "export", "form8949", "--year", "2025", "-o", "f8949.csv"]).json();
     assert_eq!(manifest["options"]["timezone"], "America/New_York");

@@ -208,9 +208,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let range = match (args.year, args.years) {
         (Some(year), _) => (year, year),
         (None, Some(range)) => range,
-        (None, None) => match ledger.event_years()? {
+        (None, None) => match ledger.event_time_bounds()? {
             Some((first, last)) => {
-                (first.clamp(*YEARS.start(), *YEARS.end()), last.clamp(*YEARS.start(), *YEARS.end()))
+                // The years of the ledger's time zone: an evening event on 31 December in New
+                // York is that year's, though 1 January in UTC.
+                let zone = crate::tax::zone::Zone::of_ledger(&ledger)?;
+                let year = |ms: i64| zone.year(ms).clamp(*YEARS.start(), *YEARS.end());
+                (year(first), year(last))
             }
             None => {
                 return Err(Failure::input("the ledger has no events: there is no year to report")

@@ -278,11 +278,10 @@ pub fn year_report(
     let labels = accounts.iter().map(|a| (a.id, a.label.clone())).collect();
     let exchanges = accounts.iter().map(|a| (a.id, a.exchange.clone())).collect();
     let c = &computed.computation;
-    let mut report = report::Report::new(year, &currency, options, c, &labels, &computed.inputs_hash);
+    let mut report = report::Report::new(year, &currency, options, c, &labels, &computed.inputs_hash)
+        .with_ledger_settings(ledger)?;
     report.classify(&c.disposals, &exchanges);
     report.elections = computed.elections.clone();
-    report.zone = zone::Zone::of_ledger(ledger)?;
-    report.rebates = rebates::Rebates::of_ledger(ledger)?;
     let reconciliation = year_reconciliation(ledger, &report, computed)?;
     report.apply(&reconciliation, &c.disposals);
     Ok(report)

@@ -204,6 +204,17 @@ impl Report {
         }
     }
 
+    /// Takes the ledger's time zone and rebate treatment (what the computation was made with)
+    /// for the dates and the manifest.
+    pub fn with_ledger_settings(
+        mut self,
+        ledger: &crate::ledger::Ledger,
+    ) -> Result<Report, crate::ledger::LedgerError> {
+        self.zone = Zone::of_ledger(ledger)?;
+        self.rebates = Rebates::of_ledger(ledger)?;
+        Ok(self)
+    }
+
     /// Puts each row in its Form 8949 box: `disposals` are the engine's rows behind the lines
     /// (same order), `exchanges` the accounts' exchange names by id. What a broker reported is
     /// presumed from the exchange and the dates ([`presumed`]).
