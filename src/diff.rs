@@ -62,9 +62,8 @@ pub struct RunManifest {
 impl RunManifest {
     /// The manifest of `report`, the ledger's inputs read up to the year's end.
     pub fn build(ledger: &Ledger, report: &Report) -> Result<RunManifest, LedgerError> {
-        let end = chrono::NaiveDate::from_ymd_opt(report.year + 1, 1, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|t| t.and_utc());
+        // The year's end in the ledger's time zone (the report's).
+        let end = chrono::DateTime::from_timestamp_millis(report.zone.year_start_ms(report.year.saturating_add(1)));
         let rows = ledger.events(&EventFilter { until: end, ..EventFilter::default() })?;
         let mut keys: BTreeMap<i64, String> = BTreeMap::new();
         let mut events = BTreeMap::new();

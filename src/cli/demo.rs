@@ -343,7 +343,8 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
         &computed.computation,
         &labels,
         &computed.inputs_hash,
-    );
+    )
+    .with_ledger_settings(&ledger)?;
     let exports = write_exports(&ledger, &path, &tax, &computed, missing)?;
     let findings = audit(&mut ledger)?;
     if !findings.is_empty() {

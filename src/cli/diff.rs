@@ -36,7 +36,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         &computed.computation,
         &labels,
         &computed.inputs_hash,
-    );
+    )
+    .with_ledger_settings(&ledger)?;
     let now = RunManifest::build(&ledger, &report)?;
     if let Some(path) = &args.save {
         let mut tmp = tempfile::NamedTempFile::new_in(

@@ -32,7 +32,8 @@ pub fn parse_year(text: &str) -> Result<i32, String> {
 /// The choices of a computation, shared by every command that computes gains.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TaxArgs {
-    /// The tax year, 2009 to 2100: the calendar year in UTC (US, Canada) or in Berlin time
+    /// The tax year, 2009 to 2100: the calendar year in the ledger's time zone (US; UTC
+    /// unless `cointally settings timezone` says otherwise), in UTC (Canada), in Berlin time
     /// (Germany), the UK tax year that starts on 6 April of it (2024 = 2024/25), or the
     /// Australian financial year that ends on 30 June of it (2025 = 2024-25)
     // In the struct's group by hand: clap leaves the group of a struct with a flattened part
@@ -120,7 +121,7 @@ pub fn parse_years(text: &str) -> Result<(i32, i32), String> {
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("which_years").required(true).args(["year", "years", "all_years"])))]
 pub struct Args {
-    /// The tax year, 2009 to 2100: the calendar year in UTC (US), or the UK tax year that
+    /// The tax year, 2009 to 2100: the calendar year in the ledger's time zone (US), or the UK tax year that
     /// starts on 6 April of it (2024 = 2024/25)
     #[arg(long, value_parser = parse_year)]
     year: Option<i32>,
@@ -207,9 +208,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let range = match (args.year, args.years) {
         (Some(year), _) => (year, year),
         (None, Some(range)) => range,
-        (None, None) => match ledger.event_years()? {
+        (None, None) => match ledger.event_time_bounds()? {
             Some((first, last)) => {
-                (first.clamp(*YEARS.start(), *YEARS.end()), last.clamp(*YEARS.start(), *YEARS.end()))
+                // The years of the ledger's time zone: an evening event on 31 December in New
+                // York is that year's, though 1 January in UTC.
+                let zone = crate::tax::zone::Zone::of_ledger(&ledger)?;
+                let year = |ms: i64| zone.year(ms).clamp(*YEARS.start(), *YEARS.end());
+                (year(first), year(last))
             }
             None => {
                 return Err(Failure::input("the ledger has no events: there is no year to report")
@@ -255,6 +260,12 @@ pub fn print_report(report: &Report) -> anyhow::Result<()> {
         if report.options.tracking == Tracking::Us { " (US rule)" } else { "" },
         report.options.transfer_fees.as_str(),
     );
+    if !report.zone.is_utc() {
+        println!("dates, holding periods and the year's bounds: local dates in {}", report.zone.name());
+    }
+    if report.rebates == crate::tax::rebates::Rebates::Basis {
+        println!("rebates: price reductions (not income; their units have basis zero)");
+    }
     if report.options.what_if {
         println!(
             "what-if: {} for every disposal of all history; the elections (`cointally method list`) are not applied and past years may differ from what was filed",

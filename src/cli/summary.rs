@@ -15,7 +15,8 @@ pub fn run(context: &Context, tax: &TaxArgs, output: Option<PathBuf>) -> anyhow:
     let (computed, _) = compute_year(context, &mut ledger, tax)?;
     let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
     let currency = ledger.reporting_currency()?;
-    let report = Report::new(tax.year, &currency, tax.options(), &computed.computation, &labels, &computed.inputs_hash);
+    let report = Report::new(tax.year, &currency, tax.options(), &computed.computation, &labels, &computed.inputs_hash)
+        .with_ledger_settings(&ledger)?;
     let findings = crate::check::audit(&mut ledger)?;
     let ledger_path = context.ledger_path();
     let title = title(&ledger_path);

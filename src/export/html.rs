@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use chrono::Datelike;
-use cointally_exchanges::time::from_millis;
 use rust_decimal::Decimal;
 
 use crate::check::Finding;
@@ -71,12 +70,12 @@ pub fn render(page: &Page<'_>) -> String {
     html.push_str("<h2>Realised gains and income per month</h2>");
     let mut months: BTreeMap<u32, (Decimal, Decimal)> = (1..=12).map(|m| (m, (Decimal::ZERO, Decimal::ZERO))).collect();
     for line in &r.lines {
-        if let Some(entry) = months.get_mut(&from_millis(line.disposed_ms).month()) {
+        if let Some(entry) = months.get_mut(&r.zone.date(line.disposed_ms).month()) {
             entry.0 += line.proceeds - line.cost_basis;
         }
     }
     for row in page.income {
-        if let Some(entry) = months.get_mut(&from_millis(row.received_ms).month()) {
+        if let Some(entry) = months.get_mut(&r.zone.date(row.received_ms).month()) {
             entry.1 += row.value;
         }
     }

@@ -33,7 +33,8 @@ use sha2::{Digest, Sha256};
 
 use crate::ledger::{Disposal, EventFilter, Holding, IncomeRow, Ledger, LedgerError, RawRef};
 use crate::tax::report::Report;
-use crate::tax::{Computed, Options, year_start_ms};
+use crate::tax::zone::Zone;
+use crate::tax::{Computed, Options};
 
 /// What a format carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -186,7 +187,7 @@ impl Input {
         let mut transactions = Vec::new();
         let mut transactions_hash = String::new();
         if formats.iter().any(|f| f.kind() == Kind::Transactions) {
-            transactions = read_transactions(ledger, &currency, year)?;
+            transactions = read_transactions(ledger, &currency, report.zone.year_start_ms(year.saturating_add(1)))?;
             transactions_hash = hash_transactions(&computed.inputs_hash, &transactions);
         }
         Ok(Input {
@@ -209,10 +210,9 @@ impl Input {
     }
 }
 
-/// Every event before the end of `year` with its legs' values; internal transfers (spot ↔
-/// earn in one account) are left out: they move nothing between holdings.
-fn read_transactions(ledger: &Ledger, currency: &str, year: i32) -> Result<Vec<Transaction>, LedgerError> {
-    let until = year_start_ms(year.saturating_add(1));
+/// Every event before `until` (UTC ms: the end of the tax year) with its legs' values; internal
+/// transfers (spot ↔ earn in one account) are left out: they move nothing between holdings.
+fn read_transactions(ledger: &Ledger, currency: &str, until: i64) -> Result<Vec<Transaction>, LedgerError> {
     let mut legs: BTreeMap<i64, Vec<TxLeg>> = BTreeMap::new();
     ledger.for_each_tax_event(currency, Some(until), |event| {
         let out = event
@@ -276,6 +276,10 @@ pub struct ManifestOptions {
     pub method_what_if: bool,
     /// The lot identification elections applied.
     pub elections: Vec<crate::tax::report::ElectionJson>,
+    /// The time zone of the dates and of the tax year's bounds (the ledger's `timezone`).
+    pub timezone: &'static str,
+    /// How rebates were taxed (the ledger's `rebates`: `income` or `basis`).
+    pub rebates: &'static str,
 }
 
 /// What went in: a hash of exactly the inputs read.
@@ -379,6 +383,8 @@ pub fn render(format: &dyn Format, input: &Input, file: &str) -> io::Result<Rend
             allow_missing_prices: input.allow_missing_prices,
             method_what_if: options.what_if,
             elections: crate::tax::report::elections_json(&input.report.elections),
+            timezone: input.report.zone.name(),
+            rebates: input.report.rebates.as_str(),
         },
         inputs: ManifestInputs { sha256, events, missing_values: input.missing_values },
         basis_missing: (format.kind() == Kind::Gains).then(|| ManifestMissingBasis::of(input)),
@@ -428,19 +434,25 @@ fn csv_writer(out: &mut dyn Write, always_quote: bool) -> csv::Writer<&mut dyn W
     csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).quote_style(style).from_writer(out)
 }
 
-/// `MM/DD/YYYY` (UTC date): the IRS forms' and US software's date.
-fn us_date(time_ms: i64) -> String {
-    utc(time_ms).format("%m/%d/%Y").to_string()
+/// `MM/DD/YYYY`, the local date in `zone` (the ledger's time zone): the IRS forms' and US
+/// software's date.
+fn us_date(zone: Zone, time_ms: i64) -> String {
+    zone.local(time_ms).format("%m/%d/%Y").to_string()
 }
 
-/// `YYYY-MM-DD` (UTC).
-fn iso_date(time_ms: i64) -> String {
-    utc(time_ms).format("%Y-%m-%d").to_string()
+/// `YYYY-MM-DD` (local in `zone`).
+fn iso_date(zone: Zone, time_ms: i64) -> String {
+    zone.local(time_ms).format("%Y-%m-%d").to_string()
 }
 
-/// `YYYY-MM-DD HH:MM:SS` (UTC).
-fn iso_time(time_ms: i64) -> String {
-    utc(time_ms).format("%Y-%m-%d %H:%M:%S").to_string()
+/// `YYYY-MM-DD HH:MM:SS` (local in `zone`).
+fn iso_time(zone: Zone, time_ms: i64) -> String {
+    zone.local(time_ms).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The column header of a date in `zone`: `Date (UTC)`, `Acquired (America/New_York)`.
+fn dated(what: &str, zone: Zone) -> String {
+    format!("{what} ({})", zone.name())
 }
 
 fn utc(time_ms: i64) -> DateTime<Utc> {
@@ -477,13 +489,13 @@ pub(crate) mod tests_support {
             disposed_ms,
             proceeds: dec(proceeds),
             cost_basis: dec(basis),
-            term: crate::tax::holding::term(acquired_ms, disposed_ms),
+            term: crate::tax::holding::term(crate::tax::zone::Zone::UTC, acquired_ms, disposed_ms),
             account: "Kraken".into(),
             kind: DisposalKind::Sale,
             basis_missing: false,
             form_box: crate::tax::boxes::FormBox::of(
                 2025,
-                crate::tax::holding::term(acquired_ms, disposed_ms),
+                crate::tax::holding::term(crate::tax::zone::Zone::UTC, acquired_ms, disposed_ms),
                 crate::tax::boxes::Reported::No,
             ),
             adjustment: None,
@@ -575,6 +587,8 @@ pub(crate) mod tests_support {
                 lines,
                 inputs_hash: String::new(),
                 elections: Vec::new(),
+                zone: crate::tax::zone::Zone::UTC,
+                rebates: crate::tax::rebates::Rebates::Income,
             },
             disposals: Vec::new(),
             income: Vec::new(),
@@ -624,9 +638,21 @@ mod tests {
     fn dates_are_utc_in_each_layout() {
         // 2025-01-15 10:30:00 UTC (the first example row).
         let t = 1_736_937_000_000;
-        assert_eq!(us_date(t), "01/15/2025");
-        assert_eq!(iso_date(t), "2025-01-15");
-        assert_eq!(iso_time(t), "2025-01-15 10:30:00");
+        assert_eq!(us_date(Zone::UTC, t), "01/15/2025");
+        assert_eq!(iso_date(Zone::UTC, t), "2025-01-15");
+        assert_eq!(iso_time(Zone::UTC, t), "2025-01-15 10:30:00");
+    }
+
+    #[test]
+    fn dates_are_local_in_the_ledgers_zone() {
+        // 2026-01-01 01:00 UTC is 2025-12-31 20:00 in New York (EST, UTC−5).
+        let t = 1_767_229_200_000;
+        let ny: Zone = "America/New_York".parse().unwrap();
+        assert_eq!(us_date(ny, t), "12/31/2025");
+        assert_eq!(iso_date(ny, t), "2025-12-31");
+        assert_eq!(iso_time(ny, t), "2025-12-31 20:00:00");
+        assert_eq!(us_date(Zone::UTC, t), "01/01/2026");
+        assert_eq!(dated("Date", ny), "Date (America/New_York)");
     }
 
     #[test]

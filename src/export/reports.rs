@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use cointally_exchanges::amount::format_amount;
 
-use super::{Format, Input, Kind, csv_writer, iso_date, iso_time};
+use super::{Format, Input, Kind, csv_writer, dated, iso_date, iso_time};
 use crate::ledger::RawRef;
 use crate::tax::report::money;
 
@@ -32,12 +32,13 @@ impl Format for Income {
     fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
         let mut w = csv_writer(out, false);
         let value = format!("Value ({})", input.currency);
-        w.write_record(["Date (UTC)", "Asset", "Amount", &value, "Kind", "Account", "Event ID", "Price missing"])?;
+        let date = dated("Date", input.report.zone);
+        w.write_record([&date, "Asset", "Amount", &value, "Kind", "Account", "Event ID", "Price missing"])?;
         let mut rows: Vec<_> = input.income.iter().collect();
         rows.sort_by_key(|i| (i.received_ms, i.event_id, i.asset.clone()));
         for i in &rows {
             w.write_record([
-                &iso_time(i.received_ms),
+                &iso_time(input.report.zone, i.received_ms),
                 &i.asset,
                 &format_amount(i.amount),
                 &money(i.value),
@@ -85,7 +86,7 @@ impl Format for Holdings {
             w.write_record([
                 &h.asset,
                 &format_amount(h.amount),
-                &iso_date(h.acquired_ms),
+                &iso_date(input.report.zone, h.acquired_ms),
                 &money(h.cost_basis),
                 h.account_id.and_then(|a| input.labels.get(&a)).map(String::as_str).unwrap_or(""),
                 &h.lot_event_id.to_string(),
@@ -131,8 +132,8 @@ impl Format for Audit {
         w.write_record([
             "Asset",
             "Amount",
-            "Acquired (UTC)",
-            "Disposed (UTC)",
+            &dated("Acquired", input.report.zone),
+            &dated("Disposed", input.report.zone),
             &format!("Proceeds ({c})"),
             &format!("Cost basis ({c})"),
             &format!("Gain ({c})"),
@@ -153,8 +154,8 @@ impl Format for Audit {
             w.write_record([
                 &line.asset,
                 &format_amount(line.amount),
-                &iso_time(line.acquired_ms),
-                &iso_time(line.disposed_ms),
+                &iso_time(input.report.zone, line.acquired_ms),
+                &iso_time(input.report.zone, line.disposed_ms),
                 &money(line.proceeds),
                 &money(line.cost_basis),
                 &money(line.gain()),

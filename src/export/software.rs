@@ -48,9 +48,9 @@ impl Format for TurboTaxGains {
         for line in &lines {
             w.write_record([
                 &description(line),
-                &us_date(line.acquired_ms),
+                &us_date(input.report.zone, line.acquired_ms),
                 &money(line.cost_basis),
-                &us_date(line.disposed_ms),
+                &us_date(input.report.zone, line.disposed_ms),
                 &money(line.proceeds),
             ])?;
         }
@@ -103,8 +103,8 @@ fn write_taxact(input: &Input, out: &mut dyn Write, max_rows: usize) -> io::Resu
             let (proceeds, basis, codes, adjustment) = columns(line);
             w.write_record([
                 &description(line),
-                &us_date(line.acquired_ms),
-                &us_date(line.disposed_ms),
+                &us_date(input.report.zone, line.acquired_ms),
+                &us_date(input.report.zone, line.disposed_ms),
                 &money(proceeds),
                 &money(basis),
                 line.form_box.as_str(),
@@ -135,7 +135,7 @@ fn write_taxact(input: &Input, out: &mut dyn Write, max_rows: usize) -> io::Resu
         w.write_record([
             format!("Digital assets: {count} sales (statement attached)").as_str(),
             "Various",
-            &us_date(*last_sold),
+            &us_date(input.report.zone, *last_sold),
             &money(*proceeds),
             &money(*basis),
             form_box.as_str(),

@@ -19,6 +19,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{Format, Input, Kind, Transaction, TxLeg, csv_writer, iso_time, utc};
 use crate::tax::report::money;
+use crate::tax::zone::Zone;
 
 /// What a row is, in the vocabulary every format maps from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,7 +214,7 @@ impl TransactionsCsv for Koinly {
         // A fiat side is its own value: Koinly's example leaves Net Worth empty then.
         let worth = if row.has_fiat() { None } else { row.value() };
         vec![
-            iso_time(row.tx.time_ms),
+            iso_time(Zone::UTC, row.tx.time_ms),
             amount(row.sent),
             asset(row.sent).into(),
             amount(row.received),
@@ -373,7 +374,7 @@ impl TransactionsCsv for CoinTracking {
             row.tx.account.clone(),
             String::new(),
             row.note().into(),
-            iso_time(row.tx.time_ms),
+            iso_time(Zone::UTC, row.tx.time_ms),
         ]
     }
 }

@@ -243,13 +243,16 @@ impl Ledger {
     /// The calendar years (UTC) of the first and the last event (`report --all-years`); `None`
     /// for a ledger without events.
     pub fn event_years(&self) -> Result<Option<(i32, i32)>, LedgerError> {
+        let year = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| chrono::Datelike::year(&t));
+        Ok(self.event_time_bounds()?.and_then(|(first, last)| Some((year(first)?, year(last)?))))
+    }
+
+    /// The times (UTC ms) of the first and the last event; `None` for a ledger without events
+    /// (`report --all-years` turns them into years of the ledger's time zone).
+    pub fn event_time_bounds(&self) -> Result<Option<(i64, i64)>, LedgerError> {
         let (first, last): (Option<i64>, Option<i64>) =
             self.conn.query_row("SELECT min(time_ms), max(time_ms) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let year = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).map(|t| chrono::Datelike::year(&t));
-        Ok(match (first.and_then(year), last.and_then(year)) {
-            (Some(first), Some(last)) => Some((first, last)),
-            _ => None,
-        })
+        Ok(first.zip(last))
     }
 
     /// The earliest event time written since snapshots were last checked (`None`: none).

@@ -8,7 +8,9 @@
 //!   the fees.
 //! - a fee paid in crypto is, in addition, a disposal of those units at their value (`fee`).
 //! - income kinds (`staking`, `interest`, `airdrop`, `mining`, `rebate`, `income`, `fork`):
-//!   an income row at the value received, and a lot with that basis.
+//!   an income row at the value received, and a lot with that basis — but a `rebate` under
+//!   the `rebates basis` setting is a price reduction: no income, a lot with basis zero
+//!   ([`super::rebates`]).
 //! - `withdrawal` matched to a `deposit` (an own transfer): the lots move to the receiving
 //!   wallet with their dates and basis, chosen by the method; units lost on the way (the
 //!   deposit is smaller) and fees in the same asset are the transfer's network fee, disposed of
@@ -39,6 +41,8 @@ use rust_decimal::Decimal;
 
 use super::holding::term;
 use super::pools::{Lot, Pool};
+use super::rebates::Rebates;
+use super::zone::Zone;
 use super::{InForce, Method, Options, Tracking, TransferFees};
 use crate::ledger::{Disposal, DisposalKind, Holding, IncomeRow, TaxEvent, TaxLeg};
 
@@ -186,6 +190,10 @@ pub struct Computation {
 /// The state of a computation in progress.
 pub struct Engine {
     options: Options,
+    /// The local calendar of tax years and holding periods.
+    zone: Zone,
+    /// How `rebate` events are taxed.
+    rebates: Rebates,
     year_start_ms: i64,
     outgoing: BTreeMap<i64, TransferPlan>,
     /// Deposit → units its withdrawal moved.
@@ -250,6 +258,8 @@ impl Engine {
         Engine {
             per_wallet: options.tracking == Tracking::PerWallet,
             options,
+            zone: Zone::UTC,
+            rebates: Rebates::Income,
             year_start_ms,
             outgoing: transfers.iter().map(|t| (t.withdrawal, t.clone())).collect(),
             incoming: transfers.iter().map(|t| (t.deposit, t.received.min(t.sent))).collect(),
@@ -261,6 +271,20 @@ impl Engine {
             elections: Vec::new(),
             now_ms: i64::MIN,
         }
+    }
+
+    /// Counts tax years and holding periods on the local dates of `zone` (the US rules under
+    /// the ledger's `timezone` setting) instead of UTC's.
+    pub fn in_zone(mut self, zone: Zone) -> Engine {
+        self.zone = zone;
+        self.year_start_ms = self.options.year.map_or(i64::MIN, |year| zone.year_start_ms(year));
+        self
+    }
+
+    /// Taxes `rebate` events as `rebates` says (the ledger's `rebates` setting).
+    pub fn with_rebates(mut self, rebates: Rebates) -> Engine {
+        self.rebates = rebates;
+        self
     }
 
     /// Keeps disposals and income from `start_ms` on instead of from 1 January 00:00 UTC of
@@ -434,7 +458,15 @@ impl Engine {
     }
 
     fn income(&mut self, event: &TaxEvent) {
+        let price_reduction = event.kind == EventKind::Rebate && self.rebates == Rebates::Basis;
         for leg in event.legs.iter().filter(|l| l.role == LegRole::Received) {
+            if price_reduction {
+                // Not income: the units come in at basis zero (see `super::rebates`).
+                if !is_fiat(&leg.asset) {
+                    self.acquire(event, &leg.asset, leg.amount, Decimal::ZERO, false, leg.value.is_none());
+                }
+                continue;
+            }
             if self.in_year(event.time_ms) {
                 self.out.income.push(IncomeRow {
                     event_id: event.id,
@@ -653,7 +685,7 @@ impl Engine {
                     disposed_ms: event.time_ms,
                     proceeds: part,
                     cost_basis: lot.basis,
-                    term: term(lot.acquired_ms, event.time_ms),
+                    term: term(self.zone, lot.acquired_ms, event.time_ms),
                     lot_event_id: (lot.event_id != 0).then_some(lot.event_id),
                     basis_missing: lot.basis_missing,
                     price_missing: price_missing || lot.price_missing,
@@ -770,7 +802,7 @@ impl Engine {
     /// alone. The engine goes on with the next year.
     pub fn close_year(&mut self, year: i32) -> Computation {
         self.reseat_if_due(year);
-        self.year_start_ms = super::year_start_ms(year + 1);
+        self.year_start_ms = self.zone.year_start_ms(year + 1);
         Computation {
             disposals: std::mem::take(&mut self.out.disposals),
             income: std::mem::take(&mut self.out.income),

@@ -3,13 +3,15 @@
 //! Counting starts the day after acquisition and includes the day of disposal, so units are
 //! long-term from the day after the first anniversary of the acquisition date. The
 //! anniversary of a month's last day is the last day of the same month a year later (28 Feb
-//! 2023 → 29 Feb 2024; 29 Feb 2024 → 28 Feb 2025). Dates are UTC calendar dates: cointally
-//! stores UTC and has no time zone per person, so a trade within hours of midnight near the
-//! anniversary may fall on the other side in the taxpayer's local date (documented in the
-//! README).
+//! 2023 → 29 Feb 2024; 29 Feb 2024 → 28 Feb 2025). Dates are the local calendar dates of the
+//! ledger's time zone ([`Zone`], the `timezone` setting, UTC by default): Pub. 544 ch. 4,
+//! <https://www.irs.gov/publications/p544>: "To figure if you held property longer than 1
+//! year, start counting on the day after the day you acquired the property. The day you
+//! disposed of the property is part of your holding period."
 
 use chrono::{DateTime, Datelike, NaiveDate};
 
+use super::zone::Zone;
 use crate::ledger::Term;
 
 /// The UTC calendar date of a time in ms.
@@ -33,9 +35,10 @@ fn last_day_of(year: i32, month: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(next_year, next_month, 1).and_then(|d| d.pred_opt()).unwrap_or(NaiveDate::MAX)
 }
 
-/// Short or long term for units acquired at `acquired_ms` and disposed of at `disposed_ms`.
-pub fn term(acquired_ms: i64, disposed_ms: i64) -> Term {
-    if utc_date(disposed_ms) > anniversary(utc_date(acquired_ms)) { Term::Long } else { Term::Short }
+/// Short or long term for units acquired at `acquired_ms` and disposed of at `disposed_ms`,
+/// counted on the local dates of `zone`.
+pub fn term(zone: Zone, acquired_ms: i64, disposed_ms: i64) -> Term {
+    if zone.date(disposed_ms) > anniversary(zone.date(acquired_ms)) { Term::Long } else { Term::Short }
 }
 
 #[cfg(test)]
@@ -64,7 +67,7 @@ mod tests {
             ("2023-06-15", "2024-06-17", Term::Long),
         ];
         for (acquired, disposed, want) in cases {
-            assert_eq!(term(ms(acquired), ms(disposed)), want, "{acquired} → {disposed}");
+            assert_eq!(term(Zone::UTC, ms(acquired), ms(disposed)), want, "{acquired} → {disposed}");
         }
     }
 
@@ -72,8 +75,24 @@ mod tests {
     fn the_time_of_day_does_not_matter_only_the_date() {
         let bought = ms("2023-06-19") + 11 * 3_600_000; // 23:00 UTC
         let sold = ms("2024-06-20") - 12 * 3_600_000; // 00:00 UTC, the first long-term day
-        assert_eq!(term(bought, sold), Term::Long);
-        assert_eq!(term(bought, sold - 1), Term::Short);
+        assert_eq!(term(Zone::UTC, bought, sold), Term::Long);
+        assert_eq!(term(Zone::UTC, bought, sold - 1), Term::Short);
+    }
+
+    /// Pub. 544 counts days: in New York, bought 2024-06-19 21:00 local (01:00 UTC on the
+    /// 20th) and sold 2025-06-20 09:00 local is long term (held from the day after 19 June);
+    /// counted on UTC dates (bought the 20th) the same sale would be short term.
+    #[test]
+    fn the_holding_period_counts_local_dates() {
+        let ny: Zone = "America/New_York".parse().unwrap();
+        let utc = |s: &str| cointally_exchanges::time::parse_utc(s).unwrap().timestamp_millis();
+        let bought = utc("2024-06-20T01:00:00Z"); // 2024-06-19 21:00 EDT
+        let sold = utc("2025-06-20T13:00:00Z"); // 2025-06-20 09:00 EDT
+        assert_eq!(term(ny, bought, sold), Term::Long);
+        assert_eq!(term(Zone::UTC, bought, sold), Term::Short);
+        // The day before in New York is the anniversary itself: short term in both.
+        let sold_early = utc("2025-06-20T03:59:00Z"); // 2025-06-19 23:59 EDT
+        assert_eq!(term(ny, bought, sold_early), Term::Short);
     }
 
     #[test]

@@ -1,24 +1,28 @@
 //! What a US computation reads besides the events, and the hashes that name its inputs.
 //!
 //! The report's `inputs_hash` is the SHA-256 of the reporting currency, the own transfers, the
-//! elections and the *events digest*: a chain of one SHA-256 per calendar year of events
+//! elections, the time zone and rebate treatment (when not the defaults, UTC and income, so
+//! that a ledger made before those settings keeps its hashes) and the *events digest*: a chain
+//! of one SHA-256 per calendar year (in the ledger's time zone) of events
 //! (`digest = SHA-256(digest ‖ SHA-256(that year's events))`). The chain lets a computation
 //! that starts from a year-end snapshot go on hashing where the snapshot stopped and reach the
 //! same `inputs_hash` as a computation from the first event.
 //!
 //! A snapshot is also checked against a *key*: the SHA-256 of everything else the state at its
 //! end depends on and that every report reads whole anyway — the version of the rules, the
-//! currency, the options (year aside), the accounts' labels (the order of wallets when the US
+//! currency, the options (year aside), the time zone, the rebate treatment, the accounts' labels (the order of wallets when the US
 //! basis is re-seated in 2025), the transfers that touch an event before the end (with the
 //! amounts the engine moves) and the elections in force before it.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Datelike};
+use chrono::DateTime;
 use sha2::{Digest, Sha256};
 
-use super::engine::TransferPlan;
-use super::{InForce, Method, Options, hash_event, year_start_ms};
+use super::engine::{Engine, TransferPlan};
+use super::rebates::Rebates;
+use super::zone::Zone;
+use super::{InForce, Method, Options, hash_event};
 use crate::ledger::{Election, Ledger, LedgerError, TaxEvent};
 use crate::transfers::Matching;
 
@@ -26,23 +30,30 @@ use crate::transfers::Matching;
 /// compute a different state from the same events (then every stored snapshot is recomputed).
 pub const US_RULES_VERSION: u32 = 1;
 
-/// The chained digest of the events read, one link per calendar year (UTC).
+/// The chained digest of the events read, one link per calendar year (in the ledger's zone).
 #[derive(Debug, Clone)]
 pub struct EventsDigest {
     chain: [u8; 32],
     /// The year being hashed: its end (UTC ms) and the hash so far.
     block: Option<(i64, Sha256)>,
+    /// Whose calendar years the links are.
+    zone: Zone,
 }
 
 impl Default for EventsDigest {
     fn default() -> Self {
-        EventsDigest { chain: Sha256::digest(b"cointally events v2").into(), block: None }
+        EventsDigest::new(Zone::UTC)
     }
 }
 
 impl EventsDigest {
+    /// An empty digest with one link per calendar year of `zone`.
+    pub fn new(zone: Zone) -> EventsDigest {
+        EventsDigest { chain: Sha256::digest(b"cointally events v2").into(), block: None, zone }
+    }
+
     /// Goes on from a digest a snapshot stored (hex, as [`EventsDigest::finish_hex`] gave it).
-    pub fn resume(hex: &str) -> Result<EventsDigest, LedgerError> {
+    pub fn resume(hex: &str, zone: Zone) -> Result<EventsDigest, LedgerError> {
         let bad = || LedgerError::Corrupt(format!("snapshot events digest {hex:?} is not 64 hex digits"));
         if hex.len() != 64 {
             return Err(bad());
@@ -51,15 +62,19 @@ impl EventsDigest {
         for (i, byte) in chain.iter_mut().enumerate() {
             *byte = hex.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(bad)?;
         }
-        Ok(EventsDigest { chain, block: None })
+        Ok(EventsDigest { chain, block: None, zone })
     }
 
     /// Adds an event (events in time order).
     pub fn add(&mut self, event: &TaxEvent) {
         if self.block.as_ref().is_none_or(|(end, _)| event.time_ms >= *end) {
             self.close();
-            let year = DateTime::from_timestamp_millis(event.time_ms).map_or(i32::MAX - 1, |t| t.year());
-            self.block = Some((year_start_ms(year.saturating_add(1)), Sha256::new()));
+            let year = if DateTime::from_timestamp_millis(event.time_ms).is_some() {
+                self.zone.year(event.time_ms)
+            } else {
+                i32::MAX - 1
+            };
+            self.block = Some((self.zone.year_start_ms(year.saturating_add(1)), Sha256::new()));
         }
         if let Some((_, hasher)) = self.block.as_mut() {
             hash_event(hasher, event);
@@ -95,6 +110,10 @@ pub struct Inputs {
     pub elections: Vec<Election>,
     /// The elections as the engine applies them.
     pub in_force: Vec<InForce>,
+    /// The ledger's time zone (tax years, holding periods, dates).
+    pub zone: Zone,
+    /// The ledger's treatment of rebates.
+    pub rebates: Rebates,
     /// The hash of the currency, transfers and elections: `inputs_hash` less the events.
     head: Sha256,
 }
@@ -115,7 +134,18 @@ impl Inputs {
             head.update(format!("election {} {} {:?}\n", method.as_str(), e.from_ms, e.account_id));
             in_force.push(InForce { method, from_ms: e.from_ms, account_id: e.account_id });
         }
-        Ok(Inputs { currency, plans, labels, elections, in_force, head })
+        let zone = Zone::of_ledger(ledger)?;
+        let rebates = Rebates::of_ledger(ledger)?;
+        head.update(settings_text(zone, rebates));
+        Ok(Inputs { currency, plans, labels, elections, in_force, zone, rebates, head })
+    }
+
+    /// An engine for `options` with these transfers, labels, elections, zone and rebates.
+    pub fn engine(&self, options: Options) -> Engine {
+        Engine::new(options, &self.transfer_plans(), self.labels.clone())
+            .with_elections(self.in_force.clone())
+            .in_zone(self.zone)
+            .with_rebates(self.rebates)
     }
 
     /// The transfers as the engine takes them.
@@ -136,6 +166,7 @@ impl Inputs {
         let mut h = Sha256::new();
         h.update(format!("us rules {US_RULES_VERSION} cointally {}\n", env!("CARGO_PKG_VERSION")));
         h.update(format!("{}\n{}\n", self.currency, snapshot_options(options)));
+        h.update(settings_text(self.zone, self.rebates));
         for (id, label) in &self.labels {
             h.update(format!("account {id} {label:?}\n"));
         }
@@ -150,6 +181,19 @@ impl Inputs {
         }
         crate::digest::hex(&h.finalize())
     }
+}
+
+/// The time zone and rebate treatment as hashed: nothing for the defaults (UTC, income), so
+/// the hashes of a ledger made before these settings stay as they were.
+fn settings_text(zone: Zone, rebates: Rebates) -> String {
+    let mut text = String::new();
+    if !zone.is_utc() {
+        text.push_str(&format!("timezone {}\n", zone.name()));
+    }
+    if rebates != Rebates::Income {
+        text.push_str(&format!("rebates {}\n", rebates.as_str()));
+    }
+    text
 }
 
 /// The options a snapshot is stored under: all but the year.

@@ -15,11 +15,13 @@ pub mod holding;
 pub mod inputs;
 pub mod jurisdiction;
 pub mod pools;
+pub mod rebates;
 pub mod reconcile;
 pub mod report;
 pub mod rounding;
 pub mod uk;
 pub mod years;
+pub mod zone;
 
 #[cfg(test)]
 mod bounds_proptests;
@@ -35,7 +37,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
-use self::engine::{Computation, Engine};
+use self::engine::Computation;
 use self::inputs::{EventsDigest, Inputs};
 use crate::ledger::{Ledger, LedgerError, RunRows, TaxEvent};
 use crate::transfers::Matching;
@@ -244,9 +246,8 @@ pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result
         let (computed, _, _) = years::pass(ledger, &inputs, options, year..=year, None, false)?;
         return computed.into_iter().next().ok_or_else(|| LedgerError::Corrupt(format!("year {year} not computed")));
     }
-    let mut engine =
-        Engine::new(options, &inputs.transfer_plans(), inputs.labels.clone()).with_elections(inputs.in_force.clone());
-    let mut digest = EventsDigest::default();
+    let mut engine = inputs.engine(options);
+    let mut digest = EventsDigest::new(inputs.zone);
     let mut events = 0u64;
     let mut out_of_range = None;
     ledger.for_each_tax_event_between(&inputs.currency, i64::MIN, i64::MAX, |event| {
@@ -277,7 +278,8 @@ pub fn year_report(
     let labels = accounts.iter().map(|a| (a.id, a.label.clone())).collect();
     let exchanges = accounts.iter().map(|a| (a.id, a.exchange.clone())).collect();
     let c = &computed.computation;
-    let mut report = report::Report::new(year, &currency, options, c, &labels, &computed.inputs_hash);
+    let mut report = report::Report::new(year, &currency, options, c, &labels, &computed.inputs_hash)
+        .with_ledger_settings(ledger)?;
     report.classify(&c.disposals, &exchanges);
     report.elections = computed.elections.clone();
     let reconciliation = year_reconciliation(ledger, &report, computed)?;

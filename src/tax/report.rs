@@ -15,8 +15,9 @@ use serde::Serialize;
 use super::Options;
 use super::boxes::{FormBox, Reported, presumed};
 use super::engine::Computation;
-use super::holding::utc_date;
+use super::rebates::Rebates;
 use super::reconcile::{Reconciliation, adjustments};
+use super::zone::Zone;
 use crate::ledger::{Disposal, DisposalKind, Term};
 
 pub use super::rounding::cents;
@@ -118,6 +119,10 @@ pub struct Report {
     pub inputs_hash: String,
     /// The lot identification elections applied (none under a what-if method).
     pub elections: Vec<crate::ledger::Election>,
+    /// The time zone whose local dates the rows are dated in (the ledger's `timezone`).
+    pub zone: Zone,
+    /// How rebates were taxed (the ledger's `rebates`).
+    pub rebates: Rebates,
 }
 
 impl Report {
@@ -194,7 +199,20 @@ impl Report {
             lines,
             inputs_hash: inputs_hash.to_owned(),
             elections: Vec::new(),
+            zone: Zone::UTC,
+            rebates: Rebates::Income,
         }
+    }
+
+    /// Takes the ledger's time zone and rebate treatment (what the computation was made with)
+    /// for the dates and the manifest.
+    pub fn with_ledger_settings(
+        mut self,
+        ledger: &crate::ledger::Ledger,
+    ) -> Result<Report, crate::ledger::LedgerError> {
+        self.zone = Zone::of_ledger(ledger)?;
+        self.rebates = Rebates::of_ledger(ledger)?;
+        Ok(self)
     }
 
     /// Puts each row in its Form 8949 box: `disposals` are the engine's rows behind the lines
@@ -259,8 +277,8 @@ impl Report {
                 .map(|l| JsonDisposal {
                     asset: l.asset.clone(),
                     amount: format_amount(l.amount),
-                    acquired: utc_date(l.acquired_ms).to_string(),
-                    disposed: utc_date(l.disposed_ms).to_string(),
+                    acquired: self.zone.date(l.acquired_ms).to_string(),
+                    disposed: self.zone.date(l.disposed_ms).to_string(),
                     proceeds: money(l.proceeds),
                     cost_basis: money(l.cost_basis),
                     gain: money(l.gain()),
@@ -277,6 +295,8 @@ impl Report {
             method_what_if: self.options.what_if,
             elections: elections_json(&self.elections),
             cointally: env!("CARGO_PKG_VERSION"),
+            timezone: self.zone.name(),
+            rebates: self.rebates.as_str(),
         }
     }
 }
@@ -302,6 +322,10 @@ pub struct Json {
     elections: Vec<ElectionJson>,
     /// The version that computed it (with `inputs_hash` and the options: the manifest).
     cointally: &'static str,
+    /// The time zone of the dates and the tax year's bounds (IANA name, `UTC` by default).
+    timezone: &'static str,
+    /// How rebates were taxed: `income` or `basis`.
+    rebates: &'static str,
 }
 
 /// An election as reports and manifests show it.
@@ -324,7 +348,7 @@ pub fn elections_json(elections: &[crate::ledger::Election]) -> Vec<ElectionJson
         .map(|e| ElectionJson {
             id: e.id,
             method: e.method.clone(),
-            from: utc_date(e.from_ms).to_string(),
+            from: super::holding::utc_date(e.from_ms).to_string(),
             account: e.account.clone(),
         })
         .collect()

@@ -18,7 +18,7 @@ use std::ops::RangeInclusive;
 use super::engine::{Engine, EngineState};
 use super::inputs::{EventsDigest, Inputs, snapshot_options};
 use super::pools::Lot;
-use super::{Computed, Method, Options, year_start_ms};
+use super::{Computed, Method, Options};
 use crate::ledger::snapshots::{Snapshot, SnapshotHead, SnapshotLot};
 use crate::ledger::{Ledger, LedgerError};
 use crate::transfers::Matching;
@@ -81,7 +81,7 @@ fn latest_fitting(
     first: i32,
     info: &mut PassInfo,
 ) -> Result<Option<Snapshot>, LedgerError> {
-    for head in ledger.snapshot_heads(US, &snapshot_options(options), year_start_ms(first))? {
+    for head in ledger.snapshot_heads(US, &snapshot_options(options), inputs.zone.year_start_ms(first))? {
         if head.key_hash == inputs.snapshot_key(options, head.end_ms) {
             return ledger.load_snapshot(head).map(Some);
         }
@@ -103,16 +103,15 @@ pub fn pass(
 ) -> Result<(Vec<Computed>, Vec<Snapshot>, u64), LedgerError> {
     let (first, last) = (*years.start(), *years.end());
     let options = Options { year: Some(first), ..options };
-    let mut engine =
-        Engine::new(options, &inputs.transfer_plans(), inputs.labels.clone()).with_elections(inputs.in_force.clone());
-    let mut digest = EventsDigest::default();
+    let mut engine = inputs.engine(options);
+    let mut digest = EventsDigest::new(inputs.zone);
     let mut events = 0u64;
     let mut from_ms = i64::MIN;
     // The year-ends to stop at: the one before the first year (a snapshot only), then each
     // year asked for.
     let mut next_year = first - 1;
     if let Some(snapshot) = from {
-        digest = EventsDigest::resume(&snapshot.head.events_digest)?;
+        digest = EventsDigest::resume(&snapshot.head.events_digest, inputs.zone)?;
         events = snapshot.head.events;
         from_ms = snapshot.head.end_ms;
         next_year = next_year.max(snapshot.head.year + 1);
@@ -133,18 +132,18 @@ pub fn pass(
         // The two latest year-ends of the range are the ones a later report starts from (the
         // next year's, and a re-run of the last year's); older ones would cost a write each.
         if keep && year >= last - 1 {
-            let end_ms = year_start_ms(year + 1);
+            let end_ms = inputs.zone.year_start_ms(year + 1);
             snapshots.push(snapshot_of(engine.state(), inputs, &options, year, end_ms, events_digest, events));
         }
     };
-    let until = year_start_ms(last + 1);
+    let until = inputs.zone.year_start_ms(last + 1);
     let mut out_of_range = None;
     let mut read = 0u64;
     ledger.for_each_tax_event_between(&inputs.currency, from_ms, until, |event| {
         if out_of_range.is_some() {
             return;
         }
-        while next_year <= last && event.time_ms >= year_start_ms(next_year + 1) {
+        while next_year <= last && event.time_ms >= inputs.zone.year_start_ms(next_year + 1) {
             year_end(&mut engine, &mut digest, events, next_year);
             next_year += 1;
         }

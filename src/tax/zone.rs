@@ -1,0 +1,154 @@
+//! The ledger's time zone (`timezone` setting, an IANA name such as `America/New_York`): the
+//! local calendar that US tax years, holding periods and printed dates follow.
+//!
+//! The IRS counts a holding period in days ("begin counting on the day after you acquired the
+//! property", Pub. 544, ch. 4, <https://www.irs.gov/publications/p544>) and dates each sale
+//! on the day it happened (Form 8949 columns (b) and (c),
+//! <https://www.irs.gov/instructions/i8949>): the taxpayer's own calendar day, not UTC's.
+//! cointally stores every time in UTC; this turns those instants into local dates. The UK,
+//! Australian and German rules keep their own legal calendars (London, Sydney, Berlin) and
+//! ignore the setting; Canada's calendar year follows it.
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone};
+use chrono_tz::Tz;
+
+use crate::ledger::{Ledger, LedgerError};
+
+/// The settings key.
+pub const TIMEZONE_SETTING: &str = "timezone";
+
+/// A time zone from the IANA database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Zone(Tz);
+
+/// A zone name the IANA database does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name:?} is not an IANA time zone name: give Area/City as in America/New_York, Europe/Berlin or UTC")]
+pub struct UnknownZone {
+    /// The name given.
+    pub name: String,
+}
+
+impl Default for Zone {
+    fn default() -> Self {
+        Zone::UTC
+    }
+}
+
+impl std::str::FromStr for Zone {
+    type Err = UnknownZone;
+
+    fn from_str(name: &str) -> Result<Zone, UnknownZone> {
+        name.trim().parse::<Tz>().map(Zone).map_err(|_| UnknownZone { name: name.to_owned() })
+    }
+}
+
+impl Zone {
+    /// UTC, the default of every ledger.
+    pub const UTC: Zone = Zone(Tz::UTC);
+
+    /// The IANA name (as stored in the settings and written in manifests).
+    pub fn name(self) -> &'static str {
+        self.0.name()
+    }
+
+    /// Whether this is UTC (the zone every ledger had before the setting existed).
+    pub fn is_utc(self) -> bool {
+        self == Zone::UTC
+    }
+
+    /// The ledger's zone: its `timezone` setting, UTC when unset.
+    pub fn of_ledger(ledger: &Ledger) -> Result<Zone, LedgerError> {
+        match ledger.setting(TIMEZONE_SETTING)? {
+            None => Ok(Zone::UTC),
+            Some(name) => name.parse().map_err(|e: UnknownZone| LedgerError::Corrupt(format!("setting timezone: {e}"))),
+        }
+    }
+
+    /// The local date and time of an instant (UTC ms; out-of-range times are the epoch).
+    pub fn local(self, time_ms: i64) -> DateTime<Tz> {
+        DateTime::from_timestamp_millis(time_ms).unwrap_or_default().with_timezone(&self.0)
+    }
+
+    /// The local calendar date of an instant (UTC ms).
+    pub fn date(self, time_ms: i64) -> NaiveDate {
+        match DateTime::from_timestamp_millis(time_ms) {
+            Some(t) => t.with_timezone(&self.0).date_naive(),
+            None => NaiveDate::MIN,
+        }
+    }
+
+    /// The local calendar year of an instant (UTC ms).
+    pub fn year(self, time_ms: i64) -> i32 {
+        self.date(time_ms).year()
+    }
+
+    /// The offset of local time from UTC at `time_ms`, in ms.
+    pub fn offset_ms(self, time_ms: i64) -> i64 {
+        use chrono::Offset;
+        let offset =
+            self.0.offset_from_utc_datetime(&DateTime::from_timestamp_millis(time_ms).unwrap_or_default().naive_utc());
+        i64::from(offset.fix().local_minus_utc()) * 1000
+    }
+
+    /// The first instant (UTC ms) of local 1 January of `year`; where midnight does not exist
+    /// locally (a clock change at midnight), the first instant of that day that does.
+    pub fn year_start_ms(self, year: i32) -> i64 {
+        if self.is_utc() {
+            return super::year_start_ms(year);
+        }
+        let Some(day) = NaiveDate::from_ymd_opt(year, 1, 1) else { return super::year_start_ms(year) };
+        (0..24)
+            .filter_map(|hour| day.and_hms_opt(hour, 0, 0))
+            .find_map(|local| self.0.from_local_datetime(&local).earliest())
+            .map_or_else(|| super::year_start_ms(year), |t| t.timestamp_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(text: &str) -> i64 {
+        cointally_exchanges::time::parse_utc(text).unwrap().timestamp_millis()
+    }
+
+    /// chrono-tz's table holds the summer-time changes through 2099 (in 2100, the last year
+    /// `--year` takes, a zone keeps its standard time all year: documented in the README).
+    #[test]
+    fn summer_time_is_known_through_2099() {
+        let ny: Zone = "America/New_York".parse().unwrap();
+        let london: Zone = "Europe/London".parse().unwrap();
+        for year in 2009..=2099 {
+            let july = ms(&format!("{year}-07-01T12:00:00Z"));
+            let january = ms(&format!("{year}-01-15T12:00:00Z"));
+            assert_eq!(ny.offset_ms(july), -4 * 3_600_000, "{year}");
+            assert_eq!(ny.offset_ms(january), -5 * 3_600_000, "{year}");
+            assert_eq!(london.offset_ms(july), 3_600_000, "{year}");
+            assert_eq!(london.offset_ms(january), 0, "{year}");
+        }
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert_eq!("America/New_York".parse::<Zone>().unwrap().name(), "America/New_York");
+        assert_eq!("UTC".parse::<Zone>().unwrap(), Zone::UTC);
+        let err = "Mars/Olympus".parse::<Zone>().unwrap_err().to_string();
+        assert!(err.contains("Mars/Olympus") && err.contains("America/New_York"), "{err}");
+    }
+
+    #[test]
+    fn a_new_york_evening_is_the_day_before_in_utc() {
+        let ny: Zone = "America/New_York".parse().unwrap();
+        let t = ms("2026-01-01T01:00:00Z"); // 2025-12-31 20:00 EST
+        assert_eq!(ny.date(t).to_string(), "2025-12-31");
+        assert_eq!(ny.year(t), 2025);
+        assert_eq!(Zone::UTC.year(t), 2026);
+        // Local midnight of 1 January 2026 is 05:00 UTC (EST, UTC−5).
+        assert_eq!(ny.year_start_ms(2026), ms("2026-01-01T05:00:00Z"));
+        assert_eq!(Zone::UTC.year_start_ms(2026), ms("2026-01-01T00:00:00Z"));
+        // East of UTC the local year starts the evening before.
+        let tokyo: Zone = "Asia/Tokyo".parse().unwrap();
+        assert_eq!(tokyo.year_start_ms(2026), ms("2025-12-31T15:00:00Z"));
+    }
+}
