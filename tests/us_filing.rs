@@ -6,33 +6,7 @@ mod common;
 
 use common::Sandbox;
 
-const HEADER: &str = "time,kind,sent_amount,sent_asset,received_amount,received_asset,fee_amount,fee_asset,fiat_value,fiat_currency,tx_hash,address,network,id,note\n";
-
-/// A ledger with `accounts` (exchange, label) and, per account, generic-CSV rows; prices from
-/// `prices` rows (`date,asset,price` in USD).
-fn ledger(accounts: &[(&str, &str, &str)], prices: &str) -> Sandbox {
-    let sb = Sandbox::new();
-    sb.ok(&["init"]);
-    for (exchange, label, rows) in accounts {
-        sb.ok(&["account", "add", exchange, "--label", label, "--no-key"]);
-        let file = sb.path(&format!("{label}.csv"));
-        std::fs::write(&file, format!("{HEADER}{rows}")).unwrap();
-        sb.ok(&["import", file.to_str().unwrap(), "--account", label, "--format", "generic"]);
-    }
-    let file = sb.path("prices.csv");
-    let rows: String = prices
-        .lines()
-        .map(|l| {
-            let mut cells = l.split(',');
-            let (date, asset, price) = (cells.next().unwrap(), cells.next().unwrap(), cells.next().unwrap());
-            format!("{date},{asset},USD,{price}\n")
-        })
-        .collect();
-    std::fs::write(&file, format!("time,asset,currency,price\n{rows}")).unwrap();
-    sb.ok(&["prices", "import", file.to_str().unwrap()]);
-    sb.ok(&["prices", "--offline"]);
-    sb
-}
+use common::generic_ledger as ledger;
 
 /// 0.5 BTC arrive from outside with no basis given, 1 BTC bought; 1.2 BTC sold: FIFO takes
 /// the 0.5 without basis first (one row), then 0.7 of the bought lot.

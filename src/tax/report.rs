@@ -277,6 +277,7 @@ impl Report {
             method_what_if: self.options.what_if,
             elections: elections_json(&self.elections),
             cointally: env!("CARGO_PKG_VERSION"),
+            closed: None,
         }
     }
 }
@@ -302,6 +303,9 @@ pub struct Json {
     elections: Vec<ElectionJson>,
     /// The version that computed it (with `inputs_hash` and the options: the manifest).
     cointally: &'static str,
+    /// The closed years and how this year relates to them (`report` sets it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<crate::closed::ClosedJson>,
 }
 
 /// An election as reports and manifests show it.

@@ -211,3 +211,32 @@ pub fn ledger_bytes(ledger: &Path) -> Vec<u8> {
     }
     bytes
 }
+
+/// The generic CSV's header row.
+pub const GENERIC_HEADER: &str = "time,kind,sent_amount,sent_asset,received_amount,received_asset,fee_amount,fee_asset,fiat_value,fiat_currency,tx_hash,address,network,id,note\n";
+
+/// A ledger (shared by the US filing and closed-year tests) with `accounts` (exchange, label) and, per account, generic-CSV rows; prices from
+/// `prices` rows (`date,asset,price` in USD).
+pub fn generic_ledger(accounts: &[(&str, &str, &str)], prices: &str) -> Sandbox {
+    let sb = Sandbox::new();
+    sb.ok(&["init"]);
+    for (exchange, label, rows) in accounts {
+        sb.ok(&["account", "add", exchange, "--label", label, "--no-key"]);
+        let file = sb.path(&format!("{label}.csv"));
+        std::fs::write(&file, format!("{GENERIC_HEADER}{rows}")).unwrap();
+        sb.ok(&["import", file.to_str().unwrap(), "--account", label, "--format", "generic"]);
+    }
+    let file = sb.path("prices.csv");
+    let rows: String = prices
+        .lines()
+        .map(|l| {
+            let mut cells = l.split(',');
+            let (date, asset, price) = (cells.next().unwrap(), cells.next().unwrap(), cells.next().unwrap());
+            format!("{date},{asset},USD,{price}\n")
+        })
+        .collect();
+    std::fs::write(&file, format!("time,asset,currency,price\n{rows}")).unwrap();
+    sb.ok(&["prices", "import", file.to_str().unwrap()]);
+    sb.ok(&["prices", "--offline"]);
+    sb
+}
