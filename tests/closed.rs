@@ -170,3 +170,30 @@ fn closing_a_year_of_a_uk_ledger_is_refused() {
     assert!(run.stderr.contains("US rules only"), "{}", run.stderr);
     assert_eq!(sb.run(&["year", "close", "2024", "--method", "hifo"]).code, 2);
 }
+
+/// A problem bundle keeps closed years with their lots (later years start from them in the
+/// rebuilt ledger too) but not their filed files.
+#[test]
+fn a_bundle_keeps_closed_years_so_later_reports_are_the_same() {
+    let sb = two_lots();
+    sb.ok(&["year", "close", "2024"]);
+    add_old_buy(&sb);
+    let y2025 = sb.ok(&["--json", "report", "--year", "2025"]).json();
+    let zip = sb.path("problem.zip");
+    sb.ok(&["bundle", "-o", zip.to_str().unwrap()]);
+    let rebuilt = sb.path("rebuilt.sqlite");
+    let run = |args: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cointally"))
+            .arg("--ledger")
+            .arg(&rebuilt)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        output.stdout
+    };
+    run(&["import-bundle", zip.to_str().unwrap()]);
+    let again: serde_json::Value = serde_json::from_slice(&run(&["--json", "report", "--year", "2025"])).unwrap();
+    assert_eq!(basis(&again), "10000.00", "from the filed lots: {again}");
+    assert_eq!(again["totals"], y2025["totals"]);
+}

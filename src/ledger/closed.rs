@@ -164,3 +164,73 @@ impl Ledger {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::OpenMode;
+    use crate::ledger::snapshots::{Snapshot, SnapshotHead};
+
+    fn snapshot(year: i32, end_ms: i64, key: &str) -> Snapshot {
+        let head = SnapshotHead {
+            id: 0,
+            jurisdiction: "us".into(),
+            options: "{}".into(),
+            year,
+            end_ms,
+            key_hash: key.into(),
+            events_digest: "0".repeat(64),
+            events: 0,
+            state: "{}".into(),
+            closed: false,
+        };
+        Snapshot { head, lots: Vec::new(), balances: Vec::new() }
+    }
+
+    fn closed(year: i32) -> ClosedYear {
+        ClosedYear {
+            year,
+            jurisdiction: "us".into(),
+            options: "{}".into(),
+            snapshot_id: 0,
+            inputs_hash: "h".into(),
+            report_json: "{}".into(),
+            report_text: String::new(),
+            run_manifest: "{}".into(),
+            holdings: "{}".into(),
+            closed_at: String::new(),
+            inputs_changed: false,
+        }
+    }
+
+    #[test]
+    fn a_closed_years_snapshot_outlives_writes_and_replacements_until_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        ledger.store_snapshots(&[snapshot(2024, 2_000, "a"), snapshot(2025, 3_000, "a")]).unwrap();
+        let file = ClosedFile { format: "form8949".into(), bytes: b"x,y\n".to_vec(), manifest: b"{}".to_vec() };
+        ledger.close_year(&closed(2024), ("{}", 2_000), std::slice::from_ref(&file)).unwrap();
+        // The close drops the snapshot after it (it did not start from the filed lots).
+        let heads = ledger.snapshot_heads("us", "{}", i64::MAX).unwrap();
+        assert_eq!(heads.iter().map(|h| (h.year, h.closed)).collect::<Vec<_>>(), [(2024, true)]);
+        assert_eq!(ledger.closed_file(2024, "form8949").unwrap(), Some(file));
+
+        // A write before its end drops every open snapshot, marks the closed one, keeps it.
+        ledger.store_snapshots(&[snapshot(2025, 3_000, "b")]).unwrap();
+        ledger.conn.execute("UPDATE input_changes SET low_ms = 1000", []).unwrap();
+        assert_eq!(ledger.invalidate_snapshots().unwrap(), 1);
+        let heads = ledger.snapshot_heads("us", "{}", i64::MAX).unwrap();
+        assert_eq!(heads.len(), 1);
+        assert!(ledger.closed_year(2024).unwrap().unwrap().inputs_changed);
+        // Neither a new snapshot of the same end nor a delete replaces it.
+        ledger.store_snapshots(&[snapshot(2024, 2_000, "c")]).unwrap();
+        ledger.delete_snapshot(heads[0].id).unwrap();
+        let kept = ledger.snapshot_heads("us", "{}", i64::MAX).unwrap();
+        assert_eq!((kept.len(), kept[0].key_hash.as_str(), kept[0].id), (1, "a", heads[0].id));
+
+        assert!(ledger.reopen_year(2024).unwrap());
+        assert!(!ledger.reopen_year(2024).unwrap());
+        assert!(ledger.snapshot_heads("us", "{}", i64::MAX).unwrap().is_empty());
+        assert_eq!(ledger.closed_file(2024, "form8949").unwrap(), None);
+    }
+}
