@@ -90,12 +90,11 @@ pub fn options_of(closed: &ClosedYear) -> Result<Options, LedgerError> {
     let corrupt = || LedgerError::Corrupt(format!("closed year {}: options {:?}", closed.year, closed.options));
     let json: serde_json::Value = serde_json::from_str(&closed.options).map_err(|_| corrupt())?;
     let text = |key: &str| json[key].as_str().ok_or_else(corrupt);
-    let enumerated = |key: &str| -> Result<String, LedgerError> { Ok(text(key)?.to_owned()) };
     use clap::ValueEnum as _;
     Ok(Options {
         method: Method::from_name(text("method")?).ok_or_else(corrupt)?,
-        tracking: Tracking::from_str(&enumerated("lots")?, false).map_err(|_| corrupt())?,
-        transfer_fees: TransferFees::from_str(&enumerated("transfer_fees")?, false).map_err(|_| corrupt())?,
+        tracking: Tracking::from_str(text("lots")?, false).map_err(|_| corrupt())?,
+        transfer_fees: TransferFees::from_str(text("transfer_fees")?, false).map_err(|_| corrupt())?,
         year: Some(closed.year),
         what_if: json["what_if"].as_bool().ok_or_else(corrupt)?,
     })
@@ -247,4 +246,40 @@ fn input_items(ledger: &Ledger, year: i32, diff: &RunDiff) -> Result<Vec<Item>, 
     add("prices of event", &diff.values);
     add("own transfer", &diff.transfers);
     Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_are_read_back_as_they_were_closed() {
+        for method in [Method::Fifo, Method::Lifo, Method::Hifo, Method::Lofo] {
+            for tracking in [Tracking::Universal, Tracking::PerWallet, Tracking::Us] {
+                for transfer_fees in [TransferFees::Dispose, TransferFees::Carry] {
+                    let options = Options { method, tracking, transfer_fees, year: Some(2024), what_if: false };
+                    let closed = ClosedYear { options: options.to_json(), ..closed_year() };
+                    assert_eq!(options_of(&closed).unwrap(), options);
+                }
+            }
+        }
+        let bad = ClosedYear { options: r#"{"method":"best"}"#.into(), ..closed_year() };
+        assert!(matches!(options_of(&bad), Err(LedgerError::Corrupt(_))));
+    }
+
+    fn closed_year() -> ClosedYear {
+        ClosedYear {
+            year: 2024,
+            jurisdiction: years::US.into(),
+            options: String::new(),
+            snapshot_id: 1,
+            inputs_hash: String::new(),
+            report_json: String::new(),
+            report_text: String::new(),
+            run_manifest: String::new(),
+            holdings: String::new(),
+            closed_at: String::new(),
+            inputs_changed: false,
+        }
+    }
 }
