@@ -124,8 +124,13 @@ fn a_later_year_starts_from_the_filed_lots_until_the_year_is_reopened() {
     assert_eq!(y2025["closed"]["years"][0]["inputs_changed"], true);
     assert!(run.stderr.contains("lots filed with 2024"), "{}", run.stderr);
     assert!(run.stderr.contains("changed in or before 2024"), "{}", run.stderr);
-    // The filed 2024 stands.
+    // The filed 2024 stands, and a range through it starts 2025 from what was filed.
     assert_eq!(basis(&sb.ok(&["--json", "report", "--year", "2024"]).json()), "10000.00");
+    let range = sb.ok(&["--json", "report", "--years", "2023-2025"]).json();
+    let bases: Vec<&str> = range.as_array().unwrap()[1..].iter().map(basis).collect();
+    assert_eq!(bases, ["10000.00", "10000.00"], "{range}");
+    assert_eq!(range[1]["closed"]["this_year"], true);
+    assert_eq!(range[2]["closed"]["starts_from"], 2024);
 
     let check = sb.run(&["--json", "check", "--details"]);
     assert_eq!(check.code, 1);
