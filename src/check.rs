@@ -14,7 +14,9 @@
 //! - `missing_price`: legs without a value in the reporting currency;
 //! - `unknown_kind`: events of a type cointally does not know (kind `unknown`): in balances,
 //!   not in gains, until reclassified — by type, with a count and the first event;
-//! - `unreadable_record`: stored raw records no event could be made from (what is wrong).
+//! - `unreadable_record`: stored raw records no event could be made from (what is wrong);
+//! - `closed_year_changed`: a closed (filed) year would compute differently now: the totals
+//!   filed and now, and the events behind the difference ([`crate::closed`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -231,7 +233,7 @@ pub fn audit(ledger: &mut Ledger) -> Result<Vec<Finding>, LedgerError> {
         });
     }
 
-    Ok(groups
+    let mut findings: Vec<Finding> = groups
         .into_iter()
         .map(|((order, account), items)| {
             let n = items.len();
@@ -241,7 +243,9 @@ pub fn audit(ledger: &mut Ledger) -> Result<Vec<Finding>, LedgerError> {
             }
             Finding { kind, account, count: n, message, hint, items }
         })
-        .collect())
+        .collect();
+    findings.extend(crate::closed::changed_findings(ledger, &matching)?);
+    Ok(findings)
 }
 
 /// The types behind `unknown_kind` items: each with its count and first event, in order of

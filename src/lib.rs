@@ -9,6 +9,7 @@ pub mod bundle;
 pub mod check;
 pub mod cli;
 pub mod clients;
+pub mod closed;
 pub mod credentials;
 pub mod diff;
 pub mod digest;

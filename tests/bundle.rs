@@ -89,6 +89,15 @@ fn a_bundle_holds_no_secret_label_or_address_and_rebuilds_the_same_report() {
     assert_eq!(manifest["ids_kept"], false);
     assert!(manifest["rows"]["raw_records"].as_i64().unwrap() > 0);
     assert!(manifest["accounts"][0]["label"].as_str().unwrap().starts_with("account-"));
+    // The last sync's summary and its warnings, pseudonymous like the rest (scanned above).
+    assert_eq!(manifest["rows"]["sync_summaries"], 1);
+    let syncs = manifest["last_syncs"].as_array().unwrap();
+    assert_eq!(syncs.len(), 1, "{manifest}");
+    assert_eq!(syncs[0]["account"], manifest["accounts"][0]["label"]);
+    assert_eq!(syncs[0]["exchange"], "binance");
+    let endpoints = syncs[0]["endpoints"].as_array().unwrap();
+    assert!(endpoints.iter().any(|e| e["records"].as_u64().unwrap() > 0), "{manifest}");
+    assert!(endpoints.iter().all(|e| e["warnings"].is_array()), "{manifest}");
 
     // The rebuilt ledger gives the same figures.
     let rebuilt = sb.path("rebuilt.sqlite");

@@ -6,8 +6,10 @@
 //!   accounts included (exchange, pseudonymous label), the row counts, whether ids were kept;
 //! - `ledger.sqlite`: a copy of the ledger holding only the accounts named, with their raw
 //!   records, events, legs, transfers, prices, settings, sync cursors, coverage and the records
-//!   that need attention (what the last syncs left to look at). Computed tax rows are left out
-//!   (`report` makes them again). Every account's key variable names, base URL and credential
+//!   that need attention (what the last syncs left to look at), each account's last sync summary
+//!   and warnings (also listed in `bundle.json`), and the closed years with the lots later years
+//!   start from (not their filed files). Other computed tax rows are left out (`report` makes
+//!   them again). Every account's key variable names, base URL and credential
 //!   source are removed (the credentials file is never read), the ledger's id is blanked (it
 //!   keys the credentials file), and unless `--keep-ids`, account labels, addresses, tags and
 //!   tx hashes are replaced by stable pseudonyms everywhere they occur, raw records included
@@ -91,6 +93,10 @@ pub struct Manifest {
     pub accounts: Vec<BundledAccount>,
     /// Rows per table in the copy, by table name.
     pub rows: std::collections::BTreeMap<String, i64>,
+    /// Each account's last sync summary with its warnings (as `sync --json` printed it, labels
+    /// pseudonymous like the rest), by account id.
+    #[serde(default)]
+    pub last_syncs: Vec<serde_json::Value>,
 }
 
 /// One account in a bundle.
@@ -168,10 +174,18 @@ fn sanitize(copy: &Path, options: &Options) -> Result<Manifest, BundleError> {
         [],
     )?;
     tx.execute("UPDATE settings SET value = '' WHERE key = 'ledger_id'", [])?;
-    // Computed rows are made again by `report`; they only repeat what the inputs say.
-    for table in tables(&tx)?.iter().filter(|t| t.starts_with("tax_")) {
+    // Computed rows are made again by `report`; they only repeat what the inputs say. Closed
+    // years are inputs (later years start from their filed lots) and stay, with their
+    // snapshots, but not their files (bytes that name the person) nor when only some accounts
+    // are bundled (the filed figures are of all of them).
+    if !options.accounts.is_empty() {
+        tx.execute("DELETE FROM closed_years", [])?;
+    }
+    tx.execute("DELETE FROM closed_year_files", [])?;
+    for table in tables(&tx)?.iter().filter(|t| t.starts_with("tax_") && !t.starts_with("tax_snapshot")) {
         tx.execute(&format!("DELETE FROM \"{table}\""), [])?;
     }
+    tx.execute(&format!("DELETE FROM tax_snapshots WHERE {}", crate::ledger::snapshots::OPEN), [])?;
     if !options.keep_ids {
         let pseudonyms = collect(&tx)?;
         if !pseudonyms.is_empty() {
@@ -186,6 +200,11 @@ fn sanitize(copy: &Path, options: &Options) -> Result<Manifest, BundleError> {
         stmt.query_map([], |r| Ok(BundledAccount { id: r.get(0)?, exchange: r.get(1)?, label: r.get(2)? }))?
             .collect::<Result<_, _>>()?
     };
+    let last_syncs = {
+        let mut stmt = conn.prepare("SELECT summary FROM sync_summaries ORDER BY account_id")?;
+        let texts: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        texts.iter().filter_map(|t| serde_json::from_str(t).ok()).collect()
+    };
     let mut rows = std::collections::BTreeMap::new();
     for table in tables(&conn)? {
         let count: i64 = conn.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0))?;
@@ -198,6 +217,7 @@ fn sanitize(copy: &Path, options: &Options) -> Result<Manifest, BundleError> {
         ids_kept: options.keep_ids,
         accounts: bundled,
         rows,
+        last_syncs,
     })
 }
 

@@ -1,6 +1,8 @@
 //! `cointally diff --year Y --save FILE` and `cointally diff --year Y --against FILE`: save a
 //! run's manifest (with the files sent), and later say what changed since and why.
-//! (`--against-closed`, comparing with a closed year, waits for closed years.)
+//! `cointally diff --year Y --against-closed` compares a closed year's filed result with the
+//! year computed again from today's ledger (from the snapshot before it, with the options it
+//! was closed with).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,7 +14,7 @@ use super::report::{TaxArgs, compute_year};
 use super::{Context, Failure};
 
 #[derive(Debug, clap::Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["save", "against"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["save", "against", "against_closed"])))]
 pub struct Args {
     /// Write this run's manifest to FILE (keep it with the files you send)
     #[arg(long, value_name = "FILE")]
@@ -20,12 +22,19 @@ pub struct Args {
     /// Compare this computation with the run manifest in FILE
     #[arg(long, value_name = "MANIFEST")]
     against: Option<PathBuf>,
+    /// Compare the year's filed result (`cointally year close`) with the year computed from
+    /// today's ledger
+    #[arg(long)]
+    against_closed: bool,
     #[command(flatten)]
     tax: TaxArgs,
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let mut ledger = context.open_ledger()?;
+    if args.against_closed {
+        return against_closed(context, &mut ledger, args.tax.year);
+    }
     let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
     let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
     let currency = ledger.reporting_currency()?;
@@ -73,6 +82,27 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return Err(Failure::input(format!("{} is of year {}, not {}", path.display(), before.year, now.year)).into());
     }
     let diff = RunDiff::between(&before, &now);
+    if context.json {
+        return Ok(super::output::print_json(&diff)?);
+    }
+    print(&diff);
+    Ok(())
+}
+
+/// `--against-closed`: the filed manifest against the year computed again.
+fn against_closed(context: &Context, ledger: &mut crate::ledger::Ledger, year: i32) -> anyhow::Result<()> {
+    let Some(closed) = ledger.closed_year(year)? else {
+        return Err(Failure::input(format!("{year} is not closed"))
+            .hint("`cointally year list` shows the closed years; `--against MANIFEST` compares with a saved run")
+            .into());
+    };
+    let matching = crate::transfers::refresh(ledger)?;
+    let now = crate::closed::recompute(ledger, &matching, &closed)?;
+    context.note(format!(
+        "{year} as filed on {} against {year} computed from today's ledger ({})",
+        closed.closed_at, now.report.options
+    ));
+    let diff = RunDiff::between(&crate::closed::filed_manifest(&closed)?, &now.manifest);
     if context.json {
         return Ok(super::output::print_json(&diff)?);
     }

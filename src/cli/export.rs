@@ -89,6 +89,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             ));
         }
     }
+    if format.kind() == Kind::Gains && write_filed(context, &ledger, format, &tax, args.output.as_deref())? {
+        return Ok(());
+    }
     let (computed, missing) = compute_year(context, &mut ledger, &tax)?;
     let input = Input::gather(&ledger, tax.options(), &computed, (missing, tax.allow_missing_prices), &[format])?;
     if format.kind() == Kind::Gains {
@@ -132,6 +135,60 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         export::manifest_path(&path).display()
     ));
     Ok(())
+}
+
+/// Writes the file of a closed year as it was written at the close (bytes and manifest; the
+/// manifest's `file` is the name written now); returns false when the year is not closed under
+/// these options or the ledger has no file of the format (a bundle leaves them out).
+fn write_filed(
+    context: &Context,
+    ledger: &crate::ledger::Ledger,
+    format: &dyn export::Format,
+    tax: &TaxArgs,
+    output: Option<&std::path::Path>,
+) -> anyhow::Result<bool> {
+    if !crate::tax::years::closed_years(ledger, &tax.options())?.contains(&tax.year) {
+        return Ok(false);
+    }
+    let Some(filed) = ledger.closed_file(tax.year, format.name())? else { return Ok(false) };
+    let Some(closed) = ledger.closed_year(tax.year)? else { return Ok(false) };
+    let default = export::default_file_name(format, tax.year);
+    let path = output.map_or_else(|| PathBuf::from(&default), std::path::Path::to_path_buf);
+    let name = if path.as_os_str() == "-" {
+        "-".to_owned()
+    } else {
+        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    };
+    let manifest = if name == default {
+        filed.manifest
+    } else {
+        let (was, now) = (serde_json::to_string(&default)?, serde_json::to_string(&name)?);
+        String::from_utf8(filed.manifest)?
+            .replacen(&format!("\"file\": {was}"), &format!("\"file\": {now}"), 1)
+            .into_bytes()
+    };
+    if path.as_os_str() == "-" {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&filed.bytes)?;
+        stdout.flush()?;
+        std::io::stderr().write_all(&manifest)?;
+        return Ok(true);
+    }
+    std::fs::write(&path, &filed.bytes)?;
+    std::fs::write(export::manifest_path(&path), &manifest)?;
+    if context.json {
+        print_json(&serde_json::from_slice::<serde_json::Value>(&manifest)?)?;
+        return Ok(true);
+    }
+    context.note(format!(
+        "{} is closed: wrote {} as filed on {} (sha256 {}) and its manifest (`cointally year reopen {} --yes` computes it again)",
+        tax.year,
+        path.display(),
+        closed.closed_at,
+        crate::digest::sha256_hex(&filed.bytes),
+        tax.year
+    ));
+    Ok(true)
 }
 
 /// The countries' own exports (name, description): the UK's, Canada's, Australia's, Germany's.

@@ -37,6 +37,7 @@ mod settings;
 mod summary;
 mod sync;
 mod transfers;
+mod year;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -138,6 +139,9 @@ enum Command {
     ImportBundle(bundle::ImportArgs),
     /// What changed in a year since a saved run manifest, and which inputs explain it
     Diff(diff::Args),
+    /// Filed years that stay filed: year close|list|reopen
+    #[command(subcommand)]
+    Year(year::Command),
 }
 
 /// Why `demo` does nothing in a build without the bundled simulators (exit 2).
@@ -257,6 +261,7 @@ pub fn main() -> ExitCode {
         Command::Bundle(args) => bundle::run(&context, args),
         Command::ImportBundle(args) => bundle::import(&context, args),
         Command::Diff(args) => diff::run(&context, args),
+        Command::Year(command) => year::run(&context, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

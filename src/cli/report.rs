@@ -1,7 +1,10 @@
 //! `cointally report --year Y [--method …] [--lots …]`: the year's gains and income.
 
+use std::io::Write;
+
 use anyhow::Context as _;
 
+use crate::closed::ClosedJson;
 use crate::ledger::Ledger;
 use crate::pricing;
 use crate::tax::jurisdiction::Jurisdiction;
@@ -174,11 +177,29 @@ pub fn compute_years(
     let (matching, missing) = prepare(context, ledger, choices)?;
     let options = choices.options(Some(first));
     let (computed, info) = years::compute_years(ledger, options, &matching, first..=last, start)?;
-    if let Some(year) = info.started_after {
-        context.note(format!(
+    let closed = years::closed_years(ledger, &options)?;
+    match info.started_after {
+        Some(year) if closed.contains(&year) => context.note(format!(
+            "computed from the lots filed with {year} (closed; `cointally year list`), not from history before it"
+        )),
+        Some(year) => context.note(format!(
             "computed from the snapshot at the end of {year} ({} events read; --from-scratch reads them all)",
             info.events_read
-        ));
+        )),
+        None if start == Start::Scratch && closed.iter().any(|c| *c < last) => context.note(format!(
+            "what-if: --from-scratch does not start from the closed years ({}): these figures are history as the ledger holds it now, not what was filed",
+            closed.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+        )),
+        None => {}
+    }
+    if start == Start::Snapshot {
+        for c in ledger.closed_years()?.iter().filter(|c| c.inputs_changed && c.year < last && closed.contains(&c.year))
+        {
+            context.note(format!(
+                "note: the ledger changed in or before {} since it was closed; later years still start from what was filed (`cointally check` says whether {} would compute differently)",
+                c.year, c.year
+            ));
+        }
     }
     tax::store_years(ledger, &options, first, &computed)?;
     Ok((computed, missing))
@@ -226,32 +247,72 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let (computed, _) = compute_years(context, &mut ledger, &args.choices, range, start)?;
     let mut reports = Vec::with_capacity(computed.len());
     for (year, c) in (range.0..=range.1).zip(&computed) {
-        reports.push(tax::year_report(&ledger, year, args.choices.options(Some(year)), c)?);
-    }
-    if args.year.is_some() {
-        let report = reports.first().context("the year was not computed")?;
-        if context.json {
-            return Ok(print_json(&report.to_json())?);
-        }
-        return print_report(report);
+        let options = args.choices.options(Some(year));
+        let report = tax::year_report(&ledger, year, options, c)?;
+        let closed = ClosedJson::of(&ledger, year, &options, start)?;
+        let filed = if closed.this_year { ledger.closed_year(year)? } else { None };
+        reports.push((report, closed, filed));
     }
     if context.json {
-        let documents: Vec<_> = reports.iter().map(Report::to_json).collect();
+        let mut documents = Vec::with_capacity(reports.len());
+        for (report, closed, filed) in reports {
+            documents.push(match filed {
+                Some(filed) => {
+                    let mut document: serde_json::Value = serde_json::from_str(&filed.report_json)?;
+                    document["closed"] = serde_json::to_value(&closed)?;
+                    document
+                }
+                None => {
+                    let mut document = report.to_json();
+                    document.closed = Some(closed);
+                    serde_json::to_value(&document)?
+                }
+            });
+        }
+        if args.year.is_some() {
+            return Ok(print_json(documents.first().context("the year was not computed")?)?);
+        }
         return Ok(print_json(&documents)?);
     }
-    for (i, report) in reports.iter().enumerate() {
+    let closed_years = years::closed_years(&ledger, &args.choices.options(None))?;
+    for (i, (report, _, filed)) in reports.iter().enumerate() {
         if i > 0 {
             println!();
         }
-        print_report(report)?;
+        match filed {
+            Some(filed) => {
+                println!(
+                    "{} is closed: the result as filed on {} (`cointally year reopen {} --yes` computes it again)",
+                    filed.year, filed.closed_at, filed.year
+                );
+                print!("{}", filed.report_text);
+            }
+            None => {
+                if start == Start::Scratch && closed_years.contains(&report.year) {
+                    println!(
+                        "what-if: {} is closed; these figures are computed from scratch, not what was filed (`cointally report --year {}` shows the filed result)",
+                        report.year, report.year
+                    );
+                }
+                print_report(report)?;
+            }
+        }
     }
     Ok(())
 }
 
 /// Prints a report as tables.
 pub fn print_report(report: &Report) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    write_report(report, &mut out)?;
+    Ok(out.flush()?)
+}
+
+/// Writes a report as tables (what `report` prints; `year close` keeps it as filed).
+pub fn write_report(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     let lots = report.options.tracking.in_year(report.year);
-    println!(
+    writeln!(
+        out,
         "Tax year {} (US rules, {}), {}, lots {}{}, transfer fees {}",
         report.year,
         report.currency,
@@ -259,18 +320,19 @@ pub fn print_report(report: &Report) -> anyhow::Result<()> {
         lots.as_str(),
         if report.options.tracking == Tracking::Us { " (US rule)" } else { "" },
         report.options.transfer_fees.as_str(),
-    );
+    )?;
     if !report.zone.is_utc() {
-        println!("dates, holding periods and the year's bounds: local dates in {}", report.zone.name());
+        writeln!(out, "dates, holding periods and the year's bounds: local dates in {}", report.zone.name())?;
     }
     if report.rebates == crate::tax::rebates::Rebates::Basis {
-        println!("rebates: price reductions (not income; their units have basis zero)");
+        writeln!(out, "rebates: price reductions (not income; their units have basis zero)")?;
     }
     if report.options.what_if {
-        println!(
+        writeln!(
+            out,
             "what-if: {} for every disposal of all history; the elections (`cointally method list`) are not applied and past years may differ from what was filed",
             report.options.method.as_str().to_uppercase()
-        );
+        )?;
     } else if !report.elections.is_empty() {
         let shown: Vec<String> = report
             .elections
@@ -284,7 +346,7 @@ pub fn print_report(report: &Report) -> anyhow::Result<()> {
                 )
             })
             .collect();
-        println!("elections: {} (FIFO where none is in force)", shown.join("; "));
+        writeln!(out, "elections: {} (FIFO where none is in force)", shown.join("; "))?;
     }
     let mut table = Table::new(&[
         ("Asset", Align::Left),
@@ -308,31 +370,32 @@ pub fn print_report(report: &Report) -> anyhow::Result<()> {
         table.row(row(asset, figures));
     }
     table.row(row("Total", &report.totals));
-    table.print()?;
+    table.write(out)?;
     if !report.income_by_kind.is_empty() {
-        println!();
-        println!("Income by kind:");
+        writeln!(out)?;
+        writeln!(out, "Income by kind:")?;
         let mut table = Table::new(&[("Kind", Align::Left), ("Value", Align::Right)]);
         for (kind, value) in &report.income_by_kind {
             table.row(vec![kind.clone(), money(*value)]);
         }
-        table.print()?;
+        table.write(out)?;
     }
     let missing_basis = report.lines.iter().filter(|l| l.basis_missing).count();
     let missing_price = report.lines.iter().filter(|l| l.price_missing).count();
-    println!();
-    println!("{} disposals (one per lot used; `--json` lists them)", report.lines.len());
+    writeln!(out)?;
+    writeln!(out, "{} disposals (one per lot used; `--json` lists them)", report.lines.len())?;
     if missing_basis > 0 {
-        println!("{missing_basis} of them have no known basis (counted as zero): `cointally check` says why");
+        writeln!(out, "{missing_basis} of them have no known basis (counted as zero): `cointally check` says why")?;
     }
     if missing_price > 0 {
-        println!("{missing_price} of them use a leg without a price (counted as zero)");
+        writeln!(out, "{missing_price} of them use a leg without a price (counted as zero)")?;
     }
-    println!(
+    writeln!(
+        out,
         "manifest: cointally {}, {}, inputs sha256 {}",
         env!("CARGO_PKG_VERSION"),
         report.options,
         report.inputs_hash
-    );
+    )?;
     Ok(())
 }

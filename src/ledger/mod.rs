@@ -7,6 +7,7 @@
 mod accounts;
 mod attention;
 mod balances;
+pub mod closed;
 mod elections;
 pub mod events;
 mod form1099da;
@@ -14,6 +15,7 @@ mod pending;
 pub mod prices;
 pub mod snapshots;
 mod sync_state;
+mod sync_summaries;
 pub mod tax;
 mod writer;
 
@@ -48,6 +50,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0008_1099da.sql"),
     include_str!("../../schema/0009_elections.sql"),
     include_str!("../../schema/0010_snapshots.sql"),
+    include_str!("../../schema/0011_closed_years.sql"),
+    include_str!("../../schema/0012_sync_summaries.sql"),
 ];
 
 /// The ledger version this build writes.

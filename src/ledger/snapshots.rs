@@ -10,6 +10,9 @@ use rust_decimal::Decimal;
 use super::writer::{CHUNK, multi_row_insert, write_chunk};
 use super::{Ledger, LedgerError, decimal};
 
+/// The SQL condition of a snapshot that carries no closed year (which nothing drops).
+pub(crate) const OPEN: &str = "id NOT IN (SELECT snapshot_id FROM closed_years)";
+
 /// What identifies a snapshot and proves it still fits, without its lots.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotHead {
@@ -31,6 +34,9 @@ pub struct SnapshotHead {
     pub events: u64,
     /// The rest of the engine's state, as its jurisdiction writes it (small JSON).
     pub state: String,
+    /// It carries a closed year's lots (`closed_years`): used as filed, never dropped or
+    /// checked against its key.
+    pub closed: bool,
 }
 
 /// A lot held at a snapshot.
@@ -80,12 +86,19 @@ impl Ledger {
         let tx = self.transaction()?;
         let mark: Option<Option<i64>> =
             tx.query_row("SELECT low_ms FROM input_changes WHERE id = 1", [], |r| r.get(0)).optional()?;
+        if let Some(Some(low)) = mark {
+            tx.execute(
+                "UPDATE closed_years SET inputs_changed = 1
+                 WHERE snapshot_id IN (SELECT id FROM tax_snapshots WHERE end_ms > ?1)",
+                [low],
+            )?;
+        }
         let dropped = match mark {
             // Nothing written since the last look.
             Some(None) => 0,
-            Some(Some(low)) => tx.execute("DELETE FROM tax_snapshots WHERE end_ms > ?1", [low])?,
-            // The mark itself is gone (an edited file): nothing can be trusted.
-            None => tx.execute("DELETE FROM tax_snapshots", [])?,
+            Some(Some(low)) => tx.execute(&format!("DELETE FROM tax_snapshots WHERE end_ms > ?1 AND {OPEN}"), [low])?,
+            // The mark itself is gone (an edited file): nothing can be trusted (but what was filed).
+            None => tx.execute(&format!("DELETE FROM tax_snapshots WHERE {OPEN}"), [])?,
         };
         if mark != Some(None) {
             tx.execute("INSERT OR REPLACE INTO input_changes (id, low_ms) VALUES (1, NULL)", [])?;
@@ -103,7 +116,9 @@ impl Ledger {
         until_ms: i64,
     ) -> Result<Vec<SnapshotHead>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT id, year, end_ms, key_hash, events_digest, events, state FROM tax_snapshots
+            "SELECT id, year, end_ms, key_hash, events_digest, events, state,
+                    EXISTS (SELECT 1 FROM closed_years c WHERE c.snapshot_id = tax_snapshots.id)
+             FROM tax_snapshots
              WHERE jurisdiction = ?1 AND options = ?2 AND end_ms <= ?3 ORDER BY end_ms DESC",
         )?;
         let rows = stmt.query_map(params![jurisdiction, options, until_ms], |r| {
@@ -117,14 +132,15 @@ impl Ledger {
                 events_digest: r.get(4)?,
                 events: r.get::<_, i64>(5)?.max(0) as u64,
                 state: r.get(6)?,
+                closed: r.get(7)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Removes one snapshot (it no longer fits its inputs).
+    /// Removes one snapshot (it no longer fits its inputs); a closed year's stays.
     pub fn delete_snapshot(&mut self, id: i64) -> Result<(), LedgerError> {
-        self.conn.execute("DELETE FROM tax_snapshots WHERE id = ?1", [id])?;
+        self.conn.execute(&format!("DELETE FROM tax_snapshots WHERE id = ?1 AND {OPEN}"), [id])?;
         Ok(())
     }
 
@@ -171,13 +187,23 @@ impl Ledger {
     }
 
     /// Stores snapshots in one transaction, each replacing the one of the same jurisdiction,
-    /// options and end; returns their ids.
+    /// options and end (a closed year's is kept instead: it is what was filed); returns the ids
+    /// of those stored.
     pub fn store_snapshots(&mut self, snapshots: &[Snapshot]) -> Result<Vec<i64>, LedgerError> {
         let now = Utc::now().to_rfc3339();
         let tx = self.transaction()?;
         let mut ids = Vec::with_capacity(snapshots.len());
         for s in snapshots {
             let h = &s.head;
+            let filed: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM tax_snapshots t JOIN closed_years c ON c.snapshot_id = t.id
+                 WHERE t.jurisdiction = ?1 AND t.options = ?2 AND t.end_ms = ?3)",
+                params![h.jurisdiction, h.options, h.end_ms],
+                |r| r.get(0),
+            )?;
+            if filed {
+                continue;
+            }
             tx.execute(
                 "DELETE FROM tax_snapshots WHERE jurisdiction = ?1 AND options = ?2 AND end_ms = ?3",
                 params![h.jurisdiction, h.options, h.end_ms],

@@ -295,6 +295,10 @@ pub fn run(
                 }
             }
         }
+        // Kept for problem bundles; a summary that cannot be written is not worth failing a sync.
+        if let Ok(json) = serde_json::to_string(&summary) {
+            ledger.store_sync_summary(job.account.id, &json)?;
+        }
         summaries.push(summary);
     }
     reporter.finish();

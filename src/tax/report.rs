@@ -297,6 +297,7 @@ impl Report {
             cointally: env!("CARGO_PKG_VERSION"),
             timezone: self.zone.name(),
             rebates: self.rebates.as_str(),
+            closed: None,
         }
     }
 }
@@ -326,6 +327,9 @@ pub struct Json {
     timezone: &'static str,
     /// How rebates were taxed: `income` or `basis`.
     rebates: &'static str,
+    /// The closed years and how this year relates to them (`report` sets it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed: Option<crate::closed::ClosedJson>,
 }
 
 /// An election as reports and manifests show it.

@@ -24,7 +24,7 @@ use crate::ledger::{Ledger, LedgerError};
 use crate::transfers::Matching;
 
 /// The jurisdiction code snapshots of the US engine are stored under.
-const US: &str = "us";
+pub const US: &str = "us";
 
 /// Whether a pass may start from a stored snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +50,11 @@ pub struct PassInfo {
 
 /// Computes every year of `years` (options' `year` aside) in one pass, from the latest snapshot
 /// that fits when `start` allows, and stores a snapshot at each year's end.
+///
+/// A closed year (`year close`) of these options is a snapshot that is never dropped: a year
+/// after it starts from its filed lots, so the range is computed in segments that each end at
+/// a closed year. Under [`Start::Scratch`] closed years are passed over (a what-if of history
+/// as it is now) and no snapshot after one is stored.
 pub fn compute_years(
     ledger: &mut Ledger,
     options: Options,
@@ -57,19 +62,48 @@ pub fn compute_years(
     years: RangeInclusive<i32>,
     start: Start,
 ) -> Result<(Vec<Computed>, PassInfo), LedgerError> {
-    let first = *years.start();
+    let (first, last) = (*years.start(), *years.end());
     let options = Options { year: Some(first), ..options };
     let inputs = Inputs::read(ledger, &options, matching)?;
     let mut info = PassInfo { dropped: ledger.invalidate_snapshots()?, ..PassInfo::default() };
-    let from = match start {
-        Start::Scratch => None,
-        Start::Snapshot => latest_fitting(ledger, &inputs, &options, first, &mut info)?,
+    let closed = closed_years(ledger, &options)?;
+    let mut cuts: Vec<i32> = match start {
+        Start::Snapshot => closed.iter().copied().filter(|c| (first..last).contains(c)).collect(),
+        Start::Scratch => Vec::new(),
     };
-    info.started_after = from.as_ref().map(|s| s.head.year);
-    let (computed, snapshots, read) = pass(ledger, &inputs, options, years, from, true)?;
-    info.events_read = read;
-    info.stored = ledger.store_snapshots(&snapshots)?.len();
+    cuts.push(last);
+    let mut computed = Vec::with_capacity(years.clone().count());
+    let mut segment_first = first;
+    for segment_last in cuts {
+        let from = match start {
+            Start::Scratch => None,
+            Start::Snapshot => latest_fitting(ledger, &inputs, &options, segment_first, &mut info)?,
+        };
+        if segment_first == first {
+            info.started_after = from.as_ref().map(|s| s.head.year);
+        }
+        let (mut part, mut snapshots, read) = pass(ledger, &inputs, options, segment_first..=segment_last, from, true)?;
+        // A snapshot after a closed year computed without its filed lots would be taken up by
+        // the next report as if it had started from them.
+        if start == Start::Scratch {
+            snapshots.retain(|s| closed.iter().all(|c| *c >= s.head.year));
+        }
+        info.events_read += read;
+        info.stored += ledger.store_snapshots(&snapshots)?.len();
+        computed.append(&mut part);
+        segment_first = segment_last + 1;
+    }
     Ok((computed, info))
+}
+
+/// The closed years of the US engine under `options` (year aside), oldest first.
+pub fn closed_years(ledger: &Ledger, options: &Options) -> Result<Vec<i32>, LedgerError> {
+    Ok(ledger
+        .closed_years()?
+        .into_iter()
+        .filter(|c| c.jurisdiction == US && c.options == Options { year: Some(c.year), ..*options }.to_json())
+        .map(|c| c.year)
+        .collect())
 }
 
 /// The latest stored snapshot ending by the start of `first` whose key fits; the ones that do
@@ -82,6 +116,12 @@ fn latest_fitting(
     info: &mut PassInfo,
 ) -> Result<Option<Snapshot>, LedgerError> {
     for head in ledger.snapshot_heads(US, &snapshot_options(options), inputs.zone.year_start_ms(first))? {
+        if head.closed {
+            if head.key_hash != inputs.snapshot_key(options, head.end_ms) {
+                ledger.mark_closed_year_changed(head.id)?;
+            }
+            return ledger.load_snapshot(head).map(Some);
+        }
         if head.key_hash == inputs.snapshot_key(options, head.end_ms) {
             return ledger.load_snapshot(head).map(Some);
         }
@@ -199,6 +239,7 @@ fn snapshot_of(
         events_digest,
         events,
         state: serde_json::json!({"per_wallet": state.per_wallet, "next_lot": state.next_lot}).to_string(),
+        closed: false,
     };
     Snapshot { head, lots, balances: state.balances }
 }
