@@ -14,7 +14,9 @@
 //! - `missing_price`: legs without a value in the reporting currency;
 //! - `unknown_kind`: events of a type cointally does not know (kind `unknown`): in balances,
 //!   not in gains, until reclassified — by type, with a count and the first event;
-//! - `unreadable_record`: stored raw records no event could be made from (what is wrong).
+//! - `unreadable_record`: stored raw records no event could be made from (what is wrong);
+//! - `allocation_changed`: the history before 2025 no longer gives the stored 2025 allocation
+//!   (units held per wallet, unused basis per asset; reports keep using the stored one).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -231,6 +233,20 @@ pub fn audit(ledger: &mut Ledger) -> Result<Vec<Finding>, LedgerError> {
         });
     }
 
+    if let Some(stored) = ledger.stored_allocation()? {
+        let now = tax::allocation::at_switch(ledger, &matching)?;
+        for d in tax::allocation::differences(&stored, &now) {
+            let account = d.account_id.map(label).unwrap_or_else(|| "(all wallets)".to_owned());
+            groups.entry((9, account)).or_default().push(Item {
+                event: None,
+                time: time(tax::allocation::SWITCH_MS),
+                asset: d.asset,
+                amount: format_amount(d.amount),
+                detail: d.detail,
+            });
+        }
+    }
+
     Ok(groups
         .into_iter()
         .map(|((order, account), items)| {
@@ -306,6 +322,11 @@ fn describe(order: usize, n: usize, account: &str) -> (&'static str, String, Str
             "unknown_kind",
             format!("{n} event{s} of a type cointally does not know, in balances but not in gains"),
             "say what each is with `cointally reclassify EVENT KIND` (staking, income, trade, internal_transfer, …)".into(),
+        ),
+        9 => (
+            "allocation_changed",
+            format!("{n} difference{s} between the stored 2025 allocation and what the history before 2025 gives now (reports keep the stored one)"),
+            "if the history was incomplete when you allocated, check the allocation (`cointally basis allocation`) and store it again with `cointally basis allocate --as-of 2025-01-01 --replace`; otherwise undo the change to the history before 2025".into(),
         ),
         _ => (
             "unreadable_record",

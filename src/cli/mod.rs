@@ -7,6 +7,7 @@
 
 mod account;
 mod balances;
+mod basis;
 mod batch;
 mod bundle;
 mod check;
@@ -138,6 +139,9 @@ enum Command {
     ImportBundle(bundle::ImportArgs),
     /// What changed in a year since a saved run manifest, and which inputs explain it
     Diff(diff::Args),
+    /// The 2025 allocation of unused basis to wallets: basis allocate|allocation
+    #[command(subcommand)]
+    Basis(basis::Command),
 }
 
 /// Why `demo` does nothing in a build without the bundled simulators (exit 2).
@@ -257,6 +261,7 @@ pub fn main() -> ExitCode {
         Command::Bundle(args) => bundle::run(&context, args),
         Command::ImportBundle(args) => bundle::import(&context, args),
         Command::Diff(args) => diff::run(&context, args),
+        Command::Basis(command) => basis::run(&context, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

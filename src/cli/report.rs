@@ -141,7 +141,11 @@ pub struct Args {
 
 /// Warns of legs without value (or refuses, unless allowed) and matches the transfers: what
 /// every computation of gains does first.
-fn prepare(context: &Context, ledger: &mut Ledger, choices: &TaxChoices) -> anyhow::Result<(Matching, usize)> {
+pub(super) fn prepare(
+    context: &Context,
+    ledger: &mut Ledger,
+    choices: &TaxChoices,
+) -> anyhow::Result<(Matching, usize)> {
     let missing = pricing::require_values(ledger, choices.allow_missing_prices)?;
     if !missing.is_empty() {
         context.note(format!(
@@ -222,6 +226,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let mut reports = Vec::with_capacity(computed.len());
     for (year, c) in (range.0..=range.1).zip(&computed) {
         reports.push(tax::year_report(&ledger, year, args.choices.options(Some(year)), c)?);
+    }
+    if let Some(note) = reports.iter().find_map(|r| r.allocation.as_ref()) {
+        context.note(format!("note: 2025 allocation: {note}"));
     }
     if args.year.is_some() {
         let report = reports.first().context("the year was not computed")?;

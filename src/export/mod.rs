@@ -13,6 +13,7 @@
 //! version, options, a hash of exactly the inputs read and the file's own SHA-256, so a re-run
 //! proves the same inputs gave the same bytes.
 
+pub mod allocation;
 mod forms;
 pub mod html;
 mod reports;
@@ -575,6 +576,7 @@ pub(crate) mod tests_support {
                 lines,
                 inputs_hash: String::new(),
                 elections: Vec::new(),
+                allocation: None,
             },
             disposals: Vec::new(),
             income: Vec::new(),

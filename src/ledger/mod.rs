@@ -5,6 +5,7 @@
 //! stored as TEXT; nothing here does arithmetic on them in SQL.
 
 mod accounts;
+mod allocation;
 mod attention;
 mod balances;
 mod elections;
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 pub use accounts::{Account, CredentialSource, NewAccount};
+pub use allocation::{AllocatedLot, AllocationRule, StoredAllocation};
 pub use attention::Unreadable;
 pub use balances::Balance;
 pub use elections::Election;
@@ -48,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0008_1099da.sql"),
     include_str!("../../schema/0009_elections.sql"),
     include_str!("../../schema/0010_snapshots.sql"),
+    include_str!("../../schema/0011_allocation.sql"),
 ];
 
 /// The ledger version this build writes.

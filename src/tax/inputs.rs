@@ -10,21 +10,22 @@
 //! end depends on and that every report reads whole anyway — the version of the rules, the
 //! currency, the options (year aside), the accounts' labels (the order of wallets when the US
 //! basis is re-seated in 2025), the transfers that touch an event before the end (with the
-//! amounts the engine moves) and the elections in force before it.
+//! amounts the engine moves), the elections in force before it, and the stored 2025 allocation
+//! when the snapshot ends after it.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Datelike};
 use sha2::{Digest, Sha256};
 
-use super::engine::TransferPlan;
-use super::{InForce, Method, Options, hash_event, year_start_ms};
-use crate::ledger::{Election, Ledger, LedgerError, TaxEvent};
+use super::engine::{Engine, TransferPlan};
+use super::{InForce, Method, Options, Tracking, hash_event, year_start_ms};
+use crate::ledger::{Election, Ledger, LedgerError, StoredAllocation, TaxEvent};
 use crate::transfers::Matching;
 
 /// The version of the US rules a snapshot was computed by: raise it whenever the engine would
 /// compute a different state from the same events (then every stored snapshot is recomputed).
-pub const US_RULES_VERSION: u32 = 1;
+pub const US_RULES_VERSION: u32 = 2;
 
 /// The chained digest of the events read, one link per calendar year (UTC).
 #[derive(Debug, Clone)]
@@ -95,6 +96,8 @@ pub struct Inputs {
     pub elections: Vec<Election>,
     /// The elections as the engine applies them.
     pub in_force: Vec<InForce>,
+    /// The stored 2025 allocation (`cointally basis allocate`), applied under the US lot rule.
+    pub allocation: Option<StoredAllocation>,
     /// The hash of the currency, transfers and elections: `inputs_hash` less the events.
     head: Sha256,
 }
@@ -115,7 +118,20 @@ impl Inputs {
             head.update(format!("election {} {} {:?}\n", method.as_str(), e.from_ms, e.account_id));
             in_force.push(InForce { method, from_ms: e.from_ms, account_id: e.account_id });
         }
-        Ok(Inputs { currency, plans, labels, elections, in_force, head })
+        let allocation = ledger.stored_allocation()?;
+        if let Some(stored) = allocation.as_ref().filter(|_| options.tracking == Tracking::Us) {
+            head.update(allocation_text(stored));
+        }
+        Ok(Inputs { currency, plans, labels, elections, in_force, allocation, head })
+    }
+
+    /// A US engine for `options` with these transfers, labels, elections and (under the US lot
+    /// rule) the stored allocation.
+    pub fn engine(&self, options: Options) -> Engine {
+        let allocation = self.allocation.as_ref().filter(|_| options.tracking == Tracking::Us);
+        Engine::new(options, &self.transfer_plans(), self.labels.clone())
+            .with_elections(self.in_force.clone())
+            .with_allocation(allocation.map(|a| a.lots.clone()))
     }
 
     /// The transfers as the engine takes them.
@@ -148,8 +164,35 @@ impl Inputs {
         for e in self.in_force.iter().filter(|e| e.from_ms < end_ms) {
             h.update(format!("election {} {} {:?}\n", e.method.as_str(), e.from_ms, e.account_id));
         }
+        if let Some(stored) =
+            self.allocation.as_ref().filter(|a| a.as_of_ms < end_ms && options.tracking == Tracking::Us)
+        {
+            h.update(allocation_text(stored));
+        }
         crate::digest::hex(&h.finalize())
     }
+}
+
+/// The stored allocation as hashed into `inputs_hash` and snapshot keys.
+fn allocation_text(stored: &StoredAllocation) -> String {
+    let mut text = format!("allocation {} {} {}\n", stored.rule.as_str(), stored.as_of_ms, stored.history_hash);
+    for l in &stored.lots {
+        text += &format!(
+            "{} {} {} {} {} {} {} {} {} {} {}\n",
+            l.account_id,
+            l.asset,
+            l.units,
+            l.basis,
+            l.acquired_ms,
+            l.lot_id,
+            l.event_id,
+            l.origin_account,
+            l.moved,
+            l.basis_missing,
+            l.price_missing
+        );
+    }
+    text
 }
 
 /// The options a snapshot is stored under: all but the year.

@@ -6,6 +6,7 @@
 //! income and year-end holdings, with a SHA-256 of exactly the inputs it read. [`report`]
 //! sums them up per asset, rounded to the cent row by row.
 
+pub mod allocation;
 pub mod au;
 pub mod boxes;
 pub mod ca;
@@ -35,7 +36,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
-use self::engine::{Computation, Engine};
+use self::engine::Computation;
 use self::inputs::{EventsDigest, Inputs};
 use crate::ledger::{Ledger, LedgerError, RunRows, TaxEvent};
 use crate::transfers::Matching;
@@ -244,8 +245,7 @@ pub fn compute(ledger: &Ledger, options: Options, matching: &Matching) -> Result
         let (computed, _, _) = years::pass(ledger, &inputs, options, year..=year, None, false)?;
         return computed.into_iter().next().ok_or_else(|| LedgerError::Corrupt(format!("year {year} not computed")));
     }
-    let mut engine =
-        Engine::new(options, &inputs.transfer_plans(), inputs.labels.clone()).with_elections(inputs.in_force.clone());
+    let mut engine = inputs.engine(options);
     let mut digest = EventsDigest::default();
     let mut events = 0u64;
     let mut out_of_range = None;
@@ -280,6 +280,10 @@ pub fn year_report(
     let mut report = report::Report::new(year, &currency, options, c, &labels, &computed.inputs_hash);
     report.classify(&c.disposals, &exchanges);
     report.elections = computed.elections.clone();
+    if options.tracking == Tracking::Us && year >= 2025 {
+        let stored = ledger.stored_allocation()?.map(|a| a.rule);
+        report.allocation = Some(report::allocation_note(stored));
+    }
     let reconciliation = year_reconciliation(ledger, &report, computed)?;
     report.apply(&reconciliation, &c.disposals);
     Ok(report)

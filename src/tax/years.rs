@@ -103,8 +103,7 @@ pub fn pass(
 ) -> Result<(Vec<Computed>, Vec<Snapshot>, u64), LedgerError> {
     let (first, last) = (*years.start(), *years.end());
     let options = Options { year: Some(first), ..options };
-    let mut engine =
-        Engine::new(options, &inputs.transfer_plans(), inputs.labels.clone()).with_elections(inputs.in_force.clone());
+    let mut engine = inputs.engine(options);
     let mut digest = EventsDigest::default();
     let mut events = 0u64;
     let mut from_ms = i64::MIN;
@@ -199,7 +198,15 @@ fn snapshot_of(
         key_hash: inputs.snapshot_key(options, end_ms),
         events_digest,
         events,
-        state: serde_json::json!({"per_wallet": state.per_wallet, "next_lot": state.next_lot}).to_string(),
+        state: serde_json::json!({
+            "per_wallet": state.per_wallet,
+            "next_lot": state.next_lot,
+            "in_flight": state.in_flight.iter().map(|(deposit, to, asset, units)| {
+                serde_json::json!([deposit, to, asset, units.normalize().to_string()])
+            }).collect::<Vec<_>>(),
+            "landed_first": state.landed_first,
+        })
+        .to_string(),
     };
     Snapshot { head, lots, balances: state.balances }
 }
@@ -211,6 +218,13 @@ fn engine_state(snapshot: Snapshot) -> Result<EngineState, LedgerError> {
     let (Some(per_wallet), Some(next_lot)) = (state["per_wallet"].as_bool(), state["next_lot"].as_i64()) else {
         return Err(corrupt(format!("state {:?}", snapshot.head.state)));
     };
+    let in_flight =
+        in_flight(&state["in_flight"]).ok_or_else(|| corrupt(format!("in flight {:?}", state["in_flight"])))?;
+    let landed_first = match state["landed_first"].as_array() {
+        Some(ids) => ids.iter().map(|id| id.as_i64()).collect::<Option<Vec<i64>>>(),
+        None => None,
+    }
+    .ok_or_else(|| corrupt(format!("landed first {:?}", state["landed_first"])))?;
     let mut lots = Vec::with_capacity(snapshot.lots.len());
     for l in snapshot.lots {
         let method = Method::from_name(&l.method).ok_or_else(|| corrupt(format!("method {:?}", l.method)))?;
@@ -227,5 +241,17 @@ fn engine_state(snapshot: Snapshot) -> Result<EngineState, LedgerError> {
         };
         lots.push((l.wallet, l.asset, method, lot));
     }
-    Ok(EngineState { lots, balances: snapshot.balances, per_wallet, next_lot })
+    Ok(EngineState { lots, balances: snapshot.balances, per_wallet, next_lot, in_flight, landed_first })
+}
+
+/// The transfers in flight as a snapshot's state holds them: `[deposit, to, asset, units]`.
+fn in_flight(value: &serde_json::Value) -> Option<Vec<(i64, i64, String, rust_decimal::Decimal)>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|entry| {
+            let units = entry.get(3)?.as_str()?.parse().ok()?;
+            Some((entry.get(0)?.as_i64()?, entry.get(1)?.as_i64()?, entry.get(2)?.as_str()?.to_owned(), units))
+        })
+        .collect()
 }
