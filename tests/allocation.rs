@@ -49,8 +49,11 @@ fn row(wallet: &str, units: &str, basis: &str) -> (String, String, String, Strin
     (wallet.into(), "BTC".into(), units.into(), basis.into())
 }
 
-/// The 2025 report's disposals as `(account, amount, acquired, cost_basis, basis_missing)`.
-fn sales_2025(sb: &Sandbox, extra: &[&str]) -> (Value, Vec<(String, String, String, String, bool)>) {
+/// A disposal as `(account, amount, acquired, cost_basis, basis_missing)`.
+type Sale = (String, String, String, String, bool);
+
+/// The 2025 report and its disposals.
+fn sales_2025(sb: &Sandbox, extra: &[&str]) -> (Value, Vec<Sale>) {
     let mut args = vec!["--json", "report", "--year", "2025"];
     args.extend_from_slice(extra);
     let doc = sb.ok(&args).json();
