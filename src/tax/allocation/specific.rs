@@ -208,3 +208,84 @@ fn totals(lots: &[AllocatedLot], accounts: &BTreeMap<String, i64>, at: &AtSwitch
     }
     problems
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::AllocationRule;
+    use crate::tax::allocation::differences;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// Wallet 1 (`a`) held 1.5 BTC, wallet 2 (`b`) 1 BTC, with 85,000 of unused basis (the
+    /// figures of `tests/allocation.rs`, constructed).
+    fn at() -> AtSwitch {
+        AtSwitch {
+            lots: Vec::new(),
+            unassigned: Vec::new(),
+            held: BTreeMap::from([((1, "BTC".into()), d("1.5")), ((2, "BTC".into()), d("1"))]),
+            unused_basis: BTreeMap::from([("BTC".into(), d("85000"))]),
+            history_hash: "h".into(),
+        }
+    }
+
+    fn accounts() -> BTreeMap<String, i64> {
+        BTreeMap::from([("a".into(), 1), ("b".into(), 2)])
+    }
+
+    #[test]
+    fn a_file_that_adds_up_becomes_lots_in_row_order_with_its_dates() {
+        let text = "asset,wallet,units,acquired,cost_basis,note\nbtc,a,1.5,2022-01-10,65000,x\nBTC,b,1,2021-01-10T12:00:00Z,20000,\n";
+        let lots = read("f.csv", text, &accounts(), &at()).unwrap();
+        let got: Vec<(i64, &str, Decimal, Decimal, i64)> =
+            lots.iter().map(|l| (l.account_id, l.asset.as_str(), l.units, l.basis, l.acquired_ms)).collect();
+        assert_eq!(
+            got,
+            [(1, "BTC", d("1.5"), d("65000"), 1_641_772_800_000), (2, "BTC", d("1"), d("20000"), 1_610_280_000_000)]
+        );
+        assert!(lots[0].lot_id < lots[1].lot_id && lots[1].lot_id < 0);
+    }
+
+    #[test]
+    fn every_bad_cell_is_named_by_line_and_column_and_totals_by_wallet_and_asset() {
+        let Err(SpecificError::Problems { problems, .. }) =
+            read("f.csv", "wallet,asset,units,acquired,cost_basis\na,BTC,-1,2022-13-01,x\n", &accounts(), &at())
+        else {
+            panic!("refused")
+        };
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("f.csv:2 column units:"), "{problems:?}");
+        assert!(problems[1].starts_with("f.csv:2 column acquired:"), "{problems:?}");
+        assert!(problems[2].starts_with("f.csv:2 column cost_basis:"), "{problems:?}");
+        let Err(SpecificError::Problems { problems, .. }) =
+            read("f.csv", "wallet,asset,units,acquired,cost_basis\na,BTC,2.5,2022-01-01,85000\n", &accounts(), &at())
+        else {
+            panic!("refused")
+        };
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("wallet a BTC: the rows give 2.5 units, the wallet held 1.5"), "{problems:?}");
+        assert!(problems[1].contains("wallet b BTC: the rows give 0 units, the wallet held 1"), "{problems:?}");
+        assert!(matches!(read("f.csv", "wallet,asset,units\n", &accounts(), &at()), Err(SpecificError::Layout { .. })));
+    }
+
+    #[test]
+    fn a_stored_specific_allocation_differs_where_the_units_held_or_the_unused_basis_changed() {
+        let text = "wallet,asset,units,acquired,cost_basis\na,BTC,1.5,2022-01-10,65000\nb,BTC,1,2021-01-10,20000\n";
+        let now = at();
+        let stored = now.stored(AllocationRule::Specific, None, read("f.csv", text, &accounts(), &now).unwrap());
+        assert!(differences(&stored, &now).is_empty());
+        let mut later = at();
+        later.held.insert((2, "BTC".into()), d("1.25"));
+        later.unused_basis.insert("BTC".into(), d("90000"));
+        let found: Vec<(Option<i64>, Decimal)> =
+            differences(&stored, &later).iter().map(|x| (x.account_id, x.amount)).collect();
+        assert_eq!(found, [(Some(2), d("0.25")), (None, d("5000"))]);
+        let mut rehashed = at();
+        rehashed.history_hash = "other".into();
+        let only = differences(&stored, &rehashed);
+        assert_eq!(only.len(), 1);
+        assert!(only[0].detail.contains("history before 2025 changed"), "{:?}", only[0]);
+    }
+}
