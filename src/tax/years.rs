@@ -220,9 +220,10 @@ fn engine_state(snapshot: Snapshot) -> Result<EngineState, LedgerError> {
     };
     let in_flight =
         in_flight(&state["in_flight"]).ok_or_else(|| corrupt(format!("in flight {:?}", state["in_flight"])))?;
-    let landed_first = match state["landed_first"].as_array() {
-        Some(ids) => ids.iter().map(|id| id.as_i64()).collect::<Option<Vec<i64>>>(),
-        None => None,
+    // Absent from a snapshot written before they were kept (its key then no longer fits).
+    let landed_first = match &state["landed_first"] {
+        serde_json::Value::Null => Some(Vec::new()),
+        ids => ids.as_array().and_then(|ids| ids.iter().map(|id| id.as_i64()).collect::<Option<Vec<i64>>>()),
     }
     .ok_or_else(|| corrupt(format!("landed first {:?}", state["landed_first"])))?;
     let mut lots = Vec::with_capacity(snapshot.lots.len());
@@ -246,6 +247,9 @@ fn engine_state(snapshot: Snapshot) -> Result<EngineState, LedgerError> {
 
 /// The transfers in flight as a snapshot's state holds them: `[deposit, to, asset, units]`.
 fn in_flight(value: &serde_json::Value) -> Option<Vec<(i64, i64, String, rust_decimal::Decimal)>> {
+    if value.is_null() {
+        return Some(Vec::new());
+    }
     value
         .as_array()?
         .iter()
