@@ -19,10 +19,9 @@ use serde::Serialize;
 use crate::ledger::{AllocatedLot, AllocationRule, Ledger, StoredAllocation};
 use crate::tax::allocation::{self, AtSwitch, SWITCH_MS, specific};
 use crate::tax::report::money;
-use crate::tax::{Tracking, TransferFees};
 
 use super::output::{Align, Table, print_json};
-use super::report::{TaxChoices, prepare};
+use super::report::prepare_values;
 use super::{Context, Failure};
 
 #[derive(Debug, clap::Subcommand)]
@@ -93,14 +92,7 @@ fn allocate(context: &Context, ledger: &mut Ledger, args: AllocateArgs) -> anyho
         .hint("to correct a mistake in it, run the same command with --replace (reports from 2025 then change)")
         .into());
     }
-    let choices = TaxChoices {
-        jurisdiction: None,
-        method: None,
-        lots: Tracking::Us,
-        transfer_fees: TransferFees::Dispose,
-        allow_missing_prices: args.allow_missing_prices,
-    };
-    let (matching, _) = prepare(context, ledger, &choices)?;
+    let (matching, _) = prepare_values(context, ledger, args.allow_missing_prices)?;
     let at = allocation::at_switch(ledger, &matching)?;
     debug_assert_eq!(args.as_of, SWITCH_MS);
     let made = match &args.specific {

@@ -141,12 +141,17 @@ pub struct Args {
 
 /// Warns of legs without value (or refuses, unless allowed) and matches the transfers: what
 /// every computation of gains does first.
-pub(super) fn prepare(
+fn prepare(context: &Context, ledger: &mut Ledger, choices: &TaxChoices) -> anyhow::Result<(Matching, usize)> {
+    prepare_values(context, ledger, choices.allow_missing_prices)
+}
+
+/// [`prepare`] with only what it reads of the choices: whether legs without value are allowed.
+pub(super) fn prepare_values(
     context: &Context,
     ledger: &mut Ledger,
-    choices: &TaxChoices,
+    allow_missing_prices: bool,
 ) -> anyhow::Result<(Matching, usize)> {
-    let missing = pricing::require_values(ledger, choices.allow_missing_prices)?;
+    let missing = pricing::require_values(ledger, allow_missing_prices)?;
     if !missing.is_empty() {
         context.note(format!(
             "warning: {} legs have no value and count as zero; the rows they touch are marked (`cointally prices missing` lists them)",
