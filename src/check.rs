@@ -17,6 +17,8 @@
 //! - `unreadable_record`: stored raw records no event could be made from (what is wrong);
 //! - `closed_year_changed`: a closed (filed) year would compute differently now: the totals
 //!   filed and now, and the events behind the difference ([`crate::closed`]).
+//! - `allocation_changed`: the history before 2025 no longer gives the stored 2025 allocation
+//!   (units held per wallet, unused basis per asset; reports keep using the stored one).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -233,6 +235,20 @@ pub fn audit(ledger: &mut Ledger) -> Result<Vec<Finding>, LedgerError> {
         });
     }
 
+    if let Some(stored) = ledger.stored_allocation()? {
+        let now = tax::allocation::at_switch(ledger, &matching)?;
+        for d in tax::allocation::differences(&stored, &now) {
+            let account = d.account_id.map(label).unwrap_or_else(|| "(all wallets)".to_owned());
+            groups.entry((9, account)).or_default().push(Item {
+                event: None,
+                time: time(tax::allocation::SWITCH_MS),
+                asset: d.asset,
+                amount: format_amount(d.amount),
+                detail: d.detail,
+            });
+        }
+    }
+
     let mut findings: Vec<Finding> = groups
         .into_iter()
         .map(|((order, account), items)| {
@@ -310,6 +326,11 @@ fn describe(order: usize, n: usize, account: &str) -> (&'static str, String, Str
             "unknown_kind",
             format!("{n} event{s} of a type cointally does not know, in balances but not in gains"),
             "say what each is with `cointally reclassify EVENT KIND` (staking, income, trade, internal_transfer, …)".into(),
+        ),
+        9 => (
+            "allocation_changed",
+            format!("{n} difference{s} between the stored 2025 allocation and what the history before 2025 gives now (reports keep the stored one)"),
+            "if the history was incomplete when you allocated, check the allocation (`cointally basis allocation`) and store it again with `cointally basis allocate --as-of 2025-01-01 --replace`; otherwise undo the change to the history before 2025".into(),
         ),
         _ => (
             "unreadable_record",

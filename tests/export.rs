@@ -56,11 +56,12 @@ fn every_format_matches_its_golden_file_and_has_a_manifest() {
     let list = sb.ok(&["--json", "export", "--list"]).json();
     let listed: Vec<&str> = list.as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
     // The US and transaction formats, then the UK's, Canada's, Australia's and Germany's
-    // (tests/uk.rs, tests/ca.rs, tests/au.rs and tests/de.rs export those).
+    // (tests/uk.rs, tests/ca.rs, tests/au.rs and tests/de.rs export those), then the stored
+    // 2025 allocation's record (tests/allocation.rs).
     assert_eq!(listed[..FORMATS.len()], FORMATS);
     assert_eq!(
         listed[FORMATS.len()..],
-        ["hmrc", "sa108", "schedule3", "acb", "ato", "ato-summary", "anlage-so", "anlage-so-disposals"]
+        ["hmrc", "sa108", "schedule3", "acb", "ato", "ato-summary", "anlage-so", "anlage-so-disposals", "allocation"]
     );
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     for format in FORMATS {

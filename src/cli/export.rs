@@ -20,7 +20,7 @@ use super::report::{TaxArgs, compute_year};
 use super::{Context, Failure};
 
 #[derive(Debug, clap::Args)]
-#[command(mut_arg("year", |a| a.required(false).required_unless_present("list")))]
+#[command(mut_arg("year", |a| a.required(false)))]
 pub struct Args {
     /// The format (`cointally export --list` shows them all)
     #[arg(required_unless_present = "list", value_name = "FORMAT")]
@@ -56,6 +56,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if let Some(de) = crate::tax::de::export::DeFormat::find(&name) {
         return super::report_de::export(context, de, args.output, args.tax);
     }
+    if name == "allocation" {
+        return super::basis::export(context, args.output);
+    }
     if name == "html" {
         let Some(tax) = &args.tax else {
             return Err(Failure::input("an export needs --year").hint("e.g. cointally export html --year 2025").into());
@@ -65,6 +68,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let Some(format) = export::find(&name) else {
         let mut names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
         names.extend(own_formats().iter().map(|(name, _)| *name));
+        names.push("allocation");
         return Err(Failure::input(format!("no export format {name:?}"))
             .hint(format!("the formats: {}", names.join(", ")))
             .hint("for H&R Block or TaxSlayer, attach the form8949 export as a statement (the README says how)")
@@ -200,6 +204,10 @@ fn own_formats() -> Vec<(&'static str, &'static str)> {
     [&uk[..], &ca[..], &au[..], &de[..]].concat()
 }
 
+/// The record of the stored 2025 allocation (`export allocation`): name and description.
+const ALLOCATION: (&str, &str) =
+    ("allocation", "The stored 2025 allocation of unused basis per wallet and asset (the Rev. Proc. 2024-28 record)");
+
 fn list(context: &Context) -> anyhow::Result<()> {
     let own = own_formats();
     if context.json {
@@ -212,6 +220,8 @@ fn list(context: &Context) -> anyhow::Result<()> {
                 |(name, description)| serde_json::json!({"name": name, "kind": "gains", "description": description}),
             ),
         );
+        let (name, description) = ALLOCATION;
+        formats.push(serde_json::json!({"name": name, "kind": "record", "description": description}));
         return Ok(print_json(&formats)?);
     }
     let mut table = Table::new(&[("Format", Align::Left), ("Kind", Align::Left), ("What it is for", Align::Left)]);
@@ -221,5 +231,6 @@ fn list(context: &Context) -> anyhow::Result<()> {
     for (name, description) in own {
         table.row(vec![name.into(), "gains".into(), description.into()]);
     }
+    table.row(vec![ALLOCATION.0.into(), "record".into(), ALLOCATION.1.into()]);
     Ok(table.print()?)
 }

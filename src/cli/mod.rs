@@ -7,6 +7,7 @@
 
 mod account;
 mod balances;
+mod basis;
 mod batch;
 mod bundle;
 mod check;
@@ -142,6 +143,9 @@ enum Command {
     /// Filed years that stay filed: year close|list|reopen
     #[command(subcommand)]
     Year(year::Command),
+    /// The 2025 allocation of unused basis to wallets: basis allocate|allocation
+    #[command(subcommand)]
+    Basis(basis::Command),
 }
 
 /// Why `demo` does nothing in a build without the bundled simulators (exit 2).
@@ -262,6 +266,7 @@ pub fn main() -> ExitCode {
         Command::ImportBundle(args) => bundle::import(&context, args),
         Command::Diff(args) => diff::run(&context, args),
         Command::Year(command) => year::run(&context, command),
+        Command::Basis(command) => basis::run(&context, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -146,7 +146,16 @@ pub struct Args {
 /// Warns of legs without value (or refuses, unless allowed) and matches the transfers: what
 /// every computation of gains does first.
 fn prepare(context: &Context, ledger: &mut Ledger, choices: &TaxChoices) -> anyhow::Result<(Matching, usize)> {
-    let missing = pricing::require_values(ledger, choices.allow_missing_prices)?;
+    prepare_values(context, ledger, choices.allow_missing_prices)
+}
+
+/// [`prepare`] with only what it reads of the choices: whether legs without value are allowed.
+pub(super) fn prepare_values(
+    context: &Context,
+    ledger: &mut Ledger,
+    allow_missing_prices: bool,
+) -> anyhow::Result<(Matching, usize)> {
+    let missing = pricing::require_values(ledger, allow_missing_prices)?;
     if !missing.is_empty() {
         context.note(format!(
             "warning: {} legs have no value and count as zero; the rows they touch are marked (`cointally prices missing` lists them)",
@@ -252,6 +261,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         let closed = ClosedJson::of(&ledger, year, &options, start)?;
         let filed = if closed.this_year { ledger.closed_year(year)? } else { None };
         reports.push((report, closed, filed));
+    }
+    if let Some(note) = reports.iter().find_map(|(r, _, _)| r.allocation.as_ref()) {
+        context.note(format!("note: 2025 allocation: {note}"));
     }
     if context.json {
         let mut documents = Vec::with_capacity(reports.len());

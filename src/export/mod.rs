@@ -13,6 +13,7 @@
 //! version, options, a hash of exactly the inputs read and the file's own SHA-256, so a re-run
 //! proves the same inputs gave the same bytes.
 
+pub mod allocation;
 mod forms;
 pub mod html;
 mod reports;
@@ -589,6 +590,7 @@ pub(crate) mod tests_support {
                 elections: Vec::new(),
                 zone: crate::tax::zone::Zone::UTC,
                 rebates: crate::tax::rebates::Rebates::Income,
+                allocation: None,
             },
             disposals: Vec::new(),
             income: Vec::new(),

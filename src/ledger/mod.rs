@@ -5,6 +5,7 @@
 //! stored as TEXT; nothing here does arithmetic on them in SQL.
 
 mod accounts;
+mod allocation;
 mod attention;
 mod balances;
 pub mod closed;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::Connection;
 
 pub use accounts::{Account, CredentialSource, NewAccount};
+pub use allocation::{AllocatedLot, AllocationRule, StoredAllocation};
 pub use attention::Unreadable;
 pub use balances::Balance;
 pub use elections::Election;
@@ -52,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0010_snapshots.sql"),
     include_str!("../../schema/0011_closed_years.sql"),
     include_str!("../../schema/0012_sync_summaries.sql"),
+    include_str!("../../schema/0013_allocation.sql"),
 ];
 
 /// The ledger version this build writes.

@@ -44,9 +44,10 @@ use super::pools::{Lot, Pool};
 use super::rebates::Rebates;
 use super::zone::Zone;
 use super::{InForce, Method, Options, Tracking, TransferFees};
-use crate::ledger::{Disposal, DisposalKind, Holding, IncomeRow, TaxEvent, TaxLeg};
+use crate::ledger::{AllocatedLot, Disposal, DisposalKind, Holding, IncomeRow, TaxEvent, TaxLeg};
 
 mod state;
+mod switch;
 
 pub use state::EngineState;
 
@@ -210,6 +211,12 @@ pub struct Engine {
     elections: Vec<InForce>,
     /// The time of the event being applied.
     now_ms: i64,
+    /// Own transfers sent but not arrived yet: deposit → (receiving wallet, asset, units).
+    in_flight: BTreeMap<i64, (i64, String, Decimal)>,
+    /// Deposits of own transfers that arrived before their withdrawal was sent.
+    landed_first: std::collections::BTreeSet<i64>,
+    /// The stored 2025 allocation, installed at the switch to per-wallet lots.
+    allocation: Option<Vec<AllocatedLot>>,
 }
 
 fn value(leg: &TaxLeg) -> Decimal {
@@ -270,6 +277,9 @@ impl Engine {
             out: Computation::default(),
             elections: Vec::new(),
             now_ms: i64::MIN,
+            in_flight: BTreeMap::new(),
+            landed_first: Default::default(),
+            allocation: None,
         }
     }
 
@@ -301,6 +311,13 @@ impl Engine {
     pub fn with_elections(mut self, mut elections: Vec<InForce>) -> Engine {
         elections.sort_by_key(|e| e.from_ms);
         self.elections = elections;
+        self
+    }
+
+    /// Starts the per-wallet lots of 1 January 2025 from a stored allocation (`cointally basis
+    /// allocate`) instead of computing the global rule: see [`Engine::reseat_per_wallet`].
+    pub fn with_allocation(mut self, allocation: Option<Vec<AllocatedLot>>) -> Engine {
+        self.allocation = allocation;
         self
     }
 
@@ -555,6 +572,9 @@ impl Engine {
                 }
             }
         }
+        if !self.landed_first.remove(&plan.deposit) {
+            self.in_flight.insert(plan.deposit, (plan.to_account, main.asset.clone(), moved));
+        }
         let to = self.pool(plan.to_account, &main.asset);
         for lot in lots {
             to.put(Lot { moved: true, ..lot });
@@ -567,6 +587,9 @@ impl Engine {
     fn transfer_in(&mut self, event: &TaxEvent) {
         // The lots came with the withdrawal; more arriving than left (a link made by hand)
         // arrives without basis.
+        if self.in_flight.remove(&event.id).is_none() {
+            self.landed_first.insert(event.id);
+        }
         for leg in event.legs.iter().filter(|l| l.role == LegRole::Received && !is_fiat(&l.asset)) {
             let moved = self.incoming.get(&event.id).copied().unwrap_or(leg.amount);
             let extra = leg.amount - moved.min(leg.amount);
@@ -691,70 +714,6 @@ impl Engine {
                     price_missing: price_missing || lot.price_missing,
                     acquired_here: lot.origin_account == event.account_id && !lot.moved,
                 });
-            }
-        }
-    }
-
-    /// US transition (Rev. Proc. 2024-28, global allocation): on 1 January 2025 the lots of
-    /// the universal pool of each asset are handed to the wallets that hold the asset, oldest
-    /// lots first, wallets in the order of their labels, each wallet getting as many units as
-    /// it held; lots left over (the ledger saw more acquired than the wallets hold) go to the
-    /// wallet holding the most. A wallet holding more than the pool had gets the rest without
-    /// basis when it disposes of it.
-    fn reseat_per_wallet(&mut self) {
-        self.per_wallet = true;
-        let universal = std::mem::take(&mut self.pools);
-        let mut holders: BTreeMap<String, Vec<(String, i64, Decimal)>> = BTreeMap::new();
-        let balances =
-            self.balances.iter().flat_map(|(account, assets)| assets.iter().map(move |(a, b)| (account, a, b)));
-        for (account, asset, amount) in balances {
-            if *amount > Decimal::ZERO {
-                let label = self.labels.get(account).cloned().unwrap_or_default();
-                holders.entry(asset.clone()).or_default().push((label, *account, *amount));
-            }
-        }
-        for (asset, mut pool) in universal.into_values().flatten() {
-            let mut lots = pool.drain_oldest_first().into_iter();
-            let mut wallets = holders.remove(&asset).unwrap_or_default();
-            wallets.sort();
-            let mut carry: Option<Lot> = None;
-            for (_, account, held) in &wallets {
-                let mut need = *held;
-                let target = self.pool(*account, &asset);
-                while need > Decimal::ZERO {
-                    let Some(mut lot) = carry.take().or_else(|| lots.next()) else { break };
-                    if lot.amount <= need {
-                        need -= lot.amount;
-                        target.put(lot);
-                    } else {
-                        let part_basis = proportion(lot.basis, need, lot.amount);
-                        let part = Lot { amount: need, basis: part_basis, ..lot.clone() };
-                        lot.amount -= need;
-                        lot.basis -= part_basis;
-                        target.put(part);
-                        need = Decimal::ZERO;
-                        carry = Some(lot);
-                    }
-                }
-            }
-            let rest: Vec<Lot> = carry.into_iter().chain(lots).collect();
-            if rest.is_empty() {
-                continue;
-            }
-            let largest = wallets.iter().max_by(|a, b| a.2.cmp(&b.2).then_with(|| b.0.cmp(&a.0))).map(|w| w.1);
-            let Some(account) = largest else {
-                // No wallet holds the asset: the lots stay where no disposal reaches them.
-                let method = self.method_for(None);
-                let unassigned =
-                    self.pools.entry(None).or_default().entry(asset.clone()).or_insert_with(|| Pool::new(method));
-                for lot in rest {
-                    unassigned.put(lot);
-                }
-                continue;
-            };
-            let target = self.pool(account, &asset);
-            for lot in rest {
-                target.put(lot);
             }
         }
     }

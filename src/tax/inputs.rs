@@ -12,7 +12,8 @@
 //! end depends on and that every report reads whole anyway — the version of the rules, the
 //! currency, the options (year aside), the time zone, the rebate treatment, the accounts' labels (the order of wallets when the US
 //! basis is re-seated in 2025), the transfers that touch an event before the end (with the
-//! amounts the engine moves) and the elections in force before it.
+//! amounts the engine moves), the elections in force before it, and the stored 2025 allocation
+//! when the snapshot ends after it.
 
 use std::collections::BTreeMap;
 
@@ -22,13 +23,13 @@ use sha2::{Digest, Sha256};
 use super::engine::{Engine, TransferPlan};
 use super::rebates::Rebates;
 use super::zone::Zone;
-use super::{InForce, Method, Options, hash_event};
-use crate::ledger::{Election, Ledger, LedgerError, TaxEvent};
+use super::{InForce, Method, Options, Tracking, hash_event};
+use crate::ledger::{Election, Ledger, LedgerError, StoredAllocation, TaxEvent};
 use crate::transfers::Matching;
 
 /// The version of the US rules a snapshot was computed by: raise it whenever the engine would
 /// compute a different state from the same events (then every stored snapshot is recomputed).
-pub const US_RULES_VERSION: u32 = 1;
+pub const US_RULES_VERSION: u32 = 2;
 
 /// The chained digest of the events read, one link per calendar year (in the ledger's zone).
 #[derive(Debug, Clone)]
@@ -114,6 +115,8 @@ pub struct Inputs {
     pub zone: Zone,
     /// The ledger's treatment of rebates.
     pub rebates: Rebates,
+    /// The stored 2025 allocation (`cointally basis allocate`), applied under the US lot rule.
+    pub allocation: Option<StoredAllocation>,
     /// The hash of the currency, transfers and elections: `inputs_hash` less the events.
     head: Sha256,
 }
@@ -137,15 +140,22 @@ impl Inputs {
         let zone = Zone::of_ledger(ledger)?;
         let rebates = Rebates::of_ledger(ledger)?;
         head.update(settings_text(zone, rebates));
-        Ok(Inputs { currency, plans, labels, elections, in_force, zone, rebates, head })
+        let allocation = ledger.stored_allocation()?;
+        if let Some(stored) = allocation.as_ref().filter(|_| options.tracking == Tracking::Us) {
+            head.update(allocation_text(stored));
+        }
+        Ok(Inputs { currency, plans, labels, elections, in_force, zone, rebates, allocation, head })
     }
 
-    /// An engine for `options` with these transfers, labels, elections, zone and rebates.
+    /// An engine for `options` with these transfers, labels, elections, zone, rebates and
+    /// (under the US lot rule) the stored allocation.
     pub fn engine(&self, options: Options) -> Engine {
+        let allocation = self.allocation.as_ref().filter(|_| options.tracking == Tracking::Us);
         Engine::new(options, &self.transfer_plans(), self.labels.clone())
             .with_elections(self.in_force.clone())
             .in_zone(self.zone)
             .with_rebates(self.rebates)
+            .with_allocation(allocation.map(|a| a.lots.clone()))
     }
 
     /// The transfers as the engine takes them.
@@ -179,6 +189,11 @@ impl Inputs {
         for e in self.in_force.iter().filter(|e| e.from_ms < end_ms) {
             h.update(format!("election {} {} {:?}\n", e.method.as_str(), e.from_ms, e.account_id));
         }
+        if let Some(stored) =
+            self.allocation.as_ref().filter(|a| a.as_of_ms < end_ms && options.tracking == Tracking::Us)
+        {
+            h.update(allocation_text(stored));
+        }
         crate::digest::hex(&h.finalize())
     }
 }
@@ -192,6 +207,28 @@ fn settings_text(zone: Zone, rebates: Rebates) -> String {
     }
     if rebates != Rebates::Income {
         text.push_str(&format!("rebates {}\n", rebates.as_str()));
+    }
+    text
+}
+
+/// The stored allocation as hashed into `inputs_hash` and snapshot keys.
+fn allocation_text(stored: &StoredAllocation) -> String {
+    let mut text = format!("allocation {} {} {}\n", stored.rule.as_str(), stored.as_of_ms, stored.history_hash);
+    for l in &stored.lots {
+        text += &format!(
+            "{} {} {} {} {} {} {} {} {} {} {}\n",
+            l.account_id,
+            l.asset,
+            l.units,
+            l.basis,
+            l.acquired_ms,
+            l.lot_id,
+            l.event_id,
+            l.origin_account,
+            l.moved,
+            l.basis_missing,
+            l.price_missing
+        );
     }
     text
 }

@@ -6,6 +6,7 @@
 //! income and year-end holdings, with a SHA-256 of exactly the inputs it read. [`report`]
 //! sums them up per asset, rounded to the cent row by row.
 
+pub mod allocation;
 pub mod au;
 pub mod boxes;
 pub mod ca;
@@ -282,6 +283,10 @@ pub fn year_report(
         .with_ledger_settings(ledger)?;
     report.classify(&c.disposals, &exchanges);
     report.elections = computed.elections.clone();
+    if options.tracking == Tracking::Us && year >= 2025 {
+        let stored = ledger.stored_allocation()?.map(|a| a.rule);
+        report.allocation = Some(report::allocation_note(stored));
+    }
     let reconciliation = year_reconciliation(ledger, &report, computed)?;
     report.apply(&reconciliation, &c.disposals);
     Ok(report)

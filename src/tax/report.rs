@@ -123,6 +123,18 @@ pub struct Report {
     pub zone: Zone,
     /// How rebates were taxed (the ledger's `rebates`).
     pub rebates: Rebates,
+    /// How the 2025 allocation of unused basis was made, for a US-rule year from 2025
+    /// ([`allocation_note`]); `None` otherwise.
+    pub allocation: Option<String>,
+}
+
+/// What a report says of the 2025 allocation: the stored one, or that none is stored and the
+/// global rule was computed (`stored`: the rule of the stored one).
+pub fn allocation_note(stored: Option<crate::ledger::AllocationRule>) -> String {
+    match stored {
+        Some(rule) => format!("stored {} allocation (`cointally basis allocation` shows it)", rule.as_str()),
+        None => "no allocation stored; computed the global rule — run `cointally basis allocate`".to_owned(),
+    }
 }
 
 impl Report {
@@ -201,6 +213,7 @@ impl Report {
             elections: Vec::new(),
             zone: Zone::UTC,
             rebates: Rebates::Income,
+            allocation: None,
         }
     }
 
@@ -294,6 +307,7 @@ impl Report {
             inputs_hash: self.inputs_hash.clone(),
             method_what_if: self.options.what_if,
             elections: elections_json(&self.elections),
+            allocation: self.allocation.clone(),
             cointally: env!("CARGO_PKG_VERSION"),
             timezone: self.zone.name(),
             rebates: self.rebates.as_str(),
@@ -321,6 +335,9 @@ pub struct Json {
     method_what_if: bool,
     /// The elections applied.
     elections: Vec<ElectionJson>,
+    /// How the 2025 allocation was made (US rule, years from 2025).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    allocation: Option<String>,
     /// The version that computed it (with `inputs_hash` and the options: the manifest).
     cointally: &'static str,
     /// The time zone of the dates and the tax year's bounds (IANA name, `UTC` by default).

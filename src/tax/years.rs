@@ -238,7 +238,15 @@ fn snapshot_of(
         key_hash: inputs.snapshot_key(options, end_ms),
         events_digest,
         events,
-        state: serde_json::json!({"per_wallet": state.per_wallet, "next_lot": state.next_lot}).to_string(),
+        state: serde_json::json!({
+            "per_wallet": state.per_wallet,
+            "next_lot": state.next_lot,
+            "in_flight": state.in_flight.iter().map(|(deposit, to, asset, units)| {
+                serde_json::json!([deposit, to, asset, units.normalize().to_string()])
+            }).collect::<Vec<_>>(),
+            "landed_first": state.landed_first,
+        })
+        .to_string(),
         closed: false,
     };
     Snapshot { head, lots, balances: state.balances }
@@ -251,6 +259,14 @@ fn engine_state(snapshot: Snapshot) -> Result<EngineState, LedgerError> {
     let (Some(per_wallet), Some(next_lot)) = (state["per_wallet"].as_bool(), state["next_lot"].as_i64()) else {
         return Err(corrupt(format!("state {:?}", snapshot.head.state)));
     };
+    let in_flight =
+        in_flight(&state["in_flight"]).ok_or_else(|| corrupt(format!("in flight {:?}", state["in_flight"])))?;
+    // Absent from a snapshot written before they were kept (its key then no longer fits).
+    let landed_first = match &state["landed_first"] {
+        serde_json::Value::Null => Some(Vec::new()),
+        ids => ids.as_array().and_then(|ids| ids.iter().map(|id| id.as_i64()).collect::<Option<Vec<i64>>>()),
+    }
+    .ok_or_else(|| corrupt(format!("landed first {:?}", state["landed_first"])))?;
     let mut lots = Vec::with_capacity(snapshot.lots.len());
     for l in snapshot.lots {
         let method = Method::from_name(&l.method).ok_or_else(|| corrupt(format!("method {:?}", l.method)))?;
@@ -267,5 +283,20 @@ fn engine_state(snapshot: Snapshot) -> Result<EngineState, LedgerError> {
         };
         lots.push((l.wallet, l.asset, method, lot));
     }
-    Ok(EngineState { lots, balances: snapshot.balances, per_wallet, next_lot })
+    Ok(EngineState { lots, balances: snapshot.balances, per_wallet, next_lot, in_flight, landed_first })
+}
+
+/// The transfers in flight as a snapshot's state holds them: `[deposit, to, asset, units]`.
+fn in_flight(value: &serde_json::Value) -> Option<Vec<(i64, i64, String, rust_decimal::Decimal)>> {
+    if value.is_null() {
+        return Some(Vec::new());
+    }
+    value
+        .as_array()?
+        .iter()
+        .map(|entry| {
+            let units = entry.get(3)?.as_str()?.parse().ok()?;
+            Some((entry.get(0)?.as_i64()?, entry.get(1)?.as_i64()?, entry.get(2)?.as_str()?.to_owned(), units))
+        })
+        .collect()
 }

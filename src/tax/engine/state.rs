@@ -24,6 +24,10 @@ pub struct EngineState {
     pub per_wallet: bool,
     /// The last lot id given.
     pub next_lot: i64,
+    /// Own transfers sent and not arrived: deposit, receiving wallet, asset, units.
+    pub in_flight: Vec<(i64, i64, String, Decimal)>,
+    /// Deposits of own transfers that arrived before their withdrawal was sent.
+    pub landed_first: Vec<i64>,
 }
 
 impl Engine {
@@ -42,7 +46,16 @@ impl Engine {
             .iter()
             .flat_map(|(account, assets)| assets.iter().map(move |(asset, amount)| (*account, asset.clone(), *amount)))
             .collect();
-        EngineState { lots, balances, per_wallet: self.per_wallet, next_lot: self.next_lot }
+        let in_flight =
+            self.in_flight.iter().map(|(deposit, (to, asset, units))| (*deposit, *to, asset.clone(), *units)).collect();
+        EngineState {
+            lots,
+            balances,
+            per_wallet: self.per_wallet,
+            next_lot: self.next_lot,
+            in_flight,
+            landed_first: self.landed_first.iter().copied().collect(),
+        }
     }
 
     /// Puts a state back into a fresh engine (made with the same options, transfers and
@@ -64,5 +77,8 @@ impl Engine {
         }
         self.per_wallet = state.per_wallet;
         self.next_lot = state.next_lot;
+        self.in_flight =
+            state.in_flight.into_iter().map(|(deposit, to, asset, units)| (deposit, (to, asset, units))).collect();
+        self.landed_first = state.landed_first.into_iter().collect();
     }
 }
