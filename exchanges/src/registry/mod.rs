@@ -154,7 +154,7 @@ pub struct PriceSource {
 }
 
 /// Keys with nothing special.
-const PLAIN_KEYS: Keys = Keys { key_prompt: None, pem_secret: None, check: None, key_file: None };
+const PLAIN_KEYS: Keys = Keys { key_prompt: None, pem_secret: None, check: None, key_file: None, passphrase: false };
 
 /// An exchange cointally knows by name only: history from files of the generic layout.
 const fn files_only(exchange: Exchange, title: &'static str) -> Entry {
