@@ -41,13 +41,25 @@ impl WindowBudget {
     /// Units a second the bucket sustains: the limit less the burst, over the window, so that
     /// burst + window × rate never exceeds the limit.
     pub fn sustained_per_second(self) -> f64 {
+        self.sustained_after(self.burst())
+    }
+
+    /// Units a second left over the window once `burst` is spent.
+    fn sustained_after(self, burst: u64) -> f64 {
         // A rate, not an amount: the limiter's decay is a float by design.
-        self.limit.saturating_sub(self.burst()).max(1) as f64 / self.window_seconds as f64
+        self.limit.saturating_sub(burst).max(1) as f64 / self.window_seconds as f64
     }
 
     /// The limiter bucket that models it.
     pub fn bucket_kind(self) -> BucketKind {
         BucketKind::Decay { capacity: self.burst(), per_second: self.sustained_per_second() }
+    }
+
+    /// The bucket when one call may cost up to `max_cost` (weighted endpoints): the burst is
+    /// at least that cost, so every call fits, and the rate is what the limit leaves.
+    pub fn bucket_kind_for(self, max_cost: u64) -> BucketKind {
+        let burst = self.burst().max(max_cost).min(self.limit);
+        BucketKind::Decay { capacity: burst, per_second: self.sustained_after(burst) }
     }
 }
 
@@ -67,6 +79,11 @@ mod tests {
             assert!(most_in_a_window <= budget.limit as f64 + 1e-9, "{budget:?}: {most_in_a_window}");
             assert!(budget.sustained_per_second() * window >= 0.85 * budget.limit as f64, "{budget:?}");
         }
+        // A call of weight 20 fits a small budget's bucket, and the window still holds.
+        let small = WindowBudget { limit: 40, window_seconds: 1 };
+        let BucketKind::Decay { capacity, per_second } = small.bucket_kind_for(20) else { panic!() };
+        assert_eq!(capacity, 20);
+        assert!(capacity as f64 + per_second <= 40.0 + 1e-9, "{per_second}");
         assert_eq!(WindowBudget::parse("40:2"), Some(WindowBudget { limit: 40, window_seconds: 2 }));
         let budget = WindowBudget { limit: 2000, window_seconds: 30 };
         assert_eq!(WindowBudget::parse(&budget.render()), Some(budget));

@@ -18,7 +18,9 @@
 //! asking each week's pages in turn; a week in the past does not change while it is walked, so
 //! page numbers are stable. Both ends are taken as inclusive: a week's last millisecond is
 //! asked again as the next week's first, and the ids stored at that millisecond are remembered
-//! in the cursor, so an entry is neither lost at the edge nor stored twice. A page is stored
+//! in the cursor, so an entry is neither lost at the edge nor stored twice. The next walk starts
+//! a minute before the last one ended ([`OVERLAP_MS`]), remembering the ids of that minute, so
+//! an entry KuCoin had not shown yet when the walk ended is found then. A page is stored
 //! with its cursor in one transaction: a killed sync resumes at the page after the last stored
 //! one. The next sync walks from the previous walk's end to now: one call when that is less
 //! than a week.
@@ -53,6 +55,10 @@ use crate::http::FetchError;
 pub const PAGE_SIZE: usize = 500;
 /// One week, ms: the widest `startAt`..`endAt` a call asks.
 pub const WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
+/// How far back the next walk starts again from the end of the last one, ms: an entry created
+/// just before a walk ended but not yet visible to it is found by the next (the ids already
+/// stored in that minute are remembered, so none is stored twice).
+pub const OVERLAP_MS: i64 = 60_000;
 /// KuCoin opened in September 2017: where a complete walk begins.
 pub const LAUNCH_MS: i64 = 1_504_224_000_000;
 
@@ -73,10 +79,11 @@ struct Cursor {
     to_ms: i64,
     /// The next page of the current week (1-based).
     page: u32,
-    /// Ids already stored at `from_ms` (by the week before).
+    /// Ids already stored at `from_ms` or later (by the week or the walk before).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     edge: BTreeSet<String>,
-    /// Ids stored so far at the current week's last millisecond.
+    /// Ids stored so far at the current week's last millisecond (in the walk's last week: in its
+    /// last [`OVERLAP_MS`]).
     #[serde(skip_serializing_if = "BTreeSet::is_empty")]
     top: BTreeSet<String>,
     /// Whether the walk is over.
@@ -176,11 +183,13 @@ impl KucoinAdapter {
         entries.sort();
         let mut next = c.clone();
         let mut records = Vec::with_capacity(entries.len());
+        // What the next week (or walk) asks again, so the ids to remember.
+        let kept_from = if week_end >= c.to_ms { week_end.saturating_sub(OVERLAP_MS) } else { week_end };
         for (ms, id, payload) in entries {
-            if ms == c.from_ms && c.edge.contains(&id) {
+            if c.edge.contains(&id) {
                 continue;
             }
-            if ms == week_end {
+            if ms >= kept_from {
                 next.top.insert(id.clone());
             }
             records.push(RawRecord { external_id: id, payload });
@@ -190,7 +199,8 @@ impl KucoinAdapter {
         if week_done {
             covered = Some(Span { from_ms: c.from_ms, to_ms: week_end.saturating_add(1) });
             let mut edge = std::mem::take(&mut next.top);
-            if week_end == c.from_ms {
+            if week_end == c.from_ms || week_end >= c.to_ms {
+                // The ids asked again at the same edge, or within the overlap, stay remembered.
                 edge.extend(c.edge.iter().cloned());
             }
             next.edge = edge;
@@ -311,7 +321,7 @@ impl Adapter for KucoinAdapter {
         }
         let now = self.api.limiter().exchange_now_ms();
         let cursor = match (plan.full, stored.and_then(cursor::decode::<Cursor>)) {
-            (false, Some(c)) if c.done => Cursor::walk(c.to_ms, now, c.edge),
+            (false, Some(c)) if c.done => Cursor::walk(c.to_ms.saturating_sub(OVERLAP_MS).max(c.floor_ms), now, c.edge),
             (false, Some(c)) if c.to_ms > 0 => c,
             _ => Cursor::walk(plan.since_ms.unwrap_or(LAUNCH_MS).max(LAUNCH_MS), now, BTreeSet::new()),
         };

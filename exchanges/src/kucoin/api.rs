@@ -252,7 +252,8 @@ impl KucoinApi {
     /// A limiter with the Management pool modelling `budget`.
     pub fn new_limiter(clock: Arc<dyn Clock>, budget: WindowBudget) -> Arc<Limiter> {
         let limiter = Limiter::new(clock);
-        limiter.declare(POOL, budget.bucket_kind());
+        let heaviest = Endpoint::ALL.into_iter().map(Endpoint::weight).max().unwrap_or(1);
+        limiter.declare(POOL, budget.bucket_kind_for(heaviest));
         Arc::new(limiter)
     }
 

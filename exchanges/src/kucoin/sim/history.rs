@@ -126,7 +126,7 @@ impl Generator {
         let step = ((profile.end_ms - profile.start_ms) / (count as i64 / 2).max(1)).max(2);
         generator.push("MAIN", "EUR", Decimal::new(2_500_000, 2), Decimal::ZERO, "Deposit", "", profile.start_ms);
         let mut time_ms = profile.start_ms + step;
-        while generator.entries.len() < count {
+        while generator.entries.len() < count && time_ms < profile.end_ms {
             let jitter = generator.rng.i64(0..step / 2);
             generator.one(market, time_ms + jitter);
             time_ms += step;
@@ -134,14 +134,14 @@ impl Generator {
         generator
     }
 
-    /// Adds `count` trades at `time_ms` onwards (one a second); returns how many were added.
+    /// Adds `count` trades at `time_ms` onwards (five a second); returns how many were added.
     pub fn add_trades(&mut self, market: &Market, count: usize, time_ms: i64) -> usize {
         let mut added = 0;
         let mut at = time_ms;
         let mut tries = 0;
         while added < count && tries < count * 20 {
             added += usize::from(self.trade(market, at));
-            at += 1_000;
+            at += 200;
             tries += 1;
         }
         added

@@ -178,10 +178,11 @@ impl KucoinSim {
         self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).entries.clone()
     }
 
-    /// Adds `count` trades now; returns how many were added.
+    /// Adds `count` trades in the last minute (after every other entry, none in the future);
+    /// returns how many were added.
     pub fn add_trades(&self, count: usize) -> usize {
         let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
-        let at = generator.entries.last().map_or(0, |e| e.time_ms) + 60_000;
+        let at = (generator.entries.last().map_or(0, |e| e.time_ms) + 1).max(now_ms() - 50_000);
         generator.add_trades(&self.state.market, count, at)
     }
 
