@@ -305,12 +305,8 @@ mod tests {
 
     fn judge(status: u16, body: &str) -> Verdict {
         let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(NOW_MS));
-        let protocol = KucoinProtocol {
-            api_key: Secret::new("K"),
-            secret: Secret::new("S"),
-            passphrase: Secret::new("P"),
-            clock,
-        };
+        let protocol =
+            KucoinProtocol { api_key: Secret::new("K"), secret: Secret::new("S"), passphrase: Secret::new("P"), clock };
         let request = Request {
             endpoint: "ledgers",
             method: Method::Get,
@@ -328,8 +324,14 @@ mod tests {
         assert!(matches!(judge(502, "<html>"), Verdict::Retry { .. }));
         assert!(matches!(judge(500, r#"{"code":"500000","msg":"Internal Server Error"}"#), Verdict::Retry { .. }));
         assert!(matches!(judge(401, r#"{"code":"400002","msg":"KC-API-TIMESTAMP Invalid"}"#), Verdict::Retry { .. }));
-        assert_eq!(judge(429, r#"{"code":"429000","msg":"Too Many Requests"}"#), Verdict::RateLimited { retry_after: None });
-        assert_eq!(judge(200, r#"{"code":"429000","msg":"Too Many Requests"}"#), Verdict::RateLimited { retry_after: None });
+        assert_eq!(
+            judge(429, r#"{"code":"429000","msg":"Too Many Requests"}"#),
+            Verdict::RateLimited { retry_after: None }
+        );
+        assert_eq!(
+            judge(200, r#"{"code":"429000","msg":"Too Many Requests"}"#),
+            Verdict::RateLimited { retry_after: None }
+        );
         for (body, words) in [
             (r#"{"code":"400005","msg":"Invalid KC-API-SIGN"}"#, "does not belong to this API key"),
             (r#"{"code":"400004","msg":"Invalid KC-API-PASSPHRASE"}"#, "passphrase was refused"),
@@ -382,7 +384,8 @@ mod tests {
             let timestamp = request.header("KC-API-TIMESTAMP").unwrap();
             assert!(timestamp.parse::<i64>().unwrap() >= NOW_MS, "{timestamp}");
             let secret = Secret::new("SECRET");
-            let expected = auth::signature(&secret, timestamp, "GET", "/api/v1/accounts/ledgers?startAt=1&currentPage=2", "");
+            let expected =
+                auth::signature(&secret, timestamp, "GET", "/api/v1/accounts/ledgers?startAt=1&currentPage=2", "");
             assert_eq!(request.header("KC-API-SIGN"), Some(expected.as_str()));
             let passphrase = auth::signed_passphrase(&secret, &Secret::new("PASS"));
             assert_eq!(request.header("KC-API-PASSPHRASE"), Some(passphrase.as_str()));

@@ -111,7 +111,13 @@ mod tests {
         let kinds: Vec<EventKind> = events.iter().map(|e| e.event.kind).collect();
         assert_eq!(
             kinds,
-            [EventKind::Deposit, EventKind::InternalTransfer, EventKind::InternalTransfer, EventKind::Trade, EventKind::Trade]
+            [
+                EventKind::Deposit,
+                EventKind::InternalTransfer,
+                EventKind::InternalTransfer,
+                EventKind::Trade,
+                EventKind::Trade
+            ]
         );
         // 2024-01-01 08:00:00 at UTC+08:00 is midnight UTC.
         assert_eq!(crate::time::to_millis(events[0].event.time), 1_704_067_200_000);

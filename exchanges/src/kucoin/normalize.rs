@@ -148,20 +148,23 @@ fn context_note(context: &str) -> Option<String> {
 
 /// The kind a `bizType` says (`None`: one cointally does not know).
 pub fn kind_of(biz_type: &str) -> Option<EventKind> {
-    let key: String = biz_type
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '_' | '-' | '/'))
-        .collect::<String>()
-        .to_ascii_lowercase();
+    let key: String =
+        biz_type.chars().filter(|c| !matches!(c, ' ' | '_' | '-' | '/')).collect::<String>().to_ascii_lowercase();
     Some(match key.as_str() {
         "exchange" | "tradeexchange" | "marginexchange" | "margintrade" | "isolatedexchange" | "instantexchange"
         | "convert" | "converttokcs" => EventKind::Trade,
         "deposit" => EventKind::Deposit,
         "withdrawal" | "withdraw" => EventKind::Withdrawal,
-        "transfer" | "subtransfer" | "subaccounttransfer" | "assetstransferredinafterupgrading" | "staking"
-        | "redemption" | "earn" | "earnsubscription" | "earnredemption" | "pooltransactions" => {
-            EventKind::InternalTransfer
-        }
+        "transfer"
+        | "subtransfer"
+        | "subaccounttransfer"
+        | "assetstransferredinafterupgrading"
+        | "staking"
+        | "redemption"
+        | "earn"
+        | "earnsubscription"
+        | "earnredemption"
+        | "pooltransactions" => EventKind::InternalTransfer,
         "stakingprofits" | "softstakingprofits" | "ethstakingprofits" => EventKind::Staking,
         "earnprofits" | "savingsprofits" | "lendingprofits" | "lendingsprofits" | "interest" => EventKind::Interest,
         "kucoinbonus" | "referralbonus" | "rewards" | "feerebate" | "refundedfees" | "cashback" => EventKind::Rebate,
@@ -239,9 +242,17 @@ mod tests {
     fn each_fixture_becomes_its_kind_with_its_exact_legs() {
         let cases: [(&str, EventKind, &[(&str, &str, LegRole)]); 11] = [
             ("trade_in", EventKind::Trade, &[("BTC", "0.015", LegRole::Received)]),
-            ("trade_out_with_fee", EventKind::Trade, &[("USDT", "-600", LegRole::Sent), ("USDT", "-0.6", LegRole::Fee)]),
+            (
+                "trade_out_with_fee",
+                EventKind::Trade,
+                &[("USDT", "-600", LegRole::Sent), ("USDT", "-0.6", LegRole::Fee)],
+            ),
             ("deposit", EventKind::Deposit, &[("ETH", "1.25", LegRole::Received)]),
-            ("withdrawal_with_fee", EventKind::Withdrawal, &[("USDT", "-99", LegRole::Sent), ("USDT", "-1", LegRole::Fee)]),
+            (
+                "withdrawal_with_fee",
+                EventKind::Withdrawal,
+                &[("USDT", "-99", LegRole::Sent), ("USDT", "-1", LegRole::Fee)],
+            ),
             ("transfer_main_to_trade", EventKind::InternalTransfer, &[("USDT", "-500", LegRole::Sent)]),
             ("transfer_into_margin", EventKind::InternalTransfer, &[("USDT", "200", LegRole::Received)]),
             ("earn_subscription", EventKind::InternalTransfer, &[("USDT", "-300", LegRole::Sent)]),

@@ -328,7 +328,8 @@ impl Generator {
         if qty.is_zero() || cost.is_zero() {
             return false;
         }
-        let (paid, paid_amount, got, got_amount) = if buy { (quote, cost, base, qty) } else { (base, qty, quote, cost) };
+        let (paid, paid_amount, got, got_amount) =
+            if buy { (quote, cost, base, qty) } else { (base, qty, quote, cost) };
         let fee = floor_dp(paid_amount * Decimal::new(1, 3), 8);
         if self.balance("TRADE", paid) < paid_amount + fee {
             return false;

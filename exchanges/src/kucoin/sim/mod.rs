@@ -246,7 +246,8 @@ impl State {
         }
         let secret = Secret::new(self.key.secret.clone());
         if header("KC-API-KEY-VERSION") != auth::KEY_VERSION
-            || header("KC-API-PASSPHRASE") != auth::signed_passphrase(&secret, &Secret::new(self.key.passphrase.clone()))
+            || header("KC-API-PASSPHRASE")
+                != auth::signed_passphrase(&secret, &Secret::new(self.key.passphrase.clone()))
         {
             return refuse("400004", "Invalid KC-API-PASSPHRASE");
         }
@@ -256,7 +257,8 @@ impl State {
         }
         let endpoint =
             if request.query.is_empty() { request.path.clone() } else { format!("{}?{}", request.path, request.query) };
-        if auth::signature(&secret, timestamp, &request.method, &endpoint, &request.body_text()) != header("KC-API-SIGN")
+        if auth::signature(&secret, timestamp, &request.method, &endpoint, &request.body_text())
+            != header("KC-API-SIGN")
         {
             return refuse("400005", "Invalid KC-API-SIGN");
         }
