@@ -113,13 +113,11 @@ impl CredentialsFile {
         let contents = self.load()?;
         Ok(contents.accounts.get(&entry_name(ledger_id, label)).and_then(|stored| {
             match (&stored.key, &stored.secret) {
-                (Some(key), Some(secret)) => {
-                    Some(ApiKey {
-                        key: Secret::new(key.clone()),
-                        secret: Secret::new(secret.clone()),
-                        passphrase: stored.passphrase.clone().map(Secret::new),
-                    })
-                }
+                (Some(key), Some(secret)) => Some(ApiKey {
+                    key: Secret::new(key.clone()),
+                    secret: Secret::new(secret.clone()),
+                    passphrase: stored.passphrase.clone().map(Secret::new),
+                }),
                 _ => None,
             }
         }))

@@ -96,8 +96,7 @@ impl NewAccount {
     }
 }
 
-const COLUMNS: &str =
-    "id, label, exchange, base_url, credential_source, key_env, secret_env, allow_withdraw_key, created_at, passphrase_env";
+const COLUMNS: &str = "id, label, exchange, base_url, credential_source, key_env, secret_env, allow_withdraw_key, created_at, passphrase_env";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<(Account, String)> {
     let source: String = row.get(4)?;
