@@ -189,8 +189,7 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     // Paced at under 2 ledger calls a second after the key check, so the walk of 14 weeks
     // takes several seconds and the kills strike between its pages.
     let target =
-        sim::start(SimConfig { budget: Some(WindowBudget { limit: 30, window_seconds: 3 }), ..config(2_400) })
-            .unwrap();
+        sim::start(SimConfig { budget: Some(WindowBudget { limit: 30, window_seconds: 3 }), ..config(2_400) }).unwrap();
     let s = Synced::new(&target, &SimKey::demo());
     s.ok(&ADD_ACCOUNT);
     // The key check's weight was spent by another process, whose pace this one does not know.

@@ -120,7 +120,7 @@ pub fn read_entry(payload: &str) -> Result<Entry, String> {
     let id = text(raw.id, "id")?;
     let asset = asset_symbol(&text(raw.currency, "currency")?).map_err(|e| format!("currency: {e}"))?;
     let amount = parse_amount(&text(raw.amount, "amount")?).map_err(|e| format!("amount: {e}"))?.abs();
-    let fee = match raw.fee.map(|v| json_text(v)).transpose().map_err(|e| format!("fee: {e}"))?.flatten() {
+    let fee = match raw.fee.map(json_text).transpose().map_err(|e| format!("fee: {e}"))?.flatten() {
         Some(fee) if !fee.trim().is_empty() => parse_amount(&fee).map_err(|e| format!("fee: {e}"))?.abs(),
         _ => Decimal::ZERO,
     };
