@@ -39,13 +39,19 @@ fn adapter(sim: &KucoinSim, key: &SimKey) -> KucoinAdapter {
 fn a_walk_through_the_client_gets_every_entry_once_and_the_legs_sum_to_the_accounts() {
     // Dense enough that some weeks take more than one page of 500.
     let sim = start(SimConfig {
-        profile: KucoinProfile { entries: 6_000, end_ms: 1_709_251_200_000, ..KucoinProfile::demo() },
+        // September and October 2026: the walk from `since` to today is a few weeks only.
+        profile: KucoinProfile {
+            entries: 6_000,
+            start_ms: 1_788_220_800_000,
+            end_ms: 1_793_491_200_000,
+            ..KucoinProfile::demo()
+        },
         ..small(0)
     })
     .unwrap();
     let adapter = adapter(&sim, &SimKey::demo());
     let stream = Stream::new(LEDGERS, "");
-    let plan = SyncPlan { full: false, since_ms: Some(1_703_980_800_000) };
+    let plan = SyncPlan { full: false, since_ms: Some(1_788_220_800_000) };
     let mut cursor = adapter.start(&stream, None, &plan).unwrap();
     let mut ids = Vec::new();
     let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
