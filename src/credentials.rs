@@ -32,6 +32,8 @@ pub struct ApiKey {
     pub key: Secret,
     /// The secret (private part).
     pub secret: Secret,
+    /// The passphrase, for exchanges whose keys have one (KuCoin, OKX).
+    pub passphrase: Option<Secret>,
 }
 
 /// Why the credentials file could not be used.
@@ -81,6 +83,8 @@ struct StoredKey {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    passphrase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     bound_to: Option<String>,
 }
 
@@ -109,9 +113,11 @@ impl CredentialsFile {
         let contents = self.load()?;
         Ok(contents.accounts.get(&entry_name(ledger_id, label)).and_then(|stored| {
             match (&stored.key, &stored.secret) {
-                (Some(key), Some(secret)) => {
-                    Some(ApiKey { key: Secret::new(key.clone()), secret: Secret::new(secret.clone()) })
-                }
+                (Some(key), Some(secret)) => Some(ApiKey {
+                    key: Secret::new(key.clone()),
+                    secret: Secret::new(secret.clone()),
+                    passphrase: stored.passphrase.clone().map(Secret::new),
+                }),
                 _ => None,
             }
         }))
@@ -132,6 +138,7 @@ impl CredentialsFile {
             StoredKey {
                 key: Some(api_key.key.expose().to_string()),
                 secret: Some(api_key.secret.expose().to_string()),
+                passphrase: api_key.passphrase.as_ref().map(|p| p.expose().to_string()),
                 bound_to: Some(bound_to.to_string()),
             },
         );
@@ -257,7 +264,7 @@ mod tests {
     use super::*;
 
     fn key(k: &str, s: &str) -> ApiKey {
-        ApiKey { key: Secret::new(k), secret: Secret::new(s) }
+        ApiKey { key: Secret::new(k), secret: Secret::new(s), passphrase: None }
     }
 
     #[test]

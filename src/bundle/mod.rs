@@ -170,7 +170,7 @@ fn sanitize(copy: &Path, options: &Options) -> Result<Manifest, BundleError> {
         }
     }
     tx.execute(
-        "UPDATE accounts SET key_env = NULL, secret_env = NULL, base_url = NULL, credential_source = 'none', allow_withdraw_key = 0",
+        "UPDATE accounts SET key_env = NULL, secret_env = NULL, passphrase_env = NULL, base_url = NULL, credential_source = 'none', allow_withdraw_key = 0",
         [],
     )?;
     tx.execute("UPDATE settings SET value = '' WHERE key = 'ledger_id'", [])?;

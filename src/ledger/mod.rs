@@ -55,6 +55,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0011_closed_years.sql"),
     include_str!("../../schema/0012_sync_summaries.sql"),
     include_str!("../../schema/0013_allocation.sql"),
+    include_str!("../../schema/0014_passphrase.sql"),
 ];
 
 /// The ledger version this build writes.

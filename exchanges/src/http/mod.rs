@@ -7,6 +7,7 @@
 //! Time comes from a [`Clock`](clock::Clock), so tests run the waits instantly.
 
 pub mod answer;
+pub mod budget;
 pub mod client;
 pub mod clock;
 mod error;

@@ -29,7 +29,7 @@ pub use crate::adapter::{CheckKey, Connect, KeyProblem, Keys, NormalizeFn, ReadK
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::{BaseUrls, CandleSource};
 pub use crate::rows::CsvFormat;
-use crate::{NewEvent, binance, binanceus, bitfinex, bitstamp, coinbase, gemini, kraken};
+use crate::{NewEvent, binance, binanceus, bitfinex, bitstamp, coinbase, gemini, kraken, kucoin};
 
 #[cfg(feature = "sandbox")]
 pub use crate::sim::demo::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
@@ -47,7 +47,7 @@ pub enum Exchange {
     Gemini,
     /// Bitstamp (spot).
     Bitstamp,
-    /// KuCoin (files only for now).
+    /// KuCoin (main, trade and margin accounts; keys with a passphrase).
     Kucoin,
     /// OKX (files only for now).
     Okx,
@@ -154,7 +154,7 @@ pub struct PriceSource {
 }
 
 /// Keys with nothing special.
-const PLAIN_KEYS: Keys = Keys { key_prompt: None, pem_secret: None, check: None, key_file: None };
+const PLAIN_KEYS: Keys = Keys { key_prompt: None, pem_secret: None, check: None, key_file: None, passphrase: false };
 
 /// An exchange cointally knows by name only: history from files of the generic layout.
 const fn files_only(exchange: Exchange, title: &'static str) -> Entry {
@@ -254,7 +254,22 @@ pub static ENTRIES: &[Entry] = &[
         #[cfg(feature = "sandbox")]
         simulator: Some(bitstamp::sandbox::SIMULATOR),
     },
-    files_only(Exchange::Kucoin, "KuCoin"),
+    Entry {
+        exchange: Exchange::Kucoin,
+        title: "KuCoin",
+        api: Some(Api {
+            production: kucoin::api::DEFAULT_BASE_URL,
+            limiter: kucoin::connect::limiter,
+            connect: kucoin::connect::connect,
+        }),
+        normalize: Some(kucoin::normalize::normalize),
+        csv: kucoin::connect::CSV,
+        prices: None,
+        keys: kucoin::connect::KEYS,
+        us_broker: false,
+        #[cfg(feature = "sandbox")]
+        simulator: Some(kucoin::sandbox::SIMULATOR),
+    },
     files_only(Exchange::Okx, "OKX"),
     files_only(Exchange::Bybit, "Bybit"),
     Entry {

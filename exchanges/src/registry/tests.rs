@@ -28,7 +28,7 @@ fn the_exchanges_with_an_api_are_the_first_three_gemini_bitstamp_and_binanceus()
         entries().iter().filter(|entry| entry.api.is_some()).map(|entry| entry.exchange.as_str()).collect();
     assert_eq!(
         with_api,
-        BTreeSet::from(["binance", "kraken", "coinbase", "gemini", "bitstamp", "bitfinex", "binanceus"])
+        BTreeSet::from(["binance", "kraken", "coinbase", "gemini", "bitstamp", "bitfinex", "binanceus", "kucoin"])
     );
     for entry in entries() {
         // An exchange synced by API can re-normalise what it stored, and takes a key.
@@ -54,6 +54,7 @@ fn csv_formats_keep_their_names_and_detection_order() {
             ("binance", "binance"),
             ("binance", "binance-trades"),
             ("bitstamp", "bitstamp"),
+            ("kucoin", "kucoin"),
             ("bitfinex", "bitfinex"),
             ("binanceus", "binanceus")
         ]
@@ -83,6 +84,7 @@ fn the_connector_builds_adapters_only_where_there_is_an_api() {
             label: "a",
             key: Secret::new("key"),
             secret: Secret::new("c2VjcmV0"),
+            passphrase: None,
             base_url: Some("http://127.0.0.1:1"),
             limiter,
             config: ClientConfig::default(),

@@ -1,0 +1,346 @@
+//! The KuCoin account of the generated person: ledger entries, from a seed.
+//!
+//! Prices come from the shared [`Market`] of [`crate::sim::generate`]. The account is funded
+//! with EUR (KuCoin's fiat deposits) and, unless the profile says otherwise, crypto deposits to
+//! the main account; moves funds main → trade to trade on USDT and BTC pairs (each trade an
+//! `out` entry of what was paid, its 0.1 % fee inside, and an `in` entry of what was bought, at
+//! one millisecond), moves USDT between the trade and margin accounts, subscribes USDT to
+//! KuCoin Earn and redeems part of it, earns Earn profits and ETH staking profits, the odd
+//! KuCoin bonus, and withdraws crypto from the main account with KuCoin's fee inside the amount.
+//! Ids grow with time; every balance is tracked per (account, currency) and never goes below
+//! zero; amounts are exact decimals (8 places).
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::sim::amounts::{floor_dp, percent};
+use crate::sim::generate::Market;
+
+/// How big and how long a KuCoin history is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KucoinProfile {
+    /// First millisecond (UTC).
+    pub start_ms: i64,
+    /// Last millisecond.
+    pub end_ms: i64,
+    /// Entries to generate (about).
+    pub entries: usize,
+    /// Whether crypto arrives and leaves (deposits and withdrawals of crypto); without them the
+    /// account is funded with EUR only (the demo's, whose wallet has no side of them).
+    pub crypto_transfers: bool,
+}
+
+impl KucoinProfile {
+    /// About 600 entries over 2024–2025.
+    pub fn demo() -> KucoinProfile {
+        KucoinProfile { start_ms: 1_704_067_200_000, end_ms: 1_767_225_599_999, entries: 600, crypto_transfers: true }
+    }
+
+    /// 50,000 entries over 2024–2025 (the benchmark).
+    pub fn bench() -> KucoinProfile {
+        KucoinProfile { entries: 50_000, ..KucoinProfile::demo() }
+    }
+}
+
+/// One ledger entry as the simulator serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// KuCoin's id: 24 hex digits, growing with time.
+    pub id: String,
+    /// The currency.
+    pub currency: String,
+    /// The amount moved (positive).
+    pub amount: Decimal,
+    /// The fee inside it.
+    pub fee: Decimal,
+    /// The account's balance after it.
+    pub balance: Decimal,
+    /// `MAIN`, `TRADE` or `MARGIN`.
+    pub account_type: &'static str,
+    /// What happened.
+    pub biz_type: &'static str,
+    /// Whether the amount came in.
+    pub incoming: bool,
+    /// When, ms.
+    pub time_ms: i64,
+    /// The context (JSON text, or empty).
+    pub context: String,
+}
+
+impl Entry {
+    /// The entry's JSON, as KuCoin sends it: amounts as text.
+    pub fn json(&self) -> String {
+        serde_json::json!({
+            "id": self.id,
+            "currency": self.currency,
+            "amount": self.amount.normalize().to_string(),
+            "fee": self.fee.normalize().to_string(),
+            "balance": self.balance.normalize().to_string(),
+            "accountType": self.account_type,
+            "bizType": self.biz_type,
+            "direction": if self.incoming { "in" } else { "out" },
+            "createdAt": self.time_ms,
+            "context": self.context,
+        })
+        .to_string()
+    }
+
+    /// The signed change of its account's balance.
+    pub fn change(&self) -> Decimal {
+        if self.incoming { self.amount } else { -self.amount }
+    }
+}
+
+/// KuCoin's pairs the person trades: (base, quote).
+pub const PAIRS: &[(&str, &str)] =
+    &[("USDT", "EUR"), ("BTC", "USDT"), ("ETH", "USDT"), ("SOL", "USDT"), ("ETH", "BTC"), ("LTC", "USDT")];
+
+/// Crypto the person deposits, with KuCoin's withdrawal fee.
+const CRYPTO: &[(&str, &str)] = &[("BTC", "0.0005"), ("ETH", "0.003"), ("USDT", "1"), ("LTC", "0.001")];
+
+/// The generated account.
+#[derive(Debug, Clone)]
+pub struct Generator {
+    /// Every entry, oldest first.
+    pub entries: Vec<Entry>,
+    balances: BTreeMap<(&'static str, String), Decimal>,
+    earn: Decimal,
+    rng: fastrand::Rng,
+    next_id: u128,
+    crypto_transfers: bool,
+}
+
+impl Generator {
+    /// The history of `seed` on `market`.
+    pub fn generate(seed: u64, market: &Market, profile: &KucoinProfile) -> Generator {
+        let mut generator = Generator {
+            entries: Vec::new(),
+            balances: BTreeMap::new(),
+            earn: Decimal::ZERO,
+            rng: fastrand::Rng::with_seed(seed ^ 0x6b75_636f_696e),
+            next_id: 0x6571_a1e7_c6a0_5330_0000_0000,
+            crypto_transfers: profile.crypto_transfers,
+        };
+        let count = profile.entries.max(2);
+        let step = ((profile.end_ms - profile.start_ms) / (count as i64 / 2).max(1)).max(2);
+        generator.push("MAIN", "EUR", Decimal::new(2_500_000, 2), Decimal::ZERO, "Deposit", "", profile.start_ms);
+        let mut time_ms = profile.start_ms + step;
+        while generator.entries.len() < count && time_ms < profile.end_ms {
+            let jitter = generator.rng.i64(0..step / 2);
+            generator.one(market, time_ms + jitter);
+            time_ms += step;
+        }
+        generator
+    }
+
+    /// Adds `count` trades at `time_ms` onwards (five a second); returns how many were added.
+    pub fn add_trades(&mut self, market: &Market, count: usize, time_ms: i64) -> usize {
+        let mut added = 0;
+        let mut at = time_ms;
+        let mut tries = 0;
+        while added < count && tries < count * 20 {
+            added += usize::from(self.trade(market, at));
+            at += 200;
+            tries += 1;
+        }
+        added
+    }
+
+    /// Adds one incoming main-account entry of `amount` `currency` with `biz_type` at
+    /// `time_ms` (after every other entry); returns its id.
+    pub fn insert(&mut self, currency: &str, amount: Decimal, biz_type: &'static str, time_ms: i64) -> String {
+        let time_ms = time_ms.max(self.entries.last().map_or(0, |e| e.time_ms));
+        self.push("MAIN", currency, amount, Decimal::ZERO, biz_type, "", time_ms)
+    }
+
+    /// Balances by currency, every account added up (zeros kept).
+    pub fn balances(&self) -> BTreeMap<String, Decimal> {
+        let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
+        for ((_, code), amount) in &self.balances {
+            *totals.entry(code.clone()).or_default() += *amount;
+        }
+        totals
+    }
+
+    /// Balances per (account type, currency), as `accounts` lists them.
+    pub fn accounts(&self) -> &BTreeMap<(&'static str, String), Decimal> {
+        &self.balances
+    }
+
+    fn balance(&self, account: &'static str, code: &str) -> Decimal {
+        self.balances.get(&(account, code.to_owned())).copied().unwrap_or_default()
+    }
+
+    /// Adds an entry moving `change` (signed) of `code` in `account`, `fee` inside it.
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        account: &'static str,
+        code: &str,
+        change: Decimal,
+        fee: Decimal,
+        biz_type: &'static str,
+        context: &str,
+        time_ms: i64,
+    ) -> String {
+        self.next_id += 1 + u128::from(self.rng.u32(0..3));
+        let balance = self.balances.entry((account, code.to_owned())).or_default();
+        *balance += change;
+        let id = format!("{:024x}", self.next_id);
+        self.entries.push(Entry {
+            id: id.clone(),
+            currency: code.to_owned(),
+            amount: change.abs(),
+            fee,
+            balance: *balance,
+            account_type: account,
+            biz_type,
+            incoming: change.is_sign_positive(),
+            time_ms,
+            context: context.to_owned(),
+        });
+        id
+    }
+
+    fn one(&mut self, market: &Market, time_ms: i64) {
+        let done = match self.rng.u32(0..100) {
+            0..=49 => self.trade(market, time_ms),
+            50..=57 if self.crypto_transfers => self.deposit(market, time_ms),
+            58..=62 if self.crypto_transfers => self.withdraw(time_ms),
+            63..=67 => {
+                let amount = Decimal::new(self.rng.i64(50_000..500_000), 2);
+                self.push("MAIN", "EUR", amount, Decimal::ZERO, "Deposit", "", time_ms);
+                true
+            }
+            68..=77 => self.transfer(time_ms),
+            78..=83 => self.earn_subscription(time_ms),
+            84..=89 => self.earn_profits(time_ms),
+            90..=95 => self.staking(time_ms),
+            96..=99 => {
+                let amount = Decimal::new(self.rng.i64(10..500), 2);
+                self.push("MAIN", "USDT", amount, Decimal::ZERO, "KuCoin Bonus", "", time_ms);
+                true
+            }
+            _ => false,
+        };
+        if !done {
+            self.trade(market, time_ms);
+        }
+    }
+
+    fn deposit(&mut self, market: &Market, time_ms: i64) -> bool {
+        let (code, _) = CRYPTO[self.rng.usize(0..CRYPTO.len())];
+        let usd = Decimal::from(self.rng.i64(100..3_000));
+        let Some(price) = market.price(code, "USD", time_ms) else { return false };
+        let amount = floor_dp(usd / price.max(Decimal::new(1, 8)), 8);
+        if amount.is_zero() {
+            return false;
+        }
+        let tx = crate::sim::ids::hex(&mut self.rng, 64);
+        self.push("MAIN", code, amount, Decimal::ZERO, "Deposit", &format!(r#"{{"txId":"{tx}"}}"#), time_ms);
+        true
+    }
+
+    fn withdraw(&mut self, time_ms: i64) -> bool {
+        let (code, fee) = CRYPTO[self.rng.usize(0..CRYPTO.len())];
+        let fee: Decimal = fee.parse().unwrap_or_default();
+        let amount = floor_dp(self.balance("MAIN", code) * percent(&mut self.rng, 10..=40), 8);
+        if amount <= fee * Decimal::TWO {
+            return false;
+        }
+        let tx = crate::sim::ids::hex(&mut self.rng, 64);
+        self.push("MAIN", code, -amount, fee, "Withdrawal", &format!(r#"{{"txId":"{tx}"}}"#), time_ms);
+        true
+    }
+
+    /// Funds between accounts: main → trade (whatever main holds), trade ↔ margin (USDT).
+    fn transfer(&mut self, time_ms: i64) -> bool {
+        let (from, to, code) = if self.rng.bool() {
+            let code = ["EUR", "USDT", "BTC", "ETH"][self.rng.usize(0..4)];
+            ("MAIN", "TRADE", code)
+        } else if self.balance("MARGIN", "USDT") > Decimal::ONE_HUNDRED && self.rng.bool() {
+            ("MARGIN", "TRADE", "USDT")
+        } else {
+            ("TRADE", "MARGIN", "USDT")
+        };
+        let share = if from == "MAIN" { percent(&mut self.rng, 60..=100) } else { percent(&mut self.rng, 5..=30) };
+        let amount = floor_dp(self.balance(from, code) * share, 8);
+        if amount.is_zero() {
+            return false;
+        }
+        self.push(from, code, -amount, Decimal::ZERO, "Transfer", "", time_ms);
+        self.push(to, code, amount, Decimal::ZERO, "Transfer", "", time_ms);
+        true
+    }
+
+    /// USDT from the main account into KuCoin Earn, or part of it back.
+    fn earn_subscription(&mut self, time_ms: i64) -> bool {
+        if self.earn > Decimal::ONE_HUNDRED && self.rng.bool() {
+            let amount = floor_dp(self.earn * percent(&mut self.rng, 20..=60), 8);
+            self.earn -= amount;
+            self.push("MAIN", "USDT", amount, Decimal::ZERO, "Earn Redemption", "", time_ms);
+            return true;
+        }
+        let amount = floor_dp(self.balance("MAIN", "USDT") * percent(&mut self.rng, 20..=60), 8);
+        if amount.is_zero() {
+            return false;
+        }
+        self.earn += amount;
+        self.push("MAIN", "USDT", -amount, Decimal::ZERO, "Earn Subscription", "", time_ms);
+        true
+    }
+
+    fn earn_profits(&mut self, time_ms: i64) -> bool {
+        let amount = floor_dp(self.earn * Decimal::new(5, 4), 8);
+        if amount.is_zero() {
+            return false;
+        }
+        self.push("MAIN", "USDT", amount, Decimal::ZERO, "Earn Profits", "", time_ms);
+        true
+    }
+
+    fn staking(&mut self, time_ms: i64) -> bool {
+        let held = self.balance("MAIN", "ETH") + self.balance("TRADE", "ETH");
+        let amount = floor_dp(held * Decimal::new(1, 4), 8);
+        if amount.is_zero() {
+            return false;
+        }
+        self.push("MAIN", "ETH", amount, Decimal::ZERO, "Staking Profits", "", time_ms);
+        true
+    }
+
+    /// One trade in the trade account: what was paid (fee inside) then what was bought.
+    fn trade(&mut self, market: &Market, time_ms: i64) -> bool {
+        let (base, quote) = PAIRS[self.rng.usize(0..PAIRS.len())];
+        let Some(price) = market.price(base, quote, time_ms) else { return false };
+        let price = floor_dp(price, if quote == "BTC" { 8 } else { 4 }).normalize();
+        if price.is_zero() {
+            return false;
+        }
+        let buy = self.rng.u32(0..100) < 60 || self.balance("TRADE", base).is_zero();
+        let qty = if buy {
+            floor_dp(self.balance("TRADE", quote) * percent(&mut self.rng, 3..=15) / price, 8)
+        } else {
+            floor_dp(self.balance("TRADE", base) * percent(&mut self.rng, 10..=60), 8)
+        };
+        let cost = floor_dp(qty * price, 8);
+        if qty.is_zero() || cost.is_zero() {
+            return false;
+        }
+        let (paid, paid_amount, got, got_amount) =
+            if buy { (quote, cost, base, qty) } else { (base, qty, quote, cost) };
+        let fee = floor_dp(paid_amount * Decimal::new(1, 3), 8);
+        if self.balance("TRADE", paid) < paid_amount + fee {
+            return false;
+        }
+        let context = format!(
+            r#"{{"symbol":"{base}-{quote}","orderId":"{}","tradeId":"{}"}}"#,
+            crate::sim::ids::hex(&mut self.rng, 24),
+            crate::sim::ids::hex(&mut self.rng, 24)
+        );
+        self.push("TRADE", paid, -(paid_amount + fee), fee, "Exchange", &context, time_ms);
+        self.push("TRADE", got, got_amount, Decimal::ZERO, "Exchange", &context, time_ms);
+        true
+    }
+}

@@ -1,0 +1,366 @@
+//! A local KuCoin: the authenticated endpoints a history import uses, served over real HTTP.
+//!
+//! [`start`] generates the person's KuCoin account ([`history`], on the shared market of
+//! [`crate::sim::generate`]) and serves it on `127.0.0.1`: `GET /api/v1/accounts/ledgers`
+//! (`startAt`, `endAt` inclusive and at most a week apart, `currentPage`, `pageSize` 10 to
+//! 500, newest first), `GET /api/v1/accounts` and `GET /api/v1/user/api-key`, with the v2
+//! authentication checked ([`super::auth`]: the key, the signed passphrase, the signature over
+//! timestamp + method + path?query, a timestamp within 5 s), KuCoin's `{"code", "msg"}` errors,
+//! the Management pool's weight counted over any sliding window (429 `429000` when over it), and
+//! the server's injected faults. [`KucoinSim::balances`] says what a complete import must end
+//! with; [`KucoinSim::add_trades`] and [`KucoinSim::insert`] add entries between syncs.
+
+pub mod history;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rust_decimal::Decimal;
+
+use self::history::{Entry, Generator, KucoinProfile};
+use super::adapter::WINDOW_MS;
+use super::api::Endpoint;
+use super::auth;
+use crate::Secret;
+use crate::http::budget::WindowBudget;
+use crate::http::decode_pairs;
+use crate::sim::faults::FaultConfig;
+use crate::sim::generate::{Market, Profile, generate};
+use crate::sim::now_ms;
+use crate::sim::server::{Handler, Request, Response, Server};
+
+/// The one key the simulator accepts.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SimKey {
+    /// The API key (`KC-API-KEY`).
+    pub api_key: String,
+    /// The API secret.
+    pub secret: String,
+    /// The passphrase chosen when the key was made.
+    pub passphrase: String,
+}
+
+impl std::fmt::Debug for SimKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimKey").field("api_key", &"[redacted]").finish_non_exhaustive()
+    }
+}
+
+impl SimKey {
+    /// The simulator's demo key.
+    pub fn demo() -> SimKey {
+        SimKey {
+            api_key: "6571a1e7cointallysimkucoin".to_owned(),
+            secret: "cointally-simulated-kucoin-secret-00000000".to_owned(),
+            passphrase: "cointally-sim-passphrase".to_owned(),
+        }
+    }
+}
+
+/// Everything that shapes a simulator run.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Seed of the market and the history.
+    pub seed: u64,
+    /// Size of the history.
+    pub profile: KucoinProfile,
+    /// The Management pool's quota; `None`: unmetered.
+    pub budget: Option<WindowBudget>,
+    /// Injected faults.
+    pub faults: Option<FaultConfig>,
+    /// The accepted key.
+    pub key: SimKey,
+    /// The key's `permission` list (`General` only: read-only).
+    pub permissions: String,
+    /// Port on 127.0.0.1 (0: any).
+    pub port: u16,
+}
+
+impl SimConfig {
+    /// The demo account: demo profile, KuCoin's VIP 0 quota, demo key (read-only).
+    pub fn demo(seed: u64) -> SimConfig {
+        SimConfig {
+            seed,
+            profile: KucoinProfile::demo(),
+            budget: Some(super::api::DEFAULT_BUDGET),
+            faults: None,
+            key: SimKey::demo(),
+            permissions: "General".to_owned(),
+            port: 0,
+        }
+    }
+}
+
+/// What the simulator saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Every request read, faulted ones included.
+    pub requests: u64,
+    /// Requests per path that reached the handler.
+    pub requests_by_path: BTreeMap<String, u64>,
+    /// Requests refused for their authentication.
+    pub refused: u64,
+    /// Requests refused for the rate limit.
+    pub rate_limited: u64,
+    /// Injected faults.
+    pub faults: u64,
+}
+
+struct State {
+    key: SimKey,
+    permissions: String,
+    generator: Mutex<Generator>,
+    market: Market,
+    budget: Option<WindowBudget>,
+    /// (time, weight) of the admitted requests within the last window.
+    recent: Mutex<VecDeque<(i64, u64)>>,
+    stats: Mutex<SimStats>,
+}
+
+/// A running KuCoin simulator; stops on drop.
+pub struct KucoinSim {
+    server: Server,
+    state: Arc<State>,
+}
+
+impl std::fmt::Debug for KucoinSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KucoinSim").field("addr", &self.server.base_url()).finish_non_exhaustive()
+    }
+}
+
+/// Generates the account of `config` and starts serving it.
+pub fn start(config: SimConfig) -> io::Result<KucoinSim> {
+    let market_profile =
+        Profile { start_ms: config.profile.start_ms, end_ms: config.profile.end_ms, trades: 0, ..Profile::demo() };
+    let world = generate(config.seed, &market_profile);
+    let generator = Generator::generate(config.seed, &world.market, &config.profile);
+    let state = Arc::new(State {
+        key: config.key,
+        permissions: config.permissions,
+        generator: Mutex::new(generator),
+        market: world.market,
+        budget: config.budget,
+        recent: Mutex::new(VecDeque::new()),
+        stats: Mutex::new(SimStats::default()),
+    });
+    let server = Server::start(config.port, Arc::clone(&state) as Arc<dyn Handler>, config.faults)?;
+    Ok(KucoinSim { server, state })
+}
+
+impl KucoinSim {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// The Management pool's quota a client should pace itself with (`None`: unmetered).
+    pub fn budget(&self) -> Option<WindowBudget> {
+        self.state.budget
+    }
+
+    /// Balances by currency, every account added up, as `accounts` reports them (zeros left out).
+    pub fn balances(&self) -> BTreeMap<String, Decimal> {
+        let generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        generator
+            .balances()
+            .into_iter()
+            .filter(|(_, amount)| !amount.is_zero())
+            .map(|(code, amount)| (code, amount.normalize()))
+            .collect()
+    }
+
+    /// Every entry served, oldest first.
+    pub fn entries(&self) -> Vec<Entry> {
+        self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).entries.clone()
+    }
+
+    /// Adds `count` trades in the last minute (after every other entry, none in the future);
+    /// returns how many were added.
+    pub fn add_trades(&self, count: usize) -> usize {
+        let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = (generator.entries.last().map_or(0, |e| e.time_ms) + 1).max(now_ms() - 50_000);
+        generator.add_trades(&self.state.market, count, at)
+    }
+
+    /// Adds an incoming entry of `amount` `currency` with `biz_type` (one cointally may not
+    /// know); returns its id.
+    pub fn insert(&self, currency: &str, amount: Decimal, biz_type: &'static str) -> String {
+        let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = generator.entries.last().map_or(0, |e| e.time_ms) + 60_000;
+        generator.insert(currency, amount, biz_type, at)
+    }
+
+    /// Requests, refusals and faults so far.
+    pub fn stats(&self) -> SimStats {
+        let mut stats = self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        stats.requests = self.server.requests();
+        stats.faults = self.server.faults_injected().values().sum();
+        stats
+    }
+}
+
+/// KuCoin's error answer.
+fn error(status: u16, code: &str, message: &str) -> Response {
+    Response::json_value(status, &serde_json::json!({ "code": code, "msg": message }))
+}
+
+/// KuCoin's success answer around `data` (JSON text).
+fn ok(data: &str) -> Response {
+    Response::json(200, format!(r#"{{"code":"200000","data":{data}}}"#))
+}
+
+impl State {
+    fn count(&self, update: impl FnOnce(&mut SimStats)) {
+        update(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// Counts `weight` at `now`, or says in how many ms the pool has room again.
+    fn admit(&self, weight: u64, now: i64) -> Result<(), i64> {
+        let Some(budget) = self.budget else { return Ok(()) };
+        let window_ms = i64::try_from(budget.window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        while recent.front().is_some_and(|(at, _)| *at <= now - window_ms) {
+            recent.pop_front();
+        }
+        let used: u64 = recent.iter().map(|(_, weight)| weight).sum();
+        if used + weight > budget.limit {
+            return Err(recent.front().map_or(window_ms, |(at, _)| at + window_ms - now).max(1));
+        }
+        recent.push_back((now, weight));
+        Ok(())
+    }
+
+    /// Checks the `KC-API-` headers; the error answer when they fail.
+    fn authenticate(&self, request: &Request, now: i64) -> Result<(), Response> {
+        let refuse = |code: &str, message: &str| {
+            self.count(|s| s.refused += 1);
+            Err(error(401, code, message))
+        };
+        let header = |name: &str| request.header(name).unwrap_or_default();
+        if header("KC-API-KEY") != self.key.api_key {
+            return refuse("400003", "KC-API-KEY not exists");
+        }
+        let secret = Secret::new(self.key.secret.clone());
+        if header("KC-API-KEY-VERSION") != auth::KEY_VERSION
+            || header("KC-API-PASSPHRASE")
+                != auth::signed_passphrase(&secret, &Secret::new(self.key.passphrase.clone()))
+        {
+            return refuse("400004", "Invalid KC-API-PASSPHRASE");
+        }
+        let timestamp = header("KC-API-TIMESTAMP");
+        if timestamp.parse::<i64>().map_or(true, |ms| (ms - now).abs() > 5_000) {
+            return refuse("400002", "KC-API-TIMESTAMP Invalid");
+        }
+        let endpoint =
+            if request.query.is_empty() { request.path.clone() } else { format!("{}?{}", request.path, request.query) };
+        if auth::signature(&secret, timestamp, &request.method, &endpoint, &request.body_text())
+            != header("KC-API-SIGN")
+        {
+            return refuse("400005", "Invalid KC-API-SIGN");
+        }
+        Ok(())
+    }
+
+    fn ledgers(&self, query: &str) -> Response {
+        let params: BTreeMap<String, String> = decode_pairs(query).into_iter().collect();
+        let number = |name: &str| params.get(name).map(|v| v.parse::<i64>());
+        let (start, end) = match (number("startAt"), number("endAt")) {
+            (Some(Ok(start)), Some(Ok(end))) => (start, end),
+            (None, None) => (now_ms() - WINDOW_MS, now_ms()),
+            _ => return error(400, "400100", "startAt or endAt invalid"),
+        };
+        if end < start || end - start > WINDOW_MS {
+            return error(400, "400100", "the query time range cannot exceed 7 days");
+        }
+        let page = match number("currentPage") {
+            None => 1,
+            Some(Ok(page)) if page >= 1 => page as usize,
+            _ => return error(400, "400100", "currentPage invalid"),
+        };
+        let size = match number("pageSize") {
+            None => 50,
+            Some(Ok(size @ 10..=500)) => size as usize,
+            _ => return error(400, "400100", "pageSize invalid"),
+        };
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let matching: Vec<&Entry> =
+            generator.entries.iter().rev().filter(|e| e.time_ms >= start && e.time_ms <= end).collect();
+        let total = matching.len();
+        let items: Vec<String> = matching.iter().skip((page - 1) * size).take(size).map(|e| e.json()).collect();
+        ok(&format!(
+            r#"{{"currentPage":{page},"pageSize":{size},"totalNum":{total},"totalPage":{},"items":[{}]}}"#,
+            total.div_ceil(size),
+            items.join(",")
+        ))
+    }
+
+    fn accounts(&self) -> Response {
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let rows: Vec<serde_json::Value> = generator
+            .accounts()
+            .iter()
+            .enumerate()
+            .map(|(n, ((account, code), amount))| {
+                let amount = amount.normalize().to_string();
+                serde_json::json!({
+                    "id": format!("5bd6e9286d99522a52e458{n:02x}"),
+                    "currency": code,
+                    "type": account.to_ascii_lowercase(),
+                    "balance": amount,
+                    "available": amount,
+                    "holds": "0",
+                })
+            })
+            .collect();
+        ok(&serde_json::Value::from(rows).to_string())
+    }
+
+    fn api_key(&self) -> Response {
+        ok(&serde_json::json!({
+            "remark": "cointally simulator",
+            "apiKey": "[the key]",
+            "apiVersion": 2,
+            "permission": self.permissions,
+            "ipWhitelist": "",
+            "isMaster": true,
+            "createdAt": 1_704_067_200_000_i64,
+        })
+        .to_string())
+    }
+}
+
+impl Handler for State {
+    fn handle(&self, request: &Request) -> Response {
+        let now = now_ms();
+        self.count(|s| *s.requests_by_path.entry(request.path.clone()).or_default() += 1);
+        let Some(endpoint) = Endpoint::from_path(&request.path) else {
+            return error(404, "404000", "Not Found");
+        };
+        if request.method != "GET" {
+            return error(405, "405000", "Method Not Allowed");
+        }
+        if let Err(reset_ms) = self.admit(endpoint.weight(), now) {
+            self.count(|s| s.rate_limited += 1);
+            return error(429, "429000", "Too Many Requests").with_header("gw-ratelimit-reset", reset_ms.to_string());
+        }
+        if let Err(refused) = self.authenticate(request, now) {
+            return refused;
+        }
+        match endpoint {
+            Endpoint::Ledgers => self.ledgers(&request.query),
+            Endpoint::Accounts => self.accounts(),
+            Endpoint::ApiKey => self.api_key(),
+        }
+    }
+
+    fn error_response(&self, status: u16, _request: &Request) -> Response {
+        if status == 429 {
+            return error(429, "429000", "Too Many Requests");
+        }
+        error(status, "500000", "Internal Server Error (injected fault)")
+    }
+}

@@ -1,0 +1,333 @@
+//! `cointally sync` against the KuCoin simulator: the complete ledger once, balances equal
+//! currency by currency; re-runs that fetch only what is new; faults and kills that change
+//! nothing; the Management pool never exhausted; keys refused with nothing written and no
+//! secret shown; the account-history export and the API meeting instead of doubling.
+//!
+//! The simulated history is short and recent (September and October 2026) and every sync
+//! starts at `--since 2026-09-01`: the walk asks one week at a time, so a walk from KuCoin's
+//! launch would spend most of a test on empty weeks.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use cointally_exchanges::http::budget::WindowBudget;
+use cointally_exchanges::kucoin::sim::history::KucoinProfile;
+use cointally_exchanges::kucoin::sim::{self, KucoinSim, SimConfig, SimKey};
+use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
+use common::{Run, Sandbox};
+use rust_decimal::Decimal;
+
+/// Adds the KuCoin account `main` whose key is in $SIM_KEY, $SIM_SECRET and $SIM_PASSPHRASE.
+const ADD_ACCOUNT: [&str; 11] = [
+    "account",
+    "add",
+    "kucoin",
+    "--label",
+    "main",
+    "--key-env",
+    "SIM_KEY",
+    "--secret-env",
+    "SIM_SECRET",
+    "--passphrase-env",
+    "SIM_PASSPHRASE",
+];
+
+/// A sync of the simulated months.
+const SYNC: [&str; 4] = ["--json", "sync", "--since", "2026-09-01"];
+
+const LEDGERS_PATH: &str = "/api/v1/accounts/ledgers";
+
+fn config(entries: usize) -> SimConfig {
+    let profile =
+        KucoinProfile { start_ms: 1_788_220_800_000, end_ms: 1_793_491_200_000, entries, crypto_transfers: true };
+    SimConfig { profile, ..SimConfig::demo(17) }
+}
+
+/// A sandbox whose commands reach the simulator, pacing for its limits.
+struct Synced {
+    sb: Sandbox,
+}
+
+impl Synced {
+    fn new(sim: &KucoinSim, key: &SimKey) -> Synced {
+        let sb = Sandbox::new();
+        sb.set_env("SIM_KEY", &key.api_key);
+        sb.set_env("SIM_SECRET", &key.secret);
+        sb.set_env("SIM_PASSPHRASE", &key.passphrase);
+        sb.set_env("COINTALLY_KUCOIN_BASE_URL", &sim.base_url());
+        sb.set_env(
+            "COINTALLY_KUCOIN_BUDGET",
+            &sim.budget().unwrap_or(WindowBudget { limit: 1_000_000, window_seconds: 1 }).render(),
+        );
+        let synced = Synced { sb };
+        synced.sb.ok(&["init"]);
+        synced
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.sb.run(args)
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        self.sb.ok(args)
+    }
+
+    fn sync(&self) -> serde_json::Value {
+        self.ok(&SYNC).json()
+    }
+
+    fn balances(&self) -> BTreeMap<String, Decimal> {
+        self.sb.balances("main")
+    }
+
+    fn events(&self) -> Vec<serde_json::Value> {
+        self.sb.events("main")
+    }
+}
+
+fn totals(summary: &serde_json::Value, field: &str) -> u64 {
+    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
+}
+
+fn ledger_calls(sim: &KucoinSim) -> u64 {
+    sim.stats().requests_by_path.get(LEDGERS_PATH).copied().unwrap_or(0)
+}
+
+#[test]
+fn a_full_sync_has_every_entry_once_and_the_accounts_balances_and_a_resync_asks_only_whats_new() {
+    let sim = sim::start(config(2_400)).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.sync();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    assert_eq!(s.balances(), sim.balances());
+    let served = sim.entries();
+    assert_eq!(totals(&first, "new_records") as usize, served.len());
+    let events = s.events();
+    assert_eq!(events.len(), served.len());
+    let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
+    let typed = |biz: &[&str]| served.iter().filter(|e| biz.contains(&e.biz_type)).count();
+    assert_eq!(count("trade"), typed(&["Exchange"]));
+    // Moves between the main, trade and margin accounts, and into and out of Earn: never deposits.
+    assert_eq!(count("internal_transfer"), typed(&["Transfer", "Earn Subscription", "Earn Redemption"]));
+    assert_eq!(count("deposit") + count("fiat_deposit"), typed(&["Deposit"]));
+    assert_eq!(count("interest"), typed(&["Earn Profits"]));
+    assert_eq!(count("staking"), typed(&["Staking Profits"]));
+    assert_eq!(count("unknown"), 0);
+    let calls = ledger_calls(&sim);
+    // 13 weeks from September to the start of December, and more pages in the busy ones.
+    assert!(calls >= 13, "{calls} ledger calls");
+
+    // Again: nothing new, and one ledgers call only (less than a week has passed).
+    let second = s.sync();
+    assert_eq!(totals(&second, "new_records"), 0, "{second}");
+    assert_eq!(ledger_calls(&sim), calls + 1);
+    assert_eq!(s.events(), events);
+
+    // New trades: the next sync fetches them, and only them.
+    let before = sim.entries().len();
+    assert_eq!(sim.add_trades(7), 7);
+    let third = s.sync();
+    assert_eq!(totals(&third, "new_records") as usize, sim.entries().len() - before, "{third}");
+    assert_eq!(s.balances(), sim.balances());
+
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+    let check = s.run(&["--json", "check"]);
+    assert!(!check.stdout.contains("negative_balance"), "{}", check.stdout);
+}
+
+#[test]
+fn the_pace_keeps_the_management_pool_within_its_quota_over_any_window() {
+    // 40 weight a second over a sliding window: the key check (20), the balances (5) and 14
+    // and more ledger calls (2 each) need more than one window, and not one is refused.
+    let sim =
+        sim::start(SimConfig { budget: Some(WindowBudget { limit: 40, window_seconds: 1 }), ..config(3_000) }).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    // The key check's weight was spent by another process, whose pace this one does not know.
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    let run = s.sync();
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert!(ledger_calls(&sim) * 2 + 25 > 40, "{} calls", ledger_calls(&sim));
+    assert_eq!(sim.stats().rate_limited, 0, "the quota was exhausted");
+    assert_eq!(s.balances(), sim.balances());
+}
+
+#[test]
+fn faults_do_not_change_the_ledger() {
+    let clean = sim::start(SimConfig { budget: None, ..config(2_400) }).unwrap();
+    let reference = Synced::new(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.sync();
+
+    let faults = FaultConfig {
+        rate_permille: 250,
+        seed: 4,
+        kinds: vec![FaultKind::ServerError, FaultKind::Truncated, FaultKind::TooManyRequests, FaultKind::Timeout],
+    };
+    let faulty = sim::start(SimConfig { faults: Some(faults), budget: None, ..config(2_400) }).unwrap();
+    let s = Synced::new(&faulty, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.sync();
+    assert!(faulty.stats().faults > 0, "no fault was injected");
+    assert!(totals(&run, "retries") > 0, "no fault was met: {run}");
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), faulty.balances());
+}
+
+#[test]
+fn a_killed_sync_resumes_to_the_same_ledger() {
+    let clean = sim::start(SimConfig { budget: None, ..config(2_400) }).unwrap();
+    let reference = Synced::new(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.sync();
+    let all = reference.events().len();
+
+    // Paced at under 2 ledger calls a second after the key check, so the walk of 14 weeks
+    // takes several seconds and the kills strike between its pages.
+    let target =
+        sim::start(SimConfig { budget: Some(WindowBudget { limit: 30, window_seconds: 3 }), ..config(2_400) }).unwrap();
+    let s = Synced::new(&target, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    // The key check's weight was spent by another process, whose pace this one does not know.
+    std::thread::sleep(std::time::Duration::from_millis(3_100));
+    let mut partial = Vec::new();
+    for delay_ms in [3_000u64, 6_000] {
+        s.sb.kill_after(&["--quiet", "sync", "--since", "2026-09-01"], delay_ms);
+        partial.push(s.events().len());
+    }
+    assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
+    s.sync();
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), target.balances());
+}
+
+#[test]
+fn a_key_that_may_transfer_is_refused_unless_allowed() {
+    let sim = sim::start(SimConfig { permissions: "General,Spot,Transfer".into(), ..config(40) }).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    let refused = s.run(&ADD_ACCOUNT);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("Transfer"), "{}", refused.stderr);
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+    let mut allowed = ADD_ACCOUNT.to_vec();
+    allowed.push("--allow-withdraw-key");
+    s.ok(&allowed);
+    // Without the passphrase's variable the account cannot be added at all.
+    let mut no_passphrase = ADD_ACCOUNT[..9].to_vec();
+    no_passphrase[4] = "other";
+    let run = s.run(&no_passphrase);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--passphrase-env"), "{}", run.stderr);
+}
+
+#[test]
+fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
+    let sim = sim::start(config(60)).unwrap();
+    let wrong = SimKey { passphrase: "a-passphrase-that-is-not-the-keys-0123456789".into(), ..SimKey::demo() };
+    let s = Synced::new(&sim, &wrong);
+    let add = s.run(&ADD_ACCOUNT);
+    assert_eq!(add.code, 3, "{}", add.stderr);
+    assert!(add.stderr.contains("account main"), "{}", add.stderr);
+    assert!(add.stderr.contains("passphrase was refused"), "{}", add.stderr);
+    assert!(!add.stderr.contains(&wrong.passphrase));
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+
+    // Added without the variables set, so without a check: it fails at sync with nothing written.
+    let mut add = s.sb.command(&ADD_ACCOUNT);
+    add.env_remove("SIM_KEY").env_remove("SIM_SECRET").env_remove("SIM_PASSPHRASE");
+    assert!(add.status().unwrap().success());
+    let sync = s.run(&["-vv", "sync", "--since", "2026-09-01"]);
+    assert_eq!(sync.code, 3, "{}", sync.stderr);
+    assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));
+    for text in [&sync.stdout, &sync.stderr] {
+        assert!(!text.contains(&wrong.passphrase) && !text.contains(&wrong.secret));
+    }
+
+    // The right key given at the prompt (key, secret, passphrase a line each), verbose, with
+    // faults: no secret reaches the output or the ledger.
+    let right = SimKey::demo();
+    let faults = FaultConfig { rate_permille: 100, seed: 9, kinds: vec![FaultKind::ServerError, FaultKind::Truncated] };
+    let sim = sim::start(SimConfig { faults: Some(faults), ..config(300) }).unwrap();
+    let s = Synced::new(&sim, &right);
+    let input = format!("{}\n{}\n{}\n", right.api_key, right.secret, right.passphrase);
+    let add = s.sb.run_with_input(&["account", "add", "kucoin", "--label", "main"], &input);
+    assert_eq!(add.code, 0, "{}", add.stderr);
+    let run = s.ok(&["-vv", "sync", "--since", "2026-09-01"]);
+    assert_eq!(s.balances(), sim.balances());
+    let signed = cointally_exchanges::kucoin::auth::signed_passphrase(
+        &cointally_exchanges::Secret::new(right.secret.clone()),
+        &cointally_exchanges::Secret::new(right.passphrase.clone()),
+    );
+    let bytes = common::ledger_bytes(&s.sb.ledger());
+    for secret in [&right.secret, &right.api_key, &right.passphrase, &signed] {
+        for text in [&run.stdout, &run.stderr, &add.stdout, &add.stderr] {
+            assert!(!text.contains(secret.as_str()), "a secret reached the output");
+        }
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "a secret reached the ledger");
+    }
+}
+
+#[test]
+fn an_unknown_biz_type_is_kept_as_unknown_with_its_leg_and_never_stops_the_sync() {
+    let sim = sim::start(config(200)).unwrap();
+    let unknown_id = sim.insert("USDT", Decimal::new(125, 1), "Something New From KuCoin");
+    sim.add_trades(3);
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.sync();
+    let account = &run["accounts"][0];
+    assert_eq!(account["error"], serde_json::Value::Null, "{run}");
+    assert_eq!(totals(&run, "unknown_records"), 1, "{run}");
+    assert_eq!(account["balance_differences"], serde_json::json!([]), "{run}");
+    assert_eq!(s.balances(), sim.balances());
+    let unknown: Vec<serde_json::Value> = s.events().into_iter().filter(|e| e["kind"] == "unknown").collect();
+    assert_eq!(unknown.len(), 1);
+    assert_eq!(unknown[0]["external_id"], unknown_id);
+}
+
+/// The simulator's ledger written as KuCoin's account-history export (newest first, UTC+8).
+fn export_csv(sim: &KucoinSim) -> String {
+    let mut csv = String::from("UID,Account Type,Currency,Side,Amount,Fee,Time(UTC+08:00),Remark,Type\n");
+    for e in sim.entries().iter().rev() {
+        let local = chrono::DateTime::from_timestamp_millis(e.time_ms + 8 * 3_600_000).unwrap();
+        let account = match e.account_type {
+            "MAIN" => "Main Account",
+            "TRADE" => "Trading Account",
+            _ => "Margin Account",
+        };
+        csv.push_str(&format!(
+            "123456789,{account},{},{},{},{},{},,{}\n",
+            e.currency,
+            if e.incoming { "In" } else { "Out" },
+            e.amount.normalize(),
+            e.fee.normalize(),
+            local.format("%Y-%m-%d %H:%M:%S"),
+            e.biz_type
+        ));
+    }
+    csv
+}
+
+#[test]
+fn an_export_and_the_api_of_one_account_meet_instead_of_doubling() {
+    let sim = sim::start(config(400)).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let file = s.sb.path("kucoin-account-history.csv");
+    std::fs::write(&file, export_csv(&sim)).unwrap();
+    s.ok(&["import", file.to_str().unwrap(), "--account", "main"]);
+    let imported = s.events();
+    assert_eq!(imported.len(), sim.entries().len());
+    assert_eq!(s.balances(), sim.balances());
+
+    let run = s.sync();
+    assert_eq!(totals(&run, "new_records") as usize, sim.entries().len());
+    assert_eq!(totals(&run, "new_events"), 0, "the API doubled events of the export: {run}");
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert_eq!(s.events().len(), imported.len());
+    assert_eq!(s.balances(), sim.balances());
+}
