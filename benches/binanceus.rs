@@ -81,8 +81,14 @@ struct Outcome {
 
 fn start(venue: &'static Venue, limits: Limits) -> BinanceSim {
     let generated = Instant::now();
-    let config =
-        SimConfig { seed: SEED, profile: sim::us_profile(Profile::bench()), limits, faults: None, key: SimKey::demo(), port: 0 };
+    let config = SimConfig {
+        seed: SEED,
+        profile: sim::us_profile(Profile::bench()),
+        limits,
+        faults: None,
+        key: SimKey::demo(),
+        port: 0,
+    };
     let sim = start_at(venue, config).expect("simulator");
     println!("simulator: {:?}, generated in {:.2} s", sim.records(), generated.elapsed().as_secs_f64());
     sim

@@ -23,9 +23,15 @@ pub fn connect(c: Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError> {
     Ok(Arc::new(BitstampAdapter::new(api)))
 }
 
-/// Bitstamp's transaction history export.
-pub const CSV: &[CsvFormat] =
-    &[CsvFormat { name: "bitstamp", matches: super::csv::matches, reader: || Box::new(super::csv::Reader) }];
+/// Bitstamp's transaction history export, newer and older layouts.
+pub const CSV: &[CsvFormat] = &[
+    CsvFormat { name: "bitstamp", matches: super::csv::matches, reader: || Box::new(super::csv::Reader) },
+    CsvFormat {
+        name: "bitstamp-legacy",
+        matches: super::csv_legacy::matches,
+        reader: || Box::new(super::csv_legacy::Reader),
+    },
+];
 
 /// Bitstamp's public candles (USD, EUR and GBP markets) as a price source.
 pub fn prices(
