@@ -10,7 +10,8 @@
 //! lists more) under their `market_symbol` (`btcusd`), the name `ohlc` takes in its path.
 //! Candles are asked one minute long (`step=60`), at most 1,000 a request (`limit`, Bitstamp's
 //! most), over `start`..`end` (Unix seconds, the open times of the first and the last candle
-//! wanted). An answer is `{"data": {"pair": "BTC/USD", "ohlc": [{"timestamp": "1593961440",
+//! wanted), with `exclude_current_candle=true` (the minute still open is left out: its close
+//! would still change, and the engine caches what it gets). An answer is `{"data": {"pair": "BTC/USD", "ohlc": [{"timestamp": "1593961440",
 //! "open", "high", "low", "close", "volume"}, …]}}`, every field decimal text; the close is read
 //! exactly from its text. Minutes without trades may be missing (the engine takes the nearest
 //! candle within an hour).
@@ -161,6 +162,8 @@ impl CandleSource for BitstampPrices {
             ("limit", wanted.to_string()),
             ("start", start.to_string()),
             ("end", end.to_string()),
+            // The minute still open is not a candle yet: its close would change.
+            ("exclude_current_candle", "true".to_owned()),
         ];
         let path = format!("{}{}/", Endpoint::Ohlc.path(), window.market.symbol);
         let answer = self.api.get(Endpoint::Ohlc, path, &params)?;

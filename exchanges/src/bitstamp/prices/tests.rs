@@ -50,6 +50,23 @@ fn minute_candles_are_the_simulated_market_closes_exactly() {
     assert!(error.to_string().contains("at most 1000"), "{error}");
 }
 
+/// The minute still open is never a candle (`exclude_current_candle=true`): its close would change.
+#[test]
+fn the_minute_still_open_is_not_served() {
+    let sim = sim::start(SimConfig { budget: None, ..SimConfig::demo(3) }).unwrap();
+    // Not within 10 s of a minute's end, so the minute does not turn during the request.
+    let into_minute = crate::sim::now_ms().rem_euclid(60_000);
+    if into_minute > 50_000 {
+        std::thread::sleep(Duration::from_millis(u64::try_from(60_100 - into_minute).unwrap_or(0)));
+    }
+    let open_now = Granularity::MINUTE.floor(crate::sim::now_ms());
+    let fetched = source(&sim.base_url())
+        .candles(&market("btcusd", "BTC", "USD"), Granularity::MINUTE, open_now - 5 * 60_000, open_now + 60_000)
+        .unwrap();
+    let opens: Vec<i64> = fetched.items.iter().map(|c| c.open_ms).collect();
+    assert_eq!(opens, (1..=5).rev().map(|n| open_now - n * 60_000).collect::<Vec<_>>());
+}
+
 /// The simulated BTC/USD close of the minute opening at `open_ms`, as the simulator writes it.
 fn sim_close(sim: &crate::bitstamp::sim::BitstampSim, open_ms: i64) -> rust_decimal::Decimal {
     let close = sim.market().ohlc("BTC", "USD", open_ms, 60_000).unwrap().close;
@@ -85,7 +102,7 @@ fn a_request_is_an_unsigned_get_and_a_rate_limit_is_retried() {
     let seen = server.seen();
     for request in &seen {
         assert_eq!((request.method.as_str(), request.path.as_str()), ("GET", "/api/v2/ohlc/btceur/"));
-        assert_eq!(request.query, "step=60&limit=2&start=1700000040&end=1700000100");
+        assert_eq!(request.query, "step=60&limit=2&start=1700000040&end=1700000100&exclude_current_candle=true");
         assert_eq!(request.header("X-Auth"), None);
         assert!(request.body.is_empty());
     }

@@ -5,7 +5,8 @@
 //! from the generator's [`Market`], so candles agree with the history. `ohlc` follows
 //! Bitstamp's API page (<https://www.bitstamp.net/api/#tag/Market-info/operation/GetOHLCData>):
 //! `step` in seconds among [`STEPS`], `limit` 1 to 1,000 (both required, else `400`), `start`
-//! and `end` in Unix seconds (the open times of the first and last candle); the answer is
+//! and `end` in Unix seconds (the open times of the first and last candle),
+//! `exclude_current_candle=true` leaving out the candle still open; the answer is
 //! `{"data": {"pair": "BTC/USD", "ohlc": [{"timestamp", "open", "high", "low", "close",
 //! "volume"}]}}` with every field as decimal text, oldest first, no candle before the market's
 //! first price or after "now".
@@ -77,13 +78,15 @@ pub fn ohlc(market: &Market, symbol: &str, params: &[(String, String)], now_ms: 
         (None, None) => (last_open - (limit - 1) * length, last_open),
         _ => return bad("start/end: must be Unix seconds"),
     };
+    let exclude_current = params.iter().any(|(n, v)| n == "exclude_current_candle" && v == "true");
+    let newest = if exclude_current { last_open - length } else { last_open };
     let (upper_base, upper_quote) = (base.to_ascii_uppercase(), quote.to_ascii_uppercase());
     let mut rows = Vec::new();
     let mut open = first - first.rem_euclid(length);
     if open < first {
         open += length;
     }
-    while open <= last.min(last_open) {
+    while open <= last.min(newest) {
         if open >= market.start_ms() {
             let span = if open == last_open { now_ms - open + 1 } else { length };
             if let Some(candle) = market.ohlc(&upper_base, &upper_quote, open, span) {
