@@ -54,6 +54,7 @@ fn csv_formats_keep_their_names_and_detection_order() {
             ("binance", "binance"),
             ("binance", "binance-trades"),
             ("bitstamp", "bitstamp"),
+            ("bitstamp", "bitstamp-legacy"),
             ("bitfinex", "bitfinex"),
             ("binanceus", "binanceus")
         ]
