@@ -37,7 +37,12 @@ impl Office {
             .env("XDG_CONFIG_HOME", self.tmp.path().join("config"))
             .env("COINTALLY_HTTP_FAST", "1")
             .current_dir(self.tmp.path());
-        for name in ["COINTALLY_BINANCE_BASE_URL", "COINTALLY_COINBASE_BASE_URL", "COINTALLY_KRAKEN_BASE_URL"] {
+        for name in [
+            "COINTALLY_BINANCE_BASE_URL",
+            "COINTALLY_COINBASE_BASE_URL",
+            "COINTALLY_KRAKEN_BASE_URL",
+            "COINTALLY_BITSTAMP_BASE_URL",
+        ] {
             cmd.env(name, "http://127.0.0.1:9");
         }
         for (name, value) in &self.env {

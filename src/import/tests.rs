@@ -26,6 +26,7 @@ fn formats_are_listed_in_detection_order_and_parse_back() {
             "binance",
             "binance-trades",
             "bitstamp",
+            "bitstamp-legacy",
             "kucoin",
             "bitfinex",
             "binanceus"

@@ -4,7 +4,10 @@
 //! (account, external id). Binance's statement carries no ids, so an API record is matched to
 //! a file event of the same account by content: the same kind, times less than two seconds
 //! apart (statements have whole seconds, the API milliseconds), and exactly the same legs
-//! (role, asset, amount). A file event matches at most one API record.
+//! (role, asset, amount). A file event matches at most one API record. Files written to the
+//! minute (Bitstamp's older export, which has no ids either) put every row on a whole minute:
+//! an API record that no file event within two seconds matches meets an untaken file event of
+//! the same kind and legs at the start of its minute.
 //!
 //! Binance's statement also sums the fills of one second: one order filled in several parts
 //! (or several orders of the same pair and side) within a second is one row per asset there,
@@ -27,6 +30,8 @@ use crate::ledger::FileEvent;
 
 /// How far apart (ms) the times of a file event and the API record of it may be.
 const TIME_TOLERANCE_MS: i64 = 2_000;
+/// A minute (ms): a file event on a whole minute also meets an API record within that minute.
+const MINUTE_MS: i64 = 60_000;
 
 type Legs = Vec<(String, String, Decimal)>;
 
@@ -140,11 +145,28 @@ impl Matcher {
         Some(id)
     }
 
-    /// The first untaken file event of `kind` within the tolerance of `time_ms` with exactly `legs`.
+    /// The first untaken file event of `kind` within the tolerance of `time_ms` with exactly
+    /// `legs`; failing that, one whose time is the start of the minute `time_ms` falls in (a file
+    /// written to the minute, such as Bitstamp's older export).
     fn candidate(&self, kind: &str, time_ms: i64, legs: &Legs) -> Option<i64> {
         self.candidates(kind, time_ms)
             .find(|(second, _, candidate)| *candidate == legs && (second * 1000 - time_ms).abs() < TIME_TOLERANCE_MS)
             .map(|(_, id, _)| id)
+            .or_else(|| self.minute_candidate(kind, time_ms, legs))
+    }
+
+    /// The first untaken file event of `kind` at the whole minute containing `time_ms` (and not
+    /// already within the seconds' tolerance) with exactly `legs`.
+    fn minute_candidate(&self, kind: &str, time_ms: i64, legs: &Legs) -> Option<i64> {
+        let minute_s = time_ms.div_euclid(MINUTE_MS) * (MINUTE_MS / 1000);
+        if (minute_s * 1000 - time_ms).abs() < TIME_TOLERANCE_MS {
+            return None;
+        }
+        self.by_second
+            .get(&(kind.to_string(), minute_s))?
+            .iter()
+            .find(|(id, candidate)| !self.taken.contains(id) && candidate == legs)
+            .map(|(id, _)| *id)
     }
 
     /// Untaken file events of `kind` within two seconds of `time_ms`: (second, id, legs).
@@ -227,6 +249,23 @@ mod tests {
         assert_eq!(matcher.find(1, &api_event(1_700_000_000_456, 3)), None);
         assert_eq!(matcher.find(2, &api_event(1_700_000_005_000, 2)), None);
         assert_eq!(matcher.find(3, &api_event(1_700_000_001_999, 2)), Some(7));
+    }
+
+    /// A file written to the minute (Bitstamp's older export) meets the API records of its
+    /// minute, one row each, in order; the next minute, or other legs, do not.
+    #[test]
+    fn a_file_event_on_a_whole_minute_meets_an_api_record_within_that_minute() {
+        let minute = 1_700_000_040_000; // 22:14:00 UTC
+        let mut matcher = Matcher::new(vec![file_event(7, minute, 2), file_event(8, minute, 2)], vec![]);
+        assert_eq!(matcher.find(1, &api_event(minute + 37_250, 2)), Some(7));
+        assert_eq!(matcher.find(2, &api_event(minute + 59_999, 2)), Some(8));
+        assert_eq!(matcher.find(3, &api_event(minute + 12_000, 2)), None, "both rows taken");
+        let mut matcher = Matcher::new(vec![file_event(7, minute, 2)], vec![]);
+        assert_eq!(matcher.find(1, &api_event(minute + 60_000, 2)), None, "the next minute");
+        assert_eq!(matcher.find(2, &api_event(minute + 30_000, 3)), None, "other legs");
+        // A file event that is not on a whole minute keeps the two-second rule.
+        let mut matcher = Matcher::new(vec![file_event(7, minute + 1_000, 2)], vec![]);
+        assert_eq!(matcher.find(1, &api_event(minute + 30_000, 2)), None);
     }
 
     /// A buy of `btc` thousandths of BTC for `usdt` USDT paying `fee` hundredths of USDT.

@@ -7,11 +7,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// The base-URL variables every command gets, pointing nowhere, unless a test sets them.
-const UNREACHABLE_BY_DEFAULT: [&str; 4] = [
+const UNREACHABLE_BY_DEFAULT: [&str; 5] = [
     "COINTALLY_BINANCE_BASE_URL",
     "COINTALLY_COINBASE_BASE_URL",
     "COINTALLY_COINBASE_EXCHANGE_BASE_URL",
     "COINTALLY_KRAKEN_BASE_URL",
+    "COINTALLY_BITSTAMP_BASE_URL",
 ];
 
 /// A temporary home for one test: its ledger, its config directory, its credentials file.
@@ -19,6 +20,8 @@ pub struct Sandbox {
     pub dir: tempfile::TempDir,
     /// Extra environment variables for every command (a simulator's base URL, say).
     pub env: std::cell::RefCell<Vec<(String, String)>>,
+    /// Simulators started for the sandbox that its tests do not hold (kept serving until it drops).
+    pub kept: std::cell::RefCell<Vec<Box<dyn std::any::Any>>>,
 }
 
 /// What a run printed and how it ended.
@@ -37,7 +40,7 @@ impl Run {
 
 impl Sandbox {
     pub fn new() -> Sandbox {
-        Sandbox { dir: tempfile::tempdir().unwrap(), env: Default::default() }
+        Sandbox { dir: tempfile::tempdir().unwrap(), env: Default::default(), kept: Default::default() }
     }
 
     /// Sets an environment variable for every later command.
@@ -63,8 +66,8 @@ impl Sandbox {
         sim
     }
 
-    /// Starts the Binance, Coinbase and Kraken simulators of world `seed` (demo profile, Binance
-    /// with `key`/`secret`) and points every price source and the Binance API at them.
+    /// Starts the Binance, Coinbase, Kraken and Bitstamp simulators of world `seed` (demo profile,
+    /// Binance with `key`/`secret`) and points every price source and the Binance API at them.
     pub fn price_simulators(
         &self,
         seed: u64,
@@ -93,6 +96,14 @@ impl Sandbox {
         })
         .unwrap();
         self.set_env("COINTALLY_KRAKEN_BASE_URL", &kraken.base_url());
+        // Bitstamp's OHLC (after the three above), unmetered, kept by the sandbox.
+        let bitstamp = cointally_exchanges::bitstamp::sim::start(cointally_exchanges::bitstamp::sim::SimConfig {
+            budget: None,
+            ..cointally_exchanges::bitstamp::sim::SimConfig::demo(seed)
+        })
+        .unwrap();
+        self.set_env("COINTALLY_BITSTAMP_BASE_URL", &bitstamp.base_url());
+        self.kept.borrow_mut().push(Box::new(bitstamp));
         (binance, coinbase, kraken)
     }
 

@@ -189,7 +189,9 @@ impl BinanceAdapter {
         Ok(symbols)
     }
 
-    fn walk(stream: &Stream) -> Option<Walk> {
+    /// How `stream` is walked on this adapter's venue (its windows begin no earlier than the
+    /// venue's launch).
+    fn walk(&self, stream: &Stream) -> Option<Walk> {
         let (endpoint, span_ms, begin_ms, paging) = match stream.endpoint.as_str() {
             "deposits" => (Endpoint::Deposits, Some(89 * DAY_MS), LAUNCH_MS, Paging::Offset(1000)),
             "withdrawals" => (Endpoint::Withdrawals, Some(89 * DAY_MS), LAUNCH_MS, Paging::Offset(1000)),
@@ -202,6 +204,7 @@ impl BinanceAdapter {
             "earnLocked" => (Endpoint::EarnLocked, Some(30 * DAY_MS), LAUNCH_MS, Paging::Current(100)),
             _ => return None,
         };
+        let begin_ms = begin_ms.max(self.api.venue().launch_ms);
         Some(Walk { endpoint, span_ms, fallback_span_ms: span_ms.unwrap_or(90 * DAY_MS), begin_ms, paging })
     }
 
@@ -278,8 +281,8 @@ impl BinanceAdapter {
         let done = !full;
         let next = last.map(|(id, _)| id + 1).unwrap_or(from_id);
         let covered = match (done, last) {
-            (true, _) => Some(Span { from_ms: LAUNCH_MS, to_ms: now }),
-            (false, Some((_, time))) => Some(Span { from_ms: LAUNCH_MS, to_ms: time + 1 }),
+            (true, _) => Some(Span { from_ms: self.api.venue().launch_ms, to_ms: now }),
+            (false, Some((_, time))) => Some(Span { from_ms: self.api.venue().launch_ms, to_ms: time + 1 }),
             (false, None) => None,
         };
         Ok(Page {
@@ -693,7 +696,7 @@ impl BinanceAdapter {
                 _ => TradeCursor::default().render(),
             });
         }
-        let walk = Self::walk(stream).ok_or_else(|| FetchError::Setup {
+        let walk = self.walk(stream).ok_or_else(|| FetchError::Setup {
             exchange: self.api.venue().name.into(),
             reason: format!("unknown stream {stream}"),
         })?;
@@ -713,7 +716,7 @@ impl BinanceAdapter {
         if stream.endpoint == "myTrades" {
             return self.fetch_trades(stream, cursor);
         }
-        let walk = Self::walk(stream).ok_or_else(|| FetchError::Setup {
+        let walk = self.walk(stream).ok_or_else(|| FetchError::Setup {
             exchange: self.api.venue().name.into(),
             reason: format!("unknown stream {stream}"),
         })?;

@@ -27,6 +27,8 @@ pub struct Venue {
     /// The weight of one request to `endpoint` where it differs from Binance's (`None`: as on
     /// binance.com).
     pub weight: fn(Endpoint) -> Option<u64>,
+    /// Where this venue's walks through time begin (its launch, ms): no record can be older.
+    pub launch_ms: i64,
     /// What a sync of this venue does not fetch, and how to get it, said at the end of a sync
     /// under the stream named first.
     pub not_fetched: (&'static str, &'static str),
@@ -73,5 +75,6 @@ pub static BINANCE: Venue = Venue {
     api_weight_per_minute: 6_000,
     raw_requests_per_5_minutes: 61_000,
     weight: |_| None,
+    launch_ms: super::adapter::LAUNCH_MS,
     not_fetched: ("dividends", super::adapter::NOT_FETCHED),
 };

@@ -33,6 +33,12 @@ use crate::binance::venue::Venue;
 /// Binance.US's production API.
 pub const DEFAULT_BASE_URL: &str = "https://api.binance.us";
 
+/// Where Binance.US's walks through time begin: 2019-09-01 00:00:00 UTC. Binance.US opened
+/// for sign-ups and deposits in mid-September 2019 (binance.com cut US users off on 12
+/// September 2019 and Binance.US opened about a week later), so no record is older; the
+/// first of the month leaves a margin for the exact day, which Binance.US's docs do not state.
+pub const LAUNCH_MS: i64 = 1_567_296_000_000;
+
 /// What a Binance.US sync does not fetch, and how to get it.
 pub const NOT_FETCHED: &str = "not fetched: Binance.US fiat deposits and withdrawals \
 (`/sapi/v1/fiatpayment/query/…`), staking rewards (`/sapi/v1/staking/stakingRewardsHistory`), \
@@ -62,6 +68,7 @@ pub static VENUE: Venue = Venue {
     api_weight_per_minute: 1_200,
     raw_requests_per_5_minutes: 5_000,
     weight,
+    launch_ms: LAUNCH_MS,
     not_fetched: ("deposits", NOT_FETCHED),
 };
 

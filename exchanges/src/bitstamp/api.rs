@@ -90,10 +90,14 @@ pub enum Endpoint {
     AccountBalances,
     /// `POST /api/v2/user_transactions/`: every balance change, up to 1,000 per page.
     UserTransactions,
+    /// `GET /api/v2/markets/`: every market (public, unsigned), for the price source.
+    Markets,
+    /// `GET /api/v2/ohlc/{pair}/`: one market's candles (public, unsigned), for the price source.
+    Ohlc,
 }
 
 impl Endpoint {
-    /// Every endpoint.
+    /// Every private endpoint (signed POSTs at fixed paths).
     pub const ALL: [Endpoint; 2] = [Endpoint::AccountBalances, Endpoint::UserTransactions];
 
     /// Bitstamp's name of the endpoint (`user_transactions`).
@@ -101,10 +105,12 @@ impl Endpoint {
         match self {
             Endpoint::AccountBalances => "account_balances",
             Endpoint::UserTransactions => "user_transactions",
+            Endpoint::Markets => "markets",
+            Endpoint::Ohlc => "ohlc",
         }
     }
 
-    /// The path after the host.
+    /// The path after the host (for [`Endpoint::Ohlc`], the prefix the pair follows).
     pub fn path(self) -> String {
         format!("/api/v2/{}/", self.name())
     }
@@ -193,6 +199,11 @@ impl Protocol for BitstampProtocol {
     }
 
     fn prepare(&self, request: &Request) -> Result<Prepared, FetchError> {
+        if request.method == Method::Get {
+            // Bitstamp's public market data: unsigned GETs, parameters in the query. No key
+            // travels with them.
+            return Ok(Prepared { query: encode_query(&request.params), body: None, headers: Vec::new() });
+        }
         let body = encode_query(&request.params);
         let nonce = auth::new_nonce(&mut self.rng.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         let method = match request.method {
@@ -347,6 +358,33 @@ impl BitstampApi {
         limiter.declare(BUDGET_BUCKET, budget.bucket_kind());
         limiter.declare(SECOND_BUCKET, Budget::PER_SECOND.bucket_kind());
         Arc::new(limiter)
+    }
+
+    /// A handle for Bitstamp's public market data only (no key: [`BitstampApi::get`] sends
+    /// unsigned GETs; a private call would be refused by Bitstamp as unauthenticated).
+    pub fn public(
+        base_url: Option<&str>,
+        limiter: Arc<Limiter>,
+        config: ClientConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<BitstampApi, FetchError> {
+        let base_url = base_url.unwrap_or(DEFAULT_BASE_URL);
+        let protocol = Arc::new(BitstampProtocol::new(Secret::new(""), Secret::new(""), base_url, Arc::clone(&clock))?);
+        let client = Client::new(protocol as Arc<dyn Protocol>, base_url, limiter, config, clock)?;
+        Ok(BitstampApi { client: Arc::new(client), account: "prices".to_owned() })
+    }
+
+    /// Calls a public `endpoint` at `path` with `params` (an unsigned GET), retrying what can
+    /// be retried; it counts in the same budget as the private calls.
+    pub fn get(&self, endpoint: Endpoint, path: String, params: &[(&str, String)]) -> Result<Answer, FetchError> {
+        let request = Request {
+            endpoint: endpoint.name(),
+            method: Method::Get,
+            path,
+            params: params.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect(),
+            costs: endpoint.costs(),
+        };
+        self.client.send(&request)
     }
 
     /// Calls `endpoint` with `params` (a signed POST), retrying what can be retried.

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use crate::adapter::{Adapter, Connect};
-use crate::http::{Clock, FetchError, Limiter};
+use crate::http::{ClientConfig, Clock, FetchError, Limiter};
+use crate::prices::CandleSource;
 use crate::rows::CsvFormat;
 
 use super::adapter::BitstampAdapter;
@@ -22,6 +23,21 @@ pub fn connect(c: Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError> {
     Ok(Arc::new(BitstampAdapter::new(api)))
 }
 
-/// Bitstamp's transaction history export.
-pub const CSV: &[CsvFormat] =
-    &[CsvFormat { name: "bitstamp", matches: super::csv::matches, reader: || Box::new(super::csv::Reader) }];
+/// Bitstamp's transaction history export, newer and older layouts.
+pub const CSV: &[CsvFormat] = &[
+    CsvFormat { name: "bitstamp", matches: super::csv::matches, reader: || Box::new(super::csv::Reader) },
+    CsvFormat {
+        name: "bitstamp-legacy",
+        matches: super::csv_legacy::matches,
+        reader: || Box::new(super::csv_legacy::Reader),
+    },
+];
+
+/// Bitstamp's public candles (USD, EUR and GBP markets) as a price source.
+pub fn prices(
+    base_url: Option<&str>,
+    config: ClientConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Box<dyn CandleSource>, FetchError> {
+    Ok(Box::new(super::prices::BitstampPrices::new(base_url, config, clock)?))
+}

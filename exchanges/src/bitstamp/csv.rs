@@ -9,16 +9,16 @@
 //! for a `Market` row `Subtype` says `Buy` (the amount arrived, `Value` of `Value currency`
 //! left) or `Sell` (the other way round); a fee (`Fee`, `Fee currency`) is paid on top.
 //! The older layout `Type,Datetime,Account,Amount,Value,Rate,Fee,Sub Type` (amounts with their
-//! currency in one cell, times to the minute such as `Sep. 30, 2016, 02:32 AM`) is not read:
-//! convert such a file to the generic format.
+//! currency in one cell, times to the minute such as `Sep. 30, 2016, 02:32 AM`) is read by
+//! [`super::csv_legacy`] through the same [`Cells`].
 //!
 //! # Rows → events
 //!
 //! | `Type` | event (as the API's `user_transactions` type) |
 //! |---|---|
 //! | `Market` (`Buy`/`Sell`) | `trade` (type 2) |
-//! | `Deposit` | `deposit` / `fiat_deposit` (type 0) |
-//! | `Withdrawal` | `withdrawal` / `fiat_withdrawal` (type 1) |
+//! | `Deposit` (`Ripple deposit` in older files) | `deposit` / `fiat_deposit` (type 0) |
+//! | `Withdrawal` (`Ripple payment` in older files) | `withdrawal` / `fiat_withdrawal` (type 1) |
 //! | `Staking reward` | `staking` (type 27) |
 //! | `Referral reward` | `rebate` (type 32) |
 //! | `Sub Account Transfer`, `Inter Account Transfer` | `internal_transfer` (types 14, 35; the amount's sign as written) |
@@ -65,78 +65,134 @@ impl RowReader for Reader {
     fn read(&mut self, row: &Row<'_>) -> Result<Vec<ImportedEvent>, RowError> {
         let transaction = transaction_of(row)?;
         let mut event = event_of(&transaction).map_err(RowError::new)?;
-        // The file names the fee's currency: it wins over the API's rule.
-        if let Some(currency) = row.optional("Fee currency") {
-            let currency = canonical_asset(&currency).map_err(|e| RowError::field("Fee currency", e))?;
-            for leg in event.legs.iter_mut().filter(|leg| leg.role == crate::LegRole::Fee) {
-                leg.asset = currency.clone();
-            }
-        }
+        fee_in(&mut event, row.optional("Fee currency"), "Fee currency")?;
         Ok(vec![ImportedEvent { event, rows: vec![SourceRow::with_id(row, transaction.id.clone())] }])
     }
 }
 
 /// The row as the [`Transaction`] the API would have given.
 fn transaction_of(row: &Row<'_>) -> Result<Transaction, RowError> {
-    let id = row.required("ID")?.trim().to_owned();
-    let time = row.time("Datetime")?;
-    let kind = row.required("Type")?.trim().to_ascii_lowercase();
-    let amount = row.amount("Amount")?;
-    let currency = row.asset("Amount currency")?;
-    let fee = row.optional_amount("Fee")?.unwrap_or_default().abs();
-    let mut amounts = BTreeMap::new();
-    let mut pair = None;
-    let mut rate = None;
-    let code = match kind.as_str() {
-        "market" => {
-            let value = row.amount("Value")?.abs();
-            let value_currency = row.asset("Value currency")?;
-            let buy = match row.required("Subtype")?.trim().to_ascii_lowercase().as_str() {
-                "buy" => true,
-                "sell" => false,
-                other => {
-                    return Err(RowError::field("Subtype", format!("{other:?} is neither Buy nor Sell")));
-                }
-            };
-            let sign = if buy { Decimal::ONE } else { Decimal::NEGATIVE_ONE };
-            amounts.insert(currency.clone(), sign * amount.abs());
-            amounts.insert(value_currency.clone(), -sign * value);
-            rate = row.optional_amount("Rate")?;
-            pair = Some((currency, value_currency));
-            "2"
-        }
-        "deposit" => {
-            amounts.insert(currency, amount.abs());
-            "0"
-        }
-        "withdrawal" => {
-            amounts.insert(currency, -amount.abs());
-            "1"
-        }
-        "staking reward" => {
-            amounts.insert(currency, amount.abs());
-            "27"
-        }
-        "referral reward" => {
-            amounts.insert(currency, amount.abs());
-            "32"
-        }
-        "sub account transfer" | "inter account transfer" => {
-            amounts.insert(currency, amount);
-            if kind.starts_with("sub") { "14" } else { "35" }
-        }
-        _ => {
-            return Err(RowError::field(
-                "Type",
-                format!(
-                    "{:?} is a Bitstamp row type cointally does not read yet; convert this row to the generic format",
-                    row.get("Type")
-                ),
-            ));
-        }
+    let value = match row.optional("Value") {
+        Some(_) => Some((row.amount("Value")?, row.asset("Value currency")?)),
+        None => None,
     };
-    amounts.retain(|_, value: &mut Decimal| !value.is_zero());
-    Ok(Transaction { id, time, code: code.to_owned(), fee, order_id: row.optional("Order ID"), amounts, pair, rate })
+    let cells = Cells {
+        id: row.required("ID")?.trim().to_owned(),
+        time: row.time("Datetime")?,
+        kind: row.required("Type")?.to_owned(),
+        subtype: ("Subtype", row.optional("Subtype")),
+        amount: (row.amount("Amount")?, row.asset("Amount currency")?),
+        value,
+        rate: row.optional_amount("Rate")?,
+        fee: row.optional_amount("Fee")?.unwrap_or_default(),
+        order_id: row.optional("Order ID"),
+    };
+    cells.transaction()
+}
+
+/// What one export row says, read from either layout ([`super::csv_legacy`] reads the older one).
+pub(super) struct Cells {
+    /// The row's id (empty when the layout has none).
+    pub id: String,
+    /// When.
+    pub time: chrono::DateTime<chrono::Utc>,
+    /// `Type` as written.
+    pub kind: String,
+    /// The sub-type column's name in this layout and its text (`Buy`/`Sell` for `Market` rows).
+    pub subtype: (&'static str, Option<String>),
+    /// `Amount` and its currency.
+    pub amount: (Decimal, String),
+    /// `Value` and its currency, when given.
+    pub value: Option<(Decimal, String)>,
+    /// `Rate`, when given.
+    pub rate: Option<Decimal>,
+    /// `Fee` (zero when none).
+    pub fee: Decimal,
+    /// `Order ID`, when given.
+    pub order_id: Option<String>,
+}
+
+impl Cells {
+    /// The [`Transaction`] the API would have given for this row.
+    pub fn transaction(self) -> Result<Transaction, RowError> {
+        let kind = self.kind.trim().to_ascii_lowercase();
+        let (amount, currency) = self.amount;
+        let mut amounts = BTreeMap::new();
+        let mut pair = None;
+        let mut rate = None;
+        let code = match kind.as_str() {
+            "market" => {
+                let (value, value_currency) =
+                    self.value.ok_or_else(|| RowError::field("Value", "a trade needs its value"))?;
+                let (column, subtype) = self.subtype;
+                let buy = match subtype.unwrap_or_default().trim().to_ascii_lowercase().as_str() {
+                    "buy" => true,
+                    "sell" => false,
+                    other => {
+                        return Err(RowError::field(column, format!("{other:?} is neither Buy nor Sell")));
+                    }
+                };
+                let sign = if buy { Decimal::ONE } else { Decimal::NEGATIVE_ONE };
+                amounts.insert(currency.clone(), sign * amount.abs());
+                amounts.insert(value_currency.clone(), -sign * value.abs());
+                rate = self.rate;
+                pair = Some((currency, value_currency));
+                "2"
+            }
+            "deposit" | "ripple deposit" => {
+                amounts.insert(currency, amount.abs());
+                "0"
+            }
+            "withdrawal" | "ripple payment" => {
+                amounts.insert(currency, -amount.abs());
+                "1"
+            }
+            "staking reward" => {
+                amounts.insert(currency, amount.abs());
+                "27"
+            }
+            "referral reward" => {
+                amounts.insert(currency, amount.abs());
+                "32"
+            }
+            "sub account transfer" | "inter account transfer" => {
+                amounts.insert(currency, amount);
+                if kind.starts_with("sub") { "14" } else { "35" }
+            }
+            _ => {
+                return Err(RowError::field(
+                    "Type",
+                    format!(
+                        "{:?} is a Bitstamp row type cointally does not read yet; convert this row to the generic format",
+                        self.kind
+                    ),
+                ));
+            }
+        };
+        amounts.retain(|_, value: &mut Decimal| !value.is_zero());
+        Ok(Transaction {
+            id: self.id,
+            time: self.time,
+            code: code.to_owned(),
+            fee: self.fee.abs(),
+            order_id: self.order_id,
+            amounts,
+            pair,
+            rate,
+        })
+    }
+}
+
+/// Moves the fee legs of `event` to the currency the file names for the fee (it wins over the
+/// API's rule of the quote currency).
+pub(super) fn fee_in(event: &mut crate::NewEvent, currency: Option<String>, column: &str) -> Result<(), RowError> {
+    if let Some(currency) = currency {
+        let currency = canonical_asset(&currency).map_err(|e| RowError::field(column, e))?;
+        for leg in event.legs.iter_mut().filter(|leg| leg.role == crate::LegRole::Fee) {
+            leg.asset = currency.clone();
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

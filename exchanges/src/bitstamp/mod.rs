@@ -5,6 +5,8 @@
 //! [`adapter`] walks `user_transactions` for the sync engine, [`normalize`] turns its stored
 //! records into events, [`assets`] maps Bitstamp's lowercase codes to symbols, and [`sim`] is a
 //! local Bitstamp to test against. [`csv`] reads Bitstamp's transaction export into the same events.
+//! [`csv_legacy`] reads the older export layout (no ids, times to the minute).
+//! [`prices`] is its public OHLC as a price source (USD, EUR and GBP markets).
 //!
 //! Event ids: every `user_transactions` record is one event keyed by its `id`.
 
@@ -14,7 +16,9 @@ pub mod assets;
 pub mod auth;
 pub mod connect;
 pub mod csv;
+pub mod csv_legacy;
 pub mod normalize;
+pub mod prices;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 #[cfg(feature = "sandbox")]

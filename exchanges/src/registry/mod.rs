@@ -248,7 +248,9 @@ pub static ENTRIES: &[Entry] = &[
         }),
         normalize: Some(bitstamp::normalize::normalize),
         csv: bitstamp::connect::CSV,
-        prices: None,
+        // After Coinbase Exchange, Binance and Kraken: its USD, EUR and GBP markets price
+        // what those do not list directly.
+        prices: Some(PriceSource { rank: 3, open: bitstamp::connect::prices }),
         keys: PLAIN_KEYS,
         us_broker: false,
         #[cfg(feature = "sandbox")]

@@ -123,3 +123,29 @@ fn an_unexpected_answer_names_the_venue_it_came_from() {
         other => panic!("expected an unexpected-answer error, got {other:?}"),
     }
 }
+
+/// Binance.US's walks through time begin at its launch (2019-09-01), not binance.com's
+/// (2017-07-14): its first deposits window asks from there, and binance.com's stays as it was.
+#[test]
+fn binance_us_first_window_starts_at_its_launch() {
+    let clock: Arc<dyn crate::http::Clock> = Arc::new(crate::http::ManualClock::new(1_700_000_000_000));
+    let venue = &crate::binanceus::api::VENUE;
+    let limiter = BinanceApi::new_limiter_at(venue, Arc::clone(&clock));
+    let (key, secret) = (crate::Secret::new("k"), crate::Secret::new("s"));
+    let config = crate::http::ClientConfig::default();
+    // Nothing listens there: `start` asks nothing.
+    let api = BinanceApi::at(venue, Some("http://127.0.0.1:9"), key, secret, "main", limiter, config, clock).unwrap();
+    let us = BinanceAdapter::new(api);
+    let plan = SyncPlan { full: false, since_ms: None };
+    for endpoint in ["deposits", "withdrawals"] {
+        let first = TimeCursor::parse(&us.start(&Stream::new(endpoint, ""), None, &plan).unwrap()).unwrap();
+        assert_eq!((first.from_ms, first.begin_ms), (1_567_296_000_000, 1_567_296_000_000), "{endpoint}");
+        assert_eq!(first.span_ms, 89 * DAY_MS);
+    }
+    // A --since before the launch still starts at the launch; a later one where it says.
+    let early = SyncPlan { full: false, since_ms: Some(LAUNCH_MS) };
+    let first = TimeCursor::parse(&us.start(&Stream::new("deposits", ""), None, &early).unwrap()).unwrap();
+    assert_eq!(first.from_ms, 1_567_296_000_000);
+    let com = TimeCursor::parse(&adapter().start(&Stream::new("deposits", ""), None, &plan).unwrap()).unwrap();
+    assert_eq!(com.from_ms, LAUNCH_MS);
+}

@@ -7,11 +7,14 @@
 //! with the v2 authentication checked ([`super::auth`]: the key, the signature over the host
 //! as received, a UUID nonce never reused, a timestamp within 150 seconds), Bitstamp's error
 //! bodies (`{"status": "error", "reason": …, "code": "API0005"}`), its request budget as a
-//! fixed window (`400.002` when spent), and the server's injected faults.
+//! fixed window (`400.002` when spent), and the server's injected faults. Its public market
+//! data (`GET /api/v2/markets/`, `GET /api/v2/ohlc/{pair}/`, in [`market`]) prices from the same
+//! generated market, metered in the same budget.
 //! [`BitstampSim::balances`] says what a complete import must end with;
 //! [`BitstampSim::add_trades`] and [`BitstampSim::insert`] add records between syncs.
 
 pub mod history;
+pub mod market;
 #[cfg(test)]
 mod tests;
 
@@ -229,6 +232,11 @@ impl BitstampSim {
         generator.insert(kind, code, amount, at)
     }
 
+    /// The market the public endpoints price from.
+    pub fn market(&self) -> &Market {
+        &self.state.market
+    }
+
     /// Requests, refusals and faults so far.
     pub fn stats(&self) -> SimStats {
         let mut stats = self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone();
@@ -243,7 +251,8 @@ impl BitstampSim {
         format!(
             "A simulated Bitstamp is listening on {url} with a generated account of {count} user transactions, \
              served by POST /api/v2/user_transactions/ and /api/v2/account_balances/ with Bitstamp's v2 \
-             authentication, pages, errors and request budget ({budget:?}). Nothing here touches the real Bitstamp.",
+             authentication, pages, errors and request budget ({budget:?}), and its public GET /api/v2/markets/ and \
+             /api/v2/ohlc/{{pair}}/ candles. Nothing here touches the real Bitstamp.",
             url = self.base_url(),
             budget = self.budget,
         )
@@ -390,10 +399,43 @@ impl State {
     }
 }
 
+impl State {
+    /// A public market-data request (unsigned GET, metered like every request); `None` when
+    /// the path is not one.
+    fn public(&self, request: &Request, now: i64) -> Option<Response> {
+        let markets = request.path == Endpoint::Markets.path();
+        let pair = request.path.strip_prefix(&Endpoint::Ohlc.path()).and_then(|rest| rest.strip_suffix('/'));
+        if !markets && pair.is_none() {
+            return None;
+        }
+        if !self.meter.lock().unwrap_or_else(PoisonError::into_inner).admit(now) {
+            self.count(|s| s.rate_limited += 1);
+            return Some(rate_limited());
+        }
+        Some(match pair {
+            Some(symbol) => market::ohlc(&self.market, symbol, &decode_pairs(&request.query), now),
+            None => market::list(),
+        })
+    }
+}
+
+/// Bitstamp's answer to a request over the budget.
+fn rate_limited() -> Response {
+    Response::json_value(
+        400,
+        &serde_json::json!({ "status": "error", "reason": "Request rejected due to exceeded rate limit.", "response_code": "400.002" }),
+    )
+}
+
 impl Handler for State {
     fn handle(&self, request: &Request) -> Response {
         let now = now_ms();
         self.count(|s| *s.requests_by_path.entry(request.path.clone()).or_default() += 1);
+        if request.method == "GET" {
+            if let Some(answer) = self.public(request, now) {
+                return answer;
+            }
+        }
         let Some(endpoint) = Endpoint::from_path(&request.path) else {
             return Response::json_value(404, &serde_json::json!({ "status": "error", "reason": "Not found" }));
         };
@@ -402,10 +444,7 @@ impl Handler for State {
         }
         if !self.meter.lock().unwrap_or_else(PoisonError::into_inner).admit(now) {
             self.count(|s| s.rate_limited += 1);
-            return Response::json_value(
-                400,
-                &serde_json::json!({ "status": "error", "reason": "Request rejected due to exceeded rate limit.", "response_code": "400.002" }),
-            );
+            return rate_limited();
         }
         if let Err(refused) = self.authenticate(request, now) {
             return refused;
@@ -414,6 +453,8 @@ impl Handler for State {
         match endpoint {
             Endpoint::UserTransactions => self.user_transactions(&params),
             Endpoint::AccountBalances => self.account_balances(),
+            // Public paths are answered above; from_path never names them.
+            Endpoint::Markets | Endpoint::Ohlc => error(405, "400.018", "Use GET for market data."),
         }
     }
 }
