@@ -113,6 +113,30 @@ fn a_full_sync_has_every_record_once_and_the_simulators_balances_and_a_resync_as
     assert_eq!(report[0]["events_before"], report[0]["events_after"]);
 }
 
+/// Found by the benchmark: `sortAsc` went out as the string `"true"`, Gemini's staking history
+/// then answered its newest page, and every staking transaction before that page was lost (the
+/// balances differed). More staking history than one page of 500 must all arrive.
+#[test]
+fn staking_history_longer_than_one_page_is_stored_whole() {
+    let profile = GeminiProfile { records: 1_100, extra_staking_percent: 70, ..GeminiProfile::demo() };
+    let sim = sim::start(SimConfig { profile, limits: Limits::Off, ..SimConfig::demo(21) }).unwrap();
+    let staking = sim.staking();
+    assert!(staking.len() > 500, "only {} staking transactions: one page", staking.len());
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    let stored = run["accounts"][0]["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["endpoint"] == "staking/history")
+        .map(|e| e["new_records"].as_u64().unwrap())
+        .sum::<u64>();
+    assert_eq!(stored as usize, staking.len(), "{run}");
+    assert_eq!(s.balances(), sim.balances());
+}
+
 #[test]
 fn faults_do_not_change_the_ledger() {
     let unmetered = |faults| SimConfig { limits: Limits::Off, faults, ..config(2_000) };
