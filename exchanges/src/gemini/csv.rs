@@ -29,10 +29,10 @@
 //! | `Credit` | deposit (fiat deposit for fiat); `income` when `Specification` names a reward |
 //! | `Debit` | withdrawal (fiat withdrawal for fiat), `Fee (<C>) <C>` a fee leg on top |
 //! | `Interest Credit` | `interest` (Gemini Earn, closed January 2023) |
-//! | `Administrative Credit`, `Administrative Debit` | `adjustment` (the Earn wind-down's returns and Gemini's corrections) |
+//! | `Administrative Credit`, `Administrative Debit` | `adjustment`, as the API's `AdminCredit`/`AdminDebit` (also the Earn wind-down's returns) |
 //! | anything else | `unknown`, the signed amount of `Symbol`'s currency, never fatal |
 //!
-//! Credits and debits are keyed as the API's transfers are
+//! Credits, debits and administrative rows are keyed as the API's transfers are
 //! ([`super::normalize::transfer_id`]: time to the millisecond, currency, signed amount), since
 //! the file carries no `eid`: a file imported into a synced account adds nothing twice provided
 //! the file's time has the API's milliseconds (not verified against a real file: when it does
@@ -69,7 +69,13 @@ impl RowReader for Reader {
         let kind = row.required("Type")?;
         let event = match kind {
             "Buy" | "Sell" => trade(row, time, kind == "Buy")?,
-            "Credit" | "Debit" => transfer(row, time, kind == "Credit")?,
+            "Credit" if row.get("Specification").to_ascii_lowercase().contains("reward") => {
+                transfer(row, time, "Reward")?
+            }
+            "Credit" => transfer(row, time, "Deposit")?,
+            "Debit" => transfer(row, time, "Withdrawal")?,
+            "Administrative Credit" => transfer(row, time, "AdminCredit")?,
+            "Administrative Debit" => transfer(row, time, "AdminDebit")?,
             _ => other(row, time, kind)?,
         };
         let source = if event.external_id.is_empty() {
@@ -162,22 +168,16 @@ fn trade(row: &Row<'_>, time: DateTime<Utc>, buy: bool) -> Result<NewEvent, RowE
     Ok(event)
 }
 
-fn transfer(row: &Row<'_>, time: DateTime<Utc>, credit: bool) -> Result<NewEvent, RowError> {
+/// A row that is a transfer of the API (`api_kind`: its `type` there), keyed as the API's.
+fn transfer(row: &Row<'_>, time: DateTime<Utc>, api_kind: &str) -> Result<NewEvent, RowError> {
     let currency = currency_of(row)?;
     let value = amount_of(row, &currency)?
         .ok_or_else(|| RowError::new(format!("a {} without \"{currency} Amount {currency}\"", row.get("Type"))))?;
-    let reward = credit && row.get("Specification").to_ascii_lowercase().contains("reward");
     let fee = fee_of(row, &currency)?;
-    let destination = row.optional(if credit { "Deposit Destination" } else { "Withdrawal Destination" });
+    let sent = matches!(api_kind, "Withdrawal" | "AdminDebit");
+    let destination = row.optional(if sent { "Withdrawal Destination" } else { "Deposit Destination" });
     let api_row = Transfer {
-        kind: (if reward {
-            "Reward"
-        } else if credit {
-            "Deposit"
-        } else {
-            "Withdrawal"
-        })
-        .to_owned(),
+        kind: api_kind.to_owned(),
         status: "Complete".to_owned(),
         timestampms: time.timestamp_millis(),
         eid: 0,
@@ -193,15 +193,13 @@ fn transfer(row: &Row<'_>, time: DateTime<Utc>, credit: bool) -> Result<NewEvent
     events.pop().ok_or_else(|| RowError::new("the transfer gave no event"))
 }
 
-/// Earn's and Gemini's own rows, and any type cointally does not know.
+/// Earn's interest, and any type cointally does not know.
 fn other(row: &Row<'_>, time: DateTime<Utc>, kind: &str) -> Result<NewEvent, RowError> {
     let currency = currency_of(row)?;
     let value = amount_of(row, &currency)?
         .ok_or_else(|| RowError::new(format!("a {kind:?} row without \"{currency} Amount {currency}\"")))?;
     let (event_kind, leg) = match kind {
         "Interest Credit" => (EventKind::Interest, Leg::received(&currency, value.abs())),
-        "Administrative Credit" => (EventKind::Adjustment, Leg::received(&currency, value.abs())),
-        "Administrative Debit" => (EventKind::Adjustment, Leg::sent(&currency, value.abs())),
         _ if value.is_sign_negative() => (EventKind::Unknown, Leg::sent(&currency, value.abs())),
         _ => (EventKind::Unknown, Leg::received(&currency, value)),
     };

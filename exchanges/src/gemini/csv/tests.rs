@@ -67,6 +67,7 @@ fn every_row_type_becomes_its_event_and_the_totals_row_is_passed_over() {
         [("BTC".into(), "-0.05".into(), LegRole::Sent), ("BTC".into(), "-0.0001".into(), LegRole::Fee)]
     );
     assert_eq!(legs(&events[6]), [("USD".into(), "-1.25".into(), LegRole::Sent)]);
+    assert_eq!(events[6].external_id, "transfer:1685620800000:USD:-1.25");
     assert_eq!(events[7].note.as_deref(), Some("Gemini file type \"Card Cashback\""));
 }
 

@@ -13,6 +13,7 @@
 //! [`Limits::Scaled`]) answering HTTP 429 `RateLimit` when full; the server's injected faults
 //! come on top. [`GeminiSim::balances`] says what a complete import must end with.
 
+pub mod export;
 pub mod history;
 #[cfg(test)]
 mod tests;
@@ -240,6 +241,11 @@ impl GeminiSim {
         let mut external = self.state.store.lock().unwrap_or_else(PoisonError::into_inner).external.clone();
         external.sort_by_key(Activity::time_ms);
         external
+    }
+
+    /// The account as Gemini's transaction history file (CSV): fills and final transfers.
+    pub fn history_file(&self) -> String {
+        export::history_file(&self.state.store.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Completes every pending transfer.
