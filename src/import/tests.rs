@@ -25,6 +25,7 @@ fn formats_are_listed_in_detection_order_and_parse_back() {
             "kraken",
             "binance",
             "binance-trades",
+            "gemini",
             "bitstamp",
             "bitstamp-legacy",
             "kucoin",

@@ -46,8 +46,10 @@ pub enum AuthError {
 }
 
 /// The JSON payload of a private call: `request`, `nonce`, then `params` in order. A value of
-/// only ASCII digits (at most 18) is written as a JSON number (`timestamp`, `limit_trades`), any
-/// other as a JSON string (`symbol`).
+/// only ASCII digits (at most 18) is written as a JSON number (`timestamp`, `limit_trades`),
+/// `true` and `false` as JSON booleans (`sortAsc` of `staking/history` is a boolean:
+/// <https://docs.gemini.com/rest/staking#list-staking-transactions>), any other as a JSON string
+/// (`symbol`).
 pub fn payload(path: &str, nonce: u64, params: &[(String, String)]) -> String {
     // Strings through serde_json (escaping), members in this order.
     let quote = |text: &str| serde_json::Value::String(text.to_owned()).to_string();
@@ -59,6 +61,7 @@ pub fn payload(path: &str, nonce: u64, params: &[(String, String)]) -> String {
         json.push(':');
         match value.parse::<u64>() {
             Ok(number) if numeric => json.push_str(&number.to_string()),
+            _ if value == "true" || value == "false" => json.push_str(value),
             _ => json.push_str(&quote(value)),
         }
     }
@@ -150,10 +153,11 @@ mod tests {
             ("symbol".to_owned(), "btcusd".to_owned()),
             ("timestamp".to_owned(), "1700000000000".to_owned()),
             ("limit_trades".to_owned(), "500".to_owned()),
+            ("sortAsc".to_owned(), "true".to_owned()),
         ];
         assert_eq!(
             payload("/v1/mytrades", 7, &params),
-            r#"{"request":"/v1/mytrades","nonce":7,"symbol":"btcusd","timestamp":1700000000000,"limit_trades":500}"#
+            r#"{"request":"/v1/mytrades","nonce":7,"symbol":"btcusd","timestamp":1700000000000,"limit_trades":500,"sortAsc":true}"#
         );
         let headers = sign(&Secret::new(" KEY "), &Secret::new("s"), "/v1/roles", 1, &[]).unwrap();
         assert_eq!(headers[0], (API_KEY_HEADER, "KEY".to_owned()));

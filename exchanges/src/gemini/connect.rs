@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::adapter::{Adapter, Connect};
 use crate::http::{Clock, FetchError, Limiter};
+use crate::rows::CsvFormat;
 
 use super::adapter::GeminiAdapter;
 use super::api::{GeminiApi, Pace};
@@ -19,3 +20,7 @@ pub fn connect(c: Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError> {
     let api = GeminiApi::new(c.base_url, c.key, c.secret, c.label, c.limiter, c.config, c.clock)?;
     Ok(Arc::new(GeminiAdapter::new(api)))
 }
+
+/// Gemini's export files: the transaction history.
+pub const CSV: &[CsvFormat] =
+    &[CsvFormat { name: "gemini", matches: super::csv::matches, reader: || Box::new(super::csv::Reader) }];

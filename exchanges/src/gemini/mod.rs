@@ -4,7 +4,7 @@
 //! in `X-GEMINI-SIGNATURE`) with growing nonces; [`api`] is the REST client (endpoint table,
 //! error reasons, the private and public request budgets); [`adapter`] walks `transfers` and
 //! `mytrades` per symbol for the sync engine; [`normalize`] turns the stored records into
-//! events; [`assets`] splits symbols (`ethgusd` → ETH/GUSD); [`sim`] is a local Gemini to test
+//! events; [`csv`] reads Gemini's transaction history file; [`assets`] splits symbols (`ethgusd` → ETH/GUSD); [`sim`] is a local Gemini to test
 //! against, offered by [`sandbox`] as `sandbox serve --exchange gemini`.
 
 pub mod adapter;
@@ -12,6 +12,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod connect;
+pub mod csv;
 pub mod normalize;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

@@ -7,8 +7,10 @@
 //!   `trade` event `trade:TID`: `Buy` receives `amount` of the base and sends `price × amount` of
 //!   the quote (`Sell` the other way round), and `fee_amount` of `fee_currency` is a fee leg.
 //! - `transfers`: a row of `POST /v1/transfers`
-//!   (<https://docs.gemini.com/rest/fund-management#transfers>), keyed by its `eid`, event
-//!   `transfer:EID`. `Deposit` is a deposit (a fiat deposit for fiat), `Withdrawal` a withdrawal
+//!   (<https://docs.gemini.com/rest/fund-management#transfers>), stored under its `eid`, event
+//!   `transfer:MS:CURRENCY:SIGNED_AMOUNT` ([`transfer_id`]): Gemini's history file has no
+//!   `eid`, so the event is keyed by what both the API and the file say (when, what, how much,
+//!   which way), and a file imported into a synced account adds nothing twice. `Deposit` is a deposit (a fiat deposit for fiat), `Withdrawal` a withdrawal
 //!   whose `feeAmount` (in `feeCurrency`, else the currency) is a fee leg on top of `amount`
 //!   (cointally's reading, not stated by Gemini), `Reward` is income, `AdminCredit` and
 //!   `AdminDebit` are adjustments. A status other than `Complete` or `Advanced` (credited in
@@ -222,6 +224,12 @@ pub fn trade(scope: &str, fill: &Fill) -> Result<Vec<NewEvent>, Reason> {
     Ok(vec![event])
 }
 
+/// The event id of a transfer at `ms` moving `signed` (received positive, sent negative) of
+/// canonical `currency`: the same from an API row and from a history file row.
+pub fn transfer_id(ms: i64, currency: &str, signed: Decimal) -> String {
+    format!("transfer:{ms}:{currency}:{}", signed.normalize())
+}
+
 /// A transfer's event, or none for one that did not complete.
 pub fn transfer_events(t: &Transfer) -> Result<Vec<NewEvent>, Reason> {
     if !matches!(t.status.as_str(), "Complete" | "Advanced") {
@@ -249,7 +257,8 @@ pub fn transfer_events(t: &Transfer) -> Result<Vec<NewEvent>, Reason> {
             legs.push(Leg::fee(fee_currency, fee));
         }
     }
-    let mut event = NewEvent::new(format!("transfer:{}", t.eid), time(t.timestampms)?, kind, legs);
+    let signed = legs.first().map_or(value, |leg| leg.amount);
+    let mut event = NewEvent::new(transfer_id(t.timestampms, &currency, signed), time(t.timestampms)?, kind, legs);
     event.tx_hash = t.tx_hash.clone().filter(|h| !h.is_empty());
     event.address = t.destination.clone().filter(|a| !a.is_empty());
     event.note = match (kind, &t.method) {
@@ -312,7 +321,7 @@ mod tests {
     #[test]
     fn transfers_become_deposits_withdrawals_with_fees_income_and_adjustments() {
         let e = &run(TRANSFERS, "", "transfers/crypto_deposit.json").unwrap()[0];
-        assert_eq!((e.external_id.as_str(), e.kind), ("transfer:309356152", EventKind::Deposit));
+        assert_eq!((e.external_id.as_str(), e.kind), ("transfer:1495550176562:BTC:1.5", EventKind::Deposit));
         assert_eq!(e.tx_hash.as_deref(), Some("605c5fa8bf99458d24d61e09941bc443ddc44839d9aaa508b14b296c0c8269b2"));
         assert_eq!(legs(e), vec![("BTC".into(), "1.5".into(), LegRole::Received)]);
 

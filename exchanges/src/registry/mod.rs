@@ -231,7 +231,7 @@ pub static ENTRIES: &[Entry] = &[
             connect: gemini::connect::connect,
         }),
         normalize: Some(gemini::normalize::normalize),
-        csv: &[],
+        csv: gemini::connect::CSV,
         prices: None,
         keys: PLAIN_KEYS,
         us_broker: true,

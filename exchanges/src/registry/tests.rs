@@ -53,6 +53,7 @@ fn csv_formats_keep_their_names_and_detection_order() {
             ("kraken", "kraken"),
             ("binance", "binance"),
             ("binance", "binance-trades"),
+            ("gemini", "gemini"),
             ("bitstamp", "bitstamp"),
             ("bitstamp", "bitstamp-legacy"),
             ("kucoin", "kucoin"),

@@ -27,12 +27,21 @@ pub struct GeminiProfile {
     /// Every symbol and kind ([`PAIRS`], GUSD, admin credits and debits), or only what the
     /// demo's price sources value (BTC, ETH and USD: [`DEMO_PAIRS`]).
     pub wide: bool,
+    /// Percent of the steps that are staking transactions on top of the usual few (0: the
+    /// usual mix; a test raises it to get more staking history than one page holds).
+    pub extra_staking_percent: u32,
 }
 
 impl GeminiProfile {
     /// About 600 records over 2024–2025.
     pub fn demo() -> GeminiProfile {
-        GeminiProfile { start_ms: 1_704_067_200_000, end_ms: 1_767_225_599_999, records: 600, wide: true }
+        GeminiProfile {
+            start_ms: 1_704_067_200_000,
+            end_ms: 1_767_225_599_999,
+            records: 600,
+            wide: true,
+            extra_staking_percent: 0,
+        }
     }
 
     /// The demo's account: about 300 records in BTC, ETH and USD only, which the demo's
@@ -43,7 +52,13 @@ impl GeminiProfile {
 
     /// 50,000 records over 2022–2025 (the benchmark).
     pub fn bench() -> GeminiProfile {
-        GeminiProfile { start_ms: 1_640_995_200_000, end_ms: 1_767_225_599_999, records: 50_000, wide: true }
+        GeminiProfile {
+            start_ms: 1_640_995_200_000,
+            end_ms: 1_767_225_599_999,
+            records: 50_000,
+            wide: true,
+            extra_staking_percent: 0,
+        }
     }
 }
 
@@ -157,6 +172,7 @@ pub struct Generator {
     staked: BTreeMap<String, Decimal>,
     rng: fastrand::Rng,
     wide: bool,
+    extra_staking_percent: u32,
     next_tid: u64,
     next_order: u64,
     next_eid: u64,
@@ -185,6 +201,7 @@ impl Generator {
             next_eid: 300_000_000 + rng.u64(0..1_000_000),
             rng,
             wide: profile.wide,
+            extra_staking_percent: profile.extra_staking_percent,
         };
         let span = (profile.end_ms - profile.start_ms).max(1);
         let count = i64::try_from(profile.records.max(1)).unwrap_or(1);
@@ -341,6 +358,10 @@ impl Generator {
     }
 
     fn step(&mut self, market: &Market, t: i64) {
+        // Rolled only when asked for, so the usual profiles keep their histories.
+        if self.extra_staking_percent > 0 && self.rng.u32(0..100) < self.extra_staking_percent {
+            return self.stake(t);
+        }
         match self.rng.u32(0..100) {
             0..=5 => {
                 let amount = Decimal::new(i64::from(self.rng.u32(100..5_000)), 0);

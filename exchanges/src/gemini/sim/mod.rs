@@ -13,6 +13,7 @@
 //! [`Limits::Scaled`]) answering HTTP 429 `RateLimit` when full; the server's injected faults
 //! come on top. [`GeminiSim::balances`] says what a complete import must end with.
 
+pub mod export;
 pub mod history;
 #[cfg(test)]
 mod tests;
@@ -240,6 +241,11 @@ impl GeminiSim {
         let mut external = self.state.store.lock().unwrap_or_else(PoisonError::into_inner).external.clone();
         external.sort_by_key(Activity::time_ms);
         external
+    }
+
+    /// The account as Gemini's transaction history file (CSV): fills and final transfers.
+    pub fn history_file(&self) -> String {
+        export::history_file(&self.state.store.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// Completes every pending transfer.
@@ -504,7 +510,14 @@ impl State {
             None => i64::MAX,
         };
         let limit = limit(payload, "limit", 50, 500)?;
-        let ascending = payload.get("sortAsc").and_then(serde_json::Value::as_bool).unwrap_or(false);
+        // A boolean, as documented; anything else is refused rather than read as `false`
+        // (a client sending `"true"` would otherwise get the newest page and lose the rest).
+        let ascending = match payload.get("sortAsc") {
+            None => false,
+            Some(value) => {
+                value.as_bool().ok_or_else(|| error(400, "InvalidParameter", "sortAsc must be a boolean"))?
+            }
+        };
         let body = {
             let store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
             let within = store.staking.iter().filter(|t| t.time_ms >= since && t.time_ms <= until);
