@@ -304,6 +304,15 @@ fn movement_json(m: &Movement) -> serde_json::Value {
     }
 }
 
+/// One wallet's non-zero balances as Bybit lists them.
+fn balances(g: &Generator, wallet: &str) -> Vec<serde_json::Value> {
+    g.wallet(wallet)
+        .into_iter()
+        .filter(|(_, v)| !v.is_zero())
+        .map(|(coin, v)| json!({ "coin": coin, "walletBalance": text(v), "transferBalance": text(v) }))
+        .collect()
+}
+
 impl State {
     fn count(&self, update: impl FnOnce(&mut SimStats)) {
         update(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner));
@@ -347,12 +356,14 @@ impl State {
         Ok(())
     }
 
-    /// One window's page of `items` (oldest first, with their times): newest first, 50 a page.
+    /// One window's page of the items at `times` (oldest first): newest first, 50 a page,
+    /// each rendered by `render` (only the page's: rendering all would be slow).
     fn window(
         &self,
         params: &BTreeMap<String, String>,
         span_days: i64,
-        items: Vec<(i64, serde_json::Value)>,
+        times: &[i64],
+        render: impl Fn(usize) -> serde_json::Value,
         field: &str,
         floor: i64,
     ) -> Response {
@@ -365,28 +376,22 @@ impl State {
         }
         let limit = number("limit").unwrap_or(20).clamp(1, 50) as usize;
         let offset = params.get("cursor").and_then(|c| c.trim_end_matches('=').parse::<usize>().ok()).unwrap_or(0);
-        let mut within: Vec<serde_json::Value> =
-            items.into_iter().filter(|(ms, _)| *ms >= start && *ms <= end && *ms >= floor).map(|(_, v)| v).collect();
-        within.reverse();
-        let page: Vec<serde_json::Value> = within.iter().skip(offset).take(limit).cloned().collect();
+        let within: Vec<usize> =
+            (0..times.len()).rev().filter(|i| times[*i] >= start && times[*i] <= end && times[*i] >= floor).collect();
+        let page: Vec<serde_json::Value> = within.iter().skip(offset).take(limit).map(|i| render(*i)).collect();
         let next = if offset + limit < within.len() { format!("{}==", offset + limit) } else { String::new() };
         ok(json!({ field: page, "nextPageCursor": next }))
     }
 
-    fn balances(&self, wallet: &str) -> Vec<serde_json::Value> {
-        let g = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
-        g.wallet(wallet)
-            .into_iter()
-            .filter(|(_, v)| !v.is_zero())
-            .map(|(coin, v)| json!({ "coin": coin, "walletBalance": text(v), "transferBalance": text(v) }))
-            .collect()
-    }
-
     fn answer(&self, endpoint: Endpoint, params: &BTreeMap<String, String>) -> Response {
         let now = now_ms();
-        let g = || self.generator.lock().unwrap_or_else(PoisonError::into_inner);
-        let movements = |stream: &str| -> Vec<(i64, serde_json::Value)> {
-            g().movements.iter().filter(|m| m.stream == stream).map(|m| (m.time_ms, movement_json(m))).collect()
+        let g = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let movements =
+            |stream: &str| -> Vec<&Movement> { g.movements.iter().filter(|m| m.stream == stream).collect() };
+        let walk = |stream: &str, span_days: i64, field: &str| {
+            let list = movements(stream);
+            let times: Vec<i64> = list.iter().map(|m| m.time_ms).collect();
+            self.window(params, span_days, &times, |i| movement_json(list[i]), field, 0)
         };
         match endpoint {
             Endpoint::ApiKey => {
@@ -403,19 +408,19 @@ impl State {
             }
             Endpoint::WalletBalance if !self.config.unified => error(200, 10001, "accountType only support UNIFIED"),
             Endpoint::WalletBalance => {
-                ok(json!({ "list": [{ "accountType": UNIFIED, "coin": self.balances(UNIFIED) }] }))
+                ok(json!({ "list": [{ "accountType": UNIFIED, "coin": balances(&g, UNIFIED) }] }))
             }
             Endpoint::FundBalance => {
-                ok(json!({ "accountType": "FUND", "bizType": 1, "balance": self.balances("FUND") }))
+                ok(json!({ "accountType": "FUND", "bizType": 1, "balance": balances(&g, "FUND") }))
             }
             Endpoint::TransactionLog if !self.config.unified => error(200, 10001, "accountType only support UNIFIED"),
             Endpoint::TransactionLog => {
-                let items = g().log.iter().map(|e| (e.time_ms, log_json(e))).collect();
-                self.window(params, 7, items, "list", now - 730 * DAY_MS)
+                let times: Vec<i64> = g.log.iter().map(|e| e.time_ms).collect();
+                self.window(params, 7, &times, |i| log_json(&g.log[i]), "list", now - 730 * DAY_MS)
             }
-            Endpoint::Deposits => self.window(params, 30, movements("deposits"), "rows", 0),
-            Endpoint::Withdrawals => self.window(params, 30, movements("withdrawals"), "rows", 0),
-            Endpoint::Transfers => self.window(params, 7, movements("transfers"), "list", 0),
+            Endpoint::Deposits => walk("deposits", 30, "rows"),
+            Endpoint::Withdrawals => walk("withdrawals", 30, "rows"),
+            Endpoint::Transfers => walk("transfers", 7, "list"),
         }
     }
 }
@@ -436,7 +441,7 @@ impl Handler for State {
         if !self.admit(endpoint, now) {
             self.count(|s| s.rate_limited += 1);
             return error(200, 10006, "Too many visits!")
-                .with_header("X-Bapi-Limit-Reset-Timestamp", (now + 1_000).to_string());
+                .with_header("X-Bapi-Limit-Reset-Timestamp", (now + 200).to_string());
         }
         let params: BTreeMap<String, String> = decode_pairs(&request.query).into_iter().collect();
         self.answer(endpoint, &params)
