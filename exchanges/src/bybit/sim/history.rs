@@ -122,7 +122,7 @@ impl Generator {
             log: Vec::new(),
             movements: Vec::new(),
             balances: BTreeMap::new(),
-            rng: fastrand::Rng::with_seed(seed ^ 0x6279_6269_74),
+            rng: fastrand::Rng::with_seed(seed ^ 0x0062_7962_6974),
             next_id: 3_900_000,
         };
         let count = profile.records.max(4);

@@ -198,38 +198,34 @@ impl BybitSim {
         g.insert_unknown(coin, amount, kind, at)
     }
 
-    /// The person's own side of the account's deposits and withdrawals.
+    /// The person's own side of the account's deposits and withdrawals that went through:
+    /// a wallet's send ten minutes before each deposit, its receipt ten minutes after each
+    /// withdrawal (the fee stays at Bybit).
     pub fn external(&self) -> Vec<Activity> {
         let g = self.generator();
         g.movements
             .iter()
-            .filter(|m| m.stream != "transfers")
+            .filter(|m| m.ok && m.stream != "transfers")
             .map(|m| {
-                let outcome = if m.ok { Outcome::Completed } else { Outcome::Failed };
                 let (network, address, tx_hash) = m.chain.clone();
+                let (asset, amount, id, outcome) =
+                    (m.coin.clone(), m.amount, format!("wallet-{}", m.id), Outcome::Completed);
                 if m.stream == "deposits" {
-                    Activity::Deposit {
-                        asset: m.coin.clone(),
-                        amount: m.amount,
+                    let time_ms = m.time_ms - 600_000;
+                    Activity::Withdrawal {
+                        asset,
+                        amount,
+                        fee: Decimal::ZERO,
                         network,
                         address,
                         tx_hash,
-                        time_ms: m.time_ms,
-                        id: m.id.clone(),
+                        time_ms,
+                        id,
                         outcome,
                     }
                 } else {
-                    Activity::Withdrawal {
-                        asset: m.coin.clone(),
-                        amount: m.amount,
-                        fee: m.fee,
-                        network,
-                        address,
-                        tx_hash,
-                        time_ms: m.time_ms,
-                        id: m.id.clone(),
-                        outcome,
-                    }
+                    let time_ms = m.time_ms + 600_000;
+                    Activity::Deposit { asset, amount, network, address, tx_hash, time_ms, id, outcome }
                 }
             })
             .collect()
