@@ -85,3 +85,20 @@ fn a_wrong_secret_and_the_rate_limit_get_bybits_answers() {
     assert!(right.key_permissions().is_err());
     assert!(sim.stats().rate_limited >= 1);
 }
+
+#[test]
+fn a_classic_account_walks_no_transaction_log_and_is_warned_and_a_withdraw_key_is_seen() {
+    let sim =
+        start(SimConfig { budget: None, unified: false, key_may_withdraw: true, ..SimConfig::recent(5, 20) }).unwrap();
+    let adapter = adapter(&sim, &SimKey::demo());
+    let permissions = adapter.key_permissions().unwrap();
+    assert_eq!(permissions.can_withdraw, Some(true));
+    assert!(permissions.details.iter().any(|d| d.contains("Withdraw")), "{:?}", permissions.details);
+    let plan = SyncPlan { full: false, since_ms: None };
+    let streams: Vec<String> =
+        adapter.streams(&Default::default(), &plan).unwrap().into_iter().map(|s| s.endpoint).collect();
+    assert_eq!(streams, ["deposits", "withdrawals", "transfers"]);
+    let warnings = adapter.closing_warnings(&Default::default(), &Default::default());
+    assert!(warnings.iter().any(|(_, text)| text.contains("classic")), "{warnings:?}");
+    assert!(warnings.iter().any(|(_, text)| text.contains("two years")), "{warnings:?}");
+}
