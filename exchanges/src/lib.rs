@@ -17,6 +17,7 @@ pub mod binance;
 pub mod binanceus;
 pub mod bitfinex;
 pub mod bitstamp;
+pub mod bybit;
 pub mod coinbase;
 pub mod cursor;
 pub mod event;

@@ -29,7 +29,7 @@ pub use crate::adapter::{CheckKey, Connect, KeyProblem, Keys, NormalizeFn, ReadK
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::{BaseUrls, CandleSource};
 pub use crate::rows::CsvFormat;
-use crate::{NewEvent, binance, binanceus, bitfinex, bitstamp, coinbase, gemini, kraken, kucoin};
+use crate::{NewEvent, binance, binanceus, bitfinex, bitstamp, bybit, coinbase, gemini, kraken, kucoin};
 
 #[cfg(feature = "sandbox")]
 pub use crate::sim::demo::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
@@ -51,7 +51,7 @@ pub enum Exchange {
     Kucoin,
     /// OKX (files only for now).
     Okx,
-    /// Bybit (files only for now).
+    /// Bybit (unified and funding wallets).
     Bybit,
     /// Bitfinex (exchange, margin and funding wallets).
     Bitfinex,
@@ -273,7 +273,22 @@ pub static ENTRIES: &[Entry] = &[
         simulator: Some(kucoin::sandbox::SIMULATOR),
     },
     files_only(Exchange::Okx, "OKX"),
-    files_only(Exchange::Bybit, "Bybit"),
+    Entry {
+        exchange: Exchange::Bybit,
+        title: "Bybit",
+        api: Some(Api {
+            production: bybit::api::DEFAULT_BASE_URL,
+            limiter: bybit::connect::limiter,
+            connect: bybit::connect::connect,
+        }),
+        normalize: Some(bybit::normalize::normalize),
+        csv: &[],
+        prices: None,
+        keys: PLAIN_KEYS,
+        us_broker: false,
+        #[cfg(feature = "sandbox")]
+        simulator: Some(bybit::sandbox::SIMULATOR),
+    },
     Entry {
         exchange: Exchange::Bitfinex,
         title: "Bitfinex",

@@ -1,0 +1,22 @@
+//! What the registry points at for Bybit: its API connector, paced by its per-endpoint
+//! limits (`COINTALLY_BYBIT_BUDGET`).
+
+use std::sync::Arc;
+
+use crate::adapter::{Adapter, Connect};
+use crate::http::{Clock, FetchError, Limiter};
+
+use super::adapter::BybitAdapter;
+use super::api::{Budget, BybitApi};
+
+/// The limiter every Bybit account shares: each endpoint's limit as `COINTALLY_BYBIT_BUDGET`
+/// names it, else 60 a minute.
+pub fn limiter(clock: Arc<dyn Clock>, _base_url: Option<&str>) -> Arc<Limiter> {
+    BybitApi::new_limiter(clock, Budget::from_env())
+}
+
+/// The adapter of one Bybit account.
+pub fn connect(c: Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError> {
+    let api = BybitApi::new(c.base_url, c.key, c.secret, c.label, c.limiter, c.config, c.clock)?;
+    Ok(Arc::new(BybitAdapter::new(api)))
+}

@@ -1,0 +1,18 @@
+//! Bybit (v5): request signing, its API, its unified wallet's log, its funding wallet's
+//! movements and its simulator.
+//!
+//! [`auth`] signs calls (`X-BAPI-` headers, HMAC-SHA256), [`api`] is the REST client (endpoint
+//! table, answers, per-endpoint limits), [`adapter`] walks the four streams for the sync engine,
+//! [`normalize`] turns stored records into events and [`sim`] is a local Bybit to test against.
+//!
+//! Event ids: `log-<id>`, `deposit-<id>`, `withdrawal-<withdrawId>`, `transfer-<transferId>`.
+
+pub mod adapter;
+pub mod api;
+pub mod auth;
+pub mod connect;
+pub mod normalize;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
+#[cfg(feature = "sandbox")]
+pub mod sim;

@@ -1,0 +1,454 @@
+//! Stored Bybit records → events. Pure: no network, no key.
+//!
+//! Four streams, each record one event whose id names its stream, so ids never collide and a
+//! re-sync or the export meet the same event:
+//!
+//! | stream | record | event id | event |
+//! |---|---|---|---|
+//! | `transaction-log` | a change of the unified wallet ([`LogEntry`]) | `log-<id>` | by `type`, below |
+//! | `deposits` | an on-chain deposit to the funding wallet | `deposit-<id>` | `deposit` (status 3, success) |
+//! | `withdrawals` | a withdrawal from the funding wallet | `withdrawal-<withdrawId>` | `withdrawal`: amount + `withdrawFee` (status `success`) |
+//! | `transfers` | a transfer between the account's own wallets | `transfer-<transferId>` | `internal_transfer`: the funding wallet's side (status `SUCCESS`) |
+//!
+//! A transfer between the funding and the unified wallet appears twice at Bybit: in the
+//! transfer list and as `TRANSFER_IN`/`TRANSFER_OUT` in the unified wallet's transaction log.
+//! The log gives the unified side and the transfer the funding side (its leg only when one
+//! side is `FUND`), so the account's total never moves and nothing is doubled.
+//!
+//! Transaction log types (<https://bybit-exchange.github.io/docs/v5/enum#type-uta-translog>):
+//! `TRADE` → `trade` (one currency's side of a fill, as Bybit logs each currency separately);
+//! `SETTLEMENT`, `DELIVERY`, `LIQUIDATION`, `ADL` → `trade` (a derivatives position's realised
+//! profit or loss and funding); `TRANSFER_IN`/`TRANSFER_OUT` → `internal_transfer`;
+//! `INTEREST` → `interest` when received, `fee` when paid (borrowing); `BONUS` → `income`;
+//! `FEE_REFUND` → `rebate`; `CURRENCY_BUY`/`CURRENCY_SELL` → `trade`. Any other type is kind
+//! `unknown` with its leg (never fatal). A log entry's legs add up to its `change`
+//! (= `cashFlow` + `funding` − `fee`): the fee as its own leg when positive.
+//!
+//! Amounts are Bybit's decimal strings, read exactly.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use crate::adapter::{NormalizeError, RawRecord, Stream};
+use crate::amount::parse_amount;
+use crate::asset::{BadSymbol, asset_symbol};
+use crate::{EventKind, Leg, NewEvent};
+
+/// The stream of the unified wallet's transaction log.
+pub const LOG: &str = "transaction-log";
+/// The stream of on-chain deposits.
+pub const DEPOSITS: &str = "deposits";
+/// The stream of withdrawals.
+pub const WITHDRAWALS: &str = "withdrawals";
+/// The stream of transfers between the account's wallets.
+pub const TRANSFERS: &str = "transfers";
+
+/// Bybit's coin names → canonical symbols: Bybit uses the tickers as they are.
+pub fn canonical_asset(coin: &str) -> Result<String, BadSymbol> {
+    asset_symbol(coin)
+}
+
+/// Whether a record is final, and so may be stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Done: it changed the balances.
+    Done,
+    /// Over without changing anything (failed, cancelled, rejected).
+    Void,
+    /// Still moving: asked again later.
+    Open,
+}
+
+/// One entry of the unified wallet's transaction log (the fields cointally reads).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct LogEntry {
+    /// Bybit's id.
+    pub id: String,
+    /// The coin.
+    pub currency: String,
+    /// The type (`TRADE`, `TRANSFER_IN`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// When, ms (a string).
+    pub transaction_time: String,
+    /// The wallet's change: cash flow + funding − fee.
+    pub change: String,
+    /// The fee paid (negative: a rebate).
+    pub fee: String,
+    /// The market (`BTCUSDT`), if any.
+    pub symbol: String,
+    /// `Buy`, `Sell` or `None`.
+    pub side: String,
+    /// The fill's price.
+    pub trade_price: String,
+    /// The fill's id.
+    pub trade_id: String,
+}
+
+/// One deposit record.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct DepositRecord {
+    /// Bybit's id.
+    pub id: String,
+    /// The coin.
+    pub coin: String,
+    /// The chain.
+    pub chain: String,
+    /// Amount credited.
+    pub amount: String,
+    /// The transaction hash.
+    #[serde(rename = "txID")]
+    pub tx_id: String,
+    /// 3 success, 4 failed, others on the way.
+    pub status: serde_json::Value,
+    /// The receiving address.
+    pub to_address: String,
+    /// When it was credited, ms.
+    pub success_at: String,
+}
+
+/// One withdrawal record.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WithdrawalRecord {
+    /// Bybit's id.
+    pub withdraw_id: String,
+    /// The coin.
+    pub coin: String,
+    /// The chain.
+    pub chain: String,
+    /// Amount sent.
+    pub amount: String,
+    /// The fee charged on top.
+    pub withdraw_fee: String,
+    /// The transaction hash.
+    #[serde(rename = "txID")]
+    pub tx_id: String,
+    /// `success`, `CancelByUser`, `Reject`, `Fail`, or on the way.
+    pub status: String,
+    /// The destination (a Bybit UID for a transfer to another user).
+    pub to_address: String,
+    /// When it was made, ms.
+    pub create_time: String,
+    /// 0 on chain, 1 to another Bybit user.
+    pub withdraw_type: serde_json::Value,
+}
+
+/// One transfer between the account's own wallets.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct TransferRecord {
+    /// Bybit's id.
+    pub transfer_id: String,
+    /// The coin.
+    pub coin: String,
+    /// The amount moved.
+    pub amount: String,
+    /// The wallet it left (`FUND`, `UNIFIED`, `SPOT`, `CONTRACT`, …).
+    pub from_account_type: String,
+    /// The wallet it reached.
+    pub to_account_type: String,
+    /// When, ms.
+    pub timestamp: String,
+    /// `SUCCESS`, `PENDING` or `FAILED`.
+    pub status: String,
+}
+
+impl DepositRecord {
+    /// Where the deposit stands.
+    pub fn state(&self) -> State {
+        match self.status.as_i64().or_else(|| self.status.as_str().and_then(|s| s.parse().ok())) {
+            Some(3) => State::Done,
+            Some(4) => State::Void,
+            _ => State::Open,
+        }
+    }
+}
+
+impl WithdrawalRecord {
+    /// Where the withdrawal stands.
+    pub fn state(&self) -> State {
+        match self.status.as_str() {
+            "success" => State::Done,
+            "CancelByUser" | "Reject" | "Fail" => State::Void,
+            _ => State::Open,
+        }
+    }
+}
+
+impl TransferRecord {
+    /// Where the transfer stands.
+    pub fn state(&self) -> State {
+        match self.status.as_str() {
+            "SUCCESS" => State::Done,
+            "FAILED" => State::Void,
+            _ => State::Open,
+        }
+    }
+}
+
+/// What a record of `stream` is read as: its id, its time (ms) and whether it is final.
+pub fn identify(stream: &str, payload: &str) -> Result<(String, i64, State), String> {
+    let (id, time, state) = match stream {
+        LOG => {
+            let e: LogEntry = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+            (e.id, e.transaction_time, State::Done)
+        }
+        DEPOSITS => {
+            let d: DepositRecord = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+            let state = d.state();
+            let id = if d.id.is_empty() { d.tx_id } else { d.id };
+            (id, d.success_at, state)
+        }
+        WITHDRAWALS => {
+            let w: WithdrawalRecord = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+            let state = w.state();
+            (w.withdraw_id, w.create_time, state)
+        }
+        TRANSFERS => {
+            let t: TransferRecord = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+            let state = t.state();
+            (t.transfer_id, t.timestamp, state)
+        }
+        other => return Err(format!("unknown Bybit stream {other:?}")),
+    };
+    if id.trim().is_empty() {
+        return Err("the record has no id".to_owned());
+    }
+    let ms = time.trim().parse::<i64>().map_err(|_| format!("time {time:?} is not a time in ms"))?;
+    Ok((id, ms, state))
+}
+
+/// Turns one stored record of `stream` into its event (none for a void one).
+pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, NormalizeError> {
+    let error = |reason: String| NormalizeError {
+        endpoint: stream.endpoint.clone(),
+        external_id: record.external_id.clone(),
+        reason,
+    };
+    let payload = record.payload.as_str();
+    let event = match stream.endpoint.as_str() {
+        LOG => log_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
+        DEPOSITS => deposit_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
+        WITHDRAWALS => withdrawal_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
+        TRANSFERS => transfer_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
+        other => return Err(error(format!("unknown Bybit stream {other:?}"))),
+    }
+    .map_err(error)?;
+    Ok(event.into_iter().collect())
+}
+
+fn amount(name: &str, text: &str) -> Result<Decimal, String> {
+    if text.trim().is_empty() {
+        return Ok(Decimal::ZERO);
+    }
+    parse_amount(text).map_err(|e| format!("{name}: {e}"))
+}
+
+fn time(name: &str, text: &str) -> Result<DateTime<Utc>, String> {
+    let ms = text.trim().parse::<i64>().map_err(|_| format!("{name} {text:?} is not a time in ms"))?;
+    Ok(crate::time::from_millis(ms))
+}
+
+fn coin(text: &str) -> Result<String, String> {
+    canonical_asset(text).map_err(|e| format!("coin: {e}"))
+}
+
+fn signed(asset: &str, amount: Decimal) -> Leg {
+    if amount.is_sign_negative() { Leg::sent(asset, amount) } else { Leg::received(asset, amount) }
+}
+
+fn required<'a>(name: &str, text: &'a str) -> Result<&'a str, String> {
+    let text = text.trim();
+    if text.is_empty() { Err(format!("the record has no {name}")) } else { Ok(text) }
+}
+
+/// The event of one transaction log entry.
+pub fn log_event(entry: &LogEntry) -> Result<Option<NewEvent>, String> {
+    let id = required("id", &entry.id)?;
+    let asset = coin(&entry.currency)?;
+    let change = amount("change", &entry.change)?;
+    let fee = amount("fee", &entry.fee)?;
+    let kind = match entry.kind.as_str() {
+        "TRADE" | "SETTLEMENT" | "DELIVERY" | "LIQUIDATION" | "ADL" | "CURRENCY_BUY" | "CURRENCY_SELL" => {
+            EventKind::Trade
+        }
+        "TRANSFER_IN" | "TRANSFER_OUT" => EventKind::InternalTransfer,
+        "INTEREST" if change.is_sign_negative() => EventKind::Fee,
+        "INTEREST" => EventKind::Interest,
+        "BONUS" => EventKind::Income,
+        "FEE_REFUND" => EventKind::Rebate,
+        _ => EventKind::Unknown,
+    };
+    let legs = if kind == EventKind::Fee {
+        vec![Leg::fee(asset.clone(), change)]
+    } else if fee > Decimal::ZERO {
+        let principal = change.checked_add(fee).ok_or("change + fee overflows")?.normalize();
+        vec![signed(&asset, principal), Leg::fee(asset.clone(), fee)]
+    } else {
+        vec![signed(&asset, change)]
+    };
+    let mut note = format!("Bybit {} {}", entry.kind, entry.symbol).trim().to_owned();
+    if kind == EventKind::Trade && !entry.trade_price.is_empty() {
+        note = format!("{note} {} @ {} (fill {})", entry.side, entry.trade_price, entry.trade_id);
+    }
+    let at = time("transactionTime", &entry.transaction_time)?;
+    Ok(Some(NewEvent { note: Some(note), ..NewEvent::new(format!("log-{id}"), at, kind, legs) }))
+}
+
+/// The event of one deposit record (none unless it succeeded).
+pub fn deposit_event(record: &DepositRecord) -> Result<Option<NewEvent>, String> {
+    if record.state() != State::Done {
+        return Ok(None);
+    }
+    let id = if record.id.is_empty() { required("id", &record.tx_id)? } else { record.id.as_str() };
+    let asset = coin(&record.coin)?;
+    let leg = Leg::received(asset, amount("amount", &record.amount)?);
+    let at = time("successAt", &record.success_at)?;
+    Ok(Some(NewEvent {
+        tx_hash: Some(record.tx_id.clone()).filter(|s| !s.is_empty()),
+        address: Some(record.to_address.clone()).filter(|s| !s.is_empty()),
+        network: Some(record.chain.clone()).filter(|s| !s.is_empty()),
+        ..NewEvent::new(format!("deposit-{id}"), at, EventKind::Deposit, vec![leg])
+    }))
+}
+
+/// The event of one withdrawal record (none unless it succeeded).
+pub fn withdrawal_event(record: &WithdrawalRecord) -> Result<Option<NewEvent>, String> {
+    if record.state() != State::Done {
+        return Ok(None);
+    }
+    let id = required("withdrawId", &record.withdraw_id)?;
+    let asset = coin(&record.coin)?;
+    let legs = vec![
+        Leg::sent(asset.clone(), amount("amount", &record.amount)?),
+        Leg::fee(asset, amount("withdrawFee", &record.withdraw_fee)?),
+    ];
+    let internal = record.withdraw_type.as_i64() == Some(1);
+    let at = time("createTime", &record.create_time)?;
+    Ok(Some(NewEvent {
+        tx_hash: Some(record.tx_id.clone()).filter(|s| !s.is_empty()),
+        address: Some(record.to_address.clone()).filter(|s| !s.is_empty()),
+        network: Some(record.chain.clone()).filter(|s| !s.is_empty()),
+        note: internal.then(|| format!("to Bybit user {}", record.to_address)),
+        ..NewEvent::new(format!("withdrawal-{id}"), at, EventKind::Withdrawal, legs)
+    }))
+}
+
+/// The event of one transfer between the account's wallets (none unless it succeeded).
+pub fn transfer_event(record: &TransferRecord) -> Result<Option<NewEvent>, String> {
+    if record.state() != State::Done {
+        return Ok(None);
+    }
+    let id = required("transferId", &record.transfer_id)?;
+    let asset = coin(&record.coin)?;
+    let value = amount("amount", &record.amount)?;
+    let mut legs = Vec::new();
+    if record.from_account_type == "FUND" {
+        legs.push(Leg::sent(asset.clone(), value));
+    }
+    if record.to_account_type == "FUND" {
+        legs.push(Leg::received(asset, value));
+    }
+    let note = format!("{} → {}", record.from_account_type, record.to_account_type);
+    let at = time("timestamp", &record.timestamp)?;
+    Ok(Some(NewEvent {
+        note: Some(note),
+        ..NewEvent::new(format!("transfer-{id}"), at, EventKind::InternalTransfer, legs)
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LegRole;
+
+    fn fixture(stream: &str, name: &str) -> String {
+        let path = format!("{}/../fixtures/bybit/{stream}/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn events(stream: &str, name: &str) -> Vec<NewEvent> {
+        let record = RawRecord { external_id: "x".into(), payload: fixture(stream, name).trim().to_owned() };
+        normalize(&Stream::new(stream, ""), &record).unwrap()
+    }
+
+    fn legs(event: &NewEvent) -> Vec<(String, String, LegRole)> {
+        event.legs.iter().map(|l| (l.asset.clone(), l.amount.to_string(), l.role)).collect()
+    }
+
+    fn leg(asset: &str, amount: &str, role: LegRole) -> (String, String, LegRole) {
+        (asset.to_owned(), amount.to_owned(), role)
+    }
+
+    #[test]
+    fn each_fixture_becomes_its_kind_with_its_exact_legs() {
+        use LegRole::{Fee, Received, Sent};
+        let cases: Vec<(&str, &str, EventKind, Vec<(String, String, LegRole)>)> = vec![
+            (LOG, "trade_base", EventKind::Trade, vec![leg("BTC", "0.0105", Received), leg("BTC", "-0.0000105", Fee)]),
+            (LOG, "trade_quote", EventKind::Trade, vec![leg("USDT", "-1000.5", Sent)]),
+            (LOG, "transfer_in", EventKind::InternalTransfer, vec![leg("USDT", "500", Received)]),
+            (LOG, "interest_paid", EventKind::Fee, vec![leg("USDT", "-0.0123", Fee)]),
+            (LOG, "bonus", EventKind::Income, vec![leg("USDT", "5", Received)]),
+            (LOG, "settlement", EventKind::Trade, vec![leg("USDT", "12.34", Received), leg("USDT", "-0.5", Fee)]),
+            (LOG, "unknown_type", EventKind::Unknown, vec![leg("ETH", "0.01", Received)]),
+            (DEPOSITS, "success", EventKind::Deposit, vec![leg("USDT", "2500", Received)]),
+            (
+                WITHDRAWALS,
+                "success",
+                EventKind::Withdrawal,
+                vec![leg("BTC", "-0.05", Sent), leg("BTC", "-0.0002", Fee)],
+            ),
+            (TRANSFERS, "fund_to_unified", EventKind::InternalTransfer, vec![leg("USDT", "-500", Sent)]),
+        ];
+        for (stream, name, kind, expected) in cases {
+            let events = events(stream, name);
+            assert_eq!(events.len(), 1, "{stream}/{name}");
+            assert_eq!(events[0].kind, kind, "{stream}/{name}");
+            assert_eq!(legs(&events[0]), expected, "{stream}/{name}");
+        }
+    }
+
+    #[test]
+    fn ids_name_their_stream_and_deposits_carry_their_chain_details() {
+        let deposit = &events(DEPOSITS, "success")[0];
+        assert_eq!(deposit.external_id, "deposit-3900001");
+        assert_eq!(deposit.network.as_deref(), Some("TRX"));
+        assert!(deposit.tx_hash.as_deref().is_some_and(|hash| hash.starts_with("a7c5")));
+        assert_eq!(crate::time::to_millis(deposit.time), 1_735_700_000_000);
+        assert_eq!(events(LOG, "trade_base")[0].external_id, "log-11223344_BTCUSDT_2");
+        assert_eq!(events(WITHDRAWALS, "success")[0].external_id, "withdrawal-131629076");
+        assert_eq!(
+            events(TRANSFERS, "fund_to_unified")[0].external_id,
+            "transfer-42c0cfb0-6bca-c242-bc76-4e6df6cbab16"
+        );
+    }
+
+    #[test]
+    fn void_records_have_no_event_open_ones_are_not_final_and_bad_ones_are_errors() {
+        assert!(events(WITHDRAWALS, "cancelled").is_empty());
+        let open: WithdrawalRecord =
+            serde_json::from_str(r#"{"withdrawId":"1","status":"Pending","createTime":"1"}"#).unwrap();
+        assert_eq!(open.state(), State::Open);
+        assert_eq!(
+            identify(DEPOSITS, r#"{"id":"9","status":1,"successAt":"5"}"#).unwrap(),
+            ("9".into(), 5, State::Open)
+        );
+        assert_eq!(identify(DEPOSITS, r#"{"id":"9","status":3,"successAt":"5"}"#).unwrap().2, State::Done);
+        assert_eq!(
+            identify(TRANSFERS, r#"{"transferId":"t","status":"FAILED","timestamp":"7"}"#).unwrap().2,
+            State::Void
+        );
+        assert!(identify(LOG, r#"{"id":"","transactionTime":"1"}"#).is_err());
+        assert!(identify(LOG, r#"{"id":"1","transactionTime":"soon"}"#).is_err());
+        assert!(identify("orders", "{}").is_err());
+        let bad = RawRecord {
+            external_id: "1".into(),
+            payload: r#"{"id":"1","currency":"BTC","type":"TRADE","transactionTime":"1","change":"lots"}"#.into(),
+        };
+        assert!(normalize(&Stream::new(LOG, ""), &bad).is_err());
+    }
+}

@@ -1,0 +1,363 @@
+//! The Bybit account of the generated person: a funding and a unified wallet, from a seed.
+//!
+//! Prices come from the shared [`Market`] of [`crate::sim::generate`]. Crypto arrives in the
+//! funding wallet by on-chain deposits (the odd one failed), moves between the funding and the
+//! unified wallet by transfers (a transfer record and the log's `TRANSFER_IN`/`TRANSFER_OUT`),
+//! is traded in the unified wallet (two log entries a fill, the fee taken from the currency
+//! received), earns the odd interest payment and bonus, and leaves the funding wallet by
+//! withdrawals with a fee on top. Every balance is tracked per (wallet, coin) and never goes
+//! below zero; amounts are exact decimals (8 places).
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::sim::amounts::{floor_dp, percent};
+use crate::sim::generate::Market;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// How big and how long a Bybit history is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BybitProfile {
+    /// First millisecond (UTC).
+    pub start_ms: i64,
+    /// Last millisecond.
+    pub end_ms: i64,
+    /// Records to generate (about), every stream together.
+    pub records: usize,
+}
+
+impl BybitProfile {
+    /// About `records` records over the 600 days before `now_ms` (inside Bybit's two-year reach).
+    pub fn recent(now_ms: i64, records: usize) -> BybitProfile {
+        BybitProfile { start_ms: now_ms - 600 * DAY_MS, end_ms: now_ms - 3_600_000, records }
+    }
+
+    /// The demo's: about 200 records in 2025 (inside the demo market), less what is older than
+    /// the two years the API reaches back from `now_ms`.
+    pub fn demo(now_ms: i64) -> BybitProfile {
+        let start_ms = 1_735_689_600_000_i64.max(now_ms - 700 * DAY_MS); // 2025-01-01
+        BybitProfile { start_ms, end_ms: 1_767_225_599_999_i64.max(start_ms + DAY_MS), records: 200 }
+    }
+}
+
+/// The wallets of an account.
+pub const FUND: &str = "FUND";
+/// The unified trading wallet.
+pub const UNIFIED: &str = "UNIFIED";
+
+/// One transaction log entry of the unified wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Bybit's id.
+    pub id: String,
+    /// When, ms.
+    pub time_ms: i64,
+    /// The type (`TRADE`, …).
+    pub kind: &'static str,
+    /// The coin.
+    pub coin: String,
+    /// The market, for fills.
+    pub symbol: String,
+    /// `Buy`/`Sell`/`None`.
+    pub side: &'static str,
+    /// The fill's price.
+    pub price: Decimal,
+    /// Cash flow before the fee.
+    pub cash_flow: Decimal,
+    /// The fee.
+    pub fee: Decimal,
+    /// The wallet's balance after it.
+    pub balance: Decimal,
+    /// The fill's id.
+    pub trade_id: u64,
+}
+
+/// One deposit, withdrawal or transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Movement {
+    /// Which stream: `deposits`, `withdrawals` or `transfers`.
+    pub stream: &'static str,
+    /// Bybit's id.
+    pub id: String,
+    /// When, ms.
+    pub time_ms: i64,
+    /// The coin.
+    pub coin: String,
+    /// The amount.
+    pub amount: Decimal,
+    /// The fee (withdrawals).
+    pub fee: Decimal,
+    /// Whether it went through.
+    pub ok: bool,
+    /// Chain details: (chain, address, tx hash).
+    pub chain: (String, String, String),
+    /// For transfers: (from, to).
+    pub wallets: (&'static str, &'static str),
+}
+
+/// Pairs the person trades: (base, quote).
+pub const PAIRS: &[(&str, &str)] = &[("BTC", "USDT"), ("ETH", "USDT"), ("SOL", "USDT"), ("ETH", "BTC")];
+
+/// Coins deposited, their chain and withdrawal fee.
+const COINS: &[(&str, &str, &str)] = &[("USDT", "TRX", "1"), ("BTC", "BTC", "0.0002"), ("ETH", "ETH", "0.0012")];
+
+/// The generated account.
+#[derive(Debug, Clone)]
+pub struct Generator {
+    /// The unified wallet's log, oldest first.
+    pub log: Vec<LogEntry>,
+    /// Deposits, withdrawals and transfers, oldest first.
+    pub movements: Vec<Movement>,
+    balances: BTreeMap<(&'static str, String), Decimal>,
+    rng: fastrand::Rng,
+    next_id: u64,
+}
+
+impl Generator {
+    /// The history of `seed` on `market`.
+    pub fn generate(seed: u64, market: &Market, profile: &BybitProfile) -> Generator {
+        let mut g = Generator {
+            log: Vec::new(),
+            movements: Vec::new(),
+            balances: BTreeMap::new(),
+            rng: fastrand::Rng::with_seed(seed ^ 0x0062_7962_6974),
+            next_id: 3_900_000,
+        };
+        let count = profile.records.max(4);
+        let step = ((profile.end_ms - profile.start_ms) / (count as i64 / 2).max(1)).max(4);
+        g.deposit(market, profile.start_ms, "USDT", Decimal::from(20_000));
+        g.transfer(profile.start_ms + 1_000, FUND, UNIFIED, "USDT", Decimal::from(15_000));
+        let mut time_ms = profile.start_ms + step;
+        while g.log.len() + g.movements.len() < count && time_ms <= profile.end_ms {
+            let jitter = g.rng.i64(0..step / 2);
+            g.one(market, (time_ms + jitter).min(profile.end_ms));
+            time_ms += step;
+        }
+        g
+    }
+
+    /// Adds `count` fills from `time_ms` on (one a second); returns how many were added.
+    pub fn add_trades(&mut self, market: &Market, count: usize, time_ms: i64) -> usize {
+        let (mut added, mut at, mut tries) = (0, time_ms, 0);
+        while added < count && tries < count * 20 {
+            added += usize::from(self.trade(market, at));
+            at += 1_000;
+            tries += 1;
+        }
+        added
+    }
+
+    /// Adds a log entry of a type cointally does not know; returns its id.
+    pub fn insert_unknown(&mut self, coin: &str, amount: Decimal, kind: &'static str, time_ms: i64) -> String {
+        self.log_entry(time_ms, kind, coin, "", "None", Decimal::ZERO, amount, Decimal::ZERO, 0)
+    }
+
+    /// Balances by coin, both wallets added up (zeros kept).
+    pub fn balances(&self) -> BTreeMap<String, Decimal> {
+        let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
+        for ((_, coin), amount) in &self.balances {
+            *totals.entry(coin.clone()).or_default() += *amount;
+        }
+        totals
+    }
+
+    /// Balances of one wallet by coin.
+    pub fn wallet(&self, wallet: &str) -> BTreeMap<String, Decimal> {
+        self.balances.iter().filter(|((w, _), _)| *w == wallet).map(|((_, coin), v)| (coin.clone(), *v)).collect()
+    }
+
+    fn balance(&self, wallet: &'static str, coin: &str) -> Decimal {
+        self.balances.get(&(wallet, coin.to_owned())).copied().unwrap_or_default()
+    }
+
+    fn add(&mut self, wallet: &'static str, coin: &str, amount: Decimal) -> Decimal {
+        let balance = self.balances.entry((wallet, coin.to_owned())).or_default();
+        *balance += amount;
+        *balance
+    }
+
+    fn id(&mut self) -> u64 {
+        self.next_id += 1 + self.rng.u64(0..5);
+        self.next_id
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn log_entry(
+        &mut self,
+        time_ms: i64,
+        kind: &'static str,
+        coin: &str,
+        symbol: &str,
+        side: &'static str,
+        price: Decimal,
+        cash_flow: Decimal,
+        fee: Decimal,
+        trade_id: u64,
+    ) -> String {
+        let balance = self.add(UNIFIED, coin, cash_flow - fee);
+        let id = format!("{}_{coin}_{}", self.id(), self.log.len());
+        let entry = LogEntry {
+            id: id.clone(),
+            time_ms,
+            kind,
+            coin: coin.to_owned(),
+            symbol: symbol.to_owned(),
+            side,
+            price,
+            cash_flow,
+            fee,
+            balance,
+            trade_id,
+        };
+        self.log.push(entry);
+        id
+    }
+
+    fn movement(
+        &mut self,
+        stream: &'static str,
+        time_ms: i64,
+        coin: &str,
+        amount: Decimal,
+        fee: Decimal,
+        ok: bool,
+    ) -> &mut Movement {
+        let id = self.id().to_string();
+        let hash = crate::sim::ids::hex(&mut self.rng, 64);
+        let chain = COINS.iter().find(|(c, _, _)| *c == coin).map_or("ETH", |(_, chain, _)| chain);
+        self.movements.push(Movement {
+            stream,
+            id,
+            time_ms,
+            coin: coin.to_owned(),
+            amount,
+            fee,
+            ok,
+            chain: (chain.to_owned(), format!("addr-{coin}-{}", self.rng.u32(1000..9999)), hash),
+            wallets: (FUND, FUND),
+        });
+        self.movements.last_mut().expect("just pushed")
+    }
+
+    fn deposit(&mut self, _market: &Market, time_ms: i64, coin: &str, amount: Decimal) {
+        self.add(FUND, coin, amount);
+        self.movement("deposits", time_ms, coin, amount, Decimal::ZERO, true);
+    }
+
+    fn transfer(&mut self, time_ms: i64, from: &'static str, to: &'static str, coin: &str, amount: Decimal) {
+        self.add(FUND, coin, if from == FUND { -amount } else { amount });
+        let kind = if to == UNIFIED { "TRANSFER_IN" } else { "TRANSFER_OUT" };
+        let flow = if to == UNIFIED { amount } else { -amount };
+        self.log_entry(time_ms, kind, coin, "", "None", Decimal::ZERO, flow, Decimal::ZERO, 0);
+        let uuid = crate::sim::ids::uuid(&mut self.rng);
+        let record = self.movement("transfers", time_ms, coin, amount, Decimal::ZERO, true);
+        record.id = uuid;
+        record.wallets = (from, to);
+    }
+
+    fn one(&mut self, market: &Market, time_ms: i64) {
+        let done = match self.rng.u32(0..100) {
+            0..=59 => self.trade(market, time_ms),
+            60..=67 => {
+                let (coin, _, _) = COINS[self.rng.usize(0..COINS.len())];
+                let usd = Decimal::from(self.rng.i64(200..3_000));
+                let price = if coin == "USDT" { Some(Decimal::ONE) } else { market.price(coin, "USD", time_ms) };
+                match price.filter(|p| !p.is_zero()) {
+                    Some(price) => {
+                        let amount = floor_dp(usd / price, 8);
+                        if self.rng.u32(0..10) == 0 {
+                            self.movement("deposits", time_ms, coin, amount, Decimal::ZERO, false);
+                        } else {
+                            self.deposit(market, time_ms, coin, amount);
+                        }
+                        true
+                    }
+                    None => false,
+                }
+            }
+            68..=79 => {
+                let (coin, _, _) = COINS[self.rng.usize(0..COINS.len())];
+                let (from, to) = if self.rng.bool() { (FUND, UNIFIED) } else { (UNIFIED, FUND) };
+                let amount = floor_dp(self.balance(from, coin) * percent(&mut self.rng, 10..=60), 8);
+                if amount.is_zero() {
+                    false
+                } else {
+                    self.transfer(time_ms, from, to, coin, amount);
+                    true
+                }
+            }
+            80..=87 => self.withdraw(time_ms),
+            88..=95 => {
+                let amount = floor_dp(self.balance(UNIFIED, "USDT") * Decimal::new(2, 4), 8);
+                !amount.is_zero() && {
+                    self.log_entry(time_ms, "INTEREST", "USDT", "", "None", Decimal::ZERO, amount, Decimal::ZERO, 0);
+                    true
+                }
+            }
+            _ => {
+                let amount = Decimal::new(self.rng.i64(100..1_000), 2);
+                self.log_entry(time_ms, "BONUS", "USDT", "", "None", Decimal::ZERO, amount, Decimal::ZERO, 0);
+                true
+            }
+        };
+        if !done {
+            self.trade(market, time_ms);
+        }
+    }
+
+    fn withdraw(&mut self, time_ms: i64) -> bool {
+        let (coin, _, fee) = COINS[self.rng.usize(0..COINS.len())];
+        let fee: Decimal = fee.parse().unwrap_or_default();
+        let amount = floor_dp(self.balance(FUND, coin) * percent(&mut self.rng, 10..=40), 8);
+        if amount <= fee * Decimal::TWO {
+            return false;
+        }
+        let ok = self.rng.u32(0..10) != 0;
+        if ok {
+            self.add(FUND, coin, -(amount + fee));
+        }
+        self.movement("withdrawals", time_ms, coin, amount, fee, ok);
+        true
+    }
+
+    /// One fill: the quote's and the base's log entries at one millisecond, the fee from what
+    /// was received.
+    fn trade(&mut self, market: &Market, time_ms: i64) -> bool {
+        let (base, quote) = PAIRS[self.rng.usize(0..PAIRS.len())];
+        let Some(price) = market.price(base, if quote == "USDT" { "USD" } else { quote }, time_ms) else {
+            return false;
+        };
+        let price = floor_dp(price, if quote == "USDT" { 2 } else { 6 }).normalize();
+        if price.is_zero() {
+            return false;
+        }
+        let buy = self.rng.u32(0..100) < 55 || self.balance(UNIFIED, base).is_zero();
+        let qty = if buy {
+            floor_dp(self.balance(UNIFIED, quote) * percent(&mut self.rng, 3..=15) / price, 6)
+        } else {
+            floor_dp(self.balance(UNIFIED, base) * percent(&mut self.rng, 10..=60), 6)
+        };
+        let cost = floor_dp(qty * price, 8);
+        if qty.is_zero() || cost.is_zero() {
+            return false;
+        }
+        let fits = if buy { self.balance(UNIFIED, quote) >= cost } else { self.balance(UNIFIED, base) >= qty };
+        if !fits {
+            return false;
+        }
+        let trade_id = 2_100_000_000_000_000 + self.rng.u64(0..1_000_000_000);
+        let symbol = format!("{base}{quote}");
+        let side = if buy { "Buy" } else { "Sell" };
+        let (base_flow, quote_flow) = if buy { (qty, -cost) } else { (-qty, cost) };
+        let (base_fee, quote_fee) = if buy {
+            (floor_dp(qty * Decimal::new(1, 3), 8), Decimal::ZERO)
+        } else {
+            (Decimal::ZERO, floor_dp(cost * Decimal::new(1, 3), 8))
+        };
+        self.log_entry(time_ms, "TRADE", quote, &symbol, side, price, quote_flow, quote_fee, trade_id);
+        self.log_entry(time_ms, "TRADE", base, &symbol, side, price, base_flow, base_fee, trade_id);
+        true
+    }
+}

@@ -1,0 +1,452 @@
+//! A local Bybit: the v5 endpoints a history import uses, served over real HTTP.
+//!
+//! [`start`] generates the person's Bybit account ([`history`], on the shared market of
+//! [`crate::sim::generate`]) and serves it on `127.0.0.1` with Bybit's envelope
+//! (`retCode`, `retMsg`, `result`): the transaction log (7-day windows, two years back), deposit
+//! and withdrawal records (30-day windows), transfers between wallets (7-day windows), each
+//! paged 50 at a time by `cursor`; both wallets' balances; the key's information. It checks
+//! the v5 signature ([`super::auth`]: `10003` unknown key, `10004` wrong signature), counts each
+//! endpoint's requests over any sliding window (`10006` "Too many visits!" over the budget),
+//! and injects the server's faults.
+
+pub mod history;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use self::history::{BybitProfile, Generator, LogEntry, Movement, UNIFIED};
+use super::api::{Budget, Endpoint};
+use super::auth;
+use crate::Secret;
+use crate::http::query::decode_pairs;
+use crate::sim::faults::FaultConfig;
+use crate::sim::generate::{Activity, Market, Outcome, Profile, generate};
+use crate::sim::now_ms;
+use crate::sim::server::{Handler, Request, Response, Server};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The one key the simulator accepts.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SimKey {
+    /// The API key.
+    pub api_key: String,
+    /// The API secret.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for SimKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimKey").field("api_key", &"[redacted]").finish_non_exhaustive()
+    }
+}
+
+impl SimKey {
+    /// The simulator's demo key.
+    pub fn demo() -> SimKey {
+        SimKey {
+            api_key: "cointallysimbybitkey0000".to_owned(),
+            secret: "cointallysimulatedbybitsecret00000000000".to_owned(),
+        }
+    }
+}
+
+/// Everything that shapes a simulator run.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Seed of the market and the history.
+    pub seed: u64,
+    /// Size and span of the history.
+    pub profile: BybitProfile,
+    /// Each endpoint's limit; `None`: unmetered.
+    pub budget: Option<Budget>,
+    /// Injected faults.
+    pub faults: Option<FaultConfig>,
+    /// The accepted key.
+    pub key: SimKey,
+    /// Whether the key may withdraw (read-write, `Wallet` lists `Withdraw`).
+    pub key_may_withdraw: bool,
+    /// Whether the account is unified (`uta` 1).
+    pub unified: bool,
+    /// Port on 127.0.0.1 (0: any).
+    pub port: u16,
+}
+
+impl SimConfig {
+    /// `records` records in the last 600 days, Bybit's limits, demo key (read-only), unified.
+    pub fn recent(seed: u64, records: usize) -> SimConfig {
+        SimConfig {
+            seed,
+            profile: BybitProfile::recent(now_ms(), records),
+            budget: Some(Budget::DEFAULT),
+            faults: None,
+            key: SimKey::demo(),
+            key_may_withdraw: false,
+            unified: true,
+            port: 0,
+        }
+    }
+}
+
+/// What the simulator saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Every request read, faulted ones included.
+    pub requests: u64,
+    /// Requests per path that reached the handler.
+    pub requests_by_path: BTreeMap<String, u64>,
+    /// Requests refused for their authentication.
+    pub refused: u64,
+    /// Requests refused for the rate limit.
+    pub rate_limited: u64,
+    /// Injected faults.
+    pub faults: u64,
+}
+
+struct State {
+    config: SimConfig,
+    secret: Secret,
+    generator: Mutex<Generator>,
+    market: Market,
+    recent: Mutex<BTreeMap<Endpoint, VecDeque<i64>>>,
+    stats: Mutex<SimStats>,
+}
+
+/// A running Bybit simulator; stops on drop.
+pub struct BybitSim {
+    server: Server,
+    state: Arc<State>,
+}
+
+impl std::fmt::Debug for BybitSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BybitSim").field("addr", &self.server.base_url()).finish_non_exhaustive()
+    }
+}
+
+/// Generates the account of `config` and starts serving it.
+pub fn start(config: SimConfig) -> io::Result<BybitSim> {
+    let market_profile = Profile { trades: 0, ..Profile::demo() };
+    let world = generate(config.seed, &market_profile);
+    let generator = Generator::generate(config.seed, &world.market, &config.profile);
+    let state = Arc::new(State {
+        secret: Secret::new(config.key.secret.clone()),
+        generator: Mutex::new(generator),
+        market: world.market,
+        recent: Mutex::new(BTreeMap::new()),
+        stats: Mutex::new(SimStats::default()),
+        config,
+    });
+    let faults = state.config.faults.clone();
+    let server = Server::start(state.config.port, Arc::clone(&state) as Arc<dyn Handler>, faults)?;
+    Ok(BybitSim { server, state })
+}
+
+impl BybitSim {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// Each endpoint's limit a client should pace itself with (`None`: unmetered).
+    pub fn budget(&self) -> Option<Budget> {
+        self.state.config.budget
+    }
+
+    fn generator(&self) -> std::sync::MutexGuard<'_, Generator> {
+        self.state.generator.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Balances by coin, both wallets added up, as a complete import must end (zeros left out).
+    pub fn balances(&self) -> BTreeMap<String, Decimal> {
+        self.generator().balances().into_iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (k, v.normalize())).collect()
+    }
+
+    /// The unified wallet's log, oldest first.
+    pub fn log(&self) -> Vec<LogEntry> {
+        self.generator().log.clone()
+    }
+
+    /// Deposits, withdrawals and transfers, oldest first.
+    pub fn movements(&self) -> Vec<Movement> {
+        self.generator().movements.clone()
+    }
+
+    /// How many events a complete import makes: every log entry and every movement that went through.
+    pub fn event_count(&self) -> usize {
+        let g = self.generator();
+        g.log.len() + g.movements.iter().filter(|m| m.ok).count()
+    }
+
+    /// Adds `count` fills a minute after the last record; returns how many were added.
+    pub fn add_trades(&self, count: usize) -> usize {
+        let mut g = self.generator();
+        let at = g.log.last().map_or(0, |e| e.time_ms).max(now_ms() - 60_000);
+        g.add_trades(&self.state.market, count, at)
+    }
+
+    /// Adds a log entry of type `kind` (one cointally may not know); returns its id.
+    pub fn insert_unknown(&self, coin: &str, amount: Decimal, kind: &'static str) -> String {
+        let mut g = self.generator();
+        let at = g.log.last().map_or(0, |e| e.time_ms).max(now_ms() - 60_000);
+        g.insert_unknown(coin, amount, kind, at)
+    }
+
+    /// The person's own side of the account's deposits and withdrawals that went through:
+    /// a wallet's send ten minutes before each deposit, its receipt ten minutes after each
+    /// withdrawal (the fee stays at Bybit).
+    pub fn external(&self) -> Vec<Activity> {
+        let g = self.generator();
+        g.movements
+            .iter()
+            .filter(|m| m.ok && m.stream != "transfers")
+            .map(|m| {
+                let (network, address, tx_hash) = m.chain.clone();
+                let (asset, amount, id, outcome) =
+                    (m.coin.clone(), m.amount, format!("wallet-{}", m.id), Outcome::Completed);
+                if m.stream == "deposits" {
+                    let time_ms = m.time_ms - 600_000;
+                    Activity::Withdrawal {
+                        asset,
+                        amount,
+                        fee: Decimal::ZERO,
+                        network,
+                        address,
+                        tx_hash,
+                        time_ms,
+                        id,
+                        outcome,
+                    }
+                } else {
+                    let time_ms = m.time_ms + 600_000;
+                    Activity::Deposit { asset, amount, network, address, tx_hash, time_ms, id, outcome }
+                }
+            })
+            .collect()
+    }
+
+    /// The simulated market's USD price of `asset` at `time_ms`.
+    pub fn usd(&self, asset: &str, time_ms: i64) -> Option<Decimal> {
+        self.state.market.usd(asset, time_ms)
+    }
+
+    /// Requests, refusals and faults so far.
+    pub fn stats(&self) -> SimStats {
+        let mut stats = self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        stats.requests = self.server.requests();
+        stats.faults = self.server.faults_injected().values().sum();
+        stats
+    }
+}
+
+/// Bybit's envelope with a non-zero `retCode`.
+fn error(status: u16, code: i64, message: &str) -> Response {
+    Response::json_value(
+        status,
+        &json!({ "retCode": code, "retMsg": message, "result": {}, "retExtInfo": {}, "time": now_ms() }),
+    )
+}
+
+fn ok(result: serde_json::Value) -> Response {
+    Response::json_value(
+        200,
+        &json!({ "retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": now_ms() }),
+    )
+}
+
+fn text(value: Decimal) -> String {
+    value.normalize().to_string()
+}
+
+fn log_json(e: &LogEntry) -> serde_json::Value {
+    let change = e.cash_flow - e.fee;
+    json!({
+        "id": e.id, "symbol": e.symbol, "category": if e.symbol.is_empty() { "" } else { "spot" },
+        "side": e.side, "transactionTime": e.time_ms.to_string(), "type": e.kind, "transSubType": "",
+        "qty": text(e.cash_flow), "size": "0", "currency": e.coin,
+        "tradePrice": if e.price.is_zero() { String::new() } else { text(e.price) },
+        "funding": "", "fee": text(e.fee), "cashFlow": text(e.cash_flow), "change": text(change),
+        "cashBalance": text(e.balance), "feeRate": "", "bonusChange": "",
+        "tradeId": if e.trade_id == 0 { String::new() } else { e.trade_id.to_string() },
+        "orderId": "", "orderLinkId": ""
+    })
+}
+
+fn movement_json(m: &Movement) -> serde_json::Value {
+    let (chain, address, hash) = &m.chain;
+    match m.stream {
+        "deposits" => json!({
+            "id": m.id, "coin": m.coin, "chain": chain, "amount": text(m.amount),
+            "txID": if m.ok { hash.clone() } else { String::new() }, "status": if m.ok { 3 } else { 4 },
+            "toAddress": address, "tag": "", "depositFee": "", "successAt": m.time_ms.to_string(),
+            "confirmations": "64", "txIndex": "0", "blockHash": "", "batchReleaseLimit": "-1", "depositType": "0"
+        }),
+        "withdrawals" => json!({
+            "coin": m.coin, "chain": chain, "amount": text(m.amount), "txID": if m.ok { hash.clone() } else { String::new() },
+            "status": if m.ok { "success" } else { "Reject" }, "toAddress": address, "tag": "",
+            "withdrawFee": text(m.fee), "createTime": m.time_ms.to_string(),
+            "updateTime": (m.time_ms + 60_000).to_string(), "withdrawId": m.id, "withdrawType": 0
+        }),
+        _ => json!({
+            "transferId": m.id, "coin": m.coin, "amount": text(m.amount), "fromAccountType": m.wallets.0,
+            "toAccountType": m.wallets.1, "timestamp": m.time_ms.to_string(), "status": "SUCCESS"
+        }),
+    }
+}
+
+/// One wallet's non-zero balances as Bybit lists them.
+fn balances(g: &Generator, wallet: &str) -> Vec<serde_json::Value> {
+    g.wallet(wallet)
+        .into_iter()
+        .filter(|(_, v)| !v.is_zero())
+        .map(|(coin, v)| json!({ "coin": coin, "walletBalance": text(v), "transferBalance": text(v) }))
+        .collect()
+}
+
+impl State {
+    fn count(&self, update: impl FnOnce(&mut SimStats)) {
+        update(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// Counts one request to `endpoint` at `now`, or says it is over the limit of any window.
+    fn admit(&self, endpoint: Endpoint, now: i64) -> bool {
+        let Some(budget) = self.config.budget else { return true };
+        let window_ms = i64::try_from(budget.window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let times = recent.entry(endpoint).or_default();
+        while times.front().is_some_and(|at| *at <= now - window_ms) {
+            times.pop_front();
+        }
+        if times.len() as u64 >= budget.limit {
+            return false;
+        }
+        times.push_back(now);
+        true
+    }
+
+    fn authenticate(&self, request: &Request) -> Result<(), Response> {
+        let refuse = |code: i64, message: &str| {
+            self.count(|s| s.refused += 1);
+            Err(error(401, code, message))
+        };
+        let header = |name: &str| request.header(name).unwrap_or_default();
+        if header("X-BAPI-API-KEY") != self.config.key.api_key {
+            return refuse(10003, "API key is invalid.");
+        }
+        let expected = auth::signature(
+            &self.secret,
+            header("X-BAPI-TIMESTAMP"),
+            &self.config.key.api_key,
+            header("X-BAPI-RECV-WINDOW"),
+            &request.query,
+        );
+        if expected != header("X-BAPI-SIGN") {
+            return refuse(10004, "error sign! origin_string[...]");
+        }
+        Ok(())
+    }
+
+    /// One window's page of the items at `times` (oldest first): newest first, 50 a page,
+    /// each rendered by `render` (only the page's: rendering all would be slow).
+    fn window(
+        &self,
+        params: &BTreeMap<String, String>,
+        span_days: i64,
+        times: &[i64],
+        render: impl Fn(usize) -> serde_json::Value,
+        field: &str,
+        floor: i64,
+    ) -> Response {
+        let number = |name: &str| params.get(name).and_then(|v| v.parse::<i64>().ok());
+        let now = now_ms();
+        let end = number("endTime").unwrap_or(now);
+        let start = number("startTime").unwrap_or(end - span_days * DAY_MS);
+        if end < start || end - start > span_days * DAY_MS {
+            return error(200, 10001, &format!("params error: the time range must be within {span_days} days"));
+        }
+        let limit = number("limit").unwrap_or(20).clamp(1, 50) as usize;
+        let offset = params.get("cursor").and_then(|c| c.trim_end_matches('=').parse::<usize>().ok()).unwrap_or(0);
+        let within: Vec<usize> =
+            (0..times.len()).rev().filter(|i| times[*i] >= start && times[*i] <= end && times[*i] >= floor).collect();
+        let page: Vec<serde_json::Value> = within.iter().skip(offset).take(limit).map(|i| render(*i)).collect();
+        let next = if offset + limit < within.len() { format!("{}==", offset + limit) } else { String::new() };
+        ok(json!({ field: page, "nextPageCursor": next }))
+    }
+
+    fn answer(&self, endpoint: Endpoint, params: &BTreeMap<String, String>) -> Response {
+        let now = now_ms();
+        let g = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let movements =
+            |stream: &str| -> Vec<&Movement> { g.movements.iter().filter(|m| m.stream == stream).collect() };
+        let walk = |stream: &str, span_days: i64, field: &str| {
+            let list = movements(stream);
+            let times: Vec<i64> = list.iter().map(|m| m.time_ms).collect();
+            self.window(params, span_days, &times, |i| movement_json(list[i]), field, 0)
+        };
+        match endpoint {
+            Endpoint::ApiKey => {
+                let read_write = self.config.key_may_withdraw;
+                let wallet: Vec<&str> = if read_write { vec!["AccountTransfer", "Withdraw"] } else { vec![] };
+                ok(json!({
+                    "id": "13770661", "note": "cointally", "apiKey": self.config.key.api_key,
+                    "readOnly": if read_write { 0 } else { 1 }, "secret": "",
+                    "permissions": { "ContractTrade": [], "Spot": [], "Wallet": wallet, "Options": [],
+                        "Derivatives": [], "Exchange": [], "Earn": [], "NFT": [], "BlockTrade": [], "Affiliate": [], "CopyTrading": [] },
+                    "ips": ["*"], "type": 1, "deadlineDay": 83, "uta": if self.config.unified { 1 } else { 0 },
+                    "userID": 24617703, "inviterID": 0, "vipLevel": "No VIP", "isMaster": true
+                }))
+            }
+            Endpoint::WalletBalance if !self.config.unified => error(200, 10001, "accountType only support UNIFIED"),
+            Endpoint::WalletBalance => {
+                ok(json!({ "list": [{ "accountType": UNIFIED, "coin": balances(&g, UNIFIED) }] }))
+            }
+            Endpoint::FundBalance => {
+                ok(json!({ "accountType": "FUND", "bizType": 1, "balance": balances(&g, "FUND") }))
+            }
+            Endpoint::TransactionLog if !self.config.unified => error(200, 10001, "accountType only support UNIFIED"),
+            Endpoint::TransactionLog => {
+                let times: Vec<i64> = g.log.iter().map(|e| e.time_ms).collect();
+                self.window(params, 7, &times, |i| log_json(&g.log[i]), "list", now - 730 * DAY_MS)
+            }
+            Endpoint::Deposits => walk("deposits", 30, "rows"),
+            Endpoint::Withdrawals => walk("withdrawals", 30, "rows"),
+            Endpoint::Transfers => walk("transfers", 7, "list"),
+        }
+    }
+}
+
+impl Handler for State {
+    fn handle(&self, request: &Request) -> Response {
+        let now = now_ms();
+        self.count(|s| *s.requests_by_path.entry(request.path.clone()).or_default() += 1);
+        let Some(endpoint) = Endpoint::from_path(&request.path) else {
+            return error(404, 10001, "path not found");
+        };
+        if request.method != "GET" {
+            return error(200, 10001, "method not allowed");
+        }
+        if let Err(refused) = self.authenticate(request) {
+            return refused;
+        }
+        if !self.admit(endpoint, now) {
+            self.count(|s| s.rate_limited += 1);
+            return error(200, 10006, "Too many visits!")
+                .with_header("X-Bapi-Limit-Reset-Timestamp", (now + 200).to_string());
+        }
+        let params: BTreeMap<String, String> = decode_pairs(&request.query).into_iter().collect();
+        self.answer(endpoint, &params)
+    }
+
+    fn error_response(&self, status: u16, _request: &Request) -> Response {
+        if status == 429 {
+            return error(429, 10006, "Too many visits!");
+        }
+        error(status, 10016, "Internal server error (injected fault)")
+    }
+}

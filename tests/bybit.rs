@@ -1,0 +1,268 @@
+//! `cointally sync` against the Bybit simulator: every stream once, balances equal coin by
+//! coin; re-runs that ask one page per stream; faults and kills that change nothing; the
+//! per-endpoint limits never tripped; keys refused with nothing written and no secret shown.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use cointally_exchanges::bybit::api::Budget;
+use cointally_exchanges::bybit::sim::history::BybitProfile;
+use cointally_exchanges::bybit::sim::{self, BybitSim, SimConfig, SimKey};
+use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
+use cointally_exchanges::sim::now_ms;
+use common::{Run, Sandbox};
+use rust_decimal::Decimal;
+
+/// Adds the Bybit account `main` whose key is in $SIM_KEY and $SIM_SECRET.
+const ADD_ACCOUNT: [&str; 9] =
+    ["account", "add", "bybit", "--label", "main", "--key-env", "SIM_KEY", "--secret-env", "SIM_SECRET"];
+
+const DAY_MS: i64 = 86_400_000;
+
+/// `records` records over the last 600 days, unmetered.
+fn config(records: usize) -> SimConfig {
+    SimConfig { budget: None, ..SimConfig::recent(13, records) }
+}
+
+/// `records` records over the last 45 days (synced with `--since` 50 days ago: a short walk).
+/// The same for every simulator of this test process, so two of them serve the same history.
+fn short(records: usize, budget: Option<Budget>) -> SimConfig {
+    static NOW: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let now = *NOW.get_or_init(now_ms);
+    SimConfig {
+        profile: BybitProfile { start_ms: now - 45 * DAY_MS, end_ms: now - 3_600_000, records },
+        budget,
+        ..config(0)
+    }
+}
+
+fn since_50_days() -> String {
+    chrono::DateTime::from_timestamp_millis(now_ms() - 50 * DAY_MS).unwrap().format("%Y-%m-%d").to_string()
+}
+
+/// A sandbox whose commands reach the simulator, pacing for its limits.
+struct Synced {
+    sb: Sandbox,
+}
+
+impl Synced {
+    fn new(sim: &BybitSim, key: &SimKey) -> Synced {
+        let sb = Sandbox::new();
+        sb.set_env("SIM_KEY", &key.api_key);
+        sb.set_env("SIM_SECRET", &key.secret);
+        sb.set_env("COINTALLY_BYBIT_BASE_URL", &sim.base_url());
+        sb.set_env(
+            "COINTALLY_BYBIT_BUDGET",
+            &sim.budget().unwrap_or(Budget { limit: 1_000_000, window_seconds: 1 }).render(),
+        );
+        sb.ok(&["init"]);
+        Synced { sb }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.sb.run(args)
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        self.sb.ok(args)
+    }
+
+    fn balances(&self) -> BTreeMap<String, Decimal> {
+        self.sb.balances("main")
+    }
+
+    fn events(&self) -> Vec<serde_json::Value> {
+        self.sb.events("main")
+    }
+}
+
+fn totals(summary: &serde_json::Value, field: &str) -> u64 {
+    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
+}
+
+/// Requests per path the simulator answered.
+fn calls(sim: &BybitSim) -> BTreeMap<String, u64> {
+    sim.stats().requests_by_path
+}
+
+const HISTORY_PATHS: [&str; 4] = [
+    "/v5/account/transaction-log",
+    "/v5/asset/deposit/query-record",
+    "/v5/asset/withdraw/query-record",
+    "/v5/asset/transfer/query-inter-transfer-list",
+];
+
+#[test]
+fn a_full_sync_has_every_record_once_and_both_wallets_balances_and_a_resync_asks_one_page_per_stream() {
+    let sim = sim::start(config(700)).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.run(&["--json", "sync"]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let first = first.json();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    assert_eq!(s.balances(), sim.balances());
+    let events = s.events();
+    assert_eq!(events.len(), sim.event_count());
+    let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
+    let log = sim.log();
+    assert_eq!(count("trade"), log.iter().filter(|e| e.kind == "TRADE").count());
+    let transfers = sim.movements().iter().filter(|m| m.stream == "transfers").count();
+    assert_eq!(count("internal_transfer"), transfers + log.iter().filter(|e| e.kind.starts_with("TRANSFER_")).count());
+    assert_eq!(count("unknown"), 0);
+    // Two years of windows: 7-day ones for the log and the transfers.
+    let walked = calls(&sim);
+    assert!(walked["/v5/account/transaction-log"] >= 104, "{walked:?}");
+
+    // Again: nothing new, and one call per stream.
+    let second = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&second, "new_records"), 0, "{second}");
+    let again = calls(&sim);
+    for path in HISTORY_PATHS {
+        assert_eq!(again[path], walked[path] + 1, "{path}");
+    }
+    assert_eq!(s.events(), events);
+
+    // New fills: the next sync fetches them, and only them.
+    assert_eq!(sim.add_trades(5), 5);
+    let third = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&third, "new_records"), 10, "{third}");
+    assert_eq!(s.balances(), sim.balances());
+    assert!(third.to_string().contains("two years"), "the reach is not told: {third}");
+
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+    let check = s.run(&["--json", "check"]);
+    assert!(!check.stdout.contains("negative_balance"), "{}", check.stdout);
+}
+
+#[test]
+fn the_pace_keeps_every_endpoint_within_its_limit_over_any_window() {
+    // 5 calls a second per endpoint over a sliding window; the walk takes 8 log calls.
+    let sim = sim::start(short(150, Some(Budget { limit: 5, window_seconds: 1 }))).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert!(calls(&sim)["/v5/account/transaction-log"] > 5);
+    assert_eq!(sim.stats().rate_limited, 0, "the limit was tripped");
+    assert_eq!(s.balances(), sim.balances());
+}
+
+#[test]
+fn faults_do_not_change_the_ledger() {
+    let clean = sim::start(short(300, None)).unwrap();
+    let reference = Synced::new(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet", "--since", &since_50_days()]);
+
+    let faults = FaultConfig {
+        rate_permille: 120,
+        seed: 4,
+        kinds: vec![FaultKind::ServerError, FaultKind::Truncated, FaultKind::TooManyRequests, FaultKind::Timeout],
+    };
+    let faulty = sim::start(SimConfig { faults: Some(faults), ..short(300, None) }).unwrap();
+    let s = Synced::new(&faulty, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert!(faulty.stats().faults > 0, "no fault was injected");
+    assert!(totals(&run, "retries") > 0, "no fault was met: {run}");
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), faulty.balances());
+}
+
+#[test]
+fn a_killed_sync_resumes_to_the_same_ledger() {
+    let clean = sim::start(short(400, None)).unwrap();
+    let reference = Synced::new(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet", "--since", &since_50_days()]);
+    let all = reference.events().len();
+
+    // Paced at 5 calls a second per endpoint (4 sustained): the walk of about 24 pages takes
+    // seconds, and the kills strike between its pages.
+    let target = sim::start(short(400, Some(Budget { limit: 5, window_seconds: 1 }))).unwrap();
+    let s = Synced::new(&target, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let since = since_50_days();
+    let mut partial = Vec::new();
+    for delay_ms in [1_000u64, 2_000] {
+        s.sb.kill_after(&["--quiet", "sync", "--since", &since], delay_ms);
+        partial.push(s.events().len());
+    }
+    assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
+    s.ok(&["sync", "--quiet", "--since", &since]);
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), target.balances());
+}
+
+#[test]
+fn a_key_that_may_withdraw_is_refused_unless_allowed() {
+    let sim = sim::start(SimConfig { key_may_withdraw: true, ..short(20, None) }).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    let refused = s.run(&ADD_ACCOUNT);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("withdraw"), "{}", refused.stderr);
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+    let mut allowed = ADD_ACCOUNT.to_vec();
+    allowed.push("--allow-withdraw-key");
+    s.ok(&allowed);
+}
+
+#[test]
+fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
+    let sim = sim::start(short(30, None)).unwrap();
+    let wrong = SimKey { secret: "a-secret-that-is-not-the-keys-secret-0123456789".into(), ..SimKey::demo() };
+    let s = Synced::new(&sim, &wrong);
+    let add = s.run(&ADD_ACCOUNT);
+    assert_eq!(add.code, 3, "{}", add.stderr);
+    assert!(add.stderr.contains("does not belong to this API key"), "{}", add.stderr);
+    assert!(!add.stderr.contains(&wrong.secret));
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+
+    // Added without the variables set, so without a check: it fails at sync with nothing written.
+    let mut add = s.sb.command(&ADD_ACCOUNT);
+    add.env_remove("SIM_KEY").env_remove("SIM_SECRET");
+    assert!(add.status().unwrap().success());
+    let sync = s.run(&["-vv", "sync"]);
+    assert_eq!(sync.code, 3, "{}", sync.stderr);
+    assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));
+    for text in [&sync.stdout, &sync.stderr] {
+        assert!(!text.contains(&wrong.secret));
+    }
+    let bytes = common::ledger_bytes(&s.sb.ledger());
+    assert!(!bytes.windows(wrong.secret.len()).any(|w| w == wrong.secret.as_bytes()));
+
+    // The right key, verbose, with faults: no secret reaches the output or the ledger.
+    let right = SimKey::demo();
+    let faults = FaultConfig { rate_permille: 100, seed: 9, kinds: vec![FaultKind::ServerError, FaultKind::Truncated] };
+    let sim = sim::start(SimConfig { faults: Some(faults), ..short(100, None) }).unwrap();
+    let s = Synced::new(&sim, &right);
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["-vv", "sync", "--since", &since_50_days()]);
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains(&right.secret));
+        assert!(!text.contains(&right.api_key), "the API key reached the output");
+    }
+    let bytes = common::ledger_bytes(&s.sb.ledger());
+    for secret in [&right.secret, &right.api_key] {
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    }
+}
+
+#[test]
+fn an_unknown_log_type_is_kept_as_unknown_with_its_leg_and_never_stops_the_sync() {
+    let sim = sim::start(short(60, None)).unwrap();
+    let id = sim.insert_unknown("USDT", Decimal::new(25, 1), "SOMETHING_NEW");
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(run["accounts"][0]["error"], serde_json::Value::Null, "{run}");
+    assert_eq!(totals(&run, "unknown_records"), 1, "{run}");
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    let unknown: Vec<serde_json::Value> = s.events().into_iter().filter(|e| e["kind"] == "unknown").collect();
+    assert_eq!(unknown.len(), 1);
+    assert_eq!(unknown[0]["external_id"], format!("log-{id}"));
+}
