@@ -32,6 +32,16 @@ pub struct ApiKey {
     pub key: Secret,
     /// The secret (private part).
     pub secret: Secret,
+    /// The passphrase chosen when the key was made, for exchanges whose keys have one (OKX,
+    /// KuCoin); `None` elsewhere.
+    pub passphrase: Option<Secret>,
+}
+
+impl ApiKey {
+    /// A key and its secret, without a passphrase.
+    pub fn new(key: Secret, secret: Secret) -> ApiKey {
+        ApiKey { key, secret, passphrase: None }
+    }
 }
 
 /// Why the credentials file could not be used.
@@ -82,6 +92,8 @@ struct StoredKey {
     secret: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     bound_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    passphrase: Option<String>,
 }
 
 /// The credentials file at a path.
@@ -109,9 +121,11 @@ impl CredentialsFile {
         let contents = self.load()?;
         Ok(contents.accounts.get(&entry_name(ledger_id, label)).and_then(|stored| {
             match (&stored.key, &stored.secret) {
-                (Some(key), Some(secret)) => {
-                    Some(ApiKey { key: Secret::new(key.clone()), secret: Secret::new(secret.clone()) })
-                }
+                (Some(key), Some(secret)) => Some(ApiKey {
+                    key: Secret::new(key.clone()),
+                    secret: Secret::new(secret.clone()),
+                    passphrase: stored.passphrase.clone().map(Secret::new),
+                }),
                 _ => None,
             }
         }))
@@ -133,6 +147,7 @@ impl CredentialsFile {
                 key: Some(api_key.key.expose().to_string()),
                 secret: Some(api_key.secret.expose().to_string()),
                 bound_to: Some(bound_to.to_string()),
+                passphrase: api_key.passphrase.as_ref().map(|p| p.expose().to_string()),
             },
         );
         self.save(&contents)
@@ -257,7 +272,7 @@ mod tests {
     use super::*;
 
     fn key(k: &str, s: &str) -> ApiKey {
-        ApiKey { key: Secret::new(k), secret: Secret::new(s) }
+        ApiKey::new(Secret::new(k), Secret::new(s))
     }
 
     #[test]

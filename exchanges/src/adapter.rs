@@ -268,6 +268,8 @@ pub struct Connect<'a> {
     pub key: Secret,
     /// The API secret (or private key).
     pub secret: Secret,
+    /// The key's passphrase, for exchanges whose keys have one ([`Keys::passphrase`]).
+    pub passphrase: Option<Secret>,
     /// The base URL to talk to; production when `None`.
     pub base_url: Option<&'a str>,
     /// The limiter shared by every account of the exchange on this server.
@@ -300,4 +302,7 @@ pub struct Keys {
     pub check: Option<CheckKey>,
     /// Reads the key file the exchange's portal downloads: (key, secret).
     pub key_file: Option<ReadKeyFile>,
+    /// Whether its keys come with a passphrase chosen at creation (a third secret, sent with
+    /// every request): `account add` then asks for it (or reads `--passphrase-env`).
+    pub passphrase: bool,
 }

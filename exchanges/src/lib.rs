@@ -25,6 +25,7 @@ pub mod gemini;
 pub mod hex;
 pub mod http;
 pub mod kraken;
+pub mod okx;
 pub mod prices;
 pub mod records;
 pub mod registry;

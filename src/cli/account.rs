@@ -45,6 +45,10 @@ pub struct AddArgs {
     /// Read the API secret from this environment variable at sync time
     #[arg(long, value_name = "VAR", requires = "key_env", conflicts_with = "no_key")]
     secret_env: Option<String>,
+    /// Read the key's passphrase from this environment variable at sync time (OKX, KuCoin:
+    /// keys made with a passphrase)
+    #[arg(long, value_name = "VAR", requires = "key_env", conflicts_with = "no_key")]
+    passphrase_env: Option<String>,
     /// Read the key from the JSON key file the Coinbase Developer Platform portal downloaded
     /// (`{"name" or "id": ..., "privateKey": ...}`); it is stored like a key given at the prompt
     #[arg(long, value_name = "PATH", conflicts_with_all = ["key_env", "secret_env", "no_key"])]
@@ -125,6 +129,7 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
         .hint("give the key at the prompt, or name environment variables with --key-env and --secret-env")
         .into());
     }
+    check_passphrase_env(exchange, keys, &args)?;
     let source = match (&args.key_env, wants_key || args.key_file.is_some()) {
         (Some(_), _) => CredentialSource::Env,
         (None, true) => CredentialSource::File,
@@ -137,6 +142,7 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
         credential_source: source,
         key_env: args.key_env.clone(),
         secret_env: args.secret_env.clone(),
+        passphrase_env: args.passphrase_env.clone(),
         allow_withdraw_key: args.allow_withdraw_key,
     };
     let base_url = args
@@ -161,10 +167,14 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
     if source == CredentialSource::Env {
         let env =
             |var: &Option<String>| var.as_ref().and_then(|v| std::env::var(v).ok()).filter(|v| !v.trim().is_empty());
-        if let (Some(key), Some(secret), true) =
-            (env(&args.key_env), env(&args.secret_env), connect::has_client(exchange))
-        {
-            let api_key = ApiKey { key: Secret::new(key.trim()), secret: Secret::new(secret.trim()) };
+        let passphrase = env(&args.passphrase_env).map(|p| Secret::new(p.trim()));
+        if let (Some(key), Some(secret), true, true) = (
+            env(&args.key_env),
+            env(&args.secret_env),
+            connect::has_client(exchange),
+            passphrase.is_some() || args.passphrase_env.is_none(),
+        ) {
+            let api_key = ApiKey { key: Secret::new(key.trim()), secret: Secret::new(secret.trim()), passphrase };
             check_key_shape(keys, &api_key)?;
             check_key(context, &args.label, exchange, api_key, base_url.as_deref(), args.allow_withdraw_key)?;
             checked = true;
@@ -212,7 +222,7 @@ fn add(context: &Context, args: AddArgs) -> anyhow::Result<()> {
             account.label, account.label
         )),
         CredentialSource::Env => {
-            for var in [&args.key_env, &args.secret_env].into_iter().flatten() {
+            for var in [&args.key_env, &args.secret_env, &args.passphrase_env].into_iter().flatten() {
                 if std::env::var_os(var).is_none() {
                     context.note(format!("note: ${var} is not set now; it is read when the account is synced"));
                 }
@@ -348,7 +358,7 @@ fn bind(context: &Context, args: BindArgs) -> anyhow::Result<()> {
 /// PEM private key can be piped in).
 fn read_api_key(exchange: Exchange, keys: Keys, label: &str) -> anyhow::Result<ApiKey> {
     let stdin = std::io::stdin();
-    let (key, secret) = if stdin.is_terminal() {
+    let (key, secret, passphrase) = if stdin.is_terminal() {
         let key_prompt = match keys.key_prompt {
             Some(prompt) => prompt(label),
             None => format!("API key for {label} ({exchange}): "),
@@ -362,16 +372,38 @@ fn read_api_key(exchange: Exchange, keys: Keys, label: &str) -> anyhow::Result<A
             }
             None => rpassword::prompt_password(format!("API secret for {label} ({exchange}): "))?,
         };
-        (key, secret)
+        let passphrase = match keys.passphrase {
+            true => Some(rpassword::prompt_password(format!("API passphrase for {label} ({exchange}): "))?),
+            false => None,
+        };
+        (key, secret, passphrase)
     } else {
         let mut lock = stdin.lock();
         let mut key = String::new();
         lock.read_line(&mut key)?;
         let mut secret = String::new();
-        lock.read_to_string(&mut secret)?;
-        (key, secret)
+        let mut passphrase = None;
+        if keys.passphrase {
+            // Key, secret and passphrase, one a line.
+            lock.read_line(&mut secret)?;
+            let mut rest = String::new();
+            lock.read_to_string(&mut rest)?;
+            passphrase = Some(rest.lines().next().unwrap_or_default().to_owned());
+        } else {
+            lock.read_to_string(&mut secret)?;
+        }
+        (key, secret, passphrase)
     };
-    let api_key = ApiKey { key: Secret::new(key.trim()), secret: Secret::new(secret.trim()) };
+    let api_key = ApiKey {
+        key: Secret::new(key.trim()),
+        secret: Secret::new(secret.trim()),
+        passphrase: passphrase.map(|p| Secret::new(p.trim_end_matches(['\r', '\n']))),
+    };
+    if api_key.passphrase.as_ref().is_some_and(Secret::is_blank) {
+        return Err(Failure::input(format!("no passphrase was given: {exchange} keys are made with one"))
+            .hint("give the passphrase you chose when making the key at the third prompt (or on the third line of standard input)")
+            .into());
+    }
     if api_key.key.is_blank() || api_key.secret.is_blank() {
         return Err(Failure::input("no API key or secret was given")
             .hint("give the key, then the secret, at the prompts (or on standard input: the key on the first line)")
@@ -413,7 +445,25 @@ fn read_key_file(path: &std::path::Path, read: ReadKeyFile) -> anyhow::Result<Ap
             .hint("give the path of the .json file the CDP portal downloaded when the key was created")
     })?;
     let (key, secret) = read(&content).map_err(|problem| failure(problem, format!("key file {}: ", path.display())))?;
-    Ok(ApiKey { key: Secret::new(key), secret })
+    Ok(ApiKey::new(Secret::new(key), secret))
+}
+
+/// Refuses `--passphrase-env` where keys have no passphrase, and `--key-env` without it where
+/// they do, before anything is contacted or stored.
+fn check_passphrase_env(exchange: Exchange, keys: Keys, args: &AddArgs) -> anyhow::Result<()> {
+    match (keys.passphrase, args.key_env.is_some(), args.passphrase_env.is_some()) {
+        (false, _, true) => {
+            Err(Failure::input(format!("{exchange} keys have no passphrase: --passphrase-env is not for them"))
+                .hint("leave --passphrase-env out")
+                .into())
+        }
+        (true, true, false) => {
+            Err(Failure::input(format!("{exchange} keys are made with a passphrase: name its variable too"))
+                .hint("add --passphrase-env VAR (the variable holding the passphrase you chose when making the key)")
+                .into())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Refuses a key whose shape the exchange's entry says is wrong, before anything is

@@ -120,7 +120,8 @@ fn sync_simulators(context: &Context, ledger: &mut Ledger, sims: &[Simulated]) -
             connector = connector.with_limiter(simulated.exchange, &url, limiter);
         }
         let (key, secret) = simulated.sim.key();
-        let adapter = connector.adapter(&account.label, simulated.exchange, ApiKey { key, secret }, Some(&url))?;
+        let api_key = ApiKey { key, secret, passphrase: simulated.sim.passphrase() };
+        let adapter = connector.adapter(&account.label, simulated.exchange, api_key, Some(&url))?;
         jobs.push(Job { account, exchange: simulated.exchange, adapter });
     }
     let options = Options { full: false, since_ms: None, workers: 8 };

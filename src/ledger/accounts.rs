@@ -51,6 +51,8 @@ pub struct Account {
     pub key_env: Option<String>,
     /// The environment variable holding the API secret (with [`CredentialSource::Env`]).
     pub secret_env: Option<String>,
+    /// The environment variable holding the key's passphrase, for exchanges whose keys have one.
+    pub passphrase_env: Option<String>,
     /// The user insisted on a key that can withdraw.
     pub allow_withdraw_key: bool,
     /// When it was added (RFC 3339 UTC).
@@ -72,6 +74,8 @@ pub struct NewAccount {
     pub key_env: Option<String>,
     /// Env var of the secret.
     pub secret_env: Option<String>,
+    /// Env var of the passphrase (OKX, KuCoin).
+    pub passphrase_env: Option<String>,
     /// Allow a withdraw-capable key.
     pub allow_withdraw_key: bool,
 }
@@ -86,13 +90,13 @@ impl NewAccount {
             credential_source: CredentialSource::None,
             key_env: None,
             secret_env: None,
+            passphrase_env: None,
             allow_withdraw_key: false,
         }
     }
 }
 
-const COLUMNS: &str =
-    "id, label, exchange, base_url, credential_source, key_env, secret_env, allow_withdraw_key, created_at";
+const COLUMNS: &str = "id, label, exchange, base_url, credential_source, key_env, secret_env, allow_withdraw_key, created_at, passphrase_env";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<(Account, String)> {
     let source: String = row.get(4)?;
@@ -107,6 +111,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<(Account, String)> {
             secret_env: row.get(6)?,
             allow_withdraw_key: row.get(7)?,
             created_at: row.get(8)?,
+            passphrase_env: row.get(9)?,
         },
         source,
     ))
@@ -124,8 +129,8 @@ impl Ledger {
             return Err(LedgerError::DuplicateLabel(new.label.clone()));
         }
         self.conn.execute(
-            "INSERT INTO accounts (label, exchange, base_url, credential_source, key_env, secret_env, allow_withdraw_key, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO accounts (label, exchange, base_url, credential_source, key_env, secret_env, allow_withdraw_key, created_at, passphrase_env)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 new.label,
                 new.exchange,
@@ -134,7 +139,8 @@ impl Ledger {
                 new.key_env,
                 new.secret_env,
                 new.allow_withdraw_key,
-                now_text()
+                now_text(),
+                new.passphrase_env
             ],
         )?;
         self.account(&new.label)

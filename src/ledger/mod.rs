@@ -48,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0008_1099da.sql"),
     include_str!("../../schema/0009_elections.sql"),
     include_str!("../../schema/0010_snapshots.sql"),
+    include_str!("../../schema/0011_passphrase.sql"),
 ];
 
 /// The ledger version this build writes.

@@ -42,7 +42,7 @@ pub enum ConnectError {
         label: String,
         /// The variable.
         var: String,
-        /// `key` or `secret`.
+        /// `key`, `secret` or `passphrase`.
         what: &'static str,
     },
     /// The credentials file has no entry for the account.
@@ -250,7 +250,11 @@ pub fn api_key(account: &Account, ledger_id: &str, file: &CredentialsFile) -> Re
                     .map(|v| cointally_exchanges::Secret::new(v.trim()))
                     .ok_or(ConnectError::MissingEnv { label: account.label.clone(), var, what })
             };
-            Ok(ApiKey { key: read(&account.key_env, "key")?, secret: read(&account.secret_env, "secret")? })
+            let passphrase = match &account.passphrase_env {
+                Some(_) => Some(read(&account.passphrase_env, "passphrase")?),
+                None => None,
+            };
+            Ok(ApiKey { key: read(&account.key_env, "key")?, secret: read(&account.secret_env, "secret")?, passphrase })
         }
         CredentialSource::File => {
             file.get(ledger_id, &account.label)?.ok_or_else(|| ConnectError::NotInFile(account.label.clone()))
@@ -317,6 +321,7 @@ impl Connector {
             label,
             key: key.key,
             secret: key.secret,
+            passphrase: key.passphrase,
             base_url,
             limiter,
             config: self.config.clone(),

@@ -83,6 +83,7 @@ pub const KEYS: Keys = Keys {
     pem_secret: Some("Paste the private key (a PEM key ends with its -----END EC PRIVATE KEY----- line):"),
     check: Some(check_key),
     key_file: Some(read_key_file),
+    passphrase: false,
 };
 
 /// The prompt for a CDP key's name.

@@ -29,7 +29,7 @@ pub use crate::adapter::{CheckKey, Connect, KeyProblem, Keys, NormalizeFn, ReadK
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::{BaseUrls, CandleSource};
 pub use crate::rows::CsvFormat;
-use crate::{NewEvent, binance, binanceus, bitfinex, bitstamp, coinbase, gemini, kraken};
+use crate::{NewEvent, binance, binanceus, bitfinex, bitstamp, coinbase, gemini, kraken, okx};
 
 #[cfg(feature = "sandbox")]
 pub use crate::sim::demo::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
@@ -49,7 +49,7 @@ pub enum Exchange {
     Bitstamp,
     /// KuCoin (files only for now).
     Kucoin,
-    /// OKX (files only for now).
+    /// OKX (trading and funding accounts).
     Okx,
     /// Bybit (files only for now).
     Bybit,
@@ -154,7 +154,7 @@ pub struct PriceSource {
 }
 
 /// Keys with nothing special.
-const PLAIN_KEYS: Keys = Keys { key_prompt: None, pem_secret: None, check: None, key_file: None };
+const PLAIN_KEYS: Keys = Keys { key_prompt: None, pem_secret: None, check: None, key_file: None, passphrase: false };
 
 /// An exchange cointally knows by name only: history from files of the generic layout.
 const fn files_only(exchange: Exchange, title: &'static str) -> Entry {
@@ -255,7 +255,6 @@ pub static ENTRIES: &[Entry] = &[
         simulator: Some(bitstamp::sandbox::SIMULATOR),
     },
     files_only(Exchange::Kucoin, "KuCoin"),
-    files_only(Exchange::Okx, "OKX"),
     files_only(Exchange::Bybit, "Bybit"),
     Entry {
         exchange: Exchange::Bitfinex,
@@ -288,6 +287,22 @@ pub static ENTRIES: &[Entry] = &[
         us_broker: true,
         #[cfg(feature = "sandbox")]
         simulator: Some(binanceus::sandbox::SIMULATOR),
+    },
+    Entry {
+        exchange: Exchange::Okx,
+        title: "OKX",
+        api: Some(Api {
+            production: okx::api::DEFAULT_BASE_URL,
+            limiter: okx::connect::limiter,
+            connect: okx::connect::connect,
+        }),
+        normalize: Some(okx::normalize::normalize),
+        csv: &[],
+        prices: None,
+        keys: okx::connect::KEYS,
+        us_broker: false,
+        #[cfg(feature = "sandbox")]
+        simulator: Some(okx::sandbox::SIMULATOR),
     },
     files_only(Exchange::Wallet, "self-custody wallet"),
     files_only(Exchange::Other, "other"),

@@ -83,6 +83,7 @@ fn the_connector_builds_adapters_only_where_there_is_an_api() {
             label: "a",
             key: Secret::new("key"),
             secret: Secret::new("c2VjcmV0"),
+            passphrase: None,
             base_url: Some("http://127.0.0.1:1"),
             limiter,
             config: ClientConfig::default(),

@@ -49,6 +49,11 @@ pub trait DemoSim: Send + Sync {
     /// The key it accepts: (key, secret).
     fn key(&self) -> (Secret, Secret);
 
+    /// The passphrase of its key, for exchanges whose keys have one.
+    fn passphrase(&self) -> Option<Secret> {
+        None
+    }
+
     /// The limiter the client paces itself with against it, when not the exchange's own.
     fn limiter(&self, _clock: Arc<dyn Clock>) -> Option<Arc<Limiter>> {
         None

@@ -9,6 +9,7 @@ fn account(label: &str, base_url: Option<&str>, source: CredentialSource) -> Acc
         credential_source: source,
         key_env: None,
         secret_env: None,
+        passphrase_env: None,
         allow_withdraw_key: false,
         created_at: String::new(),
     }
@@ -55,7 +56,7 @@ fn hosts_are_production_loopback_custom_or_refused() {
 fn a_sync_goes_only_to_the_origin_its_key_is_bound_to() {
     let dir = tempfile::tempdir().unwrap();
     let file = CredentialsFile::at(Some(dir.path().join("credentials.toml"))).unwrap();
-    let key = ApiKey { key: cointally_exchanges::Secret::new("k"), secret: cointally_exchanges::Secret::new("s") };
+    let key = ApiKey::new(cointally_exchanges::Secret::new("k"), cointally_exchanges::Secret::new("s"));
     file.put("l", "sim", &key, "http://127.0.0.1:8080").unwrap();
     let bound = account("sim", Some("http://127.0.0.1:8080/"), CredentialSource::File);
     assert_eq!(
