@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::adapter::{Adapter, Connect, Keys};
 use crate::http::{Clock, FetchError, Limiter};
+use crate::rows::CsvFormat;
 
 use super::adapter::OkxAdapter;
 use super::api::{Budget, OkxApi};
@@ -23,3 +24,10 @@ pub fn connect(c: Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError> {
 
 /// OKX keys: an API key, a secret key and the passphrase chosen when the key was made.
 pub const KEYS: Keys = Keys { key_prompt: None, pem_secret: None, check: None, key_file: None, passphrase: true };
+
+/// OKX's trading account bill archive.
+pub const CSV: &[CsvFormat] = &[CsvFormat {
+    name: "okx-bills",
+    matches: super::csv::matches,
+    reader: || Box::new(super::csv::Reader::default()),
+}];

@@ -4,7 +4,7 @@
 //! timestamp, the key's passphrase), [`api`] is the REST client (endpoint table, answers,
 //! per-endpoint limits), [`adapter`] walks the trading and funding accounts' bills for the sync
 //! engine, [`normalize`] turns stored bills into events, and [`sim`] is a local OKX to test
-//! against.
+//! against. [`csv`] reads OKX's trading account bill archive into the same events.
 //!
 //! Event ids: a trading account bill is keyed by its `billId`, a funding account bill by
 //! `fund-` + its `billId`.
@@ -13,6 +13,7 @@ pub mod adapter;
 pub mod api;
 pub mod auth;
 pub mod connect;
+pub mod csv;
 pub mod normalize;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

@@ -297,7 +297,7 @@ pub static ENTRIES: &[Entry] = &[
             connect: okx::connect::connect,
         }),
         normalize: Some(okx::normalize::normalize),
-        csv: &[],
+        csv: okx::connect::CSV,
         prices: None,
         keys: okx::connect::KEYS,
         us_broker: false,
