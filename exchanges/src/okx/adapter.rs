@@ -97,7 +97,7 @@ impl OkxAdapter {
             let mark = mark_of(&row).map_err(|reason| malformed(endpoint, format!("a bill without {reason}")))?;
             bills.push((mark, row));
         }
-        bills.sort_by(|a, b| b.0.cmp(&a.0));
+        bills.sort_by_key(|bill| std::cmp::Reverse(bill.0));
         let newest = bills.first().map(|(mark, _)| *mark);
         let oldest = bills.last().map(|(mark, _)| *mark);
         // By time, a full page leaves its oldest millisecond to the next page.

@@ -75,7 +75,7 @@ impl RowReader for Reader {
             px: text("px"),
             notes: String::new(),
         };
-        let event = event_of(Account::Trading, &bill).map_err(|e| RowError::new(e))?;
+        let event = event_of(Account::Trading, &bill).map_err(RowError::new)?;
         self.held.push(ImportedEvent { event, rows: vec![SourceRow::with_id(row, bill.bill_id)] });
         Ok(Vec::new())
     }

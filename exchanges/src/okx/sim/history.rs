@@ -237,7 +237,7 @@ impl Generator {
                 self.fund(amount, ts);
                 true
             }
-            72..=79 => self.to_funding(ts),
+            72..=79 => self.back_to_funding(ts),
             80..=86 => self.earn(ts),
             87..=93 => self.staking(ts),
             94..=99 => {
@@ -277,7 +277,7 @@ impl Generator {
     }
 
     /// Crypto from the trading account back to funding.
-    fn to_funding(&mut self, ts: i64) -> bool {
+    fn back_to_funding(&mut self, ts: i64) -> bool {
         let (ccy, _) = CRYPTO[self.rng.usize(0..CRYPTO.len())];
         let amount = floor_dp(self.balance(Book::Trading, ccy) * percent(&mut self.rng, 10..=50), 8);
         if amount.is_zero() {

@@ -297,7 +297,7 @@ impl State {
                 (Book::Funding, Some(after)) => b.ts < after,
             })
             .collect();
-        chosen.sort_by(|a, b| (b.ts, b.id).cmp(&(a.ts, a.id)));
+        chosen.sort_by_key(|b| std::cmp::Reverse((b.ts, b.id)));
         ok(chosen.into_iter().take(limit).map(Bill::json).collect())
     }
 
