@@ -18,7 +18,18 @@ fn formats_are_listed_in_detection_order_and_parse_back() {
     let names: Vec<&str> = Format::all().into_iter().map(Format::as_str).collect();
     assert_eq!(
         names,
-        ["generic", "koinly", "coinbase", "kraken", "binance", "binance-trades", "bitstamp", "bitfinex", "binanceus"]
+        [
+            "generic",
+            "koinly",
+            "coinbase",
+            "kraken",
+            "binance",
+            "binance-trades",
+            "bitstamp",
+            "bitfinex",
+            "binanceus",
+            "okx-bills"
+        ]
     );
     assert_eq!(named("binance-trades").exchange(), Some("binance"));
     assert_eq!(named("generic").exchange(), None);
