@@ -27,6 +27,7 @@ pub mod hex;
 pub mod http;
 pub mod kraken;
 pub mod kucoin;
+pub mod okx;
 pub mod prices;
 pub mod records;
 pub mod registry;

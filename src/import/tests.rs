@@ -30,7 +30,8 @@ fn formats_are_listed_in_detection_order_and_parse_back() {
             "bitstamp-legacy",
             "kucoin",
             "bitfinex",
-            "binanceus"
+            "binanceus",
+            "okx-bills"
         ]
     );
     assert_eq!(named("binance-trades").exchange(), Some("binance"));

@@ -29,7 +29,7 @@ pub use crate::adapter::{CheckKey, Connect, KeyProblem, Keys, NormalizeFn, ReadK
 use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::{BaseUrls, CandleSource};
 pub use crate::rows::CsvFormat;
-use crate::{NewEvent, binance, binanceus, bitfinex, bitstamp, bybit, coinbase, gemini, kraken, kucoin};
+use crate::{NewEvent, binance, binanceus, bitfinex, bitstamp, bybit, coinbase, gemini, kraken, kucoin, okx};
 
 #[cfg(feature = "sandbox")]
 pub use crate::sim::demo::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
@@ -49,7 +49,7 @@ pub enum Exchange {
     Bitstamp,
     /// KuCoin (main, trade and margin accounts; keys with a passphrase).
     Kucoin,
-    /// OKX (files only for now).
+    /// OKX (trading and funding accounts).
     Okx,
     /// Bybit (unified and funding wallets).
     Bybit,
@@ -272,7 +272,6 @@ pub static ENTRIES: &[Entry] = &[
         #[cfg(feature = "sandbox")]
         simulator: Some(kucoin::sandbox::SIMULATOR),
     },
-    files_only(Exchange::Okx, "OKX"),
     Entry {
         exchange: Exchange::Bybit,
         title: "Bybit",
@@ -320,6 +319,22 @@ pub static ENTRIES: &[Entry] = &[
         us_broker: true,
         #[cfg(feature = "sandbox")]
         simulator: Some(binanceus::sandbox::SIMULATOR),
+    },
+    Entry {
+        exchange: Exchange::Okx,
+        title: "OKX",
+        api: Some(Api {
+            production: okx::api::DEFAULT_BASE_URL,
+            limiter: okx::connect::limiter,
+            connect: okx::connect::connect,
+        }),
+        normalize: Some(okx::normalize::normalize),
+        csv: okx::connect::CSV,
+        prices: None,
+        keys: okx::connect::KEYS,
+        us_broker: false,
+        #[cfg(feature = "sandbox")]
+        simulator: Some(okx::sandbox::SIMULATOR),
     },
     files_only(Exchange::Wallet, "self-custody wallet"),
     files_only(Exchange::Other, "other"),

@@ -28,7 +28,7 @@ fn the_exchanges_with_an_api_are_the_first_three_gemini_bitstamp_and_binanceus()
         entries().iter().filter(|entry| entry.api.is_some()).map(|entry| entry.exchange.as_str()).collect();
     assert_eq!(
         with_api,
-        BTreeSet::from(["binance", "kraken", "coinbase", "gemini", "bitstamp", "bitfinex", "binanceus", "kucoin", "bybit"])
+        BTreeSet::from(["binance", "kraken", "coinbase", "gemini", "bitstamp", "bitfinex", "binanceus", "kucoin", "bybit", "okx"])
     );
     for entry in entries() {
         // An exchange synced by API can re-normalise what it stored, and takes a key.
@@ -58,7 +58,8 @@ fn csv_formats_keep_their_names_and_detection_order() {
             ("bitstamp", "bitstamp-legacy"),
             ("kucoin", "kucoin"),
             ("bitfinex", "bitfinex"),
-            ("binanceus", "binanceus")
+            ("binanceus", "binanceus"),
+            ("okx", "okx-bills")
         ]
     );
     let header = crate::rows::Header::new(["UTC_Time", "Account", "Operation", "Coin", "Change", "Remark"]);
@@ -71,8 +72,8 @@ fn csv_formats_keep_their_names_and_detection_order() {
 fn an_exchange_without_a_normaliser_says_so() {
     let stream = Stream::new("trades", "");
     let record = RawRecord { external_id: "1".into(), payload: "{}".into() };
-    let error = normalize(Exchange::Okx, &stream, &record).unwrap_err();
-    assert_eq!(error.reason, "cointally has no API normaliser for okx");
+    let error = normalize(Exchange::Wallet, &stream, &record).unwrap_err();
+    assert_eq!(error.reason, "cointally has no API normaliser for wallet");
     assert!(normalize(Exchange::Kraken, &Stream::new("Trades", ""), &record).is_err());
 }
 

@@ -1,0 +1,148 @@
+//! OKX sync benchmark: the real sync engine against the in-process OKX simulator.
+//!
+//! Run: `cargo bench --bench okx`. The account is `OkxProfile::bench()` (50,000 bills over
+//! 2022–2025 in the trading and funding accounts; `OKX_BENCH_BILLS=N` for another size, e.g. a
+//! quick check), synced through the library API exactly as `cointally sync` does.
+//!
+//! 1. Throughput: the simulator meters nothing and the client's budget is too large to wait
+//!    on, so the run measures fetching, parsing, normalising and writing. Three runs into fresh
+//!    ledgers; records stored per second (median).
+//! 2. Budget use: at OKX's documented limits (the binding one: `bills-archive`, 5 requests per
+//!    2 s, fixed windows in the simulator as in the client). The share is the `bills-archive`
+//!    requests served over what its limit allowed during the sync; refusals (`50011`) are
+//!    counted.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use cointally::ledger::{Ledger, NewAccount, OpenMode};
+use cointally::sync::{self, AccountSummary, Job, Options, Reporter};
+use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
+use cointally_exchanges::okx::adapter::OkxAdapter;
+use cointally_exchanges::okx::api::{Budget, Endpoint, OkxApi};
+use cointally_exchanges::okx::sim::history::OkxProfile;
+use cointally_exchanges::okx::sim::{self as okx_sim, OkxSim, SimConfig, SimKey};
+use cointally_exchanges::{Exchange, Secret};
+
+const SEED: u64 = 1;
+/// A budget too large to wait on.
+const UNLIMITED: Budget = Budget { limit: 1_000_000_000, window_seconds: 1 };
+
+fn main() {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("machine: {cores} cores");
+    println!("profile: {:?}", profile());
+    println!();
+    throughput();
+    println!();
+    budget();
+}
+
+/// The bench profile, or `OKX_BENCH_BILLS` bills.
+fn profile() -> OkxProfile {
+    let bills = std::env::var("OKX_BENCH_BILLS").ok().and_then(|n| n.parse().ok());
+    OkxProfile { bills: bills.unwrap_or(OkxProfile::bench().bills), ..OkxProfile::bench() }
+}
+
+struct Outcome {
+    records: usize,
+    requests: u64,
+    seconds: f64,
+    summaries: Vec<AccountSummary>,
+}
+
+fn sync_once(sim: &OkxSim, budget: Option<Budget>) -> Outcome {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut ledger = Ledger::open(&dir.path().join("bench.sqlite"), OpenMode::CreateNew).expect("ledger");
+    let account = ledger.add_account(&NewAccount::files_only("okx-api", "okx")).expect("account");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let key = SimKey::demo();
+    let api = OkxApi::new(
+        Some(&sim.base_url()),
+        Secret::new(key.api_key),
+        Secret::new(key.secret),
+        Some(Secret::new(key.passphrase)),
+        &account.label,
+        OkxApi::new_limiter(Arc::clone(&clock), budget),
+        ClientConfig::from_env(),
+        clock,
+    )
+    .expect("api");
+    let jobs = [Job { account, exchange: Exchange::Okx, adapter: Arc::new(OkxAdapter::new(api)) }];
+    let options = Options { full: false, since_ms: None, workers: 2 };
+    let start = Instant::now();
+    let summaries = sync::run(&mut ledger, &jobs, &options, &Reporter::new(true)).expect("sync");
+    let seconds = start.elapsed().as_secs_f64();
+    let records = ledger.events(&Default::default()).expect("events").len();
+    let requests = summaries.iter().flat_map(|s| s.endpoints.iter()).map(|e| e.requests).sum();
+    Outcome { records, requests, seconds, summaries }
+}
+
+fn verdict(sim: &OkxSim, outcome: &Outcome) -> String {
+    let expected = sim.bills().len();
+    let mut notes = Vec::new();
+    for s in &outcome.summaries {
+        if let Some(error) = &s.error {
+            notes.push(format!("ERROR: {error}"));
+        }
+        if !s.balance_differences.is_empty() {
+            notes.push(format!("{} balances DIFFER", s.balance_differences.len()));
+        }
+    }
+    if outcome.records != expected {
+        notes.push(format!("stored {} of the simulator's {expected} records", outcome.records));
+    }
+    if notes.is_empty() { format!("ok (all {expected} records, balances equal)") } else { notes.join("; ") }
+}
+
+fn start(metered: bool) -> OkxSim {
+    let generated = Instant::now();
+    let sim = okx_sim::start(SimConfig { profile: profile(), metered, ..SimConfig::demo(SEED) }).expect("simulator");
+    println!("simulator: {} bills, generated in {:.2} s", sim.bills().len(), generated.elapsed().as_secs_f64());
+    sim
+}
+
+fn throughput() {
+    println!("== 1. Throughput: simulator unmetered, client budget too large to wait on ==");
+    let sim = start(false);
+    println!("{:>4} {:>9} {:>9} {:>8} {:>10}  check", "run", "records", "requests", "seconds", "records/s");
+    let mut rates = Vec::new();
+    for run in 1..=3 {
+        let outcome = sync_once(&sim, Some(UNLIMITED));
+        let rate = outcome.records as f64 / outcome.seconds;
+        println!(
+            "{run:>4} {:>9} {:>9} {:>8.2} {:>10.0}  {}",
+            outcome.records,
+            outcome.requests,
+            outcome.seconds,
+            rate,
+            verdict(&sim, &outcome)
+        );
+        rates.push((rate, outcome.seconds));
+    }
+    rates.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (rate, seconds) = rates[1];
+    println!("median: {seconds:.2} s = {rate:.0} records/s");
+}
+
+fn budget() {
+    println!("== 2. Budget use at OKX's documented limits ==");
+    let sim = start(true);
+    let outcome = sync_once(&sim, None);
+    let stats = sim.stats();
+    let limit = Endpoint::BillsArchive.budget();
+    let calls = stats.requests_by_path.get(Endpoint::BillsArchive.path()).copied().unwrap_or(0);
+    // Refusals of any endpoint count against the served calls (a conservative share).
+    let served = calls.saturating_sub(stats.rate_limited);
+    let allowed = outcome.seconds * limit.limit as f64 / limit.window_seconds as f64;
+    let share = served as f64 * 100.0 / allowed.max(1.0);
+    println!(
+        "bills-archive ({} per {} s): sync took {:.2} s, {served} requests served, {} refusals; share of the budget used: {share:.1} % (target >= 85 %: {}); {}",
+        limit.limit,
+        limit.window_seconds,
+        outcome.seconds,
+        stats.rate_limited,
+        if share >= 85.0 { "met" } else { "MISSED" },
+        verdict(&sim, &outcome)
+    );
+}

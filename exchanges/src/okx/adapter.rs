@@ -1,0 +1,416 @@
+//! The OKX adapter: the two bill streams walked newest first, balances, the key check.
+//!
+//! Each stream (`bills`: the trading account's, from `bills-archive`; `asset-bills`: the
+//! funding account's, from `asset/bills`) is one walk back in time from the newest bill, 100
+//! bills a page, down to where the previous walk began (its `top`) or to the end of what OKX
+//! keeps. The cursor stored with each page holds the walk's top, its floor and where the next
+//! page starts, so a killed walk resumes at its next page and a finished one makes the next
+//! sync ask only for what is newer: one request per stream when nothing happened.
+//!
+//! Paging differs between the two (see each endpoint's page): the trading bills page by bill id
+//! (`after` = the oldest id seen: strictly older bills), the funding bills by time (`after` =
+//! a time in ms: strictly earlier bills). A full page of funding bills leaves the bills of its
+//! oldest millisecond to the next page (`after` = that ms + 1), so no bill sharing a
+//! millisecond with the page's edge is skipped.
+//!
+//! # Reach
+//!
+//! `bills-archive` gives the last 3 months and `asset/bills` the last month. The first walk of
+//! each stream warns that anything older must come from OKX's statement export (README, "OKX").
+
+use serde::{Deserialize, Serialize};
+
+use super::api::{Endpoint, OkxApi, data, malformed};
+use super::normalize::{ASSET_BILLS, BILLS};
+use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Stream, SyncPlan};
+use crate::amount::parse_amount;
+use crate::asset::asset_symbol;
+use crate::cursor;
+use crate::http::FetchError;
+
+/// Bills per page: OKX's maximum for both bill endpoints.
+pub const PAGE_SIZE: usize = 100;
+
+/// The OKX adapter of one account.
+pub struct OkxAdapter {
+    api: OkxApi,
+}
+
+/// A bill's place in time: its `ts` and its id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+struct Mark {
+    ts: i64,
+    id: u128,
+}
+
+/// Where a walk stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Cursor {
+    /// The newest bill of this walk (set by its first page).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    top: Option<Mark>,
+    /// The newest bill of the previous walk (or just before `--since`): the walk stops there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    floor: Option<Mark>,
+    /// The `after` parameter of the next page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<String>,
+    /// Whether the walk is over.
+    #[serde(default)]
+    done: bool,
+}
+
+impl OkxAdapter {
+    /// The adapter over `api`.
+    pub fn new(api: OkxApi) -> OkxAdapter {
+        OkxAdapter { api }
+    }
+
+    /// The API it calls.
+    pub fn api(&self) -> &OkxApi {
+        &self.api
+    }
+
+    fn endpoint(stream: &Stream) -> Result<Endpoint, FetchError> {
+        match stream.endpoint.as_str() {
+            BILLS => Ok(Endpoint::BillsArchive),
+            ASSET_BILLS => Ok(Endpoint::AssetBills),
+            _ => Err(FetchError::Setup { exchange: "okx".into(), reason: format!("unknown stream {stream}") }),
+        }
+    }
+
+    fn fetch_bills(&self, endpoint: Endpoint, text: &str) -> Result<Page, FetchError> {
+        let c: Cursor = cursor::decode(text)
+            .ok_or_else(|| malformed(endpoint, format!("cursor {text:?} is not a bills cursor")))?;
+        if c.done {
+            return Ok(page(Vec::new(), cursor::encode(&c), true, 0, Vec::new()));
+        }
+        let mut params = vec![("limit", PAGE_SIZE.to_string())];
+        if let Some(after) = &c.after {
+            params.push(("after", after.clone()));
+        }
+        let answer = self.api.call(endpoint, &params)?;
+        let rows = data(endpoint, &answer.body)?;
+        let full = rows.len() >= PAGE_SIZE;
+        let mut bills = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mark = mark_of(&row).map_err(|reason| malformed(endpoint, format!("a bill without {reason}")))?;
+            bills.push((mark, row));
+        }
+        bills.sort_by_key(|bill| std::cmp::Reverse(bill.0));
+        let newest = bills.first().map(|(mark, _)| *mark);
+        let oldest = bills.last().map(|(mark, _)| *mark);
+        // By time, a full page leaves its oldest millisecond to the next page.
+        let cut_ts = match (endpoint, full, oldest) {
+            (Endpoint::AssetBills, true, Some(oldest)) => {
+                if newest.map(|mark| mark.ts) == Some(oldest.ts) {
+                    return Err(malformed(
+                        endpoint,
+                        format!(
+                            "more than {PAGE_SIZE} bills at one millisecond ({}): cannot page past them",
+                            oldest.ts
+                        ),
+                    ));
+                }
+                Some(oldest.ts)
+            }
+            _ => None,
+        };
+        let mut next = c.clone();
+        if next.top.is_none() {
+            next.top = newest.or(c.floor);
+        }
+        let mut reached_floor = false;
+        let mut records = Vec::new();
+        for (mark, row) in bills {
+            if c.floor.is_some_and(|floor| mark <= floor) {
+                reached_floor = true;
+                continue;
+            }
+            if cut_ts == Some(mark.ts) {
+                continue;
+            }
+            records.push(RawRecord { external_id: mark.id.to_string(), payload: row.to_string() });
+        }
+        // Oldest first, as the ledger orders events.
+        records.reverse();
+        let done = reached_floor || !full;
+        next.after = match (done, endpoint, oldest) {
+            (true, _, _) | (_, _, None) => None,
+            (false, Endpoint::AssetBills, Some(oldest)) => Some(oldest.ts.saturating_add(1).to_string()),
+            (false, _, Some(oldest)) => Some(oldest.id.to_string()),
+        };
+        next.done = done;
+        let mut warnings = Vec::new();
+        if done && !reached_floor && c.floor.is_none_or(|floor| floor.id == u128::MAX) {
+            warnings.push(reach_warning(endpoint));
+        }
+        Ok(page(records, cursor::encode(&next), done, answer.attempts, warnings))
+    }
+}
+
+/// What a walk that reached the end of OKX's history says.
+fn reach_warning(endpoint: Endpoint) -> String {
+    let (account, reach) = match endpoint {
+        Endpoint::AssetBills => ("funding", "the last month"),
+        _ => ("trading", "the last 3 months"),
+    };
+    format!(
+        "OKX's API gives the {account} account's bills of {reach} only: import OKX's statement \
+         (Assets → Bills → Download) for anything older"
+    )
+}
+
+fn page(records: Vec<RawRecord>, cursor: String, done: bool, attempts: u32, warnings: Vec<String>) -> Page {
+    Page {
+        records,
+        pending: Vec::new(),
+        cursor,
+        done,
+        covered: None,
+        progress: Progress::Unknown,
+        requests: attempts,
+        retries: attempts.saturating_sub(1),
+        warnings,
+    }
+}
+
+/// A bill's `ts` and `billId`, or what is missing.
+fn mark_of(row: &serde_json::Value) -> Result<Mark, String> {
+    let text = |name: &str| row.get(name).and_then(serde_json::Value::as_str).unwrap_or_default().trim().to_owned();
+    let id = text("billId").parse().map_err(|_| format!("a whole-number billId ({:?})", text("billId")))?;
+    let ts = text("ts").parse().map_err(|_| format!("a ts in ms ({:?})", text("ts")))?;
+    Ok(Mark { ts, id })
+}
+
+/// Adds `amount` of `ccy` to `totals`.
+fn add(
+    totals: &mut std::collections::BTreeMap<String, rust_decimal::Decimal>,
+    endpoint: Endpoint,
+    ccy: &str,
+    amount: &str,
+) -> Result<(), FetchError> {
+    let bad = |reason: String| malformed(endpoint, format!("{ccy}: {reason}"));
+    let amount = parse_amount(amount).map_err(|e| bad(e.to_string()))?;
+    let asset = asset_symbol(ccy).map_err(|e| bad(e.to_string()))?;
+    let total = totals.entry(asset).or_default();
+    *total = total.checked_add(amount).ok_or_else(|| bad("the balance overflows".to_owned()))?;
+    Ok(())
+}
+
+impl Adapter for OkxAdapter {
+    fn key_permissions(&self) -> Result<KeyPermissions, FetchError> {
+        let answer = self.api.call(Endpoint::Config, &[])?;
+        let rows = data(Endpoint::Config, &answer.body)?;
+        let row = rows.first().ok_or_else(|| malformed(Endpoint::Config, "no account in the answer".to_owned()))?;
+        let perm = row.get("perm").and_then(serde_json::Value::as_str);
+        let has = |name: &str| perm.map(|perm| perm.split(',').any(|p| p.trim() == name));
+        let ip = row.get("ip").and_then(serde_json::Value::as_str);
+        let mut details = vec![match perm {
+            Some(perm) => format!("perm: {perm}"),
+            None => "OKX did not say what the key may do (no perm)".to_owned(),
+        }];
+        if let Some(ip) = ip.filter(|ip| !ip.trim().is_empty()) {
+            details.push(format!("IP list: {ip}"));
+        }
+        Ok(KeyPermissions {
+            can_read: has("read_only") == Some(true),
+            can_trade: has("trade"),
+            can_withdraw: has("withdraw"),
+            ip_restricted: ip.map(|ip| !ip.trim().is_empty()),
+            details,
+        })
+    }
+
+    fn balances(&self) -> Result<Vec<Balance>, FetchError> {
+        let mut totals = std::collections::BTreeMap::new();
+        let answer = self.api.call(Endpoint::Balance, &[])?;
+        for account in data(Endpoint::Balance, &answer.body)? {
+            let details = account.get("details").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+            for detail in details {
+                let field = |name: &str| detail.get(name).and_then(serde_json::Value::as_str).unwrap_or_default();
+                add(&mut totals, Endpoint::Balance, field("ccy"), field("cashBal"))?;
+            }
+        }
+        let answer = self.api.call(Endpoint::AssetBalances, &[])?;
+        for row in data(Endpoint::AssetBalances, &answer.body)? {
+            let field = |name: &str| row.get(name).and_then(serde_json::Value::as_str).unwrap_or_default();
+            add(&mut totals, Endpoint::AssetBalances, field("ccy"), field("bal"))?;
+        }
+        Ok(totals
+            .into_iter()
+            .filter(|(_, amount)| !amount.is_zero())
+            .map(|(asset, amount)| Balance { asset, amount })
+            .collect())
+    }
+
+    fn streams(&self, _known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
+        Ok(vec![Stream::new(BILLS, ""), Stream::new(ASSET_BILLS, "")])
+    }
+
+    fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
+        Self::endpoint(stream)?;
+        // `--since`: a floor just before it, above every id of the millisecond before.
+        let since = || Cursor {
+            floor: plan.since_ms.map(|ms| Mark { ts: ms.saturating_sub(1), id: u128::MAX }),
+            ..Cursor::default()
+        };
+        let cursor = match (plan.full, stored.and_then(cursor::decode::<Cursor>)) {
+            (false, Some(c)) if c.done => Cursor { floor: c.top.or(c.floor), ..Cursor::default() },
+            (false, Some(c)) if c.top.is_some() => c,
+            _ => since(),
+        };
+        Ok(cursor::encode(&cursor))
+    }
+
+    fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
+        let endpoint = Self::endpoint(stream)?;
+        self.fetch_bills(endpoint, cursor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::Secret;
+    use crate::http::client::test_server::{Reply, TestServer};
+    use crate::http::{ClientConfig, Clock, ManualClock};
+    use crate::okx::api::Budget;
+
+    fn adapter_on(url: &str) -> OkxAdapter {
+        let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(1_800_000_000_000));
+        let limiter = OkxApi::new_limiter(Arc::clone(&clock), Some(Budget { limit: 1_000_000, window_seconds: 1 }));
+        let config = ClientConfig::for_tests(Duration::from_millis(500), 3);
+        let api = OkxApi::new(
+            Some(url),
+            Secret::new("K"),
+            Secret::new("S"),
+            Some(Secret::new("P")),
+            "main",
+            limiter,
+            config,
+            clock,
+        )
+        .unwrap();
+        OkxAdapter::new(api)
+    }
+
+    /// Funding bills newest first: ids in `ids` at ts = 1000 + id / 2 (two per millisecond).
+    fn answer(ids: impl Iterator<Item = u64>) -> String {
+        let mut rows: Vec<u64> = ids.collect();
+        rows.sort_unstable_by(|a, b| b.cmp(a));
+        let bills: Vec<String> = rows
+            .iter()
+            .map(|id| {
+                format!(
+                    r#"{{"billId":"{id}","ccy":"USDT","balChg":"1","bal":"1","type":"1","ts":"{}","notes":""}}"#,
+                    1000 + id / 2
+                )
+            })
+            .collect();
+        format!(r#"{{"code":"0","msg":"","data":[{}]}}"#, bills.join(","))
+    }
+
+    #[test]
+    fn a_funding_walk_goes_back_by_time_keeps_an_edge_millisecond_whole_and_a_resync_stops_at_the_top() {
+        // 150 bills: a full page (ids 51..=150 reach back to ts 1025, which holds ids 50 and 51).
+        let server = TestServer::start(|n, _| match n {
+            0 => Reply::json(200, &answer(51..=150)),
+            1 => Reply::json(200, &answer(1..=51)),
+            _ => Reply::json(200, &answer(140..=152)),
+        });
+        let adapter = adapter_on(&server.url());
+        let stream = Stream::new(ASSET_BILLS, "");
+        let plan = SyncPlan { full: false, since_ms: None };
+        let first = adapter.start(&stream, None, &plan).unwrap();
+        let page = adapter.fetch_page(&stream, &first).unwrap();
+        assert!(!page.done);
+        assert_eq!(page.records.len(), 99, "id 51 waits for its millisecond's partner");
+        assert_eq!(page.records.first().unwrap().external_id, "52", "oldest first");
+        let page2 = adapter.fetch_page(&stream, &page.cursor).unwrap();
+        assert!(page2.done);
+        assert_eq!(page2.warnings.len(), 1, "the first walk warns about OKX's reach");
+        let mut ids: Vec<u64> =
+            page.records.iter().chain(&page2.records).map(|r| r.external_id.parse().unwrap()).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, (1..=150).collect::<Vec<_>>());
+        let seen = server.seen();
+        assert_eq!(seen[0].query, "limit=100");
+        assert_eq!(seen[1].query, "limit=100&after=1026");
+        // The next sync asks from the newest and stores only what is above the top (151, 152).
+        let again = adapter.start(&stream, Some(&page2.cursor), &plan).unwrap();
+        let page3 = adapter.fetch_page(&stream, &again).unwrap();
+        assert_eq!(page3.records.iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["151", "152"]);
+        assert!(page3.done && page3.warnings.is_empty());
+        assert_eq!(server.seen().len(), 3);
+    }
+
+    #[test]
+    fn trading_bills_page_by_bill_id() {
+        let bill = |id: u64| format!(r#"{{"billId":"{id}","ccy":"BTC","balChg":"1","type":"2","ts":"{id}"}}"#);
+        let full: Vec<String> = (101..=200).rev().map(bill).collect();
+        let rest: Vec<String> = (1..=100).rev().map(bill).collect();
+        let (full, rest) = (full.join(","), rest.join(","));
+        let server = TestServer::start(move |n, _| {
+            let rows = if n == 0 { &full } else { &rest };
+            Reply::json(200, &format!(r#"{{"code":"0","msg":"","data":[{rows}]}}"#))
+        });
+        let adapter = adapter_on(&server.url());
+        let stream = Stream::new(BILLS, "");
+        let plan = SyncPlan { full: false, since_ms: None };
+        let page = adapter.fetch_page(&stream, &adapter.start(&stream, None, &plan).unwrap()).unwrap();
+        assert_eq!(page.records.len(), 100);
+        let page2 = adapter.fetch_page(&stream, &page.cursor).unwrap();
+        assert!(!page2.done, "a full page asks once more");
+        assert_eq!(server.seen()[1].query, "limit=100&after=101");
+    }
+
+    #[test]
+    fn balances_add_both_accounts_and_the_key_check_reads_perm() {
+        let server = TestServer::start(|_, request| {
+            if request.path.ends_with("account/balance") {
+                Reply::json(
+                    200,
+                    r#"{"code":"0","msg":"","data":[{"details":[{"ccy":"BTC","cashBal":"0.5","eq":"0.5"},{"ccy":"USDT","cashBal":"0","eq":"0"}]}]}"#,
+                )
+            } else if request.path.ends_with("asset/balances") {
+                Reply::json(
+                    200,
+                    r#"{"code":"0","msg":"","data":[{"ccy":"BTC","bal":"0.25"},{"ccy":"ETH","bal":"1.5"}]}"#,
+                )
+            } else {
+                Reply::json(200, r#"{"code":"0","msg":"","data":[{"uid":"1","perm":"read_only","ip":""}]}"#)
+            }
+        });
+        let adapter = adapter_on(&server.url());
+        assert_eq!(
+            adapter.balances().unwrap(),
+            vec![
+                Balance { asset: "BTC".into(), amount: "0.75".parse().unwrap() },
+                Balance { asset: "ETH".into(), amount: "1.5".parse().unwrap() },
+            ]
+        );
+        let permissions = adapter.key_permissions().unwrap();
+        assert!(permissions.can_read);
+        assert_eq!(
+            (permissions.can_withdraw, permissions.can_trade, permissions.ip_restricted),
+            (Some(false), Some(false), Some(false))
+        );
+        assert!(!permissions.may_withdraw());
+    }
+
+    #[test]
+    fn a_config_answer_without_perm_fails_closed() {
+        let server = TestServer::start(|_, _| Reply::json(200, r#"{"code":"0","msg":"","data":[{"uid":"1"}]}"#));
+        let permissions = adapter_on(&server.url()).key_permissions().unwrap();
+        assert_eq!(permissions.can_withdraw, None);
+        assert!(permissions.may_withdraw());
+        let server = TestServer::start(|_, _| {
+            Reply::json(200, r#"{"code":"0","msg":"","data":[{"perm":"read_only,withdraw"}]}"#)
+        });
+        assert!(adapter_on(&server.url()).key_permissions().unwrap().may_withdraw());
+    }
+}

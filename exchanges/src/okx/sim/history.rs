@@ -1,0 +1,369 @@
+//! The OKX account of the generated person: the bills of its trading and funding accounts.
+//!
+//! Prices come from the shared [`Market`] of [`crate::sim::generate`]. The person funds the
+//! funding account with EUR (and, when `crypto_transfers`, crypto), moves it to the trading
+//! account (a bill in each), trades there on OKX's pairs (a bill per currency at one
+//! millisecond, the 0.1 % fee taken from the currency received), moves crypto back, puts USDT
+//! in Simple Earn and takes it out, earns ETH staking rewards, Earn interest and the odd
+//! referral reward, and withdraws crypto with a fee bill. Bill ids grow with time in each
+//! account; balances never go below zero; amounts are exact decimals (8 places).
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use crate::sim::amounts::{floor_dp, percent};
+use crate::sim::generate::Market;
+
+/// How big and how long an OKX history is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OkxProfile {
+    /// First millisecond (UTC).
+    pub start_ms: i64,
+    /// Last millisecond.
+    pub end_ms: i64,
+    /// Bills to generate (about, both accounts).
+    pub bills: usize,
+    /// Whether crypto arrives and leaves; without it the account is funded with EUR only (the
+    /// demo's, whose wallet has no side of such transfers).
+    pub crypto_transfers: bool,
+}
+
+impl OkxProfile {
+    /// About 600 bills over 2024–2025, the span of the demo's market. (The simulator serves
+    /// every bill: it does not model OKX's 3-month reach.)
+    pub fn demo() -> OkxProfile {
+        OkxProfile { start_ms: 1_704_067_200_000, end_ms: 1_767_225_599_999, bills: 600, crypto_transfers: true }
+    }
+
+    /// 50,000 bills over 2022–2025 (the benchmark).
+    pub fn bench() -> OkxProfile {
+        OkxProfile { start_ms: 1_640_995_200_000, end_ms: 1_767_225_599_999, bills: 50_000, crypto_transfers: true }
+    }
+}
+
+/// Which of the person's OKX accounts a bill is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Book {
+    /// The trading account (`bills-archive`).
+    Trading,
+    /// The funding account (`asset/bills`).
+    Funding,
+}
+
+/// One bill as the simulator serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bill {
+    /// OKX's id, growing with time within its account.
+    pub id: u64,
+    /// The account.
+    pub book: Book,
+    /// The currency.
+    pub ccy: String,
+    /// When, ms.
+    pub ts: i64,
+    /// The change of the balance (net of `fee`).
+    pub change: Decimal,
+    /// The balance after it.
+    pub balance: Decimal,
+    /// The bill type.
+    pub kind: &'static str,
+    /// The subtype (trading account), or empty.
+    pub sub_type: &'static str,
+    /// The fee (negative), or zero.
+    pub fee: Decimal,
+    /// The instrument of a trade, or empty.
+    pub inst_id: String,
+    /// The fill price of a trade, or zero.
+    pub px: Decimal,
+}
+
+impl Bill {
+    /// The bill's JSON, as OKX sends it: an object of strings.
+    pub fn json(&self) -> serde_json::Value {
+        let text = |d: Decimal| d.normalize().to_string();
+        match self.book {
+            Book::Funding => serde_json::json!({
+                "billId": self.id.to_string(), "ccy": self.ccy, "clientId": "", "balChg": text(self.change),
+                "bal": text(self.balance), "type": self.kind, "ts": self.ts.to_string(), "notes": "",
+            }),
+            Book::Trading => serde_json::json!({
+                "bal": text(self.balance), "balChg": text(self.change), "billId": self.id.to_string(),
+                "ccy": self.ccy, "execType": if self.inst_id.is_empty() { "" } else { "T" }, "fee": text(self.fee),
+                "from": "", "instId": self.inst_id, "instType": if self.inst_id.is_empty() { "" } else { "SPOT" },
+                "mgnMode": if self.inst_id.is_empty() { "" } else { "cash" }, "notes": "", "ordId": "", "pnl": "0",
+                "posBal": "0", "posBalChg": "0",
+                "px": if self.px.is_zero() { String::new() } else { text(self.px) },
+                "subType": self.sub_type, "sz": text(self.change.abs()), "to": "", "ts": self.ts.to_string(),
+                "type": self.kind,
+            }),
+        }
+    }
+}
+
+/// OKX's pairs the person trades: (base, quote).
+pub const PAIRS: &[(&str, &str)] =
+    &[("BTC", "EUR"), ("ETH", "EUR"), ("USDT", "EUR"), ("BTC", "USDT"), ("ETH", "USDT"), ("SOL", "USDT")];
+
+/// Crypto the person deposits, with a withdrawal fee.
+const CRYPTO: &[(&str, &str)] = &[("BTC", "0.0001"), ("ETH", "0.001"), ("USDT", "1"), ("SOL", "0.01")];
+
+/// The generated account.
+#[derive(Debug, Clone)]
+pub struct Generator {
+    /// Every bill, oldest first (both accounts).
+    pub bills: Vec<Bill>,
+    balances: BTreeMap<(Book, String), Decimal>,
+    earning: Decimal,
+    rng: fastrand::Rng,
+    next_id: BTreeMap<Book, u64>,
+    crypto_transfers: bool,
+}
+
+impl Generator {
+    /// The history of `seed` on `market`.
+    pub fn generate(seed: u64, market: &Market, profile: &OkxProfile) -> Generator {
+        let mut generator = Generator {
+            bills: Vec::new(),
+            balances: BTreeMap::new(),
+            earning: Decimal::ZERO,
+            rng: fastrand::Rng::with_seed(seed ^ 0x6f6b_785f_6269_6c6c),
+            next_id: BTreeMap::from([(Book::Trading, 600_000_000_000_000_000), (Book::Funding, 90_000_000)]),
+            crypto_transfers: profile.crypto_transfers,
+        };
+        let count = profile.bills.max(4);
+        // About two bills per happening.
+        let step = ((profile.end_ms - profile.start_ms) / (count as i64 / 2).max(1)).max(2);
+        generator.fund(Decimal::new(2_000_000, 2), profile.start_ms);
+        let mut time_ms = profile.start_ms + step;
+        while generator.bills.len() < count {
+            let jitter = generator.rng.i64(0..step / 2);
+            generator.one(market, time_ms + jitter);
+            time_ms += step;
+        }
+        generator
+    }
+
+    /// Adds `count` trades at `time_ms` onwards (one a second); returns how many were added.
+    pub fn add_trades(&mut self, market: &Market, count: usize, time_ms: i64) -> usize {
+        let mut added = 0;
+        let mut at = time_ms;
+        let mut tries = 0;
+        while added < count && tries < count * 20 {
+            added += usize::from(self.trade(market, at));
+            at += 1_000;
+            tries += 1;
+        }
+        added
+    }
+
+    /// Adds a funding bill of `amount` `ccy` with bill type `kind` (one cointally may not know)
+    /// at `time_ms` (after every other bill); returns its id.
+    pub fn insert(&mut self, ccy: &str, amount: Decimal, kind: &'static str, time_ms: i64) -> u64 {
+        let time_ms = time_ms.max(self.bills.last().map_or(0, |b| b.ts));
+        self.push(Book::Funding, ccy, amount, kind, time_ms)
+    }
+
+    /// Balances by currency, both accounts added up (zeros kept).
+    pub fn balances(&self) -> BTreeMap<String, Decimal> {
+        let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
+        for ((_, ccy), amount) in &self.balances {
+            *totals.entry(ccy.clone()).or_default() += *amount;
+        }
+        totals
+    }
+
+    /// The balances of one account by currency.
+    pub fn book(&self, book: Book) -> BTreeMap<String, Decimal> {
+        self.balances.iter().filter(|((b, _), _)| *b == book).map(|((_, ccy), amount)| (ccy.clone(), *amount)).collect()
+    }
+
+    fn balance(&self, book: Book, ccy: &str) -> Decimal {
+        self.balances.get(&(book, ccy.to_owned())).copied().unwrap_or_default()
+    }
+
+    fn push(&mut self, book: Book, ccy: &str, change: Decimal, kind: &'static str, ts: i64) -> u64 {
+        self.push_bill(Bill {
+            id: 0,
+            book,
+            ccy: ccy.to_owned(),
+            ts,
+            change,
+            balance: Decimal::ZERO,
+            kind,
+            sub_type: "",
+            fee: Decimal::ZERO,
+            inst_id: String::new(),
+            px: Decimal::ZERO,
+        })
+    }
+
+    fn push_bill(&mut self, mut bill: Bill) -> u64 {
+        let step = 1 + self.rng.u64(0..3);
+        let id = self.next_id.entry(bill.book).or_default();
+        *id += step;
+        bill.id = *id;
+        let balance = self.balances.entry((bill.book, bill.ccy.clone())).or_default();
+        *balance += bill.change;
+        bill.balance = *balance;
+        let id = bill.id;
+        self.bills.push(bill);
+        id
+    }
+
+    /// EUR into the funding account, then on to the trading account.
+    fn fund(&mut self, amount: Decimal, ts: i64) {
+        self.push(Book::Funding, "EUR", amount, "1", ts);
+        self.move_between(Book::Funding, "EUR", amount, ts);
+    }
+
+    /// `amount` of `ccy` from `from` to the other account: a bill in each.
+    fn move_between(&mut self, from: Book, ccy: &str, amount: Decimal, ts: i64) {
+        let (out_kind, in_kind, to) = match from {
+            Book::Funding => ("131", "1", Book::Trading),
+            Book::Trading => ("1", "130", Book::Funding),
+        };
+        self.push(from, ccy, -amount, out_kind, ts);
+        self.push(to, ccy, amount, in_kind, ts);
+    }
+
+    fn one(&mut self, market: &Market, ts: i64) {
+        let done = match self.rng.u32(0..100) {
+            0..=54 => self.trade(market, ts),
+            55..=61 if self.crypto_transfers => self.deposit(market, ts),
+            62..=67 if self.crypto_transfers => self.withdraw(ts),
+            68..=71 => {
+                let amount = Decimal::new(self.rng.i64(50_000..500_000), 2);
+                self.fund(amount, ts);
+                true
+            }
+            72..=79 => self.back_to_funding(ts),
+            80..=86 => self.earn(ts),
+            87..=93 => self.staking(ts),
+            94..=99 => {
+                let amount = Decimal::new(self.rng.i64(10..500), 2);
+                self.push(Book::Funding, "USDT", amount, "151", ts);
+                true
+            }
+            _ => false,
+        };
+        if !done {
+            self.trade(market, ts);
+        }
+    }
+
+    fn deposit(&mut self, market: &Market, ts: i64) -> bool {
+        let (ccy, _) = CRYPTO[self.rng.usize(0..CRYPTO.len())];
+        let usd = Decimal::from(self.rng.i64(100..3_000));
+        let Some(price) = market.price(ccy, "USDT", ts) else { return false };
+        let amount = floor_dp(usd / price.max(Decimal::new(1, 8)), 8);
+        if amount.is_zero() {
+            return false;
+        }
+        self.push(Book::Funding, ccy, amount, "1", ts);
+        true
+    }
+
+    fn withdraw(&mut self, ts: i64) -> bool {
+        let (ccy, fee) = CRYPTO[self.rng.usize(0..CRYPTO.len())];
+        let fee: Decimal = fee.parse().unwrap_or_default();
+        let amount = floor_dp(self.balance(Book::Funding, ccy) * percent(&mut self.rng, 10..=40), 8);
+        if amount <= fee * Decimal::TWO {
+            return false;
+        }
+        self.push(Book::Funding, ccy, -(amount - fee), "2", ts);
+        self.push(Book::Funding, ccy, -fee, "221", ts);
+        true
+    }
+
+    /// Crypto from the trading account back to funding.
+    fn back_to_funding(&mut self, ts: i64) -> bool {
+        let (ccy, _) = CRYPTO[self.rng.usize(0..CRYPTO.len())];
+        let amount = floor_dp(self.balance(Book::Trading, ccy) * percent(&mut self.rng, 10..=50), 8);
+        if amount.is_zero() {
+            return false;
+        }
+        self.move_between(Book::Trading, ccy, amount, ts);
+        true
+    }
+
+    /// USDT into Simple Earn (or out of it, with interest paid on the way).
+    fn earn(&mut self, ts: i64) -> bool {
+        if self.earning > Decimal::ZERO && self.rng.bool() {
+            let amount = self.earning;
+            self.earning = Decimal::ZERO;
+            self.push(Book::Funding, "USDT", amount, "76", ts);
+            let interest = floor_dp(amount * Decimal::new(4, 3), 8);
+            if !interest.is_zero() {
+                self.push(Book::Funding, "USDT", interest, "343", ts);
+            }
+            return true;
+        }
+        let amount = floor_dp(self.balance(Book::Funding, "USDT") * percent(&mut self.rng, 20..=60), 2);
+        if amount.is_zero() {
+            return false;
+        }
+        self.earning += amount;
+        self.push(Book::Funding, "USDT", -amount, "75", ts);
+        true
+    }
+
+    fn staking(&mut self, ts: i64) -> bool {
+        let held = self.balance(Book::Funding, "ETH") + self.balance(Book::Trading, "ETH");
+        let amount = floor_dp(held * Decimal::new(1, 4), 8);
+        if amount.is_zero() {
+            return false;
+        }
+        self.push(Book::Funding, "ETH", amount, "139", ts);
+        true
+    }
+
+    /// One trade in the trading account: a bill per currency at one millisecond, the 0.1 % fee
+    /// taken from the currency received.
+    fn trade(&mut self, market: &Market, ts: i64) -> bool {
+        let (base, quote) = PAIRS[self.rng.usize(0..PAIRS.len())];
+        let Some(price) = market.price(base, quote, ts) else { return false };
+        let price = floor_dp(price, 4).normalize();
+        if price.is_zero() {
+            return false;
+        }
+        let buy = self.rng.u32(0..100) < 60 || self.balance(Book::Trading, base).is_zero();
+        let qty = if buy {
+            floor_dp(self.balance(Book::Trading, quote) * percent(&mut self.rng, 3..=15) / price, 8)
+        } else {
+            floor_dp(self.balance(Book::Trading, base) * percent(&mut self.rng, 10..=60), 8)
+        };
+        let cost = floor_dp(qty * price, 8);
+        if qty.is_zero() || cost.is_zero() {
+            return false;
+        }
+        let fits =
+            if buy { self.balance(Book::Trading, quote) >= cost } else { self.balance(Book::Trading, base) >= qty };
+        if !fits {
+            return false;
+        }
+        let inst_id = format!("{base}-{quote}");
+        let sub_type = if buy { "1" } else { "2" };
+        let (paid, paid_amount, received, received_amount) =
+            if buy { (quote, cost, base, qty) } else { (base, qty, quote, cost) };
+        let fee = floor_dp(received_amount * Decimal::new(1, 3), 8);
+        let bill = |ccy: &str, change: Decimal, fee: Decimal| Bill {
+            id: 0,
+            book: Book::Trading,
+            ccy: ccy.to_owned(),
+            ts,
+            change,
+            balance: Decimal::ZERO,
+            kind: "2",
+            sub_type,
+            fee,
+            inst_id: inst_id.clone(),
+            px: price,
+        };
+        let paid_bill = bill(paid, -paid_amount, Decimal::ZERO);
+        let received_bill = bill(received, received_amount - fee, -fee);
+        self.push_bill(paid_bill);
+        self.push_bill(received_bill);
+        true
+    }
+}

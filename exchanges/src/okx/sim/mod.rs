@@ -1,0 +1,378 @@
+//! A local OKX: the private endpoints a history import uses, served over real HTTP.
+//!
+//! [`start`] generates the person's OKX account ([`history`], on the shared market of
+//! [`crate::sim::generate`]) and serves it on `127.0.0.1`: `GET /api/v5/account/bills-archive`
+//! (`after` = a bill id, `limit` up to 100, newest first), `GET /api/v5/asset/bills` (`after` =
+//! a time in ms), `GET /api/v5/account/balance`, `GET /api/v5/asset/balances`,
+//! `GET /api/v5/account/config` (the key's `perm`) and `GET /api/v5/public/time`, with the v5
+//! authentication checked ([`super::auth`]: key, passphrase, a timestamp within 30 s, the
+//! signature over timestamp + `GET` + path and query), OKX's error answers
+//! (`{"code": "50113", "msg": "Invalid Sign", "data": []}` with HTTP 401), each endpoint's
+//! limit counted in fixed windows (429 with code `50011` when over it), and the server's
+//! injected faults. [`OkxSim::balances`] says what a complete import must end with;
+//! [`OkxSim::add_trades`] and [`OkxSim::insert`] add bills between syncs.
+
+pub mod history;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use rust_decimal::Decimal;
+
+use self::history::{Bill, Book, Generator, OkxProfile};
+use super::api::{Budget, Endpoint};
+use super::auth;
+use crate::Secret;
+use crate::http::decode_pairs;
+use crate::sim::counters::FixedWindow;
+use crate::sim::faults::FaultConfig;
+use crate::sim::generate::{Market, Profile, generate};
+use crate::sim::now_ms;
+use crate::sim::server::{Handler, Request, Response, Server};
+
+/// The one key the simulator accepts.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SimKey {
+    /// The API key (`OK-ACCESS-KEY`).
+    pub api_key: String,
+    /// The secret key.
+    pub secret: String,
+    /// The passphrase.
+    pub passphrase: String,
+}
+
+impl std::fmt::Debug for SimKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimKey").field("api_key", &"[redacted]").finish_non_exhaustive()
+    }
+}
+
+impl SimKey {
+    /// The simulator's demo key.
+    pub fn demo() -> SimKey {
+        SimKey {
+            api_key: "c0174a11-5157-4f3e-9d1a-0c0ffee0beef".to_owned(),
+            secret: "C0174A11SIMULATEDOKXSECRET000000".to_owned(),
+            passphrase: "Cointally-sim-1".to_owned(),
+        }
+    }
+}
+
+/// Everything that shapes a simulator run.
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    /// Seed of the market and the history.
+    pub seed: u64,
+    /// Size of the history.
+    pub profile: OkxProfile,
+    /// Every endpoint's limit; `None`: each its documented one. Unmetered when `metered` is false.
+    pub budget: Option<Budget>,
+    /// Whether limits are enforced at all.
+    pub metered: bool,
+    /// Injected faults.
+    pub faults: Option<FaultConfig>,
+    /// The accepted key.
+    pub key: SimKey,
+    /// Whether the key may withdraw (`perm` in `account/config`).
+    pub key_may_withdraw: bool,
+    /// Port on 127.0.0.1 (0: any).
+    pub port: u16,
+}
+
+impl SimConfig {
+    /// The demo account: demo profile, OKX's limits, demo key (read-only).
+    pub fn demo(seed: u64) -> SimConfig {
+        SimConfig {
+            seed,
+            profile: OkxProfile::demo(),
+            budget: None,
+            metered: true,
+            faults: None,
+            key: SimKey::demo(),
+            key_may_withdraw: false,
+            port: 0,
+        }
+    }
+}
+
+/// What the simulator saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SimStats {
+    /// Every request read, faulted ones included.
+    pub requests: u64,
+    /// Requests per path that reached the handler.
+    pub requests_by_path: BTreeMap<String, u64>,
+    /// Requests refused for their authentication.
+    pub refused: u64,
+    /// Requests refused for the rate limit.
+    pub rate_limited: u64,
+    /// Injected faults.
+    pub faults: u64,
+}
+
+struct State {
+    key: SimKey,
+    secret: Secret,
+    key_may_withdraw: bool,
+    generator: Mutex<Generator>,
+    market: Market,
+    budget: Option<Budget>,
+    metered: bool,
+    windows: Mutex<BTreeMap<Endpoint, FixedWindow>>,
+    stats: Mutex<SimStats>,
+}
+
+/// A running OKX simulator; stops on drop.
+pub struct OkxSim {
+    server: Server,
+    state: Arc<State>,
+}
+
+impl std::fmt::Debug for OkxSim {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OkxSim").field("addr", &self.server.base_url()).finish_non_exhaustive()
+    }
+}
+
+/// Generates the account of `config` and starts serving it.
+pub fn start(config: SimConfig) -> io::Result<OkxSim> {
+    let market_profile =
+        Profile { start_ms: config.profile.start_ms, end_ms: config.profile.end_ms, trades: 0, ..Profile::demo() };
+    let world = generate(config.seed, &market_profile);
+    let generator = Generator::generate(config.seed, &world.market, &config.profile);
+    let state = Arc::new(State {
+        secret: Secret::new(config.key.secret.clone()),
+        key: config.key,
+        key_may_withdraw: config.key_may_withdraw,
+        generator: Mutex::new(generator),
+        market: world.market,
+        budget: config.budget,
+        metered: config.metered,
+        windows: Mutex::new(BTreeMap::new()),
+        stats: Mutex::new(SimStats::default()),
+    });
+    let server = Server::start(config.port, Arc::clone(&state) as Arc<dyn Handler>, config.faults)?;
+    Ok(OkxSim { server, state })
+}
+
+impl OkxSim {
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    /// The limit a client should pace every endpoint with: `None` when unmetered or when each
+    /// endpoint has its documented limit.
+    pub fn budget(&self) -> Option<Budget> {
+        self.state.budget
+    }
+
+    /// Balances by currency, both accounts added up, as the two balance endpoints report them
+    /// (zeros left out).
+    pub fn balances(&self) -> BTreeMap<String, Decimal> {
+        let generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        generator
+            .balances()
+            .into_iter()
+            .filter(|(_, amount)| !amount.is_zero())
+            .map(|(ccy, amount)| (ccy, amount.normalize()))
+            .collect()
+    }
+
+    /// Every bill served, oldest first.
+    pub fn bills(&self) -> Vec<Bill> {
+        self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).bills.clone()
+    }
+
+    /// Adds `count` trades now; returns how many were added.
+    pub fn add_trades(&self, count: usize) -> usize {
+        let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = generator.bills.last().map_or(0, |b| b.ts) + 60_000;
+        generator.add_trades(&self.state.market, count, at)
+    }
+
+    /// Adds a funding bill of `amount` `ccy` with bill type `kind`; returns its id.
+    pub fn insert(&self, ccy: &str, amount: Decimal, kind: &'static str) -> u64 {
+        let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = generator.bills.last().map_or(0, |b| b.ts) + 60_000;
+        generator.insert(ccy, amount, kind, at)
+    }
+
+    /// Requests, refusals and faults so far.
+    pub fn stats(&self) -> SimStats {
+        let mut stats = self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        stats.requests = self.server.requests();
+        stats.faults = self.server.faults_injected().values().sum();
+        stats
+    }
+}
+
+/// OKX's error answer.
+fn error(status: u16, code: &str, message: &str) -> Response {
+    Response::json_value(status, &serde_json::json!({ "code": code, "msg": message, "data": [] }))
+}
+
+/// OKX's success answer around `data`.
+fn ok(data: Vec<serde_json::Value>) -> Response {
+    Response::json_value(200, &serde_json::json!({ "code": "0", "msg": "", "data": data }))
+}
+
+impl State {
+    fn count(&self, update: impl FnOnce(&mut SimStats)) {
+        update(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    /// Counts one request to `endpoint` at `now`, or says its window is spent.
+    fn admit(&self, endpoint: Endpoint, now: i64) -> bool {
+        if !self.metered {
+            return true;
+        }
+        let budget = self.budget.unwrap_or(endpoint.budget());
+        let window_ms = i64::try_from(budget.window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let mut windows = self.windows.lock().unwrap_or_else(PoisonError::into_inner);
+        let window = windows.entry(endpoint).or_insert_with(|| FixedWindow::new(budget.limit, window_ms));
+        window.roll(now);
+        if !window.fits(1) {
+            window.refuse();
+            return false;
+        }
+        window.add(1);
+        true
+    }
+
+    /// Checks the `OK-ACCESS-` headers; the error answer when they fail.
+    fn authenticate(&self, request: &Request, now: i64) -> Result<(), Response> {
+        let refuse = |code: &str, message: &str| {
+            self.count(|s| s.refused += 1);
+            Err(error(401, code, message))
+        };
+        let header = |name: &str| request.header(name).unwrap_or_default();
+        if header("OK-ACCESS-KEY") != self.key.api_key {
+            return refuse("50111", "Invalid OK-ACCESS-KEY");
+        }
+        if header("OK-ACCESS-PASSPHRASE") != self.key.passphrase {
+            return refuse("50105", "Invalid OK-ACCESS-PASSPHRASE");
+        }
+        let timestamp = header("OK-ACCESS-TIMESTAMP");
+        let Ok(sent) = chrono::DateTime::parse_from_rfc3339(timestamp) else {
+            return refuse("50112", "Invalid OK-ACCESS-TIMESTAMP");
+        };
+        if (sent.timestamp_millis() - now).abs() > 30_000 {
+            return refuse("50102", "Timestamp request expired");
+        }
+        let path = super::api::request_path(&request.path, &request.query);
+        if auth::signature(&self.secret, timestamp, &request.method, &path, &request.body_text())
+            != header("OK-ACCESS-SIGN")
+        {
+            return refuse("50113", "Invalid Sign");
+        }
+        Ok(())
+    }
+
+    /// A page of `book`'s bills, newest first, strictly older than `after` (a bill id for the
+    /// trading account, a time in ms for the funding account).
+    fn bills(&self, book: Book, query: &str) -> Response {
+        let params: BTreeMap<String, String> = decode_pairs(query).into_iter().collect();
+        let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
+            None => 100,
+            Some(Ok(limit @ 1..=100)) => limit,
+            Some(_) => return error(400, "51000", "Parameter limit error"),
+        };
+        let after = match params.get("after").map(|a| a.parse::<i64>()) {
+            None => None,
+            Some(Ok(after)) => Some(after),
+            Some(Err(_)) => return error(400, "51000", "Parameter after error"),
+        };
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut chosen: Vec<&Bill> = generator
+            .bills
+            .iter()
+            .filter(|b| b.book == book)
+            .filter(|b| match (book, after) {
+                (_, None) => true,
+                (Book::Trading, Some(after)) => i64::try_from(b.id).unwrap_or(i64::MAX) < after,
+                (Book::Funding, Some(after)) => b.ts < after,
+            })
+            .collect();
+        chosen.sort_by_key(|b| std::cmp::Reverse((b.ts, b.id)));
+        ok(chosen.into_iter().take(limit).map(Bill::json).collect())
+    }
+
+    fn balance(&self) -> Response {
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let details: Vec<serde_json::Value> = generator
+            .book(Book::Trading)
+            .into_iter()
+            .map(|(ccy, amount)| {
+                let amount = amount.normalize().to_string();
+                serde_json::json!({ "ccy": ccy, "cashBal": amount, "eq": amount, "availBal": amount, "frozenBal": "0" })
+            })
+            .collect();
+        ok(vec![serde_json::json!({ "totalEq": "", "details": details, "uTime": now_ms().to_string() })])
+    }
+
+    fn asset_balances(&self) -> Response {
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        ok(generator
+            .book(Book::Funding)
+            .into_iter()
+            .filter(|(_, amount)| !amount.is_zero())
+            .map(|(ccy, amount)| {
+                let amount = amount.normalize().to_string();
+                serde_json::json!({ "ccy": ccy, "bal": amount, "availBal": amount, "frozenBal": "0" })
+            })
+            .collect())
+    }
+
+    fn config(&self) -> Response {
+        let perm = if self.key_may_withdraw { "read_only,withdraw" } else { "read_only" };
+        ok(vec![serde_json::json!({
+            "uid": "44705892343619584", "mainUid": "44705892343619584", "acctLv": "1", "posMode": "net_mode",
+            "label": "cointally", "ip": "", "perm": perm,
+        })])
+    }
+}
+
+impl Handler for State {
+    fn handle(&self, request: &Request) -> Response {
+        let now = now_ms();
+        self.count(|s| *s.requests_by_path.entry(request.path.clone()).or_default() += 1);
+        let Some(endpoint) = Endpoint::from_path(&request.path) else {
+            return error(404, "50030", "Illegal request");
+        };
+        if request.method != "GET" {
+            return error(405, "50030", "Illegal request");
+        }
+        if !self.admit(endpoint, now) {
+            self.count(|s| s.rate_limited += 1);
+            return error(
+                429,
+                "50011",
+                "Rate limit reached. Please refer to API documentation and throttle requests accordingly.",
+            );
+        }
+        if endpoint == Endpoint::Time {
+            return ok(vec![serde_json::json!({ "ts": now.to_string() })]);
+        }
+        if let Err(refused) = self.authenticate(request, now) {
+            return refused;
+        }
+        match endpoint {
+            Endpoint::BillsArchive => self.bills(Book::Trading, &request.query),
+            Endpoint::AssetBills => self.bills(Book::Funding, &request.query),
+            Endpoint::Balance => self.balance(),
+            Endpoint::AssetBalances => self.asset_balances(),
+            Endpoint::Config | Endpoint::Time => self.config(),
+        }
+    }
+
+    fn error_response(&self, status: u16, _request: &Request) -> Response {
+        if status == 429 {
+            return error(429, "50011", "Rate limit reached");
+        }
+        error(status, "50001", "Service temporarily unavailable. Please try again later.")
+    }
+}

@@ -1,0 +1,65 @@
+use super::*;
+
+fn sim() -> OkxSim {
+    let profile = OkxProfile { bills: 300, ..OkxProfile::demo() };
+    start(SimConfig { profile, metered: false, ..SimConfig::demo(7) }).unwrap()
+}
+
+#[test]
+fn the_bills_add_up_to_the_balances_and_never_go_negative() {
+    let sim = sim();
+    let bills = sim.bills();
+    assert!(bills.len() >= 300, "{}", bills.len());
+    let mut totals: BTreeMap<(Book, String), Decimal> = BTreeMap::new();
+    for bill in &bills {
+        let total = totals.entry((bill.book, bill.ccy.clone())).or_default();
+        *total += bill.change;
+        assert!(!total.is_sign_negative(), "{bill:?}");
+        assert_eq!(*total, bill.balance, "{bill:?}");
+    }
+    let mut by_ccy: BTreeMap<String, Decimal> = BTreeMap::new();
+    for ((_, ccy), amount) in totals {
+        *by_ccy.entry(ccy).or_default() += amount;
+    }
+    by_ccy.retain(|_, amount| !amount.is_zero());
+    let by_ccy: BTreeMap<String, Decimal> = by_ccy.into_iter().map(|(c, a)| (c, a.normalize())).collect();
+    assert_eq!(by_ccy, sim.balances());
+    let kinds: std::collections::BTreeSet<&str> = bills.iter().map(|b| b.kind).collect();
+    for kind in ["1", "2", "75", "130", "131", "139", "221"] {
+        assert!(kinds.contains(kind), "no bill of type {kind}: {kinds:?}");
+    }
+    // Ids grow with time within each account.
+    for book in [Book::Trading, Book::Funding] {
+        let ids: Vec<(i64, u64)> = bills.iter().filter(|b| b.book == book).map(|b| (b.ts, b.id)).collect();
+        assert!(ids.windows(2).all(|w| w[0].0 <= w[1].0 && w[0].1 < w[1].1), "{book:?}");
+    }
+}
+
+#[test]
+fn a_wrong_signature_passphrase_or_stale_timestamp_is_refused_with_okx_codes() {
+    let sim = sim();
+    let key = SimKey::demo();
+    let client = reqwest::blocking::Client::new();
+    let call = |passphrase: &str, secret: &str, ts_ms: i64| {
+        let ts = auth::timestamp(ts_ms);
+        let path = "/api/v5/account/config";
+        let sign = auth::signature(&Secret::new(secret), &ts, "GET", path, "");
+        let answer = client
+            .get(format!("{}{path}", sim.base_url()))
+            .header("OK-ACCESS-KEY", &key.api_key)
+            .header("OK-ACCESS-SIGN", sign)
+            .header("OK-ACCESS-TIMESTAMP", ts)
+            .header("OK-ACCESS-PASSPHRASE", passphrase)
+            .send()
+            .unwrap();
+        let status = answer.status().as_u16();
+        let body: serde_json::Value = serde_json::from_str(&answer.text().unwrap()).unwrap();
+        (status, body["code"].as_str().unwrap_or_default().to_owned())
+    };
+    let now = now_ms();
+    assert_eq!(call(&key.passphrase, &key.secret, now), (200, "0".to_owned()));
+    assert_eq!(call(&key.passphrase, "WRONG", now), (401, "50113".to_owned()));
+    assert_eq!(call("wrong", &key.secret, now), (401, "50105".to_owned()));
+    assert_eq!(call(&key.passphrase, &key.secret, now - 60_000), (401, "50102".to_owned()));
+    assert_eq!(sim.stats().refused, 3);
+}

@@ -1,0 +1,346 @@
+//! `cointally sync` against the OKX simulator: the trading and funding accounts' bills once,
+//! balances equal currency by currency; re-runs that fetch only what is new; faults and kills
+//! that change nothing; the per-endpoint limits never tripped; keys refused with nothing
+//! written and no secret (nor the passphrase) shown.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use cointally_exchanges::okx::api::Budget;
+use cointally_exchanges::okx::sim::history::OkxProfile;
+use cointally_exchanges::okx::sim::{self, OkxSim, SimConfig, SimKey};
+use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
+use common::{Run, Sandbox};
+use rust_decimal::Decimal;
+
+/// Adds the OKX account `main` whose key is in $SIM_KEY, $SIM_SECRET and $SIM_PASSPHRASE.
+const ADD_ACCOUNT: [&str; 11] = [
+    "account",
+    "add",
+    "okx",
+    "--label",
+    "main",
+    "--key-env",
+    "SIM_KEY",
+    "--secret-env",
+    "SIM_SECRET",
+    "--passphrase-env",
+    "SIM_PASSPHRASE",
+];
+
+const BILLS_PATH: &str = "/api/v5/account/bills-archive";
+const ASSET_BILLS_PATH: &str = "/api/v5/asset/bills";
+
+/// An unmetered simulator of about `bills` bills.
+fn config(bills: usize) -> SimConfig {
+    SimConfig { profile: OkxProfile { bills, ..OkxProfile::demo() }, metered: false, ..SimConfig::demo(21) }
+}
+
+/// A sandbox whose commands reach the simulator, pacing for its limits.
+struct Synced {
+    sb: Sandbox,
+}
+
+impl Synced {
+    fn new(sim: &OkxSim, key: &SimKey, budget: Option<Budget>) -> Synced {
+        let sb = Sandbox::new();
+        sb.set_env("SIM_KEY", &key.api_key);
+        sb.set_env("SIM_SECRET", &key.secret);
+        sb.set_env("SIM_PASSPHRASE", &key.passphrase);
+        sb.set_env("COINTALLY_OKX_BASE_URL", &sim.base_url());
+        if let Some(budget) = budget {
+            sb.set_env("COINTALLY_OKX_BUDGET", &budget.render());
+        }
+        let synced = Synced { sb };
+        synced.sb.ok(&["init"]);
+        synced
+    }
+
+    /// Unpaced: the simulator meters nothing.
+    fn fast(sim: &OkxSim, key: &SimKey) -> Synced {
+        Synced::new(sim, key, Some(Budget { limit: 1_000_000, window_seconds: 1 }))
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.sb.run(args)
+    }
+
+    fn ok(&self, args: &[&str]) -> Run {
+        self.sb.ok(args)
+    }
+
+    fn balances(&self) -> BTreeMap<String, Decimal> {
+        self.sb.balances("main")
+    }
+
+    fn events(&self) -> Vec<serde_json::Value> {
+        self.sb.events("main")
+    }
+}
+
+fn totals(summary: &serde_json::Value, field: &str) -> u64 {
+    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
+}
+
+fn calls(sim: &OkxSim, path: &str) -> u64 {
+    sim.stats().requests_by_path.get(path).copied().unwrap_or(0)
+}
+
+#[test]
+fn a_full_sync_has_every_bill_once_and_the_balances_and_a_resync_asks_only_whats_new() {
+    let sim = sim::start(config(700)).unwrap();
+    let s = Synced::fast(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.ok(&["--json", "sync"]).json();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    assert_eq!(s.balances(), sim.balances());
+    let served = sim.bills();
+    assert_eq!(totals(&first, "new_records") as usize, served.len());
+    let events = s.events();
+    assert_eq!(events.len(), served.len());
+    let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
+    let typed = |kinds: &[&str]| served.iter().filter(|b| kinds.contains(&b.kind)).count();
+    use cointally_exchanges::okx::sim::history::Book;
+    let trades = served.iter().filter(|b| b.book == Book::Trading && b.kind == "2").count();
+    assert_eq!(count("trade"), trades);
+    assert_eq!(count("staking"), typed(&["139"]));
+    assert_eq!(count("unknown"), 0);
+    assert!(count("internal_transfer") > 0 && count("deposit") > 0 && count("withdrawal") > 0);
+    // The first walk of each stream says how far back OKX's API reaches.
+    let warnings = first["accounts"][0].to_string();
+    assert!(warnings.contains("last 3 months") && warnings.contains("last month"), "{first}");
+    let (bills_calls, asset_calls) = (calls(&sim, BILLS_PATH), calls(&sim, ASSET_BILLS_PATH));
+
+    // Again: nothing new, and one call per stream only.
+    let second = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&second, "new_records"), 0, "{second}");
+    assert_eq!((calls(&sim, BILLS_PATH), calls(&sim, ASSET_BILLS_PATH)), (bills_calls + 1, asset_calls + 1));
+    assert_eq!(s.events(), events);
+
+    // New trades and a bill of a type cointally does not know: fetched, and only they; the
+    // unknown one kept with its leg, never fatal.
+    let before = sim.bills().len();
+    assert_eq!(sim.add_trades(5), 5);
+    let unknown_id = sim.insert("USDT", Decimal::new(75, 1), "9999");
+    let third = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&third, "new_records") as usize, sim.bills().len() - before, "{third}");
+    assert_eq!(totals(&third, "unknown_records"), 1, "{third}");
+    assert_eq!(s.balances(), sim.balances());
+    let unknown: Vec<serde_json::Value> = s.events().into_iter().filter(|e| e["kind"] == "unknown").collect();
+    assert_eq!(unknown.len(), 1);
+    assert_eq!(unknown[0]["external_id"], format!("fund-{unknown_id}"));
+
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+}
+
+#[test]
+fn the_documented_limits_are_never_tripped() {
+    // OKX's own limits (bills-archive 5 per 2 s): about 700 trading bills take more pages
+    // than one window allows, and not one call is refused.
+    let sim = sim::start(SimConfig { metered: true, ..config(1_000) }).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo(), None);
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert!(calls(&sim, BILLS_PATH) > 5, "{} calls", calls(&sim, BILLS_PATH));
+    assert_eq!(sim.stats().rate_limited, 0, "the limit was tripped");
+    assert_eq!(s.balances(), sim.balances());
+}
+
+#[test]
+fn faults_do_not_change_the_ledger() {
+    let clean = sim::start(config(700)).unwrap();
+    let reference = Synced::fast(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet"]);
+
+    let faults = FaultConfig {
+        rate_permille: 250,
+        seed: 4,
+        kinds: vec![FaultKind::ServerError, FaultKind::Truncated, FaultKind::TooManyRequests, FaultKind::Timeout],
+    };
+    let faulty = sim::start(SimConfig { faults: Some(faults), ..config(700) }).unwrap();
+    let s = Synced::fast(&faulty, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync"]).json();
+    assert!(faulty.stats().faults > 0, "no fault was injected");
+    assert!(totals(&run, "retries") > 0, "no fault was met: {run}");
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), faulty.balances());
+}
+
+#[test]
+fn a_killed_sync_resumes_to_the_same_ledger() {
+    let clean = sim::start(config(1_000)).unwrap();
+    let reference = Synced::fast(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet"]);
+    let all = reference.events().len();
+
+    // One call a second per endpoint: the walk of about seven trading pages takes six
+    // seconds, and the kills strike between its pages.
+    let paced = Budget { limit: 1, window_seconds: 1 };
+    let target = sim::start(SimConfig { budget: Some(paced), metered: true, ..config(1_000) }).unwrap();
+    let s = Synced::new(&target, &SimKey::demo(), Some(paced));
+    s.ok(&ADD_ACCOUNT);
+    let mut partial = Vec::new();
+    for delay_ms in [2_500u64, 4_500] {
+        s.sb.kill_after(&["--quiet", "sync"], delay_ms);
+        partial.push(s.events().len());
+    }
+    // At least one kill struck in the middle of the walk: some pages stored, not all.
+    assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), target.balances());
+}
+
+#[test]
+fn a_key_that_may_withdraw_is_refused_unless_allowed() {
+    let sim = sim::start(SimConfig { key_may_withdraw: true, ..config(40) }).unwrap();
+    let s = Synced::fast(&sim, &SimKey::demo());
+    let refused = s.run(&ADD_ACCOUNT);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("withdraw"), "{}", refused.stderr);
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+    let mut allowed = ADD_ACCOUNT.to_vec();
+    allowed.push("--allow-withdraw-key");
+    s.ok(&allowed);
+    let run = s.ok(&["sync"]);
+    assert!(run.stderr.contains("can withdraw"), "{}", run.stderr);
+}
+
+#[test]
+fn a_key_without_its_passphrase_is_refused_before_anything_is_stored() {
+    let sim = sim::start(config(40)).unwrap();
+    let s = Synced::fast(&sim, &SimKey::demo());
+    let without = s.run(&ADD_ACCOUNT[..9]);
+    assert_eq!(without.code, 2, "{}", without.stderr);
+    assert!(without.stderr.contains("--passphrase-env"), "{}", without.stderr);
+    // At the prompt (here standard input): key, secret, passphrase, one a line.
+    let key = SimKey::demo();
+    let input = format!("{}\n{}\n{}\n", key.api_key, key.secret, key.passphrase);
+    let added = s.sb.run_with_input(&["account", "add", "okx", "--label", "main"], &input);
+    assert_eq!(added.code, 0, "{}", added.stderr);
+    let stored = std::fs::read_to_string(s.sb.credentials()).unwrap();
+    assert!(stored.contains("passphrase"), "the passphrase was not stored with the key");
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(s.balances(), sim.balances());
+    // A key for an exchange whose keys have no passphrase does not take one.
+    let refused = s.run(&[
+        "account",
+        "add",
+        "bitfinex",
+        "--label",
+        "b",
+        "--key-env",
+        "K",
+        "--secret-env",
+        "S",
+        "--passphrase-env",
+        "P",
+    ]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+}
+
+#[test]
+fn a_wrong_secret_or_passphrase_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
+    let sim = sim::start(config(60)).unwrap();
+    let wrong = SimKey { secret: "A-SECRET-THAT-IS-NOT-THE-KEYS-0123456789".into(), ..SimKey::demo() };
+    let s = Synced::fast(&sim, &wrong);
+    let add = s.run(&ADD_ACCOUNT);
+    assert_eq!(add.code, 3, "{}", add.stderr);
+    assert!(add.stderr.contains("account main"), "{}", add.stderr);
+    assert!(add.stderr.contains("does not belong to this API key"), "{}", add.stderr);
+    assert!(!add.stderr.contains(&wrong.secret));
+    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+
+    let bad_passphrase = SimKey { passphrase: "not-the-passphrase-4321".into(), ..SimKey::demo() };
+    let p = Synced::fast(&sim, &bad_passphrase);
+    let add = p.run(&ADD_ACCOUNT);
+    assert_eq!(add.code, 3, "{}", add.stderr);
+    assert!(add.stderr.contains("passphrase was refused"), "{}", add.stderr);
+    assert!(!add.stderr.contains(&bad_passphrase.passphrase));
+
+    // Added without the variables set, so without a check: it fails at sync with nothing written.
+    let mut add = s.sb.command(&ADD_ACCOUNT);
+    add.env_remove("SIM_KEY").env_remove("SIM_SECRET").env_remove("SIM_PASSPHRASE");
+    assert!(add.status().unwrap().success());
+    let sync = s.run(&["-vv", "sync"]);
+    assert_eq!(sync.code, 3, "{}", sync.stderr);
+    assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));
+    for text in [&sync.stdout, &sync.stderr] {
+        assert!(!text.contains(&wrong.secret));
+    }
+    let bytes = common::ledger_bytes(&s.sb.ledger());
+    assert!(!bytes.windows(wrong.secret.len()).any(|w| w == wrong.secret.as_bytes()));
+
+    // The right key, verbose, with faults: no secret reaches the output or the ledger.
+    let right = SimKey::demo();
+    let faults = FaultConfig { rate_permille: 100, seed: 9, kinds: vec![FaultKind::ServerError, FaultKind::Truncated] };
+    let sim = sim::start(SimConfig { faults: Some(faults), ..config(300) }).unwrap();
+    let s = Synced::fast(&sim, &right);
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["-vv", "sync"]);
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains(&right.secret));
+        assert!(!text.contains(&right.passphrase), "the passphrase reached the output");
+        assert!(!text.contains(&right.api_key), "the API key reached the output");
+    }
+    let bytes = common::ledger_bytes(&s.sb.ledger());
+    for secret in [&right.secret, &right.api_key, &right.passphrase] {
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    }
+}
+
+/// The simulator's trading account bills written as OKX's bill archive CSV (no `type` column,
+/// as documented; newest first).
+fn archive_csv(sim: &OkxSim) -> String {
+    use cointally_exchanges::okx::sim::history::Book;
+    let mut csv = String::from("instType,billId,subType,ts,balChg,bal,sz,px,ccy,fee,instId\n");
+    for bill in sim.bills().iter().rev().filter(|b| b.book == Book::Trading) {
+        let sub_type = match (bill.kind, bill.sub_type, bill.change.is_sign_negative()) {
+            ("2", sub, _) => sub,
+            (_, _, true) => "12",
+            _ => "11",
+        };
+        let px = if bill.px.is_zero() { String::new() } else { bill.px.normalize().to_string() };
+        csv.push_str(&format!(
+            "SPOT,{},{sub_type},{},{},{},{},{px},{},{},{}\n",
+            bill.id,
+            bill.ts,
+            bill.change.normalize(),
+            bill.balance.normalize(),
+            bill.change.abs().normalize(),
+            bill.ccy,
+            bill.fee.normalize(),
+            bill.inst_id
+        ));
+    }
+    csv
+}
+
+#[test]
+fn an_archive_and_the_api_of_one_account_meet_instead_of_doubling() {
+    use cointally_exchanges::okx::sim::history::Book;
+    let sim = sim::start(config(300)).unwrap();
+    let s = Synced::fast(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let file = s.sb.path("okx-bills-2025q4.csv");
+    std::fs::write(&file, archive_csv(&sim)).unwrap();
+    s.ok(&["import", file.to_str().unwrap(), "--account", "main"]);
+    let trading = sim.bills().iter().filter(|b| b.book == Book::Trading).count();
+    let imported = s.events();
+    assert_eq!(imported.len(), trading);
+    assert!(imported.iter().all(|e| e["kind"] != "unknown"), "every subtype of the file is known");
+
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&run, "new_records") as usize, sim.bills().len());
+    assert_eq!(totals(&run, "new_events") as usize, sim.bills().len() - trading, "the API doubled the archive: {run}");
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert_eq!(s.events().len(), sim.bills().len());
+    assert_eq!(s.balances(), sim.balances());
+}
