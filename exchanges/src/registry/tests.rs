@@ -28,7 +28,18 @@ fn the_exchanges_with_an_api_are_the_first_three_gemini_bitstamp_and_binanceus()
         entries().iter().filter(|entry| entry.api.is_some()).map(|entry| entry.exchange.as_str()).collect();
     assert_eq!(
         with_api,
-        BTreeSet::from(["binance", "kraken", "coinbase", "gemini", "bitstamp", "bitfinex", "binanceus", "kucoin", "bybit", "okx"])
+        BTreeSet::from([
+            "binance",
+            "kraken",
+            "coinbase",
+            "gemini",
+            "bitstamp",
+            "bitfinex",
+            "binanceus",
+            "kucoin",
+            "bybit",
+            "okx"
+        ])
     );
     for entry in entries() {
         // An exchange synced by API can re-normalise what it stored, and takes a key.
