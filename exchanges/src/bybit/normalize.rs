@@ -384,10 +384,13 @@ mod tests {
         (asset.to_owned(), amount.to_owned(), role)
     }
 
+    /// A fixture's stream, its name, the kind it becomes and its legs.
+    type Case = (&'static str, &'static str, EventKind, Vec<(String, String, LegRole)>);
+
     #[test]
     fn each_fixture_becomes_its_kind_with_its_exact_legs() {
         use LegRole::{Fee, Received, Sent};
-        let cases: Vec<(&str, &str, EventKind, Vec<(String, String, LegRole)>)> = vec![
+        let cases: Vec<Case> = vec![
             (LOG, "trade_base", EventKind::Trade, vec![leg("BTC", "0.0105", Received), leg("BTC", "-0.0000105", Fee)]),
             (LOG, "trade_quote", EventKind::Trade, vec![leg("USDT", "-1000.5", Sent)]),
             (LOG, "transfer_in", EventKind::InternalTransfer, vec![leg("USDT", "500", Received)]),

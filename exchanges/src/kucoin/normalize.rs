@@ -238,9 +238,12 @@ mod tests {
         event.legs.iter().map(|leg| (leg.asset.as_str(), leg.amount.to_string(), leg.role)).collect()
     }
 
+    /// A fixture's name, the kind it becomes and its legs (asset, amount, role).
+    type Case = (&'static str, EventKind, &'static [(&'static str, &'static str, LegRole)]);
+
     #[test]
     fn each_fixture_becomes_its_kind_with_its_exact_legs() {
-        let cases: [(&str, EventKind, &[(&str, &str, LegRole)]); 11] = [
+        let cases: [Case; 11] = [
             ("trade_in", EventKind::Trade, &[("BTC", "0.015", LegRole::Received)]),
             (
                 "trade_out_with_fee",
