@@ -61,6 +61,12 @@ struct Simulated {
 fn start_simulators() -> anyhow::Result<Vec<Simulated>> {
     let mut started = Vec::new();
     for exchange in Exchange::ALL {
+        // Bybit's demo account does not yet re-sync clean (a second demo run on the same ledger
+        // finds its balances off: a known problem, see the README's Bybit section), so the demo
+        // leaves it out; `sandbox serve --exchange bybit` still serves it.
+        if exchange == Exchange::Bybit {
+            continue;
+        }
         let entry = registry::entry(exchange);
         if let Some(simulator) = entry.simulator {
             let sim = (simulator.demo)(SEED)?;
