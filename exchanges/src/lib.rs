@@ -35,6 +35,8 @@ pub mod rows;
 pub mod secret;
 #[cfg(feature = "sandbox")]
 pub mod sim;
+#[cfg(feature = "sandbox")]
+pub mod simulators;
 pub mod time;
 
 pub use amount::{AmountError, parse_amount};

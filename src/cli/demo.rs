@@ -20,7 +20,8 @@ use std::sync::Arc;
 use cointally_exchanges::Exchange;
 use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
 use cointally_exchanges::prices::CandleSource;
-use cointally_exchanges::registry::{self, Activity, DemoSim, Outcome};
+use cointally_exchanges::registry;
+use cointally_exchanges::simulators::{self, Activity, DemoSim, Outcome};
 use cointally_exchanges::time::{format_rfc3339, from_millis};
 use rust_decimal::Decimal;
 
@@ -67,10 +68,10 @@ fn start_simulators() -> anyhow::Result<Vec<Simulated>> {
         if exchange == Exchange::Bybit {
             continue;
         }
-        let entry = registry::entry(exchange);
-        if let Some(simulator) = entry.simulator {
+        if let Some(simulator) = simulators::simulator(exchange) {
             let sim = (simulator.demo)(SEED)?;
-            started.push(Simulated { exchange, title: entry.title, label: format!("{exchange}-api"), sim });
+            let title = registry::entry(exchange).title;
+            started.push(Simulated { exchange, title, label: format!("{exchange}-api"), sim });
         }
     }
     Ok(started)

@@ -2,7 +2,7 @@
 //! simulator on this machine, to try cointally (or another tool) against it with no real key.
 
 use cointally_exchanges::Exchange;
-use cointally_exchanges::registry;
+use cointally_exchanges::simulators;
 
 use super::{Context, Failure};
 
@@ -28,11 +28,11 @@ pub struct ServeArgs {
 pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
     let Command::Serve(args) = command;
     let exchange: Exchange = args.exchange.parse().map_err(|e| Failure::input(format!("{e}")))?;
-    let Some(simulator) = registry::entry(exchange).simulator else {
-        let mut available: Vec<String> = registry::entries()
-            .iter()
-            .filter(|entry| entry.simulator.is_some())
-            .map(|entry| format!("--exchange {}", entry.exchange))
+    let Some(simulator) = simulators::simulator(exchange) else {
+        let mut available: Vec<String> = Exchange::ALL
+            .into_iter()
+            .filter(|&exchange| simulators::simulator(exchange).is_some())
+            .map(|exchange| format!("--exchange {exchange}"))
             .collect();
         available.sort();
         return Err(Failure::input(format!("there is no simulator for {exchange} yet"))

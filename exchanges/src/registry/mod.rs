@@ -2,9 +2,9 @@
 //!
 //! Every place that depends on which exchange an account lives on asks [`entry`] (or walks
 //! [`entries`]): the sync's connector, the normaliser of stored raw records, the CSV importer's
-//! formats, the price sources, the key checks of `account add`, and (with the `sandbox`
-//! feature) the simulators of `sandbox serve` and the demo. Nothing else names an exchange, and
-//! the trait modules ([`crate::adapter`], [`crate::prices`]) know none of their implementations.
+//! formats, the price sources and the key checks of `account add`; their simulators are listed
+//! apart, in [`crate::simulators`] (only the sandbox command and the demo reach them). Nothing
+//! else names an exchange, and the trait modules ([`crate::adapter`], [`crate::prices`]) know none of their implementations.
 //!
 //! # Adding an exchange
 //!
@@ -14,7 +14,8 @@
 //!    (`adapter.rs`), the normaliser (`normalize.rs`), asset codes (`assets.rs`), export readers
 //!    (`csv.rs`), candles (`prices.rs`), a simulator (`sim/`), and the functions this table
 //!    points at (`connect.rs`; `sandbox.rs` for the simulator, behind the `sandbox` feature).
-//! 3. Fill in its line in [`ENTRIES`]: what it does not support stays `None` or empty.
+//! 3. Fill in its line in [`ENTRIES`]: what it does not support stays `None` or empty; and its
+//!    simulator's line in [`crate::simulators::simulator`].
 //! 4. Add its fixtures (`fixtures/<exchange>/`), its tests, and its section in the README.
 //!
 //! The unit tests check that every [`Exchange`] has exactly one entry.
@@ -30,9 +31,6 @@ use crate::http::{ClientConfig, Clock, FetchError, Limiter};
 use crate::prices::{BaseUrls, CandleSource};
 pub use crate::rows::CsvFormat;
 use crate::{NewEvent, binance, binanceus, bitfinex, bitstamp, bybit, coinbase, gemini, kraken, kucoin, okx};
-
-#[cfg(feature = "sandbox")]
-pub use crate::sim::demo::{Activity, Answer, DemoPrices, DemoSim, Outcome, Serving, Simulator};
 
 /// A place an account lives: an exchange, or a self-custody wallet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -124,9 +122,6 @@ pub struct Entry {
     /// year 2025): the Form 8949 box of a sale there and the standing-order note of a method
     /// election depend on it.
     pub us_broker: bool,
-    /// Its bundled simulator.
-    #[cfg(feature = "sandbox")]
-    pub simulator: Option<Simulator>,
 }
 
 /// Opens a price source at a base URL (production when `None`).
@@ -158,18 +153,7 @@ const PLAIN_KEYS: Keys = Keys { key_prompt: None, pem_secret: None, check: None,
 
 /// An exchange cointally knows by name only: history from files of the generic layout.
 const fn files_only(exchange: Exchange, title: &'static str) -> Entry {
-    Entry {
-        exchange,
-        title,
-        api: None,
-        normalize: None,
-        csv: &[],
-        prices: None,
-        keys: PLAIN_KEYS,
-        us_broker: false,
-        #[cfg(feature = "sandbox")]
-        simulator: None,
-    }
+    Entry { exchange, title, api: None, normalize: None, csv: &[], prices: None, keys: PLAIN_KEYS, us_broker: false }
 }
 
 /// Every exchange, one line each; the CSV formats of the list are detected in this order.
@@ -187,8 +171,6 @@ pub static ENTRIES: &[Entry] = &[
         prices: Some(PriceSource { rank: 0, open: coinbase::connect::prices }),
         keys: coinbase::connect::KEYS,
         us_broker: true,
-        #[cfg(feature = "sandbox")]
-        simulator: Some(coinbase::sandbox::SIMULATOR),
     },
     Entry {
         exchange: Exchange::Kraken,
@@ -203,8 +185,6 @@ pub static ENTRIES: &[Entry] = &[
         prices: Some(PriceSource { rank: 2, open: kraken::connect::prices }),
         keys: PLAIN_KEYS,
         us_broker: true,
-        #[cfg(feature = "sandbox")]
-        simulator: Some(kraken::sandbox::SIMULATOR),
     },
     Entry {
         exchange: Exchange::Binance,
@@ -219,8 +199,6 @@ pub static ENTRIES: &[Entry] = &[
         prices: Some(PriceSource { rank: 1, open: binance::connect::prices }),
         keys: PLAIN_KEYS,
         us_broker: false,
-        #[cfg(feature = "sandbox")]
-        simulator: Some(binance::sandbox::SIMULATOR),
     },
     Entry {
         exchange: Exchange::Gemini,
@@ -235,8 +213,6 @@ pub static ENTRIES: &[Entry] = &[
         prices: None,
         keys: PLAIN_KEYS,
         us_broker: true,
-        #[cfg(feature = "sandbox")]
-        simulator: Some(gemini::sandbox::SIMULATOR),
     },
     Entry {
         exchange: Exchange::Bitstamp,
@@ -253,8 +229,6 @@ pub static ENTRIES: &[Entry] = &[
         prices: Some(PriceSource { rank: 3, open: bitstamp::connect::prices }),
         keys: PLAIN_KEYS,
         us_broker: false,
-        #[cfg(feature = "sandbox")]
-        simulator: Some(bitstamp::sandbox::SIMULATOR),
     },
     Entry {
         exchange: Exchange::Kucoin,
@@ -269,8 +243,6 @@ pub static ENTRIES: &[Entry] = &[
         prices: None,
         keys: kucoin::connect::KEYS,
         us_broker: false,
-        #[cfg(feature = "sandbox")]
-        simulator: Some(kucoin::sandbox::SIMULATOR),
     },
     Entry {
         exchange: Exchange::Bybit,
@@ -285,8 +257,6 @@ pub static ENTRIES: &[Entry] = &[
         prices: None,
         keys: PLAIN_KEYS,
         us_broker: false,
-        #[cfg(feature = "sandbox")]
-        simulator: Some(bybit::sandbox::SIMULATOR),
     },
     Entry {
         exchange: Exchange::Bitfinex,
@@ -301,8 +271,6 @@ pub static ENTRIES: &[Entry] = &[
         prices: None,
         keys: PLAIN_KEYS,
         us_broker: false,
-        #[cfg(feature = "sandbox")]
-        simulator: Some(bitfinex::sandbox::SIMULATOR),
     },
     Entry {
         exchange: Exchange::BinanceUs,
@@ -317,8 +285,6 @@ pub static ENTRIES: &[Entry] = &[
         prices: None,
         keys: PLAIN_KEYS,
         us_broker: true,
-        #[cfg(feature = "sandbox")]
-        simulator: Some(binanceus::sandbox::SIMULATOR),
     },
     Entry {
         exchange: Exchange::Okx,
@@ -333,8 +299,6 @@ pub static ENTRIES: &[Entry] = &[
         prices: None,
         keys: okx::connect::KEYS,
         us_broker: false,
-        #[cfg(feature = "sandbox")]
-        simulator: Some(okx::sandbox::SIMULATOR),
     },
     files_only(Exchange::Wallet, "self-custody wallet"),
     files_only(Exchange::Other, "other"),

@@ -144,14 +144,6 @@ fn open_sources_gives_coinbase_binance_then_kraken_at_their_base_urls() {
     assert!(matches!(bad, Err(FetchError::Setup { .. })));
 }
 
-#[cfg(feature = "sandbox")]
-#[test]
-fn the_exchanges_with_a_simulator_are_those_with_an_api() {
-    for entry in entries() {
-        assert_eq!(entry.simulator.is_some(), entry.api.is_some(), "{}", entry.exchange);
-    }
-}
-
 #[test]
 fn loopback_urls_are_told_from_others() {
     for local in ["http://127.0.0.1:8080", "http://127.4.5.6/", "http://LOCALHOST:3000/x", "http://[::1]:99"] {
