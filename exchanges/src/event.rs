@@ -254,6 +254,11 @@ pub struct FiatValue {
     pub currency: String,
 }
 
+/// The external-id prefix of a details record: a record that is not an event of its own but
+/// adds its tx hash, address and network to the event another stream of the same account
+/// already made for the same movement (see [`NewEvent::details`]).
+pub const DETAILS_PREFIX: &str = "details:";
+
 impl NewEvent {
     /// An event with no optional details; set them with struct update syntax.
     pub fn new(external_id: impl Into<String>, time: DateTime<Utc>, kind: EventKind, legs: Vec<Leg>) -> NewEvent {
@@ -268,6 +273,20 @@ impl NewEvent {
             note: None,
             fiat_value: None,
         }
+    }
+
+    /// A details record: a deposit's or withdrawal's tx hash, address and network from a history
+    /// that repeats a movement another stream (the exchange's ledger) already records as an
+    /// event. The ledger attaches them to the account's event of the same `kind`, the same asset
+    /// and the same absolute amount in its one non-fee leg, closest in time (within three days),
+    /// and makes no event of it: nothing is counted twice. `id` is the history's own id.
+    pub fn details(id: impl std::fmt::Display, time: DateTime<Utc>, kind: EventKind, leg: Leg) -> NewEvent {
+        NewEvent::new(format!("{DETAILS_PREFIX}{id}"), time, kind, vec![leg])
+    }
+
+    /// Whether this is a [details record](NewEvent::details), not an event.
+    pub fn is_details(&self) -> bool {
+        self.external_id.starts_with(DETAILS_PREFIX)
     }
 }
 

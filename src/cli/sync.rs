@@ -184,6 +184,15 @@ fn print_summary(context: &Context, summaries: &[AccountSummary]) -> anyhow::Res
                 context.note(format!("warning: {} {}: {warning}", summary.account, e.endpoint));
             }
         }
+        if summary.details_waiting > 0 {
+            context.note(format!(
+                "warning: {}: {} deposit/withdrawal detail record{s} (tx hash, address) met no event of the account yet; \
+                 the next sync tries again",
+                summary.account,
+                summary.details_waiting,
+                s = if summary.details_waiting == 1 { "" } else { "s" }
+            ));
+        }
         if summary.error.is_none() {
             if summary.balance_differences.is_empty() {
                 context.note(format!("{}: every balance equals what {} reports", summary.account, summary.exchange));

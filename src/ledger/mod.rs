@@ -9,6 +9,7 @@ mod allocation;
 mod attention;
 mod balances;
 pub mod closed;
+mod details;
 mod elections;
 pub mod events;
 mod form1099da;
@@ -30,6 +31,7 @@ pub use accounts::{Account, CredentialSource, NewAccount};
 pub use allocation::{AllocatedLot, AllocationRule, StoredAllocation};
 pub use attention::Unreadable;
 pub use balances::Balance;
+pub use details::Attached;
 pub use elections::Election;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
 pub use form1099da::StatementRow;
@@ -56,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0012_sync_summaries.sql"),
     include_str!("../../schema/0013_allocation.sql"),
     include_str!("../../schema/0014_passphrase.sql"),
+    include_str!("../../schema/0015_event_details.sql"),
 ];
 
 /// The ledger version this build writes.

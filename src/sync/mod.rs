@@ -113,6 +113,10 @@ pub struct AccountSummary {
     /// Raw records of the account that no event could be made from (this run's and earlier
     /// runs'): `check` lists them, `renormalize` after an upgrade reads them.
     pub needs_attention: u64,
+    /// Deposit/withdrawal details (tx hashes from a history) that met no event of the account
+    /// yet: they wait, and every sync tries again (see [`crate::ledger::Ledger::attach_details`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub details_waiting: u64,
     /// Why the account's sync stopped early, if it did.
     pub error: Option<String>,
     /// Whether the error is the exchange refusing the key.
@@ -232,13 +236,15 @@ pub fn run(
             }
         }
     }
+    let mut waiting = Vec::with_capacity(jobs.len());
     for (job, state) in jobs.iter().zip(states.iter_mut()) {
         if state.error.is_none() {
             recheck(ledger, job, state)?;
         }
+        waiting.push(ledger.attach_details(job.account.id)?.waiting);
     }
     let mut summaries = Vec::new();
-    for (job, state) in jobs.iter().zip(states) {
+    for ((job, state), details_waiting) in jobs.iter().zip(states).zip(waiting) {
         let mut endpoints = state.endpoints;
         for (stream, records) in &state.pending {
             if records.is_empty() {
@@ -265,6 +271,7 @@ pub fn run(
             exchange: job.exchange.to_string(),
             endpoints: endpoints.into_values().collect(),
             needs_attention: ledger.unreadable_records(Some(&job.account.label))?.len() as u64,
+            details_waiting,
             ..AccountSummary::default()
         };
         if let Some((error, auth)) = state.error {
@@ -587,6 +594,10 @@ fn store_record(
         }
     };
     for event in record_events {
+        if event.is_details() {
+            writer.details(account_id, raw_id, event)?;
+            continue;
+        }
         if let Some(existing) = state.matcher.find(raw_id, event) {
             writer.link(existing, &[raw_id])?;
             continue;
@@ -726,4 +737,9 @@ fn differences(
             })
         })
         .collect())
+}
+
+/// Whether a count is zero (a field left out of JSON then).
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }

@@ -63,6 +63,7 @@ pub fn renormalize(
     let mut matched = 0;
     let mut writer = ledger.writer()?;
     writer.forget_api_events(account.id)?;
+    writer.forget_details(account.id)?;
     for (raw, events) in raws.iter().zip(&normalized) {
         let source = raw.stream.source();
         let events = match events {
@@ -74,6 +75,10 @@ pub fn renormalize(
             }
         };
         for event in events {
+            if event.is_details() {
+                writer.details(account.id, raw.id, event)?;
+                continue;
+            }
             if let Some(existing) = matcher.find(raw.id, event) {
                 writer.link(existing, &[raw.id])?;
                 matched += 1;
@@ -83,6 +88,7 @@ pub fn renormalize(
         }
     }
     writer.commit()?;
+    ledger.attach_details(account.id)?;
     Ok(Renormalized {
         account: account.label.clone(),
         records: raws.len() as u64,
