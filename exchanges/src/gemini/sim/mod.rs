@@ -56,6 +56,9 @@ pub enum Limits {
         /// How many times faster.
         speed: u32,
     },
+    /// Gemini's burst, never refilled: a test of the refusal whose outcome does not depend on
+    /// how fast the machine sends the requests.
+    Frozen,
 }
 
 impl Limits {
@@ -63,7 +66,7 @@ impl Limits {
     pub fn client_pace(self) -> Option<super::api::Pace> {
         let speed = match self {
             Limits::Off => return None,
-            Limits::Real => 1,
+            Limits::Real | Limits::Frozen => 1,
             Limits::Scaled { speed } => speed.max(1),
         };
         Some(super::api::Pace { capacity: BURST - 1, per_second: f64::from(speed) * PER_SECOND as f64 })
@@ -181,7 +184,7 @@ pub fn start(config: SimConfig) -> io::Result<GeminiSim> {
     let world = generate(config.seed, &market_profile);
     let generator = Generator::generate(config.seed, &world.market, &config.profile);
     let counter = config.limits.client_pace().map(|pace| {
-        let per_second_milli = (pace.per_second * 1000.0) as u64;
+        let per_second_milli = if config.limits == Limits::Frozen { 0 } else { (pace.per_second * 1000.0) as u64 };
         DecayingCounter::new(BURST, per_second_milli)
     });
     let state = Arc::new(State {
