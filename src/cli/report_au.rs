@@ -148,3 +148,36 @@ pub fn export(
     let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
     emit(context, &path, |file| render(format, &report, missing, file))
 }
+
+/// `export html` under ATO rules: the report's totals, each CGT event by Sydney date, the
+/// parcels held at 30 June.
+pub(super) fn page<'a>(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxArgs,
+    title: &'a str,
+    findings: &'a [crate::check::Finding],
+) -> anyhow::Result<crate::export::html::Page<'a>> {
+    let (c, _, currency) = compute(context, ledger, args)?;
+    let period = format!("financial year {} ({currency}, ATO rules)", c.year.label);
+    let mut page = crate::export::html::Page::new(title, period, c.year.first_day, findings);
+    page.totals_from_json(&AuReport::new(&c, &currency).to_json());
+    for d in &c.disposals {
+        page.add_disposal(&d.disposal.asset, d.disposed, d.disposal.gain());
+    }
+    for i in &c.income {
+        page.add_income(au::day::au_date(i.received_ms), i.value);
+    }
+    page.held_at = c.year.last_day.format("%-d %B %Y").to_string();
+    for p in &c.parcels {
+        page.add_holding(&p.asset, p.amount, p.cost_basis);
+    }
+    page.manifest = format!(
+        "cointally {}, ATO rules, {}, {} rows",
+        env!("CARGO_PKG_VERSION"),
+        c.method.as_str(),
+        c.disposals.len()
+    );
+    page.inputs_hash = c.inputs_hash;
+    Ok(page)
+}

@@ -184,3 +184,31 @@ pub fn export(
     let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
     emit(context, &path, |file| render(format, &report, missing, file))
 }
+
+/// `export html` under Canadian rules: the report's totals, each disposition (gain after any
+/// superficial-loss denial) by date, the ACB held per token at the year's end.
+pub(super) fn page<'a>(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxArgs,
+    title: &'a str,
+    findings: &'a [crate::check::Finding],
+) -> anyhow::Result<crate::export::html::Page<'a>> {
+    let (c, _, currency, treatment) = compute(context, ledger, args)?;
+    let period = format!("tax year {} ({currency}, Canadian rules, {treatment} treatment)", c.year.label);
+    let mut page = crate::export::html::Page::new(title, period, c.year.first_day, findings);
+    page.totals_from_json(&CaReport::new(&c, &currency, treatment).to_json());
+    for d in &c.disposals {
+        page.add_disposal(&d.asset, date_of(d.row.day), d.row.gain());
+    }
+    for i in &c.income {
+        page.add_income(crate::tax::holding::utc_date(i.received_ms), i.value);
+    }
+    page.held_at = c.year.last_day.format("%-d %B %Y").to_string();
+    for h in &c.holdings {
+        page.add_holding(&h.asset, h.holding.units, h.holding.cost);
+    }
+    page.manifest = format!("cointally {}, CA rules, {} rows", env!("CARGO_PKG_VERSION"), c.disposals.len());
+    page.inputs_hash = c.inputs_hash;
+    Ok(page)
+}

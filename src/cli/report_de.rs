@@ -132,3 +132,32 @@ pub fn export(
     let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
     emit(context, &path, |file| render(format, &report, missing, file))
 }
+
+/// `export html` under German rules: the report's totals, each disposal row by Berlin date, the
+/// lots held at 31 December.
+pub(super) fn page<'a>(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxArgs,
+    title: &'a str,
+    findings: &'a [crate::check::Finding],
+) -> anyhow::Result<crate::export::html::Page<'a>> {
+    let (c, _, currency, labels) = compute(context, ledger, args)?;
+    let period = format!("calendar year {} ({currency}, German rules)", c.year.label);
+    let mut page = crate::export::html::Page::new(title, period, c.year.first_day, findings);
+    page.totals_from_json(&DeReport::new(&c, &currency, labels).to_json());
+    for d in &c.disposals {
+        page.add_disposal(&d.row.asset, de::day::berlin_date(d.row.disposed_ms), d.row.gain());
+    }
+    for i in &c.income {
+        page.add_income(de::day::berlin_date(i.received_ms), i.value);
+    }
+    page.held_at = c.year.last_day.format("%-d %B %Y").to_string();
+    for h in &c.holdings {
+        page.add_holding(&h.asset, h.amount, h.cost_basis);
+    }
+    page.manifest =
+        format!("cointally {}, DE rules (FIFO per wallet), {} rows", env!("CARGO_PKG_VERSION"), c.disposals.len());
+    page.inputs_hash = c.inputs_hash;
+    Ok(page)
+}

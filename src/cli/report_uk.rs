@@ -216,3 +216,32 @@ pub(super) fn emit(
     ));
     Ok(())
 }
+
+/// `export html` under UK rules: the report's totals, each matched disposal by UK date, the
+/// section 104 pools at the year's end.
+pub(super) fn page<'a>(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxArgs,
+    title: &'a str,
+    findings: &'a [crate::check::Finding],
+) -> anyhow::Result<crate::export::html::Page<'a>> {
+    let (c, _, currency) = compute(context, ledger, args)?;
+    let period = format!("tax year {} ({currency}, UK rules)", c.year.label);
+    let mut page = crate::export::html::Page::new(title, period, c.year.first_day, findings);
+    page.totals_from_json(&UkReport::new(&c, &currency).to_json());
+    for d in &c.disposals {
+        let gain = d.matched.proceeds - d.matched.allowable_cost();
+        page.add_disposal(&d.asset, uk::day::date_of(d.matched.day), gain);
+    }
+    for i in &c.income {
+        page.add_income(uk::day::uk_date(i.received_ms), i.value);
+    }
+    page.held_at = c.year.last_day.format("%-d %B %Y").to_string();
+    for p in &c.pools {
+        page.add_holding(&p.asset, p.pool.units, p.pool.cost);
+    }
+    page.manifest = format!("cointally {}, UK rules, {} rows", env!("CARGO_PKG_VERSION"), c.disposals.len());
+    page.inputs_hash = c.inputs_hash;
+    Ok(page)
+}

@@ -1,33 +1,34 @@
-//! `cointally export html --year Y [-o FILE]`: the year as one self-contained page to look at.
+//! `cointally export html --year Y [-o FILE]`: the year as one self-contained page to look at,
+//! under the ledger's rules (US, UK, CA, AU or DE: each country's report fills the page).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+
+use crate::check::Finding;
 use crate::export::html::{Page, render};
-use crate::tax::report::Report;
+use crate::ledger::Ledger;
+use crate::tax::jurisdiction::Jurisdiction;
+use crate::tax::report::{Report, money};
 
 use super::Context;
 use super::report::{TaxArgs, compute_year};
 
-/// Computes the year and writes its page (default `summary-<year>.html`), through a temporary file.
+/// Computes the year under the ledger's rules and writes its page (default
+/// `summary-<year>.html`), through a temporary file.
 pub fn run(context: &Context, tax: &TaxArgs, output: Option<PathBuf>) -> anyhow::Result<()> {
     let mut ledger = context.open_ledger()?;
-    let (computed, _) = compute_year(context, &mut ledger, tax)?;
-    let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-    let currency = ledger.reporting_currency()?;
-    let report = Report::new(tax.year, &currency, tax.options(), &computed.computation, &labels, &computed.inputs_hash)
-        .with_ledger_settings(&ledger)?;
     let findings = crate::check::audit(&mut ledger)?;
-    let ledger_path = context.ledger_path();
-    let title = title(&ledger_path);
-    let page = Page {
-        title: &title,
-        report: &report,
-        income: &computed.computation.income,
-        holdings: &computed.computation.holdings,
-        findings: &findings,
+    let title = title(&context.ledger_path());
+    let ledger = &mut ledger;
+    let html = match super::report_uk::jurisdiction(ledger, tax)? {
+        Jurisdiction::Us => render(&us_page(context, ledger, tax, &title, &findings)?),
+        Jurisdiction::Uk => render(&super::report_uk::page(context, ledger, tax, &title, &findings)?),
+        Jurisdiction::Ca => render(&super::report_ca::page(context, ledger, tax, &title, &findings)?),
+        Jurisdiction::Au => render(&super::report_au::page(context, ledger, tax, &title, &findings)?),
+        Jurisdiction::De => render(&super::report_de::page(context, ledger, tax, &title, &findings)?),
     };
-    let html = render(&page);
     let path = output.unwrap_or_else(|| PathBuf::from(format!("summary-{}.html", tax.year)));
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
@@ -35,6 +36,50 @@ pub fn run(context: &Context, tax: &TaxArgs, output: Option<PathBuf>) -> anyhow:
     tmp.persist(&path).map_err(|e| e.error)?;
     context.note(format!("wrote {}", path.display()));
     Ok(())
+}
+
+/// The page of a US year: the report's totals, its lines and income by local date, its lots.
+fn us_page<'a>(
+    context: &Context,
+    ledger: &mut Ledger,
+    tax: &TaxArgs,
+    title: &'a str,
+    findings: &'a [Finding],
+) -> anyhow::Result<Page<'a>> {
+    let (computed, _) = compute_year(context, ledger, tax)?;
+    let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+    let currency = ledger.reporting_currency()?;
+    let r = Report::new(tax.year, &currency, tax.options(), &computed.computation, &labels, &computed.inputs_hash)
+        .with_ledger_settings(ledger)?;
+    let first_day = NaiveDate::from_ymd_opt(r.year, 1, 1).unwrap_or(NaiveDate::MIN);
+    let mut page = Page::new(title, format!("tax year {} ({})", r.year, r.currency), first_day, findings);
+    let t = &r.totals;
+    page.totals = [
+        ("Proceeds", t.proceeds),
+        ("Cost basis", t.cost_basis),
+        ("Short-term gain", t.short_term_gain),
+        ("Long-term gain", t.long_term_gain),
+        ("Income", t.income),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), money(value)))
+    .collect();
+    for asset in r.assets.keys() {
+        page.gains.insert(asset.clone(), rust_decimal::Decimal::ZERO);
+    }
+    for line in &r.lines {
+        page.add_disposal(&line.asset, r.zone.date(line.disposed_ms), line.proceeds - line.cost_basis);
+    }
+    for row in &computed.computation.income {
+        page.add_income(r.zone.date(row.received_ms), row.value);
+    }
+    page.held_at = format!("the end of {}", r.year);
+    for h in &computed.computation.holdings {
+        page.add_holding(&h.asset, h.amount, h.cost_basis);
+    }
+    page.manifest = format!("cointally {}, {}, {} disposals", env!("CARGO_PKG_VERSION"), r.options, r.lines.len());
+    page.inputs_hash = r.inputs_hash.clone();
+    Ok(page)
 }
 
 /// The page's title: the client's folder name for a client ledger, else the ledger's file stem.

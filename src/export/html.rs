@@ -6,25 +6,101 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 
 use crate::check::Finding;
-use crate::ledger::{Holding, IncomeRow};
-use crate::tax::report::{Report, money};
+use crate::tax::report::money;
 
-/// Everything one page shows.
+/// Everything one page shows, whatever the country's rules: each jurisdiction's report fills
+/// it (`cli::summary`), so the page's shape is one and its figures are that country's.
 pub struct Page<'a> {
     /// The page's title (a client's name, or the ledger's file name).
     pub title: &'a str,
-    /// The year's report.
-    pub report: &'a Report,
-    /// The year's income rows.
-    pub income: &'a [IncomeRow],
-    /// The lots held at the year's end.
-    pub holdings: &'a [Holding],
+    /// What the page covers, after the title: `tax year 2024 (USD)`, `tax year 2024/25 (GBP, UK rules)`.
+    pub period: String,
+    /// The totals row: each figure's name and its text (a country's are its `report --json` totals, by name).
+    pub totals: Vec<(String, String)>,
+    /// Realised gain (or loss) per asset.
+    pub gains: BTreeMap<String, Decimal>,
+    /// Realised gain and income per month of the tax year, `(year, month)` in order.
+    pub months: BTreeMap<(i32, u32), (Decimal, Decimal)>,
+    /// When the holdings are counted: `the end of 2024`, `5 April 2025`.
+    pub held_at: String,
+    /// Units and cost held per asset at the year's end (lots, parcels or pools summed).
+    pub holdings: BTreeMap<String, (Decimal, Decimal)>,
     /// What `check` found.
     pub findings: &'a [Finding],
+    /// The manifest line before the hash: version, rules and options, rows.
+    pub manifest: String,
+    /// The inputs hash of the computation (as `report` prints it).
+    pub inputs_hash: String,
+}
+
+impl<'a> Page<'a> {
+    /// An empty page for a tax year starting on `first_day` (twelve months, nothing in them yet).
+    pub fn new(title: &'a str, period: String, first_day: NaiveDate, findings: &'a [Finding]) -> Page<'a> {
+        let months = (0..12)
+            .map(|i| {
+                let m0 = first_day.month0() + i;
+                ((first_day.year() + i32::try_from(m0 / 12).unwrap_or(0), m0 % 12 + 1), (Decimal::ZERO, Decimal::ZERO))
+            })
+            .collect();
+        Page {
+            title,
+            period,
+            totals: Vec::new(),
+            gains: BTreeMap::new(),
+            months,
+            held_at: String::new(),
+            holdings: BTreeMap::new(),
+            findings,
+            manifest: String::new(),
+            inputs_hash: String::new(),
+        }
+    }
+
+    /// Adds a disposal's gain (or loss) to its asset and to the month of `date`.
+    pub fn add_disposal(&mut self, asset: &str, date: NaiveDate, gain: Decimal) {
+        *self.gains.entry(asset.to_owned()).or_default() += gain;
+        if let Some(month) = self.months.get_mut(&(date.year(), date.month())) {
+            month.0 += gain;
+        }
+    }
+
+    /// Adds income received on `date` to its month.
+    pub fn add_income(&mut self, date: NaiveDate, value: Decimal) {
+        if let Some(month) = self.months.get_mut(&(date.year(), date.month())) {
+            month.1 += value;
+        }
+    }
+
+    /// Adds units held at the year's end and their cost.
+    pub fn add_holding(&mut self, asset: &str, units: Decimal, cost: Decimal) {
+        let held = self.holdings.entry(asset.to_owned()).or_default();
+        held.0 += units;
+        held.1 += cost;
+    }
+
+    /// The totals row from a report's `--json` document (its `totals` object, in its order), so
+    /// the page shows exactly the figures `report` gives.
+    pub fn totals_from_json(&mut self, report: &serde_json::Value) {
+        let Some(totals) = report.get("totals").and_then(|t| t.as_object()) else { return };
+        self.totals = totals
+            .iter()
+            .map(|(name, value)| {
+                let text = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+                (heading(name), text)
+            })
+            .collect();
+    }
+}
+
+/// `net_gain` → `Net gain`.
+fn heading(name: &str) -> String {
+    let spaced = name.replace('_', " ");
+    let mut chars = spaced.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
@@ -51,56 +127,38 @@ pub fn escape(text: &str) -> String {
 
 /// The page, as XHTML text.
 pub fn render(page: &Page<'_>) -> String {
-    let r = page.report;
-    let mut html = head(&format!("{} — tax year {}", page.title, r.year));
-    let _ = write!(html, "<h1>{} — tax year {} ({})</h1>", escape(page.title), r.year, escape(&r.currency));
-    html.push_str("<h2>Totals</h2><table><tr><th>Proceeds</th><th>Cost basis</th><th>Short-term gain</th><th>Long-term gain</th><th>Income</th></tr><tr>");
-    for v in
-        [r.totals.proceeds, r.totals.cost_basis, r.totals.short_term_gain, r.totals.long_term_gain, r.totals.income]
-    {
-        let _ = write!(html, "<td class=\"n\">{}</td>", money(v));
+    let mut html = head(&format!("{} — {}", page.title, page.period));
+    let _ = write!(html, "<h1>{} — {}</h1>", escape(page.title), escape(&page.period));
+    html.push_str("<h2>Totals</h2><table><tr>");
+    for (name, _) in &page.totals {
+        let _ = write!(html, "<th>{}</th>", escape(name));
+    }
+    html.push_str("</tr><tr>");
+    for (_, value) in &page.totals {
+        let _ = write!(html, "<td class=\"n\">{}</td>", escape(value));
     }
     html.push_str("</tr></table>");
 
     html.push_str("<h2>Gains per asset</h2>");
-    let gains: Vec<(String, Decimal)> =
-        r.assets.iter().map(|(asset, f)| (asset.clone(), f.short_term_gain + f.long_term_gain)).collect();
+    let gains: Vec<(String, Decimal)> = page.gains.iter().map(|(asset, gain)| (asset.clone(), *gain)).collect();
     html.push_str(&bars(&gains, "gain"));
 
     html.push_str("<h2>Realised gains and income per month</h2>");
-    let mut months: BTreeMap<u32, (Decimal, Decimal)> = (1..=12).map(|m| (m, (Decimal::ZERO, Decimal::ZERO))).collect();
-    for line in &r.lines {
-        if let Some(entry) = months.get_mut(&r.zone.date(line.disposed_ms).month()) {
-            entry.0 += line.proceeds - line.cost_basis;
-        }
-    }
-    for row in page.income {
-        if let Some(entry) = months.get_mut(&r.zone.date(row.received_ms).month()) {
-            entry.1 += row.value;
-        }
-    }
-    html.push_str(&monthly(&months));
+    html.push_str(&monthly(&page.months));
     html.push_str("<table><tr><th>Month</th><th>Realised gain</th><th>Income</th></tr>");
-    for (month, (gain, income)) in &months {
+    for ((year, month), (gain, income)) in &page.months {
         let _ = write!(
             html,
-            "<tr><td>{}-{month:02}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            r.year,
+            "<tr><td>{year}-{month:02}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             money(*gain),
             money(*income)
         );
     }
     html.push_str("</table>");
 
-    let _ = write!(html, "<h2>Holdings at the end of {}</h2>", r.year);
-    let mut held: BTreeMap<&str, (Decimal, Decimal)> = BTreeMap::new();
-    for h in page.holdings {
-        let entry = held.entry(h.asset.as_str()).or_default();
-        entry.0 += h.amount;
-        entry.1 += h.cost_basis;
-    }
+    let _ = write!(html, "<h2>Holdings at {}</h2>", escape(&page.held_at));
     html.push_str("<table><tr><th>Asset</th><th>Amount</th><th>Cost basis</th></tr>");
-    for (asset, (amount, basis)) in &held {
+    for (asset, (amount, basis)) in &page.holdings {
         let _ = write!(
             html,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
@@ -133,11 +191,9 @@ pub fn render(page: &Page<'_>) -> String {
     }
     let _ = write!(
         html,
-        "<h2>Manifest</h2><p>cointally {}, {}, {} disposals, inputs sha256 <code>{}</code></p>",
-        env!("CARGO_PKG_VERSION"),
-        escape(&r.options.to_string()),
-        r.lines.len(),
-        escape(&r.inputs_hash)
+        "<h2>Manifest</h2><p>{}, inputs sha256 <code>{}</code></p>",
+        escape(&page.manifest),
+        escape(&page.inputs_hash)
     );
     html.push_str("</body></html>\n");
     html
@@ -194,11 +250,11 @@ fn bars(values: &[(String, Decimal)], class: &str) -> String {
 }
 
 /// Two bars per month: realised gain (green, red if a loss) and income (blue).
-fn monthly(months: &BTreeMap<u32, (Decimal, Decimal)>) -> String {
+fn monthly(months: &BTreeMap<(i32, u32), (Decimal, Decimal)>) -> String {
     let max = months.values().flat_map(|(g, i)| [g.abs(), i.abs()]).max().unwrap_or_default();
     let mut svg = String::from("<svg width=\"640\" height=\"200\" role=\"img\">");
-    for (month, (gain, income)) in months {
-        let x = (month - 1) * 50 + 10;
+    for (i, ((_, month), (gain, income))) in months.iter().enumerate() {
+        let x = i * 50 + 10;
         for (offset, value, class) in
             [(0, gain, if gain.is_sign_negative() { "loss" } else { "gain" }), (20, income, "income")]
         {
