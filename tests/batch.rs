@@ -122,6 +122,9 @@ fn batch_report_runs_every_client_and_json_summarises() {
     for name in ["a", "b", "c"] {
         office.ok(&["clients", "add", name, "--dir", "clients"]);
     }
+    // Client b files in the UK: every batch command follows that ledger's rules.
+    office.on("b", &["currency", "GBP"]);
+    office.on("b", &["settings", "jurisdiction", "uk"]);
     let run = office.ok(&["--json", "batch", "clients", "--client", "c", "--client", "a", "report", "--year", "2025"]);
     let rows = run.json();
     let clients: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["client"].as_str().unwrap()).collect();
@@ -146,9 +149,19 @@ fn batch_report_runs_every_client_and_json_summarises() {
     let links: Vec<&str> =
         doc.descendants().filter(|n| n.has_tag_name("a")).filter_map(|n| n.attribute("href")).collect();
     assert_eq!(links, ["a/summary-2025.html", "b/summary-2025.html", "c/summary-2025.html"]);
-    for link in links {
+    for link in &links {
         assert!(office.dir().join(link).is_file(), "{link}");
     }
+    let title = |client: &str| {
+        let page = std::fs::read_to_string(office.dir().join(client).join("summary-2025.html")).unwrap();
+        let start = page.find("<h1>").unwrap() + 4;
+        page[start..start + page[start..].find("</h1>").unwrap()].to_string()
+    };
+    assert_eq!(title("a"), "a — tax year 2025 (USD)");
+    assert_eq!(title("b"), "b — tax year 2025/26 (GBP, UK rules)");
+    office.ok(&["batch", "clients", "--client", "b", "report", "--year", "2025"]);
+    let report = std::fs::read_to_string(office.dir().join("b/last-report.txt")).unwrap();
+    assert!(report.contains("UK rules"), "{report}");
 
     let unknown = office.run(&["batch", "clients", "--client", "nobody", "check"]);
     assert_eq!(unknown.code, 2);
@@ -225,11 +238,10 @@ fn ten_clients_share_one_ip_budget_without_429_and_a_wrong_key_fails_alone() {
     assert!(office.on("client07", &["--json", "events"]).json().as_array().unwrap().is_empty());
 
     let stats = sim.stats();
-    // The per-second UID budget keeps its real 1 s window here (only per-minute budgets are
-    // scaled), so on a loaded machine a request can cross a window edge late: at most two 429s
-    // in the whole run, each retried (the balances above are complete), and never a ban. The
-    // sync benchmark's target is the same: no 418, no 429 after the first. Zero on an idle machine.
-    assert!(stats.rate_limited <= 2, "429 answers: {stats:?}");
+    // No 429 at all: the per-minute budgets count per 5 s here, the per-second UID bucket keeps
+    // its real 1 s window, and the limiter's window guard (at least 100 ms) covers a loaded
+    // machine's delay at every edge. (It once allowed two 429s: a 10 ms guard on the 1 s window.)
+    assert_eq!(stats.rate_limited, 0, "429 answers: {stats:?}");
     assert_eq!(stats.banned, 0, "418 answers: {stats:?}");
     // The binding per-IP budget was kept busy: the share of it used over the windows between
     // the first and the last (both partial by nature).

@@ -21,7 +21,11 @@
 //! end of one of our windows may arrive in the exchange's next one. Each fixed window therefore
 //! opens for us a small *guard* after its computed start, and weight spent within twice that
 //! guard of a window's end is counted in the next window too. The guard defaults to 1 % of the
-//! window, at most one second ([`LimiterConfig::guard_permille`]).
+//! window, at least 100 ms and at most one second ([`LimiterConfig::guard_permille`],
+//! [`LimiterConfig::min_guard`]): a short window (Binance's per-second withdraw-history bucket)
+//! would otherwise get a 10 ms guard, less than a loaded machine's delay between counting a
+//! request and the exchange receiving it, and a request counted late in one second would land
+//! in the exchange's next one, on top of that second's full budget (a 429).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -58,13 +62,20 @@ pub struct LimiterConfig {
     pub reserve_permille: u32,
     /// Guard at window edges, in thousandths of the window (capped at `max_guard`).
     pub guard_permille: u32,
+    /// The smallest guard, whatever the window (a request's travel time, with room to spare).
+    pub min_guard: Duration,
     /// The largest guard, whatever the window.
     pub max_guard: Duration,
 }
 
 impl Default for LimiterConfig {
     fn default() -> LimiterConfig {
-        LimiterConfig { reserve_permille: 0, guard_permille: 10, max_guard: Duration::from_secs(1) }
+        LimiterConfig {
+            reserve_permille: 0,
+            guard_permille: 10,
+            min_guard: Duration::from_millis(100),
+            max_guard: Duration::from_secs(1),
+        }
     }
 }
 
@@ -247,7 +258,7 @@ fn window_ms(window: Duration) -> i64 {
 
 fn guard_ms(window: Duration, config: &LimiterConfig) -> i64 {
     let by_share = window_ms(window).saturating_mul(i64::from(config.guard_permille)) / 1000;
-    by_share.min(duration_ms(config.max_guard))
+    by_share.max(duration_ms(config.min_guard)).min(duration_ms(config.max_guard)).min(window_ms(window) / 4)
 }
 
 /// The index of the window containing exchange time `now_ms`, windows opening `guard` late.
@@ -470,7 +481,7 @@ mod tests {
     /// A limiter on a manual clock with exact windows (no guard), starting at `start_ms`.
     fn exact(start_ms: i64) -> (Arc<ManualClock>, Limiter) {
         let clock = Arc::new(ManualClock::new(start_ms));
-        let config = LimiterConfig { guard_permille: 0, ..LimiterConfig::default() };
+        let config = LimiterConfig { guard_permille: 0, min_guard: Duration::ZERO, ..LimiterConfig::default() };
         (Arc::clone(&clock), Limiter::with_config(clock, config))
     }
 
@@ -632,7 +643,12 @@ mod tests {
     #[test]
     fn reserve_keeps_part_of_the_limit_unused() {
         let clock = Arc::new(ManualClock::new(0));
-        let config = LimiterConfig { reserve_permille: 200, guard_permille: 0, ..LimiterConfig::default() };
+        let config = LimiterConfig {
+            reserve_permille: 200,
+            guard_permille: 0,
+            min_guard: Duration::ZERO,
+            ..LimiterConfig::default()
+        };
         let limiter = Limiter::with_config(clock, config);
         limiter.declare("api", BucketKind::FixedWindow { limit: 100, window: MINUTE });
         assert_eq!(limiter.acquire(&[("api", 80)]).waited, Duration::ZERO);
@@ -656,6 +672,24 @@ mod tests {
         clock.set(20_100);
         assert_eq!(limiter.acquire(&[("api", 40)]).waited, Duration::ZERO);
         assert_eq!(limiter.acquire(&[("api", 1)]).waited, Duration::from_millis(10_000));
+    }
+
+    #[test]
+    fn a_one_second_window_gets_the_guard_floor_not_ten_milliseconds() {
+        let clock = Arc::new(ManualClock::new(0));
+        let limiter = Limiter::with_config(Arc::clone(&clock) as Arc<dyn Clock>, LimiterConfig::default());
+        limiter.declare("uid_1s", BucketKind::FixedWindow { limit: 10, window: Duration::from_secs(1) });
+        clock.set(150);
+        limiter.acquire(&[("uid_1s", 10)]);
+        // The next second opens for us 100 ms late (1 % would be 10 ms).
+        assert_eq!(limiter.acquire(&[("uid_1s", 1)]).waited, Duration::from_millis(950));
+        // A request counted 150 ms before the end of our window may reach the exchange in its
+        // next second: it is owed to that second too.
+        clock.set(1_950);
+        limiter.acquire(&[("uid_1s", 9)]);
+        clock.set(2_100);
+        assert_eq!(limiter.acquire(&[("uid_1s", 1)]).waited, Duration::ZERO);
+        assert_eq!(limiter.acquire(&[("uid_1s", 1)]).waited, Duration::from_millis(1_000));
     }
 
     #[test]

@@ -59,7 +59,7 @@ fn fast() -> ClientConfig {
 fn client_on(server: &TestServer, clock: Arc<ManualClock>, config: ClientConfig) -> Client {
     let clock: Arc<dyn Clock> = clock;
     // Exact windows (no edge guard) so waits are round numbers.
-    let config_exact = LimiterConfig { guard_permille: 0, ..LimiterConfig::default() };
+    let config_exact = LimiterConfig { guard_permille: 0, min_guard: Duration::ZERO, ..LimiterConfig::default() };
     let limiter = Arc::new(Limiter::with_config(Arc::clone(&clock), config_exact));
     limiter.declare("ip", BucketKind::FixedWindow { limit: 1_000, window: Duration::from_secs(60) });
     Client::new(Arc::new(Plain { clock: Arc::clone(&clock) }), &server.url(), limiter, config, clock).unwrap()
