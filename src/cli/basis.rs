@@ -94,6 +94,7 @@ fn allocate(context: &Context, ledger: &mut Ledger, args: AllocateArgs) -> anyho
     }
     let (matching, _) = prepare_values(context, ledger, args.allow_missing_prices)?;
     let at = allocation::at_switch(ledger, &matching)?;
+    // `--as-of` takes only 2025-01-01 (checked when parsed): the instant is its local midnight.
     debug_assert_eq!(args.as_of, SWITCH_MS);
     let made = match &args.specific {
         None => at.global(),

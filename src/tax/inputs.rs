@@ -29,7 +29,7 @@ use crate::transfers::Matching;
 
 /// The version of the US rules a snapshot was computed by: raise it whenever the engine would
 /// compute a different state from the same events (then every stored snapshot is recomputed).
-pub const US_RULES_VERSION: u32 = 2;
+pub const US_RULES_VERSION: u32 = 3;
 
 /// The chained digest of the events read, one link per calendar year (in the ledger's zone).
 #[derive(Debug, Clone)]
@@ -130,14 +130,14 @@ impl Inputs {
         let plans = timed_transfer_plans(matching, &mut head);
         let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
         let elections = if options.what_if { Vec::new() } else { ledger.elections()? };
+        let zone = Zone::of_ledger(ledger)?;
         let mut in_force = Vec::with_capacity(elections.len());
         for e in &elections {
             let method = Method::from_name(&e.method)
                 .ok_or_else(|| LedgerError::Corrupt(format!("election {} has method {:?}", e.id, e.method)))?;
             head.update(format!("election {} {} {:?}\n", method.as_str(), e.from_ms, e.account_id));
-            in_force.push(InForce { method, from_ms: e.from_ms, account_id: e.account_id });
+            in_force.push(InForce { method, from_ms: election_start_ms(zone, e.from_ms), account_id: e.account_id });
         }
-        let zone = Zone::of_ledger(ledger)?;
         let rebates = Rebates::of_ledger(ledger)?;
         head.update(settings_text(zone, rebates));
         let allocation = ledger.stored_allocation()?;
@@ -196,6 +196,17 @@ impl Inputs {
         }
         crate::digest::hex(&h.finalize())
     }
+}
+
+/// The instant an election stored with `from_ms` takes effect in `zone`. An election is a
+/// date (`method set --from DATE`), stored as that date's UTC midnight; it takes effect at the
+/// local midnight starting that date in the ledger's zone, the calendar the tax year and the
+/// sales' dates follow (and changing the zone keeps the date, not the instant).
+pub fn election_start_ms(zone: Zone, stored_from_ms: i64) -> i64 {
+    if stored_from_ms == i64::MIN {
+        return i64::MIN;
+    }
+    zone.day_start_ms(super::holding::utc_date(stored_from_ms))
 }
 
 /// The time zone and rebate treatment as hashed: nothing for the defaults (UTC, income), so

@@ -94,14 +94,33 @@ impl Zone {
     /// The first instant (UTC ms) of local 1 January of `year`; where midnight does not exist
     /// locally (a clock change at midnight), the first instant of that day that does.
     pub fn year_start_ms(self, year: i32) -> i64 {
-        if self.is_utc() {
-            return super::year_start_ms(year);
+        match NaiveDate::from_ymd_opt(year, 1, 1) {
+            Some(day) => self.day_start_ms(day),
+            None => super::year_start_ms(year),
         }
-        let Some(day) = NaiveDate::from_ymd_opt(year, 1, 1) else { return super::year_start_ms(year) };
+    }
+
+    /// The first instant (UTC ms) of the local calendar day `day` (its midnight, or where a
+    /// clock change skips midnight, the first whole hour of that day that exists).
+    pub fn day_start_ms(self, day: NaiveDate) -> i64 {
+        let utc_midnight = day.and_hms_opt(0, 0, 0).map_or(i64::MIN, |t| t.and_utc().timestamp_millis());
+        if self.is_utc() {
+            return utc_midnight;
+        }
         (0..24)
             .filter_map(|hour| day.and_hms_opt(hour, 0, 0))
             .find_map(|local| self.0.from_local_datetime(&local).earliest())
-            .map_or_else(|| super::year_start_ms(year), |t| t.timestamp_millis())
+            .map_or(utc_midnight, |t| t.timestamp_millis())
+    }
+
+    /// The instant (UTC ms) US lots start to be tracked wallet by wallet: local midnight
+    /// starting 1 January 2025. Treas. Reg. §1.1012-1(j)(3) applies to "sales, dispositions,
+    /// or transfers on or after January 1, 2025", and Rev. Proc. 2024-28 allocates the unused
+    /// basis to the units each wallet holds "as of January 1, 2025" — dates, which cointally
+    /// reads on the same local calendar as the tax year's bounds, so that every 2024 sale (by
+    /// the ledger's zone) is under the universal rule and every 2025 sale per wallet.
+    pub fn per_wallet_from_ms(self) -> i64 {
+        self.year_start_ms(2025)
     }
 }
 
@@ -150,5 +169,11 @@ mod tests {
         // East of UTC the local year starts the evening before.
         let tokyo: Zone = "Asia/Tokyo".parse().unwrap();
         assert_eq!(tokyo.year_start_ms(2026), ms("2025-12-31T15:00:00Z"));
+        // Any day: 1 July is in summer time (EDT, UTC−4).
+        let july = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+        assert_eq!(ny.day_start_ms(july), ms("2025-07-01T04:00:00Z"));
+        assert_eq!(Zone::UTC.day_start_ms(july), ms("2025-07-01T00:00:00Z"));
+        assert_eq!(ny.per_wallet_from_ms(), ms("2025-01-01T05:00:00Z"));
+        assert_eq!(Zone::UTC.per_wallet_from_ms(), crate::tax::engine::US_PER_WALLET_FROM_MS);
     }
 }

@@ -28,7 +28,8 @@ use chrono::NaiveDate;
 use cointally_exchanges::amount::{format_amount, parse_amount};
 use rust_decimal::Decimal;
 
-use super::{AtSwitch, SWITCH_MS};
+use super::AtSwitch;
+use crate::tax::zone::Zone;
 use crate::ledger::AllocatedLot;
 
 /// The header a specific allocation file must have.
@@ -108,8 +109,8 @@ pub fn read(
                 None
             }
         };
-        let acquired = match acquired_ms(cell(3)) {
-            Some(ms) if ms < SWITCH_MS => Some(ms),
+        let acquired = match acquired_ms(cell(3), at.zone) {
+            Some(ms) if ms < at.as_of_ms => Some(ms),
             Some(_) => {
                 bad(
                     3,
@@ -162,10 +163,11 @@ pub fn read(
     Ok(lots)
 }
 
-/// `YYYY-MM-DD` (00:00 UTC) or RFC 3339, in UTC ms.
-fn acquired_ms(text: &str) -> Option<i64> {
+/// `YYYY-MM-DD` (local midnight in the ledger's zone, so that the date the file gives is the
+/// acquisition date the holding period counts from) or RFC 3339, in UTC ms.
+fn acquired_ms(text: &str, zone: Zone) -> Option<i64> {
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return date.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis());
+        return Some(zone.day_start_ms(date));
     }
     chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
 }
@@ -228,6 +230,8 @@ mod tests {
             held: BTreeMap::from([((1, "BTC".into()), d("1.5")), ((2, "BTC".into()), d("1"))]),
             unused_basis: BTreeMap::from([("BTC".into(), d("85000"))]),
             history_hash: "h".into(),
+            as_of_ms: super::super::SWITCH_MS,
+            zone: Zone::UTC,
         }
     }
 
