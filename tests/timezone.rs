@@ -233,3 +233,34 @@ fn the_2025_switch_is_at_local_midnight() {
     let text = check.stdout;
     assert!(text.contains("allocation_changed") && text.contains("the ledger's time zone (UTC)"), "{text}");
 }
+
+/// The BTC balance `balances --at` gives (zero when no row).
+fn btc_at(sb: &Sandbox, at: &str) -> String {
+    let rows = sb.ok(&["--json", "balances", "--at", at]).json();
+    let btc = rows.as_array().unwrap().iter().find(|r| r["asset"] == "BTC");
+    btc.map_or("0".to_owned(), |r| r["amount"].as_str().unwrap().to_owned())
+}
+
+/// `events --year` and `balances --at DATE` follow the ledger's zone; `events` prints local
+/// times (`--json` keeps `time` in UTC and adds `local_time`).
+#[test]
+fn events_and_balances_take_local_dates() {
+    let sb = new_year_eve_sale();
+    let years = |year: &str| sb.ok(&["--json", "events", "--year", year]).json().as_array().unwrap().len();
+    assert_eq!((years("2025"), years("2026")), (1, 1), "UTC: the sale is in 2026");
+    assert_eq!(btc_at(&sb, "2025-12-31"), "1");
+
+    sb.ok(&["settings", "timezone", "America/New_York"]);
+    assert_eq!((years("2025"), years("2026")), (2, 0), "New York: both in 2025");
+    let events = sb.ok(&["--json", "events", "--year", "2025"]).json();
+    let sale = &events[1];
+    assert_eq!(sale["time"], "2026-01-01T01:00:00Z");
+    assert_eq!(sale["local_time"], "2025-12-31T20:00:00-05:00");
+    let text = sb.ok(&["events"]).stdout;
+    assert!(text.contains("Time (America/New_York)") && text.contains("2025-12-31 20:00:00"), "{text}");
+    assert!(!text.contains("2026-01-01"), "{text}");
+    // The end of 31 December in New York is after the sale; 19:00 that evening before it.
+    assert_eq!(btc_at(&sb, "2025-12-31"), "0");
+    assert_eq!(btc_at(&sb, "2025-12-31 19:00:00"), "1");
+    assert_eq!(btc_at(&sb, "2026-01-01T00:30:00Z"), "1", "an explicit offset is kept");
+}
