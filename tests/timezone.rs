@@ -264,3 +264,48 @@ fn events_and_balances_take_local_dates() {
     assert_eq!(btc_at(&sb, "2025-12-31 19:00:00"), "1");
     assert_eq!(btc_at(&sb, "2026-01-01T00:30:00Z"), "1", "an explicit offset is kept");
 }
+
+/// The generic CSV: a time without an offset (or a bare date) is local time in the ledger's
+/// zone; a time with `Z` or an offset is that instant, as before. (A UTC ledger reads every
+/// file as before: the other tests here import before setting the zone.)
+#[test]
+fn generic_times_without_an_offset_are_local() {
+    let sb = Sandbox::new();
+    sb.ok(&["init", "--timezone", "America/New_York"]);
+    sb.ok(&["account", "add", "wallet", "--label", "w", "--no-key"]);
+    let file = sb.path("w.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "{}2025-12-31 20:00:00,deposit,,,1,BTC,,,,,,,,a,local\n\
+             2025-12-31T20:00:00Z,deposit,,,1,BTC,,,,,,,,b,utc\n\
+             2025-12-31T20:00:00+01:00,deposit,,,1,BTC,,,,,,,,c,offset\n\
+             2025-07-01,deposit,,,1,BTC,,,,,,,,d,a date\n",
+            common::GENERIC_HEADER
+        ),
+    )
+    .unwrap();
+    sb.ok(&["import", file.to_str().unwrap(), "--account", "w", "--format", "generic"]);
+    let events = sb.ok(&["--json", "events"]).json();
+    let mut times: Vec<(String, String)> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["external_id"].as_str().unwrap().to_owned(), e["time"].as_str().unwrap().to_owned()))
+        .collect();
+    times.sort();
+    assert_eq!(
+        times,
+        [
+            ("a".to_owned(), "2026-01-01T01:00:00Z".to_owned()),
+            ("b".to_owned(), "2025-12-31T20:00:00Z".to_owned()),
+            ("c".to_owned(), "2025-12-31T19:00:00Z".to_owned()),
+            ("d".to_owned(), "2025-07-01T04:00:00Z".to_owned()),
+        ]
+    );
+    // A time it cannot read names the layouts, local ones included.
+    std::fs::write(&file, format!("{}31/12/2025,deposit,,,1,BTC,,,,,,,,e,\n", common::GENERIC_HEADER)).unwrap();
+    let bad = sb.run(&["import", file.to_str().unwrap(), "--account", "w", "--format", "generic"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("w.csv:2") && bad.stderr.contains("in the ledger's time zone"), "{}", bad.stderr);
+}
