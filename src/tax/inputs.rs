@@ -29,7 +29,7 @@ use crate::transfers::Matching;
 
 /// The version of the US rules a snapshot was computed by: raise it whenever the engine would
 /// compute a different state from the same events (then every stored snapshot is recomputed).
-pub const US_RULES_VERSION: u32 = 3;
+pub const US_RULES_VERSION: u32 = 2;
 
 /// The chained digest of the events read, one link per calendar year (in the ledger's zone).
 #[derive(Debug, Clone)]
@@ -214,7 +214,10 @@ pub fn election_start_ms(zone: Zone, stored_from_ms: i64) -> i64 {
 fn settings_text(zone: Zone, rebates: Rebates) -> String {
     let mut text = String::new();
     if !zone.is_utc() {
-        text.push_str(&format!("timezone {}\n", zone.name()));
+        // "local elections and switch": since elections and the 2025 switch follow the zone
+        // too, a computation in a zone other than UTC differs from one of the versions before
+        // (a UTC ledger's does not, so its hashes and snapshots stay as they were).
+        text.push_str(&format!("timezone {} local elections and switch\n", zone.name()));
     }
     if rebates != Rebates::Income {
         text.push_str(&format!("rebates {}\n", rebates.as_str()));

@@ -356,7 +356,7 @@ pub struct ElectionJson {
     pub id: i64,
     /// The method.
     pub method: String,
-    /// The UTC date it is in force from.
+    /// The date it is in force from (from its local midnight in the ledger's time zone).
     pub from: String,
     /// The account's label; `null` for every account.
     pub account: Option<String>,
