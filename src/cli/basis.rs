@@ -257,9 +257,10 @@ pub fn export(context: &Context, output: Option<PathBuf>) -> anyhow::Result<()> 
     let accounts: BTreeMap<i64, (String, String)> =
         ledger.accounts()?.into_iter().map(|a| (a.id, (a.label, a.exchange))).collect();
     let currency = ledger.reporting_currency()?;
+    let zone = crate::tax::zone::Zone::of_ledger(&ledger)?;
     let path = output.unwrap_or_else(|| PathBuf::from("allocation-2025.csv"));
     if path.as_os_str() == "-" {
-        let (bytes, manifest) = crate::export::allocation::render(&stored, &accounts, &currency, "-")?;
+        let (bytes, manifest) = crate::export::allocation::render(&stored, &accounts, &currency, zone, "-")?;
         use std::io::Write;
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(&bytes)?;
@@ -269,7 +270,7 @@ pub fn export(context: &Context, output: Option<PathBuf>) -> anyhow::Result<()> 
         std::io::stderr().write_all(&json)?;
         return Ok(());
     }
-    let manifest = crate::export::allocation::write_file(&stored, &accounts, &currency, &path)?;
+    let manifest = crate::export::allocation::write_file(&stored, &accounts, &currency, zone, &path)?;
     if context.json {
         return Ok(print_json(&manifest)?);
     }
