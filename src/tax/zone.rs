@@ -160,11 +160,13 @@ impl Zone {
     }
 
     /// The instant (UTC ms) US lots start to be tracked wallet by wallet: local midnight
-    /// starting 1 January 2025. Treas. Reg. §1.1012-1(j)(3) applies to "sales, dispositions,
-    /// or transfers on or after January 1, 2025", and Rev. Proc. 2024-28 allocates the unused
-    /// basis to the units each wallet holds "as of January 1, 2025" — dates, which cointally
-    /// reads on the same local calendar as the tax year's bounds, so that every 2024 sale (by
-    /// the ledger's zone) is under the universal rule and every 2025 sale per wallet.
+    /// starting 1 January 2025. Treas. Reg. §1.1012-1(j) applies to dispositions on or after
+    /// 1 January 2025, and Rev. Proc. 2024-28 allocates the unused basis to the units each
+    /// wallet holds "as of January 1, 2025", which it defines (per the practitioner summary
+    /// <https://chainwisecpa.com/?p=1030>; the IRB text was not read) as immediately after the
+    /// close of the taxpayer's day on 31 December 2024 — the taxpayer's own calendar, the one
+    /// the tax year's bounds follow: every 2024 sale (by the ledger's zone) is under the
+    /// universal rule and every 2025 sale per wallet.
     pub fn per_wallet_from_ms(self) -> i64 {
         self.year_start_ms(2025)
     }
