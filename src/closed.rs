@@ -313,7 +313,8 @@ pub fn filed(ledger: &Ledger, year: i32, options: &Options) -> Result<Option<Fil
     let Some(closed) = ledger.closed_year(year)? else { return Ok(None) };
     let corrupt = |what: &str| LedgerError::Corrupt(format!("closed year {year}: filed report: {what}"));
     let json: serde_json::Value = serde_json::from_str(&closed.report_json).map_err(|e| corrupt(&e.to_string()))?;
-    let zone: crate::tax::zone::Zone = json["timezone"].as_str().unwrap_or("UTC").parse().map_err(|_| corrupt("timezone"))?;
+    let zone: crate::tax::zone::Zone =
+        json["timezone"].as_str().unwrap_or("UTC").parse().map_err(|_| corrupt("timezone"))?;
     let decimal = |value: &serde_json::Value, what: &str| -> Result<Decimal, LedgerError> {
         value.as_str().and_then(|t| t.parse::<Decimal>().ok()).ok_or_else(|| corrupt(what))
     };

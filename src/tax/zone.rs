@@ -19,8 +19,7 @@ use crate::ledger::{Ledger, LedgerError};
 pub const TIMEZONE_SETTING: &str = "timezone";
 
 /// The layouts [`Zone::parse_time`] accepts in a zone other than UTC, for error messages.
-pub const LOCAL_LAYOUTS: &str =
-    "RFC 3339 like 2025-01-15T10:30:00Z or 2025-01-15T10:30:00-05:00, or 2025-01-15 10:30:00 (or a date) in the ledger's time zone";
+pub const LOCAL_LAYOUTS: &str = "RFC 3339 like 2025-01-15T10:30:00Z or 2025-01-15T10:30:00-05:00, or 2025-01-15 10:30:00 (or a date) in the ledger's time zone";
 
 /// Date-and-time layouts without an offset, read as local time.
 const NAIVE_LAYOUTS: [&str; 4] = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"];

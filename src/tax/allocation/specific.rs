@@ -29,8 +29,8 @@ use cointally_exchanges::amount::{format_amount, parse_amount};
 use rust_decimal::Decimal;
 
 use super::AtSwitch;
-use crate::tax::zone::Zone;
 use crate::ledger::AllocatedLot;
+use crate::tax::zone::Zone;
 
 /// The header a specific allocation file must have.
 pub const COLUMNS: [&str; 5] = ["wallet", "asset", "units", "acquired", "cost_basis"];
