@@ -213,14 +213,26 @@ fn figures_of(page: &str) -> String {
 
 /// `export html` of a closed year shows the year as filed: after an old buy is found (FIFO would
 /// now sell half of it in 2024, basis 5,000), the page still shows the filed figures (basis
-/// 10,000, gain 15,000, 1.5 BTC held at 70,000; today 2.5 BTC at 85,000), says the year is closed, and is the page
+/// 10,000, gain 15,000, 1.51 BTC held at 70,500 with the staked 0.01; today 2.51 BTC at
+/// 85,500), says the year is closed, and is the page
 /// written before the close in every figure. Reopened, it is computed again.
 #[test]
 fn the_html_page_of_a_closed_year_shows_it_as_filed() {
     let sb = two_lots();
+    // Income in May 2024 (0.01 BTC staked, worth 500): the page's months come from the filed
+    // income file.
+    let staking = sb.path("staking.csv");
+    std::fs::write(
+        &staking,
+        format!("{}2024-05-01 10:00:00,staking,,,0.01,BTC,,,500,USD,,,,stake-1,\n", common::GENERIC_HEADER),
+    )
+    .unwrap();
+    sb.ok(&["import", staking.to_str().unwrap(), "--account", "w", "--format", "generic"]);
+    sb.ok(&["prices", "--offline"]);
     sb.ok(&["export", "html", "--year", "2024", "-o", "before.html"]);
     let before = std::fs::read_to_string(sb.path("before.html")).unwrap();
-    assert!(before.contains("10000.00") && before.contains("70000.00"), "{before}");
+    assert!(before.contains("10000.00") && before.contains("70500.00"), "{before}");
+    assert!(before.contains("<td>2024-05</td><td class=\"n\">0.00</td><td class=\"n\">500.00</td>"), "{before}");
     sb.ok(&["year", "close", "2024"]);
     add_old_buy(&sb);
     let recomputed = sb.ok(&["--json", "report", "--year", "2024", "--from-scratch"]).json();
@@ -231,7 +243,7 @@ fn the_html_page_of_a_closed_year_shows_it_as_filed() {
     let filed = std::fs::read_to_string(sb.path("filed.html")).unwrap();
     assert!(filed.contains("2024 is closed: these are the figures as filed on"), "{filed}");
     assert_eq!(figures_of(&filed), figures_of(&before));
-    assert!(!figures_of(&filed).contains("85000.00"), "{filed}");
+    assert!(!figures_of(&filed).contains("85500.00"), "{filed}");
     // Today's check is on the page: the closed year would compute differently.
     assert!(filed.contains("closed_year_changed"), "{filed}");
 
@@ -239,7 +251,7 @@ fn the_html_page_of_a_closed_year_shows_it_as_filed() {
     sb.ok(&["export", "html", "--year", "2024", "-o", "reopened.html"]);
     let reopened = std::fs::read_to_string(sb.path("reopened.html")).unwrap();
     assert!(!reopened.contains("is closed"), "{reopened}");
-    assert!(figures_of(&reopened).contains("5000.00") && figures_of(&reopened).contains("85000.00"), "{reopened}");
+    assert!(figures_of(&reopened).contains("5000.00") && figures_of(&reopened).contains("85500.00"), "{reopened}");
 }
 
 /// `reconcile` of a closed year matches the broker's rows to the sales as filed. Constructed: a

@@ -252,6 +252,21 @@ mod tests {
         assert!(lots[0].lot_id < lots[1].lot_id && lots[1].lot_id < 0);
     }
 
+    /// In New York a bare date is local midnight (05:00 UTC in winter), so the holding period
+    /// counts from the date the file gives; a time just before the local switch is accepted.
+    #[test]
+    fn dates_are_local_in_the_ledger_zone() {
+        let ny: Zone = "America/New_York".parse().unwrap();
+        let in_ny = AtSwitch { as_of_ms: ny.per_wallet_from_ms(), zone: ny, ..at() };
+        let text = "wallet,asset,units,acquired,cost_basis\na,BTC,1.5,2022-01-10,65000\nb,BTC,1,2024-12-31T23:00:00-05:00,20000\n";
+        let lots = read("f.csv", text, &accounts(), &in_ny).unwrap();
+        assert_eq!(lots[0].acquired_ms, 1_641_772_800_000 + 5 * 3_600_000);
+        assert_eq!(ny.date(lots[0].acquired_ms).to_string(), "2022-01-10");
+        assert_eq!(lots[1].acquired_ms, super::super::SWITCH_MS + 4 * 3_600_000);
+        // The same time is after the switch in a UTC ledger.
+        assert!(read("f.csv", text, &accounts(), &at()).is_err());
+    }
+
     #[test]
     fn every_bad_cell_is_named_by_line_and_column_and_totals_by_wallet_and_asset() {
         let Err(SpecificError::Problems { problems, .. }) =
