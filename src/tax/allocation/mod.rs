@@ -208,7 +208,7 @@ pub fn differences(stored: &StoredAllocation, now: &AtSwitch) -> Vec<Difference>
             asset: String::new(),
             amount: Decimal::ZERO,
             detail: format!(
-                "the switch was at {} when the allocation was stored; the ledger's time zone ({}) puts it at {} now (the time zone was changed): store it again with --replace",
+                "the switch was at {} when the allocation was stored; the ledger's time zone ({}) puts it at {} now (the zone was changed since, or an earlier cointally put the switch at UTC midnight in every zone): check the figures, and store it again with --replace if the allocation should be made at the new instant",
                 cointally_exchanges::time::format_rfc3339(cointally_exchanges::time::from_millis(stored.as_of_ms)),
                 now.zone.name(),
                 cointally_exchanges::time::format_rfc3339(cointally_exchanges::time::from_millis(now.as_of_ms)),
