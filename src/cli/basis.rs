@@ -222,6 +222,7 @@ fn show(
         shown.as_of,
         shown.stored_at.as_ref().map(|t| format!(", stored {t}")).unwrap_or_default()
     );
+    let zone = crate::tax::zone::Zone::of_ledger(ledger)?;
     let mut table = Table::new(&[
         ("Wallet", Align::Left),
         ("Asset", Align::Left),
@@ -232,7 +233,15 @@ fn show(
     ]);
     for w in &shown.wallets {
         let basis = w.cost_basis.parse().map(money).unwrap_or_else(|_| w.cost_basis.clone());
-        let earliest = w.lots.first().map(|l| l.acquired.get(..10).unwrap_or_default().to_owned()).unwrap_or_default();
+        // The local date in the ledger's zone (the JSON keeps the instant in UTC).
+        let earliest = w
+            .lots
+            .first()
+            .map(|l| match cointally_exchanges::time::parse_utc(&l.acquired) {
+                Ok(t) => zone.date(t.timestamp_millis()).to_string(),
+                Err(_) => l.acquired.get(..10).unwrap_or_default().to_owned(),
+            })
+            .unwrap_or_default();
         table.row(vec![w.wallet.clone(), w.asset.clone(), w.units.clone(), basis, w.lots.len().to_string(), earliest]);
     }
     table.print()?;
