@@ -241,7 +241,7 @@ pub fn audit(ledger: &mut Ledger) -> Result<Vec<Finding>, LedgerError> {
             let account = d.account_id.map(label).unwrap_or_else(|| "(all wallets)".to_owned());
             groups.entry((9, account)).or_default().push(Item {
                 event: None,
-                time: time(tax::allocation::SWITCH_MS),
+                time: time(now.as_of_ms),
                 asset: d.asset,
                 amount: format_amount(d.amount),
                 detail: d.detail,

@@ -17,8 +17,8 @@ use serde::Serialize;
 use crate::check::{Finding, Item};
 use crate::diff::{Changes, RunDiff, RunManifest};
 use crate::ledger::closed::ClosedYear;
-use crate::ledger::{EventFilter, Holding, Ledger, LedgerError};
-use crate::tax::report::{Report, money};
+use crate::ledger::{DisposalKind, EventFilter, Holding, Ledger, LedgerError, Term};
+use crate::tax::report::{Line, Report, money};
 use crate::tax::years::{self, Start};
 use crate::tax::{Computed, Method, Options, Tracking, TransferFees};
 use crate::transfers::Matching;
@@ -283,4 +283,171 @@ mod tests {
             inputs_changed: false,
         }
     }
+}
+
+/// A closed year as it was filed, in the shapes the year's pages and reconciliation take: the
+/// report (its rows dated at local midnight of their filed dates, in the filed time zone), the
+/// disposals behind its rows, the income rows of its filed `income` file and the units and
+/// basis held at its end per asset. Nothing here is computed from today's ledger.
+#[derive(Debug, Clone)]
+pub struct Filed {
+    /// The closed year as stored.
+    pub closed: ClosedYear,
+    /// The filed report.
+    pub report: Report,
+    /// The disposals behind `report.lines` (same order).
+    pub disposals: Vec<crate::ledger::Disposal>,
+    /// The income received, from the filed `income` file (empty when the ledger has none, as
+    /// a bundle without files).
+    pub income: Vec<crate::ledger::IncomeRow>,
+    /// Units and basis held at the year's end, one row per asset.
+    pub holdings: Vec<Holding>,
+}
+
+/// The closed year `year` as filed, when it is closed under `options` (US rules; `None` when
+/// it is open, closed under other options, or `options` is a what-if).
+pub fn filed(ledger: &Ledger, year: i32, options: &Options) -> Result<Option<Filed>, LedgerError> {
+    if options.what_if || !years::closed_years(ledger, options)?.contains(&year) {
+        return Ok(None);
+    }
+    let Some(closed) = ledger.closed_year(year)? else { return Ok(None) };
+    let corrupt = |what: &str| LedgerError::Corrupt(format!("closed year {year}: filed report: {what}"));
+    let json: serde_json::Value = serde_json::from_str(&closed.report_json).map_err(|e| corrupt(&e.to_string()))?;
+    let zone: crate::tax::zone::Zone =
+        json["timezone"].as_str().unwrap_or("UTC").parse().map_err(|_| corrupt("timezone"))?;
+    let decimal = |value: &serde_json::Value, what: &str| -> Result<Decimal, LedgerError> {
+        value.as_str().and_then(|t| t.parse::<Decimal>().ok()).ok_or_else(|| corrupt(what))
+    };
+    let figures = |value: &serde_json::Value| -> Result<crate::tax::report::Figures, LedgerError> {
+        Ok(crate::tax::report::Figures {
+            proceeds: decimal(&value["proceeds"], "proceeds")?,
+            cost_basis: decimal(&value["cost_basis"], "cost_basis")?,
+            short_term_gain: decimal(&value["short_term_gain"], "short_term_gain")?,
+            long_term_gain: decimal(&value["long_term_gain"], "long_term_gain")?,
+            income: decimal(&value["income"], "income")?,
+        })
+    };
+    let day_ms = |value: &serde_json::Value, what: &str| -> Result<i64, LedgerError> {
+        let date = value.as_str().and_then(|t| chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d").ok());
+        date.map(|d| zone.day_start_ms(d)).ok_or_else(|| corrupt(what))
+    };
+    let accounts: BTreeMap<String, i64> = ledger.accounts()?.into_iter().map(|a| (a.label, a.id)).collect();
+    let mut assets = BTreeMap::new();
+    for a in json["assets"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        assets.insert(a["asset"].as_str().ok_or_else(|| corrupt("asset"))?.to_owned(), figures(a)?);
+    }
+    let mut income_by_kind = BTreeMap::new();
+    for (kind, value) in json["income_by_kind"].as_object().into_iter().flatten() {
+        income_by_kind.insert(kind.clone(), decimal(value, "income_by_kind")?);
+    }
+    let boxes = [
+        crate::tax::boxes::FormBox::C,
+        crate::tax::boxes::FormBox::F,
+        crate::tax::boxes::FormBox::G,
+        crate::tax::boxes::FormBox::H,
+        crate::tax::boxes::FormBox::I,
+        crate::tax::boxes::FormBox::J,
+        crate::tax::boxes::FormBox::K,
+        crate::tax::boxes::FormBox::L,
+    ];
+    let kinds = [DisposalKind::Sale, DisposalKind::Fee, DisposalKind::TransferFee];
+    let (mut lines, mut disposals) = (Vec::new(), Vec::new());
+    for d in json["disposals"].as_array().map(Vec::as_slice).unwrap_or_default() {
+        let text = |key: &str| d[key].as_str().unwrap_or_default();
+        let term = if text("term") == "long" { Term::Long } else { Term::Short };
+        let kind = kinds.into_iter().find(|k| k.as_str() == text("kind")).ok_or_else(|| corrupt("kind"))?;
+        let line = Line {
+            asset: text("asset").to_owned(),
+            amount: decimal(&d["amount"], "amount")?,
+            acquired_ms: day_ms(&d["acquired"], "acquired").unwrap_or(i64::MIN),
+            disposed_ms: day_ms(&d["disposed"], "disposed")?,
+            proceeds: decimal(&d["proceeds"], "proceeds")?,
+            cost_basis: decimal(&d["cost_basis"], "cost_basis")?,
+            term,
+            account: text("account").to_owned(),
+            kind,
+            basis_missing: d["basis_missing"].as_bool().unwrap_or(false),
+            price_missing: d["price_missing"].as_bool().unwrap_or(false),
+            event_id: d["event"].as_i64().ok_or_else(|| corrupt("event"))?,
+            form_box: boxes.into_iter().find(|b| b.as_str() == text("box")).unwrap_or(crate::tax::boxes::FormBox::I),
+            adjustment: None,
+        };
+        disposals.push(crate::ledger::Disposal {
+            event_id: line.event_id,
+            account_id: accounts.get(&line.account).copied().unwrap_or(-1),
+            kind,
+            asset: line.asset.clone(),
+            amount: line.amount,
+            acquired_ms: line.acquired_ms,
+            disposed_ms: line.disposed_ms,
+            proceeds: line.proceeds,
+            cost_basis: line.cost_basis,
+            term,
+            lot_event_id: None,
+            basis_missing: line.basis_missing,
+            price_missing: line.price_missing,
+            acquired_here: false,
+        });
+        lines.push(line);
+    }
+    let report = Report {
+        year,
+        currency: json["currency"].as_str().ok_or_else(|| corrupt("currency"))?.to_owned(),
+        options: options_of(&closed)?,
+        totals: figures(&json["totals"])?,
+        assets,
+        income_by_kind,
+        lines,
+        inputs_hash: closed.inputs_hash.clone(),
+        elections: Vec::new(),
+        zone,
+        rebates: json["rebates"].as_str().and_then(|r| r.parse().ok()).unwrap_or_default(),
+        allocation: json["allocation"].as_str().map(str::to_owned),
+    };
+    let income = match ledger.closed_file(year, "income")? {
+        Some(file) => filed_income(&file.bytes, zone, &accounts).ok_or_else(|| corrupt("the income file"))?,
+        None => Vec::new(),
+    };
+    let holdings = filed_holdings(&closed)?
+        .into_iter()
+        .map(|(asset, (amount, basis))| -> Result<Holding, LedgerError> {
+            Ok(Holding {
+                lot_event_id: 0,
+                account_id: None,
+                asset,
+                amount: amount.parse().map_err(|_| corrupt("holdings"))?,
+                acquired_ms: 0,
+                cost_basis: basis.parse().map_err(|_| corrupt("holdings"))?,
+                basis_missing: false,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Some(Filed { closed, report, disposals, income, holdings }))
+}
+
+/// The rows of a filed `income` file (`Date (zone)`, asset, amount, value, kind, account, event
+/// id, price missing), each dated at local midnight of its date.
+fn filed_income(
+    bytes: &[u8],
+    zone: crate::tax::zone::Zone,
+    accounts: &BTreeMap<String, i64>,
+) -> Option<Vec<crate::ledger::IncomeRow>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).from_reader(bytes);
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.ok()?;
+        let cell = |i: usize| record.get(i).unwrap_or_default();
+        let date = chrono::NaiveDate::parse_from_str(cell(0).get(..10)?, "%Y-%m-%d").ok()?;
+        rows.push(crate::ledger::IncomeRow {
+            event_id: cell(6).parse().ok()?,
+            account_id: accounts.get(cell(5)).copied().unwrap_or(-1),
+            kind: cell(4).parse().ok()?,
+            asset: cell(1).to_owned(),
+            amount: cell(2).parse().ok()?,
+            received_ms: zone.day_start_ms(date),
+            value: cell(3).parse().ok()?,
+            price_missing: cell(7) == "yes",
+        });
+    }
+    Some(rows)
 }

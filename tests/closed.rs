@@ -202,3 +202,108 @@ fn a_bundle_keeps_closed_years_so_later_reports_are_the_same() {
     assert_eq!(basis(&again), "10000.00", "from the filed lots: {again}");
     assert_eq!(again["totals"], y2025["totals"]);
 }
+
+/// The part of a summary page with the year's figures (totals to holdings), without the check
+/// findings and the manifest, which are today's ledger.
+fn figures_of(page: &str) -> String {
+    let start = page.find("<h2>Totals</h2>").expect("totals");
+    let end = page.find("<h2>Check</h2>").expect("check");
+    page[start..end].to_owned()
+}
+
+/// `export html` of a closed year shows the year as filed: after an old buy is found (FIFO would
+/// now sell half of it in 2024, basis 5,000), the page still shows the filed figures (basis
+/// 10,000, gain 15,000, 1.51 BTC held at 70,500 with the staked 0.01; today 2.51 BTC at
+/// 85,500), says the year is closed, and is the page
+/// written before the close in every figure. Reopened, it is computed again.
+#[test]
+fn the_html_page_of_a_closed_year_shows_it_as_filed() {
+    let sb = two_lots();
+    // Income in May 2024 (0.01 BTC staked, worth 500): the page's months come from the filed
+    // income file.
+    let staking = sb.path("staking.csv");
+    std::fs::write(
+        &staking,
+        format!("{}2024-05-01 10:00:00,staking,,,0.01,BTC,,,500,USD,,,,stake-1,\n", common::GENERIC_HEADER),
+    )
+    .unwrap();
+    sb.ok(&["import", staking.to_str().unwrap(), "--account", "w", "--format", "generic"]);
+    sb.ok(&["prices", "--offline"]);
+    sb.ok(&["export", "html", "--year", "2024", "-o", "before.html"]);
+    let before = std::fs::read_to_string(sb.path("before.html")).unwrap();
+    assert!(before.contains("10000.00") && before.contains("70500.00"), "{before}");
+    assert!(before.contains("<td>2024-05</td><td class=\"n\">0.00</td><td class=\"n\">500.00</td>"), "{before}");
+    sb.ok(&["year", "close", "2024"]);
+    add_old_buy(&sb);
+    let recomputed = sb.ok(&["--json", "report", "--year", "2024", "--from-scratch"]).json();
+    assert_eq!(basis(&recomputed), "5000.00", "today's ledger computes 2024 differently");
+
+    let run = sb.ok(&["export", "html", "--year", "2024", "-o", "filed.html"]);
+    assert!(run.stderr.contains("2024 is closed"), "{}", run.stderr);
+    let filed = std::fs::read_to_string(sb.path("filed.html")).unwrap();
+    assert!(filed.contains("2024 is closed: these are the figures as filed on"), "{filed}");
+    assert_eq!(figures_of(&filed), figures_of(&before));
+    assert!(!figures_of(&filed).contains("85500.00"), "{filed}");
+    // Today's check is on the page: the closed year would compute differently.
+    assert!(filed.contains("closed_year_changed"), "{filed}");
+
+    sb.ok(&["year", "reopen", "2024", "--yes"]);
+    sb.ok(&["export", "html", "--year", "2024", "-o", "reopened.html"]);
+    let reopened = std::fs::read_to_string(sb.path("reopened.html")).unwrap();
+    assert!(!reopened.contains("is closed"), "{reopened}");
+    assert!(figures_of(&reopened).contains("5000.00") && figures_of(&reopened).contains("85500.00"), "{reopened}");
+}
+
+/// `reconcile` of a closed year matches the broker's rows to the sales as filed. Constructed: a
+/// Coinbase sale of 0.5 BTC in 2025 filed with a basis of 10,000 (FIFO, half of a 20,000 lot),
+/// the 1099-DA agreeing; an old buy found after the close (1 BTC for 10,000 in 2024) would make
+/// today's FIFO basis 5,000 and the basis differ from the broker's.
+#[test]
+fn reconcile_of_a_closed_year_uses_the_filed_sales() {
+    let sb = generic_ledger(
+        &[(
+            "coinbase",
+            "cb",
+            "2025-01-10 10:00:00,trade,20000,USD,1,BTC,,,,,,,,lot-1,\n\
+             2025-08-01 10:00:00,trade,0.5,BTC,25000,USD,,,,,,,,sell,\n",
+        )],
+        "2024-06-01,BTC,10000\n2025-01-10,BTC,20000\n2025-08-01,BTC,50000",
+    );
+    let statement = sb.path("1099da.csv");
+    std::fs::write(
+        &statement,
+        "checkbox,asset,units,date_sold,proceeds,cost_basis,basis_reported\nG,BTC,0.5,2025-08-01,25000.00,10000.00,X\n",
+    )
+    .unwrap();
+    sb.ok(&["import-1099da", statement.to_str().unwrap(), "--account", "cb"]);
+    let open = sb.ok(&["--json", "reconcile", "--year", "2025"]).json();
+    assert_eq!((open["clean"].as_bool(), open["filed"].as_bool()), (Some(true), Some(false)));
+    sb.ok(&["year", "close", "2025"]);
+
+    let file = sb.path("found.csv");
+    std::fs::write(
+        &file,
+        format!("{}2024-06-01 10:00:00,trade,10000,USD,1,BTC,,,,,,,,late-buy,\n", common::GENERIC_HEADER),
+    )
+    .unwrap();
+    sb.ok(&["import", file.to_str().unwrap(), "--account", "cb", "--format", "generic"]);
+    sb.ok(&["prices", "--offline"]);
+
+    let run = sb.run(&["--json", "reconcile", "--year", "2025"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("2025 is closed"), "{}", run.stderr);
+    let json = run.json();
+    assert_eq!((json["clean"].as_bool(), json["filed"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(json["matched"][0]["sale"]["cost_basis"], "10000.00");
+
+    // Reopened, the year is computed from today's ledger: the basis differs from the broker's.
+    sb.ok(&["year", "reopen", "2025", "--yes"]);
+    let reopened = sb.run(&["--json", "reconcile", "--year", "2025"]);
+    assert_eq!(reopened.code, 1, "{}", reopened.stderr);
+    let json = reopened.json();
+    assert_eq!(json["filed"], false);
+    assert_eq!(
+        json["matched"][0]["differences"],
+        serde_json::json!([{"field": "cost_basis", "broker": "10000.00", "cointally": "5000.00"}])
+    );
+}

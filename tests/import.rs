@@ -35,6 +35,7 @@ fn balances_and_events_json_have_the_documented_shape() {
             "id": 2,
             "account": "cold",
             "time": "2025-01-15T10:30:00Z",
+            "local_time": "2025-01-15T10:30:00Z",
             "kind": "trade",
             "legs": [
                 {"asset": "USD", "amount": "-45000", "role": "sent"},

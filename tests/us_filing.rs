@@ -289,3 +289,34 @@ fn an_election_for_one_account_and_the_broker_note() {
         .collect();
     assert_eq!(bases, [("cb", "30000.00"), ("w", "10000.00")]);
 }
+
+/// Form 8949 column (c) and the 1099-DA's date sold are the taxpayer's calendar date
+/// (<https://www.irs.gov/instructions/i8949>): a Coinbase sale at 20:00 on 31 December 2025 in
+/// New York (01:00 UTC on 1 January 2026) matches the broker's row dated 2025-12-31 in the
+/// 2025 reconciliation; in UTC it would be a 2026 sale and the row unmatched.
+#[test]
+fn reconcile_matches_the_local_date_sold() {
+    let sb = ledger(
+        &[(
+            "coinbase",
+            "cb",
+            "2025-01-10 15:00:00,trade,80000,USD,1,BTC,,,,,,,,,buy\n\
+             2026-01-01 01:00:00,trade,0.5,BTC,45000,USD,,,,,,,,,sell at 20:00 on 31 December in New York\n",
+        )],
+        "2025-01-10,BTC,80000\n2025-12-31,BTC,90000\n2026-01-01,BTC,90000",
+    );
+    let statement = sb.path("1099da.csv");
+    std::fs::write(&statement, "asset,units,date_sold,proceeds\nBTC,0.5,2025-12-31,45000.00\n").unwrap();
+    sb.ok(&["import-1099da", statement.to_str().unwrap(), "--account", "cb"]);
+    let utc = sb.run(&["--json", "reconcile", "--year", "2025"]);
+    assert_eq!(utc.code, 1, "in UTC the sale is in 2026: {}", utc.stderr);
+    assert_eq!(utc.json()["unmatched_statement_rows"][0]["date_sold"], "2025-12-31");
+
+    sb.ok(&["settings", "timezone", "America/New_York"]);
+    let run = sb.run(&["--json", "reconcile", "--year", "2025"]);
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let json = run.json();
+    assert_eq!(json["clean"], true);
+    assert_eq!(json["matched"].as_array().unwrap().len(), 1);
+    assert_eq!(json["matched"][0]["sale"]["date_sold"], "2025-12-31");
+}

@@ -1,9 +1,10 @@
 //! `cointally balances [--account L] [--at DATE]`: what each account holds.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use cointally_exchanges::amount::format_amount;
-use cointally_exchanges::time::parse_utc;
 use serde::Serialize;
+
+use crate::tax::zone::Zone;
 
 use super::output::{Align, Table, print_json};
 use super::{Context, Failure};
@@ -13,7 +14,7 @@ pub struct Args {
     /// Only this account
     #[arg(long)]
     account: Option<String>,
-    /// Balances at the end of this day (YYYY-MM-DD, UTC) or at this instant (RFC 3339)
+    /// Balances at the end of this day (YYYY-MM-DD, in the ledger's time zone) or at this instant (RFC 3339; without an offset, local time)
     #[arg(long, value_name = "DATE")]
     at: Option<String>,
 }
@@ -27,15 +28,17 @@ struct BalanceJson {
     amount: String,
 }
 
-/// The instant `--at` means: a bare date is the last millisecond of that day, UTC.
-pub fn parse_at(text: &str) -> Result<DateTime<Utc>, Failure> {
+/// The instant `--at` means in the ledger's `zone`: a bare date is the last millisecond of that
+/// local day; a time with an offset is that instant, one without is local time.
+pub fn parse_at(text: &str, zone: Zone) -> Result<DateTime<Utc>, Failure> {
     if let Ok(day) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-        let next = day.succ_opt().and_then(|d| d.and_hms_opt(0, 0, 0));
-        if let Some(next) = next {
-            return Ok(next.and_utc() - Duration::milliseconds(1));
+        if let Some(end) = day.succ_opt().map(|next| zone.day_start_ms(next) - 1) {
+            if let Some(end) = DateTime::from_timestamp_millis(end) {
+                return Ok(end);
+            }
         }
     }
-    parse_utc(text).map_err(|e| Failure::input(format!("--at: {e}")))
+    zone.parse_time(text).map_err(|e| Failure::input(format!("--at: {e}")))
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
@@ -43,7 +46,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if let Some(label) = &args.account {
         ledger.account(label)?;
     }
-    let at = args.at.as_deref().map(parse_at).transpose()?;
+    let zone = Zone::of_ledger(&ledger)?;
+    let at = args.at.as_deref().map(|text| parse_at(text, zone)).transpose()?;
     let balances = ledger.balances(args.account.as_deref(), at)?;
     if context.json {
         let rows: Vec<BalanceJson> = balances
@@ -81,8 +85,13 @@ mod tests {
 
     #[test]
     fn a_bare_date_means_the_end_of_that_day() {
-        assert_eq!(parse_at("2024-12-31").unwrap().to_rfc3339(), "2024-12-31T23:59:59.999+00:00");
-        assert_eq!(parse_at("2024-06-01T12:00:00Z").unwrap().to_rfc3339(), "2024-06-01T12:00:00+00:00");
-        assert!(parse_at("31/12/2024").is_err());
+        assert_eq!(parse_at("2024-12-31", Zone::UTC).unwrap().to_rfc3339(), "2024-12-31T23:59:59.999+00:00");
+        assert_eq!(parse_at("2024-06-01T12:00:00Z", Zone::UTC).unwrap().to_rfc3339(), "2024-06-01T12:00:00+00:00");
+        assert!(parse_at("31/12/2024", Zone::UTC).is_err());
+        // In New York the day ends at 05:00 UTC the next day (EST); a time without offset is local.
+        let ny: Zone = "America/New_York".parse().unwrap();
+        assert_eq!(parse_at("2024-12-31", ny).unwrap().to_rfc3339(), "2025-01-01T04:59:59.999+00:00");
+        assert_eq!(parse_at("2024-12-31 20:00:00", ny).unwrap().to_rfc3339(), "2025-01-01T01:00:00+00:00");
+        assert_eq!(parse_at("2024-06-01T12:00:00Z", ny).unwrap().to_rfc3339(), "2024-06-01T12:00:00+00:00");
     }
 }

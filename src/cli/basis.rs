@@ -94,6 +94,7 @@ fn allocate(context: &Context, ledger: &mut Ledger, args: AllocateArgs) -> anyho
     }
     let (matching, _) = prepare_values(context, ledger, args.allow_missing_prices)?;
     let at = allocation::at_switch(ledger, &matching)?;
+    // `--as-of` takes only 2025-01-01 (checked when parsed): the instant is its local midnight.
     debug_assert_eq!(args.as_of, SWITCH_MS);
     let made = match &args.specific {
         None => at.global(),
@@ -221,6 +222,7 @@ fn show(
         shown.as_of,
         shown.stored_at.as_ref().map(|t| format!(", stored {t}")).unwrap_or_default()
     );
+    let zone = crate::tax::zone::Zone::of_ledger(ledger)?;
     let mut table = Table::new(&[
         ("Wallet", Align::Left),
         ("Asset", Align::Left),
@@ -231,7 +233,15 @@ fn show(
     ]);
     for w in &shown.wallets {
         let basis = w.cost_basis.parse().map(money).unwrap_or_else(|_| w.cost_basis.clone());
-        let earliest = w.lots.first().map(|l| l.acquired.get(..10).unwrap_or_default().to_owned()).unwrap_or_default();
+        // The local date in the ledger's zone (the JSON keeps the instant in UTC).
+        let earliest = w
+            .lots
+            .first()
+            .map(|l| match cointally_exchanges::time::parse_utc(&l.acquired) {
+                Ok(t) => zone.date(t.timestamp_millis()).to_string(),
+                Err(_) => l.acquired.get(..10).unwrap_or_default().to_owned(),
+            })
+            .unwrap_or_default();
         table.row(vec![w.wallet.clone(), w.asset.clone(), w.units.clone(), basis, w.lots.len().to_string(), earliest]);
     }
     table.print()?;
@@ -256,9 +266,10 @@ pub fn export(context: &Context, output: Option<PathBuf>) -> anyhow::Result<()> 
     let accounts: BTreeMap<i64, (String, String)> =
         ledger.accounts()?.into_iter().map(|a| (a.id, (a.label, a.exchange))).collect();
     let currency = ledger.reporting_currency()?;
+    let zone = crate::tax::zone::Zone::of_ledger(&ledger)?;
     let path = output.unwrap_or_else(|| PathBuf::from("allocation-2025.csv"));
     if path.as_os_str() == "-" {
-        let (bytes, manifest) = crate::export::allocation::render(&stored, &accounts, &currency, "-")?;
+        let (bytes, manifest) = crate::export::allocation::render(&stored, &accounts, &currency, zone, "-")?;
         use std::io::Write;
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(&bytes)?;
@@ -268,7 +279,7 @@ pub fn export(context: &Context, output: Option<PathBuf>) -> anyhow::Result<()> 
         std::io::stderr().write_all(&json)?;
         return Ok(());
     }
-    let manifest = crate::export::allocation::write_file(&stored, &accounts, &currency, &path)?;
+    let manifest = crate::export::allocation::write_file(&stored, &accounts, &currency, zone, &path)?;
     if context.json {
         return Ok(print_json(&manifest)?);
     }

@@ -1,12 +1,14 @@
-//! `cointally events [--account L] [--asset A] [--kind K] [--year Y] [--limit N]`.
+//! `cointally events [--account L] [--asset A] [--kind K] [--year Y] [--limit N]`: the year and
+//! the times shown follow the ledger's time zone (`settings timezone`); `--json` keeps `time`
+//! in UTC and adds `local_time`.
 
-use chrono::{TimeZone, Utc};
 use cointally_exchanges::amount::format_amount;
 use cointally_exchanges::time::format_rfc3339;
 use cointally_exchanges::{EventKind, LegRole, asset_symbol};
 use serde::Serialize;
 
 use crate::ledger::EventFilter;
+use crate::tax::zone::Zone;
 
 use super::output::{Align, Table, print_json};
 use super::{Context, Failure};
@@ -22,7 +24,7 @@ pub struct Args {
     /// Only this kind (trade, deposit, withdrawal, staking, ...)
     #[arg(long, value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<EventKind>()))]
     kind: Option<EventKind>,
-    /// Only this calendar year (UTC), 2009 to 2100
+    /// Only this calendar year (in the ledger's time zone), 2009 to 2100
     #[arg(long, value_parser = super::report::parse_year)]
     year: Option<i32>,
     /// At most this many events (the earliest that match)
@@ -36,6 +38,8 @@ struct EventJson {
     id: i64,
     account: String,
     time: String,
+    /// The time in the ledger's time zone, RFC 3339 with its offset.
+    local_time: String,
     kind: &'static str,
     legs: Vec<LegJson>,
     tx_hash: Option<String>,
@@ -56,10 +60,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     }
     let asset =
         args.asset.as_deref().map(asset_symbol).transpose().map_err(|e| Failure::input(format!("--asset: {e}")))?;
+    let zone = Zone::of_ledger(&ledger)?;
     let (from, until) = match args.year {
-        Some(year) => {
-            (Utc.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single(), Utc.with_ymd_and_hms(year + 1, 1, 1, 0, 0, 0).single())
-        }
+        Some(year) => (
+            chrono::DateTime::from_timestamp_millis(zone.year_start_ms(year)),
+            chrono::DateTime::from_timestamp_millis(zone.year_start_ms(year + 1)),
+        ),
         None => (None, None),
     };
     let filter = EventFilter { account: args.account, asset, kind: args.kind, from, until, limit: args.limit };
@@ -71,6 +77,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                 id: e.id,
                 account: e.account,
                 time: format_rfc3339(e.time),
+                local_time: zone.rfc3339(e.time.timestamp_millis()),
                 kind: e.kind.as_str(),
                 legs: e
                     .legs
@@ -89,13 +96,14 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut table = Table::new(&[
-        ("Time (UTC)", Align::Left),
+        ("Time", Align::Left),
         ("Account", Align::Left),
         ("Kind", Align::Left),
         ("Legs", Align::Left),
         ("Tx hash", Align::Left),
         ("Id", Align::Right),
-    ]);
+    ])
+    .heading(0, format!("Time ({})", zone.name()));
     for e in events {
         let legs = e
             .legs
@@ -108,7 +116,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(", ");
         table.row(vec![
-            e.time.format("%Y-%m-%d %H:%M:%S").to_string(),
+            zone.local(e.time.timestamp_millis()).format("%Y-%m-%d %H:%M:%S").to_string(),
             e.account,
             e.kind.to_string(),
             legs,

@@ -23,7 +23,7 @@ pub enum Command {
         /// The method
         #[arg(value_enum)]
         method: Method,
-        /// The first day it applies to (YYYY-MM-DD, UTC)
+        /// The first day it applies to (YYYY-MM-DD, a date in the ledger's time zone)
         #[arg(long, value_parser = parse_date)]
         from: NaiveDate,
         /// The account it is for [default: every account]

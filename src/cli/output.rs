@@ -15,14 +15,23 @@ pub enum Align {
 
 /// A table printed with columns padded to their widest cell.
 pub struct Table {
-    columns: Vec<(&'static str, Align)>,
+    columns: Vec<(String, Align)>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
     /// A table with these column headings.
     pub fn new(columns: &[(&'static str, Align)]) -> Table {
-        Table { columns: columns.to_vec(), rows: Vec::new() }
+        Table { columns: columns.iter().map(|(h, a)| ((*h).to_owned(), *a)).collect(), rows: Vec::new() }
+    }
+
+    /// Replaces the heading of column `index` (a heading made at run time, such as a time
+    /// column named with the ledger's time zone).
+    pub fn heading(mut self, index: usize, heading: String) -> Table {
+        if let Some(column) = self.columns.get_mut(index) {
+            column.0 = heading;
+        }
+        self
     }
 
     /// Adds a row (one cell per column).
@@ -39,7 +48,7 @@ impl Table {
                 *w = (*w).max(cell.chars().count());
             }
         }
-        let headings: Vec<String> = self.columns.iter().map(|(h, _)| h.to_string()).collect();
+        let headings: Vec<String> = self.columns.iter().map(|(h, _)| h.clone()).collect();
         for row in std::iter::once(&headings).chain(&self.rows) {
             let mut line = String::new();
             for (i, cell) in row.iter().enumerate() {

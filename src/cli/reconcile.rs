@@ -66,6 +66,8 @@ struct Json {
     matched: Vec<MatchedJson>,
     unmatched_statement_rows: Vec<RowJson>,
     unmatched_sales: Vec<SaleJson>,
+    /// The year is closed: its sales are the ones filed, not computed from today's ledger.
+    filed: bool,
 }
 
 fn term_name(term: Option<crate::ledger::Term>) -> &'static str {
@@ -120,14 +122,29 @@ fn to_json(year: i32, r: &Reconciliation, label: &dyn Fn(i64) -> String) -> Json
             .collect(),
         unmatched_statement_rows: r.unmatched_rows.iter().map(|(a, r)| row(*a, r)).collect(),
         unmatched_sales: r.unmatched_sales.iter().map(sale).collect(),
+        filed: false,
     }
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let mut ledger = context.open_ledger()?;
-    let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
-    let report = tax::year_report(&ledger, args.tax.year, args.tax.options(), &computed)?;
-    let reconciliation = tax::year_reconciliation(&ledger, &report, &computed)?;
+    // A closed year is reconciled as it was filed, not as today's ledger computes it.
+    let filed = crate::closed::filed(&ledger, args.tax.year, &args.tax.options())?;
+    let reconciliation = match &filed {
+        Some(filed) => {
+            context.note(format!(
+                "{} is closed: its sales as filed on {} (`cointally year reopen {} --yes` computes it again)",
+                args.tax.year, filed.closed.closed_at, args.tax.year
+            ));
+            let rows = ledger.statement_rows(args.tax.year)?;
+            tax::reconcile::reconcile(&filed.report.lines, &filed.disposals, &rows, filed.report.zone)
+        }
+        None => {
+            let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
+            let report = tax::year_report(&ledger, args.tax.year, args.tax.options(), &computed)?;
+            tax::year_reconciliation(&ledger, &report, &computed)?
+        }
+    };
     if reconciliation.accounts.is_empty() {
         return Err(Failure::input(format!("no Form 1099-DA was imported for {}", args.tax.year))
             .hint("import your broker's statement first: cointally import-1099da FILE --account LABEL")
@@ -136,7 +153,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let labels: std::collections::BTreeMap<i64, String> =
         ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
     let label = |id: i64| labels.get(&id).cloned().unwrap_or_default();
-    let json = to_json(args.tax.year, &reconciliation, &label);
+    let mut json = to_json(args.tax.year, &reconciliation, &label);
+    json.filed = filed.is_some();
     if context.json {
         print_json(&json)?;
     } else {

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use crate::check::Finding;
 use crate::export::html::{Page, render};
-use crate::ledger::Ledger;
+use crate::ledger::{Holding, IncomeRow};
 use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::{Report, money};
 
@@ -16,14 +16,34 @@ use super::Context;
 use super::report::{TaxArgs, compute_year};
 
 /// Computes the year under the ledger's rules and writes its page (default
-/// `summary-<year>.html`), through a temporary file.
+/// `summary-<year>.html`), through a temporary file. A closed US year (under these options) is
+/// not computed: its page shows the year as filed ([`crate::closed::filed`]), with today's
+/// `check` findings.
 pub fn run(context: &Context, tax: &TaxArgs, output: Option<PathBuf>) -> anyhow::Result<()> {
     let mut ledger = context.open_ledger()?;
     let findings = crate::check::audit(&mut ledger)?;
     let title = title(&context.ledger_path());
     let ledger = &mut ledger;
     let html = match super::report_uk::jurisdiction(ledger, tax)? {
-        Jurisdiction::Us => render(&us_page(context, ledger, tax, &title, &findings)?),
+        Jurisdiction::Us => match crate::closed::filed(ledger, tax.year, &tax.options())? {
+            Some(filed) => {
+                context.note(format!(
+                    "{} is closed: the page shows the result as filed on {} (`cointally year reopen {} --yes` computes it again)",
+                    tax.year, filed.closed.closed_at, tax.year
+                ));
+                let page = us_page(&title, &findings, &filed.report, &filed.income, &filed.holdings);
+                filed_note(&render(&page), &filed.closed)
+            }
+            None => {
+                let (computed, _) = compute_year(context, ledger, tax)?;
+                let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+                let currency = ledger.reporting_currency()?;
+                let c = &computed.computation;
+                let report = Report::new(tax.year, &currency, tax.options(), c, &labels, &computed.inputs_hash)
+                    .with_ledger_settings(ledger)?;
+                render(&us_page(&title, &findings, &report, &c.income, &c.holdings))
+            }
+        },
         Jurisdiction::Uk => render(&super::report_uk::page(context, ledger, tax, &title, &findings)?),
         Jurisdiction::Ca => render(&super::report_ca::page(context, ledger, tax, &title, &findings)?),
         Jurisdiction::Au => render(&super::report_au::page(context, ledger, tax, &title, &findings)?),
@@ -40,17 +60,12 @@ pub fn run(context: &Context, tax: &TaxArgs, output: Option<PathBuf>) -> anyhow:
 
 /// The page of a US year: the report's totals, its lines and income by local date, its lots.
 fn us_page<'a>(
-    context: &Context,
-    ledger: &mut Ledger,
-    tax: &TaxArgs,
     title: &'a str,
     findings: &'a [Finding],
-) -> anyhow::Result<Page<'a>> {
-    let (computed, _) = compute_year(context, ledger, tax)?;
-    let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-    let currency = ledger.reporting_currency()?;
-    let r = Report::new(tax.year, &currency, tax.options(), &computed.computation, &labels, &computed.inputs_hash)
-        .with_ledger_settings(ledger)?;
+    r: &Report,
+    income: &[IncomeRow],
+    holdings: &[Holding],
+) -> Page<'a> {
     let first_day = NaiveDate::from_ymd_opt(r.year, 1, 1).unwrap_or(NaiveDate::MIN);
     let mut page = Page::new(title, format!("tax year {} ({})", r.year, r.currency), first_day, findings);
     let t = &r.totals;
@@ -70,16 +85,31 @@ fn us_page<'a>(
     for line in &r.lines {
         page.add_disposal(&line.asset, r.zone.date(line.disposed_ms), line.proceeds - line.cost_basis);
     }
-    for row in &computed.computation.income {
+    for row in income {
         page.add_income(r.zone.date(row.received_ms), row.value);
     }
     page.held_at = format!("the end of {}", r.year);
-    for h in &computed.computation.holdings {
+    for h in holdings {
         page.add_holding(&h.asset, h.amount, h.cost_basis);
     }
     page.manifest = format!("cointally {}, {}, {} disposals", env!("CARGO_PKG_VERSION"), r.options, r.lines.len());
     page.inputs_hash = r.inputs_hash.clone();
-    Ok(page)
+    page
+}
+
+/// The page of a closed year with a line under its heading saying so (and that the check
+/// findings are today's).
+fn filed_note(html: &str, closed: &crate::ledger::closed::ClosedYear) -> String {
+    let note = format!(
+        "<p class=\"filed\">{} is closed: these are the figures as filed on {} (inputs sha256 <code>{}</code>); the check below is today's ledger.</p>",
+        closed.year,
+        crate::export::html::escape(&closed.closed_at),
+        crate::export::html::escape(&closed.inputs_hash)
+    );
+    match html.find("</h1>") {
+        Some(at) => format!("{}{note}{}", &html[..at + 5], &html[at + 5..]),
+        None => html.to_owned(),
+    }
 }
 
 /// The page's title: the client's folder name for a client ledger, else the ledger's file stem.

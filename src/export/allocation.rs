@@ -19,6 +19,7 @@ use serde::Serialize;
 use super::{ManifestOutput, csv_writer, iso_date, manifest_path};
 use crate::ledger::StoredAllocation;
 use crate::tax::report::money;
+use crate::tax::zone::Zone;
 
 /// The record's columns.
 const HEADER: [&str; 10] = [
@@ -66,17 +67,21 @@ pub struct AllocationManifest {
     pub history_hash: String,
     /// The reporting currency of the basis.
     pub currency: String,
+    /// The time zone of the `acquired` dates (the ledger's; IANA name).
+    pub timezone: &'static str,
     /// Per wallet and asset.
     pub totals: Vec<WalletTotal>,
     /// The file written.
     pub output: ManifestOutput,
 }
 
-/// The record as bytes and its manifest (`file`: the name written in it).
+/// The record as bytes and its manifest (`file`: the name written in it); `acquired` is the
+/// local date in `zone` (the ledger's time zone), `acquired_time` the instant in UTC.
 pub fn render(
     stored: &StoredAllocation,
     accounts: &BTreeMap<i64, (String, String)>,
     currency: &str,
+    zone: Zone,
     file: &str,
 ) -> std::io::Result<(Vec<u8>, AllocationManifest)> {
     let name = |id: i64| accounts.get(&id).cloned().unwrap_or_else(|| (format!("account {id}"), String::new()));
@@ -97,7 +102,7 @@ pub fn render(
                 &format_amount(lot.units),
                 &money(lot.basis),
                 &format_amount(lot.basis),
-                &iso_date(crate::tax::zone::Zone::UTC, lot.acquired_ms),
+                &iso_date(zone, lot.acquired_ms),
                 &cointally_exchanges::time::format_rfc3339(cointally_exchanges::time::from_millis(lot.acquired_ms)),
                 &if lot.event_id > 0 { lot.event_id.to_string() } else { String::new() },
                 if lot.basis_missing { "yes" } else { "" },
@@ -126,6 +131,7 @@ pub fn render(
         source: stored.source.clone(),
         history_hash: stored.history_hash.clone(),
         currency: currency.to_owned(),
+        timezone: zone.name(),
         totals,
         output: ManifestOutput {
             file: file.to_owned(),
@@ -142,10 +148,11 @@ pub fn write_file(
     stored: &StoredAllocation,
     accounts: &BTreeMap<i64, (String, String)>,
     currency: &str,
+    zone: Zone,
     path: &Path,
 ) -> std::io::Result<AllocationManifest> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let (bytes, manifest) = render(stored, accounts, currency, &name)?;
+    let (bytes, manifest) = render(stored, accounts, currency, zone, &name)?;
     std::fs::write(path, &bytes)?;
     let mut json = serde_json::to_vec_pretty(&manifest).map_err(std::io::Error::other)?;
     json.push(b'\n');

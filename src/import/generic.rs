@@ -5,12 +5,17 @@
 //! `time,kind,sent_amount,sent_asset,received_amount,received_asset,fee_amount,fee_asset,
 //! fiat_value,fiat_currency,tx_hash,address,network,id,note`.
 //! Amounts are positive; the column says the direction. An unknown column is refused, so a
-//! misspelt header does not silently drop data.
+//! misspelt header does not silently drop data. A `time` with an offset (`Z`, `+01:00`,
+//! ` UTC`) is that instant; one without (or a bare date) is local time in the ledger's time
+//! zone (`settings timezone`), which is UTC unless set — so a UTC ledger reads every file as
+//! before.
 
 use cointally_exchanges::event::FiatValue;
 use cointally_exchanges::rows::{Header, ImportedEvent, Row, RowError, RowReader, SourceRow};
 use cointally_exchanges::{EventKind, NewEvent};
 use rust_decimal::Decimal;
+
+use crate::tax::zone::Zone;
 
 /// Every column of the generic layout, in the documented order.
 pub const GENERIC_COLUMNS: [&str; 15] = [
@@ -37,9 +42,17 @@ pub fn matches(header: &Header) -> bool {
 }
 
 /// Reads generic rows.
-#[derive(Default)]
 pub struct Reader {
     header_checked: bool,
+    /// The zone of times written without an offset.
+    zone: Zone,
+}
+
+impl Reader {
+    /// A reader that reads times without an offset in `zone`.
+    pub fn new(zone: Zone) -> Reader {
+        Reader { header_checked: false, zone }
+    }
 }
 
 /// Which sides an event kind must, may or must not have.
@@ -79,7 +92,7 @@ impl RowReader for Reader {
             }
             self.header_checked = true;
         }
-        let time = row.time("time")?;
+        let time = self.zone.parse_time(row.required("time")?).map_err(|e| RowError::field("time", e))?;
         let kind: EventKind = row.required("kind")?.parse().map_err(|e| RowError::field("kind", e))?;
         let sent = side(row, "sent_amount", "sent_asset")?;
         let received = side(row, "received_amount", "received_asset")?;

@@ -29,6 +29,7 @@ use cointally_exchanges::Exchange;
 use cointally_exchanges::registry::{self, CsvFormat};
 
 use crate::ledger::{Account, Ledger, LedgerError, Writer, Written};
+use crate::tax::zone::Zone;
 
 pub use generic::GENERIC_COLUMNS;
 
@@ -80,10 +81,11 @@ impl Format {
         }
     }
 
-    /// A fresh reader for one file of this format.
-    pub fn reader(self) -> Box<dyn RowReader> {
+    /// A fresh reader for one file of this format; `zone` is the ledger's time zone, in which
+    /// the generic layout reads times written without an offset.
+    pub fn reader(self, zone: Zone) -> Box<dyn RowReader> {
         match self {
-            Format::Generic => Box::new(generic::Reader::default()),
+            Format::Generic => Box::new(generic::Reader::new(zone)),
             Format::Koinly => Box::new(koinly::Reader),
             Format::Exchange(_, format) => (format.reader)(),
         }
@@ -260,11 +262,12 @@ pub fn import_files(
     progress: &dyn Progress,
 ) -> Result<Vec<FileSummary>, ImportError> {
     let fetched_ms = chrono::Utc::now().timestamp_millis();
+    let zone = Zone::of_ledger(ledger).map_err(ImportError::Ledger)?;
     let mut writer = ledger.writer()?;
     let mut counts = vec![(0u64, 0u64); files.len()];
     let outcome = std::thread::scope(|scope| -> Result<ReadOutcome, ImportError> {
         let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
-        let reader = scope.spawn(move || read_files(account, files, format, progress, send));
+        let reader = scope.spawn(move || read_files(account, files, format, zone, progress, send));
         let written = receive.iter().try_for_each(|batch| {
             let source = batch.format.source();
             for imported in batch.events {
@@ -339,12 +342,13 @@ fn read_files(
     account: &Account,
     files: &[PathBuf],
     format: Option<Format>,
+    zone: Zone,
     progress: &dyn Progress,
     send: SyncSender<Batch>,
 ) -> Result<ReadOutcome, ImportError> {
     let mut outcome = ReadOutcome { files: Vec::new(), problems: Vec::new(), truncated: false };
     for (index, path) in files.iter().enumerate() {
-        let mut file = FileRead { index, account, keys: key::Keys::default(), batch: Vec::new(), send: &send };
+        let mut file = FileRead { index, account, zone, keys: key::Keys::default(), batch: Vec::new(), send: &send };
         let (found, rows) = file.read(path, format, &mut outcome.problems, progress)?;
         outcome.files.push((path.clone(), found, rows));
         if outcome.problems.len() >= MAX_ERRORS {
@@ -359,6 +363,8 @@ fn read_files(
 struct FileRead<'s> {
     index: usize,
     account: &'s Account,
+    /// The ledger's time zone.
+    zone: Zone,
     keys: key::Keys,
     batch: Vec<ImportedEvent>,
     send: &'s SyncSender<Batch>,
@@ -415,7 +421,7 @@ impl FileRead<'_> {
                 match format {
                     Some(format) => {
                         self.check_account(path, format)?;
-                        found = Some(Found { format, header, reader: format.reader() });
+                        found = Some(Found { format, header, reader: format.reader(self.zone) });
                     }
                     None if before_header + 1 >= HEADER_SEARCH_RECORDS => break,
                     None => before_header += 1,

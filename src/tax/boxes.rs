@@ -24,6 +24,8 @@ use crate::ledger::Term;
 use cointally_exchanges::Exchange;
 use cointally_exchanges::registry;
 
+use super::zone::Zone;
+
 /// From this tax year, digital assets have their own Form 8949 boxes (G–L).
 pub const DIGITAL_ASSET_BOXES_FROM: i32 = 2025;
 
@@ -109,12 +111,21 @@ impl FormBox {
 }
 
 /// What a US broker reports of a sale when no statement was imported: proceeds only in 2025;
-/// from 2026 the basis too for units bought there since 1 January 2026 that never left.
-pub fn presumed(exchange: &str, is_sale: bool, disposed_ms: i64, acquired_ms: i64, acquired_here: bool) -> Reported {
-    if !is_sale || !is_us_broker(exchange) || disposed_ms < super::engine::US_PER_WALLET_FROM_MS {
+/// from 2026 the basis too for units bought there since 1 January 2026 that never left. The
+/// dates are local in `zone` (the ledger's time zone), as the tax year's bounds are.
+pub fn presumed(
+    exchange: &str,
+    is_sale: bool,
+    disposed_ms: i64,
+    acquired_ms: i64,
+    acquired_here: bool,
+    zone: Zone,
+) -> Reported {
+    if !is_sale || !is_us_broker(exchange) || disposed_ms < zone.per_wallet_from_ms() {
         return Reported::No;
     }
-    if disposed_ms >= COVERED_FROM_MS && acquired_ms >= COVERED_FROM_MS && acquired_here {
+    let covered_from_ms = if zone.is_utc() { COVERED_FROM_MS } else { zone.year_start_ms(2026) };
+    if disposed_ms >= covered_from_ms && acquired_ms >= covered_from_ms && acquired_here {
         Reported::WithBasis
     } else {
         Reported::ProceedsOnly
@@ -146,15 +157,21 @@ mod tests {
     fn a_us_broker_reports_proceeds_in_2025_and_covered_basis_from_2026() {
         let in_2025 = COVERED_FROM_MS - 30 * DAY;
         let in_2026 = COVERED_FROM_MS + 30 * DAY;
-        assert_eq!(presumed("coinbase", true, in_2025, in_2025 - DAY, true), Reported::ProceedsOnly);
-        assert_eq!(presumed("kraken", true, in_2026, COVERED_FROM_MS, true), Reported::WithBasis);
+        assert_eq!(presumed("coinbase", true, in_2025, in_2025 - DAY, true, Zone::UTC), Reported::ProceedsOnly);
+        assert_eq!(presumed("kraken", true, in_2026, COVERED_FROM_MS, true, Zone::UTC), Reported::WithBasis);
         // Bought before 2026, or bought elsewhere / moved away and back: noncovered.
-        assert_eq!(presumed("gemini", true, in_2026, COVERED_FROM_MS - 1, true), Reported::ProceedsOnly);
-        assert_eq!(presumed("binanceus", true, in_2026, in_2026 - DAY, false), Reported::ProceedsOnly);
+        assert_eq!(presumed("gemini", true, in_2026, COVERED_FROM_MS - 1, true, Zone::UTC), Reported::ProceedsOnly);
+        assert_eq!(presumed("binanceus", true, in_2026, in_2026 - DAY, false, Zone::UTC), Reported::ProceedsOnly);
         // Not a broker, not a sale, or before 2025.
-        assert_eq!(presumed("binance", true, in_2026, in_2026 - DAY, true), Reported::No);
-        assert_eq!(presumed("wallet", true, in_2025, in_2025 - DAY, true), Reported::No);
-        assert_eq!(presumed("coinbase", false, in_2025, in_2025 - DAY, true), Reported::No);
-        assert_eq!(presumed("coinbase", true, COVERED_FROM_MS - 400 * DAY, 0, true), Reported::No);
+        assert_eq!(presumed("binance", true, in_2026, in_2026 - DAY, true, Zone::UTC), Reported::No);
+        assert_eq!(presumed("wallet", true, in_2025, in_2025 - DAY, true, Zone::UTC), Reported::No);
+        assert_eq!(presumed("coinbase", false, in_2025, in_2025 - DAY, true, Zone::UTC), Reported::No);
+        assert_eq!(presumed("coinbase", true, COVERED_FROM_MS - 400 * DAY, 0, true, Zone::UTC), Reported::No);
+        // Bought at 20:00 on 31 December 2025 in New York (01:00 UTC on 1 January 2026): a
+        // 2025 purchase there, so noncovered.
+        let ny: Zone = "America/New_York".parse().unwrap();
+        let evening = COVERED_FROM_MS + 3_600_000;
+        assert_eq!(presumed("coinbase", true, in_2026, evening, true, Zone::UTC), Reported::WithBasis);
+        assert_eq!(presumed("coinbase", true, in_2026, evening, true, ny), Reported::ProceedsOnly);
     }
 }

@@ -108,7 +108,8 @@ pub fn within_bounds(event: &TaxEvent) -> Result<(), OutOfRange> {
     Ok(())
 }
 
-/// 2025-01-01T00:00:00Z: from then on, US lots are tracked wallet by wallet.
+/// 2025-01-01T00:00:00Z: from then on, US lots are tracked wallet by wallet in a UTC ledger
+/// (in another zone, from local midnight: [`Zone::per_wallet_from_ms`]).
 pub const US_PER_WALLET_FROM_MS: i64 = 1_735_689_600_000;
 
 /// One own transfer, as the engine needs it.
@@ -196,6 +197,8 @@ pub struct Engine {
     /// How `rebate` events are taxed.
     rebates: Rebates,
     year_start_ms: i64,
+    /// When US lots switch to per-wallet tracking: local midnight starting 1 January 2025.
+    per_wallet_from_ms: i64,
     outgoing: BTreeMap<i64, TransferPlan>,
     /// Deposit → units its withdrawal moved.
     incoming: BTreeMap<i64, Decimal>,
@@ -268,6 +271,7 @@ impl Engine {
             zone: Zone::UTC,
             rebates: Rebates::Income,
             year_start_ms,
+            per_wallet_from_ms: US_PER_WALLET_FROM_MS,
             outgoing: transfers.iter().map(|t| (t.withdrawal, t.clone())).collect(),
             incoming: transfers.iter().map(|t| (t.deposit, t.received.min(t.sent))).collect(),
             pools: BTreeMap::new(),
@@ -288,6 +292,7 @@ impl Engine {
     pub fn in_zone(mut self, zone: Zone) -> Engine {
         self.zone = zone;
         self.year_start_ms = self.options.year.map_or(i64::MIN, |year| zone.year_start_ms(year));
+        self.per_wallet_from_ms = zone.per_wallet_from_ms();
         self
     }
 
@@ -361,7 +366,7 @@ impl Engine {
     /// within bounds (from `parse_amount`, or checked by [`within_bounds`]).
     pub fn process(&mut self, event: &TaxEvent) {
         self.now_ms = event.time_ms;
-        if self.options.tracking == Tracking::Us && !self.per_wallet && event.time_ms >= US_PER_WALLET_FROM_MS {
+        if self.options.tracking == Tracking::Us && !self.per_wallet && event.time_ms >= self.per_wallet_from_ms {
             self.reseat_per_wallet();
         }
         for leg in &event.legs {

@@ -130,14 +130,14 @@ impl Inputs {
         let plans = timed_transfer_plans(matching, &mut head);
         let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
         let elections = if options.what_if { Vec::new() } else { ledger.elections()? };
+        let zone = Zone::of_ledger(ledger)?;
         let mut in_force = Vec::with_capacity(elections.len());
         for e in &elections {
             let method = Method::from_name(&e.method)
                 .ok_or_else(|| LedgerError::Corrupt(format!("election {} has method {:?}", e.id, e.method)))?;
             head.update(format!("election {} {} {:?}\n", method.as_str(), e.from_ms, e.account_id));
-            in_force.push(InForce { method, from_ms: e.from_ms, account_id: e.account_id });
+            in_force.push(InForce { method, from_ms: election_start_ms(zone, e.from_ms), account_id: e.account_id });
         }
-        let zone = Zone::of_ledger(ledger)?;
         let rebates = Rebates::of_ledger(ledger)?;
         head.update(settings_text(zone, rebates));
         let allocation = ledger.stored_allocation()?;
@@ -198,12 +198,26 @@ impl Inputs {
     }
 }
 
+/// The instant an election stored with `from_ms` takes effect in `zone`. An election is a
+/// date (`method set --from DATE`), stored as that date's UTC midnight; it takes effect at the
+/// local midnight starting that date in the ledger's zone, the calendar the tax year and the
+/// sales' dates follow (and changing the zone keeps the date, not the instant).
+pub fn election_start_ms(zone: Zone, stored_from_ms: i64) -> i64 {
+    if stored_from_ms == i64::MIN {
+        return i64::MIN;
+    }
+    zone.day_start_ms(super::holding::utc_date(stored_from_ms))
+}
+
 /// The time zone and rebate treatment as hashed: nothing for the defaults (UTC, income), so
 /// the hashes of a ledger made before these settings stay as they were.
 fn settings_text(zone: Zone, rebates: Rebates) -> String {
     let mut text = String::new();
     if !zone.is_utc() {
-        text.push_str(&format!("timezone {}\n", zone.name()));
+        // "local elections and switch": since elections and the 2025 switch follow the zone
+        // too, a computation in a zone other than UTC differs from one of the versions before
+        // (a UTC ledger's does not, so its hashes and snapshots stay as they were).
+        text.push_str(&format!("timezone {} local elections and switch\n", zone.name()));
     }
     if rebates != Rebates::Income {
         text.push_str(&format!("rebates {}\n", rebates.as_str()));

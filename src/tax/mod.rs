@@ -299,7 +299,7 @@ pub fn year_reconciliation(
     computed: &Computed,
 ) -> Result<reconcile::Reconciliation, LedgerError> {
     let rows = ledger.statement_rows(report.year)?;
-    Ok(reconcile::reconcile(&report.lines, &computed.computation.disposals, &rows))
+    Ok(reconcile::reconcile(&report.lines, &computed.computation.disposals, &rows, report.zone))
 }
 
 /// Stores the computations of consecutive years from `first` (`report --years`), replacing

@@ -2,7 +2,8 @@
 //! the Form 8949 columns (d)–(g) a differing row carries.
 //!
 //! A sale is one event's disposal of one asset (its lot fragments together). A statement row
-//! matches an unmatched sale of the same account, asset, date sold (UTC) and units, the one
+//! matches an unmatched sale of the same account, asset, date sold (the local date in the
+//! ledger's time zone, as Form 8949 column (c) dates it) and units, the one
 //! nearest in proceeds among several (ties to the earlier event). A matched pair differs when
 //! the proceeds, or a basis the broker gave, differ by more than a cent, or the broker's
 //! short/long term is not cointally's.
@@ -22,9 +23,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use super::engine::proportion;
-use super::holding::utc_date;
 use super::report::{Adjustment, Line};
 use super::rounding::spread_cents;
+use super::zone::Zone;
 use crate::ledger::{Disposal, DisposalKind, StatementRow, Term};
 
 /// One sale of cointally's: the report lines of one event's disposal of one asset.
@@ -36,7 +37,7 @@ pub struct Sale {
     pub event_id: i64,
     /// Asset.
     pub asset: String,
-    /// The UTC date sold.
+    /// The date sold, local in the ledger's time zone.
     pub date_sold: NaiveDate,
     /// Units.
     pub units: Decimal,
@@ -115,8 +116,9 @@ fn beyond_a_cent(a: Decimal, b: Decimal) -> bool {
     (a - b).abs() > Decimal::new(1, 2)
 }
 
-/// The sales behind the report's lines (`disposals` are the engine's rows, same order).
-pub fn sales(lines: &[Line], disposals: &[Disposal]) -> Vec<Sale> {
+/// The sales behind the report's lines (`disposals` are the engine's rows, same order), dated
+/// in `zone`.
+pub fn sales(lines: &[Line], disposals: &[Disposal], zone: Zone) -> Vec<Sale> {
     let mut out: Vec<Sale> = Vec::new();
     for (i, (line, d)) in lines.iter().zip(disposals).enumerate() {
         if d.kind != DisposalKind::Sale {
@@ -136,7 +138,7 @@ pub fn sales(lines: &[Line], disposals: &[Disposal]) -> Vec<Sale> {
             account_id: d.account_id,
             event_id: d.event_id,
             asset: d.asset.clone(),
-            date_sold: utc_date(d.disposed_ms),
+            date_sold: zone.date(d.disposed_ms),
             units: line.amount,
             proceeds: line.proceeds,
             cost_basis: line.cost_basis,
@@ -161,11 +163,11 @@ fn differences(row: &StatementRow, sale: &Sale) -> Vec<Difference> {
     out
 }
 
-/// Matches `rows` (with their accounts) to the sales behind `lines`.
-pub fn reconcile(lines: &[Line], disposals: &[Disposal], rows: &[(i64, StatementRow)]) -> Reconciliation {
+/// Matches `rows` (with their accounts) to the sales behind `lines`, the sales dated in `zone`.
+pub fn reconcile(lines: &[Line], disposals: &[Disposal], rows: &[(i64, StatementRow)], zone: Zone) -> Reconciliation {
     let accounts: BTreeSet<i64> = rows.iter().map(|(a, _)| *a).collect();
     let mut open: Vec<Option<Sale>> =
-        sales(lines, disposals).into_iter().filter(|s| accounts.contains(&s.account_id)).map(Some).collect();
+        sales(lines, disposals, zone).into_iter().filter(|s| accounts.contains(&s.account_id)).map(Some).collect();
     let mut out = Reconciliation { accounts, ..Reconciliation::default() };
     for (account_id, row) in rows {
         let best = open

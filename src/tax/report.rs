@@ -234,8 +234,14 @@ impl Report {
     pub fn classify(&mut self, disposals: &[Disposal], exchanges: &BTreeMap<i64, String>) {
         for (line, d) in self.lines.iter_mut().zip(disposals) {
             let exchange = exchanges.get(&d.account_id).map(String::as_str).unwrap_or_default();
-            let reported =
-                presumed(exchange, d.kind == DisposalKind::Sale, d.disposed_ms, d.acquired_ms, d.acquired_here);
+            let reported = presumed(
+                exchange,
+                d.kind == DisposalKind::Sale,
+                d.disposed_ms,
+                d.acquired_ms,
+                d.acquired_here,
+                self.zone,
+            );
             line.form_box = FormBox::of(self.year, d.term, reported);
         }
     }
@@ -356,7 +362,7 @@ pub struct ElectionJson {
     pub id: i64,
     /// The method.
     pub method: String,
-    /// The UTC date it is in force from.
+    /// The date it is in force from (from its local midnight in the ledger's time zone).
     pub from: String,
     /// The account's label; `null` for every account.
     pub account: Option<String>,

@@ -364,7 +364,7 @@ fn a_wrong_reported_basis_is_written_as_shown_and_corrected_with_code_b() {
         term: Some(Term::Short),
         noncovered: false,
     };
-    let rec = reconcile(&r.lines, &c.disposals, &[(1, row)]);
+    let rec = reconcile(&r.lines, &c.disposals, &[(1, row)], super::zone::Zone::UTC);
     assert_eq!(rec.matched.len(), 1);
     r.apply(&rec, &c.disposals);
     let got: Vec<(&str, Decimal, Decimal, String, Decimal, Decimal)> = r

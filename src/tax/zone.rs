@@ -9,13 +9,20 @@
 //! Australian and German rules keep their own legal calendars (London, Sydney, Berlin) and
 //! ignore the setting; Canada's calendar year follows it.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use cointally_exchanges::time::{TimeError, parse_utc};
 
 use crate::ledger::{Ledger, LedgerError};
 
 /// The settings key.
 pub const TIMEZONE_SETTING: &str = "timezone";
+
+/// The layouts [`Zone::parse_time`] accepts in a zone other than UTC, for error messages.
+pub const LOCAL_LAYOUTS: &str = "RFC 3339 like 2025-01-15T10:30:00Z or 2025-01-15T10:30:00-05:00, or 2025-01-15 10:30:00 (or a date) in the ledger's time zone";
+
+/// Date-and-time layouts without an offset, read as local time.
+const NAIVE_LAYOUTS: [&str; 4] = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"];
 
 /// A time zone from the IANA database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,14 +101,73 @@ impl Zone {
     /// The first instant (UTC ms) of local 1 January of `year`; where midnight does not exist
     /// locally (a clock change at midnight), the first instant of that day that does.
     pub fn year_start_ms(self, year: i32) -> i64 {
-        if self.is_utc() {
-            return super::year_start_ms(year);
+        match NaiveDate::from_ymd_opt(year, 1, 1) {
+            Some(day) => self.day_start_ms(day),
+            None => super::year_start_ms(year),
         }
-        let Some(day) = NaiveDate::from_ymd_opt(year, 1, 1) else { return super::year_start_ms(year) };
+    }
+
+    /// The first instant (UTC ms) of the local calendar day `day` (its midnight, or where a
+    /// clock change skips midnight, the first whole hour of that day that exists).
+    pub fn day_start_ms(self, day: NaiveDate) -> i64 {
+        let utc_midnight = day.and_hms_opt(0, 0, 0).map_or(i64::MIN, |t| t.and_utc().timestamp_millis());
+        if self.is_utc() {
+            return utc_midnight;
+        }
         (0..24)
             .filter_map(|hour| day.and_hms_opt(hour, 0, 0))
             .find_map(|local| self.0.from_local_datetime(&local).earliest())
-            .map_or_else(|| super::year_start_ms(year), |t| t.timestamp_millis())
+            .map_or(utc_midnight, |t| t.timestamp_millis())
+    }
+
+    /// The instant of a time as a person writes it: with an offset (`Z`, `+01:00`, ` UTC`) as
+    /// given; a date and time without one as the local time of this zone (in a summer-time
+    /// gap, the instant an hour later by the clock; where the clock goes back, the first of
+    /// the two); a bare date as its local midnight. In UTC exactly what
+    /// [`parse_utc`] reads.
+    pub fn parse_time(self, text: &str) -> Result<DateTime<Utc>, TimeError> {
+        if self.is_utc() {
+            return parse_utc(text);
+        }
+        let trimmed = text.trim();
+        let local = NAIVE_LAYOUTS
+            .iter()
+            .find_map(|layout| NaiveDateTime::parse_from_str(trimmed, layout).ok())
+            .or_else(|| NaiveDate::parse_from_str(trimmed, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)));
+        if let Some(local) = local.filter(|t| (1..=9999).contains(&t.year())) {
+            let instant = self
+                .0
+                .from_local_datetime(&local)
+                .earliest()
+                .or_else(|| self.0.from_local_datetime(&(local + Duration::hours(1))).earliest());
+            if let Some(instant) = instant {
+                return Ok(instant.with_timezone(&Utc));
+            }
+        }
+        parse_utc(text).map_err(|e| TimeError { text: e.text, expected: LOCAL_LAYOUTS })
+    }
+
+    /// The local date and time of an instant as RFC 3339 with its offset
+    /// (`2025-12-31T20:00:00-05:00`; `Z` in UTC), milliseconds only when there are some.
+    pub fn rfc3339(self, time_ms: i64) -> String {
+        if self.is_utc() {
+            return cointally_exchanges::time::format_rfc3339(cointally_exchanges::time::from_millis(time_ms));
+        }
+        let local = self.local(time_ms);
+        let layout = if time_ms.rem_euclid(1000) == 0 { "%Y-%m-%dT%H:%M:%S%:z" } else { "%Y-%m-%dT%H:%M:%S%.3f%:z" };
+        local.format(layout).to_string()
+    }
+
+    /// The instant (UTC ms) US lots start to be tracked wallet by wallet: local midnight
+    /// starting 1 January 2025. Treas. Reg. §1.1012-1(j) applies to dispositions on or after
+    /// 1 January 2025, and Rev. Proc. 2024-28 allocates the unused basis to the units each
+    /// wallet holds "as of January 1, 2025", which it defines (per the practitioner summary
+    /// <https://chainwisecpa.com/?p=1030>; the IRB text was not read) as immediately after the
+    /// close of the taxpayer's day on 31 December 2024 — the taxpayer's own calendar, the one
+    /// the tax year's bounds follow: every 2024 sale (by the ledger's zone) is under the
+    /// universal rule and every 2025 sale per wallet.
+    pub fn per_wallet_from_ms(self) -> i64 {
+        self.year_start_ms(2025)
     }
 }
 
@@ -130,6 +196,28 @@ mod tests {
     }
 
     #[test]
+    fn times_without_an_offset_are_local() {
+        let ny: Zone = "America/New_York".parse().unwrap();
+        let at = |zone: Zone, text: &str| zone.parse_time(text).unwrap().timestamp_millis();
+        assert_eq!(at(ny, "2025-12-31 20:00:00"), ms("2026-01-01T01:00:00Z"));
+        assert_eq!(at(ny, "2025-07-01T20:00"), ms("2025-07-02T00:00:00Z"));
+        assert_eq!(at(ny, "2025-07-01"), ms("2025-07-01T04:00:00Z"));
+        // An offset or Z is kept, whatever the zone; UTC reads as before.
+        assert_eq!(at(ny, "2025-12-31T20:00:00Z"), ms("2025-12-31T20:00:00Z"));
+        assert_eq!(at(ny, "2025-12-31T20:00:00+01:00"), ms("2025-12-31T19:00:00Z"));
+        assert_eq!(at(ny, "2025-12-31 20:00:00 UTC"), ms("2025-12-31T20:00:00Z"));
+        assert_eq!(at(Zone::UTC, "2025-12-31 20:00:00"), ms("2025-12-31T20:00:00Z"));
+        // 02:30 on 9 March 2025 does not exist in New York (clocks go 02:00 → 03:00): read as
+        // 03:30 EDT; 01:30 on 2 November 2025 happens twice: the first (EDT).
+        assert_eq!(at(ny, "2025-03-09 02:30:00"), ms("2025-03-09T07:30:00Z"));
+        assert_eq!(at(ny, "2025-11-02 01:30:00"), ms("2025-11-02T05:30:00Z"));
+        let err = ny.parse_time("31/12/2025").unwrap_err();
+        assert_eq!(err.expected, LOCAL_LAYOUTS);
+        assert_eq!(ny.rfc3339(ms("2026-01-01T01:00:00Z")), "2025-12-31T20:00:00-05:00");
+        assert_eq!(Zone::UTC.rfc3339(ms("2026-01-01T01:00:00Z")), "2026-01-01T01:00:00Z");
+    }
+
+    #[test]
     fn names_are_checked() {
         assert_eq!("America/New_York".parse::<Zone>().unwrap().name(), "America/New_York");
         assert_eq!("UTC".parse::<Zone>().unwrap(), Zone::UTC);
@@ -150,5 +238,11 @@ mod tests {
         // East of UTC the local year starts the evening before.
         let tokyo: Zone = "Asia/Tokyo".parse().unwrap();
         assert_eq!(tokyo.year_start_ms(2026), ms("2025-12-31T15:00:00Z"));
+        // Any day: 1 July is in summer time (EDT, UTC−4).
+        let july = NaiveDate::from_ymd_opt(2025, 7, 1).unwrap();
+        assert_eq!(ny.day_start_ms(july), ms("2025-07-01T04:00:00Z"));
+        assert_eq!(Zone::UTC.day_start_ms(july), ms("2025-07-01T00:00:00Z"));
+        assert_eq!(ny.per_wallet_from_ms(), ms("2025-01-01T05:00:00Z"));
+        assert_eq!(Zone::UTC.per_wallet_from_ms(), crate::tax::engine::US_PER_WALLET_FROM_MS);
     }
 }

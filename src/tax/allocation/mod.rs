@@ -28,11 +28,14 @@ use sha2::{Digest, Sha256};
 
 use super::engine::US_PER_WALLET_FROM_MS;
 use super::inputs::{EventsDigest, Inputs};
+use super::zone::Zone;
 use super::{Options, Tracking};
 use crate::ledger::{AllocatedLot, AllocationRule, Ledger, LedgerError, StoredAllocation};
 use crate::transfers::Matching;
 
-/// The instant of the switch, 2025-01-01T00:00:00Z: the only `--as-of` the US rule has.
+/// The instant of the switch in a UTC ledger, 2025-01-01T00:00:00Z: the only `--as-of` the US
+/// rule has. In a ledger with another time zone the switch is local midnight starting
+/// 1 January 2025 ([`crate::tax::zone::Zone::per_wallet_from_ms`], [`AtSwitch::as_of_ms`]).
 pub const SWITCH_MS: i64 = US_PER_WALLET_FROM_MS;
 
 /// What the history before the switch gives.
@@ -49,6 +52,10 @@ pub struct AtSwitch {
     /// SHA-256 of the history read: currency, transfers and elections before the switch, and
     /// the events digest.
     pub history_hash: String,
+    /// The instant of the switch: local midnight starting 2025-01-01 in the ledger's zone.
+    pub as_of_ms: i64,
+    /// The ledger's time zone (the calendar of the specific file's dates).
+    pub zone: Zone,
 }
 
 impl AtSwitch {
@@ -61,7 +68,7 @@ impl AtSwitch {
     pub fn stored(&self, rule: AllocationRule, source: Option<String>, lots: Vec<AllocatedLot>) -> StoredAllocation {
         StoredAllocation {
             rule,
-            as_of_ms: SWITCH_MS,
+            as_of_ms: self.as_of_ms,
             source,
             history_hash: self.history_hash.clone(),
             created_at: String::new(),
@@ -77,9 +84,10 @@ pub fn at_switch(ledger: &Ledger, matching: &Matching) -> Result<AtSwitch, Ledge
     let inputs = Inputs::read(ledger, &options, matching)?;
     // Never from the stored allocation: this is what the history gives by itself.
     let mut engine = inputs.engine(options).with_allocation(None);
+    let switch_ms = inputs.zone.per_wallet_from_ms();
     let mut digest = EventsDigest::default();
     let mut out_of_range = None;
-    ledger.for_each_tax_event_between(&inputs.currency, i64::MIN, SWITCH_MS, |event| {
+    ledger.for_each_tax_event_between(&inputs.currency, i64::MIN, switch_ms, |event| {
         if out_of_range.is_none() {
             digest.add(event);
             out_of_range = engine.try_process(event).err();
@@ -93,18 +101,18 @@ pub fn at_switch(ledger: &Ledger, matching: &Matching) -> Result<AtSwitch, Ledge
     let (lots, unassigned) = engine.switch_now();
     let mut h = Sha256::new();
     h.update(format!("allocation history v1 {}\n", inputs.currency));
-    for (p, first_ms) in inputs.plans.iter().filter(|(_, first_ms)| *first_ms < SWITCH_MS) {
+    for (p, first_ms) in inputs.plans.iter().filter(|(_, first_ms)| *first_ms < switch_ms) {
         h.update(format!(
             "transfer {} {} {} {} {} {first_ms}\n",
             p.withdrawal, p.deposit, p.to_account, p.sent, p.received
         ));
     }
-    for e in inputs.in_force.iter().filter(|e| e.from_ms < SWITCH_MS) {
+    for e in inputs.in_force.iter().filter(|e| e.from_ms < switch_ms) {
         h.update(format!("election {} {} {:?}\n", e.method.as_str(), e.from_ms, e.account_id));
     }
     h.update(digest.finish_hex());
     let history_hash = crate::digest::hex(&h.finalize());
-    Ok(AtSwitch { lots, unassigned, held, unused_basis, history_hash })
+    Ok(AtSwitch { lots, unassigned, held, unused_basis, history_hash, as_of_ms: switch_ms, zone: inputs.zone })
 }
 
 /// Units and basis per (wallet, asset).
@@ -193,6 +201,19 @@ pub fn differences(stored: &StoredAllocation, now: &AtSwitch) -> Vec<Difference>
                 ),
             });
         }
+    }
+    if stored.as_of_ms != now.as_of_ms {
+        out.push(Difference {
+            account_id: None,
+            asset: String::new(),
+            amount: Decimal::ZERO,
+            detail: format!(
+                "the switch was at {} when the allocation was stored; the ledger's time zone ({}) puts it at {} now (the zone was changed since, or an earlier cointally put the switch at UTC midnight in every zone): check the figures, and store it again with --replace if the allocation should be made at the new instant",
+                cointally_exchanges::time::format_rfc3339(cointally_exchanges::time::from_millis(stored.as_of_ms)),
+                now.zone.name(),
+                cointally_exchanges::time::format_rfc3339(cointally_exchanges::time::from_millis(now.as_of_ms)),
+            ),
+        });
     }
     if out.is_empty() && stored.history_hash != now.history_hash {
         out.push(Difference {

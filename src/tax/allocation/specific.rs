@@ -28,8 +28,9 @@ use chrono::NaiveDate;
 use cointally_exchanges::amount::{format_amount, parse_amount};
 use rust_decimal::Decimal;
 
-use super::{AtSwitch, SWITCH_MS};
+use super::AtSwitch;
 use crate::ledger::AllocatedLot;
+use crate::tax::zone::Zone;
 
 /// The header a specific allocation file must have.
 pub const COLUMNS: [&str; 5] = ["wallet", "asset", "units", "acquired", "cost_basis"];
@@ -108,8 +109,8 @@ pub fn read(
                 None
             }
         };
-        let acquired = match acquired_ms(cell(3)) {
-            Some(ms) if ms < SWITCH_MS => Some(ms),
+        let acquired = match acquired_ms(cell(3), at.zone) {
+            Some(ms) if ms < at.as_of_ms => Some(ms),
             Some(_) => {
                 bad(
                     3,
@@ -162,10 +163,11 @@ pub fn read(
     Ok(lots)
 }
 
-/// `YYYY-MM-DD` (00:00 UTC) or RFC 3339, in UTC ms.
-fn acquired_ms(text: &str) -> Option<i64> {
+/// `YYYY-MM-DD` (local midnight in the ledger's zone, so that the date the file gives is the
+/// acquisition date the holding period counts from) or RFC 3339, in UTC ms.
+fn acquired_ms(text: &str, zone: Zone) -> Option<i64> {
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return date.and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp_millis());
+        return Some(zone.day_start_ms(date));
     }
     chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
 }
@@ -228,6 +230,8 @@ mod tests {
             held: BTreeMap::from([((1, "BTC".into()), d("1.5")), ((2, "BTC".into()), d("1"))]),
             unused_basis: BTreeMap::from([("BTC".into(), d("85000"))]),
             history_hash: "h".into(),
+            as_of_ms: super::super::SWITCH_MS,
+            zone: Zone::UTC,
         }
     }
 
@@ -246,6 +250,21 @@ mod tests {
             [(1, "BTC", d("1.5"), d("65000"), 1_641_772_800_000), (2, "BTC", d("1"), d("20000"), 1_610_280_000_000)]
         );
         assert!(lots[0].lot_id < lots[1].lot_id && lots[1].lot_id < 0);
+    }
+
+    /// In New York a bare date is local midnight (05:00 UTC in winter), so the holding period
+    /// counts from the date the file gives; a time just before the local switch is accepted.
+    #[test]
+    fn dates_are_local_in_the_ledger_zone() {
+        let ny: Zone = "America/New_York".parse().unwrap();
+        let in_ny = AtSwitch { as_of_ms: ny.per_wallet_from_ms(), zone: ny, ..at() };
+        let text = "wallet,asset,units,acquired,cost_basis\na,BTC,1.5,2022-01-10,65000\nb,BTC,1,2024-12-31T23:00:00-05:00,20000\n";
+        let lots = read("f.csv", text, &accounts(), &in_ny).unwrap();
+        assert_eq!(lots[0].acquired_ms, 1_641_772_800_000 + 5 * 3_600_000);
+        assert_eq!(ny.date(lots[0].acquired_ms).to_string(), "2022-01-10");
+        assert_eq!(lots[1].acquired_ms, super::super::SWITCH_MS + 4 * 3_600_000);
+        // The same time is after the switch in a UTC ledger.
+        assert!(read("f.csv", text, &accounts(), &at()).is_err());
     }
 
     #[test]
