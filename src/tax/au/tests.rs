@@ -220,3 +220,56 @@ fn hifo_and_a_loss_brought_forward_from_an_earlier_year() {
     let fy2023 = run(2023, Method::Fifo, &events);
     assert_eq!((fy2023.disposals.len(), fy2023.figures.carried_forward), (0, d("2500")), "a year with no events");
 }
+
+/// Losses from outside the ledger (`losses_brought_forward` settings). Hand computation:
+/// 2023-24: 1 BTC bought 1 Aug 2023 for $10,000, sold 1 Mar 2024 for $7,000: a $3,000 loss.
+/// 2024-25: ETH bought 1 Sep 2023 for $5,000 and sold 1 Oct 2024 for $15,000 (held over 12
+/// months: a $10,000 discount gain); SOL bought 1 Aug 2024 for $1,000 and sold 1 Dec 2024 for
+/// $2,500 (a $1,500 gain without discount).
+/// - Set $1,000 for 2023-24: 2023-24 carries $3,000 + $1,000 = $4,000 into 2024-25, which
+///   takes $1,500 from the other gain and $2,500 from the discount gain: $7,500 left, discount
+///   $3,750, net capital gain $3,750, nothing carried on.
+/// - Set $500 for 2024-25 as well: it replaces the $4,000 the ledger carries in: the other gain
+///   is $1,000, the discount gain $10,000 with $5,000 discount, net $6,000; $3,500 is not
+///   carried (the setting is the whole figure brought into the year).
+/// - Set only $200 for 2022-23 (a year with no disposal): it reaches 2023-24, which carries
+///   $3,200 on: $1,500 + $1,700 applied, $8,300 left, discount $4,150, net $4,150.
+#[test]
+fn losses_brought_forward_from_outside_the_ledger_are_applied_before_the_discount() {
+    use std::collections::BTreeMap;
+    let events = [
+        buy(1, "2023-08-01", "BTC", "1", "10000"),
+        buy(2, "2023-09-01", "ETH", "1", "5000"),
+        sell(3, "2024-03-01", "BTC", "1", "7000"),
+        buy(4, "2024-08-01", "SOL", "10", "1000"),
+        sell(5, "2024-10-01", "ETH", "1", "15000"),
+        sell(6, "2024-12-01", "SOL", "10", "2500"),
+    ];
+    let with = |settings: &[(i32, &str)]| {
+        let outside: BTreeMap<i32, Decimal> = settings.iter().map(|(y, a)| (*y, d(a))).collect();
+        super::compute_events_with(2025, Method::Fifo, &[], &events, &outside)
+    };
+
+    let c = with(&[(2024, "1000")]);
+    let f = &c.figures;
+    assert_eq!((f.other_gains, f.discount_gains, f.losses), (d("1500"), d("10000"), d("0")));
+    assert_eq!(c.losses_set, None);
+    assert_eq!((c.ledger_carried_in, f.losses_brought_forward), (d("4000"), d("4000")));
+    assert_eq!(f.brought_forward_applied, d("4000"));
+    assert_eq!((f.discount, f.net_capital_gain, f.carried_forward), (d("3750"), d("3750"), d("0")));
+
+    let c = with(&[(2024, "1000"), (2025, "500")]);
+    let f = &c.figures;
+    assert_eq!(c.losses_set, Some(d("500")));
+    assert_eq!((c.ledger_carried_in, f.losses_brought_forward, f.brought_forward_applied), (d("4000"), d("500"), d("500")));
+    assert_eq!((f.discount, f.net_capital_gain, f.carried_forward), (d("5000"), d("6000"), d("0")));
+
+    let c = with(&[(2023, "200")]);
+    let f = &c.figures;
+    assert_eq!((c.ledger_carried_in, f.losses_brought_forward), (d("3200"), d("3200")));
+    assert_eq!((f.discount, f.net_capital_gain), (d("4150"), d("4150")));
+
+    // Nothing set: the ledger's own $3,000 loss alone ($1,500 + $1,500 applied, $8,500 left).
+    let f = run(2025, Method::Fifo, &events).figures;
+    assert_eq!((f.losses_brought_forward, f.discount, f.net_capital_gain), (d("3000"), d("4250"), d("4250")));
+}
