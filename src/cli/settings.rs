@@ -29,7 +29,7 @@ pub struct Args {
     #[arg(requires = "key")]
     value: Option<String>,
     /// For `losses_brought_forward YEAR AMOUNT` only: the amount (reporting currency; 0 removes it)
-    #[arg(requires = "value")]
+    #[arg(requires = "value", allow_hyphen_values = true)]
     amount: Option<String>,
 }
 
