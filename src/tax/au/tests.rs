@@ -273,3 +273,39 @@ fn losses_brought_forward_from_outside_the_ledger_are_applied_before_the_discoun
     let f = run(2025, Method::Fifo, &events).figures;
     assert_eq!((f.losses_brought_forward, f.discount, f.net_capital_gain), (d("3000"), d("4250"), d("4250")));
 }
+
+/// ATO, "Crypto to crypto exchange or swap", example "market value of new asset determines old
+/// asset's disposal proceeds"
+/// (<https://www.ato.gov.au/Individuals/Investments-and-assets/Crypto-asset-investments/Transactions---acquiring-and-disposing-of-crypto-assets/Crypto-to-crypto-exchange-or-swap/>):
+/// "Katrina acquires 100 Coin A for $15,000 on 5 July 2021. Katrina decides to exchange 20
+/// Coin A for 100 Coin B … on 15 November 2021 … the market value of 100 Coin B was $6,000.
+/// Therefore, Katrina's capital proceeds are $6,000 for the disposal of 20 Coin A." The ATO
+/// stops at the proceeds; by hand: the 20 Coin A are 20/100 of the $15,000 parcel, a $3,000
+/// cost base, so a $3,000 capital gain, held four months (no discount), in 2021-22; the 100
+/// Coin B are a new parcel with a $6,000 cost base, and 80 Coin A stay with $12,000. (The
+/// ATO's second example, Coin D with no market value, takes the value of the Coin A given:
+/// that is the pricing step's choice of value for the legs, not this computation's.)
+#[test]
+fn ato_katrina_swap_proceeds_are_the_market_value_of_what_is_received() {
+    let events = [
+        buy(1, "2021-07-05", "COINA", "100", "15000"),
+        event(
+            2,
+            EventKind::Trade,
+            "2021-11-15",
+            vec![leg(LegRole::Sent, "COINA", "-20", "6000"), leg(LegRole::Received, "COINB", "100", "6000")],
+        ),
+    ];
+    let c = run(2022, Method::Fifo, &events);
+    assert_eq!(c.year.label, "2021-22");
+    assert_eq!(c.disposals.len(), 1);
+    let row = &c.disposals[0];
+    assert_eq!((row.disposal.asset.as_str(), row.disposal.amount), ("COINA", d("20")));
+    assert_eq!(row.disposal.proceeds, d("6000"), "the ATO's capital proceeds");
+    assert_eq!(row.disposal.cost_basis, d("3000"));
+    assert_eq!((row.gain(), row.held_12_months), (d("3000"), false));
+    assert_eq!((c.figures.other_gains, c.figures.discount, c.figures.net_capital_gain), (d("3000"), d("0"), d("3000")));
+    let held: Vec<(String, Decimal, Decimal)> =
+        c.parcels.iter().map(|p| (p.asset.clone(), p.amount, p.cost_basis)).collect();
+    assert_eq!(held, [("COINA".to_owned(), d("80"), d("12000")), ("COINB".to_owned(), d("100"), d("6000"))]);
+}
