@@ -309,3 +309,28 @@ fn ato_katrina_swap_proceeds_are_the_market_value_of_what_is_received() {
         c.parcels.iter().map(|p| (p.asset.clone(), p.amount, p.cost_basis)).collect();
     assert_eq!(held, [("COINA".to_owned(), d("80"), d("12000")), ("COINB".to_owned(), d("100"), d("6000"))]);
 }
+
+/// Kathleen's example again (ATO, Guide to CGT 2002-03, step 9,
+/// <https://www.ato.gov.au/Forms/Guide-to-CGT-2002-03/?page=195>; shares there, tokens
+/// here), this time through parcels and the `losses_brought_forward` setting: her "$400 prior
+/// year capital loss" comes from outside the ledger. A $520 gain on a parcel held under 12
+/// months, a $3,000 gain on one held longer, a $600 loss; "$520 − $600 = −$80; $3,000 − $80 =
+/// $2,920; $2,920 − $400 = $2,520; $2,520 × 50% = $1,260".
+#[test]
+fn ato_kathleen_with_her_prior_year_loss_set_from_outside_the_ledger() {
+    use std::collections::BTreeMap;
+    let events = [
+        buy(1, "2023-01-10", "BBB", "1", "5000"),
+        buy(2, "2024-08-01", "AAA", "1", "1000"),
+        buy(3, "2024-09-01", "CCC", "1", "1000"),
+        sell(4, "2024-12-01", "AAA", "1", "1520"),
+        sell(5, "2025-02-01", "BBB", "1", "8000"),
+        sell(6, "2025-03-01", "CCC", "1", "400"),
+    ];
+    let outside = BTreeMap::from([(2025, d("400"))]);
+    let c = super::compute_events_with(2025, Method::Fifo, &[], &events, &outside);
+    let f = &c.figures;
+    assert_eq!((f.other_gains, f.discount_gains, f.losses), (d("520"), d("3000"), d("600")));
+    assert_eq!((f.losses_applied, f.losses_brought_forward, f.brought_forward_applied), (d("600"), d("400"), d("400")));
+    assert_eq!((f.discount, f.net_capital_gain, f.carried_forward), (d("1260"), d("1260"), d("0")));
+}
