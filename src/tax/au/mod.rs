@@ -262,7 +262,9 @@ pub fn compute(ledger: &Ledger, year: i32, method: Method, matching: &Matching) 
     hasher.update(b"AU\n");
     hasher.update(currency.as_bytes());
     hasher.update(method.as_str().as_bytes());
-    let outside = crate::tax::losses::of_ledger(ledger)?;
+    // The settings of the year and the years before it (later ones do not change it).
+    let outside: BTreeMap<i32, Decimal> =
+        crate::tax::losses::of_ledger(ledger)?.into_iter().filter(|(y, _)| *y <= year).collect();
     crate::tax::losses::hash_into(&mut hasher, &outside);
     let plans = crate::tax::transfer_plans(matching, &mut hasher);
     let mut engine = engine(method, &plans);
