@@ -183,7 +183,10 @@ fn au_losses_brought_forward_setting_is_applied_before_the_discount() {
     sb.ok(&["settings", "losses_brought_forward", "2026", "0"]);
     sb.ok(&["settings", "losses_brought_forward", "2025", "1000"]);
     assert_eq!(sb.ok(&["settings", "losses_brought_forward", "2025"]).stdout.trim(), "1000");
-    assert_eq!(sb.ok(&["--json", "settings", "losses_brought_forward"]).json(), json!({"losses_brought_forward": {"2025": "1000"}}));
+    assert_eq!(
+        sb.ok(&["--json", "settings", "losses_brought_forward"]).json(),
+        json!({"losses_brought_forward": {"2025": "1000"}})
+    );
     let bad = sb.run(&["settings", "losses_brought_forward", "2025", "-5"]);
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("not an amount of losses") && bad.stderr.contains("hint:"), "{}", bad.stderr);

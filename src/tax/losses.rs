@@ -41,7 +41,9 @@ pub enum BadLosses {
     #[error("{0:?} is not a tax year: give it as four digits, e.g. 2025")]
     Year(String),
     /// The amount is not a plain non-negative decimal.
-    #[error("{0:?} is not an amount of losses: give a plain non-negative decimal in the reporting currency, e.g. 1250.00 (0 removes it)")]
+    #[error(
+        "{0:?} is not an amount of losses: give a plain non-negative decimal in the reporting currency, e.g. 1250.00 (0 removes it)"
+    )]
     Amount(String),
 }
 

@@ -261,7 +261,10 @@ fn losses_brought_forward_from_outside_the_ledger_are_applied_before_the_discoun
     let c = with(&[(2024, "1000"), (2025, "500")]);
     let f = &c.figures;
     assert_eq!(c.losses_set, Some(d("500")));
-    assert_eq!((c.ledger_carried_in, f.losses_brought_forward, f.brought_forward_applied), (d("4000"), d("500"), d("500")));
+    assert_eq!(
+        (c.ledger_carried_in, f.losses_brought_forward, f.brought_forward_applied),
+        (d("4000"), d("500"), d("500"))
+    );
     assert_eq!((f.discount, f.net_capital_gain, f.carried_forward), (d("5000"), d("6000"), d("0")));
 
     let c = with(&[(2023, "200")]);

@@ -251,6 +251,9 @@ fn adjustedcostbase_ca_bitcoin_example_average_cost_through_a_swap_and_a_purchas
         c.holdings.iter().map(|h| (h.asset.clone(), h.holding.units, money(h.holding.cost))).collect();
     assert_eq!(
         held,
-        [("BTC".to_owned(), d("0.77638"), "1070.21".to_owned()), ("ETH".to_owned(), d("22.55657"), "13951.22".to_owned())]
+        [
+            ("BTC".to_owned(), d("0.77638"), "1070.21".to_owned()),
+            ("ETH".to_owned(), d("22.55657"), "13951.22".to_owned())
+        ]
     );
 }

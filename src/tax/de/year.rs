@@ -211,7 +211,10 @@ mod tests {
         assert_eq!((f.losses_brought_forward_applied, f.losses_brought_forward_remaining), (d("2000"), d("0")));
         let f = with_gain("5387.50", "10000");
         assert_eq!(f.taxable_after_losses, Some(d("0")));
-        assert_eq!((f.losses_brought_forward_applied, f.losses_brought_forward_remaining), (d("5387.50"), d("4612.50")));
+        assert_eq!(
+            (f.losses_brought_forward_applied, f.losses_brought_forward_remaining),
+            (d("5387.50"), d("4612.50"))
+        );
     }
 
     /// § 10d Abs. 2: of a €1,500,000 gain, €1,000,000 + 70% × €500,000 = €1,350,000 can take
