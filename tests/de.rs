@@ -158,4 +158,9 @@ fn de_losses_brought_forward_after_the_freigrenze() {
     );
     let text = sb.ok(&["report", "--year", "2024"]).stdout;
     assert!(text.contains("taxable after them 3387.50"), "{text}");
+    let file = sb.path("anlage-so.csv");
+    sb.ok(&["export", "anlage-so", "--year", "2024", "-o", file.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("Taxable private-sale gain after the Verlustvortrag"), "{text}");
+    assert!(text.contains("3387.50"), "{text}");
 }
