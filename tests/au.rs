@@ -166,3 +166,53 @@ fn au_report_refuses_a_ledger_not_in_australian_dollars() {
     let export = sb.run(&["export", "ato", "--year", "2025", "--jurisdiction", "au"]);
     assert_eq!(export.code, 2, "{}", export.stderr);
 }
+
+/// `settings losses_brought_forward 2025 1000`: $1,000 of net capital losses from earlier
+/// years outside the ledger. By hand from the figures above: the $200 loss leaves
+/// $37,120.685 of discount gains; the $1,000 takes them to $36,120.685; the discount is
+/// $18,060.3425 and 18A the same ($18,060.34); nothing is carried forward. The setting lists,
+/// shows, refuses a bad amount with a hint, and 0 removes it (the report is back to 18A
+/// $18,560.34).
+#[test]
+fn au_losses_brought_forward_setting_is_applied_before_the_discount() {
+    let sb = au_ledger();
+    let before = sb.ok(&["--json", "report", "--year", "2025"]).json()["inputs_hash"].clone();
+    sb.ok(&["settings", "losses_brought_forward", "2026", "300"]);
+    let later = sb.ok(&["--json", "report", "--year", "2025"]).json()["inputs_hash"].clone();
+    assert_eq!(before, later, "a later year's setting is not an input of 2024-25");
+    sb.ok(&["settings", "losses_brought_forward", "2026", "0"]);
+    sb.ok(&["settings", "losses_brought_forward", "2025", "1000"]);
+    assert_eq!(sb.ok(&["settings", "losses_brought_forward", "2025"]).stdout.trim(), "1000");
+    assert_eq!(
+        sb.ok(&["--json", "settings", "losses_brought_forward"]).json(),
+        json!({"losses_brought_forward": {"2025": "1000"}})
+    );
+    let bad = sb.run(&["settings", "losses_brought_forward", "2025", "-5"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("not an amount of losses") && bad.stderr.contains("hint:"), "{}", bad.stderr);
+    let bad = sb.run(&["settings", "timezone", "UTC", "5"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+
+    let r = sb.ok(&["--json", "report", "--year", "2025"]).json();
+    assert_ne!(r["inputs_hash"], before, "the year's setting is an input");
+    let n = &r["net_capital_gain"];
+    assert_eq!(n["losses_brought_forward"], json!("1000.00"));
+    assert_eq!(n["losses_brought_forward_applied"], json!("1000.00"));
+    assert_eq!(n["losses_brought_forward_setting"], json!("1000.00"));
+    assert_eq!(n["losses_brought_forward_ledger"], json!("0.00"));
+    assert_eq!(n["cgt_discount"], json!("18060.34"));
+    assert_eq!(r["labels"], json!({"18H": "37320.69", "18A": "18060.34", "18V": "0.00"}));
+    let text = sb.ok(&["report", "--year", "2025"]).stdout;
+    assert!(text.contains("your setting for the year"), "{text}");
+    let summary = sb.path("summary.csv");
+    sb.ok(&["export", "ato-summary", "--year", "2025", "-o", summary.to_str().unwrap()]);
+    let summary = std::fs::read_to_string(&summary).unwrap();
+    assert!(summary.contains("your losses_brought_forward setting for the year"), "{summary}");
+    assert!(summary.contains("18060.34"), "{summary}");
+
+    sb.ok(&["settings", "losses_brought_forward", "2025", "0"]);
+    assert_eq!(sb.ok(&["--json", "settings", "losses_brought_forward"]).json(), json!({"losses_brought_forward": {}}));
+    let r = sb.ok(&["--json", "report", "--year", "2025"]).json();
+    assert_eq!(r["labels"]["18A"], json!("18560.34"));
+    assert_eq!(r["net_capital_gain"]["losses_brought_forward_setting"], json!(null));
+}

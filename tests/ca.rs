@@ -187,3 +187,38 @@ fn check_works_the_same_on_a_canadian_ledger() {
     assert_eq!(check.code, 0, "{}\n{}", check.stdout, check.stderr);
     assert_eq!(check.json(), json!({"clean": true, "findings": []}));
 }
+
+/// `settings losses_brought_forward 2024 AMOUNT`: net capital losses of other years (from a
+/// notice of assessment). 2024's taxable capital gain is 4,300 (above): of 5,000 available,
+/// 4,300 can be claimed on line 25300 and 700 remain; of 2,000, all 2,000 and none remain;
+/// under business treatment none (net capital losses reduce only taxable capital gains).
+/// Line 12700 itself does not change.
+#[test]
+fn ca_net_capital_losses_of_other_years_up_to_the_taxable_capital_gain() {
+    let sb = ca_ledger();
+    let plain = sb.ok(&["--json", "report", "--year", "2024"]).json();
+    assert_eq!(
+        plain["net_capital_losses_of_other_years"],
+        json!({"available": "0.00", "line_25300_applied": "0.00", "remaining": "0.00"})
+    );
+    sb.ok(&["settings", "losses_brought_forward", "2024", "5000"]);
+    let r = sb.ok(&["--json", "report", "--year", "2024"]).json();
+    assert_eq!(r["taxable_capital_gain"], json!("4300.00"));
+    assert_eq!(
+        r["net_capital_losses_of_other_years"],
+        json!({"available": "5000.00", "line_25300_applied": "4300.00", "remaining": "700.00"})
+    );
+    assert_ne!(r["inputs_hash"], plain["inputs_hash"], "the setting is an input of the report");
+    let text = sb.ok(&["report", "--year", "2024"]).stdout;
+    assert!(text.contains("up to 4300.00 can be claimed on line 25300"), "{text}");
+
+    sb.ok(&["settings", "losses_brought_forward", "2024", "2000"]);
+    let r = sb.ok(&["--json", "report", "--year", "2024"]).json();
+    assert_eq!(
+        r["net_capital_losses_of_other_years"],
+        json!({"available": "2000.00", "line_25300_applied": "2000.00", "remaining": "0.00"})
+    );
+    sb.ok(&["settings", "ca_treatment", "business"]);
+    let r = sb.ok(&["--json", "report", "--year", "2024"]).json();
+    assert_eq!(r["net_capital_losses_of_other_years"]["line_25300_applied"], json!("0.00"));
+}

@@ -131,3 +131,36 @@ fn de_settings_and_a_ledger_not_in_euros_is_refused() {
         assert!(run.stderr.contains("in euros") && run.stderr.contains("cointally currency EUR"), "{}", run.stderr);
     }
 }
+
+/// `settings losses_brought_forward 2024 2000`: a remaining § 23 loss of €2,000 from before
+/// the ledger. 2024's net private-sale gain €5,387.50 is at or above the €1,000 Freigrenze, so
+/// all of it is taxable and the loss takes €2,000: €3,387.50 taxable after it, nothing left.
+/// The Anlage SO figure (`taxable_private_sales`) stays €5,387.50: the Finanzamt applies the
+/// carry-forward. In 2023 the €150 gain is under €600: tax-free, and a €100 loss set for 2023
+/// stays unused (the Freigrenze is tested first, BFH IX R 27/04).
+#[test]
+fn de_losses_brought_forward_after_the_freigrenze() {
+    let sb = de_ledger();
+    sb.ok(&["settings", "losses_brought_forward", "2024", "2000"]);
+    sb.ok(&["settings", "losses_brought_forward.2023", "100"]);
+    let r = sb.ok(&["--json", "report", "--year", "2024"]).json();
+    assert_eq!(r["taxable_private_sales"], "5387.50");
+    assert_eq!(r["taxable_private_sales_after_losses"], "3387.50");
+    assert_eq!(
+        r["losses_brought_forward"],
+        serde_json::json!({"available": "2000.00", "applied": "2000.00", "remaining": "0.00"})
+    );
+    let r = sb.ok(&["--json", "report", "--year", "2023"]).json();
+    assert_eq!(r["taxable_private_sales"], "0.00");
+    assert_eq!(
+        r["losses_brought_forward"],
+        serde_json::json!({"available": "100.00", "applied": "0.00", "remaining": "100.00"})
+    );
+    let text = sb.ok(&["report", "--year", "2024"]).stdout;
+    assert!(text.contains("taxable after them 3387.50"), "{text}");
+    let file = sb.path("anlage-so.csv");
+    sb.ok(&["export", "anlage-so", "--year", "2024", "-o", file.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("Taxable private-sale gain after the Verlustvortrag"), "{text}");
+    assert!(text.contains("3387.50"), "{text}");
+}

@@ -76,13 +76,17 @@ pub fn print_report(report: &AuReport<'_>) -> anyhow::Result<()> {
     table.print()?;
     println!();
     let mut table = Table::new(&[("Capital gains (item 18)", Align::Left), ("AUD", Align::Right)]);
+    let brought_forward = match c.losses_set {
+        Some(_) => "Net capital losses brought forward (your setting for the year)".to_owned(),
+        None => "Net capital losses brought forward (this ledger)".to_owned(),
+    };
     let steps = [
         ("18H Total current year capital gains", f.total_gains()),
         ("  of which discount capital gains (held 12 months)", f.discount_gains),
         ("  of which other capital gains", f.other_gains),
         ("Current year capital losses", f.losses),
         ("  applied (other gains first)", f.losses_applied),
-        ("Net capital losses brought forward (this ledger)", f.losses_brought_forward),
+        (brought_forward.as_str(), f.losses_brought_forward),
         ("  applied", f.brought_forward_applied),
         ("CGT discount (50% of the discount gains left)", f.discount),
         ("18A Net capital gain", f.net_capital_gain),
@@ -92,6 +96,14 @@ pub fn print_report(report: &AuReport<'_>) -> anyhow::Result<()> {
         table.row(vec![name.to_owned(), money(figure)]);
     }
     table.print()?;
+    if c.losses_set.is_some() {
+        println!(
+            "(losses_brought_forward {} is set: it replaces the {} the ledger's earlier years would carry in; `cointally settings losses_brought_forward {} 0` removes it)",
+            c.year.year,
+            money(c.ledger_carried_in),
+            c.year.year
+        );
+    }
     if !report.income_by_kind.is_empty() {
         println!();
         println!("Ordinary income (at market value when received; also the cost base of those parcels):");

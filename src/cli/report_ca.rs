@@ -90,6 +90,18 @@ fn write_report(report: &CaReport<'_>, out: &mut Vec<u8>) -> std::io::Result<()>
                 money(f.taxable_capital_gain()),
                 money(f.allowable_capital_loss())
             )?;
+            let available = report.computed.losses_brought_forward;
+            if !available.is_zero() {
+                let applied = f.net_capital_losses_applied(report.treatment, available);
+                writeln!(
+                    out,
+                    "Net capital losses of other years (your losses_brought_forward {} setting): {} available; up to {} can be claimed on line 25300 (you may claim less); {} would remain",
+                    report.computed.year.year,
+                    money(available),
+                    money(applied),
+                    money(available - applied)
+                )?;
+            }
         }
         Treatment::Business => writeln!(
             out,

@@ -80,6 +80,16 @@ pub fn print_report(report: &DeReport<'_>) -> anyhow::Result<()> {
         ),
         _ => println!("Freigrenze: not known to this cointally for {}", c.year.label),
     }
+    if !f.losses_brought_forward.is_zero() {
+        println!(
+            "Losses brought forward (your losses_brought_forward {} setting, § 23 Abs. 3 Satz 8, § 10d): {}; applied {} (only to a gain at or above the Freigrenze); taxable after them {}; remaining {}",
+            c.year.year,
+            money(f.losses_brought_forward),
+            money(f.losses_brought_forward_applied),
+            f.taxable_after_losses.map(money).unwrap_or_else(|| "unknown".to_owned()),
+            money(f.losses_brought_forward_remaining)
+        );
+    }
     if !f.loss_to_carry.is_zero() {
         println!(
             "Net loss from private sales: {} (offsets only private-sale gains: carry back or forward, § 10d)",

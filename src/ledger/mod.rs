@@ -231,6 +231,12 @@ impl Ledger {
         Ok(())
     }
 
+    /// Removes a setting (nothing when it is not set).
+    pub fn remove_setting(&mut self, key: &str) -> Result<(), LedgerError> {
+        self.conn.execute("DELETE FROM settings WHERE key = ?1", [key])?;
+        Ok(())
+    }
+
     /// The ledger's random id (keys its entries in the credentials file).
     pub fn ledger_id(&self) -> Result<String, LedgerError> {
         self.setting("ledger_id")?.ok_or_else(|| LedgerError::Corrupt("the ledger has no id".into()))

@@ -15,6 +15,7 @@ pub mod engine;
 pub mod holding;
 pub mod inputs;
 pub mod jurisdiction;
+pub mod losses;
 pub mod pools;
 pub mod rebates;
 pub mod reconcile;

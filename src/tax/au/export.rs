@@ -114,7 +114,14 @@ fn write_summary(report: &AuReport<'_>, out: &mut dyn Write) -> io::Result<usize
         ("Of which other capital gains", money(f.other_gains)),
         ("Current year capital losses", money(f.losses)),
         ("Current year capital losses applied", money(f.losses_applied)),
-        ("Net capital losses brought forward (this ledger)", money(f.losses_brought_forward)),
+        (
+            if c.losses_set.is_some() {
+                "Net capital losses brought forward (your losses_brought_forward setting for the year)"
+            } else {
+                "Net capital losses brought forward (this ledger)"
+            },
+            money(f.losses_brought_forward),
+        ),
         ("Net capital losses brought forward applied", money(f.brought_forward_applied)),
         ("CGT discount (50%)", money(f.discount)),
         ("18A Net capital gain", money(f.net_capital_gain)),

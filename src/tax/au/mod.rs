@@ -121,8 +121,14 @@ pub struct AuComputed {
     pub income: Vec<IncomeRow>,
     /// Parcels held at the end of the year.
     pub parcels: Vec<Holding>,
-    /// The year's net capital gain (losses of earlier years in this ledger brought forward).
+    /// The year's net capital gain (losses of earlier years brought forward: the ledger's own
+    /// carry, or the year's `losses_brought_forward` setting where there is one).
     pub figures: NetCapitalGain,
+    /// The year's `losses_brought_forward` setting (losses from outside the ledger), if set.
+    pub losses_set: Option<Decimal>,
+    /// What the ledger's earlier years (and earlier settings) carry into the year; the
+    /// setting, where there is one, replaces it.
+    pub ledger_carried_in: Decimal,
     /// Units disposed of beyond what was held (all history), by token.
     pub short: BTreeMap<String, Decimal>,
     /// SHA-256 (hex) of the events, legs, values and transfers read.
@@ -165,6 +171,18 @@ pub fn compute_events<'a>(
     transfers: &[TransferPlan],
     events: impl IntoIterator<Item = &'a TaxEvent>,
 ) -> AuComputed {
+    compute_events_with(year, method, transfers, events, &BTreeMap::new())
+}
+
+/// [`compute_events`] with losses brought forward from outside the ledger, by financial year
+/// (the `losses_brought_forward` settings, [`crate::tax::losses`]).
+pub fn compute_events_with<'a>(
+    year: i32,
+    method: Method,
+    transfers: &[TransferPlan],
+    events: impl IntoIterator<Item = &'a TaxEvent>,
+    outside: &BTreeMap<i32, Decimal>,
+) -> AuComputed {
     let mut engine = engine(method, transfers);
     let mut gifts = BTreeSet::new();
     let mut count = 0u64;
@@ -172,13 +190,14 @@ pub fn compute_events<'a>(
         engine.process(&as_ato(event, &mut gifts));
         count += 1;
     }
-    finish(year, method, (engine.finish(), gifts), String::new(), count)
+    finish(year, method, (engine.finish(), gifts), outside, String::new(), count)
 }
 
 fn finish(
     year: i32,
     method: Method,
     (computation, gifts): (Computation, BTreeSet<i64>),
+    outside: &BTreeMap<i32, Decimal>,
     inputs_hash: String,
     events: u64,
 ) -> AuComputed {
@@ -200,19 +219,25 @@ fn finish(
             disposals.push(row);
         }
     }
-    // Net capital losses carry forward from the ledger's first year with a disposal.
+    // Net capital losses carry forward from the ledger's first year with a disposal; a year
+    // with a `losses_brought_forward` setting takes the setting instead (losses from outside
+    // the ledger, as the person's records state them: crate::tax::losses).
     let mut brought_forward = Decimal::ZERO;
+    let mut carried_in = Decimal::ZERO;
     let mut figures = NetCapitalGain::default();
-    for (fy, outcomes) in by_year.range(..=year) {
-        let (other, discounted, losses) = gross(outcomes.iter().copied());
-        let computed = NetCapitalGain::compute(other, discounted, losses, brought_forward);
+    let years: BTreeSet<i32> =
+        by_year.keys().chain(outside.keys()).copied().filter(|fy| *fy <= year).chain([year]).collect();
+    for fy in years {
+        if fy == year {
+            carried_in = brought_forward;
+        }
+        let available = outside.get(&fy).copied().unwrap_or(brought_forward);
+        let (other, discounted, losses) = gross(by_year.get(&fy).into_iter().flatten().copied());
+        let computed = NetCapitalGain::compute(other, discounted, losses, available);
         brought_forward = computed.carried_forward;
-        if *fy == year {
+        if fy == year {
             figures = computed;
         }
-    }
-    if !by_year.contains_key(&year) {
-        figures = NetCapitalGain::compute(Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, brought_forward);
     }
     AuComputed {
         year: AuRules.tax_year(year),
@@ -221,6 +246,8 @@ fn finish(
         income: computation.income.into_iter().filter(|i| financial_year_of(au_date(i.received_ms)) == year).collect(),
         parcels: computation.holdings,
         figures,
+        losses_set: outside.get(&year).copied(),
+        ledger_carried_in: carried_in,
         short: computation.shortfalls,
         inputs_hash,
         events,
@@ -235,6 +262,10 @@ pub fn compute(ledger: &Ledger, year: i32, method: Method, matching: &Matching) 
     hasher.update(b"AU\n");
     hasher.update(currency.as_bytes());
     hasher.update(method.as_str().as_bytes());
+    // The settings of the year and the years before it (later ones do not change it).
+    let outside: BTreeMap<i32, Decimal> =
+        crate::tax::losses::of_ledger(ledger)?.into_iter().filter(|(y, _)| *y <= year).collect();
+    crate::tax::losses::hash_into(&mut hasher, &outside);
     let plans = crate::tax::transfer_plans(matching, &mut hasher);
     let mut engine = engine(method, &plans);
     let mut gifts = BTreeSet::new();
@@ -252,5 +283,5 @@ pub fn compute(ledger: &Ledger, year: i32, method: Method, matching: &Matching) 
         return Err(LedgerError::OutOfRange(error.to_string()));
     }
     let inputs_hash = crate::digest::hex(&hasher.finalize());
-    Ok(finish(year, method, (engine.finish(), gifts), inputs_hash, events))
+    Ok(finish(year, method, (engine.finish(), gifts), &outside, inputs_hash, events))
 }

@@ -169,4 +169,30 @@ proptest! {
         prop_assert_eq!(f.net_capital_gain + f.discount + f.losses_applied + f.brought_forward_applied, other + discounted);
         prop_assert!(f.discount <= discounted / Decimal::TWO);
     }
+
+    /// Losses from outside the ledger (`losses_brought_forward` settings, in cents; 0 = not
+    /// set): a year's setting is its brought-forward figure, in place of what the year before
+    /// carries (which `ledger_carried_in` still shows); without one, the year before's
+    /// carried-forward loss (itself computed with the settings) comes in; the ATO's order
+    /// holds either way.
+    #[test]
+    fn losses_brought_forward_settings_replace_the_carry_and_keep_the_order(
+        steps in prop::collection::vec(step(), 1..30),
+        earlier in 0..2_000_000i64,
+        this in 0..2_000_000i64,
+    ) {
+        let (events, _) = history(&steps);
+        let year = last_year(&events);
+        let mut outside = std::collections::BTreeMap::new();
+        if earlier > 0 { outside.insert(year - 1, Decimal::new(earlier, 2)); }
+        if this > 0 { outside.insert(year, Decimal::new(this, 2)); }
+        let c = super::compute_events_with(year, Method::Fifo, &[], &events, &outside);
+        let before = super::compute_events_with(year - 1, Method::Fifo, &[], &events, &outside);
+        check_year(&c)?;
+        check_year(&before)?;
+        prop_assert_eq!(c.ledger_carried_in, before.figures.carried_forward);
+        let expected = if this > 0 { Decimal::new(this, 2) } else { before.figures.carried_forward };
+        prop_assert_eq!(c.figures.losses_brought_forward, expected);
+        prop_assert_eq!(c.losses_set, (this > 0).then(|| Decimal::new(this, 2)));
+    }
 }

@@ -108,6 +108,8 @@ impl<'a> AuReport<'a> {
                 "current_year_losses_applied": money(f.losses_applied),
                 "losses_brought_forward": money(f.losses_brought_forward),
                 "losses_brought_forward_applied": money(f.brought_forward_applied),
+                "losses_brought_forward_setting": c.losses_set.map(money),
+                "losses_brought_forward_ledger": money(c.ledger_carried_in),
                 "cgt_discount": money(f.discount),
                 "net_capital_gain": money(f.net_capital_gain),
                 "net_capital_losses_carried_forward": money(f.carried_forward),

@@ -220,3 +220,120 @@ fn hifo_and_a_loss_brought_forward_from_an_earlier_year() {
     let fy2023 = run(2023, Method::Fifo, &events);
     assert_eq!((fy2023.disposals.len(), fy2023.figures.carried_forward), (0, d("2500")), "a year with no events");
 }
+
+/// Losses from outside the ledger (`losses_brought_forward` settings). Hand computation:
+/// 2023-24: 1 BTC bought 1 Aug 2023 for $10,000, sold 1 Mar 2024 for $7,000: a $3,000 loss.
+/// 2024-25: ETH bought 1 Sep 2023 for $5,000 and sold 1 Oct 2024 for $15,000 (held over 12
+/// months: a $10,000 discount gain); SOL bought 1 Aug 2024 for $1,000 and sold 1 Dec 2024 for
+/// $2,500 (a $1,500 gain without discount).
+/// - Set $1,000 for 2023-24: 2023-24 carries $3,000 + $1,000 = $4,000 into 2024-25, which
+///   takes $1,500 from the other gain and $2,500 from the discount gain: $7,500 left, discount
+///   $3,750, net capital gain $3,750, nothing carried on.
+/// - Set $500 for 2024-25 as well: it replaces the $4,000 the ledger carries in: the other gain
+///   is $1,000, the discount gain $10,000 with $5,000 discount, net $6,000; $3,500 is not
+///   carried (the setting is the whole figure brought into the year).
+/// - Set only $200 for 2022-23 (a year with no disposal): it reaches 2023-24, which carries
+///   $3,200 on: $1,500 + $1,700 applied, $8,300 left, discount $4,150, net $4,150.
+#[test]
+fn losses_brought_forward_from_outside_the_ledger_are_applied_before_the_discount() {
+    use std::collections::BTreeMap;
+    let events = [
+        buy(1, "2023-08-01", "BTC", "1", "10000"),
+        buy(2, "2023-09-01", "ETH", "1", "5000"),
+        sell(3, "2024-03-01", "BTC", "1", "7000"),
+        buy(4, "2024-08-01", "SOL", "10", "1000"),
+        sell(5, "2024-10-01", "ETH", "1", "15000"),
+        sell(6, "2024-12-01", "SOL", "10", "2500"),
+    ];
+    let with = |settings: &[(i32, &str)]| {
+        let outside: BTreeMap<i32, Decimal> = settings.iter().map(|(y, a)| (*y, d(a))).collect();
+        super::compute_events_with(2025, Method::Fifo, &[], &events, &outside)
+    };
+
+    let c = with(&[(2024, "1000")]);
+    let f = &c.figures;
+    assert_eq!((f.other_gains, f.discount_gains, f.losses), (d("1500"), d("10000"), d("0")));
+    assert_eq!(c.losses_set, None);
+    assert_eq!((c.ledger_carried_in, f.losses_brought_forward), (d("4000"), d("4000")));
+    assert_eq!(f.brought_forward_applied, d("4000"));
+    assert_eq!((f.discount, f.net_capital_gain, f.carried_forward), (d("3750"), d("3750"), d("0")));
+
+    let c = with(&[(2024, "1000"), (2025, "500")]);
+    let f = &c.figures;
+    assert_eq!(c.losses_set, Some(d("500")));
+    assert_eq!(
+        (c.ledger_carried_in, f.losses_brought_forward, f.brought_forward_applied),
+        (d("4000"), d("500"), d("500"))
+    );
+    assert_eq!((f.discount, f.net_capital_gain, f.carried_forward), (d("5000"), d("6000"), d("0")));
+
+    let c = with(&[(2023, "200")]);
+    let f = &c.figures;
+    assert_eq!((c.ledger_carried_in, f.losses_brought_forward), (d("3200"), d("3200")));
+    assert_eq!((f.discount, f.net_capital_gain), (d("4150"), d("4150")));
+
+    // Nothing set: the ledger's own $3,000 loss alone ($1,500 + $1,500 applied, $8,500 left).
+    let f = run(2025, Method::Fifo, &events).figures;
+    assert_eq!((f.losses_brought_forward, f.discount, f.net_capital_gain), (d("3000"), d("4250"), d("4250")));
+}
+
+/// ATO, "Crypto to crypto exchange or swap", example "market value of new asset determines old
+/// asset's disposal proceeds"
+/// (<https://www.ato.gov.au/Individuals/Investments-and-assets/Crypto-asset-investments/Transactions---acquiring-and-disposing-of-crypto-assets/Crypto-to-crypto-exchange-or-swap/>):
+/// "Katrina acquires 100 Coin A for $15,000 on 5 July 2021. Katrina decides to exchange 20
+/// Coin A for 100 Coin B … on 15 November 2021 … the market value of 100 Coin B was $6,000.
+/// Therefore, Katrina's capital proceeds are $6,000 for the disposal of 20 Coin A." The ATO
+/// stops at the proceeds; by hand: the 20 Coin A are 20/100 of the $15,000 parcel, a $3,000
+/// cost base, so a $3,000 capital gain, held four months (no discount), in 2021-22; the 100
+/// Coin B are a new parcel with a $6,000 cost base, and 80 Coin A stay with $12,000. (The
+/// ATO's second example, Coin D with no market value, takes the value of the Coin A given:
+/// that is the pricing step's choice of value for the legs, not this computation's.)
+#[test]
+fn ato_katrina_swap_proceeds_are_the_market_value_of_what_is_received() {
+    let events = [
+        buy(1, "2021-07-05", "COINA", "100", "15000"),
+        event(
+            2,
+            EventKind::Trade,
+            "2021-11-15",
+            vec![leg(LegRole::Sent, "COINA", "-20", "6000"), leg(LegRole::Received, "COINB", "100", "6000")],
+        ),
+    ];
+    let c = run(2022, Method::Fifo, &events);
+    assert_eq!(c.year.label, "2021-22");
+    assert_eq!(c.disposals.len(), 1);
+    let row = &c.disposals[0];
+    assert_eq!((row.disposal.asset.as_str(), row.disposal.amount), ("COINA", d("20")));
+    assert_eq!(row.disposal.proceeds, d("6000"), "the ATO's capital proceeds");
+    assert_eq!(row.disposal.cost_basis, d("3000"));
+    assert_eq!((row.gain(), row.held_12_months), (d("3000"), false));
+    assert_eq!((c.figures.other_gains, c.figures.discount, c.figures.net_capital_gain), (d("3000"), d("0"), d("3000")));
+    let held: Vec<(String, Decimal, Decimal)> =
+        c.parcels.iter().map(|p| (p.asset.clone(), p.amount, p.cost_basis)).collect();
+    assert_eq!(held, [("COINA".to_owned(), d("80"), d("12000")), ("COINB".to_owned(), d("100"), d("6000"))]);
+}
+
+/// Kathleen's example again (ATO, Guide to CGT 2002-03, step 9,
+/// <https://www.ato.gov.au/Forms/Guide-to-CGT-2002-03/?page=195>; shares there, tokens
+/// here), this time through parcels and the `losses_brought_forward` setting: her "$400 prior
+/// year capital loss" comes from outside the ledger. A $520 gain on a parcel held under 12
+/// months, a $3,000 gain on one held longer, a $600 loss; "$520 − $600 = −$80; $3,000 − $80 =
+/// $2,920; $2,920 − $400 = $2,520; $2,520 × 50% = $1,260".
+#[test]
+fn ato_kathleen_with_her_prior_year_loss_set_from_outside_the_ledger() {
+    use std::collections::BTreeMap;
+    let events = [
+        buy(1, "2023-01-10", "BBB", "1", "5000"),
+        buy(2, "2024-08-01", "AAA", "1", "1000"),
+        buy(3, "2024-09-01", "CCC", "1", "1000"),
+        sell(4, "2024-12-01", "AAA", "1", "1520"),
+        sell(5, "2025-02-01", "BBB", "1", "8000"),
+        sell(6, "2025-03-01", "CCC", "1", "400"),
+    ];
+    let outside = BTreeMap::from([(2025, d("400"))]);
+    let c = super::compute_events_with(2025, Method::Fifo, &[], &events, &outside);
+    let f = &c.figures;
+    assert_eq!((f.other_gains, f.discount_gains, f.losses), (d("520"), d("3000"), d("600")));
+    assert_eq!((f.losses_applied, f.losses_brought_forward, f.brought_forward_applied), (d("600"), d("400"), d("400")));
+    assert_eq!((f.discount, f.net_capital_gain, f.carried_forward), (d("1260"), d("1260"), d("0")));
+}

@@ -30,6 +30,7 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
 
 use self::acb::{Disposition, Removal, SUPERFICIAL_DAYS, walk_token};
 use crate::ledger::{IncomeRow, Ledger, LedgerError, TaxEvent};
@@ -164,6 +165,9 @@ pub struct CaComputed {
     pub removals: Vec<(String, Removal)>,
     /// Units disposed of beyond what was held (all history), by token.
     pub short: BTreeMap<String, Decimal>,
+    /// Net capital losses of other years available in the year (the year's
+    /// `losses_brought_forward` setting, [`crate::tax::losses`]; zero when not set).
+    pub losses_brought_forward: Decimal,
     /// SHA-256 (hex) of the events, legs, values and transfers read.
     pub inputs_hash: String,
     /// Events read.
@@ -198,6 +202,7 @@ fn finish(year: i32, read: ReadEvents) -> CaComputed {
         holdings: Vec::new(),
         removals: Vec::new(),
         short: BTreeMap::new(),
+        losses_brought_forward: Decimal::ZERO,
         inputs_hash: read.inputs_hash,
         events: read.events,
     };
@@ -220,6 +225,17 @@ fn finish(year: i32, read: ReadEvents) -> CaComputed {
 /// of `matching` (from [`crate::transfers::refresh`]).
 pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<CaComputed, LedgerError> {
     let until = CaRules.events_until_ms(year);
-    let read = read_events(ledger, matching, "CA", until, |plans| Sorter::with_days(plans, day_of))?;
-    Ok(finish(year, read))
+    let mut read = read_events(ledger, matching, "CA", until, |plans| Sorter::with_days(plans, day_of))?;
+    // The year's own setting only (no carry between years: see crate::tax::losses); it enters
+    // the inputs hash only when set, so a ledger without it keeps its hash.
+    let this_year: BTreeMap<i32, Decimal> =
+        crate::tax::losses::of_ledger(ledger)?.into_iter().filter(|(y, _)| *y == year).collect();
+    if !this_year.is_empty() {
+        let mut hasher = Sha256::new();
+        hasher.update(read.inputs_hash.as_bytes());
+        crate::tax::losses::hash_into(&mut hasher, &this_year);
+        read.inputs_hash = crate::digest::hex(&hasher.finalize());
+    }
+    let losses_brought_forward = this_year.get(&year).copied().unwrap_or_default();
+    Ok(CaComputed { losses_brought_forward, ..finish(year, read) })
 }

@@ -92,6 +92,11 @@ impl<'a> CaReport<'a> {
             "inclusion_rate": inclusion_rate().normalize().to_string(),
             "taxable_capital_gain": if capital { money(f.taxable_capital_gain()) } else { money(Decimal::ZERO) },
             "allowable_capital_loss": if capital { money(f.allowable_capital_loss()) } else { money(Decimal::ZERO) },
+            "net_capital_losses_of_other_years": {
+                "available": money(c.losses_brought_forward),
+                "line_25300_applied": money(f.net_capital_losses_applied(self.treatment, c.losses_brought_forward)),
+                "remaining": money(c.losses_brought_forward - f.net_capital_losses_applied(self.treatment, c.losses_brought_forward)),
+            },
             "business_income": money(f.business_income(self.treatment) + if capital { Decimal::ZERO } else { self.income() }),
             "schedule3": if capital { json!({
                 format!("line_{LINE_PROCEEDS}_proceeds"): money(f.proceeds),

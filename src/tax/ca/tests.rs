@@ -208,3 +208,52 @@ fn thirds_are_exact_and_rounded_to_the_cent_when_shown() {
     );
     assert_eq!(row.acb + row.acb_after, d("100"));
 }
+
+/// A secondary source's worked crypto example (AdjustedCostBase.ca, "Capital Gains when
+/// Trading Bitcoin and other Cryptocurrencies",
+/// <https://www.adjustedcostbase.ca/blog/capital-gains-when-trading-bitcoins-and-other-cryptocurrencies/>;
+/// not the CRA's — no CRA page with crypto figures was found): buy 2.5 BTC for 3,226.95 on
+/// 1 February 2017 and 3.8098 BTC for 5,470.87 on 1 April; trade 1 BTC for 22.55657 ETH worth
+/// 13,951.22 on 1 May; buy goods worth 466.25 with 0.03342 BTC and sell 4.5 BTC for 62,797.50
+/// on 1 December. Only its transactions are quoted; the figures below are a hand computation
+/// of the CRA's average-cost rule: ACB 8,697.82 for 6.3098 BTC, 1,378.4620748… a unit, which
+/// no disposition changes; so the ACBs of the three dispositions are 1,378.46, 46.07 and
+/// 6,203.08, their gains 12,572.76, 420.18 and 56,594.42; 0.77638 BTC are left with ACB
+/// 1,070.21, and the ETH has an ACB of 13,951.22.
+#[test]
+fn adjustedcostbase_ca_bitcoin_example_average_cost_through_a_swap_and_a_purchase() {
+    let events = [
+        buy(1, "2017-02-01", "BTC", "2.5", "3226.95", "0"),
+        buy(2, "2017-04-01", "BTC", "3.8098", "5470.87", "0"),
+        event(
+            3,
+            EventKind::Trade,
+            "2017-05-01",
+            vec![leg(LegRole::Sent, "BTC", "-1", "13951.22"), leg(LegRole::Received, "ETH", "22.55657", "13951.22")],
+        ),
+        event(4, EventKind::Spend, "2017-12-01", vec![leg(LegRole::Sent, "BTC", "-0.03342", "466.25")]),
+        sell(5, "2017-12-01", "BTC", "4.5", "62797.50", "0"),
+    ];
+    let c = year(2017, &events);
+    let rows: Vec<(String, String, String, String)> = c
+        .disposals
+        .iter()
+        .map(|r| (r.asset.clone(), r.row.units.to_string(), money(r.row.acb), money(r.row.gain())))
+        .collect();
+    let want = [
+        ("BTC", "1", "1378.46", "12572.76"),
+        ("BTC", "0.03342", "46.07", "420.18"),
+        ("BTC", "4.5", "6203.08", "56594.42"),
+    ]
+    .map(|(a, u, acb, g)| (a.to_owned(), u.to_owned(), acb.to_owned(), g.to_owned()));
+    assert_eq!(rows, want);
+    let held: Vec<(String, Decimal, String)> =
+        c.holdings.iter().map(|h| (h.asset.clone(), h.holding.units, money(h.holding.cost))).collect();
+    assert_eq!(
+        held,
+        [
+            ("BTC".to_owned(), d("0.77638"), "1070.21".to_owned()),
+            ("ETH".to_owned(), d("22.55657"), "13951.22".to_owned())
+        ]
+    );
+}

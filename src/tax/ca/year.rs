@@ -82,6 +82,18 @@ impl YearFigures {
         (-self.net()).max(Decimal::ZERO) * inclusion_rate()
     }
 
+    /// Line 25300: of `available` net capital losses of other years, what the report applies:
+    /// up to the year's taxable capital gain (line 12700), nothing under business treatment.
+    /// The CRA lets a person claim less (<https://www.canada.ca/en/revenue-agency/services/tax/individuals/topics/about-your-tax-return/tax-return/completing-a-tax-return/deductions-credits-expenses/line-25300-net-capital-losses-other-years.html>:
+    /// "You can use a net capital loss from a previous year to reduce a taxable capital gain");
+    /// cointally shows the most that can be applied.
+    pub fn net_capital_losses_applied(&self, treatment: Treatment, available: Decimal) -> Decimal {
+        match treatment {
+            Treatment::Capital => available.min(self.taxable_capital_gain()).max(Decimal::ZERO),
+            Treatment::Business => Decimal::ZERO,
+        }
+    }
+
     /// Business income from dispositions under [`Treatment::Business`]: the whole net gain
     /// (zero under capital treatment).
     pub fn business_income(&self, treatment: Treatment) -> Decimal {

@@ -111,7 +111,7 @@ fn write_anlage_so(report: &DeReport<'_>, out: &mut dyn Write) -> io::Result<usi
     let f = &report.figures;
     let p = &f.private_sales;
     let unknown = || "unknown".to_owned();
-    let rows: Vec<(&str, String)> = vec![
+    let mut rows: Vec<(&str, String)> = vec![
         ("Kalenderjahr (calendar year)", report.computed.year.label.clone()),
         (
             "Lines 41-47: private sales of virtual currencies and other tokens held not more than one year",
@@ -129,6 +129,28 @@ fn write_anlage_so(report: &DeReport<'_>, out: &mut dyn Write) -> io::Result<usi
         ),
         ("Taxable private-sale gain after the Freigrenze", f.taxable_private_sales.map(money).unwrap_or_else(unknown)),
         ("Loss to carry back or forward (§ 23 Abs. 3 Satz 7-8, § 10d)", money(f.loss_to_carry)),
+    ];
+    // Only with a `losses_brought_forward` setting for the year, so that a ledger without one
+    // keeps its file byte for byte. Not a line of the form: the Finanzamt applies the
+    // carry-forward it determined; shown so the figures can be checked against the Bescheid.
+    if !f.losses_brought_forward.is_zero() {
+        rows.extend([
+            (
+                "Verlustvortrag (your losses_brought_forward setting, § 23 Abs. 3 Satz 8, § 10d)",
+                money(f.losses_brought_forward),
+            ),
+            (
+                "Verlustvortrag applied (only to a gain at or above the Freigrenze)",
+                money(f.losses_brought_forward_applied),
+            ),
+            (
+                "Taxable private-sale gain after the Verlustvortrag",
+                f.taxable_after_losses.map(money).unwrap_or_else(unknown),
+            ),
+            ("Verlustvortrag remaining", money(f.losses_brought_forward_remaining)),
+        ]);
+    }
+    rows.extend([
         ("Disposals held more than one year (not taxable): rows", f.tax_free.rows.to_string()),
         ("Disposals held more than one year (not taxable): net gain", money(f.tax_free.net())),
         (
@@ -141,7 +163,7 @@ fn write_anlage_so(report: &DeReport<'_>, out: &mut dyn Write) -> io::Result<usi
             money(rust_decimal::Decimal::from(super::year::OTHER_SERVICES_LIMIT)),
         ),
         ("Taxable income from other services after the Freigrenze", money(f.taxable_other_services)),
-    ];
+    ]);
     write_figures(&rows, out)
 }
 

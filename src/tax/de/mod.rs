@@ -120,6 +120,9 @@ pub struct DeComputed {
     pub holdings: Vec<Holding>,
     /// Units disposed of beyond what was held (all history), by token.
     pub shortfalls: BTreeMap<String, Decimal>,
+    /// The year's `losses_brought_forward` setting: the remaining § 23 loss of earlier years
+    /// (verbleibender Verlustvortrag), zero when not set ([`crate::tax::losses`]).
+    pub losses_brought_forward: Decimal,
     /// SHA-256 (hex) of the events, legs, values and transfers read.
     pub inputs_hash: String,
     /// Events read.
@@ -143,6 +146,7 @@ fn finish(year: i32, engine: Engine, inputs_hash: String, events: u64) -> DeComp
         income: c.income,
         holdings: c.holdings,
         shortfalls: c.shortfalls,
+        losses_brought_forward: Decimal::ZERO,
         inputs_hash,
         events,
     }
@@ -176,6 +180,11 @@ pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<DeComp
     let mut hasher = Sha256::new();
     hasher.update(b"DE\n");
     hasher.update(currency.as_bytes());
+    // Only the year's own setting counts (no carry between years: see crate::tax::losses).
+    let this_year: BTreeMap<i32, Decimal> =
+        crate::tax::losses::of_ledger(ledger)?.into_iter().filter(|(y, _)| *y == year).collect();
+    crate::tax::losses::hash_into(&mut hasher, &this_year);
+    let losses_brought_forward = this_year.get(&year).copied().unwrap_or_default();
     let plans = crate::tax::transfer_plans(matching, &mut hasher);
     let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
     let mut engine = engine(year, &plans, labels);
@@ -193,5 +202,5 @@ pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<DeComp
         return Err(LedgerError::OutOfRange(error.to_string()));
     }
     let inputs_hash = crate::digest::hex(&hasher.finalize());
-    Ok(finish(year, engine, inputs_hash, events))
+    Ok(DeComputed { losses_brought_forward, ..finish(year, engine, inputs_hash, events) })
 }

@@ -40,7 +40,8 @@ impl<'a> DeReport<'a> {
             *income_by_kind.entry(i.kind.as_str().to_owned()).or_default() += i.value;
         }
         DeReport {
-            figures: figures(computed.year.year, &computed.disposals, &computed.income),
+            figures: figures(computed.year.year, &computed.disposals, &computed.income)
+                .with_losses_brought_forward(computed.year.year, computed.losses_brought_forward),
             computed,
             currency: currency.to_owned(),
             income_by_kind,
@@ -92,6 +93,12 @@ impl<'a> DeReport<'a> {
             "private_sales_limit": f.private_sales_limit.map(money),
             "taxable_private_sales": f.taxable_private_sales.map(money),
             "loss_to_carry": money(f.loss_to_carry),
+            "losses_brought_forward": {
+                "available": money(f.losses_brought_forward),
+                "applied": money(f.losses_brought_forward_applied),
+                "remaining": money(f.losses_brought_forward_remaining),
+            },
+            "taxable_private_sales_after_losses": f.taxable_after_losses.map(money),
             "other_services": {
                 "income": money(f.other_services),
                 "limit": money(Decimal::from(super::year::OTHER_SERVICES_LIMIT)),
