@@ -215,7 +215,13 @@ fn assert_same(passed: &[Computed], alone: &[Computed]) -> Result<(), TestCaseEr
 
 /// Computes all years in one pass, then each round of edits' `year` from the latest snapshot,
 /// and compares each with the same year from the first event.
-fn check(history: Vec<Spec>, edits: Vec<Vec<Edit>>, year: i32, hifo: bool, universal: bool) -> Result<(), TestCaseError> {
+fn check(
+    history: Vec<Spec>,
+    edits: Vec<Vec<Edit>>,
+    year: i32,
+    hifo: bool,
+    universal: bool,
+) -> Result<(), TestCaseError> {
     let options = Options {
         method: if hifo { Method::Hifo } else { Method::Fifo },
         tracking: if universal { Tracking::Universal } else { Tracking::Us },
