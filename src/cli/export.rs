@@ -128,11 +128,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     }
     let path = args.output.unwrap_or_else(|| PathBuf::from(export::default_file_name(format, tax.year)));
     if path.as_os_str() == "-" {
-        let rendered = export::render(format, &input, "-")?;
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(&rendered.bytes)?;
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let manifest = export::write_to(format, &input, "-", &mut stdout)?;
         stdout.flush()?;
-        std::io::stderr().write_all(&rendered.manifest.to_json()?)?;
+        std::io::stderr().write_all(&manifest.to_json()?)?;
         return Ok(());
     }
     let manifest = export::write_file(format, &input, &path)?;

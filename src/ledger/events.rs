@@ -185,6 +185,75 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// Calls `each` with every event before `until_ms` in time order (ties by id), as
+    /// [`Ledger::events`] gives them, with its legs' values in `currency` beside its legs
+    /// (`None`: no value). One query walked row by row: one event in memory at a time (the
+    /// transaction exports stream through it). `each` returns `Break` to stop.
+    pub fn for_each_valued_event(
+        &self,
+        currency: &str,
+        until_ms: i64,
+        mut each: impl FnMut(&EventRow, &[Option<Decimal>]) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.id, a.label, e.time_ms, COALESCE(o.kind, e.kind), e.tx_hash, e.external_id, e.note,
+                    l.role, l.asset, l.amount, v.value
+             FROM events e JOIN accounts a ON a.id = e.account_id
+             LEFT JOIN kind_overrides o ON o.account_id = e.account_id AND o.external_id = e.external_id
+             LEFT JOIN legs l ON l.event_id = e.id
+             LEFT JOIN leg_values v ON v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1
+             WHERE e.time_ms < ?2
+             ORDER BY e.time_ms, e.id, l.seq",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![currency, until_ms])?;
+        let mut current: Option<EventRow> = None;
+        let mut values: Vec<Option<Decimal>> = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            if current.as_ref().is_none_or(|e| e.id != id) {
+                if let Some(event) = current.take() {
+                    if each(&event, &values).is_break() {
+                        return Ok(());
+                    }
+                }
+                values.clear();
+                let kind: String = r.get(3)?;
+                let kind = kind.parse().map_err(|_| LedgerError::Corrupt(format!("event {id} has kind {kind:?}")))?;
+                current = Some(EventRow {
+                    id,
+                    account: r.get(1)?,
+                    time: from_millis(r.get(2)?),
+                    kind,
+                    legs: Vec::new(),
+                    tx_hash: r.get(4)?,
+                    external_id: r.get(5)?,
+                    note: r.get(6)?,
+                });
+            }
+            let Some(role) = r.get::<_, Option<String>>(7)? else { continue };
+            let amount: String = r.get(9)?;
+            let leg = LegRow {
+                asset: r.get(8)?,
+                amount: parse_stored_amount(&amount)?,
+                role: LegRole::from_name(&role).ok_or_else(|| LedgerError::Corrupt(format!("leg role {role:?}")))?,
+            };
+            let value = match r.get::<_, Option<String>>(10)? {
+                Some(v) => Some(super::decimal(&v, "leg value")?),
+                None => None,
+            };
+            if let Some(event) = current.as_mut() {
+                event.legs.push(leg);
+                values.push(value);
+            }
+        }
+        if let Some(event) = current {
+            let _ = each(&event, &values);
+        }
+        Ok(())
+    }
+}
+
 /// Reads an amount the ledger stored.
 pub(crate) fn parse_stored_amount(text: &str) -> Result<Decimal, LedgerError> {
     cointally_exchanges::parse_amount(text).map_err(|e| LedgerError::Corrupt(format!("amount {text:?}: {e}")))
