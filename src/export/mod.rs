@@ -148,6 +148,16 @@ impl std::fmt::Debug for TxStream<'_> {
     }
 }
 
+/// The ledger a format reads from as it writes (shown as its name only in debug output).
+#[derive(Clone, Copy)]
+pub struct LedgerReader<'a>(pub &'a Ledger);
+
+impl std::fmt::Debug for LedgerReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LedgerReader")
+    }
+}
+
 /// Everything a format writes from: one computed year.
 #[derive(Debug, Clone)]
 pub struct Input<'a> {
@@ -165,8 +175,11 @@ pub struct Input<'a> {
     pub holdings: Vec<Holding>,
     /// Account labels by id.
     pub labels: BTreeMap<i64, String>,
-    /// Raw records of the disposing and acquiring events (only when a format reads them).
+    /// Raw records of the disposing and acquiring events, held in memory (tests); when an
+    /// event is not in it, the audit reads its records from `ledger` row by row.
     pub sources: BTreeMap<i64, Vec<RawRef>>,
+    /// The ledger the audit reads raw records from as it writes (when gathered for it).
+    pub ledger: Option<LedgerReader<'a>>,
     /// Every event up to the end of the year, held in memory (tests); written when `stream`
     /// is `None`.
     pub transactions: Vec<Transaction>,
@@ -201,12 +214,8 @@ impl<'a> Input<'a> {
         let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
         let c = &computed.computation;
         let report = crate::tax::year_report(ledger, year, options, computed)?;
-        let mut sources = BTreeMap::new();
-        if formats.iter().any(|f| f.reads_sources()) {
-            let ids: BTreeSet<i64> =
-                c.disposals.iter().flat_map(|d| std::iter::once(d.event_id).chain(d.lot_event_id)).collect();
-            sources = ledger.event_sources(&ids)?;
-        }
+        // The audit's raw records are read row by row as it is written, not gathered here.
+        let reads_sources = formats.iter().any(|f| f.reads_sources());
         let mut stream = None;
         let mut transactions_hash = String::new();
         if formats.iter().any(|f| f.kind() == Kind::Transactions) {
@@ -232,7 +241,8 @@ impl<'a> Input<'a> {
             income: c.income.clone(),
             holdings: c.holdings.clone(),
             labels,
-            sources,
+            sources: BTreeMap::new(),
+            ledger: reads_sources.then_some(LedgerReader(ledger)),
             transactions: Vec::new(),
             stream,
             inputs_hash: computed.inputs_hash.clone(),
@@ -242,6 +252,24 @@ impl<'a> Input<'a> {
             missing_values,
             allow_missing_prices,
         })
+    }
+
+    /// The audit's text of the raw records `event` was made from (`#id source source-id; …`):
+    /// from `sources`, else from the ledger; empty when neither has them.
+    pub fn raw_records_text(&self, event: i64) -> io::Result<String> {
+        let text = |refs: &[RawRef]| {
+            refs.iter()
+                .map(|r| format!("#{} {} {}", r.raw_record_id, r.source, r.external_id))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        if let Some(refs) = self.sources.get(&event) {
+            return Ok(text(refs));
+        }
+        match self.ledger {
+            Some(LedgerReader(ledger)) => Ok(text(&ledger.sources_of_event(event).map_err(io::Error::other)?)),
+            None => Ok(String::new()),
+        }
     }
 
     /// Calls `each` with every exported event up to the end of the year, in time order:
@@ -716,6 +744,7 @@ pub(crate) mod tests_support {
             sources: BTreeMap::new(),
             transactions,
             stream: None,
+            ledger: None,
             inputs_hash: String::new(),
             transactions_hash: String::new(),
             events_read: 4,

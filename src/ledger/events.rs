@@ -73,20 +73,23 @@ pub struct RawRef {
 impl Ledger {
     /// The raw records each of `events` was made from, by event id (each list by raw id).
     pub fn event_sources(&self, events: &BTreeSet<i64>) -> Result<BTreeMap<i64, Vec<RawRef>>, LedgerError> {
+        let mut out = BTreeMap::new();
+        for &event in events {
+            out.insert(event, self.sources_of_event(event)?);
+        }
+        Ok(out)
+    }
+
+    /// The raw records one event was made from, by raw id.
+    pub fn sources_of_event(&self, event: i64) -> Result<Vec<RawRef>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, r.source, r.external_id FROM event_sources s JOIN raw_records r ON r.id = s.raw_record_id
              WHERE s.event_id = ?1 ORDER BY r.id",
         )?;
-        let mut out = BTreeMap::new();
-        for &event in events {
-            let refs = stmt
-                .query_map([event], |r| {
-                    Ok(RawRef { raw_record_id: r.get(0)?, source: r.get(1)?, external_id: r.get(2)? })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            out.insert(event, refs);
-        }
-        Ok(out)
+        let refs = stmt
+            .query_map([event], |r| Ok(RawRef { raw_record_id: r.get(0)?, source: r.get(1)?, external_id: r.get(2)? }))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(refs)
     }
 
     /// The notes of those of `events` that have one, by event id.
