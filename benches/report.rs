@@ -264,8 +264,7 @@ fn export_run(ledger: &mut Ledger, formats: &str) {
     let started = Instant::now();
     let matching = transfers::refresh(ledger).expect("transfers");
     let options = Options::us(Some(2025));
-    let (mut computed, info) =
-        compute_years(ledger, options, &matching, 2025..=2025, Start::Scratch).expect("compute");
+    let (mut computed, info) = compute_years(ledger, options, &matching, 2025..=2025, Start::Scratch).expect("compute");
     tax::store_years(ledger, &options, 2025, &computed).expect("store");
     let computed = computed.pop().expect("2025");
     println!(
@@ -280,7 +279,8 @@ fn export_run(ledger: &mut Ledger, formats: &str) {
         let reset = reset_peak_rss();
         let before = rss_mb("VmRSS:");
         let started = Instant::now();
-        let input = cointally::export::Input::gather(ledger, options, &computed, (0, false), &[format]).expect("gather");
+        let input =
+            cointally::export::Input::gather(ledger, options, &computed, (0, false), &[format]).expect("gather");
         let path = dir.path().join(cointally::export::default_file_name(format, 2025));
         let manifest = cointally::export::write_file(format, &input, &path).expect("write");
         println!(

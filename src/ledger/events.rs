@@ -261,3 +261,85 @@ impl Ledger {
 pub(crate) fn parse_stored_amount(text: &str) -> Result<Decimal, LedgerError> {
     cointally_exchanges::parse_amount(text).map_err(|e| LedgerError::Corrupt(format!("amount {text:?}: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use cointally_exchanges::{Leg, NewEvent};
+
+    use super::*;
+    use crate::ledger::{LegValue, NewAccount, OpenMode, Written};
+
+    /// The walk the transaction exports stream from gives every event `events` gives (kind
+    /// overrides, notes, legs in order), with the values `for_each_tax_event` reads, in the
+    /// same order and nothing after the end.
+    #[test]
+    fn the_valued_walk_gives_what_events_and_tax_events_give_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap().id;
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let at = |ms: i64| from_millis(1_700_000_000_000 + ms);
+        let events = [
+            NewEvent::new(
+                "t",
+                at(2_000),
+                EventKind::Trade,
+                vec![Leg::sent("USD", d("100")), Leg::received("BTC", d("0.002")), Leg::fee("BTC", d("0.00001"))],
+            ),
+            NewEvent::new("s", at(1_000), EventKind::Staking, vec![Leg::received("ETH", d("0.5"))]),
+            NewEvent::new("i", at(1_000), EventKind::InternalTransfer, vec![Leg::sent("ETH", d("0.1"))]),
+            NewEvent::new("late", at(9_000), EventKind::Deposit, vec![Leg::received("ETH", d("1"))]),
+        ];
+        let mut ids = Vec::new();
+        let mut writer = ledger.writer().unwrap();
+        for event in &events {
+            let (Written::New(id) | Written::Existing(id)) = writer.event(account, "csv:generic", event, &[]).unwrap();
+            ids.push(id);
+        }
+        writer.commit().unwrap();
+        // Values for the trade's first two legs only: the fee leg has none.
+        let value = |event_id, seq, value: &str| LegValue {
+            event_id,
+            seq,
+            price: d("1"),
+            value: d(value),
+            source: "test".into(),
+            path: String::new(),
+        };
+        ledger
+            .store_leg_values("USD", &[value(ids[0], 0, "100"), value(ids[0], 1, "100"), value(ids[1], 0, "900")])
+            .unwrap();
+        ledger.reclassify(ids[1], EventKind::Income).unwrap();
+        let until = 1_700_000_005_000;
+
+        let mut walked = Vec::new();
+        ledger
+            .for_each_valued_event("USD", until, |event, values| {
+                walked.push((event.clone(), values.to_vec()));
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+        let mut valued = BTreeMap::new();
+        ledger
+            .for_each_tax_event("USD", Some(until), |e| {
+                valued.insert(e.id, e.legs.iter().map(|l| l.value).collect::<Vec<_>>());
+            })
+            .unwrap();
+        let listed = ledger.events(&EventFilter { until: Some(from_millis(until)), ..EventFilter::default() }).unwrap();
+        let want: Vec<(EventRow, Vec<Option<Decimal>>)> =
+            listed.into_iter().map(|e| (e.clone(), valued.remove(&e.id).unwrap_or_default())).collect();
+        assert_eq!(walked, want);
+        assert_eq!(walked.len(), 3, "the event after the end is not read");
+        assert_eq!(walked[0].0.kind, EventKind::Income, "the override is the kind");
+        assert_eq!(walked[2].1, [Some(d("100")), Some(d("100")), None]);
+        // Stopping early stops.
+        let mut seen = 0;
+        ledger
+            .for_each_valued_event("USD", until, |_, _| {
+                seen += 1;
+                std::ops::ControlFlow::Break(())
+            })
+            .unwrap();
+        assert_eq!(seen, 1);
+    }
+}
