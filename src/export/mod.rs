@@ -254,7 +254,8 @@ impl<'a> Input<'a> {
         })
     }
 
-    /// The audit's text of the raw records `event` was made from (`#id source source-id; …`):
+    /// The audit's text of the raw records `event` was made from, `#<id> <source> <external id>`,
+    /// `; `-separated:
     /// from `sources`, else from the ledger; empty when neither has them.
     pub fn raw_records_text(&self, event: i64) -> io::Result<String> {
         let text = |refs: &[RawRef]| {

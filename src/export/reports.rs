@@ -100,8 +100,6 @@ impl Format for Holdings {
 /// `audit`.
 pub struct Audit;
 
-/// Raw records as `#<id> <source> <external id>`, `; `-separated.
-
 impl Format for Audit {
     fn name(&self) -> &'static str {
         "audit"
