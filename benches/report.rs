@@ -43,6 +43,12 @@
 //! up to the end of 2024 in Berlin time, mark each 2024 disposal held more than one year or
 //! not, and sum up the year against the Freigrenzen (values read as euros, as above).
 //!
+//! `COINTALLY_BENCH_REPORT_EXPORT=koinly,audit` (any export formats, comma-separated) times
+//! what `cointally export FORMAT --year 2025` does after the year is computed: gather the
+//! input and write the file and its manifest, one format after another, each with the peak
+//! resident memory of its own writing (the peak is reset before each, where Linux allows it),
+//! so that the memory of a file over all of history shows apart from the computation's.
+//!
 //! `COINTALLY_BENCH_REPORT_EVENTS=N` generates N events instead of 1,000,000 (to check the
 //! bench runs; the figures that count are over 1,000,000).
 
@@ -80,6 +86,7 @@ const WALLETS: usize = 4;
 const GENERATE_ENV: &str = "COINTALLY_BENCH_REPORT_GENERATE";
 const LEDGER_ENV: &str = "COINTALLY_BENCH_REPORT_LEDGER";
 const JURISDICTION_ENV: &str = "COINTALLY_BENCH_REPORT_JURISDICTION";
+const EXPORT_ENV: &str = "COINTALLY_BENCH_REPORT_EXPORT";
 
 fn main() {
     if let Ok(path) = std::env::var(GENERATE_ENV) {
@@ -106,6 +113,9 @@ fn main() {
         Ok("ca") => return ca_run(&mut ledger),
         Ok("de") => return de_run(&mut ledger),
         _ => {}
+    }
+    if let Ok(formats) = std::env::var(EXPORT_ENV) {
+        return export_run(&mut ledger, &formats);
     }
     all_years_and_snapshots(&mut ledger);
     let started = Instant::now();
@@ -246,6 +256,49 @@ fn country_run<C>(
         "  peak resident memory {} MB (targets: < 5 s, < 500 MB)",
         peak_rss_mb().map_or("?".into(), |m| m.to_string())
     );
+}
+
+/// The export run: 2025 computed as `report --year 2025` does, then each format gathered and
+/// written (file and manifest) into a temporary directory, timed, with its own peak memory.
+fn export_run(ledger: &mut Ledger, formats: &str) {
+    let started = Instant::now();
+    let matching = transfers::refresh(ledger).expect("transfers");
+    let options = Options::us(Some(2025));
+    let (mut computed, info) = compute_years(ledger, options, &matching, 2025..=2025, Start::Scratch).expect("compute");
+    tax::store_years(ledger, &options, 2025, &computed).expect("store");
+    let computed = computed.pop().expect("2025");
+    println!(
+        "2025 computed over {} events: {:.2} s; peak resident memory {} MB",
+        info.events_read,
+        started.elapsed().as_secs_f64(),
+        peak_rss_mb().map_or("?".into(), |m| m.to_string())
+    );
+    let dir = tempfile::tempdir().expect("temporary directory");
+    for name in formats.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let format = cointally::export::find(name).unwrap_or_else(|| panic!("no export format {name:?}"));
+        let reset = reset_peak_rss();
+        let before = rss_mb("VmRSS:");
+        let started = Instant::now();
+        let input =
+            cointally::export::Input::gather(ledger, options, &computed, (0, false), &[format]).expect("gather");
+        let path = dir.path().join(cointally::export::default_file_name(format, 2025));
+        let manifest = cointally::export::write_file(format, &input, &path).expect("write");
+        println!(
+            "export {name} 2025: {:.2} s, {} rows, {} MB written; peak resident memory {} MB{} (from {} MB before; target < 300 MB)",
+            started.elapsed().as_secs_f64(),
+            manifest.output.rows,
+            manifest.output.bytes / 1_000_000,
+            peak_rss_mb().map_or("?".into(), |m| m.to_string()),
+            if reset { " while writing it" } else { " of the whole process (the peak could not be reset)" },
+            before.map_or("?".into(), |m| m.to_string()),
+        );
+    }
+}
+
+/// Resets the peak resident memory to the current one (Linux: `/proc/self/clear_refs`);
+/// false when that is not possible.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
 /// The UK run: tax year 2024/25 under HMRC's share matching and pools.
@@ -467,8 +520,13 @@ fn generate(path: &Path) {
 }
 
 fn peak_rss_mb() -> Option<u64> {
+    rss_mb("VmHWM:")
+}
+
+/// A memory figure of `/proc/self/status` (`VmHWM:` the peak, `VmRSS:` now), in MB.
+fn rss_mb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024)
 }

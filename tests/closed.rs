@@ -307,3 +307,26 @@ fn reconcile_of_a_closed_year_uses_the_filed_sales() {
         serde_json::json!([{"field": "cost_basis", "broker": "10000.00", "cointally": "5000.00"}])
     );
 }
+
+/// `export --years` over a closed year writes that year's files as filed, like `--year`, and
+/// the later year from the filed lots: after an old buy is found, 2024's form stays the filed
+/// one and every file equals the single-year export byte for byte.
+#[test]
+fn an_export_over_a_range_writes_a_closed_year_as_filed() {
+    let sb = two_lots();
+    let filed = gains_files(&sb, "before");
+    sb.ok(&["year", "close", "2024"]);
+    add_old_buy(&sb);
+    let manifests = sb.ok(&["--json", "export", "form8949", "--years", "2024-2025", "-o", "range"]).json();
+    assert_eq!(manifests.as_array().map(Vec::len), Some(2), "{manifests}");
+    let form = |path: &str| std::fs::read(sb.path(path)).unwrap();
+    let (_, filed_form) = filed.iter().find(|(f, _)| f == "form8949").unwrap();
+    let range_2024 = [form("range/form8949-2024.csv"), form("range/form8949-2024.csv.manifest.json")].concat();
+    assert_eq!(&range_2024, filed_form, "2024 as filed, not recomputed with the old buy");
+    for year in ["2024", "2025"] {
+        sb.ok(&["export", "form8949", "--year", year]);
+        let name = format!("form8949-{year}.csv");
+        assert_eq!(form(&format!("range/{name}")), form(&name), "{name}");
+        assert_eq!(form(&format!("range/{name}.manifest.json")), form(&format!("{name}.manifest.json")), "{name}");
+    }
+}

@@ -58,3 +58,42 @@ fn an_old_event_invalidates_the_snapshots_after_it() {
     assert_ne!(after["inputs_hash"], before["inputs_hash"]);
     assert_eq!(after, sb.ok(&["--json", "report", "--year", "2024", "--from-scratch"]).json());
 }
+
+/// `export FORMAT --years A-B` writes one file per year in one pass, each byte for byte (and its
+/// manifest) what `export FORMAT --year Y` writes; `--all-years` is the same range here.
+#[test]
+fn exports_over_a_range_of_years_equal_each_year_alone() {
+    let sb = two_accounts();
+    let formats = ["form8949", "schedule-d", "turbotax", "taxact", "income", "holdings", "audit"];
+    for format in formats {
+        let range = sb.ok(&["--json", "export", format, "--years", "2022-2024", "-o", "range"]);
+        let manifests = range.json();
+        let manifests = manifests.as_array().expect("an array of manifests");
+        assert_eq!(manifests.len(), 3, "{format}");
+        sb.ok(&["export", format, "--all-years", "-o", "all"]);
+        for (i, year) in (2022..=2024).enumerate() {
+            let y = year.to_string();
+            let alone = sb.ok(&["--json", "export", format, "--year", &y]).json();
+            assert_eq!(manifests[i], alone, "{format} {year}");
+            assert_eq!(alone["year"], year);
+            let name = format!("{format}-{year}.csv");
+            for file in [name.clone(), format!("{name}.manifest.json")] {
+                let one = std::fs::read(sb.path(&file)).unwrap();
+                assert_eq!(std::fs::read(sb.path(&format!("range/{file}"))).unwrap(), one, "{file}");
+                assert_eq!(std::fs::read(sb.path(&format!("all/{file}"))).unwrap(), one, "{file}");
+            }
+        }
+    }
+    // The 2024 form has the report's rows: not an empty file that would equal anything.
+    let form = std::fs::read_to_string(sb.path("range/form8949-2024.csv")).unwrap();
+    assert!(form.lines().count() > 1, "{form}");
+    // Only the gains formats go per year; a range cannot go to stdout nor into a file.
+    let bad = sb.run(&["export", "koinly", "--years", "2022-2024"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--year 2025"), "{}", bad.stderr);
+    let bad = sb.run(&["export", "form8949", "--years", "2022-2024", "-o", "-"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    let bad = sb.run(&["export", "form8949", "--years", "2022-2024", "-o", "form8949-2024.csv"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("directory"), "{}", bad.stderr);
+}

@@ -214,6 +214,39 @@ pub fn compute_years(
     Ok((computed, missing))
 }
 
+/// The years of `--year Y`, `--years FIRST-LAST` or `--all-years` (the years, in the ledger's
+/// time zone, of the first and the last event): what `report` and `export` compute.
+pub(super) fn year_range(
+    ledger: &Ledger,
+    year: Option<i32>,
+    years: Option<(i32, i32)>,
+    all_years: bool,
+) -> anyhow::Result<(i32, i32)> {
+    Ok(match (year, years) {
+        (Some(year), _) => (year, year),
+        (None, Some(range)) => range,
+        (None, None) if all_years => match ledger.event_time_bounds()? {
+            Some((first, last)) => {
+                // The years of the ledger's time zone: an evening event on 31 December in New
+                // York is that year's, though 1 January in UTC.
+                let zone = crate::tax::zone::Zone::of_ledger(ledger)?;
+                let year = |ms: i64| zone.year(ms).clamp(*YEARS.start(), *YEARS.end());
+                (year(first), year(last))
+            }
+            None => {
+                return Err(Failure::input("the ledger has no events: there is no year to report")
+                    .hint("import or sync history first: cointally import FILE")
+                    .into());
+            }
+        },
+        (None, None) => {
+            return Err(Failure::input("no year given")
+                .hint("give --year Y, --years FIRST-LAST or --all-years")
+                .into());
+        }
+    })
+}
+
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let mut ledger = context.open_ledger()?;
     let single = args.year.map(|year| args.choices.for_year(year));
@@ -235,24 +268,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return run_country(context, &mut ledger, &tax);
     }
     let start = if args.from_scratch { Start::Scratch } else { Start::Snapshot };
-    let range = match (args.year, args.years) {
-        (Some(year), _) => (year, year),
-        (None, Some(range)) => range,
-        (None, None) => match ledger.event_time_bounds()? {
-            Some((first, last)) => {
-                // The years of the ledger's time zone: an evening event on 31 December in New
-                // York is that year's, though 1 January in UTC.
-                let zone = crate::tax::zone::Zone::of_ledger(&ledger)?;
-                let year = |ms: i64| zone.year(ms).clamp(*YEARS.start(), *YEARS.end());
-                (year(first), year(last))
-            }
-            None => {
-                return Err(Failure::input("the ledger has no events: there is no year to report")
-                    .hint("import or sync history first: cointally import FILE")
-                    .into());
-            }
-        },
-    };
+    let range = year_range(&ledger, args.year, args.years, args.all_years)?;
     let (computed, _) = compute_years(context, &mut ledger, &args.choices, range, start)?;
     let mut reports = Vec::with_capacity(computed.len());
     for (year, c) in (range.0..=range.1).zip(&computed) {

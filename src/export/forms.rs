@@ -42,7 +42,7 @@ pub fn columns(line: &Line) -> (Decimal, Decimal, &str, Option<Decimal>) {
 
 /// The report's rows by part, then box (one box per form page), then in time order (ties by
 /// event, then as computed).
-pub fn rows_by_part(input: &Input) -> Vec<&Line> {
+pub fn rows_by_part<'i>(input: &'i Input<'_>) -> Vec<&'i Line> {
     let mut lines: Vec<(usize, &Line)> = input.report.lines.iter().enumerate().collect();
     lines.sort_by_key(|(i, l)| (l.term, l.form_box, l.disposed_ms, l.event_id, *i));
     lines.into_iter().map(|(_, l)| l).collect()

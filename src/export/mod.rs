@@ -32,7 +32,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::ledger::{Disposal, EventFilter, Holding, IncomeRow, Ledger, LedgerError, RawRef};
+use crate::ledger::{Disposal, Holding, IncomeRow, Ledger, LedgerError, RawRef};
 use crate::tax::report::Report;
 use crate::tax::zone::Zone;
 use crate::tax::{Computed, Options};
@@ -130,9 +130,37 @@ pub struct Transaction {
     pub own_transfer: bool,
 }
 
+/// Where the transaction formats read history from: the ledger, walked event by event while
+/// the file is written, so that memory stays flat whatever the size of history.
+#[derive(Clone)]
+pub struct TxStream<'a> {
+    /// The ledger read.
+    pub ledger: &'a Ledger,
+    /// Events before this time (UTC ms: the end of the tax year).
+    pub until_ms: i64,
+    /// The events that are half of an own transfer.
+    pub own: BTreeSet<i64>,
+}
+
+impl std::fmt::Debug for TxStream<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TxStream").field("until_ms", &self.until_ms).field("own", &self.own.len()).finish()
+    }
+}
+
+/// The ledger a format reads from as it writes (shown as its name only in debug output).
+#[derive(Clone, Copy)]
+pub struct LedgerReader<'a>(pub &'a Ledger);
+
+impl std::fmt::Debug for LedgerReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LedgerReader")
+    }
+}
+
 /// Everything a format writes from: one computed year.
 #[derive(Debug, Clone)]
-pub struct Input {
+pub struct Input<'a> {
     /// Tax year.
     pub year: i32,
     /// Reporting currency.
@@ -147,10 +175,17 @@ pub struct Input {
     pub holdings: Vec<Holding>,
     /// Account labels by id.
     pub labels: BTreeMap<i64, String>,
-    /// Raw records of the disposing and acquiring events (only when a format reads them).
+    /// Raw records of the disposing and acquiring events, held in memory (tests); when an
+    /// event is not in it, the audit reads its records from `ledger` row by row.
     pub sources: BTreeMap<i64, Vec<RawRef>>,
-    /// Every event up to the end of the year (only when a transaction format is written).
+    /// The ledger the audit reads raw records from as it writes (when gathered for it).
+    pub ledger: Option<LedgerReader<'a>>,
+    /// Every event up to the end of the year, held in memory (tests); written when `stream`
+    /// is `None`.
     pub transactions: Vec<Transaction>,
+    /// Every event up to the end of the year, read from the ledger as it is written (when a
+    /// transaction format is gathered).
+    pub stream: Option<TxStream<'a>>,
     /// The computation's inputs hash (events, legs, values, transfers).
     pub inputs_hash: String,
     /// That hash extended with what only the transaction formats read (labels, hashes, notes).
@@ -165,31 +200,38 @@ pub struct Input {
     pub allow_missing_prices: bool,
 }
 
-impl Input {
+impl<'a> Input<'a> {
     /// Gathers what `formats` need from a computed year.
     pub fn gather(
-        ledger: &Ledger,
+        ledger: &'a Ledger,
         options: Options,
         computed: &Computed,
         (missing_values, allow_missing_prices): (usize, bool),
         formats: &[&dyn Format],
-    ) -> Result<Input, LedgerError> {
+    ) -> Result<Input<'a>, LedgerError> {
         let year = options.year.unwrap_or(i32::MAX);
         let currency = ledger.reporting_currency()?;
         let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
         let c = &computed.computation;
         let report = crate::tax::year_report(ledger, year, options, computed)?;
-        let mut sources = BTreeMap::new();
-        if formats.iter().any(|f| f.reads_sources()) {
-            let ids: BTreeSet<i64> =
-                c.disposals.iter().flat_map(|d| std::iter::once(d.event_id).chain(d.lot_event_id)).collect();
-            sources = ledger.event_sources(&ids)?;
-        }
-        let mut transactions = Vec::new();
+        // The audit's raw records are read row by row as it is written, not gathered here.
+        let reads_sources = formats.iter().any(|f| f.reads_sources());
+        let mut stream = None;
         let mut transactions_hash = String::new();
         if formats.iter().any(|f| f.kind() == Kind::Transactions) {
-            transactions = read_transactions(ledger, &currency, report.zone.year_start_ms(year.saturating_add(1)))?;
-            transactions_hash = hash_transactions(&computed.inputs_hash, &transactions);
+            let own: BTreeSet<i64> =
+                ledger.transfer_links()?.into_iter().flat_map(|l| [l.withdrawal, l.deposit]).collect();
+            let tx_stream = TxStream { ledger, until_ms: report.zone.year_start_ms(year.saturating_add(1)), own };
+            // A first walk for the manifest's hash of what the files will carry; the files are
+            // written by a second (two reads of history instead of all of it in memory).
+            let mut hasher = TransactionsHasher::new(&computed.inputs_hash);
+            walk_transactions(&tx_stream, &currency, |t| {
+                hasher.add(t);
+                Ok(())
+            })
+            .map_err(LedgerError::from)?;
+            transactions_hash = hasher.finish();
+            stream = Some(tx_stream);
         }
         Ok(Input {
             year,
@@ -199,8 +241,10 @@ impl Input {
             income: c.income.clone(),
             holdings: c.holdings.clone(),
             labels,
-            sources,
-            transactions,
+            sources: BTreeMap::new(),
+            ledger: reads_sources.then_some(LedgerReader(ledger)),
+            transactions: Vec::new(),
+            stream,
             inputs_hash: computed.inputs_hash.clone(),
             transactions_hash,
             events_read: computed.events,
@@ -209,47 +253,112 @@ impl Input {
             allow_missing_prices,
         })
     }
-}
 
-/// Every event before `until` (UTC ms: the end of the tax year) with its legs' values; internal
-/// transfers (spot ↔ earn in one account) are left out: they move nothing between holdings.
-fn read_transactions(ledger: &Ledger, currency: &str, until: i64) -> Result<Vec<Transaction>, LedgerError> {
-    let mut legs: BTreeMap<i64, Vec<TxLeg>> = BTreeMap::new();
-    ledger.for_each_tax_event(currency, Some(until), |event| {
-        let out = event
-            .legs
-            .iter()
-            .map(|l| TxLeg { role: l.role, asset: l.asset.clone(), amount: l.amount.abs(), value: l.value })
-            .collect();
-        legs.insert(event.id, out);
-    })?;
-    let own: BTreeSet<i64> = ledger.transfer_links()?.into_iter().flat_map(|l| [l.withdrawal, l.deposit]).collect();
-    let filter = EventFilter { until: Some(from_millis(until)), ..EventFilter::default() };
-    let mut out = Vec::new();
-    for event in ledger.events(&filter)? {
-        if event.kind == EventKind::InternalTransfer {
-            continue;
+    /// The audit's text of the raw records `event` was made from, `#<id> <source> <external id>`,
+    /// `; `-separated:
+    /// from `sources`, else from the ledger; empty when neither has them.
+    pub fn raw_records_text(&self, event: i64) -> io::Result<String> {
+        let text = |refs: &[RawRef]| {
+            refs.iter()
+                .map(|r| format!("#{} {} {}", r.raw_record_id, r.source, r.external_id))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        if let Some(refs) = self.sources.get(&event) {
+            return Ok(text(refs));
         }
-        out.push(Transaction {
-            id: event.id,
-            account: event.account,
-            time_ms: event.time.timestamp_millis(),
-            kind: event.kind,
-            legs: legs.remove(&event.id).unwrap_or_default(),
-            tx_hash: event.tx_hash,
-            external_id: event.external_id,
-            note: event.note,
-            own_transfer: own.contains(&event.id),
-        });
+        match self.ledger {
+            Some(LedgerReader(ledger)) => Ok(text(&ledger.sources_of_event(event).map_err(io::Error::other)?)),
+            None => Ok(String::new()),
+        }
     }
-    Ok(out)
+
+    /// Calls `each` with every exported event up to the end of the year, in time order:
+    /// from the ledger one at a time (`stream`), else from `transactions`.
+    pub fn for_each_transaction(&self, each: impl FnMut(&Transaction) -> io::Result<()>) -> io::Result<()> {
+        match &self.stream {
+            Some(stream) => walk_transactions(stream, &self.currency, each).map_err(|e| match e {
+                WalkError::Io(e) => e,
+                WalkError::Ledger(e) => io::Error::other(e),
+            }),
+            None => self.transactions.iter().try_for_each(each),
+        }
+    }
 }
 
-/// The computation's hash extended with the fields only transaction formats write.
-fn hash_transactions(inputs_hash: &str, transactions: &[Transaction]) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(inputs_hash.as_bytes());
-    for t in transactions {
+/// Why a walk over the exported events stopped.
+#[derive(Debug)]
+enum WalkError {
+    Ledger(LedgerError),
+    Io(io::Error),
+}
+
+impl From<WalkError> for LedgerError {
+    fn from(e: WalkError) -> LedgerError {
+        match e {
+            WalkError::Ledger(e) => e,
+            WalkError::Io(e) => LedgerError::Corrupt(e.to_string()),
+        }
+    }
+}
+
+/// Every event before the stream's end with its legs' values, as the transaction formats write
+/// it, one at a time; internal transfers (spot ↔ earn in one account) are left out: they move
+/// nothing between holdings.
+fn walk_transactions(
+    stream: &TxStream<'_>,
+    currency: &str,
+    mut each: impl FnMut(&Transaction) -> io::Result<()>,
+) -> Result<(), WalkError> {
+    let mut failed = None;
+    stream
+        .ledger
+        .for_each_valued_event(currency, stream.until_ms, |event, values| {
+            if event.kind == EventKind::InternalTransfer {
+                return std::ops::ControlFlow::Continue(());
+            }
+            let legs = event
+                .legs
+                .iter()
+                .zip(values)
+                .map(|(l, value)| TxLeg { role: l.role, asset: l.asset.clone(), amount: l.amount.abs(), value: *value })
+                .collect();
+            let transaction = Transaction {
+                id: event.id,
+                account: event.account.clone(),
+                time_ms: event.time.timestamp_millis(),
+                kind: event.kind,
+                legs,
+                tx_hash: event.tx_hash.clone(),
+                external_id: event.external_id.clone(),
+                note: event.note.clone(),
+                own_transfer: stream.own.contains(&event.id),
+            };
+            match each(&transaction) {
+                Ok(()) => std::ops::ControlFlow::Continue(()),
+                Err(e) => {
+                    failed = Some(e);
+                    std::ops::ControlFlow::Break(())
+                }
+            }
+        })
+        .map_err(WalkError::Ledger)?;
+    failed.map_or(Ok(()), |e| Err(WalkError::Io(e)))
+}
+
+/// The computation's hash extended with the fields only transaction formats write, one event
+/// at a time.
+struct TransactionsHasher(Sha256);
+
+impl TransactionsHasher {
+    fn new(inputs_hash: &str) -> TransactionsHasher {
+        let mut hasher = Sha256::new();
+        hasher.update(inputs_hash.as_bytes());
+        TransactionsHasher(hasher)
+    }
+
+    fn add(&mut self, t: &Transaction) {
+        let hasher = &mut self.0;
         hasher.update(t.id.to_le_bytes());
         for field in [Some(&t.account), t.tx_hash.as_ref(), Some(&t.external_id), t.note.as_ref()] {
             hasher.update(field.map(String::as_bytes).unwrap_or(b"-"));
@@ -257,7 +366,10 @@ fn hash_transactions(inputs_hash: &str, transactions: &[Transaction]) -> String 
         }
         hasher.update([u8::from(t.own_transfer)]);
     }
-    crate::digest::hex(&hasher.finalize())
+
+    fn finish(self) -> String {
+        crate::digest::hex(&self.0.finalize())
+    }
 }
 
 /// The options a file was made with, as its manifest records them.
@@ -361,10 +473,40 @@ pub struct Rendered {
     pub manifest: Manifest,
 }
 
-/// Renders `format` from `input`; `file` is the name the manifest records.
+/// Renders `format` from `input` in memory; `file` is the name the manifest records.
 pub fn render(format: &dyn Format, input: &Input, file: &str) -> io::Result<Rendered> {
     let mut bytes = Vec::new();
-    let rows = format.write(input, &mut bytes)?;
+    let manifest = write_to(format, input, file, &mut bytes)?;
+    Ok(Rendered { bytes, manifest })
+}
+
+/// A writer that hashes and counts what passes through it on its way to `inner`.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: usize,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Writes `format` from `input` to `out` as it is made (nothing of it held in memory) and
+/// returns its manifest; `file` is the name the manifest records.
+pub fn write_to(format: &dyn Format, input: &Input, file: &str, out: &mut dyn Write) -> io::Result<Manifest> {
+    let mut out = Hashing { inner: out, hasher: Sha256::new(), bytes: 0 };
+    let rows = format.write(input, &mut out)?;
+    out.flush()?;
+    let (output_sha256, size) = (crate::digest::hex(&out.hasher.finalize()), out.bytes);
     let options = &input.options;
     let (sha256, events) = match format.kind() {
         Kind::Gains => (input.inputs_hash.clone(), input.events_read),
@@ -389,14 +531,9 @@ pub fn render(format: &dyn Format, input: &Input, file: &str) -> io::Result<Rend
         },
         inputs: ManifestInputs { sha256, events, missing_values: input.missing_values },
         basis_missing: (format.kind() == Kind::Gains).then(|| ManifestMissingBasis::of(input)),
-        output: ManifestOutput {
-            file: file.to_owned(),
-            sha256: crate::digest::sha256_hex(&bytes),
-            bytes: bytes.len(),
-            rows,
-        },
+        output: ManifestOutput { file: file.to_owned(), sha256: output_sha256, bytes: size, rows },
     };
-    Ok(Rendered { bytes, manifest })
+    Ok(manifest)
 }
 
 impl Manifest {
@@ -415,13 +552,22 @@ pub fn manifest_path(file: &Path) -> std::path::PathBuf {
     name.into()
 }
 
-/// Writes `format` to `path` and its manifest beside it; returns the manifest.
+/// Writes `format` to `path` and its manifest beside it; returns the manifest. The file is
+/// streamed into a temporary file beside it, renamed over `path` once complete: a failure
+/// half-way leaves the file that was there.
 pub fn write_file(format: &dyn Format, input: &Input, path: &Path) -> io::Result<Manifest> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let rendered = render(format, input, &name)?;
-    std::fs::write(path, &rendered.bytes)?;
-    std::fs::write(manifest_path(path), rendered.manifest.to_json()?)?;
-    Ok(rendered.manifest)
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    let manifest = {
+        let mut out = io::BufWriter::new(temp.as_file_mut());
+        let manifest = write_to(format, input, &name, &mut out)?;
+        out.flush()?;
+        manifest
+    };
+    temp.persist(path).map_err(|e| e.error)?;
+    std::fs::write(manifest_path(path), manifest.to_json()?)?;
+    Ok(manifest)
 }
 
 /// The default file name of an export: `<format>-<year>.csv`.
@@ -524,7 +670,7 @@ pub(crate) mod tests_support {
     }
 
     /// The input.
-    pub fn sample_input() -> Input {
+    pub fn sample_input() -> Input<'static> {
         use LegRole::{Fee, Received, Sent};
         let lines = vec![
             line("1.5", "ETH", "2023-02-01 12:00:00", "2025-03-05 12:00:00", "3450.00", "2400.00"),
@@ -598,6 +744,8 @@ pub(crate) mod tests_support {
             labels: BTreeMap::new(),
             sources: BTreeMap::new(),
             transactions,
+            stream: None,
+            ledger: None,
             inputs_hash: String::new(),
             transactions_hash: String::new(),
             events_read: 4,

@@ -6,7 +6,6 @@ use std::io::{self, Write};
 use cointally_exchanges::amount::format_amount;
 
 use super::{Format, Input, Kind, csv_writer, dated, iso_date, iso_time};
-use crate::ledger::RawRef;
 use crate::tax::report::money;
 
 fn yes_no(flag: bool) -> &'static str {
@@ -101,14 +100,6 @@ impl Format for Holdings {
 /// `audit`.
 pub struct Audit;
 
-/// Raw records as `#<id> <source> <external id>`, `; `-separated.
-fn raw_refs(refs: Option<&Vec<RawRef>>) -> String {
-    refs.map(|r| {
-        r.iter().map(|r| format!("#{} {} {}", r.raw_record_id, r.source, r.external_id)).collect::<Vec<_>>().join("; ")
-    })
-    .unwrap_or_default()
-}
-
 impl Format for Audit {
     fn name(&self) -> &'static str {
         "audit"
@@ -149,8 +140,26 @@ impl Format for Audit {
             "Basis missing",
             "Price missing",
         ])?;
+        // The raw records of the last event asked (a disposal's rows follow one another): read
+        // from the ledger row by row, not all held.
+        let mut last: Option<(i64, String)> = None;
+        let mut records = |event: i64| -> io::Result<String> {
+            if let Some((id, text)) = &last {
+                if *id == event {
+                    return Ok(text.clone());
+                }
+            }
+            let text = input.raw_records_text(event)?;
+            last = Some((event, text.clone()));
+            Ok(text)
+        };
         // The report's lines and the engine's disposals are the same rows in the same order.
         for (line, d) in input.report.lines.iter().zip(&input.disposals) {
+            let event_records = records(d.event_id)?;
+            let lot_records = match d.lot_event_id {
+                Some(lot) => input.raw_records_text(lot)?,
+                None => String::new(),
+            };
             w.write_record([
                 &line.asset,
                 &format_amount(line.amount),
@@ -163,9 +172,9 @@ impl Format for Audit {
                 line.kind.as_str(),
                 &line.account,
                 &line.event_id.to_string(),
-                &raw_refs(input.sources.get(&d.event_id)),
+                &event_records,
                 &d.lot_event_id.map(|l| l.to_string()).unwrap_or_default(),
-                &raw_refs(d.lot_event_id.and_then(|l| input.sources.get(&l))),
+                &lot_records,
                 &format_amount(d.proceeds),
                 &format_amount(d.cost_basis),
                 yes_no(line.basis_missing),

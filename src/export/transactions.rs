@@ -100,22 +100,20 @@ fn class(tx: &Transaction, sent: Option<&TxLeg>, received: Option<&TxLeg>) -> Cl
     }
 }
 
-/// The rows of every exported event, in time order.
-fn rows(input: &Input) -> Vec<Row<'_>> {
-    let mut out = Vec::with_capacity(input.transactions.len());
-    for tx in &input.transactions {
-        let side = |role: LegRole| tx.legs.iter().filter(move |l| l.role == role).collect::<Vec<_>>();
-        let (mut sent, received, mut fees) = (side(LegRole::Sent), side(LegRole::Received), side(LegRole::Fee));
-        if tx.kind == EventKind::Fee && sent.is_empty() && received.is_empty() {
-            sent = std::mem::take(&mut fees);
-        }
-        let n = sent.len().max(received.len()).max(fees.len());
-        for i in 0..n {
-            let (s, r, f) = (sent.get(i).copied(), received.get(i).copied(), fees.get(i).copied());
-            out.push(Row { tx, class: class(tx, s, r), sent: s, received: r, fee: f });
-        }
+/// The rows of one exported event.
+fn rows(tx: &Transaction) -> Vec<Row<'_>> {
+    let side = |role: LegRole| tx.legs.iter().filter(move |l| l.role == role).collect::<Vec<_>>();
+    let (mut sent, received, mut fees) = (side(LegRole::Sent), side(LegRole::Received), side(LegRole::Fee));
+    if tx.kind == EventKind::Fee && sent.is_empty() && received.is_empty() {
+        sent = std::mem::take(&mut fees);
     }
-    out
+    let n = sent.len().max(received.len()).max(fees.len());
+    (0..n)
+        .map(|i| {
+            let (s, r, f) = (sent.get(i).copied(), received.get(i).copied(), fees.get(i).copied());
+            Row { tx, class: class(tx, s, r), sent: s, received: r, fee: f }
+        })
+        .collect()
 }
 
 fn amount(leg: Option<&TxLeg>) -> String {
@@ -165,12 +163,18 @@ impl<T: TransactionsCsv + Sync> Format for T {
     fn write(&self, input: &Input, out: &mut dyn Write) -> io::Result<usize> {
         let mut w = csv_writer(out, T::ALWAYS_QUOTE);
         w.write_record(T::header(input))?;
-        let rows = rows(input);
-        for row in &rows {
-            w.write_record(T::record(input, row))?;
-        }
+        // Event by event as the ledger gives them (every event in time order), each written
+        // as it comes: nothing of history is held but the event being written.
+        let mut count = 0;
+        input.for_each_transaction(|tx| {
+            for row in rows(tx) {
+                w.write_record(T::record(input, &row))?;
+                count += 1;
+            }
+            Ok(())
+        })?;
         w.flush()?;
-        Ok(rows.len())
+        Ok(count)
     }
 }
 

@@ -73,20 +73,23 @@ pub struct RawRef {
 impl Ledger {
     /// The raw records each of `events` was made from, by event id (each list by raw id).
     pub fn event_sources(&self, events: &BTreeSet<i64>) -> Result<BTreeMap<i64, Vec<RawRef>>, LedgerError> {
+        let mut out = BTreeMap::new();
+        for &event in events {
+            out.insert(event, self.sources_of_event(event)?);
+        }
+        Ok(out)
+    }
+
+    /// The raw records one event was made from, by raw id.
+    pub fn sources_of_event(&self, event: i64) -> Result<Vec<RawRef>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, r.source, r.external_id FROM event_sources s JOIN raw_records r ON r.id = s.raw_record_id
              WHERE s.event_id = ?1 ORDER BY r.id",
         )?;
-        let mut out = BTreeMap::new();
-        for &event in events {
-            let refs = stmt
-                .query_map([event], |r| {
-                    Ok(RawRef { raw_record_id: r.get(0)?, source: r.get(1)?, external_id: r.get(2)? })
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            out.insert(event, refs);
-        }
-        Ok(out)
+        let refs = stmt
+            .query_map([event], |r| Ok(RawRef { raw_record_id: r.get(0)?, source: r.get(1)?, external_id: r.get(2)? }))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(refs)
     }
 
     /// The notes of those of `events` that have one, by event id.
@@ -185,7 +188,158 @@ impl Ledger {
     }
 }
 
+impl Ledger {
+    /// Calls `each` with every event before `until_ms` in time order (ties by id), as
+    /// [`Ledger::events`] gives them, with its legs' values in `currency` beside its legs
+    /// (`None`: no value). One query walked row by row: one event in memory at a time (the
+    /// transaction exports stream through it). `each` returns `Break` to stop.
+    pub fn for_each_valued_event(
+        &self,
+        currency: &str,
+        until_ms: i64,
+        mut each: impl FnMut(&EventRow, &[Option<Decimal>]) -> std::ops::ControlFlow<()>,
+    ) -> Result<(), LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT e.id, a.label, e.time_ms, COALESCE(o.kind, e.kind), e.tx_hash, e.external_id, e.note,
+                    l.role, l.asset, l.amount, v.value
+             FROM events e JOIN accounts a ON a.id = e.account_id
+             LEFT JOIN kind_overrides o ON o.account_id = e.account_id AND o.external_id = e.external_id
+             LEFT JOIN legs l ON l.event_id = e.id
+             LEFT JOIN leg_values v ON v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1
+             WHERE e.time_ms < ?2
+             ORDER BY e.time_ms, e.id, l.seq",
+        )?;
+        let mut rows = stmt.query(rusqlite::params![currency, until_ms])?;
+        let mut current: Option<EventRow> = None;
+        let mut values: Vec<Option<Decimal>> = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            if current.as_ref().is_none_or(|e| e.id != id) {
+                if let Some(event) = current.take() {
+                    if each(&event, &values).is_break() {
+                        return Ok(());
+                    }
+                }
+                values.clear();
+                let kind: String = r.get(3)?;
+                let kind = kind.parse().map_err(|_| LedgerError::Corrupt(format!("event {id} has kind {kind:?}")))?;
+                current = Some(EventRow {
+                    id,
+                    account: r.get(1)?,
+                    time: from_millis(r.get(2)?),
+                    kind,
+                    legs: Vec::new(),
+                    tx_hash: r.get(4)?,
+                    external_id: r.get(5)?,
+                    note: r.get(6)?,
+                });
+            }
+            let Some(role) = r.get::<_, Option<String>>(7)? else { continue };
+            let amount: String = r.get(9)?;
+            let leg = LegRow {
+                asset: r.get(8)?,
+                amount: parse_stored_amount(&amount)?,
+                role: LegRole::from_name(&role).ok_or_else(|| LedgerError::Corrupt(format!("leg role {role:?}")))?,
+            };
+            let value = match r.get::<_, Option<String>>(10)? {
+                Some(v) => Some(super::decimal(&v, "leg value")?),
+                None => None,
+            };
+            if let Some(event) = current.as_mut() {
+                event.legs.push(leg);
+                values.push(value);
+            }
+        }
+        if let Some(event) = current {
+            let _ = each(&event, &values);
+        }
+        Ok(())
+    }
+}
+
 /// Reads an amount the ledger stored.
 pub(crate) fn parse_stored_amount(text: &str) -> Result<Decimal, LedgerError> {
     cointally_exchanges::parse_amount(text).map_err(|e| LedgerError::Corrupt(format!("amount {text:?}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use cointally_exchanges::{Leg, NewEvent};
+
+    use super::*;
+    use crate::ledger::{LegValue, NewAccount, OpenMode, Written};
+
+    /// The walk the transaction exports stream from gives every event `events` gives (kind
+    /// overrides, notes, legs in order), with the values `for_each_tax_event` reads, in the
+    /// same order and nothing after the end.
+    #[test]
+    fn the_valued_walk_gives_what_events_and_tax_events_give_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap().id;
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let at = |ms: i64| from_millis(1_700_000_000_000 + ms);
+        let events = [
+            NewEvent::new(
+                "t",
+                at(2_000),
+                EventKind::Trade,
+                vec![Leg::sent("USD", d("100")), Leg::received("BTC", d("0.002")), Leg::fee("BTC", d("0.00001"))],
+            ),
+            NewEvent::new("s", at(1_000), EventKind::Staking, vec![Leg::received("ETH", d("0.5"))]),
+            NewEvent::new("i", at(1_000), EventKind::InternalTransfer, vec![Leg::sent("ETH", d("0.1"))]),
+            NewEvent::new("late", at(9_000), EventKind::Deposit, vec![Leg::received("ETH", d("1"))]),
+        ];
+        let mut ids = Vec::new();
+        let mut writer = ledger.writer().unwrap();
+        for event in &events {
+            let (Written::New(id) | Written::Existing(id)) = writer.event(account, "csv:generic", event, &[]).unwrap();
+            ids.push(id);
+        }
+        writer.commit().unwrap();
+        // Values for the trade's first two legs only: the fee leg has none.
+        let value = |event_id, seq, value: &str| LegValue {
+            event_id,
+            seq,
+            price: d("1"),
+            value: d(value),
+            source: "test".into(),
+            path: String::new(),
+        };
+        ledger
+            .store_leg_values("USD", &[value(ids[0], 0, "100"), value(ids[0], 1, "100"), value(ids[1], 0, "900")])
+            .unwrap();
+        ledger.reclassify(ids[1], EventKind::Income).unwrap();
+        let until = 1_700_000_005_000;
+
+        let mut walked = Vec::new();
+        ledger
+            .for_each_valued_event("USD", until, |event, values| {
+                walked.push((event.clone(), values.to_vec()));
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+        let mut valued = BTreeMap::new();
+        ledger
+            .for_each_tax_event("USD", Some(until), |e| {
+                valued.insert(e.id, e.legs.iter().map(|l| l.value).collect::<Vec<_>>());
+            })
+            .unwrap();
+        let listed = ledger.events(&EventFilter { until: Some(from_millis(until)), ..EventFilter::default() }).unwrap();
+        let want: Vec<(EventRow, Vec<Option<Decimal>>)> =
+            listed.into_iter().map(|e| (e.clone(), valued.remove(&e.id).unwrap_or_default())).collect();
+        assert_eq!(walked, want);
+        assert_eq!(walked.len(), 3, "the event after the end is not read");
+        assert_eq!(walked[0].0.kind, EventKind::Income, "the override is the kind");
+        assert_eq!(walked[2].1, [Some(d("100")), Some(d("100")), None]);
+        // Stopping early stops.
+        let mut seen = 0;
+        ledger
+            .for_each_valued_event("USD", until, |_, _| {
+                seen += 1;
+                std::ops::ControlFlow::Break(())
+            })
+            .unwrap();
+        assert_eq!(seen, 1);
+    }
 }

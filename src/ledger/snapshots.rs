@@ -66,6 +66,9 @@ pub struct SnapshotLot {
     pub origin_account: i64,
     /// The units left their account by an own transfer once.
     pub moved: bool,
+    /// The basis per unit it ranks by under HIFO/LOFO (`None` in a closed year's snapshot
+    /// stored before it was kept: its own basis per unit).
+    pub rank: Option<Decimal>,
 }
 
 /// A snapshot whole: head, lots, balances (account, asset, amount).
@@ -153,7 +156,7 @@ impl Ledger {
     pub fn load_snapshot(&self, head: SnapshotHead) -> Result<Snapshot, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT wallet, asset, method, lot_id, event_id, acquired_ms, amount, basis, basis_missing,
-                    price_missing, origin_account, moved
+                    price_missing, origin_account, moved, rank_basis
              FROM tax_snapshot_lots WHERE snapshot_id = ?1 ORDER BY seq",
         )?;
         let mut rows = stmt.query([head.id])?;
@@ -172,6 +175,7 @@ impl Ledger {
                 price_missing: r.get(9)?,
                 origin_account: r.get(10)?,
                 moved: r.get(11)?,
+                rank: r.get::<_, Option<String>>(12)?.map(|t| decimal(&t, "snapshot lot rank")).transpose()?,
             });
         }
         let mut stmt = self.conn.prepare_cached(
@@ -227,10 +231,10 @@ impl Ledger {
             ids.push(id);
             const LOTS: &str =
                 "INSERT INTO tax_snapshot_lots (snapshot_id, seq, wallet, asset, method, lot_id, event_id,
-                acquired_ms, amount, basis, basis_missing, price_missing, origin_account, moved)";
-            let mut full = tx.prepare_cached(&multi_row_insert(LOTS, 14, CHUNK))?;
+                acquired_ms, amount, basis, basis_missing, price_missing, origin_account, moved, rank_basis)";
+            let mut full = tx.prepare_cached(&multi_row_insert(LOTS, 15, CHUNK))?;
             for (c, chunk) in s.lots.chunks(CHUNK).enumerate() {
-                let rows: Vec<[Value; 14]> = chunk
+                let rows: Vec<[Value; 15]> = chunk
                     .iter()
                     .enumerate()
                     .map(|(i, l)| {
@@ -249,11 +253,12 @@ impl Ledger {
                             i64::from(l.price_missing).into(),
                             l.origin_account.into(),
                             i64::from(l.moved).into(),
+                            l.rank.map(|r| r.to_string()).into(),
                         ]
                     })
                     .collect();
                 let params: Vec<&dyn ToSql> = rows.iter().flatten().map(|v| v as &dyn ToSql).collect();
-                write_chunk(&tx, &mut full, LOTS, 14, &params)?;
+                write_chunk(&tx, &mut full, LOTS, 15, &params)?;
             }
             let mut insert = tx.prepare_cached(
                 "INSERT INTO tax_snapshot_balances (snapshot_id, account_id, asset, amount) VALUES (?1, ?2, ?3, ?4)",

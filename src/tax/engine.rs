@@ -40,7 +40,7 @@ use cointally_exchanges::{EventKind, LegRole};
 use rust_decimal::Decimal;
 
 use super::holding::term;
-use super::pools::{Lot, Pool};
+use super::pools::{Lot, Pool, unit_basis};
 use super::rebates::Rebates;
 use super::zone::Zone;
 use super::{InForce, Method, Options, Tracking, TransferFees};
@@ -474,7 +474,7 @@ impl Engine {
         let scaled = share(got.amount, &weights);
         let pool = self.pool(event.account_id, &got.asset);
         for (lot, amount) in lots.into_iter().zip(scaled) {
-            pool.put(Lot { amount, ..lot });
+            pool.put(Lot { amount, ..lot }.reranked());
         }
         self.fees(event);
     }
@@ -573,6 +573,7 @@ impl Engine {
                     let weights: Vec<Decimal> = lots.iter().map(|l| l.amount).collect();
                     for (lot, extra) in lots.iter_mut().zip(share(basis, &weights)) {
                         lot.basis += extra;
+                        lot.rank = unit_basis(lot.amount, lot.basis);
                     }
                 }
             }
@@ -637,7 +638,9 @@ impl Engine {
             price_missing,
             origin_account: event.account_id,
             moved: false,
+            rank: Decimal::ZERO,
         }
+        .reranked()
     }
 
     fn gap(&mut self, event: &TaxEvent, asset: &str, amount: Decimal) {

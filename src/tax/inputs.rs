@@ -29,7 +29,9 @@ use crate::transfers::Matching;
 
 /// The version of the US rules a snapshot was computed by: raise it whenever the engine would
 /// compute a different state from the same events (then every stored snapshot is recomputed).
-pub const US_RULES_VERSION: u32 = 2;
+/// 3: a lot's HIFO/LOFO rank is fixed when it is made and a part coming back merges by lot id
+/// (issue #21).
+pub const US_RULES_VERSION: u32 = 3;
 
 /// The chained digest of the events read, one link per calendar year (in the ledger's zone).
 #[derive(Debug, Clone)]

@@ -17,7 +17,7 @@ use std::ops::RangeInclusive;
 
 use super::engine::{Engine, EngineState};
 use super::inputs::{EventsDigest, Inputs, snapshot_options};
-use super::pools::Lot;
+use super::pools::{Lot, unit_basis};
 use super::{Computed, Method, Options};
 use crate::ledger::snapshots::{Snapshot, SnapshotHead, SnapshotLot};
 use crate::ledger::{Ledger, LedgerError};
@@ -227,6 +227,7 @@ fn snapshot_of(
             price_missing: lot.price_missing,
             origin_account: lot.origin_account,
             moved: lot.moved,
+            rank: Some(lot.rank),
         })
         .collect();
     let head = SnapshotHead {
@@ -280,6 +281,7 @@ fn engine_state(snapshot: Snapshot) -> Result<EngineState, LedgerError> {
             price_missing: l.price_missing,
             origin_account: l.origin_account,
             moved: l.moved,
+            rank: l.rank.unwrap_or_else(|| unit_basis(l.amount, l.basis)),
         };
         lots.push((l.wallet, l.asset, method, lot));
     }

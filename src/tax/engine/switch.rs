@@ -129,7 +129,9 @@ impl Engine {
                 price_missing: allocated.price_missing,
                 origin_account: allocated.origin_account,
                 moved: allocated.moved,
-            };
+                rank: Decimal::ZERO,
+            }
+            .reranked();
             self.pool(allocated.account_id, &allocated.asset).put(lot);
         }
     }
