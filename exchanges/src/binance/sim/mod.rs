@@ -194,8 +194,19 @@ pub fn start(config: SimConfig) -> io::Result<BinanceSim> {
 /// [`start`] for another exchange speaking Binance's API: only the paths `venue` serves
 /// exist (the others answer 404), at its weights and its `/api` budget.
 pub fn start_at(venue: &'static Venue, config: SimConfig) -> io::Result<BinanceSim> {
+    start_at_with(venue, config, |_, _| {})
+}
+
+/// [`start_at`] with `extend` adding the venue's own records (and their balance effects) to
+/// the generated ones before serving, from the generated market.
+pub fn start_at_with(
+    venue: &'static Venue,
+    config: SimConfig,
+    extend: impl FnOnce(&Market, &mut Store),
+) -> io::Result<BinanceSim> {
     let world = generate(config.seed, &config.profile);
-    let store = Store::new(world.history.account(BINANCE));
+    let mut store = Store::new(world.history.account(BINANCE));
+    extend(&world.market, &mut store);
     let (enabled, minute_ms) = match config.limits {
         Limits::Off => (false, 60_000),
         Limits::Real => (true, 60_000),
