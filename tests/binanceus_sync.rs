@@ -129,11 +129,25 @@ fn binanceus_full_sync_matches_the_exchange_and_a_resync_sends_only_the_minimal_
     }
     // Only Binance.US's paths were asked: binance.com's wallet history was never requested.
     let paths = sim.stats().requests_by_path;
+    let us_paths = [
+        "/sapi/v1/fiatpayment/query/deposit/history",
+        "/sapi/v1/fiatpayment/query/withdraw/history",
+        "/sapi/v1/staking/stakingRewardsHistory",
+        "/sapi/v1/asset/assetDistributionHistory",
+        "/sapi/v1/asset/query/dust-logs",
+        "/sapi/v1/otc/orders",
+    ];
     for path in paths.keys() {
         assert!(
-            path.starts_with("/api/v3/") || path.starts_with("/sapi/v1/capital/") || path.ends_with("apiRestrictions"),
+            path.starts_with("/api/v3/")
+                || path.starts_with("/sapi/v1/capital/")
+                || path.ends_with("apiRestrictions")
+                || us_paths.contains(&path.as_str()),
             "asked {path}: {paths:?}"
         );
+    }
+    for path in us_paths {
+        assert!(paths.contains_key(path), "{path} was walked: {paths:?}");
     }
     // Its budget was the binding one, used without a 429 or a ban.
     let stats = sim.stats();
@@ -148,9 +162,10 @@ fn binanceus_full_sync_matches_the_exchange_and_a_resync_sends_only_the_minimal_
     let after = sim.stats();
     let requests = after.requests - before.requests;
     // Key check, balances before and after, exchangeInfo, and one window per time-walked
-    // stream (deposits, withdrawals); no pair is asked again while no balance moved.
+    // stream (the eight of them: a fiat history window that has records is asked once more
+    // at the next offset, to see it end); no pair is asked again while no balance moved.
     assert!(
-        requests <= 7,
+        requests <= 14,
         "a re-sync with nothing new sent {requests} requests: {:?} then {:?}",
         before.requests_by_path,
         after.requests_by_path
@@ -161,6 +176,39 @@ fn binanceus_full_sync_matches_the_exchange_and_a_resync_sends_only_the_minimal_
     let third = s.ok(&["--json", "sync"]).json();
     assert_eq!(new_records(&third), 5, "{third}");
     assert_eq!(s.balances(), non_zero(sim.balances()));
+}
+
+#[test]
+fn binanceus_own_streams_are_classified_and_staking_rewards_count_once() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let records = sim.records();
+    let count = |stream: &str| records.get(stream).copied().unwrap_or(0);
+    let stakes = count("stakingRewards");
+    assert!(stakes > 0 && count("distributions") > stakes, "{records:?}");
+    for stream in ["fiatDepositHistory", "fiatWithdrawHistory", "dustLogs", "otcOrders"] {
+        assert!(count(stream) > 0, "{stream}: {records:?}");
+    }
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    let events = s.events();
+    let of = |kind: &str| events.iter().filter(|e| e["kind"] == kind).collect::<Vec<_>>();
+    let id = |e: &serde_json::Value| e["external_id"].as_str().unwrap_or_default().to_owned();
+    // Every reward is listed twice (staking history, distribution history), kept once.
+    assert_eq!(of("staking").len(), stakes, "one staking event per reward");
+    assert!(of("staking").iter().all(|e| id(e).starts_with("binanceus:distribution:")));
+    assert!(!of("rebate").is_empty() || !of("airdrop").is_empty());
+    let fiat_in = of("fiat_deposit");
+    assert!(!fiat_in.is_empty() && fiat_in.len() <= count("fiatDepositHistory"));
+    assert!(fiat_in.iter().all(|e| e["legs"].to_string().contains("\"USD\"")), "USD only");
+    assert_eq!(of("fiat_withdrawal").len(), count("fiatWithdrawHistory"));
+    assert!(of("conversion").len() >= count("dustLogs"));
+    assert!(of("conversion").iter().all(|e| id(e).starts_with("dust:")));
+    // The first OTC order failed and moved nothing; the others are trades.
+    let otc = events.iter().filter(|e| id(e).starts_with("otc:")).count();
+    assert_eq!(otc, count("otcOrders") - 1);
+    assert!(events.iter().all(|e| e["kind"] != "unknown"), "every record read");
 }
 
 #[test]
@@ -281,7 +329,8 @@ fn binanceus_sync_says_what_it_does_not_fetch() {
     s.add_account();
     let summary = s.ok(&["--json", "sync"]);
     let text = format!("{}{}", summary.stdout, summary.stderr);
-    assert!(text.contains("stakingRewardsHistory"), "{text}");
+    assert!(text.contains("ocbs"), "{text}");
+    assert!(!text.contains("stakingRewardsHistory"), "staking rewards are fetched now: {text}");
 }
 
 #[test]
@@ -348,7 +397,12 @@ fn binanceus_history_file_and_sync_add_nothing_twice() {
     s.add_account();
     s.ok(&["sync", "--quiet"]);
     let events = s.events();
-    let trades: Vec<serde_json::Value> = events.iter().filter(|e| e["kind"] == "trade").take(40).cloned().collect();
+    let trades: Vec<serde_json::Value> = events
+        .iter()
+        .filter(|e| e["kind"] == "trade" && e["external_id"].as_str().is_some_and(|id| id.starts_with("trade:")))
+        .take(40)
+        .cloned()
+        .collect();
     assert_eq!(trades.len(), 40);
     let file = s.sb.path("binanceus-history.csv");
     std::fs::write(&file, history_file(&trades)).unwrap();
