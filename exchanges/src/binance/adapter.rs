@@ -609,7 +609,10 @@ fn identify(stream: &Stream, v: &serde_json::Value) -> Result<(String, State, i6
             (id, State::Final, number("time")?)
         }
         "fiatDepositHistory" | "fiatWithdrawHistory" => {
-            (text("orderId")?, state(text("orderStatus")? == "Processing"), number("createTime")?)
+            // The docs' examples carry no `createTime`: one held back without it holds the
+            // walk at its beginning (time 0), so the next run walks the whole history again.
+            let time = number("createTime").unwrap_or(0);
+            (text("orderId")?, state(text("orderStatus")? == "Processing"), time)
         }
         "stakingRewards" => (text("tranId")?, State::Final, number("time")?),
         "distributions" => (text("tranId")?, State::Final, number("divTime")?),

@@ -89,7 +89,10 @@ struct FiatRecord {
     transaction_fee: Option<String>,
     #[serde(default)]
     platform_fee: Option<String>,
-    create_time: i64,
+    /// Absent from the docs' examples (which show only failed and processing orders); an
+    /// order that moved money without it is an error.
+    #[serde(default)]
+    create_time: Option<i64>,
     #[serde(default)]
     payment_method: Option<String>,
 }
@@ -162,9 +165,10 @@ fn fiat(deposit: bool, r: FiatRecord) -> Result<Vec<NewEvent>, Reason> {
         "Processing" | "Failed" | "Canceled" | "Cancelled" | "Expired" | "Refunded" => return Ok(vec![]),
         other => return Err(format!("field `orderStatus`: unknown fiat order status {other:?}")),
     }
-    let time = millis("createTime", r.create_time)?;
+    let create_time = r.create_time.ok_or("field `createTime`: missing from a completed order")?;
+    let time = millis("createTime", create_time)?;
     let code = present(r.fiat_currency).unwrap_or_else(|| "USD".to_string());
-    let currency = canonical("fiatCurrency", &code, r.create_time)?;
+    let currency = canonical("fiatCurrency", &code, create_time)?;
     let amount = decimal("amount", &r.amount)?;
     let fee_of = |field: &str, text: Option<String>| match present(text) {
         Some(text) => decimal(field, &text),
