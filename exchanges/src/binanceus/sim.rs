@@ -224,12 +224,17 @@ impl UsHistory {
             "category": "Staking Rewards",
             "tranId": tran_id,
         });
-        store.push_row("distributions", Row::new(time_ms, asset, "Staking Rewards", &tran_id.to_string(), &listed), &[]);
+        store.push_row(
+            "distributions",
+            Row::new(time_ms, asset, "Staking Rewards", &tran_id.to_string(), &listed),
+            &[],
+        );
     }
 
     /// A referral reward, airdrop or other distribution (one in twenty of zero amount).
     fn distribution(&mut self, market: &Market, store: &mut Store, time_ms: i64) {
-        let (category, asset) = [("Referral Rewards", "USDT"), ("Airdrop", "BNB"), ("Others", "ETH")][self.rng.usize(0..3)];
+        let (category, asset) =
+            [("Referral Rewards", "USDT"), ("Airdrop", "BNB"), ("Others", "ETH")][self.rng.usize(0..3)];
         let usd = Decimal::new(self.rng.i64(10..=2_000), 2);
         let zero = self.rng.u8(0..20) == 0;
         let Some(amount) = Self::worth(market, asset, usd, time_ms) else { return };

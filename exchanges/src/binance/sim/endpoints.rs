@@ -401,7 +401,9 @@ fn us_otc(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
     let rows: Vec<&Row> = in_window(context.store.venue("otcOrders"), start, end)
         .iter()
         .filter(|row| {
-            from.is_none_or(|f| row.asset == f) && to.is_none_or(|t| row.status == t) && order.is_none_or(|o| row.key == o)
+            from.is_none_or(|f| row.asset == f)
+                && to.is_none_or(|t| row.status == t)
+                && order.is_none_or(|o| row.key == o)
         })
         .collect();
     let total = rows.len();

@@ -85,7 +85,8 @@ fn a_binance_com_only_stream_is_refused_with_its_name() {
 
 #[test]
 fn fiat_deposit_receives_the_amount_and_its_fee_and_pays_the_fee() {
-    let events = run("fiatDepositHistory/successful_wire_with_fee.json", "", "3f9c2b1e8d7a4c6b9e0f1a2b3c4d5e6f").unwrap();
+    let events =
+        run("fiatDepositHistory/successful_wire_with_fee.json", "", "3f9c2b1e8d7a4c6b9e0f1a2b3c4d5e6f").unwrap();
     assert_eq!(events.len(), 1);
     let event = &events[0];
     assert_eq!(
