@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
+use cointally_exchanges::binance::sim::store::Row;
 use cointally_exchanges::binance::sim::{BinanceSim, Limits, SimConfig, SimKey};
 use cointally_exchanges::binanceus::sim;
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
@@ -176,6 +177,36 @@ fn binanceus_full_sync_matches_the_exchange_and_a_resync_sends_only_the_minimal_
     let third = s.ok(&["--json", "sync"]).json();
     assert_eq!(new_records(&third), 5, "{third}");
     assert_eq!(s.balances(), non_zero(sim.balances()));
+
+    // A staking reward paid since (in both listings) and a USD deposit: the next sync stores
+    // those three records, from each stream's own cursor, and the reward once as an event.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let at = now - 3_600_000;
+    let reward = serde_json::json!({
+        "asset": "ETH", "amount": "0.01230000", "usdValue": "40.00", "time": at, "tranId": 9_000_000_001u64,
+        "autoRestaked": false,
+    });
+    let listed = serde_json::json!({
+        "amount": "0.01230000", "asset": "ETH", "divTime": at, "category": "Staking Rewards", "tranId": 9_000_000_001u64,
+    });
+    let deposit = serde_json::json!({
+        "orderId": "feedc0de00000000000000000000beef", "paymentAccount": "x", "paymentChannel": "PRIMETRUST",
+        "paymentMethod": "ACH", "orderStatus": "Successful", "fiatCurrency": "USD", "amount": "750.00",
+        "transactionFee": "0.00", "platformFee": "0.00", "createTime": at,
+    });
+    let eth: Decimal = "0.0123".parse().unwrap();
+    let usd: Decimal = "750".parse().unwrap();
+    sim.push_rows(vec![
+        ("stakingRewards", Row::new(at, "ETH", "", "9000000001", &reward), vec![("ETH", eth)]),
+        ("distributions", Row::new(at, "ETH", "Staking Rewards", "9000000001", &listed), vec![]),
+        ("fiatDepositHistory", Row::new(at, "USD", "", "feedc0de", &deposit), vec![("USD", usd)]),
+    ]);
+    let stakes = s.events().iter().filter(|e| e["kind"] == "staking").count();
+    let fourth = s.ok(&["--json", "sync"]).json();
+    assert_eq!(new_records(&fourth), 3, "{fourth}");
+    assert_eq!(fourth["accounts"][0]["balance_differences"], serde_json::json!([]), "{fourth}");
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    assert_eq!(s.events().iter().filter(|e| e["kind"] == "staking").count(), stakes + 1);
 }
 
 #[test]

@@ -304,6 +304,15 @@ impl BinanceSim {
         }
     }
 
+    /// Adds records to a venue's own streams while serving ([`Store::push_row`]): `rows` of
+    /// (stream, row, balance effects), as new history that appeared since the last sync.
+    pub fn push_rows(&self, rows: Vec<(&'static str, store::Row, Vec<(&str, Decimal)>)>) {
+        let mut store = self.state.store.write().unwrap_or_else(PoisonError::into_inner);
+        for (stream, row, effects) in rows {
+            store.push_row(stream, row, &effects);
+        }
+    }
+
     /// Adds a self-trade on `symbol` now (see [`Store::add_self_trade`]): two `myTrades` rows
     /// with one id, the buyer's and the seller's. Returns the trade id.
     pub fn add_self_trade(&self, symbol: &str, qty: Decimal, price: Decimal, fee: Decimal) -> Option<u64> {
