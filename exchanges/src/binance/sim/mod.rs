@@ -35,6 +35,9 @@ use crate::sim::server::{Handler, Request, Response, Server};
 
 pub use self::limits::BucketStats;
 
+/// A record of a venue's own stream to add while serving: (stream, row, balance effects).
+pub type VenueRow<'a> = (&'static str, store::Row, Vec<(&'a str, Decimal)>);
+
 /// How the simulator meters request weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limits {
@@ -304,9 +307,9 @@ impl BinanceSim {
         }
     }
 
-    /// Adds records to a venue's own streams while serving ([`Store::push_row`]): `rows` of
-    /// (stream, row, balance effects), as new history that appeared since the last sync.
-    pub fn push_rows(&self, rows: Vec<(&'static str, store::Row, Vec<(&str, Decimal)>)>) {
+    /// Adds records to a venue's own streams while serving ([`Store::push_row`]), as new
+    /// history that appeared since the last sync.
+    pub fn push_rows(&self, rows: Vec<VenueRow<'_>>) {
         let mut store = self.state.store.write().unwrap_or_else(PoisonError::into_inner);
         for (stream, row, effects) in rows {
             store.push_row(stream, row, &effects);
