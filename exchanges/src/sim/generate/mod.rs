@@ -55,7 +55,8 @@ pub struct Profile {
     /// Crypto deposits and withdrawals together (successful ones).
     pub transfers: usize,
     /// Fiat deposits and withdrawals together (0: no fiat at all, not even the opening bank
-    /// transfer, for an exchange whose simulator serves no fiat history).
+    /// transfer nor a market with a fiat side, for an exchange whose simulator serves no fiat
+    /// history of the generator's kind).
     pub fiat_transfers: usize,
     /// Crypto bought with a card or the fiat cash balance.
     pub card_buys: usize,
