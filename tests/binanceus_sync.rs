@@ -242,6 +242,40 @@ fn binanceus_own_streams_are_classified_and_staking_rewards_count_once() {
     assert!(events.iter().all(|e| e["kind"] != "unknown"), "every record read");
 }
 
+/// More USD orders in one 89-day window than one answer holds (the simulator answers 50 per
+/// `offset`): the walk reads on from the records it has, until an empty answer, and stores each
+/// once.
+#[test]
+fn binanceus_fiat_history_pages_by_offset_within_a_window() {
+    let profile = Profile {
+        start_ms: 1_735_689_600_000, // 2025-01-01
+        end_ms: 1_740_787_199_999,   // 2025-02-28
+        fiat_transfers: 160,
+        ..Profile::demo()
+    };
+    let sim = sim::start(config(profile)).unwrap();
+    let fiat = sim.records().get("fiatDepositHistory").copied().unwrap_or(0)
+        + sim.records().get("fiatWithdrawHistory").copied().unwrap_or(0);
+    assert!(fiat >= 150, "{:?}", sim.records());
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    let stored: u64 = run["accounts"][0]["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["endpoint"].as_str().is_some_and(|name| name.starts_with("fiat")))
+        .map(|e| e["new_records"].as_u64().unwrap())
+        .sum();
+    assert_eq!(stored, fiat as u64);
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    let asked = sim.stats().requests_by_path;
+    let deposits = asked.get("/sapi/v1/fiatpayment/query/deposit/history").copied().unwrap_or(0);
+    let windows = asked.get("/sapi/v1/otc/orders").copied().unwrap_or(0);
+    assert!(deposits >= windows + 2, "pages past the first in the busy window: {asked:?}");
+}
+
 #[test]
 fn binanceus_faults_do_not_change_the_ledger() {
     let clean = sim::start(config(Profile::demo())).unwrap();
