@@ -75,6 +75,9 @@ const DUST_START_MS: i64 = 1_606_780_800_000;
 const DAY_MS: i64 = 86_400_000;
 /// How far before the stored end a re-run starts again.
 const LOOKBACK_MS: i64 = DAY_MS;
+/// The most records an `offset`-until-empty window is read to ([`Paging::Skip`]): past it the
+/// window is left with a warning, so an exchange that ignored `offset` cannot loop a walk.
+const SKIP_CAP: u32 = 100_000;
 
 /// The Binance adapter of one account.
 pub struct BinanceAdapter {
@@ -362,13 +365,25 @@ impl BinanceAdapter {
             }
             let window_done = match walk.paging {
                 Paging::Whole(_) => true,
-                Paging::Skip => rows.count == 0,
+                Paging::Skip => {
+                    rows.count == 0 || c.page.saturating_add(u32::try_from(rows.count).unwrap_or(u32::MAX)) >= SKIP_CAP
+                }
                 Paging::Offset(n) | Paging::Page(n) | Paging::Current(n) | Paging::PageLimit(n) => {
                     rows.count < n as usize
                 }
             };
             for pending in &rows.pending_times {
                 c.hold_ms = Some(c.hold_ms.map_or(*pending, |h| h.min(*pending)));
+            }
+            let mut warnings = Vec::new();
+            if walk.paging == Paging::Skip && rows.count > 0 && window_done {
+                warnings.push(format!(
+                    "{} answered more than {SKIP_CAP} records for the window from {} to {}: the rest of it \
+                     was not read (was `offset` ignored?); compare balances with `cointally check`",
+                    walk.endpoint.name(),
+                    crate::time::format_rfc3339(crate::time::from_millis(c.from_ms)),
+                    crate::time::format_rfc3339(crate::time::from_millis(to_ms))
+                ));
             }
             let covered = window_done.then_some(Span { from_ms: c.from_ms, to_ms: to_ms + 1 });
             if window_done {
@@ -392,7 +407,7 @@ impl BinanceAdapter {
                 progress: Progress::Time { start_ms: c.begin_ms, at_ms: c.from_ms.min(now), end_ms: now },
                 requests: attempts,
                 retries: attempts.saturating_sub(requests),
-                warnings: Vec::new(),
+                warnings,
             });
         }
     }
