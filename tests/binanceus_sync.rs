@@ -276,6 +276,44 @@ fn binanceus_fiat_history_pages_by_offset_within_a_window() {
     assert!(deposits >= windows + 2, "pages past the first in the busy window: {asked:?}");
 }
 
+/// A USD withdrawal still `Processing` is not stored; once Binance.US says `Successful`, the
+/// next sync walks back to it (the cursor held its time, five days before the run's lookback
+/// would reach) and stores it once.
+#[test]
+fn binanceus_processing_fiat_order_is_stored_once_it_is_final() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let at = now - 5 * 86_400_000;
+    let key = "0c0ffee00000000000000000000000ab";
+    let order = |status: &str| {
+        serde_json::json!({
+            "orderId": key, "paymentAccount": "x", "paymentChannel": "PRIMETRUST", "paymentMethod": "WIRE",
+            "orderStatus": status, "fiatCurrency": "USD", "amount": "100.00", "transactionFee": "15.00",
+            "platformFee": "0.00", "createTime": at,
+        })
+    };
+    sim.push_rows(vec![("fiatWithdrawHistory", Row::new(at, "USD", "", key, &order("Processing")), vec![])]);
+    s.ok(&["sync", "--quiet"]);
+    let id = format!("withdrawal:{key}");
+    assert!(!s.events().iter().any(|e| e["external_id"] == id.as_str()), "not final, not stored");
+    let again = s.ok(&["--json", "sync"]).json();
+    assert_eq!(new_records(&again), 0, "still processing: {again}");
+
+    let spent: Decimal = "-115".parse().unwrap();
+    sim.push_rows(vec![(
+        "fiatWithdrawHistory",
+        Row::new(at, "USD", "", key, &order("Successful")),
+        vec![("USD", spent)],
+    )]);
+    let done = s.ok(&["--json", "sync"]).json();
+    assert_eq!(new_records(&done), 1, "{done}");
+    assert_eq!(done["accounts"][0]["balance_differences"], serde_json::json!([]), "{done}");
+    assert_eq!(s.events().iter().filter(|e| e["external_id"] == id.as_str()).count(), 1);
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+}
+
 #[test]
 fn binanceus_faults_do_not_change_the_ledger() {
     let clean = sim::start(config(Profile::demo())).unwrap();

@@ -468,13 +468,15 @@ impl Store {
     }
 
     /// Adds `row` to the venue stream `stream` (kept in time order) and `effects` (asset,
-    /// signed amount) to the balances.
+    /// signed amount) to the balances. A row with the `key` of one already there replaces it
+    /// (an order that became final); `effects` are then what the change added.
     pub fn push_row(&mut self, stream: &'static str, row: Row, effects: &[(&str, Decimal)]) {
         for (asset, delta) in effects {
             *self.balances.entry((*asset).to_owned()).or_insert(Decimal::ZERO) += *delta;
         }
         self.update_time_ms = self.update_time_ms.max(row.time_ms);
         let rows = self.venue_rows.entry(stream).or_default();
+        rows.retain(|other| other.key != row.key);
         let at = rows.partition_point(|other| other.time_ms <= row.time_ms);
         rows.insert(at, row);
     }
