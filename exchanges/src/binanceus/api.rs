@@ -36,7 +36,11 @@
 //! could read (the docs repository above); the other four and every field beyond that
 //! repository's examples follow docs.binance.us (<https://docs.binance.us/#staking-endpoints>,
 //! `#wallet-endpoints`, `#otc-endpoints`), which could not be fetched from here: their shapes
-//! are cointally's reading, weights are taken as 1, and README "### Binance.US" says so.
+//! are cointally's reading, weights are taken as 1, and README "### Binance.US" says so. The
+//! staking rewards and OTC shapes agree with a third-party catalogue of Binance.US API tools
+//! (<https://glama.ai/mcp/servers/Sperax/Binance-US-MCP/tools/binance_us_staking_rewards>,
+//! <https://glama.ai/mcp/servers/Sperax/Binance-US-MCP/tools/binance_us_otc_all_orders>), a
+//! second-hand source; the distribution and dust-log shapes have no such check.
 //!
 //! The key check asks `/sapi/v1/account/apiRestrictions` as on Binance; whatever it does not
 //! answer (a flag missing, the endpoint refused) leaves withdrawal permission unknown, and an
