@@ -3,7 +3,10 @@
 //!
 //! Run: `cargo bench --bench binanceus`. The account is `Profile::bench()` reduced to what
 //! Binance.US's walked endpoints hold (100,000 trades over 50 pairs and 5,000 deposits and
-//! withdrawals), synced through the library API as `cointally sync` does.
+//! withdrawals) plus Binance.US's own streams sized by the same profile (USD deposits and
+//! withdrawals, staking rewards listed twice, distributions, dust and OTC orders: a few
+//! thousand more records, one `/sapi` request per 89-day window each), synced through the
+//! library API as `cointally sync` does.
 //!
 //! 1. Throughput: the simulator meters nothing (`Limits::Off`) and the client's limiter has no
 //!    budgets: records stored per second, median of three runs into fresh ledgers.
@@ -28,7 +31,7 @@ use cointally::ledger::{Ledger, NewAccount, OpenMode};
 use cointally::sync::{self, AccountSummary, Job, Options, Reporter};
 use cointally_exchanges::binance::adapter::BinanceAdapter;
 use cointally_exchanges::binance::api::BinanceApi;
-use cointally_exchanges::binance::sim::{BinanceSim, Limits, SimConfig, SimKey, start_at};
+use cointally_exchanges::binance::sim::{BinanceSim, Limits, SimConfig, SimKey, start_at_with};
 use cointally_exchanges::binance::venue::Venue;
 use cointally_exchanges::binanceus::api::VENUE;
 use cointally_exchanges::binanceus::sim;
@@ -89,7 +92,10 @@ fn start(venue: &'static Venue, limits: Limits) -> BinanceSim {
         key: SimKey::demo(),
         port: 0,
     };
-    let sim = start_at(venue, config).expect("simulator");
+    // Binance.US's own streams (fiat, staking, distributions, dust, OTC) sized by the full
+    // bench profile, as `binanceus::sim::start` renders them.
+    let sim = start_at_with(venue, config, |market, store| sim::us_history(market, &Profile::bench(), SEED, store))
+        .expect("simulator");
     println!("simulator: {:?}, generated in {:.2} s", sim.records(), generated.elapsed().as_secs_f64());
     sim
 }

@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
+use cointally_exchanges::binance::sim::store::Row;
 use cointally_exchanges::binance::sim::{BinanceSim, Limits, SimConfig, SimKey};
 use cointally_exchanges::binanceus::sim;
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
@@ -129,11 +130,25 @@ fn binanceus_full_sync_matches_the_exchange_and_a_resync_sends_only_the_minimal_
     }
     // Only Binance.US's paths were asked: binance.com's wallet history was never requested.
     let paths = sim.stats().requests_by_path;
+    let us_paths = [
+        "/sapi/v1/fiatpayment/query/deposit/history",
+        "/sapi/v1/fiatpayment/query/withdraw/history",
+        "/sapi/v1/staking/stakingRewardsHistory",
+        "/sapi/v1/asset/assetDistributionHistory",
+        "/sapi/v1/asset/query/dust-logs",
+        "/sapi/v1/otc/orders",
+    ];
     for path in paths.keys() {
         assert!(
-            path.starts_with("/api/v3/") || path.starts_with("/sapi/v1/capital/") || path.ends_with("apiRestrictions"),
+            path.starts_with("/api/v3/")
+                || path.starts_with("/sapi/v1/capital/")
+                || path.ends_with("apiRestrictions")
+                || us_paths.contains(&path.as_str()),
             "asked {path}: {paths:?}"
         );
+    }
+    for path in us_paths {
+        assert!(paths.contains_key(path), "{path} was walked: {paths:?}");
     }
     // Its budget was the binding one, used without a 429 or a ban.
     let stats = sim.stats();
@@ -148,9 +163,10 @@ fn binanceus_full_sync_matches_the_exchange_and_a_resync_sends_only_the_minimal_
     let after = sim.stats();
     let requests = after.requests - before.requests;
     // Key check, balances before and after, exchangeInfo, and one window per time-walked
-    // stream (deposits, withdrawals); no pair is asked again while no balance moved.
+    // stream (the eight of them: a fiat history window that has records is asked once more
+    // at the next offset, to see it end); no pair is asked again while no balance moved.
     assert!(
-        requests <= 7,
+        requests <= 14,
         "a re-sync with nothing new sent {requests} requests: {:?} then {:?}",
         before.requests_by_path,
         after.requests_by_path
@@ -160,6 +176,141 @@ fn binanceus_full_sync_matches_the_exchange_and_a_resync_sends_only_the_minimal_
     sim.add_trades(5);
     let third = s.ok(&["--json", "sync"]).json();
     assert_eq!(new_records(&third), 5, "{third}");
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+
+    // A staking reward paid since (in both listings) and a USD deposit: the next sync stores
+    // those three records, from each stream's own cursor, and the reward once as an event.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let at = now - 3_600_000;
+    let reward = serde_json::json!({
+        "asset": "ETH", "amount": "0.01230000", "usdValue": "40.00", "time": at, "tranId": 9_000_000_001u64,
+        "autoRestaked": false,
+    });
+    let listed = serde_json::json!({
+        "amount": "0.01230000", "asset": "ETH", "divTime": at, "category": "Staking Rewards", "tranId": 9_000_000_001u64,
+    });
+    let deposit = serde_json::json!({
+        "orderId": "feedc0de00000000000000000000beef", "paymentAccount": "x", "paymentChannel": "PRIMETRUST",
+        "paymentMethod": "ACH", "orderStatus": "Successful", "fiatCurrency": "USD", "amount": "750.00",
+        "transactionFee": "0.00", "platformFee": "0.00", "createTime": at,
+    });
+    let eth: Decimal = "0.0123".parse().unwrap();
+    let usd: Decimal = "750".parse().unwrap();
+    sim.push_rows(vec![
+        ("stakingRewards", Row::new(at, "ETH", "", "9000000001", &reward), vec![("ETH", eth)]),
+        ("distributions", Row::new(at, "ETH", "Staking Rewards", "9000000001", &listed), vec![]),
+        ("fiatDepositHistory", Row::new(at, "USD", "", "feedc0de", &deposit), vec![("USD", usd)]),
+    ]);
+    let stakes = s.events().iter().filter(|e| e["kind"] == "staking").count();
+    let fourth = s.ok(&["--json", "sync"]).json();
+    assert_eq!(new_records(&fourth), 3, "{fourth}");
+    assert_eq!(fourth["accounts"][0]["balance_differences"], serde_json::json!([]), "{fourth}");
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    assert_eq!(s.events().iter().filter(|e| e["kind"] == "staking").count(), stakes + 1);
+}
+
+#[test]
+fn binanceus_own_streams_are_classified_and_staking_rewards_count_once() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let records = sim.records();
+    let count = |stream: &str| records.get(stream).copied().unwrap_or(0);
+    let stakes = count("stakingRewards");
+    assert!(stakes > 0 && count("distributions") > stakes, "{records:?}");
+    for stream in ["fiatDepositHistory", "fiatWithdrawHistory", "dustLogs", "otcOrders"] {
+        assert!(count(stream) > 0, "{stream}: {records:?}");
+    }
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    let events = s.events();
+    let of = |kind: &str| events.iter().filter(|e| e["kind"] == kind).collect::<Vec<_>>();
+    let id = |e: &serde_json::Value| e["external_id"].as_str().unwrap_or_default().to_owned();
+    // Every reward is listed twice (staking history, distribution history), kept once.
+    assert_eq!(of("staking").len(), stakes, "one staking event per reward");
+    assert!(of("staking").iter().all(|e| id(e).starts_with("binanceus:distribution:")));
+    assert!(!of("rebate").is_empty() || !of("airdrop").is_empty());
+    let fiat_in = of("fiat_deposit");
+    assert!(!fiat_in.is_empty() && fiat_in.len() <= count("fiatDepositHistory"));
+    assert!(fiat_in.iter().all(|e| e["legs"].to_string().contains("\"USD\"")), "USD only");
+    assert_eq!(of("fiat_withdrawal").len(), count("fiatWithdrawHistory"));
+    assert!(of("conversion").len() >= count("dustLogs"));
+    assert!(of("conversion").iter().all(|e| id(e).starts_with("dust:")));
+    // The first OTC order failed and moved nothing; the others are trades.
+    let otc = events.iter().filter(|e| id(e).starts_with("otc:")).count();
+    assert_eq!(otc, count("otcOrders") - 1);
+    assert!(events.iter().all(|e| e["kind"] != "unknown"), "every record read");
+}
+
+/// More USD orders in one 89-day window than one answer holds (the simulator answers 50 per
+/// `offset`): the walk reads on from the records it has, until an empty answer, and stores each
+/// once.
+#[test]
+fn binanceus_fiat_history_pages_by_offset_within_a_window() {
+    let profile = Profile {
+        start_ms: 1_735_689_600_000, // 2025-01-01
+        end_ms: 1_740_787_199_999,   // 2025-02-28
+        fiat_transfers: 160,
+        ..Profile::demo()
+    };
+    let sim = sim::start(config(profile)).unwrap();
+    let fiat = sim.records().get("fiatDepositHistory").copied().unwrap_or(0)
+        + sim.records().get("fiatWithdrawHistory").copied().unwrap_or(0);
+    assert!(fiat >= 150, "{:?}", sim.records());
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    let stored: u64 = run["accounts"][0]["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["endpoint"].as_str().is_some_and(|name| name.starts_with("fiat")))
+        .map(|e| e["new_records"].as_u64().unwrap())
+        .sum();
+    assert_eq!(stored, fiat as u64);
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    let asked = sim.stats().requests_by_path;
+    let deposits = asked.get("/sapi/v1/fiatpayment/query/deposit/history").copied().unwrap_or(0);
+    let windows = asked.get("/sapi/v1/otc/orders").copied().unwrap_or(0);
+    assert!(deposits >= windows + 2, "pages past the first in the busy window: {asked:?}");
+}
+
+/// A USD withdrawal still `Processing` is not stored; once Binance.US says `Successful`, the
+/// next sync walks back to it (the cursor held its time, five days before the run's lookback
+/// would reach) and stores it once.
+#[test]
+fn binanceus_processing_fiat_order_is_stored_once_it_is_final() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let at = now - 5 * 86_400_000;
+    let key = "0c0ffee00000000000000000000000ab";
+    let order = |status: &str| {
+        serde_json::json!({
+            "orderId": key, "paymentAccount": "x", "paymentChannel": "PRIMETRUST", "paymentMethod": "WIRE",
+            "orderStatus": status, "fiatCurrency": "USD", "amount": "100.00", "transactionFee": "15.00",
+            "platformFee": "0.00", "createTime": at,
+        })
+    };
+    sim.push_rows(vec![("fiatWithdrawHistory", Row::new(at, "USD", "", key, &order("Processing")), vec![])]);
+    s.ok(&["sync", "--quiet"]);
+    let id = format!("withdrawal:{key}");
+    assert!(!s.events().iter().any(|e| e["external_id"] == id.as_str()), "not final, not stored");
+    let again = s.ok(&["--json", "sync"]).json();
+    assert_eq!(new_records(&again), 0, "still processing: {again}");
+
+    let spent: Decimal = "-115".parse().unwrap();
+    sim.push_rows(vec![(
+        "fiatWithdrawHistory",
+        Row::new(at, "USD", "", key, &order("Successful")),
+        vec![("USD", spent)],
+    )]);
+    let done = s.ok(&["--json", "sync"]).json();
+    assert_eq!(new_records(&done), 1, "{done}");
+    assert_eq!(done["accounts"][0]["balance_differences"], serde_json::json!([]), "{done}");
+    assert_eq!(s.events().iter().filter(|e| e["external_id"] == id.as_str()).count(), 1);
     assert_eq!(s.balances(), non_zero(sim.balances()));
 }
 
@@ -281,7 +432,8 @@ fn binanceus_sync_says_what_it_does_not_fetch() {
     s.add_account();
     let summary = s.ok(&["--json", "sync"]);
     let text = format!("{}{}", summary.stdout, summary.stderr);
-    assert!(text.contains("stakingRewardsHistory"), "{text}");
+    assert!(text.contains("ocbs"), "{text}");
+    assert!(!text.contains("stakingRewardsHistory"), "staking rewards are fetched now: {text}");
 }
 
 #[test]
@@ -348,7 +500,12 @@ fn binanceus_history_file_and_sync_add_nothing_twice() {
     s.add_account();
     s.ok(&["sync", "--quiet"]);
     let events = s.events();
-    let trades: Vec<serde_json::Value> = events.iter().filter(|e| e["kind"] == "trade").take(40).cloned().collect();
+    let trades: Vec<serde_json::Value> = events
+        .iter()
+        .filter(|e| e["kind"] == "trade" && e["external_id"].as_str().is_some_and(|id| id.starts_with("trade:")))
+        .take(40)
+        .cloned()
+        .collect();
     assert_eq!(trades.len(), 40);
     let file = s.sb.path("binanceus-history.csv");
     std::fs::write(&file, history_file(&trades)).unwrap();

@@ -86,6 +86,12 @@ pub fn to_millis(time: DateTime<Utc>) -> i64 {
     time.timestamp_millis()
 }
 
+/// A Unix time that a source writes in seconds or in milliseconds, in milliseconds: values
+/// below 10^11 (before 1973 as milliseconds, after 5138 as seconds) are taken as seconds.
+pub fn seconds_or_millis(value: i64) -> i64 {
+    if value.abs() < 100_000_000_000 { value.saturating_mul(1_000) } else { value }
+}
+
 /// The instant for milliseconds since the Unix epoch (clamped to chrono's range).
 pub fn from_millis(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or(DateTime::<Utc>::MIN_UTC)

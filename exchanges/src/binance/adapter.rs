@@ -11,6 +11,11 @@
 //! | `dust` | `/sapi/v1/asset/dribblet` | 30-day windows from 2020-12-01 (Binance keeps nothing older); a window that reaches the 100-record cap is halved |
 //! | `dividends` | `/sapi/v1/asset/assetDividend` | 180-day windows; a window with more rows than one answer holds (500) is halved |
 //! | `earnFlexible`, `earnLocked` | `/sapi/v1/simple-earn/{flexible,locked}/history/rewardsRecord` | 30-day windows, `current` pages of 100 |
+//! | `fiatDepositHistory`, `fiatWithdrawHistory` (Binance.US) | `/sapi/v1/fiatpayment/query/{deposit,withdraw}/history` | 89-day windows; `offset` = the records already read in the window, until an empty answer (the docs name no page size) |
+//! | `stakingRewards` (Binance.US) | `/sapi/v1/staking/stakingRewardsHistory` | 89-day windows, `page` pages of 500 (`limit`) |
+//! | `distributions` (Binance.US) | `/sapi/v1/asset/assetDistributionHistory` | 89-day windows; a window with 500 rows or more is halved |
+//! | `dustLogs` (Binance.US) | `/sapi/v1/asset/query/dust-logs` | 89-day windows; a window with 100 conversions or more is halved |
+//! | `otcOrders` (Binance.US) | `/sapi/v1/otc/orders` | 89-day windows, `page` pages of 100 (`limit`) |
 //!
 //! A window refused as too wide (`-1127`, `-6021`) is halved and asked again. Windows are
 //! `[from, from + span − 1 ms]`, the next starting 1 ms after, so none overlap. A re-run starts
@@ -70,6 +75,9 @@ const DUST_START_MS: i64 = 1_606_780_800_000;
 const DAY_MS: i64 = 86_400_000;
 /// How far before the stored end a re-run starts again.
 const LOOKBACK_MS: i64 = DAY_MS;
+/// The most records an `offset`-until-empty window is read to ([`Paging::Skip`]): past it the
+/// window is left with a warning, so an exchange that ignored `offset` cannot loop a walk.
+const SKIP_CAP: u32 = 100_000;
 
 /// The Binance adapter of one account.
 pub struct BinanceAdapter {
@@ -105,6 +113,11 @@ enum Paging {
     Current(u32),
     /// One answer per window; halve the window when it is full.
     Whole(u32),
+    /// `page` (from 1) + `limit`.
+    PageLimit(u32),
+    /// `offset` = the records already read in the window, until an answer is empty (an
+    /// endpoint that documents `offset` but no page size).
+    Skip,
 }
 
 /// The cursor of a `myTrades` walk: the next trade id to ask for.
@@ -202,6 +215,12 @@ impl BinanceAdapter {
             "dividends" => (Endpoint::Dividends, Some(180 * DAY_MS), LAUNCH_MS, Paging::Whole(500)),
             "earnFlexible" => (Endpoint::EarnFlexible, Some(30 * DAY_MS), LAUNCH_MS, Paging::Current(100)),
             "earnLocked" => (Endpoint::EarnLocked, Some(30 * DAY_MS), LAUNCH_MS, Paging::Current(100)),
+            "fiatDepositHistory" => (Endpoint::UsFiatDeposits, Some(89 * DAY_MS), LAUNCH_MS, Paging::Skip),
+            "fiatWithdrawHistory" => (Endpoint::UsFiatWithdrawals, Some(89 * DAY_MS), LAUNCH_MS, Paging::Skip),
+            "stakingRewards" => (Endpoint::UsStakingRewards, Some(89 * DAY_MS), LAUNCH_MS, Paging::PageLimit(500)),
+            "distributions" => (Endpoint::UsDistributions, Some(89 * DAY_MS), LAUNCH_MS, Paging::Whole(500)),
+            "dustLogs" => (Endpoint::UsDust, Some(89 * DAY_MS), LAUNCH_MS, Paging::Whole(100)),
+            "otcOrders" => (Endpoint::UsOtc, Some(89 * DAY_MS), LAUNCH_MS, Paging::PageLimit(100)),
             _ => return None,
         };
         let begin_ms = begin_ms.max(self.api.venue().launch_ms);
@@ -344,12 +363,27 @@ impl BinanceAdapter {
                 c.span_ms = span / 2;
                 continue;
             }
-            let page_size = match walk.paging {
-                Paging::Offset(n) | Paging::Page(n) | Paging::Current(n) | Paging::Whole(n) => n as usize,
+            let window_done = match walk.paging {
+                Paging::Whole(_) => true,
+                Paging::Skip => {
+                    rows.count == 0 || c.page.saturating_add(u32::try_from(rows.count).unwrap_or(u32::MAX)) >= SKIP_CAP
+                }
+                Paging::Offset(n) | Paging::Page(n) | Paging::Current(n) | Paging::PageLimit(n) => {
+                    rows.count < n as usize
+                }
             };
-            let window_done = matches!(walk.paging, Paging::Whole(_)) || rows.count < page_size;
             for pending in &rows.pending_times {
                 c.hold_ms = Some(c.hold_ms.map_or(*pending, |h| h.min(*pending)));
+            }
+            let mut warnings = Vec::new();
+            if walk.paging == Paging::Skip && rows.count > 0 && window_done {
+                warnings.push(format!(
+                    "{} answered more than {SKIP_CAP} records for the window from {} to {}: the rest of it \
+                     was not read (was `offset` ignored?); compare balances with `cointally check`",
+                    walk.endpoint.name(),
+                    crate::time::format_rfc3339(crate::time::from_millis(c.from_ms)),
+                    crate::time::format_rfc3339(crate::time::from_millis(to_ms))
+                ));
             }
             let covered = window_done.then_some(Span { from_ms: c.from_ms, to_ms: to_ms + 1 });
             if window_done {
@@ -359,6 +393,8 @@ impl BinanceAdapter {
                     // After a halving, widen back towards the endpoint's span.
                     c.span_ms = walk.span_ms.unwrap_or(0).min(c.span_ms.saturating_mul(2)).max(c.span_ms);
                 }
+            } else if walk.paging == Paging::Skip {
+                c.page = c.page.saturating_add(u32::try_from(rows.count).unwrap_or(u32::MAX));
             } else {
                 c.page += 1;
             }
@@ -371,7 +407,7 @@ impl BinanceAdapter {
                 progress: Progress::Time { start_ms: c.begin_ms, at_ms: c.from_ms.min(now), end_ms: now },
                 requests: attempts,
                 retries: attempts.saturating_sub(requests),
-                warnings: Vec::new(),
+                warnings,
             });
         }
     }
@@ -422,10 +458,15 @@ fn window_params(stream: &Stream, walk: Walk, from_ms: i64, to_ms: i64, page: u3
             params.push(("size", n.to_string()));
         }
         Paging::Whole(n) => {
-            if walk.endpoint != Endpoint::Dust {
+            if !matches!(walk.endpoint, Endpoint::Dust | Endpoint::UsDust) {
                 params.push(("limit", n.to_string()));
             }
         }
+        Paging::PageLimit(n) => {
+            params.push(("page", (page + 1).to_string()));
+            params.push(("limit", n.to_string()));
+        }
+        Paging::Skip => params.push(("offset", page.to_string())),
     }
     params
 }
@@ -449,7 +490,7 @@ fn records_of(stream: &Stream, endpoint: Endpoint, answer: &Answer) -> Result<Ro
     let body = &answer.body;
     let (list, total, more): (Vec<&RawValue>, Option<usize>, bool) = match endpoint {
         Endpoint::Deposits | Endpoint::Withdrawals => (parse(endpoint, body)?, None, false),
-        Endpoint::FiatOrders | Endpoint::FiatPayments => {
+        Endpoint::FiatOrders | Endpoint::FiatPayments | Endpoint::UsStakingRewards => {
             #[derive(Deserialize)]
             struct Envelope<'a> {
                 #[serde(borrow, default)]
@@ -483,6 +524,28 @@ fn records_of(stream: &Stream, endpoint: Endpoint, answer: &Answer) -> Result<Ro
             }
             let e: Envelope = parse(endpoint, body)?;
             (e.user_asset_dribblets, e.total, false)
+        }
+        Endpoint::UsFiatDeposits | Endpoint::UsFiatWithdrawals => {
+            #[derive(Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Envelope<'a> {
+                #[serde(borrow, default)]
+                asset_log_record_list: Option<Vec<&'a RawValue>>,
+            }
+            let e: Envelope = parse(endpoint, body)?;
+            (e.asset_log_record_list.unwrap_or_default(), None, false)
+        }
+        Endpoint::UsDust => {
+            #[derive(Deserialize)]
+            #[serde(rename_all = "camelCase")]
+            struct Envelope<'a> {
+                #[serde(borrow, default)]
+                user_dust_convert_history: Option<Vec<&'a RawValue>>,
+                #[serde(default)]
+                total: Option<usize>,
+            }
+            let e: Envelope = parse(endpoint, body)?;
+            (e.user_dust_convert_history.unwrap_or_default(), e.total, false)
         }
         _ => {
             #[derive(Deserialize)]
@@ -559,6 +622,23 @@ fn identify(stream: &Stream, v: &serde_json::Value) -> Result<(String, State, i6
         "earnLocked" => {
             let id = format!("{}:{}:{}:{}", number("time")?, text("asset")?, text("type")?, text("positionId")?);
             (id, State::Final, number("time")?)
+        }
+        "fiatDepositHistory" | "fiatWithdrawHistory" => {
+            // The docs' examples carry no `createTime`: one held back without it holds the
+            // walk at its beginning (time 0), so the next run walks the whole history again.
+            let time = number("createTime").unwrap_or(0);
+            (text("orderId")?, state(text("orderStatus")? == "Processing"), time)
+        }
+        "stakingRewards" => (text("tranId")?, State::Final, number("time")?),
+        "distributions" => (text("tranId")?, State::Final, number("divTime")?),
+        "dustLogs" => {
+            let id = text("tranId").or_else(|_| text("transId")).or_else(|_| text("operateTime"))?;
+            (id, State::Final, number("operateTime")?)
+        }
+        "otcOrders" => {
+            let status = text("orderStatus")?;
+            let pending = status == "PROCESS" || status == "ACCEPT_SUCCESS";
+            (text("orderId")?, state(pending), crate::time::seconds_or_millis(number("createTime")?))
         }
         other => return Err(format!("unknown stream {other}")),
     })

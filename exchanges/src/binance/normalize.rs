@@ -28,7 +28,7 @@ use crate::event::{EventKind, FiatValue, Leg, NewEvent};
 use crate::time::parse_utc;
 
 /// Why a record cannot be read, before the endpoint and id are added.
-type Reason = String;
+pub(crate) type Reason = String;
 
 /// The events a stored Binance record stands for (none when its status is not final or it
 /// moved nothing); an unknown endpoint or a record that does not read is an error.
@@ -199,7 +199,7 @@ struct LockedReward {
 }
 
 /// An id Binance writes as a JSON number in some places and as a string in others.
-struct Id(String);
+pub(crate) struct Id(pub(crate) String);
 
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -511,7 +511,7 @@ fn earn_locked(r: LockedReward) -> Result<Vec<NewEvent>, Reason> {
 // ---- reading fields ----------------------------------------------------------------------
 
 /// Reads a record into its typed struct; the reason names the field when serde does not.
-fn parse<T: DeserializeOwned>(payload: &str) -> Result<T, Reason> {
+pub(crate) fn parse<T: DeserializeOwned>(payload: &str) -> Result<T, Reason> {
     serde_json::from_str(payload).map_err(|e| {
         let message = e.to_string();
         if message.contains("field `") || !e.is_data() {
@@ -546,7 +546,7 @@ fn field_at(payload: &str, line: usize, column: usize) -> Option<String> {
 }
 
 /// An amount that must be present and not negative.
-fn decimal(field: &str, text: &str) -> Result<Decimal, Reason> {
+pub(crate) fn decimal(field: &str, text: &str) -> Result<Decimal, Reason> {
     let value = parse_amount(text).map_err(|e| format!("field `{field}`: {e}"))?;
     if value.is_sign_negative() && !value.is_zero() {
         return Err(format!("field `{field}`: {text:?} is negative"));
@@ -555,13 +555,13 @@ fn decimal(field: &str, text: &str) -> Result<Decimal, Reason> {
 }
 
 /// The canonical symbol of a Binance asset code at a record's time.
-fn canonical(field: &str, code: &str, time_ms: i64) -> Result<String, Reason> {
+pub(crate) fn canonical(field: &str, code: &str, time_ms: i64) -> Result<String, Reason> {
     asset_symbol(code).map_err(|e| format!("field `{field}`: {e}"))?;
     Ok(asset(code, time_ms))
 }
 
 /// The instant of a millisecond timestamp; refuses zero, negative and out-of-range values.
-fn millis(field: &str, ms: i64) -> Result<DateTime<Utc>, Reason> {
+pub(crate) fn millis(field: &str, ms: i64) -> Result<DateTime<Utc>, Reason> {
     Utc.timestamp_millis_opt(ms)
         .single()
         .filter(|_| ms > 0)
@@ -569,19 +569,19 @@ fn millis(field: &str, ms: i64) -> Result<DateTime<Utc>, Reason> {
 }
 
 /// Appends a fee leg unless the fee is zero.
-fn push_fee(legs: &mut Vec<Leg>, asset: String, fee: Decimal) {
+pub(crate) fn push_fee(legs: &mut Vec<Leg>, asset: String, fee: Decimal) {
     if !fee.is_zero() {
         legs.push(Leg::fee(asset, fee));
     }
 }
 
 /// The fiat value of a trade when the amount given is in fiat money.
-fn fiat_value(currency: &str, amount: Decimal) -> Option<FiatValue> {
+pub(crate) fn fiat_value(currency: &str, amount: Decimal) -> Option<FiatValue> {
     is_fiat(currency).then(|| FiatValue { amount, currency: currency.to_string() })
 }
 
 /// Text that is present and not blank.
-fn present(text: Option<String>) -> Option<String> {
+pub(crate) fn present(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
 }
 

@@ -18,8 +18,9 @@
 //!   is the API's (`trade:{BASE}{QUOTE}:{Transaction_Id}`, the `myTrades` id), so a file
 //!   imported into an account that was also synced adds no trade twice.
 //! - `Quick Buy`, `Quick Sell`, `Convert`: a trade that receives `Quote_Asset` and sends
-//!   `Base_Asset`, keyed `binanceus:{Category}:{Transaction_Id}` (the API walk does not fetch
-//!   these).
+//!   `Base_Asset`, keyed `binanceus:{Category}:{Transaction_Id}` (kept as earlier versions
+//!   stored them; the API's OTC orders are keyed `otc:{orderId}`, and whether a `Convert`
+//!   row is an OTC order is not known, so the two do not meet: see README "### Binance.US").
 //! - `Deposit` / `Withdrawal`: `Primary_Asset` received / sent (fiat ones as fiat deposits and
 //!   withdrawals), a fee leg when `Fee_Asset` has an amount; keyed `deposit:{Transaction_Id}` /
 //!   `withdrawal:{Transaction_Id}`.

@@ -137,8 +137,8 @@ fn binance_us_first_window_starts_at_its_launch() {
     let api = BinanceApi::at(venue, Some("http://127.0.0.1:9"), key, secret, "main", limiter, config, clock).unwrap();
     let us = BinanceAdapter::new(api);
     let plan = SyncPlan { full: false, since_ms: None };
-    for endpoint in ["deposits", "withdrawals"] {
-        let first = TimeCursor::parse(&us.start(&Stream::new(endpoint, ""), None, &plan).unwrap()).unwrap();
+    for (endpoint, _) in venue.streams {
+        let first = TimeCursor::parse(&us.start(&Stream::new(*endpoint, ""), None, &plan).unwrap()).unwrap();
         assert_eq!((first.from_ms, first.begin_ms), (1_567_296_000_000, 1_567_296_000_000), "{endpoint}");
         assert_eq!(first.span_ms, 89 * DAY_MS);
     }
@@ -148,4 +148,26 @@ fn binance_us_first_window_starts_at_its_launch() {
     assert_eq!(first.from_ms, 1_567_296_000_000);
     let com = TimeCursor::parse(&adapter().start(&Stream::new("deposits", ""), None, &plan).unwrap()).unwrap();
     assert_eq!(com.from_ms, LAUNCH_MS);
+}
+
+/// Binance.US's own streams ask their pages as their endpoints document them: the fiat
+/// history by `offset` (the records already read in the window), staking rewards and OTC
+/// orders by `page` and `limit`, distributions with `limit` only, the dust log with neither.
+#[test]
+fn binance_us_own_streams_ask_their_documented_paging() {
+    let us = adapter();
+    let params = |endpoint: &str, page: u32| {
+        let walk = us.walk(&Stream::new(endpoint, "")).unwrap();
+        let params = window_params(&Stream::new(endpoint, ""), walk, 10, 20, page);
+        params.into_iter().map(|(name, value)| format!("{name}={value}")).collect::<Vec<_>>().join("&")
+    };
+    assert_eq!(params("fiatDepositHistory", 37), "startTime=10&endTime=20&offset=37");
+    assert_eq!(params("fiatWithdrawHistory", 0), "startTime=10&endTime=20&offset=0");
+    assert_eq!(params("stakingRewards", 1), "startTime=10&endTime=20&page=2&limit=500");
+    assert_eq!(params("otcOrders", 0), "startTime=10&endTime=20&page=1&limit=100");
+    assert_eq!(params("distributions", 0), "startTime=10&endTime=20&limit=500");
+    assert_eq!(params("dustLogs", 0), "startTime=10&endTime=20");
+    for endpoint in ["fiatDepositHistory", "stakingRewards", "distributions", "dustLogs", "otcOrders"] {
+        assert_eq!(us.walk(&Stream::new(endpoint, "")).unwrap().span_ms, Some(89 * DAY_MS), "{endpoint}");
+    }
 }

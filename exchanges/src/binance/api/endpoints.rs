@@ -48,6 +48,19 @@ pub enum Endpoint {
     EarnLocked,
     /// `GET /api/v3/klines`: candles (public).
     Klines,
+    /// `GET /sapi/v1/fiatpayment/query/deposit/history`: Binance.US's USD deposits.
+    UsFiatDeposits,
+    /// `GET /sapi/v1/fiatpayment/query/withdraw/history`: Binance.US's USD withdrawals.
+    UsFiatWithdrawals,
+    /// `GET /sapi/v1/staking/stakingRewardsHistory`: Binance.US's staking rewards.
+    UsStakingRewards,
+    /// `GET /sapi/v1/asset/assetDistributionHistory`: Binance.US's distributions (airdrops,
+    /// referral rewards, staking rewards).
+    UsDistributions,
+    /// `GET /sapi/v1/asset/query/dust-logs`: Binance.US's dust conversions to BNB.
+    UsDust,
+    /// `GET /sapi/v1/otc/orders`: Binance.US's OTC (Convert) trades.
+    UsOtc,
 }
 
 /// Which bucket an endpoint's weight goes to.
@@ -65,7 +78,7 @@ enum Meter {
 
 impl Endpoint {
     /// Every endpoint, in declaration order.
-    pub const ALL: [Endpoint; 15] = [
+    pub const ALL: [Endpoint; 21] = [
         Endpoint::Time,
         Endpoint::ExchangeInfo,
         Endpoint::Account,
@@ -81,6 +94,12 @@ impl Endpoint {
         Endpoint::EarnFlexible,
         Endpoint::EarnLocked,
         Endpoint::Klines,
+        Endpoint::UsFiatDeposits,
+        Endpoint::UsFiatWithdrawals,
+        Endpoint::UsStakingRewards,
+        Endpoint::UsDistributions,
+        Endpoint::UsDust,
+        Endpoint::UsOtc,
     ];
 
     /// The endpoint's name: the stream name of binance-semantics for history endpoints
@@ -158,6 +177,22 @@ impl Endpoint {
                 ("earnLocked", "/sapi/v1/simple-earn/locked/history/rewardsRecord", true, Meter::SapiIp, 150)
             }
             Endpoint::Klines => ("klines", "/api/v3/klines", false, Meter::Api, 2),
+            // Binance.US's own wallet history (binance.com has none of these paths): IP weight
+            // 1 each as docs.binance.us lists them; `binanceus::api` sets them again.
+            Endpoint::UsFiatDeposits => {
+                ("fiatDepositHistory", "/sapi/v1/fiatpayment/query/deposit/history", true, Meter::SapiIp, 1)
+            }
+            Endpoint::UsFiatWithdrawals => {
+                ("fiatWithdrawHistory", "/sapi/v1/fiatpayment/query/withdraw/history", true, Meter::SapiIp, 1)
+            }
+            Endpoint::UsStakingRewards => {
+                ("stakingRewards", "/sapi/v1/staking/stakingRewardsHistory", true, Meter::SapiIp, 1)
+            }
+            Endpoint::UsDistributions => {
+                ("distributions", "/sapi/v1/asset/assetDistributionHistory", true, Meter::SapiIp, 1)
+            }
+            Endpoint::UsDust => ("dustLogs", "/sapi/v1/asset/query/dust-logs", true, Meter::SapiIp, 1),
+            Endpoint::UsOtc => ("otcOrders", "/sapi/v1/otc/orders", true, Meter::SapiIp, 1),
         }
     }
 }

@@ -264,7 +264,152 @@ pub const ENDPOINTS: &[Endpoint] = &[
         cost: |_| vec![(BucketId::SapiIp, 150)],
         answer: |context, params| earn(&context.store.earn_locked, false, context, params),
     },
+    // Binance.US's own history (served only by a venue that walks it; shapes in
+    // `binanceus::api`'s documentation, most of them not verified against docs.binance.us).
+    Endpoint {
+        path: "/sapi/v1/fiatpayment/query/deposit/history",
+        signed: true,
+        params: &["fiatCurrency", "orderId", "offset", "paymentChannel", "paymentMethod", "startTime", "endTime"],
+        cost: |_| vec![(BucketId::SapiIp, 1)],
+        answer: |context, params| us_fiat("fiatDepositHistory", context, params),
+    },
+    Endpoint {
+        path: "/sapi/v1/fiatpayment/query/withdraw/history",
+        signed: true,
+        params: &["fiatCurrency", "orderId", "offset", "paymentChannel", "paymentMethod", "startTime", "endTime"],
+        cost: |_| vec![(BucketId::SapiIp, 1)],
+        answer: |context, params| us_fiat("fiatWithdrawHistory", context, params),
+    },
+    Endpoint {
+        path: "/sapi/v1/staking/stakingRewardsHistory",
+        signed: true,
+        params: &["asset", "startTime", "endTime", "page", "limit"],
+        cost: |_| vec![(BucketId::SapiIp, 1)],
+        answer: us_staking_rewards,
+    },
+    Endpoint {
+        path: "/sapi/v1/asset/assetDistributionHistory",
+        signed: true,
+        params: &["asset", "category", "startTime", "endTime", "limit"],
+        cost: |_| vec![(BucketId::SapiIp, 1)],
+        answer: us_distributions,
+    },
+    Endpoint {
+        path: "/sapi/v1/asset/query/dust-logs",
+        signed: true,
+        params: &["startTime", "endTime"],
+        cost: |_| vec![(BucketId::SapiIp, 1)],
+        answer: us_dust,
+    },
+    Endpoint {
+        path: "/sapi/v1/otc/orders",
+        signed: true,
+        params: &["orderId", "fromCoin", "toCoin", "startTime", "endTime", "page", "limit"],
+        cost: |_| vec![(BucketId::SapiIp, 1)],
+        answer: us_otc,
+    },
 ];
+
+/// How many records one Binance.US fiat history answer holds (its docs name no page size;
+/// the simulator picks a small one so that `offset` paging is exercised).
+pub const US_FIAT_PAGE: usize = 50;
+
+/// A window with optional ends: `[start, end]`, defaulting to the last `span` before now.
+fn optional_window(context: &Context<'_>, params: &Params, span: i64) -> Result<(i64, i64), ApiError> {
+    Ok(match (params.time("startTime")?, params.time("endTime")?) {
+        (Some(start), Some(end)) => (start, end),
+        (Some(start), None) => (start, context.now_ms),
+        (None, Some(end)) => (end - span, end),
+        (None, None) => (context.now_ms - span, context.now_ms),
+    })
+}
+
+/// A page number (from 1) and a page size.
+fn page_of(params: &Params, default: i64, max: i64) -> Result<(usize, usize), ApiError> {
+    let page = usize::try_from(params.int("page")?.unwrap_or(1).max(1)).unwrap_or(1);
+    Ok((page, params.size("limit", default, max)?))
+}
+
+/// Binance.US's USD deposit or withdraw history: less than 90 days, `offset` paging, newest first.
+fn us_fiat(stream: &str, context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
+    let (start, end) = optional_window(context, params, 90 * DAY_MS)?;
+    if end - start >= 90 * DAY_MS || end <= start {
+        return Err(ApiError::span("90 days"));
+    }
+    let offset = usize::try_from(params.int("offset")?.unwrap_or(0).max(0)).unwrap_or(0);
+    let (currency, order) = (params.get("fiatCurrency"), params.get("orderId"));
+    let rows = in_window(context.store.venue(stream), start, end)
+        .iter()
+        .filter(|row| currency.is_none_or(|c| row.asset == c) && order.is_none_or(|o| row.key == o));
+    let page = newest_first_page(rows.collect::<Vec<_>>().into_iter(), offset, US_FIAT_PAGE);
+    Ok(json::text(&Ordered(vec![("assetLogRecordList", json::render(&page))])))
+}
+
+/// Binance.US's staking rewards: `page`/`limit` (at most 500), newest first, in the
+/// `code`/`message`/`data`/`total`/`success` envelope.
+fn us_staking_rewards(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
+    let (start, end) = optional_window(context, params, 30 * DAY_MS)?;
+    let (page, limit) = page_of(params, 500, 500)?;
+    let asset = params.get("asset");
+    let rows: Vec<&Row> = in_window(context.store.venue("stakingRewards"), start, end)
+        .iter()
+        .filter(|row| asset.is_none_or(|asset| row.asset == asset))
+        .collect();
+    let total = rows.len();
+    let data = newest_first_page(rows.into_iter(), (page - 1) * limit, limit);
+    Ok(json::text(&Ordered(vec![
+        ("code", json::render(&"000000")),
+        ("message", json::render(&"success")),
+        ("data", json::render(&data)),
+        ("total", json::render(&total)),
+        ("success", json::render(&true)),
+    ])))
+}
+
+/// Binance.US's distributions: the newest `limit` (at most 500) of the window, with its total.
+fn us_distributions(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
+    let (start, end) = optional_window(context, params, 90 * DAY_MS)?;
+    let limit = params.size("limit", 20, 500)?;
+    let (asset, category) = (params.get("asset"), params.get("category"));
+    let rows: Vec<&Row> = in_window(context.store.venue("distributions"), start, end)
+        .iter()
+        .filter(|row| asset.is_none_or(|asset| row.asset == asset) && category.is_none_or(|c| row.status == c))
+        .collect();
+    let total = rows.len();
+    let page = newest_first_page(rows.into_iter(), 0, limit);
+    Ok(json::text(&Ordered(vec![("rows", json::render(&page)), ("total", json::render(&total))])))
+}
+
+/// Binance.US's dust log: the latest 100 conversions of the window.
+fn us_dust(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
+    let start = params.time("startTime")?.unwrap_or(i64::MIN);
+    let end = params.time("endTime")?.unwrap_or(i64::MAX);
+    let window = in_window(context.store.venue("dustLogs"), start, end);
+    let last = &window[window.len().saturating_sub(100)..];
+    let list: Vec<&RawValue> = last.iter().map(|row| &*row.json).collect();
+    Ok(json::text(&Ordered(vec![
+        ("total", json::render(&last.len())),
+        ("userDustConvertHistory", json::render(&list)),
+    ])))
+}
+
+/// Binance.US's OTC orders: `page`/`limit` (default 10, at most 100), newest first.
+fn us_otc(context: &Context<'_>, params: &Params) -> Result<String, ApiError> {
+    let (start, end) = optional_window(context, params, 30 * DAY_MS)?;
+    let (page, limit) = page_of(params, 10, 100)?;
+    let (from, to, order) = (params.get("fromCoin"), params.get("toCoin"), params.get("orderId"));
+    let rows: Vec<&Row> = in_window(context.store.venue("otcOrders"), start, end)
+        .iter()
+        .filter(|row| {
+            from.is_none_or(|f| row.asset == f)
+                && to.is_none_or(|t| row.status == t)
+                && order.is_none_or(|o| row.key == o)
+        })
+        .collect();
+    let total = rows.len();
+    let data = newest_first_page(rows.into_iter(), (page - 1) * limit, limit);
+    Ok(json::text(&Ordered(vec![("total", json::render(&total)), ("rows", json::render(&data))])))
+}
 
 /// The endpoint at `path`.
 pub fn endpoint(path: &str) -> Option<&'static Endpoint> {

@@ -35,6 +35,9 @@ use crate::sim::server::{Handler, Request, Response, Server};
 
 pub use self::limits::BucketStats;
 
+/// A record of a venue's own stream to add while serving: (stream, row, balance effects).
+pub type VenueRow<'a> = (&'static str, store::Row, Vec<(&'a str, Decimal)>);
+
 /// How the simulator meters request weight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limits {
@@ -194,8 +197,19 @@ pub fn start(config: SimConfig) -> io::Result<BinanceSim> {
 /// [`start`] for another exchange speaking Binance's API: only the paths `venue` serves
 /// exist (the others answer 404), at its weights and its `/api` budget.
 pub fn start_at(venue: &'static Venue, config: SimConfig) -> io::Result<BinanceSim> {
+    start_at_with(venue, config, |_, _| {})
+}
+
+/// [`start_at`] with `extend` adding the venue's own records (and their balance effects) to
+/// the generated ones before serving, from the generated market.
+pub fn start_at_with(
+    venue: &'static Venue,
+    config: SimConfig,
+    extend: impl FnOnce(&Market, &mut Store),
+) -> io::Result<BinanceSim> {
     let world = generate(config.seed, &config.profile);
-    let store = Store::new(world.history.account(BINANCE));
+    let mut store = Store::new(world.history.account(BINANCE));
+    extend(&world.market, &mut store);
     let (enabled, minute_ms) = match config.limits {
         Limits::Off => (false, 60_000),
         Limits::Real => (true, 60_000),
@@ -290,6 +304,15 @@ impl BinanceSim {
         let mut store = self.state.store.write().unwrap_or_else(PoisonError::into_inner);
         for activity in &added {
             store.add(activity);
+        }
+    }
+
+    /// Adds records to a venue's own streams while serving ([`Store::push_row`]), as new
+    /// history that appeared since the last sync.
+    pub fn push_rows(&self, rows: Vec<VenueRow<'_>>) {
+        let mut store = self.state.store.write().unwrap_or_else(PoisonError::into_inner);
+        for (stream, row, effects) in rows {
+            store.push_row(stream, row, &effects);
         }
     }
 

@@ -81,6 +81,9 @@ pub struct Store {
     pub earn_flexible: Vec<Row>,
     /// Simple Earn locked rewards.
     pub earn_locked: Vec<Row>,
+    /// Binance.US's streams (`fiatDepositHistory`, `stakingRewards` …) by stream name: rows
+    /// its simulator renders itself ([`Store::push_row`]); binance.com serves none of them.
+    pub venue_rows: BTreeMap<&'static str, Vec<Row>>,
     /// Asset → balance (the sum of every record's effect).
     pub balances: BTreeMap<String, Decimal>,
     /// Time of the latest activity.
@@ -110,6 +113,13 @@ fn pick(text: &str, choices: usize) -> usize {
 
 fn row(time_ms: i64, asset: &str, status: &str, key: &str, json: &Value) -> Row {
     Row { time_ms, asset: asset.to_owned(), status: status.to_owned(), key: key.to_owned(), json: json::render(json) }
+}
+
+impl Row {
+    /// A record of a time-ordered stream: its time, filter values and JSON object.
+    pub fn new(time_ms: i64, asset: &str, status: &str, key: &str, json: &Value) -> Row {
+        row(time_ms, asset, status, key, json)
+    }
 }
 
 impl Store {
@@ -457,8 +467,28 @@ impl Store {
         });
     }
 
+    /// Adds `row` to the venue stream `stream` (kept in time order) and `effects` (asset,
+    /// signed amount) to the balances. A row with the `key` of one already there replaces it
+    /// (an order that became final); `effects` are then what the change added.
+    pub fn push_row(&mut self, stream: &'static str, row: Row, effects: &[(&str, Decimal)]) {
+        for (asset, delta) in effects {
+            *self.balances.entry((*asset).to_owned()).or_insert(Decimal::ZERO) += *delta;
+        }
+        self.update_time_ms = self.update_time_ms.max(row.time_ms);
+        let rows = self.venue_rows.entry(stream).or_default();
+        rows.retain(|other| other.key != row.key);
+        let at = rows.partition_point(|other| other.time_ms <= row.time_ms);
+        rows.insert(at, row);
+    }
+
+    /// The rows of the venue stream `stream`, in time order.
+    pub fn venue(&self, stream: &str) -> &[Row] {
+        self.venue_rows.get(stream).map_or(&[], Vec::as_slice)
+    }
+
     /// Number of records each stream serves, by stream endpoint name.
     pub fn counts(&self) -> BTreeMap<&'static str, usize> {
+        let venue = self.venue_rows.iter().map(|(name, rows)| (*name, rows.len()));
         BTreeMap::from([
             ("myTrades", self.trades.values().map(Vec::len).sum()),
             ("deposits", self.deposits.len()),
@@ -471,6 +501,9 @@ impl Store {
             ("earnFlexible", self.earn_flexible.len()),
             ("earnLocked", self.earn_locked.len()),
         ])
+        .into_iter()
+        .chain(venue)
+        .collect()
     }
 }
 

@@ -18,6 +18,7 @@ mod person;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::asset::is_fiat;
 use rust_decimal::Decimal;
 
 pub use activity::*;
@@ -54,7 +55,8 @@ pub struct Profile {
     /// Crypto deposits and withdrawals together (successful ones).
     pub transfers: usize,
     /// Fiat deposits and withdrawals together (0: no fiat at all, not even the opening bank
-    /// transfer, for an exchange whose simulator serves no fiat history).
+    /// transfer nor a market with a fiat side, for an exchange whose simulator serves no fiat
+    /// history of the generator's kind).
     pub fiat_transfers: usize,
     /// Crypto bought with a card or the fiat cash balance.
     pub card_buys: usize,
@@ -265,8 +267,12 @@ pub fn generate(seed: u64, profile: &Profile) -> World {
 }
 
 /// The market's symbols: the core ones, then others at random until `profile.symbols` are
-/// traded; then a few listed symbols the person never trades.
+/// traded; then a few listed symbols the person never trades. A profile without fiat
+/// (`fiat_transfers` 0: an exchange whose simulator serves no fiat of the generator's kind,
+/// such as Binance.US, which lists no EUR or TRY market) has no pair with a fiat side either,
+/// so the account never holds fiat the generator would have to explain.
 fn choose_pairs(market: &Market, profile: &Profile, rng: &mut fastrand::Rng) -> Vec<Pair> {
+    let allowed = |base: &str, quote: &str| profile.fiat_transfers > 0 || !(is_fiat(base) || is_fiat(quote));
     let mut candidates: Vec<(String, String)> = Vec::new();
     for asset in ASSETS.iter().skip(4) {
         for quote in ["USDT", "BTC", "BNB", "ETH"] {
@@ -281,9 +287,12 @@ fn choose_pairs(market: &Market, profile: &Profile, rng: &mut fastrand::Rng) -> 
             && !UNTRADED_PAIRS.contains(&(base.as_str(), quote.as_str()))
     });
     rng.shuffle(&mut candidates);
-    let mut ordered: Vec<(String, String)> =
-        CORE_PAIRS.iter().map(|(base, quote)| ((*base).to_owned(), (*quote).to_owned())).collect();
-    ordered.extend(candidates);
+    let mut ordered: Vec<(String, String)> = CORE_PAIRS
+        .iter()
+        .filter(|(base, quote)| allowed(base, quote))
+        .map(|(base, quote)| ((*base).to_owned(), (*quote).to_owned()))
+        .collect();
+    ordered.extend(candidates.into_iter().filter(|(base, quote)| allowed(base, quote)));
     let delist_ms = profile.start_ms + (profile.end_ms - profile.start_ms) * 9 / 20;
     let mut pairs = Vec::new();
     let make = |base: &str, quote: &str, traded: bool| {
@@ -302,7 +311,7 @@ fn choose_pairs(market: &Market, profile: &Profile, rng: &mut fastrand::Rng) -> 
     for (base, quote) in ordered.iter().take(profile.symbols.max(1)) {
         pairs.push(make(base, quote, true));
     }
-    for (base, quote) in UNTRADED_PAIRS {
+    for (base, quote) in UNTRADED_PAIRS.iter().filter(|(base, quote)| allowed(base, quote)) {
         pairs.push(make(base, quote, false));
     }
     pairs
