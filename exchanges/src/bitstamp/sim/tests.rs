@@ -104,3 +104,44 @@ fn the_budget_refuses_what_is_over_it_and_the_client_waits_instead() {
     assert_eq!(sim.stats().rate_limited, 0);
     assert_eq!(sim.stats().requests_by_path["/api/v2/account_balances/"], 7);
 }
+
+#[test]
+fn crypto_transactions_repeat_every_crypto_deposit_and_withdrawal_with_a_hash() {
+    use crate::bitstamp::crypto_transactions::CRYPTO_TRANSACTIONS;
+    let sim = start(small(1_500)).unwrap();
+    let adapter = adapter(&sim, &SimKey::demo());
+    let stream = Stream::new(CRYPTO_TRANSACTIONS, "");
+    let plan = SyncPlan { full: false, since_ms: None };
+    let mut cursor = adapter.start(&stream, None, &plan).unwrap();
+    let mut details = Vec::new();
+    loop {
+        let page = adapter.fetch_page(&stream, &cursor).unwrap();
+        for record in &page.records {
+            details.extend(normalize(&stream, record).unwrap());
+        }
+        cursor = page.cursor;
+        if page.done {
+            break;
+        }
+    }
+    let mut expected: Vec<(String, String)> = sim
+        .transactions()
+        .iter()
+        .filter(|t| matches!(t.kind, 0 | 1) && !matches!(t.amounts[0].0.as_str(), "usd" | "eur" | "gbp"))
+        .map(|t| (t.amounts[0].0.to_ascii_uppercase(), t.amounts[0].1.abs().normalize().to_string()))
+        .collect();
+    assert!(expected.len() > 20, "the account moves crypto on chain: {}", expected.len());
+    let mut got: Vec<(String, String)> = details
+        .iter()
+        .map(|e| {
+            assert!(e.is_details());
+            assert!(e.tx_hash.as_ref().is_some_and(|h| h.len() >= 64), "{e:?}");
+            assert!(e.address.is_some() && e.network.is_some(), "{e:?}");
+            (e.legs[0].asset.clone(), e.legs[0].amount.abs().normalize().to_string())
+        })
+        .collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+    assert_eq!(sim.crypto_transactions().len(), details.len());
+}
