@@ -72,8 +72,11 @@ impl Synced {
 /// The simulator's path of `crypto-transactions`.
 const CRYPTO_PATH: &str = "/api/v2/crypto-transactions/";
 
-/// (external id, kind, tx hash, address, network) of the account's deposits and withdrawals.
-fn transfers(s: &Synced) -> Vec<(String, String, Option<String>, Option<String>, Option<String>)> {
+/// (external id, kind, tx hash, address, network) of a deposit or withdrawal event.
+type Transfer = (String, String, Option<String>, Option<String>, Option<String>);
+
+/// The account's deposits and withdrawals, by external id.
+fn transfers(s: &Synced) -> Vec<Transfer> {
     let conn = rusqlite::Connection::open(s.sb.ledger()).unwrap();
     let mut stmt = conn
         .prepare(

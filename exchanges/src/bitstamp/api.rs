@@ -101,7 +101,8 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Every private endpoint (signed POSTs at fixed paths).
-    pub const ALL: [Endpoint; 3] = [Endpoint::AccountBalances, Endpoint::UserTransactions, Endpoint::CryptoTransactions];
+    pub const ALL: [Endpoint; 3] =
+        [Endpoint::AccountBalances, Endpoint::UserTransactions, Endpoint::CryptoTransactions];
 
     /// Bitstamp's name of the endpoint (`user_transactions`).
     pub fn name(self) -> &'static str {

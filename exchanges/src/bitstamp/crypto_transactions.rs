@@ -234,10 +234,7 @@ mod tests {
         assert_eq!(event.kind, EventKind::Deposit);
         assert_eq!(crate::time::to_millis(event.time), 1_704_190_272_000);
         assert_eq!(event.legs, vec![Leg::received("BTC", "0.5".parse().unwrap())]);
-        assert_eq!(
-            event.tx_hash.as_deref(),
-            Some("4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b")
-        );
+        assert_eq!(event.tx_hash.as_deref(), Some("4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b"));
         assert_eq!(event.address.as_deref(), Some("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"));
         assert_eq!(event.network.as_deref(), Some("bitcoin"));
     }
@@ -249,8 +246,8 @@ mod tests {
         assert_eq!(event.kind, EventKind::Withdrawal);
         assert_eq!(event.legs, vec![Leg::sent("ETH", "1.25".parse().unwrap())]);
         assert_eq!(event.network.as_deref(), Some("ethereum"));
-        let text_time = details_event(&RawRecord { external_id: "x".into(), payload: fixture("withdrawal_text_time") })
-            .unwrap();
+        let text_time =
+            details_event(&RawRecord { external_id: "x".into(), payload: fixture("withdrawal_text_time") }).unwrap();
         assert_eq!(crate::time::to_millis(text_time.time), 1_704_276_672_000);
         assert_eq!(text_time.legs, vec![Leg::sent("SOL", "12.000000001".parse().unwrap())]);
         assert_eq!(text_time.tx_hash, None, "an empty txid is no hash");
@@ -268,7 +265,11 @@ mod tests {
 
     #[test]
     fn unreadable_answers_and_records_say_what_is_wrong() {
-        for (body, words) in [("[]", "`deposits`"), (r#"{"deposits": []}"#, "`withdrawals`"), (r#"{"deposits": [1], "withdrawals": []}"#, "deposits: an entry is not a JSON object")] {
+        for (body, words) in [
+            ("[]", "`deposits`"),
+            (r#"{"deposits": []}"#, "`withdrawals`"),
+            (r#"{"deposits": [1], "withdrawals": []}"#, "deposits: an entry is not a JSON object"),
+        ] {
             let error = records_of_page(body.as_bytes()).unwrap_err();
             assert!(error.contains(words), "{body}: {error}");
         }

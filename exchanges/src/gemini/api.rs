@@ -347,8 +347,13 @@ impl GeminiApi {
     /// Calls the public `endpoint` at `path` (an unsigned GET with no parameters: the candles
     /// of one market), retrying what can be retried, in the public bucket.
     pub fn get(&self, endpoint: Endpoint, path: String) -> Result<Answer, FetchError> {
-        let request =
-            Request { endpoint: endpoint.name(), method: Method::Get, path, params: Vec::new(), costs: endpoint.costs("") };
+        let request = Request {
+            endpoint: endpoint.name(),
+            method: Method::Get,
+            path,
+            params: Vec::new(),
+            costs: endpoint.costs(""),
+        };
         self.client.send(&request)
     }
 

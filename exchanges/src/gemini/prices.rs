@@ -92,8 +92,8 @@ impl GeminiPrices {
 /// The candles of a `candles` answer's body (`[[time ms, open, high, low, close, volume], …]`,
 /// newest first), oldest first.
 pub fn parse_candles(body: &[u8]) -> Result<Vec<Candle>, String> {
-    let rows: Vec<Vec<&RawValue>> =
-        serde_json::from_slice(body).map_err(|e| format!("not a list of candles [time, open, high, low, close, volume]: {e}"))?;
+    let rows: Vec<Vec<&RawValue>> = serde_json::from_slice(body)
+        .map_err(|e| format!("not a list of candles [time, open, high, low, close, volume]: {e}"))?;
     candle_rows(&rows, 1, CloseText::StringOrNumber, 6)
 }
 

@@ -76,7 +76,11 @@ pub fn entries(seed: u64, transactions: &[Transaction]) -> Vec<CryptoEntry> {
         let [(code, amount)] = t.amounts.as_slice() else { continue };
         let Some(network) = network(code) else { continue };
         let mut rng = fastrand::Rng::with_seed(seed ^ t.id.rotate_left(17));
-        let txid = if code == "eth" || code == "usdc" { format!("0x{}", hex_words(&mut rng, 4)) } else { hex_words(&mut rng, 4) };
+        let txid = if code == "eth" || code == "usdc" {
+            format!("0x{}", hex_words(&mut rng, 4))
+        } else {
+            hex_words(&mut rng, 4)
+        };
         let address = match code.as_str() {
             "btc" => format!("bc1q{}", hex(&mut rng, 38)),
             "eth" | "usdc" => format!("0x{}", hex(&mut rng, 40)),
@@ -105,8 +109,7 @@ pub fn page(entries: &[CryptoEntry], offset: usize, limit: usize) -> Response {
     let mut sorted: Vec<&CryptoEntry> = entries.iter().collect();
     sorted.sort_by(|a, b| b.datetime.cmp(&a.datetime).then(b.transaction_id.cmp(&a.transaction_id)));
     let chosen: Vec<&CryptoEntry> = sorted.into_iter().skip(offset).take(limit).collect();
-    let list = |name: &str| -> Vec<serde_json::Value> {
-        chosen.iter().filter(|e| e.list == name).map(|e| e.json()).collect()
-    };
+    let list =
+        |name: &str| -> Vec<serde_json::Value> { chosen.iter().filter(|e| e.list == name).map(|e| e.json()).collect() };
     Response::json_value(200, &serde_json::json!({ "deposits": list("deposits"), "withdrawals": list("withdrawals") }))
 }

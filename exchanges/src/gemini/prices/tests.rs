@@ -9,10 +9,7 @@ fn candles_are_read_exactly_oldest_first_from_numbers() {
                     [1714089600000,67000.1,68050,66900,68038.123456789,0]]"#;
     let candles = parse_candles(body).unwrap();
     let closes: Vec<(i64, String)> = candles.iter().map(|c| (c.open_ms, c.close.to_string())).collect();
-    assert_eq!(
-        closes,
-        [(1_714_089_600_000, "68038.123456789".to_owned()), (1_714_176_000_000, "68012.34".to_owned())]
-    );
+    assert_eq!(closes, [(1_714_089_600_000, "68038.123456789".to_owned()), (1_714_176_000_000, "68012.34".to_owned())]);
 }
 
 #[test]
@@ -46,7 +43,10 @@ mod against_the_simulator {
         let prices = source(&sim.base_url());
         let markets = prices.markets().unwrap().items;
         let symbols: Vec<&str> = markets.iter().map(|m| m.symbol.as_str()).collect();
-        assert!(symbols.contains(&"btcusd") && symbols.contains(&"btceur") && symbols.contains(&"btcgbp"), "{symbols:?}");
+        assert!(
+            symbols.contains(&"btcusd") && symbols.contains(&"btceur") && symbols.contains(&"btcgbp"),
+            "{symbols:?}"
+        );
         assert!(!symbols.contains(&"ethbtc") && !symbols.contains(&"ethgusd"), "{symbols:?}");
         let btcusd = markets.iter().find(|m| m.symbol == "btcusd").unwrap();
         assert_eq!((btcusd.base.as_str(), btcusd.quote.as_str()), ("BTC", "USD"));
