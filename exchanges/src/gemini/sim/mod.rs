@@ -652,6 +652,7 @@ impl Handler for State {
             Endpoint::Transfers => self.transfers(&payload),
             Endpoint::StakingHistory => self.staking_history(&payload),
             Endpoint::StakingBalances => Ok(self.staking_balances()),
+            // Public paths are answered above (candles before `from_path`, which never names them).
             Endpoint::Symbols | Endpoint::Candles => Ok(self.symbols()),
         };
         answer.unwrap_or_else(|response| response)
