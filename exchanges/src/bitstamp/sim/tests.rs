@@ -145,3 +145,28 @@ fn crypto_transactions_repeat_every_crypto_deposit_and_withdrawal_with_a_hash() 
     assert_eq!(got, expected);
     assert_eq!(sim.crypto_transactions().len(), details.len());
 }
+
+#[test]
+fn crypto_transactions_pages_by_offset_newest_first_and_refuses_what_bitstamp_refuses() {
+    let sim = start(small(1_500)).unwrap();
+    let adapter = adapter(&sim, &SimKey::demo());
+    let api = adapter.api();
+    let page = |params: &[(&str, String)]| api.call(Endpoint::CryptoTransactions, params);
+    let all = sim.crypto_transactions();
+    let first = page(&[("limit", "5".into()), ("offset", "0".into())]).unwrap();
+    let second = page(&[("limit", "5".into()), ("offset", "5".into())]).unwrap();
+    let read = |body: &[u8]| crate::bitstamp::crypto_transactions::records_of_page(body).unwrap();
+    let (first, second) = (read(&first.body), read(&second.body));
+    assert_eq!((first.entries, second.entries), (5, 5));
+    let newest = all.iter().map(|e| e.datetime).max().unwrap();
+    assert!(first.records.iter().any(|r| r.external_id.contains(&format!(":{newest}:"))), "newest first");
+    assert!(first.records.iter().all(|r| !second.records.contains(r)), "pages do not overlap");
+    for (params, words) in [
+        (vec![("limit", "1001".to_owned())], "Limit too large"),
+        (vec![("offset", "200001".to_owned())], "Offset too large"),
+        (vec![("limit", "x".to_owned())], "Invalid limit"),
+    ] {
+        let error = page(&params).unwrap_err().to_string();
+        assert!(error.contains(words), "{params:?}: {error}");
+    }
+}
