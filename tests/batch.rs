@@ -42,6 +42,7 @@ impl Office {
             "COINTALLY_COINBASE_BASE_URL",
             "COINTALLY_KRAKEN_BASE_URL",
             "COINTALLY_BITSTAMP_BASE_URL",
+            "COINTALLY_GEMINI_BASE_URL",
         ] {
             cmd.env(name, "http://127.0.0.1:9");
         }

@@ -69,6 +69,27 @@ impl Synced {
     }
 }
 
+/// The simulator's path of `crypto-transactions`.
+const CRYPTO_PATH: &str = "/api/v2/crypto-transactions/";
+
+/// (external id, kind, tx hash, address, network) of a deposit or withdrawal event.
+type Transfer = (String, String, Option<String>, Option<String>, Option<String>);
+
+/// The account's deposits and withdrawals, by external id.
+fn transfers(s: &Synced) -> Vec<Transfer> {
+    let conn = rusqlite::Connection::open(s.sb.ledger()).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT external_id, kind, tx_hash, address, network FROM events
+             WHERE kind IN ('deposit', 'withdrawal') ORDER BY external_id",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 fn totals(summary: &serde_json::Value, field: &str) -> u64 {
     summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
 }
@@ -83,7 +104,11 @@ fn a_full_sync_has_every_record_once_and_the_simulators_balances_and_a_resync_as
     assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
     assert_eq!(s.balances(), sim.balances());
     let served = sim.transactions();
-    assert_eq!(totals(&first, "new_records") as usize, served.len());
+    let crypto = sim.crypto_transactions();
+    assert!(!crypto.is_empty());
+    // Every user transaction and every crypto-transactions entry is stored, and only the
+    // user transactions make events.
+    assert_eq!(totals(&first, "new_records") as usize, served.len() + crypto.len());
     let events = s.events();
     assert_eq!(events.len(), served.len());
     assert_eq!(events.iter().filter(|e| e["kind"] == "trade").count(), served.iter().filter(|t| t.kind == 2).count());
@@ -91,13 +116,15 @@ fn a_full_sync_has_every_record_once_and_the_simulators_balances_and_a_resync_as
         events.iter().filter(|e| e["kind"] == "staking").count(),
         served.iter().filter(|t| t.kind == 27).count()
     );
-    // 2,500 records: three pages of 1,000.
+    // 2,500 records: three pages of 1,000; fewer than 1,000 crypto entries: one page.
     assert_eq!(sim.stats().requests_by_path["/api/v2/user_transactions/"], 3);
+    assert_eq!(sim.stats().requests_by_path[CRYPTO_PATH], 1);
 
-    // Again: nothing new, and one user_transactions call only.
+    // Again: nothing new, and one user_transactions call and one crypto-transactions call only.
     let second = s.ok(&["--json", "sync"]).json();
     assert_eq!(totals(&second, "new_records"), 0, "{second}");
     assert_eq!(sim.stats().requests_by_path["/api/v2/user_transactions/"], 4);
+    assert_eq!(sim.stats().requests_by_path[CRYPTO_PATH], 2);
     assert_eq!(s.events(), events);
 
     // New trades: the next sync fetches them, and only them.
@@ -108,6 +135,60 @@ fn a_full_sync_has_every_record_once_and_the_simulators_balances_and_a_resync_as
 
     let report = s.ok(&["--json", "renormalize"]).json();
     assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+}
+
+#[test]
+fn crypto_deposits_and_withdrawals_carry_their_tx_hash_address_and_network_and_no_event_is_doubled() {
+    let sim = sim::start(config(1_200)).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.ok(&["--json", "sync"]).json();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(first["accounts"][0]["details_waiting"], serde_json::Value::Null, "every detail met its event: {first}");
+    assert_eq!(s.balances(), sim.balances());
+    let served = sim.transactions();
+    assert_eq!(s.events().len(), served.len(), "crypto-transactions made no event of its own");
+
+    let crypto = sim.crypto_transactions();
+    assert!(crypto.len() > 10, "{}", crypto.len());
+    let transfers_now = transfers(&s);
+    for entry in &crypto {
+        let event = transfers_now
+            .iter()
+            .find(|t| t.0 == entry.transaction_id.to_string())
+            .unwrap_or_else(|| panic!("no event for user transaction {}", entry.transaction_id));
+        let kind = if entry.list == "deposits" { "deposit" } else { "withdrawal" };
+        assert_eq!(event.1, kind);
+        assert_eq!(event.2.as_deref(), Some(entry.txid.as_str()), "{entry:?}");
+        assert_eq!(event.3.as_deref(), Some(entry.address.as_str()), "{entry:?}");
+        assert_eq!(event.4.as_deref(), Some(entry.network), "{entry:?}");
+    }
+    // Crypto deposits and withdrawals all have their hash (fiat ones are fiat kinds, never here).
+    assert_eq!(transfers_now.iter().filter(|t| t.2.is_some()).count(), crypto.len());
+    assert_eq!(transfers_now.len(), crypto.len());
+
+    // Re-sync: nothing new, one call of each list, the same ledger.
+    let before = s.events();
+    let second = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&second, "new_records"), 0, "{second}");
+    assert_eq!(sim.stats().requests_by_path[CRYPTO_PATH], 2);
+    assert_eq!(s.events(), before);
+    assert_eq!(transfers(&s), transfers_now);
+
+    // A new crypto deposit: its event and its hash arrive with the next sync, once.
+    let id = sim.insert(0, "btc", "0.12345678".parse().unwrap());
+    let third = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&third, "new_records"), 2, "the user transaction and its crypto entry: {third}");
+    assert_eq!(s.events().len(), served.len() + 1);
+    let new = sim.crypto_transactions().into_iter().find(|e| e.transaction_id == id).unwrap();
+    let stored = transfers(&s).into_iter().find(|t| t.0 == id.to_string()).unwrap();
+    assert_eq!(stored.2, Some(new.txid));
+
+    // renormalize rebuilds the events and attaches the details again.
+    let with_hashes = transfers(&s);
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+    assert_eq!(transfers(&s), with_hashes);
 }
 
 #[test]
@@ -154,6 +235,12 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     s.ok(&["sync", "--quiet"]);
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), target.balances());
+    // The tx hashes, addresses and networks too: every crypto entry (several pages of them)
+    // reached its deposit or withdrawal, in both ledgers alike.
+    let hashed = transfers(&s);
+    assert_eq!(hashed, transfers(&reference));
+    assert!(target.crypto_transactions().len() > 1_000, "crypto-transactions takes more than one page");
+    assert_eq!(hashed.iter().filter(|t| t.2.is_some()).count(), target.crypto_transactions().len());
 }
 
 #[test]
@@ -327,7 +414,9 @@ fn an_export_and_the_api_of_one_account_meet_instead_of_doubling() {
     assert_eq!(s.balances(), sim.balances());
 
     let run = s.ok(&["--json", "sync"]).json();
-    assert_eq!(totals(&run, "new_records") as usize, sim.transactions().len());
+    assert_eq!(totals(&run, "new_records") as usize, sim.transactions().len() + sim.crypto_transactions().len());
+    // The tx hashes of crypto-transactions reach the events the file made.
+    assert_eq!(run["accounts"][0]["details_waiting"], serde_json::Value::Null, "{run}");
     assert_eq!(totals(&run, "new_events"), 0, "the API doubled events of the export: {run}");
     assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
     assert_eq!(s.events().len(), imported.len());
@@ -353,7 +442,9 @@ fn an_older_export_without_ids_and_the_api_of_one_account_meet_instead_of_doubli
     assert_eq!(s.events().len(), imported.len(), "the same file again adds nothing");
 
     let run = s.ok(&["--json", "sync"]).json();
-    assert_eq!(totals(&run, "new_records") as usize, sim.transactions().len());
+    assert_eq!(totals(&run, "new_records") as usize, sim.transactions().len() + sim.crypto_transactions().len());
+    // The tx hashes of crypto-transactions reach the events the file made.
+    assert_eq!(run["accounts"][0]["details_waiting"], serde_json::Value::Null, "{run}");
     assert_eq!(totals(&run, "new_events"), 0, "the API doubled events of the older export: {run}");
     assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
     assert_eq!(s.events().len(), imported.len());

@@ -216,3 +216,49 @@ fn prices_missing_lists_exactly_the_unvalued_legs_and_a_price_file_fills_them() 
     let zzz = values(&sb, "USD").into_values().find(|v| v.source == "file").unwrap();
     assert_eq!((zzz.price, zzz.value), ("0.04".parse().unwrap(), "10".parse().unwrap()));
 }
+
+/// Gemini is the last source: a leg none of the others can price (here they list nothing: each
+/// is pointed at a closed port) is valued from Gemini's daily candle, one request for the
+/// market, and a second run asks nothing.
+#[test]
+fn a_leg_the_other_sources_cannot_price_is_valued_from_geminis_daily_candles() {
+    use cointally_exchanges::prices::Granularity;
+    let gemini = cointally_exchanges::gemini::sim::start(cointally_exchanges::gemini::sim::SimConfig::demo(1)).unwrap();
+    let sb = Sandbox::new();
+    sb.set_env("COINTALLY_GEMINI_BASE_URL", &gemini.base_url());
+    sb.ok(&["init"]);
+    sb.ok(&["account", "add", "kraken", "--label", "w", "--no-key"]);
+    // 200 days ago: inside the simulator's reach (its 1,000 most recent daily candles).
+    let day = Granularity::DAY.millis;
+    let at_ms = Granularity::DAY.floor(cointally_exchanges::sim::now_ms()) - 200 * day + 12 * 3_600_000;
+    let at = cointally_exchanges::time::format_rfc3339(cointally_exchanges::time::from_millis(at_ms));
+    let file = sb.path("w.csv");
+    std::fs::write(&file, format!("{}{at},deposit,,,0.5,BTC,,,,,,,,d1,\n", common::GENERIC_HEADER)).unwrap();
+    sb.ok(&["import", file.to_str().unwrap(), "--account", "w", "--format", "generic"]);
+
+    // The others' failed listings make the run end with an error; the values are kept.
+    let run = sb.run(&["--json", "prices"]);
+    assert_ne!(run.code, 0);
+    let run = run.json();
+    assert_eq!(run["missing"], 0, "{run}");
+    let errors: Vec<String> =
+        run["errors"].as_array().unwrap().iter().map(|e| e.as_str().unwrap().to_owned()).collect();
+    assert!(errors.iter().all(|e| !e.starts_with("gemini")), "{errors:?}");
+    for other in ["coinbase", "binance", "kraken", "bitstamp"] {
+        assert!(errors.iter().any(|e| e.starts_with(other)), "{other} listed no market: {errors:?}");
+    }
+    let usd = values(&sb, "USD");
+    assert_eq!(usd.len(), 1, "{usd:?}");
+    let value = usd.values().next().unwrap();
+    let (what, open) = value.path.rsplit_once('@').unwrap();
+    assert_eq!(what, "gemini:btcusd:1d", "{value:?}");
+    let open: i64 = open.parse().unwrap();
+    assert_eq!(open, Granularity::DAY.floor(at_ms));
+    let close = gemini.market().ohlc("BTC", "USD", open, day).unwrap().close;
+    assert_eq!(value.value, (Decimal::new(5, 1) * close).normalize(), "{value:?}");
+    assert_eq!(gemini.stats().requests_by_path.get("/v2/candles/btcusd/1day"), Some(&1));
+
+    let again = sb.run(&["--json", "prices"]).json();
+    assert_eq!(again["valued"], 0, "{again}");
+    assert_eq!(gemini.stats().requests_by_path.get("/v2/candles/btcusd/1day"), Some(&1));
+}

@@ -7,12 +7,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 /// The base-URL variables every command gets, pointing nowhere, unless a test sets them.
-const UNREACHABLE_BY_DEFAULT: [&str; 5] = [
+const UNREACHABLE_BY_DEFAULT: [&str; 6] = [
     "COINTALLY_BINANCE_BASE_URL",
     "COINTALLY_COINBASE_BASE_URL",
     "COINTALLY_COINBASE_EXCHANGE_BASE_URL",
     "COINTALLY_KRAKEN_BASE_URL",
     "COINTALLY_BITSTAMP_BASE_URL",
+    "COINTALLY_GEMINI_BASE_URL",
 ];
 
 /// A temporary home for one test: its ledger, its config directory, its credentials file.
@@ -66,7 +67,7 @@ impl Sandbox {
         sim
     }
 
-    /// Starts the Binance, Coinbase, Kraken and Bitstamp simulators of world `seed` (demo profile,
+    /// Starts the Binance, Coinbase, Kraken, Bitstamp and Gemini simulators of world `seed` (demo profile,
     /// Binance with `key`/`secret`) and points every price source and the Binance API at them.
     pub fn price_simulators(
         &self,
@@ -104,6 +105,11 @@ impl Sandbox {
         .unwrap();
         self.set_env("COINTALLY_BITSTAMP_BASE_URL", &bitstamp.base_url());
         self.kept.borrow_mut().push(Box::new(bitstamp));
+        // Gemini's daily candles (last of all), kept by the sandbox.
+        let gemini =
+            cointally_exchanges::gemini::sim::start(cointally_exchanges::gemini::sim::SimConfig::demo(seed)).unwrap();
+        self.set_env("COINTALLY_GEMINI_BASE_URL", &gemini.base_url());
+        self.kept.borrow_mut().push(Box::new(gemini));
         (binance, coinbase, kraken)
     }
 

@@ -1,6 +1,6 @@
 //! Bitstamp's complete history, walked for the sync engine.
 //!
-//! # One stream: `user_transactions`
+//! # `user_transactions`: every balance change
 //!
 //! `POST /api/v2/user_transactions/` (<https://www.bitstamp.net/api/>)
 //! lists every balance change of the account on every pair, delisted ones included: deposits,
@@ -11,6 +11,22 @@
 //! that arrive during a walk come after it and are the next page's; a page shorter than 1,000
 //! ends the walk. The cursor is the JSON of the last stored id and its time; a killed walk
 //! resumes after the last committed page, and the next sync asks only what came since.
+//!
+//! # `crypto-transactions`: tx hashes, addresses and networks
+//!
+//! `POST /api/v2/crypto-transactions/` lists the crypto deposits and withdrawals again, with
+//! their tx hash, destination address and network ([`super::crypto_transactions`]). Its entries
+//! have no id, the list takes no time filter and its order is not documented, so each sync walks
+//! it whole from `offset=0`, 1,000 entries a call (its most), until a page shorter than 1,000
+//! (or `offset` would pass 200,000, the most Bitstamp accepts: then a warning). An account
+//! with fewer than 1,000 crypto deposits and withdrawals costs one request a sync. The cursor is
+//! the offset of the next page within the walk, stored with the page: a killed walk resumes there
+//! (entries added meanwhile can only shift entries to later offsets or add them at the end, so
+//! none is skipped, and a record seen twice is stored once: records are keyed by content). Its
+//! records make no events: they are details the ledger attaches to the `user_transactions`
+//! deposit or withdrawal they repeat. A key Bitstamp refuses this list (a sub-account's key:
+//! the list is for main accounts only; a key without its permission) gives a warning, not a
+//! failed sync: the money is all in `user_transactions`.
 //!
 //! # Key check
 //!
@@ -23,6 +39,7 @@ use serde_json::value::RawValue;
 
 use super::api::{BitstampApi, Endpoint, malformed};
 use super::assets::canonical_asset;
+use super::crypto_transactions::{CRYPTO_TRANSACTIONS, records_of_page};
 use super::normalize::{USER_TRANSACTIONS, read_transaction};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::parse_amount;
@@ -31,6 +48,8 @@ use crate::http::FetchError;
 
 /// Records per `user_transactions` call (Bitstamp's maximum).
 pub const PAGE_SIZE: usize = 1000;
+/// The highest `offset` `crypto-transactions` accepts.
+pub const MAX_CRYPTO_OFFSET: u64 = 200_000;
 /// Bitstamp opened in August 2011: where coverage of a complete walk begins.
 pub const LAUNCH_MS: i64 = 1_312_156_800_000;
 
@@ -55,6 +74,16 @@ struct Cursor {
     /// `--since` of a walk that has stored nothing yet, ms.
     #[serde(skip_serializing_if = "Option::is_none")]
     since_ms: Option<i64>,
+}
+
+/// Where a walk of `crypto-transactions` stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+struct CryptoCursor {
+    /// The offset of the next page.
+    offset: u64,
+    /// Whether a walk is under way (a stored cursor with `walking` resumes; else a new walk).
+    walking: bool,
 }
 
 /// One account balance as `account_balances` sends it.
@@ -144,6 +173,59 @@ impl BitstampAdapter {
     }
 }
 
+impl BitstampAdapter {
+    fn fetch_crypto_transactions(&self, text: &str) -> Result<Page, FetchError> {
+        let c: CryptoCursor = cursor::decode(text).ok_or_else(|| {
+            malformed(Endpoint::CryptoTransactions, format!("cursor {text:?} is not a crypto-transactions cursor"))
+        })?;
+        let params = [("limit", PAGE_SIZE.to_string()), ("offset", c.offset.to_string())];
+        let finished = CryptoCursor { offset: 0, walking: false };
+        let answer = match self.api.call(Endpoint::CryptoTransactions, &params) {
+            Ok(answer) => answer,
+            Err(FetchError::Auth { message, .. }) => {
+                return Ok(Page {
+                    records: Vec::new(),
+                    pending: Vec::new(),
+                    cursor: cursor::encode(&finished),
+                    done: true,
+                    covered: None,
+                    progress: Progress::Unknown,
+                    requests: 1,
+                    retries: 0,
+                    warnings: vec![format!(
+                        "crypto-transactions: Bitstamp refused the list of tx hashes ({message}); deposits and \
+                         withdrawals are all there from user_transactions, without their tx hash and address"
+                    )],
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let page = records_of_page(&answer.body).map_err(|reason| malformed(Endpoint::CryptoTransactions, reason))?;
+        let next_offset = c.offset + page.entries as u64;
+        let mut warnings = Vec::new();
+        let mut done = page.entries < PAGE_SIZE;
+        if !done && next_offset > MAX_CRYPTO_OFFSET {
+            warnings.push(format!(
+                "crypto-transactions: Bitstamp lists no entries past offset {MAX_CRYPTO_OFFSET}; \
+                 entries beyond it have no tx hash in the ledger"
+            ));
+            done = true;
+        }
+        let next = if done { finished } else { CryptoCursor { offset: next_offset, walking: true } };
+        Ok(Page {
+            records: page.records,
+            pending: Vec::new(),
+            cursor: cursor::encode(&next),
+            done,
+            covered: None,
+            progress: Progress::Unknown,
+            requests: answer.attempts,
+            retries: answer.attempts.saturating_sub(1),
+            warnings,
+        })
+    }
+}
+
 /// The id of a record and its time (when readable), for the walk.
 fn id_and_time(payload: &str) -> Result<(u64, Option<i64>), String> {
     #[derive(Deserialize)]
@@ -189,10 +271,18 @@ impl Adapter for BitstampAdapter {
     }
 
     fn streams(&self, _known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
-        Ok(vec![Stream::new(USER_TRANSACTIONS, "")])
+        Ok(vec![Stream::new(USER_TRANSACTIONS, ""), Stream::new(CRYPTO_TRANSACTIONS, "")])
     }
 
     fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
+        if stream.endpoint == CRYPTO_TRANSACTIONS {
+            // No time filter: `--since` does not apply; a walk under way resumes, else a new one.
+            let cursor = match (plan.full, stored.and_then(cursor::decode::<CryptoCursor>)) {
+                (false, Some(c)) if c.walking => c,
+                _ => CryptoCursor { offset: 0, walking: true },
+            };
+            return Ok(cursor::encode(&cursor));
+        }
         if stream.endpoint != USER_TRANSACTIONS {
             return Err(FetchError::Setup { exchange: "bitstamp".into(), reason: format!("unknown stream {stream}") });
         }
@@ -204,6 +294,9 @@ impl Adapter for BitstampAdapter {
     }
 
     fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
+        if stream.endpoint == CRYPTO_TRANSACTIONS {
+            return self.fetch_crypto_transactions(cursor);
+        }
         if stream.endpoint != USER_TRANSACTIONS {
             return Err(FetchError::Setup { exchange: "bitstamp".into(), reason: format!("unknown stream {stream}") });
         }
@@ -276,6 +369,64 @@ mod tests {
         let resumed = Cursor { last_id: Some(7), at_ms: Some(1), since_ms: None };
         let page = adapter.fetch_page(&stream, &cursor::encode(&resumed)).unwrap();
         assert_eq!(page.records.iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["8"]);
+    }
+
+    fn crypto_page(count: usize) -> String {
+        let deposits: Vec<String> = (0..count)
+            .map(|i| {
+                format!(
+                    r#"{{"currency": "btc", "amount": "0.{:08}", "datetime": {}, "txid": "t{i}", "destinationAddress": "a", "network": "bitcoin"}}"#,
+                    i + 1,
+                    1_700_000_000 + i
+                )
+            })
+            .collect();
+        format!(r#"{{"deposits": [{}], "withdrawals": []}}"#, deposits.join(","))
+    }
+
+    #[test]
+    fn crypto_transactions_are_walked_whole_by_offset_and_a_killed_walk_resumes() {
+        let server = TestServer::start(|n, _| Reply::json(200, &crypto_page(if n == 0 { 1000 } else { 2 })));
+        let adapter = adapter_on(&server.url());
+        let stream = Stream::new(CRYPTO_TRANSACTIONS, "");
+        let plan = SyncPlan { full: false, since_ms: Some(1_800_000_000_000) };
+        let first = adapter.start(&stream, None, &plan).unwrap();
+        let page = adapter.fetch_page(&stream, &first).unwrap();
+        assert_eq!(page.records.len(), 1000);
+        assert!(!page.done);
+        assert_eq!(page.covered, None, "details prove no span of the history");
+        // Killed here: the next sync resumes at the stored offset.
+        let resumed = adapter.start(&stream, Some(&page.cursor), &plan).unwrap();
+        assert_eq!(resumed, page.cursor);
+        let last = adapter.fetch_page(&stream, &resumed).unwrap();
+        assert_eq!(last.records.len(), 2);
+        assert!(last.done);
+        let seen = server.seen();
+        assert_eq!(seen[0].body, "limit=1000&offset=0");
+        assert_eq!(seen[1].body, "limit=1000&offset=1000");
+        // A finished walk starts again from the first entry (no id, no time filter to go by).
+        let again = adapter.start(&stream, Some(&last.cursor), &plan).unwrap();
+        assert_eq!(cursor::decode::<CryptoCursor>(&again).unwrap(), CryptoCursor { offset: 0, walking: true });
+        assert!(last.records.iter().all(|r| r.external_id.starts_with("deposits:btc:")));
+    }
+
+    #[test]
+    fn a_key_refused_crypto_transactions_gives_a_warning_not_a_failed_sync() {
+        let server = TestServer::start(|_, _| {
+            Reply::json(403, r#"{"status": "error", "reason": "No permission found", "code": "API0003"}"#)
+        });
+        let adapter = adapter_on(&server.url());
+        let stream = Stream::new(CRYPTO_TRANSACTIONS, "");
+        let start = adapter.start(&stream, None, &SyncPlan { full: false, since_ms: None }).unwrap();
+        let page = adapter.fetch_page(&stream, &start).unwrap();
+        assert!(page.done);
+        assert!(page.records.is_empty());
+        assert_eq!(page.warnings.len(), 1);
+        assert!(page.warnings[0].contains("API0003"), "{}", page.warnings[0]);
+        // The user_transactions stream still fails on such a refusal (the money is there).
+        let user = Stream::new(USER_TRANSACTIONS, "");
+        let start = adapter.start(&user, None, &SyncPlan { full: false, since_ms: None }).unwrap();
+        assert!(matches!(adapter.fetch_page(&user, &start), Err(FetchError::Auth { .. })));
     }
 
     #[test]

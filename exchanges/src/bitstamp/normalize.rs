@@ -1,4 +1,5 @@
-//! Stored `user_transactions` records → events. Pure: no network, no key.
+//! Stored `user_transactions` records → events (and `crypto-transactions` records → details
+//! records, read by [`super::crypto_transactions`]). Pure: no network, no key.
 //!
 //! A record (<https://www.bitstamp.net/api/>)
 //! is a JSON object with `id`, `datetime` (UTC, `YYYY-MM-DD HH:MM:SS.ffffff`), `type` (a number,
@@ -99,6 +100,9 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
         external_id: record.external_id.clone(),
         reason,
     };
+    if stream.endpoint == super::crypto_transactions::CRYPTO_TRANSACTIONS {
+        return super::crypto_transactions::details_event(record).map(|event| vec![event]).map_err(error);
+    }
     if stream.endpoint != USER_TRANSACTIONS {
         return Err(error(format!("unknown Bitstamp endpoint {:?}", stream.endpoint)));
     }

@@ -88,6 +88,9 @@ pub enum Endpoint {
     StakingHistory,
     /// `POST /v1/balances/staking`: balances held in staking.
     StakingBalances,
+    /// `GET /v2/candles/{symbol}/{time_frame}`: a market's most recent candles (public), for the
+    /// price source; not in [`Endpoint::ALL`] (its path is the prefix the symbol follows).
+    Candles,
 }
 
 impl Endpoint {
@@ -112,17 +115,21 @@ impl Endpoint {
             Endpoint::Transfers => "transfers",
             Endpoint::StakingHistory => "staking/history",
             Endpoint::StakingBalances => "balances/staking",
+            Endpoint::Candles => "candles",
         }
     }
 
-    /// The path after the base URL.
+    /// The path after the base URL (for [`Endpoint::Candles`], the prefix `/v2/candles`).
     pub fn path(self) -> String {
-        format!("/v1/{}", self.name())
+        match self {
+            Endpoint::Candles => "/v2/candles".to_owned(),
+            _ => format!("/v1/{}", self.name()),
+        }
     }
 
     /// Whether the call is signed.
     pub fn private(self) -> bool {
-        self != Endpoint::Symbols
+        !matches!(self, Endpoint::Symbols | Endpoint::Candles)
     }
 
     /// The endpoint at this path.
@@ -220,7 +227,8 @@ impl Protocol for GeminiProtocol {
     }
 
     fn prepare(&self, request: &Request) -> Result<Prepared, FetchError> {
-        let private = Endpoint::from_path(&request.path).is_none_or(Endpoint::private);
+        let candles = request.path.starts_with(&format!("{}/", Endpoint::Candles.path()));
+        let private = !candles && Endpoint::from_path(&request.path).is_none_or(Endpoint::private);
         if !private {
             return Ok(Prepared { query: encode_query(&request.params), body: None, headers: Vec::new() });
         }
@@ -334,6 +342,19 @@ impl GeminiApi {
         } else {
             self.client.send(&request)
         }
+    }
+
+    /// Calls the public `endpoint` at `path` (an unsigned GET with no parameters: the candles
+    /// of one market), retrying what can be retried, in the public bucket.
+    pub fn get(&self, endpoint: Endpoint, path: String) -> Result<Answer, FetchError> {
+        let request = Request {
+            endpoint: endpoint.name(),
+            method: Method::Get,
+            path,
+            params: Vec::new(),
+            costs: endpoint.costs(""),
+        };
+        self.client.send(&request)
     }
 
     /// The account label this handle was made for.

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use crate::adapter::{Adapter, Connect};
-use crate::http::{Clock, FetchError, Limiter};
+use crate::http::{ClientConfig, Clock, FetchError, Limiter};
+use crate::prices::CandleSource;
 use crate::rows::CsvFormat;
 
 use super::adapter::GeminiAdapter;
@@ -24,3 +25,12 @@ pub fn connect(c: Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError> {
 /// Gemini's export files: the transaction history.
 pub const CSV: &[CsvFormat] =
     &[CsvFormat { name: "gemini", matches: super::csv::matches, reader: || Box::new(super::csv::Reader) }];
+
+/// Gemini's public daily candles (USD, EUR and GBP markets) as a price source.
+pub fn prices(
+    base_url: Option<&str>,
+    config: ClientConfig,
+    clock: Arc<dyn Clock>,
+) -> Result<Box<dyn CandleSource>, FetchError> {
+    Ok(Box::new(super::prices::GeminiPrices::new(base_url, config, clock)?))
+}

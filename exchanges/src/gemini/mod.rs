@@ -5,7 +5,8 @@
 //! error reasons, the private and public request budgets); [`adapter`] walks `transfers` and
 //! `mytrades` per symbol for the sync engine; [`normalize`] turns the stored records into
 //! events; [`csv`] reads Gemini's transaction history file; [`assets`] splits symbols (`ethgusd` → ETH/GUSD); [`sim`] is a local Gemini to test
-//! against, offered by [`sandbox`] as `sandbox serve --exchange gemini`.
+//! against, offered by [`sandbox`] as `sandbox serve --exchange gemini`; [`prices`] is its
+//! public daily candles as a price source (USD, EUR and GBP markets).
 
 pub mod adapter;
 pub mod api;
@@ -14,6 +15,7 @@ pub mod auth;
 pub mod connect;
 pub mod csv;
 pub mod normalize;
+pub mod prices;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 #[cfg(feature = "sandbox")]

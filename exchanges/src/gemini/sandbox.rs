@@ -24,6 +24,7 @@ fn serve(port: u16, seed: u64) -> std::io::Result<Serving> {
         format!("API key:    {}", key.api_key),
         format!("API secret: {} (the public test value of Gemini's signing example)", key.secret),
         "Budget: private calls in bursts of 5, 10 a second, as Gemini documents".to_owned(),
+        "Public candles: GET /v2/candles/{symbol}/{time_frame}, for `cointally prices` (the same base URL)".to_owned(),
         String::new(),
         "Try it in another terminal:".to_owned(),
         format!("  export COINTALLY_GEMINI_BASE_URL={url}"),

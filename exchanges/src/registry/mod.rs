@@ -210,7 +210,9 @@ pub static ENTRIES: &[Entry] = &[
         }),
         normalize: Some(gemini::normalize::normalize),
         csv: gemini::connect::CSV,
-        prices: None,
+        // Last: after Coinbase Exchange, Binance, Kraken and Bitstamp. Its daily candles (the
+        // only time frame whose reach covers past years) price what those do not list.
+        prices: Some(PriceSource { rank: 4, open: gemini::connect::prices }),
         keys: PLAIN_KEYS,
         us_broker: true,
     },

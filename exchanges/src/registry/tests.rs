@@ -118,17 +118,19 @@ fn open_sources_gives_coinbase_binance_then_kraken_at_their_base_urls() {
     let coinbase = coinbase_sim::start(CoinbaseSimConfig::demo(1)).unwrap();
     let kraken = crate::kraken::sim::start(crate::kraken::sim::SimConfig::demo(1)).unwrap();
     let bitstamp = crate::bitstamp::sim::start(crate::bitstamp::sim::SimConfig::demo(1)).unwrap();
+    let gemini = crate::gemini::sim::start(crate::gemini::sim::SimConfig::demo(1)).unwrap();
     let urls = |name: &str| match name {
         "binance" => Some(binance.base_url()),
         "coinbase" => Some(coinbase.base_url()),
         "kraken" => Some(kraken.base_url()),
         "bitstamp" => Some(bitstamp.base_url()),
+        "gemini" => Some(gemini.base_url()),
         _ => None,
     };
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(1_709_373_600_000));
     let sources = open_sources(&urls, &ClientConfig::default(), clock).unwrap();
     let names: Vec<&str> = sources.iter().map(|source| source.name()).collect();
-    assert_eq!(names, ["coinbase", "binance", "kraken", "bitstamp"]);
+    assert_eq!(names, ["coinbase", "binance", "kraken", "bitstamp", "gemini"]);
     assert!(sources[0].markets().unwrap().items.iter().any(|market| market.symbol == "BTC-USD"));
     assert!(sources[1].markets().unwrap().items.iter().any(|market| market.symbol == "BTCUSDT"));
     assert_eq!(coinbase.stats().requests_by_path.get("/products"), Some(&1));
@@ -137,9 +139,11 @@ fn open_sources_gives_coinbase_binance_then_kraken_at_their_base_urls() {
     assert_eq!(kraken.stats().requests_by_path.get("/0/public/AssetPairs"), Some(&1));
     assert!(sources[3].markets().unwrap().items.iter().any(|market| market.symbol == "btcgbp"));
     assert_eq!(bitstamp.stats().requests_by_path.get("/api/v2/markets/"), Some(&1));
+    assert!(sources[4].markets().unwrap().items.iter().any(|market| market.symbol == "btcgbp"));
+    assert_eq!(gemini.stats().requests_by_path.get("/v1/symbols"), Some(&1));
     // Without overrides: production URLs (nothing is sent here).
     let production = open_sources(&|_| None, &ClientConfig::default(), Arc::new(SystemClock)).unwrap();
-    assert_eq!(production.len(), 4);
+    assert_eq!(production.len(), 5);
     let bad = open_sources(&|_| Some("not a url".to_owned()), &ClientConfig::default(), Arc::new(SystemClock));
     assert!(matches!(bad, Err(FetchError::Setup { .. })));
 }

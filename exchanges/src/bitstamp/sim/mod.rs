@@ -3,7 +3,9 @@
 //! [`start`] generates the person's Bitstamp account ([`history`], on the shared market of
 //! [`crate::sim::generate`]) and serves it on `127.0.0.1`: `POST /api/v2/user_transactions/`
 //! (`offset` up to 200,000, `limit` up to 1,000, `sort`, `since_id` inclusive, which sets the
-//! limit to 1,000, `since_timestamp`, `until_timestamp`) and `POST /api/v2/account_balances/`,
+//! limit to 1,000, `since_timestamp`, `until_timestamp`), `POST /api/v2/crypto-transactions/`
+//! (`offset`, `limit`; the crypto deposits and withdrawals again with tx hashes, in [`crypto`])
+//! and `POST /api/v2/account_balances/`,
 //! with the v2 authentication checked ([`super::auth`]: the key, the signature over the host
 //! as received, a UUID nonce never reused, a timestamp within 150 seconds), Bitstamp's error
 //! bodies (`{"status": "error", "reason": …, "code": "API0005"}`), its request budget as a
@@ -13,6 +15,7 @@
 //! [`BitstampSim::balances`] says what a complete import must end with;
 //! [`BitstampSim::add_trades`] and [`BitstampSim::insert`] add records between syncs.
 
+pub mod crypto;
 pub mod history;
 pub mod market;
 #[cfg(test)]
@@ -142,6 +145,8 @@ struct Nonces {
 }
 
 struct State {
+    /// The seed (tx hashes and addresses are drawn from it).
+    seed: u64,
     key: SimKey,
     secret: Secret,
     generator: Mutex<Generator>,
@@ -175,6 +180,7 @@ pub fn start(config: SimConfig) -> io::Result<BitstampSim> {
         FixedWindow::new(budget.limit, i64::try_from(budget.window_seconds * 1000).unwrap_or(i64::MAX))
     };
     let state = Arc::new(State {
+        seed: config.seed,
         secret: Secret::new(config.key.secret.clone()),
         key: config.key,
         generator: Mutex::new(generator),
@@ -217,6 +223,12 @@ impl BitstampSim {
         self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).transactions.clone()
     }
 
+    /// Every `crypto-transactions` entry (derived from the crypto deposits and withdrawals).
+    pub fn crypto_transactions(&self) -> Vec<crypto::CryptoEntry> {
+        let generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        crypto::entries(self.state.seed, &generator.transactions)
+    }
+
     /// Adds `count` trades now; returns how many were added.
     pub fn add_trades(&self, count: usize) -> usize {
         let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
@@ -250,7 +262,8 @@ impl BitstampSim {
         let count = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).transactions.len();
         format!(
             "A simulated Bitstamp is listening on {url} with a generated account of {count} user transactions, \
-             served by POST /api/v2/user_transactions/ and /api/v2/account_balances/ with Bitstamp's v2 \
+             served by POST /api/v2/user_transactions/, /api/v2/crypto-transactions/ (tx hashes of its crypto \
+             deposits and withdrawals) and /api/v2/account_balances/ with Bitstamp's v2 \
              authentication, pages, errors and request budget ({budget:?}), and its public GET /api/v2/markets/ and \
              /api/v2/ohlc/{{pair}}/ candles. Nothing here touches the real Bitstamp.",
             url = self.base_url(),
@@ -384,6 +397,27 @@ impl State {
         Response::json(200, format!("[{}]", page.join(", ")))
     }
 
+    fn crypto_transactions(&self, params: &[(String, String)]) -> Response {
+        let number = |name: &str| param(params, name).map(str::parse::<i64>);
+        let bad = |code: &str, reason: &str| {
+            Response::json_value(400, &serde_json::json!({ "status": "error", "reason": reason, "code": code }))
+        };
+        let offset = match number("offset") {
+            None => 0,
+            Some(Ok(value)) if (0..=MAX_OFFSET as i64).contains(&value) => value as usize,
+            Some(Ok(value)) if value > MAX_OFFSET as i64 => return bad("400.010", "Offset too large"),
+            Some(_) => return bad("400.010", "Invalid offset"),
+        };
+        let limit = match number("limit") {
+            None => 100,
+            Some(Ok(value)) if (1..=1000).contains(&value) => value as usize,
+            Some(Ok(value)) if value > 1000 => return bad("400.011", "Limit too large"),
+            Some(_) => return bad("400.011", "Invalid limit"),
+        };
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        crypto::page(&crypto::entries(self.seed, &generator.transactions), offset, limit)
+    }
+
     fn account_balances(&self) -> Response {
         let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
         let rows: Vec<serde_json::Value> = generator
@@ -452,6 +486,7 @@ impl Handler for State {
         let params = decode_pairs(&request.body_text());
         match endpoint {
             Endpoint::UserTransactions => self.user_transactions(&params),
+            Endpoint::CryptoTransactions => self.crypto_transactions(&params),
             Endpoint::AccountBalances => self.account_balances(),
             // Public paths are answered above; from_path never names them.
             Endpoint::Markets | Endpoint::Ohlc => error(405, "400.018", "Use GET for market data."),

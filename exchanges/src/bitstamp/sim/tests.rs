@@ -104,3 +104,69 @@ fn the_budget_refuses_what_is_over_it_and_the_client_waits_instead() {
     assert_eq!(sim.stats().rate_limited, 0);
     assert_eq!(sim.stats().requests_by_path["/api/v2/account_balances/"], 7);
 }
+
+#[test]
+fn crypto_transactions_repeat_every_crypto_deposit_and_withdrawal_with_a_hash() {
+    use crate::bitstamp::crypto_transactions::CRYPTO_TRANSACTIONS;
+    let sim = start(small(1_500)).unwrap();
+    let adapter = adapter(&sim, &SimKey::demo());
+    let stream = Stream::new(CRYPTO_TRANSACTIONS, "");
+    let plan = SyncPlan { full: false, since_ms: None };
+    let mut cursor = adapter.start(&stream, None, &plan).unwrap();
+    let mut details = Vec::new();
+    loop {
+        let page = adapter.fetch_page(&stream, &cursor).unwrap();
+        for record in &page.records {
+            details.extend(normalize(&stream, record).unwrap());
+        }
+        cursor = page.cursor;
+        if page.done {
+            break;
+        }
+    }
+    let mut expected: Vec<(String, String)> = sim
+        .transactions()
+        .iter()
+        .filter(|t| matches!(t.kind, 0 | 1) && !matches!(t.amounts[0].0.as_str(), "usd" | "eur" | "gbp"))
+        .map(|t| (t.amounts[0].0.to_ascii_uppercase(), t.amounts[0].1.abs().normalize().to_string()))
+        .collect();
+    assert!(expected.len() > 20, "the account moves crypto on chain: {}", expected.len());
+    let mut got: Vec<(String, String)> = details
+        .iter()
+        .map(|e| {
+            assert!(e.is_details());
+            assert!(e.tx_hash.as_ref().is_some_and(|h| h.len() >= 64), "{e:?}");
+            assert!(e.address.is_some() && e.network.is_some(), "{e:?}");
+            (e.legs[0].asset.clone(), e.legs[0].amount.abs().normalize().to_string())
+        })
+        .collect();
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+    assert_eq!(sim.crypto_transactions().len(), details.len());
+}
+
+#[test]
+fn crypto_transactions_pages_by_offset_newest_first_and_refuses_what_bitstamp_refuses() {
+    let sim = start(small(1_500)).unwrap();
+    let adapter = adapter(&sim, &SimKey::demo());
+    let api = adapter.api();
+    let page = |params: &[(&str, String)]| api.call(Endpoint::CryptoTransactions, params);
+    let all = sim.crypto_transactions();
+    let first = page(&[("limit", "5".into()), ("offset", "0".into())]).unwrap();
+    let second = page(&[("limit", "5".into()), ("offset", "5".into())]).unwrap();
+    let read = |body: &[u8]| crate::bitstamp::crypto_transactions::records_of_page(body).unwrap();
+    let (first, second) = (read(&first.body), read(&second.body));
+    assert_eq!((first.entries, second.entries), (5, 5));
+    let newest = all.iter().map(|e| e.datetime).max().unwrap();
+    assert!(first.records.iter().any(|r| r.external_id.contains(&format!(":{newest}:"))), "newest first");
+    assert!(first.records.iter().all(|r| !second.records.contains(r)), "pages do not overlap");
+    for (params, words) in [
+        (vec![("limit", "1001".to_owned())], "Limit too large"),
+        (vec![("offset", "200001".to_owned())], "Offset too large"),
+        (vec![("limit", "x".to_owned())], "Invalid limit"),
+    ] {
+        let error = page(&params).unwrap_err().to_string();
+        assert!(error.contains(words), "{params:?}: {error}");
+    }
+}

@@ -11,10 +11,12 @@
 //! (seconds or milliseconds); errors `{"result":"error","reason":…,"message":…}`. The private
 //! budget is a decaying counter (bursts of 5, 10 a second; optionally faster:
 //! [`Limits::Scaled`]) answering HTTP 429 `RateLimit` when full; the server's injected faults
-//! come on top. [`GeminiSim::balances`] says what a complete import must end with.
+//! come on top. Its public candles (`GET /v2/candles/{symbol}/{time_frame}`, in [`market`])
+//! price from the same generated market, unmetered. [`GeminiSim::balances`] says what a complete import must end with.
 
 pub mod export;
 pub mod history;
+pub mod market;
 #[cfg(test)]
 mod tests;
 
@@ -619,6 +621,14 @@ impl Handler for State {
     fn handle(&self, request: &Request) -> Response {
         let now = now_ms();
         self.count(&request.path);
+        let candles = format!("{}/", Endpoint::Candles.path());
+        if let Some(rest) = request.path.strip_prefix(&candles) {
+            return if request.method == "GET" {
+                market::candles(&self.market, rest, now)
+            } else {
+                error(405, "InvalidMethod", "GET only")
+            };
+        }
         let Some(endpoint) = Endpoint::from_path(&request.path) else {
             return error(404, "InvalidEndpoint", "no such endpoint");
         };
@@ -642,7 +652,8 @@ impl Handler for State {
             Endpoint::Transfers => self.transfers(&payload),
             Endpoint::StakingHistory => self.staking_history(&payload),
             Endpoint::StakingBalances => Ok(self.staking_balances()),
-            Endpoint::Symbols => Ok(self.symbols()),
+            // Public paths are answered above (candles before `from_path`, which never names them).
+            Endpoint::Symbols | Endpoint::Candles => Ok(self.symbols()),
         };
         answer.unwrap_or_else(|response| response)
     }
