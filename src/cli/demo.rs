@@ -3,7 +3,7 @@
 //! It creates a fresh ledger in a new temporary directory (kept, so the newcomer can explore
 //! it; its path is printed) or at `--ledger`, adds a few accounts, imports the bundled sample
 //! files (embedded in the binary), starts every bundled exchange simulator of the registry on
-//! 127.0.0.1 (Binance, Kraken, Coinbase, Gemini, Bitstamp, Bitfinex, Binance.US) and syncs their
+//! 127.0.0.1 (Binance, Kraken, Coinbase, Gemini, Bitstamp, Bitfinex, Binance.US, KuCoin, OKX, Bybit) and syncs their
 //! generated accounts through the real API clients, imports the person's self-custody wallet
 //! (the other side of the simulated accounts' transfers), values every leg from the
 //! simulators' candles, and prints balances, the 2025 tax report, writes every export
@@ -62,12 +62,6 @@ struct Simulated {
 fn start_simulators() -> anyhow::Result<Vec<Simulated>> {
     let mut started = Vec::new();
     for exchange in Exchange::ALL {
-        // Bybit's demo account does not yet re-sync clean (a second demo run on the same ledger
-        // finds its balances off: a known problem, see the README's Bybit section), so the demo
-        // leaves it out; `sandbox serve --exchange bybit` still serves it.
-        if exchange == Exchange::Bybit {
-            continue;
-        }
         if let Some(simulator) = simulators::simulator(exchange) {
             let sim = (simulator.demo)(SEED)?;
             let title = registry::entry(exchange).title;

@@ -42,7 +42,7 @@ struct Demo(BybitSim, SimKey);
 
 fn demo(seed: u64) -> std::io::Result<Box<dyn DemoSim>> {
     let key = SimKey::demo();
-    let profile = BybitProfile::demo(crate::sim::now_ms());
+    let profile = BybitProfile::demo();
     let sim = sim::start(SimConfig { profile, budget: None, ..SimConfig::recent(seed, 0) })?;
     Ok(Box::new(Demo(sim, key)))
 }

@@ -34,11 +34,15 @@ impl BybitProfile {
         BybitProfile { start_ms: now_ms - 600 * DAY_MS, end_ms: now_ms - 3_600_000, records }
     }
 
-    /// The demo's: about 200 records in 2025 (inside the demo market), less what is older than
-    /// the two years the API reaches back from `now_ms`.
-    pub fn demo(now_ms: i64) -> BybitProfile {
-        let start_ms = 1_735_689_600_000_i64.max(now_ms - 700 * DAY_MS); // 2025-01-01
-        BybitProfile { start_ms, end_ms: 1_767_225_599_999_i64.max(start_ms + DAY_MS), records: 200 }
+    /// The demo's: about 200 records in 2025 (inside the demo market), the same on every run.
+    ///
+    /// It depends on nothing but constants: `cointally demo` run again on the same ledger must
+    /// meet the same account. (It once started at "now less 700 days", so every run generated
+    /// a history shifted by the time elapsed — other times, other prices, other amounts under
+    /// the same ids — and a second demo run found the ledger's balances off the simulator's.)
+    pub fn demo() -> BybitProfile {
+        // 2025-01-01T00:00:00Z ..= 2025-12-31T23:59:59.999Z
+        BybitProfile { start_ms: 1_735_689_600_000, end_ms: 1_767_225_599_999, records: 200 }
     }
 }
 

@@ -102,3 +102,21 @@ fn a_classic_account_walks_no_transaction_log_and_is_warned_and_a_withdraw_key_i
     assert!(warnings.iter().any(|(_, text)| text.contains("classic")), "{warnings:?}");
     assert!(warnings.iter().any(|(_, text)| text.contains("two years")), "{warnings:?}");
 }
+
+#[test]
+fn the_demo_account_is_the_same_on_every_run_whatever_the_clock_says() {
+    // A second `cointally demo` on one ledger met another account when the demo's history
+    // started at "now less 700 days" (4 balance mismatches): two starts a moment apart must
+    // serve the very same records, all of them in 2025.
+    let demo = || start(SimConfig { profile: BybitProfile::demo(), budget: None, ..SimConfig::recent(1, 0) }).unwrap();
+    let first = demo();
+    std::thread::sleep(Duration::from_millis(20));
+    let second = demo();
+    assert_eq!(first.log(), second.log());
+    assert_eq!(first.movements(), second.movements());
+    assert_eq!(first.balances(), second.balances());
+    let (from, to) = (1_735_689_600_000_i64, 1_767_225_600_000_i64);
+    assert!(first.log().len() > 100, "{} log entries", first.log().len());
+    assert!(first.log().iter().all(|e| (from..to).contains(&e.time_ms)));
+    assert!(first.movements().iter().all(|m| (from..to).contains(&m.time_ms)));
+}
