@@ -266,3 +266,42 @@ fn an_unknown_log_type_is_kept_as_unknown_with_its_leg_and_never_stops_the_sync(
     assert_eq!(unknown.len(), 1);
     assert_eq!(unknown[0]["external_id"], format!("log-{id}"));
 }
+
+#[test]
+fn a_log_file_and_the_api_of_one_account_meet_instead_of_doubling_whichever_comes_first() {
+    let sim = sim::start(short(300, None)).unwrap();
+    let log = sim.log();
+    let movements_done = sim.movements().iter().filter(|m| m.ok).count();
+    assert!(log.len() > 100 && movements_done > 10, "{} log entries, {movements_done} movements", log.len());
+
+    // The file first: every log entry, detected from the header; then the sync adds only what
+    // is not in the log (deposits, withdrawals, the funding side of transfers).
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let file = s.sb.path("bybit-transaction-log.csv");
+    std::fs::write(&file, sim.log_csv()).unwrap();
+    let import = s.ok(&["--json", "import", file.to_str().unwrap(), "--account", "main"]).json();
+    assert_eq!(import[0]["format"], "bybit-log", "{import}");
+    assert_eq!(import[0]["new_events"].as_u64().unwrap() as usize, log.len(), "{import}");
+    let run = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(totals(&run, "new_events") as usize, movements_done, "the API doubled the file: {run}");
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert_eq!(s.events().len(), sim.event_count());
+    assert_eq!(s.balances(), sim.balances());
+    // The same file again: nothing.
+    let again = s.ok(&["--json", "import", file.to_str().unwrap(), "--account", "main"]).json();
+    assert_eq!(again[0]["new_events"], 0, "{again}");
+
+    // The sync first: the file then adds nothing, and the ledger is the same.
+    let t = Synced::new(&sim, &SimKey::demo());
+    t.ok(&ADD_ACCOUNT);
+    t.ok(&["--quiet", "sync", "--since", &since_50_days()]);
+    let synced = t.events();
+    let file = t.sb.path("bybit-transaction-log.csv");
+    std::fs::write(&file, sim.log_csv()).unwrap();
+    let import = t.ok(&["--json", "import", file.to_str().unwrap(), "--account", "main"]).json();
+    assert_eq!(import[0]["new_events"], 0, "the file doubled the API: {import}");
+    assert_eq!(import[0]["existing_events"].as_u64().unwrap() as usize, log.len(), "{import}");
+    assert_eq!(t.events(), synced);
+    assert_eq!(t.balances(), sim.balances());
+}
