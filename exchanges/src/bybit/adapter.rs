@@ -20,8 +20,8 @@
 //!
 //! The transaction log reaches back **two years** (the page says "supports querying data from
 //! the past 2 years"); cointally walks every stream from then (or `--since`, if later) to now,
-//! window by window, and tells the user at the end of every sync to import Bybit's export for
-//! anything older.
+//! window by window, and tells the user at the end of every sync to import a file (a transaction
+//! log with the API's fields, [`super::csv`], or the generic format) for anything older.
 //!
 //! # The walk, resumable
 //!
@@ -346,7 +346,7 @@ impl Adapter for BybitAdapter {
     fn closing_warnings(&self, _touched: &BTreeSet<String>, differs: &BTreeSet<String>) -> Vec<(String, String)> {
         let mut warnings = vec![(
             LOG.to_owned(),
-            "Bybit's API reaches back two years only: import Bybit's export for older history".to_owned(),
+            "Bybit's API reaches back two years only: import older history from a file (`cointally import`: a transaction log with the API's fields, or the generic format)".to_owned(),
         )];
         if self.unified.get() == Some(&false) {
             warnings.push((
