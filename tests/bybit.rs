@@ -305,3 +305,33 @@ fn a_log_file_and_the_api_of_one_account_meet_instead_of_doubling_whichever_come
     assert_eq!(t.events(), synced);
     assert_eq!(t.balances(), sim.balances());
 }
+
+#[test]
+fn history_older_than_two_years_comes_from_files_that_meet_the_synced_events() {
+    // 800 days of history: the API's two years miss the first ~70 days.
+    let now = now_ms();
+    let profile = BybitProfile { start_ms: now - 800 * DAY_MS, end_ms: now - 3_600_000, records: 300 };
+    let sim = sim::start(SimConfig { profile, ..config(0) }).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.ok(&["--json", "sync"]).json();
+    assert_ne!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    let synced = s.events().len();
+    assert!(synced < sim.event_count(), "{synced} of {}", sim.event_count());
+
+    let log = s.sb.path("bybit-transaction-log.csv");
+    std::fs::write(&log, sim.log_csv()).unwrap();
+    let funding = s.sb.path("bybit-funding-wallet.csv");
+    std::fs::write(&funding, sim.funding_csv()).unwrap();
+    let import = s.ok(&["--json", "import", log.to_str().unwrap(), funding.to_str().unwrap(), "--account", "main"]).json();
+    assert_eq!(import[0]["format"], "bybit-log", "{import}");
+    assert_eq!(import[1]["format"], "generic", "{import}");
+    let added: u64 = import.as_array().unwrap().iter().map(|f| f["new_events"].as_u64().unwrap()).sum();
+    assert_eq!(added as usize, sim.event_count() - synced, "the files doubled the API: {import}");
+    assert_eq!(s.balances(), sim.balances());
+
+    let again = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&again, "new_events"), 0, "{again}");
+    assert_eq!(again["accounts"][0]["balance_differences"], serde_json::json!([]), "{again}");
+    assert_eq!(s.events().len(), sim.event_count());
+}

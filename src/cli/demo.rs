@@ -5,7 +5,8 @@
 //! files (embedded in the binary), starts every bundled exchange simulator of the registry on
 //! 127.0.0.1 (Binance, Kraken, Coinbase, Gemini, Bitstamp, Bitfinex, Binance.US, KuCoin, OKX, Bybit) and syncs their
 //! generated accounts through the real API clients, imports the person's self-custody wallet
-//! (the other side of the simulated accounts' transfers), values every leg from the
+//! (the other side of the simulated accounts' transfers) and the history files a simulator
+//! offers for what its API does not reach (Bybit's two years), values every leg from the
 //! simulators' candles, and prints balances, the 2025 tax report, writes every export
 //! format into `exports/` beside the ledger, and prints the result of `check`, which must be
 //! clean (the demo fails otherwise).
@@ -308,11 +309,31 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
         std::fs::write(&file, sample.text)?;
         let summaries = import_files(&mut ledger, &account, &[file], None, &NoProgress)?;
         for s in summaries {
-            imported.push((sample.label, s));
+            imported.push((sample.label.to_owned(), s));
         }
     }
     let sims = start_simulators()?;
     let synced = sync_simulators(context, &mut ledger, &sims)?;
+    // The history files the exchanges' users import for what the API does not reach (Bybit's
+    // two years): they meet the synced events, so they add only what the sync could not give.
+    for simulated in &sims {
+        let files = simulated.sim.history_files();
+        if files.is_empty() {
+            continue;
+        }
+        let account = ledger
+            .find_account(&simulated.label)?
+            .ok_or_else(|| anyhow::anyhow!("the demo account {} is gone", simulated.label))?;
+        let mut paths = Vec::new();
+        for (name, text) in files {
+            let file = workdir.join(name);
+            std::fs::write(&file, text)?;
+            paths.push(file);
+        }
+        for s in import_files(&mut ledger, &account, &paths, None, &NoProgress)? {
+            imported.push((simulated.label.clone(), s));
+        }
+    }
     let mut external: Vec<Activity> = sims.iter().flat_map(|simulated| simulated.sim.external()).collect();
     external.sort_by_key(Activity::time_ms);
     let wallet = match ledger.find_account(SELF_CUSTODY)? {
@@ -322,7 +343,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     let file = workdir.join("self-custody.csv");
     std::fs::write(&file, self_custody_csv(&external, |asset, t| sims.iter().find_map(|s| s.sim.usd(asset, t))))?;
     for s in import_files(&mut ledger, &wallet, &[file], None, &NoProgress)? {
-        imported.push((SELF_CUSTODY, s));
+        imported.push((SELF_CUSTODY.to_owned(), s));
     }
     let valued = value_legs(context, &mut ledger, &sims)?;
     let answered = answer_check(context, &mut ledger, &sims)?;
