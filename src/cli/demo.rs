@@ -33,7 +33,7 @@ use crate::sync::{AccountSummary, Job, Options, Reporter};
 use crate::check::audit;
 use crate::export;
 use crate::import::{NoProgress, import_files};
-use crate::ledger::{Ledger, NewAccount, OpenMode};
+use crate::ledger::{Account, Ledger, NewAccount, OpenMode};
 use crate::pricing;
 use crate::tax::report::Report;
 use crate::tax::{Tracking, TransferFees};
@@ -105,6 +105,14 @@ fn value_legs(context: &Context, ledger: &mut Ledger, sims: &[Simulated]) -> any
     Ok(summary)
 }
 
+/// The ledger's account of a simulated exchange, added (with no key) on the first run.
+fn simulated_account(ledger: &mut Ledger, simulated: &Simulated) -> anyhow::Result<Account> {
+    Ok(match ledger.find_account(&simulated.label)? {
+        Some(account) => account,
+        None => ledger.add_account(&NewAccount::files_only(&simulated.label, simulated.exchange.as_str()))?,
+    })
+}
+
 /// Syncs the simulators' generated accounts into the ledger, as `cointally sync` would sync
 /// real ones, each client paced as its simulator asks. The accounts keep no key and no base
 /// URL (the simulators are gone when the demo ends), so a later `cointally sync` skips them.
@@ -112,10 +120,7 @@ fn sync_simulators(context: &Context, ledger: &mut Ledger, sims: &[Simulated]) -
     let mut connector = Connector::new();
     let mut jobs = Vec::new();
     for simulated in sims {
-        let account = match ledger.find_account(&simulated.label)? {
-            Some(account) => account,
-            None => ledger.add_account(&NewAccount::files_only(&simulated.label, simulated.exchange.as_str()))?,
-        };
+        let account = simulated_account(ledger, simulated)?;
         let url = simulated.sim.base_url();
         context.note(format!("syncing {} from the {} simulator at {url}", simulated.label, simulated.title));
         if let Some(limiter) = simulated.sim.limiter(connector.clock()) {
@@ -313,17 +318,15 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
         }
     }
     let sims = start_simulators()?;
-    let synced = sync_simulators(context, &mut ledger, &sims)?;
     // The history files the exchanges' users import for what the API does not reach (Bybit's
-    // two years): they meet the synced events, so they add only what the sync could not give.
+    // two years), before the sync: the synced events meet them (the same ids), so the sync
+    // adds only what the files lack and compares the balances with the whole history.
     for simulated in &sims {
         let files = simulated.sim.history_files();
         if files.is_empty() {
             continue;
         }
-        let account = ledger
-            .find_account(&simulated.label)?
-            .ok_or_else(|| anyhow::anyhow!("the demo account {} is gone", simulated.label))?;
+        let account = simulated_account(&mut ledger, simulated)?;
         let mut paths = Vec::new();
         for (name, text) in files {
             let file = workdir.join(name);
@@ -334,6 +337,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
             imported.push((simulated.label.clone(), s));
         }
     }
+    let synced = sync_simulators(context, &mut ledger, &sims)?;
     let mut external: Vec<Activity> = sims.iter().flat_map(|simulated| simulated.sim.external()).collect();
     external.sort_by_key(Activity::time_ms);
     let wallet = match ledger.find_account(SELF_CUSTODY)? {
