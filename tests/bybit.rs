@@ -108,7 +108,8 @@ fn a_full_sync_has_every_record_once_and_both_wallets_balances_and_a_resync_asks
     assert_eq!(events.len(), sim.event_count());
     let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
     let log = sim.log();
-    assert_eq!(count("trade"), log.iter().filter(|e| e.kind == "TRADE").count());
+    // Fills (each currency's side) and conversions.
+    assert_eq!(count("trade"), log.iter().filter(|e| e.kind == "TRADE").count() + sim.conversions().len());
     let transfers = sim.movements().iter().filter(|m| m.stream == "transfers").count();
     assert_eq!(count("internal_transfer"), transfers + log.iter().filter(|e| e.kind.starts_with("TRANSFER_")).count());
     assert_eq!(count("unknown"), 0);
@@ -271,7 +272,7 @@ fn an_unknown_log_type_is_kept_as_unknown_with_its_leg_and_never_stops_the_sync(
 fn a_log_file_and_the_api_of_one_account_meet_instead_of_doubling_whichever_comes_first() {
     let sim = sim::start(short(300, None)).unwrap();
     let log = sim.log();
-    let movements_done = sim.movements().iter().filter(|m| m.ok).count();
+    let movements_done = sim.movements().iter().filter(|m| m.ok).count() + sim.conversions().len();
     assert!(log.len() > 100 && movements_done > 10, "{} log entries, {movements_done} movements", log.len());
 
     // The file first: every log entry, detected from the header; then the sync adds only what
@@ -334,4 +335,36 @@ fn history_older_than_two_years_comes_from_files_that_meet_the_synced_events() {
     assert_eq!(totals(&again, "new_events"), 0, "{again}");
     assert_eq!(again["accounts"][0]["balance_differences"], serde_json::json!([]), "{again}");
     assert_eq!(s.events().len(), sim.event_count());
+}
+
+#[test]
+fn conversions_are_trades_walked_page_by_page_once_each() {
+    // Enough history for several pages of 50 conversions.
+    let sim = sim::start(short(5_000, None)).unwrap();
+    let conversions = sim.conversions();
+    assert!(conversions.len() > 60, "{} conversions", conversions.len());
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    let endpoint = |run: &serde_json::Value| {
+        run["accounts"][0]["endpoints"].as_array().unwrap().iter().find(|e| e["endpoint"] == "converts").cloned().unwrap()
+    };
+    let converts = endpoint(&run);
+    assert_eq!(converts["new_events"].as_u64().unwrap() as usize, conversions.len(), "{converts}");
+    assert_eq!(converts["requests"].as_u64().unwrap() as usize, conversions.len().div_ceil(50), "{converts}");
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    let events = s.events();
+    let converted: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["external_id"].as_str().unwrap_or("").starts_with("convert-")).collect();
+    assert_eq!(converted.len(), conversions.len());
+    assert!(converted.iter().all(|e| e["kind"] == "trade"), "{converted:?}");
+    let first = conversions.first().unwrap();
+    let event = converted.iter().find(|e| e["external_id"] == format!("convert-{}", first.id)).unwrap();
+    assert!(event["legs"].to_string().contains(&first.to.0), "{event}");
+
+    // Again: the whole list is walked (Bybit takes no time range), nothing is added.
+    let again = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(endpoint(&again)["new_records"], 0, "{again}");
+    assert_eq!(s.events(), events);
+    assert_eq!(s.balances(), sim.balances());
 }

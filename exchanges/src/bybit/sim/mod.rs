@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use self::history::{BybitProfile, Generator, LogEntry, Movement, UNIFIED};
+use self::history::{BybitProfile, Conversion, Generator, LogEntry, Movement, UNIFIED};
 use super::api::{Budget, Endpoint};
 use super::auth;
 use crate::Secret;
@@ -190,9 +190,10 @@ impl BybitSim {
         String::from_utf8(out.into_inner().expect("a CSV written to memory")).expect("CSV of UTF-8 text")
     }
 
-    /// The funding wallet's deposits, withdrawals and transfers that went through, as a file
-    /// in cointally's generic format (oldest first), each keyed by the id the API's event has
-    /// (`deposit-<id>`, `withdrawal-<withdrawId>`, `transfer-<transferId>`) with the same legs:
+    /// The funding wallet's deposits, withdrawals and transfers that went through and its
+    /// conversions, as a file in cointally's generic format, each keyed by the id the API's
+    /// event has (`deposit-<id>`, `withdrawal-<withdrawId>`, `transfer-<transferId>`,
+    /// `convert-<exchangeTxId>`) with the same legs:
     /// the history a user would write down for what the API does not reach, meeting the
     /// synced events instead of doubling them.
     pub fn funding_csv(&self) -> String {
@@ -258,8 +259,19 @@ impl BybitSim {
                 }
             }
         }
+        for c in &self.generator().conversions {
+            let time = crate::time::format_rfc3339(crate::time::from_millis(c.time_ms));
+            let id = format!("convert-{}", c.id);
+            let (sent, received) = (text(c.from.1), text(c.to.1));
+            row([&time, "trade", &sent, &c.from.0, &received, &c.to.0, "", "", "", "", "", "", "", &id, "convert"]);
+        }
         drop(row);
         String::from_utf8(out.into_inner().expect("a CSV written to memory")).expect("CSV of UTF-8 text")
+    }
+
+    /// Coin conversions in the funding wallet, oldest first.
+    pub fn conversions(&self) -> Vec<Conversion> {
+        self.generator().conversions.clone()
     }
 
     /// Deposits, withdrawals and transfers, oldest first.
@@ -267,10 +279,11 @@ impl BybitSim {
         self.generator().movements.clone()
     }
 
-    /// How many events a complete import makes: every log entry and every movement that went through.
+    /// How many events a complete import makes: every log entry, every movement that went
+    /// through and every conversion.
     pub fn event_count(&self) -> usize {
         let g = self.generator();
-        g.log.len() + g.movements.iter().filter(|m| m.ok).count()
+        g.log.len() + g.movements.iter().filter(|m| m.ok).count() + g.conversions.len()
     }
 
     /// Adds `count` fills a minute after the last record; returns how many were added.
@@ -382,6 +395,13 @@ fn log_json(e: &LogEntry) -> serde_json::Value {
         "cashBalance": text(e.balance), "feeRate": "", "bonusChange": "",
         "tradeId": if e.trade_id == 0 { String::new() } else { e.trade_id.to_string() },
         "orderId": "", "orderLinkId": ""
+    })
+}
+
+fn conversion_json(c: &Conversion) -> serde_json::Value {
+    json!({
+        "fromCoin": c.from.0, "fromAmount": text(c.from.1), "toCoin": c.to.0, "toAmount": text(c.to.1),
+        "exchangeRate": text(c.rate), "createdTime": (c.time_ms / 1000).to_string(), "exchangeTxId": c.id
     })
 }
 
@@ -524,6 +544,18 @@ impl State {
             Endpoint::Deposits => walk("deposits", 30, "rows"),
             Endpoint::Withdrawals => walk("withdrawals", 30, "rows"),
             Endpoint::Transfers => walk("transfers", 7, "list"),
+            Endpoint::Converts => {
+                // Newest first, by offset cursor; no time range (Bybit's takes none).
+                let number = |name: &str| params.get(name).and_then(|v| v.parse::<usize>().ok());
+                let limit = number("limit").unwrap_or(10).clamp(1, 50);
+                let offset =
+                    params.get("cursor").and_then(|c| c.trim_end_matches('=').parse::<usize>().ok()).unwrap_or(0);
+                let page: Vec<serde_json::Value> =
+                    g.conversions.iter().rev().skip(offset).take(limit).map(conversion_json).collect();
+                let next =
+                    if offset + limit < g.conversions.len() { format!("{}==", offset + limit) } else { String::new() };
+                ok(json!({ "orderBody": page, "nextPageCursor": next }))
+            }
         }
     }
 }

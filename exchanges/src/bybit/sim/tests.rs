@@ -61,6 +61,7 @@ fn a_walk_of_every_stream_gets_every_record_once_and_the_legs_sum_to_both_wallet
         }
     }
     assert_eq!(events, sim.event_count());
+    assert!(sim.conversions().len() > 5, "{} conversions", sim.conversions().len());
     assert!(pages > 100, "{pages} pages: two years of 7-day windows");
     sums.retain(|_, amount| !amount.is_zero());
     let sums: BTreeMap<String, Decimal> = sums.into_iter().map(|(k, v)| (k, v.normalize())).collect();
@@ -97,7 +98,7 @@ fn a_classic_account_walks_no_transaction_log_and_is_warned_and_a_withdraw_key_i
     let plan = SyncPlan { full: false, since_ms: None };
     let streams: Vec<String> =
         adapter.streams(&Default::default(), &plan).unwrap().into_iter().map(|s| s.endpoint).collect();
-    assert_eq!(streams, ["deposits", "withdrawals", "transfers"]);
+    assert_eq!(streams, ["deposits", "withdrawals", "transfers", "converts"]);
     let warnings = adapter.closing_warnings(&Default::default(), &Default::default());
     assert!(warnings.iter().any(|(_, text)| text.contains("classic")), "{warnings:?}");
     assert!(warnings.iter().any(|(_, text)| text.contains("two years")), "{warnings:?}");
