@@ -324,7 +324,8 @@ fn history_older_than_two_years_comes_from_files_that_meet_the_synced_events() {
     std::fs::write(&log, sim.log_csv()).unwrap();
     let funding = s.sb.path("bybit-funding-wallet.csv");
     std::fs::write(&funding, sim.funding_csv()).unwrap();
-    let import = s.ok(&["--json", "import", log.to_str().unwrap(), funding.to_str().unwrap(), "--account", "main"]).json();
+    let import =
+        s.ok(&["--json", "import", log.to_str().unwrap(), funding.to_str().unwrap(), "--account", "main"]).json();
     assert_eq!(import[0]["format"], "bybit-log", "{import}");
     assert_eq!(import[1]["format"], "generic", "{import}");
     let added: u64 = import.as_array().unwrap().iter().map(|f| f["new_events"].as_u64().unwrap()).sum();
@@ -347,7 +348,13 @@ fn conversions_are_trades_walked_page_by_page_once_each() {
     s.ok(&ADD_ACCOUNT);
     let run = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
     let endpoint = |run: &serde_json::Value| {
-        run["accounts"][0]["endpoints"].as_array().unwrap().iter().find(|e| e["endpoint"] == "converts").cloned().unwrap()
+        run["accounts"][0]["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["endpoint"] == "converts")
+            .cloned()
+            .unwrap()
     };
     let converts = endpoint(&run);
     assert_eq!(converts["new_events"].as_u64().unwrap() as usize, conversions.len(), "{converts}");

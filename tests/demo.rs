@@ -28,8 +28,9 @@ fn demo_prints_balances_and_is_safe_to_run_again() {
         assert_eq!(bybit["balance_differences"], serde_json::json!([]), "{bybit}");
         assert!(synced.iter().all(|s| s["balance_differences"] == serde_json::json!([])), "{synced:?}");
     }
-    let bybit_assets =
-        |run: &serde_json::Value| run["balances"].as_array().unwrap().iter().filter(|b| b["account"] == "bybit-api").count();
+    let bybit_assets = |run: &serde_json::Value| {
+        run["balances"].as_array().unwrap().iter().filter(|b| b["account"] == "bybit-api").count()
+    };
     assert!(bybit_assets(&first) >= 3, "{}", first["balances"]);
     assert_eq!(second["check"]["clean"], true);
     // Every export format, written beside the ledger, each with its manifest, the same each time.

@@ -79,7 +79,9 @@ impl RowReader for Reader {
 
     fn finish(&mut self) -> Result<Vec<ImportedEvent>, RowError> {
         let mut events = std::mem::take(&mut self.held);
-        events.sort_by(|a, b| a.event.time.cmp(&b.event.time).then_with(|| a.event.external_id.cmp(&b.event.external_id)));
+        events.sort_by(|a, b| {
+            a.event.time.cmp(&b.event.time).then_with(|| a.event.external_id.cmp(&b.event.external_id))
+        });
         Ok(events)
     }
 }
@@ -115,7 +117,10 @@ mod tests {
         // The BTC side of the buy: 0.01 received gross, 0.00001 fee (change = cashFlow - fee).
         let legs: Vec<(String, Decimal)> =
             events[1].event.legs.iter().map(|l| (l.asset.clone(), l.amount.normalize())).collect();
-        assert_eq!(legs, [("BTC".to_owned(), "0.01".parse().unwrap()), ("BTC".to_owned(), "-0.00001".parse().unwrap())]);
+        assert_eq!(
+            legs,
+            [("BTC".to_owned(), "0.01".parse().unwrap()), ("BTC".to_owned(), "-0.00001".parse().unwrap())]
+        );
         assert_eq!(events[2].event.legs[0].amount, "-950.5".parse::<Decimal>().unwrap());
         // A time written as text reads as the same millisecond as the API's.
         assert_eq!(crate::time::to_millis(events[0].event.time), 1_740_823_200_000);

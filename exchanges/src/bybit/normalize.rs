@@ -454,7 +454,12 @@ mod tests {
                 vec![leg("BTC", "-0.05", Sent), leg("BTC", "-0.0002", Fee)],
             ),
             (TRANSFERS, "fund_to_unified", EventKind::InternalTransfer, vec![leg("USDT", "-500", Sent)]),
-            (CONVERTS, "btc_to_usdt", EventKind::Trade, vec![leg("BTC", "-0.1", Sent), leg("USDT", "9512.34", Received)]),
+            (
+                CONVERTS,
+                "btc_to_usdt",
+                EventKind::Trade,
+                vec![leg("BTC", "-0.1", Sent), leg("USDT", "9512.34", Received)],
+            ),
         ];
         for (stream, name, kind, expected) in cases {
             let events = events(stream, name);

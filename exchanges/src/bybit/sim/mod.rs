@@ -229,7 +229,23 @@ impl BybitSim {
                 "withdrawals" => {
                     let id = format!("withdrawal-{}", m.id);
                     let (fee, fee_coin) = if m.fee.is_zero() { ("", "") } else { (fee.as_str(), coin) };
-                    row([&time, "withdrawal", &amount, coin, "", "", fee, fee_coin, "", "", hash, address, chain, &id, ""]);
+                    row([
+                        &time,
+                        "withdrawal",
+                        &amount,
+                        coin,
+                        "",
+                        "",
+                        fee,
+                        fee_coin,
+                        "",
+                        "",
+                        hash,
+                        address,
+                        chain,
+                        &id,
+                        "",
+                    ]);
                 }
                 _ => {
                     let id = format!("transfer-{}", m.id);
