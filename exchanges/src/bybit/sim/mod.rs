@@ -281,7 +281,6 @@ impl BybitSim {
             let (sent, received) = (text(c.from.1), text(c.to.1));
             row([&time, "trade", &sent, &c.from.0, &received, &c.to.0, "", "", "", "", "", "", "", &id, "convert"]);
         }
-        drop(row);
         String::from_utf8(out.into_inner().expect("a CSV written to memory")).expect("CSV of UTF-8 text")
     }
 
