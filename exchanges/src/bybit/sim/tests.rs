@@ -121,3 +121,39 @@ fn the_demo_account_is_the_same_on_every_run_whatever_the_clock_says() {
     assert!(first.log().iter().all(|e| (from..to).contains(&e.time_ms)));
     assert!(first.movements().iter().all(|m| (from..to).contains(&m.time_ms)));
 }
+
+#[test]
+fn the_conversions_walk_resumes_at_its_stored_page_and_a_full_sync_starts_it_anew() {
+    // A busy 45 days: more than a page of conversions.
+    let now = crate::sim::now_ms();
+    let profile = BybitProfile { start_ms: now - 45 * DAY_MS, end_ms: now - 3_600_000, records: 6_000 };
+    let sim = start(SimConfig { profile, budget: None, ..SimConfig::recent(5, 0) }).unwrap();
+    let expected: std::collections::BTreeSet<String> = sim.conversions().into_iter().map(|c| c.id).collect();
+    assert!(expected.len() > 60, "{} conversions", expected.len());
+    let adapter = adapter(&sim, &SimKey::demo());
+    let plan = SyncPlan { full: false, since_ms: None };
+    let stream = crate::adapter::Stream::new(crate::bybit::normalize::CONVERTS, "");
+    let first = adapter.fetch_page(&stream, &adapter.start(&stream, None, &plan).unwrap()).unwrap();
+    assert!(!first.done && first.records.len() == 50);
+    // Killed after the first page: the next run starts at the second.
+    let resumed = adapter.start(&stream, Some(&first.cursor), &plan).unwrap();
+    assert_eq!(resumed, first.cursor);
+    let mut seen: std::collections::BTreeSet<String> = first.records.iter().map(|r| r.external_id.clone()).collect();
+    let mut cursor = resumed;
+    loop {
+        let page = adapter.fetch_page(&stream, &cursor).unwrap();
+        for record in &page.records {
+            assert!(seen.insert(record.external_id.clone()), "{} twice", record.external_id);
+        }
+        cursor = page.cursor;
+        if page.done {
+            break;
+        }
+    }
+    assert_eq!(seen, expected);
+    // A finished walk, or `--full`, starts again at the first page.
+    let again = adapter.start(&stream, Some(&cursor), &plan).unwrap();
+    let full = adapter.start(&stream, Some(&first.cursor), &SyncPlan { full: true, since_ms: None }).unwrap();
+    assert_eq!(again, full);
+    assert_eq!(adapter.fetch_page(&stream, &full).unwrap().records, first.records);
+}
