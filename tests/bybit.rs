@@ -108,7 +108,8 @@ fn a_full_sync_has_every_record_once_and_both_wallets_balances_and_a_resync_asks
     assert_eq!(events.len(), sim.event_count());
     let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
     let log = sim.log();
-    assert_eq!(count("trade"), log.iter().filter(|e| e.kind == "TRADE").count());
+    // Fills (each currency's side) and conversions.
+    assert_eq!(count("trade"), log.iter().filter(|e| e.kind == "TRADE").count() + sim.conversions().len());
     let transfers = sim.movements().iter().filter(|m| m.stream == "transfers").count();
     assert_eq!(count("internal_transfer"), transfers + log.iter().filter(|e| e.kind.starts_with("TRANSFER_")).count());
     assert_eq!(count("unknown"), 0);
@@ -265,4 +266,112 @@ fn an_unknown_log_type_is_kept_as_unknown_with_its_leg_and_never_stops_the_sync(
     let unknown: Vec<serde_json::Value> = s.events().into_iter().filter(|e| e["kind"] == "unknown").collect();
     assert_eq!(unknown.len(), 1);
     assert_eq!(unknown[0]["external_id"], format!("log-{id}"));
+}
+
+#[test]
+fn a_log_file_and_the_api_of_one_account_meet_instead_of_doubling_whichever_comes_first() {
+    let sim = sim::start(short(300, None)).unwrap();
+    let log = sim.log();
+    let movements_done = sim.movements().iter().filter(|m| m.ok).count() + sim.conversions().len();
+    assert!(log.len() > 100 && movements_done > 10, "{} log entries, {movements_done} movements", log.len());
+
+    // The file first: every log entry, detected from the header; then the sync adds only what
+    // is not in the log (deposits, withdrawals, the funding side of transfers).
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let file = s.sb.path("bybit-transaction-log.csv");
+    std::fs::write(&file, sim.log_csv()).unwrap();
+    let import = s.ok(&["--json", "import", file.to_str().unwrap(), "--account", "main"]).json();
+    assert_eq!(import[0]["format"], "bybit-log", "{import}");
+    assert_eq!(import[0]["new_events"].as_u64().unwrap() as usize, log.len(), "{import}");
+    let run = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(totals(&run, "new_events") as usize, movements_done, "the API doubled the file: {run}");
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert_eq!(s.events().len(), sim.event_count());
+    assert_eq!(s.balances(), sim.balances());
+    // The same file again: nothing.
+    let again = s.ok(&["--json", "import", file.to_str().unwrap(), "--account", "main"]).json();
+    assert_eq!(again[0]["new_events"], 0, "{again}");
+
+    // The sync first: the file then adds nothing, and the ledger is the same.
+    let t = Synced::new(&sim, &SimKey::demo());
+    t.ok(&ADD_ACCOUNT);
+    t.ok(&["--quiet", "sync", "--since", &since_50_days()]);
+    let synced = t.events();
+    let file = t.sb.path("bybit-transaction-log.csv");
+    std::fs::write(&file, sim.log_csv()).unwrap();
+    let import = t.ok(&["--json", "import", file.to_str().unwrap(), "--account", "main"]).json();
+    assert_eq!(import[0]["new_events"], 0, "the file doubled the API: {import}");
+    assert_eq!(import[0]["existing_events"].as_u64().unwrap() as usize, log.len(), "{import}");
+    assert_eq!(t.events(), synced);
+    assert_eq!(t.balances(), sim.balances());
+}
+
+#[test]
+fn history_older_than_two_years_comes_from_files_that_meet_the_synced_events() {
+    // 800 days of history: the API's two years miss the first ~70 days.
+    let now = now_ms();
+    let profile = BybitProfile { start_ms: now - 800 * DAY_MS, end_ms: now - 3_600_000, records: 300 };
+    let sim = sim::start(SimConfig { profile, ..config(0) }).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.ok(&["--json", "sync"]).json();
+    assert_ne!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    let synced = s.events().len();
+    assert!(synced < sim.event_count(), "{synced} of {}", sim.event_count());
+
+    let log = s.sb.path("bybit-transaction-log.csv");
+    std::fs::write(&log, sim.log_csv()).unwrap();
+    let funding = s.sb.path("bybit-funding-wallet.csv");
+    std::fs::write(&funding, sim.funding_csv()).unwrap();
+    let import =
+        s.ok(&["--json", "import", log.to_str().unwrap(), funding.to_str().unwrap(), "--account", "main"]).json();
+    assert_eq!(import[0]["format"], "bybit-log", "{import}");
+    assert_eq!(import[1]["format"], "generic", "{import}");
+    let added: u64 = import.as_array().unwrap().iter().map(|f| f["new_events"].as_u64().unwrap()).sum();
+    assert_eq!(added as usize, sim.event_count() - synced, "the files doubled the API: {import}");
+    assert_eq!(s.balances(), sim.balances());
+
+    let again = s.ok(&["--json", "sync"]).json();
+    assert_eq!(totals(&again, "new_events"), 0, "{again}");
+    assert_eq!(again["accounts"][0]["balance_differences"], serde_json::json!([]), "{again}");
+    assert_eq!(s.events().len(), sim.event_count());
+}
+
+#[test]
+fn conversions_are_trades_walked_page_by_page_once_each() {
+    // Enough history for several pages of 50 conversions.
+    let sim = sim::start(short(5_000, None)).unwrap();
+    let conversions = sim.conversions();
+    assert!(conversions.len() > 60, "{} conversions", conversions.len());
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    let endpoint = |run: &serde_json::Value| {
+        run["accounts"][0]["endpoints"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["endpoint"] == "converts")
+            .cloned()
+            .unwrap()
+    };
+    let converts = endpoint(&run);
+    assert_eq!(converts["new_events"].as_u64().unwrap() as usize, conversions.len(), "{converts}");
+    assert_eq!(converts["requests"].as_u64().unwrap() as usize, conversions.len().div_ceil(50), "{converts}");
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    let events = s.events();
+    let converted: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["external_id"].as_str().unwrap_or("").starts_with("convert-")).collect();
+    assert_eq!(converted.len(), conversions.len());
+    assert!(converted.iter().all(|e| e["kind"] == "trade"), "{converted:?}");
+    let first = conversions.first().unwrap();
+    let event = converted.iter().find(|e| e["external_id"] == format!("convert-{}", first.id)).unwrap();
+    assert!(event["legs"].to_string().contains(&first.to.0), "{event}");
+
+    // Again: the whole list is walked (Bybit takes no time range), nothing is added.
+    let again = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(endpoint(&again)["new_records"], 0, "{again}");
+    assert_eq!(s.events(), events);
+    assert_eq!(s.balances(), sim.balances());
 }

@@ -3,9 +3,10 @@
 //! It creates a fresh ledger in a new temporary directory (kept, so the newcomer can explore
 //! it; its path is printed) or at `--ledger`, adds a few accounts, imports the bundled sample
 //! files (embedded in the binary), starts every bundled exchange simulator of the registry on
-//! 127.0.0.1 (Binance, Kraken, Coinbase, Gemini, Bitstamp, Bitfinex, Binance.US) and syncs their
+//! 127.0.0.1 (Binance, Kraken, Coinbase, Gemini, Bitstamp, Bitfinex, Binance.US, KuCoin, OKX, Bybit) and syncs their
 //! generated accounts through the real API clients, imports the person's self-custody wallet
-//! (the other side of the simulated accounts' transfers), values every leg from the
+//! (the other side of the simulated accounts' transfers) and the history files a simulator
+//! offers for what its API does not reach (Bybit's two years), values every leg from the
 //! simulators' candles, and prints balances, the 2025 tax report, writes every export
 //! format into `exports/` beside the ledger, and prints the result of `check`, which must be
 //! clean (the demo fails otherwise).
@@ -32,7 +33,7 @@ use crate::sync::{AccountSummary, Job, Options, Reporter};
 use crate::check::audit;
 use crate::export;
 use crate::import::{NoProgress, import_files};
-use crate::ledger::{Ledger, NewAccount, OpenMode};
+use crate::ledger::{Account, Ledger, NewAccount, OpenMode};
 use crate::pricing;
 use crate::tax::report::Report;
 use crate::tax::{Tracking, TransferFees};
@@ -62,12 +63,6 @@ struct Simulated {
 fn start_simulators() -> anyhow::Result<Vec<Simulated>> {
     let mut started = Vec::new();
     for exchange in Exchange::ALL {
-        // Bybit's demo account does not yet re-sync clean (a second demo run on the same ledger
-        // finds its balances off: a known problem, see the README's Bybit section), so the demo
-        // leaves it out; `sandbox serve --exchange bybit` still serves it.
-        if exchange == Exchange::Bybit {
-            continue;
-        }
         if let Some(simulator) = simulators::simulator(exchange) {
             let sim = (simulator.demo)(SEED)?;
             let title = registry::entry(exchange).title;
@@ -110,6 +105,14 @@ fn value_legs(context: &Context, ledger: &mut Ledger, sims: &[Simulated]) -> any
     Ok(summary)
 }
 
+/// The ledger's account of a simulated exchange, added (with no key) on the first run.
+fn simulated_account(ledger: &mut Ledger, simulated: &Simulated) -> anyhow::Result<Account> {
+    Ok(match ledger.find_account(&simulated.label)? {
+        Some(account) => account,
+        None => ledger.add_account(&NewAccount::files_only(&simulated.label, simulated.exchange.as_str()))?,
+    })
+}
+
 /// Syncs the simulators' generated accounts into the ledger, as `cointally sync` would sync
 /// real ones, each client paced as its simulator asks. The accounts keep no key and no base
 /// URL (the simulators are gone when the demo ends), so a later `cointally sync` skips them.
@@ -117,10 +120,7 @@ fn sync_simulators(context: &Context, ledger: &mut Ledger, sims: &[Simulated]) -
     let mut connector = Connector::new();
     let mut jobs = Vec::new();
     for simulated in sims {
-        let account = match ledger.find_account(&simulated.label)? {
-            Some(account) => account,
-            None => ledger.add_account(&NewAccount::files_only(&simulated.label, simulated.exchange.as_str()))?,
-        };
+        let account = simulated_account(ledger, simulated)?;
         let url = simulated.sim.base_url();
         context.note(format!("syncing {} from the {} simulator at {url}", simulated.label, simulated.title));
         if let Some(limiter) = simulated.sim.limiter(connector.clock()) {
@@ -314,10 +314,29 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
         std::fs::write(&file, sample.text)?;
         let summaries = import_files(&mut ledger, &account, &[file], None, &NoProgress)?;
         for s in summaries {
-            imported.push((sample.label, s));
+            imported.push((sample.label.to_owned(), s));
         }
     }
     let sims = start_simulators()?;
+    // The history files the exchanges' users import for what the API does not reach (Bybit's
+    // two years), before the sync: the synced events meet them (the same ids), so the sync
+    // adds only what the files lack and compares the balances with the whole history.
+    for simulated in &sims {
+        let files = simulated.sim.history_files();
+        if files.is_empty() {
+            continue;
+        }
+        let account = simulated_account(&mut ledger, simulated)?;
+        let mut paths = Vec::new();
+        for (name, text) in files {
+            let file = workdir.join(name);
+            std::fs::write(&file, text)?;
+            paths.push(file);
+        }
+        for s in import_files(&mut ledger, &account, &paths, None, &NoProgress)? {
+            imported.push((simulated.label.clone(), s));
+        }
+    }
     let synced = sync_simulators(context, &mut ledger, &sims)?;
     let mut external: Vec<Activity> = sims.iter().flat_map(|simulated| simulated.sim.external()).collect();
     external.sort_by_key(Activity::time_ms);
@@ -328,7 +347,7 @@ pub fn run(context: &Context) -> anyhow::Result<()> {
     let file = workdir.join("self-custody.csv");
     std::fs::write(&file, self_custody_csv(&external, |asset, t| sims.iter().find_map(|s| s.sim.usd(asset, t))))?;
     for s in import_files(&mut ledger, &wallet, &[file], None, &NoProgress)? {
-        imported.push((SELF_CUSTODY, s));
+        imported.push((SELF_CUSTODY.to_owned(), s));
     }
     let valued = value_legs(context, &mut ledger, &sims)?;
     let answered = answer_check(context, &mut ledger, &sims)?;

@@ -29,6 +29,7 @@ fn formats_are_listed_in_detection_order_and_parse_back() {
             "bitstamp",
             "bitstamp-legacy",
             "kucoin",
+            "bybit-log",
             "bitfinex",
             "binanceus",
             "okx-bills"

@@ -8,6 +8,7 @@
 //! | `deposits` | `GET /v5/asset/deposit/query-record` | 30 days | on-chain deposits to the funding wallet |
 //! | `withdrawals` | `GET /v5/asset/withdraw/query-record?withdrawType=2` | 30 days | on-chain withdrawals and sends to other Bybit users |
 //! | `transfers` | `GET /v5/asset/transfer/query-inter-transfer-list` | 7 days | transfers between the account's own wallets |
+//! | `converts` | `GET /v5/asset/exchange/order-record` | none | coin conversions |
 //!
 //! Each endpoint answers at most one window (`startTime`..`endTime`) per call, 50 records a
 //! page, and the next page by `cursor` = the answer's `nextPageCursor`
@@ -16,12 +17,17 @@
 //! <https://bybit-exchange.github.io/docs/v5/asset/withdraw/withdraw-record>,
 //! <https://bybit-exchange.github.io/docs/v5/asset/transfer/inter-transfer-list>).
 //!
+//! The conversions' endpoint takes no time range and does not document the order of its
+//! list (<https://bybit-exchange.github.io/docs/v5/asset/exchange>): every sync walks its
+//! whole list by `cursor` (one call per 50 conversions; records already stored are not stored
+//! twice), and a killed walk resumes at its stored page cursor.
+//!
 //! # Two years
 //!
 //! The transaction log reaches back **two years** (the page says "supports querying data from
 //! the past 2 years"); cointally walks every stream from then (or `--since`, if later) to now,
-//! window by window, and tells the user at the end of every sync to import Bybit's export for
-//! anything older.
+//! window by window, and tells the user at the end of every sync to import a file (a transaction
+//! log with the API's fields, [`super::csv`], or the generic format) for anything older.
 //!
 //! # The walk, resumable
 //!
@@ -55,7 +61,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::api::{BybitApi, Endpoint, malformed};
-use super::normalize::{DEPOSITS, LOG, State, TRANSFERS, WITHDRAWALS, canonical_asset, identify};
+use super::normalize::{CONVERTS, DEPOSITS, LOG, State, TRANSFERS, WITHDRAWALS, canonical_asset, identify};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::parse_amount;
 use crate::cursor;
@@ -98,6 +104,8 @@ fn walk(stream: &str) -> Option<(Endpoint, i64, &'static str)> {
         DEPOSITS => (Endpoint::Deposits, 30 * DAY_MS, "rows"),
         WITHDRAWALS => (Endpoint::Withdrawals, 30 * DAY_MS, "rows"),
         TRANSFERS => (Endpoint::Transfers, 7 * DAY_MS, "list"),
+        // No window: the whole list, page by page.
+        CONVERTS => (Endpoint::Converts, 0, "orderBody"),
         _ => return None,
     })
 }
@@ -113,6 +121,8 @@ struct Listing<'a> {
     list: Vec<&'a RawValue>,
     #[serde(borrow, default)]
     rows: Vec<&'a RawValue>,
+    #[serde(rename = "orderBody", borrow, default)]
+    order_body: Vec<&'a RawValue>,
     #[serde(rename = "nextPageCursor", default)]
     next: String,
 }
@@ -159,6 +169,9 @@ impl BybitAdapter {
         let (endpoint, span_ms, _) = walk(&stream.endpoint).ok_or_else(|| unknown_stream(stream))?;
         let c: Cursor = cursor::decode(text)
             .ok_or_else(|| malformed(endpoint, format!("cursor {text:?} is not a {stream} cursor")))?;
+        if span_ms == 0 {
+            return self.fetch_list(stream, endpoint, &c);
+        }
         let now = self.api.limiter().exchange_now_ms();
         let end_ms = c.from_ms.saturating_add(span_ms - 1).min(now);
         if c.from_ms > now {
@@ -205,6 +218,42 @@ impl BybitAdapter {
         let done = !more && end_ms >= now;
         let records = records.into_iter().map(|(_, record)| record).collect();
         Ok(page(records, next, done, covered, &c, now, answer.attempts))
+    }
+}
+
+impl BybitAdapter {
+    /// One page of a list without time windows (the conversions): every record, the next page
+    /// by Bybit's cursor, done at the last page.
+    fn fetch_list(&self, stream: &Stream, endpoint: Endpoint, c: &Cursor) -> Result<Page, FetchError> {
+        let mut params = vec![("limit", PAGE_SIZE.to_string())];
+        if let Some(page) = &c.page {
+            params.push(("cursor", page.clone()));
+        }
+        let (answer, result) = self.api.call(endpoint, &params)?;
+        let listing: Listing<'_> =
+            serde_json::from_str(&result).map_err(|e| malformed(endpoint, format!("not a page of {stream}: {e}")))?;
+        let mut records = Vec::with_capacity(listing.order_body.len());
+        for raw in &listing.order_body {
+            let payload = raw.get().to_owned();
+            let (id, ms, _) = identify(&stream.endpoint, &payload)
+                .map_err(|reason| malformed(endpoint, format!("a record cointally cannot place: {reason}")))?;
+            records.push((ms, RawRecord { external_id: id, payload }));
+        }
+        records.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.external_id.cmp(&b.1.external_id)));
+        let more = !listing.next.is_empty() && !listing.order_body.is_empty();
+        let next = Cursor { page: more.then(|| listing.next.clone()), ..c.clone() };
+        let requests = answer.attempts;
+        Ok(Page {
+            records: records.into_iter().map(|(_, record)| record).collect(),
+            pending: Vec::new(),
+            progress: Progress::Unknown,
+            cursor: cursor::encode(&next),
+            done: !more,
+            covered: None,
+            requests,
+            retries: requests.saturating_sub(1),
+            warnings: Vec::new(),
+        })
     }
 }
 
@@ -313,14 +362,22 @@ impl Adapter for BybitAdapter {
         if self.is_unified()? {
             streams.push(Stream::new(LOG, ""));
         }
-        for name in [DEPOSITS, WITHDRAWALS, TRANSFERS] {
+        for name in [DEPOSITS, WITHDRAWALS, TRANSFERS, CONVERTS] {
             streams.push(Stream::new(name, ""));
         }
         Ok(streams)
     }
 
     fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
-        walk(&stream.endpoint).ok_or_else(|| unknown_stream(stream))?;
+        let (_, span_ms, _) = walk(&stream.endpoint).ok_or_else(|| unknown_stream(stream))?;
+        if span_ms == 0 {
+            // A list without windows: a killed walk resumes at its page, any other starts anew.
+            let page = match (plan.full, stored.and_then(cursor::decode::<Cursor>)) {
+                (false, Some(c)) => c.page,
+                _ => None,
+            };
+            return Ok(cursor::encode(&Cursor { page, ..Cursor::default() }));
+        }
         let floor = self.api.limiter().exchange_now_ms().saturating_sub(REACH_MS);
         let begin_ms = plan.since_ms.map_or(floor, |since| since.max(floor));
         let cursor = match (plan.full, stored.and_then(cursor::decode::<Cursor>)) {
@@ -346,7 +403,7 @@ impl Adapter for BybitAdapter {
     fn closing_warnings(&self, _touched: &BTreeSet<String>, differs: &BTreeSet<String>) -> Vec<(String, String)> {
         let mut warnings = vec![(
             LOG.to_owned(),
-            "Bybit's API reaches back two years only: import Bybit's export for older history".to_owned(),
+            "Bybit's API reaches back two years only: import older history from a file (`cointally import`: a transaction log with the API's fields, or the generic format)".to_owned(),
         )];
         if self.unified.get() == Some(&false) {
             warnings.push((

@@ -117,11 +117,13 @@ pub enum Endpoint {
     Withdrawals,
     /// `GET /v5/asset/transfer/query-inter-transfer-list`: transfers between the account's own wallets (7-day windows).
     Transfers,
+    /// `GET /v5/asset/exchange/order-record`: coin conversions (no time range, cursor pages).
+    Converts,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 7] = [
+    pub const ALL: [Endpoint; 8] = [
         Endpoint::ApiKey,
         Endpoint::WalletBalance,
         Endpoint::FundBalance,
@@ -129,6 +131,7 @@ impl Endpoint {
         Endpoint::Deposits,
         Endpoint::Withdrawals,
         Endpoint::Transfers,
+        Endpoint::Converts,
     ];
 
     /// The endpoint's name in errors, stats, the limiter and stream names.
@@ -141,6 +144,7 @@ impl Endpoint {
             Endpoint::Deposits => "deposits",
             Endpoint::Withdrawals => "withdrawals",
             Endpoint::Transfers => "transfers",
+            Endpoint::Converts => "converts",
         }
     }
 
@@ -154,6 +158,7 @@ impl Endpoint {
             Endpoint::Deposits => "/v5/asset/deposit/query-record",
             Endpoint::Withdrawals => "/v5/asset/withdraw/query-record",
             Endpoint::Transfers => "/v5/asset/transfer/query-inter-transfer-list",
+            Endpoint::Converts => "/v5/asset/exchange/order-record",
         }
     }
 
@@ -392,7 +397,7 @@ mod tests {
             assert!(most_in_a_window <= budget.limit as f64 + 1e-9, "{budget:?}: {most_in_a_window}");
             assert!(budget.sustained_per_second() * window >= 0.85 * budget.limit as f64, "{budget:?}");
         }
-        // Seven endpoints at the default pace stay far below the 600-in-5-seconds IP limit.
+        // Eight endpoints at the default pace stay far below the 600-in-5-seconds IP limit.
         let all = Endpoint::ALL.len() as f64
             * (Budget::DEFAULT.burst() as f64 + Budget::DEFAULT.sustained_per_second() * 5.0);
         assert!(all < 600.0, "{all}");

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::adapter::{Adapter, Connect};
 use crate::http::{Clock, FetchError, Limiter};
+use crate::rows::CsvFormat;
 
 use super::adapter::BybitAdapter;
 use super::api::{Budget, BybitApi};
@@ -20,3 +21,10 @@ pub fn connect(c: Connect<'_>) -> Result<Arc<dyn Adapter>, FetchError> {
     let api = BybitApi::new(c.base_url, c.key, c.secret, c.label, c.limiter, c.config, c.clock)?;
     Ok(Arc::new(BybitAdapter::new(api)))
 }
+
+/// A Bybit unified wallet transaction log file (the API's fields, keyed by the log's id).
+pub const CSV: &[CsvFormat] = &[CsvFormat {
+    name: "bybit-log",
+    matches: super::csv::matches,
+    reader: || Box::new(super::csv::Reader::default()),
+}];

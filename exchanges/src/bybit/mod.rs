@@ -3,7 +3,8 @@
 //!
 //! [`auth`] signs calls (`X-BAPI-` headers, HMAC-SHA256), [`api`] is the REST client (endpoint
 //! table, answers, per-endpoint limits), [`adapter`] walks the four streams for the sync engine,
-//! [`normalize`] turns stored records into events and [`sim`] is a local Bybit to test against.
+//! [`normalize`] turns stored records into events, [`csv`] reads a transaction log file and
+//! [`sim`] is a local Bybit to test against.
 //!
 //! Event ids: `log-<id>`, `deposit-<id>`, `withdrawal-<withdrawId>`, `transfer-<transferId>`.
 
@@ -11,6 +12,7 @@ pub mod adapter;
 pub mod api;
 pub mod auth;
 pub mod connect;
+pub mod csv;
 pub mod normalize;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

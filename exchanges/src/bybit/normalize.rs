@@ -9,6 +9,7 @@
 //! | `deposits` | an on-chain deposit to the funding wallet | `deposit-<id>` | `deposit` (status 3, success) |
 //! | `withdrawals` | a withdrawal from the funding wallet | `withdrawal-<withdrawId>` | `withdrawal`: amount + `withdrawFee` (status `success`) |
 //! | `transfers` | a transfer between the account's own wallets | `transfer-<transferId>` | `internal_transfer`: the funding wallet's side (status `SUCCESS`) |
+//! | `converts` | a coin conversion ([`ConvertRecord`]) | `convert-<exchangeTxId>` | `trade`: `fromAmount` of `fromCoin` sent, `toAmount` of `toCoin` received |
 //!
 //! A transfer between the funding and the unified wallet appears twice at Bybit: in the
 //! transfer list and as `TRANSFER_IN`/`TRANSFER_OUT` in the unified wallet's transaction log.
@@ -43,6 +44,8 @@ pub const DEPOSITS: &str = "deposits";
 pub const WITHDRAWALS: &str = "withdrawals";
 /// The stream of transfers between the account's wallets.
 pub const TRANSFERS: &str = "transfers";
+/// The stream of coin conversions (Bybit's "coin exchange records").
+pub const CONVERTS: &str = "converts";
 
 /// Bybit's coin names → canonical symbols: Bybit uses the tickers as they are.
 pub fn canonical_asset(coin: &str) -> Result<String, BadSymbol> {
@@ -157,6 +160,33 @@ pub struct TransferRecord {
     pub status: String,
 }
 
+/// One coin conversion of `GET /v5/asset/exchange/order-record`
+/// (<https://bybit-exchange.github.io/docs/v5/asset/exchange>): every listed one is done.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ConvertRecord {
+    /// Bybit's id.
+    pub exchange_tx_id: String,
+    /// The coin given.
+    pub from_coin: String,
+    /// How much of it.
+    pub from_amount: String,
+    /// The coin received.
+    pub to_coin: String,
+    /// How much of it.
+    pub to_amount: String,
+    /// The rate (`toAmount` / `fromAmount`), kept in the note.
+    pub exchange_rate: String,
+    /// When, in **seconds** (a string).
+    pub created_time: String,
+}
+
+/// A time in whole seconds (text) as ms (text).
+fn seconds_as_ms(text: &str) -> Result<String, String> {
+    let seconds = text.trim().parse::<i64>().map_err(|_| format!("createdTime {text:?} is not a time in seconds"))?;
+    seconds.checked_mul(1000).map(|ms| ms.to_string()).ok_or_else(|| format!("createdTime {text:?} is out of range"))
+}
+
 impl DepositRecord {
     /// Where the deposit stands.
     pub fn state(&self) -> State {
@@ -213,6 +243,10 @@ pub fn identify(stream: &str, payload: &str) -> Result<(String, i64, State), Str
             let state = t.state();
             (t.transfer_id, t.timestamp, state)
         }
+        CONVERTS => {
+            let c: ConvertRecord = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+            (c.exchange_tx_id, seconds_as_ms(&c.created_time)?, State::Done)
+        }
         other => return Err(format!("unknown Bybit stream {other:?}")),
     };
     if id.trim().is_empty() {
@@ -235,6 +269,7 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
         DEPOSITS => deposit_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
         WITHDRAWALS => withdrawal_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
         TRANSFERS => transfer_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
+        CONVERTS => convert_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
         other => return Err(error(format!("unknown Bybit stream {other:?}"))),
     }
     .map_err(error)?;
@@ -297,6 +332,19 @@ pub fn log_event(entry: &LogEntry) -> Result<Option<NewEvent>, String> {
     }
     let at = time("transactionTime", &entry.transaction_time)?;
     Ok(Some(NewEvent { note: Some(note), ..NewEvent::new(format!("log-{id}"), at, kind, legs) }))
+}
+
+/// The event of one coin conversion: a trade of `fromCoin` for `toCoin` (as OKX's and
+/// KuCoin's converts are), the rate in the note.
+pub fn convert_event(record: &ConvertRecord) -> Result<Option<NewEvent>, String> {
+    let id = required("exchangeTxId", &record.exchange_tx_id)?;
+    let legs = vec![
+        Leg::sent(coin(&record.from_coin)?, amount("fromAmount", &record.from_amount)?),
+        Leg::received(coin(&record.to_coin)?, amount("toAmount", &record.to_amount)?),
+    ];
+    let at = time("createdTime", &seconds_as_ms(&record.created_time)?)?;
+    let note = format!("Bybit convert {} → {} at {}", record.from_coin, record.to_coin, record.exchange_rate);
+    Ok(Some(NewEvent { note: Some(note), ..NewEvent::new(format!("convert-{id}"), at, EventKind::Trade, legs) }))
 }
 
 /// The event of one deposit record (none unless it succeeded).
@@ -406,6 +454,12 @@ mod tests {
                 vec![leg("BTC", "-0.05", Sent), leg("BTC", "-0.0002", Fee)],
             ),
             (TRANSFERS, "fund_to_unified", EventKind::InternalTransfer, vec![leg("USDT", "-500", Sent)]),
+            (
+                CONVERTS,
+                "btc_to_usdt",
+                EventKind::Trade,
+                vec![leg("BTC", "-0.1", Sent), leg("USDT", "9512.34", Received)],
+            ),
         ];
         for (stream, name, kind, expected) in cases {
             let events = events(stream, name);
@@ -428,6 +482,11 @@ mod tests {
             events(TRANSFERS, "fund_to_unified")[0].external_id,
             "transfer-42c0cfb0-6bca-c242-bc76-4e6df6cbab16"
         );
+        // A conversion's time is in seconds.
+        let convert = &events(CONVERTS, "btc_to_usdt")[0];
+        assert_eq!(convert.external_id, "convert-1784371203571220480");
+        assert_eq!(crate::time::to_millis(convert.time), 1_740_823_200_000);
+        assert!(identify(CONVERTS, r#"{"exchangeTxId":"1","createdTime":"soon"}"#).is_err());
     }
 
     #[test]

@@ -255,7 +255,7 @@ pub static ENTRIES: &[Entry] = &[
             connect: bybit::connect::connect,
         }),
         normalize: Some(bybit::normalize::normalize),
-        csv: &[],
+        csv: bybit::connect::CSV,
         prices: None,
         keys: PLAIN_KEYS,
         us_broker: false,

@@ -68,6 +68,7 @@ fn csv_formats_keep_their_names_and_detection_order() {
             ("bitstamp", "bitstamp"),
             ("bitstamp", "bitstamp-legacy"),
             ("kucoin", "kucoin"),
+            ("bybit", "bybit-log"),
             ("bitfinex", "bitfinex"),
             ("binanceus", "binanceus"),
             ("okx", "okx-bills")

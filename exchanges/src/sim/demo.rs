@@ -72,6 +72,13 @@ pub trait DemoSim: Send + Sync {
         None
     }
 
+    /// Files of its account's history, as the exchange's user would import them for what the
+    /// API does not reach: (file name, text). The demo imports them after the sync; they meet
+    /// the synced events (the same ids), so they add only what the API could not give.
+    fn history_files(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// How the demo answers `check` for its account, and why in a few words; empty: nothing to answer.
     fn answers(&self) -> (&'static [Answer], &'static str) {
         (&[], "")

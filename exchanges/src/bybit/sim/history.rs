@@ -34,11 +34,15 @@ impl BybitProfile {
         BybitProfile { start_ms: now_ms - 600 * DAY_MS, end_ms: now_ms - 3_600_000, records }
     }
 
-    /// The demo's: about 200 records in 2025 (inside the demo market), less what is older than
-    /// the two years the API reaches back from `now_ms`.
-    pub fn demo(now_ms: i64) -> BybitProfile {
-        let start_ms = 1_735_689_600_000_i64.max(now_ms - 700 * DAY_MS); // 2025-01-01
-        BybitProfile { start_ms, end_ms: 1_767_225_599_999_i64.max(start_ms + DAY_MS), records: 200 }
+    /// The demo's: about 200 records in 2025 (inside the demo market), the same on every run.
+    ///
+    /// It depends on nothing but constants: `cointally demo` run again on the same ledger must
+    /// meet the same account. (It once started at "now less 700 days", so every run generated
+    /// a history shifted by the time elapsed — other times, other prices, other amounts under
+    /// the same ids — and a second demo run found the ledger's balances off the simulator's.)
+    pub fn demo() -> BybitProfile {
+        // 2025-01-01T00:00:00Z ..= 2025-12-31T23:59:59.999Z
+        BybitProfile { start_ms: 1_735_689_600_000, end_ms: 1_767_225_599_999, records: 200 }
     }
 }
 
@@ -97,6 +101,21 @@ pub struct Movement {
     pub wallets: (&'static str, &'static str),
 }
 
+/// One coin conversion in the funding wallet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    /// Bybit's id (`exchangeTxId`).
+    pub id: String,
+    /// When, ms (whole seconds: Bybit gives seconds).
+    pub time_ms: i64,
+    /// The coin given and how much.
+    pub from: (String, Decimal),
+    /// The coin received and how much.
+    pub to: (String, Decimal),
+    /// `to` per `from`.
+    pub rate: Decimal,
+}
+
 /// Pairs the person trades: (base, quote).
 pub const PAIRS: &[(&str, &str)] = &[("BTC", "USDT"), ("ETH", "USDT"), ("SOL", "USDT"), ("ETH", "BTC")];
 
@@ -110,6 +129,8 @@ pub struct Generator {
     pub log: Vec<LogEntry>,
     /// Deposits, withdrawals and transfers, oldest first.
     pub movements: Vec<Movement>,
+    /// Coin conversions in the funding wallet, oldest first.
+    pub conversions: Vec<Conversion>,
     balances: BTreeMap<(&'static str, String), Decimal>,
     rng: fastrand::Rng,
     next_id: u64,
@@ -121,6 +142,7 @@ impl Generator {
         let mut g = Generator {
             log: Vec::new(),
             movements: Vec::new(),
+            conversions: Vec::new(),
             balances: BTreeMap::new(),
             rng: fastrand::Rng::with_seed(seed ^ 0x0062_7962_6974),
             next_id: 3_900_000,
@@ -289,7 +311,8 @@ impl Generator {
                 }
             }
             80..=87 => self.withdraw(time_ms),
-            88..=95 => {
+            92..=95 => self.convert(market, time_ms),
+            88..=91 => {
                 let amount = floor_dp(self.balance(UNIFIED, "USDT") * Decimal::new(2, 4), 8);
                 !amount.is_zero() && {
                     self.log_entry(time_ms, "INTEREST", "USDT", "", "None", Decimal::ZERO, amount, Decimal::ZERO, 0);
@@ -305,6 +328,35 @@ impl Generator {
         if !done {
             self.trade(market, time_ms);
         }
+    }
+
+    /// A conversion of part of a funding wallet coin into another at the market's price.
+    fn convert(&mut self, market: &Market, time_ms: i64) -> bool {
+        let (from, _, _) = COINS[self.rng.usize(0..COINS.len())];
+        let (to, _, _) = COINS[self.rng.usize(0..COINS.len())];
+        let usd = |coin: &str| if coin == "USDT" { Some(Decimal::ONE) } else { market.price(coin, "USD", time_ms) };
+        let (Some(from_usd), Some(to_usd)) = (usd(from), usd(to)) else { return false };
+        if from == to || to_usd.is_zero() {
+            return false;
+        }
+        let rate = floor_dp(from_usd / to_usd, 8);
+        let from_amount = floor_dp(self.balance(FUND, from) * percent(&mut self.rng, 10..=50), 6);
+        let to_amount = floor_dp(from_amount * rate, 8);
+        if from_amount.is_zero() || to_amount.is_zero() {
+            return false;
+        }
+        self.add(FUND, from, -from_amount);
+        self.add(FUND, to, to_amount);
+        let id = (1_784_000_000_000_000_000 + self.id()).to_string();
+        let time_ms = time_ms - time_ms.rem_euclid(1_000);
+        self.conversions.push(Conversion {
+            id,
+            time_ms,
+            from: (from.to_owned(), from_amount),
+            to: (to.to_owned(), to_amount),
+            rate,
+        });
+        true
     }
 
     fn withdraw(&mut self, time_ms: i64) -> bool {

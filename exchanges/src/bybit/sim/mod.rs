@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use self::history::{BybitProfile, Generator, LogEntry, Movement, UNIFIED};
+use self::history::{BybitProfile, Conversion, Generator, LogEntry, Movement, UNIFIED};
 use super::api::{Budget, Endpoint};
 use super::auth;
 use crate::Secret;
@@ -173,15 +173,132 @@ impl BybitSim {
         self.generator().log.clone()
     }
 
+    /// The unified wallet's whole log as a CSV file in the layout `--format bybit-log` reads
+    /// (the API's fields, newest first as Bybit lists it, times in ms): the export of the
+    /// history, older than the API's two-year reach included.
+    pub fn log_csv(&self) -> String {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let row = |out: &mut csv::Writer<Vec<u8>>, fields: Vec<String>| {
+            out.write_record(&fields).expect("a CSV row written to memory");
+        };
+        row(&mut out, LOG_COLUMNS.iter().map(|c| (*c).to_owned()).collect());
+        for entry in self.generator().log.iter().rev() {
+            let value = log_json(entry);
+            let cell = |name: &str| value.get(name).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+            row(&mut out, LOG_COLUMNS.iter().map(|c| cell(c)).collect());
+        }
+        String::from_utf8(out.into_inner().expect("a CSV written to memory")).expect("CSV of UTF-8 text")
+    }
+
+    /// The funding wallet's deposits, withdrawals and transfers that went through and its
+    /// conversions, as a file in cointally's generic format, each keyed by the id the API's
+    /// event has (`deposit-<id>`, `withdrawal-<withdrawId>`, `transfer-<transferId>`,
+    /// `convert-<exchangeTxId>`) with the same legs:
+    /// the history a user would write down for what the API does not reach, meeting the
+    /// synced events instead of doubling them.
+    pub fn funding_csv(&self) -> String {
+        let mut out = csv::Writer::from_writer(Vec::new());
+        let mut row = |fields: [&str; 15]| out.write_record(fields).expect("a CSV row written to memory");
+        row([
+            "time",
+            "kind",
+            "sent_amount",
+            "sent_asset",
+            "received_amount",
+            "received_asset",
+            "fee_amount",
+            "fee_asset",
+            "fiat_value",
+            "fiat_currency",
+            "tx_hash",
+            "address",
+            "network",
+            "id",
+            "note",
+        ]);
+        for m in self.generator().movements.iter().filter(|m| m.ok) {
+            let time = crate::time::format_rfc3339(crate::time::from_millis(m.time_ms));
+            let (chain, address, hash) = (&m.chain.0, &m.chain.1, &m.chain.2);
+            let (amount, fee) = (text(m.amount), text(m.fee));
+            let coin = m.coin.as_str();
+            match m.stream {
+                "deposits" => {
+                    let id = format!("deposit-{}", m.id);
+                    row([&time, "deposit", "", "", &amount, coin, "", "", "", "", hash, address, chain, &id, ""]);
+                }
+                "withdrawals" => {
+                    let id = format!("withdrawal-{}", m.id);
+                    let (fee, fee_coin) = if m.fee.is_zero() { ("", "") } else { (fee.as_str(), coin) };
+                    row([
+                        &time,
+                        "withdrawal",
+                        &amount,
+                        coin,
+                        "",
+                        "",
+                        fee,
+                        fee_coin,
+                        "",
+                        "",
+                        hash,
+                        address,
+                        chain,
+                        &id,
+                        "",
+                    ]);
+                }
+                _ => {
+                    let id = format!("transfer-{}", m.id);
+                    let note = format!("{} → {}", m.wallets.0, m.wallets.1);
+                    let (sent, received) = match m.wallets {
+                        (history::FUND, _) => (amount.as_str(), ""),
+                        _ => ("", amount.as_str()),
+                    };
+                    let (sent_coin, received_coin) = if sent.is_empty() { ("", coin) } else { (coin, "") };
+                    row([
+                        &time,
+                        "internal_transfer",
+                        sent,
+                        sent_coin,
+                        received,
+                        received_coin,
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        "",
+                        &id,
+                        &note,
+                    ]);
+                }
+            }
+        }
+        for c in &self.generator().conversions {
+            let time = crate::time::format_rfc3339(crate::time::from_millis(c.time_ms));
+            let id = format!("convert-{}", c.id);
+            let (sent, received) = (text(c.from.1), text(c.to.1));
+            row([&time, "trade", &sent, &c.from.0, &received, &c.to.0, "", "", "", "", "", "", "", &id, "convert"]);
+        }
+        String::from_utf8(out.into_inner().expect("a CSV written to memory")).expect("CSV of UTF-8 text")
+    }
+
+    /// Coin conversions in the funding wallet, oldest first.
+    pub fn conversions(&self) -> Vec<Conversion> {
+        self.generator().conversions.clone()
+    }
+
     /// Deposits, withdrawals and transfers, oldest first.
     pub fn movements(&self) -> Vec<Movement> {
         self.generator().movements.clone()
     }
 
-    /// How many events a complete import makes: every log entry and every movement that went through.
+    /// How many events a complete import makes: every log entry, every movement that went
+    /// through and every conversion.
     pub fn event_count(&self) -> usize {
         let g = self.generator();
-        g.log.len() + g.movements.iter().filter(|m| m.ok).count()
+        g.log.len() + g.movements.iter().filter(|m| m.ok).count() + g.conversions.len()
     }
 
     /// Adds `count` fills a minute after the last record; returns how many were added.
@@ -264,6 +381,24 @@ fn text(value: Decimal) -> String {
     value.normalize().to_string()
 }
 
+/// The columns of the simulator's log export: the API's fields of a log entry.
+const LOG_COLUMNS: &[&str] = &[
+    "id",
+    "symbol",
+    "category",
+    "side",
+    "transactionTime",
+    "type",
+    "qty",
+    "currency",
+    "tradePrice",
+    "fee",
+    "cashFlow",
+    "change",
+    "cashBalance",
+    "tradeId",
+];
+
 fn log_json(e: &LogEntry) -> serde_json::Value {
     let change = e.cash_flow - e.fee;
     json!({
@@ -275,6 +410,13 @@ fn log_json(e: &LogEntry) -> serde_json::Value {
         "cashBalance": text(e.balance), "feeRate": "", "bonusChange": "",
         "tradeId": if e.trade_id == 0 { String::new() } else { e.trade_id.to_string() },
         "orderId": "", "orderLinkId": ""
+    })
+}
+
+fn conversion_json(c: &Conversion) -> serde_json::Value {
+    json!({
+        "fromCoin": c.from.0, "fromAmount": text(c.from.1), "toCoin": c.to.0, "toAmount": text(c.to.1),
+        "exchangeRate": text(c.rate), "createdTime": (c.time_ms / 1000).to_string(), "exchangeTxId": c.id
     })
 }
 
@@ -417,6 +559,18 @@ impl State {
             Endpoint::Deposits => walk("deposits", 30, "rows"),
             Endpoint::Withdrawals => walk("withdrawals", 30, "rows"),
             Endpoint::Transfers => walk("transfers", 7, "list"),
+            Endpoint::Converts => {
+                // Newest first, by offset cursor; no time range (Bybit's takes none).
+                let number = |name: &str| params.get(name).and_then(|v| v.parse::<usize>().ok());
+                let limit = number("limit").unwrap_or(10).clamp(1, 50);
+                let offset =
+                    params.get("cursor").and_then(|c| c.trim_end_matches('=').parse::<usize>().ok()).unwrap_or(0);
+                let page: Vec<serde_json::Value> =
+                    g.conversions.iter().rev().skip(offset).take(limit).map(conversion_json).collect();
+                let next =
+                    if offset + limit < g.conversions.len() { format!("{}==", offset + limit) } else { String::new() };
+                ok(json!({ "orderBody": page, "nextPageCursor": next }))
+            }
         }
     }
 }

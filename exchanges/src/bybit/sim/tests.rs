@@ -61,6 +61,7 @@ fn a_walk_of_every_stream_gets_every_record_once_and_the_legs_sum_to_both_wallet
         }
     }
     assert_eq!(events, sim.event_count());
+    assert!(sim.conversions().len() > 5, "{} conversions", sim.conversions().len());
     assert!(pages > 100, "{pages} pages: two years of 7-day windows");
     sums.retain(|_, amount| !amount.is_zero());
     let sums: BTreeMap<String, Decimal> = sums.into_iter().map(|(k, v)| (k, v.normalize())).collect();
@@ -97,8 +98,62 @@ fn a_classic_account_walks_no_transaction_log_and_is_warned_and_a_withdraw_key_i
     let plan = SyncPlan { full: false, since_ms: None };
     let streams: Vec<String> =
         adapter.streams(&Default::default(), &plan).unwrap().into_iter().map(|s| s.endpoint).collect();
-    assert_eq!(streams, ["deposits", "withdrawals", "transfers"]);
+    assert_eq!(streams, ["deposits", "withdrawals", "transfers", "converts"]);
     let warnings = adapter.closing_warnings(&Default::default(), &Default::default());
     assert!(warnings.iter().any(|(_, text)| text.contains("classic")), "{warnings:?}");
     assert!(warnings.iter().any(|(_, text)| text.contains("two years")), "{warnings:?}");
+}
+
+#[test]
+fn the_demo_account_is_the_same_on_every_run_whatever_the_clock_says() {
+    // A second `cointally demo` on one ledger met another account when the demo's history
+    // started at "now less 700 days" (4 balance mismatches): two starts a moment apart must
+    // serve the very same records, all of them in 2025.
+    let demo = || start(SimConfig { profile: BybitProfile::demo(), budget: None, ..SimConfig::recent(1, 0) }).unwrap();
+    let first = demo();
+    std::thread::sleep(Duration::from_millis(20));
+    let second = demo();
+    assert_eq!(first.log(), second.log());
+    assert_eq!(first.movements(), second.movements());
+    assert_eq!(first.balances(), second.balances());
+    let (from, to) = (1_735_689_600_000_i64, 1_767_225_600_000_i64);
+    assert!(first.log().len() > 100, "{} log entries", first.log().len());
+    assert!(first.log().iter().all(|e| (from..to).contains(&e.time_ms)));
+    assert!(first.movements().iter().all(|m| (from..to).contains(&m.time_ms)));
+}
+
+#[test]
+fn the_conversions_walk_resumes_at_its_stored_page_and_a_full_sync_starts_it_anew() {
+    // A busy 45 days: more than a page of conversions.
+    let now = crate::sim::now_ms();
+    let profile = BybitProfile { start_ms: now - 45 * DAY_MS, end_ms: now - 3_600_000, records: 6_000 };
+    let sim = start(SimConfig { profile, budget: None, ..SimConfig::recent(5, 0) }).unwrap();
+    let expected: std::collections::BTreeSet<String> = sim.conversions().into_iter().map(|c| c.id).collect();
+    assert!(expected.len() > 60, "{} conversions", expected.len());
+    let adapter = adapter(&sim, &SimKey::demo());
+    let plan = SyncPlan { full: false, since_ms: None };
+    let stream = crate::adapter::Stream::new(crate::bybit::normalize::CONVERTS, "");
+    let first = adapter.fetch_page(&stream, &adapter.start(&stream, None, &plan).unwrap()).unwrap();
+    assert!(!first.done && first.records.len() == 50);
+    // Killed after the first page: the next run starts at the second.
+    let resumed = adapter.start(&stream, Some(&first.cursor), &plan).unwrap();
+    assert_eq!(resumed, first.cursor);
+    let mut seen: std::collections::BTreeSet<String> = first.records.iter().map(|r| r.external_id.clone()).collect();
+    let mut cursor = resumed;
+    loop {
+        let page = adapter.fetch_page(&stream, &cursor).unwrap();
+        for record in &page.records {
+            assert!(seen.insert(record.external_id.clone()), "{} twice", record.external_id);
+        }
+        cursor = page.cursor;
+        if page.done {
+            break;
+        }
+    }
+    assert_eq!(seen, expected);
+    // A finished walk, or `--full`, starts again at the first page.
+    let again = adapter.start(&stream, Some(&cursor), &plan).unwrap();
+    let full = adapter.start(&stream, Some(&first.cursor), &SyncPlan { full: true, since_ms: None }).unwrap();
+    assert_eq!(again, full);
+    assert_eq!(adapter.fetch_page(&stream, &full).unwrap().records, first.records);
 }
