@@ -68,7 +68,8 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         ),
         None => (None, None),
     };
-    let filter = EventFilter { account: args.account, asset, kind: args.kind, from, until, limit: args.limit };
+    let filter =
+        EventFilter { account: args.account, asset, kind: args.kind, from, until, limit: args.limit, id: None };
     let events = ledger.events(&filter)?;
     if context.json {
         let rows: Vec<EventJson> = events

@@ -24,6 +24,7 @@ mod init;
 mod method;
 mod output;
 mod prices;
+mod rebates;
 mod reclassify;
 mod reconcile;
 mod renormalize;
@@ -111,6 +112,8 @@ enum Command {
     Reclassify(reclassify::Args),
     /// Own transfers: matched withdrawal → deposit pairs and what is left (link, unlink)
     Transfers(transfers::Args),
+    /// Rebates and the purchases they reduce the price of (link, unlink; under `settings rebates basis`)
+    Rebates(rebates::Args),
     /// The year's gains and income: proceeds, basis, short- and long-term gain, per asset
     Report(report::Args),
     /// Write the files tax software, other services and accountants take (export --list)
@@ -249,6 +252,7 @@ pub fn main() -> ExitCode {
         Command::Currency(args) => prices::currency(&context, args),
         Command::Reclassify(args) => reclassify::run(&context, args),
         Command::Transfers(args) => transfers::run(&context, args),
+        Command::Rebates(args) => rebates::run(&context, args),
         Command::Report(args) => report::run(&context, args),
         Command::Export(args) => export::run(&context, args),
         Command::Check(args) => check::run(&context, args),

@@ -25,6 +25,8 @@ pub struct EventFilter {
     pub until: Option<DateTime<Utc>>,
     /// At most this many (the earliest).
     pub limit: Option<u64>,
+    /// Only the event with this row id.
+    pub id: Option<i64>,
 }
 
 /// An event as stored, with its legs.
@@ -118,6 +120,10 @@ impl Ledger {
         if let Some(account) = &filter.account {
             args.push(account.clone().into());
             sql += &format!(" AND a.label = ?{}", args.len());
+        }
+        if let Some(id) = filter.id {
+            args.push(id.into());
+            sql += &format!(" AND e.id = ?{}", args.len());
         }
         if let Some(kind) = filter.kind {
             args.push(kind.as_str().to_string().into());

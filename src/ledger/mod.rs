@@ -15,6 +15,7 @@ pub mod events;
 mod form1099da;
 mod pending;
 pub mod prices;
+mod rebate_links;
 pub mod snapshots;
 mod sync_state;
 mod sync_summaries;
@@ -36,6 +37,7 @@ pub use elections::Election;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
 pub use form1099da::StatementRow;
 pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg};
+pub use rebate_links::RebateLink;
 pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
 pub use tax::{
     Disposal, DisposalKind, Holding, IncomeRow, LinkMethod, Movement, RunRows, TaxEvent, TaxLeg, Term, TransferLink,
@@ -60,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0014_passphrase.sql"),
     include_str!("../../schema/0015_event_details.sql"),
     include_str!("../../schema/0016_snapshot_lot_rank.sql"),
+    include_str!("../../schema/0022_rebate_links.sql"),
 ];
 
 /// The ledger version this build writes.

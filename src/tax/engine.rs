@@ -220,6 +220,8 @@ pub struct Engine {
     landed_first: std::collections::BTreeSet<i64>,
     /// The stored 2025 allocation, installed at the switch to per-wallet lots.
     allocation: Option<Vec<AllocatedLot>>,
+    /// Rebate event → the purchase event whose price it reduces (`cointally rebates link`).
+    rebate_links: BTreeMap<i64, i64>,
 }
 
 fn value(leg: &TaxLeg) -> Decimal {
@@ -284,6 +286,7 @@ impl Engine {
             in_flight: BTreeMap::new(),
             landed_first: Default::default(),
             allocation: None,
+            rebate_links: BTreeMap::new(),
         }
     }
 
@@ -299,6 +302,13 @@ impl Engine {
     /// Taxes `rebate` events as `rebates` says (the ledger's `rebates` setting).
     pub fn with_rebates(mut self, rebates: Rebates) -> Engine {
         self.rebates = rebates;
+        self
+    }
+
+    /// Ties rebates to the purchases they reduce the price of (rebate event → purchase event),
+    /// read under the `rebates basis` setting: see [`super::rebates`].
+    pub fn with_rebate_links(mut self, links: BTreeMap<i64, i64>) -> Engine {
+        self.rebate_links = links;
         self
     }
 
@@ -481,14 +491,10 @@ impl Engine {
 
     fn income(&mut self, event: &TaxEvent) {
         let price_reduction = event.kind == EventKind::Rebate && self.rebates == Rebates::Basis;
+        if price_reduction {
+            return self.price_reduction(event);
+        }
         for leg in event.legs.iter().filter(|l| l.role == LegRole::Received) {
-            if price_reduction {
-                // Not income: the units come in at basis zero (see `super::rebates`).
-                if !is_fiat(&leg.asset) {
-                    self.acquire(event, &leg.asset, leg.amount, Decimal::ZERO, false, leg.value.is_none());
-                }
-                continue;
-            }
             if self.in_year(event.time_ms) {
                 self.out.income.push(IncomeRow {
                     event_id: event.id,
@@ -509,6 +515,58 @@ impl Engine {
             self.remove(event, leg);
         }
         self.fees(event);
+    }
+
+    /// A rebate under `rebates basis`: not income (see `super::rebates`). Tied to a purchase
+    /// (`cointally rebates link`), its value comes off the basis of that purchase's units
+    /// still held, in proportion to their basis and never below zero, and the rebate's own
+    /// units carry what was taken off (their share of it, by value, when part of the rebate
+    /// is cash): the basis of everything held still adds up to what was paid. What cannot be
+    /// taken off (the purchase's units are gone, or it is not tied) stays with the rebate's
+    /// units as basis zero.
+    fn price_reduction(&mut self, event: &TaxEvent) {
+        let received: Vec<&TaxLeg> = event.legs.iter().filter(|l| l.role == LegRole::Received).collect();
+        let worth: Decimal = received.iter().map(|l| value(l)).sum();
+        let taken_off = match self.rebate_links.get(&event.id) {
+            Some(&purchase) if worth > Decimal::ZERO => self.reduce_purchase(purchase, worth),
+            _ => Decimal::ZERO,
+        };
+        let values: Vec<Decimal> = received.iter().map(|l| value(l)).collect();
+        for (leg, carried) in received.iter().zip(share(taken_off, &values)) {
+            if !is_fiat(&leg.asset) {
+                self.acquire(event, &leg.asset, leg.amount, carried, false, leg.value.is_none());
+            }
+        }
+        for leg in event.legs.iter().filter(|l| l.role == LegRole::Sent && !is_fiat(&l.asset)) {
+            self.remove(event, leg);
+        }
+        self.fees(event);
+    }
+
+    /// Takes up to `reduction` off the basis of the units of `purchase` held now (in any
+    /// wallet), in proportion to their basis; returns what was taken off.
+    fn reduce_purchase(&mut self, purchase: i64, reduction: Decimal) -> Decimal {
+        let mut held: Vec<(Option<i64>, String, i64, Decimal)> = Vec::new();
+        for (wallet, pools) in &self.pools {
+            for (asset, pool) in pools {
+                for lot in pool.lots().filter(|l| l.event_id == purchase && l.basis > Decimal::ZERO) {
+                    held.push((*wallet, asset.clone(), lot.id, lot.basis));
+                }
+            }
+        }
+        let bases: Vec<Decimal> = held.iter().map(|h| h.3).collect();
+        let wanted = reduction.min(bases.iter().sum());
+        if wanted <= Decimal::ZERO {
+            return Decimal::ZERO;
+        }
+        let mut taken_off = Decimal::ZERO;
+        for ((wallet, asset, lot, _), part) in held.iter().zip(share(wanted, &bases)) {
+            if let Some(pool) = self.pools.get_mut(wallet).and_then(|p| p.get_mut(asset)) {
+                taken_off += pool.reduce_basis(*lot, part);
+            }
+        }
+        self.out.acquired_basis -= taken_off;
+        taken_off
     }
 
     fn deposit(&mut self, event: &TaxEvent) {

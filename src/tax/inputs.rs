@@ -2,7 +2,8 @@
 //!
 //! The report's `inputs_hash` is the SHA-256 of the reporting currency, the own transfers, the
 //! elections, the time zone and rebate treatment (when not the defaults, UTC and income, so
-//! that a ledger made before those settings keeps its hashes) and the *events digest*: a chain
+//! that a ledger made before those settings keeps its hashes), the rebates tied to purchases
+//! (under `rebates basis`) and the *events digest*: a chain
 //! of one SHA-256 per calendar year (in the ledger's time zone) of events
 //! (`digest = SHA-256(digest ‖ SHA-256(that year's events))`). The chain lets a computation
 //! that starts from a year-end snapshot go on hashing where the snapshot stopped and reach the
@@ -10,8 +11,9 @@
 //!
 //! A snapshot is also checked against a *key*: the SHA-256 of everything else the state at its
 //! end depends on and that every report reads whole anyway — the version of the rules, the
-//! currency, the options (year aside), the time zone, the rebate treatment, the accounts' labels (the order of wallets when the US
-//! basis is re-seated in 2025), the transfers that touch an event before the end (with the
+//! currency, the options (year aside), the time zone, the rebate treatment, the accounts'
+//! labels (the order of wallets when the US basis is re-seated in 2025), the rebates tied to
+//! purchases before the end, the transfers that touch an event before the end (with the
 //! amounts the engine moves), the elections in force before it, and the stored 2025 allocation
 //! when the snapshot ends after it.
 
@@ -24,7 +26,7 @@ use super::engine::{Engine, TransferPlan};
 use super::rebates::Rebates;
 use super::zone::Zone;
 use super::{InForce, Method, Options, Tracking, hash_event};
-use crate::ledger::{Election, Ledger, LedgerError, StoredAllocation, TaxEvent};
+use crate::ledger::{Election, Ledger, LedgerError, RebateLink, StoredAllocation, TaxEvent};
 use crate::transfers::Matching;
 
 /// The version of the US rules a snapshot was computed by: raise it whenever the engine would
@@ -119,6 +121,8 @@ pub struct Inputs {
     pub rebates: Rebates,
     /// The stored 2025 allocation (`cointally basis allocate`), applied under the US lot rule.
     pub allocation: Option<StoredAllocation>,
+    /// Rebates tied to their purchases (read under `rebates basis` only).
+    pub rebate_links: Vec<RebateLink>,
     /// The hash of the currency, transfers and elections: `inputs_hash` less the events.
     head: Sha256,
 }
@@ -142,11 +146,15 @@ impl Inputs {
         }
         let rebates = Rebates::of_ledger(ledger)?;
         head.update(settings_text(zone, rebates));
+        let rebate_links = if rebates == Rebates::Basis { ledger.rebate_links()? } else { Vec::new() };
+        for link in &rebate_links {
+            head.update(rebate_link_text(link));
+        }
         let allocation = ledger.stored_allocation()?;
         if let Some(stored) = allocation.as_ref().filter(|_| options.tracking == Tracking::Us) {
             head.update(allocation_text(stored));
         }
-        Ok(Inputs { currency, plans, labels, elections, in_force, zone, rebates, allocation, head })
+        Ok(Inputs { currency, plans, labels, elections, in_force, zone, rebates, allocation, rebate_links, head })
     }
 
     /// An engine for `options` with these transfers, labels, elections, zone, rebates and
@@ -157,6 +165,7 @@ impl Inputs {
             .with_elections(self.in_force.clone())
             .in_zone(self.zone)
             .with_rebates(self.rebates)
+            .with_rebate_links(self.rebate_links.iter().map(|l| (l.rebate, l.purchase)).collect())
             .with_allocation(allocation.map(|a| a.lots.clone()))
     }
 
@@ -188,6 +197,9 @@ impl Inputs {
                 p.withdrawal, p.deposit, p.to_account, p.sent, p.received
             ));
         }
+        for link in self.rebate_links.iter().filter(|l| l.rebate_ms < end_ms) {
+            h.update(rebate_link_text(link));
+        }
         for e in self.in_force.iter().filter(|e| e.from_ms < end_ms) {
             h.update(format!("election {} {} {:?}\n", e.method.as_str(), e.from_ms, e.account_id));
         }
@@ -209,6 +221,11 @@ pub fn election_start_ms(zone: Zone, stored_from_ms: i64) -> i64 {
         return i64::MIN;
     }
     zone.day_start_ms(super::holding::utc_date(stored_from_ms))
+}
+
+/// A rebate tied to its purchase, as hashed.
+fn rebate_link_text(link: &RebateLink) -> String {
+    format!("rebate {} purchase {}\n", link.rebate, link.purchase)
 }
 
 /// The time zone and rebate treatment as hashed: nothing for the defaults (UTC, income), so

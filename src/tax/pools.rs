@@ -141,6 +141,15 @@ impl Pool {
         }
     }
 
+    /// Lowers the basis of lot `id` by `amount` (at most its basis: a rebate tied to its
+    /// purchase); the lot is ranked by its new basis per unit. Returns what was taken off.
+    pub fn reduce_basis(&mut self, id: i64, amount: Decimal) -> Decimal {
+        let Some(lot) = self.keys.remove(&id).and_then(|key| self.lots.remove(&key)) else { return Decimal::ZERO };
+        let taken_off = amount.min(lot.basis).max(Decimal::ZERO);
+        self.put(Lot { basis: lot.basis - taken_off, ..lot }.reranked());
+        taken_off
+    }
+
     /// Takes `amount` units in the method's order: the lots (or parts) taken, and how many
     /// units were missing when the pool held less.
     pub fn take(&mut self, amount: Decimal) -> (Vec<Lot>, Decimal) {

@@ -10,14 +10,20 @@
 //!   wealth, and is not includible in the buyer's gross income" (Rev. Rul. 76-96, as modified
 //!   by Rev. Rul. 2005-28, quoted in PLR 201005004,
 //!   <https://www.irs.gov/pub/irs-wd/1005004.pdf>). There is no IRS guidance on crypto paid as
-//!   the rebate; practitioners apply the same rule to crypto card rewards. The price paid is
-//!   the basis of what was bought, so the rebate's units come in with basis **zero**: the
-//!   basis of everything held still adds up to what was paid (the reduction is carried by
-//!   the rebate's units instead of the lot it relates to, which cointally's events do not
-//!   name), and the value is taxed as a gain when those units are disposed of — never less
-//!   tax than reducing the related lot's basis, the same total. A rebate with no related
-//!   purchase (a referral or sign-up reward) is income under either setting: reclassify such
-//!   events as `income` (`cointally reclassify EVENT income`).
+//!   the rebate; practitioners apply the same rule to crypto card rewards.
+//!   - A rebate **tied to its purchase** (`cointally rebates link REBATE PURCHASE`): its value
+//!     comes off the basis of the units that purchase bought and still held (in proportion to
+//!     their basis, never below zero; units already disposed of keep the basis they were sold
+//!     with), and the rebate's own units carry what came off, so the basis of everything held
+//!     adds up to what was paid. A cash rebate lowers the purchase's basis and makes no lot.
+//!   - A rebate **not tied** (the events do not name the purchase, or the purchase is outside
+//!     the ledger, as card cashback on goods is): its units come in with basis **zero**, the
+//!     reduction carried by them instead of the lot it relates to, and the value is taxed as
+//!     a gain when they are disposed of — never less tax than reducing the related lot's
+//!     basis, the same total.
+//!
+//!   A rebate with no related purchase at all (a referral or sign-up reward) is income under
+//!   either setting: reclassify such events as `income` (`cointally reclassify EVENT income`).
 
 use crate::ledger::{Ledger, LedgerError};
 
@@ -30,7 +36,8 @@ pub enum Rebates {
     /// Income at value; the units' basis is that value (the default).
     #[default]
     Income,
-    /// A reduction of a purchase price: no income; the units' basis is zero.
+    /// A reduction of a purchase price: no income; off the tied purchase's basis, else the
+    /// units' basis is zero.
     Basis,
 }
 
