@@ -161,6 +161,74 @@ fn coverage_shows_every_stream_without_gaps_and_renormalize_rebuilds_the_same_le
     assert_eq!(s.balances(), balances);
 }
 
+/// The transfers as `transfers --json` pairs them, without row ids (renormalize renumbers
+/// events): (withdrawal time, amount, deposit account, deposit amount, method).
+fn pairs(s: &Synced) -> Vec<(String, String, String, String, String)> {
+    let json = s.ok(&["--json", "transfers"]).json();
+    let side = |v: &serde_json::Value, key: &str| v[key].as_str().unwrap().to_owned();
+    let mut pairs: Vec<_> = json["matched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let (w, d) = (&m["withdrawal"], &m["deposit"]);
+            (side(w, "time"), side(w, "amount"), side(d, "account"), side(d, "amount"), side(m, "method"))
+        })
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+/// `renormalize` rebuilds API events under new row ids; the transfers the user linked and
+/// unlinked by hand come back on the rebuilt events instead of vanishing with the old rows.
+#[test]
+fn renormalize_keeps_the_transfers_linked_and_unlinked_by_hand() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    s.ok(&["sync", "--quiet"]);
+    let listed = s.ok(&["--json", "events", "--account", "main", "--kind", "withdrawal"]).json();
+    let withdrawals = listed.as_array().unwrap();
+    assert!(withdrawals.len() >= 2, "the demo account withdraws: {listed}");
+    let sent = |w: &serde_json::Value| {
+        let leg = w["legs"].as_array().unwrap().iter().find(|l| l["role"] == "sent").unwrap().clone();
+        (leg["asset"].as_str().unwrap().to_owned(), leg["amount"].as_str().unwrap().trim_start_matches('-').to_owned())
+    };
+    // A wallet receives both: the first in full with its tx hash (matched automatically), the
+    // second short of a tenth, without a hash (matched by nobody).
+    let (a, b) = (&withdrawals[0], &withdrawals[1]);
+    let ((a_asset, a_amount), (b_asset, b_amount)) = (sent(a), sent(b));
+    let b_short: Decimal = b_amount.parse::<Decimal>().unwrap() * Decimal::new(9, 1);
+    let rows = format!(
+        "{}{},deposit,,,{a_amount},{a_asset},,,,,{},,,,first\n{},deposit,,,{b_short},{b_asset},,,,,,,,,second\n",
+        common::GENERIC_HEADER,
+        a["time"].as_str().unwrap(),
+        a["tx_hash"].as_str().unwrap_or(""),
+        b["time"].as_str().unwrap(),
+    );
+    std::fs::write(s.sb.path("wallet.csv"), rows).unwrap();
+    s.ok(&["account", "add", "wallet", "--label", "cold"]);
+    s.ok(&["import", s.sb.path("wallet.csv").to_str().unwrap(), "--account", "cold", "--format", "generic"]);
+    let deposits = s.ok(&["--json", "events", "--account", "cold"]).json();
+    let first_deposit = deposits[0]["id"].to_string();
+    let second_deposit = deposits[1]["id"].to_string();
+    let automatic = pairs(&s);
+    assert!(automatic.iter().any(|p| p.1.trim_start_matches('-') == a_amount), "{automatic:?}");
+
+    s.ok(&["transfers", "unlink", &first_deposit]);
+    s.ok(&["transfers", "link", &b["id"].to_string(), &second_deposit]);
+    let by_hand = pairs(&s);
+    assert!(!by_hand.iter().any(|p| p.2 == "cold" && p.3 == a_amount), "unlinked: {by_hand:?}");
+    assert!(by_hand.iter().any(|p| p.2 == "cold" && p.4 == "manual"), "linked: {by_hand:?}");
+
+    let report = s.ok(&["--json", "renormalize", "--account", "main"]).json();
+    assert_eq!(report[0]["manual_links_dropped"], 0, "{report}");
+    let old_ids: Vec<i64> = withdrawals.iter().map(|w| w["id"].as_i64().unwrap()).collect();
+    let rebuilt = s.ok(&["--json", "events", "--account", "main", "--kind", "withdrawal"]).json();
+    assert!(rebuilt.as_array().unwrap().iter().all(|w| !old_ids.contains(&w["id"].as_i64().unwrap())), "new row ids");
+    assert_eq!(pairs(&s), by_hand, "the links made by hand outlive the rebuild");
+}
+
 #[test]
 fn faults_do_not_change_the_ledger() {
     let clean = sim::start(config(Profile::demo())).unwrap();

@@ -30,6 +30,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         done.push(renormalize(&mut ledger, account, exchange)?);
     }
     let unreadable: u64 = done.iter().map(|r| r.unreadable).sum();
+    let dropped: u64 = done.iter().map(|r| r.manual_links_dropped).sum();
+    if dropped > 0 {
+        context.note(format!(
+            "note: {dropped} transfer link{} made by hand named an event this version no longer makes; see `cointally transfers`",
+            if dropped == 1 { "" } else { "s" }
+        ));
+    }
     if context.json {
         print_json(&done)?;
     } else {

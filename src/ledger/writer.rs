@@ -195,6 +195,59 @@ impl Writer<'_> {
         )?)
     }
 
+    /// Notes, by (account, source id), the transfers linked by hand and the events kept out of
+    /// automatic matching that touch `account_id`'s API events, before
+    /// [`Writer::forget_api_events`] deletes those events (and, by cascade, these rows);
+    /// [`Writer::restore_manual_links`] puts them back on the rebuilt events. Returns how many
+    /// were noted.
+    pub fn keep_manual_links(&mut self, account_id: i64) -> Result<usize, LedgerError> {
+        self.conn.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS kept_links (
+                 w_account INTEGER NOT NULL, w_external TEXT NOT NULL,
+                 d_account INTEGER, d_external TEXT);
+             DELETE FROM temp.kept_links;",
+        )?;
+        let links = self.conn.execute(
+            "INSERT INTO temp.kept_links (w_account, w_external, d_account, d_external)
+             SELECT w.account_id, w.external_id, d.account_id, d.external_id
+             FROM transfers t JOIN events w ON w.id = t.withdrawal_event_id JOIN events d ON d.id = t.deposit_event_id
+             WHERE t.method = 'manual' AND ((w.account_id = ?1 AND substr(w.source, 1, 4) = 'api:')
+                                         OR (d.account_id = ?1 AND substr(d.source, 1, 4) = 'api:'))",
+            params![account_id],
+        )?;
+        let unlinks = self.conn.execute(
+            "INSERT INTO temp.kept_links (w_account, w_external)
+             SELECT e.account_id, e.external_id FROM transfer_unlinks u JOIN events e ON e.id = u.event_id
+             WHERE e.account_id = ?1 AND substr(e.source, 1, 4) = 'api:'",
+            params![account_id],
+        )?;
+        Ok(links + unlinks)
+    }
+
+    /// Puts back what [`Writer::keep_manual_links`] noted, on the events that now carry those
+    /// source ids; returns how many could not be put back (an event the rebuild no longer
+    /// makes, or a link that now conflicts with another).
+    pub fn restore_manual_links(&mut self) -> Result<usize, LedgerError> {
+        let now = super::now_text();
+        let kept: usize = self.conn.query_row("SELECT count(*) FROM temp.kept_links", [], |r| r.get(0))?;
+        let links = self.conn.execute(
+            "INSERT OR IGNORE INTO transfers (withdrawal_event_id, deposit_event_id, method, created_at)
+             SELECT w.id, d.id, 'manual', ?1 FROM temp.kept_links k
+             JOIN events w ON w.account_id = k.w_account AND w.external_id = k.w_external
+             JOIN events d ON d.account_id = k.d_account AND d.external_id = k.d_external",
+            params![now],
+        )?;
+        let unlinks = self.conn.execute(
+            "INSERT OR IGNORE INTO transfer_unlinks (event_id, created_at)
+             SELECT e.id, ?1 FROM temp.kept_links k
+             JOIN events e ON e.account_id = k.w_account AND e.external_id = k.w_external
+             WHERE k.d_account IS NULL",
+            params![now],
+        )?;
+        self.conn.execute_batch("DELETE FROM temp.kept_links")?;
+        Ok(kept.saturating_sub(links + unlinks))
+    }
+
     /// Stores an event with its legs and links it to the raw records it came from, unless
     /// the account already has an event with the same external id (then only the links are
     /// added).

@@ -6,7 +6,9 @@
 //! as a fresh sync would leave it. Events imported from files are not touched. Everything
 //! is normalised before anything is written, in one transaction. A record that still cannot
 //! be read stays in the archive marked unreadable, exactly as a sync leaves it; one that this
-//! version reads (after an upgrade) loses its mark and gets its events.
+//! version reads (after an upgrade) loses its mark and gets its events. What the user said by
+//! hand stays: kind overrides and rebate links name events by source id, and the transfers
+//! linked or unlinked by hand are put back on the rebuilt events in the same transaction.
 
 use cointally_exchanges::adapter::{NormalizeError, RawRecord};
 use cointally_exchanges::registry::normalize;
@@ -31,6 +33,9 @@ pub struct Renormalized {
     pub matched_file_events: u64,
     /// API records that this version cannot read (kept, marked, no event made).
     pub unreadable: u64,
+    /// Transfers linked or unlinked by hand whose API event the rebuild no longer makes (the
+    /// others are put back on the rebuilt events).
+    pub manual_links_dropped: u64,
 }
 
 /// Why an account could not be re-normalised.
@@ -62,6 +67,7 @@ pub fn renormalize(
     matcher.prepare(normalized.iter().filter_map(|e| e.as_ref().ok()).flatten());
     let mut matched = 0;
     let mut writer = ledger.writer()?;
+    writer.keep_manual_links(account.id)?;
     writer.forget_api_events(account.id)?;
     writer.forget_details(account.id)?;
     for (raw, events) in raws.iter().zip(&normalized) {
@@ -87,6 +93,7 @@ pub fn renormalize(
             let _: Written = writer.event(account.id, &source, event, &[raw.id])?;
         }
     }
+    let manual_links_dropped = writer.restore_manual_links()? as u64;
     writer.commit()?;
     ledger.attach_details(account.id)?;
     Ok(Renormalized {
@@ -96,5 +103,6 @@ pub fn renormalize(
         events_after: ledger.event_counts_by_source_prefix(account.id, "api:")?,
         matched_file_events: matched,
         unreadable,
+        manual_links_dropped,
     })
 }
