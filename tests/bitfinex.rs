@@ -19,6 +19,7 @@ const ADD_ACCOUNT: [&str; 9] =
     ["account", "add", "bitfinex", "--label", "main", "--key-env", "SIM_KEY", "--secret-env", "SIM_SECRET"];
 
 const LEDGERS_PATH: &str = "/v2/auth/r/ledgers/hist";
+const MOVEMENTS_PATH: &str = "/v2/auth/r/movements/hist";
 
 fn config(entries: usize) -> SimConfig {
     SimConfig { profile: BitfinexProfile { entries, ..BitfinexProfile::demo() }, ..SimConfig::demo(13) }
@@ -69,6 +70,16 @@ fn ledger_calls(sim: &BitfinexSim) -> u64 {
     sim.stats().requests_by_path.get(LEDGERS_PATH).copied().unwrap_or(0)
 }
 
+/// The retries a sync summary counts for `endpoint`.
+fn endpoint_retries(summary: &serde_json::Value, endpoint: &str) -> u64 {
+    let endpoints = summary["accounts"][0]["endpoints"].as_array().unwrap();
+    endpoints.iter().filter(|e| e["endpoint"] == endpoint).map(|e| e["retries"].as_u64().unwrap()).sum()
+}
+
+fn movement_calls(sim: &BitfinexSim) -> u64 {
+    sim.stats().requests_by_path.get(MOVEMENTS_PATH).copied().unwrap_or(0)
+}
+
 #[test]
 fn a_full_sync_has_every_entry_once_and_the_wallets_balances_and_a_resync_asks_only_whats_new() {
     let sim = sim::start(config(5_200)).unwrap();
@@ -79,9 +90,22 @@ fn a_full_sync_has_every_entry_once_and_the_wallets_balances_and_a_resync_asks_o
     assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
     assert_eq!(s.balances(), sim.balances());
     let served = sim.entries();
-    assert_eq!(totals(&first, "new_records") as usize, served.len());
+    let movements = sim.movements();
+    assert_eq!(totals(&first, "new_records") as usize, served.len() + movements.len());
     let events = s.events();
-    assert_eq!(events.len(), served.len());
+    assert_eq!(events.len(), served.len(), "movements are details of the ledger's events, never events");
+    // Every crypto deposit and withdrawal carries its movement's tx hash.
+    let hashes: Vec<&str> = movements.iter().filter_map(|m| m.tx_id.as_deref()).collect();
+    assert!(hashes.len() > 10, "the account moves crypto: {}", hashes.len());
+    let hashed: Vec<&str> = events.iter().filter_map(|e| e["tx_hash"].as_str()).collect();
+    let mut expected = hashes.clone();
+    expected.sort_unstable();
+    let mut got = hashed.clone();
+    got.sort_unstable();
+    assert_eq!(got, expected);
+    for event in events.iter().filter(|e| e["tx_hash"].is_string()) {
+        assert!(event["kind"] == "deposit" || event["kind"] == "withdrawal", "{event}");
+    }
     let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
     let described = |prefix: &str| served.iter().filter(|e| e.description.starts_with(prefix)).count();
     assert_eq!(count("trade"), described("Exchange "));
@@ -91,19 +115,26 @@ fn a_full_sync_has_every_entry_once_and_the_wallets_balances_and_a_resync_asks_o
     // 5,200 entries at 2,500 a page: three pages.
     assert_eq!(ledger_calls(&sim), 3);
 
-    // Again: nothing new, and one ledgers call only.
+    // Again: nothing new, and one call per stream only (a retry, on a machine so loaded that a
+    // call timed out, is the same call again).
+    let (ledgers_before, movements_before) = (ledger_calls(&sim), movement_calls(&sim));
     let second = s.ok(&["--json", "sync"]).json();
     assert_eq!(totals(&second, "new_records"), 0, "{second}");
-    assert_eq!(ledger_calls(&sim), 4);
+    for endpoint in second["accounts"][0]["endpoints"].as_array().unwrap() {
+        let (pages, retries) = (endpoint["pages"].as_u64().unwrap(), endpoint["retries"].as_u64().unwrap());
+        assert_eq!((pages, endpoint["requests"].as_u64().unwrap() - retries), (1, 1), "{endpoint}");
+    }
+    assert_eq!(ledger_calls(&sim) - ledgers_before, 1 + endpoint_retries(&second, "ledgers"));
+    assert_eq!(movement_calls(&sim) - movements_before, 1 + endpoint_retries(&second, "movements"));
     assert_eq!(s.events(), events);
 
     // New trades: the next sync fetches them, and only them.
-    let before = sim.entries().len();
+    let (before, ledgers_before) = (sim.entries().len(), ledger_calls(&sim));
     assert_eq!(sim.add_trades(7), 7);
     let third = s.ok(&["--json", "sync"]).json();
     assert_eq!(totals(&third, "new_records") as usize, sim.entries().len() - before, "{third}");
     assert_eq!(s.balances(), sim.balances());
-    assert_eq!(ledger_calls(&sim), 5);
+    assert_eq!(ledger_calls(&sim) - ledgers_before, 1 + endpoint_retries(&third, "ledgers"));
 
     let report = s.ok(&["--json", "renormalize"]).json();
     assert_eq!(report[0]["events_before"], report[0]["events_after"]);
@@ -284,8 +315,14 @@ fn an_export_and_the_api_of_one_account_meet_instead_of_doubling() {
     assert_eq!(s.balances(), sim.balances());
 
     let run = s.ok(&["--json", "sync"]).json();
-    assert_eq!(totals(&run, "new_records") as usize, sim.entries().len());
+    assert_eq!(totals(&run, "new_records") as usize, sim.entries().len() + sim.movements().len());
     assert_eq!(totals(&run, "new_events"), 0, "the API doubled events of the export: {run}");
+    let hashed = s.events().iter().filter(|e| e["tx_hash"].is_string()).count();
+    assert_eq!(
+        hashed,
+        sim.movements().iter().filter(|m| m.tx_id.is_some()).count(),
+        "the file's events got their hashes"
+    );
     assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
     assert_eq!(s.events().len(), imported.len());
     assert_eq!(s.balances(), sim.balances());

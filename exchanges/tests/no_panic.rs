@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use cointally_exchanges::adapter::{RawRecord, Stream};
 use cointally_exchanges::rows::{Header, RowReader, read_text};
-use cointally_exchanges::{binance, coinbase, kraken};
+use cointally_exchanges::{binance, bitfinex, coinbase, kraken};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -242,6 +242,19 @@ fn coinbase_cases() -> Vec<JsonCase> {
         .collect()
 }
 
+/// Bitfinex's ledger entries and movements (arrays of positional fields).
+fn bitfinex_cases() -> Vec<JsonCase> {
+    [("bitfinex/ledgers", bitfinex::normalize::LEDGERS), ("bitfinex/movements", bitfinex::movements::MOVEMENTS)]
+        .into_iter()
+        .flat_map(|(dir, endpoint)| {
+            files_under(&Path::new(FIXTURES).join(dir), "json").into_iter().map(move |path| JsonCase {
+                stream: Stream::new(endpoint, ""),
+                payload: std::fs::read_to_string(&path).unwrap(),
+            })
+        })
+        .collect()
+}
+
 fn csv_texts(dir: &str) -> Vec<String> {
     files_under(&Path::new(FIXTURES).join(dir), "csv")
         .iter()
@@ -301,6 +314,13 @@ proptest! {
         let cases = coinbase_cases();
         let case = &cases[pick % cases.len()];
         normalise_all(coinbase::normalize::normalize, &case.stream, mutate_json(&case.payload, &m));
+    }
+
+    #[test]
+    fn bitfinex_normaliser_never_panics_on_mutated_fixtures(pick in any::<usize>(), m in mutations()) {
+        let cases = bitfinex_cases();
+        let case = &cases[pick % cases.len()];
+        normalise_all(bitfinex::normalize::normalize, &case.stream, mutate_json(&case.payload, &m));
     }
 
     #[test]

@@ -1,24 +1,32 @@
 //! Bitfinex's complete history, walked for the sync engine.
 //!
-//! # One stream: `ledgers`
+//! # Two streams: `ledgers` and `movements`
 //!
 //! The ledger is the one list of every balance change of every wallet (exchange, margin,
 //! funding): trades, fees, deposits, withdrawals, transfers between wallets, funding interest,
 //! staking, rebates. `POST /v2/auth/r/ledgers/hist` (all currencies;
 //! <https://docs.bitfinex.com/reference/rest-auth-ledgers>) answers at most 2,500 entries a call,
 //! newest first, between `start` and `end` (ms, both inclusive). Bitfinex keeps six years of it.
+//! Every event comes from it.
+//!
+//! The movements (`POST /v2/auth/r/movements/hist`, all currencies, 2,500 a call, newest first,
+//! `start`/`end` on their MTS_UPDATED) list the deposits and withdrawals again with their tx hash
+//! and address: they become details of the ledger's events ([`super::movements`]), never events.
+//! A movement still under way is passed over; it is met again when it ends (its MTS_UPDATED
+//! moves past where the walk stopped).
 //!
 //! # The walk: backwards by time, anchored, nothing skipped or doubled
 //!
-//! A walk starts at the newest entry and goes back: each call passes `end` = the time of the
-//! previous page's oldest entry, so entries that arrive during the walk are newer than every
-//! `end` and wait for the next walk. Several entries can share a millisecond (a trade's two
-//! sides and its fee): a full page is cut before its oldest millisecond, whose entries are asked
-//! again with the next page (their ids are remembered, so none is stored twice). A page shorter
-//! than 2,500 ends the walk. The next walk passes `start` = the time of this walk's newest entry
-//! and stops there, so a re-sync asks one page: what came since. The cursor (JSON) holds the next
-//! `end`, the walk's floor and top (time and the ids at that time), and whether it is done; a walk
-//! killed half-way resumes from its last stored page.
+//! Both streams are walked alike ([`Walk`]). A walk starts at the newest entry and goes back: each
+//! call passes `end` = the time of the previous page's oldest entry, so entries that arrive during
+//! the walk are newer than every `end` and wait for the next walk. Several entries can share a
+//! millisecond (a trade's two sides and its fee): a full page is cut before its oldest
+//! millisecond, whose entries are asked again with the next page (their ids are remembered, so
+//! none is stored twice). A page shorter than 2,500 ends the walk. The next walk passes `start` =
+//! the time of this walk's newest entry and stops there, so a re-sync asks one page per stream:
+//! what came since. The cursor (JSON) holds the next `end`, the walk's floor and top (time and the
+//! ids at that time), and whether it is done; a walk killed half-way resumes from its last stored
+//! page.
 //!
 //! # Key check
 //!
@@ -34,13 +42,14 @@ use serde_json::value::RawValue;
 
 use super::api::{BitfinexApi, Endpoint, malformed};
 use super::assets::canonical_asset;
+use super::movements::{self, MOVEMENTS};
 use super::normalize::LEDGERS;
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::parse_amount;
 use crate::cursor;
 use crate::http::FetchError;
 
-/// Entries per `ledgers` call (Bitfinex's maximum).
+/// Entries per `ledgers` or `movements` call (Bitfinex's maximum).
 pub const PAGE_SIZE: usize = 2500;
 /// Bitfinex opened in 2012: where coverage of a complete walk begins.
 pub const LAUNCH_MS: i64 = 1_325_376_000_000;
@@ -81,14 +90,54 @@ fn number_text(value: &RawValue) -> String {
     serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_owned())
 }
 
-/// The id and time of a ledger entry, for the walk.
-fn id_and_time(payload: &str) -> Result<(u64, i64), String> {
+/// A history Bitfinex lists newest first between `start` and `end` on one of its time fields.
+#[derive(Clone, Copy)]
+struct Walk {
+    /// The stream's name.
+    stream: &'static str,
+    endpoint: Endpoint,
+    /// Where an entry's time (what `start` and `end` select on) is in its array.
+    time_index: usize,
+    /// Whether an entry is stored now; one that is not is passed over (not final yet).
+    keep: fn(&[&RawValue]) -> bool,
+}
+
+fn always(_: &[&RawValue]) -> bool {
+    true
+}
+
+/// A movement is stored once its status is final ([`movements::is_final`]).
+fn movement_is_final(fields: &[&RawValue]) -> bool {
+    fields.get(9).is_some_and(|status| movements::is_final(&number_text(status)))
+}
+
+/// The walk of each stream.
+const WALKS: [Walk; 2] = [
+    Walk { stream: LEDGERS, endpoint: Endpoint::Ledgers, time_index: 3, keep: always },
+    Walk {
+        stream: MOVEMENTS,
+        endpoint: Endpoint::Movements,
+        time_index: movements::TIME_INDEX,
+        keep: movement_is_final,
+    },
+];
+
+/// The walk of `stream`, if it is one of Bitfinex's.
+fn walk_of(stream: &Stream) -> Result<Walk, FetchError> {
+    WALKS
+        .into_iter()
+        .find(|walk| walk.stream == stream.endpoint)
+        .ok_or_else(|| FetchError::Setup { exchange: "bitfinex".into(), reason: format!("unknown stream {stream}") })
+}
+
+/// The id and time of an entry of `walk`, and whether it is kept.
+fn id_and_time(walk: &Walk, payload: &str) -> Result<(u64, i64, bool), String> {
     let fields: Vec<&RawValue> = serde_json::from_str(payload).map_err(|e| e.to_string())?;
     let id_text = fields.first().map(|v| number_text(v)).unwrap_or_default();
     let id = id_text.parse().map_err(|_| format!("ID {id_text:?} is not a whole number"))?;
-    let ms_text = fields.get(3).map(|v| number_text(v)).unwrap_or_default();
-    let ms = ms_text.parse().map_err(|_| format!("MTS {ms_text:?} is not a time in ms"))?;
-    Ok((id, ms))
+    let ms_text = fields.get(walk.time_index).map(|v| number_text(v)).unwrap_or_default();
+    let ms = ms_text.parse().map_err(|_| format!("the time {ms_text:?} is not a time in ms"))?;
+    Ok((id, ms, (walk.keep)(&fields)))
 }
 
 impl BitfinexAdapter {
@@ -102,9 +151,10 @@ impl BitfinexAdapter {
         &self.api
     }
 
-    fn fetch_ledgers(&self, text: &str) -> Result<Page, FetchError> {
+    fn fetch_walk(&self, walk: Walk, text: &str) -> Result<Page, FetchError> {
+        let endpoint = walk.endpoint;
         let c: Cursor = cursor::decode(text)
-            .ok_or_else(|| malformed(Endpoint::Ledgers, format!("cursor {text:?} is not a ledgers cursor")))?;
+            .ok_or_else(|| malformed(endpoint, format!("cursor {text:?} is not a {} cursor", walk.stream)))?;
         let now = self.api.limiter().exchange_now_ms();
         let floor_ms = c.floor.as_ref().map_or(LAUNCH_MS, |floor| floor.ms);
         if c.done {
@@ -118,24 +168,24 @@ impl BitfinexAdapter {
         if let Some(end) = &c.end {
             params.push(("end", end.ms.to_string()));
         }
-        let answer = self.api.call(Endpoint::Ledgers, &params)?;
+        let answer = self.api.call(endpoint, &params)?;
         let rows: Vec<&RawValue> = serde_json::from_slice(&answer.body)
-            .map_err(|e| malformed(Endpoint::Ledgers, format!("not a list of ledger entries: {e}")))?;
+            .map_err(|e| malformed(endpoint, format!("not a list of {} entries: {e}", walk.stream)))?;
         let full = rows.len() >= PAGE_SIZE;
         let mut entries = Vec::with_capacity(rows.len());
         for raw in rows {
             let payload = raw.get().to_owned();
-            let (id, ms) = id_and_time(&payload)
-                .map_err(|reason| malformed(Endpoint::Ledgers, format!("an entry without a readable id: {reason}")))?;
-            entries.push((id, ms, payload));
+            let (id, ms, keep) = id_and_time(&walk, &payload)
+                .map_err(|reason| malformed(endpoint, format!("an entry without a readable id: {reason}")))?;
+            entries.push((id, ms, keep, payload));
         }
-        let oldest_ms = entries.iter().map(|(_, ms, _)| *ms).min();
-        let newest_ms = entries.iter().map(|(_, ms, _)| *ms).max();
+        let oldest_ms = entries.iter().map(|(_, ms, _, _)| *ms).min();
+        let newest_ms = entries.iter().map(|(_, ms, _, _)| *ms).max();
         // A full page leaves its oldest millisecond to the next page (it may go on there).
         let cut_ms = if full { oldest_ms } else { None };
         if full && oldest_ms == newest_ms && c.end.as_ref().map(|end| end.ms) == oldest_ms {
             return Err(malformed(
-                Endpoint::Ledgers,
+                endpoint,
                 format!("more than {PAGE_SIZE} entries at one millisecond ({oldest_ms:?}): cannot page past them"),
             ));
         }
@@ -148,9 +198,10 @@ impl BitfinexAdapter {
         let mut stored: BTreeMap<i64, BTreeSet<u64>> = BTreeMap::new();
         // Oldest first: the entries of one millisecond in id order (a trade's sides before its
         // fee), so the ledger's order of events is the exchange's.
-        entries.sort_by_key(|(id, ms, _)| (*ms, *id));
-        for (id, ms, payload) in entries {
-            if cut_ms == Some(ms) && c.end.as_ref().is_none_or(|end| end.ms != ms) || already(id, ms) {
+        entries.sort_by_key(|(id, ms, _, _)| (*ms, *id));
+        for (id, ms, keep, payload) in entries {
+            let cut = cut_ms == Some(ms) && c.end.as_ref().is_none_or(|end| end.ms != ms);
+            if cut || already(id, ms) || !keep {
                 continue;
             }
             stored.entry(ms).or_default().insert(id);
@@ -286,13 +337,11 @@ impl Adapter for BitfinexAdapter {
     }
 
     fn streams(&self, _known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
-        Ok(vec![Stream::new(LEDGERS, "")])
+        Ok(WALKS.iter().map(|walk| Stream::new(walk.stream, "")).collect())
     }
 
     fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
-        if stream.endpoint != LEDGERS {
-            return Err(FetchError::Setup { exchange: "bitfinex".into(), reason: format!("unknown stream {stream}") });
-        }
+        walk_of(stream)?;
         let since = || Cursor { floor: plan.since_ms.map(|ms| Edge { ms, ids: BTreeSet::new() }), ..Cursor::default() };
         let cursor = match (plan.full, stored.and_then(cursor::decode::<Cursor>)) {
             (false, Some(c)) if c.done => Cursor { floor: c.top, ..Cursor::default() },
@@ -303,10 +352,7 @@ impl Adapter for BitfinexAdapter {
     }
 
     fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
-        if stream.endpoint != LEDGERS {
-            return Err(FetchError::Setup { exchange: "bitfinex".into(), reason: format!("unknown stream {stream}") });
-        }
-        self.fetch_ledgers(cursor)
+        self.fetch_walk(walk_of(stream)?, cursor)
     }
 }
 
@@ -375,6 +421,37 @@ mod tests {
         assert_eq!(server.seen()[2].body, r#"{"limit":2500,"start":2500}"#);
         assert_eq!(page3.records.iter().map(|r| r.external_id.as_str()).collect::<Vec<_>>(), ["3002"]);
         assert!(page3.done);
+    }
+
+    /// A movement's array: `updated_ms` is its MTS_UPDATED, what the walk goes by.
+    fn movement(id: u64, updated_ms: i64, status: &str) -> String {
+        format!(
+            r#"[{id},"BTC","BITCOIN",null,null,{},{updated_ms},null,null,"{status}",null,null,-0.1,-0.0004,null,null,"bc1q",null,null,null,"h{id}",null]"#,
+            updated_ms - 1000
+        )
+    }
+
+    #[test]
+    fn a_movement_under_way_is_passed_over_and_stored_once_it_has_ended() {
+        // The first walk sees movement 1 completed and movement 2 still processing; by the next
+        // walk movement 2 has completed, which moved its MTS_UPDATED on.
+        let server = TestServer::start(|n, _| match n {
+            0 => Reply::json(200, &format!("[{},{}]", movement(2, 2000, "PROCESSING"), movement(1, 1000, "COMPLETED"))),
+            _ => Reply::json(200, &format!("[{}]", movement(2, 3000, "COMPLETED"))),
+        });
+        let adapter = adapter_on(&server.url());
+        let stream = Stream::new(MOVEMENTS, "");
+        let plan = SyncPlan { full: false, since_ms: None };
+        let ids = |page: &Page| page.records.iter().map(|r| r.external_id.clone()).collect::<Vec<_>>();
+        let page = adapter.fetch_page(&stream, &adapter.start(&stream, None, &plan).unwrap()).unwrap();
+        assert!(page.done);
+        assert_eq!(ids(&page), ["1"]);
+        assert_eq!(server.seen()[0].path, "/v2/auth/r/movements/hist");
+        let again = adapter.start(&stream, Some(&page.cursor), &plan).unwrap();
+        let page2 = adapter.fetch_page(&stream, &again).unwrap();
+        assert_eq!(server.seen()[1].body, r#"{"limit":2500,"start":2000}"#, "from the newest time seen");
+        assert_eq!(ids(&page2), ["2"]);
+        assert!(adapter.streams(&Known::default(), &plan).unwrap().iter().any(|s| s.endpoint == MOVEMENTS));
     }
 
     #[test]

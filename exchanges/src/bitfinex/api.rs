@@ -13,9 +13,10 @@
 //! # Pace
 //!
 //! Bitfinex limits each REST endpoint separately, per minute, "between 10 and 90 requests per
-//! minute" (<https://docs.bitfinex.com/docs/requirements-and-limitations>); the three endpoints
+//! minute" (<https://docs.bitfinex.com/docs/requirements-and-limitations>); the four endpoints
 //! cointally calls are documented at **90 requests a minute** each
 //! (<https://docs.bitfinex.com/reference/rest-auth-ledgers>,
+//! <https://docs.bitfinex.com/reference/rest-auth-movements>,
 //! <https://docs.bitfinex.com/reference/rest-auth-wallets>,
 //! <https://docs.bitfinex.com/reference/key-permissions>). Going over blocks the IP on that
 //! endpoint for 10 to 60 seconds, and the page does not say how the minute is counted, so each
@@ -107,11 +108,14 @@ pub enum Endpoint {
     Wallets,
     /// `POST /v2/auth/r/ledgers/hist`: every balance change of every currency, newest first.
     Ledgers,
+    /// `POST /v2/auth/r/movements/hist`: deposits and withdrawals of every currency, with their
+    /// tx hash and address, newest first.
+    Movements,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 3] = [Endpoint::Permissions, Endpoint::Wallets, Endpoint::Ledgers];
+    pub const ALL: [Endpoint; 4] = [Endpoint::Permissions, Endpoint::Wallets, Endpoint::Ledgers, Endpoint::Movements];
 
     /// The endpoint's name in errors, stats and the limiter (`ledgers`).
     pub fn name(self) -> &'static str {
@@ -119,6 +123,7 @@ impl Endpoint {
             Endpoint::Permissions => "permissions",
             Endpoint::Wallets => "wallets",
             Endpoint::Ledgers => "ledgers",
+            Endpoint::Movements => "movements",
         }
     }
 
@@ -128,6 +133,7 @@ impl Endpoint {
             Endpoint::Permissions => "/v2/auth/r/permissions",
             Endpoint::Wallets => "/v2/auth/r/wallets",
             Endpoint::Ledgers => "/v2/auth/r/ledgers/hist",
+            Endpoint::Movements => "/v2/auth/r/movements/hist",
         }
     }
 

@@ -40,6 +40,7 @@ use rust_decimal::Decimal;
 use serde_json::value::RawValue;
 
 use super::assets::canonical_asset;
+use super::movements::{MOVEMENTS, details_of, read_movement};
 use crate::adapter::{NormalizeError, RawRecord, Stream};
 use crate::amount::{json_text as text_of, parse_amount};
 use crate::asset::is_fiat;
@@ -77,13 +78,18 @@ pub enum Kind {
     Unknown,
 }
 
-/// Turns one stored record of `stream` into its event.
+/// Turns one stored record of `stream` into its event (a ledger entry), or into the details of
+/// one (a movement: see [`super::movements`]).
 pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, NormalizeError> {
     let error = |reason: String| NormalizeError {
         endpoint: stream.endpoint.clone(),
         external_id: record.external_id.clone(),
         reason,
     };
+    if stream.endpoint == MOVEMENTS {
+        let movement = read_movement(&record.payload).map_err(error)?;
+        return Ok(details_of(&movement).into_iter().collect());
+    }
     if stream.endpoint != LEDGERS {
         return Err(error(format!("unknown Bitfinex endpoint {:?}", stream.endpoint)));
     }

@@ -4,7 +4,8 @@
 //! itself with USD by wire, deposits crypto, trades on Bitfinex's pairs (each trade two entries
 //! at one millisecond, and a 0.2 % fee entry in the currency received), moves USD between the
 //! exchange, margin and funding wallets, earns margin funding payments in the funding wallet,
-//! ETH staking payments and the odd affiliate rebate, and withdraws crypto with a fee. Ids grow
+//! ETH staking payments and the odd affiliate rebate, and withdraws crypto with a fee. Each
+//! deposit and withdrawal is also a [`Movement`] with its address and hash. Ids grow
 //! with time; every balance is tracked per (wallet, currency) and never goes below zero;
 //! amounts are exact decimals (8 places).
 
@@ -82,6 +83,51 @@ impl Entry {
     }
 }
 
+/// One deposit or withdrawal as the simulator serves it from `movements/hist`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Movement {
+    /// Bitfinex's movement id (the `#` of its ledger entry).
+    pub id: u64,
+    /// Bitfinex's currency code.
+    pub currency: String,
+    /// The method's name (`BITCOIN`, `WIRE`, …).
+    pub method: &'static str,
+    /// When it was asked for, ms.
+    pub started_ms: i64,
+    /// When it last changed (completed), ms: the time of its ledger entry.
+    pub updated_ms: i64,
+    /// `COMPLETED` (or `PROCESSING`, for one still under way).
+    pub status: &'static str,
+    /// Signed: the ledger entry's amount (the withdrawal fee is its own entry).
+    pub amount: Decimal,
+    /// The fee, negative (zero for deposits).
+    pub fees: Decimal,
+    /// The address (none for a wire).
+    pub address: Option<String>,
+    /// The on-chain hash (none for a wire).
+    pub tx_id: Option<String>,
+}
+
+impl Movement {
+    /// The movement's JSON, as Bitfinex sends it: a 22-field array, amounts as JSON numbers.
+    pub fn json(&self) -> String {
+        let text = |value: &Option<String>| value.as_ref().map_or("null".to_owned(), |v| format!("{v:?}"));
+        format!(
+            r#"[{},"{}","{}",null,null,{},{},null,null,"{}",null,null,{},{},null,null,{},null,null,null,{},null]"#,
+            self.id,
+            self.currency,
+            self.method,
+            self.started_ms,
+            self.updated_ms,
+            self.status,
+            self.amount.normalize(),
+            self.fees.normalize(),
+            text(&self.address),
+            text(&self.tx_id)
+        )
+    }
+}
+
 /// Bitfinex's pairs the person trades: (base, quote), canonical symbols.
 pub const PAIRS: &[(&str, &str)] =
     &[("BTC", "USD"), ("ETH", "USD"), ("ETH", "BTC"), ("SOL", "USD"), ("LTC", "USD"), ("USDT", "USD")];
@@ -94,6 +140,8 @@ const CRYPTO: &[(&str, &str)] = &[("BTC", "0.0004"), ("ETH", "0.00135"), ("USDT"
 pub struct Generator {
     /// Every entry, oldest first.
     pub entries: Vec<Entry>,
+    /// Every deposit and withdrawal, by when it was last updated.
+    pub movements: Vec<Movement>,
     balances: BTreeMap<(&'static str, String), Decimal>,
     rng: fastrand::Rng,
     next_id: u64,
@@ -106,6 +154,7 @@ impl Generator {
     pub fn generate(seed: u64, market: &Market, profile: &BitfinexProfile) -> Generator {
         let mut generator = Generator {
             entries: Vec::new(),
+            movements: Vec::new(),
             balances: BTreeMap::new(),
             rng: fastrand::Rng::with_seed(seed ^ 0x6269_7466_696e_6578),
             next_id: 2_480_000_000,
@@ -188,6 +237,38 @@ impl Generator {
     fn wire(&mut self, amount: Decimal, time_ms: i64) {
         let movement = self.movement();
         self.push("exchange", "USD", amount, format!("Deposit (WIRE) #{movement} on wallet exchange"), time_ms);
+        self.record_movement(movement, "USD", amount, Decimal::ZERO, time_ms);
+    }
+
+    /// Records movement `id` of `amount` `code` completed at `time_ms` (its ledger entry's time),
+    /// with an address and hash derived from its id (no draw of the generator's randomness, so
+    /// the ledger is the same with or without movements).
+    fn record_movement(&mut self, id: u64, code: &str, amount: Decimal, fees: Decimal, time_ms: i64) {
+        let method = match code {
+            "USD" => "WIRE",
+            "BTC" => "BITCOIN",
+            "ETH" => "ETHEREUM",
+            "USDT" => "TETHERUSE",
+            "LTC" => "LITECOIN",
+            _ => "OTHER",
+        };
+        let crypto = method != "WIRE";
+        let digest = |salt: u64| {
+            use sha2::Digest;
+            crate::hex::lower_hex(&sha2::Sha256::digest(format!("bitfinex movement {id} {salt}")))
+        };
+        self.movements.push(Movement {
+            id,
+            currency: bitfinex_code(code),
+            method,
+            started_ms: time_ms - 600_000,
+            updated_ms: time_ms,
+            status: "COMPLETED",
+            amount,
+            fees,
+            address: crypto.then(|| format!("addr-{}", &digest(1)[..40])),
+            tx_id: crypto.then(|| format!("0x{}", digest(2))),
+        });
     }
 
     fn one(&mut self, market: &Market, time_ms: i64) {
@@ -226,6 +307,7 @@ impl Generator {
         let movement = self.movement();
         let description = format!("Deposit ({code}) #{movement} on wallet exchange");
         self.push("exchange", code, amount, description, time_ms);
+        self.record_movement(movement, code, amount, Decimal::ZERO, time_ms);
         true
     }
 
@@ -239,6 +321,7 @@ impl Generator {
         let movement = self.movement();
         self.push("exchange", code, -(amount - fee), format!("Withdrawal #{movement} on wallet exchange"), time_ms);
         self.push("exchange", code, -fee, "Crypto Withdrawal fee on wallet exchange".to_owned(), time_ms);
+        self.record_movement(movement, code, -(amount - fee), -fee, time_ms);
         true
     }
 

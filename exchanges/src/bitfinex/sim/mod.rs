@@ -2,7 +2,8 @@
 //!
 //! [`start`] generates the person's Bitfinex account ([`history`], on the shared market of
 //! [`crate::sim::generate`]) and serves it on `127.0.0.1`: `POST /v2/auth/r/ledgers/hist`
-//! (`start`, `end` inclusive, `limit` up to 2,500, newest first), `POST /v2/auth/r/wallets` and
+//! (`start`, `end` inclusive, `limit` up to 2,500, newest first), `POST /v2/auth/r/movements/hist`
+//! (the same, on each movement's MTS_UPDATED), `POST /v2/auth/r/wallets` and
 //! `POST /v2/auth/r/permissions`, with the v2 authentication checked ([`super::auth`]: the key,
 //! the signature over `/api/` + path + nonce + body, a nonce above the last one), Bitfinex's
 //! error arrays (`["error", 10100, "apikey: digest invalid"]` with HTTP 500), each endpoint's
@@ -20,7 +21,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
 
-use self::history::{BitfinexProfile, Entry, Generator};
+use self::history::{BitfinexProfile, Entry, Generator, Movement};
 use super::api::{Budget, Endpoint};
 use super::auth;
 use crate::Secret;
@@ -176,6 +177,11 @@ impl BitfinexSim {
         self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).entries.clone()
     }
 
+    /// Every deposit and withdrawal served from `movements/hist`, oldest first.
+    pub fn movements(&self) -> Vec<Movement> {
+        self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).movements.clone()
+    }
+
     /// Adds `count` trades now; returns how many were added.
     pub fn add_trades(&self, count: usize) -> usize {
         let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
@@ -279,6 +285,38 @@ impl State {
         Response::json(200, format!("[{}]", page.join(",")))
     }
 
+    /// `movements/hist`: `start` and `end` select on MTS_UPDATED (inclusive), `limit` up to
+    /// 2,500, newest first; `id` (a list) picks movements by id.
+    fn movements(&self, body: &str) -> Response {
+        let params: serde_json::Value = match serde_json::from_str(if body.trim().is_empty() { "{}" } else { body }) {
+            Ok(value @ serde_json::Value::Object(_)) => value,
+            _ => return error(10020, "body: invalid"),
+        };
+        let number = |name: &str| params.get(name).and_then(serde_json::Value::as_i64);
+        let limit = match params.get("limit") {
+            None => 25,
+            Some(_) => match number("limit") {
+                Some(limit @ 1..=2500) => limit as usize,
+                _ => return error(10020, "limit: invalid"),
+            },
+        };
+        let ids: Option<Vec<u64>> = params
+            .get("id")
+            .and_then(|ids| ids.as_array())
+            .map(|ids| ids.iter().filter_map(|id| id.as_u64()).collect());
+        let (start, end) = (number("start"), number("end"));
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut listed: Vec<&Movement> = generator
+            .movements
+            .iter()
+            .filter(|m| start.is_none_or(|ms| m.updated_ms >= ms) && end.is_none_or(|ms| m.updated_ms <= ms))
+            .filter(|m| ids.as_ref().is_none_or(|ids| ids.contains(&m.id)))
+            .collect();
+        listed.sort_by_key(|m| std::cmp::Reverse((m.updated_ms, m.id)));
+        let page: Vec<String> = listed.into_iter().take(limit).map(Movement::json).collect();
+        Response::json(200, format!("[{}]", page.join(",")))
+    }
+
     fn wallets(&self) -> Response {
         let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
         let rows: Vec<String> = generator
@@ -331,6 +369,7 @@ impl Handler for State {
         }
         match endpoint {
             Endpoint::Ledgers => self.ledgers(&request.body_text()),
+            Endpoint::Movements => self.movements(&request.body_text()),
             Endpoint::Wallets => self.wallets(),
             Endpoint::Permissions => self.permissions(),
         }
