@@ -144,7 +144,7 @@ fn acquisitions_before_the_sale_and_across_the_year_end_count() {
     ];
     assert_eq!(year(2024, &december)[0].denied(), d("400"));
     // The events a year needs reach 30 days into the next: 2025-01-31 is read, 2025-02-01 not.
-    let until = CaRules.events_until_ms(2024);
+    let until = CaRules::UTC.events_until_ms(2024);
     assert!(at("2025-01-31") < until && until <= at("2025-02-01"));
 }
 
@@ -187,7 +187,7 @@ fn income_adds_to_acb_spouse_gift_rolls_over_and_years_are_calendar_years() {
     let row = &c[0];
     assert_eq!((row.kind, row.proceeds, row.acb, row.gain()), (RowKind::Rollover, d("1575"), d("1575"), Decimal::ZERO));
     assert_eq!(figures(&c.disposals).dispositions, 0);
-    let y = CaRules.tax_year(2024);
+    let y = CaRules::UTC.tax_year(2024);
     assert_eq!(
         (y.label.as_str(), y.first_day.to_string(), y.last_day.to_string()),
         ("2024", "2024-01-01".into(), "2024-12-31".into())
