@@ -51,6 +51,14 @@ pub(super) fn prepare(
         .hint(format!("value the legs in {short}: cointally currency {wanted}"))
         .into());
     }
+    let zone = crate::tax::zone::Zone::of_ledger(ledger)?;
+    if let Some(own) = rules.own_zone().filter(|own| !zone.is_utc() && zone.name() != *own) {
+        context.note(format!(
+            "note: {} rules date every event in {own} time (the dates of their tax years and periods); the ledger's timezone {} is not used for them (README: Local dates: the time zone)",
+            rules.code(),
+            zone.name()
+        ));
+    }
     let missing = pricing::require_values(ledger, args.allow_missing_prices)?;
     if !missing.is_empty() {
         context.note(format!(

@@ -163,6 +163,13 @@ pub trait Rules: Sync {
     /// The tax year (as `--year` names it) an instant (UTC ms) falls in: what `--all-years`
     /// spans from the first event to the last.
     fn year_of_ms(&self, ms: i64) -> i32;
+
+    /// The zone whose local dates the country's rules always use (its legal time: the UK's,
+    /// Germany's, eastern Australia's), whatever the ledger's `timezone` setting says; `None`
+    /// where the dates are those of the ledger's zone (the US, Canada).
+    fn own_zone(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// The US rules' time: calendar years in UTC (the lots themselves are [`crate::tax::engine`]).

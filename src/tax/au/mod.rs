@@ -82,6 +82,10 @@ impl Rules for AuRules {
         self.tax_year(year).end_ms
     }
 
+    fn own_zone(&self) -> Option<&'static str> {
+        Some("Australia/Sydney")
+    }
+
     fn year_of_ms(&self, ms: i64) -> i32 {
         financial_year_of(au_date(ms))
     }

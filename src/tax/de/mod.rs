@@ -80,6 +80,10 @@ impl Rules for DeRules {
         self.tax_year(year).end_ms
     }
 
+    fn own_zone(&self) -> Option<&'static str> {
+        Some("Europe/Berlin")
+    }
+
     fn year_of_ms(&self, ms: i64) -> i32 {
         chrono::Datelike::year(&self::day::berlin_date(ms))
     }

@@ -72,6 +72,10 @@ impl Rules for UkRules {
         uk_midnight_ms(after_window)
     }
 
+    fn own_zone(&self) -> Option<&'static str> {
+        Some("Europe/London")
+    }
+
     fn year_of_ms(&self, ms: i64) -> i32 {
         self::day::tax_year_of(uk_date(ms))
     }
