@@ -222,3 +222,72 @@ fn ca_net_capital_losses_of_other_years_up_to_the_taxable_capital_gain() {
     let r = sb.ok(&["--json", "report", "--year", "2024"]).json();
     assert_eq!(r["net_capital_losses_of_other_years"]["line_25300_applied"], json!("0.00"));
 }
+
+/// A CAD ledger with: 1 ETH bought 1 June 2024 for 4,000; sold for 3,000 at 2025-01-01 03:00
+/// UTC, which is 31 December 2024, 22:00 in Toronto (EST, UTC−5); 0.1 ETH staked at
+/// 2025-01-01 04:30 UTC (31 December, 23:30 in Toronto); 1 ETH bought back for 3,100 at
+/// 2025-01-31 06:00 UTC (31 January, 01:00 in Toronto) and held.
+fn toronto_new_year() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.ok(&["init", "--currency", "CAD", "--jurisdiction", "ca"]);
+    sb.ok(&["account", "add", "wallet", "--label", "w", "--no-key"]);
+    let rows = "2024-06-01 16:00:00,trade,4000,CAD,1,ETH,,,,,,,,,buy\n\
+                2025-01-01 03:00:00,trade,1,ETH,3000,CAD,,,,,,,,,sell on new year's eve in Toronto\n\
+                2025-01-01 04:30:00,staking,,,0.1,ETH,,,,,,,,,reward\n\
+                2025-01-31 06:00:00,trade,3100,CAD,1,ETH,,,,,,,,,buy back\n";
+    let file = sb.path("w.csv");
+    std::fs::write(&file, format!("{}{rows}", common::GENERIC_HEADER)).unwrap();
+    sb.ok(&["import", file.to_str().unwrap(), "--account", "w", "--format", "generic"]);
+    let prices = sb.path("prices.csv");
+    std::fs::write(&prices, "time,asset,currency,price\n2024-12-31,ETH,CAD,3000\n2025-01-01,ETH,CAD,3000\n").unwrap();
+    sb.ok(&["prices", "import", prices.to_str().unwrap()]);
+    sb.ok(&["prices", "--offline"]);
+    sb
+}
+
+/// The CRA's guide dates a disposition when it happens, and the Income Tax Act's superficial
+/// loss (s. 54, "superficial loss": the period that begins 30 days before and ends 30 days
+/// after the disposition) counts days; a person in Toronto lives on Toronto dates. With
+/// `settings timezone America/Toronto` the evening sale of 31 December is a 2024 disposition
+/// and its buy-back on 31 January (local) is on day 31, outside the window: of the 1,000 loss
+/// only the part of the 0.1 staked within the window (and held on day 30) is denied,
+/// 1,000 × 0.1 / 1 = 100. In UTC (no setting) the same sale is on 1 January 2025 and the
+/// buy-back on day 30: a 2025 disposition whose whole loss is denied (1.1 acquired, 1.1 held).
+#[test]
+fn ca_an_evening_sale_on_31_december_in_toronto_is_a_2024_disposition() {
+    let sb = toronto_new_year();
+    let utc_2024 = sb.ok(&["--json", "report", "--year", "2024"]).json();
+    assert_eq!(utc_2024["disposals"], json!([]));
+    assert_eq!(utc_2024["timezone"], "UTC");
+    let utc_2025 = sb.ok(&["--json", "report", "--year", "2025"]).json();
+    let d = &utc_2025["disposals"][0];
+    assert_eq!((d["disposed"].as_str(), d["superficial_loss_denied"].as_str()), (Some("2025-01-01"), Some("1000.00")));
+    assert_eq!(utc_2025["income"][0]["date"], "2025-01-01");
+
+    sb.ok(&["settings", "timezone", "America/Toronto"]);
+    let local_2024 = sb.ok(&["--json", "report", "--year", "2024"]).json();
+    assert_eq!(local_2024["timezone"], "America/Toronto");
+    let d = &local_2024["disposals"][0];
+    assert_eq!(
+        (d["disposed"].as_str(), d["superficial_loss_denied"].as_str(), d["gain"].as_str()),
+        (Some("2024-12-31"), Some("100.00"), Some("-900.00"))
+    );
+    let caused = &local_2024["superficial_losses"][0]["acquisitions"];
+    assert_eq!(caused, &json!([{"date": "2024-12-31", "units": "0.1"}]));
+    assert_eq!(local_2024["income"][0]["date"], "2024-12-31");
+    assert_eq!(local_2024["totals"]["income"], "300.00");
+    assert_ne!(local_2024["inputs_hash"], utc_2024["inputs_hash"], "the zone is an input of the report");
+    let local_2025 = sb.ok(&["--json", "report", "--year", "2025"]).json();
+    assert_eq!(
+        (local_2025["disposals"].as_array().map(Vec::len), local_2025["income"].as_array().map(Vec::len)),
+        (Some(0), Some(0))
+    );
+    // Held at the end of local 2025: the 1 ETH bought back and the 0.1 staked.
+    assert_eq!(local_2025["holdings"][0]["units"], "1.1");
+    let text = sb.ok(&["report", "--year", "2024"]).stdout;
+    assert!(text.contains("local dates in America/Toronto"), "{text}");
+    // --all-years spans Toronto's years of the first and last event: 2024 and 2025.
+    let all = sb.ok(&["--json", "report", "--all-years"]).json();
+    assert_eq!(all.as_array().map(Vec::len), Some(2));
+    assert_eq!(all[0], local_2024);
+}

@@ -164,3 +164,25 @@ fn de_losses_brought_forward_after_the_freigrenze() {
     assert!(text.contains("Taxable private-sale gain after the Verlustvortrag"), "{text}");
     assert!(text.contains("3387.50"), "{text}");
 }
+
+/// Germany has one legal time (CET/CEST): the German rules date every event in Berlin time
+/// whatever the ledger's `timezone` says, and say so when it names another zone. The last
+/// event of the fixtures (31 December 2024, 23:30 UTC) is a 2025 event in Berlin, and stays
+/// one with the ledger set to New York (where it is 31 December, 18:30).
+#[test]
+fn de_dates_stay_berlin_dates_under_another_ledger_timezone() {
+    let sb = de_ledger();
+    let before = sb.ok(&["--json", "report", "--year", "2024"]);
+    assert!(!before.stderr.contains("is not used"), "{}", before.stderr);
+    sb.ok(&["settings", "timezone", "America/New_York"]);
+    let after = sb.ok(&["--json", "report", "--year", "2024"]);
+    assert_eq!(after.stdout, before.stdout);
+    assert!(
+        after.stderr.contains("DE rules date every event in Europe/Berlin time")
+            && after.stderr.contains("timezone America/New_York is not used"),
+        "{}",
+        after.stderr
+    );
+    let all = sb.ok(&["--json", "report", "--all-years"]).json();
+    assert_eq!(all.as_array().and_then(|a| a.last()).map(|y| y["year"].clone()), Some(serde_json::json!(2025)));
+}

@@ -97,3 +97,74 @@ fn exports_over_a_range_of_years_equal_each_year_alone() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("directory"), "{}", bad.stderr);
 }
+
+/// `report --years` and `export FORMAT --years` under each country's rules (the UK's tax
+/// years from 6 April, Canada's calendar years, Australia's financial years named by the year
+/// they end in, Germany's calendar years in Berlin time): the JSON array holds, byte for byte,
+/// the document `report --year Y --json` prints for each year; each file of a range is the
+/// file `export FORMAT --year Y` writes, and its manifest; `--all-years` spans the tax years of
+/// the first and the last event.
+#[test]
+fn countries_over_a_range_of_years_equal_each_year_alone() {
+    // (code, currency, --years, the years it means, --all-years, formats)
+    type Country<'a> = (&'a str, &'a str, &'a str, &'a [i32], (i32, i32), &'a [&'a str]);
+    let countries: [Country; 4] = [
+        ("uk", "GBP", "2023-2025", &[2023, 2024, 2025], (2023, 2025), &["hmrc", "sa108", "html"]),
+        ("ca", "CAD", "2023-2025", &[2023, 2024, 2025], (2023, 2025), &["schedule3", "acb", "html"]),
+        // 2024-2025: the financial years 2023-24 and 2024-25; the last event (30 June 2025,
+        // 14:30 UTC) is 1 July 00:30 in Sydney, in 2025-26.
+        ("au", "AUD", "2024-2025", &[2024, 2025], (2023, 2026), &["ato", "ato-summary", "html"]),
+        // The last event (31 December 2024, 23:30 UTC) is 2025 in Berlin.
+        ("de", "EUR", "2023-2024", &[2023, 2024], (2023, 2025), &["anlage-so", "anlage-so-disposals", "html"]),
+    ];
+    for (code, currency, range, years, all, formats) in countries {
+        let sb = common::country_ledger(code, currency);
+        let out = sb.ok(&["--json", "report", "--years", range]);
+        let docs: Vec<Value> = serde_json::from_str(&out.stdout).expect("an array of documents");
+        assert_eq!(docs.len(), years.len(), "{code}");
+        for (doc, year) in docs.iter().zip(years) {
+            let alone = sb.ok(&["--json", "report", "--year", &year.to_string()]).stdout;
+            assert_eq!(serde_json::to_string_pretty(doc).unwrap() + "\n", alone, "{code} {year}");
+            assert_eq!(doc["year"], *year, "{code}");
+        }
+        // Not every year is empty: the range holds the disposals of the fixtures.
+        let rows: usize = docs.iter().map(|d| d["disposals"].as_array().map_or(0, Vec::len)).sum();
+        assert!(rows >= 2, "{code}: {rows} disposals");
+        let every = sb.ok(&["--json", "report", "--all-years"]).json();
+        let every = every.as_array().expect("an array");
+        assert_eq!(every.len() as i32, all.1 - all.0 + 1, "{code}");
+        assert_eq!(
+            (every[0]["year"].as_i64(), every.last().unwrap()["year"].as_i64()),
+            (Some(all.0.into()), Some(all.1.into()))
+        );
+        // Text: every year's heading, in order.
+        let text = sb.ok(&["report", "--years", range]).stdout;
+        let alone: Vec<String> = years.iter().map(|y| sb.ok(&["report", "--year", &y.to_string()]).stdout).collect();
+        assert_eq!(text, alone.join("\n"), "{code}");
+        for format in formats {
+            let out = sb.ok(&["--json", "export", format, "--years", range, "-o", "range"]);
+            if *format != "html" {
+                let manifests = out.json();
+                assert_eq!(manifests.as_array().map(Vec::len), Some(years.len()), "{code} {format}");
+            }
+            for (i, year) in years.iter().enumerate() {
+                let y = year.to_string();
+                let alone = sb.ok(&["--json", "export", format, "--year", &y]);
+                let name =
+                    if *format == "html" { format!("summary-{year}.html") } else { format!("{format}-{year}.csv") };
+                let mut files = vec![name.clone()];
+                if *format != "html" {
+                    assert_eq!(out.json()[i], alone.json(), "{code} {format} {year}");
+                    files.push(format!("{name}.manifest.json"));
+                }
+                for file in files {
+                    let one = std::fs::read(sb.path(&file)).unwrap();
+                    assert_eq!(std::fs::read(sb.path(&format!("range/{file}"))).unwrap(), one, "{code} {file}");
+                }
+            }
+        }
+        // A range cannot go to stdout.
+        let bad = sb.run(&["export", formats[0], "--years", range, "-o", "-"]);
+        assert_eq!(bad.code, 2, "{}", bad.stderr);
+    }
+}

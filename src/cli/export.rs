@@ -21,7 +21,8 @@ use crate::tax::jurisdiction::Jurisdiction;
 
 use super::output::{Align, Table, print_json};
 use super::report::TaxArgs;
-use super::report::{TaxChoices, compute_year, compute_years, parse_year, parse_years, year_range};
+use super::report::{TaxChoices, Years, compute_year, compute_years, parse_year, parse_years, year_range};
+use super::report_uk::Output;
 use super::{Context, Failure};
 use crate::tax::years::Start;
 
@@ -48,7 +49,7 @@ pub struct Args {
     #[arg(long, value_parser = parse_year)]
     year: Option<i32>,
     /// Several years in one pass over history, FIRST-LAST (2021-2024), one file per year
-    /// (`<format>-<year>.csv`); the US gains formats
+    /// (`<format>-<year>.csv`); the US gains formats, the countries' own formats and html
     #[arg(long, value_parser = parse_years, value_name = "FIRST-LAST", conflicts_with_all = ["year", "all_years"])]
     years: Option<(i32, i32)>,
     /// Every year from the first event's to the last event's, in one pass (as --years)
@@ -63,39 +64,43 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return list(context);
     }
     let name = args.format.clone().unwrap_or_default();
-    if args.years.is_some() || args.all_years {
+    let range = args.years.is_some() || args.all_years;
+    let own = crate::tax::uk::export::UkFormat::find(&name).is_some()
+        || crate::tax::ca::export::CaFormat::find(&name).is_some()
+        || AuFormat::find(&name).is_some()
+        || crate::tax::de::export::DeFormat::find(&name).is_some()
+        || name == "html";
+    if range && !own {
         return match export::find(&name).filter(|f| f.kind() == Kind::Gains) {
             Some(format) => run_years(context, format, args),
             None => Err(Failure::input(format!("{name} is not written per year over a range"))
                 .hint(format!(
-                    "--years and --all-years write the US gains formats one file per year: {}",
+                    "--years and --all-years write one file per year of the gains formats ({}), the countries' own formats and html",
                     FORMATS.iter().filter(|f| f.kind() == Kind::Gains).map(|f| f.name()).collect::<Vec<_>>().join(", ")
                 ))
                 .hint(format!("for {name}, give one year: cointally export {name} --year 2025"))
                 .into()),
         };
     }
+    if own {
+        let output = country_output(context, &args)?;
+        if let Some(uk) = crate::tax::uk::export::UkFormat::find(&name) {
+            return super::report_uk::export(context, uk, output, &args.choices);
+        }
+        if let Some(ca) = crate::tax::ca::export::CaFormat::find(&name) {
+            return super::report_ca::export(context, ca, output, &args.choices);
+        }
+        if let Some(au) = AuFormat::find(&name) {
+            return super::report_au::export(context, au, output, &args.choices);
+        }
+        if let Some(de) = crate::tax::de::export::DeFormat::find(&name) {
+            return super::report_de::export(context, de, output, &args.choices);
+        }
+        return super::summary::run(context, &args.choices, output);
+    }
     let tax = args.year.map(|year| args.choices.for_year(year));
-    if let Some(uk) = crate::tax::uk::export::UkFormat::find(&name) {
-        return super::report_uk::export(context, uk, args.output, tax);
-    }
-    if let Some(ca) = crate::tax::ca::export::CaFormat::find(&name) {
-        return super::report_ca::export(context, ca, args.output, tax);
-    }
-    if let Some(au) = AuFormat::find(&name) {
-        return super::report_au::export(context, au, args.output, tax);
-    }
-    if let Some(de) = crate::tax::de::export::DeFormat::find(&name) {
-        return super::report_de::export(context, de, args.output, tax);
-    }
     if name == "allocation" {
         return super::basis::export(context, args.output);
-    }
-    if name == "html" {
-        let Some(tax) = &tax else {
-            return Err(Failure::input("an export needs --year").hint("e.g. cointally export html --year 2025").into());
-        };
-        return super::summary::run(context, tax, args.output);
     }
     let Some(format) = export::find(&name) else {
         let mut names: Vec<&str> = FORMATS.iter().map(|f| f.name()).collect();
@@ -148,12 +153,29 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--years` / `--all-years`: the range computed in one pass (as `report --years`), then one
-/// file per year, each what `--year` writes for it (a closed year's as filed); `--json` prints
-/// the manifests as an array in year order. With `--refuse-missing-basis`, nothing is written
-/// when any year has a row of unknown basis.
-fn run_years(context: &Context, format: &'static dyn export::Format, args: Args) -> anyhow::Result<()> {
-    let dir = args.output.clone().unwrap_or_default();
+/// The years and the `-o` of a country's export or of `html`: `--year`, or the range of
+/// `--years`/`--all-years` in the ledger's tax years (`-o` then a directory, checked here).
+fn country_output(context: &Context, args: &Args) -> anyhow::Result<Output> {
+    if args.year.is_none() && args.years.is_none() && !args.all_years {
+        return Ok(Output { years: None, path: args.output.clone() });
+    }
+    let ledger = context.open_ledger()?;
+    let probe = args.choices.for_year(args.year.unwrap_or(*super::report::YEARS.start()));
+    let jurisdiction = super::report_uk::jurisdiction(&ledger, &probe)?;
+    let range = year_range(&ledger, jurisdiction, args.year, args.years, args.all_years)?;
+    let years = Years { range, single: args.year.is_some() };
+    if !years.single {
+        let name = args.format.as_deref().unwrap_or_default();
+        let example = if name == "html" { "summary-2025.html".to_owned() } else { format!("{name}-2025.csv") };
+        years_dir(args.output.as_deref(), &example)?;
+    }
+    Ok(Output { years: Some(years), path: args.output.clone() })
+}
+
+/// The directory `-o` names for `--years`/`--all-years` (the current one when not given), or
+/// an error when it is `-` or a file (`example`: a file name the range would write).
+pub(super) fn years_dir(output: Option<&std::path::Path>, example: &str) -> anyhow::Result<PathBuf> {
+    let dir = output.map(std::path::Path::to_path_buf).unwrap_or_default();
     if dir.as_os_str() == "-" {
         return Err(Failure::input("--years writes one file per year: they cannot all go to stdout")
             .hint("give a directory with -o DIR, or one year with --year Y and -o -")
@@ -164,11 +186,20 @@ fn run_years(context: &Context, format: &'static dyn export::Format, args: Args)
             "{} is a file: with --years, -o names the directory the files go in",
             dir.display()
         ))
-        .hint(format!("e.g. -o exports/ writes exports/{}", export::default_file_name(format, 2025)))
+        .hint(format!("e.g. -o exports/ writes exports/{example}"))
         .into());
     }
+    Ok(dir)
+}
+
+/// `--years` / `--all-years`: the range computed in one pass (as `report --years`), then one
+/// file per year, each what `--year` writes for it (a closed year's as filed); `--json` prints
+/// the manifests as an array in year order. With `--refuse-missing-basis`, nothing is written
+/// when any year has a row of unknown basis.
+fn run_years(context: &Context, format: &'static dyn export::Format, args: Args) -> anyhow::Result<()> {
+    let dir = years_dir(args.output.as_deref(), &export::default_file_name(format, 2025))?;
     let mut ledger = context.open_ledger()?;
-    let range = year_range(&ledger, args.year, args.years, args.all_years)?;
+    let range = year_range(&ledger, Jurisdiction::Us, args.year, args.years, args.all_years)?;
     note_us_rules(context, &ledger, format, &args.choices)?;
     let (computed, missing) = compute_years(context, &mut ledger, &args.choices, range, Start::Snapshot)?;
     let closed = crate::tax::years::closed_years(&ledger, &args.choices.options(None))?;

@@ -35,8 +35,8 @@ pub fn parse_year(text: &str) -> Result<i32, String> {
 /// The choices of a computation, shared by every command that computes gains.
 #[derive(Debug, Clone, clap::Args)]
 pub struct TaxArgs {
-    /// The tax year, 2009 to 2100: the calendar year in the ledger's time zone (US; UTC
-    /// unless `cointally settings timezone` says otherwise), in UTC (Canada), in Berlin time
+    /// The tax year, 2009 to 2100: the calendar year in the ledger's time zone (US, Canada;
+    /// UTC unless `cointally settings timezone` says otherwise), in Berlin time
     /// (Germany), the UK tax year that starts on 6 April of it (2024 = 2024/25), or the
     /// Australian financial year that ends on 30 June of it (2025 = 2024-25)
     // In the struct's group by hand: clap leaves the group of a struct with a flattened part
@@ -124,12 +124,14 @@ pub fn parse_years(text: &str) -> Result<(i32, i32), String> {
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("which_years").required(true).args(["year", "years", "all_years"])))]
 pub struct Args {
-    /// The tax year, 2009 to 2100: the calendar year in the ledger's time zone (US), or the UK tax year that
-    /// starts on 6 April of it (2024 = 2024/25)
+    /// The tax year, 2009 to 2100: the calendar year in the ledger's time zone (US, Canada), in
+    /// Berlin time (Germany), the UK tax year that starts on 6 April of it (2024 = 2024/25), or
+    /// the Australian financial year that ends on 30 June of it (2025 = 2024-25)
     #[arg(long, value_parser = parse_year)]
     year: Option<i32>,
-    /// Several years in one pass over history, FIRST-LAST (2021-2024); each is stored and
-    /// printed as `--year` would (`--json`: an array of the years' documents). US rules
+    /// Several years in one pass over history, FIRST-LAST (2021-2024), each a tax year as
+    /// `--year` names it; each is printed as `--year` would (`--json`: an array of the years'
+    /// documents)
     #[arg(long, value_parser = parse_years, value_name = "FIRST-LAST")]
     years: Option<(i32, i32)>,
     /// Every year from the first event's to the last event's, in one pass (as --years)
@@ -214,10 +216,12 @@ pub fn compute_years(
     Ok((computed, missing))
 }
 
-/// The years of `--year Y`, `--years FIRST-LAST` or `--all-years` (the years, in the ledger's
-/// time zone, of the first and the last event): what `report` and `export` compute.
+/// The years of `--year Y`, `--years FIRST-LAST` or `--all-years` (the tax years under
+/// `jurisdiction` of the first and the last event; US and Canadian years in the ledger's time
+/// zone): what `report` and `export` compute.
 pub(super) fn year_range(
     ledger: &Ledger,
+    jurisdiction: Jurisdiction,
     year: Option<i32>,
     years: Option<(i32, i32)>,
     all_years: bool,
@@ -228,9 +232,16 @@ pub(super) fn year_range(
         (None, None) if all_years => match ledger.event_time_bounds()? {
             Some((first, last)) => {
                 // The years of the ledger's time zone: an evening event on 31 December in New
-                // York is that year's, though 1 January in UTC.
+                // York is that year's, though 1 January in UTC. The UK's, Australia's and
+                // Germany's years are their own (6 April, 1 July; Berlin time).
                 let zone = crate::tax::zone::Zone::of_ledger(ledger)?;
-                let year = |ms: i64| zone.year(ms).clamp(*YEARS.start(), *YEARS.end());
+                let year = |ms: i64| {
+                    let year = match jurisdiction {
+                        Jurisdiction::Us | Jurisdiction::Ca => zone.year(ms),
+                        other => other.rules().year_of_ms(ms),
+                    };
+                    year.clamp(*YEARS.start(), *YEARS.end())
+                };
                 (year(first), year(last))
             }
             None => {
@@ -249,10 +260,12 @@ pub(super) fn year_range(
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let mut ledger = context.open_ledger()?;
-    let single = args.year.map(|year| args.choices.for_year(year));
     let probe = args.choices.for_year(args.year.unwrap_or(*YEARS.start()));
-    type CountryRun = fn(&Context, &mut Ledger, &TaxArgs) -> anyhow::Result<()>;
-    let country: Option<CountryRun> = match super::report_uk::jurisdiction(&ledger, &probe)? {
+    let jurisdiction = super::report_uk::jurisdiction(&ledger, &probe)?;
+    let range = year_range(&ledger, jurisdiction, args.year, args.years, args.all_years)?;
+    let years = Years { range, single: args.year.is_some() };
+    type CountryRun = fn(&Context, &mut Ledger, &TaxChoices, Years) -> anyhow::Result<()>;
+    let country: Option<CountryRun> = match jurisdiction {
         Jurisdiction::Us => None,
         Jurisdiction::Uk => Some(super::report_uk::run),
         Jurisdiction::Ca => Some(super::report_ca::run),
@@ -260,15 +273,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         Jurisdiction::De => Some(super::report_de::run),
     };
     if let Some(run_country) = country {
-        let Some(tax) = single else {
-            return Err(Failure::input("--years and --all-years follow US rules only for now")
-                .hint("report this ledger's tax years one at a time: cointally report --year 2024")
-                .into());
-        };
-        return run_country(context, &mut ledger, &tax);
+        // A country computes from the first event every time (no snapshots): --from-scratch
+        // changes nothing.
+        return run_country(context, &mut ledger, &args.choices, years);
     }
     let start = if args.from_scratch { Start::Scratch } else { Start::Snapshot };
-    let range = year_range(&ledger, args.year, args.years, args.all_years)?;
     let (computed, _) = compute_years(context, &mut ledger, &args.choices, range, start)?;
     let mut reports = Vec::with_capacity(computed.len());
     for (year, c) in (range.0..=range.1).zip(&computed) {
@@ -325,6 +334,44 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                 print_report(report)?;
             }
         }
+    }
+    Ok(())
+}
+
+/// The tax years a command computes: `--year` (one, `single`) or a range (`--years`,
+/// `--all-years`), first and last included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Years {
+    /// The first and the last year.
+    pub range: (i32, i32),
+    /// Whether `--year` gave it (one document, one file), not a range.
+    pub single: bool,
+}
+
+impl Years {
+    /// The years, as the range a computation takes.
+    pub fn all(self) -> std::ops::RangeInclusive<i32> {
+        self.range.0..=self.range.1
+    }
+}
+
+/// Prints a country's `report --json` documents: for `--year` the one document, for a range
+/// an array of them in year order (each the document `--year` prints for its year).
+pub(super) fn print_documents(documents: Vec<serde_json::Value>, years: Years) -> anyhow::Result<()> {
+    if years.single {
+        return Ok(print_json(documents.first().context("the year was not computed")?)?);
+    }
+    Ok(print_json(&documents)?)
+}
+
+/// Prints a country's reports as text, one after the other with an empty line between
+/// (each written whole by `print`).
+pub(super) fn print_each<R>(reports: &[R], print: impl Fn(&R) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    for (i, report) in reports.iter().enumerate() {
+        if i > 0 {
+            println!();
+        }
+        print(report)?;
     }
     Ok(())
 }

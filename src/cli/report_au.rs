@@ -2,10 +2,9 @@
 //! `--jurisdiction au`): the financial year 1 July to 30 June named by the year it ends in
 //! (`--year 2025` = 2024-25), parcels, the CGT discount, the tax return's item 18 figures.
 
-use std::path::PathBuf;
-
 use cointally_exchanges::amount::format_amount;
 
+use crate::export::html::CountryYear;
 use crate::ledger::Ledger;
 use crate::tax::Method;
 use crate::tax::au::export::{AuFormat, render};
@@ -15,12 +14,18 @@ use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::money;
 
 use super::Context;
-use super::output::{Align, Table, print_json};
-use super::report::TaxArgs;
-use super::report_uk::{emit, needs_year, prepare};
+use super::output::{Align, Table};
+use super::report::{TaxChoices, Years, print_documents, print_each};
+use super::report_uk::{Output, emit_years, prepare};
 
-/// Checks the currency and the prices, matches transfers and computes the Australian year.
-fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(AuComputed, usize, String)> {
+/// Checks the currency and the prices, matches transfers and computes the Australian years
+/// (one pass).
+fn compute(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxChoices,
+    years: Years,
+) -> anyhow::Result<(Vec<AuComputed>, usize, String)> {
     if args.lots != crate::tax::Tracking::Us || args.transfer_fees != crate::tax::TransferFees::Dispose {
         context.note(
             "note: --lots and --transfer-fees are US choices; ATO parcels are one queue per token across wallets, and a network fee paid in the token is a disposal",
@@ -29,17 +34,17 @@ fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Re
     let (matching, missing, currency) =
         prepare(context, ledger, args, Jurisdiction::Au, ("Australian dollars", "Australian dollars"))?;
     let method = args.method.unwrap_or(Method::Fifo);
-    Ok((au::compute(ledger, args.year, method, &matching)?, missing, currency))
+    Ok((au::compute_years(ledger, years.all(), method, &matching)?, missing, currency))
 }
 
-/// `cointally report` under Australian rules.
-pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<()> {
-    let (computed, _, currency) = compute(context, ledger, args)?;
-    let report = AuReport::new(&computed, &currency);
+/// `cointally report` under Australian rules: one financial year, or several in one pass.
+pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Years) -> anyhow::Result<()> {
+    let (computed, _, currency) = compute(context, ledger, args, years)?;
+    let reports: Vec<AuReport> = computed.iter().map(|c| AuReport::new(c, &currency)).collect();
     if context.json {
-        return Ok(print_json(&report.to_json())?);
+        return print_documents(reports.iter().map(AuReport::to_json).collect(), years);
     }
-    print_report(&report)
+    print_each(&reports, print_report)
 }
 
 /// Prints an Australian report as tables.
@@ -145,51 +150,43 @@ pub fn print_report(report: &AuReport<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cointally export ato|ato-summary`.
-pub fn export(
-    context: &Context,
-    format: AuFormat,
-    output: Option<PathBuf>,
-    tax: Option<TaxArgs>,
-) -> anyhow::Result<()> {
-    let tax = needs_year(format.name(), tax, "2025 (the financial year 2024-25)")?;
+/// `cointally export ato|ato-summary`: one file per financial year.
+pub fn export(context: &Context, format: AuFormat, output: Output, tax: &TaxChoices) -> anyhow::Result<()> {
+    let years = output.years(format.name(), "2025 (the financial year 2024-25)")?;
     let mut ledger = context.open_ledger()?;
-    let (computed, missing, currency) = compute(context, &mut ledger, &tax)?;
-    let report = AuReport::new(&computed, &currency);
+    let (computed, missing, currency) = compute(context, &mut ledger, tax, years)?;
     let missing = (missing, tax.allow_missing_prices);
-    let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
-    emit(context, &path, |file| render(format, &report, missing, file))
+    let files = computed.iter().map(|c| (c.year.year, AuReport::new(c, &currency)));
+    emit_years(
+        context,
+        &output,
+        files,
+        |year| format.default_file_name(year),
+        |report, file| render(format, report, missing, file),
+    )
 }
 
-/// `export html` under ATO rules: the report's totals, each CGT event by Sydney date, the
-/// parcels held at 30 June.
-pub(super) fn page<'a>(
+/// `export html` under ATO rules, each year of `years` in one pass: the report's totals, each
+/// CGT event by Sydney date, the parcels held at 30 June.
+pub(super) fn html_years(
     context: &Context,
     ledger: &mut Ledger,
-    args: &TaxArgs,
-    title: &'a str,
-    findings: &'a [crate::check::Finding],
-) -> anyhow::Result<crate::export::html::Page<'a>> {
-    let (c, _, currency) = compute(context, ledger, args)?;
-    let period = format!("financial year {} ({currency}, ATO rules)", c.year.label);
-    let mut page = crate::export::html::Page::new(title, period, c.year.first_day, findings);
-    page.totals_from_json(&AuReport::new(&c, &currency).to_json());
-    for d in &c.disposals {
-        page.add_disposal(&d.disposal.asset, d.disposed, d.disposal.gain());
-    }
-    for i in &c.income {
-        page.add_income(au::day::au_date(i.received_ms), i.value);
-    }
-    page.held_at = c.year.last_day.format("%-d %B %Y").to_string();
-    for p in &c.parcels {
-        page.add_holding(&p.asset, p.amount, p.cost_basis);
-    }
-    page.manifest = format!(
-        "cointally {}, ATO rules, {}, {} rows",
-        env!("CARGO_PKG_VERSION"),
-        c.method.as_str(),
-        c.disposals.len()
-    );
-    page.inputs_hash = c.inputs_hash;
-    Ok(page)
+    args: &TaxChoices,
+    years: Years,
+) -> anyhow::Result<Vec<CountryYear>> {
+    let (computed, _, currency) = compute(context, ledger, args, years)?;
+    Ok(computed
+        .iter()
+        .map(|c| CountryYear {
+            year: c.year.year,
+            period: format!("financial year {} ({currency}, ATO rules)", c.year.label),
+            days: (c.year.first_day, c.year.last_day),
+            report: AuReport::new(c, &currency).to_json(),
+            disposals: c.disposals.iter().map(|d| (d.disposal.asset.clone(), d.disposed, d.disposal.gain())).collect(),
+            income: c.income.iter().map(|i| (au::day::au_date(i.received_ms), i.value)).collect(),
+            holdings: c.parcels.iter().map(|p| (p.asset.clone(), p.amount, p.cost_basis)).collect(),
+            rules: format!("ATO rules, {}", c.method.as_str()),
+            inputs_hash: c.inputs_hash.clone(),
+        })
+        .collect())
 }

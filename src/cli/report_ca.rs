@@ -3,10 +3,10 @@
 //! the Schedule 3 figures, in Canadian dollars.
 
 use std::io::Write;
-use std::path::PathBuf;
 
 use cointally_exchanges::amount::format_amount;
 
+use crate::export::html::CountryYear;
 use crate::ledger::Ledger;
 use crate::tax::ca::export::{CaFormat, render};
 use crate::tax::ca::report::CaReport;
@@ -16,18 +16,19 @@ use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::money;
 use crate::tax::uk::day::date_of;
 
-use super::output::{Align, Table, print_json};
-use super::report::TaxArgs;
-use super::report_uk::{emit, needs_year, prepare};
+use super::output::{Align, Table};
+use super::report::{TaxChoices, Years, print_documents, print_each};
+use super::report_uk::{Output, emit_years, prepare};
 use super::{Context, Failure};
 
-/// Checks the currency and the prices, matches transfers and computes the Canadian year;
-/// returns it with the legs without a value, the currency and the treatment.
+/// Checks the currency and the prices, matches transfers and computes the Canadian years (one
+/// pass); returns them with the legs without a value, the currency and the treatment.
 fn compute(
     context: &Context,
     ledger: &mut Ledger,
-    args: &TaxArgs,
-) -> anyhow::Result<(CaComputed, usize, String, Treatment)> {
+    args: &TaxChoices,
+    years: Years,
+) -> anyhow::Result<(Vec<CaComputed>, usize, String, Treatment)> {
     if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
         context.note("note: --method and --lots are US choices; Canadian rules pool each token (no lots)");
     }
@@ -35,17 +36,17 @@ fn compute(
         prepare(context, ledger, args, Jurisdiction::Ca, ("Canadian dollars", "Canadian dollars"))?;
     let treatment = Treatment::of_ledger(ledger)
         .map_err(|e| Failure::input(e.to_string()).hint("cointally settings ca_treatment capital (or business)"))?;
-    Ok((ca::compute(ledger, args.year, &matching)?, missing, currency, treatment))
+    Ok((ca::compute_years(ledger, years.all(), &matching)?, missing, currency, treatment))
 }
 
-/// `cointally report` under Canadian rules.
-pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<()> {
-    let (computed, _, currency, treatment) = compute(context, ledger, args)?;
-    let report = CaReport::new(&computed, &currency, treatment);
+/// `cointally report` under Canadian rules: one calendar year, or several in one pass.
+pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Years) -> anyhow::Result<()> {
+    let (computed, _, currency, treatment) = compute(context, ledger, args, years)?;
+    let reports: Vec<CaReport> = computed.iter().map(|c| CaReport::new(c, &currency, treatment)).collect();
     if context.json {
-        return Ok(print_json(&report.to_json())?);
+        return print_documents(reports.iter().map(CaReport::to_json).collect(), years);
     }
-    print_report(&report)
+    print_each(&reports, print_report)
 }
 
 /// Prints a Canadian report as tables (written whole, so a closed pipe is an error the
@@ -67,6 +68,13 @@ fn write_report(report: &CaReport<'_>, out: &mut Vec<u8>) -> std::io::Result<()>
         "Tax year {} (1 January to 31 December), Canadian rules (adjusted cost base, superficial losses), {}, {} treatment",
         c.year.label, report.currency, report.treatment
     )?;
+    if !c.zone.is_utc() {
+        writeln!(
+            out,
+            "dates, the year's bounds and the 30-day windows: local dates in {} (the ledger's timezone)",
+            c.zone.name()
+        )?;
+    }
     writeln!(out)?;
     let mut table = Table::new(&[("Schedule 3, crypto-assets", Align::Left), ("Year", Align::Right)]);
     table.row(vec!["Number of dispositions".into(), f.dispositions.to_string()]);
@@ -181,46 +189,44 @@ fn write_report(report: &CaReport<'_>, out: &mut Vec<u8>) -> std::io::Result<()>
     Ok(())
 }
 
-/// `cointally export schedule3|acb`.
-pub fn export(
-    context: &Context,
-    format: CaFormat,
-    output: Option<PathBuf>,
-    tax: Option<TaxArgs>,
-) -> anyhow::Result<()> {
-    let tax = needs_year(format.name(), tax, "2024")?;
+/// `cointally export schedule3|acb`: one file per calendar year.
+pub fn export(context: &Context, format: CaFormat, output: Output, tax: &TaxChoices) -> anyhow::Result<()> {
+    let years = output.years(format.name(), "2024")?;
     let mut ledger = context.open_ledger()?;
-    let (computed, missing, currency, treatment) = compute(context, &mut ledger, &tax)?;
-    let report = CaReport::new(&computed, &currency, treatment);
+    let (computed, missing, currency, treatment) = compute(context, &mut ledger, tax, years)?;
     let missing = (missing, tax.allow_missing_prices);
-    let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
-    emit(context, &path, |file| render(format, &report, missing, file))
+    let files = computed.iter().map(|c| (c.year.year, CaReport::new(c, &currency, treatment)));
+    emit_years(
+        context,
+        &output,
+        files,
+        |year| format.default_file_name(year),
+        |report, file| render(format, report, missing, file),
+    )
 }
 
-/// `export html` under Canadian rules: the report's totals, each disposition (gain after any
-/// superficial-loss denial) by date, the ACB held per token at the year's end.
-pub(super) fn page<'a>(
+/// `export html` under Canadian rules, each year of `years` in one pass: the report's totals,
+/// each disposition (gain after any superficial-loss denial) by local date, the ACB held per
+/// token at the year's end.
+pub(super) fn html_years(
     context: &Context,
     ledger: &mut Ledger,
-    args: &TaxArgs,
-    title: &'a str,
-    findings: &'a [crate::check::Finding],
-) -> anyhow::Result<crate::export::html::Page<'a>> {
-    let (c, _, currency, treatment) = compute(context, ledger, args)?;
-    let period = format!("tax year {} ({currency}, Canadian rules, {treatment} treatment)", c.year.label);
-    let mut page = crate::export::html::Page::new(title, period, c.year.first_day, findings);
-    page.totals_from_json(&CaReport::new(&c, &currency, treatment).to_json());
-    for d in &c.disposals {
-        page.add_disposal(&d.asset, date_of(d.row.day), d.row.gain());
-    }
-    for i in &c.income {
-        page.add_income(crate::tax::holding::utc_date(i.received_ms), i.value);
-    }
-    page.held_at = c.year.last_day.format("%-d %B %Y").to_string();
-    for h in &c.holdings {
-        page.add_holding(&h.asset, h.holding.units, h.holding.cost);
-    }
-    page.manifest = format!("cointally {}, CA rules, {} rows", env!("CARGO_PKG_VERSION"), c.disposals.len());
-    page.inputs_hash = c.inputs_hash;
-    Ok(page)
+    args: &TaxChoices,
+    years: Years,
+) -> anyhow::Result<Vec<CountryYear>> {
+    let (computed, _, currency, treatment) = compute(context, ledger, args, years)?;
+    Ok(computed
+        .iter()
+        .map(|c| CountryYear {
+            year: c.year.year,
+            period: format!("tax year {} ({currency}, Canadian rules, {treatment} treatment)", c.year.label),
+            days: (c.year.first_day, c.year.last_day),
+            report: CaReport::new(c, &currency, treatment).to_json(),
+            disposals: c.disposals.iter().map(|d| (d.asset.clone(), date_of(d.row.day), d.row.gain())).collect(),
+            income: c.income.iter().map(|i| (c.zone.date(i.received_ms), i.value)).collect(),
+            holdings: c.holdings.iter().map(|h| (h.asset.clone(), h.holding.units, h.holding.cost)).collect(),
+            rules: "CA rules".to_owned(),
+            inputs_hash: c.inputs_hash.clone(),
+        })
+        .collect())
 }

@@ -3,8 +3,8 @@
 //! wallet, private sales within one year against the Freigrenze, § 22 Nr. 3 income.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
+use crate::export::html::CountryYear;
 use crate::ledger::Ledger;
 use crate::tax::de::export::{DeFormat, render};
 use crate::tax::de::report::DeReport;
@@ -14,32 +14,37 @@ use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::money;
 
 use super::Context;
-use super::output::{Align, Table, print_json};
-use super::report::TaxArgs;
-use super::report_uk::{emit, needs_year, prepare};
+use super::output::{Align, Table};
+use super::report::{TaxChoices, Years, print_documents, print_each};
+use super::report_uk::{Output, emit_years, prepare};
 
-/// Checks the currency and the prices, matches transfers and computes the German year.
+/// The accounts' labels, by id (the report names each disposal's wallet).
+type Labels = BTreeMap<i64, String>;
+
+/// Checks the currency and the prices, matches transfers and computes the German years (one
+/// pass); returns them with the legs without a value, the currency and the accounts' labels.
 fn compute(
     context: &Context,
     ledger: &mut Ledger,
-    args: &TaxArgs,
-) -> anyhow::Result<(DeComputed, usize, String, BTreeMap<i64, String>)> {
+    args: &TaxChoices,
+    years: Years,
+) -> anyhow::Result<(Vec<DeComputed>, usize, String, Labels)> {
     if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
         context.note("note: --method and --lots are US choices; German rules use FIFO per wallet");
     }
     let (matching, missing, currency) = prepare(context, ledger, args, Jurisdiction::De, ("euros", "euros"))?;
     let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-    Ok((de::compute(ledger, args.year, &matching)?, missing, currency, labels))
+    Ok((de::compute_years(ledger, years.all(), &matching)?, missing, currency, labels))
 }
 
-/// `cointally report` under German rules.
-pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<()> {
-    let (computed, _, currency, labels) = compute(context, ledger, args)?;
-    let report = DeReport::new(&computed, &currency, labels);
+/// `cointally report` under German rules: one calendar year, or several in one pass.
+pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Years) -> anyhow::Result<()> {
+    let (computed, _, currency, labels) = compute(context, ledger, args, years)?;
+    let reports: Vec<DeReport> = computed.iter().map(|c| DeReport::new(c, &currency, labels.clone())).collect();
     if context.json {
-        return Ok(print_json(&report.to_json())?);
+        return print_documents(reports.iter().map(DeReport::to_json).collect(), years);
     }
-    print_report(&report)
+    print_each(&reports, print_report)
 }
 
 /// A figure of a group of disposals, as a cell.
@@ -127,47 +132,47 @@ pub fn print_report(report: &DeReport<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cointally export anlage-so|anlage-so-disposals`.
-pub fn export(
-    context: &Context,
-    format: DeFormat,
-    output: Option<PathBuf>,
-    tax: Option<TaxArgs>,
-) -> anyhow::Result<()> {
-    let tax = needs_year(format.name(), tax, "2024")?;
+/// `cointally export anlage-so|anlage-so-disposals`: one file per calendar year.
+pub fn export(context: &Context, format: DeFormat, output: Output, tax: &TaxChoices) -> anyhow::Result<()> {
+    let years = output.years(format.name(), "2024")?;
     let mut ledger = context.open_ledger()?;
-    let (computed, missing, currency, labels) = compute(context, &mut ledger, &tax)?;
-    let report = DeReport::new(&computed, &currency, labels);
+    let (computed, missing, currency, labels) = compute(context, &mut ledger, tax, years)?;
     let missing = (missing, tax.allow_missing_prices);
-    let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
-    emit(context, &path, |file| render(format, &report, missing, file))
+    let files = computed.iter().map(|c| (c.year.year, DeReport::new(c, &currency, labels.clone())));
+    emit_years(
+        context,
+        &output,
+        files,
+        |year| format.default_file_name(year),
+        |report, file| render(format, report, missing, file),
+    )
 }
 
-/// `export html` under German rules: the report's totals, each disposal row by Berlin date, the
-/// lots held at 31 December.
-pub(super) fn page<'a>(
+/// `export html` under German rules, each year of `years` in one pass: the report's totals,
+/// each disposal row by Berlin date, the lots held at 31 December.
+pub(super) fn html_years(
     context: &Context,
     ledger: &mut Ledger,
-    args: &TaxArgs,
-    title: &'a str,
-    findings: &'a [crate::check::Finding],
-) -> anyhow::Result<crate::export::html::Page<'a>> {
-    let (c, _, currency, labels) = compute(context, ledger, args)?;
-    let period = format!("calendar year {} ({currency}, German rules)", c.year.label);
-    let mut page = crate::export::html::Page::new(title, period, c.year.first_day, findings);
-    page.totals_from_json(&DeReport::new(&c, &currency, labels).to_json());
-    for d in &c.disposals {
-        page.add_disposal(&d.row.asset, de::day::berlin_date(d.row.disposed_ms), d.row.gain());
-    }
-    for i in &c.income {
-        page.add_income(de::day::berlin_date(i.received_ms), i.value);
-    }
-    page.held_at = c.year.last_day.format("%-d %B %Y").to_string();
-    for h in &c.holdings {
-        page.add_holding(&h.asset, h.amount, h.cost_basis);
-    }
-    page.manifest =
-        format!("cointally {}, DE rules (FIFO per wallet), {} rows", env!("CARGO_PKG_VERSION"), c.disposals.len());
-    page.inputs_hash = c.inputs_hash;
-    Ok(page)
+    args: &TaxChoices,
+    years: Years,
+) -> anyhow::Result<Vec<CountryYear>> {
+    let (computed, _, currency, labels) = compute(context, ledger, args, years)?;
+    Ok(computed
+        .iter()
+        .map(|c| CountryYear {
+            year: c.year.year,
+            period: format!("calendar year {} ({currency}, German rules)", c.year.label),
+            days: (c.year.first_day, c.year.last_day),
+            report: DeReport::new(c, &currency, labels.clone()).to_json(),
+            disposals: c
+                .disposals
+                .iter()
+                .map(|d| (d.row.asset.clone(), de::day::berlin_date(d.row.disposed_ms), d.row.gain()))
+                .collect(),
+            income: c.income.iter().map(|i| (de::day::berlin_date(i.received_ms), i.value)).collect(),
+            holdings: c.holdings.iter().map(|h| (h.asset.clone(), h.amount, h.cost_basis)).collect(),
+            rules: "DE rules (FIFO per wallet)".to_owned(),
+            inputs_hash: c.inputs_hash.clone(),
+        })
+        .collect())
 }

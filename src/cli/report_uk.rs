@@ -2,8 +2,9 @@
 //! `--jurisdiction uk`): the tax year from 6 April, HMRC's matching rules, the SA108 figures.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use crate::export::html::CountryYear;
 use crate::export::year_manifest::{YearManifest, recorded_name, write_with_manifest};
 use crate::ledger::Ledger;
 use crate::pricing;
@@ -15,12 +16,14 @@ use crate::tax::uk::year::Part;
 use crate::tax::uk::{self, UkComputed};
 use crate::transfers::{self, Matching};
 
+use anyhow::Context as _;
+
 use super::output::{Align, Table, print_json};
-use super::report::TaxArgs;
+use super::report::{TaxChoices, Years, print_documents, print_each};
 use super::{Context, Failure};
 
 /// The jurisdiction of this run: `--jurisdiction`, else the ledger's setting.
-pub fn jurisdiction(ledger: &Ledger, args: &TaxArgs) -> anyhow::Result<Jurisdiction> {
+pub fn jurisdiction(ledger: &Ledger, args: &TaxChoices) -> anyhow::Result<Jurisdiction> {
     Ok(match args.jurisdiction {
         Some(j) => j,
         None => Jurisdiction::of_ledger(ledger)?,
@@ -34,7 +37,7 @@ pub fn jurisdiction(ledger: &Ledger, args: &TaxArgs) -> anyhow::Result<Jurisdict
 pub(super) fn prepare(
     context: &Context,
     ledger: &mut Ledger,
-    args: &TaxArgs,
+    args: &TaxChoices,
     jurisdiction: Jurisdiction,
     (money, short): (&str, &str),
 ) -> anyhow::Result<(Matching, usize, String)> {
@@ -48,6 +51,14 @@ pub(super) fn prepare(
         .hint(format!("value the legs in {short}: cointally currency {wanted}"))
         .into());
     }
+    let zone = crate::tax::zone::Zone::of_ledger(ledger)?;
+    if let Some(own) = rules.own_zone().filter(|own| !zone.is_utc() && zone.name() != *own) {
+        context.note(format!(
+            "note: {} rules date every event in {own} time (the dates of their tax years and periods); the ledger's timezone {} is not used for them (README: Local dates: the time zone)",
+            rules.code(),
+            zone.name()
+        ));
+    }
     let missing = pricing::require_values(ledger, args.allow_missing_prices)?;
     if !missing.is_empty() {
         context.note(format!(
@@ -58,24 +69,29 @@ pub(super) fn prepare(
     Ok((transfers::refresh(ledger)?, missing.len(), currency))
 }
 
-/// Checks the currency and the prices, matches transfers and computes the UK year.
-fn compute(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<(UkComputed, usize, String)> {
+/// Checks the currency and the prices, matches transfers and computes the UK years (one pass).
+fn compute(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxChoices,
+    years: Years,
+) -> anyhow::Result<(Vec<UkComputed>, usize, String)> {
     if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
         context.note("note: --method and --lots are US choices; UK rules pool each token (no lots)");
     }
     let (matching, missing, currency) =
         prepare(context, ledger, args, Jurisdiction::Uk, ("pounds sterling", "pounds"))?;
-    Ok((uk::compute(ledger, args.year, &matching)?, missing, currency))
+    Ok((uk::compute_years(ledger, years.all(), &matching)?, missing, currency))
 }
 
-/// `cointally report` under UK rules.
-pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> anyhow::Result<()> {
-    let (computed, _, currency) = compute(context, ledger, args)?;
-    let report = UkReport::new(&computed, &currency);
+/// `cointally report` under UK rules: one tax year, or several in one pass.
+pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Years) -> anyhow::Result<()> {
+    let (computed, _, currency) = compute(context, ledger, args, years)?;
+    let reports: Vec<UkReport> = computed.iter().map(|c| UkReport::new(c, &currency)).collect();
     if context.json {
-        return Ok(print_json(&report.to_json())?);
+        return print_documents(reports.iter().map(UkReport::to_json).collect(), years);
     }
-    print_report(&report)
+    print_each(&reports, print_report)
 }
 
 /// A figure of a part of the year, as a cell.
@@ -164,84 +180,130 @@ pub fn print_report(report: &UkReport<'_>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `cointally export hmrc|sa108`.
-pub fn export(
-    context: &Context,
-    format: UkFormat,
-    output: Option<PathBuf>,
-    tax: Option<TaxArgs>,
-) -> anyhow::Result<()> {
-    let tax = needs_year(format.name(), tax, "2024 (the tax year 2024/25)")?;
+/// `cointally export hmrc|sa108`: one file per tax year.
+pub fn export(context: &Context, format: UkFormat, output: Output, tax: &TaxChoices) -> anyhow::Result<()> {
+    let years = output.years(format.name(), "2024 (the tax year 2024/25)")?;
     let mut ledger = context.open_ledger()?;
-    let (computed, missing, currency) = compute(context, &mut ledger, &tax)?;
-    let report = UkReport::new(&computed, &currency);
+    let (computed, missing, currency) = compute(context, &mut ledger, tax, years)?;
     let missing = (missing, tax.allow_missing_prices);
-    let path = output.unwrap_or_else(|| PathBuf::from(format.default_file_name(tax.year)));
-    emit(context, &path, |file| render(format, &report, missing, file))
+    let files = computed.iter().map(|c| (c.year.year, UkReport::new(c, &currency)));
+    emit_years(
+        context,
+        &output,
+        files,
+        |year| format.default_file_name(year),
+        |report, file| render(format, report, missing, file),
+    )
 }
 
-/// The `--year` an export needs, or an error saying so (`example`: a year and what it means).
-pub fn needs_year(format: &str, tax: Option<TaxArgs>, example: &str) -> anyhow::Result<TaxArgs> {
-    tax.ok_or_else(|| {
-        Failure::input("an export needs --year").hint(format!("e.g. cointally export {format} --year {example}")).into()
-    })
+/// Where a country's export goes and for which years: `--year Y` with `-o FILE` (or `-`), or
+/// `--years`/`--all-years` with `-o DIR` (one file per year, named as `--year` names it).
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The years asked for (`None`: no year given).
+    pub years: Option<Years>,
+    /// `-o`: the file for one year, the directory for a range.
+    pub path: Option<PathBuf>,
 }
 
-/// Writes a country's export to `path` (`-`: the file on stdout, its manifest on stderr) with
-/// its manifest beside it, and says so; `render` makes the bytes and the manifest for a name.
-pub(super) fn emit(
+impl Output {
+    /// The years, or an error saying an export needs them (`example`: a year and what it means).
+    pub(super) fn years(&self, format: &str, example: &str) -> anyhow::Result<Years> {
+        self.years.ok_or_else(|| {
+            Failure::input("an export needs --year")
+                .hint(format!("e.g. cointally export {format} --year {example}"))
+                .hint("or several years, one file each: --years FIRST-LAST or --all-years")
+                .into()
+        })
+    }
+}
+
+/// Writes a country's export of each year (`files`: the year and what `render` makes its bytes
+/// and manifest from, for a recorded file name): for `--year` to `-o FILE` (`-`: the file on
+/// stdout, its manifest on stderr) or `<format>-<year>.csv`, for a range into `-o DIR` (or the
+/// current directory) as `name(year)`, each file byte for byte what `--year` writes. Every
+/// year is rendered before any file is written; `--json` prints the manifest (an array of
+/// them for a range).
+pub(super) fn emit_years<R>(
     context: &Context,
-    path: &Path,
-    render: impl Fn(&str) -> std::io::Result<(Vec<u8>, YearManifest)>,
+    output: &Output,
+    files: impl Iterator<Item = (i32, R)>,
+    name: impl Fn(i32) -> String,
+    render: impl Fn(&R, &str) -> std::io::Result<(Vec<u8>, YearManifest)>,
 ) -> anyhow::Result<()> {
-    if path.as_os_str() == "-" {
-        let (bytes, manifest) = render("-")?;
-        let mut stdout = std::io::stdout().lock();
-        stdout.write_all(&bytes)?;
-        stdout.flush()?;
-        std::io::stderr().write_all(&manifest.to_json()?)?;
-        return Ok(());
+    let single = output.years.is_none_or(|y| y.single);
+    let mut rendered = Vec::new();
+    for (year, report) in files {
+        let path = match (&output.path, single) {
+            (Some(path), true) => path.clone(),
+            (None, true) => PathBuf::from(name(year)),
+            (dir, false) => super::export::years_dir(dir.as_deref(), &name(year))?.join(name(year)),
+        };
+        if path.as_os_str() == "-" {
+            let (bytes, manifest) = render(&report, "-")?;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&bytes)?;
+            stdout.flush()?;
+            std::io::stderr().write_all(&manifest.to_json()?)?;
+            return Ok(());
+        }
+        let (bytes, manifest) = render(&report, &recorded_name(&path))?;
+        rendered.push((path, bytes, manifest));
     }
-    let (bytes, manifest) = render(&recorded_name(path))?;
-    write_with_manifest(path, &bytes, &manifest)?;
+    let mut manifests = Vec::with_capacity(rendered.len());
+    for (path, bytes, manifest) in rendered {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !single) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::input(format!("cannot create the directory {}: {e}", dir.display())))?;
+        }
+        write_with_manifest(&path, &bytes, &manifest)?;
+        if !context.json {
+            context.note(format!(
+                "wrote {} ({} rows, sha256 {}) and its manifest {}",
+                path.display(),
+                manifest.output.rows,
+                manifest.output.sha256,
+                crate::export::manifest_path(&path).display()
+            ));
+        }
+        manifests.push(manifest);
+    }
     if context.json {
-        return Ok(print_json(&manifest)?);
+        if single {
+            return Ok(print_json(manifests.first().context("no year was written")?)?);
+        }
+        return Ok(print_json(&manifests)?);
     }
-    context.note(format!(
-        "wrote {} ({} rows, sha256 {}) and its manifest {}",
-        path.display(),
-        manifest.output.rows,
-        manifest.output.sha256,
-        crate::export::manifest_path(path).display()
-    ));
     Ok(())
 }
 
-/// `export html` under UK rules: the report's totals, each matched disposal by UK date, the
-/// section 104 pools at the year's end.
-pub(super) fn page<'a>(
+/// `export html` under UK rules, each year of `years` in one pass: the report's totals, each
+/// matched disposal by UK date, the section 104 pools at the year's end.
+pub(super) fn html_years(
     context: &Context,
     ledger: &mut Ledger,
-    args: &TaxArgs,
-    title: &'a str,
-    findings: &'a [crate::check::Finding],
-) -> anyhow::Result<crate::export::html::Page<'a>> {
-    let (c, _, currency) = compute(context, ledger, args)?;
-    let period = format!("tax year {} ({currency}, UK rules)", c.year.label);
-    let mut page = crate::export::html::Page::new(title, period, c.year.first_day, findings);
-    page.totals_from_json(&UkReport::new(&c, &currency).to_json());
-    for d in &c.disposals {
-        let gain = d.matched.proceeds - d.matched.allowable_cost();
-        page.add_disposal(&d.asset, uk::day::date_of(d.matched.day), gain);
-    }
-    for i in &c.income {
-        page.add_income(uk::day::uk_date(i.received_ms), i.value);
-    }
-    page.held_at = c.year.last_day.format("%-d %B %Y").to_string();
-    for p in &c.pools {
-        page.add_holding(&p.asset, p.pool.units, p.pool.cost);
-    }
-    page.manifest = format!("cointally {}, UK rules, {} rows", env!("CARGO_PKG_VERSION"), c.disposals.len());
-    page.inputs_hash = c.inputs_hash;
-    Ok(page)
+    args: &TaxChoices,
+    years: Years,
+) -> anyhow::Result<Vec<CountryYear>> {
+    let (computed, _, currency) = compute(context, ledger, args, years)?;
+    Ok(computed
+        .iter()
+        .map(|c| CountryYear {
+            year: c.year.year,
+            period: format!("tax year {} ({currency}, UK rules)", c.year.label),
+            days: (c.year.first_day, c.year.last_day),
+            report: UkReport::new(c, &currency).to_json(),
+            disposals: c
+                .disposals
+                .iter()
+                .map(|d| {
+                    (d.asset.clone(), uk::day::date_of(d.matched.day), d.matched.proceeds - d.matched.allowable_cost())
+                })
+                .collect(),
+            income: c.income.iter().map(|i| (uk::day::uk_date(i.received_ms), i.value)).collect(),
+            holdings: c.pools.iter().map(|p| (p.asset.clone(), p.pool.units, p.pool.cost)).collect(),
+            rules: "UK rules".to_owned(),
+            inputs_hash: c.inputs_hash.clone(),
+        })
+        .collect())
 }

@@ -7,55 +7,104 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use crate::check::Finding;
-use crate::export::html::{Page, render};
+use crate::export::html::{CountryYear, Page, render};
 use crate::ledger::{Holding, IncomeRow};
 use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::{Report, money};
 
-use super::Context;
-use super::report::{TaxArgs, compute_year};
+use super::report::{TaxArgs, TaxChoices, compute_year};
+use super::report_uk::Output;
+use super::{Context, Failure};
 
-/// Computes the year under the ledger's rules and writes its page (default
-/// `summary-<year>.html`), through a temporary file. A closed US year (under these options) is
-/// not computed: its page shows the year as filed ([`crate::closed::filed`]), with today's
-/// `check` findings.
-pub fn run(context: &Context, tax: &TaxArgs, output: Option<PathBuf>) -> anyhow::Result<()> {
+/// Computes the years under the ledger's rules and writes each one's page (default
+/// `summary-<year>.html`; for `--years`/`--all-years` that name in `-o DIR`), through a
+/// temporary file, every page made before any is written. A country computes its range in one
+/// pass; US years one after the other (each from the snapshot the one before stored). A
+/// closed US year (under these options) is not computed: its page shows the year as filed
+/// ([`crate::closed::filed`]), with today's `check` findings.
+pub fn run(context: &Context, choices: &TaxChoices, output: Output) -> anyhow::Result<()> {
+    let Some(years) = output.years else {
+        return Err(Failure::input("an export needs --year")
+            .hint("e.g. cointally export html --year 2025")
+            .hint("or several years, one page each: --years FIRST-LAST or --all-years")
+            .into());
+    };
     let mut ledger = context.open_ledger()?;
     let findings = crate::check::audit(&mut ledger)?;
     let title = title(&context.ledger_path());
     let ledger = &mut ledger;
-    let html = match super::report_uk::jurisdiction(ledger, tax)? {
-        Jurisdiction::Us => match crate::closed::filed(ledger, tax.year, &tax.options())? {
-            Some(filed) => {
-                context.note(format!(
+    let country = |year: CountryYear| (year.year, render(&Page::of_country(&title, &findings, year)));
+    let pages: Vec<(i32, String)> = match super::report_uk::jurisdiction(ledger, &choices.for_year(years.range.0))? {
+        Jurisdiction::Us => {
+            let mut pages = Vec::new();
+            for year in years.all() {
+                pages.push((year, us_html(context, ledger, &choices.for_year(year), &title, &findings)?));
+            }
+            pages
+        }
+        Jurisdiction::Uk => {
+            super::report_uk::html_years(context, ledger, choices, years)?.into_iter().map(country).collect()
+        }
+        Jurisdiction::Ca => {
+            super::report_ca::html_years(context, ledger, choices, years)?.into_iter().map(country).collect()
+        }
+        Jurisdiction::Au => {
+            super::report_au::html_years(context, ledger, choices, years)?.into_iter().map(country).collect()
+        }
+        Jurisdiction::De => {
+            super::report_de::html_years(context, ledger, choices, years)?.into_iter().map(country).collect()
+        }
+    };
+    let mut paths = Vec::with_capacity(pages.len());
+    for (year, _) in &pages {
+        let name = format!("summary-{year}.html");
+        paths.push(match (&output.path, years.single) {
+            (Some(path), true) => path.clone(),
+            (None, true) => PathBuf::from(name),
+            (dir, false) => super::export::years_dir(dir.as_deref(), &name)?.join(name),
+        });
+    }
+    for (path, (_, html)) in paths.iter().zip(&pages) {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        if !years.single {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Failure::input(format!("cannot create the directory {}: {e}", dir.display())))?;
+        }
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        std::io::Write::write_all(&mut tmp, html.as_bytes())?;
+        tmp.persist(path).map_err(|e| e.error)?;
+        context.note(format!("wrote {}", path.display()));
+    }
+    Ok(())
+}
+
+/// The page of a US year (a closed one as filed).
+fn us_html(
+    context: &Context,
+    ledger: &mut crate::ledger::Ledger,
+    tax: &TaxArgs,
+    title: &str,
+    findings: &[Finding],
+) -> anyhow::Result<String> {
+    Ok(match crate::closed::filed(ledger, tax.year, &tax.options())? {
+        Some(filed) => {
+            context.note(format!(
                     "{} is closed: the page shows the result as filed on {} (`cointally year reopen {} --yes` computes it again)",
                     tax.year, filed.closed.closed_at, tax.year
                 ));
-                let page = us_page(&title, &findings, &filed.report, &filed.income, &filed.holdings);
-                filed_note(&render(&page), &filed.closed)
-            }
-            None => {
-                let (computed, _) = compute_year(context, ledger, tax)?;
-                let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-                let currency = ledger.reporting_currency()?;
-                let c = &computed.computation;
-                let report = Report::new(tax.year, &currency, tax.options(), c, &labels, &computed.inputs_hash)
-                    .with_ledger_settings(ledger)?;
-                render(&us_page(&title, &findings, &report, &c.income, &c.holdings))
-            }
-        },
-        Jurisdiction::Uk => render(&super::report_uk::page(context, ledger, tax, &title, &findings)?),
-        Jurisdiction::Ca => render(&super::report_ca::page(context, ledger, tax, &title, &findings)?),
-        Jurisdiction::Au => render(&super::report_au::page(context, ledger, tax, &title, &findings)?),
-        Jurisdiction::De => render(&super::report_de::page(context, ledger, tax, &title, &findings)?),
-    };
-    let path = output.unwrap_or_else(|| PathBuf::from(format!("summary-{}.html", tax.year)));
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut tmp, html.as_bytes())?;
-    tmp.persist(&path).map_err(|e| e.error)?;
-    context.note(format!("wrote {}", path.display()));
-    Ok(())
+            let page = us_page(title, findings, &filed.report, &filed.income, &filed.holdings);
+            filed_note(&render(&page), &filed.closed)
+        }
+        None => {
+            let (computed, _) = compute_year(context, ledger, tax)?;
+            let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+            let currency = ledger.reporting_currency()?;
+            let c = &computed.computation;
+            let report = Report::new(tax.year, &currency, tax.options(), c, &labels, &computed.inputs_hash)
+                .with_ledger_settings(ledger)?;
+            render(&us_page(title, findings, &report, &c.income, &c.holdings))
+        }
+    })
 }
 
 /// The page of a US year: the report's totals, its lines and income by local date, its lots.

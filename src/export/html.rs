@@ -37,7 +37,53 @@ pub struct Page<'a> {
     pub inputs_hash: String,
 }
 
+/// What a country's computed year (UK, Canada, Australia, Germany) puts on its page: the
+/// page of a country is [`Page::of_country`] of it, the one way those pages are made.
+#[derive(Debug, Clone)]
+pub struct CountryYear {
+    /// The tax year, as `--year` names it.
+    pub year: i32,
+    /// What the page covers: `tax year 2024/25 (GBP, UK rules)`.
+    pub period: String,
+    /// The year's first and last day.
+    pub days: (NaiveDate, NaiveDate),
+    /// The year's `report --json` document (its `totals` fill the totals row).
+    pub report: serde_json::Value,
+    /// Each row of the year: asset, the country's date of the disposal, gain (or loss).
+    pub disposals: Vec<(String, NaiveDate, Decimal)>,
+    /// Each income received: the country's date, value.
+    pub income: Vec<(NaiveDate, Decimal)>,
+    /// Held at the year's end: asset, units, cost (lots, parcels or pools).
+    pub holdings: Vec<(String, Decimal, Decimal)>,
+    /// The rules in the manifest line: `UK rules`, `ATO rules, fifo`.
+    pub rules: String,
+    /// The inputs hash of the computation.
+    pub inputs_hash: String,
+}
+
 impl<'a> Page<'a> {
+    /// The page of a country's year: its report's totals, each row by the country's date, the
+    /// holdings at the year's last day, the manifest line with the rules and the rows.
+    pub fn of_country(title: &'a str, findings: &'a [Finding], year: CountryYear) -> Page<'a> {
+        let (first_day, last_day) = year.days;
+        let mut page = Page::new(title, year.period, first_day, findings);
+        page.totals_from_json(&year.report);
+        for (asset, date, gain) in &year.disposals {
+            page.add_disposal(asset, *date, *gain);
+        }
+        for (date, value) in year.income {
+            page.add_income(date, value);
+        }
+        page.held_at = last_day.format("%-d %B %Y").to_string();
+        for (asset, units, cost) in &year.holdings {
+            page.add_holding(asset, *units, *cost);
+        }
+        page.manifest =
+            format!("cointally {}, {}, {} rows", env!("CARGO_PKG_VERSION"), year.rules, year.disposals.len());
+        page.inputs_hash = year.inputs_hash;
+        page
+    }
+
     /// An empty page for a tax year starting on `first_day` (twelve months, nothing in them yet).
     pub fn new(title: &'a str, period: String, first_day: NaiveDate, findings: &'a [Finding]) -> Page<'a> {
         let months = (0..12)

@@ -827,7 +827,15 @@ impl Engine {
     /// alone. The engine goes on with the next year.
     pub fn close_year(&mut self, year: i32) -> Computation {
         self.reseat_if_due(year);
-        self.year_start_ms = self.zone.year_start_ms(year + 1);
+        self.close_period(self.zone.year_start_ms(year + 1))
+    }
+
+    /// Ends a period of a computation of several (a country's tax year: Germany's calendar
+    /// year in Berlin time, Australia's financial year): its disposals and income since the
+    /// last close, the holdings now and the all-time figures so far; disposals and income are
+    /// kept from `keep_from_ms` on (`i64::MIN`: all of them) as [`Engine::keeping_from`] does.
+    pub fn close_period(&mut self, keep_from_ms: i64) -> Computation {
+        self.year_start_ms = keep_from_ms;
         Computation {
             disposals: std::mem::take(&mut self.out.disposals),
             income: std::mem::take(&mut self.out.income),

@@ -85,7 +85,7 @@ impl Jurisdiction {
         match self {
             Jurisdiction::Us => &UsRules,
             Jurisdiction::Uk => &crate::tax::uk::UkRules,
-            Jurisdiction::Ca => &crate::tax::ca::CaRules,
+            Jurisdiction::Ca => &crate::tax::ca::CaRules::UTC,
             Jurisdiction::Au => &crate::tax::au::AuRules,
             Jurisdiction::De => &crate::tax::de::DeRules,
         }
@@ -159,6 +159,17 @@ pub trait Rules: Sync {
     /// Until when (UTC ms, excluded) events must be read to compute `year`: its end, or
     /// later where a rule looks forward (the UK's 30-day rule, Canada's superficial losses).
     fn events_until_ms(&self, year: i32) -> i64;
+
+    /// The tax year (as `--year` names it) an instant (UTC ms) falls in: what `--all-years`
+    /// spans from the first event to the last.
+    fn year_of_ms(&self, ms: i64) -> i32;
+
+    /// The zone whose local dates the country's rules always use (its legal time: the UK's,
+    /// Germany's, eastern Australia's), whatever the ledger's `timezone` setting says; `None`
+    /// where the dates are those of the ledger's zone (the US, Canada).
+    fn own_zone(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// The US rules' time: calendar years in UTC (the lots themselves are [`crate::tax::engine`]).
@@ -187,6 +198,10 @@ impl Rules for UsRules {
 
     fn events_until_ms(&self, year: i32) -> i64 {
         crate::tax::year_start_ms(year + 1)
+    }
+
+    fn year_of_ms(&self, ms: i64) -> i32 {
+        chrono::Datelike::year(&crate::tax::holding::utc_date(ms))
     }
 }
 

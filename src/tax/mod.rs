@@ -10,6 +10,7 @@ pub mod allocation;
 pub mod au;
 pub mod boxes;
 pub mod ca;
+pub mod country_years;
 pub mod de;
 pub mod engine;
 pub mod holding;

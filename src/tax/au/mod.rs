@@ -38,6 +38,7 @@ mod tests;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 
 use chrono::NaiveDate;
 use cointally_exchanges::EventKind;
@@ -47,6 +48,7 @@ use sha2::{Digest, Sha256};
 use self::day::{au_date, au_midnight_ms, financial_year_of, first_day, label, last_day};
 use self::year::{NetCapitalGain, gross, held_twelve_months};
 use crate::ledger::{Disposal, Holding, IncomeRow, Ledger, LedgerError, TaxEvent};
+use crate::tax::country_years::{YearRead, read_years};
 use crate::tax::engine::{Computation, Engine, TransferPlan};
 use crate::tax::jurisdiction::{Rules, TaxYear};
 use crate::tax::{Method, Options, Tracking, TransferFees};
@@ -78,6 +80,14 @@ impl Rules for AuRules {
 
     fn events_until_ms(&self, year: i32) -> i64 {
         self.tax_year(year).end_ms
+    }
+
+    fn own_zone(&self) -> Option<&'static str> {
+        Some("Australia/Sydney")
+    }
+
+    fn year_of_ms(&self, ms: i64) -> i32 {
+        financial_year_of(au_date(ms))
     }
 }
 
@@ -254,34 +264,56 @@ fn finish(
     }
 }
 
-/// Runs the Australian computation of financial year `year` over the ledger, parcels taken in
-/// `method`'s order, with the transfers of `matching` (from [`crate::transfers::refresh`]).
+/// Runs the Australian computation of financial year `year` (`2025` = 2024-25) over the
+/// ledger with the parcel order `method`, with the transfers of `matching`.
 pub fn compute(ledger: &Ledger, year: i32, method: Method, matching: &Matching) -> Result<AuComputed, LedgerError> {
+    let mut years = compute_years(ledger, year..=year, method, matching)?;
+    years.pop().ok_or_else(|| LedgerError::Corrupt(format!("the financial year {year} was not computed")))
+}
+
+/// [`compute`] for every financial year of `years` in one pass over history
+/// ([`crate::tax::country_years`]): each year as a run of it alone gives it.
+pub fn compute_years(
+    ledger: &Ledger,
+    years: RangeInclusive<i32>,
+    method: Method,
+    matching: &Matching,
+) -> Result<Vec<AuComputed>, LedgerError> {
     let currency = ledger.reporting_currency()?;
-    let mut hasher = Sha256::new();
-    hasher.update(b"AU\n");
-    hasher.update(currency.as_bytes());
-    hasher.update(method.as_str().as_bytes());
-    // The settings of the year and the years before it (later ones do not change it).
-    let outside: BTreeMap<i32, Decimal> =
-        crate::tax::losses::of_ledger(ledger)?.into_iter().filter(|(y, _)| *y <= year).collect();
-    crate::tax::losses::hash_into(&mut hasher, &outside);
-    let plans = crate::tax::transfer_plans(matching, &mut hasher);
-    let mut engine = engine(method, &plans);
-    let mut gifts = BTreeSet::new();
-    let mut events = 0u64;
-    let mut out_of_range = None;
-    ledger.for_each_tax_event(&currency, Some(AuRules.events_until_ms(year)), |event| {
-        if out_of_range.is_some() {
-            return;
-        }
-        crate::tax::hash_event(&mut hasher, &event);
-        out_of_range = engine.try_process(&as_ato(&event, &mut gifts)).err();
-        events += 1;
-    })?;
-    if let Some(error) = out_of_range {
-        return Err(LedgerError::OutOfRange(error.to_string()));
+    let losses = crate::tax::losses::of_ledger(ledger)?;
+    // Each year's hash: the settings of the year and the years before it (later ones do not
+    // change it), then the transfers, then its events.
+    let mut plans = Vec::new();
+    let mut reads = Vec::new();
+    let mut outside_of = BTreeMap::new();
+    for year in years {
+        let mut hasher = Sha256::new();
+        hasher.update(b"AU\n");
+        hasher.update(currency.as_bytes());
+        hasher.update(method.as_str().as_bytes());
+        let outside: BTreeMap<i32, Decimal> =
+            losses.iter().filter(|(y, _)| **y <= year).map(|(y, l)| (*y, *l)).collect();
+        crate::tax::losses::hash_into(&mut hasher, &outside);
+        plans = crate::tax::transfer_plans(matching, &mut hasher);
+        outside_of.insert(year, outside);
+        reads.push(YearRead { year, until_ms: AuRules.events_until_ms(year), hasher });
     }
-    let inputs_hash = crate::digest::hex(&hasher.finalize());
-    Ok(finish(year, method, (engine.finish(), gifts), &outside, inputs_hash, events))
+    // The disposals of every year so far: a year's losses carried forward come from them.
+    let mut state = (engine(method, &plans), BTreeSet::new(), Vec::new());
+    let mut out = Vec::with_capacity(reads.len());
+    read_years(
+        ledger,
+        &currency,
+        reads,
+        &mut state,
+        |(engine, gifts, _), event| engine.try_process(&as_ato(event, gifts)),
+        |(engine, gifts, disposals), end| {
+            let mut computation = engine.close_period(i64::MIN);
+            disposals.append(&mut computation.disposals);
+            computation.disposals = disposals.clone();
+            let outside = outside_of.get(&end.year).cloned().unwrap_or_default();
+            out.push(finish(end.year, method, (computation, gifts.clone()), &outside, end.inputs_hash, end.events));
+        },
+    )?;
+    Ok(out)
 }

@@ -74,7 +74,7 @@ impl RowKind {
 /// One disposition of a token and what it did to the token's ACB.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Disposition {
-    /// Day number (UTC date).
+    /// Day number (local date in the ledger's zone).
     pub day: i64,
     /// The event.
     pub event_id: i64,

@@ -8,7 +8,9 @@
 //! at the average cost, and losses denied by the superficial-loss rule: [`acb`]. The events
 //! are read as the UK reads them ([`crate::tax::uk::events`]: what each kind of event
 //! acquires and disposes of, fees into the cost of acquiring and the outlays of disposing,
-//! income at its value on receipt), with the UTC calendar date as the day. [`year`] sums up
+//! income at its value on receipt), with the local calendar date in the ledger's time zone
+//! (its `timezone` setting; UTC when unset) as the day: the year's bounds, the 30-day window of
+//! a superficial loss and every date shown. [`year`] sums up
 //! a calendar year (50% inclusion rate), [`report`] and [`export`] present it.
 //!
 //! [`compute`] reads the ledger's events up to 30 days past 31 December (a loss in late
@@ -26,20 +28,21 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::str::FromStr;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use self::acb::{Disposition, Removal, SUPERFICIAL_DAYS, walk_token};
 use crate::ledger::{IncomeRow, Ledger, LedgerError, TaxEvent};
 use crate::tax::engine::TransferPlan;
-use crate::tax::holding::utc_date;
-use crate::tax::jurisdiction::{Rules, TaxYear, UsRules};
-use crate::tax::uk::events::{LostRow, Sorter};
+use crate::tax::jurisdiction::{Rules, TaxYear};
+use crate::tax::uk::events::{Days, LostRow, Sorter};
 use crate::tax::uk::pool::Pool;
 use crate::tax::uk::{ReadEvents, read_events};
+use crate::tax::zone::Zone;
 use crate::transfers::Matching;
 
 const DAY_MS: i64 = 86_400_000;
@@ -47,8 +50,17 @@ const DAY_MS: i64 = 86_400_000;
 /// The setting that holds how a Canadian ledger's crypto activity is treated.
 pub const TREATMENT_SETTING: &str = "ca_treatment";
 
-/// Canada's time rules: calendar years (UTC dates), read 30 days past their end.
-pub struct CaRules;
+/// Canada's time rules: calendar years on the local dates of the ledger's time zone (its
+/// `timezone` setting, UTC when unset), read 30 days past their end.
+pub struct CaRules {
+    /// The zone whose local dates are the days, the year's bounds and the 30-day window.
+    pub zone: Zone,
+}
+
+impl CaRules {
+    /// Canada's rules on UTC dates (a ledger without a `timezone` setting).
+    pub const UTC: CaRules = CaRules { zone: Zone::UTC };
+}
 
 impl Rules for CaRules {
     fn code(&self) -> &'static str {
@@ -60,11 +72,28 @@ impl Rules for CaRules {
     }
 
     fn tax_year(&self, year: i32) -> TaxYear {
-        UsRules.tax_year(year)
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+        TaxYear {
+            year,
+            label: year.to_string(),
+            first_day: day(year, 1, 1),
+            last_day: day(year, 12, 31),
+            start_ms: self.zone.year_start_ms(year),
+            end_ms: self.zone.year_start_ms(year + 1),
+        }
     }
 
+    /// The start of local 1 February: 30 days after 31 December (a superficial loss's window),
+    /// whole, with a day to spare.
     fn events_until_ms(&self, year: i32) -> i64 {
-        crate::tax::year_start_ms(year + 1).saturating_add((SUPERFICIAL_DAYS + 1) * DAY_MS)
+        match NaiveDate::from_ymd_opt(year + 1, 1, 1) {
+            Some(first) => self.zone.day_start_ms(first + chrono::Duration::days(SUPERFICIAL_DAYS + 1)),
+            None => crate::tax::year_start_ms(year + 1).saturating_add((SUPERFICIAL_DAYS + 1) * DAY_MS),
+        }
+    }
+
+    fn year_of_ms(&self, ms: i64) -> i32 {
+        self.zone.year(ms)
     }
 }
 
@@ -120,9 +149,9 @@ impl FromStr for Treatment {
     }
 }
 
-/// The day number of an instant: its UTC calendar date.
+/// The day number of an instant: its UTC calendar date (a ledger without a `timezone`).
 pub fn day_of(ms: i64) -> i64 {
-    day_number(utc_date(ms))
+    Days::Local(Zone::UTC).of(ms)
 }
 
 /// A date as a day number (days since 1970-01-01).
@@ -165,6 +194,8 @@ pub struct CaComputed {
     pub removals: Vec<(String, Removal)>,
     /// Units disposed of beyond what was held (all history), by token.
     pub short: BTreeMap<String, Decimal>,
+    /// The zone whose local dates the rows are dated in (the ledger's `timezone`).
+    pub zone: Zone,
     /// Net capital losses of other years available in the year (the year's
     /// `losses_brought_forward` setting, [`crate::tax::losses`]; zero when not set).
     pub losses_brought_forward: Decimal,
@@ -174,34 +205,46 @@ pub struct CaComputed {
     pub events: u64,
 }
 
-/// Computes tax year `year` from the events given in time order (the pure part of [`compute`]).
+/// Computes tax year `year` from the events given in time order (the pure part of [`compute`]),
+/// on UTC dates.
 pub fn compute_events<'a>(
     year: i32,
     transfers: &[TransferPlan],
     events: impl IntoIterator<Item = &'a TaxEvent>,
 ) -> CaComputed {
-    let mut sorter = Sorter::with_days(transfers, day_of);
+    compute_events_in(year, Zone::UTC, transfers, events)
+}
+
+/// [`compute_events`] on the local dates of `zone`.
+pub fn compute_events_in<'a>(
+    year: i32,
+    zone: Zone,
+    transfers: &[TransferPlan],
+    events: impl IntoIterator<Item = &'a TaxEvent>,
+) -> CaComputed {
+    let mut sorter = Sorter::with_days(transfers, Days::Local(zone));
     let mut count = 0u64;
     for event in events {
         sorter.process(event);
         count += 1;
     }
-    finish(year, ReadEvents { sorter, inputs_hash: String::new(), events: count })
+    finish(year, zone, ReadEvents { sorter, inputs_hash: String::new(), events: count })
 }
 
-fn finish(year: i32, read: ReadEvents) -> CaComputed {
-    let tax_year = CaRules.tax_year(year);
+fn finish(year: i32, zone: Zone, read: ReadEvents) -> CaComputed {
+    let tax_year = CaRules { zone }.tax_year(year);
     let (first, last) = (day_number(tax_year.first_day), day_number(tax_year.last_day));
     let in_year = |day: i64| (first..=last).contains(&day);
     let sorted = read.sorter.finish();
     let mut out = CaComputed {
-        income: sorted.income.into_iter().filter(|i| utc_date(i.received_ms).year() == year).collect(),
+        income: sorted.income.into_iter().filter(|i| zone.year(i.received_ms) == year).collect(),
         lost: sorted.lost.into_iter().filter(|l| in_year(l.day)).collect(),
         year: tax_year,
         disposals: Vec::new(),
         holdings: Vec::new(),
         removals: Vec::new(),
         short: BTreeMap::new(),
+        zone,
         losses_brought_forward: Decimal::ZERO,
         inputs_hash: read.inputs_hash,
         events: read.events,
@@ -222,20 +265,48 @@ fn finish(year: i32, read: ReadEvents) -> CaComputed {
 }
 
 /// Runs the Canadian computation of calendar year `year` over the ledger, with the transfers
-/// of `matching` (from [`crate::transfers::refresh`]).
+/// of `matching` (from [`crate::transfers::refresh`]), on the local dates of the ledger's zone.
 pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<CaComputed, LedgerError> {
-    let until = CaRules.events_until_ms(year);
-    let mut read = read_events(ledger, matching, "CA", until, |plans| Sorter::with_days(plans, day_of))?;
-    // The year's own setting only (no carry between years: see crate::tax::losses); it enters
-    // the inputs hash only when set, so a ledger without it keeps its hash.
-    let this_year: BTreeMap<i32, Decimal> =
-        crate::tax::losses::of_ledger(ledger)?.into_iter().filter(|(y, _)| *y == year).collect();
-    if !this_year.is_empty() {
-        let mut hasher = Sha256::new();
-        hasher.update(read.inputs_hash.as_bytes());
-        crate::tax::losses::hash_into(&mut hasher, &this_year);
-        read.inputs_hash = crate::digest::hex(&hasher.finalize());
-    }
-    let losses_brought_forward = this_year.get(&year).copied().unwrap_or_default();
-    Ok(CaComputed { losses_brought_forward, ..finish(year, read) })
+    let mut years = compute_years(ledger, year..=year, matching)?;
+    years.pop().ok_or_else(|| LedgerError::Corrupt(format!("the tax year {year} was not computed")))
+}
+
+/// [`compute`] for every year of `years` in one pass over history ([`crate::tax::country_years`]):
+/// each year as a run of it alone gives it.
+pub fn compute_years(
+    ledger: &Ledger,
+    years: RangeInclusive<i32>,
+    matching: &Matching,
+) -> Result<Vec<CaComputed>, LedgerError> {
+    let zone = Zone::of_ledger(ledger)?;
+    let rules = CaRules { zone };
+    let losses = crate::tax::losses::of_ledger(ledger)?;
+    let ends: Vec<(i32, i64)> = years.map(|y| (y, rules.events_until_ms(y))).collect();
+    let mut out = Vec::with_capacity(ends.len());
+    read_events(
+        ledger,
+        matching,
+        "CA",
+        &ends,
+        |plans| Sorter::with_days(plans, Days::Local(zone)),
+        |year, mut read| {
+            // The year's own setting only (no carry between years: see crate::tax::losses), and a
+            // zone other than UTC: each enters the inputs hash only when set, so a ledger without
+            // them keeps its hash.
+            let this_year: BTreeMap<i32, Decimal> =
+                losses.iter().filter(|(y, _)| **y == year).map(|(y, l)| (*y, *l)).collect();
+            if !this_year.is_empty() || !zone.is_utc() {
+                let mut hasher = Sha256::new();
+                hasher.update(read.inputs_hash.as_bytes());
+                crate::tax::losses::hash_into(&mut hasher, &this_year);
+                if !zone.is_utc() {
+                    hasher.update(format!("timezone {}\n", zone.name()).as_bytes());
+                }
+                read.inputs_hash = crate::digest::hex(&hasher.finalize());
+            }
+            let losses_brought_forward = this_year.get(&year).copied().unwrap_or_default();
+            out.push(CaComputed { losses_brought_forward, ..finish(year, zone, read) });
+        },
+    )?;
+    Ok(out)
 }

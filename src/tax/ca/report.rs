@@ -14,7 +14,6 @@ use serde_json::{Value, json};
 use super::acb::{Denial, Disposition};
 use super::year::{LINE_GAIN, LINE_PROCEEDS, LINE_TAXABLE, YearFigures, figures, inclusion_rate};
 use super::{CaComputed, Treatment};
-use crate::tax::holding::utc_date;
 use crate::tax::report::money;
 use crate::tax::uk::day::date_of;
 
@@ -77,6 +76,7 @@ impl<'a> CaReport<'a> {
             "period": {"tax_year": c.year.label, "from": c.year.first_day.to_string(), "to": c.year.last_day.to_string()},
             "method": "cra_average_cost",
             "currency": self.currency,
+            "timezone": c.zone.name(),
             "treatment": self.treatment.as_str(),
             "totals": {
                 "disposals": f.dispositions,
@@ -135,7 +135,7 @@ impl<'a> CaReport<'a> {
             })).collect::<Vec<_>>(),
             "income": c.income.iter().map(|i| json!({
                 "event": i.event_id,
-                "date": utc_date(i.received_ms).to_string(),
+                "date": c.zone.date(i.received_ms).to_string(),
                 "kind": i.kind.as_str(),
                 "asset": i.asset,
                 "amount": format_amount(i.amount),

@@ -1,8 +1,11 @@
 //! The CRA's rules on worked examples, through the event sorting and the ACB walk.
 //!
-//! No CRA publication reachable while this was written gives a crypto worked example with
-//! figures (the CRA guide for cryptocurrency users describes the rules in words; README:
-//! Canada (CRA) says so). The examples are the constructed ones of
+//! The CRA's own figures: its example of a capital gain (Mario's 400 shares, below) — the
+//! arithmetic of proceeds less ACB and outlays, and the 50% inclusion, as the CRA shows it.
+//! No CRA publication reachable while this was written gives a crypto, average-cost or
+//! superficial-loss worked example with figures (the CRA guide for cryptocurrency users and
+//! the superficial-loss page describe the rules in words; README: Canada (CRA) says so). The
+//! other examples are the constructed ones of
 //! `../shared/reference/tax/methods.md` §3, which apply the CRA's own statements: the ACB of
 //! identical properties is their average cost (CRA "Identical properties",
 //! <https://www.canada.ca/en/revenue-agency/services/tax/individuals/topics/about-your-tax-return/tax-return/completing-a-tax-return/personal-income/line-12700-capital-gains/shares-funds-other-units/identical-properties.html>),
@@ -44,6 +47,23 @@ fn sell(id: i64, date: &str, asset: &str, units: &str, dollars: &str, fee: &str)
 
 fn year(y: i32, events: &[TaxEvent]) -> CaComputed {
     compute_events(y, &[], events)
+}
+
+/// The CRA's worked example, "Example of how to calculate your capital gain"
+/// (<https://www.canada.ca/en/revenue-agency/services/tax/individuals/topics/about-your-tax-return/tax-return/completing-a-tax-return/personal-income/line-12700-capital-gains/you-calculate-your-capital-gain-loss/example-calculate-your-capital-gain.html>):
+/// in 2020 Mario sold 400 shares for $6,500 and paid a $60 commission; their ACB is $4,000;
+/// his capital gain is $6,500 − ($4,000 + $60) = $2,440, and he reports $1,220 as his taxable
+/// capital gain at line 12700. The same figures for 400 units of a token bought for $4,000.
+#[test]
+fn cra_example_mario_capital_gain_and_taxable_half() {
+    let events = [buy(1, "2019-05-01", "XYZ", "400", "4000", "0"), sell(2, "2020-06-01", "XYZ", "400", "6500", "60")];
+    let c = year(2020, &events);
+    let row = &c.disposals[0].row;
+    assert_eq!((row.proceeds, row.acb, row.outlays), (d("6500"), d("4000"), d("60")));
+    assert_eq!(row.gain(), d("2440"));
+    let f = figures(&c.disposals);
+    assert_eq!((money(f.net()), money(f.taxable_capital_gain())), ("2440.00".to_owned(), "1220.00".to_owned()));
+    assert!(c.holdings.is_empty(), "all 400 sold");
 }
 
 /// methods.md §3, ACB test: 1 BTC for 50,000 + 100 fee on 1 February, 0.5 for 30,000 on
@@ -144,7 +164,7 @@ fn acquisitions_before_the_sale_and_across_the_year_end_count() {
     ];
     assert_eq!(year(2024, &december)[0].denied(), d("400"));
     // The events a year needs reach 30 days into the next: 2025-01-31 is read, 2025-02-01 not.
-    let until = CaRules.events_until_ms(2024);
+    let until = CaRules::UTC.events_until_ms(2024);
     assert!(at("2025-01-31") < until && until <= at("2025-02-01"));
 }
 
@@ -187,7 +207,7 @@ fn income_adds_to_acb_spouse_gift_rolls_over_and_years_are_calendar_years() {
     let row = &c[0];
     assert_eq!((row.kind, row.proceeds, row.acb, row.gain()), (RowKind::Rollover, d("1575"), d("1575"), Decimal::ZERO));
     assert_eq!(figures(&c.disposals).dispositions, 0);
-    let y = CaRules.tax_year(2024);
+    let y = CaRules::UTC.tax_year(2024);
     assert_eq!(
         (y.label.as_str(), y.first_day.to_string(), y.last_day.to_string()),
         ("2024", "2024-01-01".into(), "2024-12-31".into())

@@ -38,6 +38,7 @@ mod proptests;
 mod tests;
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -45,7 +46,8 @@ use sha2::{Digest, Sha256};
 
 use self::day::{berlin_midnight_ms, held_more_than_one_year};
 use crate::ledger::{Disposal, Holding, IncomeRow, Ledger, LedgerError, TaxEvent};
-use crate::tax::engine::{Engine, TransferPlan};
+use crate::tax::country_years::{YearRead, read_years};
+use crate::tax::engine::{Computation, Engine, TransferPlan};
 use crate::tax::jurisdiction::{Rules, TaxYear};
 use crate::tax::{Method, Options, Tracking, TransferFees};
 use crate::transfers::Matching;
@@ -76,6 +78,14 @@ impl Rules for DeRules {
 
     fn events_until_ms(&self, year: i32) -> i64 {
         self.tax_year(year).end_ms
+    }
+
+    fn own_zone(&self) -> Option<&'static str> {
+        Some("Europe/Berlin")
+    }
+
+    fn year_of_ms(&self, ms: i64) -> i32 {
+        chrono::Datelike::year(&self::day::berlin_date(ms))
     }
 }
 
@@ -130,8 +140,7 @@ pub struct DeComputed {
 }
 
 /// The German year out of an engine that has read every event up to the year's end.
-fn finish(year: i32, engine: Engine, inputs_hash: String, events: u64) -> DeComputed {
-    let c = engine.finish();
+fn finish(year: i32, c: Computation, inputs_hash: String, events: u64) -> DeComputed {
     let disposals = c
         .disposals
         .into_iter()
@@ -170,37 +179,56 @@ pub fn compute_events<'a>(
         engine.process(event);
         count += 1;
     }
-    finish(year, engine, String::new(), count)
+    finish(year, engine.finish(), String::new(), count)
 }
 
-/// Runs the German computation of tax year `year` over the ledger, with the transfers of
-/// `matching` (from [`crate::transfers::refresh`]).
+/// Runs the German computation of calendar year `year` over the ledger, with the transfers
+/// of `matching`.
 pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<DeComputed, LedgerError> {
+    let mut years = compute_years(ledger, year..=year, matching)?;
+    years.pop().ok_or_else(|| LedgerError::Corrupt(format!("the tax year {year} was not computed")))
+}
+
+/// [`compute`] for every calendar year of `years` in one pass over history
+/// ([`crate::tax::country_years`]): each year as a run of it alone gives it.
+pub fn compute_years(
+    ledger: &Ledger,
+    years: RangeInclusive<i32>,
+    matching: &Matching,
+) -> Result<Vec<DeComputed>, LedgerError> {
     let currency = ledger.reporting_currency()?;
-    let mut hasher = Sha256::new();
-    hasher.update(b"DE\n");
-    hasher.update(currency.as_bytes());
-    // Only the year's own setting counts (no carry between years: see crate::tax::losses).
-    let this_year: BTreeMap<i32, Decimal> =
-        crate::tax::losses::of_ledger(ledger)?.into_iter().filter(|(y, _)| *y == year).collect();
-    crate::tax::losses::hash_into(&mut hasher, &this_year);
-    let losses_brought_forward = this_year.get(&year).copied().unwrap_or_default();
-    let plans = crate::tax::transfer_plans(matching, &mut hasher);
-    let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-    let mut engine = engine(year, &plans, labels);
-    let mut events = 0u64;
-    let mut out_of_range = None;
-    ledger.for_each_tax_event(&currency, Some(DeRules.events_until_ms(year)), |event| {
-        if out_of_range.is_some() {
-            return;
-        }
-        crate::tax::hash_event(&mut hasher, &event);
-        out_of_range = engine.try_process(&event).err();
-        events += 1;
-    })?;
-    if let Some(error) = out_of_range {
-        return Err(LedgerError::OutOfRange(error.to_string()));
+    let losses = crate::tax::losses::of_ledger(ledger)?;
+    let first = *years.start();
+    let mut plans = Vec::new();
+    let mut reads = Vec::new();
+    for year in years {
+        let mut hasher = Sha256::new();
+        hasher.update(b"DE\n");
+        hasher.update(currency.as_bytes());
+        // Only the year's own setting counts (no carry between years: see crate::tax::losses).
+        let this_year: BTreeMap<i32, Decimal> =
+            losses.iter().filter(|(y, _)| **y == year).map(|(y, l)| (*y, *l)).collect();
+        crate::tax::losses::hash_into(&mut hasher, &this_year);
+        plans = crate::tax::transfer_plans(matching, &mut hasher);
+        reads.push(YearRead { year, until_ms: DeRules.events_until_ms(year), hasher });
     }
-    let inputs_hash = crate::digest::hex(&hasher.finalize());
-    Ok(DeComputed { losses_brought_forward, ..finish(year, engine, inputs_hash, events) })
+    let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+    let mut engine = engine(first, &plans, labels);
+    let mut out = Vec::with_capacity(reads.len());
+    read_years(
+        ledger,
+        &currency,
+        reads,
+        &mut engine,
+        |engine, event| engine.try_process(event),
+        |engine, end| {
+            let computation = engine.close_period(DeRules.tax_year(end.year + 1).start_ms);
+            let losses_brought_forward = losses.get(&end.year).copied().unwrap_or_default();
+            out.push(DeComputed {
+                losses_brought_forward,
+                ..finish(end.year, computation, end.inputs_hash, end.events)
+            });
+        },
+    )?;
+    Ok(out)
 }

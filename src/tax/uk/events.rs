@@ -49,6 +49,7 @@ use super::day::{day_number, uk_date};
 use super::matching::Op;
 use crate::ledger::{IncomeRow, TaxEvent, TaxLeg};
 use crate::tax::engine::{TransferPlan, proportion, share};
+use crate::tax::zone::Zone;
 
 /// Units of a token lost or stolen: still in the pool, listed for a negligible value claim.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +65,7 @@ pub struct LostRow {
 }
 
 /// The events turned into each token's operations, and the income.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Sorted {
     /// Token → its operations in time order.
     pub ops: BTreeMap<String, Vec<Op>>,
@@ -74,9 +75,30 @@ pub struct Sorted {
     pub lost: Vec<LostRow>,
 }
 
-/// Turns events (in time order) into operations.
+/// Which calendar numbers a sorter's days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Days {
+    /// UK calendar days ([`uk_date`]).
+    Uk,
+    /// The local dates of a time zone (Canada: the ledger's `timezone`, UTC unless set).
+    Local(Zone),
+}
+
+impl Days {
+    /// The day number of an instant (UTC ms) on this calendar.
+    pub fn of(self, ms: i64) -> i64 {
+        match self {
+            Days::Uk => day_number(uk_date(ms)),
+            Days::Local(zone) => day_number(zone.date(ms)),
+        }
+    }
+}
+
+/// Turns events (in time order) into operations (cloned at each year's end of a pass over
+/// several years: [`crate::tax::country_years`]).
+#[derive(Clone)]
 pub struct Sorter {
-    day_of: fn(i64) -> i64,
+    days: Days,
     outgoing: BTreeMap<i64, TransferPlan>,
     incoming: BTreeMap<i64, Decimal>,
     out: Sorted,
@@ -93,14 +115,14 @@ fn crypto(leg: &&TaxLeg) -> bool {
 impl Sorter {
     /// A sorter knowing the own transfers, numbering days as UK calendar days.
     pub fn new(transfers: &[TransferPlan]) -> Sorter {
-        Sorter::with_days(transfers, |ms| day_number(uk_date(ms)))
+        Sorter::with_days(transfers, Days::Uk)
     }
 
-    /// A sorter whose ops carry the day number `day_of` gives an instant (UTC ms): another
-    /// country reads the same events with its own calendar day (Canada: the UTC date).
-    pub fn with_days(transfers: &[TransferPlan], day_of: fn(i64) -> i64) -> Sorter {
+    /// A sorter whose ops carry the day numbers of `days`: another country reads the same
+    /// events with its own calendar day (Canada: the local date in the ledger's zone).
+    pub fn with_days(transfers: &[TransferPlan], days: Days) -> Sorter {
         Sorter {
-            day_of,
+            days,
             outgoing: transfers.iter().map(|t| (t.withdrawal, t.clone())).collect(),
             incoming: transfers.iter().map(|t| (t.deposit, t.received.min(t.sent))).collect(),
             out: Sorted::default(),
@@ -160,7 +182,7 @@ impl Sorter {
 
     /// Applies one event (events in time order).
     pub fn process(&mut self, event: &TaxEvent) {
-        let day = (self.day_of)(event.time_ms);
+        let day = self.days.of(event.time_ms);
         match event.kind {
             // HMRC has no tax-free token swap: exchanging one token for another is a disposal
             // (CRYPTO22100), so a swap the user marked counts as a trade under UK rules.

@@ -25,6 +25,7 @@ mod proptests;
 pub(crate) mod tests;
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use chrono::Duration;
 use rust_decimal::Decimal;
@@ -35,6 +36,7 @@ use self::events::{LostRow, Sorter};
 use self::matching::{Match, Removal, match_token};
 use self::pool::Pool;
 use crate::ledger::{IncomeRow, Ledger, LedgerError, TaxEvent};
+use crate::tax::country_years::{YearRead, read_years};
 use crate::tax::engine::{TransferPlan, within_bounds};
 use crate::tax::jurisdiction::{Rules, TaxYear};
 use crate::transfers::Matching;
@@ -68,6 +70,14 @@ impl Rules for UkRules {
         let last = tax_year_last_day(year);
         let after_window = last + Duration::days(matching::BED_AND_BREAKFAST_DAYS + 1);
         uk_midnight_ms(after_window)
+    }
+
+    fn own_zone(&self) -> Option<&'static str> {
+        Some("Europe/London")
+    }
+
+    fn year_of_ms(&self, ms: i64) -> i32 {
+        self::day::tax_year_of(uk_date(ms))
     }
 }
 
@@ -171,12 +181,26 @@ fn finish(year: i32, sorter: Sorter, inputs_hash: String, events: u64) -> UkComp
 /// Runs the UK computation of tax year `year` over the ledger, with the transfers of
 /// `matching` (from [`crate::transfers::refresh`]).
 pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<UkComputed, LedgerError> {
-    let until = UkRules.events_until_ms(year);
-    let read = read_events(ledger, matching, "UK", until, Sorter::new)?;
-    Ok(finish(year, read.sorter, read.inputs_hash, read.events))
+    let mut years = compute_years(ledger, year..=year, matching)?;
+    years.pop().ok_or_else(|| LedgerError::Corrupt(format!("the tax year {year} was not computed")))
 }
 
-/// What [`read_events`] read: the sorted events, the hash of the inputs and their number.
+/// [`compute`] for every year of `years` in one pass over history ([`crate::tax::country_years`]):
+/// each year as a run of it alone gives it.
+pub fn compute_years(
+    ledger: &Ledger,
+    years: RangeInclusive<i32>,
+    matching: &Matching,
+) -> Result<Vec<UkComputed>, LedgerError> {
+    let ends: Vec<(i32, i64)> = years.map(|y| (y, UkRules.events_until_ms(y))).collect();
+    let mut out = Vec::with_capacity(ends.len());
+    read_events(ledger, matching, "UK", &ends, Sorter::new, |year, read| {
+        out.push(finish(year, read.sorter, read.inputs_hash, read.events));
+    })?;
+    Ok(out)
+}
+
+/// What [`read_events`] read for a year: the sorted events, the hash of the inputs and their number.
 pub struct ReadEvents {
     /// The events sorted into each token's operations.
     pub sorter: Sorter,
@@ -186,16 +210,19 @@ pub struct ReadEvents {
     pub events: u64,
 }
 
-/// Reads the ledger's events before `until` (UTC ms) in time order into a [`Sorter`] made by
-/// `sorter` from the own transfers of `matching`, hashing every input under `code`: the one
-/// way a pooling country (UK, Canada) reads its events.
+/// Reads the ledger's events in time order, once, up to the last of `ends` (each a year and
+/// the instant, UTC ms, its events end) into a [`Sorter`] made by `sorter` from the own
+/// transfers of `matching`, hashing every input under `code`; hands `each_year` every year
+/// (in order) with the sorter as it stands at the year's end: the one way a pooling country
+/// (UK, Canada) reads its events.
 pub fn read_events(
     ledger: &Ledger,
     matching: &Matching,
     code: &str,
-    until: i64,
+    ends: &[(i32, i64)],
     sorter: impl FnOnce(&[TransferPlan]) -> Sorter,
-) -> Result<ReadEvents, LedgerError> {
+    mut each_year: impl FnMut(i32, ReadEvents),
+) -> Result<(), LedgerError> {
     let currency = ledger.reporting_currency()?;
     let movements = &matching.movements;
     let mut plans = Vec::new();
@@ -215,23 +242,20 @@ pub fn read_events(
             received: deposit.amount,
         });
     }
+    let years = ends.iter().map(|&(year, until_ms)| YearRead { year, until_ms, hasher: hasher.clone() }).collect();
     let mut sorter = sorter(&plans);
-    let mut events = 0u64;
-    let mut out_of_range = None;
-    ledger.for_each_tax_event(&currency, Some(until), |event| {
-        if out_of_range.is_some() {
-            return;
-        }
-        crate::tax::hash_event(&mut hasher, &event);
-        match within_bounds(&event) {
-            Ok(()) => sorter.process(&event),
-            Err(e) => out_of_range = Some(e),
-        }
-        events += 1;
-    })?;
-    if let Some(error) = out_of_range {
-        return Err(LedgerError::OutOfRange(error.to_string()));
-    }
-    let inputs_hash = crate::digest::hex(&hasher.finalize());
-    Ok(ReadEvents { sorter, inputs_hash, events })
+    read_years(
+        ledger,
+        &currency,
+        years,
+        &mut sorter,
+        |sorter, event| {
+            within_bounds(event)?;
+            sorter.process(event);
+            Ok(())
+        },
+        |sorter, end| {
+            each_year(end.year, ReadEvents { sorter: sorter.clone(), inputs_hash: end.inputs_hash, events: end.events })
+        },
+    )
 }
