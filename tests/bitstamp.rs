@@ -166,6 +166,31 @@ fn crypto_deposits_and_withdrawals_carry_their_tx_hash_address_and_network_and_n
     // Crypto deposits and withdrawals all have their hash (fiat ones are fiat kinds, never here).
     assert_eq!(transfers_now.iter().filter(|t| t.2.is_some()).count(), crypto.len());
     assert_eq!(transfers_now.len(), crypto.len());
+    // The network fee of a crypto withdrawal is user_transactions' `fee`: one fee leg, of that
+    // amount, in the withdrawn currency; its crypto-transactions entry (which has no fee) adds
+    // none. (rotki's maintainers read the two lists the same way: rotki/rotki#1863.)
+    let events = s.events();
+    let mut withdrawals_with_fee = 0;
+    for entry in crypto.iter().filter(|e| e.list == "withdrawals") {
+        let record = served.iter().find(|t| t.id == entry.transaction_id).unwrap();
+        let id = entry.transaction_id.to_string();
+        let event = events.iter().find(|e| e["external_id"] == id.as_str()).unwrap();
+        let fees: Vec<&serde_json::Value> =
+            event["legs"].as_array().unwrap().iter().filter(|l| l["role"] == "fee").collect();
+        if record.fee.is_zero() {
+            assert!(fees.is_empty(), "{event}");
+            continue;
+        }
+        withdrawals_with_fee += 1;
+        assert_eq!(fees.len(), 1, "one fee leg: {event}");
+        assert_eq!(fees[0]["asset"], entry.currency.to_uppercase(), "{event}");
+        assert_eq!(fees[0]["amount"].as_str().unwrap().parse::<Decimal>().unwrap(), -record.fee, "{event}");
+        let sent: Vec<&serde_json::Value> =
+            event["legs"].as_array().unwrap().iter().filter(|l| l["role"] == "sent").collect();
+        assert_eq!(sent.len(), 1, "{event}");
+        assert_eq!(sent[0]["amount"].as_str().unwrap().parse::<Decimal>().unwrap(), -entry.amount, "{event}");
+    }
+    assert!(withdrawals_with_fee > 0, "the simulator's crypto withdrawals pay a fee");
 
     // Re-sync: nothing new, one call of each list, the same ledger.
     let before = s.events();

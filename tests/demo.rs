@@ -33,6 +33,10 @@ fn demo_prints_balances_and_is_safe_to_run_again() {
         let bybit = synced.iter().find(|s| s["account"] == "bybit-api").expect("the demo syncs Bybit");
         assert_eq!(bybit["balance_differences"], serde_json::json!([]), "{bybit}");
         assert!(synced.iter().all(|s| s["balance_differences"] == serde_json::json!([])), "{synced:?}");
+        // Gemini, Bitstamp and Binance.US are synced too (issue #19).
+        for label in ["gemini-api", "bitstamp-api", "binanceus-api"] {
+            assert!(synced.iter().any(|s| s["account"] == label), "the demo syncs {label}: {synced:?}");
+        }
     }
     let bybit_assets = |run: &serde_json::Value| {
         run["balances"].as_array().unwrap().iter().filter(|b| b["account"] == "bybit-api").count()

@@ -7,7 +7,9 @@
 //! (role, asset, amount). A file event matches at most one API record. Files written to the
 //! minute (Bitstamp's older export, which has no ids either) put every row on a whole minute:
 //! an API record that no file event within two seconds matches meets an untaken file event of
-//! the same kind and legs at the start of its minute.
+//! the same kind and legs at the start of its minute. Two API records of one event (the same
+//! external id: Binance.US lists a staking reward in two streams) meet the file event the first
+//! of them met, not a second one.
 //!
 //! Binance's statement also sums the fills of one second: one order filled in several parts
 //! (or several orders of the same pair and side) within a second is one row per asset there,
@@ -48,8 +50,11 @@ pub struct Matcher {
     taken: BTreeSet<i64>,
     /// API raw record id → the file event it was linked to in an earlier run.
     linked: BTreeMap<i64, i64>,
-    /// API event external id → the file event its batch's sum matched ([`Matcher::prepare`]).
-    summed: BTreeMap<String, i64>,
+    /// API event external id → the file event it met: the fills whose sum a statement row is
+    /// ([`Matcher::prepare`]), and every match [`Matcher::find`] made in this run, so that another
+    /// record of the same event meets the same file event (Binance.US lists a staking reward in
+    /// two streams, under one id).
+    met: BTreeMap<String, i64>,
 }
 
 impl Matcher {
@@ -63,7 +68,7 @@ impl Matcher {
                 .push((event.id, legs_key(event.legs)));
         }
         let taken = linked.iter().map(|(_, event)| *event).collect();
-        Matcher { by_second, taken, linked: linked.into_iter().collect(), summed: BTreeMap::new() }
+        Matcher { by_second, taken, linked: linked.into_iter().collect(), met: BTreeMap::new() }
     }
 
     /// Whether there is nothing to match against (the common case: no file was imported).
@@ -81,7 +86,7 @@ impl Matcher {
         // (kind, second, assets sent and received) → the events that no file event matches alone.
         let mut groups: BTreeMap<GroupKey, Vec<&NewEvent>> = BTreeMap::new();
         for event in events {
-            if self.summed.contains_key(&event.external_id) {
+            if self.met.contains_key(&event.external_id) {
                 continue;
             }
             let (kind, time_ms, legs) = shape(event);
@@ -120,7 +125,7 @@ impl Matcher {
             let file_event = found.1;
             self.taken.insert(file_event);
             for member in members {
-                self.summed.insert(member.external_id.clone(), file_event);
+                self.met.insert(member.external_id.clone(), file_event);
             }
         }
     }
@@ -128,13 +133,14 @@ impl Matcher {
     /// The file event that `event` (from the API raw record `raw_id`) is the same happening
     /// as, if one matches; the match is remembered.
     pub fn find(&mut self, raw_id: i64, event: &NewEvent) -> Option<i64> {
-        if let Some(id) = self.linked.get(&raw_id) {
-            return Some(*id);
+        if let Some(id) = self.linked.get(&raw_id).copied() {
+            self.met.entry(event.external_id.clone()).or_insert(id);
+            return Some(id);
         }
         if self.by_second.is_empty() {
             return None;
         }
-        if let Some(id) = self.summed.get(&event.external_id).copied() {
+        if let Some(id) = self.met.get(&event.external_id).copied() {
             self.linked.insert(raw_id, id);
             return Some(id);
         }
@@ -142,6 +148,7 @@ impl Matcher {
         let id = self.candidate(&kind, time_ms, &legs)?;
         self.taken.insert(id);
         self.linked.insert(raw_id, id);
+        self.met.insert(event.external_id.clone(), id);
         Some(id)
     }
 
@@ -224,10 +231,11 @@ mod tests {
         }
     }
 
+    /// An API trade, its id from its time (records of one time are one event).
     fn api_event(time_ms: i64, btc: i64) -> NewEvent {
         let time = Utc.timestamp_millis_opt(time_ms).unwrap();
         NewEvent::new(
-            "trade:BTCUSDT:1",
+            format!("trade:BTCUSDT:{time_ms}"),
             time,
             EventKind::Trade,
             vec![Leg::sent("USDT", Decimal::new(10000, 2)), Leg::received("BTC", Decimal::new(btc, 3))],
@@ -240,7 +248,23 @@ mod tests {
         assert_eq!(matcher.find(1, &api_event(1_700_000_000_456, 2)), Some(7));
         // The same record again (a re-run) finds it again; another identical record does not.
         assert_eq!(matcher.find(1, &api_event(1_700_000_000_456, 2)), Some(7));
-        assert_eq!(matcher.find(2, &api_event(1_700_000_000_456, 2)), None);
+        let other = NewEvent { external_id: "trade:BTCUSDT:2".into(), ..api_event(1_700_000_000_456, 2) };
+        assert_eq!(matcher.find(2, &other), None);
+    }
+
+    /// Binance.US lists a staking reward in its staking history and its distribution history,
+    /// under one id: both records are one event, which meets the file's row once.
+    #[test]
+    fn a_second_record_of_the_same_event_meets_the_file_event_the_first_met() {
+        let mut matcher =
+            Matcher::new(vec![file_event(7, 1_700_000_000_000, 2), file_event(8, 1_700_000_000_000, 2)], vec![]);
+        assert_eq!(matcher.find(1, &api_event(1_700_000_000_456, 2)), Some(7));
+        assert_eq!(matcher.find(2, &api_event(1_700_000_000_456, 2)), Some(7), "not the other row");
+        // A record linked in an earlier run tells the matcher its event too.
+        let mut matcher =
+            Matcher::new(vec![file_event(7, 1_700_000_000_000, 2), file_event(8, 1_700_000_000_000, 2)], vec![(1, 7)]);
+        assert_eq!(matcher.find(1, &api_event(1_700_000_000_456, 2)), Some(7));
+        assert_eq!(matcher.find(2, &api_event(1_700_000_000_456, 2)), Some(7));
     }
 
     #[test]

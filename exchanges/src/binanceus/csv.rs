@@ -18,9 +18,13 @@
 //!   is the API's (`trade:{BASE}{QUOTE}:{Transaction_Id}`, the `myTrades` id), so a file
 //!   imported into an account that was also synced adds no trade twice.
 //! - `Quick Buy`, `Quick Sell`, `Convert`: a trade that receives `Quote_Asset` and sends
-//!   `Base_Asset`, keyed `binanceus:{Category}:{Transaction_Id}` (kept as earlier versions
-//!   stored them; the API's OTC orders are keyed `otc:{orderId}`, and whether a `Convert`
-//!   row is an OTC order is not known, so the two do not meet: see README "### Binance.US").
+//!   `Base_Asset`, keyed `binanceus:{Category}:{Transaction_Id}` (as earlier versions stored
+//!   them). The API's OTC orders are keyed `otc:{orderId}`: no published document says the
+//!   file's `Order_Id` or `Transaction_Id` is that `orderId` (a user's file quoted by an
+//!   open-source reader shows a 32-character `Order_Id`, the API's `orderId` is a number), so
+//!   an OTC order meets its row by content at sync (`src/sync/matching.rs`: same kind, same
+//!   legs, times within two seconds), as deposits, withdrawals and distributions whose ids
+//!   differ do.
 //! - `Deposit` / `Withdrawal`: `Primary_Asset` received / sent (fiat ones as fiat deposits and
 //!   withdrawals), a fee leg when `Fee_Asset` has an amount; keyed `deposit:{Transaction_Id}` /
 //!   `withdrawal:{Transaction_Id}`.

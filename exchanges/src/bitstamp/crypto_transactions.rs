@@ -10,7 +10,11 @@
 //! no documented order, and it is for the main account only.
 //!
 //! Every deposit or withdrawal this list gives is also a `user_transactions` record (type 0 or
-//! 1), which makes its event (with the withdrawal fee). So an entry here is never an event: it
+//! 1), which makes its event. The network fee of a crypto withdrawal is that record's `fee`
+//! (the API page's "User transactions" has a `fee` per record; the entries here have no fee
+//! field; `withdrawal-requests` is not asked, its fields could not be read from here), so the
+//! withdrawal gets one fee leg, from `user_transactions`, and an entry here adds
+//! none (tested end to end: `tests/bitstamp.rs`). So an entry here is never an event: it
 //! is a [details record](crate::NewEvent::details) that the ledger attaches to the account's
 //! deposit or withdrawal of the same currency and amount closest in time (within three days).
 //! Its amount is read as the same absolute amount the user_transactions record moves before its
