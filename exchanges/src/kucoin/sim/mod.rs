@@ -3,10 +3,13 @@
 //! [`start`] generates the person's KuCoin account ([`history`], on the shared market of
 //! [`crate::sim::generate`]) and serves it on `127.0.0.1`: `GET /api/v1/accounts/ledgers`
 //! (`startAt`, `endAt` inclusive and at most a week apart, `currentPage`, `pageSize` 10 to
-//! 500, newest first), `GET /api/v1/accounts` and `GET /api/v1/user/api-key`, with the v2
+//! 500, newest first; the main, trade and margin accounts), `GET /api/v1/hf/accounts/ledgers`
+//! (the `TRADE_HF` account: `startAt`..`endAt` cut to its last three days, `lastId`, `limit` up
+//! to 200, newest first), `GET /api/v1/accounts` and `GET /api/v1/user/api-key`, with the v2
 //! authentication checked ([`super::auth`]: the key, the signed passphrase, the signature over
 //! timestamp + method + path?query, a timestamp within 5 s), KuCoin's `{"code", "msg"}` errors,
-//! the Management pool's weight counted over any sliding window (429 `429000` when over it), and
+//! the Management and Spot pools' weights counted over any sliding window (429 `429000` when
+//! over it), and
 //! the server's injected faults. [`KucoinSim::balances`] says what a complete import must end
 //! with; [`KucoinSim::add_trades`] and [`KucoinSim::insert`] add entries between syncs.
 
@@ -21,8 +24,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rust_decimal::Decimal;
 
 use self::history::{Entry, Generator, KucoinProfile};
-use super::adapter::WINDOW_MS;
-use super::api::Endpoint;
+use super::adapter::{HF_WINDOW_MS, WINDOW_MS};
+use super::api::{Endpoint, POOL, spot_budget};
 use super::auth;
 use crate::Secret;
 use crate::http::budget::WindowBudget;
@@ -115,8 +118,8 @@ struct State {
     generator: Mutex<Generator>,
     market: Market,
     budget: Option<WindowBudget>,
-    /// (time, weight) of the admitted requests within the last window.
-    recent: Mutex<VecDeque<(i64, u64)>>,
+    /// (time, weight) of the admitted requests within the last window, per pool.
+    recent: Mutex<BTreeMap<&'static str, VecDeque<(i64, u64)>>>,
     stats: Mutex<SimStats>,
 }
 
@@ -144,7 +147,7 @@ pub fn start(config: SimConfig) -> io::Result<KucoinSim> {
         generator: Mutex::new(generator),
         market: world.market,
         budget: config.budget,
-        recent: Mutex::new(VecDeque::new()),
+        recent: Mutex::new(BTreeMap::new()),
         stats: Mutex::new(SimStats::default()),
     });
     let server = Server::start(config.port, Arc::clone(&state) as Arc<dyn Handler>, config.faults)?;
@@ -218,11 +221,15 @@ impl State {
         update(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner));
     }
 
-    /// Counts `weight` at `now`, or says in how many ms the pool has room again.
-    fn admit(&self, weight: u64, now: i64) -> Result<(), i64> {
+    /// Counts `endpoint`'s weight in its pool at `now`, or says in how many ms the pool has room
+    /// again. The Spot pool's quota is twice the Management pool's, as at VIP 0.
+    fn admit(&self, endpoint: Endpoint, now: i64) -> Result<(), i64> {
         let Some(budget) = self.budget else { return Ok(()) };
+        let budget = if endpoint.pool() == POOL { budget } else { spot_budget(budget) };
+        let weight = endpoint.weight();
         let window_ms = i64::try_from(budget.window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
-        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pools = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let recent = pools.entry(endpoint.pool()).or_default();
         while recent.front().is_some_and(|(at, _)| *at <= now - window_ms) {
             recent.pop_front();
         }
@@ -288,7 +295,7 @@ impl State {
         };
         let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
         let matching: Vec<&Entry> =
-            generator.entries.iter().rev().filter(|e| e.time_ms >= start && e.time_ms <= end).collect();
+            generator.entries.iter().rev().filter(|e| !e.is_hf() && e.time_ms >= start && e.time_ms <= end).collect();
         let total = matching.len();
         let items: Vec<String> = matching.iter().skip((page - 1) * size).take(size).map(|e| e.json()).collect();
         ok(&format!(
@@ -296,6 +303,44 @@ impl State {
             total.div_ceil(size),
             items.join(",")
         ))
+    }
+
+    /// The HF ledger: `startAt`..`endAt` (a range wider than three days cut to its last three,
+    /// as KuCoin documents), newest first by time and id, `limit` 1 to 200 (100 when not given),
+    /// the ids below `lastId`.
+    fn hf_ledgers(&self, query: &str) -> Response {
+        let params: BTreeMap<String, String> = decode_pairs(query).into_iter().collect();
+        let number = |name: &str| params.get(name).map(|v| v.parse::<i64>());
+        let end = match number("endAt") {
+            None => now_ms(),
+            Some(Ok(end)) => end,
+            Some(Err(_)) => return error(400, "400100", "endAt invalid"),
+        };
+        let start = match number("startAt") {
+            None => end - HF_WINDOW_MS,
+            Some(Ok(start)) => start.max(end - HF_WINDOW_MS),
+            Some(Err(_)) => return error(400, "400100", "startAt invalid"),
+        };
+        let limit = match number("limit") {
+            None => 100,
+            Some(Ok(limit @ 1..=200)) => limit as usize,
+            _ => return error(400, "400100", "limit invalid"),
+        };
+        let last_id = match params.get("lastId").map(|v| v.parse::<u64>()) {
+            None => u64::MAX,
+            Some(Ok(id)) => id,
+            Some(Err(_)) => return error(400, "400100", "lastId invalid"),
+        };
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut matching: Vec<(i64, u64, &Entry)> = generator
+            .entries
+            .iter()
+            .filter(|e| e.is_hf() && e.time_ms >= start && e.time_ms <= end)
+            .filter_map(|e| e.id.parse::<u64>().ok().filter(|id| *id < last_id).map(|id| (e.time_ms, id, e)))
+            .collect();
+        matching.sort_by_key(|(time_ms, id, _)| std::cmp::Reverse((*time_ms, *id)));
+        let items: Vec<String> = matching.iter().take(limit).map(|(_, _, e)| e.json()).collect();
+        ok(&format!("[{}]", items.join(",")))
     }
 
     fn accounts(&self) -> Response {
@@ -343,7 +388,7 @@ impl Handler for State {
         if request.method != "GET" {
             return error(405, "405000", "Method Not Allowed");
         }
-        if let Err(reset_ms) = self.admit(endpoint.weight(), now) {
+        if let Err(reset_ms) = self.admit(endpoint, now) {
             self.count(|s| s.rate_limited += 1);
             return error(429, "429000", "Too Many Requests").with_header("gw-ratelimit-reset", reset_ms.to_string());
         }
@@ -352,6 +397,7 @@ impl Handler for State {
         }
         match endpoint {
             Endpoint::Ledgers => self.ledgers(&request.query),
+            Endpoint::HfLedgers => self.hf_ledgers(&request.query),
             Endpoint::Accounts => self.accounts(),
             Endpoint::ApiKey => self.api_key(),
         }
