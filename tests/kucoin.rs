@@ -101,6 +101,12 @@ fn ledger_calls(sim: &KucoinSim) -> u64 {
     sim.stats().requests_by_path.get(LEDGERS_PATH).copied().unwrap_or(0)
 }
 
+/// How many items the deposit and withdrawal lists serve.
+fn movements(sim: &KucoinSim) -> usize {
+    let (deposits, withdrawals) = sim.movements();
+    deposits.len() + withdrawals.len()
+}
+
 fn hf_calls(sim: &KucoinSim) -> u64 {
     sim.stats().requests_by_path.get(HF_LEDGERS_PATH).copied().unwrap_or(0)
 }
@@ -115,7 +121,8 @@ fn a_full_sync_has_every_entry_once_and_the_accounts_balances_and_a_resync_asks_
     assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
     assert_eq!(s.balances(), sim.balances());
     let served = sim.entries();
-    assert_eq!(totals(&first, "new_records") as usize, served.len());
+    // Every ledger entry, and every deposit and withdrawal list item (details, no event).
+    assert_eq!(totals(&first, "new_records") as usize, served.len() + movements(&sim));
     let events = s.events();
     assert_eq!(events.len(), served.len());
     let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
@@ -353,9 +360,67 @@ fn an_export_and_the_api_of_one_account_meet_instead_of_doubling() {
     assert_eq!(s.balances(), sim.balances());
 
     let run = s.sync();
-    assert_eq!(totals(&run, "new_records") as usize, sim.entries().len());
+    assert_eq!(totals(&run, "new_records") as usize, sim.entries().len() + movements(&sim));
     assert_eq!(totals(&run, "new_events"), 0, "the API doubled events of the export: {run}");
     assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
     assert_eq!(s.events().len(), imported.len());
     assert_eq!(s.balances(), sim.balances());
+}
+
+/// (tx hash, address, network) of an event.
+type Onchain = (Option<String>, Option<String>, Option<String>);
+
+/// The on-chain details of the account's withdrawal or deposit events, by kind and id.
+fn hashes(s: &Synced) -> BTreeMap<(String, String), Onchain> {
+    let conn = rusqlite::Connection::open(s.sb.ledger()).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT kind, external_id, tx_hash, address, network FROM events WHERE kind IN ('deposit', 'withdrawal')",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?, r.get(4)?))))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn deposits_and_withdrawals_carry_their_tx_hash_address_and_chain_and_make_no_event_of_their_own() {
+    let sim = sim::start(SimConfig { budget: None, ..config(1_500) }).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.sync();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(first["accounts"][0]["details_waiting"], serde_json::Value::Null, "every detail met its event: {first}");
+    assert_eq!(s.balances(), sim.balances());
+    assert_eq!(s.events().len(), sim.entries().len(), "the lists made no event of their own");
+    let (deposits, withdrawals) = sim.movements();
+    assert!(deposits.len() > 5 && withdrawals.len() > 5, "{} {}", deposits.len(), withdrawals.len());
+    let stored = hashes(&s);
+    for (kind, list) in [("deposit", &deposits), ("withdrawal", &withdrawals)] {
+        for item in list.iter() {
+            let found = stored
+                .iter()
+                .find(|((k, _), (hash, _, _))| k == kind && hash.as_deref() == Some(item.tx_hash.as_str()))
+                .unwrap_or_else(|| panic!("no {kind} event carries {item:?}"));
+            assert_eq!(found.1.1.as_deref(), Some(item.address.as_str()));
+            assert_eq!(found.1.2.as_deref(), Some(item.chain));
+        }
+    }
+    // Every crypto deposit and withdrawal has its hash (fiat ones are fiat kinds, never here).
+    assert_eq!(stored.values().filter(|(hash, _, _)| hash.is_some()).count(), deposits.len() + withdrawals.len());
+    assert_eq!(stored.len(), deposits.len() + withdrawals.len());
+
+    // Re-sync: nothing new, one call of each list, the same ledger and hashes.
+    let calls = |path: &str| sim.stats().requests_by_path.get(path).copied().unwrap_or(0);
+    let before = (calls("/api/v1/deposits"), calls("/api/v1/withdrawals"));
+    let events = s.events();
+    let second = s.sync();
+    assert_eq!(totals(&second, "new_records"), 0, "{second}");
+    assert_eq!((calls("/api/v1/deposits"), calls("/api/v1/withdrawals")), (before.0 + 1, before.1 + 1));
+    assert_eq!(s.events(), events);
+    assert_eq!(hashes(&s), stored);
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+    assert_eq!(hashes(&s), stored, "renormalize attaches the same details again");
 }

@@ -36,8 +36,15 @@
 //! one. The next sync walks from the previous walk's end to now: one call when that is less
 //! than a week.
 //!
-//! The separate fills, deposits and withdrawals endpoints, the pre-2019 `hist-` endpoints and
-//! the margin HF ledger are not walked (see README, "KuCoin").
+//! # Two more: `deposits` and `withdrawals`
+//!
+//! `GET /api/v1/deposits` and `GET /api/v1/withdrawals` ([`super::transfers`]) are paged like the
+//! account ledger and walked alike, week by week from 2019-02-18 ([`V2_LAUNCH_MS`]), each with
+//! its own cursor. Their items make no event: each is a details record (tx hash, address,
+//! chain) for the deposit or withdrawal event the ledger made.
+//!
+//! The fills, the pre-2019 `hist-` lists and the margin HF ledger are not walked (see README,
+//! "KuCoin").
 //!
 //! # Key check
 //!
@@ -55,6 +62,7 @@ use serde_json::value::RawValue;
 
 use super::api::{Endpoint, KucoinApi, malformed};
 use super::normalize::{HF_LEDGERS, LEDGERS};
+use super::transfers::{DEPOSITS, WITHDRAWALS, key_and_time};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::{json_text, parse_amount};
 use crate::asset::asset_symbol;
@@ -71,6 +79,9 @@ pub const WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 pub const OVERLAP_MS: i64 = 60_000;
 /// KuCoin opened in September 2017: where a complete walk begins.
 pub const LAUNCH_MS: i64 = 1_504_224_000_000;
+/// 2019-02-18, KuCoin's API v2: where the deposit and withdrawal lists begin (older ones are in
+/// the v1 `hist-` lists, not walked).
+pub const V2_LAUNCH_MS: i64 = 1_550_448_000_000;
 /// Entries per `hf-ledgers` call (KuCoin's largest `limit`).
 pub const HF_PAGE_SIZE: usize = 200;
 /// Three days, ms: the widest `startAt`..`endAt` the high-frequency ledger answers whole.
@@ -192,8 +203,12 @@ fn finished(c: &Cursor) -> Page {
 fn entries_of(endpoint: Endpoint, items: Vec<String>) -> Result<Vec<(i64, String, String)>, FetchError> {
     let mut entries = Vec::with_capacity(items.len());
     for payload in items {
-        let (id, ms) = id_and_time(&payload)
-            .map_err(|reason| malformed(endpoint, format!("an entry without a readable id: {reason}")))?;
+        let read = match endpoint {
+            Endpoint::Deposits | Endpoint::Withdrawals => key_and_time(endpoint.name(), &payload),
+            _ => id_and_time(&payload),
+        };
+        let (id, ms) =
+            read.map_err(|reason| malformed(endpoint, format!("an entry without a readable id: {reason}")))?;
         entries.push((ms, id, payload));
     }
     Ok(entries)
@@ -239,9 +254,11 @@ impl KucoinAdapter {
         &self.api
     }
 
-    fn fetch_ledgers(&self, text: &str) -> Result<Page, FetchError> {
+    /// One page of a list paged by number within a week: the account ledger, the deposits or the
+    /// withdrawals.
+    fn fetch_paged(&self, endpoint: Endpoint, text: &str) -> Result<Page, FetchError> {
         let c: Cursor = cursor::decode(text)
-            .ok_or_else(|| malformed(Endpoint::Ledgers, format!("cursor {text:?} is not a ledgers cursor")))?;
+            .ok_or_else(|| malformed(endpoint, format!("cursor {text:?} is not a {} cursor", endpoint.name())))?;
         if c.done {
             return Ok(finished(&c));
         }
@@ -252,14 +269,14 @@ impl KucoinAdapter {
             ("currentPage", c.page.to_string()),
             ("pageSize", PAGE_SIZE.to_string()),
         ];
-        let answer = self.api.call(Endpoint::Ledgers, &params)?;
+        let answer = self.api.call(endpoint, &params)?;
         let (total_page, items) = {
             let wrapped: Wrapped<'_> = serde_json::from_slice(&answer.body)
-                .map_err(|e| malformed(Endpoint::Ledgers, format!("not a page of ledger entries: {e}")))?;
+                .map_err(|e| malformed(endpoint, format!("not a page of {}: {e}", endpoint.name())))?;
             let items: Vec<String> = wrapped.data.items.iter().map(|raw| raw.get().to_owned()).collect();
             (wrapped.data.total_page, items)
         };
-        let entries = entries_of(Endpoint::Ledgers, items)?;
+        let entries = entries_of(endpoint, items)?;
         let week_done = c.page >= total_page.max(1);
         let (records, mut next, covered) = c.take(week_end, entries, week_done);
         if !week_done {
@@ -428,13 +445,14 @@ impl Adapter for KucoinAdapter {
     }
 
     fn streams(&self, _known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
-        Ok(vec![Stream::new(LEDGERS, ""), Stream::new(HF_LEDGERS, "")])
+        Ok([LEDGERS, HF_LEDGERS, DEPOSITS, WITHDRAWALS].into_iter().map(|name| Stream::new(name, "")).collect())
     }
 
     fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
         let floor = match stream.endpoint.as_str() {
             LEDGERS => LAUNCH_MS,
             HF_LEDGERS => HF_LAUNCH_MS,
+            DEPOSITS | WITHDRAWALS => V2_LAUNCH_MS,
             _ => return Err(unknown_stream(stream)),
         };
         let now = self.api.limiter().exchange_now_ms();
@@ -448,8 +466,10 @@ impl Adapter for KucoinAdapter {
 
     fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
         match stream.endpoint.as_str() {
-            LEDGERS => self.fetch_ledgers(cursor),
+            LEDGERS => self.fetch_paged(Endpoint::Ledgers, cursor),
             HF_LEDGERS => self.fetch_hf_ledgers(cursor),
+            DEPOSITS => self.fetch_paged(Endpoint::Deposits, cursor),
+            WITHDRAWALS => self.fetch_paged(Endpoint::Withdrawals, cursor),
             _ => Err(unknown_stream(stream)),
         }
     }

@@ -109,6 +109,9 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
         external_id: record.external_id.clone(),
         reason,
     };
+    if stream.endpoint == super::transfers::DEPOSITS || stream.endpoint == super::transfers::WITHDRAWALS {
+        return super::transfers::details_of(&stream.endpoint, &record.external_id, &record.payload).map_err(error);
+    }
     if stream.endpoint != LEDGERS && stream.endpoint != HF_LEDGERS {
         return Err(error(format!("unknown KuCoin endpoint {:?}", stream.endpoint)));
     }

@@ -126,6 +126,60 @@ impl Entry {
     }
 }
 
+/// One item of the deposit or withdrawal list, as the simulator serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListItem {
+    /// The withdrawal's id (deposits have none).
+    pub id: Option<String>,
+    /// The currency.
+    pub currency: String,
+    /// The chain.
+    pub chain: &'static str,
+    /// The address.
+    pub address: String,
+    /// What was credited (a deposit) or sent, fee excluded (a withdrawal).
+    pub amount: Decimal,
+    /// The fee.
+    pub fee: Decimal,
+    /// The tx hash.
+    pub tx_hash: String,
+    /// When the list's record was made, ms (a little before the ledger entry).
+    pub time_ms: i64,
+}
+
+impl ListItem {
+    /// The item's JSON, as KuCoin sends it (a deposit's `walletTxId` with KuCoin's `@` suffix).
+    pub fn json(&self) -> String {
+        let mut value = serde_json::json!({
+            "currency": self.currency,
+            "chain": self.chain,
+            "status": "SUCCESS",
+            "address": self.address,
+            "memo": "",
+            "isInner": false,
+            "amount": self.amount.normalize().to_string(),
+            "fee": self.fee.normalize().to_string(),
+            "walletTxId": if self.id.is_some() { self.tx_hash.clone() } else { format!("{}@0", self.tx_hash) },
+            "createdAt": self.time_ms,
+            "updatedAt": self.time_ms + 30_000,
+            "remark": "",
+        });
+        if let Some(id) = &self.id {
+            value["id"] = serde_json::Value::from(id.clone());
+        }
+        value.to_string()
+    }
+}
+
+/// The chain the simulator names for a currency.
+fn chain_of(code: &str) -> &'static str {
+    match code {
+        "BTC" => "btc",
+        "LTC" => "ltc",
+        _ => "eth",
+    }
+}
+
 /// The high-frequency trade account's type.
 pub const HF_ACCOUNT: &str = "TRADE_HF";
 
@@ -141,6 +195,10 @@ const CRYPTO: &[(&str, &str)] = &[("BTC", "0.0005"), ("ETH", "0.003"), ("USDT", 
 pub struct Generator {
     /// Every entry, oldest first.
     pub entries: Vec<Entry>,
+    /// The deposit list (crypto deposits), oldest first.
+    pub deposits: Vec<ListItem>,
+    /// The withdrawal list, oldest first.
+    pub withdrawals: Vec<ListItem>,
     balances: BTreeMap<(&'static str, String), Decimal>,
     earn: Decimal,
     rng: fastrand::Rng,
@@ -156,6 +214,8 @@ impl Generator {
     pub fn generate(seed: u64, market: &Market, profile: &KucoinProfile) -> Generator {
         let mut generator = Generator {
             entries: Vec::new(),
+            deposits: Vec::new(),
+            withdrawals: Vec::new(),
             balances: BTreeMap::new(),
             earn: Decimal::ZERO,
             rng: fastrand::Rng::with_seed(seed ^ 0x6b75_636f_696e),
@@ -315,6 +375,18 @@ impl Generator {
         }
         let tx = crate::sim::ids::hex(&mut self.rng, 64);
         self.push("MAIN", code, amount, Decimal::ZERO, "Deposit", &format!(r#"{{"txId":"{tx}"}}"#), time_ms);
+        let address = crate::sim::ids::hex(&mut self.rng, 40);
+        let listed = time_ms - self.rng.i64(0..600_000);
+        self.deposits.push(ListItem {
+            id: None,
+            currency: code.to_owned(),
+            chain: chain_of(code),
+            address: format!("0x{address}"),
+            amount,
+            fee: Decimal::ZERO,
+            tx_hash: tx,
+            time_ms: listed,
+        });
         true
     }
 
@@ -326,7 +398,19 @@ impl Generator {
             return false;
         }
         let tx = crate::sim::ids::hex(&mut self.rng, 64);
-        self.push("MAIN", code, -amount, fee, "Withdrawal", &format!(r#"{{"txId":"{tx}"}}"#), time_ms);
+        let id = self.push("MAIN", code, -amount, fee, "Withdrawal", &format!(r#"{{"txId":"{tx}"}}"#), time_ms);
+        let address = crate::sim::ids::hex(&mut self.rng, 40);
+        let listed = time_ms - self.rng.i64(0..600_000);
+        self.withdrawals.push(ListItem {
+            id: Some(format!("w{id}")),
+            currency: code.to_owned(),
+            chain: chain_of(code),
+            address: format!("0x{address}"),
+            amount: amount - fee,
+            fee,
+            tx_hash: tx,
+            time_ms: listed,
+        });
         true
     }
 

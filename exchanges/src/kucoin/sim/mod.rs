@@ -5,7 +5,9 @@
 //! (`startAt`, `endAt` inclusive and at most a week apart, `currentPage`, `pageSize` 10 to
 //! 500, newest first; the main, trade and margin accounts), `GET /api/v1/hf/accounts/ledgers`
 //! (the `TRADE_HF` account: `startAt`..`endAt` cut to its last three days, `lastId`, `limit` up
-//! to 200, newest first), `GET /api/v1/accounts` and `GET /api/v1/user/api-key`, with the v2
+//! to 200, newest first), `GET /api/v1/deposits` and `GET /api/v1/withdrawals` (crypto
+//! deposits and withdrawals with hash, address and chain, paged like the ledger),
+//! `GET /api/v1/accounts` and `GET /api/v1/user/api-key`, with the v2
 //! authentication checked ([`super::auth`]: the key, the signed passphrase, the signature over
 //! timestamp + method + path?query, a timestamp within 5 s), KuCoin's `{"code", "msg"}` errors,
 //! the Management and Spot pools' weights counted over any sliding window (429 `429000` when
@@ -23,7 +25,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
 
-use self::history::{Entry, Generator, KucoinProfile};
+use self::history::{Entry, Generator, KucoinProfile, ListItem};
 use super::adapter::{HF_WINDOW_MS, WINDOW_MS};
 use super::api::{Endpoint, POOL, spot_budget};
 use super::auth;
@@ -181,6 +183,12 @@ impl KucoinSim {
         self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).entries.clone()
     }
 
+    /// The deposit and withdrawal lists' items, oldest first in each.
+    pub fn movements(&self) -> (Vec<ListItem>, Vec<ListItem>) {
+        let generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        (generator.deposits.clone(), generator.withdrawals.clone())
+    }
+
     /// Adds `count` trades in the last minute (after every other entry, none in the future);
     /// returns how many were added.
     pub fn add_trades(&self, count: usize) -> usize {
@@ -209,6 +217,41 @@ impl KucoinSim {
 /// KuCoin's error answer.
 fn error(status: u16, code: &str, message: &str) -> Response {
     Response::json_value(status, &serde_json::json!({ "code": code, "msg": message }))
+}
+
+/// A page of `items` ((time, JSON), oldest first) as the account ledger and the deposit and
+/// withdrawal lists answer: `startAt`..`endAt` inclusive and at most a week apart,
+/// `currentPage`, `pageSize` 10 to 500, newest first.
+fn paged(query: &str, items: Vec<(i64, String)>) -> Response {
+    let params: BTreeMap<String, String> = decode_pairs(query).into_iter().collect();
+    let number = |name: &str| params.get(name).map(|v| v.parse::<i64>());
+    let (start, end) = match (number("startAt"), number("endAt")) {
+        (Some(Ok(start)), Some(Ok(end))) => (start, end),
+        (None, None) => (now_ms() - WINDOW_MS, now_ms()),
+        _ => return error(400, "400100", "startAt or endAt invalid"),
+    };
+    if end < start || end - start > WINDOW_MS {
+        return error(400, "400100", "the query time range cannot exceed 7 days");
+    }
+    let page = match number("currentPage") {
+        None => 1,
+        Some(Ok(page)) if page >= 1 => page as usize,
+        _ => return error(400, "400100", "currentPage invalid"),
+    };
+    let size = match number("pageSize") {
+        None => 50,
+        Some(Ok(size @ 10..=500)) => size as usize,
+        _ => return error(400, "400100", "pageSize invalid"),
+    };
+    let matching: Vec<&String> =
+        items.iter().rev().filter(|(time_ms, _)| *time_ms >= start && *time_ms <= end).map(|(_, json)| json).collect();
+    let total = matching.len();
+    let page_items: Vec<&str> = matching.iter().skip((page - 1) * size).take(size).map(|json| json.as_str()).collect();
+    ok(&format!(
+        r#"{{"currentPage":{page},"pageSize":{size},"totalNum":{total},"totalPage":{},"items":[{}]}}"#,
+        total.div_ceil(size),
+        page_items.join(",")
+    ))
 }
 
 /// KuCoin's success answer around `data` (JSON text).
@@ -273,36 +316,18 @@ impl State {
     }
 
     fn ledgers(&self, query: &str) -> Response {
-        let params: BTreeMap<String, String> = decode_pairs(query).into_iter().collect();
-        let number = |name: &str| params.get(name).map(|v| v.parse::<i64>());
-        let (start, end) = match (number("startAt"), number("endAt")) {
-            (Some(Ok(start)), Some(Ok(end))) => (start, end),
-            (None, None) => (now_ms() - WINDOW_MS, now_ms()),
-            _ => return error(400, "400100", "startAt or endAt invalid"),
-        };
-        if end < start || end - start > WINDOW_MS {
-            return error(400, "400100", "the query time range cannot exceed 7 days");
-        }
-        let page = match number("currentPage") {
-            None => 1,
-            Some(Ok(page)) if page >= 1 => page as usize,
-            _ => return error(400, "400100", "currentPage invalid"),
-        };
-        let size = match number("pageSize") {
-            None => 50,
-            Some(Ok(size @ 10..=500)) => size as usize,
-            _ => return error(400, "400100", "pageSize invalid"),
-        };
         let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
-        let matching: Vec<&Entry> =
-            generator.entries.iter().rev().filter(|e| !e.is_hf() && e.time_ms >= start && e.time_ms <= end).collect();
-        let total = matching.len();
-        let items: Vec<String> = matching.iter().skip((page - 1) * size).take(size).map(|e| e.json()).collect();
-        ok(&format!(
-            r#"{{"currentPage":{page},"pageSize":{size},"totalNum":{total},"totalPage":{},"items":[{}]}}"#,
-            total.div_ceil(size),
-            items.join(",")
-        ))
+        let items = generator.entries.iter().filter(|e| !e.is_hf()).map(|e| (e.time_ms, e.json())).collect();
+        paged(query, items)
+    }
+
+    /// The deposit list, or the withdrawal list.
+    fn list(&self, query: &str, withdrawals: bool) -> Response {
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let list = if withdrawals { &generator.withdrawals } else { &generator.deposits };
+        let mut items: Vec<(i64, String)> = list.iter().map(|item| (item.time_ms, item.json())).collect();
+        items.sort_by_key(|(time_ms, _)| *time_ms);
+        paged(query, items)
     }
 
     /// The HF ledger: `startAt`..`endAt` (a range wider than three days cut to its last three,
@@ -398,6 +423,8 @@ impl Handler for State {
         match endpoint {
             Endpoint::Ledgers => self.ledgers(&request.query),
             Endpoint::HfLedgers => self.hf_ledgers(&request.query),
+            Endpoint::Deposits => self.list(&request.query, false),
+            Endpoint::Withdrawals => self.list(&request.query, true),
             Endpoint::Accounts => self.accounts(),
             Endpoint::ApiKey => self.api_key(),
         }
