@@ -16,6 +16,12 @@ fn demo_prints_balances_and_is_safe_to_run_again() {
     };
     assert!(read_as("bybit-transaction-log.csv", "bybit-log"), "{}", run.stdout);
     assert!(read_as("bybit-funding-wallet.csv", "generic"), "{}", run.stdout);
+    // KuCoin's high-frequency trade account is synced from its own ledger.
+    let hf_records = run.stdout.lines().find_map(|line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+        ["kucoin-api", "hf-ledgers", records, ..] => records.parse::<u64>().ok(),
+        _ => None,
+    });
+    assert!(hf_records.is_some_and(|n| n > 0), "{}", run.stdout);
     let first = sb.ok(&["--json", "demo"]).json();
     let second = sb.ok(&["--json", "demo"]).json();
     assert_eq!(first["events"], second["events"]);

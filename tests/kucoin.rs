@@ -37,10 +37,17 @@ const ADD_ACCOUNT: [&str; 11] = [
 const SYNC: [&str; 4] = ["--json", "sync", "--since", "2026-09-01"];
 
 const LEDGERS_PATH: &str = "/api/v1/accounts/ledgers";
+const HF_LEDGERS_PATH: &str = "/api/v1/hf/accounts/ledgers";
 
 fn config(entries: usize) -> SimConfig {
-    let profile =
-        KucoinProfile { start_ms: 1_788_220_800_000, end_ms: 1_793_491_200_000, entries, crypto_transfers: true };
+    // The account moves to a high-frequency trade account on 2026-10-01.
+    let profile = KucoinProfile {
+        start_ms: 1_788_220_800_000,
+        end_ms: 1_793_491_200_000,
+        entries,
+        crypto_transfers: true,
+        hf_from_ms: Some(1_790_812_800_000),
+    };
     SimConfig { profile, ..SimConfig::demo(17) }
 }
 
@@ -94,6 +101,16 @@ fn ledger_calls(sim: &KucoinSim) -> u64 {
     sim.stats().requests_by_path.get(LEDGERS_PATH).copied().unwrap_or(0)
 }
 
+/// How many items the deposit and withdrawal lists serve.
+fn movements(sim: &KucoinSim) -> usize {
+    let (deposits, withdrawals) = sim.movements();
+    deposits.len() + withdrawals.len()
+}
+
+fn hf_calls(sim: &KucoinSim) -> u64 {
+    sim.stats().requests_by_path.get(HF_LEDGERS_PATH).copied().unwrap_or(0)
+}
+
 #[test]
 fn a_full_sync_has_every_entry_once_and_the_accounts_balances_and_a_resync_asks_only_whats_new() {
     let sim = sim::start(config(2_400)).unwrap();
@@ -104,14 +121,21 @@ fn a_full_sync_has_every_entry_once_and_the_accounts_balances_and_a_resync_asks_
     assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
     assert_eq!(s.balances(), sim.balances());
     let served = sim.entries();
-    assert_eq!(totals(&first, "new_records") as usize, served.len());
+    // Every ledger entry, and every deposit and withdrawal list item (details, no event).
+    assert_eq!(totals(&first, "new_records") as usize, served.len() + movements(&sim));
     let events = s.events();
     assert_eq!(events.len(), served.len());
     let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
     let typed = |biz: &[&str]| served.iter().filter(|e| biz.contains(&e.biz_type)).count();
-    assert_eq!(count("trade"), typed(&["Exchange"]));
-    // Moves between the main, trade and margin accounts, and into and out of Earn: never deposits.
-    assert_eq!(count("internal_transfer"), typed(&["Transfer", "Earn Subscription", "Earn Redemption"]));
+    assert_eq!(count("trade"), typed(&["Exchange", "TRADE_EXCHANGE"]));
+    // Moves between the main, trade, trade_hf and margin accounts, and into and out of Earn:
+    // never deposits.
+    assert_eq!(count("internal_transfer"), typed(&["Transfer", "TRANSFER", "Earn Subscription", "Earn Redemption"]));
+    // The high-frequency account's trades and transfers came from its own ledger, every one.
+    let hf: Vec<&str> = served.iter().filter(|e| e.is_hf()).map(|e| e.id.as_str()).collect();
+    assert!(hf.len() > 300 && served.iter().any(|e| e.biz_type == "TRADE_EXCHANGE"), "{} HF entries", hf.len());
+    let stored: std::collections::BTreeSet<&str> = events.iter().map(|e| e["external_id"].as_str().unwrap()).collect();
+    assert!(hf.iter().all(|id| stored.contains(id)));
     assert_eq!(count("deposit") + count("fiat_deposit"), typed(&["Deposit"]));
     assert_eq!(count("interest"), typed(&["Earn Profits"]));
     assert_eq!(count("staking"), typed(&["Staking Profits"]));
@@ -119,14 +143,18 @@ fn a_full_sync_has_every_entry_once_and_the_accounts_balances_and_a_resync_asks_
     let calls = ledger_calls(&sim);
     // 13 weeks from September to the start of December, and more pages in the busy ones.
     assert!(calls >= 13, "{calls} ledger calls");
+    // 31 windows of three days from September, and more pages in the busy ones.
+    let hf_walk = hf_calls(&sim);
+    assert!(hf_walk >= 31, "{hf_walk} hf-ledgers calls");
 
-    // Again: nothing new, and one ledgers call only (less than a week has passed).
+    // Again: nothing new, and one call of each ledger only (less than three days have passed).
     let second = s.sync();
     assert_eq!(totals(&second, "new_records"), 0, "{second}");
     assert_eq!(ledger_calls(&sim), calls + 1);
+    assert_eq!(hf_calls(&sim), hf_walk + 1);
     assert_eq!(s.events(), events);
 
-    // New trades: the next sync fetches them, and only them.
+    // New trades (in the HF account now): the next sync fetches them, and only them.
     let before = sim.entries().len();
     assert_eq!(sim.add_trades(7), 7);
     let third = s.sync();
@@ -200,7 +228,14 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
         partial.push(s.events().len());
     }
     assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
+    // Both ledgers had pages served (and stored) before the kills.
+    let served_before = (ledger_calls(&target), hf_calls(&target));
+    assert!(served_before.0 > 0 && served_before.1 > 0, "{served_before:?}");
     s.sync();
+    // The last sync resumed where the kills left each walk: fewer calls than a whole walk.
+    let whole = ledger_calls(&clean) + hf_calls(&clean);
+    let resumed = ledger_calls(&target) + hf_calls(&target) - served_before.0 - served_before.1;
+    assert!(resumed < whole, "the resumed sync asked {resumed} pages, a whole walk {whole}");
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), target.balances());
 }
@@ -296,7 +331,7 @@ fn export_csv(sim: &KucoinSim) -> String {
         let local = chrono::DateTime::from_timestamp_millis(e.time_ms + 8 * 3_600_000).unwrap();
         let account = match e.account_type {
             "MAIN" => "Main Account",
-            "TRADE" => "Trading Account",
+            "TRADE" | "TRADE_HF" => "Trading Account",
             _ => "Margin Account",
         };
         csv.push_str(&format!(
@@ -325,9 +360,67 @@ fn an_export_and_the_api_of_one_account_meet_instead_of_doubling() {
     assert_eq!(s.balances(), sim.balances());
 
     let run = s.sync();
-    assert_eq!(totals(&run, "new_records") as usize, sim.entries().len());
+    assert_eq!(totals(&run, "new_records") as usize, sim.entries().len() + movements(&sim));
     assert_eq!(totals(&run, "new_events"), 0, "the API doubled events of the export: {run}");
     assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
     assert_eq!(s.events().len(), imported.len());
     assert_eq!(s.balances(), sim.balances());
+}
+
+/// (tx hash, address, network) of an event.
+type Onchain = (Option<String>, Option<String>, Option<String>);
+
+/// The on-chain details of the account's withdrawal or deposit events, by kind and id.
+fn hashes(s: &Synced) -> BTreeMap<(String, String), Onchain> {
+    let conn = rusqlite::Connection::open(s.sb.ledger()).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT kind, external_id, tx_hash, address, network FROM events WHERE kind IN ('deposit', 'withdrawal')",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?, r.get(4)?))))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn deposits_and_withdrawals_carry_their_tx_hash_address_and_chain_and_make_no_event_of_their_own() {
+    let sim = sim::start(SimConfig { budget: None, ..config(1_500) }).unwrap();
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.sync();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(first["accounts"][0]["details_waiting"], serde_json::Value::Null, "every detail met its event: {first}");
+    assert_eq!(s.balances(), sim.balances());
+    assert_eq!(s.events().len(), sim.entries().len(), "the lists made no event of their own");
+    let (deposits, withdrawals) = sim.movements();
+    assert!(deposits.len() > 5 && withdrawals.len() > 5, "{} {}", deposits.len(), withdrawals.len());
+    let stored = hashes(&s);
+    for (kind, list) in [("deposit", &deposits), ("withdrawal", &withdrawals)] {
+        for item in list.iter() {
+            let found = stored
+                .iter()
+                .find(|((k, _), (hash, _, _))| k == kind && hash.as_deref() == Some(item.tx_hash.as_str()))
+                .unwrap_or_else(|| panic!("no {kind} event carries {item:?}"));
+            assert_eq!(found.1.1.as_deref(), Some(item.address.as_str()));
+            assert_eq!(found.1.2.as_deref(), Some(item.chain));
+        }
+    }
+    // Every crypto deposit and withdrawal has its hash (fiat ones are fiat kinds, never here).
+    assert_eq!(stored.values().filter(|(hash, _, _)| hash.is_some()).count(), deposits.len() + withdrawals.len());
+    assert_eq!(stored.len(), deposits.len() + withdrawals.len());
+
+    // Re-sync: nothing new, one call of each list, the same ledger and hashes.
+    let calls = |path: &str| sim.stats().requests_by_path.get(path).copied().unwrap_or(0);
+    let before = (calls("/api/v1/deposits"), calls("/api/v1/withdrawals"));
+    let events = s.events();
+    let second = s.sync();
+    assert_eq!(totals(&second, "new_records"), 0, "{second}");
+    assert_eq!((calls("/api/v1/deposits"), calls("/api/v1/withdrawals")), (before.0 + 1, before.1 + 1));
+    assert_eq!(s.events(), events);
+    assert_eq!(hashes(&s), stored);
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+    assert_eq!(hashes(&s), stored, "renormalize attaches the same details again");
 }

@@ -1,6 +1,6 @@
 //! KuCoin's complete history, walked for the sync engine.
 //!
-//! # One stream: `ledgers`
+//! # Two streams: `ledgers` and `hf-ledgers`
 //!
 //! The account ledger is the one list of every balance change of the main, trade and margin
 //! accounts: trades (each side an entry), deposits, withdrawals, transfers between the three
@@ -10,13 +10,24 @@
 //! the entries between `startAt` and `endAt` (ms) newest first, `pageSize` (up to 500) a page,
 //! numbered by `currentPage`, with `totalPage`.
 //!
-//! # The walk: week by week from the start, page by page within a week
+//! KuCoin moved spot trading to **high-frequency** (HF) trade accounts, whose balance changes
+//! (trades, transfers in and out of `TRADE_HF`) are in their own ledger only:
+//! `GET /api/v1/hf/accounts/ledgers`
+//! (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-trade_hf>, and
+//! <https://www.kucoin.com/docs-new/rest/account-info/account-funding/get-account-ledgers-tradehf>)
+//! answers `{"data": [entries]}` newest first (by `createdAt` and `id`), `limit` (up to 200) a
+//! page, the next page asked with `lastId` (the entries below it); "you can only obtain data
+//! from within a 3 × 24 hour time range", a wider one being cut to three days. Its own stream
+//! walks it the same way in windows of three days ([`HF_WINDOW_MS`]) from 2022
+//! ([`HF_LAUNCH_MS`]), page after page by `lastId` within a window, with its own cursor.
+//!
+//! # The walk: window by window from the start, page by page within a window
 //!
 //! KuCoin limits how far apart `startAt` and `endAt` may be (a week for its fills; the ledger
 //! page does not say, and cointally assumes the same week: [`WINDOW_MS`]). A walk fixes its end
 //! (now) when it starts and goes forward one week at a time from KuCoin's launch (or `--since`),
 //! asking each week's pages in turn; a week in the past does not change while it is walked, so
-//! page numbers are stable. Both ends are taken as inclusive: a week's last millisecond is
+//! page numbers (and `lastId`s) are stable. Both ends are taken as inclusive: a week's last millisecond is
 //! asked again as the next week's first, and the ids stored at that millisecond are remembered
 //! in the cursor, so an entry is neither lost at the edge nor stored twice. The next walk starts
 //! a minute before the last one ended ([`OVERLAP_MS`]), remembering the ids of that minute, so
@@ -25,9 +36,15 @@
 //! one. The next sync walks from the previous walk's end to now: one call when that is less
 //! than a week.
 //!
-//! The high-frequency accounts' ledgers (`/api/v1/hf/accounts/ledgers`), the separate fills,
-//! deposits and withdrawals endpoints, and the pre-2019 `hist-` endpoints are not walked (see
-//! README, "KuCoin").
+//! # Two more: `deposits` and `withdrawals`
+//!
+//! `GET /api/v1/deposits` and `GET /api/v1/withdrawals` ([`super::transfers`]) are paged like the
+//! account ledger and walked alike, week by week from 2019-02-18 ([`V2_LAUNCH_MS`]), each with
+//! its own cursor. Their items make no event: each is a details record (tx hash, address,
+//! chain) for the deposit or withdrawal event the ledger made.
+//!
+//! The fills, the pre-2019 `hist-` lists and the margin HF ledger are not walked (see README,
+//! "KuCoin").
 //!
 //! # Key check
 //!
@@ -44,7 +61,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::api::{Endpoint, KucoinApi, malformed};
-use super::normalize::LEDGERS;
+use super::normalize::{HF_LEDGERS, LEDGERS};
+use super::transfers::{DEPOSITS, WITHDRAWALS, key_and_time};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::{json_text, parse_amount};
 use crate::asset::asset_symbol;
@@ -61,6 +79,16 @@ pub const WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
 pub const OVERLAP_MS: i64 = 60_000;
 /// KuCoin opened in September 2017: where a complete walk begins.
 pub const LAUNCH_MS: i64 = 1_504_224_000_000;
+/// 2019-02-18, KuCoin's API v2: where the deposit and withdrawal lists begin (older ones are in
+/// the v1 `hist-` lists, not walked).
+pub const V2_LAUNCH_MS: i64 = 1_550_448_000_000;
+/// Entries per `hf-ledgers` call (KuCoin's largest `limit`).
+pub const HF_PAGE_SIZE: usize = 200;
+/// Three days, ms: the widest `startAt`..`endAt` the high-frequency ledger answers whole.
+pub const HF_WINDOW_MS: i64 = 3 * 24 * 3600 * 1000;
+/// 2022-01-01: where a complete walk of the high-frequency ledger begins (KuCoin's
+/// high-frequency accounts came in 2022; its documented example entry is of August 2022).
+pub const HF_LAUNCH_MS: i64 = 1_640_995_200_000;
 
 /// The KuCoin adapter of one account.
 pub struct KucoinAdapter {
@@ -89,18 +117,101 @@ struct Cursor {
     /// Whether the walk is over.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     done: bool,
+    /// The high-frequency ledger's `lastId`: the current window's next page holds the ids below it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_id: Option<String>,
 }
 
 impl Cursor {
     /// A walk from `from_ms` to `to_ms` with the ids already stored at `from_ms`.
     fn walk(from_ms: i64, to_ms: i64, edge: BTreeSet<String>) -> Cursor {
-        Cursor { floor_ms: from_ms, from_ms, to_ms, page: 1, edge, top: BTreeSet::new(), done: to_ms < from_ms }
+        Cursor {
+            floor_ms: from_ms,
+            from_ms,
+            to_ms,
+            page: 1,
+            edge,
+            top: BTreeSet::new(),
+            done: to_ms < from_ms,
+            last_id: None,
+        }
     }
 
-    /// The current week's last millisecond.
-    fn week_end(&self) -> i64 {
-        self.from_ms.saturating_add(WINDOW_MS).min(self.to_ms)
+    /// The current window's last millisecond, for windows of `window_ms`.
+    fn window_end(&self, window_ms: i64) -> i64 {
+        self.from_ms.saturating_add(window_ms).min(self.to_ms)
     }
+
+    /// Takes one page of the current window (ending at `window_end`): drops the ids stored
+    /// before, remembers those the next window (or walk) asks again, and, when `window_done`,
+    /// moves on to the next window. Returns the records to store and the covered span.
+    fn take(
+        &self,
+        window_end: i64,
+        mut entries: Vec<(i64, String, String)>,
+        window_done: bool,
+    ) -> (Vec<RawRecord>, Cursor, Option<Span>) {
+        // Oldest first; one millisecond's entries in id order.
+        entries.sort();
+        let mut next = self.clone();
+        let mut records = Vec::with_capacity(entries.len());
+        // What the next window (or walk) asks again, so the ids to remember.
+        let kept_from = if window_end >= self.to_ms { window_end.saturating_sub(OVERLAP_MS) } else { window_end };
+        for (ms, id, payload) in entries {
+            if self.edge.contains(&id) {
+                continue;
+            }
+            if ms >= kept_from {
+                next.top.insert(id.clone());
+            }
+            records.push(RawRecord { external_id: id, payload });
+        }
+        let mut covered = None;
+        if window_done {
+            covered = Some(Span { from_ms: self.from_ms, to_ms: window_end.saturating_add(1) });
+            let mut edge = std::mem::take(&mut next.top);
+            if window_end == self.from_ms || window_end >= self.to_ms {
+                // The ids asked again at the same edge, or within the overlap, stay remembered.
+                edge.extend(self.edge.iter().cloned());
+            }
+            next.edge = edge;
+            next.page = 1;
+            next.last_id = None;
+            next.from_ms = window_end;
+            next.done = window_end >= self.to_ms;
+        }
+        (records, next, covered)
+    }
+}
+
+/// The answer to a cursor whose walk is over: nothing asked.
+fn finished(c: &Cursor) -> Page {
+    Page {
+        records: Vec::new(),
+        pending: Vec::new(),
+        cursor: cursor::encode(c),
+        done: true,
+        covered: None,
+        progress: Progress::Unknown,
+        requests: 0,
+        retries: 0,
+        warnings: Vec::new(),
+    }
+}
+
+/// Reads `(time, id, payload)` of each entry of `items`, answers of `endpoint`.
+fn entries_of(endpoint: Endpoint, items: Vec<String>) -> Result<Vec<(i64, String, String)>, FetchError> {
+    let mut entries = Vec::with_capacity(items.len());
+    for payload in items {
+        let read = match endpoint {
+            Endpoint::Deposits | Endpoint::Withdrawals => key_and_time(endpoint.name(), &payload),
+            _ => id_and_time(&payload),
+        };
+        let (id, ms) =
+            read.map_err(|reason| malformed(endpoint, format!("an entry without a readable id: {reason}")))?;
+        entries.push((ms, id, payload));
+    }
+    Ok(entries)
 }
 
 /// One page of `ledgers`' `data`.
@@ -143,71 +254,81 @@ impl KucoinAdapter {
         &self.api
     }
 
-    fn fetch_ledgers(&self, text: &str) -> Result<Page, FetchError> {
+    /// One page of a list paged by number within a week: the account ledger, the deposits or the
+    /// withdrawals.
+    fn fetch_paged(&self, endpoint: Endpoint, text: &str) -> Result<Page, FetchError> {
         let c: Cursor = cursor::decode(text)
-            .ok_or_else(|| malformed(Endpoint::Ledgers, format!("cursor {text:?} is not a ledgers cursor")))?;
+            .ok_or_else(|| malformed(endpoint, format!("cursor {text:?} is not a {} cursor", endpoint.name())))?;
         if c.done {
-            return Ok(Page {
-                records: Vec::new(),
-                pending: Vec::new(),
-                cursor: cursor::encode(&c),
-                done: true,
-                covered: None,
-                progress: Progress::Unknown,
-                requests: 0,
-                retries: 0,
-                warnings: Vec::new(),
-            });
+            return Ok(finished(&c));
         }
-        let week_end = c.week_end();
+        let week_end = c.window_end(WINDOW_MS);
         let params = [
             ("startAt", c.from_ms.to_string()),
             ("endAt", week_end.to_string()),
             ("currentPage", c.page.to_string()),
             ("pageSize", PAGE_SIZE.to_string()),
         ];
-        let answer = self.api.call(Endpoint::Ledgers, &params)?;
+        let answer = self.api.call(endpoint, &params)?;
         let (total_page, items) = {
             let wrapped: Wrapped<'_> = serde_json::from_slice(&answer.body)
-                .map_err(|e| malformed(Endpoint::Ledgers, format!("not a page of ledger entries: {e}")))?;
+                .map_err(|e| malformed(endpoint, format!("not a page of {}: {e}", endpoint.name())))?;
             let items: Vec<String> = wrapped.data.items.iter().map(|raw| raw.get().to_owned()).collect();
             (wrapped.data.total_page, items)
         };
-        let mut entries = Vec::with_capacity(items.len());
-        for payload in items {
-            let (id, ms) = id_and_time(&payload)
-                .map_err(|reason| malformed(Endpoint::Ledgers, format!("an entry without a readable id: {reason}")))?;
-            entries.push((ms, id, payload));
-        }
-        // Oldest first; one millisecond's entries in id order.
-        entries.sort();
-        let mut next = c.clone();
-        let mut records = Vec::with_capacity(entries.len());
-        // What the next week (or walk) asks again, so the ids to remember.
-        let kept_from = if week_end >= c.to_ms { week_end.saturating_sub(OVERLAP_MS) } else { week_end };
-        for (ms, id, payload) in entries {
-            if c.edge.contains(&id) {
-                continue;
-            }
-            if ms >= kept_from {
-                next.top.insert(id.clone());
-            }
-            records.push(RawRecord { external_id: id, payload });
-        }
+        let entries = entries_of(endpoint, items)?;
         let week_done = c.page >= total_page.max(1);
-        let mut covered = None;
-        if week_done {
-            covered = Some(Span { from_ms: c.from_ms, to_ms: week_end.saturating_add(1) });
-            let mut edge = std::mem::take(&mut next.top);
-            if week_end == c.from_ms || week_end >= c.to_ms {
-                // The ids asked again at the same edge, or within the overlap, stay remembered.
-                edge.extend(c.edge.iter().cloned());
+        let (records, mut next, covered) = c.take(week_end, entries, week_done);
+        if !week_done {
+            next.page = c.page.saturating_add(1);
+        }
+        Ok(Page {
+            records,
+            pending: Vec::new(),
+            cursor: cursor::encode(&next),
+            done: next.done,
+            covered,
+            progress: Progress::Time { start_ms: c.floor_ms, at_ms: next.from_ms, end_ms: c.to_ms },
+            requests: answer.attempts,
+            retries: answer.attempts.saturating_sub(1),
+            warnings: Vec::new(),
+        })
+    }
+
+    /// One page of the high-frequency ledger: the current window's entries below `lastId`.
+    fn fetch_hf_ledgers(&self, text: &str) -> Result<Page, FetchError> {
+        let endpoint = Endpoint::HfLedgers;
+        let c: Cursor = cursor::decode(text)
+            .ok_or_else(|| malformed(endpoint, format!("cursor {text:?} is not an hf-ledgers cursor")))?;
+        if c.done {
+            return Ok(finished(&c));
+        }
+        let window_end = c.window_end(HF_WINDOW_MS);
+        let mut params = vec![
+            ("startAt", c.from_ms.to_string()),
+            ("endAt", window_end.to_string()),
+            ("limit", HF_PAGE_SIZE.to_string()),
+        ];
+        if let Some(last_id) = &c.last_id {
+            params.push(("lastId", last_id.clone()));
+        }
+        let answer = self.api.call(endpoint, &params)?;
+        let items: Vec<String> = {
+            let wrapped: WrappedList<'_> = serde_json::from_slice(&answer.body)
+                .map_err(|e| malformed(endpoint, format!("not a list of ledger entries: {e}")))?;
+            wrapped.data.iter().map(|raw| raw.get().to_owned()).collect()
+        };
+        let entries = entries_of(endpoint, items)?;
+        // The next page holds the ids below this page's least (KuCoin's ids are numbers, newest
+        // first; compared as numbers: shorter is smaller).
+        let last_id = entries.iter().map(|(_, id, _)| id).min_by(|a, b| (a.len(), a).cmp(&(b.len(), b))).cloned();
+        let window_done = entries.len() < HF_PAGE_SIZE;
+        let (records, mut next, covered) = c.take(window_end, entries, window_done);
+        if !window_done {
+            if last_id == c.last_id {
+                return Err(malformed(endpoint, format!("the page below lastId {last_id:?} began at it again")));
             }
-            next.edge = edge;
-            next.page = 1;
-            next.from_ms = week_end;
-            next.done = week_end >= c.to_ms;
-        } else {
+            next.last_id = last_id;
             next.page = c.page.saturating_add(1);
         }
         Ok(Page {
@@ -224,11 +345,23 @@ impl KucoinAdapter {
     }
 }
 
+/// `{"data": [...]}` of the high-frequency ledger's answer.
+#[derive(Deserialize)]
+struct WrappedList<'a> {
+    #[serde(borrow)]
+    data: Vec<&'a RawValue>,
+}
+
 /// `{"data": …}` of an answer.
 #[derive(Deserialize)]
 struct Wrapped<'a> {
     #[serde(borrow)]
     data: LedgerPage<'a>,
+}
+
+/// The error for a stream this adapter does not walk.
+fn unknown_stream(stream: &Stream) -> FetchError {
+    FetchError::Setup { exchange: "kucoin".into(), reason: format!("unknown stream {stream}") }
 }
 
 /// The permission names of an `api-key` answer's `data`, when it lists them.
@@ -312,26 +445,32 @@ impl Adapter for KucoinAdapter {
     }
 
     fn streams(&self, _known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
-        Ok(vec![Stream::new(LEDGERS, "")])
+        Ok([LEDGERS, HF_LEDGERS, DEPOSITS, WITHDRAWALS].into_iter().map(|name| Stream::new(name, "")).collect())
     }
 
     fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
-        if stream.endpoint != LEDGERS {
-            return Err(FetchError::Setup { exchange: "kucoin".into(), reason: format!("unknown stream {stream}") });
-        }
+        let floor = match stream.endpoint.as_str() {
+            LEDGERS => LAUNCH_MS,
+            HF_LEDGERS => HF_LAUNCH_MS,
+            DEPOSITS | WITHDRAWALS => V2_LAUNCH_MS,
+            _ => return Err(unknown_stream(stream)),
+        };
         let now = self.api.limiter().exchange_now_ms();
         let cursor = match (plan.full, stored.and_then(cursor::decode::<Cursor>)) {
             (false, Some(c)) if c.done => Cursor::walk(c.to_ms.saturating_sub(OVERLAP_MS).max(c.floor_ms), now, c.edge),
             (false, Some(c)) if c.to_ms > 0 => c,
-            _ => Cursor::walk(plan.since_ms.unwrap_or(LAUNCH_MS).max(LAUNCH_MS), now, BTreeSet::new()),
+            _ => Cursor::walk(plan.since_ms.unwrap_or(floor).max(floor), now, BTreeSet::new()),
         };
         Ok(cursor::encode(&cursor))
     }
 
     fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
-        if stream.endpoint != LEDGERS {
-            return Err(FetchError::Setup { exchange: "kucoin".into(), reason: format!("unknown stream {stream}") });
+        match stream.endpoint.as_str() {
+            LEDGERS => self.fetch_paged(Endpoint::Ledgers, cursor),
+            HF_LEDGERS => self.fetch_hf_ledgers(cursor),
+            DEPOSITS => self.fetch_paged(Endpoint::Deposits, cursor),
+            WITHDRAWALS => self.fetch_paged(Endpoint::Withdrawals, cursor),
+            _ => Err(unknown_stream(stream)),
         }
-        self.fetch_ledgers(cursor)
     }
 }

@@ -14,9 +14,10 @@
 //! KuCoin's rate limit 2.0 (<https://www.kucoin.com/docs-new/rate-limit>) gives each resource
 //! pool a quota per 30 seconds counted from the user's first request; the account endpoints
 //! cointally calls draw on the **Management** pool, 2,000 a 30 s at VIP 0 (more at higher
-//! levels), each call its documented weight ([`Endpoint::weight`]). Going over answers 429
+//! levels), the high-frequency ledger on the **Spot** pool (4,000 at VIP 0, [`spot_budget`]),
+//! each call its documented weight ([`Endpoint::weight`]). Going over answers 429
 //! `429000` until the pool resets. As the window starts at a moment the client does not know,
-//! the pool is a leaky bucket ([`WindowBudget`]) that never puts more than the quota in any
+//! each pool is a leaky bucket ([`WindowBudget`]) that never puts more than the quota in any
 //! 30 s while it sustains 90 % of it, shared by every KuCoin account of the machine (the quota
 //! is per user; one machine syncing two KuCoin users is paced as if they were one, which is
 //! safe). `COINTALLY_KUCOIN_BUDGET=LIMIT:SECONDS` replaces the 2,000 a 30 s (a higher VIP
@@ -48,12 +49,23 @@ pub const BUDGET_ENV: &str = "COINTALLY_KUCOIN_BUDGET";
 /// The limiter bucket of the Management pool.
 pub const POOL: &str = "management";
 
+/// The limiter bucket of the Spot pool (the high-frequency ledger draws on it).
+pub const SPOT_POOL: &str = "spot";
+
 /// The Management pool's quota at VIP 0: 2,000 a 30 seconds.
 pub const DEFAULT_BUDGET: WindowBudget = WindowBudget { limit: 2000, window_seconds: 30 };
 
 /// The budget `COINTALLY_KUCOIN_BUDGET` names, else KuCoin's VIP 0 quota.
 pub fn budget_from_env() -> WindowBudget {
     WindowBudget::from_env(BUDGET_ENV, DEFAULT_BUDGET)
+}
+
+/// The Spot pool's quota for a Management quota of `management`: twice it. KuCoin's table gives
+/// Spot at least twice Management at every VIP level (4,000 and 2,000 a 30 s at VIP 0, 40,000
+/// and 20,000 at VIP 12; <https://www.kucoin.com/docs-new/rate-limit>), so this never asks more
+/// than the Spot pool allows.
+pub fn spot_budget(management: WindowBudget) -> WindowBudget {
+    WindowBudget { limit: management.limit.saturating_mul(2), window_seconds: management.window_seconds }
 }
 
 /// An endpoint of KuCoin's REST API that cointally calls.
@@ -65,11 +77,24 @@ pub enum Endpoint {
     Accounts,
     /// `GET /api/v1/accounts/ledgers`: every balance change of the main, trade and margin accounts.
     Ledgers,
+    /// `GET /api/v1/hf/accounts/ledgers`: every balance change of the high-frequency trade account.
+    HfLedgers,
+    /// `GET /api/v1/deposits`: crypto deposits with their hash, address and chain.
+    Deposits,
+    /// `GET /api/v1/withdrawals`: crypto withdrawals with their hash, address and chain.
+    Withdrawals,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 3] = [Endpoint::ApiKey, Endpoint::Accounts, Endpoint::Ledgers];
+    pub const ALL: [Endpoint; 6] = [
+        Endpoint::ApiKey,
+        Endpoint::Accounts,
+        Endpoint::Ledgers,
+        Endpoint::HfLedgers,
+        Endpoint::Deposits,
+        Endpoint::Withdrawals,
+    ];
 
     /// The endpoint's name in errors, stats and the raw archive (`ledgers`).
     pub fn name(self) -> &'static str {
@@ -77,6 +102,9 @@ impl Endpoint {
             Endpoint::ApiKey => "api-key",
             Endpoint::Accounts => "accounts",
             Endpoint::Ledgers => "ledgers",
+            Endpoint::HfLedgers => "hf-ledgers",
+            Endpoint::Deposits => "deposits",
+            Endpoint::Withdrawals => "withdrawals",
         }
     }
 
@@ -86,6 +114,9 @@ impl Endpoint {
             Endpoint::ApiKey => "/api/v1/user/api-key",
             Endpoint::Accounts => "/api/v1/accounts",
             Endpoint::Ledgers => "/api/v1/accounts/ledgers",
+            Endpoint::HfLedgers => "/api/v1/hf/accounts/ledgers",
+            Endpoint::Deposits => "/api/v1/deposits",
+            Endpoint::Withdrawals => "/api/v1/withdrawals",
         }
     }
 
@@ -94,15 +125,32 @@ impl Endpoint {
         Endpoint::ALL.into_iter().find(|endpoint| endpoint.path() == path)
     }
 
-    /// Its weight in the Management pool: ledgers 2
+    /// Its weight in its pool: ledgers 2
     /// (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-spot-margin>),
-    /// the account list 5 and the key's information 20 (as the classic REST pages list them;
-    /// these two were not re-checked against today's pages).
+    /// the high-frequency ledger 2
+    /// (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-trade_hf>), the
+    /// account list 5
+    /// (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-list-spot-margin-trade_hf>)
+    /// and the key's information 20 (as the classic REST pages list it; not re-checked). The
+    /// deposit and withdrawal lists' weights were not found in the pages at hand (the older
+    /// documentation gives them "6 times/3s" each): 20, the heaviest of the pool's reads, so the
+    /// pace can only be slower than KuCoin allows.
     pub fn weight(self) -> u64 {
         match self {
-            Endpoint::ApiKey => 20,
+            Endpoint::ApiKey | Endpoint::Deposits | Endpoint::Withdrawals => 20,
             Endpoint::Accounts => 5,
-            Endpoint::Ledgers => 2,
+            Endpoint::Ledgers | Endpoint::HfLedgers => 2,
+        }
+    }
+
+    /// The resource pool it draws on: the high-frequency ledger the Spot pool ("Spot weight"),
+    /// the others the Management pool ("Manage weight").
+    pub fn pool(self) -> &'static str {
+        match self {
+            Endpoint::HfLedgers => SPOT_POOL,
+            Endpoint::ApiKey | Endpoint::Accounts | Endpoint::Ledgers | Endpoint::Deposits | Endpoint::Withdrawals => {
+                POOL
+            }
         }
     }
 }
@@ -249,11 +297,14 @@ impl KucoinApi {
         Ok(KucoinApi { client: Arc::new(client), account: account.to_owned() })
     }
 
-    /// A limiter with the Management pool modelling `budget`.
+    /// A limiter with the Management pool modelling `budget` and the Spot pool [`spot_budget`] of it.
     pub fn new_limiter(clock: Arc<dyn Clock>, budget: WindowBudget) -> Arc<Limiter> {
         let limiter = Limiter::new(clock);
-        let heaviest = Endpoint::ALL.into_iter().map(Endpoint::weight).max().unwrap_or(1);
-        limiter.declare(POOL, budget.bucket_kind_for(heaviest));
+        for (pool, budget) in [(POOL, budget), (SPOT_POOL, spot_budget(budget))] {
+            let heaviest =
+                Endpoint::ALL.into_iter().filter(|e| e.pool() == pool).map(Endpoint::weight).max().unwrap_or(1);
+            limiter.declare(pool, budget.bucket_kind_for(heaviest));
+        }
         Arc::new(limiter)
     }
 
@@ -264,7 +315,7 @@ impl KucoinApi {
             method: Method::Get,
             path: endpoint.path().to_owned(),
             params: params.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect(),
-            costs: vec![(POOL.to_owned(), endpoint.weight())],
+            costs: vec![(endpoint.pool().to_owned(), endpoint.weight())],
         };
         self.client.send(&request)
     }

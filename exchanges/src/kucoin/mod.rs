@@ -2,9 +2,11 @@
 //!
 //! [`auth`] signs calls (API key v2: `KC-API-` headers, base64 HMAC-SHA256, the passphrase
 //! signed with the secret), [`api`] is the REST client (endpoint table, answers, the
-//! Management pool's weights), [`adapter`] walks the account ledger week by week for the sync
-//! engine, [`normalize`] turns its stored entries into events, and [`sim`] is a local KuCoin to
-//! test against. [`csv`] reads KuCoin's account-history export into the same events.
+//! Spot and Management pools' weights), [`adapter`] walks the account ledger, the
+//! high-frequency account's ledger and the deposit and withdrawal lists window by window for the
+//! sync engine, [`normalize`] turns the ledgers' stored entries into events and [`transfers`] the
+//! lists' items into details (tx hash, address, chain) of those events, and [`sim`] is a local
+//! KuCoin to test against. [`csv`] reads KuCoin's account-history export into the same events.
 //!
 //! Event ids: every ledger entry is one event keyed by its `id`.
 
@@ -18,3 +20,4 @@ pub mod normalize;
 pub mod sandbox;
 #[cfg(feature = "sandbox")]
 pub mod sim;
+pub mod transfers;

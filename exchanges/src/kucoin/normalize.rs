@@ -7,6 +7,14 @@
 //! `bizType` (what happened, as KuCoin names it), `direction` (`in` or `out`), `createdAt` (ms)
 //! and `context` (JSON text: a trade's `symbol`, `orderId`, `tradeId`; a withdrawal's `txId`).
 //!
+//! The high-frequency trade account's ledger (`GET /api/v1/hf/accounts/ledgers`,
+//! <https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-trade_hf>) has the
+//! same fields (`accountType` `TRADE_HF`, `createdAt` as text, its `bizType` the query codes
+//! `TRADE_EXCHANGE` and `TRANSFER`, a `tax` field left aside) and is read alike; its ids are
+//! decimal numbers, the account ledger's 24 hex digits, so the two never share an id. Its
+//! documented trade entry has `amount` 1.5976008 and `fee` 0.0015992 in: the credit after the
+//! fee, as read here.
+//!
 //! Every entry is one event keyed by its `id` (the export's id column carries it too, so an
 //! export and a sync meet instead of doubling). Its leg is `amount` in (`received`) or out
 //! (`sent`). When an outgoing entry has a `fee`, the fee is taken as part of `amount` (the
@@ -43,8 +51,10 @@ use crate::amount::{json_text, parse_amount};
 use crate::asset::{asset_symbol, is_fiat};
 use crate::{EventKind, Leg, NewEvent};
 
-/// The endpoint whose records this reads.
+/// The account ledger's stream, whose records this reads.
 pub const LEDGERS: &str = "ledgers";
+/// The high-frequency trade account's ledger's stream: entries of the same shape.
+pub const HF_LEDGERS: &str = "hf-ledgers";
 
 /// One ledger entry read.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,7 +109,10 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
         external_id: record.external_id.clone(),
         reason,
     };
-    if stream.endpoint != LEDGERS {
+    if stream.endpoint == super::transfers::DEPOSITS || stream.endpoint == super::transfers::WITHDRAWALS {
+        return super::transfers::details_of(&stream.endpoint, &record.external_id, &record.payload).map_err(error);
+    }
+    if stream.endpoint != LEDGERS && stream.endpoint != HF_LEDGERS {
         return Err(error(format!("unknown KuCoin endpoint {:?}", stream.endpoint)));
     }
     let entry = read_entry(&record.payload).map_err(error)?;
@@ -271,6 +284,40 @@ mod tests {
                 expected.iter().map(|(asset, amount, role)| (*asset, (*amount).to_owned(), *role)).collect();
             assert_eq!(legs(&event), expected, "{name}");
         }
+    }
+
+    fn hf_event(name: &str) -> NewEvent {
+        let path = format!("{}/../fixtures/kucoin/hf-ledgers/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let payload = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let record = RawRecord { external_id: "x".into(), payload: payload.trim().to_owned() };
+        let mut events = normalize(&Stream::new(HF_LEDGERS, ""), &record).unwrap();
+        assert_eq!(events.len(), 1);
+        events.remove(0)
+    }
+
+    /// The HF ledger's entries (the two documented examples, a transfer in, a new `bizType`).
+    #[test]
+    fn each_hf_fixture_becomes_its_kind_with_its_exact_legs() {
+        let cases: [Case; 4] = [
+            ("trade_in_with_fee", EventKind::Trade, &[("USDT", "1.5976008", LegRole::Received)]),
+            ("trade_out", EventKind::Trade, &[("CSP", "-1", LegRole::Sent)]),
+            ("transfer_in", EventKind::InternalTransfer, &[("USDT", "500", LegRole::Received)]),
+            ("unknown_biz_type", EventKind::Unknown, &[("KCS", "0.25", LegRole::Received)]),
+        ];
+        for (name, kind, expected) in cases {
+            let event = hf_event(name);
+            assert_eq!(event.kind, kind, "{name}");
+            let expected: Vec<(&str, String, LegRole)> =
+                expected.iter().map(|(asset, amount, role)| (*asset, (*amount).to_owned(), *role)).collect();
+            assert_eq!(legs(&event), expected, "{name}");
+        }
+        let event = hf_event("trade_in_with_fee");
+        assert_eq!(event.external_id, "254062248624417");
+        assert_eq!(crate::time::to_millis(event.time), 1_728_443_957_539);
+        let note = event.note.unwrap();
+        assert!(note.contains("trade_hf account") && note.contains("symbol KCS-USDT"), "{note}");
+        assert!(note.contains("fee 0.0015992 USDT taken before the credit"), "{note}");
+        assert!(hf_event("unknown_biz_type").note.unwrap().contains("\"SOMETHING_NEW\""));
     }
 
     #[test]

@@ -7,6 +7,10 @@
 //! one millisecond), moves USDT between the trade and margin accounts, subscribes USDT to
 //! KuCoin Earn and redeems part of it, earns Earn profits and ETH staking profits, the odd
 //! KuCoin bonus, and withdraws crypto from the main account with KuCoin's fee inside the amount.
+//! From the profile's `hf_from_ms` the account trades in a high-frequency trade account
+//! (`TRADE_HF`): its trade balances move over (a `Transfer` out of `TRADE`, a `TRANSFER` into
+//! `TRADE_HF`), and its trades and transfers are entries of the HF ledger, with decimal ids and
+//! the bizType codes `TRADE_EXCHANGE` and `TRANSFER`.
 //! Ids grow with time; every balance is tracked per (account, currency) and never goes below
 //! zero; amounts are exact decimals (8 places).
 
@@ -29,12 +33,21 @@ pub struct KucoinProfile {
     /// Whether crypto arrives and leaves (deposits and withdrawals of crypto); without them the
     /// account is funded with EUR only (the demo's, whose wallet has no side of them).
     pub crypto_transfers: bool,
+    /// When the account moved to a high-frequency trade account (`TRADE_HF`): from then on its
+    /// trade balances are there, its trades and transfers in the HF ledger. `None`: never.
+    pub hf_from_ms: Option<i64>,
 }
 
 impl KucoinProfile {
-    /// About 600 entries over 2024–2025.
+    /// About 600 entries over 2024–2025, trading in a high-frequency account from 2025.
     pub fn demo() -> KucoinProfile {
-        KucoinProfile { start_ms: 1_704_067_200_000, end_ms: 1_767_225_599_999, entries: 600, crypto_transfers: true }
+        KucoinProfile {
+            start_ms: 1_704_067_200_000,
+            end_ms: 1_767_225_599_999,
+            entries: 600,
+            crypto_transfers: true,
+            hf_from_ms: Some(1_735_689_600_000),
+        }
     }
 
     /// 50,000 entries over 2024–2025 (the benchmark).
@@ -46,7 +59,7 @@ impl KucoinProfile {
 /// One ledger entry as the simulator serves it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
-    /// KuCoin's id: 24 hex digits, growing with time.
+    /// KuCoin's id: 24 hex digits (the HF ledger's: a decimal number), growing with time.
     pub id: String,
     /// The currency.
     pub currency: String,
@@ -56,7 +69,7 @@ pub struct Entry {
     pub fee: Decimal,
     /// The account's balance after it.
     pub balance: Decimal,
-    /// `MAIN`, `TRADE` or `MARGIN`.
+    /// `MAIN`, `TRADE`, `MARGIN` or `TRADE_HF`.
     pub account_type: &'static str,
     /// What happened.
     pub biz_type: &'static str,
@@ -69,8 +82,29 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The entry's JSON, as KuCoin sends it: amounts as text.
+    /// Whether it is in the high-frequency trade account's ledger.
+    pub fn is_hf(&self) -> bool {
+        self.account_type == HF_ACCOUNT
+    }
+
+    /// The entry's JSON, as KuCoin sends it: amounts as text (and, in the HF ledger, `createdAt`).
     pub fn json(&self) -> String {
+        if self.is_hf() {
+            return serde_json::json!({
+                "id": self.id,
+                "currency": self.currency,
+                "amount": self.amount.normalize().to_string(),
+                "fee": self.fee.normalize().to_string(),
+                "tax": "0",
+                "balance": self.balance.normalize().to_string(),
+                "accountType": self.account_type,
+                "bizType": self.biz_type,
+                "direction": if self.incoming { "in" } else { "out" },
+                "createdAt": self.time_ms.to_string(),
+                "context": self.context,
+            })
+            .to_string();
+        }
         serde_json::json!({
             "id": self.id,
             "currency": self.currency,
@@ -92,6 +126,63 @@ impl Entry {
     }
 }
 
+/// One item of the deposit or withdrawal list, as the simulator serves it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListItem {
+    /// The withdrawal's id (deposits have none).
+    pub id: Option<String>,
+    /// The currency.
+    pub currency: String,
+    /// The chain.
+    pub chain: &'static str,
+    /// The address.
+    pub address: String,
+    /// What was credited (a deposit) or sent, fee excluded (a withdrawal).
+    pub amount: Decimal,
+    /// The fee.
+    pub fee: Decimal,
+    /// The tx hash.
+    pub tx_hash: String,
+    /// When the list's record was made, ms (a little before the ledger entry).
+    pub time_ms: i64,
+}
+
+impl ListItem {
+    /// The item's JSON, as KuCoin sends it (a deposit's `walletTxId` with KuCoin's `@` suffix).
+    pub fn json(&self) -> String {
+        let mut value = serde_json::json!({
+            "currency": self.currency,
+            "chain": self.chain,
+            "status": "SUCCESS",
+            "address": self.address,
+            "memo": "",
+            "isInner": false,
+            "amount": self.amount.normalize().to_string(),
+            "fee": self.fee.normalize().to_string(),
+            "walletTxId": if self.id.is_some() { self.tx_hash.clone() } else { format!("{}@0", self.tx_hash) },
+            "createdAt": self.time_ms,
+            "updatedAt": self.time_ms + 30_000,
+            "remark": "",
+        });
+        if let Some(id) = &self.id {
+            value["id"] = serde_json::Value::from(id.clone());
+        }
+        value.to_string()
+    }
+}
+
+/// The chain the simulator names for a currency.
+fn chain_of(code: &str) -> &'static str {
+    match code {
+        "BTC" => "btc",
+        "LTC" => "ltc",
+        _ => "eth",
+    }
+}
+
+/// The high-frequency trade account's type.
+pub const HF_ACCOUNT: &str = "TRADE_HF";
+
 /// KuCoin's pairs the person trades: (base, quote).
 pub const PAIRS: &[(&str, &str)] =
     &[("USDT", "EUR"), ("BTC", "USDT"), ("ETH", "USDT"), ("SOL", "USDT"), ("ETH", "BTC"), ("LTC", "USDT")];
@@ -104,11 +195,18 @@ const CRYPTO: &[(&str, &str)] = &[("BTC", "0.0005"), ("ETH", "0.003"), ("USDT", 
 pub struct Generator {
     /// Every entry, oldest first.
     pub entries: Vec<Entry>,
+    /// The deposit list (crypto deposits), oldest first.
+    pub deposits: Vec<ListItem>,
+    /// The withdrawal list, oldest first.
+    pub withdrawals: Vec<ListItem>,
     balances: BTreeMap<(&'static str, String), Decimal>,
     earn: Decimal,
     rng: fastrand::Rng,
     next_id: u128,
+    next_hf_id: u64,
     crypto_transfers: bool,
+    hf_from_ms: Option<i64>,
+    upgraded: bool,
 }
 
 impl Generator {
@@ -116,11 +214,16 @@ impl Generator {
     pub fn generate(seed: u64, market: &Market, profile: &KucoinProfile) -> Generator {
         let mut generator = Generator {
             entries: Vec::new(),
+            deposits: Vec::new(),
+            withdrawals: Vec::new(),
             balances: BTreeMap::new(),
             earn: Decimal::ZERO,
             rng: fastrand::Rng::with_seed(seed ^ 0x6b75_636f_696e),
             next_id: 0x6571_a1e7_c6a0_5330_0000_0000,
+            next_hf_id: 42_852_417_537,
             crypto_transfers: profile.crypto_transfers,
+            hf_from_ms: profile.hf_from_ms,
+            upgraded: false,
         };
         let count = profile.entries.max(2);
         let step = ((profile.end_ms - profile.start_ms) / (count as i64 / 2).max(1)).max(2);
@@ -184,10 +287,21 @@ impl Generator {
         context: &str,
         time_ms: i64,
     ) -> String {
-        self.next_id += 1 + u128::from(self.rng.u32(0..3));
+        let (id, biz_type) = if account == HF_ACCOUNT {
+            // The HF ledger: decimal ids, and its bizType codes.
+            self.next_hf_id += 1 + u64::from(self.rng.u32(0..5));
+            let biz_type = match biz_type {
+                "Exchange" => "TRADE_EXCHANGE",
+                "Transfer" => "TRANSFER",
+                other => other,
+            };
+            (self.next_hf_id.to_string(), biz_type)
+        } else {
+            self.next_id += 1 + u128::from(self.rng.u32(0..3));
+            (format!("{:024x}", self.next_id), biz_type)
+        };
         let balance = self.balances.entry((account, code.to_owned())).or_default();
         *balance += change;
-        let id = format!("{:024x}", self.next_id);
         self.entries.push(Entry {
             id: id.clone(),
             currency: code.to_owned(),
@@ -201,6 +315,28 @@ impl Generator {
             context: context.to_owned(),
         });
         id
+    }
+
+    /// The account trades happen in at `time_ms`: `TRADE`, or `TRADE_HF` once the account moved
+    /// to it (its trade balances then moved over: a `Transfer` out of each, a `TRANSFER` in).
+    fn spot(&mut self, time_ms: i64) -> &'static str {
+        if self.hf_from_ms.is_none_or(|from| time_ms < from) {
+            return "TRADE";
+        }
+        if !self.upgraded {
+            self.upgraded = true;
+            let held: Vec<(String, Decimal)> = self
+                .balances
+                .iter()
+                .filter(|((account, _), amount)| *account == "TRADE" && !amount.is_zero())
+                .map(|((_, code), amount)| (code.clone(), *amount))
+                .collect();
+            for (code, amount) in held {
+                self.push("TRADE", &code, -amount, Decimal::ZERO, "Transfer", "", time_ms);
+                self.push(HF_ACCOUNT, &code, amount, Decimal::ZERO, "Transfer", "", time_ms);
+            }
+        }
+        HF_ACCOUNT
     }
 
     fn one(&mut self, market: &Market, time_ms: i64) {
@@ -239,6 +375,18 @@ impl Generator {
         }
         let tx = crate::sim::ids::hex(&mut self.rng, 64);
         self.push("MAIN", code, amount, Decimal::ZERO, "Deposit", &format!(r#"{{"txId":"{tx}"}}"#), time_ms);
+        let address = crate::sim::ids::hex(&mut self.rng, 40);
+        let listed = time_ms - self.rng.i64(0..600_000);
+        self.deposits.push(ListItem {
+            id: None,
+            currency: code.to_owned(),
+            chain: chain_of(code),
+            address: format!("0x{address}"),
+            amount,
+            fee: Decimal::ZERO,
+            tx_hash: tx,
+            time_ms: listed,
+        });
         true
     }
 
@@ -250,19 +398,33 @@ impl Generator {
             return false;
         }
         let tx = crate::sim::ids::hex(&mut self.rng, 64);
-        self.push("MAIN", code, -amount, fee, "Withdrawal", &format!(r#"{{"txId":"{tx}"}}"#), time_ms);
+        let id = self.push("MAIN", code, -amount, fee, "Withdrawal", &format!(r#"{{"txId":"{tx}"}}"#), time_ms);
+        let address = crate::sim::ids::hex(&mut self.rng, 40);
+        let listed = time_ms - self.rng.i64(0..600_000);
+        self.withdrawals.push(ListItem {
+            id: Some(format!("w{id}")),
+            currency: code.to_owned(),
+            chain: chain_of(code),
+            address: format!("0x{address}"),
+            amount: amount - fee,
+            fee,
+            tx_hash: tx,
+            time_ms: listed,
+        });
         true
     }
 
-    /// Funds between accounts: main → trade (whatever main holds), trade ↔ margin (USDT).
+    /// Funds between accounts: main → trade (whatever main holds), trade ↔ margin (USDT); the
+    /// trade account is the HF one once the account moved to it.
     fn transfer(&mut self, time_ms: i64) -> bool {
+        let spot = self.spot(time_ms);
         let (from, to, code) = if self.rng.bool() {
             let code = ["EUR", "USDT", "BTC", "ETH"][self.rng.usize(0..4)];
-            ("MAIN", "TRADE", code)
+            ("MAIN", spot, code)
         } else if self.balance("MARGIN", "USDT") > Decimal::ONE_HUNDRED && self.rng.bool() {
-            ("MARGIN", "TRADE", "USDT")
+            ("MARGIN", spot, "USDT")
         } else {
-            ("TRADE", "MARGIN", "USDT")
+            (spot, "MARGIN", "USDT")
         };
         let share = if from == "MAIN" { percent(&mut self.rng, 60..=100) } else { percent(&mut self.rng, 5..=30) };
         let amount = floor_dp(self.balance(from, code) * share, 8);
@@ -301,7 +463,7 @@ impl Generator {
     }
 
     fn staking(&mut self, time_ms: i64) -> bool {
-        let held = self.balance("MAIN", "ETH") + self.balance("TRADE", "ETH");
+        let held = self.balance("MAIN", "ETH") + self.balance("TRADE", "ETH") + self.balance(HF_ACCOUNT, "ETH");
         let amount = floor_dp(held * Decimal::new(1, 4), 8);
         if amount.is_zero() {
             return false;
@@ -312,17 +474,18 @@ impl Generator {
 
     /// One trade in the trade account: what was paid (fee inside) then what was bought.
     fn trade(&mut self, market: &Market, time_ms: i64) -> bool {
+        let spot = self.spot(time_ms);
         let (base, quote) = PAIRS[self.rng.usize(0..PAIRS.len())];
         let Some(price) = market.price(base, quote, time_ms) else { return false };
         let price = floor_dp(price, if quote == "BTC" { 8 } else { 4 }).normalize();
         if price.is_zero() {
             return false;
         }
-        let buy = self.rng.u32(0..100) < 60 || self.balance("TRADE", base).is_zero();
+        let buy = self.rng.u32(0..100) < 60 || self.balance(spot, base).is_zero();
         let qty = if buy {
-            floor_dp(self.balance("TRADE", quote) * percent(&mut self.rng, 3..=15) / price, 8)
+            floor_dp(self.balance(spot, quote) * percent(&mut self.rng, 3..=15) / price, 8)
         } else {
-            floor_dp(self.balance("TRADE", base) * percent(&mut self.rng, 10..=60), 8)
+            floor_dp(self.balance(spot, base) * percent(&mut self.rng, 10..=60), 8)
         };
         let cost = floor_dp(qty * price, 8);
         if qty.is_zero() || cost.is_zero() {
@@ -331,7 +494,7 @@ impl Generator {
         let (paid, paid_amount, got, got_amount) =
             if buy { (quote, cost, base, qty) } else { (base, qty, quote, cost) };
         let fee = floor_dp(paid_amount * Decimal::new(1, 3), 8);
-        if self.balance("TRADE", paid) < paid_amount + fee {
+        if self.balance(spot, paid) < paid_amount + fee {
             return false;
         }
         let context = format!(
@@ -339,8 +502,8 @@ impl Generator {
             crate::sim::ids::hex(&mut self.rng, 24),
             crate::sim::ids::hex(&mut self.rng, 24)
         );
-        self.push("TRADE", paid, -(paid_amount + fee), fee, "Exchange", &context, time_ms);
-        self.push("TRADE", got, got_amount, Decimal::ZERO, "Exchange", &context, time_ms);
+        self.push(spot, paid, -(paid_amount + fee), fee, "Exchange", &context, time_ms);
+        self.push(spot, got, got_amount, Decimal::ZERO, "Exchange", &context, time_ms);
         true
     }
 }

@@ -3,10 +3,15 @@
 //! [`start`] generates the person's KuCoin account ([`history`], on the shared market of
 //! [`crate::sim::generate`]) and serves it on `127.0.0.1`: `GET /api/v1/accounts/ledgers`
 //! (`startAt`, `endAt` inclusive and at most a week apart, `currentPage`, `pageSize` 10 to
-//! 500, newest first), `GET /api/v1/accounts` and `GET /api/v1/user/api-key`, with the v2
+//! 500, newest first; the main, trade and margin accounts), `GET /api/v1/hf/accounts/ledgers`
+//! (the `TRADE_HF` account: `startAt`..`endAt` cut to its last three days, `lastId`, `limit` up
+//! to 200, newest first), `GET /api/v1/deposits` and `GET /api/v1/withdrawals` (crypto
+//! deposits and withdrawals with hash, address and chain, paged like the ledger),
+//! `GET /api/v1/accounts` and `GET /api/v1/user/api-key`, with the v2
 //! authentication checked ([`super::auth`]: the key, the signed passphrase, the signature over
 //! timestamp + method + path?query, a timestamp within 5 s), KuCoin's `{"code", "msg"}` errors,
-//! the Management pool's weight counted over any sliding window (429 `429000` when over it), and
+//! the Management and Spot pools' weights counted over any sliding window (429 `429000` when
+//! over it), and
 //! the server's injected faults. [`KucoinSim::balances`] says what a complete import must end
 //! with; [`KucoinSim::add_trades`] and [`KucoinSim::insert`] add entries between syncs.
 
@@ -20,9 +25,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
 
-use self::history::{Entry, Generator, KucoinProfile};
-use super::adapter::WINDOW_MS;
-use super::api::Endpoint;
+use self::history::{Entry, Generator, KucoinProfile, ListItem};
+use super::adapter::{HF_WINDOW_MS, WINDOW_MS};
+use super::api::{Endpoint, POOL, spot_budget};
 use super::auth;
 use crate::Secret;
 use crate::http::budget::WindowBudget;
@@ -115,8 +120,8 @@ struct State {
     generator: Mutex<Generator>,
     market: Market,
     budget: Option<WindowBudget>,
-    /// (time, weight) of the admitted requests within the last window.
-    recent: Mutex<VecDeque<(i64, u64)>>,
+    /// (time, weight) of the admitted requests within the last window, per pool.
+    recent: Mutex<BTreeMap<&'static str, VecDeque<(i64, u64)>>>,
     stats: Mutex<SimStats>,
 }
 
@@ -144,7 +149,7 @@ pub fn start(config: SimConfig) -> io::Result<KucoinSim> {
         generator: Mutex::new(generator),
         market: world.market,
         budget: config.budget,
-        recent: Mutex::new(VecDeque::new()),
+        recent: Mutex::new(BTreeMap::new()),
         stats: Mutex::new(SimStats::default()),
     });
     let server = Server::start(config.port, Arc::clone(&state) as Arc<dyn Handler>, config.faults)?;
@@ -178,6 +183,12 @@ impl KucoinSim {
         self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).entries.clone()
     }
 
+    /// The deposit and withdrawal lists' items, oldest first in each.
+    pub fn movements(&self) -> (Vec<ListItem>, Vec<ListItem>) {
+        let generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        (generator.deposits.clone(), generator.withdrawals.clone())
+    }
+
     /// Adds `count` trades in the last minute (after every other entry, none in the future);
     /// returns how many were added.
     pub fn add_trades(&self, count: usize) -> usize {
@@ -208,6 +219,41 @@ fn error(status: u16, code: &str, message: &str) -> Response {
     Response::json_value(status, &serde_json::json!({ "code": code, "msg": message }))
 }
 
+/// A page of `items` ((time, JSON), oldest first) as the account ledger and the deposit and
+/// withdrawal lists answer: `startAt`..`endAt` inclusive and at most a week apart,
+/// `currentPage`, `pageSize` 10 to 500, newest first.
+fn paged(query: &str, items: Vec<(i64, String)>) -> Response {
+    let params: BTreeMap<String, String> = decode_pairs(query).into_iter().collect();
+    let number = |name: &str| params.get(name).map(|v| v.parse::<i64>());
+    let (start, end) = match (number("startAt"), number("endAt")) {
+        (Some(Ok(start)), Some(Ok(end))) => (start, end),
+        (None, None) => (now_ms() - WINDOW_MS, now_ms()),
+        _ => return error(400, "400100", "startAt or endAt invalid"),
+    };
+    if end < start || end - start > WINDOW_MS {
+        return error(400, "400100", "the query time range cannot exceed 7 days");
+    }
+    let page = match number("currentPage") {
+        None => 1,
+        Some(Ok(page)) if page >= 1 => page as usize,
+        _ => return error(400, "400100", "currentPage invalid"),
+    };
+    let size = match number("pageSize") {
+        None => 50,
+        Some(Ok(size @ 10..=500)) => size as usize,
+        _ => return error(400, "400100", "pageSize invalid"),
+    };
+    let matching: Vec<&String> =
+        items.iter().rev().filter(|(time_ms, _)| *time_ms >= start && *time_ms <= end).map(|(_, json)| json).collect();
+    let total = matching.len();
+    let page_items: Vec<&str> = matching.iter().skip((page - 1) * size).take(size).map(|json| json.as_str()).collect();
+    ok(&format!(
+        r#"{{"currentPage":{page},"pageSize":{size},"totalNum":{total},"totalPage":{},"items":[{}]}}"#,
+        total.div_ceil(size),
+        page_items.join(",")
+    ))
+}
+
 /// KuCoin's success answer around `data` (JSON text).
 fn ok(data: &str) -> Response {
     Response::json(200, format!(r#"{{"code":"200000","data":{data}}}"#))
@@ -218,11 +264,15 @@ impl State {
         update(&mut self.stats.lock().unwrap_or_else(PoisonError::into_inner));
     }
 
-    /// Counts `weight` at `now`, or says in how many ms the pool has room again.
-    fn admit(&self, weight: u64, now: i64) -> Result<(), i64> {
+    /// Counts `endpoint`'s weight in its pool at `now`, or says in how many ms the pool has room
+    /// again. The Spot pool's quota is twice the Management pool's, as at VIP 0.
+    fn admit(&self, endpoint: Endpoint, now: i64) -> Result<(), i64> {
         let Some(budget) = self.budget else { return Ok(()) };
+        let budget = if endpoint.pool() == POOL { budget } else { spot_budget(budget) };
+        let weight = endpoint.weight();
         let window_ms = i64::try_from(budget.window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
-        let mut recent = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut pools = self.recent.lock().unwrap_or_else(PoisonError::into_inner);
+        let recent = pools.entry(endpoint.pool()).or_default();
         while recent.front().is_some_and(|(at, _)| *at <= now - window_ms) {
             recent.pop_front();
         }
@@ -266,36 +316,56 @@ impl State {
     }
 
     fn ledgers(&self, query: &str) -> Response {
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let items = generator.entries.iter().filter(|e| !e.is_hf()).map(|e| (e.time_ms, e.json())).collect();
+        paged(query, items)
+    }
+
+    /// The deposit list, or the withdrawal list.
+    fn list(&self, query: &str, withdrawals: bool) -> Response {
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let list = if withdrawals { &generator.withdrawals } else { &generator.deposits };
+        let mut items: Vec<(i64, String)> = list.iter().map(|item| (item.time_ms, item.json())).collect();
+        items.sort_by_key(|(time_ms, _)| *time_ms);
+        paged(query, items)
+    }
+
+    /// The HF ledger: `startAt`..`endAt` (a range wider than three days cut to its last three,
+    /// as KuCoin documents), newest first by time and id, `limit` 1 to 200 (100 when not given),
+    /// the ids below `lastId`.
+    fn hf_ledgers(&self, query: &str) -> Response {
         let params: BTreeMap<String, String> = decode_pairs(query).into_iter().collect();
         let number = |name: &str| params.get(name).map(|v| v.parse::<i64>());
-        let (start, end) = match (number("startAt"), number("endAt")) {
-            (Some(Ok(start)), Some(Ok(end))) => (start, end),
-            (None, None) => (now_ms() - WINDOW_MS, now_ms()),
-            _ => return error(400, "400100", "startAt or endAt invalid"),
+        let end = match number("endAt") {
+            None => now_ms(),
+            Some(Ok(end)) => end,
+            Some(Err(_)) => return error(400, "400100", "endAt invalid"),
         };
-        if end < start || end - start > WINDOW_MS {
-            return error(400, "400100", "the query time range cannot exceed 7 days");
-        }
-        let page = match number("currentPage") {
-            None => 1,
-            Some(Ok(page)) if page >= 1 => page as usize,
-            _ => return error(400, "400100", "currentPage invalid"),
+        let start = match number("startAt") {
+            None => end - HF_WINDOW_MS,
+            Some(Ok(start)) => start.max(end - HF_WINDOW_MS),
+            Some(Err(_)) => return error(400, "400100", "startAt invalid"),
         };
-        let size = match number("pageSize") {
-            None => 50,
-            Some(Ok(size @ 10..=500)) => size as usize,
-            _ => return error(400, "400100", "pageSize invalid"),
+        let limit = match number("limit") {
+            None => 100,
+            Some(Ok(limit @ 1..=200)) => limit as usize,
+            _ => return error(400, "400100", "limit invalid"),
+        };
+        let last_id = match params.get("lastId").map(|v| v.parse::<u64>()) {
+            None => u64::MAX,
+            Some(Ok(id)) => id,
+            Some(Err(_)) => return error(400, "400100", "lastId invalid"),
         };
         let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
-        let matching: Vec<&Entry> =
-            generator.entries.iter().rev().filter(|e| e.time_ms >= start && e.time_ms <= end).collect();
-        let total = matching.len();
-        let items: Vec<String> = matching.iter().skip((page - 1) * size).take(size).map(|e| e.json()).collect();
-        ok(&format!(
-            r#"{{"currentPage":{page},"pageSize":{size},"totalNum":{total},"totalPage":{},"items":[{}]}}"#,
-            total.div_ceil(size),
-            items.join(",")
-        ))
+        let mut matching: Vec<(i64, u64, &Entry)> = generator
+            .entries
+            .iter()
+            .filter(|e| e.is_hf() && e.time_ms >= start && e.time_ms <= end)
+            .filter_map(|e| e.id.parse::<u64>().ok().filter(|id| *id < last_id).map(|id| (e.time_ms, id, e)))
+            .collect();
+        matching.sort_by_key(|(time_ms, id, _)| std::cmp::Reverse((*time_ms, *id)));
+        let items: Vec<String> = matching.iter().take(limit).map(|(_, _, e)| e.json()).collect();
+        ok(&format!("[{}]", items.join(",")))
     }
 
     fn accounts(&self) -> Response {
@@ -343,7 +413,7 @@ impl Handler for State {
         if request.method != "GET" {
             return error(405, "405000", "Method Not Allowed");
         }
-        if let Err(reset_ms) = self.admit(endpoint.weight(), now) {
+        if let Err(reset_ms) = self.admit(endpoint, now) {
             self.count(|s| s.rate_limited += 1);
             return error(429, "429000", "Too Many Requests").with_header("gw-ratelimit-reset", reset_ms.to_string());
         }
@@ -352,6 +422,9 @@ impl Handler for State {
         }
         match endpoint {
             Endpoint::Ledgers => self.ledgers(&request.query),
+            Endpoint::HfLedgers => self.hf_ledgers(&request.query),
+            Endpoint::Deposits => self.list(&request.query, false),
+            Endpoint::Withdrawals => self.list(&request.query, true),
             Endpoint::Accounts => self.accounts(),
             Endpoint::ApiKey => self.api_key(),
         }

@@ -7,11 +7,12 @@ use std::time::Duration;
 use rust_decimal::Decimal;
 
 use super::*;
+use crate::adapter::RawRecord;
 use crate::adapter::{Adapter, Stream, SyncPlan};
 use crate::http::{ClientConfig, Clock, SystemClock};
-use crate::kucoin::adapter::KucoinAdapter;
+use crate::kucoin::adapter::{HF_WINDOW_MS, KucoinAdapter};
 use crate::kucoin::api::KucoinApi;
-use crate::kucoin::normalize::{LEDGERS, normalize};
+use crate::kucoin::normalize::{HF_LEDGERS, LEDGERS, normalize};
 
 fn small(entries: usize) -> SimConfig {
     SimConfig { profile: KucoinProfile { entries, ..KucoinProfile::demo() }, budget: None, ..SimConfig::demo(5) }
@@ -35,31 +36,49 @@ fn adapter(sim: &KucoinSim, key: &SimKey) -> KucoinAdapter {
     KucoinAdapter::new(api)
 }
 
+/// Walks `stream` from `since` to its end (or from `stored`); the records and how many pages
+/// left a window unfinished.
+fn walk(adapter: &KucoinAdapter, stream: &Stream, stored: Option<&str>) -> (Vec<RawRecord>, usize, String) {
+    let plan = SyncPlan { full: false, since_ms: Some(1_788_220_800_000) };
+    let mut cursor = adapter.start(stream, stored, &plan).unwrap();
+    let mut records = Vec::new();
+    let mut unfinished = 0;
+    loop {
+        let page = adapter.fetch_page(stream, &cursor).unwrap();
+        unfinished += usize::from(page.covered.is_none());
+        records.extend(page.records);
+        cursor = page.cursor;
+        if page.done {
+            return (records, unfinished, cursor);
+        }
+    }
+}
+
 #[test]
 fn a_walk_through_the_client_gets_every_entry_once_and_the_legs_sum_to_the_accounts() {
-    // Dense enough that some weeks take more than one page of 500.
+    // Dense enough that some weeks take more than one page of 500, and some three-day windows
+    // of the HF ledger (from October) more than one page of 200.
     let sim = start(SimConfig {
         // September and October 2026: the walk from `since` to today is a few weeks only.
         profile: KucoinProfile {
-            entries: 6_000,
+            entries: 10_000,
             start_ms: 1_788_220_800_000,
             end_ms: 1_793_491_200_000,
+            hf_from_ms: Some(1_790_812_800_000),
             ..KucoinProfile::demo()
         },
         ..small(0)
     })
     .unwrap();
     let adapter = adapter(&sim, &SimKey::demo());
-    let stream = Stream::new(LEDGERS, "");
-    let plan = SyncPlan { full: false, since_ms: Some(1_788_220_800_000) };
-    let mut cursor = adapter.start(&stream, None, &plan).unwrap();
     let mut ids = Vec::new();
     let mut sums: BTreeMap<String, Decimal> = BTreeMap::new();
-    let mut multi_page_weeks = 0;
-    loop {
-        let page = adapter.fetch_page(&stream, &cursor).unwrap();
-        multi_page_weeks += usize::from(page.covered.is_none());
-        for record in &page.records {
+    for endpoint in [LEDGERS, HF_LEDGERS] {
+        let stream = Stream::new(endpoint, "");
+        let (records, unfinished, cursor) = walk(&adapter, &stream, None);
+        assert!(unfinished > 0, "{endpoint}: no window took two pages");
+        assert!(records.len() > 1_000, "{endpoint}: {} records", records.len());
+        for record in &records {
             ids.push(record.external_id.clone());
             for event in normalize(&stream, record).unwrap() {
                 assert_ne!(event.kind, crate::EventKind::Unknown, "{event:?}");
@@ -68,23 +87,53 @@ fn a_walk_through_the_client_gets_every_entry_once_and_the_legs_sum_to_the_accou
                 }
             }
         }
-        cursor = page.cursor;
-        if page.done {
-            break;
-        }
+        // The next walk starts where this one ended: one call, nothing new.
+        let (again, unfinished, _) = walk(&adapter, &stream, Some(&cursor));
+        assert_eq!((again.len(), unfinished), (0, 0), "{endpoint}");
     }
-    assert!(multi_page_weeks > 0, "no week took two pages");
-    let served: Vec<String> = sim.entries().into_iter().map(|e| e.id).collect();
+    let mut served: Vec<String> = sim.entries().into_iter().map(|e| e.id).collect();
+    served.sort();
     ids.sort();
     assert_eq!(ids, served);
     sums.retain(|_, amount| !amount.is_zero());
     let sums: BTreeMap<String, Decimal> = sums.into_iter().map(|(k, v)| (k, v.normalize())).collect();
     assert_eq!(sums, sim.balances());
     assert_eq!(adapter.balances().unwrap().len(), sim.balances().len());
-    // The next walk starts where this one ended: one call, nothing new.
-    let again = adapter.start(&stream, Some(&cursor), &plan).unwrap();
-    let page = adapter.fetch_page(&stream, &again).unwrap();
-    assert!(page.done && page.records.is_empty(), "{page:?}");
+    // The trade_hf account's balances are among those `accounts` reports.
+    assert!(sim.entries().iter().any(|e| e.is_hf() && e.biz_type == "TRADE_EXCHANGE"));
+}
+
+#[test]
+fn the_hf_ledger_cuts_a_wide_range_to_three_days_and_pages_below_last_id() {
+    let sim = start(SimConfig {
+        profile: KucoinProfile {
+            entries: 8_000,
+            start_ms: 1_788_220_800_000,
+            end_ms: 1_793_491_200_000,
+            hf_from_ms: Some(1_788_220_800_000),
+            ..KucoinProfile::demo()
+        },
+        ..small(0)
+    })
+    .unwrap();
+    let api = adapter(&sim, &SimKey::demo());
+    let hf: Vec<Entry> = sim.entries().into_iter().filter(Entry::is_hf).collect();
+    let end = hf[hf.len() / 2].time_ms;
+    let ask = |params: &[(&str, String)]| -> Vec<serde_json::Value> {
+        api.api().data(Endpoint::HfLedgers, params).unwrap().0
+    };
+    let wide = ask(&[("startAt", "0".into()), ("endAt", end.to_string()), ("limit", "200".into())]);
+    let oldest = wide.iter().map(|e| e["createdAt"].as_str().unwrap().parse::<i64>().unwrap()).min().unwrap();
+    assert!(oldest >= end - HF_WINDOW_MS, "a range wider than three days is cut to three");
+    assert_eq!(wide.len(), 200);
+    let least = wide.last().unwrap()["id"].as_str().unwrap().to_owned();
+    let next = ask(&[
+        ("startAt", (end - HF_WINDOW_MS).to_string()),
+        ("endAt", end.to_string()),
+        ("limit", "200".into()),
+        ("lastId", least.clone()),
+    ]);
+    assert!(next.iter().all(|e| e["id"].as_str().unwrap().parse::<u64>().unwrap() < least.parse().unwrap()));
 }
 
 #[test]
