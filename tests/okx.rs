@@ -31,6 +31,8 @@ const ADD_ACCOUNT: [&str; 11] = [
 
 const BILLS_PATH: &str = "/api/v5/account/bills-archive";
 const ASSET_BILLS_PATH: &str = "/api/v5/asset/bills";
+const DEPOSITS_PATH: &str = "/api/v5/asset/deposit-history";
+const WITHDRAWALS_PATH: &str = "/api/v5/asset/withdrawal-history";
 
 /// An unmetered simulator of about `bills` bills.
 fn config(bills: usize) -> SimConfig {
@@ -97,7 +99,7 @@ fn a_full_sync_has_every_bill_once_and_the_balances_and_a_resync_asks_only_whats
     assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
     assert_eq!(s.balances(), sim.balances());
     let served = sim.bills();
-    assert_eq!(totals(&first, "new_records") as usize, served.len());
+    assert_eq!(totals(&first, "new_records") as usize, served.len() + sim.transfers().len());
     let events = s.events();
     assert_eq!(events.len(), served.len());
     let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
@@ -111,21 +113,25 @@ fn a_full_sync_has_every_bill_once_and_the_balances_and_a_resync_asks_only_whats
     // The first walk of each stream says how far back OKX's API reaches.
     let warnings = first["accounts"][0].to_string();
     assert!(warnings.contains("last 3 months") && warnings.contains("last month"), "{first}");
-    let (bills_calls, asset_calls) = (calls(&sim, BILLS_PATH), calls(&sim, ASSET_BILLS_PATH));
+    let paths = [BILLS_PATH, ASSET_BILLS_PATH, DEPOSITS_PATH, WITHDRAWALS_PATH];
+    let before: Vec<u64> = paths.iter().map(|path| calls(&sim, path)).collect();
 
     // Again: nothing new, and one call per stream only.
     let second = s.ok(&["--json", "sync"]).json();
     assert_eq!(totals(&second, "new_records"), 0, "{second}");
-    assert_eq!((calls(&sim, BILLS_PATH), calls(&sim, ASSET_BILLS_PATH)), (bills_calls + 1, asset_calls + 1));
+    let after: Vec<u64> = paths.iter().map(|path| calls(&sim, path)).collect();
+    assert_eq!(after, before.iter().map(|n| n + 1).collect::<Vec<_>>());
     assert_eq!(s.events(), events);
 
     // New trades and a bill of a type cointally does not know: fetched, and only they; the
     // unknown one kept with its leg, never fatal.
     let before = sim.bills().len();
+    let before_transfers = sim.transfers().len();
     assert_eq!(sim.add_trades(5), 5);
     let unknown_id = sim.insert("USDT", Decimal::new(75, 1), "9999");
     let third = s.ok(&["--json", "sync"]).json();
     assert_eq!(totals(&third, "new_records") as usize, sim.bills().len() - before, "{third}");
+    assert_eq!(sim.transfers().len(), before_transfers, "no deposit or withdrawal was added");
     assert_eq!(totals(&third, "unknown_records"), 1, "{third}");
     assert_eq!(s.balances(), sim.balances());
     let unknown: Vec<serde_json::Value> = s.events().into_iter().filter(|e| e["kind"] == "unknown").collect();
@@ -338,9 +344,105 @@ fn an_archive_and_the_api_of_one_account_meet_instead_of_doubling() {
     assert!(imported.iter().all(|e| e["kind"] != "unknown"), "every subtype of the file is known");
 
     let run = s.ok(&["--json", "sync"]).json();
-    assert_eq!(totals(&run, "new_records") as usize, sim.bills().len());
+    assert_eq!(totals(&run, "new_records") as usize, sim.bills().len() + sim.transfers().len());
     assert_eq!(totals(&run, "new_events") as usize, sim.bills().len() - trading, "the API doubled the archive: {run}");
     assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
     assert_eq!(s.events().len(), sim.bills().len());
     assert_eq!(s.balances(), sim.balances());
+}
+
+/// (external id, kind, tx hash, address, network) of a deposit or withdrawal event.
+type Transfer = (String, String, Option<String>, Option<String>, Option<String>);
+
+/// The account's deposits and withdrawals, by external id.
+fn transfers(s: &Synced) -> Vec<Transfer> {
+    let conn = rusqlite::Connection::open(s.sb.ledger()).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT external_id, kind, tx_hash, address, network FROM events
+             WHERE kind IN ('deposit', 'withdrawal') ORDER BY external_id",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn deposits_and_withdrawals_carry_their_hash_address_and_chain_and_no_event_is_doubled() {
+    let sim = sim::start(config(1_200)).unwrap();
+    let listed = sim.transfers();
+    assert!(listed.iter().filter(|t| t.withdrawal).count() > 5 && listed.iter().filter(|t| !t.withdrawal).count() > 5);
+    // One withdrawal is still broadcasting at the first sync: passed over, asked again later.
+    let late = listed.iter().rev().find(|t| t.withdrawal).unwrap().clone();
+    sim.set_transfer_state(late.id, Some("1"));
+    let s = Synced::fast(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.ok(&["--json", "sync"]).json();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(first["accounts"][0]["details_waiting"], serde_json::Value::Null, "every detail met its event: {first}");
+    assert_eq!(s.balances(), sim.balances());
+    assert_eq!(s.events().len(), sim.bills().len(), "the histories made no event of their own");
+    assert!(first.to_string().contains("withdrawal of"), "the pending withdrawal is named: {first}");
+
+    let check = |stored: &[Transfer], pending: Option<u64>| {
+        for t in &listed {
+            let event = stored
+                .iter()
+                .find(|e| e.0 == format!("fund-{}", t.bill_id))
+                .unwrap_or_else(|| panic!("no event for bill {}", t.bill_id));
+            assert_eq!(event.1, if t.withdrawal { "withdrawal" } else { "deposit" });
+            if Some(t.id) == pending {
+                assert_eq!(event.2, None, "a withdrawal on its way has no hash yet");
+                continue;
+            }
+            assert_eq!(event.2.as_deref(), Some(t.tx_id.as_str()), "{t:?}");
+            assert_eq!(event.3.as_deref(), Some(t.address.as_str()), "{t:?}");
+            assert_eq!(event.4.as_deref(), Some(t.chain.as_str()), "{t:?}");
+        }
+        // Only crypto deposits and withdrawals have a hash (EUR deposits are fiat kinds).
+        let hashed = stored.iter().filter(|e| e.2.is_some()).count();
+        assert_eq!(hashed, listed.len() - usize::from(pending.is_some()));
+    };
+    check(&transfers(&s), Some(late.id));
+
+    // It went out: the next sync asks for it by its id and gives its event the hash, once.
+    sim.set_transfer_state(late.id, None);
+    let events = s.events().len();
+    let second = s.ok(&["--json", "sync"]).json();
+    assert_eq!(second["accounts"][0]["details_waiting"], serde_json::Value::Null, "{second}");
+    check(&transfers(&s), None);
+    assert_eq!(s.events().len(), events);
+    let calls_now = calls(&sim, WITHDRAWALS_PATH);
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(calls(&sim, WITHDRAWALS_PATH), calls_now + 1, "nothing pending: one call for the history");
+
+    // renormalize rebuilds the events and attaches the details again.
+    let with_hashes = transfers(&s);
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+    assert_eq!(transfers(&s), with_hashes);
+
+    // A wallet's deposit of the same hash is the other half of the OKX withdrawal.
+    let out = listed.iter().find(|t| t.withdrawal).unwrap();
+    let csv = format!(
+        "time,kind,received_amount,received_asset,tx_hash\n{},deposit,{},{},{}\n",
+        chrono::DateTime::from_timestamp_millis(out.ts + 3_600_000).unwrap().to_rfc3339(),
+        out.amount,
+        out.ccy,
+        out.tx_id.to_uppercase()
+    );
+    std::fs::write(s.sb.path("wallet.csv"), csv).unwrap();
+    s.ok(&["account", "add", "wallet", "--label", "cold"]);
+    s.ok(&["import", s.sb.path("wallet.csv").to_str().unwrap(), "--account", "cold"]);
+    let matched = s.ok(&["--json", "transfers"]).json();
+    let by_hash: Vec<&serde_json::Value> = matched["matched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["method"] == "tx_hash" && m["deposit"]["account"] == "cold")
+        .collect();
+    assert_eq!(by_hash.len(), 1, "{matched}");
+    assert_eq!(by_hash[0]["withdrawal"]["account"], "main");
 }

@@ -1,28 +1,38 @@
-//! The OKX adapter: the two bill streams walked newest first, balances, the key check.
+//! The OKX adapter: the two bill streams and the two transfer histories walked newest first,
+//! balances, the key check.
 //!
 //! Each stream (`bills`: the trading account's, from `bills-archive`; `asset-bills`: the
-//! funding account's, from `asset/bills`) is one walk back in time from the newest bill, 100
-//! bills a page, down to where the previous walk began (its `top`) or to the end of what OKX
-//! keeps. The cursor stored with each page holds the walk's top, its floor and where the next
-//! page starts, so a killed walk resumes at its next page and a finished one makes the next
-//! sync ask only for what is newer: one request per stream when nothing happened.
+//! funding account's, from `asset/bills`; `deposit-history` and `withdrawal-history`: the tx
+//! hashes and addresses of the funding account's deposits and withdrawals, [`super::history`])
+//! is one walk back in time from the newest record, 100 a page, down to where the previous walk
+//! began (its `top`) or to the end of what OKX keeps. The cursor stored with each page holds the
+//! walk's top, its floor and where the next page starts, so a killed walk resumes at its next
+//! page and a finished one makes the next sync ask only for what is newer: one request per
+//! stream when nothing happened.
 //!
-//! Paging differs between the two (see each endpoint's page): the trading bills page by bill id
-//! (`after` = the oldest id seen: strictly older bills), the funding bills by time (`after` =
-//! a time in ms: strictly earlier bills). A full page of funding bills leaves the bills of its
-//! oldest millisecond to the next page (`after` = that ms + 1), so no bill sharing a
+//! Paging differs (see each endpoint's page): the trading bills page by bill id (`after` = the
+//! oldest id seen: strictly older bills), the funding bills and the two histories by time
+//! (`after` = a time in ms: strictly earlier records). A full page by time leaves the records of
+//! its oldest millisecond to the next page (`after` = that ms + 1), so no record sharing a
 //! millisecond with the page's edge is skipped.
+//!
+//! A deposit or withdrawal not final yet is passed over as pending (the cursor moves on); each
+//! later sync asks for it again by its id (`depId`, `wdId`) until it is final.
 //!
 //! # Reach
 //!
 //! `bills-archive` gives the last 3 months and `asset/bills` the last month. The first walk of
-//! each stream warns that anything older must come from OKX's statement export (README, "OKX").
+//! each bill stream warns that anything older must come from OKX's statement export (README,
+//! "OKX"). The histories' pages state no reach.
 
 use serde::{Deserialize, Serialize};
 
 use super::api::{Endpoint, OkxApi, data, malformed};
+use super::history::{DEPOSIT_HISTORY, Direction, Movement, Status, WITHDRAWAL_HISTORY, record_key, status};
 use super::normalize::{ASSET_BILLS, BILLS};
-use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Stream, SyncPlan};
+use crate::adapter::{
+    Adapter, Balance, KeyPermissions, Known, Page, Pending, Progress, RawRecord, Recheck, Stream, SyncPlan,
+};
 use crate::amount::parse_amount;
 use crate::asset::asset_symbol;
 use crate::cursor;
@@ -75,6 +85,8 @@ impl OkxAdapter {
         match stream.endpoint.as_str() {
             BILLS => Ok(Endpoint::BillsArchive),
             ASSET_BILLS => Ok(Endpoint::AssetBills),
+            DEPOSIT_HISTORY => Ok(Endpoint::DepositHistory),
+            WITHDRAWAL_HISTORY => Ok(Endpoint::WithdrawalHistory),
             _ => Err(FetchError::Setup { exchange: "okx".into(), reason: format!("unknown stream {stream}") }),
         }
     }
@@ -83,7 +95,7 @@ impl OkxAdapter {
         let c: Cursor = cursor::decode(text)
             .ok_or_else(|| malformed(endpoint, format!("cursor {text:?} is not a bills cursor")))?;
         if c.done {
-            return Ok(page(Vec::new(), cursor::encode(&c), true, 0, Vec::new()));
+            return Ok(page(Vec::new(), Vec::new(), cursor::encode(&c), true, 0, Vec::new()));
         }
         let mut params = vec![("limit", PAGE_SIZE.to_string())];
         if let Some(after) = &c.after {
@@ -94,20 +106,21 @@ impl OkxAdapter {
         let full = rows.len() >= PAGE_SIZE;
         let mut bills = Vec::with_capacity(rows.len());
         for row in rows {
-            let mark = mark_of(&row).map_err(|reason| malformed(endpoint, format!("a bill without {reason}")))?;
+            let mark =
+                mark_of(endpoint, &row).map_err(|reason| malformed(endpoint, format!("a record without {reason}")))?;
             bills.push((mark, row));
         }
         bills.sort_by_key(|bill| std::cmp::Reverse(bill.0));
         let newest = bills.first().map(|(mark, _)| *mark);
         let oldest = bills.last().map(|(mark, _)| *mark);
         // By time, a full page leaves its oldest millisecond to the next page.
-        let cut_ts = match (endpoint, full, oldest) {
-            (Endpoint::AssetBills, true, Some(oldest)) => {
+        let cut_ts = match (by_time(endpoint), full, oldest) {
+            (true, true, Some(oldest)) => {
                 if newest.map(|mark| mark.ts) == Some(oldest.ts) {
                     return Err(malformed(
                         endpoint,
                         format!(
-                            "more than {PAGE_SIZE} bills at one millisecond ({}): cannot page past them",
+                            "more than {PAGE_SIZE} records at one millisecond ({}): cannot page past them",
                             oldest.ts
                         ),
                     ));
@@ -121,7 +134,9 @@ impl OkxAdapter {
             next.top = newest.or(c.floor);
         }
         let mut reached_floor = false;
+        let direction = direction_of(endpoint);
         let mut records = Vec::new();
+        let mut pending = Vec::new();
         for (mark, row) in bills {
             if c.floor.is_some_and(|floor| mark <= floor) {
                 reached_floor = true;
@@ -130,41 +145,114 @@ impl OkxAdapter {
             if cut_ts == Some(mark.ts) {
                 continue;
             }
-            records.push(RawRecord { external_id: mark.id.to_string(), payload: row.to_string() });
+            let payload = row.to_string();
+            let Some(direction) = direction else {
+                records.push(RawRecord { external_id: mark.id.to_string(), payload });
+                continue;
+            };
+            let external_id = record_key(direction, &mark.id.to_string());
+            let movement = Movement::read(&payload).map_err(|reason| malformed(endpoint, reason))?;
+            match status(direction, &movement.state) {
+                Status::Done => records.push(RawRecord { external_id, payload }),
+                Status::Pending => {
+                    pending.push(Pending { external_id, locator: String::new(), what: movement.describe(direction) })
+                }
+                Status::Void => {}
+            }
         }
         // Oldest first, as the ledger orders events.
         records.reverse();
+        pending.reverse();
         let done = reached_floor || !full;
-        next.after = match (done, endpoint, oldest) {
+        next.after = match (done, by_time(endpoint), oldest) {
             (true, _, _) | (_, _, None) => None,
-            (false, Endpoint::AssetBills, Some(oldest)) => Some(oldest.ts.saturating_add(1).to_string()),
-            (false, _, Some(oldest)) => Some(oldest.id.to_string()),
+            (false, true, Some(oldest)) => Some(oldest.ts.saturating_add(1).to_string()),
+            (false, false, Some(oldest)) => Some(oldest.id.to_string()),
         };
         next.done = done;
         let mut warnings = Vec::new();
         if done && !reached_floor && c.floor.is_none_or(|floor| floor.id == u128::MAX) {
-            warnings.push(reach_warning(endpoint));
+            warnings.extend(reach_warning(endpoint));
         }
-        Ok(page(records, cursor::encode(&next), done, answer.attempts, warnings))
+        Ok(page(records, pending, cursor::encode(&next), done, answer.attempts, warnings))
+    }
+
+    /// Asks for each pending record of `direction` by its id: those final now.
+    fn recheck_movements(&self, direction: Direction, pending: &[Pending]) -> Result<Recheck, FetchError> {
+        let endpoint = match direction {
+            Direction::Deposit => Endpoint::DepositHistory,
+            Direction::Withdrawal => Endpoint::WithdrawalHistory,
+        };
+        let mut recheck = Recheck::default();
+        for asked in pending {
+            let Some(id) = asked.external_id.strip_prefix(direction.key_prefix()) else {
+                recheck.warnings.push(format!("{}: {:?} is not a record key", endpoint.name(), asked.external_id));
+                continue;
+            };
+            let answer = self.api.call(endpoint, &[(direction.id_field(), id.to_owned())])?;
+            recheck.requests += answer.attempts;
+            recheck.retries += answer.attempts.saturating_sub(1);
+            let rows = data(endpoint, &answer.body)?;
+            let Some(row) = rows.into_iter().find(|row| {
+                row.get(direction.id_field()).and_then(serde_json::Value::as_str).map(str::trim) == Some(id)
+            }) else {
+                // OKX no longer lists it: nothing to store, nothing to wait for.
+                recheck.settled.push((asked.external_id.clone(), None));
+                continue;
+            };
+            let payload = row.to_string();
+            let movement = Movement::read(&payload).map_err(|reason| malformed(endpoint, reason))?;
+            match status(direction, &movement.state) {
+                Status::Done => recheck.settled.push((
+                    asked.external_id.clone(),
+                    Some(RawRecord { external_id: asked.external_id.clone(), payload }),
+                )),
+                Status::Void => recheck.settled.push((asked.external_id.clone(), None)),
+                Status::Pending => {}
+            }
+        }
+        Ok(recheck)
     }
 }
 
-/// What a walk that reached the end of OKX's history says.
-fn reach_warning(endpoint: Endpoint) -> String {
-    let (account, reach) = match endpoint {
-        Endpoint::AssetBills => ("funding", "the last month"),
-        _ => ("trading", "the last 3 months"),
-    };
-    format!(
-        "OKX's API gives the {account} account's bills of {reach} only: import OKX's statement \
-         (Assets → Bills → Download) for anything older"
-    )
+/// Whether `endpoint` pages by time (`after` in ms) rather than by id.
+fn by_time(endpoint: Endpoint) -> bool {
+    matches!(endpoint, Endpoint::AssetBills | Endpoint::DepositHistory | Endpoint::WithdrawalHistory)
 }
 
-fn page(records: Vec<RawRecord>, cursor: String, done: bool, attempts: u32, warnings: Vec<String>) -> Page {
+/// The history `endpoint` walks, if it is one.
+fn direction_of(endpoint: Endpoint) -> Option<Direction> {
+    match endpoint {
+        Endpoint::DepositHistory => Some(Direction::Deposit),
+        Endpoint::WithdrawalHistory => Some(Direction::Withdrawal),
+        _ => None,
+    }
+}
+
+/// What a walk that reached the end of OKX's bills says (the histories state no reach).
+fn reach_warning(endpoint: Endpoint) -> Option<String> {
+    let (account, reach) = match endpoint {
+        Endpoint::AssetBills => ("funding", "the last month"),
+        Endpoint::BillsArchive => ("trading", "the last 3 months"),
+        _ => return None,
+    };
+    Some(format!(
+        "OKX's API gives the {account} account's bills of {reach} only: import OKX's statement \
+         (Assets → Bills → Download) for anything older"
+    ))
+}
+
+fn page(
+    records: Vec<RawRecord>,
+    pending: Vec<Pending>,
+    cursor: String,
+    done: bool,
+    attempts: u32,
+    warnings: Vec<String>,
+) -> Page {
     Page {
         records,
-        pending: Vec::new(),
+        pending,
         cursor,
         done,
         covered: None,
@@ -175,10 +263,11 @@ fn page(records: Vec<RawRecord>, cursor: String, done: bool, attempts: u32, warn
     }
 }
 
-/// A bill's `ts` and `billId`, or what is missing.
-fn mark_of(row: &serde_json::Value) -> Result<Mark, String> {
+/// A record's `ts` and id (`billId`, `depId`, `wdId`), or what is missing.
+fn mark_of(endpoint: Endpoint, row: &serde_json::Value) -> Result<Mark, String> {
     let text = |name: &str| row.get(name).and_then(serde_json::Value::as_str).unwrap_or_default().trim().to_owned();
-    let id = text("billId").parse().map_err(|_| format!("a whole-number billId ({:?})", text("billId")))?;
+    let field = direction_of(endpoint).map_or("billId", Direction::id_field);
+    let id = text(field).parse().map_err(|_| format!("a whole-number {field} ({:?})", text(field)))?;
     let ts = text("ts").parse().map_err(|_| format!("a ts in ms ({:?})", text("ts")))?;
     Ok(Mark { ts, id })
 }
@@ -245,7 +334,12 @@ impl Adapter for OkxAdapter {
     }
 
     fn streams(&self, _known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
-        Ok(vec![Stream::new(BILLS, ""), Stream::new(ASSET_BILLS, "")])
+        Ok(vec![
+            Stream::new(BILLS, ""),
+            Stream::new(ASSET_BILLS, ""),
+            Stream::new(DEPOSIT_HISTORY, ""),
+            Stream::new(WITHDRAWAL_HISTORY, ""),
+        ])
     }
 
     fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
@@ -266,6 +360,13 @@ impl Adapter for OkxAdapter {
     fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
         let endpoint = Self::endpoint(stream)?;
         self.fetch_bills(endpoint, cursor)
+    }
+
+    fn recheck(&self, stream: &Stream, pending: &[Pending]) -> Result<Recheck, FetchError> {
+        match Direction::of_stream(&stream.endpoint) {
+            Some(direction) => self.recheck_movements(direction, pending),
+            None => Ok(Recheck::default()),
+        }
     }
 }
 

@@ -15,7 +15,10 @@
 //!
 //! OKX limits each private endpoint per user id, "N requests per T seconds", documented on
 //! each endpoint's page: `account/bills-archive` and `account/config` 5 per 2 s,
-//! `account/balance` 10 per 2 s, `asset/bills` and `asset/balances` 6 per 1 s. The pages do not
+//! `account/balance` 10 per 2 s, `asset/bills`, `asset/balances`, `asset/deposit-history` and
+//! `asset/withdrawal-history` 6 per 1 s
+//! (<https://www.okx.com/docs-v5/en/#funding-account-rest-api-get-deposit-history>,
+//! <https://www.okx.com/docs-v5/en/#funding-account-rest-api-get-withdrawal-history>). The pages do not
 //! say whether the windows are fixed or sliding; each endpoint is a fixed window on OKX's
 //! clock (with the limiter's guard at the edges), and the simulator counts the same way.
 //! Going over is answered `50011` with HTTP 429 and costs nothing but the wait: OKX documents
@@ -90,18 +93,24 @@ pub enum Endpoint {
     BillsArchive,
     /// `GET /api/v5/asset/bills`: the funding account's bills, last month, newest first.
     AssetBills,
+    /// `GET /api/v5/asset/deposit-history`: the funding account's deposits with tx hash and address, newest first.
+    DepositHistory,
+    /// `GET /api/v5/asset/withdrawal-history`: the funding account's withdrawals with tx hash, address and fee, newest first.
+    WithdrawalHistory,
     /// `GET /api/v5/public/time`: OKX's clock.
     Time,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 8] = [
         Endpoint::Config,
         Endpoint::Balance,
         Endpoint::AssetBalances,
         Endpoint::BillsArchive,
         Endpoint::AssetBills,
+        Endpoint::DepositHistory,
+        Endpoint::WithdrawalHistory,
         Endpoint::Time,
     ];
 
@@ -113,6 +122,8 @@ impl Endpoint {
             Endpoint::AssetBalances => "asset-balances",
             Endpoint::BillsArchive => "bills-archive",
             Endpoint::AssetBills => "asset-bills",
+            Endpoint::DepositHistory => "deposit-history",
+            Endpoint::WithdrawalHistory => "withdrawal-history",
             Endpoint::Time => "time",
         }
     }
@@ -125,6 +136,8 @@ impl Endpoint {
             Endpoint::AssetBalances => "/api/v5/asset/balances",
             Endpoint::BillsArchive => "/api/v5/account/bills-archive",
             Endpoint::AssetBills => "/api/v5/asset/bills",
+            Endpoint::DepositHistory => "/api/v5/asset/deposit-history",
+            Endpoint::WithdrawalHistory => "/api/v5/asset/withdrawal-history",
             Endpoint::Time => "/api/v5/public/time",
         }
     }
@@ -139,7 +152,9 @@ impl Endpoint {
         match self {
             Endpoint::Config | Endpoint::BillsArchive => Budget { limit: 5, window_seconds: 2 },
             Endpoint::Balance | Endpoint::Time => Budget { limit: 10, window_seconds: 2 },
-            Endpoint::AssetBalances | Endpoint::AssetBills => Budget { limit: 6, window_seconds: 1 },
+            Endpoint::AssetBalances | Endpoint::AssetBills | Endpoint::DepositHistory | Endpoint::WithdrawalHistory => {
+                Budget { limit: 6, window_seconds: 1 }
+            }
         }
     }
 

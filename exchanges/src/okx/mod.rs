@@ -3,17 +3,21 @@
 //! [`auth`] signs private calls (API v5: `OK-ACCESS-` headers, base64 HMAC-SHA256, an ISO
 //! timestamp, the key's passphrase), [`api`] is the REST client (endpoint table, answers,
 //! per-endpoint limits), [`adapter`] walks the trading and funding accounts' bills for the sync
-//! engine, [`normalize`] turns stored bills into events, and [`sim`] is a local OKX to test
-//! against. [`csv`] reads OKX's trading account bill archive into the same events.
+//! engine (and the deposit and withdrawal histories, whose tx hashes and addresses [`history`]
+//! reads as details of the bills' events), [`normalize`] turns stored bills into events, and
+//! [`sim`] is a local OKX to test against. [`csv`] reads OKX's trading account bill archive
+//! into the same events.
 //!
 //! Event ids: a trading account bill is keyed by its `billId`, a funding account bill by
-//! `fund-` + its `billId`.
+//! `fund-` + its `billId`; a deposit or withdrawal history record (a details record, never an
+//! event) by `dep-` + `depId` or `wd-` + `wdId`.
 
 pub mod adapter;
 pub mod api;
 pub mod auth;
 pub mod connect;
 pub mod csv;
+pub mod history;
 pub mod normalize;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;

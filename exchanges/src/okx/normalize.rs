@@ -32,6 +32,10 @@
 //! | funding | `221` (withdrawal fee) | `fee`; `222` (its refund), `13`, `47` | `adjustment` |
 //! | funding | `311` (dust auto-transfer in) | `conversion` |
 //!
+//! The `deposit-history` and `withdrawal-history` streams give no events: their records are
+//! details (tx hash, address, chain) of the funding bills' deposits and withdrawals
+//! ([`super::history`]).
+//!
 //! Any other type keeps its leg as kind `unknown` (never fatal), its type in the note.
 //! The mapping of types to kinds is cointally's reading of OKX's type list; it was not
 //! checked against a real account.
@@ -105,6 +109,9 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
         external_id: record.external_id.clone(),
         reason,
     };
+    if let Some(direction) = super::history::Direction::of_stream(&stream.endpoint) {
+        return super::history::details_event(direction, record).map(|event| vec![event]).map_err(error);
+    }
     let account = match stream.endpoint.as_str() {
         BILLS => Account::Trading,
         ASSET_BILLS => Account::Funding,

@@ -367,3 +367,98 @@ impl Generator {
         true
     }
 }
+
+/// A deposit or withdrawal as OKX's deposit and withdrawal histories list it: one per crypto
+/// deposit bill (type `1`) and per withdrawal bill (type `2`) of the funding account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    /// Whether it is a withdrawal (else a deposit).
+    pub withdrawal: bool,
+    /// `depId` or `wdId`.
+    pub id: u64,
+    /// The funding bill it repeats.
+    pub bill_id: u64,
+    /// The currency.
+    pub ccy: String,
+    /// The amount (a withdrawal's without its fee).
+    pub amount: Decimal,
+    /// The withdrawal fee (its type `221` bill), or zero.
+    pub fee: Decimal,
+    /// When the record was created (a deposit: 10 minutes before it was credited; a
+    /// withdrawal: 5 s before its bill).
+    pub ts: i64,
+    /// The on-chain hash.
+    pub tx_id: String,
+    /// The deposit address or the receiving address.
+    pub address: String,
+    /// The chain (`BTC-Bitcoin`).
+    pub chain: String,
+}
+
+impl Transfer {
+    /// The record's JSON as OKX sends it, in `state`.
+    pub fn json(&self, state: &str) -> serde_json::Value {
+        let text = |d: Decimal| d.normalize().to_string();
+        if self.withdrawal {
+            serde_json::json!({
+                "chain": self.chain, "fee": text(self.fee), "feeCcy": self.ccy, "ccy": self.ccy, "clientId": "",
+                "amt": text(self.amount), "txId": if state == "2" { self.tx_id.as_str() } else { "" }, "from": "",
+                "areaCodeFrom": "", "to": self.address, "areaCodeTo": "", "toAddrType": "1", "state": state,
+                "nonTradableAsset": false, "ts": self.ts.to_string(), "wdId": self.id.to_string(), "note": "",
+            })
+        } else {
+            serde_json::json!({
+                "actualDepBlkConfirm": "12", "amt": text(self.amount), "areaCodeFrom": "", "ccy": self.ccy,
+                "chain": self.chain, "depId": self.id.to_string(), "from": "", "fromWdId": "", "state": state,
+                "to": self.address, "ts": self.ts.to_string(), "txId": self.tx_id,
+            })
+        }
+    }
+}
+
+/// The chain a currency moves on in the simulator.
+fn chain_of(ccy: &str) -> String {
+    match ccy {
+        "BTC" => "BTC-Bitcoin".to_owned(),
+        "ETH" => "ETH-ERC20".to_owned(),
+        "USDT" => "USDT-TRC20".to_owned(),
+        other => format!("{other}-{other}"),
+    }
+}
+
+impl Generator {
+    /// The deposit and withdrawal histories' records, oldest first: one per crypto deposit and
+    /// withdrawal bill of the funding account, with a hash and an address made from its id.
+    pub fn transfers(&self) -> Vec<Transfer> {
+        let mut out = Vec::new();
+        for (i, bill) in self.bills.iter().enumerate() {
+            let withdrawal = match (bill.book, bill.kind) {
+                (Book::Funding, "1") if bill.ccy != "EUR" => false,
+                (Book::Funding, "2") => true,
+                _ => continue,
+            };
+            let fee = self.bills[i + 1..]
+                .iter()
+                .take(4)
+                .find(|b| {
+                    withdrawal && b.book == Book::Funding && b.kind == "221" && b.ccy == bill.ccy && b.ts == bill.ts
+                })
+                .map_or(Decimal::ZERO, |b| b.change.abs());
+            let id = bill.id + if withdrawal { 7_000_000_000 } else { 8_000_000_000 };
+            let mix = id.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            out.push(Transfer {
+                withdrawal,
+                id,
+                bill_id: bill.id,
+                ccy: bill.ccy.clone(),
+                amount: bill.change.abs(),
+                fee,
+                ts: bill.ts - if withdrawal { 5_000 } else { 600_000 },
+                tx_id: format!("{mix:016x}{:016x}{id:032x}", mix.rotate_left(17)),
+                address: format!("okxsim{}{:010}", bill.ccy.to_ascii_lowercase(), mix % 10_000_000_000),
+                chain: chain_of(&bill.ccy),
+            });
+        }
+        out
+    }
+}

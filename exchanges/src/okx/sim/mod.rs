@@ -3,7 +3,9 @@
 //! [`start`] generates the person's OKX account ([`history`], on the shared market of
 //! [`crate::sim::generate`]) and serves it on `127.0.0.1`: `GET /api/v5/account/bills-archive`
 //! (`after` = a bill id, `limit` up to 100, newest first), `GET /api/v5/asset/bills` (`after` =
-//! a time in ms), `GET /api/v5/account/balance`, `GET /api/v5/asset/balances`,
+//! a time in ms), `GET /api/v5/asset/deposit-history` and `GET /api/v5/asset/withdrawal-history`
+//! (`after` = a time in ms, or one record by `depId`/`wdId`; a record made of each crypto deposit
+//! and withdrawal bill, [`history::Transfer`]), `GET /api/v5/account/balance`, `GET /api/v5/asset/balances`,
 //! `GET /api/v5/account/config` (the key's `perm`) and `GET /api/v5/public/time`, with the v5
 //! authentication checked ([`super::auth`]: key, passphrase, a timestamp within 30 s, the
 //! signature over timestamp + `GET` + path and query), OKX's error answers
@@ -22,7 +24,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
 
-use self::history::{Bill, Book, Generator, OkxProfile};
+use self::history::{Bill, Book, Generator, OkxProfile, Transfer};
 use super::api::{Budget, Endpoint};
 use super::auth;
 use crate::Secret;
@@ -123,6 +125,8 @@ struct State {
     metered: bool,
     windows: Mutex<BTreeMap<Endpoint, FixedWindow>>,
     stats: Mutex<SimStats>,
+    /// States given to deposits and withdrawals (by `depId`/`wdId`) other than the final one.
+    states: Mutex<BTreeMap<u64, &'static str>>,
 }
 
 /// A running OKX simulator; stops on drop.
@@ -153,6 +157,7 @@ pub fn start(config: SimConfig) -> io::Result<OkxSim> {
         metered: config.metered,
         windows: Mutex::new(BTreeMap::new()),
         stats: Mutex::new(SimStats::default()),
+        states: Mutex::new(BTreeMap::new()),
     });
     let server = Server::start(config.port, Arc::clone(&state) as Arc<dyn Handler>, config.faults)?;
     Ok(OkxSim { server, state })
@@ -185,6 +190,21 @@ impl OkxSim {
     /// Every bill served, oldest first.
     pub fn bills(&self) -> Vec<Bill> {
         self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).bills.clone()
+    }
+
+    /// The deposit and withdrawal histories' records, oldest first.
+    pub fn transfers(&self) -> Vec<Transfer> {
+        self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).transfers()
+    }
+
+    /// Gives the deposit or withdrawal `id` the `state` OKX would show (`"1"`: a withdrawal
+    /// broadcasting); `None` gives it back its final state.
+    pub fn set_transfer_state(&self, id: u64, state: Option<&'static str>) {
+        let mut states = self.state.states.lock().unwrap_or_else(PoisonError::into_inner);
+        match state {
+            Some(state) => states.insert(id, state),
+            None => states.remove(&id),
+        };
     }
 
     /// Adds `count` trades now; returns how many were added.
@@ -301,6 +321,41 @@ impl State {
         ok(chosen.into_iter().take(limit).map(Bill::json).collect())
     }
 
+    /// A page of a history (deposits or withdrawals), newest first, strictly earlier than
+    /// `after` (ms), or the one record `depId`/`wdId` names.
+    fn transfers(&self, withdrawal: bool, query: &str) -> Response {
+        let params: BTreeMap<String, String> = decode_pairs(query).into_iter().collect();
+        let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
+            None => 100,
+            Some(Ok(limit @ 1..=100)) => limit,
+            Some(_) => return error(400, "51000", "Parameter limit error"),
+        };
+        let after = match params.get("after").map(|a| a.parse::<i64>()) {
+            None => None,
+            Some(Ok(after)) => Some(after),
+            Some(Err(_)) => return error(400, "51000", "Parameter after error"),
+        };
+        let id_field = if withdrawal { "wdId" } else { "depId" };
+        let only = match params.get(id_field).map(|id| id.parse::<u64>()) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => return ok(Vec::new()),
+        };
+        let states = self.states.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let mut chosen: Vec<Transfer> = self
+            .generator
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .transfers()
+            .into_iter()
+            .filter(|t| t.withdrawal == withdrawal)
+            .filter(|t| after.is_none_or(|after| t.ts < after))
+            .filter(|t| only.is_none_or(|id| t.id == id))
+            .collect();
+        chosen.sort_by_key(|t| std::cmp::Reverse((t.ts, t.id)));
+        ok(chosen.into_iter().take(limit).map(|t| t.json(states.get(&t.id).copied().unwrap_or("2"))).collect())
+    }
+
     fn balance(&self) -> Response {
         let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
         let details: Vec<serde_json::Value> = generator
@@ -363,6 +418,8 @@ impl Handler for State {
         match endpoint {
             Endpoint::BillsArchive => self.bills(Book::Trading, &request.query),
             Endpoint::AssetBills => self.bills(Book::Funding, &request.query),
+            Endpoint::DepositHistory => self.transfers(false, &request.query),
+            Endpoint::WithdrawalHistory => self.transfers(true, &request.query),
             Endpoint::Balance => self.balance(),
             Endpoint::AssetBalances => self.asset_balances(),
             Endpoint::Config | Endpoint::Time => self.config(),
