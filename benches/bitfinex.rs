@@ -22,7 +22,7 @@ use std::time::Instant;
 use cointally::ledger::{Ledger, NewAccount, OpenMode};
 use cointally::sync::{self, AccountSummary, Job, Options, Reporter};
 use cointally_exchanges::bitfinex::adapter::BitfinexAdapter;
-use cointally_exchanges::bitfinex::api::{BitfinexApi, Budget};
+use cointally_exchanges::bitfinex::api::{BitfinexApi, Budget, DEFAULT_BUDGET};
 use cointally_exchanges::bitfinex::sim::history::BitfinexProfile;
 use cointally_exchanges::bitfinex::sim::{self as bitfinex_sim, BitfinexSim, SimConfig, SimKey};
 use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
@@ -133,12 +133,12 @@ fn throughput() {
 
 fn budget() {
     println!("== 2. Budget use ==");
-    let sim = start(Some(Budget::DEFAULT));
-    let outcome = sync_once(&sim, Budget::DEFAULT);
+    let sim = start(Some(DEFAULT_BUDGET));
+    let outcome = sync_once(&sim, DEFAULT_BUDGET);
     println!(
         "real limit ({} per {} s per endpoint): sync took {:.2} s, {} requests; {} refusals; {}",
-        Budget::DEFAULT.limit,
-        Budget::DEFAULT.window_seconds,
+        DEFAULT_BUDGET.limit,
+        DEFAULT_BUDGET.window_seconds,
         outcome.seconds,
         outcome.requests,
         sim.stats().rate_limited,

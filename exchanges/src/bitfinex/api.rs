@@ -34,8 +34,9 @@ use reqwest::header::HeaderMap;
 use super::auth;
 use crate::Secret;
 use crate::http::answer::{self, incomplete};
+use crate::http::budget::WindowBudget;
 use crate::http::client::{Client, ClientConfig, Method, Prepared, Protocol, Request, Usage, Verdict};
-use crate::http::{BucketKind, Clock, FetchError, Limiter};
+use crate::http::{Clock, FetchError, Limiter};
 
 pub use crate::http::Answer;
 
@@ -51,52 +52,16 @@ pub const BUDGET_ENV: &str = "COINTALLY_BITFINEX_BUDGET";
 /// How long Bitfinex blocks an IP over the limit at most (the documented 10 to 60 seconds).
 pub const BLOCK: Duration = Duration::from_secs(60);
 
-/// A per-endpoint request limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
-    /// Requests allowed per window.
-    pub limit: u64,
-    /// The window, seconds.
-    pub window_seconds: u64,
-}
+/// A per-endpoint request limit, paced as [`WindowBudget`] paces it.
+pub type Budget = WindowBudget;
 
-impl Budget {
-    /// Bitfinex's documented limit of the endpoints cointally calls: 90 a minute.
-    pub const DEFAULT: Budget = Budget { limit: 90, window_seconds: 60 };
+/// Bitfinex's documented limit of the endpoints cointally calls: 90 a minute (9 at once, then
+/// 1.35 a second).
+pub const DEFAULT_BUDGET: Budget = WindowBudget { limit: 90, window_seconds: 60 };
 
-    /// Reads `LIMIT:SECONDS` (`90:60`).
-    pub fn parse(text: &str) -> Option<Budget> {
-        let (limit, seconds) = text.trim().split_once(':')?;
-        let budget = Budget { limit: limit.trim().parse().ok()?, window_seconds: seconds.trim().parse().ok()? };
-        (budget.limit > 0 && budget.window_seconds > 0).then_some(budget)
-    }
-
-    /// The budget `COINTALLY_BITFINEX_BUDGET` names, else the default.
-    pub fn from_env() -> Budget {
-        std::env::var(BUDGET_ENV).ok().and_then(|text| Budget::parse(&text)).unwrap_or(Budget::DEFAULT)
-    }
-
-    /// `LIMIT:SECONDS`, as [`Budget::parse`] reads it back.
-    pub fn render(self) -> String {
-        format!("{}:{}", self.limit, self.window_seconds)
-    }
-
-    /// The burst the bucket allows: a tenth of the limit (at least one request).
-    pub fn burst(self) -> u64 {
-        (self.limit / 10).max(1)
-    }
-
-    /// Requests a second the bucket sustains: the limit less the burst, over the window, so that
-    /// burst + window × rate never exceeds the limit (90 a minute: 9 at once, then 1.35 a second).
-    pub fn sustained_per_second(self) -> f64 {
-        // A rate, not an amount: the limiter's decay is a float by design.
-        self.limit.saturating_sub(self.burst()).max(1) as f64 / self.window_seconds as f64
-    }
-
-    /// The limiter bucket that models it.
-    pub fn bucket_kind(self) -> BucketKind {
-        BucketKind::Decay { capacity: self.burst(), per_second: self.sustained_per_second() }
-    }
+/// The budget `COINTALLY_BITFINEX_BUDGET` names, else [`DEFAULT_BUDGET`].
+pub fn budget_from_env() -> Budget {
+    WindowBudget::from_env(BUDGET_ENV, DEFAULT_BUDGET)
 }
 
 /// An endpoint of Bitfinex's REST API that cointally calls.
@@ -355,21 +320,9 @@ mod tests {
     }
 
     #[test]
-    fn the_pace_never_exceeds_the_limit_in_any_window_and_sustains_at_least_85_percent() {
-        for budget in
-            [Budget::DEFAULT, Budget { limit: 10, window_seconds: 60 }, Budget { limit: 40, window_seconds: 2 }]
-        {
-            let window = budget.window_seconds as f64;
-            let most_in_a_window = budget.burst() as f64 + budget.sustained_per_second() * window;
-            assert!(most_in_a_window <= budget.limit as f64 + 1e-9, "{budget:?}: {most_in_a_window}");
-            assert!(budget.sustained_per_second() * window >= 0.85 * budget.limit as f64, "{budget:?}");
-        }
-        assert_eq!(Budget::DEFAULT.burst(), 9);
-        assert_eq!(Budget::parse("40:2"), Some(Budget { limit: 40, window_seconds: 2 }));
-        assert_eq!(Budget::parse(&Budget::DEFAULT.render()), Some(Budget::DEFAULT));
-        for bad in ["", "0:1", "1:0", "x:1", "10"] {
-            assert_eq!(Budget::parse(bad), None, "{bad}");
-        }
+    fn ninety_a_minute_is_nine_at_once_and_every_path_names_its_endpoint() {
+        assert_eq!(DEFAULT_BUDGET.burst(), 9);
+        assert_eq!(WindowBudget::parse(&DEFAULT_BUDGET.render()), Some(DEFAULT_BUDGET));
         for endpoint in Endpoint::ALL {
             assert_eq!(Endpoint::from_path(endpoint.path()), Some(endpoint));
         }
@@ -412,7 +365,7 @@ mod tests {
             if n == 0 { Reply::json(500, r#"["error",10114,"nonce: small"]"#) } else { Reply::json(200, "[]") }
         });
         let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(NOW_MS));
-        let limiter = BitfinexApi::new_limiter(Arc::clone(&clock), Budget::DEFAULT);
+        let limiter = BitfinexApi::new_limiter(Arc::clone(&clock), DEFAULT_BUDGET);
         let config = ClientConfig::for_tests(Duration::from_millis(500), 4);
         let api = BitfinexApi::new(
             Some(&server.url()),

@@ -8,12 +8,12 @@ use crate::http::{Clock, FetchError, Limiter};
 use crate::rows::CsvFormat;
 
 use super::adapter::BitfinexAdapter;
-use super::api::{BitfinexApi, Budget};
+use super::api::{BitfinexApi, budget_from_env};
 
 /// The limiter every Bitfinex account shares: each endpoint's limit as
 /// `COINTALLY_BITFINEX_BUDGET` names it, else Bitfinex's 90 a minute.
 pub fn limiter(clock: Arc<dyn Clock>, _base_url: Option<&str>) -> Arc<Limiter> {
-    BitfinexApi::new_limiter(clock, Budget::from_env())
+    BitfinexApi::new_limiter(clock, budget_from_env())
 }
 
 /// The adapter of one Bitfinex account.

@@ -7,7 +7,7 @@ use crate::http::{Clock, Limiter};
 use crate::sim::demo::{DemoSim, Serving, Simulator};
 use crate::sim::generate::Activity;
 
-use super::api::{BitfinexApi, Budget};
+use super::api::{BitfinexApi, DEFAULT_BUDGET};
 use super::sim::history::BitfinexProfile;
 use super::sim::{self, BitfinexSim, SimConfig, SimKey};
 
@@ -25,8 +25,7 @@ fn serve(port: u16, seed: u64) -> std::io::Result<Serving> {
         format!("API secret: {} (a test value, good for this simulator only)", key.secret),
         format!(
             "Limits: {} requests per {} s per endpoint, as Bitfinex documents",
-            Budget::DEFAULT.limit,
-            Budget::DEFAULT.window_seconds
+            DEFAULT_BUDGET.limit, DEFAULT_BUDGET.window_seconds
         ),
         String::new(),
         "Try it in another terminal:".to_owned(),

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rust_decimal::Decimal;
 
 use self::history::{BitfinexProfile, Entry, Generator, Movement};
-use super::api::{Budget, Endpoint};
+use super::api::{Budget, DEFAULT_BUDGET, Endpoint};
 use super::auth;
 use crate::Secret;
 use crate::sim::faults::FaultConfig;
@@ -80,7 +80,7 @@ impl SimConfig {
         SimConfig {
             seed,
             profile: BitfinexProfile::demo(),
-            budget: Some(Budget::DEFAULT),
+            budget: Some(DEFAULT_BUDGET),
             faults: None,
             key: SimKey::demo(),
             key_may_withdraw: false,
