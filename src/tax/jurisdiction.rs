@@ -21,7 +21,8 @@
 //!   `Rules::events_until_ms` reads 30 days past 31 December. CAD ledgers only.
 //! - **Australia** ([`crate::tax::au`], built): the US lot engine's parcels
 //!   ([`crate::tax::pools`]) in one queue per token (FIFO by default, LIFO/HIFO as specific
-//!   identification), every disposal dated in Sydney local time and flagged for the 50% CGT
+//!   identification), every disposal dated in Sydney local time (or the Australian zone the
+//!   ledger names) and flagged for the 50% CGT
 //!   discount when held at least 12 months excluding the days of acquisition and disposal
 //!   ([`crate::tax::holding::anniversary`] counts the same anniversary); the year's figures
 //!   follow the ATO's steps (losses against non-discount gains first, then the discount). Its
@@ -90,7 +91,7 @@ impl Jurisdiction {
             Jurisdiction::Us => &UsRules,
             Jurisdiction::Uk => &crate::tax::uk::UkRules,
             Jurisdiction::Ca => &crate::tax::ca::CaRules::UTC,
-            Jurisdiction::Au => &crate::tax::au::AuRules,
+            Jurisdiction::Au => &crate::tax::au::AuRules::SYDNEY,
             Jurisdiction::De => &crate::tax::de::DeRules,
         }
     }
