@@ -216,3 +216,42 @@ fn au_losses_brought_forward_setting_is_applied_before_the_discount() {
     assert_eq!(r["labels"]["18A"], json!("18560.34"));
     assert_eq!(r["net_capital_gain"]["losses_brought_forward_setting"], json!(null));
 }
+
+/// 1 BTC bought for $30,000 on 1 May 2023 and sold for $40,000 at 2024-06-30 15:30 UTC: that
+/// is 1 July 2024, 01:30 in Sydney (AEST, UTC+10) but 30 June 2024, 23:30 in Perth (AWST,
+/// UTC+8). A Sydney ledger reports it in 2024-25; with `settings timezone Australia/Perth`
+/// the sale is on the resident's own date, in 2023-24 (ITAA 1997 s995-1: the income year is
+/// the financial year ending 30 June). A zone outside Australia is not used, and said so.
+#[test]
+fn au_a_perth_evening_sale_on_30_june_is_in_the_year_ending_that_day() {
+    let sb = Sandbox::new();
+    sb.ok(&["init", "--currency", "AUD", "--jurisdiction", "au"]);
+    sb.ok(&["account", "add", "wallet", "--label", "w", "--no-key"]);
+    let rows = "2023-05-01 02:00:00,trade,30000,AUD,1,BTC,,,,,,,,,buy\n\
+                2024-06-30 15:30:00,trade,1,BTC,40000,AUD,,,,,,,,,sell late on 30 June in Perth\n";
+    let file = sb.path("w.csv");
+    std::fs::write(&file, format!("{}{rows}", common::GENERIC_HEADER)).unwrap();
+    sb.ok(&["import", file.to_str().unwrap(), "--account", "w", "--format", "generic"]);
+    sb.ok(&["prices", "--offline"]);
+    let sydney_2024 = sb.ok(&["--json", "report", "--year", "2024"]).json();
+    let sydney_2025 = sb.ok(&["--json", "report", "--year", "2025"]).json();
+    assert_eq!(sydney_2024["disposals"], json!([]));
+    assert_eq!(sydney_2025["disposals"][0]["disposed"], "2024-07-01");
+    assert_eq!(sydney_2025["timezone"], "Australia/Sydney");
+
+    sb.ok(&["settings", "timezone", "America/New_York"]);
+    let elsewhere = sb.ok(&["--json", "report", "--year", "2025"]);
+    assert_eq!(elsewhere.json(), sydney_2025, "a zone outside Australia changes nothing");
+    assert!(elsewhere.stderr.contains("America/New_York is not an Australian zone"), "{}", elsewhere.stderr);
+
+    sb.ok(&["settings", "timezone", "Australia/Perth"]);
+    let perth_2024 = sb.ok(&["--json", "report", "--year", "2024"]).json();
+    assert_eq!(perth_2024["timezone"], "Australia/Perth");
+    let d = &perth_2024["disposals"][0];
+    assert_eq!((d["disposed"].as_str(), d["acquired"].as_str()), (Some("2024-06-30"), Some("2023-05-01")));
+    assert_eq!(perth_2024["totals"]["gains"], "10000.00");
+    assert_ne!(perth_2024["inputs_hash"], sydney_2024["inputs_hash"], "the zone is an input");
+    assert_eq!(sb.ok(&["--json", "report", "--year", "2025"]).json()["disposals"], json!([]));
+    let text = sb.ok(&["report", "--year", "2024"]).stdout;
+    assert!(text.contains("30 June 2024, Australia/Perth dates"), "{text}");
+}

@@ -42,8 +42,8 @@ pub struct Args {
     /// zero otherwise, and named in the manifest)
     #[arg(long)]
     refuse_missing_basis: bool,
-    /// The tax year, 2009 to 2100: the calendar year in the ledger's time zone (US; UTC
-    /// unless `cointally settings timezone` says otherwise), in UTC (Canada), in Berlin time
+    /// The tax year, 2009 to 2100: the calendar year in the ledger's time zone (US, Canada;
+    /// UTC unless `cointally settings timezone` says otherwise), in Berlin time
     /// (Germany), the UK tax year that starts on 6 April of it (2024 = 2024/25), or the
     /// Australian financial year that ends on 30 June of it (2025 = 2024-25)
     #[arg(long, value_parser = parse_year)]

@@ -238,6 +238,11 @@ pub(super) fn year_range(
                 let year = |ms: i64| {
                     let year = match jurisdiction {
                         Jurisdiction::Us | Jurisdiction::Ca => zone.year(ms),
+                        Jurisdiction::Au => {
+                            use crate::tax::jurisdiction::Rules as _;
+                            let rules = crate::tax::au::AuRules { zone: crate::tax::au::day::AuZone::of(zone) };
+                            rules.year_of_ms(ms)
+                        }
                         other => other.rules().year_of_ms(ms),
                     };
                     year.clamp(*YEARS.start(), *YEARS.end())

@@ -33,6 +33,13 @@ fn compute(
     }
     let (matching, missing, currency) =
         prepare(context, ledger, args, Jurisdiction::Au, ("Australian dollars", "Australian dollars"))?;
+    let zone = crate::tax::zone::Zone::of_ledger(ledger)?;
+    if !zone.is_utc() && au::day::AuZone::of(zone) == au::day::AuZone::Sydney && zone.name() != "Australia/Sydney" {
+        context.note(format!(
+            "note: AU rules date events in Australian time (Sydney's, or the Australian zone the ledger's timezone names); the ledger's timezone {} is not an Australian zone and is not used (README: Local dates: the time zone)",
+            zone.name()
+        ));
+    }
     let method = args.method.unwrap_or(Method::Fifo);
     Ok((au::compute_years(ledger, years.all(), method, &matching)?, missing, currency))
 }
@@ -52,10 +59,14 @@ pub fn print_report(report: &AuReport<'_>) -> anyhow::Result<()> {
     let c = report.computed;
     let f = &c.figures;
     println!(
-        "Financial year {} ({} to {}, Sydney dates; --year {} names the year it ends in), ATO rules, {}",
+        "Financial year {} ({} to {}, {} dates; --year {} names the year it ends in), ATO rules, {}",
         c.year.label,
         c.year.first_day.format("%-d %B %Y"),
         c.year.last_day.format("%-d %B %Y"),
+        match c.zone {
+            au::day::AuZone::Sydney => "Sydney",
+            zone => zone.name(),
+        },
         c.year.year,
         report.currency
     );
@@ -130,7 +141,7 @@ pub fn print_report(report: &AuReport<'_>) -> anyhow::Result<()> {
         table.row(vec![
             p.asset.clone(),
             format_amount(p.amount),
-            au::day::au_date(p.acquired_ms).to_string(),
+            c.zone.date(p.acquired_ms).to_string(),
             money(p.cost_basis),
         ]);
     }
@@ -167,7 +178,8 @@ pub fn export(context: &Context, format: AuFormat, output: Output, tax: &TaxChoi
 }
 
 /// `export html` under ATO rules, each year of `years` in one pass: the report's totals, each
-/// CGT event by Sydney date, the parcels held at 30 June.
+/// CGT event by local date (Sydney unless the ledger names another Australian zone), the
+/// parcels held at 30 June.
 pub(super) fn html_years(
     context: &Context,
     ledger: &mut Ledger,
@@ -183,7 +195,7 @@ pub(super) fn html_years(
             days: (c.year.first_day, c.year.last_day),
             report: AuReport::new(c, &currency).to_json(),
             disposals: c.disposals.iter().map(|d| (d.disposal.asset.clone(), d.disposed, d.disposal.gain())).collect(),
-            income: c.income.iter().map(|i| (au::day::au_date(i.received_ms), i.value)).collect(),
+            income: c.income.iter().map(|i| (c.zone.date(i.received_ms), i.value)).collect(),
             holdings: c.parcels.iter().map(|p| (p.asset.clone(), p.amount, p.cost_basis)).collect(),
             rules: format!("ATO rules, {}", c.method.as_str()),
             inputs_hash: c.inputs_hash.clone(),

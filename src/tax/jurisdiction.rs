@@ -14,14 +14,15 @@
 //! `src/tax/<country>/` that reads the same time-ordered events):
 //! - **Canada** ([`crate::tax::ca`]): one adjusted cost base per token across every wallet
 //!   (the UK's pool arithmetic, [`crate::tax::uk::pool`], with no same-day or 30-day
-//!   matching), events read as the UK reads them but by UTC date; a loss is denied, in whole
+//!   matching), events read as the UK reads them but by local date in the ledger's zone; a loss is denied, in whole
 //!   or in part (loss × min(sold, acquired in the window, held on day 30) / sold), when the
 //!   same token is acquired from 30 days before to 30 days after the disposition and still
 //!   held on day 30, and the denied part is added to the token's ACB. Calendar years; its
 //!   `Rules::events_until_ms` reads 30 days past 31 December. CAD ledgers only.
 //! - **Australia** ([`crate::tax::au`], built): the US lot engine's parcels
 //!   ([`crate::tax::pools`]) in one queue per token (FIFO by default, LIFO/HIFO as specific
-//!   identification), every disposal dated in Sydney local time and flagged for the 50% CGT
+//!   identification), every disposal dated in Sydney local time (or the Australian zone the
+//!   ledger names) and flagged for the 50% CGT
 //!   discount when held at least 12 months excluding the days of acquisition and disposal
 //!   ([`crate::tax::holding::anniversary`] counts the same anniversary); the year's figures
 //!   follow the ATO's steps (losses against non-discount gains first, then the discount). Its
@@ -33,6 +34,10 @@
 //!   taxable; the year's net private-sale gain is compared with the *Freigrenze* (less than
 //!   €600 free up to 2023, less than €1,000 from 2024: at or above it, all of it is taxable),
 //!   staking and lending income with the €256 limit of § 22 Nr. 3. Calendar year, Berlin time.
+//!
+//! Several years of a country (`report --years`) are one pass over history
+//! ([`crate::tax::country_years`]): each country's `compute_years` takes each year from its
+//! state at the year's `Rules::events_until_ms`, and its `compute` is a range of one.
 //!
 //! A country whose year-level figures differ (allowances, rate periods, reporting
 //! thresholds) computes them in its own module from its own rows, as the UK does in
@@ -86,7 +91,7 @@ impl Jurisdiction {
             Jurisdiction::Us => &UsRules,
             Jurisdiction::Uk => &crate::tax::uk::UkRules,
             Jurisdiction::Ca => &crate::tax::ca::CaRules::UTC,
-            Jurisdiction::Au => &crate::tax::au::AuRules,
+            Jurisdiction::Au => &crate::tax::au::AuRules::SYDNEY,
             Jurisdiction::De => &crate::tax::de::DeRules,
         }
     }

@@ -291,3 +291,54 @@ proptest! {
         check(history, edits, year, hifo, universal)?;
     }
 }
+
+/// Under each country's rules (UK, Canada, Australia, Germany), a pass over five years
+/// ([`crate::tax::country_years`]) gives every year as a run of that year alone: the same
+/// rows, holdings, figures and `inputs_hash` (compared through their `Debug` text, which shows
+/// every field). The events cross each country's year-ends and look-ahead windows.
+fn check_countries(history: Vec<Spec>) -> Result<(), TestCaseError> {
+    let mut f = Fixture::new();
+    for s in history {
+        f.write(s);
+    }
+    let matching = transfers::refresh(&mut f.ledger).unwrap();
+    let ledger = &f.ledger;
+    let years = FIRST_YEAR..=LAST_YEAR;
+    let same = |passed: Vec<String>, alone: Vec<String>| -> Result<(), TestCaseError> {
+        prop_assert_eq!(passed.len(), 5);
+        for (p, a) in passed.iter().zip(&alone) {
+            prop_assert_eq!(p, a);
+        }
+        Ok(())
+    };
+    let text = |c: &dyn std::fmt::Debug| format!("{c:?}");
+    same(
+        crate::tax::uk::compute_years(ledger, years.clone(), &matching).unwrap().iter().map(|c| text(c)).collect(),
+        years.clone().map(|y| text(&crate::tax::uk::compute(ledger, y, &matching).unwrap())).collect(),
+    )?;
+    same(
+        crate::tax::ca::compute_years(ledger, years.clone(), &matching).unwrap().iter().map(|c| text(c)).collect(),
+        years.clone().map(|y| text(&crate::tax::ca::compute(ledger, y, &matching).unwrap())).collect(),
+    )?;
+    same(
+        crate::tax::au::compute_years(ledger, years.clone(), Method::Fifo, &matching)
+            .unwrap()
+            .iter()
+            .map(|c| text(c))
+            .collect(),
+        years.clone().map(|y| text(&crate::tax::au::compute(ledger, y, Method::Fifo, &matching).unwrap())).collect(),
+    )?;
+    same(
+        crate::tax::de::compute_years(ledger, years.clone(), &matching).unwrap().iter().map(|c| text(c)).collect(),
+        years.map(|y| text(&crate::tax::de::compute(ledger, y, &matching).unwrap())).collect(),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn a_country_pass_over_years_equals_each_year_alone(history in prop::collection::vec(spec(), 1..40)) {
+        check_countries(history)?;
+    }
+}

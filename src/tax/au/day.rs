@@ -17,6 +17,8 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
+use crate::tax::zone::Zone;
+
 const HOUR_MS: i64 = 3_600_000;
 
 /// The first Sunday of `month` in `year`, at 16:00 UTC the day before (2:00 AEST, 3:00 AEDT
@@ -50,6 +52,53 @@ pub fn au_midnight_ms(date: NaiveDate) -> i64 {
     // Local midnight is 13:00 or 14:00 UTC the day before, never within an hour of a change
     // (16:00 UTC): the offset at `as_utc - 10 h` is the offset at local midnight.
     as_utc - sydney_offset_ms(as_utc - 10 * HOUR_MS)
+}
+
+/// Whose local dates an Australian ledger's events are on: Sydney's (the default), or the
+/// Australian zone the ledger's `timezone` setting names (`Australia/Perth`,
+/// `Australia/Adelaide`, `Australia/Brisbane`…: a resident dates events by their own local
+/// time). A setting outside Australia is not used (the report says so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuZone {
+    /// Sydney time, by the rules above (exact for every year `--year` takes).
+    Sydney,
+    /// Another Australian zone, by the tz database.
+    Local(Zone),
+}
+
+impl AuZone {
+    /// The zone of a ledger whose `timezone` setting is `zone` (UTC: none set).
+    pub fn of(zone: Zone) -> AuZone {
+        if zone.name().starts_with("Australia/") && zone.name() != "Australia/Sydney" {
+            AuZone::Local(zone)
+        } else {
+            AuZone::Sydney
+        }
+    }
+
+    /// The zone's name: `Australia/Sydney`, `Australia/Perth`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuZone::Sydney => "Australia/Sydney",
+            AuZone::Local(zone) => zone.name(),
+        }
+    }
+
+    /// The local calendar date of an instant (UTC ms).
+    pub fn date(self, utc_ms: i64) -> NaiveDate {
+        match self {
+            AuZone::Sydney => au_date(utc_ms),
+            AuZone::Local(zone) => zone.date(utc_ms),
+        }
+    }
+
+    /// The first instant (UTC ms) of a local calendar date.
+    pub fn midnight_ms(self, date: NaiveDate) -> i64 {
+        match self {
+            AuZone::Sydney => au_midnight_ms(date),
+            AuZone::Local(zone) => zone.day_start_ms(date),
+        }
+    }
 }
 
 /// The financial year a date falls in, named by the calendar year it ends in (2025 = 2024-25).

@@ -23,8 +23,9 @@
 //!   (a capital loss for lost or stolen crypto needs evidence the ATO asks for; the person
 //!   claims it).
 //!
-//! [`day`] dates events in Sydney local time and bounds the financial year, [`year`] applies
-//! the ATO's order of losses and discount, [`report`] and [`export`] present the year.
+//! [`day`] dates events in Sydney local time (or the ledger's Australian zone) and bounds the
+//! financial year, [`year`] applies the ATO's order of losses and discount, [`report`] and
+//! [`export`] present the year.
 
 pub mod day;
 pub mod export;
@@ -45,7 +46,7 @@ use cointally_exchanges::EventKind;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use self::day::{au_date, au_midnight_ms, financial_year_of, first_day, label, last_day};
+use self::day::{AuZone, financial_year_of, first_day, label, last_day};
 use self::year::{NetCapitalGain, gross, held_twelve_months};
 use crate::ledger::{Disposal, Holding, IncomeRow, Ledger, LedgerError, TaxEvent};
 use crate::tax::country_years::{YearRead, read_years};
@@ -54,8 +55,17 @@ use crate::tax::jurisdiction::{Rules, TaxYear};
 use crate::tax::{Method, Options, Tracking, TransferFees};
 use crate::transfers::Matching;
 
-/// Australia's time rules: financial years from 1 July, named by the year they end in.
-pub struct AuRules;
+/// Australia's time rules: financial years from 1 July, named by the year they end in, on
+/// the local dates of `zone`.
+pub struct AuRules {
+    /// Whose local dates: Sydney's unless the ledger names another Australian zone.
+    pub zone: AuZone,
+}
+
+impl AuRules {
+    /// Australia's rules on Sydney dates (a ledger without an Australian `timezone`).
+    pub const SYDNEY: AuRules = AuRules { zone: AuZone::Sydney };
+}
 
 impl Rules for AuRules {
     fn code(&self) -> &'static str {
@@ -73,8 +83,8 @@ impl Rules for AuRules {
             label: label(year),
             first_day: first,
             last_day: last,
-            start_ms: au_midnight_ms(first),
-            end_ms: au_midnight_ms(last.succ_opt().unwrap_or(last)),
+            start_ms: self.zone.midnight_ms(first),
+            end_ms: self.zone.midnight_ms(last.succ_opt().unwrap_or(last)),
         }
     }
 
@@ -82,12 +92,8 @@ impl Rules for AuRules {
         self.tax_year(year).end_ms
     }
 
-    fn own_zone(&self) -> Option<&'static str> {
-        Some("Australia/Sydney")
-    }
-
     fn year_of_ms(&self, ms: i64) -> i32 {
-        financial_year_of(au_date(ms))
+        financial_year_of(self.zone.date(ms))
     }
 }
 
@@ -141,6 +147,8 @@ pub struct AuComputed {
     pub ledger_carried_in: Decimal,
     /// Units disposed of beyond what was held (all history), by token.
     pub short: BTreeMap<String, Decimal>,
+    /// Whose local dates the rows are on (Sydney unless the ledger names another Australian zone).
+    pub zone: AuZone,
     /// SHA-256 (hex) of the events, legs, values and transfers read.
     pub inputs_hash: String,
     /// Events read.
@@ -200,12 +208,12 @@ pub fn compute_events_with<'a>(
         engine.process(&as_ato(event, &mut gifts));
         count += 1;
     }
-    finish(year, method, (engine.finish(), gifts), outside, String::new(), count)
+    finish(year, (method, AuZone::Sydney), (engine.finish(), gifts), outside, String::new(), count)
 }
 
 fn finish(
     year: i32,
-    method: Method,
+    (method, zone): (Method, AuZone),
     (computation, gifts): (Computation, BTreeSet<i64>),
     outside: &BTreeMap<i32, Decimal>,
     inputs_hash: String,
@@ -214,8 +222,8 @@ fn finish(
     let mut by_year: BTreeMap<i32, Vec<(Decimal, bool)>> = BTreeMap::new();
     let mut disposals = Vec::new();
     for disposal in computation.disposals {
-        let disposed = au_date(disposal.disposed_ms);
-        let acquired = disposal.lot_event_id.map(|_| au_date(disposal.acquired_ms));
+        let disposed = zone.date(disposal.disposed_ms);
+        let acquired = disposal.lot_event_id.map(|_| zone.date(disposal.acquired_ms));
         let row = AuDisposal {
             kind: if gifts.contains(&disposal.event_id) { "gift" } else { disposal.kind.as_str() },
             held_12_months: acquired.is_some_and(|a| held_twelve_months(a, disposed)),
@@ -250,15 +258,20 @@ fn finish(
         }
     }
     AuComputed {
-        year: AuRules.tax_year(year),
+        year: AuRules { zone }.tax_year(year),
         method,
         disposals,
-        income: computation.income.into_iter().filter(|i| financial_year_of(au_date(i.received_ms)) == year).collect(),
+        income: computation
+            .income
+            .into_iter()
+            .filter(|i| financial_year_of(zone.date(i.received_ms)) == year)
+            .collect(),
         parcels: computation.holdings,
         figures,
         losses_set: outside.get(&year).copied(),
         ledger_carried_in: carried_in,
         short: computation.shortfalls,
+        zone,
         inputs_hash,
         events,
     }
@@ -281,8 +294,11 @@ pub fn compute_years(
 ) -> Result<Vec<AuComputed>, LedgerError> {
     let currency = ledger.reporting_currency()?;
     let losses = crate::tax::losses::of_ledger(ledger)?;
-    // Each year's hash: the settings of the year and the years before it (later ones do not
-    // change it), then the transfers, then its events.
+    let zone = AuZone::of(crate::tax::zone::Zone::of_ledger(ledger)?);
+    let rules = AuRules { zone };
+    // Each year's hash: an Australian zone other than Sydney's (only when set, so a Sydney
+    // ledger keeps its hash), the settings of the year and the years before it (later ones do
+    // not change it), then the transfers, then its events.
     let mut plans = Vec::new();
     let mut reads = Vec::new();
     let mut outside_of = BTreeMap::new();
@@ -291,12 +307,15 @@ pub fn compute_years(
         hasher.update(b"AU\n");
         hasher.update(currency.as_bytes());
         hasher.update(method.as_str().as_bytes());
+        if let AuZone::Local(local) = zone {
+            hasher.update(format!("timezone {}\n", local.name()).as_bytes());
+        }
         let outside: BTreeMap<i32, Decimal> =
             losses.iter().filter(|(y, _)| **y <= year).map(|(y, l)| (*y, *l)).collect();
         crate::tax::losses::hash_into(&mut hasher, &outside);
         plans = crate::tax::transfer_plans(matching, &mut hasher);
         outside_of.insert(year, outside);
-        reads.push(YearRead { year, until_ms: AuRules.events_until_ms(year), hasher });
+        reads.push(YearRead { year, until_ms: rules.events_until_ms(year), hasher });
     }
     // The disposals of every year so far: a year's losses carried forward come from them.
     let mut state = (engine(method, &plans), BTreeSet::new(), Vec::new());
@@ -312,7 +331,8 @@ pub fn compute_years(
             disposals.append(&mut computation.disposals);
             computation.disposals = disposals.clone();
             let outside = outside_of.get(&end.year).cloned().unwrap_or_default();
-            out.push(finish(end.year, method, (computation, gifts.clone()), &outside, end.inputs_hash, end.events));
+            let made = (computation, gifts.clone());
+            out.push(finish(end.year, (method, zone), made, &outside, end.inputs_hash, end.events));
         },
     )?;
     Ok(out)

@@ -13,7 +13,6 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::AuComputed;
-use super::day::au_date;
 use crate::tax::Method;
 use crate::tax::report::money;
 
@@ -91,6 +90,7 @@ impl<'a> AuReport<'a> {
             "method": c.method.as_str(),
             "identification": identification(c.method),
             "currency": self.currency,
+            "timezone": c.zone.name(),
             "totals": {
                 "disposals": c.disposals.len(),
                 "proceeds": money(t.proceeds),
@@ -145,13 +145,13 @@ impl<'a> AuReport<'a> {
             "parcels": c.parcels.iter().map(|p| json!({
                 "asset": p.asset,
                 "amount": format_amount(p.amount),
-                "acquired": au_date(p.acquired_ms).to_string(),
+                "acquired": c.zone.date(p.acquired_ms).to_string(),
                 "cost_base": money(p.cost_basis),
                 "basis_missing": p.basis_missing,
             })).collect::<Vec<_>>(),
             "income": c.income.iter().map(|i| json!({
                 "event": i.event_id,
-                "date": au_date(i.received_ms).to_string(),
+                "date": c.zone.date(i.received_ms).to_string(),
                 "kind": i.kind.as_str(),
                 "asset": i.asset,
                 "amount": format_amount(i.amount),

@@ -111,11 +111,11 @@ fn a_net_loss_is_carried_forward_and_the_net_gain_is_zero() {
 /// is 1 July in Sydney, in 2024-25.
 #[test]
 fn the_financial_year_is_bounded_by_sydney_midnight() {
-    let y = AuRules.tax_year(2025);
+    let y = AuRules::SYDNEY.tax_year(2025);
     assert_eq!((y.label.as_str(), y.first_day, y.last_day), ("2024-25", date("2024-07-01"), date("2025-06-30")));
     assert_eq!(y.start_ms, at("2024-06-30T14:00:00Z"));
     assert_eq!(y.end_ms, at("2025-06-30T14:00:00Z"));
-    assert_eq!(AuRules.events_until_ms(2025), y.end_ms);
+    assert_eq!(AuRules::SYDNEY.events_until_ms(2025), y.end_ms);
     let events = [
         buy(1, "2023-01-10", "BTC", "2", "40000"),
         sell(2, "2024-06-30T13:59:00Z", "BTC", "0.5", "30000"),
