@@ -4,8 +4,8 @@
 //! Run: `cargo bench --bench binanceus`. The account is `Profile::bench()` reduced to what
 //! Binance.US's walked endpoints hold (100,000 trades over 50 pairs and 5,000 deposits and
 //! withdrawals) plus Binance.US's own streams sized by the same profile (USD deposits and
-//! withdrawals, staking rewards listed twice, distributions, dust and OTC orders: a few
-//! thousand more records, one `/sapi` request per 89-day window each), synced through the
+//! withdrawals, staking rewards listed twice, distributions, dust and OTC orders: about
+//! 1,500 more records, one `/sapi` request per 89-day window each), synced through the
 //! library API as `cointally sync` does.
 //!
 //! 1. Throughput: the simulator meters nothing (`Limits::Off`) and the client's limiter has no

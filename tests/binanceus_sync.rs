@@ -660,3 +660,56 @@ fn binanceus_history_file_conversions_transfers_and_distributions_meet_the_api_o
     assert_eq!(synced.events().len(), events.len());
     assert_eq!(stakes(&synced.events()), stakes(&events));
 }
+
+/// A staking reward whose second listing (the distribution history) arrives a sync after the
+/// first (the staking history), both under an id the file's row does not carry: the second
+/// meets the file's row the first met, in a later run too (the sync re-reads the stored links).
+#[test]
+fn binanceus_staking_reward_listed_again_in_a_later_sync_meets_its_file_row_once() {
+    let sim = sim::start(config(Profile::demo())).unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    // Ten days ago: a re-sync's staking history window (from a day before where the last one
+    // ended) no longer reaches it, so only the stored link can say what its id met.
+    let at = now - 10 * 86_400_000;
+    let time = chrono::DateTime::from_timestamp_millis(at).unwrap().format("%Y-%m-%d %H:%M:%S%.3f");
+    let s = Synced::new(&sim, SimKey::demo());
+    s.add_account();
+    let file = s.sb.path("binanceus-reward.csv");
+    std::fs::write(
+        &file,
+        format!("{HISTORY_HEADER}1,{time},Distribution,Staking Rewards,,555000111,ETH,0.04560000,,,,,,,,,,,,,\n"),
+    )
+    .unwrap();
+    s.ok(&["import", file.to_str().unwrap(), "--account", "main"]);
+
+    let reward = serde_json::json!({
+        "asset": "ETH", "amount": "0.04560000", "usdValue": "150.00", "time": at, "tranId": 9_000_000_077u64,
+        "autoRestaked": false,
+    });
+    let eth: Decimal = "0.0456".parse().unwrap();
+    sim.push_rows(vec![("stakingRewards", Row::new(at, "ETH", "", "9000000077", &reward), vec![("ETH", eth)])]);
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    let events = s.events();
+
+    // The distribution history lists it only now (its time is when it was listed), under the
+    // same `tranId`.
+    let listed_at = now - 3_600_000;
+    let listed = serde_json::json!({
+        "amount": "0.04560000", "asset": "ETH", "divTime": listed_at, "category": "Staking Rewards",
+        "tranId": 9_000_000_077u64,
+    });
+    sim.push_rows(vec![(
+        "distributions",
+        Row::new(listed_at, "ETH", "Staking Rewards", "9000000077", &listed),
+        vec![],
+    )]);
+    let second = s.ok(&["--json", "sync"]).json();
+    assert_eq!(new_records(&second), 1, "the second listing was fetched: {second}");
+    assert_eq!(second["accounts"][0]["balance_differences"], serde_json::json!([]), "{second}");
+    assert_eq!(s.balances(), non_zero(sim.balances()));
+    assert_eq!(s.events(), events, "no event added");
+    let rewards: Vec<_> = events.iter().filter(|e| e["legs"].to_string().contains("0.0456")).collect();
+    assert_eq!(rewards.len(), 1, "{rewards:?}");
+    assert_eq!(rewards[0]["external_id"], "binanceus:distribution:555000111");
+}

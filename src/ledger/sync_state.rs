@@ -160,17 +160,26 @@ impl Ledger {
 }
 
 impl Ledger {
-    /// (API raw record id, file event id) for API records already linked to events imported
-    /// from files.
-    pub fn api_links_to_file_events(&self, account_id: i64) -> Result<Vec<(i64, i64)>, LedgerError> {
+    /// The API raw records already linked to events imported from files, each with that file
+    /// event's id, in raw record order: the matcher re-reads them to know which API event ids
+    /// met which file events in earlier runs.
+    pub fn api_records_linked_to_file_events(&self, account_id: i64) -> Result<Vec<(StoredRaw, i64)>, LedgerError> {
         let mut stmt = self.conn.prepare(
-            "SELECT s.raw_record_id, e.id FROM events e
+            "SELECT r.id, r.source, r.external_id, r.payload, e.id FROM events e
              JOIN event_sources s ON s.event_id = e.id JOIN raw_records r ON r.id = s.raw_record_id
              WHERE e.account_id = ?1 AND substr(e.source, 1, 4) = 'csv:' AND substr(r.source, 1, 4) = 'api:'
-             ORDER BY s.raw_record_id",
+             ORDER BY r.id",
         )?;
-        let rows = stmt.query_map(params![account_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut rows = stmt.query(params![account_id])?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let source: String = row.get(1)?;
+            let stream = Stream::from_source(&source)
+                .ok_or_else(|| LedgerError::Corrupt(format!("raw record source {source:?}")))?;
+            let raw = StoredRaw { id: row.get(0)?, stream, external_id: row.get(2)?, payload: row.get(3)? };
+            out.push((raw, row.get(4)?));
+        }
+        Ok(out)
     }
 }
 

@@ -9,7 +9,8 @@
 //! an API record that no file event within two seconds matches meets an untaken file event of
 //! the same kind and legs at the start of its minute. Two API records of one event (the same
 //! external id: Binance.US lists a staking reward in two streams) meet the file event the first
-//! of them met, not a second one.
+//! of them met, not a second one, in the same sync or a later one (the sync tells the matcher
+//! what the records linked earlier stand for, [`Matcher::remember`]).
 //!
 //! Binance's statement also sums the fills of one second: one order filled in several parts
 //! (or several orders of the same pair and side) within a second is one row per asset there,
@@ -69,6 +70,12 @@ impl Matcher {
         }
         let taken = linked.iter().map(|(_, event)| *event).collect();
         Matcher { by_second, taken, linked: linked.into_iter().collect(), met: BTreeMap::new() }
+    }
+
+    /// Records that the API event `external_id` met `file_event` in an earlier run, so that
+    /// another record of that event (a second listing arriving in a later sync) meets it too.
+    pub fn remember(&mut self, external_id: &str, file_event: i64) {
+        self.met.entry(external_id.to_owned()).or_insert(file_event);
     }
 
     /// Whether there is nothing to match against (the common case: no file was imported).

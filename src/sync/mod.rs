@@ -341,7 +341,7 @@ fn prepare(ledger: &Ledger, job: &Job, options: &Options) -> Result<AccountState
     if options.full || cursors.is_empty() {
         changed.extend(assets.iter().cloned());
     }
-    let matcher = Matcher::new(ledger.imported_events(id)?, ledger.api_links_to_file_events(id)?);
+    let matcher = matcher(ledger, job)?;
     let pending: BTreeMap<Stream, BTreeMap<String, Pending>> = ledger
         .pending(id)?
         .into_iter()
@@ -364,6 +364,28 @@ fn prepare(ledger: &Ledger, job: &Job, options: &Options) -> Result<AccountState
 }
 
 /// Fetches the tasks on worker threads and writes their pages as they come.
+/// The matcher of an account's API records and file events, knowing the links stored earlier
+/// and, for a record of one event, which event id met which file event (so that another listing
+/// of that event, arriving in a later sync, meets it too).
+fn matcher(ledger: &Ledger, job: &Job) -> Result<Matcher, SyncError> {
+    let id = job.account.id;
+    let events = ledger.imported_events(id)?;
+    if events.is_empty() {
+        return Ok(Matcher::new(events, Vec::new()));
+    }
+    let linked = ledger.api_records_linked_to_file_events(id)?;
+    let mut matcher = Matcher::new(events, linked.iter().map(|(raw, event)| (raw.id, *event)).collect());
+    for (raw, file_event) in &linked {
+        let record = RawRecord { external_id: raw.external_id.clone(), payload: raw.payload.clone() };
+        // A record of several events (a dust conversion) does not say which one met the file
+        // event; an unreadable one made none.
+        if let Ok([event]) = cointally_exchanges::registry::normalize(job.exchange, &raw.stream, &record).as_deref() {
+            matcher.remember(&event.external_id, *file_event);
+        }
+    }
+    Ok(matcher)
+}
+
 fn walk(
     ledger: &mut Ledger,
     jobs: &[Job],
