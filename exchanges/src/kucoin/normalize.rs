@@ -109,7 +109,7 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
         external_id: record.external_id.clone(),
         reason,
     };
-    if stream.endpoint == super::transfers::DEPOSITS || stream.endpoint == super::transfers::WITHDRAWALS {
+    if super::transfers::LISTS.contains(&stream.endpoint.as_str()) {
         return super::transfers::details_of(&stream.endpoint, &record.external_id, &record.payload).map_err(error);
     }
     if stream.endpoint != LEDGERS && stream.endpoint != HF_LEDGERS {
