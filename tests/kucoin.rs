@@ -423,4 +423,36 @@ fn deposits_and_withdrawals_carry_their_tx_hash_address_and_chain_and_make_no_ev
     let report = s.ok(&["--json", "renormalize"]).json();
     assert_eq!(report[0]["events_before"], report[0]["events_after"]);
     assert_eq!(hashes(&s), stored, "renormalize attaches the same details again");
+
+    // Each withdrawal arrives in the user's own wallet five days later (too late to be matched
+    // by time): the hash alone makes each one transfer.
+    s.ok(&["account", "add", "wallet", "--label", "cold"]);
+    let mut csv = String::from(
+        "time,kind,sent_amount,sent_asset,received_amount,received_asset,fee_amount,fee_asset,fiat_value,fiat_currency,tx_hash,address,network,id,note\n",
+    );
+    for (n, item) in withdrawals.iter().enumerate() {
+        let at = chrono::DateTime::from_timestamp_millis(item.time_ms + 5 * 86_400_000).unwrap();
+        csv.push_str(&format!(
+            "{},deposit,,,{},{},,,,,{},{},{},in-{n},\n",
+            at.format("%Y-%m-%d %H:%M:%S"),
+            item.amount.normalize(),
+            item.currency,
+            item.tx_hash,
+            item.address,
+            item.chain
+        ));
+    }
+    let file = s.sb.path("cold.csv");
+    std::fs::write(&file, csv).unwrap();
+    s.ok(&["import", file.to_str().unwrap(), "--account", "cold"]);
+    let transfers = s.ok(&["--json", "transfers"]).json();
+    let by_hash = transfers["matched"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| {
+            t["method"] == "tx_hash" && t["withdrawal"]["account"] == "main" && t["deposit"]["account"] == "cold"
+        })
+        .count();
+    assert_eq!(by_hash, withdrawals.len(), "{transfers}");
 }

@@ -43,8 +43,11 @@
 //! its own cursor. Their items make no event: each is a details record (tx hash, address,
 //! chain) for the deposit or withdrawal event the ledger made.
 //!
-//! The fills, the pre-2019 `hist-` lists and the margin HF ledger are not walked (see README,
-//! "KuCoin").
+//! Before API v2 (2019-02-18) KuCoin keeps deposits and withdrawals in the v1 lists
+//! `GET /api/v1/hist-deposits` and `GET /api/v1/hist-withdrawals` (times in seconds; the same
+//! paging): `hist-deposits` and `hist-withdrawals` walk them from 2017 to 2019-02-18 alike, once.
+//!
+//! The fills and the margin HF ledger are not walked (see README, "KuCoin").
 //!
 //! # Key check
 //!
@@ -62,7 +65,7 @@ use serde_json::value::RawValue;
 
 use super::api::{Endpoint, KucoinApi, malformed};
 use super::normalize::{HF_LEDGERS, LEDGERS};
-use super::transfers::{DEPOSITS, WITHDRAWALS, key_and_time};
+use super::transfers::{DEPOSITS, HIST_DEPOSITS, HIST_WITHDRAWALS, WITHDRAWALS, key_and_time};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::{json_text, parse_amount};
 use crate::asset::asset_symbol;
@@ -204,7 +207,9 @@ fn entries_of(endpoint: Endpoint, items: Vec<String>) -> Result<Vec<(i64, String
     let mut entries = Vec::with_capacity(items.len());
     for payload in items {
         let read = match endpoint {
-            Endpoint::Deposits | Endpoint::Withdrawals => key_and_time(endpoint.name(), &payload),
+            Endpoint::Deposits | Endpoint::Withdrawals | Endpoint::HistDeposits | Endpoint::HistWithdrawals => {
+                key_and_time(endpoint.name(), &payload)
+            }
             _ => id_and_time(&payload),
         };
         let (id, ms) =
@@ -445,7 +450,10 @@ impl Adapter for KucoinAdapter {
     }
 
     fn streams(&self, _known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
-        Ok([LEDGERS, HF_LEDGERS, DEPOSITS, WITHDRAWALS].into_iter().map(|name| Stream::new(name, "")).collect())
+        Ok([LEDGERS, HF_LEDGERS, DEPOSITS, WITHDRAWALS, HIST_DEPOSITS, HIST_WITHDRAWALS]
+            .into_iter()
+            .map(|name| Stream::new(name, ""))
+            .collect())
     }
 
     fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
@@ -453,10 +461,16 @@ impl Adapter for KucoinAdapter {
             LEDGERS => LAUNCH_MS,
             HF_LEDGERS => HF_LAUNCH_MS,
             DEPOSITS | WITHDRAWALS => V2_LAUNCH_MS,
+            HIST_DEPOSITS | HIST_WITHDRAWALS => LAUNCH_MS,
             _ => return Err(unknown_stream(stream)),
         };
-        let now = self.api.limiter().exchange_now_ms();
+        let mut now = self.api.limiter().exchange_now_ms();
+        if matches!(stream.endpoint.as_str(), HIST_DEPOSITS | HIST_WITHDRAWALS) {
+            // The v1 lists end where API v2 began: once walked to there, they are done for good.
+            now = now.min(V2_LAUNCH_MS);
+        }
         let cursor = match (plan.full, stored.and_then(cursor::decode::<Cursor>)) {
+            (false, Some(c)) if c.done && c.to_ms >= now => c,
             (false, Some(c)) if c.done => Cursor::walk(c.to_ms.saturating_sub(OVERLAP_MS).max(c.floor_ms), now, c.edge),
             (false, Some(c)) if c.to_ms > 0 => c,
             _ => Cursor::walk(plan.since_ms.unwrap_or(floor).max(floor), now, BTreeSet::new()),
@@ -470,6 +484,8 @@ impl Adapter for KucoinAdapter {
             HF_LEDGERS => self.fetch_hf_ledgers(cursor),
             DEPOSITS => self.fetch_paged(Endpoint::Deposits, cursor),
             WITHDRAWALS => self.fetch_paged(Endpoint::Withdrawals, cursor),
+            HIST_DEPOSITS => self.fetch_paged(Endpoint::HistDeposits, cursor),
+            HIST_WITHDRAWALS => self.fetch_paged(Endpoint::HistWithdrawals, cursor),
             _ => Err(unknown_stream(stream)),
         }
     }

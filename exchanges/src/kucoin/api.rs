@@ -83,17 +83,23 @@ pub enum Endpoint {
     Deposits,
     /// `GET /api/v1/withdrawals`: crypto withdrawals with their hash, address and chain.
     Withdrawals,
+    /// `GET /api/v1/hist-deposits`: deposits before 2019-02-18 (KuCoin's v1).
+    HistDeposits,
+    /// `GET /api/v1/hist-withdrawals`: withdrawals before 2019-02-18 (KuCoin's v1).
+    HistWithdrawals,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 6] = [
+    pub const ALL: [Endpoint; 8] = [
         Endpoint::ApiKey,
         Endpoint::Accounts,
         Endpoint::Ledgers,
         Endpoint::HfLedgers,
         Endpoint::Deposits,
         Endpoint::Withdrawals,
+        Endpoint::HistDeposits,
+        Endpoint::HistWithdrawals,
     ];
 
     /// The endpoint's name in errors, stats and the raw archive (`ledgers`).
@@ -105,6 +111,8 @@ impl Endpoint {
             Endpoint::HfLedgers => "hf-ledgers",
             Endpoint::Deposits => "deposits",
             Endpoint::Withdrawals => "withdrawals",
+            Endpoint::HistDeposits => "hist-deposits",
+            Endpoint::HistWithdrawals => "hist-withdrawals",
         }
     }
 
@@ -117,6 +125,8 @@ impl Endpoint {
             Endpoint::HfLedgers => "/api/v1/hf/accounts/ledgers",
             Endpoint::Deposits => "/api/v1/deposits",
             Endpoint::Withdrawals => "/api/v1/withdrawals",
+            Endpoint::HistDeposits => "/api/v1/hist-deposits",
+            Endpoint::HistWithdrawals => "/api/v1/hist-withdrawals",
         }
     }
 
@@ -132,12 +142,16 @@ impl Endpoint {
     /// account list 5
     /// (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-list-spot-margin-trade_hf>)
     /// and the key's information 20 (as the classic REST pages list it; not re-checked). The
-    /// deposit and withdrawal lists' weights were not found in the pages at hand (the older
+    /// deposit and withdrawal lists' (and their v1 `hist-` lists') weights were not found in the pages at hand (the older
     /// documentation gives them "6 times/3s" each): 20, the heaviest of the pool's reads, so the
     /// pace can only be slower than KuCoin allows.
     pub fn weight(self) -> u64 {
         match self {
-            Endpoint::ApiKey | Endpoint::Deposits | Endpoint::Withdrawals => 20,
+            Endpoint::ApiKey
+            | Endpoint::Deposits
+            | Endpoint::Withdrawals
+            | Endpoint::HistDeposits
+            | Endpoint::HistWithdrawals => 20,
             Endpoint::Accounts => 5,
             Endpoint::Ledgers | Endpoint::HfLedgers => 2,
         }
@@ -148,9 +162,13 @@ impl Endpoint {
     pub fn pool(self) -> &'static str {
         match self {
             Endpoint::HfLedgers => SPOT_POOL,
-            Endpoint::ApiKey | Endpoint::Accounts | Endpoint::Ledgers | Endpoint::Deposits | Endpoint::Withdrawals => {
-                POOL
-            }
+            Endpoint::ApiKey
+            | Endpoint::Accounts
+            | Endpoint::Ledgers
+            | Endpoint::Deposits
+            | Endpoint::Withdrawals
+            | Endpoint::HistDeposits
+            | Endpoint::HistWithdrawals => POOL,
         }
     }
 }

@@ -109,7 +109,7 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
         external_id: record.external_id.clone(),
         reason,
     };
-    if stream.endpoint == super::transfers::DEPOSITS || stream.endpoint == super::transfers::WITHDRAWALS {
+    if super::transfers::LISTS.contains(&stream.endpoint.as_str()) {
         return super::transfers::details_of(&stream.endpoint, &record.external_id, &record.payload).map_err(error);
     }
     if stream.endpoint != LEDGERS && stream.endpoint != HF_LEDGERS {
@@ -150,13 +150,16 @@ pub fn read_entry(payload: &str) -> Result<Entry, String> {
     Ok(Entry { id, asset, amount, fee, incoming, account_type, biz_type, time_ms, context })
 }
 
-/// The trade symbol or transaction id a `context` names (KuCoin writes it as JSON text,
-/// sometimes with single quotes).
+/// The trade symbol, order id and trade id (a trade's), or the transaction id, a `context`
+/// names, for the note (KuCoin writes it as JSON text, sometimes with single quotes). These
+/// are what the fills endpoint would add to a trade; the ledger already carries them.
 fn context_note(context: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(&context.replace('\'', "\"")).ok()?;
-    ["symbol", "txId", "tradeId"]
+    let parts: Vec<String> = ["symbol", "orderId", "tradeId", "txId"]
         .into_iter()
-        .find_map(|name| value.get(name).and_then(serde_json::Value::as_str).map(|v| format!("{name} {v}")))
+        .filter_map(|name| value.get(name).and_then(serde_json::Value::as_str).map(|v| format!("{name} {v}")))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
 }
 
 /// The kind a `bizType` says (`None`: one cointally does not know).
@@ -328,7 +331,12 @@ mod tests {
         let note = event.note.unwrap();
         assert!(note.contains("trade account") && note.contains("symbol BTC-USDT"), "{note}");
         // The documented example's context uses double quotes; the HF ledgers' single ones.
-        assert_eq!(context_note("{'symbol':'CSP-USDT','orderId':'1'}").as_deref(), Some("symbol CSP-USDT"));
+        assert_eq!(context_note("{'symbol':'CSP-USDT','orderId':'1'}").as_deref(), Some("symbol CSP-USDT, orderId 1"));
+        assert_eq!(
+            context_note(r#"{"symbol":"KCS-USDT","orderId":"6705f6350dc7210007d6a36d","tradeId":"10046097631627265"}"#)
+                .as_deref(),
+            Some("symbol KCS-USDT, orderId 6705f6350dc7210007d6a36d, tradeId 10046097631627265")
+        );
     }
 
     #[test]

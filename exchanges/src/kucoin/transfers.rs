@@ -25,8 +25,15 @@
 //! `SUCCESS` give no details (a failed one moved nothing; a processing one is read again when
 //! the walk meets it complete, or not at all if it completed after the walk passed it).
 //!
-//! A stored record is the item as sent, keyed by the withdrawal's `id`; a deposit, which has no
-//! id, by its content (`createdAt`, currency, amount, chain, `walletTxId`).
+//! Before API v2 (2019-02-18) the lists are `GET /api/v1/hist-deposits` and
+//! `GET /api/v1/hist-withdrawals` ("Get V1 Historical Deposits List", "… Withdrawals List"):
+//! the same paging, items of `currency`, `createAt` (**seconds**), `amount`, `walletTxId`,
+//! `isInner`, `status` (and a withdrawal's `address`), no id, no fee, no chain. They are read
+//! alike; whether a v1 withdrawal's `amount` is before or after its fee is not documented (if
+//! before, its details wait unattached, nothing doubled).
+//!
+//! A stored record is the item as sent, keyed by the withdrawal's `id`; a deposit or a v1 item,
+//! which have none, by its content (time, currency, amount, chain, `walletTxId`).
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -40,6 +47,12 @@ use crate::{EventKind, Leg, NewEvent};
 pub const DEPOSITS: &str = "deposits";
 /// The withdrawal list's stream.
 pub const WITHDRAWALS: &str = "withdrawals";
+/// The v1 deposit list's stream (before 2019-02-18).
+pub const HIST_DEPOSITS: &str = "hist-deposits";
+/// The v1 withdrawal list's stream (before 2019-02-18).
+pub const HIST_WITHDRAWALS: &str = "hist-withdrawals";
+/// Every list this reads.
+pub const LISTS: [&str; 4] = [DEPOSITS, WITHDRAWALS, HIST_DEPOSITS, HIST_WITHDRAWALS];
 
 /// One deposit or withdrawal item read.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +94,9 @@ struct RawItem<'a> {
     wallet_tx_id: Option<&'a RawValue>,
     #[serde(borrow, rename = "createdAt")]
     created_at: Option<&'a RawValue>,
+    /// The v1 lists' time, in seconds.
+    #[serde(borrow, rename = "createAt")]
+    create_at: Option<&'a RawValue>,
 }
 
 /// A field's text, `None` when absent, null or blank.
@@ -96,8 +112,17 @@ fn field(value: Option<&RawValue>, name: &str) -> Result<Option<String>, String>
 /// The key and time (ms) of one item of `list` ([`DEPOSITS`] or [`WITHDRAWALS`]), for the walk.
 pub fn key_and_time(list: &str, payload: &str) -> Result<(String, i64), String> {
     let raw: RawItem<'_> = serde_json::from_str(payload).map_err(|e| format!("an item is an object: {e}"))?;
-    let created = field(raw.created_at, "createdAt")?.ok_or("the item has no createdAt")?;
-    let time_ms = created.parse::<i64>().map_err(|_| format!("createdAt {created:?} is not a time in ms"))?;
+    let time_ms = if list == HIST_DEPOSITS || list == HIST_WITHDRAWALS {
+        let created = field(raw.create_at, "createAt")?.ok_or("the item has no createAt")?;
+        created
+            .parse::<i64>()
+            .ok()
+            .and_then(|seconds| seconds.checked_mul(1000))
+            .ok_or_else(|| format!("createAt {created:?} is not a time in seconds"))?
+    } else {
+        let created = field(raw.created_at, "createdAt")?.ok_or("the item has no createdAt")?;
+        created.parse::<i64>().map_err(|_| format!("createdAt {created:?} is not a time in ms"))?
+    };
     if list == WITHDRAWALS {
         let id = field(raw.id, "id")?.ok_or("the withdrawal has no id")?;
         return Ok((id, time_ms));
@@ -116,8 +141,8 @@ pub fn key_and_time(list: &str, payload: &str) -> Result<(String, i64), String> 
 /// Reads one item of `list`.
 pub fn read_movement(list: &str, payload: &str) -> Result<Movement, String> {
     let kind = match list {
-        DEPOSITS => EventKind::Deposit,
-        WITHDRAWALS => EventKind::Withdrawal,
+        DEPOSITS | HIST_DEPOSITS => EventKind::Deposit,
+        WITHDRAWALS | HIST_WITHDRAWALS => EventKind::Withdrawal,
         other => return Err(format!("unknown KuCoin list {other:?}")),
     };
     let raw: RawItem<'_> = serde_json::from_str(payload).map_err(|e| format!("an item is an object: {e}"))?;
@@ -202,6 +227,27 @@ mod tests {
         assert_eq!(event.kind, EventKind::Withdrawal);
         assert_eq!(event.legs[0].amount, "-20.5".parse::<Decimal>().unwrap());
         assert_eq!(event.tx_hash.as_deref(), Some("2C24A6D5B3E7D5B6AA6534025B9B107AC910309A98825BF5581E25BEC94AD83B"));
+    }
+
+    #[test]
+    fn the_documented_v1_withdrawal_is_read_with_its_time_in_seconds() {
+        let payload = fixture(HIST_WITHDRAWALS, "success");
+        let (key, time_ms) = key_and_time(HIST_WITHDRAWALS, &payload).unwrap();
+        assert_eq!(time_ms, 1_526_723_468_000);
+        assert!(key.starts_with("1526723468000:BTC:0.534::aeacea86"), "{key}");
+        let events = details_of(HIST_WITHDRAWALS, &key, &payload).unwrap();
+        let event = &events[0];
+        assert_eq!((event.kind, event.legs[0].amount.to_string()), (EventKind::Withdrawal, "-0.534".to_owned()));
+        assert_eq!(event.tx_hash.as_deref(), Some("aeacea864c020acf58e51606169240e96774838dcd4f7ce48acf38e3651323f4"));
+        assert_eq!(event.address.as_deref(), Some("33xW37ZSW4tQvg443Pc7NLCAs167Yc2XUV"));
+        let deposit = fixture(HIST_DEPOSITS, "success");
+        let events = details_of(HIST_DEPOSITS, "d", &deposit).unwrap();
+        assert_eq!(crate::time::to_millis(events[0].time), 1_528_536_998_000);
+        assert_eq!(
+            events[0].tx_hash.as_deref(),
+            Some("55c643bc2c68d6f17266383ac1be9e454038864b929ae7cee0bc408cc5c869e8"),
+            "the part before the first @"
+        );
     }
 
     #[test]

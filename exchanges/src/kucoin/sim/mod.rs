@@ -6,7 +6,8 @@
 //! 500, newest first; the main, trade and margin accounts), `GET /api/v1/hf/accounts/ledgers`
 //! (the `TRADE_HF` account: `startAt`..`endAt` cut to its last three days, `lastId`, `limit` up
 //! to 200, newest first), `GET /api/v1/deposits` and `GET /api/v1/withdrawals` (crypto
-//! deposits and withdrawals with hash, address and chain, paged like the ledger),
+//! deposits and withdrawals with hash, address and chain, paged like the ledger; the v1
+//! `hist-` lists, paged alike, empty),
 //! `GET /api/v1/accounts` and `GET /api/v1/user/api-key`, with the v2
 //! authentication checked ([`super::auth`]: the key, the signed passphrase, the signature over
 //! timestamp + method + path?query, a timestamp within 5 s), KuCoin's `{"code", "msg"}` errors,
@@ -425,6 +426,8 @@ impl Handler for State {
             Endpoint::HfLedgers => self.hf_ledgers(&request.query),
             Endpoint::Deposits => self.list(&request.query, false),
             Endpoint::Withdrawals => self.list(&request.query, true),
+            // The simulated account was opened after API v2 began: the v1 lists are empty.
+            Endpoint::HistDeposits | Endpoint::HistWithdrawals => paged(&request.query, Vec::new()),
             Endpoint::Accounts => self.accounts(),
             Endpoint::ApiKey => self.api_key(),
         }

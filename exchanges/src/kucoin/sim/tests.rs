@@ -13,6 +13,7 @@ use crate::http::{ClientConfig, Clock, SystemClock};
 use crate::kucoin::adapter::{HF_WINDOW_MS, KucoinAdapter};
 use crate::kucoin::api::KucoinApi;
 use crate::kucoin::normalize::{HF_LEDGERS, LEDGERS, normalize};
+use crate::kucoin::transfers::{HIST_DEPOSITS, HIST_WITHDRAWALS};
 
 fn small(entries: usize) -> SimConfig {
     SimConfig { profile: KucoinProfile { entries, ..KucoinProfile::demo() }, budget: None, ..SimConfig::demo(5) }
@@ -154,4 +155,30 @@ fn a_wrong_secret_or_passphrase_and_the_rate_limit_get_kucoins_answers() {
     assert!(reset > 0 && reset <= 60_000, "{reset}");
     assert!(over.text().unwrap().contains("429000"));
     assert_eq!(sim.stats().rate_limited, 1, "{:?}", sim.stats());
+}
+
+#[test]
+fn the_v1_lists_are_walked_from_2017_to_api_v2_once_and_never_again() {
+    let sim = start(small(50)).unwrap();
+    let adapter = adapter(&sim, &SimKey::demo());
+    let plan = SyncPlan { full: false, since_ms: None };
+    for endpoint in [HIST_DEPOSITS, HIST_WITHDRAWALS] {
+        let stream = Stream::new(endpoint, "");
+        let mut cursor = adapter.start(&stream, None, &plan).unwrap();
+        let mut calls = 0;
+        loop {
+            let page = adapter.fetch_page(&stream, &cursor).unwrap();
+            calls += page.requests;
+            cursor = page.cursor;
+            if page.done {
+                break;
+            }
+        }
+        // 2017-09-01 to 2019-02-18, a week a call.
+        assert_eq!(calls, 77, "{endpoint}");
+        let again = adapter.start(&stream, Some(&cursor), &plan).unwrap();
+        let page = adapter.fetch_page(&stream, &again).unwrap();
+        assert!(page.done && page.requests == 0, "{endpoint}: {page:?}");
+    }
+    assert_eq!(sim.stats().requests_by_path.get("/api/v1/hist-deposits"), Some(&77));
 }
