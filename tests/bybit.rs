@@ -375,3 +375,40 @@ fn conversions_are_trades_walked_page_by_page_once_each() {
     assert_eq!(s.events(), events);
     assert_eq!(s.balances(), sim.balances());
 }
+
+#[test]
+fn a_conversion_is_one_event_after_a_full_sync_not_one_from_the_log_and_one_from_the_converts() {
+    // Issue #20's double-count risk: a conversion listed by the converts stream must not also
+    // arrive through the transaction log. After a first and a `--full` sync, each conversion is
+    // one event, holding both its sides, and no other event moves either side at its second.
+    let sim = sim::start(short(3_000, None)).unwrap();
+    let conversions = sim.conversions();
+    assert!(conversions.len() > 10, "{} conversions", conversions.len());
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    s.ok(&["sync", "--quiet", "--since", &since_50_days()]);
+    let full = s.ok(&["--json", "sync", "--full", "--since", &since_50_days()]).json();
+    assert_eq!(totals(&full, "new_events"), 0, "a full sync added events: {full}");
+    assert_eq!(full["accounts"][0]["balance_differences"], serde_json::json!([]), "{full}");
+    let events = s.events();
+    let second = |e: &serde_json::Value| e["time"].as_str().unwrap_or_default().get(..19).map(str::to_owned);
+    for c in &conversions {
+        let id = format!("convert-{}", c.id);
+        let mine: Vec<&serde_json::Value> = events.iter().filter(|e| e["external_id"] == id).collect();
+        assert_eq!(mine.len(), 1, "{id}");
+        let legs = mine[0]["legs"].to_string();
+        let (from, to) = (c.from.1.normalize().to_string(), c.to.1.normalize().to_string());
+        assert!(legs.contains(&format!("\"-{from}\"")) && legs.contains(&format!("\"{to}\"")), "{legs}");
+        let at = second(mine[0]);
+        let doubles: Vec<&serde_json::Value> = events
+            .iter()
+            .filter(|e| e["external_id"] != id && second(e) == at)
+            .filter(|e| {
+                let legs = e["legs"].to_string();
+                legs.contains(&format!("\"{to}\"")) || legs.contains(&format!("\"-{from}\""))
+            })
+            .collect();
+        assert!(doubles.is_empty(), "conversion {id} also came as {doubles:?}");
+    }
+    assert_eq!(s.balances(), sim.balances());
+}

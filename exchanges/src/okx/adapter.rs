@@ -27,7 +27,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::api::{Endpoint, OkxApi, data, malformed};
+use serde_json::value::RawValue;
+
+use super::api::{Endpoint, OkxApi, data, malformed, raw_rows};
 use super::history::{DEPOSIT_HISTORY, Direction, Movement, Status, WITHDRAWAL_HISTORY, record_key, status};
 use super::normalize::{ASSET_BILLS, BILLS};
 use crate::adapter::{
@@ -102,12 +104,12 @@ impl OkxAdapter {
             params.push(("after", after.clone()));
         }
         let answer = self.api.call(endpoint, &params)?;
-        let rows = data(endpoint, &answer.body)?;
+        let rows = raw_rows(endpoint, &answer.body)?;
         let full = rows.len() >= PAGE_SIZE;
         let mut bills = Vec::with_capacity(rows.len());
         for row in rows {
             let mark =
-                mark_of(endpoint, &row).map_err(|reason| malformed(endpoint, format!("a record without {reason}")))?;
+                mark_of(endpoint, row).map_err(|reason| malformed(endpoint, format!("a record without {reason}")))?;
             bills.push((mark, row));
         }
         bills.sort_by_key(|bill| std::cmp::Reverse(bill.0));
@@ -145,7 +147,7 @@ impl OkxAdapter {
             if cut_ts == Some(mark.ts) {
                 continue;
             }
-            let payload = row.to_string();
+            let payload = row.get().to_owned();
             let Some(direction) = direction else {
                 records.push(RawRecord { external_id: mark.id.to_string(), payload });
                 continue;
@@ -264,11 +266,30 @@ fn page(
 }
 
 /// A record's `ts` and id (`billId`, `depId`, `wdId`), or what is missing.
-fn mark_of(endpoint: Endpoint, row: &serde_json::Value) -> Result<Mark, String> {
-    let text = |name: &str| row.get(name).and_then(serde_json::Value::as_str).unwrap_or_default().trim().to_owned();
-    let field = direction_of(endpoint).map_or("billId", Direction::id_field);
-    let id = text(field).parse().map_err(|_| format!("a whole-number {field} ({:?})", text(field)))?;
-    let ts = text("ts").parse().map_err(|_| format!("a ts in ms ({:?})", text("ts")))?;
+fn mark_of(endpoint: Endpoint, row: &RawValue) -> Result<Mark, String> {
+    /// The fields of a record that place it.
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Head<'a> {
+        #[serde(borrow, default)]
+        bill_id: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
+        dep_id: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
+        wd_id: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
+        ts: Option<std::borrow::Cow<'a, str>>,
+    }
+    let head: Head = serde_json::from_str(row.get()).map_err(|e| format!("its fields as text ({e})"))?;
+    let (field, id) = match direction_of(endpoint) {
+        None => ("billId", head.bill_id),
+        Some(Direction::Deposit) => ("depId", head.dep_id),
+        Some(Direction::Withdrawal) => ("wdId", head.wd_id),
+    };
+    let id_text = id.as_deref().unwrap_or_default().trim();
+    let id = id_text.parse().map_err(|_| format!("a whole-number {field} ({id_text:?})"))?;
+    let ts_text = head.ts.as_deref().unwrap_or_default().trim();
+    let ts = ts_text.parse().map_err(|_| format!("a ts in ms ({ts_text:?})"))?;
     Ok(Mark { ts, id })
 }
 

@@ -306,6 +306,19 @@ pub fn data(endpoint: Endpoint, body: &[u8]) -> Result<Vec<serde_json::Value>, F
     Ok(envelope.data)
 }
 
+/// The `data` array of a successful answer, each row as sent (no tree is built: the bill walks
+/// store rows as they are).
+pub fn raw_rows(endpoint: Endpoint, body: &[u8]) -> Result<Vec<&serde_json::value::RawValue>, FetchError> {
+    #[derive(serde::Deserialize)]
+    struct Envelope<'a> {
+        #[serde(borrow)]
+        data: Vec<&'a serde_json::value::RawValue>,
+    }
+    let envelope: Envelope =
+        serde_json::from_slice(body).map_err(|e| malformed(endpoint, format!("no data list in the answer: {e}")))?;
+    Ok(envelope.data)
+}
+
 /// One OKX account's API: signed GETs through the shared limiter, with retries.
 #[derive(Clone, Debug)]
 pub struct OkxApi {

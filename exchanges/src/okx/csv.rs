@@ -64,19 +64,19 @@ impl RowReader for Reader {
             None => type_of_subtype(&sub_type).unwrap_or("?").to_owned(),
         };
         let bill = Bill {
-            bill_id: row.required("billId")?.trim().to_owned(),
-            ts: row.required("ts")?.trim().to_owned(),
-            ccy: row.required("ccy")?.to_owned(),
-            bal_chg: row.required("balChg")?.to_owned(),
-            kind,
-            sub_type,
-            fee: text("fee"),
-            inst_id: text("instId"),
-            px: text("px"),
-            notes: String::new(),
+            bill_id: row.required("billId")?.trim().to_owned().into(),
+            ts: row.required("ts")?.trim().to_owned().into(),
+            ccy: row.required("ccy")?.to_owned().into(),
+            bal_chg: row.required("balChg")?.to_owned().into(),
+            kind: kind.into(),
+            sub_type: sub_type.into(),
+            fee: text("fee").into(),
+            inst_id: text("instId").into(),
+            px: text("px").into(),
+            notes: "".into(),
         };
         let event = event_of(Account::Trading, &bill).map_err(RowError::new)?;
-        self.held.push(ImportedEvent { event, rows: vec![SourceRow::with_id(row, bill.bill_id)] });
+        self.held.push(ImportedEvent { event, rows: vec![SourceRow::with_id(row, bill.bill_id.into_owned())] });
         Ok(Vec::new())
     }
 

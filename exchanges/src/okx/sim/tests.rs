@@ -63,3 +63,25 @@ fn a_wrong_signature_passphrase_or_stale_timestamp_is_refused_with_okx_codes() {
     assert_eq!(call(&key.passphrase, &key.secret, now - 60_000), (401, "50102".to_owned()));
     assert_eq!(sim.stats().refused, 3);
 }
+
+#[test]
+fn each_crypto_deposit_and_withdrawal_bill_has_its_history_record_with_its_fee() {
+    let sim = sim();
+    let bills = sim.bills();
+    let transfers = sim.transfers();
+    let crypto = |b: &&Bill| b.book == Book::Funding && ((b.kind == "1" && b.ccy != "EUR") || b.kind == "2");
+    assert_eq!(transfers.len(), bills.iter().filter(crypto).count());
+    assert!(transfers.iter().any(|t| t.withdrawal) && transfers.iter().any(|t| !t.withdrawal));
+    for t in &transfers {
+        let bill = bills.iter().find(|b| b.id == t.bill_id && b.book == Book::Funding).unwrap();
+        assert_eq!(bill.change.abs(), t.amount, "{t:?}");
+        if t.withdrawal {
+            let fee = bills.iter().find(|b| b.kind == "221" && b.ts == bill.ts && b.ccy == bill.ccy).unwrap();
+            assert_eq!(fee.change.abs(), t.fee, "{t:?}");
+            assert!(!t.fee.is_zero());
+        }
+        assert_eq!(t.json("2")["txId"], t.tx_id.as_str());
+    }
+    let ids: std::collections::BTreeSet<&str> = transfers.iter().map(|t| t.tx_id.as_str()).collect();
+    assert_eq!(ids.len(), transfers.len(), "every hash is its own");
+}
