@@ -60,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0014_passphrase.sql"),
     include_str!("../../schema/0015_event_details.sql"),
     include_str!("../../schema/0016_snapshot_lot_rank.sql"),
+    include_str!("../../schema/0018_movement_index.sql"),
 ];
 
 /// The ledger version this build writes.
