@@ -24,6 +24,7 @@ pub mod year_manifest;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{self, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
 use cointally_exchanges::time::from_millis;
@@ -188,8 +189,11 @@ pub struct Input<'a> {
     pub stream: Option<TxStream<'a>>,
     /// The computation's inputs hash (events, legs, values, transfers).
     pub inputs_hash: String,
-    /// That hash extended with what only the transaction formats read (labels, hashes, notes).
+    /// That hash extended with what only the transaction formats read (labels, hashes, notes),
+    /// for `transactions` held in memory; when streamed it is taken during the first walk.
     pub transactions_hash: String,
+    /// The extended hash as the first complete walk of `stream` took it.
+    pub walked_hash: OnceLock<String>,
     /// Events read.
     pub events_read: u64,
     /// The options.
@@ -217,20 +221,12 @@ impl<'a> Input<'a> {
         // The audit's raw records are read row by row as it is written, not gathered here.
         let reads_sources = formats.iter().any(|f| f.reads_sources());
         let mut stream = None;
-        let mut transactions_hash = String::new();
         if formats.iter().any(|f| f.kind() == Kind::Transactions) {
             let own: BTreeSet<i64> =
                 ledger.transfer_links()?.into_iter().flat_map(|l| [l.withdrawal, l.deposit]).collect();
             let tx_stream = TxStream { ledger, until_ms: report.zone.year_start_ms(year.saturating_add(1)), own };
-            // A first walk for the manifest's hash of what the files will carry; the files are
-            // written by a second (two reads of history instead of all of it in memory).
-            let mut hasher = TransactionsHasher::new(&computed.inputs_hash);
-            walk_transactions(&tx_stream, &currency, |t| {
-                hasher.add(t);
-                Ok(())
-            })
-            .map_err(LedgerError::from)?;
-            transactions_hash = hasher.finish();
+            // The manifest's hash of what the files carry is taken as the first file is written
+            // ([`Input::for_each_transaction`]): history is read once per file, never whole.
             stream = Some(tx_stream);
         }
         Ok(Input {
@@ -246,7 +242,8 @@ impl<'a> Input<'a> {
             transactions: Vec::new(),
             stream,
             inputs_hash: computed.inputs_hash.clone(),
-            transactions_hash,
+            transactions_hash: String::new(),
+            walked_hash: OnceLock::new(),
             events_read: computed.events,
             options,
             missing_values,
@@ -275,14 +272,39 @@ impl<'a> Input<'a> {
 
     /// Calls `each` with every exported event up to the end of the year, in time order:
     /// from the ledger one at a time (`stream`), else from `transactions`.
-    pub fn for_each_transaction(&self, each: impl FnMut(&Transaction) -> io::Result<()>) -> io::Result<()> {
-        match &self.stream {
-            Some(stream) => walk_transactions(stream, &self.currency, each).map_err(|e| match e {
-                WalkError::Io(e) => e,
-                WalkError::Ledger(e) => io::Error::other(e),
-            }),
-            None => self.transactions.iter().try_for_each(each),
+    pub fn for_each_transaction(&self, mut each: impl FnMut(&Transaction) -> io::Result<()>) -> io::Result<()> {
+        let Some(stream) = &self.stream else {
+            return self.transactions.iter().try_for_each(each);
+        };
+        let io = |e| match e {
+            WalkError::Io(e) => e,
+            WalkError::Ledger(e) => io::Error::other(e),
+        };
+        if self.walked_hash.get().is_some() {
+            return walk_transactions(stream, &self.currency, each).map_err(io);
         }
+        // The first walk also hashes what it hands out, for the manifest.
+        let mut hasher = TransactionsHasher::new(&self.inputs_hash);
+        walk_transactions(stream, &self.currency, |t| {
+            hasher.add(t);
+            each(t)
+        })
+        .map_err(io)?;
+        // Another thread's walk may have set it first: the same events, the same hash.
+        let _ = self.walked_hash.set(hasher.finish());
+        Ok(())
+    }
+
+    /// The manifest's `inputs.sha256` of a transaction file: the hash the walk that wrote it
+    /// took (a walk of its own only if the format read no history).
+    fn transactions_sha256(&self) -> io::Result<String> {
+        if self.stream.is_none() {
+            return Ok(self.transactions_hash.clone());
+        }
+        if self.walked_hash.get().is_none() {
+            self.for_each_transaction(|_| Ok(()))?;
+        }
+        Ok(self.walked_hash.get().cloned().unwrap_or_default())
     }
 }
 
@@ -510,7 +532,7 @@ pub fn write_to(format: &dyn Format, input: &Input, file: &str, out: &mut dyn Wr
     let options = &input.options;
     let (sha256, events) = match format.kind() {
         Kind::Gains => (input.inputs_hash.clone(), input.events_read),
-        Kind::Transactions => (input.transactions_hash.clone(), input.events_read),
+        Kind::Transactions => (input.transactions_sha256()?, input.events_read),
     };
     let manifest = Manifest {
         cointally: env!("CARGO_PKG_VERSION"),
@@ -748,6 +770,7 @@ pub(crate) mod tests_support {
             ledger: None,
             inputs_hash: String::new(),
             transactions_hash: String::new(),
+            walked_hash: std::sync::OnceLock::new(),
             events_read: 4,
             options,
             missing_values: 0,

@@ -62,7 +62,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0014_passphrase.sql"),
     include_str!("../../schema/0015_event_details.sql"),
     include_str!("../../schema/0016_snapshot_lot_rank.sql"),
+    // 0022 landed on main before 0018: the list is in landing order (a version is an index).
     include_str!("../../schema/0022_rebate_links.sql"),
+    include_str!("../../schema/0018_movement_index.sql"),
 ];
 
 /// The ledger version this build writes.

@@ -320,14 +320,15 @@ impl Ledger {
         };
         // Legs of the buffer in use: the rest of `event.legs` are spare, kept for their strings.
         let mut used = 0usize;
+        let mut spare: Vec<TaxLeg> = Vec::with_capacity(4);
         let mut started = false;
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
             if !started || event.id != id {
                 if started {
-                    let spare = event.legs.split_off(used);
+                    // The legs past this event's are set aside (no allocation once grown).
+                    spare.extend(event.legs.drain(used..));
                     each(&event);
-                    event.legs.extend(spare);
                 }
                 started = true;
                 used = 0;
@@ -359,16 +360,17 @@ impl Ledger {
             let role = leg_role(text(row, 8)?)?;
             let asset = text(row, 9)?;
             let amount = parse_stored_amount(text(row, 10)?)?;
-            match event.legs.get_mut(used) {
-                Some(leg) => {
-                    leg.seq = seq;
-                    leg.role = role;
-                    leg.asset.clear();
-                    leg.asset.push_str(asset);
-                    leg.amount = amount;
-                    leg.value = value;
-                }
-                None => event.legs.push(TaxLeg { seq, role, asset: asset.to_owned(), amount, value }),
+            if used == event.legs.len() {
+                let leg = spare.pop().unwrap_or_else(|| TaxLeg { seq, role, asset: String::new(), amount, value });
+                event.legs.push(leg);
+            }
+            if let Some(leg) = event.legs.get_mut(used) {
+                leg.seq = seq;
+                leg.role = role;
+                leg.asset.clear();
+                leg.asset.push_str(asset);
+                leg.amount = amount;
+                leg.value = value;
             }
             used += 1;
         }
@@ -383,8 +385,15 @@ impl Ledger {
     /// order: the candidates of own transfers.
     pub fn movements(&self) -> Result<Vec<Movement>, LedgerError> {
         let mut stmt = self.conn.prepare(
+            // Only the candidates are read: events stored as deposits or withdrawals (the
+            // partial index `events_movements`) and those reclassified (a few rows); the kind
+            // in force decides.
             "SELECT e.id, e.account_id, COALESCE(o.kind, e.kind) AS k, e.time_ms, e.tx_hash, l.role, l.asset, l.amount
-             FROM events e
+             FROM (SELECT id FROM events INDEXED BY events_movements WHERE kind IN ('deposit', 'withdrawal')
+                   UNION
+                   SELECT r.id FROM kind_overrides ro
+                   JOIN events r ON r.account_id = ro.account_id AND r.external_id = ro.external_id) c
+             JOIN events e ON e.id = c.id
              LEFT JOIN kind_overrides o ON o.account_id = e.account_id AND o.external_id = e.external_id
              JOIN legs l ON l.event_id = e.id
              WHERE k IN ('deposit', 'withdrawal')
@@ -702,8 +711,50 @@ fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, 
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::ledger::OpenMode;
+
+    /// The movements read through the partial index: stored deposits and withdrawals, less
+    /// those reclassified as something else, plus events reclassified as either.
+    #[test]
+    fn movements_follow_the_kind_in_force() {
+        use cointally_exchanges::time::from_millis;
+        use cointally_exchanges::{Leg, NewEvent};
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let account = ledger.add_account(&crate::ledger::NewAccount::files_only("a", "generic")).unwrap().id;
+        let events = [
+            ("d", EventKind::Deposit, Leg::received("BTC", Decimal::ONE)),
+            ("w", EventKind::Withdrawal, Leg::sent("ETH", Decimal::TWO)),
+            ("g", EventKind::Deposit, Leg::received("SOL", Decimal::TEN)),
+            ("r", EventKind::Staking, Leg::received("ADA", Decimal::ONE)),
+            ("s", EventKind::Spend, Leg::sent("DOT", Decimal::ONE)),
+        ];
+        let mut writer = ledger.writer().unwrap();
+        let mut ids = BTreeMap::new();
+        for (i, (external, kind, leg)) in events.into_iter().enumerate() {
+            let event = NewEvent::new(external, from_millis(1_000 * i as i64), kind, vec![leg]);
+            let (crate::ledger::Written::New(id) | crate::ledger::Written::Existing(id)) =
+                writer.event(account, "csv:generic", &event, &[]).unwrap();
+            ids.insert(external, id);
+        }
+        writer.commit().unwrap();
+        ledger.reclassify(ids["g"], EventKind::Gift).unwrap();
+        ledger.reclassify(ids["r"], EventKind::Deposit).unwrap();
+        ledger.reclassify(ids["s"], EventKind::Withdrawal).unwrap();
+        let read: Vec<(i64, bool, String)> =
+            ledger.movements().unwrap().into_iter().map(|m| (m.event_id, m.outgoing, m.asset)).collect();
+        let want = vec![
+            (ids["d"], false, "BTC".into()),
+            (ids["w"], true, "ETH".into()),
+            (ids["r"], false, "ADA".into()),
+            (ids["s"], true, "DOT".into()),
+        ];
+        assert_eq!(read, want);
+    }
 
     #[test]
     fn a_stored_run_reads_back_row_for_row_across_chunks() {
