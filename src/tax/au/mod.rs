@@ -208,20 +208,28 @@ pub fn compute_events_with<'a>(
         engine.process(&as_ato(event, &mut gifts));
         count += 1;
     }
-    finish(year, (method, AuZone::Sydney), (engine.finish(), gifts), outside, String::new(), count)
+    let mut computation = engine.finish();
+    let mut by_year = Gross::new();
+    let rows = sort_disposals(std::mem::take(&mut computation.disposals), &gifts, AuZone::Sydney, year, &mut by_year);
+    finish(year, (method, AuZone::Sydney), (rows, &by_year), computation, outside, String::new(), count)
 }
 
-fn finish(
+/// Each financial year's gross figures (other gains, discountable gains, losses), summed as
+/// [`year::gross`] sums them: all that the carry-forward of net capital losses needs of the
+/// years before the one reported, so their rows need not be kept.
+type Gross = BTreeMap<i32, (Decimal, Decimal, Decimal)>;
+
+/// Dates the disposals in `zone`, adds each to its financial year's [`Gross`] and returns the
+/// rows of financial year `year`.
+fn sort_disposals(
+    disposals: Vec<Disposal>,
+    gifts: &BTreeSet<i64>,
+    zone: AuZone,
     year: i32,
-    (method, zone): (Method, AuZone),
-    (computation, gifts): (Computation, BTreeSet<i64>),
-    outside: &BTreeMap<i32, Decimal>,
-    inputs_hash: String,
-    events: u64,
-) -> AuComputed {
-    let mut by_year: BTreeMap<i32, Vec<(Decimal, bool)>> = BTreeMap::new();
-    let mut disposals = Vec::new();
-    for disposal in computation.disposals {
+    by_year: &mut Gross,
+) -> Vec<AuDisposal> {
+    let mut rows = Vec::new();
+    for disposal in disposals {
         let disposed = zone.date(disposal.disposed_ms);
         let acquired = disposal.lot_event_id.map(|_| zone.date(disposal.acquired_ms));
         let row = AuDisposal {
@@ -232,11 +240,25 @@ fn finish(
             disposal,
         };
         let fy = financial_year_of(disposed);
-        by_year.entry(fy).or_default().push((row.gain(), row.discountable()));
+        let (other, discounted, losses) = gross([(row.gain(), row.discountable())]);
+        let sums = by_year.entry(fy).or_default();
+        *sums = (sums.0 + other, sums.1 + discounted, sums.2 + losses);
         if fy == year {
-            disposals.push(row);
+            rows.push(row);
         }
     }
+    rows
+}
+
+fn finish(
+    year: i32,
+    (method, zone): (Method, AuZone),
+    (disposals, by_year): (Vec<AuDisposal>, &Gross),
+    computation: Computation,
+    outside: &BTreeMap<i32, Decimal>,
+    inputs_hash: String,
+    events: u64,
+) -> AuComputed {
     // Net capital losses carry forward from the ledger's first year with a disposal; a year
     // with a `losses_brought_forward` setting takes the setting instead (losses from outside
     // the ledger, as the person's records state them: crate::tax::losses).
@@ -250,7 +272,7 @@ fn finish(
             carried_in = brought_forward;
         }
         let available = outside.get(&fy).copied().unwrap_or(brought_forward);
-        let (other, discounted, losses) = gross(by_year.get(&fy).into_iter().flatten().copied());
+        let (other, discounted, losses) = by_year.get(&fy).copied().unwrap_or_default();
         let computed = NetCapitalGain::compute(other, discounted, losses, available);
         brought_forward = computed.carried_forward;
         if fy == year {
@@ -317,8 +339,8 @@ pub fn compute_years(
         outside_of.insert(year, outside);
         reads.push(YearRead { year, until_ms: rules.events_until_ms(year), hasher });
     }
-    // The disposals of every year so far: a year's losses carried forward come from them.
-    let mut state = (engine(method, &plans), BTreeSet::new(), Vec::new());
+    // Every year's gross figures so far: a year's losses carried forward come from them.
+    let mut state = (engine(method, &plans), BTreeSet::new(), Gross::new());
     let mut out = Vec::with_capacity(reads.len());
     read_years(
         ledger,
@@ -326,13 +348,19 @@ pub fn compute_years(
         reads,
         &mut state,
         |(engine, gifts, _), event| engine.try_process(&as_ato(event, gifts)),
-        |(engine, gifts, disposals), end| {
+        |(engine, gifts, by_year), end| {
             let mut computation = engine.close_period(i64::MIN);
-            disposals.append(&mut computation.disposals);
-            computation.disposals = disposals.clone();
+            let rows = sort_disposals(std::mem::take(&mut computation.disposals), gifts, zone, end.year, by_year);
             let outside = outside_of.get(&end.year).cloned().unwrap_or_default();
-            let made = (computation, gifts.clone());
-            out.push(finish(end.year, (method, zone), made, &outside, end.inputs_hash, end.events));
+            out.push(finish(
+                end.year,
+                (method, zone),
+                (rows, by_year),
+                computation,
+                &outside,
+                end.inputs_hash,
+                end.events,
+            ));
         },
     )?;
     Ok(out)

@@ -244,6 +244,8 @@ pub fn read_events(
     }
     let years = ends.iter().map(|&(year, until_ms)| YearRead { year, until_ms, hasher: hasher.clone() }).collect();
     let mut sorter = sorter(&plans);
+    // The last year takes the sorter itself; only the years before it need a copy.
+    let mut years_left = ends.len();
     read_years(
         ledger,
         &currency,
@@ -255,7 +257,9 @@ pub fn read_events(
             Ok(())
         },
         |sorter, end| {
-            each_year(end.year, ReadEvents { sorter: sorter.clone(), inputs_hash: end.inputs_hash, events: end.events })
+            years_left = years_left.saturating_sub(1);
+            let sorter = if years_left == 0 { std::mem::replace(sorter, Sorter::new(&[])) } else { sorter.clone() };
+            each_year(end.year, ReadEvents { sorter, inputs_hash: end.inputs_hash, events: end.events })
         },
     )
 }
