@@ -65,6 +65,7 @@ const MIGRATIONS: &[&str] = &[
     // 0022 landed on main before 0018: the list is in landing order (a version is an index).
     include_str!("../../schema/0022_rebate_links.sql"),
     include_str!("../../schema/0018_movement_index.sql"),
+    include_str!("../../schema/0023_writer_notes_inserts.sql"),
 ];
 
 /// The ledger version this build writes.

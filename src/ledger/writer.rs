@@ -41,6 +41,9 @@ pub struct Writer<'c> {
     insert_links: Statement<'c>,
     legs: Vec<(i64, i64, &'static str, String, String)>,
     links: Vec<(i64, i64)>,
+    /// The earliest time of an event inserted through this writer: noted for the year-end
+    /// snapshots when it commits (schema/0023_writer_notes_inserts.sql).
+    earliest_new_ms: Option<i64>,
 }
 
 impl Ledger {
@@ -82,6 +85,7 @@ impl Ledger {
             insert_links,
             legs: Vec::with_capacity(CHUNK),
             links: Vec::with_capacity(CHUNK),
+            earliest_new_ms: None,
         })
     }
 }
@@ -260,11 +264,12 @@ impl Writer<'_> {
     ) -> Result<Written, LedgerError> {
         let fiat_amount = event.fiat_value.as_ref().map(|v| format_amount(v.amount));
         let fiat_currency = event.fiat_value.as_ref().map(|v| v.currency.as_str());
+        let time_ms = to_millis(event.time);
         let inserted = self.insert_event.execute(params![
             account_id,
             event.external_id,
             event.kind.as_str(),
-            to_millis(event.time),
+            time_ms,
             event.tx_hash,
             event.address,
             event.network,
@@ -275,6 +280,7 @@ impl Writer<'_> {
         ])? == 1;
         let written = if inserted {
             let id = self.conn.last_insert_rowid();
+            self.earliest_new_ms = Some(self.earliest_new_ms.map_or(time_ms, |low| low.min(time_ms)));
             for (seq, l) in event.legs.iter().filter(|l| !l.amount.is_zero()).enumerate() {
                 self.legs.push((id, seq as i64, l.role.as_str(), l.asset.clone(), format_amount(l.amount)));
                 if self.legs.len() == CHUNK {
@@ -299,6 +305,14 @@ impl Writer<'_> {
     pub fn commit(mut self) -> Result<(), LedgerError> {
         self.flush_legs()?;
         self.flush_links()?;
+        if let Some(low) = self.earliest_new_ms {
+            // What the event and leg insert triggers did per row before 0023: a snapshot ending
+            // after the earliest new event no longer holds.
+            self.conn.execute(
+                "UPDATE input_changes SET low_ms = ?1 WHERE id = 1 AND (low_ms IS NULL OR low_ms > ?1)",
+                [low],
+            )?;
+        }
         self.conn.execute_batch("COMMIT")?;
         self.committed = true;
         Ok(())
@@ -396,5 +410,43 @@ mod tests {
         assert_eq!((counts["events"], counts["legs"], counts["event_sources"]), (207, 207, 207));
         let total: Decimal = ledger.balances(None, None).unwrap().iter().map(|b| b.amount).sum();
         assert_eq!(total, Decimal::from(207 * 208 / 2));
+    }
+
+    #[test]
+    fn a_commit_notes_its_earliest_new_event_for_the_snapshots_and_nothing_else_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap();
+        let at = |day: u32, id: &str| {
+            let t = Utc.with_ymd_and_hms(2025, 3, day, 0, 0, 0).unwrap();
+            NewEvent::new(id, t, EventKind::Deposit, vec![Leg::received("BTC", Decimal::ONE)])
+        };
+        let ms = |day: u32| Utc.with_ymd_and_hms(2025, 3, day, 0, 0, 0).unwrap().timestamp_millis();
+        assert_eq!(ledger.input_changes_low_ms().unwrap(), None);
+
+        // Rolled back: nothing noted.
+        {
+            let mut writer = ledger.writer().unwrap();
+            writer.event(account.id, "test", &at(2, "x"), &[]).unwrap();
+        }
+        assert_eq!(ledger.input_changes_low_ms().unwrap(), None);
+
+        let mut writer = ledger.writer().unwrap();
+        for (day, id) in [(20, "a"), (9, "b"), (15, "c")] {
+            writer.event(account.id, "test", &at(day, id), &[]).unwrap();
+        }
+        writer.commit().unwrap();
+        assert_eq!(ledger.input_changes_low_ms().unwrap(), Some(ms(9)));
+
+        // A later commit never raises the mark; an event already stored notes nothing.
+        let mut writer = ledger.writer().unwrap();
+        writer.event(account.id, "test", &at(25, "d"), &[]).unwrap();
+        writer.event(account.id, "test", &at(1, "b"), &[]).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(ledger.input_changes_low_ms().unwrap(), Some(ms(9)));
+        let mut writer = ledger.writer().unwrap();
+        writer.event(account.id, "test", &at(3, "e"), &[]).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(ledger.input_changes_low_ms().unwrap(), Some(ms(3)));
     }
 }
