@@ -158,7 +158,8 @@ impl Ledger {
         Ok(events)
     }
 
-    /// Stores leg values in `currency` in one transaction (a value already there is kept).
+    /// Stores leg values in `currency` in one transaction (a value already there is kept), and
+    /// notes the earliest newly valued event for the year-end snapshots.
     pub fn store_leg_values(&mut self, currency: &str, values: &[LegValue]) -> Result<usize, LedgerError> {
         let tx = self.transaction()?;
         let mut stored = 0;
@@ -167,8 +168,10 @@ impl Ledger {
                 "INSERT OR IGNORE INTO leg_values (event_id, seq, currency, price, value, source, path)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
+            let mut time_of = tx.prepare("SELECT time_ms FROM events WHERE id = ?1")?;
+            let (mut noted, mut earliest) = (None, None::<i64>);
             for v in values {
-                stored += insert.execute(params![
+                let inserted = insert.execute(params![
                     v.event_id,
                     v.seq,
                     currency,
@@ -177,6 +180,20 @@ impl Ledger {
                     v.source,
                     v.path
                 ])?;
+                stored += inserted;
+                if inserted == 1 && noted != Some(v.event_id) {
+                    noted = Some(v.event_id);
+                    let time: Option<i64> = time_of.query_row([v.event_id], |r| r.get(0)).optional()?;
+                    earliest = earliest.into_iter().chain(time).min();
+                }
+            }
+            // What the value insert trigger did per row before 0023: a snapshot ending after the
+            // earliest newly valued event no longer holds.
+            if let Some(low) = earliest {
+                tx.execute(
+                    "UPDATE input_changes SET low_ms = ?1 WHERE id = 1 AND (low_ms IS NULL OR low_ms > ?1)",
+                    [low],
+                )?;
             }
         }
         tx.commit()?;

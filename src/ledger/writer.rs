@@ -448,5 +448,25 @@ mod tests {
         writer.event(account.id, "test", &at(3, "e"), &[]).unwrap();
         writer.commit().unwrap();
         assert_eq!(ledger.input_changes_low_ms().unwrap(), Some(ms(3)));
+
+        // New values note their earliest event too; a value already stored notes nothing.
+        ledger.conn.execute("UPDATE input_changes SET low_ms = NULL", []).unwrap();
+        let id = |external: &str| -> i64 {
+            ledger.conn.query_row("SELECT id FROM events WHERE external_id = ?1", [external], |r| r.get(0)).unwrap()
+        };
+        let value = |event_id| crate::ledger::LegValue {
+            event_id,
+            seq: 0,
+            price: Decimal::ONE,
+            value: Decimal::ONE,
+            source: "test".into(),
+            path: String::new(),
+        };
+        let (a, c) = (value(id("a")), value(id("c")));
+        assert_eq!(ledger.store_leg_values("USD", &[a.clone(), c]).unwrap(), 2);
+        assert_eq!(ledger.input_changes_low_ms().unwrap(), Some(ms(15)));
+        ledger.conn.execute("UPDATE input_changes SET low_ms = NULL", []).unwrap();
+        assert_eq!(ledger.store_leg_values("USD", &[a]).unwrap(), 0);
+        assert_eq!(ledger.input_changes_low_ms().unwrap(), None);
     }
 }
