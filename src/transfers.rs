@@ -61,13 +61,28 @@ pub struct Matching {
 
 /// Matches the ledger's deposits and withdrawals again (the user's links and unlinks kept),
 /// stores the automatic transfers, and returns the whole picture.
+///
+/// The candidates are read through the copy the last matching kept: only the events from the
+/// earliest time written since (deposits, withdrawals, their legs, reclassifications) are read
+/// again, and the matching itself runs over all of them in memory, so the result is the one
+/// [`refresh_whole`] gives (a property test compares both after random edits).
 pub fn refresh(ledger: &mut Ledger) -> Result<Matching, LedgerError> {
-    let movements = ledger.movements()?;
-    let manual: Vec<TransferLink> =
-        ledger.transfer_links()?.into_iter().filter(|l| l.method == LinkMethod::Manual).collect();
-    let unlinked = ledger.transfer_unlinks()?;
+    refresh_with(ledger, false)
+}
+
+/// [`refresh`] reading every deposit and withdrawal of history from the events (and keeping a
+/// fresh copy of them): `report --from-scratch`, and the reference the tests compare with.
+pub fn refresh_whole(ledger: &mut Ledger) -> Result<Matching, LedgerError> {
+    refresh_with(ledger, true)
+}
+
+fn refresh_with(ledger: &mut Ledger, whole: bool) -> Result<Matching, LedgerError> {
+    let mut tx = ledger.transfer_matching(whole)?;
+    let movements = tx.movements()?;
+    let manual = tx.manual_links()?;
+    let unlinked = tx.unlinks()?;
     let mut matching = match_movements(&movements, &manual, &unlinked);
-    ledger.replace_automatic_transfers(&matching.links)?;
+    tx.store(&matching.links)?;
     matching.movements = movements.into_iter().map(|m| (m.event_id, m)).collect();
     Ok(matching)
 }
@@ -303,3 +318,6 @@ mod tests {
         assert_eq!(m.unmatched_deposits, [3]);
     }
 }
+
+#[cfg(test)]
+mod proptests;
