@@ -5,13 +5,12 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use cointally_exchanges::amount::format_amount;
+use cointally_exchanges::amount::{format_amount, write_amount};
 use cointally_exchanges::{EventKind, LegRole};
 use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 
 use rusqlite::ToSql;
-use rusqlite::types::Value;
 
 use super::events::parse_stored_amount;
 use super::writer::{CHUNK, multi_row_insert, write_chunk};
@@ -573,51 +572,78 @@ fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, 
         const HEAD: &str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
                 acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)";
         let mut full = tx.prepare(&multi_row_insert(HEAD, 16, CHUNK))?;
+        // The amounts of a chunk as text, in buffers reused from chunk to chunk; every other
+        // value is bound from the row itself (no copy, no allocation per row).
+        let mut texts: Vec<String> = vec![String::new(); 4 * CHUNK];
+        let mut seqs: Vec<i64> = Vec::with_capacity(CHUNK);
+        let mut names: Vec<(&'static str, &'static str)> = Vec::with_capacity(CHUNK);
         for (c, chunk) in run.disposals.chunks(CHUNK).enumerate() {
-            let rows: Vec<[Value; 16]> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, d)| {
-                    [
-                        run_id.into(),
-                        ((c * CHUNK + i) as i64).into(),
-                        d.event_id.into(),
-                        d.account_id.into(),
-                        d.kind.as_str().to_owned().into(),
-                        d.asset.clone().into(),
-                        format_amount(d.amount).into(),
-                        d.acquired_ms.into(),
-                        d.disposed_ms.into(),
-                        format_amount(d.proceeds).into(),
-                        format_amount(d.cost_basis).into(),
-                        format_amount(d.gain()).into(),
-                        d.term.as_str().to_owned().into(),
-                        d.lot_event_id.into(),
-                        i64::from(d.basis_missing).into(),
-                        i64::from(d.price_missing).into(),
-                    ]
-                })
-                .collect();
-            let params: Vec<&dyn ToSql> = rows.iter().flatten().map(|v| v as &dyn ToSql).collect();
+            seqs.clear();
+            names.clear();
+            for (i, d) in chunk.iter().enumerate() {
+                seqs.push((c * CHUNK + i) as i64);
+                names.push((d.kind.as_str(), d.term.as_str()));
+                for (text, amount) in
+                    texts[4 * i..4 * i + 4].iter_mut().zip([d.amount, d.proceeds, d.cost_basis, d.gain()])
+                {
+                    text.clear();
+                    write_amount(text, amount);
+                }
+            }
+            let mut params: Vec<&dyn ToSql> = Vec::with_capacity(16 * chunk.len());
+            for (i, d) in chunk.iter().enumerate() {
+                let t = &texts[4 * i..4 * i + 4];
+                params.extend_from_slice(&[
+                    &run_id as &dyn ToSql,
+                    &seqs[i],
+                    &d.event_id,
+                    &d.account_id,
+                    &names[i].0,
+                    &d.asset,
+                    &t[0],
+                    &d.acquired_ms,
+                    &d.disposed_ms,
+                    &t[1],
+                    &t[2],
+                    &t[3],
+                    &names[i].1,
+                    &d.lot_event_id,
+                    &d.basis_missing,
+                    &d.price_missing,
+                ]);
+            }
             write_chunk(tx, &mut full, HEAD, 16, &params)?;
         }
-        let mut insert = tx.prepare(
-                "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount, received_ms, value, price_missing)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-        for (seq, i) in run.income.iter().enumerate() {
-            insert.execute(params![
-                run_id,
-                seq as i64,
-                i.event_id,
-                i.account_id,
-                i.kind.as_str(),
-                i.asset,
-                format_amount(i.amount),
-                i.received_ms,
-                format_amount(i.value),
-                i.price_missing,
-            ])?;
+        const INCOME: &str = "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount,
+                received_ms, value, price_missing)";
+        let mut full = tx.prepare(&multi_row_insert(INCOME, 10, CHUNK))?;
+        for (c, chunk) in run.income.chunks(CHUNK).enumerate() {
+            seqs.clear();
+            names.clear();
+            for (i, row) in chunk.iter().enumerate() {
+                seqs.push((c * CHUNK + i) as i64);
+                names.push((row.kind.as_str(), ""));
+                for (text, amount) in texts[2 * i..2 * i + 2].iter_mut().zip([row.amount, row.value]) {
+                    text.clear();
+                    write_amount(text, amount);
+                }
+            }
+            let mut params: Vec<&dyn ToSql> = Vec::with_capacity(10 * chunk.len());
+            for (i, row) in chunk.iter().enumerate() {
+                params.extend_from_slice(&[
+                    &run_id as &dyn ToSql,
+                    &seqs[i],
+                    &row.event_id,
+                    &row.account_id,
+                    &names[i].0,
+                    &row.asset,
+                    &texts[2 * i],
+                    &row.received_ms,
+                    &texts[2 * i + 1],
+                    &row.price_missing,
+                ]);
+            }
+            write_chunk(tx, &mut full, INCOME, 10, &params)?;
         }
         let mut insert = tx.prepare(
                 "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing)
