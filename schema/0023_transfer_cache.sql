@@ -10,12 +10,19 @@
 -- events from that time on, replaces those rows and clears the mark, in one transaction with
 -- the transfers it stores. `filled` is 0 until a matching has stored the rows (a ledger that
 -- gains this table, or one whose rows were thrown away): then the whole history is read.
+--
+-- `outcome` is what that matching left over (the ambiguous events and their candidates, the
+-- unmatched withdrawals and deposits: JSON), and `links_changed` says whether the user's
+-- links or unlinks changed since (the triggers at the end set it): with neither the
+-- candidates nor those changed, the next matching is the last one, read back, not redone.
 CREATE TABLE transfer_cache (
-    id     INTEGER PRIMARY KEY CHECK (id = 1),
-    filled INTEGER NOT NULL,
-    low_ms INTEGER
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    filled        INTEGER NOT NULL,
+    low_ms        INTEGER,
+    outcome       TEXT,
+    links_changed INTEGER NOT NULL
 ) STRICT;
-INSERT INTO transfer_cache (id, filled, low_ms) VALUES (1, 0, NULL);
+INSERT INTO transfer_cache (id, filled, low_ms, outcome, links_changed) VALUES (1, 0, NULL, NULL, 1);
 
 CREATE TABLE transfer_movements (
     event_id   INTEGER PRIMARY KEY,
@@ -113,3 +120,23 @@ BEGIN
     WHERE low_ms IS NULL OR low_ms > (SELECT min(time_ms) FROM events
         WHERE account_id = OLD.account_id AND external_id = OLD.external_id);
 END;
+
+-- The user's links and unlinks (automatic links are the matching's own output).
+CREATE TRIGGER transfer_cache_manual_insert AFTER INSERT ON transfers WHEN NEW.method = 'manual'
+BEGIN UPDATE transfer_cache SET links_changed = 1; END;
+
+CREATE TRIGGER transfer_cache_manual_delete AFTER DELETE ON transfers WHEN OLD.method = 'manual'
+BEGIN UPDATE transfer_cache SET links_changed = 1; END;
+
+CREATE TRIGGER transfer_cache_manual_update AFTER UPDATE ON transfers
+WHEN OLD.method = 'manual' OR NEW.method = 'manual'
+BEGIN UPDATE transfer_cache SET links_changed = 1; END;
+
+CREATE TRIGGER transfer_cache_unlink_insert AFTER INSERT ON transfer_unlinks
+BEGIN UPDATE transfer_cache SET links_changed = 1; END;
+
+CREATE TRIGGER transfer_cache_unlink_delete AFTER DELETE ON transfer_unlinks
+BEGIN UPDATE transfer_cache SET links_changed = 1; END;
+
+CREATE TRIGGER transfer_cache_unlink_update AFTER UPDATE ON transfer_unlinks
+BEGIN UPDATE transfer_cache SET links_changed = 1; END;

@@ -7,11 +7,12 @@ use std::collections::BTreeSet;
 
 use cointally_exchanges::LegRole;
 use cointally_exchanges::asset::is_fiat;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, ToSql};
 use rust_decimal::Decimal;
 
 use super::events::parse_stored_amount;
 use super::tax::{leg_role, read_transfer_links, replace_automatic_transfers, text};
+use super::writer::{CHUNK, multi_row_insert, write_chunk};
 use super::{Ledger, LedgerError, LinkMethod, Movement, TransferLink, decimal};
 
 /// A movement being read: the movement so far, whether it is still a single-asset crypto
@@ -37,6 +38,8 @@ pub struct TransferMatching<'a> {
     reread: Reread,
     /// The movements read from the events again (to replace that part of the copy).
     fresh: Vec<Movement>,
+    /// What the last matching left over, as it stored it, when nothing it read has changed.
+    last_outcome: Option<String>,
 }
 
 impl Ledger {
@@ -53,17 +56,24 @@ impl Ledger {
     /// from the events, not through the kept copy.
     pub fn transfer_matching(&mut self, whole: bool) -> Result<TransferMatching<'_>, LedgerError> {
         let tx = self.transaction()?;
-        let state: Option<(i64, Option<i64>)> = tx
-            .query_row("SELECT filled, low_ms FROM transfer_cache WHERE id = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        type State = (i64, Option<i64>, Option<String>, i64);
+        let state: Option<State> = tx
+            .query_row("SELECT filled, low_ms, outcome, links_changed FROM transfer_cache WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
             .optional()?;
         let reread = match state {
             _ if whole => Reread::All,
-            Some((1, None)) => Reread::Nothing,
-            Some((1, Some(low))) => Reread::From(low),
+            Some((1, None, _, _)) => Reread::Nothing,
+            Some((1, Some(low), _, _)) => Reread::From(low),
             // Never filled, or the row itself is gone (an edited file): read everything.
             _ => Reread::All,
         };
-        Ok(TransferMatching { tx, reread, fresh: Vec::new() })
+        let last_outcome = match state {
+            Some((_, _, outcome, 0)) if reread == Reread::Nothing => outcome,
+            _ => None,
+        };
+        Ok(TransferMatching { tx, reread, fresh: Vec::new(), last_outcome })
     }
 }
 
@@ -91,6 +101,20 @@ impl TransferMatching<'_> {
         Ok(out)
     }
 
+    /// What the last matching left over ([`TransferMatching::store`]'s `outcome`), when neither
+    /// the candidates nor the user's links and unlinks changed since: that matching is then
+    /// this one, and its links are the stored ones ([`TransferMatching::links`]).
+    pub fn last_outcome(&self) -> Option<&str> {
+        self.last_outcome.as_deref()
+    }
+
+    /// Every stored transfer (the user's and the automatic ones), sorted.
+    pub fn links(&self) -> Result<Vec<TransferLink>, LedgerError> {
+        let mut links = read_transfer_links(&self.tx)?;
+        links.sort();
+        Ok(links)
+    }
+
     /// The user's links (`transfers link`).
     pub fn manual_links(&self) -> Result<Vec<TransferLink>, LedgerError> {
         Ok(read_transfer_links(&self.tx)?.into_iter().filter(|l| l.method == LinkMethod::Manual).collect())
@@ -103,9 +127,11 @@ impl TransferMatching<'_> {
         Ok(ids)
     }
 
-    /// Stores the automatic links of `links` (manual ones stay), replaces the part of the kept
-    /// copy read again, clears the mark, and commits: all or nothing.
-    pub fn store(self, links: &[TransferLink]) -> Result<(), LedgerError> {
+    /// Stores the automatic links of `links` (manual ones stay) and what the matching left
+    /// over (`outcome`, text the caller reads back through [`TransferMatching::last_outcome`]),
+    /// replaces the part of the kept copy read again, clears the marks, and commits: all or
+    /// nothing.
+    pub fn store(self, links: &[TransferLink], outcome: &str) -> Result<(), LedgerError> {
         let tx = self.tx;
         replace_automatic_transfers(&tx, links)?;
         let from = match self.reread {
@@ -115,24 +141,35 @@ impl TransferMatching<'_> {
         };
         if let Some(from) = from {
             tx.execute("DELETE FROM transfer_movements WHERE time_ms >= ?1", [from])?;
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO transfer_movements (event_id, account_id, outgoing, time_ms, asset, amount, fee, tx_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for m in &self.fresh {
-                insert.execute(params![
-                    m.event_id,
-                    m.account_id,
-                    m.outgoing,
-                    m.time_ms,
-                    m.asset,
-                    m.amount.to_string(),
-                    m.fee.to_string(),
-                    m.tx_hash
-                ])?;
+            // Multi-row INSERTs, as the writer does: a first matching copies every candidate.
+            const HEAD: &str =
+                "INSERT INTO transfer_movements (event_id, account_id, outgoing, time_ms, asset, amount, fee, tx_hash)";
+            let mut full = tx.prepare_cached(&multi_row_insert(HEAD, 8, CHUNK))?;
+            for chunk in self.fresh.chunks(CHUNK) {
+                let texts: Vec<(String, String)> =
+                    chunk.iter().map(|m| (m.amount.to_string(), m.fee.to_string())).collect();
+                let mut params: Vec<&dyn ToSql> = Vec::with_capacity(8 * chunk.len());
+                for (m, (amount, fee)) in chunk.iter().zip(&texts) {
+                    params.extend_from_slice(&[
+                        &m.event_id as &dyn ToSql,
+                        &m.account_id,
+                        &m.outgoing,
+                        &m.time_ms,
+                        &m.asset,
+                        amount,
+                        fee,
+                        &m.tx_hash,
+                    ]);
+                }
+                write_chunk(&tx, &mut full, HEAD, 8, &params)?;
             }
-            tx.execute("INSERT OR REPLACE INTO transfer_cache (id, filled, low_ms) VALUES (1, 1, NULL)", [])?;
+            tx.execute("UPDATE transfer_cache SET filled = 1, low_ms = NULL WHERE id = 1", [])?;
         }
+        tx.execute(
+            "INSERT INTO transfer_cache (id, filled, low_ms, outcome, links_changed) VALUES (1, ?1, NULL, ?2, 0)
+             ON CONFLICT (id) DO UPDATE SET outcome = excluded.outcome, links_changed = 0",
+            rusqlite::params![i64::from(from.is_some()), outcome],
+        )?;
         tx.commit()?;
         Ok(())
     }
