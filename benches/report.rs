@@ -11,6 +11,10 @@
 //! - `report --year 2025` when the snapshot at the end of 2024 exists (target ≤ 0.5 s);
 //! - one event added in 2025, then `report --year 2025` again (target ≤ 0.5 s).
 //!
+//! Each prints the CPU seconds (user and system) of its phases: transfers, the pass with its
+//! snapshots, the rows stored. `COINTALLY_BENCH_REPORT_SKIP_ALL=1` runs only the second and
+//! third, from the snapshots an earlier run left in the kept ledger (to time or profile them).
+//!
 //! A child process generates a ledger of 1,000,000 events over six years (2020–2025) in four
 //! wallets, every leg valued: buys with a fee, sells, crypto-to-crypto swaps with a fee in
 //! crypto, staking rewards, and own transfers between the wallets (a withdrawal and its
