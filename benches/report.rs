@@ -11,6 +11,10 @@
 //! - `report --year 2025` when the snapshot at the end of 2024 exists (target ≤ 0.5 s);
 //! - one event added in 2025, then `report --year 2025` again (target ≤ 0.5 s).
 //!
+//! Each prints the CPU seconds (user and system) of its phases: transfers, the pass with its
+//! snapshots, the rows stored. `COINTALLY_BENCH_REPORT_SKIP_ALL=1` runs only the second and
+//! third, from the snapshots an earlier run left in the kept ledger (to time or profile them).
+//!
 //! A child process generates a ledger of 1,000,000 events over six years (2020–2025) in four
 //! wallets, every leg valued: buys with a fee, sells, crypto-to-crypto swaps with a fee in
 //! crypto, staking rewards, and own transfers between the wallets (a withdrawal and its
@@ -87,6 +91,9 @@ const GENERATE_ENV: &str = "COINTALLY_BENCH_REPORT_GENERATE";
 const LEDGER_ENV: &str = "COINTALLY_BENCH_REPORT_LEDGER";
 const JURISDICTION_ENV: &str = "COINTALLY_BENCH_REPORT_JURISDICTION";
 const EXPORT_ENV: &str = "COINTALLY_BENCH_REPORT_EXPORT";
+/// Set: only the two snapshot figures (the snapshots of an earlier run are used), to time or
+/// profile them alone.
+const SKIP_ALL_ENV: &str = "COINTALLY_BENCH_REPORT_SKIP_ALL";
 
 fn main() {
     if let Ok(path) = std::env::var(GENERATE_ENV) {
@@ -118,6 +125,9 @@ fn main() {
         return export_run(&mut ledger, &formats);
     }
     all_years_and_snapshots(&mut ledger);
+    if std::env::var_os(SKIP_ALL_ENV).is_some() {
+        return;
+    }
     let started = Instant::now();
     let matching = transfers::refresh(&mut ledger).expect("transfers");
     let matched = started.elapsed();
@@ -157,10 +167,20 @@ fn main() {
 /// and where the pass started.
 fn report_years(ledger: &mut Ledger, years: std::ops::RangeInclusive<i32>, start: Start) -> (f64, PassInfo, usize) {
     let started = Instant::now();
+    let cpu = cpu_seconds();
     let matching = transfers::refresh(ledger).expect("transfers");
+    let cpu_matched = cpu_seconds();
     let options = Options::us(Some(*years.start()));
     let (computed, info) = compute_years(ledger, options, &matching, years.clone(), start).expect("compute");
+    let cpu_computed = cpu_seconds();
     tax::store_years(ledger, &options, *years.start(), &computed).expect("store");
+    let cpu_stored = cpu_seconds();
+    println!(
+        "  CPU seconds (user + system): transfers {:.2}, pass and snapshots {:.2}, rows stored {:.2}",
+        cpu_matched - cpu,
+        cpu_computed - cpu_matched,
+        cpu_stored - cpu_computed
+    );
     let labels: BTreeMap<i64, String> =
         ledger.accounts().expect("accounts").into_iter().map(|a| (a.id, a.label)).collect();
     let mut lines = 0;
@@ -174,6 +194,9 @@ fn report_years(ledger: &mut Ledger, years: std::ops::RangeInclusive<i32>, start
 /// The three figures of issue #21: all years in one pass, the latest year from the snapshot
 /// of the year before, and the same after one new event in the latest year.
 fn all_years_and_snapshots(ledger: &mut Ledger) {
+    if std::env::var_os(SKIP_ALL_ENV).is_some() {
+        return snapshot_runs(ledger);
+    }
     let (seconds, info, lines) = report_years(ledger, 2020..=2025, Start::Scratch);
     println!(
         "report --all-years (2020-2025) over {} events: {seconds:.2} s, {lines} disposal rows, {} snapshots stored; peak resident memory {} MB (targets: <= 5 s, < 500 MB)",
@@ -181,6 +204,12 @@ fn all_years_and_snapshots(ledger: &mut Ledger) {
         info.stored,
         peak_rss_mb().map_or("?".into(), |m| m.to_string())
     );
+    snapshot_runs(ledger);
+}
+
+/// The second and third figures: 2025 from the snapshot of 2024, then again after one new
+/// event in 2025.
+fn snapshot_runs(ledger: &mut Ledger) {
     let (seconds, info, _) = report_years(ledger, 2025..=2025, Start::Snapshot);
     println!(
         "report --year 2025 from the snapshot of {}: {seconds:.2} s ({} events read; target <= 0.5 s)",
@@ -517,6 +546,18 @@ fn generate(path: &Path) {
     for chunk in values.chunks(200_000) {
         ledger.store_leg_values("USD", chunk).expect("values");
     }
+}
+
+/// The CPU seconds (user and system) this process has used so far (Linux: `/proc/self/stat`,
+/// in clock ticks of 10 ms); 0 where that cannot be read.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return 0.0 };
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let Some(rest) = stat.rsplit_once(')').map(|(_, rest)| rest) else { return 0.0 };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the name.
+    (ticks(11) + ticks(12)) as f64 / 100.0
 }
 
 fn peak_rss_mb() -> Option<u64> {

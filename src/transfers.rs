@@ -61,15 +61,68 @@ pub struct Matching {
 
 /// Matches the ledger's deposits and withdrawals again (the user's links and unlinks kept),
 /// stores the automatic transfers, and returns the whole picture.
+///
+/// The candidates are read through the copy the last matching kept: only the events from the
+/// earliest time written since (deposits, withdrawals, their legs, reclassifications) are read
+/// again, and the matching itself runs over all of them in memory, so the result is the one
+/// [`refresh_whole`] gives (a property test compares both after random edits).
 pub fn refresh(ledger: &mut Ledger) -> Result<Matching, LedgerError> {
-    let movements = ledger.movements()?;
-    let manual: Vec<TransferLink> =
-        ledger.transfer_links()?.into_iter().filter(|l| l.method == LinkMethod::Manual).collect();
-    let unlinked = ledger.transfer_unlinks()?;
+    refresh_with(ledger, false)
+}
+
+/// [`refresh`] reading every deposit and withdrawal of history from the events (and keeping a
+/// fresh copy of them): `report --from-scratch`, and the reference the tests compare with.
+pub fn refresh_whole(ledger: &mut Ledger) -> Result<Matching, LedgerError> {
+    refresh_with(ledger, true)
+}
+
+fn refresh_with(ledger: &mut Ledger, whole: bool) -> Result<Matching, LedgerError> {
+    let mut tx = ledger.transfer_matching(whole)?;
+    let movements = tx.movements()?;
+    // Nothing the matching reads changed since the last one: it is the last one.
+    if let Some(mut matching) = tx.last_outcome().and_then(outcome_from_json) {
+        matching.links = tx.links()?;
+        matching.movements = movements.into_iter().map(|m| (m.event_id, m)).collect();
+        return Ok(matching);
+    }
+    let manual = tx.manual_links()?;
+    let unlinked = tx.unlinks()?;
     let mut matching = match_movements(&movements, &manual, &unlinked);
-    ledger.replace_automatic_transfers(&matching.links)?;
+    tx.store(&matching.links, &outcome_json(&matching))?;
     matching.movements = movements.into_iter().map(|m| (m.event_id, m)).collect();
     Ok(matching)
+}
+
+/// What a matching leaves over besides its links, as the ledger keeps it for the next one.
+fn outcome_json(matching: &Matching) -> String {
+    serde_json::json!({
+        "ambiguous": matching.ambiguous.iter().map(|a| (a.event_id, &a.candidates)).collect::<Vec<_>>(),
+        "unmatched_withdrawals": matching.unmatched_withdrawals,
+        "unmatched_deposits": matching.unmatched_deposits,
+    })
+    .to_string()
+}
+
+/// Reads back [`outcome_json`]; `None` when it is not that (then the matching is done again).
+fn outcome_from_json(text: &str) -> Option<Matching> {
+    #[derive(serde::Deserialize)]
+    struct Outcome {
+        ambiguous: Vec<(i64, Vec<i64>)>,
+        unmatched_withdrawals: Vec<i64>,
+        unmatched_deposits: Vec<i64>,
+    }
+    let outcome: Outcome = serde_json::from_str(text).ok()?;
+    Some(Matching {
+        links: Vec::new(),
+        ambiguous: outcome
+            .ambiguous
+            .into_iter()
+            .map(|(event_id, candidates)| Ambiguous { event_id, candidates })
+            .collect(),
+        unmatched_withdrawals: outcome.unmatched_withdrawals,
+        unmatched_deposits: outcome.unmatched_deposits,
+        movements: BTreeMap::new(),
+    })
 }
 
 /// A transaction hash as compared: trimmed, lower case, without `0x`.
@@ -303,3 +356,6 @@ mod tests {
         assert_eq!(m.unmatched_deposits, [3]);
     }
 }
+
+#[cfg(test)]
+mod proptests;

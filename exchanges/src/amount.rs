@@ -96,6 +96,46 @@ pub fn format_amount(value: Decimal) -> String {
     value.normalize().to_string()
 }
 
+/// Writes the text [`format_amount`] gives for `value` at the end of `out`, without
+/// allocating (the rows of a computed year are a million of these).
+pub fn write_amount(out: &mut String, value: Decimal) {
+    let value = value.normalize();
+    let mantissa = value.mantissa();
+    let Ok(mut units) = u64::try_from(mantissa.unsigned_abs()) else {
+        // Past 64 bits (rare): the general formatter.
+        out.push_str(&value.to_string());
+        return;
+    };
+    if units == 0 {
+        out.push_str(&value.to_string());
+        return;
+    }
+    // Digits, least significant first.
+    let mut digits = [0u8; 20];
+    let mut n = 0;
+    while units > 0 {
+        digits[n] = b'0' + (units % 10) as u8;
+        units /= 10;
+        n += 1;
+    }
+    let scale = value.scale() as usize;
+    if mantissa < 0 {
+        out.push('-');
+    }
+    if scale >= n {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', scale - n));
+        out.extend(digits[..n].iter().rev().map(|d| char::from(*d)));
+        return;
+    }
+    for (i, d) in digits[..n].iter().rev().enumerate() {
+        if i == n - scale {
+            out.push('.');
+        }
+        out.push(char::from(*d));
+    }
+}
+
 /// The text of a JSON number or string as an exchange sent it (`None` for `null`), so an
 /// amount is read from its digits and never through a float.
 pub fn json_text(value: &serde_json::value::RawValue) -> Result<Option<String>, String> {
@@ -116,6 +156,39 @@ pub fn json_text(value: &serde_json::value::RawValue) -> Result<Option<String>, 
 mod tests {
     use super::*;
     use std::str::FromStr;
+
+    #[test]
+    fn write_amount_writes_what_format_amount_gives() {
+        let mut rng_state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            rng_state ^= rng_state << 13;
+            rng_state ^= rng_state >> 7;
+            rng_state ^= rng_state << 17;
+            rng_state
+        };
+        let mut cases: Vec<Decimal> =
+            ["0", "-0", "0.000", "1", "-1", "10", "100.500", "-0.0001", "0.1", "12345.678900"]
+                .iter()
+                .map(|t| dec(t))
+                .chain([Decimal::MAX, Decimal::MIN, Decimal::new(i64::MAX, 0), Decimal::new(i64::MIN, 28)])
+                .collect();
+        for _ in 0..20_000 {
+            let (a, b) = (next(), next());
+            let wide = Decimal::from_i128_with_scale(i128::from(a) << (b % 32), 0);
+            let scale = (b >> 8) as u32 % 29;
+            let mut d = Decimal::from_parts(a as u32, (a >> 32) as u32, (b % 3) as u32, b & 1 == 1, 0);
+            d.set_scale(scale).unwrap();
+            cases.push(d);
+            cases.push(Decimal::new((a % 1_000_000_000) as i64 - 500_000_000, scale));
+            cases.push(wide);
+        }
+        let mut out = String::new();
+        for d in cases {
+            out.clear();
+            write_amount(&mut out, d);
+            assert_eq!(out, format_amount(d), "{d:?}");
+        }
+    }
 
     fn dec(s: &str) -> Decimal {
         Decimal::from_str(s).unwrap()

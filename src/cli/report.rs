@@ -185,7 +185,12 @@ pub fn compute_years(
     (first, last): (i32, i32),
     start: Start,
 ) -> anyhow::Result<(Vec<Computed>, usize)> {
-    let (matching, missing) = prepare(context, ledger, choices)?;
+    let (mut matching, missing) = prepare(context, ledger, choices)?;
+    if start == Start::Scratch {
+        // From the first event: the transfers too are matched again over every deposit and
+        // withdrawal read from the events, not through the copy the last matching kept.
+        matching = transfers::refresh_whole(ledger)?;
+    }
     let options = choices.options(Some(first));
     let (computed, info) = years::compute_years(ledger, options, &matching, first..=last, start)?;
     let closed = years::closed_years(ledger, &options)?;

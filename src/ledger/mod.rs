@@ -13,6 +13,7 @@ mod details;
 mod elections;
 pub mod events;
 mod form1099da;
+mod movements;
 mod pending;
 pub mod prices;
 mod rebate_links;
@@ -36,6 +37,7 @@ pub use details::Attached;
 pub use elections::Election;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
 pub use form1099da::StatementRow;
+pub use movements::TransferMatching;
 pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg};
 pub use rebate_links::RebateLink;
 pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
@@ -66,6 +68,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0022_rebate_links.sql"),
     include_str!("../../schema/0018_movement_index.sql"),
     include_str!("../../schema/0023_writer_notes_inserts.sql"),
+    include_str!("../../schema/0024_transfer_cache.sql"),
 ];
 
 /// The ledger version this build writes.

@@ -5,14 +5,12 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use cointally_exchanges::amount::format_amount;
-use cointally_exchanges::asset::is_fiat;
+use cointally_exchanges::amount::{format_amount, write_amount};
 use cointally_exchanges::{EventKind, LegRole};
 use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 
 use rusqlite::ToSql;
-use rusqlite::types::Value;
 
 use super::events::parse_stored_amount;
 use super::writer::{CHUNK, multi_row_insert, write_chunk};
@@ -254,12 +252,8 @@ pub struct RunRows<'a> {
     pub holdings: &'a [Holding],
 }
 
-/// A movement being read: the movement so far, whether it is still a single-asset crypto
-/// move, and its fee legs.
-type Pending = (Movement, bool, Vec<(String, Decimal)>);
-
 /// A TEXT column borrowed from the row.
-fn text<'a>(row: &'a rusqlite::Row<'_>, index: usize) -> Result<&'a str, LedgerError> {
+pub(super) fn text<'a>(row: &'a rusqlite::Row<'_>, index: usize) -> Result<&'a str, LedgerError> {
     row.get_ref(index)?.as_str().map_err(|e| LedgerError::Corrupt(format!("column {index}: {e}")))
 }
 
@@ -271,7 +265,7 @@ fn event_kind(id: i64, kind: &str) -> Result<EventKind, LedgerError> {
     kind.parse().map_err(|_| LedgerError::Corrupt(format!("event {id} has kind {kind:?}")))
 }
 
-fn leg_role(role: &str) -> Result<LegRole, LedgerError> {
+pub(super) fn leg_role(role: &str) -> Result<LegRole, LedgerError> {
     LegRole::from_name(role).ok_or_else(|| LedgerError::Corrupt(format!("leg role {role:?}")))
 }
 
@@ -381,93 +375,9 @@ impl Ledger {
         Ok(())
     }
 
-    /// Every deposit and withdrawal that moves exactly one crypto asset (fees aside), in id
-    /// order: the candidates of own transfers.
-    pub fn movements(&self) -> Result<Vec<Movement>, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            // Only the candidates are read: events stored as deposits or withdrawals (the
-            // partial index `events_movements`) and those reclassified (a few rows); the kind
-            // in force decides.
-            "SELECT e.id, e.account_id, COALESCE(o.kind, e.kind) AS k, e.time_ms, e.tx_hash, l.role, l.asset, l.amount
-             FROM (SELECT id FROM events INDEXED BY events_movements WHERE kind IN ('deposit', 'withdrawal')
-                   UNION
-                   SELECT r.id FROM kind_overrides ro
-                   JOIN events r ON r.account_id = ro.account_id AND r.external_id = ro.external_id) c
-             JOIN events e ON e.id = c.id
-             LEFT JOIN kind_overrides o ON o.account_id = e.account_id AND o.external_id = e.external_id
-             JOIN legs l ON l.event_id = e.id
-             WHERE k IN ('deposit', 'withdrawal')
-             ORDER BY e.id, l.seq",
-        )?;
-        let mut rows = stmt.query([])?;
-        let mut out = Vec::new();
-        let mut current: Option<Pending> = None;
-        let finish = |m: Option<Pending>, out: &mut Vec<Movement>| {
-            let Some((mut movement, ok, fees)) = m else { return };
-            if ok && !movement.asset.is_empty() {
-                // Checked: amounts are read back without `parse_amount`'s bound (a ledger of an
-                // older version, or edited). A sum past `Decimal`'s range only widens matching.
-                movement.fee = fees
-                    .iter()
-                    .filter(|(a, _)| *a == movement.asset)
-                    .try_fold(Decimal::ZERO, |sum, (_, f)| sum.checked_add(f.abs()))
-                    .unwrap_or(Decimal::MAX);
-                out.push(movement);
-            }
-        };
-        while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0)?;
-            if current.as_ref().is_none_or(|(m, _, _)| m.event_id != id) {
-                finish(current.take(), &mut out);
-                let kind: String = row.get(2)?;
-                current = Some((
-                    Movement {
-                        event_id: id,
-                        account_id: row.get(1)?,
-                        outgoing: kind == "withdrawal",
-                        time_ms: row.get(3)?,
-                        asset: String::new(),
-                        amount: Decimal::ZERO,
-                        fee: Decimal::ZERO,
-                        tx_hash: row.get(4)?,
-                    },
-                    true,
-                    Vec::new(),
-                ));
-            }
-            let role = leg_role(text(row, 5)?)?;
-            let asset: String = row.get(6)?;
-            let amount = parse_stored_amount(text(row, 7)?)?;
-            let Some((movement, ok, fees)) = current.as_mut() else { continue };
-            let main = if movement.outgoing { LegRole::Sent } else { LegRole::Received };
-            if role == LegRole::Fee {
-                fees.push((asset, amount));
-            } else if role != main || !movement.asset.is_empty() || is_fiat(&asset) {
-                *ok = false;
-            } else {
-                movement.asset = asset;
-                movement.amount = amount.abs();
-            }
-        }
-        finish(current, &mut out);
-        Ok(out)
-    }
-
     /// The stored transfers, by withdrawal id.
     pub fn transfer_links(&self) -> Result<Vec<TransferLink>, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT withdrawal_event_id, deposit_event_id, method FROM transfers ORDER BY withdrawal_event_id",
-        )?;
-        let mut rows = stmt.query([])?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(TransferLink {
-                withdrawal: row.get(0)?,
-                deposit: row.get(1)?,
-                method: LinkMethod::from_name(text(row, 2)?)?,
-            });
-        }
-        Ok(out)
+        read_transfer_links(&self.conn)
     }
 
     /// The events the user unlinked, which automatic matching leaves alone.
@@ -480,35 +390,8 @@ impl Ledger {
     /// Makes the automatically matched transfers those of `links` (manual ones stay), in one
     /// transaction; only the differences are written.
     pub fn replace_automatic_transfers(&mut self, links: &[TransferLink]) -> Result<(), LedgerError> {
-        let wanted: BTreeSet<(i64, i64, LinkMethod)> = links
-            .iter()
-            .filter(|l| l.method != LinkMethod::Manual)
-            .map(|l| (l.withdrawal, l.deposit, l.method))
-            .collect();
-        let stored: BTreeSet<(i64, i64, LinkMethod)> = self
-            .transfer_links()?
-            .into_iter()
-            .filter(|l| l.method != LinkMethod::Manual)
-            .map(|l| (l.withdrawal, l.deposit, l.method))
-            .collect();
-        if wanted == stored {
-            return Ok(());
-        }
-        let now = Utc::now().to_rfc3339();
         let tx = self.transaction()?;
-        {
-            let mut delete =
-                tx.prepare("DELETE FROM transfers WHERE withdrawal_event_id = ?1 AND method <> 'manual'")?;
-            for (w, _, _) in stored.difference(&wanted) {
-                delete.execute([w])?;
-            }
-            let mut insert = tx.prepare(
-                "INSERT INTO transfers (withdrawal_event_id, deposit_event_id, method, created_at) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for (w, d, method) in wanted.difference(&stored) {
-                insert.execute(params![w, d, method.as_str(), now])?;
-            }
-        }
+        replace_automatic_transfers(&tx, links)?;
         tx.commit()?;
         Ok(())
     }
@@ -629,6 +512,53 @@ impl Ledger {
     }
 }
 
+/// The stored transfers, by withdrawal id.
+pub(super) fn read_transfer_links(conn: &rusqlite::Connection) -> Result<Vec<TransferLink>, LedgerError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT withdrawal_event_id, deposit_event_id, method FROM transfers ORDER BY withdrawal_event_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(TransferLink {
+            withdrawal: row.get(0)?,
+            deposit: row.get(1)?,
+            method: LinkMethod::from_name(text(row, 2)?)?,
+        });
+    }
+    Ok(out)
+}
+
+/// Makes the automatic transfers those of `links` (manual ones stay), inside the caller's
+/// transaction; only the differences are written.
+pub(super) fn replace_automatic_transfers(
+    conn: &rusqlite::Connection,
+    links: &[TransferLink],
+) -> Result<(), LedgerError> {
+    let wanted: BTreeSet<(i64, i64, LinkMethod)> =
+        links.iter().filter(|l| l.method != LinkMethod::Manual).map(|l| (l.withdrawal, l.deposit, l.method)).collect();
+    let stored: BTreeSet<(i64, i64, LinkMethod)> = read_transfer_links(conn)?
+        .into_iter()
+        .filter(|l| l.method != LinkMethod::Manual)
+        .map(|l| (l.withdrawal, l.deposit, l.method))
+        .collect();
+    if wanted == stored {
+        return Ok(());
+    }
+    let now = Utc::now().to_rfc3339();
+    let mut delete = conn.prepare("DELETE FROM transfers WHERE withdrawal_event_id = ?1 AND method <> 'manual'")?;
+    for (w, _, _) in stored.difference(&wanted) {
+        delete.execute([w])?;
+    }
+    let mut insert = conn.prepare(
+        "INSERT INTO transfers (withdrawal_event_id, deposit_event_id, method, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for (w, d, method) in wanted.difference(&stored) {
+        insert.execute(params![w, d, method.as_str(), now])?;
+    }
+    Ok(())
+}
+
 /// Inserts one run's rows (in a transaction that removed the runs before).
 fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, LedgerError> {
     let now = Utc::now().to_rfc3339();
@@ -642,51 +572,78 @@ fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, 
         const HEAD: &str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
                 acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)";
         let mut full = tx.prepare(&multi_row_insert(HEAD, 16, CHUNK))?;
+        // The amounts of a chunk as text, in buffers reused from chunk to chunk; every other
+        // value is bound from the row itself (no copy, no allocation per row).
+        let mut texts: Vec<String> = vec![String::new(); 4 * CHUNK];
+        let mut seqs: Vec<i64> = Vec::with_capacity(CHUNK);
+        let mut names: Vec<(&'static str, &'static str)> = Vec::with_capacity(CHUNK);
         for (c, chunk) in run.disposals.chunks(CHUNK).enumerate() {
-            let rows: Vec<[Value; 16]> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, d)| {
-                    [
-                        run_id.into(),
-                        ((c * CHUNK + i) as i64).into(),
-                        d.event_id.into(),
-                        d.account_id.into(),
-                        d.kind.as_str().to_owned().into(),
-                        d.asset.clone().into(),
-                        format_amount(d.amount).into(),
-                        d.acquired_ms.into(),
-                        d.disposed_ms.into(),
-                        format_amount(d.proceeds).into(),
-                        format_amount(d.cost_basis).into(),
-                        format_amount(d.gain()).into(),
-                        d.term.as_str().to_owned().into(),
-                        d.lot_event_id.into(),
-                        i64::from(d.basis_missing).into(),
-                        i64::from(d.price_missing).into(),
-                    ]
-                })
-                .collect();
-            let params: Vec<&dyn ToSql> = rows.iter().flatten().map(|v| v as &dyn ToSql).collect();
+            seqs.clear();
+            names.clear();
+            for (i, d) in chunk.iter().enumerate() {
+                seqs.push((c * CHUNK + i) as i64);
+                names.push((d.kind.as_str(), d.term.as_str()));
+                for (text, amount) in
+                    texts[4 * i..4 * i + 4].iter_mut().zip([d.amount, d.proceeds, d.cost_basis, d.gain()])
+                {
+                    text.clear();
+                    write_amount(text, amount);
+                }
+            }
+            let mut params: Vec<&dyn ToSql> = Vec::with_capacity(16 * chunk.len());
+            for (i, d) in chunk.iter().enumerate() {
+                let t = &texts[4 * i..4 * i + 4];
+                params.extend_from_slice(&[
+                    &run_id as &dyn ToSql,
+                    &seqs[i],
+                    &d.event_id,
+                    &d.account_id,
+                    &names[i].0,
+                    &d.asset,
+                    &t[0],
+                    &d.acquired_ms,
+                    &d.disposed_ms,
+                    &t[1],
+                    &t[2],
+                    &t[3],
+                    &names[i].1,
+                    &d.lot_event_id,
+                    &d.basis_missing,
+                    &d.price_missing,
+                ]);
+            }
             write_chunk(tx, &mut full, HEAD, 16, &params)?;
         }
-        let mut insert = tx.prepare(
-                "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount, received_ms, value, price_missing)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            )?;
-        for (seq, i) in run.income.iter().enumerate() {
-            insert.execute(params![
-                run_id,
-                seq as i64,
-                i.event_id,
-                i.account_id,
-                i.kind.as_str(),
-                i.asset,
-                format_amount(i.amount),
-                i.received_ms,
-                format_amount(i.value),
-                i.price_missing,
-            ])?;
+        const INCOME: &str = "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount,
+                received_ms, value, price_missing)";
+        let mut full = tx.prepare(&multi_row_insert(INCOME, 10, CHUNK))?;
+        for (c, chunk) in run.income.chunks(CHUNK).enumerate() {
+            seqs.clear();
+            names.clear();
+            for (i, row) in chunk.iter().enumerate() {
+                seqs.push((c * CHUNK + i) as i64);
+                names.push((row.kind.as_str(), ""));
+                for (text, amount) in texts[2 * i..2 * i + 2].iter_mut().zip([row.amount, row.value]) {
+                    text.clear();
+                    write_amount(text, amount);
+                }
+            }
+            let mut params: Vec<&dyn ToSql> = Vec::with_capacity(10 * chunk.len());
+            for (i, row) in chunk.iter().enumerate() {
+                params.extend_from_slice(&[
+                    &run_id as &dyn ToSql,
+                    &seqs[i],
+                    &row.event_id,
+                    &row.account_id,
+                    &names[i].0,
+                    &row.asset,
+                    &texts[2 * i],
+                    &row.received_ms,
+                    &texts[2 * i + 1],
+                    &row.price_missing,
+                ]);
+            }
+            write_chunk(tx, &mut full, INCOME, 10, &params)?;
         }
         let mut insert = tx.prepare(
                 "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing)

@@ -42,7 +42,8 @@ pub struct Writer<'c> {
     legs: Vec<(i64, i64, &'static str, String, String)>,
     links: Vec<(i64, i64)>,
     /// The earliest time of an event inserted through this writer: noted for the year-end
-    /// snapshots when it commits (schema/0023_writer_notes_inserts.sql).
+    /// snapshots and the transfer candidates' copy when it commits
+    /// (schema/0023_writer_notes_inserts.sql, 0024_transfer_cache.sql).
     earliest_new_ms: Option<i64>,
 }
 
@@ -310,6 +311,12 @@ impl Writer<'_> {
             // after the earliest new event no longer holds.
             self.conn.execute(
                 "UPDATE input_changes SET low_ms = ?1 WHERE id = 1 AND (low_ms IS NULL OR low_ms > ?1)",
+                [low],
+            )?;
+            // And for the copy of the transfer candidates (0024): from the earliest new event of
+            // any kind, as a reclassification may already name it.
+            self.conn.execute(
+                "UPDATE transfer_cache SET low_ms = ?1 WHERE id = 1 AND (low_ms IS NULL OR low_ms > ?1)",
                 [low],
             )?;
         }
