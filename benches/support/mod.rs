@@ -1,0 +1,54 @@
+//! What the exchange sync benchmarks share: one sync into a fresh ledger, timed, and the
+//! first words of its check (errors, balance differences, records stored). Each bench
+//! includes it with `mod support;` and keeps its simulator, budget and report of its own.
+
+use std::time::Instant;
+
+use cointally::ledger::{Account, Ledger, NewAccount, OpenMode};
+use cointally::sync::{self, AccountSummary, Job, Options, Reporter};
+
+/// One sync's result: what was stored, how many requests, how long.
+pub struct Outcome {
+    /// Events stored in the ledger.
+    pub records: usize,
+    /// Requests made, over all endpoints.
+    pub requests: u64,
+    /// Seconds `sync::run` took.
+    pub seconds: f64,
+    /// The engine's summaries.
+    pub summaries: Vec<AccountSummary>,
+}
+
+/// Syncs one account `label` of `exchange` into a fresh ledger; `job` builds the account's job
+/// (its client and adapter) before the clock starts.
+pub fn sync_once(label: &str, exchange: &str, job: impl FnOnce(Account) -> Job) -> Outcome {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut ledger = Ledger::open(&dir.path().join("bench.sqlite"), OpenMode::CreateNew).expect("ledger");
+    let account = ledger.add_account(&NewAccount::files_only(label, exchange)).expect("account");
+    let jobs = [job(account)];
+    let options = Options { full: false, since_ms: None, workers: 2 };
+    let start = Instant::now();
+    let summaries = sync::run(&mut ledger, &jobs, &options, &Reporter::new(true)).expect("sync");
+    let seconds = start.elapsed().as_secs_f64();
+    let records = ledger.events(&Default::default()).expect("events").len();
+    let requests = summaries.iter().flat_map(|s| s.endpoints.iter()).map(|e| e.requests).sum();
+    Outcome { records, requests, seconds, summaries }
+}
+
+/// What went wrong in a sync that should have stored `expected` records: errors, balance
+/// differences, a short count. Empty when all is well.
+pub fn problems(outcome: &Outcome, expected: usize) -> Vec<String> {
+    let mut notes = Vec::new();
+    for s in &outcome.summaries {
+        if let Some(error) = &s.error {
+            notes.push(format!("ERROR: {error}"));
+        }
+        if !s.balance_differences.is_empty() {
+            notes.push(format!("{} balances DIFFER", s.balance_differences.len()));
+        }
+    }
+    if outcome.records != expected {
+        notes.push(format!("stored {} of the simulator's {expected} records", outcome.records));
+    }
+    notes
+}
