@@ -11,6 +11,7 @@ use cointally_exchanges::bitfinex::api::Budget;
 use cointally_exchanges::bitfinex::sim::history::BitfinexProfile;
 use cointally_exchanges::bitfinex::sim::{self, BitfinexSim, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
+use common::exchange::{assert_ledger_holds_none, events_after_kills, totals};
 use common::{Run, Sandbox};
 use rust_decimal::Decimal;
 
@@ -60,10 +61,6 @@ impl Synced {
     fn events(&self) -> Vec<serde_json::Value> {
         self.sb.events("main")
     }
-}
-
-fn totals(summary: &serde_json::Value, field: &str) -> u64 {
-    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
 }
 
 fn ledger_calls(sim: &BitfinexSim) -> u64 {
@@ -197,11 +194,7 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
         sim::start(SimConfig { budget: Some(Budget { limit: 2, window_seconds: 3 }), ..config(6_000) }).unwrap();
     let s = Synced::new(&target, &SimKey::demo());
     s.ok(&ADD_ACCOUNT);
-    let mut partial = Vec::new();
-    for delay_ms in [1_500u64, 4_500] {
-        s.sb.kill_after(&["--quiet", "sync"], delay_ms);
-        partial.push(s.events().len());
-    }
+    let partial = events_after_kills(&s.sb, &[1_500, 4_500]);
     // At least one kill struck in the middle of the walk: some pages stored, not all.
     assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
     s.ok(&["sync", "--quiet"]);
@@ -246,8 +239,7 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
     for text in [&sync.stdout, &sync.stderr] {
         assert!(!text.contains(&wrong.secret));
     }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    assert!(!bytes.windows(wrong.secret.len()).any(|w| w == wrong.secret.as_bytes()));
+    assert_ledger_holds_none(&s.sb, &[&wrong.secret]);
 
     // The right key, verbose, with faults: no secret reaches the output or the ledger.
     let right = SimKey::demo();
@@ -260,10 +252,7 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
         assert!(!text.contains(&right.secret));
         assert!(!text.contains(&right.api_key), "the API key reached the output");
     }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    for secret in [&right.secret, &right.api_key] {
-        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
-    }
+    assert_ledger_holds_none(&s.sb, &[&right.secret, &right.api_key]);
 }
 
 #[test]

@@ -10,6 +10,7 @@ use cointally_exchanges::bitstamp::api::Budget;
 use cointally_exchanges::bitstamp::sim::history::BitstampProfile;
 use cointally_exchanges::bitstamp::sim::{self, BitstampSim, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
+use common::exchange::{assert_ledger_holds_none, events_after_kills, totals};
 use common::{Run, Sandbox};
 use rust_decimal::Decimal;
 
@@ -88,10 +89,6 @@ fn transfers(s: &Synced) -> Vec<Transfer> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
-}
-
-fn totals(summary: &serde_json::Value, field: &str) -> u64 {
-    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
 }
 
 #[test]
@@ -250,11 +247,7 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let target = sim::start(unmetered(30_000)).unwrap();
     let s = Synced::new(&target, &SimKey::demo());
     s.ok(&ADD_ACCOUNT);
-    let mut partial = Vec::new();
-    for delay_ms in [400u64, 900, 1_600] {
-        s.sb.kill_after(&["--quiet", "sync"], delay_ms);
-        partial.push(s.events().len());
-    }
+    let partial = events_after_kills(&s.sb, &[400, 900, 1_600]);
     // At least one kill struck in the middle of the walk: some pages stored, not all.
     assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
     s.ok(&["sync", "--quiet"]);
@@ -303,8 +296,7 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
     for text in [&sync.stdout, &sync.stderr] {
         assert!(!text.contains(&wrong.secret));
     }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    assert!(!bytes.windows(wrong.secret.len()).any(|w| w == wrong.secret.as_bytes()));
+    assert_ledger_holds_none(&s.sb, &[&wrong.secret]);
 
     // The right key, verbose, with faults: no secret reaches the output or the ledger.
     let right = SimKey::demo();
@@ -317,8 +309,7 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
         assert!(!text.contains(&right.secret));
         assert!(!text.contains("X-Auth-Signature"), "a signature header reached the output");
     }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    assert!(!bytes.windows(right.secret.len()).any(|w| w == right.secret.as_bytes()));
+    assert_ledger_holds_none(&s.sb, &[&right.secret]);
 }
 
 #[test]

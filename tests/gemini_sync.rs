@@ -10,6 +10,7 @@ use cointally_exchanges::gemini::api::Pace;
 use cointally_exchanges::gemini::sim::history::GeminiProfile;
 use cointally_exchanges::gemini::sim::{self, GeminiSim, Limits, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
+use common::exchange::{assert_ledger_holds_none, events_after_kills, totals};
 use common::{Run, Sandbox};
 use rust_decimal::Decimal;
 
@@ -54,10 +55,6 @@ impl Synced {
     fn events(&self) -> Vec<serde_json::Value> {
         self.sb.events("main")
     }
-}
-
-fn totals(summary: &serde_json::Value, field: &str) -> u64 {
-    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
 }
 
 /// Requests the simulator answered on the history endpoints.
@@ -206,11 +203,7 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let target = sim::start(SimConfig { limits: Limits::Real, ..config(4_000) }).unwrap();
     let s = Synced::new(&target, &SimKey::demo());
     s.ok(&ADD_ACCOUNT);
-    let mut seen = Vec::new();
-    for delay_ms in [1_200u64, 1_200] {
-        s.sb.kill_after(&["--quiet", "sync"], delay_ms);
-        seen.push(s.events().len());
-    }
+    let seen = events_after_kills(&s.sb, &[1_200, 1_200]);
     // The kills struck mid-run: some history was stored, not all of it.
     assert!(seen[0] > 0 && seen[1] > seen[0] && seen[1] < all, "{seen:?} of {all}");
     s.ok(&["sync", "--quiet"]);
@@ -255,8 +248,7 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
     for text in [&sync.stdout, &sync.stderr] {
         assert!(!text.contains(&wrong.secret));
     }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    assert!(!bytes.windows(wrong.secret.len()).any(|w| w == wrong.secret.as_bytes()));
+    assert_ledger_holds_none(&s.sb, &[&wrong.secret]);
 
     // The right key, verbose, with faults: no secret (nor a signature) reaches the output or
     // the ledger.
@@ -270,6 +262,5 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
         assert!(!text.contains(&right.secret));
         assert!(!text.contains("X-GEMINI-SIGNATURE"), "a signature header reached the output");
     }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    assert!(!bytes.windows(right.secret.len()).any(|w| w == right.secret.as_bytes()));
+    assert_ledger_holds_none(&s.sb, &[&right.secret]);
 }

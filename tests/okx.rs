@@ -11,6 +11,7 @@ use cointally_exchanges::okx::api::Budget;
 use cointally_exchanges::okx::sim::history::OkxProfile;
 use cointally_exchanges::okx::sim::{self, OkxSim, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
+use common::exchange::{assert_ledger_holds_none, events_after_kills, totals};
 use common::{Run, Sandbox};
 use rust_decimal::Decimal;
 
@@ -79,10 +80,6 @@ impl Synced {
     fn events(&self) -> Vec<serde_json::Value> {
         self.sb.events("main")
     }
-}
-
-fn totals(summary: &serde_json::Value, field: &str) -> u64 {
-    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
 }
 
 fn calls(sim: &OkxSim, path: &str) -> u64 {
@@ -192,11 +189,7 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let target = sim::start(SimConfig { budget: Some(paced), metered: true, ..config(1_000) }).unwrap();
     let s = Synced::new(&target, &SimKey::demo(), Some(paced));
     s.ok(&ADD_ACCOUNT);
-    let mut partial = Vec::new();
-    for delay_ms in [2_500u64, 4_500] {
-        s.sb.kill_after(&["--quiet", "sync"], delay_ms);
-        partial.push(s.events().len());
-    }
+    let partial = events_after_kills(&s.sb, &[2_500, 4_500]);
     // At least one kill struck in the middle of the walk: some pages stored, not all.
     assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
     s.ok(&["sync", "--quiet"]);
@@ -281,8 +274,7 @@ fn a_wrong_secret_or_passphrase_is_a_clear_error_writes_nothing_and_no_secret_is
     for text in [&sync.stdout, &sync.stderr] {
         assert!(!text.contains(&wrong.secret));
     }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    assert!(!bytes.windows(wrong.secret.len()).any(|w| w == wrong.secret.as_bytes()));
+    assert_ledger_holds_none(&s.sb, &[&wrong.secret]);
 
     // The right key, verbose, with faults: no secret reaches the output or the ledger.
     let right = SimKey::demo();
@@ -296,10 +288,7 @@ fn a_wrong_secret_or_passphrase_is_a_clear_error_writes_nothing_and_no_secret_is
         assert!(!text.contains(&right.passphrase), "the passphrase reached the output");
         assert!(!text.contains(&right.api_key), "the API key reached the output");
     }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    for secret in [&right.secret, &right.api_key, &right.passphrase] {
-        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
-    }
+    assert_ledger_holds_none(&s.sb, &[&right.secret, &right.api_key, &right.passphrase]);
 }
 
 /// The simulator's trading account bills written as OKX's bill archive CSV (no `type` column,
