@@ -27,8 +27,8 @@ use super::auth;
 use crate::Secret;
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Market, Profile, generate};
-use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
+use crate::sim::{amounts, now_ms};
 
 /// The one key the simulator accepts.
 #[derive(Clone, PartialEq, Eq)]
@@ -164,12 +164,7 @@ impl BitfinexSim {
     /// Balances by canonical symbol, every wallet added up, as `wallets` reports them (zeros left out).
     pub fn balances(&self) -> BTreeMap<String, Decimal> {
         let generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
-        generator
-            .balances()
-            .into_iter()
-            .filter(|(_, amount)| !amount.is_zero())
-            .map(|(code, amount)| (code, amount.normalize()))
-            .collect()
+        amounts::reported_balances(generator.balances())
     }
 
     /// Every entry served, oldest first.

@@ -32,8 +32,8 @@ use crate::http::decode_pairs;
 use crate::sim::counters::FixedWindow;
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Market, Profile, generate};
-use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
+use crate::sim::{amounts, now_ms};
 
 /// The one key the simulator accepts.
 #[derive(Clone, PartialEq, Eq)]
@@ -179,12 +179,7 @@ impl OkxSim {
     /// (zeros left out).
     pub fn balances(&self) -> BTreeMap<String, Decimal> {
         let generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
-        generator
-            .balances()
-            .into_iter()
-            .filter(|(_, amount)| !amount.is_zero())
-            .map(|(ccy, amount)| (ccy, amount.normalize()))
-            .collect()
+        amounts::reported_balances(generator.balances())
     }
 
     /// Every bill served, oldest first.
