@@ -72,7 +72,7 @@ fn sync_once(sim: &BitfinexSim, budget: Budget) -> Outcome {
 
 fn verdict(sim: &BitfinexSim, outcome: &Outcome) -> String {
     let expected = sim.entries().len();
-    let notes = support::problems(outcome, expected);
+    let notes = support::problems(&outcome.summaries, outcome.records as u64, expected as u64, "records");
     if notes.is_empty() { format!("ok (all {expected} records, balances equal)") } else { notes.join("; ") }
 }
 

@@ -67,7 +67,7 @@ fn sync_once(sim: &BitstampSim, budget: Budget) -> Outcome {
 
 fn verdict(sim: &BitstampSim, outcome: &Outcome) -> String {
     let expected = sim.transactions().len();
-    let mut notes = support::problems(outcome, expected);
+    let mut notes = support::problems(&outcome.summaries, outcome.records as u64, expected as u64, "records");
     // The crypto-transactions walk: every entry stored, each attached to its event.
     let crypto_expected = sim.crypto_transactions().len() as u64;
     let crypto =

@@ -67,7 +67,7 @@ fn sync_once(sim: &OkxSim, budget: Option<Budget>) -> Outcome {
 
 fn verdict(sim: &OkxSim, outcome: &Outcome) -> String {
     let expected = sim.bills().len();
-    let notes = support::problems(outcome, expected);
+    let notes = support::problems(&outcome.summaries, outcome.records as u64, expected as u64, "records");
     if notes.is_empty() { format!("ok (all {expected} records, balances equal)") } else { notes.join("; ") }
 }
 

@@ -2,6 +2,9 @@
 //! first words of its check (errors, balance differences, records stored). Each bench
 //! includes it with `mod support;` and keeps its simulator, budget and report of its own.
 
+// Not every bench uses every piece.
+#![allow(dead_code)]
+
 use std::time::Instant;
 
 use cointally::ledger::{Account, Ledger, NewAccount, OpenMode};
@@ -35,11 +38,12 @@ pub fn sync_once(label: &str, exchange: &str, job: impl FnOnce(Account) -> Job) 
     Outcome { records, requests, seconds, summaries }
 }
 
-/// What went wrong in a sync that should have stored `expected` records: errors, balance
-/// differences, a short count. Empty when all is well.
-pub fn problems(outcome: &Outcome, expected: usize) -> Vec<String> {
+/// What went wrong in a sync that should have stored `expected` of the simulator's `noun`
+/// (`records`, `entries`) and stored `stored`: errors, balance differences, a short count.
+/// Empty when all is well.
+pub fn problems(summaries: &[AccountSummary], stored: u64, expected: u64, noun: &str) -> Vec<String> {
     let mut notes = Vec::new();
-    for s in &outcome.summaries {
+    for s in summaries {
         if let Some(error) = &s.error {
             notes.push(format!("ERROR: {error}"));
         }
@@ -47,8 +51,8 @@ pub fn problems(outcome: &Outcome, expected: usize) -> Vec<String> {
             notes.push(format!("{} balances DIFFER", s.balance_differences.len()));
         }
     }
-    if outcome.records != expected {
-        notes.push(format!("stored {} of the simulator's {expected} records", outcome.records));
+    if stored != expected {
+        notes.push(format!("stored {stored} of the simulator's {expected} {noun}"));
     }
     notes
 }
