@@ -10,7 +10,10 @@ use cointally_exchanges::gemini::api::Pace;
 use cointally_exchanges::gemini::sim::history::GeminiProfile;
 use cointally_exchanges::gemini::sim::{self, GeminiSim, Limits, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
-use common::exchange::{assert_ledger_holds_none, events_after_kills, totals};
+use common::exchange::{
+    assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
+    events_after_kills, totals,
+};
 use common::{Run, Sandbox};
 use rust_decimal::Decimal;
 
@@ -231,24 +234,10 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
     let sim = sim::start(config(60)).unwrap();
     let wrong = SimKey { secret: "wrong-secret-0123456789abcdef".into(), ..SimKey::demo() };
     let s = Synced::new(&sim, &wrong);
-    let add = s.run(&ADD_ACCOUNT);
-    assert_eq!(add.code, 3, "{}", add.stderr);
-    assert!(add.stderr.contains("account main"), "{}", add.stderr);
-    assert!(add.stderr.contains("does not belong to this API key"), "{}", add.stderr);
-    assert!(!add.stderr.contains(&wrong.secret));
-    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+    assert_add_refused_for_wrong_secret(&s.sb, &ADD_ACCOUNT, &wrong.secret);
 
     // Added without the variables set, so without a check: the sync fails with nothing written.
-    let mut add = s.sb.command(&ADD_ACCOUNT);
-    add.env_remove("SIM_KEY").env_remove("SIM_SECRET");
-    assert!(add.status().unwrap().success());
-    let sync = s.run(&["-vv", "sync"]);
-    assert_eq!(sync.code, 3, "{}", sync.stderr);
-    assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));
-    for text in [&sync.stdout, &sync.stderr] {
-        assert!(!text.contains(&wrong.secret));
-    }
-    assert_ledger_holds_none(&s.sb, &[&wrong.secret]);
+    assert_unchecked_wrong_secret_fails_at_sync(&s.sb, &ADD_ACCOUNT, &["SIM_KEY", "SIM_SECRET"], &wrong.secret);
 
     // The right key, verbose, with faults: no secret (nor a signature) reaches the output or
     // the ledger.

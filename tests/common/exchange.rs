@@ -26,3 +26,38 @@ pub fn assert_ledger_holds_none(sb: &Sandbox, secrets: &[impl AsRef<str>]) {
         assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "a secret is in the ledger file");
     }
 }
+
+/// `add_account` (account `main`) with a key whose secret is `wrong_secret`: refused as an
+/// exchange's refusal (exit 3) that names the account and says the secret does not belong to
+/// the key, never shows the secret, and adds no account.
+pub fn assert_add_refused_for_wrong_secret(sb: &Sandbox, add_account: &[&str], wrong_secret: &str) {
+    let add = sb.run(add_account);
+    assert_eq!(add.code, 3, "{}", add.stderr);
+    assert!(add.stderr.contains("account main"), "{}", add.stderr);
+    assert!(add.stderr.contains("does not belong to this API key"), "{}", add.stderr);
+    assert!(!add.stderr.contains(wrong_secret));
+    assert_eq!(sb.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+}
+
+/// `add_account` run without the key's variables `key_env` (so without a check) succeeds; the
+/// `-vv sync` after it fails (exit 3) with no event written, and `wrong_secret` stands neither
+/// in its output nor in the ledger file.
+pub fn assert_unchecked_wrong_secret_fails_at_sync(
+    sb: &Sandbox,
+    add_account: &[&str],
+    key_env: &[&str],
+    wrong_secret: &str,
+) {
+    let mut add = sb.command(add_account);
+    for name in key_env {
+        add.env_remove(name);
+    }
+    assert!(add.status().unwrap().success());
+    let sync = sb.run(&["-vv", "sync"]);
+    assert_eq!(sync.code, 3, "{}", sync.stderr);
+    assert_eq!(sb.ok(&["--json", "events"]).json(), serde_json::json!([]));
+    for text in [&sync.stdout, &sync.stderr] {
+        assert!(!text.contains(wrong_secret));
+    }
+    assert_ledger_holds_none(sb, &[wrong_secret]);
+}
