@@ -5,17 +5,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use cointally_exchanges::bitfinex::api::Budget;
 use cointally_exchanges::bitfinex::sim::history::BitfinexProfile;
 use cointally_exchanges::bitfinex::sim::{self, BitfinexSim, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
 use common::exchange::{
-    assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
+    Synced, assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
     events_after_kills, totals,
 };
-use common::{Run, Sandbox};
 use rust_decimal::Decimal;
 
 /// Adds the Bitfinex account `main` whose key is in $SIM_KEY and $SIM_SECRET.
@@ -29,40 +26,16 @@ fn config(entries: usize) -> SimConfig {
     SimConfig { profile: BitfinexProfile { entries, ..BitfinexProfile::demo() }, ..SimConfig::demo(13) }
 }
 
-/// A sandbox whose commands reach the simulator, pacing for its limits.
-struct Synced {
-    sb: Sandbox,
-}
-
+/// Commands that reach the simulator, pacing for its limits.
 impl Synced {
     fn new(sim: &BitfinexSim, key: &SimKey) -> Synced {
-        let sb = Sandbox::new();
-        sb.set_env("SIM_KEY", &key.api_key);
-        sb.set_env("SIM_SECRET", &key.secret);
-        sb.set_env("COINTALLY_BITFINEX_BASE_URL", &sim.base_url());
-        sb.set_env(
-            "COINTALLY_BITFINEX_BUDGET",
-            &sim.budget().unwrap_or(Budget { limit: 1_000_000, window_seconds: 1 }).render(),
-        );
-        let synced = Synced { sb };
-        synced.sb.ok(&["init"]);
-        synced
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.sb.run(args)
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        self.sb.ok(args)
-    }
-
-    fn balances(&self) -> BTreeMap<String, Decimal> {
-        self.sb.balances("main")
-    }
-
-    fn events(&self) -> Vec<serde_json::Value> {
-        self.sb.events("main")
+        let budget = sim.budget().unwrap_or(Budget { limit: 1_000_000, window_seconds: 1 }).render();
+        Synced::with_env(&[
+            ("SIM_KEY", &key.api_key),
+            ("SIM_SECRET", &key.secret),
+            ("COINTALLY_BITFINEX_BASE_URL", &sim.base_url()),
+            ("COINTALLY_BITFINEX_BUDGET", &budget),
+        ])
     }
 }
 

@@ -4,17 +4,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use cointally_exchanges::bitstamp::api::Budget;
 use cointally_exchanges::bitstamp::sim::history::BitstampProfile;
 use cointally_exchanges::bitstamp::sim::{self, BitstampSim, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
 use common::exchange::{
-    assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
+    Synced, assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
     events_after_kills, totals,
 };
-use common::{Run, Sandbox};
 use rust_decimal::Decimal;
 
 /// Adds the Bitstamp account `main` whose key is in $SIM_KEY and $SIM_SECRET. Bitstamp does not
@@ -36,40 +33,16 @@ fn config(records: usize) -> SimConfig {
     SimConfig { profile: BitstampProfile { records, ..BitstampProfile::demo() }, ..SimConfig::demo(11) }
 }
 
-/// A sandbox whose commands reach the simulator, pacing for its budget.
-struct Synced {
-    sb: Sandbox,
-}
-
+/// Commands that reach the simulator, pacing for its limits.
 impl Synced {
     fn new(sim: &BitstampSim, key: &SimKey) -> Synced {
-        let sb = Sandbox::new();
-        sb.set_env("SIM_KEY", &key.api_key);
-        sb.set_env("SIM_SECRET", &key.secret);
-        sb.set_env("COINTALLY_BITSTAMP_BASE_URL", &sim.base_url());
-        sb.set_env(
-            "COINTALLY_BITSTAMP_BUDGET",
-            &sim.budget().unwrap_or(Budget { limit: 1_000_000, window_seconds: 1 }).render(),
-        );
-        let synced = Synced { sb };
-        synced.sb.ok(&["init"]);
-        synced
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.sb.run(args)
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        self.sb.ok(args)
-    }
-
-    fn balances(&self) -> BTreeMap<String, Decimal> {
-        self.sb.balances("main")
-    }
-
-    fn events(&self) -> Vec<serde_json::Value> {
-        self.sb.events("main")
+        let budget = sim.budget().unwrap_or(Budget { limit: 1_000_000, window_seconds: 1 }).render();
+        Synced::with_env(&[
+            ("SIM_KEY", &key.api_key),
+            ("SIM_SECRET", &key.secret),
+            ("COINTALLY_BITSTAMP_BASE_URL", &sim.base_url()),
+            ("COINTALLY_BITSTAMP_BUDGET", &budget),
+        ])
     }
 }
 

@@ -11,11 +11,9 @@ use cointally_exchanges::gemini::sim::history::GeminiProfile;
 use cointally_exchanges::gemini::sim::{self, GeminiSim, Limits, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
 use common::exchange::{
-    assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
+    Synced, assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
     events_after_kills, totals,
 };
-use common::{Run, Sandbox};
-use rust_decimal::Decimal;
 
 /// Adds the Gemini account `main` whose key is in $SIM_KEY and $SIM_SECRET.
 const ADD_ACCOUNT: [&str; 9] =
@@ -25,38 +23,16 @@ fn config(records: usize) -> SimConfig {
     SimConfig { profile: GeminiProfile { records, ..GeminiProfile::demo() }, ..SimConfig::demo(21) }
 }
 
-/// A sandbox whose commands reach the simulator, pacing for its budget.
-struct Synced {
-    sb: Sandbox,
-}
-
+/// Commands that reach the simulator, pacing for its limits.
 impl Synced {
     fn new(sim: &GeminiSim, key: &SimKey) -> Synced {
         let pace = sim.client_pace().unwrap_or(Pace { capacity: 1_000, per_second: 1_000_000.0 }).render();
-        let sb = Sandbox::new();
-        sb.set_env("SIM_KEY", &key.api_key);
-        sb.set_env("SIM_SECRET", &key.secret);
-        sb.set_env("COINTALLY_GEMINI_BASE_URL", &sim.base_url());
-        sb.set_env("COINTALLY_GEMINI_PACE", &pace);
-        let synced = Synced { sb };
-        synced.ok(&["init"]);
-        synced
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.sb.run(args)
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        self.sb.ok(args)
-    }
-
-    fn balances(&self) -> BTreeMap<String, Decimal> {
-        self.sb.balances("main")
-    }
-
-    fn events(&self) -> Vec<serde_json::Value> {
-        self.sb.events("main")
+        Synced::with_env(&[
+            ("SIM_KEY", &key.api_key),
+            ("SIM_SECRET", &key.secret),
+            ("COINTALLY_GEMINI_BASE_URL", &sim.base_url()),
+            ("COINTALLY_GEMINI_PACE", &pace),
+        ])
     }
 }
 

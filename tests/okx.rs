@@ -5,17 +5,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use cointally_exchanges::okx::api::Budget;
 use cointally_exchanges::okx::sim::history::OkxProfile;
 use cointally_exchanges::okx::sim::{self, OkxSim, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
 use common::exchange::{
-    assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
+    Synced, assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
     events_after_kills, totals,
 };
-use common::{Run, Sandbox};
 use rust_decimal::Decimal;
 
 /// Adds the OKX account `main` whose key is in $SIM_KEY, $SIM_SECRET and $SIM_PASSPHRASE.
@@ -43,45 +40,26 @@ fn config(bills: usize) -> SimConfig {
     SimConfig { profile: OkxProfile { bills, ..OkxProfile::demo() }, metered: false, ..SimConfig::demo(21) }
 }
 
-/// A sandbox whose commands reach the simulator, pacing for its limits.
-struct Synced {
-    sb: Sandbox,
-}
-
+/// Commands that reach the simulator, pacing for its limits.
 impl Synced {
     fn new(sim: &OkxSim, key: &SimKey, budget: Option<Budget>) -> Synced {
-        let sb = Sandbox::new();
-        sb.set_env("SIM_KEY", &key.api_key);
-        sb.set_env("SIM_SECRET", &key.secret);
-        sb.set_env("SIM_PASSPHRASE", &key.passphrase);
-        sb.set_env("COINTALLY_OKX_BASE_URL", &sim.base_url());
-        if let Some(budget) = budget {
-            sb.set_env("COINTALLY_OKX_BUDGET", &budget.render());
+        let base_url = sim.base_url();
+        let mut vars = vec![
+            ("SIM_KEY", key.api_key.as_str()),
+            ("SIM_SECRET", &key.secret),
+            ("SIM_PASSPHRASE", &key.passphrase),
+            ("COINTALLY_OKX_BASE_URL", &base_url),
+        ];
+        let budget = budget.map(|budget| budget.render());
+        if let Some(budget) = &budget {
+            vars.push(("COINTALLY_OKX_BUDGET", budget));
         }
-        let synced = Synced { sb };
-        synced.sb.ok(&["init"]);
-        synced
+        Synced::with_env(&vars)
     }
 
     /// Unpaced: the simulator meters nothing.
     fn fast(sim: &OkxSim, key: &SimKey) -> Synced {
         Synced::new(sim, key, Some(Budget { limit: 1_000_000, window_seconds: 1 }))
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.sb.run(args)
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        self.sb.ok(args)
-    }
-
-    fn balances(&self) -> BTreeMap<String, Decimal> {
-        self.sb.balances("main")
-    }
-
-    fn events(&self) -> Vec<serde_json::Value> {
-        self.sb.events("main")
     }
 }
 

@@ -1,7 +1,52 @@
 //! What the end-to-end tests of an exchange's sync share: the sync summary's totals, the kill
 //! loop of a resumed sync, and the scan of the ledger file for secrets.
 
-use super::Sandbox;
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+
+use super::{Run, Sandbox};
+
+/// A sandbox whose commands reach an exchange's simulator, its ledger initialised; account
+/// `main` is the one whose balances and events it reads. Each exchange's tests give it a
+/// constructor that sets the simulator's variables through `with_env`.
+pub struct Synced {
+    /// The sandbox.
+    pub sb: Sandbox,
+}
+
+impl Synced {
+    /// A new sandbox with `vars` set for every command, after `init`.
+    pub fn with_env(vars: &[(&str, &str)]) -> Synced {
+        let sb = Sandbox::new();
+        for (name, value) in vars {
+            sb.set_env(name, value);
+        }
+        let synced = Synced { sb };
+        synced.sb.ok(&["init"]);
+        synced
+    }
+
+    /// Runs `args`, whatever the outcome.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.sb.run(args)
+    }
+
+    /// Runs `args`, which must succeed.
+    pub fn ok(&self, args: &[&str]) -> Run {
+        self.sb.ok(args)
+    }
+
+    /// Account `main`'s balances.
+    pub fn balances(&self) -> BTreeMap<String, Decimal> {
+        self.sb.balances("main")
+    }
+
+    /// Account `main`'s events.
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.sb.events("main")
+    }
+}
 
 /// The sum of `field` over the endpoints of the first account in a `--json sync` summary.
 pub fn totals(summary: &serde_json::Value, field: &str) -> u64 {
