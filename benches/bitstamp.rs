@@ -103,24 +103,11 @@ fn start(budget: Option<Budget>) -> BitstampSim {
 fn throughput() {
     println!("== 1. Throughput: simulator unmetered, client budget too large to wait on ==");
     let sim = start(None);
-    println!("{:>4} {:>9} {:>9} {:>8} {:>10}  check", "run", "records", "requests", "seconds", "records/s");
-    let mut rates = Vec::new();
-    for run in 1..=3 {
+    support::three_runs(|| {
         let outcome = sync_once(&sim, UNLIMITED);
-        let rate = outcome.records as f64 / outcome.seconds;
-        println!(
-            "{run:>4} {:>9} {:>9} {:>8.2} {:>10.0}  {}",
-            outcome.records,
-            outcome.requests,
-            outcome.seconds,
-            rate,
-            verdict(&sim, &outcome)
-        );
-        rates.push((rate, outcome.seconds));
-    }
-    rates.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (rate, seconds) = rates[1];
-    println!("median: {seconds:.2} s = {rate:.0} records/s");
+        let check = verdict(&sim, &outcome);
+        (outcome, check)
+    });
 }
 
 fn budget() {

@@ -56,3 +56,22 @@ pub fn problems(summaries: &[AccountSummary], stored: u64, expected: u64, noun: 
     }
     notes
 }
+
+/// Three syncs, `sync` giving each one's outcome and check: a row per run, then the median run's
+/// seconds and records per second.
+pub fn three_runs(mut sync: impl FnMut() -> (Outcome, String)) {
+    println!("{:>4} {:>9} {:>9} {:>8} {:>10}  check", "run", "records", "requests", "seconds", "records/s");
+    let mut rates = Vec::new();
+    for run in 1..=3 {
+        let (outcome, check) = sync();
+        let rate = outcome.records as f64 / outcome.seconds;
+        println!(
+            "{run:>4} {:>9} {:>9} {:>8.2} {:>10.0}  {check}",
+            outcome.records, outcome.requests, outcome.seconds, rate
+        );
+        rates.push((rate, outcome.seconds));
+    }
+    rates.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (rate, seconds) = rates[1];
+    println!("median: {seconds:.2} s = {rate:.0} records/s");
+}
