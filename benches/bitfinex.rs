@@ -16,17 +16,19 @@
 //!    refusals (`ERR_RATE_LIMIT`) are counted. (With 20 calls the sync lasts about two seconds:
 //!    `BITFINEX_BENCH_ENTRIES=250000` gives a longer, steadier measure.)
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Instant;
 
-use cointally::ledger::{Ledger, NewAccount, OpenMode};
-use cointally::sync::{self, AccountSummary, Job, Options, Reporter};
+use cointally::sync::Job;
 use cointally_exchanges::bitfinex::adapter::BitfinexAdapter;
 use cointally_exchanges::bitfinex::api::{BitfinexApi, Budget, DEFAULT_BUDGET};
 use cointally_exchanges::bitfinex::sim::history::BitfinexProfile;
 use cointally_exchanges::bitfinex::sim::{self as bitfinex_sim, BitfinexSim, SimConfig, SimKey};
 use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
 use cointally_exchanges::{Exchange, Secret};
+use support::Outcome;
 
 const SEED: u64 = 1;
 /// A budget too large to wait on.
@@ -50,53 +52,27 @@ fn profile() -> BitfinexProfile {
     BitfinexProfile { entries: entries.unwrap_or(BitfinexProfile::bench().entries), ..BitfinexProfile::bench() }
 }
 
-struct Outcome {
-    records: usize,
-    requests: u64,
-    seconds: f64,
-    summaries: Vec<AccountSummary>,
-}
-
 fn sync_once(sim: &BitfinexSim, budget: Budget) -> Outcome {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut ledger = Ledger::open(&dir.path().join("bench.sqlite"), OpenMode::CreateNew).expect("ledger");
-    let account = ledger.add_account(&NewAccount::files_only("bitfinex-api", "bitfinex")).expect("account");
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let key = SimKey::demo();
-    let api = BitfinexApi::new(
-        Some(&sim.base_url()),
-        Secret::new(key.api_key),
-        Secret::new(key.secret),
-        &account.label,
-        BitfinexApi::new_limiter(Arc::clone(&clock), budget),
-        ClientConfig::from_env(),
-        clock,
-    )
-    .expect("api");
-    let jobs = [Job { account, exchange: Exchange::Bitfinex, adapter: Arc::new(BitfinexAdapter::new(api)) }];
-    let options = Options { full: false, since_ms: None, workers: 2 };
-    let start = Instant::now();
-    let summaries = sync::run(&mut ledger, &jobs, &options, &Reporter::new(true)).expect("sync");
-    let seconds = start.elapsed().as_secs_f64();
-    let records = ledger.events(&Default::default()).expect("events").len();
-    let requests = summaries.iter().flat_map(|s| s.endpoints.iter()).map(|e| e.requests).sum();
-    Outcome { records, requests, seconds, summaries }
+    support::sync_once("bitfinex-api", "bitfinex", |account| {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let key = SimKey::demo();
+        let api = BitfinexApi::new(
+            Some(&sim.base_url()),
+            Secret::new(key.api_key),
+            Secret::new(key.secret),
+            &account.label,
+            BitfinexApi::new_limiter(Arc::clone(&clock), budget),
+            ClientConfig::from_env(),
+            clock,
+        )
+        .expect("api");
+        Job { account, exchange: Exchange::Bitfinex, adapter: Arc::new(BitfinexAdapter::new(api)) }
+    })
 }
 
 fn verdict(sim: &BitfinexSim, outcome: &Outcome) -> String {
     let expected = sim.entries().len();
-    let mut notes = Vec::new();
-    for s in &outcome.summaries {
-        if let Some(error) = &s.error {
-            notes.push(format!("ERROR: {error}"));
-        }
-        if !s.balance_differences.is_empty() {
-            notes.push(format!("{} balances DIFFER", s.balance_differences.len()));
-        }
-    }
-    if outcome.records != expected {
-        notes.push(format!("stored {} of the simulator's {expected} records", outcome.records));
-    }
+    let notes = support::problems(&outcome.summaries, outcome.records as u64, expected as u64, "records");
     if notes.is_empty() { format!("ok (all {expected} records, balances equal)") } else { notes.join("; ") }
 }
 
@@ -111,24 +87,11 @@ fn start(budget: Option<Budget>) -> BitfinexSim {
 fn throughput() {
     println!("== 1. Throughput: simulator unmetered, client budget too large to wait on ==");
     let sim = start(None);
-    println!("{:>4} {:>9} {:>9} {:>8} {:>10}  check", "run", "records", "requests", "seconds", "records/s");
-    let mut rates = Vec::new();
-    for run in 1..=3 {
+    support::three_runs(|| {
         let outcome = sync_once(&sim, UNLIMITED);
-        let rate = outcome.records as f64 / outcome.seconds;
-        println!(
-            "{run:>4} {:>9} {:>9} {:>8.2} {:>10.0}  {}",
-            outcome.records,
-            outcome.requests,
-            outcome.seconds,
-            rate,
-            verdict(&sim, &outcome)
-        );
-        rates.push((rate, outcome.seconds));
-    }
-    rates.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (rate, seconds) = rates[1];
-    println!("median: {seconds:.2} s = {rate:.0} records/s");
+        let check = verdict(&sim, &outcome);
+        (outcome, check)
+    });
 }
 
 fn budget() {

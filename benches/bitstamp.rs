@@ -17,17 +17,19 @@
 //!    budget of 5 requests a second: the share is the requests served over what the windows
 //!    between the first and the last request allowed, and refusals (`400.002`) are counted.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Instant;
 
-use cointally::ledger::{Ledger, NewAccount, OpenMode};
-use cointally::sync::{self, AccountSummary, Job, Options, Reporter};
+use cointally::sync::Job;
 use cointally_exchanges::bitstamp::adapter::BitstampAdapter;
 use cointally_exchanges::bitstamp::api::{BitstampApi, Budget};
 use cointally_exchanges::bitstamp::sim::history::BitstampProfile;
 use cointally_exchanges::bitstamp::sim::{self as bitstamp_sim, BitstampSim, SimConfig, SimKey};
 use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
 use cointally_exchanges::{Exchange, Secret};
+use support::Outcome;
 
 const SEED: u64 = 1;
 /// A budget too large to wait on.
@@ -45,53 +47,27 @@ fn main() {
     budget();
 }
 
-struct Outcome {
-    records: usize,
-    requests: u64,
-    seconds: f64,
-    summaries: Vec<AccountSummary>,
-}
-
 fn sync_once(sim: &BitstampSim, budget: Budget) -> Outcome {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut ledger = Ledger::open(&dir.path().join("bench.sqlite"), OpenMode::CreateNew).expect("ledger");
-    let account = ledger.add_account(&NewAccount::files_only("bitstamp-api", "bitstamp")).expect("account");
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let key = SimKey::demo();
-    let api = BitstampApi::new(
-        Some(&sim.base_url()),
-        Secret::new(key.api_key),
-        Secret::new(key.secret),
-        &account.label,
-        BitstampApi::new_limiter(Arc::clone(&clock), budget),
-        ClientConfig::from_env(),
-        clock,
-    )
-    .expect("api");
-    let jobs = [Job { account, exchange: Exchange::Bitstamp, adapter: Arc::new(BitstampAdapter::new(api)) }];
-    let options = Options { full: false, since_ms: None, workers: 2 };
-    let start = Instant::now();
-    let summaries = sync::run(&mut ledger, &jobs, &options, &Reporter::new(true)).expect("sync");
-    let seconds = start.elapsed().as_secs_f64();
-    let records = ledger.events(&Default::default()).expect("events").len();
-    let requests = summaries.iter().flat_map(|s| s.endpoints.iter()).map(|e| e.requests).sum();
-    Outcome { records, requests, seconds, summaries }
+    support::sync_once("bitstamp-api", "bitstamp", |account| {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let key = SimKey::demo();
+        let api = BitstampApi::new(
+            Some(&sim.base_url()),
+            Secret::new(key.api_key),
+            Secret::new(key.secret),
+            &account.label,
+            BitstampApi::new_limiter(Arc::clone(&clock), budget),
+            ClientConfig::from_env(),
+            clock,
+        )
+        .expect("api");
+        Job { account, exchange: Exchange::Bitstamp, adapter: Arc::new(BitstampAdapter::new(api)) }
+    })
 }
 
 fn verdict(sim: &BitstampSim, outcome: &Outcome) -> String {
     let expected = sim.transactions().len();
-    let mut notes = Vec::new();
-    for s in &outcome.summaries {
-        if let Some(error) = &s.error {
-            notes.push(format!("ERROR: {error}"));
-        }
-        if !s.balance_differences.is_empty() {
-            notes.push(format!("{} balances DIFFER", s.balance_differences.len()));
-        }
-    }
-    if outcome.records != expected {
-        notes.push(format!("stored {} of the simulator's {expected} records", outcome.records));
-    }
+    let mut notes = support::problems(&outcome.summaries, outcome.records as u64, expected as u64, "records");
     // The crypto-transactions walk: every entry stored, each attached to its event.
     let crypto_expected = sim.crypto_transactions().len() as u64;
     let crypto =
@@ -127,24 +103,11 @@ fn start(budget: Option<Budget>) -> BitstampSim {
 fn throughput() {
     println!("== 1. Throughput: simulator unmetered, client budget too large to wait on ==");
     let sim = start(None);
-    println!("{:>4} {:>9} {:>9} {:>8} {:>10}  check", "run", "records", "requests", "seconds", "records/s");
-    let mut rates = Vec::new();
-    for run in 1..=3 {
+    support::three_runs(|| {
         let outcome = sync_once(&sim, UNLIMITED);
-        let rate = outcome.records as f64 / outcome.seconds;
-        println!(
-            "{run:>4} {:>9} {:>9} {:>8.2} {:>10.0}  {}",
-            outcome.records,
-            outcome.requests,
-            outcome.seconds,
-            rate,
-            verdict(&sim, &outcome)
-        );
-        rates.push((rate, outcome.seconds));
-    }
-    rates.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (rate, seconds) = rates[1];
-    println!("median: {seconds:.2} s = {rate:.0} records/s");
+        let check = verdict(&sim, &outcome);
+        (outcome, check)
+    });
 }
 
 fn budget() {

@@ -17,6 +17,8 @@
 //!    channel), not the pacing. At Gemini's real pace a page of 500 fills takes 100 ms of
 //!    budget and a few of writing. `GEMINI_BENCH_SPEED=N` fixes the factor.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -85,18 +87,7 @@ fn sync_once(sim: &GeminiSim, pace: Pace) -> Outcome {
 fn verdict(sim: &GeminiSim, outcome: &Outcome) -> String {
     let pending = sim.transfers().iter().filter(|t| t.status == "Pending").count();
     let expected = (sim.fills().len() + sim.transfers().len() + sim.staking().len() - pending) as u64;
-    let mut notes = Vec::new();
-    for s in &outcome.summaries {
-        if let Some(error) = &s.error {
-            notes.push(format!("ERROR: {error}"));
-        }
-        if !s.balance_differences.is_empty() {
-            notes.push(format!("{} balances DIFFER", s.balance_differences.len()));
-        }
-    }
-    if outcome.records != expected {
-        notes.push(format!("stored {} of the simulator's {expected} records", outcome.records));
-    }
+    let notes = support::problems(&outcome.summaries, outcome.records, expected, "records");
     if notes.is_empty() { format!("ok (all {expected} records, balances equal)") } else { notes.join("; ") }
 }
 

@@ -14,6 +14,8 @@
 //!    that time); rate-limit refusals and lockouts are counted (targets: share at least 85 %,
 //!    no lockout).
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -77,18 +79,7 @@ fn sync_once(sim: &KrakenSim, tier: Tier) -> Outcome {
 
 fn verdict(sim: &KrakenSim, outcome: &Outcome) -> String {
     let expected = sim.entries().len();
-    let mut notes = Vec::new();
-    for s in &outcome.summaries {
-        if let Some(error) = &s.error {
-            notes.push(format!("ERROR: {error}"));
-        }
-        if !s.balance_differences.is_empty() {
-            notes.push(format!("{} balances DIFFER", s.balance_differences.len()));
-        }
-    }
-    if outcome.entries != expected {
-        notes.push(format!("stored {} of the simulator's {expected} entries", outcome.entries));
-    }
+    let notes = support::problems(&outcome.summaries, outcome.entries as u64, expected as u64, "entries");
     if notes.is_empty() { format!("ok (all {expected} entries, balances equal)") } else { notes.join("; ") }
 }
 

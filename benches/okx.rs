@@ -12,17 +12,19 @@
 //!    requests served over what its limit allowed during the sync; refusals (`50011`) are
 //!    counted.
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Instant;
 
-use cointally::ledger::{Ledger, NewAccount, OpenMode};
-use cointally::sync::{self, AccountSummary, Job, Options, Reporter};
+use cointally::sync::Job;
 use cointally_exchanges::http::{ClientConfig, Clock, SystemClock};
 use cointally_exchanges::okx::adapter::OkxAdapter;
 use cointally_exchanges::okx::api::{Budget, Endpoint, OkxApi};
 use cointally_exchanges::okx::sim::history::OkxProfile;
 use cointally_exchanges::okx::sim::{self as okx_sim, OkxSim, SimConfig, SimKey};
 use cointally_exchanges::{Exchange, Secret};
+use support::Outcome;
 
 const SEED: u64 = 1;
 /// A budget too large to wait on.
@@ -44,54 +46,28 @@ fn profile() -> OkxProfile {
     OkxProfile { bills: bills.unwrap_or(OkxProfile::bench().bills), ..OkxProfile::bench() }
 }
 
-struct Outcome {
-    records: usize,
-    requests: u64,
-    seconds: f64,
-    summaries: Vec<AccountSummary>,
-}
-
 fn sync_once(sim: &OkxSim, budget: Option<Budget>) -> Outcome {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut ledger = Ledger::open(&dir.path().join("bench.sqlite"), OpenMode::CreateNew).expect("ledger");
-    let account = ledger.add_account(&NewAccount::files_only("okx-api", "okx")).expect("account");
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let key = SimKey::demo();
-    let api = OkxApi::new(
-        Some(&sim.base_url()),
-        Secret::new(key.api_key),
-        Secret::new(key.secret),
-        Some(Secret::new(key.passphrase)),
-        &account.label,
-        OkxApi::new_limiter(Arc::clone(&clock), budget),
-        ClientConfig::from_env(),
-        clock,
-    )
-    .expect("api");
-    let jobs = [Job { account, exchange: Exchange::Okx, adapter: Arc::new(OkxAdapter::new(api)) }];
-    let options = Options { full: false, since_ms: None, workers: 2 };
-    let start = Instant::now();
-    let summaries = sync::run(&mut ledger, &jobs, &options, &Reporter::new(true)).expect("sync");
-    let seconds = start.elapsed().as_secs_f64();
-    let records = ledger.events(&Default::default()).expect("events").len();
-    let requests = summaries.iter().flat_map(|s| s.endpoints.iter()).map(|e| e.requests).sum();
-    Outcome { records, requests, seconds, summaries }
+    support::sync_once("okx-api", "okx", |account| {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let key = SimKey::demo();
+        let api = OkxApi::new(
+            Some(&sim.base_url()),
+            Secret::new(key.api_key),
+            Secret::new(key.secret),
+            Some(Secret::new(key.passphrase)),
+            &account.label,
+            OkxApi::new_limiter(Arc::clone(&clock), budget),
+            ClientConfig::from_env(),
+            clock,
+        )
+        .expect("api");
+        Job { account, exchange: Exchange::Okx, adapter: Arc::new(OkxAdapter::new(api)) }
+    })
 }
 
 fn verdict(sim: &OkxSim, outcome: &Outcome) -> String {
     let expected = sim.bills().len();
-    let mut notes = Vec::new();
-    for s in &outcome.summaries {
-        if let Some(error) = &s.error {
-            notes.push(format!("ERROR: {error}"));
-        }
-        if !s.balance_differences.is_empty() {
-            notes.push(format!("{} balances DIFFER", s.balance_differences.len()));
-        }
-    }
-    if outcome.records != expected {
-        notes.push(format!("stored {} of the simulator's {expected} records", outcome.records));
-    }
+    let notes = support::problems(&outcome.summaries, outcome.records as u64, expected as u64, "records");
     if notes.is_empty() { format!("ok (all {expected} records, balances equal)") } else { notes.join("; ") }
 }
 
@@ -105,24 +81,11 @@ fn start(metered: bool) -> OkxSim {
 fn throughput() {
     println!("== 1. Throughput: simulator unmetered, client budget too large to wait on ==");
     let sim = start(false);
-    println!("{:>4} {:>9} {:>9} {:>8} {:>10}  check", "run", "records", "requests", "seconds", "records/s");
-    let mut rates = Vec::new();
-    for run in 1..=3 {
+    support::three_runs(|| {
         let outcome = sync_once(&sim, Some(UNLIMITED));
-        let rate = outcome.records as f64 / outcome.seconds;
-        println!(
-            "{run:>4} {:>9} {:>9} {:>8.2} {:>10.0}  {}",
-            outcome.records,
-            outcome.requests,
-            outcome.seconds,
-            rate,
-            verdict(&sim, &outcome)
-        );
-        rates.push((rate, outcome.seconds));
-    }
-    rates.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let (rate, seconds) = rates[1];
-    println!("median: {seconds:.2} s = {rate:.0} records/s");
+        let check = verdict(&sim, &outcome);
+        (outcome, check)
+    });
 }
 
 fn budget() {

@@ -4,13 +4,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use cointally_exchanges::bitstamp::api::Budget;
 use cointally_exchanges::bitstamp::sim::history::BitstampProfile;
 use cointally_exchanges::bitstamp::sim::{self, BitstampSim, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
-use common::{Run, Sandbox};
+use common::exchange::{
+    Synced, assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
+    events_after_kills, totals,
+};
 use rust_decimal::Decimal;
 
 /// Adds the Bitstamp account `main` whose key is in $SIM_KEY and $SIM_SECRET. Bitstamp does not
@@ -32,40 +33,16 @@ fn config(records: usize) -> SimConfig {
     SimConfig { profile: BitstampProfile { records, ..BitstampProfile::demo() }, ..SimConfig::demo(11) }
 }
 
-/// A sandbox whose commands reach the simulator, pacing for its budget.
-struct Synced {
-    sb: Sandbox,
-}
-
+/// Commands that reach the simulator, pacing for its limits.
 impl Synced {
     fn new(sim: &BitstampSim, key: &SimKey) -> Synced {
-        let sb = Sandbox::new();
-        sb.set_env("SIM_KEY", &key.api_key);
-        sb.set_env("SIM_SECRET", &key.secret);
-        sb.set_env("COINTALLY_BITSTAMP_BASE_URL", &sim.base_url());
-        sb.set_env(
-            "COINTALLY_BITSTAMP_BUDGET",
-            &sim.budget().unwrap_or(Budget { limit: 1_000_000, window_seconds: 1 }).render(),
-        );
-        let synced = Synced { sb };
-        synced.sb.ok(&["init"]);
-        synced
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.sb.run(args)
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        self.sb.ok(args)
-    }
-
-    fn balances(&self) -> BTreeMap<String, Decimal> {
-        self.sb.balances("main")
-    }
-
-    fn events(&self) -> Vec<serde_json::Value> {
-        self.sb.events("main")
+        let budget = sim.budget().unwrap_or(Budget { limit: 1_000_000, window_seconds: 1 }).render();
+        Synced::with_env(&[
+            ("SIM_KEY", &key.api_key),
+            ("SIM_SECRET", &key.secret),
+            ("COINTALLY_BITSTAMP_BASE_URL", &sim.base_url()),
+            ("COINTALLY_BITSTAMP_BUDGET", &budget),
+        ])
     }
 }
 
@@ -88,10 +65,6 @@ fn transfers(s: &Synced) -> Vec<Transfer> {
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap()
-}
-
-fn totals(summary: &serde_json::Value, field: &str) -> u64 {
-    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
 }
 
 #[test]
@@ -250,11 +223,7 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let target = sim::start(unmetered(30_000)).unwrap();
     let s = Synced::new(&target, &SimKey::demo());
     s.ok(&ADD_ACCOUNT);
-    let mut partial = Vec::new();
-    for delay_ms in [400u64, 900, 1_600] {
-        s.sb.kill_after(&["--quiet", "sync"], delay_ms);
-        partial.push(s.events().len());
-    }
+    let partial = events_after_kills(&s.sb, &[400, 900, 1_600]);
     // At least one kill struck in the middle of the walk: some pages stored, not all.
     assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
     s.ok(&["sync", "--quiet"]);
@@ -286,25 +255,10 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
     let sim = sim::start(config(60)).unwrap();
     let wrong = SimKey { secret: "a-secret-that-is-not-the-keys-secret-0123456789".into(), ..SimKey::demo() };
     let s = Synced::new(&sim, &wrong);
-    let add = s.run(&ADD_ACCOUNT);
-    assert_eq!(add.code, 3, "{}", add.stderr);
-    assert!(add.stderr.contains("account main"), "{}", add.stderr);
-    assert!(add.stderr.contains("does not belong to this API key"), "{}", add.stderr);
-    assert!(!add.stderr.contains(&wrong.secret));
-    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+    assert_add_refused_for_wrong_secret(&s.sb, &ADD_ACCOUNT, &wrong.secret);
 
     // Added without the variables set, so without a check: it fails at sync with nothing written.
-    let mut add = s.sb.command(&ADD_ACCOUNT);
-    add.env_remove("SIM_KEY").env_remove("SIM_SECRET");
-    assert!(add.status().unwrap().success());
-    let sync = s.run(&["-vv", "sync"]);
-    assert_eq!(sync.code, 3, "{}", sync.stderr);
-    assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));
-    for text in [&sync.stdout, &sync.stderr] {
-        assert!(!text.contains(&wrong.secret));
-    }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    assert!(!bytes.windows(wrong.secret.len()).any(|w| w == wrong.secret.as_bytes()));
+    assert_unchecked_wrong_secret_fails_at_sync(&s.sb, &ADD_ACCOUNT, &["SIM_KEY", "SIM_SECRET"], &wrong.secret);
 
     // The right key, verbose, with faults: no secret reaches the output or the ledger.
     let right = SimKey::demo();
@@ -317,8 +271,7 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
         assert!(!text.contains(&right.secret));
         assert!(!text.contains("X-Auth-Signature"), "a signature header reached the output");
     }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    assert!(!bytes.windows(right.secret.len()).any(|w| w == right.secret.as_bytes()));
+    assert_ledger_holds_none(&s.sb, &[&right.secret]);
 }
 
 #[test]

@@ -10,8 +10,10 @@ use cointally_exchanges::gemini::api::Pace;
 use cointally_exchanges::gemini::sim::history::GeminiProfile;
 use cointally_exchanges::gemini::sim::{self, GeminiSim, Limits, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
-use common::{Run, Sandbox};
-use rust_decimal::Decimal;
+use common::exchange::{
+    Synced, assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
+    events_after_kills, totals,
+};
 
 /// Adds the Gemini account `main` whose key is in $SIM_KEY and $SIM_SECRET.
 const ADD_ACCOUNT: [&str; 9] =
@@ -21,43 +23,17 @@ fn config(records: usize) -> SimConfig {
     SimConfig { profile: GeminiProfile { records, ..GeminiProfile::demo() }, ..SimConfig::demo(21) }
 }
 
-/// A sandbox whose commands reach the simulator, pacing for its budget.
-struct Synced {
-    sb: Sandbox,
-}
-
+/// Commands that reach the simulator, pacing for its limits.
 impl Synced {
     fn new(sim: &GeminiSim, key: &SimKey) -> Synced {
         let pace = sim.client_pace().unwrap_or(Pace { capacity: 1_000, per_second: 1_000_000.0 }).render();
-        let sb = Sandbox::new();
-        sb.set_env("SIM_KEY", &key.api_key);
-        sb.set_env("SIM_SECRET", &key.secret);
-        sb.set_env("COINTALLY_GEMINI_BASE_URL", &sim.base_url());
-        sb.set_env("COINTALLY_GEMINI_PACE", &pace);
-        let synced = Synced { sb };
-        synced.ok(&["init"]);
-        synced
+        Synced::with_env(&[
+            ("SIM_KEY", &key.api_key),
+            ("SIM_SECRET", &key.secret),
+            ("COINTALLY_GEMINI_BASE_URL", &sim.base_url()),
+            ("COINTALLY_GEMINI_PACE", &pace),
+        ])
     }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.sb.run(args)
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        self.sb.ok(args)
-    }
-
-    fn balances(&self) -> BTreeMap<String, Decimal> {
-        self.sb.balances("main")
-    }
-
-    fn events(&self) -> Vec<serde_json::Value> {
-        self.sb.events("main")
-    }
-}
-
-fn totals(summary: &serde_json::Value, field: &str) -> u64 {
-    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
 }
 
 /// Requests the simulator answered on the history endpoints.
@@ -206,11 +182,7 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let target = sim::start(SimConfig { limits: Limits::Real, ..config(4_000) }).unwrap();
     let s = Synced::new(&target, &SimKey::demo());
     s.ok(&ADD_ACCOUNT);
-    let mut seen = Vec::new();
-    for delay_ms in [1_200u64, 1_200] {
-        s.sb.kill_after(&["--quiet", "sync"], delay_ms);
-        seen.push(s.events().len());
-    }
+    let seen = events_after_kills(&s.sb, &[1_200, 1_200]);
     // The kills struck mid-run: some history was stored, not all of it.
     assert!(seen[0] > 0 && seen[1] > seen[0] && seen[1] < all, "{seen:?} of {all}");
     s.ok(&["sync", "--quiet"]);
@@ -238,25 +210,10 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
     let sim = sim::start(config(60)).unwrap();
     let wrong = SimKey { secret: "wrong-secret-0123456789abcdef".into(), ..SimKey::demo() };
     let s = Synced::new(&sim, &wrong);
-    let add = s.run(&ADD_ACCOUNT);
-    assert_eq!(add.code, 3, "{}", add.stderr);
-    assert!(add.stderr.contains("account main"), "{}", add.stderr);
-    assert!(add.stderr.contains("does not belong to this API key"), "{}", add.stderr);
-    assert!(!add.stderr.contains(&wrong.secret));
-    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+    assert_add_refused_for_wrong_secret(&s.sb, &ADD_ACCOUNT, &wrong.secret);
 
     // Added without the variables set, so without a check: the sync fails with nothing written.
-    let mut add = s.sb.command(&ADD_ACCOUNT);
-    add.env_remove("SIM_KEY").env_remove("SIM_SECRET");
-    assert!(add.status().unwrap().success());
-    let sync = s.run(&["-vv", "sync"]);
-    assert_eq!(sync.code, 3, "{}", sync.stderr);
-    assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));
-    for text in [&sync.stdout, &sync.stderr] {
-        assert!(!text.contains(&wrong.secret));
-    }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    assert!(!bytes.windows(wrong.secret.len()).any(|w| w == wrong.secret.as_bytes()));
+    assert_unchecked_wrong_secret_fails_at_sync(&s.sb, &ADD_ACCOUNT, &["SIM_KEY", "SIM_SECRET"], &wrong.secret);
 
     // The right key, verbose, with faults: no secret (nor a signature) reaches the output or
     // the ledger.
@@ -270,6 +227,5 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
         assert!(!text.contains(&right.secret));
         assert!(!text.contains("X-GEMINI-SIGNATURE"), "a signature header reached the output");
     }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    assert!(!bytes.windows(right.secret.len()).any(|w| w == right.secret.as_bytes()));
+    assert_ledger_holds_none(&s.sb, &[&right.secret]);
 }

@@ -5,13 +5,14 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use cointally_exchanges::okx::api::Budget;
 use cointally_exchanges::okx::sim::history::OkxProfile;
 use cointally_exchanges::okx::sim::{self, OkxSim, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
-use common::{Run, Sandbox};
+use common::exchange::{
+    Synced, assert_add_refused_for_wrong_secret, assert_ledger_holds_none, assert_unchecked_wrong_secret_fails_at_sync,
+    events_after_kills, totals,
+};
 use rust_decimal::Decimal;
 
 /// Adds the OKX account `main` whose key is in $SIM_KEY, $SIM_SECRET and $SIM_PASSPHRASE.
@@ -39,50 +40,27 @@ fn config(bills: usize) -> SimConfig {
     SimConfig { profile: OkxProfile { bills, ..OkxProfile::demo() }, metered: false, ..SimConfig::demo(21) }
 }
 
-/// A sandbox whose commands reach the simulator, pacing for its limits.
-struct Synced {
-    sb: Sandbox,
-}
-
+/// Commands that reach the simulator, pacing for its limits.
 impl Synced {
     fn new(sim: &OkxSim, key: &SimKey, budget: Option<Budget>) -> Synced {
-        let sb = Sandbox::new();
-        sb.set_env("SIM_KEY", &key.api_key);
-        sb.set_env("SIM_SECRET", &key.secret);
-        sb.set_env("SIM_PASSPHRASE", &key.passphrase);
-        sb.set_env("COINTALLY_OKX_BASE_URL", &sim.base_url());
-        if let Some(budget) = budget {
-            sb.set_env("COINTALLY_OKX_BUDGET", &budget.render());
+        let base_url = sim.base_url();
+        let mut vars = vec![
+            ("SIM_KEY", key.api_key.as_str()),
+            ("SIM_SECRET", &key.secret),
+            ("SIM_PASSPHRASE", &key.passphrase),
+            ("COINTALLY_OKX_BASE_URL", &base_url),
+        ];
+        let budget = budget.map(|budget| budget.render());
+        if let Some(budget) = &budget {
+            vars.push(("COINTALLY_OKX_BUDGET", budget));
         }
-        let synced = Synced { sb };
-        synced.sb.ok(&["init"]);
-        synced
+        Synced::with_env(&vars)
     }
 
     /// Unpaced: the simulator meters nothing.
     fn fast(sim: &OkxSim, key: &SimKey) -> Synced {
         Synced::new(sim, key, Some(Budget { limit: 1_000_000, window_seconds: 1 }))
     }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.sb.run(args)
-    }
-
-    fn ok(&self, args: &[&str]) -> Run {
-        self.sb.ok(args)
-    }
-
-    fn balances(&self) -> BTreeMap<String, Decimal> {
-        self.sb.balances("main")
-    }
-
-    fn events(&self) -> Vec<serde_json::Value> {
-        self.sb.events("main")
-    }
-}
-
-fn totals(summary: &serde_json::Value, field: &str) -> u64 {
-    summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
 }
 
 fn calls(sim: &OkxSim, path: &str) -> u64 {
@@ -192,11 +170,7 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let target = sim::start(SimConfig { budget: Some(paced), metered: true, ..config(1_000) }).unwrap();
     let s = Synced::new(&target, &SimKey::demo(), Some(paced));
     s.ok(&ADD_ACCOUNT);
-    let mut partial = Vec::new();
-    for delay_ms in [2_500u64, 4_500] {
-        s.sb.kill_after(&["--quiet", "sync"], delay_ms);
-        partial.push(s.events().len());
-    }
+    let partial = events_after_kills(&s.sb, &[2_500, 4_500]);
     // At least one kill struck in the middle of the walk: some pages stored, not all.
     assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
     s.ok(&["sync", "--quiet"]);
@@ -257,12 +231,7 @@ fn a_wrong_secret_or_passphrase_is_a_clear_error_writes_nothing_and_no_secret_is
     let sim = sim::start(config(60)).unwrap();
     let wrong = SimKey { secret: "A-SECRET-THAT-IS-NOT-THE-KEYS-0123456789".into(), ..SimKey::demo() };
     let s = Synced::fast(&sim, &wrong);
-    let add = s.run(&ADD_ACCOUNT);
-    assert_eq!(add.code, 3, "{}", add.stderr);
-    assert!(add.stderr.contains("account main"), "{}", add.stderr);
-    assert!(add.stderr.contains("does not belong to this API key"), "{}", add.stderr);
-    assert!(!add.stderr.contains(&wrong.secret));
-    assert_eq!(s.ok(&["--json", "account", "list"]).json(), serde_json::json!([]));
+    assert_add_refused_for_wrong_secret(&s.sb, &ADD_ACCOUNT, &wrong.secret);
 
     let bad_passphrase = SimKey { passphrase: "not-the-passphrase-4321".into(), ..SimKey::demo() };
     let p = Synced::fast(&sim, &bad_passphrase);
@@ -272,17 +241,12 @@ fn a_wrong_secret_or_passphrase_is_a_clear_error_writes_nothing_and_no_secret_is
     assert!(!add.stderr.contains(&bad_passphrase.passphrase));
 
     // Added without the variables set, so without a check: it fails at sync with nothing written.
-    let mut add = s.sb.command(&ADD_ACCOUNT);
-    add.env_remove("SIM_KEY").env_remove("SIM_SECRET").env_remove("SIM_PASSPHRASE");
-    assert!(add.status().unwrap().success());
-    let sync = s.run(&["-vv", "sync"]);
-    assert_eq!(sync.code, 3, "{}", sync.stderr);
-    assert_eq!(s.ok(&["--json", "events"]).json(), serde_json::json!([]));
-    for text in [&sync.stdout, &sync.stderr] {
-        assert!(!text.contains(&wrong.secret));
-    }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    assert!(!bytes.windows(wrong.secret.len()).any(|w| w == wrong.secret.as_bytes()));
+    assert_unchecked_wrong_secret_fails_at_sync(
+        &s.sb,
+        &ADD_ACCOUNT,
+        &["SIM_KEY", "SIM_SECRET", "SIM_PASSPHRASE"],
+        &wrong.secret,
+    );
 
     // The right key, verbose, with faults: no secret reaches the output or the ledger.
     let right = SimKey::demo();
@@ -296,10 +260,7 @@ fn a_wrong_secret_or_passphrase_is_a_clear_error_writes_nothing_and_no_secret_is
         assert!(!text.contains(&right.passphrase), "the passphrase reached the output");
         assert!(!text.contains(&right.api_key), "the API key reached the output");
     }
-    let bytes = common::ledger_bytes(&s.sb.ledger());
-    for secret in [&right.secret, &right.api_key, &right.passphrase] {
-        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
-    }
+    assert_ledger_holds_none(&s.sb, &[&right.secret, &right.api_key, &right.passphrase]);
 }
 
 /// The simulator's trading account bills written as OKX's bill archive CSV (no `type` column,

@@ -1,7 +1,19 @@
 //! Amount arithmetic the simulated histories share: exact decimals, cut to an exchange's
 //! places, and random shares.
 
+use std::collections::BTreeMap;
+
 use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Balances as an exchange's balance endpoint reports them: zeros left out, each amount
+/// without trailing zeros.
+pub fn reported_balances(balances: impl IntoIterator<Item = (String, Decimal)>) -> BTreeMap<String, Decimal> {
+    balances
+        .into_iter()
+        .filter(|(_, amount)| !amount.is_zero())
+        .map(|(code, amount)| (code, amount.normalize()))
+        .collect()
+}
 
 /// Rounds towards zero to `dp` places (what an exchange keeps of an amount it computes).
 pub fn floor_dp(value: Decimal, dp: u32) -> Decimal {

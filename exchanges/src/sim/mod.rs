@@ -21,6 +21,7 @@ pub mod ids;
 pub mod json;
 mod message;
 pub mod server;
+pub mod stats;
 
 pub use faults::{FaultConfig, FaultKind};
 pub use generate::{Activity, History, Market, Profile, World, generate};

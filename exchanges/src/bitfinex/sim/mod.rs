@@ -27,8 +27,9 @@ use super::auth;
 use crate::Secret;
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Market, Profile, generate};
-use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
+pub use crate::sim::stats::SimStats;
+use crate::sim::{amounts, now_ms};
 
 /// The one key the simulator accepts.
 #[derive(Clone, PartialEq, Eq)]
@@ -87,21 +88,6 @@ impl SimConfig {
             port: 0,
         }
     }
-}
-
-/// What the simulator saw.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SimStats {
-    /// Every request read, faulted ones included.
-    pub requests: u64,
-    /// Requests per path that reached the handler.
-    pub requests_by_path: BTreeMap<String, u64>,
-    /// Requests refused for their authentication (nonce included).
-    pub refused: u64,
-    /// Requests refused for the rate limit.
-    pub rate_limited: u64,
-    /// Injected faults.
-    pub faults: u64,
 }
 
 struct State {
@@ -164,12 +150,7 @@ impl BitfinexSim {
     /// Balances by canonical symbol, every wallet added up, as `wallets` reports them (zeros left out).
     pub fn balances(&self) -> BTreeMap<String, Decimal> {
         let generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
-        generator
-            .balances()
-            .into_iter()
-            .filter(|(_, amount)| !amount.is_zero())
-            .map(|(code, amount)| (code, amount.normalize()))
-            .collect()
+        amounts::reported_balances(generator.balances())
     }
 
     /// Every entry served, oldest first.
@@ -198,10 +179,7 @@ impl BitfinexSim {
 
     /// Requests, refusals and faults so far.
     pub fn stats(&self) -> SimStats {
-        let mut stats = self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        stats.requests = self.server.requests();
-        stats.faults = self.server.faults_injected().values().sum();
-        stats
+        self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone().with_server_counts(&self.server)
     }
 }
 

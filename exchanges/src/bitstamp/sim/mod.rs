@@ -37,6 +37,7 @@ use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Market, Profile, generate};
 use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
+pub use crate::sim::stats::SimStats;
 
 /// How far a request's timestamp may be from the server's clock (Bitstamp: 150 seconds).
 const TIMESTAMP_WINDOW_MS: i64 = 150_000;
@@ -97,21 +98,6 @@ impl SimConfig {
             port: 0,
         }
     }
-}
-
-/// What the simulator saw.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SimStats {
-    /// Every request read, faulted ones included.
-    pub requests: u64,
-    /// Requests per path that reached the handler.
-    pub requests_by_path: BTreeMap<String, u64>,
-    /// Requests refused for their authentication.
-    pub refused: u64,
-    /// Requests refused for the budget (`400.002`).
-    pub rate_limited: u64,
-    /// Injected faults.
-    pub faults: u64,
 }
 
 /// The budget windows.
@@ -251,10 +237,7 @@ impl BitstampSim {
 
     /// Requests, refusals and faults so far.
     pub fn stats(&self) -> SimStats {
-        let mut stats = self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        stats.requests = self.server.requests();
-        stats.faults = self.server.faults_injected().values().sum();
-        stats
+        self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone().with_server_counts(&self.server)
     }
 
     /// A paragraph saying what is served, for `cointally sandbox serve`.

@@ -32,8 +32,9 @@ use crate::http::decode_pairs;
 use crate::sim::counters::FixedWindow;
 use crate::sim::faults::FaultConfig;
 use crate::sim::generate::{Market, Profile, generate};
-use crate::sim::now_ms;
 use crate::sim::server::{Handler, Request, Response, Server};
+pub use crate::sim::stats::SimStats;
+use crate::sim::{amounts, now_ms};
 
 /// The one key the simulator accepts.
 #[derive(Clone, PartialEq, Eq)]
@@ -100,21 +101,6 @@ impl SimConfig {
     }
 }
 
-/// What the simulator saw.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SimStats {
-    /// Every request read, faulted ones included.
-    pub requests: u64,
-    /// Requests per path that reached the handler.
-    pub requests_by_path: BTreeMap<String, u64>,
-    /// Requests refused for their authentication.
-    pub refused: u64,
-    /// Requests refused for the rate limit.
-    pub rate_limited: u64,
-    /// Injected faults.
-    pub faults: u64,
-}
-
 struct State {
     key: SimKey,
     secret: Secret,
@@ -179,12 +165,7 @@ impl OkxSim {
     /// (zeros left out).
     pub fn balances(&self) -> BTreeMap<String, Decimal> {
         let generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
-        generator
-            .balances()
-            .into_iter()
-            .filter(|(_, amount)| !amount.is_zero())
-            .map(|(ccy, amount)| (ccy, amount.normalize()))
-            .collect()
+        amounts::reported_balances(generator.balances())
     }
 
     /// Every bill served, oldest first.
@@ -223,10 +204,7 @@ impl OkxSim {
 
     /// Requests, refusals and faults so far.
     pub fn stats(&self) -> SimStats {
-        let mut stats = self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        stats.requests = self.server.requests();
-        stats.faults = self.server.faults_injected().values().sum();
-        stats
+        self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone().with_server_counts(&self.server)
     }
 }
 
