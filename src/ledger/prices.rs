@@ -229,6 +229,9 @@ impl Ledger {
 
     /// The legs without a value in `currency`, in time order.
     pub fn missing_legs(&self, currency: &str) -> Result<Vec<MissingLeg>, LedgerError> {
+        if !self.any_leg_unvalued(currency)? {
+            return Ok(Vec::new());
+        }
         let mut stmt = self.conn.prepare(
             "SELECT e.id, a.label, e.kind, e.time_ms, l.asset, l.amount, l.role
              FROM legs l JOIN events e ON e.id = l.event_id JOIN accounts a ON a.id = e.account_id
@@ -250,6 +253,32 @@ impl Ledger {
             });
         }
         Ok(missing)
+    }
+
+    /// Whether any leg has no value in `currency`: the legs and the values read side by side in
+    /// their common key order, (event, seq), with no look-up per leg — every report asks this of
+    /// all history, and the answer is nearly always no.
+    fn any_leg_unvalued(&self, currency: &str) -> Result<bool, LedgerError> {
+        let mut legs = self.conn.prepare("SELECT event_id, seq FROM legs ORDER BY event_id, seq")?;
+        let mut values =
+            self.conn.prepare("SELECT event_id, seq FROM leg_values WHERE currency = ?1 ORDER BY event_id, seq")?;
+        let mut legs = legs.query([])?;
+        let mut values = values.query([currency])?;
+        let mut value: Option<(i64, i64)> = None;
+        while let Some(row) = legs.next()? {
+            let leg: (i64, i64) = (row.get(0)?, row.get(1)?);
+            // Skip values of legs before this one (a value whose leg is gone counts for nothing).
+            while value.is_none_or(|v| v < leg) {
+                match values.next()? {
+                    Some(row) => value = Some((row.get(0)?, row.get(1)?)),
+                    None => return Ok(true),
+                }
+            }
+            if value != Some(leg) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The markets `source` listed when last asked, and when that was; `None` if never.
@@ -405,5 +434,60 @@ impl Ledger {
         }
         tx.commit()?;
         Ok(new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use cointally_exchanges::{EventKind, Leg, NewEvent};
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::ledger::{NewAccount, OpenMode, Written};
+
+    #[test]
+    fn unvalued_legs_are_found_wherever_they_are_and_stray_values_count_for_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap();
+        let mut writer = ledger.writer().unwrap();
+        let mut ids = Vec::new();
+        for (i, day) in [3, 1, 2].into_iter().enumerate() {
+            let t = Utc.with_ymd_and_hms(2025, 1, day, 0, 0, 0).unwrap();
+            let legs = vec![Leg::sent("USD", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
+            let event = NewEvent::new(format!("e{i}"), t, EventKind::Trade, legs);
+            let (Written::New(id) | Written::Existing(id)) = writer.event(account.id, "test", &event, &[]).unwrap();
+            ids.push(id);
+        }
+        writer.commit().unwrap();
+        let value = |event_id, seq| LegValue {
+            event_id,
+            seq,
+            price: Decimal::ONE,
+            value: Decimal::ONE,
+            source: "test".into(),
+            path: String::new(),
+        };
+        let all: Vec<(i64, i64)> = ids.iter().flat_map(|&id| [(id, 0), (id, 1)]).collect();
+        // Leave out each leg in turn (first, middle, last of the key order): found, and only it.
+        for skipped in 0..all.len() {
+            ledger.clear_leg_values("USD").unwrap();
+            let mut values: Vec<LegValue> =
+                all.iter().enumerate().filter(|(i, _)| *i != skipped).map(|(_, &(e, s))| value(e, s)).collect();
+            // A value with no leg behind it, and one in another currency, change nothing.
+            values.push(value(all[skipped].0, 7));
+            ledger.store_leg_values("USD", &values).unwrap();
+            ledger.store_leg_values("EUR", &[value(all[skipped].0, all[skipped].1)]).unwrap();
+            let missing = ledger.missing_legs("USD").unwrap();
+            assert_eq!(missing.len(), 1, "{skipped}");
+            assert_eq!(missing[0].event, all[skipped].0);
+        }
+        ledger.store_leg_values("USD", &all.iter().map(|&(e, s)| value(e, s)).collect::<Vec<_>>()).unwrap();
+        assert!(ledger.missing_legs("USD").unwrap().is_empty());
+        // The loop valued each leg once in EUR: all of them; with those gone, none.
+        assert!(ledger.missing_legs("EUR").unwrap().is_empty());
+        ledger.clear_leg_values("EUR").unwrap();
+        assert_eq!(ledger.missing_legs("EUR").unwrap().len(), all.len());
     }
 }
