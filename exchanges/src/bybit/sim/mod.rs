@@ -21,7 +21,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use self::history::{BybitProfile, Conversion, Generator, LogEntry, Movement, UNIFIED};
-use super::api::{Budget, Endpoint};
+use super::api::{Budget, DEFAULT_BUDGET, Endpoint};
 use super::auth;
 use crate::Secret;
 use crate::http::query::decode_pairs;
@@ -84,7 +84,7 @@ impl SimConfig {
         SimConfig {
             seed,
             profile: BybitProfile::recent(now_ms(), records),
-            budget: Some(Budget::DEFAULT),
+            budget: Some(DEFAULT_BUDGET),
             faults: None,
             key: SimKey::demo(),
             key_may_withdraw: false,
