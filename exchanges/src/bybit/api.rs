@@ -19,7 +19,7 @@
 //! (<https://bybit-exchange.github.io/docs/v5/rate-limit>). cointally paces every endpoint as
 //! the tightest asset limit, **60 requests a minute**, each in its own leaky bucket
 //! ([`Budget::bucket_kind`]) that never puts more than the limit in any window while it
-//! sustains 90 % of it; seven endpoints at 1 a second stay far below the IP limit. The
+//! sustains 90 % of it; nine endpoints at 1 a second stay far below the IP limit. The
 //! per-endpoint figures of the account endpoints could not be confirmed for every account
 //! type, so the asset figure is used for all (README, "Bybit").
 //! `COINTALLY_BYBIT_BUDGET=LIMIT:SECONDS` replaces it (the simulator's scaled budget in tests).
@@ -70,7 +70,8 @@ pub fn budget_from_env() -> Budget {
 pub enum Endpoint {
     /// `GET /v5/user/query-api`: what the key may do, and whether the account is unified.
     ApiKey,
-    /// `GET /v5/account/wallet-balance?accountType=UNIFIED`: the unified wallet per coin.
+    /// `GET /v5/account/wallet-balance?accountType=UNIFIED` (a classic account: `SPOT`): the
+    /// trading wallet per coin.
     WalletBalance,
     /// `GET /v5/asset/transfer/query-account-coins-balance?accountType=FUND`: the funding wallet.
     FundBalance,
@@ -84,11 +85,13 @@ pub enum Endpoint {
     Transfers,
     /// `GET /v5/asset/exchange/order-record`: coin conversions (no time range, cursor pages).
     Converts,
+    /// `GET /v5/execution/list?category=spot`: a classic account's spot fills (7-day windows).
+    Executions,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 9] = [
         Endpoint::ApiKey,
         Endpoint::WalletBalance,
         Endpoint::FundBalance,
@@ -97,6 +100,7 @@ impl Endpoint {
         Endpoint::Withdrawals,
         Endpoint::Transfers,
         Endpoint::Converts,
+        Endpoint::Executions,
     ];
 
     /// The endpoint's name in errors, stats, the limiter and stream names.
@@ -110,6 +114,7 @@ impl Endpoint {
             Endpoint::Withdrawals => "withdrawals",
             Endpoint::Transfers => "transfers",
             Endpoint::Converts => "converts",
+            Endpoint::Executions => "executions",
         }
     }
 
@@ -124,6 +129,7 @@ impl Endpoint {
             Endpoint::Withdrawals => "/v5/asset/withdraw/query-record",
             Endpoint::Transfers => "/v5/asset/transfer/query-inter-transfer-list",
             Endpoint::Converts => "/v5/asset/exchange/order-record",
+            Endpoint::Executions => "/v5/execution/list",
         }
     }
 

@@ -6,13 +6,15 @@
 //! [`normalize`] turns stored records into events, [`csv`] reads a transaction log file and
 //! [`sim`] is a local Bybit to test against.
 //!
-//! Event ids: `log-<id>`, `deposit-<id>`, `withdrawal-<withdrawId>`, `transfer-<transferId>`.
+//! Event ids: `log-<id>`, `deposit-<id>`, `withdrawal-<withdrawId>`, `transfer-<transferId>`,
+//! `convert-<exchangeTxId>`, `exec-<execId>` (a classic account's spot fills, [`fills`]).
 
 pub mod adapter;
 pub mod api;
 pub mod auth;
 pub mod connect;
 pub mod csv;
+pub mod fills;
 pub mod normalize;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
