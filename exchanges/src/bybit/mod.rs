@@ -2,7 +2,7 @@
 //! movements and its simulator.
 //!
 //! [`auth`] signs calls (`X-BAPI-` headers, HMAC-SHA256), [`api`] is the REST client (endpoint
-//! table, answers, per-endpoint limits), [`adapter`] walks the four streams for the sync engine,
+//! table, answers, per-endpoint limits), [`adapter`] walks the streams for the sync engine,
 //! [`normalize`] turns stored records into events, [`csv`] reads a transaction log file and
 //! [`sim`] is a local Bybit to test against.
 //!

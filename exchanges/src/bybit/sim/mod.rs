@@ -4,7 +4,9 @@
 //! [`crate::sim::generate`]) and serves it on `127.0.0.1` with Bybit's envelope
 //! (`retCode`, `retMsg`, `result`): the transaction log (7-day windows, two years back), deposit
 //! and withdrawal records (30-day windows), transfers between wallets (7-day windows), each
-//! paged 50 at a time by `cursor`; both wallets' balances; the key's information. It checks
+//! paged 50 at a time by `cursor`; both wallets' balances; the key's information. A classic
+//! account (`SimConfig::unified` false) has no log but spot fills (`/v5/execution/list`,
+//! 7-day windows) and a `SPOT` wallet (`wallet-balance?accountType=SPOT`). It checks
 //! the v5 signature ([`super::auth`]: `10003` unknown key, `10004` wrong signature), counts each
 //! endpoint's requests over any sliding window (`10006` "Too many visits!" over the budget),
 //! and injects the server's faults.
