@@ -412,3 +412,114 @@ fn a_conversion_is_one_event_after_a_full_sync_not_one_from_the_log_and_one_from
     }
     assert_eq!(s.balances(), sim.balances());
 }
+
+/// A classic (not unified) account of `records` records over the last 45 days.
+fn classic(records: usize, budget: Option<Budget>) -> SimConfig {
+    SimConfig { unified: false, ..short(records, budget) }
+}
+
+const CLASSIC_PATHS: [&str; 4] = [
+    "/v5/execution/list",
+    "/v5/asset/deposit/query-record",
+    "/v5/asset/withdraw/query-record",
+    "/v5/asset/transfer/query-inter-transfer-list",
+];
+
+#[test]
+fn a_classic_account_syncs_its_spot_fills_as_trades_with_the_spot_wallet_in_the_balances_and_resyncs_minimally() {
+    let sim = sim::start(classic(600, None)).unwrap();
+    let fills = sim.fills();
+    assert!(sim.log().is_empty() && fills.len() > 100, "{} fills", fills.len());
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    assert!(first.to_string().contains("classic"), "the classic account is not told: {first}");
+    assert_eq!(s.balances(), sim.balances());
+    // The spot wallet holds coins the funding wallet does not: the check needs it.
+    assert!(sim.balances().contains_key("SOL"), "{:?}", sim.balances());
+    let events = s.events();
+    assert_eq!(events.len(), sim.event_count());
+    let trades: Vec<&serde_json::Value> =
+        events.iter().filter(|e| e["external_id"].as_str().unwrap_or("").starts_with("exec-")).collect();
+    assert_eq!(trades.len(), fills.len());
+    assert!(trades.iter().all(|e| e["kind"] == "trade" && e["legs"].as_array().unwrap().len() == 3), "{:?}", trades[0]);
+    let first_fill = &fills[0];
+    let event = trades.iter().find(|e| e["external_id"] == format!("exec-{}", first_fill.id)).unwrap();
+    assert!(event["legs"].to_string().contains(&format!("\"{}\"", first_fill.qty.normalize())), "{event}");
+    assert!(!calls(&sim).contains_key("/v5/account/transaction-log"), "a classic account has no log");
+    let walked = calls(&sim);
+
+    // Again: nothing new, one call per stream.
+    let second = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(totals(&second, "new_records"), 0, "{second}");
+    let again = calls(&sim);
+    for path in CLASSIC_PATHS {
+        assert_eq!(again[path], walked[path] + 1, "{path}");
+    }
+    assert_eq!(s.events(), events);
+
+    // New fills: only they are fetched, one record each.
+    assert_eq!(sim.add_trades(4), 4);
+    let third = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(totals(&third, "new_records"), 4, "{third}");
+    assert_eq!(third["accounts"][0]["balance_differences"], serde_json::json!([]), "{third}");
+    assert_eq!(s.balances(), sim.balances());
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+}
+
+#[test]
+fn a_killed_classic_sync_resumes_mid_walk_to_the_same_ledger() {
+    let clean = sim::start(classic(400, None)).unwrap();
+    let reference = Synced::new(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet", "--since", &since_50_days()]);
+    let all = reference.events().len();
+    assert_eq!(all, clean.event_count());
+
+    // Paced at 5 calls a second per endpoint: the kills strike between pages.
+    let target = sim::start(classic(400, Some(Budget { limit: 5, window_seconds: 1 }))).unwrap();
+    let s = Synced::new(&target, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let since = since_50_days();
+    let mut partial = Vec::new();
+    for delay_ms in [1_000u64, 2_000] {
+        s.sb.kill_after(&["--quiet", "sync", "--since", &since], delay_ms);
+        let exec = s.events().iter().filter(|e| e["external_id"].as_str().unwrap_or("").starts_with("exec-")).count();
+        partial.push((s.events().len(), exec));
+    }
+    // Proof the kill struck mid-walk: some fills stored, not all of them.
+    let fills = target.fills().len();
+    assert!(
+        partial.iter().any(|&(n, exec)| n > 0 && n < all && exec < fills),
+        "no kill struck mid-walk: {partial:?} of {all}"
+    );
+    s.ok(&["sync", "--quiet", "--since", &since]);
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), target.balances());
+}
+
+#[test]
+fn faults_do_not_change_a_classic_accounts_ledger() {
+    let clean = sim::start(classic(300, None)).unwrap();
+    let reference = Synced::new(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet", "--since", &since_50_days()]);
+
+    let faults = FaultConfig {
+        rate_permille: 150,
+        seed: 7,
+        kinds: vec![FaultKind::ServerError, FaultKind::Truncated, FaultKind::TooManyRequests, FaultKind::Timeout],
+    };
+    let faulty = sim::start(SimConfig { faults: Some(faults), ..classic(300, None) }).unwrap();
+    let s = Synced::new(&faulty, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert!(faulty.stats().faults > 0, "no fault was injected");
+    assert!(totals(&run, "retries") > 0, "no fault was met: {run}");
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), faulty.balances());
+}

@@ -9,13 +9,16 @@
 //! | `withdrawals` | `GET /v5/asset/withdraw/query-record?withdrawType=2` | 30 days | on-chain withdrawals and sends to other Bybit users |
 //! | `transfers` | `GET /v5/asset/transfer/query-inter-transfer-list` | 7 days | transfers between the account's own wallets |
 //! | `converts` | `GET /v5/asset/exchange/order-record` | none | coin conversions |
+//! | `executions` | `GET /v5/execution/list?category=spot` | 7 days | a classic account's spot fills (instead of the log) |
 //!
 //! Each endpoint answers at most one window (`startTime`..`endTime`) per call, 50 records a
 //! page, and the next page by `cursor` = the answer's `nextPageCursor`
 //! (<https://bybit-exchange.github.io/docs/v5/account/transaction-log>,
 //! <https://bybit-exchange.github.io/docs/v5/asset/deposit/deposit-record>,
 //! <https://bybit-exchange.github.io/docs/v5/asset/withdraw/withdraw-record>,
-//! <https://bybit-exchange.github.io/docs/v5/asset/transfer/inter-transfer-list>).
+//! <https://bybit-exchange.github.io/docs/v5/asset/transfer/inter-transfer-list>,
+//! <https://bybit-exchange.github.io/docs/v5/order/execution>: "If both are passed, the rule is
+//! endTime - startTime <= 7 days", at most 100 a page, cursor paging).
 //!
 //! The conversions' endpoint takes no time range and does not document the order of its
 //! list (<https://bybit-exchange.github.io/docs/v5/asset/exchange>): every sync walks its
@@ -42,8 +45,16 @@
 //! # Unified and classic accounts
 //!
 //! `GET /v5/user/query-api` says whether the account is a unified trading account (`uta` 1).
-//! The transaction log exists for unified accounts only: a classic account gets its deposits,
-//! withdrawals and transfers, and a warning that its trades must come from the export.
+//! The transaction log exists for unified accounts only. A classic account walks its spot fills
+//! instead: `GET /v5/execution/list?category=spot` ("classic account: linear, inverse, spot"),
+//! 7-day windows paged by `cursor` like the log, each fill one `trade` (`exec-<execId>`, both
+//! legs and the fee, [`super::fills`]); its balances are the funding wallet plus
+//! `wallet-balance?accountType=SPOT`. A unified account does **not** walk executions: its log
+//! already carries every fill's change, price and trade id (the log is the truth, as Kraken's
+//! ledger is), and both would count each fill twice. The execution page once said "Classic
+//! Spot supports getting the past 180 days historical data"; today's says nothing of a classic
+//! reach: the walk starts two years back like every stream, and windows Bybit no longer keeps
+//! come back empty (README, "Bybit").
 //!
 //! # Key check
 //!
@@ -61,7 +72,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::api::{BybitApi, Endpoint, malformed};
-use super::normalize::{CONVERTS, DEPOSITS, LOG, State, TRANSFERS, WITHDRAWALS, canonical_asset, identify};
+use super::normalize::{CONVERTS, DEPOSITS, EXECUTIONS, LOG, State, TRANSFERS, WITHDRAWALS, canonical_asset, identify};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::parse_amount;
 use crate::cursor;
@@ -104,6 +115,7 @@ fn walk(stream: &str) -> Option<(Endpoint, i64, &'static str)> {
         DEPOSITS => (Endpoint::Deposits, 30 * DAY_MS, "rows"),
         WITHDRAWALS => (Endpoint::Withdrawals, 30 * DAY_MS, "rows"),
         TRANSFERS => (Endpoint::Transfers, 7 * DAY_MS, "list"),
+        EXECUTIONS => (Endpoint::Executions, 7 * DAY_MS, "list"),
         // No window: the whole list, page by page.
         CONVERTS => (Endpoint::Converts, 0, "orderBody"),
         _ => return None,
@@ -180,6 +192,7 @@ impl BybitAdapter {
         let mut params = match endpoint {
             Endpoint::TransactionLog => vec![("accountType", "UNIFIED".to_owned())],
             Endpoint::Withdrawals => vec![("withdrawType", "2".to_owned())],
+            Endpoint::Executions => vec![("category", "spot".to_owned())],
             _ => Vec::new(),
         };
         params.push(("startTime", c.from_ms.to_string()));
@@ -336,8 +349,12 @@ impl Adapter for BybitAdapter {
 
     fn balances(&self) -> Result<Vec<Balance>, FetchError> {
         let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
-        if self.is_unified()? {
-            let (_, result) = self.api.call(Endpoint::WalletBalance, &[("accountType", "UNIFIED".to_owned())])?;
+        // The trading wallet: a unified account's `UNIFIED`, a classic account's `SPOT`
+        // (<https://bybit-exchange.github.io/docs/v5/account/wallet-balance>: "Classic account:
+        // CONTRACT, SPOT"). A classic account's `CONTRACT` wallet is not walked, so not counted.
+        let wallet = if self.is_unified()? { "UNIFIED" } else { "SPOT" };
+        {
+            let (_, result) = self.api.call(Endpoint::WalletBalance, &[("accountType", wallet.to_owned())])?;
             let value: serde_json::Value = serde_json::from_str(&result)
                 .map_err(|e| malformed(Endpoint::WalletBalance, format!("not a wallet balance: {e}")))?;
             for account in value.get("list").and_then(serde_json::Value::as_array).into_iter().flatten() {
@@ -359,9 +376,10 @@ impl Adapter for BybitAdapter {
 
     fn streams(&self, _known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
         let mut streams = Vec::new();
-        if self.is_unified()? {
-            streams.push(Stream::new(LOG, ""));
-        }
+        // A unified account's log already holds every fill's change, price and trade id, so its
+        // executions are not walked (they would double every trade); a classic account has no
+        // log, and its spot fills come from the execution list.
+        streams.push(Stream::new(if self.is_unified()? { LOG } else { EXECUTIONS }, ""));
         for name in [DEPOSITS, WITHDRAWALS, TRANSFERS, CONVERTS] {
             streams.push(Stream::new(name, ""));
         }
@@ -408,7 +426,7 @@ impl Adapter for BybitAdapter {
         if self.unified.get() == Some(&false) {
             warnings.push((
                 LOG.to_owned(),
-                "this is a classic (not unified) Bybit account: its trades are not in the API cointally reads; import Bybit's export of them".to_owned(),
+                "this is a classic (not unified) Bybit account: its spot fills come from the execution list; its derivatives (CONTRACT) wallet, interest and bonuses are not fetched".to_owned(),
             ));
         }
         if !differs.is_empty() {

@@ -8,12 +8,12 @@ use crate::http::{Clock, FetchError, Limiter};
 use crate::rows::CsvFormat;
 
 use super::adapter::BybitAdapter;
-use super::api::{Budget, BybitApi};
+use super::api::{BybitApi, budget_from_env};
 
 /// The limiter every Bybit account shares: each endpoint's limit as `COINTALLY_BYBIT_BUDGET`
 /// names it, else 60 a minute.
 pub fn limiter(clock: Arc<dyn Clock>, _base_url: Option<&str>) -> Arc<Limiter> {
-    BybitApi::new_limiter(clock, Budget::from_env())
+    BybitApi::new_limiter(clock, budget_from_env())
 }
 
 /// The adapter of one Bybit account.

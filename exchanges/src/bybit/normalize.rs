@@ -10,11 +10,15 @@
 //! | `withdrawals` | a withdrawal from the funding wallet | `withdrawal-<withdrawId>` | `withdrawal`: amount + `withdrawFee` (status `success`) |
 //! | `transfers` | a transfer between the account's own wallets | `transfer-<transferId>` | `internal_transfer`: the funding wallet's side (status `SUCCESS`) |
 //! | `converts` | a coin conversion ([`ConvertRecord`]) | `convert-<exchangeTxId>` | `trade`: `fromAmount` of `fromCoin` sent, `toAmount` of `toCoin` received |
+//! | `executions` | a classic account's spot fill ([`super::fills::Execution`]) | `exec-<execId>` | `trade`: both legs and the fee leg |
 //!
 //! A transfer between the funding and the unified wallet appears twice at Bybit: in the
 //! transfer list and as `TRANSFER_IN`/`TRANSFER_OUT` in the unified wallet's transaction log.
 //! The log gives the unified side and the transfer the funding side (its leg only when one
-//! side is `FUND`), so the account's total never moves and nothing is doubled.
+//! side is `FUND`), so the account's total never moves and nothing is doubled. A classic
+//! account has no log: its spot wallet (`SPOT`) is walked by its fills, and a transfer gives
+//! the `SPOT` side's leg too (a unified account has no `SPOT` wallet). Other wallets
+//! (`CONTRACT`, `OPTION`, `INVESTMENT`) are not fetched: money moved there leaves the account.
 //!
 //! Transaction log types (<https://bybit-exchange.github.io/docs/v5/enum#type-uta-translog>):
 //! `TRADE` → `trade` (one currency's side of a fill, as Bybit logs each currency separately);
@@ -31,6 +35,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::fills::{Execution, execution_event};
 use crate::adapter::{NormalizeError, RawRecord, Stream};
 use crate::amount::parse_amount;
 use crate::asset::{BadSymbol, asset_symbol};
@@ -46,6 +51,8 @@ pub const WITHDRAWALS: &str = "withdrawals";
 pub const TRANSFERS: &str = "transfers";
 /// The stream of coin conversions (Bybit's "coin exchange records").
 pub const CONVERTS: &str = "converts";
+/// The stream of a classic account's spot fills ([`super::fills`]).
+pub const EXECUTIONS: &str = "executions";
 
 /// Bybit's coin names → canonical symbols: Bybit uses the tickers as they are.
 pub fn canonical_asset(coin: &str) -> Result<String, BadSymbol> {
@@ -247,6 +254,10 @@ pub fn identify(stream: &str, payload: &str) -> Result<(String, i64, State), Str
             let c: ConvertRecord = serde_json::from_str(payload).map_err(|e| e.to_string())?;
             (c.exchange_tx_id, seconds_as_ms(&c.created_time)?, State::Done)
         }
+        EXECUTIONS => {
+            let e: Execution = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+            (e.exec_id, e.exec_time, State::Done)
+        }
         other => return Err(format!("unknown Bybit stream {other:?}")),
     };
     if id.trim().is_empty() {
@@ -270,6 +281,7 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
         WITHDRAWALS => withdrawal_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
         TRANSFERS => transfer_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
         CONVERTS => convert_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
+        EXECUTIONS => execution_event(&serde_json::from_str(payload).map_err(|e| error(e.to_string()))?),
         other => return Err(error(format!("unknown Bybit stream {other:?}"))),
     }
     .map_err(error)?;
@@ -394,11 +406,14 @@ pub fn transfer_event(record: &TransferRecord) -> Result<Option<NewEvent>, Strin
     let id = required("transferId", &record.transfer_id)?;
     let asset = coin(&record.coin)?;
     let value = amount("amount", &record.amount)?;
+    // The wallets whose balances cointally follows through this record: the funding wallet, and
+    // a classic account's spot wallet (the unified wallet's side is in its log).
+    let followed = |wallet: &str| wallet == "FUND" || wallet == "SPOT";
     let mut legs = Vec::new();
-    if record.from_account_type == "FUND" {
+    if followed(&record.from_account_type) {
         legs.push(Leg::sent(asset.clone(), value));
     }
-    if record.to_account_type == "FUND" {
+    if followed(&record.to_account_type) {
         legs.push(Leg::received(asset, value));
     }
     let note = format!("{} → {}", record.from_account_type, record.to_account_type);
@@ -454,6 +469,27 @@ mod tests {
                 vec![leg("BTC", "-0.05", Sent), leg("BTC", "-0.0002", Fee)],
             ),
             (TRANSFERS, "fund_to_unified", EventKind::InternalTransfer, vec![leg("USDT", "-500", Sent)]),
+            // A classic account's spot wallet is followed: both sides, nothing leaves.
+            (
+                TRANSFERS,
+                "fund_to_spot",
+                EventKind::InternalTransfer,
+                vec![leg("USDT", "-750", Sent), leg("USDT", "750", Received)],
+            ),
+            (
+                EXECUTIONS,
+                "buy",
+                EventKind::Trade,
+                vec![leg("BTC", "0.0105", Received), leg("USDT", "-441.00525", Sent), leg("BTC", "-0.0000105", Fee)],
+            ),
+            // No `feeCurrency`: a sell's positive fee is in the quote coin.
+            (
+                EXECUTIONS,
+                "sell_without_fee_currency",
+                EventKind::Trade,
+                vec![leg("ETH", "-1.2", Sent), leg("BTC", "0.063", Received), leg("BTC", "-0.000063", Fee)],
+            ),
+            (EXECUTIONS, "unknown_symbol", EventKind::Unknown, vec![]),
             (
                 CONVERTS,
                 "btc_to_usdt",
@@ -478,6 +514,8 @@ mod tests {
         assert_eq!(crate::time::to_millis(deposit.time), 1_735_700_000_000);
         assert_eq!(events(LOG, "trade_base")[0].external_id, "log-11223344_BTCUSDT_2");
         assert_eq!(events(WITHDRAWALS, "success")[0].external_id, "withdrawal-131629076");
+        assert_eq!(events(EXECUTIONS, "buy")[0].external_id, "exec-2200000000003900125");
+        assert_eq!(crate::time::to_millis(events(EXECUTIONS, "buy")[0].time), 1_735_700_000_000);
         assert_eq!(
             events(TRANSFERS, "fund_to_unified")[0].external_id,
             "transfer-42c0cfb0-6bca-c242-bc76-4e6df6cbab16"

@@ -9,7 +9,7 @@ use crate::http::{Clock, Limiter};
 use crate::sim::demo::{DemoSim, Serving, Simulator};
 use crate::sim::generate::Activity;
 
-use super::api::{Budget, BybitApi};
+use super::api::{Budget, BybitApi, DEFAULT_BUDGET};
 use super::sim::history::BybitProfile;
 use super::sim::{self, BybitSim, SimConfig, SimKey};
 
@@ -25,7 +25,7 @@ fn serve(port: u16, seed: u64) -> std::io::Result<Serving> {
         format!("Bybit simulator on {url}"),
         format!("API key:    {}", key.api_key),
         format!("API secret: {} (a test value, good for this simulator only)", key.secret),
-        format!("Limits: {} requests per {} s per endpoint", Budget::DEFAULT.limit, Budget::DEFAULT.window_seconds),
+        format!("Limits: {} requests per {} s per endpoint", DEFAULT_BUDGET.limit, DEFAULT_BUDGET.window_seconds),
         String::new(),
         "Try it in another terminal:".to_owned(),
         format!("  export COINTALLY_BYBIT_BASE_URL={url}"),

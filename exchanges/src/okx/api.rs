@@ -33,6 +33,7 @@ use reqwest::header::HeaderMap;
 use super::auth;
 use crate::Secret;
 use crate::http::answer::{self, incomplete};
+use crate::http::budget::WindowBudget;
 use crate::http::client::{Client, ClientConfig, Method, Prepared, Protocol, Request, Usage, Verdict};
 use crate::http::{BucketKind, Clock, FetchError, Limiter, encode_query};
 
@@ -47,37 +48,19 @@ pub const DEFAULT_BASE_URL: &str = "https://www.okx.com";
 /// The environment variable that replaces every endpoint's limit: `LIMIT:SECONDS`.
 pub const BUDGET_ENV: &str = "COINTALLY_OKX_BUDGET";
 
-/// A request limit: `limit` requests per `window_seconds`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Budget {
-    /// Requests allowed per window.
-    pub limit: u64,
-    /// The window, seconds.
-    pub window_seconds: u64,
+/// A request limit: `limit` requests per `window_seconds` (OKX counts them in fixed windows,
+/// so the limiter models it with [`fixed_window`], not [`WindowBudget::bucket_kind`]).
+pub type Budget = WindowBudget;
+
+/// The override `COINTALLY_OKX_BUDGET` names, if any (without one, each endpoint keeps its
+/// documented limit, [`Endpoint::budget`]: OKX has no single default).
+pub fn budget_from_env() -> Option<Budget> {
+    std::env::var(BUDGET_ENV).ok().and_then(|text| WindowBudget::parse(&text))
 }
 
-impl Budget {
-    /// Reads `LIMIT:SECONDS` (`5:2`).
-    pub fn parse(text: &str) -> Option<Budget> {
-        let (limit, seconds) = text.trim().split_once(':')?;
-        let budget = Budget { limit: limit.trim().parse().ok()?, window_seconds: seconds.trim().parse().ok()? };
-        (budget.limit > 0 && budget.window_seconds > 0).then_some(budget)
-    }
-
-    /// The override `COINTALLY_OKX_BUDGET` names, if any.
-    pub fn from_env() -> Option<Budget> {
-        std::env::var(BUDGET_ENV).ok().and_then(|text| Budget::parse(&text))
-    }
-
-    /// `LIMIT:SECONDS`, as [`Budget::parse`] reads it back.
-    pub fn render(self) -> String {
-        format!("{}:{}", self.limit, self.window_seconds)
-    }
-
-    /// The limiter bucket that models it: a fixed window.
-    pub fn bucket_kind(self) -> BucketKind {
-        BucketKind::FixedWindow { limit: self.limit, window: Duration::from_secs(self.window_seconds) }
-    }
+/// The limiter bucket that models `budget`: a fixed window used whole.
+pub fn fixed_window(budget: Budget) -> BucketKind {
+    BucketKind::FixedWindow { limit: budget.limit, window: Duration::from_secs(budget.window_seconds) }
 }
 
 /// An endpoint of OKX's REST API that cointally calls.
@@ -367,7 +350,7 @@ impl OkxApi {
     pub fn new_limiter(clock: Arc<dyn Clock>, budget: Option<Budget>) -> Arc<Limiter> {
         let limiter = Limiter::new(clock);
         for endpoint in Endpoint::ALL {
-            limiter.declare(endpoint.name(), budget.unwrap_or(endpoint.budget()).bucket_kind());
+            limiter.declare(endpoint.name(), fixed_window(budget.unwrap_or(endpoint.budget())));
         }
         Arc::new(limiter)
     }
@@ -441,12 +424,9 @@ mod tests {
         assert_eq!(Endpoint::AssetBills.budget(), Budget { limit: 6, window_seconds: 1 });
         // A fixed window spends the whole limit in every window: at least 85 % of it.
         assert_eq!(
-            Endpoint::BillsArchive.budget().bucket_kind(),
+            fixed_window(Endpoint::BillsArchive.budget()),
             BucketKind::FixedWindow { limit: 5, window: Duration::from_secs(2) }
         );
-        assert_eq!(Budget::parse(" 40 : 1 "), Some(Budget { limit: 40, window_seconds: 1 }));
-        assert_eq!(Budget::parse("0:1"), None);
-        assert_eq!(Budget { limit: 40, window_seconds: 1 }.render(), "40:1");
         for endpoint in Endpoint::ALL {
             assert_eq!(Endpoint::from_path(endpoint.path()), Some(endpoint));
         }

@@ -8,12 +8,12 @@ use crate::http::{Clock, FetchError, Limiter};
 use crate::rows::CsvFormat;
 
 use super::adapter::OkxAdapter;
-use super::api::{Budget, OkxApi};
+use super::api::{OkxApi, budget_from_env};
 
 /// The limiter every OKX account shares: each endpoint's documented limit, or the one
 /// `COINTALLY_OKX_BUDGET` names for all.
 pub fn limiter(clock: Arc<dyn Clock>, _base_url: Option<&str>) -> Arc<Limiter> {
-    OkxApi::new_limiter(clock, Budget::from_env())
+    OkxApi::new_limiter(clock, budget_from_env())
 }
 
 /// The adapter of one OKX account.

@@ -50,6 +50,31 @@ impl BybitProfile {
 pub const FUND: &str = "FUND";
 /// The unified trading wallet.
 pub const UNIFIED: &str = "UNIFIED";
+/// A classic account's spot wallet.
+pub const SPOT: &str = "SPOT";
+
+/// One spot fill of a classic account, as `/v5/execution/list?category=spot` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fill {
+    /// Bybit's `execId`.
+    pub id: String,
+    /// The order it filled.
+    pub order_id: String,
+    /// When, ms.
+    pub time_ms: i64,
+    /// The market (`BTCUSDT`).
+    pub symbol: String,
+    /// `Buy` or `Sell`.
+    pub side: &'static str,
+    /// The price.
+    pub price: Decimal,
+    /// The base quantity.
+    pub qty: Decimal,
+    /// The fee, in `fee_coin`.
+    pub fee: Decimal,
+    /// The coin of the fee: the one received.
+    pub fee_coin: String,
+}
 
 /// One transaction log entry of the unified wallet.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,18 +156,25 @@ pub struct Generator {
     pub movements: Vec<Movement>,
     /// Coin conversions in the funding wallet, oldest first.
     pub conversions: Vec<Conversion>,
+    /// A classic account's spot fills, oldest first (empty for a unified account).
+    pub fills: Vec<Fill>,
+    /// Whether the account is classic: its trading wallet is `SPOT`, its fills are listed by
+    /// the execution list, and it has no transaction log.
+    pub classic: bool,
     balances: BTreeMap<(&'static str, String), Decimal>,
     rng: fastrand::Rng,
     next_id: u64,
 }
 
 impl Generator {
-    /// The history of `seed` on `market`.
-    pub fn generate(seed: u64, market: &Market, profile: &BybitProfile) -> Generator {
+    /// The history of `seed` on `market`: a unified account's, or a classic one's.
+    pub fn generate(seed: u64, market: &Market, profile: &BybitProfile, classic: bool) -> Generator {
         let mut g = Generator {
             log: Vec::new(),
             movements: Vec::new(),
             conversions: Vec::new(),
+            fills: Vec::new(),
+            classic,
             balances: BTreeMap::new(),
             rng: fastrand::Rng::with_seed(seed ^ 0x0062_7962_6974),
             next_id: 3_900_000,
@@ -150,9 +182,10 @@ impl Generator {
         let count = profile.records.max(4);
         let step = ((profile.end_ms - profile.start_ms) / (count as i64 / 2).max(1)).max(4);
         g.deposit(market, profile.start_ms, "USDT", Decimal::from(20_000));
-        g.transfer(profile.start_ms + 1_000, FUND, UNIFIED, "USDT", Decimal::from(15_000));
+        let trading = g.trading();
+        g.transfer(profile.start_ms + 1_000, FUND, trading, "USDT", Decimal::from(15_000));
         let mut time_ms = profile.start_ms + step;
-        while g.log.len() + g.movements.len() < count && time_ms <= profile.end_ms {
+        while g.log.len() + g.fills.len() + g.movements.len() < count && time_ms <= profile.end_ms {
             let jitter = g.rng.i64(0..step / 2);
             g.one(market, (time_ms + jitter).min(profile.end_ms));
             time_ms += step;
@@ -188,6 +221,11 @@ impl Generator {
     /// Balances of one wallet by coin.
     pub fn wallet(&self, wallet: &str) -> BTreeMap<String, Decimal> {
         self.balances.iter().filter(|((w, _), _)| *w == wallet).map(|((_, coin), v)| (coin.clone(), *v)).collect()
+    }
+
+    /// The wallet trades happen in: `SPOT` (classic) or `UNIFIED`.
+    pub fn trading(&self) -> &'static str {
+        if self.classic { SPOT } else { UNIFIED }
     }
 
     fn balance(&self, wallet: &'static str, coin: &str) -> Decimal {
@@ -270,9 +308,14 @@ impl Generator {
 
     fn transfer(&mut self, time_ms: i64, from: &'static str, to: &'static str, coin: &str, amount: Decimal) {
         self.add(FUND, coin, if from == FUND { -amount } else { amount });
-        let kind = if to == UNIFIED { "TRANSFER_IN" } else { "TRANSFER_OUT" };
-        let flow = if to == UNIFIED { amount } else { -amount };
-        self.log_entry(time_ms, kind, coin, "", "None", Decimal::ZERO, flow, Decimal::ZERO, 0);
+        let kind = if to == FUND { "TRANSFER_OUT" } else { "TRANSFER_IN" };
+        let flow = if to == FUND { -amount } else { amount };
+        if self.classic {
+            // A classic account has no transaction log: the transfer record is all there is.
+            self.add(SPOT, coin, flow);
+        } else {
+            self.log_entry(time_ms, kind, coin, "", "None", Decimal::ZERO, flow, Decimal::ZERO, 0);
+        }
         let uuid = crate::sim::ids::uuid(&mut self.rng);
         let record = self.movement("transfers", time_ms, coin, amount, Decimal::ZERO, true);
         record.id = uuid;
@@ -301,7 +344,8 @@ impl Generator {
             }
             68..=79 => {
                 let (coin, _, _) = COINS[self.rng.usize(0..COINS.len())];
-                let (from, to) = if self.rng.bool() { (FUND, UNIFIED) } else { (UNIFIED, FUND) };
+                let trading = self.trading();
+                let (from, to) = if self.rng.bool() { (FUND, trading) } else { (trading, FUND) };
                 let amount = floor_dp(self.balance(from, coin) * percent(&mut self.rng, 10..=60), 8);
                 if amount.is_zero() {
                     false
@@ -312,6 +356,8 @@ impl Generator {
             }
             80..=87 => self.withdraw(time_ms),
             92..=95 => self.convert(market, time_ms),
+            // A classic account's interest and bonuses are not in what cointally reads: fills.
+            88.. if self.classic => self.trade(market, time_ms),
             88..=91 => {
                 let amount = floor_dp(self.balance(UNIFIED, "USDT") * Decimal::new(2, 4), 8);
                 !amount.is_zero() && {
@@ -385,17 +431,20 @@ impl Generator {
         if price.is_zero() {
             return false;
         }
-        let buy = self.rng.u32(0..100) < 55 || self.balance(UNIFIED, base).is_zero();
+        let wallet = self.trading();
+        let buy = self.rng.u32(0..100) < 55 || self.balance(wallet, base).is_zero();
         let qty = if buy {
-            floor_dp(self.balance(UNIFIED, quote) * percent(&mut self.rng, 3..=15) / price, 6)
+            floor_dp(self.balance(wallet, quote) * percent(&mut self.rng, 3..=15) / price, 6)
         } else {
-            floor_dp(self.balance(UNIFIED, base) * percent(&mut self.rng, 10..=60), 6)
+            floor_dp(self.balance(wallet, base) * percent(&mut self.rng, 10..=60), 6)
         };
-        let cost = floor_dp(qty * price, 8);
+        // A classic fill's quote amount is its quantity times its price, exactly (the execution
+        // list gives no `execValue` for classic spot).
+        let cost = if self.classic { (qty * price).normalize() } else { floor_dp(qty * price, 8) };
         if qty.is_zero() || cost.is_zero() {
             return false;
         }
-        let fits = if buy { self.balance(UNIFIED, quote) >= cost } else { self.balance(UNIFIED, base) >= qty };
+        let fits = if buy { self.balance(wallet, quote) >= cost } else { self.balance(wallet, base) >= qty };
         if !fits {
             return false;
         }
@@ -408,6 +457,25 @@ impl Generator {
         } else {
             (Decimal::ZERO, floor_dp(cost * Decimal::new(1, 3), 8))
         };
+        if self.classic {
+            let (fee, fee_coin) = if buy { (base_fee, base) } else { (quote_fee, quote) };
+            self.add(SPOT, base, base_flow - base_fee);
+            self.add(SPOT, quote, quote_flow - quote_fee);
+            let order_id = (1_500_000_000_000_000_000 + self.id()).to_string();
+            let id = (2_200_000_000_000_000_000 + self.id()).to_string();
+            self.fills.push(Fill {
+                id,
+                order_id,
+                time_ms,
+                symbol,
+                side,
+                price,
+                qty,
+                fee,
+                fee_coin: fee_coin.to_owned(),
+            });
+            return true;
+        }
         self.log_entry(time_ms, "TRADE", quote, &symbol, side, price, quote_flow, quote_fee, trade_id);
         self.log_entry(time_ms, "TRADE", base, &symbol, side, price, base_flow, base_fee, trade_id);
         true

@@ -4,7 +4,9 @@
 //! [`crate::sim::generate`]) and serves it on `127.0.0.1` with Bybit's envelope
 //! (`retCode`, `retMsg`, `result`): the transaction log (7-day windows, two years back), deposit
 //! and withdrawal records (30-day windows), transfers between wallets (7-day windows), each
-//! paged 50 at a time by `cursor`; both wallets' balances; the key's information. It checks
+//! paged 50 at a time by `cursor`; both wallets' balances; the key's information. A classic
+//! account (`SimConfig::unified` false) has no log but spot fills (`/v5/execution/list`,
+//! 7-day windows) and a `SPOT` wallet (`wallet-balance?accountType=SPOT`). It checks
 //! the v5 signature ([`super::auth`]: `10003` unknown key, `10004` wrong signature), counts each
 //! endpoint's requests over any sliding window (`10006` "Too many visits!" over the budget),
 //! and injects the server's faults.
@@ -20,8 +22,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use self::history::{BybitProfile, Conversion, Generator, LogEntry, Movement, UNIFIED};
-use super::api::{Budget, Endpoint};
+use self::history::{BybitProfile, Conversion, Fill, Generator, LogEntry, Movement};
+use super::api::{Budget, DEFAULT_BUDGET, Endpoint};
 use super::auth;
 use crate::Secret;
 use crate::http::query::decode_pairs;
@@ -84,7 +86,7 @@ impl SimConfig {
         SimConfig {
             seed,
             profile: BybitProfile::recent(now_ms(), records),
-            budget: Some(Budget::DEFAULT),
+            budget: Some(DEFAULT_BUDGET),
             faults: None,
             key: SimKey::demo(),
             key_may_withdraw: false,
@@ -134,7 +136,7 @@ impl std::fmt::Debug for BybitSim {
 pub fn start(config: SimConfig) -> io::Result<BybitSim> {
     let market_profile = Profile { trades: 0, ..Profile::demo() };
     let world = generate(config.seed, &market_profile);
-    let generator = Generator::generate(config.seed, &world.market, &config.profile);
+    let generator = Generator::generate(config.seed, &world.market, &config.profile, !config.unified);
     let state = Arc::new(State {
         secret: Secret::new(config.key.secret.clone()),
         generator: Mutex::new(generator),
@@ -284,6 +286,11 @@ impl BybitSim {
         String::from_utf8(out.into_inner().expect("a CSV written to memory")).expect("CSV of UTF-8 text")
     }
 
+    /// A classic account's spot fills, oldest first.
+    pub fn fills(&self) -> Vec<Fill> {
+        self.generator().fills.clone()
+    }
+
     /// Coin conversions in the funding wallet, oldest first.
     pub fn conversions(&self) -> Vec<Conversion> {
         self.generator().conversions.clone()
@@ -298,13 +305,14 @@ impl BybitSim {
     /// through and every conversion.
     pub fn event_count(&self) -> usize {
         let g = self.generator();
-        g.log.len() + g.movements.iter().filter(|m| m.ok).count() + g.conversions.len()
+        g.log.len() + g.fills.len() + g.movements.iter().filter(|m| m.ok).count() + g.conversions.len()
     }
 
     /// Adds `count` fills a minute after the last record; returns how many were added.
     pub fn add_trades(&self, count: usize) -> usize {
         let mut g = self.generator();
-        let at = g.log.last().map_or(0, |e| e.time_ms).max(now_ms() - 60_000);
+        let last = g.log.last().map(|e| e.time_ms).into_iter().chain(g.fills.last().map(|f| f.time_ms)).max();
+        let at = last.unwrap_or(0).max(now_ms() - 60_000);
         g.add_trades(&self.state.market, count, at)
     }
 
@@ -410,6 +418,21 @@ fn log_json(e: &LogEntry) -> serde_json::Value {
         "cashBalance": text(e.balance), "feeRate": "", "bonusChange": "",
         "tradeId": if e.trade_id == 0 { String::new() } else { e.trade_id.to_string() },
         "orderId": "", "orderLinkId": ""
+    })
+}
+
+/// A classic spot fill as `/v5/execution/list` lists it
+/// (<https://bybit-exchange.github.io/docs/v5/order/execution>): the fields classic spot does
+/// not support (`execType`, `execValue`, `feeRate`, …) are empty.
+fn fill_json(f: &Fill) -> serde_json::Value {
+    json!({
+        "symbol": f.symbol, "orderId": f.order_id, "orderLinkId": "", "side": f.side,
+        "orderPrice": text(f.price), "orderQty": text(f.qty), "leavesQty": "0", "createType": "",
+        "orderType": "Limit", "stopOrderType": "", "execFee": text(f.fee), "execId": f.id,
+        "execPrice": text(f.price), "execQty": text(f.qty), "execType": "", "execValue": "",
+        "execTime": f.time_ms.to_string(), "feeCurrency": f.fee_coin, "isMaker": false, "feeRate": "",
+        "tradeIv": "", "markIv": "", "markPrice": "", "indexPrice": "", "underlyingPrice": "",
+        "blockTradeId": "", "closedSize": "", "seq": 0
     })
 }
 
@@ -544,9 +567,21 @@ impl State {
                     "userID": 24617703, "inviterID": 0, "vipLevel": "No VIP", "isMaster": true
                 }))
             }
-            Endpoint::WalletBalance if !self.config.unified => error(200, 10001, "accountType only support UNIFIED"),
             Endpoint::WalletBalance => {
-                ok(json!({ "list": [{ "accountType": UNIFIED, "coin": balances(&g, UNIFIED) }] }))
+                // A unified account's wallet is `UNIFIED`; a classic account's are `SPOT` and
+                // `CONTRACT` (<https://bybit-exchange.github.io/docs/v5/account/wallet-balance>).
+                let wallet = g.trading();
+                let asked = params.get("accountType").map(String::as_str).unwrap_or_default();
+                match asked {
+                    _ if asked == wallet => {
+                        ok(json!({ "list": [{ "accountType": wallet, "coin": balances(&g, wallet) }] }))
+                    }
+                    "CONTRACT" if !self.config.unified => {
+                        ok(json!({ "list": [{ "accountType": "CONTRACT", "coin": [] }] }))
+                    }
+                    _ if self.config.unified => error(200, 10001, "accountType only support UNIFIED"),
+                    _ => error(200, 10001, "accountType only support SPOT, CONTRACT"),
+                }
             }
             Endpoint::FundBalance => {
                 ok(json!({ "accountType": "FUND", "bizType": 1, "balance": balances(&g, "FUND") }))
@@ -555,6 +590,13 @@ impl State {
             Endpoint::TransactionLog => {
                 let times: Vec<i64> = g.log.iter().map(|e| e.time_ms).collect();
                 self.window(params, 7, &times, |i| log_json(&g.log[i]), "list", now - 730 * DAY_MS)
+            }
+            Endpoint::Executions if params.get("category").map(String::as_str) != Some("spot") => {
+                error(200, 10001, "params error: category")
+            }
+            Endpoint::Executions => {
+                let times: Vec<i64> = g.fills.iter().map(|f| f.time_ms).collect();
+                self.window(params, 7, &times, |i| fill_json(&g.fills[i]), "list", now - 730 * DAY_MS)
             }
             Endpoint::Deposits => walk("deposits", 30, "rows"),
             Endpoint::Withdrawals => walk("withdrawals", 30, "rows"),

@@ -87,8 +87,59 @@ fn a_wrong_secret_and_the_rate_limit_get_bybits_answers() {
     assert!(sim.stats().rate_limited >= 1);
 }
 
+/// Walks every stream of `adapter` to its end: (events, the sum of their legs per asset).
+fn walk_all(adapter: &BybitAdapter) -> (Vec<crate::NewEvent>, BTreeMap<String, Decimal>) {
+    let plan = SyncPlan { full: false, since_ms: None };
+    let (mut events, mut sums) = (Vec::new(), BTreeMap::<String, Decimal>::new());
+    for stream in adapter.streams(&Default::default(), &plan).unwrap() {
+        let mut cursor = adapter.start(&stream, None, &plan).unwrap();
+        let mut ids = std::collections::BTreeSet::new();
+        loop {
+            let page = adapter.fetch_page(&stream, &cursor).unwrap();
+            for record in &page.records {
+                assert!(ids.insert(record.external_id.clone()), "{stream}: {} twice", record.external_id);
+                for event in normalize(&stream, record).unwrap() {
+                    for leg in &event.legs {
+                        *sums.entry(leg.asset.clone()).or_default() += leg.amount;
+                    }
+                    events.push(event);
+                }
+            }
+            cursor = page.cursor;
+            if page.done {
+                break;
+            }
+        }
+    }
+    let sums = sums.into_iter().filter(|(_, v)| !v.is_zero()).map(|(k, v)| (k, v.normalize())).collect();
+    (events, sums)
+}
+
 #[test]
-fn a_classic_account_walks_no_transaction_log_and_is_warned_and_a_withdraw_key_is_seen() {
+fn a_classic_accounts_spot_fills_are_walked_as_trades_and_its_spot_wallet_is_in_the_balances() {
+    let sim = start(SimConfig { budget: None, unified: false, ..SimConfig::recent(5, 900) }).unwrap();
+    assert!(sim.log().is_empty(), "a classic account has no transaction log");
+    let fills = sim.fills();
+    assert!(fills.len() > 200, "{} fills", fills.len());
+    let adapter = adapter(&sim, &SimKey::demo());
+    let (events, sums) = walk_all(&adapter);
+    assert_eq!(events.len(), sim.event_count());
+    let trades: Vec<&crate::NewEvent> = events.iter().filter(|e| e.external_id.starts_with("exec-")).collect();
+    assert_eq!(trades.len(), fills.len());
+    // Each fill: one trade with both legs and its fee leg.
+    assert!(trades.iter().all(|e| e.kind == crate::EventKind::Trade && e.legs.len() == 3), "{:?}", trades[0]);
+    assert!(events.iter().all(|e| e.kind != crate::EventKind::Unknown));
+    assert_eq!(sums, sim.balances());
+    let reported: BTreeMap<String, Decimal> =
+        adapter.balances().unwrap().into_iter().map(|b| (b.asset, b.amount)).collect();
+    assert_eq!(reported, sim.balances());
+    // The spot wallet holds something: the balance check would miss it without `SPOT`.
+    assert!(sim.stats().requests_by_path.contains_key("/v5/execution/list"));
+    assert!(!sim.stats().requests_by_path.contains_key("/v5/account/transaction-log"));
+}
+
+#[test]
+fn a_classic_account_walks_executions_not_the_log_and_is_warned_and_a_withdraw_key_is_seen() {
     let sim =
         start(SimConfig { budget: None, unified: false, key_may_withdraw: true, ..SimConfig::recent(5, 20) }).unwrap();
     let adapter = adapter(&sim, &SimKey::demo());
@@ -98,7 +149,7 @@ fn a_classic_account_walks_no_transaction_log_and_is_warned_and_a_withdraw_key_i
     let plan = SyncPlan { full: false, since_ms: None };
     let streams: Vec<String> =
         adapter.streams(&Default::default(), &plan).unwrap().into_iter().map(|s| s.endpoint).collect();
-    assert_eq!(streams, ["deposits", "withdrawals", "transfers", "converts"]);
+    assert_eq!(streams, ["executions", "deposits", "withdrawals", "transfers", "converts"]);
     let warnings = adapter.closing_warnings(&Default::default(), &Default::default());
     assert!(warnings.iter().any(|(_, text)| text.contains("classic")), "{warnings:?}");
     assert!(warnings.iter().any(|(_, text)| text.contains("two years")), "{warnings:?}");
