@@ -100,20 +100,7 @@ impl SimConfig {
     }
 }
 
-/// What the simulator saw.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SimStats {
-    /// Every request read, faulted ones included.
-    pub requests: u64,
-    /// Requests per path that reached the handler.
-    pub requests_by_path: BTreeMap<String, u64>,
-    /// Requests refused for their authentication.
-    pub refused: u64,
-    /// Requests refused for the rate limit.
-    pub rate_limited: u64,
-    /// Injected faults.
-    pub faults: u64,
-}
+pub use crate::sim::stats::SimStats;
 
 struct State {
     key: SimKey,
@@ -208,10 +195,7 @@ impl KucoinSim {
 
     /// Requests, refusals and faults so far.
     pub fn stats(&self) -> SimStats {
-        let mut stats = self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        stats.requests = self.server.requests();
-        stats.faults = self.server.faults_injected().values().sum();
-        stats
+        self.state.stats.lock().unwrap_or_else(PoisonError::into_inner).clone().with_server_counts(&self.server)
     }
 }
 
