@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::Utc;
-use cointally_exchanges::amount::{format_amount, write_amount};
+use cointally_exchanges::amount::write_amount;
 use cointally_exchanges::{EventKind, LegRole};
 use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
@@ -491,12 +491,48 @@ impl Ledger {
 
     /// Stores the runs of several years (`report --years`), replacing the ones stored before,
     /// in one transaction; the last is the latest run ([`Ledger::tax_run`]).
+    ///
+    /// A stored run of the same year and options is brought up to date rather than written
+    /// again: its rows are compared with the new ones in order, and only those from the first
+    /// that differs are replaced. Re-running a report on an unchanged ledger writes no row;
+    /// after a new event late in the year only the rows from that event on are written (most
+    /// of a report's time on a large year was writing rows identical to those stored).
     pub fn store_tax_runs(&mut self, runs: &[RunRows<'_>]) -> Result<Vec<i64>, LedgerError> {
         let tx = self.transaction()?;
-        tx.execute_batch(
-            "DELETE FROM tax_disposals; DELETE FROM tax_income; DELETE FROM tax_holdings; DELETE FROM tax_runs;",
-        )?;
-        let ids = runs.iter().map(|run| insert_run(&tx, run)).collect::<Result<Vec<_>, _>>()?;
+        let stored: Vec<(i64, i32, String)> = {
+            let mut stmt = tx.prepare("SELECT id, year, options FROM tax_runs ORDER BY id")?;
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?
+        };
+        // A stored run is kept for the run of its year and options when that keeps the ids in
+        // the order of `runs` (the last must be the latest); the others go before any insert.
+        let mut kept: Vec<Option<i64>> = Vec::with_capacity(runs.len());
+        let mut highest = 0i64;
+        for run in runs {
+            let reuse = stored
+                .iter()
+                .find(|(id, year, options)| *id > highest && *year == run.year && options == run.options)
+                .map(|(id, _, _)| *id);
+            if let Some(id) = reuse {
+                highest = id;
+            } else {
+                // Anything inserted gets an id above every stored one.
+                highest = i64::MAX;
+            }
+            kept.push(reuse);
+        }
+        for (id, _, _) in stored.iter().filter(|(id, _, _)| !kept.contains(&Some(*id))) {
+            remove_run(&tx, *id)?;
+        }
+        let mut ids = Vec::with_capacity(runs.len());
+        for (run, reuse) in runs.iter().zip(kept) {
+            ids.push(match reuse {
+                Some(id) => {
+                    update_run(&tx, id, run)?;
+                    id
+                }
+                None => insert_run(&tx, run)?,
+            });
+        }
         tx.commit()?;
         Ok(ids)
     }
@@ -559,7 +595,7 @@ pub(super) fn replace_automatic_transfers(
     Ok(())
 }
 
-/// Inserts one run's rows (in a transaction that removed the runs before).
+/// Inserts one run and its rows.
 fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, LedgerError> {
     let now = Utc::now().to_rfc3339();
     tx.execute(
@@ -567,108 +603,264 @@ fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, 
         params![run.year, run.options, run.inputs_hash, now],
     )?;
     let run_id = tx.last_insert_rowid();
-    {
-        // The year's disposals are the bulk of a run: multi-row INSERTs, as the writer does.
-        const HEAD: &str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
-                acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)";
-        let mut full = tx.prepare(&multi_row_insert(HEAD, 16, CHUNK))?;
-        // The amounts of a chunk as text, in buffers reused from chunk to chunk; every other
-        // value is bound from the row itself (no copy, no allocation per row).
-        let mut texts: Vec<String> = vec![String::new(); 4 * CHUNK];
-        let mut seqs: Vec<i64> = Vec::with_capacity(CHUNK);
-        let mut names: Vec<(&'static str, &'static str)> = Vec::with_capacity(CHUNK);
-        for (c, chunk) in run.disposals.chunks(CHUNK).enumerate() {
-            seqs.clear();
-            names.clear();
-            for (i, d) in chunk.iter().enumerate() {
-                seqs.push((c * CHUNK + i) as i64);
-                names.push((d.kind.as_str(), d.term.as_str()));
-                for (text, amount) in
-                    texts[4 * i..4 * i + 4].iter_mut().zip([d.amount, d.proceeds, d.cost_basis, d.gain()])
-                {
-                    text.clear();
-                    write_amount(text, amount);
-                }
-            }
-            let mut params: Vec<&dyn ToSql> = Vec::with_capacity(16 * chunk.len());
-            for (i, d) in chunk.iter().enumerate() {
-                let t = &texts[4 * i..4 * i + 4];
-                params.extend_from_slice(&[
-                    &run_id as &dyn ToSql,
-                    &seqs[i],
-                    &d.event_id,
-                    &d.account_id,
-                    &names[i].0,
-                    &d.asset,
-                    &t[0],
-                    &d.acquired_ms,
-                    &d.disposed_ms,
-                    &t[1],
-                    &t[2],
-                    &t[3],
-                    &names[i].1,
-                    &d.lot_event_id,
-                    &d.basis_missing,
-                    &d.price_missing,
-                ]);
-            }
-            write_chunk(tx, &mut full, HEAD, 16, &params)?;
-        }
-        const INCOME: &str = "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount,
-                received_ms, value, price_missing)";
-        let mut full = tx.prepare(&multi_row_insert(INCOME, 10, CHUNK))?;
-        for (c, chunk) in run.income.chunks(CHUNK).enumerate() {
-            seqs.clear();
-            names.clear();
-            for (i, row) in chunk.iter().enumerate() {
-                seqs.push((c * CHUNK + i) as i64);
-                names.push((row.kind.as_str(), ""));
-                for (text, amount) in texts[2 * i..2 * i + 2].iter_mut().zip([row.amount, row.value]) {
-                    text.clear();
-                    write_amount(text, amount);
-                }
-            }
-            let mut params: Vec<&dyn ToSql> = Vec::with_capacity(10 * chunk.len());
-            for (i, row) in chunk.iter().enumerate() {
-                params.extend_from_slice(&[
-                    &run_id as &dyn ToSql,
-                    &seqs[i],
-                    &row.event_id,
-                    &row.account_id,
-                    &names[i].0,
-                    &row.asset,
-                    &texts[2 * i],
-                    &row.received_ms,
-                    &texts[2 * i + 1],
-                    &row.price_missing,
-                ]);
-            }
-            write_chunk(tx, &mut full, INCOME, 10, &params)?;
-        }
-        let mut insert = tx.prepare(
-                "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-        for (seq, h) in run.holdings.iter().enumerate() {
-            insert.execute(params![
-                run_id,
-                seq as i64,
-                h.lot_event_id,
-                h.account_id,
-                h.asset,
-                format_amount(h.amount),
-                h.acquired_ms,
-                format_amount(h.cost_basis),
-                h.basis_missing,
-            ])?;
-        }
-    }
+    insert_disposals(tx, run_id, 0, run.disposals)?;
+    insert_income(tx, run_id, 0, run.income)?;
+    insert_holdings(tx, run_id, 0, run.holdings)?;
     Ok(run_id)
+}
+
+/// Removes a stored run and its rows.
+fn remove_run(tx: &rusqlite::Transaction<'_>, run_id: i64) -> Result<(), LedgerError> {
+    for table in ["tax_disposals", "tax_income", "tax_holdings"] {
+        tx.prepare_cached(&format!("DELETE FROM {table} WHERE run_id = ?1"))?.execute([run_id])?;
+    }
+    tx.execute("DELETE FROM tax_runs WHERE id = ?1", [run_id])?;
+    Ok(())
+}
+
+/// Brings stored run `run_id` (same year and options) up to `run`: its hash and time, and each
+/// table's rows from the first that differs from the new ones (compared as stored: the same
+/// text for every amount), the rows before it left as they are.
+fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) -> Result<(), LedgerError> {
+    tx.execute(
+        "UPDATE tax_runs SET inputs_hash = ?2, created_at = ?3 WHERE id = ?1",
+        params![run_id, run.inputs_hash, Utc::now().to_rfc3339()],
+    )?;
+    let mut buf = String::new();
+    let mut amounts_match = |stored: &[&str], amounts: &[Decimal]| {
+        stored.iter().zip(amounts).all(|(s, a)| {
+            buf.clear();
+            write_amount(&mut buf, *a);
+            buf == *s
+        })
+    };
+    let same = first_difference(
+        tx,
+        "SELECT event_id, account_id, kind, asset, amount, acquired_ms, disposed_ms, proceeds, cost_basis, gain,
+                term, lot_event_id, basis_missing, price_missing
+         FROM tax_disposals WHERE run_id = ?1 ORDER BY seq",
+        run_id,
+        run.disposals,
+        |r, d| {
+            Ok(r.get::<_, i64>(0)? == d.event_id
+                && r.get::<_, i64>(1)? == d.account_id
+                && text(r, 2)? == d.kind.as_str()
+                && text(r, 3)? == d.asset
+                && r.get::<_, i64>(5)? == d.acquired_ms
+                && r.get::<_, i64>(6)? == d.disposed_ms
+                && text(r, 10)? == d.term.as_str()
+                && r.get::<_, Option<i64>>(11)? == d.lot_event_id
+                && r.get::<_, bool>(12)? == d.basis_missing
+                && r.get::<_, bool>(13)? == d.price_missing
+                && amounts_match(
+                    &[text(r, 4)?, text(r, 7)?, text(r, 8)?, text(r, 9)?],
+                    &[d.amount, d.proceeds, d.cost_basis, d.gain()],
+                ))
+        },
+    )?;
+    replace_from(tx, "tax_disposals", run_id, same)?;
+    insert_disposals(tx, run_id, same, &run.disposals[same..])?;
+    let same = first_difference(
+        tx,
+        "SELECT event_id, account_id, kind, asset, amount, received_ms, value, price_missing
+         FROM tax_income WHERE run_id = ?1 ORDER BY seq",
+        run_id,
+        run.income,
+        |r, i| {
+            Ok(r.get::<_, i64>(0)? == i.event_id
+                && r.get::<_, i64>(1)? == i.account_id
+                && text(r, 2)? == i.kind.as_str()
+                && text(r, 3)? == i.asset
+                && r.get::<_, i64>(5)? == i.received_ms
+                && r.get::<_, bool>(7)? == i.price_missing
+                && amounts_match(&[text(r, 4)?, text(r, 6)?], &[i.amount, i.value]))
+        },
+    )?;
+    replace_from(tx, "tax_income", run_id, same)?;
+    insert_income(tx, run_id, same, &run.income[same..])?;
+    let same = first_difference(
+        tx,
+        "SELECT lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing
+         FROM tax_holdings WHERE run_id = ?1 ORDER BY seq",
+        run_id,
+        run.holdings,
+        |r, h| {
+            Ok(r.get::<_, i64>(0)? == h.lot_event_id
+                && r.get::<_, Option<i64>>(1)? == h.account_id
+                && text(r, 2)? == h.asset
+                && r.get::<_, i64>(4)? == h.acquired_ms
+                && r.get::<_, bool>(6)? == h.basis_missing
+                && amounts_match(&[text(r, 3)?, text(r, 5)?], &[h.amount, h.cost_basis]))
+        },
+    )?;
+    replace_from(tx, "tax_holdings", run_id, same)?;
+    insert_holdings(tx, run_id, same, &run.holdings[same..])?;
+    Ok(())
+}
+
+/// How many of `rows` equal the stored rows `query` (bound to `run_id`) gives in order.
+fn first_difference<T>(
+    tx: &rusqlite::Transaction<'_>,
+    query: &str,
+    run_id: i64,
+    rows: &[T],
+    mut same: impl FnMut(&rusqlite::Row<'_>, &T) -> Result<bool, LedgerError>,
+) -> Result<usize, LedgerError> {
+    let mut stmt = tx.prepare_cached(query)?;
+    let mut stored = stmt.query([run_id])?;
+    let mut n = 0;
+    while let (Some(new), Some(old)) = (rows.get(n), stored.next()?) {
+        if !same(old, new)? {
+            break;
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Deletes `table`'s rows of `run_id` from position `from` on.
+fn replace_from(tx: &rusqlite::Transaction<'_>, table: &str, run_id: i64, from: usize) -> Result<(), LedgerError> {
+    tx.prepare_cached(&format!("DELETE FROM {table} WHERE run_id = ?1 AND seq >= ?2"))?
+        .execute(params![run_id, from as i64])?;
+    Ok(())
+}
+
+/// Inserts disposals as rows `first..` of run `run_id`: multi-row INSERTs, as the writer does
+/// (the year's disposals are the bulk of a run).
+fn insert_disposals(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: i64,
+    first: usize,
+    disposals: &[Disposal],
+) -> Result<(), LedgerError> {
+    const HEAD: &str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
+            acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)";
+    let mut full = tx.prepare_cached(&multi_row_insert(HEAD, 16, CHUNK))?;
+    // The amounts of a chunk as text, in buffers reused from chunk to chunk; every other
+    // value is bound from the row itself (no copy, no allocation per row).
+    let mut texts: Vec<String> = vec![String::new(); 4 * CHUNK];
+    let mut seqs: Vec<i64> = Vec::with_capacity(CHUNK);
+    let mut names: Vec<(&'static str, &'static str)> = Vec::with_capacity(CHUNK);
+    for (c, chunk) in disposals.chunks(CHUNK).enumerate() {
+        seqs.clear();
+        names.clear();
+        for (i, d) in chunk.iter().enumerate() {
+            seqs.push((first + c * CHUNK + i) as i64);
+            names.push((d.kind.as_str(), d.term.as_str()));
+            for (text, amount) in texts[4 * i..4 * i + 4].iter_mut().zip([d.amount, d.proceeds, d.cost_basis, d.gain()])
+            {
+                text.clear();
+                write_amount(text, amount);
+            }
+        }
+        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(16 * chunk.len());
+        for (i, d) in chunk.iter().enumerate() {
+            let t = &texts[4 * i..4 * i + 4];
+            params.extend_from_slice(&[
+                &run_id as &dyn ToSql,
+                &seqs[i],
+                &d.event_id,
+                &d.account_id,
+                &names[i].0,
+                &d.asset,
+                &t[0],
+                &d.acquired_ms,
+                &d.disposed_ms,
+                &t[1],
+                &t[2],
+                &t[3],
+                &names[i].1,
+                &d.lot_event_id,
+                &d.basis_missing,
+                &d.price_missing,
+            ]);
+        }
+        write_chunk(tx, &mut full, HEAD, 16, &params)?;
+    }
+    Ok(())
+}
+
+/// Inserts income as rows `first..` of run `run_id`.
+fn insert_income(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: i64,
+    first: usize,
+    income: &[IncomeRow],
+) -> Result<(), LedgerError> {
+    const INCOME: &str = "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount,
+            received_ms, value, price_missing)";
+    let mut full = tx.prepare_cached(&multi_row_insert(INCOME, 10, CHUNK))?;
+    let mut texts: Vec<String> = vec![String::new(); 2 * CHUNK];
+    let mut seqs: Vec<i64> = Vec::with_capacity(CHUNK);
+    let mut kinds: Vec<&'static str> = Vec::with_capacity(CHUNK);
+    for (c, chunk) in income.chunks(CHUNK).enumerate() {
+        seqs.clear();
+        kinds.clear();
+        for (i, row) in chunk.iter().enumerate() {
+            seqs.push((first + c * CHUNK + i) as i64);
+            kinds.push(row.kind.as_str());
+            for (text, amount) in texts[2 * i..2 * i + 2].iter_mut().zip([row.amount, row.value]) {
+                text.clear();
+                write_amount(text, amount);
+            }
+        }
+        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(10 * chunk.len());
+        for (i, row) in chunk.iter().enumerate() {
+            params.extend_from_slice(&[
+                &run_id as &dyn ToSql,
+                &seqs[i],
+                &row.event_id,
+                &row.account_id,
+                &kinds[i],
+                &row.asset,
+                &texts[2 * i],
+                &row.received_ms,
+                &texts[2 * i + 1],
+                &row.price_missing,
+            ]);
+        }
+        write_chunk(tx, &mut full, INCOME, 10, &params)?;
+    }
+    Ok(())
+}
+
+/// Inserts lots held as rows `first..` of run `run_id`.
+fn insert_holdings(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: i64,
+    first: usize,
+    holdings: &[Holding],
+) -> Result<(), LedgerError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    let (mut amount, mut basis) = (String::new(), String::new());
+    for (i, h) in holdings.iter().enumerate() {
+        amount.clear();
+        write_amount(&mut amount, h.amount);
+        basis.clear();
+        write_amount(&mut basis, h.cost_basis);
+        insert.execute(params![
+            run_id,
+            (first + i) as i64,
+            h.lot_event_id,
+            h.account_id,
+            h.asset,
+            amount,
+            h.acquired_ms,
+            basis,
+            h.basis_missing,
+        ])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+
+    use cointally_exchanges::amount::format_amount;
 
     use super::*;
     use crate::ledger::OpenMode;
@@ -768,6 +960,194 @@ mod tests {
                 d.basis_missing,
             );
             assert_eq!(*row, want);
+        }
+    }
+
+    fn sample_disposal(i: i64) -> Disposal {
+        Disposal {
+            event_id: i,
+            account_id: 1 + i % 2,
+            kind: if i % 5 == 0 { DisposalKind::Fee } else { DisposalKind::Sale },
+            asset: if i % 3 == 0 { "ETH".into() } else { "BTC".into() },
+            amount: Decimal::new(i, 3),
+            acquired_ms: i,
+            disposed_ms: i + 1,
+            proceeds: Decimal::new(i * 7, 2),
+            cost_basis: Decimal::new(i * 5, 2),
+            term: if i % 4 == 0 { Term::Long } else { Term::Short },
+            lot_event_id: (i % 3 != 0).then_some(i - 1),
+            basis_missing: i % 3 == 0,
+            price_missing: i % 7 == 0,
+            acquired_here: true,
+        }
+    }
+
+    fn sample_income(i: i64) -> IncomeRow {
+        IncomeRow {
+            event_id: i,
+            account_id: 1,
+            kind: EventKind::Staking,
+            asset: "ETH".into(),
+            amount: Decimal::new(i, 4),
+            received_ms: i,
+            value: Decimal::new(i * 3, 2),
+            price_missing: false,
+        }
+    }
+
+    fn sample_holding(i: i64) -> Holding {
+        Holding {
+            lot_event_id: i,
+            account_id: (i % 2 == 0).then_some(1),
+            asset: "BTC".into(),
+            amount: Decimal::new(i, 2),
+            acquired_ms: i,
+            cost_basis: Decimal::new(i * 11, 2),
+            basis_missing: false,
+        }
+    }
+
+    /// Every stored row of every run, as text, in (run, seq) order: what a reader of the
+    /// stored rows sees.
+    fn stored_rows(ledger: &Ledger) -> Vec<String> {
+        let mut out = Vec::new();
+        for (table, columns) in [
+            (
+                "tax_disposals",
+                "event_id, account_id, kind, asset, amount, acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing",
+            ),
+            ("tax_income", "event_id, account_id, kind, asset, amount, received_ms, value, price_missing"),
+            ("tax_holdings", "lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing"),
+        ] {
+            let mut stmt = ledger
+                .conn
+                .prepare(&format!(
+                    "SELECT r.year, t.seq, json_array({columns}) FROM {table} t JOIN tax_runs r ON r.id = t.run_id
+                     ORDER BY r.id, t.seq"
+                ))
+                .unwrap();
+            let rows = stmt
+                .query_map([], |r| {
+                    Ok(format!("{table} {} {} {}", r.get::<_, i32>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?))
+                })
+                .unwrap();
+            out.extend(rows.map(Result::unwrap));
+        }
+        out
+    }
+
+    /// What storing `runs` into an empty ledger leaves: the reference the diff must reach.
+    fn stored_fresh(runs: &[RunRows<'_>]) -> (Vec<String>, Option<(i32, String)>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        ledger.store_tax_runs(runs).unwrap();
+        let latest = ledger.tax_run().unwrap().map(|(_, year, _, hash)| (year, hash));
+        (stored_rows(&ledger), latest)
+    }
+
+    /// Storing a run of a year that is stored already writes only the rows from the first that
+    /// differs, and leaves exactly what storing it into an empty ledger would.
+    #[test]
+    fn a_stored_run_of_the_same_year_is_updated_from_its_first_changed_row_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let mut disposals: Vec<Disposal> = (1..=(CHUNK as i64 + 50)).map(sample_disposal).collect();
+        let mut income: Vec<IncomeRow> = (1..=20).map(sample_income).collect();
+        let holdings: Vec<Holding> = (1..=30).map(sample_holding).collect();
+        let first = ledger
+            .store_tax_run(&RunRows {
+                year: 2025,
+                options: "{}",
+                inputs_hash: "a",
+                disposals: &disposals,
+                income: &income,
+                holdings: &holdings,
+            })
+            .unwrap();
+
+        // The same rows again: the run is kept and no row is written (one change: the run's hash
+        // and time).
+        let before = ledger.conn.total_changes();
+        let again = ledger
+            .store_tax_run(&RunRows {
+                year: 2025,
+                options: "{}",
+                inputs_hash: "b",
+                disposals: &disposals,
+                income: &income,
+                holdings: &holdings,
+            })
+            .unwrap();
+        assert_eq!(again, first, "the stored run of the year is kept");
+        assert_eq!(ledger.conn.total_changes() - before, 1, "only the run's hash and time are written");
+        assert_eq!(ledger.tax_run().unwrap().map(|r| r.3), Some("b".to_owned()));
+
+        // A change near the end (a new event late in the year): the rows from it on are
+        // replaced, the ones before stay.
+        let at = disposals.len() - 3;
+        disposals[at].proceeds += Decimal::ONE;
+        disposals.push(sample_disposal(9_999));
+        income.truncate(15);
+        let before = ledger.conn.total_changes();
+        let rows = RunRows {
+            year: 2025,
+            options: "{}",
+            inputs_hash: "c",
+            disposals: &disposals,
+            income: &income,
+            holdings: &holdings,
+        };
+        ledger.store_tax_run(&rows).unwrap();
+        // 1 run update + 3 old disposals deleted + 4 inserted + 5 income deleted.
+        assert_eq!(ledger.conn.total_changes() - before, 1 + 3 + 4 + 5);
+        assert_eq!((stored_rows(&ledger), ledger.tax_run().unwrap().map(|r| (r.1, r.3))), stored_fresh(&[rows]));
+
+        // Other options are another run: written whole, the old one removed.
+        let rows = RunRows {
+            year: 2025,
+            options: "{\"method\":\"hifo\"}",
+            inputs_hash: "d",
+            disposals: &disposals,
+            income: &income,
+            holdings: &holdings,
+        };
+        ledger.store_tax_run(&rows).unwrap();
+        assert_eq!(ledger.tax_run().unwrap().map(|r| r.2), Some("{\"method\":\"hifo\"}".to_owned()));
+        assert_eq!(stored_rows(&ledger), stored_fresh(&[rows]).0);
+    }
+
+    /// Several years: a stored run is kept only where the last run stays the latest
+    /// (`tax_run`), and the rows are those a store into an empty ledger leaves.
+    #[test]
+    fn storing_several_years_keeps_the_last_run_the_latest() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let d: Vec<Vec<Disposal>> =
+            (0..4).map(|y| (1..=(10 + y)).map(|i| sample_disposal(i + 100 * y)).collect()).collect();
+        let year = |y: usize, hash: &'static str| RunRows {
+            year: 2022 + y as i32,
+            options: "{}",
+            inputs_hash: hash,
+            disposals: &d[y],
+            income: &[],
+            holdings: &[],
+        };
+        ledger.store_tax_runs(&[year(1, "x"), year(2, "x")]).unwrap();
+        for runs in [
+            vec![year(1, "y"), year(2, "y")],
+            vec![year(0, "z"), year(1, "z"), year(2, "z")],
+            vec![year(2, "w")],
+            vec![year(2, "v"), year(3, "v")],
+            vec![year(3, "u")],
+        ] {
+            ledger.store_tax_runs(&runs).unwrap();
+            let latest = ledger.tax_run().unwrap().map(|(_, y, _, h)| (y, h));
+            assert_eq!(
+                (stored_rows(&ledger), latest),
+                stored_fresh(&runs),
+                "after storing {:?}",
+                runs.iter().map(|r| r.year).collect::<Vec<_>>()
+            );
         }
     }
 }
