@@ -10,6 +10,8 @@
 //! | `transfers` | `GET /v5/asset/transfer/query-inter-transfer-list` | 7 days | transfers between the account's own wallets |
 //! | `converts` | `GET /v5/asset/exchange/order-record` | none | coin conversions |
 //! | `executions` | `GET /v5/execution/list?category=spot` | 7 days | a classic account's spot fills (instead of the log) |
+//! | `earn-orders` `FlexibleSaving`, `OnChain` | `GET /v5/earn/order?category=…` | 7 days | Earn stake and redeem orders |
+//! | `earn-yields` `FlexibleSaving` | `GET /v5/earn/yield?category=FlexibleSaving` | 7 days | Earn yields |
 //!
 //! Each endpoint answers at most one window (`startTime`..`endTime`) per call, 50 records a
 //! page, and the next page by `cursor` = the answer's `nextPageCursor`
@@ -24,6 +26,22 @@
 //! list (<https://bybit-exchange.github.io/docs/v5/asset/exchange>): every sync walks its
 //! whole list by `cursor` (one call per 50 conversions; records already stored are not stored
 //! twice), and a killed walk resumes at its stored page cursor.
+//!
+//! # Earn
+//!
+//! Bybit Earn's order history (<https://bybit-exchange.github.io/docs/v5/earn/order-history>)
+//! and yield history (<https://bybit-exchange.github.io/docs/v5/earn/yield-history>) take one
+//! `category` a call, `startTime`/`endTime` at most 7 days apart, up to 100 a page (50 asked)
+//! and `cursor`; they are walked like the other windowed streams, one stream per category,
+//! from the same two years back. An order or yield not final yet (`Pending`) is held as a
+//! pending deposit is. The yield page's table names the list `list`, its example answer
+//! `yield`: both are read. The balances add the Earn positions of both categories
+//! (<https://bybit-exchange.github.io/docs/v5/earn/position>, `amount`). Each Earn page says
+//! "API key needs \"Earn\" permission"; the key check does not demand it: when Bybit refuses
+//! an Earn call for lack of it (`10005`), the stream ends where it stood, the positions are left
+//! out, the sync goes on and warns once at its end. When Bybit refuses to list on-chain orders
+//! by time (`10001`; the order page says "For category = OnChain, either orderId or
+//! orderLinkId is required"), the same.
 //!
 //! # Two years
 //!

@@ -1,6 +1,6 @@
 //! Stored Bybit records → events. Pure: no network, no key.
 //!
-//! Four streams, each record one event whose id names its stream, so ids never collide and a
+//! Each stream's record is one event whose id names its stream, so ids never collide and a
 //! re-sync or the export meet the same event:
 //!
 //! | stream | record | event id | event |
@@ -11,6 +11,16 @@
 //! | `transfers` | a transfer between the account's own wallets | `transfer-<transferId>` | `internal_transfer`: the funding wallet's side (status `SUCCESS`) |
 //! | `converts` | a coin conversion ([`ConvertRecord`]) | `convert-<exchangeTxId>` | `trade`: `fromAmount` of `fromCoin` sent, `toAmount` of `toCoin` received |
 //! | `executions` | a classic account's spot fill ([`super::fills::Execution`]) | `exec-<execId>` | `trade`: both legs and the fee leg |
+//! | `earn-orders` (scope: category) | an Earn stake or redemption ([`EarnOrder`]) | `earn-order-<orderId>` | `internal_transfer`: the coin out of one place, into the other (status `Success`) |
+//! | `earn-yields` (scope: category) | an Earn yield ([`EarnYield`]) | `earn-yield-<id>` | `interest` (`yieldType` `Normal`, `Bonus`; another type: `unknown` with its leg) |
+//!
+//! **Earn.** The account is its wallets plus what is staked in Earn (the adapter adds the Earn
+//! positions to the balances). A stake or redemption moves a coin between a wallet and Earn:
+//! its event has both legs (sent and received, equal), so the account's total does not move.
+//! Bybit's order record does not say which wallet (`FUND` or `UNIFIED`), so the order carries
+//! both sides whichever it was, and the unified wallet's log entries for the same move
+//! ([`LOG_EARN_TYPES`]) are `internal_transfer` events without legs: nothing is doubled. A
+//! yield adds to the account wherever Bybit credits it (a wallet or the position).
 //!
 //! A transfer between the funding and the unified wallet appears twice at Bybit: in the
 //! transfer list and as `TRANSFER_IN`/`TRANSFER_OUT` in the unified wallet's transaction log.
@@ -25,7 +35,8 @@
 //! `SETTLEMENT`, `DELIVERY`, `LIQUIDATION`, `ADL` → `trade` (a derivatives position's realised
 //! profit or loss and funding); `TRANSFER_IN`/`TRANSFER_OUT` → `internal_transfer`;
 //! `INTEREST` → `interest` when received, `fee` when paid (borrowing); `BONUS` → `income`;
-//! `FEE_REFUND` → `rebate`; `CURRENCY_BUY`/`CURRENCY_SELL` → `trade`. Any other type is kind
+//! `FEE_REFUND` → `rebate`; `CURRENCY_BUY`/`CURRENCY_SELL` → `trade`; the Earn types
+//! ([`LOG_EARN_TYPES`]) → `internal_transfer` without legs. Any other type is kind
 //! `unknown` with its leg (never fatal). A log entry's legs add up to its `change`
 //! (= `cashFlow` + `funding` − `fee`): the fee as its own leg when positive.
 //!

@@ -5,8 +5,13 @@
 //! unified wallet by transfers (a transfer record and the log's `TRANSFER_IN`/`TRANSFER_OUT`),
 //! is traded in the unified wallet (two log entries a fill, the fee taken from the currency
 //! received), earns the odd interest payment and bonus, and leaves the funding wallet by
-//! withdrawals with a fee on top. Every balance is tracked per (wallet, coin) and never goes
-//! below zero; amounts are exact decimals (8 places).
+//! withdrawals with a fee on top. Some of it is staked in Bybit Earn: Flexible Savings from
+//! either wallet (a unified wallet's stake and redemption are in its log too), On-chain Earn
+//! from the funding wallet; flexible positions earn daily `Auto` yields credited into the
+//! position, and some redemptions pay a `Manual` yield into their wallet. (Where Bybit credits
+//! a yield is the simulator's choice, not a documented fact; the account's total is the same
+//! either way.) Every balance is tracked per (wallet, coin) and per Earn position and never
+//! goes below zero; amounts are exact decimals (8 places).
 
 use std::collections::BTreeMap;
 

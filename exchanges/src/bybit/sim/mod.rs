@@ -6,7 +6,11 @@
 //! and withdrawal records (30-day windows), transfers between wallets (7-day windows), each
 //! paged 50 at a time by `cursor`; both wallets' balances; the key's information. A classic
 //! account (`SimConfig::unified` false) has no log but spot fills (`/v5/execution/list`,
-//! 7-day windows) and a `SPOT` wallet (`wallet-balance?accountType=SPOT`). It checks
+//! 7-day windows) and a `SPOT` wallet (`wallet-balance?accountType=SPOT`). Bybit Earn: stake
+//! and redeem orders per category (`/v5/earn/order`, `FlexibleSaving` and `OnChain`), yields
+//! (`/v5/earn/yield`, listed under `yield` as the page's example has it), both in 7-day windows
+//! paged by `cursor`, and the positions (`/v5/earn/position`); without the Earn permission
+//! (`SimConfig::earn_permission` false) they answer `10005`. It checks
 //! the v5 signature ([`super::auth`]: `10003` unknown key, `10004` wrong signature), counts each
 //! endpoint's requests over any sliding window (`10006` "Too many visits!" over the budget),
 //! and injects the server's faults.
