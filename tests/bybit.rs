@@ -644,7 +644,7 @@ fn a_killed_sync_resumes_mid_earn_walk_to_the_same_ledger() {
     let s = Synced::new(&target, &SimKey::demo());
     s.ok(&ADD_ACCOUNT);
     let mut partial = Vec::new();
-    for delay_ms in [2_000u64, 3_500, 5_000] {
+    for delay_ms in [2_000u64, 2_500, 2_500, 3_000] {
         s.sb.kill_after(&["--quiet", "sync", "--since", &since], delay_ms);
         let served = calls(&target);
         let earn_calls =
