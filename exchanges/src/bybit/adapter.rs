@@ -37,7 +37,7 @@
 //! pending deposit is. The yield page's table names the list `list`, its example answer
 //! `yield`: both are read. The balances add the Earn positions of both categories
 //! (<https://bybit-exchange.github.io/docs/v5/earn/position>, `amount`). Each Earn page says
-//! "API key needs \"Earn\" permission"; the key check does not demand it: when Bybit refuses
+//! “API key needs "Earn" permission”; the key check does not demand it: when Bybit refuses
 //! an Earn call for lack of it (`10005`), the stream ends where it stood, the positions are left
 //! out, the sync goes on and warns once at its end. When Bybit refuses to list on-chain orders
 //! by time (`10001`; the order page says "For category = OnChain, either orderId or

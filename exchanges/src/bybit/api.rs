@@ -149,7 +149,7 @@ impl Endpoint {
     }
 
     /// Whether the endpoint is one of Bybit Earn's, which need the key's "Earn" permission
-    /// (each Earn page: "API key needs \"Earn\" permission"); the key check does not demand it.
+    /// (each Earn page: “API key needs "Earn" permission”); the key check does not demand it.
     pub fn is_earn(self) -> bool {
         matches!(self, Endpoint::EarnOrders | Endpoint::EarnYields | Endpoint::EarnPositions)
     }
