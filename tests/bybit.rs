@@ -38,7 +38,11 @@ fn short(records: usize, budget: Option<Budget>) -> SimConfig {
 }
 
 fn since_50_days() -> String {
-    chrono::DateTime::from_timestamp_millis(now_ms() - 50 * DAY_MS).unwrap().format("%Y-%m-%d").to_string()
+    since_days(50)
+}
+
+fn since_days(days: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(now_ms() - days * DAY_MS).unwrap().format("%Y-%m-%d").to_string()
 }
 
 /// A sandbox whose commands reach the simulator, pacing for its limits.
@@ -111,7 +115,11 @@ fn a_full_sync_has_every_record_once_and_both_wallets_balances_and_a_resync_asks
     // Fills (each currency's side) and conversions.
     assert_eq!(count("trade"), log.iter().filter(|e| e.kind == "TRADE").count() + sim.conversions().len());
     let transfers = sim.movements().iter().filter(|m| m.stream == "transfers").count();
-    assert_eq!(count("internal_transfer"), transfers + log.iter().filter(|e| e.kind.starts_with("TRANSFER_")).count());
+    // Transfers (both records), Earn orders, and the log's side of Earn orders (no legs).
+    let earn_orders = sim.earn_orders().iter().filter(|o| o.status == "Success").count();
+    let log_moves = log.iter().filter(|e| e.kind.starts_with("TRANSFER_") || e.kind.starts_with("FLEXIBLE_STAKING_"));
+    assert_eq!(count("internal_transfer"), transfers + earn_orders + log_moves.count());
+    assert_eq!(count("interest"), log.iter().filter(|e| e.kind == "INTEREST").count() + sim.earn_yields().len());
     assert_eq!(count("unknown"), 0);
     // Two years of windows: 7-day ones for the log and the transfers.
     let walked = calls(&sim);
@@ -272,7 +280,10 @@ fn an_unknown_log_type_is_kept_as_unknown_with_its_leg_and_never_stops_the_sync(
 fn a_log_file_and_the_api_of_one_account_meet_instead_of_doubling_whichever_comes_first() {
     let sim = sim::start(short(300, None)).unwrap();
     let log = sim.log();
-    let movements_done = sim.movements().iter().filter(|m| m.ok).count() + sim.conversions().len();
+    let movements_done = sim.movements().iter().filter(|m| m.ok).count()
+        + sim.conversions().len()
+        + sim.earn_orders().len()
+        + sim.earn_yields().len();
     assert!(log.len() > 100 && movements_done > 10, "{} log entries, {movements_done} movements", log.len());
 
     // The file first: every log entry, detected from the header; then the sync adds only what
@@ -341,7 +352,7 @@ fn history_older_than_two_years_comes_from_files_that_meet_the_synced_events() {
 #[test]
 fn conversions_are_trades_walked_page_by_page_once_each() {
     // Enough history for several pages of 50 conversions.
-    let sim = sim::start(short(5_000, None)).unwrap();
+    let sim = sim::start(short(6_500, None)).unwrap();
     let conversions = sim.conversions();
     assert!(conversions.len() > 60, "{} conversions", conversions.len());
     let s = Synced::new(&sim, &SimKey::demo());
@@ -522,4 +533,146 @@ fn faults_do_not_change_a_classic_accounts_ledger() {
     assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), faulty.balances());
+}
+
+const EARN_PATHS: [(&str, u64); 2] = [("/v5/earn/order", 2), ("/v5/earn/yield", 1)];
+
+fn earn_events(events: &[serde_json::Value]) -> Vec<serde_json::Value> {
+    events.iter().filter(|e| e["external_id"].as_str().unwrap_or("").starts_with("earn-")).cloned().collect()
+}
+
+#[test]
+fn earn_stakes_redemptions_and_yields_are_synced_with_the_positions_in_the_balances_and_a_resync_asks_one_page_per_earn_stream()
+ {
+    let sim = sim::start(short(900, None)).unwrap();
+    let orders = sim.earn_orders();
+    let yields = sim.earn_yields();
+    for (category, wallet) in [("FlexibleSaving", "FUND"), ("FlexibleSaving", "UNIFIED"), ("OnChain", "FUND")] {
+        assert!(orders.iter().any(|o| o.category == category && o.wallet == wallet), "no {category} from {wallet}");
+    }
+    assert!(yields.iter().any(|y| y.mode == "Auto") && yields.iter().any(|y| y.mode == "Manual"), "{yields:?}");
+    let positions = sim.earn_positions();
+    assert!(positions.keys().any(|(c, _)| c == "FlexibleSaving") && positions.keys().any(|(c, _)| c == "OnChain"));
+
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    // The balances Bybit reports include what is staked in Earn, and the ledger's equal them.
+    assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    assert_eq!(s.balances(), sim.balances());
+    let events = s.events();
+    assert_eq!(events.len(), sim.event_count());
+    let earn = earn_events(&events);
+    assert_eq!(earn.len(), orders.len() + yields.len());
+    for o in &orders {
+        let event = earn.iter().find(|e| e["external_id"] == format!("earn-order-{}", o.id)).unwrap();
+        assert_eq!(event["kind"], "internal_transfer", "{event}");
+        let amount = o.amount.normalize().to_string();
+        let legs = event["legs"].to_string();
+        assert!(legs.contains(&format!("\"-{amount}\"")) && legs.contains(&format!("\"{amount}\"")), "{event}");
+    }
+    for y in &yields {
+        let event = earn.iter().find(|e| e["external_id"] == format!("earn-yield-{}", y.id)).unwrap();
+        assert_eq!(event["kind"], "interest", "{event}");
+    }
+    // No doubles with the log: a unified wallet's stake or redemption is also a log entry, which
+    // moves nothing (its Earn order holds both sides).
+    let log_ids: Vec<String> =
+        sim.log().iter().filter(|e| e.kind.starts_with("FLEXIBLE_STAKING_")).map(|e| format!("log-{}", e.id)).collect();
+    let log_earn: Vec<&serde_json::Value> =
+        events.iter().filter(|e| log_ids.iter().any(|id| e["external_id"] == id.as_str())).collect();
+    let unified = orders.iter().filter(|o| o.wallet == "UNIFIED").count();
+    assert_eq!(log_earn.len(), unified);
+    assert!(log_earn.iter().all(|e| e["legs"].as_array().unwrap().is_empty()), "{log_earn:?}");
+
+    // Again: nothing new, one call per Earn stream (two categories of orders, one of yields).
+    let walked = calls(&sim);
+    let second = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(totals(&second, "new_records"), 0, "{second}");
+    let again = calls(&sim);
+    for (path, streams) in EARN_PATHS {
+        assert_eq!(again[path], walked[path] + streams, "{path}");
+    }
+    // A full walk adds nothing either.
+    let full = s.ok(&["--json", "sync", "--full", "--since", &since_50_days()]).json();
+    assert_eq!(totals(&full, "new_events"), 0, "{full}");
+    assert_eq!(full["accounts"][0]["balance_differences"], serde_json::json!([]), "{full}");
+    assert_eq!(s.events(), events);
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+    assert_eq!(s.events(), events);
+}
+
+#[test]
+fn a_pending_stake_is_not_an_event_until_it_is_final_and_then_the_next_sync_makes_it_one() {
+    let sim = sim::start(short(300, None)).unwrap();
+    let id = sim.add_pending_stake("USDT", Decimal::from(10)).expect("the funding wallet holds 10 USDT");
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    // The coin left the wallet into a position being processed: the total holds still.
+    assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    let event_id = format!("earn-order-{id}");
+    assert!(!s.events().iter().any(|e| e["external_id"] == event_id), "a pending stake became an event");
+
+    assert_eq!(sim.settle_earn(), 1);
+    let second = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
+    assert_eq!(second["accounts"][0]["balance_differences"], serde_json::json!([]), "{second}");
+    let events = s.events();
+    let stake: Vec<&serde_json::Value> = events.iter().filter(|e| e["external_id"] == event_id).collect();
+    assert_eq!(stake.len(), 1, "the final stake is not one event");
+    assert_eq!(stake[0]["kind"], "internal_transfer");
+    assert!(stake[0]["legs"].to_string().contains("\"-10\""), "{}", stake[0]);
+    assert_eq!(events.len(), sim.event_count());
+    assert_eq!(s.balances(), sim.balances());
+}
+
+#[test]
+fn a_killed_sync_resumes_mid_earn_walk_to_the_same_ledger() {
+    let since = since_days(110);
+    let clean = sim::start(short(900, None)).unwrap();
+    let reference = Synced::new(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet", "--since", &since]);
+    let all_earn = earn_events(&reference.events()).len();
+    assert!(all_earn > 20, "{all_earn} Earn events");
+
+    // Paced at 5 calls a second per endpoint: the 16 windows of each Earn stream (two of them on
+    // the order endpoint) take seconds, and the kills strike between their pages.
+    let target = sim::start(short(900, Some(Budget { limit: 5, window_seconds: 1 }))).unwrap();
+    let s = Synced::new(&target, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let mut partial = Vec::new();
+    for delay_ms in [2_000u64, 2_500, 2_500, 3_000] {
+        s.sb.kill_after(&["--quiet", "sync", "--since", &since], delay_ms);
+        let served = calls(&target);
+        let earn_calls =
+            served.get("/v5/earn/order").copied().unwrap_or(0) + served.get("/v5/earn/yield").copied().unwrap_or(0);
+        partial.push((earn_events(&s.events()).len(), earn_calls));
+    }
+    // Proof the kill struck mid Earn walk: Earn pages were served and stored, not all of them.
+    assert!(
+        partial.iter().any(|&(stored, served)| stored > 0 && stored < all_earn && served > 0),
+        "no kill struck mid Earn walk: {partial:?} of {all_earn}"
+    );
+    s.ok(&["sync", "--quiet", "--since", &since]);
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), target.balances());
+}
+
+#[test]
+fn a_key_without_the_earn_permission_is_accepted_and_the_sync_goes_on_with_one_warning() {
+    let sim = sim::start(SimConfig { earn_permission: false, ..short(300, None) }).unwrap();
+    assert!(!sim.earn_orders().is_empty());
+    let s = Synced::new(&sim, &SimKey::demo());
+    // The key check does not demand Earn.
+    s.ok(&ADD_ACCOUNT);
+    let run = s.run(&["--json", "sync", "--since", &since_50_days()]);
+    let summary = run.json();
+    assert_eq!(summary["accounts"][0]["error"], serde_json::Value::Null, "{summary}");
+    assert_eq!(run.stdout.matches("lacks the Earn permission").count(), 1, "{}", run.stdout);
+    let events = s.events();
+    assert!(earn_events(&events).is_empty());
+    assert!(events.iter().any(|e| e["external_id"].as_str().unwrap_or("").starts_with("deposit-")));
 }

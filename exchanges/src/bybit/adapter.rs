@@ -10,6 +10,8 @@
 //! | `transfers` | `GET /v5/asset/transfer/query-inter-transfer-list` | 7 days | transfers between the account's own wallets |
 //! | `converts` | `GET /v5/asset/exchange/order-record` | none | coin conversions |
 //! | `executions` | `GET /v5/execution/list?category=spot` | 7 days | a classic account's spot fills (instead of the log) |
+//! | `earn-orders` `FlexibleSaving`, `OnChain` | `GET /v5/earn/order?category=…` | 7 days | Earn stake and redeem orders |
+//! | `earn-yields` `FlexibleSaving` | `GET /v5/earn/yield?category=FlexibleSaving` | 7 days | Earn yields |
 //!
 //! Each endpoint answers at most one window (`startTime`..`endTime`) per call, 50 records a
 //! page, and the next page by `cursor` = the answer's `nextPageCursor`
@@ -24,6 +26,22 @@
 //! list (<https://bybit-exchange.github.io/docs/v5/asset/exchange>): every sync walks its
 //! whole list by `cursor` (one call per 50 conversions; records already stored are not stored
 //! twice), and a killed walk resumes at its stored page cursor.
+//!
+//! # Earn
+//!
+//! Bybit Earn's order history (<https://bybit-exchange.github.io/docs/v5/earn/order-history>)
+//! and yield history (<https://bybit-exchange.github.io/docs/v5/earn/yield-history>) take one
+//! `category` a call, `startTime`/`endTime` at most 7 days apart, up to 100 a page (50 asked)
+//! and `cursor`; they are walked like the other windowed streams, one stream per category,
+//! from the same two years back. An order or yield not final yet (`Pending`) is held as a
+//! pending deposit is. The yield page's table names the list `list`, its example answer
+//! `yield`: both are read. The balances add the Earn positions of both categories
+//! (<https://bybit-exchange.github.io/docs/v5/earn/position>, `amount`). Each Earn page says
+//! “API key needs "Earn" permission”; the key check does not demand it: when Bybit refuses
+//! an Earn call for lack of it (`10005`), the stream ends where it stood, the positions are left
+//! out, the sync goes on and warns once at its end. When Bybit refuses to list on-chain orders
+//! by time (`10001`; the order page says "For category = OnChain, either orderId or
+//! orderLinkId is required"), the same.
 //!
 //! # Two years
 //!
@@ -66,13 +84,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::api::{BybitApi, Endpoint, malformed};
-use super::normalize::{CONVERTS, DEPOSITS, EXECUTIONS, LOG, State, TRANSFERS, WITHDRAWALS, canonical_asset, identify};
+use super::normalize::{
+    CONVERTS, DEPOSITS, EARN_ORDERS, EARN_YIELDS, EXECUTIONS, LOG, State, TRANSFERS, WITHDRAWALS, canonical_asset,
+    identify,
+};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::parse_amount;
 use crate::cursor;
@@ -90,7 +112,19 @@ pub const PAGE_SIZE: usize = 50;
 pub struct BybitAdapter {
     api: BybitApi,
     unified: OnceLock<bool>,
+    /// Whether an Earn endpoint refused the key for lack of the Earn permission.
+    earn_refused: AtomicBool,
+    /// Whether Bybit refused to list on-chain Earn orders by time.
+    onchain_unlisted: AtomicBool,
 }
+
+/// Earn's categories whose orders are walked: Flexible Savings and On-chain Earn
+/// (<https://bybit-exchange.github.io/docs/v5/earn/order-history>: "currently, only flexible
+/// savings and OnChain is supported").
+pub const EARN_ORDER_CATEGORIES: [&str; 2] = ["FlexibleSaving", "OnChain"];
+/// Earn's categories whose yields are listed (<https://bybit-exchange.github.io/docs/v5/earn/yield-history>:
+/// `category` "FlexibleSaving").
+pub const EARN_YIELD_CATEGORIES: [&str; 1] = ["FlexibleSaving"];
 
 /// Where a walk of one stream stands.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,6 +150,9 @@ fn walk(stream: &str) -> Option<(Endpoint, i64, &'static str)> {
         WITHDRAWALS => (Endpoint::Withdrawals, 30 * DAY_MS, "rows"),
         TRANSFERS => (Endpoint::Transfers, 7 * DAY_MS, "list"),
         EXECUTIONS => (Endpoint::Executions, 7 * DAY_MS, "list"),
+        // "the difference between the endTime and startTime must be less than or equal to 7 days"
+        EARN_ORDERS => (Endpoint::EarnOrders, 7 * DAY_MS, "list"),
+        EARN_YIELDS => (Endpoint::EarnYields, 7 * DAY_MS, "list"),
         // No window: the whole list, page by page.
         CONVERTS => (Endpoint::Converts, 0, "orderBody"),
         _ => return None,
@@ -135,6 +172,9 @@ struct Listing<'a> {
     rows: Vec<&'a RawValue>,
     #[serde(rename = "orderBody", borrow, default)]
     order_body: Vec<&'a RawValue>,
+    /// The yield page's table names its list `list`, its example answer `yield`: both are read.
+    #[serde(rename = "yield", borrow, default)]
+    yields: Vec<&'a RawValue>,
     #[serde(rename = "nextPageCursor", default)]
     next: String,
 }
@@ -153,7 +193,12 @@ struct KeyInfo {
 impl BybitAdapter {
     /// The adapter over `api`.
     pub fn new(api: BybitApi) -> BybitAdapter {
-        BybitAdapter { api, unified: OnceLock::new() }
+        BybitAdapter {
+            api,
+            unified: OnceLock::new(),
+            earn_refused: AtomicBool::new(false),
+            onchain_unlisted: AtomicBool::new(false),
+        }
     }
 
     /// The API it calls.
@@ -193,6 +238,7 @@ impl BybitAdapter {
             Endpoint::TransactionLog => vec![("accountType", "UNIFIED".to_owned())],
             Endpoint::Withdrawals => vec![("withdrawType", "2".to_owned())],
             Endpoint::Executions => vec![("category", "spot".to_owned())],
+            Endpoint::EarnOrders | Endpoint::EarnYields => vec![("category", stream.scope.clone())],
             _ => Vec::new(),
         };
         params.push(("startTime", c.from_ms.to_string()));
@@ -201,10 +247,20 @@ impl BybitAdapter {
         if let Some(page) = &c.page {
             params.push(("cursor", page.clone()));
         }
-        let (answer, result) = self.api.call(endpoint, &params)?;
+        let (answer, result) = match self.api.call(endpoint, &params) {
+            Err(error) if self.passed_over(endpoint, &stream.scope, &error) => {
+                // Earn refused: the stream ends here, its cursor where it was (asked again next
+                // sync); the sync goes on and warns once at its end.
+                return Ok(page(Vec::new(), c.clone(), true, None, &c, now, 1));
+            }
+            other => other?,
+        };
         let listing: Listing<'_> =
             serde_json::from_str(&result).map_err(|e| malformed(endpoint, format!("not a page of {stream}: {e}")))?;
-        let items = if listing.list.is_empty() { listing.rows } else { listing.list };
+        let items = [listing.list, listing.rows, listing.yields]
+            .into_iter()
+            .find(|items| !items.is_empty())
+            .unwrap_or_default();
         let mut next = c.clone();
         let mut records = Vec::with_capacity(items.len());
         for raw in &items {
@@ -235,6 +291,25 @@ impl BybitAdapter {
 }
 
 impl BybitAdapter {
+    /// Whether `error` of an Earn endpoint is one the sync passes over (remembering it for the
+    /// closing warning): the key lacks the Earn permission (`10005`), or Bybit would not list
+    /// on-chain orders by time (`10001`; the order page: "For category = OnChain, either orderId
+    /// or orderLinkId is required").
+    fn passed_over(&self, endpoint: Endpoint, scope: &str, error: &FetchError) -> bool {
+        let FetchError::Api { code, .. } = error else { return false };
+        match code.as_str() {
+            "10005" if endpoint.is_earn() => {
+                self.earn_refused.store(true, Ordering::Relaxed);
+                true
+            }
+            "10001" if endpoint == Endpoint::EarnOrders && scope == "OnChain" => {
+                self.onchain_unlisted.store(true, Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// One page of a list without time windows (the conversions): every record, the next page
     /// by Bybit's cursor, done at the last page.
     fn fetch_list(&self, stream: &Stream, endpoint: Endpoint, c: &Cursor) -> Result<Page, FetchError> {
@@ -292,17 +367,18 @@ fn page(
     }
 }
 
-/// Adds each coin's `walletBalance` of `items` into `totals`.
+/// Adds each coin's `field` (`walletBalance`, an Earn position's `amount`) of `items` into `totals`.
 fn add_balances(
     endpoint: Endpoint,
     items: &[serde_json::Value],
+    field: &str,
     totals: &mut BTreeMap<String, Decimal>,
 ) -> Result<(), FetchError> {
     for item in items {
         let text = |name: &str| item.get(name).and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
         let coin = text("coin");
         let bad = |reason: String| malformed(endpoint, format!("{coin}: {reason}"));
-        let balance = text("walletBalance");
+        let balance = text(field);
         let amount =
             if balance.is_empty() { Decimal::ZERO } else { parse_amount(&balance).map_err(|e| bad(e.to_string()))? };
         let asset = canonical_asset(&coin).map_err(|e| bad(e.to_string()))?;
@@ -359,14 +435,27 @@ impl Adapter for BybitAdapter {
                 .map_err(|e| malformed(Endpoint::WalletBalance, format!("not a wallet balance: {e}")))?;
             for account in value.get("list").and_then(serde_json::Value::as_array).into_iter().flatten() {
                 let coins = account.get("coin").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
-                add_balances(Endpoint::WalletBalance, &coins, &mut totals)?;
+                add_balances(Endpoint::WalletBalance, &coins, "walletBalance", &mut totals)?;
             }
         }
         let (_, result) = self.api.call(Endpoint::FundBalance, &[("accountType", "FUND".to_owned())])?;
         let value: serde_json::Value = serde_json::from_str(&result)
             .map_err(|e| malformed(Endpoint::FundBalance, format!("not a funding wallet balance: {e}")))?;
         let coins = value.get("balance").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
-        add_balances(Endpoint::FundBalance, &coins, &mut totals)?;
+        add_balances(Endpoint::FundBalance, &coins, "walletBalance", &mut totals)?;
+        // What is staked in Earn is the account's too: each category's positions, coin by coin
+        // (<https://bybit-exchange.github.io/docs/v5/earn/position>: `amount`, "Total staked
+        // amount"; a fully redeemed flexible position is listed with nothing in it).
+        for category in EARN_ORDER_CATEGORIES {
+            let (_, result) = match self.api.call(Endpoint::EarnPositions, &[("category", category.to_owned())]) {
+                Err(error) if self.passed_over(Endpoint::EarnPositions, category, &error) => continue,
+                other => other?,
+            };
+            let value: serde_json::Value = serde_json::from_str(&result)
+                .map_err(|e| malformed(Endpoint::EarnPositions, format!("not Earn positions: {e}")))?;
+            let items = value.get("list").and_then(serde_json::Value::as_array).cloned().unwrap_or_default();
+            add_balances(Endpoint::EarnPositions, &items, "amount", &mut totals)?;
+        }
         Ok(totals
             .into_iter()
             .filter(|(_, amount)| !amount.is_zero())
@@ -382,6 +471,13 @@ impl Adapter for BybitAdapter {
         streams.push(Stream::new(if self.is_unified()? { LOG } else { EXECUTIONS }, ""));
         for name in [DEPOSITS, WITHDRAWALS, TRANSFERS, CONVERTS] {
             streams.push(Stream::new(name, ""));
+        }
+        // Earn: one stream per category (the endpoints take one `category` a call).
+        for category in EARN_ORDER_CATEGORIES {
+            streams.push(Stream::new(EARN_ORDERS, category));
+        }
+        for category in EARN_YIELD_CATEGORIES {
+            streams.push(Stream::new(EARN_YIELDS, category));
         }
         Ok(streams)
     }
@@ -429,15 +525,62 @@ impl Adapter for BybitAdapter {
                 "this is a classic (not unified) Bybit account: its spot fills come from the execution list; its derivatives (CONTRACT) wallet, interest and bonuses are not fetched".to_owned(),
             ));
         }
+        if self.earn_refused.load(Ordering::Relaxed) {
+            warnings.push((
+                EARN_ORDERS.to_owned(),
+                "Bybit refused the Earn history and positions: the API key lacks the Earn permission (read). Stakes, redemptions, yields and what is staked in Earn are not synced; give the key Earn (read) on bybit.com and sync again".to_owned(),
+            ));
+        }
+        if self.onchain_unlisted.load(Ordering::Relaxed) {
+            warnings.push((
+                EARN_ORDERS.to_owned(),
+                "Bybit would not list on-chain Earn orders by time (it asks for an order id): on-chain stakes and redemptions are not synced".to_owned(),
+            ));
+        }
         if !differs.is_empty() {
             warnings.push((
                 LOG.to_owned(),
                 format!(
-                    "balances differ for {}: Bybit Earn, copy trading and sub-accounts are not fetched",
+                    "balances differ for {}: Earn products other than Flexible Savings and On-chain Earn, on-chain Earn's returns, copy trading and sub-accounts are not fetched",
                     differs.iter().cloned().collect::<Vec<_>>().join(", ")
                 ),
             ));
         }
         warnings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page_fixture(name: &str) -> String {
+        let path = format!("{}/../fixtures/bybit/earn-yields/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// The yield page's table names the list `list`, its example answer `yield`: either is read.
+    #[test]
+    fn a_page_of_yields_is_read_under_list_or_under_yield() {
+        for (name, id, next) in [("page_list", "1", ""), ("page_yield", "2", "abc")] {
+            let text = page_fixture(name);
+            let listing: Listing<'_> = serde_json::from_str(&text).unwrap();
+            let items: Vec<&RawValue> = [listing.list, listing.rows, listing.yields]
+                .into_iter()
+                .find(|items| !items.is_empty())
+                .unwrap_or_default();
+            assert_eq!(items.len(), 1, "{name}");
+            assert_eq!(identify(EARN_YIELDS, items[0].get()).unwrap().0, id, "{name}");
+            assert_eq!(listing.next, next, "{name}");
+        }
+    }
+
+    #[test]
+    fn every_earn_stream_is_walked_in_seven_day_windows() {
+        for stream in [EARN_ORDERS, EARN_YIELDS] {
+            let (endpoint, span_ms, _) = walk(stream).unwrap();
+            assert!(endpoint.is_earn(), "{stream}");
+            assert_eq!(span_ms, 7 * DAY_MS, "{stream}");
+        }
     }
 }

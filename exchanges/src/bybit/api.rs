@@ -19,7 +19,7 @@
 //! (<https://bybit-exchange.github.io/docs/v5/rate-limit>). cointally paces every endpoint as
 //! the tightest asset limit, **60 requests a minute**, each in its own leaky bucket
 //! ([`Budget::bucket_kind`]) that never puts more than the limit in any window while it
-//! sustains 90 % of it; nine endpoints at 1 a second stay far below the IP limit. The
+//! sustains 90 % of it; twelve endpoints at 1 a second stay far below the IP limit. The
 //! per-endpoint figures of the account endpoints could not be confirmed for every account
 //! type, so the asset figure is used for all (README, "Bybit").
 //! `COINTALLY_BYBIT_BUDGET=LIMIT:SECONDS` replaces it (the simulator's scaled budget in tests).
@@ -87,11 +87,17 @@ pub enum Endpoint {
     Converts,
     /// `GET /v5/execution/list?category=spot`: a classic account's spot fills (7-day windows).
     Executions,
+    /// `GET /v5/earn/order`: Earn stake and redeem orders, per `category` (7-day windows).
+    EarnOrders,
+    /// `GET /v5/earn/yield`: Earn yields (`category=FlexibleSaving`, 7-day windows).
+    EarnYields,
+    /// `GET /v5/earn/position`: what is staked in Earn now, per `category`.
+    EarnPositions,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 9] = [
+    pub const ALL: [Endpoint; 12] = [
         Endpoint::ApiKey,
         Endpoint::WalletBalance,
         Endpoint::FundBalance,
@@ -101,6 +107,9 @@ impl Endpoint {
         Endpoint::Transfers,
         Endpoint::Converts,
         Endpoint::Executions,
+        Endpoint::EarnOrders,
+        Endpoint::EarnYields,
+        Endpoint::EarnPositions,
     ];
 
     /// The endpoint's name in errors, stats, the limiter and stream names.
@@ -115,6 +124,9 @@ impl Endpoint {
             Endpoint::Transfers => "transfers",
             Endpoint::Converts => "converts",
             Endpoint::Executions => "executions",
+            Endpoint::EarnOrders => "earn-orders",
+            Endpoint::EarnYields => "earn-yields",
+            Endpoint::EarnPositions => "earn-positions",
         }
     }
 
@@ -130,7 +142,16 @@ impl Endpoint {
             Endpoint::Transfers => "/v5/asset/transfer/query-inter-transfer-list",
             Endpoint::Converts => "/v5/asset/exchange/order-record",
             Endpoint::Executions => "/v5/execution/list",
+            Endpoint::EarnOrders => "/v5/earn/order",
+            Endpoint::EarnYields => "/v5/earn/yield",
+            Endpoint::EarnPositions => "/v5/earn/position",
         }
+    }
+
+    /// Whether the endpoint is one of Bybit Earn's, which need the key's "Earn" permission
+    /// (each Earn page: “API key needs "Earn" permission”); the key check does not demand it.
+    pub fn is_earn(self) -> bool {
+        matches!(self, Endpoint::EarnOrders | Endpoint::EarnYields | Endpoint::EarnPositions)
     }
 
     /// The endpoint at this path, if any.
@@ -250,6 +271,15 @@ fn judge_code(endpoint: &str, status: u16, code: i64, message: &str, reset: Opti
     };
     match code {
         0 if (200..300).contains(&status) => Verdict::Ok,
+        // An Earn endpoint refused for lack of the Earn permission: not a key problem that
+        // stops the sync, but a stream the adapter passes over with a warning.
+        10005 if Endpoint::from_name(endpoint).is_some_and(Endpoint::is_earn) => Verdict::Fail(FetchError::Api {
+            exchange: EXCHANGE.to_owned(),
+            endpoint: endpoint.to_owned(),
+            status,
+            code: code.to_string(),
+            message: format!("the key lacks the Earn permission ({said})"),
+        }),
         10003 => auth("the API key is unknown to Bybit or was deleted (was it copied whole, and is it a mainnet key?)"),
         10004 => auth("the signature was refused: the API secret does not belong to this API key"),
         10005 => auth(&format!(
@@ -391,6 +421,14 @@ mod tests {
                 Verdict::Fail(error @ FetchError::Auth { .. }) => assert!(error.to_string().contains(words), "{error}"),
                 other => panic!("{body}: {other:?}"),
             }
+        }
+        // The Earn permission missing on an Earn endpoint: an answer the adapter passes over.
+        match judge_code("earn-yields", 200, 10005, "Permission denied", None) {
+            Verdict::Fail(FetchError::Api { code, message, .. }) => {
+                assert_eq!(code, "10005");
+                assert!(message.contains("Earn permission"), "{message}");
+            }
+            other => panic!("{other:?}"),
         }
         match judge(200, r#"{"retCode":10001,"retMsg":"params error"}"#) {
             Verdict::Fail(FetchError::Api { code, .. }) => assert_eq!(code, "10001"),

@@ -7,7 +7,8 @@
 //! [`sim`] is a local Bybit to test against.
 //!
 //! Event ids: `log-<id>`, `deposit-<id>`, `withdrawal-<withdrawId>`, `transfer-<transferId>`,
-//! `convert-<exchangeTxId>`, `exec-<execId>` (a classic account's spot fills, [`fills`]).
+//! `convert-<exchangeTxId>`, `exec-<execId>` (a classic account's spot fills, [`fills`]),
+//! `earn-order-<orderId>`, `earn-yield-<id>` (Bybit Earn).
 
 pub mod adapter;
 pub mod api;

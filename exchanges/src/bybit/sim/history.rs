@@ -5,8 +5,13 @@
 //! unified wallet by transfers (a transfer record and the log's `TRANSFER_IN`/`TRANSFER_OUT`),
 //! is traded in the unified wallet (two log entries a fill, the fee taken from the currency
 //! received), earns the odd interest payment and bonus, and leaves the funding wallet by
-//! withdrawals with a fee on top. Every balance is tracked per (wallet, coin) and never goes
-//! below zero; amounts are exact decimals (8 places).
+//! withdrawals with a fee on top. Some of it is staked in Bybit Earn: Flexible Savings from
+//! either wallet (a unified wallet's stake and redemption are in its log too), On-chain Earn
+//! from the funding wallet; flexible positions earn daily `Auto` yields credited into the
+//! position, and some redemptions pay a `Manual` yield into their wallet. (Where Bybit credits
+//! a yield is the simulator's choice, not a documented fact; the account's total is the same
+//! either way.) Every balance is tracked per (wallet, coin) and per Earn position and never
+//! goes below zero; amounts are exact decimals (8 places).
 
 use std::collections::BTreeMap;
 
@@ -141,11 +146,67 @@ pub struct Conversion {
     pub rate: Decimal,
 }
 
+/// One Earn stake or redeem order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarnOrder {
+    /// Bybit's `orderId` (a UUID).
+    pub id: String,
+    /// When, ms.
+    pub time_ms: i64,
+    /// `FlexibleSaving` or `OnChain`.
+    pub category: &'static str,
+    /// `Stake` or `Redeem`.
+    pub kind: &'static str,
+    /// The coin.
+    pub coin: String,
+    /// The amount.
+    pub amount: Decimal,
+    /// The wallet it came from (stake) or went to (redeem): `FUND` or `UNIFIED`.
+    pub wallet: &'static str,
+    /// The product.
+    pub product_id: String,
+    /// `Success` or `Pending`.
+    pub status: &'static str,
+}
+
+/// One Earn yield (Flexible Savings).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarnYield {
+    /// Bybit's id.
+    pub id: String,
+    /// When, ms.
+    pub time_ms: i64,
+    /// The coin.
+    pub coin: String,
+    /// The yield.
+    pub amount: Decimal,
+    /// `Auto` (credited into the position, daily) or `Manual` (paid with a redemption, into its wallet).
+    pub mode: &'static str,
+    /// The redemption that paid it (`Manual`), else empty.
+    pub order_id: String,
+    /// The product.
+    pub product_id: String,
+    /// The amount that earned it.
+    pub staked: Decimal,
+}
+
+/// Earn's categories.
+pub const FLEXIBLE: &str = "FlexibleSaving";
+/// On-chain Earn.
+pub const ONCHAIN: &str = "OnChain";
+
 /// Pairs the person trades: (base, quote).
 pub const PAIRS: &[(&str, &str)] = &[("BTC", "USDT"), ("ETH", "USDT"), ("SOL", "USDT"), ("ETH", "BTC")];
 
 /// Coins deposited, their chain and withdrawal fee.
 const COINS: &[(&str, &str, &str)] = &[("USDT", "TRX", "1"), ("BTC", "BTC", "0.0002"), ("ETH", "ETH", "0.0012")];
+
+/// The product id of a coin in an Earn category (made up: one product per coin and category).
+pub fn product(category: &str, coin: &str) -> String {
+    let base = if category == FLEXIBLE { 400 } else { 900 };
+    let offset = COINS.iter().position(|(c, _, _)| *c == coin).unwrap_or(COINS.len());
+    (base + offset).to_string()
+}
 
 /// The generated account.
 #[derive(Debug, Clone)]
@@ -161,6 +222,12 @@ pub struct Generator {
     /// Whether the account is classic: its trading wallet is `SPOT`, its fills are listed by
     /// the execution list, and it has no transaction log.
     pub classic: bool,
+    /// Earn stake and redeem orders, oldest first.
+    pub earn_orders: Vec<EarnOrder>,
+    /// Earn yields, oldest first.
+    pub earn_yields: Vec<EarnYield>,
+    /// What is staked in Earn, by (category, coin); a position fully redeemed stays at zero.
+    pub positions: BTreeMap<(&'static str, String), Decimal>,
     balances: BTreeMap<(&'static str, String), Decimal>,
     rng: fastrand::Rng,
     next_id: u64,
@@ -175,6 +242,9 @@ impl Generator {
             conversions: Vec::new(),
             fills: Vec::new(),
             classic,
+            earn_orders: Vec::new(),
+            earn_yields: Vec::new(),
+            positions: BTreeMap::new(),
             balances: BTreeMap::new(),
             rng: fastrand::Rng::with_seed(seed ^ 0x0062_7962_6974),
             next_id: 3_900_000,
@@ -185,7 +255,9 @@ impl Generator {
         let trading = g.trading();
         g.transfer(profile.start_ms + 1_000, FUND, trading, "USDT", Decimal::from(15_000));
         let mut time_ms = profile.start_ms + step;
-        while g.log.len() + g.fills.len() + g.movements.len() < count && time_ms <= profile.end_ms {
+        while g.log.len() + g.fills.len() + g.movements.len() + g.earn_orders.len() + g.earn_yields.len() < count
+            && time_ms <= profile.end_ms
+        {
             let jitter = g.rng.i64(0..step / 2);
             g.one(market, (time_ms + jitter).min(profile.end_ms));
             time_ms += step;
@@ -209,13 +281,43 @@ impl Generator {
         self.log_entry(time_ms, kind, coin, "", "None", Decimal::ZERO, amount, Decimal::ZERO, 0)
     }
 
-    /// Balances by coin, both wallets added up (zeros kept).
+    /// Balances by coin, both wallets and the Earn positions added up (zeros kept).
     pub fn balances(&self) -> BTreeMap<String, Decimal> {
         let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
-        for ((_, coin), amount) in &self.balances {
+        for ((_, coin), amount) in self.balances.iter().chain(&self.positions) {
             *totals.entry(coin.clone()).or_default() += *amount;
         }
         totals
+    }
+
+    /// Adds an on-chain stake from the funding wallet that is not final yet (`Pending`): the
+    /// coin leaves the wallet and is listed as a position being processed; returns its id, or
+    /// `None` when the wallet holds less than `amount`.
+    pub fn add_pending_stake(&mut self, coin: &str, amount: Decimal, time_ms: i64) -> Option<String> {
+        if self.balance(FUND, coin) < amount {
+            return None;
+        }
+        self.add(FUND, coin, -amount);
+        *self.positions.entry((ONCHAIN, coin.to_owned())).or_default() += amount;
+        let id = crate::sim::ids::uuid(&mut self.rng);
+        self.earn_orders.push(EarnOrder {
+            id: id.clone(),
+            time_ms,
+            category: ONCHAIN,
+            kind: "Stake",
+            coin: coin.to_owned(),
+            amount,
+            wallet: FUND,
+            product_id: product(ONCHAIN, coin),
+            status: "Pending",
+        });
+        Some(id)
+    }
+
+    /// Makes every pending Earn order final (`Success`); returns how many.
+    pub fn settle_earn(&mut self) -> usize {
+        let pending = self.earn_orders.iter_mut().filter(|o| o.status == "Pending");
+        pending.map(|order| order.status = "Success").count()
     }
 
     /// Balances of one wallet by coin.
@@ -323,6 +425,9 @@ impl Generator {
     }
 
     fn one(&mut self, market: &Market, time_ms: i64) {
+        if self.rng.u32(0..100) < 12 && self.earn(time_ms) {
+            return;
+        }
         let done = match self.rng.u32(0..100) {
             0..=59 => self.trade(market, time_ms),
             60..=67 => {
@@ -374,6 +479,127 @@ impl Generator {
         if !done {
             self.trade(market, time_ms);
         }
+    }
+
+    /// One Earn happening: a stake (Flexible Savings from the funding or the unified wallet,
+    /// on-chain from the funding wallet only, as Bybit's Stake / Redeem page says), a redemption
+    /// (some with a `Manual` yield paid with it) or an `Auto` yield credited into a flexible
+    /// position. A unified wallet's side is in its log too (`FLEXIBLE_STAKING_SUBSCRIPTION`,
+    /// `FLEXIBLE_STAKING_REDEMPTION`).
+    fn earn(&mut self, time_ms: i64) -> bool {
+        let roll = self.rng.u32(0..100);
+        let held: Vec<(&'static str, String, Decimal)> =
+            self.positions.iter().filter(|(_, v)| !v.is_zero()).map(|((c, coin), v)| (*c, coin.clone(), *v)).collect();
+        if roll < 45 || held.is_empty() {
+            let category = if self.rng.u32(0..10) < 7 { FLEXIBLE } else { ONCHAIN };
+            let wallet = if category == FLEXIBLE && !self.classic && self.rng.bool() { UNIFIED } else { FUND };
+            let (coin, _, _) = COINS[self.rng.usize(0..COINS.len())];
+            let amount = floor_dp(self.balance(wallet, coin) * percent(&mut self.rng, 10..=40), 8);
+            if amount.is_zero() {
+                return false;
+            }
+            if wallet == UNIFIED {
+                self.log_entry(
+                    time_ms,
+                    "FLEXIBLE_STAKING_SUBSCRIPTION",
+                    coin,
+                    "",
+                    "None",
+                    Decimal::ZERO,
+                    -amount,
+                    Decimal::ZERO,
+                    0,
+                );
+            } else {
+                self.add(FUND, coin, -amount);
+            }
+            *self.positions.entry((category, coin.to_owned())).or_default() += amount;
+            self.earn_order(time_ms, category, "Stake", coin, amount, wallet);
+            return true;
+        }
+        let (category, coin, staked) = held[self.rng.usize(0..held.len())].clone();
+        if roll < 70 {
+            let share = if self.rng.u32(0..4) == 0 { Decimal::ONE } else { percent(&mut self.rng, 20..=80) };
+            let amount = floor_dp(staked * share, 8);
+            if amount.is_zero() {
+                return false;
+            }
+            let wallet = if category == FLEXIBLE && !self.classic && self.rng.bool() { UNIFIED } else { FUND };
+            *self.positions.entry((category, coin.clone())).or_default() -= amount;
+            let manual = if category == FLEXIBLE && self.rng.u32(0..3) == 0 {
+                floor_dp(amount * Decimal::new(7, 4), 8)
+            } else {
+                Decimal::ZERO
+            };
+            if wallet == UNIFIED {
+                let kind = "FLEXIBLE_STAKING_REDEMPTION";
+                self.log_entry(time_ms, kind, &coin, "", "None", Decimal::ZERO, amount + manual, Decimal::ZERO, 0);
+            } else {
+                self.add(FUND, &coin, amount + manual);
+            }
+            let order_id = self.earn_order(time_ms, category, "Redeem", &coin, amount, wallet);
+            if !manual.is_zero() {
+                self.earn_yield(time_ms, &coin, manual, "Manual", order_id, amount);
+            }
+            return true;
+        }
+        if category != FLEXIBLE {
+            // On-chain Earn's returns are not in the yield history: the simulator pays none.
+            return false;
+        }
+        let amount = floor_dp(staked * Decimal::new(self.rng.i64(2..12), 4), 8);
+        if amount.is_zero() {
+            return false;
+        }
+        *self.positions.entry((category, coin.clone())).or_default() += amount;
+        self.earn_yield(time_ms, &coin, amount, "Auto", String::new(), staked);
+        true
+    }
+
+    fn earn_order(
+        &mut self,
+        time_ms: i64,
+        category: &'static str,
+        kind: &'static str,
+        coin: &str,
+        amount: Decimal,
+        wallet: &'static str,
+    ) -> String {
+        let id = crate::sim::ids::uuid(&mut self.rng);
+        self.earn_orders.push(EarnOrder {
+            id: id.clone(),
+            time_ms,
+            category,
+            kind,
+            coin: coin.to_owned(),
+            amount,
+            wallet,
+            product_id: product(category, coin),
+            status: "Success",
+        });
+        id
+    }
+
+    fn earn_yield(
+        &mut self,
+        time_ms: i64,
+        coin: &str,
+        amount: Decimal,
+        mode: &'static str,
+        order_id: String,
+        staked: Decimal,
+    ) {
+        let id = self.id().to_string();
+        self.earn_yields.push(EarnYield {
+            id,
+            time_ms,
+            coin: coin.to_owned(),
+            amount,
+            mode,
+            order_id,
+            product_id: product(FLEXIBLE, coin),
+            staked,
+        });
     }
 
     /// A conversion of part of a funding wallet coin into another at the market's price.

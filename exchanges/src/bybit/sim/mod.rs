@@ -6,7 +6,11 @@
 //! and withdrawal records (30-day windows), transfers between wallets (7-day windows), each
 //! paged 50 at a time by `cursor`; both wallets' balances; the key's information. A classic
 //! account (`SimConfig::unified` false) has no log but spot fills (`/v5/execution/list`,
-//! 7-day windows) and a `SPOT` wallet (`wallet-balance?accountType=SPOT`). It checks
+//! 7-day windows) and a `SPOT` wallet (`wallet-balance?accountType=SPOT`). Bybit Earn: stake
+//! and redeem orders per category (`/v5/earn/order`, `FlexibleSaving` and `OnChain`), yields
+//! (`/v5/earn/yield`, listed under `yield` as the page's example has it), both in 7-day windows
+//! paged by `cursor`, and the positions (`/v5/earn/position`); without the Earn permission
+//! (`SimConfig::earn_permission` false) they answer `10005`. It checks
 //! the v5 signature ([`super::auth`]: `10003` unknown key, `10004` wrong signature), counts each
 //! endpoint's requests over any sliding window (`10006` "Too many visits!" over the budget),
 //! and injects the server's faults.
@@ -22,7 +26,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use self::history::{BybitProfile, Conversion, Fill, Generator, LogEntry, Movement};
+use self::history::{BybitProfile, Conversion, EarnOrder, EarnYield, Fill, Generator, LogEntry, Movement};
 use super::api::{Budget, DEFAULT_BUDGET, Endpoint};
 use super::auth;
 use crate::Secret;
@@ -76,6 +80,8 @@ pub struct SimConfig {
     pub key_may_withdraw: bool,
     /// Whether the account is unified (`uta` 1).
     pub unified: bool,
+    /// Whether the key has the Earn permission; without it the Earn endpoints answer `10005`.
+    pub earn_permission: bool,
     /// Port on 127.0.0.1 (0: any).
     pub port: u16,
 }
@@ -91,6 +97,7 @@ impl SimConfig {
             key: SimKey::demo(),
             key_may_withdraw: false,
             unified: true,
+            earn_permission: true,
             port: 0,
         }
     }
@@ -270,7 +277,54 @@ impl BybitSim {
             let (sent, received) = (text(c.from.1), text(c.to.1));
             row([&time, "trade", &sent, &c.from.0, &received, &c.to.0, "", "", "", "", "", "", "", &id, "convert"]);
         }
+        // Earn: an order moves its coin between a wallet and Earn (both sides), a yield is interest.
+        for o in self.generator().earn_orders.iter().filter(|o| o.status == "Success") {
+            let time = crate::time::format_rfc3339(crate::time::from_millis(o.time_ms));
+            let id = format!("earn-order-{}", o.id);
+            let amount = text(o.amount);
+            let note = format!("Bybit Earn {} {}", o.category, o.kind);
+            let coin = o.coin.as_str();
+            row([&time, "internal_transfer", &amount, coin, &amount, coin, "", "", "", "", "", "", "", &id, &note]);
+        }
+        for y in &self.generator().earn_yields {
+            let time = crate::time::format_rfc3339(crate::time::from_millis(y.time_ms));
+            let id = format!("earn-yield-{}", y.id);
+            let amount = text(y.amount);
+            row([&time, "interest", "", "", &amount, &y.coin, "", "", "", "", "", "", "", &id, "Bybit Earn yield"]);
+        }
         String::from_utf8(out.into_inner().expect("a CSV written to memory")).expect("CSV of UTF-8 text")
+    }
+
+    /// Earn stake and redeem orders, oldest first.
+    pub fn earn_orders(&self) -> Vec<EarnOrder> {
+        self.generator().earn_orders.clone()
+    }
+
+    /// Earn yields, oldest first.
+    pub fn earn_yields(&self) -> Vec<EarnYield> {
+        self.generator().earn_yields.clone()
+    }
+
+    /// What is staked in Earn by (category, coin), zeros left out.
+    pub fn earn_positions(&self) -> BTreeMap<(String, String), Decimal> {
+        let g = self.generator();
+        g.positions
+            .iter()
+            .filter(|(_, v)| !v.is_zero())
+            .map(|((c, coin), v)| ((c.to_string(), coin.clone()), *v))
+            .collect()
+    }
+
+    /// Adds an on-chain stake of `amount` of `coin` from the funding wallet, a minute ago, that is
+    /// not final yet (`Pending`); returns its order id (`None`: the wallet holds too little).
+    pub fn add_pending_stake(&self, coin: &str, amount: Decimal) -> Option<String> {
+        let mut g = self.generator();
+        g.add_pending_stake(coin, amount, now_ms() - 60_000)
+    }
+
+    /// Makes every pending Earn order final; returns how many.
+    pub fn settle_earn(&self) -> usize {
+        self.generator().settle_earn()
     }
 
     /// A classic account's spot fills, oldest first.
@@ -289,10 +343,15 @@ impl BybitSim {
     }
 
     /// How many events a complete import makes: every log entry, every movement that went
-    /// through and every conversion.
+    /// through, every conversion, every final Earn order and every Earn yield.
     pub fn event_count(&self) -> usize {
         let g = self.generator();
-        g.log.len() + g.fills.len() + g.movements.iter().filter(|m| m.ok).count() + g.conversions.len()
+        g.log.len()
+            + g.fills.len()
+            + g.movements.iter().filter(|m| m.ok).count()
+            + g.conversions.len()
+            + g.earn_orders.iter().filter(|o| o.status == "Success").count()
+            + g.earn_yields.len()
     }
 
     /// Adds `count` fills a minute after the last record; returns how many were added.
@@ -417,6 +476,28 @@ fn fill_json(f: &Fill) -> serde_json::Value {
         "execTime": f.time_ms.to_string(), "feeCurrency": f.fee_coin, "isMaker": false, "feeRate": "",
         "tradeIv": "", "markIv": "", "markPrice": "", "indexPrice": "", "underlyingPrice": "",
         "blockTradeId": "", "closedSize": "", "seq": 0
+    })
+}
+
+/// An Earn order as `/v5/earn/order` lists it (<https://bybit-exchange.github.io/docs/v5/earn/order-history>).
+fn earn_order_json(o: &EarnOrder) -> serde_json::Value {
+    let onchain = o.category == history::ONCHAIN;
+    let estimate =
+        |kind: &str| if onchain && o.kind == kind { (o.time_ms + DAY_MS).to_string() } else { String::new() };
+    json!({
+        "coin": o.coin, "orderValue": text(o.amount), "orderType": o.kind, "orderId": o.id,
+        "orderLinkId": "", "status": o.status, "createdAt": o.time_ms.to_string(), "productId": o.product_id,
+        "updatedAt": (o.time_ms + 1_000).to_string(), "swapOrderValue": "",
+        "estimateRedeemTime": estimate("Redeem"), "estimateStakeTime": estimate("Stake")
+    })
+}
+
+/// An Earn yield as `/v5/earn/yield` lists it (<https://bybit-exchange.github.io/docs/v5/earn/yield-history>).
+fn earn_yield_json(y: &EarnYield) -> serde_json::Value {
+    json!({
+        "productId": y.product_id, "coin": y.coin, "id": y.id, "amount": text(y.amount), "yieldType": "Normal",
+        "distributionMode": y.mode, "effectiveStakingAmount": text(y.staked), "orderId": y.order_id,
+        "status": "Success", "createdAt": y.time_ms.to_string()
     })
 }
 
@@ -546,7 +627,7 @@ impl State {
                     "id": "13770661", "note": "cointally", "apiKey": self.config.key.api_key,
                     "readOnly": if read_write { 0 } else { 1 }, "secret": "",
                     "permissions": { "ContractTrade": [], "Spot": [], "Wallet": wallet, "Options": [],
-                        "Derivatives": [], "Exchange": [], "Earn": [], "NFT": [], "BlockTrade": [], "Affiliate": [], "CopyTrading": [] },
+                        "Derivatives": [], "Exchange": [], "Earn": if self.config.earn_permission { vec!["Earn"] } else { vec![] }, "NFT": [], "BlockTrade": [], "Affiliate": [], "CopyTrading": [] },
                     "ips": ["*"], "type": 1, "deadlineDay": 83, "uta": if self.config.unified { 1 } else { 0 },
                     "userID": 24617703, "inviterID": 0, "vipLevel": "No VIP", "isMaster": true
                 }))
@@ -585,6 +666,58 @@ impl State {
             Endpoint::Deposits => walk("deposits", 30, "rows"),
             Endpoint::Withdrawals => walk("withdrawals", 30, "rows"),
             Endpoint::Transfers => walk("transfers", 7, "list"),
+            _ if endpoint.is_earn() && !self.config.earn_permission => {
+                error(200, 10005, "Permission denied, please check your API key permissions.")
+            }
+            Endpoint::EarnOrders | Endpoint::EarnPositions
+                if !matches!(
+                    params.get("category").map(String::as_str),
+                    Some(history::FLEXIBLE | history::ONCHAIN)
+                ) =>
+            {
+                error(200, 10001, "params error: category")
+            }
+            Endpoint::EarnYields if params.get("category").map(String::as_str) != Some(history::FLEXIBLE) => {
+                error(200, 10001, "params error: category")
+            }
+            Endpoint::EarnOrders => {
+                let category = params.get("category").map(String::as_str).unwrap_or_default();
+                let list: Vec<&EarnOrder> = g.earn_orders.iter().filter(|o| o.category == category).collect();
+                let times: Vec<i64> = list.iter().map(|o| o.time_ms).collect();
+                self.window(params, 7, &times, |i| earn_order_json(list[i]), "list", 0)
+            }
+            Endpoint::EarnYields => {
+                // The list under `yield`, as the page's example answer has it (its table says `list`).
+                let times: Vec<i64> = g.earn_yields.iter().map(|y| y.time_ms).collect();
+                self.window(params, 7, &times, |i| earn_yield_json(&g.earn_yields[i]), "yield", 0)
+            }
+            Endpoint::EarnPositions => {
+                // A flexible position fully redeemed is still listed; an on-chain one is not.
+                let category = params.get("category").map(String::as_str).unwrap_or_default();
+                let flexible = category == history::FLEXIBLE;
+                let list: Vec<serde_json::Value> = g
+                    .positions
+                    .iter()
+                    .filter(|((c, _), v)| *c == category && (flexible || !v.is_zero()))
+                    .map(|((c, coin), v)| {
+                        let id = if flexible { String::new() } else { format!("pos-{coin}") };
+                        let pending =
+                            g.earn_orders.iter().any(|o| o.category == *c && o.coin == *coin && o.status == "Pending");
+                        let status = match (flexible, pending) {
+                            (true, _) => "",
+                            (false, true) => "Processing",
+                            (false, false) => "Active",
+                        };
+                        json!({
+                            "coin": coin, "productId": history::product(c, coin), "amount": text(*v),
+                            "totalPnl": "", "claimableYield": if flexible { "0" } else { "" }, "id": id,
+                            "status": status, "orderId": "", "estimateRedeemTime": "", "estimateStakeTime": "",
+                            "estimateInterestCalculationTime": "", "settlementTime": ""
+                        })
+                    })
+                    .collect();
+                ok(json!({ "list": list }))
+            }
             Endpoint::Converts => {
                 // Newest first, by offset cursor; no time range (Bybit's takes none).
                 let number = |name: &str| params.get(name).and_then(|v| v.parse::<usize>().ok());

@@ -61,7 +61,13 @@ fn a_walk_of_every_stream_gets_every_record_once_and_the_legs_sum_to_both_wallet
         }
     }
     assert_eq!(events, sim.event_count());
-    assert!(sim.conversions().len() > 5, "{} conversions", sim.conversions().len());
+    assert!(sim.conversions().len() > 3, "{} conversions", sim.conversions().len());
+    // Earn in both categories, from both wallets, and positions counted in the balances.
+    let orders = sim.earn_orders();
+    for (category, wallet) in [("FlexibleSaving", "FUND"), ("FlexibleSaving", "UNIFIED"), ("OnChain", "FUND")] {
+        assert!(orders.iter().any(|o| o.category == category && o.wallet == wallet), "no {category} from {wallet}");
+    }
+    assert!(!sim.earn_yields().is_empty() && !sim.earn_positions().is_empty());
     assert!(pages > 100, "{pages} pages: two years of 7-day windows");
     sums.retain(|_, amount| !amount.is_zero());
     let sums: BTreeMap<String, Decimal> = sums.into_iter().map(|(k, v)| (k, v.normalize())).collect();
@@ -148,8 +154,20 @@ fn a_classic_account_walks_executions_not_the_log_and_is_warned_and_a_withdraw_k
     assert!(permissions.details.iter().any(|d| d.contains("Withdraw")), "{:?}", permissions.details);
     let plan = SyncPlan { full: false, since_ms: None };
     let streams: Vec<String> =
-        adapter.streams(&Default::default(), &plan).unwrap().into_iter().map(|s| s.endpoint).collect();
-    assert_eq!(streams, ["executions", "deposits", "withdrawals", "transfers", "converts"]);
+        adapter.streams(&Default::default(), &plan).unwrap().into_iter().map(|s| s.source()).collect();
+    assert_eq!(
+        streams,
+        [
+            "api:executions",
+            "api:deposits",
+            "api:withdrawals",
+            "api:transfers",
+            "api:converts",
+            "api:earn-orders:FlexibleSaving",
+            "api:earn-orders:OnChain",
+            "api:earn-yields:FlexibleSaving"
+        ]
+    );
     let warnings = adapter.closing_warnings(&Default::default(), &Default::default());
     assert!(warnings.iter().any(|(_, text)| text.contains("classic")), "{warnings:?}");
     assert!(warnings.iter().any(|(_, text)| text.contains("two years")), "{warnings:?}");
@@ -207,4 +225,31 @@ fn the_conversions_walk_resumes_at_its_stored_page_and_a_full_sync_starts_it_ane
     let full = adapter.start(&stream, Some(&first.cursor), &SyncPlan { full: true, since_ms: None }).unwrap();
     assert_eq!(again, full);
     assert_eq!(adapter.fetch_page(&stream, &full).unwrap().records, first.records);
+}
+
+#[test]
+fn without_the_earn_permission_the_earn_streams_end_at_once_and_one_warning_says_why() {
+    let sim = start(SimConfig { budget: None, earn_permission: false, ..SimConfig::recent(5, 300) }).unwrap();
+    assert!(!sim.earn_orders().is_empty());
+    let adapter = adapter(&sim, &SimKey::demo());
+    // The key check does not demand Earn.
+    assert_eq!(adapter.key_permissions().unwrap().can_withdraw, Some(false));
+    let plan = SyncPlan { full: false, since_ms: None };
+    for stream in adapter.streams(&Default::default(), &plan).unwrap() {
+        if !stream.endpoint.starts_with("earn-") {
+            continue;
+        }
+        let cursor = adapter.start(&stream, None, &plan).unwrap();
+        let page = adapter.fetch_page(&stream, &cursor).unwrap();
+        assert!(page.done && page.records.is_empty(), "{stream}");
+        // The cursor stays where it was: a key given the permission later walks it all.
+        assert_eq!(page.cursor, cursor, "{stream}");
+    }
+    // The balances leave Earn positions out instead of failing.
+    let reported: BTreeMap<String, Decimal> =
+        adapter.balances().unwrap().into_iter().map(|b| (b.asset, b.amount)).collect();
+    assert!(!reported.is_empty());
+    let warnings = adapter.closing_warnings(&Default::default(), &Default::default());
+    let earn: Vec<_> = warnings.iter().filter(|(_, text)| text.contains("Earn permission")).collect();
+    assert_eq!(earn.len(), 1, "{warnings:?}");
 }
