@@ -176,8 +176,8 @@ pub fn compute_year(context: &Context, ledger: &mut Ledger, args: &TaxArgs) -> a
     Ok((computed, missing))
 }
 
-/// [`compute_year`] for every year of `years` in one pass; each year's run is stored (the last
-/// is the one exports of the latest run read).
+/// [`compute_year`] for every year of `years` in one pass; each year's run is stored, replacing
+/// the one stored before for that year.
 pub fn compute_years(
     context: &Context,
     ledger: &mut Ledger,

@@ -293,7 +293,10 @@ impl Ledger {
         until_ms: i64,
         mut each: impl FnMut(&TaxEvent),
     ) -> Result<(), LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        // Without kind overrides (most ledgers) the look-up of one per event is left out.
+        let overrides: bool =
+            self.conn.query_row("SELECT EXISTS (SELECT 1 FROM kind_overrides)", [], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare_cached(if overrides {
             "SELECT e.id, e.account_id, COALESCE(o.kind, e.kind), e.time_ms, e.fiat_value, e.fiat_currency, e.source,
                     l.seq, l.role, l.asset, l.amount, v.value
              FROM events e INDEXED BY events_by_time
@@ -301,8 +304,16 @@ impl Ledger {
              JOIN legs l ON l.event_id = e.id
              LEFT JOIN leg_values v ON v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1
              WHERE e.time_ms >= ?2 AND e.time_ms < ?3
-             ORDER BY e.time_ms, e.id, l.seq",
-        )?;
+             ORDER BY e.time_ms, e.id, l.seq"
+        } else {
+            "SELECT e.id, e.account_id, e.kind, e.time_ms, e.fiat_value, e.fiat_currency, e.source,
+                    l.seq, l.role, l.asset, l.amount, v.value
+             FROM events e INDEXED BY events_by_time
+             JOIN legs l ON l.event_id = e.id
+             LEFT JOIN leg_values v ON v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1
+             WHERE e.time_ms >= ?2 AND e.time_ms < ?3
+             ORDER BY e.time_ms, e.id, l.seq"
+        })?;
         let mut rows = stmt.query(params![currency, from_ms, until_ms])?;
         let mut event = TaxEvent {
             id: 0,
@@ -483,48 +494,34 @@ impl Ledger {
         Ok(removed)
     }
 
-    /// Stores a computed run, replacing the one stored before, in one transaction.
+    /// Stores a computed run, replacing the one of its year stored before, in one transaction.
     pub fn store_tax_run(&mut self, run: &RunRows<'_>) -> Result<i64, LedgerError> {
         let ids = self.store_tax_runs(std::slice::from_ref(run))?;
         ids.first().copied().ok_or_else(|| LedgerError::Corrupt("no run stored".into()))
     }
 
-    /// Stores the runs of several years (`report --years`), replacing the ones stored before,
-    /// in one transaction; the last is the latest run ([`Ledger::tax_run`]).
+    /// Stores the runs of several years (`report --years`) in one transaction: each replaces
+    /// the run of its year stored before; the runs of other years stay (one run per year, the
+    /// last computed, each with the hash of the inputs it read).
     ///
     /// A stored run of the same year and options is brought up to date rather than written
     /// again: its rows are compared with the new ones in order, and only those from the first
-    /// that differs are replaced. Re-running a report on an unchanged ledger writes no row;
-    /// after a new event late in the year only the rows from that event on are written (most
-    /// of a report's time on a large year was writing rows identical to those stored).
+    /// that differs are replaced. Re-running a report on an unchanged year writes no row; after
+    /// a new event late in the year only the rows from that event on are written (most of a
+    /// report's time on a large year was writing rows identical to those stored, and deleting
+    /// the other years' rows).
     pub fn store_tax_runs(&mut self, runs: &[RunRows<'_>]) -> Result<Vec<i64>, LedgerError> {
         let tx = self.transaction()?;
-        let stored: Vec<(i64, i32, String)> = {
-            let mut stmt = tx.prepare("SELECT id, year, options FROM tax_runs ORDER BY id")?;
-            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?
-        };
-        // A stored run is kept for the run of its year and options when that keeps the ids in
-        // the order of `runs` (the last must be the latest); the others go before any insert.
-        let mut kept: Vec<Option<i64>> = Vec::with_capacity(runs.len());
-        let mut highest = 0i64;
-        for run in runs {
-            let reuse = stored
-                .iter()
-                .find(|(id, year, options)| *id > highest && *year == run.year && options == run.options)
-                .map(|(id, _, _)| *id);
-            if let Some(id) = reuse {
-                highest = id;
-            } else {
-                // Anything inserted gets an id above every stored one.
-                highest = i64::MAX;
-            }
-            kept.push(reuse);
-        }
-        for (id, _, _) in stored.iter().filter(|(id, _, _)| !kept.contains(&Some(*id))) {
-            remove_run(&tx, *id)?;
-        }
         let mut ids = Vec::with_capacity(runs.len());
-        for (run, reuse) in runs.iter().zip(kept) {
+        for run in runs {
+            let stored: Vec<(i64, String)> = {
+                let mut stmt = tx.prepare_cached("SELECT id, options FROM tax_runs WHERE year = ?1 ORDER BY id")?;
+                stmt.query_map([run.year], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?
+            };
+            let reuse = stored.iter().rev().find(|(_, options)| options == run.options).map(|(id, _)| *id);
+            for (id, _) in stored.iter().filter(|(id, _)| Some(*id) != reuse) {
+                remove_run(&tx, *id)?;
+            }
             ids.push(match reuse {
                 Some(id) => {
                     update_run(&tx, id, run)?;
@@ -537,12 +534,12 @@ impl Ledger {
         Ok(ids)
     }
 
-    /// The stored run's year, options and inputs hash, if a report was computed.
-    pub fn tax_run(&self) -> Result<Option<(i64, i32, String, String)>, LedgerError> {
+    /// The stored run of `year`: its id, options and inputs hash, if the year was computed.
+    pub fn tax_run(&self, year: i32) -> Result<Option<(i64, String, String)>, LedgerError> {
         Ok(self
             .conn
-            .query_row("SELECT id, year, options, inputs_hash FROM tax_runs ORDER BY id DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            .query_row("SELECT id, options, inputs_hash FROM tax_runs WHERE year = ?1", [year], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })
             .optional()?)
     }
@@ -636,7 +633,7 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
     };
     let same = first_difference(
         tx,
-        "SELECT event_id, account_id, kind, asset, amount, acquired_ms, disposed_ms, proceeds, cost_basis, gain,
+        "SELECT event_id, account_id, kind, asset, amount, acquired_ms, disposed_ms, proceeds, cost_basis, NULL,
                 term, lot_event_id, basis_missing, price_missing
          FROM tax_disposals WHERE run_id = ?1 ORDER BY seq",
         run_id,
@@ -652,10 +649,8 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
                 && r.get::<_, Option<i64>>(11)? == d.lot_event_id
                 && r.get::<_, bool>(12)? == d.basis_missing
                 && r.get::<_, bool>(13)? == d.price_missing
-                && amounts_match(
-                    &[text(r, 4)?, text(r, 7)?, text(r, 8)?, text(r, 9)?],
-                    &[d.amount, d.proceeds, d.cost_basis, d.gain()],
-                ))
+                // `gain` is written from proceeds and basis, so it is the same when they are.
+                && amounts_match(&[text(r, 4)?, text(r, 7)?, text(r, 8)?], &[d.amount, d.proceeds, d.cost_basis]))
         },
     )?;
     replace_from(tx, "tax_disposals", run_id, same)?;
@@ -1022,8 +1017,8 @@ mod tests {
             let mut stmt = ledger
                 .conn
                 .prepare(&format!(
-                    "SELECT r.year, t.seq, json_array({columns}) FROM {table} t JOIN tax_runs r ON r.id = t.run_id
-                     ORDER BY r.id, t.seq"
+                    "SELECT r.year, t.seq, json_array(r.options, r.inputs_hash, {columns}) FROM {table} t JOIN tax_runs r ON r.id = t.run_id
+                     ORDER BY r.year, t.seq"
                 ))
                 .unwrap();
             let rows = stmt
@@ -1037,12 +1032,11 @@ mod tests {
     }
 
     /// What storing `runs` into an empty ledger leaves: the reference the diff must reach.
-    fn stored_fresh(runs: &[RunRows<'_>]) -> (Vec<String>, Option<(i32, String)>) {
+    fn stored_fresh(runs: &[RunRows<'_>]) -> Vec<String> {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
         ledger.store_tax_runs(runs).unwrap();
-        let latest = ledger.tax_run().unwrap().map(|(_, year, _, hash)| (year, hash));
-        (stored_rows(&ledger), latest)
+        stored_rows(&ledger)
     }
 
     /// Storing a run of a year that is stored already writes only the rows from the first that
@@ -1080,7 +1074,7 @@ mod tests {
             .unwrap();
         assert_eq!(again, first, "the stored run of the year is kept");
         assert_eq!(ledger.conn.total_changes() - before, 1, "only the run's hash and time are written");
-        assert_eq!(ledger.tax_run().unwrap().map(|r| r.3), Some("b".to_owned()));
+        assert_eq!(ledger.tax_run(2025).unwrap().map(|r| r.2), Some("b".to_owned()));
 
         // A change near the end (a new event late in the year): the rows from it on are
         // replaced, the ones before stay.
@@ -1100,7 +1094,7 @@ mod tests {
         ledger.store_tax_run(&rows).unwrap();
         // 1 run update + 3 old disposals deleted + 4 inserted + 5 income deleted.
         assert_eq!(ledger.conn.total_changes() - before, 1 + 3 + 4 + 5);
-        assert_eq!((stored_rows(&ledger), ledger.tax_run().unwrap().map(|r| (r.1, r.3))), stored_fresh(&[rows]));
+        assert_eq!(stored_rows(&ledger), stored_fresh(&[rows]));
 
         // Other options are another run: written whole, the old one removed.
         let rows = RunRows {
@@ -1112,42 +1106,48 @@ mod tests {
             holdings: &holdings,
         };
         ledger.store_tax_run(&rows).unwrap();
-        assert_eq!(ledger.tax_run().unwrap().map(|r| r.2), Some("{\"method\":\"hifo\"}".to_owned()));
-        assert_eq!(stored_rows(&ledger), stored_fresh(&[rows]).0);
+        assert_eq!(ledger.tax_run(2025).unwrap().map(|r| r.1), Some("{\"method\":\"hifo\"}".to_owned()));
+        assert_eq!(stored_rows(&ledger), stored_fresh(&[rows]));
     }
 
-    /// Several years: a stored run is kept only where the last run stays the latest
-    /// (`tax_run`), and the rows are those a store into an empty ledger leaves.
+    /// Several years: each year keeps the run last stored for it (other years' runs stay), and
+    /// the rows are those that storing each year's last run into an empty ledger leaves.
     #[test]
-    fn storing_several_years_keeps_the_last_run_the_latest() {
+    fn each_year_keeps_the_run_last_stored_for_it() {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
         let d: Vec<Vec<Disposal>> =
             (0..4).map(|y| (1..=(10 + y)).map(|i| sample_disposal(i + 100 * y)).collect()).collect();
-        let year = |y: usize, hash: &'static str| RunRows {
+        let year = |y: usize, options: &'static str, hash: &'static str, rows: usize| RunRows {
             year: 2022 + y as i32,
-            options: "{}",
+            options,
             inputs_hash: hash,
-            disposals: &d[y],
+            disposals: &d[y][..rows],
             income: &[],
             holdings: &[],
         };
-        ledger.store_tax_runs(&[year(1, "x"), year(2, "x")]).unwrap();
+        let mut last: std::collections::BTreeMap<i32, RunRows<'_>> = std::collections::BTreeMap::new();
         for runs in [
-            vec![year(1, "y"), year(2, "y")],
-            vec![year(0, "z"), year(1, "z"), year(2, "z")],
-            vec![year(2, "w")],
-            vec![year(2, "v"), year(3, "v")],
-            vec![year(3, "u")],
+            vec![year(1, "{}", "x", 10), year(2, "{}", "x", 12)],
+            vec![year(1, "{}", "y", 11), year(2, "{}", "y", 12)],
+            vec![year(0, "{}", "z", 10), year(1, "{}", "z", 11), year(2, "{}", "z", 5)],
+            vec![year(2, "{\"method\":\"hifo\"}", "w", 12)],
+            vec![year(2, "{}", "v", 12), year(3, "{}", "v", 13)],
+            vec![year(3, "{}", "u", 2)],
         ] {
             ledger.store_tax_runs(&runs).unwrap();
-            let latest = ledger.tax_run().unwrap().map(|(_, y, _, h)| (y, h));
+            for run in &runs {
+                last.insert(run.year, *run);
+            }
+            let want: Vec<RunRows<'_>> = last.values().copied().collect();
             assert_eq!(
-                (stored_rows(&ledger), latest),
-                stored_fresh(&runs),
+                stored_rows(&ledger),
+                stored_fresh(&want),
                 "after storing {:?}",
                 runs.iter().map(|r| r.year).collect::<Vec<_>>()
             );
         }
+        assert_eq!(ledger.tax_run(2025).unwrap().map(|r| r.2), Some("u".to_owned()));
+        assert_eq!(ledger.tax_run(2021).unwrap(), None);
     }
 }

@@ -6,10 +6,10 @@
 //! writes what is buffered and commits. Dropping a writer without committing rolls back, so
 //! nothing can be committed half-written.
 
-use cointally_exchanges::NewEvent;
 use cointally_exchanges::adapter::{Span, Stream};
 use cointally_exchanges::amount::format_amount;
 use cointally_exchanges::time::to_millis;
+use cointally_exchanges::{EventKind, NewEvent};
 use rusqlite::{Connection, Statement, ToSql, params};
 
 use super::{Ledger, LedgerError};
@@ -45,6 +45,9 @@ pub struct Writer<'c> {
     /// snapshots and the transfer candidates' copy when it commits
     /// (schema/0023_writer_notes_inserts.sql, 0024_transfer_cache.sql).
     earliest_new_ms: Option<i64>,
+    /// The same for deposits and withdrawals alone: the transfer candidates' copy needs only
+    /// those (unless a kind override may make another kind one).
+    earliest_new_movement_ms: Option<i64>,
 }
 
 impl Ledger {
@@ -87,6 +90,7 @@ impl Ledger {
             legs: Vec::with_capacity(CHUNK),
             links: Vec::with_capacity(CHUNK),
             earliest_new_ms: None,
+            earliest_new_movement_ms: None,
         })
     }
 }
@@ -282,6 +286,10 @@ impl Writer<'_> {
         let written = if inserted {
             let id = self.conn.last_insert_rowid();
             self.earliest_new_ms = Some(self.earliest_new_ms.map_or(time_ms, |low| low.min(time_ms)));
+            if matches!(event.kind, EventKind::Deposit | EventKind::Withdrawal) {
+                self.earliest_new_movement_ms =
+                    Some(self.earliest_new_movement_ms.map_or(time_ms, |low| low.min(time_ms)));
+            }
             for (seq, l) in event.legs.iter().filter(|l| !l.amount.is_zero()).enumerate() {
                 self.legs.push((id, seq as i64, l.role.as_str(), l.asset.clone(), format_amount(l.amount)));
                 if self.legs.len() == CHUNK {
@@ -313,12 +321,18 @@ impl Writer<'_> {
                 "UPDATE input_changes SET low_ms = ?1 WHERE id = 1 AND (low_ms IS NULL OR low_ms > ?1)",
                 [low],
             )?;
-            // And for the copy of the transfer candidates (0024): from the earliest new event of
-            // any kind, as a reclassification may already name it.
-            self.conn.execute(
-                "UPDATE transfer_cache SET low_ms = ?1 WHERE id = 1 AND (low_ms IS NULL OR low_ms > ?1)",
-                [low],
-            )?;
+            // And for the copy of the transfer candidates (0024): from the earliest new deposit
+            // or withdrawal, or from the earliest new event of any kind when there are kind
+            // overrides (a reclassification may already name an event before it exists).
+            let overrides: bool =
+                self.conn.query_row("SELECT EXISTS (SELECT 1 FROM kind_overrides)", [], |r| r.get(0))?;
+            let candidates_from = if overrides { Some(low) } else { self.earliest_new_movement_ms };
+            if let Some(low) = candidates_from {
+                self.conn.execute(
+                    "UPDATE transfer_cache SET low_ms = ?1 WHERE id = 1 AND (low_ms IS NULL OR low_ms > ?1)",
+                    [low],
+                )?;
+            }
         }
         self.conn.execute_batch("COMMIT")?;
         self.committed = true;
@@ -475,5 +489,50 @@ mod tests {
         ledger.conn.execute("UPDATE input_changes SET low_ms = NULL", []).unwrap();
         assert_eq!(ledger.store_leg_values("USD", &[a]).unwrap(), 0);
         assert_eq!(ledger.input_changes_low_ms().unwrap(), None);
+    }
+
+    /// The transfer candidates' copy is marked by new deposits and withdrawals only, unless a
+    /// kind override exists (it may name an event of another kind before it is stored).
+    #[test]
+    fn only_new_deposits_and_withdrawals_mark_the_transfer_copy_unless_kinds_are_overridden() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap();
+        let at = |day: u32, id: &str, kind: EventKind| {
+            let t = Utc.with_ymd_and_hms(2025, 3, day, 0, 0, 0).unwrap();
+            NewEvent::new(id, t, kind, vec![Leg::received("BTC", Decimal::ONE)])
+        };
+        let ms = |day: u32| Utc.with_ymd_and_hms(2025, 3, day, 0, 0, 0).unwrap().timestamp_millis();
+        let mark = |ledger: &Ledger| -> Option<i64> {
+            ledger.conn.query_row("SELECT low_ms FROM transfer_cache WHERE id = 1", [], |r| r.get(0)).unwrap()
+        };
+        ledger.conn.execute("UPDATE transfer_cache SET low_ms = NULL", []).unwrap();
+
+        let mut writer = ledger.writer().unwrap();
+        writer.event(account.id, "test", &at(5, "t", EventKind::Trade), &[]).unwrap();
+        writer.event(account.id, "test", &at(6, "s", EventKind::Staking), &[]).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(mark(&ledger), None, "a trade or a reward is no candidate");
+        assert_eq!(ledger.input_changes_low_ms().unwrap(), Some(ms(5)), "the snapshots still see them");
+
+        let mut writer = ledger.writer().unwrap();
+        writer.event(account.id, "test", &at(4, "t2", EventKind::Trade), &[]).unwrap();
+        writer.event(account.id, "test", &at(8, "w", EventKind::Withdrawal), &[]).unwrap();
+        writer.event(account.id, "test", &at(7, "d", EventKind::Deposit), &[]).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(mark(&ledger), Some(ms(7)));
+
+        ledger.conn.execute("UPDATE transfer_cache SET low_ms = NULL", []).unwrap();
+        ledger
+            .reclassify(
+                ledger.conn.query_row("SELECT id FROM events WHERE external_id = 't'", [], |r| r.get(0)).unwrap(),
+                EventKind::Deposit,
+            )
+            .unwrap();
+        ledger.conn.execute("UPDATE transfer_cache SET low_ms = NULL", []).unwrap();
+        let mut writer = ledger.writer().unwrap();
+        writer.event(account.id, "test", &at(2, "t3", EventKind::Trade), &[]).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(mark(&ledger), Some(ms(2)), "with overrides, any new event may be a candidate");
     }
 }

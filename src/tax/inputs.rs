@@ -191,11 +191,16 @@ impl Inputs {
         for (id, label) in &self.labels {
             h.update(format!("account {id} {label:?}\n"));
         }
+        // The transfers as bytes, not text: tens of thousands of them, and this key is made
+        // for each snapshot a report looks at or stores.
+        h.update(b"transfers\n");
         for (p, first_ms) in self.plans.iter().filter(|(_, first_ms)| *first_ms < end_ms) {
-            h.update(format!(
-                "transfer {} {} {} {} {} {first_ms}\n",
-                p.withdrawal, p.deposit, p.to_account, p.sent, p.received
-            ));
+            h.update(p.withdrawal.to_le_bytes());
+            h.update(p.deposit.to_le_bytes());
+            h.update(p.to_account.to_le_bytes());
+            h.update(p.sent.serialize());
+            h.update(p.received.serialize());
+            h.update(first_ms.to_le_bytes());
         }
         for link in self.rebate_links.iter().filter(|l| l.rebate_ms < end_ms) {
             h.update(rebate_link_text(link));

@@ -304,8 +304,8 @@ pub fn year_reconciliation(
     Ok(reconcile::reconcile(&report.lines, &computed.computation.disposals, &rows, report.zone))
 }
 
-/// Stores the computations of consecutive years from `first` (`report --years`), replacing
-/// the runs stored before; the last year is the latest run.
+/// Stores the computations of consecutive years from `first` (`report --years`), each
+/// replacing the run stored before for its year (other years' runs stay).
 pub fn store_years(
     ledger: &mut Ledger,
     options: &Options,
