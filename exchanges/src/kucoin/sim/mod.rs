@@ -249,7 +249,7 @@ fn paged<T>(
 }
 
 /// The items of `items` (oldest first by `time_of`) from `start` to `end` inclusive.
-fn in_range<'a, T>(items: &'a [T], time_of: impl Fn(&T) -> i64, start: i64, end: i64) -> &'a [T] {
+fn in_range<T>(items: &[T], time_of: impl Fn(&T) -> i64, start: i64, end: i64) -> &[T] {
     let from = items.partition_point(|item| time_of(item) < start);
     let to = items.partition_point(|item| time_of(item) <= end).max(from);
     &items[from..to]
