@@ -22,7 +22,7 @@
 //!    call's round trip stays far below the time the bucket makes it wait (here 1/90 s a
 //!    ledger call, 1/9 s a list call), which at 200 a second on 127.0.0.1 it does.
 //!    `KUCOIN_BENCH_VIP0=1` also runs the sync at VIP 0's own quota (about two minutes) and
-//!    reports its time and refusals.
+//!    reports its time, Management share and refusals.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -140,13 +140,28 @@ fn throughput() {
     println!("median: {seconds:.2} s = {rate:.0} records/s");
 }
 
+/// The weight `sim` served in `pool` and its share of what `quota` allowed in `seconds`. The
+/// simulator counts a refused call under its path too, and does not say which path was
+/// refused: each refusal takes the heaviest weight (20) off the pool's figure, so a refusal can
+/// only lower the share (and none is expected).
+fn pool_share(sim: &KucoinSim, pool: &str, quota: WindowBudget, seconds: f64) -> (u64, f64) {
+    let stats = sim.stats();
+    let served = |endpoint: Endpoint| stats.requests_by_path.get(endpoint.path()).copied().unwrap_or(0);
+    let refused_weight = stats.rate_limited * Endpoint::ALL.into_iter().map(Endpoint::weight).max().unwrap_or(0);
+    let asked: u64 = Endpoint::ALL.into_iter().filter(|e| e.pool() == pool).map(|e| served(e) * e.weight()).sum();
+    let weight = asked.saturating_sub(refused_weight);
+    let allowed = seconds * quota.limit as f64 / quota.window_seconds as f64;
+    (weight, weight as f64 * 100.0 / allowed.max(1.0))
+}
+
 fn budget() {
     println!("== 2. Budget use ==");
     if std::env::var_os("KUCOIN_BENCH_VIP0").is_some() {
         let sim = start(Some(DEFAULT_BUDGET));
         let outcome = sync_once(&sim, DEFAULT_BUDGET);
+        let (weight, share) = pool_share(&sim, POOL, DEFAULT_BUDGET, outcome.seconds);
         println!(
-            "VIP 0 quota ({} weight per {} s): sync took {:.2} s, {} requests; {} refusals; {}",
+            "VIP 0 quota ({} weight per {} s): sync took {:.2} s, {} requests, Management {weight} weight served, share {share:.1} %; {} refusals; {}",
             DEFAULT_BUDGET.limit,
             DEFAULT_BUDGET.window_seconds,
             outcome.seconds,
@@ -157,32 +172,18 @@ fn budget() {
     }
     let sim = start(Some(SCALED));
     let outcome = sync_once(&sim, SCALED);
-    let stats = sim.stats();
-    let served = |endpoint: Endpoint| stats.requests_by_path.get(endpoint.path()).copied().unwrap_or(0);
-    // Weight served per pool. The simulator counts a refused call under its path too, and does
-    // not say which path was refused: each refusal takes the heaviest weight (20) off the pool's
-    // figure, so a refusal can only lower the share (and none is expected).
-    let refused_weight = stats.rate_limited * Endpoint::ALL.into_iter().map(Endpoint::weight).max().unwrap_or(0);
-    let pool_weight = |pool: &str| -> u64 {
-        let asked: u64 = Endpoint::ALL.into_iter().filter(|e| e.pool() == pool).map(|e| served(e) * e.weight()).sum();
-        asked.saturating_sub(refused_weight)
-    };
     for (name, pool, quota) in [("Management", POOL, SCALED), ("Spot", SPOT_POOL, spot_budget(SCALED))] {
-        let weight = pool_weight(pool);
-        let allowed = outcome.seconds * quota.limit as f64 / quota.window_seconds as f64;
-        let share = weight as f64 * 100.0 / allowed.max(1.0);
+        let (weight, share) = pool_share(&sim, pool, quota, outcome.seconds);
         println!(
             "scaled {name} quota ({} per {} s): sync took {:.2} s, {weight} weight served; share of the quota used: {share:.1} %",
             quota.limit, quota.window_seconds, outcome.seconds,
         );
     }
-    let weight = pool_weight(POOL);
-    let allowed = outcome.seconds * SCALED.limit as f64 / SCALED.window_seconds as f64;
-    let share = weight as f64 * 100.0 / allowed.max(1.0);
+    let (_, share) = pool_share(&sim, POOL, SCALED, outcome.seconds);
     println!(
         "binding pool (Management): share {share:.1} % (target >= 85 %: {}), {} refusals; {}",
         if share >= 85.0 { "met" } else { "MISSED" },
-        stats.rate_limited,
+        sim.stats().rate_limited,
         verdict(&sim, &outcome)
     );
 }
