@@ -193,11 +193,12 @@ const CRYPTO: &[(&str, &str)] = &[("BTC", "0.0005"), ("ETH", "0.003"), ("USDT", 
 /// The generated account.
 #[derive(Debug, Clone)]
 pub struct Generator {
-    /// Every entry, oldest first.
+    /// Every entry, oldest first (the simulator finds a time range by binary search: entries
+    /// are only ever added at or after the last one's time).
     pub entries: Vec<Entry>,
-    /// The deposit list (crypto deposits), oldest first.
+    /// The deposit list (crypto deposits), oldest first (sorted once generated).
     pub deposits: Vec<ListItem>,
-    /// The withdrawal list, oldest first.
+    /// The withdrawal list, oldest first (sorted once generated).
     pub withdrawals: Vec<ListItem>,
     balances: BTreeMap<(&'static str, String), Decimal>,
     earn: Decimal,
@@ -234,13 +235,19 @@ impl Generator {
             generator.one(market, time_ms + jitter);
             time_ms += step;
         }
+        // A list's record is made up to ten minutes before its ledger entry, so two close
+        // movements may be listed out of order: the simulator finds a week by binary search
+        // and wants each list oldest first (stable: equal times keep their order).
+        generator.deposits.sort_by_key(|item| item.time_ms);
+        generator.withdrawals.sort_by_key(|item| item.time_ms);
         generator
     }
 
-    /// Adds `count` trades at `time_ms` onwards (five a second); returns how many were added.
+    /// Adds `count` trades at `time_ms` onwards (five a second; not before the last entry, so
+    /// the entries stay oldest first); returns how many were added.
     pub fn add_trades(&mut self, market: &Market, count: usize, time_ms: i64) -> usize {
         let mut added = 0;
-        let mut at = time_ms;
+        let mut at = time_ms.max(self.entries.last().map_or(0, |e| e.time_ms));
         let mut tries = 0;
         while added < count && tries < count * 20 {
             added += usize::from(self.trade(market, at));

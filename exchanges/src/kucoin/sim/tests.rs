@@ -182,3 +182,60 @@ fn the_v1_lists_are_walked_from_2017_to_api_v2_once_and_never_again() {
     }
     assert_eq!(sim.stats().requests_by_path.get("/api/v1/hist-deposits"), Some(&77));
 }
+
+/// The simulator finds a week by binary search and writes only the page: what a week's pages
+/// answer must still be every entry (or list item) of that week, newest first, once.
+#[test]
+fn a_weeks_pages_hold_exactly_its_entries_newest_first() {
+    let sim = start(SimConfig {
+        profile: KucoinProfile {
+            entries: 10_000,
+            start_ms: 1_788_220_800_000,
+            end_ms: 1_793_491_200_000,
+            hf_from_ms: Some(1_790_812_800_000),
+            ..KucoinProfile::demo()
+        },
+        ..small(0)
+    })
+    .unwrap();
+    let api = adapter(&sim, &SimKey::demo());
+    let entries = sim.entries();
+    let (deposits, withdrawals) = sim.movements();
+    assert!(entries.windows(2).all(|w| w[0].time_ms <= w[1].time_ms), "entries oldest first");
+    for list in [&deposits, &withdrawals] {
+        assert!(list.len() > 10, "{} items", list.len());
+        assert!(list.windows(2).all(|w| w[0].time_ms <= w[1].time_ms), "list oldest first");
+    }
+    // A week starting on an entry's millisecond and ending on another's: both edges inclusive.
+    let start_ms = entries[entries.len() / 4].time_ms;
+    let end_ms = entries.iter().map(|e| e.time_ms).filter(|t| *t <= start_ms + WINDOW_MS).max().unwrap();
+    let pages = |endpoint: Endpoint| -> Vec<String> {
+        let mut texts = Vec::new();
+        for page in 1.. {
+            let params = [
+                ("startAt", start_ms.to_string()),
+                ("endAt", end_ms.to_string()),
+                ("currentPage", page.to_string()),
+                ("pageSize", "100".to_string()),
+            ];
+            let (data, _): (serde_json::Value, _) = api.api().data(endpoint, &params).unwrap();
+            let items = data["items"].as_array().unwrap();
+            texts.extend(items.iter().map(serde_json::Value::to_string));
+            if page >= data["totalPage"].as_u64().unwrap() {
+                return texts;
+            }
+        }
+        unreachable!()
+    };
+    let json = |text: String| serde_json::from_str::<serde_json::Value>(&text).unwrap().to_string();
+    let within = |t: i64| t >= start_ms && t <= end_ms;
+    let expected: Vec<String> =
+        entries.iter().rev().filter(|e| !e.is_hf() && within(e.time_ms)).map(|e| json(e.json())).collect();
+    assert!(expected.len() > 100, "{} entries: more than a page", expected.len());
+    assert_eq!(pages(Endpoint::Ledgers), expected);
+    for (endpoint, list) in [(Endpoint::Deposits, &deposits), (Endpoint::Withdrawals, &withdrawals)] {
+        let expected: Vec<String> =
+            list.iter().rev().filter(|item| within(item.time_ms)).map(|item| json(item.json())).collect();
+        assert_eq!(pages(endpoint), expected, "{endpoint:?}");
+    }
+}
