@@ -147,6 +147,7 @@ fn warm_cache(trades: usize) {
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let resident = current_rss_mb();
     let cpu = cpu_seconds();
+    let written = written_mb();
     let started = Instant::now();
     let summary = pricing::run(&mut ledger, &sources, &Options::default(), now, &NoProgress).expect("pricing");
     let elapsed = started.elapsed();
@@ -163,6 +164,10 @@ fn warm_cache(trades: usize) {
     if let (Some(from), Some(to)) = (cpu, cpu_seconds()) {
         // On a shared machine the wall time grows with the load; the CPU time much less.
         println!("CPU time of the run (user + system): {:.2} s", to - from);
+    }
+    if let (Some(from), Some(to)) = (written, written_mb()) {
+        let size = std::fs::metadata(dir.path().join("prices.sqlite")).map_or(0, |m| m.len() / 1_000_000);
+        println!("written by the run (ledger and its WAL): {} MB; the ledger is {size} MB", to - from);
     }
     match (peak_rss_mb(), reset) {
         (Some(mb), true) => println!(
@@ -451,6 +456,13 @@ fn minimum_requests(ledger: &Ledger, currency: &str, sizes: &BTreeMap<&str, i64>
 
 fn peak_rss_mb() -> Option<u64> {
     status_mb("VmHWM:")
+}
+
+/// Bytes this process has caused to be written to storage so far (`/proc/self/io`), in MB.
+fn written_mb() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    let line = io.lines().find(|l| l.starts_with("write_bytes:"))?;
+    line.split_whitespace().nth(1)?.parse::<u64>().ok().map(|b| b / 1_000_000)
 }
 
 /// This process's user + system CPU time so far, from `/proc/self/stat` (clock ticks of 1/100 s).
