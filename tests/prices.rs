@@ -156,10 +156,12 @@ fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing(
     assert!(new_requests * 3 <= old_requests * 2, "{new_requests} requests, {old_requests} each leg on its own");
     let old = values(&sb, "USD");
     assert_eq!(old.len(), usd.len());
-    // The simulator's trades do not execute at exactly the cross rate of the two USD markets
-    // (its pair prices are rounded to the pair's decimals; seen: 0.2% on a BTC → SOL trade), so
-    // a derived value differs from its own market's by the trade's own deviation: none by more
-    // than 1% (a value derived from the wrong leg or amount would be far off).
+    // The simulator's trades execute at the cross rate of the two USD markets rounded to what
+    // the exchange allows (a spot price to its symbol's decimals, a card buy's to 0.01 of the
+    // fiat, a Convert's amount to 8 places), and a market without a candle in the trade's minute
+    // gives the nearest one's, so a derived value differs from its own market's by that
+    // rounding or a minute's move: none by more than 1% (a value derived from the wrong leg or
+    // amount would be far off).
     let (mut compared, mut within) = (0, 0);
     for (key, value) in usd.iter().filter(|(_, v)| v.source.starts_with("trade:")) {
         assert!(!old[key].source.starts_with("trade:"), "{:?}", old[key]);
@@ -168,7 +170,10 @@ fn a_synced_account_is_valued_from_the_simulators_and_a_second_run_asks_nothing(
         compared += 1;
         within += usize::from(gap <= Decimal::new(1, 2));
     }
-    eprintln!("derived values: {within} of {compared} within a cent of their own market's");
+    eprintln!(
+        "derived values: {within} of {compared} within a cent of their own market's; \
+         {new_requests} requests against {old_requests} each leg on its own"
+    );
     assert!(compared > 20, "{compared}");
 }
 

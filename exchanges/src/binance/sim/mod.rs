@@ -256,6 +256,11 @@ impl BinanceSim {
         external
     }
 
+    /// The simulated market: its symbols (with their price decimals) and prices.
+    pub fn market(&self) -> &Market {
+        &self.state.market
+    }
+
     /// One unit of `asset` in US dollars at `time_ms`, from the simulated market.
     pub fn usd(&self, asset: &str, time_ms: i64) -> Option<Decimal> {
         self.state.market.usd(asset, time_ms)

@@ -401,8 +401,12 @@ impl Person {
             to = if from == "USDT" { "BTC" } else { "USDT" };
         }
         let from_amount = floor_dp(self.balance(from) * percent(&mut self.rng, 10..=50), 8);
+        // At the market's cross rate (the two assets' USD prices, which the simulated price
+        // sources serve), floored to 8 places: no spread folded into the rate, so a value derived
+        // from one side of the conversion can be compared with the other side's own market
+        // (`cargo bench --bench prices`) and any gap is the pricing's, not the simulator's.
         let Some(value) = market.convert(from_amount, from, to, time_ms) else { return };
-        let to_amount = floor_dp(value * Decimal::new(998, 3), 8);
+        let to_amount = floor_dp(value, 8);
         if from_amount.is_zero() || to_amount.is_zero() {
             return;
         }
