@@ -101,22 +101,37 @@ pub fn format_amount(value: Decimal) -> String {
 pub fn write_amount(out: &mut String, value: Decimal) {
     let value = value.normalize();
     let mantissa = value.mantissa();
-    let Ok(mut units) = u64::try_from(mantissa.unsigned_abs()) else {
-        // Past 64 bits (rare): the general formatter.
-        out.push_str(&value.to_string());
-        return;
-    };
+    let units = mantissa.unsigned_abs();
     if units == 0 {
         out.push_str(&value.to_string());
         return;
     }
-    // Digits, least significant first.
-    let mut digits = [0u8; 20];
+    // Digits, least significant first: a mantissa has at most 96 bits (29 digits); computed
+    // values (a basis divided among lots) often need more than 64, so the low 64 bits are
+    // worked in u64 steps of 19 digits, not through u128 division for every digit.
+    let mut digits = [0u8; 40];
     let mut n = 0;
-    while units > 0 {
-        digits[n] = b'0' + (units % 10) as u8;
-        units /= 10;
-        n += 1;
+    let mut high = units;
+    while high > 0 {
+        let (rest, mut low) = if high > u128::from(u64::MAX) {
+            (high / 10_000_000_000_000_000_000, (high % 10_000_000_000_000_000_000) as u64)
+        } else {
+            (0, high as u64)
+        };
+        let start = n;
+        while low > 0 {
+            digits[n] = b'0' + (low % 10) as u8;
+            low /= 10;
+            n += 1;
+        }
+        if rest > 0 {
+            // A full group of 19 digits, zeros included.
+            while n < start + 19 {
+                digits[n] = b'0';
+                n += 1;
+            }
+        }
+        high = rest;
     }
     let scale = value.scale() as usize;
     if mantissa < 0 {
@@ -181,6 +196,12 @@ mod tests {
             cases.push(d);
             cases.push(Decimal::new((a % 1_000_000_000) as i64 - 500_000_000, scale));
             cases.push(wide);
+            // Full 96-bit mantissas, and ones with zeros at the 19-digit group's edge.
+            let mut full = Decimal::from_parts(a as u32, (a >> 32) as u32, b as u32, a & 1 == 1, 0);
+            full.set_scale(scale).unwrap();
+            cases.push(full);
+            let group = 10_000_000_000_000_000_000i128 * i128::from((b >> 40) % 7_000_000_000) + i128::from(a % 1000);
+            cases.push(Decimal::from_i128_with_scale(group, scale));
         }
         let mut out = String::new();
         for d in cases {

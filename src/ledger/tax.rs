@@ -294,8 +294,7 @@ impl Ledger {
         mut each: impl FnMut(&TaxEvent),
     ) -> Result<(), LedgerError> {
         // Without kind overrides (most ledgers) the look-up of one per event is left out.
-        let overrides: bool =
-            self.conn.query_row("SELECT EXISTS (SELECT 1 FROM kind_overrides)", [], |r| r.get(0))?;
+        let overrides: bool = self.conn.query_row("SELECT EXISTS (SELECT 1 FROM kind_overrides)", [], |r| r.get(0))?;
         let mut stmt = self.conn.prepare_cached(if overrides {
             "SELECT e.id, e.account_id, COALESCE(o.kind, e.kind), e.time_ms, e.fiat_value, e.fiat_currency, e.source,
                     l.seq, l.role, l.asset, l.amount, v.value
