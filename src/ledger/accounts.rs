@@ -178,7 +178,8 @@ impl Ledger {
         // stored tax run was computed with the account's events: it goes.
         tx.execute("DELETE FROM accounts WHERE id = ?1", [account.id])?;
         tx.execute_batch(
-            "DELETE FROM tax_disposals; DELETE FROM tax_income; DELETE FROM tax_holdings; DELETE FROM tax_runs;",
+            "DELETE FROM tax_disposals; DELETE FROM tax_income; DELETE FROM tax_holdings; DELETE FROM tax_row_blocks;
+             DELETE FROM tax_runs;",
         )?;
         tx.commit()?;
         Ok(events as u64)

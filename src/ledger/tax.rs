@@ -9,6 +9,7 @@ use cointally_exchanges::amount::write_amount;
 use cointally_exchanges::{EventKind, LegRole};
 use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
 
 use rusqlite::ToSql;
 
@@ -17,7 +18,7 @@ use super::writer::{CHUNK, multi_row_insert, write_chunk};
 use super::{Ledger, LedgerError, decimal};
 
 /// An event as the tax engine sees it: kind, time, legs with their values.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct TaxEvent {
     /// Row id.
     pub id: i64,
@@ -35,7 +36,7 @@ pub struct TaxEvent {
 }
 
 /// One leg of a [`TaxEvent`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct TaxLeg {
     /// Position in the event.
     pub seq: i64,
@@ -48,6 +49,44 @@ pub struct TaxLeg {
     /// Value in the reporting currency; `None` when it has none (only with
     /// `--allow-missing-prices`).
     pub value: Option<Decimal>,
+}
+
+// `clone_from` field by field, so that a buffer of events refilled from the reader (the
+// report's pass hands batches to the engine's thread) keeps its strings' and legs' capacity.
+impl Clone for TaxEvent {
+    fn clone(&self) -> TaxEvent {
+        TaxEvent {
+            id: self.id,
+            account_id: self.account_id,
+            kind: self.kind,
+            time_ms: self.time_ms,
+            basis: self.basis,
+            legs: self.legs.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &TaxEvent) {
+        self.id = source.id;
+        self.account_id = source.account_id;
+        self.kind = source.kind;
+        self.time_ms = source.time_ms;
+        self.basis = source.basis;
+        self.legs.clone_from(&source.legs);
+    }
+}
+
+impl Clone for TaxLeg {
+    fn clone(&self) -> TaxLeg {
+        TaxLeg { seq: self.seq, role: self.role, asset: self.asset.clone(), amount: self.amount, value: self.value }
+    }
+
+    fn clone_from(&mut self, source: &TaxLeg) {
+        self.seq = source.seq;
+        self.role = source.role;
+        self.asset.clone_from(&source.asset);
+        self.amount = source.amount;
+        self.value = source.value;
+    }
 }
 
 /// A deposit or withdrawal of one crypto asset: a candidate half of an own transfer.
@@ -602,12 +641,15 @@ fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, 
     insert_disposals(tx, run_id, 0, run.disposals)?;
     insert_income(tx, run_id, 0, run.income)?;
     insert_holdings(tx, run_id, 0, run.holdings)?;
+    write_blocks(tx, run_id, DISPOSALS, 0, run.disposals.len(), &block_digests(run.disposals))?;
+    write_blocks(tx, run_id, INCOME, 0, run.income.len(), &block_digests(run.income))?;
+    write_blocks(tx, run_id, HOLDINGS, 0, run.holdings.len(), &block_digests(run.holdings))?;
     Ok(run_id)
 }
 
 /// Removes a stored run and its rows.
 fn remove_run(tx: &rusqlite::Transaction<'_>, run_id: i64) -> Result<(), LedgerError> {
-    for table in ["tax_disposals", "tax_income", "tax_holdings"] {
+    for table in [DISPOSALS, INCOME, HOLDINGS, "tax_row_blocks"] {
         tx.prepare_cached(&format!("DELETE FROM {table} WHERE run_id = ?1"))?.execute([run_id])?;
     }
     tx.execute("DELETE FROM tax_runs WHERE id = ?1", [run_id])?;
@@ -630,11 +672,12 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
             buf == *s
         })
     };
-    let same = first_difference(
+    let same = unchanged_rows(
         tx,
+        DISPOSALS,
         "SELECT event_id, account_id, kind, asset, amount, acquired_ms, disposed_ms, proceeds, cost_basis, NULL,
                 term, lot_event_id, basis_missing, price_missing
-         FROM tax_disposals WHERE run_id = ?1 ORDER BY seq",
+         FROM tax_disposals WHERE run_id = ?1 AND seq >= ?2 ORDER BY seq",
         run_id,
         run.disposals,
         |r, d| {
@@ -652,12 +695,13 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
                 && amounts_match(&[text(r, 4)?, text(r, 7)?, text(r, 8)?], &[d.amount, d.proceeds, d.cost_basis]))
         },
     )?;
-    replace_from(tx, "tax_disposals", run_id, same)?;
+    replace_from(tx, DISPOSALS, run_id, same)?;
     insert_disposals(tx, run_id, same, &run.disposals[same..])?;
-    let same = first_difference(
+    let same = unchanged_rows(
         tx,
+        INCOME,
         "SELECT event_id, account_id, kind, asset, amount, received_ms, value, price_missing
-         FROM tax_income WHERE run_id = ?1 ORDER BY seq",
+         FROM tax_income WHERE run_id = ?1 AND seq >= ?2 ORDER BY seq",
         run_id,
         run.income,
         |r, i| {
@@ -670,12 +714,13 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
                 && amounts_match(&[text(r, 4)?, text(r, 6)?], &[i.amount, i.value]))
         },
     )?;
-    replace_from(tx, "tax_income", run_id, same)?;
+    replace_from(tx, INCOME, run_id, same)?;
     insert_income(tx, run_id, same, &run.income[same..])?;
-    let same = first_difference(
+    let same = unchanged_rows(
         tx,
+        HOLDINGS,
         "SELECT lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing
-         FROM tax_holdings WHERE run_id = ?1 ORDER BY seq",
+         FROM tax_holdings WHERE run_id = ?1 AND seq >= ?2 ORDER BY seq",
         run_id,
         run.holdings,
         |r, h| {
@@ -687,21 +732,175 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
                 && amounts_match(&[text(r, 3)?, text(r, 5)?], &[h.amount, h.cost_basis]))
         },
     )?;
-    replace_from(tx, "tax_holdings", run_id, same)?;
+    replace_from(tx, HOLDINGS, run_id, same)?;
     insert_holdings(tx, run_id, same, &run.holdings[same..])?;
     Ok(())
 }
 
-/// How many of `rows` equal the stored rows `query` (bound to `run_id`) gives in order.
+/// The tables of a run's rows.
+const DISPOSALS: &str = "tax_disposals";
+const INCOME: &str = "tax_income";
+const HOLDINGS: &str = "tax_holdings";
+
+/// Rows per digest block (`tax_row_blocks`).
+const BLOCK: usize = 1024;
+
+/// A row as stored, fed to a block's digest: every column the row's comparison reads, each
+/// amount as the text stored, each string with its length (so no two rows hash alike).
+pub(super) trait RowDigest {
+    /// Feeds the row to `hasher`; `buf` is scratch space for amounts.
+    fn digest(&self, hasher: &mut Sha256, buf: &mut String);
+}
+
+fn digest_text(hasher: &mut Sha256, text: &str) {
+    hasher.update((text.len() as u64).to_le_bytes());
+    hasher.update(text.as_bytes());
+}
+
+fn digest_amount(hasher: &mut Sha256, buf: &mut String, amount: Decimal) {
+    buf.clear();
+    write_amount(buf, amount);
+    digest_text(hasher, buf);
+}
+
+impl RowDigest for Disposal {
+    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
+        for n in [self.event_id, self.account_id, self.acquired_ms, self.disposed_ms, self.lot_event_id.unwrap_or(-1)] {
+            hasher.update(n.to_le_bytes());
+        }
+        hasher.update([
+            u8::from(self.lot_event_id.is_some()),
+            u8::from(self.basis_missing),
+            u8::from(self.price_missing),
+        ]);
+        digest_text(hasher, self.kind.as_str());
+        digest_text(hasher, &self.asset);
+        digest_text(hasher, self.term.as_str());
+        for amount in [self.amount, self.proceeds, self.cost_basis] {
+            digest_amount(hasher, buf, amount);
+        }
+    }
+}
+
+impl RowDigest for IncomeRow {
+    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
+        for n in [self.event_id, self.account_id, self.received_ms] {
+            hasher.update(n.to_le_bytes());
+        }
+        hasher.update([u8::from(self.price_missing)]);
+        digest_text(hasher, self.kind.as_str());
+        digest_text(hasher, &self.asset);
+        for amount in [self.amount, self.value] {
+            digest_amount(hasher, buf, amount);
+        }
+    }
+}
+
+impl RowDigest for Holding {
+    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
+        for n in [self.lot_event_id, self.account_id.unwrap_or(-1), self.acquired_ms] {
+            hasher.update(n.to_le_bytes());
+        }
+        hasher.update([u8::from(self.account_id.is_some()), u8::from(self.basis_missing)]);
+        digest_text(hasher, &self.asset);
+        for amount in [self.amount, self.cost_basis] {
+            digest_amount(hasher, buf, amount);
+        }
+    }
+}
+
+/// One digest per [`BLOCK`] rows of `rows`, in order.
+fn block_digests<T: RowDigest>(rows: &[T]) -> Vec<[u8; 32]> {
+    let mut buf = String::new();
+    rows.chunks(BLOCK)
+        .map(|block| {
+            let mut hasher = Sha256::new();
+            for row in block {
+                row.digest(&mut hasher, &mut buf);
+            }
+            hasher.finalize().into()
+        })
+        .collect()
+}
+
+/// Writes the digests of blocks `first..` of `table`'s rows of run `run_id`, which holds
+/// `total` rows (the last block what is left of them); the stored blocks from `first` on go.
+fn write_blocks(
+    tx: &rusqlite::Transaction<'_>,
+    run_id: i64,
+    table: &str,
+    first: usize,
+    total: usize,
+    digests: &[[u8; 32]],
+) -> Result<(), LedgerError> {
+    tx.prepare_cached("DELETE FROM tax_row_blocks WHERE run_id = ?1 AND tbl = ?2 AND block >= ?3")?
+        .execute(params![run_id, table, first as i64])?;
+    let mut insert =
+        tx.prepare_cached("INSERT INTO tax_row_blocks (run_id, tbl, block, rows, digest) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for (block, digest) in digests.iter().enumerate().skip(first) {
+        let rows = total.saturating_sub(block * BLOCK).min(BLOCK) as i64;
+        insert.execute(params![run_id, table, block as i64, rows, &digest[..]])?;
+    }
+    Ok(())
+}
+
+/// How many of `rows` equal `table`'s stored rows of run `run_id`, in order, and brings the
+/// table's block digests up to date for the rows as they will be (the caller replaces the
+/// rows from the count returned on).
+///
+/// The blocks whose digests (and sizes) equal the new rows' are taken as equal without
+/// reading them; the rows from the first block that differs are read back and compared one
+/// by one (`query`, bound to the run and the first row's `seq`). Without stored digests (a
+/// run stored before them), or when they do not cover the stored rows exactly, every row is
+/// compared.
+fn unchanged_rows<T: RowDigest>(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    query: &str,
+    run_id: i64,
+    rows: &[T],
+    same: impl FnMut(&rusqlite::Row<'_>, &T) -> Result<bool, LedgerError>,
+) -> Result<usize, LedgerError> {
+    let digests = block_digests(rows);
+    let stored: Vec<(i64, Vec<u8>)> = tx
+        .prepare_cached("SELECT rows, digest FROM tax_row_blocks WHERE run_id = ?1 AND tbl = ?2 ORDER BY block")?
+        .query_map(params![run_id, table], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let stored_rows: i64 = tx
+        .prepare_cached(&format!("SELECT COALESCE(max(seq) + 1, 0) FROM {table} WHERE run_id = ?1"))?
+        .query_row([run_id], |r| r.get(0))?;
+    let covered = stored.iter().map(|(n, _)| *n).sum::<i64>() == stored_rows;
+    let blocks_same = if covered {
+        stored
+            .iter()
+            .zip(rows.chunks(BLOCK).zip(&digests))
+            .take_while(|((n, stored), (block, digest))| *n == block.len() as i64 && stored[..] == digest[..])
+            .count()
+    } else {
+        0
+    };
+    let from = (blocks_same * BLOCK).min(rows.len());
+    let same = from + first_difference(tx, query, run_id, from, rows.get(from..).unwrap_or_default(), same)?;
+    // The blocks from the first whose digest changes are written anew (none when the rows
+    // are the same; all when the stored ones did not cover the rows).
+    if !covered || blocks_same < digests.len() || stored.len() != digests.len() {
+        write_blocks(tx, run_id, table, blocks_same, rows.len(), &digests)?;
+    }
+    Ok(same)
+}
+
+/// How many of `rows` equal the stored rows `query` (bound to `run_id` and the first row's
+/// `seq`, `from`) gives in order.
 fn first_difference<T>(
     tx: &rusqlite::Transaction<'_>,
     query: &str,
     run_id: i64,
+    from: usize,
     rows: &[T],
     mut same: impl FnMut(&rusqlite::Row<'_>, &T) -> Result<bool, LedgerError>,
 ) -> Result<usize, LedgerError> {
     let mut stmt = tx.prepare_cached(query)?;
-    let mut stored = stmt.query([run_id])?;
+    let mut stored = stmt.query(params![run_id, from as i64])?;
     let mut n = 0;
     while let (Some(new), Some(old)) = (rows.get(n), stored.next()?) {
         if !same(old, new)? {
@@ -712,7 +911,6 @@ fn first_difference<T>(
     Ok(n)
 }
 
-/// Deletes `table`'s rows of `run_id` from position `from` on.
 fn replace_from(tx: &rusqlite::Transaction<'_>, table: &str, run_id: i64, from: usize) -> Result<(), LedgerError> {
     tx.prepare_cached(&format!("DELETE FROM {table} WHERE run_id = ?1 AND seq >= ?2"))?
         .execute(params![run_id, from as i64])?;
@@ -1091,8 +1289,9 @@ mod tests {
             holdings: &holdings,
         };
         ledger.store_tax_run(&rows).unwrap();
-        // 1 run update + 3 old disposals deleted + 4 inserted + 5 income deleted.
-        assert_eq!(ledger.conn.total_changes() - before, 1 + 3 + 4 + 5);
+        // 1 run update + 3 old disposals deleted + 4 inserted + 5 income deleted, and the
+        // digest of the one block of each (deleted and written again).
+        assert_eq!(ledger.conn.total_changes() - before, 1 + 3 + 4 + 5 + 2 + 2);
         assert_eq!(stored_rows(&ledger), stored_fresh(&[rows]));
 
         // Other options are another run: written whole, the old one removed.
@@ -1107,6 +1306,76 @@ mod tests {
         ledger.store_tax_run(&rows).unwrap();
         assert_eq!(ledger.tax_run(2025).unwrap().map(|r| r.1), Some("{\"method\":\"hifo\"}".to_owned()));
         assert_eq!(stored_rows(&ledger), stored_fresh(&[rows]));
+    }
+
+    /// Over several blocks of rows, only the rows and digests from the first changed block on
+    /// are read and written; without digests (a run stored before them) every row is
+    /// compared, with the same result, and the digests are there afterwards. The rows and
+    /// digests left are always those a store into an empty ledger writes.
+    #[test]
+    fn the_rows_of_unchanged_blocks_are_neither_read_nor_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let mut disposals: Vec<Disposal> = (1..=3000).map(sample_disposal).collect();
+        let run = |hash: &'static str, d: &[Disposal]| -> (Vec<String>, Vec<Block>) {
+            let rows =
+                RunRows { year: 2025, options: "{}", inputs_hash: hash, disposals: d, income: &[], holdings: &[] };
+            let dir = tempfile::tempdir().unwrap();
+            let mut fresh = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+            fresh.store_tax_run(&rows).unwrap();
+            (stored_rows(&fresh), blocks(&fresh))
+        };
+        let store = |ledger: &mut Ledger, hash: &'static str, d: &[Disposal]| {
+            let before = ledger.conn.total_changes();
+            let rows =
+                RunRows { year: 2025, options: "{}", inputs_hash: hash, disposals: d, income: &[], holdings: &[] };
+            ledger.store_tax_run(&rows).unwrap();
+            ledger.conn.total_changes() - before
+        };
+        store(&mut ledger, "a", &disposals);
+        assert_eq!(blocks(&ledger).len(), 3, "3,000 rows are three blocks of 1,024");
+
+        // A change in the third block: its 500 rows from the change on are replaced, and its
+        // digest (deleted and written again); the first two blocks are not touched.
+        disposals[2500].cost_basis += Decimal::ONE;
+        assert_eq!(store(&mut ledger, "b", &disposals), 1 + 500 + 500 + 2);
+        assert_eq!((stored_rows(&ledger), blocks(&ledger)), run("b", &disposals));
+
+        // A change in the second block: rows 1500.. and blocks 1 and 2 again.
+        disposals[1500].amount += Decimal::ONE;
+        assert_eq!(store(&mut ledger, "c", &disposals), 1 + 1500 + 1500 + 4);
+        assert_eq!((stored_rows(&ledger), blocks(&ledger)), run("c", &disposals));
+
+        // A run without digests: every row compared once, the same result, digests written.
+        ledger.conn.execute("DELETE FROM tax_row_blocks", []).unwrap();
+        disposals[10].proceeds += Decimal::ONE;
+        store(&mut ledger, "d", &disposals);
+        assert_eq!((stored_rows(&ledger), blocks(&ledger)), run("d", &disposals));
+
+        // Digests that do not cover the stored rows (one block lost) are not trusted.
+        ledger.conn.execute("DELETE FROM tax_row_blocks WHERE block = 1", []).unwrap();
+        disposals[1200].proceeds += Decimal::ONE;
+        store(&mut ledger, "e", &disposals);
+        assert_eq!((stored_rows(&ledger), blocks(&ledger)), run("e", &disposals));
+
+        // Fewer rows than stored: the rows and the blocks past the end go.
+        disposals.truncate(1100);
+        store(&mut ledger, "f", &disposals);
+        assert_eq!((stored_rows(&ledger), blocks(&ledger)), run("f", &disposals));
+        assert_eq!(blocks(&ledger).len(), 2);
+
+        // Unchanged: nothing but the run's hash and time.
+        assert_eq!(store(&mut ledger, "g", &disposals), 1);
+    }
+
+    /// A stored block digest: table, block, rows, digest.
+    type Block = (String, i64, i64, Vec<u8>);
+
+    /// The stored block digests.
+    fn blocks(ledger: &Ledger) -> Vec<Block> {
+        let mut stmt =
+            ledger.conn.prepare("SELECT tbl, block, rows, digest FROM tax_row_blocks ORDER BY tbl, block").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).unwrap().map(Result::unwrap).collect()
     }
 
     /// Several years: each year keeps the run last stored for it (other years' runs stay), and

@@ -161,9 +161,7 @@ impl Report {
                     .take_while(|d| (d.event_id, d.kind, &d.asset) == (first.event_id, first.kind, &first.asset))
                     .count();
             let sale = &disposals[start..end];
-            let proceeds = spread_cents(&sale.iter().map(|d| d.proceeds).collect::<Vec<_>>());
-            let bases = spread_cents(&sale.iter().map(|d| d.cost_basis).collect::<Vec<_>>());
-            for ((d, proceeds), cost_basis) in sale.iter().zip(proceeds).zip(bases) {
+            let mut add = |d: &Disposal, proceeds: Decimal, cost_basis: Decimal| {
                 let line = Line {
                     asset: d.asset.clone(),
                     amount: d.amount,
@@ -180,7 +178,11 @@ impl Report {
                     form_box: FormBox::of(year, d.term, Reported::No),
                     adjustment: None,
                 };
-                for figures in [&mut totals, assets.entry(d.asset.clone()).or_default()] {
+                // The asset's figures, made once per asset (not a key copied per line).
+                if !assets.contains_key(&d.asset) {
+                    assets.insert(d.asset.clone(), Figures::default());
+                }
+                for figures in std::iter::once(&mut totals).chain(assets.get_mut(&d.asset)) {
                     figures.proceeds += line.proceeds;
                     figures.cost_basis += line.cost_basis;
                     match line.term {
@@ -189,6 +191,16 @@ impl Report {
                     }
                 }
                 lines.push(line);
+            };
+            // A sale of one lot (most sales) is its own cents; the spread is for several.
+            if let [one] = sale {
+                add(one, cents(one.proceeds), cents(one.cost_basis));
+            } else {
+                let proceeds = spread_cents(&sale.iter().map(|d| d.proceeds).collect::<Vec<_>>());
+                let bases = spread_cents(&sale.iter().map(|d| d.cost_basis).collect::<Vec<_>>());
+                for ((d, proceeds), cost_basis) in sale.iter().zip(proceeds).zip(bases) {
+                    add(d, proceeds, cost_basis);
+                }
             }
             start = end;
         }
