@@ -40,13 +40,15 @@ const LEDGERS_PATH: &str = "/api/v1/accounts/ledgers";
 const HF_LEDGERS_PATH: &str = "/api/v1/hf/accounts/ledgers";
 
 fn config(entries: usize) -> SimConfig {
-    // The account moves to a high-frequency trade account on 2026-10-01.
+    // The account moves to a high-frequency trade account on 2026-10-01, and trades on margin
+    // in a high-frequency cross margin account from 2026-10-10.
     let profile = KucoinProfile {
         start_ms: 1_788_220_800_000,
         end_ms: 1_793_491_200_000,
         entries,
         crypto_transfers: true,
         hf_from_ms: Some(1_790_812_800_000),
+        margin_hf_from_ms: Some(1_791_590_400_000),
     };
     SimConfig { profile, ..SimConfig::demo(17) }
 }
