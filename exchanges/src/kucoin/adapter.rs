@@ -571,3 +571,41 @@ impl Adapter for KucoinAdapter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holdings(data: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        margin_holdings(&serde_json::from_str(data).unwrap(), &mut out);
+        out.sort();
+        out
+    }
+
+    /// The cross and isolated margin pages' examples (`data` of each), and the fields' table
+    /// names (`accounts[]`, `total`): the total assets, never net of the liability.
+    #[test]
+    fn the_margin_balances_are_the_documented_total_assets_liability_left_aside() {
+        let cross = r#"{"timestamp":1669708513820,"currentPage":1,"pageSize":100,"totalNum":1,"totalPage":1,
+            "items":[{"totalLiabilityOfQuoteCurrency":"0.976","totalAssetOfQuoteCurrency":"1.00","debtRatio":"0.976",
+            "status":"LIQUIDATION","assets":[{"currency":"BTC","borrowEnabled":true,"repayEnabled":true,
+            "transferEnabled":false,"borrowed":"0.976","totalAsset":"1.00","available":"0.024","hold":"0",
+            "maxBorrowSize":"0"}]}]}"#;
+        assert_eq!(holdings(cross), [("BTC".to_owned(), "1.00".to_owned())]);
+        let isolated = r#"[{"totalAssetOfQuoteCurrency":"3.4939947","totalLiabilityOfQuoteCurrency":"0.00239066",
+            "timestamp":1668062174000,"assets":[{"symbol":"MANA-USDT","debtRatio":"0","status":"BORROW",
+            "baseAsset":{"currency":"MANA","borrowEnabled":true,"repayEnabled":true,"transferEnabled":true,
+            "borrowed":"0","totalAsset":"2","available":"2","hold":"0","maxBorrowSize":"1000"},
+            "quoteAsset":{"currency":"USDT","borrowEnabled":true,"repayEnabled":true,"transferEnabled":true,
+            "borrowed":"5","totalAsset":"7.5","available":"7.5","hold":"0","maxBorrowSize":"50000"}}]}]"#;
+        assert_eq!(
+            holdings(isolated),
+            [("MANA".to_owned(), "2".to_owned()), ("USDT".to_owned(), "7.5".to_owned())]
+        );
+        let table = r#"{"debtRatio":"0","accounts":[{"currency":"ETH","total":"0.5","available":"0.5","hold":"0",
+            "liability":"0.2","maxBorrowSize":"1"}]}"#;
+        assert_eq!(holdings(table), [("ETH".to_owned(), "0.5".to_owned())]);
+        assert!(holdings(r#"{"items":[]}"#).is_empty() && holdings("[]").is_empty());
+    }
+}
