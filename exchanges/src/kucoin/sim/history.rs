@@ -291,6 +291,27 @@ impl Generator {
         self.push("MAIN", currency, amount, Decimal::ZERO, biz_type, "", time_ms)
     }
 
+    /// Adds `count` margin trades in the `MARGIN_V2` account at `time_ms` onwards (as
+    /// [`Generator::add_trades`] does); returns how many were added.
+    pub fn add_margin_trades(&mut self, market: &Market, count: usize, time_ms: i64) -> usize {
+        let mut added = 0;
+        let mut at = time_ms.max(self.entries.last().map_or(0, |e| e.time_ms));
+        let mut tries = 0;
+        while added < count && tries < count * 20 {
+            added += usize::from(self.trade_in(MARGIN_HF_ACCOUNT, MARGIN_PAIRS, market, at));
+            at += 200;
+            tries += 1;
+        }
+        added
+    }
+
+    /// Adds one incoming `MARGIN_V2` entry of `amount` `currency` with `biz_type` at `time_ms`
+    /// (after every other entry); returns its id.
+    pub fn insert_margin_hf(&mut self, currency: &str, amount: Decimal, biz_type: &'static str, time_ms: i64) -> String {
+        let time_ms = time_ms.max(self.entries.last().map_or(0, |e| e.time_ms));
+        self.push(MARGIN_HF_ACCOUNT, currency, amount, Decimal::ZERO, biz_type, "", time_ms)
+    }
+
     /// Balances by currency, every account added up (zeros kept).
     pub fn balances(&self) -> BTreeMap<String, Decimal> {
         let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();

@@ -199,6 +199,22 @@ impl KucoinSim {
         generator.add_trades(&self.state.market, count, at)
     }
 
+    /// Adds `count` margin trades (the `MARGIN_V2` account's ledger) in the last minute, after
+    /// every other entry; returns how many were added.
+    pub fn add_margin_trades(&self, count: usize) -> usize {
+        let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = (generator.entries.last().map_or(0, |e| e.time_ms) + 1).max(now_ms() - 50_000);
+        generator.add_margin_trades(&self.state.market, count, at)
+    }
+
+    /// Adds an incoming entry of `amount` `currency` with `biz_type` to the margin HF ledger
+    /// (the `MARGIN_V2` account); returns its id.
+    pub fn insert_margin_hf(&self, currency: &str, amount: Decimal, biz_type: &'static str) -> String {
+        let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = generator.entries.last().map_or(0, |e| e.time_ms) + 60_000;
+        generator.insert_margin_hf(currency, amount, biz_type, at)
+    }
+
     /// Adds an incoming entry of `amount` `currency` with `biz_type` (one cointally may not
     /// know); returns its id.
     pub fn insert(&self, currency: &str, amount: Decimal, biz_type: &'static str) -> String {
