@@ -599,10 +599,7 @@ mod tests {
             "borrowed":"0","totalAsset":"2","available":"2","hold":"0","maxBorrowSize":"1000"},
             "quoteAsset":{"currency":"USDT","borrowEnabled":true,"repayEnabled":true,"transferEnabled":true,
             "borrowed":"5","totalAsset":"7.5","available":"7.5","hold":"0","maxBorrowSize":"50000"}}]}]"#;
-        assert_eq!(
-            holdings(isolated),
-            [("MANA".to_owned(), "2".to_owned()), ("USDT".to_owned(), "7.5".to_owned())]
-        );
+        assert_eq!(holdings(isolated), [("MANA".to_owned(), "2".to_owned()), ("USDT".to_owned(), "7.5".to_owned())]);
         let table = r#"{"debtRatio":"0","accounts":[{"currency":"ETH","total":"0.5","available":"0.5","hold":"0",
             "liability":"0.2","maxBorrowSize":"1"}]}"#;
         assert_eq!(holdings(table), [("ETH".to_owned(), "0.5".to_owned())]);

@@ -14,7 +14,8 @@
 //! KuCoin's rate limit 2.0 (<https://www.kucoin.com/docs-new/rate-limit>) gives each resource
 //! pool a quota per 30 seconds counted from the user's first request; the account endpoints
 //! cointally calls draw on the **Management** pool, 2,000 a 30 s at VIP 0 (more at higher
-//! levels), the high-frequency ledger on the **Spot** pool (4,000 at VIP 0, [`spot_budget`]),
+//! levels), the two high-frequency ledgers and the HF margin balances on the **Spot** pool
+//! (4,000 at VIP 0, [`spot_budget`]),
 //! each call its documented weight ([`Endpoint::weight`]). Going over answers 429
 //! `429000` until the pool resets. As the window starts at a moment the client does not know,
 //! each pool is a leaky bucket ([`WindowBudget`]) that never puts more than the quota in any

@@ -388,7 +388,8 @@ mod tests {
         assert!(margin_hf_event("isolated_trade_out_with_fee").note.unwrap().contains("isolated_v2 account"));
         assert!(margin_hf_event("borrow_in").note.unwrap().contains("KuCoin ledger entry \"BORROW\""));
         // Interest received stays income.
-        let received = r#"{"id":"1","currency":"USDT","amount":"0.5","direction":"in","createdAt":"1","bizType":"Interest"}"#;
+        let received =
+            r#"{"id":"1","currency":"USDT","amount":"0.5","direction":"in","createdAt":"1","bizType":"Interest"}"#;
         assert_eq!(event_of(&read_entry(received).unwrap()).kind, EventKind::Interest);
     }
 

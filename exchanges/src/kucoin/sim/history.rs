@@ -262,6 +262,16 @@ impl Generator {
             generator.one(market, time_ms + jitter);
             time_ms += step;
         }
+        // A margin trader ends the history owing (a last borrowing when every debt was repaid),
+        // so that the balance check always meets a debt.
+        if generator.margin_hf_from_ms.is_some_and(|from| from < profile.end_ms)
+            && generator.liabilities.values().all(Decimal::is_zero)
+        {
+            let at = generator.entries.last().map_or(profile.start_ms, |e| e.time_ms).max(profile.start_ms);
+            let amount = Decimal::new(25_000, 2);
+            *generator.liabilities.entry("USDT".to_owned()).or_default() += amount;
+            generator.push(MARGIN_HF_ACCOUNT, "USDT", amount, Decimal::ZERO, "BORROW", "", at);
+        }
         // A list's record is made up to ten minutes before its ledger entry, so two close
         // movements may be listed out of order: the simulator finds a week by binary search
         // and wants each list oldest first (stable: equal times keep their order).
@@ -307,7 +317,13 @@ impl Generator {
 
     /// Adds one incoming `MARGIN_V2` entry of `amount` `currency` with `biz_type` at `time_ms`
     /// (after every other entry); returns its id.
-    pub fn insert_margin_hf(&mut self, currency: &str, amount: Decimal, biz_type: &'static str, time_ms: i64) -> String {
+    pub fn insert_margin_hf(
+        &mut self,
+        currency: &str,
+        amount: Decimal,
+        biz_type: &'static str,
+        time_ms: i64,
+    ) -> String {
         let time_ms = time_ms.max(self.entries.last().map_or(0, |e| e.time_ms));
         self.push(MARGIN_HF_ACCOUNT, currency, amount, Decimal::ZERO, biz_type, "", time_ms)
     }

@@ -304,7 +304,10 @@ fn the_margin_hf_ledger_is_walked_whole_and_its_gross_balances_match_while_a_deb
     let end = margin[margin.len() / 2].time_ms;
     let (wide, _): (Vec<serde_json::Value>, _) = adapter
         .api()
-        .data(Endpoint::MarginHfLedgers, &[("startAt", "0".into()), ("endAt", end.to_string()), ("limit", "200".into())])
+        .data(
+            Endpoint::MarginHfLedgers,
+            &[("startAt", "0".into()), ("endAt", end.to_string()), ("limit", "200".into())],
+        )
         .unwrap();
     assert!(!wide.is_empty());
     assert!(wide.iter().all(|e| e["accountType"] == "MARGIN_V2"));
