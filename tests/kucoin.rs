@@ -226,6 +226,9 @@ fn faults_do_not_change_the_ledger() {
     let run = s.sync();
     assert!(faulty.stats().faults > 0, "no fault was injected");
     assert!(totals(&run, "retries") > 0, "no fault was met: {run}");
+    // The margin HF ledger's walk (over 30 calls at a fault in four) came through whole too.
+    assert!(margin_calls(&faulty) > 30, "{} margin-hf-ledgers calls", margin_calls(&faulty));
+    assert_eq!(margin_events(&s, &faulty), margin_ids(&faulty).len());
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), faulty.balances());
 }

@@ -30,7 +30,7 @@
 //! `MARGIN_EXCHANGE`, `ISOLATED_EXCHANGE`, `LIQUIDATION`, `ASSERT_RETURN`. Its page does not
 //! say how wide `startAt`..`endAt` may be; cointally assumes the trade_hf ledger's three days
 //! (a narrower window than KuCoin allows only costs calls). The stream `margin-hf-ledgers`
-//! walks it with the very walk of `hf-ledgers` ([`KucoinAdapter::fetch_hf_ledgers`]), from
+//! walks it with the very walk of `hf-ledgers` (`KucoinAdapter::fetch_hf_ledgers`), from
 //! [`HF_LAUNCH_MS`] (the page's example entry is of August 2022), with its own cursor.
 //!
 //! # The walk: window by window from the start, page by page within a window
