@@ -38,15 +38,18 @@ const SYNC: [&str; 4] = ["--json", "sync", "--since", "2026-09-01"];
 
 const LEDGERS_PATH: &str = "/api/v1/accounts/ledgers";
 const HF_LEDGERS_PATH: &str = "/api/v1/hf/accounts/ledgers";
+const MARGIN_HF_LEDGERS_PATH: &str = "/api/v3/hf/margin/account/ledgers";
 
 fn config(entries: usize) -> SimConfig {
-    // The account moves to a high-frequency trade account on 2026-10-01.
+    // The account moves to a high-frequency trade account on 2026-10-01, and trades on margin
+    // in a high-frequency cross margin account from 2026-09-05.
     let profile = KucoinProfile {
         start_ms: 1_788_220_800_000,
         end_ms: 1_793_491_200_000,
         entries,
         crypto_transfers: true,
         hf_from_ms: Some(1_790_812_800_000),
+        margin_hf_from_ms: Some(1_788_566_400_000),
     };
     SimConfig { profile, ..SimConfig::demo(17) }
 }
@@ -111,6 +114,21 @@ fn hf_calls(sim: &KucoinSim) -> u64 {
     sim.stats().requests_by_path.get(HF_LEDGERS_PATH).copied().unwrap_or(0)
 }
 
+fn margin_calls(sim: &KucoinSim) -> u64 {
+    sim.stats().requests_by_path.get(MARGIN_HF_LEDGERS_PATH).copied().unwrap_or(0)
+}
+
+/// The ids of the entries of the margin HF ledger (the `MARGIN_V2` account's).
+fn margin_ids(sim: &KucoinSim) -> std::collections::BTreeSet<String> {
+    sim.entries().into_iter().filter(|e| e.is_margin_hf()).map(|e| e.id).collect()
+}
+
+/// How many of the account's events came from the margin HF ledger.
+fn margin_events(s: &Synced, sim: &KucoinSim) -> usize {
+    let ids = margin_ids(sim);
+    s.events().iter().filter(|e| ids.contains(e["external_id"].as_str().unwrap())).count()
+}
+
 #[test]
 fn a_full_sync_has_every_entry_once_and_the_accounts_balances_and_a_resync_asks_only_whats_new() {
     let sim = sim::start(config(2_400)).unwrap();
@@ -127,7 +145,7 @@ fn a_full_sync_has_every_entry_once_and_the_accounts_balances_and_a_resync_asks_
     assert_eq!(events.len(), served.len());
     let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
     let typed = |biz: &[&str]| served.iter().filter(|e| biz.contains(&e.biz_type)).count();
-    assert_eq!(count("trade"), typed(&["Exchange", "TRADE_EXCHANGE"]));
+    assert_eq!(count("trade"), typed(&["Exchange", "TRADE_EXCHANGE", "MARGIN_EXCHANGE", "LIQUIDATION"]));
     // Moves between the main, trade, trade_hf and margin accounts, and into and out of Earn:
     // never deposits.
     assert_eq!(count("internal_transfer"), typed(&["Transfer", "TRANSFER", "Earn Subscription", "Earn Redemption"]));
@@ -139,19 +157,25 @@ fn a_full_sync_has_every_entry_once_and_the_accounts_balances_and_a_resync_asks_
     assert_eq!(count("deposit") + count("fiat_deposit"), typed(&["Deposit"]));
     assert_eq!(count("interest"), typed(&["Earn Profits"]));
     assert_eq!(count("staking"), typed(&["Staking Profits"]));
-    assert_eq!(count("unknown"), 0);
+    // Margin borrowings and repayments are `unknown` (as in the account ledger); interest paid a fee.
+    assert_eq!(count("unknown"), typed(&["BORROW", "REPAY"]));
+    assert!(count("unknown") > 0);
+    assert_eq!(count("fee"), typed(&["INTEREST"]));
     let calls = ledger_calls(&sim);
     // 13 weeks from September to the start of December, and more pages in the busy ones.
     assert!(calls >= 13, "{calls} ledger calls");
     // 31 windows of three days from September, and more pages in the busy ones.
     let hf_walk = hf_calls(&sim);
     assert!(hf_walk >= 31, "{hf_walk} hf-ledgers calls");
+    let margin_walk = margin_calls(&sim);
+    assert!(margin_walk >= 31, "{margin_walk} margin-hf-ledgers calls");
 
     // Again: nothing new, and one call of each ledger only (less than three days have passed).
     let second = s.sync();
     assert_eq!(totals(&second, "new_records"), 0, "{second}");
     assert_eq!(ledger_calls(&sim), calls + 1);
     assert_eq!(hf_calls(&sim), hf_walk + 1);
+    assert_eq!(margin_calls(&sim), margin_walk + 1);
     assert_eq!(s.events(), events);
 
     // New trades (in the HF account now): the next sync fetches them, and only them.
@@ -202,6 +226,9 @@ fn faults_do_not_change_the_ledger() {
     let run = s.sync();
     assert!(faulty.stats().faults > 0, "no fault was injected");
     assert!(totals(&run, "retries") > 0, "no fault was met: {run}");
+    // The margin HF ledger's walk (over 30 calls at a fault in four) came through whole too.
+    assert!(margin_calls(&faulty) > 30, "{} margin-hf-ledgers calls", margin_calls(&faulty));
+    assert_eq!(margin_events(&s, &faulty), margin_ids(&faulty).len());
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), faulty.balances());
 }
@@ -223,18 +250,29 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     // The key check's weight was spent by another process, whose pace this one does not know.
     std::thread::sleep(std::time::Duration::from_millis(3_100));
     let mut partial = Vec::new();
+    let mut margin_partial = Vec::new();
     for delay_ms in [3_000u64, 6_000] {
         s.sb.kill_after(&["--quiet", "sync", "--since", "2026-09-01"], delay_ms);
         partial.push(s.events().len());
+        margin_partial.push(margin_events(&s, &target));
     }
     assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
-    // Both ledgers had pages served (and stored) before the kills.
-    let served_before = (ledger_calls(&target), hf_calls(&target));
-    assert!(served_before.0 > 0 && served_before.1 > 0, "{served_before:?}");
+    // A kill struck in the middle of the margin HF ledger's walk: some of its entries stored, not all.
+    let margin_all = margin_ids(&target).len();
+    assert!(
+        margin_partial.iter().any(|&n| n > 0 && n < margin_all),
+        "no kill struck mid margin-HF walk: {margin_partial:?} of {margin_all}"
+    );
+    // The three ledgers had pages served (and stored) before the kills.
+    let served_before = (ledger_calls(&target), hf_calls(&target), margin_calls(&target));
+    assert!(served_before.0 > 0 && served_before.1 > 0 && served_before.2 > 0, "{served_before:?}");
     s.sync();
     // The last sync resumed where the kills left each walk: fewer calls than a whole walk.
-    let whole = ledger_calls(&clean) + hf_calls(&clean);
-    let resumed = ledger_calls(&target) + hf_calls(&target) - served_before.0 - served_before.1;
+    let whole = ledger_calls(&clean) + hf_calls(&clean) + margin_calls(&clean);
+    let resumed = ledger_calls(&target) + hf_calls(&target) + margin_calls(&target)
+        - served_before.0
+        - served_before.1
+        - served_before.2;
     assert!(resumed < whole, "the resumed sync asked {resumed} pages, a whole walk {whole}");
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), target.balances());
@@ -310,18 +348,88 @@ fn a_wrong_secret_is_a_clear_error_writes_nothing_and_no_secret_is_shown() {
 fn an_unknown_biz_type_is_kept_as_unknown_with_its_leg_and_never_stops_the_sync() {
     let sim = sim::start(config(200)).unwrap();
     let unknown_id = sim.insert("USDT", Decimal::new(125, 1), "Something New From KuCoin");
+    // The margin HF ledger's borrowings and repayments are `unknown` too.
+    let loans = sim.entries().iter().filter(|e| ["BORROW", "REPAY"].contains(&e.biz_type)).count();
     sim.add_trades(3);
     let s = Synced::new(&sim, &SimKey::demo());
     s.ok(&ADD_ACCOUNT);
     let run = s.sync();
     let account = &run["accounts"][0];
     assert_eq!(account["error"], serde_json::Value::Null, "{run}");
-    assert_eq!(totals(&run, "unknown_records"), 1, "{run}");
+    assert_eq!(totals(&run, "unknown_records") as usize, 1 + loans, "{run}");
     assert_eq!(account["balance_differences"], serde_json::json!([]), "{run}");
     assert_eq!(s.balances(), sim.balances());
-    let unknown: Vec<serde_json::Value> = s.events().into_iter().filter(|e| e["kind"] == "unknown").collect();
+    let margin = margin_ids(&sim);
+    let unknown: Vec<serde_json::Value> = s
+        .events()
+        .into_iter()
+        .filter(|e| e["kind"] == "unknown" && !margin.contains(e["external_id"].as_str().unwrap()))
+        .collect();
     assert_eq!(unknown.len(), 1);
     assert_eq!(unknown[0]["external_id"], unknown_id);
+}
+
+/// Issue #20, margin: a margin trader's high-frequency cross margin account (funded from the
+/// trade_hf account, borrowing, trading, repaying with interest, liquidated now and then) comes
+/// whole from the margin HF ledger; its balances, borrowed funds included, equal KuCoin's while
+/// it still owes; a transfer into or out of margin is never a deposit or a withdrawal; a
+/// `bizType` nobody knows is kept as `unknown`; and a re-sync asks that ledger once and stores
+/// only its new entries.
+#[test]
+fn a_margin_traders_hf_margin_account_syncs_whole_with_exact_balances_while_owing_and_resyncs_minimally() {
+    let sim = sim::start(SimConfig { budget: None, ..config(2_400) }).unwrap();
+    let unknown_id = sim.insert_margin_hf("USDT", Decimal::new(15, 1), "MARGIN_SOMETHING_NEW");
+    assert!(!sim.liabilities().is_empty(), "the simulated account owes nothing: the case is not tested");
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.sync();
+    let account = &first["accounts"][0];
+    assert_eq!(account["error"], serde_json::Value::Null, "{first}");
+    assert_eq!(account["balance_differences"], serde_json::json!([]), "{first}");
+    assert_eq!(s.balances(), sim.balances());
+
+    let served = sim.entries();
+    let biz: BTreeMap<&str, &str> = served.iter().map(|e| (e.id.as_str(), e.biz_type)).collect();
+    let ids = margin_ids(&sim);
+    assert!(ids.len() > 100, "{} margin HF entries", ids.len());
+    let events = s.events();
+    let margin: Vec<&serde_json::Value> =
+        events.iter().filter(|e| ids.contains(e["external_id"].as_str().unwrap())).collect();
+    assert_eq!(margin.len(), ids.len(), "every margin HF entry once");
+    let mut transfers = 0;
+    for event in &margin {
+        let id = event["external_id"].as_str().unwrap();
+        let kind = event["kind"].as_str().unwrap();
+        assert!(!["deposit", "withdrawal", "fiat_deposit", "fiat_withdrawal"].contains(&kind), "{event}");
+        let expected = match biz[id] {
+            "TRANSFER" => "internal_transfer",
+            "MARGIN_EXCHANGE" | "LIQUIDATION" => "trade",
+            "INTEREST" => "fee",
+            _ => "unknown",
+        };
+        assert_eq!(kind, expected, "{event}");
+        transfers += usize::from(biz[id] == "TRANSFER");
+    }
+    assert!(transfers > 10, "{transfers} transfers into or out of margin");
+    // The deposits are the main account's `Deposit` entries and nothing else.
+    let deposits = events.iter().filter(|e| e["kind"] == "deposit" || e["kind"] == "fiat_deposit").count();
+    assert_eq!(deposits, served.iter().filter(|e| e.biz_type == "Deposit").count());
+    let loans = served.iter().filter(|e| ["BORROW", "REPAY"].contains(&e.biz_type)).count();
+    assert_eq!(totals(&first, "unknown_records") as usize, loans + 1, "{first}");
+    assert!(margin.iter().any(|e| e["external_id"] == unknown_id.as_str() && e["kind"] == "unknown"));
+    let check = s.run(&["--json", "check"]);
+    assert!(!check.stdout.contains("negative_balance"), "{}", check.stdout);
+
+    // Re-sync: new margin trades only; one call of the margin ledger (and of each other one).
+    let calls = (ledger_calls(&sim), hf_calls(&sim), margin_calls(&sim));
+    assert_eq!(sim.add_margin_trades(4), 4);
+    let second = s.sync();
+    assert_eq!(second["accounts"][0]["error"], serde_json::Value::Null, "{second}");
+    assert_eq!(totals(&second, "new_records"), 8, "{second}");
+    assert_eq!((ledger_calls(&sim), hf_calls(&sim), margin_calls(&sim)), (calls.0 + 1, calls.1 + 1, calls.2 + 1));
+    assert_eq!(second["accounts"][0]["balance_differences"], serde_json::json!([]), "{second}");
+    assert_eq!(s.balances(), sim.balances());
+    assert_eq!(margin_events(&s, &sim), margin_ids(&sim).len());
 }
 
 /// The simulator's ledger written as KuCoin's account-history export (newest first, UTC+8).

@@ -1,6 +1,6 @@
 //! KuCoin's complete history, walked for the sync engine.
 //!
-//! # Two streams: `ledgers` and `hf-ledgers`
+//! # Three ledger streams: `ledgers`, `hf-ledgers` and `margin-hf-ledgers`
 //!
 //! The account ledger is the one list of every balance change of the main, trade and margin
 //! accounts: trades (each side an entry), deposits, withdrawals, transfers between the three
@@ -20,6 +20,18 @@
 //! from within a 3 × 24 hour time range", a wider one being cut to three days. Its own stream
 //! walks it the same way in windows of three days ([`HF_WINDOW_MS`]) from 2022
 //! ([`HF_LAUNCH_MS`]), page after page by `lastId` within a window, with its own cursor.
+//!
+//! KuCoin moved margin trading to **high-frequency** margin accounts too (`MARGIN_V2` cross,
+//! `ISOLATED_V2` isolated): their margin trades, transfers in and out and liquidations are in
+//! their own ledger only, `GET /api/v3/hf/margin/account/ledgers`
+//! (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-margin_hf>): the
+//! same answer (`{"data": [entries]}` newest first by `createdAt` and `id`), the same paging
+//! (`limit` up to 200, `lastId`, `startAt`/`endAt`), Spot weight 2, `bizType` codes `TRANSFER`,
+//! `MARGIN_EXCHANGE`, `ISOLATED_EXCHANGE`, `LIQUIDATION`, `ASSERT_RETURN`. Its page does not
+//! say how wide `startAt`..`endAt` may be; cointally assumes the trade_hf ledger's three days
+//! (a narrower window than KuCoin allows only costs calls). The stream `margin-hf-ledgers`
+//! walks it with the very walk of `hf-ledgers` (`KucoinAdapter::fetch_hf_ledgers`), from
+//! [`HF_LAUNCH_MS`] (the page's example entry is of August 2022), with its own cursor.
 //!
 //! # The walk: window by window from the start, page by page within a window
 //!
@@ -47,7 +59,21 @@
 //! `GET /api/v1/hist-deposits` and `GET /api/v1/hist-withdrawals` (times in seconds; the same
 //! paging): `hist-deposits` and `hist-withdrawals` walk them from 2017 to 2019-02-18 alike, once.
 //!
-//! The fills and the margin HF ledger are not walked (see README, "KuCoin").
+//! The fills are not walked (see README, "KuCoin").
+//!
+//! # Balances
+//!
+//! `GET /api/v1/accounts` lists the main, trade, margin and trade_hf balances; the
+//! high-frequency margin accounts' are asked of `GET /api/v3/margin/accounts?queryType=MARGIN_V2`
+//! and `GET /api/v3/isolated/accounts?queryType=ISOLATED_V2`
+//! (<https://www.kucoin.com/docs/rest/funding/funding-overview/get-account-detail-cross-margin>,
+//! <https://www.kucoin.com/docs/rest/funding/funding-overview/get-account-detail-isolated-margin>;
+//! Spot weight 15 each) and added per currency. A margin balance is the currency's **total
+//! asset** (`totalAsset`, or `total` as the pages' field tables name it), borrowed funds
+//! included, never net of its `liability` (`borrowed`): a borrowing is an entry in, so the
+//! legs add up to what the account holds, and a debt is not a negative holding (see README,
+//! "KuCoin", on liabilities). Rows of `/api/v1/accounts` typed `margin_v2` or `isolated_v2`, if
+//! KuCoin ever lists them there, are left out so that nothing is counted twice.
 //!
 //! # Key check
 //!
@@ -64,7 +90,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::api::{Endpoint, KucoinApi, malformed};
-use super::normalize::{HF_LEDGERS, LEDGERS};
+use super::normalize::{HF_LEDGERS, LEDGERS, MARGIN_HF_LEDGERS};
 use super::transfers::{DEPOSITS, HIST_DEPOSITS, HIST_WITHDRAWALS, WITHDRAWALS, key_and_time};
 use crate::adapter::{Adapter, Balance, KeyPermissions, Known, Page, Progress, RawRecord, Span, Stream, SyncPlan};
 use crate::amount::{json_text, parse_amount};
@@ -300,11 +326,11 @@ impl KucoinAdapter {
         })
     }
 
-    /// One page of the high-frequency ledger: the current window's entries below `lastId`.
-    fn fetch_hf_ledgers(&self, text: &str) -> Result<Page, FetchError> {
-        let endpoint = Endpoint::HfLedgers;
+    /// One page of a high-frequency ledger (`endpoint`: the trade_hf or the margin_hf one): the
+    /// current window's entries below `lastId`.
+    fn fetch_hf_ledgers(&self, endpoint: Endpoint, text: &str) -> Result<Page, FetchError> {
         let c: Cursor = cursor::decode(text)
-            .ok_or_else(|| malformed(endpoint, format!("cursor {text:?} is not an hf-ledgers cursor")))?;
+            .ok_or_else(|| malformed(endpoint, format!("cursor {text:?} is not a {} cursor", endpoint.name())))?;
         if c.done {
             return Ok(finished(&c));
         }
@@ -362,6 +388,49 @@ struct WrappedList<'a> {
 struct Wrapped<'a> {
     #[serde(borrow)]
     data: LedgerPage<'a>,
+}
+
+/// The `/api/v1/accounts` types of the high-frequency margin accounts, whose balances come from
+/// the margin endpoints instead.
+const MARGIN_HF_ACCOUNT_TYPES: [&str; 2] = ["margin_v2", "isolated_v2"];
+
+/// Adds `text` (a balance of `endpoint`'s answer) of `currency` to `totals`.
+fn add_balance(
+    totals: &mut BTreeMap<String, rust_decimal::Decimal>,
+    endpoint: Endpoint,
+    currency: &str,
+    text: &str,
+) -> Result<(), FetchError> {
+    let bad = |reason: String| malformed(endpoint, format!("{currency}: {reason}"));
+    let amount = parse_amount(text).map_err(|e| bad(e.to_string()))?;
+    let asset = asset_symbol(currency).map_err(|e| bad(e.to_string()))?;
+    let total = totals.entry(asset).or_default();
+    *total = total.checked_add(amount).ok_or_else(|| bad("the balance overflows".to_owned()))?;
+    Ok(())
+}
+
+/// The (currency, total asset) of every currency a margin balances answer's `data` holds: each
+/// object with a `currency` and a `totalAsset` (the pages' examples) or `total` (their field
+/// tables), wherever it sits (cross: `items[].assets[]` or `accounts[]`; isolated:
+/// `[].assets[].baseAsset` and `.quoteAsset`). The `liability` beside it is left aside: a debt
+/// is not a negative holding.
+fn margin_holdings(value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    match value {
+        serde_json::Value::Array(items) => items.iter().for_each(|item| margin_holdings(item, out)),
+        serde_json::Value::Object(fields) => {
+            let text = |name: &str| match fields.get(name) {
+                Some(serde_json::Value::String(text)) => Some(text.clone()),
+                Some(serde_json::Value::Number(number)) => Some(number.to_string()),
+                _ => None,
+            };
+            if let (Some(currency), Some(total)) = (text("currency"), text("totalAsset").or_else(|| text("total"))) {
+                out.push((currency, total));
+                return;
+            }
+            fields.values().for_each(|field| margin_holdings(field, out));
+        }
+        _ => {}
+    }
 }
 
 /// The error for a stream this adapter does not walk.
@@ -423,6 +492,8 @@ impl Adapter for KucoinAdapter {
             currency: Option<&'a RawValue>,
             #[serde(borrow)]
             balance: Option<&'a RawValue>,
+            #[serde(borrow, rename = "type")]
+            account_type: Option<&'a RawValue>,
         }
         let answer = self.api.call(Endpoint::Accounts, &[])?;
         #[derive(Deserialize)]
@@ -435,12 +506,21 @@ impl Adapter for KucoinAdapter {
         let mut totals: BTreeMap<String, rust_decimal::Decimal> = BTreeMap::new();
         for row in rows.data {
             let text = |value: Option<&RawValue>| value.and_then(|v| json_text(v).ok().flatten()).unwrap_or_default();
-            let currency = text(row.currency);
-            let bad = |reason: String| malformed(Endpoint::Accounts, format!("{currency}: {reason}"));
-            let amount = parse_amount(&text(row.balance)).map_err(|e| bad(e.to_string()))?;
-            let asset = asset_symbol(&currency).map_err(|e| bad(e.to_string()))?;
-            let total = totals.entry(asset).or_default();
-            *total = total.checked_add(amount).ok_or_else(|| bad("the balance overflows".to_owned()))?;
+            if MARGIN_HF_ACCOUNT_TYPES.contains(&text(row.account_type).to_ascii_lowercase().as_str()) {
+                // Asked of the margin endpoints below: never counted twice.
+                continue;
+            }
+            add_balance(&mut totals, Endpoint::Accounts, &text(row.currency), &text(row.balance))?;
+        }
+        for (endpoint, query_type) in
+            [(Endpoint::MarginAccounts, "MARGIN_V2"), (Endpoint::IsolatedAccounts, "ISOLATED_V2")]
+        {
+            let (data, _): (serde_json::Value, _) = self.api.data(endpoint, &[("queryType", query_type.to_owned())])?;
+            let mut holdings = Vec::new();
+            margin_holdings(&data, &mut holdings);
+            for (currency, total) in holdings {
+                add_balance(&mut totals, endpoint, &currency, &total)?;
+            }
         }
         Ok(totals
             .into_iter()
@@ -450,7 +530,7 @@ impl Adapter for KucoinAdapter {
     }
 
     fn streams(&self, _known: &Known, _plan: &SyncPlan) -> Result<Vec<Stream>, FetchError> {
-        Ok([LEDGERS, HF_LEDGERS, DEPOSITS, WITHDRAWALS, HIST_DEPOSITS, HIST_WITHDRAWALS]
+        Ok([LEDGERS, HF_LEDGERS, MARGIN_HF_LEDGERS, DEPOSITS, WITHDRAWALS, HIST_DEPOSITS, HIST_WITHDRAWALS]
             .into_iter()
             .map(|name| Stream::new(name, ""))
             .collect())
@@ -459,7 +539,7 @@ impl Adapter for KucoinAdapter {
     fn start(&self, stream: &Stream, stored: Option<&str>, plan: &SyncPlan) -> Result<String, FetchError> {
         let floor = match stream.endpoint.as_str() {
             LEDGERS => LAUNCH_MS,
-            HF_LEDGERS => HF_LAUNCH_MS,
+            HF_LEDGERS | MARGIN_HF_LEDGERS => HF_LAUNCH_MS,
             DEPOSITS | WITHDRAWALS => V2_LAUNCH_MS,
             HIST_DEPOSITS | HIST_WITHDRAWALS => LAUNCH_MS,
             _ => return Err(unknown_stream(stream)),
@@ -481,12 +561,48 @@ impl Adapter for KucoinAdapter {
     fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
         match stream.endpoint.as_str() {
             LEDGERS => self.fetch_paged(Endpoint::Ledgers, cursor),
-            HF_LEDGERS => self.fetch_hf_ledgers(cursor),
+            HF_LEDGERS => self.fetch_hf_ledgers(Endpoint::HfLedgers, cursor),
+            MARGIN_HF_LEDGERS => self.fetch_hf_ledgers(Endpoint::MarginHfLedgers, cursor),
             DEPOSITS => self.fetch_paged(Endpoint::Deposits, cursor),
             WITHDRAWALS => self.fetch_paged(Endpoint::Withdrawals, cursor),
             HIST_DEPOSITS => self.fetch_paged(Endpoint::HistDeposits, cursor),
             HIST_WITHDRAWALS => self.fetch_paged(Endpoint::HistWithdrawals, cursor),
             _ => Err(unknown_stream(stream)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holdings(data: &str) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        margin_holdings(&serde_json::from_str(data).unwrap(), &mut out);
+        out.sort();
+        out
+    }
+
+    /// The cross and isolated margin pages' examples (`data` of each), and the fields' table
+    /// names (`accounts[]`, `total`): the total assets, never net of the liability.
+    #[test]
+    fn the_margin_balances_are_the_documented_total_assets_liability_left_aside() {
+        let cross = r#"{"timestamp":1669708513820,"currentPage":1,"pageSize":100,"totalNum":1,"totalPage":1,
+            "items":[{"totalLiabilityOfQuoteCurrency":"0.976","totalAssetOfQuoteCurrency":"1.00","debtRatio":"0.976",
+            "status":"LIQUIDATION","assets":[{"currency":"BTC","borrowEnabled":true,"repayEnabled":true,
+            "transferEnabled":false,"borrowed":"0.976","totalAsset":"1.00","available":"0.024","hold":"0",
+            "maxBorrowSize":"0"}]}]}"#;
+        assert_eq!(holdings(cross), [("BTC".to_owned(), "1.00".to_owned())]);
+        let isolated = r#"[{"totalAssetOfQuoteCurrency":"3.4939947","totalLiabilityOfQuoteCurrency":"0.00239066",
+            "timestamp":1668062174000,"assets":[{"symbol":"MANA-USDT","debtRatio":"0","status":"BORROW",
+            "baseAsset":{"currency":"MANA","borrowEnabled":true,"repayEnabled":true,"transferEnabled":true,
+            "borrowed":"0","totalAsset":"2","available":"2","hold":"0","maxBorrowSize":"1000"},
+            "quoteAsset":{"currency":"USDT","borrowEnabled":true,"repayEnabled":true,"transferEnabled":true,
+            "borrowed":"5","totalAsset":"7.5","available":"7.5","hold":"0","maxBorrowSize":"50000"}}]}]"#;
+        assert_eq!(holdings(isolated), [("MANA".to_owned(), "2".to_owned()), ("USDT".to_owned(), "7.5".to_owned())]);
+        let table = r#"{"debtRatio":"0","accounts":[{"currency":"ETH","total":"0.5","available":"0.5","hold":"0",
+            "liability":"0.2","maxBorrowSize":"1"}]}"#;
+        assert_eq!(holdings(table), [("ETH".to_owned(), "0.5".to_owned())]);
+        assert!(holdings(r#"{"items":[]}"#).is_empty() && holdings("[]").is_empty());
     }
 }

@@ -14,7 +14,8 @@
 //! KuCoin's rate limit 2.0 (<https://www.kucoin.com/docs-new/rate-limit>) gives each resource
 //! pool a quota per 30 seconds counted from the user's first request; the account endpoints
 //! cointally calls draw on the **Management** pool, 2,000 a 30 s at VIP 0 (more at higher
-//! levels), the high-frequency ledger on the **Spot** pool (4,000 at VIP 0, [`spot_budget`]),
+//! levels), the two high-frequency ledgers and the HF margin balances on the **Spot** pool
+//! (4,000 at VIP 0, [`spot_budget`]),
 //! each call its documented weight ([`Endpoint::weight`]). Going over answers 429
 //! `429000` until the pool resets. As the window starts at a moment the client does not know,
 //! each pool is a leaky bucket ([`WindowBudget`]) that never puts more than the quota in any
@@ -79,6 +80,15 @@ pub enum Endpoint {
     Ledgers,
     /// `GET /api/v1/hf/accounts/ledgers`: every balance change of the high-frequency trade account.
     HfLedgers,
+    /// `GET /api/v3/hf/margin/account/ledgers`: every balance change of the high-frequency
+    /// margin accounts (cross `MARGIN_V2` and isolated `ISOLATED_V2`).
+    MarginHfLedgers,
+    /// `GET /api/v3/margin/accounts`: the high-frequency cross margin account's balances
+    /// (`queryType=MARGIN_V2`).
+    MarginAccounts,
+    /// `GET /api/v3/isolated/accounts`: the high-frequency isolated margin accounts' balances
+    /// (`queryType=ISOLATED_V2`).
+    IsolatedAccounts,
     /// `GET /api/v1/deposits`: crypto deposits with their hash, address and chain.
     Deposits,
     /// `GET /api/v1/withdrawals`: crypto withdrawals with their hash, address and chain.
@@ -91,11 +101,14 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 11] = [
         Endpoint::ApiKey,
         Endpoint::Accounts,
         Endpoint::Ledgers,
         Endpoint::HfLedgers,
+        Endpoint::MarginHfLedgers,
+        Endpoint::MarginAccounts,
+        Endpoint::IsolatedAccounts,
         Endpoint::Deposits,
         Endpoint::Withdrawals,
         Endpoint::HistDeposits,
@@ -109,6 +122,9 @@ impl Endpoint {
             Endpoint::Accounts => "accounts",
             Endpoint::Ledgers => "ledgers",
             Endpoint::HfLedgers => "hf-ledgers",
+            Endpoint::MarginHfLedgers => "margin-hf-ledgers",
+            Endpoint::MarginAccounts => "margin-accounts",
+            Endpoint::IsolatedAccounts => "isolated-accounts",
             Endpoint::Deposits => "deposits",
             Endpoint::Withdrawals => "withdrawals",
             Endpoint::HistDeposits => "hist-deposits",
@@ -123,6 +139,9 @@ impl Endpoint {
             Endpoint::Accounts => "/api/v1/accounts",
             Endpoint::Ledgers => "/api/v1/accounts/ledgers",
             Endpoint::HfLedgers => "/api/v1/hf/accounts/ledgers",
+            Endpoint::MarginHfLedgers => "/api/v3/hf/margin/account/ledgers",
+            Endpoint::MarginAccounts => "/api/v3/margin/accounts",
+            Endpoint::IsolatedAccounts => "/api/v3/isolated/accounts",
             Endpoint::Deposits => "/api/v1/deposits",
             Endpoint::Withdrawals => "/api/v1/withdrawals",
             Endpoint::HistDeposits => "/api/v1/hist-deposits",
@@ -141,6 +160,11 @@ impl Endpoint {
     /// (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-trade_hf>), the
     /// account list 5
     /// (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-list-spot-margin-trade_hf>)
+    /// the high-frequency margin ledger 2
+    /// (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-margin_hf>), the
+    /// high-frequency cross and isolated margin balances 15 each
+    /// (<https://www.kucoin.com/docs/rest/funding/funding-overview/get-account-detail-cross-margin>,
+    /// <https://www.kucoin.com/docs/rest/funding/funding-overview/get-account-detail-isolated-margin>)
     /// and the key's information 20 (as the classic REST pages list it; not re-checked). The
     /// deposit and withdrawal lists' (and their v1 `hist-` lists') weights were not found in the pages at hand (the older
     /// documentation gives them "6 times/3s" each): 20, the heaviest of the pool's reads, so the
@@ -153,15 +177,18 @@ impl Endpoint {
             | Endpoint::HistDeposits
             | Endpoint::HistWithdrawals => 20,
             Endpoint::Accounts => 5,
-            Endpoint::Ledgers | Endpoint::HfLedgers => 2,
+            Endpoint::MarginAccounts | Endpoint::IsolatedAccounts => 15,
+            Endpoint::Ledgers | Endpoint::HfLedgers | Endpoint::MarginHfLedgers => 2,
         }
     }
 
-    /// The resource pool it draws on: the high-frequency ledger the Spot pool ("Spot weight"),
-    /// the others the Management pool ("Manage weight").
+    /// The resource pool it draws on: the high-frequency ledgers and the margin balances the
+    /// Spot pool ("Spot weight"), the others the Management pool ("Manage weight").
     pub fn pool(self) -> &'static str {
         match self {
-            Endpoint::HfLedgers => SPOT_POOL,
+            Endpoint::HfLedgers | Endpoint::MarginHfLedgers | Endpoint::MarginAccounts | Endpoint::IsolatedAccounts => {
+                SPOT_POOL
+            }
             Endpoint::ApiKey
             | Endpoint::Accounts
             | Endpoint::Ledgers
@@ -218,7 +245,8 @@ impl Protocol for KucoinProtocol {
             return Verdict::RateLimited { retry_after: reset_after(headers) };
         }
         match (code.as_deref(), value.as_ref()) {
-            (Some("200000"), Some(_)) if (200..300).contains(&status) => Verdict::Ok,
+            // `200` is the success code of the cross margin balances' documented example.
+            (Some("200000" | "200"), Some(_)) if (200..300).contains(&status) => Verdict::Ok,
             (Some(code), Some(value)) => judge_error(request.endpoint, status, code, value),
             (None, Some(_)) if status >= 500 => Verdict::Retry { reason: format!("HTTP {status}"), after: None },
             (None, None) if status >= 500 => Verdict::Retry { reason: format!("HTTP {status}"), after: None },
@@ -389,6 +417,7 @@ mod tests {
     #[test]
     fn answers_are_judged_per_the_documented_codes() {
         assert_eq!(judge(200, r#"{"code":"200000","data":[]}"#), Verdict::Ok);
+        assert_eq!(judge(200, r#"{"success":true,"code":"200","msg":"success","data":{}}"#), Verdict::Ok);
         assert!(matches!(judge(200, r#"{"code":"200000","da"#), Verdict::Retry { .. }));
         assert!(matches!(judge(502, "<html>"), Verdict::Retry { .. }));
         assert!(matches!(judge(500, r#"{"code":"500000","msg":"Internal Server Error"}"#), Verdict::Retry { .. }));

@@ -15,6 +15,18 @@
 //! documented trade entry has `amount` 1.5976008 and `fee` 0.0015992 in: the credit after the
 //! fee, as read here.
 //!
+//! The high-frequency margin accounts' ledger (`GET /api/v3/hf/margin/account/ledgers`,
+//! <https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-margin_hf>) has the
+//! same fields again (`accountType` `MARGIN_V2` in its example, `ISOLATED_V2` for isolated
+//! margin, `createdAt` as text, decimal ids) and is read alike. Its documented `bizType` codes
+//! are `TRANSFER` (trade_hf or main ↔ margin: `internal_transfer`), `MARGIN_EXCHANGE` and
+//! `ISOLATED_EXCHANGE` (cross and isolated margin trades: `trade`, each side its entry),
+//! `LIQUIDATION` (a forced sale: `trade`, each side its entry) and `ASSERT_RETURN` ("forced
+//! liquidation asset return": what comes back after a liquidation, `trade`, the acquiring side of
+//! it). Borrowings and repayments, which its page does not list, are kind `unknown` as in the
+//! account ledger (a loan is neither income nor a disposal; its leg counts in the balance).
+//! Interest **paid** (`Interest` out) is `fee`; interest received stays `interest`.
+//!
 //! Every entry is one event keyed by its `id` (the export's id column carries it too, so an
 //! export and a sync meet instead of doubling). Its leg is `amount` in (`received`) or out
 //! (`sent`). When an outgoing entry has a `fee`, the fee is taken as part of `amount` (the
@@ -25,13 +37,13 @@
 //!
 //! | `bizType` (case and `_`/space ignored) | event |
 //! |---|---|
-//! | `Exchange`, `Trade Exchange`, `Margin Exchange`, `Margin Trade`, `Isolated Exchange`, `Instant Exchange`, `Convert`, `Convert to KCS` | `trade`: this entry's side |
+//! | `Exchange`, `Trade Exchange`, `Margin Exchange`, `Margin Trade`, `Isolated Exchange`, `Instant Exchange`, `Convert`, `Convert to KCS`, `Liquidation`, `Assert Return` | `trade`: this entry's side |
 //! | `Deposit` | `deposit` (`fiat_deposit` for fiat) |
 //! | `Withdrawal`, `Withdraw` | `withdrawal` (`fiat_withdrawal` for fiat) |
 //! | `Transfer`, `Sub Transfer`, `Sub-account transfer`, `Assets Transferred in After Upgrading` | `internal_transfer` (between main, trade and margin accounts: never a deposit) |
 //! | `Staking`, `Redemption`, `Earn`, `Earn Subscription`, `Earn Redemption`, `Pool transactions` | `internal_transfer` (funds moved into or out of KuCoin Earn, still the owner's) |
 //! | `Staking Profits`, `Soft Staking Profits`, `ETH Staking Profits` | `staking` |
-//! | `Earn Profits`, `Savings Profits`, `Lending Profits`, `Lendings Profits`, `Interest` | `interest` |
+//! | `Earn Profits`, `Savings Profits`, `Lending Profits`, `Lendings Profits`, `Interest` | `interest` (`fee` when it goes out: interest paid) |
 //! | `KuCoin Bonus`, `Referral Bonus`, `Rewards`, `Fee Rebate`, `Refunded Fees`, `Cashback` | `rebate` |
 //! | `Airdrop`, `Airdrop/Fork`, `Distribution` | `airdrop` |
 //! | `Other rewards`, `Voting Earnings` | `income` |
@@ -55,6 +67,8 @@ use crate::{EventKind, Leg, NewEvent};
 pub const LEDGERS: &str = "ledgers";
 /// The high-frequency trade account's ledger's stream: entries of the same shape.
 pub const HF_LEDGERS: &str = "hf-ledgers";
+/// The high-frequency margin accounts' ledger's stream: entries of the same shape.
+pub const MARGIN_HF_LEDGERS: &str = "margin-hf-ledgers";
 
 /// One ledger entry read.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +126,7 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
     if super::transfers::LISTS.contains(&stream.endpoint.as_str()) {
         return super::transfers::details_of(&stream.endpoint, &record.external_id, &record.payload).map_err(error);
     }
-    if stream.endpoint != LEDGERS && stream.endpoint != HF_LEDGERS {
+    if ![LEDGERS, HF_LEDGERS, MARGIN_HF_LEDGERS].contains(&stream.endpoint.as_str()) {
         return Err(error(format!("unknown KuCoin endpoint {:?}", stream.endpoint)));
     }
     let entry = read_entry(&record.payload).map_err(error)?;
@@ -168,7 +182,7 @@ pub fn kind_of(biz_type: &str) -> Option<EventKind> {
         biz_type.chars().filter(|c| !matches!(c, ' ' | '_' | '-' | '/')).collect::<String>().to_ascii_lowercase();
     Some(match key.as_str() {
         "exchange" | "tradeexchange" | "marginexchange" | "margintrade" | "isolatedexchange" | "instantexchange"
-        | "convert" | "converttokcs" => EventKind::Trade,
+        | "convert" | "converttokcs" | "liquidation" | "assertreturn" => EventKind::Trade,
         "deposit" => EventKind::Deposit,
         "withdrawal" | "withdraw" => EventKind::Withdrawal,
         "transfer"
@@ -197,6 +211,8 @@ pub fn event_of(entry: &Entry) -> NewEvent {
     let fiat = is_fiat(&entry.asset);
     let kind = match kind_of(&entry.biz_type) {
         Some(EventKind::Deposit) if fiat => EventKind::FiatDeposit,
+        // Interest paid (on a margin borrowing) is an expense, not income.
+        Some(EventKind::Interest) if !entry.incoming => EventKind::Fee,
         Some(EventKind::Withdrawal) if fiat => EventKind::FiatWithdrawal,
         Some(kind) => kind,
         None => EventKind::Unknown,
@@ -321,6 +337,60 @@ mod tests {
         assert!(note.contains("trade_hf account") && note.contains("symbol KCS-USDT"), "{note}");
         assert!(note.contains("fee 0.0015992 USDT taken before the credit"), "{note}");
         assert!(hf_event("unknown_biz_type").note.unwrap().contains("\"SOMETHING_NEW\""));
+    }
+
+    fn margin_hf_event(name: &str) -> NewEvent {
+        let path = format!("{}/../fixtures/kucoin/margin-hf-ledgers/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        let payload = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let record = RawRecord { external_id: "x".into(), payload: payload.trim().to_owned() };
+        let mut events = normalize(&Stream::new(MARGIN_HF_LEDGERS, ""), &record).unwrap();
+        assert_eq!(events.len(), 1);
+        events.remove(0)
+    }
+
+    /// The margin HF ledger's entries: the two documented examples, one of each documented
+    /// `bizType`, borrowing, repayment, interest paid and a new `bizType`.
+    #[test]
+    fn each_margin_hf_fixture_becomes_its_kind_with_its_exact_legs() {
+        let cases: [Case; 11] = [
+            ("trade_in", EventKind::Trade, &[("CSP", "1", LegRole::Received)]),
+            ("trade_out", EventKind::Trade, &[("CSP", "-1", LegRole::Sent)]),
+            (
+                "isolated_trade_out_with_fee",
+                EventKind::Trade,
+                &[("USDT", "-250", LegRole::Sent), ("USDT", "-0.25", LegRole::Fee)],
+            ),
+            ("transfer_in_from_trade_hf", EventKind::InternalTransfer, &[("USDT", "500", LegRole::Received)]),
+            ("transfer_out_to_main", EventKind::InternalTransfer, &[("USDT", "-120", LegRole::Sent)]),
+            (
+                "liquidation_out",
+                EventKind::Trade,
+                &[("BTC", "-0.00999", LegRole::Sent), ("BTC", "-0.00001", LegRole::Fee)],
+            ),
+            ("assert_return_in", EventKind::Trade, &[("USDT", "12.34", LegRole::Received)]),
+            ("borrow_in", EventKind::Unknown, &[("USDT", "1000", LegRole::Received)]),
+            ("repay_out", EventKind::Unknown, &[("USDT", "-1000", LegRole::Sent)]),
+            ("interest_out", EventKind::Fee, &[("USDT", "-0.41666667", LegRole::Fee)]),
+            ("unknown_biz_type", EventKind::Unknown, &[("KCS", "0.25", LegRole::Received)]),
+        ];
+        for (name, kind, expected) in cases {
+            let event = margin_hf_event(name);
+            assert_eq!(event.kind, kind, "{name}");
+            let expected: Vec<(&str, String, LegRole)> =
+                expected.iter().map(|(asset, amount, role)| (*asset, (*amount).to_owned(), *role)).collect();
+            assert_eq!(legs(&event), expected, "{name}");
+        }
+        let event = margin_hf_event("trade_in");
+        assert_eq!(event.external_id, "42852417537");
+        assert_eq!(crate::time::to_millis(event.time), 1_661_347_205_743);
+        let note = event.note.unwrap();
+        assert!(note.contains("margin_v2 account") && note.contains("symbol CSP-USDT"), "{note}");
+        assert!(margin_hf_event("isolated_trade_out_with_fee").note.unwrap().contains("isolated_v2 account"));
+        assert!(margin_hf_event("borrow_in").note.unwrap().contains("KuCoin ledger entry \"BORROW\""));
+        // Interest received stays income.
+        let received =
+            r#"{"id":"1","currency":"USDT","amount":"0.5","direction":"in","createdAt":"1","bizType":"Interest"}"#;
+        assert_eq!(event_of(&read_entry(received).unwrap()).kind, EventKind::Interest);
     }
 
     #[test]

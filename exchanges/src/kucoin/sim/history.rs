@@ -11,6 +11,13 @@
 //! (`TRADE_HF`): its trade balances move over (a `Transfer` out of `TRADE`, a `TRANSFER` into
 //! `TRADE_HF`), and its trades and transfers are entries of the HF ledger, with decimal ids and
 //! the bizType codes `TRADE_EXCHANGE` and `TRANSFER`.
+//! From the profile's `margin_hf_from_ms` (none in the demo) the person also trades on margin in
+//! a high-frequency cross margin account (`MARGIN_V2`, the margin HF ledger's entries, decimal
+//! ids): funds it from the trade account (`TRANSFER`), borrows USDT (`BORROW`, the liability
+//! tracked), trades BTC and ETH against USDT (`MARGIN_EXCHANGE`), repays with interest
+//! (`REPAY`, `INTEREST`), moves funds back, and is now and then liquidated (`LIQUIDATION`:
+//! the coin sold, the USDT it fetched, the debt repaid). `BORROW`, `REPAY` and `INTEREST` are
+//! the simulator's names: KuCoin's page does not list these `bizType`s.
 //! Ids grow with time; every balance is tracked per (account, currency) and never goes below
 //! zero; amounts are exact decimals (8 places).
 
@@ -36,6 +43,9 @@ pub struct KucoinProfile {
     /// When the account moved to a high-frequency trade account (`TRADE_HF`): from then on its
     /// trade balances are there, its trades and transfers in the HF ledger. `None`: never.
     pub hf_from_ms: Option<i64>,
+    /// When the person began trading on margin in a high-frequency cross margin account
+    /// (`MARGIN_V2`). `None`: never (the demo's; its output stays what it was).
+    pub margin_hf_from_ms: Option<i64>,
 }
 
 impl KucoinProfile {
@@ -47,6 +57,7 @@ impl KucoinProfile {
             entries: 600,
             crypto_transfers: true,
             hf_from_ms: Some(1_735_689_600_000),
+            margin_hf_from_ms: None,
         }
     }
 
@@ -69,7 +80,7 @@ pub struct Entry {
     pub fee: Decimal,
     /// The account's balance after it.
     pub balance: Decimal,
-    /// `MAIN`, `TRADE`, `MARGIN` or `TRADE_HF`.
+    /// `MAIN`, `TRADE`, `MARGIN`, `TRADE_HF` or `MARGIN_V2`.
     pub account_type: &'static str,
     /// What happened.
     pub biz_type: &'static str,
@@ -87,9 +98,14 @@ impl Entry {
         self.account_type == HF_ACCOUNT
     }
 
-    /// The entry's JSON, as KuCoin sends it: amounts as text (and, in the HF ledger, `createdAt`).
+    /// Whether it is in the high-frequency margin accounts' ledger.
+    pub fn is_margin_hf(&self) -> bool {
+        self.account_type == MARGIN_HF_ACCOUNT
+    }
+
+    /// The entry's JSON, as KuCoin sends it: amounts as text (and, in the HF ledgers, `createdAt`).
     pub fn json(&self) -> String {
-        if self.is_hf() {
+        if self.is_hf() || self.is_margin_hf() {
             return serde_json::json!({
                 "id": self.id,
                 "currency": self.currency,
@@ -183,6 +199,12 @@ fn chain_of(code: &str) -> &'static str {
 /// The high-frequency trade account's type.
 pub const HF_ACCOUNT: &str = "TRADE_HF";
 
+/// The high-frequency cross margin account's type.
+pub const MARGIN_HF_ACCOUNT: &str = "MARGIN_V2";
+
+/// The pairs the person trades on margin: (base, quote).
+const MARGIN_PAIRS: &[(&str, &str)] = &[("BTC", "USDT"), ("ETH", "USDT")];
+
 /// KuCoin's pairs the person trades: (base, quote).
 pub const PAIRS: &[(&str, &str)] =
     &[("USDT", "EUR"), ("BTC", "USDT"), ("ETH", "USDT"), ("SOL", "USDT"), ("ETH", "BTC"), ("LTC", "USDT")];
@@ -208,6 +230,9 @@ pub struct Generator {
     crypto_transfers: bool,
     hf_from_ms: Option<i64>,
     upgraded: bool,
+    margin_hf_from_ms: Option<i64>,
+    /// What the margin account owes, per currency.
+    liabilities: BTreeMap<String, Decimal>,
 }
 
 impl Generator {
@@ -225,6 +250,8 @@ impl Generator {
             crypto_transfers: profile.crypto_transfers,
             hf_from_ms: profile.hf_from_ms,
             upgraded: false,
+            margin_hf_from_ms: profile.margin_hf_from_ms,
+            liabilities: BTreeMap::new(),
         };
         let count = profile.entries.max(2);
         let step = ((profile.end_ms - profile.start_ms) / (count as i64 / 2).max(1)).max(2);
@@ -234,6 +261,16 @@ impl Generator {
             let jitter = generator.rng.i64(0..step / 2);
             generator.one(market, time_ms + jitter);
             time_ms += step;
+        }
+        // A margin trader ends the history owing (a last borrowing when every debt was repaid),
+        // so that the balance check always meets a debt.
+        if generator.margin_hf_from_ms.is_some_and(|from| from < profile.end_ms)
+            && generator.liabilities.values().all(Decimal::is_zero)
+        {
+            let at = generator.entries.last().map_or(profile.start_ms, |e| e.time_ms).max(profile.start_ms);
+            let amount = Decimal::new(25_000, 2);
+            *generator.liabilities.entry("USDT".to_owned()).or_default() += amount;
+            generator.push(MARGIN_HF_ACCOUNT, "USDT", amount, Decimal::ZERO, "BORROW", "", at);
         }
         // A list's record is made up to ten minutes before its ledger entry, so two close
         // movements may be listed out of order: the simulator finds a week by binary search
@@ -264,6 +301,33 @@ impl Generator {
         self.push("MAIN", currency, amount, Decimal::ZERO, biz_type, "", time_ms)
     }
 
+    /// Adds `count` margin trades in the `MARGIN_V2` account at `time_ms` onwards (as
+    /// [`Generator::add_trades`] does); returns how many were added.
+    pub fn add_margin_trades(&mut self, market: &Market, count: usize, time_ms: i64) -> usize {
+        let mut added = 0;
+        let mut at = time_ms.max(self.entries.last().map_or(0, |e| e.time_ms));
+        let mut tries = 0;
+        while added < count && tries < count * 20 {
+            added += usize::from(self.trade_in(MARGIN_HF_ACCOUNT, MARGIN_PAIRS, market, at));
+            at += 200;
+            tries += 1;
+        }
+        added
+    }
+
+    /// Adds one incoming `MARGIN_V2` entry of `amount` `currency` with `biz_type` at `time_ms`
+    /// (after every other entry); returns its id.
+    pub fn insert_margin_hf(
+        &mut self,
+        currency: &str,
+        amount: Decimal,
+        biz_type: &'static str,
+        time_ms: i64,
+    ) -> String {
+        let time_ms = time_ms.max(self.entries.last().map_or(0, |e| e.time_ms));
+        self.push(MARGIN_HF_ACCOUNT, currency, amount, Decimal::ZERO, biz_type, "", time_ms)
+    }
+
     /// Balances by currency, every account added up (zeros kept).
     pub fn balances(&self) -> BTreeMap<String, Decimal> {
         let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
@@ -271,6 +335,11 @@ impl Generator {
             *totals.entry(code.clone()).or_default() += *amount;
         }
         totals
+    }
+
+    /// What the margin account owes per currency (zeros kept).
+    pub fn liabilities(&self) -> &BTreeMap<String, Decimal> {
+        &self.liabilities
     }
 
     /// Balances per (account type, currency), as `accounts` lists them.
@@ -294,10 +363,11 @@ impl Generator {
         context: &str,
         time_ms: i64,
     ) -> String {
-        let (id, biz_type) = if account == HF_ACCOUNT {
-            // The HF ledger: decimal ids, and its bizType codes.
+        let (id, biz_type) = if account == HF_ACCOUNT || account == MARGIN_HF_ACCOUNT {
+            // The HF ledgers: decimal ids, and their bizType codes.
             self.next_hf_id += 1 + u64::from(self.rng.u32(0..5));
             let biz_type = match biz_type {
+                "Exchange" if account == MARGIN_HF_ACCOUNT => "MARGIN_EXCHANGE",
                 "Exchange" => "TRADE_EXCHANGE",
                 "Transfer" => "TRANSFER",
                 other => other,
@@ -347,6 +417,13 @@ impl Generator {
     }
 
     fn one(&mut self, market: &Market, time_ms: i64) {
+        // No draw at all before margin trading began: the history without it stays the same.
+        if self.margin_hf_from_ms.is_some_and(|from| time_ms >= from)
+            && self.rng.u32(0..100) < 30
+            && self.margin(market, time_ms)
+        {
+            return;
+        }
         let done = match self.rng.u32(0..100) {
             0..=49 => self.trade(market, time_ms),
             50..=57 if self.crypto_transfers => self.deposit(market, time_ms),
@@ -479,10 +556,88 @@ impl Generator {
         true
     }
 
+    /// One step of margin trading in the high-frequency cross margin account; whether it did.
+    fn margin(&mut self, market: &Market, time_ms: i64) -> bool {
+        let spot = self.spot(time_ms);
+        let m = MARGIN_HF_ACCOUNT;
+        let owed = self.liabilities.get("USDT").copied().unwrap_or_default();
+        match self.rng.u32(0..100) {
+            // Funds in from the trade account.
+            0..=19 => {
+                let amount = floor_dp(self.balance(spot, "USDT") * percent(&mut self.rng, 5..=30), 8);
+                if amount.is_zero() {
+                    return false;
+                }
+                self.push(spot, "USDT", -amount, Decimal::ZERO, "Transfer", "", time_ms);
+                self.push(m, "USDT", amount, Decimal::ZERO, "Transfer", "", time_ms);
+                true
+            }
+            // A borrowing: up to once what the account holds.
+            20..=34 => {
+                let amount = floor_dp(self.balance(m, "USDT") * percent(&mut self.rng, 20..=100), 8);
+                if amount.is_zero() {
+                    return false;
+                }
+                *self.liabilities.entry("USDT".to_owned()).or_default() += amount;
+                self.push(m, "USDT", amount, Decimal::ZERO, "BORROW", "", time_ms);
+                true
+            }
+            35..=69 => self.trade_in(m, MARGIN_PAIRS, market, time_ms),
+            // A repayment and the interest on it.
+            70..=84 => {
+                let amount = floor_dp(owed.min(self.balance(m, "USDT")) * percent(&mut self.rng, 50..=100), 8);
+                let interest = floor_dp(amount * Decimal::new(5, 4), 8);
+                if amount.is_zero() || self.balance(m, "USDT") < amount + interest {
+                    return false;
+                }
+                *self.liabilities.entry("USDT".to_owned()).or_default() -= amount;
+                self.push(m, "USDT", -amount, Decimal::ZERO, "REPAY", "", time_ms);
+                if !interest.is_zero() {
+                    self.push(m, "USDT", -interest, Decimal::ZERO, "INTEREST", "", time_ms);
+                }
+                true
+            }
+            // Funds back to the trade account: some of what is not owed.
+            85..=94 => {
+                let free = (self.balance(m, "USDT") - owed).max(Decimal::ZERO);
+                let amount = floor_dp(free * percent(&mut self.rng, 10..=50), 8);
+                if amount.is_zero() {
+                    return false;
+                }
+                self.push(m, "USDT", -amount, Decimal::ZERO, "Transfer", "", time_ms);
+                self.push(spot, "USDT", amount, Decimal::ZERO, "Transfer", "", time_ms);
+                true
+            }
+            // A liquidation: the coins sold below the market, the debt repaid from the proceeds.
+            _ => {
+                let (base, _) = MARGIN_PAIRS[self.rng.usize(0..MARGIN_PAIRS.len())];
+                let qty = self.balance(m, base);
+                let Some(price) = market.price(base, "USDT", time_ms) else { return false };
+                let proceeds = floor_dp(qty * price * Decimal::new(97, 2), 8);
+                if qty.is_zero() || proceeds.is_zero() {
+                    return false;
+                }
+                self.push(m, base, -qty, Decimal::ZERO, "LIQUIDATION", "", time_ms);
+                self.push(m, "USDT", proceeds, Decimal::ZERO, "LIQUIDATION", "", time_ms);
+                let repaid = owed.min(self.balance(m, "USDT"));
+                if !repaid.is_zero() {
+                    *self.liabilities.entry("USDT".to_owned()).or_default() -= repaid;
+                    self.push(m, "USDT", -repaid, Decimal::ZERO, "REPAY", "", time_ms);
+                }
+                true
+            }
+        }
+    }
+
     /// One trade in the trade account: what was paid (fee inside) then what was bought.
     fn trade(&mut self, market: &Market, time_ms: i64) -> bool {
         let spot = self.spot(time_ms);
-        let (base, quote) = PAIRS[self.rng.usize(0..PAIRS.len())];
+        self.trade_in(spot, PAIRS, market, time_ms)
+    }
+
+    /// One trade on one of `pairs` in `account`: what was paid (fee inside) then what was bought.
+    fn trade_in(&mut self, spot: &'static str, pairs: &[(&str, &str)], market: &Market, time_ms: i64) -> bool {
+        let (base, quote) = pairs[self.rng.usize(0..pairs.len())];
         let Some(price) = market.price(base, quote, time_ms) else { return false };
         let price = floor_dp(price, if quote == "BTC" { 8 } else { 4 }).normalize();
         if price.is_zero() {

@@ -5,7 +5,10 @@
 //! (`startAt`, `endAt` inclusive and at most a week apart, `currentPage`, `pageSize` 10 to
 //! 500, newest first; the main, trade and margin accounts), `GET /api/v1/hf/accounts/ledgers`
 //! (the `TRADE_HF` account: `startAt`..`endAt` cut to its last three days, `lastId`, `limit` up
-//! to 200, newest first), `GET /api/v1/deposits` and `GET /api/v1/withdrawals` (crypto
+//! to 200, newest first), `GET /api/v3/hf/margin/account/ledgers` (the `MARGIN_V2` account,
+//! paged and limited alike), `GET /api/v3/margin/accounts` (`queryType=MARGIN_V2`: its total
+//! assets and liabilities, as KuCoin's example shapes them) and `GET /api/v3/isolated/accounts`
+//! (no isolated margin: an empty list), `GET /api/v1/deposits` and `GET /api/v1/withdrawals` (crypto
 //! deposits and withdrawals with hash, address and chain, paged like the ledger; the v1
 //! `hist-` lists, paged alike, empty),
 //! `GET /api/v1/accounts` and `GET /api/v1/user/api-key`, with the v2
@@ -26,7 +29,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
 
-use self::history::{Entry, Generator, KucoinProfile, ListItem};
+use self::history::{Entry, Generator, KucoinProfile, ListItem, MARGIN_HF_ACCOUNT};
 use super::adapter::{HF_WINDOW_MS, WINDOW_MS};
 use super::api::{Endpoint, POOL, spot_budget};
 use super::auth;
@@ -166,6 +169,17 @@ impl KucoinSim {
             .collect()
     }
 
+    /// What the margin account owes per currency (zeros left out).
+    pub fn liabilities(&self) -> BTreeMap<String, Decimal> {
+        let generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        generator
+            .liabilities()
+            .iter()
+            .filter(|(_, amount)| !amount.is_zero())
+            .map(|(code, amount)| (code.clone(), amount.normalize()))
+            .collect()
+    }
+
     /// Every entry served, oldest first.
     pub fn entries(&self) -> Vec<Entry> {
         self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).entries.clone()
@@ -183,6 +197,22 @@ impl KucoinSim {
         let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
         let at = (generator.entries.last().map_or(0, |e| e.time_ms) + 1).max(now_ms() - 50_000);
         generator.add_trades(&self.state.market, count, at)
+    }
+
+    /// Adds `count` margin trades (the `MARGIN_V2` account's ledger) in the last minute, after
+    /// every other entry; returns how many were added.
+    pub fn add_margin_trades(&self, count: usize) -> usize {
+        let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = (generator.entries.last().map_or(0, |e| e.time_ms) + 1).max(now_ms() - 50_000);
+        generator.add_margin_trades(&self.state.market, count, at)
+    }
+
+    /// Adds an incoming entry of `amount` `currency` with `biz_type` to the margin HF ledger
+    /// (the `MARGIN_V2` account); returns its id.
+    pub fn insert_margin_hf(&self, currency: &str, amount: Decimal, biz_type: &'static str) -> String {
+        let mut generator = self.state.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let at = generator.entries.last().map_or(0, |e| e.time_ms) + 60_000;
+        generator.insert_margin_hf(currency, amount, biz_type, at)
     }
 
     /// Adds an incoming entry of `amount` `currency` with `biz_type` (one cointally may not
@@ -318,7 +348,7 @@ impl State {
 
     fn ledgers(&self, query: &str) -> Response {
         let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
-        paged(query, &generator.entries, |e| e.time_ms, |e| !e.is_hf(), Entry::json)
+        paged(query, &generator.entries, |e| e.time_ms, |e| !e.is_hf() && !e.is_margin_hf(), Entry::json)
     }
 
     /// The deposit list, or the withdrawal list.
@@ -330,8 +360,8 @@ impl State {
 
     /// The HF ledger: `startAt`..`endAt` (a range wider than three days cut to its last three,
     /// as KuCoin documents), newest first by time and id, `limit` 1 to 200 (100 when not given),
-    /// the ids below `lastId`.
-    fn hf_ledgers(&self, query: &str) -> Response {
+    /// the ids below `lastId`; the entries `keep` accepts (the trade or the margin HF ledger's).
+    fn hf_ledgers(&self, query: &str, keep: impl Fn(&Entry) -> bool) -> Response {
         let params: BTreeMap<String, String> = decode_pairs(query).into_iter().collect();
         let number = |name: &str| params.get(name).map(|v| v.parse::<i64>());
         let end = match number("endAt") {
@@ -357,7 +387,7 @@ impl State {
         let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
         let mut matching: Vec<(i64, u64, &Entry)> = in_range(&generator.entries, |e| e.time_ms, start, end)
             .iter()
-            .filter(|e| e.is_hf())
+            .filter(|e| keep(e))
             .filter_map(|e| e.id.parse::<u64>().ok().filter(|id| *id < last_id).map(|id| (e.time_ms, id, e)))
             .collect();
         matching.sort_by_key(|(time_ms, id, _)| std::cmp::Reverse((*time_ms, *id)));
@@ -370,6 +400,8 @@ impl State {
         let rows: Vec<serde_json::Value> = generator
             .accounts()
             .iter()
+            // The HF margin account is not listed here but by the margin endpoints.
+            .filter(|((account, _), _)| *account != MARGIN_HF_ACCOUNT)
             .enumerate()
             .map(|(n, ((account, code), amount))| {
                 let amount = amount.normalize().to_string();
@@ -384,6 +416,43 @@ impl State {
             })
             .collect();
         ok(&serde_json::Value::from(rows).to_string())
+    }
+
+    /// The cross margin balances as the documented example shapes them (`items[].assets[]`,
+    /// `totalAsset` and `borrowed`): the `MARGIN_V2` account's when `queryType` asks for it
+    /// (`MARGIN_V2` or `ALL`), none for the default low-frequency `MARGIN`.
+    fn margin_accounts(&self, query: &str) -> Response {
+        let params: BTreeMap<String, String> = decode_pairs(query).into_iter().collect();
+        let wanted = matches!(params.get("queryType").map(String::as_str), Some("MARGIN_V2" | "ALL"));
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let assets: Vec<serde_json::Value> = generator
+            .accounts()
+            .iter()
+            .filter(|((account, _), _)| wanted && *account == MARGIN_HF_ACCOUNT)
+            .map(|((_, code), amount)| {
+                let owed = generator.liabilities().get(code).copied().unwrap_or_default();
+                serde_json::json!({
+                    "currency": code,
+                    "borrowEnabled": true,
+                    "repayEnabled": true,
+                    "transferEnabled": true,
+                    "borrowed": owed.normalize().to_string(),
+                    "totalAsset": amount.normalize().to_string(),
+                    "available": amount.normalize().to_string(),
+                    "hold": "0",
+                    "maxBorrowSize": "0",
+                })
+            })
+            .collect();
+        ok(&serde_json::json!({
+            "timestamp": now_ms(),
+            "currentPage": 1,
+            "pageSize": 100,
+            "totalNum": 1,
+            "totalPage": 1,
+            "items": [{ "debtRatio": "0", "status": "EFFECTIVE", "assets": assets }],
+        })
+        .to_string())
     }
 
     fn api_key(&self) -> Response {
@@ -419,7 +488,11 @@ impl Handler for State {
         }
         match endpoint {
             Endpoint::Ledgers => self.ledgers(&request.query),
-            Endpoint::HfLedgers => self.hf_ledgers(&request.query),
+            Endpoint::HfLedgers => self.hf_ledgers(&request.query, Entry::is_hf),
+            Endpoint::MarginHfLedgers => self.hf_ledgers(&request.query, Entry::is_margin_hf),
+            Endpoint::MarginAccounts => self.margin_accounts(&request.query),
+            // The simulated person has no isolated margin account.
+            Endpoint::IsolatedAccounts => ok("[]"),
             Endpoint::Deposits => self.list(&request.query, false),
             Endpoint::Withdrawals => self.list(&request.query, true),
             // The simulated account was opened after API v2 began: the v1 lists are empty.
