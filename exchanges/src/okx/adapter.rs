@@ -3,7 +3,8 @@
 //!
 //! Each stream (`bills`: the trading account's, from `bills-archive`; `asset-bills`: the
 //! funding account's, from `asset/bills`; `deposit-history` and `withdrawal-history`: the tx
-//! hashes and addresses of the funding account's deposits and withdrawals, [`super::history`])
+//! hashes and addresses of the funding account's deposits and withdrawals, [`super::history`];
+//! `lending-history`: Simple Earn Flexible's earnings, [`super::savings`])
 //! is one walk back in time from the newest record, 100 a page, down to where the previous walk
 //! began (its `top`) or to the end of what OKX keeps. The cursor stored with each page holds the
 //! walk's top, its floor and where the next page starts, so a killed walk resumes at its next
@@ -11,7 +12,7 @@
 //! stream when nothing happened.
 //!
 //! Paging differs (see each endpoint's page): the trading bills page by bill id (`after` = the
-//! oldest id seen: strictly older bills), the funding bills and the two histories by time
+//! oldest id seen: strictly older bills), the funding bills and the three histories by time
 //! (`after` = a time in ms: strictly earlier records). A full page by time leaves the records of
 //! its oldest millisecond to the next page (`after` = that ms + 1), so no record sharing a
 //! millisecond with the page's edge is skipped.
@@ -23,7 +24,15 @@
 //!
 //! `bills-archive` gives the last 3 months and `asset/bills` the last month. The first walk of
 //! each bill stream warns that anything older must come from OKX's statement export (README,
-//! "OKX"). The histories' pages state no reach.
+//! "OKX"). `finance/savings/lending-history` gives the last month too ("Return data in the past
+//! month"); its first walk warns that older earnings cannot be had from the API. The deposit
+//! and withdrawal histories' pages state no reach.
+//!
+//! # Balances
+//!
+//! The trading account's `cashBal` (`account/balance`), the funding account's `bal`
+//! (`asset/balances`) and the Simple Earn Flexible position's `amt` (`finance/savings/balance`,
+//! earnings included: [`super::savings`]), added up per currency.
 
 use serde::{Deserialize, Serialize};
 
@@ -32,6 +41,7 @@ use serde_json::value::RawValue;
 use super::api::{Endpoint, OkxApi, data, malformed, raw_rows};
 use super::history::{DEPOSIT_HISTORY, Direction, Movement, Status, WITHDRAWAL_HISTORY, record_key, status};
 use super::normalize::{ASSET_BILLS, BILLS};
+use super::savings::{self, LENDING_HISTORY};
 use crate::adapter::{
     Adapter, Balance, KeyPermissions, Known, Page, Pending, Progress, RawRecord, Recheck, Stream, SyncPlan,
 };
@@ -89,6 +99,7 @@ impl OkxAdapter {
             ASSET_BILLS => Ok(Endpoint::AssetBills),
             DEPOSIT_HISTORY => Ok(Endpoint::DepositHistory),
             WITHDRAWAL_HISTORY => Ok(Endpoint::WithdrawalHistory),
+            LENDING_HISTORY => Ok(Endpoint::LendingHistory),
             _ => Err(FetchError::Setup { exchange: "okx".into(), reason: format!("unknown stream {stream}") }),
         }
     }
@@ -139,6 +150,8 @@ impl OkxAdapter {
         let direction = direction_of(endpoint);
         let mut records = Vec::new();
         let mut pending = Vec::new();
+        // Lending-history records of one currency and millisecond so far (they have no id).
+        let mut same: std::collections::BTreeMap<(i64, u128), usize> = std::collections::BTreeMap::new();
         for (mark, row) in bills {
             if c.floor.is_some_and(|floor| mark <= floor) {
                 reached_floor = true;
@@ -148,6 +161,13 @@ impl OkxAdapter {
                 continue;
             }
             let payload = row.get().to_owned();
+            if endpoint == Endpoint::LendingHistory {
+                let nth = same.entry((mark.ts, mark.id)).or_default();
+                *nth += 1;
+                let ccy = savings::Earning::read(&payload).map_err(|reason| malformed(endpoint, reason))?.ccy;
+                records.push(RawRecord { external_id: savings::record_key(&ccy, mark.ts, *nth), payload });
+                continue;
+            }
             let Some(direction) = direction else {
                 records.push(RawRecord { external_id: mark.id.to_string(), payload });
                 continue;
@@ -219,7 +239,10 @@ impl OkxAdapter {
 
 /// Whether `endpoint` pages by time (`after` in ms) rather than by id.
 fn by_time(endpoint: Endpoint) -> bool {
-    matches!(endpoint, Endpoint::AssetBills | Endpoint::DepositHistory | Endpoint::WithdrawalHistory)
+    matches!(
+        endpoint,
+        Endpoint::AssetBills | Endpoint::DepositHistory | Endpoint::WithdrawalHistory | Endpoint::LendingHistory
+    )
 }
 
 /// The history `endpoint` walks, if it is one.
@@ -236,6 +259,14 @@ fn reach_warning(endpoint: Endpoint) -> Option<String> {
     let (account, reach) = match endpoint {
         Endpoint::AssetBills => ("funding", "the last month"),
         Endpoint::BillsArchive => ("trading", "the last 3 months"),
+        Endpoint::LendingHistory => {
+            return Some(
+                "OKX's API lists Simple Earn Flexible's earnings of the last month only: older earnings \
+                 stay in the Simple Earn balance with no record cointally can read, and show as a balance \
+                 difference; add them as interest with the generic CSV layout"
+                    .to_owned(),
+            );
+        }
         _ => return None,
     };
     Some(format!(
@@ -265,7 +296,8 @@ fn page(
     }
 }
 
-/// A record's `ts` and id (`billId`, `depId`, `wdId`), or what is missing.
+/// A record's `ts` and id (`billId`, `depId`, `wdId`; a lending-history record, which has no
+/// id, its currency's rank, [`savings::currency_rank`]), or what is missing.
 fn mark_of(endpoint: Endpoint, row: &RawValue) -> Result<Mark, String> {
     /// The fields of a record that place it.
     #[derive(Deserialize)]
@@ -278,9 +310,20 @@ fn mark_of(endpoint: Endpoint, row: &RawValue) -> Result<Mark, String> {
         #[serde(borrow, default)]
         wd_id: Option<std::borrow::Cow<'a, str>>,
         #[serde(borrow, default)]
+        ccy: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default)]
         ts: Option<std::borrow::Cow<'a, str>>,
     }
     let head: Head = serde_json::from_str(row.get()).map_err(|e| format!("its fields as text ({e})"))?;
+    let ts_text = head.ts.as_deref().unwrap_or_default().trim();
+    let ts = ts_text.parse().map_err(|_| format!("a ts in ms ({ts_text:?})"))?;
+    if endpoint == Endpoint::LendingHistory {
+        let ccy = head.ccy.as_deref().unwrap_or_default().trim();
+        if ccy.is_empty() {
+            return Err("a ccy".to_owned());
+        }
+        return Ok(Mark { ts, id: savings::currency_rank(ccy) });
+    }
     let (field, id) = match direction_of(endpoint) {
         None => ("billId", head.bill_id),
         Some(Direction::Deposit) => ("depId", head.dep_id),
@@ -288,8 +331,6 @@ fn mark_of(endpoint: Endpoint, row: &RawValue) -> Result<Mark, String> {
     };
     let id_text = id.as_deref().unwrap_or_default().trim();
     let id = id_text.parse().map_err(|_| format!("a whole-number {field} ({id_text:?})"))?;
-    let ts_text = head.ts.as_deref().unwrap_or_default().trim();
-    let ts = ts_text.parse().map_err(|_| format!("a ts in ms ({ts_text:?})"))?;
     Ok(Mark { ts, id })
 }
 
@@ -347,6 +388,12 @@ impl Adapter for OkxAdapter {
             let field = |name: &str| row.get(name).and_then(serde_json::Value::as_str).unwrap_or_default();
             add(&mut totals, Endpoint::AssetBalances, field("ccy"), field("bal"))?;
         }
+        // What is in Simple Earn Flexible, its earnings included (`amt`): the account's too.
+        let answer = self.api.call(Endpoint::SavingsBalance, &[])?;
+        for row in data(Endpoint::SavingsBalance, &answer.body)? {
+            let field = |name: &str| row.get(name).and_then(serde_json::Value::as_str).unwrap_or_default();
+            add(&mut totals, Endpoint::SavingsBalance, field("ccy"), field("amt"))?;
+        }
         Ok(totals
             .into_iter()
             .filter(|(_, amount)| !amount.is_zero())
@@ -360,6 +407,7 @@ impl Adapter for OkxAdapter {
             Stream::new(ASSET_BILLS, ""),
             Stream::new(DEPOSIT_HISTORY, ""),
             Stream::new(WITHDRAWAL_HISTORY, ""),
+            Stream::new(LENDING_HISTORY, ""),
         ])
     }
 
@@ -491,7 +539,7 @@ mod tests {
     }
 
     #[test]
-    fn balances_add_both_accounts_and_the_key_check_reads_perm() {
+    fn balances_add_both_accounts_and_simple_earn_and_the_key_check_reads_perm() {
         let server = TestServer::start(|_, request| {
             if request.path.ends_with("account/balance") {
                 Reply::json(
@@ -503,6 +551,12 @@ mod tests {
                     200,
                     r#"{"code":"0","msg":"","data":[{"ccy":"BTC","bal":"0.25"},{"ccy":"ETH","bal":"1.5"}]}"#,
                 )
+            } else if request.path.ends_with("savings/balance") {
+                // OKX's example: `amt` is the position, its earnings in it.
+                Reply::json(
+                    200,
+                    r#"{"code":"0","msg":"","data":[{"earnings":"0.0010737388791526","redemptAmt":"","rate":"0.01","ccy":"USDT","amt":"11.0010737453457821","loanAmt":"11.0010630707982819","pendingAmt":"0.0000106745475002"}]}"#,
+                )
             } else {
                 Reply::json(200, r#"{"code":"0","msg":"","data":[{"uid":"1","perm":"read_only","ip":""}]}"#)
             }
@@ -513,6 +567,7 @@ mod tests {
             vec![
                 Balance { asset: "BTC".into(), amount: "0.75".parse().unwrap() },
                 Balance { asset: "ETH".into(), amount: "1.5".parse().unwrap() },
+                Balance { asset: "USDT".into(), amount: "11.0010737453457821".parse().unwrap() },
             ]
         );
         let permissions = adapter.key_permissions().unwrap();
