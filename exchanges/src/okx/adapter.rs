@@ -518,6 +518,75 @@ mod tests {
         assert_eq!(server.seen().len(), 3);
     }
 
+    /// A lending-history server over `records` (ccy, ts), newest first, honouring `after` and
+    /// `limit` as OKX documents them.
+    fn lending_server(records: Arc<std::sync::Mutex<Vec<(&'static str, i64)>>>) -> TestServer {
+        TestServer::start(move |_, request| {
+            let params: std::collections::BTreeMap<String, String> =
+                crate::http::decode_pairs(&request.query).into_iter().collect();
+            let after: i64 = params.get("after").map_or(i64::MAX, |a| a.parse().unwrap());
+            let limit: usize = params.get("limit").map_or(100, |l| l.parse().unwrap());
+            let mut rows = records.lock().unwrap().clone();
+            rows.sort_by_key(|(ccy, ts)| std::cmp::Reverse((*ts, *ccy)));
+            let rows: Vec<String> = rows
+                .into_iter()
+                .filter(|(_, ts)| *ts < after)
+                .take(limit)
+                .map(|(ccy, ts)| {
+                    format!(r#"{{"ccy":"{ccy}","amt":"100","earnings":"0.001","rate":"0.05","ts":"{ts}"}}"#)
+                })
+                .collect();
+            Reply::json(200, &format!(r#"{{"code":"0","msg":"","data":[{}]}}"#, rows.join(",")))
+        })
+    }
+
+    #[test]
+    fn the_lending_history_is_walked_by_time_keyed_by_currency_and_hour_and_a_resync_stops_at_the_top() {
+        const HOUR: i64 = 3_600_000;
+        // 60 hours of BTC and ETH earnings (120 records: a full page ends on a whole hour, which
+        // waits for the next page), and one hour with two USDT records.
+        let mut records: Vec<(&'static str, i64)> =
+            (1..=60).flat_map(|h| [("BTC", h * HOUR), ("ETH", h * HOUR)]).collect();
+        records.extend([("USDT", 7 * HOUR), ("USDT", 7 * HOUR)]);
+        let records = Arc::new(std::sync::Mutex::new(records));
+        let server = lending_server(Arc::clone(&records));
+        let adapter = adapter_on(&server.url());
+        let stream = Stream::new(LENDING_HISTORY, "");
+        let plan = SyncPlan { full: false, since_ms: None };
+        let mut cursor = adapter.start(&stream, None, &plan).unwrap();
+        let mut keys = Vec::new();
+        let mut warnings = Vec::new();
+        loop {
+            let page = adapter.fetch_page(&stream, &cursor).unwrap();
+            keys.extend(page.records.iter().map(|r| r.external_id.clone()));
+            warnings.extend(page.warnings);
+            cursor = page.cursor;
+            if page.done {
+                break;
+            }
+        }
+        let seen = server.seen();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(seen[1].query, format!("limit=100&after={}", 11 * HOUR + 1), "hour 11 waited whole");
+        assert_eq!(keys.len(), 122, "every record once");
+        let unique: std::collections::BTreeSet<&String> = keys.iter().collect();
+        assert_eq!(unique.len(), 122, "no two records share a key");
+        for key in ["lend-BTC-3600000", "lend-ETH-216000000", "lend-USDT-25200000", "lend-USDT-25200000-2"] {
+            assert!(keys.iter().any(|k| k == key), "{key} missing");
+        }
+        assert_eq!(warnings.len(), 1, "the first walk warns of the month's reach: {warnings:?}");
+        assert!(warnings[0].contains("last month"), "{warnings:?}");
+
+        // An hour later: the next sync stores that hour's two records only, in one call.
+        records.lock().unwrap().extend([("BTC", 61 * HOUR), ("ETH", 61 * HOUR)]);
+        let again = adapter.start(&stream, Some(&cursor), &plan).unwrap();
+        let page = adapter.fetch_page(&stream, &again).unwrap();
+        assert!(page.done && page.warnings.is_empty());
+        let new: Vec<&str> = page.records.iter().map(|r| r.external_id.as_str()).collect();
+        assert_eq!(new, ["lend-BTC-219600000", "lend-ETH-219600000"], "oldest first, then by currency");
+        assert_eq!(server.seen().len(), 3);
+    }
+
     #[test]
     fn trading_bills_page_by_bill_id() {
         let bill = |id: u64| format!(r#"{{"billId":"{id}","ccy":"BTC","balChg":"1","type":"2","ts":"{id}"}}"#);
