@@ -56,6 +56,8 @@ pub const PAGE_SIZE: usize = 100;
 /// The OKX adapter of one account.
 pub struct OkxAdapter {
     api: OkxApi,
+    /// The currencies OKX last said are in Simple Earn Flexible (for the closing warning).
+    in_savings: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 /// A bill's place in time: its `ts` and its id.
@@ -85,7 +87,7 @@ struct Cursor {
 impl OkxAdapter {
     /// The adapter over `api`.
     pub fn new(api: OkxApi) -> OkxAdapter {
-        OkxAdapter { api }
+        OkxAdapter { api, in_savings: std::sync::Mutex::new(std::collections::BTreeSet::new()) }
     }
 
     /// The API it calls.
@@ -390,10 +392,15 @@ impl Adapter for OkxAdapter {
         }
         // What is in Simple Earn Flexible, its earnings included (`amt`): the account's too.
         let answer = self.api.call(Endpoint::SavingsBalance, &[])?;
+        let mut in_savings = std::collections::BTreeSet::new();
         for row in data(Endpoint::SavingsBalance, &answer.body)? {
             let field = |name: &str| row.get(name).and_then(serde_json::Value::as_str).unwrap_or_default();
             add(&mut totals, Endpoint::SavingsBalance, field("ccy"), field("amt"))?;
+            if let Ok(asset) = asset_symbol(field("ccy")) {
+                in_savings.insert(asset);
+            }
         }
+        *self.in_savings.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = in_savings;
         Ok(totals
             .into_iter()
             .filter(|(_, amount)| !amount.is_zero())
@@ -429,6 +436,27 @@ impl Adapter for OkxAdapter {
     fn fetch_page(&self, stream: &Stream, cursor: &str) -> Result<Page, FetchError> {
         let endpoint = Self::endpoint(stream)?;
         self.fetch_bills(endpoint, cursor)
+    }
+
+    fn closing_warnings(
+        &self,
+        _touched: &std::collections::BTreeSet<String>,
+        differs: &std::collections::BTreeSet<String>,
+    ) -> Vec<(String, String)> {
+        let in_savings = self.in_savings.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let differing: Vec<&str> = in_savings.intersection(differs).map(String::as_str).collect();
+        if differing.is_empty() {
+            return Vec::new();
+        }
+        vec![(
+            LENDING_HISTORY.to_owned(),
+            format!(
+                "{} in Simple Earn Flexible differs from the ledger: earnings older than a month are in OKX's \
+                 Simple Earn balance but no longer in its lending history; add them as interest with the generic \
+                 CSV layout (`cointally import`)",
+                differing.join(", ")
+            ),
+        )]
     }
 
     fn recheck(&self, stream: &Stream, pending: &[Pending]) -> Result<Recheck, FetchError> {
@@ -639,6 +667,13 @@ mod tests {
                 Balance { asset: "USDT".into(), amount: "11.0010737453457821".parse().unwrap() },
             ]
         );
+        // A currency in Simple Earn whose balance differs is explained; another one is not.
+        let differs = |assets: &[&str]| assets.iter().map(|a| (*a).to_owned()).collect();
+        let warnings = adapter.closing_warnings(&differs(&[]), &differs(&["USDT", "ETH"]));
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(warnings[0].0, LENDING_HISTORY);
+        assert!(warnings[0].1.starts_with("USDT in Simple Earn Flexible differs"), "{warnings:?}");
+        assert!(adapter.closing_warnings(&differs(&[]), &differs(&["ETH"])).is_empty());
         let permissions = adapter.key_permissions().unwrap();
         assert!(permissions.can_read);
         assert_eq!(
