@@ -4,7 +4,7 @@
 //! funding account with EUR (and, when `crypto_transfers`, crypto), moves it to the trading
 //! account (a bill in each), trades there on OKX's pairs (a bill per currency at one
 //! millisecond, the 0.1 % fee taken from the currency received), moves crypto back, puts USDT
-//! or ETH in Simple Earn Flexible for a few hours to two days and takes all of it out, earns ETH
+//! or ETH in Simple Earn Flexible for a few hours (two days at most) and takes all of it out, earns ETH
 //! staking rewards and the odd referral reward, and withdraws crypto with a fee bill. Bill ids
 //! grow with time in each account; balances never go below zero; amounts are exact decimals
 //! (8 places).
@@ -35,18 +35,33 @@ pub struct OkxProfile {
     /// Whether crypto arrives and leaves; without it the account is funded with EUR only (the
     /// demo's, whose wallet has no side of such transfers).
     pub crypto_transfers: bool,
+    /// The most hours a Simple Earn Flexible position earns before it is taken out (at least
+    /// 2): each hour is a lending-history record.
+    pub earn_hours: i64,
 }
 
 impl OkxProfile {
     /// About 600 bills over 2024–2025, the span of the demo's market. (The simulator serves
     /// every bill: it does not model OKX's 3-month reach.)
     pub fn demo() -> OkxProfile {
-        OkxProfile { start_ms: 1_704_067_200_000, end_ms: 1_767_225_599_999, bills: 600, crypto_transfers: true }
+        OkxProfile {
+            start_ms: 1_704_067_200_000,
+            end_ms: 1_767_225_599_999,
+            bills: 600,
+            crypto_transfers: true,
+            earn_hours: 48,
+        }
     }
 
     /// 50,000 bills over 2022–2025 (the benchmark).
     pub fn bench() -> OkxProfile {
-        OkxProfile { start_ms: 1_640_995_200_000, end_ms: 1_767_225_599_999, bills: 50_000, crypto_transfers: true }
+        OkxProfile {
+            start_ms: 1_640_995_200_000,
+            end_ms: 1_767_225_599_999,
+            bills: 50_000,
+            crypto_transfers: true,
+            earn_hours: 48,
+        }
     }
 }
 
@@ -173,6 +188,7 @@ pub struct Generator {
     rng: fastrand::Rng,
     next_id: BTreeMap<Book, u64>,
     crypto_transfers: bool,
+    earn_hours: i64,
 }
 
 impl Generator {
@@ -186,6 +202,7 @@ impl Generator {
             rng: fastrand::Rng::with_seed(seed ^ 0x6f6b_785f_6269_6c6c),
             next_id: BTreeMap::from([(Book::Trading, 600_000_000_000_000_000), (Book::Funding, 90_000_000)]),
             crypto_transfers: profile.crypto_transfers,
+            earn_hours: profile.earn_hours.max(2),
         };
         let count = profile.bills.max(4);
         // About two bills per happening.
@@ -376,7 +393,7 @@ impl Generator {
         true
     }
 
-    /// USDT or ETH into Simple Earn Flexible for 4 to 48 hours (one position at a time).
+    /// USDT or ETH into Simple Earn Flexible for 2 to `earn_hours` hours (one position at a time).
     fn earn(&mut self, ts: i64) -> bool {
         if !self.savings.is_empty() {
             return false;
@@ -387,7 +404,7 @@ impl Generator {
         if amount.is_zero() {
             return false;
         }
-        let hours = self.rng.i64(4..=48);
+        let hours = self.rng.i64(2..=self.earn_hours);
         self.open_savings(ccy, amount, ts, Some(ts + hours * HOUR_MS));
         true
     }
