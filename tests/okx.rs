@@ -614,3 +614,26 @@ fn an_old_ledger_renormalized_gets_the_two_sided_simple_earn_transfers() {
     assert_earn_bills_net_to_zero(&s, &sim);
     assert_eq!(s.balances(), sim.balances());
 }
+
+#[test]
+fn an_account_okx_gives_no_simple_earn_syncs_without_it_and_says_why() {
+    // A sub-account: no Simple Earn in its history, and OKX refuses both endpoints (`51735`).
+    let profile = OkxProfile { bills: 200, earn_hours: 0, ..OkxProfile::demo() };
+    let sim = sim::start(SimConfig { profile, savings_refused: Some("51735"), ..config(200) }).unwrap();
+    assert!(sim.lending().is_empty());
+    let s = Synced::fast(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(run["accounts"][0]["error"], serde_json::Value::Null, "{run}");
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert!(
+        run.to_string().contains("OKX would not give this account's Simple Earn Flexible (OKX said: 51735"),
+        "{run}"
+    );
+    assert_eq!(s.balances(), sim.balances());
+    assert_eq!(s.events().len(), sim.bills().len());
+    // Asked again at the next sync (OKX may give it later), still without harm.
+    let asked = calls(&sim, LENDING_PATH);
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(calls(&sim, LENDING_PATH), asked + 1);
+}

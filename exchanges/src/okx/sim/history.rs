@@ -36,7 +36,7 @@ pub struct OkxProfile {
     /// demo's, whose wallet has no side of such transfers).
     pub crypto_transfers: bool,
     /// The most hours a Simple Earn Flexible position earns before it is taken out (at least
-    /// 2): each hour is a lending-history record.
+    /// 2): each hour is a lending-history record. `0`: the person never uses Simple Earn.
     pub earn_hours: i64,
 }
 
@@ -202,7 +202,7 @@ impl Generator {
             rng: fastrand::Rng::with_seed(seed ^ 0x6f6b_785f_6269_6c6c),
             next_id: BTreeMap::from([(Book::Trading, 600_000_000_000_000_000), (Book::Funding, 90_000_000)]),
             crypto_transfers: profile.crypto_transfers,
-            earn_hours: profile.earn_hours.max(2),
+            earn_hours: if profile.earn_hours <= 0 { 0 } else { profile.earn_hours.max(2) },
         };
         let count = profile.bills.max(4);
         // About two bills per happening.
@@ -395,7 +395,7 @@ impl Generator {
 
     /// USDT or ETH into Simple Earn Flexible for 2 to `earn_hours` hours (one position at a time).
     fn earn(&mut self, ts: i64) -> bool {
-        if !self.savings.is_empty() {
+        if !self.savings.is_empty() || self.earn_hours == 0 {
             return false;
         }
         let ccy = if self.rng.bool() { "USDT" } else { "ETH" };

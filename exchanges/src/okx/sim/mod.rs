@@ -86,6 +86,9 @@ pub struct SimConfig {
     pub key: SimKey,
     /// Whether the key may withdraw (`perm` in `account/config`).
     pub key_may_withdraw: bool,
+    /// The error code both Simple Earn Flexible endpoints answer (an account OKX gives no
+    /// Simple Earn, such as a sub-account: `51735`), or `None`.
+    pub savings_refused: Option<&'static str>,
     /// Port on 127.0.0.1 (0: any).
     pub port: u16,
 }
@@ -101,6 +104,7 @@ impl SimConfig {
             faults: None,
             key: SimKey::demo(),
             key_may_withdraw: false,
+            savings_refused: None,
             port: 0,
         }
     }
@@ -110,6 +114,7 @@ struct State {
     key: SimKey,
     secret: Secret,
     key_may_withdraw: bool,
+    savings_refused: Option<&'static str>,
     generator: Mutex<Generator>,
     market: Market,
     budget: Option<Budget>,
@@ -142,6 +147,7 @@ pub fn start(config: SimConfig) -> io::Result<OkxSim> {
         secret: Secret::new(config.key.secret.clone()),
         key: config.key,
         key_may_withdraw: config.key_may_withdraw,
+        savings_refused: config.savings_refused,
         generator: Mutex::new(generator),
         market: world.market,
         budget: config.budget,
@@ -475,6 +481,11 @@ impl Handler for State {
         }
         if let Err(refused) = self.authenticate(request, now) {
             return refused;
+        }
+        if let Some(code) =
+            self.savings_refused.filter(|_| matches!(endpoint, Endpoint::LendingHistory | Endpoint::SavingsBalance))
+        {
+            return error(200, code, "Sub-account is not supported");
         }
         match endpoint {
             Endpoint::BillsArchive => self.bills(Book::Trading, &request.query),
