@@ -17,6 +17,10 @@
 //! its oldest millisecond to the next page (`after` = that ms + 1), so no record sharing a
 //! millisecond with the page's edge is skipped.
 //!
+//! The lending history's records have no id and share their hour's `ts`, so a new walk of it
+//! stops six hours below the previous top instead ([`LENDING_OVERLAP_MS`]): a record OKX wrote
+//! late is not missed, and those asked again are stored once (their keys are the same).
+//!
 //! A deposit or withdrawal not final yet is passed over as pending (the cursor moves on); each
 //! later sync asks for it again by its id (`depId`, `wdId`) until it is final.
 //!
@@ -93,7 +97,18 @@ struct Cursor {
     /// Whether the walk is over.
     #[serde(default)]
     done: bool,
+    /// Whether the floor was set back to ask again for the last hours (the lending history):
+    /// not a first walk, so no reach warning.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    overlap: bool,
 }
+
+/// How far back a new walk of the lending history asks again below the previous walk's top.
+/// Its records have no id and share their hour's `ts`: one OKX wrote after a sync had walked that
+/// hour (a currency ordered below the top's) would otherwise be under the floor for good. Asked
+/// again, what was stored already is stored once (the keys are the same); six hours of a few
+/// currencies still fit in the one page a quiet re-sync asks for.
+pub const LENDING_OVERLAP_MS: i64 = 6 * 3_600_000;
 
 impl OkxAdapter {
     /// The adapter over `api`.
@@ -215,7 +230,7 @@ impl OkxAdapter {
         };
         next.done = done;
         let mut warnings = Vec::new();
-        if done && !reached_floor && c.floor.is_none_or(|floor| floor.id == u128::MAX) {
+        if done && !reached_floor && !c.overlap && c.floor.is_none_or(|floor| floor.id == u128::MAX) {
             warnings.extend(reach_warning(endpoint));
         }
         Ok(page(records, pending, cursor::encode(&next), done, answer.attempts, warnings))
@@ -463,6 +478,14 @@ impl Adapter for OkxAdapter {
             ..Cursor::default()
         };
         let cursor = match (plan.full, stored.and_then(cursor::decode::<Cursor>)) {
+            (false, Some(c)) if c.done && stream.endpoint == LENDING_HISTORY => match c.top.or(c.floor) {
+                Some(top) => Cursor {
+                    floor: Some(Mark { ts: top.ts.saturating_sub(LENDING_OVERLAP_MS), id: u128::MAX }),
+                    overlap: true,
+                    ..Cursor::default()
+                },
+                None => Cursor { floor: None, ..Cursor::default() },
+            },
             (false, Some(c)) if c.done => Cursor { floor: c.top.or(c.floor), ..Cursor::default() },
             (false, Some(c)) if c.top.is_some() => c,
             _ => since(),
@@ -617,7 +640,7 @@ mod tests {
     }
 
     #[test]
-    fn the_lending_history_is_walked_by_time_keyed_by_currency_and_hour_and_a_resync_stops_at_the_top() {
+    fn the_lending_history_is_walked_by_time_keyed_by_currency_and_hour_and_a_resync_asks_the_last_hours_again() {
         const HOUR: i64 = 3_600_000;
         // 60 hours of BTC and ETH earnings (120 records: a full page ends on a whole hour, which
         // waits for the next page), and one hour with two USDT records.
@@ -653,13 +676,19 @@ mod tests {
         assert_eq!(warnings.len(), 1, "the first walk warns of the month's reach: {warnings:?}");
         assert!(warnings[0].contains("last month"), "{warnings:?}");
 
-        // An hour later: the next sync stores that hour's two records only, in one call.
-        records.lock().unwrap().extend([("BTC", 61 * HOUR), ("ETH", 61 * HOUR)]);
+        // An hour later: the next sync asks once, from the newest, down to six hours below the
+        // previous top; it gets the new hour and a record OKX wrote late for the top hour (ADA,
+        // ordered below ETH there), and again the last hours it had (stored once by their keys).
+        records.lock().unwrap().extend([("BTC", 61 * HOUR), ("ETH", 61 * HOUR), ("ADA", 60 * HOUR)]);
         let again = adapter.start(&stream, Some(&cursor), &plan).unwrap();
         let page = adapter.fetch_page(&stream, &again).unwrap();
-        assert!(page.done && page.warnings.is_empty());
+        assert!(page.done && page.warnings.is_empty(), "{:?}", page.warnings);
         let new: Vec<&str> = page.records.iter().map(|r| r.external_id.as_str()).collect();
-        assert_eq!(new, ["lend-BTC-219600000", "lend-ETH-219600000"], "oldest first, then by currency");
+        assert_eq!(new.len(), 2 * 6 + 3, "{new:?}");
+        assert_eq!(new[new.len() - 2..], ["lend-BTC-219600000", "lend-ETH-219600000"], "oldest first");
+        assert!(new.contains(&"lend-ADA-216000000"), "the late record: {new:?}");
+        let again: Vec<&&str> = new.iter().filter(|key| keys.iter().any(|k| k == *key)).collect();
+        assert_eq!(again.len(), 12, "hours 55 to 60, asked again: {again:?}");
         assert_eq!(server.seen().len(), 3);
     }
 
