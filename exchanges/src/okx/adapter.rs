@@ -521,9 +521,10 @@ impl Adapter for OkxAdapter {
         warnings.push((
             LENDING_HISTORY.to_owned(),
             format!(
-                "{} in Simple Earn Flexible differs from the ledger: earnings older than a month are in OKX's \
-                 Simple Earn balance but no longer in its lending history; add them as interest with the generic \
-                 CSV layout (`cointally import`)",
+                "{} in Simple Earn Flexible differs from the ledger: a ledger synced before cointally read Simple \
+                 Earn needs `cointally renormalize` once; otherwise earnings older than a month are in OKX's Simple \
+                 Earn balance but no longer in its lending history: add them as interest with the generic CSV \
+                 layout (`cointally import`)",
                 differing.join(", ")
             ),
         ));
