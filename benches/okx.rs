@@ -1,8 +1,9 @@
 //! OKX sync benchmark: the real sync engine against the in-process OKX simulator.
 //!
 //! Run: `cargo bench --bench okx`. The account is `OkxProfile::bench()` (50,000 bills over
-//! 2022–2025 in the trading and funding accounts; `OKX_BENCH_BILLS=N` for another size, e.g. a
-//! quick check), synced through the library API exactly as `cointally sync` does.
+//! 2022–2025 in the trading and funding accounts, and Simple Earn Flexible's hourly earnings of
+//! the positions among them; `OKX_BENCH_BILLS=N` for another size, e.g. a quick check), synced
+//! through the library API exactly as `cointally sync` does.
 //!
 //! 1. Throughput: the simulator meters nothing and the client's budget is too large to wait
 //!    on, so the run measures fetching, parsing, normalising and writing. Three runs into fresh
@@ -66,7 +67,9 @@ fn sync_once(sim: &OkxSim, budget: Option<Budget>) -> Outcome {
 }
 
 fn verdict(sim: &OkxSim, outcome: &Outcome) -> String {
-    let expected = sim.bills().len();
+    // One event per bill and per Simple Earn earning (the deposit and withdrawal histories
+    // only add details).
+    let expected = sim.bills().len() + sim.lending().len();
     let notes = support::problems(&outcome.summaries, outcome.records as u64, expected as u64, "records");
     if notes.is_empty() { format!("ok (all {expected} records, balances equal)") } else { notes.join("; ") }
 }
@@ -74,7 +77,12 @@ fn verdict(sim: &OkxSim, outcome: &Outcome) -> String {
 fn start(metered: bool) -> OkxSim {
     let generated = Instant::now();
     let sim = okx_sim::start(SimConfig { profile: profile(), metered, ..SimConfig::demo(SEED) }).expect("simulator");
-    println!("simulator: {} bills, generated in {:.2} s", sim.bills().len(), generated.elapsed().as_secs_f64());
+    println!(
+        "simulator: {} bills and {} Simple Earn earnings, generated in {:.2} s",
+        sim.bills().len(),
+        sim.lending().len(),
+        generated.elapsed().as_secs_f64()
+    );
     sim
 }
 

@@ -1,7 +1,8 @@
 //! `cointally sync` against the OKX simulator: the trading and funding accounts' bills once,
-//! balances equal currency by currency; re-runs that fetch only what is new; faults and kills
-//! that change nothing; the per-endpoint limits never tripped; keys refused with nothing
-//! written and no secret (nor the passphrase) shown.
+//! Simple Earn Flexible's earnings once as interest, balances (Simple Earn included) equal
+//! currency by currency; re-runs that fetch only what is new; faults and kills that change
+//! nothing; the per-endpoint limits never tripped; keys refused with nothing written and no
+//! secret (nor the passphrase) shown.
 
 mod common;
 
@@ -34,6 +35,7 @@ const BILLS_PATH: &str = "/api/v5/account/bills-archive";
 const ASSET_BILLS_PATH: &str = "/api/v5/asset/bills";
 const DEPOSITS_PATH: &str = "/api/v5/asset/deposit-history";
 const WITHDRAWALS_PATH: &str = "/api/v5/asset/withdrawal-history";
+const LENDING_PATH: &str = "/api/v5/finance/savings/lending-history";
 
 /// An unmetered simulator of about `bills` bills.
 fn config(bills: usize) -> SimConfig {
@@ -77,21 +79,25 @@ fn a_full_sync_has_every_bill_once_and_the_balances_and_a_resync_asks_only_whats
     assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
     assert_eq!(s.balances(), sim.balances());
     let served = sim.bills();
-    assert_eq!(totals(&first, "new_records") as usize, served.len() + sim.transfers().len());
+    let lending = sim.lending();
+    assert!(!lending.is_empty());
+    assert_eq!(totals(&first, "new_records") as usize, served.len() + sim.transfers().len() + lending.len());
     let events = s.events();
-    assert_eq!(events.len(), served.len());
+    assert_eq!(events.len(), served.len() + lending.len(), "a bill or an earning, one event each");
     let count = |kind: &str| events.iter().filter(|e| e["kind"] == kind).count();
     let typed = |kinds: &[&str]| served.iter().filter(|b| kinds.contains(&b.kind)).count();
     use cointally_exchanges::okx::sim::history::Book;
     let trades = served.iter().filter(|b| b.book == Book::Trading && b.kind == "2").count();
     assert_eq!(count("trade"), trades);
     assert_eq!(count("staking"), typed(&["139"]));
+    assert_eq!(count("interest"), lending.len(), "each Simple Earn earning, once");
     assert_eq!(count("unknown"), 0);
     assert!(count("internal_transfer") > 0 && count("deposit") > 0 && count("withdrawal") > 0);
     // The first walk of each stream says how far back OKX's API reaches.
     let warnings = first["accounts"][0].to_string();
     assert!(warnings.contains("last 3 months") && warnings.contains("last month"), "{first}");
-    let paths = [BILLS_PATH, ASSET_BILLS_PATH, DEPOSITS_PATH, WITHDRAWALS_PATH];
+    assert!(warnings.contains("Simple Earn Flexible's earnings of the last month only"), "{first}");
+    let paths = [BILLS_PATH, ASSET_BILLS_PATH, DEPOSITS_PATH, WITHDRAWALS_PATH, LENDING_PATH];
     let before: Vec<u64> = paths.iter().map(|path| calls(&sim, path)).collect();
 
     // Again: nothing new, and one call per stream only.
@@ -152,6 +158,7 @@ fn faults_do_not_change_the_ledger() {
     let run = s.ok(&["--json", "sync"]).json();
     assert!(faulty.stats().faults > 0, "no fault was injected");
     assert!(totals(&run, "retries") > 0, "no fault was met: {run}");
+    assert!(!with_prefix(&reference.events(), "lend-").is_empty(), "the lending history was walked too");
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), faulty.balances());
 }
@@ -305,10 +312,15 @@ fn an_archive_and_the_api_of_one_account_meet_instead_of_doubling() {
     assert!(imported.iter().all(|e| e["kind"] != "unknown"), "every subtype of the file is known");
 
     let run = s.ok(&["--json", "sync"]).json();
-    assert_eq!(totals(&run, "new_records") as usize, sim.bills().len() + sim.transfers().len());
-    assert_eq!(totals(&run, "new_events") as usize, sim.bills().len() - trading, "the API doubled the archive: {run}");
+    let earnings = sim.lending().len();
+    assert_eq!(totals(&run, "new_records") as usize, sim.bills().len() + sim.transfers().len() + earnings);
+    assert_eq!(
+        totals(&run, "new_events") as usize,
+        sim.bills().len() - trading + earnings,
+        "the API doubled the archive: {run}"
+    );
     assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
-    assert_eq!(s.events().len(), sim.bills().len());
+    assert_eq!(s.events().len(), sim.bills().len() + earnings);
     assert_eq!(s.balances(), sim.balances());
 }
 
@@ -344,7 +356,11 @@ fn deposits_and_withdrawals_carry_their_hash_address_and_chain_and_no_event_is_d
     assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
     assert_eq!(first["accounts"][0]["details_waiting"], serde_json::Value::Null, "every detail met its event: {first}");
     assert_eq!(s.balances(), sim.balances());
-    assert_eq!(s.events().len(), sim.bills().len(), "the histories made no event of their own");
+    assert_eq!(
+        s.events().len(),
+        sim.bills().len() + sim.lending().len(),
+        "the deposit and withdrawal histories made no event of their own"
+    );
     assert!(first.to_string().contains("withdrawal of"), "the pending withdrawal is named: {first}");
 
     let check = |stored: &[Transfer], pending: Option<u64>| {
@@ -406,4 +422,218 @@ fn deposits_and_withdrawals_carry_their_hash_address_and_chain_and_no_event_is_d
         .collect();
     assert_eq!(by_hash.len(), 1, "{matched}");
     assert_eq!(by_hash[0]["withdrawal"]["account"], "main");
+}
+
+/// The account's events of `prefix` (`lend-`: Simple Earn earnings).
+fn with_prefix(events: &[serde_json::Value], prefix: &str) -> Vec<serde_json::Value> {
+    events.iter().filter(|e| e["external_id"].as_str().unwrap_or_default().starts_with(prefix)).cloned().collect()
+}
+
+/// The amounts of an event's legs.
+fn leg_amounts(event: &serde_json::Value) -> Vec<Decimal> {
+    event["legs"].as_array().unwrap().iter().map(|leg| leg["amount"].as_str().unwrap().parse().unwrap()).collect()
+}
+
+/// Asserts that every Simple Earn Flexible subscription and redemption (funding bills 75, 76)
+/// moves its amount out of one place and into the other: two legs that add up to zero.
+fn assert_earn_bills_net_to_zero(s: &Synced, sim: &OkxSim) -> usize {
+    use cointally_exchanges::okx::sim::history::Book;
+    let events = s.events();
+    let mut seen = 0;
+    for bill in sim.bills().iter().filter(|b| b.book == Book::Funding && (b.kind == "75" || b.kind == "76")) {
+        let event = events.iter().find(|e| e["external_id"] == format!("fund-{}", bill.id)).unwrap();
+        assert_eq!(event["kind"], "internal_transfer", "{event}");
+        let amounts = leg_amounts(event);
+        assert_eq!(amounts.len(), 2, "{event}");
+        assert_eq!(amounts.iter().sum::<Decimal>(), Decimal::ZERO, "{event}");
+        assert_eq!(amounts.iter().map(|a| a.abs()).max().unwrap(), bill.change.abs(), "{event}");
+        seen += 1;
+    }
+    seen
+}
+
+#[test]
+fn simple_earn_earnings_are_interest_once_and_its_position_is_in_the_balances() {
+    let sim = sim::start(config(300)).unwrap();
+    // A position open at the sync (earning its hours), besides those the history opened and closed.
+    for ccy in sim.savings().keys() {
+        sim.redeem(ccy).unwrap();
+    }
+    let amount = [Decimal::from(100), Decimal::from(10), Decimal::ONE]
+        .into_iter()
+        .find(|amount| sim.subscribe("USDT", *amount, 30).is_some())
+        .expect("the funding account holds 1 USDT");
+    let s = Synced::fast(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let first = s.ok(&["--json", "sync"]).json();
+    assert_eq!(first["accounts"][0]["error"], serde_json::Value::Null, "{first}");
+    // OKX's balances hold the position (its earnings in it); the ledger's equal them.
+    assert_eq!(first["accounts"][0]["balance_differences"], serde_json::json!([]), "{first}");
+    let position = sim.savings()["USDT"].amt;
+    assert!(position > amount, "it earned: {position}");
+    assert_eq!(s.balances(), sim.balances());
+
+    // Each earning is an interest event of its earnings, at its hour, keyed by currency and hour.
+    let lending = sim.lending();
+    let earned = with_prefix(&s.events(), "lend-");
+    assert_eq!(earned.len(), lending.len());
+    for e in &lending {
+        let event = earned.iter().find(|ev| ev["external_id"] == format!("lend-{}-{}", e.ccy, e.ts)).unwrap();
+        assert_eq!(event["kind"], "interest", "{event}");
+        assert_eq!(leg_amounts(event), vec![e.earnings], "{event}");
+        let at = chrono::DateTime::parse_from_rfc3339(event["time"].as_str().unwrap()).unwrap();
+        assert_eq!(at.timestamp_millis(), e.ts, "{event}");
+    }
+    let transfers = assert_earn_bills_net_to_zero(&s, &sim);
+    assert!(transfers >= 3, "{transfers} subscriptions and redemptions");
+
+    // The redemption brings principal and earnings back: no new income, the same total.
+    let interest_before: Decimal = earned.iter().flat_map(leg_amounts).sum();
+    let (redemption, back) = sim.redeem("USDT").unwrap();
+    assert_eq!(back, position);
+    let second = s.ok(&["--json", "sync"]).json();
+    assert_eq!(second["accounts"][0]["balance_differences"], serde_json::json!([]), "{second}");
+    assert_eq!(totals(&second, "new_events"), 1, "the redemption bill only: {second}");
+    assert_eq!(s.balances(), sim.balances());
+    let events = s.events();
+    let redeemed = events.iter().find(|e| e["external_id"] == format!("fund-{redemption}")).unwrap();
+    assert_eq!(leg_amounts(redeemed), vec![-back, back], "{redeemed}");
+    let interest_after: Decimal = with_prefix(&events, "lend-").iter().flat_map(leg_amounts).sum();
+    assert_eq!(interest_after, interest_before, "the redemption counted no earning again");
+    assert_earn_bills_net_to_zero(&s, &sim);
+}
+
+#[test]
+fn simple_earn_interest_is_income_at_its_value_when_earned() {
+    let sim = sim::start(config(300)).unwrap();
+    let s = Synced::fast(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    s.ok(&["sync", "--quiet"]);
+    // A price for every day an earning fell on: USDT at 1.25 USD, ETH at 2,000 USD.
+    let lending = sim.lending();
+    let day = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().format("%Y-%m-%d").to_string();
+    let mut csv = String::from("time,asset,currency,price\n");
+    let days: std::collections::BTreeSet<(String, String)> =
+        lending.iter().map(|e| (day(e.ts), e.ccy.clone())).collect();
+    let price = |ccy: &str| if ccy == "USDT" { Decimal::new(125, 2) } else { Decimal::from(2_000) };
+    for (date, ccy) in &days {
+        csv.push_str(&format!("{date},{ccy},USD,{}\n", price(ccy)));
+    }
+    std::fs::write(s.sb.path("prices.csv"), csv).unwrap();
+    s.ok(&["prices", "import", s.sb.path("prices.csv").to_str().unwrap()]);
+    // The trades' legs stay unpriced (exit 1, listed): only the earnings matter here.
+    let priced = s.run(&["prices", "--offline"]);
+    assert!(priced.stderr.contains("legs still have no value"), "{}", priced.stderr);
+    let years: std::collections::BTreeSet<String> = lending.iter().map(|e| day(e.ts)[..4].to_owned()).collect();
+    assert!(!years.is_empty());
+    for year in years {
+        // Each earning is an income row at its value then, rounded to the cent (the report's rows).
+        let cents =
+            |value: Decimal| value.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let expected: Decimal = lending
+            .iter()
+            .filter(|e| day(e.ts).starts_with(&year))
+            .map(|e| cents(e.earnings * price(&e.ccy)))
+            .sum::<Decimal>();
+        let report = s.run(&["--json", "report", "--year", &year, "--allow-missing-prices"]);
+        let r: serde_json::Value =
+            serde_json::from_str(&report.stdout).unwrap_or_else(|e| panic!("{e}: {}", report.stderr));
+        let interest: Decimal = r["income_by_kind"]["interest"].as_str().unwrap_or("0").parse().unwrap();
+        assert_eq!(interest, expected, "{year}: {}", r["income_by_kind"]);
+        assert!(interest > Decimal::ZERO, "{year}");
+    }
+}
+
+#[test]
+fn a_sync_killed_in_the_lending_history_resumes_to_the_same_ledger() {
+    // Few bills, many earnings: a position earning 700 hours is 7 pages of the lending history.
+    let make = |budget: Option<Budget>| {
+        let sim = sim::start(SimConfig { budget, metered: budget.is_some(), ..config(60) }).unwrap();
+        for ccy in sim.savings().keys() {
+            sim.redeem(ccy).unwrap();
+        }
+        let amount = [Decimal::from(100), Decimal::from(10), Decimal::ONE]
+            .into_iter()
+            .find(|amount| sim.subscribe("USDT", *amount, 700).is_some())
+            .expect("the funding account holds 1 USDT");
+        (sim, amount)
+    };
+    let (clean, _) = make(None);
+    let reference = Synced::fast(&clean, &SimKey::demo());
+    reference.ok(&ADD_ACCOUNT);
+    reference.ok(&["sync", "--quiet"]);
+    let all = with_prefix(&reference.events(), "lend-").len();
+    assert!(all > 600, "{all} earnings");
+
+    // One call a second per endpoint: the lending history's seven pages take six seconds.
+    let paced = Budget { limit: 1, window_seconds: 1 };
+    let (target, _) = make(Some(paced));
+    let s = Synced::new(&target, &SimKey::demo(), Some(paced));
+    s.ok(&ADD_ACCOUNT);
+    let mut partial = Vec::new();
+    for delay_ms in [2_500, 2_000] {
+        s.sb.kill_after(&["--quiet", "sync"], delay_ms);
+        partial.push(with_prefix(&s.events(), "lend-").len());
+    }
+    assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-walk: {partial:?} of {all}");
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert_eq!(s.events(), reference.events());
+    assert_eq!(s.balances(), target.balances());
+    // The walk resumed where it was: the lending history was not asked from its top again.
+    let pages = all.div_ceil(100) as u64;
+    assert!(calls(&target, LENDING_PATH) <= pages + 2 + 1, "{} calls", calls(&target, LENDING_PATH));
+}
+
+#[test]
+fn an_old_ledger_renormalized_gets_the_two_sided_simple_earn_transfers() {
+    let sim = sim::start(config(300)).unwrap();
+    let s = Synced::fast(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    s.ok(&["sync", "--quiet"]);
+    let events = s.events();
+    // A ledger synced before this version: the subscription and redemption events had the
+    // funding account's leg only.
+    let conn = rusqlite::Connection::open(s.sb.ledger()).unwrap();
+    let mut dropped = 0;
+    for (kind, role) in [("75", "received"), ("76", "sent")] {
+        dropped += conn
+            .execute(
+                "DELETE FROM legs WHERE role = ?2 AND event_id IN \
+                 (SELECT id FROM events WHERE note LIKE 'OKX funding account bill type ' || ?1 || ' %')",
+                [kind, role],
+            )
+            .unwrap();
+    }
+    drop(conn);
+    assert!(dropped >= 3, "{dropped} legs");
+    assert_ne!(s.events(), events);
+    let report = s.ok(&["--json", "renormalize"]).json();
+    assert_eq!(report[0]["events_before"], report[0]["events_after"]);
+    assert_eq!(s.events(), events);
+    assert_earn_bills_net_to_zero(&s, &sim);
+    assert_eq!(s.balances(), sim.balances());
+}
+
+#[test]
+fn an_account_okx_gives_no_simple_earn_syncs_without_it_and_says_why() {
+    // A sub-account: no Simple Earn in its history, and OKX refuses both endpoints (`51735`).
+    let profile = OkxProfile { bills: 200, earn_hours: 0, ..OkxProfile::demo() };
+    let sim = sim::start(SimConfig { profile, savings_refused: Some("51735"), ..config(200) }).unwrap();
+    assert!(sim.lending().is_empty());
+    let s = Synced::fast(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.ok(&["--json", "sync"]).json();
+    assert_eq!(run["accounts"][0]["error"], serde_json::Value::Null, "{run}");
+    assert_eq!(run["accounts"][0]["balance_differences"], serde_json::json!([]), "{run}");
+    assert!(
+        run.to_string().contains("OKX would not give this account's Simple Earn Flexible (OKX said: 51735"),
+        "{run}"
+    );
+    assert_eq!(s.balances(), sim.balances());
+    assert_eq!(s.events().len(), sim.bills().len());
+    // Asked again at the next sync (OKX may give it later), still without harm.
+    let asked = calls(&sim, LENDING_PATH);
+    s.ok(&["sync", "--quiet"]);
+    assert_eq!(calls(&sim, LENDING_PATH), asked + 1);
 }

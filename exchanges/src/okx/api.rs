@@ -18,7 +18,11 @@
 //! `account/balance` 10 per 2 s, `asset/bills`, `asset/balances`, `asset/deposit-history` and
 //! `asset/withdrawal-history` 6 per 1 s
 //! (<https://www.okx.com/docs-v5/en/#funding-account-rest-api-get-deposit-history>,
-//! <https://www.okx.com/docs-v5/en/#funding-account-rest-api-get-withdrawal-history>). The pages do not
+//! <https://www.okx.com/docs-v5/en/#funding-account-rest-api-get-withdrawal-history>),
+//! `finance/savings/balance` and `finance/savings/lending-history` 6 per 1 s
+//! (<https://www.okx.com/docs-v5/en/#financial-product-simple-earn-flexible-get-saving-balance>,
+//! <https://www.okx.com/docs-v5/en/#financial-product-simple-earn-flexible-get-lending-history>;
+//! "Rate Limit: 6 requests per second", "Rate limit rule: User ID", "Permission: Read"). The pages do not
 //! say whether the windows are fixed or sliding; each endpoint is a fixed window on OKX's
 //! clock (with the limiter's guard at the edges), and the simulator counts the same way.
 //! Going over is answered `50011` with HTTP 429 and costs nothing but the wait: OKX documents
@@ -80,13 +84,17 @@ pub enum Endpoint {
     DepositHistory,
     /// `GET /api/v5/asset/withdrawal-history`: the funding account's withdrawals with tx hash, address and fee, newest first.
     WithdrawalHistory,
+    /// `GET /api/v5/finance/savings/balance`: what is in Simple Earn Flexible (`amt`), by currency.
+    SavingsBalance,
+    /// `GET /api/v5/finance/savings/lending-history`: Simple Earn Flexible's earnings, last month, newest first.
+    LendingHistory,
     /// `GET /api/v5/public/time`: OKX's clock.
     Time,
 }
 
 impl Endpoint {
     /// Every endpoint.
-    pub const ALL: [Endpoint; 8] = [
+    pub const ALL: [Endpoint; 10] = [
         Endpoint::Config,
         Endpoint::Balance,
         Endpoint::AssetBalances,
@@ -94,6 +102,8 @@ impl Endpoint {
         Endpoint::AssetBills,
         Endpoint::DepositHistory,
         Endpoint::WithdrawalHistory,
+        Endpoint::SavingsBalance,
+        Endpoint::LendingHistory,
         Endpoint::Time,
     ];
 
@@ -107,6 +117,8 @@ impl Endpoint {
             Endpoint::AssetBills => "asset-bills",
             Endpoint::DepositHistory => "deposit-history",
             Endpoint::WithdrawalHistory => "withdrawal-history",
+            Endpoint::SavingsBalance => "savings-balance",
+            Endpoint::LendingHistory => "lending-history",
             Endpoint::Time => "time",
         }
     }
@@ -121,6 +133,8 @@ impl Endpoint {
             Endpoint::AssetBills => "/api/v5/asset/bills",
             Endpoint::DepositHistory => "/api/v5/asset/deposit-history",
             Endpoint::WithdrawalHistory => "/api/v5/asset/withdrawal-history",
+            Endpoint::SavingsBalance => "/api/v5/finance/savings/balance",
+            Endpoint::LendingHistory => "/api/v5/finance/savings/lending-history",
             Endpoint::Time => "/api/v5/public/time",
         }
     }
@@ -135,9 +149,12 @@ impl Endpoint {
         match self {
             Endpoint::Config | Endpoint::BillsArchive => Budget { limit: 5, window_seconds: 2 },
             Endpoint::Balance | Endpoint::Time => Budget { limit: 10, window_seconds: 2 },
-            Endpoint::AssetBalances | Endpoint::AssetBills | Endpoint::DepositHistory | Endpoint::WithdrawalHistory => {
-                Budget { limit: 6, window_seconds: 1 }
-            }
+            Endpoint::AssetBalances
+            | Endpoint::AssetBills
+            | Endpoint::DepositHistory
+            | Endpoint::WithdrawalHistory
+            | Endpoint::SavingsBalance
+            | Endpoint::LendingHistory => Budget { limit: 6, window_seconds: 1 },
         }
     }
 

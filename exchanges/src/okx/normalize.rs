@@ -22,7 +22,8 @@
 //! | trading | `11` system token conversion | `conversion` |
 //! | trading | `381` auto earn | `interest` |
 //! | funding | `1` deposit / `2` withdrawal | `deposit` / `withdrawal` (`fiat_…` for fiat) |
-//! | funding | `130`, `131` (trading account), `20`–`23` (sub-accounts), Earn and staking subscriptions and redemptions (`75`, `76`, `80`, `82`, `137`, `138`, `160`, `161`, `339`–`342`, `348`, `349`) | `internal_transfer` |
+//! | funding | `75`, `76` (Simple Earn Flexible subscription, redemption) | `internal_transfer` with both legs: funding account ↔ the Simple Earn position ([`super::savings`]) |
+//! | funding | `130`, `131` (trading account), `20`–`23` (sub-accounts), other Earn and staking subscriptions and redemptions (`80`, `82`, `137`, `138`, `160`, `161`, `339`–`342`, `348`, `349`) | `internal_transfer` (the funding account's leg: those positions are in no balance cointally reads) |
 //! | funding | `83`, `139`, `328`, `350` | `staking` |
 //! | funding | `89`, `162`, `232`, `343`, `344`, `400`, `408` | `interest` |
 //! | funding | `28`, `229` | `airdrop` |
@@ -34,7 +35,8 @@
 //!
 //! The `deposit-history` and `withdrawal-history` streams give no events: their records are
 //! details (tx hash, address, chain) of the funding bills' deposits and withdrawals
-//! ([`super::history`]).
+//! ([`super::history`]). The `lending-history` stream gives Simple Earn Flexible's earnings,
+//! each an `interest` event ([`super::savings`]).
 //!
 //! Any other type keeps its leg as kind `unknown` (never fatal), its type in the note.
 //! The mapping of types to kinds is cointally's reading of OKX's type list; it was not
@@ -52,11 +54,9 @@
 //! (<https://www.okx.com/docs-v5/en/#financial-product-on-chain-earn-get-order-history>,
 //! <https://www.okx.com/docs-v5/en/#financial-product-eth-staking-get-purchase-amp-redeem-history>)
 //! list again as orders; a spot fill (`trade/fills-history`) is the two type `2` bills, which
-//! carry its `ordId`, `tradeId`, `px` and `fee`. Simple Earn Flexible's hourly earnings
-//! (`finance/savings/lending-history`, last month only,
-//! <https://www.okx.com/docs-v5/en/#financial-product-simple-earn-flexible-get-lending-history>)
-//! stay in the savings balance, which no balance endpoint shows: they reach the ledger with the
-//! redemption bill (`76`), not as interest of their own (a known gap, README "OKX").
+//! carry its `ordId`, `tradeId`, `px` and `fee`. Simple Earn Flexible is the exception: its
+//! earnings have no bill (they stay in the position), so its lending history is walked
+//! ([`super::savings`]).
 //!
 //! # Decision: one bill, one event
 //!
@@ -71,6 +71,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+use super::savings::{self, LENDING_HISTORY};
 use crate::adapter::{NormalizeError, RawRecord, Stream};
 use crate::amount::parse_amount;
 use crate::asset::{asset_symbol, is_fiat};
@@ -141,6 +142,9 @@ pub fn normalize(stream: &Stream, record: &RawRecord) -> Result<Vec<NewEvent>, N
     };
     if let Some(direction) = super::history::Direction::of_stream(&stream.endpoint) {
         return super::history::details_event(direction, record).map(|event| vec![event]).map_err(error);
+    }
+    if stream.endpoint == LENDING_HISTORY {
+        return savings::earning_event(record).map(|event| event.into_iter().collect()).map_err(error);
     }
     let account = match stream.endpoint.as_str() {
         BILLS => Account::Trading,
@@ -221,6 +225,13 @@ pub fn event_of(account: Account, bill: &Bill) -> Result<NewEvent, String> {
             vec![signed(change)]
         }
         Some(EventKind::Fee) if change.is_sign_negative() => vec![Leg::fee(asset.clone(), change)],
+        // Simple Earn Flexible: the funding account's side and the position's, which net to zero.
+        Some(EventKind::InternalTransfer)
+            if account == Account::Funding
+                && matches!(bill.kind.trim(), savings::SUBSCRIPTION | savings::REDEMPTION) =>
+        {
+            vec![Leg::sent(asset.clone(), change), Leg::received(asset.clone(), change)]
+        }
         _ => vec![signed(change)],
     };
     let kind = match kind {
@@ -243,6 +254,15 @@ pub fn event_of(account: Account, bill: &Bill) -> Result<NewEvent, String> {
         if !text.trim().is_empty() {
             note.push_str(before);
             note.push_str(text.trim());
+        }
+    }
+    if account == Account::Funding {
+        match bill.kind.trim() {
+            savings::SUBSCRIPTION => {
+                note.push_str(" (Simple Earn Flexible subscription: funding account → Simple Earn)")
+            }
+            savings::REDEMPTION => note.push_str(" (Simple Earn Flexible redemption: Simple Earn → funding account)"),
+            _ => {}
         }
     }
     Ok(NewEvent {
@@ -303,7 +323,19 @@ mod tests {
             (ASSET_BILLS, "withdrawal", K::Withdrawal, vec![leg("BTC", "-0.2", Sent)]),
             (ASSET_BILLS, "withdrawal_fee", K::Fee, vec![leg("BTC", "-0.0001", Fee)]),
             (ASSET_BILLS, "to_trading", K::InternalTransfer, vec![leg("USDT", "-1000", Sent)]),
-            (ASSET_BILLS, "earn_subscription", K::InternalTransfer, vec![leg("USDT", "-200", Sent)]),
+            (
+                ASSET_BILLS,
+                "earn_subscription",
+                K::InternalTransfer,
+                vec![leg("USDT", "-200", Sent), leg("USDT", "200", Received)],
+            ),
+            (
+                ASSET_BILLS,
+                "earn_redemption",
+                K::InternalTransfer,
+                vec![leg("USDT", "-200.4512", Sent), leg("USDT", "200.4512", Received)],
+            ),
+            (LENDING_HISTORY, "earning", K::Interest, vec![leg("USDT", "0.0022831", Received)]),
             (ASSET_BILLS, "staking_yield", K::Staking, vec![leg("ETH", "0.00042", Received)]),
             (ASSET_BILLS, "earn_interest", K::Interest, vec![leg("USDT", "0.31", Received)]),
             (ASSET_BILLS, "convert_buy", K::Trade, vec![leg("SOL", "3.2", Received)]),

@@ -45,10 +45,11 @@ struct Demo(OkxSim, SimKey);
 
 /// Starts the demo's OKX, funded with EUR only: its generated crypto deposits and withdrawals
 /// would have no side in the demo's wallet, and the demo's `check` must end clean. Small (200
-/// bills): every side is valued from the demo's candles, and the demo should stay quick.
+/// bills, Simple Earn positions of 8 hours at most): every side and earning is valued from the
+/// demo's candles, and the demo should stay quick.
 fn demo(seed: u64) -> std::io::Result<Box<dyn DemoSim>> {
     let key = SimKey::demo();
-    let profile = OkxProfile { crypto_transfers: false, bills: 200, ..OkxProfile::demo() };
+    let profile = OkxProfile { crypto_transfers: false, bills: 200, earn_hours: 8, ..OkxProfile::demo() };
     let sim = sim::start(SimConfig { key: key.clone(), profile, ..SimConfig::demo(seed) })?;
     Ok(Box::new(Demo(sim, key)))
 }

@@ -4,9 +4,17 @@
 //! funding account with EUR (and, when `crypto_transfers`, crypto), moves it to the trading
 //! account (a bill in each), trades there on OKX's pairs (a bill per currency at one
 //! millisecond, the 0.1 % fee taken from the currency received), moves crypto back, puts USDT
-//! in Simple Earn and takes it out, earns ETH staking rewards, Earn interest and the odd
-//! referral reward, and withdraws crypto with a fee bill. Bill ids grow with time in each
-//! account; balances never go below zero; amounts are exact decimals (8 places).
+//! or ETH in Simple Earn Flexible for a few hours (two days at most) and takes all of it out, earns ETH
+//! staking rewards and the odd referral reward, and withdraws crypto with a fee bill. Bill ids
+//! grow with time in each account; balances never go below zero; amounts are exact decimals
+//! (8 places).
+//!
+//! Simple Earn Flexible ([`Savings`]): a subscription is a funding bill `75` (−X) and X in the
+//! position; every whole hour the position earns `amt` × `rate` / 8760 (8 places, down), added
+//! to it (compounded) and listed in the lending history ([`Earning`]) with no bill; a redemption
+//! takes the whole position, earnings included, back as a funding bill `76` (+`amt`). One
+//! position is open at a time, so the lending history is in time order as it is made; the
+//! balances ([`Generator::balances`]) hold the open position's `amt`.
 
 use std::collections::BTreeMap;
 
@@ -27,18 +35,33 @@ pub struct OkxProfile {
     /// Whether crypto arrives and leaves; without it the account is funded with EUR only (the
     /// demo's, whose wallet has no side of such transfers).
     pub crypto_transfers: bool,
+    /// The most hours a Simple Earn Flexible position earns before it is taken out (at least
+    /// 2): each hour is a lending-history record. `0`: the person never uses Simple Earn.
+    pub earn_hours: i64,
 }
 
 impl OkxProfile {
     /// About 600 bills over 2024–2025, the span of the demo's market. (The simulator serves
     /// every bill: it does not model OKX's 3-month reach.)
     pub fn demo() -> OkxProfile {
-        OkxProfile { start_ms: 1_704_067_200_000, end_ms: 1_767_225_599_999, bills: 600, crypto_transfers: true }
+        OkxProfile {
+            start_ms: 1_704_067_200_000,
+            end_ms: 1_767_225_599_999,
+            bills: 600,
+            crypto_transfers: true,
+            earn_hours: 48,
+        }
     }
 
     /// 50,000 bills over 2022–2025 (the benchmark).
     pub fn bench() -> OkxProfile {
-        OkxProfile { start_ms: 1_640_995_200_000, end_ms: 1_767_225_599_999, bills: 50_000, crypto_transfers: true }
+        OkxProfile {
+            start_ms: 1_640_995_200_000,
+            end_ms: 1_767_225_599_999,
+            bills: 50_000,
+            crypto_transfers: true,
+            earn_hours: 48,
+        }
     }
 }
 
@@ -108,16 +131,64 @@ pub const PAIRS: &[(&str, &str)] =
 /// Crypto the person deposits, with a withdrawal fee.
 const CRYPTO: &[(&str, &str)] = &[("BTC", "0.0001"), ("ETH", "0.001"), ("USDT", "1"), ("SOL", "0.01")];
 
+/// One hour's earnings of Simple Earn Flexible, as the lending history lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Earning {
+    /// The currency.
+    pub ccy: String,
+    /// The amount lent during the hour (the position before it).
+    pub amt: Decimal,
+    /// What it earned.
+    pub earnings: Decimal,
+    /// The annual rate.
+    pub rate: Decimal,
+    /// The end of the hour, ms.
+    pub ts: i64,
+}
+
+impl Earning {
+    /// The record's JSON, as OKX sends it: an object of strings.
+    pub fn json(&self) -> serde_json::Value {
+        let text = |d: Decimal| d.normalize().to_string();
+        serde_json::json!({
+            "ccy": self.ccy, "amt": text(self.amt), "earnings": text(self.earnings), "rate": text(self.rate),
+            "ts": self.ts.to_string(),
+        })
+    }
+}
+
+/// A Simple Earn Flexible position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Savings {
+    /// What is in it, earnings included (`amt`).
+    pub amt: Decimal,
+    /// What it has earned since it was opened (`earnings`).
+    pub earnings: Decimal,
+    /// The annual rate.
+    pub rate: Decimal,
+    /// The last whole hour it earned for, ms.
+    accrued_to: i64,
+    /// When the person takes it out (`None`: not planned).
+    redeem_at: Option<i64>,
+}
+
+/// One hour, ms.
+pub const HOUR_MS: i64 = 3_600_000;
+
 /// The generated account.
 #[derive(Debug, Clone)]
 pub struct Generator {
     /// Every bill, oldest first (both accounts).
     pub bills: Vec<Bill>,
+    /// Simple Earn Flexible's lending history, oldest first.
+    pub lending: Vec<Earning>,
+    /// The open Simple Earn Flexible positions by currency.
+    pub savings: BTreeMap<String, Savings>,
     balances: BTreeMap<(Book, String), Decimal>,
-    earning: Decimal,
     rng: fastrand::Rng,
     next_id: BTreeMap<Book, u64>,
     crypto_transfers: bool,
+    earn_hours: i64,
 }
 
 impl Generator {
@@ -125,11 +196,13 @@ impl Generator {
     pub fn generate(seed: u64, market: &Market, profile: &OkxProfile) -> Generator {
         let mut generator = Generator {
             bills: Vec::new(),
+            lending: Vec::new(),
+            savings: BTreeMap::new(),
             balances: BTreeMap::new(),
-            earning: Decimal::ZERO,
             rng: fastrand::Rng::with_seed(seed ^ 0x6f6b_785f_6269_6c6c),
             next_id: BTreeMap::from([(Book::Trading, 600_000_000_000_000_000), (Book::Funding, 90_000_000)]),
             crypto_transfers: profile.crypto_transfers,
+            earn_hours: if profile.earn_hours <= 0 { 0 } else { profile.earn_hours.max(2) },
         };
         let count = profile.bills.max(4);
         // About two bills per happening.
@@ -141,7 +214,36 @@ impl Generator {
             generator.one(market, time_ms + jitter);
             time_ms += step;
         }
+        // A position still open earns until the person would take it out or the history ends.
+        let end = generator.bills.last().map_or(profile.end_ms, |b| b.ts).max(profile.start_ms);
+        let open: Vec<String> = generator.savings.keys().cloned().collect();
+        for ccy in open {
+            let until = generator.savings[&ccy].redeem_at.map_or(end, |at| at.min(end));
+            generator.accrue(&ccy, until);
+        }
         generator
+    }
+
+    /// Puts `amount` of `ccy` from the funding account into Simple Earn Flexible after every
+    /// bill, and lets it earn for `hours` hours (it stays open); returns the subscription's
+    /// bill id, or `None` when the funding account holds less than `amount` or a position is open.
+    pub fn subscribe(&mut self, ccy: &str, amount: Decimal, hours: i64) -> Option<u64> {
+        if !self.savings.is_empty() || self.balance(Book::Funding, ccy) < amount || amount <= Decimal::ZERO {
+            return None;
+        }
+        let ts = self.bills.last().map_or(0, |b| b.ts).max(self.lending.last().map_or(0, |e| e.ts)) + 60_000;
+        let id = self.open_savings(ccy, amount, ts, None);
+        self.accrue(ccy, ts - ts.rem_euclid(HOUR_MS) + hours * HOUR_MS);
+        Some(id)
+    }
+
+    /// Takes the whole Simple Earn Flexible position of `ccy` back into the funding account
+    /// (after every bill and earning); returns the redemption's bill id and amount.
+    pub fn redeem(&mut self, ccy: &str) -> Option<(u64, Decimal)> {
+        let ts = self.bills.last().map_or(0, |b| b.ts).max(self.lending.last().map_or(0, |e| e.ts)) + 60_000;
+        let position = self.savings.remove(ccy)?;
+        let id = self.push(Book::Funding, ccy, position.amt, "76", ts);
+        Some((id, position.amt))
     }
 
     /// Adds `count` trades at `time_ms` onwards (one a second); returns how many were added.
@@ -164,11 +266,14 @@ impl Generator {
         self.push(Book::Funding, ccy, amount, kind, time_ms)
     }
 
-    /// Balances by currency, both accounts added up (zeros kept).
+    /// Balances by currency, both accounts and Simple Earn Flexible added up (zeros kept).
     pub fn balances(&self) -> BTreeMap<String, Decimal> {
         let mut totals: BTreeMap<String, Decimal> = BTreeMap::new();
         for ((_, ccy), amount) in &self.balances {
             *totals.entry(ccy.clone()).or_default() += *amount;
+        }
+        for (ccy, position) in &self.savings {
+            *totals.entry(ccy.clone()).or_default() += position.amt;
         }
         totals
     }
@@ -228,6 +333,7 @@ impl Generator {
     }
 
     fn one(&mut self, market: &Market, ts: i64) {
+        self.settle_savings(ts);
         let done = match self.rng.u32(0..100) {
             0..=54 => self.trade(market, ts),
             55..=61 if self.crypto_transfers => self.deposit(market, ts),
@@ -287,25 +393,67 @@ impl Generator {
         true
     }
 
-    /// USDT into Simple Earn (or out of it, with interest paid on the way).
+    /// USDT or ETH into Simple Earn Flexible for 2 to `earn_hours` hours (one position at a time).
     fn earn(&mut self, ts: i64) -> bool {
-        if self.earning > Decimal::ZERO && self.rng.bool() {
-            let amount = self.earning;
-            self.earning = Decimal::ZERO;
-            self.push(Book::Funding, "USDT", amount, "76", ts);
-            let interest = floor_dp(amount * Decimal::new(4, 3), 8);
-            if !interest.is_zero() {
-                self.push(Book::Funding, "USDT", interest, "343", ts);
-            }
-            return true;
+        if !self.savings.is_empty() || self.earn_hours == 0 {
+            return false;
         }
-        let amount = floor_dp(self.balance(Book::Funding, "USDT") * percent(&mut self.rng, 20..=60), 2);
+        let ccy = if self.rng.bool() { "USDT" } else { "ETH" };
+        let places = if ccy == "USDT" { 2 } else { 6 };
+        let amount = floor_dp(self.balance(Book::Funding, ccy) * percent(&mut self.rng, 20..=60), places);
         if amount.is_zero() {
             return false;
         }
-        self.earning += amount;
-        self.push(Book::Funding, "USDT", -amount, "75", ts);
+        let hours = self.rng.i64(2..=self.earn_hours);
+        self.open_savings(ccy, amount, ts, Some(ts + hours * HOUR_MS));
         true
+    }
+
+    /// The subscription bill of `amount` `ccy` at `ts` and its position.
+    fn open_savings(&mut self, ccy: &str, amount: Decimal, ts: i64, redeem_at: Option<i64>) -> u64 {
+        let rate = Decimal::new(self.rng.i64(1..=12), 2);
+        let id = self.push(Book::Funding, ccy, -amount, "75", ts);
+        self.savings.insert(
+            ccy.to_owned(),
+            Savings { amt: amount, earnings: Decimal::ZERO, rate, accrued_to: ts - ts.rem_euclid(HOUR_MS), redeem_at },
+        );
+        id
+    }
+
+    /// The earnings of the position of `ccy` for each whole hour up to `until`.
+    fn accrue(&mut self, ccy: &str, until: i64) {
+        let Some(position) = self.savings.get_mut(ccy) else { return };
+        while position.accrued_to + HOUR_MS <= until {
+            position.accrued_to += HOUR_MS;
+            let earnings = floor_dp(position.amt * position.rate / Decimal::from(8_760), 8);
+            if earnings.is_zero() {
+                continue;
+            }
+            self.lending.push(Earning {
+                ccy: ccy.to_owned(),
+                amt: position.amt,
+                earnings,
+                rate: position.rate,
+                ts: position.accrued_to,
+            });
+            position.amt += earnings;
+            position.earnings += earnings;
+        }
+    }
+
+    /// Takes out, with their earnings, the positions the person meant to take out by `ts`.
+    fn settle_savings(&mut self, ts: i64) {
+        let due: Vec<(String, i64)> = self
+            .savings
+            .iter()
+            .filter_map(|(ccy, p)| p.redeem_at.filter(|at| *at <= ts).map(|at| (ccy.clone(), at)))
+            .collect();
+        for (ccy, at) in due {
+            self.accrue(&ccy, at);
+            if let Some(position) = self.savings.remove(&ccy) {
+                self.push(Book::Funding, &ccy, position.amt, "76", at);
+            }
+        }
     }
 
     fn staking(&mut self, ts: i64) -> bool {

@@ -5,14 +5,19 @@
 //! (`after` = a bill id, `limit` up to 100, newest first), `GET /api/v5/asset/bills` (`after` =
 //! a time in ms), `GET /api/v5/asset/deposit-history` and `GET /api/v5/asset/withdrawal-history`
 //! (`after` = a time in ms, or one record by `depId`/`wdId`; a record made of each crypto deposit
-//! and withdrawal bill, [`history::Transfer`]), `GET /api/v5/account/balance`, `GET /api/v5/asset/balances`,
+//! and withdrawal bill, [`history::Transfer`]), `GET /api/v5/finance/savings/lending-history`
+//! (Simple Earn Flexible's hourly earnings, [`history::Earning`]: `ccy`, `after` / `before` = a
+//! time in ms, strictly earlier / later, `limit` up to 100, newest first),
+//! `GET /api/v5/finance/savings/balance` (the open positions' `amt`, `earnings`, `rate`),
+//! `GET /api/v5/account/balance`, `GET /api/v5/asset/balances`,
 //! `GET /api/v5/account/config` (the key's `perm`) and `GET /api/v5/public/time`, with the v5
 //! authentication checked ([`super::auth`]: key, passphrase, a timestamp within 30 s, the
 //! signature over timestamp + `GET` + path and query), OKX's error answers
 //! (`{"code": "50113", "msg": "Invalid Sign", "data": []}` with HTTP 401), each endpoint's
 //! limit counted in fixed windows (429 with code `50011` when over it), and the server's
 //! injected faults. [`OkxSim::balances`] says what a complete import must end with;
-//! [`OkxSim::add_trades`] and [`OkxSim::insert`] add bills between syncs.
+//! [`OkxSim::add_trades`], [`OkxSim::insert`], [`OkxSim::subscribe`] and [`OkxSim::redeem`] add
+//! bills (and earnings) between syncs.
 
 pub mod history;
 #[cfg(test)]
@@ -24,7 +29,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
 
-use self::history::{Bill, Book, Generator, OkxProfile, Transfer};
+use self::history::{Bill, Book, Earning, Generator, OkxProfile, Savings, Transfer};
 use super::api::{Budget, Endpoint};
 use super::auth;
 use crate::Secret;
@@ -81,6 +86,9 @@ pub struct SimConfig {
     pub key: SimKey,
     /// Whether the key may withdraw (`perm` in `account/config`).
     pub key_may_withdraw: bool,
+    /// The error code both Simple Earn Flexible endpoints answer (an account OKX gives no
+    /// Simple Earn, such as a sub-account: `51735`), or `None`.
+    pub savings_refused: Option<&'static str>,
     /// Port on 127.0.0.1 (0: any).
     pub port: u16,
 }
@@ -96,6 +104,7 @@ impl SimConfig {
             faults: None,
             key: SimKey::demo(),
             key_may_withdraw: false,
+            savings_refused: None,
             port: 0,
         }
     }
@@ -105,6 +114,7 @@ struct State {
     key: SimKey,
     secret: Secret,
     key_may_withdraw: bool,
+    savings_refused: Option<&'static str>,
     generator: Mutex<Generator>,
     market: Market,
     budget: Option<Budget>,
@@ -137,6 +147,7 @@ pub fn start(config: SimConfig) -> io::Result<OkxSim> {
         secret: Secret::new(config.key.secret.clone()),
         key: config.key,
         key_may_withdraw: config.key_may_withdraw,
+        savings_refused: config.savings_refused,
         generator: Mutex::new(generator),
         market: world.market,
         budget: config.budget,
@@ -176,6 +187,29 @@ impl OkxSim {
     /// The deposit and withdrawal histories' records, oldest first.
     pub fn transfers(&self) -> Vec<Transfer> {
         self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).transfers()
+    }
+
+    /// Simple Earn Flexible's lending history, oldest first.
+    pub fn lending(&self) -> Vec<Earning> {
+        self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).lending.clone()
+    }
+
+    /// The open Simple Earn Flexible positions by currency.
+    pub fn savings(&self) -> BTreeMap<String, Savings> {
+        self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).savings.clone()
+    }
+
+    /// Puts `amount` of `ccy` in Simple Earn Flexible now and lets it earn `hours` hours (it
+    /// stays open); the subscription's bill id, or `None` (too little in the funding account, or
+    /// a position already open).
+    pub fn subscribe(&self, ccy: &str, amount: Decimal, hours: i64) -> Option<u64> {
+        self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).subscribe(ccy, amount, hours)
+    }
+
+    /// Takes the whole position of `ccy`, earnings included, back to the funding account: the
+    /// redemption's bill id and amount.
+    pub fn redeem(&self, ccy: &str) -> Option<(u64, Decimal)> {
+        self.state.generator.lock().unwrap_or_else(PoisonError::into_inner).redeem(ccy)
     }
 
     /// Gives the deposit or withdrawal `id` the `state` OKX would show (`"1"`: a withdrawal
@@ -340,6 +374,55 @@ impl State {
         ok(chosen.into_iter().take(limit).map(|t| t.json(states.get(&t.id).copied().unwrap_or("2"))).collect())
     }
 
+    /// A page of the lending history, newest first: of `ccy` if given, strictly earlier than
+    /// `after` and later than `before` (ms), `limit` (up to 100) records.
+    fn lending(&self, query: &str) -> Response {
+        let params: BTreeMap<String, String> = decode_pairs(query).into_iter().collect();
+        let limit = match params.get("limit").map(|l| l.parse::<usize>()) {
+            None => 100,
+            Some(Ok(limit @ 1..=100)) => limit,
+            Some(_) => return error(400, "51000", "Parameter limit error"),
+        };
+        let mut bounds = [None, None];
+        for (bound, name) in bounds.iter_mut().zip(["after", "before"]) {
+            *bound = match params.get(name).map(|a| a.parse::<i64>()) {
+                None => None,
+                Some(Ok(ms)) => Some(ms),
+                Some(Err(_)) => return error(400, "51000", &format!("Parameter {name} error")),
+            };
+        }
+        let [after, before] = bounds;
+        let ccy = params.get("ccy").map(|c| c.to_ascii_uppercase());
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        // Kept in time order (one position at a time): newest first is the list read backwards.
+        let chosen: Vec<serde_json::Value> = generator
+            .lending
+            .iter()
+            .rev()
+            .filter(|e| after.is_none_or(|after| e.ts < after))
+            .take_while(|e| before.is_none_or(|before| e.ts > before))
+            .filter(|e| ccy.as_ref().is_none_or(|ccy| &e.ccy == ccy))
+            .take(limit)
+            .map(Earning::json)
+            .collect();
+        ok(chosen)
+    }
+
+    fn savings_balance(&self) -> Response {
+        let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
+        let text = |d: Decimal| d.normalize().to_string();
+        ok(generator
+            .savings
+            .iter()
+            .map(|(ccy, p)| {
+                serde_json::json!({
+                    "ccy": ccy, "amt": text(p.amt), "earnings": text(p.earnings), "rate": text(p.rate),
+                    "loanAmt": text(p.amt), "pendingAmt": "0", "redemptAmt": "",
+                })
+            })
+            .collect())
+    }
+
     fn balance(&self) -> Response {
         let generator = self.generator.lock().unwrap_or_else(PoisonError::into_inner);
         let details: Vec<serde_json::Value> = generator
@@ -399,11 +482,18 @@ impl Handler for State {
         if let Err(refused) = self.authenticate(request, now) {
             return refused;
         }
+        if let Some(code) =
+            self.savings_refused.filter(|_| matches!(endpoint, Endpoint::LendingHistory | Endpoint::SavingsBalance))
+        {
+            return error(200, code, "Sub-account is not supported");
+        }
         match endpoint {
             Endpoint::BillsArchive => self.bills(Book::Trading, &request.query),
             Endpoint::AssetBills => self.bills(Book::Funding, &request.query),
             Endpoint::DepositHistory => self.transfers(false, &request.query),
             Endpoint::WithdrawalHistory => self.transfers(true, &request.query),
+            Endpoint::LendingHistory => self.lending(&request.query),
+            Endpoint::SavingsBalance => self.savings_balance(),
             Endpoint::Balance => self.balance(),
             Endpoint::AssetBalances => self.asset_balances(),
             Endpoint::Config | Endpoint::Time => self.config(),

@@ -21,11 +21,14 @@ fn the_bills_add_up_to_the_balances_and_never_go_negative() {
     for ((_, ccy), amount) in totals {
         *by_ccy.entry(ccy).or_default() += amount;
     }
+    for (ccy, position) in sim.savings() {
+        *by_ccy.entry(ccy).or_default() += position.amt;
+    }
     by_ccy.retain(|_, amount| !amount.is_zero());
     let by_ccy: BTreeMap<String, Decimal> = by_ccy.into_iter().map(|(c, a)| (c, a.normalize())).collect();
     assert_eq!(by_ccy, sim.balances());
     let kinds: std::collections::BTreeSet<&str> = bills.iter().map(|b| b.kind).collect();
-    for kind in ["1", "2", "75", "130", "131", "139", "221"] {
+    for kind in ["1", "2", "75", "76", "130", "131", "139", "221"] {
         assert!(kinds.contains(kind), "no bill of type {kind}: {kinds:?}");
     }
     // Ids grow with time within each account.
@@ -84,4 +87,64 @@ fn each_crypto_deposit_and_withdrawal_bill_has_its_history_record_with_its_fee()
     }
     let ids: std::collections::BTreeSet<&str> = transfers.iter().map(|t| t.tx_id.as_str()).collect();
     assert_eq!(ids.len(), transfers.len(), "every hash is its own");
+}
+
+#[test]
+fn simple_earn_positions_are_their_subscriptions_and_earnings_less_their_redemptions() {
+    let sim = sim();
+    let mut lending = sim.lending();
+    assert!(lending.len() > 20, "{} earnings", lending.len());
+    assert!(lending.windows(2).all(|w| w[0].ts < w[1].ts), "the lending history is in time order");
+    assert!(lending.iter().all(|e| e.ts % history::HOUR_MS == 0 && e.earnings > Decimal::ZERO));
+    // Per currency: what went in (75) and was earned, less what came out (76), is what is in.
+    let bills = sim.bills();
+    let mut held: BTreeMap<String, Decimal> = BTreeMap::new();
+    for bill in bills.iter().filter(|b| b.book == Book::Funding && (b.kind == "75" || b.kind == "76")) {
+        *held.entry(bill.ccy.clone()).or_default() -= bill.change;
+    }
+    for earning in &lending {
+        *held.entry(earning.ccy.clone()).or_default() += earning.earnings;
+    }
+    held.retain(|_, amount| !amount.is_zero());
+    let open: BTreeMap<String, Decimal> = sim.savings().into_iter().map(|(c, p)| (c, p.amt)).collect();
+    assert_eq!(held, open);
+    // A subscription now earns, stays open, and its redemption takes back all of it.
+    let usdt = sim.balances().get("USDT").copied().unwrap_or_default();
+    for ccy in open.keys() {
+        sim.redeem(ccy).unwrap();
+    }
+    assert!(usdt > Decimal::ONE, "{usdt}");
+    let id = sim.subscribe("USDT", Decimal::ONE, 3).expect("1 USDT in the funding account");
+    assert!(sim.bills().iter().any(|b| b.id == id && b.kind == "75"));
+    lending = sim.lending();
+    let new: Vec<&Earning> = lending.iter().rev().take(3).collect();
+    assert!(new.iter().all(|e| e.ccy == "USDT"), "{new:?}");
+    let position = sim.savings()["USDT"].clone();
+    assert_eq!(position.amt, Decimal::ONE + new.iter().map(|e| e.earnings).sum::<Decimal>());
+    let (_, amount) = sim.redeem("USDT").unwrap();
+    assert_eq!(amount, position.amt);
+    assert!(sim.savings().is_empty());
+}
+
+#[test]
+fn the_lending_history_pages_by_time_with_after_before_and_limit() {
+    let sim = sim();
+    let lending = sim.lending();
+    let state = &sim.state;
+    let page = |query: &str| -> Vec<i64> {
+        let body = String::from_utf8(state.lending(query).body).unwrap();
+        let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+        answer["data"].as_array().unwrap().iter().map(|r| r["ts"].as_str().unwrap().parse().unwrap()).collect()
+    };
+    let newest: Vec<i64> = lending.iter().rev().take(100).map(|e| e.ts).collect();
+    assert_eq!(page(""), newest);
+    assert_eq!(page("limit=5"), newest[..5]);
+    let after = lending[10].ts;
+    assert_eq!(page(&format!("after={after}&limit=3")), [lending[9].ts, lending[8].ts, lending[7].ts]);
+    let before = lending[lending.len() - 3].ts;
+    assert_eq!(page(&format!("before={before}")), newest[..2]);
+    let ccy = &lending[0].ccy;
+    assert!(page(&format!("ccy={}", ccy.to_lowercase())).len() <= lending.iter().filter(|e| &e.ccy == ccy).count());
+    let refused = String::from_utf8(state.lending("limit=101").body).unwrap();
+    assert!(refused.contains("51000"), "{refused}");
 }
