@@ -266,6 +266,17 @@ mod tests {
         events.remove(0)
     }
 
+    /// Each fixture becomes its case's kind and legs (asset, amount, role).
+    fn check_cases(cases: &[Case], event: impl Fn(&str) -> NewEvent) {
+        for (name, kind, expected) in cases {
+            let event = event(name);
+            assert_eq!(event.kind, *kind, "{name}");
+            let expected: Vec<(&str, String, LegRole)> =
+                expected.iter().map(|(asset, amount, role)| (*asset, (*amount).to_owned(), *role)).collect();
+            assert_eq!(legs(&event), expected, "{name}");
+        }
+    }
+
     fn legs(event: &NewEvent) -> Vec<(&str, String, LegRole)> {
         event.legs.iter().map(|leg| (leg.asset.as_str(), leg.amount.to_string(), leg.role)).collect()
     }
@@ -296,13 +307,7 @@ mod tests {
             ("kucoin_bonus", EventKind::Rebate, &[("KCS", "0.5", LegRole::Received)]),
             ("deposit_fiat", EventKind::FiatDeposit, &[("EUR", "1000", LegRole::Received)]),
         ];
-        for (name, kind, expected) in cases {
-            let event = event(name);
-            assert_eq!(event.kind, kind, "{name}");
-            let expected: Vec<(&str, String, LegRole)> =
-                expected.iter().map(|(asset, amount, role)| (*asset, (*amount).to_owned(), *role)).collect();
-            assert_eq!(legs(&event), expected, "{name}");
-        }
+        check_cases(&cases, event);
     }
 
     fn hf_event(name: &str) -> NewEvent {
@@ -323,13 +328,7 @@ mod tests {
             ("transfer_in", EventKind::InternalTransfer, &[("USDT", "500", LegRole::Received)]),
             ("unknown_biz_type", EventKind::Unknown, &[("KCS", "0.25", LegRole::Received)]),
         ];
-        for (name, kind, expected) in cases {
-            let event = hf_event(name);
-            assert_eq!(event.kind, kind, "{name}");
-            let expected: Vec<(&str, String, LegRole)> =
-                expected.iter().map(|(asset, amount, role)| (*asset, (*amount).to_owned(), *role)).collect();
-            assert_eq!(legs(&event), expected, "{name}");
-        }
+        check_cases(&cases, hf_event);
         let event = hf_event("trade_in_with_fee");
         assert_eq!(event.external_id, "254062248624417");
         assert_eq!(crate::time::to_millis(event.time), 1_728_443_957_539);
@@ -373,13 +372,7 @@ mod tests {
             ("interest_out", EventKind::Fee, &[("USDT", "-0.41666667", LegRole::Fee)]),
             ("unknown_biz_type", EventKind::Unknown, &[("KCS", "0.25", LegRole::Received)]),
         ];
-        for (name, kind, expected) in cases {
-            let event = margin_hf_event(name);
-            assert_eq!(event.kind, kind, "{name}");
-            let expected: Vec<(&str, String, LegRole)> =
-                expected.iter().map(|(asset, amount, role)| (*asset, (*amount).to_owned(), *role)).collect();
-            assert_eq!(legs(&event), expected, "{name}");
-        }
+        check_cases(&cases, margin_hf_event);
         let event = margin_hf_event("trade_in");
         assert_eq!(event.external_id, "42852417537");
         assert_eq!(crate::time::to_millis(event.time), 1_661_347_205_743);
