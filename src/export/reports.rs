@@ -7,6 +7,7 @@ use cointally_exchanges::amount::format_amount;
 
 use super::{Format, Input, Kind, csv_writer, dated, iso_date, iso_time};
 use crate::tax::report::money;
+use crate::tax::rounding::spread_cents;
 
 fn yes_no(flag: bool) -> &'static str {
     if flag { "yes" } else { "no" }
@@ -33,14 +34,16 @@ impl Format for Income {
         let value = format!("Value ({})", input.currency);
         let date = dated("Date", input.report.zone);
         w.write_record([&date, "Asset", "Amount", &value, "Kind", "Account", "Event ID", "Price missing"])?;
-        let mut rows: Vec<_> = input.income.iter().collect();
-        rows.sort_by_key(|i| (i.received_ms, i.event_id, i.asset.clone()));
-        for i in &rows {
+        // The cents the report gives each row (the year's income rounded once, spread).
+        let values = spread_cents(&input.income.iter().map(|i| i.value).collect::<Vec<_>>());
+        let mut rows: Vec<_> = input.income.iter().zip(values).collect();
+        rows.sort_by_key(|(i, _)| (i.received_ms, i.event_id, i.asset.clone()));
+        for (i, value) in &rows {
             w.write_record([
                 &iso_time(input.report.zone, i.received_ms),
                 &i.asset,
                 &format_amount(i.amount),
-                &money(i.value),
+                &money(*value),
                 i.kind.as_str(),
                 input.labels.get(&i.account_id).map(String::as_str).unwrap_or(""),
                 &i.event_id.to_string(),

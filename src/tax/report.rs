@@ -4,7 +4,9 @@
 //! Every sale is rounded to the cent as a whole (half away from zero) and its cents spread over
 //! its lot fragments ([`spread_cents`]), so a sale's rows add up to its own rounded proceeds and
 //! basis; a row's gain is its rounded proceeds less its rounded basis, and totals are sums of
-//! rounded rows: so the rows of a Form 8949 export add up to these totals exactly.
+//! rounded rows: so the rows of a Form 8949 export add up to these totals exactly. The year's
+//! income is rounded once and its cents spread over its rows the same way, so the income
+//! export's rows add up to it.
 
 use std::collections::BTreeMap;
 
@@ -205,8 +207,11 @@ impl Report {
             start = end;
         }
         let mut income_by_kind: BTreeMap<String, Decimal> = BTreeMap::new();
-        for i in &computation.income {
-            let value = cents(i.value);
+        // The year's income rounded once, its cents spread over the rows (as a sale's over its
+        // fragments): a year of hourly earnings worth a fraction of a cent each would round to
+        // nothing row by row, and any many small rows drift.
+        let income = spread_cents(&computation.income.iter().map(|i| i.value).collect::<Vec<_>>());
+        for (i, value) in computation.income.iter().zip(income) {
             totals.income += value;
             assets.entry(i.asset.clone()).or_default().income += value;
             *income_by_kind.entry(i.kind.as_str().to_owned()).or_default() += value;

@@ -450,3 +450,32 @@ fn a_swap_carries_basis_and_dates_to_the_new_token() {
     assert_eq!(c.disposals.iter().filter(|x| x.event_id == 3).map(|x| x.proceeds).sum::<Decimal>(), d("900"));
     assert!(c.disposals.iter().filter(|x| x.event_id == 4).all(|x| x.term == Term::Short));
 }
+
+/// A year of hourly earnings worth 0.4 of a cent each (8,760 rows, 35.04 USD): rounded row by
+/// row they were worth nothing; the year's income is its exact sum rounded once, and the
+/// rows' cents (spread) add up to it, per asset and per kind too.
+#[test]
+fn many_earnings_of_a_fraction_of_a_cent_add_up_to_their_sum() {
+    let income: Vec<crate::ledger::IncomeRow> = (0..8_760)
+        .map(|h| crate::ledger::IncomeRow {
+            event_id: h + 1,
+            account_id: 1,
+            kind: if h % 2 == 0 { EventKind::Interest } else { EventKind::Staking },
+            asset: "USDT".into(),
+            amount: d("0.004"),
+            received_ms: 1_704_067_200_000 + h * 3_600_000,
+            value: d("0.004"),
+            price_missing: false,
+        })
+        .collect();
+    let computation = Computation { income, ..Computation::default() };
+    let r = report(&computation, options(Method::Fifo, Tracking::Universal, Some(2024)));
+    assert_eq!(r.totals.income, d("35.04"), "the exact sum, 8,760 x 0.004");
+    assert_eq!(r.assets.get("USDT").map(|a| a.income), Some(d("35.04")));
+    let by_kind: Decimal = r.income_by_kind.values().copied().sum();
+    assert_eq!(by_kind, d("35.04"));
+    // Half the rows are each kind: each gets its share of the cents within one cent.
+    for value in r.income_by_kind.values() {
+        assert!((*value - d("17.52")).abs() <= d("0.01"), "{value}");
+    }
+}
