@@ -79,6 +79,32 @@ impl CandleSource for Cached {
     }
 }
 
+/// A source that counts the candle requests it passes on, per market.
+struct Counting(Box<dyn CandleSource>, Counts);
+
+/// Requests per `source:symbol`.
+type Counts = Arc<std::sync::Mutex<BTreeMap<String, u64>>>;
+
+impl CandleSource for Counting {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn markets(&self) -> Result<Fetched<Market>, FetchError> {
+        self.0.markets()
+    }
+    fn granularity(&self, time_ms: i64, now_ms: i64) -> Granularity {
+        self.0.granularity(time_ms, now_ms)
+    }
+    fn max_candles(&self) -> u32 {
+        self.0.max_candles()
+    }
+    fn candles_in(&self, window: &Window<'_>) -> Result<Fetched<Candle>, FetchError> {
+        let key = format!("{}:{}", self.0.name(), window.market.symbol);
+        *self.1.lock().expect("counts").entry(key).or_default() += 1;
+        self.0.candles_in(window)
+    }
+}
+
 fn market(symbol: &str, base: &str, quote: &str) -> Market {
     Market { symbol: symbol.into(), base: base.into(), quote: quote.into() }
 }
@@ -247,19 +273,27 @@ fn requests() {
     // The sources `open_sources` gives, at the simulators, with Coinbase's pace lifted (its
     // simulator meters nothing here): the count of requests is the measure, not the time.
     let config = ClientConfig::default();
-    let sources = || -> Vec<Box<dyn CandleSource>> {
+    let sources = |counts: &Counts| -> Vec<Box<dyn CandleSource>> {
         vec![
-            Box::new(
-                CoinbasePrices::with_rate(Some(&coinbase.base_url()), config.clone(), clock.clone(), 1e6)
-                    .expect("coinbase"),
-            ),
-            Box::new(BinancePrices::new(Some(&sim.base_url()), config.clone(), clock.clone()).expect("binance")),
+            Box::new(Counting(
+                Box::new(
+                    CoinbasePrices::with_rate(Some(&coinbase.base_url()), config.clone(), clock.clone(), 1e6)
+                        .expect("coinbase"),
+                ),
+                counts.clone(),
+            )),
+            Box::new(Counting(
+                Box::new(BinancePrices::new(Some(&sim.base_url()), config.clone(), clock.clone()).expect("binance")),
+                counts.clone(),
+            )),
         ]
     };
+    let (counts_before, counts_now) = (Counts::default(), Counts::default());
     let now = chrono::Utc::now().timestamp_millis();
     let each_leg = Options { each_leg: true, ..Options::default() };
-    let before = pricing::run(&mut old, &sources(), &each_leg, now, &NoProgress).expect("pricing each leg");
-    let sources = sources();
+    let before =
+        pricing::run(&mut old, &sources(&counts_before), &each_leg, now, &NoProgress).expect("pricing each leg");
+    let sources = sources(&counts_now);
     let started = Instant::now();
     let summary = pricing::run(&mut ledger, &sources, &Options::default(), now, &NoProgress).expect("pricing");
     let elapsed = started.elapsed();
@@ -284,6 +318,9 @@ fn requests() {
         share * 100.0,
         if share <= 0.6 { "met" } else { "MISSED" }
     );
+    for (when, counts) in [("each leg", &counts_before), ("now", &counts_now)] {
+        println!("candle requests per market, {when}: {:?}", counts.lock().expect("counts"));
+    }
     agreement(&old, &ledger, &summary.currency, sim.market());
     let markets = sources.len() as u64;
     println!(

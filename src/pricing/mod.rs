@@ -282,6 +282,39 @@ fn markets(
     Ok(known)
 }
 
+/// Values `needs` (legs of a trade's derived asset) from their trade's priced main leg among
+/// `found` ([`trade::derive`]); returns those values and the needs left without one. `all`
+/// holds the page's needs, for the derived main legs' amounts.
+fn derive_sides<'n>(
+    sides: &BTreeMap<i64, trade::Sides>,
+    needs: impl Iterator<Item = &'n Need>,
+    all: &[Need],
+    found: &[LegValue],
+) -> (Vec<LegValue>, Vec<&'n Need>) {
+    let priced: BTreeMap<i64, &LegValue> = found
+        .iter()
+        .filter(|v| sides.get(&v.event_id).is_some_and(|s| s.priced == v.seq))
+        .map(|v| (v.event_id, v))
+        .collect();
+    let main_amounts: BTreeMap<i64, Decimal> = all
+        .iter()
+        .filter(|n| sides.get(&n.event_id).is_some_and(|s| s.derived_seq == n.seq))
+        .map(|n| (n.event_id, n.amount))
+        .collect();
+    let (mut values, mut rest) = (Vec::new(), Vec::new());
+    for need in needs {
+        let value = sides.get(&need.event_id).and_then(|s| {
+            let priced = priced.get(&need.event_id)?;
+            trade::derive(s, priced, need.seq, need.amount, *main_amounts.get(&need.event_id)?)
+        });
+        match value {
+            Some(value) => values.push(value),
+            None => rest.push(need),
+        }
+    }
+    (values, rest)
+}
+
 /// A hop's market, as [`trade::Reach`] counts its readers.
 fn market_of(hop: &Hop) -> (Origin, &str) {
     (hop.origin, hop.market.symbol.as_str())
@@ -305,7 +338,8 @@ struct Engine<'a> {
 impl Engine<'_> {
     /// Values a page's needs: the priced side of every trade and every other leg from the
     /// markets, then the derived sides from their trade's priced side ([`trade`]), then those
-    /// whose priced side found nothing from their own markets.
+    /// whose priced side found nothing from their own markets, and from them the legs of that
+    /// priced side.
     fn value_page(&mut self, split: &Split, currency: &str, values: &mut Vec<LegValue>) -> Result<(), PricingError> {
         if self.markets.is_none() {
             self.markets = Some(markets(self.ledger, self.sources, self.options, self.now_ms, self.summary)?);
@@ -318,36 +352,40 @@ impl Engine<'_> {
                 }
             }
         }
-        let sides = if self.options.each_leg { BTreeMap::new() } else { self.choose_sides(split) };
+        let sides = if self.options.each_leg { BTreeMap::new() } else { self.choose_sides(split)? };
         let derived = |need: &Need| sides.get(&need.event_id).is_some_and(|s| s.derived == need.asset);
         let first: Vec<&Need> = split.needs.iter().filter(|n| !derived(n)).collect();
         let start = values.len();
         self.price_needs(&first, values)?;
-        let priced: BTreeMap<i64, &LegValue> = values[start..]
-            .iter()
-            .filter(|v| sides.get(&v.event_id).is_some_and(|s| s.priced == v.seq))
-            .map(|v| (v.event_id, v))
-            .collect();
-        let main_amounts: BTreeMap<i64, Decimal> = split
-            .needs
-            .iter()
-            .filter(|n| sides.get(&n.event_id).is_some_and(|s| s.derived_seq == n.seq))
-            .map(|n| (n.event_id, n.amount))
-            .collect();
-        let mut rest: Vec<&Need> = Vec::new();
-        let mut from_trades: Vec<LegValue> = Vec::new();
-        for need in split.needs.iter().filter(|n| derived(n)) {
-            let value = sides.get(&need.event_id).and_then(|s| {
-                let priced = priced.get(&need.event_id)?;
-                trade::derive(s, priced, need.seq, need.amount, *main_amounts.get(&need.event_id)?)
-            });
-            match value {
-                Some(value) => from_trades.push(value),
-                None => rest.push(need),
-            }
-        }
+        let (mut from_trades, rest) =
+            derive_sides(&sides, split.needs.iter().filter(|n| derived(n)), &split.needs, &values[start..]);
         values.append(&mut from_trades);
-        self.price_needs(&rest, values)
+        // A trade whose priced side found no candle: its other side is priced from its own
+        // markets below, and then values the first side's legs as a derived side would be.
+        let valued: BTreeSet<(i64, i64)> = values[start..].iter().map(|v| (v.event_id, v.seq)).collect();
+        let flipped: BTreeMap<i64, trade::Sides> = split
+            .trades
+            .iter()
+            .filter_map(|t| {
+                let s = sides.get(&t.event_id).filter(|s| !valued.contains(&(t.event_id, s.priced)))?;
+                let asset = if s.priced == t.sent.0 { &t.sent.1 } else { &t.received.1 };
+                let sides = trade::Sides {
+                    event_id: t.event_id,
+                    priced: s.derived_seq,
+                    derived: asset.clone(),
+                    derived_seq: s.priced,
+                };
+                Some((t.event_id, sides))
+            })
+            .collect();
+        let second = values.len();
+        self.price_needs(&rest, values)?;
+        let unvalued = split.needs.iter().filter(|n| {
+            flipped.get(&n.event_id).is_some_and(|s| s.derived == n.asset) && !valued.contains(&(n.event_id, n.seq))
+        });
+        let (mut again, _) = derive_sides(&flipped, unvalued, &split.needs, &values[second..]);
+        values.append(&mut again);
+        Ok(())
     }
 
     /// Prices `needs` from the markets and adds the values found to `values`.
@@ -383,13 +421,14 @@ impl Engine<'_> {
         Ok(())
     }
 
-    /// How well `route` reaches at `time_ms` ([`trade::Reach`]), given the markets the event's
-    /// other legs read (`shared`) and how many legs of the page read each market (`readers`).
+    /// How well `route` reaches at `time_ms` ([`trade::Reach`]), given the request windows
+    /// every market has so far (`open`: cached, planned or opened) and how many legs of the page
+    /// read each market (`readers`).
     fn reach(
         &self,
         route: Option<&Vec<Hop>>,
         time_ms: i64,
-        shared: &BTreeSet<(Origin, &str)>,
+        open: &BTreeMap<HopKey, Series>,
         readers: &BTreeMap<(Origin, &str), usize>,
     ) -> trade::Reach {
         let Some(route) = route else { return trade::Reach::NONE };
@@ -400,7 +439,7 @@ impl Engine<'_> {
             .unwrap_or(0);
         trade::Reach {
             coarsest_ms,
-            new_markets: route.iter().filter(|hop| !shared.contains(&market_of(hop))).count(),
+            new_markets: route.iter().filter(|hop| self.adds_request(hop, time_ms, open)).count(),
             hops: route.len(),
             readers: std::cmp::Reverse(
                 route.iter().map(|hop| readers.get(&market_of(hop)).copied().unwrap_or(0)).sum(),
@@ -408,32 +447,74 @@ impl Engine<'_> {
         }
     }
 
+    /// Whether reading `hop` at `time_ms` needs a request that no window in `open` makes: a
+    /// remote market, a time before now, and no window (cached, planned or opened) holding it.
+    fn adds_request(&self, hop: &Hop, time_ms: i64, open: &BTreeMap<HopKey, Series>) -> bool {
+        matches!(hop.origin, Origin::Remote(_))
+            && time_ms < self.now_ms
+            && !open.get(&self.key(hop, time_ms)).is_some_and(|series| series.covers(time_ms))
+    }
+
     /// Which side of each of the page's trades is priced ([`trade::choose`]), by event.
-    fn choose_sides(&self, split: &Split) -> BTreeMap<i64, trade::Sides> {
+    ///
+    /// A trade's side adds no request where its markets are asked at that time anyway. So the
+    /// windows that do not depend on any choice come first: per market, what the cache has
+    /// asked, then the fewest windows covering the times of the legs that are no trade's
+    /// side ([`series::windows`]: fee legs in a third asset, transfers, rewards…). Then the
+    /// trades, in time order: a side's [`trade::Reach::new_markets`] counts the hops of its
+    /// first route whose market has no window at the trade's time, and the chosen side's
+    /// uncovered hops open the window the planner would start there. Deterministic: the
+    /// windows and the order depend only on the page and the cache.
+    fn choose_sides(&self, split: &Split) -> Result<BTreeMap<i64, trade::Sides>, PricingError> {
         let first = |asset: &str| self.routes.get(asset).and_then(|r| r.first());
         let trades: BTreeMap<i64, &implied::Trade> = split.trades.iter().map(|t| (t.event_id, t)).collect();
+        let is_side = |need: &Need| {
+            trades.get(&need.event_id).is_some_and(|t| need.asset == t.sent.1 || need.asset == t.received.1)
+        };
         let mut readers: BTreeMap<(Origin, &str), usize> = BTreeMap::new();
-        let mut shared: BTreeMap<i64, BTreeSet<(Origin, &str)>> = BTreeMap::new();
+        let mut fixed: BTreeMap<HopKey, Vec<i64>> = BTreeMap::new();
         for need in &split.needs {
-            let hops = first(&need.asset).into_iter().flatten();
-            let other = trades.get(&need.event_id).filter(|t| need.asset != t.sent.1 && need.asset != t.received.1);
-            for hop in hops {
+            let side = is_side(need);
+            for hop in first(&need.asset).into_iter().flatten() {
                 *readers.entry(market_of(hop)).or_default() += 1;
-                if other.is_some() {
-                    shared.entry(need.event_id).or_default().insert(market_of(hop));
+                let key = self.key(hop, need.time_ms);
+                let times = fixed.entry(key).or_default();
+                if !side {
+                    times.push(need.time_ms);
                 }
             }
         }
-        let none = BTreeSet::new();
-        split
-            .trades
-            .iter()
-            .map(|t| {
-                let shared = shared.get(&t.event_id).unwrap_or(&none);
-                let reach = |asset: &str| self.reach(first(asset), t.time_ms, shared, &readers);
-                (t.event_id, trade::choose(t, reach))
-            })
-            .collect()
+        let mut open: BTreeMap<HopKey, Series> = BTreeMap::new();
+        for (key, times) in fixed {
+            let Origin::Remote(i) = key.origin else { continue };
+            let source = &self.sources[i];
+            let (base, quote) = (&key.market.base, &key.market.quote);
+            let covered = self.ledger.price_coverage(source.name(), base, quote, key.granularity.name)?;
+            let mut series = Series::new(Vec::new(), Some(covered), key.granularity.millis);
+            let windows = series::windows(&times, &series, key.granularity.millis, source.max_candles(), self.now_ms);
+            for (from, to) in windows {
+                series.add_covered(from, to);
+            }
+            open.insert(key, series);
+        }
+        let mut order: Vec<&implied::Trade> = split.trades.iter().collect();
+        order.sort_by_key(|t| (t.time_ms, t.event_id));
+        let mut chosen = BTreeMap::new();
+        for t in order {
+            let sides = trade::choose(t, |asset: &str| self.reach(first(asset), t.time_ms, &open, &readers));
+            let priced = if sides.priced == t.sent.0 { &t.sent.1 } else { &t.received.1 };
+            for hop in first(priced).into_iter().flatten() {
+                let Origin::Remote(i) = hop.origin else { continue };
+                let key = self.key(hop, t.time_ms);
+                let Some(series) = open.get_mut(&key) else { continue };
+                let g = key.granularity.millis;
+                for (from, to) in series::windows(&[t.time_ms], series, g, self.sources[i].max_candles(), self.now_ms) {
+                    series.add_covered(from, to);
+                }
+            }
+            chosen.insert(t.event_id, sides);
+        }
+        Ok(chosen)
     }
 
     /// Passes until every point has a price or has run out of routes.

@@ -72,6 +72,27 @@ impl Series {
     }
 }
 
+impl Series {
+    /// Marks `[from, to)` as asked (or planned), merged with the ranges it touches; nothing
+    /// changes for a complete series.
+    pub fn add_covered(&mut self, from: i64, to: i64) {
+        let Some(ranges) = &mut self.covered else { return };
+        let i = ranges.partition_point(|(start, _)| *start <= from);
+        ranges.insert(i, (from, to));
+        let mut j = i.saturating_sub(1);
+        while j + 1 < ranges.len() {
+            if ranges[j + 1].0 <= ranges[j].1 {
+                ranges[j].1 = ranges[j].1.max(ranges[j + 1].1);
+                ranges.remove(j + 1);
+            } else if j < i {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+    }
+}
+
 /// Sorts ranges and merges those that touch or overlap.
 fn merge(mut ranges: Vec<(i64, i64)>) -> Vec<(i64, i64)> {
     ranges.sort_unstable();
@@ -145,6 +166,21 @@ mod tests {
         let nothing = Series::new(Vec::new(), Some(Vec::new()), MIN);
         let planned = windows(&[999 * MIN + 5], &nothing, MIN, 300, 999 * MIN + 10);
         assert_eq!(planned, vec![(999 * MIN, 1000 * MIN)]);
+    }
+
+    #[test]
+    fn added_ranges_merge_with_those_they_touch() {
+        let mut series = Series::new(Vec::new(), Some(vec![(10, 20), (30, 40), (50, 60)]), MIN);
+        series.add_covered(0, 5);
+        series.add_covered(20, 30);
+        assert_eq!(series.covered, Some(vec![(0, 5), (10, 40), (50, 60)]));
+        series.add_covered(35, 55);
+        series.add_covered(70, 80);
+        assert_eq!(series.covered, Some(vec![(0, 5), (10, 60), (70, 80)]));
+        assert!(series.covers(59) && !series.covers(60) && series.covers(70));
+        let mut file = Series::new(Vec::new(), None, 0);
+        file.add_covered(0, 1);
+        assert_eq!(file.covered, None);
     }
 
     #[test]

@@ -427,7 +427,7 @@ fn a_crypto_trade_is_priced_once_from_the_side_that_reaches_finer() {
 }
 
 #[test]
-fn a_trade_whose_priced_side_finds_no_candle_prices_the_other_from_its_markets() {
+fn a_trade_whose_priced_side_finds_no_candle_prices_the_other_and_derives_the_first_from_it() {
     let mut book = Book::new();
     // Minute 200: no BTC candle within an hour; BNB has its own.
     let cb = Fake::new("coinbase", 1000).market("BTC-USD", "BTC", "USD", &[(0, "60000")]).market(
@@ -441,26 +441,50 @@ fn a_trade_whose_priced_side_finds_no_candle_prices_the_other_from_its_markets()
     let summary = book.run(&sources(vec![cb, bn]), &Options::default());
     let bnb = book.value(e, 0).unwrap();
     assert_eq!((bnb.value, bnb.source.as_str()), (d("4108.2"), "binance+coinbase")); // 10 × 410 × 1.002
-    assert!(book.value(e, 1).is_none() && book.value(e, 2).is_none());
-    assert_eq!(summary.missing, 2, "{summary:?}");
+    // The BTC legs, which found no candle, take their value from the BNB given: the received
+    // BTC exactly 4108.2, its price 4108.2 / 0.0667 (18 places), the BTC fee 0.0001 × that.
+    let btc = book.value(e, 1).unwrap();
+    assert_eq!(
+        (btc.value, btc.price, btc.source.as_str()),
+        (d("4108.2"), d("61592.203898050974512744"), "trade:binance+coinbase")
+    );
+    assert!(btc.path.starts_with("leg:0=binance:BNBUSDT:1m@"), "{}", btc.path);
+    assert_eq!(book.value(e, 2).unwrap().value, d("6.159220389805"));
+    assert_eq!(summary.missing, 0, "{summary:?}");
 }
 
+/// A page chooses a trade's priced side knowing only its own legs' windows (and the cache):
+/// pages of one event value the same legs as one page, and a side's value may come from the
+/// other side's market instead; the legs that are no trade's side get exactly the same values.
 #[test]
-fn pages_of_one_event_value_and_ask_exactly_as_one_page() {
+fn pages_of_one_event_value_the_same_legs_as_one_page() {
     let mut books = [Book::new(), Book::new()];
+    let mut deposits = Vec::new();
     for book in &mut books {
+        deposits.clear();
         for minute in [500, 0, 3, 1] {
             bnb_for_btc(book, minute);
-            book.event(minute, EventKind::Deposit, vec![Leg::received("BNB", d("2"))], None);
+            deposits.push(book.event(minute, EventKind::Deposit, vec![Leg::received("BNB", d("2"))], None));
         }
     }
     let [one, all] = &mut books;
     let list = || sources(vec![coinbase(), binance()]);
     let paged = run_paged(&mut one.ledger, &list(), &Options::default(), NOW, &NoProgress, 1).unwrap();
     let whole = all.run(&list(), &Options::default());
-    assert_eq!(paged, whole);
     assert_eq!((whole.valued, whole.missing), (19, 1), "{whole:?}"); // BNB has no candle near minute 500
-    assert_eq!(one.ledger.leg_values("USD").unwrap(), all.ledger.leg_values("USD").unwrap());
+    assert_eq!((paged.valued, paged.missing), (19, 1), "{paged:?}");
+    // One page sees that the BNB deposits ask BNBUSDT and USDT-USD at every trade's time and
+    // prices the BNB sides: BTC-USD is asked once (minute 500, for the trade whose BNB found
+    // nothing). A page of one trade does not see the deposit after it and prices the BTC side.
+    assert_eq!((paged.requests, whole.requests), (8, 7), "{paged:?} {whole:?}");
+    let (paged, whole) = (one.ledger.leg_values("USD").unwrap(), all.ledger.leg_values("USD").unwrap());
+    assert_eq!(paged.keys().collect::<Vec<_>>(), whole.keys().collect::<Vec<_>>());
+    // The legs that are no trade's side: the deposits and the USDT fees (seq 3), the same values.
+    for (key, value) in &whole {
+        if deposits.contains(&key.0) || key.1 == 3 {
+            assert_eq!(paged.get(key), Some(value), "{key:?}");
+        }
+    }
 }
 
 #[test]
@@ -477,4 +501,29 @@ fn a_price_file_row_again_replaces_its_price_and_only_new_rows_count() {
     assert_eq!(book.ledger.store_file_prices(&[row(T0, "1.5"), row(T0 + 2 * MIN, "3")]).unwrap(), 1);
     let prices = book.ledger.cached_prices(FILE_SOURCE, "XYZ", "USD", "point", T0, T0 + 2 * MIN).unwrap();
     assert_eq!(prices, vec![(T0, d("1.5")), (T0 + MIN, d("2")), (T0 + 2 * MIN, d("3"))]);
+}
+
+#[test]
+fn a_trade_is_priced_from_the_side_whose_market_is_asked_at_that_time_anyway() {
+    let mut book = Book::new();
+    // An ETH deposit at minute 0 asks ETH-USD for minutes 0–299; BTC is read by more legs of
+    // the page (two later deposits), but none near minute 100.
+    book.event(0, EventKind::Deposit, vec![Leg::received("ETH", d("1"))], None);
+    let legs = vec![Leg::sent("BTC", d("0.05")), Leg::received("ETH", d("1.5"))];
+    let e = book.event(100, EventKind::Trade, legs, None);
+    for minute in [1000, 2000] {
+        book.event(minute, EventKind::Deposit, vec![Leg::received("BTC", d("1"))], None);
+    }
+    let cb = Fake::new("coinbase", 300)
+        .market("BTC-USD", "BTC", "USD", &[(100, "60000"), (1000, "61000"), (2000, "62000")])
+        .market("ETH-USD", "ETH", "USD", &[(0, "2000"), (100, "2010")]);
+    let summary = book.run(&sources(vec![cb]), &Options::default());
+    // ETH-USD at minute 100 is in the deposit's window: ETH is priced (1.5 × 2010) and the BTC
+    // given takes that value; BTC-USD is asked only for the deposits at 1000 and 2000.
+    let eth = book.value(e, 1).unwrap();
+    assert_eq!((eth.value, eth.source.as_str()), (d("3015"), "coinbase"));
+    let btc = book.value(e, 0).unwrap();
+    assert_eq!((btc.value, btc.source.as_str()), (d("3015"), "trade:coinbase"));
+    // The market list, ETH-USD from 0, BTC-USD from 1000 and from 2000 (not also from 100).
+    assert_eq!((summary.requests, summary.missing), (4, 0), "{summary:?}");
 }

@@ -1,16 +1,18 @@
 //! One market price per crypto-to-crypto trade.
 //!
 //! A trade gives and receives the same worth, so one side priced from the markets values
-//! both: the side whose first route reaches the finer candle is priced; on a tie the one whose
-//! markets the event's other legs read anyway (a fee in BNB reads USDT-USD through BNBUSDT),
-//! then the one with fewer hops, then the one whose markets more legs of the page read; then
-//! the given side. The other side's value is that value,
+//! both: the side whose first route reaches the finer candle is priced; on a tie the one that
+//! adds fewer requests — whose markets already have a request window at the trade's time
+//! (cached, planned for the page's other legs such as a fee in BNB or a deposit, or opened by
+//! an earlier trade: see `Engine::choose_sides`) — then the one with fewer hops, then the one
+//! whose markets more legs of the page read; then the given side. The other side's value is that value,
 //! exactly. Its price is that value divided by its amount, an exact decimal division rounded to
 //! 18 places (half to even, as every price). A fee in the derived side's asset is valued at
 //! that price × its amount (12 places, half to even); a fee in a third asset needs its own
 //! price. Such values carry the source `trade:` + the priced side's source and the path
 //! `leg:SEQ=` + the priced side's path. When the priced side finds no candle, the other side
-//! is priced from its own markets, as any other leg.
+//! is priced from its own markets, as any other leg, and the first side's legs are then
+//! derived from it the same way.
 //!
 //! Half the trades' market lookups disappear, and with them (the times of a history being
 //! spread out) most of the candle requests of a market no other leg needs.
@@ -42,7 +44,7 @@ pub struct Sides {
 pub struct Reach {
     /// Its coarsest candle, in ms (0 for a stablecoin at par).
     pub coarsest_ms: i64,
-    /// Its markets that no other leg of the event reads: the requests it may add.
+    /// Its hops whose market has no request window at the trade's time: the requests it adds.
     pub new_markets: usize,
     /// Its hops.
     pub hops: usize,
