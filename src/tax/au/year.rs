@@ -56,13 +56,18 @@ pub struct NetCapitalGain {
     pub carried_forward: Decimal,
 }
 
-/// Deducts `loss` from `other` first, then from `discountable`; returns what it deducted.
-fn deduct(loss: Decimal, other: &mut Decimal, discountable: &mut Decimal) -> Decimal {
+/// Deducts `loss` from `other` first, then from `discountable`; returns what it deducted and
+/// what is left of it. The part left is computed as a difference, never as `loss` less the
+/// part deducted: with gains of 28 significant digits that sum could round one unit past
+/// `loss` and leave a carry-forward of -1e-24.
+fn deduct(loss: Decimal, other: &mut Decimal, discountable: &mut Decimal) -> (Decimal, Decimal) {
     let from_other = loss.min(*other);
     *other -= from_other;
-    let from_discountable = (loss - from_other).min(*discountable);
+    let rest = loss - from_other;
+    let from_discountable = rest.min(*discountable);
     *discountable -= from_discountable;
-    from_other + from_discountable
+    let unused = rest - from_discountable;
+    (loss - unused, unused)
 }
 
 impl NetCapitalGain {
@@ -74,8 +79,9 @@ impl NetCapitalGain {
         losses_brought_forward: Decimal,
     ) -> NetCapitalGain {
         let (mut other, mut discountable) = (other_gains, discount_gains);
-        let losses_applied = deduct(losses, &mut other, &mut discountable);
-        let brought_forward_applied = deduct(losses_brought_forward, &mut other, &mut discountable);
+        let (losses_applied, losses_unused) = deduct(losses, &mut other, &mut discountable);
+        let (brought_forward_applied, brought_forward_unused) =
+            deduct(losses_brought_forward, &mut other, &mut discountable);
         let discount = discountable / Decimal::TWO;
         NetCapitalGain {
             discount_gains,
@@ -86,7 +92,7 @@ impl NetCapitalGain {
             brought_forward_applied,
             discount,
             net_capital_gain: other + discountable - discount,
-            carried_forward: (losses - losses_applied) + (losses_brought_forward - brought_forward_applied),
+            carried_forward: losses_unused + brought_forward_unused,
         }
     }
 
