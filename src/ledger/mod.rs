@@ -70,6 +70,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0023_writer_notes_inserts.sql"),
     include_str!("../../schema/0024_transfer_cache.sql"),
     include_str!("../../schema/0025_tax_row_blocks.sql"),
+    include_str!("../../schema/0026_value_checks.sql"),
 ];
 
 /// The ledger version this build writes.

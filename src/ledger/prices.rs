@@ -228,8 +228,26 @@ impl Ledger {
     }
 
     /// The legs without a value in `currency`, in time order.
+    ///
+    /// Nearly always none, and asked by every report: when the last check found none in this
+    /// currency, only the legs of events at or after the earliest time written since are read
+    /// (`value_changes`, 0026), and a check that finds none clears that mark.
     pub fn missing_legs(&self, currency: &str) -> Result<Vec<MissingLeg>, LedgerError> {
-        if !self.any_leg_unvalued(currency)? {
+        let (checked, low): (Option<String>, Option<i64>) =
+            self.conn.query_row("SELECT currency, low_ms FROM value_changes WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        let unvalued = match (checked.as_deref() == Some(currency), low) {
+            (true, None) => false,
+            (true, Some(from_ms)) => self.any_leg_unvalued_from(currency, from_ms)?,
+            (false, _) => self.any_leg_unvalued(currency)?,
+        };
+        if !unvalued {
+            // Only if nothing was written since it was read (another process may write between).
+            self.conn.execute(
+                "UPDATE value_changes SET currency = ?1, low_ms = NULL WHERE id = 1 AND low_ms IS ?2",
+                params![currency, low],
+            )?;
             return Ok(Vec::new());
         }
         let mut stmt = self.conn.prepare(
@@ -253,6 +271,17 @@ impl Ledger {
             });
         }
         Ok(missing)
+    }
+
+    /// Whether a leg of an event at or after `from_ms` has no value in `currency`.
+    fn any_leg_unvalued_from(&self, currency: &str, from_ms: i64) -> Result<bool, LedgerError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM events e INDEXED BY events_by_time JOIN legs l ON l.event_id = e.id
+             WHERE e.time_ms >= ?2
+               AND NOT EXISTS (SELECT 1 FROM leg_values v WHERE v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1))",
+            params![currency, from_ms],
+            |r| r.get(0),
+        )?)
     }
 
     /// Whether any leg has no value in `currency`: the legs and the values read side by side in
@@ -489,5 +518,81 @@ mod tests {
         assert!(ledger.missing_legs("EUR").unwrap().is_empty());
         ledger.clear_leg_values("EUR").unwrap();
         assert_eq!(ledger.missing_legs("EUR").unwrap().len(), all.len());
+    }
+
+    #[test]
+    fn a_check_that_found_none_is_kept_and_every_write_that_could_unvalue_a_leg_reopens_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap();
+        let add = |ledger: &mut Ledger, name: &str, day: u32| {
+            let mut writer = ledger.writer().unwrap();
+            let t = Utc.with_ymd_and_hms(2025, 1, day, 0, 0, 0).unwrap();
+            let legs = vec![Leg::sent("USD", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
+            let event = NewEvent::new(name, t, EventKind::Trade, legs);
+            let (Written::New(id) | Written::Existing(id)) = writer.event(account.id, "test", &event, &[]).unwrap();
+            writer.commit().unwrap();
+            id
+        };
+        let value = |ledger: &mut Ledger, event_id| {
+            let values: Vec<LegValue> = (0..2)
+                .map(|seq| LegValue {
+                    event_id,
+                    seq,
+                    price: Decimal::ONE,
+                    value: Decimal::TEN,
+                    source: "test".into(),
+                    path: String::new(),
+                })
+                .collect();
+            ledger.store_leg_values("USD", &values).unwrap();
+        };
+        let mark = |ledger: &Ledger| -> (Option<String>, Option<i64>) {
+            ledger
+                .conn
+                .query_row("SELECT currency, low_ms FROM value_changes", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+        };
+        let (a, b) = (add(&mut ledger, "a", 10), add(&mut ledger, "b", 20));
+        value(&mut ledger, a);
+        value(&mut ledger, b);
+        assert_eq!(mark(&ledger).0, None, "never checked: all of history is read");
+        assert!(ledger.missing_legs("USD").unwrap().is_empty());
+        assert_eq!(mark(&ledger), (Some("USD".into()), None));
+
+        // The kept answer is used: a leg slipped in behind the writer's back is not looked for.
+        ledger.conn.execute("INSERT INTO legs VALUES (?1, 5, 'fee', 'BTC', '1')", [a]).unwrap();
+        assert!(ledger.missing_legs("USD").unwrap().is_empty());
+        ledger.conn.execute("DELETE FROM legs WHERE event_id = ?1 AND seq = 5", [a]).unwrap();
+
+        // A new event before every other, without a value: found.
+        let early = add(&mut ledger, "early", 1);
+        assert_eq!(ledger.missing_legs("USD").unwrap().len(), 2);
+        value(&mut ledger, early);
+        assert!(ledger.missing_legs("USD").unwrap().is_empty());
+
+        // A value deleted: found.
+        ledger.conn.execute("DELETE FROM leg_values WHERE event_id = ?1 AND seq = 1", [a]).unwrap();
+        let missing = ledger.missing_legs("USD").unwrap();
+        assert_eq!((missing.len(), missing[0].event), (1, a));
+        value(&mut ledger, a);
+        assert!(ledger.missing_legs("USD").unwrap().is_empty());
+
+        // A leg changed: its event's legs are read again (all valued: the mark is cleared).
+        ledger.conn.execute("UPDATE legs SET amount = '2' WHERE event_id = ?1 AND seq = 1", [b]).unwrap();
+        assert!(mark(&ledger).1.is_some());
+        assert!(ledger.missing_legs("USD").unwrap().is_empty());
+        assert_eq!(mark(&ledger), (Some("USD".into()), None));
+
+        // An unvalued event moved before the time noted when it was written: still found.
+        let late = add(&mut ledger, "late", 30);
+        ledger.conn.execute("UPDATE events SET time_ms = time_ms - 40 * 86400000 WHERE id = ?1", [late]).unwrap();
+        assert_eq!(ledger.missing_legs("USD").unwrap().len(), 2);
+        assert_eq!(mark(&ledger).0.as_deref(), Some("USD"), "an answer of some is not kept");
+        value(&mut ledger, late);
+        assert!(ledger.missing_legs("USD").unwrap().is_empty());
+
+        // Another currency is checked over all of history.
+        assert_eq!(ledger.missing_legs("EUR").unwrap().len(), 8);
     }
 }

@@ -321,6 +321,11 @@ impl Writer<'_> {
                 "UPDATE input_changes SET low_ms = ?1 WHERE id = 1 AND (low_ms IS NULL OR low_ms > ?1)",
                 [low],
             )?;
+            // New legs have no value yet: the next check of values reads from here (0026).
+            self.conn.execute(
+                "UPDATE value_changes SET low_ms = ?1 WHERE id = 1 AND (low_ms IS NULL OR low_ms > ?1)",
+                [low],
+            )?;
             // And for the copy of the transfer candidates (0024): from the earliest new deposit
             // or withdrawal, or from the earliest new event of any kind when there are kind
             // overrides (a reclassification may already name an event before it exists).

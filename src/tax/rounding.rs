@@ -26,8 +26,16 @@ pub fn spread_cents(exact: &[Decimal]) -> Vec<Decimal> {
     // `given` is a multiple of a cent no greater than the exact sum, so the cents missing are
     // between zero and the number of parts.
     let missing = ((total - given) / cent).trunc().to_usize().unwrap_or(0).min(parts.len());
+    if missing == 0 {
+        return parts;
+    }
+    // The `missing` largest remainders (the earlier part first among equals) get a cent each:
+    // picked out, not sorted (a year's income is tens of thousands of parts).
+    let rest: Vec<Decimal> = exact.iter().zip(&parts).map(|(x, p)| x - p).collect();
     let mut order: Vec<usize> = (0..parts.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - parts[b]).cmp(&(exact[a] - parts[a])).then(a.cmp(&b)));
+    if missing < order.len() {
+        order.select_nth_unstable_by(missing, |&a, &b| rest[b].cmp(&rest[a]).then(a.cmp(&b)));
+    }
     for &i in order.iter().take(missing) {
         parts[i] += cent;
     }
@@ -68,5 +76,26 @@ mod tests {
         assert_eq!(parts.iter().sum::<Decimal>(), d("-1.01"));
         assert!(parts.iter().all(|p| (*p - d("-0.335")).abs() < d("0.01")));
         assert!(spread_cents(&[]).is_empty());
+    }
+
+    proptest::proptest! {
+        /// The cents picked out are those of the largest remainders, the earlier first among
+        /// equals (what a full sort gives), and the parts add up to the rounded total.
+        #[test]
+        fn the_picked_cents_are_those_of_a_full_sort(mills in proptest::collection::vec(-5_000i64..5_000, 0..40)) {
+            let exact: Vec<Decimal> = mills.iter().map(|m| Decimal::new(*m, 3)).collect();
+            let mut parts: Vec<Decimal> =
+                exact.iter().map(|x| x.round_dp_with_strategy(2, RoundingStrategy::ToNegativeInfinity)).collect();
+            let total = cents(exact.iter().sum());
+            let missing = ((total - parts.iter().sum::<Decimal>()) / Decimal::new(1, 2)).to_usize().unwrap_or(0);
+            let mut order: Vec<usize> = (0..parts.len()).collect();
+            order.sort_by(|&a, &b| (exact[b] - parts[b]).cmp(&(exact[a] - parts[a])).then(a.cmp(&b)));
+            for &i in order.iter().take(missing) {
+                parts[i] += Decimal::new(1, 2);
+            }
+            let spread = spread_cents(&exact);
+            proptest::prop_assert_eq!(&spread, &parts);
+            proptest::prop_assert_eq!(spread.iter().sum::<Decimal>(), total);
+        }
     }
 }
