@@ -17,6 +17,7 @@ mod movements;
 mod pending;
 pub mod prices;
 mod rebate_links;
+mod runs;
 pub mod snapshots;
 mod sync_state;
 mod sync_summaries;

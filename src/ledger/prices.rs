@@ -237,10 +237,15 @@ impl Ledger {
             self.conn.query_row("SELECT currency, low_ms FROM value_changes WHERE id = 1", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
+        // From the first event (a first import) the merge of all legs and values is faster
+        // than a look-up per leg.
+        let first_ms: Option<i64> = self.conn.query_row("SELECT min(time_ms) FROM events", [], |r| r.get(0))?;
         let unvalued = match (checked.as_deref() == Some(currency), low) {
             (true, None) => false,
-            (true, Some(from_ms)) => self.any_leg_unvalued_from(currency, from_ms)?,
-            (false, _) => self.any_leg_unvalued(currency)?,
+            (true, Some(from_ms)) if first_ms.is_some_and(|first| from_ms > first) => {
+                self.any_leg_unvalued_from(currency, from_ms)?
+            }
+            _ => self.any_leg_unvalued(currency)?,
         };
         if !unvalued {
             // Only if nothing was written since it was read (another process may write between).
