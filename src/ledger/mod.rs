@@ -208,6 +208,15 @@ impl Ledger {
         Ok(())
     }
 
+    /// A second connection to this ledger's file, to read on another thread beside this one's
+    /// writes (WAL: each statement sees what was committed when it began). Its page cache is
+    /// smaller: it reads ahead once, it does not revisit.
+    pub fn reader(&self) -> Result<Ledger, LedgerError> {
+        let ledger = Ledger::open(&self.path, OpenMode::Existing)?;
+        ledger.conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA query_only = ON;")?;
+        Ok(ledger)
+    }
+
     /// The file this ledger lives in.
     pub fn path(&self) -> &Path {
         &self.path

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use cointally_exchanges::amount::format_amount;
 use cointally_exchanges::prices::{Candle, Market};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, ToSql, params};
 use rust_decimal::Decimal;
 
+use super::writer::{CHUNK, multi_row_insert, write_chunk};
 use super::{Ledger, LedgerError, decimal};
 
 /// The setting that holds the reporting currency.
@@ -161,30 +162,37 @@ impl Ledger {
     /// Stores leg values in `currency` in one transaction (a value already there is kept), and
     /// notes the earliest newly valued event for the year-end snapshots.
     pub fn store_leg_values(&mut self, currency: &str, values: &[LegValue]) -> Result<usize, LedgerError> {
+        const HEAD: &str = "INSERT OR IGNORE INTO leg_values (event_id, seq, currency, price, value, source, path)";
         let tx = self.transaction()?;
         let mut stored = 0;
         {
-            let mut insert = tx.prepare(
-                "INSERT OR IGNORE INTO leg_values (event_id, seq, currency, price, value, source, path)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            let mut time_of = tx.prepare("SELECT time_ms FROM events WHERE id = ?1")?;
-            let (mut noted, mut earliest) = (None, None::<i64>);
-            for v in values {
-                let inserted = insert.execute(params![
-                    v.event_id,
-                    v.seq,
-                    currency,
-                    format_amount(v.price),
-                    format_amount(v.value),
-                    v.source,
-                    v.path
-                ])?;
+            // Many rows per statement: one statement per value was most of the time `prices`
+            // spent writing.
+            let mut full = tx.prepare_cached(&multi_row_insert(HEAD, 7, CHUNK))?;
+            let mut time_of = tx.prepare_cached("SELECT time_ms FROM events WHERE id = ?1")?;
+            let mut earliest = None::<i64>;
+            let mut texts: Vec<(String, String)> = Vec::with_capacity(CHUNK);
+            for chunk in values.chunks(CHUNK) {
+                texts.clear();
+                texts.extend(chunk.iter().map(|v| (format_amount(v.price), format_amount(v.value))));
+                let mut params: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 7);
+                for (v, (price, value)) in chunk.iter().zip(&texts) {
+                    params.extend([&v.event_id as &dyn ToSql, &v.seq, &currency, price, value, &v.source, &v.path]);
+                }
+                let inserted = write_chunk(&tx, &mut full, HEAD, 7, &params)?;
                 stored += inserted;
-                if inserted == 1 && noted != Some(v.event_id) {
-                    noted = Some(v.event_id);
-                    let time: Option<i64> = time_of.query_row([v.event_id], |r| r.get(0)).optional()?;
-                    earliest = earliest.into_iter().chain(time).min();
+                if inserted == 0 {
+                    continue;
+                }
+                // The chunk's events (a value already there counted too: noting an event too
+                // early only drops a snapshot more).
+                let mut noted = None;
+                for v in chunk {
+                    if noted != Some(v.event_id) {
+                        noted = Some(v.event_id);
+                        let time: Option<i64> = time_of.query_row([v.event_id], |r| r.get(0)).optional()?;
+                        earliest = earliest.into_iter().chain(time).min();
+                    }
                 }
             }
             // What the value insert trigger did per row before 0023: a snapshot ending after the

@@ -376,24 +376,20 @@ pub(super) fn multi_row_insert(head: &str, columns: usize, rows: usize) -> Strin
 }
 
 /// Runs a multi-row INSERT for `params` (whole rows of `columns`): the prepared full-chunk
-/// statement when there are `CHUNK` rows, a statement of the right size otherwise.
+/// statement when there are `CHUNK` rows, a statement of the right size otherwise. Returns
+/// the rows inserted (fewer than given under `INSERT OR IGNORE`).
 pub(super) fn write_chunk(
     conn: &Connection,
     full: &mut Statement<'_>,
     head: &str,
     columns: usize,
     params: &[&dyn ToSql],
-) -> Result<(), LedgerError> {
-    match params.len() / columns {
-        0 => {}
-        CHUNK => {
-            full.execute(params)?;
-        }
-        rows => {
-            conn.prepare(&multi_row_insert(head, columns, rows))?.execute(params)?;
-        }
-    }
-    Ok(())
+) -> Result<usize, LedgerError> {
+    Ok(match params.len() / columns {
+        0 => 0,
+        CHUNK => full.execute(params)?,
+        rows => conn.prepare(&multi_row_insert(head, columns, rows))?.execute(params)?,
+    })
 }
 
 #[cfg(test)]

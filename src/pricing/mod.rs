@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cointally_exchanges::prices::{CandleSource, Granularity, Market};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::ledger::prices::FILE_SOURCE;
+use crate::ledger::prices::{FILE_SOURCE, PricingEvent};
 use crate::ledger::{Ledger, LedgerError, LegValue, MissingLeg};
 
 use implied::{Need, Split};
@@ -209,24 +209,48 @@ fn run_paged(
         routes: BTreeMap::new(),
     };
     let mut found = 0u64;
-    let mut after = None;
-    loop {
-        let events = engine.ledger.events_to_value(&currency, after, page)?;
-        let Some(last) = events.last() else { break };
-        after = Some((last.time_ms, last.id));
-        let mut split = Split::default();
-        for event in &events {
-            implied::value_event(event, &currency, &mut split);
+    // The pages are read on a second connection by another thread, one page ahead of the one
+    // valued and stored here (a page's events are those after the last one's: the values
+    // stored meanwhile do not change which they are). Reading was a third of `prices`.
+    let reader = engine.ledger.reader()?;
+    std::thread::scope(|scope| -> Result<(), PricingError> {
+        let (pages, received) = std::sync::mpsc::sync_channel::<Result<Vec<PricingEvent>, LedgerError>>(1);
+        let reading = &currency;
+        scope.spawn(move || {
+            let mut after = None;
+            loop {
+                let events = reader.events_to_value(reading, after, page);
+                let last = events.as_ref().ok().and_then(|events| events.last().map(|e| (e.time_ms, e.id)));
+                // The valuing side stopped (an error): nothing more to read.
+                if pages.send(events).is_err() {
+                    return;
+                }
+                match last {
+                    Some(last) => after = Some(last),
+                    None => return,
+                }
+            }
+        });
+        for events in received {
+            let events = events?;
+            if events.is_empty() {
+                break;
+            }
+            let mut split = Split::default();
+            for event in &events {
+                implied::value_event(event, &currency, &mut split);
+            }
+            drop(events);
+            engine.summary.legs_to_value += (split.values.len() + split.needs.len()) as u64;
+            let mut values = std::mem::take(&mut split.values);
+            if !split.needs.is_empty() {
+                engine.value_page(&split, &currency, &mut values)?;
+            }
+            found += values.len() as u64;
+            store_values(engine.ledger, &currency, &mut values, engine.summary)?;
         }
-        drop(events);
-        engine.summary.legs_to_value += (split.values.len() + split.needs.len()) as u64;
-        let mut values = std::mem::take(&mut split.values);
-        if !split.needs.is_empty() {
-            engine.value_page(&split, &currency, &mut values)?;
-        }
-        found += values.len() as u64;
-        store_values(engine.ledger, &currency, &mut values, engine.summary)?;
-    }
+        Ok(())
+    })?;
     summary.missing = summary.legs_to_value.saturating_sub(found);
     progress.finish();
     Ok(summary)
