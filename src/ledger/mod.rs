@@ -317,6 +317,16 @@ pub(crate) fn decimal(text: &str, what: &str) -> Result<rust_decimal::Decimal, L
     text.parse().map_err(|_| LedgerError::Corrupt(format!("{what} {text:?} is not a decimal")))
 }
 
+/// A new ledger in a temporary folder with one files-only wallet account (its id): where most
+/// of the ledger's tests start.
+#[cfg(test)]
+pub(crate) fn test_ledger() -> (tempfile::TempDir, Ledger, i64) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).expect("new ledger");
+    let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).expect("account").id;
+    (dir, ledger, account)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -241,9 +241,9 @@ impl Ledger {
     /// currency, only the legs of events at or after the earliest time written since are read
     /// (`value_changes`, 0026), and a check that finds none clears that mark.
     pub fn missing_legs(&self, currency: &str) -> Result<Vec<MissingLeg>, LedgerError> {
-        let (checked, low): (Option<String>, Option<i64>) =
-            self.conn.query_row("SELECT currency, low_ms FROM value_changes WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+        let (checked, low, writes): (Option<String>, Option<i64>, i64) =
+            self.conn.query_row("SELECT currency, low_ms, writes FROM value_changes WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
         // From the first event (a first import) the merge of all legs and values is faster
         // than a look-up per leg.
@@ -256,10 +256,11 @@ impl Ledger {
             _ => self.any_leg_unvalued(currency)?,
         };
         if !unvalued {
-            // Only if nothing was written since it was read (another process may write between).
+            // Only if nothing was written since the mark was read (another process may import
+            // meanwhile, after the mark, without lowering it): then the next check reads again.
             self.conn.execute(
-                "UPDATE value_changes SET currency = ?1, low_ms = NULL WHERE id = 1 AND low_ms IS ?2",
-                params![currency, low],
+                "UPDATE value_changes SET currency = ?1, low_ms = NULL WHERE id = 1 AND writes = ?2",
+                params![currency, writes],
             )?;
             return Ok(Vec::new());
         }
@@ -486,20 +487,18 @@ mod tests {
     use rust_decimal::Decimal;
 
     use super::*;
-    use crate::ledger::{NewAccount, OpenMode, Written};
+    use crate::ledger::Written;
 
     #[test]
     fn unvalued_legs_are_found_wherever_they_are_and_stray_values_count_for_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
-        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap();
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
         let mut writer = ledger.writer().unwrap();
         let mut ids = Vec::new();
         for (i, day) in [3, 1, 2].into_iter().enumerate() {
             let t = Utc.with_ymd_and_hms(2025, 1, day, 0, 0, 0).unwrap();
             let legs = vec![Leg::sent("USD", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
             let event = NewEvent::new(format!("e{i}"), t, EventKind::Trade, legs);
-            let (Written::New(id) | Written::Existing(id)) = writer.event(account.id, "test", &event, &[]).unwrap();
+            let (Written::New(id) | Written::Existing(id)) = writer.event(account, "test", &event, &[]).unwrap();
             ids.push(id);
         }
         writer.commit().unwrap();
@@ -535,15 +534,13 @@ mod tests {
 
     #[test]
     fn a_check_that_found_none_is_kept_and_every_write_that_could_unvalue_a_leg_reopens_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
-        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap();
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
         let add = |ledger: &mut Ledger, name: &str, day: u32| {
             let mut writer = ledger.writer().unwrap();
             let t = Utc.with_ymd_and_hms(2025, 1, day, 0, 0, 0).unwrap();
             let legs = vec![Leg::sent("USD", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
             let event = NewEvent::new(name, t, EventKind::Trade, legs);
-            let (Written::New(id) | Written::Existing(id)) = writer.event(account.id, "test", &event, &[]).unwrap();
+            let (Written::New(id) | Written::Existing(id)) = writer.event(account, "test", &event, &[]).unwrap();
             writer.commit().unwrap();
             id
         };
@@ -566,6 +563,9 @@ mod tests {
                 .query_row("SELECT currency, low_ms FROM value_changes", [], |r| Ok((r.get(0)?, r.get(1)?)))
                 .unwrap()
         };
+        let writes = |ledger: &Ledger| -> i64 {
+            ledger.conn.query_row("SELECT writes FROM value_changes", [], |r| r.get(0)).unwrap()
+        };
         let (a, b) = (add(&mut ledger, "a", 10), add(&mut ledger, "b", 20));
         value(&mut ledger, a);
         value(&mut ledger, b);
@@ -577,6 +577,16 @@ mod tests {
         ledger.conn.execute("INSERT INTO legs VALUES (?1, 5, 'fee', 'BTC', '1')", [a]).unwrap();
         assert!(ledger.missing_legs("USD").unwrap().is_empty());
         ledger.conn.execute("DELETE FROM legs WHERE event_id = ?1 AND seq = 5", [a]).unwrap();
+
+        // Every noted write counts, also one after the mark that leaves it where it is: a check
+        // clears the mark only if the count did not move while it read.
+        let later = add(&mut ledger, "later", 25);
+        let (low, count) = (mark(&ledger).1, writes(&ledger));
+        let latest = add(&mut ledger, "latest", 28);
+        assert_eq!((mark(&ledger).1, writes(&ledger)), (low, count + 1));
+        value(&mut ledger, later);
+        value(&mut ledger, latest);
+        assert!(ledger.missing_legs("USD").unwrap().is_empty());
 
         // A new event before every other, without a value: found.
         let early = add(&mut ledger, "early", 1);
@@ -606,6 +616,6 @@ mod tests {
         assert!(ledger.missing_legs("USD").unwrap().is_empty());
 
         // Another currency is checked over all of history.
-        assert_eq!(ledger.missing_legs("EUR").unwrap().len(), 8);
+        assert_eq!(ledger.missing_legs("EUR").unwrap().len(), 12);
     }
 }

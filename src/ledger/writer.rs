@@ -323,7 +323,7 @@ impl Writer<'_> {
             )?;
             // New legs have no value yet: the next check of values reads from here (0026).
             self.conn.execute(
-                "UPDATE value_changes SET low_ms = ?1 WHERE id = 1 AND (low_ms IS NULL OR low_ms > ?1)",
+                "UPDATE value_changes SET low_ms = min(coalesce(low_ms, ?1), ?1), writes = writes + 1 WHERE id = 1",
                 [low],
             )?;
             // And for the copy of the transfer candidates (0024): from the earliest new deposit
@@ -399,7 +399,6 @@ mod tests {
     use rust_decimal::Decimal;
 
     use super::*;
-    use crate::ledger::{NewAccount, OpenMode};
 
     fn deposit(id: &str, amount: i64) -> NewEvent {
         let t = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
@@ -408,25 +407,23 @@ mod tests {
 
     #[test]
     fn a_dropped_writer_rolls_back_and_a_committed_one_keeps_every_leg() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
-        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap();
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
         let empty = ledger.row_counts().unwrap();
         {
             let mut writer = ledger.writer().unwrap();
-            writer.event(account.id, "test", &deposit("a", 1), &[]).unwrap();
+            writer.event(account, "test", &deposit("a", 1), &[]).unwrap();
         }
         assert_eq!(ledger.row_counts().unwrap(), empty);
 
         // More events than one chunk of legs, so both the full and the partial INSERT run.
         let mut writer = ledger.writer().unwrap();
         for i in 0..(CHUNK as i64 + 7) {
-            let (raw, new) = writer.raw(account.id, "test", &format!("r{i}"), "{}", 0).unwrap();
+            let (raw, new) = writer.raw(account, "test", &format!("r{i}"), "{}", 0).unwrap();
             assert!(new);
-            let written = writer.event(account.id, "test", &deposit(&format!("e{i}"), i + 1), &[raw]).unwrap();
+            let written = writer.event(account, "test", &deposit(&format!("e{i}"), i + 1), &[raw]).unwrap();
             assert!(matches!(written, Written::New(_)));
         }
-        assert!(matches!(writer.event(account.id, "test", &deposit("e0", 1), &[]).unwrap(), Written::Existing(_)));
+        assert!(matches!(writer.event(account, "test", &deposit("e0", 1), &[]).unwrap(), Written::Existing(_)));
         writer.commit().unwrap();
         let counts: std::collections::BTreeMap<_, _> = ledger.row_counts().unwrap().into_iter().collect();
         assert_eq!((counts["events"], counts["legs"], counts["event_sources"]), (207, 207, 207));
@@ -436,9 +433,7 @@ mod tests {
 
     #[test]
     fn a_commit_notes_its_earliest_new_event_for_the_snapshots_and_nothing_else_does() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
-        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap();
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
         let at = |day: u32, id: &str| {
             let t = Utc.with_ymd_and_hms(2025, 3, day, 0, 0, 0).unwrap();
             NewEvent::new(id, t, EventKind::Deposit, vec![Leg::received("BTC", Decimal::ONE)])
@@ -449,25 +444,25 @@ mod tests {
         // Rolled back: nothing noted.
         {
             let mut writer = ledger.writer().unwrap();
-            writer.event(account.id, "test", &at(2, "x"), &[]).unwrap();
+            writer.event(account, "test", &at(2, "x"), &[]).unwrap();
         }
         assert_eq!(ledger.input_changes_low_ms().unwrap(), None);
 
         let mut writer = ledger.writer().unwrap();
         for (day, id) in [(20, "a"), (9, "b"), (15, "c")] {
-            writer.event(account.id, "test", &at(day, id), &[]).unwrap();
+            writer.event(account, "test", &at(day, id), &[]).unwrap();
         }
         writer.commit().unwrap();
         assert_eq!(ledger.input_changes_low_ms().unwrap(), Some(ms(9)));
 
         // A later commit never raises the mark; an event already stored notes nothing.
         let mut writer = ledger.writer().unwrap();
-        writer.event(account.id, "test", &at(25, "d"), &[]).unwrap();
-        writer.event(account.id, "test", &at(1, "b"), &[]).unwrap();
+        writer.event(account, "test", &at(25, "d"), &[]).unwrap();
+        writer.event(account, "test", &at(1, "b"), &[]).unwrap();
         writer.commit().unwrap();
         assert_eq!(ledger.input_changes_low_ms().unwrap(), Some(ms(9)));
         let mut writer = ledger.writer().unwrap();
-        writer.event(account.id, "test", &at(3, "e"), &[]).unwrap();
+        writer.event(account, "test", &at(3, "e"), &[]).unwrap();
         writer.commit().unwrap();
         assert_eq!(ledger.input_changes_low_ms().unwrap(), Some(ms(3)));
 
@@ -496,9 +491,7 @@ mod tests {
     /// kind override exists (it may name an event of another kind before it is stored).
     #[test]
     fn only_new_deposits_and_withdrawals_mark_the_transfer_copy_unless_kinds_are_overridden() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
-        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap();
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
         let at = |day: u32, id: &str, kind: EventKind| {
             let t = Utc.with_ymd_and_hms(2025, 3, day, 0, 0, 0).unwrap();
             NewEvent::new(id, t, kind, vec![Leg::received("BTC", Decimal::ONE)])
@@ -510,16 +503,16 @@ mod tests {
         ledger.conn.execute("UPDATE transfer_cache SET low_ms = NULL", []).unwrap();
 
         let mut writer = ledger.writer().unwrap();
-        writer.event(account.id, "test", &at(5, "t", EventKind::Trade), &[]).unwrap();
-        writer.event(account.id, "test", &at(6, "s", EventKind::Staking), &[]).unwrap();
+        writer.event(account, "test", &at(5, "t", EventKind::Trade), &[]).unwrap();
+        writer.event(account, "test", &at(6, "s", EventKind::Staking), &[]).unwrap();
         writer.commit().unwrap();
         assert_eq!(mark(&ledger), None, "a trade or a reward is no candidate");
         assert_eq!(ledger.input_changes_low_ms().unwrap(), Some(ms(5)), "the snapshots still see them");
 
         let mut writer = ledger.writer().unwrap();
-        writer.event(account.id, "test", &at(4, "t2", EventKind::Trade), &[]).unwrap();
-        writer.event(account.id, "test", &at(8, "w", EventKind::Withdrawal), &[]).unwrap();
-        writer.event(account.id, "test", &at(7, "d", EventKind::Deposit), &[]).unwrap();
+        writer.event(account, "test", &at(4, "t2", EventKind::Trade), &[]).unwrap();
+        writer.event(account, "test", &at(8, "w", EventKind::Withdrawal), &[]).unwrap();
+        writer.event(account, "test", &at(7, "d", EventKind::Deposit), &[]).unwrap();
         writer.commit().unwrap();
         assert_eq!(mark(&ledger), Some(ms(7)));
 
@@ -532,7 +525,7 @@ mod tests {
             .unwrap();
         ledger.conn.execute("UPDATE transfer_cache SET low_ms = NULL", []).unwrap();
         let mut writer = ledger.writer().unwrap();
-        writer.event(account.id, "test", &at(2, "t3", EventKind::Trade), &[]).unwrap();
+        writer.event(account, "test", &at(2, "t3", EventKind::Trade), &[]).unwrap();
         writer.commit().unwrap();
         assert_eq!(mark(&ledger), Some(ms(2)), "with overrides, any new event may be a candidate");
     }
