@@ -211,10 +211,12 @@ fn run_paged(
     let mut found = 0u64;
     // The pages are read on a second connection by another thread, one page ahead of the one
     // valued and stored here (a page's events are those after the last one's: the values
-    // stored meanwhile do not change which they are). Reading was a third of `prices`.
+    // stored meanwhile do not change which they are). Reading was a third of `prices`. The
+    // channel holds none: the reader hands a page over when this side takes it, so at most
+    // one page waits beside the one being valued.
     let reader = engine.ledger.reader()?;
     std::thread::scope(|scope| -> Result<(), PricingError> {
-        let (pages, received) = std::sync::mpsc::sync_channel::<Result<Vec<PricingEvent>, LedgerError>>(1);
+        let (pages, received) = std::sync::mpsc::sync_channel::<Result<Vec<PricingEvent>, LedgerError>>(0);
         let reading = &currency;
         scope.spawn(move || {
             let mut after = None;
