@@ -43,7 +43,8 @@ BEGIN
     FROM (SELECT time_ms FROM events WHERE id = OLD.event_id) AS t;
 END;
 
-CREATE TRIGGER value_changes_value_update AFTER UPDATE ON leg_values
+-- A value's price or amount changed is still a value: only a change of what it values counts.
+CREATE TRIGGER value_changes_value_update AFTER UPDATE OF event_id, seq, currency ON leg_values
 BEGIN
     UPDATE value_changes
     SET low_ms = min(coalesce(low_ms, t.time_ms), t.time_ms), writes = writes + 1

@@ -245,15 +245,19 @@ impl Ledger {
             self.conn.query_row("SELECT currency, low_ms, writes FROM value_changes WHERE id = 1", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
-        // From the first event (a first import) the merge of all legs and values is faster
-        // than a look-up per leg.
-        let first_ms: Option<i64> = self.conn.query_row("SELECT min(time_ms) FROM events", [], |r| r.get(0))?;
         let unvalued = match (checked.as_deref() == Some(currency), low) {
             (true, None) => false,
-            (true, Some(from_ms)) if first_ms.is_some_and(|first| from_ms > first) => {
-                self.any_leg_unvalued_from(currency, from_ms)?
+            (true, Some(from_ms)) => {
+                // From the first event (a first import) the merge of all legs and values is
+                // faster than a look-up per leg.
+                let first_ms: Option<i64> = self.conn.query_row("SELECT min(time_ms) FROM events", [], |r| r.get(0))?;
+                if first_ms.is_some_and(|first| from_ms > first) {
+                    self.any_leg_unvalued_from(currency, from_ms)?
+                } else {
+                    self.any_leg_unvalued(currency)?
+                }
             }
-            _ => self.any_leg_unvalued(currency)?,
+            (false, _) => self.any_leg_unvalued(currency)?,
         };
         if !unvalued {
             // Only if nothing was written since the mark was read (another process may import
@@ -613,6 +617,14 @@ mod tests {
         assert_eq!(ledger.missing_legs("USD").unwrap().len(), 2);
         assert_eq!(mark(&ledger).0.as_deref(), Some("USD"), "an answer of some is not kept");
         value(&mut ledger, late);
+        assert!(ledger.missing_legs("USD").unwrap().is_empty());
+
+        // A value's amount changed is still a value; a value moved to another currency is not.
+        ledger.conn.execute("UPDATE leg_values SET value = '11' WHERE event_id = ?1 AND seq = 0", [a]).unwrap();
+        assert_eq!(mark(&ledger), (Some("USD".into()), None));
+        ledger.conn.execute("UPDATE leg_values SET currency = 'GBP' WHERE event_id = ?1 AND seq = 0", [a]).unwrap();
+        assert_eq!(ledger.missing_legs("USD").unwrap().len(), 1);
+        ledger.conn.execute("UPDATE leg_values SET currency = 'USD' WHERE event_id = ?1 AND seq = 0", [a]).unwrap();
         assert!(ledger.missing_legs("USD").unwrap().is_empty());
 
         // Another currency is checked over all of history.
