@@ -67,7 +67,7 @@ use cointally::tax::ca::report::CaReport;
 use cointally::tax::de::report::DeReport;
 use cointally::tax::report::Report;
 use cointally::tax::uk::report::UkReport;
-use cointally::tax::years::{PassInfo, Start, compute_years};
+use cointally::tax::years::{PassInfo, ReadAhead, Start, compute_years, compute_years_with};
 use cointally::tax::{self, Options};
 use cointally::transfers;
 use cointally_exchanges::time::from_millis;
@@ -168,13 +168,20 @@ fn main() {
 fn report_years(ledger: &mut Ledger, years: std::ops::RangeInclusive<i32>, start: Start) -> (f64, PassInfo, usize) {
     let started = Instant::now();
     let cpu = cpu_seconds();
-    // What `report` does first: every leg must have a value, then the transfers are matched.
+    let options = Options::us(Some(*years.start()));
+    // What `report` does first: the events after the latest snapshot are read on a second
+    // connection while every leg is checked for a value and the transfers are matched (the
+    // CPU seconds of those two include that read).
+    let ahead = match start {
+        Start::Snapshot => ReadAhead::start(ledger, &options, years.clone()).expect("read ahead"),
+        Start::Scratch => None,
+    };
     assert!(cointally::pricing::require_values(ledger, false).expect("values").is_empty());
     let cpu_valued = cpu_seconds();
     let matching = transfers::refresh(ledger).expect("transfers");
     let cpu_matched = cpu_seconds();
-    let options = Options::us(Some(*years.start()));
-    let (computed, info) = compute_years(ledger, options, &matching, years.clone(), start).expect("compute");
+    let (computed, info) =
+        compute_years_with(ledger, options, &matching, years.clone(), start, ahead).expect("compute");
     let cpu_computed = cpu_seconds();
     tax::store_years(ledger, &options, *years.start(), &computed).expect("store");
     let cpu_stored = cpu_seconds();

@@ -185,14 +185,20 @@ pub fn compute_years(
     (first, last): (i32, i32),
     start: Start,
 ) -> anyhow::Result<(Vec<Computed>, usize)> {
+    let options = choices.options(Some(first));
+    // The events after the latest snapshot are read on a second connection while the values
+    // are checked and the transfers matched; the pass takes them if that snapshot still fits.
+    let ahead = match start {
+        Start::Snapshot => years::ReadAhead::start(ledger, &options, first..=last)?,
+        Start::Scratch => None,
+    };
     let (mut matching, missing) = prepare(context, ledger, choices)?;
     if start == Start::Scratch {
         // From the first event: the transfers too are matched again over every deposit and
         // withdrawal read from the events, not through the copy the last matching kept.
         matching = transfers::refresh_whole(ledger)?;
     }
-    let options = choices.options(Some(first));
-    let (computed, info) = years::compute_years(ledger, options, &matching, first..=last, start)?;
+    let (computed, info) = years::compute_years_with(ledger, options, &matching, first..=last, start, ahead)?;
     let closed = years::closed_years(ledger, &options)?;
     match info.started_after {
         Some(year) if closed.contains(&year) => context.note(format!(

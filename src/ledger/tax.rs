@@ -4,6 +4,7 @@
 //! stores them).
 
 use std::collections::BTreeSet;
+use std::ops::ControlFlow;
 
 use chrono::Utc;
 use cointally_exchanges::{EventKind, LegRole};
@@ -328,6 +329,21 @@ impl Ledger {
         until_ms: i64,
         mut each: impl FnMut(&TaxEvent),
     ) -> Result<(), LedgerError> {
+        self.try_for_each_tax_event_between(currency, from_ms, until_ms, |event| {
+            each(event);
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// [`Ledger::for_each_tax_event_between`] that stops reading when `each` says
+    /// [`ControlFlow::Break`] (whoever took the events has gone).
+    pub fn try_for_each_tax_event_between(
+        &self,
+        currency: &str,
+        from_ms: i64,
+        until_ms: i64,
+        mut each: impl FnMut(&TaxEvent) -> ControlFlow<()>,
+    ) -> Result<(), LedgerError> {
         // Without kind overrides (most ledgers) the look-up of one per event is left out.
         let overrides: bool = self.conn.query_row("SELECT EXISTS (SELECT 1 FROM kind_overrides)", [], |r| r.get(0))?;
         let mut stmt = self.conn.prepare_cached(if overrides {
@@ -367,7 +383,9 @@ impl Ledger {
                 if started {
                     // The legs past this event's are set aside (no allocation once grown).
                     spare.extend(event.legs.drain(used..));
-                    each(&event);
+                    if each(&event).is_break() {
+                        return Ok(());
+                    }
                 }
                 started = true;
                 used = 0;
@@ -415,7 +433,7 @@ impl Ledger {
         }
         if started {
             event.legs.truncate(used);
-            each(&event);
+            let _ = each(&event);
         }
         Ok(())
     }

@@ -13,12 +13,13 @@
 //! that end after it. The rest are checked against [`Inputs::snapshot_key`] (transfers,
 //! elections, labels, currency, options, rules version) when used; one that differs is dropped.
 
-use std::ops::RangeInclusive;
+use std::ops::{ControlFlow, RangeInclusive};
 use std::sync::mpsc;
 
 use super::engine::{Engine, EngineState, OutOfRange};
 use super::inputs::{EventsDigest, Inputs, snapshot_options};
 use super::pools::{Lot, unit_basis};
+use super::zone::Zone;
 use super::{Computed, Method, Options};
 use crate::ledger::snapshots::{Snapshot, SnapshotHead, SnapshotLot};
 use crate::ledger::{Ledger, LedgerError, TaxEvent};
@@ -47,6 +48,8 @@ pub struct PassInfo {
     pub dropped: usize,
     /// Snapshots stored.
     pub stored: usize,
+    /// The events were those a [`ReadAhead`] read while the inputs were prepared.
+    pub read_ahead: bool,
 }
 
 /// Computes every year of `years` (options' `year` aside) in one pass, from the latest snapshot
@@ -62,6 +65,20 @@ pub fn compute_years(
     matching: &Matching,
     years: RangeInclusive<i32>,
     start: Start,
+) -> Result<(Vec<Computed>, PassInfo), LedgerError> {
+    compute_years_with(ledger, options, matching, years, start, None)
+}
+
+/// [`compute_years`] taking the events `ahead` read while the inputs were prepared, when they
+/// start where the pass starts (the snapshot that fits is the one they start after);
+/// otherwise they are dropped and the pass reads for itself.
+pub fn compute_years_with(
+    ledger: &mut Ledger,
+    options: Options,
+    matching: &Matching,
+    years: RangeInclusive<i32>,
+    start: Start,
+    mut ahead: Option<ReadAhead>,
 ) -> Result<(Vec<Computed>, PassInfo), LedgerError> {
     let (first, last) = (*years.start(), *years.end());
     let options = Options { year: Some(first), ..options };
@@ -83,7 +100,19 @@ pub fn compute_years(
         if segment_first == first {
             info.started_after = from.as_ref().map(|s| s.head.year);
         }
-        let (mut part, mut snapshots, read) = pass(ledger, &inputs, options, segment_first..=segment_last, from, true)?;
+        let source = match ahead.take() {
+            Some(ahead) if ahead.fits(&inputs, from.as_ref(), segment_first - 1, segment_last) => {
+                info.read_ahead = true;
+                Source::Ahead(ahead)
+            }
+            Some(ahead) => {
+                ahead.stop();
+                Source::Here(ledger)
+            }
+            None => Source::Here(ledger),
+        };
+        let (mut part, mut snapshots, read) =
+            pass_from(source, &inputs, options, segment_first..=segment_last, from, true)?;
         // A snapshot after a closed year computed without its filed lots would be taken up by
         // the next report as if it had started from them.
         if start == Start::Scratch {
@@ -135,12 +164,33 @@ fn latest_fitting(
 /// The pass itself (reads only): the years' computations, the snapshots to store (when
 /// `keep` says so), and how many events were read.
 ///
-/// Two threads share the work: this one reads the events from SQLite and hashes them into the
-/// events digest, the other runs them through the engine, in batches in time order (the
-/// engine sees exactly the sequence a single thread would give it). Reading and computing
-/// cost about the same, so on two cores a pass takes about half the time.
+/// Two threads share the work: this one reads the events from SQLite, the other runs them
+/// through the engine and the events digest, in batches in time order (the engine sees
+/// exactly the sequence a single thread would give it). Reading and computing cost about the
+/// same, so on two cores a pass takes about half the time.
 pub fn pass(
     ledger: &Ledger,
+    inputs: &Inputs,
+    options: Options,
+    years: RangeInclusive<i32>,
+    from: Option<Snapshot>,
+    keep: bool,
+) -> Result<(Vec<Computed>, Vec<Snapshot>, u64), LedgerError> {
+    pass_from(Source::Here(ledger), inputs, options, years, from, keep)
+}
+
+/// Where a pass's events come from.
+enum Source<'a> {
+    /// Read by the pass from this ledger.
+    Here(&'a Ledger),
+    /// Read already (or being read) by a [`ReadAhead`] that fits the pass.
+    Ahead(ReadAhead),
+}
+
+/// [`pass`] from `source`: with events read ahead, this thread computes while the read goes on
+/// on the other.
+fn pass_from(
+    source: Source<'_>,
     inputs: &Inputs,
     options: Options,
     years: RangeInclusive<i32>,
@@ -164,28 +214,69 @@ pub fn pass(
         engine.restore(engine_state(snapshot)?);
     }
     let until = inputs.zone.year_start_ms(last + 1);
-    let mut read = 0u64;
-    let (batches, received) = mpsc::sync_channel::<Step>(QUEUED);
-    let (spent, refill) = mpsc::channel::<Vec<TaxEvent>>();
     let computer = Computer { engine, digest, events, inputs, options, first, last, keep };
-    let (computed, snapshots, out_of_range) = std::thread::scope(|scope| {
-        let computing = scope.spawn(move || computer.run(received, spent));
+    let ((computed, snapshots, out_of_range), read) = match source {
+        Source::Ahead(ahead) => {
+            let computed = computer.run(ahead.received, ahead.spent);
+            let read = ahead.reader.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+            (computed, read)
+        }
+        Source::Here(ledger) => {
+            let (batches, received) = mpsc::sync_channel::<Step>(QUEUED);
+            let (spent, refill) = mpsc::channel::<Vec<TaxEvent>>();
+            let reading = Reading { currency: &inputs.currency, zone: inputs.zone, from_ms, until, next_year, last };
+            std::thread::scope(|scope| {
+                let computing = scope.spawn(move || computer.run(received, spent));
+                let read = reading.run(ledger, &batches, &refill);
+                drop(batches);
+                let computed = computing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                read.map(|read| (computed, read))
+            })?
+        }
+    };
+    if let Some(error) = out_of_range {
+        return Err(LedgerError::OutOfRange(error.to_string()));
+    }
+    Ok((computed, snapshots, read))
+}
+
+/// The reading half of a pass: what to read and which year-ends to mark.
+struct Reading<'a> {
+    currency: &'a str,
+    zone: Zone,
+    from_ms: i64,
+    until: i64,
+    /// The first year-end to mark.
+    next_year: i32,
+    /// The last year-end to mark.
+    last: i32,
+}
+
+impl Reading<'_> {
+    /// Reads the events into batches and sends them, each year-end once every event before it
+    /// has gone, reusing the buffers the computing side hands back; stops when that side has
+    /// gone (it stopped on an amount out of range, or a read-ahead was not taken). Returns the
+    /// events read.
+    fn run(
+        self,
+        ledger: &Ledger,
+        batches: &mpsc::SyncSender<Step>,
+        refill: &mpsc::Receiver<Vec<TaxEvent>>,
+    ) -> Result<u64, LedgerError> {
+        let Reading { currency, zone, from_ms, until, mut next_year, last } = self;
+        let mut read = 0u64;
         let mut batch: Vec<TaxEvent> = Vec::with_capacity(BATCH);
         let mut used = 0usize;
-        let send = |step: Step| batches.send(step).is_ok();
-        // False once the computing side stopped (an amount out of range): nothing more to read.
-        let mut going = true;
-        let read_all = ledger.for_each_tax_event_between(&inputs.currency, from_ms, until, |event| {
-            if !going {
-                return;
-            }
-            while next_year <= last && event.time_ms >= inputs.zone.year_start_ms(next_year + 1) {
+        let send =
+            |step: Step| if batches.send(step).is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) };
+        ledger.try_for_each_tax_event_between(currency, from_ms, until, |event| {
+            while next_year <= last && event.time_ms >= zone.year_start_ms(next_year + 1) {
                 if used > 0 {
                     let full = std::mem::replace(&mut batch, refill.try_recv().unwrap_or_default());
-                    going &= send(Step::Events(full, used));
+                    send(Step::Events(full, used))?;
                     used = 0;
                 }
-                going &= send(Step::YearEnd(next_year));
+                send(Step::YearEnd(next_year))?;
                 next_year += 1;
             }
             match batch.get_mut(used) {
@@ -196,31 +287,97 @@ pub fn pass(
             read += 1;
             if used == BATCH {
                 let full = std::mem::replace(&mut batch, refill.try_recv().unwrap_or_default());
-                going &= send(Step::Events(full, used));
+                send(Step::Events(full, used))?;
                 used = 0;
             }
-        });
+            ControlFlow::Continue(())
+        })?;
         if used > 0 {
-            send(Step::Events(batch, used));
+            let _ = send(Step::Events(batch, used));
         }
         while next_year <= last {
-            send(Step::YearEnd(next_year));
+            let _ = send(Step::YearEnd(next_year));
             next_year += 1;
         }
-        drop(batches);
-        let computed = computing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        read_all.map(|()| computed)
-    })?;
-    if let Some(error) = out_of_range {
-        return Err(LedgerError::OutOfRange(error.to_string()));
+        Ok(read)
     }
-    Ok((computed, snapshots, read))
+}
+
+/// The events of a report read on a second connection while this one checks the values and
+/// matches the transfers (a fifth of a report from a snapshot): the reading half of the pass,
+/// started from the latest stored snapshot before its inputs are known. The pass takes it
+/// only when that snapshot is the one that fits ([`compute_years_with`]); a report that
+/// starts elsewhere drops it, having lost only the read.
+pub struct ReadAhead {
+    /// The snapshot the read starts after.
+    snapshot_id: i64,
+    currency: String,
+    from_ms: i64,
+    until: i64,
+    next_year: i32,
+    last: i32,
+    received: mpsc::Receiver<Step>,
+    spent: mpsc::Sender<Vec<TaxEvent>>,
+    reader: std::thread::JoinHandle<Result<u64, LedgerError>>,
+}
+
+impl ReadAhead {
+    /// Starts reading the events of `years` (the first segment's, up to a closed year in the
+    /// range) after the latest snapshot stored for `options` before them; `None` when there is
+    /// no such snapshot (the pass reads from the first event, nothing to gain).
+    pub fn start(
+        ledger: &Ledger,
+        options: &Options,
+        years: RangeInclusive<i32>,
+    ) -> Result<Option<ReadAhead>, LedgerError> {
+        let (first, last) = (*years.start(), *years.end());
+        let options = Options { year: Some(first), ..*options };
+        let zone = Zone::of_ledger(ledger)?;
+        let heads = ledger.snapshot_heads(US, &snapshot_options(&options), zone.year_start_ms(first))?;
+        let Some(head) = heads.into_iter().next() else { return Ok(None) };
+        let last = closed_years(ledger, &options)?.into_iter().find(|c| (first..last).contains(c)).unwrap_or(last);
+        let currency = ledger.reporting_currency()?;
+        let reading_ledger = ledger.reader()?;
+        let (batches, received) = mpsc::sync_channel::<Step>(QUEUED_AHEAD);
+        let (spent, refill) = mpsc::channel::<Vec<TaxEvent>>();
+        let (from_ms, until) = (head.end_ms, zone.year_start_ms(last + 1));
+        let next_year = (first - 1).max(head.year + 1);
+        let reading_currency = currency.clone();
+        let reader = std::thread::spawn(move || {
+            let reading = Reading { currency: &reading_currency, zone, from_ms, until, next_year, last };
+            reading.run(&reading_ledger, &batches, &refill)
+        });
+        Ok(Some(ReadAhead { snapshot_id: head.id, currency, from_ms, until, next_year, last, received, spent, reader }))
+    }
+
+    /// Whether this read is the one a pass over `before_first + 1..=last` from `from` makes
+    /// (the same snapshot, currency, bounds and year-ends).
+    fn fits(&self, inputs: &Inputs, from: Option<&Snapshot>, before_first: i32, last: i32) -> bool {
+        let Some(snapshot) = from else { return false };
+        snapshot.head.id == self.snapshot_id
+            && snapshot.head.end_ms == self.from_ms
+            && inputs.currency == self.currency
+            && inputs.zone.year_start_ms(last + 1) == self.until
+            && before_first.max(snapshot.head.year + 1) == self.next_year
+            && last == self.last
+    }
+
+    /// Stops the read (the pass starts elsewhere) and waits for its thread to close the
+    /// second connection.
+    pub fn stop(self) {
+        drop(self.received);
+        let _ = self.reader.join();
+    }
 }
 
 /// Events handed from the reading thread to the computing one at a time.
 const BATCH: usize = 512;
 /// Batches read ahead of the engine at most (memory stays bounded).
 const QUEUED: usize = 16;
+/// Batches a [`ReadAhead`] may hold before the pass takes them: about as many events as are
+/// read while a report checks values and matches transfers (65,536 events, some 25 MB), so
+/// the read does not wait for the pass to start.
+const QUEUED_AHEAD: usize = 128;
 
 /// What the reading thread sends the computing one, in time order.
 enum Step {

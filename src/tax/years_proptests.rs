@@ -8,7 +8,7 @@ use cointally_exchanges::{EventKind, Leg, NewEvent};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-use super::years::{Start, compute_years};
+use super::years::{PassInfo, ReadAhead, Start, compute_years_with};
 use super::{Computed, Method, Options, Tracking, TransferFees, compute, year_start_ms};
 use crate::ledger::{Ledger, LegValue, NewAccount, OpenMode, Written};
 use crate::transfers;
@@ -190,14 +190,20 @@ impl Fixture {
         }
     }
 
-    /// Every year in `years` through snapshots, and each alone from the first event.
-    fn both(&mut self, options: Options, years: std::ops::RangeInclusive<i32>) -> (Vec<Computed>, Vec<Computed>, bool) {
+    /// Every year in `years` through snapshots (the events read ahead while the transfers are
+    /// matched, as `report` does), and each alone from the first event.
+    fn both(
+        &mut self,
+        options: Options,
+        years: std::ops::RangeInclusive<i32>,
+    ) -> (Vec<Computed>, Vec<Computed>, PassInfo) {
+        let ahead = ReadAhead::start(&self.ledger, &options, years.clone()).unwrap();
         let matching = transfers::refresh(&mut self.ledger).unwrap();
         let (passed, info) =
-            compute_years(&mut self.ledger, options, &matching, years.clone(), Start::Snapshot).unwrap();
+            compute_years_with(&mut self.ledger, options, &matching, years.clone(), Start::Snapshot, ahead).unwrap();
         let alone =
             years.map(|y| compute(&self.ledger, Options { year: Some(y), ..options }, &matching).unwrap()).collect();
-        (passed, alone, info.started_after.is_some())
+        (passed, alone, info)
     }
 }
 
@@ -240,13 +246,17 @@ fn check(
         for e in round {
             f.apply(e);
         }
-        let (passed, alone, from_snapshot) = f.both(options, year..=year);
+        let (passed, alone, info) = f.both(options, year..=year);
         assert_same(&passed, &alone)?;
         // With nothing changed since the last report of the year, it starts from the
-        // snapshot that report stored at the end of the year before.
+        // snapshot that report stored at the end of the year before, with the events read
+        // while the transfers were matched.
         if round.is_empty() && i > 0 {
-            prop_assert!(from_snapshot, "an unchanged ledger reuses its snapshot");
+            prop_assert!(info.started_after.is_some(), "an unchanged ledger reuses its snapshot");
+            prop_assert!(info.read_ahead, "the events read ahead are taken");
         }
+        // Events read ahead from a snapshot are taken only from the one the pass starts from.
+        prop_assert!(!info.read_ahead || info.started_after.is_some());
     }
     Ok(())
 }
@@ -275,6 +285,47 @@ fn a_hifo_lot_split_by_a_transfer_is_held_whole_from_the_first_event_as_from_a_s
     let held: Vec<(i64, Decimal)> = alone[0].computation.holdings.iter().map(|h| (h.lot_event_id, h.amount)).collect();
     assert_eq!(held.len(), 1, "one lot, not fragments: {held:?}");
     assert_eq!(held[0].1, Decimal::new(1571, 3));
+}
+
+/// The events read ahead (from the latest snapshot, before the transfers are matched) are
+/// taken when that snapshot fits, and dropped when a write before its end made the pass start
+/// elsewhere: the year is then the same as from the first event.
+#[test]
+fn events_read_ahead_are_taken_only_from_the_snapshot_the_pass_starts_from() {
+    let options = Options {
+        method: Method::Fifo,
+        tracking: Tracking::Us,
+        transfer_fees: TransferFees::Dispose,
+        year: None,
+        what_if: false,
+    };
+    let mut f = Fixture::new();
+    // Buys in 2022 and 2023, sales in 2024 and 2025, an own transfer in 2025.
+    for spec in [(0, 10, 0, 0, 2000, 20000), (1, 400, 0, 1, 3000, 1500), (0, 800, 1, 0, 500, 40000)] {
+        f.write(spec);
+    }
+    for spec in [(1, 1200, 1, 1, 1000, 3000), (0, 1210, 4, 0, 300, 60000), (1, 1300, 3, 1, 10, 3200)] {
+        f.write(spec);
+    }
+    let (passed, alone, info) = f.both(options, FIRST_YEAR..=2025);
+    assert_same(&passed, &alone).unwrap();
+    assert!(!info.read_ahead, "no snapshot before 2022: nothing to read ahead");
+
+    let (passed, alone, info) = f.both(options, 2025..=2025);
+    assert_same(&passed, &alone).unwrap();
+    assert_eq!(info.started_after, Some(2024));
+    assert!(info.read_ahead, "the snapshot at the end of 2024 fits: its events read ahead are taken");
+    assert_eq!(passed[0].computation.disposals.len(), alone[0].computation.disposals.len());
+    assert!(!passed[0].computation.disposals.is_empty());
+
+    // A value changed in 2022 drops the snapshots after it: the read from the end of 2024 is
+    // not the pass's, which starts from the first event.
+    f.apply(&Edit::Revalue { event: 0, value: 12_345 });
+    let (passed, alone, info) = f.both(options, 2025..=2025);
+    assert_same(&passed, &alone).unwrap();
+    assert_eq!(info.started_after, None);
+    assert!(!info.read_ahead);
+    assert!(info.dropped > 0);
 }
 
 proptest! {
