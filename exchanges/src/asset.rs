@@ -22,9 +22,33 @@ const FIAT: &[&str] = &[
 ];
 
 /// Whether a canonical symbol is fiat money rather than a crypto asset.
+///
+/// Asked for every leg of every event a report reads (several times per event), so it
+/// compares one number per code instead of strings: every code is three letters.
 pub fn is_fiat(symbol: &str) -> bool {
-    FIAT.binary_search(&symbol).is_ok()
+    match symbol.as_bytes() {
+        &[a, b, c] => FIAT_CODES.binary_search(&code(a, b, c)).is_ok(),
+        _ => false,
+    }
 }
+
+/// Three bytes as one number, ordered as the bytes are.
+const fn code(a: u8, b: u8, c: u8) -> u32 {
+    (a as u32) << 16 | (b as u32) << 8 | c as u32
+}
+
+/// [`FIAT`] as numbers ([`code`]), in the same (sorted) order.
+const FIAT_CODES: [u32; FIAT.len()] = {
+    let mut codes = [0u32; FIAT.len()];
+    let mut i = 0;
+    while i < FIAT.len() {
+        let bytes = FIAT[i].as_bytes();
+        assert!(bytes.len() == 3, "fiat codes are three letters");
+        codes[i] = code(bytes[0], bytes[1], bytes[2]);
+        i += 1;
+    }
+    codes
+};
 
 #[cfg(test)]
 mod tests {
@@ -43,5 +67,13 @@ mod tests {
     fn fiat_list_is_sorted_and_recognised() {
         assert!(FIAT.windows(2).all(|w| w[0] < w[1]));
         assert!(is_fiat("USD") && is_fiat("EUR") && !is_fiat("BTC") && !is_fiat("USDT"));
+        assert!(FIAT_CODES.windows(2).all(|w| w[0] < w[1]));
+        for fiat in FIAT {
+            assert!(is_fiat(fiat), "{fiat}");
+            assert!(!is_fiat(&fiat[..2]) && !is_fiat(&format!("{fiat}X")) && !is_fiat(&fiat.to_lowercase()));
+        }
+        for other in ["", "U", "US", "USDC", "EURT", "XBT", "ETH", "usd", "ÄBC"] {
+            assert!(!is_fiat(other), "{other}");
+        }
     }
 }

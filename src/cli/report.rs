@@ -182,9 +182,24 @@ pub fn compute_years(
     context: &Context,
     ledger: &mut Ledger,
     choices: &TaxChoices,
-    (first, last): (i32, i32),
+    years: (i32, i32),
     start: Start,
 ) -> anyhow::Result<(Vec<Computed>, usize)> {
+    let (computed, missing, ()) = compute_years_beside(context, ledger, choices, years, start, |_, _| Ok(()))?;
+    Ok((computed, missing))
+}
+
+/// [`compute_years`], running `beside` on the years computed (on another thread, with a
+/// second connection to the ledger) while their rows are stored: a report's summing up costs
+/// about what storing the rows does, and neither needs the other.
+pub fn compute_years_beside<T: Send>(
+    context: &Context,
+    ledger: &mut Ledger,
+    choices: &TaxChoices,
+    (first, last): (i32, i32),
+    start: Start,
+    beside: impl FnOnce(&Ledger, &[Computed]) -> anyhow::Result<T> + Send,
+) -> anyhow::Result<(Vec<Computed>, usize, T)> {
     let options = choices.options(Some(first));
     // The events after the latest snapshot are read on a second connection while the values
     // are checked and the transfers matched; the pass takes them if that snapshot still fits.
@@ -223,8 +238,15 @@ pub fn compute_years(
             ));
         }
     }
-    tax::store_years(ledger, &options, first, &computed)?;
-    Ok((computed, missing))
+    let reader = ledger.reader()?;
+    let (stored, made) = std::thread::scope(|scope| {
+        let computed = &computed;
+        let making = scope.spawn(move || beside(&reader, computed));
+        let stored = tax::store_years(ledger, &options, first, computed);
+        (stored, making.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    stored?;
+    Ok((computed, missing, made?))
 }
 
 /// The years of `--year Y`, `--years FIRST-LAST` or `--all-years` (the tax years under
@@ -294,11 +316,17 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return run_country(context, &mut ledger, &args.choices, years);
     }
     let start = if args.from_scratch { Start::Scratch } else { Start::Snapshot };
-    let (computed, _) = compute_years(context, &mut ledger, &args.choices, range, start)?;
-    let mut reports = Vec::with_capacity(computed.len());
-    for (year, c) in (range.0..=range.1).zip(&computed) {
+    // Each year's report is summed up while its rows are stored.
+    let (_, _, made) = compute_years_beside(context, &mut ledger, &args.choices, range, start, |reader, computed| {
+        let mut made = Vec::with_capacity(computed.len());
+        for (year, c) in (range.0..=range.1).zip(computed) {
+            made.push(tax::year_report(reader, year, args.choices.options(Some(year)), c)?);
+        }
+        Ok(made)
+    })?;
+    let mut reports = Vec::with_capacity(made.len());
+    for (year, report) in (range.0..=range.1).zip(made) {
         let options = args.choices.options(Some(year));
-        let report = tax::year_report(&ledger, year, options, c)?;
         let closed = ClosedJson::of(&ledger, year, &options, start)?;
         let filed = if closed.this_year { ledger.closed_year(year)? } else { None };
         reports.push((report, closed, filed));
