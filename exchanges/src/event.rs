@@ -155,6 +155,10 @@ impl FromStr for EventKind {
     type Err = UnknownKind;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The ledger's own names (every stored event's) are found without copying the text.
+        if let Some(kind) = EventKind::ALL.into_iter().find(|k| k.as_str() == s) {
+            return Ok(kind);
+        }
         let wanted = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
         EventKind::ALL.into_iter().find(|k| k.as_str() == wanted).ok_or_else(|| UnknownKind(s.to_string()))
     }
