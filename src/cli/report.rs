@@ -185,7 +185,8 @@ pub fn compute_years(
     years: (i32, i32),
     start: Start,
 ) -> anyhow::Result<(Vec<Computed>, usize)> {
-    let (computed, missing, ()) = compute_years_beside(context, ledger, choices, years, start, |_, _| Ok(()))?;
+    let (computed, missing, options) = compute_unstored(context, ledger, choices, years, start)?;
+    tax::store_years(ledger, &options, years.0, &computed)?;
     Ok((computed, missing))
 }
 
@@ -196,10 +197,31 @@ pub fn compute_years_beside<T: Send>(
     context: &Context,
     ledger: &mut Ledger,
     choices: &TaxChoices,
-    (first, last): (i32, i32),
+    years: (i32, i32),
     start: Start,
     beside: impl FnOnce(&Ledger, &[Computed]) -> anyhow::Result<T> + Send,
 ) -> anyhow::Result<(Vec<Computed>, usize, T)> {
+    let (computed, missing, options) = compute_unstored(context, ledger, choices, years, start)?;
+    let reader = ledger.reader()?;
+    let (stored, made) = std::thread::scope(|scope| {
+        let computed = &computed;
+        let making = scope.spawn(move || beside(&reader, computed));
+        let stored = tax::store_years(ledger, &options, years.0, computed);
+        (stored, making.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    stored?;
+    Ok((computed, missing, made?))
+}
+
+/// The years computed as [`compute_years`] does, not yet stored, with the options they were
+/// computed under.
+fn compute_unstored(
+    context: &Context,
+    ledger: &mut Ledger,
+    choices: &TaxChoices,
+    (first, last): (i32, i32),
+    start: Start,
+) -> anyhow::Result<(Vec<Computed>, usize, Options)> {
     let options = choices.options(Some(first));
     // The events after the latest snapshot are read on a second connection while the values
     // are checked and the transfers matched; the pass takes them if that snapshot still fits.
@@ -238,15 +260,7 @@ pub fn compute_years_beside<T: Send>(
             ));
         }
     }
-    let reader = ledger.reader()?;
-    let (stored, made) = std::thread::scope(|scope| {
-        let computed = &computed;
-        let making = scope.spawn(move || beside(&reader, computed));
-        let stored = tax::store_years(ledger, &options, first, computed);
-        (stored, making.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    });
-    stored?;
-    Ok((computed, missing, made?))
+    Ok((computed, missing, options))
 }
 
 /// The years of `--year Y`, `--years FIRST-LAST` or `--all-years` (the tax years under

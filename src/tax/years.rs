@@ -333,8 +333,13 @@ impl ReadAhead {
         let (first, last) = (*years.start(), *years.end());
         let options = Options { year: Some(first), ..*options };
         let zone = Zone::of_ledger(ledger)?;
+        // The latest snapshot the pass's invalidation will keep (an open one ending after the
+        // earliest time written since the last report is dropped there).
+        let low = ledger.input_changes_low_ms()?;
         let heads = ledger.snapshot_heads(US, &snapshot_options(&options), zone.year_start_ms(first))?;
-        let Some(head) = heads.into_iter().next() else { return Ok(None) };
+        let Some(head) = heads.into_iter().find(|h| h.closed || low.is_none_or(|low| h.end_ms <= low)) else {
+            return Ok(None);
+        };
         let last = closed_years(ledger, &options)?.into_iter().find(|c| (first..last).contains(c)).unwrap_or(last);
         let currency = ledger.reporting_currency()?;
         let reading_ledger = ledger.reader()?;
