@@ -260,12 +260,7 @@ impl Ledger {
             (false, _) => self.any_leg_unvalued(currency)?,
         };
         if !unvalued {
-            // Only if nothing was written since the mark was read (another process may import
-            // meanwhile, after the mark, without lowering it): then the next check reads again.
-            self.conn.execute(
-                "UPDATE value_changes SET currency = ?1, low_ms = NULL WHERE id = 1 AND writes = ?2",
-                params![currency, writes],
-            )?;
+            self.note_every_leg_valued(currency, writes)?;
             return Ok(Vec::new());
         }
         let mut stmt = self.conn.prepare(
@@ -289,6 +284,25 @@ impl Ledger {
             });
         }
         Ok(missing)
+    }
+
+    /// How many writes that may leave a leg without a value were noted so far
+    /// (`value_changes.writes`): read before a walk over the legs, handed back to
+    /// [`Ledger::note_every_leg_valued`] after it.
+    pub fn value_writes(&self) -> Result<i64, LedgerError> {
+        Ok(self.conn.query_row("SELECT writes FROM value_changes WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    /// Records that every leg has a value in `currency` (the next check reads nothing), but only
+    /// if no write was noted since `writes` was read: another process may have imported
+    /// meanwhile, at a time after the mark, without lowering it, and then the next check reads
+    /// again.
+    pub fn note_every_leg_valued(&self, currency: &str, writes: i64) -> Result<(), LedgerError> {
+        self.conn.execute(
+            "UPDATE value_changes SET currency = ?1, low_ms = NULL WHERE id = 1 AND writes = ?2",
+            params![currency, writes],
+        )?;
+        Ok(())
     }
 
     /// Whether a leg of an event at or after `from_ms` has no value in `currency`.
@@ -629,5 +643,53 @@ mod tests {
 
         // Another currency is checked over all of history.
         assert_eq!(ledger.missing_legs("EUR").unwrap().len(), 12);
+    }
+
+    #[test]
+    fn a_pricing_run_that_values_every_leg_keeps_that_answer_and_one_that_misses_a_leg_does_not() {
+        use crate::pricing::{NoProgress, Options, run};
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
+        let add = |ledger: &mut Ledger, name: &str, day: u32, legs: Vec<Leg>| {
+            let mut writer = ledger.writer().unwrap();
+            let t = Utc.with_ymd_and_hms(2025, 1, day, 0, 0, 0).unwrap();
+            writer.event(account, "test", &NewEvent::new(name, t, EventKind::Trade, legs), &[]).unwrap();
+            writer.commit().unwrap();
+        };
+        let mark = |ledger: &Ledger| -> (Option<String>, Option<i64>) {
+            ledger
+                .conn
+                .query_row("SELECT currency, low_ms FROM value_changes", [], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+        };
+        let offline = Options { offline: true, ..Options::default() };
+        let usd_for_btc = || vec![Leg::sent("USD", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
+        add(&mut ledger, "a", 10, usd_for_btc());
+        add(&mut ledger, "b", 20, usd_for_btc());
+        assert_eq!(mark(&ledger).0, None);
+        // Both trades value themselves (USD at par, BTC from the USD side): none left.
+        let summary = run(&mut ledger, &[], &offline, 0, &NoProgress).unwrap();
+        assert_eq!((summary.valued, summary.missing), (4, 0));
+        assert_eq!(mark(&ledger), (Some("USD".into()), None));
+        // The kept answer is what the next check uses: a leg slipped in behind the writer's
+        // back is not looked for (a real write would have lowered the mark).
+        let a: i64 = ledger.conn.query_row("SELECT id FROM events WHERE external_id = 'a'", [], |r| r.get(0)).unwrap();
+        ledger.conn.execute("INSERT INTO legs VALUES (?1, 5, 'fee', 'ZZZ', '1')", [a]).unwrap();
+        assert!(ledger.missing_legs("USD").unwrap().is_empty());
+        ledger.conn.execute("DELETE FROM legs WHERE event_id = ?1 AND seq = 5", [a]).unwrap();
+
+        // A run that leaves a leg without a value (no market for ZZZ offline) keeps the mark.
+        add(&mut ledger, "c", 25, vec![Leg::received("ZZZ", Decimal::ONE)]);
+        let low = mark(&ledger).1;
+        assert!(low.is_some());
+        let summary = run(&mut ledger, &[], &offline, 0, &NoProgress).unwrap();
+        assert_eq!(summary.missing, 1);
+        assert_eq!(mark(&ledger).1, low);
+        assert_eq!(ledger.missing_legs("USD").unwrap().len(), 1);
+
+        // A write noted while the run read (here: before it noted its answer) keeps the mark too.
+        let writes = ledger.value_writes().unwrap();
+        ledger.conn.execute("DELETE FROM leg_values WHERE event_id = ?1 AND seq = 0", [a]).unwrap();
+        ledger.note_every_leg_valued("USD", writes).unwrap();
+        assert!(mark(&ledger).1.is_some(), "a write since the count was read: the answer is not kept");
     }
 }

@@ -196,6 +196,9 @@ fn run_paged(
     if options.revalue {
         ledger.clear_leg_values(&currency)?;
     }
+    // Read before the walk: if nothing that can leave a leg without a value is written while it
+    // runs and it leaves none, the next value check has nothing to read (see below).
+    let writes = ledger.value_writes()?;
     let mut summary = Summary { currency: currency.clone(), ..Summary::default() };
     let mut engine = Engine {
         ledger,
@@ -254,6 +257,12 @@ fn run_paged(
         Ok(())
     })?;
     summary.missing = summary.legs_to_value.saturating_sub(found);
+    // The walk read every leg without a value, from the first event, and valued each one: what
+    // the first report's value check would read all of history to find out (each unvalued leg
+    // gives one value or one need, and each need at most one value, so none missing means none).
+    if summary.missing == 0 {
+        ledger.note_every_leg_valued(&currency, writes)?;
+    }
     progress.finish();
     Ok(summary)
 }
