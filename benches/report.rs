@@ -172,9 +172,9 @@ fn report_years(ledger: &mut Ledger, years: std::ops::RangeInclusive<i32>, start
     // What `report` does first: the events after the latest snapshot are read on a second
     // connection while every leg is checked for a value and the transfers are matched (the
     // CPU seconds of those two include that read).
-    let ahead = match start {
+    let (_, ahead) = match start {
         Start::Snapshot => ReadAhead::start(ledger, &options, years.clone()).expect("read ahead"),
-        Start::Scratch => None,
+        Start::Scratch => (0, None),
     };
     assert!(cointally::pricing::require_values(ledger, false).expect("values").is_empty());
     let cpu_valued = cpu_seconds();

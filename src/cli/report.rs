@@ -225,9 +225,9 @@ fn compute_unstored(
     let options = choices.options(Some(first));
     // The events after the latest snapshot are read on a second connection while the values
     // are checked and the transfers matched; the pass takes them if that snapshot still fits.
-    let ahead = match start {
+    let (_, ahead) = match start {
         Start::Snapshot => years::ReadAhead::start(ledger, &options, first..=last)?,
-        Start::Scratch => None,
+        Start::Scratch => (0, None),
     };
     let (mut matching, missing) = prepare(context, ledger, choices)?;
     if start == Start::Scratch {

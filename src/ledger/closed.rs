@@ -218,7 +218,7 @@ mod tests {
         // A write before its end drops every open snapshot, marks the closed one, keeps it.
         ledger.store_snapshots(&[snapshot(2025, 3_000, "b")]).unwrap();
         ledger.conn.execute("UPDATE input_changes SET low_ms = 1000", []).unwrap();
-        assert_eq!(ledger.invalidate_snapshots().unwrap(), 1);
+        assert_eq!(ledger.invalidate_snapshots().unwrap().0, 1);
         let heads = ledger.snapshot_heads("us", "{}", i64::MAX).unwrap();
         assert_eq!(heads.len(), 1);
         assert!(ledger.closed_year(2024).unwrap().unwrap().inputs_changed);

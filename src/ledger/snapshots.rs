@@ -84,8 +84,9 @@ pub struct Snapshot {
 
 impl Ledger {
     /// Drops every snapshot that ends after the earliest event time written since the last
-    /// call (the triggers' mark), then clears the mark; returns how many were dropped.
-    pub fn invalidate_snapshots(&mut self) -> Result<usize, LedgerError> {
+    /// call (the triggers' mark), then clears the mark; returns how many were dropped, and the
+    /// mark (`None`: nothing was written; `i64::MIN` when the mark itself was gone).
+    pub fn invalidate_snapshots(&mut self) -> Result<(usize, Option<i64>), LedgerError> {
         let tx = self.transaction()?;
         let mark: Option<Option<i64>> =
             tx.query_row("SELECT low_ms FROM input_changes WHERE id = 1", [], |r| r.get(0)).optional()?;
@@ -107,7 +108,7 @@ impl Ledger {
             tx.execute("INSERT OR REPLACE INTO input_changes (id, low_ms) VALUES (1, NULL)", [])?;
         }
         tx.commit()?;
-        Ok(dropped)
+        Ok((dropped, mark.unwrap_or(Some(i64::MIN))))
     }
 
     /// The snapshots of `jurisdiction` and `options` ending at or before `until_ms`, latest

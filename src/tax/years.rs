@@ -83,7 +83,15 @@ pub fn compute_years_with(
     let (first, last) = (*years.start(), *years.end());
     let options = Options { year: Some(first), ..options };
     let inputs = Inputs::read(ledger, &options, matching)?;
-    let mut info = PassInfo { dropped: ledger.invalidate_snapshots()?, ..PassInfo::default() };
+    let (dropped, written_from) = ledger.invalidate_snapshots()?;
+    let mut info = PassInfo { dropped, ..PassInfo::default() };
+    // Written since the read ahead began (by another process) before the end of what it reads:
+    // the read may lack it, and the mark that says so is now cleared, so the read is not used.
+    if ahead.as_ref().zip(written_from).is_some_and(|(read, low)| low < read.until) {
+        if let Some(read) = ahead.take() {
+            read.stop();
+        }
+    }
     let closed = closed_years(ledger, &options)?;
     let mut cuts: Vec<i32> = match start {
         Start::Snapshot => closed.iter().copied().filter(|c| (first..last).contains(c)).collect(),
@@ -322,23 +330,31 @@ pub struct ReadAhead {
 }
 
 impl ReadAhead {
-    /// Starts reading the events of `years` (the first segment's, up to a closed year in the
-    /// range) after the latest snapshot stored for `options` before them; `None` when there is
-    /// no such snapshot (the pass reads from the first event, nothing to gain).
+    /// Drops the snapshots that no longer hold ([`Ledger::invalidate_snapshots`]), then starts
+    /// reading the events of `years` (the first segment's, up to a closed year in the range)
+    /// after the latest snapshot stored for `options` before them. Returns how many snapshots
+    /// were dropped, and the read: `None` when there is no such snapshot (the pass reads from
+    /// the first event, nothing to gain).
+    ///
+    /// The invalidation comes first, before anything is read: it clears the mark of what was
+    /// written since the last report, so a write it has not seen must not be missing from the
+    /// events read either. Another process's import committed after the read began leaves the
+    /// mark set, and the next report drops what this one stores after it.
     pub fn start(
-        ledger: &Ledger,
+        ledger: &mut Ledger,
         options: &Options,
         years: RangeInclusive<i32>,
-    ) -> Result<Option<ReadAhead>, LedgerError> {
+    ) -> Result<(usize, Option<ReadAhead>), LedgerError> {
+        let (dropped, _) = ledger.invalidate_snapshots()?;
         let (first, last) = (*years.start(), *years.end());
         let options = Options { year: Some(first), ..*options };
         let zone = Zone::of_ledger(ledger)?;
-        // The latest snapshot the pass's invalidation will keep (an open one ending after the
-        // earliest time written since the last report is dropped there).
+        // The latest snapshot the pass will keep (an open one ending after the earliest time
+        // written since the invalidation above, by another process, is dropped there).
         let low = ledger.input_changes_low_ms()?;
         let heads = ledger.snapshot_heads(US, &snapshot_options(&options), zone.year_start_ms(first))?;
         let Some(head) = heads.into_iter().find(|h| h.closed || low.is_none_or(|low| h.end_ms <= low)) else {
-            return Ok(None);
+            return Ok((dropped, None));
         };
         let last = closed_years(ledger, &options)?.into_iter().find(|c| (first..last).contains(c)).unwrap_or(last);
         let currency = ledger.reporting_currency()?;
@@ -352,7 +368,9 @@ impl ReadAhead {
             let reading = Reading { currency: &reading_currency, zone, from_ms, until, next_year, last };
             reading.run(&reading_ledger, &batches, &refill)
         });
-        Ok(Some(ReadAhead { snapshot_id: head.id, currency, from_ms, until, next_year, last, received, spent, reader }))
+        let ahead =
+            ReadAhead { snapshot_id: head.id, currency, from_ms, until, next_year, last, received, spent, reader };
+        Ok((dropped, Some(ahead)))
     }
 
     /// Whether this read is the one a pass over `before_first + 1..=last` from `from` makes

@@ -197,10 +197,11 @@ impl Fixture {
         options: Options,
         years: std::ops::RangeInclusive<i32>,
     ) -> (Vec<Computed>, Vec<Computed>, PassInfo) {
-        let ahead = ReadAhead::start(&self.ledger, &options, years.clone()).unwrap();
+        let (dropped, ahead) = ReadAhead::start(&mut self.ledger, &options, years.clone()).unwrap();
         let matching = transfers::refresh(&mut self.ledger).unwrap();
-        let (passed, info) =
+        let (passed, mut info) =
             compute_years_with(&mut self.ledger, options, &matching, years.clone(), Start::Snapshot, ahead).unwrap();
+        info.dropped += dropped;
         let alone =
             years.map(|y| compute(&self.ledger, Options { year: Some(y), ..options }, &matching).unwrap()).collect();
         (passed, alone, info)
@@ -326,6 +327,46 @@ fn events_read_ahead_are_taken_only_from_the_snapshot_the_pass_starts_from() {
     assert_eq!(info.started_after, None);
     assert!(!info.read_ahead);
     assert!(info.dropped > 0);
+}
+
+/// Another process imports while a report's events are read ahead: the read may lack the new
+/// event, so it must not be taken for the year, nor the mark that says the event is new be
+/// cleared on its behalf. The year after, started from the snapshot this report stores, is the
+/// same as from the first event.
+#[test]
+fn an_import_by_another_process_while_the_events_are_read_ahead_is_not_lost() {
+    let options = Options {
+        method: Method::Fifo,
+        tracking: Tracking::Us,
+        transfer_fees: TransferFees::Dispose,
+        year: None,
+        what_if: false,
+    };
+    let mut f = Fixture::new();
+    for spec in [(0, 10, 0, 0, 2000, 20000), (1, 400, 0, 1, 3000, 1500), (0, 1200, 1, 0, 300, 30000)] {
+        f.write(spec);
+    }
+    f.both(options, FIRST_YEAR..=2025);
+    // The read of 2025 from the snapshot at the end of 2024 starts, and has time to finish
+    // (three events), before the sale is written on another connection.
+    let (_, ahead) = ReadAhead::start(&mut f.ledger, &options, 2025..=2025).unwrap();
+    assert!(ahead.is_some());
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let mine = std::mem::replace(&mut f.ledger, Ledger::open(&f.path, OpenMode::Existing).unwrap());
+    f.write((0, 1250, 1, 0, 100, 40000));
+    f.ledger = mine;
+    let matching = transfers::refresh(&mut f.ledger).unwrap();
+    let (passed, info) =
+        compute_years_with(&mut f.ledger, options, &matching, 2025..=2025, Start::Snapshot, ahead).unwrap();
+    assert!(!info.read_ahead, "written after the read began, before its end: the read is not used");
+    let alone = compute(&f.ledger, Options { year: Some(2025), ..options }, &matching).unwrap();
+    assert_same(&passed, &[alone]).unwrap();
+    assert_eq!(passed[0].computation.disposals.len(), 2, "both 2025 sales");
+    // 2026 starts from the snapshot at the end of 2025 that pass stored.
+    let (passed, _, info) = f.both(options, 2026..=2026);
+    assert_eq!(info.started_after, Some(2025));
+    let alone = compute(&f.ledger, Options { year: Some(2026), ..options }, &matching).unwrap();
+    assert_same(&passed, &[alone]).unwrap();
 }
 
 proptest! {
