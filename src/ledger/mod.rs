@@ -11,6 +11,7 @@ mod balances;
 pub mod closed;
 mod details;
 mod elections;
+mod event_cache;
 pub mod events;
 mod form1099da;
 mod movements;
@@ -36,6 +37,7 @@ pub use attention::Unreadable;
 pub use balances::Balance;
 pub use details::Attached;
 pub use elections::Election;
+pub use event_cache::EventCapture;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
 pub use form1099da::StatementRow;
 pub use movements::TransferMatching;
@@ -72,6 +74,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0024_transfer_cache.sql"),
     include_str!("../../schema/0025_tax_row_blocks.sql"),
     include_str!("../../schema/0026_value_checks.sql"),
+    include_str!("../../schema/0027_tax_event_cache.sql"),
 ];
 
 /// The ledger version this build writes.

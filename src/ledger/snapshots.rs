@@ -105,6 +105,9 @@ impl Ledger {
             None => tx.execute(&format!("DELETE FROM tax_snapshots WHERE {OPEN}"), [])?,
         };
         if mark != Some(None) {
+            // The kept copy of the latest year's events is cut at the same time, in the same
+            // transaction: the mark is its only guard too.
+            super::event_cache::cut(&tx, mark.flatten())?;
             tx.execute("INSERT OR REPLACE INTO input_changes (id, low_ms) VALUES (1, NULL)", [])?;
         }
         tx.commit()?;

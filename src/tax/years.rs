@@ -22,7 +22,7 @@ use super::pools::{Lot, unit_basis};
 use super::zone::Zone;
 use super::{Computed, Method, Options};
 use crate::ledger::snapshots::{Snapshot, SnapshotHead, SnapshotLot};
-use crate::ledger::{Ledger, LedgerError, TaxEvent};
+use crate::ledger::{EventCapture, Ledger, LedgerError, TaxEvent};
 use crate::transfers::Matching;
 
 /// The jurisdiction code snapshots of the US engine are stored under.
@@ -50,6 +50,10 @@ pub struct PassInfo {
     pub stored: usize,
     /// The events were those a [`ReadAhead`] read while the inputs were prepared.
     pub read_ahead: bool,
+    /// Events read from the kept copy of the latest year's events instead of the tables.
+    pub copied: u64,
+    /// Events kept as that copy for the next report.
+    pub kept: usize,
 }
 
 /// Computes every year of `years` (options' `year` aside) in one pass, from the latest snapshot
@@ -121,13 +125,20 @@ pub fn compute_years_with(
         };
         let (mut part, mut snapshots, read) =
             pass_from(source, &inputs, options, segment_first..=segment_last, from, true)?;
+        info.copied += read.copied;
         // A snapshot after a closed year computed without its filed lots would be taken up by
         // the next report as if it had started from them.
         if start == Start::Scratch {
             snapshots.retain(|s| closed.iter().all(|c| *c >= s.head.year));
         }
-        info.events_read += read;
+        info.events_read += read.events;
         info.stored += ledger.store_snapshots(&snapshots)?.len();
+        // The last year's events, for the next report of it (from the snapshot before it).
+        if let Some(capture) = read.capture {
+            if ledger.keep_pass_events(&capture)? {
+                info.kept = capture.len();
+            }
+        }
         computed.append(&mut part);
         segment_first = segment_last + 1;
     }
@@ -184,7 +195,19 @@ pub fn pass(
     from: Option<Snapshot>,
     keep: bool,
 ) -> Result<(Vec<Computed>, Vec<Snapshot>, u64), LedgerError> {
-    pass_from(Source::Here(ledger), inputs, options, years, from, keep)
+    let (computed, snapshots, read) = pass_from(Source::Here(ledger), inputs, options, years, from, keep)?;
+    Ok((computed, snapshots, read.events))
+}
+
+/// What the reading half of a pass did.
+struct Read {
+    /// Events read.
+    events: u64,
+    /// Of which from the kept copy.
+    copied: u64,
+    /// The last year's events read from the tables, to keep as the copy (when the pass keeps
+    /// what it makes).
+    capture: Option<EventCapture>,
 }
 
 /// Where a pass's events come from.
@@ -204,7 +227,7 @@ fn pass_from(
     years: RangeInclusive<i32>,
     from: Option<Snapshot>,
     keep: bool,
-) -> Result<(Vec<Computed>, Vec<Snapshot>, u64), LedgerError> {
+) -> Result<(Vec<Computed>, Vec<Snapshot>, Read), LedgerError> {
     let (first, last) = (*years.start(), *years.end());
     let options = Options { year: Some(first), ..options };
     let mut engine = inputs.engine(options);
@@ -232,7 +255,9 @@ fn pass_from(
         Source::Here(ledger) => {
             let (batches, received) = mpsc::sync_channel::<Step>(QUEUED);
             let (spent, refill) = mpsc::channel::<Vec<TaxEvent>>();
-            let reading = Reading { currency: &inputs.currency, zone: inputs.zone, from_ms, until, next_year, last };
+            let keep_from = keep.then(|| inputs.zone.year_start_ms(last));
+            let reading =
+                Reading { currency: &inputs.currency, zone: inputs.zone, from_ms, until, next_year, last, keep_from };
             std::thread::scope(|scope| {
                 let computing = scope.spawn(move || computer.run(received, spent));
                 let read = reading.run(ledger, &batches, &refill);
@@ -258,6 +283,8 @@ struct Reading<'a> {
     next_year: i32,
     /// The last year-end to mark.
     last: i32,
+    /// Events from this time on read from the tables come back encoded, to be kept.
+    keep_from: Option<i64>,
 }
 
 impl Reading<'_> {
@@ -270,14 +297,14 @@ impl Reading<'_> {
         ledger: &Ledger,
         batches: &mpsc::SyncSender<Step>,
         refill: &mpsc::Receiver<Vec<TaxEvent>>,
-    ) -> Result<u64, LedgerError> {
-        let Reading { currency, zone, from_ms, until, mut next_year, last } = self;
+    ) -> Result<Read, LedgerError> {
+        let Reading { currency, zone, from_ms, until, mut next_year, last, keep_from } = self;
         let mut read = 0u64;
         let mut batch: Vec<TaxEvent> = Vec::with_capacity(BATCH);
         let mut used = 0usize;
         let send =
             |step: Step| if batches.send(step).is_ok() { ControlFlow::Continue(()) } else { ControlFlow::Break(()) };
-        ledger.try_for_each_tax_event_between(currency, from_ms, until, |event| {
+        let (copied, capture) = ledger.for_each_pass_event(currency, from_ms, until, keep_from, |event| {
             while next_year <= last && event.time_ms >= zone.year_start_ms(next_year + 1) {
                 if used > 0 {
                     let full = std::mem::replace(&mut batch, refill.try_recv().unwrap_or_default());
@@ -307,7 +334,7 @@ impl Reading<'_> {
             let _ = send(Step::YearEnd(next_year));
             next_year += 1;
         }
-        Ok(read)
+        Ok(Read { events: read, copied, capture })
     }
 }
 
@@ -326,7 +353,7 @@ pub struct ReadAhead {
     last: i32,
     received: mpsc::Receiver<Step>,
     spent: mpsc::Sender<Vec<TaxEvent>>,
-    reader: std::thread::JoinHandle<Result<u64, LedgerError>>,
+    reader: std::thread::JoinHandle<Result<Read, LedgerError>>,
 }
 
 impl ReadAhead {
@@ -365,7 +392,8 @@ impl ReadAhead {
         let next_year = (first - 1).max(head.year + 1);
         let reading_currency = currency.clone();
         let reader = std::thread::spawn(move || {
-            let reading = Reading { currency: &reading_currency, zone, from_ms, until, next_year, last };
+            let keep_from = Some(zone.year_start_ms(last));
+            let reading = Reading { currency: &reading_currency, zone, from_ms, until, next_year, last, keep_from };
             reading.run(&reading_ledger, &batches, &refill)
         });
         let ahead =

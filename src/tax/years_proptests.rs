@@ -311,6 +311,7 @@ fn events_read_ahead_are_taken_only_from_the_snapshot_the_pass_starts_from() {
     let (passed, alone, info) = f.both(options, FIRST_YEAR..=2025);
     assert_same(&passed, &alone).unwrap();
     assert!(!info.read_ahead, "no snapshot before 2022: nothing to read ahead");
+    assert!(info.kept > 0, "the last year's events are kept for its next report");
 
     let (passed, alone, info) = f.both(options, 2025..=2025);
     assert_same(&passed, &alone).unwrap();
@@ -318,6 +319,10 @@ fn events_read_ahead_are_taken_only_from_the_snapshot_the_pass_starts_from() {
     assert!(info.read_ahead, "the snapshot at the end of 2024 fits: its events read ahead are taken");
     assert_eq!(passed[0].computation.disposals.len(), alone[0].computation.disposals.len());
     assert!(!passed[0].computation.disposals.is_empty());
+    // The pass over every year kept 2025's events: nothing was written since, so they came from
+    // that copy.
+    assert!(info.copied > 0);
+    assert_eq!((info.copied, info.kept), (info.events_read, 0));
 
     // A value changed in 2022 drops the snapshots after it: the read from the end of 2024 is
     // not the pass's, which starts from the first event.
