@@ -11,7 +11,7 @@
 
 use std::ops::ControlFlow;
 
-use cointally_exchanges::{EventKind, LegRole};
+use cointally_exchanges::LegRole;
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
@@ -87,14 +87,7 @@ impl Ledger {
                 "SELECT time_ms, id, body FROM tax_event_cache WHERE time_ms >= ?1 AND time_ms < ?2 ORDER BY time_ms, id",
             )?;
             let mut rows = stmt.query(params![from_ms, end])?;
-            let mut event = TaxEvent {
-                id: 0,
-                account_id: 0,
-                kind: EventKind::Unknown,
-                time_ms: 0,
-                basis: None,
-                legs: Vec::with_capacity(4),
-            };
+            let mut event = TaxEvent::buffer();
             while let Some(row) = rows.next()? {
                 let (time_ms, id) = (row.get(0)?, row.get(1)?);
                 let body = row
@@ -288,14 +281,7 @@ fn decode(body: &[u8], time_ms: i64, id: i64, event: &mut TaxEvent) -> Result<()
         let amount = r.decimal().ok_or_else(corrupt)?;
         let value = r.decimal_opt().ok_or_else(corrupt)?;
         match event.legs.get_mut(i) {
-            Some(leg) => {
-                leg.seq = seq;
-                leg.role = role;
-                leg.asset.clear();
-                leg.asset.push_str(asset);
-                leg.amount = amount;
-                leg.value = value;
-            }
+            Some(leg) => leg.set(seq, role, asset, amount, value),
             None => event.legs.push(TaxLeg { seq, role, asset: asset.to_owned(), amount, value }),
         }
     }
@@ -358,6 +344,8 @@ impl<'b> Reader<'b> {
 
 #[cfg(test)]
 mod tests {
+    use cointally_exchanges::EventKind;
+
     use super::*;
 
     fn event() -> TaxEvent {
@@ -410,17 +398,7 @@ mod tests {
             writer.event(account, "test", &NewEvent::new(name, from_millis(time_ms), EventKind::Trade, legs), &[]);
         let (crate::ledger::Written::New(id) | crate::ledger::Written::Existing(id)) = written.unwrap();
         writer.commit().unwrap();
-        let values: Vec<crate::ledger::LegValue> = (0..2)
-            .map(|seq| crate::ledger::LegValue {
-                event_id: id,
-                seq,
-                price: Decimal::ONE,
-                value: Decimal::TEN,
-                source: "test".into(),
-                path: String::new(),
-            })
-            .collect();
-        ledger.store_leg_values("USD", &values).unwrap();
+        ledger.store_leg_values("USD", &crate::ledger::ten_each(id, 2)).unwrap();
         id
     }
 

@@ -330,6 +330,21 @@ pub(crate) fn test_ledger() -> (tempfile::TempDir, Ledger, i64) {
     (dir, ledger, account)
 }
 
+/// A value of 10 at a price of 1 for each of an event's first `legs` legs (tests).
+#[cfg(test)]
+pub(crate) fn ten_each(event_id: i64, legs: i64) -> Vec<LegValue> {
+    (0..legs)
+        .map(|seq| LegValue {
+            event_id,
+            seq,
+            price: rust_decimal::Decimal::ONE,
+            value: rust_decimal::Decimal::TEN,
+            source: "test".into(),
+            path: String::new(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -563,17 +563,7 @@ mod tests {
             id
         };
         let value = |ledger: &mut Ledger, event_id| {
-            let values: Vec<LegValue> = (0..2)
-                .map(|seq| LegValue {
-                    event_id,
-                    seq,
-                    price: Decimal::ONE,
-                    value: Decimal::TEN,
-                    source: "test".into(),
-                    path: String::new(),
-                })
-                .collect();
-            ledger.store_leg_values("USD", &values).unwrap();
+            ledger.store_leg_values("USD", &crate::ledger::ten_each(event_id, 2)).unwrap();
         };
         let mark = |ledger: &Ledger| -> (Option<String>, Option<i64>) {
             ledger

@@ -48,6 +48,33 @@ pub struct TaxLeg {
     pub value: Option<Decimal>,
 }
 
+impl TaxLeg {
+    /// Makes this leg the one given, keeping its string's capacity (legs are read into reused
+    /// buffers).
+    pub(super) fn set(&mut self, seq: i64, role: LegRole, asset: &str, amount: Decimal, value: Option<Decimal>) {
+        self.seq = seq;
+        self.role = role;
+        self.asset.clear();
+        self.asset.push_str(asset);
+        self.amount = amount;
+        self.value = value;
+    }
+}
+
+impl TaxEvent {
+    /// An empty event to read events into one after another (its legs' strings reused).
+    pub(super) fn buffer() -> TaxEvent {
+        TaxEvent {
+            id: 0,
+            account_id: 0,
+            kind: EventKind::Unknown,
+            time_ms: 0,
+            basis: None,
+            legs: Vec::with_capacity(4),
+        }
+    }
+}
+
 // `clone_from` field by field, so that a buffer of events refilled from the reader (the
 // report's pass hands batches to the engine's thread) keeps its strings' and legs' capacity.
 impl Clone for TaxEvent {
@@ -365,14 +392,7 @@ impl Ledger {
              ORDER BY e.time_ms, e.id, l.seq"
         })?;
         let mut rows = stmt.query(params![currency, from_ms, until_ms])?;
-        let mut event = TaxEvent {
-            id: 0,
-            account_id: 0,
-            kind: EventKind::Unknown,
-            time_ms: 0,
-            basis: None,
-            legs: Vec::with_capacity(4),
-        };
+        let mut event = TaxEvent::buffer();
         // Legs of the buffer in use: the rest of `event.legs` are spare, kept for their strings.
         let mut used = 0usize;
         let mut spare: Vec<TaxLeg> = Vec::with_capacity(4);
@@ -422,12 +442,7 @@ impl Ledger {
                 event.legs.push(leg);
             }
             if let Some(leg) = event.legs.get_mut(used) {
-                leg.seq = seq;
-                leg.role = role;
-                leg.asset.clear();
-                leg.asset.push_str(asset);
-                leg.amount = amount;
-                leg.value = value;
+                leg.set(seq, role, asset, amount, value);
             }
             used += 1;
         }

@@ -340,13 +340,7 @@ fn events_read_ahead_are_taken_only_from_the_snapshot_the_pass_starts_from() {
 /// same as from the first event.
 #[test]
 fn an_import_by_another_process_while_the_events_are_read_ahead_is_not_lost() {
-    let options = Options {
-        method: Method::Fifo,
-        tracking: Tracking::Us,
-        transfer_fees: TransferFees::Dispose,
-        year: None,
-        what_if: false,
-    };
+    let options = Options::us(None);
     let mut f = Fixture::new();
     for spec in [(0, 10, 0, 0, 2000, 20000), (1, 400, 0, 1, 3000, 1500), (0, 1200, 1, 0, 300, 30000)] {
         f.write(spec);
