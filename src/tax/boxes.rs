@@ -110,18 +110,19 @@ impl FormBox {
     }
 }
 
-/// What a US broker reports of a sale when no statement was imported: proceeds only in 2025;
-/// from 2026 the basis too for units bought there since 1 January 2026 that never left. The
-/// dates are local in `zone` (the ledger's time zone), as the tax year's bounds are.
+/// What a US broker reports of a sale when no statement was imported (`us_broker`: the account
+/// is a US broker's, [`is_us_broker`]): proceeds only in 2025; from 2026 the basis too for
+/// units bought there since 1 January 2026 that never left. The dates are local in `zone` (the
+/// ledger's time zone), as the tax year's bounds are.
 pub fn presumed(
-    exchange: &str,
+    us_broker: bool,
     is_sale: bool,
     disposed_ms: i64,
     acquired_ms: i64,
     acquired_here: bool,
     zone: Zone,
 ) -> Reported {
-    if !is_sale || !is_us_broker(exchange) || disposed_ms < zone.per_wallet_from_ms() {
+    if !is_sale || !us_broker || disposed_ms < zone.per_wallet_from_ms() {
         return Reported::No;
     }
     let covered_from_ms = if zone.is_utc() { COVERED_FROM_MS } else { zone.year_start_ms(2026) };
@@ -157,21 +158,36 @@ mod tests {
     fn a_us_broker_reports_proceeds_in_2025_and_covered_basis_from_2026() {
         let in_2025 = COVERED_FROM_MS - 30 * DAY;
         let in_2026 = COVERED_FROM_MS + 30 * DAY;
-        assert_eq!(presumed("coinbase", true, in_2025, in_2025 - DAY, true, Zone::UTC), Reported::ProceedsOnly);
-        assert_eq!(presumed("kraken", true, in_2026, COVERED_FROM_MS, true, Zone::UTC), Reported::WithBasis);
+        assert_eq!(
+            presumed(is_us_broker("coinbase"), true, in_2025, in_2025 - DAY, true, Zone::UTC),
+            Reported::ProceedsOnly
+        );
+        assert_eq!(
+            presumed(is_us_broker("kraken"), true, in_2026, COVERED_FROM_MS, true, Zone::UTC),
+            Reported::WithBasis
+        );
         // Bought before 2026, or bought elsewhere / moved away and back: noncovered.
-        assert_eq!(presumed("gemini", true, in_2026, COVERED_FROM_MS - 1, true, Zone::UTC), Reported::ProceedsOnly);
-        assert_eq!(presumed("binanceus", true, in_2026, in_2026 - DAY, false, Zone::UTC), Reported::ProceedsOnly);
+        assert_eq!(
+            presumed(is_us_broker("gemini"), true, in_2026, COVERED_FROM_MS - 1, true, Zone::UTC),
+            Reported::ProceedsOnly
+        );
+        assert_eq!(
+            presumed(is_us_broker("binanceus"), true, in_2026, in_2026 - DAY, false, Zone::UTC),
+            Reported::ProceedsOnly
+        );
         // Not a broker, not a sale, or before 2025.
-        assert_eq!(presumed("binance", true, in_2026, in_2026 - DAY, true, Zone::UTC), Reported::No);
-        assert_eq!(presumed("wallet", true, in_2025, in_2025 - DAY, true, Zone::UTC), Reported::No);
-        assert_eq!(presumed("coinbase", false, in_2025, in_2025 - DAY, true, Zone::UTC), Reported::No);
-        assert_eq!(presumed("coinbase", true, COVERED_FROM_MS - 400 * DAY, 0, true, Zone::UTC), Reported::No);
+        assert_eq!(presumed(is_us_broker("binance"), true, in_2026, in_2026 - DAY, true, Zone::UTC), Reported::No);
+        assert_eq!(presumed(is_us_broker("wallet"), true, in_2025, in_2025 - DAY, true, Zone::UTC), Reported::No);
+        assert_eq!(presumed(is_us_broker("coinbase"), false, in_2025, in_2025 - DAY, true, Zone::UTC), Reported::No);
+        assert_eq!(
+            presumed(is_us_broker("coinbase"), true, COVERED_FROM_MS - 400 * DAY, 0, true, Zone::UTC),
+            Reported::No
+        );
         // Bought at 20:00 on 31 December 2025 in New York (01:00 UTC on 1 January 2026): a
         // 2025 purchase there, so noncovered.
         let ny: Zone = "America/New_York".parse().unwrap();
         let evening = COVERED_FROM_MS + 3_600_000;
-        assert_eq!(presumed("coinbase", true, in_2026, evening, true, Zone::UTC), Reported::WithBasis);
-        assert_eq!(presumed("coinbase", true, in_2026, evening, true, ny), Reported::ProceedsOnly);
+        assert_eq!(presumed(is_us_broker("coinbase"), true, in_2026, evening, true, Zone::UTC), Reported::WithBasis);
+        assert_eq!(presumed(is_us_broker("coinbase"), true, in_2026, evening, true, ny), Reported::ProceedsOnly);
     }
 }

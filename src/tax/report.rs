@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::Options;
-use super::boxes::{FormBox, Reported, presumed};
+use super::boxes::{FormBox, Reported, is_us_broker, presumed};
 use super::engine::Computation;
 use super::rebates::Rebates;
 use super::reconcile::{Reconciliation, adjustments};
@@ -249,10 +249,12 @@ impl Report {
     /// (same order), `exchanges` the accounts' exchange names by id. What a broker reported is
     /// presumed from the exchange and the dates ([`presumed`]).
     pub fn classify(&mut self, disposals: &[Disposal], exchanges: &BTreeMap<i64, String>) {
+        // Whether each account is a US broker's, once per account (not a name parsed per line).
+        let brokers: BTreeMap<i64, bool> =
+            exchanges.iter().map(|(id, exchange)| (*id, is_us_broker(exchange))).collect();
         for (line, d) in self.lines.iter_mut().zip(disposals) {
-            let exchange = exchanges.get(&d.account_id).map(String::as_str).unwrap_or_default();
             let reported = presumed(
-                exchange,
+                brokers.get(&d.account_id).copied().unwrap_or(false),
                 d.kind == DisposalKind::Sale,
                 d.disposed_ms,
                 d.acquired_ms,
