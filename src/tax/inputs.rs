@@ -18,6 +18,7 @@
 //! when the snapshot ends after it.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 
 use chrono::DateTime;
 use sha2::{Digest, Sha256};
@@ -285,7 +286,8 @@ pub(crate) fn timed_transfer_plans(matching: &Matching, hasher: &mut Sha256) -> 
         let (Some(withdrawal), Some(deposit)) = (movements.get(&link.withdrawal), movements.get(&link.deposit)) else {
             continue;
         };
-        hasher.update(format!("transfer {} {} {}\n", link.withdrawal, link.deposit, link.method.as_str()));
+        // Written into the hasher as it is formatted (tens of thousands of links: no string each).
+        let _ = writeln!(hasher, "transfer {} {} {}", link.withdrawal, link.deposit, link.method.as_str());
         let plan = TransferPlan {
             withdrawal: link.withdrawal,
             deposit: link.deposit,
