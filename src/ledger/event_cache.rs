@@ -103,9 +103,10 @@ impl Ledger {
             }
         }
         let tables_from = copy_until.unwrap_or(from_ms);
+        // Only what this read covers can be kept: never from before its start.
         let mut capture = keep_from.map(|keep_from| EventCapture {
             currency: currency.to_owned(),
-            keep_from,
+            keep_from: keep_from.max(from_ms),
             tables_from,
             until: until_ms,
             seen,
@@ -482,6 +483,16 @@ mod tests {
         let (tables, pass, copied, _) = both_ways(&ledger, "USD");
         assert_eq!((copied, &pass), (10, &tables));
         assert_eq!(pass[10].kind, EventKind::Gift);
+
+        // A read that starts later than where it is asked to keep from keeps from its start.
+        ledger.invalidate_snapshots().unwrap();
+        let later = Y2025 + 150 * DAY;
+        let (_, capture) =
+            ledger.for_each_pass_event("USD", later, Y2026, Some(Y2025), |_| ControlFlow::Continue(())).unwrap();
+        assert!(ledger.keep_pass_events(&capture.unwrap()).unwrap());
+        assert_eq!(span(&ledger.conn).unwrap(), Some(("USD".into(), later, Y2026)));
+        let (tables, pass, copied, _) = both_ways(&ledger, "USD");
+        assert_eq!((copied, &pass), (0, &tables), "the copy starts after the read's start: not used");
 
         // The mark gone (an edited file): nothing of the copy is trusted.
         ledger.invalidate_snapshots().unwrap();
