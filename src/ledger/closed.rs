@@ -203,11 +203,32 @@ mod tests {
         }
     }
 
+    /// How many times the snapshots' mark was cleared: what a report stores its snapshots with.
+    fn cleared(ledger: &Ledger) -> i64 {
+        crate::ledger::snapshots::marks_cleared(&ledger.conn).unwrap()
+    }
+
+    #[test]
+    fn snapshots_made_before_another_report_cleared_the_mark_are_not_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        // Nothing written: clearing nothing counts nothing.
+        let before = ledger.invalidate_snapshots().unwrap().cleared;
+        assert_eq!(ledger.invalidate_snapshots().unwrap().cleared, before);
+        // A write by another process, whose mark another report clears while this one computes.
+        ledger.conn.execute("UPDATE input_changes SET low_ms = 1000", []).unwrap();
+        assert_eq!(ledger.invalidate_snapshots().unwrap().cleared, before + 1);
+        assert!(ledger.store_snapshots(&[snapshot(2025, 3_000, "a")], before).unwrap().is_empty());
+        assert!(ledger.snapshot_heads("us", "{}", i64::MAX).unwrap().is_empty());
+        // A pass that started after that clearing stores its snapshots.
+        assert_eq!(ledger.store_snapshots(&[snapshot(2025, 3_000, "a")], before + 1).unwrap().len(), 1);
+    }
+
     #[test]
     fn a_closed_years_snapshot_outlives_writes_and_replacements_until_reopened() {
         let dir = tempfile::tempdir().unwrap();
         let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
-        ledger.store_snapshots(&[snapshot(2024, 2_000, "a"), snapshot(2025, 3_000, "a")]).unwrap();
+        ledger.store_snapshots(&[snapshot(2024, 2_000, "a"), snapshot(2025, 3_000, "a")], 0).unwrap();
         let file = ClosedFile { format: "form8949".into(), bytes: b"x,y\n".to_vec(), manifest: b"{}".to_vec() };
         ledger.close_year(&closed(2024), ("{}", 2_000), std::slice::from_ref(&file)).unwrap();
         // The close drops the snapshot after it (it did not start from the filed lots).
@@ -216,14 +237,14 @@ mod tests {
         assert_eq!(ledger.closed_file(2024, "form8949").unwrap(), Some(file));
 
         // A write before its end drops every open snapshot, marks the closed one, keeps it.
-        ledger.store_snapshots(&[snapshot(2025, 3_000, "b")]).unwrap();
+        ledger.store_snapshots(&[snapshot(2025, 3_000, "b")], cleared(&ledger)).unwrap();
         ledger.conn.execute("UPDATE input_changes SET low_ms = 1000", []).unwrap();
-        assert_eq!(ledger.invalidate_snapshots().unwrap().0, 1);
+        assert_eq!(ledger.invalidate_snapshots().unwrap().dropped, 1);
         let heads = ledger.snapshot_heads("us", "{}", i64::MAX).unwrap();
         assert_eq!(heads.len(), 1);
         assert!(ledger.closed_year(2024).unwrap().unwrap().inputs_changed);
         // Neither a new snapshot of the same end nor a delete replaces it.
-        ledger.store_snapshots(&[snapshot(2024, 2_000, "c")]).unwrap();
+        ledger.store_snapshots(&[snapshot(2024, 2_000, "c")], cleared(&ledger)).unwrap();
         ledger.delete_snapshot(heads[0].id).unwrap();
         let kept = ledger.snapshot_heads("us", "{}", i64::MAX).unwrap();
         assert_eq!((kept.len(), kept[0].key_hash.as_str(), kept[0].id), (1, "a", heads[0].id));

@@ -34,6 +34,9 @@ pub struct EventCapture {
     until: i64,
     /// The span the copy had when the read began: the copy is replaced only if it still has it.
     seen: Option<Span>,
+    /// How many times the mark had been cleared when the read began (schema/0028): nor is the
+    /// copy replaced if another report cleared it since.
+    cleared: i64,
     /// The events' bodies one after another, and each one's (time, id, end in `bodies`).
     bodies: Vec<u8>,
     rows: Vec<(i64, i64, usize)>,
@@ -68,6 +71,7 @@ impl Ledger {
         // One read transaction: the span, the mark, the copy and the tables as of one moment.
         let _read = ReadTransaction::begin(&self.conn)?;
         let seen = span(&self.conn)?;
+        let cleared = super::snapshots::marks_cleared(&self.conn)?;
         let low: Option<i64> = self
             .conn
             .query_row("SELECT low_ms FROM input_changes WHERE id = 1", [], |r| r.get(0))
@@ -110,6 +114,7 @@ impl Ledger {
             tables_from,
             until: until_ms,
             seen,
+            cleared,
             bodies: Vec::new(),
             rows: Vec::new(),
         });
@@ -130,12 +135,16 @@ impl Ledger {
     /// Keeps the events of `capture` as the copy: from its `keep_from` to the end of its read,
     /// the part it took from the copy kept, the rest replaced. Nothing is stored if anything
     /// that can change an event before that end was written since the read began (the mark is
-    /// set), or the copy changed meanwhile; returns whether it was stored.
+    /// set, or another report cleared the mark), or the copy changed meanwhile; returns whether it
+    /// was stored.
     pub fn keep_pass_events(&mut self, capture: &EventCapture) -> Result<bool, LedgerError> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let low: Option<i64> =
             tx.query_row("SELECT low_ms FROM input_changes WHERE id = 1", [], |r| r.get(0)).optional()?.flatten();
-        if low.is_some_and(|low| low < capture.until) || span(&tx)? != capture.seen {
+        if low.is_some_and(|low| low < capture.until)
+            || span(&tx)? != capture.seen
+            || super::snapshots::marks_cleared(&tx)? != capture.cleared
+        {
             return Ok(false);
         }
         // What the read took from the copy (from `keep_from` on) stays; everything else goes.

@@ -75,6 +75,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0025_tax_row_blocks.sql"),
     include_str!("../../schema/0026_value_checks.sql"),
     include_str!("../../schema/0027_tax_event_cache.sql"),
+    include_str!("../../schema/0028_input_changes_cleared.sql"),
 ];
 
 /// The ledger version this build writes.

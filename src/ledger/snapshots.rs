@@ -82,11 +82,28 @@ pub struct Snapshot {
     pub balances: Vec<(i64, String, Decimal)>,
 }
 
+/// What [`Ledger::invalidate_snapshots`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invalidated {
+    /// Snapshots dropped.
+    pub dropped: usize,
+    /// The mark it cleared: the earliest event time written since the last call (`None`:
+    /// nothing was written; `i64::MIN` when the mark itself was gone).
+    pub written_from: Option<i64>,
+    /// How many times the mark has been cleared, this call included (schema/0028): what a
+    /// report hands back when it stores what it computed after this call.
+    pub cleared: i64,
+}
+
+/// How many times the mark of `input_changes` has been cleared (0 when its row is gone).
+pub(super) fn marks_cleared(conn: &rusqlite::Connection) -> Result<i64, LedgerError> {
+    Ok(conn.query_row("SELECT cleared FROM input_changes WHERE id = 1", [], |r| r.get(0)).optional()?.unwrap_or(0))
+}
+
 impl Ledger {
     /// Drops every snapshot that ends after the earliest event time written since the last
-    /// call (the triggers' mark), then clears the mark; returns how many were dropped, and the
-    /// mark (`None`: nothing was written; `i64::MIN` when the mark itself was gone).
-    pub fn invalidate_snapshots(&mut self) -> Result<(usize, Option<i64>), LedgerError> {
+    /// call (the triggers' mark), then clears the mark and counts that it did.
+    pub fn invalidate_snapshots(&mut self) -> Result<Invalidated, LedgerError> {
         let tx = self.transaction()?;
         let mark: Option<Option<i64>> =
             tx.query_row("SELECT low_ms FROM input_changes WHERE id = 1", [], |r| r.get(0)).optional()?;
@@ -108,10 +125,15 @@ impl Ledger {
             // The kept copy of the latest year's events is cut at the same time, in the same
             // transaction: the mark is its only guard too.
             super::event_cache::cut(&tx, mark.flatten())?;
-            tx.execute("INSERT OR REPLACE INTO input_changes (id, low_ms) VALUES (1, NULL)", [])?;
+            tx.execute(
+                "INSERT OR REPLACE INTO input_changes (id, low_ms, cleared)
+                 VALUES (1, NULL, coalesce((SELECT cleared FROM input_changes WHERE id = 1), 0) + 1)",
+                [],
+            )?;
         }
+        let cleared = marks_cleared(&tx)?;
         tx.commit()?;
-        Ok((dropped, mark.unwrap_or(Some(i64::MIN))))
+        Ok(Invalidated { dropped, written_from: mark.unwrap_or(Some(i64::MIN)), cleared })
     }
 
     /// The snapshots of `jurisdiction` and `options` ending at or before `until_ms`, latest
@@ -196,11 +218,17 @@ impl Ledger {
 
     /// Stores snapshots in one transaction, each replacing the one of the same jurisdiction,
     /// options and end (a closed year's is kept instead: it is what was filed); returns the ids
-    /// of those stored.
-    pub fn store_snapshots(&mut self, snapshots: &[Snapshot]) -> Result<Vec<i64>, LedgerError> {
+    /// of those stored. `cleared` is [`Invalidated::cleared`] of the invalidation the pass that
+    /// made them started after: if the mark was cleared again since, none is stored.
+    pub fn store_snapshots(&mut self, snapshots: &[Snapshot], cleared: i64) -> Result<Vec<i64>, LedgerError> {
         let now = Utc::now().to_rfc3339();
         let tx = self.transaction()?;
         let mut ids = Vec::with_capacity(snapshots.len());
+        // The mark was cleared since the pass cleared it: by another report, which may have
+        // taken a write this pass did not read with it. Nothing computed here is kept.
+        if marks_cleared(&tx)? != cleared {
+            return Ok(ids);
+        }
         for s in snapshots {
             let h = &s.head;
             let filed: bool = tx.query_row(

@@ -87,11 +87,12 @@ pub fn compute_years_with(
     let (first, last) = (*years.start(), *years.end());
     let options = Options { year: Some(first), ..options };
     let inputs = Inputs::read(ledger, &options, matching)?;
-    let (dropped, written_from) = ledger.invalidate_snapshots()?;
-    let mut info = PassInfo { dropped, ..PassInfo::default() };
-    // Written since the read ahead began (by another process) before the end of what it reads:
-    // the read may lack it, and the mark that says so is now cleared, so the read is not used.
-    if ahead.as_ref().zip(written_from).is_some_and(|(read, low)| low < read.until) {
+    let invalidated = ledger.invalidate_snapshots()?;
+    let mut info = PassInfo { dropped: invalidated.dropped, ..PassInfo::default() };
+    // The mark was cleared since the read ahead began (here, after a write by another process,
+    // or by another report): the read may lack that write, and nothing says so any more, so the
+    // read is not used.
+    if ahead.as_ref().is_some_and(|read| read.cleared != invalidated.cleared) {
         if let Some(read) = ahead.take() {
             read.stop();
         }
@@ -132,7 +133,7 @@ pub fn compute_years_with(
             snapshots.retain(|s| closed.iter().all(|c| *c >= s.head.year));
         }
         info.events_read += read.events;
-        info.stored += ledger.store_snapshots(&snapshots)?.len();
+        info.stored += ledger.store_snapshots(&snapshots, invalidated.cleared)?.len();
         // The last year's events, for the next report of it (from the snapshot before it).
         if let Some(capture) = read.capture {
             if ledger.keep_pass_events(&capture)? {
@@ -346,6 +347,8 @@ impl Reading<'_> {
 pub struct ReadAhead {
     /// The snapshot the read starts after.
     snapshot_id: i64,
+    /// How many times the mark had been cleared when the read began.
+    cleared: i64,
     currency: String,
     from_ms: i64,
     until: i64,
@@ -365,14 +368,16 @@ impl ReadAhead {
     ///
     /// The invalidation comes first, before anything is read: it clears the mark of what was
     /// written since the last report, so a write it has not seen must not be missing from the
-    /// events read either. Another process's import committed after the read began leaves the
-    /// mark set, and the next report drops what this one stores after it.
+    /// events read either. Should the mark be cleared again before the pass takes the read
+    /// (another process wrote, and this report's own invalidation or another report's cleared
+    /// it), the pass does not use it ([`compute_years_with`]).
     pub fn start(
         ledger: &mut Ledger,
         options: &Options,
         years: RangeInclusive<i32>,
     ) -> Result<(usize, Option<ReadAhead>), LedgerError> {
-        let (dropped, _) = ledger.invalidate_snapshots()?;
+        let invalidated = ledger.invalidate_snapshots()?;
+        let (dropped, cleared) = (invalidated.dropped, invalidated.cleared);
         let (first, last) = (*years.start(), *years.end());
         let options = Options { year: Some(first), ..*options };
         let zone = Zone::of_ledger(ledger)?;
@@ -396,8 +401,18 @@ impl ReadAhead {
             let reading = Reading { currency: &reading_currency, zone, from_ms, until, next_year, last, keep_from };
             reading.run(&reading_ledger, &batches, &refill)
         });
-        let ahead =
-            ReadAhead { snapshot_id: head.id, currency, from_ms, until, next_year, last, received, spent, reader };
+        let ahead = ReadAhead {
+            snapshot_id: head.id,
+            cleared,
+            currency,
+            from_ms,
+            until,
+            next_year,
+            last,
+            received,
+            spent,
+            reader,
+        };
         Ok((dropped, Some(ahead)))
     }
 

@@ -340,6 +340,23 @@ fn events_read_ahead_are_taken_only_from_the_snapshot_the_pass_starts_from() {
 /// same as from the first event.
 #[test]
 fn an_import_by_another_process_while_the_events_are_read_ahead_is_not_lost() {
+    write_while_reading_ahead(|_| {});
+}
+
+/// The same, and another report clears the mark of that import before this one goes on: the
+/// mark says nothing any more, and the read is still not used.
+#[test]
+fn a_write_whose_mark_another_report_cleared_while_the_events_are_read_ahead_is_not_lost() {
+    write_while_reading_ahead(|other| {
+        other.invalidate_snapshots().unwrap();
+    });
+}
+
+/// A report of 2025 from the snapshot of 2024 whose events are read ahead, while another
+/// process writes a 2025 sale (then does `then` on its connection); checks that the read is
+/// not used and that 2025 and 2026 (from the snapshot this report stores) are the same as from
+/// the first event.
+fn write_while_reading_ahead(then: impl FnOnce(&mut Ledger)) {
     let options = Options::us(None);
     let mut f = Fixture::new();
     for spec in [(0, 10, 0, 0, 2000, 20000), (1, 400, 0, 1, 3000, 1500), (0, 1200, 1, 0, 300, 30000)] {
@@ -353,6 +370,7 @@ fn an_import_by_another_process_while_the_events_are_read_ahead_is_not_lost() {
     std::thread::sleep(std::time::Duration::from_millis(100));
     let mine = std::mem::replace(&mut f.ledger, Ledger::open(&f.path, OpenMode::Existing).unwrap());
     f.write((0, 1250, 1, 0, 100, 40000));
+    then(&mut f.ledger);
     f.ledger = mine;
     let matching = transfers::refresh(&mut f.ledger).unwrap();
     let (passed, info) =
