@@ -147,6 +147,12 @@ impl Ledger {
         {
             return Ok(false);
         }
+        // Read whole from the copy, which covers exactly what would be kept: nothing to write
+        // (a report of the same year again, nothing written since).
+        let same = Some((capture.currency.clone(), capture.keep_from, capture.until));
+        if capture.rows.is_empty() && capture.tables_from >= capture.until && capture.seen == same {
+            return Ok(true);
+        }
         // What the read took from the copy (from `keep_from` on) stays; everything else goes.
         let (kept_from, kept_until) =
             if capture.tables_from > capture.keep_from { (capture.keep_from, capture.tables_from) } else { (0, 0) };
@@ -447,11 +453,14 @@ mod tests {
         let capture = capture.unwrap();
         assert_eq!(capture.len(), 10);
         assert!(ledger.keep_pass_events(&capture).unwrap());
-        // Now all from the copy, the same events; nothing new to capture.
+        // Now all from the copy, the same events; nothing new to capture, nothing to write.
         let (tables, pass, copied, capture) = both_ways(&ledger, "USD");
         assert_eq!(copied, 10);
         assert_eq!(pass, tables);
-        assert!(capture.unwrap().is_empty());
+        let capture = capture.unwrap();
+        assert!(capture.is_empty());
+        assert!(ledger.keep_pass_events(&capture).unwrap());
+        assert_eq!(both_ways(&ledger, "USD").2, 10);
         // Another currency is not the copy's.
         assert_eq!(both_ways(&ledger, "EUR").2, 0);
 
