@@ -87,9 +87,6 @@ pub struct Snapshot {
 pub struct Invalidated {
     /// Snapshots dropped.
     pub dropped: usize,
-    /// The mark it cleared: the earliest event time written since the last call (`None`:
-    /// nothing was written; `i64::MIN` when the mark itself was gone).
-    pub written_from: Option<i64>,
     /// How many times the mark has been cleared, this call included (schema/0028): what a
     /// report hands back when it stores what it computed after this call.
     pub cleared: i64,
@@ -133,7 +130,7 @@ impl Ledger {
         }
         let cleared = marks_cleared(&tx)?;
         tx.commit()?;
-        Ok(Invalidated { dropped, written_from: mark.unwrap_or(Some(i64::MIN)), cleared })
+        Ok(Invalidated { dropped, cleared })
     }
 
     /// The snapshots of `jurisdiction` and `options` ending at or before `until_ms`, latest
