@@ -13,8 +13,8 @@ use std::ops::ControlFlow;
 
 use cointally_exchanges::LegRole;
 use rusqlite::{Connection, OptionalExtension, params};
-use rust_decimal::Decimal;
 
+use super::bytes::{Reader, put_decimal, put_decimal_opt, put_i64, put_len, put_text};
 use super::tax::{TaxEvent, TaxLeg};
 use super::{Ledger, LedgerError};
 
@@ -231,41 +231,20 @@ impl Drop for ReadTransaction<'_> {
 /// is its length (u32) and its bytes; integers little-endian, decimals as
 /// `Decimal::serialize`.
 fn encode(event: &TaxEvent, out: &mut Vec<u8>) {
-    out.extend_from_slice(&event.account_id.to_le_bytes());
+    put_i64(out, event.account_id);
     put_text(out, event.kind.as_str());
-    put_decimal(out, event.basis);
+    put_decimal_opt(out, event.basis);
     put_len(out, event.legs.len());
     for leg in &event.legs {
-        out.extend_from_slice(&leg.seq.to_le_bytes());
+        put_i64(out, leg.seq);
         out.push(match leg.role {
             LegRole::Sent => 0,
             LegRole::Received => 1,
             LegRole::Fee => 2,
         });
         put_text(out, &leg.asset);
-        out.extend_from_slice(&leg.amount.serialize());
-        put_decimal(out, leg.value);
-    }
-}
-
-/// A length as u32 (a leg count or a name's bytes: far below 4 GiB, as SQLite's own limit on a
-/// value is 1 GB).
-fn put_len(out: &mut Vec<u8>, len: usize) {
-    out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes());
-}
-
-fn put_text(out: &mut Vec<u8>, text: &str) {
-    put_len(out, text.len());
-    out.extend_from_slice(text.as_bytes());
-}
-
-fn put_decimal(out: &mut Vec<u8>, value: Option<Decimal>) {
-    match value {
-        Some(value) => {
-            out.push(1);
-            out.extend_from_slice(&value.serialize());
-        }
-        None => out.push(0),
+        put_decimal(out, leg.amount);
+        put_decimal_opt(out, leg.value);
     }
 }
 
@@ -280,13 +259,13 @@ fn decode(body: &[u8], time_ms: i64, id: i64, event: &mut TaxEvent) -> Result<()
     let mut r = Reader(body);
     event.id = id;
     event.time_ms = time_ms;
-    event.account_id = i64::from_le_bytes(r.array().ok_or_else(corrupt)?);
+    event.account_id = r.i64().ok_or_else(corrupt)?;
     event.kind = r.text().ok_or_else(corrupt)?.parse().map_err(|_| corrupt())?;
     event.basis = r.decimal_opt().ok_or_else(corrupt)?;
     let count = r.len().ok_or_else(corrupt)?;
     event.legs.truncate(count);
     for i in 0..count {
-        let seq = i64::from_le_bytes(r.array().ok_or_else(corrupt)?);
+        let seq = r.i64().ok_or_else(corrupt)?;
         let role = match r.byte().ok_or_else(corrupt)? {
             0 => LegRole::Sent,
             1 => LegRole::Received,
@@ -301,66 +280,17 @@ fn decode(body: &[u8], time_ms: i64, id: i64, event: &mut TaxEvent) -> Result<()
             None => event.legs.push(TaxLeg { seq, role, asset: asset.to_owned(), amount, value }),
         }
     }
-    if !r.0.is_empty() {
+    if !r.is_empty() {
         return Err(corrupt());
     }
     Ok(())
 }
 
-/// The unread rest of a body.
-struct Reader<'b>(&'b [u8]);
-
-impl<'b> Reader<'b> {
-    fn take(&mut self, n: usize) -> Option<&'b [u8]> {
-        if n > self.0.len() {
-            return None;
-        }
-        let (head, rest) = self.0.split_at(n);
-        self.0 = rest;
-        Some(head)
-    }
-
-    fn byte(&mut self) -> Option<u8> {
-        self.take(1).map(|b| b[0])
-    }
-
-    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
-        self.take(N)?.try_into().ok()
-    }
-
-    fn len(&mut self) -> Option<usize> {
-        usize::try_from(u32::from_le_bytes(self.array()?)).ok()
-    }
-
-    fn text(&mut self) -> Option<&'b str> {
-        let len = self.len()?;
-        std::str::from_utf8(self.take(len)?).ok()
-    }
-
-    /// A decimal as `Decimal::serialize` wrote it, its flags checked (a scale beyond 28 or a
-    /// stray bit is not a decimal).
-    fn decimal(&mut self) -> Option<Decimal> {
-        let bytes: [u8; 16] = self.array()?;
-        let flags = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        let scale = (flags >> 16) & 0xFF;
-        if flags & 0x7F00_FFFF != 0 || scale > 28 {
-            return None;
-        }
-        Some(Decimal::deserialize(bytes))
-    }
-
-    fn decimal_opt(&mut self) -> Option<Option<Decimal>> {
-        match self.byte()? {
-            0 => Some(None),
-            1 => self.decimal().map(Some),
-            _ => None,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use cointally_exchanges::EventKind;
+
+    use rust_decimal::Decimal;
 
     use super::*;
 

@@ -8,6 +8,7 @@ mod accounts;
 mod allocation;
 mod attention;
 mod balances;
+mod bytes;
 pub mod closed;
 mod details;
 mod elections;
@@ -49,6 +50,10 @@ pub use tax::{
 };
 pub use writer::{Writer, Written};
 
+/// The migration that moves snapshot lots into blocks: the lots of closed years are encoded by
+/// [`snapshots::lot_rows_to_blocks`] right after it runs, in the same transaction.
+const SNAPSHOT_LOT_BLOCKS: &str = include_str!("../../schema/0029_snapshot_lot_blocks.sql");
+
 /// The migrations, in order; migration `i` brings the ledger to version `i + 1`.
 const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0001_ledger.sql"),
@@ -76,6 +81,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0026_value_checks.sql"),
     include_str!("../../schema/0027_tax_event_cache.sql"),
     include_str!("../../schema/0028_input_changes_cleared.sql"),
+    SNAPSHOT_LOT_BLOCKS,
 ];
 
 /// The ledger version this build writes.
@@ -205,6 +211,9 @@ impl Ledger {
         let tx = self.conn.transaction()?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
             tx.execute_batch(sql)?;
+            if std::ptr::eq(*sql, SNAPSHOT_LOT_BLOCKS) {
+                snapshots::lot_rows_to_blocks(&tx)?;
+            }
             tx.pragma_update(None, "user_version", i as i64 + 1)?;
         }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;

@@ -3,11 +3,10 @@
 //! later report starts from the latest one instead of the first event.
 
 use chrono::Utc;
-use rusqlite::types::Value;
-use rusqlite::{OptionalExtension, ToSql, params};
+use rusqlite::{OptionalExtension, params};
 use rust_decimal::Decimal;
 
-use super::writer::{CHUNK, multi_row_insert, write_chunk};
+use super::bytes::{Reader, put_decimal, put_decimal_opt, put_i64, put_text};
 use super::{Ledger, LedgerError, decimal};
 
 /// The SQL condition of a snapshot that carries no closed year (which nothing drops).
@@ -177,29 +176,20 @@ impl Ledger {
 
     /// Reads a stored snapshot's lots and balances.
     pub fn load_snapshot(&self, head: SnapshotHead) -> Result<Snapshot, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT wallet, asset, method, lot_id, event_id, acquired_ms, amount, basis, basis_missing,
-                    price_missing, origin_account, moved, rank_basis
-             FROM tax_snapshot_lots WHERE snapshot_id = ?1 ORDER BY seq",
-        )?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT lots, body FROM tax_snapshot_lot_blocks WHERE snapshot_id = ?1 ORDER BY block")?;
         let mut rows = stmt.query([head.id])?;
         let mut lots = Vec::new();
         while let Some(r) = rows.next()? {
-            lots.push(SnapshotLot {
-                wallet: r.get(0)?,
-                asset: r.get(1)?,
-                method: r.get(2)?,
-                lot_id: r.get(3)?,
-                event_id: r.get(4)?,
-                acquired_ms: r.get(5)?,
-                amount: decimal(&r.get::<_, String>(6)?, "snapshot lot amount")?,
-                basis: decimal(&r.get::<_, String>(7)?, "snapshot lot basis")?,
-                basis_missing: r.get(8)?,
-                price_missing: r.get(9)?,
-                origin_account: r.get(10)?,
-                moved: r.get(11)?,
-                rank: r.get::<_, Option<String>>(12)?.map(|t| decimal(&t, "snapshot lot rank")).transpose()?,
-            });
+            let count = usize::try_from(r.get::<_, i64>(0)?).ok();
+            let body = r.get_ref(1)?.as_blob().ok();
+            count.zip(body).and_then(|(count, body)| decode_lots(body, count, &mut lots)).ok_or_else(|| {
+                LedgerError::Corrupt(format!(
+                    "the lots of the snapshot at the end of {} do not read (run `cointally report --from-scratch`)",
+                    head.year
+                ))
+            })?;
         }
         let mut stmt = self.conn.prepare_cached(
             "SELECT account_id, asset, amount FROM tax_snapshot_balances WHERE snapshot_id = ?1
@@ -258,37 +248,7 @@ impl Ledger {
             )?;
             let id = tx.last_insert_rowid();
             ids.push(id);
-            const LOTS: &str =
-                "INSERT INTO tax_snapshot_lots (snapshot_id, seq, wallet, asset, method, lot_id, event_id,
-                acquired_ms, amount, basis, basis_missing, price_missing, origin_account, moved, rank_basis)";
-            let mut full = tx.prepare_cached(&multi_row_insert(LOTS, 15, CHUNK))?;
-            for (c, chunk) in s.lots.chunks(CHUNK).enumerate() {
-                let rows: Vec<[Value; 15]> = chunk
-                    .iter()
-                    .enumerate()
-                    .map(|(i, l)| {
-                        [
-                            id.into(),
-                            ((c * CHUNK + i) as i64).into(),
-                            l.wallet.into(),
-                            l.asset.clone().into(),
-                            l.method.clone().into(),
-                            l.lot_id.into(),
-                            l.event_id.into(),
-                            l.acquired_ms.into(),
-                            l.amount.to_string().into(),
-                            l.basis.to_string().into(),
-                            i64::from(l.basis_missing).into(),
-                            i64::from(l.price_missing).into(),
-                            l.origin_account.into(),
-                            i64::from(l.moved).into(),
-                            l.rank.map(|r| r.to_string()).into(),
-                        ]
-                    })
-                    .collect();
-                let params: Vec<&dyn ToSql> = rows.iter().flatten().map(|v| v as &dyn ToSql).collect();
-                write_chunk(&tx, &mut full, LOTS, 15, &params)?;
-            }
+            write_lot_blocks(&tx, id, &s.lots)?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO tax_snapshot_balances (snapshot_id, account_id, asset, amount) VALUES (?1, ?2, ?3, ?4)",
             )?;
@@ -318,5 +278,300 @@ impl Ledger {
     /// The earliest event time written since snapshots were last checked (`None`: none).
     pub fn input_changes_low_ms(&self) -> Result<Option<i64>, LedgerError> {
         Ok(self.conn.query_row("SELECT low_ms FROM input_changes WHERE id = 1", [], |r| r.get(0)).optional()?.flatten())
+    }
+}
+
+/// How many lots one row of `tax_snapshot_lot_blocks` holds (a few hundred KB).
+const BLOCK_LOTS: usize = 4096;
+
+/// Writes a snapshot's lots, in order, as blocks of [`BLOCK_LOTS`].
+fn write_lot_blocks(tx: &rusqlite::Transaction<'_>, snapshot_id: i64, lots: &[SnapshotLot]) -> Result<(), LedgerError> {
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO tax_snapshot_lot_blocks (snapshot_id, block, lots, body) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    let mut body = Vec::new();
+    for (block, chunk) in lots.chunks(BLOCK_LOTS).enumerate() {
+        body.clear();
+        for lot in chunk {
+            encode_lot(lot, &mut body);
+        }
+        insert.execute(params![snapshot_id, block as i64, chunk.len() as i64, body])?;
+    }
+    Ok(())
+}
+
+/// Appends a lot: wallet (flag, i64), asset, method, lot id, event id, acquisition time,
+/// amount, basis, flags (bit 0 basis missing, 1 price missing, 2 moved), origin account, rank
+/// (flag, decimal).
+fn encode_lot(lot: &SnapshotLot, out: &mut Vec<u8>) {
+    match lot.wallet {
+        Some(wallet) => {
+            out.push(1);
+            put_i64(out, wallet);
+        }
+        None => out.push(0),
+    }
+    put_text(out, &lot.asset);
+    put_text(out, &lot.method);
+    put_i64(out, lot.lot_id);
+    put_i64(out, lot.event_id);
+    put_i64(out, lot.acquired_ms);
+    put_decimal(out, lot.amount);
+    put_decimal(out, lot.basis);
+    out.push(u8::from(lot.basis_missing) | u8::from(lot.price_missing) << 1 | u8::from(lot.moved) << 2);
+    put_i64(out, lot.origin_account);
+    put_decimal_opt(out, lot.rank);
+}
+
+/// Reads `count` lots written by [`encode_lot`] onto `lots`; `None` unless the body holds
+/// exactly that many.
+fn decode_lots(body: &[u8], count: usize, lots: &mut Vec<SnapshotLot>) -> Option<()> {
+    let mut r = Reader(body);
+    lots.reserve(count.min(BLOCK_LOTS));
+    for _ in 0..count {
+        let wallet = match r.byte()? {
+            0 => None,
+            1 => Some(r.i64()?),
+            _ => return None,
+        };
+        let asset = r.text()?.to_owned();
+        let method = r.text()?.to_owned();
+        let (lot_id, event_id, acquired_ms) = (r.i64()?, r.i64()?, r.i64()?);
+        let (amount, basis) = (r.decimal()?, r.decimal()?);
+        let flags = r.byte()?;
+        if flags & !0b111 != 0 {
+            return None;
+        }
+        lots.push(SnapshotLot {
+            wallet,
+            asset,
+            method,
+            lot_id,
+            event_id,
+            acquired_ms,
+            amount,
+            basis,
+            basis_missing: flags & 1 != 0,
+            price_missing: flags & 2 != 0,
+            origin_account: r.i64()?,
+            moved: flags & 4 != 0,
+            rank: r.decimal_opt()?,
+        });
+    }
+    r.is_empty().then_some(())
+}
+
+/// Part of migration 0029: encodes the lots of the snapshots left (closed years': what was
+/// filed) from their rows into blocks, then drops the rows' table.
+pub(super) fn lot_rows_to_blocks(tx: &rusqlite::Transaction<'_>) -> Result<(), LedgerError> {
+    let ids: Vec<i64> = tx
+        .prepare("SELECT id FROM tax_snapshots ORDER BY id")?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut stmt = tx.prepare(
+        "SELECT wallet, asset, method, lot_id, event_id, acquired_ms, amount, basis, basis_missing,
+                price_missing, origin_account, moved, rank_basis
+         FROM tax_snapshot_lots WHERE snapshot_id = ?1 ORDER BY seq",
+    )?;
+    for id in ids {
+        let mut rows = stmt.query([id])?;
+        let mut lots = Vec::new();
+        while let Some(r) = rows.next()? {
+            lots.push(SnapshotLot {
+                wallet: r.get(0)?,
+                asset: r.get(1)?,
+                method: r.get(2)?,
+                lot_id: r.get(3)?,
+                event_id: r.get(4)?,
+                acquired_ms: r.get(5)?,
+                amount: decimal(&r.get::<_, String>(6)?, "snapshot lot amount")?,
+                basis: decimal(&r.get::<_, String>(7)?, "snapshot lot basis")?,
+                basis_missing: r.get(8)?,
+                price_missing: r.get(9)?,
+                origin_account: r.get(10)?,
+                moved: r.get(11)?,
+                rank: r.get::<_, Option<String>>(12)?.map(|t| decimal(&t, "snapshot lot rank")).transpose()?,
+            });
+        }
+        write_lot_blocks(tx, id, &lots)?;
+    }
+    drop(stmt);
+    tx.execute_batch("DROP TABLE tax_snapshot_lots")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::OpenMode;
+
+    fn head(year: i32, end_ms: i64) -> SnapshotHead {
+        SnapshotHead {
+            id: 0,
+            jurisdiction: "us".into(),
+            options: "{}".into(),
+            year,
+            end_ms,
+            key_hash: "k".into(),
+            events_digest: "0".repeat(64),
+            events: 7,
+            state: "{}".into(),
+            closed: false,
+        }
+    }
+
+    /// Lots that use every field's range: no wallet and a wallet, each flag, no rank, the
+    /// largest and the smallest decimals, a name beyond ASCII.
+    fn lots(n: usize) -> Vec<SnapshotLot> {
+        (0..n)
+            .map(|i| {
+                let i64i = i as i64;
+                SnapshotLot {
+                    wallet: (i % 3 != 0).then_some(i64i % 5),
+                    asset: if i % 7 == 0 { "ÉTH".into() } else { format!("A{}", i % 11) },
+                    method: ["fifo", "hifo", "lifo"][i % 3].into(),
+                    lot_id: i64i,
+                    event_id: i64::MAX - i64i,
+                    acquired_ms: -i64i * 1_000,
+                    amount: if i == 1 { Decimal::MAX } else { Decimal::new(i64i * 12_345 + 1, (i % 28) as u32) },
+                    basis: if i == 2 { Decimal::MIN } else { Decimal::new(-i64i, 2) },
+                    basis_missing: i % 2 == 0,
+                    price_missing: i % 5 == 0,
+                    origin_account: i64i % 4,
+                    moved: i % 3 == 1,
+                    rank: (i % 4 != 0).then(|| Decimal::new(i64i, 8)),
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lots_read_back_as_stored_across_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let cleared = ledger.invalidate_snapshots().unwrap().cleared;
+        let stored = lots(2 * BLOCK_LOTS + 3);
+        let balances = vec![(1, "BTC".to_string(), Decimal::new(15, 1))];
+        let snapshot = Snapshot { head: head(2024, 2_000), lots: stored.clone(), balances: balances.clone() };
+        let ids = ledger.store_snapshots(
+            &[snapshot, Snapshot { head: head(2023, 1_000), lots: Vec::new(), balances: Vec::new() }],
+            cleared,
+        );
+        assert_eq!(ids.unwrap().len(), 2);
+        let blocks: i64 =
+            ledger.conn.query_row("SELECT count(*) FROM tax_snapshot_lot_blocks", [], |r| r.get(0)).unwrap();
+        assert_eq!(blocks, 3, "two full blocks and the rest; none for a snapshot without lots");
+        let heads = ledger.snapshot_heads("us", "{}", i64::MAX).unwrap();
+        let read = ledger.load_snapshot(heads[0].clone()).unwrap();
+        assert_eq!((read.lots, read.balances), (stored, balances));
+        assert!(ledger.load_snapshot(heads[1].clone()).unwrap().lots.is_empty());
+    }
+
+    #[test]
+    fn a_damaged_block_is_an_error_not_a_panic() {
+        let stored = lots(40);
+        let mut body = Vec::new();
+        for lot in &stored {
+            encode_lot(lot, &mut body);
+        }
+        let mut read = Vec::new();
+        assert_eq!(decode_lots(&body, stored.len(), &mut read), Some(()));
+        assert_eq!(read, stored);
+        // Too many or too few lots for the body, every cut, every byte flipped: never a panic,
+        // and a cut or a wrong count never reads.
+        assert_eq!(decode_lots(&body, stored.len() + 1, &mut Vec::new()), None);
+        assert_eq!(decode_lots(&body, stored.len() - 1, &mut Vec::new()), None);
+        for cut in 0..body.len() {
+            assert_eq!(decode_lots(&body[..cut], stored.len(), &mut Vec::new()), None, "cut at {cut}");
+        }
+        for at in 0..body.len() {
+            let mut flipped = body.clone();
+            flipped[at] ^= 0xFF;
+            let _ = decode_lots(&flipped, stored.len(), &mut Vec::new());
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let cleared = ledger.invalidate_snapshots().unwrap().cleared;
+        let snapshot = Snapshot { head: head(2024, 2_000), lots: stored, balances: Vec::new() };
+        ledger.store_snapshots(&[snapshot], cleared).unwrap();
+        ledger.conn.execute("UPDATE tax_snapshot_lot_blocks SET body = substr(body, 1, 100)", []).unwrap();
+        let heads = ledger.snapshot_heads("us", "{}", i64::MAX).unwrap();
+        match ledger.load_snapshot(heads[0].clone()) {
+            Err(LedgerError::Corrupt(message)) => {
+                assert!(message.contains("end of 2024") && message.contains("--from-scratch"), "{message}")
+            }
+            other => panic!("a cut block read as {other:?}"),
+        }
+    }
+
+    /// A ledger of version 28 with a closed year's snapshot (lots as rows) and an open one:
+    /// migration 0029 keeps the filed lots, in blocks, and drops the open snapshot and the
+    /// rows' table.
+    #[test]
+    fn the_migration_moves_a_closed_years_lots_into_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        let filed = lots(5);
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            let at = super::super::MIGRATIONS.iter().position(|m| std::ptr::eq(*m, super::super::SNAPSHOT_LOT_BLOCKS));
+            let at = at.unwrap();
+            for (i, sql) in super::super::MIGRATIONS[..at].iter().enumerate() {
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", i as i64 + 1).unwrap();
+            }
+            tx.pragma_update(None, "application_id", super::super::APPLICATION_ID).unwrap();
+            for (id, year) in [(1, 2023), (2, 2024)] {
+                tx.execute(
+                    "INSERT INTO tax_snapshots (id, jurisdiction, options, year, end_ms, key_hash, events_digest, events, state, created_at)
+                     VALUES (?1, 'us', '{}', ?2, ?2, 'k', 'd', 3, '{}', 'now')",
+                    params![id, year],
+                )
+                .unwrap();
+                for (seq, l) in filed.iter().enumerate() {
+                    tx.execute(
+                        "INSERT INTO tax_snapshot_lots (snapshot_id, seq, wallet, asset, method, lot_id, event_id,
+                         acquired_ms, amount, basis, basis_missing, price_missing, origin_account, moved, rank_basis)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                        params![
+                            id,
+                            seq as i64,
+                            l.wallet,
+                            l.asset,
+                            l.method,
+                            l.lot_id,
+                            l.event_id,
+                            l.acquired_ms,
+                            l.amount.to_string(),
+                            l.basis.to_string(),
+                            l.basis_missing,
+                            l.price_missing,
+                            l.origin_account,
+                            l.moved,
+                            l.rank.map(|r| r.to_string())
+                        ],
+                    )
+                    .unwrap();
+                }
+            }
+            tx.execute(
+                "INSERT INTO closed_years (year, jurisdiction, options, snapshot_id, inputs_hash, report_json,
+                 report_text, run_manifest, holdings, closed_at) VALUES (2023, 'us', '{}', 1, 'h', '{}', '', '{}', '{}', 'now')",
+                [],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        let ledger = Ledger::open(&path, OpenMode::Existing).unwrap();
+        let heads = ledger.snapshot_heads("us", "{}", i64::MAX).unwrap();
+        assert_eq!(heads.iter().map(|h| (h.id, h.closed)).collect::<Vec<_>>(), [(1, true)]);
+        assert_eq!(ledger.load_snapshot(heads[0].clone()).unwrap().lots, filed);
+        let old: i64 = ledger
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'tax_snapshot_lots'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(old, 0);
     }
 }
