@@ -3,7 +3,7 @@
 //! the rows before the earliest time written since are taken from the copy, only the rest is
 //! read from the events again. Both give the same movements.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cointally_exchanges::LegRole;
 use cointally_exchanges::asset::is_fiat;
@@ -200,73 +200,112 @@ fn read_kept(conn: &rusqlite::Connection, until_ms: i64) -> Result<Vec<Movement>
 
 /// The movements of the events at or after `from_ms` (the kind in force decides), in id order.
 fn read_movements(conn: &rusqlite::Connection, from_ms: i64) -> Result<Vec<Movement>, LedgerError> {
-    let mut stmt = conn.prepare_cached(
-        // Only the candidates are read: events stored as deposits or withdrawals (the partial
-        // index `events_movements_by_time`, from `from_ms` on) and those reclassified (a few
-        // rows); the kind in force decides.
-        "SELECT e.id, e.account_id, COALESCE(o.kind, e.kind) AS k, e.time_ms, e.tx_hash, l.role, l.asset, l.amount
-         FROM (SELECT id FROM events INDEXED BY events_movements_by_time
-               WHERE kind IN ('deposit', 'withdrawal') AND time_ms >= ?1
-               UNION
-               SELECT r.id FROM kind_overrides ro
-               JOIN events r ON r.account_id = ro.account_id AND r.external_id = ro.external_id
-               WHERE r.time_ms >= ?1) c
-         JOIN events e ON e.id = c.id
-         LEFT JOIN kind_overrides o ON o.account_id = e.account_id AND o.external_id = e.external_id
-         JOIN legs l ON l.event_id = e.id
-         WHERE k IN ('deposit', 'withdrawal')
-         ORDER BY e.id, l.seq",
-    )?;
-    let mut rows = stmt.query([from_ms])?;
+    // The user's kinds of the events from `from_ms` on (a few rows, if any).
+    let overridden: BTreeMap<i64, String> = conn
+        .prepare_cached(
+            "SELECT r.id, ro.kind FROM kind_overrides ro
+             JOIN events r ON r.account_id = ro.account_id AND r.external_id = ro.external_id
+             WHERE r.time_ms >= ?1",
+        )?
+        .query_map([from_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let is_movement = |kind: &str| kind == "deposit" || kind == "withdrawal";
     let mut out = Vec::new();
     let mut current: Option<Pending> = None;
-    let finish = |m: Option<Pending>, out: &mut Vec<Movement>| {
-        let Some((mut movement, ok, fees)) = m else { return };
-        if ok && !movement.asset.is_empty() {
-            // Checked: amounts are read back without `parse_amount`'s bound (a ledger of an
-            // older version, or edited). A sum past `Decimal`'s range only widens matching.
-            movement.fee = fees
-                .iter()
-                .filter(|(a, _)| *a == movement.asset)
-                .try_fold(Decimal::ZERO, |sum, (_, f)| sum.checked_add(f.abs()))
-                .unwrap_or(Decimal::MAX);
-            out.push(movement);
-        }
-    };
+    // The events stored as deposits or withdrawals (the partial index `events_movements_by_time`,
+    // from `from_ms` on), in the index's order so that no sort is needed: the kind in force
+    // decides, so one reclassified as something else is passed over.
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, e.account_id, e.kind, e.time_ms, e.tx_hash, l.role, l.asset, l.amount
+         FROM events e INDEXED BY events_movements_by_time
+         JOIN legs l ON l.event_id = e.id
+         WHERE e.kind IN ('deposit', 'withdrawal') AND e.time_ms >= ?1
+         ORDER BY e.time_ms, e.id, l.seq",
+    )?;
+    let mut rows = stmt.query([from_ms])?;
     while let Some(row) = rows.next()? {
         let id: i64 = row.get(0)?;
-        if current.as_ref().is_none_or(|(m, _, _)| m.event_id != id) {
-            finish(current.take(), &mut out);
-            let kind: String = row.get(2)?;
-            current = Some((
-                Movement {
-                    event_id: id,
-                    account_id: row.get(1)?,
-                    outgoing: kind == "withdrawal",
-                    time_ms: row.get(3)?,
-                    asset: String::new(),
-                    amount: Decimal::ZERO,
-                    fee: Decimal::ZERO,
-                    tx_hash: row.get(4)?,
-                },
-                true,
-                Vec::new(),
-            ));
-        }
-        let role = leg_role(text(row, 5)?)?;
-        let asset: String = row.get(6)?;
-        let amount = parse_stored_amount(text(row, 7)?)?;
-        let Some((movement, ok, fees)) = current.as_mut() else { continue };
-        let main = if movement.outgoing { LegRole::Sent } else { LegRole::Received };
-        if role == LegRole::Fee {
-            fees.push((asset, amount));
-        } else if role != main || !movement.asset.is_empty() || is_fiat(&asset) {
-            *ok = false;
-        } else {
-            movement.asset = asset;
-            movement.amount = amount.abs();
+        let kind = match overridden.get(&id) {
+            Some(kind) => kind.as_str(),
+            None => text(row, 2)?,
+        };
+        if is_movement(kind) {
+            add_leg(&mut current, &mut out, row, kind == "withdrawal")?;
         }
     }
-    finish(current, &mut out);
+    // The events reclassified as a deposit or a withdrawal that are stored as neither.
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.id, e.account_id, e.kind, e.time_ms, e.tx_hash, l.role, l.asset, l.amount
+         FROM events e JOIN legs l ON l.event_id = e.id
+         WHERE e.id = ?1 AND e.kind NOT IN ('deposit', 'withdrawal')
+         ORDER BY l.seq",
+    )?;
+    for (id, kind) in overridden.iter().filter(|(_, kind)| is_movement(kind)) {
+        let mut rows = stmt.query([id])?;
+        while let Some(row) = rows.next()? {
+            add_leg(&mut current, &mut out, row, kind == "withdrawal")?;
+        }
+    }
+    finish_movement(current, &mut out);
+    out.sort_by_key(|m| m.event_id);
     Ok(out)
+}
+
+/// Adds a row of [`read_movements`] (an event's columns and one of its legs, the legs of an
+/// event one after another) to the movement being read, finishing the one before when the
+/// event changes.
+fn add_leg(
+    current: &mut Option<Pending>,
+    out: &mut Vec<Movement>,
+    row: &rusqlite::Row<'_>,
+    outgoing: bool,
+) -> Result<(), LedgerError> {
+    let id: i64 = row.get(0)?;
+    if current.as_ref().is_none_or(|(m, _, _)| m.event_id != id) {
+        finish_movement(current.take(), out);
+        *current = Some((
+            Movement {
+                event_id: id,
+                account_id: row.get(1)?,
+                outgoing,
+                time_ms: row.get(3)?,
+                asset: String::new(),
+                amount: Decimal::ZERO,
+                fee: Decimal::ZERO,
+                tx_hash: row.get(4)?,
+            },
+            true,
+            Vec::new(),
+        ));
+    }
+    let role = leg_role(text(row, 5)?)?;
+    let asset: String = row.get(6)?;
+    let amount = parse_stored_amount(text(row, 7)?)?;
+    let Some((movement, ok, fees)) = current.as_mut() else { return Ok(()) };
+    let main = if movement.outgoing { LegRole::Sent } else { LegRole::Received };
+    if role == LegRole::Fee {
+        fees.push((asset, amount));
+    } else if role != main || !movement.asset.is_empty() || is_fiat(&asset) {
+        *ok = false;
+    } else {
+        movement.asset = asset;
+        movement.amount = amount.abs();
+    }
+    Ok(())
+}
+
+/// Keeps a movement read whole if it moves exactly one crypto asset, its fees in that asset
+/// summed.
+fn finish_movement(pending: Option<Pending>, out: &mut Vec<Movement>) {
+    let Some((mut movement, ok, fees)) = pending else { return };
+    if ok && !movement.asset.is_empty() {
+        // Checked: amounts are read back without `parse_amount`'s bound (a ledger of an older
+        // version, or edited). A sum past `Decimal`'s range only widens matching.
+        movement.fee = fees
+            .iter()
+            .filter(|(a, _)| *a == movement.asset)
+            .try_fold(Decimal::ZERO, |sum, (_, f)| sum.checked_add(f.abs()))
+            .unwrap_or(Decimal::MAX);
+        out.push(movement);
+    }
 }

@@ -8,10 +8,11 @@ use std::ops::ControlFlow;
 
 use chrono::Utc;
 use cointally_exchanges::{EventKind, LegRole};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, ToSql, params};
 use rust_decimal::Decimal;
 
 use super::events::parse_stored_amount;
+use super::writer::{CHUNK, multi_row_insert, write_chunk};
 use super::{Ledger, LedgerError, decimal};
 
 /// An event as the tax engine sees it: kind, time, legs with their values.
@@ -600,11 +601,16 @@ pub(super) fn replace_automatic_transfers(
     for (w, _, _) in stored.difference(&wanted) {
         delete.execute([w])?;
     }
-    let mut insert = conn.prepare(
-        "INSERT INTO transfers (withdrawal_event_id, deposit_event_id, method, created_at) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    for (w, d, method) in wanted.difference(&stored) {
-        insert.execute(params![w, d, method.as_str(), now])?;
+    // Multi-row INSERTs, as the writer does: a first matching writes every link.
+    const HEAD: &str = "INSERT INTO transfers (withdrawal_event_id, deposit_event_id, method, created_at)";
+    let mut full = conn.prepare_cached(&multi_row_insert(HEAD, 4, CHUNK))?;
+    let new: Vec<(i64, i64, &str)> = wanted.difference(&stored).map(|(w, d, m)| (*w, *d, m.as_str())).collect();
+    for chunk in new.chunks(CHUNK) {
+        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(4 * chunk.len());
+        for (w, d, method) in chunk {
+            params.extend_from_slice(&[w as &dyn ToSql, d, method, &now]);
+        }
+        write_chunk(conn, &mut full, HEAD, 4, &params)?;
     }
     Ok(())
 }
