@@ -466,34 +466,43 @@ fn insert_income(
     Ok(())
 }
 
-/// Inserts lots held as rows `first..` of run `run_id`.
+/// Inserts lots held as rows `first..` of run `run_id` (a year-end holds as many lots as a year
+/// has disposals, or more).
 fn insert_holdings(
     tx: &rusqlite::Transaction<'_>,
     run_id: i64,
     first: usize,
     holdings: &[Holding],
 ) -> Result<(), LedgerError> {
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?;
-    let (mut amount, mut basis) = (String::new(), String::new());
-    for (i, h) in holdings.iter().enumerate() {
-        amount.clear();
-        write_amount(&mut amount, h.amount);
-        basis.clear();
-        write_amount(&mut basis, h.cost_basis);
-        insert.execute(params![
-            run_id,
-            (first + i) as i64,
-            h.lot_event_id,
-            h.account_id,
-            h.asset,
-            amount,
-            h.acquired_ms,
-            basis,
-            h.basis_missing,
-        ])?;
+    const HOLDINGS: &str = "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount,
+            acquired_ms, cost_basis, basis_missing)";
+    let mut full = tx.prepare_cached(&multi_row_insert(HOLDINGS, 9, CHUNK))?;
+    let mut texts: Vec<String> = vec![String::new(); 2 * CHUNK];
+    let mut seqs: Vec<i64> = Vec::with_capacity(CHUNK);
+    for (c, chunk) in holdings.chunks(CHUNK).enumerate() {
+        seqs.clear();
+        for (i, h) in chunk.iter().enumerate() {
+            seqs.push((first + c * CHUNK + i) as i64);
+            for (text, amount) in texts[2 * i..2 * i + 2].iter_mut().zip([h.amount, h.cost_basis]) {
+                text.clear();
+                write_amount(text, amount);
+            }
+        }
+        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(9 * chunk.len());
+        for (i, h) in chunk.iter().enumerate() {
+            params.extend_from_slice(&[
+                &run_id as &dyn ToSql,
+                &seqs[i],
+                &h.lot_event_id,
+                &h.account_id,
+                &h.asset,
+                &texts[2 * i],
+                &h.acquired_ms,
+                &texts[2 * i + 1],
+                &h.basis_missing,
+            ]);
+        }
+        write_chunk(tx, &mut full, HOLDINGS, 9, &params)?;
     }
     Ok(())
 }
@@ -529,8 +538,15 @@ mod tests {
         };
         // Two full chunks and a part of one.
         let disposals: Vec<Disposal> = (1..=(2 * CHUNK as i64 + 37)).map(disposal).collect();
-        let rows =
-            RunRows { year: 2025, options: "{}", inputs_hash: "h", disposals: &disposals, income: &[], holdings: &[] };
+        let holdings: Vec<Holding> = (1..=(CHUNK as i64 + 5)).map(sample_holding).collect();
+        let rows = RunRows {
+            year: 2025,
+            options: "{}",
+            inputs_hash: "h",
+            disposals: &disposals,
+            income: &[],
+            holdings: &holdings,
+        };
         ledger.store_tax_run(&rows).unwrap();
         let run = ledger.store_tax_run(&rows).unwrap();
         let mut stmt = ledger
@@ -563,6 +579,39 @@ mod tests {
             );
             assert_eq!(*row, want);
         }
+        let mut stmt = ledger
+            .conn
+            .prepare(
+                "SELECT seq, lot_event_id, account_id, asset, amount, acquired_ms, cost_basis, basis_missing
+                 FROM tax_holdings WHERE run_id = ?1 ORDER BY seq",
+            )
+            .unwrap();
+        type Held = (i64, i64, Option<i64>, String, String, i64, String, bool);
+        let held: Vec<Held> = stmt
+            .query_map([run], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+            })
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let want: Vec<Held> = holdings
+            .iter()
+            .enumerate()
+            .map(|(seq, h)| {
+                let (amount, basis) = (format_amount(h.amount), format_amount(h.cost_basis));
+                (
+                    seq as i64,
+                    h.lot_event_id,
+                    h.account_id,
+                    h.asset.clone(),
+                    amount,
+                    h.acquired_ms,
+                    basis,
+                    h.basis_missing,
+                )
+            })
+            .collect();
+        assert_eq!(held, want);
     }
 
     fn sample_disposal(i: i64) -> Disposal {
