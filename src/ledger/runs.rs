@@ -72,12 +72,19 @@ fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, 
         params![run.year, run.options, run.inputs_hash, now],
     )?;
     let run_id = tx.last_insert_rowid();
-    insert_disposals(tx, run_id, 0, run.disposals)?;
-    insert_income(tx, run_id, 0, run.income)?;
-    insert_holdings(tx, run_id, 0, run.holdings)?;
-    write_blocks(tx, run_id, DISPOSALS, 0, run.disposals.len(), &block_digests(run.disposals))?;
-    write_blocks(tx, run_id, INCOME, 0, run.income.len(), &block_digests(run.income))?;
-    write_blocks(tx, run_id, HOLDINGS, 0, run.holdings.len(), &block_digests(run.holdings))?;
+    // The rows' block digests are made on another thread while the rows are inserted (both
+    // write every amount as text; neither needs the other).
+    let digests = std::thread::scope(|scope| {
+        let digests = scope.spawn(|| (digests_of(run.disposals), digests_of(run.income), digests_of(run.holdings)));
+        let inserted = insert_disposals(tx, run_id, 0, run.disposals)
+            .and_then(|()| insert_income(tx, run_id, 0, run.income))
+            .and_then(|()| insert_holdings(tx, run_id, 0, run.holdings));
+        let digests = digests.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        inserted.map(|()| digests)
+    })?;
+    write_blocks(tx, run_id, DISPOSALS, 0, run.disposals.len(), &digests.0)?;
+    write_blocks(tx, run_id, INCOME, 0, run.income.len(), &digests.1)?;
+    write_blocks(tx, run_id, HOLDINGS, 0, run.holdings.len(), &digests.2)?;
     Ok(run_id)
 }
 
