@@ -330,27 +330,39 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return run_country(context, &mut ledger, &args.choices, years);
     }
     let start = if args.from_scratch { Start::Scratch } else { Start::Snapshot };
-    // Each year's report is summed up while its rows are stored.
+    // Each year's report is summed up while its rows are stored. Without --json a year is
+    // written out as text at once and its lines dropped (all years' lines of a million events
+    // are some hundreds of MB; the text is a few tables).
+    let json = context.json;
     let (_, _, made) = compute_years_beside(context, &mut ledger, &args.choices, range, start, |reader, computed| {
         let mut made = Vec::with_capacity(computed.len());
         for (year, c) in (range.0..=range.1).zip(computed) {
-            made.push(tax::year_report(reader, year, args.choices.options(Some(year)), c)?);
+            let mut report = tax::year_report(reader, year, args.choices.options(Some(year)), c)?;
+            let text = if json {
+                None
+            } else {
+                let mut text = Vec::new();
+                write_report(&report, &mut text)?;
+                report.lines = Vec::new();
+                Some(text)
+            };
+            made.push((report, text));
         }
         Ok(made)
     })?;
     let mut reports = Vec::with_capacity(made.len());
-    for (year, report) in (range.0..=range.1).zip(made) {
+    for (year, (report, text)) in (range.0..=range.1).zip(made) {
         let options = args.choices.options(Some(year));
         let closed = ClosedJson::of(&ledger, year, &options, start)?;
         let filed = if closed.this_year { ledger.closed_year(year)? } else { None };
-        reports.push((report, closed, filed));
+        reports.push((report, text, closed, filed));
     }
-    if let Some(note) = reports.iter().find_map(|(r, _, _)| r.allocation.as_ref()) {
+    if let Some(note) = reports.iter().find_map(|(r, _, _, _)| r.allocation.as_ref()) {
         context.note(format!("note: 2025 allocation: {note}"));
     }
     if context.json {
         let mut documents = Vec::with_capacity(reports.len());
-        for (report, closed, filed) in reports {
+        for (report, _, closed, filed) in reports {
             documents.push(match filed {
                 Some(filed) => {
                     let mut document: serde_json::Value = serde_json::from_str(&filed.report_json)?;
@@ -370,7 +382,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return Ok(print_json(&documents)?);
     }
     let closed_years = years::closed_years(&ledger, &args.choices.options(None))?;
-    for (i, (report, _, filed)) in reports.iter().enumerate() {
+    for (i, (report, text, _, filed)) in reports.iter().enumerate() {
         if i > 0 {
             println!();
         }
@@ -389,11 +401,12 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                         report.year, report.year
                     );
                 }
-                print_report(report)?;
+                let text = text.as_deref().context("the year's report was not written")?;
+                std::io::stdout().write_all(text)?;
             }
         }
     }
-    Ok(())
+    Ok(std::io::stdout().flush()?)
 }
 
 /// The tax years a command computes: `--year` (one, `single`) or a range (`--years`,
