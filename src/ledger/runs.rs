@@ -76,9 +76,9 @@ fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, 
     // write every amount as text; neither needs the other).
     let digests = std::thread::scope(|scope| {
         let digests = scope.spawn(|| (digests_of(run.disposals), digests_of(run.income), digests_of(run.holdings)));
-        let inserted = insert_disposals(tx, run_id, 0, run.disposals)
-            .and_then(|()| insert_income(tx, run_id, 0, run.income))
-            .and_then(|()| insert_holdings(tx, run_id, 0, run.holdings));
+        let inserted = insert_rows(tx, run_id, 0, run.disposals)
+            .and_then(|()| insert_rows(tx, run_id, 0, run.income))
+            .and_then(|()| insert_rows(tx, run_id, 0, run.holdings));
         let digests = digests.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         inserted.map(|()| digests)
     })?;
@@ -137,7 +137,7 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
         },
     )?;
     replace_from(tx, DISPOSALS, run_id, same)?;
-    insert_disposals(tx, run_id, same, &run.disposals[same..])?;
+    insert_rows(tx, run_id, same, &run.disposals[same..])?;
     let same = unchanged_rows(
         tx,
         INCOME,
@@ -156,7 +156,7 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
         },
     )?;
     replace_from(tx, INCOME, run_id, same)?;
-    insert_income(tx, run_id, same, &run.income[same..])?;
+    insert_rows(tx, run_id, same, &run.income[same..])?;
     let same = unchanged_rows(
         tx,
         HOLDINGS,
@@ -174,7 +174,7 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
         },
     )?;
     replace_from(tx, HOLDINGS, run_id, same)?;
-    insert_holdings(tx, run_id, same, &run.holdings[same..])?;
+    insert_rows(tx, run_id, same, &run.holdings[same..])?;
     Ok(())
 }
 
@@ -374,142 +374,138 @@ fn replace_from(tx: &rusqlite::Transaction<'_>, table: &str, run_id: i64, from: 
     Ok(())
 }
 
-/// Inserts disposals as rows `first..` of run `run_id`: multi-row INSERTs, as the writer does
-/// (the year's disposals are the bulk of a run).
-fn insert_disposals(
-    tx: &rusqlite::Transaction<'_>,
-    run_id: i64,
-    first: usize,
-    disposals: &[Disposal],
-) -> Result<(), LedgerError> {
-    const HEAD: &str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
+/// A row of a run as it is inserted: its table's INSERT head and how one row binds (the
+/// amounts and names written as text into buffers reused from chunk to chunk; every other
+/// value bound from the row itself, no copy, no allocation per row).
+trait RowInsert {
+    /// `INSERT INTO table (columns)`.
+    const HEAD: &'static str;
+    /// Columns, the run id and the row's number first.
+    const COLUMNS: usize;
+    /// How many of them are text written for the insert.
+    const TEXTS: usize;
+
+    /// Writes the row's text columns into `texts` (`TEXTS` of them, empty).
+    fn write_texts(&self, texts: &mut [String]);
+
+    /// Binds the row: `ids` are its run id and number, `texts` what [`RowInsert::write_texts`]
+    /// wrote.
+    fn bind<'a>(&'a self, ids: &'a [i64; 2], texts: &'a [String], params: &mut Vec<&'a dyn ToSql>);
+}
+
+impl RowInsert for Disposal {
+    const HEAD: &'static str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
             acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)";
-    let mut full = tx.prepare_cached(&multi_row_insert(HEAD, 16, CHUNK))?;
-    // The amounts of a chunk as text, in buffers reused from chunk to chunk; every other
-    // value is bound from the row itself (no copy, no allocation per row).
-    let mut texts: Vec<String> = vec![String::new(); 4 * CHUNK];
-    let mut seqs: Vec<i64> = Vec::with_capacity(CHUNK);
-    let mut names: Vec<(&'static str, &'static str)> = Vec::with_capacity(CHUNK);
-    for (c, chunk) in disposals.chunks(CHUNK).enumerate() {
-        seqs.clear();
-        names.clear();
-        for (i, d) in chunk.iter().enumerate() {
-            seqs.push((first + c * CHUNK + i) as i64);
-            names.push((d.kind.as_str(), d.term.as_str()));
-            for (text, amount) in texts[4 * i..4 * i + 4].iter_mut().zip([d.amount, d.proceeds, d.cost_basis, d.gain()])
-            {
-                text.clear();
-                write_amount(text, amount);
-            }
+    const COLUMNS: usize = 16;
+    const TEXTS: usize = 6;
+
+    fn write_texts(&self, texts: &mut [String]) {
+        for (text, amount) in texts.iter_mut().zip([self.amount, self.proceeds, self.cost_basis, self.gain()]) {
+            write_amount(text, amount);
         }
-        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(16 * chunk.len());
-        for (i, d) in chunk.iter().enumerate() {
-            let t = &texts[4 * i..4 * i + 4];
-            params.extend_from_slice(&[
-                &run_id as &dyn ToSql,
-                &seqs[i],
-                &d.event_id,
-                &d.account_id,
-                &names[i].0,
-                &d.asset,
-                &t[0],
-                &d.acquired_ms,
-                &d.disposed_ms,
-                &t[1],
-                &t[2],
-                &t[3],
-                &names[i].1,
-                &d.lot_event_id,
-                &d.basis_missing,
-                &d.price_missing,
-            ]);
-        }
-        write_chunk(tx, &mut full, HEAD, 16, &params)?;
+        texts[4].push_str(self.kind.as_str());
+        texts[5].push_str(self.term.as_str());
     }
-    Ok(())
+
+    fn bind<'a>(&'a self, ids: &'a [i64; 2], t: &'a [String], params: &mut Vec<&'a dyn ToSql>) {
+        params.extend_from_slice(&[
+            &ids[0] as &dyn ToSql,
+            &ids[1],
+            &self.event_id,
+            &self.account_id,
+            &t[4],
+            &self.asset,
+            &t[0],
+            &self.acquired_ms,
+            &self.disposed_ms,
+            &t[1],
+            &t[2],
+            &t[3],
+            &t[5],
+            &self.lot_event_id,
+            &self.basis_missing,
+            &self.price_missing,
+        ]);
+    }
 }
 
-/// Inserts income as rows `first..` of run `run_id`.
-fn insert_income(
-    tx: &rusqlite::Transaction<'_>,
-    run_id: i64,
-    first: usize,
-    income: &[IncomeRow],
-) -> Result<(), LedgerError> {
-    const INCOME: &str = "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount,
+impl RowInsert for IncomeRow {
+    const HEAD: &'static str = "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount,
             received_ms, value, price_missing)";
-    let mut full = tx.prepare_cached(&multi_row_insert(INCOME, 10, CHUNK))?;
-    let mut texts: Vec<String> = vec![String::new(); 2 * CHUNK];
-    let mut seqs: Vec<i64> = Vec::with_capacity(CHUNK);
-    let mut kinds: Vec<&'static str> = Vec::with_capacity(CHUNK);
-    for (c, chunk) in income.chunks(CHUNK).enumerate() {
-        seqs.clear();
-        kinds.clear();
-        for (i, row) in chunk.iter().enumerate() {
-            seqs.push((first + c * CHUNK + i) as i64);
-            kinds.push(row.kind.as_str());
-            for (text, amount) in texts[2 * i..2 * i + 2].iter_mut().zip([row.amount, row.value]) {
-                text.clear();
-                write_amount(text, amount);
-            }
-        }
-        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(10 * chunk.len());
-        for (i, row) in chunk.iter().enumerate() {
-            params.extend_from_slice(&[
-                &run_id as &dyn ToSql,
-                &seqs[i],
-                &row.event_id,
-                &row.account_id,
-                &kinds[i],
-                &row.asset,
-                &texts[2 * i],
-                &row.received_ms,
-                &texts[2 * i + 1],
-                &row.price_missing,
-            ]);
-        }
-        write_chunk(tx, &mut full, INCOME, 10, &params)?;
+    const COLUMNS: usize = 10;
+    const TEXTS: usize = 3;
+
+    fn write_texts(&self, texts: &mut [String]) {
+        write_amount(&mut texts[0], self.amount);
+        write_amount(&mut texts[1], self.value);
+        texts[2].push_str(self.kind.as_str());
     }
-    Ok(())
+
+    fn bind<'a>(&'a self, ids: &'a [i64; 2], t: &'a [String], params: &mut Vec<&'a dyn ToSql>) {
+        params.extend_from_slice(&[
+            &ids[0] as &dyn ToSql,
+            &ids[1],
+            &self.event_id,
+            &self.account_id,
+            &t[2],
+            &self.asset,
+            &t[0],
+            &self.received_ms,
+            &t[1],
+            &self.price_missing,
+        ]);
+    }
 }
 
-/// Inserts lots held as rows `first..` of run `run_id` (a year-end holds as many lots as a year
-/// has disposals, or more).
-fn insert_holdings(
+impl RowInsert for Holding {
+    const HEAD: &'static str = "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount,
+            acquired_ms, cost_basis, basis_missing)";
+    const COLUMNS: usize = 9;
+    const TEXTS: usize = 2;
+
+    fn write_texts(&self, texts: &mut [String]) {
+        write_amount(&mut texts[0], self.amount);
+        write_amount(&mut texts[1], self.cost_basis);
+    }
+
+    fn bind<'a>(&'a self, ids: &'a [i64; 2], t: &'a [String], params: &mut Vec<&'a dyn ToSql>) {
+        params.extend_from_slice(&[
+            &ids[0] as &dyn ToSql,
+            &ids[1],
+            &self.lot_event_id,
+            &self.account_id,
+            &self.asset,
+            &t[0],
+            &self.acquired_ms,
+            &t[1],
+            &self.basis_missing,
+        ]);
+    }
+}
+
+/// Inserts `rows` as rows `first..` of run `run_id`: multi-row INSERTs, as the writer does (a
+/// year's disposals, and the lots held at its end, are the bulk of a run).
+fn insert_rows<T: RowInsert>(
     tx: &rusqlite::Transaction<'_>,
     run_id: i64,
     first: usize,
-    holdings: &[Holding],
+    rows: &[T],
 ) -> Result<(), LedgerError> {
-    const HOLDINGS: &str = "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount,
-            acquired_ms, cost_basis, basis_missing)";
-    let mut full = tx.prepare_cached(&multi_row_insert(HOLDINGS, 9, CHUNK))?;
-    let mut texts: Vec<String> = vec![String::new(); 2 * CHUNK];
-    let mut seqs: Vec<i64> = Vec::with_capacity(CHUNK);
-    for (c, chunk) in holdings.chunks(CHUNK).enumerate() {
-        seqs.clear();
-        for (i, h) in chunk.iter().enumerate() {
-            seqs.push((first + c * CHUNK + i) as i64);
-            for (text, amount) in texts[2 * i..2 * i + 2].iter_mut().zip([h.amount, h.cost_basis]) {
-                text.clear();
-                write_amount(text, amount);
-            }
+    let mut full = tx.prepare_cached(&multi_row_insert(T::HEAD, T::COLUMNS, CHUNK))?;
+    let mut texts: Vec<String> = vec![String::new(); T::TEXTS * CHUNK];
+    let mut ids: Vec<[i64; 2]> = Vec::with_capacity(CHUNK);
+    for (c, chunk) in rows.chunks(CHUNK).enumerate() {
+        ids.clear();
+        for (i, (row, texts)) in chunk.iter().zip(texts.chunks_mut(T::TEXTS)).enumerate() {
+            ids.push([run_id, (first + c * CHUNK + i) as i64]);
+            texts.iter_mut().for_each(String::clear);
+            row.write_texts(texts);
         }
-        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(9 * chunk.len());
-        for (i, h) in chunk.iter().enumerate() {
-            params.extend_from_slice(&[
-                &run_id as &dyn ToSql,
-                &seqs[i],
-                &h.lot_event_id,
-                &h.account_id,
-                &h.asset,
-                &texts[2 * i],
-                &h.acquired_ms,
-                &texts[2 * i + 1],
-                &h.basis_missing,
-            ]);
+        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(T::COLUMNS * chunk.len());
+        for ((row, ids), texts) in chunk.iter().zip(&ids).zip(texts.chunks(T::TEXTS)) {
+            row.bind(ids, texts, &mut params);
         }
-        write_chunk(tx, &mut full, HOLDINGS, 9, &params)?;
+        write_chunk(tx, &mut full, T::HEAD, T::COLUMNS, &params)?;
     }
     Ok(())
 }
