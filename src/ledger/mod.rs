@@ -211,7 +211,7 @@ impl Ledger {
         let tx = self.conn.transaction()?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
             tx.execute_batch(sql)?;
-            if std::ptr::eq(*sql, SNAPSHOT_LOT_BLOCKS) {
+            if *sql == SNAPSHOT_LOT_BLOCKS {
                 snapshots::lot_rows_to_blocks(&tx)?;
             }
             tx.pragma_update(None, "user_version", i as i64 + 1)?;

@@ -516,7 +516,7 @@ mod tests {
         {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
             let tx = conn.transaction().unwrap();
-            let at = super::super::MIGRATIONS.iter().position(|m| std::ptr::eq(*m, super::super::SNAPSHOT_LOT_BLOCKS));
+            let at = super::super::MIGRATIONS.iter().position(|m| *m == super::super::SNAPSHOT_LOT_BLOCKS);
             let at = at.unwrap();
             for (i, sql) in super::super::MIGRATIONS[..at].iter().enumerate() {
                 tx.execute_batch(sql).unwrap();
