@@ -88,9 +88,63 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Prints documents as [`print_json`] prints a list of them, made one at a time: each is
+/// written and freed before the next is made.
+pub fn print_json_each(documents: impl Iterator<Item = anyhow::Result<serde_json::Value>>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    write_json_each(&mut out, documents)?;
+    Ok(out.flush()?)
+}
+
+/// [`print_json_each`] into `out`: serde_json's pretty layout of an array, each element's lines
+/// indented by two spaces (a JSON string holds no raw line break, so every one is layout).
+fn write_json_each(
+    out: &mut impl Write,
+    documents: impl Iterator<Item = anyhow::Result<serde_json::Value>>,
+) -> anyhow::Result<()> {
+    let mut buf = Vec::new();
+    let mut first = true;
+    for document in documents {
+        out.write_all(if first { b"[\n" } else { b",\n" })?;
+        first = false;
+        buf.clear();
+        serde_json::to_writer_pretty(&mut buf, &document?)?;
+        for (i, line) in buf.split(|b| *b == b'\n').enumerate() {
+            if i > 0 {
+                out.write_all(b"\n")?;
+            }
+            out.write_all(b"  ")?;
+            out.write_all(line)?;
+        }
+    }
+    out.write_all(if first { b"[]\n" } else { b"\n]\n" })?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_made_one_at_a_time_print_as_the_list_would() {
+        let lists = [
+            vec![],
+            vec![serde_json::json!({})],
+            vec![serde_json::json!({"year": 2024, "lines": [{"a": "x\ny", "b": []}, {}], "closed": null})],
+            vec![
+                serde_json::json!([1, [2, {"c": {}}]]),
+                serde_json::json!("s"),
+                serde_json::json!({"z": 1, "a": [{}]}),
+            ],
+        ];
+        for list in lists {
+            let mut whole = serde_json::to_vec_pretty(&list).unwrap();
+            whole.push(b'\n');
+            let mut each = Vec::new();
+            write_json_each(&mut each, list.iter().cloned().map(anyhow::Ok)).unwrap();
+            assert_eq!(String::from_utf8(each).unwrap(), String::from_utf8(whole).unwrap());
+        }
+    }
 
     #[test]
     fn columns_are_padded_and_numbers_right_aligned() {

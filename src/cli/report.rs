@@ -13,7 +13,7 @@ use crate::tax::years::{self, Start};
 use crate::tax::{self, Computed, Method, Options, Tracking, TransferFees};
 use crate::transfers::{self, Matching};
 
-use super::output::{Align, Table, print_json};
+use super::output::{Align, Table, print_json, print_json_each};
 use super::{Context, Failure};
 
 /// The years `--year` accepts, wherever it is taken: from 2009, the year of Bitcoin's first
@@ -361,9 +361,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         context.note(format!("note: 2025 allocation: {note}"));
     }
     if context.json {
-        let mut documents = Vec::with_capacity(reports.len());
-        for (report, _, closed, filed) in reports {
-            documents.push(match filed {
+        // Each year's document is made, printed and freed in turn (a year of a million events
+        // is hundreds of MB as a JSON value): the array is the one `print_json` would print.
+        let mut documents = reports.into_iter().map(|(report, _, closed, filed)| {
+            anyhow::Ok(match filed {
                 Some(filed) => {
                     let mut document: serde_json::Value = serde_json::from_str(&filed.report_json)?;
                     document["closed"] = serde_json::to_value(&closed)?;
@@ -374,12 +375,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                     document.closed = Some(closed);
                     serde_json::to_value(&document)?
                 }
-            });
-        }
+            })
+        });
         if args.year.is_some() {
-            return Ok(print_json(documents.first().context("the year was not computed")?)?);
+            let document = documents.next().context("the year was not computed")??;
+            return Ok(print_json(&document)?);
         }
-        return Ok(print_json(&documents)?);
+        return print_json_each(documents);
     }
     let closed_years = years::closed_years(&ledger, &args.choices.options(None))?;
     for (i, (report, text, _, filed)) in reports.iter().enumerate() {
