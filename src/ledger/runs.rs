@@ -186,13 +186,6 @@ const HOLDINGS: &str = "tax_holdings";
 /// Rows per digest block (`tax_row_blocks`).
 const BLOCK: usize = 1024;
 
-/// A row as stored, fed to a block's digest: every column the row's comparison reads, each
-/// amount as the text stored, each string with its length (so no two rows hash alike).
-pub(super) trait RowDigest {
-    /// Feeds the row to `hasher`; `buf` is scratch space for amounts.
-    fn digest(&self, hasher: &mut Sha256, buf: &mut String);
-}
-
 fn digest_text(hasher: &mut Sha256, text: &str) {
     hasher.update((text.len() as u64).to_le_bytes());
     hasher.update(text.as_bytes());
@@ -204,55 +197,9 @@ fn digest_amount(hasher: &mut Sha256, buf: &mut String, amount: Decimal) {
     digest_text(hasher, buf);
 }
 
-impl RowDigest for Disposal {
-    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
-        for n in [self.event_id, self.account_id, self.acquired_ms, self.disposed_ms, self.lot_event_id.unwrap_or(-1)] {
-            hasher.update(n.to_le_bytes());
-        }
-        hasher.update([
-            u8::from(self.lot_event_id.is_some()),
-            u8::from(self.basis_missing),
-            u8::from(self.price_missing),
-        ]);
-        digest_text(hasher, self.kind.as_str());
-        digest_text(hasher, &self.asset);
-        digest_text(hasher, self.term.as_str());
-        for amount in [self.amount, self.proceeds, self.cost_basis] {
-            digest_amount(hasher, buf, amount);
-        }
-    }
-}
-
-impl RowDigest for IncomeRow {
-    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
-        for n in [self.event_id, self.account_id, self.received_ms] {
-            hasher.update(n.to_le_bytes());
-        }
-        hasher.update([u8::from(self.price_missing)]);
-        digest_text(hasher, self.kind.as_str());
-        digest_text(hasher, &self.asset);
-        for amount in [self.amount, self.value] {
-            digest_amount(hasher, buf, amount);
-        }
-    }
-}
-
-impl RowDigest for Holding {
-    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
-        for n in [self.lot_event_id, self.account_id.unwrap_or(-1), self.acquired_ms] {
-            hasher.update(n.to_le_bytes());
-        }
-        hasher.update([u8::from(self.account_id.is_some()), u8::from(self.basis_missing)]);
-        digest_text(hasher, &self.asset);
-        for amount in [self.amount, self.cost_basis] {
-            digest_amount(hasher, buf, amount);
-        }
-    }
-}
-
 /// One digest per [`BLOCK`] rows of `rows`, in order; a year of many rows is hashed on two
 /// threads (the second half of the blocks beside the first: the other core is idle then).
-fn block_digests<T: RowDigest + Sync>(rows: &[T]) -> Vec<[u8; 32]> {
+fn block_digests<T: StoredRow + Sync>(rows: &[T]) -> Vec<[u8; 32]> {
     let blocks = rows.len().div_ceil(BLOCK);
     if blocks < 16 {
         return digests_of(rows);
@@ -267,7 +214,7 @@ fn block_digests<T: RowDigest + Sync>(rows: &[T]) -> Vec<[u8; 32]> {
 }
 
 /// [`block_digests`] on this thread.
-fn digests_of<T: RowDigest>(rows: &[T]) -> Vec<[u8; 32]> {
+fn digests_of<T: StoredRow>(rows: &[T]) -> Vec<[u8; 32]> {
     let mut buf = String::new();
     rows.chunks(BLOCK)
         .map(|block| {
@@ -310,7 +257,7 @@ fn write_blocks(
 /// by one (`query`, bound to the run and the first row's `seq`). Without stored digests (a
 /// run stored before them), or when they do not cover the stored rows exactly, every row is
 /// compared.
-fn unchanged_rows<T: RowDigest + Sync>(
+fn unchanged_rows<T: StoredRow + Sync>(
     tx: &rusqlite::Transaction<'_>,
     table: &str,
     query: &str,
@@ -374,10 +321,11 @@ fn replace_from(tx: &rusqlite::Transaction<'_>, table: &str, run_id: i64, from: 
     Ok(())
 }
 
-/// A row of a run as it is inserted: its table's INSERT head and how one row binds (the
-/// amounts and names written as text into buffers reused from chunk to chunk; every other
-/// value bound from the row itself, no copy, no allocation per row).
-trait RowInsert {
+/// A row of a run as it is stored: how it is inserted (its table's INSERT head and how one
+/// row binds: the amounts and names written as text into buffers reused from chunk to chunk,
+/// every other value bound from the row itself, no copy, no allocation per row), and how it is
+/// fed to its block's digest.
+trait StoredRow {
     /// `INSERT INTO table (columns)`.
     const HEAD: &'static str;
     /// Columns, the run id and the row's number first.
@@ -388,12 +336,17 @@ trait RowInsert {
     /// Writes the row's text columns into `texts` (`TEXTS` of them, empty).
     fn write_texts(&self, texts: &mut [String]);
 
-    /// Binds the row: `ids` are its run id and number, `texts` what [`RowInsert::write_texts`]
+    /// Binds the row: `ids` are its run id and number, `texts` what [`StoredRow::write_texts`]
     /// wrote.
     fn bind<'a>(&'a self, ids: &'a [i64; 2], texts: &'a [String], params: &mut Vec<&'a dyn ToSql>);
+
+    /// Feeds the row to a block's digest: every column the row's comparison reads, each amount
+    /// as the text stored, each string with its length (so no two rows hash alike); `buf` is
+    /// scratch space for amounts.
+    fn digest(&self, hasher: &mut Sha256, buf: &mut String);
 }
 
-impl RowInsert for Disposal {
+impl StoredRow for Disposal {
     const HEAD: &'static str = "INSERT INTO tax_disposals (run_id, seq, event_id, account_id, kind, asset, amount,
             acquired_ms, disposed_ms, proceeds, cost_basis, gain, term, lot_event_id, basis_missing, price_missing)";
     const COLUMNS: usize = 16;
@@ -427,9 +380,26 @@ impl RowInsert for Disposal {
             &self.price_missing,
         ]);
     }
+
+    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
+        for n in [self.event_id, self.account_id, self.acquired_ms, self.disposed_ms, self.lot_event_id.unwrap_or(-1)] {
+            hasher.update(n.to_le_bytes());
+        }
+        hasher.update([
+            u8::from(self.lot_event_id.is_some()),
+            u8::from(self.basis_missing),
+            u8::from(self.price_missing),
+        ]);
+        digest_text(hasher, self.kind.as_str());
+        digest_text(hasher, &self.asset);
+        digest_text(hasher, self.term.as_str());
+        for amount in [self.amount, self.proceeds, self.cost_basis] {
+            digest_amount(hasher, buf, amount);
+        }
+    }
 }
 
-impl RowInsert for IncomeRow {
+impl StoredRow for IncomeRow {
     const HEAD: &'static str = "INSERT INTO tax_income (run_id, seq, event_id, account_id, kind, asset, amount,
             received_ms, value, price_missing)";
     const COLUMNS: usize = 10;
@@ -455,9 +425,21 @@ impl RowInsert for IncomeRow {
             &self.price_missing,
         ]);
     }
+
+    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
+        for n in [self.event_id, self.account_id, self.received_ms] {
+            hasher.update(n.to_le_bytes());
+        }
+        hasher.update([u8::from(self.price_missing)]);
+        digest_text(hasher, self.kind.as_str());
+        digest_text(hasher, &self.asset);
+        for amount in [self.amount, self.value] {
+            digest_amount(hasher, buf, amount);
+        }
+    }
 }
 
-impl RowInsert for Holding {
+impl StoredRow for Holding {
     const HEAD: &'static str = "INSERT INTO tax_holdings (run_id, seq, lot_event_id, account_id, asset, amount,
             acquired_ms, cost_basis, basis_missing)";
     const COLUMNS: usize = 9;
@@ -481,11 +463,22 @@ impl RowInsert for Holding {
             &self.basis_missing,
         ]);
     }
+
+    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
+        for n in [self.lot_event_id, self.account_id.unwrap_or(-1), self.acquired_ms] {
+            hasher.update(n.to_le_bytes());
+        }
+        hasher.update([u8::from(self.account_id.is_some()), u8::from(self.basis_missing)]);
+        digest_text(hasher, &self.asset);
+        for amount in [self.amount, self.cost_basis] {
+            digest_amount(hasher, buf, amount);
+        }
+    }
 }
 
 /// Inserts `rows` as rows `first..` of run `run_id`: multi-row INSERTs, as the writer does (a
 /// year's disposals, and the lots held at its end, are the bulk of a run).
-fn insert_rows<T: RowInsert>(
+fn insert_rows<T: StoredRow>(
     tx: &rusqlite::Transaction<'_>,
     run_id: i64,
     first: usize,
