@@ -112,6 +112,11 @@ impl Ledger {
     /// The next `limit` events after `after` (time, id) in time order that have a leg without a
     /// value in `currency`, with all their legs: pricing reads the ledger in such pages so its
     /// memory does not grow with the history (the `events_by_time` index gives the order).
+    ///
+    /// One join walks every event after `after` with its legs and their values, and the events
+    /// whose legs all have one are dropped here: filtering them in SQL (an `EXISTS` per event
+    /// over its legs, and again per leg) read the legs and their values twice and was half of
+    /// `prices --offline` on a fresh ledger.
     pub fn events_to_value(
         &self,
         currency: &str,
@@ -120,22 +125,30 @@ impl Ledger {
     ) -> Result<Vec<PricingEvent>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT e.id, e.time_ms, e.kind, e.fiat_value, e.fiat_currency, l.seq, l.role, l.asset, l.amount,
-                    EXISTS (SELECT 1 FROM leg_values v WHERE v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1)
-             FROM (SELECT id, time_ms, kind, fiat_value, fiat_currency FROM events
-                   WHERE (time_ms, id) > (?2, ?3)
-                     AND EXISTS (SELECT 1 FROM legs l2 WHERE l2.event_id = events.id AND NOT EXISTS
-                         (SELECT 1 FROM leg_values v2 WHERE v2.event_id = l2.event_id AND v2.seq = l2.seq AND v2.currency = ?1))
-                   ORDER BY time_ms, id LIMIT ?4) e
+                    v.seq IS NOT NULL
+             FROM events e
              JOIN legs l ON l.event_id = e.id
+             LEFT JOIN leg_values v ON v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1
+             WHERE (e.time_ms, e.id) > (?2, ?3)
              ORDER BY e.time_ms, e.id, l.seq",
         )?;
         let (time, id) = after.unwrap_or((i64::MIN, i64::MIN));
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let mut rows = stmt.query(params![currency, time, id, limit])?;
+        let mut rows = stmt.query(params![currency, time, id])?;
         let mut events: Vec<PricingEvent> = Vec::new();
+        // Whether the last event read has a leg without a value (else it is dropped), and
+        // whether the page filled up (its last event was then settled before stopping).
+        let (mut wanted, mut full) = (false, false);
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
             if events.last().is_none_or(|e| e.id != id) {
+                if !wanted {
+                    events.pop();
+                }
+                if events.len() == limit {
+                    full = true;
+                    break;
+                }
+                wanted = false;
                 let fiat_value: Option<String> = row.get(3)?;
                 let fiat_currency: Option<String> = row.get(4)?;
                 let fiat_value = match (fiat_value, fiat_currency) {
@@ -145,16 +158,21 @@ impl Ledger {
                 events.push(PricingEvent { id, time_ms: row.get(1)?, kind: row.get(2)?, fiat_value, legs: Vec::new() });
             }
             let amount: String = row.get(8)?;
+            let valued: bool = row.get(9)?;
+            wanted |= !valued;
             let leg = PricingLeg {
                 seq: row.get(5)?,
                 role: row.get(6)?,
                 asset: row.get(7)?,
                 amount: decimal(&amount, "leg amount")?,
-                valued: row.get(9)?,
+                valued,
             };
             if let Some(event) = events.last_mut() {
                 event.legs.push(leg);
             }
+        }
+        if !full && !wanted {
+            events.pop();
         }
         Ok(events)
     }
@@ -162,6 +180,27 @@ impl Ledger {
     /// Stores leg values in `currency` in one transaction (a value already there is kept), and
     /// notes the earliest newly valued event for the year-end snapshots.
     pub fn store_leg_values(&mut self, currency: &str, values: &[LegValue]) -> Result<usize, LedgerError> {
+        self.store_values_from(currency, values, None)
+    }
+
+    /// [`Ledger::store_leg_values`] for values of events at or after `from_ms` only (a page
+    /// read in time order): the snapshots are noted from that time when any value is new,
+    /// instead of looking up each event's time (a tenth of `prices` on a fresh ledger).
+    pub fn store_page_values(
+        &mut self,
+        currency: &str,
+        values: &[LegValue],
+        from_ms: i64,
+    ) -> Result<usize, LedgerError> {
+        self.store_values_from(currency, values, Some(from_ms))
+    }
+
+    fn store_values_from(
+        &mut self,
+        currency: &str,
+        values: &[LegValue],
+        from_ms: Option<i64>,
+    ) -> Result<usize, LedgerError> {
         const HEAD: &str = "INSERT OR IGNORE INTO leg_values (event_id, seq, currency, price, value, source, path)";
         let tx = self.transaction()?;
         let mut stored = 0;
@@ -181,7 +220,7 @@ impl Ledger {
                 }
                 let inserted = write_chunk(&tx, &mut full, HEAD, 7, &params)?;
                 stored += inserted;
-                if inserted == 0 {
+                if inserted == 0 || from_ms.is_some() {
                     continue;
                 }
                 // The chunk's events (a value already there counted too: noting an event too
@@ -197,6 +236,9 @@ impl Ledger {
             }
             // What the value insert trigger did per row before 0023: a snapshot ending after the
             // earliest newly valued event no longer holds.
+            if stored > 0 && from_ms.is_some() {
+                earliest = from_ms;
+            }
             if let Some(low) = earliest {
                 tx.execute(
                     "UPDATE input_changes SET low_ms = ?1 WHERE id = 1 AND (low_ms IS NULL OR low_ms > ?1)",
@@ -548,6 +590,55 @@ mod tests {
         assert!(ledger.missing_legs("EUR").unwrap().is_empty());
         ledger.clear_leg_values("EUR").unwrap();
         assert_eq!(ledger.missing_legs("EUR").unwrap().len(), all.len());
+    }
+
+    /// Pages skip events whose legs all have a value (wherever they fall: first, between, last
+    /// of a page), keep every leg of the others, and together hold each such event once.
+    #[test]
+    fn pages_to_value_hold_every_event_with_an_unvalued_leg_once_in_time_order() {
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
+        let mut writer = ledger.writer().unwrap();
+        let mut ids = Vec::new();
+        for i in 0..9u32 {
+            // Inserted out of time order: the pages follow time, not ids.
+            let t = Utc.with_ymd_and_hms(2025, 1, 1 + (i * 5) % 9, 0, 0, 0).unwrap();
+            let legs = vec![Leg::sent("USD", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
+            let event = NewEvent::new(format!("e{i}"), t, EventKind::Trade, legs);
+            let (Written::New(id) | Written::Existing(id)) = writer.event(account, "test", &event, &[]).unwrap();
+            ids.push((t.timestamp_millis(), id));
+        }
+        writer.commit().unwrap();
+        ids.sort();
+        let value = |event_id, seq| LegValue {
+            event_id,
+            seq,
+            price: Decimal::ONE,
+            value: Decimal::ONE,
+            source: "test".into(),
+            path: String::new(),
+        };
+        // Fully valued: the first, two in the middle and the last in time; one leg of a third.
+        let full = [0, 3, 4, 8];
+        let mut values: Vec<LegValue> = full.iter().flat_map(|&i| [value(ids[i].1, 0), value(ids[i].1, 1)]).collect();
+        values.push(value(ids[5].1, 1));
+        ledger.store_leg_values("USD", &values).unwrap();
+        let wanted: Vec<i64> = (0..9).filter(|i| !full.contains(i)).map(|i| ids[i].1).collect();
+        for limit in 1..=6 {
+            let (mut seen, mut after) = (Vec::new(), None);
+            loop {
+                let page = ledger.events_to_value("USD", after, limit).unwrap();
+                let Some(last) = page.last() else { break };
+                assert!(page.len() <= limit, "{limit}: {page:?}");
+                after = Some((last.time_ms, last.id));
+                for event in page {
+                    assert_eq!(event.legs.iter().map(|l| l.seq).collect::<Vec<_>>(), [0, 1]);
+                    let valued = event.legs.iter().map(|l| l.valued).collect::<Vec<_>>();
+                    assert_eq!(valued, [false, event.id == ids[5].1], "{limit}: {}", event.id);
+                    seen.push(event.id);
+                }
+            }
+            assert_eq!(seen, wanted, "pages of {limit}");
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cointally_exchanges::prices::{CandleSource, Granularity, Market};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::ledger::prices::{FILE_SOURCE, PricingEvent};
+use crate::ledger::prices::FILE_SOURCE;
 use crate::ledger::{Ledger, LedgerError, LegValue, MissingLeg};
 
 use implied::{Need, Split};
@@ -214,20 +214,33 @@ fn run_paged(
     let mut found = 0u64;
     // The pages are read on a second connection by another thread, one page ahead of the one
     // valued and stored here (a page's events are those after the last one's: the values
-    // stored meanwhile do not change which they are). Reading was a third of `prices`. The
-    // channel holds none: the reader hands a page over when this side takes it, so at most
-    // one page waits beside the one being valued.
+    // stored meanwhile do not change which they are), and split there into what the events
+    // value themselves and what needs a market ([`implied`]): reading was a third of `prices`,
+    // and freeing a page's events where they were not made costs more than where they were.
+    // The channel holds none: the reader hands a page over when this side takes it, so at
+    // most one page waits beside the one being valued.
     let reader = engine.ledger.reader()?;
     std::thread::scope(|scope| -> Result<(), PricingError> {
-        let (pages, received) = std::sync::mpsc::sync_channel::<Result<Vec<PricingEvent>, LedgerError>>(0);
+        let (pages, received) = std::sync::mpsc::sync_channel::<Result<(i64, Split), LedgerError>>(0);
         let reading = &currency;
         scope.spawn(move || {
             let mut after = None;
             loop {
                 let events = reader.events_to_value(reading, after, page);
                 let last = events.as_ref().ok().and_then(|events| events.last().map(|e| (e.time_ms, e.id)));
+                if events.as_ref().is_ok_and(|events| events.is_empty()) {
+                    return; // the end: the channel closes
+                }
+                // With the page's first time: no value of the page is of an earlier event.
+                let split = events.map(|events| {
+                    let mut split = Split::default();
+                    for event in &events {
+                        implied::value_event(event, reading, &mut split);
+                    }
+                    (events.first().map_or(i64::MIN, |e| e.time_ms), split)
+                });
                 // The valuing side stopped (an error): nothing more to read.
-                if pages.send(events).is_err() {
+                if pages.send(split).is_err() {
                     return;
                 }
                 match last {
@@ -236,23 +249,15 @@ fn run_paged(
                 }
             }
         });
-        for events in received {
-            let events = events?;
-            if events.is_empty() {
-                break;
-            }
-            let mut split = Split::default();
-            for event in &events {
-                implied::value_event(event, &currency, &mut split);
-            }
-            drop(events);
+        for split in received {
+            let (from_ms, mut split) = split?;
             engine.summary.legs_to_value += (split.values.len() + split.needs.len()) as u64;
             let mut values = std::mem::take(&mut split.values);
             if !split.needs.is_empty() {
                 engine.value_page(&split, &currency, &mut values)?;
             }
             found += values.len() as u64;
-            store_values(engine.ledger, &currency, &mut values, engine.summary)?;
+            store_values(engine.ledger, &currency, &mut values, from_ms, engine.summary)?;
         }
         Ok(())
     })?;
@@ -267,18 +272,26 @@ fn run_paged(
     Ok(summary)
 }
 
-/// Writes `values` (each page in its own transaction: a value is final once found), counts
-/// them by source, and empties the buffer.
+/// Writes `values`, of events at or after `from_ms` (each page in its own transaction: a value
+/// is final once found), counts them by source, and empties the buffer.
 fn store_values(
     ledger: &mut Ledger,
     currency: &str,
     values: &mut Vec<LegValue>,
+    from_ms: i64,
     summary: &mut Summary,
 ) -> Result<(), PricingError> {
     for value in values.iter() {
-        *summary.by_source.entry(value.source.clone()).or_default() += 1;
+        match summary.by_source.get_mut(&value.source) {
+            Some(count) => *count += 1,
+            None => drop(summary.by_source.insert(value.source.clone(), 1)),
+        }
     }
-    summary.valued += ledger.store_leg_values(currency, values)? as u64;
+    // In key order (a stable sort: of two values of one leg the first found is still the one
+    // kept): the page's values come by how they were found, and inserted so they jumped about
+    // the table's B-tree, splitting pages half full.
+    values.sort_by_key(|v| (v.event_id, v.seq));
+    summary.valued += ledger.store_page_values(currency, values, from_ms)? as u64;
     values.clear();
     Ok(())
 }
