@@ -129,3 +129,23 @@ proptest! {
         let _ = report.to_json();
     }
 }
+
+proptest! {
+    /// The whole of a total is the total. Where the product `total × part` has at most 28
+    /// digits (every lot's basis of a ledger of cent values and 18-place amounts of fewer than
+    /// 28 digits in all), the multiplication and division gave exactly the total before the
+    /// shortcut; only a product rounded to 28 digits gave a neighbour of it (1e-28 × 1e-28 gave
+    /// 0), and the shortcut's is the exact one.
+    #[test]
+    fn a_proportion_of_the_whole_is_the_total(
+        total in (0i64..1_000_000_000_000_000, 0u32..=12).prop_map(|(n, k)| Decimal::new(n, k)),
+        whole in (1i64..1_000_000_000_000, 0u32..=18).prop_map(|(n, k)| Decimal::new(n, k)),
+        scale in 0u32..4,
+    ) {
+        let mut part = whole;
+        part.rescale(whole.scale() + scale);
+        let general = total.checked_mul(part).and_then(|x| x.checked_div(whole)).unwrap_or(total);
+        prop_assert_eq!(super::engine::proportion(total, part, whole), total);
+        prop_assert_eq!(general, total);
+    }
+}

@@ -236,6 +236,11 @@ fn value(leg: &TaxLeg) -> Decimal {
 /// trade's weights), so the result is at most `total` in size and cannot overflow; should a
 /// caller break that, the result is `total` rather than a panic.
 pub fn proportion(total: Decimal, part: Decimal, whole: Decimal) -> Decimal {
+    // All of it (a lot used up, a send of one lot): `total` without a 96-bit division, the
+    // same value (an exact quotient).
+    if part == whole {
+        return total;
+    }
     total
         .checked_mul(part)
         .and_then(|x| x.checked_div(whole))

@@ -79,6 +79,15 @@ impl Zone {
 
     /// The local calendar date of an instant (UTC ms).
     pub fn date(self, time_ms: i64) -> NaiveDate {
+        // UTC, every ledger's default, by days since the epoch: the zone lookup was a tenth of
+        // a year's lots (each disposal's term compares two dates). Day 719,163 of the common
+        // era is 1970-01-01.
+        if self.is_utc() {
+            let day = i32::try_from(time_ms.div_euclid(86_400_000)).ok().and_then(|d| d.checked_add(719_163));
+            if let Some(date) = day.and_then(NaiveDate::from_num_days_from_ce_opt) {
+                return date;
+            }
+        }
         match DateTime::from_timestamp_millis(time_ms) {
             Some(t) => t.with_timezone(&self.0).date_naive(),
             None => NaiveDate::MIN,
@@ -177,6 +186,22 @@ mod tests {
 
     fn ms(text: &str) -> i64 {
         cointally_exchanges::time::parse_utc(text).unwrap().timestamp_millis()
+    }
+
+    /// The UTC shortcut gives chrono's date for every instant, the far ends included.
+    #[test]
+    fn a_utc_date_is_chronos_date() {
+        let chrono = |t: i64| DateTime::from_timestamp_millis(t).map_or(NaiveDate::MIN, |d| d.date_naive());
+        let ends = [i64::MIN, i64::MAX, -1, 0, 1, 86_399_999, 86_400_000, -86_400_000, -86_400_001];
+        let edges =
+            [NaiveDate::MIN, NaiveDate::MAX].map(|d| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis());
+        for t in ends.into_iter().chain(edges.iter().flat_map(|&e| [e - 1, e, e + 1, e + 86_399_999, e + 86_400_000])) {
+            assert_eq!(Zone::UTC.date(t), chrono(t), "{t}");
+        }
+        proptest::proptest!(|(t in proptest::num::i64::ANY, near in -4_102_444_800_000i64..4_102_444_800_000)| {
+            proptest::prop_assert_eq!(Zone::UTC.date(t), chrono(t));
+            proptest::prop_assert_eq!(Zone::UTC.date(near), chrono(near));
+        });
     }
 
     /// chrono-tz's table holds the summer-time changes through 2099 (in 2100, the last year
