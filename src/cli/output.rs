@@ -82,43 +82,68 @@ impl Table {
 
 /// Prints one JSON document on stdout, pretty, with a final newline.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
+    // Buffered: stdout alone writes every line of a large document on its own.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::from)?;
     writeln!(out)?;
     out.flush()
 }
 
-/// Prints documents as [`print_json`] prints a list of them, made one at a time: each is
-/// written and freed before the next is made.
-pub fn print_json_each(documents: impl Iterator<Item = anyhow::Result<serde_json::Value>>) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    write_json_each(&mut out, documents)?;
-    Ok(out.flush()?)
+/// A JSON array written one element at a time, as [`print_json`] prints the whole list:
+/// serde_json's pretty layout, each element's lines indented by two spaces (a JSON string
+/// holds no raw line break, so every one is layout). Nothing is buffered here: a year of a
+/// million events is hundreds of MB of JSON.
+pub struct JsonList<W: Write> {
+    out: W,
+    first: bool,
 }
 
-/// [`print_json_each`] into `out`: serde_json's pretty layout of an array, each element's lines
-/// indented by two spaces (a JSON string holds no raw line break, so every one is layout).
-fn write_json_each(
-    out: &mut impl Write,
-    documents: impl Iterator<Item = anyhow::Result<serde_json::Value>>,
-) -> anyhow::Result<()> {
-    let mut buf = Vec::new();
-    let mut first = true;
-    for document in documents {
-        out.write_all(if first { b"[\n" } else { b",\n" })?;
-        first = false;
-        buf.clear();
-        serde_json::to_writer_pretty(&mut buf, &document?)?;
-        for (i, line) in buf.split(|b| *b == b'\n').enumerate() {
-            if i > 0 {
-                out.write_all(b"\n")?;
-            }
-            out.write_all(b"  ")?;
-            out.write_all(line)?;
-        }
+impl<W: Write> JsonList<W> {
+    /// An empty list, written to `out`.
+    pub fn new(out: W) -> JsonList<W> {
+        JsonList { out, first: true }
     }
-    out.write_all(if first { b"[]\n" } else { b"\n]\n" })?;
-    Ok(())
+
+    /// Writes the next element.
+    pub fn push<T: Serialize + ?Sized>(&mut self, element: &T) -> std::io::Result<()> {
+        self.out.write_all(if self.first { b"[\n" } else { b",\n" })?;
+        self.first = false;
+        serde_json::to_writer_pretty(Indented { out: &mut self.out, line_start: true }, element)?;
+        Ok(())
+    }
+
+    /// Closes the list (with the final newline) and gives `out` back.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.out.write_all(if self.first { b"[]\n" } else { b"\n]\n" })?;
+        Ok(self.out)
+    }
+}
+
+/// Writes through to `out` with two spaces before every line (at the first byte of each).
+struct Indented<'w, W: Write> {
+    out: &'w mut W,
+    line_start: bool,
+}
+
+impl<W: Write> Write for Indented<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut rest = buf;
+        while !rest.is_empty() {
+            if self.line_start {
+                self.out.write_all(b"  ")?;
+                self.line_start = false;
+            }
+            let line = rest.iter().position(|b| *b == b'\n').map_or(rest.len(), |i| i + 1);
+            self.out.write_all(&rest[..line])?;
+            self.line_start = rest[line - 1] == b'\n';
+            rest = &rest[line..];
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
 }
 
 #[cfg(test)]
@@ -140,8 +165,11 @@ mod tests {
         for list in lists {
             let mut whole = serde_json::to_vec_pretty(&list).unwrap();
             whole.push(b'\n');
-            let mut each = Vec::new();
-            write_json_each(&mut each, list.iter().cloned().map(anyhow::Ok)).unwrap();
+            let mut each = JsonList::new(Vec::new());
+            for document in &list {
+                each.push(document).unwrap();
+            }
+            let each = each.finish().unwrap();
             assert_eq!(String::from_utf8(each).unwrap(), String::from_utf8(whole).unwrap());
         }
     }

@@ -1,6 +1,6 @@
 //! `cointally report --year Y [--method …] [--lots …]`: the year's gains and income.
 
-use std::io::Write;
+use std::io::{Seek, Write};
 
 use anyhow::Context as _;
 
@@ -13,7 +13,7 @@ use crate::tax::years::{self, Start};
 use crate::tax::{self, Computed, Method, Options, Tracking, TransferFees};
 use crate::transfers::{self, Matching};
 
-use super::output::{Align, Table, print_json, print_json_each};
+use super::output::{Align, JsonList, Table, print_json};
 use super::{Context, Failure};
 
 /// The years `--year` accepts, wherever it is taken: from 2009, the year of Bitcoin's first
@@ -330,64 +330,71 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return run_country(context, &mut ledger, &args.choices, years);
     }
     let start = if args.from_scratch { Start::Scratch } else { Start::Snapshot };
-    // Each year's report is summed up while its rows are stored. Without --json a year is
-    // written out as text at once and its lines dropped (all years' lines of a million events
-    // are some hundreds of MB; the text is a few tables).
+    // Each year's report is summed up while its rows are stored, and written out at once: as
+    // text (a few tables) or, with --json, as its document into a spooled file (all years'
+    // lines of a million events are some hundreds of MB, their JSON more). Nothing is printed
+    // before the rows are stored.
     let json = context.json;
-    let (_, _, made) = compute_years_beside(context, &mut ledger, &args.choices, range, start, |reader, computed| {
-        let mut made = Vec::with_capacity(computed.len());
-        for (year, c) in (range.0..=range.1).zip(computed) {
-            let mut report = tax::year_report(reader, year, args.choices.options(Some(year)), c)?;
-            let text = if json {
-                None
-            } else {
-                let mut text = Vec::new();
-                write_report(&report, &mut text)?;
-                report.lines = Vec::new();
-                Some(text)
+    let single = args.year.is_some();
+    let (_, _, (made, documents)) =
+        compute_years_beside(context, &mut ledger, &args.choices, range, start, |reader, computed| {
+            let mut made = Vec::with_capacity(computed.len());
+            let spool = || std::io::BufWriter::new(tempfile::spooled_tempfile(JSON_IN_MEMORY));
+            // --json: a range's documents as a list, one year's alone.
+            let (mut list, mut one) = ((json && !single).then(|| JsonList::new(spool())), (json && single).then(spool));
+            for (year, c) in (range.0..=range.1).zip(computed) {
+                let options = args.choices.options(Some(year));
+                let mut report = tax::year_report(reader, year, options, c)?;
+                let allocation = report.allocation.clone();
+                if !json {
+                    let mut text = Vec::new();
+                    write_report(&report, &mut text)?;
+                    made.push((year, allocation, Some(text)));
+                    continue;
+                }
+                let closed = ClosedJson::of(reader, year, &options, start)?;
+                let filed = if closed.this_year { reader.closed_year(year)? } else { None };
+                let document = match filed {
+                    Some(filed) => {
+                        report.lines = Vec::new();
+                        let mut document: serde_json::Value = serde_json::from_str(&filed.report_json)?;
+                        document["closed"] = serde_json::to_value(&closed)?;
+                        Document::Filed(document)
+                    }
+                    None => Document::Made(Box::new(report.into_json_document(Some(closed))?)),
+                };
+                if let Some(list) = list.as_mut() {
+                    list.push(&document)?;
+                } else if let Some(out) = one.as_mut() {
+                    serde_json::to_writer_pretty(&mut *out, &document)?;
+                    writeln!(out)?;
+                }
+                made.push((year, allocation, None));
+            }
+            let documents = match (list, one) {
+                (Some(list), _) => Some(list.finish()?),
+                (None, one) => one,
             };
-            made.push((report, text));
-        }
-        Ok(made)
-    })?;
-    let mut reports = Vec::with_capacity(made.len());
-    for (year, (report, text)) in (range.0..=range.1).zip(made) {
-        let options = args.choices.options(Some(year));
-        let closed = ClosedJson::of(&ledger, year, &options, start)?;
-        let filed = if closed.this_year { ledger.closed_year(year)? } else { None };
-        reports.push((report, text, closed, filed));
-    }
-    if let Some(note) = reports.iter().find_map(|(r, _, _, _)| r.allocation.as_ref()) {
+            let documents = documents.map(|out| out.into_inner().map_err(|e| e.into_error())).transpose()?;
+            Ok((made, documents))
+        })?;
+    if let Some(note) = made.iter().find_map(|(_, allocation, _)| allocation.as_ref()) {
         context.note(format!("note: 2025 allocation: {note}"));
     }
-    if context.json {
-        // Each year's document is made, printed and freed in turn (a year of a million events
-        // is hundreds of MB as a JSON value): the array is the one `print_json` would print.
-        let mut documents = reports.into_iter().map(|(report, _, closed, filed)| {
-            anyhow::Ok(match filed {
-                Some(filed) => {
-                    let mut document: serde_json::Value = serde_json::from_str(&filed.report_json)?;
-                    document["closed"] = serde_json::to_value(&closed)?;
-                    document
-                }
-                None => {
-                    let mut document = report.to_json();
-                    document.closed = Some(closed);
-                    serde_json::to_value(&document)?
-                }
-            })
-        });
-        if args.year.is_some() {
-            let document = documents.next().context("the year was not computed")??;
-            return Ok(print_json(&document)?);
-        }
-        return print_json_each(documents);
+    if let Some(mut documents) = documents {
+        documents.seek(std::io::SeekFrom::Start(0))?;
+        let mut out = std::io::stdout().lock();
+        std::io::copy(&mut documents, &mut out)?;
+        return Ok(out.flush()?);
     }
     let closed_years = years::closed_years(&ledger, &args.choices.options(None))?;
-    for (i, (report, text, _, filed)) in reports.iter().enumerate() {
+    for (i, (year, _, text)) in made.iter().enumerate() {
         if i > 0 {
             println!();
         }
+        let options = args.choices.options(Some(*year));
+        let closed = ClosedJson::of(&ledger, *year, &options, start)?;
+        let filed = if closed.this_year { ledger.closed_year(*year)? } else { None };
         match filed {
             Some(filed) => {
                 println!(
@@ -397,10 +404,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                 print!("{}", filed.report_text);
             }
             None => {
-                if start == Start::Scratch && closed_years.contains(&report.year) {
+                if start == Start::Scratch && closed_years.contains(year) {
                     println!(
-                        "what-if: {} is closed; these figures are computed from scratch, not what was filed (`cointally report --year {}` shows the filed result)",
-                        report.year, report.year
+                        "what-if: {year} is closed; these figures are computed from scratch, not what was filed (`cointally report --year {year}` shows the filed result)"
                     );
                 }
                 let text = text.as_deref().context("the year's report was not written")?;
@@ -409,6 +415,18 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         }
     }
     Ok(std::io::stdout().flush()?)
+}
+
+/// How much of `report --json`'s output is held in memory before it spills to a temporary
+/// file (it is printed once the rows are stored).
+const JSON_IN_MEMORY: usize = 8 << 20;
+
+/// A year's `report --json` document: as filed (a closed year), or as computed now.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Document {
+    Filed(serde_json::Value),
+    Made(Box<tax::report::JsonDocument>),
 }
 
 /// The tax years a command computes: `--year` (one, `single`) or a range (`--years`,

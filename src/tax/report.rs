@@ -290,6 +290,23 @@ impl Report {
     /// The `--json` shape (a contract: `year`, `jurisdiction`, `method`, `lots`, `currency`,
     /// `totals`, `assets`, `disposals`; other fields are additions).
     pub fn to_json(&self) -> Json {
+        Json { disposals: self.json_disposals().collect(), ..self.json_head() }
+    }
+
+    /// [`Report::to_json`] with `closed`, as `report --json` writes it: every member but the
+    /// disposals made at once (keys in order, as a `serde_json::Value` prints them), the
+    /// disposals made from the lines one at a time while they are written (a year of a
+    /// million events is hundreds of MB as JSON values).
+    pub fn into_json_document(self, closed: Option<crate::closed::ClosedJson>) -> serde_json::Result<JsonDocument> {
+        let head = match serde_json::to_value(Json { closed, ..self.json_head() })? {
+            serde_json::Value::Object(head) => head,
+            _ => serde_json::Map::new(),
+        };
+        Ok(JsonDocument { head, report: self })
+    }
+
+    /// The document without its disposals (an empty list).
+    fn json_head(&self) -> Json {
         let figures = |asset: Option<&str>, f: &Figures| JsonFigures {
             asset: asset.map(str::to_owned),
             proceeds: money(f.proceeds),
@@ -309,26 +326,7 @@ impl Report {
             totals: figures(None, &self.totals),
             income_by_kind: self.income_by_kind.iter().map(|(k, v)| (k.clone(), money(*v))).collect(),
             assets: self.assets.iter().map(|(a, f)| figures(Some(a), f)).collect(),
-            disposals: self
-                .lines
-                .iter()
-                .map(|l| JsonDisposal {
-                    asset: l.asset.clone(),
-                    amount: format_amount(l.amount),
-                    acquired: self.zone.date(l.acquired_ms).to_string(),
-                    disposed: self.zone.date(l.disposed_ms).to_string(),
-                    proceeds: money(l.proceeds),
-                    cost_basis: money(l.cost_basis),
-                    gain: money(l.gain()),
-                    term: l.term.as_str(),
-                    account: l.account.clone(),
-                    kind: l.kind.as_str(),
-                    event: l.event_id,
-                    basis_missing: l.basis_missing,
-                    price_missing: l.price_missing,
-                    form_box: l.form_box.as_str(),
-                })
-                .collect(),
+            disposals: Vec::new(),
             inputs_hash: self.inputs_hash.clone(),
             method_what_if: self.options.what_if,
             elections: elections_json(&self.elections),
@@ -338,6 +336,56 @@ impl Report {
             rebates: self.rebates.as_str(),
             closed: None,
         }
+    }
+
+    /// The `disposals` member, one line at a time.
+    fn json_disposals(&self) -> impl ExactSizeIterator<Item = JsonDisposal> + '_ {
+        self.lines.iter().map(|l| JsonDisposal {
+            asset: l.asset.clone(),
+            amount: format_amount(l.amount),
+            acquired: self.zone.date(l.acquired_ms).to_string(),
+            disposed: self.zone.date(l.disposed_ms).to_string(),
+            proceeds: money(l.proceeds),
+            cost_basis: money(l.cost_basis),
+            gain: money(l.gain()),
+            term: l.term.as_str(),
+            account: l.account.clone(),
+            kind: l.kind.as_str(),
+            event: l.event_id,
+            basis_missing: l.basis_missing,
+            price_missing: l.price_missing,
+            form_box: l.form_box.as_str(),
+        })
+    }
+}
+
+/// A year's `report --json` document, written as it is serialized ([`Report::into_json_document`]):
+/// the same bytes as [`Report::to_json`] with `closed`, printed through a `serde_json::Value`.
+pub struct JsonDocument {
+    /// Every member, the disposals an empty list, in the order a `Value` keeps them.
+    head: serde_json::Map<String, serde_json::Value>,
+    report: Report,
+}
+
+impl Serialize for JsonDocument {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        /// The lines as the `disposals` list.
+        struct Disposals<'r>(&'r Report);
+        impl Serialize for Disposals<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.json_disposals())
+            }
+        }
+        let mut map = serializer.serialize_map(Some(self.head.len()))?;
+        for (key, value) in &self.head {
+            if key == "disposals" {
+                map.serialize_entry(key, &Disposals(&self.report))?;
+            } else {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
     }
 }
 
@@ -411,22 +459,24 @@ struct JsonFigures {
     income: String,
 }
 
+/// One disposal of `report --json`. Its fields are in the order of their names: written one at
+/// a time ([`JsonDocument`]) it must come out as a `serde_json::Value` of it prints.
 #[derive(Debug, Serialize)]
 struct JsonDisposal {
-    asset: String,
-    amount: String,
-    acquired: String,
-    disposed: String,
-    proceeds: String,
-    cost_basis: String,
-    gain: String,
-    term: &'static str,
     account: String,
-    kind: &'static str,
-    event: i64,
+    acquired: String,
+    amount: String,
+    asset: String,
     basis_missing: bool,
-    price_missing: bool,
     /// The Form 8949 box (C/F before 2025, G–L from 2025).
     #[serde(rename = "box")]
     form_box: &'static str,
+    cost_basis: String,
+    disposed: String,
+    event: i64,
+    gain: String,
+    kind: &'static str,
+    price_missing: bool,
+    proceeds: String,
+    term: &'static str,
 }

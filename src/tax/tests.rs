@@ -286,6 +286,45 @@ fn totals_are_sums_of_rows_rounded_to_the_cent() {
     assert_eq!(json["lots"], "universal");
 }
 
+/// `report --json` writes each year's disposals one at a time: the bytes are those of the
+/// whole document made as a `serde_json::Value` (its keys in order), with and without the
+/// optional members and with no disposal at all.
+#[test]
+fn a_document_written_as_it_is_made_is_the_value_printed() {
+    let events = [
+        buy(1, 1, "2024-01-01", "BTC", "1", "100.004"),
+        buy(2, 1, "2024-01-02", "ETH", "3", "9000"),
+        sell(3, 1, "2024-02-01", "BTC", "0.5", "300.01"),
+        sell(4, 1, "2024-03-01", "ETH", "2", "7000"),
+        sell(5, 1, "2025-03-01", "BTC", "0.5", "310"),
+    ];
+    let closed = crate::closed::ClosedJson {
+        this_year: false,
+        starts_from: Some(2023),
+        years: vec![crate::closed::ClosedYearJson {
+            year: 2023,
+            inputs_hash: "h".into(),
+            closed_at: "2025-04-01T00:00:00Z".into(),
+            inputs_changed: true,
+        }],
+    };
+    let cases = [(2024, 5, None), (2024, 5, Some(closed.clone())), (2025, 5, Some(closed)), (2024, 2, None)];
+    for (year, take, closed) in cases {
+        let opts = options(Method::Fifo, Tracking::Universal, Some(year));
+        let mut r = report(&run(opts, &[], &events[..take]), opts);
+        if year == 2025 {
+            r.allocation = Some("an allocation".into());
+        }
+        let mut whole = r.to_json();
+        whole.closed = closed.clone();
+        let expected = serde_json::to_string_pretty(&serde_json::to_value(&whole).unwrap()).unwrap();
+        let lines = r.lines.len();
+        let written = serde_json::to_string_pretty(&r.into_json_document(closed).unwrap()).unwrap();
+        assert_eq!(written, expected, "{year} ({lines} disposals)");
+        assert_eq!(lines > 0, take > 2, "{year}");
+    }
+}
+
 /// Cents that add up: a $100.00 sale over three lots (each bought for $10.00 / 3 … kept
 /// exact) prints rows that sum to the sale's own $100.00, not 33.33 × 3 = 99.99; the report's
 /// totals are the sums of its rows.
