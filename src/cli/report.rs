@@ -447,12 +447,20 @@ impl Years {
 }
 
 /// Prints a country's `report --json` documents: for `--year` the one document, for a range
-/// an array of them in year order (each the document `--year` prints for its year).
-pub(super) fn print_documents(documents: Vec<serde_json::Value>, years: Years) -> anyhow::Result<()> {
+/// an array of them in year order (each the document `--year` prints for its year). Each is
+/// made, written and freed before the next is made.
+pub(super) fn print_documents(
+    mut documents: impl Iterator<Item = serde_json::Value>,
+    years: Years,
+) -> anyhow::Result<()> {
     if years.single {
-        return Ok(print_json(documents.first().context("the year was not computed")?)?);
+        return Ok(print_json(&documents.next().context("the year was not computed")?)?);
     }
-    Ok(print_json(&documents)?)
+    let mut list = JsonList::new(std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock()));
+    for document in documents {
+        list.push(&document)?;
+    }
+    Ok(list.finish()?.flush()?)
 }
 
 /// Prints a country's reports as text, one after the other with an empty line between

@@ -49,7 +49,7 @@ pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Yea
     let (computed, _, currency) = compute(context, ledger, args, years)?;
     let reports: Vec<AuReport> = computed.iter().map(|c| AuReport::new(c, &currency)).collect();
     if context.json {
-        return print_documents(reports.iter().map(AuReport::to_json).collect(), years);
+        return print_documents(reports.iter().map(AuReport::to_json), years);
     }
     print_each(&reports, print_report)
 }

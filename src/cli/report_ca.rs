@@ -44,7 +44,7 @@ pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Yea
     let (computed, _, currency, treatment) = compute(context, ledger, args, years)?;
     let reports: Vec<CaReport> = computed.iter().map(|c| CaReport::new(c, &currency, treatment)).collect();
     if context.json {
-        return print_documents(reports.iter().map(CaReport::to_json).collect(), years);
+        return print_documents(reports.iter().map(CaReport::to_json), years);
     }
     print_each(&reports, print_report)
 }

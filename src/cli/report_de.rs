@@ -42,7 +42,7 @@ pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Yea
     let (computed, _, currency, labels) = compute(context, ledger, args, years)?;
     let reports: Vec<DeReport> = computed.iter().map(|c| DeReport::new(c, &currency, labels.clone())).collect();
     if context.json {
-        return print_documents(reports.iter().map(DeReport::to_json).collect(), years);
+        return print_documents(reports.iter().map(DeReport::to_json), years);
     }
     print_each(&reports, print_report)
 }

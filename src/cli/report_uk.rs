@@ -89,7 +89,7 @@ pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Yea
     let (computed, _, currency) = compute(context, ledger, args, years)?;
     let reports: Vec<UkReport> = computed.iter().map(|c| UkReport::new(c, &currency)).collect();
     if context.json {
-        return print_documents(reports.iter().map(UkReport::to_json).collect(), years);
+        return print_documents(reports.iter().map(UkReport::to_json), years);
     }
     print_each(&reports, print_report)
 }
