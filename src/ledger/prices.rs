@@ -549,27 +549,31 @@ mod tests {
     use super::*;
     use crate::ledger::Written;
 
-    #[test]
-    fn unvalued_legs_are_found_wherever_they_are_and_stray_values_count_for_nothing() {
-        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
+    /// Buys of one BTC for ten dollars on these days of January 2025, in this order: each
+    /// one's time (ms) and id.
+    fn trades_on(ledger: &mut Ledger, account: i64, days: impl IntoIterator<Item = u32>) -> Vec<(i64, i64)> {
         let mut writer = ledger.writer().unwrap();
         let mut ids = Vec::new();
-        for (i, day) in [3, 1, 2].into_iter().enumerate() {
+        for (i, day) in days.into_iter().enumerate() {
             let t = Utc.with_ymd_and_hms(2025, 1, day, 0, 0, 0).unwrap();
             let legs = vec![Leg::sent("USD", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
             let event = NewEvent::new(format!("e{i}"), t, EventKind::Trade, legs);
             let (Written::New(id) | Written::Existing(id)) = writer.event(account, "test", &event, &[]).unwrap();
-            ids.push(id);
+            ids.push((t.timestamp_millis(), id));
         }
         writer.commit().unwrap();
-        let value = |event_id, seq| LegValue {
-            event_id,
-            seq,
-            price: Decimal::ONE,
-            value: Decimal::ONE,
-            source: "test".into(),
-            path: String::new(),
-        };
+        ids
+    }
+
+    /// A value of one (its source `test`).
+    fn value(event_id: i64, seq: i64) -> LegValue {
+        LegValue { event_id, seq, price: Decimal::ONE, value: Decimal::ONE, source: "test".into(), path: String::new() }
+    }
+
+    #[test]
+    fn unvalued_legs_are_found_wherever_they_are_and_stray_values_count_for_nothing() {
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
+        let ids: Vec<i64> = trades_on(&mut ledger, account, [3, 1, 2]).into_iter().map(|(_, id)| id).collect();
         let all: Vec<(i64, i64)> = ids.iter().flat_map(|&id| [(id, 0), (id, 1)]).collect();
         // Leave out each leg in turn (first, middle, last of the key order): found, and only it.
         for skipped in 0..all.len() {
@@ -597,26 +601,9 @@ mod tests {
     #[test]
     fn pages_to_value_hold_every_event_with_an_unvalued_leg_once_in_time_order() {
         let (_dir, mut ledger, account) = crate::ledger::test_ledger();
-        let mut writer = ledger.writer().unwrap();
-        let mut ids = Vec::new();
-        for i in 0..9u32 {
-            // Inserted out of time order: the pages follow time, not ids.
-            let t = Utc.with_ymd_and_hms(2025, 1, 1 + (i * 5) % 9, 0, 0, 0).unwrap();
-            let legs = vec![Leg::sent("USD", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
-            let event = NewEvent::new(format!("e{i}"), t, EventKind::Trade, legs);
-            let (Written::New(id) | Written::Existing(id)) = writer.event(account, "test", &event, &[]).unwrap();
-            ids.push((t.timestamp_millis(), id));
-        }
-        writer.commit().unwrap();
+        // Inserted out of time order: the pages follow time, not ids.
+        let mut ids = trades_on(&mut ledger, account, (0..9u32).map(|i| 1 + (i * 5) % 9));
         ids.sort();
-        let value = |event_id, seq| LegValue {
-            event_id,
-            seq,
-            price: Decimal::ONE,
-            value: Decimal::ONE,
-            source: "test".into(),
-            path: String::new(),
-        };
         // Fully valued: the first, two in the middle and the last in time; one leg of a third.
         let full = [0, 3, 4, 8];
         let mut values: Vec<LegValue> = full.iter().flat_map(|&i| [value(ids[i].1, 0), value(ids[i].1, 1)]).collect();
