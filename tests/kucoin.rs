@@ -266,6 +266,9 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     // The three ledgers had pages served (and stored) before the kills.
     let served_before = (ledger_calls(&target), hf_calls(&target), margin_calls(&target));
     assert!(served_before.0 > 0 && served_before.1 > 0 && served_before.2 > 0, "{served_before:?}");
+    // The resumed sync at full speed (the pace has its own test): paced, it took three minutes.
+    target.set_budget(None);
+    s.sb.set_env("COINTALLY_KUCOIN_BUDGET", &WindowBudget { limit: 1_000_000, window_seconds: 1 }.render());
     s.sync();
     // The last sync resumed where the kills left each walk: fewer calls than a whole walk.
     let whole = ledger_calls(&clean) + hf_calls(&clean) + margin_calls(&clean);

@@ -110,7 +110,8 @@ struct State {
     permissions: String,
     generator: Mutex<Generator>,
     market: Market,
-    budget: Option<WindowBudget>,
+    /// The quota (`None`: unmetered); tests may lift it ([`KucoinSim::set_budget`]).
+    budget: Mutex<Option<WindowBudget>>,
     /// (time, weight) of the admitted requests within the last window, per pool.
     recent: Mutex<BTreeMap<&'static str, VecDeque<(i64, u64)>>>,
     stats: Mutex<SimStats>,
@@ -139,7 +140,7 @@ pub fn start(config: SimConfig) -> io::Result<KucoinSim> {
         permissions: config.permissions,
         generator: Mutex::new(generator),
         market: world.market,
-        budget: config.budget,
+        budget: Mutex::new(config.budget),
         recent: Mutex::new(BTreeMap::new()),
         stats: Mutex::new(SimStats::default()),
     });
@@ -155,7 +156,13 @@ impl KucoinSim {
 
     /// The Management pool's quota a client should pace itself with (`None`: unmetered).
     pub fn budget(&self) -> Option<WindowBudget> {
-        self.state.budget
+        *self.state.budget.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Changes the quota from the next request on (`None`: unmetered): a test whose paced part
+    /// is over finishes at full speed.
+    pub fn set_budget(&self, budget: Option<WindowBudget>) {
+        *self.state.budget.lock().unwrap_or_else(PoisonError::into_inner) = budget;
     }
 
     /// Balances by currency, every account added up, as `accounts` reports them (zeros left out).
@@ -298,7 +305,7 @@ impl State {
     /// Counts `endpoint`'s weight in its pool at `now`, or says in how many ms the pool has room
     /// again. The Spot pool's quota is twice the Management pool's, as at VIP 0.
     fn admit(&self, endpoint: Endpoint, now: i64) -> Result<(), i64> {
-        let Some(budget) = self.budget else { return Ok(()) };
+        let Some(budget) = *self.budget.lock().unwrap_or_else(PoisonError::into_inner) else { return Ok(()) };
         let budget = if endpoint.pool() == POOL { budget } else { spot_budget(budget) };
         let weight = endpoint.weight();
         let window_ms = i64::try_from(budget.window_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
