@@ -344,7 +344,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             let (mut list, mut one) = ((json && !single).then(|| JsonList::new(spool())), (json && single).then(spool));
             for (year, c) in (range.0..=range.1).zip(computed) {
                 let options = args.choices.options(Some(year));
-                let mut report = tax::year_report(reader, year, options, c)?;
+                let report = tax::year_report(reader, year, options, c)?;
                 let allocation = report.allocation.clone();
                 if !json {
                     let mut text = Vec::new();
@@ -356,7 +356,6 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                 let filed = if closed.this_year { reader.closed_year(year)? } else { None };
                 let document = match filed {
                     Some(filed) => {
-                        report.lines = Vec::new();
                         let mut document: serde_json::Value = serde_json::from_str(&filed.report_json)?;
                         document["closed"] = serde_json::to_value(&closed)?;
                         Document::Filed(document)
