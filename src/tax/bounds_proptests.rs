@@ -131,21 +131,34 @@ proptest! {
 }
 
 proptest! {
-    /// The whole of a total is the total. Where the product `total × part` has at most 28
-    /// digits (every lot's basis of a ledger of cent values and 18-place amounts of fewer than
-    /// 28 digits in all), the multiplication and division gave exactly the total before the
-    /// shortcut; only a product rounded to 28 digits gave a neighbour of it (1e-28 × 1e-28 gave
-    /// 0), and the shortcut's is the exact one.
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+    /// The whole of a total is the total. Where the product `total × part` fits 28 digits
+    /// and 28 decimal places, the multiplication and division gave exactly the total before
+    /// the shortcut; a product rounded to fit gave a neighbour of it (0.00782747801 ×
+    /// 0.000000026938814431 has 29 places: the quotient came back as 0.00782747800999…96;
+    /// 1e-28 × 1e-28 gave 0), and the shortcut's is the exact one.
     #[test]
     fn a_proportion_of_the_whole_is_the_total(
-        total in (0i64..1_000_000_000_000_000, 0u32..=12).prop_map(|(n, k)| Decimal::new(n, k)),
-        whole in (1i64..1_000_000_000_000, 0u32..=18).prop_map(|(n, k)| Decimal::new(n, k)),
-        scale in 0u32..4,
+        total in (0i64..100_000_000_000_000, 0u32..=10).prop_map(|(n, k)| Decimal::new(n, k)),
+        whole in (1i64..1_000_000_000_000, 0u32..=16).prop_map(|(n, k)| Decimal::new(n, k)),
+        scale in 0u32..=2,
     ) {
+        // At most 28 places in the product (10 + 16 + 2) and 28 digits (14 + 12 + 2).
         let mut part = whole;
         part.rescale(whole.scale() + scale);
         let general = total.checked_mul(part).and_then(|x| x.checked_div(whole)).unwrap_or(total);
         prop_assert_eq!(super::engine::proportion(total, part, whole), total);
         prop_assert_eq!(general, total);
     }
+}
+
+/// The neighbour the multiplication and division gave where the product needs 29 places (found
+/// by the property above when its ranges were wider): the shortcut gives the total itself.
+#[test]
+fn a_proportion_of_the_whole_past_28_places_is_the_total_not_its_neighbour() {
+    let (total, whole): (Decimal, Decimal) =
+        ("0.00782747801".parse().unwrap(), "0.000000026938814431".parse().unwrap());
+    let general = total.checked_mul(whole).and_then(|x| x.checked_div(whole)).unwrap();
+    assert_eq!(general, "0.0078274780099999999996287884".parse::<Decimal>().unwrap());
+    assert_eq!(super::engine::proportion(total, whole, whole), total);
 }
