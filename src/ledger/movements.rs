@@ -89,13 +89,15 @@ impl TransferMatching<'_> {
         if let Some(from) = fresh_from {
             self.fresh = read_movements(&self.tx, from)?;
         }
+        let kept = if kept_until == i64::MIN { Vec::new() } else { read_kept(&self.tx, kept_until)? };
+        if self.fresh.is_empty() {
+            return Ok(kept); // in id order already (and not copied: 180,000 at a million events)
+        }
         // An event is in one part only (a write to it marks a time no later than its old
         // one); were it in both, the fresh row wins: it comes first, the sort is stable and
         // `dedup` keeps the first of each id.
         let mut out = self.fresh.clone();
-        if kept_until != i64::MIN {
-            out.extend(read_kept(&self.tx, kept_until)?);
-        }
+        out.extend(kept);
         out.sort_by_key(|m| m.event_id);
         out.dedup_by_key(|m| m.event_id);
         Ok(out)
