@@ -82,6 +82,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0027_tax_event_cache.sql"),
     include_str!("../../schema/0028_input_changes_cleared.sql"),
     SNAPSHOT_LOT_BLOCKS,
+    include_str!("../../schema/0030_transfer_movement_blocks.sql"),
 ];
 
 /// The ledger version this build writes.

@@ -1,19 +1,20 @@
 //! The candidates of own transfers (deposits and withdrawals of one crypto asset), read from
-//! the events or through the copy the last matching kept (`schema/0024_transfer_cache.sql`):
-//! the rows before the earliest time written since are taken from the copy, only the rest is
-//! read from the events again. Both give the same movements.
+//! the events or through the copy the last matching kept (`schema/0024_transfer_cache.sql`,
+//! kept as encoded blocks since `0030_transfer_movement_blocks.sql`): the movements before the
+//! earliest time written since are taken from the copy, only the rest is read from the events
+//! again. Both give the same movements.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use cointally_exchanges::LegRole;
 use cointally_exchanges::asset::is_fiat;
-use rusqlite::{OptionalExtension, ToSql};
+use rusqlite::OptionalExtension;
 use rust_decimal::Decimal;
 
+use super::bytes::{Reader, put_decimal, put_i64, put_text};
 use super::events::parse_stored_amount;
 use super::tax::{leg_role, read_transfer_links, replace_automatic_transfers, text};
-use super::writer::{CHUNK, multi_row_insert, write_chunk};
-use super::{Ledger, LedgerError, LinkMethod, Movement, TransferLink, decimal};
+use super::{Ledger, LedgerError, LinkMethod, Movement, TransferLink};
 
 /// A movement being read: the movement so far, whether it is still a single-asset crypto
 /// move, and its fee legs.
@@ -142,29 +143,7 @@ impl TransferMatching<'_> {
             Reread::All => Some(i64::MIN),
         };
         if let Some(from) = from {
-            tx.execute("DELETE FROM transfer_movements WHERE time_ms >= ?1", [from])?;
-            // Multi-row INSERTs, as the writer does: a first matching copies every candidate.
-            const HEAD: &str =
-                "INSERT INTO transfer_movements (event_id, account_id, outgoing, time_ms, asset, amount, fee, tx_hash)";
-            let mut full = tx.prepare_cached(&multi_row_insert(HEAD, 8, CHUNK))?;
-            for chunk in self.fresh.chunks(CHUNK) {
-                let texts: Vec<(String, String)> =
-                    chunk.iter().map(|m| (m.amount.to_string(), m.fee.to_string())).collect();
-                let mut params: Vec<&dyn ToSql> = Vec::with_capacity(8 * chunk.len());
-                for (m, (amount, fee)) in chunk.iter().zip(&texts) {
-                    params.extend_from_slice(&[
-                        &m.event_id as &dyn ToSql,
-                        &m.account_id,
-                        &m.outgoing,
-                        &m.time_ms,
-                        &m.asset,
-                        amount,
-                        fee,
-                        &m.tx_hash,
-                    ]);
-                }
-                write_chunk(&tx, &mut full, HEAD, 8, &params)?;
-            }
+            replace_kept_from(&tx, from, &self.fresh)?;
             tx.execute("UPDATE transfer_cache SET filled = 1, low_ms = NULL WHERE id = 1", [])?;
         }
         tx.execute(
@@ -177,27 +156,115 @@ impl TransferMatching<'_> {
     }
 }
 
+/// Candidates per block of the kept copy (a few in tests, so that they span many blocks).
+const BLOCK_MOVEMENTS: usize = if cfg!(test) { 3 } else { 4096 };
+
 /// The kept copy's movements of events before `until_ms`, in id order.
 fn read_kept(conn: &rusqlite::Connection, until_ms: i64) -> Result<Vec<Movement>, LedgerError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT event_id, account_id, outgoing, time_ms, asset, amount, fee, tx_hash
-         FROM transfer_movements WHERE time_ms < ?1 ORDER BY event_id",
+        "SELECT block, movements, body FROM transfer_movement_blocks WHERE first_ms < ?1 ORDER BY block",
     )?;
     let mut rows = stmt.query([until_ms])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        out.push(Movement {
-            event_id: r.get(0)?,
-            account_id: r.get(1)?,
-            outgoing: r.get(2)?,
-            time_ms: r.get(3)?,
-            asset: r.get(4)?,
-            amount: decimal(text(r, 5)?, "kept movement amount")?,
-            fee: decimal(text(r, 6)?, "kept movement fee")?,
-            tx_hash: r.get(7)?,
-        });
+        let (block, count): (i64, i64) = (r.get(0)?, r.get(1)?);
+        let (count, body) = (usize::try_from(count).ok(), r.get_ref(2)?.as_blob().ok());
+        count
+            .zip(body)
+            .and_then(|(count, body)| decode_movements(body, count, &mut out))
+            .ok_or_else(|| damaged(block))?;
     }
+    // Only the last block read can hold movements from `until_ms` on.
+    out.retain(|m| m.time_ms < until_ms);
+    out.sort_unstable_by_key(|m| m.event_id);
     Ok(out)
+}
+
+/// Replaces the kept movements at or after `from` by `fresh` (the events' from that time on):
+/// the blocks from the first holding such a movement are rewritten with the movements of it
+/// before `from`, then `fresh`, in (time, event id) order.
+fn replace_kept_from(tx: &rusqlite::Transaction<'_>, from: i64, fresh: &[Movement]) -> Result<(), LedgerError> {
+    type Stale = (i64, i64, i64, Option<Vec<u8>>);
+    let stale: Option<Stale> = tx
+        .query_row(
+            "SELECT block, first_ms, movements, body FROM transfer_movement_blocks WHERE last_ms >= ?1
+             ORDER BY block LIMIT 1",
+            [from],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get_ref(3)?.as_blob().ok().map(<[u8]>::to_vec))),
+        )
+        .optional()?;
+    let mut movements = Vec::new();
+    let first_block = match stale {
+        Some((block, first_ms, count, body)) => {
+            // Its movements before `from` stay (none when it starts at or after it: then it is
+            // not read, so that a damaged copy is rewritten whole by `--from-scratch`).
+            if first_ms < from {
+                usize::try_from(count)
+                    .ok()
+                    .zip(body)
+                    .and_then(|(count, body)| decode_movements(&body, count, &mut movements))
+                    .ok_or_else(|| damaged(block))?;
+                movements.retain(|m| m.time_ms < from);
+            }
+            tx.execute("DELETE FROM transfer_movement_blocks WHERE block >= ?1", [block])?;
+            block
+        }
+        None => tx.query_row("SELECT coalesce(max(block) + 1, 0) FROM transfer_movement_blocks", [], |r| r.get(0))?,
+    };
+    movements.extend(fresh.iter().cloned());
+    movements.sort_by_key(|m| (m.time_ms, m.event_id));
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO transfer_movement_blocks (block, first_ms, last_ms, movements, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    let mut body = Vec::new();
+    for (block, chunk) in (first_block..).zip(movements.chunks(BLOCK_MOVEMENTS)) {
+        body.clear();
+        chunk.iter().for_each(|m| encode_movement(m, &mut body));
+        let (first, last) = (chunk[0].time_ms, chunk[chunk.len() - 1].time_ms);
+        insert.execute(rusqlite::params![block, first, last, chunk.len() as i64, body])?;
+    }
+    Ok(())
+}
+
+/// A block of the copy that does not read back.
+fn damaged(block: i64) -> LedgerError {
+    LedgerError::Corrupt(format!(
+        "the kept copy of the transfer candidates (block {block}) is damaged: `cointally report --from-scratch` reads them again from the events"
+    ))
+}
+
+/// Appends a movement: event id, account id, time, flags (bit 0 outgoing, bit 1 a hash
+/// follows), asset, amount, fee, and the hash.
+fn encode_movement(m: &Movement, out: &mut Vec<u8>) {
+    put_i64(out, m.event_id);
+    put_i64(out, m.account_id);
+    put_i64(out, m.time_ms);
+    out.push(u8::from(m.outgoing) | u8::from(m.tx_hash.is_some()) << 1);
+    put_text(out, &m.asset);
+    put_decimal(out, m.amount);
+    put_decimal(out, m.fee);
+    if let Some(hash) = &m.tx_hash {
+        put_text(out, hash);
+    }
+}
+
+/// Reads `count` movements written by [`encode_movement`] onto `out`; `None` unless the body
+/// holds exactly that many.
+fn decode_movements(body: &[u8], count: usize, out: &mut Vec<Movement>) -> Option<()> {
+    let mut r = Reader(body);
+    out.reserve(count.min(BLOCK_MOVEMENTS));
+    for _ in 0..count {
+        let (event_id, account_id, time_ms) = (r.i64()?, r.i64()?, r.i64()?);
+        let flags = r.byte()?;
+        if flags & !0b11 != 0 {
+            return None;
+        }
+        let asset = r.text()?.to_owned();
+        let (amount, fee) = (r.decimal()?, r.decimal()?);
+        let tx_hash = if flags & 2 != 0 { Some(r.text()?.to_owned()) } else { None };
+        out.push(Movement { event_id, account_id, outgoing: flags & 1 != 0, time_ms, asset, amount, fee, tx_hash });
+    }
+    r.is_empty().then_some(())
 }
 
 /// The movements of the events at or after `from_ms` (the kind in force decides), in id order.
@@ -309,5 +376,152 @@ fn finish_movement(pending: Option<Pending>, out: &mut Vec<Movement>) {
             .try_fold(Decimal::ZERO, |sum, (_, f)| sum.checked_add(f.abs()))
             .unwrap_or(Decimal::MAX);
         out.push(movement);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use cointally_exchanges::{EventKind, Leg, NewEvent};
+
+    use super::*;
+    use crate::ledger::OpenMode;
+
+    fn movement(i: i64) -> Movement {
+        Movement {
+            event_id: i,
+            account_id: i % 3,
+            outgoing: i % 2 == 0,
+            time_ms: [i64::MIN, -1, 0, 1_700_000_000_000 + i, i64::MAX][(i % 5) as usize],
+            asset: ["BTC", "ETH", "", "Ünïcode"][(i % 4) as usize].into(),
+            amount: [Decimal::MAX, Decimal::new(1, 28), Decimal::new(12_300, 4), Decimal::ZERO][(i % 4) as usize],
+            fee: Decimal::new(i, (i % 19) as u32),
+            tx_hash: (i % 3 != 0).then(|| format!("{:064x}", i)),
+        }
+    }
+
+    /// Every field of every movement reads back as written (the amounts with their scale),
+    /// and a body cut anywhere or with unknown flags is `None`, never a panic.
+    #[test]
+    fn movements_read_back_and_a_damaged_body_is_refused() {
+        let written: Vec<Movement> = (0..40).map(movement).collect();
+        let mut body = Vec::new();
+        written.iter().for_each(|m| encode_movement(m, &mut body));
+        let mut read = Vec::new();
+        assert_eq!(decode_movements(&body, written.len(), &mut read), Some(()));
+        assert_eq!(read, written);
+        for (a, b) in read.iter().zip(&written) {
+            assert_eq!((a.amount.scale(), a.fee.scale()), (b.amount.scale(), b.fee.scale()));
+        }
+        // Fewer or more than it holds, cut at every length, or a flag byte with unknown bits.
+        assert_eq!(decode_movements(&body, written.len() - 1, &mut Vec::new()), None);
+        assert_eq!(decode_movements(&body, written.len() + 1, &mut Vec::new()), None);
+        for len in 0..body.len() {
+            assert_eq!(decode_movements(&body[..len], written.len(), &mut Vec::new()), None, "{len}");
+        }
+        let mut flagged = body.clone();
+        flagged[24] |= 0b100; // the first movement's flags
+        assert_eq!(decode_movements(&flagged, written.len(), &mut Vec::new()), None);
+    }
+
+    /// Deposits of 1 BTC with a hash, a day apart from 2025-01-01, one per day given.
+    fn deposits(ledger: &mut Ledger, account: i64, days: std::ops::Range<i64>) {
+        let mut writer = ledger.writer().unwrap();
+        for day in days {
+            let time = chrono::DateTime::from_timestamp_millis(1_735_689_600_000 + day * 86_400_000).unwrap();
+            let mut event =
+                NewEvent::new(format!("d{day}"), time, EventKind::Deposit, vec![Leg::received("BTC", Decimal::ONE)]);
+            event.tx_hash = Some(format!("{day:064x}"));
+            writer.event(account, "test", &event, &[]).unwrap();
+        }
+        writer.commit().unwrap();
+    }
+
+    /// A matching stores the candidates in blocks; a later one reads them back through the blocks
+    /// (the same as from the events), rewrites only from the block of the earliest change, and
+    /// a damaged block is an error that names `--from-scratch`, which rewrites the copy whole.
+    #[test]
+    fn the_kept_blocks_give_the_events_movements_and_a_damaged_one_is_rewritten_from_scratch() {
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
+        deposits(&mut ledger, account, 0..10);
+        let store = |ledger: &mut Ledger, whole: bool| -> Result<Vec<Movement>, LedgerError> {
+            let mut tx = ledger.transfer_matching(whole)?;
+            let movements = tx.movements()?;
+            tx.store(&[], "{}")?;
+            Ok(movements)
+        };
+        let blocks = |ledger: &Ledger| -> Vec<(i64, i64, i64)> {
+            let mut stmt = ledger
+                .conn
+                .prepare("SELECT block, first_ms, movements FROM transfer_movement_blocks ORDER BY block")
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+        };
+        store(&mut ledger, false).unwrap();
+        assert_eq!(blocks(&ledger).iter().map(|b| b.2).collect::<Vec<_>>(), [3, 3, 3, 1]);
+        // Nothing written since: the copy alone, the same movements as the events give.
+        assert_eq!(store(&mut ledger, false).unwrap(), ledger.movements().unwrap());
+        // A deposit on day 4 (between the second block's) and one at the end: the first block
+        // stays as it was, the rest is rewritten.
+        let first = blocks(&ledger)[0];
+        deposits(&mut ledger, account, 10..11);
+        let mut writer = ledger.writer().unwrap();
+        let time = chrono::DateTime::from_timestamp_millis(1_735_689_600_000 + 4 * 86_400_000 + 1).unwrap();
+        writer
+            .event(
+                account,
+                "test",
+                &NewEvent::new("x", time, EventKind::Withdrawal, vec![Leg::sent("BTC", Decimal::TWO)]),
+                &[],
+            )
+            .unwrap();
+        writer.commit().unwrap();
+        store(&mut ledger, false).unwrap();
+        let after = blocks(&ledger);
+        assert_eq!(after[0], first);
+        assert_eq!(after.iter().map(|b| b.2).sum::<i64>(), 12);
+        assert_eq!(store(&mut ledger, false).unwrap(), ledger.movements().unwrap());
+        // A damaged block: refused by name, then rewritten whole.
+        ledger.conn.execute("UPDATE transfer_movement_blocks SET body = x'00' WHERE block = 1", []).unwrap();
+        let error = store(&mut ledger, false).unwrap_err().to_string();
+        assert!(error.contains("block 1") && error.contains("--from-scratch"), "{error}");
+        assert_eq!(store(&mut ledger, true).unwrap(), ledger.movements().unwrap());
+        assert_eq!(store(&mut ledger, false).unwrap(), ledger.movements().unwrap());
+    }
+
+    /// A ledger from before the blocks: its rows are dropped and the next matching reads every
+    /// candidate from the events again.
+    #[test]
+    fn the_migration_drops_the_kept_rows_and_has_them_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l.sqlite");
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            let at = super::super::MIGRATIONS.len() - 1;
+            assert!(super::super::MIGRATIONS[at].contains("transfer_movement_blocks"));
+            for (i, sql) in super::super::MIGRATIONS[..at].iter().enumerate() {
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", i as i64 + 1).unwrap();
+            }
+            tx.pragma_update(None, "application_id", super::super::APPLICATION_ID).unwrap();
+            tx.execute(
+                "INSERT INTO transfer_movements (event_id, account_id, outgoing, time_ms, asset, amount, fee, tx_hash)
+                 VALUES (1, 1, 0, 5, 'BTC', '1', '0', NULL)",
+                [],
+            )
+            .unwrap();
+            tx.execute("UPDATE transfer_cache SET filled = 1, low_ms = NULL, outcome = '{}', links_changed = 0", [])
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let mut ledger = Ledger::open(&path, OpenMode::Existing).unwrap();
+        let state: (i64, Option<String>) = ledger
+            .conn
+            .query_row("SELECT filled, outcome FROM transfer_cache", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap();
+        assert_eq!(state, (0, None));
+        let tx = ledger.transfer_matching(false).unwrap();
+        assert_eq!(tx.reread, Reread::All);
+        assert!(tx.last_outcome().is_none());
     }
 }
