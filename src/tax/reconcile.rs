@@ -165,6 +165,10 @@ fn differences(row: &StatementRow, sale: &Sale) -> Vec<Difference> {
 
 /// Matches `rows` (with their accounts) to the sales behind `lines`, the sales dated in `zone`.
 pub fn reconcile(lines: &[Line], disposals: &[Disposal], rows: &[(i64, StatementRow)], zone: Zone) -> Reconciliation {
+    // No statement imported (most ledgers): no account's sales are compared, none listed.
+    if rows.is_empty() {
+        return Reconciliation::default();
+    }
     let accounts: BTreeSet<i64> = rows.iter().map(|(a, _)| *a).collect();
     let mut open: Vec<Option<Sale>> =
         sales(lines, disposals, zone).into_iter().filter(|s| accounts.contains(&s.account_id)).map(Some).collect();

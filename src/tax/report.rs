@@ -149,8 +149,10 @@ impl Report {
         labels: &BTreeMap<i64, String>,
         inputs_hash: &str,
     ) -> Report {
-        let mut totals = Figures::default();
-        let mut assets: BTreeMap<String, Figures> = BTreeMap::new();
+        // Per asset, the proceeds and basis of its lines by term (short, long); the figures are
+        // made from them once the lines are (the gains as their differences: sums of cents are
+        // exact, so they are the sums of the lines' gains, at a third of the additions).
+        let mut sums: BTreeMap<String, [(Decimal, Decimal); 2]> = BTreeMap::new();
         let mut lines = Vec::with_capacity(computation.disposals.len());
         let disposals = &computation.disposals;
         let mut start = 0;
@@ -180,18 +182,14 @@ impl Report {
                     form_box: FormBox::of(year, d.term, Reported::No),
                     adjustment: None,
                 };
-                // The asset's figures, made once per asset (not a key copied per line).
-                if !assets.contains_key(&d.asset) {
-                    assets.insert(d.asset.clone(), Figures::default());
-                }
-                for figures in std::iter::once(&mut totals).chain(assets.get_mut(&d.asset)) {
-                    figures.proceeds += line.proceeds;
-                    figures.cost_basis += line.cost_basis;
-                    match line.term {
-                        Term::Short => figures.short_term_gain += line.gain(),
-                        Term::Long => figures.long_term_gain += line.gain(),
-                    }
-                }
+                // The asset's sums, made once per asset (not a key copied per line).
+                let by_term = match sums.get_mut(&d.asset) {
+                    Some(by_term) => by_term,
+                    None => sums.entry(d.asset.clone()).or_default(),
+                };
+                let (proceeds, basis) = &mut by_term[usize::from(line.term == Term::Long)];
+                *proceeds += line.proceeds;
+                *basis += line.cost_basis;
                 lines.push(line);
             };
             // A sale of one lot (most sales) is its own cents; the spread is for several.
@@ -206,6 +204,24 @@ impl Report {
             }
             start = end;
         }
+        let mut totals = Figures::default();
+        let mut assets: BTreeMap<String, Figures> = sums
+            .into_iter()
+            .map(|(asset, [(short_proceeds, short_basis), (long_proceeds, long_basis)])| {
+                let figures = Figures {
+                    proceeds: short_proceeds + long_proceeds,
+                    cost_basis: short_basis + long_basis,
+                    short_term_gain: short_proceeds - short_basis,
+                    long_term_gain: long_proceeds - long_basis,
+                    income: Decimal::ZERO,
+                };
+                totals.proceeds += figures.proceeds;
+                totals.cost_basis += figures.cost_basis;
+                totals.short_term_gain += figures.short_term_gain;
+                totals.long_term_gain += figures.long_term_gain;
+                (asset, figures)
+            })
+            .collect();
         let mut income_by_kind: BTreeMap<String, Decimal> = BTreeMap::new();
         // The year's income rounded once, its cents spread over the rows (as a sale's over its
         // fragments): a year of hourly earnings worth a fraction of a cent each would round to
