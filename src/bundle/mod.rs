@@ -186,6 +186,11 @@ fn sanitize(copy: &Path, options: &Options) -> Result<Manifest, BundleError> {
         tx.execute(&format!("DELETE FROM \"{table}\""), [])?;
     }
     tx.execute(&format!("DELETE FROM tax_snapshots WHERE {}", crate::ledger::snapshots::OPEN), [])?;
+    // The kept copy of the transfer candidates is encoded (its transaction hashes are in a BLOB
+    // the pseudonyms below do not rewrite): it goes, and the first matching of the rebuilt
+    // ledger reads every candidate from its events again (`schema/0030_...`).
+    tx.execute("DELETE FROM transfer_movement_blocks", [])?;
+    tx.execute("UPDATE transfer_cache SET filled = 0, low_ms = NULL, outcome = NULL", [])?;
     if !options.keep_ids {
         let pseudonyms = collect(&tx)?;
         if !pseudonyms.is_empty() {
