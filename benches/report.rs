@@ -184,23 +184,15 @@ fn report_years(ledger: &mut Ledger, years: std::ops::RangeInclusive<i32>, start
         compute_years_with(ledger, options, &matching, years.clone(), start, ahead).expect("compute");
     let cpu_computed = cpu_seconds();
     // The rows stored while the report of each year is made as `report` makes it (lines,
-    // boxes, 1099-DA reconciliation) on a second connection, beside them, as the command does
-    // (`cli::report::compute_years_beside`).
-    let reader = ledger.reader().expect("a second connection");
+    // boxes, 1099-DA reconciliation) on a second connection, beside them, as the command does.
     let first = *years.start();
-    let lines = std::thread::scope(|scope| {
-        let computed = &computed;
-        let making = scope.spawn(move || {
-            years
-                .zip(computed)
-                .map(|(year, c)| {
-                    tax::year_report(&reader, year, Options::us(Some(year)), c).expect("report").lines.len()
-                })
-                .sum::<usize>()
-        });
-        tax::store_years(ledger, &options, first, computed).expect("store");
-        making.join().expect("the reports")
-    });
+    let lines = tax::store_years_beside(ledger, &options, first, &computed, |reader, computed| {
+        years
+            .zip(computed)
+            .map(|(year, c)| tax::year_report(reader, year, Options::us(Some(year)), c).expect("report").lines.len())
+            .sum::<usize>()
+    })
+    .expect("store");
     let cpu_stored = cpu_seconds();
     println!(
         "  CPU seconds (user + system): value check {:.2}, transfers {:.2}, pass and snapshots {:.2}, rows stored and reports made beside them {:.2}",

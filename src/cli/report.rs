@@ -202,14 +202,7 @@ pub fn compute_years_beside<T: Send>(
     beside: impl FnOnce(&Ledger, &[Computed]) -> anyhow::Result<T> + Send,
 ) -> anyhow::Result<(Vec<Computed>, usize, T)> {
     let (computed, missing, options) = compute_unstored(context, ledger, choices, years, start)?;
-    let reader = ledger.reader()?;
-    let (stored, made) = std::thread::scope(|scope| {
-        let computed = &computed;
-        let making = scope.spawn(move || beside(&reader, computed));
-        let stored = tax::store_years(ledger, &options, years.0, computed);
-        (stored, making.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-    });
-    stored?;
+    let made = tax::store_years_beside(ledger, &options, years.0, &computed, beside)?;
     Ok((computed, missing, made?))
 }
 
@@ -346,15 +339,18 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                 let options = args.choices.options(Some(year));
                 let report = tax::year_report(reader, year, options, c)?;
                 let allocation = report.allocation.clone();
-                if !json {
-                    let mut text = Vec::new();
-                    write_report(&report, &mut text)?;
-                    made.push((year, allocation, Some(text)));
-                    continue;
-                }
+                // A closed year shows what was filed, not what was computed now.
                 let closed = ClosedJson::of(reader, year, &options, start)?;
                 let filed = if closed.this_year { reader.closed_year(year)? } else { None };
-                let document = match filed {
+                if !json {
+                    let mut text = Vec::new();
+                    if filed.is_none() {
+                        write_report(&report, &mut text)?;
+                    }
+                    made.push((year, allocation, text, filed));
+                    continue;
+                }
+                let document = match &filed {
                     Some(filed) => {
                         let mut document: serde_json::Value = serde_json::from_str(&filed.report_json)?;
                         document["closed"] = serde_json::to_value(&closed)?;
@@ -368,7 +364,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                     serde_json::to_writer_pretty(&mut *out, &document)?;
                     writeln!(out)?;
                 }
-                made.push((year, allocation, None));
+                made.push((year, allocation, Vec::new(), None));
             }
             let documents = match (list, one) {
                 (Some(list), _) => Some(list.finish()?),
@@ -377,7 +373,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             let documents = documents.map(|out| out.into_inner().map_err(|e| e.into_error())).transpose()?;
             Ok((made, documents))
         })?;
-    if let Some(note) = made.iter().find_map(|(_, allocation, _)| allocation.as_ref()) {
+    if let Some(note) = made.iter().find_map(|(_, allocation, _, _)| allocation.as_ref()) {
         context.note(format!("note: 2025 allocation: {note}"));
     }
     if let Some(mut documents) = documents {
@@ -387,13 +383,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         return Ok(out.flush()?);
     }
     let closed_years = years::closed_years(&ledger, &args.choices.options(None))?;
-    for (i, (year, _, text)) in made.iter().enumerate() {
+    for (i, (year, _, text, filed)) in made.iter().enumerate() {
         if i > 0 {
             println!();
         }
-        let options = args.choices.options(Some(*year));
-        let closed = ClosedJson::of(&ledger, *year, &options, start)?;
-        let filed = if closed.this_year { ledger.closed_year(*year)? } else { None };
         match filed {
             Some(filed) => {
                 println!(
@@ -408,7 +401,6 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                         "what-if: {year} is closed; these figures are computed from scratch, not what was filed (`cointally report --year {year}` shows the filed result)"
                     );
                 }
-                let text = text.as_deref().context("the year's report was not written")?;
                 std::io::stdout().write_all(text)?;
             }
         }

@@ -330,6 +330,26 @@ pub fn store_years(
     Ok(())
 }
 
+/// [`store_years`] while `beside` runs on another thread with a second connection to the
+/// ledger (`report` sums each year up so: that costs about what storing the rows does, and
+/// neither needs the other); returns what `beside` made once both are done.
+pub fn store_years_beside<T: Send>(
+    ledger: &mut Ledger,
+    options: &Options,
+    first: i32,
+    computed: &[Computed],
+    beside: impl FnOnce(&Ledger, &[Computed]) -> T + Send,
+) -> Result<T, LedgerError> {
+    let reader = ledger.reader()?;
+    let (stored, made) = std::thread::scope(|scope| {
+        let making = scope.spawn(move || beside(&reader, computed));
+        let stored = store_years(ledger, options, first, computed);
+        (stored, making.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+    });
+    stored?;
+    Ok(made)
+}
+
 /// Stores a year's computation for exports and audit (replacing the one stored before).
 pub fn store(ledger: &mut Ledger, options: &Options, year: i32, computed: &Computed) -> Result<i64, LedgerError> {
     let c = &computed.computation;
