@@ -35,7 +35,8 @@
 //! an Australian ledger: match the transfers, run every event through the parcels (one FIFO
 //! queue per token) in Sydney dates, test each parcel disposed of for the 12-month discount,
 //! carry net capital losses through the earlier years, and sum up 2024-25 (dollars read as
-//! AUD, which costs the same).
+//! AUD, which costs the same); then 2025-26 from the snapshot that run stored at 30 June 2025
+//! (the next year's report: only the events after it are read).
 //!
 //! `COINTALLY_BENCH_REPORT_JURISDICTION=ca` times `cointally report --year 2024` for a
 //! Canadian ledger the same way: the transfers, every event sorted per token, the adjusted
@@ -45,7 +46,8 @@
 //! `COINTALLY_BENCH_REPORT_JURISDICTION=de` times what `cointally report --year 2024` does for
 //! a German ledger: match the transfers, run every event through the lots (FIFO per wallet)
 //! up to the end of 2024 in Berlin time, mark each 2024 disposal held more than one year or
-//! not, and sum up the year against the Freigrenzen (values read as euros, as above).
+//! not, and sum up the year against the Freigrenzen (values read as euros, as above); then
+//! 2025 from the snapshot that run stored at the end of 2024.
 //!
 //! `COINTALLY_BENCH_REPORT_EXPORT=koinly,audit` (any export formats, comma-separated) times
 //! what `cointally export FORMAT --year 2025` does after the year is computed: gather the
@@ -273,7 +275,7 @@ fn country_run<C>(
     ledger: &mut Ledger,
     title: &str,
     phase: &str,
-    compute: impl FnOnce(&Ledger, &transfers::Matching) -> C,
+    compute: impl FnOnce(&mut Ledger, &transfers::Matching) -> C,
     events: fn(&C) -> u64,
     summary: impl FnOnce(&C) -> String,
 ) {
@@ -367,27 +369,39 @@ fn uk_run(ledger: &mut Ledger) {
     );
 }
 
-/// The Australian run: financial year 2024-25 (`--year 2025`) under the ATO's rules.
+/// The Australian run: financial year 2024-25 (`--year 2025`) under the ATO's rules, from the
+/// first event; then 2025-26 from the snapshot the first stored at 30 June 2025 (the
+/// accountant's next year).
 fn au_run(ledger: &mut Ledger) {
-    country_run(
-        ledger,
-        "AU report 2024-25",
-        "parcels",
-        |ledger, matching| tax::au::compute(ledger, 2025, tax::Method::Fifo, matching).expect("compute"),
-        |c| c.events,
-        |computed| {
-            let totals = AuReport::new(computed, "AUD").totals();
-            format!(
-                "{} disposals, {} income rows, {} parcels held; proceeds {}, cost base {}, net capital gain {}",
-                computed.disposals.len(),
-                computed.income.len(),
-                computed.parcels.len(),
-                totals.proceeds.round_dp(2),
-                totals.cost_base.round_dp(2),
-                computed.figures.net_capital_gain.round_dp(2),
-            )
-        },
-    );
+    for (year, start, title) in [
+        (2025, Start::Scratch, "AU report 2024-25"),
+        (2026, Start::Snapshot, "AU report 2025-26 from the 2024-25 snapshot"),
+    ] {
+        country_run(
+            ledger,
+            title,
+            "parcels",
+            |ledger, matching| {
+                let (mut computed, info) =
+                    tax::au::compute_years(ledger, year..=year, tax::Method::Fifo, matching, start).expect("compute");
+                assert_eq!(info.started_after.is_some(), start == Start::Snapshot, "{info:?}");
+                computed.pop().expect("the year")
+            },
+            |c| c.events,
+            |computed| {
+                let totals = AuReport::new(computed, "AUD").totals();
+                format!(
+                    "{} disposals, {} income rows, {} parcels held; proceeds {}, cost base {}, net capital gain {}",
+                    computed.disposals.len(),
+                    computed.income.len(),
+                    computed.parcels.len(),
+                    totals.proceeds.round_dp(2),
+                    totals.cost_base.round_dp(2),
+                    computed.figures.net_capital_gain.round_dp(2),
+                )
+            },
+        );
+    }
 }
 
 /// The Canadian run: calendar 2024 under the CRA's ACB and superficial-loss rules.
@@ -414,30 +428,41 @@ fn ca_run(ledger: &mut Ledger) {
     );
 }
 
-/// The German run: calendar year 2024 in Berlin time, FIFO per wallet, the Freigrenzen.
+/// The German run: calendar year 2024 in Berlin time, FIFO per wallet, the Freigrenzen, from
+/// the first event; then 2025 from the snapshot the first stored at the end of 2024 (the
+/// accountant's next year).
 fn de_run(ledger: &mut Ledger) {
     let labels: BTreeMap<i64, String> =
         ledger.accounts().expect("accounts").into_iter().map(|a| (a.id, a.label)).collect();
-    country_run(
-        ledger,
-        "DE report 2024",
-        "lots",
-        |ledger, matching| tax::de::compute(ledger, 2024, matching).expect("compute"),
-        |c| c.events,
-        |computed| {
-            let report = DeReport::new(computed, "EUR", labels);
-            let f = &report.figures;
-            format!(
-                "{} disposal rows ({} within one year), {} income rows, {} lots held; private-sale net gain {}, tax-free net gain {}",
-                computed.disposals.len(),
-                f.private_sales.rows,
-                computed.income.len(),
-                computed.holdings.len(),
-                f.private_sales.net().round_dp(2),
-                f.tax_free.net().round_dp(2),
-            )
-        },
-    );
+    for (year, start, title) in
+        [(2024, Start::Scratch, "DE report 2024"), (2025, Start::Snapshot, "DE report 2025 from the 2024 snapshot")]
+    {
+        country_run(
+            ledger,
+            title,
+            "lots",
+            |ledger, matching| {
+                let (mut computed, info) =
+                    tax::de::compute_years(ledger, year..=year, matching, start).expect("compute");
+                assert_eq!(info.started_after.is_some(), start == Start::Snapshot, "{info:?}");
+                computed.pop().expect("the year")
+            },
+            |c| c.events,
+            |computed| {
+                let report = DeReport::new(computed, "EUR", labels.clone());
+                let f = &report.figures;
+                format!(
+                    "{} disposal rows ({} within one year), {} income rows, {} lots held; private-sale net gain {}, tax-free net gain {}",
+                    computed.disposals.len(),
+                    f.private_sales.rows,
+                    computed.income.len(),
+                    computed.holdings.len(),
+                    f.private_sales.net().round_dp(2),
+                    f.tax_free.net().round_dp(2),
+                )
+            },
+        );
+    }
 }
 
 /// A price that wanders with time, exact: base × (1 + (day mod 400) / 400).

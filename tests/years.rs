@@ -168,3 +168,36 @@ fn countries_over_a_range_of_years_equal_each_year_alone() {
         assert_eq!(bad.code, 2, "{}", bad.stderr);
     }
 }
+
+/// Germany's and Australia's reports keep year-end snapshots as the US ones do: the next
+/// report of the year starts from the one at the end of the year before (stderr says so) and
+/// prints what `--from-scratch` prints; an event imported before it drops it.
+#[test]
+fn a_country_report_starts_from_its_snapshot_until_an_old_event_drops_it() {
+    // (code, currency, year, the year before as the note names it, the late event)
+    for (code, currency, year, before, late) in
+        [("de", "EUR", "2024", "2023", "years/late-de.csv"), ("au", "AUD", "2025", "2023-24", "years/late-au.csv")]
+    {
+        let sb = common::country_ledger(code, currency);
+        let first = sb.ok(&["--json", "report", "--year", year]);
+        assert!(!first.stderr.contains("snapshot"), "{code}: nothing stored yet: {}", first.stderr);
+        let again = sb.ok(&["--json", "report", "--year", year]);
+        let note = format!("computed from the snapshot at the end of {before}");
+        assert!(again.stderr.contains(&note), "{code}: {}", again.stderr);
+        assert_eq!(again.stdout, first.stdout, "{code}");
+        let scratch = sb.ok(&["--json", "report", "--year", year, "--from-scratch"]);
+        assert!(!scratch.stderr.contains("snapshot"), "{code}: {}", scratch.stderr);
+        assert_eq!(scratch.stdout, first.stdout, "{code}");
+        // The text report too.
+        let text = sb.ok(&["report", "--year", year]);
+        assert!(text.stderr.contains(&note), "{code}: {}", text.stderr);
+        assert_eq!(text.stdout, sb.ok(&["report", "--year", year, "--from-scratch"]).stdout, "{code}");
+        // An older buy: the snapshots after it are dropped, the year computed again.
+        sb.ok(&["import", &fixture(late), "--account", "exchange"]);
+        sb.ok(&["prices", "--offline"]);
+        let after = sb.ok(&["--json", "report", "--year", year]);
+        assert!(!after.stderr.contains("snapshot"), "{code}: the snapshot was dropped: {}", after.stderr);
+        assert_ne!(after.json()["inputs_hash"], first.json()["inputs_hash"], "{code}");
+        assert_eq!(after.stdout, sb.ok(&["--json", "report", "--year", year, "--from-scratch"]).stdout, "{code}");
+    }
+}

@@ -9,7 +9,7 @@ use crate::ledger::Ledger;
 use crate::pricing;
 use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::{Report, money};
-use crate::tax::years::{self, Start};
+use crate::tax::years::{self, PassInfo, Start};
 use crate::tax::{self, Computed, Method, Options, Tracking, TransferFees};
 use crate::transfers::{self, Matching};
 
@@ -234,10 +234,7 @@ fn compute_unstored(
         Some(year) if closed.contains(&year) => context.note(format!(
             "computed from the lots filed with {year} (closed; `cointally year list`), not from history before it"
         )),
-        Some(year) => context.note(format!(
-            "computed from the snapshot at the end of {year} ({} events read; --from-scratch reads them all)",
-            info.events_read
-        )),
+        Some(_) => note_start(context, &info, |year| year.to_string()),
         None if start == Start::Scratch && closed.iter().any(|c| *c < last) => context.note(format!(
             "what-if: --from-scratch does not start from the closed years ({}): these figures are history as the ledger holds it now, not what was filed",
             closed.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
@@ -254,6 +251,17 @@ fn compute_unstored(
         }
     }
     Ok((computed, missing, options))
+}
+
+/// Says on stderr that a pass started from a year-end snapshot (`label` names its year).
+pub(super) fn note_start(context: &Context, info: &PassInfo, label: impl Fn(i32) -> String) {
+    if let Some(year) = info.started_after {
+        context.note(format!(
+            "computed from the snapshot at the end of {} ({} events read; --from-scratch reads them all)",
+            label(year),
+            info.events_read
+        ));
+    }
 }
 
 /// The years of `--year Y`, `--years FIRST-LAST` or `--all-years` (the tax years under
@@ -309,7 +317,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let jurisdiction = super::report_uk::jurisdiction(&ledger, &probe)?;
     let range = year_range(&ledger, jurisdiction, args.year, args.years, args.all_years)?;
     let years = Years { range, single: args.year.is_some() };
-    type CountryRun = fn(&Context, &mut Ledger, &TaxChoices, Years) -> anyhow::Result<()>;
+    type CountryRun = fn(&Context, &mut Ledger, &TaxChoices, Years, Start) -> anyhow::Result<()>;
     let country: Option<CountryRun> = match jurisdiction {
         Jurisdiction::Us => None,
         Jurisdiction::Uk => Some(super::report_uk::run),
@@ -317,12 +325,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         Jurisdiction::Au => Some(super::report_au::run),
         Jurisdiction::De => Some(super::report_de::run),
     };
-    if let Some(run_country) = country {
-        // A country computes from the first event every time (no snapshots): --from-scratch
-        // changes nothing.
-        return run_country(context, &mut ledger, &args.choices, years);
-    }
     let start = if args.from_scratch { Start::Scratch } else { Start::Snapshot };
+    if let Some(run_country) = country {
+        return run_country(context, &mut ledger, &args.choices, years, start);
+    }
     // Each year's report is summed up while its rows are stored, and written out at once: as
     // text (a few tables) or, with --json, as its document into a spooled file (all years'
     // lines of a million events are some hundreds of MB, their JSON more). Nothing is printed

@@ -15,8 +15,9 @@ use crate::tax::report::money;
 
 use super::Context;
 use super::output::{Align, Table};
-use super::report::{TaxChoices, Years, print_documents, print_each};
+use super::report::{TaxChoices, Years, note_start, print_documents, print_each};
 use super::report_uk::{Output, emit_years, prepare};
+use crate::tax::years::Start;
 
 /// Checks the currency and the prices, matches transfers and computes the Australian years
 /// (one pass).
@@ -25,6 +26,7 @@ fn compute(
     ledger: &mut Ledger,
     args: &TaxChoices,
     years: Years,
+    start: Start,
 ) -> anyhow::Result<(Vec<AuComputed>, usize, String)> {
     if args.lots != crate::tax::Tracking::Us || args.transfer_fees != crate::tax::TransferFees::Dispose {
         context.note(
@@ -32,7 +34,7 @@ fn compute(
         );
     }
     let (matching, missing, currency) =
-        prepare(context, ledger, args, Jurisdiction::Au, ("Australian dollars", "Australian dollars"))?;
+        prepare(context, ledger, args, Jurisdiction::Au, ("Australian dollars", "Australian dollars"), start)?;
     let zone = crate::tax::zone::Zone::of_ledger(ledger)?;
     if !zone.is_utc() && au::day::AuZone::of(zone) == au::day::AuZone::Sydney && zone.name() != "Australia/Sydney" {
         context.note(format!(
@@ -41,12 +43,20 @@ fn compute(
         ));
     }
     let method = args.method.unwrap_or(Method::Fifo);
-    Ok((au::compute_years(ledger, years.all(), method, &matching)?, missing, currency))
+    let (computed, info) = au::compute_years(ledger, years.all(), method, &matching, start)?;
+    note_start(context, &info, au::day::label);
+    Ok((computed, missing, currency))
 }
 
 /// `cointally report` under Australian rules: one financial year, or several in one pass.
-pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Years) -> anyhow::Result<()> {
-    let (computed, _, currency) = compute(context, ledger, args, years)?;
+pub fn run(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxChoices,
+    years: Years,
+    start: Start,
+) -> anyhow::Result<()> {
+    let (computed, _, currency) = compute(context, ledger, args, years, start)?;
     let reports: Vec<AuReport> = computed.iter().map(|c| AuReport::new(c, &currency)).collect();
     if context.json {
         return print_documents(reports.iter().map(AuReport::to_json), years);
@@ -165,7 +175,7 @@ pub fn print_report(report: &AuReport<'_>) -> anyhow::Result<()> {
 pub fn export(context: &Context, format: AuFormat, output: Output, tax: &TaxChoices) -> anyhow::Result<()> {
     let years = output.years(format.name(), "2025 (the financial year 2024-25)")?;
     let mut ledger = context.open_ledger()?;
-    let (computed, missing, currency) = compute(context, &mut ledger, tax, years)?;
+    let (computed, missing, currency) = compute(context, &mut ledger, tax, years, Start::Snapshot)?;
     let missing = (missing, tax.allow_missing_prices);
     let files = computed.iter().map(|c| (c.year.year, AuReport::new(c, &currency)));
     emit_years(
@@ -186,7 +196,7 @@ pub(super) fn html_years(
     args: &TaxChoices,
     years: Years,
 ) -> anyhow::Result<Vec<CountryYear>> {
-    let (computed, _, currency) = compute(context, ledger, args, years)?;
+    let (computed, _, currency) = compute(context, ledger, args, years, Start::Snapshot)?;
     Ok(computed
         .iter()
         .map(|c| CountryYear {

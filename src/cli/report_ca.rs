@@ -15,6 +15,7 @@ use crate::tax::ca::{self, CaComputed, Treatment};
 use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::money;
 use crate::tax::uk::day::date_of;
+use crate::tax::years::Start;
 
 use super::output::{Align, Table};
 use super::report::{TaxChoices, Years, print_documents, print_each};
@@ -28,20 +29,27 @@ fn compute(
     ledger: &mut Ledger,
     args: &TaxChoices,
     years: Years,
+    start: Start,
 ) -> anyhow::Result<(Vec<CaComputed>, usize, String, Treatment)> {
     if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
         context.note("note: --method and --lots are US choices; Canadian rules pool each token (no lots)");
     }
     let (matching, missing, currency) =
-        prepare(context, ledger, args, Jurisdiction::Ca, ("Canadian dollars", "Canadian dollars"))?;
+        prepare(context, ledger, args, Jurisdiction::Ca, ("Canadian dollars", "Canadian dollars"), start)?;
     let treatment = Treatment::of_ledger(ledger)
         .map_err(|e| Failure::input(e.to_string()).hint("cointally settings ca_treatment capital (or business)"))?;
     Ok((ca::compute_years(ledger, years.all(), &matching)?, missing, currency, treatment))
 }
 
 /// `cointally report` under Canadian rules: one calendar year, or several in one pass.
-pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Years) -> anyhow::Result<()> {
-    let (computed, _, currency, treatment) = compute(context, ledger, args, years)?;
+pub fn run(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxChoices,
+    years: Years,
+    start: Start,
+) -> anyhow::Result<()> {
+    let (computed, _, currency, treatment) = compute(context, ledger, args, years, start)?;
     let reports: Vec<CaReport> = computed.iter().map(|c| CaReport::new(c, &currency, treatment)).collect();
     if context.json {
         return print_documents(reports.iter().map(CaReport::to_json), years);
@@ -193,7 +201,7 @@ fn write_report(report: &CaReport<'_>, out: &mut Vec<u8>) -> std::io::Result<()>
 pub fn export(context: &Context, format: CaFormat, output: Output, tax: &TaxChoices) -> anyhow::Result<()> {
     let years = output.years(format.name(), "2024")?;
     let mut ledger = context.open_ledger()?;
-    let (computed, missing, currency, treatment) = compute(context, &mut ledger, tax, years)?;
+    let (computed, missing, currency, treatment) = compute(context, &mut ledger, tax, years, Start::Snapshot)?;
     let missing = (missing, tax.allow_missing_prices);
     let files = computed.iter().map(|c| (c.year.year, CaReport::new(c, &currency, treatment)));
     emit_years(
@@ -214,7 +222,7 @@ pub(super) fn html_years(
     args: &TaxChoices,
     years: Years,
 ) -> anyhow::Result<Vec<CountryYear>> {
-    let (computed, _, currency, treatment) = compute(context, ledger, args, years)?;
+    let (computed, _, currency, treatment) = compute(context, ledger, args, years, Start::Snapshot)?;
     Ok(computed
         .iter()
         .map(|c| CountryYear {

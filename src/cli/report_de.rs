@@ -15,8 +15,9 @@ use crate::tax::report::money;
 
 use super::Context;
 use super::output::{Align, Table};
-use super::report::{TaxChoices, Years, print_documents, print_each};
+use super::report::{TaxChoices, Years, note_start, print_documents, print_each};
 use super::report_uk::{Output, emit_years, prepare};
+use crate::tax::years::Start;
 
 /// The accounts' labels, by id (the report names each disposal's wallet).
 type Labels = BTreeMap<i64, String>;
@@ -28,18 +29,27 @@ fn compute(
     ledger: &mut Ledger,
     args: &TaxChoices,
     years: Years,
+    start: Start,
 ) -> anyhow::Result<(Vec<DeComputed>, usize, String, Labels)> {
     if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
         context.note("note: --method and --lots are US choices; German rules use FIFO per wallet");
     }
-    let (matching, missing, currency) = prepare(context, ledger, args, Jurisdiction::De, ("euros", "euros"))?;
+    let (matching, missing, currency) = prepare(context, ledger, args, Jurisdiction::De, ("euros", "euros"), start)?;
     let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-    Ok((de::compute_years(ledger, years.all(), &matching)?, missing, currency, labels))
+    let (computed, info) = de::compute_years(ledger, years.all(), &matching, start)?;
+    note_start(context, &info, |year| year.to_string());
+    Ok((computed, missing, currency, labels))
 }
 
 /// `cointally report` under German rules: one calendar year, or several in one pass.
-pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Years) -> anyhow::Result<()> {
-    let (computed, _, currency, labels) = compute(context, ledger, args, years)?;
+pub fn run(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxChoices,
+    years: Years,
+    start: Start,
+) -> anyhow::Result<()> {
+    let (computed, _, currency, labels) = compute(context, ledger, args, years, start)?;
     let reports: Vec<DeReport> = computed.iter().map(|c| DeReport::new(c, &currency, labels.clone())).collect();
     if context.json {
         return print_documents(reports.iter().map(DeReport::to_json), years);
@@ -136,7 +146,7 @@ pub fn print_report(report: &DeReport<'_>) -> anyhow::Result<()> {
 pub fn export(context: &Context, format: DeFormat, output: Output, tax: &TaxChoices) -> anyhow::Result<()> {
     let years = output.years(format.name(), "2024")?;
     let mut ledger = context.open_ledger()?;
-    let (computed, missing, currency, labels) = compute(context, &mut ledger, tax, years)?;
+    let (computed, missing, currency, labels) = compute(context, &mut ledger, tax, years, Start::Snapshot)?;
     let missing = (missing, tax.allow_missing_prices);
     let files = computed.iter().map(|c| (c.year.year, DeReport::new(c, &currency, labels.clone())));
     emit_years(
@@ -156,7 +166,7 @@ pub(super) fn html_years(
     args: &TaxChoices,
     years: Years,
 ) -> anyhow::Result<Vec<CountryYear>> {
-    let (computed, _, currency, labels) = compute(context, ledger, args, years)?;
+    let (computed, _, currency, labels) = compute(context, ledger, args, years, Start::Snapshot)?;
     Ok(computed
         .iter()
         .map(|c| CountryYear {

@@ -14,6 +14,7 @@ use crate::tax::uk::export::{UkFormat, render};
 use crate::tax::uk::report::UkReport;
 use crate::tax::uk::year::Part;
 use crate::tax::uk::{self, UkComputed};
+use crate::tax::years::Start;
 use crate::transfers::{self, Matching};
 
 use anyhow::Context as _;
@@ -40,6 +41,7 @@ pub(super) fn prepare(
     args: &TaxChoices,
     jurisdiction: Jurisdiction,
     (money, short): (&str, &str),
+    start: Start,
 ) -> anyhow::Result<(Matching, usize, String)> {
     let currency = ledger.reporting_currency()?;
     let rules = jurisdiction.rules();
@@ -66,7 +68,13 @@ pub(super) fn prepare(
             missing.len()
         ));
     }
-    Ok((transfers::refresh(ledger)?, missing.len(), currency))
+    // From the first event (`--from-scratch`): the transfers too are matched again over every
+    // deposit and withdrawal read from the events, not through the copy the last matching kept.
+    let matching = match start {
+        Start::Snapshot => transfers::refresh(ledger)?,
+        Start::Scratch => transfers::refresh_whole(ledger)?,
+    };
+    Ok((matching, missing.len(), currency))
 }
 
 /// Checks the currency and the prices, matches transfers and computes the UK years (one pass).
@@ -75,18 +83,25 @@ fn compute(
     ledger: &mut Ledger,
     args: &TaxChoices,
     years: Years,
+    start: Start,
 ) -> anyhow::Result<(Vec<UkComputed>, usize, String)> {
     if args.method.is_some() || args.lots != crate::tax::Tracking::Us {
         context.note("note: --method and --lots are US choices; UK rules pool each token (no lots)");
     }
     let (matching, missing, currency) =
-        prepare(context, ledger, args, Jurisdiction::Uk, ("pounds sterling", "pounds"))?;
+        prepare(context, ledger, args, Jurisdiction::Uk, ("pounds sterling", "pounds"), start)?;
     Ok((uk::compute_years(ledger, years.all(), &matching)?, missing, currency))
 }
 
 /// `cointally report` under UK rules: one tax year, or several in one pass.
-pub fn run(context: &Context, ledger: &mut Ledger, args: &TaxChoices, years: Years) -> anyhow::Result<()> {
-    let (computed, _, currency) = compute(context, ledger, args, years)?;
+pub fn run(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxChoices,
+    years: Years,
+    start: Start,
+) -> anyhow::Result<()> {
+    let (computed, _, currency) = compute(context, ledger, args, years, start)?;
     let reports: Vec<UkReport> = computed.iter().map(|c| UkReport::new(c, &currency)).collect();
     if context.json {
         return print_documents(reports.iter().map(UkReport::to_json), years);
@@ -184,7 +199,7 @@ pub fn print_report(report: &UkReport<'_>) -> anyhow::Result<()> {
 pub fn export(context: &Context, format: UkFormat, output: Output, tax: &TaxChoices) -> anyhow::Result<()> {
     let years = output.years(format.name(), "2024 (the tax year 2024/25)")?;
     let mut ledger = context.open_ledger()?;
-    let (computed, missing, currency) = compute(context, &mut ledger, tax, years)?;
+    let (computed, missing, currency) = compute(context, &mut ledger, tax, years, Start::Snapshot)?;
     let missing = (missing, tax.allow_missing_prices);
     let files = computed.iter().map(|c| (c.year.year, UkReport::new(c, &currency)));
     emit_years(
@@ -285,7 +300,7 @@ pub(super) fn html_years(
     args: &TaxChoices,
     years: Years,
 ) -> anyhow::Result<Vec<CountryYear>> {
-    let (computed, _, currency) = compute(context, ledger, args, years)?;
+    let (computed, _, currency) = compute(context, ledger, args, years, Start::Snapshot)?;
     Ok(computed
         .iter()
         .map(|c| CountryYear {

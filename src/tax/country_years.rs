@@ -1,74 +1,106 @@
 //! Several tax years of a country (UK, Canada, Australia, Germany) in one pass over history.
 //!
 //! A country's computation of one year reads the events before that year's
-//! `Rules::events_until_ms` and hashes them after what its inputs hash starts with (country,
-//! currency, transfers, settings). [`read_years`] reads the events once, up to the last year's
-//! end: each event goes into the hasher of every year not yet ended and then to the country's
-//! state; at each year's end the country takes its year from the state as it stands. A year
-//! of a range is so computed from exactly the events, and hashed over exactly the inputs, that
-//! a run of that year alone reads: the same rows, the same `inputs_hash`. A run of one year is
-//! a range of one (one way to compute a year).
+//! `Rules::events_until_ms` and hashes what its inputs hash starts with (country, currency,
+//! transfers, settings), then the *events digest* of those events: a chain of one SHA-256 per
+//! tax year of the country, as the US engine chains calendar years
+//! ([`crate::tax::inputs::EventsDigest`]), so that a pass that starts from a year-end snapshot
+//! goes on where the snapshot stopped and reaches the same hash. [`read_years`] reads the
+//! events once, up to the last year's end: each event goes into the digest and then to the
+//! country's state; at each year's end the country takes its year from the state as it
+//! stands. A year of a range is so computed from exactly the events, and hashed over exactly
+//! the inputs, that a run of that year alone reads: the same rows, the same `inputs_hash`. A
+//! run of one year is a range of one (one way to compute a year).
 
 use sha2::{Digest, Sha256};
 
 use crate::ledger::{Ledger, LedgerError, TaxEvent};
 use crate::tax::engine::OutOfRange;
+use crate::tax::inputs::EventsDigest;
+use crate::tax::jurisdiction::Rules;
 
 /// A year of a pass: its number, the instant its events end (excluded), and the hasher that
-/// holds what its inputs hash starts with.
+/// holds what its inputs hash starts with (all but the events).
 pub struct YearRead {
     /// The tax year.
     pub year: i32,
     /// Events before this instant (UTC ms) are the year's inputs.
     pub until_ms: i64,
-    /// The year's inputs hash so far.
+    /// The year's inputs hash, the events aside.
     pub hasher: Sha256,
 }
 
-/// What a year's end hands the country: the year, its inputs hash (hex) and the number of
-/// events read for it.
+/// What a year's end hands the country: the year, its inputs hash (hex), the number of
+/// events read for it and the events digest at its end.
 pub struct YearEnd {
     /// The tax year.
     pub year: i32,
     /// SHA-256 (hex) of the year's inputs.
     pub inputs_hash: String,
-    /// Events read for the year.
+    /// Events read for the year (from the first event, a snapshot's included).
     pub events: u64,
+    /// The events digest of those events (hex): what a snapshot at this end goes on from.
+    pub events_digest: String,
 }
 
-/// Reads the events of `currency` in time order, once, up to the end of the last of `years`:
-/// each into the hasher of every year not yet ended and to `process` (which refuses an event
-/// out of the figures' bounds), and calls `year_end` with the state at each year's end, in
-/// year order.
+/// Where a pass starts reading: the first event, or the end of a year-end snapshot (the events
+/// it covered, and their digest to go on from).
+pub struct ReadFrom {
+    /// Events from this instant (UTC ms, included) are read.
+    pub from_ms: i64,
+    /// Events behind it.
+    pub events: u64,
+    /// The digest of those events.
+    pub digest: EventsDigest,
+}
+
+impl ReadFrom {
+    /// From the first event, with a digest linked by the tax years of `rules`.
+    pub fn first(rules: impl Rules + Send + 'static) -> ReadFrom {
+        ReadFrom { from_ms: i64::MIN, events: 0, digest: tax_year_digest(rules) }
+    }
+}
+
+/// An empty events digest with one link per tax year of `rules`.
+pub fn tax_year_digest(rules: impl Rules + Send + 'static) -> EventsDigest {
+    EventsDigest::tax_years(move |ms| rules.tax_year(rules.year_of_ms(ms)).end_ms)
+}
+
+/// Reads the events of `currency` in time order, once, from `from` up to the end of the last
+/// of `years`: each into the events digest and to `process` (which refuses an event out of
+/// the figures' bounds), and calls `year_end` with the state at each year's end, in year order.
 pub fn read_years<S>(
     ledger: &Ledger,
     currency: &str,
     mut years: Vec<YearRead>,
+    from: ReadFrom,
     state: &mut S,
     mut process: impl FnMut(&mut S, &TaxEvent) -> Result<(), OutOfRange>,
     mut year_end: impl FnMut(&mut S, YearEnd),
 ) -> Result<(), LedgerError> {
     years.sort_by_key(|y| (y.until_ms, y.year));
     let until = years.iter().map(|y| y.until_ms).max().unwrap_or(i64::MIN);
+    let ReadFrom { from_ms, mut events, mut digest } = from;
     let mut next = 0usize;
-    let mut events = 0u64;
     let mut out_of_range = None;
-    let end = |year: &YearRead, events: u64| YearEnd {
-        year: year.year,
-        inputs_hash: crate::digest::hex(&year.hasher.clone().finalize()),
-        events,
+    // The digest at a year's end is taken from a copy: the chain closes its link when the
+    // next year's first event comes, as it would had the pass not stopped here.
+    let end = |year: &YearRead, digest: &EventsDigest, events: u64| {
+        let events_digest = digest.clone().finish_hex();
+        let mut hasher = year.hasher.clone();
+        hasher.update(b"events ");
+        hasher.update(events_digest.as_bytes());
+        YearEnd { year: year.year, inputs_hash: crate::digest::hex(&hasher.finalize()), events, events_digest }
     };
-    ledger.for_each_tax_event_between(currency, i64::MIN, until, |event| {
+    ledger.for_each_tax_event_between(currency, from_ms, until, |event| {
         if out_of_range.is_some() {
             return;
         }
         while let Some(year) = years.get(next).filter(|y| event.time_ms >= y.until_ms) {
-            year_end(state, end(year, events));
+            year_end(state, end(year, &digest, events));
             next += 1;
         }
-        for year in years.iter_mut().skip(next) {
-            crate::tax::hash_event(&mut year.hasher, event);
-        }
+        digest.add(event);
         out_of_range = process(state, event).err();
         events += 1;
     })?;
@@ -76,7 +108,7 @@ pub fn read_years<S>(
         return Err(LedgerError::OutOfRange(error.to_string()));
     }
     for year in years.iter().skip(next) {
-        year_end(state, end(year, events));
+        year_end(state, end(year, &digest, events));
     }
     Ok(())
 }

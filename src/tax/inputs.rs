@@ -36,14 +36,30 @@ use crate::transfers::Matching;
 /// (issue #21).
 pub const US_RULES_VERSION: u32 = 3;
 
-/// The chained digest of the events read, one link per calendar year (in the ledger's zone).
-#[derive(Debug, Clone)]
+/// The chained digest of the events read, one link per year: a calendar year of the ledger's
+/// zone (the US engine) or a country's tax year.
+#[derive(Clone)]
 pub struct EventsDigest {
     chain: [u8; 32],
     /// The year being hashed: its end (UTC ms) and the hash so far.
     block: Option<(i64, Sha256)>,
-    /// Whose calendar years the links are.
-    zone: Zone,
+    /// Where each link ends.
+    links: Links,
+}
+
+/// Where the links of an [`EventsDigest`] end.
+#[derive(Clone)]
+enum Links {
+    /// Calendar years of this zone.
+    Calendar(Zone),
+    /// The end (UTC ms, after it) of the tax year holding an instant.
+    Tax(std::sync::Arc<dyn Fn(i64) -> i64 + Send + Sync>),
+}
+
+impl std::fmt::Debug for EventsDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventsDigest").field("chain", &crate::digest::hex(&self.chain)).finish_non_exhaustive()
+    }
 }
 
 impl Default for EventsDigest {
@@ -55,11 +71,22 @@ impl Default for EventsDigest {
 impl EventsDigest {
     /// An empty digest with one link per calendar year of `zone`.
     pub fn new(zone: Zone) -> EventsDigest {
-        EventsDigest { chain: Sha256::digest(b"cointally events v2").into(), block: None, zone }
+        EventsDigest { chain: Sha256::digest(b"cointally events v2").into(), block: None, links: Links::Calendar(zone) }
     }
 
-    /// Goes on from a digest a snapshot stored (hex, as [`EventsDigest::finish_hex`] gave it).
-    pub fn resume(hex: &str, zone: Zone) -> Result<EventsDigest, LedgerError> {
+    /// An empty digest with one link per tax year, `year_end(ms)` being the end (UTC ms) of
+    /// the tax year that holds `ms` (a country's years: [`crate::tax::country_years`]).
+    pub fn tax_years(year_end: impl Fn(i64) -> i64 + Send + Sync + 'static) -> EventsDigest {
+        EventsDigest {
+            chain: Sha256::digest(b"cointally events v2").into(),
+            block: None,
+            links: Links::Tax(std::sync::Arc::new(year_end)),
+        }
+    }
+
+    /// Goes on from a digest a snapshot stored (hex, as [`EventsDigest::finish_hex`] gave it),
+    /// with this digest's links.
+    pub fn resumed(self, hex: &str) -> Result<EventsDigest, LedgerError> {
         let bad = || LedgerError::Corrupt(format!("snapshot events digest {hex:?} is not 64 hex digits"));
         if hex.len() != 64 {
             return Err(bad());
@@ -68,19 +95,25 @@ impl EventsDigest {
         for (i, byte) in chain.iter_mut().enumerate() {
             *byte = hex.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).ok_or_else(bad)?;
         }
-        Ok(EventsDigest { chain, block: None, zone })
+        Ok(EventsDigest { chain, block: None, links: self.links })
     }
 
     /// Adds an event (events in time order).
     pub fn add(&mut self, event: &TaxEvent) {
         if self.block.as_ref().is_none_or(|(end, _)| event.time_ms >= *end) {
             self.close();
-            let year = if DateTime::from_timestamp_millis(event.time_ms).is_some() {
-                self.zone.year(event.time_ms)
-            } else {
-                i32::MAX - 1
+            let end = match &self.links {
+                Links::Calendar(zone) => {
+                    let year = if DateTime::from_timestamp_millis(event.time_ms).is_some() {
+                        zone.year(event.time_ms)
+                    } else {
+                        i32::MAX - 1
+                    };
+                    zone.year_start_ms(year.saturating_add(1))
+                }
+                Links::Tax(year_end) => year_end(event.time_ms),
             };
-            self.block = Some((self.zone.year_start_ms(year.saturating_add(1)), Sha256::new()));
+            self.block = Some((end, Sha256::new()));
         }
         if let Some((_, hasher)) = self.block.as_mut() {
             hash_event(hasher, event);
@@ -192,17 +225,7 @@ impl Inputs {
         for (id, label) in &self.labels {
             h.update(format!("account {id} {label:?}\n"));
         }
-        // The transfers as bytes, not text: tens of thousands of them, and this key is made
-        // for each snapshot a report looks at or stores.
-        h.update(b"transfers\n");
-        for (p, first_ms) in self.plans.iter().filter(|(_, first_ms)| *first_ms < end_ms) {
-            h.update(p.withdrawal.to_le_bytes());
-            h.update(p.deposit.to_le_bytes());
-            h.update(p.to_account.to_le_bytes());
-            h.update(p.sent.serialize());
-            h.update(p.received.serialize());
-            h.update(first_ms.to_le_bytes());
-        }
+        hash_plans_before(&mut h, &self.plans, end_ms);
         for link in self.rebate_links.iter().filter(|l| l.rebate_ms < end_ms) {
             h.update(rebate_link_text(link));
         }
@@ -215,6 +238,21 @@ impl Inputs {
             h.update(allocation_text(stored));
         }
         crate::digest::hex(&h.finalize())
+    }
+}
+
+/// Hashes into a snapshot's key the transfers that touch an event before `end_ms` (either of
+/// their two events), with the amounts the engine moves: as bytes, not text (tens of thousands
+/// of them, and a key is made for each snapshot a report looks at or stores).
+pub(crate) fn hash_plans_before(h: &mut Sha256, plans: &[(TransferPlan, i64)], end_ms: i64) {
+    h.update(b"transfers\n");
+    for (p, first_ms) in plans.iter().filter(|(_, first_ms)| *first_ms < end_ms) {
+        h.update(p.withdrawal.to_le_bytes());
+        h.update(p.deposit.to_le_bytes());
+        h.update(p.to_account.to_le_bytes());
+        h.update(p.sent.serialize());
+        h.update(p.received.serialize());
+        h.update(first_ms.to_le_bytes());
     }
 }
 

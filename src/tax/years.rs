@@ -18,10 +18,10 @@ use std::sync::mpsc;
 
 use super::engine::{Engine, EngineState, OutOfRange};
 use super::inputs::{EventsDigest, Inputs, snapshot_options};
-use super::pools::{Lot, unit_basis};
+use super::snapshot_state;
 use super::zone::Zone;
-use super::{Computed, Method, Options};
-use crate::ledger::snapshots::{Snapshot, SnapshotHead, SnapshotLot};
+use super::{Computed, Options};
+use crate::ledger::snapshots::{Snapshot, SnapshotHead};
 use crate::ledger::{EventCapture, Ledger, LedgerError, TaxEvent};
 use crate::transfers::Matching;
 
@@ -239,11 +239,11 @@ fn pass_from(
     // year asked for.
     let mut next_year = first - 1;
     if let Some(snapshot) = from {
-        digest = EventsDigest::resume(&snapshot.head.events_digest, inputs.zone)?;
+        digest = EventsDigest::new(inputs.zone).resumed(&snapshot.head.events_digest)?;
         events = snapshot.head.events;
         from_ms = snapshot.head.end_ms;
         next_year = next_year.max(snapshot.head.year + 1);
-        engine.restore(engine_state(snapshot)?);
+        engine.restore(snapshot_state::engine_state(snapshot)?.0);
     }
     let until = inputs.zone.year_start_ms(last + 1);
     let computer = Computer { engine, digest, events, inputs, options, first, last, keep };
@@ -531,25 +531,6 @@ fn snapshot_of(
     events_digest: String,
     events: u64,
 ) -> Snapshot {
-    let lots = state
-        .lots
-        .into_iter()
-        .map(|(wallet, asset, method, lot)| SnapshotLot {
-            wallet,
-            asset,
-            method: method.as_str().to_owned(),
-            lot_id: lot.id,
-            event_id: lot.event_id,
-            acquired_ms: lot.acquired_ms,
-            amount: lot.amount,
-            basis: lot.basis,
-            basis_missing: lot.basis_missing,
-            price_missing: lot.price_missing,
-            origin_account: lot.origin_account,
-            moved: lot.moved,
-            rank: Some(lot.rank),
-        })
-        .collect();
     let head = SnapshotHead {
         id: 0,
         jurisdiction: US.to_owned(),
@@ -559,66 +540,8 @@ fn snapshot_of(
         key_hash: inputs.snapshot_key(options, end_ms),
         events_digest,
         events,
-        state: serde_json::json!({
-            "per_wallet": state.per_wallet,
-            "next_lot": state.next_lot,
-            "in_flight": state.in_flight.iter().map(|(deposit, to, asset, units)| {
-                serde_json::json!([deposit, to, asset, units.normalize().to_string()])
-            }).collect::<Vec<_>>(),
-            "landed_first": state.landed_first,
-        })
-        .to_string(),
+        state: String::new(),
         closed: false,
     };
-    Snapshot { head, lots, balances: state.balances }
-}
-
-fn engine_state(snapshot: Snapshot) -> Result<EngineState, LedgerError> {
-    let corrupt = |what: String| LedgerError::Corrupt(format!("snapshot {}: {what}", snapshot.head.id));
-    let state: serde_json::Value =
-        serde_json::from_str(&snapshot.head.state).map_err(|e| corrupt(format!("state {e}")))?;
-    let (Some(per_wallet), Some(next_lot)) = (state["per_wallet"].as_bool(), state["next_lot"].as_i64()) else {
-        return Err(corrupt(format!("state {:?}", snapshot.head.state)));
-    };
-    let in_flight =
-        in_flight(&state["in_flight"]).ok_or_else(|| corrupt(format!("in flight {:?}", state["in_flight"])))?;
-    // Absent from a snapshot written before they were kept (its key then no longer fits).
-    let landed_first = match &state["landed_first"] {
-        serde_json::Value::Null => Some(Vec::new()),
-        ids => ids.as_array().and_then(|ids| ids.iter().map(|id| id.as_i64()).collect::<Option<Vec<i64>>>()),
-    }
-    .ok_or_else(|| corrupt(format!("landed first {:?}", state["landed_first"])))?;
-    let mut lots = Vec::with_capacity(snapshot.lots.len());
-    for l in snapshot.lots {
-        let method = Method::from_name(&l.method).ok_or_else(|| corrupt(format!("method {:?}", l.method)))?;
-        let lot = Lot {
-            id: l.lot_id,
-            event_id: l.event_id,
-            acquired_ms: l.acquired_ms,
-            amount: l.amount,
-            basis: l.basis,
-            basis_missing: l.basis_missing,
-            price_missing: l.price_missing,
-            origin_account: l.origin_account,
-            moved: l.moved,
-            rank: l.rank.unwrap_or_else(|| unit_basis(l.amount, l.basis)),
-        };
-        lots.push((l.wallet, l.asset, method, lot));
-    }
-    Ok(EngineState { lots, balances: snapshot.balances, per_wallet, next_lot, in_flight, landed_first })
-}
-
-/// The transfers in flight as a snapshot's state holds them: `[deposit, to, asset, units]`.
-fn in_flight(value: &serde_json::Value) -> Option<Vec<(i64, i64, String, rust_decimal::Decimal)>> {
-    if value.is_null() {
-        return Some(Vec::new());
-    }
-    value
-        .as_array()?
-        .iter()
-        .map(|entry| {
-            let units = entry.get(3)?.as_str()?.parse().ok()?;
-            Some((entry.get(0)?.as_i64()?, entry.get(1)?.as_i64()?, entry.get(2)?.as_str()?.to_owned(), units))
-        })
-        .collect()
+    snapshot_state::snapshot(state, head, serde_json::Map::new())
 }

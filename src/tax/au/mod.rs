@@ -49,9 +49,12 @@ use sha2::{Digest, Sha256};
 use self::day::{AuZone, financial_year_of, first_day, label, last_day};
 use self::year::{NetCapitalGain, gross, held_twelve_months};
 use crate::ledger::{Disposal, Holding, IncomeRow, Ledger, LedgerError, TaxEvent};
-use crate::tax::country_years::{YearRead, read_years};
+use crate::tax::country_snapshots::{CountryKey, restore};
+use crate::tax::country_years::{ReadFrom, YearRead, read_years, tax_year_digest};
 use crate::tax::engine::{Computation, Engine, TransferPlan};
+use crate::tax::inputs::snapshot_options;
 use crate::tax::jurisdiction::{Rules, TaxYear};
+use crate::tax::years::{PassInfo, Start};
 use crate::tax::{Method, Options, Tracking, TransferFees};
 use crate::transfers::Matching;
 
@@ -170,15 +173,14 @@ fn as_ato<'a>(event: &'a TaxEvent, gifts: &mut BTreeSet<i64>) -> Cow<'a, TaxEven
     }
 }
 
+/// The lot engine's options for Australia: one queue of parcels per token in `method`'s
+/// order, token fees disposed of, no elections.
+fn options(method: Method) -> Options {
+    Options { method, tracking: Tracking::Universal, transfer_fees: TransferFees::Dispose, year: None, what_if: true }
+}
+
 fn engine(method: Method, transfers: &[TransferPlan]) -> Engine {
-    let options = Options {
-        method,
-        tracking: Tracking::Universal,
-        transfer_fees: TransferFees::Dispose,
-        year: None,
-        what_if: true,
-    };
-    Engine::new(options, transfers, BTreeMap::new())
+    Engine::new(options(method), transfers, BTreeMap::new())
 }
 
 /// Computes financial year `year` from the events given in time order (the pure part of
@@ -300,31 +302,72 @@ fn finish(
 }
 
 /// Runs the Australian computation of financial year `year` (`2025` = 2024-25) over the
-/// ledger with the parcel order `method`, with the transfers of `matching`.
-pub fn compute(ledger: &Ledger, year: i32, method: Method, matching: &Matching) -> Result<AuComputed, LedgerError> {
-    let mut years = compute_years(ledger, year..=year, method, matching)?;
+/// ledger with the parcel order `method`, with the transfers of `matching`, from the latest
+/// year-end snapshot that fits.
+pub fn compute(ledger: &mut Ledger, year: i32, method: Method, matching: &Matching) -> Result<AuComputed, LedgerError> {
+    let (mut years, _) = compute_years(ledger, year..=year, method, matching, Start::Snapshot)?;
     years.pop().ok_or_else(|| LedgerError::Corrupt(format!("the financial year {year} was not computed")))
 }
 
+/// The version of the Australian rules a snapshot was computed by: raise it whenever the
+/// engine would compute a different state from the same events (every Australian snapshot is
+/// then made again).
+pub const AU_RULES_VERSION: u32 = 1;
+
+/// The code Australian snapshots are stored under.
+pub const SNAPSHOTS: &str = "au";
+
 /// [`compute`] for every financial year of `years` in one pass over history
-/// ([`crate::tax::country_years`]): each year as a run of it alone gives it.
+/// ([`crate::tax::country_years`]): each year as a run of it alone gives it. The pass starts
+/// from the latest year-end snapshot that fits (unless `start` says from the first event) and
+/// stores one at the ends of the last two years ([`crate::tax::country_snapshots`]), which
+/// keeps beside the parcels the gross figures of every financial year so far (what the
+/// carry-forward of net capital losses reads).
 pub fn compute_years(
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     years: RangeInclusive<i32>,
     method: Method,
     matching: &Matching,
-) -> Result<Vec<AuComputed>, LedgerError> {
+    start: Start,
+) -> Result<(Vec<AuComputed>, PassInfo), LedgerError> {
     let currency = ledger.reporting_currency()?;
     let losses = crate::tax::losses::of_ledger(ledger)?;
     let zone = AuZone::of(crate::tax::zone::Zone::of_ledger(ledger)?);
     let rules = AuRules { zone };
+    let (first, last) = (*years.start(), *years.end());
+    let options = snapshot_options(&options(method));
+    let key =
+        CountryKey::new(SNAPSHOTS, AU_RULES_VERSION, options, (&currency, zone.name()), &BTreeMap::new(), matching);
+    let invalidated = ledger.invalidate_snapshots()?;
+    let mut info = PassInfo { dropped: invalidated.dropped, ..PassInfo::default() };
+    let from = match start {
+        Start::Snapshot => key.latest_fitting(ledger, rules.tax_year(first).start_ms, &mut info.dropped)?,
+        Start::Scratch => None,
+    };
+    let mut engine = engine(method, &key.transfer_plans());
+    // Every year's gross figures so far: a year's losses carried forward come from them.
+    let mut by_year = Gross::new();
+    let read_from = match from {
+        Some(snapshot) => {
+            info.started_after = Some(snapshot.head.year);
+            let (id, end_ms, events) = (snapshot.head.id, snapshot.head.end_ms, snapshot.head.events);
+            let digest = tax_year_digest(AuRules { zone }).resumed(&snapshot.head.events_digest)?;
+            let extra = restore(&mut engine, snapshot)?;
+            by_year = gross_of(&extra["gross"])
+                .ok_or_else(|| LedgerError::Corrupt(format!("snapshot {id}: gross figures {:?}", extra["gross"])))?;
+            ReadFrom { from_ms: end_ms, events, digest }
+        }
+        None => ReadFrom::first(AuRules { zone }),
+    };
+    let behind = read_from.events;
     // Each year's hash: an Australian zone other than Sydney's (only when set, so a Sydney
     // ledger keeps its hash), the settings of the year and the years before it (later ones do
-    // not change it), then the transfers, then its events.
-    let mut plans = Vec::new();
+    // not change it), then the transfers, then its events. The year before the first is read
+    // to its end only to store a snapshot there.
+    let lowest = info.started_after.map_or(first - 1, |after| (first - 1).max(after + 1));
     let mut reads = Vec::new();
     let mut outside_of = BTreeMap::new();
-    for year in years {
+    for year in lowest..=last {
         let mut hasher = Sha256::new();
         hasher.update(b"AU\n");
         hasher.update(currency.as_bytes());
@@ -335,33 +378,75 @@ pub fn compute_years(
         let outside: BTreeMap<i32, Decimal> =
             losses.iter().filter(|(y, _)| **y <= year).map(|(y, l)| (*y, *l)).collect();
         crate::tax::losses::hash_into(&mut hasher, &outside);
-        plans = crate::tax::transfer_plans(matching, &mut hasher);
+        hasher.update(key.transfers_hash());
         outside_of.insert(year, outside);
         reads.push(YearRead { year, until_ms: rules.events_until_ms(year), hasher });
     }
-    // Every year's gross figures so far: a year's losses carried forward come from them.
-    let mut state = (engine(method, &plans), BTreeSet::new(), Gross::new());
+    let mut state = (engine, BTreeSet::new(), by_year);
     let mut out = Vec::with_capacity(reads.len());
+    let mut snapshots = Vec::new();
+    let mut read = 0u64;
     read_years(
         ledger,
         &currency,
         reads,
+        read_from,
         &mut state,
-        |(engine, gifts, _), event| engine.try_process(&as_ato(event, gifts)),
+        |(engine, gifts, _): &mut (Engine, BTreeSet<i64>, Gross), event| engine.try_process(&as_ato(event, gifts)),
         |(engine, gifts, by_year), end| {
             let mut computation = engine.close_period(i64::MIN);
             let rows = sort_disposals(std::mem::take(&mut computation.disposals), gifts, zone, end.year, by_year);
-            let outside = outside_of.get(&end.year).cloned().unwrap_or_default();
-            out.push(finish(
-                end.year,
-                (method, zone),
-                (rows, by_year),
-                computation,
-                &outside,
-                end.inputs_hash,
-                end.events,
-            ));
+            read = end.events.saturating_sub(behind);
+            if end.year >= last - 1 {
+                let mut extra = serde_json::Map::new();
+                extra.insert("gross".into(), gross_json(by_year));
+                let end_ms = rules.tax_year(end.year).end_ms;
+                snapshots.push(key.snapshot(
+                    engine,
+                    (end.year, end_ms),
+                    (end.events, end.events_digest.clone()),
+                    extra,
+                ));
+            }
+            if end.year >= first {
+                let outside = outside_of.get(&end.year).cloned().unwrap_or_default();
+                out.push(finish(
+                    end.year,
+                    (method, zone),
+                    (rows, by_year),
+                    computation,
+                    &outside,
+                    end.inputs_hash,
+                    end.events,
+                ));
+            }
         },
     )?;
-    Ok(out)
+    info.events_read = read;
+    info.stored = ledger.store_snapshots(&snapshots, invalidated.cleared)?.len();
+    Ok((out, info))
+}
+
+/// The gross figures of each financial year as a snapshot keeps them: `[year, other,
+/// discountable, losses]`.
+fn gross_json(by_year: &Gross) -> serde_json::Value {
+    by_year
+        .iter()
+        .map(|(fy, (other, discounted, losses))| {
+            serde_json::json!([fy, other.to_string(), discounted.to_string(), losses.to_string()])
+        })
+        .collect()
+}
+
+/// [`gross_json`] read back (`None`: it does not read).
+fn gross_of(value: &serde_json::Value) -> Option<Gross> {
+    let figure = |v: &serde_json::Value| v.as_str()?.parse::<Decimal>().ok();
+    value
+        .as_array()?
+        .iter()
+        .map(|entry| {
+            let fy = i32::try_from(entry.get(0)?.as_i64()?).ok()?;
+            Some((fy, (figure(entry.get(1)?)?, figure(entry.get(2)?)?, figure(entry.get(3)?)?)))
+        })
+        .collect()
 }

@@ -37,6 +37,7 @@ use sha2::{Digest, Sha256};
 
 use self::acb::{Disposition, Removal, SUPERFICIAL_DAYS, walk_token};
 use crate::ledger::{IncomeRow, Ledger, LedgerError, TaxEvent};
+use crate::tax::country_years::ReadFrom;
 use crate::tax::engine::TransferPlan;
 use crate::tax::jurisdiction::{Rules, TaxYear};
 use crate::tax::uk::events::{Days, LostRow, Sorter};
@@ -288,6 +289,7 @@ pub fn compute_years(
         matching,
         "CA",
         &ends,
+        ReadFrom::first(CaRules { zone }),
         |plans| Sorter::with_days(plans, Days::Local(zone)),
         |year, mut read| {
             // The year's own setting only (no carry between years: see crate::tax::losses), and a

@@ -46,9 +46,12 @@ use sha2::{Digest, Sha256};
 
 use self::day::{berlin_midnight_ms, held_more_than_one_year};
 use crate::ledger::{Disposal, Holding, IncomeRow, Ledger, LedgerError, TaxEvent};
-use crate::tax::country_years::{YearRead, read_years};
+use crate::tax::country_snapshots::{CountryKey, restore};
+use crate::tax::country_years::{ReadFrom, YearRead, read_years, tax_year_digest};
 use crate::tax::engine::{Computation, Engine, TransferPlan};
+use crate::tax::inputs::snapshot_options;
 use crate::tax::jurisdiction::{Rules, TaxYear};
+use crate::tax::years::{PassInfo, Start};
 use crate::tax::{Method, Options, Tracking, TransferFees};
 use crate::transfers::Matching;
 
@@ -183,25 +186,58 @@ pub fn compute_events<'a>(
 }
 
 /// Runs the German computation of calendar year `year` over the ledger, with the transfers
-/// of `matching`.
-pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<DeComputed, LedgerError> {
-    let mut years = compute_years(ledger, year..=year, matching)?;
+/// of `matching`, from the latest year-end snapshot that fits.
+pub fn compute(ledger: &mut Ledger, year: i32, matching: &Matching) -> Result<DeComputed, LedgerError> {
+    let (mut years, _) = compute_years(ledger, year..=year, matching, Start::Snapshot)?;
     years.pop().ok_or_else(|| LedgerError::Corrupt(format!("the tax year {year} was not computed")))
 }
 
+/// The version of the German rules a snapshot was computed by: raise it whenever the engine
+/// would compute a different state from the same events (every German snapshot is then made
+/// again).
+pub const DE_RULES_VERSION: u32 = 1;
+
+/// The code German snapshots are stored under.
+pub const SNAPSHOTS: &str = "de";
+
 /// [`compute`] for every calendar year of `years` in one pass over history
-/// ([`crate::tax::country_years`]): each year as a run of it alone gives it.
+/// ([`crate::tax::country_years`]): each year as a run of it alone gives it. The pass starts
+/// from the latest year-end snapshot that fits (unless `start` says from the first event) and
+/// stores one at the ends of the last two years ([`crate::tax::country_snapshots`]).
 pub fn compute_years(
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     years: RangeInclusive<i32>,
     matching: &Matching,
-) -> Result<Vec<DeComputed>, LedgerError> {
+    start: Start,
+) -> Result<(Vec<DeComputed>, PassInfo), LedgerError> {
     let currency = ledger.reporting_currency()?;
     let losses = crate::tax::losses::of_ledger(ledger)?;
-    let first = *years.start();
-    let mut plans = Vec::new();
+    let (first, last) = (*years.start(), *years.end());
+    let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+    let key =
+        CountryKey::new(SNAPSHOTS, DE_RULES_VERSION, snapshot_options(&options()), (&currency, ""), &labels, matching);
+    let invalidated = ledger.invalidate_snapshots()?;
+    let mut info = PassInfo { dropped: invalidated.dropped, ..PassInfo::default() };
+    let from = match start {
+        Start::Snapshot => key.latest_fitting(ledger, DeRules.tax_year(first).start_ms, &mut info.dropped)?,
+        Start::Scratch => None,
+    };
+    let mut engine = engine(first, &key.transfer_plans(), labels);
+    let read_from = match from {
+        Some(snapshot) => {
+            info.started_after = Some(snapshot.head.year);
+            let (end_ms, events) = (snapshot.head.end_ms, snapshot.head.events);
+            let digest = tax_year_digest(DeRules).resumed(&snapshot.head.events_digest)?;
+            restore(&mut engine, snapshot)?;
+            ReadFrom { from_ms: end_ms, events, digest }
+        }
+        None => ReadFrom::first(DeRules),
+    };
+    let behind = read_from.events;
+    // The year before the first is read to its end only to store a snapshot there.
+    let lowest = info.started_after.map_or(first - 1, |after| (first - 1).max(after + 1));
     let mut reads = Vec::new();
-    for year in years {
+    for year in lowest..=last {
         let mut hasher = Sha256::new();
         hasher.update(b"DE\n");
         hasher.update(currency.as_bytes());
@@ -209,26 +245,37 @@ pub fn compute_years(
         let this_year: BTreeMap<i32, Decimal> =
             losses.iter().filter(|(y, _)| **y == year).map(|(y, l)| (*y, *l)).collect();
         crate::tax::losses::hash_into(&mut hasher, &this_year);
-        plans = crate::tax::transfer_plans(matching, &mut hasher);
+        hasher.update(key.transfers_hash());
         reads.push(YearRead { year, until_ms: DeRules.events_until_ms(year), hasher });
     }
-    let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-    let mut engine = engine(first, &plans, labels);
     let mut out = Vec::with_capacity(reads.len());
+    let mut snapshots = Vec::new();
+    let mut read = 0u64;
     read_years(
         ledger,
         &currency,
         reads,
+        read_from,
         &mut engine,
         |engine, event| engine.try_process(event),
         |engine, end| {
             let computation = engine.close_period(DeRules.tax_year(end.year + 1).start_ms);
-            let losses_brought_forward = losses.get(&end.year).copied().unwrap_or_default();
-            out.push(DeComputed {
-                losses_brought_forward,
-                ..finish(end.year, computation, end.inputs_hash, end.events)
-            });
+            read = end.events.saturating_sub(behind);
+            if end.year >= last - 1 {
+                let end_ms = DeRules.tax_year(end.year).end_ms;
+                let digest = (end.events, end.events_digest.clone());
+                snapshots.push(key.snapshot(engine, (end.year, end_ms), digest, serde_json::Map::new()));
+            }
+            if end.year >= first {
+                let losses_brought_forward = losses.get(&end.year).copied().unwrap_or_default();
+                out.push(DeComputed {
+                    losses_brought_forward,
+                    ..finish(end.year, computation, end.inputs_hash, end.events)
+                });
+            }
         },
     )?;
-    Ok(out)
+    info.events_read = read;
+    info.stored = ledger.store_snapshots(&snapshots, invalidated.cleared)?.len();
+    Ok((out, info))
 }

@@ -82,3 +82,16 @@ impl Engine {
         self.landed_first = state.landed_first.into_iter().collect();
     }
 }
+
+impl Engine {
+    /// The units disposed of beyond what was held so far, by asset (all time).
+    pub fn shortfalls(&self) -> &std::collections::BTreeMap<String, Decimal> {
+        &self.out.shortfalls
+    }
+
+    /// Puts back the shortfalls a snapshot kept, for a country that reports them over all of
+    /// history (Germany, Australia): the engine goes on adding to them in the same order.
+    pub fn restore_shortfalls(&mut self, shortfalls: std::collections::BTreeMap<String, Decimal>) {
+        self.out.shortfalls = shortfalls;
+    }
+}

@@ -36,7 +36,7 @@ use self::events::{LostRow, Sorter};
 use self::matching::{Match, Removal, match_token};
 use self::pool::Pool;
 use crate::ledger::{IncomeRow, Ledger, LedgerError, TaxEvent};
-use crate::tax::country_years::{YearRead, read_years};
+use crate::tax::country_years::{ReadFrom, YearRead, read_years};
 use crate::tax::engine::{TransferPlan, within_bounds};
 use crate::tax::jurisdiction::{Rules, TaxYear};
 use crate::transfers::Matching;
@@ -194,7 +194,7 @@ pub fn compute_years(
 ) -> Result<Vec<UkComputed>, LedgerError> {
     let ends: Vec<(i32, i64)> = years.map(|y| (y, UkRules.events_until_ms(y))).collect();
     let mut out = Vec::with_capacity(ends.len());
-    read_events(ledger, matching, "UK", &ends, Sorter::new, |year, read| {
+    read_events(ledger, matching, "UK", &ends, ReadFrom::first(UkRules), Sorter::new, |year, read| {
         out.push(finish(year, read.sorter, read.inputs_hash, read.events));
     })?;
     Ok(out)
@@ -220,28 +220,15 @@ pub fn read_events(
     matching: &Matching,
     code: &str,
     ends: &[(i32, i64)],
+    from: ReadFrom,
     sorter: impl FnOnce(&[TransferPlan]) -> Sorter,
     mut each_year: impl FnMut(i32, ReadEvents),
 ) -> Result<(), LedgerError> {
     let currency = ledger.reporting_currency()?;
-    let movements = &matching.movements;
-    let mut plans = Vec::new();
     let mut hasher = Sha256::new();
     hasher.update(format!("{code}\n").as_bytes());
     hasher.update(currency.as_bytes());
-    for link in &matching.links {
-        let (Some(withdrawal), Some(deposit)) = (movements.get(&link.withdrawal), movements.get(&link.deposit)) else {
-            continue;
-        };
-        hasher.update(format!("transfer {} {} {}\n", link.withdrawal, link.deposit, link.method.as_str()));
-        plans.push(TransferPlan {
-            withdrawal: link.withdrawal,
-            deposit: link.deposit,
-            to_account: deposit.account_id,
-            sent: withdrawal.amount,
-            received: deposit.amount,
-        });
-    }
+    let plans = crate::tax::transfer_plans(matching, &mut hasher);
     let years = ends.iter().map(|&(year, until_ms)| YearRead { year, until_ms, hasher: hasher.clone() }).collect();
     let mut sorter = sorter(&plans);
     // The last year takes the sorter itself; only the years before it need a copy.
@@ -250,6 +237,7 @@ pub fn read_events(
         ledger,
         &currency,
         years,
+        from,
         &mut sorter,
         |sorter, event| {
             within_bounds(event)?;

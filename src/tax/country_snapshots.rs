@@ -1,0 +1,143 @@
+//! Year-end snapshots of the countries computed by the lot engine (Germany, Australia): what
+//! they are stored under, the key they must carry to be used, and the latest one that fits.
+//!
+//! They are the US engine's snapshots ([`crate::tax::years`]) under the country's code: the
+//! lots and balances, the engine's counters, and what the country keeps beside the engine (its
+//! shortfalls over all of history; Australia's gross figures of each financial year). The
+//! same triggers drop them when a write touches history before their end
+//! ([`Ledger::invalidate_snapshots`]); the key covers the rest: the country's rules version,
+//! the cointally version, the currency, the options, the settings the state depends on, the
+//! accounts' labels and the own transfers that touch an event before the end.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::engine::{Engine, TransferPlan};
+use super::inputs::{hash_plans_before, timed_transfer_plans};
+use super::snapshot_state;
+use crate::ledger::Ledger;
+use crate::ledger::LedgerError;
+use crate::ledger::snapshots::{Snapshot, SnapshotHead};
+use crate::transfers::Matching;
+
+/// What a country's snapshots are stored under and must carry.
+pub struct CountryKey {
+    /// The jurisdiction code they are stored under (`de`, `au`).
+    code: &'static str,
+    /// The options text they are stored under.
+    options: String,
+    /// Everything in the key but the transfers.
+    head: Sha256,
+    /// The own transfers, each with the earliest time of its two events.
+    plans: Vec<(TransferPlan, i64)>,
+    /// SHA-256 of the transfers as every year's inputs hash names them.
+    transfers_hash: [u8; 32],
+}
+
+impl CountryKey {
+    /// The key of `code`'s snapshots under `options`, computed by rules of `version`, in
+    /// `currency`, with `settings` (text naming what else the state depends on), the accounts'
+    /// `labels` and the transfers of `matching`.
+    pub fn new(
+        code: &'static str,
+        version: u32,
+        options: String,
+        (currency, settings): (&str, &str),
+        labels: &BTreeMap<i64, String>,
+        matching: &Matching,
+    ) -> CountryKey {
+        let mut head = Sha256::new();
+        head.update(format!("{code} rules {version} cointally {}\n", env!("CARGO_PKG_VERSION")));
+        head.update(format!("{currency}\n{options}\n{settings}\n"));
+        for (id, label) in labels {
+            head.update(format!("account {id} {label:?}\n"));
+        }
+        let mut transfers = Sha256::new();
+        let plans = timed_transfer_plans(matching, &mut transfers);
+        CountryKey { code, options, head, plans, transfers_hash: transfers.finalize().into() }
+    }
+
+    /// The transfers' part of a year's inputs hash (the text of every link, hashed).
+    pub fn transfers_hash(&self) -> &[u8; 32] {
+        &self.transfers_hash
+    }
+
+    /// The transfers as the engine takes them.
+    pub fn transfer_plans(&self) -> Vec<TransferPlan> {
+        self.plans.iter().map(|(plan, _)| plan.clone()).collect()
+    }
+
+    /// The key a snapshot ending at `end_ms` must carry.
+    pub fn key(&self, end_ms: i64) -> String {
+        let mut h = self.head.clone();
+        hash_plans_before(&mut h, &self.plans, end_ms);
+        crate::digest::hex(&h.finalize())
+    }
+
+    /// The latest stored snapshot ending by `until_ms` whose key fits; the ones that do not
+    /// are dropped on the way (their number is added to `dropped`).
+    pub fn latest_fitting(
+        &self,
+        ledger: &mut Ledger,
+        until_ms: i64,
+        dropped: &mut usize,
+    ) -> Result<Option<Snapshot>, LedgerError> {
+        for head in ledger.snapshot_heads(self.code, &self.options, until_ms)? {
+            if head.key_hash == self.key(head.end_ms) {
+                return ledger.load_snapshot(head).map(Some);
+            }
+            ledger.delete_snapshot(head.id)?;
+            *dropped += 1;
+        }
+        Ok(None)
+    }
+
+    /// The snapshot of `engine` at the end of `year` (`end_ms`), after `events` events whose
+    /// digest is `events_digest`, with the country's `extra` state beside the engine's (its
+    /// shortfalls are added here).
+    pub fn snapshot(
+        &self,
+        engine: &Engine,
+        (year, end_ms): (i32, i64),
+        (events, events_digest): (u64, String),
+        mut extra: Map<String, Value>,
+    ) -> Snapshot {
+        let shortfalls: Map<String, Value> =
+            engine.shortfalls().iter().map(|(asset, units)| (asset.clone(), json!(units.to_string()))).collect();
+        extra.insert("shortfalls".into(), Value::Object(shortfalls));
+        let head = SnapshotHead {
+            id: 0,
+            jurisdiction: self.code.to_owned(),
+            options: self.options.clone(),
+            year,
+            end_ms,
+            key_hash: self.key(end_ms),
+            events_digest,
+            events,
+            state: String::new(),
+            closed: false,
+        };
+        snapshot_state::snapshot(engine.state(), head, extra)
+    }
+}
+
+/// Puts a country's snapshot back into `engine` (made with the same options and transfers):
+/// its lots, balances, counters and shortfalls. Returns the snapshot's whole state object, for
+/// what the country kept beside the engine.
+pub fn restore(engine: &mut Engine, snapshot: Snapshot) -> Result<Value, LedgerError> {
+    let id = snapshot.head.id;
+    let (state, extra) = snapshot_state::engine_state(snapshot)?;
+    engine.restore(state);
+    let shortfalls = decimals(&extra["shortfalls"])
+        .ok_or_else(|| LedgerError::Corrupt(format!("snapshot {id}: shortfalls {:?}", extra["shortfalls"])))?;
+    engine.restore_shortfalls(shortfalls);
+    Ok(extra)
+}
+
+/// A JSON object of decimal texts, as [`CountryKey::snapshot`] writes shortfalls.
+fn decimals(value: &Value) -> Option<BTreeMap<String, Decimal>> {
+    value.as_object()?.iter().map(|(k, v)| Some((k.clone(), v.as_str()?.parse().ok()?))).collect()
+}
