@@ -29,7 +29,7 @@
 //! transfers, sort every event into each token's acquisitions and disposals, apply the same
 //! day, 30-day and section 104 rules over all of history, and sum up tax year 2024/25 (the
 //! generated values are in dollars; the UK computation reads them as the reporting currency,
-//! which costs the same).
+//! which costs the same); then 2025/26 from the snapshot that run stored at the end of 2024/25.
 //!
 //! `COINTALLY_BENCH_REPORT_JURISDICTION=au` times what `cointally report --year 2025` does for
 //! an Australian ledger: match the transfers, run every event through the parcels (one FIFO
@@ -41,7 +41,7 @@
 //! `COINTALLY_BENCH_REPORT_JURISDICTION=ca` times `cointally report --year 2024` for a
 //! Canadian ledger the same way: the transfers, every event sorted per token, the adjusted
 //! cost base and superficial-loss look-ahead over all of history, and calendar 2024 summed up
-//! (the dollar values read as CAD).
+//! (the dollar values read as CAD); then 2025 from the snapshot that run stored at its end.
 //!
 //! `COINTALLY_BENCH_REPORT_JURISDICTION=de` times what `cointally report --year 2024` does for
 //! a German ledger: match the transfers, run every event through the lots (FIFO per wallet)
@@ -345,28 +345,39 @@ fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
-/// The UK run: tax year 2024/25 under HMRC's share matching and pools.
+/// The UK run: tax year 2024/25 under HMRC's share matching and pools, from the first event;
+/// then 2025/26 from the snapshot the first stored at the end of 2024/25.
 fn uk_run(ledger: &mut Ledger) {
-    country_run(
-        ledger,
-        "UK report 2024/25",
-        "matching and pools",
-        |ledger, matching| tax::uk::compute(ledger, 2024, matching).expect("compute"),
-        |c| c.events,
-        |computed| {
-            let report = UkReport::new(computed, "GBP");
-            let f = &report.figures.total;
-            format!(
-                "{} rows, {} disposals, {} income rows, {} pools; proceeds {}, allowable costs {}",
-                computed.disposals.len(),
-                f.disposals,
-                computed.income.len(),
-                computed.pools.len(),
-                f.proceeds.round_dp(2),
-                f.allowable_costs.round_dp(2),
-            )
-        },
-    );
+    for (year, start, title) in [
+        (2024, Start::Scratch, "UK report 2024/25"),
+        (2025, Start::Snapshot, "UK report 2025/26 from the 2024/25 snapshot"),
+    ] {
+        country_run(
+            ledger,
+            title,
+            "matching and pools",
+            |ledger, matching| {
+                let (mut computed, info) =
+                    tax::uk::compute_years(ledger, year..=year, matching, start).expect("compute");
+                assert_eq!(info.started_after.is_some(), start == Start::Snapshot, "{info:?}");
+                computed.pop().expect("the year")
+            },
+            |c| c.events,
+            |computed| {
+                let report = UkReport::new(computed, "GBP");
+                let f = &report.figures.total;
+                format!(
+                    "{} rows, {} disposals, {} income rows, {} pools; proceeds {}, allowable costs {}",
+                    computed.disposals.len(),
+                    f.disposals,
+                    computed.income.len(),
+                    computed.pools.len(),
+                    f.proceeds.round_dp(2),
+                    f.allowable_costs.round_dp(2),
+                )
+            },
+        );
+    }
 }
 
 /// The Australian run: financial year 2024-25 (`--year 2025`) under the ATO's rules, from the
@@ -404,28 +415,38 @@ fn au_run(ledger: &mut Ledger) {
     }
 }
 
-/// The Canadian run: calendar 2024 under the CRA's ACB and superficial-loss rules.
+/// The Canadian run: calendar 2024 under the CRA's ACB and superficial-loss rules, from the
+/// first event; then 2025 from the snapshot the first stored at the end of 2024.
 fn ca_run(ledger: &mut Ledger) {
-    country_run(
-        ledger,
-        "CA report 2024",
-        "ACB and superficial losses",
-        |ledger, matching| tax::ca::compute(ledger, 2024, matching).expect("compute"),
-        |c| c.events,
-        |computed| {
-            let report = CaReport::new(computed, "CAD", tax::ca::Treatment::Capital);
-            let f = &report.figures;
-            format!(
-                "{} dispositions, {} denied in part or whole, {} income rows, {} holdings; proceeds {}, net gain {}",
-                f.dispositions,
-                f.denials,
-                computed.income.len(),
-                computed.holdings.len(),
-                f.proceeds.round_dp(2),
-                f.net().round_dp(2),
-            )
-        },
-    );
+    for (year, start, title) in
+        [(2024, Start::Scratch, "CA report 2024"), (2025, Start::Snapshot, "CA report 2025 from the 2024 snapshot")]
+    {
+        country_run(
+            ledger,
+            title,
+            "ACB and superficial losses",
+            |ledger, matching| {
+                let (mut computed, info) =
+                    tax::ca::compute_years(ledger, year..=year, matching, start).expect("compute");
+                assert_eq!(info.started_after.is_some(), start == Start::Snapshot, "{info:?}");
+                computed.pop().expect("the year")
+            },
+            |c| c.events,
+            |computed| {
+                let report = CaReport::new(computed, "CAD", tax::ca::Treatment::Capital);
+                let f = &report.figures;
+                format!(
+                    "{} dispositions, {} denied in part or whole, {} income rows, {} holdings; proceeds {}, net gain {}",
+                    f.dispositions,
+                    f.denials,
+                    computed.income.len(),
+                    computed.holdings.len(),
+                    f.proceeds.round_dp(2),
+                    f.net().round_dp(2),
+                )
+            },
+        );
+    }
 }
 
 /// The German run: calendar year 2024 in Berlin time, FIFO per wallet, the Freigrenzen, from

@@ -169,15 +169,19 @@ fn countries_over_a_range_of_years_equal_each_year_alone() {
     }
 }
 
-/// Germany's and Australia's reports keep year-end snapshots as the US ones do: the next
-/// report of the year starts from the one at the end of the year before (stderr says so) and
-/// prints what `--from-scratch` prints; an event imported before it drops it.
+/// Every country's reports keep year-end snapshots as the US ones do: the next report of the
+/// year starts from the one at the end of the year before (stderr says so) and prints what
+/// `--from-scratch` prints; an event imported before it drops it.
 #[test]
 fn a_country_report_starts_from_its_snapshot_until_an_old_event_drops_it() {
     // (code, currency, year, the year before as the note names it, the late event)
-    for (code, currency, year, before, late) in
-        [("de", "EUR", "2024", "2023", "years/late-de.csv"), ("au", "AUD", "2025", "2023-24", "years/late-au.csv")]
-    {
+    let countries = [
+        ("uk", "GBP", "2024", "2023/24", "years/late-uk.csv"),
+        ("ca", "CAD", "2024", "2023", "years/late-ca.csv"),
+        ("au", "AUD", "2025", "2023-24", "years/late-au.csv"),
+        ("de", "EUR", "2024", "2023", "years/late-de.csv"),
+    ];
+    for (code, currency, year, before, late) in countries {
         let sb = common::country_ledger(code, currency);
         let first = sb.ok(&["--json", "report", "--year", year]);
         assert!(!first.stderr.contains("snapshot"), "{code}: nothing stored yet: {}", first.stderr);

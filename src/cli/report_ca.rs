@@ -18,7 +18,7 @@ use crate::tax::uk::day::date_of;
 use crate::tax::years::Start;
 
 use super::output::{Align, Table};
-use super::report::{TaxChoices, Years, print_documents, print_each};
+use super::report::{TaxChoices, Years, note_start, print_documents, print_each};
 use super::report_uk::{Output, emit_years, prepare};
 use super::{Context, Failure};
 
@@ -38,7 +38,9 @@ fn compute(
         prepare(context, ledger, args, Jurisdiction::Ca, ("Canadian dollars", "Canadian dollars"), start)?;
     let treatment = Treatment::of_ledger(ledger)
         .map_err(|e| Failure::input(e.to_string()).hint("cointally settings ca_treatment capital (or business)"))?;
-    Ok((ca::compute_years(ledger, years.all(), &matching)?, missing, currency, treatment))
+    let (computed, info) = ca::compute_years(ledger, years.all(), &matching, start)?;
+    note_start(context, &info, |year| year.to_string());
+    Ok((computed, missing, currency, treatment))
 }
 
 /// `cointally report` under Canadian rules: one calendar year, or several in one pass.

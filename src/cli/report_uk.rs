@@ -20,7 +20,7 @@ use crate::transfers::{self, Matching};
 use anyhow::Context as _;
 
 use super::output::{Align, Table, print_json};
-use super::report::{TaxChoices, Years, print_documents, print_each};
+use super::report::{TaxChoices, Years, note_start, print_documents, print_each};
 use super::{Context, Failure};
 
 /// The jurisdiction of this run: `--jurisdiction`, else the ledger's setting.
@@ -90,7 +90,9 @@ fn compute(
     }
     let (matching, missing, currency) =
         prepare(context, ledger, args, Jurisdiction::Uk, ("pounds sterling", "pounds"), start)?;
-    Ok((uk::compute_years(ledger, years.all(), &matching)?, missing, currency))
+    let (computed, info) = uk::compute_years(ledger, years.all(), &matching, start)?;
+    note_start(context, &info, crate::tax::uk::day::tax_year_label);
+    Ok((computed, missing, currency))
 }
 
 /// `cointally report` under UK rules: one tax year, or several in one pass.

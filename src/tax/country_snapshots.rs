@@ -108,7 +108,20 @@ impl CountryKey {
         let shortfalls: Map<String, Value> =
             engine.shortfalls().iter().map(|(asset, units)| (asset.clone(), json!(units.to_string()))).collect();
         extra.insert("shortfalls".into(), Value::Object(shortfalls));
-        let head = SnapshotHead {
+        let head = self.head((year, end_ms), (events, events_digest), String::new());
+        snapshot_state::snapshot(engine.state(), head, extra)
+    }
+
+    /// The head of a snapshot of the end of `year`, stored as ending at `end_ms` (what it
+    /// depends on ends there), after `events` events whose digest is `events_digest`, with the
+    /// country's `state`.
+    pub fn head(
+        &self,
+        (year, end_ms): (i32, i64),
+        (events, events_digest): (u64, String),
+        state: String,
+    ) -> SnapshotHead {
+        SnapshotHead {
             id: 0,
             jurisdiction: self.code.to_owned(),
             options: self.options.clone(),
@@ -117,10 +130,9 @@ impl CountryKey {
             key_hash: self.key(end_ms),
             events_digest,
             events,
-            state: String::new(),
+            state,
             closed: false,
-        };
-        snapshot_state::snapshot(engine.state(), head, extra)
+        }
     }
 }
 

@@ -24,7 +24,10 @@ use crate::tax::jurisdiction::Rules;
 pub struct YearRead {
     /// The tax year.
     pub year: i32,
-    /// Events before this instant (UTC ms) are the year's inputs.
+    /// The end of the tax year (UTC ms): where a snapshot of its state starts the next year.
+    pub end_ms: i64,
+    /// Events before this instant (UTC ms) are the year's inputs: the end, or (UK, Canada) 30
+    /// days past it.
     pub until_ms: i64,
     /// The year's inputs hash, the events aside.
     pub hasher: Sha256,
@@ -39,8 +42,9 @@ pub struct YearEnd {
     pub inputs_hash: String,
     /// Events read for the year (from the first event, a snapshot's included).
     pub events: u64,
-    /// The events digest of those events (hex): what a snapshot at this end goes on from.
-    pub events_digest: String,
+    /// The events before the tax year's end: how many, and their digest (hex) — what a
+    /// snapshot at the end goes on from.
+    pub at_end: (u64, String),
 }
 
 /// Where a pass starts reading: the first event, or the end of a year-end snapshot (the events
@@ -82,22 +86,33 @@ pub fn read_years<S>(
     let until = years.iter().map(|y| y.until_ms).max().unwrap_or(i64::MIN);
     let ReadFrom { from_ms, mut events, mut digest } = from;
     let mut next = 0usize;
+    // The events and digest at each year's own end, as the read passes it (before its
+    // `until_ms` when that looks further).
+    let mut at_end: Vec<Option<(u64, String)>> = vec![None; years.len()];
+    let mut next_end = 0usize;
     let mut out_of_range = None;
-    // The digest at a year's end is taken from a copy: the chain closes its link when the
-    // next year's first event comes, as it would had the pass not stopped here.
-    let end = |year: &YearRead, digest: &EventsDigest, events: u64| {
+    // The digest at an end is taken from a copy: the chain closes its link when the next
+    // year's first event comes, as it would had the pass not stopped here.
+    let end = |i: usize, year: &YearRead, digest: &EventsDigest, events: u64, at_end: &mut [Option<(u64, String)>]| {
         let events_digest = digest.clone().finish_hex();
         let mut hasher = year.hasher.clone();
         hasher.update(b"events ");
         hasher.update(events_digest.as_bytes());
-        YearEnd { year: year.year, inputs_hash: crate::digest::hex(&hasher.finalize()), events, events_digest }
+        let at_end = at_end.get_mut(i).and_then(Option::take).unwrap_or((events, events_digest));
+        YearEnd { year: year.year, inputs_hash: crate::digest::hex(&hasher.finalize()), events, at_end }
     };
     ledger.for_each_tax_event_between(currency, from_ms, until, |event| {
         if out_of_range.is_some() {
             return;
         }
+        while years.get(next_end).is_some_and(|y| event.time_ms >= y.end_ms) {
+            if let Some(slot) = at_end.get_mut(next_end) {
+                *slot = Some((events, digest.clone().finish_hex()));
+            }
+            next_end += 1;
+        }
         while let Some(year) = years.get(next).filter(|y| event.time_ms >= y.until_ms) {
-            year_end(state, end(year, &digest, events));
+            year_end(state, end(next, year, &digest, events, &mut at_end));
             next += 1;
         }
         digest.add(event);
@@ -107,8 +122,8 @@ pub fn read_years<S>(
     if let Some(error) = out_of_range {
         return Err(LedgerError::OutOfRange(error.to_string()));
     }
-    for year in years.iter().skip(next) {
-        year_end(state, end(year, &digest, events));
+    for (i, year) in years.iter().enumerate().skip(next) {
+        year_end(state, end(i, year, &digest, events, &mut at_end));
     }
     Ok(())
 }

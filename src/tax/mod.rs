@@ -18,6 +18,7 @@ pub mod holding;
 pub mod inputs;
 pub mod jurisdiction;
 pub mod losses;
+pub mod pooled_years;
 pub mod pools;
 pub mod rebates;
 pub mod reconcile;
@@ -234,12 +235,6 @@ pub(crate) fn hash_event(hasher: &mut Sha256, event: &TaxEvent) {
         }
     }
     hasher.update(b"\n");
-}
-
-/// The own transfers of `matching` as the engines take them, each fed into `hasher` (the
-/// countries that compute from the first event: UK, Canada, Australia, Germany).
-pub(crate) fn transfer_plans(matching: &Matching, hasher: &mut Sha256) -> Vec<engine::TransferPlan> {
-    inputs::timed_transfer_plans(matching, hasher).into_iter().map(|(plan, _)| plan).collect()
 }
 
 /// Runs the computation over the ledger (events up to the end of the year; all of history

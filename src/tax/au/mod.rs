@@ -380,7 +380,12 @@ pub fn compute_years(
         crate::tax::losses::hash_into(&mut hasher, &outside);
         hasher.update(key.transfers_hash());
         outside_of.insert(year, outside);
-        reads.push(YearRead { year, until_ms: rules.events_until_ms(year), hasher });
+        reads.push(YearRead {
+            year,
+            end_ms: rules.tax_year(year).end_ms,
+            until_ms: rules.events_until_ms(year),
+            hasher,
+        });
     }
     let mut state = (engine, BTreeSet::new(), by_year);
     let mut out = Vec::with_capacity(reads.len());
@@ -401,12 +406,7 @@ pub fn compute_years(
                 let mut extra = serde_json::Map::new();
                 extra.insert("gross".into(), gross_json(by_year));
                 let end_ms = rules.tax_year(end.year).end_ms;
-                snapshots.push(key.snapshot(
-                    engine,
-                    (end.year, end_ms),
-                    (end.events, end.events_digest.clone()),
-                    extra,
-                ));
+                snapshots.push(key.snapshot(engine, (end.year, end_ms), end.at_end.clone(), extra));
             }
             if end.year >= first {
                 let outside = outside_of.get(&end.year).cloned().unwrap_or_default();

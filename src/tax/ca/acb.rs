@@ -164,8 +164,8 @@ fn day_of(op: &Op) -> i64 {
 }
 
 /// Units held after each op (the pool's units, never below zero).
-fn units_after_each(ops: &[Op]) -> Vec<Decimal> {
-    let mut units = Decimal::ZERO;
+fn units_after_each(held: Decimal, ops: &[Op]) -> Vec<Decimal> {
+    let mut units = held;
     ops.iter()
         .map(|op| {
             units = match op {
@@ -191,8 +191,9 @@ struct Window {
 }
 
 impl Window {
-    fn new(ops: &[Op]) -> Window {
-        let mut acquired: Vec<(i64, Decimal)> = Vec::new();
+    /// The window over `ops`, after the acquisitions `before` (by day, before the first op).
+    fn new(before: &[(i64, Decimal)], ops: &[Op]) -> Window {
+        let mut acquired: Vec<(i64, Decimal)> = before.to_vec();
         for op in ops {
             if let Op::Acquire { day, units, .. } = op {
                 match acquired.last_mut() {
@@ -208,7 +209,7 @@ impl Window {
             total += *units;
             acquired_before.push(total);
         }
-        Window { days: ops.iter().map(day_of).collect(), units_after: units_after_each(ops), acquired, acquired_before }
+        Window { days: ops.iter().map(day_of).collect(), units_after: Vec::new(), acquired, acquired_before }
     }
 
     /// The denial of a loss of `loss` on `sold` units disposed of on `day`, if any; `list`
@@ -230,15 +231,60 @@ impl Window {
     }
 }
 
+/// Where one token's walk starts when it does not start at its first operation: its state at
+/// the end of a year, kept in a year-end snapshot ([`crate::tax::ca`]). A loss denied just
+/// before the end depends on the 30 days after it (and adds to the ACB at once), so such a
+/// state is only good while those days are unchanged (the snapshot's horizon).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenStart {
+    /// The last day before the start.
+    pub day: i64,
+    /// The holding after every day up to `day`.
+    pub pool: Pool,
+    /// A cost in the holding is unknown.
+    pub missing: bool,
+    /// Units disposed of or removed beyond what was held, up to `day`.
+    pub short: Decimal,
+    /// The acquisitions of the 30 days up to `day` (day, units), which a loss after it may be
+    /// a superficial loss by.
+    pub acquired: Vec<(i64, Decimal)>,
+}
+
 /// Applies the rules to one token's operations (in time order); only the rows and removals
 /// of the days in `keep` are kept (the year reported: the others change the ACB but are not
 /// needed, and a long history would hold them all).
 pub fn walk_token(ops: &[Op], keep: RangeInclusive<i64>) -> Outcome {
-    let window = Window::new(ops);
+    walk_from(None, ops, keep, None).0
+}
+
+/// [`walk_token`] from `start` (its operations up to the start's day are not in `ops`; `None`:
+/// from the first operation). With a `cut` (a day), also returns the state a later walk starts
+/// from at that day: everything before it applied.
+pub fn walk_from(
+    start: Option<&TokenStart>,
+    ops: &[Op],
+    keep: RangeInclusive<i64>,
+    cut: Option<i64>,
+) -> (Outcome, Option<TokenStart>) {
+    let mut window = Window::new(start.map_or(&[][..], |s| &s.acquired), ops);
     let mut pool = Pool::default();
     let mut missing = false;
     let mut out = Outcome::default();
+    if let Some(start) = start {
+        (pool, missing, out.short) = (start.pool, start.missing, start.short);
+        out.after_day.push((start.day, pool));
+    }
+    window.units_after = units_after_each(pool.units, ops);
+    let mut at_cut = None;
+    let state = |cut: i64, pool: Pool, missing: bool, short: Decimal| {
+        let from = window.acquired.partition_point(|(d, _)| *d < cut - SUPERFICIAL_DAYS);
+        let to = window.acquired.partition_point(|(d, _)| *d < cut);
+        TokenStart { day: cut - 1, pool, missing, short, acquired: window.acquired[from..to].to_vec() }
+    };
     for op in ops {
+        if let Some(cut) = cut.filter(|cut| day_of(op) >= *cut && at_cut.is_none()) {
+            at_cut = Some(state(cut, pool, missing, out.short));
+        }
         let before = pool;
         match op {
             Op::Acquire { units, cost, basis_missing, .. } => {
@@ -319,5 +365,8 @@ pub fn walk_token(ops: &[Op], keep: RangeInclusive<i64>) -> Outcome {
             _ => out.after_day.push((day, pool)),
         }
     }
-    out
+    if let Some(cut) = cut.filter(|_| at_cut.is_none()) {
+        at_cut = Some(state(cut, pool, missing, out.short));
+    }
+    (out, at_cut)
 }

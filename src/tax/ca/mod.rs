@@ -26,7 +26,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
@@ -35,14 +35,15 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use self::acb::{Disposition, Removal, SUPERFICIAL_DAYS, walk_token};
+use self::acb::{Disposition, Removal, SUPERFICIAL_DAYS, TokenStart, walk_from};
 use crate::ledger::{IncomeRow, Ledger, LedgerError, TaxEvent};
-use crate::tax::country_years::ReadFrom;
+use crate::tax::country_snapshots::CountryKey;
 use crate::tax::engine::TransferPlan;
 use crate::tax::jurisdiction::{Rules, TaxYear};
+use crate::tax::pooled_years::{ReadEvents, TokenStates, pooled_years};
 use crate::tax::uk::events::{Days, LostRow, Sorter};
 use crate::tax::uk::pool::Pool;
-use crate::tax::uk::{ReadEvents, read_events};
+use crate::tax::years::{PassInfo, Start};
 use crate::tax::zone::Zone;
 use crate::transfers::Matching;
 
@@ -53,6 +54,7 @@ pub const TREATMENT_SETTING: &str = "ca_treatment";
 
 /// Canada's time rules: calendar years on the local dates of the ledger's time zone (its
 /// `timezone` setting, UTC when unset), read 30 days past their end.
+#[derive(Debug, Clone, Copy)]
 pub struct CaRules {
     /// The zone whose local dates are the days, the year's bounds and the 30-day window.
     pub zone: Zone,
@@ -229,14 +231,70 @@ pub fn compute_events_in<'a>(
         sorter.process(event);
         count += 1;
     }
-    finish(year, zone, ReadEvents { sorter, inputs_hash: String::new(), events: count })
+    finish(year, zone, ReadEvents { sorter, inputs_hash: String::new(), events: count }, None, None).0
 }
 
-fn finish(year: i32, zone: Zone, read: ReadEvents) -> CaComputed {
+/// The tokens' ACB states at a year's end, as a Canadian snapshot keeps them.
+pub type CaStates = BTreeMap<String, TokenStart>;
+
+impl TokenStates for CaStates {
+    fn to_json(&self) -> serde_json::Value {
+        self.iter()
+            .map(|(asset, t)| {
+                let acquired: Vec<serde_json::Value> =
+                    t.acquired.iter().map(|(day, units)| serde_json::json!([day, units.to_string()])).collect();
+                let state = serde_json::json!({
+                    "day": t.day,
+                    "units": t.pool.units.to_string(),
+                    "cost": t.pool.cost.to_string(),
+                    "missing": t.missing,
+                    "short": t.short.to_string(),
+                    "acquired": acquired,
+                });
+                (asset.clone(), state)
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+
+    fn from_json(value: &serde_json::Value) -> Option<CaStates> {
+        let figure = |v: &serde_json::Value| v.as_str()?.parse::<Decimal>().ok();
+        value
+            .as_object()?
+            .iter()
+            .map(|(asset, t)| {
+                let acquired = t["acquired"]
+                    .as_array()?
+                    .iter()
+                    .map(|entry| Some((entry.get(0)?.as_i64()?, figure(entry.get(1)?)?)))
+                    .collect::<Option<Vec<_>>>()?;
+                let state = TokenStart {
+                    day: t["day"].as_i64()?,
+                    pool: Pool { units: figure(&t["units"])?, cost: figure(&t["cost"])? },
+                    missing: t["missing"].as_bool()?,
+                    short: figure(&t["short"])?,
+                    acquired,
+                };
+                Some((asset.clone(), state))
+            })
+            .collect()
+    }
+}
+
+/// The year out of what was read for it (from the token states `start`, when the pass began
+/// at a snapshot), and the token states at the year's end when `cut_ms` asks for them.
+fn finish(
+    year: i32,
+    zone: Zone,
+    read: ReadEvents,
+    start: Option<&CaStates>,
+    cut_ms: Option<i64>,
+) -> (CaComputed, Option<CaStates>) {
     let tax_year = CaRules { zone }.tax_year(year);
     let (first, last) = (day_number(tax_year.first_day), day_number(tax_year.last_day));
     let in_year = |day: i64| (first..=last).contains(&day);
     let sorted = read.sorter.finish();
+    let cut = cut_ms.map(|ms| Days::Local(zone).of(ms));
     let mut out = CaComputed {
         income: sorted.income.into_iter().filter(|i| zone.year(i.received_ms) == year).collect(),
         lost: sorted.lost.into_iter().filter(|l| in_year(l.day)).collect(),
@@ -250,8 +308,18 @@ fn finish(year: i32, zone: Zone, read: ReadEvents) -> CaComputed {
         inputs_hash: read.inputs_hash,
         events: read.events,
     };
-    for (asset, ops) in &sorted.ops {
-        let outcome = walk_token(ops, first..=last);
+    // Every token with operations read, or a state the pass started from.
+    let tokens: BTreeSet<&String> = sorted.ops.keys().chain(start.into_iter().flat_map(|s| s.keys())).collect();
+    let mut states = cut.map(|_| CaStates::new());
+    for asset in tokens {
+        let ops = sorted.ops.get(asset).map_or(&[][..], Vec::as_slice);
+        let (outcome, state) = walk_from(start.and_then(|s| s.get(asset)), ops, first..=last, cut);
+        if let (Some(states), Some(state)) = (states.as_mut(), state) {
+            let empty = TokenStart { day: state.day, ..TokenStart::default() };
+            if state != empty {
+                states.insert(asset.clone(), state);
+            }
+        }
         out.disposals.extend(outcome.rows.iter().map(|r| CaDisposal { asset: asset.clone(), row: r.clone() }));
         out.removals.extend(outcome.removals.iter().map(|r| (asset.clone(), r.clone())));
         let holding = outcome.holding_at(last);
@@ -262,53 +330,67 @@ fn finish(year: i32, zone: Zone, read: ReadEvents) -> CaComputed {
             out.short.insert(asset.clone(), outcome.short);
         }
     }
-    out
+    (out, states)
 }
 
 /// Runs the Canadian computation of calendar year `year` over the ledger, with the transfers
-/// of `matching` (from [`crate::transfers::refresh`]), on the local dates of the ledger's zone.
-pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<CaComputed, LedgerError> {
-    let mut years = compute_years(ledger, year..=year, matching)?;
+/// of `matching` (from [`crate::transfers::refresh`]), on the local dates of the ledger's
+/// zone, from the latest year-end snapshot that fits.
+pub fn compute(ledger: &mut Ledger, year: i32, matching: &Matching) -> Result<CaComputed, LedgerError> {
+    let (mut years, _) = compute_years(ledger, year..=year, matching, Start::Snapshot)?;
     years.pop().ok_or_else(|| LedgerError::Corrupt(format!("the tax year {year} was not computed")))
 }
 
-/// [`compute`] for every year of `years` in one pass over history ([`crate::tax::country_years`]):
-/// each year as a run of it alone gives it.
+/// The version of the Canadian rules a snapshot was computed by: raise it whenever the walk
+/// would give a different state from the same events (every Canadian snapshot is then made
+/// again).
+pub const CA_RULES_VERSION: u32 = 1;
+
+/// The code Canadian snapshots are stored under.
+pub const SNAPSHOTS: &str = "ca";
+
+/// [`compute`] for every year of `years` in one pass over history
+/// ([`crate::tax::pooled_years`]): each year as a run of it alone gives it. The pass starts
+/// from the latest year-end snapshot that fits (unless `start` says from the first event) and
+/// stores one at the ends of the last two years.
 pub fn compute_years(
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     years: RangeInclusive<i32>,
     matching: &Matching,
-) -> Result<Vec<CaComputed>, LedgerError> {
+    start: Start,
+) -> Result<(Vec<CaComputed>, PassInfo), LedgerError> {
     let zone = Zone::of_ledger(ledger)?;
     let rules = CaRules { zone };
     let losses = crate::tax::losses::of_ledger(ledger)?;
-    let ends: Vec<(i32, i64)> = years.map(|y| (y, rules.events_until_ms(y))).collect();
-    let mut out = Vec::with_capacity(ends.len());
-    read_events(
-        ledger,
+    let currency = ledger.reporting_currency()?;
+    // The zone changes the days, so it is part of the snapshots' key.
+    let key = CountryKey::new(
+        SNAPSHOTS,
+        CA_RULES_VERSION,
+        String::new(),
+        (&currency, zone.name()),
+        &BTreeMap::new(),
         matching,
-        "CA",
-        &ends,
-        ReadFrom::first(CaRules { zone }),
-        |plans| Sorter::with_days(plans, Days::Local(zone)),
-        |year, mut read| {
-            // The year's own setting only (no carry between years: see crate::tax::losses), and a
-            // zone other than UTC: each enters the inputs hash only when set, so a ledger without
-            // them keeps its hash.
-            let this_year: BTreeMap<i32, Decimal> =
-                losses.iter().filter(|(y, _)| **y == year).map(|(y, l)| (*y, *l)).collect();
-            if !this_year.is_empty() || !zone.is_utc() {
-                let mut hasher = Sha256::new();
-                hasher.update(read.inputs_hash.as_bytes());
-                crate::tax::losses::hash_into(&mut hasher, &this_year);
-                if !zone.is_utc() {
-                    hasher.update(format!("timezone {}\n", zone.name()).as_bytes());
-                }
-                read.inputs_hash = crate::digest::hex(&hasher.finalize());
+    );
+    let sorter = |plans: &[TransferPlan]| Sorter::with_days(plans, Days::Local(zone));
+    pooled_years(ledger, &key, rules, years, start, sorter, |y| {
+        let (year, mut read) = (y.year, y.read);
+        // The year's own setting only (no carry between years: see crate::tax::losses), and a
+        // zone other than UTC: each enters the inputs hash only when set, so a ledger without
+        // them keeps its hash.
+        let this_year: BTreeMap<i32, Decimal> =
+            losses.iter().filter(|(y, _)| **y == year).map(|(y, l)| (*y, *l)).collect();
+        if !this_year.is_empty() || !zone.is_utc() {
+            let mut hasher = Sha256::new();
+            hasher.update(read.inputs_hash.as_bytes());
+            crate::tax::losses::hash_into(&mut hasher, &this_year);
+            if !zone.is_utc() {
+                hasher.update(format!("timezone {}\n", zone.name()).as_bytes());
             }
-            let losses_brought_forward = this_year.get(&year).copied().unwrap_or_default();
-            out.push(CaComputed { losses_brought_forward, ..finish(year, zone, read) });
-        },
-    )?;
-    Ok(out)
+            read.inputs_hash = crate::digest::hex(&hasher.finalize());
+        }
+        let losses_brought_forward = this_year.get(&year).copied().unwrap_or_default();
+        let (computed, states) = finish(year, zone, read, y.start, y.cut_ms);
+        (CaComputed { losses_brought_forward, ..computed }, states)
+    })
 }

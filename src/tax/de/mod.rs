@@ -246,7 +246,12 @@ pub fn compute_years(
             losses.iter().filter(|(y, _)| **y == year).map(|(y, l)| (*y, *l)).collect();
         crate::tax::losses::hash_into(&mut hasher, &this_year);
         hasher.update(key.transfers_hash());
-        reads.push(YearRead { year, until_ms: DeRules.events_until_ms(year), hasher });
+        reads.push(YearRead {
+            year,
+            end_ms: DeRules.tax_year(year).end_ms,
+            until_ms: DeRules.events_until_ms(year),
+            hasher,
+        });
     }
     let mut out = Vec::with_capacity(reads.len());
     let mut snapshots = Vec::new();
@@ -263,7 +268,7 @@ pub fn compute_years(
             read = end.events.saturating_sub(behind);
             if end.year >= last - 1 {
                 let end_ms = DeRules.tax_year(end.year).end_ms;
-                let digest = (end.events, end.events_digest.clone());
+                let digest = end.at_end.clone();
                 snapshots.push(key.snapshot(engine, (end.year, end_ms), digest, serde_json::Map::new()));
             }
             if end.year >= first {

@@ -266,8 +266,38 @@ fn shares(total: Decimal, units: &[Decimal], whole: Decimal) -> Vec<Decimal> {
     out
 }
 
-/// Matches one token's disposals (ops in time order, every unit positive).
+/// Where one token's matching starts when it does not start at its first operation: its
+/// state at the end of a tax year, kept in a year-end snapshot ([`crate::tax::uk`]).
+///
+/// The pool then depends on the 30 days after the end too (a disposal before it matched with
+/// an acquisition after it takes less from the pool), so such a state is kept together with
+/// what the 30-day rule took of the acquisitions after the end, and is only good while those
+/// 30 days are unchanged (the snapshot's horizon).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenStart {
+    /// The last day before the start.
+    pub day: i64,
+    /// The pool after every day up to `day`.
+    pub pool: Pool,
+    /// A cost in the pool is unknown.
+    pub pool_missing: bool,
+    /// Units disposed of or removed beyond what was held, up to `day`.
+    pub short: Decimal,
+    /// What the 30-day rule took of acquisitions after `day` for disposals up to it: (the
+    /// acquisition's day, units), in the order taken.
+    pub taken: Vec<(i64, Decimal)>,
+}
+
+/// Matches one token's disposals (ops in time order, every unit positive) from its first
+/// operation.
 pub fn match_token(ops: &[Op]) -> Outcome {
+    match_from(None, ops, None).0
+}
+
+/// Matches one token's disposals from `start` (its operations up to the start's day are not in
+/// `ops`; `None`: from the first operation). With a `cut` (a day), also returns the state a
+/// later match starts from at that day: everything before it applied.
+pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cut: Option<i64>) -> (Outcome, Option<TokenStart>) {
     let mut days = days_of(ops);
     // Rule 1: the same day.
     for day in &mut days {
@@ -277,6 +307,18 @@ pub fn match_token(ops: &[Op]) -> Outcome {
             day.disp_left -= units;
             let (acquired_day, basis_missing) = (Some(day.day), day.acq_missing);
             day.parts.push(Part { rule: Rule::SameDay, units, cost, acquired_day, basis_missing });
+        }
+    }
+    // Rule 2 for the disposals before the start, as they took: their turn comes before any
+    // disposal after the start's.
+    let mut taken_after_cut = Vec::new();
+    for &(day, units) in start.map_or(&[][..], |s| &s.taken) {
+        if let Ok(i) = days.binary_search_by_key(&day, |d| d.day) {
+            let units = units.min(days[i].acq_left);
+            days[i].take_acquisition(units);
+        }
+        if cut.is_some_and(|cut| day >= cut) {
+            taken_after_cut.push((day, units));
         }
     }
     // Rule 2: the following 30 days, earliest acquisition first, earlier disposals first.
@@ -296,6 +338,9 @@ pub fn match_token(ops: &[Op]) -> Outcome {
             }
             let cost = acquisition.take_acquisition(units);
             disposal.disp_left -= units;
+            if cut.is_some_and(|cut| disposal.day < cut && acquisition.day >= cut) {
+                taken_after_cut.push((acquisition.day, units));
+            }
             disposal.parts.push(Part {
                 rule: Rule::BedAndBreakfast,
                 units,
@@ -309,7 +354,18 @@ pub fn match_token(ops: &[Op]) -> Outcome {
     let mut out = Outcome::default();
     let mut pool = Pool::default();
     let mut pool_missing = false;
+    if let Some(start) = start {
+        (pool, pool_missing, out.short) = (start.pool, start.pool_missing, start.short);
+        out.pools.push((start.day, pool));
+    }
+    let mut at_cut = None;
+    let state = |day: i64, pool: Pool, pool_missing: bool, short: Decimal, taken: &mut Vec<(i64, Decimal)>| {
+        TokenStart { day, pool, pool_missing, short, taken: std::mem::take(taken) }
+    };
     for mut day in days {
+        if let Some(cut) = cut.filter(|cut| day.day >= *cut && at_cut.is_none()) {
+            at_cut = Some(state(cut - 1, pool, pool_missing, out.short, &mut taken_after_cut));
+        }
         if day.acq_left > Decimal::ZERO {
             pool.add(day.acq_left, day.acq_cost_left);
             pool_missing |= day.acq_missing;
@@ -377,5 +433,8 @@ pub fn match_token(ops: &[Op]) -> Outcome {
         }
         out.pools.push((day.day, pool));
     }
-    out
+    if let Some(cut) = cut.filter(|_| at_cut.is_none()) {
+        at_cut = Some(state(cut - 1, pool, pool_missing, out.short, &mut taken_after_cut));
+    }
+    (out, at_cut)
 }

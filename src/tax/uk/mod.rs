@@ -24,24 +24,26 @@ mod proptests;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 
 use chrono::Duration;
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 
 use self::day::{day_number, tax_year_first_day, tax_year_label, tax_year_last_day, uk_date, uk_midnight_ms};
 use self::events::{LostRow, Sorter};
-use self::matching::{Match, Removal, match_token};
+use self::matching::{Match, Removal, TokenStart, match_from};
 use self::pool::Pool;
 use crate::ledger::{IncomeRow, Ledger, LedgerError, TaxEvent};
-use crate::tax::country_years::{ReadFrom, YearRead, read_years};
-use crate::tax::engine::{TransferPlan, within_bounds};
+use crate::tax::country_snapshots::CountryKey;
+use crate::tax::engine::TransferPlan;
 use crate::tax::jurisdiction::{Rules, TaxYear};
+use crate::tax::pooled_years::{ReadEvents, TokenStates, pooled_years};
+use crate::tax::years::{PassInfo, Start};
 use crate::transfers::Matching;
 
 /// The UK's time rules: tax years from 6 April, read 30 days past their end.
+#[derive(Debug, Clone, Copy)]
 pub struct UkRules;
 
 impl Rules for UkRules {
@@ -134,13 +136,68 @@ pub fn compute_events<'a>(
         sorter.process(event);
         count += 1;
     }
-    finish(year, sorter, String::new(), count)
+    finish(year, ReadEvents { sorter, inputs_hash: String::new(), events: count }, None, None).0
 }
 
-fn finish(year: i32, sorter: Sorter, inputs_hash: String, events: u64) -> UkComputed {
+/// The tokens' matching states at a year's end, as a UK snapshot keeps them.
+pub type UkStates = BTreeMap<String, TokenStart>;
+
+impl TokenStates for UkStates {
+    fn to_json(&self) -> serde_json::Value {
+        self.iter()
+            .map(|(asset, t)| {
+                let taken: Vec<serde_json::Value> =
+                    t.taken.iter().map(|(day, units)| serde_json::json!([day, units.to_string()])).collect();
+                let state = serde_json::json!({
+                    "day": t.day,
+                    "units": t.pool.units.to_string(),
+                    "cost": t.pool.cost.to_string(),
+                    "missing": t.pool_missing,
+                    "short": t.short.to_string(),
+                    "taken": taken,
+                });
+                (asset.clone(), state)
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    }
+
+    fn from_json(value: &serde_json::Value) -> Option<UkStates> {
+        let figure = |v: &serde_json::Value| v.as_str()?.parse::<Decimal>().ok();
+        value
+            .as_object()?
+            .iter()
+            .map(|(asset, t)| {
+                let taken = t["taken"]
+                    .as_array()?
+                    .iter()
+                    .map(|entry| Some((entry.get(0)?.as_i64()?, figure(entry.get(1)?)?)))
+                    .collect::<Option<Vec<_>>>()?;
+                let state = TokenStart {
+                    day: t["day"].as_i64()?,
+                    pool: Pool { units: figure(&t["units"])?, cost: figure(&t["cost"])? },
+                    pool_missing: t["missing"].as_bool()?,
+                    short: figure(&t["short"])?,
+                    taken,
+                };
+                Some((asset.clone(), state))
+            })
+            .collect()
+    }
+}
+
+/// The year out of what was read for it (from the token states `start`, when the pass began
+/// at a snapshot), and the token states at the year's end when `cut_ms` asks for them.
+fn finish(
+    year: i32,
+    read: ReadEvents,
+    start: Option<&UkStates>,
+    cut_ms: Option<i64>,
+) -> (UkComputed, Option<UkStates>) {
     let tax_year = UkRules.tax_year(year);
     let (first, last) = (day_number(tax_year.first_day), day_number(tax_year.last_day));
-    let sorted = sorter.finish();
+    let sorted = read.sorter.finish();
+    let cut = cut_ms.map(|ms| day_number(uk_date(ms)));
     let mut out = UkComputed {
         year: tax_year,
         disposals: Vec::new(),
@@ -153,11 +210,21 @@ fn finish(year: i32, sorter: Sorter, inputs_hash: String, events: u64) -> UkComp
         lost: sorted.lost.into_iter().filter(|l| (first..=last).contains(&l.day)).collect(),
         removals: Vec::new(),
         short: BTreeMap::new(),
-        inputs_hash,
-        events,
+        inputs_hash: read.inputs_hash,
+        events: read.events,
     };
-    for (asset, ops) in &sorted.ops {
-        let outcome = match_token(ops);
+    // Every token with operations read, or a state the pass started from.
+    let tokens: BTreeSet<&String> = sorted.ops.keys().chain(start.into_iter().flat_map(|s| s.keys())).collect();
+    let mut states = cut.map(|_| UkStates::new());
+    for asset in tokens {
+        let ops = sorted.ops.get(asset).map_or(&[][..], Vec::as_slice);
+        let (outcome, state) = match_from(start.and_then(|s| s.get(asset)), ops, cut);
+        if let (Some(states), Some(state)) = (states.as_mut(), state) {
+            let empty = TokenStart { day: state.day, ..TokenStart::default() };
+            if state != empty {
+                states.insert(asset.clone(), state);
+            }
+        }
         let in_year = |day: i64| (first..=last).contains(&day);
         out.disposals.extend(
             outcome
@@ -175,79 +242,34 @@ fn finish(year: i32, sorter: Sorter, inputs_hash: String, events: u64) -> UkComp
             out.short.insert(asset.clone(), outcome.short);
         }
     }
-    out
+    (out, states)
 }
 
 /// Runs the UK computation of tax year `year` over the ledger, with the transfers of
-/// `matching` (from [`crate::transfers::refresh`]).
-pub fn compute(ledger: &Ledger, year: i32, matching: &Matching) -> Result<UkComputed, LedgerError> {
-    let mut years = compute_years(ledger, year..=year, matching)?;
+/// `matching` (from [`crate::transfers::refresh`]), from the latest year-end snapshot that fits.
+pub fn compute(ledger: &mut Ledger, year: i32, matching: &Matching) -> Result<UkComputed, LedgerError> {
+    let (mut years, _) = compute_years(ledger, year..=year, matching, Start::Snapshot)?;
     years.pop().ok_or_else(|| LedgerError::Corrupt(format!("the tax year {year} was not computed")))
 }
 
-/// [`compute`] for every year of `years` in one pass over history ([`crate::tax::country_years`]):
-/// each year as a run of it alone gives it.
+/// The version of the UK rules a snapshot was computed by: raise it whenever the matching
+/// would give a different state from the same events (every UK snapshot is then made again).
+pub const UK_RULES_VERSION: u32 = 1;
+
+/// The code UK snapshots are stored under.
+pub const SNAPSHOTS: &str = "uk";
+
+/// [`compute`] for every year of `years` in one pass over history
+/// ([`crate::tax::pooled_years`]): each year as a run of it alone gives it. The pass starts
+/// from the latest year-end snapshot that fits (unless `start` says from the first event) and
+/// stores one at the ends of the last two years.
 pub fn compute_years(
-    ledger: &Ledger,
+    ledger: &mut Ledger,
     years: RangeInclusive<i32>,
     matching: &Matching,
-) -> Result<Vec<UkComputed>, LedgerError> {
-    let ends: Vec<(i32, i64)> = years.map(|y| (y, UkRules.events_until_ms(y))).collect();
-    let mut out = Vec::with_capacity(ends.len());
-    read_events(ledger, matching, "UK", &ends, ReadFrom::first(UkRules), Sorter::new, |year, read| {
-        out.push(finish(year, read.sorter, read.inputs_hash, read.events));
-    })?;
-    Ok(out)
-}
-
-/// What [`read_events`] read for a year: the sorted events, the hash of the inputs and their number.
-pub struct ReadEvents {
-    /// The events sorted into each token's operations.
-    pub sorter: Sorter,
-    /// SHA-256 (hex) of the country code, the currency, the transfers and the events read.
-    pub inputs_hash: String,
-    /// Events read.
-    pub events: u64,
-}
-
-/// Reads the ledger's events in time order, once, up to the last of `ends` (each a year and
-/// the instant, UTC ms, its events end) into a [`Sorter`] made by `sorter` from the own
-/// transfers of `matching`, hashing every input under `code`; hands `each_year` every year
-/// (in order) with the sorter as it stands at the year's end: the one way a pooling country
-/// (UK, Canada) reads its events.
-pub fn read_events(
-    ledger: &Ledger,
-    matching: &Matching,
-    code: &str,
-    ends: &[(i32, i64)],
-    from: ReadFrom,
-    sorter: impl FnOnce(&[TransferPlan]) -> Sorter,
-    mut each_year: impl FnMut(i32, ReadEvents),
-) -> Result<(), LedgerError> {
+    start: Start,
+) -> Result<(Vec<UkComputed>, PassInfo), LedgerError> {
     let currency = ledger.reporting_currency()?;
-    let mut hasher = Sha256::new();
-    hasher.update(format!("{code}\n").as_bytes());
-    hasher.update(currency.as_bytes());
-    let plans = crate::tax::transfer_plans(matching, &mut hasher);
-    let years = ends.iter().map(|&(year, until_ms)| YearRead { year, until_ms, hasher: hasher.clone() }).collect();
-    let mut sorter = sorter(&plans);
-    // The last year takes the sorter itself; only the years before it need a copy.
-    let mut years_left = ends.len();
-    read_years(
-        ledger,
-        &currency,
-        years,
-        from,
-        &mut sorter,
-        |sorter, event| {
-            within_bounds(event)?;
-            sorter.process(event);
-            Ok(())
-        },
-        |sorter, end| {
-            years_left = years_left.saturating_sub(1);
-            let sorter = if years_left == 0 { std::mem::replace(sorter, Sorter::new(&[])) } else { sorter.clone() };
-            each_year(end.year, ReadEvents { sorter, inputs_hash: end.inputs_hash, events: end.events })
-        },
-    )
+    let key = CountryKey::new(SNAPSHOTS, UK_RULES_VERSION, String::new(), (&currency, ""), &BTreeMap::new(), matching);
+    pooled_years(ledger, &key, UkRules, years, start, Sorter::new, |y| finish(y.year, y.read, y.start, y.cut_ms))
 }

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-use super::matching::{Op, Rule, match_token};
+use super::matching::{Op, Rule, match_from, match_token};
 
 /// One step: days after the previous step, then what happens (units in 1/1,000).
 #[derive(Debug, Clone)]
@@ -122,5 +122,40 @@ proptest! {
         for (day, units) in used {
             prop_assert!(units <= acquired.get(&day).copied().unwrap_or_default(), "day {day}: {units} used");
         }
+    }
+
+    /// A year-end snapshot's state: matching from the state at a day (taken from a matching
+    /// that read 30 days and more past it) gives, from that day on, the rows, removals, pools
+    /// and shortfall of a matching from the first operation — also when disposals before the
+    /// day were matched with acquisitions after it (the 30-day rule across the cut), and from
+    /// a second cut made by a matching that itself started from the first.
+    #[test]
+    fn matching_from_the_state_at_a_day_equals_matching_from_the_first_operation(
+        steps in prop::collection::vec(step(), 1..60),
+        cuts in (0..400i64, 0..400i64),
+    ) {
+        let ops = ops(&steps);
+        let whole = match_token(&ops);
+        let (first, second) = (18_000 + cuts.0.min(cuts.1), 18_000 + cuts.0.max(cuts.1));
+        let (_, state) = match_from(None, &ops, Some(first));
+        let after = |cut: i64| ops.iter().filter(|op| day(op) >= cut).cloned().collect::<Vec<_>>();
+        let (resumed, again) = match_from(state.as_ref(), &after(first), Some(second));
+        let (twice, _) = match_from(again.as_ref(), &after(second), None);
+        for (cut, part) in [(first, &resumed), (second, &twice)] {
+            let rows: Vec<_> = whole.matches.iter().filter(|m| m.day >= cut).cloned().collect();
+            prop_assert_eq!(&rows, &part.matches);
+            let removals: Vec<_> = whole.removals.iter().filter(|r| r.day >= cut).cloned().collect();
+            prop_assert_eq!(&removals, &part.removals);
+            prop_assert_eq!(whole.short, part.short);
+            for (d, pool) in &part.pools {
+                prop_assert_eq!(whole.pool_at(*d), *pool, "day {}", d);
+            }
+        }
+    }
+}
+
+fn day(op: &Op) -> i64 {
+    match op {
+        Op::Acquire { day, .. } | Op::Dispose { day, .. } | Op::Leave { day, .. } => *day,
     }
 }

@@ -1,0 +1,162 @@
+//! The pooling countries' pass over years (UK, Canada): every event sorted into each token's
+//! operations, each year matched over the history read, and year-end snapshots of each
+//! token's state so that a later year starts where the last one ended.
+//!
+//! A pooling country reads 30 days past a year's end (the UK's 30-day rule, Canada's
+//! superficial losses), and its pools at the end depend on them: a disposal before the end
+//! matched with an acquisition after it takes less from the pool, a loss denied adds to the
+//! pool's cost. So a snapshot keeps each token's state at the end together with what the
+//! matching already took from the days after it, and it is stored as ending where what it
+//! depends on ends — the year's `events_until_ms`, 30 days past the end: a write before that
+//! drops it (the same triggers as the US snapshots'). The next pass reads from the year's end
+//! ([`Rules::tax_year`]), which the snapshot's state names.
+
+use std::ops::RangeInclusive;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::country_snapshots::CountryKey;
+use super::country_years::{ReadFrom, YearRead, read_years, tax_year_digest};
+use super::engine::{TransferPlan, within_bounds};
+use super::jurisdiction::Rules;
+use super::uk::events::Sorter;
+use super::years::{PassInfo, Start};
+use crate::ledger::snapshots::Snapshot;
+use crate::ledger::{Ledger, LedgerError};
+
+/// Every token's state at a year's end, as a country's matching takes it up again.
+pub trait TokenStates: Sized {
+    /// As a snapshot keeps it.
+    fn to_json(&self) -> Value;
+    /// Read back (`None`: it does not read).
+    fn from_json(value: &Value) -> Option<Self>;
+}
+
+/// What the pass read for a year: the sorted events, the hash of the inputs and their number.
+pub struct ReadEvents {
+    /// The events sorted into each token's operations (from the snapshot's end, when the pass
+    /// started from one).
+    pub sorter: Sorter,
+    /// SHA-256 (hex) of the country code, the currency, the transfers and the events read.
+    pub inputs_hash: String,
+    /// Events read (from the first).
+    pub events: u64,
+}
+
+/// A year handed to the country: its number, what was read, the token states the pass
+/// started from, and — when a snapshot is to be kept at its end — that end (UTC ms).
+pub struct YearToFinish<'a, S> {
+    /// The tax year.
+    pub year: i32,
+    /// What was read for it.
+    pub read: ReadEvents,
+    /// The states of the snapshot the pass started from.
+    pub start: Option<&'a S>,
+    /// The year's end, when the country is to return the states there.
+    pub cut_ms: Option<i64>,
+}
+
+/// Computes every year of `years` of a pooling country in one pass, from the latest snapshot
+/// of `key` that fits (unless `start` says from the first event), and stores a snapshot at
+/// the ends of the last two years. `finish` computes a year and, when asked, the token states
+/// at its end.
+pub fn pooled_years<C, S: TokenStates>(
+    ledger: &mut Ledger,
+    key: &CountryKey,
+    rules: impl Rules + Copy + Send + 'static,
+    years: RangeInclusive<i32>,
+    start: Start,
+    sorter: impl FnOnce(&[TransferPlan]) -> Sorter,
+    mut finish: impl FnMut(YearToFinish<'_, S>) -> (C, Option<S>),
+) -> Result<(Vec<C>, PassInfo), LedgerError> {
+    let currency = ledger.reporting_currency()?;
+    let (first, last) = (*years.start(), *years.end());
+    let invalidated = ledger.invalidate_snapshots()?;
+    let mut info = PassInfo { dropped: invalidated.dropped, ..PassInfo::default() };
+    let from = match start {
+        Start::Snapshot => key.latest_fitting(ledger, rules.events_until_ms(first - 1), &mut info.dropped)?,
+        Start::Scratch => None,
+    };
+    let (starts, read_from) = match from {
+        Some(snapshot) => {
+            info.started_after = Some(snapshot.head.year);
+            let (starts, from_ms) = states_of(&snapshot)?;
+            let digest = tax_year_digest(rules).resumed(&snapshot.head.events_digest)?;
+            (Some(starts), ReadFrom { from_ms, events: snapshot.head.events, digest })
+        }
+        None => (None, ReadFrom::first(rules)),
+    };
+    let behind = read_from.events;
+    // The year before the first is read to its end only to store a snapshot there.
+    let lowest = info.started_after.map_or(first - 1, |after| (first - 1).max(after + 1));
+    let mut hasher = Sha256::new();
+    hasher.update(format!("{}\n", rules.code()).as_bytes());
+    hasher.update(currency.as_bytes());
+    hasher.update(key.transfers_hash());
+    let reads: Vec<YearRead> = (lowest..=last)
+        .map(|year| YearRead {
+            year,
+            end_ms: rules.tax_year(year).end_ms,
+            until_ms: rules.events_until_ms(year),
+            hasher: hasher.clone(),
+        })
+        .collect();
+    let mut sorter = sorter(&key.transfer_plans());
+    // The last year takes the sorter itself; only the years before it need a copy.
+    let mut years_left = reads.len();
+    let mut out = Vec::with_capacity(reads.len());
+    let mut snapshots = Vec::new();
+    let mut read = 0u64;
+    read_years(
+        ledger,
+        &currency,
+        reads,
+        read_from,
+        &mut sorter,
+        |sorter, event| {
+            within_bounds(event)?;
+            sorter.process(event);
+            Ok(())
+        },
+        |sorter, end| {
+            years_left = years_left.saturating_sub(1);
+            let sorter = if years_left == 0 { std::mem::replace(sorter, Sorter::new(&[])) } else { sorter.clone() };
+            read = end.events.saturating_sub(behind);
+            let end_ms = rules.tax_year(end.year).end_ms;
+            let keep = end.year >= last - 1;
+            let year = YearToFinish {
+                year: end.year,
+                read: ReadEvents { sorter, inputs_hash: end.inputs_hash, events: end.events },
+                start: starts.as_ref(),
+                cut_ms: keep.then_some(end_ms),
+            };
+            let (computed, states) = finish(year);
+            if let Some(states) = states {
+                let state = json!({ "from_ms": end_ms, "tokens": states.to_json() }).to_string();
+                let horizon = rules.events_until_ms(end.year);
+                let head = key.head((end.year, horizon), end.at_end, state);
+                snapshots.push(Snapshot { head, lots: Vec::new(), balances: Vec::new() });
+            }
+            if end.year >= first {
+                out.push(computed);
+            }
+        },
+    )?;
+    info.events_read = read;
+    info.stored = ledger.store_snapshots(&snapshots, invalidated.cleared)?.len();
+    Ok((out, info))
+}
+
+/// The token states of a pooling country's snapshot, and where its events resume.
+fn states_of<S: TokenStates>(snapshot: &Snapshot) -> Result<(S, i64), LedgerError> {
+    let corrupt = || {
+        LedgerError::Corrupt(format!(
+            "the snapshot at the end of {} does not read (run `cointally report --from-scratch`)",
+            snapshot.head.year
+        ))
+    };
+    let state: Value = serde_json::from_str(&snapshot.head.state).map_err(|_| corrupt())?;
+    let from_ms = state["from_ms"].as_i64().ok_or_else(corrupt)?;
+    Ok((S::from_json(&state["tokens"]).ok_or_else(corrupt)?, from_ms))
+}
