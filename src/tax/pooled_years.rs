@@ -20,7 +20,7 @@ use super::country_snapshots::CountryKey;
 use super::country_years::{ReadFrom, YearRead, read_years, tax_year_digest};
 use super::engine::{TransferPlan, within_bounds};
 use super::jurisdiction::Rules;
-use super::uk::events::Sorter;
+use super::uk::events::{Sorted, Sorter};
 use super::years::{PassInfo, Start};
 use crate::ledger::snapshots::Snapshot;
 use crate::ledger::{Ledger, LedgerError};
@@ -34,10 +34,10 @@ pub trait TokenStates: Sized {
 }
 
 /// What the pass read for a year: the sorted events, the hash of the inputs and their number.
-pub struct ReadEvents {
+pub struct ReadEvents<'a> {
     /// The events sorted into each token's operations (from the snapshot's end, when the pass
-    /// started from one).
-    pub sorter: Sorter,
+    /// started from one), up to the year's `events_until_ms`.
+    pub sorted: &'a Sorted,
     /// SHA-256 (hex) of the country code, the currency, the transfers and the events read.
     pub inputs_hash: String,
     /// Events read (from the first).
@@ -45,22 +45,23 @@ pub struct ReadEvents {
 }
 
 /// A year handed to the country: its number, what was read, the token states the pass
-/// started from, and — when a snapshot is to be kept at its end — that end (UTC ms).
+/// started from, and the year ends (UTC ms) at which to return the token states.
 pub struct YearToFinish<'a, S> {
     /// The tax year.
     pub year: i32,
     /// What was read for it.
-    pub read: ReadEvents,
+    pub read: ReadEvents<'a>,
     /// The states of the snapshot the pass started from.
     pub start: Option<&'a S>,
-    /// The year's end, when the country is to return the states there.
-    pub cut_ms: Option<i64>,
+    /// The ends of the years to keep snapshots of (in order; none but for the last year of
+    /// the pass, whose matching reads everything they depend on).
+    pub cuts_ms: Vec<i64>,
 }
 
 /// Computes every year of `years` of a pooling country in one pass, from the latest snapshot
 /// of `key` that fits (unless `start` says from the first event), and stores a snapshot at
-/// the ends of the last two years. `finish` computes a year and, when asked, the token states
-/// at its end.
+/// the ends of the last two years. `finish` computes a year and the token states at the ends
+/// it is given.
 pub fn pooled_years<C, S: TokenStates>(
     ledger: &mut Ledger,
     key: &CountryKey,
@@ -68,7 +69,7 @@ pub fn pooled_years<C, S: TokenStates>(
     years: RangeInclusive<i32>,
     start: Start,
     sorter: impl FnOnce(&[TransferPlan]) -> Sorter,
-    mut finish: impl FnMut(YearToFinish<'_, S>) -> (C, Option<S>),
+    mut finish: impl FnMut(YearToFinish<'_, S>) -> (C, Vec<S>),
 ) -> Result<(Vec<C>, PassInfo), LedgerError> {
     let currency = ledger.reporting_currency()?;
     let (first, last) = (*years.start(), *years.end());
@@ -103,10 +104,14 @@ pub fn pooled_years<C, S: TokenStates>(
         })
         .collect();
     let mut sorter = sorter(&key.transfer_plans());
-    // The last year takes the sorter itself; only the years before it need a copy.
-    let mut years_left = reads.len();
     let mut out = Vec::with_capacity(reads.len());
     let mut snapshots = Vec::new();
+    // The years whose ends are kept: the two latest a later report starts from (the next
+    // year's, and a re-run of the last year's). Their states all come out of the last year's
+    // matching, which reads everything they depend on; each year's end only notes its events
+    // and digest there.
+    let kept: Vec<i32> = (lowest.max(last - 1)..=last).collect();
+    let mut at_ends = Vec::with_capacity(kept.len());
     let mut read = 0u64;
     read_years(
         ledger,
@@ -120,26 +125,27 @@ pub fn pooled_years<C, S: TokenStates>(
             Ok(())
         },
         |sorter, end| {
-            years_left = years_left.saturating_sub(1);
-            let sorter = if years_left == 0 { std::mem::replace(sorter, Sorter::new(&[])) } else { sorter.clone() };
             read = end.events.saturating_sub(behind);
-            let end_ms = rules.tax_year(end.year).end_ms;
-            let keep = end.year >= last - 1;
+            if kept.contains(&end.year) {
+                at_ends.push((end.year, end.at_end.clone()));
+            }
+            if end.year < first {
+                return;
+            }
+            let cuts_ms =
+                if end.year == last { kept.iter().map(|y| rules.tax_year(*y).end_ms).collect() } else { Vec::new() };
             let year = YearToFinish {
                 year: end.year,
-                read: ReadEvents { sorter, inputs_hash: end.inputs_hash, events: end.events },
+                read: ReadEvents { sorted: sorter.sorted(), inputs_hash: end.inputs_hash, events: end.events },
                 start: starts.as_ref(),
-                cut_ms: keep.then_some(end_ms),
+                cuts_ms,
             };
             let (computed, states) = finish(year);
-            if let Some(states) = states {
-                let state = json!({ "from_ms": end_ms, "tokens": states.to_json() }).to_string();
-                let horizon = rules.events_until_ms(end.year);
-                let head = key.head((end.year, horizon), end.at_end, state);
+            out.push(computed);
+            for ((year, at_end), states) in at_ends.drain(..).zip(states) {
+                let state = json!({ "from_ms": rules.tax_year(year).end_ms, "tokens": states.to_json() }).to_string();
+                let head = key.head((year, rules.events_until_ms(year)), at_end, state);
                 snapshots.push(Snapshot { head, lots: Vec::new(), balances: Vec::new() });
-            }
-            if end.year >= first {
-                out.push(computed);
             }
         },
     )?;

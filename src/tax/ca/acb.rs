@@ -254,18 +254,18 @@ pub struct TokenStart {
 /// of the days in `keep` are kept (the year reported: the others change the ACB but are not
 /// needed, and a long history would hold them all).
 pub fn walk_token(ops: &[Op], keep: RangeInclusive<i64>) -> Outcome {
-    walk_from(None, ops, keep, None).0
+    walk_from(None, ops, keep, &[]).0
 }
 
 /// [`walk_token`] from `start` (its operations up to the start's day are not in `ops`; `None`:
-/// from the first operation). With a `cut` (a day), also returns the state a later walk starts
-/// from at that day: everything before it applied.
+/// from the first operation). Also returns, for each of `cuts` (days, in order), the state a
+/// later walk starts from at that day: everything before it applied.
 pub fn walk_from(
     start: Option<&TokenStart>,
     ops: &[Op],
     keep: RangeInclusive<i64>,
-    cut: Option<i64>,
-) -> (Outcome, Option<TokenStart>) {
+    cuts: &[i64],
+) -> (Outcome, Vec<TokenStart>) {
     let mut window = Window::new(start.map_or(&[][..], |s| &s.acquired), ops);
     let mut pool = Pool::default();
     let mut missing = false;
@@ -275,15 +275,15 @@ pub fn walk_from(
         out.after_day.push((start.day, pool));
     }
     window.units_after = units_after_each(pool.units, ops);
-    let mut at_cut = None;
+    let mut states = Vec::with_capacity(cuts.len());
     let state = |cut: i64, pool: Pool, missing: bool, short: Decimal| {
         let from = window.acquired.partition_point(|(d, _)| *d < cut - SUPERFICIAL_DAYS);
         let to = window.acquired.partition_point(|(d, _)| *d < cut);
         TokenStart { day: cut - 1, pool, missing, short, acquired: window.acquired[from..to].to_vec() }
     };
     for op in ops {
-        if let Some(cut) = cut.filter(|cut| day_of(op) >= *cut && at_cut.is_none()) {
-            at_cut = Some(state(cut, pool, missing, out.short));
+        while let Some(cut) = cuts.get(states.len()).filter(|cut| day_of(op) >= **cut) {
+            states.push(state(*cut, pool, missing, out.short));
         }
         let before = pool;
         match op {
@@ -365,8 +365,8 @@ pub fn walk_from(
             _ => out.after_day.push((day, pool)),
         }
     }
-    if let Some(cut) = cut.filter(|_| at_cut.is_none()) {
-        at_cut = Some(state(cut, pool, missing, out.short));
+    while let Some(cut) = cuts.get(states.len()) {
+        states.push(state(*cut, pool, missing, out.short));
     }
-    (out, at_cut)
+    (out, states)
 }

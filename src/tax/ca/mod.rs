@@ -231,7 +231,7 @@ pub fn compute_events_in<'a>(
         sorter.process(event);
         count += 1;
     }
-    finish(year, zone, ReadEvents { sorter, inputs_hash: String::new(), events: count }, None, None).0
+    finish(year, zone, ReadEvents { sorted: sorter.sorted(), inputs_hash: String::new(), events: count }, None, &[]).0
 }
 
 /// The tokens' ACB states at a year's end, as a Canadian snapshot keeps them.
@@ -282,22 +282,22 @@ impl TokenStates for CaStates {
 }
 
 /// The year out of what was read for it (from the token states `start`, when the pass began
-/// at a snapshot), and the token states at the year's end when `cut_ms` asks for them.
+/// at a snapshot), and the token states at each of `cuts_ms` (year ends, in order).
 fn finish(
     year: i32,
     zone: Zone,
     read: ReadEvents,
     start: Option<&CaStates>,
-    cut_ms: Option<i64>,
-) -> (CaComputed, Option<CaStates>) {
+    cuts_ms: &[i64],
+) -> (CaComputed, Vec<CaStates>) {
     let tax_year = CaRules { zone }.tax_year(year);
     let (first, last) = (day_number(tax_year.first_day), day_number(tax_year.last_day));
     let in_year = |day: i64| (first..=last).contains(&day);
-    let sorted = read.sorter.finish();
-    let cut = cut_ms.map(|ms| Days::Local(zone).of(ms));
+    let sorted = read.sorted;
+    let cuts: Vec<i64> = cuts_ms.iter().map(|ms| Days::Local(zone).of(*ms)).collect();
     let mut out = CaComputed {
-        income: sorted.income.into_iter().filter(|i| zone.year(i.received_ms) == year).collect(),
-        lost: sorted.lost.into_iter().filter(|l| in_year(l.day)).collect(),
+        income: sorted.income.iter().filter(|i| zone.year(i.received_ms) == year).cloned().collect(),
+        lost: sorted.lost.iter().filter(|l| in_year(l.day)).cloned().collect(),
         year: tax_year,
         disposals: Vec::new(),
         holdings: Vec::new(),
@@ -310,11 +310,11 @@ fn finish(
     };
     // Every token with operations read, or a state the pass started from.
     let tokens: BTreeSet<&String> = sorted.ops.keys().chain(start.into_iter().flat_map(|s| s.keys())).collect();
-    let mut states = cut.map(|_| CaStates::new());
+    let mut states = vec![CaStates::new(); cuts.len()];
     for asset in tokens {
         let ops = sorted.ops.get(asset).map_or(&[][..], Vec::as_slice);
-        let (outcome, state) = walk_from(start.and_then(|s| s.get(asset)), ops, first..=last, cut);
-        if let (Some(states), Some(state)) = (states.as_mut(), state) {
+        let (outcome, token_states) = walk_from(start.and_then(|s| s.get(asset)), ops, first..=last, &cuts);
+        for (states, state) in states.iter_mut().zip(token_states) {
             let empty = TokenStart { day: state.day, ..TokenStart::default() };
             if state != empty {
                 states.insert(asset.clone(), state);
@@ -390,7 +390,7 @@ pub fn compute_years(
             read.inputs_hash = crate::digest::hex(&hasher.finalize());
         }
         let losses_brought_forward = this_year.get(&year).copied().unwrap_or_default();
-        let (computed, states) = finish(year, zone, read, y.start, y.cut_ms);
+        let (computed, states) = finish(year, zone, read, y.start, &y.cuts_ms);
         (CaComputed { losses_brought_forward, ..computed }, states)
     })
 }

@@ -121,10 +121,12 @@ proptest! {
         let ops = ops(&steps);
         let (first, second) = (19_000 + cuts.0.min(cuts.1), 19_000 + cuts.0.max(cuts.1));
         let whole = walk_token(&ops, first..=i64::MAX);
-        let (_, state) = walk_from(None, &ops, first..=i64::MAX, Some(first));
+        let (_, states) = walk_from(None, &ops, first..=i64::MAX, &[first, second]);
         let after = |cut: i64| ops.iter().filter(|op| day(op) >= cut).cloned().collect::<Vec<_>>();
-        let (resumed, again) = walk_from(state.as_ref(), &after(first), first..=i64::MAX, Some(second));
-        let (twice, _) = walk_from(again.as_ref(), &after(second), second..=i64::MAX, None);
+        let (resumed, again) = walk_from(states.first(), &after(first), first..=i64::MAX, &[second]);
+        // The state at the second cut is the same whether the walk started at the first.
+        prop_assert_eq!(again.first(), states.get(1));
+        let (twice, _) = walk_from(again.first(), &after(second), second..=i64::MAX, &[]);
         for (cut, part) in [(first, &resumed), (second, &twice)] {
             let rows: Vec<_> = whole.rows.iter().filter(|r| r.day >= cut).cloned().collect();
             prop_assert_eq!(&rows, &part.rows);

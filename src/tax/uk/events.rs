@@ -94,9 +94,8 @@ impl Days {
     }
 }
 
-/// Turns events (in time order) into operations (cloned at each year's end of a pass over
-/// several years: [`crate::tax::country_years`]).
-#[derive(Clone)]
+/// Turns events (in time order) into operations (read at each year's end of a pass over
+/// several years: [`crate::tax::pooled_years`]).
 pub struct Sorter {
     days: Days,
     outgoing: BTreeMap<i64, TransferPlan>,
@@ -129,9 +128,9 @@ impl Sorter {
         }
     }
 
-    /// What was sorted.
-    pub fn finish(self) -> Sorted {
-        self.out
+    /// What was sorted so far.
+    pub fn sorted(&self) -> &Sorted {
+        &self.out
     }
 
     fn push(&mut self, asset: &str, op: Op) {

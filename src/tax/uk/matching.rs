@@ -291,13 +291,13 @@ pub struct TokenStart {
 /// Matches one token's disposals (ops in time order, every unit positive) from its first
 /// operation.
 pub fn match_token(ops: &[Op]) -> Outcome {
-    match_from(None, ops, None).0
+    match_from(None, ops, &[]).0
 }
 
 /// Matches one token's disposals from `start` (its operations up to the start's day are not in
-/// `ops`; `None`: from the first operation). With a `cut` (a day), also returns the state a
-/// later match starts from at that day: everything before it applied.
-pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cut: Option<i64>) -> (Outcome, Option<TokenStart>) {
+/// `ops`; `None`: from the first operation). Also returns, for each of `cuts` (days, in
+/// order), the state a later match starts from at that day: everything before it applied.
+pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cuts: &[i64]) -> (Outcome, Vec<TokenStart>) {
     let mut days = days_of(ops);
     // Rule 1: the same day.
     for day in &mut days {
@@ -311,15 +311,22 @@ pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cut: Option<i64>) -> (
     }
     // Rule 2 for the disposals before the start, as they took: their turn comes before any
     // disposal after the start's.
-    let mut taken_after_cut = Vec::new();
+    // What the 30-day rule takes across each cut: for disposals before it, of acquisitions
+    // from it on.
+    let mut taken_after: Vec<Vec<(i64, Decimal)>> = vec![Vec::new(); cuts.len()];
+    let mut across = |disposal_day: i64, day: i64, units: Decimal| {
+        for (cut, taken) in cuts.iter().zip(taken_after.iter_mut()) {
+            if disposal_day < *cut && day >= *cut {
+                taken.push((day, units));
+            }
+        }
+    };
     for &(day, units) in start.map_or(&[][..], |s| &s.taken) {
         if let Ok(i) = days.binary_search_by_key(&day, |d| d.day) {
             let units = units.min(days[i].acq_left);
             days[i].take_acquisition(units);
         }
-        if cut.is_some_and(|cut| day >= cut) {
-            taken_after_cut.push((day, units));
-        }
+        across(i64::MIN, day, units);
     }
     // Rule 2: the following 30 days, earliest acquisition first, earlier disposals first.
     for i in 0..days.len() {
@@ -338,9 +345,7 @@ pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cut: Option<i64>) -> (
             }
             let cost = acquisition.take_acquisition(units);
             disposal.disp_left -= units;
-            if cut.is_some_and(|cut| disposal.day < cut && acquisition.day >= cut) {
-                taken_after_cut.push((acquisition.day, units));
-            }
+            across(disposal.day, acquisition.day, units);
             disposal.parts.push(Part {
                 rule: Rule::BedAndBreakfast,
                 units,
@@ -358,13 +363,16 @@ pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cut: Option<i64>) -> (
         (pool, pool_missing, out.short) = (start.pool, start.pool_missing, start.short);
         out.pools.push((start.day, pool));
     }
-    let mut at_cut = None;
-    let state = |day: i64, pool: Pool, pool_missing: bool, short: Decimal, taken: &mut Vec<(i64, Decimal)>| {
-        TokenStart { day, pool, pool_missing, short, taken: std::mem::take(taken) }
+    let mut states = Vec::with_capacity(cuts.len());
+    let mut taken_after = taken_after.into_iter();
+    let mut state = |pool: Pool, pool_missing: bool, short: Decimal, states: &mut Vec<TokenStart>| {
+        let day = cuts.get(states.len()).map_or(i64::MAX, |cut| cut - 1);
+        let taken = taken_after.next().unwrap_or_default();
+        states.push(TokenStart { day, pool, pool_missing, short, taken });
     };
     for mut day in days {
-        if let Some(cut) = cut.filter(|cut| day.day >= *cut && at_cut.is_none()) {
-            at_cut = Some(state(cut - 1, pool, pool_missing, out.short, &mut taken_after_cut));
+        while cuts.get(states.len()).is_some_and(|cut| day.day >= *cut) {
+            state(pool, pool_missing, out.short, &mut states);
         }
         if day.acq_left > Decimal::ZERO {
             pool.add(day.acq_left, day.acq_cost_left);
@@ -433,8 +441,8 @@ pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cut: Option<i64>) -> (
         }
         out.pools.push((day.day, pool));
     }
-    if let Some(cut) = cut.filter(|_| at_cut.is_none()) {
-        at_cut = Some(state(cut - 1, pool, pool_missing, out.short, &mut taken_after_cut));
+    while states.len() < cuts.len() {
+        state(pool, pool_missing, out.short, &mut states);
     }
-    (out, at_cut)
+    (out, states)
 }

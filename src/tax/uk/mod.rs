@@ -136,7 +136,7 @@ pub fn compute_events<'a>(
         sorter.process(event);
         count += 1;
     }
-    finish(year, ReadEvents { sorter, inputs_hash: String::new(), events: count }, None, None).0
+    finish(year, ReadEvents { sorted: sorter.sorted(), inputs_hash: String::new(), events: count }, None, &[]).0
 }
 
 /// The tokens' matching states at a year's end, as a UK snapshot keeps them.
@@ -187,27 +187,23 @@ impl TokenStates for UkStates {
 }
 
 /// The year out of what was read for it (from the token states `start`, when the pass began
-/// at a snapshot), and the token states at the year's end when `cut_ms` asks for them.
-fn finish(
-    year: i32,
-    read: ReadEvents,
-    start: Option<&UkStates>,
-    cut_ms: Option<i64>,
-) -> (UkComputed, Option<UkStates>) {
+/// at a snapshot), and the token states at each of `cuts_ms` (year ends, in order).
+fn finish(year: i32, read: ReadEvents, start: Option<&UkStates>, cuts_ms: &[i64]) -> (UkComputed, Vec<UkStates>) {
     let tax_year = UkRules.tax_year(year);
     let (first, last) = (day_number(tax_year.first_day), day_number(tax_year.last_day));
-    let sorted = read.sorter.finish();
-    let cut = cut_ms.map(|ms| day_number(uk_date(ms)));
+    let sorted = read.sorted;
+    let cuts: Vec<i64> = cuts_ms.iter().map(|ms| day_number(uk_date(*ms))).collect();
     let mut out = UkComputed {
         year: tax_year,
         disposals: Vec::new(),
         income: sorted
             .income
-            .into_iter()
+            .iter()
             .filter(|i| (first..=last).contains(&day_number(uk_date(i.received_ms))))
+            .cloned()
             .collect(),
         pools: Vec::new(),
-        lost: sorted.lost.into_iter().filter(|l| (first..=last).contains(&l.day)).collect(),
+        lost: sorted.lost.iter().filter(|l| (first..=last).contains(&l.day)).cloned().collect(),
         removals: Vec::new(),
         short: BTreeMap::new(),
         inputs_hash: read.inputs_hash,
@@ -215,11 +211,11 @@ fn finish(
     };
     // Every token with operations read, or a state the pass started from.
     let tokens: BTreeSet<&String> = sorted.ops.keys().chain(start.into_iter().flat_map(|s| s.keys())).collect();
-    let mut states = cut.map(|_| UkStates::new());
+    let mut states = vec![UkStates::new(); cuts.len()];
     for asset in tokens {
         let ops = sorted.ops.get(asset).map_or(&[][..], Vec::as_slice);
-        let (outcome, state) = match_from(start.and_then(|s| s.get(asset)), ops, cut);
-        if let (Some(states), Some(state)) = (states.as_mut(), state) {
+        let (outcome, token_states) = match_from(start.and_then(|s| s.get(asset)), ops, &cuts);
+        for (states, state) in states.iter_mut().zip(token_states) {
             let empty = TokenStart { day: state.day, ..TokenStart::default() };
             if state != empty {
                 states.insert(asset.clone(), state);
@@ -271,5 +267,5 @@ pub fn compute_years(
 ) -> Result<(Vec<UkComputed>, PassInfo), LedgerError> {
     let currency = ledger.reporting_currency()?;
     let key = CountryKey::new(SNAPSHOTS, UK_RULES_VERSION, String::new(), (&currency, ""), &BTreeMap::new(), matching);
-    pooled_years(ledger, &key, UkRules, years, start, Sorter::new, |y| finish(y.year, y.read, y.start, y.cut_ms))
+    pooled_years(ledger, &key, UkRules, years, start, Sorter::new, |y| finish(y.year, y.read, y.start, &y.cuts_ms))
 }

@@ -137,10 +137,12 @@ proptest! {
         let ops = ops(&steps);
         let whole = match_token(&ops);
         let (first, second) = (18_000 + cuts.0.min(cuts.1), 18_000 + cuts.0.max(cuts.1));
-        let (_, state) = match_from(None, &ops, Some(first));
+        let (_, states) = match_from(None, &ops, &[first, second]);
         let after = |cut: i64| ops.iter().filter(|op| day(op) >= cut).cloned().collect::<Vec<_>>();
-        let (resumed, again) = match_from(state.as_ref(), &after(first), Some(second));
-        let (twice, _) = match_from(again.as_ref(), &after(second), None);
+        let (resumed, again) = match_from(states.first(), &after(first), &[second]);
+        // The state at the second cut is the same whether the matching started at the first.
+        prop_assert_eq!(again.first(), states.get(1));
+        let (twice, _) = match_from(again.first(), &after(second), &[]);
         for (cut, part) in [(first, &resumed), (second, &twice)] {
             let rows: Vec<_> = whole.matches.iter().filter(|m| m.day >= cut).cloned().collect();
             prop_assert_eq!(&rows, &part.matches);

@@ -77,7 +77,7 @@ fn outcomes(events: &[TaxEvent], transfers: &[TransferPlan]) -> BTreeMap<String,
     for e in events {
         sorter.process(e);
     }
-    sorter.finish().ops.iter().map(|(asset, ops)| (asset.clone(), match_token(ops))).collect()
+    sorter.sorted().ops.iter().map(|(asset, ops)| (asset.clone(), match_token(ops))).collect()
 }
 
 /// The matches of the disposal of `date`.
