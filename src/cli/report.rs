@@ -234,7 +234,7 @@ fn compute_unstored(
         Some(year) if closed.contains(&year) => context.note(format!(
             "computed from the lots filed with {year} (closed; `cointally year list`), not from history before it"
         )),
-        Some(_) => note_start(context, &info, |year| year.to_string()),
+        Some(_) => note_start(context, &info, Jurisdiction::Us),
         None if start == Start::Scratch && closed.iter().any(|c| *c < last) => context.note(format!(
             "what-if: --from-scratch does not start from the closed years ({}): these figures are history as the ledger holds it now, not what was filed",
             closed.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
@@ -253,12 +253,13 @@ fn compute_unstored(
     Ok((computed, missing, options))
 }
 
-/// Says on stderr that a pass started from a year-end snapshot (`label` names its year).
-pub(super) fn note_start(context: &Context, info: &PassInfo, label: impl Fn(i32) -> String) {
+/// Says on stderr that a pass started from a year-end snapshot (its year named as
+/// `jurisdiction` names tax years).
+pub(super) fn note_start(context: &Context, info: &PassInfo, jurisdiction: Jurisdiction) {
     if let Some(year) = info.started_after {
         context.note(format!(
             "computed from the snapshot at the end of {} ({} events read; --from-scratch reads them all)",
-            label(year),
+            jurisdiction.rules().tax_year(year).label,
             info.events_read
         ));
     }

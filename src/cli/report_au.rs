@@ -44,7 +44,7 @@ fn compute(
     }
     let method = args.method.unwrap_or(Method::Fifo);
     let (computed, info) = au::compute_years(ledger, years.all(), method, &matching, start)?;
-    note_start(context, &info, au::day::label);
+    note_start(context, &info, Jurisdiction::Au);
     Ok((computed, missing, currency))
 }
 

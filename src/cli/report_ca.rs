@@ -39,7 +39,7 @@ fn compute(
     let treatment = Treatment::of_ledger(ledger)
         .map_err(|e| Failure::input(e.to_string()).hint("cointally settings ca_treatment capital (or business)"))?;
     let (computed, info) = ca::compute_years(ledger, years.all(), &matching, start)?;
-    note_start(context, &info, |year| year.to_string());
+    note_start(context, &info, Jurisdiction::Ca);
     Ok((computed, missing, currency, treatment))
 }
 

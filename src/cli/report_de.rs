@@ -37,7 +37,7 @@ fn compute(
     let (matching, missing, currency) = prepare(context, ledger, args, Jurisdiction::De, ("euros", "euros"), start)?;
     let labels = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
     let (computed, info) = de::compute_years(ledger, years.all(), &matching, start)?;
-    note_start(context, &info, |year| year.to_string());
+    note_start(context, &info, Jurisdiction::De);
     Ok((computed, missing, currency, labels))
 }
 

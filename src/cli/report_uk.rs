@@ -91,7 +91,7 @@ fn compute(
     let (matching, missing, currency) =
         prepare(context, ledger, args, Jurisdiction::Uk, ("pounds sterling", "pounds"), start)?;
     let (computed, info) = uk::compute_years(ledger, years.all(), &matching, start)?;
-    note_start(context, &info, crate::tax::uk::day::tax_year_label);
+    note_start(context, &info, Jurisdiction::Uk);
     Ok((computed, missing, currency))
 }
 

@@ -11,9 +11,12 @@
 //! drops it (the same triggers as the US snapshots'). The next pass reads from the year's end
 //! ([`Rules::tax_year`]), which the snapshot's state names.
 
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
-use serde_json::{Value, json};
+use rust_decimal::Decimal;
+
+use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::country_snapshots::CountryKey;
@@ -21,16 +24,84 @@ use super::country_years::{ReadFrom, YearRead, read_years, tax_year_digest};
 use super::engine::{TransferPlan, within_bounds};
 use super::jurisdiction::Rules;
 use super::uk::events::{Sorted, Sorter};
+use super::uk::pool::Pool;
 use super::years::{PassInfo, Start};
 use crate::ledger::snapshots::Snapshot;
 use crate::ledger::{Ledger, LedgerError};
 
-/// Every token's state at a year's end, as a country's matching takes it up again.
-pub trait TokenStates: Sized {
-    /// As a snapshot keeps it.
-    fn to_json(&self) -> Value;
-    /// Read back (`None`: it does not read).
-    fn from_json(value: &Value) -> Option<Self>;
+/// Where one token's matching starts when it does not start at its first operation: its
+/// state at the end of a tax year, kept in a year-end snapshot. What the country's rules carry
+/// over the end besides the pool is a list of (day, units): for the UK the parts of
+/// acquisitions after the end that the 30-day rule gave to disposals before it, in the order
+/// taken ([`crate::tax::uk::matching`]); for Canada the acquisitions of the 30 days before the
+/// end, by which a loss after it may be superficial ([`crate::tax::ca::acb`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenStart {
+    /// The last day before the start.
+    pub day: i64,
+    /// The pool (holding) after every day up to `day`.
+    pub pool: Pool,
+    /// A cost in the pool is unknown.
+    pub missing: bool,
+    /// Units disposed of or removed beyond what was held, up to `day`.
+    pub short: Decimal,
+    /// What the rules carry over the end: (day, units).
+    pub carried: Vec<(i64, Decimal)>,
+}
+
+/// Every token's state at a year's end (tokens without units, cost, shortfall or anything
+/// carried are left out).
+pub type TokenStates = BTreeMap<String, TokenStart>;
+
+/// The token states as a snapshot keeps them.
+fn states_json(states: &TokenStates) -> Value {
+    let tokens: Map<String, Value> = states
+        .iter()
+        .map(|(asset, t)| {
+            let carried: Vec<Value> = t.carried.iter().map(|(day, units)| json!([day, units.to_string()])).collect();
+            let state = json!({
+                "day": t.day,
+                "units": t.pool.units.to_string(),
+                "cost": t.pool.cost.to_string(),
+                "missing": t.missing,
+                "short": t.short.to_string(),
+                "carried": carried,
+            });
+            (asset.clone(), state)
+        })
+        .collect();
+    Value::Object(tokens)
+}
+
+/// [`states_json`] read back (`None`: it does not read).
+fn states_of_json(value: &Value) -> Option<TokenStates> {
+    let figure = |v: &Value| v.as_str()?.parse::<Decimal>().ok();
+    value
+        .as_object()?
+        .iter()
+        .map(|(asset, t)| {
+            let carried = t["carried"]
+                .as_array()?
+                .iter()
+                .map(|entry| Some((entry.get(0)?.as_i64()?, figure(entry.get(1)?)?)))
+                .collect::<Option<Vec<_>>>()?;
+            let state = TokenStart {
+                day: t["day"].as_i64()?,
+                pool: Pool { units: figure(&t["units"])?, cost: figure(&t["cost"])? },
+                missing: t["missing"].as_bool()?,
+                short: figure(&t["short"])?,
+                carried,
+            };
+            Some((asset.clone(), state))
+        })
+        .collect()
+}
+
+/// Adds a token's state at a cut to `states`, unless it holds nothing to take up.
+pub fn keep_state(states: &mut TokenStates, asset: &str, state: TokenStart) {
+    if state != (TokenStart { day: state.day, ..TokenStart::default() }) {
+        states.insert(asset.to_owned(), state);
+    }
 }
 
 /// What the pass read for a year: the sorted events, the hash of the inputs and their number.
@@ -46,13 +117,13 @@ pub struct ReadEvents<'a> {
 
 /// A year handed to the country: its number, what was read, the token states the pass
 /// started from, and the year ends (UTC ms) at which to return the token states.
-pub struct YearToFinish<'a, S> {
+pub struct YearToFinish<'a> {
     /// The tax year.
     pub year: i32,
     /// What was read for it.
     pub read: ReadEvents<'a>,
     /// The states of the snapshot the pass started from.
-    pub start: Option<&'a S>,
+    pub start: Option<&'a TokenStates>,
     /// The ends of the years to keep snapshots of (in order; none but for the last year of
     /// the pass, whose matching reads everything they depend on).
     pub cuts_ms: Vec<i64>,
@@ -62,14 +133,14 @@ pub struct YearToFinish<'a, S> {
 /// of `key` that fits (unless `start` says from the first event), and stores a snapshot at
 /// the ends of the last two years. `finish` computes a year and the token states at the ends
 /// it is given.
-pub fn pooled_years<C, S: TokenStates>(
+pub fn pooled_years<C>(
     ledger: &mut Ledger,
     key: &CountryKey,
     rules: impl Rules + Copy + Send + 'static,
     years: RangeInclusive<i32>,
     start: Start,
     sorter: impl FnOnce(&[TransferPlan]) -> Sorter,
-    mut finish: impl FnMut(YearToFinish<'_, S>) -> (C, Vec<S>),
+    mut finish: impl FnMut(YearToFinish<'_>) -> (C, Vec<TokenStates>),
 ) -> Result<(Vec<C>, PassInfo), LedgerError> {
     let currency = ledger.reporting_currency()?;
     let (first, last) = (*years.start(), *years.end());
@@ -143,7 +214,8 @@ pub fn pooled_years<C, S: TokenStates>(
             let (computed, states) = finish(year);
             out.push(computed);
             for ((year, at_end), states) in at_ends.drain(..).zip(states) {
-                let state = json!({ "from_ms": rules.tax_year(year).end_ms, "tokens": states.to_json() }).to_string();
+                let state =
+                    json!({ "from_ms": rules.tax_year(year).end_ms, "tokens": states_json(&states) }).to_string();
                 let head = key.head((year, rules.events_until_ms(year)), at_end, state);
                 snapshots.push(Snapshot { head, lots: Vec::new(), balances: Vec::new() });
             }
@@ -155,7 +227,7 @@ pub fn pooled_years<C, S: TokenStates>(
 }
 
 /// The token states of a pooling country's snapshot, and where its events resume.
-fn states_of<S: TokenStates>(snapshot: &Snapshot) -> Result<(S, i64), LedgerError> {
+fn states_of(snapshot: &Snapshot) -> Result<(TokenStates, i64), LedgerError> {
     let corrupt = || {
         LedgerError::Corrupt(format!(
             "the snapshot at the end of {} does not read (run `cointally report --from-scratch`)",
@@ -164,5 +236,5 @@ fn states_of<S: TokenStates>(snapshot: &Snapshot) -> Result<(S, i64), LedgerErro
     };
     let state: Value = serde_json::from_str(&snapshot.head.state).map_err(|_| corrupt())?;
     let from_ms = state["from_ms"].as_i64().ok_or_else(corrupt)?;
-    Ok((S::from_json(&state["tokens"]).ok_or_else(corrupt)?, from_ms))
+    Ok((states_of_json(&state["tokens"]).ok_or_else(corrupt)?, from_ms))
 }

@@ -28,6 +28,7 @@ use std::ops::RangeInclusive;
 use rust_decimal::Decimal;
 
 use crate::tax::engine::proportion;
+use crate::tax::pooled_years::TokenStart;
 use crate::tax::uk::matching::Op;
 use crate::tax::uk::pool::Pool;
 
@@ -231,25 +232,6 @@ impl Window {
     }
 }
 
-/// Where one token's walk starts when it does not start at its first operation: its state at
-/// the end of a year, kept in a year-end snapshot ([`crate::tax::ca`]). A loss denied just
-/// before the end depends on the 30 days after it (and adds to the ACB at once), so such a
-/// state is only good while those days are unchanged (the snapshot's horizon).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TokenStart {
-    /// The last day before the start.
-    pub day: i64,
-    /// The holding after every day up to `day`.
-    pub pool: Pool,
-    /// A cost in the holding is unknown.
-    pub missing: bool,
-    /// Units disposed of or removed beyond what was held, up to `day`.
-    pub short: Decimal,
-    /// The acquisitions of the 30 days up to `day` (day, units), which a loss after it may be
-    /// a superficial loss by.
-    pub acquired: Vec<(i64, Decimal)>,
-}
-
 /// Applies the rules to one token's operations (in time order); only the rows and removals
 /// of the days in `keep` are kept (the year reported: the others change the ACB but are not
 /// needed, and a long history would hold them all).
@@ -259,14 +241,16 @@ pub fn walk_token(ops: &[Op], keep: RangeInclusive<i64>) -> Outcome {
 
 /// [`walk_token`] from `start` (its operations up to the start's day are not in `ops`; `None`:
 /// from the first operation). Also returns, for each of `cuts` (days, in order), the state a
-/// later walk starts from at that day: everything before it applied.
+/// later walk starts from at that day: everything before it applied, and the acquisitions of
+/// the 30 days before it (a loss denied just before a year's end depends on the 30 days after
+/// it and adds to the ACB at once, so such a state holds only while those days are unchanged).
 pub fn walk_from(
     start: Option<&TokenStart>,
     ops: &[Op],
     keep: RangeInclusive<i64>,
     cuts: &[i64],
 ) -> (Outcome, Vec<TokenStart>) {
-    let mut window = Window::new(start.map_or(&[][..], |s| &s.acquired), ops);
+    let mut window = Window::new(start.map_or(&[][..], |s| &s.carried), ops);
     let mut pool = Pool::default();
     let mut missing = false;
     let mut out = Outcome::default();
@@ -279,7 +263,7 @@ pub fn walk_from(
     let state = |cut: i64, pool: Pool, missing: bool, short: Decimal| {
         let from = window.acquired.partition_point(|(d, _)| *d < cut - SUPERFICIAL_DAYS);
         let to = window.acquired.partition_point(|(d, _)| *d < cut);
-        TokenStart { day: cut - 1, pool, missing, short, acquired: window.acquired[from..to].to_vec() }
+        TokenStart { day: cut - 1, pool, missing, short, carried: window.acquired[from..to].to_vec() }
     };
     for op in ops {
         while let Some(cut) = cuts.get(states.len()).filter(|cut| day_of(op) >= **cut) {

@@ -35,12 +35,12 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use self::acb::{Disposition, Removal, SUPERFICIAL_DAYS, TokenStart, walk_from};
+use self::acb::{Disposition, Removal, SUPERFICIAL_DAYS, walk_from};
 use crate::ledger::{IncomeRow, Ledger, LedgerError, TaxEvent};
 use crate::tax::country_snapshots::CountryKey;
 use crate::tax::engine::TransferPlan;
 use crate::tax::jurisdiction::{Rules, TaxYear};
-use crate::tax::pooled_years::{ReadEvents, TokenStates, pooled_years};
+use crate::tax::pooled_years::{ReadEvents, TokenStates, keep_state, pooled_years};
 use crate::tax::uk::events::{Days, LostRow, Sorter};
 use crate::tax::uk::pool::Pool;
 use crate::tax::years::{PassInfo, Start};
@@ -234,62 +234,15 @@ pub fn compute_events_in<'a>(
     finish(year, zone, ReadEvents { sorted: sorter.sorted(), inputs_hash: String::new(), events: count }, None, &[]).0
 }
 
-/// The tokens' ACB states at a year's end, as a Canadian snapshot keeps them.
-pub type CaStates = BTreeMap<String, TokenStart>;
-
-impl TokenStates for CaStates {
-    fn to_json(&self) -> serde_json::Value {
-        self.iter()
-            .map(|(asset, t)| {
-                let acquired: Vec<serde_json::Value> =
-                    t.acquired.iter().map(|(day, units)| serde_json::json!([day, units.to_string()])).collect();
-                let state = serde_json::json!({
-                    "day": t.day,
-                    "units": t.pool.units.to_string(),
-                    "cost": t.pool.cost.to_string(),
-                    "missing": t.missing,
-                    "short": t.short.to_string(),
-                    "acquired": acquired,
-                });
-                (asset.clone(), state)
-            })
-            .collect::<serde_json::Map<_, _>>()
-            .into()
-    }
-
-    fn from_json(value: &serde_json::Value) -> Option<CaStates> {
-        let figure = |v: &serde_json::Value| v.as_str()?.parse::<Decimal>().ok();
-        value
-            .as_object()?
-            .iter()
-            .map(|(asset, t)| {
-                let acquired = t["acquired"]
-                    .as_array()?
-                    .iter()
-                    .map(|entry| Some((entry.get(0)?.as_i64()?, figure(entry.get(1)?)?)))
-                    .collect::<Option<Vec<_>>>()?;
-                let state = TokenStart {
-                    day: t["day"].as_i64()?,
-                    pool: Pool { units: figure(&t["units"])?, cost: figure(&t["cost"])? },
-                    missing: t["missing"].as_bool()?,
-                    short: figure(&t["short"])?,
-                    acquired,
-                };
-                Some((asset.clone(), state))
-            })
-            .collect()
-    }
-}
-
 /// The year out of what was read for it (from the token states `start`, when the pass began
 /// at a snapshot), and the token states at each of `cuts_ms` (year ends, in order).
 fn finish(
     year: i32,
     zone: Zone,
     read: ReadEvents,
-    start: Option<&CaStates>,
+    start: Option<&TokenStates>,
     cuts_ms: &[i64],
-) -> (CaComputed, Vec<CaStates>) {
+) -> (CaComputed, Vec<TokenStates>) {
     let tax_year = CaRules { zone }.tax_year(year);
     let (first, last) = (day_number(tax_year.first_day), day_number(tax_year.last_day));
     let in_year = |day: i64| (first..=last).contains(&day);
@@ -310,15 +263,12 @@ fn finish(
     };
     // Every token with operations read, or a state the pass started from.
     let tokens: BTreeSet<&String> = sorted.ops.keys().chain(start.into_iter().flat_map(|s| s.keys())).collect();
-    let mut states = vec![CaStates::new(); cuts.len()];
+    let mut states = vec![TokenStates::new(); cuts.len()];
     for asset in tokens {
         let ops = sorted.ops.get(asset).map_or(&[][..], Vec::as_slice);
         let (outcome, token_states) = walk_from(start.and_then(|s| s.get(asset)), ops, first..=last, &cuts);
         for (states, state) in states.iter_mut().zip(token_states) {
-            let empty = TokenStart { day: state.day, ..TokenStart::default() };
-            if state != empty {
-                states.insert(asset.clone(), state);
-            }
+            keep_state(states, asset, state);
         }
         out.disposals.extend(outcome.rows.iter().map(|r| CaDisposal { asset: asset.clone(), row: r.clone() }));
         out.removals.extend(outcome.removals.iter().map(|r| (asset.clone(), r.clone())));

@@ -25,6 +25,7 @@ use rust_decimal::Decimal;
 
 use super::pool::Pool;
 use crate::tax::engine::proportion;
+use crate::tax::pooled_years::TokenStart;
 
 /// The 30 days after a disposal in which an acquisition is matched with it.
 pub const BED_AND_BREAKFAST_DAYS: i64 = 30;
@@ -266,28 +267,6 @@ fn shares(total: Decimal, units: &[Decimal], whole: Decimal) -> Vec<Decimal> {
     out
 }
 
-/// Where one token's matching starts when it does not start at its first operation: its
-/// state at the end of a tax year, kept in a year-end snapshot ([`crate::tax::uk`]).
-///
-/// The pool then depends on the 30 days after the end too (a disposal before it matched with
-/// an acquisition after it takes less from the pool), so such a state is kept together with
-/// what the 30-day rule took of the acquisitions after the end, and is only good while those
-/// 30 days are unchanged (the snapshot's horizon).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TokenStart {
-    /// The last day before the start.
-    pub day: i64,
-    /// The pool after every day up to `day`.
-    pub pool: Pool,
-    /// A cost in the pool is unknown.
-    pub pool_missing: bool,
-    /// Units disposed of or removed beyond what was held, up to `day`.
-    pub short: Decimal,
-    /// What the 30-day rule took of acquisitions after `day` for disposals up to it: (the
-    /// acquisition's day, units), in the order taken.
-    pub taken: Vec<(i64, Decimal)>,
-}
-
 /// Matches one token's disposals (ops in time order, every unit positive) from its first
 /// operation.
 pub fn match_token(ops: &[Op]) -> Outcome {
@@ -296,7 +275,9 @@ pub fn match_token(ops: &[Op]) -> Outcome {
 
 /// Matches one token's disposals from `start` (its operations up to the start's day are not in
 /// `ops`; `None`: from the first operation). Also returns, for each of `cuts` (days, in
-/// order), the state a later match starts from at that day: everything before it applied.
+/// order), the state a later match starts from at that day: everything before it applied,
+/// and what the 30-day rule took across it (a pool at a year's end depends on the 30 days
+/// after it: a disposal before the end matched with a later acquisition takes less from it).
 pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cuts: &[i64]) -> (Outcome, Vec<TokenStart>) {
     let mut days = days_of(ops);
     // Rule 1: the same day.
@@ -321,7 +302,7 @@ pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cuts: &[i64]) -> (Outc
             }
         }
     };
-    for &(day, units) in start.map_or(&[][..], |s| &s.taken) {
+    for &(day, units) in start.map_or(&[][..], |s| &s.carried) {
         if let Ok(i) = days.binary_search_by_key(&day, |d| d.day) {
             let units = units.min(days[i].acq_left);
             days[i].take_acquisition(units);
@@ -360,7 +341,7 @@ pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cuts: &[i64]) -> (Outc
     let mut pool = Pool::default();
     let mut pool_missing = false;
     if let Some(start) = start {
-        (pool, pool_missing, out.short) = (start.pool, start.pool_missing, start.short);
+        (pool, pool_missing, out.short) = (start.pool, start.missing, start.short);
         out.pools.push((start.day, pool));
     }
     let mut states = Vec::with_capacity(cuts.len());
@@ -368,7 +349,7 @@ pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cuts: &[i64]) -> (Outc
     let mut state = |pool: Pool, pool_missing: bool, short: Decimal, states: &mut Vec<TokenStart>| {
         let day = cuts.get(states.len()).map_or(i64::MAX, |cut| cut - 1);
         let taken = taken_after.next().unwrap_or_default();
-        states.push(TokenStart { day, pool, pool_missing, short, taken });
+        states.push(TokenStart { day, pool, missing: pool_missing, short, carried: taken });
     };
     for mut day in days {
         while cuts.get(states.len()).is_some_and(|cut| day.day >= *cut) {

@@ -32,13 +32,13 @@ use rust_decimal::Decimal;
 
 use self::day::{day_number, tax_year_first_day, tax_year_label, tax_year_last_day, uk_date, uk_midnight_ms};
 use self::events::{LostRow, Sorter};
-use self::matching::{Match, Removal, TokenStart, match_from};
+use self::matching::{Match, Removal, match_from};
 use self::pool::Pool;
 use crate::ledger::{IncomeRow, Ledger, LedgerError, TaxEvent};
 use crate::tax::country_snapshots::CountryKey;
 use crate::tax::engine::TransferPlan;
 use crate::tax::jurisdiction::{Rules, TaxYear};
-use crate::tax::pooled_years::{ReadEvents, TokenStates, pooled_years};
+use crate::tax::pooled_years::{ReadEvents, TokenStates, keep_state, pooled_years};
 use crate::tax::years::{PassInfo, Start};
 use crate::transfers::Matching;
 
@@ -139,56 +139,9 @@ pub fn compute_events<'a>(
     finish(year, ReadEvents { sorted: sorter.sorted(), inputs_hash: String::new(), events: count }, None, &[]).0
 }
 
-/// The tokens' matching states at a year's end, as a UK snapshot keeps them.
-pub type UkStates = BTreeMap<String, TokenStart>;
-
-impl TokenStates for UkStates {
-    fn to_json(&self) -> serde_json::Value {
-        self.iter()
-            .map(|(asset, t)| {
-                let taken: Vec<serde_json::Value> =
-                    t.taken.iter().map(|(day, units)| serde_json::json!([day, units.to_string()])).collect();
-                let state = serde_json::json!({
-                    "day": t.day,
-                    "units": t.pool.units.to_string(),
-                    "cost": t.pool.cost.to_string(),
-                    "missing": t.pool_missing,
-                    "short": t.short.to_string(),
-                    "taken": taken,
-                });
-                (asset.clone(), state)
-            })
-            .collect::<serde_json::Map<_, _>>()
-            .into()
-    }
-
-    fn from_json(value: &serde_json::Value) -> Option<UkStates> {
-        let figure = |v: &serde_json::Value| v.as_str()?.parse::<Decimal>().ok();
-        value
-            .as_object()?
-            .iter()
-            .map(|(asset, t)| {
-                let taken = t["taken"]
-                    .as_array()?
-                    .iter()
-                    .map(|entry| Some((entry.get(0)?.as_i64()?, figure(entry.get(1)?)?)))
-                    .collect::<Option<Vec<_>>>()?;
-                let state = TokenStart {
-                    day: t["day"].as_i64()?,
-                    pool: Pool { units: figure(&t["units"])?, cost: figure(&t["cost"])? },
-                    pool_missing: t["missing"].as_bool()?,
-                    short: figure(&t["short"])?,
-                    taken,
-                };
-                Some((asset.clone(), state))
-            })
-            .collect()
-    }
-}
-
 /// The year out of what was read for it (from the token states `start`, when the pass began
 /// at a snapshot), and the token states at each of `cuts_ms` (year ends, in order).
-fn finish(year: i32, read: ReadEvents, start: Option<&UkStates>, cuts_ms: &[i64]) -> (UkComputed, Vec<UkStates>) {
+fn finish(year: i32, read: ReadEvents, start: Option<&TokenStates>, cuts_ms: &[i64]) -> (UkComputed, Vec<TokenStates>) {
     let tax_year = UkRules.tax_year(year);
     let (first, last) = (day_number(tax_year.first_day), day_number(tax_year.last_day));
     let sorted = read.sorted;
@@ -211,15 +164,12 @@ fn finish(year: i32, read: ReadEvents, start: Option<&UkStates>, cuts_ms: &[i64]
     };
     // Every token with operations read, or a state the pass started from.
     let tokens: BTreeSet<&String> = sorted.ops.keys().chain(start.into_iter().flat_map(|s| s.keys())).collect();
-    let mut states = vec![UkStates::new(); cuts.len()];
+    let mut states = vec![TokenStates::new(); cuts.len()];
     for asset in tokens {
         let ops = sorted.ops.get(asset).map_or(&[][..], Vec::as_slice);
         let (outcome, token_states) = match_from(start.and_then(|s| s.get(asset)), ops, &cuts);
         for (states, state) in states.iter_mut().zip(token_states) {
-            let empty = TokenStart { day: state.day, ..TokenStart::default() };
-            if state != empty {
-                states.insert(asset.clone(), state);
-            }
+            keep_state(states, asset, state);
         }
         let in_year = |day: i64| (first..=last).contains(&day);
         out.disposals.extend(
