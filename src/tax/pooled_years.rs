@@ -133,14 +133,14 @@ pub struct YearToFinish<'a> {
 /// of `key` that fits (unless `start` says from the first event), and stores a snapshot at
 /// the ends of the last two years. `finish` computes a year and the token states at the ends
 /// it is given.
-pub fn pooled_years<C>(
+pub fn pooled_years<C: Send>(
     ledger: &mut Ledger,
     key: &CountryKey,
     rules: impl Rules + Copy + Send + 'static,
     years: RangeInclusive<i32>,
     start: Start,
     sorter: impl FnOnce(&[TransferPlan]) -> Sorter,
-    mut finish: impl FnMut(YearToFinish<'_>) -> (C, Vec<TokenStates>),
+    mut finish: impl FnMut(YearToFinish<'_>) -> (C, Vec<TokenStates>) + Send,
 ) -> Result<(Vec<C>, PassInfo), LedgerError> {
     let currency = ledger.reporting_currency()?;
     let (first, last) = (*years.start(), *years.end());
