@@ -205,3 +205,33 @@ fn a_country_report_starts_from_its_snapshot_until_an_old_event_drops_it() {
         assert_eq!(after.stdout, sb.ok(&["--json", "report", "--year", year, "--from-scratch"]).stdout, "{code}");
     }
 }
+
+/// A country's snapshot that no longer reads (an edited ledger) stops the report with an error
+/// that names the year and `--from-scratch`; `--from-scratch` writes the snapshot again and the
+/// next report starts from it.
+#[test]
+fn a_damaged_country_snapshot_is_an_error_naming_from_scratch() {
+    for (code, currency, year, before) in [("uk", "GBP", "2024", "2023"), ("de", "EUR", "2024", "2023")] {
+        let sb = common::country_ledger(code, currency);
+        let first = sb.ok(&["--json", "report", "--year", year]).stdout;
+        let ledger = rusqlite::Connection::open(sb.ledger()).unwrap();
+        let damaged = ledger
+            .execute(
+                "UPDATE tax_snapshots SET state = '{\"per_wallet\": 7}' WHERE jurisdiction = ?1 AND year = ?2",
+                rusqlite::params![code, before.parse::<i32>().unwrap()],
+            )
+            .unwrap();
+        assert_eq!(damaged, 1, "{code}: the snapshot at the end of {before} was stored");
+        let out = sb.run(&["--json", "report", "--year", year]);
+        assert_eq!(out.code, 2, "{code}: {}", out.stderr);
+        assert!(
+            out.stderr.contains("does not read") && out.stderr.contains("--from-scratch"),
+            "{code}: {}",
+            out.stderr
+        );
+        assert_eq!(sb.ok(&["--json", "report", "--year", year, "--from-scratch"]).stdout, first, "{code}");
+        let again = sb.ok(&["--json", "report", "--year", year]);
+        assert!(again.stderr.contains("computed from the snapshot"), "{code}: {}", again.stderr);
+        assert_eq!(again.stdout, first, "{code}");
+    }
+}

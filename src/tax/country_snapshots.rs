@@ -140,11 +140,11 @@ impl CountryKey {
 /// its lots, balances, counters and shortfalls. Returns the snapshot's whole state object, for
 /// what the country kept beside the engine.
 pub fn restore(engine: &mut Engine, snapshot: Snapshot) -> Result<Value, LedgerError> {
-    let id = snapshot.head.id;
+    let head = snapshot.head.clone();
     let (state, extra) = snapshot_state::engine_state(snapshot)?;
     engine.restore(state);
     let shortfalls = decimals(&extra["shortfalls"])
-        .ok_or_else(|| LedgerError::Corrupt(format!("snapshot {id}: shortfalls {:?}", extra["shortfalls"])))?;
+        .ok_or_else(|| snapshot_state::damaged(&head, format!("shortfalls {:?}", extra["shortfalls"])))?;
     engine.restore_shortfalls(shortfalls);
     Ok(extra)
 }

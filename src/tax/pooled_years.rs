@@ -23,6 +23,7 @@ use super::country_snapshots::CountryKey;
 use super::country_years::{ReadFrom, YearRead, read_years, tax_year_digest};
 use super::engine::{TransferPlan, within_bounds};
 use super::jurisdiction::Rules;
+use super::snapshot_state::damaged;
 use super::uk::events::{Sorted, Sorter};
 use super::uk::pool::Pool;
 use super::years::{PassInfo, Start};
@@ -228,12 +229,7 @@ pub fn pooled_years<C: Send>(
 
 /// The token states of a pooling country's snapshot, and where its events resume.
 fn states_of(snapshot: &Snapshot) -> Result<(TokenStates, i64), LedgerError> {
-    let corrupt = || {
-        LedgerError::Corrupt(format!(
-            "the snapshot at the end of {} does not read (run `cointally report --from-scratch`)",
-            snapshot.head.year
-        ))
-    };
+    let corrupt = || damaged(&snapshot.head, "its pools");
     let state: Value = serde_json::from_str(&snapshot.head.state).map_err(|_| corrupt())?;
     let from_ms = state["from_ms"].as_i64().ok_or_else(corrupt)?;
     Ok((states_of_json(&state["tokens"]).ok_or_else(corrupt)?, from_ms))

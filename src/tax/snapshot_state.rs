@@ -49,10 +49,19 @@ pub fn snapshot(state: EngineState, mut head: SnapshotHead, mut extra: Map<Strin
     Snapshot { head, lots, balances: state.balances }
 }
 
+/// The error of a stored snapshot whose `what` does not read: it names the year and the way
+/// out (a computation from the first event, which writes the snapshot again).
+pub fn damaged(head: &SnapshotHead, what: impl std::fmt::Display) -> LedgerError {
+    LedgerError::Corrupt(format!(
+        "the snapshot at the end of {} does not read ({what}); run `cointally report --from-scratch`",
+        head.year
+    ))
+}
+
 /// The engine's state a snapshot holds, and its whole `state` object (for the fields a country
-/// added). A field that does not read is an error naming the snapshot.
+/// added). A field that does not read is an error naming the snapshot's year.
 pub fn engine_state(snapshot: Snapshot) -> Result<(EngineState, Value), LedgerError> {
-    let corrupt = |what: String| LedgerError::Corrupt(format!("snapshot {}: {what}", snapshot.head.id));
+    let corrupt = |what: String| damaged(&snapshot.head, what);
     let state: Value = serde_json::from_str(&snapshot.head.state).map_err(|e| corrupt(format!("state {e}")))?;
     let (Some(per_wallet), Some(next_lot)) = (state["per_wallet"].as_bool(), state["next_lot"].as_i64()) else {
         return Err(corrupt(format!("state {:?}", snapshot.head.state)));

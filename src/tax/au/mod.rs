@@ -54,6 +54,7 @@ use crate::tax::country_years::{ReadFrom, YearRead, read_years, tax_year_digest}
 use crate::tax::engine::{Computation, Engine, TransferPlan};
 use crate::tax::inputs::snapshot_options;
 use crate::tax::jurisdiction::{Rules, TaxYear};
+use crate::tax::snapshot_state::damaged;
 use crate::tax::years::{PassInfo, Start};
 use crate::tax::{Method, Options, Tracking, TransferFees};
 use crate::transfers::Matching;
@@ -350,11 +351,11 @@ pub fn compute_years(
     let read_from = match from {
         Some(snapshot) => {
             info.started_after = Some(snapshot.head.year);
-            let (id, end_ms, events) = (snapshot.head.id, snapshot.head.end_ms, snapshot.head.events);
+            let (head, end_ms, events) = (snapshot.head.clone(), snapshot.head.end_ms, snapshot.head.events);
             let digest = tax_year_digest(AuRules { zone }).resumed(&snapshot.head.events_digest)?;
             let extra = restore(&mut engine, snapshot)?;
             by_year = gross_of(&extra["gross"])
-                .ok_or_else(|| LedgerError::Corrupt(format!("snapshot {id}: gross figures {:?}", extra["gross"])))?;
+                .ok_or_else(|| damaged(&head, format!("gross figures {:?}", extra["gross"])))?;
             ReadFrom { from_ms: end_ms, events, digest }
         }
         None => ReadFrom::first(AuRules { zone }),
