@@ -10,14 +10,18 @@
 //! accounts' labels and the own transfers that touch an event before the end.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use super::country_years::{ReadFrom, YearRead, tax_year_digest};
 use super::engine::{Engine, TransferPlan};
 use super::inputs::{hash_plans_before, timed_transfer_plans};
+use super::jurisdiction::Rules;
 use super::snapshot_state;
+use super::years::{PassInfo, Start};
 use crate::ledger::Ledger;
 use crate::ledger::LedgerError;
 use crate::ledger::snapshots::{Snapshot, SnapshotHead};
@@ -152,4 +156,96 @@ pub fn restore(engine: &mut Engine, snapshot: Snapshot) -> Result<Value, LedgerE
 /// A JSON object of decimal texts, as [`CountryKey::snapshot`] writes shortfalls.
 fn decimals(value: &Value) -> Option<BTreeMap<String, Decimal>> {
     value.as_object()?.iter().map(|(k, v)| Some((k.clone(), v.as_str()?.parse().ok()?))).collect()
+}
+
+/// The snapshot side of a country's pass over `first..=last`: the invalidation it starts with,
+/// the snapshot it starts from, the years it reads, and storing the snapshots it made.
+pub struct SnapshotPass {
+    /// The mark's count when the pass began ([`Ledger::invalidate_snapshots`]).
+    cleared: i64,
+    /// What the pass did.
+    info: PassInfo,
+    first: i32,
+    last: i32,
+    /// Events behind the snapshot it starts from.
+    behind: u64,
+}
+
+impl SnapshotPass {
+    /// Drops the snapshots a write made unfit, then takes the latest of `key` stored as ending
+    /// by `until_ms` that fits (none under [`Start::Scratch`]).
+    pub fn begin(
+        ledger: &mut Ledger,
+        key: &CountryKey,
+        years: &RangeInclusive<i32>,
+        until_ms: i64,
+        start: Start,
+    ) -> Result<(SnapshotPass, Option<Snapshot>), LedgerError> {
+        let invalidated = ledger.invalidate_snapshots()?;
+        let mut info = PassInfo { dropped: invalidated.dropped, ..PassInfo::default() };
+        let from = match start {
+            Start::Snapshot => key.latest_fitting(ledger, until_ms, &mut info.dropped)?,
+            Start::Scratch => None,
+        };
+        info.started_after = from.as_ref().map(|s| s.head.year);
+        let pass = SnapshotPass {
+            cleared: invalidated.cleared,
+            info,
+            first: *years.start(),
+            last: *years.end(),
+            behind: from.as_ref().map_or(0, |s| s.head.events),
+        };
+        Ok((pass, from))
+    }
+
+    /// Where the pass reads from: the first event, or the end of `snapshot` (`from_ms`) with
+    /// its events' digest continued by the tax years of `rules`.
+    pub fn read_from(
+        snapshot: Option<(&SnapshotHead, i64)>,
+        rules: impl Rules + Send + 'static,
+    ) -> Result<ReadFrom, LedgerError> {
+        Ok(match snapshot {
+            Some((head, from_ms)) => {
+                let digest = tax_year_digest(rules).resumed(&head.events_digest)?;
+                ReadFrom { from_ms, events: head.events, digest }
+            }
+            None => ReadFrom::first(rules),
+        })
+    }
+
+    /// The years the pass reads: from the year after the snapshot it starts from, or from the
+    /// year before the first (read to its end only to store a snapshot there).
+    pub fn years(&self) -> RangeInclusive<i32> {
+        let lowest = self.info.started_after.map_or(self.first - 1, |after| (self.first - 1).max(after + 1));
+        lowest..=self.last
+    }
+
+    /// `year` is one asked for, not only read for its snapshot.
+    pub fn asked(&self, year: i32) -> bool {
+        year >= self.first
+    }
+
+    /// A snapshot is kept at the end of `year`: the two latest of the pass are the ones a later
+    /// report starts from (the next year's, and a re-run of the last year's); older ones would
+    /// cost a write each.
+    pub fn keeps(&self, year: i32) -> bool {
+        year >= self.last - 1 && self.years().contains(&year)
+    }
+
+    /// Notes how many events were read up to a year's end (`events` counted from the first).
+    pub fn read_to(&mut self, events: u64) {
+        self.info.events_read = events.saturating_sub(self.behind);
+    }
+
+    /// Stores the snapshots the pass made (none if the mark was cleared meanwhile: see
+    /// [`Ledger::store_snapshots`]) and says what the pass did.
+    pub fn store(mut self, ledger: &mut Ledger, snapshots: &[Snapshot]) -> Result<PassInfo, LedgerError> {
+        self.info.stored = ledger.store_snapshots(snapshots, self.cleared)?.len();
+        Ok(self.info)
+    }
+}
+
+/// A year of a pass under `rules`, its inputs hash begun by `hasher`.
+pub fn year_read(rules: &dyn Rules, year: i32, hasher: Sha256) -> YearRead {
+    YearRead { year, end_ms: rules.tax_year(year).end_ms, until_ms: rules.events_until_ms(year), hasher }
 }

@@ -19,8 +19,8 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
-use super::country_snapshots::CountryKey;
-use super::country_years::{ReadFrom, YearRead, read_years, tax_year_digest};
+use super::country_snapshots::{CountryKey, SnapshotPass, year_read};
+use super::country_years::{YearRead, read_years};
 use super::engine::{TransferPlan, within_bounds};
 use super::jurisdiction::Rules;
 use super::snapshot_state::damaged;
@@ -144,47 +144,28 @@ pub fn pooled_years<C: Send>(
     mut finish: impl FnMut(YearToFinish<'_>) -> (C, Vec<TokenStates>) + Send,
 ) -> Result<(Vec<C>, PassInfo), LedgerError> {
     let currency = ledger.reporting_currency()?;
-    let (first, last) = (*years.start(), *years.end());
-    let invalidated = ledger.invalidate_snapshots()?;
-    let mut info = PassInfo { dropped: invalidated.dropped, ..PassInfo::default() };
-    let from = match start {
-        Start::Snapshot => key.latest_fitting(ledger, rules.events_until_ms(first - 1), &mut info.dropped)?,
-        Start::Scratch => None,
-    };
-    let (starts, read_from) = match from {
+    let last = *years.end();
+    let (mut pass, from) = SnapshotPass::begin(ledger, key, &years, rules.events_until_ms(*years.start() - 1), start)?;
+    let (starts, from_ms) = match &from {
         Some(snapshot) => {
-            info.started_after = Some(snapshot.head.year);
-            let (starts, from_ms) = states_of(&snapshot)?;
-            let digest = tax_year_digest(rules).resumed(&snapshot.head.events_digest)?;
-            (Some(starts), ReadFrom { from_ms, events: snapshot.head.events, digest })
+            let (starts, from_ms) = states_of(snapshot)?;
+            (Some(starts), from_ms)
         }
-        None => (None, ReadFrom::first(rules)),
+        None => (None, i64::MIN),
     };
-    let behind = read_from.events;
-    // The year before the first is read to its end only to store a snapshot there.
-    let lowest = info.started_after.map_or(first - 1, |after| (first - 1).max(after + 1));
+    let read_from = SnapshotPass::read_from(from.as_ref().map(|s| (&s.head, from_ms)), rules)?;
     let mut hasher = Sha256::new();
     hasher.update(format!("{}\n", rules.code()).as_bytes());
     hasher.update(currency.as_bytes());
     hasher.update(key.transfers_hash());
-    let reads: Vec<YearRead> = (lowest..=last)
-        .map(|year| YearRead {
-            year,
-            end_ms: rules.tax_year(year).end_ms,
-            until_ms: rules.events_until_ms(year),
-            hasher: hasher.clone(),
-        })
-        .collect();
+    let reads: Vec<YearRead> = pass.years().map(|year| year_read(&rules, year, hasher.clone())).collect();
     let mut sorter = sorter(&key.transfer_plans());
     let mut out = Vec::with_capacity(reads.len());
     let mut snapshots = Vec::new();
-    // The years whose ends are kept: the two latest a later report starts from (the next
-    // year's, and a re-run of the last year's). Their states all come out of the last year's
-    // matching, which reads everything they depend on; each year's end only notes its events
-    // and digest there.
-    let kept: Vec<i32> = (lowest.max(last - 1)..=last).collect();
+    // The years whose ends are kept: their states all come out of the last year's matching,
+    // which reads everything they depend on; each year's end only notes its events and digest.
+    let kept: Vec<i32> = pass.years().filter(|y| pass.keeps(*y)).collect();
     let mut at_ends = Vec::with_capacity(kept.len());
-    let mut read = 0u64;
     read_years(
         ledger,
         &currency,
@@ -197,11 +178,11 @@ pub fn pooled_years<C: Send>(
             Ok(())
         },
         |sorter, end| {
-            read = end.events.saturating_sub(behind);
+            pass.read_to(end.events);
             if kept.contains(&end.year) {
                 at_ends.push((end.year, end.at_end.clone()));
             }
-            if end.year < first {
+            if !pass.asked(end.year) {
                 return;
             }
             let cuts_ms =
@@ -222,8 +203,7 @@ pub fn pooled_years<C: Send>(
             }
         },
     )?;
-    info.events_read = read;
-    info.stored = ledger.store_snapshots(&snapshots, invalidated.cleared)?.len();
+    let info = pass.store(ledger, &snapshots)?;
     Ok((out, info))
 }
 

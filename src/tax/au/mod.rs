@@ -49,8 +49,8 @@ use sha2::{Digest, Sha256};
 use self::day::{AuZone, financial_year_of, first_day, label, last_day};
 use self::year::{NetCapitalGain, gross, held_twelve_months};
 use crate::ledger::{Disposal, Holding, IncomeRow, Ledger, LedgerError, TaxEvent};
-use crate::tax::country_snapshots::{CountryKey, restore};
-use crate::tax::country_years::{ReadFrom, YearRead, read_years, tax_year_digest};
+use crate::tax::country_snapshots::{CountryKey, SnapshotPass, restore, year_read};
+use crate::tax::country_years::read_years;
 use crate::tax::engine::{Computation, Engine, TransferPlan};
 use crate::tax::inputs::snapshot_options;
 use crate::tax::jurisdiction::{Rules, TaxYear};
@@ -335,40 +335,27 @@ pub fn compute_years(
     let losses = crate::tax::losses::of_ledger(ledger)?;
     let zone = AuZone::of(crate::tax::zone::Zone::of_ledger(ledger)?);
     let rules = AuRules { zone };
-    let (first, last) = (*years.start(), *years.end());
+    let first = *years.start();
     let options = snapshot_options(&options(method));
     let key =
         CountryKey::new(SNAPSHOTS, AU_RULES_VERSION, options, (&currency, zone.name()), &BTreeMap::new(), matching);
-    let invalidated = ledger.invalidate_snapshots()?;
-    let mut info = PassInfo { dropped: invalidated.dropped, ..PassInfo::default() };
-    let from = match start {
-        Start::Snapshot => key.latest_fitting(ledger, rules.tax_year(first).start_ms, &mut info.dropped)?,
-        Start::Scratch => None,
-    };
+    let (mut pass, from) = SnapshotPass::begin(ledger, &key, &years, rules.tax_year(first).start_ms, start)?;
     let mut engine = engine(method, &key.transfer_plans());
+    let read_from = SnapshotPass::read_from(from.as_ref().map(|s| (&s.head, s.head.end_ms)), AuRules { zone })?;
     // Every year's gross figures so far: a year's losses carried forward come from them.
     let mut by_year = Gross::new();
-    let read_from = match from {
-        Some(snapshot) => {
-            info.started_after = Some(snapshot.head.year);
-            let (head, end_ms, events) = (snapshot.head.clone(), snapshot.head.end_ms, snapshot.head.events);
-            let digest = tax_year_digest(AuRules { zone }).resumed(&snapshot.head.events_digest)?;
-            let extra = restore(&mut engine, snapshot)?;
-            by_year = gross_of(&extra["gross"])
-                .ok_or_else(|| damaged(&head, format!("gross figures {:?}", extra["gross"])))?;
-            ReadFrom { from_ms: end_ms, events, digest }
-        }
-        None => ReadFrom::first(AuRules { zone }),
-    };
-    let behind = read_from.events;
+    if let Some(snapshot) = from {
+        let head = snapshot.head.clone();
+        let extra = restore(&mut engine, snapshot)?;
+        by_year =
+            gross_of(&extra["gross"]).ok_or_else(|| damaged(&head, format!("gross figures {:?}", extra["gross"])))?;
+    }
     // Each year's hash: an Australian zone other than Sydney's (only when set, so a Sydney
     // ledger keeps its hash), the settings of the year and the years before it (later ones do
-    // not change it), then the transfers, then its events. The year before the first is read
-    // to its end only to store a snapshot there.
-    let lowest = info.started_after.map_or(first - 1, |after| (first - 1).max(after + 1));
+    // not change it), then the transfers, then its events.
     let mut reads = Vec::new();
     let mut outside_of = BTreeMap::new();
-    for year in lowest..=last {
+    for year in pass.years() {
         let mut hasher = Sha256::new();
         hasher.update(b"AU\n");
         hasher.update(currency.as_bytes());
@@ -381,17 +368,11 @@ pub fn compute_years(
         crate::tax::losses::hash_into(&mut hasher, &outside);
         hasher.update(key.transfers_hash());
         outside_of.insert(year, outside);
-        reads.push(YearRead {
-            year,
-            end_ms: rules.tax_year(year).end_ms,
-            until_ms: rules.events_until_ms(year),
-            hasher,
-        });
+        reads.push(year_read(&rules, year, hasher));
     }
     let mut state = (engine, BTreeSet::new(), by_year);
     let mut out = Vec::with_capacity(reads.len());
     let mut snapshots = Vec::new();
-    let mut read = 0u64;
     read_years(
         ledger,
         &currency,
@@ -402,14 +383,14 @@ pub fn compute_years(
         |(engine, gifts, by_year), end| {
             let mut computation = engine.close_period(i64::MIN);
             let rows = sort_disposals(std::mem::take(&mut computation.disposals), gifts, zone, end.year, by_year);
-            read = end.events.saturating_sub(behind);
-            if end.year >= last - 1 {
+            pass.read_to(end.events);
+            if pass.keeps(end.year) {
                 let mut extra = serde_json::Map::new();
                 extra.insert("gross".into(), gross_json(by_year));
                 let end_ms = rules.tax_year(end.year).end_ms;
                 snapshots.push(key.snapshot(engine, (end.year, end_ms), end.at_end.clone(), extra));
             }
-            if end.year >= first {
+            if pass.asked(end.year) {
                 let outside = outside_of.get(&end.year).cloned().unwrap_or_default();
                 out.push(finish(
                     end.year,
@@ -423,8 +404,7 @@ pub fn compute_years(
             }
         },
     )?;
-    info.events_read = read;
-    info.stored = ledger.store_snapshots(&snapshots, invalidated.cleared)?.len();
+    let info = pass.store(ledger, &snapshots)?;
     Ok((out, info))
 }
 

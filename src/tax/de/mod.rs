@@ -46,8 +46,8 @@ use sha2::{Digest, Sha256};
 
 use self::day::{berlin_midnight_ms, held_more_than_one_year};
 use crate::ledger::{Disposal, Holding, IncomeRow, Ledger, LedgerError, TaxEvent};
-use crate::tax::country_snapshots::{CountryKey, restore};
-use crate::tax::country_years::{ReadFrom, YearRead, read_years, tax_year_digest};
+use crate::tax::country_snapshots::{CountryKey, SnapshotPass, restore, year_read};
+use crate::tax::country_years::read_years;
 use crate::tax::engine::{Computation, Engine, TransferPlan};
 use crate::tax::inputs::snapshot_options;
 use crate::tax::jurisdiction::{Rules, TaxYear};
@@ -212,32 +212,18 @@ pub fn compute_years(
 ) -> Result<(Vec<DeComputed>, PassInfo), LedgerError> {
     let currency = ledger.reporting_currency()?;
     let losses = crate::tax::losses::of_ledger(ledger)?;
-    let (first, last) = (*years.start(), *years.end());
+    let first = *years.start();
     let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
     let key =
         CountryKey::new(SNAPSHOTS, DE_RULES_VERSION, snapshot_options(&options()), (&currency, ""), &labels, matching);
-    let invalidated = ledger.invalidate_snapshots()?;
-    let mut info = PassInfo { dropped: invalidated.dropped, ..PassInfo::default() };
-    let from = match start {
-        Start::Snapshot => key.latest_fitting(ledger, DeRules.tax_year(first).start_ms, &mut info.dropped)?,
-        Start::Scratch => None,
-    };
+    let (mut pass, from) = SnapshotPass::begin(ledger, &key, &years, DeRules.tax_year(first).start_ms, start)?;
     let mut engine = engine(first, &key.transfer_plans(), labels);
-    let read_from = match from {
-        Some(snapshot) => {
-            info.started_after = Some(snapshot.head.year);
-            let (end_ms, events) = (snapshot.head.end_ms, snapshot.head.events);
-            let digest = tax_year_digest(DeRules).resumed(&snapshot.head.events_digest)?;
-            restore(&mut engine, snapshot)?;
-            ReadFrom { from_ms: end_ms, events, digest }
-        }
-        None => ReadFrom::first(DeRules),
-    };
-    let behind = read_from.events;
-    // The year before the first is read to its end only to store a snapshot there.
-    let lowest = info.started_after.map_or(first - 1, |after| (first - 1).max(after + 1));
+    let read_from = SnapshotPass::read_from(from.as_ref().map(|s| (&s.head, s.head.end_ms)), DeRules)?;
+    if let Some(snapshot) = from {
+        restore(&mut engine, snapshot)?;
+    }
     let mut reads = Vec::new();
-    for year in lowest..=last {
+    for year in pass.years() {
         let mut hasher = Sha256::new();
         hasher.update(b"DE\n");
         hasher.update(currency.as_bytes());
@@ -246,16 +232,10 @@ pub fn compute_years(
             losses.iter().filter(|(y, _)| **y == year).map(|(y, l)| (*y, *l)).collect();
         crate::tax::losses::hash_into(&mut hasher, &this_year);
         hasher.update(key.transfers_hash());
-        reads.push(YearRead {
-            year,
-            end_ms: DeRules.tax_year(year).end_ms,
-            until_ms: DeRules.events_until_ms(year),
-            hasher,
-        });
+        reads.push(year_read(&DeRules, year, hasher));
     }
     let mut out = Vec::with_capacity(reads.len());
     let mut snapshots = Vec::new();
-    let mut read = 0u64;
     read_years(
         ledger,
         &currency,
@@ -265,13 +245,12 @@ pub fn compute_years(
         |engine, event| engine.try_process(event),
         |engine, end| {
             let computation = engine.close_period(DeRules.tax_year(end.year + 1).start_ms);
-            read = end.events.saturating_sub(behind);
-            if end.year >= last - 1 {
+            pass.read_to(end.events);
+            if pass.keeps(end.year) {
                 let end_ms = DeRules.tax_year(end.year).end_ms;
-                let digest = end.at_end.clone();
-                snapshots.push(key.snapshot(engine, (end.year, end_ms), digest, serde_json::Map::new()));
+                snapshots.push(key.snapshot(engine, (end.year, end_ms), end.at_end.clone(), serde_json::Map::new()));
             }
-            if end.year >= first {
+            if pass.asked(end.year) {
                 let losses_brought_forward = losses.get(&end.year).copied().unwrap_or_default();
                 out.push(DeComputed {
                     losses_brought_forward,
@@ -280,7 +259,6 @@ pub fn compute_years(
             }
         },
     )?;
-    info.events_read = read;
-    info.stored = ledger.store_snapshots(&snapshots, invalidated.cleared)?.len();
+    let info = pass.store(ledger, &snapshots)?;
     Ok((out, info))
 }
