@@ -174,17 +174,25 @@ fn countries_over_a_range_of_years_equal_each_year_alone() {
 /// `--from-scratch` prints; an event imported before it drops it.
 #[test]
 fn a_country_report_starts_from_its_snapshot_until_an_old_event_drops_it() {
-    // (code, currency, year, the year before as the note names it, the late event)
+    // (code, currency, year, the year before and the year as the note names them, the late event)
     let countries = [
-        ("uk", "GBP", "2024", "2023/24", "years/late-uk.csv"),
-        ("ca", "CAD", "2024", "2023", "years/late-ca.csv"),
-        ("au", "AUD", "2025", "2023-24", "years/late-au.csv"),
-        ("de", "EUR", "2024", "2023", "years/late-de.csv"),
+        ("uk", "GBP", 2024, ("2023/24", "2024/25"), "years/late-uk.csv"),
+        ("ca", "CAD", 2024, ("2023", "2024"), "years/late-ca.csv"),
+        ("au", "AUD", 2025, ("2023-24", "2024-25"), "years/late-au.csv"),
+        ("de", "EUR", 2024, ("2023", "2024"), "years/late-de.csv"),
     ];
-    for (code, currency, year, before, late) in countries {
+    for (code, currency, year, (before, named), late) in countries {
         let sb = common::country_ledger(code, currency);
-        let first = sb.ok(&["--json", "report", "--year", year]);
-        assert!(!first.stderr.contains("snapshot"), "{code}: nothing stored yet: {}", first.stderr);
+        // A range stores the snapshot at its last end; the year after it starts there.
+        let range = format!("{}-{year}", year - 2);
+        sb.ok(&["report", "--years", &range]);
+        let next = (year + 1).to_string();
+        let after = sb.ok(&["--json", "report", "--year", &next]);
+        let note = format!("computed from the snapshot at the end of {named}");
+        assert!(after.stderr.contains(&note), "{code}: {}", after.stderr);
+        assert_eq!(after.stdout, sb.ok(&["--json", "report", "--year", &next, "--from-scratch"]).stdout, "{code}");
+        let year = &year.to_string();
+        let first = sb.ok(&["--json", "report", "--year", year, "--from-scratch"]);
         let again = sb.ok(&["--json", "report", "--year", year]);
         let note = format!("computed from the snapshot at the end of {before}");
         assert!(again.stderr.contains(&note), "{code}: {}", again.stderr);

@@ -185,8 +185,8 @@ pub fn pooled_years<C: Send>(
             if !pass.asked(end.year) {
                 return;
             }
-            let cuts_ms =
-                if end.year == last { kept.iter().map(|y| rules.tax_year(*y).end_ms).collect() } else { Vec::new() };
+            let is_last = end.year == last;
+            let cuts_ms = if is_last { kept.iter().map(|y| rules.tax_year(*y).end_ms).collect() } else { Vec::new() };
             let year = YearToFinish {
                 year: end.year,
                 read: ReadEvents { sorted: sorter.sorted(), inputs_hash: end.inputs_hash, events: end.events },
@@ -195,6 +195,10 @@ pub fn pooled_years<C: Send>(
             };
             let (computed, states) = finish(year);
             out.push(computed);
+            if !is_last {
+                return;
+            }
+            // One state per kept end, in order (the ends noted at earlier years' ends wait here).
             for ((year, at_end), states) in at_ends.drain(..).zip(states) {
                 let state =
                     json!({ "from_ms": rules.tax_year(year).end_ms, "tokens": states_json(&states) }).to_string();

@@ -458,9 +458,14 @@ fn check_country_snapshots(history: Vec<Spec>, edits: Vec<Vec<Edit>>, year: i32)
     for (country, pass) in COUNTRIES {
         let matching = transfers::refresh(&mut f.ledger).unwrap();
         let (all, info) = pass(&mut f.ledger, FIRST_YEAR..=LAST_YEAR, &matching, Start::Snapshot);
+        prop_assert!(info.stored > 0, "{} stores its year-end snapshots", country);
+        // The year after the range starts from the snapshot the range stored at its end.
+        let (next, after) = pass(&mut f.ledger, LAST_YEAR + 1..=LAST_YEAR + 1, &matching, Start::Snapshot);
+        prop_assert_eq!(after.started_after, Some(LAST_YEAR), "{} starts from the range's last snapshot", country);
         let (scratch, _) = pass(&mut f.ledger, FIRST_YEAR..=LAST_YEAR, &matching, Start::Scratch);
         prop_assert_eq!(all, scratch, "{} all years", country);
-        prop_assert!(info.stored > 0, "{} stores its year-end snapshots", country);
+        let (scratch, _) = pass(&mut f.ledger, LAST_YEAR + 1..=LAST_YEAR + 1, &matching, Start::Scratch);
+        prop_assert_eq!(next, scratch, "{} the year after the range", country);
     }
     for (i, round) in edits.iter().enumerate() {
         for e in round {
