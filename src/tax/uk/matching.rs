@@ -290,8 +290,6 @@ pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cuts: &[i64]) -> (Outc
             day.parts.push(Part { rule: Rule::SameDay, units, cost, acquired_day, basis_missing });
         }
     }
-    // Rule 2 for the disposals before the start, as they took: their turn comes before any
-    // disposal after the start's.
     // What the 30-day rule takes across each cut: for disposals before it, of acquisitions
     // from it on.
     let mut taken_after: Vec<Vec<(i64, Decimal)>> = vec![Vec::new(); cuts.len()];
@@ -302,6 +300,8 @@ pub fn match_from(start: Option<&TokenStart>, ops: &[Op], cuts: &[i64]) -> (Outc
             }
         }
     };
+    // Rule 2 for the disposals before the start, as they took: their turn comes before any
+    // disposal after the start's.
     for &(day, units) in start.map_or(&[][..], |s| &s.carried) {
         if let Ok(i) = days.binary_search_by_key(&day, |d| d.day) {
             let units = units.min(days[i].acq_left);
