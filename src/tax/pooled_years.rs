@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use rust_decimal::Decimal;
-
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
