@@ -11,7 +11,7 @@
 //! drops it (the same triggers as the US snapshots'). The next pass reads from the year's end
 //! ([`Rules::tax_year`]), which the snapshot's state names.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
 
 use rust_decimal::Decimal;
@@ -24,6 +24,7 @@ use super::engine::{TransferPlan, within_bounds};
 use super::jurisdiction::Rules;
 use super::snapshot_state::damaged;
 use super::uk::events::{Sorted, Sorter};
+use super::uk::matching::Op;
 use super::uk::pool::Pool;
 use super::years::{PassInfo, Start};
 use crate::ledger::snapshots::Snapshot;
@@ -97,11 +98,26 @@ fn states_of_json(value: &Value) -> Option<TokenStates> {
         .collect()
 }
 
-/// Adds a token's state at a cut to `states`, unless it holds nothing to take up.
-pub fn keep_state(states: &mut TokenStates, asset: &str, state: TokenStart) {
-    if state != (TokenStart { day: state.day, ..TokenStart::default() }) {
-        states.insert(asset.to_owned(), state);
+/// Runs `each` over every token with operations read or a state the pass started from, in
+/// name order, with its operations and its start; `each` matches the token and returns its
+/// states at the `cuts` cuts, gathered here per cut (tokens with nothing to take up left out).
+pub fn each_token(
+    sorted: &Sorted,
+    start: Option<&TokenStates>,
+    cuts: usize,
+    mut each: impl FnMut(&String, &[Op], Option<&TokenStart>) -> Vec<TokenStart>,
+) -> Vec<TokenStates> {
+    let tokens: BTreeSet<&String> = sorted.ops.keys().chain(start.into_iter().flat_map(|s| s.keys())).collect();
+    let mut states = vec![TokenStates::new(); cuts];
+    for asset in tokens {
+        let ops = sorted.ops.get(asset).map_or(&[][..], Vec::as_slice);
+        for (states, state) in states.iter_mut().zip(each(asset, ops, start.and_then(|s| s.get(asset)))) {
+            if state != (TokenStart { day: state.day, ..TokenStart::default() }) {
+                states.insert(asset.clone(), state);
+            }
+        }
     }
+    states
 }
 
 /// What the pass read for a year: the sorted events, the hash of the inputs and their number.

@@ -26,7 +26,7 @@ mod proptests;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::RangeInclusive;
 use std::str::FromStr;
@@ -40,7 +40,7 @@ use crate::ledger::{IncomeRow, Ledger, LedgerError, TaxEvent};
 use crate::tax::country_snapshots::CountryKey;
 use crate::tax::engine::TransferPlan;
 use crate::tax::jurisdiction::{Rules, TaxYear};
-use crate::tax::pooled_years::{ReadEvents, TokenStates, keep_state, pooled_years};
+use crate::tax::pooled_years::{ReadEvents, TokenStates, each_token, pooled_years};
 use crate::tax::uk::events::{Days, LostRow, Sorter};
 use crate::tax::uk::pool::Pool;
 use crate::tax::years::{PassInfo, Start};
@@ -261,15 +261,8 @@ fn finish(
         inputs_hash: read.inputs_hash,
         events: read.events,
     };
-    // Every token with operations read, or a state the pass started from.
-    let tokens: BTreeSet<&String> = sorted.ops.keys().chain(start.into_iter().flat_map(|s| s.keys())).collect();
-    let mut states = vec![TokenStates::new(); cuts.len()];
-    for asset in tokens {
-        let ops = sorted.ops.get(asset).map_or(&[][..], Vec::as_slice);
-        let (outcome, token_states) = walk_from(start.and_then(|s| s.get(asset)), ops, first..=last, &cuts);
-        for (states, state) in states.iter_mut().zip(token_states) {
-            keep_state(states, asset, state);
-        }
+    let states = each_token(sorted, start, cuts.len(), |asset, ops, token_start| {
+        let (outcome, token_states) = walk_from(token_start, ops, first..=last, &cuts);
         out.disposals.extend(outcome.rows.iter().map(|r| CaDisposal { asset: asset.clone(), row: r.clone() }));
         out.removals.extend(outcome.removals.iter().map(|r| (asset.clone(), r.clone())));
         let holding = outcome.holding_at(last);
@@ -279,7 +272,8 @@ fn finish(
         if !outcome.short.is_zero() {
             out.short.insert(asset.clone(), outcome.short);
         }
-    }
+        token_states
+    });
     (out, states)
 }
 

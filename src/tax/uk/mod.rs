@@ -24,7 +24,7 @@ mod proptests;
 #[cfg(test)]
 pub(crate) mod tests;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use chrono::Duration;
@@ -38,7 +38,7 @@ use crate::ledger::{IncomeRow, Ledger, LedgerError, TaxEvent};
 use crate::tax::country_snapshots::CountryKey;
 use crate::tax::engine::TransferPlan;
 use crate::tax::jurisdiction::{Rules, TaxYear};
-use crate::tax::pooled_years::{ReadEvents, TokenStates, keep_state, pooled_years};
+use crate::tax::pooled_years::{ReadEvents, TokenStates, each_token, pooled_years};
 use crate::tax::years::{PassInfo, Start};
 use crate::transfers::Matching;
 
@@ -162,15 +162,8 @@ fn finish(year: i32, read: ReadEvents, start: Option<&TokenStates>, cuts_ms: &[i
         inputs_hash: read.inputs_hash,
         events: read.events,
     };
-    // Every token with operations read, or a state the pass started from.
-    let tokens: BTreeSet<&String> = sorted.ops.keys().chain(start.into_iter().flat_map(|s| s.keys())).collect();
-    let mut states = vec![TokenStates::new(); cuts.len()];
-    for asset in tokens {
-        let ops = sorted.ops.get(asset).map_or(&[][..], Vec::as_slice);
-        let (outcome, token_states) = match_from(start.and_then(|s| s.get(asset)), ops, &cuts);
-        for (states, state) in states.iter_mut().zip(token_states) {
-            keep_state(states, asset, state);
-        }
+    let states = each_token(sorted, start, cuts.len(), |asset, ops, token_start| {
+        let (outcome, token_states) = match_from(token_start, ops, &cuts);
         let in_year = |day: i64| (first..=last).contains(&day);
         out.disposals.extend(
             outcome
@@ -187,7 +180,8 @@ fn finish(year: i32, read: ReadEvents, start: Option<&TokenStates>, cuts_ms: &[i
         if !outcome.short.is_zero() {
             out.short.insert(asset.clone(), outcome.short);
         }
-    }
+        token_states
+    });
     (out, states)
 }
 
