@@ -32,7 +32,7 @@ use super::venue::{self, Venue};
 use crate::Secret;
 use crate::http::answer;
 use crate::http::client::{Client, ClientConfig, Method, Protocol, Request};
-use crate::http::{BucketKind, Clock, FetchError, Limiter};
+use crate::http::{BucketKind, Clock, FetchError, Limiter, LimiterConfig};
 
 mod endpoints;
 mod protocol;
@@ -164,7 +164,13 @@ impl BinanceApi {
 
     /// [`BinanceApi::new_limiter`] with `venue`'s `/api` budgets.
     pub fn new_limiter_at(venue: &Venue, clock: Arc<dyn Clock>) -> Arc<Limiter> {
-        let limiter = Limiter::new(clock);
+        BinanceApi::new_limiter_tuned(venue, clock, LimiterConfig::default())
+    }
+
+    /// [`BinanceApi::new_limiter_at`] with explicit limiter tuning (a test on a loaded machine
+    /// widens the guard at window edges).
+    pub fn new_limiter_tuned(venue: &Venue, clock: Arc<dyn Clock>, config: LimiterConfig) -> Arc<Limiter> {
+        let limiter = Limiter::with_config(clock, config);
         limiter.declare(API_BUCKET, BucketKind::FixedWindow { limit: venue.api_weight_per_minute, window: MINUTE });
         limiter.declare(
             RAW_BUCKET,
