@@ -270,8 +270,13 @@ impl Ledger {
     /// The times (UTC ms) of the first and the last event; `None` for a ledger without events
     /// (`report --all-years` turns them into years of the ledger's time zone).
     pub fn event_time_bounds(&self) -> Result<Option<(i64, i64)>, LedgerError> {
-        let (first, last): (Option<i64>, Option<i64>) =
-            self.conn.query_row("SELECT min(time_ms), max(time_ms) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        // Two sub-selects: SQLite answers a lone min() or max() from the index on time, but a
+        // query holding both scans every event (0.1 s over a million).
+        let (first, last): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT (SELECT min(time_ms) FROM events), (SELECT max(time_ms) FROM events)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(first.zip(last))
     }
 
