@@ -2,6 +2,8 @@
 //! year, replaced by the next computation of that year, written from its first changed row
 //! only, with a digest per block of rows so that an unchanged block is neither read nor written.
 
+use std::sync::mpsc;
+
 use chrono::Utc;
 use cointally_exchanges::amount::write_amount;
 use rusqlite::{OptionalExtension, ToSql, params};
@@ -72,19 +74,13 @@ fn insert_run(tx: &rusqlite::Transaction<'_>, run: &RunRows<'_>) -> Result<i64, 
         params![run.year, run.options, run.inputs_hash, now],
     )?;
     let run_id = tx.last_insert_rowid();
-    // The rows' block digests are made on another thread while the rows are inserted (both
-    // write every amount as text; neither needs the other).
-    let digests = std::thread::scope(|scope| {
-        let digests = scope.spawn(|| (digests_of(run.disposals), digests_of(run.income), digests_of(run.holdings)));
-        let inserted = insert_rows(tx, run_id, 0, run.disposals)
-            .and_then(|()| insert_rows(tx, run_id, 0, run.income))
-            .and_then(|()| insert_rows(tx, run_id, 0, run.holdings));
-        let digests = digests.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        inserted.map(|()| digests)
-    })?;
-    write_blocks(tx, run_id, DISPOSALS, 0, run.disposals.len(), &digests.0)?;
-    write_blocks(tx, run_id, INCOME, 0, run.income.len(), &digests.1)?;
-    write_blocks(tx, run_id, HOLDINGS, 0, run.holdings.len(), &digests.2)?;
+    // The rows' block digests are made from the texts written for the inserts.
+    let digests = insert_rows(tx, run_id, 0, run.disposals, Digests::Made)?;
+    write_blocks(tx, run_id, DISPOSALS, 0, run.disposals.len(), &digests)?;
+    let digests = insert_rows(tx, run_id, 0, run.income, Digests::Made)?;
+    write_blocks(tx, run_id, INCOME, 0, run.income.len(), &digests)?;
+    let digests = insert_rows(tx, run_id, 0, run.holdings, Digests::Made)?;
+    write_blocks(tx, run_id, HOLDINGS, 0, run.holdings.len(), &digests)?;
     Ok(run_id)
 }
 
@@ -137,7 +133,7 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
         },
     )?;
     replace_from(tx, DISPOSALS, run_id, same)?;
-    insert_rows(tx, run_id, same, &run.disposals[same..])?;
+    insert_rows(tx, run_id, same, &run.disposals[same..], Digests::Known)?;
     let same = unchanged_rows(
         tx,
         INCOME,
@@ -156,7 +152,7 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
         },
     )?;
     replace_from(tx, INCOME, run_id, same)?;
-    insert_rows(tx, run_id, same, &run.income[same..])?;
+    insert_rows(tx, run_id, same, &run.income[same..], Digests::Known)?;
     let same = unchanged_rows(
         tx,
         HOLDINGS,
@@ -174,7 +170,7 @@ fn update_run(tx: &rusqlite::Transaction<'_>, run_id: i64, run: &RunRows<'_>) ->
         },
     )?;
     replace_from(tx, HOLDINGS, run_id, same)?;
-    insert_rows(tx, run_id, same, &run.holdings[same..])?;
+    insert_rows(tx, run_id, same, &run.holdings[same..], Digests::Known)?;
     Ok(())
 }
 
@@ -189,12 +185,6 @@ const BLOCK: usize = 1024;
 fn digest_text(hasher: &mut Sha256, text: &str) {
     hasher.update((text.len() as u64).to_le_bytes());
     hasher.update(text.as_bytes());
-}
-
-fn digest_amount(hasher: &mut Sha256, buf: &mut String, amount: Decimal) {
-    buf.clear();
-    write_amount(buf, amount);
-    digest_text(hasher, buf);
 }
 
 /// One digest per [`BLOCK`] rows of `rows`, in order; a year of many rows is hashed on two
@@ -215,12 +205,14 @@ fn block_digests<T: StoredRow + Sync>(rows: &[T]) -> Vec<[u8; 32]> {
 
 /// [`block_digests`] on this thread.
 fn digests_of<T: StoredRow>(rows: &[T]) -> Vec<[u8; 32]> {
-    let mut buf = String::new();
+    let mut texts = vec![String::new(); T::TEXTS];
     rows.chunks(BLOCK)
         .map(|block| {
             let mut hasher = Sha256::new();
             for row in block {
-                row.digest(&mut hasher, &mut buf);
+                texts.iter_mut().for_each(String::clear);
+                row.write_texts(&mut texts);
+                row.digest(&mut hasher, &texts);
             }
             hasher.finalize().into()
         })
@@ -341,9 +333,9 @@ trait StoredRow {
     fn bind<'a>(&'a self, ids: &'a [i64; 2], texts: &'a [String], params: &mut Vec<&'a dyn ToSql>);
 
     /// Feeds the row to a block's digest: every column the row's comparison reads, each amount
-    /// as the text stored, each string with its length (so no two rows hash alike); `buf` is
-    /// scratch space for amounts.
-    fn digest(&self, hasher: &mut Sha256, buf: &mut String);
+    /// as the text stored (`texts`, as [`StoredRow::write_texts`] wrote them), each string with
+    /// its length (so no two rows hash alike).
+    fn digest(&self, hasher: &mut Sha256, texts: &[String]);
 }
 
 impl StoredRow for Disposal {
@@ -381,7 +373,7 @@ impl StoredRow for Disposal {
         ]);
     }
 
-    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
+    fn digest(&self, hasher: &mut Sha256, texts: &[String]) {
         for n in [self.event_id, self.account_id, self.acquired_ms, self.disposed_ms, self.lot_event_id.unwrap_or(-1)] {
             hasher.update(n.to_le_bytes());
         }
@@ -393,8 +385,9 @@ impl StoredRow for Disposal {
         digest_text(hasher, self.kind.as_str());
         digest_text(hasher, &self.asset);
         digest_text(hasher, self.term.as_str());
-        for amount in [self.amount, self.proceeds, self.cost_basis] {
-            digest_amount(hasher, buf, amount);
+        // The amount, proceeds and cost basis (the gain follows from them).
+        for amount in &texts[..3] {
+            digest_text(hasher, amount);
         }
     }
 }
@@ -426,15 +419,15 @@ impl StoredRow for IncomeRow {
         ]);
     }
 
-    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
+    fn digest(&self, hasher: &mut Sha256, texts: &[String]) {
         for n in [self.event_id, self.account_id, self.received_ms] {
             hasher.update(n.to_le_bytes());
         }
         hasher.update([u8::from(self.price_missing)]);
         digest_text(hasher, self.kind.as_str());
         digest_text(hasher, &self.asset);
-        for amount in [self.amount, self.value] {
-            digest_amount(hasher, buf, amount);
+        for amount in &texts[..2] {
+            digest_text(hasher, amount);
         }
     }
 }
@@ -464,43 +457,96 @@ impl StoredRow for Holding {
         ]);
     }
 
-    fn digest(&self, hasher: &mut Sha256, buf: &mut String) {
+    fn digest(&self, hasher: &mut Sha256, texts: &[String]) {
         for n in [self.lot_event_id, self.account_id.unwrap_or(-1), self.acquired_ms] {
             hasher.update(n.to_le_bytes());
         }
         hasher.update([u8::from(self.account_id.is_some()), u8::from(self.basis_missing)]);
         digest_text(hasher, &self.asset);
-        for amount in [self.amount, self.cost_basis] {
-            digest_amount(hasher, buf, amount);
+        for amount in &texts[..2] {
+            digest_text(hasher, amount);
         }
     }
 }
 
+/// Whether [`insert_rows`] makes the block digests of the rows it inserts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Digests {
+    /// Made from the texts written for the inserts (the rows are a whole table, from row 0).
+    Made,
+    /// Made before (the rows are the tail of a table being brought up to date).
+    Known,
+}
+
 /// Inserts `rows` as rows `first..` of run `run_id`: multi-row INSERTs, as the writer does (a
-/// year's disposals, and the lots held at its end, are the bulk of a run).
-fn insert_rows<T: StoredRow>(
+/// year's disposals, and the lots held at its end, are the bulk of a run). The rows' texts
+/// (every amount written out) are made on a second thread a chunk ahead of this one, which
+/// binds and steps; with [`Digests::Made`] that thread also hashes each block from those texts
+/// and the digests are returned (empty otherwise).
+fn insert_rows<T: StoredRow + Sync>(
     tx: &rusqlite::Transaction<'_>,
     run_id: i64,
     first: usize,
     rows: &[T],
-) -> Result<(), LedgerError> {
+    digests: Digests,
+) -> Result<Vec<[u8; 32]>, LedgerError> {
     let mut full = tx.prepare_cached(&multi_row_insert(T::HEAD, T::COLUMNS, CHUNK))?;
-    let mut texts: Vec<String> = vec![String::new(); T::TEXTS * CHUNK];
-    let mut ids: Vec<[i64; 2]> = Vec::with_capacity(CHUNK);
-    for (c, chunk) in rows.chunks(CHUNK).enumerate() {
-        ids.clear();
-        for (i, (row, texts)) in chunk.iter().zip(texts.chunks_mut(T::TEXTS)).enumerate() {
-            ids.push([run_id, (first + c * CHUNK + i) as i64]);
-            texts.iter_mut().for_each(String::clear);
-            row.write_texts(texts);
+    std::thread::scope(|scope| {
+        let (filled, take) = mpsc::sync_channel::<Vec<String>>(1);
+        let (spent, refill) = mpsc::channel::<Vec<String>>();
+        for _ in 0..2 {
+            let _ = spent.send(vec![String::new(); T::TEXTS * CHUNK]);
         }
-        let mut params: Vec<&dyn ToSql> = Vec::with_capacity(T::COLUMNS * chunk.len());
-        for ((row, ids), texts) in chunk.iter().zip(&ids).zip(texts.chunks(T::TEXTS)) {
-            row.bind(ids, texts, &mut params);
+        let writing = scope.spawn(move || {
+            let mut made = Vec::new();
+            let mut hasher = Sha256::new();
+            let mut hashed = 0;
+            for chunk in rows.chunks(CHUNK) {
+                // This thread stops when the inserting one does (an error).
+                let Ok(mut texts) = refill.recv() else { break };
+                for (row, texts) in chunk.iter().zip(texts.chunks_mut(T::TEXTS)) {
+                    texts.iter_mut().for_each(String::clear);
+                    row.write_texts(texts);
+                    if digests == Digests::Made {
+                        row.digest(&mut hasher, texts);
+                        hashed += 1;
+                        if hashed == BLOCK {
+                            made.push(hasher.finalize_reset().into());
+                            hashed = 0;
+                        }
+                    }
+                }
+                if filled.send(texts).is_err() {
+                    break;
+                }
+            }
+            if hashed > 0 {
+                made.push(hasher.finalize().into());
+            }
+            made
+        });
+        let mut ids: Vec<[i64; 2]> = Vec::with_capacity(CHUNK);
+        let mut inserted = Ok(());
+        for (c, chunk) in rows.chunks(CHUNK).enumerate() {
+            let Ok(texts) = take.recv() else { break };
+            ids.clear();
+            ids.extend((0..chunk.len()).map(|i| [run_id, (first + c * CHUNK + i) as i64]));
+            let mut params: Vec<&dyn ToSql> = Vec::with_capacity(T::COLUMNS * chunk.len());
+            for ((row, ids), texts) in chunk.iter().zip(&ids).zip(texts.chunks(T::TEXTS)) {
+                row.bind(ids, texts, &mut params);
+            }
+            let written = write_chunk(tx, &mut full, T::HEAD, T::COLUMNS, &params);
+            drop(params);
+            if let Err(error) = written {
+                inserted = Err(error);
+                break;
+            }
+            let _ = spent.send(texts);
         }
-        write_chunk(tx, &mut full, T::HEAD, T::COLUMNS, &params)?;
-    }
-    Ok(())
+        drop((take, spent));
+        let made = writing.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        inserted.map(|()| made)
+    })
 }
 
 #[cfg(test)]
@@ -767,6 +813,24 @@ mod tests {
     /// are read and written; without digests (a run stored before them) every row is
     /// compared, with the same result, and the digests are there afterwards. The rows and
     /// digests left are always those a store into an empty ledger writes.
+    #[test]
+    fn an_insert_that_fails_mid_table_stops_its_text_thread_and_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let disposals: Vec<Disposal> = (1..=(5 * CHUNK as i64)).map(sample_disposal).collect();
+        let tx = ledger.transaction().unwrap();
+        let digests = insert_rows(&tx, 7, 0, &disposals, Digests::Made).unwrap();
+        assert_eq!(digests, digests_of(&disposals), "the digests made beside the inserts are the blocks'");
+        // Run 8's rows 3 * CHUNK.. exist: the fourth chunk's insert fails, with the text
+        // thread ahead of it; the insert returns the error (rather than waiting on that thread).
+        assert!(insert_rows(&tx, 8, 3 * CHUNK, &disposals[..CHUNK], Digests::Known).unwrap().is_empty());
+        let error = insert_rows(&tx, 8, 0, &disposals, Digests::Made).unwrap_err().to_string();
+        assert!(error.contains("UNIQUE"), "{error}");
+        let stored: i64 =
+            tx.query_row("SELECT count(*) FROM tax_disposals WHERE run_id = 8", [], |r| r.get(0)).unwrap();
+        assert_eq!(stored, 4 * CHUNK as i64, "three chunks before the failing one, and the one there before");
+    }
+
     #[test]
     fn the_rows_of_unchanged_blocks_are_neither_read_nor_written() {
         let dir = tempfile::tempdir().unwrap();
