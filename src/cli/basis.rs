@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::ledger::{AllocatedLot, AllocationRule, Ledger, StoredAllocation};
 use crate::tax::allocation::{self, AtSwitch, SWITCH_MS, specific};
 use crate::tax::report::money;
+use crate::tax::years::Start;
 
 use super::output::{Align, Table, print_json};
 use super::report::prepare_values;
@@ -92,7 +93,7 @@ fn allocate(context: &Context, ledger: &mut Ledger, args: AllocateArgs) -> anyho
         .hint("to correct a mistake in it, run the same command with --replace (reports from 2025 then change)")
         .into());
     }
-    let (matching, _) = prepare_values(context, ledger, args.allow_missing_prices)?;
+    let (matching, _) = prepare_values(context, ledger, args.allow_missing_prices, Start::Snapshot)?;
     let at = allocation::at_switch(ledger, &matching)?;
     // `--as-of` takes only 2025-01-01 (checked when parsed): the instant is its local midnight.
     debug_assert_eq!(args.as_of, SWITCH_MS);

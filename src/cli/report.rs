@@ -147,24 +147,36 @@ pub struct Args {
 
 /// Warns of legs without value (or refuses, unless allowed) and matches the transfers: what
 /// every computation of gains does first.
-fn prepare(context: &Context, ledger: &mut Ledger, choices: &TaxChoices) -> anyhow::Result<(Matching, usize)> {
-    prepare_values(context, ledger, choices.allow_missing_prices)
+fn prepare(
+    context: &Context,
+    ledger: &mut Ledger,
+    choices: &TaxChoices,
+    start: Start,
+) -> anyhow::Result<(Matching, usize)> {
+    prepare_values(context, ledger, choices.allow_missing_prices, start)
 }
 
 /// [`prepare`] with only what it reads of the choices: whether legs without value are allowed.
+/// The values are checked on a second connection while the transfers are matched; from the
+/// first event (`--from-scratch`) the transfers too are matched again over every deposit and
+/// withdrawal read from the events, not through the copy the last matching kept.
 pub(super) fn prepare_values(
     context: &Context,
     ledger: &mut Ledger,
     allow_missing_prices: bool,
+    start: Start,
 ) -> anyhow::Result<(Matching, usize)> {
-    let missing = pricing::require_values(ledger, allow_missing_prices)?;
+    let (missing, matching) = pricing::require_values_while(ledger, allow_missing_prices, |ledger| match start {
+        Start::Snapshot => transfers::refresh(ledger),
+        Start::Scratch => transfers::refresh_whole(ledger),
+    })?;
     if !missing.is_empty() {
         context.note(format!(
             "warning: {} legs have no value and count as zero; the rows they touch are marked (`cointally prices missing` lists them)",
             missing.len()
         ));
     }
-    Ok((transfers::refresh(ledger)?, missing.len()))
+    Ok((matching?, missing.len()))
 }
 
 /// Checks the prices, matches transfers, computes and stores the year: the one way every
@@ -222,12 +234,7 @@ fn compute_unstored(
         Start::Snapshot => years::ReadAhead::start(ledger, &options, first..=last)?,
         Start::Scratch => (0, None),
     };
-    let (mut matching, missing) = prepare(context, ledger, choices)?;
-    if start == Start::Scratch {
-        // From the first event: the transfers too are matched again over every deposit and
-        // withdrawal read from the events, not through the copy the last matching kept.
-        matching = transfers::refresh_whole(ledger)?;
-    }
+    let (matching, missing) = prepare(context, ledger, choices, start)?;
     let (computed, info) = years::compute_years_with(ledger, options, &matching, first..=last, start, ahead)?;
     let closed = years::closed_years(ledger, &options)?;
     match info.started_after {

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use crate::export::html::CountryYear;
 use crate::export::year_manifest::{YearManifest, recorded_name, write_with_manifest};
 use crate::ledger::Ledger;
-use crate::pricing;
 use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::money;
 use crate::tax::uk::export::{UkFormat, render};
@@ -15,7 +14,7 @@ use crate::tax::uk::report::UkReport;
 use crate::tax::uk::year::Part;
 use crate::tax::uk::{self, UkComputed};
 use crate::tax::years::Start;
-use crate::transfers::{self, Matching};
+use crate::transfers::Matching;
 
 use anyhow::Context as _;
 
@@ -61,20 +60,8 @@ pub(super) fn prepare(
             zone.name()
         ));
     }
-    let missing = pricing::require_values(ledger, args.allow_missing_prices)?;
-    if !missing.is_empty() {
-        context.note(format!(
-            "warning: {} legs have no value and count as zero; the rows they touch are marked (`cointally prices missing` lists them)",
-            missing.len()
-        ));
-    }
-    // From the first event (`--from-scratch`): the transfers too are matched again over every
-    // deposit and withdrawal read from the events, not through the copy the last matching kept.
-    let matching = match start {
-        Start::Snapshot => transfers::refresh(ledger)?,
-        Start::Scratch => transfers::refresh_whole(ledger)?,
-    };
-    Ok((matching, missing.len(), currency))
+    let (matching, missing) = super::report::prepare_values(context, ledger, args.allow_missing_prices, start)?;
+    Ok((matching, missing, currency))
 }
 
 /// Checks the currency and the prices, matches transfers and computes the UK years (one pass).

@@ -42,7 +42,7 @@ pub use event_cache::EventCapture;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
 pub use form1099da::StatementRow;
 pub use movements::TransferMatching;
-pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg};
+pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg, ValueCheck};
 pub use rebate_links::RebateLink;
 pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
 pub use tax::{

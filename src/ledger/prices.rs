@@ -64,6 +64,16 @@ pub struct LegValue {
     pub path: String,
 }
 
+/// What a value check found ([`Ledger::value_check`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ValueCheck {
+    /// Every leg has a value; `writes` is the count of noted writes read before the check
+    /// (for [`Ledger::note_every_leg_valued`]).
+    AllValued { writes: i64 },
+    /// The legs without a value, in time order.
+    Missing(Vec<MissingLeg>),
+}
+
 /// A leg still without a value, for `prices missing`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MissingLeg {
@@ -283,6 +293,19 @@ impl Ledger {
     /// currency, only the legs of events at or after the earliest time written since are read
     /// (`value_changes`, 0026), and a check that finds none clears that mark.
     pub fn missing_legs(&self, currency: &str) -> Result<Vec<MissingLeg>, LedgerError> {
+        match self.value_check(currency)? {
+            ValueCheck::AllValued { writes } => {
+                self.note_every_leg_valued(currency, writes)?;
+                Ok(Vec::new())
+            }
+            ValueCheck::Missing(legs) => Ok(legs),
+        }
+    }
+
+    /// [`Ledger::missing_legs`] without noting the answer: it only reads, so a report runs it
+    /// on a second connection while it matches the transfers on this one, and notes an
+    /// [`ValueCheck::AllValued`] afterwards ([`Ledger::note_every_leg_valued`]).
+    pub fn value_check(&self, currency: &str) -> Result<ValueCheck, LedgerError> {
         let (checked, low, writes): (Option<String>, Option<i64>, i64) =
             self.conn.query_row("SELECT currency, low_ms, writes FROM value_changes WHERE id = 1", [], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -302,8 +325,7 @@ impl Ledger {
             (false, _) => self.any_leg_unvalued(currency)?,
         };
         if !unvalued {
-            self.note_every_leg_valued(currency, writes)?;
-            return Ok(Vec::new());
+            return Ok(ValueCheck::AllValued { writes });
         }
         let mut stmt = self.conn.prepare(
             "SELECT e.id, a.label, e.kind, e.time_ms, l.asset, l.amount, l.role
@@ -325,7 +347,7 @@ impl Ledger {
                 role: row.get(6)?,
             });
         }
-        Ok(missing)
+        Ok(ValueCheck::Missing(missing))
     }
 
     /// How many writes that may leave a leg without a value were noted so far

@@ -27,7 +27,7 @@ use cointally_exchanges::prices::{CandleSource, Granularity, Market};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::ledger::prices::FILE_SOURCE;
-use crate::ledger::{Ledger, LedgerError, LegValue, MissingLeg};
+use crate::ledger::{Ledger, LedgerError, LegValue, MissingLeg, ValueCheck};
 
 use implied::{Need, Split};
 use route::{Hop, Markets, Origin};
@@ -94,6 +94,39 @@ pub struct MissingPrices {
 pub fn require_values(ledger: &Ledger, allow_missing: bool) -> Result<Vec<MissingLeg>, PricingError> {
     let currency = ledger.reporting_currency()?;
     let legs = ledger.missing_legs(&currency)?;
+    required(currency, legs, allow_missing)
+}
+
+/// [`require_values`] on a second connection while `meanwhile` runs on this one (a report
+/// matches its transfers so: over a ledger whose legs were not checked since an import, the
+/// check reads every leg and value, about as long as the matching, and neither needs the
+/// other). Returns the legs without a value and what `meanwhile` made; an error of the check
+/// comes first.
+pub fn require_values_while<T: Send, E: Send>(
+    ledger: &mut Ledger,
+    allow_missing: bool,
+    meanwhile: impl FnOnce(&mut Ledger) -> Result<T, E> + Send,
+) -> Result<(Vec<MissingLeg>, Result<T, E>), PricingError> {
+    let currency = ledger.reporting_currency()?;
+    let reader = ledger.reader()?;
+    let asked = currency.clone();
+    let (check, made) = std::thread::scope(|scope| {
+        let checking = scope.spawn(move || reader.value_check(&asked));
+        let made = meanwhile(ledger);
+        (checking.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), made)
+    });
+    let legs = match check? {
+        ValueCheck::AllValued { writes } => {
+            ledger.note_every_leg_valued(&currency, writes)?;
+            Vec::new()
+        }
+        ValueCheck::Missing(legs) => legs,
+    };
+    Ok((required(currency, legs, allow_missing)?, made))
+}
+
+/// `legs` when they are none or allowed, else the error that names them.
+fn required(currency: String, legs: Vec<MissingLeg>, allow_missing: bool) -> Result<Vec<MissingLeg>, PricingError> {
     if legs.is_empty() || allow_missing {
         return Ok(legs);
     }
