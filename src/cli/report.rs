@@ -480,7 +480,8 @@ pub(super) fn print_each<R>(reports: &[R], print: impl Fn(&R) -> anyhow::Result<
     Ok(())
 }
 
-/// Prints a report as tables.
+/// Prints a report as tables (the demo's; `report` writes each year as its rows are stored).
+#[cfg(feature = "sandbox")]
 pub fn print_report(report: &Report) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     write_report(report, &mut out)?;
