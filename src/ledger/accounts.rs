@@ -177,10 +177,7 @@ impl Ledger {
         // Transfers point at events of two accounts; the cascade removes the pairs too. The
         // stored tax run was computed with the account's events: it goes.
         tx.execute("DELETE FROM accounts WHERE id = ?1", [account.id])?;
-        tx.execute_batch(
-            "DELETE FROM tax_disposals; DELETE FROM tax_income; DELETE FROM tax_holdings; DELETE FROM tax_row_blocks;
-             DELETE FROM tax_runs;",
-        )?;
+        tx.execute_batch("DELETE FROM tax_row_blocks; DELETE FROM tax_runs;")?;
         tx.commit()?;
         Ok(events as u64)
     }

@@ -83,6 +83,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0028_input_changes_cleared.sql"),
     SNAPSHOT_LOT_BLOCKS,
     include_str!("../../schema/0030_transfer_movement_blocks.sql"),
+    include_str!("../../schema/0031_tax_rows_in_blocks.sql"),
 ];
 
 /// The ledger version this build writes.
@@ -249,7 +250,7 @@ impl Ledger {
     /// Counts the rows of every stored table (for tests and the demo summary).
     pub fn row_counts(&self) -> Result<Vec<(String, i64)>, LedgerError> {
         let mut stmt = self.conn.prepare(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name",
         )?;
         let names: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
         names

@@ -497,8 +497,8 @@ mod tests {
         {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
             let tx = conn.transaction().unwrap();
-            let at = super::super::MIGRATIONS.len() - 1;
-            assert!(super::super::MIGRATIONS[at].contains("transfer_movement_blocks"));
+            let at = super::super::MIGRATIONS.iter().position(|m| m.contains("CREATE TABLE transfer_movement_blocks"));
+            let at = at.unwrap();
             for (i, sql) in super::super::MIGRATIONS[..at].iter().enumerate() {
                 tx.execute_batch(sql).unwrap();
                 tx.pragma_update(None, "user_version", i as i64 + 1).unwrap();
