@@ -28,7 +28,7 @@ use cointally_exchanges::rows::{Header, ImportedEvent, Row, RowReader};
 use cointally_exchanges::Exchange;
 use cointally_exchanges::registry::{self, CsvFormat};
 
-use crate::ledger::{Account, Ledger, LedgerError, Writer, Written};
+use crate::ledger::{Account, AccountInserts, Ledger, LedgerError, Written};
 use crate::tax::zone::Zone;
 
 pub use generic::GENERIC_COLUMNS;
@@ -263,7 +263,9 @@ pub fn import_files(
 ) -> Result<Vec<FileSummary>, ImportError> {
     let fetched_ms = chrono::Utc::now().timestamp_millis();
     let zone = Zone::of_ledger(ledger).map_err(ImportError::Ledger)?;
-    let mut writer = ledger.writer()?;
+    // Only this account's records and events are added: SQLite need not check each row's
+    // foreign keys (see `Ledger::account_inserts`).
+    let mut writer = ledger.account_inserts(account.id)?;
     let mut counts = vec![(0u64, 0u64); files.len()];
     let outcome = std::thread::scope(|scope| -> Result<ReadOutcome, ImportError> {
         let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
@@ -271,7 +273,7 @@ pub fn import_files(
         let written = receive.iter().try_for_each(|batch| {
             let source = batch.format.source();
             for imported in batch.events {
-                let new = write_event(&mut writer, account.id, &source, fetched_ms, imported)?;
+                let new = write_event(&mut writer, &source, fetched_ms, imported)?;
                 let (new_events, existing) = &mut counts[batch.file];
                 if new { *new_events += 1 } else { *existing += 1 }
             }
@@ -316,8 +318,7 @@ fn legs(
 
 /// Writes one event and the raw rows it came from; returns whether the event is new.
 fn write_event(
-    writer: &mut Writer<'_>,
-    account_id: i64,
+    writer: &mut AccountInserts<'_>,
     source: &str,
     fetched_ms: i64,
     imported: ImportedEvent,
@@ -331,9 +332,9 @@ fn write_event(
             None if many => format!("{}/{i}", event.external_id),
             None => event.external_id.clone(),
         };
-        raw_ids.push(writer.raw(account_id, source, &raw_key, &row.payload, fetched_ms)?.0);
+        raw_ids.push(writer.raw(source, &raw_key, &row.payload, fetched_ms)?.0);
     }
-    Ok(matches!(writer.event(account_id, source, &event, &raw_ids)?, Written::New(_)))
+    Ok(matches!(writer.event(source, &event, &raw_ids)?, Written::New(_)))
 }
 
 /// The reading thread: every file in turn, sending batches of keyed events until a problem

@@ -48,7 +48,7 @@ pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
 pub use tax::{
     Disposal, DisposalKind, Holding, IncomeRow, LinkMethod, Movement, RunRows, TaxEvent, TaxLeg, Term, TransferLink,
 };
-pub use writer::{Writer, Written};
+pub use writer::{AccountInserts, Writer, Written};
 
 /// The migration that moves snapshot lots into blocks: the lots of closed years are encoded by
 /// [`snapshots::lot_rows_to_blocks`] right after it runs, in the same transaction.
@@ -84,6 +84,8 @@ const MIGRATIONS: &[&str] = &[
     SNAPSHOT_LOT_BLOCKS,
     include_str!("../../schema/0030_transfer_movement_blocks.sql"),
     include_str!("../../schema/0031_tax_rows_in_blocks.sql"),
+    include_str!("../../schema/0032_event_removals.sql"),
+    include_str!("../../schema/0033_unused_movement_index.sql"),
 ];
 
 /// The ledger version this build writes.
@@ -120,6 +122,13 @@ pub enum LedgerError {
     /// No account has that label.
     #[error("no account labelled {0:?}")]
     NoSuchAccount(String),
+    /// The account written to no longer exists (another command removed it).
+    #[error("the account (id {0}) is no longer in the ledger: another command removed it")]
+    NoSuchAccountId(i64),
+    /// Events were removed by another command while this one read them, so what it found
+    /// for them must not be stored.
+    #[error("events were removed from the ledger while this command read it; run it again")]
+    EventsRemoved,
     /// An account with that label exists already.
     #[error("an account labelled {0:?} already exists")]
     DuplicateLabel(String),

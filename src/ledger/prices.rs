@@ -193,26 +193,52 @@ impl Ledger {
         self.store_values_from(currency, values, None)
     }
 
-    /// [`Ledger::store_leg_values`] for values of events at or after `from_ms` only (a page
-    /// read in time order): the snapshots are noted from that time when any value is new,
-    /// instead of looking up each event's time (a tenth of `prices` on a fresh ledger).
+    /// How many events were ever removed from the ledger (schema/0032_event_removals.sql): read
+    /// before reading events whose values [`Ledger::store_page_values`] will store.
+    pub fn event_removals(&self) -> Result<i64, LedgerError> {
+        Ok(self.conn.query_row("SELECT count FROM event_removals WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    /// [`Ledger::store_leg_values`] for a page of events read in time order on another
+    /// connection, after [`Ledger::event_removals`] gave `removals`: the values are of events
+    /// at or after `from_ms`, so the snapshots are noted from that time when any value is new
+    /// (instead of looking up each event's time, a tenth of `prices` on a fresh ledger).
+    ///
+    /// SQLite does not check each value's event by its foreign key here (a fifth of `prices
+    /// --offline` on a fresh ledger): the count of removed events, read under the write lock,
+    /// must still be `removals`, else nothing is stored and the error says to run again.
     pub fn store_page_values(
         &mut self,
         currency: &str,
         values: &[LegValue],
         from_ms: i64,
+        removals: i64,
     ) -> Result<usize, LedgerError> {
-        self.store_values_from(currency, values, Some(from_ms))
+        // The pragma cannot change inside a transaction: off before it, on again after it
+        // commits or fails.
+        self.conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+        let stored = self.store_values_from(currency, values, Some((from_ms, removals)));
+        let on = self.conn.execute_batch("PRAGMA foreign_keys = ON");
+        let stored = stored?;
+        on?;
+        Ok(stored)
     }
 
     fn store_values_from(
         &mut self,
         currency: &str,
         values: &[LegValue],
-        from_ms: Option<i64>,
+        page: Option<(i64, i64)>,
     ) -> Result<usize, LedgerError> {
         const HEAD: &str = "INSERT OR IGNORE INTO leg_values (event_id, seq, currency, price, value, source, path)";
         let tx = self.transaction()?;
+        if let Some((_, removals)) = page {
+            let now: i64 = tx.query_row("SELECT count FROM event_removals WHERE id = 1", [], |r| r.get(0))?;
+            if now != removals {
+                return Err(LedgerError::EventsRemoved);
+            }
+        }
+        let from_ms = page.map(|(from_ms, _)| from_ms);
         let mut stored = 0;
         {
             // Many rows per statement: one statement per value was most of the time `prices`
@@ -524,12 +550,29 @@ impl Ledger {
         Ok(prices)
     }
 
-    /// The (asset, currency, granularity) combinations a user's price files gave, sorted.
-    pub fn file_price_markets(&self) -> Result<Vec<(String, String, String)>, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT asset, currency, granularity FROM prices WHERE source = ?1 ORDER BY asset, currency, granularity",
+    /// The (asset, currency) pairs a user's price files gave, sorted.
+    ///
+    /// A skip over the price table's key: one seek per pair there is, then one look for a
+    /// file's row among that pair's (a `DISTINCT` over every price row was a tenth of `prices
+    /// --offline` on a fresh ledger with an hourly price file).
+    pub fn file_price_markets(&self) -> Result<Vec<(String, String)>, LedgerError> {
+        let mut next = self.conn.prepare_cached(
+            "SELECT asset, currency FROM prices WHERE (asset, currency) > (?1, ?2) ORDER BY asset, currency LIMIT 1",
         )?;
-        Ok(stmt.query_map([FILE_SOURCE], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?)
+        let mut from_file = self.conn.prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM prices WHERE asset = ?1 AND currency = ?2 AND source = ?3)",
+        )?;
+        let mut pairs = Vec::new();
+        let mut after = (String::new(), String::new());
+        while let Some(pair) =
+            next.query_row([&after.0, &after.1], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).optional()?
+        {
+            if from_file.query_row(params![pair.0, pair.1, FILE_SOURCE], |r| r.get::<_, bool>(0))? {
+                pairs.push(pair.clone());
+            }
+            after = pair;
+        }
+        Ok(pairs)
     }
 
     /// Stores a user's price file rows in one transaction (a row for the same asset, currency
@@ -590,6 +633,83 @@ mod tests {
     /// A value of one (its source `test`).
     fn value(event_id: i64, seq: i64) -> LegValue {
         LegValue { event_id, seq, price: Decimal::ONE, value: Decimal::ONE, source: "test".into(), path: String::new() }
+    }
+
+    #[test]
+    fn a_page_of_values_is_stored_only_if_no_event_was_removed_since_it_was_read() {
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
+        let trades = trades_on(&mut ledger, account, [1, 2, 3]);
+        let page =
+            |trades: &[(i64, i64)]| trades.iter().flat_map(|&(_, id)| [value(id, 0), value(id, 1)]).collect::<Vec<_>>();
+        let keys_checked =
+            |ledger: &Ledger| ledger.conn.query_row("PRAGMA foreign_keys", [], |r| r.get::<_, bool>(0)).unwrap();
+        let removals = ledger.event_removals().unwrap();
+        assert_eq!(ledger.store_page_values("USD", &page(&trades[..1]), trades[0].0, removals).unwrap(), 2);
+        assert!(keys_checked(&ledger));
+
+        // Another command removes an event of the next page after it was read: none of that
+        // page's values is stored, and the error says to run again.
+        ledger.conn.execute("DELETE FROM events WHERE id = ?1", [trades[2].1]).unwrap();
+        assert_eq!(ledger.event_removals().unwrap(), removals + 1);
+        let stale = ledger.store_page_values("USD", &page(&trades[1..]), trades[1].0, removals);
+        assert!(matches!(stale, Err(LedgerError::EventsRemoved)), "{stale:?}");
+        assert!(stale.unwrap_err().to_string().contains("run it again"));
+        assert_eq!(ledger.leg_values("USD").unwrap().len(), 2);
+        assert!(keys_checked(&ledger), "on again after the refusal");
+
+        // Read again after the removal: stored, and every value names its event.
+        assert_eq!(ledger.store_page_values("USD", &page(&trades[1..2]), trades[1].0, removals + 1).unwrap(), 2);
+        let dangling: i64 =
+            ledger.conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        assert_eq!((ledger.leg_values("USD").unwrap().len(), dangling), (4, 0));
+    }
+
+    #[test]
+    fn the_file_markets_are_the_pairs_with_a_row_from_a_price_file_and_only_those() {
+        let (_dir, mut ledger, _) = crate::ledger::test_ledger();
+        let file = |asset: &str, currency: &str, day: i64| FilePrice {
+            asset: asset.into(),
+            currency: currency.into(),
+            time_ms: day * 86_400_000,
+            granularity: "1d",
+            price: Decimal::TEN,
+        };
+        ledger.store_file_prices(&[file("ETH", "USD", 3), file("BTC", "EUR", 1), file("ETH", "USD", 1)]).unwrap();
+        let candles: Vec<Candle> = (0..5).map(|h| Candle { open_ms: h * 3_600_000, close: Decimal::ONE }).collect();
+        for (base, quote) in [("BTC", "USD"), ("ADA", "USD"), ("BTC", "EUR"), ("ZZZ", "USD")] {
+            let market = Market { symbol: format!("{base}-{quote}"), base: base.into(), quote: quote.into() };
+            ledger.store_candles("coinbase", &market, "1h", (0, 5 * 3_600_000), &candles, 0).unwrap();
+        }
+        let pairs = |list: &[(&str, &str)]| list.iter().map(|&(a, c)| (a.to_owned(), c.to_owned())).collect::<Vec<_>>();
+        assert_eq!(ledger.file_price_markets().unwrap(), pairs(&[("BTC", "EUR"), ("ETH", "USD")]));
+    }
+
+    #[test]
+    fn a_price_file_counts_new_rows_and_the_last_price_given_for_a_time_wins() {
+        let (_dir, mut ledger, _) = crate::ledger::test_ledger();
+        let row = |minute: i64, price: i64| FilePrice {
+            asset: "BTC".into(),
+            currency: "USD".into(),
+            time_ms: minute * 60_000,
+            granularity: "point",
+            price: Decimal::from(price),
+        };
+        // Minute 3 given again, last, with another price.
+        let mut rows: Vec<FilePrice> = (0..CHUNK as i64 + 50).map(|m| row(m, m + 1)).collect();
+        rows.push(row(3, 999));
+        assert_eq!(ledger.store_file_prices(&rows).unwrap(), CHUNK + 50);
+        let stored =
+            |ledger: &Ledger| ledger.cached_prices(FILE_SOURCE, "BTC", "USD", "point", 0, 1_000 * 60_000).unwrap();
+        let prices = stored(&ledger);
+        assert_eq!(prices.len(), CHUNK + 50);
+        assert_eq!(prices[3], (3 * 60_000, Decimal::from(999)));
+        assert_eq!(prices[4], (4 * 60_000, Decimal::from(5)));
+        // The same file again with one price changed and one time new: one new row.
+        rows[10] = row(10, 7);
+        rows.push(row(CHUNK as i64 + 60, 1));
+        assert_eq!(ledger.store_file_prices(&rows).unwrap(), 1);
+        let prices = stored(&ledger);
+        assert_eq!((prices.len(), prices[10].1, prices[3].1), (CHUNK + 51, Decimal::from(7), Decimal::from(999)));
     }
 
     #[test]
