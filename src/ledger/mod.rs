@@ -17,6 +17,7 @@ pub mod events;
 mod form1099da;
 mod movements;
 mod pending;
+pub mod price_cache;
 pub mod prices;
 mod rebate_links;
 mod runs;
@@ -42,7 +43,8 @@ pub use event_cache::EventCapture;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
 pub use form1099da::StatementRow;
 pub use movements::TransferMatching;
-pub use prices::{FilePrice, LegValue, MissingLeg, PricingEvent, PricingLeg, ValueCheck};
+pub use price_cache::FilePrice;
+pub use prices::{LegValue, MissingLeg, PricingEvent, PricingLeg, ValueCheck};
 pub use rebate_links::RebateLink;
 pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
 pub use tax::{

@@ -1,10 +1,10 @@
-//! What pricing reads and writes: legs waiting for a value, the candle cache with the ranges
-//! asked, the markets of each source, a user's price file rows, and the values of legs.
+//! The values of legs: the reporting currency, the legs waiting for a value, the values stored,
+//! and the kept answer of whether every leg has one. The prices they are made from are in
+//! [`super::price_cache`].
 
 use std::collections::BTreeMap;
 
 use cointally_exchanges::amount::format_amount;
-use cointally_exchanges::prices::{Candle, Market};
 use rusqlite::{OptionalExtension, ToSql, params};
 use rust_decimal::Decimal;
 
@@ -13,9 +13,6 @@ use super::{Ledger, LedgerError, decimal};
 
 /// The setting that holds the reporting currency.
 const CURRENCY_SETTING: &str = "reporting_currency";
-
-/// The source name of a user's price file rows.
-pub const FILE_SOURCE: &str = "file";
 
 /// An event with at least one leg that has no value in the currency asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,21 +88,6 @@ pub struct MissingLeg {
     pub amount: Decimal,
     /// `sent`, `received` or `fee`.
     pub role: String,
-}
-
-/// A row of a user's price file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FilePrice {
-    /// The priced asset.
-    pub asset: String,
-    /// The currency of the price.
-    pub currency: String,
-    /// When: a day's start (`granularity` `1d`) or an instant (`point`).
-    pub time_ms: i64,
-    /// `1d` or `point`.
-    pub granularity: &'static str,
-    /// One unit of `asset` in `currency`.
-    pub price: Decimal,
 }
 
 impl Ledger {
@@ -431,178 +413,6 @@ impl Ledger {
         }
         Ok(false)
     }
-
-    /// The markets `source` listed when last asked, and when that was; `None` if never.
-    pub fn price_markets(&self, source: &str) -> Result<Option<(i64, Vec<Market>)>, LedgerError> {
-        let fetched: Option<i64> = self
-            .conn
-            .query_row("SELECT fetched_ms FROM price_sources WHERE source = ?1", [source], |r| r.get(0))
-            .optional()?;
-        let Some(fetched) = fetched else { return Ok(None) };
-        let mut stmt =
-            self.conn.prepare("SELECT symbol, asset, currency FROM price_markets WHERE source = ?1 ORDER BY symbol")?;
-        let markets = stmt
-            .query_map([source], |r| Ok(Market { symbol: r.get(0)?, base: r.get(1)?, quote: r.get(2)? }))?
-            .collect::<Result<_, _>>()?;
-        Ok(Some((fetched, markets)))
-    }
-
-    /// Replaces the markets of `source` with what it lists now.
-    pub fn store_price_markets(
-        &mut self,
-        source: &str,
-        markets: &[Market],
-        fetched_ms: i64,
-    ) -> Result<(), LedgerError> {
-        let tx = self.transaction()?;
-        tx.execute("DELETE FROM price_markets WHERE source = ?1", [source])?;
-        {
-            let mut insert = tx.prepare(
-                "INSERT OR IGNORE INTO price_markets (source, symbol, asset, currency) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for m in markets {
-                insert.execute(params![source, m.symbol, m.base, m.quote])?;
-            }
-        }
-        tx.execute(
-            "INSERT INTO price_sources (source, fetched_ms) VALUES (?1, ?2)
-             ON CONFLICT (source) DO UPDATE SET fetched_ms = excluded.fetched_ms",
-            params![source, fetched_ms],
-        )?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Stores the candles of one request together with the range it asked, in one transaction.
-    pub fn store_candles(
-        &mut self,
-        source: &str,
-        market: &Market,
-        granularity: &str,
-        range: (i64, i64),
-        candles: &[Candle],
-        fetched_ms: i64,
-    ) -> Result<(), LedgerError> {
-        let tx = self.transaction()?;
-        {
-            let mut insert = tx.prepare(
-                "INSERT OR REPLACE INTO prices (asset, currency, time_ms, source, granularity, price)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for c in candles {
-                insert.execute(params![
-                    market.base,
-                    market.quote,
-                    c.open_ms,
-                    source,
-                    granularity,
-                    format_amount(c.close)
-                ])?;
-            }
-            tx.execute(
-                "INSERT OR REPLACE INTO price_coverage (source, asset, currency, granularity, from_ms, to_ms, fetched_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![source, market.base, market.quote, granularity, range.0, range.1, fetched_ms],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// The ranges of (source, market, granularity) asked so far, sorted by start.
-    pub fn price_coverage(
-        &self,
-        source: &str,
-        asset: &str,
-        currency: &str,
-        granularity: &str,
-    ) -> Result<Vec<(i64, i64)>, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT from_ms, to_ms FROM price_coverage
-             WHERE source = ?1 AND asset = ?2 AND currency = ?3 AND granularity = ?4 ORDER BY from_ms",
-        )?;
-        Ok(stmt
-            .query_map(params![source, asset, currency, granularity], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?)
-    }
-
-    /// Cached prices of (source, asset, currency, granularity) with times in `[from_ms, to_ms]`, by time.
-    pub fn cached_prices(
-        &self,
-        source: &str,
-        asset: &str,
-        currency: &str,
-        granularity: &str,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<Vec<(i64, Decimal)>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT time_ms, price FROM prices
-             WHERE asset = ?1 AND currency = ?2 AND source = ?3 AND granularity = ?4 AND time_ms BETWEEN ?5 AND ?6
-             ORDER BY time_ms",
-        )?;
-        let mut rows = stmt.query(params![asset, currency, source, granularity, from_ms, to_ms])?;
-        let mut prices = Vec::new();
-        while let Some(row) = rows.next()? {
-            let text: String = row.get(1)?;
-            prices.push((row.get(0)?, decimal(&text, "cached price")?));
-        }
-        Ok(prices)
-    }
-
-    /// The (asset, currency) pairs a user's price files gave, sorted.
-    ///
-    /// A skip over the price table's key: one seek per pair there is, then one look for a
-    /// file's row among that pair's (a `DISTINCT` over every price row was a tenth of `prices
-    /// --offline` on a fresh ledger with an hourly price file).
-    pub fn file_price_markets(&self) -> Result<Vec<(String, String)>, LedgerError> {
-        let mut next = self.conn.prepare_cached(
-            "SELECT asset, currency FROM prices WHERE (asset, currency) > (?1, ?2) ORDER BY asset, currency LIMIT 1",
-        )?;
-        let mut from_file = self.conn.prepare_cached(
-            "SELECT EXISTS (SELECT 1 FROM prices WHERE asset = ?1 AND currency = ?2 AND source = ?3)",
-        )?;
-        let mut pairs = Vec::new();
-        let mut after = (String::new(), String::new());
-        while let Some(pair) =
-            next.query_row([&after.0, &after.1], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).optional()?
-        {
-            if from_file.query_row(params![pair.0, pair.1, FILE_SOURCE], |r| r.get::<_, bool>(0))? {
-                pairs.push(pair.clone());
-            }
-            after = pair;
-        }
-        Ok(pairs)
-    }
-
-    /// Stores a user's price file rows in one transaction (a row for the same asset, currency
-    /// and time replaces the one before); returns how many were new. One statement per new row
-    /// (an insert that reports whether it added), a second only for a row already there.
-    pub fn store_file_prices(&mut self, rows: &[FilePrice]) -> Result<usize, LedgerError> {
-        let tx = self.transaction()?;
-        let mut new = 0;
-        {
-            let mut insert = tx.prepare(
-                "INSERT OR IGNORE INTO prices (asset, currency, time_ms, source, granularity, price)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            let mut update = tx.prepare(
-                "UPDATE prices SET price = ?6
-                 WHERE asset = ?1 AND currency = ?2 AND time_ms = ?3 AND source = ?4 AND granularity = ?5",
-            )?;
-            for r in rows {
-                let price = format_amount(r.price);
-                let row = params![r.asset, r.currency, r.time_ms, FILE_SOURCE, r.granularity, price];
-                if insert.execute(row)? == 1 {
-                    new += 1;
-                } else {
-                    update.execute(row)?;
-                }
-            }
-        }
-        tx.commit()?;
-        Ok(new)
-    }
 }
 
 #[cfg(test)]
@@ -662,54 +472,6 @@ mod tests {
         let dangling: i64 =
             ledger.conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
         assert_eq!((ledger.leg_values("USD").unwrap().len(), dangling), (4, 0));
-    }
-
-    #[test]
-    fn the_file_markets_are_the_pairs_with_a_row_from_a_price_file_and_only_those() {
-        let (_dir, mut ledger, _) = crate::ledger::test_ledger();
-        let file = |asset: &str, currency: &str, day: i64| FilePrice {
-            asset: asset.into(),
-            currency: currency.into(),
-            time_ms: day * 86_400_000,
-            granularity: "1d",
-            price: Decimal::TEN,
-        };
-        ledger.store_file_prices(&[file("ETH", "USD", 3), file("BTC", "EUR", 1), file("ETH", "USD", 1)]).unwrap();
-        let candles: Vec<Candle> = (0..5).map(|h| Candle { open_ms: h * 3_600_000, close: Decimal::ONE }).collect();
-        for (base, quote) in [("BTC", "USD"), ("ADA", "USD"), ("BTC", "EUR"), ("ZZZ", "USD")] {
-            let market = Market { symbol: format!("{base}-{quote}"), base: base.into(), quote: quote.into() };
-            ledger.store_candles("coinbase", &market, "1h", (0, 5 * 3_600_000), &candles, 0).unwrap();
-        }
-        let pairs = |list: &[(&str, &str)]| list.iter().map(|&(a, c)| (a.to_owned(), c.to_owned())).collect::<Vec<_>>();
-        assert_eq!(ledger.file_price_markets().unwrap(), pairs(&[("BTC", "EUR"), ("ETH", "USD")]));
-    }
-
-    #[test]
-    fn a_price_file_counts_new_rows_and_the_last_price_given_for_a_time_wins() {
-        let (_dir, mut ledger, _) = crate::ledger::test_ledger();
-        let row = |minute: i64, price: i64| FilePrice {
-            asset: "BTC".into(),
-            currency: "USD".into(),
-            time_ms: minute * 60_000,
-            granularity: "point",
-            price: Decimal::from(price),
-        };
-        // Minute 3 given again, last, with another price.
-        let mut rows: Vec<FilePrice> = (0..CHUNK as i64 + 50).map(|m| row(m, m + 1)).collect();
-        rows.push(row(3, 999));
-        assert_eq!(ledger.store_file_prices(&rows).unwrap(), CHUNK + 50);
-        let stored =
-            |ledger: &Ledger| ledger.cached_prices(FILE_SOURCE, "BTC", "USD", "point", 0, 1_000 * 60_000).unwrap();
-        let prices = stored(&ledger);
-        assert_eq!(prices.len(), CHUNK + 50);
-        assert_eq!(prices[3], (3 * 60_000, Decimal::from(999)));
-        assert_eq!(prices[4], (4 * 60_000, Decimal::from(5)));
-        // The same file again with one price changed and one time new: one new row.
-        rows[10] = row(10, 7);
-        rows.push(row(CHUNK as i64 + 60, 1));
-        assert_eq!(ledger.store_file_prices(&rows).unwrap(), 1);
-        let prices = stored(&ledger);
-        assert_eq!((prices.len(), prices[10].1, prices[3].1), (CHUNK + 51, Decimal::from(7), Decimal::from(999)));
     }
 
     #[test]

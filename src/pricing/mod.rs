@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use cointally_exchanges::prices::{CandleSource, Granularity, Market};
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use crate::ledger::prices::FILE_SOURCE;
+use crate::ledger::price_cache::FILE_SOURCE;
 use crate::ledger::{Ledger, LedgerError, LegValue, MissingLeg, ValueCheck};
 
 use implied::{Need, Split};
