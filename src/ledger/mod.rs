@@ -337,6 +337,18 @@ pub(crate) fn now_text() -> String {
     cointally_exchanges::time::format_rfc3339(chrono::Utc::now())
 }
 
+/// Turns SQLite's per-row foreign key checks on or off for `conn` (only outside a transaction:
+/// inside one the pragma does nothing). Off only for writes whose references are checked once
+/// instead ([`Ledger::account_inserts`], [`Ledger::store_page_values`]).
+pub(super) fn check_foreign_keys(conn: &Connection, on: bool) -> rusqlite::Result<()> {
+    conn.execute_batch(if on { "PRAGMA foreign_keys = ON" } else { "PRAGMA foreign_keys = OFF" })
+}
+
+/// How many events were ever removed (schema/0032_event_removals.sql).
+pub(super) fn event_removal_count(conn: &Connection) -> Result<i64, LedgerError> {
+    Ok(conn.query_row("SELECT count FROM event_removals WHERE id = 1", [], |r| r.get(0))?)
+}
+
 /// A decimal stored as text (a price, a rate, a total), or [`LedgerError::Corrupt`] naming
 /// `what` and the text when it is not one.
 pub(crate) fn decimal(text: &str, what: &str) -> Result<rust_decimal::Decimal, LedgerError> {
@@ -351,6 +363,18 @@ pub(crate) fn test_ledger() -> (tempfile::TempDir, Ledger, i64) {
     let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).expect("new ledger");
     let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).expect("account").id;
     (dir, ledger, account)
+}
+
+/// Whether SQLite checks foreign keys on `conn` (tests of the writes that turn them off).
+#[cfg(test)]
+pub(crate) fn foreign_keys_checked(conn: &Connection) -> bool {
+    conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("the pragma")
+}
+
+/// Rows of the ledger whose foreign key names nothing (tests).
+#[cfg(test)]
+pub(crate) fn dangling_references(conn: &Connection) -> i64 {
+    conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).expect("the check")
 }
 
 /// A value of 10 at a price of 1 for each of an event's first `legs` legs (tests).

@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, ToSql, params};
 use rust_decimal::Decimal;
 
 use super::writer::{CHUNK, multi_row_insert, write_chunk};
-use super::{Ledger, LedgerError, decimal};
+use super::{Ledger, LedgerError, check_foreign_keys, decimal, event_removal_count};
 
 /// The setting that holds the reporting currency.
 const CURRENCY_SETTING: &str = "reporting_currency";
@@ -178,7 +178,7 @@ impl Ledger {
     /// How many events were ever removed from the ledger (schema/0032_event_removals.sql): read
     /// before reading events whose values [`Ledger::store_page_values`] will store.
     pub fn event_removals(&self) -> Result<i64, LedgerError> {
-        Ok(self.conn.query_row("SELECT count FROM event_removals WHERE id = 1", [], |r| r.get(0))?)
+        event_removal_count(&self.conn)
     }
 
     /// [`Ledger::store_leg_values`] for a page of events read in time order on another
@@ -186,9 +186,10 @@ impl Ledger {
     /// at or after `from_ms`, so the snapshots are noted from that time when any value is new
     /// (instead of looking up each event's time, a tenth of `prices` on a fresh ledger).
     ///
-    /// SQLite does not check each value's event by its foreign key here (a fifth of `prices
-    /// --offline` on a fresh ledger): the count of removed events, read under the write lock,
-    /// must still be `removals`, else nothing is stored and the error says to run again.
+    /// SQLite does not check each value's event by its foreign key here (a seventh of `prices
+    /// --offline` over 100,000 fresh events, a fifth over a million legs at random times): the
+    /// count of removed events, read under the write lock, must still be `removals`, else
+    /// nothing is stored and the error says to run again.
     pub fn store_page_values(
         &mut self,
         currency: &str,
@@ -198,9 +199,9 @@ impl Ledger {
     ) -> Result<usize, LedgerError> {
         // The pragma cannot change inside a transaction: off before it, on again after it
         // commits or fails.
-        self.conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+        check_foreign_keys(&self.conn, false)?;
         let stored = self.store_values_from(currency, values, Some((from_ms, removals)));
-        let on = self.conn.execute_batch("PRAGMA foreign_keys = ON");
+        let on = check_foreign_keys(&self.conn, true);
         let stored = stored?;
         on?;
         Ok(stored)
@@ -215,8 +216,7 @@ impl Ledger {
         const HEAD: &str = "INSERT OR IGNORE INTO leg_values (event_id, seq, currency, price, value, source, path)";
         let tx = self.transaction()?;
         if let Some((_, removals)) = page {
-            let now: i64 = tx.query_row("SELECT count FROM event_removals WHERE id = 1", [], |r| r.get(0))?;
-            if now != removals {
+            if event_removal_count(&tx)? != removals {
                 return Err(LedgerError::EventsRemoved);
             }
         }
@@ -451,11 +451,9 @@ mod tests {
         let trades = trades_on(&mut ledger, account, [1, 2, 3]);
         let page =
             |trades: &[(i64, i64)]| trades.iter().flat_map(|&(_, id)| [value(id, 0), value(id, 1)]).collect::<Vec<_>>();
-        let keys_checked =
-            |ledger: &Ledger| ledger.conn.query_row("PRAGMA foreign_keys", [], |r| r.get::<_, bool>(0)).unwrap();
         let removals = ledger.event_removals().unwrap();
         assert_eq!(ledger.store_page_values("USD", &page(&trades[..1]), trades[0].0, removals).unwrap(), 2);
-        assert!(keys_checked(&ledger));
+        assert!(crate::ledger::foreign_keys_checked(&ledger.conn));
 
         // Another command removes an event of the next page after it was read: none of that
         // page's values is stored, and the error says to run again.
@@ -465,12 +463,11 @@ mod tests {
         assert!(matches!(stale, Err(LedgerError::EventsRemoved)), "{stale:?}");
         assert!(stale.unwrap_err().to_string().contains("run it again"));
         assert_eq!(ledger.leg_values("USD").unwrap().len(), 2);
-        assert!(keys_checked(&ledger), "on again after the refusal");
+        assert!(crate::ledger::foreign_keys_checked(&ledger.conn), "on again after the refusal");
 
         // Read again after the removal: stored, and every value names its event.
         assert_eq!(ledger.store_page_values("USD", &page(&trades[1..2]), trades[1].0, removals + 1).unwrap(), 2);
-        let dangling: i64 =
-            ledger.conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap();
+        let dangling = crate::ledger::dangling_references(&ledger.conn);
         assert_eq!((ledger.leg_values("USD").unwrap().len(), dangling), (4, 0));
     }
 

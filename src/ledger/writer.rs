@@ -12,7 +12,7 @@ use cointally_exchanges::time::to_millis;
 use cointally_exchanges::{EventKind, NewEvent};
 use rusqlite::{Connection, Statement, ToSql, params};
 
-use super::{Ledger, LedgerError};
+use super::{Ledger, LedgerError, check_foreign_keys};
 
 /// Whether an event was new or already in the ledger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,9 +71,9 @@ impl Ledger {
     /// cannot change inside a transaction, so it is turned off before `BEGIN` and on again
     /// after `COMMIT` or `ROLLBACK`.
     pub fn account_inserts(&mut self, account_id: i64) -> Result<AccountInserts<'_>, LedgerError> {
-        self.conn.execute_batch("PRAGMA foreign_keys = OFF")?;
+        check_foreign_keys(&self.conn, false)?;
         if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
-            let _ = self.conn.execute_batch("PRAGMA foreign_keys = ON");
+            let _ = check_foreign_keys(&self.conn, true);
             return Err(e.into());
         }
         let writer = self.prepared_writer(true)?;
@@ -112,7 +112,7 @@ impl Ledger {
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
                 if keys_unchecked {
-                    let _ = conn.execute_batch("PRAGMA foreign_keys = ON");
+                    let _ = check_foreign_keys(conn, true);
                 }
                 return Err(e.into());
             }
@@ -382,7 +382,7 @@ impl Writer<'_> {
         self.conn.execute_batch("COMMIT")?;
         self.committed = true;
         if self.keys_unchecked {
-            self.conn.execute_batch("PRAGMA foreign_keys = ON")?;
+            check_foreign_keys(self.conn, true)?;
         }
         Ok(())
     }
@@ -409,7 +409,7 @@ impl Drop for Writer<'_> {
         if !self.committed {
             let _ = self.conn.execute_batch("ROLLBACK");
             if self.keys_unchecked {
-                let _ = self.conn.execute_batch("PRAGMA foreign_keys = ON");
+                let _ = check_foreign_keys(self.conn, true);
             }
         }
     }
@@ -507,27 +507,17 @@ mod tests {
         assert_eq!(total, Decimal::from(207 * 208 / 2));
     }
 
-    /// Whether SQLite checks foreign keys on this connection.
-    fn keys_checked(conn: &Connection) -> bool {
-        conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).unwrap()
-    }
-
-    /// Rows whose foreign key names nothing.
-    fn dangling(ledger: &Ledger) -> i64 {
-        ledger.conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).unwrap()
-    }
-
     #[test]
     fn account_inserts_check_the_account_once_and_leave_the_key_checks_on() {
         let (_dir, mut ledger, account) = crate::ledger::test_ledger();
         let empty = ledger.row_counts().unwrap();
         {
             let mut inserts = ledger.account_inserts(account).unwrap();
-            assert!(!keys_checked(inserts.writer.conn));
+            assert!(!crate::ledger::foreign_keys_checked(inserts.writer.conn));
             inserts.event("test", &deposit("a", 1), &[]).unwrap();
         }
         assert_eq!(ledger.row_counts().unwrap(), empty, "dropped: rolled back");
-        assert!(keys_checked(&ledger.conn), "on again after a rollback");
+        assert!(crate::ledger::foreign_keys_checked(&ledger.conn), "on again after a rollback");
 
         let mut inserts = ledger.account_inserts(account).unwrap();
         for i in 0..(CHUNK as i64 + 7) {
@@ -541,10 +531,14 @@ mod tests {
         assert!(!new);
         assert!(matches!(inserts.event("test", &deposit("e0", 1), &[raw]).unwrap(), Written::Existing(_)));
         inserts.commit().unwrap();
-        assert!(keys_checked(&ledger.conn), "on again after a commit");
+        assert!(crate::ledger::foreign_keys_checked(&ledger.conn), "on again after a commit");
         let counts: std::collections::BTreeMap<_, _> = ledger.row_counts().unwrap().into_iter().collect();
         assert_eq!((counts["events"], counts["legs"], counts["event_sources"]), (207, 207, 207));
-        assert_eq!(dangling(&ledger), 0, "every leg and link names its event and record");
+        assert_eq!(
+            crate::ledger::dangling_references(&ledger.conn),
+            0,
+            "every leg and link names its event and record"
+        );
 
         // Removed by another command before the write lock was taken: nothing is written.
         let removed = ledger.conn.execute("DELETE FROM events WHERE account_id = ?1", [account]).unwrap();
@@ -556,7 +550,7 @@ mod tests {
             Err(other) => panic!("refused for another reason: {other}"),
             Ok(_) => panic!("an account that is gone was written to"),
         }
-        assert!(keys_checked(&ledger.conn), "on again after the refusal");
+        assert!(crate::ledger::foreign_keys_checked(&ledger.conn), "on again after the refusal");
     }
 
     #[test]
