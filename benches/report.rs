@@ -171,13 +171,10 @@ fn report_years(ledger: &mut Ledger, years: std::ops::RangeInclusive<i32>, start
     let started = Instant::now();
     let cpu = cpu_seconds();
     let options = Options::us(Some(*years.start()));
-    // What `report` does first: the events after the latest snapshot are read on a second
-    // connection while every leg is checked for a value and the transfers are matched (the
-    // CPU seconds of those two include that read).
-    let (_, ahead) = match start {
-        Start::Snapshot => ReadAhead::start(ledger, &options, years.clone()).expect("read ahead"),
-        Start::Scratch => (0, None),
-    };
+    // What `report` does first: the events (after the latest snapshot, or from the first) are
+    // read on a second connection while every leg is checked for a value and the transfers
+    // are matched (the CPU seconds of those two include that read).
+    let (_, ahead) = ReadAhead::start(ledger, &options, years.clone(), start).expect("read ahead");
     // Every leg checked for a value on a second connection while the transfers are matched.
     let (missing, matching) =
         cointally::pricing::require_values_while(ledger, false, transfers::refresh).expect("values");
@@ -185,7 +182,7 @@ fn report_years(ledger: &mut Ledger, years: std::ops::RangeInclusive<i32>, start
     let matching = matching.expect("transfers");
     let cpu_matched = cpu_seconds();
     let (computed, info) =
-        compute_years_with(ledger, options, &matching, years.clone(), start, ahead).expect("compute");
+        compute_years_with(ledger, options, &matching, years.clone(), start, Some(ahead)).expect("compute");
     let cpu_computed = cpu_seconds();
     // The rows stored while the report of each year is made as `report` makes it (lines,
     // boxes, 1099-DA reconciliation) on a second connection, beside them, as the command does.

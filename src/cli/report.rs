@@ -228,14 +228,12 @@ fn compute_unstored(
     start: Start,
 ) -> anyhow::Result<(Vec<Computed>, usize, Options)> {
     let options = choices.options(Some(first));
-    // The events after the latest snapshot are read on a second connection while the values
-    // are checked and the transfers matched; the pass takes them if that snapshot still fits.
-    let (_, ahead) = match start {
-        Start::Snapshot => years::ReadAhead::start(ledger, &options, first..=last)?,
-        Start::Scratch => (0, None),
-    };
+    // The events (after the latest snapshot, or from the first) are read on a second
+    // connection while the values are checked and the transfers matched; the pass takes them
+    // if it starts where they do.
+    let (_, ahead) = years::ReadAhead::start(ledger, &options, first..=last, start)?;
     let (matching, missing) = prepare(context, ledger, choices, start)?;
-    let (computed, info) = years::compute_years_with(ledger, options, &matching, first..=last, start, ahead)?;
+    let (computed, info) = years::compute_years_with(ledger, options, &matching, first..=last, start, Some(ahead))?;
     let closed = years::closed_years(ledger, &options)?;
     match info.started_after {
         Some(year) if closed.contains(&year) => context.note(format!(

@@ -340,13 +340,15 @@ impl Reading<'_> {
 }
 
 /// The events of a report read on a second connection while this one checks the values and
-/// matches the transfers (a fifth of a report from a snapshot): the reading half of the pass,
-/// started from the latest stored snapshot before its inputs are known. The pass takes it
-/// only when that snapshot is the one that fits ([`compute_years_with`]); a report that
-/// starts elsewhere drops it, having lost only the read.
+/// matches the transfers: the reading half of the pass, started before its inputs are known,
+/// from the latest stored snapshot (a fifth of a report from a snapshot) or, when there is none
+/// or the report is `--from-scratch`, from the first event (a quarter of a first report, whose
+/// matching of transfers would otherwise leave the second core idle). The pass takes it only
+/// when it starts where the read does ([`compute_years_with`]); a report that starts elsewhere
+/// drops it, having lost only the read.
 pub struct ReadAhead {
-    /// The snapshot the read starts after.
-    snapshot_id: i64,
+    /// The snapshot the read starts after (`None`: from the first event).
+    snapshot_id: Option<i64>,
     /// How many times the mark had been cleared when the read began.
     cleared: i64,
     currency: String,
@@ -361,10 +363,10 @@ pub struct ReadAhead {
 
 impl ReadAhead {
     /// Drops the snapshots that no longer hold ([`Ledger::invalidate_snapshots`]), then starts
-    /// reading the events of `years` (the first segment's, up to a closed year in the range)
-    /// after the latest snapshot stored for `options` before them. Returns how many snapshots
-    /// were dropped, and the read: `None` when there is no such snapshot (the pass reads from
-    /// the first event, nothing to gain).
+    /// reading the events of `years` (the first segment's, up to a closed year in the range,
+    /// under [`Start::Snapshot`]) after the latest snapshot stored for `options` before them,
+    /// or from the first event when there is none or `start` is [`Start::Scratch`]. Returns
+    /// how many snapshots were dropped, and the read.
     ///
     /// The invalidation comes first, before anything is read: it clears the mark of what was
     /// written since the last report, so a write it has not seen must not be missing from the
@@ -375,56 +377,58 @@ impl ReadAhead {
         ledger: &mut Ledger,
         options: &Options,
         years: RangeInclusive<i32>,
-    ) -> Result<(usize, Option<ReadAhead>), LedgerError> {
+        start: Start,
+    ) -> Result<(usize, ReadAhead), LedgerError> {
         let invalidated = ledger.invalidate_snapshots()?;
         let (dropped, cleared) = (invalidated.dropped, invalidated.cleared);
-        let (first, last) = (*years.start(), *years.end());
+        let (first, mut last) = (*years.start(), *years.end());
         let options = Options { year: Some(first), ..*options };
         let zone = Zone::of_ledger(ledger)?;
-        // The latest snapshot the pass will keep (an open one ending after the earliest time
-        // written since the invalidation above, by another process, is dropped there).
-        let low = ledger.input_changes_low_ms()?;
-        let heads = ledger.snapshot_heads(US, &snapshot_options(&options), zone.year_start_ms(first))?;
-        let Some(head) = heads.into_iter().find(|h| h.closed || low.is_none_or(|low| h.end_ms <= low)) else {
-            return Ok((dropped, None));
+        let head = match start {
+            Start::Snapshot => {
+                // The latest snapshot the pass will keep (an open one ending after the earliest
+                // time written since the invalidation above, by another process, is dropped
+                // there).
+                let low = ledger.input_changes_low_ms()?;
+                let heads = ledger.snapshot_heads(US, &snapshot_options(&options), zone.year_start_ms(first))?;
+                last = closed_years(ledger, &options)?.into_iter().find(|c| (first..last).contains(c)).unwrap_or(last);
+                heads.into_iter().find(|h| h.closed || low.is_none_or(|low| h.end_ms <= low))
+            }
+            // From the first event, and over closed years (the pass is one segment).
+            Start::Scratch => None,
         };
-        let last = closed_years(ledger, &options)?.into_iter().find(|c| (first..last).contains(c)).unwrap_or(last);
+        let (snapshot_id, from_ms, next_year) = match &head {
+            Some(head) => (Some(head.id), head.end_ms, (first - 1).max(head.year + 1)),
+            None => (None, i64::MIN, first - 1),
+        };
         let currency = ledger.reporting_currency()?;
         let reading_ledger = ledger.reader()?;
         let (batches, received) = mpsc::sync_channel::<Step>(QUEUED_AHEAD);
         let (spent, refill) = mpsc::channel::<Vec<TaxEvent>>();
-        let (from_ms, until) = (head.end_ms, zone.year_start_ms(last + 1));
-        let next_year = (first - 1).max(head.year + 1);
+        let until = zone.year_start_ms(last + 1);
         let reading_currency = currency.clone();
         let reader = std::thread::spawn(move || {
             let keep_from = Some(zone.year_start_ms(last));
             let reading = Reading { currency: &reading_currency, zone, from_ms, until, next_year, last, keep_from };
             reading.run(&reading_ledger, &batches, &refill)
         });
-        let ahead = ReadAhead {
-            snapshot_id: head.id,
-            cleared,
-            currency,
-            from_ms,
-            until,
-            next_year,
-            last,
-            received,
-            spent,
-            reader,
-        };
-        Ok((dropped, Some(ahead)))
+        let ahead =
+            ReadAhead { snapshot_id, cleared, currency, from_ms, until, next_year, last, received, spent, reader };
+        Ok((dropped, ahead))
     }
 
     /// Whether this read is the one a pass over `before_first + 1..=last` from `from` makes
-    /// (the same snapshot, currency, bounds and year-ends).
+    /// (the same start, currency, bounds and year-ends).
     fn fits(&self, inputs: &Inputs, from: Option<&Snapshot>, before_first: i32, last: i32) -> bool {
-        let Some(snapshot) = from else { return false };
-        snapshot.head.id == self.snapshot_id
-            && snapshot.head.end_ms == self.from_ms
+        let (snapshot_id, from_ms, next_year) = match from {
+            Some(snapshot) => (Some(snapshot.head.id), snapshot.head.end_ms, before_first.max(snapshot.head.year + 1)),
+            None => (None, i64::MIN, before_first),
+        };
+        self.snapshot_id == snapshot_id
+            && self.from_ms == from_ms
             && inputs.currency == self.currency
             && inputs.zone.year_start_ms(last + 1) == self.until
-            && before_first.max(snapshot.head.year + 1) == self.next_year
+            && next_year == self.next_year
             && last == self.last
     }
 
