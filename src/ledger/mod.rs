@@ -88,6 +88,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0031_tax_rows_in_blocks.sql"),
     include_str!("../../schema/0032_event_removals.sql"),
     include_str!("../../schema/0033_unused_movement_index.sql"),
+    include_str!("../../schema/0034_prices_without_rowid.sql"),
 ];
 
 /// The ledger version this build writes.
@@ -375,6 +376,18 @@ pub(crate) fn foreign_keys_checked(conn: &Connection) -> bool {
 #[cfg(test)]
 pub(crate) fn dangling_references(conn: &Connection) -> i64 {
     conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).expect("the check")
+}
+
+/// Brings a new database to the version before the first migration `is_it` picks, as a ledger
+/// of an older build (tests of a migration: the rows it must carry over are written next).
+#[cfg(test)]
+pub(crate) fn migrate_before(tx: &rusqlite::Transaction<'_>, is_it: impl Fn(&str) -> bool) {
+    let at = MIGRATIONS.iter().position(|m| is_it(m)).expect("the migration");
+    for (i, sql) in MIGRATIONS[..at].iter().enumerate() {
+        tx.execute_batch(sql).expect("an earlier migration");
+        tx.pragma_update(None, "user_version", i as i64 + 1).expect("the version");
+    }
+    tx.pragma_update(None, "application_id", APPLICATION_ID).expect("the application id");
 }
 
 /// A value of 10 at a price of 1 for each of an event's first `legs` legs (tests).

@@ -497,13 +497,7 @@ mod tests {
         {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
             let tx = conn.transaction().unwrap();
-            let at = super::super::MIGRATIONS.iter().position(|m| m.contains("CREATE TABLE transfer_movement_blocks"));
-            let at = at.unwrap();
-            for (i, sql) in super::super::MIGRATIONS[..at].iter().enumerate() {
-                tx.execute_batch(sql).unwrap();
-                tx.pragma_update(None, "user_version", i as i64 + 1).unwrap();
-            }
-            tx.pragma_update(None, "application_id", super::super::APPLICATION_ID).unwrap();
+            super::super::migrate_before(&tx, |m| m.contains("CREATE TABLE transfer_movement_blocks"));
             tx.execute(
                 "INSERT INTO transfer_movements (event_id, account_id, outgoing, time_ms, asset, amount, fee, tx_hash)
                  VALUES (1, 1, 0, 5, 'BTC', '1', '0', NULL)",

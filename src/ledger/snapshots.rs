@@ -521,13 +521,7 @@ mod tests {
         {
             let mut conn = rusqlite::Connection::open(&path).unwrap();
             let tx = conn.transaction().unwrap();
-            let at = super::super::MIGRATIONS.iter().position(|m| *m == super::super::SNAPSHOT_LOT_BLOCKS);
-            let at = at.unwrap();
-            for (i, sql) in super::super::MIGRATIONS[..at].iter().enumerate() {
-                tx.execute_batch(sql).unwrap();
-                tx.pragma_update(None, "user_version", i as i64 + 1).unwrap();
-            }
-            tx.pragma_update(None, "application_id", super::super::APPLICATION_ID).unwrap();
+            super::super::migrate_before(&tx, |m| m == super::super::SNAPSHOT_LOT_BLOCKS);
             for (id, year) in [(1, 2023), (2, 2024)] {
                 tx.execute(
                     "INSERT INTO tax_snapshots (id, jurisdiction, options, year, end_ms, key_hash, events_digest, events, state, created_at)
