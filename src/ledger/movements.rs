@@ -269,11 +269,14 @@ fn decode_movements(body: &[u8], count: usize, out: &mut Vec<Movement>) -> Optio
 
 /// The movements of the events at or after `from_ms` (the kind in force decides), in id order.
 fn read_movements(conn: &rusqlite::Connection, from_ms: i64) -> Result<Vec<Movement>, LedgerError> {
-    // The user's kinds of the events from `from_ms` on (a few rows, if any).
+    // The user's kinds of the events from `from_ms` on (a few rows, if any). CROSS JOIN keeps
+    // the overrides the outer loop: left to itself SQLite walked every event from `from_ms` by
+    // time and looked each one up among the overrides (a third of the first matching at
+    // 100,000 events, with no override at all).
     let overridden: BTreeMap<i64, String> = conn
         .prepare_cached(
             "SELECT r.id, ro.kind FROM kind_overrides ro
-             JOIN events r ON r.account_id = ro.account_id AND r.external_id = ro.external_id
+             CROSS JOIN events r ON r.account_id = ro.account_id AND r.external_id = ro.external_id
              WHERE r.time_ms >= ?1",
         )?
         .query_map([from_ms], |r| Ok((r.get(0)?, r.get(1)?)))?
