@@ -266,7 +266,7 @@ impl Writer<'_> {
         )?;
         let unlinks = self.conn.execute(
             "INSERT INTO temp.kept_links (w_account, w_external)
-             SELECT e.account_id, e.external_id FROM transfer_unlinks u JOIN events e ON e.id = u.event_id
+             SELECT e.account_id, e.external_id FROM transfer_unlinks u CROSS JOIN events e ON e.id = u.event_id
              WHERE e.account_id = ?1 AND substr(e.source, 1, 4) = 'api:'",
             params![account_id],
         )?;
