@@ -219,7 +219,10 @@ impl Window {
         let (first, last) = (day - SUPERFICIAL_DAYS, day + SUPERFICIAL_DAYS);
         let from = self.acquired.partition_point(|(d, _)| *d < first);
         let to = self.acquired.partition_point(|(d, _)| *d <= last);
-        let acquired = self.acquired_before[to] - self.acquired_before[from];
+        // A difference of running totals: its scale depends on where the totals started (the
+        // first event, or a snapshot's carried acquisitions), so it is normalized (4.280 from
+        // one start, 4.28 from the other, were the same year computed two ways).
+        let acquired = (self.acquired_before[to] - self.acquired_before[from]).normalize();
         let held = self.days.partition_point(|d| *d <= last);
         let held_after = if held == 0 { Decimal::ZERO } else { self.units_after[held - 1] };
         let substituted = sold.min(acquired).min(held_after);
