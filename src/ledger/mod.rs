@@ -44,7 +44,7 @@ pub use events::{EventFilter, EventRow, LegRow, RawRef};
 pub use form1099da::StatementRow;
 pub use movements::TransferMatching;
 pub use price_cache::FilePrice;
-pub use prices::{LegValue, MissingLeg, PricingEvent, PricingLeg, ValueCheck};
+pub use prices::{CURRENCY_SOURCE, LegValue, MissingLeg, PricingEvent, PricingLeg, ValueCheck};
 pub use rebate_links::RebateLink;
 pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
 pub use tax::{

@@ -14,6 +14,28 @@ use super::{Ledger, LedgerError, check_foreign_keys, decimal, event_removal_coun
 /// The setting that holds the reporting currency.
 const CURRENCY_SETTING: &str = "reporting_currency";
 
+/// How a leg in the reporting currency itself is valued: at its amount, a price of one. Such
+/// values are not stored (in a ledger of trades against the currency they are half of all
+/// values, and writing them was a third of `prices --offline`): every reader of values gives a
+/// leg in the currency this value when none is stored, and the checks count it as valued.
+/// Ledgers priced before kept them stored, with the same value.
+pub const CURRENCY_SOURCE: &str = "currency";
+
+/// A leg's value in `currency`: the one stored (`stored`, its text), else its amount when the
+/// leg is in `currency` itself ([`CURRENCY_SOURCE`]), else none.
+pub(crate) fn leg_value(
+    stored: Option<&str>,
+    asset: &str,
+    amount: Decimal,
+    currency: &str,
+) -> Result<Option<Decimal>, LedgerError> {
+    match stored {
+        Some(text) => decimal(text, "leg value").map(Some),
+        None if asset == currency => Ok(Some(amount.abs())),
+        None => Ok(None),
+    }
+}
+
 /// An event with at least one leg that has no value in the currency asked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PricingEvent {
@@ -117,7 +139,7 @@ impl Ledger {
     ) -> Result<Vec<PricingEvent>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT e.id, e.time_ms, e.kind, e.fiat_value, e.fiat_currency, l.seq, l.role, l.asset, l.amount,
-                    v.seq IS NOT NULL
+                    v.seq IS NOT NULL OR l.asset = ?1
              FROM events e
              JOIN legs l ON l.event_id = e.id
              LEFT JOIN leg_values v ON v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1
@@ -273,7 +295,8 @@ impl Ledger {
         Ok(self.conn.execute("DELETE FROM leg_values WHERE currency = ?1", [currency])?)
     }
 
-    /// The stored values in `currency`, by (event, seq).
+    /// The values in `currency`, by (event, seq): those stored, and the legs in `currency`
+    /// itself ([`CURRENCY_SOURCE`]) without one.
     pub fn leg_values(&self, currency: &str) -> Result<BTreeMap<(i64, i64), LegValue>, LedgerError> {
         let mut stmt = self.conn.prepare(
             "SELECT event_id, seq, price, value, source, path FROM leg_values WHERE currency = ?1 ORDER BY event_id, seq",
@@ -291,6 +314,21 @@ impl Ledger {
                 path: row.get(5)?,
             };
             values.insert((v.event_id, v.seq), v);
+        }
+        let mut stmt = self.conn.prepare("SELECT event_id, seq, amount FROM legs WHERE asset = ?1")?;
+        let mut rows = stmt.query([currency])?;
+        while let Some(row) = rows.next()? {
+            let (event_id, seq): (i64, i64) = (row.get(0)?, row.get(1)?);
+            if values.contains_key(&(event_id, seq)) {
+                continue;
+            }
+            let amount: String = row.get(2)?;
+            let value = leg_value(None, currency, decimal(&amount, "leg amount")?, currency)?.unwrap_or_default();
+            let path = String::new();
+            values.insert(
+                (event_id, seq),
+                LegValue { event_id, seq, price: Decimal::ONE, value, source: CURRENCY_SOURCE.to_owned(), path },
+            );
         }
         Ok(values)
     }
@@ -338,7 +376,8 @@ impl Ledger {
         let mut stmt = self.conn.prepare(
             "SELECT e.id, a.label, e.kind, e.time_ms, l.asset, l.amount, l.role
              FROM legs l JOIN events e ON e.id = l.event_id JOIN accounts a ON a.id = e.account_id
-             WHERE NOT EXISTS (SELECT 1 FROM leg_values v WHERE v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1)
+             WHERE l.asset <> ?1
+               AND NOT EXISTS (SELECT 1 FROM leg_values v WHERE v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1)
              ORDER BY e.time_ms, e.id, l.seq",
         )?;
         let mut rows = stmt.query([currency])?;
@@ -381,7 +420,7 @@ impl Ledger {
     fn any_leg_unvalued_from(&self, currency: &str, from_ms: i64) -> Result<bool, LedgerError> {
         Ok(self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM events e INDEXED BY events_by_time JOIN legs l ON l.event_id = e.id
-             WHERE e.time_ms >= ?2
+             WHERE e.time_ms >= ?2 AND l.asset <> ?1
                AND NOT EXISTS (SELECT 1 FROM leg_values v WHERE v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1))",
             params![currency, from_ms],
             |r| r.get(0),
@@ -392,10 +431,10 @@ impl Ledger {
     /// their common key order, (event, seq), with no look-up per leg — every report asks this of
     /// all history, and the answer is nearly always no.
     fn any_leg_unvalued(&self, currency: &str) -> Result<bool, LedgerError> {
-        let mut legs = self.conn.prepare("SELECT event_id, seq FROM legs ORDER BY event_id, seq")?;
+        let mut legs = self.conn.prepare("SELECT event_id, seq FROM legs WHERE asset <> ?1 ORDER BY event_id, seq")?;
         let mut values =
             self.conn.prepare("SELECT event_id, seq FROM leg_values WHERE currency = ?1 ORDER BY event_id, seq")?;
-        let mut legs = legs.query([])?;
+        let mut legs = legs.query([currency])?;
         let mut values = values.query([currency])?;
         let mut value: Option<(i64, i64)> = None;
         while let Some(row) = legs.next()? {
@@ -424,14 +463,14 @@ mod tests {
     use super::*;
     use crate::ledger::Written;
 
-    /// Buys of one BTC for ten dollars on these days of January 2025, in this order: each
-    /// one's time (ms) and id.
+    /// Buys of one BTC for ten ETH on these days of January 2025, in this order: each one's
+    /// time (ms) and id (two legs to value: neither is in the reporting currency).
     fn trades_on(ledger: &mut Ledger, account: i64, days: impl IntoIterator<Item = u32>) -> Vec<(i64, i64)> {
         let mut writer = ledger.writer().unwrap();
         let mut ids = Vec::new();
         for (i, day) in days.into_iter().enumerate() {
             let t = Utc.with_ymd_and_hms(2025, 1, day, 0, 0, 0).unwrap();
-            let legs = vec![Leg::sent("USD", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
+            let legs = vec![Leg::sent("ETH", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
             let event = NewEvent::new(format!("e{i}"), t, EventKind::Trade, legs);
             let (Written::New(id) | Written::Existing(id)) = writer.event(account, "test", &event, &[]).unwrap();
             ids.push((t.timestamp_millis(), id));
@@ -535,7 +574,7 @@ mod tests {
         let add = |ledger: &mut Ledger, name: &str, day: u32| {
             let mut writer = ledger.writer().unwrap();
             let t = Utc.with_ymd_and_hms(2025, 1, day, 0, 0, 0).unwrap();
-            let legs = vec![Leg::sent("USD", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
+            let legs = vec![Leg::sent("ETH", Decimal::TEN), Leg::received("BTC", Decimal::ONE)];
             let event = NewEvent::new(name, t, EventKind::Trade, legs);
             let (Written::New(id) | Written::Existing(id)) = writer.event(account, "test", &event, &[]).unwrap();
             writer.commit().unwrap();
@@ -635,9 +674,10 @@ mod tests {
         add(&mut ledger, "a", 10, usd_for_btc());
         add(&mut ledger, "b", 20, usd_for_btc());
         assert_eq!(mark(&ledger).0, None);
-        // Both trades value themselves (USD at par, BTC from the USD side): none left.
+        // Both trades value themselves (BTC from the USD side; the USD legs are worth their
+        // amount without a stored value): none left.
         let summary = run(&mut ledger, &[], &offline, 0, &NoProgress).unwrap();
-        assert_eq!((summary.valued, summary.missing), (4, 0));
+        assert_eq!((summary.valued, summary.missing), (2, 0));
         assert_eq!(mark(&ledger), (Some("USD".into()), None));
         // The kept answer is what the next check uses: a leg slipped in behind the writer's
         // back is not looked for (a real write would have lowered the mark).
@@ -657,8 +697,55 @@ mod tests {
 
         // A write noted while the run read (here: before it noted its answer) keeps the mark too.
         let writes = ledger.value_writes().unwrap();
-        ledger.conn.execute("DELETE FROM leg_values WHERE event_id = ?1 AND seq = 0", [a]).unwrap();
+        ledger.conn.execute("DELETE FROM leg_values WHERE event_id = ?1 AND seq = 1", [a]).unwrap();
         ledger.note_every_leg_valued("USD", writes).unwrap();
         assert!(mark(&ledger).1.is_some(), "a write since the count was read: the answer is not kept");
+    }
+
+    /// A leg in the reporting currency has its amount as its value with nothing stored: the
+    /// pages to value, the missing legs, the values, the pass and the exports all say so; in
+    /// another currency it is a leg like any other.
+    #[test]
+    fn a_leg_in_the_reporting_currency_is_worth_its_amount_without_a_stored_value() {
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
+        let mut writer = ledger.writer().unwrap();
+        let t = Utc.with_ymd_and_hms(2025, 1, 5, 0, 0, 0).unwrap();
+        let legs = vec![Leg::sent("USD", "250.50".parse().unwrap()), Leg::received("BTC", Decimal::ONE)];
+        let (Written::New(id) | Written::Existing(id)) =
+            writer.event(account, "test", &NewEvent::new("buy", t, EventKind::Trade, legs), &[]).unwrap();
+        writer.commit().unwrap();
+        let stored: i64 = ledger.conn.query_row("SELECT count(*) FROM leg_values", [], |r| r.get(0)).unwrap();
+        assert_eq!(stored, 0);
+
+        let page = ledger.events_to_value("USD", None, 10).unwrap();
+        assert_eq!(page[0].legs.iter().map(|l| l.valued).collect::<Vec<_>>(), [true, false]);
+        let missing = ledger.missing_legs("USD").unwrap();
+        assert_eq!(missing.iter().map(|m| m.asset.as_str()).collect::<Vec<_>>(), ["BTC"]);
+        let values = ledger.leg_values("USD").unwrap();
+        let usd = &values[&(id, 0)];
+        let expected = ("250.5".parse::<Decimal>().unwrap(), Decimal::ONE, CURRENCY_SOURCE);
+        assert_eq!((usd.value, usd.price, usd.source.as_str()), expected);
+        assert!(!values.contains_key(&(id, 1)));
+
+        let mut pass = Vec::new();
+        ledger
+            .try_for_each_tax_event_between("USD", i64::MIN, i64::MAX, |e| {
+                pass.extend(e.legs.iter().map(|l| l.value));
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(pass, [Some("250.5".parse().unwrap()), None]);
+        let mut exported = Vec::new();
+        ledger
+            .for_each_valued_event("USD", i64::MAX, |_, v| {
+                exported.extend_from_slice(v);
+                std::ops::ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(exported, pass);
+
+        // In EUR the USD leg is one to value like the BTC one.
+        assert_eq!(ledger.missing_legs("EUR").unwrap().len(), 2);
+        assert!(ledger.leg_values("EUR").unwrap().is_empty());
     }
 }

@@ -12,6 +12,7 @@ use rusqlite::{OptionalExtension, ToSql, params};
 use rust_decimal::Decimal;
 
 use super::events::parse_stored_amount;
+use super::prices::leg_value;
 use super::writer::{CHUNK, multi_row_insert, write_chunk};
 use super::{Ledger, LedgerError, decimal};
 
@@ -430,14 +431,11 @@ impl Ledger {
                 event.time_ms = row.get(3)?;
                 event.basis = basis;
             }
-            let value = match opt_text(row, 11)? {
-                Some(v) => Some(decimal(v, "leg value")?),
-                None => None,
-            };
             let seq = row.get(7)?;
             let role = leg_role(text(row, 8)?)?;
             let asset = text(row, 9)?;
             let amount = parse_stored_amount(text(row, 10)?)?;
+            let value = leg_value(opt_text(row, 11)?, asset, amount, currency)?;
             if used == event.legs.len() {
                 let leg = spare.pop().unwrap_or_else(|| TaxLeg { seq, role, asset: String::new(), amount, value });
                 event.legs.push(leg);

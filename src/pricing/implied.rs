@@ -1,6 +1,7 @@
 //! Values an event gives itself, before any market is asked.
 //!
-//! - A leg in the reporting currency is worth its amount (source `currency`).
+//! - A leg in the reporting currency is worth its amount: the ledger reads it so without a
+//!   stored value ([`crate::ledger::CURRENCY_SOURCE`]), and it is never one to value here.
 //! - An event with one sent and one received leg, one of them in the reporting currency (a
 //!   BTC/USD trade, a card buy), prices the other asset: value = the currency leg's amount.
 //! - An event whose source reported its fiat value in the reporting currency (Coinbase's
@@ -109,18 +110,7 @@ pub fn value_event(event: &PricingEvent, currency: &str, split: &mut Split) {
             }
         }
     }
-    for leg in event.legs.iter().filter(|l| !l.valued) {
-        if leg.asset == currency {
-            values.push(LegValue {
-                event_id: event.id,
-                seq: leg.seq,
-                price: Decimal::ONE,
-                value: leg.amount.abs(),
-                source: "currency".to_owned(),
-                path: String::new(),
-            });
-            continue;
-        }
+    for leg in event.legs.iter().filter(|l| !l.valued && l.asset != currency) {
         if NO_MARKET_VALUE.contains(&leg.asset.as_str()) {
             values.push(LegValue {
                 event_id: event.id,
@@ -231,11 +221,11 @@ mod tests {
         let (values, needs) = split(&e);
         assert!(needs.is_empty());
         let by_seq = |s: i64| values.iter().find(|v| v.seq == s).unwrap();
-        assert_eq!((by_seq(0).value, by_seq(0).source.as_str()), ("15000".parse().unwrap(), "currency"));
+        // The currency legs are the ledger's to value (at their amount), not this split's.
+        assert!(values.iter().all(|v| v.seq != 0 && v.seq != 3), "{values:?}");
         assert_eq!((by_seq(1).price, by_seq(1).value), ("60000".parse().unwrap(), "15000".parse().unwrap()));
         assert_eq!(by_seq(1).source, "event");
         assert_eq!(by_seq(2).value, "30".parse::<Decimal>().unwrap()); // 0.0005 × 60,000
-        assert_eq!(by_seq(3).value, "1.5".parse::<Decimal>().unwrap());
     }
 
     #[test]
