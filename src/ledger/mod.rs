@@ -378,16 +378,26 @@ pub(crate) fn dangling_references(conn: &Connection) -> i64 {
     conn.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0)).expect("the check")
 }
 
-/// Brings a new database to the version before the first migration `is_it` picks, as a ledger
-/// of an older build (tests of a migration: the rows it must carry over are written next).
+/// A ledger file of an older build: a new database at the version before the first migration
+/// `is_it` picks, with the rows `fill` writes (tests of a migration: what it must carry over).
 #[cfg(test)]
-pub(crate) fn migrate_before(tx: &rusqlite::Transaction<'_>, is_it: impl Fn(&str) -> bool) {
+pub(crate) fn ledger_before(
+    is_it: impl Fn(&str) -> bool,
+    fill: impl FnOnce(&rusqlite::Transaction<'_>),
+) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("l.sqlite");
+    let mut conn = Connection::open(&path).expect("a database");
+    let tx = conn.transaction().expect("a transaction");
     let at = MIGRATIONS.iter().position(|m| is_it(m)).expect("the migration");
     for (i, sql) in MIGRATIONS[..at].iter().enumerate() {
         tx.execute_batch(sql).expect("an earlier migration");
         tx.pragma_update(None, "user_version", i as i64 + 1).expect("the version");
     }
     tx.pragma_update(None, "application_id", APPLICATION_ID).expect("the application id");
+    fill(&tx);
+    tx.commit().expect("the older ledger");
+    (dir, path)
 }
 
 /// A value of 10 at a price of 1 for each of an event's first `legs` legs (tests).

@@ -495,22 +495,22 @@ mod tests {
     /// candidate from the events again.
     #[test]
     fn the_migration_drops_the_kept_rows_and_has_them_read_again() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("l.sqlite");
-        {
-            let mut conn = rusqlite::Connection::open(&path).unwrap();
-            let tx = conn.transaction().unwrap();
-            super::super::migrate_before(&tx, |m| m.contains("CREATE TABLE transfer_movement_blocks"));
-            tx.execute(
+        let (_dir, path) = crate::ledger::ledger_before(
+            |m| m.contains("CREATE TABLE transfer_movement_blocks"),
+            |tx| {
+                tx.execute(
                 "INSERT INTO transfer_movements (event_id, account_id, outgoing, time_ms, asset, amount, fee, tx_hash)
                  VALUES (1, 1, 0, 5, 'BTC', '1', '0', NULL)",
                 [],
             )
             .unwrap();
-            tx.execute("UPDATE transfer_cache SET filled = 1, low_ms = NULL, outcome = '{}', links_changed = 0", [])
+                tx.execute(
+                    "UPDATE transfer_cache SET filled = 1, low_ms = NULL, outcome = '{}', links_changed = 0",
+                    [],
+                )
                 .unwrap();
-            tx.commit().unwrap();
-        }
+            },
+        );
         let mut ledger = Ledger::open(&path, OpenMode::Existing).unwrap();
         let state: (i64, Option<String>) = ledger
             .conn

@@ -257,24 +257,21 @@ mod tests {
     /// over, and the table then has no rowid.
     #[test]
     fn the_migration_keeps_every_cached_price_in_a_table_without_rowid() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("l.sqlite");
-        {
-            let mut conn = rusqlite::Connection::open(&path).unwrap();
-            let tx = conn.transaction().unwrap();
-            crate::ledger::migrate_before(&tx, |m| m.contains("CREATE TABLE prices_by_key"));
-            for (asset, time_ms, source, price) in
-                [("BTC", 60_000, FILE_SOURCE, "61000.5"), ("ETH", 0, "coinbase", "2000")]
-            {
-                tx.execute(
-                    "INSERT INTO prices (asset, currency, time_ms, source, granularity, price)
+        let (_dir, path) = crate::ledger::ledger_before(
+            |m| m.contains("CREATE TABLE prices_by_key"),
+            |tx| {
+                for (asset, time_ms, source, price) in
+                    [("BTC", 60_000, FILE_SOURCE, "61000.5"), ("ETH", 0, "coinbase", "2000")]
+                {
+                    tx.execute(
+                        "INSERT INTO prices (asset, currency, time_ms, source, granularity, price)
                      VALUES (?1, 'USD', ?2, ?3, '1m', ?4)",
-                    params![asset, time_ms, source, price],
-                )
-                .unwrap();
-            }
-            tx.commit().unwrap();
-        }
+                        params![asset, time_ms, source, price],
+                    )
+                    .unwrap();
+                }
+            },
+        );
         let ledger = Ledger::open(&path, crate::ledger::OpenMode::Existing).unwrap();
         let btc = ledger.cached_prices(FILE_SOURCE, "BTC", "USD", "1m", 0, 120_000).unwrap();
         assert_eq!(btc, vec![(60_000, "61000.5".parse::<Decimal>().unwrap())]);

@@ -515,54 +515,51 @@ mod tests {
     /// rows' table.
     #[test]
     fn the_migration_moves_a_closed_years_lots_into_blocks() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("l.sqlite");
         let filed = lots(5);
-        {
-            let mut conn = rusqlite::Connection::open(&path).unwrap();
-            let tx = conn.transaction().unwrap();
-            super::super::migrate_before(&tx, |m| m == super::super::SNAPSHOT_LOT_BLOCKS);
-            for (id, year) in [(1, 2023), (2, 2024)] {
-                tx.execute(
+        let (_dir, path) = crate::ledger::ledger_before(
+            |m| m == super::super::SNAPSHOT_LOT_BLOCKS,
+            |tx| {
+                for (id, year) in [(1, 2023), (2, 2024)] {
+                    tx.execute(
                     "INSERT INTO tax_snapshots (id, jurisdiction, options, year, end_ms, key_hash, events_digest, events, state, created_at)
                      VALUES (?1, 'us', '{}', ?2, ?2, 'k', 'd', 3, '{}', 'now')",
                     params![id, year],
                 )
                 .unwrap();
-                for (seq, l) in filed.iter().enumerate() {
-                    tx.execute(
-                        "INSERT INTO tax_snapshot_lots (snapshot_id, seq, wallet, asset, method, lot_id, event_id,
+                    for (seq, l) in filed.iter().enumerate() {
+                        tx.execute(
+                            "INSERT INTO tax_snapshot_lots (snapshot_id, seq, wallet, asset, method, lot_id, event_id,
                          acquired_ms, amount, basis, basis_missing, price_missing, origin_account, moved, rank_basis)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-                        params![
-                            id,
-                            seq as i64,
-                            l.wallet,
-                            l.asset,
-                            l.method,
-                            l.lot_id,
-                            l.event_id,
-                            l.acquired_ms,
-                            l.amount.to_string(),
-                            l.basis.to_string(),
-                            l.basis_missing,
-                            l.price_missing,
-                            l.origin_account,
-                            l.moved,
-                            l.rank.map(|r| r.to_string())
-                        ],
-                    )
-                    .unwrap();
+                            params![
+                                id,
+                                seq as i64,
+                                l.wallet,
+                                l.asset,
+                                l.method,
+                                l.lot_id,
+                                l.event_id,
+                                l.acquired_ms,
+                                l.amount.to_string(),
+                                l.basis.to_string(),
+                                l.basis_missing,
+                                l.price_missing,
+                                l.origin_account,
+                                l.moved,
+                                l.rank.map(|r| r.to_string())
+                            ],
+                        )
+                        .unwrap();
+                    }
                 }
-            }
-            tx.execute(
+                tx.execute(
                 "INSERT INTO closed_years (year, jurisdiction, options, snapshot_id, inputs_hash, report_json,
                  report_text, run_manifest, holdings, closed_at) VALUES (2023, 'us', '{}', 1, 'h', '{}', '', '{}', '{}', 'now')",
                 [],
             )
             .unwrap();
-            tx.commit().unwrap();
-        }
+            },
+        );
         let ledger = Ledger::open(&path, OpenMode::Existing).unwrap();
         let heads = ledger.snapshot_heads("us", "{}", i64::MAX).unwrap();
         assert_eq!(heads.iter().map(|h| (h.id, h.closed)).collect::<Vec<_>>(), [(1, true)]);
