@@ -237,10 +237,12 @@ impl Ledger {
 
     /// A second connection to this ledger's file, to read on another thread beside this one's
     /// writes (WAL: each statement sees what was committed when it began). Its page cache is
-    /// smaller: it reads ahead once, it does not revisit.
+    /// small, 4 MiB: it reads ahead once, it does not revisit (since each connection has a
+    /// cache of its own, 16 MiB per reader added 20 MB to a report of all years over a million
+    /// events, and the reads were no faster).
     pub fn reader(&self) -> Result<Ledger, LedgerError> {
         let ledger = Ledger::open(&self.path, OpenMode::Existing)?;
-        ledger.conn.execute_batch("PRAGMA cache_size = -16384; PRAGMA query_only = ON;")?;
+        ledger.conn.execute_batch("PRAGMA cache_size = -4096; PRAGMA query_only = ON;")?;
         Ok(ledger)
     }
 
