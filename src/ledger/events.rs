@@ -247,12 +247,7 @@ impl Ledger {
                 amount: parse_stored_amount(&amount)?,
                 role: LegRole::from_name(&role).ok_or_else(|| LedgerError::Corrupt(format!("leg role {role:?}")))?,
             };
-            let value = super::prices::leg_value(
-                r.get_ref(10)?.as_str_or_null().map_err(rusqlite::Error::from)?,
-                &leg.asset,
-                leg.amount,
-                currency,
-            )?;
+            let value = super::prices::leg_value(super::tax::opt_text(r, 10)?, &leg.asset, leg.amount, currency)?;
             if let Some(event) = current.as_mut() {
                 event.legs.push(leg);
                 values.push(value);

@@ -31,9 +31,14 @@ pub(crate) fn leg_value(
 ) -> Result<Option<Decimal>, LedgerError> {
     match stored {
         Some(text) => decimal(text, "leg value").map(Some),
-        None if asset == currency => Ok(Some(amount.abs())),
+        None if asset == currency => Ok(Some(own_value(amount))),
         None => Ok(None),
     }
+}
+
+/// The value of a leg in the reporting currency itself ([`CURRENCY_SOURCE`]).
+fn own_value(amount: Decimal) -> Decimal {
+    amount.abs()
 }
 
 /// An event with at least one leg that has no value in the currency asked.
@@ -323,7 +328,7 @@ impl Ledger {
                 continue;
             }
             let amount: String = row.get(2)?;
-            let value = leg_value(None, currency, decimal(&amount, "leg amount")?, currency)?.unwrap_or_default();
+            let value = own_value(decimal(&amount, "leg amount")?);
             let path = String::new();
             values.insert(
                 (event_id, seq),

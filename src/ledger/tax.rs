@@ -322,7 +322,8 @@ pub(super) fn text<'a>(row: &'a rusqlite::Row<'_>, index: usize) -> Result<&'a s
     row.get_ref(index)?.as_str().map_err(|e| LedgerError::Corrupt(format!("column {index}: {e}")))
 }
 
-fn opt_text<'a>(row: &'a rusqlite::Row<'_>, index: usize) -> Result<Option<&'a str>, LedgerError> {
+/// A TEXT column that may be NULL, borrowed from the row.
+pub(super) fn opt_text<'a>(row: &'a rusqlite::Row<'_>, index: usize) -> Result<Option<&'a str>, LedgerError> {
     row.get_ref(index)?.as_str_or_null().map_err(|e| LedgerError::Corrupt(format!("column {index}: {e}")))
 }
 
