@@ -15,7 +15,7 @@ use cointally_exchanges::binanceus::sim;
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
 use cointally_exchanges::sim::generate::Profile;
 use common::exchange::assert_ledger_holds_none;
-use common::{Run, Sandbox};
+use common::{Run, Sandbox, kill_after_requests};
 use rust_decimal::Decimal;
 
 /// Adds the Binance.US account `main` whose key is in $SIM_KEY and $SIM_SECRET.
@@ -349,21 +349,20 @@ fn binanceus_killed_sync_resumes_to_the_same_ledger() {
     reference.add_account();
     reference.ok(&["sync", "--quiet"]);
     let complete = reference.events().len();
+    let whole = clean.stats().requests;
 
     let target = sim::start(config(profile)).unwrap();
     let s = Synced::new(&target, SimKey::demo());
     s.add_account();
+    // Kills after a sixth, then a third, then half of a whole sync's requests (counted from each
+    // run's start): crashes between pages, whatever the speed of the build.
     let mut struck_mid_run = 0;
-    for delay_ms in [300u64, 700, 1200, 2000] {
-        let requests_before = target.stats().requests;
-        let mut child = s.command(&["--quiet", "sync"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill(); // SIGKILL on Unix
-        let _ = child.wait();
+    for share in [6, 3, 2] {
+        let running = kill_after_requests(s.command(&["--quiet", "sync"]), &|| target.stats().requests, whole / share);
         let stored = s.events().len();
-        // The kill struck mid-run: the run had sent requests, and part of the history (not
-        // all of it) was in the ledger when it died.
-        if target.stats().requests > requests_before && stored > 0 && stored < complete {
+        // The kill struck mid-run: the run was still going after its requests, and part of the
+        // history (not all of it) was in the ledger when it died.
+        if running && stored > 0 && stored < complete {
             struck_mid_run += 1;
         }
     }

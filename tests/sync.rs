@@ -9,7 +9,7 @@ use std::time::Duration;
 use cointally_exchanges::binance::sim::{self, BinanceSim, Limits, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
 use cointally_exchanges::sim::generate::Profile;
-use common::{Run, Sandbox};
+use common::{Run, Sandbox, kill_after_requests};
 use rust_decimal::Decimal;
 
 /// Adds the Binance account `main` whose key is in $SIM_KEY and $SIM_SECRET.
@@ -41,16 +41,19 @@ impl Synced {
         synced
     }
 
-    fn run(&self, args: &[&str]) -> Run {
-        let output = self
-            .sb
-            .command(args)
+    /// The command `cointally args` pointed at the simulator with this sandbox's key.
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = self.sb.command(args);
+        command
             .env("SIM_KEY", &self.key.api_key)
             .env("SIM_SECRET", &self.key.secret)
             .env("COINTALLY_BINANCE_BASE_URL", &self.base_url)
-            .env("COINTALLY_HTTP_FAST", "1")
-            .output()
-            .unwrap();
+            .env("COINTALLY_HTTP_FAST", "1");
+        command
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let output = self.command(args).output().unwrap();
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -261,23 +264,23 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     reference.add_account();
     reference.ok(&["sync", "--quiet"]);
 
+    let complete = reference.events().len();
+    let whole = clean.stats().requests;
+
     let target = sim::start(config(profile)).unwrap();
     let s = Synced::new(&target, SimKey::demo());
     s.add_account();
-    for delay_ms in [150u64, 400, 900] {
-        let mut child =
-            s.sb.command(&["--quiet", "sync"])
-                .env("SIM_KEY", &s.key.api_key)
-                .env("SIM_SECRET", &s.key.secret)
-                .env("COINTALLY_BINANCE_BASE_URL", &s.base_url)
-                .stdout(std::process::Stdio::null())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .unwrap();
-        std::thread::sleep(Duration::from_millis(delay_ms));
-        let _ = child.kill(); // SIGKILL on Unix
-        let _ = child.wait();
+    // Kills after a sixth, then a third, then half of a whole sync's requests (counted from each
+    // run's start): crashes between pages, whatever the speed of the build.
+    let mut struck_mid_run = 0;
+    for share in [6, 3, 2] {
+        let running = kill_after_requests(s.command(&["--quiet", "sync"]), &|| target.stats().requests, whole / share);
+        let stored = s.events().len();
+        if running && stored > 0 && stored < complete {
+            struck_mid_run += 1;
+        }
     }
+    assert!(struck_mid_run > 0, "no kill struck in the middle of a sync");
     s.ok(&["sync", "--quiet"]);
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), non_zero(target.balances()));

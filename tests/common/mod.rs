@@ -299,3 +299,23 @@ pub fn golden_export(sb: &Sandbox, dir: &str, format: &str, year: &str) -> serde
     assert_eq!(String::from_utf8(bytes).unwrap(), want, "{format}: differs from fixtures/{dir}/golden/{name}");
     m
 }
+
+/// Starts `command` quietly and SIGKILLs it as soon as `served()` (a simulator's request count)
+/// has grown by `requests`: a crash after that many requests, whatever the speed of the build
+/// or the machine. Whether the command was still running when the kill struck.
+#[allow(dead_code)]
+pub fn kill_after_requests(mut command: Command, served: &dyn Fn() -> u64, requests: u64) -> bool {
+    let start = served();
+    let mut child = command.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("the binary starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while served() < start + requests {
+        if child.try_wait().expect("the child can be waited on").is_some() {
+            return false;
+        }
+        assert!(std::time::Instant::now() < deadline, "the command never reached {requests} requests");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let _ = child.kill(); // SIGKILL on Unix
+    child.wait().expect("the child can be waited on");
+    true
+}
