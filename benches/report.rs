@@ -175,9 +175,13 @@ fn report_years(ledger: &mut Ledger, years: std::ops::RangeInclusive<i32>, start
     // read on a second connection while every leg is checked for a value and the transfers
     // are matched (the CPU seconds of those two include that read).
     let (_, ahead) = ReadAhead::start(ledger, &options, years.clone(), start).expect("read ahead");
-    // Every leg checked for a value on a second connection while the transfers are matched.
-    let (missing, matching) =
-        cointally::pricing::require_values_while(ledger, false, transfers::refresh).expect("values");
+    // Every leg checked for a value on a second connection while the transfers are matched
+    // (from the first event, over every deposit and withdrawal, as `report --from-scratch`).
+    let refresh = match start {
+        Start::Snapshot => transfers::refresh,
+        Start::Scratch => transfers::refresh_whole,
+    };
+    let (missing, matching) = cointally::pricing::require_values_while(ledger, false, refresh).expect("values");
     assert!(missing.is_empty());
     let matching = matching.expect("transfers");
     let cpu_matched = cpu_seconds();
