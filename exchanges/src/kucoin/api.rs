@@ -154,29 +154,19 @@ impl Endpoint {
         Endpoint::ALL.into_iter().find(|endpoint| endpoint.path() == path)
     }
 
-    /// Its weight in its pool: ledgers 2
-    /// (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-spot-margin>),
-    /// the high-frequency ledger 2
-    /// (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-trade_hf>), the
-    /// account list 5
-    /// (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-list-spot-margin-trade_hf>)
-    /// the high-frequency margin ledger 2
-    /// (<https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-margin_hf>), the
-    /// high-frequency cross and isolated margin balances 15 each
-    /// (<https://www.kucoin.com/docs/rest/funding/funding-overview/get-account-detail-cross-margin>,
-    /// <https://www.kucoin.com/docs/rest/funding/funding-overview/get-account-detail-isolated-margin>)
-    /// and the key's information 20 (as the classic REST pages list it; not re-checked). The
-    /// deposit and withdrawal lists' (and their v1 `hist-` lists') weights were not found in the pages at hand (the older
-    /// documentation gives them "6 times/3s" each): 20, the heaviest of the pool's reads, so the
-    /// pace can only be slower than KuCoin allows.
+    /// Its weight in its pool, as KuCoin's API specification gives each endpoint's
+    /// "API-RATE-LIMIT-POOL" and "API-RATE-LIMIT-WEIGHT" (KuCoin's own SDK generated from it,
+    /// <https://github.com/Kucoin/kucoin-universal-sdk>, `spec/rest/api/openapi-account-*.json`,
+    /// each endpoint with its page): the account ledger 2, Management
+    /// (<https://www.kucoin.com/docs-new/api-3470121>); the high-frequency and HF margin ledgers
+    /// 2 each, Spot (api-3470122, api-3470123); the account list 5, Management (api-3470125);
+    /// the HF cross and isolated margin balances 15 each, Spot (api-3470127, api-3470128); the
+    /// key's information 20, Management (api-3470130); the deposit lists 5 (api-3470141, the v1
+    /// list api-3470306) and the withdrawal lists 20 (api-3470145, api-3470308), Management.
     pub fn weight(self) -> u64 {
         match self {
-            Endpoint::ApiKey
-            | Endpoint::Deposits
-            | Endpoint::Withdrawals
-            | Endpoint::HistDeposits
-            | Endpoint::HistWithdrawals => 20,
-            Endpoint::Accounts => 5,
+            Endpoint::ApiKey | Endpoint::Withdrawals | Endpoint::HistWithdrawals => 20,
+            Endpoint::Accounts | Endpoint::Deposits | Endpoint::HistDeposits => 5,
             Endpoint::MarginAccounts | Endpoint::IsolatedAccounts => 15,
             Endpoint::Ledgers | Endpoint::HfLedgers | Endpoint::MarginHfLedgers => 2,
         }

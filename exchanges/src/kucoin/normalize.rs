@@ -9,11 +9,14 @@
 //!
 //! The high-frequency trade account's ledger (`GET /api/v1/hf/accounts/ledgers`,
 //! <https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-trade_hf>) has the
-//! same fields (`accountType` `TRADE_HF`, `createdAt` as text, its `bizType` the query codes
-//! `TRADE_EXCHANGE` and `TRANSFER`, a `tax` field left aside) and is read alike; its ids are
-//! decimal numbers, the account ledger's 24 hex digits, so the two never share an id. Its
-//! documented trade entry has `amount` 1.5976008 and `fee` 0.0015992 in: the credit after the
-//! fee, as read here.
+//! same fields (`accountType` `TRADE_HF`, `createdAt` as text, a `tax` field left aside) and is
+//! read alike; its `bizType` codes, as KuCoin's API specification enumerates them
+//! (<https://www.kucoin.com/docs-new/api-3470122>; `spec/rest/api/openapi-account-account.json`
+//! in <https://github.com/Kucoin/kucoin-universal-sdk>), are `TRADE_EXCHANGE`, `TRANSFER`,
+//! `SUB_TRANSFER`, `RETURNED_FEES` (a fee given back: `rebate`), `DEDUCTION_FEES` (a fee taken:
+//! `fee`) and `OTHER` (`unknown`). Its ids are decimal numbers, the account ledger's 24 hex
+//! digits, so the two never share an id. Its documented trade entry has `amount` 1.5976008 and
+//! `fee` 0.0015992 in: the credit after the fee, as read here.
 //!
 //! The high-frequency margin accounts' ledger (`GET /api/v3/hf/margin/account/ledgers`,
 //! <https://www.kucoin.com/docs/rest/account/basic-info/get-account-ledgers-margin_hf>) has the
@@ -41,18 +44,23 @@
 //! | `Deposit` | `deposit` (`fiat_deposit` for fiat) |
 //! | `Withdrawal`, `Withdraw` | `withdrawal` (`fiat_withdrawal` for fiat) |
 //! | `Transfer`, `Sub Transfer`, `Sub-account transfer`, `Assets Transferred in After Upgrading` | `internal_transfer` (between main, trade and margin accounts: never a deposit) |
-//! | `Staking`, `Redemption`, `Earn`, `Earn Subscription`, `Earn Redemption`, `Pool transactions` | `internal_transfer` (funds moved into or out of KuCoin Earn, still the owner's) |
+//! | `Staking`, `Redemption`, `Earn`, `Earn Subscription`, `Earn Redemption`, `Lendings`, `Pool transactions` | `internal_transfer` (funds moved into or out of KuCoin Earn or Lending, still the owner's) |
 //! | `Staking Profits`, `Soft Staking Profits`, `ETH Staking Profits` | `staking` |
 //! | `Earn Profits`, `Savings Profits`, `Lending Profits`, `Lendings Profits`, `Interest` | `interest` (`fee` when it goes out: interest paid) |
-//! | `KuCoin Bonus`, `Referral Bonus`, `Rewards`, `Fee Rebate`, `Refunded Fees`, `Cashback` | `rebate` |
+//! | `KuCoin Bonus`, `Referral Bonus`, `Rewards`, `Fee Rebate`, `Refunded Fees`, `Returned Fees`, `Cashback` | `rebate` |
 //! | `Airdrop`, `Airdrop/Fork`, `Distribution` | `airdrop` |
 //! | `Other rewards`, `Voting Earnings` | `income` |
-//! | `KCS Pay Fees`, `Trading Fees` | `fee` |
+//! | `KCS Pay Fees`, `Trading Fees`, `Deduction Fees` | `fee` |
 //!
-//! Any other `bizType` (margin borrowings and repayments among them) is kind `unknown`, keeping
-//! its leg, never fatal. The names are KuCoin's display names as its ledger and public tools
-//! show them; only the query values (`DEPOSIT`, `WITHDRAW`, `TRANSFER`, `SUB_TRANSFER`,
-//! `TRADE_EXCHANGE`, `MARGIN_EXCHANGE`, `KUCOIN_BONUS`) are in the documentation.
+//! Any other `bizType` (margin borrowings and repayments among them, `BROKER_TRANSFER`, `OTHER`)
+//! is kind `unknown`, keeping its leg, never fatal. The query values and the examples the
+//! specification gives (<https://www.kucoin.com/docs-new/api-3470121>: `DEPOSIT`, `WITHDRAW`,
+//! `TRANSFER`, `SUB_TRANSFER`, `TRADE_EXCHANGE`, `MARGIN_EXCHANGE`, `KUCOIN_BONUS`,
+//! `BROKER_TRANSFER`; "such as exchange, withdrawal, deposit, KUCOIN_BONUS, REFERRAL_BONUS,
+//! Lendings, etc." for the answer's field) are documented; the other names are KuCoin's display
+//! names as its ledger and public tools show them. Borrowings and repayments have endpoints of
+//! their own (Get Borrow History, Get Repay History), but those need the Margin permission, which
+//! a read-only key does not have: they are not read.
 
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -194,13 +202,16 @@ pub fn kind_of(biz_type: &str) -> Option<EventKind> {
         | "earn"
         | "earnsubscription"
         | "earnredemption"
+        | "lendings"
         | "pooltransactions" => EventKind::InternalTransfer,
         "stakingprofits" | "softstakingprofits" | "ethstakingprofits" => EventKind::Staking,
         "earnprofits" | "savingsprofits" | "lendingprofits" | "lendingsprofits" | "interest" => EventKind::Interest,
-        "kucoinbonus" | "referralbonus" | "rewards" | "feerebate" | "refundedfees" | "cashback" => EventKind::Rebate,
+        "kucoinbonus" | "referralbonus" | "rewards" | "feerebate" | "refundedfees" | "returnedfees" | "cashback" => {
+            EventKind::Rebate
+        }
         "airdrop" | "airdropfork" | "distribution" => EventKind::Airdrop,
         "otherrewards" | "votingearnings" => EventKind::Income,
-        "kcspayfees" | "tradingfees" => EventKind::Fee,
+        "kcspayfees" | "tradingfees" | "deductionfees" => EventKind::Fee,
         _ => return None,
     })
 }
@@ -319,13 +330,16 @@ mod tests {
         events.remove(0)
     }
 
-    /// The HF ledger's entries (the two documented examples, a transfer in, a new `bizType`).
+    /// The HF ledger's entries (the two documented examples, a transfer in, a fee given back and
+    /// one taken, a new `bizType`).
     #[test]
     fn each_hf_fixture_becomes_its_kind_with_its_exact_legs() {
-        let cases: [Case; 4] = [
+        let cases: [Case; 6] = [
             ("trade_in_with_fee", EventKind::Trade, &[("USDT", "1.5976008", LegRole::Received)]),
             ("trade_out", EventKind::Trade, &[("CSP", "-1", LegRole::Sent)]),
             ("transfer_in", EventKind::InternalTransfer, &[("USDT", "500", LegRole::Received)]),
+            ("returned_fees_in", EventKind::Rebate, &[("KCS", "0.0123", LegRole::Received)]),
+            ("deduction_fees_out", EventKind::Fee, &[("KCS", "-0.0456", LegRole::Fee)]),
             ("unknown_biz_type", EventKind::Unknown, &[("KCS", "0.25", LegRole::Received)]),
         ];
         check_cases(&cases, hf_event);
@@ -408,6 +422,10 @@ mod tests {
         assert_eq!(event.kind, EventKind::Unknown);
         assert_eq!(legs(&event), [("USDT", "10.00059547".to_owned(), LegRole::Received)]);
         assert!(event.note.unwrap().contains("KuCoin ledger entry \"Loans Repaid\""));
+        // The specification's other codes: a broker's transfer and `OTHER` are not guessed at.
+        assert_eq!(kind_of("BROKER_TRANSFER"), None);
+        assert_eq!(kind_of("OTHER"), None);
+        assert_eq!(kind_of("Lendings"), Some(EventKind::InternalTransfer));
         for bad in [
             "[]",
             r#"{"currency":"BTC","amount":"1","direction":"in","createdAt":1}"#,
