@@ -15,9 +15,9 @@
 //! 2. Budget use, at a scaled quota: the simulator (counting weight over a sliding window, as
 //!    KuCoin does) and the client get 200 weight a second for the Management pool and 400 for
 //!    the Spot pool, the same ratio as VIP 0's 2,000 and 4,000 a 30 s, so the run takes tens of
-//!    seconds instead of minutes. The Management pool binds: the deposit and withdrawal lists
-//!    weigh 20 a call and are walked a week at a time, about 6,400 of its weight against some
-//!    1,500 of Spot's (the two HF ledgers). The share is the weight the Management pool served
+//!    seconds instead of minutes. The Management pool binds: the withdrawal list weighs 20 a
+//!    call and the deposit list 5, both walked a week at a time, about 4,200 of its weight
+//!    against some 1,500 of Spot's (the two HF ledgers). The share is the weight the Management pool served
 //!    over what its quota allowed during the sync; refusals (`429000`) are counted and should
 //!    be none. The pacing is the same leaky bucket at any scale (a tenth of the quota at once,
 //!    then 90 % of it spread over the window), so the share at 200 a second is the share at
