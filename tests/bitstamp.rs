@@ -218,12 +218,13 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let reference = Synced::new(&clean, &SimKey::demo());
     reference.ok(&ADD_ACCOUNT);
     reference.ok(&["sync", "--quiet"]);
-    let all = reference.events().len();
+    let (all, whole) = (reference.events().len(), clean.stats().requests);
 
+    // Unpaced: each kill strikes after a sixth, a third, then half of a whole sync's requests.
     let target = sim::start(unmetered(30_000)).unwrap();
     let s = Synced::new(&target, &SimKey::demo());
     s.ok(&ADD_ACCOUNT);
-    let partial = events_after_kills(&s.sb, &[400, 900, 1_600]);
+    let partial = events_after_kills(&s.sb, &|| target.stats().requests, &[whole / 6, whole / 3, whole / 2]);
     // At least one kill struck in the middle of the walk: some pages stored, not all.
     assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
     s.ok(&["sync", "--quiet"]);

@@ -176,13 +176,14 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let reference = Synced::new(&clean, &SimKey::demo());
     reference.ok(&ADD_ACCOUNT);
     reference.ok(&["sync", "--quiet"]);
-    let all = reference.events().len();
+    let (all, whole) = (reference.events().len(), clean.stats().requests);
 
-    // Gemini's real pace (10 requests a second): the walk takes seconds, the kills land in it.
+    // Gemini's real pace (10 requests a second): the walk takes seconds; each kill strikes
+    // after a quarter of a whole sync's requests.
     let target = sim::start(SimConfig { limits: Limits::Real, ..config(4_000) }).unwrap();
     let s = Synced::new(&target, &SimKey::demo());
     s.ok(&ADD_ACCOUNT);
-    let seen = events_after_kills(&s.sb, &[1_200, 1_200]);
+    let seen = events_after_kills(&s.sb, &|| target.stats().requests, &[whole / 4, whole / 4]);
     // The kills struck mid-run: some history was stored, not all of it.
     assert!(seen[0] > 0 && seen[1] > seen[0] && seen[1] < all, "{seen:?} of {all}");
     s.ok(&["sync", "--quiet"]);

@@ -53,12 +53,13 @@ pub fn totals(summary: &serde_json::Value, field: &str) -> u64 {
     summary["accounts"][0]["endpoints"].as_array().unwrap().iter().map(|e| e[field].as_u64().unwrap()).sum()
 }
 
-/// Starts `sync --quiet` once per delay, killing it after that many milliseconds; the events of
-/// account `main` after each kill.
-pub fn events_after_kills(sb: &Sandbox, delays_ms: &[u64]) -> Vec<usize> {
+/// Starts `sync --quiet` once per count of `requests`, killing it as soon as the simulator has
+/// served that many more (`served`, its request count): crashes between pages whatever the
+/// speed of the build or the machine. The events of account `main` after each kill.
+pub fn events_after_kills(sb: &Sandbox, served: &dyn Fn() -> u64, requests: &[u64]) -> Vec<usize> {
     let mut seen = Vec::new();
-    for &delay_ms in delays_ms {
-        sb.kill_after(&["--quiet", "sync"], delay_ms);
+    for &count in requests {
+        super::kill_after_requests(sb.command(&["--quiet", "sync"]), served, count);
         seen.push(sb.events("main").len());
     }
     seen
