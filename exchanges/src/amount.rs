@@ -79,11 +79,51 @@ pub fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
                 Ok(value)
             }
         }
-        Err(rust_decimal::Error::Underflow) | Err(rust_decimal::Error::ExceedsMaximumPossibleValue) => {
-            Err(AmountError::TooPrecise(text.to_string()))
-        }
-        Err(_) => Err(AmountError::NotANumber(text.to_string())),
+        // A well-formed number `Decimal` cannot hold is refused for the bound it breaks, not as
+        // "not a number" (a 35-digit integer is a number, just far too large).
+        Err(_) => Err(out_of_range(text).unwrap_or_else(|| AmountError::NotANumber(text.to_string()))),
     }
+}
+
+/// Which bound a well-formed decimal text breaks when `Decimal` cannot parse it: its size
+/// ([`MAX_MAGNITUDE`]), its decimal places ([`MAX_DECIMAL_PLACES`]), else its digits (more than
+/// 28 significant ones). `None` when the text is not a well-formed number (`1.2.3`, `1e`).
+fn out_of_range(text: &str) -> Option<AmountError> {
+    let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => {
+            let digits = exponent.strip_prefix(['-', '+']).unwrap_or(exponent);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            // An exponent too long for an i64 is far beyond either bound anyway.
+            let exponent =
+                exponent.parse::<i64>().unwrap_or(if exponent.starts_with('-') { i64::MIN } else { i64::MAX });
+            (mantissa, exponent)
+        }
+        None => (unsigned, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits_only = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits_only(whole) || !digits_only(fraction) {
+        return None;
+    }
+    // The value is SIGNIFICANT × 10^power, SIGNIFICANT without leading or trailing zeros.
+    let all: String = [whole, fraction].concat();
+    let significant = all.trim_start_matches('0').trim_end_matches('0');
+    if significant.is_empty() {
+        return None;
+    }
+    let trailing = all.trim_end_matches('0').len();
+    let power = exponent.saturating_sub(fraction.len() as i64).saturating_add((all.len() - trailing) as i64);
+    let text = text.to_string();
+    Some(if (significant.len() as i64).saturating_add(power) > 20 {
+        AmountError::TooLarge(text)
+    } else if power < -i64::from(MAX_DECIMAL_PLACES) {
+        AmountError::TooManyDecimals(text)
+    } else {
+        AmountError::TooPrecise(text)
+    })
 }
 
 /// Parses an optional amount: an empty field is `None`.
@@ -256,6 +296,23 @@ mod tests {
         }
         let message = parse_amount("1E-19").unwrap_err().to_string();
         assert!(message.contains("\"1E-19\"") && message.contains("18 decimal places"), "{message}");
+    }
+
+    #[test]
+    fn a_number_too_large_or_too_fine_to_hold_says_which_bound_it_breaks() {
+        for big in ["99999999999999999999999999999999999", "-123456789012345678901234567890.5", "1e100", "1E+40"] {
+            assert_eq!(parse_amount(big), Err(AmountError::TooLarge(big.to_string())), "{big}");
+        }
+        for fine in ["0.00000000000000000000000000000001", "1e-100", "5E-99999999999999999999999"] {
+            assert_eq!(parse_amount(fine), Err(AmountError::TooManyDecimals(fine.to_string())), "{fine}");
+        }
+        // Within both bounds but more than 28 significant digits.
+        let long = "12345678901234567890.123456789012345678";
+        assert_eq!(parse_amount(long), Err(AmountError::TooPrecise(long.to_string())));
+        // Not numbers at all stay so.
+        for bad in ["1.2.3", "1e", "1e-", ".", "1e1.5"] {
+            assert_eq!(parse_amount(bad), Err(AmountError::NotANumber(bad.to_string())), "{bad}");
+        }
     }
 
     #[test]
