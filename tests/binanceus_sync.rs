@@ -15,7 +15,7 @@ use cointally_exchanges::binanceus::sim;
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
 use cointally_exchanges::sim::generate::Profile;
 use common::exchange::assert_ledger_holds_none;
-use common::{Run, Sandbox, kill_after_requests};
+use common::{Run, Sandbox, assert_kills_strike_mid_sync};
 use rust_decimal::Decimal;
 
 /// Adds the Binance.US account `main` whose key is in $SIM_KEY and $SIM_SECRET.
@@ -354,19 +354,8 @@ fn binanceus_killed_sync_resumes_to_the_same_ledger() {
     let target = sim::start(config(profile)).unwrap();
     let s = Synced::new(&target, SimKey::demo());
     s.add_account();
-    // Kills after a sixth, then a third, then half of a whole sync's requests (counted from each
-    // run's start): crashes between pages, whatever the speed of the build.
-    let mut struck_mid_run = 0;
-    for share in [6, 3, 2] {
-        let running = kill_after_requests(s.command(&["--quiet", "sync"]), &|| target.stats().requests, whole / share);
-        let stored = s.events().len();
-        // The kill struck mid-run: the run was still going after its requests, and part of the
-        // history (not all of it) was in the ledger when it died.
-        if running && stored > 0 && stored < complete {
-            struck_mid_run += 1;
-        }
-    }
-    assert!(struck_mid_run > 0, "no kill struck in the middle of a sync");
+    let sync = || s.command(&["--quiet", "sync"]);
+    assert_kills_strike_mid_sync(&sync, &|| target.stats().requests, whole, &|| s.events().len(), complete);
     s.ok(&["sync", "--quiet"]);
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), non_zero(target.balances()));

@@ -11,7 +11,7 @@ use cointally_exchanges::kraken::assets::canonical_asset;
 use cointally_exchanges::kraken::sim::history::KrakenProfile;
 use cointally_exchanges::kraken::sim::{self, KrakenSim, Limits, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
-use common::{Run, Sandbox, kill_after_requests};
+use common::{Run, Sandbox, assert_kills_strike_mid_sync};
 use rust_decimal::Decimal;
 
 /// Adds the Kraken account `main` whose key is in $SIM_KEY and $SIM_SECRET.
@@ -144,19 +144,9 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let target = sim::start(unmetered(6_000)).unwrap();
     let s = Synced::new(&target, SimKey::demo());
     s.ok(&ADD_ACCOUNT);
-    // Kills after a sixth, then a third, then half of a whole sync's requests (counted from each
-    // run's start): crashes between pages, whatever the speed of the build.
     let (complete, whole) = (reference.events().len(), clean.stats().requests);
-    let mut struck_mid_run = 0;
-    for share in [6, 3, 2] {
-        let running =
-            kill_after_requests(s.sb.command(&["--quiet", "sync"]), &|| target.stats().requests, whole / share);
-        let stored = s.events().len();
-        if running && stored > 0 && stored < complete {
-            struck_mid_run += 1;
-        }
-    }
-    assert!(struck_mid_run > 0, "no kill struck in the middle of a sync");
+    let sync = || s.sb.command(&["--quiet", "sync"]);
+    assert_kills_strike_mid_sync(&sync, &|| target.stats().requests, whole, &|| s.events().len(), complete);
     s.ok(&["sync", "--quiet"]);
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), expected(&target));

@@ -9,7 +9,7 @@ use std::time::Duration;
 use cointally_exchanges::binance::sim::{self, BinanceSim, Limits, SimConfig, SimKey};
 use cointally_exchanges::sim::faults::{FaultConfig, FaultKind};
 use cointally_exchanges::sim::generate::Profile;
-use common::{Run, Sandbox, kill_after_requests};
+use common::{Run, Sandbox, assert_kills_strike_mid_sync};
 use rust_decimal::Decimal;
 
 /// Adds the Binance account `main` whose key is in $SIM_KEY and $SIM_SECRET.
@@ -270,17 +270,8 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     let target = sim::start(config(profile)).unwrap();
     let s = Synced::new(&target, SimKey::demo());
     s.add_account();
-    // Kills after a sixth, then a third, then half of a whole sync's requests (counted from each
-    // run's start): crashes between pages, whatever the speed of the build.
-    let mut struck_mid_run = 0;
-    for share in [6, 3, 2] {
-        let running = kill_after_requests(s.command(&["--quiet", "sync"]), &|| target.stats().requests, whole / share);
-        let stored = s.events().len();
-        if running && stored > 0 && stored < complete {
-            struck_mid_run += 1;
-        }
-    }
-    assert!(struck_mid_run > 0, "no kill struck in the middle of a sync");
+    let sync = || s.command(&["--quiet", "sync"]);
+    assert_kills_strike_mid_sync(&sync, &|| target.stats().requests, whole, &|| s.events().len(), complete);
     s.ok(&["sync", "--quiet"]);
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), non_zero(target.balances()));

@@ -319,3 +319,27 @@ pub fn kill_after_requests(mut command: Command, served: &dyn Fn() -> u64, reque
     child.wait().expect("the child can be waited on");
     true
 }
+
+/// Kills a sync (`sync()` makes the command) after a sixth, then a third, then half of a whole
+/// sync's `whole` requests, each counted from its run's start (`served`: the simulator's count):
+/// crashes between pages, whatever the speed of the build. Asserts that at least one struck
+/// mid-run: the run still going, and part of the history (`stored()`: neither none nor all
+/// `complete` events) in the ledger when it died.
+#[allow(dead_code)]
+pub fn assert_kills_strike_mid_sync(
+    sync: &dyn Fn() -> Command,
+    served: &dyn Fn() -> u64,
+    whole: u64,
+    stored: &dyn Fn() -> usize,
+    complete: usize,
+) {
+    let mut struck_mid_run = 0;
+    for share in [6, 3, 2] {
+        let running = kill_after_requests(sync(), served, whole / share);
+        let stored = stored();
+        if running && stored > 0 && stored < complete {
+            struck_mid_run += 1;
+        }
+    }
+    assert!(struck_mid_run > 0, "no kill struck in the middle of a sync");
+}
