@@ -535,7 +535,7 @@ fn faults_do_not_change_a_classic_accounts_ledger() {
     assert_eq!(s.balances(), faulty.balances());
 }
 
-const EARN_PATHS: [(&str, u64); 2] = [("/v5/earn/order", 2), ("/v5/earn/yield", 1)];
+const EARN_PATHS: [(&str, u64); 2] = [("/v5/earn/order", 2), ("/v5/earn/yield", 2)];
 
 fn earn_events(events: &[serde_json::Value]) -> Vec<serde_json::Value> {
     events.iter().filter(|e| e["external_id"].as_str().unwrap_or("").starts_with("earn-")).cloned().collect()
@@ -551,6 +551,8 @@ fn earn_stakes_redemptions_and_yields_are_synced_with_the_positions_in_the_balan
         assert!(orders.iter().any(|o| o.category == category && o.wallet == wallet), "no {category} from {wallet}");
     }
     assert!(yields.iter().any(|y| y.mode == "Auto") && yields.iter().any(|y| y.mode == "Manual"), "{yields:?}");
+    // On-chain Earn pays yields too (listed since Bybit's changelog of 2026-03-19).
+    assert!(yields.iter().any(|y| y.category == "OnChain"), "{yields:?}");
     let positions = sim.earn_positions();
     assert!(positions.keys().any(|(c, _)| c == "FlexibleSaving") && positions.keys().any(|(c, _)| c == "OnChain"));
 
@@ -573,8 +575,10 @@ fn earn_stakes_redemptions_and_yields_are_synced_with_the_positions_in_the_balan
         assert!(legs.contains(&format!("\"-{amount}\"")) && legs.contains(&format!("\"{amount}\"")), "{event}");
     }
     for y in &yields {
-        let event = earn.iter().find(|e| e["external_id"] == format!("earn-yield-{}", y.id)).unwrap();
+        let key = cointally_exchanges::bybit::normalize::earn_yield_key(y.category, &y.id);
+        let event = earn.iter().find(|e| e["external_id"] == key.as_str()).unwrap_or_else(|| panic!("{key}"));
         assert_eq!(event["kind"], "interest", "{event}");
+        assert!(event["legs"].to_string().contains(&format!("\"{}\"", y.amount.normalize())), "{event}");
     }
     // No doubles with the log: a unified wallet's stake or redemption is also a log entry, which
     // moves nothing (its Earn order holds both sides).
@@ -586,7 +590,7 @@ fn earn_stakes_redemptions_and_yields_are_synced_with_the_positions_in_the_balan
     assert_eq!(log_earn.len(), unified);
     assert!(log_earn.iter().all(|e| e["legs"].as_array().unwrap().is_empty()), "{log_earn:?}");
 
-    // Again: nothing new, one call per Earn stream (two categories of orders, one of yields).
+    // Again: nothing new, one call per Earn stream (two categories of orders, two of yields).
     let walked = calls(&sim);
     let second = s.ok(&["--json", "sync", "--since", &since_50_days()]).json();
     assert_eq!(totals(&second, "new_records"), 0, "{second}");
@@ -659,6 +663,29 @@ fn a_killed_sync_resumes_mid_earn_walk_to_the_same_ledger() {
     s.ok(&["sync", "--quiet", "--since", &since]);
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), target.balances());
+}
+
+#[test]
+fn an_api_that_refuses_onchain_yields_leaves_them_out_with_one_warning_and_syncs_the_rest() {
+    // Bybit's yield history took only `FlexibleSaving` before its changelog of 2026-03-19.
+    let sim = sim::start(SimConfig { onchain_yields: false, ..short(900, None) }).unwrap();
+    let yields = sim.earn_yields();
+    let onchain = yields.iter().filter(|y| y.category == "OnChain").count();
+    assert!(onchain > 0 && onchain < yields.len(), "{yields:?}");
+    let s = Synced::new(&sim, &SimKey::demo());
+    s.ok(&ADD_ACCOUNT);
+    let run = s.run(&["--json", "sync", "--since", &since_50_days()]);
+    let summary = run.json();
+    assert_eq!(summary["accounts"][0]["error"], serde_json::Value::Null, "{summary}");
+    assert_eq!(run.stdout.matches("would not list on-chain Earn yields").count(), 1, "{}", run.stdout);
+    // The flexible yields are there, the on-chain ones are not, and the balance check says so.
+    let yield_events: Vec<String> = earn_events(&s.events())
+        .iter()
+        .filter_map(|e| e["external_id"].as_str().filter(|id| id.starts_with("earn-yield-")).map(str::to_owned))
+        .collect();
+    assert_eq!(yield_events.len(), yields.len() - onchain);
+    assert!(yield_events.iter().all(|id| !id.starts_with("earn-yield-OnChain-")), "{yield_events:?}");
+    assert_ne!(summary["accounts"][0]["balance_differences"], serde_json::json!([]), "{summary}");
 }
 
 #[test]

@@ -11,7 +11,7 @@
 //! | `converts` | `GET /v5/asset/exchange/order-record` | none | coin conversions |
 //! | `executions` | `GET /v5/execution/list?category=spot` | 7 days | a classic account's spot fills (instead of the log) |
 //! | `earn-orders` `FlexibleSaving`, `OnChain` | `GET /v5/earn/order?category=…` | 7 days | Earn stake and redeem orders |
-//! | `earn-yields` `FlexibleSaving` | `GET /v5/earn/yield?category=FlexibleSaving` | 7 days | Earn yields |
+//! | `earn-yields` `FlexibleSaving`, `OnChain` | `GET /v5/earn/yield?category=…` | 7 days | Earn yields |
 //!
 //! Each endpoint answers at most one window (`startTime`..`endTime`) per call, 50 records a
 //! page, and the next page by `cursor` = the answer's `nextPageCursor`
@@ -41,7 +41,11 @@
 //! an Earn call for lack of it (`10005`), the stream ends where it stood, the positions are left
 //! out, the sync goes on and warns once at its end. When Bybit refuses to list on-chain orders
 //! by time (`10001`; the order page says "For category = OnChain, either orderId or
-//! orderLinkId is required"), the same.
+//! orderLinkId is required"), the same; and when it refuses the on-chain category of the yield
+//! history (which took only `FlexibleSaving` until Bybit's changelog of 2026-03-19: "`category`
+//! now supports `OnChain`"), the same. The yield page says "You can get the past 3 months
+//! data": older yields are missing unless the account is synced at least that often (the
+//! closing warning on a balance difference says so).
 //!
 //! # Two years
 //!
@@ -116,6 +120,8 @@ pub struct BybitAdapter {
     earn_refused: AtomicBool,
     /// Whether Bybit refused to list on-chain Earn orders by time.
     onchain_unlisted: AtomicBool,
+    /// Whether Bybit refused the on-chain category of the yield history.
+    onchain_yields_unlisted: AtomicBool,
 }
 
 /// Earn's categories whose orders are walked: Flexible Savings and On-chain Earn
@@ -123,8 +129,9 @@ pub struct BybitAdapter {
 /// savings and OnChain is supported").
 pub const EARN_ORDER_CATEGORIES: [&str; 2] = ["FlexibleSaving", "OnChain"];
 /// Earn's categories whose yields are listed (<https://bybit-exchange.github.io/docs/v5/earn/yield-history>:
-/// `category` "FlexibleSaving").
-pub const EARN_YIELD_CATEGORIES: [&str; 1] = ["FlexibleSaving"];
+/// `category` "`FlexibleSaving`,`OnChain`"; Bybit's changelog of 2026-03-19: "`category` now
+/// supports `OnChain`").
+pub const EARN_YIELD_CATEGORIES: [&str; 2] = ["FlexibleSaving", "OnChain"];
 
 /// Where a walk of one stream stands.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +205,7 @@ impl BybitAdapter {
             unified: OnceLock::new(),
             earn_refused: AtomicBool::new(false),
             onchain_unlisted: AtomicBool::new(false),
+            onchain_yields_unlisted: AtomicBool::new(false),
         }
     }
 
@@ -304,6 +312,10 @@ impl BybitAdapter {
             }
             "10001" if endpoint == Endpoint::EarnOrders && scope == "OnChain" => {
                 self.onchain_unlisted.store(true, Ordering::Relaxed);
+                true
+            }
+            "10001" if endpoint == Endpoint::EarnYields && scope == "OnChain" => {
+                self.onchain_yields_unlisted.store(true, Ordering::Relaxed);
                 true
             }
             _ => false,
@@ -537,11 +549,17 @@ impl Adapter for BybitAdapter {
                 "Bybit would not list on-chain Earn orders by time (it asks for an order id): on-chain stakes and redemptions are not synced".to_owned(),
             ));
         }
+        if self.onchain_yields_unlisted.load(Ordering::Relaxed) {
+            warnings.push((
+                EARN_YIELDS.to_owned(),
+                "Bybit would not list on-chain Earn yields (its yield history took only Flexible Savings before March 2026): on-chain Earn's returns are not synced".to_owned(),
+            ));
+        }
         if !differs.is_empty() {
             warnings.push((
                 LOG.to_owned(),
                 format!(
-                    "balances differ for {}: Earn products other than Flexible Savings and On-chain Earn, on-chain Earn's returns, copy trading and sub-accounts are not fetched",
+                    "balances differ for {}: Earn products other than Flexible Savings and On-chain Earn, Earn yields older than three months (Bybit lists the past three months only: sync at least that often), copy trading and sub-accounts are not fetched",
                     differs.iter().cloned().collect::<Vec<_>>().join(", ")
                 ),
             ));

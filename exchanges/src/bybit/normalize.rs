@@ -12,7 +12,7 @@
 //! | `converts` | a coin conversion ([`ConvertRecord`]) | `convert-<exchangeTxId>` | `trade`: `fromAmount` of `fromCoin` sent, `toAmount` of `toCoin` received |
 //! | `executions` | a classic account's spot fill ([`super::fills::Execution`]) | `exec-<execId>` | `trade`: both legs and the fee leg |
 //! | `earn-orders` (scope: category) | an Earn stake or redemption ([`EarnOrder`]) | `earn-order-<orderId>` | `internal_transfer`: the coin out of one place, into the other (status `Success`) |
-//! | `earn-yields` (scope: category) | an Earn yield ([`EarnYield`]) | `earn-yield-<id>` | `interest` (`yieldType` `Normal`, `Bonus`; another type: `unknown` with its leg) |
+//! | `earn-yields` (scope: category) | an Earn yield ([`EarnYield`]) | `earn-yield-<id>` (`FlexibleSaving`), `earn-yield-OnChain-<id>` ([`earn_yield_key`]) | `interest` (`yieldType` `Normal`, `Bonus`; another type: `unknown` with its leg) |
 //!
 //! **Earn.** The account is its wallets plus what is staked in Earn (the adapter adds the Earn
 //! positions to the balances). A stake or redemption moves a coin between a wallet and Earn:
@@ -616,8 +616,19 @@ pub fn earn_yield_event(category: &str, record: &EarnYield) -> Result<Option<New
     let at = time("createdAt", &record.created_at)?;
     Ok(Some(NewEvent {
         note: Some(note),
-        ..NewEvent::new(format!("earn-yield-{id}"), at, kind, vec![signed(&asset, value)])
+        ..NewEvent::new(earn_yield_key(category, id), at, kind, vec![signed(&asset, value)])
     }))
+}
+
+/// The external id of an Earn yield of `category`: `earn-yield-<id>` for Flexible Savings (as
+/// before on-chain yields were listed), `earn-yield-<category>-<id>` for any other — Bybit's id
+/// is "guaranteed to be unique only under the same user", not said to be unique across
+/// categories (<https://bybit-exchange.github.io/docs/v5/earn/yield-history>).
+pub fn earn_yield_key(category: &str, id: &str) -> String {
+    match category {
+        "" | "FlexibleSaving" => format!("earn-yield-{id}"),
+        other => format!("earn-yield-{other}-{id}"),
+    }
 }
 
 #[cfg(test)]
@@ -738,6 +749,14 @@ mod tests {
         let paid = &events_in(EARN_YIELDS, "FlexibleSaving", "normal_manual")[0];
         assert_eq!(paid.external_id, "earn-yield-1002096");
         assert_eq!(crate::time::to_millis(paid.time), 1_759_993_805_000);
+        // An on-chain yield (listed since Bybit's changelog of 2026-03-19) with the same id as a
+        // flexible one: its own event, interest, named by its category.
+        let onchain = &events_in(EARN_YIELDS, "OnChain", "onchain_auto");
+        assert_eq!(onchain.len(), 1);
+        assert_eq!(onchain[0].external_id, "earn-yield-OnChain-1002096");
+        assert_eq!(onchain[0].kind, EventKind::Interest);
+        assert_eq!(legs(&onchain[0]), vec![leg("ETH", "0.00041", crate::LegRole::Received)]);
+        assert!(onchain[0].note.as_deref().is_some_and(|n| n.contains("OnChain yield")), "{:?}", onchain[0].note);
         // Not final: no event, and the walk holds it to ask again.
         assert!(events(EARN_ORDERS, "pending").is_empty());
         assert!(events(EARN_YIELDS, "pending").is_empty());

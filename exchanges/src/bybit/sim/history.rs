@@ -8,7 +8,8 @@
 //! withdrawals with a fee on top. Some of it is staked in Bybit Earn: Flexible Savings from
 //! either wallet (a unified wallet's stake and redemption are in its log too), On-chain Earn
 //! from the funding wallet; flexible positions earn daily `Auto` yields credited into the
-//! position, and some redemptions pay a `Manual` yield into their wallet. (Where Bybit credits
+//! position, on-chain ones `Auto` yields paid into the funding wallet, and some flexible
+//! redemptions pay a `Manual` yield into their wallet. (Where Bybit credits
 //! a yield is the simulator's choice, not a documented fact; the account's total is the same
 //! either way.) Every balance is tracked per (wallet, coin) and per Earn position and never
 //! goes below zero; amounts are exact decimals (8 places).
@@ -169,18 +170,21 @@ pub struct EarnOrder {
     pub status: &'static str,
 }
 
-/// One Earn yield (Flexible Savings).
+/// One Earn yield (Flexible Savings or On-chain Earn).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EarnYield {
     /// Bybit's id.
     pub id: String,
+    /// `FlexibleSaving` or `OnChain`.
+    pub category: &'static str,
     /// When, ms.
     pub time_ms: i64,
     /// The coin.
     pub coin: String,
     /// The yield.
     pub amount: Decimal,
-    /// `Auto` (credited into the position, daily) or `Manual` (paid with a redemption, into its wallet).
+    /// `Auto` (a flexible position's credited into it, daily; an on-chain one's into the
+    /// funding wallet) or `Manual` (paid with a redemption, into its wallet).
     pub mode: &'static str,
     /// The redemption that paid it (`Manual`), else empty.
     pub order_id: String,
@@ -539,20 +543,23 @@ impl Generator {
             }
             let order_id = self.earn_order(time_ms, category, "Redeem", &coin, amount, wallet);
             if !manual.is_zero() {
-                self.earn_yield(time_ms, &coin, manual, "Manual", order_id, amount);
+                self.earn_yield(time_ms, FLEXIBLE, &coin, manual, "Manual", order_id, amount);
             }
             return true;
-        }
-        if category != FLEXIBLE {
-            // On-chain Earn's returns are not in the yield history: the simulator pays none.
-            return false;
         }
         let amount = floor_dp(staked * Decimal::new(self.rng.i64(2..12), 4), 8);
         if amount.is_zero() {
             return false;
         }
-        *self.positions.entry((category, coin.clone())).or_default() += amount;
-        self.earn_yield(time_ms, &coin, amount, "Auto", String::new(), staked);
+        // Where Bybit credits a yield is not documented: a flexible one into its position, an
+        // on-chain one (in the yield history since 2026-03-19) into the funding wallet it was
+        // staked from — the simulator's choice; the account's total is the same either way.
+        if category == FLEXIBLE {
+            *self.positions.entry((category, coin.clone())).or_default() += amount;
+        } else {
+            self.add(FUND, &coin, amount);
+        }
+        self.earn_yield(time_ms, category, &coin, amount, "Auto", String::new(), staked);
         true
     }
 
@@ -580,9 +587,11 @@ impl Generator {
         id
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn earn_yield(
         &mut self,
         time_ms: i64,
+        category: &'static str,
         coin: &str,
         amount: Decimal,
         mode: &'static str,
@@ -592,12 +601,13 @@ impl Generator {
         let id = self.id().to_string();
         self.earn_yields.push(EarnYield {
             id,
+            category,
             time_ms,
             coin: coin.to_owned(),
             amount,
             mode,
             order_id,
-            product_id: product(FLEXIBLE, coin),
+            product_id: product(category, coin),
             staked,
         });
     }

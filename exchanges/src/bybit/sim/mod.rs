@@ -8,7 +8,7 @@
 //! account (`SimConfig::unified` false) has no log but spot fills (`/v5/execution/list`,
 //! 7-day windows) and a `SPOT` wallet (`wallet-balance?accountType=SPOT`). Bybit Earn: stake
 //! and redeem orders per category (`/v5/earn/order`, `FlexibleSaving` and `OnChain`), yields
-//! (`/v5/earn/yield`, listed under `yield` as the page's example has it), both in 7-day windows
+//! per category too (`/v5/earn/yield`, listed under `yield` as the page's example has it), both in 7-day windows
 //! paged by `cursor`, and the positions (`/v5/earn/position`); without the Earn permission
 //! (`SimConfig::earn_permission` false) they answer `10005`. It checks
 //! the v5 signature ([`super::auth`]: `10003` unknown key, `10004` wrong signature), counts each
@@ -82,6 +82,9 @@ pub struct SimConfig {
     pub unified: bool,
     /// Whether the key has the Earn permission; without it the Earn endpoints answer `10005`.
     pub earn_permission: bool,
+    /// Whether the yield history takes `category=OnChain` (Bybit's changelog of 2026-03-19);
+    /// false answers `10001` to it, as Bybit did before.
+    pub onchain_yields: bool,
     /// Port on 127.0.0.1 (0: any).
     pub port: u16,
 }
@@ -98,6 +101,7 @@ impl SimConfig {
             key_may_withdraw: false,
             unified: true,
             earn_permission: true,
+            onchain_yields: true,
             port: 0,
         }
     }
@@ -288,7 +292,7 @@ impl BybitSim {
         }
         for y in &self.generator().earn_yields {
             let time = crate::time::format_rfc3339(crate::time::from_millis(y.time_ms));
-            let id = format!("earn-yield-{}", y.id);
+            let id = crate::bybit::normalize::earn_yield_key(y.category, &y.id);
             let amount = text(y.amount);
             row([&time, "interest", "", "", &amount, &y.coin, "", "", "", "", "", "", "", &id, "Bybit Earn yield"]);
         }
@@ -669,15 +673,12 @@ impl State {
             _ if endpoint.is_earn() && !self.config.earn_permission => {
                 error(200, 10005, "Permission denied, please check your API key permissions.")
             }
-            Endpoint::EarnOrders | Endpoint::EarnPositions
+            Endpoint::EarnOrders | Endpoint::EarnPositions | Endpoint::EarnYields
                 if !matches!(
                     params.get("category").map(String::as_str),
                     Some(history::FLEXIBLE | history::ONCHAIN)
                 ) =>
             {
-                error(200, 10001, "params error: category")
-            }
-            Endpoint::EarnYields if params.get("category").map(String::as_str) != Some(history::FLEXIBLE) => {
                 error(200, 10001, "params error: category")
             }
             Endpoint::EarnOrders => {
@@ -686,10 +687,18 @@ impl State {
                 let times: Vec<i64> = list.iter().map(|o| o.time_ms).collect();
                 self.window(params, 7, &times, |i| earn_order_json(list[i]), "list", 0)
             }
+            Endpoint::EarnYields
+                if !self.config.onchain_yields
+                    && params.get("category").map(String::as_str) == Some(history::ONCHAIN) =>
+            {
+                error(200, 10001, "params error: category")
+            }
             Endpoint::EarnYields => {
                 // The list under `yield`, as the page's example answer has it (its table says `list`).
-                let times: Vec<i64> = g.earn_yields.iter().map(|y| y.time_ms).collect();
-                self.window(params, 7, &times, |i| earn_yield_json(&g.earn_yields[i]), "yield", 0)
+                let category = params.get("category").map(String::as_str).unwrap_or_default();
+                let list: Vec<&EarnYield> = g.earn_yields.iter().filter(|y| y.category == category).collect();
+                let times: Vec<i64> = list.iter().map(|y| y.time_ms).collect();
+                self.window(params, 7, &times, |i| earn_yield_json(list[i]), "yield", 0)
             }
             Endpoint::EarnPositions => {
                 // A flexible position fully redeemed is still listed; an on-chain one is not.

@@ -165,7 +165,8 @@ fn a_classic_account_walks_executions_not_the_log_and_is_warned_and_a_withdraw_k
             "api:converts",
             "api:earn-orders:FlexibleSaving",
             "api:earn-orders:OnChain",
-            "api:earn-yields:FlexibleSaving"
+            "api:earn-yields:FlexibleSaving",
+            "api:earn-yields:OnChain"
         ]
     );
     let warnings = adapter.closing_warnings(&Default::default(), &Default::default());
