@@ -111,7 +111,7 @@ mod tests {
                 ("log-104_BTC_2", EventKind::Trade),
                 ("log-104_USDT_1", EventKind::Trade),
                 ("log-109_USDT_3", EventKind::Interest),
-                ("log-111_ETH_4", EventKind::Unknown),
+                ("log-111_ETH_4", EventKind::Airdrop),
             ]
         );
         // The BTC side of the buy: 0.01 received gross, 0.00001 fee (change = cashFlow - fee).

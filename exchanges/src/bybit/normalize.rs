@@ -35,8 +35,11 @@
 //! `SETTLEMENT`, `DELIVERY`, `LIQUIDATION`, `ADL` → `trade` (a derivatives position's realised
 //! profit or loss and funding); `TRANSFER_IN`/`TRANSFER_OUT` → `internal_transfer`;
 //! `INTEREST` → `interest` when received, `fee` when paid (borrowing); `BONUS` → `income`;
-//! `FEE_REFUND` → `rebate`; `CURRENCY_BUY`/`CURRENCY_SELL` → `trade`; the Earn types
-//! ([`LOG_EARN_TYPES`]) → `internal_transfer` without legs. Any other type is kind
+//! `FEE_REFUND` → `rebate`; `CURRENCY_BUY`/`CURRENCY_SELL` → `trade`; `AIRDROP` → `airdrop`;
+//! `SPOT_REPAYMENT_SELL`/`SPOT_REPAYMENT_BUY` ("One-click repayment currency sell/buy") and
+//! `CONVERT` ("Currency convert repayment") → `trade` (one currency's side, as
+//! `CURRENCY_SELL`); the Earn types ([`LOG_EARN_TYPES`]) → `internal_transfer` without legs. Any
+//! other type (loans, `BORROW`/`REPAY`, the other Earn and wealth products' moves, …) is kind
 //! `unknown` with its leg (never fatal). A log entry's legs add up to its `change`
 //! (= `cashFlow` + `funding` − `fee`): the fee as its own leg when positive.
 //!
@@ -445,9 +448,17 @@ pub fn log_event(entry: &LogEntry) -> Result<Option<NewEvent>, String> {
     let change = amount("change", &entry.change)?;
     let fee = amount("fee", &entry.fee)?;
     let kind = match entry.kind.as_str() {
-        "TRADE" | "SETTLEMENT" | "DELIVERY" | "LIQUIDATION" | "ADL" | "CURRENCY_BUY" | "CURRENCY_SELL" => {
-            EventKind::Trade
-        }
+        "TRADE"
+        | "SETTLEMENT"
+        | "DELIVERY"
+        | "LIQUIDATION"
+        | "ADL"
+        | "CURRENCY_BUY"
+        | "CURRENCY_SELL"
+        | "SPOT_REPAYMENT_SELL"
+        | "SPOT_REPAYMENT_BUY"
+        | "CONVERT" => EventKind::Trade,
+        "AIRDROP" => EventKind::Airdrop,
         "TRANSFER_IN" | "TRANSFER_OUT" => EventKind::InternalTransfer,
         earn if LOG_EARN_TYPES.contains(&earn) => EventKind::InternalTransfer,
         "INTEREST" if change.is_sign_negative() => EventKind::Fee,
@@ -671,6 +682,12 @@ mod tests {
             (LOG, "transfer_in", EventKind::InternalTransfer, vec![leg("USDT", "500", Received)]),
             (LOG, "interest_paid", EventKind::Fee, vec![leg("USDT", "-0.0123", Fee)]),
             (LOG, "bonus", EventKind::Income, vec![leg("USDT", "5", Received)]),
+            // Types of Bybit's enum (type(uta-translog)) read by their descriptions: an airdrop;
+            // "One-click repayment currency sell" and "Currency convert repayment", each one
+            // currency's side of a trade as `CURRENCY_SELL` is.
+            (LOG, "airdrop", EventKind::Airdrop, vec![leg("ARB", "12.5", Received)]),
+            (LOG, "spot_repayment_sell", EventKind::Trade, vec![leg("BTC", "-0.001", Sent)]),
+            (LOG, "convert_repayment", EventKind::Trade, vec![leg("USDT", "95", Received)]),
             (LOG, "settlement", EventKind::Trade, vec![leg("USDT", "12.34", Received), leg("USDT", "-0.5", Fee)]),
             (LOG, "unknown_type", EventKind::Unknown, vec![leg("ETH", "0.01", Received)]),
             (DEPOSITS, "success", EventKind::Deposit, vec![leg("USDT", "2500", Received)]),
