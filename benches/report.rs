@@ -225,8 +225,9 @@ fn all_years_and_snapshots(ledger: &mut Ledger) {
 }
 
 /// The second and third figures: 2025 from the snapshot of 2024, then again after one new
-/// event in 2025. Each on a connection opened for it, as a command starts: SQLite's page cache
-/// empty (the pages the pass before left in it made these figures about a tenth too low).
+/// event in 2025. Each on a connection opened for it, as a command starts, with SQLite's page
+/// cache empty (measured 2026-12-07: the same figures as on the pass's warm connection; what a
+/// command pays more is its fresh process's memory, README *Benchmarks*).
 fn snapshot_runs(ledger: &mut Ledger) {
     let path = ledger.path().to_path_buf();
     *ledger = Ledger::open(&path, OpenMode::Existing).expect("ledger");
