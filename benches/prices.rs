@@ -51,6 +51,7 @@ const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 3_600_000;
 
 fn main() {
+    cointally::allocator::tune();
     if std::env::var_os("COINTALLY_BENCH_SKIP_WARM").is_none() {
         warm_cache(333_334 / scale());
         println!();

@@ -98,6 +98,7 @@ const EXPORT_ENV: &str = "COINTALLY_BENCH_REPORT_EXPORT";
 const SKIP_ALL_ENV: &str = "COINTALLY_BENCH_REPORT_SKIP_ALL";
 
 fn main() {
+    cointally::allocator::tune();
     if let Ok(path) = std::env::var(GENERATE_ENV) {
         generate(Path::new(&path));
         return;

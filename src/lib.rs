@@ -5,6 +5,7 @@
 //! history files through [`import`]) → raw archive and normalised events in the [`ledger`] →
 //! prices → lots and disposals → exports. The [`cli`] module is the command line over it.
 
+pub mod allocator;
 pub mod bundle;
 pub mod check;
 pub mod cli;
