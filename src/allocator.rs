@@ -6,7 +6,7 @@
 //! blocks of JSON), and every page of every new mapping is faulted in again: 59,000 page faults
 //! and 0.14 – 0.23 s of system time for `report --year 2025` from a snapshot over a million
 //! events. Serving blocks up to 256 MiB from the heap and trimming it only past 1 GiB free
-//! took that to 46,000 faults and about a tenth off the command's time (README,
+//! took that to 46,000 faults and its median from 0.625 to 0.575 s, alternating (README,
 //! *Benchmarks*). A command's peak is what it holds at once either way (measured: a few MB
 //! more for some commands, 8 MB less for that report): a freed block is reused instead of being
 //! returned and mapped again.
