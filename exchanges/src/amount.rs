@@ -141,53 +141,28 @@ pub fn format_amount(value: Decimal) -> String {
 pub fn write_amount(out: &mut String, value: Decimal) {
     let value = value.normalize();
     let mantissa = value.mantissa();
-    let units = mantissa.unsigned_abs();
-    if units == 0 {
-        out.push_str(&value.to_string());
+    if mantissa == 0 {
+        out.push('0');
         return;
     }
-    // Digits, least significant first: a mantissa has at most 96 bits (29 digits); computed
-    // values (a basis divided among lots) often need more than 64, so the low 64 bits are
-    // worked in u64 steps of 19 digits, not through u128 division for every digit.
-    let mut digits = [0u8; 40];
-    let mut n = 0;
-    let mut high = units;
-    while high > 0 {
-        let (rest, mut low) = if high > u128::from(u64::MAX) {
-            (high / 10_000_000_000_000_000_000, (high % 10_000_000_000_000_000_000) as u64)
-        } else {
-            (0, high as u64)
-        };
-        let start = n;
-        while low > 0 {
-            digits[n] = b'0' + (low % 10) as u8;
-            low /= 10;
-            n += 1;
-        }
-        if rest > 0 {
-            // A full group of 19 digits, zeros included.
-            while n < start + 19 {
-                digits[n] = b'0';
-                n += 1;
-            }
-        }
-        high = rest;
-    }
+    // The mantissa's digits, most significant first (at most 29: 96 bits).
+    let mut buffer = itoa::Buffer::new();
+    let digits = buffer.format(mantissa.unsigned_abs());
     let scale = value.scale() as usize;
     if mantissa < 0 {
         out.push('-');
     }
-    if scale >= n {
+    if scale >= digits.len() {
         out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', scale - n));
-        out.extend(digits[..n].iter().rev().map(|d| char::from(*d)));
-        return;
-    }
-    for (i, d) in digits[..n].iter().rev().enumerate() {
-        if i == n - scale {
-            out.push('.');
-        }
-        out.push(char::from(*d));
+        out.extend(std::iter::repeat_n('0', scale - digits.len()));
+        out.push_str(digits);
+    } else if scale == 0 {
+        out.push_str(digits);
+    } else {
+        let (whole, fraction) = digits.split_at(digits.len() - scale);
+        out.push_str(whole);
+        out.push('.');
+        out.push_str(fraction);
     }
 }
 

@@ -176,7 +176,7 @@ impl Columns<'_> {
     }
 
     fn int(&mut self, n: i64) -> &mut Self {
-        let _ = write!(self.next(), "{n}");
+        self.next().push_str(itoa::Buffer::new().format(n));
         self
     }
 
@@ -208,6 +208,11 @@ impl Columns<'_> {
     fn text(&mut self, text: &str) -> &mut Self {
         let out = self.next();
         out.push('"');
+        if !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+            out.push_str(text);
+            out.push('"');
+            return self;
+        }
         for c in text.chars() {
             match c {
                 '"' => out.push_str("\\\""),
