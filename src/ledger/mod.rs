@@ -27,8 +27,6 @@ mod sync_summaries;
 pub mod tax;
 mod writer;
 
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
@@ -183,11 +181,8 @@ impl Ledger {
             }
             _ => {}
         }
-        if exists {
-            check_sqlite_header(path)?;
-        }
         let conn = Connection::open(path)?;
-        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let version = user_version(&conn, path)?;
         let app_id: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
         if version > LEDGER_VERSION {
             return Err(LedgerError::TooNew { path: path.to_path_buf(), found: version, known: LEDGER_VERSION });
@@ -314,25 +309,19 @@ fn file_len(path: &Path) -> Result<u64, LedgerError> {
     std::fs::metadata(path).map(|m| m.len()).map_err(|source| LedgerError::Io { path: path.to_path_buf(), source })
 }
 
-/// Refuses a file that is not SQLite by its first 16 bytes, before SQLite touches it.
-fn check_sqlite_header(path: &Path) -> Result<(), LedgerError> {
-    let io = |source| LedgerError::Io { path: path.to_path_buf(), source };
-    let mut file = File::open(path).map_err(io)?;
-    let mut magic = [0u8; 16];
-    let mut read = 0;
-    while read < magic.len() {
-        match file.read(&mut magic[read..]).map_err(io)? {
-            0 => break,
-            n => read += n,
-        }
-    }
-    if read == 0 {
-        return Ok(()); // an empty file becomes a new ledger
-    }
-    if &magic[..read] != b"SQLite format 3\0" {
-        return Err(LedgerError::NotSqlite(path.to_path_buf()));
-    }
-    Ok(())
+/// The ledger's schema version, read by SQLite, which refuses a file that is not SQLite by
+/// its header and writes nothing to it.
+///
+/// The header is not read through a descriptor of our own: SQLite's locks are POSIX advisory
+/// locks, which Linux drops for the whole process when any descriptor of the file closes, so
+/// a second connection opened that way (`report`'s read-ahead) left the first unlocked, and
+/// another command ending meanwhile took itself for the ledger's last user and deleted the
+/// write-ahead log under it (`tests/concurrent.rs`; sqlite.org/howtocorrupt.html, 2.2).
+fn user_version(conn: &Connection, path: &Path) -> Result<i64, LedgerError> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => LedgerError::NotSqlite(path.to_path_buf()),
+        _ => e.into(),
+    })
 }
 
 /// Now, as stored in `created_at` columns (RFC 3339 UTC).
@@ -486,6 +475,13 @@ mod tests {
         std::fs::write(&path, &text).unwrap();
         assert!(matches!(Ledger::open(&path, OpenMode::CreateIfMissing), Err(LedgerError::NotSqlite(_))));
         assert_eq!(std::fs::read(&path).unwrap(), text);
+        // Shorter than SQLite's header, and a header's first bytes alone.
+        for text in [&b"hi"[..], b"SQLite format"] {
+            std::fs::write(&path, text).unwrap();
+            assert!(matches!(Ledger::open(&path, OpenMode::Existing), Err(LedgerError::NotSqlite(_))), "{text:?}");
+            assert_eq!(std::fs::read(&path).unwrap(), text);
+        }
+        assert!(!path.with_extension("sqlite-wal").exists() && !path.with_extension("sqlite-journal").exists());
     }
 
     #[test]
