@@ -246,7 +246,7 @@ fn pass_from(
         engine.restore(snapshot_state::engine_state(snapshot)?.0);
     }
     let until = inputs.zone.year_start_ms(last + 1);
-    let computer = Computer { engine, digest, events, inputs, options, first, last, keep };
+    let computer = Computer { engine, events, inputs, options, first, last, keep };
     let ((computed, snapshots, out_of_range), read) = match source {
         Source::Ahead(ahead) => {
             let computed = computer.run(ahead.received, ahead.spent);
@@ -257,8 +257,16 @@ fn pass_from(
             let (batches, received) = mpsc::sync_channel::<Step>(QUEUED);
             let (spent, refill) = mpsc::channel::<Vec<TaxEvent>>();
             let keep_from = keep.then(|| inputs.zone.year_start_ms(last));
-            let reading =
-                Reading { currency: &inputs.currency, zone: inputs.zone, from_ms, until, next_year, last, keep_from };
+            let reading = Reading {
+                currency: &inputs.currency,
+                zone: inputs.zone,
+                from_ms,
+                until,
+                next_year,
+                last,
+                keep_from,
+                digest,
+            };
             std::thread::scope(|scope| {
                 let computing = scope.spawn(move || computer.run(received, spent));
                 let read = reading.run(ledger, &batches, &refill);
@@ -286,6 +294,9 @@ struct Reading<'a> {
     last: i32,
     /// Events from this time on read from the tables come back encoded, to be kept.
     keep_from: Option<i64>,
+    /// The events digest so far (a snapshot's, or empty): the events read are added to it
+    /// here, beside the engine's work on the other thread, and each year-end carries it.
+    digest: EventsDigest,
 }
 
 impl Reading<'_> {
@@ -299,7 +310,7 @@ impl Reading<'_> {
         batches: &mpsc::SyncSender<Step>,
         refill: &mpsc::Receiver<Vec<TaxEvent>>,
     ) -> Result<Read, LedgerError> {
-        let Reading { currency, zone, from_ms, until, mut next_year, last, keep_from } = self;
+        let Reading { currency, zone, from_ms, until, mut next_year, last, keep_from, mut digest } = self;
         let mut read = 0u64;
         let mut batch: Vec<TaxEvent> = Vec::with_capacity(BATCH);
         let mut used = 0usize;
@@ -312,9 +323,10 @@ impl Reading<'_> {
                     send(Step::Events(full, used))?;
                     used = 0;
                 }
-                send(Step::YearEnd(next_year))?;
+                send(Step::YearEnd(next_year, digest.finish_hex()))?;
                 next_year += 1;
             }
+            digest.add(event);
             match batch.get_mut(used) {
                 Some(slot) => slot.clone_from(event),
                 None => batch.push(event.clone()),
@@ -332,7 +344,7 @@ impl Reading<'_> {
             let _ = send(Step::Events(batch, used));
         }
         while next_year <= last {
-            let _ = send(Step::YearEnd(next_year));
+            let _ = send(Step::YearEnd(next_year, digest.finish_hex()));
             next_year += 1;
         }
         Ok(Read { events: read, copied, capture })
@@ -401,6 +413,10 @@ impl ReadAhead {
             Some(head) => (Some(head.id), head.end_ms, (first - 1).max(head.year + 1)),
             None => (None, i64::MIN, first - 1),
         };
+        let digest = match &head {
+            Some(head) => EventsDigest::new(zone).resumed(&head.events_digest)?,
+            None => EventsDigest::new(zone),
+        };
         let currency = ledger.reporting_currency()?;
         let reading_ledger = ledger.reader()?;
         let (batches, received) = mpsc::sync_channel::<Step>(QUEUED_AHEAD);
@@ -409,7 +425,8 @@ impl ReadAhead {
         let reading_currency = currency.clone();
         let reader = std::thread::spawn(move || {
             let keep_from = Some(zone.year_start_ms(last));
-            let reading = Reading { currency: &reading_currency, zone, from_ms, until, next_year, last, keep_from };
+            let reading =
+                Reading { currency: &reading_currency, zone, from_ms, until, next_year, last, keep_from, digest };
             reading.run(&reading_ledger, &batches, &refill)
         });
         let ahead =
@@ -453,14 +470,14 @@ const QUEUED_AHEAD: usize = 128;
 enum Step {
     /// The first `n` events of the buffer (the rest are spare, kept for their capacity).
     Events(Vec<TaxEvent>, usize),
-    /// The end of a year: every event before it has been sent.
-    YearEnd(i32),
+    /// The end of a year: every event before it has been sent; the events digest up to it
+    /// (hex).
+    YearEnd(i32, String),
 }
 
-/// The computing side of [`pass`]: the engine and the events digest, and what to keep.
+/// The computing side of [`pass`]: the engine, and what to keep.
 struct Computer<'a> {
     engine: Engine,
-    digest: EventsDigest,
     /// Events counted from the first (a snapshot's count included).
     events: u64,
     inputs: &'a Inputs,
@@ -471,7 +488,7 @@ struct Computer<'a> {
 }
 
 impl Computer<'_> {
-    /// Runs the events through the engine and the digest, closes each year as its end
+    /// Runs the events through the engine, closes each year as its end
     /// arrives, and hands the spent buffers back for refilling.
     fn run(
         mut self,
@@ -484,7 +501,6 @@ impl Computer<'_> {
             match step {
                 Step::Events(batch, n) => {
                     for event in batch.iter().take(n) {
-                        self.digest.add(event);
                         if let Err(error) = self.engine.try_process(event) {
                             return (computed, snapshots, Some(error));
                         }
@@ -493,8 +509,7 @@ impl Computer<'_> {
                     // The reader may have finished: a buffer it will not take again is dropped.
                     let _ = spent.send(batch);
                 }
-                Step::YearEnd(year) => {
-                    let events_digest = self.digest.finish_hex();
+                Step::YearEnd(year, events_digest) => {
                     if year >= self.first {
                         computed.push(Computed {
                             computation: self.engine.close_year(year),
