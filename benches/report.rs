@@ -130,7 +130,7 @@ fn main() {
     if let Ok(formats) = std::env::var(EXPORT_ENV) {
         return export_run(&mut ledger, &formats);
     }
-    all_years_and_snapshots(&mut ledger);
+    let mut ledger = all_years_and_snapshots(ledger);
     if std::env::var_os(SKIP_ALL_ENV).is_some() {
         return;
     }
@@ -214,18 +214,18 @@ fn report_years(ledger: &mut Ledger, years: std::ops::RangeInclusive<i32>, start
 
 /// The three figures of issue #21: all years in one pass, the latest year from the snapshot
 /// of the year before, and the same after one new event in the latest year.
-fn all_years_and_snapshots(ledger: &mut Ledger) {
+fn all_years_and_snapshots(mut ledger: Ledger) -> Ledger {
     if std::env::var_os(SKIP_ALL_ENV).is_some() {
         return snapshot_runs(ledger);
     }
-    let (seconds, info, lines) = report_years(ledger, 2020..=2025, Start::Scratch);
+    let (seconds, info, lines) = report_years(&mut ledger, 2020..=2025, Start::Scratch);
     println!(
         "report --all-years (2020-2025) over {} events: {seconds:.2} s, {lines} disposal rows, {} snapshots stored; peak resident memory {} MB (targets: <= 5 s, < 500 MB)",
         info.events_read,
         info.stored,
         peak_rss_mb().map_or("?".into(), |m| m.to_string())
     );
-    snapshot_runs(ledger);
+    snapshot_runs(ledger)
 }
 
 /// The second and third figures: 2025 from the snapshot of 2024, then again after one new
@@ -234,27 +234,35 @@ fn all_years_and_snapshots(ledger: &mut Ledger) {
 /// then as the command itself, `cointally report --year 2025` in a child process: what a user
 /// waits for, a fresh process's memory included (this process's heap is already grown by the
 /// all-years pass; the command's page faults are its own).
-fn snapshot_runs(ledger: &mut Ledger) {
+fn snapshot_runs(ledger: Ledger) -> Ledger {
     let path = ledger.path().to_path_buf();
-    *ledger = Ledger::open(&path, OpenMode::Existing).expect("ledger");
-    let (seconds, info, _) = report_years(ledger, 2025..=2025, Start::Snapshot);
+    drop(ledger);
+    let mut ledger = Ledger::open(&path, OpenMode::Existing).expect("ledger");
+    let (seconds, info, _) = report_years(&mut ledger, 2025..=2025, Start::Snapshot);
     println!(
         "report --year 2025 from the snapshot of {}: {seconds:.2} s ({} events read; target <= 0.5 s)",
         info.started_after.map_or("(none)".into(), |y| y.to_string()),
         info.events_read,
     );
+    // The command alone on the ledger, as a user runs it (with this connection open, its
+    // exit would not be the last and leave the log for the next run to read through).
+    drop(ledger);
     command_runs(&path, "  the command, from the snapshot", || ());
-    add_one_event(ledger);
-    *ledger = Ledger::open(&path, OpenMode::Existing).expect("ledger");
-    let (seconds, info, _) = report_years(ledger, 2025..=2025, Start::Snapshot);
+    let mut ledger = Ledger::open(&path, OpenMode::Existing).expect("ledger");
+    add_one_event(&mut ledger);
+    drop(ledger);
+    let mut ledger = Ledger::open(&path, OpenMode::Existing).expect("ledger");
+    let (seconds, info, _) = report_years(&mut ledger, 2025..=2025, Start::Snapshot);
     println!(
         "one event added in 2025, report --year 2025 again from the snapshot of {}: {seconds:.2} s ({} events read; target <= 0.5 s)",
         info.started_after.map_or("(none)".into(), |y| y.to_string()),
         info.events_read,
     );
+    drop(ledger);
     command_runs(&path, "  the command, each run after one more event added", || {
         add_one_event(&mut Ledger::open(&path, OpenMode::Existing).expect("ledger"))
     });
+    Ledger::open(&path, OpenMode::Existing).expect("ledger")
 }
 
 /// Times `cointally report --year 2025` on the ledger at `path` three times, each in its own
