@@ -92,8 +92,19 @@ fn an_unknown_account_or_format_is_a_usage_error() {
 fn a_closed_pipe_ends_quietly() {
     let sb = with_wallet();
     sb.ok(&["import", &fixture("generic/history.csv"), "--account", "cold"]);
-    // The table and the JSON document (`report --json | head`) end the same way.
-    for args in [&["events"][..], &["events", "--json"][..]] {
+    // Enough rows that an export's CSV writer meets the closed pipe itself, past its buffers.
+    let deposits = sb.path("deposits.csv");
+    let rows: String = (0..2_000).map(|i| format!("2025-06-01 00:00:00,fiat_deposit,,,1,USD,,,d-{i}\n")).collect();
+    std::fs::write(
+        &deposits,
+        format!("time,kind,sent_amount,sent_asset,received_amount,received_asset,fee_amount,fee_asset,id\n{rows}"),
+    )
+    .unwrap();
+    sb.ok(&["import", deposits.to_str().unwrap(), "--account", "cold"]);
+    // The table and the JSON document (`report --json | head`) end the same way, and so do
+    // the CSV exports written to standard output (`export koinly --output - | head`).
+    let export = |format| ["export", format, "--year", "2025", "--allow-missing-prices", "--output", "-"];
+    for args in [&["events"][..], &["events", "--json"][..], &export("form8949")[..], &export("koinly")[..]] {
         let mut child =
             sb.command(args).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
         drop(child.stdout.take());

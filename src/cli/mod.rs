@@ -291,8 +291,22 @@ fn init_logging(verbose: u8, quiet: bool) {
     let _ = builder.try_init();
 }
 
+/// The error is output refused by a closed pipe (`| head`): the command ends quietly.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+    e.chain().any(pipe_closed)
+}
+
+/// Whether `e` is a closed pipe: an I/O error of that kind, or one wrapped in another I/O
+/// error (whose `source` skips what it wraps) or in a CSV writer's error (a CSV export to
+/// standard output).
+fn pipe_closed(e: &(dyn std::error::Error + 'static)) -> bool {
+    if let Some(io) = e.downcast_ref::<std::io::Error>() {
+        return io.kind() == std::io::ErrorKind::BrokenPipe || io.get_ref().is_some_and(|inner| pipe_closed(inner));
+    }
+    match e.downcast_ref::<csv::Error>().map(csv::Error::kind) {
+        Some(csv::ErrorKind::Io(io)) => io.kind() == std::io::ErrorKind::BrokenPipe,
+        _ => false,
+    }
 }
 
 /// Prints the error, its causes and what to do; returns the exit code.
