@@ -21,6 +21,34 @@ fn init_creates_once_and_other_commands_need_a_ledger() {
 }
 
 #[test]
+fn a_ledger_path_that_is_a_folder_or_in_no_folder_says_so() {
+    let sb = Sandbox::new();
+    let folder = sb.path("clients");
+    std::fs::create_dir(&folder).unwrap();
+    let nowhere = sb.path("no-such-folder");
+    for (ledger, says, hint) in [
+        (
+            folder.clone(),
+            "is a folder, not a ledger file",
+            format!("--ledger {}", folder.join("cointally.sqlite").display()),
+        ),
+        (nowhere.join("client.sqlite"), "does not exist", format!("mkdir -p {}", nowhere.display())),
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cointally"))
+            .arg("--ledger")
+            .arg(&ledger)
+            .arg("init")
+            .env_remove("COINTALLY_LEDGER")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says) && stderr.contains(&hint), "{stderr}");
+    }
+    assert!(!nowhere.exists());
+}
+
+#[test]
 fn a_file_that_is_not_a_ledger_is_refused_and_left_alone() {
     let sb = Sandbox::new();
     std::fs::write(sb.ledger(), "this is my tax spreadsheet\n").unwrap();

@@ -361,6 +361,12 @@ fn classify(e: &anyhow::Error) -> (u8, Vec<String>) {
                     path.display()
                 ),
                 LedgerError::Exists(_) => "use it as it is, or choose another file with --ledger".into(),
+                LedgerError::IsFolder(folder) => {
+                    format!("give the ledger's file, e.g. --ledger {}", folder.join("cointally.sqlite").display())
+                }
+                LedgerError::NoFolder(folder) => {
+                    format!("create the folder first (mkdir -p {}), or choose another --ledger path", folder.display())
+                }
                 LedgerError::NotSqlite(_) | LedgerError::Foreign(_) => {
                     "check the --ledger path (or $COINTALLY_LEDGER); the file was not changed".into()
                 }

@@ -104,6 +104,12 @@ pub enum LedgerError {
     /// `init` on a path that already holds a ledger.
     #[error("a ledger already exists at {0}")]
     Exists(PathBuf),
+    /// The path names a folder, not a file.
+    #[error("{0} is a folder, not a ledger file")]
+    IsFolder(PathBuf),
+    /// The folder the ledger would be created in does not exist.
+    #[error("the folder {0} does not exist")]
+    NoFolder(PathBuf),
     /// The file is not a SQLite database at all.
     #[error("{0} is not a cointally ledger (not a SQLite database)")]
     NotSqlite(PathBuf),
@@ -173,7 +179,14 @@ impl Ledger {
     /// Opens (and migrates) the ledger at `path`. A file that is not a cointally ledger, or
     /// is a newer one, is refused before anything is written to it.
     pub fn open(path: &Path, mode: OpenMode) -> Result<Ledger, LedgerError> {
+        if path.is_dir() {
+            return Err(LedgerError::IsFolder(path.to_path_buf()));
+        }
         let exists = path.exists();
+        let folder = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(folder) = folder.filter(|f| !exists && mode != OpenMode::Existing && !f.is_dir()) {
+            return Err(LedgerError::NoFolder(folder.to_path_buf()));
+        }
         match (mode, exists) {
             (OpenMode::Existing, false) => return Err(LedgerError::Missing(path.to_path_buf())),
             (OpenMode::CreateNew, true) if file_len(path)? > 0 => {
@@ -466,6 +479,22 @@ mod tests {
         assert!(!path.exists());
         Ledger::open(&path, OpenMode::CreateNew).unwrap();
         assert!(matches!(Ledger::open(&path, OpenMode::CreateNew), Err(LedgerError::Exists(_))));
+    }
+
+    #[test]
+    fn a_folder_or_a_missing_folder_is_named_as_such() {
+        let (dir, _) = temp();
+        for mode in [OpenMode::Existing, OpenMode::CreateIfMissing, OpenMode::CreateNew] {
+            assert!(matches!(Ledger::open(dir.path(), mode), Err(LedgerError::IsFolder(_))));
+        }
+        let nowhere = dir.path().join("no-such-folder");
+        let inside = nowhere.join("ledger.sqlite");
+        match Ledger::open(&inside, OpenMode::CreateNew) {
+            Err(LedgerError::NoFolder(folder)) => assert_eq!(folder, nowhere),
+            other => panic!("expected NoFolder, got {:?}", other.map(|_| ())),
+        }
+        assert!(matches!(Ledger::open(&inside, OpenMode::Existing), Err(LedgerError::Missing(_))));
+        assert!(!nowhere.exists());
     }
 
     #[test]
