@@ -226,11 +226,20 @@ impl Ledger {
         Ok(ledger)
     }
 
-    fn migrate(&mut self, from: i64) -> Result<(), LedgerError> {
-        if from == LEDGER_VERSION {
+    /// Brings the schema from version `seen` (read when the file was opened) to this build's.
+    ///
+    /// The version is read again under the write lock: another command opening the same older
+    /// ledger at the same moment may have migrated it since, and its migrations must not run
+    /// twice.
+    fn migrate(&mut self, seen: i64) -> Result<(), LedgerError> {
+        if seen == LEDGER_VERSION {
             return Ok(());
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.transaction()?;
+        let from: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if from >= LEDGER_VERSION {
+            return Ok(());
+        }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(from as usize) {
             tx.execute_batch(sql)?;
             if *sql == SNAPSHOT_LOT_BLOCKS {
@@ -479,6 +488,19 @@ mod tests {
         assert!(!path.exists());
         Ledger::open(&path, OpenMode::CreateNew).unwrap();
         assert!(matches!(Ledger::open(&path, OpenMode::CreateNew), Err(LedgerError::Exists(_))));
+    }
+
+    #[test]
+    fn an_older_ledger_migrated_meanwhile_by_another_command_is_not_migrated_twice() {
+        // Before 0032, whose table a second run could not create again.
+        let at = MIGRATIONS.len() - 3;
+        let (_dir, path) = ledger_before(|m| m == MIGRATIONS[at], |_| {});
+        let seen = at as i64;
+        // This command read the older version; another one opened the file and migrated it.
+        let mut ledger = Ledger::open(&path, OpenMode::Existing).unwrap();
+        assert_eq!(ledger.version().unwrap(), LEDGER_VERSION);
+        ledger.migrate(seen).unwrap();
+        assert_eq!(ledger.version().unwrap(), LEDGER_VERSION);
     }
 
     #[test]

@@ -105,7 +105,7 @@ impl Ledger {
         balances: &[(String, Decimal)],
         reported_ms: i64,
     ) -> Result<(), LedgerError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.transaction()?;
         tx.execute("DELETE FROM reported_balances WHERE account_id = ?1", params![account_id])?;
         {
             let mut insert = tx.prepare(

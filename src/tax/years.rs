@@ -184,10 +184,10 @@ fn latest_fitting(
 /// The pass itself (reads only): the years' computations, the snapshots to store (when
 /// `keep` says so), and how many events were read.
 ///
-/// Two threads share the work: this one reads the events from SQLite, the other runs them
-/// through the engine and the events digest, in batches in time order (the engine sees
-/// exactly the sequence a single thread would give it). Reading and computing cost about the
-/// same, so on two cores a pass takes about half the time.
+/// Two threads share the work: this one reads the events from SQLite and adds them to the
+/// events digest, the other runs them through the engine, in batches in time order (the
+/// engine sees exactly the sequence a single thread would give it). Reading and computing
+/// cost about the same, so on two cores a pass takes about half the time.
 pub fn pass(
     ledger: &Ledger,
     inputs: &Inputs,
