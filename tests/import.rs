@@ -89,6 +89,19 @@ fn an_unknown_account_or_format_is_a_usage_error() {
 }
 
 #[test]
+fn a_utf16_file_is_refused_with_how_to_convert_it() {
+    let sb = with_wallet();
+    let run = sb.run(&["import", &fixture("generic/utf16.csv"), "--account", "cold"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is UTF-16 text, not UTF-8"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("hint: save it as \"CSV UTF-8\"") && run.stderr.contains("iconv -f UTF-16"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_closed_pipe_ends_quietly() {
     let sb = with_wallet();
     sb.ok(&["import", &fixture("generic/history.csv"), "--account", "cold"]);

@@ -9,7 +9,7 @@ pub enum AmountError {
     #[error("a number is required here but the field is empty")]
     Empty,
     /// The text is not a decimal number.
-    #[error("{0:?} is not a decimal number")]
+    #[error("{0:?} is not a decimal number{hint}", hint = comma_hint(.0))]
     NotANumber(String),
     /// The number has more digits than can be held exactly (28 significant digits).
     #[error("{0:?} has more digits than can be held exactly")]
@@ -20,6 +20,17 @@ pub enum AmountError {
     /// The number has more decimal places than [`MAX_DECIMAL_PLACES`].
     #[error("{0:?} has more than 18 decimal places")]
     TooManyDecimals(String),
+}
+
+/// What to do about a number written with a comma (`1,5`, `1,000.5`): a decimal comma, as a
+/// spreadsheet in such a locale writes it, or a thousands separator. Neither is guessed at:
+/// `1,000` is a thousand in one locale and one in another.
+fn comma_hint(text: &str) -> &'static str {
+    if text.contains(',') && text.bytes().all(|b| b.is_ascii_digit() || matches!(b, b',' | b'.' | b'-' | b'+')) {
+        ": write it with a point for decimals and no thousands separators (1.5, 1000.5)"
+    } else {
+        ""
+    }
 }
 
 /// Every amount and price read must be smaller than this in size: 10^20.

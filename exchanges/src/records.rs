@@ -50,10 +50,17 @@ pub struct Records<R: Read> {
 impl<R: Read> Records<R> {
     /// Reads `input` as CSV.
     pub fn new(input: R) -> Records<R> {
+        Records::with_delimiter(input, b',')
+    }
+
+    /// Reads `input` as CSV whose fields are separated by `delimiter` (`;`: a spreadsheet in
+    /// a locale with decimal commas writes its CSV so).
+    pub fn with_delimiter(input: R, delimiter: u8) -> Records<R> {
         let lines = Lines::default();
         let csv = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .delimiter(delimiter)
             .from_reader(BufReader::with_capacity(1 << 20, lines.wrap(input)));
         Records { csv, lines, record: csv::StringRecord::new() }
     }

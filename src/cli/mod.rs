@@ -343,6 +343,10 @@ fn classify(e: &anyhow::Error) -> (u8, Vec<String>) {
                 ImportError::BadRows { .. } => {
                     "fix the rows listed above and run the same command again; nothing was imported".into()
                 }
+                ImportError::Utf16 { path } => format!(
+                    "save it as \"CSV UTF-8\" (comma delimited), or convert it: iconv -f UTF-16 -t UTF-8 {} > converted.csv (a tab-separated file also needs its tabs made commas)",
+                    path.display()
+                ),
                 ImportError::UnknownFormat { .. } | ImportError::WrongFormat { .. } => {
                     "give --format (generic, koinly, ...); the README lists each format's header".into()
                 }

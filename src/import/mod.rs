@@ -18,6 +18,7 @@ mod koinly;
 
 use std::fmt;
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::mpsc::SyncSender;
@@ -150,6 +151,12 @@ pub enum ImportError {
         path: PathBuf,
         /// Its first line, to show what was found.
         first_line: String,
+    },
+    /// The file is UTF-16 text (a spreadsheet's "Unicode Text"), not UTF-8.
+    #[error("{path} is UTF-16 text, not UTF-8 (as a spreadsheet saves \"Unicode Text\")")]
+    Utf16 {
+        /// The file.
+        path: PathBuf,
     },
     /// The header is not the given format's.
     #[error("{path}: the header is not a {format} file (first line: {first_line:?})")]
@@ -360,6 +367,37 @@ fn read_files(
     Ok(outcome)
 }
 
+/// How much of a file's start is looked at for its encoding and its field separator.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// The field separator of a file whose start is `head`: a comma, unless the header (`wanted`'s,
+/// or any format's) is found among its first records only when they are split at semicolons,
+/// as a spreadsheet in a locale with decimal commas saves CSV. (Its amounts must still be
+/// written with points: a comma in a number is refused, never guessed at.)
+fn delimiter(head: &[u8], wanted: Option<Format>) -> u8 {
+    let has_header = |delimiter: u8| {
+        let mut records = Records::with_delimiter(head, delimiter);
+        for _ in 0..HEADER_SEARCH_RECORDS {
+            match records.next_record() {
+                Next::End => return false,
+                Next::Malformed { .. } => continue,
+                Next::Record { record, .. } => {
+                    let header = Header::new(record.iter());
+                    let known = match wanted {
+                        Some(format) => format.matches(&header),
+                        None => Format::all().into_iter().any(|f| f.matches(&header)),
+                    };
+                    if known {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    };
+    if !has_header(b',') && has_header(b';') { b';' } else { b',' }
+}
+
 /// The state of reading one file.
 struct FileRead<'s> {
     index: usize,
@@ -391,9 +429,16 @@ impl FileRead<'_> {
         progress: &dyn Progress,
     ) -> Result<(Format, u64), ImportError> {
         let io = |source| ImportError::Io { path: path.to_path_buf(), source };
-        let file = File::open(path).map_err(io)?;
+        let mut file = File::open(path).map_err(io)?;
         progress.start_file(path, file.metadata().map(|m| m.len()).unwrap_or(0));
-        let mut records = Records::new(file);
+        // The file's start: what it is written in, and how its fields are separated.
+        let mut head = Vec::with_capacity(HEAD_BYTES);
+        (&mut file).take(HEAD_BYTES as u64).read_to_end(&mut head).map_err(io)?;
+        if head.starts_with(&[0xff, 0xfe]) || head.starts_with(&[0xfe, 0xff]) {
+            return Err(ImportError::Utf16 { path: path.to_path_buf() });
+        }
+        let delimiter = delimiter(&head, wanted);
+        let mut records = Records::with_delimiter(std::io::Cursor::new(head).chain(file), delimiter);
         let mut found: Option<Found> = None;
         let mut before_header = 0;
         let mut first_line = None;

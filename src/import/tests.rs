@@ -112,6 +112,7 @@ fn bad_rows_are_refused_whole_with_file_and_line() {
         ("generic/unknown_column.csv", 2, "unknown column \"recieved_amount\""),
         ("generic/bad_last_row.csv", 4, "-3 is negative"),
         ("generic/not_utf8.csv", 3, "not valid UTF-8"),
+        ("generic/semicolons_decimal_comma.csv", 3, "\"1,5\" is not a decimal number: write it with a point"),
         ("koinly/unknown_label.csv", 2, "label \"moon bonus\" is not one cointally knows"),
     ];
     for (file, line, message) in cases {
@@ -133,6 +134,42 @@ fn a_bad_second_file_leaves_the_first_unimported_too() {
     let before = ledger.row_counts().unwrap();
     let err = import(&mut ledger, &account, &["generic/history.csv", "generic/bad_last_row.csv"]).unwrap_err();
     assert!(matches!(err, ImportError::BadRows { .. }));
+    assert_eq!(ledger.row_counts().unwrap(), before);
+}
+
+/// A file a spreadsheet saved with semicolons between its fields (its numbers written with
+/// points) reads as the same file with commas; a comma inside a field is text.
+#[test]
+fn a_file_separated_by_semicolons_reads_as_the_same_with_commas() {
+    let (_dir, mut commas, account) = ledger_with("wallet");
+    import(&mut commas, &account, &["generic/history.csv"]).unwrap();
+    let (_dir2, mut semicolons, account) = ledger_with("wallet");
+    let summary = import(&mut semicolons, &account, &["generic/semicolons.csv"]).unwrap();
+    assert_eq!((summary[0].format, summary[0].new_events), (Format::Generic, 7));
+    let events = |ledger: &Ledger| {
+        let mut events = ledger.events(&EventFilter::default()).unwrap();
+        for e in &mut events {
+            e.note = None;
+        }
+        events
+    };
+    assert_eq!(events(&semicolons), events(&commas));
+    assert_eq!(ledger_balances(&semicolons), ledger_balances(&commas));
+    let first = &semicolons.events(&EventFilter::default()).unwrap()[0];
+    assert_eq!(first.note.as_deref(), Some("wire from checking, January"));
+}
+
+fn ledger_balances(ledger: &Ledger) -> Vec<(String, Decimal)> {
+    ledger.balances(None, None).unwrap().into_iter().map(|b| (b.asset, b.amount)).collect()
+}
+
+#[test]
+fn a_utf16_file_is_named_as_such() {
+    let (_dir, mut ledger, account) = ledger_with("wallet");
+    let before = ledger.row_counts().unwrap();
+    let err = import(&mut ledger, &account, &["generic/utf16.csv"]).unwrap_err();
+    assert!(matches!(err, ImportError::Utf16 { .. }), "{err}");
+    assert!(err.to_string().contains("is UTF-16 text, not UTF-8"), "{err}");
     assert_eq!(ledger.row_counts().unwrap(), before);
 }
 
