@@ -85,6 +85,37 @@ impl<R: Read> Records<R> {
     }
 }
 
+/// The most bytes a data row may hold: real exports' rows are a few hundred bytes; a larger
+/// one is a quote left open over much of the file, or not a history file.
+pub const MAX_ROW_BYTES: usize = 1 << 20;
+
+/// What is wrong with a data row that reads as well-formed CSV but is not one row: a row larger
+/// than [`MAX_ROW_BYTES`], or a quoted field running over line breaks that holds whole rows of
+/// the file (a line with as many separators as the header of `columns` has between its
+/// names). Both come from a quote left open: the csv reader takes everything up to the next
+/// quote, rows included, as one field's text, and those rows would be lost without a word.
+/// `None` for a row as it should be (a multi-line note without separators is one).
+pub fn swallowed_rows(record: &csv::StringRecord, columns: usize, delimiter: u8) -> Option<String> {
+    let bytes = record.as_slice().len();
+    if bytes > MAX_ROW_BYTES {
+        return Some(format!(
+            "the row holds {bytes} bytes (at most {MAX_ROW_BYTES}): no history file's row is that large; a quote left open reads the rows after it into one field (close it), or this is not a history file"
+        ));
+    }
+    let separators = columns.saturating_sub(1).max(2);
+    for field in record.iter().filter(|f| f.contains(['\n', '\r'])) {
+        let lines = field.split(['\n', '\r']).filter(|l| !l.is_empty()).count();
+        let row_like =
+            field.split(['\n', '\r']).skip(1).any(|l| l.bytes().filter(|b| *b == delimiter).count() >= separators);
+        if row_like {
+            return Some(format!(
+                "a quoted field runs over {lines} lines and holds rows of the file: a quote is not closed, and the rows after it were read as its text; close the quote (or remove it)"
+            ));
+        }
+    }
+    None
+}
+
 /// Newline positions seen so far and not yet passed by the records read.
 #[derive(Default)]
 struct State {
@@ -180,6 +211,40 @@ mod tests {
             }
             _ => panic!("expected a malformed row"),
         }
+    }
+
+    #[test]
+    fn a_quote_left_open_is_told_from_a_note_over_lines() {
+        let text = "time,kind,amount,note\n\
+            2025-01-01,deposit,1,\"two\nlines, one comma\"\n\
+            2025-01-02,deposit,1,\"left open\n2025-01-03,deposit,1,ok\n2025-01-04,deposit,1,ok\n";
+        let mut records = Records::new(text.as_bytes());
+        let mut found = Vec::new();
+        while let Next::Record { line, record } = records.next_record() {
+            found.push((line, swallowed_rows(record, 4, b',')));
+        }
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[0], (1, None));
+        assert_eq!(found[1], (2, None), "a note over two lines with one comma is a note");
+        let (line, problem) = &found[2];
+        assert_eq!(*line, 4);
+        assert!(problem.as_deref().is_some_and(|p| p.contains("a quote is not closed")), "{problem:?}");
+        // Semicolon files: their separator counts.
+        let text = "a;b;c\n1;2;\"x\n3;4;5\n";
+        let mut records = Records::with_delimiter(text.as_bytes(), b';');
+        let _ = records.next_record();
+        let Next::Record { record, .. } = records.next_record() else { panic!("a record") };
+        assert!(swallowed_rows(record, 3, b';').is_some());
+        assert!(swallowed_rows(record, 3, b',').is_none());
+    }
+
+    #[test]
+    fn a_row_too_large_is_refused() {
+        let text = format!("a,b\n1,\"{}\"\n", "x".repeat(MAX_ROW_BYTES + 1));
+        let mut records = Records::new(text.as_bytes());
+        let _ = records.next_record();
+        let Next::Record { record, .. } = records.next_record() else { panic!("a record") };
+        assert!(swallowed_rows(record, 2, b',').is_some_and(|p| p.contains("at most")));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::mpsc::SyncSender;
 
-use cointally_exchanges::records::{HEADER_SEARCH_RECORDS, Next, Records};
+use cointally_exchanges::records::{HEADER_SEARCH_RECORDS, Next, Records, swallowed_rows};
 use cointally_exchanges::rows::{Header, ImportedEvent, Row, RowReader};
 
 use cointally_exchanges::Exchange;
@@ -475,6 +475,13 @@ impl FileRead<'_> {
                 continue;
             };
             if record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            if let Some(message) = swallowed_rows(record, header.names().len(), delimiter) {
+                problems.push(problem(line, message));
+                if problems.len() >= MAX_ERRORS {
+                    break;
+                }
                 continue;
             }
             rows += 1;

@@ -113,6 +113,7 @@ fn bad_rows_are_refused_whole_with_file_and_line() {
         ("generic/bad_last_row.csv", 4, "-3 is negative"),
         ("generic/not_utf8.csv", 3, "not valid UTF-8"),
         ("generic/semicolons_decimal_comma.csv", 3, "\"1,5\" is not a decimal number: write it with a point"),
+        ("generic/unclosed_quote.csv", 3, "a quote is not closed"),
         ("koinly/unknown_label.csv", 2, "label \"moon bonus\" is not one cointally knows"),
     ];
     for (file, line, message) in cases {
