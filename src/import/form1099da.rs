@@ -159,6 +159,10 @@ pub fn read_text(path: &str, text: &str) -> Result<Vec<StatementRow>, StatementE
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
+        if let Some(message) = cointally_exchanges::records::swallowed_rows(&record, header.names().len(), b',') {
+            problems.push(format!("line {line}: {message}"));
+            continue;
+        }
         if problems.is_empty() || header.has_all(&REQUIRED) {
             match read_row(&Row::new(line, &header, &record)) {
                 Ok(row) => rows.push(row),
@@ -207,5 +211,9 @@ mod tests {
         assert!(err.contains("line 3: units:"), "{err}");
         let err = read_text("s.csv", "asset,units,date_sold,proceeds\nBTC,1,2025-02-30,1\n").unwrap_err().to_string();
         assert!(err.contains("line 2: date_sold:"), "{err}");
+        // A quote left open: the rows after it are not read as its text.
+        let text = "asset,units,date_sold,proceeds\nBTC,1,2025-01-01,\"1\nBTC,1,2025-01-02,1\nBTC,1,2025-01-03,1\n";
+        let err = read_text("s.csv", text).unwrap_err().to_string();
+        assert!(err.contains("line 2: a quoted field runs over"), "{err}");
     }
 }

@@ -19,7 +19,7 @@ use std::path::Path;
 
 use cointally_exchanges::amount::parse_amount;
 use cointally_exchanges::asset::asset_symbol;
-use cointally_exchanges::records::{Next, Records};
+use cointally_exchanges::records::{Next, Records, swallowed_rows};
 use cointally_exchanges::time::{parse_utc, to_millis};
 
 use crate::import::{ImportError, MAX_ERRORS, RowProblem};
@@ -58,6 +58,10 @@ pub fn read(path: &Path) -> Result<Vec<FilePrice>, ImportError> {
             }
             continue;
         };
+        if let Some(message) = swallowed_rows(record, COLUMNS.len(), b',') {
+            problems.push(problem(line, message));
+            continue;
+        }
         let field = |i: usize| record.get(index[i]).unwrap_or("").trim();
         match row([field(0), field(1), field(2), field(3)]) {
             Ok(price) => rows.push(price),
@@ -145,6 +149,16 @@ mod tests {
         assert!(lines[2].starts_with("5: column price:") && lines[2].contains("greater than zero"), "{lines:#?}");
         assert!(lines[3].starts_with("7: column asset:"), "{lines:#?}");
         assert!(problems[0].to_string().contains("bad.csv:3: "));
+    }
+
+    #[test]
+    fn a_quote_left_open_is_a_bad_row_not_fewer_prices() {
+        let Err(ImportError::BadRows { problems, .. }) = read(&fixture("unclosed_quote.csv")) else {
+            panic!("expected bad rows")
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].line, 3);
+        assert!(problems[0].message.contains("a quote is not closed"), "{}", problems[0].message);
     }
 
     #[test]
