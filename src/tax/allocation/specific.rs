@@ -88,6 +88,10 @@ pub fn read(
                 continue;
             }
         };
+        if let Some(message) = cointally_exchanges::records::swallowed_rows(&record, header.len(), b',') {
+            problems.push(format!("{file}:{line}: {message}"));
+            continue;
+        }
         let cell = |i: usize| record.get(index[i]).unwrap_or("");
         let mut bad =
             |column: usize, what: String| problems.push(format!("{file}:{line} column {}: {what}", COLUMNS[column]));
