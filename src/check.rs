@@ -29,7 +29,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::ledger::{Ledger, LedgerError, Movement};
-use crate::tax::{self, Options};
+use crate::tax;
 use crate::transfers;
 
 /// One thing behind a finding.
@@ -84,7 +84,7 @@ fn movement_item(m: &Movement, detail: String) -> Item {
 /// in a stable order; empty means clean.
 pub fn audit(ledger: &mut Ledger) -> Result<Vec<Finding>, LedgerError> {
     let matching = transfers::refresh(ledger)?;
-    let computed = tax::compute(ledger, Options::us(None), &matching)?.computation;
+    let computed = tax::compute_findings(ledger, &matching)?.computation;
     let accounts = ledger.accounts()?;
     let labels: BTreeMap<i64, String> = accounts.iter().map(|a| (a.id, a.label.clone())).collect();
     let label = |id: i64| labels.get(&id).cloned().unwrap_or_default();

@@ -263,6 +263,31 @@ fn deposits_without_basis_are_flagged_and_a_given_basis_is_used() {
     }
 }
 
+/// An engine that keeps no rows (`check`'s, [`crate::tax::compute_findings`]) finds the same
+/// gaps, negative balances, removals and holdings as one that keeps them all.
+#[test]
+fn an_engine_keeping_no_rows_finds_the_same() {
+    let unknown = event(1, 1, EventKind::Deposit, "2024-01-01", vec![leg(LegRole::Received, "BTC", "1", "40000")]);
+    let reward = event(3, 1, EventKind::Staking, "2024-03-01", vec![leg(LegRole::Received, "ETH", "1", "3000")]);
+    let events =
+        [unknown, sell(2, 1, "2024-02-01", "BTC", "1.5", "60000"), reward, buy(4, 2, "2024-04-01", "SOL", "2", "200")];
+    let options = options(Method::Fifo, Tracking::Universal, None);
+    let labels = BTreeMap::from([(1, "a".to_owned()), (2, "b".to_owned())]);
+    let mut engine = Engine::new(options, &[], labels).keeping_from(i64::MAX);
+    for e in &events {
+        engine.process(e);
+    }
+    let findings = engine.finish();
+    let all = run(options, &[], &events);
+    assert!(!all.disposals.is_empty() && !all.income.is_empty());
+    assert!(findings.disposals.is_empty() && findings.income.is_empty());
+    assert_eq!(
+        (&findings.basis_gaps, &findings.negatives, &findings.removals, &findings.holdings),
+        (&all.basis_gaps, &all.negatives, &all.removals, &all.holdings)
+    );
+    assert_eq!(findings.basis_gaps.len(), 1);
+}
+
 /// Rows are rounded to the cent before they are added up, a sale as a whole: its rows add up
 /// to its own rounded proceeds and basis.
 #[test]
