@@ -2,6 +2,8 @@
 //! the times shown follow the ledger's time zone (`settings timezone`); `--json` keeps `time`
 //! in UTC and adds `local_time`.
 
+use std::io::Write;
+
 use cointally_exchanges::amount::format_amount;
 use cointally_exchanges::time::format_rfc3339;
 use cointally_exchanges::{EventKind, LegRole, asset_symbol};
@@ -10,7 +12,7 @@ use serde::Serialize;
 use crate::ledger::EventFilter;
 use crate::tax::zone::Zone;
 
-use super::output::{Align, Table, print_json};
+use super::output::{Align, JsonList, Table};
 use super::{Context, Failure};
 
 #[derive(Debug, clap::Args)]
@@ -70,11 +72,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     };
     let filter =
         EventFilter { account: args.account, asset, kind: args.kind, from, until, limit: args.limit, id: None };
-    let events = ledger.events(&filter)?;
+    // Both outputs are written as the events are read, one in memory at a time (the table
+    // holds its first rows to size its columns: `Table::stream_row`).
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     if context.json {
-        let rows: Vec<EventJson> = events
-            .into_iter()
-            .map(|e| EventJson {
+        let mut list = JsonList::new(&mut out);
+        ledger.for_each_event(&filter, |e| -> anyhow::Result<()> {
+            let json = EventJson {
                 id: e.id,
                 account: e.account,
                 time: format_rfc3339(e.time),
@@ -87,14 +91,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                     .collect(),
                 tx_hash: e.tx_hash,
                 external_id: e.external_id,
-            })
-            .collect();
-        print_json(&rows)?;
-        return Ok(());
-    }
-    if events.is_empty() {
-        context.note("no events match");
-        return Ok(());
+            };
+            Ok(list.push(&json)?)
+        })?;
+        list.finish()?;
+        return Ok(out.flush()?);
     }
     let mut table = Table::new(&[
         ("Time", Align::Left),
@@ -105,7 +106,9 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         ("Id", Align::Right),
     ])
     .heading(0, format!("Time ({})", zone.name()));
-    for e in events {
+    let mut any = false;
+    ledger.for_each_event(&filter, |e| -> anyhow::Result<()> {
+        any = true;
         let legs = e
             .legs
             .iter()
@@ -116,15 +119,19 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        table.row(vec![
+        let row = vec![
             zone.local(e.time.timestamp_millis()).format("%Y-%m-%d %H:%M:%S").to_string(),
             e.account,
             e.kind.to_string(),
             legs,
             e.tx_hash.unwrap_or_default(),
             e.id.to_string(),
-        ]);
+        ];
+        Ok(table.stream_row(row, &mut out)?)
+    })?;
+    if !any {
+        context.note("no events match");
+        return Ok(());
     }
-    table.print()?;
-    Ok(())
+    Ok(table.finish(&mut out)?)
 }

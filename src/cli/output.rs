@@ -17,12 +17,19 @@ pub enum Align {
 pub struct Table {
     columns: Vec<(String, Align)>,
     rows: Vec<Vec<String>>,
+    /// A streamed table's widths, once fixed ([`Table::stream_row`]).
+    widths: Option<Vec<usize>>,
 }
+
+/// How many rows a streamed table holds to size its columns before it writes them: the rows
+/// after come out as they are given, in those widths (a longer cell pushes the rest of its row
+/// right; nothing is cut), so a listing of a million events holds ten thousand rows at most.
+pub const SIZING_ROWS: usize = 10_000;
 
 impl Table {
     /// A table with these column headings.
     pub fn new(columns: &[(&'static str, Align)]) -> Table {
-        Table { columns: columns.iter().map(|(h, a)| ((*h).to_owned(), *a)).collect(), rows: Vec::new() }
+        Table { columns: columns.iter().map(|(h, a)| ((*h).to_owned(), *a)).collect(), rows: Vec::new(), widths: None }
     }
 
     /// Replaces the heading of column `index` (a heading made at run time, such as a time
@@ -40,36 +47,79 @@ impl Table {
         self.rows.push(cells);
     }
 
+    /// Adds a row to a table written as it goes: held until [`SIZING_ROWS`] are, then the
+    /// headings and those rows are written to `out` in their widths, and every later row at
+    /// once. [`Table::finish`] writes what is still held.
+    pub fn stream_row(&mut self, cells: Vec<String>, out: &mut impl Write) -> std::io::Result<()> {
+        debug_assert_eq!(cells.len(), self.columns.len());
+        if let Some(widths) = &self.widths {
+            return self.write_line(widths, &cells, out);
+        }
+        self.rows.push(cells);
+        if self.rows.len() >= SIZING_ROWS {
+            let widths = self.widths();
+            self.write_rows(&widths, out)?;
+            self.rows = Vec::new();
+            self.widths = Some(widths);
+        }
+        Ok(())
+    }
+
+    /// Ends a streamed table: writes the rows still held (all of them when fewer than
+    /// [`SIZING_ROWS`] came, as [`Table::write`] would).
+    pub fn finish(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        if self.widths.is_none() {
+            self.write(out)?;
+        }
+        self.rows.clear();
+        out.flush()
+    }
+
     /// Writes the table; trailing spaces are trimmed.
     pub fn write(&self, out: &mut impl Write) -> std::io::Result<()> {
+        self.write_rows(&self.widths(), out)
+    }
+
+    /// Each column's width: its widest cell held, or its heading.
+    fn widths(&self) -> Vec<usize> {
         let mut widths: Vec<usize> = self.columns.iter().map(|(h, _)| h.chars().count()).collect();
         for row in &self.rows {
             for (w, cell) in widths.iter_mut().zip(row) {
                 *w = (*w).max(cell.chars().count());
             }
         }
+        widths
+    }
+
+    /// The headings and the rows held, in `widths`.
+    fn write_rows(&self, widths: &[usize], out: &mut impl Write) -> std::io::Result<()> {
         let headings: Vec<String> = self.columns.iter().map(|(h, _)| h.clone()).collect();
         for row in std::iter::once(&headings).chain(&self.rows) {
-            let mut line = String::new();
-            for (i, cell) in row.iter().enumerate() {
-                if i > 0 {
-                    line.push_str("  ");
-                }
-                let pad = widths[i] - cell.chars().count();
-                match self.columns[i].1 {
-                    Align::Left => {
-                        line.push_str(cell);
-                        line.extend(std::iter::repeat_n(' ', pad));
-                    }
-                    Align::Right => {
-                        line.extend(std::iter::repeat_n(' ', pad));
-                        line.push_str(cell);
-                    }
-                }
-            }
-            writeln!(out, "{}", line.trim_end())?;
+            self.write_line(widths, row, out)?;
         }
         Ok(())
+    }
+
+    /// One line: the cells padded to `widths` (a longer one as it is), trailing spaces trimmed.
+    fn write_line(&self, widths: &[usize], row: &[String], out: &mut impl Write) -> std::io::Result<()> {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            match self.columns[i].1 {
+                Align::Left => {
+                    line.push_str(cell);
+                    line.extend(std::iter::repeat_n(' ', pad));
+                }
+                Align::Right => {
+                    line.extend(std::iter::repeat_n(' ', pad));
+                    line.push_str(cell);
+                }
+            }
+        }
+        writeln!(out, "{}", line.trim_end())
     }
 
     /// Prints the table on stdout.
@@ -182,5 +232,40 @@ mod tests {
         let mut out = Vec::new();
         table.write(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "Asset  Amount\nBTC       0.5\nUSDT     1200\n");
+    }
+
+    #[test]
+    fn a_streamed_table_holds_its_first_rows_only_and_cuts_nothing() {
+        let columns = [("Asset", Align::Left), ("Amount", Align::Right)];
+        let row = |i: usize| {
+            vec![if i == SIZING_ROWS + 1 { "LONGERNAME".to_owned() } else { "BTC".to_owned() }, i.to_string()]
+        };
+        // Fewer rows than it sizes on: the table `write` gives.
+        let (mut whole, mut streamed) = (Table::new(&columns), Table::new(&columns));
+        let mut out = Vec::new();
+        for i in 0..3 {
+            whole.row(row(i));
+            streamed.stream_row(row(i), &mut out).unwrap();
+        }
+        assert!(out.is_empty());
+        streamed.finish(&mut out).unwrap();
+        let mut expected = Vec::new();
+        whole.write(&mut expected).unwrap();
+        assert_eq!(out, expected);
+        // More: the first ones written once they size the columns, then each as it comes.
+        let mut streamed = Table::new(&columns);
+        let mut out = Vec::new();
+        for i in 0..SIZING_ROWS + 3 {
+            streamed.stream_row(row(i), &mut out).unwrap();
+            assert!(streamed.rows.len() < SIZING_ROWS);
+        }
+        streamed.finish(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), SIZING_ROWS + 4);
+        assert_eq!(lines[1], "BTC         0");
+        assert_eq!(lines[SIZING_ROWS + 1], "BTC     10000");
+        // A cell wider than its column pushes the rest of its line right.
+        assert_eq!(lines[SIZING_ROWS + 2], "LONGERNAME   10001");
     }
 }

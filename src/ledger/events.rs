@@ -110,6 +110,22 @@ impl Ledger {
 
     /// Events matching `filter`, in time order (ties by id), with their legs.
     pub fn events(&self, filter: &EventFilter) -> Result<Vec<EventRow>, LedgerError> {
+        let mut rows = Vec::new();
+        self.for_each_event(filter, |row| {
+            rows.push(row);
+            Ok::<(), LedgerError>(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Calls `each` with every event `filter` matches, in time order (ties by id), as
+    /// [`Ledger::events`] lists them, one in memory at a time: a listing of a million events
+    /// stays flat. Stops at the first error `each` returns.
+    pub fn for_each_event<E: From<LedgerError>>(
+        &self,
+        filter: &EventFilter,
+        mut each: impl FnMut(EventRow) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut sql = String::from(
             "SELECT e.id, a.label, e.time_ms, COALESCE(o.kind, e.kind), e.tx_hash, e.external_id, e.note
              FROM events e JOIN accounts a ON a.id = e.account_id
@@ -146,51 +162,43 @@ impl Ledger {
             args.push((limit.min(i64::MAX as u64) as i64).into());
             sql += &format!(" LIMIT ?{}", args.len());
         }
-        let mut stmt = self.conn.prepare(&sql)?;
-        let mut rows = stmt
-            .query_map(rusqlite::params_from_iter(args), |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get(1)?,
-                    r.get::<_, i64>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                ))
-            })?
-            .map(|row| {
-                let (id, account, time_ms, kind, tx_hash, external_id, note) = row?;
+        let mut stmt = self.conn.prepare(&sql).map_err(LedgerError::from)?;
+        let mut legs = self
+            .conn
+            .prepare_cached("SELECT role, asset, amount FROM legs WHERE event_id = ?1 ORDER BY seq")
+            .map_err(LedgerError::from)?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(args)).map_err(LedgerError::from)?;
+        while let Some(r) = rows.next().map_err(LedgerError::from)? {
+            let event = (|| -> Result<EventRow, LedgerError> {
+                let id: i64 = r.get(0)?;
+                let kind: String = r.get(3)?;
                 let kind = kind.parse().map_err(|_| LedgerError::Corrupt(format!("event {id} has kind {kind:?}")))?;
+                let legs = legs
+                    .query_map([id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?)))?
+                    .map(|leg| {
+                        let (role, asset, amount) = leg?;
+                        Ok(LegRow {
+                            asset,
+                            amount: parse_stored_amount(&amount)?,
+                            role: LegRole::from_name(&role)
+                                .ok_or_else(|| LedgerError::Corrupt(format!("leg role {role:?}")))?,
+                        })
+                    })
+                    .collect::<Result<_, LedgerError>>()?;
                 Ok(EventRow {
                     id,
-                    account,
-                    time: from_millis(time_ms),
+                    account: r.get(1)?,
+                    time: from_millis(r.get::<_, i64>(2)?),
                     kind,
-                    legs: Vec::new(),
-                    tx_hash,
-                    external_id,
-                    note,
+                    legs,
+                    tx_hash: r.get(4)?,
+                    external_id: r.get(5)?,
+                    note: r.get(6)?,
                 })
-            })
-            .collect::<Result<Vec<EventRow>, LedgerError>>()?;
-        let mut legs =
-            self.conn.prepare_cached("SELECT role, asset, amount FROM legs WHERE event_id = ?1 ORDER BY seq")?;
-        for event in &mut rows {
-            event.legs = legs
-                .query_map([event.id], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?)))?
-                .map(|leg| {
-                    let (role, asset, amount) = leg?;
-                    Ok(LegRow {
-                        asset,
-                        amount: parse_stored_amount(&amount)?,
-                        role: LegRole::from_name(&role)
-                            .ok_or_else(|| LedgerError::Corrupt(format!("leg role {role:?}")))?,
-                    })
-                })
-                .collect::<Result<_, LedgerError>>()?;
+            })()?;
+            each(event)?;
         }
-        Ok(rows)
+        Ok(())
     }
 }
 
