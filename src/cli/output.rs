@@ -139,6 +139,22 @@ pub fn print_json<T: Serialize + ?Sized>(value: &T) -> std::io::Result<()> {
     out.flush()
 }
 
+/// A sequence serialized from the iterator its closure makes, element by element: a member of a
+/// document printed whole ([`print_json`]) without the list built first, in memory or as a
+/// `serde_json::Value` tree (90,000 own transfers held 450 MB so).
+pub struct LazySeq<F>(pub F);
+
+impl<F, I> Serialize for LazySeq<F>
+where
+    F: Fn() -> I,
+    I: IntoIterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq((self.0)())
+    }
+}
+
 /// A JSON array written one element at a time, as [`print_json`] prints the whole list:
 /// serde_json's pretty layout, each element's lines indented by two spaces (a JSON string
 /// holds no raw line break, so every one is layout). Nothing is buffered here: a year of a
@@ -222,6 +238,18 @@ mod tests {
             let each = each.finish().unwrap();
             assert_eq!(String::from_utf8(each).unwrap(), String::from_utf8(whole).unwrap());
         }
+    }
+
+    #[test]
+    fn a_lazy_sequence_prints_as_the_list_would() {
+        let numbers = [3, 1, 2];
+        #[derive(Serialize)]
+        struct Doc<L> {
+            list: L,
+        }
+        let lazy = serde_json::to_string_pretty(&Doc { list: LazySeq(|| numbers.iter().map(|n| n * 10)) }).unwrap();
+        let whole = serde_json::to_string_pretty(&Doc { list: vec![30, 10, 20] }).unwrap();
+        assert_eq!(lazy, whole);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::transfers;
 
-use super::output::{Align, Table, print_json};
+use super::output::{Align, LazySeq, Table, print_json};
 use super::{Context, Failure};
 
 #[derive(Debug, clap::Args)]
@@ -34,13 +34,37 @@ enum Command {
     },
 }
 
+/// One side of a transfer (`transfers --json`: its members in alphabetical order, as they
+/// have always been printed).
 #[derive(Debug, Serialize)]
 struct Side {
-    event: i64,
     account: String,
-    time: String,
-    asset: String,
     amount: String,
+    asset: String,
+    event: i64,
+    time: String,
+}
+
+/// `transfers --json`, its members in alphabetical order.
+#[derive(Serialize)]
+struct ListJson<A, M, D, W> {
+    ambiguous: A,
+    matched: M,
+    unmatched_deposits: D,
+    unmatched_withdrawals: W,
+}
+
+#[derive(Serialize)]
+struct MatchedJson {
+    deposit: Option<Side>,
+    method: &'static str,
+    withdrawal: Option<Side>,
+}
+
+#[derive(Serialize)]
+struct AmbiguousJson {
+    candidates: Vec<Side>,
+    event: Option<Side>,
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
@@ -101,16 +125,24 @@ fn list(context: &Context, ledger: &mut crate::ledger::Ledger) -> anyhow::Result
     };
     let sides = |ids: &[i64]| ids.iter().filter_map(|id| side(*id)).collect::<Vec<_>>();
     if context.json {
-        return Ok(print_json(&serde_json::json!({
-            "matched": matching.links.iter().map(|l| serde_json::json!({
-                "withdrawal": side(l.withdrawal), "deposit": side(l.deposit), "method": l.method.as_str(),
-            })).collect::<Vec<_>>(),
-            "ambiguous": matching.ambiguous.iter().map(|a| serde_json::json!({
-                "event": side(a.event_id), "candidates": sides(&a.candidates),
-            })).collect::<Vec<_>>(),
-            "unmatched_withdrawals": sides(&matching.unmatched_withdrawals),
-            "unmatched_deposits": sides(&matching.unmatched_deposits),
-        }))?);
+        // Written as it is serialized: each list made element by element.
+        return Ok(print_json(&ListJson {
+            ambiguous: LazySeq(|| {
+                matching
+                    .ambiguous
+                    .iter()
+                    .map(|a| AmbiguousJson { candidates: sides(&a.candidates), event: side(a.event_id) })
+            }),
+            matched: LazySeq(|| {
+                matching.links.iter().map(|l| MatchedJson {
+                    deposit: side(l.deposit),
+                    method: l.method.as_str(),
+                    withdrawal: side(l.withdrawal),
+                })
+            }),
+            unmatched_deposits: LazySeq(|| matching.unmatched_deposits.iter().filter_map(|id| side(*id))),
+            unmatched_withdrawals: LazySeq(|| matching.unmatched_withdrawals.iter().filter_map(|id| side(*id))),
+        })?);
     }
     let mut table = Table::new(&[
         ("Withdrawal", Align::Right),
