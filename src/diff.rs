@@ -64,16 +64,17 @@ impl RunManifest {
     pub fn build(ledger: &Ledger, report: &Report) -> Result<RunManifest, LedgerError> {
         // The year's end in the ledger's time zone (the report's).
         let end = chrono::DateTime::from_timestamp_millis(report.zone.year_start_ms(report.year.saturating_add(1)));
-        let rows = ledger.events(&EventFilter { until: end, ..EventFilter::default() })?;
         let mut keys: BTreeMap<i64, String> = BTreeMap::new();
         let mut events = BTreeMap::new();
-        for row in &rows {
+        // One event in memory at a time: the manifest keeps its fingerprint only.
+        ledger.for_each_event(&EventFilter { until: end, ..EventFilter::default() }, |row| {
             let key = format!("{}/{}", row.account, row.external_id);
             let legs: Vec<String> =
                 row.legs.iter().map(|l| format!("{} {} {}", l.role.as_str(), l.amount.normalize(), l.asset)).collect();
             events.insert(key.clone(), format!("{} {} {}", row.time.to_rfc3339(), row.kind.as_str(), legs.join(", ")));
             keys.insert(row.id, key);
-        }
+            Ok::<(), LedgerError>(())
+        })?;
         let mut values = BTreeMap::new();
         let until_ms = end.map(|t| t.timestamp_millis());
         ledger.for_each_tax_event(&report.currency, until_ms, |event| {
