@@ -73,10 +73,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         Failure::input(format!("{}: {e}", path.display())).hint("give the file `cointally diff --save` wrote")
     })?;
     // Read as it is parsed: a million events' manifest is 170 MB of text.
-    let before: RunManifest = serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, file)).map_err(|e| {
-        Failure::input(format!("{} is not a run manifest: {e}", path.display()))
-            .hint("give the file `cointally diff --save` wrote")
-    })?;
+    let before: RunManifest =
+        serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, file)).map_err(|e| {
+            Failure::input(format!("{} is not a run manifest: {e}", path.display()))
+                .hint("give the file `cointally diff --save` wrote")
+        })?;
     if before.format != FORMAT {
         return Err(Failure::input(format!(
             "{}: run manifest format {} (this cointally reads {FORMAT})",
