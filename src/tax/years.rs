@@ -232,14 +232,14 @@ fn pass_from(
     let (first, last) = (*years.start(), *years.end());
     let options = Options { year: Some(first), ..options };
     let mut engine = inputs.engine(options);
-    let mut digest = EventsDigest::new(inputs.zone);
+    let mut digest_before = None;
     let mut events = 0u64;
     let mut from_ms = i64::MIN;
     // The year-ends to stop at: the one before the first year (a snapshot only), then each
     // year asked for.
     let mut next_year = first - 1;
     if let Some(snapshot) = from {
-        digest = EventsDigest::new(inputs.zone).resumed(&snapshot.head.events_digest)?;
+        digest_before = Some(snapshot.head.events_digest.clone());
         events = snapshot.head.events;
         from_ms = snapshot.head.end_ms;
         next_year = next_year.max(snapshot.head.year + 1);
@@ -257,6 +257,7 @@ fn pass_from(
             let (batches, received) = mpsc::sync_channel::<Step>(QUEUED);
             let (spent, refill) = mpsc::channel::<Vec<TaxEvent>>();
             let keep_from = keep.then(|| inputs.zone.year_start_ms(last));
+            let digest = digest_after(inputs.zone, digest_before.as_deref())?;
             let reading = Reading {
                 currency: &inputs.currency,
                 zone: inputs.zone,
@@ -280,6 +281,14 @@ fn pass_from(
         return Err(LedgerError::OutOfRange(error.to_string()));
     }
     Ok((computed, snapshots, read))
+}
+
+/// The events digest a read goes on with: a snapshot's (hex), or an empty one.
+fn digest_after(zone: Zone, snapshot_digest: Option<&str>) -> Result<EventsDigest, LedgerError> {
+    match snapshot_digest {
+        Some(hex) => EventsDigest::new(zone).resumed(hex),
+        None => Ok(EventsDigest::new(zone)),
+    }
 }
 
 /// The reading half of a pass: what to read and which year-ends to mark.
@@ -413,10 +422,7 @@ impl ReadAhead {
             Some(head) => (Some(head.id), head.end_ms, (first - 1).max(head.year + 1)),
             None => (None, i64::MIN, first - 1),
         };
-        let digest = match &head {
-            Some(head) => EventsDigest::new(zone).resumed(&head.events_digest)?,
-            None => EventsDigest::new(zone),
-        };
+        let digest = digest_after(zone, head.as_ref().map(|h| h.events_digest.as_str()))?;
         let currency = ledger.reporting_currency()?;
         let reading_ledger = ledger.reader()?;
         let (batches, received) = mpsc::sync_channel::<Step>(QUEUED_AHEAD);
