@@ -673,11 +673,7 @@ fn an_api_that_refuses_onchain_yields_leaves_them_out_with_one_warning_and_syncs
     let onchain = yields.iter().filter(|y| y.category == "OnChain").count();
     assert!(onchain > 0 && onchain < yields.len(), "{yields:?}");
     let s = Synced::new(&sim, &SimKey::demo());
-    s.ok(&ADD_ACCOUNT);
-    let run = s.run(&["--json", "sync", "--since", &since_50_days()]);
-    let summary = run.json();
-    assert_eq!(summary["accounts"][0]["error"], serde_json::Value::Null, "{summary}");
-    assert_eq!(run.stdout.matches("would not list on-chain Earn yields").count(), 1, "{}", run.stdout);
+    let summary = sync_with_one_warning(&s, "would not list on-chain Earn yields");
     // The flexible yields are there, the on-chain ones are not, and the balance check says so.
     let yield_events: Vec<String> = earn_events(&s.events())
         .iter()
@@ -688,17 +684,24 @@ fn an_api_that_refuses_onchain_yields_leaves_them_out_with_one_warning_and_syncs
     assert_ne!(summary["accounts"][0]["balance_differences"], serde_json::json!([]), "{summary}");
 }
 
+/// Adds the account and syncs the last 50 days: no error, and `warning` said once. The sync's
+/// JSON summary.
+fn sync_with_one_warning(s: &Synced, warning: &str) -> serde_json::Value {
+    s.ok(&ADD_ACCOUNT);
+    let run = s.run(&["--json", "sync", "--since", &since_50_days()]);
+    let summary = run.json();
+    assert_eq!(summary["accounts"][0]["error"], serde_json::Value::Null, "{summary}");
+    assert_eq!(run.stdout.matches(warning).count(), 1, "{}", run.stdout);
+    summary
+}
+
 #[test]
 fn a_key_without_the_earn_permission_is_accepted_and_the_sync_goes_on_with_one_warning() {
     let sim = sim::start(SimConfig { earn_permission: false, ..short(300, None) }).unwrap();
     assert!(!sim.earn_orders().is_empty());
     let s = Synced::new(&sim, &SimKey::demo());
     // The key check does not demand Earn.
-    s.ok(&ADD_ACCOUNT);
-    let run = s.run(&["--json", "sync", "--since", &since_50_days()]);
-    let summary = run.json();
-    assert_eq!(summary["accounts"][0]["error"], serde_json::Value::Null, "{summary}");
-    assert_eq!(run.stdout.matches("lacks the Earn permission").count(), 1, "{}", run.stdout);
+    sync_with_one_warning(&s, "lacks the Earn permission");
     let events = s.events();
     assert!(earn_events(&events).is_empty());
     assert!(events.iter().any(|e| e["external_id"].as_str().unwrap_or("").starts_with("deposit-")));
