@@ -211,3 +211,47 @@ fn stdout_output_unknown_formats_and_a_missing_year() {
     assert!(bad.stderr.contains("form8949"), "{}", bad.stderr);
     assert_eq!(sb.run(&["export", "form8949"]).code, 2);
 }
+
+/// A label, notes, hashes and ids that a spreadsheet would run as formulas.
+const FORMULA_LABEL: &str = "=cmd|' /C calc'!A0";
+
+#[test]
+fn text_a_spreadsheet_would_run_as_a_formula_is_written_inert_in_every_format() {
+    let sb = Sandbox::new();
+    sb.ok(&["init"]);
+    sb.ok(&["account", "add", "wallet", "--label", FORMULA_LABEL]);
+    sb.ok(&["import", &fixture("export/formula_cells.csv"), "--account", FORMULA_LABEL]);
+    sb.ok(&["prices", "import", &fixture("export/prices.csv")]);
+    sb.ok(&["prices", "--offline"]);
+    let is_number = |cell: &str| {
+        let digits = cell.trim_start_matches(['-', '+']);
+        !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    };
+    let mut seen = Vec::new();
+    for format in FORMATS {
+        let run = sb.ok(&["export", format, "--year", "2025", "-o", "-"]);
+        let mut rows = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(run.stdout.as_bytes());
+        for row in rows.records() {
+            for cell in row.unwrap().iter() {
+                let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠']);
+                assert!(!formula || is_number(cell), "{format}: a cell a spreadsheet would run: {cell:?}");
+                seen.push(cell.to_owned());
+            }
+        }
+    }
+    // Each was written, as text.
+    for written in [
+        "'=cmd|' /C calc'!A0",
+        "'=HYPERLINK(\"http://example.invalid\",\"open\")",
+        "'@SUM(1)",
+        "'+cmd",
+        "'-2+3",
+        "'＝1+1",
+        "'+ reward",
+        "''=already quoted",
+    ] {
+        assert!(seen.iter().any(|cell| cell == written), "{written:?} is in no export");
+    }
+    // A number keeps its sign: the audit's loss.
+    assert!(seen.iter().any(|cell| cell.starts_with('-') && is_number(cell)));
+}

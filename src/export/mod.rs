@@ -14,11 +14,13 @@
 //! proves the same inputs gave the same bytes.
 
 pub mod allocation;
+pub mod csv_out;
 mod forms;
 pub mod html;
 mod reports;
 mod software;
 mod transactions;
+use csv_out::csv_writer;
 pub mod year_manifest;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -595,12 +597,6 @@ pub fn write_file(format: &dyn Format, input: &Input, path: &Path) -> io::Result
 /// The default file name of an export: `<format>-<year>.csv`.
 pub fn default_file_name(format: &dyn Format, year: i32) -> String {
     format!("{}-{year}.csv", format.name())
-}
-
-/// A CSV writer with `\n` line ends; `always_quote` quotes every field (CoinTracking).
-fn csv_writer(out: &mut dyn Write, always_quote: bool) -> csv::Writer<&mut dyn Write> {
-    let style = if always_quote { csv::QuoteStyle::Always } else { csv::QuoteStyle::Necessary };
-    csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).quote_style(style).from_writer(out)
 }
 
 /// `MM/DD/YYYY`, the local date in `zone` (the ledger's time zone): the IRS forms' and US

@@ -94,11 +94,6 @@ pub fn manifest(
     }
 }
 
-/// A CSV writer with `\n` line ends (the same bytes on every platform).
-pub fn csv_writer(out: &mut dyn std::io::Write) -> csv::Writer<&mut dyn std::io::Write> {
-    csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(out)
-}
-
 /// `yes` or `no`.
 pub fn yes(flag: bool) -> String {
     if flag { "yes" } else { "no" }.to_owned()
@@ -106,7 +101,7 @@ pub fn yes(flag: bool) -> String {
 
 /// Writes a year's figures as a `Figure,Value` CSV; returns the data rows.
 pub fn write_figures<F: AsRef<str>>(rows: &[(F, String)], out: &mut dyn std::io::Write) -> std::io::Result<usize> {
-    let mut w = csv_writer(out);
+    let mut w = super::csv_writer(out, false);
     w.write_record(["Figure", "Value"])?;
     for (figure, value) in rows {
         w.write_record([figure.as_ref(), value.as_str()])?;

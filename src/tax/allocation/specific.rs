@@ -9,7 +9,8 @@
 //! ledger-nano,BTC,1,2020-05-10T14:00:00Z,9000
 //! ```
 //!
-//! - `wallet`: the account's label (`cointally account list`);
+//! - `wallet`: the account's label (`cointally account list`; one beginning like a formula may
+//!   have the `'` the allocation record writes before it, see `export::csv_out`);
 //! - `asset`: the symbol as cointally writes it (`BTC`);
 //! - `units`: units of that asset in that wallet given this basis (> 0);
 //! - `acquired`: when the units the basis came from were acquired (`YYYY-MM-DD`, taken as
@@ -92,7 +93,9 @@ pub fn read(
             problems.push(format!("{file}:{line}: {message}"));
             continue;
         }
-        let cell = |i: usize| record.get(index[i]).unwrap_or("");
+        // A label beginning like a formula is written with a `'` before it in the allocation
+        // record this file is often made from: read it back as the label.
+        let cell = |i: usize| crate::export::csv_out::unguarded(record.get(index[i]).unwrap_or(""));
         let mut bad =
             |column: usize, what: String| problems.push(format!("{file}:{line} column {}: {what}", COLUMNS[column]));
         let account = match accounts.get(cell(0)) {
@@ -254,6 +257,19 @@ mod tests {
             [(1, "BTC", d("1.5"), d("65000"), 1_641_772_800_000), (2, "BTC", d("1"), d("20000"), 1_610_280_000_000)]
         );
         assert!(lots[0].lot_id < lots[1].lot_id && lots[1].lot_id < 0);
+    }
+
+    #[test]
+    fn a_label_written_as_text_by_the_allocation_record_reads_back_as_the_label() {
+        let accounts = BTreeMap::from([("=a".into(), 1), ("'=b".into(), 2)]);
+        let text =
+            "wallet,asset,units,acquired,cost_basis\n'=a,BTC,1.5,2022-01-10,65000\n''=b,BTC,1,2021-01-10,20000\n";
+        let lots = read("f.csv", text, &accounts, &at()).unwrap();
+        assert_eq!(lots.iter().map(|l| l.account_id).collect::<Vec<_>>(), [1, 2]);
+        // A label that needs no guard keeps its own `'`.
+        let accounts = BTreeMap::from([("'a".into(), 1), ("b".into(), 2)]);
+        let text = "wallet,asset,units,acquired,cost_basis\n'a,BTC,1.5,2022-01-10,65000\nb,BTC,1,2021-01-10,20000\n";
+        assert_eq!(read("f.csv", text, &accounts, &at()).unwrap().len(), 2);
     }
 
     /// In New York a bare date is local midnight (05:00 UTC in winter), so the holding period

@@ -9,7 +9,8 @@ use std::io::{self, Write};
 use cointally_exchanges::amount::format_amount;
 
 use super::report::{AuReport, identification};
-use crate::export::year_manifest::{Written, YearManifest, csv_writer, manifest, write_figures, yes};
+use crate::export::csv_out::csv_writer;
+use crate::export::year_manifest::{Written, YearManifest, manifest, write_figures, yes};
 use crate::tax::report::money;
 
 /// An Australian export format.
@@ -58,7 +59,7 @@ impl AuFormat {
 
 /// Writes the per-parcel disposals; returns the data rows.
 fn write_ato(report: &AuReport<'_>, out: &mut dyn Write) -> io::Result<usize> {
-    let mut w = csv_writer(out);
+    let mut w = csv_writer(out, false);
     w.write_record([
         "Date of CGT event",
         "Asset",

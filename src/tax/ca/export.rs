@@ -11,7 +11,8 @@ use cointally_exchanges::amount::format_amount;
 use super::Treatment;
 use super::report::CaReport;
 use super::year::{LINE_GAIN, LINE_PROCEEDS, LINE_TAXABLE, inclusion_rate};
-use crate::export::year_manifest::{Written, YearManifest, csv_writer, manifest, write_figures, yes};
+use crate::export::csv_out::csv_writer;
+use crate::export::year_manifest::{Written, YearManifest, manifest, write_figures, yes};
 use crate::tax::report::money;
 use crate::tax::uk::day::date_of;
 
@@ -61,7 +62,7 @@ impl CaFormat {
 
 /// Writes the per-disposition computation; returns the data rows.
 fn write_acb(report: &CaReport<'_>, out: &mut dyn Write) -> io::Result<usize> {
-    let mut w = csv_writer(out);
+    let mut w = csv_writer(out, false);
     w.write_record([
         "Date of disposition",
         "Token",

@@ -15,7 +15,8 @@ use std::io::{self, Write};
 
 use super::day::berlin_date;
 use super::report::DeReport;
-use crate::export::year_manifest::{Written, YearManifest, csv_writer, manifest, write_figures};
+use crate::export::csv_out::csv_writer;
+use crate::export::year_manifest::{Written, YearManifest, manifest, write_figures};
 use crate::tax::report::money;
 
 /// A German export format.
@@ -68,7 +69,7 @@ fn yes(flag: bool) -> &'static str {
 
 /// Writes the per-disposal list; returns the data rows.
 fn write_disposals(report: &DeReport<'_>, out: &mut dyn Write) -> io::Result<usize> {
-    let mut w = csv_writer(out);
+    let mut w = csv_writer(out, false);
     w.write_record([
         "Veräußerung (date sold)",
         "Anschaffung (date acquired)",

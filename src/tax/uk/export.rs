@@ -8,7 +8,8 @@ use std::io::{self, Write};
 use super::day::date_of;
 use super::report::UkReport;
 use super::year::Part;
-use crate::export::year_manifest::{Written, csv_writer, manifest, write_figures, yes};
+use crate::export::csv_out::csv_writer;
+use crate::export::year_manifest::{Written, manifest, write_figures, yes};
 use crate::tax::report::money;
 
 /// A UK export format.
@@ -58,7 +59,7 @@ pub use crate::export::year_manifest::YearManifest as UkManifest;
 
 /// Writes the per-disposal computation; returns the data rows.
 fn write_hmrc(report: &UkReport<'_>, out: &mut dyn Write) -> io::Result<usize> {
-    let mut w = csv_writer(out);
+    let mut w = csv_writer(out, false);
     w.write_record([
         "Date of disposal",
         "Token",
