@@ -127,3 +127,22 @@ fn a_closed_pipe_ends_quietly() {
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn control_characters_from_a_file_reach_the_terminal_escaped() {
+    let sb = with_wallet();
+    // A kind that is an escape sequence: the error quotes it, escaped.
+    let bad = sb.run(&["import", &fixture("generic/terminal_escapes_bad_kind.csv"), "--account", "cold"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("\\u{1b}[8mhidden"), "{}", bad.stderr);
+    assert!(!bad.stderr.contains('\u{1b}'), "{:?}", bad.stderr);
+
+    // A transaction hash that would write the clipboard and clear the screen: the table shows
+    // it escaped, the JSON keeps it exactly (JSON escapes it itself).
+    sb.ok(&["import", &fixture("generic/terminal_escapes.csv"), "--account", "cold"]);
+    let table = sb.ok(&["events"]).stdout;
+    assert!(table.contains("\\u{1b}]52;c;aGk=\\u{7}tx \\u{1b}[2Jcleared"), "{table}");
+    assert!(!table.chars().any(|c| c.is_control() && c != '\n'), "{table:?}");
+    let json = sb.ok(&["--json", "events"]).json();
+    assert_eq!(json[0]["tx_hash"], "\u{1b}]52;c;aGk=\u{7}tx \u{1b}[2Jcleared");
+}

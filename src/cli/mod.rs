@@ -184,7 +184,7 @@ impl Context {
     /// Prints a note on stderr unless `--quiet`.
     fn note(&self, text: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("{text}");
+            eprintln!("{}", output::terminal_text(&text.to_string(), true));
         }
     }
 }
@@ -312,22 +312,24 @@ fn pipe_closed(e: &(dyn std::error::Error + 'static)) -> bool {
 /// Prints the error, its causes and what to do; returns the exit code.
 fn report(e: &anyhow::Error) -> u8 {
     let mut stderr = std::io::stderr().lock();
-    let _ = writeln!(stderr, "error: {e}");
+    // An error may quote a file's cell or an exchange's answer: shown without its controls.
+    let shown = |text: &dyn std::fmt::Display| output::terminal_text(&text.to_string(), true).into_owned();
+    let _ = writeln!(stderr, "error: {}", shown(e));
     for cause in e.chain().skip(1) {
-        let _ = writeln!(stderr, "  caused by: {cause}");
+        let _ = writeln!(stderr, "  caused by: {}", shown(cause));
     }
     let (code, hints) = classify(e);
     if let Some(ImportError::BadRows { problems, truncated }) = e.chain().find_map(|c| c.downcast_ref::<ImportError>())
     {
         for problem in problems {
-            let _ = writeln!(stderr, "  {problem}");
+            let _ = writeln!(stderr, "  {}", shown(problem));
         }
         if *truncated {
             let _ = writeln!(stderr, "  (stopped after {} errors)", problems.len());
         }
     }
     for hint in hints {
-        let _ = writeln!(stderr, "hint: {hint}");
+        let _ = writeln!(stderr, "hint: {}", shown(&hint));
     }
     code
 }

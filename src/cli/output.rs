@@ -44,7 +44,7 @@ impl Table {
     /// Adds a row (one cell per column).
     pub fn row(&mut self, cells: Vec<String>) {
         debug_assert_eq!(cells.len(), self.columns.len());
-        self.rows.push(cells);
+        self.rows.push(cells.into_iter().map(printable).collect());
     }
 
     /// Adds a row to a table written as it goes: held until [`SIZING_ROWS`] are, then the
@@ -52,6 +52,7 @@ impl Table {
     /// once. [`Table::finish`] writes what is still held.
     pub fn stream_row(&mut self, cells: Vec<String>, out: &mut impl Write) -> std::io::Result<()> {
         debug_assert_eq!(cells.len(), self.columns.len());
+        let cells: Vec<String> = cells.into_iter().map(printable).collect();
         if let Some(widths) = &self.widths {
             return self.write_line(widths, &cells, out);
         }
@@ -128,6 +129,35 @@ impl Table {
         self.write(&mut out)?;
         out.flush()
     }
+}
+
+/// A cell as the terminal may be given it: see [`terminal_text`]; a line break inside it is
+/// escaped too (it would break the table).
+fn printable(cell: String) -> String {
+    match terminal_text(&cell, false) {
+        std::borrow::Cow::Borrowed(_) => cell,
+        std::borrow::Cow::Owned(shown) => shown,
+    }
+}
+
+/// Text from files, exchanges or the ledger as the terminal may be given it: control
+/// characters written as Rust escapes (`\u{1b}`, `\r`), the rest as it is. An escape sequence
+/// in a deposit's memo or a file's cell could otherwise move the cursor, hide lines, retitle
+/// the window or write to the clipboard. Line breaks are kept when `keep_lines`.
+pub fn terminal_text(text: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| c.is_control() && !(keep_lines && c == '\n');
+    if !text.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if escaped(c) {
+            shown.extend(c.escape_default());
+        } else {
+            shown.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(shown)
 }
 
 /// Prints one JSON document on stdout, pretty, with a final newline.
@@ -215,6 +245,25 @@ impl<W: Write> Write for Indented<'_, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_reach_the_terminal_as_escapes_in_held_and_streamed_tables() {
+        let cells = || vec!["\u{1b}]52;c;aGk=\u{7}memo".to_owned(), "two\nlines\r".to_owned(), "plain é".to_owned()];
+        let mut table = Table::new(&[("a", Align::Left), ("b", Align::Left), ("c", Align::Left)]);
+        table.row(cells());
+        let mut held = Vec::new();
+        table.write(&mut held).unwrap();
+        let mut streamed = Vec::new();
+        let mut table = Table::new(&[("a", Align::Left), ("b", Align::Left), ("c", Align::Left)]);
+        table.stream_row(cells(), &mut streamed).unwrap();
+        table.finish(&mut streamed).unwrap();
+        for out in [held, streamed] {
+            let text = String::from_utf8(out).unwrap();
+            assert_eq!(text.lines().nth(1).unwrap(), "\\u{1b}]52;c;aGk=\\u{7}memo  two\\nlines\\r  plain é");
+            assert!(!text.trim_end().chars().any(|c| c.is_control() && c != '\n'), "{text:?}");
+            assert_eq!(text.lines().count(), 2);
+        }
+    }
 
     #[test]
     fn documents_made_one_at_a_time_print_as_the_list_would() {
