@@ -128,9 +128,10 @@ pub fn recompute(ledger: &mut Ledger, matching: &Matching, closed: &ClosedYear) 
     Ok(Recomputed { computed, report, manifest, holdings })
 }
 
-/// The filed run manifest of a closed year.
-pub fn filed_manifest(closed: &ClosedYear) -> Result<RunManifest, LedgerError> {
-    serde_json::from_str(&closed.run_manifest)
+/// What changed from a closed year's filed run manifest to `now` (the filed one compared as it
+/// is parsed, never held).
+pub fn filed_diff(closed: &ClosedYear, now: &RunManifest) -> Result<RunDiff, LedgerError> {
+    RunDiff::against_saved(closed.run_manifest.as_bytes(), now)
         .map_err(|e| LedgerError::Corrupt(format!("closed year {}: run manifest: {e}", closed.year)))
 }
 
@@ -151,7 +152,7 @@ pub fn changed_findings(ledger: &mut Ledger, matching: &Matching) -> Result<Vec<
             continue;
         }
         let now = recompute(ledger, matching, &closed)?;
-        let diff = RunDiff::between(&filed_manifest(&closed)?, &now.manifest);
+        let diff = filed_diff(&closed, &now.manifest)?;
         let filed_holdings = filed_holdings(&closed)?;
         if diff.assets.is_empty() && diff.disposals.is_empty() && filed_holdings == now.holdings {
             continue;

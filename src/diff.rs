@@ -148,27 +148,6 @@ pub struct Changes {
 }
 
 impl Changes {
-    fn of(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Changes {
-        let mut changes = Changes::default();
-        for (key, value) in after {
-            match before.get(key) {
-                None => {
-                    changes.added.insert(key.clone(), value.clone());
-                }
-                Some(old) if old != value => {
-                    changes.changed.insert(key.clone(), (old.clone(), value.clone()));
-                }
-                Some(_) => {}
-            }
-        }
-        for (key, value) in before {
-            if !after.contains_key(key) {
-                changes.removed.insert(key.clone(), value.clone());
-            }
-        }
-        changes
-    }
-
     /// Whether nothing changed.
     pub fn is_empty(&self) -> bool {
         self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
@@ -195,29 +174,47 @@ pub struct RunDiff {
 }
 
 impl RunDiff {
-    /// Compares `before` (a saved manifest) with `after` (today's).
-    pub fn between(before: &RunManifest, after: &RunManifest) -> RunDiff {
+    /// Compares the manifest `before` reads (as `diff --save` wrote it, or a closed year's)
+    /// with `after`, holding only `after`: each of the saved maps is compared entry by entry as
+    /// it is parsed (its keys come sorted, as today's do), so a million events' manifest is
+    /// never in memory twice.
+    pub fn against_saved(before: impl std::io::Read, after: &RunManifest) -> Result<RunDiff, SavedError> {
+        let mut parser = serde_json::Deserializer::from_reader(before);
+        let diff = serde::de::DeserializeSeed::deserialize(SavedSeed(after), &mut parser)?;
+        parser.end()?;
+        Ok(diff)
+    }
+
+    /// The diff from the compared parts (`values` added and removed are the events', dropped).
+    fn of_parts(
+        before_options: &str,
+        before_assets: &BTreeMap<String, AssetTotals>,
+        after: &RunManifest,
+        disposals: Changes,
+        events: Changes,
+        mut values: Changes,
+        transfers: Changes,
+    ) -> RunDiff {
         let mut assets = BTreeMap::new();
-        let names: BTreeSet<&String> = before.assets.keys().chain(after.assets.keys()).collect();
+        let names: BTreeSet<&String> = before_assets.keys().chain(after.assets.keys()).collect();
         for name in names {
-            let old = before.assets.get(name).cloned().unwrap_or_else(zero);
+            let old = before_assets.get(name).cloned().unwrap_or_else(zero);
             let new = after.assets.get(name).cloned().unwrap_or_else(zero);
             if old != new {
                 assets.insert(name.clone(), (old, new));
             }
         }
-        let mut values = Changes::of(&before.values, &after.values);
         values.added.clear();
         values.removed.clear();
-        let set = |s: &BTreeSet<String>| s.iter().map(|k| (k.clone(), String::new())).collect::<BTreeMap<_, _>>();
         RunDiff {
             year: after.year,
-            options_changed: (before.options != after.options).then(|| (before.options.clone(), after.options.clone())),
+            options_changed: (before_options != after.options)
+                .then(|| (before_options.to_owned(), after.options.clone())),
             assets,
-            disposals: Changes::of(&before.disposals, &after.disposals),
-            events: Changes::of(&before.events, &after.events),
+            disposals,
+            events,
             values,
-            transfers: Changes::of(&set(&before.transfers), &set(&after.transfers)),
+            transfers,
         }
     }
 
@@ -232,6 +229,181 @@ impl RunDiff {
     }
 }
 
+/// Why a saved manifest could not be compared: not JSON of a run manifest, not as `diff
+/// --save` writes it, another format or another year.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{json}", if .json.is_data() { "" } else { "not a run manifest: " })]
+pub struct SavedError {
+    #[from]
+    json: serde_json::Error,
+}
+
+/// A map's changes made as `before`'s entries come, in key order, against `after`'s.
+struct Merge<'a> {
+    after: std::iter::Peekable<std::collections::btree_map::Iter<'a, String, String>>,
+    last: Option<String>,
+    changes: Changes,
+}
+
+impl<'a> Merge<'a> {
+    fn new(after: &'a BTreeMap<String, String>) -> Merge<'a> {
+        Merge { after: after.iter().peekable(), last: None, changes: Changes::default() }
+    }
+
+    /// The next entry of `before`; `false` when its key is not after the one before it.
+    fn before(&mut self, key: String, value: String) -> bool {
+        if self.last.as_ref().is_some_and(|last| *last >= key) {
+            return false;
+        }
+        while let Some((k, v)) = self.after.next_if(|(k, _)| **k < key) {
+            self.changes.added.insert(k.clone(), v.clone());
+        }
+        match self.after.next_if(|(k, _)| **k == key) {
+            Some((_, v)) if *v != value => {
+                self.changes.changed.insert(key.clone(), (value, v.clone()));
+            }
+            Some(_) => {}
+            None => {
+                self.changes.removed.insert(key.clone(), value);
+            }
+        }
+        self.last = Some(key);
+        true
+    }
+
+    /// The changes, with what `after` has past `before`'s last key.
+    fn finish(mut self) -> Changes {
+        for (k, v) in self.after {
+            self.changes.added.insert(k.clone(), v.clone());
+        }
+        self.changes
+    }
+}
+
+/// Reads a saved manifest, comparing it with today's as it goes.
+struct SavedSeed<'a>(&'a RunManifest);
+
+impl<'de> serde::de::DeserializeSeed<'de> for SavedSeed<'_> {
+    type Value = RunDiff;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<RunDiff, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for SavedSeed<'_> {
+    type Value = RunDiff;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a run manifest")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RunDiff, A::Error> {
+        use serde::de::Error;
+        let after = self.0;
+        let (mut format, mut options, mut assets) = (None, None, None);
+        let [mut disposals, mut events, mut values, mut transfers] = [None, None, None, None];
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "format" => {
+                    let found: u32 = map.next_value()?;
+                    if found != FORMAT {
+                        return Err(A::Error::custom(format!(
+                            "run manifest format {found} (this cointally reads {FORMAT})"
+                        )));
+                    }
+                    format = Some(found);
+                }
+                "year" => {
+                    let year: i32 = map.next_value()?;
+                    if year != after.year {
+                        return Err(A::Error::custom(format!("a run manifest of year {year}, not {}", after.year)));
+                    }
+                }
+                "options" => options = Some(map.next_value::<String>()?),
+                "assets" => assets = Some(map.next_value::<BTreeMap<String, AssetTotals>>()?),
+                "disposals" => disposals = Some(map.next_value_seed(MergeSeed::map(&after.disposals, "disposals"))?),
+                "events" => events = Some(map.next_value_seed(MergeSeed::map(&after.events, "events"))?),
+                "values" => values = Some(map.next_value_seed(MergeSeed::map(&after.values, "values"))?),
+                "transfers" => transfers = Some(map.next_value_seed(MergeSeed::set(&after.transfers))?),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        let missing = |field: &'static str| A::Error::missing_field(field);
+        format.ok_or_else(|| missing("format"))?;
+        Ok(RunDiff::of_parts(
+            &options.ok_or_else(|| missing("options"))?,
+            &assets.ok_or_else(|| missing("assets"))?,
+            after,
+            disposals.ok_or_else(|| missing("disposals"))?,
+            events.ok_or_else(|| missing("events"))?,
+            values.ok_or_else(|| missing("values"))?,
+            transfers.ok_or_else(|| missing("transfers"))?,
+        ))
+    }
+}
+
+/// One saved map (or the transfers' list, as keys with empty values) merged with today's.
+struct MergeSeed<'a> {
+    after: std::borrow::Cow<'a, BTreeMap<String, String>>,
+    name: &'static str,
+}
+
+impl<'a> MergeSeed<'a> {
+    fn map(after: &'a BTreeMap<String, String>, name: &'static str) -> MergeSeed<'a> {
+        MergeSeed { after: std::borrow::Cow::Borrowed(after), name }
+    }
+
+    fn set(after: &BTreeSet<String>) -> MergeSeed<'static> {
+        let after = after.iter().map(|k| (k.clone(), String::new())).collect();
+        MergeSeed { after: std::borrow::Cow::Owned(after), name: "transfers" }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for MergeSeed<'_> {
+    type Value = Changes;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<Changes, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for MergeSeed<'_> {
+    type Value = Changes;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the {} of a run manifest", self.name)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Changes, A::Error> {
+        let mut merge = Merge::new(&self.after);
+        while let Some((key, value)) = map.next_entry::<String, String>()? {
+            if !merge.before(key, value) {
+                return Err(serde::de::Error::custom(format!(
+                    "not a run manifest: its {} are not in key order",
+                    self.name
+                )));
+            }
+        }
+        Ok(merge.finish())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Changes, A::Error> {
+        let mut merge = Merge::new(&self.after);
+        while let Some(key) = seq.next_element::<String>()? {
+            if !merge.before(key, String::new()) {
+                return Err(serde::de::Error::custom(format!(
+                    "not a run manifest: its {} are not in order",
+                    self.name
+                )));
+            }
+        }
+        Ok(merge.finish())
+    }
+}
+
 fn zero() -> AssetTotals {
     let z = Decimal::ZERO.to_string();
     AssetTotals { proceeds: z.clone(), cost_basis: z.clone(), gain: z.clone(), income: z }
@@ -239,6 +411,8 @@ fn zero() -> AssetTotals {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn manifest(events: &[(&str, &str)]) -> RunManifest {
@@ -256,14 +430,108 @@ mod tests {
         }
     }
 
+    /// The diff the plain way, both manifests in memory: each key looked up in the other.
+    fn between(before: &RunManifest, after: &RunManifest) -> RunDiff {
+        fn of(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>) -> Changes {
+            let mut changes = Changes::default();
+            for (key, value) in after {
+                match before.get(key) {
+                    None => drop(changes.added.insert(key.clone(), value.clone())),
+                    Some(old) if old != value => {
+                        drop(changes.changed.insert(key.clone(), (old.clone(), value.clone())))
+                    }
+                    Some(_) => {}
+                }
+            }
+            for (key, value) in before {
+                if !after.contains_key(key) {
+                    changes.removed.insert(key.clone(), value.clone());
+                }
+            }
+            changes
+        }
+        let set = |s: &BTreeSet<String>| s.iter().map(|k| (k.clone(), String::new())).collect::<BTreeMap<_, _>>();
+        RunDiff::of_parts(
+            &before.options,
+            &before.assets,
+            after,
+            of(&before.disposals, &after.disposals),
+            of(&before.events, &after.events),
+            of(&before.values, &after.values),
+            of(&set(&before.transfers), &set(&after.transfers)),
+        )
+    }
+
+    fn saved(before: &RunManifest, after: &RunManifest) -> Result<RunDiff, SavedError> {
+        RunDiff::against_saved(serde_json::to_string_pretty(before).unwrap().as_bytes(), after)
+    }
+
     #[test]
     fn added_removed_and_changed_events_are_named() {
         let before = manifest(&[("a/1", "x"), ("a/2", "y")]);
         let after = manifest(&[("a/1", "x2"), ("a/3", "z")]);
-        let diff = RunDiff::between(&before, &after);
+        let diff = saved(&before, &after).unwrap();
         assert_eq!(diff.events.added.keys().collect::<Vec<_>>(), ["a/3"]);
         assert_eq!(diff.events.removed.keys().collect::<Vec<_>>(), ["a/2"]);
         assert_eq!(diff.events.changed["a/1"], ("x".to_string(), "x2".to_string()));
-        assert!(RunDiff::between(&before, &before).is_empty());
+        assert!(saved(&before, &before).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_saved_manifest_of_another_year_format_or_order_is_refused_saying_which() {
+        let now = manifest(&[("a/1", "x")]);
+        let text = serde_json::to_string_pretty(&now).unwrap();
+        let other_year = text.replace("\"year\": 2025", "\"year\": 2024");
+        let e = RunDiff::against_saved(other_year.as_bytes(), &now).unwrap_err().to_string();
+        assert!(e.starts_with("a run manifest of year 2024, not 2025"), "{e}");
+        let other_format = text.replace("\"format\": 1", "\"format\": 9");
+        let e = RunDiff::against_saved(other_format.as_bytes(), &now).unwrap_err().to_string();
+        assert!(e.starts_with("run manifest format 9 (this cointally reads 1)"), "{e}");
+        let unsorted = text.replace("\"a/1\": \"x\"", "\"b/1\": \"x\", \"a/1\": \"x\"");
+        let e = RunDiff::against_saved(unsorted.as_bytes(), &now).unwrap_err().to_string();
+        assert!(e.starts_with("not a run manifest: its events are not in key order"), "{e}");
+        let e = RunDiff::against_saved(&b"{\"format\": 1, \"year\""[..], &now).unwrap_err().to_string();
+        assert!(e.starts_with("not a run manifest: EOF"), "{e}");
+        let e = RunDiff::against_saved(&b"{\"format\": 1, \"year\": 2025}"[..], &now).unwrap_err().to_string();
+        assert!(e.starts_with("missing field `options`"), "{e}");
+        let e = RunDiff::against_saved(&b"[]"[..], &now).unwrap_err().to_string();
+        assert!(e.starts_with("not a run manifest") || e.starts_with("invalid type"), "{e}");
+    }
+
+    fn entries() -> impl Strategy<Value = BTreeMap<String, String>> {
+        prop::collection::btree_map("[ab]/[0-9]{1,2}", "[xyz]{0,2}", 0..12)
+    }
+
+    fn any_manifest() -> impl Strategy<Value = RunManifest> {
+        let assets = prop::collection::btree_map(
+            "[AB]",
+            "[0-2]".prop_map(|n| AssetTotals {
+                proceeds: n.clone(),
+                cost_basis: n.clone(),
+                gain: n.clone(),
+                income: n,
+            }),
+            0..3,
+        );
+        let transfers = prop::collection::btree_set("[ab]/[0-9] -> [ab]/[0-9]", 0..5);
+        (assets, entries(), entries(), entries(), transfers, "fifo|hifo").prop_map(
+            |(assets, disposals, events, values, transfers, options)| RunManifest {
+                options,
+                assets,
+                disposals,
+                events,
+                values,
+                transfers,
+                ..manifest(&[])
+            },
+        )
+    }
+
+    proptest! {
+        /// Compared as it is parsed, a saved manifest gives the diff both held in memory give.
+        #[test]
+        fn the_streamed_compare_is_the_one_of_both_in_memory(before in any_manifest(), after in any_manifest()) {
+            prop_assert_eq!(saved(&before, &after).unwrap(), between(&before, &after));
+        }
     }
 }

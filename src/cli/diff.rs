@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::diff::{Changes, FORMAT, RunDiff, RunManifest};
+use crate::diff::{Changes, RunDiff, RunManifest};
 use crate::tax::report::Report;
 
 use super::report::{TaxArgs, compute_year};
@@ -72,24 +72,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     let file = std::fs::File::open(path).map_err(|e| {
         Failure::input(format!("{}: {e}", path.display())).hint("give the file `cointally diff --save` wrote")
     })?;
-    // Read as it is parsed: a million events' manifest is 170 MB of text.
-    let before: RunManifest =
-        serde_json::from_reader(std::io::BufReader::with_capacity(1 << 16, file)).map_err(|e| {
-            Failure::input(format!("{} is not a run manifest: {e}", path.display()))
-                .hint("give the file `cointally diff --save` wrote")
-        })?;
-    if before.format != FORMAT {
-        return Err(Failure::input(format!(
-            "{}: run manifest format {} (this cointally reads {FORMAT})",
-            path.display(),
-            before.format
-        ))
-        .into());
-    }
-    if before.year != now.year {
-        return Err(Failure::input(format!("{} is of year {}, not {}", path.display(), before.year, now.year)).into());
-    }
-    let diff = RunDiff::between(&before, &now);
+    // Compared as it is parsed: a million events' manifest is 170 MB of text, and today's is
+    // in memory already.
+    let diff = RunDiff::against_saved(std::io::BufReader::with_capacity(1 << 16, file), &now).map_err(|e| {
+        Failure::input(format!("{}: {e}", path.display())).hint("give the file `cointally diff --save` wrote")
+    })?;
     if context.json {
         return Ok(super::output::print_json(&diff)?);
     }
@@ -110,7 +97,7 @@ fn against_closed(context: &Context, ledger: &mut crate::ledger::Ledger, year: i
         "{year} as filed on {} against {year} computed from today's ledger ({})",
         closed.closed_at, now.report.options
     ));
-    let diff = RunDiff::between(&crate::closed::filed_manifest(&closed)?, &now.manifest);
+    let diff = crate::closed::filed_diff(&closed, &now.manifest)?;
     if context.json {
         return Ok(super::output::print_json(&diff)?);
     }
