@@ -134,7 +134,11 @@ pub fn write(ledger: &Path, out: &Path, options: &Options) -> Result<Manifest, B
     let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
     {
         let mut zip = zip::ZipWriter::new(tmp.as_file());
-        let deflated = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        // Level 3: over a million events, 13.9 s and 96 MB against 22.5 s and 90 MB at the
+        // default 6 (deflate was six tenths of it) and 11.3 s and 112 MB at 1.
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(3));
         let json = serde_json::to_vec_pretty(&manifest).map_err(|e| zip_error(out, e))?;
         zip.start_file(MANIFEST, deflated).map_err(|e| zip_error(out, e))?;
         zip.write_all(&json).map_err(io(out))?;
