@@ -91,6 +91,10 @@ fn uk_exports_match_their_golden_files_and_are_byte_identical_on_rerun() {
         let m = common::golden_export(&sb, "uk", format, "2024");
         assert_eq!((m["jurisdiction"].as_str(), m["tax_year"].as_str()), (Some("UK"), Some("2024/25")));
     }
+    // The events each year read: up to 30 days past its end (5 May), in one pass over both.
+    let years = sb.ok(&["--json", "export", "hmrc", "--years", "2023-2024", "-o", "range"]).json();
+    let read: Vec<u64> = years.as_array().unwrap().iter().map(|m| m["inputs"]["events"].as_u64().unwrap()).collect();
+    assert_eq!(read, [2, 11], "{years}");
     let list = sb.ok(&["export", "--list"]).stdout;
     assert!(list.contains("hmrc") && list.contains("sa108"), "{list}");
     // A US form from a UK ledger is made, with a note saying whose rules it follows.
