@@ -20,4 +20,5 @@ pub mod ledger;
 pub mod pricing;
 pub mod sync;
 pub mod tax;
+pub mod terminal;
 pub mod transfers;

@@ -184,7 +184,7 @@ impl Context {
     /// Prints a note on stderr unless `--quiet`.
     fn note(&self, text: impl std::fmt::Display) {
         if !self.quiet {
-            eprintln!("{}", output::terminal_text(&text.to_string(), true));
+            eprintln!("{}", crate::terminal::terminal_text(&text.to_string(), true));
         }
     }
 }
@@ -313,7 +313,7 @@ fn pipe_closed(e: &(dyn std::error::Error + 'static)) -> bool {
 fn report(e: &anyhow::Error) -> u8 {
     let mut stderr = std::io::stderr().lock();
     // An error may quote a file's cell or an exchange's answer: shown without its controls.
-    let shown = |text: &dyn std::fmt::Display| output::terminal_text(&text.to_string(), true).into_owned();
+    let shown = |text: &dyn std::fmt::Display| crate::terminal::terminal_text(&text.to_string(), true).into_owned();
     let _ = writeln!(stderr, "error: {}", shown(e));
     for cause in e.chain().skip(1) {
         let _ = writeln!(stderr, "  caused by: {}", shown(cause));

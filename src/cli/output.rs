@@ -134,30 +134,10 @@ impl Table {
 /// A cell as the terminal may be given it: see [`terminal_text`]; a line break inside it is
 /// escaped too (it would break the table).
 fn printable(cell: String) -> String {
-    match terminal_text(&cell, false) {
+    match crate::terminal::terminal_text(&cell, false) {
         std::borrow::Cow::Borrowed(_) => cell,
         std::borrow::Cow::Owned(shown) => shown,
     }
-}
-
-/// Text from files, exchanges or the ledger as the terminal may be given it: control
-/// characters written as Rust escapes (`\u{1b}`, `\r`), the rest as it is. An escape sequence
-/// in a deposit's memo or a file's cell could otherwise move the cursor, hide lines, retitle
-/// the window or write to the clipboard. Line breaks are kept when `keep_lines`.
-pub fn terminal_text(text: &str, keep_lines: bool) -> std::borrow::Cow<'_, str> {
-    let escaped = |c: char| c.is_control() && !(keep_lines && c == '\n');
-    if !text.chars().any(escaped) {
-        return std::borrow::Cow::Borrowed(text);
-    }
-    let mut shown = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if escaped(c) {
-            shown.extend(c.escape_default());
-        } else {
-            shown.push(c);
-        }
-    }
-    std::borrow::Cow::Owned(shown)
 }
 
 /// Prints one JSON document on stdout, pretty, with a final newline.

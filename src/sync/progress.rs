@@ -84,6 +84,8 @@ impl Reporter {
 
     /// A stream stopped on an error (the summary repeats it).
     pub fn stream_failed(&self, account: &str, stream: &Stream, message: &str) {
+        // The message may quote the exchange's answer: shown without its control characters.
+        let message = crate::terminal::terminal_text(message, true);
         match &self.mode {
             Mode::Bars(bars) => {
                 let _ = bars.println(format!("error: {message}"));
