@@ -301,7 +301,7 @@ impl<'de> serde::de::Visitor<'de> for SavedSeed<'_> {
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<RunDiff, A::Error> {
         use serde::de::Error;
         let after = self.0;
-        let (mut format, mut options, mut assets) = (None, None, None);
+        let (mut format, mut year, mut options, mut assets) = (None, None, None, None);
         let [mut disposals, mut events, mut values, mut transfers] = [None, None, None, None];
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
@@ -315,10 +315,11 @@ impl<'de> serde::de::Visitor<'de> for SavedSeed<'_> {
                     format = Some(found);
                 }
                 "year" => {
-                    let year: i32 = map.next_value()?;
-                    if year != after.year {
-                        return Err(A::Error::custom(format!("a run manifest of year {year}, not {}", after.year)));
+                    let found: i32 = map.next_value()?;
+                    if found != after.year {
+                        return Err(A::Error::custom(format!("a run manifest of year {found}, not {}", after.year)));
                     }
+                    year = Some(found);
                 }
                 "options" => options = Some(map.next_value::<String>()?),
                 "assets" => assets = Some(map.next_value::<BTreeMap<String, AssetTotals>>()?),
@@ -333,6 +334,7 @@ impl<'de> serde::de::Visitor<'de> for SavedSeed<'_> {
         }
         let missing = |field: &'static str| A::Error::missing_field(field);
         format.ok_or_else(|| missing("format"))?;
+        year.ok_or_else(|| missing("year"))?;
         Ok(RunDiff::of_parts(
             &options.ok_or_else(|| missing("options"))?,
             &assets.ok_or_else(|| missing("assets"))?,
@@ -494,6 +496,9 @@ mod tests {
         assert!(e.starts_with("not a run manifest: EOF"), "{e}");
         let e = RunDiff::against_saved(&b"{\"format\": 1, \"year\": 2025}"[..], &now).unwrap_err().to_string();
         assert!(e.starts_with("missing field `options`"), "{e}");
+        let no_year = text.replace("\"year\": 2025,", "");
+        let e = RunDiff::against_saved(no_year.as_bytes(), &now).unwrap_err().to_string();
+        assert!(e.starts_with("missing field `year`"), "{e}");
         let e = RunDiff::against_saved(&b"[]"[..], &now).unwrap_err().to_string();
         assert!(e.starts_with("not a run manifest") || e.starts_with("invalid type"), "{e}");
     }
