@@ -46,6 +46,12 @@ fn a_bundle_holds_no_secret_label_or_address_and_rebuilds_the_same_report() {
         "ALICE_BINANCE_SECRET",
     ]);
     sb.ok(&["sync"]);
+    // A history file too, named after its owner: the ledger keeps it whole (its bytes hold an
+    // address and a tx hash).
+    sb.ok(&["account", "add", "wallet", "--label", "alice-cold"]);
+    let file = sb.path("alice-smith-2025.csv");
+    std::fs::copy(common::fixture("generic/history.csv"), &file).unwrap();
+    sb.ok(&["import", file.to_str().unwrap(), "--account", "alice-cold"]);
     sb.ok(&["prices"]);
     let report = sb.ok(&["--json", "report", "--year", "2025"]).json();
 
@@ -77,6 +83,7 @@ fn a_bundle_holds_no_secret_label_or_address_and_rebuilds_the_same_report() {
             assert!(!contains(bytes, key_name), "{name} names the key variable {key_name}");
         }
         assert!(!contains(bytes, label), "{name} holds the label");
+        assert!(!contains(bytes, "alice-smith"), "{name} holds the imported file's name");
         for id in &identifiers {
             assert!(!contains(bytes, id), "{name} holds {id}");
         }
@@ -88,6 +95,7 @@ fn a_bundle_holds_no_secret_label_or_address_and_rebuilds_the_same_report() {
     assert_eq!(manifest["format"], 1);
     assert_eq!(manifest["ids_kept"], false);
     assert!(manifest["rows"]["raw_records"].as_i64().unwrap() > 0);
+    assert_eq!((&manifest["rows"]["import_files"], &manifest["rows"]["import_file_chunks"]), (&1.into(), &1.into()));
     assert!(manifest["accounts"][0]["label"].as_str().unwrap().starts_with("account-"));
     // The last sync's summary and its warnings, pseudonymous like the rest (scanned above).
     assert_eq!(manifest["rows"]["sync_summaries"], 1);
@@ -124,6 +132,7 @@ fn a_bundle_holds_no_secret_label_or_address_and_rebuilds_the_same_report() {
     sb.ok(&["bundle", "-o", kept.to_str().unwrap(), "--keep-ids"]);
     let ledger = &entries(&kept)[1].1;
     assert!(contains(ledger, label));
+    assert!(contains(ledger, "bc1qexample"), "the kept file as it was");
 }
 
 /// The demo's nine accounts, own transfers between them, hashes written with and without

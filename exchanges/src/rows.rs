@@ -112,27 +112,6 @@ impl<'a> Row<'a> {
         let value = self.get(name);
         (!value.is_empty()).then(|| value.to_string())
     }
-
-    /// The row as a JSON object of column name → text, in the file's column order, for the
-    /// raw archive. Empty cells are left out (a missing column reads as empty, so nothing is
-    /// lost) and the text is written directly: a million-row import builds one per row.
-    pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(16 + self.fields.as_byte_record().as_slice().len() * 2);
-        out.push('{');
-        for (name, value) in self.header.names().iter().zip(self.fields.iter()) {
-            if value.is_empty() {
-                continue;
-            }
-            if out.len() > 1 {
-                out.push(',');
-            }
-            push_json_string(&mut out, name);
-            out.push(':');
-            push_json_string(&mut out, value);
-        }
-        out.push('}');
-        out
-    }
 }
 
 /// What is wrong with a row, said so that a person can fix the file.
@@ -184,51 +163,26 @@ pub struct ImportedEvent {
     pub rows: Vec<SourceRow>,
 }
 
-/// One row of a file as it was, for the raw archive.
+/// Which row of a file an event came from (the ledger keeps the file whole and notes each
+/// event's lines).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SourceRow {
     /// Where it stands in the file.
     pub line: u64,
     /// The file's own id for the row (a ledger entry id), when it has one.
     pub id: Option<String>,
-    /// The row as a JSON object text of column name → text, in column order.
-    pub payload: String,
 }
 
 impl SourceRow {
-    /// The row as it stands, without an id of its own.
+    /// The row, without an id of its own.
     pub fn of(row: &Row<'_>) -> SourceRow {
-        SourceRow { line: row.line, id: None, payload: row.to_json() }
+        SourceRow { line: row.line, id: None }
     }
 
-    /// The row as it stands, with the file's own id for it.
+    /// The row, with the file's own id for it.
     pub fn with_id(row: &Row<'_>, id: impl Into<String>) -> SourceRow {
-        SourceRow { line: row.line, id: Some(id.into()), payload: row.to_json() }
+        SourceRow { line: row.line, id: Some(id.into()) }
     }
-}
-
-impl SourceRow {
-    /// The row as a JSON value (for tests and audits; the archive keeps the text).
-    pub fn fields(&self) -> serde_json::Value {
-        serde_json::from_str(&self.payload).unwrap_or(serde_json::Value::Null)
-    }
-}
-
-/// Appends `text` as a JSON string literal.
-fn push_json_string(out: &mut String, text: &str) {
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Turns the rows of one file format into events.
@@ -398,13 +352,5 @@ mod tests {
         assert_eq!(row.amount("amount").unwrap(), Decimal::new(15, 1));
         assert!(row.required("asset").unwrap_err().message.contains("\"asset\" is empty"));
         assert_eq!(row.get("missing"), "");
-        let json: serde_json::Value = serde_json::from_str(&row.to_json()).unwrap();
-        assert_eq!(json["amount"], " 1.5 ");
-        assert!(json.get("asset").is_none(), "empty cells are left out: {json}");
-        let odd = csv::StringRecord::from(vec!["a\"b\\c\nd\u{1}", "é", ""]);
-        let json: serde_json::Value = serde_json::from_str(&Row::new(2, &header, &odd).to_json()).unwrap();
-        assert_eq!(json["time"], "a\"b\\c\nd\u{1}");
-        assert_eq!(json["amount"], "é");
-        assert!(Row::new(2, &header, &odd).to_json().starts_with("{\"time\":"));
     }
 }

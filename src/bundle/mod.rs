@@ -12,7 +12,8 @@
 //!   them again). Every account's key variable names, base URL and credential
 //!   source are removed (the credentials file is never read), the ledger's id is blanked (it
 //!   keys the credentials file), and unless `--keep-ids`, account labels, addresses, tags and
-//!   tx hashes are replaced by stable pseudonyms everywhere they occur, raw records included
+//!   tx hashes are replaced by stable pseudonyms everywhere they occur, raw records and the
+//!   imported files kept whole included (their names become `file-<id>.csv`)
 //!   (labels by `account-NNN` in their sorted order, so ties broken by label stay the same;
 //!   tx hashes that transfer matching takes as equal get one pseudonym).
 //!   The copy is vacuumed, so no freed page keeps an original.
@@ -20,6 +21,7 @@
 //! `import-bundle` writes that copy as a new ledger, with a new id: `report` on it gives the
 //! figures of the original.
 
+mod files;
 pub mod pseudonym;
 
 use std::io::{Read, Write};
@@ -237,7 +239,8 @@ fn tables(conn: &Connection) -> Result<Vec<String>, rusqlite::Error> {
     stmt.query_map([], |r| r.get(0))?.collect()
 }
 
-/// Every label, address, tag and tx hash of the copy: in accounts, events and raw records.
+/// Every label, address, tag and tx hash of the copy: in accounts, events, raw records and
+/// imported files.
 fn collect(conn: &Connection) -> Result<Pseudonyms, rusqlite::Error> {
     let salt: String = conn.query_row("SELECT lower(hex(randomblob(32)))", [], |r| r.get(0))?;
     let mut pseudonyms = Pseudonyms::new(salt);
@@ -260,10 +263,11 @@ fn collect(conn: &Connection) -> Result<Pseudonyms, rusqlite::Error> {
             collect_json(&json, &mut pseudonyms);
         }
     }
+    files::collect(conn, &mut pseudonyms)?;
     Ok(pseudonyms)
 }
 
-/// Rewrites every text column of every table through the pseudonyms.
+/// Rewrites every text column of every table, and every imported file, through the pseudonyms.
 fn replace_everywhere(conn: &Connection, pseudonyms: &Pseudonyms) -> Result<(), rusqlite::Error> {
     let replacer = std::sync::Arc::new(pseudonyms.replacer());
     let r = replacer.clone();
@@ -275,6 +279,7 @@ fn replace_everywhere(conn: &Connection, pseudonyms: &Pseudonyms) -> Result<(), 
     conn.create_scalar_function("cointally_identifying", 1, FunctionFlags::SQLITE_DETERMINISTIC, move |ctx| {
         Ok(ctx.get::<Option<String>>(0)?.is_some_and(|text| r.touches(&text)))
     })?;
+    files::rewrite(conn, &replacer)?;
     for table in tables(conn)? {
         let columns: Vec<String> = {
             let mut stmt = conn.prepare(&format!("SELECT name, type FROM pragma_table_info('{table}')"))?;

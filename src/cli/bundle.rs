@@ -33,10 +33,11 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         super::output::print_json(&manifest)?;
     } else {
         println!(
-            "wrote {} ({} account(s), {} raw records, {} events{})",
+            "wrote {} ({} account(s), {} raw records, {} imported files, {} events{})",
             args.output.display(),
             manifest.accounts.len(),
             manifest.rows.get("raw_records").copied().unwrap_or(0),
+            manifest.rows.get("import_files").copied().unwrap_or(0),
             manifest.rows.get("events").copied().unwrap_or(0),
             if manifest.ids_kept { ", labels, addresses and tx hashes kept" } else { ", ids replaced by pseudonyms" }
         );

@@ -253,16 +253,10 @@ impl<'a> Input<'a> {
         })
     }
 
-    /// The audit's text of the raw records `event` was made from, `#<id> <source> <external id>`,
-    /// `; `-separated:
+    /// The audit's text of what `event` was made from (see [`RawRef`]'s), `; `-separated:
     /// from `sources`, else from the ledger; empty when neither has them.
     pub fn raw_records_text(&self, event: i64) -> io::Result<String> {
-        let text = |refs: &[RawRef]| {
-            refs.iter()
-                .map(|r| format!("#{} {} {}", r.raw_record_id, r.source, r.external_id))
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
+        let text = |refs: &[RawRef]| refs.iter().map(RawRef::to_string).collect::<Vec<_>>().join("; ");
         if let Some(refs) = self.sources.get(&event) {
             return Ok(text(refs));
         }

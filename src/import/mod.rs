@@ -13,6 +13,7 @@
 
 pub mod form1099da;
 mod generic;
+mod kept;
 mod key;
 mod koinly;
 
@@ -21,7 +22,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::mpsc::SyncSender;
+use std::sync::mpsc::{Receiver, SyncSender};
 
 use cointally_exchanges::records::{HEADER_SEARCH_RECORDS, Next, Records, swallowed_rows};
 use cointally_exchanges::rows::{Header, ImportedEvent, Row, RowReader};
@@ -237,14 +238,31 @@ impl Progress for NoProgress {
 /// How many events travel from the reading thread to the writing thread at a time.
 const BATCH: usize = 1024;
 
-/// Events read from one file, on their way to the ledger.
-struct Batch {
-    /// Index of the file in the command's list.
-    file: usize,
-    /// Its format (names the raw records' source).
-    format: Format,
-    /// Complete events, keyed.
-    events: Vec<ImportedEvent>,
+/// What the reading thread sends the writing one, file by file in the command's order (each
+/// `file` is the index of the file in the command's list).
+enum Message {
+    /// Complete events, keyed, read from the file as `format`.
+    Events { file: usize, format: Format, events: Vec<ImportedEvent> },
+    /// The next piece of the file's bytes (see [`kept`]).
+    Bytes { file: usize, data: Vec<u8> },
+    /// The file is read: the format it was read as, its last piece, the SHA-256 and length of
+    /// its bytes.
+    End { file: usize, format: Format, data: Vec<u8>, sha256: String, bytes: u64 },
+}
+
+impl Message {
+    fn file(&self) -> usize {
+        match self {
+            Message::Events { file, .. } | Message::Bytes { file, .. } | Message::End { file, .. } => *file,
+        }
+    }
+}
+
+/// The file being written: its index in the command's list, its id, its next piece.
+struct OpenFile {
+    index: usize,
+    id: i64,
+    next_piece: u64,
 }
 
 /// What the reading thread found, beside the events it sent.
@@ -260,7 +278,10 @@ struct ReadOutcome {
 ///
 /// One thread reads, validates and keys the rows while the calling thread writes them, so a
 /// large file costs about the larger of the two rather than their sum. Once a bad row is
-/// seen, nothing more is sent; the transaction is rolled back at the end.
+/// seen, no more events are sent; the transaction is rolled back at the end.
+///
+/// Each file is kept in the ledger whole, as its bytes, when one of its rows made an event no
+/// earlier source had (`import_files`), and each event notes the lines it was made from.
 pub fn import_files(
     ledger: &mut Ledger,
     account: &Account,
@@ -275,14 +296,47 @@ pub fn import_files(
     let mut writer = ledger.account_inserts(account.id)?;
     let mut counts = vec![(0u64, 0u64); files.len()];
     let outcome = std::thread::scope(|scope| -> Result<ReadOutcome, ImportError> {
-        let (send, receive) = std::sync::mpsc::sync_channel::<Batch>(8);
-        let reader = scope.spawn(move || read_files(account, files, format, zone, progress, send));
-        let written = receive.iter().try_for_each(|batch| {
-            let source = batch.format.source();
-            for imported in batch.events {
-                let new = write_event(&mut writer, &source, fetched_ms, imported)?;
-                let (new_events, existing) = &mut counts[batch.file];
-                if new { *new_events += 1 } else { *existing += 1 }
+        let (send, receive) = std::sync::mpsc::sync_channel::<Message>(8);
+        // Written batches go back to be freed (and their room reused) where they were made:
+        // freeing them here took a fifth of the writing thread's time, much of it waiting on
+        // the lock of the reading thread's malloc arena.
+        let (spent, returned) = std::sync::mpsc::sync_channel::<Vec<ImportedEvent>>(8);
+        let reader = scope.spawn(move || read_files(account, files, format, zone, progress, send, returned));
+        let mut open: Option<OpenFile> = None;
+        let written = receive.iter().try_for_each(|message| {
+            let index = message.file();
+            let file = match open.as_mut() {
+                Some(file) if file.index == index => file,
+                _ => {
+                    let name = files[index]
+                        .file_name()
+                        .map_or_else(|| files[index].display().to_string(), |name| name.to_string_lossy().into_owned());
+                    let id = writer.start_file(&name, fetched_ms)?;
+                    open.insert(OpenFile { index, id, next_piece: 0 })
+                }
+            };
+            match message {
+                Message::Events { format, events, .. } => {
+                    let source = format.source();
+                    for imported in &events {
+                        let new = write_event(&mut writer, &source, file.id, imported)?;
+                        let (new_events, existing) = &mut counts[index];
+                        if new { *new_events += 1 } else { *existing += 1 }
+                    }
+                    // Full (the reader is behind on freeing): freed here instead.
+                    let _ = spent.try_send(events);
+                }
+                Message::Bytes { data, .. } => {
+                    writer.file_chunk(file.id, file.next_piece, &data)?;
+                    file.next_piece += 1;
+                }
+                Message::End { format, data, sha256, bytes, .. } => {
+                    if !data.is_empty() {
+                        writer.file_chunk(file.id, file.next_piece, &data)?;
+                    }
+                    writer.end_file(file.id, &format.source(), &sha256, bytes)?;
+                    open = None;
+                }
             }
             Ok::<_, ImportError>(())
         });
@@ -323,25 +377,21 @@ fn legs(
     sides.into_iter().filter_map(|(side, leg)| side.map(|(amount, asset)| leg(asset, amount))).collect()
 }
 
-/// Writes one event and the raw rows it came from; returns whether the event is new.
+/// Writes one event and the lines of `file` it came from; returns whether the event is new.
 fn write_event(
     writer: &mut AccountInserts<'_>,
     source: &str,
-    fetched_ms: i64,
-    imported: ImportedEvent,
+    file: i64,
+    imported: &ImportedEvent,
 ) -> Result<bool, ImportError> {
-    let event = imported.event;
-    let mut raw_ids = Vec::with_capacity(imported.rows.len());
-    let many = imported.rows.len() > 1;
-    for (i, row) in imported.rows.iter().enumerate() {
-        let raw_key = match &row.id {
-            Some(id) => id.clone(),
-            None if many => format!("{}/{i}", event.external_id),
-            None => event.external_id.clone(),
-        };
-        raw_ids.push(writer.raw(source, &raw_key, &row.payload, fetched_ms)?.0);
+    let mut lines = String::new();
+    for row in &imported.rows {
+        if !lines.is_empty() {
+            lines.push(' ');
+        }
+        lines.push_str(itoa::Buffer::new().format(row.line));
     }
-    Ok(matches!(writer.event(source, &event, &raw_ids)?, Written::New(_)))
+    Ok(matches!(writer.event(source, &imported.event, file, lines)?, Written::New(_)))
 }
 
 /// The reading thread: every file in turn, sending batches of keyed events until a problem
@@ -352,11 +402,13 @@ fn read_files(
     format: Option<Format>,
     zone: Zone,
     progress: &dyn Progress,
-    send: SyncSender<Batch>,
+    send: SyncSender<Message>,
+    returned: Receiver<Vec<ImportedEvent>>,
 ) -> Result<ReadOutcome, ImportError> {
     let mut outcome = ReadOutcome { files: Vec::new(), problems: Vec::new(), truncated: false };
     for (index, path) in files.iter().enumerate() {
-        let mut file = FileRead { index, account, zone, keys: key::Keys::default(), batch: Vec::new(), send: &send };
+        let keys = key::Keys::default();
+        let mut file = FileRead { index, account, zone, keys, batch: Vec::new(), send: &send, returned: &returned };
         let (found, rows) = file.read(path, format, &mut outcome.problems, progress)?;
         outcome.files.push((path.clone(), found, rows));
         if outcome.problems.len() >= MAX_ERRORS {
@@ -406,7 +458,9 @@ struct FileRead<'s> {
     zone: Zone,
     keys: key::Keys,
     batch: Vec<ImportedEvent>,
-    send: &'s SyncSender<Batch>,
+    send: &'s SyncSender<Message>,
+    /// Batches the writer is done with.
+    returned: &'s Receiver<Vec<ImportedEvent>>,
 }
 
 /// A file's header, once found, and the reader for its format.
@@ -438,7 +492,9 @@ impl FileRead<'_> {
             return Err(ImportError::Utf16 { path: path.to_path_buf() });
         }
         let delimiter = delimiter(&head, wanted);
-        let mut records = Records::with_delimiter(std::io::Cursor::new(head).chain(file), delimiter);
+        let kept = kept::Kept::new(self.index);
+        let tee = kept::Tee::new(std::io::Cursor::new(head).chain(file), kept.clone(), self.send.clone());
+        let mut records = Records::with_delimiter(tee, delimiter);
         let mut found: Option<Found> = None;
         let mut before_header = 0;
         let mut first_line = None;
@@ -515,6 +571,10 @@ impl FileRead<'_> {
         }
         if problems.is_empty() {
             self.flush(format)?;
+            drop(records);
+            let (data, sha256, bytes) = kept.borrow_mut().finish();
+            let end = Message::End { file: self.index, format, data, sha256, bytes };
+            self.send.send(end).map_err(|_| ImportError::Stopped("writing to the ledger failed"))?;
         }
         Ok((format, rows))
     }
@@ -547,7 +607,13 @@ impl FileRead<'_> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = Batch { file: self.index, format, events: std::mem::take(&mut self.batch) };
+        // The next batch in the room of one written already, if one has come back.
+        let mut next = Vec::new();
+        while let Ok(mut written) = self.returned.try_recv() {
+            written.clear();
+            next = written;
+        }
+        let batch = Message::Events { file: self.index, format, events: std::mem::replace(&mut self.batch, next) };
         // The writer hung up: it failed, and its error is the one reported.
         self.send.send(batch).map_err(|_| ImportError::Stopped("writing to the ledger failed"))
     }

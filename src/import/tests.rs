@@ -296,3 +296,58 @@ fn line_numbers_are_physical_lines_with_crlf_and_blank_lines() {
     let ImportError::BadRows { problems, .. } = err else { panic!() };
     assert_eq!(problems.iter().map(|p| p.line).collect::<Vec<_>>(), [7]);
 }
+
+#[test]
+fn a_file_is_kept_whole_once_and_each_event_names_its_lines() {
+    use sha2::{Digest, Sha256};
+    let (_dir, mut ledger, account) = ledger_with("wallet");
+    import(&mut ledger, &account, &["generic/history.csv"]).unwrap();
+    let files = ledger.imported_files(account.id).unwrap();
+    let original = std::fs::read(fixture("generic/history.csv")).unwrap();
+    assert_eq!(files.len(), 1);
+    let file = &files[0];
+    assert_eq!(
+        (file.source.as_str(), file.name.as_str(), file.bytes),
+        ("csv:generic", "history.csv", original.len() as u64)
+    );
+    assert_eq!(file.sha256, crate::digest::hex(&Sha256::digest(&original)));
+    let mut back = Vec::new();
+    assert_eq!(ledger.write_imported_file(file.id, &mut back).unwrap(), original.len() as u64);
+    assert_eq!(back, original, "the bytes as they were read");
+    // Each event names its line (the header is line 1), in file order.
+    let events = ledger.events(&EventFilter::default()).unwrap();
+    assert_eq!(events.len(), 7);
+    for (i, event) in events.iter().enumerate() {
+        let want = crate::ledger::RawRef::Lines {
+            file_id: file.id,
+            source: "csv:generic".into(),
+            name: "history.csv".into(),
+            lines: (i + 2).to_string(),
+        };
+        assert_eq!(ledger.sources_of_event(event.id).unwrap(), std::slice::from_ref(&want));
+        assert_eq!(want.to_string(), format!("csv:generic file #{} history.csv line {}", file.id, i + 2));
+    }
+
+    // Again, and the same rows separated by semicolons: nothing new, so no file is kept.
+    let counts = ledger.row_counts().unwrap();
+    import(&mut ledger, &account, &["generic/history.csv", "generic/semicolons.csv"]).unwrap();
+    assert_eq!(ledger.row_counts().unwrap(), counts);
+    // A refused import keeps nothing of its files.
+    assert!(import(&mut ledger, &account, &["generic/bad_last_row.csv"]).is_err());
+    assert_eq!(ledger.row_counts().unwrap(), counts);
+}
+
+#[test]
+fn an_event_of_several_rows_names_every_line() {
+    let (_dir, mut ledger, account) = ledger_with("kraken");
+    import(&mut ledger, &account, &["kraken/csv/ledgers_2021.csv"]).unwrap();
+    let events = ledger.events(&EventFilter::default()).unwrap();
+    let several: Vec<String> = events
+        .iter()
+        .flat_map(|e| ledger.sources_of_event(e.id).unwrap())
+        .map(|r| r.to_string())
+        .filter(|text| text.contains(" lines "))
+        .collect();
+    assert!(!several.is_empty(), "a trade is two ledger rows");
+    assert!(several.iter().all(|t| t.starts_with("csv:kraken file #1 ledgers_2021.csv lines ")), "{several:?}");
+}

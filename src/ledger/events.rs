@@ -61,36 +61,69 @@ pub struct LegRow {
     pub role: LegRole,
 }
 
-/// A raw record an event was made from (the audit trail back to what the source sent).
+/// What an event was made from: the audit trail back to what the source sent.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct RawRef {
-    /// Row id of the raw record.
-    pub raw_record_id: i64,
-    /// Its source: the endpoint, or `csv:<format>`.
-    pub source: String,
-    /// The source's id of the record.
-    pub external_id: String,
+pub enum RawRef {
+    /// Lines of an imported file, kept whole in the ledger (`import_files`).
+    Lines {
+        /// The file's row id.
+        file_id: i64,
+        /// The format it was read as, `csv:<format>`.
+        source: String,
+        /// Its name when imported.
+        name: String,
+        /// Its lines the event was made from, space-separated.
+        lines: String,
+    },
+    /// A raw record: what an API sent, or a row of a file imported before files were kept
+    /// whole.
+    Record {
+        /// Row id of the raw record.
+        raw_record_id: i64,
+        /// Its source: the endpoint, or `csv:<format>`.
+        source: String,
+        /// The source's id of the record.
+        external_id: String,
+    },
+}
+
+impl std::fmt::Display for RawRef {
+    /// The audit's text: `<source> file #<id> <name> line <n>` (`lines <n> <m>` for several),
+    /// or `#<id> <source> <external id>` for a raw record.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RawRef::Lines { file_id, source, name, lines } => {
+                let word = if lines.contains(' ') { "lines" } else { "line" };
+                write!(f, "{source} file #{file_id} {name} {word} {lines}")
+            }
+            RawRef::Record { raw_record_id, source, external_id } => {
+                write!(f, "#{raw_record_id} {source} {external_id}")
+            }
+        }
+    }
 }
 
 impl Ledger {
-    /// The raw records each of `events` was made from, by event id (each list by raw id).
-    pub fn event_sources(&self, events: &BTreeSet<i64>) -> Result<BTreeMap<i64, Vec<RawRef>>, LedgerError> {
-        let mut out = BTreeMap::new();
-        for &event in events {
-            out.insert(event, self.sources_of_event(event)?);
-        }
-        Ok(out)
-    }
-
-    /// The raw records one event was made from, by raw id.
+    /// What one event was made from: the file lines first, then the raw records by id.
     pub fn sources_of_event(&self, event: i64) -> Result<Vec<RawRef>, LedgerError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT f.id, f.source, f.name, l.lines FROM event_lines l JOIN import_files f ON f.id = l.file_id
+             WHERE l.event_id = ?1",
+        )?;
+        let mut refs = stmt
+            .query_map([event], |r| {
+                Ok(RawRef::Lines { file_id: r.get(0)?, source: r.get(1)?, name: r.get(2)?, lines: r.get(3)? })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT r.id, r.source, r.external_id FROM event_sources s JOIN raw_records r ON r.id = s.raw_record_id
              WHERE s.event_id = ?1 ORDER BY r.id",
         )?;
-        let refs = stmt
-            .query_map([event], |r| Ok(RawRef { raw_record_id: r.get(0)?, source: r.get(1)?, external_id: r.get(2)? }))?
-            .collect::<Result<Vec<_>, _>>()?;
+        for record in stmt.query_map([event], |r| {
+            Ok(RawRef::Record { raw_record_id: r.get(0)?, source: r.get(1)?, external_id: r.get(2)? })
+        })? {
+            refs.push(record?);
+        }
         Ok(refs)
     }
 

@@ -14,6 +14,7 @@ mod details;
 mod elections;
 mod event_cache;
 pub mod events;
+mod files;
 mod form1099da;
 mod movements;
 mod pending;
@@ -39,6 +40,7 @@ pub use details::Attached;
 pub use elections::Election;
 pub use event_cache::EventCapture;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
+pub use files::ImportedFile;
 pub use form1099da::StatementRow;
 pub use movements::TransferMatching;
 pub use price_cache::FilePrice;
@@ -48,7 +50,7 @@ pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
 pub use tax::{
     Disposal, DisposalKind, Holding, IncomeRow, LinkMethod, Movement, RunRows, TaxEvent, TaxLeg, Term, TransferLink,
 };
-pub use writer::{AccountInserts, Writer, Written};
+pub use writer::{AccountInserts, FILE_CHUNK, Writer, Written};
 
 /// The migration that moves snapshot lots into blocks: the lots of closed years are encoded by
 /// [`snapshots::lot_rows_to_blocks`] right after it runs, in the same transaction.
@@ -87,6 +89,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0032_event_removals.sql"),
     include_str!("../../schema/0033_unused_movement_index.sql"),
     include_str!("../../schema/0034_prices_without_rowid.sql"),
+    include_str!("../../schema/0035_import_files.sql"),
 ];
 
 /// The ledger version this build writes.

@@ -7,7 +7,7 @@
 //! nothing can be committed half-written.
 
 use cointally_exchanges::adapter::{Span, Stream};
-use cointally_exchanges::amount::format_amount;
+use cointally_exchanges::amount::{format_amount, write_amount};
 use cointally_exchanges::time::to_millis;
 use cointally_exchanges::{EventKind, NewEvent};
 use rusqlite::{Connection, Statement, ToSql, params};
@@ -42,7 +42,11 @@ pub struct Writer<'c> {
     find_event: Statement<'c>,
     insert_legs: Statement<'c>,
     insert_links: Statement<'c>,
-    legs: Vec<(i64, i64, &'static str, String, String)>,
+    /// Legs waiting for a multi-row INSERT: event, seq, role, and where their asset and amount
+    /// end in `legs_text` (each starts where the one before ends): one text for all, not two
+    /// of their own each (an import writes hundreds of thousands).
+    legs: Vec<(i64, i64, &'static str, usize, usize)>,
+    legs_text: String,
     links: Vec<(i64, i64)>,
     /// The earliest time of an event inserted through this writer: noted for the year-end
     /// snapshots and the transfer candidates' copy when it commits
@@ -60,13 +64,13 @@ impl Ledger {
         self.prepared_writer(false)
     }
 
-    /// Begins a write transaction that only adds raw records, events and their legs to one
+    /// Begins a write transaction that only adds imported files, events and their legs to one
     /// account (a file import), without SQLite checking each row's foreign keys.
     ///
     /// Those checks were a sixth of an import's time (a lookup of the event for each leg and
     /// link, of the account for each event and record). What they guard is checked here
     /// instead: the account exists once the write lock is held (so no other command can
-    /// remove it before this commits), and every leg and link names an event or record this
+    /// remove it before this commits), and every leg, line and piece names an event or file this
     /// transaction inserted or found — [`AccountInserts`] writes nothing else. The pragma
     /// cannot change inside a transaction, so it is turned off before `BEGIN` and on again
     /// after `COMMIT` or `ROLLBACK`.
@@ -84,7 +88,8 @@ impl Ledger {
         if !exists {
             return Err(LedgerError::NoSuchAccountId(account_id));
         }
-        Ok(AccountInserts { writer, account_id })
+        let insert_lines = writer.conn.prepare(&multi_row_insert(LINES_HEAD, 3, CHUNK))?;
+        Ok(AccountInserts { writer, account_id, insert_lines, lines: Vec::with_capacity(CHUNK), file_lines: 0 })
     }
 
     /// The writer of the transaction just begun; rolls it back (and turns the foreign key
@@ -128,6 +133,7 @@ impl Ledger {
             insert_legs,
             insert_links,
             legs: Vec::with_capacity(CHUNK),
+            legs_text: String::with_capacity(CHUNK * 32),
             links: Vec::with_capacity(CHUNK),
             earliest_new_ms: None,
             earliest_new_movement_ms: None,
@@ -331,7 +337,10 @@ impl Writer<'_> {
                     Some(self.earliest_new_movement_ms.map_or(time_ms, |low| low.min(time_ms)));
             }
             for (seq, l) in event.legs.iter().filter(|l| !l.amount.is_zero()).enumerate() {
-                self.legs.push((id, seq as i64, l.role.as_str(), l.asset.clone(), format_amount(l.amount)));
+                self.legs_text.push_str(&l.asset);
+                let asset_end = self.legs_text.len();
+                write_amount(&mut self.legs_text, l.amount);
+                self.legs.push((id, seq as i64, l.role.as_str(), asset_end, self.legs_text.len()));
                 if self.legs.len() == CHUNK {
                     self.flush_legs()?;
                 }
@@ -388,10 +397,22 @@ impl Writer<'_> {
     }
 
     fn flush_legs(&mut self) -> Result<(), LedgerError> {
+        let text = self.legs_text.as_str();
+        let mut start = 0;
+        let cells: Vec<(&str, &str)> = self
+            .legs
+            .iter()
+            .map(|&(_, _, _, asset_end, amount_end)| {
+                let cells = (&text[start..asset_end], &text[asset_end..amount_end]);
+                start = amount_end;
+                cells
+            })
+            .collect();
         let params: Vec<&dyn ToSql> =
-            self.legs.iter().flat_map(|(e, s, r, a, m)| [e as &dyn ToSql, s, r, a, m]).collect();
+            self.legs.iter().zip(&cells).flat_map(|((e, s, r, _, _), (a, m))| [e as &dyn ToSql, s, r, a, m]).collect();
         write_chunk(self.conn, &mut self.insert_legs, LEGS_HEAD, 5, &params)?;
         self.legs.clear();
+        self.legs_text.clear();
         Ok(())
     }
 
@@ -415,33 +436,90 @@ impl Drop for Writer<'_> {
     }
 }
 
-/// A write transaction that adds one account's raw records and events (with their legs and
-/// links) and nothing else: see [`Ledger::account_inserts`].
+/// A write transaction that adds one account's imported files and events (with their legs and
+/// lines) and nothing else: see [`Ledger::account_inserts`].
 pub struct AccountInserts<'c> {
     writer: Writer<'c>,
     account_id: i64,
+    insert_lines: Statement<'c>,
+    /// (event, file, lines) waiting for a multi-row INSERT.
+    lines: Vec<(i64, i64, String)>,
+    /// How many events the open file's lines were stored for so far.
+    file_lines: u64,
 }
 
+const LINES_HEAD: &str = "INSERT OR IGNORE INTO event_lines (event_id, file_id, lines)";
+
+/// An imported file's pieces are at most this long (schema/0035_import_files.sql).
+pub const FILE_CHUNK: usize = 1 << 20;
+
 impl AccountInserts<'_> {
-    /// [`Writer::raw`] for this account.
-    pub fn raw(
-        &mut self,
-        source: &str,
-        external_id: &str,
-        payload: &str,
-        fetched_ms: i64,
-    ) -> Result<(i64, bool), LedgerError> {
-        self.writer.raw(self.account_id, source, external_id, payload, fetched_ms)
+    /// Starts storing a file named `name`: its row, to which its pieces and lines then refer
+    /// (its format, hash and length are noted when it ends). Returns its id.
+    pub fn start_file(&mut self, name: &str, imported_ms: i64) -> Result<i64, LedgerError> {
+        self.flush_lines()?;
+        self.file_lines = 0;
+        self.writer.conn.execute(
+            "INSERT INTO import_files (account_id, source, name, sha256, bytes, imported_ms) VALUES (?1, '', ?2, '', 0, ?3)",
+            params![self.account_id, name, imported_ms],
+        )?;
+        Ok(self.writer.conn.last_insert_rowid())
     }
 
-    /// [`Writer::event`] for this account; `raw_ids` are records this transaction returned.
-    pub fn event(&mut self, source: &str, event: &NewEvent, raw_ids: &[i64]) -> Result<Written, LedgerError> {
-        self.writer.event(self.account_id, source, event, raw_ids)
+    /// Stores the `seq`-th piece of a file's bytes (at most [`FILE_CHUNK`] long).
+    pub fn file_chunk(&mut self, file: i64, seq: u64, data: &[u8]) -> Result<(), LedgerError> {
+        self.writer
+            .conn
+            .prepare_cached("INSERT INTO import_file_chunks (file_id, seq, data) VALUES (?1, ?2, ?3)")?
+            .execute(params![file, seq as i64, data])?;
+        Ok(())
+    }
+
+    /// Ends a file: notes the format it was read as (`csv:<format>`), its hash and length, or
+    /// removes it (its row and pieces) when none
+    /// of its lines was stored for an event — every event it holds came from somewhere else
+    /// first, so nothing would ever refer to it. Returns whether it was kept.
+    pub fn end_file(&mut self, file: i64, source: &str, sha256: &str, bytes: u64) -> Result<bool, LedgerError> {
+        self.flush_lines()?;
+        let conn = self.writer.conn;
+        if self.file_lines == 0 {
+            // The foreign keys are not checked in this transaction: no cascade, so both.
+            conn.execute("DELETE FROM import_file_chunks WHERE file_id = ?1", [file])?;
+            conn.execute("DELETE FROM import_files WHERE id = ?1", [file])?;
+            return Ok(false);
+        }
+        conn.execute(
+            "UPDATE import_files SET source = ?2, sha256 = ?3, bytes = ?4 WHERE id = ?1",
+            params![file, source, sha256, bytes as i64],
+        )?;
+        Ok(true)
+    }
+
+    /// [`Writer::event`] for this account, made from `lines` of `file`: the event (unless the
+    /// account has it already) and, unless it has lines already, its lines.
+    pub fn event(&mut self, source: &str, event: &NewEvent, file: i64, lines: String) -> Result<Written, LedgerError> {
+        let written = self.writer.event(self.account_id, source, event, &[])?;
+        let (Written::New(id) | Written::Existing(id)) = written;
+        if !lines.is_empty() {
+            self.lines.push((id, file, lines));
+            if self.lines.len() == CHUNK {
+                self.flush_lines()?;
+            }
+        }
+        Ok(written)
     }
 
     /// [`Writer::commit`].
-    pub fn commit(self) -> Result<(), LedgerError> {
+    pub fn commit(mut self) -> Result<(), LedgerError> {
+        self.flush_lines()?;
         self.writer.commit()
+    }
+
+    fn flush_lines(&mut self) -> Result<(), LedgerError> {
+        let params: Vec<&dyn ToSql> = self.lines.iter().flat_map(|(e, f, l)| [e as &dyn ToSql, f, l]).collect();
+        self.file_lines += write_chunk(self.writer.conn, &mut self.insert_lines, LINES_HEAD, 3, &params)? as u64;
+        self.lines.clear();
+        Ok(())
     }
 }
 
@@ -514,35 +592,48 @@ mod tests {
         {
             let mut inserts = ledger.account_inserts(account).unwrap();
             assert!(!crate::ledger::foreign_keys_checked(inserts.writer.conn));
-            inserts.event("test", &deposit("a", 1), &[]).unwrap();
+            let file = inserts.start_file("a.csv", 0).unwrap();
+            inserts.event("test", &deposit("a", 1), file, "2".into()).unwrap();
         }
         assert_eq!(ledger.row_counts().unwrap(), empty, "dropped: rolled back");
         assert!(crate::ledger::foreign_keys_checked(&ledger.conn), "on again after a rollback");
 
         let mut inserts = ledger.account_inserts(account).unwrap();
+        let file = inserts.start_file("history.csv", 0).unwrap();
+        inserts.file_chunk(file, 0, b"the bytes").unwrap();
         for i in 0..(CHUNK as i64 + 7) {
-            let (raw, _) = inserts.raw("test", &format!("r{i}"), "{}", 0).unwrap();
             assert!(matches!(
-                inserts.event("test", &deposit(&format!("e{i}"), i + 1), &[raw]).unwrap(),
+                inserts.event("test", &deposit(&format!("e{i}"), i + 1), file, format!("{}", i + 2)).unwrap(),
                 Written::New(_)
             ));
         }
-        let (raw, new) = inserts.raw("test", "r0", "{}", 0).unwrap();
-        assert!(!new);
-        assert!(matches!(inserts.event("test", &deposit("e0", 1), &[raw]).unwrap(), Written::Existing(_)));
+        assert!(inserts.end_file(file, "csv:generic", "00", 9).unwrap(), "kept: its lines made events");
+        // The same events again from another file: nothing of it is referred to, so it goes.
+        let again = inserts.start_file("again.csv", 0).unwrap();
+        inserts.file_chunk(again, 0, b"the bytes").unwrap();
+        assert!(matches!(inserts.event("test", &deposit("e0", 1), again, "2".into()).unwrap(), Written::Existing(_)));
+        assert!(!inserts.end_file(again, "csv:generic", "00", 9).unwrap(), "removed: it added nothing");
         inserts.commit().unwrap();
         assert!(crate::ledger::foreign_keys_checked(&ledger.conn), "on again after a commit");
         let counts: std::collections::BTreeMap<_, _> = ledger.row_counts().unwrap().into_iter().collect();
-        assert_eq!((counts["events"], counts["legs"], counts["event_sources"]), (207, 207, 207));
+        assert_eq!((counts["events"], counts["legs"], counts["event_lines"]), (207, 207, 207));
+        assert_eq!((counts["import_files"], counts["import_file_chunks"]), (1, 1));
         assert_eq!(
             crate::ledger::dangling_references(&ledger.conn),
             0,
-            "every leg and link names its event and record"
+            "every leg and line names its event, every piece its file"
         );
+        let lines_of_missing_files: i64 = ledger
+            .conn
+            .query_row("SELECT count(*) FROM event_lines WHERE file_id NOT IN (SELECT id FROM import_files)", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(lines_of_missing_files, 0);
 
         // Removed by another command before the write lock was taken: nothing is written.
         let removed = ledger.conn.execute("DELETE FROM events WHERE account_id = ?1", [account]).unwrap();
-        ledger.conn.execute("DELETE FROM raw_records WHERE account_id = ?1", [account]).unwrap();
+        ledger.conn.execute("DELETE FROM import_files WHERE account_id = ?1", [account]).unwrap();
         ledger.conn.execute("DELETE FROM accounts WHERE id = ?1", [account]).unwrap();
         assert_eq!(ledger.event_removals().unwrap(), removed as i64, "each removed event counted (0032)");
         match ledger.account_inserts(account) {

@@ -179,12 +179,11 @@ fn layout_2019_without_subtype() {
             ),
         ]
     );
-    // The KFEE trade fee row is part of the trade: three raw rows, each under its txid.
+    // The KFEE trade fee row is part of the trade: three rows, each under its txid.
     let trade = &events[2];
     let ids: Vec<_> = trade.rows.iter().map(|r| r.id.clone().unwrap()).collect();
     assert_eq!(ids, ["LA39NQ-L7M33-XYNGNU", "LSF8G5-W9YF5-5LQPBC", "LQGEZZ-3QCEA-5HZYBZ"]);
     assert_eq!(trade.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [5, 6, 7]);
-    assert_eq!(trade.rows[0].fields()["asset"], "ZEUR");
     assert_balances(
         Y2019,
         &events,
@@ -324,7 +323,6 @@ fn layout_2023_with_amountusd_margin_and_eth2() {
     );
     // Trades are keyed by refid (T…), single rows by txid (L…).
     assert!(ids.iter().enumerate().all(|(i, id)| id.starts_with(if [1, 8, 9].contains(&i) { 'T' } else { 'L' })));
-    assert_eq!(events[0].rows[0].fields()["amountusd"], "5450.00");
     assert_balances(Y2023, &events, &[("EUR", "894.76"), ("ETH", "1.904"), ("BTC", "0.01")]);
 }
 
@@ -356,7 +354,7 @@ fn layout_2024_with_wallet_and_earn() {
         assert_eq!(e.rows.len(), 1);
         assert_eq!(Some(&e.event.external_id), e.rows[0].id.as_ref());
     }
-    assert_eq!(events[4].rows[0].fields()["refid"], events[5].rows[0].fields()["refid"]);
+    assert_eq!(events[5].rows[0].line, events[4].rows[0].line + 1, "the allocation's two rows");
     assert_ne!(events[4].event.external_id, events[5].event.external_id);
     assert_eq!(events[5].event.note.as_deref(), Some("earn/allocation, wallet earn / bonded"));
     assert_eq!(short(&events[6]).3, vec![("DOT".to_string(), dec("0.85"), R), ("DOT".to_string(), dec("-0.0425"), F)]);

@@ -1,0 +1,152 @@
+//! Imported files kept whole in a bundle's copy (`import_files`): their bytes are a BLOB the
+//! column-by-column rewrite does not reach, so their identifying cells are collected and
+//! replaced here, a line at a time, and their names (which often name the client) become
+//! `file-<id>.csv`.
+
+use std::io::{self, Read};
+
+use rusqlite::{Connection, params};
+
+use super::pseudonym::{Kind, Pseudonyms, Replacer, identifying_field};
+use crate::ledger::FILE_CHUNK;
+
+/// Reads one kept file's bytes piece by piece, in order.
+struct FileBytes<'c> {
+    conn: &'c Connection,
+    file: i64,
+    next: i64,
+    piece: Vec<u8>,
+    at: usize,
+}
+
+impl<'c> FileBytes<'c> {
+    fn new(conn: &'c Connection, file: i64) -> FileBytes<'c> {
+        FileBytes { conn, file, next: 0, piece: Vec::new(), at: 0 }
+    }
+}
+
+impl Read for FileBytes<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.piece.len() {
+            let piece = self.conn.query_row(
+                "SELECT data FROM import_file_chunks WHERE file_id = ?1 AND seq = ?2",
+                params![self.file, self.next],
+                |r| r.get::<_, Vec<u8>>(0),
+            );
+            match piece {
+                Ok(piece) => (self.piece, self.at, self.next) = (piece, 0, self.next + 1),
+                Err(rusqlite::Error::QueryReturnedNoRows) => return Ok(0),
+                Err(e) => return Err(io::Error::other(e)),
+            }
+        }
+        let n = buf.len().min(self.piece.len() - self.at);
+        buf[..n].copy_from_slice(&self.piece[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// The kept files' ids, in order.
+fn file_ids(conn: &Connection) -> Result<Vec<i64>, rusqlite::Error> {
+    let mut stmt = conn.prepare("SELECT id FROM import_files ORDER BY id")?;
+    stmt.query_map([], |r| r.get(0))?.collect()
+}
+
+/// Collects the identifying cells of every kept file: under a header row (any row naming an
+/// address, tag or tx hash column, at commas or else at semicolons), the cells of those columns.
+pub fn collect(conn: &Connection, pseudonyms: &mut Pseudonyms) -> Result<(), rusqlite::Error> {
+    for file in file_ids(conn)? {
+        for delimiter in [b',', b';'] {
+            if collect_at(FileBytes::new(conn, file), delimiter, pseudonyms).map_err(to_sql)? {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// [`collect`] for one file split at `delimiter`; returns whether a header row was found.
+fn collect_at(bytes: impl Read, delimiter: u8, pseudonyms: &mut Pseudonyms) -> io::Result<bool> {
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(bytes);
+    let mut columns: Vec<(usize, Kind)> = Vec::new();
+    let mut found = false;
+    let mut record = csv::ByteRecord::new();
+    while csv.read_byte_record(&mut record).map_err(io::Error::other)? {
+        let named: Vec<(usize, Kind)> = record
+            .iter()
+            .enumerate()
+            .filter_map(|(i, cell)| identifying_field(&String::from_utf8_lossy(cell)).map(|kind| (i, kind)))
+            .collect();
+        if !named.is_empty() {
+            (columns, found) = (named, true);
+            continue;
+        }
+        for (i, kind) in &columns {
+            if let Some(cell) = record.get(*i).map(String::from_utf8_lossy).filter(|c| !c.trim().is_empty()) {
+                pseudonyms.of(*kind, cell.trim());
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Rewrites every kept file through `replacer`, a line at a time (no identifying value spans
+/// lines), names it `file-<id>.csv`, and notes the new bytes' hash and length.
+pub fn rewrite(conn: &Connection, replacer: &Replacer) -> Result<(), rusqlite::Error> {
+    for file in file_ids(conn)? {
+        let mut out = Rewritten { conn, file, seq: 0, hasher: Default::default(), bytes: 0 };
+        let mut reader = io::BufReader::new(FileBytes::new(conn, file));
+        let mut line = Vec::new();
+        let mut staged = Vec::new();
+        loop {
+            line.clear();
+            if io::BufRead::read_until(&mut reader, b'\n', &mut line).map_err(to_sql)? == 0 {
+                break;
+            }
+            staged.extend_from_slice(replacer.apply(&String::from_utf8_lossy(&line)).as_bytes());
+            if staged.len() >= FILE_CHUNK {
+                out.put(std::mem::take(&mut staged))?;
+            }
+        }
+        out.put(staged)?;
+        let sha256 = crate::digest::hex(&sha2::Digest::finalize(out.hasher));
+        conn.execute("DELETE FROM import_file_chunks WHERE file_id = ?1 AND seq >= 0", [file])?;
+        conn.execute("UPDATE import_file_chunks SET seq = -seq - 1 WHERE file_id = ?1", [file])?;
+        conn.execute(
+            "UPDATE import_files SET name = 'file-' || id || '.csv', sha256 = ?2, bytes = ?3 WHERE id = ?1",
+            params![file, sha256, out.bytes as i64],
+        )?;
+    }
+    Ok(())
+}
+
+/// A file's rewritten bytes, written beside its pieces (the `k`-th at `-1 - k`: a pseudonym may
+/// be longer than its original, so writing over pieces not read yet could lose them) and
+/// put in their place once the whole file is rewritten.
+struct Rewritten<'c> {
+    conn: &'c Connection,
+    file: i64,
+    seq: i64,
+    hasher: sha2::Sha256,
+    bytes: u64,
+}
+
+impl Rewritten<'_> {
+    fn put(&mut self, data: Vec<u8>) -> Result<(), rusqlite::Error> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        sha2::Digest::update(&mut self.hasher, &data);
+        self.bytes += data.len() as u64;
+        self.conn.execute(
+            "INSERT INTO import_file_chunks (file_id, seq, data) VALUES (?1, ?2, ?3)",
+            params![self.file, -1 - self.seq, data],
+        )?;
+        self.seq += 1;
+        Ok(())
+    }
+}
+
+fn to_sql(e: io::Error) -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+}
