@@ -146,3 +146,40 @@ fn control_characters_from_a_file_reach_the_terminal_escaped() {
     let json = sb.ok(&["--json", "events"]).json();
     assert_eq!(json[0]["tx_hash"], "\u{1b}]52;c;aGk=\u{7}tx \u{1b}[2Jcleared");
 }
+
+#[test]
+fn account_files_lists_the_kept_files_and_saves_one_back_byte_for_byte() {
+    use sha2::{Digest, Sha256};
+    let sb = with_wallet();
+    let original = std::fs::read(fixture("generic/history.csv")).unwrap();
+    // A copy under a name of its own; then the same rows again, which keeps nothing more.
+    let copy = sb.path("cold-2025.csv");
+    std::fs::write(&copy, &original).unwrap();
+    sb.ok(&["import", copy.to_str().unwrap(), "--account", "cold"]);
+    sb.ok(&["import", &fixture("generic/history.csv"), "--account", "cold"]);
+    let files = sb.ok(&["--json", "account", "files", "cold"]).json();
+    let sha256: String = Sha256::digest(&original).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(files.as_array().unwrap().len(), 1, "{files}");
+    assert_eq!(files[0]["name"], "cold-2025.csv");
+    assert_eq!(files[0]["format"], "generic");
+    assert_eq!(files[0]["bytes"], original.len());
+    assert_eq!(files[0]["sha256"], sha256.as_str());
+    let table = sb.ok(&["account", "files", "cold"]).stdout;
+    assert!(table.contains("cold-2025.csv") && table.contains(&sha256), "{table}");
+
+    let id = files[0]["id"].as_i64().unwrap().to_string();
+    let saved = sb.path("saved.csv");
+    sb.ok(&["account", "files", "cold", "--save", &id, "-o", saved.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&saved).unwrap(), original);
+
+    let wrong = sb.run(&["account", "files", "cold", "--save", "99", "-o", saved.to_str().unwrap()]);
+    assert_eq!(wrong.code, 2, "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("no imported file #99") && wrong.stderr.contains("account files cold"),
+        "{}",
+        wrong.stderr
+    );
+    let none = sb.run(&["account", "files", "nope"]);
+    assert_ne!(none.code, 0);
+    assert!(none.stderr.contains("nope"), "{}", none.stderr);
+}

@@ -1,4 +1,4 @@
-//! `cointally account add|list|remove`: the exchange accounts and wallets of a ledger.
+//! `cointally account add|list|check|remove|bind|files`: the exchange accounts and wallets of a ledger.
 
 use std::io::{BufRead, IsTerminal, Read};
 
@@ -27,6 +27,8 @@ pub enum Command {
     Remove(RemoveArgs),
     /// Bind an account's API key to the URL the account now talks to (after you moved it)
     Bind(BindArgs),
+    /// List the history files imported into an account (kept whole), or save one back
+    Files(super::account_files::Args),
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +98,7 @@ pub fn run(context: &Context, command: Command) -> anyhow::Result<()> {
         Command::Check(args) => check(context, args),
         Command::Remove(args) => remove(context, args),
         Command::Bind(args) => bind(context, args),
+        Command::Files(args) => super::account_files::run(context, args),
     }
 }
 

@@ -6,6 +6,7 @@
 //! progress, logs, warnings and errors. A closed stdout (`| head`) ends quietly with 0.
 
 mod account;
+mod account_files;
 mod balances;
 mod basis;
 mod batch;
