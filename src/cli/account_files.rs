@@ -4,11 +4,9 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
-use crate::digest::hex;
+use crate::digest::Hashing;
 use crate::ledger::ImportedFile;
+use serde::Serialize;
 
 use super::output::{Align, Table, print_json};
 use super::{Context, Failure};
@@ -102,12 +100,10 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
 fn save(ledger: &crate::ledger::Ledger, file: &ImportedFile, output: &Path) -> anyhow::Result<()> {
     let dir = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    let (written, sha256) = {
-        let mut hashed = Hashed { out: std::io::BufWriter::new(&mut tmp), hasher: Sha256::new() };
-        let written = ledger.write_imported_file(file.id, &mut hashed)?;
-        hashed.out.flush()?;
-        (written, hex(&hashed.hasher.finalize()))
-    };
+    let mut hashed = Hashing::new(std::io::BufWriter::new(&mut tmp));
+    ledger.write_imported_file(file.id, &mut hashed)?;
+    hashed.flush()?;
+    let (sha256, written) = hashed.finish();
     if written != file.bytes || sha256 != file.sha256 {
         return Err(Failure::problems(format!(
             "file #{} in the ledger is not what was imported: {written} bytes with SHA-256 {sha256}, \
@@ -118,22 +114,4 @@ fn save(ledger: &crate::ledger::Ledger, file: &ImportedFile, output: &Path) -> a
     }
     tmp.persist(output).map_err(|e| e.error)?;
     Ok(())
-}
-
-/// A writer that hashes what passes through it.
-struct Hashed<W> {
-    out: W,
-    hasher: Sha256,
-}
-
-impl<W: Write> Write for Hashed<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.out.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.out.flush()
-    }
 }

@@ -136,7 +136,7 @@ pub fn render(
         output: ManifestOutput {
             file: file.to_owned(),
             sha256: crate::digest::sha256_hex(&bytes),
-            bytes: bytes.len(),
+            bytes: bytes.len() as u64,
             rows: lots.len(),
         },
     };

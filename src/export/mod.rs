@@ -433,7 +433,7 @@ pub struct ManifestOutput {
     /// SHA-256 of its bytes.
     pub sha256: String,
     /// Its size.
-    pub bytes: usize,
+    pub bytes: u64,
     /// Data rows (header aside).
     pub rows: usize,
 }
@@ -498,33 +498,13 @@ pub fn render(format: &dyn Format, input: &Input, file: &str) -> io::Result<Rend
     Ok(Rendered { bytes, manifest })
 }
 
-/// A writer that hashes and counts what passes through it on its way to `inner`.
-struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
-    bytes: usize,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// Writes `format` from `input` to `out` as it is made (nothing of it held in memory) and
 /// returns its manifest; `file` is the name the manifest records.
 pub fn write_to(format: &dyn Format, input: &Input, file: &str, out: &mut dyn Write) -> io::Result<Manifest> {
-    let mut out = Hashing { inner: out, hasher: Sha256::new(), bytes: 0 };
+    let mut out = crate::digest::Hashing::new(out);
     let rows = format.write(input, &mut out)?;
     out.flush()?;
-    let (output_sha256, size) = (crate::digest::hex(&out.hasher.finalize()), out.bytes);
+    let (output_sha256, size) = out.finish();
     let options = &input.options;
     let (sha256, events) = match format.kind() {
         Kind::Gains => (input.inputs_hash.clone(), input.events_read),

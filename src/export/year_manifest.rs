@@ -88,7 +88,7 @@ pub fn manifest(
         output: ManifestOutput {
             file: output.file.to_owned(),
             sha256: crate::digest::sha256_hex(output.bytes),
-            bytes: output.bytes.len(),
+            bytes: output.bytes.len() as u64,
             rows: output.rows,
         },
     }
