@@ -351,3 +351,33 @@ fn an_event_of_several_rows_names_every_line() {
     assert!(!several.is_empty(), "a trade is two ledger rows");
     assert!(several.iter().all(|t| t.starts_with("csv:kraken file #1 ledgers_2021.csv lines ")), "{several:?}");
 }
+
+#[test]
+fn a_row_archived_before_files_were_kept_gets_its_line_when_imported_again() {
+    use crate::ledger::RawRef;
+    let (_dir, mut ledger, account) = ledger_with("wallet");
+    // The first row of history.csv as a ledger of schema 34 held it: an event under the file's
+    // id and a raw record of the row.
+    let time = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2025, 1, 10, 9, 0, 0).unwrap();
+    let event = cointally_exchanges::NewEvent::new(
+        "bank-1",
+        time,
+        EventKind::FiatDeposit,
+        vec![cointally_exchanges::Leg::received("USD", dec("50000"))],
+    );
+    let mut writer = ledger.writer().unwrap();
+    let (raw, _) = writer.raw(account.id, "csv:generic", "bank-1", "{}", 0).unwrap();
+    let id = match writer.event(account.id, "csv:generic", &event, &[raw]).unwrap() {
+        Written::New(id) => id,
+        Written::Existing(_) => panic!("a fresh ledger"),
+    };
+    writer.commit().unwrap();
+
+    let summary = import(&mut ledger, &account, &["generic/history.csv"]).unwrap();
+    assert_eq!((summary[0].new_events, summary[0].existing_events), (6, 1));
+    let file = ledger.imported_files(account.id).unwrap()[0].id;
+    let lines =
+        RawRef::Lines { file_id: file, source: "csv:generic".into(), name: "history.csv".into(), lines: "2".into() };
+    let record = RawRef::Record { raw_record_id: raw, source: "csv:generic".into(), external_id: "bank-1".into() };
+    assert_eq!(ledger.sources_of_event(id).unwrap(), [lines, record]);
+}
