@@ -155,9 +155,11 @@ fn account_files_lists_the_kept_files_and_saves_one_back_byte_for_byte() {
     // A copy under a name of its own; then the same rows again, which keeps nothing more.
     let copy = sb.path("cold-2025.csv");
     std::fs::write(&copy, &original).unwrap();
-    sb.ok(&["import", copy.to_str().unwrap(), "--account", "cold"]);
-    sb.ok(&["import", &fixture("generic/history.csv"), "--account", "cold"]);
+    let first = sb.ok(&["--json", "import", copy.to_str().unwrap(), "--account", "cold"]).json();
+    let again = sb.ok(&["import", &fixture("generic/history.csv"), "--account", "cold"]).stdout;
+    assert!(again.contains("Kept as") && !again.contains("file #"), "nothing new, nothing kept: {again}");
     let files = sb.ok(&["--json", "account", "files", "cold"]).json();
+    assert_eq!(first[0]["kept_as"], files[0]["id"]);
     let sha256: String = Sha256::digest(&original).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(files.as_array().unwrap().len(), 1, "{files}");
     assert_eq!(files[0]["name"], "cold-2025.csv");

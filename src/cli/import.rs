@@ -45,6 +45,8 @@ struct FileJson {
     rows: u64,
     new_events: u64,
     existing_events: u64,
+    /// The file's id in the ledger (`account files`), or null when it added nothing.
+    kept_as: Option<i64>,
 }
 
 pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
@@ -70,6 +72,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
                 rows: s.rows,
                 new_events: s.new_events,
                 existing_events: s.existing_events,
+                kept_as: s.kept_as,
             })
             .collect();
         print_json(&rows)?;
@@ -81,6 +84,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
         ("Rows", Align::Right),
         ("New events", Align::Right),
         ("Already in ledger", Align::Right),
+        ("Kept as", Align::Left),
     ]);
     for s in &summaries {
         table.row(vec![
@@ -89,6 +93,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             s.rows.to_string(),
             s.new_events.to_string(),
             s.existing_events.to_string(),
+            s.kept_as.map_or_else(|| "-".to_string(), |id| format!("file #{id}")),
         ]);
     }
     table.print()?;

@@ -216,6 +216,9 @@ pub struct FileSummary {
     pub new_events: u64,
     /// Events the ledger already had.
     pub existing_events: u64,
+    /// The id the ledger keeps the file under (`account files`), or `None` when it added
+    /// nothing the ledger did not have (then it is not kept).
+    pub kept_as: Option<i64>,
 }
 
 /// Reports how far an import is, in bytes of the current file. Called from the thread that
@@ -295,6 +298,7 @@ pub fn import_files(
     // foreign keys (see `Ledger::account_inserts`).
     let mut writer = ledger.account_inserts(account.id)?;
     let mut counts = vec![(0u64, 0u64); files.len()];
+    let mut kept = vec![None; files.len()];
     let outcome = std::thread::scope(|scope| -> Result<ReadOutcome, ImportError> {
         let (send, receive) = std::sync::mpsc::sync_channel::<Message>(8);
         // Written batches go back to be freed (and their room reused) where they were made:
@@ -334,7 +338,9 @@ pub fn import_files(
                     if !data.is_empty() {
                         writer.file_chunk(file.id, file.next_piece, &data)?;
                     }
-                    writer.end_file(file.id, &format.source(), &sha256, bytes)?;
+                    if writer.end_file(file.id, &format.source(), &sha256, bytes)? {
+                        kept[index] = Some(file.id);
+                    }
                     open = None;
                 }
             }
@@ -354,12 +360,14 @@ pub fn import_files(
         .files
         .into_iter()
         .zip(counts)
-        .map(|((path, format, rows), (new_events, existing_events))| FileSummary {
+        .zip(kept)
+        .map(|(((path, format, rows), (new_events, existing_events)), kept_as)| FileSummary {
             path,
             format,
             rows,
             new_events,
             existing_events,
+            kept_as,
         })
         .collect())
 }
