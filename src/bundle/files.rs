@@ -8,43 +8,7 @@ use std::io::{self, Read};
 use rusqlite::{Connection, params};
 
 use super::pseudonym::{Kind, Pseudonyms, Replacer, identifying_field};
-use crate::ledger::FILE_CHUNK;
-
-/// Reads one kept file's bytes piece by piece, in order.
-struct FileBytes<'c> {
-    conn: &'c Connection,
-    file: i64,
-    next: i64,
-    piece: Vec<u8>,
-    at: usize,
-}
-
-impl<'c> FileBytes<'c> {
-    fn new(conn: &'c Connection, file: i64) -> FileBytes<'c> {
-        FileBytes { conn, file, next: 0, piece: Vec::new(), at: 0 }
-    }
-}
-
-impl Read for FileBytes<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        while self.at == self.piece.len() {
-            let piece = self.conn.query_row(
-                "SELECT data FROM import_file_chunks WHERE file_id = ?1 AND seq = ?2",
-                params![self.file, self.next],
-                |r| r.get::<_, Vec<u8>>(0),
-            );
-            match piece {
-                Ok(piece) => (self.piece, self.at, self.next) = (piece, 0, self.next + 1),
-                Err(rusqlite::Error::QueryReturnedNoRows) => return Ok(0),
-                Err(e) => return Err(io::Error::other(e)),
-            }
-        }
-        let n = buf.len().min(self.piece.len() - self.at);
-        buf[..n].copy_from_slice(&self.piece[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
-}
+use crate::ledger::{FILE_CHUNK, FileReader};
 
 /// The kept files' ids, in order.
 fn file_ids(conn: &Connection) -> Result<Vec<i64>, rusqlite::Error> {
@@ -57,7 +21,7 @@ fn file_ids(conn: &Connection) -> Result<Vec<i64>, rusqlite::Error> {
 pub fn collect(conn: &Connection, pseudonyms: &mut Pseudonyms) -> Result<(), rusqlite::Error> {
     for file in file_ids(conn)? {
         for delimiter in [b',', b';'] {
-            if collect_at(FileBytes::new(conn, file), delimiter, pseudonyms).map_err(to_sql)? {
+            if collect_at(FileReader::new(conn, file), delimiter, pseudonyms).map_err(to_sql)? {
                 break;
             }
         }
@@ -95,7 +59,7 @@ fn collect_at(bytes: impl Read, delimiter: u8, pseudonyms: &mut Pseudonyms) -> i
 pub fn rewrite(conn: &Connection, replacer: &Replacer) -> Result<(), rusqlite::Error> {
     for file in file_ids(conn)? {
         let mut out = Rewritten { conn, file, seq: 0, hasher: Default::default(), bytes: 0 };
-        let mut reader = io::BufReader::new(FileBytes::new(conn, file));
+        let mut reader = io::BufReader::new(FileReader::new(conn, file));
         let mut line = Vec::new();
         let mut staged = Vec::new();
         loop {

@@ -1,9 +1,9 @@
 //! Imported files kept whole (schema/0035_import_files.sql): which an account has, and their
 //! bytes back, exactly as they were read.
 
-use std::io::Write;
+use std::io::{Read, Write};
 
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 use super::{Ledger, LedgerError};
 
@@ -45,21 +45,43 @@ impl Ledger {
 
     /// Writes a kept file's bytes to `out`, a piece at a time; returns how many were written.
     pub fn write_imported_file(&self, file: i64, out: &mut dyn Write) -> std::io::Result<u64> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT data FROM import_file_chunks WHERE file_id = ?1 AND seq = ?2")
-            .map_err(std::io::Error::other)?;
-        let mut written = 0u64;
-        for seq in 0i64.. {
-            let piece = stmt.query_row(params![file, seq], |r| r.get::<_, Vec<u8>>(0));
-            let piece = match piece {
-                Ok(piece) => piece,
-                Err(rusqlite::Error::QueryReturnedNoRows) => break,
+        std::io::copy(&mut FileReader::new(&self.conn, file), out)
+    }
+}
+
+/// Reads a kept file's bytes piece by piece, in order, from any connection to a ledger (the
+/// ledger's own, or a bundle's copy).
+pub struct FileReader<'c> {
+    conn: &'c Connection,
+    file: i64,
+    next: i64,
+    piece: Vec<u8>,
+    at: usize,
+}
+
+impl<'c> FileReader<'c> {
+    /// The bytes of file `file`.
+    pub fn new(conn: &'c Connection, file: i64) -> FileReader<'c> {
+        FileReader { conn, file, next: 0, piece: Vec::new(), at: 0 }
+    }
+}
+
+impl Read for FileReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.piece.len() {
+            let piece = self
+                .conn
+                .prepare_cached("SELECT data FROM import_file_chunks WHERE file_id = ?1 AND seq = ?2")
+                .and_then(|mut stmt| stmt.query_row(params![self.file, self.next], |r| r.get::<_, Vec<u8>>(0)));
+            match piece {
+                Ok(piece) => (self.piece, self.at, self.next) = (piece, 0, self.next + 1),
+                Err(rusqlite::Error::QueryReturnedNoRows) => return Ok(0),
                 Err(e) => return Err(std::io::Error::other(e)),
-            };
-            out.write_all(&piece)?;
-            written += piece.len() as u64;
+            }
         }
-        Ok(written)
+        let n = buf.len().min(self.piece.len() - self.at);
+        buf[..n].copy_from_slice(&self.piece[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }

@@ -40,7 +40,7 @@ pub use details::Attached;
 pub use elections::Election;
 pub use event_cache::EventCapture;
 pub use events::{EventFilter, EventRow, LegRow, RawRef};
-pub use files::ImportedFile;
+pub use files::{FileReader, ImportedFile};
 pub use form1099da::StatementRow;
 pub use movements::TransferMatching;
 pub use price_cache::FilePrice;
