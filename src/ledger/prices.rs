@@ -4,10 +4,13 @@
 
 use std::collections::BTreeMap;
 
+use cointally_exchanges::LegRole;
 use cointally_exchanges::amount::format_amount;
 use rusqlite::{OptionalExtension, ToSql, params};
 use rust_decimal::Decimal;
 
+use super::events::parse_stored_amount;
+use super::tax::{leg_role, opt_text, text};
 use super::writer::{CHUNK, multi_row_insert, write_chunk};
 use super::{Ledger, LedgerError, check_foreign_keys, decimal, event_removal_count};
 
@@ -48,8 +51,6 @@ pub struct PricingEvent {
     pub id: i64,
     /// UTC ms.
     pub time_ms: i64,
-    /// The event's kind (`trade`, `deposit`, ...).
-    pub kind: String,
     /// The fiat value the source reported for the whole event, with its currency.
     pub fiat_value: Option<(Decimal, String)>,
     /// All its legs, in order.
@@ -61,14 +62,24 @@ pub struct PricingEvent {
 pub struct PricingLeg {
     /// Its position in the event.
     pub seq: i64,
-    /// `sent`, `received` or `fee`.
-    pub role: String,
+    /// Its side of the event.
+    pub role: LegRole,
     /// Canonical asset symbol.
     pub asset: String,
     /// Signed amount.
     pub amount: Decimal,
     /// Whether it has a value already.
     pub valued: bool,
+}
+
+impl PricingLeg {
+    /// Makes this leg the one given, keeping its string's capacity (legs are read into a
+    /// reused buffer).
+    fn set(&mut self, seq: i64, role: LegRole, asset: &str, amount: Decimal, valued: bool) {
+        (self.seq, self.role, self.amount, self.valued) = (seq, role, amount, valued);
+        self.asset.clear();
+        self.asset.push_str(asset);
+    }
 }
 
 /// The value of one leg, as stored.
@@ -128,22 +139,26 @@ impl Ledger {
         self.set_setting(CURRENCY_SETTING, currency)
     }
 
-    /// The next `limit` events after `after` (time, id) in time order that have a leg without a
-    /// value in `currency`, with all their legs: pricing reads the ledger in such pages so its
-    /// memory does not grow with the history (the `events_by_time` index gives the order).
+    /// Hands `each` the next `limit` events after `after` (time, id) in time order that have a
+    /// leg without a value in `currency`, with all their legs, and returns the last one's (time,
+    /// id) (`None` when there was none): pricing reads the ledger in such pages so its memory
+    /// does not grow with the history (the `events_by_time` index gives the order).
     ///
     /// One join walks every event after `after` with its legs and their values, and the events
     /// whose legs all have one are dropped here: filtering them in SQL (an `EXISTS` per event
     /// over its legs, and again per leg) read the legs and their values twice and was half of
-    /// `prices --offline` on a fresh ledger.
-    pub fn events_to_value(
+    /// `prices --offline` on a fresh ledger. The event is one buffer reused from event to event
+    /// (its legs keep their strings), as [`Ledger::for_each_tax_event_between`] reads: making
+    /// each page's events and freeing them was a third of the reading side of `prices --offline`.
+    pub fn for_each_event_to_value(
         &self,
         currency: &str,
         after: Option<(i64, i64)>,
         limit: usize,
-    ) -> Result<Vec<PricingEvent>, LedgerError> {
+        mut each: impl FnMut(&PricingEvent),
+    ) -> Result<Option<(i64, i64)>, LedgerError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT e.id, e.time_ms, e.kind, e.fiat_value, e.fiat_currency, l.seq, l.role, l.asset, l.amount,
+            "SELECT e.id, e.time_ms, e.fiat_value, e.fiat_currency, l.seq, l.role, l.asset, l.amount,
                     v.seq IS NOT NULL OR l.asset = ?1
              FROM events e
              JOIN legs l ON l.event_id = e.id
@@ -153,47 +168,51 @@ impl Ledger {
         )?;
         let (time, id) = after.unwrap_or((i64::MIN, i64::MIN));
         let mut rows = stmt.query(params![currency, time, id])?;
-        let mut events: Vec<PricingEvent> = Vec::new();
-        // Whether the last event read has a leg without a value (else it is dropped), and
-        // whether the page filled up (its last event was then settled before stopping).
-        let (mut wanted, mut full) = (false, false);
+        let mut event = PricingEvent { id: 0, time_ms: 0, fiat_value: None, legs: Vec::with_capacity(4) };
+        // Legs set aside from the buffer, kept for their strings; how many of its legs are this
+        // event's, whether one of them has no value; the events handed and the last one's key.
+        let mut spare: Vec<PricingLeg> = Vec::new();
+        let (mut used, mut wanted, mut started) = (0usize, false, false);
+        let (mut handed, mut last) = (0usize, None);
         while let Some(row) = rows.next()? {
             let id: i64 = row.get(0)?;
-            if events.last().is_none_or(|e| e.id != id) {
-                if !wanted {
-                    events.pop();
+            if !started || event.id != id {
+                if started && wanted {
+                    spare.extend(event.legs.drain(used..));
+                    each(&event);
+                    (handed, last) = (handed + 1, Some((event.time_ms, event.id)));
                 }
-                if events.len() == limit {
-                    full = true;
-                    break;
+                if handed == limit {
+                    return Ok(last);
                 }
-                wanted = false;
-                let fiat_value: Option<String> = row.get(3)?;
-                let fiat_currency: Option<String> = row.get(4)?;
-                let fiat_value = match (fiat_value, fiat_currency) {
-                    (Some(value), Some(currency)) => Some((decimal(&value, "fiat value")?, currency)),
+                started = true;
+                (used, wanted) = (0, false);
+                event.id = id;
+                event.time_ms = row.get(1)?;
+                event.fiat_value = match (opt_text(row, 2)?, opt_text(row, 3)?) {
+                    (Some(value), Some(fiat)) => Some((decimal(value, "fiat value")?, fiat.to_owned())),
                     _ => None,
                 };
-                events.push(PricingEvent { id, time_ms: row.get(1)?, kind: row.get(2)?, fiat_value, legs: Vec::new() });
             }
-            let amount: String = row.get(8)?;
-            let valued: bool = row.get(9)?;
+            let valued: bool = row.get(8)?;
             wanted |= !valued;
-            let leg = PricingLeg {
-                seq: row.get(5)?,
-                role: row.get(6)?,
-                asset: row.get(7)?,
-                amount: decimal(&amount, "leg amount")?,
-                valued,
-            };
-            if let Some(event) = events.last_mut() {
+            let (seq, role) = (row.get(4)?, leg_role(text(row, 5)?)?);
+            let (asset, amount) = (text(row, 6)?, parse_stored_amount(text(row, 7)?)?);
+            if used == event.legs.len() {
+                let leg = spare.pop().unwrap_or_else(|| PricingLeg { seq, role, asset: String::new(), amount, valued });
                 event.legs.push(leg);
             }
+            if let Some(leg) = event.legs.get_mut(used) {
+                leg.set(seq, role, asset, amount, valued);
+            }
+            used += 1;
         }
-        if !full && !wanted {
-            events.pop();
+        if started && wanted {
+            event.legs.truncate(used);
+            each(&event);
+            last = Some((event.time_ms, event.id));
         }
-        Ok(events)
+        Ok(last)
     }
 
     /// Stores leg values in `currency` in one transaction (a value already there is kept), and
@@ -541,6 +560,17 @@ mod tests {
         assert_eq!(ledger.missing_legs("EUR").unwrap().len(), all.len());
     }
 
+    /// The events [`Ledger::for_each_event_to_value`] hands over, copied, and the key it returns.
+    fn page_to_value(
+        ledger: &Ledger,
+        after: Option<(i64, i64)>,
+        limit: usize,
+    ) -> (Vec<PricingEvent>, Option<(i64, i64)>) {
+        let mut page = Vec::new();
+        let last = ledger.for_each_event_to_value("USD", after, limit, |e| page.push(e.clone())).unwrap();
+        (page, last)
+    }
+
     /// Pages skip events whose legs all have a value (wherever they fall: first, between, last
     /// of a page), keep every leg of the others, and together hold each such event once.
     #[test]
@@ -558,10 +588,11 @@ mod tests {
         for limit in 1..=6 {
             let (mut seen, mut after) = (Vec::new(), None);
             loop {
-                let page = ledger.events_to_value("USD", after, limit).unwrap();
-                let Some(last) = page.last() else { break };
-                assert!(page.len() <= limit, "{limit}: {page:?}");
-                after = Some((last.time_ms, last.id));
+                let (page, last) = page_to_value(&ledger, after, limit);
+                let Some(last) = last else { break };
+                assert!(!page.is_empty() && page.len() <= limit, "{limit}: {page:?}");
+                assert_eq!(page.last().map(|e| (e.time_ms, e.id)), Some(last));
+                after = Some(last);
                 for event in page {
                     assert_eq!(event.legs.iter().map(|l| l.seq).collect::<Vec<_>>(), [0, 1]);
                     let valued = event.legs.iter().map(|l| l.valued).collect::<Vec<_>>();
@@ -722,7 +753,7 @@ mod tests {
         let stored: i64 = ledger.conn.query_row("SELECT count(*) FROM leg_values", [], |r| r.get(0)).unwrap();
         assert_eq!(stored, 0);
 
-        let page = ledger.events_to_value("USD", None, 10).unwrap();
+        let (page, _) = page_to_value(&ledger, None, 10);
         assert_eq!(page[0].legs.iter().map(|l| l.valued).collect::<Vec<_>>(), [true, false]);
         let missing = ledger.missing_legs("USD").unwrap();
         assert_eq!(missing.iter().map(|m| m.asset.as_str()).collect::<Vec<_>>(), ["BTC"]);

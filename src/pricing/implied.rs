@@ -17,7 +17,9 @@
 use cointally_exchanges::amount::format_amount;
 use rust_decimal::Decimal;
 
-use crate::ledger::{LegValue, PricingEvent};
+use cointally_exchanges::LegRole;
+
+use crate::ledger::{LegValue, PricingEvent, PricingLeg};
 
 use super::round_price;
 
@@ -64,22 +66,16 @@ pub struct Split {
 }
 
 /// Splits an event's unvalued legs into values it gives itself and needs for the markets.
+/// (Called for every event `prices` reads: it allocates only what it returns.)
 pub fn value_event(event: &PricingEvent, currency: &str, split: &mut Split) {
     let Split { values, needs, trades } = split;
     let needs_before = needs.len();
-    let main: Vec<_> = event.legs.iter().filter(|l| l.role != "fee").collect();
-    // Asset → (price, how it was found) known from the event itself.
+    let sides = one_each(event);
+    // Asset → (price, how it was found) known from the event itself: at most one from a trade
+    // against the currency, one per sent or received leg from a reported fiat value.
     let mut known: Vec<(&str, Decimal, String)> = Vec::new();
-    let sent: Vec<_> = main.iter().filter(|l| l.role == "sent").collect();
-    let received: Vec<_> = main.iter().filter(|l| l.role == "received").collect();
-    if let ([s], [r]) = (sent.as_slice(), received.as_slice()) {
-        let (money, other) = if s.asset == currency {
-            (s, r)
-        } else if r.asset == currency {
-            (r, s)
-        } else {
-            (s, s) // neither: nothing to learn
-        };
+    if let Some((s, r)) = sides {
+        let (money, other) = if s.asset == currency { (s, r) } else { (r, s) };
         if money.asset == currency && other.asset != currency && !other.amount.is_zero() {
             if let Some(price) = money.amount.abs().checked_div(other.amount.abs()) {
                 known.push((
@@ -92,8 +88,8 @@ pub fn value_event(event: &PricingEvent, currency: &str, split: &mut Split) {
     }
     if let Some((value, fiat)) = &event.fiat_value {
         if fiat == currency && !value.is_zero() {
-            for leg in &main {
-                let alone = main.iter().filter(|l| l.asset == leg.asset).count() == 1;
+            for leg in main_legs(event) {
+                let alone = main_legs(event).filter(|l| l.asset == leg.asset).count() == 1;
                 if leg.asset != currency
                     && alone
                     && !leg.amount.is_zero()
@@ -125,7 +121,7 @@ pub fn value_event(event: &PricingEvent, currency: &str, split: &mut Split) {
         // The leg the price came from keeps its exact value; a fee in the same asset is priced
         // (a value that overflows leaves the leg to the other sources, then to "missing").
         let implied = known.iter().find(|(asset, ..)| *asset == leg.asset).and_then(|(_, price, path)| {
-            let value = exact_value(event, leg.seq, currency).or_else(|| super::value_of(leg.amount, *price))?;
+            let value = exact_value(event, leg, sides, currency).or_else(|| super::value_of(leg.amount, *price))?;
             Some((price, path, value))
         });
         if let Some((price, path, value)) = implied {
@@ -147,7 +143,7 @@ pub fn value_event(event: &PricingEvent, currency: &str, split: &mut Split) {
             time_ms: event.time_ms,
         });
     }
-    if let ([s], [r]) = (sent.as_slice(), received.as_slice()) {
+    if let Some((s, r)) = sides {
         let new = &needs[needs_before..];
         let needed = |seq: i64| new.iter().any(|n| n.seq == seq && !n.amount.is_zero());
         if s.asset != r.asset && needed(s.seq) && needed(r.seq) {
@@ -161,16 +157,43 @@ pub fn value_event(event: &PricingEvent, currency: &str, split: &mut Split) {
     }
 }
 
-/// The exact value of a sent or received leg whose price the event gave: the currency leg's
-/// amount, or the reported fiat value (`None` for fee legs and anything else).
-fn exact_value(event: &PricingEvent, seq: i64, currency: &str) -> Option<Decimal> {
-    let leg = event.legs.iter().find(|l| l.seq == seq)?;
-    if leg.role == "fee" {
+/// The event's sent and received legs (its fees left out).
+fn main_legs(event: &PricingEvent) -> impl Iterator<Item = &PricingLeg> {
+    event.legs.iter().filter(|l| l.role != LegRole::Fee)
+}
+
+/// The event's one sent and one received leg, when it has exactly one of each.
+fn one_each(event: &PricingEvent) -> Option<(&PricingLeg, &PricingLeg)> {
+    let (mut sent, mut received) = (None, None);
+    for leg in &event.legs {
+        let side = match leg.role {
+            LegRole::Sent => &mut sent,
+            LegRole::Received => &mut received,
+            LegRole::Fee => continue,
+        };
+        match side {
+            None => *side = Some(Some(leg)),
+            Some(_) => *side = Some(None), // a second one
+        }
+    }
+    Some((sent.flatten()?, received.flatten()?))
+}
+
+/// The exact value of a sent or received `leg` whose price the event gave: the currency leg's
+/// amount (`sides`: the event's one sent and one received leg, if so), or the reported fiat
+/// value (`None` for fee legs and anything else).
+fn exact_value(
+    event: &PricingEvent,
+    leg: &PricingLeg,
+    sides: Option<(&PricingLeg, &PricingLeg)>,
+    currency: &str,
+) -> Option<Decimal> {
+    if leg.role == LegRole::Fee {
         return None;
     }
-    let main: Vec<_> = event.legs.iter().filter(|l| l.role != "fee").collect();
-    if main.len() == 2 {
-        if let Some(money) = main.iter().find(|l| l.asset == currency && l.role != leg.role) {
+    if let Some((sent, received)) = sides {
+        let money = if leg.role == LegRole::Sent { received } else { sent };
+        if money.asset == currency {
             return Some(money.amount.abs());
         }
     }
@@ -183,17 +206,16 @@ fn exact_value(event: &PricingEvent, seq: i64, currency: &str) -> Option<Decimal
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ledger::PricingLeg;
 
     fn leg(seq: i64, role: &str, asset: &str, amount: &str) -> PricingLeg {
-        PricingLeg { seq, role: role.into(), asset: asset.into(), amount: amount.parse().unwrap(), valued: false }
+        let role = LegRole::from_name(role).unwrap();
+        PricingLeg { seq, role, asset: asset.into(), amount: amount.parse().unwrap(), valued: false }
     }
 
     fn event(legs: Vec<PricingLeg>, fiat: Option<(&str, &str)>) -> PricingEvent {
         PricingEvent {
             id: 7,
             time_ms: 1_700_000_000_000,
-            kind: "trade".into(),
             fiat_value: fiat.map(|(v, c)| (v.parse().unwrap(), c.to_owned())),
             legs,
         }

@@ -258,9 +258,9 @@ fn run_paged(
     let mut found = 0u64;
     // The pages are read on a second connection by another thread, one page ahead of the one
     // valued and stored here (a page's events are those after the last one's: the values
-    // stored meanwhile do not change which they are), and split there into what the events
-    // value themselves and what needs a market ([`implied`]): reading was a third of `prices`,
-    // and freeing a page's events where they were not made costs more than where they were.
+    // stored meanwhile do not change which they are), and split there event by event into what
+    // the events value themselves and what needs a market ([`implied`]): reading was a third
+    // of `prices`, and the events are never gathered, only their split.
     // The channel holds none: the reader hands a page over when this side takes it, so at
     // most one page waits beside the one being valued.
     let reader = engine.ledger.reader()?;
@@ -272,26 +272,22 @@ fn run_paged(
             loop {
                 // The first page smaller: nothing is valued until it is read.
                 let size = if after.is_none() { (page / FIRST_PAGE_SHARE).max(1) } else { page };
-                let events = reader.events_to_value(reading, after, size);
-                let last = events.as_ref().ok().and_then(|events| events.last().map(|e| (e.time_ms, e.id)));
-                if events.as_ref().is_ok_and(|events| events.is_empty()) {
-                    return; // the end: the channel closes
-                }
                 // With the page's first time: no value of the page is of an earlier event.
-                let split = events.map(|events| {
-                    let mut split = Split::default();
-                    for event in &events {
-                        implied::value_event(event, reading, &mut split);
-                    }
-                    (events.first().map_or(i64::MIN, |e| e.time_ms), split)
+                let (mut split, mut first) = (Split::default(), None);
+                let read = reader.for_each_event_to_value(reading, after, size, |event| {
+                    first.get_or_insert(event.time_ms);
+                    implied::value_event(event, reading, &mut split);
                 });
-                // The valuing side stopped (an error): nothing more to read.
-                if pages.send(split).is_err() {
-                    return;
-                }
-                match last {
-                    Some(last) => after = Some(last),
-                    None => return,
+                match read {
+                    Ok(None) => return, // the end: the channel closes
+                    Ok(Some(last)) => {
+                        // The valuing side stopped (an error): nothing more to read.
+                        if pages.send(Ok((first.unwrap_or(i64::MIN), split))).is_err() {
+                            return;
+                        }
+                        after = Some(last);
+                    }
+                    Err(error) => return drop(pages.send(Err(error))),
                 }
             }
         });
