@@ -223,8 +223,7 @@ fn import_files(context: &Context, files: &[PathBuf]) -> anyhow::Result<()> {
     for file in files {
         read.push((file, pricing::file::read(file)?));
     }
-    let all: Vec<_> = read.iter().flat_map(|(_, rows)| rows.iter().cloned()).collect();
-    let new = ledger.store_file_prices(&all)?;
+    let new = ledger.store_file_prices(read.iter().flat_map(|(_, rows)| rows))?;
     if context.json {
         let rows: Vec<serde_json::Value> = read
             .iter()
@@ -232,7 +231,8 @@ fn import_files(context: &Context, files: &[PathBuf]) -> anyhow::Result<()> {
             .collect();
         print_json(&serde_json::json!({ "files": rows, "new_prices": new }))?;
     } else {
-        println!("{} prices read from {} file(s), {new} new", all.len(), files.len());
+        let all: usize = read.iter().map(|(_, rows)| rows.len()).sum();
+        println!("{all} prices read from {} file(s), {new} new", files.len());
         context.note("value the legs with them: cointally prices");
     }
     Ok(())

@@ -4,9 +4,10 @@
 
 use cointally_exchanges::amount::format_amount;
 use cointally_exchanges::prices::{Candle, Market};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, ToSql, params};
 use rust_decimal::Decimal;
 
+use super::writer::{CHUNK, multi_row_insert, write_chunk};
 use super::{Ledger, LedgerError, decimal};
 
 /// The source name of a user's price file rows.
@@ -172,27 +173,46 @@ impl Ledger {
     }
 
     /// Stores a user's price file rows in one transaction (a row for the same asset, currency
-    /// and time replaces the one before); returns how many were new. One statement per new row
-    /// (an insert that reports whether it added), a second only for a row already there.
-    pub fn store_file_prices(&mut self, rows: &[FilePrice]) -> Result<usize, LedgerError> {
+    /// and time replaces the one before); returns how many were new.
+    ///
+    /// The rows go in key order (a stable sort: of two rows for one key the one given last
+    /// still comes last), many per statement; only a statement that found some of its rows
+    /// there already writes each of its rows' price again, one by one in that order, so the
+    /// last one given wins. One statement per row, in the file's order, was two thirds of
+    /// `prices import` over a 70,000-row file.
+    pub fn store_file_prices<'r>(
+        &mut self,
+        rows: impl IntoIterator<Item = &'r FilePrice>,
+    ) -> Result<usize, LedgerError> {
+        const HEAD: &str = "INSERT OR IGNORE INTO prices (asset, currency, time_ms, source, granularity, price)";
+        let mut sorted: Vec<&FilePrice> = rows.into_iter().collect();
+        sorted.sort_by(|a, b| {
+            (&a.asset, &a.currency, a.time_ms, a.granularity).cmp(&(&b.asset, &b.currency, b.time_ms, b.granularity))
+        });
         let tx = self.transaction()?;
         let mut new = 0;
         {
-            let mut insert = tx.prepare(
-                "INSERT OR IGNORE INTO prices (asset, currency, time_ms, source, granularity, price)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
+            let mut full = tx.prepare_cached(&multi_row_insert(HEAD, 6, CHUNK))?;
             let mut update = tx.prepare(
                 "UPDATE prices SET price = ?6
                  WHERE asset = ?1 AND currency = ?2 AND time_ms = ?3 AND source = ?4 AND granularity = ?5",
             )?;
-            for r in rows {
-                let price = format_amount(r.price);
-                let row = params![r.asset, r.currency, r.time_ms, FILE_SOURCE, r.granularity, price];
-                if insert.execute(row)? == 1 {
-                    new += 1;
-                } else {
-                    update.execute(row)?;
+            let mut prices: Vec<String> = Vec::with_capacity(CHUNK);
+            for chunk in sorted.chunks(CHUNK) {
+                prices.clear();
+                prices.extend(chunk.iter().map(|r| format_amount(r.price)));
+                let rows = || chunk.iter().zip(&prices);
+                let params: Vec<&dyn ToSql> = rows()
+                    .flat_map(|(r, price)| {
+                        [&r.asset as &dyn ToSql, &r.currency, &r.time_ms, &FILE_SOURCE, &r.granularity, price]
+                    })
+                    .collect();
+                let inserted = write_chunk(&tx, &mut full, HEAD, 6, &params)?;
+                new += inserted;
+                if inserted < chunk.len() {
+                    for (r, price) in rows() {
+                        update.execute(params![r.asset, r.currency, r.time_ms, FILE_SOURCE, r.granularity, price])?;
+                    }
                 }
             }
         }
@@ -251,6 +271,34 @@ mod tests {
         assert_eq!(ledger.store_file_prices(&rows).unwrap(), 1);
         let prices = stored(&ledger);
         assert_eq!((prices.len(), prices[10].1, prices[3].1), (251, Decimal::from(7), Decimal::from(999)));
+    }
+
+    /// The rows go in many per statement: a time given twice whose two rows fall in two
+    /// statements, and rows given out of time order among other assets', still end with the
+    /// last price given, and the count is of new rows only.
+    #[test]
+    fn a_price_given_twice_across_statements_keeps_the_last_and_counts_once() {
+        let (_dir, mut ledger, _) = crate::ledger::test_ledger();
+        let row = |asset: &str, minute: i64, price: i64| FilePrice {
+            asset: asset.into(),
+            currency: "USD".into(),
+            time_ms: minute * 60_000,
+            granularity: "point",
+            price: Decimal::from(price),
+        };
+        // Newest first, ETH and BTC interleaved; BTC's minute CHUNK - 1 again at the end, so
+        // in key order its two rows are the last of one statement and the first of the next.
+        let last = CHUNK as i64 - 1;
+        let mut rows: Vec<FilePrice> =
+            (0..CHUNK as i64).rev().flat_map(|m| [row("ETH", m, 2 * m + 1), row("BTC", m, m + 1)]).collect();
+        rows.push(row("BTC", last, 999));
+        assert_eq!(ledger.store_file_prices(&rows).unwrap(), 2 * CHUNK);
+        let stored = |asset: &str| ledger.cached_prices(FILE_SOURCE, asset, "USD", "point", 0, i64::MAX).unwrap();
+        let (btc, eth) = (stored("BTC"), stored("ETH"));
+        assert_eq!((btc.len(), eth.len()), (CHUNK, CHUNK));
+        assert_eq!(btc[CHUNK - 1], (last * 60_000, Decimal::from(999)));
+        assert_eq!(btc[CHUNK - 2], ((last - 1) * 60_000, Decimal::from(last)));
+        assert!(eth.iter().all(|(t, p)| *p == Decimal::from(2 * (t / 60_000) + 1)));
     }
 
     /// A ledger from before 0034 (prices in a rowid table): the migration carries every price
