@@ -90,6 +90,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../schema/0033_unused_movement_index.sql"),
     include_str!("../../schema/0034_prices_without_rowid.sql"),
     include_str!("../../schema/0035_import_files.sql"),
+    include_str!("../../schema/0036_legs_role_check.sql"),
 ];
 
 /// The ledger version this build writes.
@@ -496,8 +497,9 @@ mod tests {
     #[test]
     fn an_older_ledger_migrated_meanwhile_by_another_command_is_not_migrated_twice() {
         // Before 0032, whose table a second run could not create again.
-        let at = MIGRATIONS.len() - 3;
-        let (_dir, path) = ledger_before(|m| m == MIGRATIONS[at], |_| {});
+        let before = include_str!("../../schema/0032_event_removals.sql");
+        let at = MIGRATIONS.iter().position(|m| *m == before).expect("0032");
+        let (_dir, path) = ledger_before(|m| m == before, |_| {});
         let seen = at as i64;
         // This command read the older version; another one opened the file and migrated it.
         let mut ledger = Ledger::open(&path, OpenMode::Existing).unwrap();

@@ -559,6 +559,52 @@ mod tests {
         NewEvent::new(id, t, EventKind::Deposit, vec![Leg::received("BTC", Decimal::new(amount, 0))])
     }
 
+    /// 0036 makes the legs table again for a cheaper role check: every leg and every trigger
+    /// on legs is as before, and a role that is none of the three is still refused.
+    #[test]
+    fn the_role_check_migration_keeps_every_leg_and_trigger() {
+        let triggers = |conn: &Connection| -> Vec<(String, String)> {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'legs' ORDER BY name",
+                )
+                .unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+        };
+        let legs = |conn: &Connection| -> Vec<(i64, i64, String, String, String)> {
+            let mut stmt =
+                conn.prepare("SELECT event_id, seq, role, asset, amount FROM legs ORDER BY event_id, seq").unwrap();
+            stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect()
+        };
+        let mut before = (Vec::new(), Vec::new());
+        let (_dir, path) = crate::ledger::ledger_before(
+            |m| m.contains("CREATE TABLE legs_new"),
+            |tx| {
+                tx.execute_batch(
+                    "INSERT INTO accounts (id, label, exchange, credential_source, created_at)
+                         VALUES (1, 'w', 'wallet', 'none', '2025-01-01T00:00:00Z');
+                     INSERT INTO events (id, account_id, external_id, kind, time_ms, source)
+                         VALUES (1, 1, 'a', 'trade', 5, 'test'), (2, 1, 'b', 'deposit', 9, 'test');
+                     INSERT INTO legs VALUES (1, 0, 'sent', 'USD', '-100'), (1, 1, 'received', 'BTC', '0.01'),
+                         (1, 2, 'fee', 'USD', '-1.5'), (2, 0, 'received', 'ETH', '2');",
+                )
+                .unwrap();
+                before = (legs(tx), triggers(tx));
+            },
+        );
+        assert_eq!((before.0.len(), before.1.len()), (4, 5));
+        let ledger = Ledger::open(&path, crate::ledger::OpenMode::Existing).unwrap();
+        assert_eq!((legs(&ledger.conn), triggers(&ledger.conn)), before);
+        let table: String =
+            ledger.conn.query_row("SELECT sql FROM sqlite_master WHERE name = 'legs'", [], |r| r.get(0)).unwrap();
+        assert!(table.contains("role = 'sent' OR") && !table.contains(" IN ("), "{table}");
+        let odd = ledger.conn.execute("INSERT INTO legs VALUES (2, 1, 'gift', 'ETH', '1')", []);
+        assert!(odd.is_err(), "a role that is none of the three");
+    }
+
     #[test]
     fn a_dropped_writer_rolls_back_and_a_committed_one_keeps_every_leg() {
         let (_dir, mut ledger, account) = crate::ledger::test_ledger();
