@@ -153,7 +153,7 @@ impl From<TimeError> for RowError {
     }
 }
 
-/// An event read from a file, with the rows it came from (kept in the raw archive).
+/// An event read from a file, with the rows it came from (the ledger notes their lines).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ImportedEvent {
     /// The event. When the file has no id for it, its `external_id` is empty and the
@@ -165,23 +165,17 @@ pub struct ImportedEvent {
 
 /// Which row of a file an event came from (the ledger keeps the file whole and notes each
 /// event's lines).
-#[derive(Clone, Debug, PartialEq)]
+/// (What a row means is the event's: a file's own id for it is the event's `external_id`.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SourceRow {
     /// Where it stands in the file.
     pub line: u64,
-    /// The file's own id for the row (a ledger entry id), when it has one.
-    pub id: Option<String>,
 }
 
 impl SourceRow {
-    /// The row, without an id of its own.
+    /// The row's place.
     pub fn of(row: &Row<'_>) -> SourceRow {
-        SourceRow { line: row.line, id: None }
-    }
-
-    /// The row, with the file's own id for it.
-    pub fn with_id(row: &Row<'_>, id: impl Into<String>) -> SourceRow {
-        SourceRow { line: row.line, id: Some(id.into()) }
+        SourceRow { line: row.line }
     }
 }
 

@@ -146,8 +146,7 @@ fn event_of(row: &Row<'_>) -> Result<NewEvent, RowError> {
 impl RowReader for Reader {
     fn read(&mut self, row: &Row<'_>) -> Result<Vec<ImportedEvent>, RowError> {
         let event = event_of(row)?;
-        let id = row.required("Transaction_Id")?;
-        Ok(vec![ImportedEvent { event, rows: vec![SourceRow::with_id(row, id)] }])
+        Ok(vec![ImportedEvent { event, rows: vec![SourceRow::of(row)] }])
     }
 }
 

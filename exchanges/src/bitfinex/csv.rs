@@ -65,7 +65,7 @@ impl RowReader for Reader {
             amount: row.amount("AMOUNT")?,
             description: row.optional("DESCRIPTION").unwrap_or_default(),
         };
-        self.held.push(ImportedEvent { event: event_of(&entry), rows: vec![SourceRow::with_id(row, id_text)] });
+        self.held.push(ImportedEvent { event: event_of(&entry), rows: vec![SourceRow::of(row)] });
         Ok(Vec::new())
     }
 

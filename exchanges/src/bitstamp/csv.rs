@@ -66,7 +66,7 @@ impl RowReader for Reader {
         let transaction = transaction_of(row)?;
         let mut event = event_of(&transaction).map_err(RowError::new)?;
         fee_in(&mut event, row.optional("Fee currency"), "Fee currency")?;
-        Ok(vec![ImportedEvent { event, rows: vec![SourceRow::with_id(row, transaction.id.clone())] }])
+        Ok(vec![ImportedEvent { event, rows: vec![SourceRow::of(row)] }])
     }
 }
 
@@ -257,7 +257,7 @@ mod tests {
             legs(&read.events[3]),
             vec![("BTC".into(), "-0.2".into(), LegRole::Sent), ("BTC".into(), "-0.0001".into(), LegRole::Fee)]
         );
-        assert_eq!(read.events[3].rows[0].id.as_deref(), Some("100003"));
+        assert_eq!(read.events[3].rows[0].line, 5, "the row of transaction 100003");
     }
 
     /// The file's rows give the same events, ids and legs as the API's fixtures of the same

@@ -72,7 +72,7 @@ impl RowReader for Reader {
         };
         // `log_event` makes an event of every entry (an unknown type is kind `unknown`).
         if let Some(event) = log_event(&entry).map_err(RowError::new)? {
-            self.held.push(ImportedEvent { event, rows: vec![SourceRow::with_id(row, entry.id.clone())] });
+            self.held.push(ImportedEvent { event, rows: vec![SourceRow::of(row)] });
         }
         Ok(Vec::new())
     }
@@ -125,7 +125,7 @@ mod tests {
         // A time written as text reads as the same millisecond as the API's.
         assert_eq!(crate::time::to_millis(events[0].event.time), 1_740_823_200_000);
         assert_eq!(crate::time::to_millis(events[1].event.time), 1_740_826_800_123);
-        assert_eq!(events[1].rows[0].id.as_deref(), Some("104_BTC_2"));
+        assert_eq!(events[1].rows[0].line, 4, "the row of 104_BTC_2");
     }
 
     #[test]

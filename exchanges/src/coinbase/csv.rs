@@ -337,10 +337,7 @@ struct Line<'r, 'a> {
 
 impl Line<'_, '_> {
     fn source(&self) -> SourceRow {
-        match &self.id {
-            Some(id) => SourceRow::with_id(self.row, id.clone()),
-            None => SourceRow::of(self.row),
-        }
+        SourceRow::of(self.row)
     }
 
     fn event(&self, kind: EventKind, legs: Vec<Leg>, fiat_value: Option<FiatValue>) -> NewEvent {

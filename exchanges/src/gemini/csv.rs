@@ -78,12 +78,7 @@ impl RowReader for Reader {
             "Administrative Debit" => transfer(row, time, "AdminDebit")?,
             _ => other(row, time, kind)?,
         };
-        let source = if event.external_id.is_empty() {
-            SourceRow::of(row)
-        } else {
-            SourceRow::with_id(row, event.external_id.clone())
-        };
-        Ok(vec![ImportedEvent { event, rows: vec![source] }])
+        Ok(vec![ImportedEvent { event, rows: vec![SourceRow::of(row)] }])
     }
 }
 

@@ -350,7 +350,7 @@ impl RowReader for Reader {
             });
             group.earliest = group.earliest.min(time);
             group.latest = group.latest.max(time);
-            group.entries.push(Entry { asset, amount, fee, source: SourceRow::with_id(row, txid) });
+            group.entries.push(Entry { asset, amount, fee, source: SourceRow::of(row) });
             // Nothing of this trade is written yet; `events` holds only earlier trades.
             return Ok(events);
         }
@@ -364,7 +364,7 @@ impl RowReader for Reader {
         };
         let mut events = self.flush(|_, g| g.is_complete() && g.is_far_from(time));
         let event = NewEvent { note, ..NewEvent::new(txid, time, kind, legs) };
-        events.push(ImportedEvent { event, rows: vec![SourceRow::with_id(row, txid)] });
+        events.push(ImportedEvent { event, rows: vec![SourceRow::of(row)] });
         Ok(events)
     }
 

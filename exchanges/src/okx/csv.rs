@@ -76,7 +76,7 @@ impl RowReader for Reader {
             notes: "".into(),
         };
         let event = event_of(Account::Trading, &bill).map_err(RowError::new)?;
-        self.held.push(ImportedEvent { event, rows: vec![SourceRow::with_id(row, bill.bill_id.into_owned())] });
+        self.held.push(ImportedEvent { event, rows: vec![SourceRow::of(row)] });
         Ok(Vec::new())
     }
 
