@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use cointally_exchanges::LegRole;
-use cointally_exchanges::amount::format_amount;
+use cointally_exchanges::amount::write_amount;
 use rusqlite::{OptionalExtension, ToSql, params};
 use rust_decimal::Decimal;
 
 use super::events::parse_stored_amount;
 use super::tax::{leg_role, opt_text, text};
-use super::writer::{CHUNK, multi_row_insert, write_chunk};
+use super::writer::{CHUNK, cell_pairs, multi_row_insert, write_chunk};
 use super::{Ledger, LedgerError, check_foreign_keys, decimal, event_removal_count};
 
 /// The setting that holds the reporting currency.
@@ -150,22 +150,34 @@ impl Ledger {
     /// `prices --offline` on a fresh ledger. The event is one buffer reused from event to event
     /// (its legs keep their strings), as [`Ledger::for_each_tax_event_between`] reads: making
     /// each page's events and freeing them was a third of the reading side of `prices --offline`.
+    ///
+    /// `stored` says whether these events may have values stored ([`Ledger::any_leg_value`],
+    /// asked before the first page: the values a run stores are of the pages before); without,
+    /// no leg's value is looked up (a fifth of the query on a fresh ledger: 100,000 events read
+    /// in 76 ms instead of 95 by the `sqlite3` shell).
     pub fn for_each_event_to_value(
         &self,
         currency: &str,
         after: Option<(i64, i64)>,
         limit: usize,
+        stored: bool,
         mut each: impl FnMut(&PricingEvent),
     ) -> Result<Option<(i64, i64)>, LedgerError> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(if stored {
             "SELECT e.id, e.time_ms, e.fiat_value, e.fiat_currency, l.seq, l.role, l.asset, l.amount,
                     v.seq IS NOT NULL OR l.asset = ?1
              FROM events e
              JOIN legs l ON l.event_id = e.id
              LEFT JOIN leg_values v ON v.event_id = l.event_id AND v.seq = l.seq AND v.currency = ?1
              WHERE (e.time_ms, e.id) > (?2, ?3)
-             ORDER BY e.time_ms, e.id, l.seq",
-        )?;
+             ORDER BY e.time_ms, e.id, l.seq"
+        } else {
+            "SELECT e.id, e.time_ms, e.fiat_value, e.fiat_currency, l.seq, l.role, l.asset, l.amount, l.asset = ?1
+             FROM events e
+             JOIN legs l ON l.event_id = e.id
+             WHERE (e.time_ms, e.id) > (?2, ?3)
+             ORDER BY e.time_ms, e.id, l.seq"
+        })?;
         let (time, id) = after.unwrap_or((i64::MIN, i64::MIN));
         let mut rows = stmt.query(params![currency, time, id])?;
         let mut event = PricingEvent { id: 0, time_ms: 0, fiat_value: None, legs: Vec::with_capacity(4) };
@@ -213,6 +225,11 @@ impl Ledger {
             last = Some((event.time_ms, event.id));
         }
         Ok(last)
+    }
+
+    /// Whether any leg has a value stored, in any currency (one row read at most).
+    pub fn any_leg_value(&self) -> Result<bool, LedgerError> {
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM leg_values)", [], |r| r.get(0))?)
     }
 
     /// Stores leg values in `currency` in one transaction (a value already there is kept), and
@@ -274,12 +291,22 @@ impl Ledger {
             let mut full = tx.prepare_cached(&multi_row_insert(HEAD, 7, CHUNK))?;
             let mut time_of = tx.prepare_cached("SELECT time_ms FROM events WHERE id = ?1")?;
             let mut earliest = None::<i64>;
-            let mut texts: Vec<(String, String)> = Vec::with_capacity(CHUNK);
+            // A chunk's prices and values written one after another into one text, each value's
+            // two ends noted (two `String`s a value before).
+            let mut text = String::new();
+            let mut ends: Vec<(usize, usize)> = Vec::with_capacity(CHUNK);
             for chunk in values.chunks(CHUNK) {
-                texts.clear();
-                texts.extend(chunk.iter().map(|v| (format_amount(v.price), format_amount(v.value))));
+                text.clear();
+                ends.clear();
+                for v in chunk {
+                    write_amount(&mut text, v.price);
+                    let price_end = text.len();
+                    write_amount(&mut text, v.value);
+                    ends.push((price_end, text.len()));
+                }
+                let cells = cell_pairs(&text, ends.iter().copied());
                 let mut params: Vec<&dyn ToSql> = Vec::with_capacity(chunk.len() * 7);
-                for (v, (price, value)) in chunk.iter().zip(&texts) {
+                for (v, (price, value)) in chunk.iter().zip(&cells) {
                     params.extend([&v.event_id as &dyn ToSql, &v.seq, &currency, price, value, &v.source, &v.path]);
                 }
                 let inserted = write_chunk(&tx, &mut full, HEAD, 7, &params)?;
@@ -560,14 +587,22 @@ mod tests {
         assert_eq!(ledger.missing_legs("EUR").unwrap().len(), all.len());
     }
 
-    /// The events [`Ledger::for_each_event_to_value`] hands over, copied, and the key it returns.
+    /// The events [`Ledger::for_each_event_to_value`] hands over, copied, and the key it returns,
+    /// read as a run reads: looking values up only when the ledger has any.
     fn page_to_value(
         ledger: &Ledger,
         after: Option<(i64, i64)>,
         limit: usize,
     ) -> (Vec<PricingEvent>, Option<(i64, i64)>) {
         let mut page = Vec::new();
-        let last = ledger.for_each_event_to_value("USD", after, limit, |e| page.push(e.clone())).unwrap();
+        let stored = ledger.any_leg_value().unwrap();
+        let last = ledger.for_each_event_to_value("USD", after, limit, stored, |e| page.push(e.clone())).unwrap();
+        if !stored {
+            // Looking values up anyway reads the same.
+            let mut looked = Vec::new();
+            let again = ledger.for_each_event_to_value("USD", after, limit, true, |e| looked.push(e.clone())).unwrap();
+            assert_eq!((&looked, again), (&page, last));
+        }
         (page, last)
     }
 

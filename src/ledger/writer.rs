@@ -397,17 +397,7 @@ impl Writer<'_> {
     }
 
     fn flush_legs(&mut self) -> Result<(), LedgerError> {
-        let text = self.legs_text.as_str();
-        let mut start = 0;
-        let cells: Vec<(&str, &str)> = self
-            .legs
-            .iter()
-            .map(|&(_, _, _, asset_end, amount_end)| {
-                let cells = (&text[start..asset_end], &text[asset_end..amount_end]);
-                start = amount_end;
-                cells
-            })
-            .collect();
+        let cells = cell_pairs(&self.legs_text, self.legs.iter().map(|&(_, _, _, first, second)| (first, second)));
         let params: Vec<&dyn ToSql> =
             self.legs.iter().zip(&cells).flat_map(|((e, s, r, _, _), (a, m))| [e as &dyn ToSql, s, r, a, m]).collect();
         write_chunk(self.conn, &mut self.insert_legs, LEGS_HEAD, 5, &params)?;
@@ -521,6 +511,19 @@ impl AccountInserts<'_> {
         self.lines.clear();
         Ok(())
     }
+}
+
+/// The pairs of cells of a text written pair after pair, each pair's two ends given (where
+/// its first cell ends, where its second does): rows' texts kept in one buffer instead of a
+/// `String` each.
+pub(super) fn cell_pairs(text: &str, ends: impl Iterator<Item = (usize, usize)>) -> Vec<(&str, &str)> {
+    let mut start = 0;
+    ends.map(|(first, second)| {
+        let cells = (&text[start..first], &text[first..second]);
+        start = second;
+        cells
+    })
+    .collect()
 }
 
 /// `INSERT ... VALUES (...), (...)` with `rows` groups of `columns` parameters.

@@ -186,6 +186,9 @@ struct HopKey {
     granularity: Granularity,
 }
 
+/// A [`HopKey`] borrowing its market, in the same order: for maps made per point and hop.
+type HopRef<'m> = (Origin, &'m Market, Granularity);
+
 /// A price found for a point.
 #[derive(Clone, Debug)]
 struct Found {
@@ -263,6 +266,9 @@ fn run_paged(
     // of `prices`, and the events are never gathered, only their split.
     // The channel holds none: the reader hands a page over when this side takes it, so at
     // most one page waits beside the one being valued.
+    // Whether any value is stored: if none, the reads do not look values up (the values this
+    // run stores are of the pages before the one read).
+    let stored = engine.ledger.any_leg_value()?;
     let reader = engine.ledger.reader()?;
     std::thread::scope(|scope| -> Result<(), PricingError> {
         let (pages, received) = std::sync::mpsc::sync_channel::<Result<(i64, Split), LedgerError>>(0);
@@ -274,7 +280,7 @@ fn run_paged(
                 let size = if after.is_none() { (page / FIRST_PAGE_SHARE).max(1) } else { page };
                 // With the page's first time: no value of the page is of an earlier event.
                 let (mut split, mut first) = (Split::default(), None);
-                let read = reader.for_each_event_to_value(reading, after, size, |event| {
+                let read = reader.for_each_event_to_value(reading, after, size, stored, |event| {
                     first.get_or_insert(event.time_ms);
                     implied::value_event(event, reading, &mut split);
                 });
@@ -484,20 +490,16 @@ impl Engine<'_> {
         if needs.is_empty() {
             return Ok(());
         }
-        let mut points: BTreeMap<(String, i64), Point> = BTreeMap::new();
+        let mut points: BTreeMap<(&str, i64), Point> = BTreeMap::new();
         for need in needs {
-            points.entry((need.asset.clone(), need.time_ms)).or_default();
+            points.entry((need.asset.as_str(), need.time_ms)).or_default();
         }
         let routes = std::mem::take(&mut self.routes);
         let walked = self.walk(&mut points, &routes);
         self.routes = routes;
         walked?;
-        let mut key = (String::new(), 0);
         for need in needs {
-            key.0.clear();
-            key.0.push_str(&need.asset);
-            key.1 = need.time_ms;
-            let found = points.get(&key).and_then(|p| p.found.as_ref());
+            let found = points.get(&(need.asset.as_str(), need.time_ms)).and_then(|p| p.found.as_ref());
             if let Some((found, value)) = found.and_then(|f| Some((f, value_of(need.amount, f.price)?))) {
                 values.push(LegValue {
                     event_id: need.event_id,
@@ -611,37 +613,45 @@ impl Engine<'_> {
     /// Passes until every point has a price or has run out of routes.
     fn walk(
         &mut self,
-        points: &mut BTreeMap<(String, i64), Point>,
+        points: &mut BTreeMap<(&str, i64), Point>,
         routes: &BTreeMap<String, Vec<Vec<Hop>>>,
     ) -> Result<(), PricingError> {
         loop {
-            let mut needed: BTreeMap<HopKey, Vec<i64>> = BTreeMap::new();
+            // Keyed by borrowed markets first (an owned key per point and hop copied its
+            // market's three strings), in the order of the owned keys made from them after.
+            let mut by_hop: BTreeMap<HopRef<'_>, Vec<i64>> = BTreeMap::new();
             let mut pending = 0usize;
             for ((asset, time), point) in points.iter() {
-                let Some(route) = routes.get(asset).and_then(|r| r.get(point.route)) else { continue };
+                let Some(route) = routes.get(*asset).and_then(|r| r.get(point.route)) else { continue };
                 if point.found.is_some() {
                     continue;
                 }
                 pending += 1;
                 for hop in route {
-                    needed.entry(self.key(hop, *time)).or_default().push(*time);
+                    by_hop.entry((hop.origin, &hop.market, self.granularity(hop, *time))).or_default().push(*time);
                 }
             }
             if pending == 0 {
                 return Ok(());
             }
+            let needed: BTreeMap<HopKey, Vec<i64>> = by_hop
+                .into_iter()
+                .map(|((origin, market, granularity), times)| {
+                    (HopKey { origin, market: market.clone(), granularity }, times)
+                })
+                .collect();
             if !self.options.offline {
                 self.fetch(&needed)?;
             }
-            let mut series: BTreeMap<HopKey, Vec<Series>> = BTreeMap::new();
+            let mut series: BTreeMap<HopRef<'_>, Vec<Series>> = BTreeMap::new();
             for (key, times) in &needed {
-                series.insert(key.clone(), self.load(key, times)?);
+                series.insert((key.origin, &key.market, key.granularity), self.load(key, times)?);
             }
             for ((asset, time), point) in points.iter_mut() {
                 if point.found.is_some() {
                     continue;
                 }
-                let Some(route) = routes.get(asset).and_then(|r| r.get(point.route)) else { continue };
+                let Some(route) = routes.get(*asset).and_then(|r| r.get(point.route)) else { continue };
                 match self.price(route, *time, &series) {
                     Some(found) => point.found = Some(found),
                     None => point.route += 1,
@@ -652,11 +662,15 @@ impl Engine<'_> {
 
     /// The candles a hop reads at `time_ms`: the source's finest granularity for that date.
     fn key(&self, hop: &Hop, time_ms: i64) -> HopKey {
-        let granularity = match hop.origin {
+        HopKey { origin: hop.origin, market: hop.market.clone(), granularity: self.granularity(hop, time_ms) }
+    }
+
+    /// The granularity of the candles a hop reads at `time_ms` ([`Engine::key`]).
+    fn granularity(&self, hop: &Hop, time_ms: i64) -> Granularity {
+        match hop.origin {
             Origin::Remote(i) => self.sources[i].granularity(time_ms, self.now_ms),
             Origin::File | Origin::Par => Granularity::DAY,
-        };
-        HopKey { origin: hop.origin, market: hop.market.clone(), granularity }
+        }
     }
 
     /// Asks every remote hop for the windows its times still need; each answer is stored
@@ -748,12 +762,13 @@ impl Engine<'_> {
     }
 
     /// The price along `route` at `time_ms`, if every hop has a candle near it.
-    fn price(&self, route: &[Hop], time_ms: i64, series: &BTreeMap<HopKey, Vec<Series>>) -> Option<Found> {
+    fn price(&self, route: &[Hop], time_ms: i64, series: &BTreeMap<HopRef<'_>, Vec<Series>>) -> Option<Found> {
         let mut price = Decimal::ONE;
         let mut sources: Vec<&str> = Vec::new();
         let mut path: Vec<String> = Vec::new();
         for hop in route {
-            let key = self.key(hop, time_ms);
+            let granularity = self.granularity(hop, time_ms);
+            let key = (hop.origin, &hop.market, granularity);
             let (name, candle) = match hop.origin {
                 Origin::Par => ("par", Some((time_ms, Decimal::ONE))),
                 Origin::File => (FILE_SOURCE, series.get(&key)?.iter().find_map(|s| s.price_at(time_ms))),
@@ -766,7 +781,7 @@ impl Engine<'_> {
                 sources.push(name);
             }
             let inverse = if hop.inverse { "/" } else { "" };
-            path.push(format!("{name}:{}{inverse}:{}@{open_ms}", hop.market.symbol, key.granularity.name));
+            path.push(format!("{name}:{}{inverse}:{}@{open_ms}", hop.market.symbol, granularity.name));
         }
         if price.is_zero() {
             return None;
