@@ -221,6 +221,20 @@ mod tests {
         }
     }
 
+    /// Fees aside, an event has "one of each" only with exactly one sent and one received leg.
+    #[test]
+    fn one_of_each_side_means_exactly_one_sent_and_one_received() {
+        let seqs = |e: &PricingEvent| one_each(e).map(|(s, r)| (s.seq, r.seq));
+        let fee = leg(0, "fee", "BTC", "-0.1");
+        let (sent, received) = (leg(1, "sent", "ETH", "-2"), leg(2, "received", "BTC", "0.1"));
+        assert_eq!(seqs(&event(vec![fee.clone(), received.clone(), sent.clone()], None)), Some((1, 2)));
+        let two_sent = vec![sent.clone(), leg(3, "sent", "SOL", "-1"), received.clone()];
+        assert_eq!(seqs(&event(two_sent, None)), None);
+        let two_received = vec![sent.clone(), received.clone(), leg(3, "received", "SOL", "1")];
+        assert_eq!(seqs(&event(two_received, None)), None);
+        assert_eq!(seqs(&event(vec![received, fee], None)), None);
+    }
+
     fn split(e: &PricingEvent) -> (Vec<LegValue>, Vec<Need>) {
         let mut split = Split::default();
         value_event(e, "USD", &mut split);
