@@ -126,6 +126,37 @@ fn a_bundle_holds_no_secret_label_or_address_and_rebuilds_the_same_report() {
     assert_eq!(again["totals"], report["totals"]);
     assert_eq!(again["assets"], report["assets"]);
     assert!(!report["assets"].as_array().unwrap().is_empty(), "{report}");
+    // The rewritten file is kept under the hash and length of its new bytes: saving it checks
+    // both, and what it saves holds none of the identifiers.
+    let cointally = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cointally"))
+            .args(["--ledger", rebuilt])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let mut saved = 0;
+    for account in manifest["accounts"].as_array().unwrap() {
+        let label = account["label"].as_str().unwrap();
+        let listed = cointally(&["--json", "account", "files", label]);
+        assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+        let files: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+        for kept in files.as_array().unwrap() {
+            let id = kept["id"].to_string();
+            assert_eq!(kept["name"], format!("file-{id}.csv"));
+            let path = sb.path(&format!("saved-{id}.csv"));
+            let run = cointally(&["account", "files", label, "--save", &id, "-o", path.to_str().unwrap()]);
+            assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+            let bytes = std::fs::read(&path).unwrap();
+            assert_eq!(Some(bytes.len() as u64), kept["bytes"].as_u64());
+            assert!(bytes.len() > 100, "the file's rows are there");
+            for id in &identifiers {
+                assert!(!contains(&bytes, id), "the saved file holds {id}");
+            }
+            saved += 1;
+        }
+    }
+    assert_eq!(saved, 1, "the one imported file");
 
     // --keep-ids keeps them.
     let kept = sb.path("kept.zip");

@@ -3,11 +3,12 @@
 //! replaced here, a line at a time, and their names (which often name the client) become
 //! `file-<id>.csv`.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 
 use rusqlite::{Connection, params};
 
 use super::pseudonym::{Kind, Pseudonyms, Replacer, identifying_field};
+use crate::digest::Hashing;
 use crate::ledger::{FILE_CHUNK, FileReader};
 
 /// The kept files' ids, in order.
@@ -58,59 +59,68 @@ fn collect_at(bytes: impl Read, delimiter: u8, pseudonyms: &mut Pseudonyms) -> i
 /// lines), names it `file-<id>.csv`, and notes the new bytes' hash and length.
 pub fn rewrite(conn: &Connection, replacer: &Replacer) -> Result<(), rusqlite::Error> {
     for file in file_ids(conn)? {
-        let mut out = Rewritten { conn, file, seq: 0, hasher: Default::default(), bytes: 0 };
+        let mut out = Hashing::new(Rewritten { conn, file, seq: 0, staged: Vec::new() });
         let mut reader = io::BufReader::new(FileReader::new(conn, file));
         let mut line = Vec::new();
-        let mut staged = Vec::new();
         loop {
             line.clear();
             if io::BufRead::read_until(&mut reader, b'\n', &mut line).map_err(to_sql)? == 0 {
                 break;
             }
-            staged.extend_from_slice(replacer.apply(&String::from_utf8_lossy(&line)).as_bytes());
-            if staged.len() >= FILE_CHUNK {
-                out.put(std::mem::take(&mut staged))?;
-            }
+            out.write_all(replacer.apply(&String::from_utf8_lossy(&line)).as_bytes()).map_err(to_sql)?;
         }
-        out.put(staged)?;
-        let sha256 = crate::digest::hex(&sha2::Digest::finalize(out.hasher));
+        out.flush().map_err(to_sql)?;
+        let (sha256, bytes) = out.finish();
         conn.execute("DELETE FROM import_file_chunks WHERE file_id = ?1 AND seq >= 0", [file])?;
         conn.execute("UPDATE import_file_chunks SET seq = -seq - 1 WHERE file_id = ?1", [file])?;
         conn.execute(
             "UPDATE import_files SET name = 'file-' || id || '.csv', sha256 = ?2, bytes = ?3 WHERE id = ?1",
-            params![file, sha256, out.bytes as i64],
+            params![file, sha256, bytes as i64],
         )?;
     }
     Ok(())
 }
 
-/// A file's rewritten bytes, written beside its pieces (the `k`-th at `-1 - k`: a pseudonym may
-/// be longer than its original, so writing over pieces not read yet could lose them) and
-/// put in their place once the whole file is rewritten.
+/// A file's rewritten bytes, written beside its pieces in pieces of [`FILE_CHUNK`] (the `k`-th
+/// at `-1 - k`: a pseudonym may be longer than its original, so writing over pieces not read
+/// yet could lose them) and put in their place once the whole file is rewritten. `flush`
+/// writes what is staged.
 struct Rewritten<'c> {
     conn: &'c Connection,
     file: i64,
     seq: i64,
-    hasher: sha2::Sha256,
-    bytes: u64,
+    staged: Vec<u8>,
 }
 
-impl Rewritten<'_> {
-    fn put(&mut self, data: Vec<u8>) -> Result<(), rusqlite::Error> {
-        if data.is_empty() {
+impl Write for Rewritten<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.staged.extend_from_slice(buf);
+        if self.staged.len() >= FILE_CHUNK {
+            self.flush()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.staged.is_empty() {
             return Ok(());
         }
-        sha2::Digest::update(&mut self.hasher, &data);
-        self.bytes += data.len() as u64;
-        self.conn.execute(
-            "INSERT INTO import_file_chunks (file_id, seq, data) VALUES (?1, ?2, ?3)",
-            params![self.file, -1 - self.seq, data],
-        )?;
+        self.conn
+            .execute(
+                "INSERT INTO import_file_chunks (file_id, seq, data) VALUES (?1, ?2, ?3)",
+                params![self.file, -1 - self.seq, self.staged],
+            )
+            .map_err(io::Error::other)?;
         self.seq += 1;
+        self.staged.clear();
         Ok(())
     }
 }
 
+/// An error of reading or writing a kept file as SQLite's: the database's own when it was one.
 fn to_sql(e: io::Error) -> rusqlite::Error {
-    rusqlite::Error::ToSqlConversionFailure(Box::new(e))
+    match e.downcast::<rusqlite::Error>() {
+        Ok(inner) => inner,
+        Err(e) => rusqlite::Error::ToSqlConversionFailure(Box::new(e)),
+    }
 }
