@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::{EventFilter, Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError};
 use crate::tax::report::Report;
 
 /// The manifest layout this version writes and reads.
@@ -61,34 +61,53 @@ pub struct RunManifest {
 
 impl RunManifest {
     /// The manifest of `report`, the ledger's inputs read up to the year's end.
+    ///
+    /// The events and their legs' values are read in one walk ([`Ledger::for_each_valued_event`],
+    /// one event in memory at a time); only the events a disposal row or an own transfer names
+    /// keep their key by id.
     pub fn build(ledger: &Ledger, report: &Report) -> Result<RunManifest, LedgerError> {
+        use std::fmt::Write as _;
         // The year's end in the ledger's time zone (the report's).
         let end = chrono::DateTime::from_timestamp_millis(report.zone.year_start_ms(report.year.saturating_add(1)));
+        let links = ledger.transfer_links()?;
+        let named: BTreeSet<i64> = report
+            .lines
+            .iter()
+            .map(|line| line.event_id)
+            .chain(links.iter().flat_map(|link| [link.withdrawal, link.deposit]))
+            .collect();
         let mut keys: BTreeMap<i64, String> = BTreeMap::new();
         let mut events = BTreeMap::new();
-        // One event in memory at a time: the manifest keeps its fingerprint only.
-        ledger.for_each_event(&EventFilter { until: end, ..EventFilter::default() }, |row| {
-            let key = format!("{}/{}", row.account, row.external_id);
-            let legs: Vec<String> =
-                row.legs.iter().map(|l| format!("{} {} {}", l.role.as_str(), l.amount.normalize(), l.asset)).collect();
-            events.insert(key.clone(), format!("{} {} {}", row.time.to_rfc3339(), row.kind.as_str(), legs.join(", ")));
-            keys.insert(row.id, key);
-            Ok::<(), LedgerError>(())
-        })?;
         let mut values = BTreeMap::new();
-        let until_ms = end.map(|t| t.timestamp_millis());
-        ledger.for_each_tax_event(&report.currency, until_ms, |event| {
-            if let Some(key) = keys.get(&event.id) {
-                let text: Vec<String> = event
-                    .legs
-                    .iter()
-                    .map(|l| l.value.map(|v| v.normalize().to_string()).unwrap_or_else(|| "none".into()))
-                    .collect();
-                values.insert(key.clone(), text.join(", "));
+        let until_ms = end.map_or(i64::MAX, |t| t.timestamp_millis());
+        ledger.for_each_valued_event(&report.currency, until_ms, |row, leg_values| {
+            let key = format!("{}/{}", row.account, row.external_id);
+            let mut fingerprint = format!("{} {} ", row.time.to_rfc3339(), row.kind.as_str());
+            for (i, l) in row.legs.iter().enumerate() {
+                let comma = if i == 0 { "" } else { ", " };
+                let _ = write!(fingerprint, "{comma}{} {} {}", l.role.as_str(), l.amount.normalize(), l.asset);
             }
+            // An event without legs has no values to compare (the tax read passes over it).
+            if !row.legs.is_empty() {
+                let mut text = String::new();
+                for (i, v) in leg_values.iter().enumerate() {
+                    let comma = if i == 0 { "" } else { ", " };
+                    match v {
+                        Some(v) => write!(text, "{comma}{}", v.normalize()),
+                        None => write!(text, "{comma}none"),
+                    }
+                    .ok();
+                }
+                values.insert(key.clone(), text);
+            }
+            if named.contains(&row.id) {
+                keys.insert(row.id, key.clone());
+            }
+            events.insert(key, fingerprint);
+            std::ops::ControlFlow::Continue(())
         })?;
         let mut transfers = BTreeSet::new();
-        for link in ledger.transfer_links()? {
+        for link in links {
             if let (Some(w), Some(d)) = (keys.get(&link.withdrawal), keys.get(&link.deposit)) {
                 transfers.insert(format!("{w} -> {d}"));
             }
@@ -462,6 +481,111 @@ mod tests {
             of(&before.values, &after.values),
             of(&set(&before.transfers), &set(&after.transfers)),
         )
+    }
+
+    /// A manifest built from a ledger names each event before the year's end by account and
+    /// source id with its legs, its legs' values (`none` where a leg has none), the own
+    /// transfers between events it read and each disposal by its event's key.
+    #[test]
+    fn a_built_manifest_fingerprints_every_event_value_link_and_disposal_by_key() {
+        use cointally_exchanges::{EventKind, Leg, NewEvent};
+
+        use crate::ledger::{LegValue, NewAccount, OpenMode, Written};
+        use crate::tax::report::{Figures, Line};
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
+        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap().id;
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        // 2025-01-01T00:00:00Z, and a day.
+        let (start, day) = (1_735_689_600_000_i64, 86_400_000_i64);
+        let at = |days: i64| chrono::DateTime::from_timestamp_millis(start + days * day).unwrap();
+        let events = [
+            NewEvent::new(
+                "buy",
+                at(1),
+                EventKind::Trade,
+                vec![Leg::sent("USD", d("100")), Leg::received("BTC", d("0.0020"))],
+            ),
+            NewEvent::new(
+                "sell",
+                at(2),
+                EventKind::Trade,
+                vec![Leg::sent("BTC", d("0.001")), Leg::received("USD", d("60")), Leg::fee("BTC", d("0.00001"))],
+            ),
+            NewEvent::new("out", at(3), EventKind::Withdrawal, vec![Leg::sent("BTC", d("0.0005"))]),
+            NewEvent::new("in", at(4), EventKind::Deposit, vec![Leg::received("BTC", d("0.0005"))]),
+            NewEvent::new("next-year", at(400), EventKind::Deposit, vec![Leg::received("BTC", d("1"))]),
+        ];
+        let mut ids = Vec::new();
+        let mut writer = ledger.writer().unwrap();
+        for event in &events {
+            let (Written::New(id) | Written::Existing(id)) = writer.event(account, "csv:generic", event, &[]).unwrap();
+            ids.push(id);
+        }
+        writer.commit().unwrap();
+        let value = |event_id, seq, value: &str| LegValue {
+            event_id,
+            seq,
+            price: d("1"),
+            value: d(value),
+            source: "test".into(),
+            path: String::new(),
+        };
+        ledger.store_leg_values("USD", &[value(ids[1], 0, "60.0")]).unwrap();
+        ledger.link_transfer(ids[2], ids[3]).unwrap();
+        let line = Line {
+            asset: "BTC".into(),
+            amount: d("0.001"),
+            acquired_ms: start + day,
+            disposed_ms: start + 2 * day,
+            proceeds: d("60"),
+            cost_basis: d("50"),
+            term: crate::ledger::Term::Short,
+            account: "w".into(),
+            kind: crate::ledger::DisposalKind::Sale,
+            basis_missing: false,
+            price_missing: false,
+            event_id: ids[1],
+            form_box: crate::tax::boxes::FormBox::I,
+            adjustment: None,
+        };
+        let report = Report {
+            year: 2025,
+            currency: "USD".into(),
+            options: crate::tax::Options {
+                method: crate::tax::Method::Fifo,
+                tracking: crate::tax::Tracking::Us,
+                transfer_fees: crate::tax::TransferFees::Dispose,
+                year: Some(2025),
+                what_if: false,
+            },
+            totals: Figures::default(),
+            assets: BTreeMap::new(),
+            income_by_kind: BTreeMap::new(),
+            lines: vec![line.clone(), line],
+            inputs_hash: "h".into(),
+            elections: Vec::new(),
+            zone: crate::tax::zone::Zone::default(),
+            rebates: Default::default(),
+            allocation: None,
+        };
+        let built = RunManifest::build(&ledger, &report).unwrap();
+        let keys: Vec<&str> = built.events.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["w/buy", "w/in", "w/out", "w/sell"], "the event after the year's end is not read");
+        assert_eq!(
+            built.events["w/sell"],
+            "2025-01-03T00:00:00+00:00 trade sent -0.001 BTC, received 60 USD, fee -0.00001 BTC"
+        );
+        assert_eq!(built.events["w/buy"], "2025-01-02T00:00:00+00:00 trade sent -100 USD, received 0.002 BTC");
+        // The USD legs are worth their amount; the rest have a value only where one is stored.
+        assert_eq!(built.values["w/sell"], "60, 60, none");
+        assert_eq!(built.values["w/buy"], "100, none");
+        assert_eq!(built.transfers.iter().collect::<Vec<_>>(), ["w/out -> w/in"]);
+        let disposals: Vec<&str> = built.disposals.keys().map(String::as_str).collect();
+        let at_buy = format!("w/sell @ {}", start + day);
+        assert_eq!(disposals, [at_buy.clone(), format!("{at_buy} #2")]);
+        assert_eq!(built.disposals[&at_buy], "0.001 BTC: 60 / 50");
     }
 
     fn saved(before: &RunManifest, after: &RunManifest) -> Result<RunDiff, SavedError> {
