@@ -490,12 +490,9 @@ mod tests {
     fn a_built_manifest_fingerprints_every_event_value_link_and_disposal_by_key() {
         use cointally_exchanges::{EventKind, Leg, NewEvent};
 
-        use crate::ledger::{LegValue, NewAccount, OpenMode, Written};
         use crate::tax::report::{Figures, Line};
 
-        let dir = tempfile::tempdir().unwrap();
-        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
-        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap().id;
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
         let d = |s: &str| s.parse::<Decimal>().unwrap();
         // 2025-01-01T00:00:00Z, and a day.
         let (start, day) = (1_735_689_600_000_i64, 86_400_000_i64);
@@ -517,22 +514,8 @@ mod tests {
             NewEvent::new("in", at(4), EventKind::Deposit, vec![Leg::received("BTC", d("0.0005"))]),
             NewEvent::new("next-year", at(400), EventKind::Deposit, vec![Leg::received("BTC", d("1"))]),
         ];
-        let mut ids = Vec::new();
-        let mut writer = ledger.writer().unwrap();
-        for event in &events {
-            let (Written::New(id) | Written::Existing(id)) = writer.event(account, "csv:generic", event, &[]).unwrap();
-            ids.push(id);
-        }
-        writer.commit().unwrap();
-        let value = |event_id, seq, value: &str| LegValue {
-            event_id,
-            seq,
-            price: d("1"),
-            value: d(value),
-            source: "test".into(),
-            path: String::new(),
-        };
-        ledger.store_leg_values("USD", &[value(ids[1], 0, "60.0")]).unwrap();
+        let ids = crate::ledger::write_test_events(&mut ledger, account, &events);
+        ledger.store_leg_values("USD", &[crate::ledger::test_value(ids[1], 0, "60.0")]).unwrap();
         ledger.link_transfer(ids[2], ids[3]).unwrap();
         let line = Line {
             asset: "BTC".into(),

@@ -311,16 +311,13 @@ mod tests {
     use cointally_exchanges::{Leg, NewEvent};
 
     use super::*;
-    use crate::ledger::{LegValue, NewAccount, OpenMode, Written};
 
     /// The walk the transaction exports stream from gives every event `events` gives (kind
     /// overrides, notes, legs in order), with the values `for_each_tax_event` reads, in the
     /// same order and nothing after the end.
     #[test]
     fn the_valued_walk_gives_what_events_and_tax_events_give_together() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut ledger = Ledger::open(&dir.path().join("l.sqlite"), OpenMode::CreateNew).unwrap();
-        let account = ledger.add_account(&NewAccount::files_only("w", "wallet")).unwrap().id;
+        let (_dir, mut ledger, account) = crate::ledger::test_ledger();
         let d = |s: &str| s.parse::<Decimal>().unwrap();
         let at = |ms: i64| from_millis(1_700_000_000_000 + ms);
         let events = [
@@ -334,22 +331,9 @@ mod tests {
             NewEvent::new("i", at(1_000), EventKind::InternalTransfer, vec![Leg::sent("ETH", d("0.1"))]),
             NewEvent::new("late", at(9_000), EventKind::Deposit, vec![Leg::received("ETH", d("1"))]),
         ];
-        let mut ids = Vec::new();
-        let mut writer = ledger.writer().unwrap();
-        for event in &events {
-            let (Written::New(id) | Written::Existing(id)) = writer.event(account, "csv:generic", event, &[]).unwrap();
-            ids.push(id);
-        }
-        writer.commit().unwrap();
+        let ids = crate::ledger::write_test_events(&mut ledger, account, &events);
         // Values for the trade's first two legs only: the fee leg has none.
-        let value = |event_id, seq, value: &str| LegValue {
-            event_id,
-            seq,
-            price: d("1"),
-            value: d(value),
-            source: "test".into(),
-            path: String::new(),
-        };
+        let value = crate::ledger::test_value;
         ledger
             .store_leg_values("USD", &[value(ids[0], 0, "100"), value(ids[0], 1, "100"), value(ids[1], 0, "900")])
             .unwrap();

@@ -417,6 +417,34 @@ pub(crate) fn ledger_before(
     (dir, path)
 }
 
+/// Writes `events` into `account` (source `csv:generic`) in one transaction; their ids, in
+/// order (tests).
+#[cfg(test)]
+pub(crate) fn write_test_events(
+    ledger: &mut Ledger,
+    account: i64,
+    events: &[cointally_exchanges::NewEvent],
+) -> Vec<i64> {
+    let mut writer = ledger.writer().expect("the writer");
+    let ids = events
+        .iter()
+        .map(|event| {
+            let (Written::New(id) | Written::Existing(id)) =
+                writer.event(account, "csv:generic", event, &[]).expect("the event");
+            id
+        })
+        .collect();
+    writer.commit().expect("the commit");
+    ids
+}
+
+/// A value of `value` at a price of 1 for leg `seq` of `event_id` (tests).
+#[cfg(test)]
+pub(crate) fn test_value(event_id: i64, seq: i64, value: &str) -> LegValue {
+    let value = value.parse().expect("a decimal");
+    LegValue { event_id, seq, price: rust_decimal::Decimal::ONE, value, source: "test".into(), path: String::new() }
+}
+
 /// A value of 10 at a price of 1 for each of an event's first `legs` legs (tests).
 #[cfg(test)]
 pub(crate) fn ten_each(event_id: i64, legs: i64) -> Vec<LegValue> {
