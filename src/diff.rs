@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::{Disposal, Ledger, LedgerError};
 use crate::tax::report::Report;
 
 /// The manifest layout this version writes and reads.
@@ -59,28 +59,149 @@ pub struct RunManifest {
     pub transfers: BTreeSet<String>,
 }
 
+/// A disposal row as a manifest keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunRow {
+    /// The disposing event (its key names the row).
+    pub event_id: i64,
+    /// What tells the event's rows apart: the acquisition's time (ms) of a lot, the matching
+    /// rule of a UK row.
+    pub part: String,
+    /// The row's figures: `amount asset: proceeds / cost`.
+    pub text: String,
+}
+
+/// A computation as its manifest keeps it, under any country's rules.
+#[derive(Clone, Debug)]
+pub struct Run<'a> {
+    /// The tax year (as `--year` names it).
+    pub year: i32,
+    /// The reporting currency.
+    pub currency: &'a str,
+    /// The rules and options, as text (compared as such).
+    pub options: String,
+    /// The hash of every input read.
+    pub inputs_hash: &'a str,
+    /// The inputs are the events before this instant (UTC ms).
+    pub until_ms: i64,
+    /// Totals per asset.
+    pub assets: BTreeMap<String, AssetTotals>,
+    /// Disposal rows, in the computation's order.
+    pub rows: Vec<RunRow>,
+}
+
+impl<'a> Run<'a> {
+    /// A US report's run: its rows by lot, its totals per asset.
+    pub fn of_report(report: &'a Report) -> Run<'a> {
+        let rows = report
+            .lines
+            .iter()
+            .map(|line| RunRow {
+                event_id: line.event_id,
+                part: line.acquired_ms.to_string(),
+                text: lot_text(line.amount, &line.asset, line.proceeds, line.cost_basis),
+            })
+            .collect();
+        let assets = report
+            .assets
+            .iter()
+            .map(|(asset, f)| {
+                let totals = AssetTotals {
+                    proceeds: f.proceeds.to_string(),
+                    cost_basis: f.cost_basis.to_string(),
+                    gain: (f.short_term_gain + f.long_term_gain).to_string(),
+                    income: f.income.to_string(),
+                };
+                (asset.clone(), totals)
+            })
+            .collect();
+        Run {
+            year: report.year,
+            currency: &report.currency,
+            options: report.options.to_string(),
+            inputs_hash: &report.inputs_hash,
+            // The year's end in the ledger's time zone (the report's).
+            until_ms: report.zone.year_start_ms(report.year.saturating_add(1)),
+            assets,
+            rows,
+        }
+    }
+}
+
+/// A row's figures: `amount asset: proceeds / cost`.
+fn lot_text(amount: Decimal, asset: &str, proceeds: Decimal, cost: Decimal) -> String {
+    format!("{} {asset}: {proceeds} / {cost}", amount.normalize())
+}
+
+/// A lot's disposal (German and Australian rules) as a manifest row, told apart from the
+/// event's other rows by the lot's acquisition time.
+pub fn lot_row(d: &Disposal) -> RunRow {
+    RunRow {
+        event_id: d.event_id,
+        part: d.acquired_ms.to_string(),
+        text: lot_text(d.amount, &d.asset, d.proceeds, d.cost_basis),
+    }
+}
+
+/// A lot's disposal as [`totals_of`] takes it.
+pub fn lot_totals(d: &Disposal) -> (&str, Decimal, Decimal, Decimal) {
+    (&d.asset, d.proceeds, d.cost_basis, d.gain())
+}
+
+/// Totals per asset of a country's rows — each `(asset, proceeds, cost, gain)` — and of its
+/// income rows (`(asset, value)`), summed exactly.
+pub fn totals_of<'r>(
+    rows: impl IntoIterator<Item = (&'r str, Decimal, Decimal, Decimal)>,
+    income: impl IntoIterator<Item = (&'r str, Decimal)>,
+) -> BTreeMap<String, AssetTotals> {
+    let mut sums: BTreeMap<&str, [Decimal; 4]> = BTreeMap::new();
+    for (asset, proceeds, cost, gain) in rows {
+        let s = sums.entry(asset).or_default();
+        for (sum, add) in s.iter_mut().zip([proceeds, cost, gain]) {
+            *sum = sum.saturating_add(add);
+        }
+    }
+    for (asset, value) in income {
+        let s = sums.entry(asset).or_default();
+        s[3] = s[3].saturating_add(value);
+    }
+    sums.into_iter()
+        .map(|(asset, [proceeds, cost, gain, income])| {
+            let totals = AssetTotals {
+                proceeds: proceeds.to_string(),
+                cost_basis: cost.to_string(),
+                gain: gain.to_string(),
+                income: income.to_string(),
+            };
+            (asset.to_owned(), totals)
+        })
+        .collect()
+}
+
 impl RunManifest {
-    /// The manifest of `report`, the ledger's inputs read up to the year's end.
+    /// The manifest of a US `report`, the ledger's inputs read up to the year's end.
+    pub fn build(ledger: &Ledger, report: &Report) -> Result<RunManifest, LedgerError> {
+        RunManifest::of_run(ledger, Run::of_report(report))
+    }
+
+    /// The manifest of `run`, the ledger's inputs read up to its `until_ms`.
     ///
     /// The events and their legs' values are read in one walk ([`Ledger::for_each_valued_event`],
     /// one event in memory at a time); only the events a disposal row or an own transfer names
     /// keep their key by id.
-    pub fn build(ledger: &Ledger, report: &Report) -> Result<RunManifest, LedgerError> {
+    pub fn of_run(ledger: &Ledger, run: Run<'_>) -> Result<RunManifest, LedgerError> {
         use std::fmt::Write as _;
-        // The year's end in the ledger's time zone (the report's).
-        let end = chrono::DateTime::from_timestamp_millis(report.zone.year_start_ms(report.year.saturating_add(1)));
         let links = ledger.transfer_links()?;
-        let named: BTreeSet<i64> = report
-            .lines
+        let named: BTreeSet<i64> = run
+            .rows
             .iter()
-            .map(|line| line.event_id)
+            .map(|row| row.event_id)
             .chain(links.iter().flat_map(|link| [link.withdrawal, link.deposit]))
             .collect();
         let mut keys: BTreeMap<i64, String> = BTreeMap::new();
         let mut events = BTreeMap::new();
         let mut values = BTreeMap::new();
-        let until_ms = end.map_or(i64::MAX, |t| t.timestamp_millis());
-        ledger.for_each_valued_event(&report.currency, until_ms, |row, leg_values| {
+        ledger.for_each_valued_event(run.currency, run.until_ms, |row, leg_values| {
             let key = format!("{}/{}", row.account, row.external_id);
             let mut fingerprint = format!("{} {} ", row.time.to_rfc3339(), row.kind.as_str());
             for (i, l) in row.legs.iter().enumerate() {
@@ -113,40 +234,24 @@ impl RunManifest {
             }
         }
         let mut disposals = BTreeMap::new();
-        for line in &report.lines {
-            let event = keys.get(&line.event_id).cloned().unwrap_or_else(|| format!("event {}", line.event_id));
-            let base = format!("{event} @ {}", line.acquired_ms);
+        for row in run.rows {
+            let event = keys.get(&row.event_id).cloned().unwrap_or_else(|| format!("event {}", row.event_id));
+            let base = format!("{event} @ {}", row.part);
             let mut key = base.clone();
             let mut n = 1;
             while disposals.contains_key(&key) {
                 n += 1;
                 key = format!("{base} #{n}");
             }
-            disposals.insert(
-                key,
-                format!("{} {}: {} / {}", line.amount.normalize(), line.asset, line.proceeds, line.cost_basis),
-            );
+            disposals.insert(key, row.text);
         }
-        let assets = report
-            .assets
-            .iter()
-            .map(|(asset, f)| {
-                let totals = AssetTotals {
-                    proceeds: f.proceeds.to_string(),
-                    cost_basis: f.cost_basis.to_string(),
-                    gain: (f.short_term_gain + f.long_term_gain).to_string(),
-                    income: f.income.to_string(),
-                };
-                (asset.clone(), totals)
-            })
-            .collect();
         Ok(RunManifest {
             format: FORMAT,
-            year: report.year,
-            currency: report.currency.clone(),
-            options: report.options.to_string(),
-            inputs_hash: report.inputs_hash.clone(),
-            assets,
+            year: run.year,
+            currency: run.currency.to_owned(),
+            options: run.options,
+            inputs_hash: run.inputs_hash.to_owned(),
+            assets: run.assets,
             disposals,
             events,
             values,

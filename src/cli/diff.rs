@@ -9,6 +9,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::diff::{Changes, RunDiff, RunManifest};
+use crate::ledger::Ledger;
+use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::Report;
 
 use super::report::{TaxArgs, compute_year};
@@ -36,19 +38,13 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     if args.against_closed {
         return against_closed(context, &mut ledger, args.tax.year);
     }
-    let (computed, _) = compute_year(context, &mut ledger, &args.tax)?;
-    let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
-    let currency = ledger.reporting_currency()?;
-    let report = Report::new(
-        args.tax.year,
-        &currency,
-        args.tax.options(),
-        &computed.computation,
-        &labels,
-        &computed.inputs_hash,
-    )
-    .with_ledger_settings(&ledger)?;
-    let now = RunManifest::build(&ledger, &report)?;
+    let now = match super::report_uk::jurisdiction(&ledger, &args.tax.choices)? {
+        Jurisdiction::Us => us_manifest(context, &mut ledger, &args.tax)?,
+        Jurisdiction::Uk => super::report_uk::manifest(context, &mut ledger, &args.tax.choices, args.tax.year)?,
+        Jurisdiction::Ca => super::report_ca::manifest(context, &mut ledger, &args.tax.choices, args.tax.year)?,
+        Jurisdiction::Au => super::report_au::manifest(context, &mut ledger, &args.tax.choices, args.tax.year)?,
+        Jurisdiction::De => super::report_de::manifest(context, &mut ledger, &args.tax.choices, args.tax.year)?,
+    };
     if let Some(path) = &args.save {
         let mut tmp = tempfile::NamedTempFile::new_in(
             path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")),
@@ -84,8 +80,18 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The run manifest of a year under US rules.
+fn us_manifest(context: &Context, ledger: &mut Ledger, tax: &TaxArgs) -> anyhow::Result<RunManifest> {
+    let (computed, _) = compute_year(context, ledger, tax)?;
+    let labels: BTreeMap<i64, String> = ledger.accounts()?.into_iter().map(|a| (a.id, a.label)).collect();
+    let currency = ledger.reporting_currency()?;
+    let report = Report::new(tax.year, &currency, tax.options(), &computed.computation, &labels, &computed.inputs_hash)
+        .with_ledger_settings(ledger)?;
+    Ok(RunManifest::build(ledger, &report)?)
+}
+
 /// `--against-closed`: the filed manifest against the year computed again.
-fn against_closed(context: &Context, ledger: &mut crate::ledger::Ledger, year: i32) -> anyhow::Result<()> {
+fn against_closed(context: &Context, ledger: &mut Ledger, year: i32) -> anyhow::Result<()> {
     let Some(closed) = ledger.closed_year(year)? else {
         return Err(Failure::input(format!("{year} is not closed"))
             .hint("`cointally year list` shows the closed years; `--against MANIFEST` compares with a saved run")

@@ -443,6 +443,11 @@ pub struct Years {
 }
 
 impl Years {
+    /// One year, as `--year` gives it.
+    pub fn one(year: i32) -> Years {
+        Years { range: (year, year), single: true }
+    }
+
     /// The years, as the range a computation takes.
     pub fn all(self) -> std::ops::RangeInclusive<i32> {
         self.range.0..=self.range.1

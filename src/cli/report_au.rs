@@ -2,6 +2,9 @@
 //! `--jurisdiction au`): the financial year 1 July to 30 June named by the year it ends in
 //! (`--year 2025` = 2024-25), parcels, the CGT discount, the tax return's item 18 figures.
 
+use anyhow::Context as _;
+
+use crate::diff::{Run, RunManifest, lot_row, lot_totals, totals_of};
 use cointally_exchanges::amount::format_amount;
 
 use crate::export::html::CountryYear;
@@ -211,4 +214,30 @@ pub(super) fn html_years(
             inputs_hash: c.inputs_hash.clone(),
         })
         .collect())
+}
+
+/// The run manifest of the Australian financial year `year` (`diff`): its CGT events by lot
+/// (parcel), the inputs read up to its end.
+pub(super) fn manifest(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxChoices,
+    year: i32,
+) -> anyhow::Result<RunManifest> {
+    let (mut computed, _, currency) = compute(context, ledger, args, Years::one(year), Start::Snapshot)?;
+    let c = computed.pop().context("the year was not computed")?;
+    let rows = c.disposals.iter().map(|d| lot_row(&d.disposal));
+    let run = Run {
+        year,
+        currency: &currency,
+        options: format!("AU rules, {}", c.method.as_str()),
+        inputs_hash: &c.inputs_hash,
+        until_ms: Jurisdiction::Au.rules().events_until_ms(year),
+        assets: totals_of(
+            c.disposals.iter().map(|d| lot_totals(&d.disposal)),
+            c.income.iter().map(|i| (i.asset.as_str(), i.value)),
+        ),
+        rows: rows.collect(),
+    };
+    Ok(RunManifest::of_run(ledger, run)?)
 }

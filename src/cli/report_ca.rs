@@ -2,6 +2,9 @@
 //! `--jurisdiction ca`): calendar years, the CRA's adjusted cost base and superficial losses,
 //! the Schedule 3 figures, in Canadian dollars.
 
+use anyhow::Context as _;
+
+use crate::diff::{Run, RunManifest, RunRow, totals_of};
 use std::io::Write;
 
 use cointally_exchanges::amount::format_amount;
@@ -239,4 +242,42 @@ pub(super) fn html_years(
             inputs_hash: c.inputs_hash.clone(),
         })
         .collect())
+}
+
+/// The run manifest of the Canadian tax year `year` (`diff`): its dispositions by event, ACB
+/// and outlays as their cost; the inputs read up to 30 days past its end.
+pub(super) fn manifest(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxChoices,
+    year: i32,
+) -> anyhow::Result<RunManifest> {
+    let (mut computed, _, currency, treatment) = compute(context, ledger, args, Years::one(year), Start::Snapshot)?;
+    let c = computed.pop().context("the year was not computed")?;
+    let rows = c.disposals.iter().map(|d| {
+        let r = &d.row;
+        let text = format!(
+            "{} {}: {} / {} + {} (denied {})",
+            r.units.normalize(),
+            d.asset,
+            r.proceeds,
+            r.acb,
+            r.outlays,
+            r.denied()
+        );
+        RunRow { event_id: r.event_id, part: r.kind.as_str().to_owned(), text }
+    });
+    let run = Run {
+        year,
+        currency: &currency,
+        options: format!("CA rules, {treatment} treatment"),
+        inputs_hash: &c.inputs_hash,
+        until_ms: Jurisdiction::Ca.rules().events_until_ms(year),
+        assets: totals_of(
+            c.disposals.iter().map(|d| (d.asset.as_str(), d.row.proceeds, d.row.acb + d.row.outlays, d.row.gain())),
+            c.income.iter().map(|i| (i.asset.as_str(), i.value)),
+        ),
+        rows: rows.collect(),
+    };
+    Ok(RunManifest::of_run(ledger, run)?)
 }

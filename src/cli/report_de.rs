@@ -2,6 +2,9 @@
 //! ledger (or with `--jurisdiction de`): the calendar year in Berlin time, FIFO lots per
 //! wallet, private sales within one year against the Freigrenze, § 22 Nr. 3 income.
 
+use anyhow::Context as _;
+
+use crate::diff::{Run, RunManifest, lot_row, lot_totals, totals_of};
 use std::collections::BTreeMap;
 
 use crate::export::html::CountryYear;
@@ -185,4 +188,29 @@ pub(super) fn html_years(
             inputs_hash: c.inputs_hash.clone(),
         })
         .collect())
+}
+
+/// The run manifest of the German calendar year `year` (`diff`): its rows by lot, the inputs
+/// read up to its end.
+pub(super) fn manifest(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxChoices,
+    year: i32,
+) -> anyhow::Result<RunManifest> {
+    let (mut computed, _, currency, _) = compute(context, ledger, args, Years::one(year), Start::Snapshot)?;
+    let c = computed.pop().context("the year was not computed")?;
+    let run = Run {
+        year,
+        currency: &currency,
+        options: "DE rules (FIFO per wallet)".to_owned(),
+        inputs_hash: &c.inputs_hash,
+        until_ms: Jurisdiction::De.rules().events_until_ms(year),
+        assets: totals_of(
+            c.disposals.iter().map(|d| lot_totals(&d.row)),
+            c.income.iter().map(|i| (i.asset.as_str(), i.value)),
+        ),
+        rows: c.disposals.iter().map(|d| lot_row(&d.row)).collect(),
+    };
+    Ok(RunManifest::of_run(ledger, run)?)
 }

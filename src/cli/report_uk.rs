@@ -1,6 +1,7 @@
 //! `cointally report` and `cointally export hmrc|sa108` for a UK ledger (or with
 //! `--jurisdiction uk`): the tax year from 6 April, HMRC's matching rules, the SA108 figures.
 
+use crate::diff::{Run, RunManifest, RunRow, totals_of};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -310,4 +311,40 @@ pub(super) fn html_years(
             inputs_hash: c.inputs_hash.clone(),
         })
         .collect())
+}
+
+/// The run manifest of the UK tax year `year` (`diff`): its rows per day, token and matching
+/// rule, keyed by the day's first disposing event; the inputs read up to 30 days past its end.
+pub(super) fn manifest(
+    context: &Context,
+    ledger: &mut Ledger,
+    args: &TaxChoices,
+    year: i32,
+) -> anyhow::Result<RunManifest> {
+    let (mut computed, _, currency) = compute(context, ledger, args, Years::one(year), Start::Snapshot)?;
+    let c = computed.pop().context("the year was not computed")?;
+    let rows = c.disposals.iter().map(|d| {
+        let m = &d.matched;
+        let part = match m.acquired_day {
+            Some(day) => format!("{} {}", m.rule.as_str(), uk::day::date_of(day)),
+            None => m.rule.as_str().to_owned(),
+        };
+        let text = format!("{} {}: {} / {}", m.units.normalize(), d.asset, m.proceeds, m.allowable_cost());
+        RunRow { event_id: m.events.first().copied().unwrap_or_default(), part, text }
+    });
+    let run = Run {
+        year,
+        currency: &currency,
+        options: "UK rules".to_owned(),
+        inputs_hash: &c.inputs_hash,
+        until_ms: Jurisdiction::Uk.rules().events_until_ms(year),
+        assets: totals_of(
+            c.disposals
+                .iter()
+                .map(|d| (d.asset.as_str(), d.matched.proceeds, d.matched.allowable_cost(), d.matched.gain())),
+            c.income.iter().map(|i| (i.asset.as_str(), i.value)),
+        ),
+        rows: rows.collect(),
+    };
+    Ok(RunManifest::of_run(ledger, run)?)
 }
