@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Ledger, LedgerError, now_text};
+use super::{Ledger, LedgerError, check_foreign_keys, now_text};
 
 /// Where an account's API key comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,11 +172,39 @@ impl Ledger {
 
     /// Removes an account and every row that belongs to it, in one transaction.
     /// Returns how many events went with it.
+    ///
+    /// A statement per table, the triggers' notes made once ([`super::removal`]); row by row
+    /// through SQLite's cascades on a ledger whose schema that does not know.
     pub fn remove_account(&mut self, label: &str) -> Result<u64, LedgerError> {
-        self.remove_account_in_chunks(label, REMOVAL_CHUNK)
+        let account = self.account(label)?;
+        // The pragma cannot change inside a transaction: off before it, on again after it
+        // commits or fails.
+        check_foreign_keys(&self.conn, false)?;
+        let removed = (|| {
+            let tx = self.transaction()?;
+            // Read under the write lock: no other command changes the schema meanwhile.
+            let Some(plan) = super::removal::Plan::read(&tx)? else { return Ok(None) };
+            // Another command may have removed it before the write lock was taken.
+            let exists: bool =
+                tx.query_row("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)", [account.id], |r| r.get(0))?;
+            if !exists {
+                return Err(LedgerError::NoSuchAccount(label.to_owned()));
+            }
+            let events = super::removal::remove(&tx, &plan, account.id)?;
+            forget_tax_runs(&tx)?;
+            tx.commit()?;
+            Ok(Some(events))
+        })();
+        let on = check_foreign_keys(&self.conn, true);
+        let removed = removed?;
+        on?;
+        match removed {
+            Some(events) => Ok(events),
+            None => self.remove_account_in_chunks(label, REMOVAL_CHUNK),
+        }
     }
 
-    fn remove_account_in_chunks(&mut self, label: &str, chunk_rows: i64) -> Result<u64, LedgerError> {
+    pub(super) fn remove_account_in_chunks(&mut self, label: &str, chunk_rows: i64) -> Result<u64, LedgerError> {
         let account = self.account(label)?;
         let tx = self.transaction()?;
         let events: i64 =
@@ -189,8 +217,7 @@ impl Ledger {
             delete_in_chunks(&tx, table, account.id, chunk_rows)?;
         }
         tx.execute("DELETE FROM accounts WHERE id = ?1", [account.id])?;
-        // The stored tax run was computed with the account's events: it goes.
-        tx.execute_batch("DELETE FROM tax_row_blocks; DELETE FROM tax_runs;")?;
+        forget_tax_runs(&tx)?;
         tx.commit()?;
         Ok(events as u64)
     }
@@ -201,6 +228,11 @@ impl Ledger {
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// The stored tax runs were computed with a removed account's events: they go.
+fn forget_tax_runs(tx: &rusqlite::Connection) -> Result<(), LedgerError> {
+    Ok(tx.execute_batch("DELETE FROM tax_row_blocks; DELETE FROM tax_runs;")?)
 }
 
 /// Deletes `table`'s rows of `account_id`, `chunk_rows` per statement; returns how many

@@ -21,6 +21,7 @@ mod pending;
 pub mod price_cache;
 pub mod prices;
 mod rebate_links;
+mod removal;
 mod runs;
 pub mod snapshots;
 mod sync_state;
