@@ -240,42 +240,36 @@ fn a_killed_sync_resumes_to_the_same_ledger() {
     reference.ok(&ADD_ACCOUNT);
     reference.sync();
     let all = reference.events().len();
+    let pages_of = |sim: &KucoinSim| ledger_calls(sim) + hf_calls(sim) + margin_calls(sim);
+    let whole = pages_of(&clean);
 
-    // Paced at under 2 ledger calls a second after the key check, so the walk of 14 weeks
-    // takes several seconds and the kills strike between its pages.
-    let target =
-        sim::start(SimConfig { budget: Some(WindowBudget { limit: 30, window_seconds: 3 }), ..config(2_400) }).unwrap();
+    // Each kill strikes after a count of the simulator's ledger pages (whatever the speed of
+    // the build): a sixth of the way through the walk, then half-way through what is left of
+    // the margin HF ledger's.
+    let target = sim::start(SimConfig { budget: None, ..config(2_400) }).unwrap();
     let s = Synced::new(&target, &SimKey::demo());
     s.ok(&ADD_ACCOUNT);
-    // The key check's weight was spent by another process, whose pace this one does not know.
-    std::thread::sleep(std::time::Duration::from_millis(3_100));
-    let mut partial = Vec::new();
-    let mut margin_partial = Vec::new();
-    for delay_ms in [3_000u64, 6_000] {
-        s.sb.kill_after(&["--quiet", "sync", "--since", "2026-09-01"], delay_ms);
-        partial.push(s.events().len());
-        margin_partial.push(margin_events(&s, &target));
-    }
+    let sync = || s.sb.command(&["--quiet", "sync", "--since", "2026-09-01"]);
+    let first = common::kill_after_requests(sync(), &|| pages_of(&target), whole / 6);
+    let mut partial = vec![s.events().len()];
+    assert!(first, "the first sync was still running when killed");
+    let margin_left = margin_calls(&clean).saturating_sub(margin_calls(&target));
+    assert!(margin_left >= 4, "the margin HF walk is still ahead: {margin_left} pages");
+    let second = common::kill_after_requests(sync(), &|| margin_calls(&target), margin_left / 2);
+    partial.push(s.events().len());
     assert!(partial.iter().any(|&n| n > 0 && n < all), "no kill struck mid-sync: {partial:?} of {all}");
     // A kill struck in the middle of the margin HF ledger's walk: some of its entries stored, not all.
-    let margin_all = margin_ids(&target).len();
+    let (margin_partial, margin_all) = (margin_events(&s, &target), margin_ids(&target).len());
     assert!(
-        margin_partial.iter().any(|&n| n > 0 && n < margin_all),
-        "no kill struck mid margin-HF walk: {margin_partial:?} of {margin_all}"
+        second && margin_partial > 0 && margin_partial < margin_all,
+        "the second kill struck mid margin-HF walk: {margin_partial} of {margin_all}"
     );
     // The three ledgers had pages served (and stored) before the kills.
     let served_before = (ledger_calls(&target), hf_calls(&target), margin_calls(&target));
     assert!(served_before.0 > 0 && served_before.1 > 0 && served_before.2 > 0, "{served_before:?}");
-    // The resumed sync at full speed (the pace has its own test): paced, it took three minutes.
-    target.set_budget(None);
-    s.sb.set_env("COINTALLY_KUCOIN_BUDGET", &WindowBudget { limit: 1_000_000, window_seconds: 1 }.render());
     s.sync();
     // The last sync resumed where the kills left each walk: fewer calls than a whole walk.
-    let whole = ledger_calls(&clean) + hf_calls(&clean) + margin_calls(&clean);
-    let resumed = ledger_calls(&target) + hf_calls(&target) + margin_calls(&target)
-        - served_before.0
-        - served_before.1
-        - served_before.2;
+    let resumed = pages_of(&target) - served_before.0 - served_before.1 - served_before.2;
     assert!(resumed < whole, "the resumed sync asked {resumed} pages, a whole walk {whole}");
     assert_eq!(s.events(), reference.events());
     assert_eq!(s.balances(), target.balances());

@@ -169,6 +169,9 @@ impl Sandbox {
     }
 
     /// Starts the command quietly and SIGKILLs it after `delay_ms` (a crash at that moment).
+    /// Kills are better struck by a count of requests ([`kill_after_requests`]), which does not
+    /// depend on the build's speed; this remains for the Bybit Earn walk, whose concurrent
+    /// streams of mostly empty windows make a count a poor measure of what was stored.
     #[allow(dead_code)]
     pub fn kill_after(&self, args: &[&str], delay_ms: u64) {
         let mut child =
