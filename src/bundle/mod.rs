@@ -167,14 +167,12 @@ fn sanitize(copy: &Path, options: &Options) -> Result<Manifest, BundleError> {
             return Err(BundleError::NoSuchAccount(label.clone()));
         }
     }
-    let tx = conn.transaction()?;
     if !options.accounts.is_empty() {
-        for (id, _, label) in &accounts {
-            if !options.accounts.contains(label) {
-                tx.execute("DELETE FROM accounts WHERE id = ?1", [id])?;
-            }
-        }
+        let others: Vec<i64> =
+            accounts.iter().filter(|(_, _, label)| !options.accounts.contains(label)).map(|(id, _, _)| *id).collect();
+        crate::ledger::remove_accounts(&mut conn, &others)?;
     }
+    let tx = conn.transaction()?;
     tx.execute(
         "UPDATE accounts SET key_env = NULL, secret_env = NULL, passphrase_env = NULL, base_url = NULL, credential_source = 'none', allow_withdraw_key = 0",
         [],

@@ -2,7 +2,7 @@
 
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Ledger, LedgerError, check_foreign_keys, now_text};
+use super::{Ledger, LedgerError, now_text};
 
 /// Where an account's API key comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -177,27 +177,17 @@ impl Ledger {
     /// through SQLite's cascades on a ledger whose schema that does not know.
     pub fn remove_account(&mut self, label: &str) -> Result<u64, LedgerError> {
         let account = self.account(label)?;
-        // The pragma cannot change inside a transaction: off before it, on again after it
-        // commits or fails.
-        check_foreign_keys(&self.conn, false)?;
-        let removed = (|| {
-            let tx = self.transaction()?;
-            // Read under the write lock: no other command changes the schema meanwhile.
-            let Some(plan) = super::removal::Plan::read(&tx)? else { return Ok(None) };
+        let removed = super::removal::unchecked(&mut self.conn, |tx, plan| {
             // Another command may have removed it before the write lock was taken.
             let exists: bool =
                 tx.query_row("SELECT EXISTS (SELECT 1 FROM accounts WHERE id = ?1)", [account.id], |r| r.get(0))?;
             if !exists {
                 return Err(LedgerError::NoSuchAccount(label.to_owned()));
             }
-            let events = super::removal::remove(&tx, &plan, account.id)?;
-            forget_tax_runs(&tx)?;
-            tx.commit()?;
-            Ok(Some(events))
-        })();
-        let on = check_foreign_keys(&self.conn, true);
-        let removed = removed?;
-        on?;
+            let events = super::removal::remove(tx, plan, account.id)?;
+            forget_tax_runs(tx)?;
+            Ok(events)
+        })?;
         match removed {
             Some(events) => Ok(events),
             None => self.remove_account_in_chunks(label, REMOVAL_CHUNK),

@@ -47,6 +47,7 @@ pub use movements::TransferMatching;
 pub use price_cache::FilePrice;
 pub use prices::{CURRENCY_SOURCE, LegValue, MissingLeg, PricingEvent, PricingLeg, ValueCheck};
 pub use rebate_links::RebateLink;
+pub(crate) use removal::remove_accounts;
 pub use sync_state::{Coverage, FileEvent, ReportedBalance, StoredRaw};
 pub use tax::{
     Disposal, DisposalKind, Holding, IncomeRow, LinkMethod, Movement, RunRows, TaxEvent, TaxLeg, Term, TransferLink,
