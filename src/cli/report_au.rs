@@ -3,10 +3,9 @@
 //! (`--year 2025` = 2024-25), parcels, the CGT discount, the tax return's item 18 figures.
 
 use anyhow::Context as _;
-
-use crate::diff::{Run, RunManifest, lot_row, lot_totals, totals_of};
 use cointally_exchanges::amount::format_amount;
 
+use crate::diff::{Run, RunManifest, lot_row, lot_totals, totals_of};
 use crate::export::html::CountryYear;
 use crate::ledger::Ledger;
 use crate::tax::Method;

@@ -2,13 +2,12 @@
 //! `--jurisdiction ca`): calendar years, the CRA's adjusted cost base and superficial losses,
 //! the Schedule 3 figures, in Canadian dollars.
 
-use anyhow::Context as _;
-
-use crate::diff::{Run, RunManifest, RunRow, totals_of};
 use std::io::Write;
 
+use anyhow::Context as _;
 use cointally_exchanges::amount::format_amount;
 
+use crate::diff::{Run, RunManifest, RunRow, totals_of};
 use crate::export::html::CountryYear;
 use crate::ledger::Ledger;
 use crate::tax::ca::export::{CaFormat, render};
@@ -274,7 +273,9 @@ pub(super) fn manifest(
         inputs_hash: &c.inputs_hash,
         until_ms: Jurisdiction::Ca.rules().events_until_ms(year),
         assets: totals_of(
-            c.disposals.iter().map(|d| (d.asset.as_str(), d.row.proceeds, d.row.acb + d.row.outlays, d.row.gain())),
+            c.disposals
+                .iter()
+                .map(|d| (d.asset.as_str(), d.row.proceeds, d.row.acb.saturating_add(d.row.outlays), d.row.gain())),
             c.income.iter().map(|i| (i.asset.as_str(), i.value)),
         ),
         rows: rows.collect(),

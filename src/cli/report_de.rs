@@ -2,11 +2,9 @@
 //! ledger (or with `--jurisdiction de`): the calendar year in Berlin time, FIFO lots per
 //! wallet, private sales within one year against the Freigrenze, § 22 Nr. 3 income.
 
-use anyhow::Context as _;
-
-use crate::diff::{Run, RunManifest, lot_row, lot_totals, totals_of};
 use std::collections::BTreeMap;
 
+use crate::diff::{Run, RunManifest, lot_row, lot_totals, totals_of};
 use crate::export::html::CountryYear;
 use crate::ledger::Ledger;
 use crate::tax::de::export::{DeFormat, render};
@@ -15,6 +13,7 @@ use crate::tax::de::year::{OTHER_SERVICES_LIMIT, Sales};
 use crate::tax::de::{self, DeComputed};
 use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::money;
+use anyhow::Context as _;
 
 use super::Context;
 use super::output::{Align, Table};

@@ -1,10 +1,10 @@
 //! `cointally report` and `cointally export hmrc|sa108` for a UK ledger (or with
 //! `--jurisdiction uk`): the tax year from 6 April, HMRC's matching rules, the SA108 figures.
 
-use crate::diff::{Run, RunManifest, RunRow, totals_of};
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::diff::{Run, RunManifest, RunRow, totals_of};
 use crate::export::html::CountryYear;
 use crate::export::year_manifest::{YearManifest, recorded_name, write_with_manifest};
 use crate::ledger::Ledger;
