@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use anyhow::Context as _;
+
 use crate::diff::{Run, RunManifest, lot_row, lot_totals, totals_of};
 use crate::export::html::CountryYear;
 use crate::ledger::Ledger;
@@ -13,7 +15,6 @@ use crate::tax::de::year::{OTHER_SERVICES_LIMIT, Sales};
 use crate::tax::de::{self, DeComputed};
 use crate::tax::jurisdiction::Jurisdiction;
 use crate::tax::report::money;
-use anyhow::Context as _;
 
 use super::Context;
 use super::output::{Align, Table};
