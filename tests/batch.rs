@@ -164,6 +164,19 @@ fn batch_report_runs_every_client_and_json_summarises() {
     let report = std::fs::read_to_string(office.dir().join("b/last-report.txt")).unwrap();
     assert!(report.contains("UK rules"), "{report}");
 
+    // Each client's run manifest saved in its folder, under its own rules, and compared later.
+    office.ok(&["batch", "clients", "diff", "--year", "2025", "--save", "sent-2025.json"]);
+    for (client, options) in [("a", "fifo, lots us, transfer fees dispose"), ("b", "UK rules")] {
+        let saved = std::fs::read(office.dir().join(client).join("sent-2025.json")).unwrap();
+        let saved: serde_json::Value = serde_json::from_slice(&saved).unwrap();
+        assert_eq!(saved["options"], options, "{client}");
+    }
+    let compared = office.ok(&["--json", "batch", "clients", "diff", "--year", "2025", "--against", "sent-2025.json"]);
+    for row in compared.json().as_array().unwrap() {
+        assert_eq!((row["command"].as_str(), row["exit"].as_u64()), (Some("diff"), Some(0)), "{row}");
+        assert!(row["summary"].as_str().unwrap().starts_with("no change in 2025"), "{row}");
+    }
+
     let unknown = office.run(&["batch", "clients", "--client", "nobody", "check"]);
     assert_eq!(unknown.code, 2);
     assert!(unknown.stderr.contains("no client \"nobody\""), "{}", unknown.stderr);

@@ -1,4 +1,4 @@
-//! `cointally batch DIR [--client NAME]... <sync|prices|report|export|check> [ARGS]`: one
+//! `cointally batch DIR [--client NAME]... <sync|prices|report|export|check|diff> [ARGS]`: one
 //! command for every client of a client directory, one progress line per client, a summary
 //! table (or `--json`), exit 0 only when every client succeeded.
 //!
@@ -19,7 +19,7 @@
 //!   and commits each page with its cursor, so a kill mid-run is recovered per client by the
 //!   next run, like a single sync. A client whose key is refused, or whose thread fails in
 //!   any way, is reported alone; the others go on.
-//! - **`report`, `export` and `check` run as child processes** of this same binary (with the
+//! - **`report`, `export`, `check` and `diff` run as child processes** of this same binary (with the
 //!   client's `--ledger` and `--credentials`, in the client's folder, so relative output paths
 //!   land there), at most `--parallel` at once. They use no network; separate processes keep
 //!   each client's output apart and a failure in one from touching another.
@@ -72,6 +72,9 @@ enum Batched {
     Export(Passed),
     /// Audit every client's ledger
     Check(Passed),
+    /// Save or compare every client's run manifest (ARGS as for `cointally diff`; relative
+    /// paths are in the client's folder)
+    Diff(Passed),
 }
 
 /// Arguments handed to the command unchanged.
@@ -112,6 +115,7 @@ pub fn run(context: &Context, args: Args) -> anyhow::Result<()> {
             outcomes
         }
         Batched::Check(passed) => children(context, &chosen, "check", &passed.args, args.parallel),
+        Batched::Diff(passed) => children(context, &chosen, "diff", &passed.args, args.parallel),
     };
     outcomes.sort_by(|a, b| a.client.cmp(&b.client));
     if context.json {
