@@ -676,6 +676,24 @@ mod tests {
         assert_eq!(built.disposals[&at_buy], "0.001 BTC: 60 / 50");
     }
 
+    /// A country's totals: each token's rows summed exactly, its income beside them, and a
+    /// token with income only listed with zero proceeds, costs and gain.
+    #[test]
+    fn a_countrys_totals_sum_its_rows_and_income_per_token() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let rows = [
+            ("BTC", d("0.1"), d("0.07"), d("0.03")),
+            ("ETH", d("5"), d("7"), d("-2")),
+            ("BTC", d("0.2"), d("0.1"), d("0.1")),
+        ];
+        let totals = totals_of(rows, [("ETH", d("1.5")), ("SOL", d("2.25"))]);
+        let text = |t: &AssetTotals| [t.proceeds.as_str(), &t.cost_basis, &t.gain, &t.income].map(str::to_owned);
+        assert_eq!(totals.keys().collect::<Vec<_>>(), ["BTC", "ETH", "SOL"]);
+        assert_eq!(text(&totals["BTC"]), ["0.3", "0.17", "0.13", "0"]);
+        assert_eq!(text(&totals["ETH"]), ["5", "7", "-2", "1.5"]);
+        assert_eq!(text(&totals["SOL"]), ["0", "0", "0", "2.25"]);
+    }
+
     fn saved(before: &RunManifest, after: &RunManifest) -> Result<RunDiff, SavedError> {
         RunDiff::against_saved(serde_json::to_string_pretty(before).unwrap().as_bytes(), after)
     }
