@@ -174,7 +174,7 @@ impl Ledger {
     /// Returns how many events went with it.
     ///
     /// A statement per table, the triggers' notes made once ([`super::removal`]); row by row
-    /// through SQLite's cascades on a ledger whose schema that does not know.
+    /// through SQLite's cascades on a ledger whose schema that module does not know.
     pub fn remove_account(&mut self, label: &str) -> Result<u64, LedgerError> {
         let account = self.account(label)?;
         let removed = super::removal::unchecked(&mut self.conn, |tx, plan| {

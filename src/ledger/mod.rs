@@ -450,16 +450,7 @@ pub(crate) fn test_value(event_id: i64, seq: i64, value: &str) -> LegValue {
 /// A value of 10 at a price of 1 for each of an event's first `legs` legs (tests).
 #[cfg(test)]
 pub(crate) fn ten_each(event_id: i64, legs: i64) -> Vec<LegValue> {
-    (0..legs)
-        .map(|seq| LegValue {
-            event_id,
-            seq,
-            price: rust_decimal::Decimal::ONE,
-            value: rust_decimal::Decimal::TEN,
-            source: "test".into(),
-            path: String::new(),
-        })
-        .collect()
+    (0..legs).map(|seq| test_value(event_id, seq, "10")).collect()
 }
 
 #[cfg(test)]
